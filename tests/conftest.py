@@ -1,0 +1,16 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from writers import write_radiodiff_run  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def seed_run(tmp_path_factory):
+    """An 18,300-step RadioDiff run shaped like the seed report's (disc_start 50,001 of 150,000)."""
+    folder = tmp_path_factory.mktemp("radio_vae")
+    curves = write_radiodiff_run(folder, last_step=18_300)
+    return folder, curves

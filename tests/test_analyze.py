@@ -1,0 +1,143 @@
+"""End to end: a run shaped like the seed report's, through the library and the CLI."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+from writers import write_radiodiff_run, write_scalars
+
+from vae_report import analyze_run, read_run
+from vae_report.cli import app
+
+runner = CliRunner()
+
+
+def test_seed_shaped_run_progress_milestone_and_statistics(seed_run):
+    folder, curves = seed_run
+    a = analyze_run(folder)
+    assert a.step == 18_300
+    assert round(a.progress * 100, 1) == 12.2
+    assert a.phase == "before discriminator"
+    assert (a.next_milestone.step, a.steps_to_next) == (50_001, 31_701)
+    assert a.status == "ok" and a.confidence == "high"
+    frame = read_run(folder)
+    for name, st in a.metrics.items():
+        part = frame[frame["metric"] == name].sort_values("step")
+        values = part["value"].to_numpy()
+        assert st.count == len(values)
+        assert (st.first, st.latest) == (values[0], values[-1])
+        assert (st.min, st.max) == (np.nanmin(values), np.nanmax(values))
+    # the text log's AE total is the one reported, and it agrees with the generating curves
+    assert a.metrics["total_loss"].latest == pytest.approx(curves.values["total_loss"][-1], abs=1e-5)
+
+
+def test_cli_writes_report_images_and_summary(seed_run, tmp_path):
+    folder, _ = seed_run
+    out = tmp_path / "reports" / "week48.md"
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(out), "--json", str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    for section in ("## Training overview", "## Key training metrics analysis", "## Configuration analysis",
+                    "## Progress assessment", "## Recommendations", "## Training statistics",
+                    "## Training visualizations", "## Questions and answers", "## Conclusion"):
+        assert section in text
+    assert "18,300 of 150,000 (12.2%)" in text and "31,701 steps away" in text
+    images = sorted(p.name for p in (out.parent / "week48_files").iterdir())
+    assert images == sorted(f"{n}.png" for n in ("total_loss", "kl_loss", "rec_loss", "disc_loss", "overview",
+                                                  "normalized", "multi_axis"))
+    for name in images:
+        assert f"](week48_files/{name})" in text  # relative links: the folder can be moved
+        assert (out.parent / "week48_files" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert {"status", "step", "total_steps", "progress", "phase", "next_milestone", "metrics", "findings",
+            "sources"} <= set(summary)
+    assert summary["next_milestone"] == {"step": 50_001, "name": "discriminator starts", "steps_away": 31_701}
+    assert summary["progress"] == pytest.approx(0.122)
+    assert set(summary["metrics"]["rec_loss"]) >= {"first", "latest", "min", "max", "count"}
+    assert all(set(f) >= {"rule", "severity", "metric", "step", "message"} for f in summary["findings"])
+    assert {f["severity"] for f in summary["findings"]} <= {"ok", "info", "warning", "error"}
+
+
+def test_fail_on_sets_exit_code_and_summary_is_written_anyway(tmp_path):
+    run = tmp_path / "run"
+    curves = write_run_with_nan(run)
+    assert np.isnan(curves.values["kl_loss"]).any()
+    summary = tmp_path / "s.json"
+    result = runner.invoke(app, ["analyze", str(run), "--out", str(tmp_path / "r.md"), "--json", str(summary),
+                                 "--fail-on", "error"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(summary.read_text())
+    assert data["status"] == "error"
+    assert any(f["rule"] == "non-finite" and f["step"] == 500 for f in data["findings"])
+    never = runner.invoke(app, ["analyze", str(run), "--out", str(tmp_path / "r.md"), "--quiet"])
+    assert never.exit_code == 0 and never.output == ""
+
+
+def write_run_with_nan(folder):
+    from writers import radiodiff_config, radiodiff_curves, write_radiodiff_text_log
+
+    curves = radiodiff_curves(1000, disc_start=5000, total_steps=10_000)
+    curves.values["kl_loss"][500:] = np.nan
+    write_radiodiff_text_log(folder, curves, radiodiff_config(disc_start=5000, total_steps=10_000), 10_000,
+                             log_freq=50)
+    return curves
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "no-metrics", "no-step-csv", "bad-config", "unknown-layout"])
+def test_bad_input_is_one_line_exit_2_and_no_report(tmp_path, case):
+    run = tmp_path / "run"
+    args = []
+    if case != "missing":
+        run.mkdir()
+    if case == "no-metrics":
+        (run / "notes.txt").write_text("hello")
+    if case == "no-step-csv":
+        (run / "metrics.csv").write_text("loss\n1\n")
+    if case in ("bad-config", "unknown-layout"):
+        write_scalars(run, [(0, "rec_loss", 1.0)])
+        config = tmp_path / "c.yaml"
+        config.write_text("model: [" if case == "bad-config" else "model: {x: 1}\n")
+        args = ["--config", str(config)]
+    out = tmp_path / "r.md"
+    result = runner.invoke(app, ["analyze", str(run), "--out", str(out), "--json", str(tmp_path / "s.json"), *args])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vae-report: error: ")
+    assert "Traceback" not in result.output
+    assert not out.exists() and not (tmp_path / "r_files").exists() and not (tmp_path / "s.json").exists()
+
+
+def test_unwritable_output_is_exit_2_and_leaves_nothing(seed_run, tmp_path):
+    if os.geteuid() == 0:
+        target = "/proc/vae-report/report.md"  # even root cannot create a folder there
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        target = str(locked / "report.md")
+    result = runner.invoke(app, ["analyze", str(seed_run[0]), "--out", target])
+    assert result.exit_code == 2 and "vae-report: error:" in result.output
+
+
+def test_inputs_are_never_modified(tmp_path):
+    run = tmp_path / "run"
+    write_radiodiff_run(run, last_step=500, tb_every=5)
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in run.rglob("*") if p.is_file()}
+    result = runner.invoke(app, ["analyze", str(run), "--out", str(tmp_path / "r.md")])
+    assert result.exit_code == 0
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in run.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_command_line_overrides_the_config(seed_run, tmp_path):
+    folder, _ = seed_run
+    summary = tmp_path / "s.json"
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "r.md"), "--json", str(summary),
+                                 "--disc-start", "10001", "--total-steps", "20000"])
+    assert result.exit_code == 0
+    data = json.loads(summary.read_text())
+    assert data["total_steps"] == 20_000 and data["phase"] == "adversarial"
+    assert data["schedule"]["origins"]["disc_start"] == "command line"
+    # the discriminator is still off in the data after step 10,001: an error
+    assert any(f["rule"] == "disc-inactive-after-start" and f["severity"] == "error" for f in data["findings"])

@@ -1,0 +1,128 @@
+"""CSV (long, wide, Lightning's sparse metrics.csv, TensorBoard export) and RadioDiff's text log."""
+
+import csv
+
+import numpy as np
+import pytest
+from writers import (
+    radiodiff_config,
+    radiodiff_curves,
+    write_lightning_metrics_csv,
+    write_radiodiff_text_log,
+)
+
+from vae_report.errors import InputError
+from vae_report.readers import load_run
+from vae_report.readers.csvlog import read_csv_log
+from vae_report.readers.textlog import read_text_log
+
+
+def _series(frame, metric):
+    part = frame[frame["metric"] == metric].sort_values("step")
+    return part["step"].to_numpy(), part["value"].to_numpy()
+
+
+def test_lightning_sparse_metrics_csv(tmp_path):
+    curves = radiodiff_curves(2000, disc_start=1000, every=1)
+    path = write_lightning_metrics_csv(tmp_path / "lightning_logs/version_1/metrics.csv", curves, every=10,
+                                       val_every=100)
+    read = read_csv_log(path, "metrics.csv")
+    assert read.layout == "wide"
+    steps, values = _series(read.frame, "rec_loss")
+    assert steps.tolist() == list(range(9, 2001, 10))
+    np.testing.assert_allclose(values, curves.values["rec_loss"][steps], rtol=1e-12)
+    metrics = set(read.frame["metric"].astype(str))
+    assert {"lr", "lr_disc", "aeloss", "discloss", "total_loss", "disc_factor", "val/rec_loss"} <= metrics
+    assert "epoch" not in metrics
+    val_steps, _ = _series(read.frame, "val/rec_loss")
+    assert val_steps.tolist() == list(range(99, 2001, 100))
+
+
+def test_long_csv_with_wall_time_and_nan(tmp_path):
+    path = tmp_path / "scalars.csv"
+    with path.open("w", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["step", "tag", "value", "wall_time"])
+        for s in range(5):
+            w.writerow([s, "train/kl_loss", 100 + s, 1000.0 + s])
+        w.writerow([5, "train/kl_loss", "nan", 1005.0])
+    read = read_csv_log(path, "scalars.csv")
+    assert read.layout == "long"
+    steps, values = _series(read.frame, "kl_loss")
+    assert steps.tolist() == [0, 1, 2, 3, 4, 5]
+    assert values[:5].tolist() == [100, 101, 102, 103, 104] and np.isnan(values[5])
+    assert read.frame["wall_time"].tolist()[:2] == [1000.0, 1001.0]
+
+
+def test_tensorboard_export_csv_names_metric_from_file(tmp_path):
+    path = tmp_path / "run-.-tag-rec_loss.csv"
+    path.write_text("Wall time,Step,Value\n1700000000.5,0,0.5\n1700000001.5,100,0.25\n")
+    read = read_csv_log(path, path.name)
+    assert read.layout == "tensorboard-export"
+    assert _series(read.frame, "rec_loss")[1].tolist() == [0.5, 0.25]
+
+
+def test_csv_without_step_column_is_an_input_error(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("loss,acc\n1,2\n")
+    with pytest.raises(InputError, match="no step column"):
+        read_csv_log(path, "bad.csv")
+
+
+def test_csv_garbage_rows_and_repeated_header_are_skipped(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("step,train/rec_loss\n0,0.5\nstep,train/rec_loss\n1,oops\n2,0.25\n")
+    read = read_csv_log(path, "m.csv")
+    assert _series(read.frame, "rec_loss")[0].tolist() == [0, 2]
+    assert read.bad_cells == 2
+
+
+def test_radiodiff_text_log_values_config_and_total(tmp_path):
+    curves = radiodiff_curves(1000, disc_start=500, total_steps=3000)
+    config = radiodiff_config(disc_start=500, total_steps=3000)
+    path = write_radiodiff_text_log(tmp_path, curves, config, total_steps=3000, log_freq=100)
+    read = read_text_log(path, path.name)
+    assert read.config == config
+    assert read.total_steps == 3000
+    steps, values = _series(read.frame, "nll_loss")
+    assert steps.tolist() == list(range(0, 1001, 100))
+    np.testing.assert_allclose(values, curves.values["nll_loss"][steps], atol=5.1e-6)
+    assert set(read.frame["metric"].astype(str)) >= {"total_loss", "disc_loss", "logits_fake", "lr", "logvar"}
+    assert read.frame["wall_time"].notna().all()
+
+
+def test_console_copy_with_progress_bars_and_nan(tmp_path):
+    curves = radiodiff_curves(400, disc_start=10_000)
+    curves.values["kl_loss"][300] = np.nan
+    curves.values["kl_loss"][400] = np.inf
+    console = tmp_path / "nohup.out"
+    write_radiodiff_text_log(tmp_path, curves, radiodiff_config(), 150_000, console_copy=console)
+    read = read_text_log(console, console.name)
+    steps, values = _series(read.frame, "kl_loss")
+    assert steps.tolist() == [0, 100, 200, 300, 400]  # one point per step despite the progress-bar copies
+    assert np.isnan(values[3]) and np.isinf(values[4])
+    assert read.frame["wall_time"].isna().all()  # the console copy has no timestamps
+
+
+def test_text_log_with_non_utf8_bytes(tmp_path):
+    path = tmp_path / "run.log"
+    path.write_bytes(b"\xff\xfe garbage\n2026-11-23 23:06:35,640 [Train Step] 0/300: train/rec_loss: 0.79925, \n")
+    read = read_text_log(path, "run.log")
+    assert _series(read.frame, "rec_loss")[1].tolist() == [0.79925]
+
+
+def test_text_log_and_tensorboard_precedence(seed_run):
+    folder, curves = seed_run
+    logs = load_run(folder)
+    frame = logs.frame
+    # TensorBoard's total_loss is (AE + disc)/2 and disagrees: the text log's AE total is used
+    steps, total = _series(frame, "total_loss")
+    assert steps.tolist() == list(range(0, 18_301, 100))
+    np.testing.assert_allclose(total, curves.values["total_loss"][steps], atol=5.1e-6)
+    assert logs.metric_sources["total_loss"] == "text log"
+    assert any("total_loss" in note and "disagree" in note for note in logs.notes)
+    # rec_loss agrees: pooled, TensorBoard's float32 values win on shared steps
+    steps, rec = _series(frame, "rec_loss")
+    assert steps.tolist() == list(range(0, 18_301, 10))
+    np.testing.assert_allclose(rec, curves.values["rec_loss"][steps].astype(np.float32), rtol=1e-7)
+    assert logs.metric_sources["rec_loss"] == "tensorboard + text log"

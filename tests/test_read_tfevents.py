@@ -1,0 +1,100 @@
+"""The event-file reader against values written by tensorboard's own writer, with tbparse as the oracle."""
+
+import struct
+
+import numpy as np
+import pandas as pd
+import pytest
+from tbparse import SummaryReader
+from writers import write_scalars
+
+from vae_report import read_run
+from vae_report.readers import load_run
+from vae_report.readers.tfevents import read_event_file
+
+
+def _points(n=400, tags=("train/rec_loss", "kl_loss", "Learning_Rate")):
+    rng = np.random.default_rng(1)
+    return [(s, t, float(rng.standard_normal() * 10.0 ** rng.integers(-6, 6))) for s in range(n) for t in tags]
+
+
+def _as_frame(read):
+    tags = np.asarray(read.tags, dtype=object)[read.tag_codes]
+    return pd.DataFrame({"step": read.steps, "tag": tags, "value": read.values, "wall_time": read.wall_times})
+
+
+@pytest.mark.parametrize("form", ["simple_value", "float tensor", "double tensor"])
+def test_values_read_back_equal_values_written(tmp_path, form):
+    points = _points()
+    path = write_scalars(tmp_path, points, tensor=form != "simple_value", double=form == "double tensor")
+    got = _as_frame(read_event_file(path))
+    assert len(got) == len(points)
+    want = np.array([p[2] for p in points], dtype=np.float32 if form != "double tensor" else np.float64)
+    assert got["step"].tolist() == [p[0] for p in points]
+    assert got["tag"].tolist() == [p[1] for p in points]
+    np.testing.assert_array_equal(got["value"].to_numpy(), want.astype(np.float64))
+    np.testing.assert_allclose(got["wall_time"], 1.7e9 + got["step"] * 0.5)
+
+
+def test_agrees_with_tbparse_point_for_point(tmp_path):
+    points = _points(n=3000) + [(3000, "train/rec_loss", float("nan")), (3001, "kl_loss", float("inf"))]
+    path = write_scalars(tmp_path, points)
+    mine = _as_frame(read_event_file(path)).sort_values(["tag", "step"], ignore_index=True)
+    oracle = SummaryReader(str(path), pivot=False, extra_columns={"wall_time"}).scalars
+    oracle = oracle.sort_values(["tag", "step"], ignore_index=True)
+    assert len(mine) == len(oracle) == len(points)
+    assert mine["tag"].tolist() == oracle["tag"].astype(str).tolist()
+    np.testing.assert_array_equal(mine["step"], oracle["step"])
+    np.testing.assert_array_equal(mine["value"], oracle["value"])  # NaN == NaN here
+    np.testing.assert_array_equal(mine["wall_time"], oracle["wall_time"])
+
+
+def test_large_steps_and_many_tags_keep_every_point(tmp_path):
+    # step varints of 1, 2, 3 and 5 bytes; tags of equal length share a record length
+    steps = [0, 5, 127, 128, 300, 16_383, 16_384, 150_000, 2**31 + 7]
+    points = [(s, t, float(s % 97)) for s in steps for t in ("rec_loss", "nll_loss", "d_weight", "g")]
+    got = _as_frame(read_event_file(write_scalars(tmp_path, points)))
+    assert sorted(zip(got["step"], got["tag"], got["value"], strict=True)) == sorted(points)
+
+
+def test_resumed_run_later_file_wins_where_steps_overlap(tmp_path):
+    write_scalars(tmp_path, [(s, "rec_loss", 1.0) for s in range(0, 100)], start_wall=1.7e9)
+    write_scalars(tmp_path, [(s, "rec_loss", 2.0) for s in range(60, 150)], start_wall=1.8e9)
+    logs = load_run(tmp_path)
+    frame = logs.frame
+    assert frame["step"].tolist() == list(range(150))
+    assert (frame.loc[frame["step"] < 60, "value"] == 1.0).all()
+    assert (frame.loc[frame["step"] >= 60, "value"] == 2.0).all()
+    assert any("restarts at step 60" in note for note in logs.notes)
+
+
+def test_truncated_last_record_keeps_everything_before(tmp_path):
+    path = write_scalars(tmp_path, [(s, "rec_loss", float(s)) for s in range(50)])
+    data = path.read_bytes()
+    path.write_bytes(data[:-7])  # cut the last record short
+    read = read_event_file(path)
+    assert read.truncated_at is not None
+    assert read.steps.tolist() == list(range(49))
+
+
+def test_bad_crc_record_is_skipped_and_counted(tmp_path):
+    path = write_scalars(tmp_path, [(s, "rec_loss", float(s)) for s in range(100)])
+    data = bytearray(path.read_bytes())
+    # walk to record 41 (the first record is the file_version event) and flip a byte of its payload
+    pos = 0
+    for _ in range(41):
+        (length,) = struct.unpack_from("<Q", data, pos)
+        pos += 16 + length
+    data[pos + 12 + 3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    read = read_event_file(path)
+    assert read.bad_crc == 1
+    assert len(read.steps) == 99 and 40 not in read.steps.tolist()
+
+
+def test_read_run_frame_has_canonical_columns_and_names(tmp_path):
+    write_scalars(tmp_path, [(1, "train/rec_loss", 0.5), (1, "Learning_Rate", 5e-6), (1, "val/rec_loss", 0.7)])
+    frame = read_run(tmp_path)
+    assert list(frame.columns) == ["step", "metric", "value", "wall_time", "source"]
+    assert frame["step"].dtype == np.int64 and frame["value"].dtype == np.float64
+    assert sorted(frame["metric"].astype(str)) == ["lr", "rec_loss", "val/rec_loss"]

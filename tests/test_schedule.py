@@ -1,0 +1,90 @@
+"""The schedule from both config layouts, the text log's repr, and the command line."""
+
+import pytest
+import yaml
+from writers import radiodiff_config
+
+from vae_report.errors import ConfigError
+from vae_report.schedule import Schedule, find_config, load_config, schedule_from_config
+
+LDM = """
+model:
+  base_learning_rate: 4.5e-6
+  target: ldm.models.autoencoder.AutoencoderKL
+  params:
+    monitor: "val/rec_loss"
+    embed_dim: 3
+    lossconfig:
+      target: ldm.modules.losses.LPIPSWithDiscriminator
+      params:
+        disc_start: 50001
+        kl_weight: 0.000001
+        disc_weight: 0.5
+    ddconfig: {double_z: true, z_channels: 3, resolution: 256, in_channels: 3, out_ch: 3, ch: 128,
+               ch_mult: [1, 2, 4], num_res_blocks: 2, attn_resolutions: [], dropout: 0.0}
+lightning:
+  trainer:
+    benchmark: True
+    accumulate_grad_batches: 2
+"""
+
+
+def test_radiodiff_layout(tmp_path):
+    path = tmp_path / "first_radio.yaml"
+    path.write_text(yaml.safe_dump(radiodiff_config()))
+    s = schedule_from_config(load_config(path), str(path))
+    assert (s.disc_start, s.kl_weight, s.disc_weight, s.total_steps) == (50_001, 1e-6, 0.5, 150_000)
+    assert (s.lr, s.min_lr, s.log_every, s.checkpoint_every) == (5e-6, 5e-7, 100, 5000)
+    assert s.layout == "radiodiff" and s.pixels_per_sample == 102_400
+    assert s.origins["disc_start"] == str(path)
+    assert s.origins["disc_factor"] == "LPIPSWithDiscriminator default"
+
+
+def test_ldm_layout_has_no_total_steps(tmp_path):
+    path = tmp_path / "autoencoder_kl_64x64x3.yaml"
+    path.write_text(LDM)
+    s = schedule_from_config(load_config(path), str(path))
+    assert (s.disc_start, s.kl_weight, s.lr, s.total_steps) == (50_001, 1e-6, 4.5e-6, None)
+    assert s.layout == "ldm" and s.pixels_per_sample == 3 * 256 * 256
+
+
+def test_disc_start_boundary():
+    s = Schedule(disc_start=50_001, total_steps=150_000)
+    assert s.phase(50_000) == "before discriminator" and not s.disc_active(50_000)
+    assert s.phase(50_001) == "adversarial" and s.disc_active(50_001)
+    assert s.next_milestone(18_300).step == 50_001
+    assert s.next_milestone(50_001).name == "end of training"
+    assert s.progress(18_300) == pytest.approx(0.122)
+
+
+def test_overrides_record_their_origin():
+    s = Schedule(disc_start=50_001).with_overrides("command line", disc_start=100, kl_weight=None)
+    assert s.disc_start == 100 and s.origins == {"disc_start": "command line"}
+
+
+def test_unknown_layout_and_bad_yaml_are_config_errors(tmp_path):
+    unknown = tmp_path / "other.yaml"
+    unknown.write_text("model:\n  hidden: 3\n")
+    with pytest.raises(ConfigError, match="unknown config layout"):
+        schedule_from_config(load_config(unknown), str(unknown))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("model: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(broken)
+
+
+def test_string_numbers_and_bad_types(tmp_path):
+    config = radiodiff_config()
+    config["model"]["lossconfig"]["kl_weight"] = "1e-6"  # YAML 1.1 reads this as a string
+    assert schedule_from_config(config, "x").kl_weight == 1e-6
+    config["model"]["lossconfig"]["disc_start"] = "soon"
+    with pytest.raises(ConfigError, match="disc_start"):
+        schedule_from_config(config, "x")
+
+
+def test_find_config_skips_lightning_hparams(tmp_path):
+    (tmp_path / "hparams.yaml").write_text("{}\n")
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "2026-project.yaml").write_text(LDM)
+    path, _, layout = find_config(tmp_path)
+    assert path.name == "2026-project.yaml" and layout == "ldm"

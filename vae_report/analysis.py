@@ -1,0 +1,212 @@
+"""Run directory -> Analysis: the one object the renderers see, and whose JSON form is the summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .readers import RunLogs, SourceFile, load_run
+from .rules import Finding, Metrics, run_rules, worst
+from .schedule import Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
+
+
+@dataclass(frozen=True)
+class MetricStats:
+    name: str
+    first: float
+    latest: float
+    min: float
+    max: float
+    count: int
+    first_step: int
+    latest_step: int
+    non_finite: int
+    source: str
+
+    @property
+    def change(self) -> float:
+        return self.latest - self.first
+
+    @property
+    def change_fraction(self) -> float:
+        return self.change / abs(self.first) if self.first else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"first": _json_number(self.first), "latest": _json_number(self.latest), "min": _json_number(self.min),
+                "max": _json_number(self.max), "count": self.count, "first_step": self.first_step,
+                "latest_step": self.latest_step, "change": _json_number(self.change), "source": self.source}
+
+
+@dataclass(frozen=True)
+class QA:
+    question: str
+    answer: str
+    rule: str | None = None
+
+
+@dataclass
+class Analysis:
+    """Everything the report says, computed."""
+
+    run: str
+    step: int
+    schedule: Schedule
+    metrics: dict[str, MetricStats]
+    findings: list[Finding]
+    sources: list[SourceFile]
+    merge_notes: list[str]
+    metric_sources: dict[str, str]
+    status: str = "ok"
+    qa: list[QA] = field(default_factory=list)
+    recommendations: list[str] = field(default_factory=list)
+    confidence: str = "high"
+    confidence_reasons: list[str] = field(default_factory=list)
+    generated_at: str = ""
+    frame: Any = None  # the merged metric frame, for plots; not part of the summary
+
+    @property
+    def progress(self) -> float | None:
+        return self.schedule.progress(self.step)
+
+    @property
+    def phase(self) -> str:
+        return self.schedule.phase(self.step)
+
+    @property
+    def next_milestone(self) -> Milestone | None:
+        return self.schedule.next_milestone(self.step)
+
+    @property
+    def steps_to_next(self) -> int | None:
+        milestone = self.next_milestone
+        return None if milestone is None else milestone.step - self.step
+
+    def active_findings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.skipped]
+
+    def to_summary(self) -> dict[str, Any]:
+        """The machine-readable summary (a stable contract: see the README)."""
+        milestone = self.next_milestone
+        return {
+            "tool": "vae-report",
+            "version": __version__,
+            "generated_at": self.generated_at,
+            "run": self.run,
+            "status": self.status,
+            "step": self.step,
+            "total_steps": self.schedule.total_steps,
+            "progress": None if self.progress is None else round(self.progress, 6),
+            "phase": self.phase,
+            "next_milestone": None if milestone is None else {"step": milestone.step, "name": milestone.name,
+                                                              "steps_away": self.steps_to_next},
+            "confidence": self.confidence,
+            "schedule": {k: v for k, v in asdict(self.schedule).items() if k != "origins"}
+            | {"origins": dict(self.schedule.origins)},
+            "metrics": {name: stats.to_dict() for name, stats in self.metrics.items()},
+            "findings": [f.to_dict() for f in self.findings],
+            "sources": [{"path": s.path, "kind": s.kind, "points": s.points, "notes": s.notes} for s in self.sources],
+            "merge_notes": self.merge_notes,
+        }
+
+
+def _json_number(value: float) -> float | str | None:
+    # JSON has no NaN/Inf: write them as strings so a reader sees them rather than a parse error.
+    if value is None:
+        return None
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float(value)
+
+
+def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any) -> Schedule:
+    """The schedule from --config, else a config found in the run, else the text log's config repr; then the
+    text log's total, the command-line overrides, and what the data shows."""
+    if config is not None:
+        schedule = schedule_from_config(load_config(Path(config)), str(config))
+    else:
+        found = find_config(logs.root)
+        if found is not None:
+            path, cfg, layout = found
+            schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
+        elif logs.text_config is not None and layout_of(logs.text_config) == "radiodiff":
+            schedule = schedule_from_config(logs.text_config, "config repr in the text log", "text log")
+        else:
+            schedule = Schedule()
+    if schedule.total_steps is None and logs.text_total_steps:
+        schedule = schedule.with_overrides("text log ([Train Step] step/total)", total_steps=logs.text_total_steps)
+    schedule = schedule.with_overrides("command line", **overrides)
+    if schedule.disc_start is None:
+        inferred = _disc_start_from_data(Metrics(logs.frame))
+        schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
+                                           disc_start=inferred)
+    return schedule
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _disc_start_from_data(m: Metrics) -> int | None:
+    if not m.has("disc_factor"):
+        return None
+    on = m.values("disc_factor") > 0
+    return int(m.steps("disc_factor")[on][0]) if on.any() and not on[0] else None
+
+
+def metric_stats(m: Metrics, metric_sources: dict[str, str]) -> dict[str, MetricStats]:
+    out = {}
+    for name in sorted(m.names(), key=_metric_order):
+        steps, values = m.steps(name), m.values(name)
+        good = values[np.isfinite(values)]
+        out[name] = MetricStats(
+            name, float(values[0]), float(values[-1]),
+            float(good.min()) if len(good) else math.nan, float(good.max()) if len(good) else math.nan,
+            len(values), int(steps[0]), int(steps[-1]), int(len(values) - len(good)), metric_sources.get(name, ""),
+        )
+    return out
+
+
+_ORDER = ["total_loss", "rec_loss", "nll_loss", "kl_loss", "g_loss", "disc_loss", "d_weight", "disc_factor",
+          "logits_real", "logits_fake", "logvar", "lr", "lr_disc"]
+
+
+def _metric_order(name: str) -> tuple[int, int, str]:
+    return (name.startswith("val/"), _ORDER.index(name) if name in _ORDER else len(_ORDER), name)
+
+
+def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = None) -> Analysis:
+    """Statistics, findings, Q&A and conclusion for logs already read."""
+    from .narrative import confidence, questions_and_answers, recommendations
+
+    m = Metrics(logs.frame)
+    findings = run_rules(m, schedule, thresholds)
+    analysis = Analysis(
+        run=str(logs.root), step=m.last_step(), schedule=schedule, metrics=metric_stats(m, logs.metric_sources),
+        findings=findings, sources=logs.sources, merge_notes=logs.notes, metric_sources=logs.metric_sources,
+        status=worst(findings), generated_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        frame=logs.frame,
+    )
+    analysis.confidence, analysis.confidence_reasons = confidence(analysis)
+    analysis.qa = questions_and_answers(analysis)
+    analysis.recommendations = recommendations(analysis)
+    return analysis
+
+
+def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
+                **overrides: Any) -> Analysis:
+    """Read a run directory and analyze it against its schedule (``disc_start=``, ``kl_weight=``,
+    ``total_steps=`` override single values)."""
+    logs = load_run(Path(path))
+    schedule = resolve_schedule(logs, Path(config) if config else None, **overrides)
+    return analyze_logs(logs, schedule, thresholds)

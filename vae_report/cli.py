@@ -1,0 +1,98 @@
+"""The command line: parse options, call the library, map errors to exit codes.
+
+Exit codes: 0 report written and no finding at or above --fail-on; 1 report written and such a finding exists;
+2 bad input or usage (one line on stderr, nothing half-written); 3 an internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from .errors import VaeReportError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Status reports for VAE-GAN training runs, checked against the run's own schedule.",
+)
+
+
+class FailOn(str, Enum):
+    never = "never"
+    warning = "warning"
+    error = "error"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"vae-report: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def analyze(
+    run_dir: Path = typer.Argument(..., help="The run's results folder (or one log file)."),
+    out: Path = typer.Option(Path("report.md"), "--out", "-o", help="Report file: .md (plus <name>_files/) or .html."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the machine-readable summary here."),
+    config: Path | None = typer.Option(None, "--config", help="Training config (default: found in the run)."),
+    disc_start: int | None = typer.Option(None, "--disc-start", help="Override the config's disc_start."),
+    kl_weight: float | None = typer.Option(None, "--kl-weight", help="Override the config's kl_weight."),
+    total_steps: int | None = typer.Option(None, "--total-steps", help="Override the total number of steps."),
+    fail_on: FailOn = typer.Option(FailOn.never, "--fail-on", help="Exit 1 when a finding is at or above this."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+) -> None:
+    """Read a run's logs, check them against its schedule, and write the report."""
+    from .analysis import analyze_run
+    from .render import write_report, write_summary
+
+    try:
+        analysis = analyze_run(run_dir, config=config, disc_start=disc_start, kl_weight=kl_weight,
+                               total_steps=total_steps)
+        written = write_report(analysis, out)
+        if json_out is not None:
+            written.append(write_summary(analysis, json_out))
+    except VaeReportError as exc:
+        _fail(str(exc), exc.exit_code)
+    except Exception as exc:  # a bug of ours: one line, not a traceback with locals
+        _fail(f"internal error while analyzing {run_dir}: {type(exc).__name__}: {exc} (please report this)", 3)
+    counts = {sev: sum(1 for f in analysis.active_findings() if f.severity == sev) for sev in ("warning", "error")}
+    if not quiet:
+        progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
+        typer.echo(f"{out}: status {analysis.status}, step {analysis.step:,}{progress}, "
+                   f"{counts['warning']} warning(s), {counts['error']} error(s)")
+    threshold = {"never": None, "warning": ("warning", "error"), "error": ("error",)}[fail_on.value]
+    if threshold and any(f.severity in threshold for f in analysis.active_findings()):
+        raise typer.Exit(1)
+
+
+@app.command()
+def train(
+    config: Path = typer.Argument(..., help="Trainer config (YAML, RadioDiff layout)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory to write logs and checkpoints to."),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after this many steps."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in --out."),
+) -> None:
+    """Train the bundled VAE-GAN (needs torch: pip install torch==2.13.0)."""
+    try:
+        from trainer.main import run_training
+    except ImportError as exc:
+        _fail(f"the trainer needs torch ({exc}); install it with: pip install torch==2.13.0")
+    try:
+        run_training(config, out, max_steps=max_steps, resume=resume)
+    except VaeReportError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""Typed errors: raised where a problem is found, turned into one line and exit code 2 by the CLI."""
+
+from __future__ import annotations
+
+
+class VaeReportError(Exception):
+    """Base class: a problem with the user's input or environment, never a bug of ours."""
+
+    exit_code = 2
+
+
+class InputError(VaeReportError):
+    """A run directory or log file is missing, empty or unreadable."""
+
+
+class ConfigError(VaeReportError):
+    """A training config is unreadable, of an unknown layout, or has bad values."""
+
+
+class OutputError(VaeReportError):
+    """The report or summary cannot be written where the user asked."""

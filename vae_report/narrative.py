@@ -1,0 +1,178 @@
+"""The report's prose, derived from findings and the schedule: Q&A, recommendations and confidence."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .numbers import fmt, pct
+from .rules import RULES, Finding
+
+_TITLES = {rule.id: rule.title for rule in RULES}
+_RATIONALE = {rule.id: rule.rationale for rule in RULES}
+
+
+def _find(analysis, rule: str) -> Finding | None:
+    return next((f for f in analysis.active_findings() if f.rule == rule), None)
+
+
+def steps_per_hour(analysis) -> float | None:
+    """Training speed over the latest stretch of wall times, from the one file that logged last (clocks of
+    different writers, and restarts, do not mix)."""
+    frame = analysis.frame
+    part = frame[frame["wall_time"].notna() & frame["metric"].isin(["total_loss", "rec_loss", "kl_loss"])]
+    if part.empty:
+        return None
+    newest = part["source"].iloc[int(np.argmax(part["wall_time"].to_numpy()))]
+    part = part[part["source"] == newest]
+    metric = part["metric"].iloc[0]
+    part = part[part["metric"] == metric]
+    steps, walls = part["step"].to_numpy(), part["wall_time"].to_numpy()
+    if len(steps) < 2:
+        return None
+    k = max(2, len(steps) // 5)
+    ds, dw = steps[-1] - steps[-k], walls[-1] - walls[-k]
+    return float(ds / dw * 3600) if dw > 0 and ds > 0 else None
+
+
+def _eta(analysis, steps_away: int) -> str:
+    rate = steps_per_hour(analysis)
+    if rate is None or steps_away <= 0:
+        return ""
+    hours = steps_away / rate
+    when = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
+    return f" At the recent pace of {fmt(round(rate))} steps per hour that is about {when} away."
+
+
+def questions_and_answers(analysis) -> list:
+    from .analysis import QA
+
+    qa: list[QA] = []
+    s, step = analysis.schedule, analysis.step
+    kl = _find(analysis, "kl-rising")
+    if "kl_loss" in analysis.metrics:
+        if kl is not None:
+            verdict = {"ok": "No.", "info": "Probably not.", "warning": "Yes, look at it."}[kl.severity]
+            qa.append(QA("Is the KL loss increase concerning?", f"{verdict} {kl.message}", kl.rule))
+        else:
+            st = analysis.metrics["kl_loss"]
+            qa.append(QA("Is the KL loss increase concerning?",
+                         f"KL has not risen overall: {fmt(st.first)} at step {fmt(st.first_step)}, {fmt(st.latest)} "
+                         f"at step {fmt(st.latest_step)}."))
+    if "disc_loss" in analysis.metrics:
+        qa.append(QA("Why is the discriminator loss zero? Should I be worried?", _disc_answer(analysis)))
+    bookkeeping = _find(analysis, "loss-bookkeeping")
+    rec = _find(analysis, "rec-trend")
+    parts = [f.message for f in (bookkeeping, rec) if f is not None]
+    if parts:
+        worried = any(f.severity in ("warning", "error") for f in (bookkeeping, rec) if f is not None)
+        qa.append(QA("Are the loss values in the right ranges?",
+                     ("Not entirely. " if worried else "Yes. ") + " ".join(parts)))
+    if s.disc_start is not None:
+        origin = s.origins.get("disc_start", "config")
+        if step < s.disc_start:
+            away = s.disc_start - step
+            answer = (f"At step {fmt(s.disc_start)} (disc_start, from {origin}), {fmt(away)} steps after the current "
+                      f"step {fmt(step)}: the discriminator is on for every step >= disc_start."
+                      + _eta(analysis, away))
+        else:
+            answer = (f"It was scheduled for step {fmt(s.disc_start)} (disc_start, from {origin}); the run is at step "
+                      f"{fmt(step)}, {fmt(step - s.disc_start)} steps past it.")
+        qa.append(QA("When will the discriminator become active?", answer))
+    qa.append(QA("Should I intervene in the training process?", _intervene_answer(analysis)))
+    qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
+    for finding in analysis.active_findings():
+        if finding.severity in ("warning", "error"):
+            where = f" at step {fmt(finding.step)}" if finding.step is not None else ""
+            qa.append(QA(f"What does \"{_TITLES.get(finding.rule, finding.rule)}\"{where} mean?",
+                         f"{finding.message} Why this is checked: {_RATIONALE.get(finding.rule, '')}", finding.rule))
+    return qa
+
+
+def _disc_answer(analysis) -> str:
+    off = _find(analysis, "disc-off-before-start")
+    dead = _find(analysis, "disc-inactive-after-start")
+    early = _find(analysis, "disc-active-before-start")
+    latest = analysis.metrics["disc_loss"].latest
+    if dead is not None and dead.severity == "error":
+        return "Yes. " + dead.message
+    if early is not None:
+        return ("It is not zero everywhere: " if latest != 0 else "") + early.message
+    if off is not None and analysis.phase == "before discriminator":
+        return "No need to worry. " + off.message
+    if dead is not None:
+        return (f"It is no longer zero (latest {fmt(latest)}). {dead.message} A hinge discriminator loss near 1 "
+                "means the discriminator cannot yet tell real from reconstructed, the usual state early on.")
+    return f"The latest disc_loss is {fmt(latest)}; without disc_start the report cannot say whether 0 is expected."
+
+
+def _intervene_answer(analysis) -> str:
+    bad = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
+    if not bad:
+        return ("No. No rule raised a warning or an error: the run behaves as its schedule says it should. "
+                "Keep it running and re-run this report at the next milestone.")
+    errors = [f for f in bad if f.severity == "error"]
+    first = errors[0] if errors else bad[0]
+    kind = "error" if errors else "warning"
+    return (f"{'Yes' if errors else 'Probably not yet, but look'}: {len(bad)} finding(s) at warning or above, the "
+            f"first {kind} being \"{_TITLES.get(first.rule, first.rule)}\": {first.message}")
+
+
+def _monitor_answer(analysis) -> str:
+    s = analysis.schedule
+    rec = analysis.metrics.get("rec_loss")
+    parts = ["disc_loss: with the hinge loss it sits near 1.0 while the discriminator cannot tell real from fake "
+             "(logits near 0); a fall toward 0 with logits_real and logits_fake drifting apart means it is "
+             "overpowering the generator."]
+    if rec is not None:
+        parts.append(f"rec_loss against its level before the switch (now {fmt(rec.latest)}): the adversarial term "
+                     "often costs some reconstruction at first; a sustained rise is a regression.")
+    if s.disc_weight is not None:
+        parts.append(f"d_weight: it is clamped to 1e4 before the x{fmt(s.disc_weight)} disc_weight, so a value "
+                     f"pinned at {fmt(1e4 * s.disc_weight)} means the GAN gradient has vanished.")
+    parts.append("g_loss and the total: the total may jump or drop when the signed adversarial term switches on.")
+    return " ".join(parts)
+
+
+def recommendations(analysis) -> list[str]:
+    out = []
+    for finding in analysis.active_findings():
+        if finding.severity == "error":
+            out.append(f"Fix first: {_TITLES.get(finding.rule, finding.rule)} (step {fmt(finding.step)}).")
+    for finding in analysis.active_findings():
+        if finding.severity == "warning":
+            out.append(f"Look into: {_TITLES.get(finding.rule, finding.rule)} (step {fmt(finding.step)}).")
+    milestone = analysis.next_milestone
+    if not out:
+        out.append("No intervention needed: continue training.")
+    if milestone is not None:
+        out.append(f"Next check: step {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} steps "
+                   "from now." + _eta(analysis, analysis.steps_to_next))
+    if analysis.schedule.disc_start is not None and analysis.step < analysis.schedule.disc_start:
+        out.append(f"After step {fmt(analysis.schedule.disc_start)}, re-run this report to check that the "
+                   "discriminator switched on and that reconstruction holds.")
+    return out
+
+
+def confidence(analysis) -> tuple[str, list[str]]:
+    """high / medium / low, with the reasons it is not high."""
+    reasons_low, reasons_medium = [], []
+    s = analysis.schedule
+    if s.layout == "none":
+        reasons_low.append("no training config was found: phases and milestones are not checked against it")
+    if "inferred" in s.origins.get("disc_start", ""):
+        reasons_medium.append("disc_start was inferred from the data, not read from a config")
+    if s.total_steps is None:
+        reasons_medium.append("the total number of steps is unknown, so progress is too")
+    if steps_per_hour(analysis) is None:
+        reasons_medium.append("the logs have no usable wall times: no training speed or ETA")
+    key = [analysis.metrics[n].count for n in ("total_loss", "rec_loss") if n in analysis.metrics]
+    if not key or min(key) < 20:
+        reasons_low.append(f"few points in the key losses ({min(key) if key else 0})")
+    if reasons_low:
+        return "low", reasons_low + reasons_medium
+    if reasons_medium:
+        return "medium", reasons_medium
+    return "high", []
+
+
+__all__ = ["confidence", "pct", "questions_and_answers", "recommendations", "steps_per_hour"]

@@ -1,0 +1,244 @@
+"""Find a run's logs, read each with its reader, and merge them into one metric frame.
+
+Merging, in two stages:
+1. Files of one kind (several event files, text logs or CSVs of a restarted run) are taken in the order they
+   were written. As TensorBoard does on a restart, a later file replaces, per metric, every earlier point at
+   or after its own first step.
+2. Kinds that log the same metric are compared on the steps they share. If they agree (to the text log's
+   five printed decimals) the points are pooled, the more precise source winning on shared steps
+   (TensorBoard > CSV > text log). If they disagree, they measure different things under one name
+   (RadioDiff's TensorBoard ``total_loss`` is (AE loss + disc loss) / 2, its text log's is the AE loss), and
+   the trainer's own loss dict wins: text log > CSV > TensorBoard. The report names the source of each metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..frame import COLUMNS, canonical_name, concat, drop_repeats, empty_frame, make_frame
+from .csvlog import read_csv_log
+from .textlog import MARKER, read_text_log
+from .tfevents import read_event_file
+
+KINDS = ("tensorboard", "csv", "text log")
+_PRECISION_ORDER = {"tensorboard": 0, "csv": 1, "text log": 2}  # who wins when sources agree
+_AUTHORITY_ORDER = {"text log": 0, "csv": 1, "tensorboard": 2}  # who wins when they disagree
+
+
+@dataclass
+class SourceFile:
+    """One file read, with what was found in it and anything that went wrong."""
+
+    path: str  # relative to the run directory
+    kind: str
+    points: int
+    metrics: list[str]
+    notes: list[str] = field(default_factory=list)
+    first_wall_time: float = float("nan")
+
+
+@dataclass
+class RunLogs:
+    """Everything read from a run directory."""
+
+    root: Path
+    frame: pd.DataFrame
+    sources: list[SourceFile]
+    notes: list[str]  # how files and sources were merged
+    metric_sources: dict[str, str]  # metric -> kind(s) its points came from
+    text_config: dict | None = None
+    text_total_steps: int | None = None
+    non_scalar_tags: list[str] = field(default_factory=list)
+
+
+def discover(root: Path) -> dict[str, list[Path]]:
+    """Log files under ``root`` by kind: event files, CSVs, and text logs with ``[Train Step]`` lines."""
+    found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        name = path.name
+        if "tfevents" in name:
+            found["tensorboard"].append(path)
+        elif name.endswith(".csv"):
+            found["csv"].append(path)
+        elif path.suffix in (".log", ".out", ".txt") and _has_marker(path):
+            found["text log"].append(path)
+    return found
+
+
+def _has_marker(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return MARKER in handle.read(1 << 20)
+    except OSError:
+        return False
+
+
+def load_run(root: Path | str) -> RunLogs:
+    """Read and merge every log under a run directory (or a single log file)."""
+    root = Path(root)
+    if not root.exists():
+        raise InputError(f"{root}: no such file or directory; pass the run's results folder")
+    if root.is_file():
+        files = {kind: [] for kind in KINDS}
+        kind = "tensorboard" if "tfevents" in root.name else "csv" if root.suffix == ".csv" else "text log"
+        files[kind].append(root)
+        base = root.parent
+    else:
+        files = discover(root)
+        base = root
+    if not any(files.values()):
+        raise InputError(
+            f"{root}: no metric logs found (looked for TensorBoard event files, *.csv and *.log with "
+            "[Train Step] lines); pass the folder the trainer writes to"
+        )
+    logs = RunLogs(base, empty_frame(), [], [], {})
+    per_kind = {}
+    for kind, paths in files.items():
+        parts = [_read_one(kind, path, base, logs) for path in paths]
+        parts = [p for p in parts if p is not None]
+        if parts:
+            per_kind[kind] = _merge_files(kind, parts, logs)
+    logs.frame = _merge_kinds(per_kind, logs)
+    if logs.frame.empty:
+        raise InputError(f"{root}: the logs hold no scalar metrics; check that training has logged anything")
+    return logs
+
+
+def read_run(root: Path | str) -> pd.DataFrame:
+    """The merged metric frame of a run directory (columns step, metric, value, wall_time, source)."""
+    return load_run(root).frame
+
+
+def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceFile, pd.DataFrame] | None:
+    rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
+    notes: list[str] = []
+    if path.stat().st_size == 0:
+        logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
+        return None
+    if kind == "tensorboard":
+        read = read_event_file(path)
+        names = [canonical_name(tag) for tag in read.tags]
+        categories = sorted(set(names))
+        remap = np.asarray([categories.index(n) for n in names], dtype=np.int32)
+        codes = remap[read.tag_codes] if len(remap) else read.tag_codes
+        metric = pd.Categorical.from_codes(codes, categories=categories)
+        frame = make_frame(read.steps, metric, read.values, read.wall_times, rel)
+        if read.records == 0 and read.truncated_at is None and read.corrupt_at is None:
+            notes.append("not an event file (no records), skipped")
+        if read.truncated_at is not None:
+            notes.append(f"ends mid-record at byte {read.truncated_at:,} (still being written, or cut); "
+                         "everything before it was read")
+        if read.corrupt_at is not None:
+            notes.append(f"record header corrupt at byte {read.corrupt_at:,}; the rest of the file was not read")
+        if read.bad_crc:
+            notes.append(f"{read.bad_crc:,} record(s) failed their CRC check and were skipped")
+        logs.non_scalar_tags.extend(sorted(read.non_scalar_tags))
+        frame = drop_repeats(frame)
+    elif kind == "csv":
+        read = read_csv_log(path, rel)
+        frame = read.frame
+        if read.bad_cells:
+            notes.append(f"{read.bad_cells:,} non-numeric cell(s) or unusable row(s) skipped")
+        notes.append(f"{read.layout} layout")
+    else:
+        read = read_text_log(path, rel)
+        frame = read.frame
+        if read.config is not None and logs.text_config is None:
+            logs.text_config = read.config
+        if read.total_steps is not None:
+            logs.text_total_steps = read.total_steps
+        if read.skipped:
+            notes.append(f"{read.skipped:,} step line(s) without readable values skipped")
+    source = SourceFile(rel, kind, len(frame), sorted(frame["metric"].unique()), notes,
+                        float(np.nanmin(frame["wall_time"])) if frame["wall_time"].notna().any() else float("nan"))
+    logs.sources.append(source)
+    return source, frame
+
+
+def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:
+    """Merge files of one kind in the order they were written; a later file replaces from its first step on."""
+    parts = sorted(parts, key=lambda p: (np.nan_to_num(p[0].first_wall_time, nan=np.inf), p[0].path))
+    if len(parts) == 1:
+        return parts[0][1]
+    for i, (later, frame) in enumerate(parts[1:], start=1):
+        firsts = frame.groupby("metric", observed=True)["step"].min()
+        for j in range(i):
+            earlier_src, earlier = parts[j]
+            cut = earlier["metric"].astype(object).map(firsts).to_numpy(dtype=float)  # NaN: not in the later file
+            drop = earlier["step"].to_numpy() >= cut
+            if drop.any():
+                logs.notes.append(
+                    f"{later.path} restarts at step {int(firsts.min()):,}: it replaces {int(drop.sum()):,} "
+                    f"point(s) of {earlier_src.path} at or after that step, as TensorBoard does"
+                )
+                parts[j] = (earlier_src, earlier[~drop])
+    names = ", ".join(p[0].path for p in parts)
+    logs.notes.append(f"{len(parts)} {kind} files merged in the order they were written: {names}")
+    return concat([p[1] for p in parts])
+
+
+def _agree(a: pd.DataFrame, b: pd.DataFrame) -> tuple[int, int]:
+    """(shared steps, shared steps whose values differ beyond print precision) of one metric in two sources."""
+    joined = a[["step", "value"]].merge(b[["step", "value"]], on="step", suffixes=("_a", "_b"))
+    if joined.empty:
+        return 0, 0
+    x, y = joined["value_a"].to_numpy(), joined["value_b"].to_numpy()
+    same = (np.abs(x - y) <= 5.1e-6 + 1e-5 * np.abs(y)) | (np.isnan(x) & np.isnan(y)) | (x == y)
+    return len(joined), int((~same).sum())
+
+
+def _merge_kinds(per_kind: dict[str, pd.DataFrame], logs: RunLogs) -> pd.DataFrame:
+    if not per_kind:
+        return empty_frame()
+    if len(per_kind) == 1:
+        kind, frame = next(iter(per_kind.items()))
+        logs.metric_sources = {m: kind for m in frame["metric"].unique()}
+        return _finish(frame)
+    by_metric: dict[str, dict[str, pd.DataFrame]] = {}
+    for kind, frame in per_kind.items():
+        for metric, part in frame.groupby("metric", sort=False, observed=True):
+            by_metric.setdefault(str(metric), {})[kind] = part
+    out = []
+    for metric, kinds in by_metric.items():
+        if len(kinds) == 1:
+            kind, part = next(iter(kinds.items()))
+            logs.metric_sources[metric] = kind
+            out.append(part)
+            continue
+        ranked = sorted(kinds, key=_AUTHORITY_ORDER.get)
+        keep = [ranked[0]]
+        for other in ranked[1:]:
+            shared, differ = _agree(kinds[ranked[0]], kinds[other])
+            if shared and differ > max(1, 0.01 * shared):
+                logs.notes.append(
+                    f"{metric}: {other} and {ranked[0]} disagree at {differ:,} of {shared:,} shared steps "
+                    f"(median ratio {_median_ratio(kinds[ranked[0]], kinds[other]):.3g}); {ranked[0]} values used"
+                )
+            else:
+                keep.append(other)
+        keep.sort(key=_PRECISION_ORDER.get)
+        pooled = concat([kinds[k] for k in keep])
+        out.append(pooled.drop_duplicates("step", keep="first"))
+        logs.metric_sources[metric] = " + ".join(keep)
+    return _finish(concat(out))
+
+
+def _median_ratio(a: pd.DataFrame, b: pd.DataFrame) -> float:
+    joined = a[["step", "value"]].merge(b[["step", "value"]], on="step")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = joined["value_y"].to_numpy() / joined["value_x"].to_numpy()
+    ratio = ratio[np.isfinite(ratio)]
+    return float(np.median(ratio)) if len(ratio) else float("nan")
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame[COLUMNS]
+    frame["metric"] = frame["metric"].cat.remove_unused_categories()
+    frame["source"] = frame["source"].cat.remove_unused_categories()
+    order = np.lexsort((frame["step"].to_numpy(), frame["metric"].cat.codes.to_numpy()))
+    return frame.iloc[order].reset_index(drop=True)

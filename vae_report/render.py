@@ -1,0 +1,155 @@
+"""Analysis -> Markdown (with a folder of PNGs) or one self-contained HTML file, written atomically."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from . import __version__
+from .analysis import Analysis
+from .errors import OutputError
+from .numbers import fmt, pct, signed_pct
+from .plots import Plot, make_plots
+from .rules import RULES
+
+
+def templates_dir() -> Path:
+    """``vae_report/templates`` in an installed wheel, the repository's ``templates/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "report.md.j2").is_file():
+            return candidate
+    raise OutputError(f"{here}: report templates not found; reinstall vae-report")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
+        keep_trailing_newline=True,
+    )
+    env.filters.update(fmt=fmt, pct=pct, signed_pct=signed_pct, cell=_cell)
+    return env
+
+
+def _cell(text: object) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _context(analysis: Analysis, plots: list[Plot], image_src) -> dict:
+    rules = {rule.id: rule for rule in RULES}
+    return {
+        "a": analysis,
+        "name": Path(analysis.run).name or analysis.run,
+        "plots": [{"plot": p, "src": image_src(p)} for p in plots],
+        "rules": rules,
+        "by_metric": _findings_by_metric(analysis),
+        "version": __version__,
+    }
+
+
+def _findings_by_metric(analysis: Analysis) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for finding in analysis.active_findings():
+        if finding.metric:
+            out.setdefault(finding.metric, []).append(finding)
+    return out
+
+
+def render_markdown(analysis: Analysis, plots: list[Plot], files_dir_name: str) -> str:
+    return environment().get_template("report.md.j2").render(
+        **_context(analysis, plots, lambda p: f"{files_dir_name}/{p.name}.png"))
+
+
+def render_html(analysis: Analysis, plots: list[Plot]) -> str:
+    return environment().get_template("report.html.j2").render(
+        **_context(analysis, plots, lambda p: "data:image/png;base64," + base64.b64encode(p.png).decode("ascii")))
+
+
+def write_report(analysis: Analysis, out: Path) -> list[Path]:
+    """Write the report (``.md`` plus ``<stem>_files/``, or ``.html``); nothing is left half-written."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".md", ".markdown", ".html", ".htm"):
+        raise OutputError(f"{out}: unknown report format; end --out with .md or .html")
+    parent = _ready_parent(out)
+    plots = make_plots(analysis.frame, analysis.schedule)
+    if suffix in (".html", ".htm"):
+        _atomic_write(out, render_html(analysis, plots).encode("utf-8"))
+        return [out]
+    files_dir = parent / f"{out.stem}_files"
+    text = render_markdown(analysis, plots, files_dir.name)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}_files.", dir=parent))
+    try:
+        for plot in plots:
+            (staging / f"{plot.name}.png").write_bytes(plot.png)
+        _swap_dir(staging, files_dir)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
+    _atomic_write(out, text.encode("utf-8"))
+    return [out, files_dir]
+
+
+def write_summary(analysis: Analysis, out: Path) -> Path:
+    out = Path(out)
+    _ready_parent(out)
+    text = json.dumps(analysis.to_summary(), indent=2, allow_nan=False, default=_json_default)
+    _atomic_write(out, (text + "\n").encode("utf-8"))
+    return out
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def _ready_parent(out: Path) -> Path:
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the folder {parent} ({exc.strerror}); choose another --out") from exc
+    if out.is_dir():
+        raise OutputError(f"{out}: is a folder; give a file name such as {out / 'report.md'}")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{out}: the folder {parent} is not writable; choose another --out")
+    return parent
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and move it into place."""
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
+
+
+def _swap_dir(staging: Path, target: Path) -> None:
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,78 @@
+"""The rule registry: one list, each rule data (id, title, severity, rationale, thresholds) plus one function.
+
+A rule whose metrics or schedule values are missing yields a skipped finding that says what it lacked; a rule
+never raises, prints or plots.
+"""
+
+from __future__ import annotations
+
+from ..numbers import fmt
+from ..schedule import Schedule
+from .base import RANK, SEVERITIES, Finding, Metrics, Rule
+from .discriminator import disc_active_before_start, disc_inactive_after_start, disc_off_before_start
+from .losses import kl_rising, loss_bookkeeping, non_finite, rec_trend, total_trend
+
+_TREND = {"worse": 0.10, "flat": 0.02}
+
+RULES: list[Rule] = [
+    Rule("non-finite", "NaN or Inf in a metric", "error",
+         "A NaN or Inf loss means the optimizer has already stepped on garbage; everything after it is suspect.",
+         non_finite),
+    Rule("disc-off-before-start", "Discriminator silent before disc_start", "ok",
+         "adopt_weight multiplies the GAN terms by 0 while step < disc_start, so a disc_loss of exactly 0 is expected.",
+         disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",)),
+    Rule("disc-inactive-after-start", "Discriminator not active at or after disc_start", "error",
+         "From disc_start on, disc_factor is 1 and the discriminator trains; all zeros there means it never started.",
+         disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",)),
+    Rule("disc-active-before-start", "Discriminator active before disc_start", "warning",
+         "A discriminator on before disc_start means another config, or a trainer counting steps in other units "
+         "(Lightning counts both optimizers' steps: the switch shows at half of disc_start).",
+         disc_active_before_start, {"half_tolerance": 0.1}, needs=("disc_factor|disc_loss",),
+         needs_schedule=("disc_start",)),
+    Rule("kl-rising", "KL rising under a tiny kl_weight", "ok",
+         "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
+         "and matters only if the weighted term becomes a real share of the loss.",
+         kl_rising, {"rise": 0.10, "tiny_weight": 1e-4, "dominant_share": 0.10}, needs=("kl_loss",),
+         needs_schedule=("kl_weight",)),
+    Rule("rec-trend", "Reconstruction trend", "warning",
+         "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
+         rec_trend, dict(_TREND), needs=("rec_loss",)),
+    Rule("total-trend", "Total-loss trend within the current phase", "warning",
+         "The total should fall within a phase; its jump when the GAN term switches on is not a regression.",
+         total_trend, dict(_TREND), needs=("total_loss",)),
+    Rule("loss-bookkeeping", "Loss bookkeeping", "warning",
+         "total = N x rec + kl_weight x kl + d_weight x disc_factor x g_loss, N the pixels per sample: checking "
+         "it from the data catches wrong weights, mixed sources and a misread config.",
+         loss_bookkeeping, {"tolerance": 0.01}, needs=("total_loss", "rec_loss", "kl_loss"),
+         needs_schedule=("kl_weight",)),
+]
+
+
+def _missing(rule: Rule, metrics: Metrics, schedule: Schedule) -> list[str]:
+    lacking = [need for need in rule.needs if not any(metrics.has(n) for n in need.split("|"))]
+    lacking += [f"{field} (schedule)" for field in rule.needs_schedule if getattr(schedule, field) is None]
+    return lacking
+
+
+def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[str, float]] | None = None,
+              rules: list[Rule] | None = None) -> list[Finding]:
+    """Run every registered rule; ``thresholds`` overrides a rule's thresholds by rule id."""
+    findings: list[Finding] = []
+    for rule in rules or RULES:
+        lacking = _missing(rule, metrics, schedule)
+        if lacking:
+            findings.append(Finding(rule.id, "info", f"Skipped: needs {', '.join(lacking)}, which this run does "
+                                    "not provide.", skipped=True, numbers={"missing": lacking}))
+            continue
+        limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
+        findings.extend(rule.check(metrics, schedule, limits))
+    return findings
+
+
+def worst(findings: list[Finding]) -> str:
+    """ok, warning or error: the overall status (info counts as ok)."""
+    top = max((RANK[f.severity] for f in findings if not f.skipped), default=0)
+    return {0: "ok", 1: "ok", 2: "warning", 3: "error"}[top]
+
+
+__all__ = ["RULES", "Finding", "Metrics", "Rule", "SEVERITIES", "fmt", "run_rules", "worst"]

@@ -1,0 +1,113 @@
+"""What a rule is, what it returns, and the read-only view of the metrics it checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..schedule import Schedule
+
+SEVERITIES = ("ok", "info", "warning", "error")
+RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation of one rule: which metric, from which step, what it means, and the numbers behind it."""
+
+    rule: str
+    severity: str
+    message: str
+    metric: str | None = None
+    step: int | None = None
+    numbers: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "metric": self.metric,
+            "step": self.step,
+            "message": self.message,
+            "numbers": self.numbers,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered check: stable id, title, the severity it raises, why it exists, its thresholds."""
+
+    id: str
+    title: str
+    severity: str
+    rationale: str
+    check: Callable[[Metrics, Schedule, dict[str, float]], list[Finding]]
+    thresholds: dict[str, float] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()  # metrics without which the rule is skipped
+    needs_schedule: tuple[str, ...] = ()  # schedule fields without which it is skipped
+
+
+class Metrics:
+    """Per-metric step and value arrays of a frame sorted by (metric, step); cut once, shared by all rules."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        if frame.empty:
+            return
+        codes = frame["metric"].cat.codes.to_numpy()
+        steps = frame["step"].to_numpy()
+        values = frame["value"].to_numpy()
+        walls = frame["wall_time"].to_numpy()
+        bounds = np.flatnonzero(np.diff(codes)) + 1
+        starts = np.concatenate(([0], bounds))
+        ends = np.concatenate((bounds, [len(codes)]))
+        categories = frame["metric"].cat.categories
+        for a, b in zip(starts, ends, strict=True):
+            self._parts[str(categories[codes[a]])] = (steps[a:b], values[a:b], walls[a:b])
+
+    def names(self) -> list[str]:
+        return list(self._parts)
+
+    def has(self, name: str) -> bool:
+        return name in self._parts
+
+    def steps(self, name: str) -> np.ndarray:
+        return self._parts[name][0]
+
+    def values(self, name: str) -> np.ndarray:
+        return self._parts[name][1]
+
+    def wall_times(self, name: str) -> np.ndarray:
+        return self._parts[name][2]
+
+    def last_step(self) -> int:
+        training = [p[0][-1] for n, p in self._parts.items() if not n.startswith("val/") and len(p[0])]
+        every = training or [p[0][-1] for p in self._parts.values() if len(p[0])]
+        return int(max(every)) if every else 0
+
+    def window(self, name: str, lo: int | None = None, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and values with ``lo <= step < hi``."""
+        steps, values = self.steps(name), self.values(name)
+        a = 0 if lo is None else int(np.searchsorted(steps, lo, "left"))
+        b = len(steps) if hi is None else int(np.searchsorted(steps, hi, "left"))
+        return steps[a:b], values[a:b]
+
+
+def finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]
+
+
+def edge_medians(values: np.ndarray, fraction: float = 0.1, minimum: int = 3) -> tuple[float, float] | None:
+    """Median of the first and of the last ``fraction`` of the finite values: robust start and end levels."""
+    values = finite(values)
+    if len(values) < 2 * minimum:
+        return None
+    k = max(minimum, int(len(values) * fraction))
+    return float(np.median(values[:k])), float(np.median(values[-k:]))

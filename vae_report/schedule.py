@@ -1,0 +1,216 @@
+"""The training schedule, read from the run's config: phases, milestones, loss weights, total steps.
+
+Two YAML layouts load: RadioDiff's flat one (``model.lossconfig.disc_start``, ``trainer.train_num_steps``) and
+LDM's nested one (``model.params.lossconfig.params.disc_start``, ``lightning.trainer.*``). RadioDiff's text log
+carries the same dict as its first record. ``adopt_weight`` switches the discriminator on when
+``global_step >= disc_start``: with ``disc_start: 50001`` and 0-based steps, step 50,001 is the first active one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+# LPIPSWithDiscriminator's signature defaults, used when a config leaves a value out.
+LOSS_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "kl_weight": 1.0}
+
+
+@dataclass(frozen=True)
+class Milestone:
+    step: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What the config says about the run; ``origins`` tells where each known value came from."""
+
+    disc_start: int | None = None
+    kl_weight: float | None = None
+    disc_weight: float | None = None
+    disc_factor: float | None = None
+    total_steps: int | None = None
+    lr: float | None = None
+    min_lr: float | None = None
+    log_every: int | None = None
+    checkpoint_every: int | None = None
+    in_channels: int | None = None
+    resolution: tuple[int, int] | None = None  # ddconfig.resolution as written (RadioDiff does not resize to it)
+    layout: str = "none"  # radiodiff | ldm | text log | none
+    config_path: str | None = None
+    origins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pixels_per_sample(self) -> int | None:
+        if self.in_channels is None or self.resolution is None:
+            return None
+        return self.in_channels * self.resolution[0] * self.resolution[1]
+
+    def phase(self, step: int) -> str:
+        """``before discriminator`` or ``adversarial`` (``unknown`` without ``disc_start``)."""
+        if self.disc_start is None:
+            return "unknown"
+        return "adversarial" if step >= self.disc_start else "before discriminator"
+
+    def disc_active(self, step: int) -> bool | None:
+        return None if self.disc_start is None else step >= self.disc_start
+
+    def milestones(self) -> list[Milestone]:
+        out = []
+        if self.disc_start is not None:
+            out.append(Milestone(self.disc_start, "discriminator starts"))
+        if self.total_steps is not None:
+            out.append(Milestone(self.total_steps, "end of training"))
+        return sorted(out, key=lambda m: m.step)
+
+    def next_milestone(self, step: int) -> Milestone | None:
+        return next((m for m in self.milestones() if m.step > step), None)
+
+    def progress(self, step: int) -> float | None:
+        if not self.total_steps:
+            return None
+        return min(1.0, step / self.total_steps)
+
+    def with_overrides(self, origin: str, **values: Any) -> Schedule:
+        """A copy with the given non-None values set and their origin recorded."""
+        given = {k: v for k, v in values.items() if v is not None}
+        if not given:
+            return self
+        return replace(self, **given, origins={**self.origins, **{k: origin for k in given}})
+
+
+def load_config(path: Path) -> dict:
+    """Parse a YAML config file (or a RadioDiff config repr) into a dict."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check the path") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}; fix the file or pass --config") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top of the config; pass the training config")
+    return data
+
+
+def layout_of(config: dict) -> str | None:
+    """``radiodiff`` or ``ldm`` for a config whose loss settings we know where to find, else None."""
+    model = config.get("model")
+    if not isinstance(model, dict):
+        return None
+    if isinstance(model.get("lossconfig"), dict):
+        return "radiodiff"
+    params = model.get("params")
+    if isinstance(params, dict) and isinstance(params.get("lossconfig"), dict):
+        return "ldm"
+    return None
+
+
+def schedule_from_config(config: dict, origin: str, layout: str | None = None) -> Schedule:
+    """Read a config dict of either layout; raise ConfigError for a layout we do not know."""
+    layout = layout or layout_of(config)
+    if layout is None:
+        raise ConfigError(
+            f"{origin}: unknown config layout (expected model.lossconfig (RadioDiff) or "
+            "model.params.lossconfig.params (LDM)); pass the training config with --config"
+        )
+    model = config["model"]
+    values: dict[str, Any] = {}
+    if layout == "radiodiff" or layout == "text log":
+        loss = model.get("lossconfig") or {}
+        trainer = config.get("trainer") or {}
+        values.update(
+            total_steps=trainer.get("train_num_steps"),
+            lr=trainer.get("lr"),
+            min_lr=trainer.get("min_lr"),
+            log_every=trainer.get("log_freq"),
+            checkpoint_every=trainer.get("save_and_sample_every", trainer.get("save_every")),
+        )
+    else:
+        loss = model["params"]["lossconfig"].get("params") or {}
+        trainer = ((config.get("lightning") or {}).get("trainer")) or {}
+        values.update(
+            total_steps=trainer.get("max_steps") if (trainer.get("max_steps") or -1) > 0 else None,
+            lr=model.get("base_learning_rate"),
+            log_every=trainer.get("log_every_n_steps"),
+        )
+    dd = (model.get("ddconfig") if layout != "ldm" else model["params"].get("ddconfig")) or {}
+    values.update(in_channels=dd.get("in_channels"), resolution=_resolution(dd.get("resolution")))
+    values.update(
+        disc_start=loss.get("disc_start"),
+        kl_weight=loss.get("kl_weight"),
+        disc_weight=loss.get("disc_weight"),
+        disc_factor=loss.get("disc_factor"),
+    )
+    origins = {k: origin for k, v in values.items() if v is not None}
+    for key, default in LOSS_DEFAULTS.items():
+        if values.get(key) is None:
+            values[key] = default
+            origins[key] = "LPIPSWithDiscriminator default"
+    try:
+        typed = _typed(values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{origin}: {exc}; fix the value in the config") from exc
+    return Schedule(**typed, layout=layout, config_path=origin, origins=origins)
+
+
+def _resolution(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value), int(value)
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    return None
+
+
+_INTS = ("disc_start", "total_steps", "log_every", "checkpoint_every", "in_channels")
+_FLOATS = ("kl_weight", "disc_weight", "disc_factor", "lr", "min_lr")
+
+
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in values.items():
+        try:
+            out[key] = _typed_one(key, value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{key} must be a number, got {value!r}") from exc
+    return out
+
+
+def _typed_one(key: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if key in _INTS:
+        number = float(value)  # YAML may give "5e4" as a string
+        if number != int(number):
+            raise ValueError("not a whole number")
+        return int(number)
+    if key in _FLOATS:
+        return float(value)  # "5e-6" without a dot is a string to YAML 1.1
+    return value
+
+
+def find_config(root: Path) -> tuple[Path, dict, str] | None:
+    """The first config under ``root`` (shallowest first) whose layout we know, parsed."""
+    if root.is_file():
+        root = root.parent
+    candidates = sorted(
+        (p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)),
+        key=lambda p: (len(p.relative_to(root).parts), "lightning" in p.name, str(p)),
+    )
+    for path in candidates:
+        try:
+            config = load_config(path)
+        except ConfigError:
+            continue
+        layout = layout_of(config)
+        if layout is not None:
+            return path, config, layout
+    return None
