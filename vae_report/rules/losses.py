@@ -110,7 +110,7 @@ def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     """total = N*rec + kl_weight*kl + d_weight*disc_factor*g, with N the pixels per sample."""
     joined = _aligned(m, ["total_loss", "rec_loss", "kl_loss", "nll_loss", "d_weight", "disc_factor", "g_loss",
-                          "disc_loss"])
+                          "disc_loss", "logvar"])
     if joined is None:
         return []
     steps, col = joined
@@ -118,19 +118,21 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     adv = col["d_weight"] * col["disc_factor"] * col["g_loss"] if {"d_weight", "disc_factor", "g_loss"} <= set(col) \
         else np.zeros_like(total)
     numbers: dict = {"steps_checked": int(len(steps))}
+    # nll sums rec / exp(logvar) + logvar over the pixels of a sample (just N x rec while logvar is 0)
+    per_pixel = rec * np.exp(-col["logvar"]) + col["logvar"] if "logvar" in col else rec
     if "nll_loss" in col:
-        pixels = _median_ratio(col["nll_loss"], rec)
+        pixels = _median_ratio(col["nll_loss"], per_pixel)
         nll = col["nll_loss"]
     else:
-        pixels = _median_ratio(total - s.kl_weight * kl - adv, rec)
-        nll = pixels * rec
+        pixels = _median_ratio(total - s.kl_weight * kl - adv, per_pixel)
+        nll = pixels * per_pixel
     averaged = False
     if "disc_loss" in col and "nll_loss" not in col and not _nice_pixels(pixels):
         # RadioDiff's TensorBoard total_loss is (AE loss + disc loss) / 2
-        alt = _median_ratio(2 * total - col["disc_loss"] - s.kl_weight * kl - adv, rec)
+        alt = _median_ratio(2 * total - col["disc_loss"] - s.kl_weight * kl - adv, per_pixel)
         if _nice_pixels(alt):
             pixels, averaged = alt, True
-            nll = pixels * rec
+            nll = pixels * per_pixel
     expected = nll + s.kl_weight * kl + adv
     if averaged:
         expected = (expected + col["disc_loss"]) / 2
@@ -150,7 +152,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         return [Finding(
             "loss-bookkeeping", "ok",
             f"{formula} holds at {fmt(len(steps))} steps (median relative error {residual:.1e}). nll_loss is "
-            f"rec_loss summed over {fmt(round(pixels))} pixels per sample{shape}, which is why a rec_loss of "
+            f"the per-pixel loss summed over {fmt(round(pixels))} pixels per sample{shape}, which is why a rec_loss of "
             f"{fmt(float(np.median(rec[-10:])))} goes with a total near {fmt(float(np.median(total[-10:])))}; the KL "
             f"term adds only kl_weight x kl = {fmt(float(s.kl_weight * kl[-1]))}.{config_note}",
             "total_loss", int(steps[-1]), numbers,

@@ -1,0 +1,216 @@
+"""The training loop, RadioDiff's ``train_vae.py`` at small scale.
+
+Per step, the same batch goes through the model twice: pass 0 steps the autoencoder optimizer, pass 1 the
+discriminator's (RadioDiff's ``gradient_accumulate_every: 2`` is this loop, not accumulation). Steps are 0-based
+and the loss sees the step before it is incremented, so ``disc_start`` is the first adversarial step.
+Learning rate: ``lr * max((1 - step/total)^0.95, min_lr/lr)`` -- RadioDiff floors the multiplier at ``min_lr``
+itself, which leaves the rate at ~1e-12; here ``min_lr`` is the floor of the rate, as its name says.
+Under ``torchrun`` the model is wrapped in DistributedDataParallel and only rank 0 writes anything.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch.utils.data import DataLoader, DistributedSampler
+
+from vae_report.errors import ConfigError, OutputError
+
+from .config import image_size, load_trainer_config
+from .data import PngRadioMaps, SyntheticRadioMaps
+from .logs import RunLogger
+from .loss import VaeGanLoss
+from .model import AutoencoderKL
+
+
+def build(config: dict) -> tuple[AutoencoderKL, VaeGanLoss]:
+    model_cfg = config["model"]
+    model = AutoencoderKL(model_cfg["ddconfig"], model_cfg["embed_dim"])
+    return model, VaeGanLoss(**model_cfg["lossconfig"])
+
+
+def lr_multiplier(step: int, total: int, lr: float, min_lr: float) -> float:
+    return max((1 - step / total) ** 0.95, min_lr / lr if lr else 0.0)
+
+
+def _dataset(config: dict):
+    data = config["data"]
+    if data["name"] == "synthetic":
+        return SyntheticRadioMaps(image_size(config), data["num_samples"], data["seed"])
+    return PngRadioMaps(Path(data["img_folder"]))
+
+
+def _checkpoints(out: Path) -> list[Path]:
+    return sorted((out / "checkpoints").glob("model-*.pt"), key=lambda p: int(p.stem.split("-")[1]))
+
+
+def _prepare_out(out: Path, resume: bool, rank: int) -> None:
+    if rank:
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write the run directory ({exc.strerror}); choose another --out") from exc
+    if not resume and any(out.glob("*tfevents*")):
+        raise OutputError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
+
+
+def run_training(config_path: Path | str, out: Path | str, max_steps: int | None = None, resume: bool = False,
+                 quiet: bool = False) -> Path:
+    """Train from a config into ``out``; return the run directory."""
+    config = load_trainer_config(config_path)
+    out = Path(out)
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed:
+        torch.distributed.init_process_group("gloo")
+    rank = torch.distributed.get_rank() if distributed else 0
+    _prepare_out(out, resume, rank)
+    trainer_cfg = config["trainer"]
+    if trainer_cfg["threads"]:
+        torch.set_num_threads(int(trainer_cfg["threads"]))
+    seed = trainer_cfg["seed"] + rank
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+    model, loss_fn = build(config)
+    ae_params = [*model.parameters()] + ([loss_fn.logvar] if loss_fn.logvar.requires_grad else [])
+    opt_ae = torch.optim.AdamW(ae_params, lr=trainer_cfg["lr"])
+    opt_disc = torch.optim.AdamW(loss_fn.discriminator.parameters(), lr=trainer_cfg["lr"])
+    total = trainer_cfg["train_num_steps"]
+    schedule = lambda step: lr_multiplier(step, total, trainer_cfg["lr"], trainer_cfg["min_lr"])  # noqa: E731
+    sched_ae = torch.optim.lr_scheduler.LambdaLR(opt_ae, schedule)
+    sched_disc = torch.optim.lr_scheduler.LambdaLR(opt_disc, schedule)
+
+    step = 0
+    if resume:
+        found = _checkpoints(out)
+        if not found:
+            raise OutputError(f"{out}: --resume found no checkpoint in {out / 'checkpoints'}; train without --resume")
+        state = torch.load(found[-1], map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        loss_fn.load_state_dict(state["loss"])
+        for obj, key in ((opt_ae, "opt_ae"), (opt_disc, "opt_disc"), (sched_ae, "sched_ae"),
+                         (sched_disc, "sched_disc")):
+            obj.load_state_dict(state[key])
+        step = int(state["step"])
+
+    dataset = _dataset(config)
+    sampler = DistributedSampler(dataset, seed=seed) if distributed else None
+    loader = DataLoader(dataset, batch_size=config["data"]["batch_size"], shuffle=sampler is None, sampler=sampler,
+                        drop_last=True)
+    train_model = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
+    last = total if max_steps is None else min(total, step + max_steps)
+    logger = None
+    if rank == 0:
+        if not resume:
+            with open(out / "config.yaml", "w") as handle:
+                yaml.safe_dump(config, handle, sort_keys=False)
+        logger = RunLogger(out, config, total, quiet=quiet)
+    flip = config["data"]["augment_horizontal_flip"]
+    epoch = 0
+    started = time.time()
+    try:
+        while step < last:
+            if sampler is not None:
+                sampler.set_epoch(epoch)
+            for batch in loader:
+                if step >= last:
+                    break
+                if flip and torch.rand(()) < 0.5:
+                    batch = torch.flip(batch, dims=[3])
+                logs = _train_step(train_model, model, loss_fn, batch, step, opt_ae, opt_disc)
+                lr = opt_ae.param_groups[0]["lr"]
+                sched_ae.step()
+                sched_disc.step()
+                if logger is not None and step % trainer_cfg["log_freq"] == 0:
+                    logger.log(step, logs, lr)
+                step += 1
+                every = trainer_cfg["save_and_sample_every"]
+                if rank == 0 and every and step % every == 0:
+                    _save(out, step, model, loss_fn, opt_ae, opt_disc, sched_ae, sched_disc)
+            epoch += 1
+    finally:
+        if logger is not None:
+            logger.close(step, time.time() - started)
+        if distributed:
+            torch.distributed.destroy_process_group()
+    return out
+
+
+def _train_step(train_model, model, loss_fn, batch, step, opt_ae, opt_disc) -> list[dict]:
+    """Pass 0 updates the autoencoder, pass 1 the discriminator, each with a fresh posterior sample.
+
+    As Lightning's optimizer toggling does for LDM, the discriminator is frozen during pass 0 (RadioDiff lets the
+    generator's adversarial gradient leak into the discriminator's next update) and each pass zeroes only its
+    own optimizer.
+    """
+    disc_params = list(loss_fn.discriminator.parameters())
+    for p in disc_params:
+        p.requires_grad_(False)
+    reconstructions, posterior = train_model(batch)
+    loss, ae_log = loss_fn(batch, reconstructions, posterior, 0, step, last_layer=model.last_layer())
+    opt_ae.zero_grad(set_to_none=True)
+    (loss / 2).backward()
+    opt_ae.step()
+    for p in disc_params:
+        p.requires_grad_(True)
+    with torch.no_grad():  # pass 1 only needs reconstructions, detached anyway
+        reconstructions, posterior = train_model(batch)
+    loss, disc_log = loss_fn(batch, reconstructions, posterior, 1, step)
+    opt_disc.zero_grad(set_to_none=True)
+    (loss / 2).backward()
+    _average_gradients(disc_params)
+    opt_disc.step()
+    return [ae_log, disc_log]
+
+
+def _average_gradients(params) -> None:
+    # The discriminator runs several times per step in different roles, which DDP's reducer does not allow:
+    # average its gradients across ranks by hand, as DDP does for the autoencoder.
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return
+    world = torch.distributed.get_world_size()
+    for p in params:
+        if p.grad is not None:
+            torch.distributed.all_reduce(p.grad)
+            p.grad /= world
+
+
+def _save(out, step, model, loss_fn, opt_ae, opt_disc, sched_ae, sched_disc) -> None:
+    folder = out / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    state = {"step": step, "model": model.state_dict(), "loss": loss_fn.state_dict(), "opt_ae": opt_ae.state_dict(),
+             "opt_disc": opt_disc.state_dict(), "sched_ae": sched_ae.state_dict(),
+             "sched_disc": sched_disc.state_dict()}
+    tmp = folder / f".model-{step}.pt.tmp"
+    torch.save(state, tmp)
+    shutil.move(tmp, folder / f"model-{step}.pt")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m trainer CONFIG --out RUN_DIR [--max-steps N] [--resume]`` (the same as ``vae-report train``)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m trainer", description=main.__doc__)
+    parser.add_argument("config")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--max-steps", type=int)
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        run_training(args.config, args.out, args.max_steps, args.resume)
+    except (ConfigError, OutputError) as exc:
+        print(f"vae-report: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
