@@ -141,3 +141,17 @@ def test_command_line_overrides_the_config(seed_run, tmp_path):
     assert data["schedule"]["origins"]["disc_start"] == "command line"
     # the discriminator is still off in the data after step 10,001: an error
     assert any(f["rule"] == "disc-inactive-after-start" and f["severity"] == "error" for f in data["findings"])
+
+
+def test_every_registered_rule_is_documented_in_the_readme():
+    from pathlib import Path
+
+    from vae_report.rules import RULES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    missing = [rule.id for rule in RULES if f"| `{rule.id}` |" not in readme]
+    assert not missing, f"rules missing from the README's rule table: {missing}"
+    for rule in RULES:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{rule.id}` |"))
+        for name, value in rule.thresholds.items():
+            assert f"`{name}` {value:g}" in row, (rule.id, name)

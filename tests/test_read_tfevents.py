@@ -19,8 +19,13 @@ def _points(n=400, tags=("train/rec_loss", "kl_loss", "Learning_Rate")):
 
 
 def _as_frame(read):
-    tags = np.asarray(read.tags, dtype=object)[read.tag_codes]
-    return pd.DataFrame({"step": read.steps, "tag": tags, "value": read.values, "wall_time": read.wall_times})
+    parts = [pd.DataFrame({"step": s, "tag": tag, "value": v, "wall_time": w})
+             for tag, (s, v, w) in read.series.items()]
+    return pd.concat(parts, ignore_index=True).sort_values(["step", "tag"], key=_tag_order, ignore_index=True)
+
+
+def _tag_order(column):
+    return column.map({"train/rec_loss": 0, "kl_loss": 1, "Learning_Rate": 2}) if column.name == "tag" else column
 
 
 @pytest.mark.parametrize("form", ["simple_value", "float tensor", "double tensor"])
@@ -74,7 +79,7 @@ def test_truncated_last_record_keeps_everything_before(tmp_path):
     path.write_bytes(data[:-7])  # cut the last record short
     read = read_event_file(path)
     assert read.truncated_at is not None
-    assert read.steps.tolist() == list(range(49))
+    assert read.series["rec_loss"][0].tolist() == list(range(49))
 
 
 def test_bad_crc_record_is_skipped_and_counted(tmp_path):
@@ -89,7 +94,8 @@ def test_bad_crc_record_is_skipped_and_counted(tmp_path):
     path.write_bytes(bytes(data))
     read = read_event_file(path)
     assert read.bad_crc == 1
-    assert len(read.steps) == 99 and 40 not in read.steps.tolist()
+    steps = read.series["rec_loss"][0].tolist()
+    assert len(steps) == 99 and 40 not in steps
 
 
 def test_read_run_frame_has_canonical_columns_and_names(tmp_path):

@@ -119,3 +119,45 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 def file_slug(metric: str) -> str:
     """A file-name-safe form of a metric name (``val/rec_loss`` -> ``val_rec_loss``)."""
     return _SAFE.sub("_", metric).strip("_") or "metric"
+
+
+def sorted_by_step(steps: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Points of one series in step order, keeping the last of a step written twice (input: file order)."""
+    if len(steps) > 1 and np.any(steps[1:] < steps[:-1]):
+        order = np.argsort(steps, kind="stable")
+        steps, columns = steps[order], tuple(c[order] for c in columns)
+    if len(steps) > 1:
+        repeated = steps[1:] == steps[:-1]
+        if repeated.any():
+            keep = np.append(~repeated, True)
+            steps, columns = steps[keep], tuple(c[keep] for c in columns)
+    return (steps, *columns)
+
+
+def is_sorted(frame: pd.DataFrame) -> bool:
+    """Is the frame ordered by (metric code, step) with no step repeated within a metric?"""
+    codes = frame["metric"].cat.codes.to_numpy()
+    steps = frame["step"].to_numpy()
+    if len(codes) < 2:
+        return True
+    return bool(np.all((codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (steps[1:] > steps[:-1]))))
+
+
+def frame_from_series(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], source: str) -> pd.DataFrame:
+    """A frame sorted by (metric, step) from (metric, steps, values, wall times) series in file order; series
+    sharing a metric name are pooled, a repeated step keeping its last point."""
+    by_metric: dict[str, list] = {}
+    for name, *columns in series:
+        by_metric.setdefault(name, []).append(columns)
+    categories = sorted(by_metric)
+    blocks = []
+    for name in categories:
+        parts = by_metric[name]
+        pooled = parts[0] if len(parts) == 1 else [np.concatenate([p[i] for p in parts]) for i in range(3)]
+        blocks.append(sorted_by_step(*pooled))
+    if not blocks:
+        return make_frame([], [], [], [], source)
+    codes = np.repeat(np.arange(len(categories), dtype=np.int32), [len(b[0]) for b in blocks])
+    metric = pd.Categorical.from_codes(codes, categories=categories)
+    return make_frame(*(np.concatenate([b[i] for b in blocks]) if i != 1 else metric for i in (0, 1)),
+                      np.concatenate([b[1] for b in blocks]), np.concatenate([b[2] for b in blocks]), source)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -73,22 +72,14 @@ def render_markdown(analysis: Analysis, plots: list[Plot], files_dir_name: str) 
         **_context(analysis, plots, lambda p: f"{files_dir_name}/{p.name}.png"))
 
 
-def render_html(analysis: Analysis, plots: list[Plot]) -> str:
-    return environment().get_template("report.html.j2").render(
-        **_context(analysis, plots, lambda p: "data:image/png;base64," + base64.b64encode(p.png).decode("ascii")))
-
-
 def write_report(analysis: Analysis, out: Path) -> list[Path]:
     """Write the report (``.md`` plus ``<stem>_files/``, or ``.html``); nothing is left half-written."""
     out = Path(out)
     suffix = out.suffix.lower()
-    if suffix not in (".md", ".markdown", ".html", ".htm"):
-        raise OutputError(f"{out}: unknown report format; end --out with .md or .html")
+    if suffix not in (".md", ".markdown"):
+        raise OutputError(f"{out}: unknown report format; end --out with .md")
     parent = _ready_parent(out)
     plots = make_plots(analysis.frame, analysis.schedule)
-    if suffix in (".html", ".htm"):
-        _atomic_write(out, render_html(analysis, plots).encode("utf-8"))
-        return [out]
     files_dir = parent / f"{out.stem}_files"
     text = render_markdown(analysis, plots, files_dir.name)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}_files.", dir=parent))

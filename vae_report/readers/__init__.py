@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COLUMNS, canonical_name, concat, drop_repeats, empty_frame, make_frame
+from ..frame import COLUMNS, canonical_name, concat, empty_frame, frame_from_series, is_sorted
 from .csvlog import read_csv_log
 from .textlog import MARKER, read_text_log
 from .tfevents import read_event_file
@@ -122,12 +122,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
         return None
     if kind == "tensorboard":
         read = read_event_file(path)
-        names = [canonical_name(tag) for tag in read.tags]
-        categories = sorted(set(names))
-        remap = np.asarray([categories.index(n) for n in names], dtype=np.int32)
-        codes = remap[read.tag_codes] if len(remap) else read.tag_codes
-        metric = pd.Categorical.from_codes(codes, categories=categories)
-        frame = make_frame(read.steps, metric, read.values, read.wall_times, rel)
+        frame = frame_from_series([(canonical_name(tag), *cols) for tag, cols in read.series.items()], rel)
         if read.records == 0 and read.truncated_at is None and read.corrupt_at is None:
             notes.append("not an event file (no records), skipped")
         if read.truncated_at is not None:
@@ -138,7 +133,6 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
         if read.bad_crc:
             notes.append(f"{read.bad_crc:,} record(s) failed their CRC check and were skipped")
         logs.non_scalar_tags.extend(sorted(read.non_scalar_tags))
-        frame = drop_repeats(frame)
     elif kind == "csv":
         read = read_csv_log(path, rel)
         frame = read.frame
@@ -240,5 +234,7 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame[COLUMNS]
     frame["metric"] = frame["metric"].cat.remove_unused_categories()
     frame["source"] = frame["source"].cat.remove_unused_categories()
+    if is_sorted(frame):
+        return frame
     order = np.lexsort((frame["step"].to_numpy(), frame["metric"].cat.codes.to_numpy()))
     return frame.iloc[order].reset_index(drop=True)

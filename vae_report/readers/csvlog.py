@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import canonical_name, concat, drop_repeats, make_frame
+from ..frame import canonical_name, drop_repeats, frame_from_series, make_frame
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it")
 TAG_COLUMNS = ("tag", "metric", "name", "key")
@@ -39,62 +39,74 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
     if not text.strip():
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
     try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, on_bad_lines="skip",
-                            engine="c", skipinitialspace=True)
+        # Let the C parser convert numbers; only columns with text in them take the slow path below.
+        table = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], on_bad_lines="skip",
+                            engine="c", skipinitialspace=True, low_memory=False)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise InputError(f"{path}: not a readable CSV ({exc}); check the file") from exc
-    columns = {c.strip().lower(): c for c in table.columns}
+    table.columns = [str(c).strip() for c in table.columns]
+    # An empty cell and a logged "nan" both parse as NaN; only when the file has such words is it worth telling
+    # them apart by re-reading the affected columns as text.
+    nan_words = any(word in text for word in ("nan", "NaN", "NAN", "inf", "Inf", "INF"))
+    columns = {c.lower(): c for c in table.columns}
     step_col = next((columns[c] for c in STEP_COLUMNS if c in columns), None)
     if step_col is None:
         raise InputError(
             f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}); "
             "add one or export the log with its steps"
         )
-    steps, bad_rows = _numbers(table[step_col])
+    steps = _column(table[step_col])[0]
     keep = np.isfinite(steps) & (steps == np.round(steps))
     bad = int((~keep).sum())
     table = table[keep]
     steps = steps[keep].astype(np.int64)
     wall_col = next((columns[c] for c in WALL_COLUMNS if c in columns), None)
-    walls = _numbers(table[wall_col])[0] if wall_col else np.full(len(table), np.nan)
+    walls = _column(table[wall_col])[0] if wall_col else np.full(len(table), np.nan)
     tag_col = next((columns[c] for c in TAG_COLUMNS if c in columns), None)
     value_col = columns.get("value")
     if tag_col and value_col:
-        values, bad_v = _numbers(table[value_col])
-        ok = ~bad_v
-        tags = table[tag_col].str.strip().to_numpy()
-        metrics = [canonical_name(t) for t in tags[ok]]
-        frame = make_frame(steps[ok], metrics, values[ok], walls[ok], source)
-        return CsvRead(_dedupe(frame), "long", len(table), bad + int(bad_v.sum()))
+        values, present, bad_v = _column(table[value_col], nan_words)
+        ok = present & ~bad_v
+        tags = table[tag_col].astype(str).str.strip().to_numpy()
+        names = {t: canonical_name(t) for t in set(tags[ok])}
+        frame = make_frame(steps[ok], [names[t] for t in tags[ok]], values[ok], walls[ok], source)
+        return CsvRead(drop_repeats(frame), "long", len(table), bad + int(bad_v.sum()))
     if value_col and len(table.columns) <= 3:
         metric = canonical_name(_export_tag(path))
-        values, bad_v = _numbers(table[value_col])
-        ok = ~bad_v
+        values, present, bad_v = _column(table[value_col], nan_words)
+        ok = present & ~bad_v
         frame = make_frame(steps[ok], [metric] * int(ok.sum()), values[ok], walls[ok], source)
-        return CsvRead(_dedupe(frame), "tensorboard-export", len(table), bad + int(bad_v.sum()))
-    skip = {step_col, wall_col} | {c for c in table.columns if c.strip().lower() in NOT_METRICS}
-    parts = []
+        return CsvRead(drop_repeats(frame), "tensorboard-export", len(table), bad + int(bad_v.sum()))
+    skip = {step_col, wall_col} | {c for c in table.columns if c.lower() in NOT_METRICS}
+    series = []
     for col in table.columns:
-        if col in skip or str(col).startswith("Unnamed:"):
+        if col in skip or col.startswith("Unnamed:"):
             continue
-        cells = table[col].str.strip()
-        present = (cells != "").to_numpy()
-        values, bad_v = _numbers(cells)
-        bad += int((bad_v & present).sum())
+        values, present, bad_v = _column(table[col], nan_words)
+        bad += int(bad_v.sum())
         ok = present & ~bad_v
         if ok.any():
-            metric = canonical_name(str(col))
-            parts.append(make_frame(steps[ok], [metric] * int(ok.sum()), values[ok], walls[ok], source))
-    frame = concat(parts) if parts else make_frame([], [], [], [], source)
-    return CsvRead(_dedupe(frame), "wide", len(table), bad)
+            series.append((canonical_name(col), steps[ok], values[ok], walls[ok]))
+    return CsvRead(frame_from_series(series, source), "wide", len(table), bad)
 
 
-def _numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse cells as floats; also return which non-empty cells were not numbers (``nan``/``inf`` are)."""
+def _column(cells: pd.Series, nan_words: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, present, not-a-number) of one column: present cells are non-empty; ``nan``/``inf`` are numbers."""
+    if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
+        values = cells.to_numpy(dtype=np.float64)
+        if not nan_words or not np.isnan(values).any():
+            return values, ~np.isnan(values), np.zeros(len(values), dtype=bool)
+        text = cells.astype(object).where(cells.notna(), "")  # NaN cells: empty unless the text said nan
+        return _parse_text(text)
+    return _parse_text(cells.astype(object).where(cells.notna(), ""))
+
+
+def _parse_text(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     text = cells.astype(str).str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(values) & ~text.str.lower().isin(_NAN_WORDS).to_numpy()
-    return values, bad
+    present = (text != "").to_numpy()
+    bad = np.isnan(values) & present & ~text.str.lower().isin(_NAN_WORDS).to_numpy()
+    return values, present, bad
 
 
 def _export_tag(path: Path) -> str:

@@ -15,19 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..frame import sorted_by_step
 from . import tfrecord
 
 
 @dataclass
 class EventFileRead:
-    """The scalar points of one event file, in file order, and what went wrong on the way."""
+    """The scalar points of one event file, per tag sorted by step (a step written twice: the later one), and
+    what went wrong on the way."""
 
     path: Path
-    steps: np.ndarray
-    tag_codes: np.ndarray  # int32 index into tags
-    tags: list[str]
-    values: np.ndarray
-    wall_times: np.ndarray
+    series: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # tag -> (steps, values, wall times)
     records: int = 0
     bad_crc: int = 0
     truncated_at: int | None = None  # byte offset of an incomplete last record
@@ -298,18 +296,20 @@ class _Decoder:
                               np.array([number]), np.array([event.wall_time])))
 
     def result(self, path: Path) -> EventFileRead:
-        tags = list(self.tags)
-        if not self.cols:
-            empty = np.zeros(0)
-            return EventFileRead(path, empty.astype(np.int64), empty.astype(np.int32), tags, empty, empty,
-                                 bad_crc=self.bad_crc, non_scalar_tags=self.non_scalar_tags)
-        offsets = np.concatenate([c[0] for c in self.cols])
-        codes = np.concatenate([np.full(len(c[0]), c[2], dtype=np.int32) for c in self.cols])
-        # back to the order the writer wrote them; each batch is already sorted, which timsort exploits
-        order = np.argsort(offsets, kind="stable")
-        pick = lambda i: np.concatenate([c[i] for c in self.cols])[order]  # noqa: E731
-        return EventFileRead(path, pick(1), codes[order], tags, pick(3), pick(4),
-                             bad_crc=self.bad_crc, non_scalar_tags=self.non_scalar_tags)
+        names = list(self.tags)
+        by_tag: dict[int, list] = {}
+        for batch in self.cols:
+            by_tag.setdefault(batch[2], []).append(batch)
+        series = {}
+        for code, batches in by_tag.items():
+            batches.sort(key=lambda b: int(b[0][0]))
+            offsets, steps, _, values, walls = (
+                np.concatenate([b[i] for b in batches]) if i != 2 else None for i in range(5))
+            if len(batches) > 1 and np.any(np.diff(offsets) < 0):  # batches interleave: back to file order
+                order = np.argsort(offsets, kind="stable")
+                steps, values, walls = steps[order], values[order], walls[order]
+            series[names[code]] = sorted_by_step(steps, values, walls)
+        return EventFileRead(path, series, bad_crc=self.bad_crc, non_scalar_tags=self.non_scalar_tags)
 
 
 def _column(rows: np.ndarray, pos: int, dtype: str) -> np.ndarray:
