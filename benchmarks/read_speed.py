@@ -80,6 +80,28 @@ def framing_floor(path: Path, parse: bool) -> int:
     return count
 
 
+def text_and_csv(steps: int) -> None:
+    """RadioDiff's text log and Lightning's metrics.csv with every step logged, read by vae-report."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from writers import radiodiff_config, radiodiff_curves, write_lightning_metrics_csv, write_radiodiff_text_log
+
+    from vae_report.readers.csvlog import read_csv_log
+    from vae_report.readers.textlog import read_text_log
+
+    folder = ROOT / "benchmarks" / ".cache" / f"logs_{steps}"
+    log = folder / "run.log"
+    csv = folder / "metrics.csv"
+    if not (log.exists() and csv.exists()):
+        curves = radiodiff_curves(steps - 1)
+        write_radiodiff_text_log(folder, curves, radiodiff_config(), steps, log_freq=1, name="run.log")
+        write_lightning_metrics_csv(csv, curves, every=1)
+    r: dict[str, float] = {}
+    print(f"text log and CSV, {steps:,} logged steps:")
+    text = timed(f"text log ({log.stat().st_size / 1e6:.0f} MB)", lambda: read_text_log(log, "run.log"), r)
+    table = timed(f"metrics.csv ({csv.stat().st_size / 1e6:.0f} MB)", lambda: read_csv_log(csv, "metrics.csv"), r)
+    print(f"    points: text log {len(text.frame):,}, CSV {len(table.frame):,}")
+
+
 def timed(label: str, fn, results: dict):
     start = time.perf_counter()
     value = fn()
@@ -90,14 +112,16 @@ def timed(label: str, fn, results: dict):
 
 def child_peak(folder: Path, what: str) -> tuple[float, float]:
     code = (
-        "import time, resource, sys, tempfile; from pathlib import Path;"
+        "import time, tempfile; from pathlib import Path;"
         "t = time.perf_counter();"
         "import vae_report;"
         f"p = Path({str(folder)!r});"
         + ("vae_report.read_run(p);" if what == "read" else
            "from vae_report.render import write_report;"
            "d = tempfile.mkdtemp(); write_report(vae_report.analyze_run(p), Path(d) / 'report.md');")
-        + "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        # VmHWM, not ru_maxrss: the latter keeps the forking parent's size across exec on Linux
+        + "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1];"
+        + "print(time.perf_counter() - t, int(hwm) / 1024)"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
     seconds, mib = out.stdout.split()
@@ -108,7 +132,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=150_000)
     parser.add_argument("--skip-tbparse", action="store_true")
+    parser.add_argument("--logs-only", action="store_true", help="only the text-log and CSV timings")
     args = parser.parse_args()
+    if args.logs_only:
+        sys.path.insert(0, str(ROOT))
+        text_and_csv(args.steps)
+        return
     sys.path.insert(0, str(ROOT))
     from vae_report import analyze_run, read_run
     from vae_report.render import write_report
@@ -146,6 +175,7 @@ def main() -> None:
     print(f"  framing+protobuf floor / vae-report:  {r['framing + CRCs + ParseFromString'] / ours:6.1f}x")
     print(f"  vae-report / framing+CRC floor:       {ours / r['framing + both CRCs (floor)']:6.2f}x")
     print(f"  peak memory (read_run, own process):  {read_mib:.0f} MiB")
+    text_and_csv(args.steps)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series, make_frame
 
-_HEAD = re.compile(r"^(.*?)\[Train Step\] (\d+)/(\d+): (.*)$", re.MULTILINE)
+_HEAD = re.compile(r"^(.*?)\[Train Step\] (\d{1,18})/(\d{1,18}): (.*)$", re.MULTILINE)
 _NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf)"
 # "key: value, " pairs; a progress bar's tail (":  33%|##") does not match
 _NUMBER_CHARS = set("0123456789.+-")
