@@ -7,8 +7,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from writers import radiodiff_config, radiodiff_curves, write_lightning_metrics_csv, write_radiodiff_text_log, \
-    write_scalars
+from writers import (
+    radiodiff_config,
+    radiodiff_curves,
+    write_lightning_metrics_csv,
+    write_radiodiff_text_log,
+    write_scalars,
+)
 
 from vae_report.errors import VaeReportError
 from vae_report.readers import load_run

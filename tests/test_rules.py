@@ -124,3 +124,36 @@ def test_rules_with_missing_metrics_are_skipped_not_raised():
     skipped = {f.rule for f in out if f.skipped}
     assert {"disc-off-before-start", "kl-rising", "loss-bookkeeping"} <= skipped
     assert all("needs" in f.message for f in out if f.skipped)
+
+
+ADV = Schedule(disc_start=1000, kl_weight=1e-6, disc_weight=0.5, disc_factor=1.0, total_steps=5000)
+
+
+def test_disc_overpowering_fires_when_d_wins_and_logits_separate():
+    healthy = frame_of(radiodiff_curves(3000, disc_start=1000))
+    assert not [f for f in findings(healthy, ADV, "disc-overpowering") if not f.skipped]
+    curves = radiodiff_curves(3000, disc_start=1000)
+    on = curves.steps >= 2000
+    curves.values["disc_loss"][on] = 0.02
+    curves.values["logits_real"][on] = 2.5
+    curves.values["logits_fake"][on] = -2.0
+    f = one(frame_of(curves), "disc-overpowering", ADV)
+    assert f.severity == "warning" and f.numbers["logit_gap"] > 4 and f.numbers["disc_loss_median"] == 0.02
+
+
+def test_d_weight_pinned_at_clamp():
+    curves = radiodiff_curves(3000, disc_start=1000)
+    assert not [f for f in findings(frame_of(curves), ADV, "d-weight-pinned") if not f.skipped]
+    curves.values["d_weight"][curves.steps >= 1500] = 5000.0
+    f = one(frame_of(curves), "d-weight-pinned", ADV)
+    assert f.severity == "warning" and f.numbers["ceiling"] == 5000.0
+
+
+def test_rec_degrading_after_disc_start():
+    schedule = Schedule(disc_start=8000, kl_weight=1e-6, disc_weight=0.5, total_steps=20_000)
+    curves = radiodiff_curves(12_000, disc_start=8000)
+    assert one(frame_of(curves), "rec-after-disc", schedule).severity == "ok"
+    on = curves.steps >= 8000
+    curves.values["rec_loss"][on] *= 1.5
+    f = one(frame_of(curves), "rec-after-disc", schedule)
+    assert f.severity == "warning" and f.numbers["change"] > 0.2

@@ -10,6 +10,7 @@ from ..numbers import fmt
 from ..schedule import Schedule
 from .base import RANK, SEVERITIES, Finding, Metrics, Rule
 from .discriminator import disc_active_before_start, disc_inactive_after_start, disc_off_before_start
+from .gan import d_weight_pinned, disc_overpowering, rec_after_disc
 from .losses import kl_rising, loss_bookkeeping, non_finite, rec_trend, total_trend
 
 _TREND = {"worse": 0.10, "flat": 0.02}
@@ -29,6 +30,18 @@ RULES: list[Rule] = [
          "(Lightning counts both optimizers' steps: the switch shows at half of disc_start).",
          disc_active_before_start, {"half_tolerance": 0.1}, needs=("disc_factor|disc_loss",),
          needs_schedule=("disc_start",)),
+    Rule("disc-overpowering", "Discriminator overpowering the generator", "warning",
+         "A hinge D loss near 0 with real and fake logits drifting apart means the discriminator has won: the "
+         "generator's adversarial gradient is saturated and reconstructions often degrade.",
+         disc_overpowering, {"window": 0.2, "disc_loss": 0.2, "logit_gap": 1.0}, needs=("disc_loss",),
+         needs_schedule=("disc_start",)),
+    Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
+         "d_weight is clamped to 1e4 x disc_weight; sitting there means |grad g_loss| at the last layer is ~0.",
+         d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5}, needs=("d_weight",),
+         needs_schedule=("disc_start", "disc_weight")),
+    Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
+         "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
+         rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",)),
     Rule("kl-rising", "KL rising under a tiny kl_weight", "ok",
          "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
          "and matters only if the weighted term becomes a real share of the loss.",
