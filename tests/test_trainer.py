@@ -187,3 +187,21 @@ def test_trained_run_analyzes_cleanly(tmp_path):
     assert bookkeeping.severity == "ok" and round(bookkeeping.numbers["pixels_per_sample"]) == 16 * 16
     assert not [f for f in a.findings if f.severity == "error"]
     assert np.isfinite(a.metrics["rec_loss"].latest)
+
+
+def test_torchrun_trains_with_ddp_and_only_rank_zero_logs(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    torchrun = shutil.which("torchrun")
+    if torchrun is None:
+        pytest.skip("torchrun not on PATH")
+    out = tmp_path / "run"
+    config = micro_config(tmp_path, threads=1)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "trainer",
+                    str(config), "--out", str(out)], check=True, cwd=ROOT, capture_output=True, timeout=300)
+    assert len(list(out.glob("*tfevents*"))) == 1 and len(list(out.glob("*_.log"))) == 1
+    import pandas as pd
+
+    assert pd.read_csv(out / "metrics.csv")["step"].tolist() == [0, 2, 4, 6, 8, 10]

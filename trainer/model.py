@@ -75,15 +75,8 @@ class Encoder(nn.Module):
         in_mult = (1, *ch_mult)
         self.down = nn.ModuleList()
         for level, mult in enumerate(ch_mult):
-            blocks, attns = nn.ModuleList(), nn.ModuleList()
-            block_in, block_out = ch * in_mult[level], ch * mult
-            for _ in range(num_res_blocks):
-                blocks.append(ResnetBlock(block_in, block_out, dropout))
-                block_in = block_out
-                if res in attn_resolutions:
-                    attns.append(AttnBlock(block_in))
-            stage = nn.Module()
-            stage.block, stage.attn = blocks, attns
+            stage = _stage(ch * in_mult[level], ch * mult, num_res_blocks, dropout, res in attn_resolutions)
+            block_in = ch * mult
             if level != len(ch_mult) - 1:
                 stage.downsample = Downsample(block_in)
                 res //= 2
@@ -95,10 +88,7 @@ class Encoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv_in(x)
         for stage in self.down:
-            for i, block in enumerate(stage.block):
-                h = block(h)
-                if len(stage.attn):
-                    h = stage.attn[i](h)
+            h = _run_stage(stage, h)
             if hasattr(stage, "downsample"):
                 h = stage.downsample(h)
         h = self.mid.block_2(self.mid.attn_1(self.mid.block_1(h)))
@@ -115,15 +105,8 @@ class Decoder(nn.Module):
         self.mid = _middle(block_in, dropout)
         self.up = nn.ModuleList()
         for level in reversed(range(len(ch_mult))):
-            blocks, attns = nn.ModuleList(), nn.ModuleList()
-            block_out = ch * ch_mult[level]
-            for _ in range(num_res_blocks + 1):
-                blocks.append(ResnetBlock(block_in, block_out, dropout))
-                block_in = block_out
-                if res in attn_resolutions:
-                    attns.append(AttnBlock(block_in))
-            stage = nn.Module()
-            stage.block, stage.attn = blocks, attns
+            stage = _stage(block_in, ch * ch_mult[level], num_res_blocks + 1, dropout, res in attn_resolutions)
+            block_in = ch * ch_mult[level]
             if level != 0:
                 stage.upsample = Upsample(block_in)
                 res *= 2
@@ -135,13 +118,26 @@ class Decoder(nn.Module):
         h = self.conv_in(z)
         h = self.mid.block_2(self.mid.attn_1(self.mid.block_1(h)))
         for stage in reversed(self.up):
-            for i, block in enumerate(stage.block):
-                h = block(h)
-                if len(stage.attn):
-                    h = stage.attn[i](h)
+            h = _run_stage(stage, h)
             if hasattr(stage, "upsample"):
                 h = stage.upsample(h)
         return self.conv_out(F.silu(self.norm_out(h)))
+
+
+def _stage(in_ch: int, out_ch: int, count: int, dropout: float, attention: bool) -> nn.Module:
+    """``count`` ResNet blocks (each followed by attention at the listed resolutions), LDM's module layout."""
+    stage = nn.Module()
+    stage.block = nn.ModuleList(ResnetBlock(in_ch if i == 0 else out_ch, out_ch, dropout) for i in range(count))
+    stage.attn = nn.ModuleList(AttnBlock(out_ch) for _ in range(count if attention else 0))
+    return stage
+
+
+def _run_stage(stage: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    for i, block in enumerate(stage.block):
+        h = block(h)
+        if len(stage.attn):
+            h = stage.attn[i](h)
+    return h
 
 
 def _middle(ch: int, dropout: float) -> nn.Module:
