@@ -11,27 +11,35 @@ from vae_report.schedule import Schedule
 SCHEDULE = Schedule(disc_start=1000, kl_weight=1e-6, disc_weight=0.5, disc_factor=1.0, total_steps=5000)
 
 
-def frame_of(curves, keys=None, every=10):
+def frame_of(curves, keys=None, every=10, seconds_per_step=None):
     keep = curves.steps % every == 0
-    parts = [make_frame(curves.steps[keep], [k] * int(keep.sum()), curves.values[k][keep], np.nan, "test")
+    walls = np.nan if seconds_per_step is None else 1.7e9 + curves.steps[keep] * seconds_per_step
+    parts = [make_frame(curves.steps[keep], [k] * int(keep.sum()), curves.values[k][keep], walls, "test")
              for k in (keys or curves.values)]
     return concat(parts).sort_values(["metric", "step"], ignore_index=True)
 
 
-def findings(frame, schedule=SCHEDULE, rule=None):
-    out = run_rules(Metrics(frame), schedule)
+def findings(frame, schedule=SCHEDULE, rule=None, thresholds=None):
+    out = run_rules(Metrics(frame), schedule, thresholds)
     return [f for f in out if rule is None or f.rule == rule]
 
 
-def one(frame, rule, schedule=SCHEDULE):
-    (finding,) = [f for f in findings(frame, schedule, rule) if not f.skipped]
+def one(frame, rule, schedule=SCHEDULE, thresholds=None):
+    (finding,) = [f for f in findings(frame, schedule, rule, thresholds) if not f.skipped]
     return finding
 
 
+HEALTHY = Schedule(disc_start=1000, kl_weight=1e-6, disc_weight=0.5, disc_factor=1.0, total_steps=5000, lr=5e-6,
+                   min_lr=5e-7)
+
+
 def test_healthy_run_has_no_warning_or_error_in_either_phase():
-    for last in (800, 3000):
-        out = findings(frame_of(radiodiff_curves(last, disc_start=1000, total_steps=5000)))
+    for last in (800, 3000, 4999):
+        frame = frame_of(radiodiff_curves(last, disc_start=1000, total_steps=5000), seconds_per_step=0.5)
+        out = findings(frame, HEALTHY)
         assert worst(out) == "ok", [f.message for f in out if f.severity in ("warning", "error")]
+        checked = {f.rule for f in out if not f.skipped}
+        assert {"liveness", "lr-schedule", "loss-bookkeeping", "kl-rising"} <= checked
 
 
 def test_disc_off_before_start_is_expected():
@@ -64,14 +72,28 @@ def test_disc_active_early_elsewhere_is_a_warning():
     assert not [x for x in findings(frame_of(radiodiff_curves(3000)), rule="disc-active-before-start")]
 
 
-def test_kl_rising_is_expected_under_tiny_weight_and_warned_when_it_dominates():
+def test_kl_rising_is_expected_under_tiny_weight():
     frame = frame_of(radiodiff_curves(3000, disc_start=5000))
     assert one(frame, "kl-rising").severity == "ok"
-    big = Schedule(disc_start=5000, kl_weight=0.5, total_steps=5000)
-    f = one(frame, "kl-rising", big)
-    assert f.severity == "warning" and f.numbers["kl_term_share"] > 0.1
     flat = frame_of(radiodiff_curves(3000, disc_start=5000, kl_rises=False))
     assert not [x for x in findings(flat, rule="kl-rising") if not x.skipped]
+
+
+def test_kl_dominating_the_total_is_a_warning():
+    frame = frame_of(radiodiff_curves(3000, disc_start=5000))
+    assert not [x for x in findings(frame, rule="kl-dominant") if not x.skipped]
+    big = Schedule(disc_start=5000, kl_weight=0.5, total_steps=5000)
+    f = one(frame, "kl-dominant", big)
+    assert f.severity == "warning" and f.numbers["kl_term_share"] > 0.5
+
+
+def test_posterior_collapse():
+    curves = radiodiff_curves(3000, disc_start=5000)
+    assert not [x for x in findings(frame_of(curves), rule="kl-collapse") if not x.skipped]
+    falling = curves.steps >= 1500
+    curves.values["kl_loss"][falling] = np.maximum(50.0, 40_000 - (curves.steps[falling] - 1500) * 80.0)
+    f = one(frame_of(curves), "kl-collapse")
+    assert f.severity == "warning" and f.numbers["recent_level"] < 0.1 * f.numbers["peak_level"]
 
 
 def test_non_finite_reports_first_bad_step():
@@ -157,3 +179,54 @@ def test_rec_degrading_after_disc_start():
     curves.values["rec_loss"][on] *= 1.5
     f = one(frame_of(curves), "rec-after-disc", schedule)
     assert f.severity == "warning" and f.numbers["change"] > 0.2
+
+
+def test_disc_at_chance_for_long_is_a_warning_near_equilibrium_early_is_fine():
+    schedule = Schedule(disc_start=1000, kl_weight=1e-6, disc_weight=0.5, total_steps=50_000)
+    early = frame_of(radiodiff_curves(3000, disc_start=1000))
+    assert one(early, "disc-at-chance", schedule).severity == "ok"
+    long = frame_of(radiodiff_curves(30_000, disc_start=1000), every=100)
+    f = one(long, "disc-at-chance", schedule)
+    assert f.severity == "warning" and f.numbers["steps_at_chance"] >= 10_000
+
+
+def test_divergence_is_sustained_growth_not_a_spike():
+    curves = radiodiff_curves(6000, disc_start=50_000)
+    assert not [f for f in findings(frame_of(curves), rule="divergence") if not f.skipped]
+    curves.values["rec_loss"][3000:] *= np.exp(np.linspace(0, 2, len(curves.steps) - 3000))
+    f = one(frame_of(curves), "divergence")
+    assert f.metric == "rec_loss" and f.numbers["levels"][-1] > 2 * f.numbers["levels"][0]
+
+
+def test_transient_spike_is_found_and_a_level_shift_is_not_called_a_spike():
+    curves = radiodiff_curves(6000, disc_start=50_000)
+    assert not [f for f in findings(frame_of(curves), rule="spikes") if not f.skipped]
+    curves.values["kl_loss"][4000] *= 5
+    f = one(frame_of(curves), "spikes")
+    assert f.metric == "kl_loss" and f.numbers["largest_step"] == 4000 and f.numbers["count"] == 1
+    shifted = radiodiff_curves(6000, disc_start=50_000)
+    shifted.values["kl_loss"][4000:] *= 5
+    assert not [f for f in findings(frame_of(shifted), rule="spikes") if not f.skipped and f.metric == "kl_loss"]
+
+
+def test_liveness_rate_eta_and_a_stopped_run():
+    frame = frame_of(radiodiff_curves(3000, disc_start=5000, total_steps=10_000), seconds_per_step=0.5)
+    schedule = Schedule(disc_start=5000, kl_weight=1e-6, total_steps=10_000)
+    f = one(frame, "liveness", schedule)
+    assert f.severity == "info" and f.numbers["steps_per_hour"] == pytest.approx(7200)
+    assert f.numbers["hours_to_next_milestone"] == pytest.approx(2000 / 7200)
+    last_wall = 1.7e9 + 3000 * 0.5
+    stale = one(frame, "liveness", schedule, {"liveness": {"now": last_wall + 3 * 3600}})
+    assert stale.severity == "warning" and "may have stopped" in stale.message
+
+
+def test_lr_schedule_matches_radiodiff_and_catches_a_wrong_one():
+    curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+    frame = frame_of(curves)
+    f = one(frame, "lr-schedule", HEALTHY)
+    assert f.severity == "ok" and "RadioDiff" in f.numbers["schedule"]
+    curves.values["lr"] = np.full(len(curves.steps), 4 * 5e-6)  # LDM's scaled constant rate
+    assert one(frame_of(curves), "lr-schedule", HEALTHY).severity == "info"
+    curves.values["lr"] = 5e-6 * (1 - curves.steps / 3000.0) + 1e-9  # a schedule the config does not describe
+    f = one(frame_of(curves), "lr-schedule", HEALTHY)
+    assert f.severity == "warning"

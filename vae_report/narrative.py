@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .numbers import fmt, pct
 from .rules import RULES, Finding
+from .rules.dynamics import duration
 
 _TITLES = {rule.id: rule.title for rule in RULES}
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
@@ -16,31 +15,21 @@ def _find(analysis, rule: str) -> Finding | None:
 
 
 def steps_per_hour(analysis) -> float | None:
-    """Training speed over the latest stretch of wall times, from the one file that logged last (clocks of
-    different writers, and restarts, do not mix)."""
-    frame = analysis.frame
-    part = frame[frame["wall_time"].notna() & frame["metric"].isin(["total_loss", "rec_loss", "kl_loss"])]
-    if part.empty:
-        return None
-    newest = part["source"].iloc[int(np.argmax(part["wall_time"].to_numpy()))]
-    part = part[part["source"] == newest]
-    metric = part["metric"].iloc[0]
-    part = part[part["metric"] == metric]
-    steps, walls = part["step"].to_numpy(), part["wall_time"].to_numpy()
-    if len(steps) < 2:
-        return None
-    k = max(2, len(steps) // 5)
-    ds, dw = steps[-1] - steps[-k], walls[-1] - walls[-k]
-    return float(ds / dw * 3600) if dw > 0 and ds > 0 else None
+    """Training speed, as the liveness rule measured it (None without wall times)."""
+    found = _find(analysis, "liveness")
+    return None if found is None else found.numbers.get("steps_per_hour")
 
 
 def _eta(analysis, steps_away: int) -> str:
     rate = steps_per_hour(analysis)
     if rate is None or steps_away <= 0:
         return ""
-    hours = steps_away / rate
-    when = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
-    return f" At the recent pace of {fmt(round(rate))} steps per hour that is about {when} away."
+    return f" At the recent pace of {fmt(round(rate))} steps per hour that is about {duration(steps_away / rate)} away."
+
+
+def finished(analysis) -> bool:
+    found = _find(analysis, "liveness")
+    return bool(found is not None and found.numbers.get("finished"))
 
 
 def questions_and_answers(analysis) -> list:
@@ -142,6 +131,10 @@ def recommendations(analysis) -> list[str]:
         if finding.severity == "warning":
             out.append(f"Look into: {_TITLES.get(finding.rule, finding.rule)} (step {fmt(finding.step)}).")
     milestone = analysis.next_milestone
+    if finished(analysis):
+        out.append("Training has finished: the last logged step is the run's last." if out else
+                   "Training has finished with no warning or error: the checkpoint is ready for the next stage.")
+        return out
     if not out:
         out.append("No intervention needed: continue training.")
     if milestone is not None:

@@ -8,6 +8,7 @@ carries the same dict as its first record. ``adopt_weight`` switches the discrim
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import yaml
 from .errors import ConfigError
 
 # LPIPSWithDiscriminator's signature defaults, used when a config leaves a value out.
-LOSS_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "kl_weight": 1.0}
+LOSS_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "kl_weight": 1.0, "disc_loss": "hinge"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Schedule:
     kl_weight: float | None = None
     disc_weight: float | None = None
     disc_factor: float | None = None
+    disc_loss: str | None = None  # hinge | vanilla
     total_steps: int | None = None
     lr: float | None = None
     min_lr: float | None = None
@@ -50,6 +52,11 @@ class Schedule:
         if self.in_channels is None or self.resolution is None:
             return None
         return self.in_channels * self.resolution[0] * self.resolution[1]
+
+    @property
+    def disc_chance_level(self) -> float:
+        """The discriminator loss when it cannot tell real from fake: 1 (hinge) or ln 2 (vanilla), LDM halving."""
+        return math.log(2) if self.disc_loss == "vanilla" else 1.0
 
     def phase(self, step: int) -> str:
         """``before discriminator`` or ``adversarial`` (``unknown`` without ``disc_start``)."""
@@ -149,6 +156,7 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
         kl_weight=loss.get("kl_weight"),
         disc_weight=loss.get("disc_weight"),
         disc_factor=loss.get("disc_factor"),
+        disc_loss=loss.get("disc_loss"),
     )
     origins = {k: origin for k, v in values.items() if v is not None}
     for key, default in LOSS_DEFAULTS.items():

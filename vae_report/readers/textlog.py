@@ -20,13 +20,15 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series, make_frame
 
-_HEAD = re.compile(r"^(.*?)\[Train Step\] (\d{1,18})/(\d{1,18}): (.*)$", re.MULTILINE)
+_HEAD = re.compile(r"^([^\n]*?)\[Train Step\] (\d{1,18})/(\d{1,18}): ([^\n]*)$", re.MULTILINE)
 _NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf)"
 # "key: value, " pairs; a progress bar's tail (":  33%|##") does not match
 _NUMBER_CHARS = set("0123456789.+-")
 _KEY_BYTES = bytes(b for b in range(256) if chr(b) not in "0123456789.+-, \n")
 _PAIR = re.compile(rf"([\w/.-]+): ({_NUM})(?=, |,?\s*$)", re.IGNORECASE)
 MARKER = b"[Train Step]"
+# RadioDiff prints lr with "{:.5f}": 0.00001 at step 0, 0.00000 ever after. Not data: TensorBoard has the rate.
+PRINTED_TOO_COARSE = {"lr"}
 
 
 @dataclass
@@ -50,11 +52,14 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
     except OSError as exc:
         raise InputError(f"{path}: cannot read text log ({exc.strerror}); check the path and permissions") from exc
     text = raw.decode("utf-8", errors="replace")
-    lines = text.splitlines()
-    config = next((c for c in map(_config_repr, (ln for ln in lines[:5] if "{" in ln[:40])) if c is not None), None)
-    heads = _HEAD.findall("\n".join(ln for ln in lines if "[Train Step] " in ln))
+    if "\r" in text:  # the console copy: progress-bar redraws end with \r, not \n
+        text = text.replace("\r", "\n")
+    head_lines = text[:1 << 20].split("\n", 5)[:5]
+    config = next((c for c in map(_config_repr, (ln for ln in head_lines if "{" in ln[:40])) if c is not None), None)
+    lines = text.count("\n") + 1
+    heads = _HEAD.findall(text)
     if not heads:
-        return TextLogRead(make_frame([], [], [], [], source), config, None, len(lines), 0)
+        return TextLogRead(make_frame([], [], [], [], source), config, None, lines, 0)
     prefixes, step_text, totals, bodies = zip(*heads, strict=True)
     steps = np.asarray(step_text, dtype=np.int64)
     walls = _wall_times(list(prefixes))
@@ -68,13 +73,15 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
         table = _numbers_of_group([bodies[i] for i in rows])
         if table is not None:
             keys, values = table
-            series += [(canonical_name(key), steps[rows], values[:, j], walls[rows]) for j, key in enumerate(keys)]
+            series += [(canonical_name(key), steps[rows], values[:, j], walls[rows]) for j, key in enumerate(keys)
+                       if key not in PRINTED_TOO_COARSE]
             continue
         for i in rows:
             pairs = _PAIR.findall(bodies[i])
             skipped += not pairs
-            series += [(canonical_name(k), steps[i : i + 1], np.array([float(v)]), walls[i : i + 1]) for k, v in pairs]
-    return TextLogRead(frame_from_series(series, source), config, int(totals[-1]), len(lines), skipped)
+            series += [(canonical_name(k), steps[i : i + 1], np.array([float(v)]), walls[i : i + 1]) for k, v in pairs
+                       if k not in PRINTED_TOO_COARSE]
+    return TextLogRead(frame_from_series(series, source), config, int(totals[-1]), lines, skipped)
 
 
 def _numbers_of_group(bodies: list[str]) -> tuple[list[str], np.ndarray] | None:

@@ -10,8 +10,10 @@ from ..numbers import fmt
 from ..schedule import Schedule
 from .base import RANK, SEVERITIES, Finding, Metrics, Rule
 from .discriminator import disc_active_before_start, disc_inactive_after_start, disc_off_before_start
-from .gan import d_weight_pinned, disc_overpowering, rec_after_disc
-from .losses import kl_rising, loss_bookkeeping, non_finite, rec_trend, total_trend
+from .dynamics import divergence, liveness, lr_schedule, spikes
+from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, rec_after_disc
+from .kl import kl_collapse, kl_dominant, kl_rising
+from .losses import loss_bookkeeping, non_finite, rec_trend, total_trend
 
 _TREND = {"worse": 0.10, "flat": 0.02}
 
@@ -35,6 +37,11 @@ RULES: list[Rule] = [
          "generator's adversarial gradient is saturated and reconstructions often degrade.",
          disc_overpowering, {"window": 0.2, "disc_loss": 0.2, "logit_gap": 1.0}, needs=("disc_loss",),
          needs_schedule=("disc_start",)),
+    Rule("disc-at-chance", "Discriminator at chance for a long time", "warning",
+         "Near its chance level (hinge 1, vanilla ln 2) the discriminator is at equilibrium, fine early on; for "
+         "tens of thousands of steps it means it is not learning (an optimizer that never steps looks like this).",
+         disc_at_chance, {"band": 0.05, "min_steps": 10_000, "share": 0.5}, needs=("disc_loss",),
+         needs_schedule=("disc_start",)),
     Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
          "d_weight is clamped to 1e4 x disc_weight; sitting there means |grad g_loss| at the last layer is ~0.",
          d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5}, needs=("d_weight",),
@@ -45,14 +52,33 @@ RULES: list[Rule] = [
     Rule("kl-rising", "KL rising under a tiny kl_weight", "ok",
          "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
          "and matters only if the weighted term becomes a real share of the loss.",
-         kl_rising, {"rise": 0.10, "tiny_weight": 1e-4, "dominant_share": 0.10}, needs=("kl_loss",),
-         needs_schedule=("kl_weight",)),
+         kl_rising, {"rise": 0.10, "tiny_weight": 1e-4}, needs=("kl_loss",), needs_schedule=("kl_weight",)),
+    Rule("kl-dominant", "KL term dominating the loss", "warning",
+         "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
+         "latent space: rarely what a first-stage model for diffusion wants.",
+         kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",)),
+    Rule("kl-collapse", "Posterior collapse", "warning",
+         "A KL that falls toward 0 after rising means the encoder stopped using its latents.",
+         kl_collapse, {"fraction_of_peak": 0.1}, needs=("kl_loss",)),
     Rule("rec-trend", "Reconstruction trend", "warning",
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
          rec_trend, dict(_TREND), needs=("rec_loss",)),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",
          "The total should fall within a phase; its jump when the GAN term switches on is not a regression.",
          total_trend, dict(_TREND), needs=("total_loss",)),
+    Rule("divergence", "Sustained growth of a loss", "warning",
+         "A loss whose median rises in every quarter of the latest half of the run is diverging, not spiking.",
+         divergence, {"min_points": 5, "step_growth": 0.05, "total_growth": 0.3}, needs=("total_loss|rec_loss",)),
+    Rule("spikes", "Transient spikes", "info",
+         "A robust outlier test (rolling median and MAD) finds spikes that return to the previous level.",
+         spikes, {"window": 25, "mad_factor": 12, "recovery": 0.2}, needs=("total_loss|rec_loss|kl_loss",)),
+    Rule("liveness", "Training speed and liveness", "warning",
+         "Steps per hour give ETAs; a last log far older than the logging interval (against the run's newest log "
+         "or --now) means the run may have stopped.",
+         liveness, {"window": 50, "stale_intervals": 20, "stale_seconds": 900}, needs=("total_loss|rec_loss|kl_loss",)),
+    Rule("lr-schedule", "Learning-rate schedule", "warning",
+         "The logged learning rate should follow the config's: constant, or RadioDiff's polynomial decay.",
+         lr_schedule, {"tolerance": 0.02}, needs=("lr",), needs_schedule=("lr",)),
     Rule("loss-bookkeeping", "Loss bookkeeping", "warning",
          "total = N x rec + kl_weight x kl + d_weight x disc_factor x g_loss, N the pixels per sample: checking "
          "it from the data catches wrong weights, mixed sources and a misread config.",

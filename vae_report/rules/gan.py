@@ -95,3 +95,38 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         f"before step {fmt(s.disc_start)} ({signed_pct(change)}).",
         "rec_loss", int(recent[0][0]), numbers,
     )]
+
+
+def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    steps, loss = m.window("disc_loss", lo=s.disc_start)
+    good = np.isfinite(loss)
+    steps, loss = steps[good], loss[good]
+    if len(loss) < 5:
+        return []
+    chance = s.disc_chance_level
+    # judge the median of short chunks, so single noisy points do not break a stretch at chance
+    chunks = np.array_split(np.arange(len(loss)), max(1, min(40, len(loss) // 5)))
+    near = np.array([abs(np.median(loss[c]) - chance) <= t["band"] for c in chunks])
+    trailing_chunks = len(near) if near.all() else int(np.argmin(near[::-1]))
+    level = float(np.median(loss[-max(5, len(loss) // 5):]))
+    if trailing_chunks == 0:
+        return []
+    trailing = len(loss) - int(chunks[len(chunks) - trailing_chunks][0])
+    span = int(steps[-1] - steps[-trailing])
+    adversarial = int(steps[-1] - s.disc_start)
+    numbers = {"chance_level": chance, "steps_at_chance": span, "adversarial_steps": adversarial}
+    if span >= t["min_steps"] and span >= t["share"] * adversarial:
+        return [Finding(
+            "disc-at-chance", "warning",
+            f"The discriminator has stayed at chance for {fmt(span)} steps (disc_loss within {fmt(t['band'])} of "
+            f"{fmt(chance)} since step {fmt(int(steps[-trailing]))}): it is not learning to tell real from "
+            "reconstructed, so the GAN term adds little. Check that its optimizer steps and its learning rate.",
+            "disc_loss", int(steps[-trailing]), numbers,
+        )]
+    return [Finding(
+        "disc-at-chance", "ok",
+        f"disc_loss is near its equilibrium ({fmt(level)}, chance level {fmt(chance)} for the "
+        f"{s.disc_loss or 'hinge'} loss): the discriminator cannot yet tell real from reconstructed, which is fine "
+        "early in the adversarial phase.",
+        "disc_loss", int(steps[-trailing]), numbers,
+    )]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..numbers import fmt, pct, signed_pct
 from ..schedule import Schedule
-from .base import Finding, Metrics, edge_medians, finite
+from .base import Finding, Metrics, edge_medians
 
 
 def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
@@ -27,49 +27,6 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values)},
             ))
     return out
-
-
-def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    levels = edge_medians(m.values("kl_loss"))
-    if levels is None:
-        return []
-    start, end = levels
-    if not end > start * (1 + t["rise"]):
-        return []
-    share = _kl_share(m, s)
-    numbers = {"kl_start": start, "kl_end": end, "kl_weight": s.kl_weight, "kl_term_share": share}
-    share_text = "" if share is None else f" The weighted KL term is {pct(share, 3)} of the latest total loss."
-    if share is not None and share > t["dominant_share"]:
-        return [Finding(
-            "kl-rising", "warning",
-            f"kl_loss rose from {fmt(start)} to {fmt(end)} and the KL term (kl_weight {fmt(s.kl_weight)} x KL) is "
-            f"{pct(share)} of the total: it is no longer negligible and will pull the latents toward the prior. "
-            "If that is not intended, lower kl_weight.",
-            "kl_loss", int(m.steps("kl_loss")[-1]), numbers,
-        )]
-    if s.kl_weight > t["tiny_weight"]:
-        return [Finding(
-            "kl-rising", "info",
-            f"kl_loss rose from {fmt(start)} to {fmt(end)} under kl_weight {fmt(s.kl_weight)}.{share_text}",
-            "kl_loss", int(m.steps("kl_loss")[-1]), numbers,
-        )]
-    return [Finding(
-        "kl-rising", "ok",
-        f"kl_loss rose from a median of {fmt(start)} over the first tenth of its points to {fmt(end)} over the last "
-        f"({signed_pct(end / start - 1) if start else 'n/a'}): expected "
-        f"under kl_weight {fmt(s.kl_weight)}. KL is summed over latent dimensions, so the encoder spends nats "
-        f"freely while the weighted term stays tiny.{share_text}",
-        "kl_loss", int(m.steps("kl_loss")[-1]), numbers,
-    )]
-
-
-def _kl_share(m: Metrics, s: Schedule) -> float | None:
-    if not m.has("total_loss"):
-        return None
-    kl, total = finite(m.values("kl_loss")), finite(m.values("total_loss"))
-    if not len(kl) or not len(total) or total[-1] == 0:
-        return None
-    return float(abs(s.kl_weight * kl[-1] / total[-1]))
 
 
 def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str) -> list[Finding]:

@@ -1,0 +1,78 @@
+"""The KL term: rising is expected under a tiny weight; collapsing toward 0, or dominating the loss, is not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numbers import fmt, pct, signed_pct
+from ..schedule import Schedule
+from .base import Finding, Metrics, edge_medians, finite
+
+
+def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
+    """The weighted KL term's share of the loss over the latest ``fraction`` of the points."""
+    if not m.has("total_loss"):
+        return None
+    kl, total = finite(m.values("kl_loss")), finite(m.values("total_loss"))
+    if not len(kl) or not len(total):
+        return None
+    k_kl, k_total = max(1, int(len(kl) * fraction)), max(1, int(len(total) * fraction))
+    term = abs(s.kl_weight * float(np.median(kl[-k_kl:])))
+    scale = float(np.median(np.abs(total[-k_total:]))) + term
+    return term / scale if scale > 0 else None
+
+
+def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    levels = edge_medians(m.values("kl_loss"))
+    if levels is None:
+        return []
+    start, end = levels
+    if not end > start * (1 + t["rise"]):
+        return []
+    share = kl_share(m, s)
+    numbers = {"kl_start": start, "kl_end": end, "kl_weight": s.kl_weight, "kl_term_share": share}
+    share_text = "" if share is None else f" The weighted KL term is {pct(share, 3)} of the recent total loss."
+    step = int(m.steps("kl_loss")[-1])
+    if s.kl_weight > t["tiny_weight"]:
+        return [Finding("kl-rising", "info",
+                        f"kl_loss rose from {fmt(start)} to {fmt(end)} under kl_weight {fmt(s.kl_weight)}.{share_text}",
+                        "kl_loss", step, numbers)]
+    return [Finding(
+        "kl-rising", "ok",
+        f"kl_loss rose from a median of {fmt(start)} over the first tenth of its points to {fmt(end)} over the last "
+        f"({signed_pct(end / start - 1) if start else 'n/a'}): expected under kl_weight {fmt(s.kl_weight)}. KL is "
+        f"summed over latent dimensions, so the encoder spends nats freely while the weighted term stays tiny."
+        f"{share_text}",
+        "kl_loss", step, numbers,
+    )]
+
+
+def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    share = kl_share(m, s)
+    if share is None or share <= t["share"]:
+        return []
+    return [Finding(
+        "kl-dominant", "warning",
+        f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {pct(share)} of the recent total loss: "
+        "it is no longer a light regularizer and pulls the latents toward the prior at the cost of reconstruction. "
+        "If that is not intended, lower kl_weight.",
+        "kl_loss", int(m.steps("kl_loss")[-1]), {"kl_term_share": share, "kl_weight": s.kl_weight},
+    )]
+
+
+def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    values = finite(m.values("kl_loss"))
+    if len(values) < 20:
+        return []
+    k = max(3, len(values) // 10)
+    smooth = np.convolve(values, np.ones(k) / k, mode="valid")
+    peak, now = float(smooth.max()), float(np.median(values[-k:]))
+    if peak <= 0 or now > t["fraction_of_peak"] * peak:
+        return []
+    return [Finding(
+        "kl-collapse", "warning",
+        f"kl_loss fell to {fmt(now)}, {pct(now / peak)} of its peak level {fmt(peak)}: the posterior is collapsing "
+        "toward the prior, so the latents carry little information about the input. Check kl_weight and the "
+        "decoder's capacity, and look at reconstructions.",
+        "kl_loss", int(m.steps("kl_loss")[-1]), {"peak_level": peak, "recent_level": now},
+    )]
