@@ -155,3 +155,71 @@ def test_every_registered_rule_is_documented_in_the_readme():
         row = next(line for line in readme.splitlines() if line.startswith(f"| `{rule.id}` |"))
         for name, value in rule.thresholds.items():
             assert f"`{name}` {value:g}" in row, (rule.id, name)
+
+
+def test_thresholds_file_changes_a_rule_and_bad_keys_are_refused(seed_run, tmp_path):
+    folder, _ = seed_run
+    limits = tmp_path / "limits.yaml"
+    limits.write_text("kl-dominant:\n  share: 0.00001\n")  # make the tiny KL term count as dominant
+    summary = tmp_path / "s.json"
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "r.md"), "--json", str(summary),
+                                 "--thresholds", str(limits)])
+    assert result.exit_code == 0, result.output
+    assert any(f["rule"] == "kl-dominant" and f["severity"] == "warning"
+               for f in json.loads(summary.read_text())["findings"])
+    limits.write_text("kl-dominant:\n  shares: 0.5\n")
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "r.md"), "--thresholds", str(limits)])
+    assert result.exit_code == 2 and "has no threshold 'shares'" in result.output
+
+
+def test_now_makes_a_stopped_run_visible(seed_run, tmp_path):
+    folder, _ = seed_run
+    summary = tmp_path / "s.json"
+    # the fixture's clock: 0.5 s per step from 1.7e9; a day after its last log
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "r.md"), "--json", str(summary),
+                                 "--now", "2023-11-16T00:00:00+00:00", "--fail-on", "warning"])
+    assert result.exit_code == 1
+    liveness = [f for f in json.loads(summary.read_text())["findings"] if f["rule"] == "liveness"][0]
+    assert liveness["severity"] == "warning" and "may have stopped" in liveness["message"]
+    bad = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "r.md"), "--now", "yesterday"])
+    assert bad.exit_code == 2 and "--now" in bad.output
+
+
+def test_weekly_status_against_a_previous_summary(tmp_path):
+    from writers import write_radiodiff_run
+
+    week47, week48 = tmp_path / "w47", tmp_path / "w48"
+    write_radiodiff_run(week47, last_step=3_000, disc_start=4_001, total_steps=10_000, tb_every=10)
+    write_radiodiff_run(week48, last_step=6_000, disc_start=4_001, total_steps=10_000, tb_every=10)
+    old = tmp_path / "week47.json"
+    first = runner.invoke(app, ["analyze", str(week47), "--out", str(tmp_path / "w47.md"), "--json", str(old)])
+    assert first.exit_code == 0, first.output
+    new = tmp_path / "week48.json"
+    result = runner.invoke(app, ["analyze", str(week48), "--out", str(tmp_path / "w48.md"), "--json", str(new),
+                                 "--baseline", str(old)])
+    assert result.exit_code == 0, result.output
+    since = json.loads(new.read_text())["since_baseline"]
+    assert since["step_then"] == 3_000 and since["steps_gained"] == 3_000
+    assert since["progress_gained"] == pytest.approx(0.3)
+    assert since["milestones_passed"] == [{"step": 4_001, "name": "discriminator starts"}]
+    assert since["hours_between_logs"] == pytest.approx(3_000 * 0.5 / 3600)
+    assert since["metrics"]["kl_loss"]["now"] > since["metrics"]["kl_loss"]["then"]
+    text = (tmp_path / "w48.md").read_text()
+    assert "## Since last report" in text and "step 4,001 (discriminator starts)" in text
+
+
+def test_baseline_from_an_older_version_and_a_bad_baseline(seed_run, tmp_path):
+    folder, _ = seed_run
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"status": "ok", "step": 10_000, "metrics": {"rec_loss": {"latest": 0.05}},
+                               "findings": [{"rule": "something-retired", "severity": "warning"}]}))
+    summary = tmp_path / "s.json"
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "r.md"), "--json", str(summary),
+                                 "--baseline", str(old)])
+    assert result.exit_code == 0, result.output
+    since = json.loads(summary.read_text())["since_baseline"]
+    assert since["steps_gained"] == 8_300 and since["progress_then"] is None and since["hours_between_logs"] is None
+    assert [f["rule"] for f in since["findings_resolved"]] == ["something-retired"]
+    old.write_text("{not json")
+    bad = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "r2.md"), "--baseline", str(old)])
+    assert bad.exit_code == 2 and "not JSON" in bad.output and not (tmp_path / "r2.md").exists()

@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .baseline import compare, load_baseline
 from .readers import RunLogs, SourceFile, load_run
-from .rules import Finding, Metrics, run_rules, worst
+from .rules import Finding, Metrics, check_thresholds, run_rules, worst
+from .rules.dynamics import newest_wall_time
 from .schedule import Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
 
 
@@ -68,6 +70,8 @@ class Analysis:
     confidence: str = "high"
     confidence_reasons: list[str] = field(default_factory=list)
     generated_at: str = ""
+    last_wall_time: float | None = None  # newest wall time in the logs
+    since_baseline: dict[str, Any] | None = None
     frame: Any = None  # the merged metric frame, for plots; not part of the summary
 
     @property
@@ -112,6 +116,9 @@ class Analysis:
             "findings": [f.to_dict() for f in self.findings],
             "sources": [{"path": s.path, "kind": s.kind, "points": s.points, "notes": s.notes} for s in self.sources],
             "merge_notes": self.merge_notes,
+            "last_wall_time": self.last_wall_time,
+            "milestones": [{"step": m.step, "name": m.name} for m in self.schedule.milestones()],
+            "since_baseline": self.since_baseline,
         }
 
 
@@ -185,17 +192,21 @@ def _metric_order(name: str) -> tuple[int, int, str]:
     return (name.startswith("val/"), _ORDER.index(name) if name in _ORDER else len(_ORDER), name)
 
 
-def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = None) -> Analysis:
-    """Statistics, findings, Q&A and conclusion for logs already read."""
+def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = None,
+                 now: float | None = None) -> Analysis:
+    """Statistics, findings, Q&A and conclusion for logs already read (``now``: the liveness rule's clock)."""
     from .narrative import confidence, questions_and_answers, recommendations
 
     m = Metrics(logs.frame)
-    findings = run_rules(m, schedule, thresholds)
+    limits = {k: dict(v) for k, v in (thresholds or {}).items()}
+    if now is not None:
+        limits.setdefault("liveness", {})["now"] = float(now)
+    findings = run_rules(m, schedule, limits)
     analysis = Analysis(
         run=str(logs.root), step=m.last_step(), schedule=schedule, metrics=metric_stats(m, logs.metric_sources),
         findings=findings, sources=logs.sources, merge_notes=logs.notes, metric_sources=logs.metric_sources,
         status=worst(findings), generated_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        frame=logs.frame,
+        last_wall_time=newest_wall_time(m), frame=logs.frame,
     )
     analysis.confidence, analysis.confidence_reasons = confidence(analysis)
     analysis.qa = questions_and_answers(analysis)
@@ -204,9 +215,14 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
 
 
 def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
-                **overrides: Any) -> Analysis:
+                now: float | None = None, baseline: Path | str | None = None, **overrides: Any) -> Analysis:
     """Read a run directory and analyze it against its schedule (``disc_start=``, ``kl_weight=``,
-    ``total_steps=`` override single values)."""
+    ``total_steps=`` override single values; ``thresholds`` maps rule ids to threshold overrides; ``now`` is
+    the epoch time the liveness rule compares the last log with)."""
+    previous = load_baseline(Path(baseline)) if baseline else None
     logs = load_run(Path(path))
     schedule = resolve_schedule(logs, Path(config) if config else None, **overrides)
-    return analyze_logs(logs, schedule, thresholds)
+    analysis = analyze_logs(logs, schedule, check_thresholds(thresholds or {}, "thresholds"), now)
+    if previous is not None:
+        analysis.since_baseline = compare(analysis.to_summary(), previous)
+    return analysis

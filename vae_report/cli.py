@@ -42,6 +42,9 @@ def analyze(
     disc_start: int | None = typer.Option(None, "--disc-start", help="Override the config's disc_start."),
     kl_weight: float | None = typer.Option(None, "--kl-weight", help="Override the config's kl_weight."),
     total_steps: int | None = typer.Option(None, "--total-steps", help="Override the total number of steps."),
+    thresholds: Path | None = typer.Option(None, "--thresholds", help="YAML {rule id: {threshold: value}}."),
+    now: str | None = typer.Option(None, "--now", help="Clock for the liveness check: 'now' or an ISO time."),
+    baseline: Path | None = typer.Option(None, "--baseline", help="Last --json summary: adds what changed."),
     fail_on: FailOn = typer.Option(FailOn.never, "--fail-on", help="Exit 1 when a finding is at or above this."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
 ) -> None:
@@ -50,8 +53,9 @@ def analyze(
     from .render import write_report, write_summary
 
     try:
-        analysis = analyze_run(run_dir, config=config, disc_start=disc_start, kl_weight=kl_weight,
-                               total_steps=total_steps)
+        limits = _load_thresholds(thresholds) if thresholds else None
+        analysis = analyze_run(run_dir, config=config, thresholds=limits, now=_parse_now(now), baseline=baseline,
+                               disc_start=disc_start, kl_weight=kl_weight, total_steps=total_steps)
         written = write_report(analysis, out)
         if json_out is not None:
             written.append(write_summary(analysis, json_out))
@@ -67,6 +71,29 @@ def analyze(
     threshold = {"never": None, "warning": ("warning", "error"), "error": ("error",)}[fail_on.value]
     if threshold and any(f.severity in threshold for f in analysis.active_findings()):
         raise typer.Exit(1)
+
+
+def _load_thresholds(path: Path) -> dict:
+    from .schedule import load_config
+
+    return load_config(path)  # a YAML mapping; validated against the rule registry by analyze_run
+
+
+def _parse_now(text: str | None) -> float | None:
+    import datetime as dt
+    import time
+
+    from .errors import InputError
+
+    if text is None:
+        return None
+    if text == "now":
+        return time.time()
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--now {text!r}: not a time; give 'now' or ISO 8601 such as 2026-11-24T09:30") from None
+    return moment.timestamp()  # a time without a zone is local time
 
 
 @app.command()

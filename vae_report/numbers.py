@@ -38,6 +38,6 @@ def pct(fraction: float | None, digits: int = 1) -> str:
 
 
 def signed_pct(fraction: float | None) -> str:
-    if fraction is None or math.isnan(fraction):
+    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "n/a"
     return f"{fraction * 100:+.1f}%"

@@ -87,6 +87,30 @@ RULES: list[Rule] = [
 ]
 
 
+def check_thresholds(thresholds: dict, origin: str) -> dict[str, dict[str, float]]:
+    """Validate user thresholds ``{rule id: {name: number}}`` against the registry; ConfigError names the key."""
+    from ..errors import ConfigError
+
+    known = {rule.id: rule for rule in RULES}
+    if not isinstance(thresholds, dict):
+        raise ConfigError(f"{origin}: thresholds must map rule ids to {{name: value}}")
+    out: dict[str, dict[str, float]] = {}
+    for rule_id, values in thresholds.items():
+        if rule_id not in known:
+            raise ConfigError(f"{origin}: unknown rule {rule_id!r} (known: {', '.join(known)})")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{origin}: {rule_id} must map threshold names to numbers")
+        for name, value in values.items():
+            if name not in known[rule_id].thresholds:
+                names = ", ".join(known[rule_id].thresholds) or "none"
+                raise ConfigError(f"{origin}: rule {rule_id} has no threshold {name!r} (its thresholds: {names})")
+            try:
+                out.setdefault(rule_id, {})[name] = float(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{origin}: {rule_id}.{name} must be a number, got {value!r}") from None
+    return out
+
+
 def _missing(rule: Rule, metrics: Metrics, schedule: Schedule) -> list[str]:
     lacking = [need for need in rule.needs if not any(metrics.has(n) for n in need.split("|"))]
     lacking += [f"{field} (schedule)" for field in rule.needs_schedule if getattr(schedule, field) is None]
@@ -114,4 +138,4 @@ def worst(findings: list[Finding]) -> str:
     return {0: "ok", 1: "ok", 2: "warning", 3: "error"}[top]
 
 
-__all__ = ["RULES", "Finding", "Metrics", "Rule", "SEVERITIES", "fmt", "run_rules", "worst"]
+__all__ = ["RULES", "Finding", "Metrics", "Rule", "SEVERITIES", "check_thresholds", "fmt", "run_rules", "worst"]
