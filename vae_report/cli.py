@@ -36,7 +36,7 @@ def _fail(message: str, code: int = 2) -> None:
 @app.command()
 def analyze(
     run_dir: Path = typer.Argument(..., help="The run's results folder (or one log file)."),
-    out: Path = typer.Option(Path("report.md"), "--out", "-o", help="Report file (.md); plots go to <name>_files/."),
+    out: Path = typer.Option(Path("report.md"), "--out", "-o", help="Report: .md (plots in <name>_files/) or .html."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the machine-readable summary here."),
     config: Path | None = typer.Option(None, "--config", help="Training config (default: found in the run)."),
     disc_start: int | None = typer.Option(None, "--disc-start", help="Override the config's disc_start."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -72,18 +73,28 @@ def render_markdown(analysis: Analysis, plots: list[Plot], files_dir_name: str) 
         **_context(analysis, plots, lambda p: f"{files_dir_name}/{p.name}.png"))
 
 
+def render_html(analysis: Analysis, plots: list[Plot]) -> str:
+    """One self-contained page: plots embedded as data URIs, no script, no external resource."""
+    return environment().get_template("report.html.j2").render(
+        **_context(analysis, plots, lambda p: "data:image/png;base64," + base64.b64encode(p.png).decode("ascii")))
+
+
 def write_report(analysis: Analysis, out: Path) -> list[Path]:
-    """Write the report (``.md`` plus ``<stem>_files/``, or ``.html``); nothing is left half-written."""
+    """Write the report (``.md`` plus ``<stem>_files/``, or one ``.html``); nothing is left half-written."""
     out = Path(out)
     suffix = out.suffix.lower()
-    if suffix not in (".md", ".markdown"):
-        raise OutputError(f"{out}: unknown report format; end --out with .md")
+    if suffix not in (".md", ".markdown", ".html", ".htm"):
+        raise OutputError(f"{out}: unknown report format; end --out with .md or .html")
     parent = _ready_parent(out)
     plots = make_plots(analysis.frame, analysis.schedule)
+    if suffix in (".html", ".htm"):
+        _atomic_write(out, render_html(analysis, plots).encode("utf-8"))
+        return [out]
     files_dir = parent / f"{out.stem}_files"
     text = render_markdown(analysis, plots, files_dir.name)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}_files.", dir=parent))
     try:
+        os.chmod(staging, 0o777 & ~_umask())
         for plot in plots:
             (staging / f"{plot.name}.png").write_bytes(plot.png)
         _swap_dir(staging, files_dir)
@@ -129,10 +140,17 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is as readable as any new file
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _swap_dir(staging: Path, target: Path) -> None:

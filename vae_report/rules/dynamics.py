@@ -135,9 +135,9 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             f"The run may have stopped: its last log (step {fmt(step)}) is {duration(age / 3600)} older than "
             f"{'--now' if t.get('now') else 'the newest log of the run'}, while it logged every "
             f"{duration(interval / 3600)} before. Check the process; at its last pace: " + "; ".join(parts) + ".",
-            "total_loss", step, numbers,
+            None, step, numbers,
         )]
-    return [Finding("liveness", "info", "Training speed: " + "; ".join(parts) + ".", "total_loss", step, numbers)]
+    return [Finding("liveness", "info", "Training speed: " + "; ".join(parts) + ".", None, step, numbers)]
 
 
 def duration(hours: float) -> str:
