@@ -7,3 +7,4 @@ rm -rf examples/tiny_run examples/report
 vae-report train trainer/configs/tiny.yaml --out examples/tiny_run
 rm -rf examples/tiny_run/checkpoints
 vae-report analyze examples/tiny_run --out examples/report/report.md --json examples/report/summary.json
+vae-report analyze examples/tiny_run --out examples/report/report.html --quiet

@@ -223,3 +223,47 @@ def test_baseline_from_an_older_version_and_a_bad_baseline(seed_run, tmp_path):
     old.write_text("{not json")
     bad = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "r2.md"), "--baseline", str(old)])
     assert bad.exit_code == 2 and "not JSON" in bad.output and not (tmp_path / "r2.md").exists()
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+def test_a_folder_of_runs_is_a_sweep(tmp_path, suffix):
+    from writers import write_radiodiff_run
+
+    sweep = tmp_path / "sweep"
+    write_radiodiff_run(sweep / "kl_1e-6", last_step=2_000, disc_start=1_001, total_steps=4_000, tb_every=10)
+    write_radiodiff_run(sweep / "kl_1e-6_nodisc", last_step=2_000, disc_start=1_001, total_steps=4_000, tb_every=10,
+                        disc_never_starts=True)
+    (sweep / "broken").mkdir()
+    (sweep / "broken" / "metrics.csv").write_text("loss\n1\n")  # no step column
+    (sweep / "broken" / "config.yaml").write_text((sweep / "kl_1e-6" / "first_radio.yaml").read_text())
+    out = tmp_path / f"sweep{suffix}"
+    summary = tmp_path / "s.json"
+    result = runner.invoke(app, ["analyze", str(sweep), "--out", str(out), "--json", str(summary),
+                                 "--fail-on", "error"])
+    assert result.exit_code == 1 and "3 runs" in result.output, result.output
+    data = json.loads(summary.read_text())
+    assert data["sweep"] is True and data["status"] == "error"
+    runs = {r["name"]: r for r in data["runs"]}
+    assert runs["kl_1e-6"]["status"] == "ok" and runs["kl_1e-6"]["step"] == 2_000
+    assert runs["kl_1e-6_nodisc"]["status"] == "error"
+    assert runs["broken"]["status"] == "error" and "no step column" in runs["broken"]["error"]
+    text = out.read_text()
+    for name in ("kl_1e-6", "kl_1e-6_nodisc", "broken"):
+        assert f"Run: {name}" in text
+    if suffix == ".md":
+        assert len(list((tmp_path / "sweep_files").glob("*_overview.png"))) == 2
+
+
+def test_lightning_versions_of_one_run_are_not_a_sweep(tmp_path):
+    from writers import radiodiff_curves, write_lightning_metrics_csv, write_scalars
+
+    from vae_report.sweep import find_runs
+
+    run = tmp_path / "logs" / "2026-11-24T10-00-00_autoencoder"
+    curves = radiodiff_curves(500, disc_start=10_000)
+    write_scalars(run / "lightning_logs" / "version_0", [(int(s), "train/rec_loss", float(v))
+                                                          for s, v in zip(curves.steps, curves.values["rec_loss"],
+                                                                          strict=True)])
+    write_lightning_metrics_csv(run / "lightning_logs" / "version_1" / "metrics.csv", curves)
+    assert find_runs(run / "lightning_logs") is None
+    assert find_runs(run) is None

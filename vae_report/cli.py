@@ -50,26 +50,40 @@ def analyze(
 ) -> None:
     """Read a run's logs, check them against its schedule, and write the report."""
     from .analysis import analyze_run
-    from .render import write_report, write_summary
+    from .render import write_report, write_summary, write_sweep_report
+    from .sweep import analyze_sweep, find_runs, sweep_summary
 
     try:
         limits = _load_thresholds(thresholds) if thresholds else None
-        analysis = analyze_run(run_dir, config=config, thresholds=limits, now=_parse_now(now), baseline=baseline,
-                               disc_start=disc_start, kl_weight=kl_weight, total_steps=total_steps)
-        written = write_report(analysis, out)
-        if json_out is not None:
-            written.append(write_summary(analysis, json_out))
+        options = dict(config=config, thresholds=limits, now=_parse_now(now), disc_start=disc_start,
+                       kl_weight=kl_weight, total_steps=total_steps)
+        runs = find_runs(run_dir)
+        if runs is not None:
+            results = analyze_sweep(runs, **options)
+            write_sweep_report(results, out, run_dir.resolve().name)
+            if json_out is not None:
+                write_summary(sweep_summary(results), json_out)
+            analyses = [r.analysis for r in results if r.analysis is not None]
+            unreadable = sum(r.analysis is None for r in results)
+            headline = f"{len(results)} runs, status {sweep_summary(results)['status']}"
+        else:
+            analysis = analyze_run(run_dir, baseline=baseline, **options)
+            write_report(analysis, out)
+            if json_out is not None:
+                write_summary(analysis, json_out)
+            analyses, unreadable = [analysis], 0
+            progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
+            headline = f"status {analysis.status}, step {analysis.step:,}{progress}"
     except VaeReportError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:  # a bug of ours: one line, not a traceback with locals
         _fail(f"internal error while analyzing {run_dir}: {type(exc).__name__}: {exc} (please report this)", 3)
-    counts = {sev: sum(1 for f in analysis.active_findings() if f.severity == sev) for sev in ("warning", "error")}
+    findings = [f for a in analyses for f in a.active_findings()]
+    counts = {sev: sum(1 for f in findings if f.severity == sev) for sev in ("warning", "error")}
     if not quiet:
-        progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
-        typer.echo(f"{out}: status {analysis.status}, step {analysis.step:,}{progress}, "
-                   f"{counts['warning']} warning(s), {counts['error']} error(s)")
+        typer.echo(f"{out}: {headline}, {counts['warning']} warning(s), {counts['error'] + unreadable} error(s)")
     threshold = {"never": None, "warning": ("warning", "error"), "error": ("error",)}[fail_on.value]
-    if threshold and any(f.severity in threshold for f in analysis.active_findings()):
+    if threshold and (unreadable or any(f.severity in threshold for f in findings)):
         raise typer.Exit(1)
 
 

@@ -165,3 +165,13 @@ def make_plots(frame, schedule: Schedule) -> list[Plot]:
                           "Each loss on its own y axis, showing the real magnitudes side by side.",
                           _multi_axis(m, schedule, names, last)))
     return plots
+
+
+def overview_plot(frame, schedule: Schedule) -> Plot | None:
+    """Only the 2x2 overview (for a sweep's section per run)."""
+    m = Metrics(frame)
+    names = [n for n in FOUR if m.has(n)]
+    if not names:
+        return None
+    return Plot("overview", "Training metrics overview", "The four losses side by side.",
+                _overview(m, schedule, names, m.last_step()))

@@ -105,10 +105,61 @@ def write_report(analysis: Analysis, out: Path) -> list[Path]:
     return [out, files_dir]
 
 
-def write_summary(analysis: Analysis, out: Path) -> Path:
+def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
+    """One report for a sweep: a table of runs, then a section per run with its overview plot."""
+    from .plots import overview_plot
+    from .sweep import sweep_status
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".md", ".markdown", ".html", ".htm"):
+        raise OutputError(f"{out}: unknown report format; end --out with .md or .html")
+    parent = _ready_parent(out)
+    files_dir = parent / f"{out.stem}_files"
+    entries = []
+    images: dict[str, bytes] = {}
+    for run in runs:
+        overview = overview_plot(run.analysis.frame, run.analysis.schedule) if run.analysis else None
+        if overview is not None:
+            key = f"{_slug(run.name)}_overview.png"
+            images[key] = overview.png
+            src = ("data:image/png;base64," + base64.b64encode(overview.png).decode("ascii")
+                   if suffix in (".html", ".htm") else f"{files_dir.name}/{key}")
+        else:
+            src = None
+        entries.append({"run": run, "a": run.analysis, "overview": src,
+                        "by_metric": _findings_by_metric(run.analysis) if run.analysis else {}})
+    template = "sweep.html.j2" if suffix in (".html", ".htm") else "sweep.md.j2"
+    text = environment().get_template(template).render(name=name, entries=entries, status=sweep_status(runs),
+                                                       version=__version__)
+    if suffix in (".html", ".htm"):
+        _atomic_write(out, text.encode("utf-8"))
+        return [out]
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}_files.", dir=parent))
+    try:
+        os.chmod(staging, 0o777 & ~_umask())
+        for key, png in images.items():
+            (staging / key).write_bytes(png)
+        _swap_dir(staging, files_dir)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
+    _atomic_write(out, text.encode("utf-8"))
+    return [out, files_dir]
+
+
+def _slug(name: str) -> str:
+    from .frame import file_slug
+
+    return file_slug(name)
+
+
+def write_summary(analysis: Analysis | dict, out: Path) -> Path:
+    """Write the JSON summary (an Analysis, or a sweep's summary dict) atomically."""
     out = Path(out)
     _ready_parent(out)
-    text = json.dumps(analysis.to_summary(), indent=2, allow_nan=False, default=_json_default)
+    data = analysis if isinstance(analysis, dict) else analysis.to_summary()
+    text = json.dumps(data, indent=2, allow_nan=False, default=_json_default)
     _atomic_write(out, (text + "\n").encode("utf-8"))
     return out
 

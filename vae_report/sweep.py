@@ -1,0 +1,69 @@
+"""A folder of runs (a sweep): one report with a table of runs and a section per run.
+
+A folder is a sweep when it holds no logs of its own and at least two sub-folders that each hold a run,
+recognised by its own training config or RadioDiff text log. (Lightning's ``version_0``/``version_1`` folders
+of one run have neither, so they stay one run.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .analysis import Analysis, analyze_run
+from .errors import VaeReportError
+from .readers import discover
+from .schedule import find_config
+
+
+@dataclass
+class SweepRun:
+    name: str
+    analysis: Analysis | None
+    error: str | None = None
+
+
+def find_runs(root: Path) -> list[Path] | None:
+    """The run folders of a sweep, or None if ``root`` is a single run."""
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    if any(p.is_file() and ("tfevents" in p.name or p.suffix in (".csv", ".log")) for p in root.iterdir()):
+        return None
+    runs = []
+    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+        found = discover(child)
+        if not any(found.values()):
+            continue
+        if find_config(child) is None and not found["text log"]:
+            return None  # a folder of logs without its own config: part of one run
+        runs.append(child)
+    return runs if len(runs) >= 2 else None
+
+
+def analyze_sweep(runs: list[Path], **options: Any) -> list[SweepRun]:
+    """Analyze each run; a run that cannot be read is reported as such, not fatal to the sweep."""
+    out = []
+    for path in runs:
+        try:
+            out.append(SweepRun(path.name, analyze_run(path, **options)))
+        except VaeReportError as exc:
+            out.append(SweepRun(path.name, None, str(exc)))
+    return out
+
+
+def sweep_status(runs: list[SweepRun]) -> str:
+    order = {"ok": 0, "warning": 1, "error": 2}
+    statuses = [r.analysis.status if r.analysis else "error" for r in runs]
+    return max(statuses, key=order.get)
+
+
+def sweep_summary(runs: list[SweepRun]) -> dict[str, Any]:
+    return {
+        "tool": "vae-report",
+        "sweep": True,
+        "status": sweep_status(runs),
+        "runs": [{"name": r.name, **(r.analysis.to_summary() if r.analysis else {"status": "error", "error": r.error})}
+                 for r in runs],
+    }
