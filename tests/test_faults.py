@@ -133,3 +133,28 @@ def test_reading_while_another_process_appends(tmp_path):
         stop.set()
         thread.join()
     assert len(seen) >= 2 and seen == sorted(seen)
+
+
+def test_a_failure_while_writing_leaves_the_previous_report_intact(tmp_path, monkeypatch):
+    from writers import write_radiodiff_run
+
+    from vae_report import analyze_run, render
+    from vae_report.errors import OutputError
+
+    run = tmp_path / "run"
+    write_radiodiff_run(run, last_step=400, tb_every=5)
+    analysis = analyze_run(run)
+    out = tmp_path / "report.md"
+    render.write_report(analysis, out)
+    before = out.read_text()
+    images = sorted(p.name for p in (tmp_path / "report_files").iterdir())
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(render, "_swap_dir", disk_full)
+    with pytest.raises(OutputError, match="No space left"):
+        render.write_report(analysis, out)
+    assert out.read_text() == before
+    assert sorted(p.name for p in (tmp_path / "report_files").iterdir()) == images
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind

@@ -92,17 +92,7 @@ def write_report(analysis: Analysis, out: Path) -> list[Path]:
         return [out]
     files_dir = parent / f"{out.stem}_files"
     text = render_markdown(analysis, plots, files_dir.name)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}_files.", dir=parent))
-    try:
-        os.chmod(staging, 0o777 & ~_umask())
-        for plot in plots:
-            (staging / f"{plot.name}.png").write_bytes(plot.png)
-        _swap_dir(staging, files_dir)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
-    _atomic_write(out, text.encode("utf-8"))
-    return [out, files_dir]
+    return _write_markdown(out, text, files_dir, {f"{plot.name}.png": plot.png for plot in plots})
 
 
 def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
@@ -135,11 +125,16 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
     if suffix in (".html", ".htm"):
         _atomic_write(out, text.encode("utf-8"))
         return [out]
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}_files.", dir=parent))
+    return _write_markdown(out, text, files_dir, images)
+
+
+def _write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, bytes]) -> list[Path]:
+    """The images into a fresh folder swapped in whole, then the Markdown: never a half-written report."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{files_dir.name}.", dir=files_dir.parent))
     try:
         os.chmod(staging, 0o777 & ~_umask())
-        for key, png in images.items():
-            (staging / key).write_bytes(png)
+        for name, png in images.items():
+            (staging / name).write_bytes(png)
         _swap_dir(staging, files_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
