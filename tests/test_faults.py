@@ -1,6 +1,5 @@
 """Damaged and moving inputs: every reader returns a frame or raises vae-report's own error, never anything else."""
 
-import threading
 import time
 
 import numpy as np
@@ -100,39 +99,44 @@ def test_restart_from_step_zero_replaces_the_earlier_run(tmp_path):
     assert any("restarts at step 0" in note and "replaces 500" in note for note in logs.notes)
 
 
+WRITER = """
+import sys, time
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+writer = EventFileWriter(sys.argv[1], max_queue_size=1, flush_secs=0.01)
+for step in range(4000):
+    value = summary_pb2.Summary.Value(tag="rec_loss", simple_value=float(step))
+    writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=[value])))
+    if step % 50 == 0:
+        writer.flush()
+        time.sleep(0.01)
+writer.close()
+"""
+
+
 def test_reading_while_another_process_appends(tmp_path):
-    """A file still being written: each read sees a prefix of complete records, never an error."""
-    from tensorboard.compat.proto import event_pb2, summary_pb2
-    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    """A file still being written by another process: each read sees a prefix of complete records."""
+    import subprocess
+    import sys
 
-    writer = EventFileWriter(str(tmp_path), max_queue_size=1, flush_secs=0.01)
-    stop = threading.Event()
-
-    def write():
-        step = 0
-        while not stop.is_set() and step < 20_000:
-            value = summary_pb2.Summary.Value(tag="rec_loss", simple_value=float(step))
-            writer.add_event(event_pb2.Event(wall_time=time.time(), step=step,
-                                             summary=summary_pb2.Summary(value=[value])))
-            step += 1
-        writer.close()
-
-    thread = threading.Thread(target=write)
-    thread.start()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)])
     seen = []
     try:
-        deadline = time.time() + 3
-        while time.time() < deadline and thread.is_alive():
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            done = writer.poll() is not None
             files = list(tmp_path.glob("*tfevents*"))
             if files:
                 read = read_event_file(files[0])
                 steps = read.series.get("rec_loss", (np.zeros(0),))[0]
-                assert steps.tolist() == list(range(len(steps)))  # a clean prefix
+                assert steps.tolist() == list(range(len(steps)))  # a clean prefix, whatever the timing
                 seen.append(len(steps))
+            if done:
+                break
     finally:
-        stop.set()
-        thread.join()
-    assert len(seen) >= 2 and seen == sorted(seen)
+        writer.kill()
+        writer.wait()
+    assert seen[-1] == 4000 and seen == sorted(seen) and len(set(seen)) >= 2
 
 
 def test_a_failure_while_writing_leaves_the_previous_report_intact(tmp_path, monkeypatch):

@@ -205,3 +205,39 @@ def test_torchrun_trains_with_ddp_and_only_rank_zero_logs(tmp_path):
     import pandas as pd
 
     assert pd.read_csv(out / "metrics.csv")["step"].tolist() == [0, 2, 4, 6, 8, 10]
+
+
+def test_png_folder_in_radiomapseer_layout_is_read(tmp_path):
+    from PIL import Image
+
+    from trainer.data import PngRadioMaps
+
+    folder = tmp_path / "RadioMapSeer" / "gain" / "DPM"
+    folder.mkdir(parents=True)
+    for i in range(3):
+        pixels = np.full((16, 16), 51 * i, dtype=np.uint8)
+        Image.fromarray(pixels, mode="L").save(folder / f"{i}_{i}.png")
+    maps = PngRadioMaps(tmp_path / "RadioMapSeer")
+    assert len(maps) == 3 and maps[0].shape == (1, 16, 16)
+    assert maps[0].min() == -1.0 and maps[2].max() == pytest.approx(51 * 2 / 255 * 2 - 1)
+    config = yaml.safe_load(micro_config(tmp_path).read_text())
+    config["data"].update(name="radio", img_folder=str(folder))
+    path = tmp_path / "png.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = run_training(path, tmp_path / "run", max_steps=2, quiet=True)
+    assert (out / "metrics.csv").exists()
+
+
+def test_perceptual_term_from_a_local_torchscript_file(tmp_path):
+    class Distance(torch.nn.Module):
+        def forward(self, x, y):
+            return ((x - y) ** 2).mean(dim=[1, 2, 3]) * 10.0
+
+    weights = tmp_path / "lpips.pt"
+    torch.jit.script(Distance()).save(str(weights))
+    plain = VaeGanLoss(disc_start=0, disc_in_channels=1, disc_num_layers=1)
+    with_p = VaeGanLoss(disc_start=0, disc_in_channels=1, disc_num_layers=1, perceptual_weight=0.5,
+                        perceptual_weights=str(weights))
+    x, x_rec = torch.zeros(2, 1, 8, 8), torch.full((2, 1, 8, 8), 0.5)
+    extra = with_p.reconstruction(x, x_rec) - plain.reconstruction(x, x_rec)
+    assert torch.allclose(extra, torch.full_like(extra, 0.5 * 10.0 * 0.25))  # broadcast per sample
