@@ -12,6 +12,8 @@ import io
 import re
 import time
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series, make_frame
 
-_HEAD = re.compile(r"^([^\n]*?)\[Train Step\] (\d{1,18})/(\d{1,18}): ([^\n]*)$", re.MULTILINE)
+_MARK = "[Train Step] "
 _NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf)"
 # "key: value, " pairs; a progress bar's tail (":  33%|##") does not match
 _NUMBER_CHARS = set("0123456789.+-")
@@ -57,12 +59,11 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
     head_lines = text[:1 << 20].split("\n", 5)[:5]
     config = next((c for c in map(_config_repr, (ln for ln in head_lines if "{" in ln[:40])) if c is not None), None)
     lines = text.count("\n") + 1
-    heads = _HEAD.findall(text)
-    if not heads:
+    found = _step_lines(text)
+    if found is None:
         return TextLogRead(make_frame([], [], [], [], source), config, None, lines, 0)
-    prefixes, step_text, totals, bodies = zip(*heads, strict=True)
-    steps = np.asarray(step_text, dtype=np.int64)
-    walls = _wall_times(list(prefixes))
+    prefixes, steps, totals, bodies = found
+    walls = _wall_times(prefixes)
     # A line's shape: its text without digits and signs (bytes.translate runs at memory speed).
     joined = "\n".join(bodies).encode("utf-8", errors="replace")
     shapes, kinds = pd.factorize(pd.Series(joined.translate(None, b"0123456789.+-").split(b"\n")))
@@ -82,6 +83,40 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
             series += [(canonical_name(k), steps[i : i + 1], np.array([float(v)]), walls[i : i + 1]) for k, v in pairs
                        if k not in PRINTED_TOO_COARSE]
     return TextLogRead(frame_from_series(series, source), config, int(totals[-1]), lines, skipped)
+
+
+def _step_lines(text: str) -> tuple[list[str], np.ndarray, list[str], list[str]] | None:
+    """(prefixes, steps, totals, bodies) of every ``<prefix>[Train Step] <step>/<total>: <body>`` line.
+
+    Splitting the whole text at the marker (one C call) and cutting each piece at its newline, with ``map``
+    doing the per-line work in C, is several times faster than matching a line pattern 300,000 times.
+    """
+    chunks = text.split(_MARK)
+    if len(chunks) < 2:
+        return None
+    prefixes = [c.rpartition("\n")[2] for c in chunks[:-1]]
+    lines = [c.partition("\n")[0] for c in chunks[1:]]
+    heads = list(map(str.partition, lines, repeat(": ")))
+    counters = list(map(str.partition, map(_first, heads), repeat("/")))
+    steps_text = list(map(_first, counters))
+    try:
+        if not (all(map(_second, heads)) and all(map(_second, counters))):
+            raise ValueError
+        steps = np.asarray(steps_text, dtype=np.int64)
+        if not all(map(str.isdigit, steps_text)):
+            raise ValueError
+    except (ValueError, OverflowError):  # a damaged or cut line somewhere: check line by line
+        keep = [bool(h[1]) and c[1] == "/" and c[0].isdigit() and c[2].isdigit() and len(c[0]) <= 18
+                for h, c in zip(heads, counters, strict=True)]
+        prefixes, heads, counters = ([x for x, k in zip(seq, keep, strict=True) if k]
+                                     for seq in (prefixes, heads, counters))
+        if not heads:
+            return None
+        steps = np.asarray([c[0] for c in counters], dtype=np.int64)
+    return prefixes, steps, list(map(_third, counters)), list(map(_third, heads))
+
+
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 def _numbers_of_group(bodies: list[str]) -> tuple[list[str], np.ndarray] | None:
@@ -109,6 +144,11 @@ def _numbers_of_group(bodies: list[str]) -> tuple[list[str], np.ndarray] | None:
     return keys, values.to_numpy(dtype=np.float64)
 
 
+_SEPARATOR_COLUMNS = [4, 7, 10, 13, 16, 19]
+_SEPARATORS = np.frombuffer(b"-- ::,", dtype=np.uint8)
+_DIGIT_COLUMNS = [i for i in range(23) if i not in _SEPARATOR_COLUMNS]
+
+
 def _wall_times(prefixes: list[str]) -> np.ndarray:
     """Epoch seconds from ``%(asctime)`` prefixes, ``YYYY-MM-DD HH:MM:SS,mmm `` (NaN where a line has none, as
     in the console copy), decoded column-wise.
@@ -117,12 +157,15 @@ def _wall_times(prefixes: list[str]) -> np.ndarray:
     the first stamp (a daylight-saving change during the run shifts later times by an hour).
     """
     n = len(prefixes)
-    raw = "".join(f"{p[:23]:<23}" for p in prefixes).encode("ascii", errors="replace")
+    if n and min(map(len, prefixes)) >= 23:
+        raw = "".join(map(itemgetter(slice(0, 23)), prefixes)).encode("ascii", errors="replace")
+    else:
+        raw = "".join(f"{p[:23]:<23}" for p in prefixes).encode("ascii", errors="replace")
     chars = np.frombuffer(raw, dtype=np.uint8).reshape(n, 23) if n else np.zeros((0, 23), np.uint8)
-    digits = chars.astype(np.int64) - 48
-    shape_ok = np.all(chars[:, [4, 7, 10, 13, 16, 19]] == np.frombuffer(b"-- ::,", dtype=np.uint8), axis=1)
-    number_cols = [i for i in range(23) if i not in (4, 7, 10, 13, 16, 19)]
-    shape_ok &= np.all((digits[:, number_cols] >= 0) & (digits[:, number_cols] <= 9), axis=1)
+    digits = chars - np.uint8(48)  # non-digits wrap around to > 9
+    shape_ok = np.all(chars[:, _SEPARATOR_COLUMNS] == _SEPARATORS, axis=1)
+    shape_ok &= np.all(digits[:, _DIGIT_COLUMNS] <= 9, axis=1)
+    digits = digits.astype(np.int64)
     seconds = np.full(n, np.nan)
     if not shape_ok.any():
         return seconds
