@@ -69,6 +69,8 @@ def test_disc_active_early_elsewhere_is_a_warning():
     frame = frame_of(radiodiff_curves(3000, disc_start=200))
     f = one(frame, "disc-active-before-start")
     assert f.severity == "warning" and f.step == 200
+    # and the "silent before disc_start, as expected" finding must not claim otherwise
+    assert not [x for x in findings(frame, rule="disc-off-before-start") if not x.skipped]
     assert not [x for x in findings(frame_of(radiodiff_curves(3000)), rule="disc-active-before-start")]
 
 
