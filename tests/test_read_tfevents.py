@@ -104,3 +104,13 @@ def test_read_run_frame_has_canonical_columns_and_names(tmp_path):
     assert list(frame.columns) == ["step", "metric", "value", "wall_time", "source"]
     assert frame["step"].dtype == np.int64 and frame["value"].dtype == np.float64
     assert sorted(frame["metric"].astype(str)) == ["lr", "rec_loss", "val/rec_loss"]
+
+
+def test_wide_view_is_one_pivot_away(tmp_path):
+    from vae_report.frame import wide
+
+    write_scalars(tmp_path, [(s, "rec_loss", s / 10) for s in range(5)] + [(s, "kl_loss", s * 2.0) for s in (0, 2, 4)])
+    view = wide(read_run(tmp_path))
+    assert view.index.tolist() == [0, 1, 2, 3, 4]
+    assert view["rec_loss"].tolist() == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4], rel=1e-6)  # float32 in the file
+    assert view["kl_loss"].dropna().tolist() == [0.0, 4.0, 8.0]

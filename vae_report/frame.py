@@ -107,12 +107,6 @@ def wide(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.pivot_table(index="step", columns="metric", values="value", aggfunc="last", dropna=False)
 
 
-def series(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """The points of one metric, sorted by step (columns step, value, wall_time)."""
-    part = frame[frame["metric"] == metric]
-    return part.sort_values("step", kind="stable")[["step", "value", "wall_time"]].reset_index(drop=True)
-
-
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
