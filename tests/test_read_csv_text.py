@@ -128,3 +128,17 @@ def test_text_log_and_tensorboard_precedence(seed_run):
     assert steps.tolist() == list(range(0, 18_301, 10))
     np.testing.assert_allclose(rec, curves.values["rec_loss"][steps].astype(np.float32), rtol=1e-7)
     assert logs.metric_sources["rec_loss"] == "tensorboard + text log"
+
+
+def test_column_wise_and_line_by_line_text_paths_agree(tmp_path):
+    curves = radiodiff_curves(3000, disc_start=1500, total_steps=3000)
+    curves.values["kl_loss"][700] = np.nan
+    path = write_radiodiff_text_log(tmp_path, curves, radiodiff_config(), 3000, log_freq=10)
+    fast = read_text_log(path, "log").frame
+    slow_path = tmp_path / "console.out"
+    slow_path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # a \r forces the line-by-line path
+    slow = read_text_log(slow_path, "log").frame
+    assert len(fast) == len(slow) > 0
+    for column in ("step", "value", "wall_time"):
+        np.testing.assert_array_equal(fast[column].to_numpy(), slow[column].to_numpy())
+    assert fast["metric"].astype(str).tolist() == slow["metric"].astype(str).tolist()

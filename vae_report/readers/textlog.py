@@ -23,6 +23,10 @@ from ..errors import InputError
 from ..frame import canonical_name, frame_from_series, make_frame
 
 _MARK = "[Train Step] "
+# "%(asctime)s": YYYY-MM-DD HH:MM:SS,mmm
+_SEPARATOR_COLUMNS = [4, 7, 10, 13, 16, 19]
+_SEPARATORS = np.frombuffer(b"-- ::,", dtype=np.uint8)
+_DIGIT_COLUMNS = [i for i in range(23) if i not in _SEPARATOR_COLUMNS]
 _NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf)"
 # "key: value, " pairs; a progress bar's tail (":  33%|##") does not match
 _NUMBER_CHARS = set("0123456789.+-")
@@ -53,19 +57,25 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read text log ({exc.strerror}); check the path and permissions") from exc
-    text = raw.decode("utf-8", errors="replace")
-    if "\r" in text:  # the console copy: progress-bar redraws end with \r, not \n
-        text = text.replace("\r", "\n")
-    head_lines = text[:1 << 20].split("\n", 5)[:5]
+    head_lines = raw[:1 << 20].decode("utf-8", errors="replace").split("\n", 5)[:5]
     config = next((c for c in map(_config_repr, (ln for ln in head_lines if "{" in ln[:40])) if c is not None), None)
-    lines = text.count("\n") + 1
-    found = _step_lines(text)
-    if found is None:
-        return TextLogRead(make_frame([], [], [], [], source), config, None, lines, 0)
-    prefixes, steps, totals, bodies = found
-    walls = _wall_times(prefixes)
+    lines = raw.count(b"\n") + 1
+    found = _file_log_lines(raw)
+    if found is None:  # not the plain file log (a console copy, odd lines): the general path
+        text = raw.decode("utf-8", errors="replace")
+        if "\r" in text:  # the console copy: progress-bar redraws end with \r, not \n
+            text = text.replace("\r", "\n")
+        found = _step_lines(text)
+        if found is None:
+            return TextLogRead(make_frame([], [], [], [], source), config, None, lines, 0)
+        prefixes, steps, totals, bodies = found
+        walls = _wall_times(prefixes)
+        bodies = [b.encode("utf-8", errors="replace") for b in bodies]
+        total = int(totals[-1])
+    else:
+        steps, total, walls, bodies = found
     # A line's shape: its text without digits and signs (bytes.translate runs at memory speed).
-    joined = "\n".join(bodies).encode("utf-8", errors="replace")
+    joined = b"\n".join(bodies)
     shapes, kinds = pd.factorize(pd.Series(joined.translate(None, b"0123456789.+-").split(b"\n")))
     series = []
     skipped = 0
@@ -78,11 +88,60 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
                        if key not in PRINTED_TOO_COARSE]
             continue
         for i in rows:
-            pairs = _PAIR.findall(bodies[i])
+            pairs = _PAIR.findall(bodies[i].decode("utf-8", errors="replace"))
             skipped += not pairs
             series += [(canonical_name(k), steps[i : i + 1], np.array([float(v)]), walls[i : i + 1]) for k, v in pairs
                        if k not in PRINTED_TOO_COARSE]
-    return TextLogRead(frame_from_series(series, source), config, int(totals[-1]), lines, skipped)
+    return TextLogRead(frame_from_series(series, source), config, total, lines, skipped)
+
+
+def _file_log_lines(raw: bytes) -> tuple[np.ndarray, int, np.ndarray, list[bytes]] | None:
+    """(steps, total, wall times, bodies) when every step line is ``<23-char asctime> [Train Step] S/T: body``,
+    decoded column-wise on the bytes; None for anything else (then the general path reads the file)."""
+    if b"\r" in raw:
+        return None
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if not len(raw) or raw[-1] != 10:
+        ends = np.append(ends, len(raw))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    width = 64  # stamp, marker and the two step counters fit in this window
+    candidates = (ends - starts) > 40
+    starts, ends = starts[candidates], ends[candidates]
+    padded = np.concatenate((buf, np.zeros(width, dtype=np.uint8)))
+    window = np.lib.stride_tricks.sliding_window_view(padded, width)[starts]
+    marker = np.frombuffer(b" [Train Step] ", dtype=np.uint8)
+    ok = np.all(window[:, 23:37] == marker, axis=1)
+    if int(ok.sum()) != raw.count(_MARK.encode()) or not ok.any():
+        return None  # some step line has another layout
+    window, starts, ends = window[ok], starts[ok], ends[ok]
+    counters = window[:, 37:]
+    digit = (counters >= 48) & (counters <= 57)
+    slash = np.argmax(counters == 47, axis=1)
+    cols = np.arange(counters.shape[1])
+    after = cols[None, :] > slash[:, None]
+    colon = np.argmax((counters == 58) & after, axis=1)
+    space = counters[np.arange(len(counters)), np.minimum(colon + 1, counters.shape[1] - 1)]
+    step_part = cols[None, :] < slash[:, None]
+    total_part = after & (cols[None, :] < colon[:, None])
+    valid = ((slash > 0) & (slash <= 18) & (colon > slash + 1) & (colon - slash <= 19) & (space == 32)
+             & np.all(digit | ~(step_part | total_part), axis=1))
+    if not valid.all():
+        return None
+    steps = _place_value(counters, step_part)
+    totals = _place_value(counters, total_part)
+    body_starts = starts + 37 + colon + 2
+    walls = _stamps_to_seconds(window[:, :23])
+    bodies = list(map(raw.__getitem__, map(slice, body_starts.tolist(), ends.tolist())))
+    return steps, int(totals[-1]), walls, bodies
+
+
+def _place_value(chars: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """The integer written by the ``part`` digit columns of each row (Horner's rule, column by column)."""
+    value = np.zeros(len(chars), dtype=np.int64)
+    for k in np.flatnonzero(part.any(axis=0)):
+        value = np.where(part[:, k], value * 10 + (chars[:, k].astype(np.int64) - 48), value)
+    return value
 
 
 def _step_lines(text: str) -> tuple[list[str], np.ndarray, list[str], list[str]] | None:
@@ -119,20 +178,22 @@ def _step_lines(text: str) -> tuple[list[str], np.ndarray, list[str], list[str]]
 _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
-def _numbers_of_group(bodies: list[str]) -> tuple[list[str], np.ndarray] | None:
+def _numbers_of_group(bodies: list[bytes]) -> tuple[list[str], np.ndarray] | None:
     """Keys and a (lines x keys) array for lines of one shape, or None if they are not all clean
     ``key: number, `` sequences with the first line's keys."""
-    pairs = _PAIR.findall(bodies[0])
+    first = bodies[0].decode("utf-8", errors="replace")
+    pairs = _PAIR.findall(first)
     keys = [k for k, _ in pairs]
-    if not keys or "".join(f"{k}: {v}, " for k, v in pairs) != bodies[0]:
+    if not keys or "".join(f"{k}: {v}, " for k, v in pairs) != first:
         return None
-    joined = "\n".join(bodies)
+    joined = b"\n".join(bodies)
     if any(c in _NUMBER_CHARS for key in keys for c in key) or any(v.isalpha() for _, v in pairs):
+        text = joined.decode("utf-8", errors="replace")
         for key in sorted(set(keys), key=len, reverse=True):
-            joined = joined.replace(key + ": ", "")
-        numbers = io.StringIO(joined)
+            text = text.replace(key + ": ", "")
+        numbers = io.StringIO(text)
     else:  # keys share no character with numbers: delete every key character at memory speed
-        numbers = io.BytesIO(joined.encode("utf-8", errors="replace").translate(None, _KEY_BYTES))
+        numbers = io.BytesIO(joined.translate(None, _KEY_BYTES))
     try:
         table = pd.read_csv(numbers, header=None, skipinitialspace=True, engine="c",
                             keep_default_na=False, na_values=["nan", "NaN", "-nan"])
@@ -142,11 +203,6 @@ def _numbers_of_group(bodies: list[str]) -> tuple[list[str], np.ndarray] | None:
     if table.shape[1] != len(keys) + 1 or not all(pd.api.types.is_float_dtype(t) for t in values.dtypes):
         return None  # a line with other keys or a non-number: let the pair-by-pair path read the group
     return keys, values.to_numpy(dtype=np.float64)
-
-
-_SEPARATOR_COLUMNS = [4, 7, 10, 13, 16, 19]
-_SEPARATORS = np.frombuffer(b"-- ::,", dtype=np.uint8)
-_DIGIT_COLUMNS = [i for i in range(23) if i not in _SEPARATOR_COLUMNS]
 
 
 def _wall_times(prefixes: list[str]) -> np.ndarray:
@@ -162,24 +218,32 @@ def _wall_times(prefixes: list[str]) -> np.ndarray:
     else:
         raw = "".join(f"{p[:23]:<23}" for p in prefixes).encode("ascii", errors="replace")
     chars = np.frombuffer(raw, dtype=np.uint8).reshape(n, 23) if n else np.zeros((0, 23), np.uint8)
+    return _stamps_to_seconds(chars)
+
+
+def _stamps_to_seconds(chars: np.ndarray) -> np.ndarray:
+    """Epoch seconds from rows of 23 bytes ``YYYY-MM-DD HH:MM:SS,mmm`` (NaN for rows of another shape)."""
+    n = len(chars)
     digits = chars - np.uint8(48)  # non-digits wrap around to > 9
     shape_ok = np.all(chars[:, _SEPARATOR_COLUMNS] == _SEPARATORS, axis=1)
     shape_ok &= np.all(digits[:, _DIGIT_COLUMNS] <= 9, axis=1)
-    digits = digits.astype(np.int64)
     seconds = np.full(n, np.nan)
     if not shape_ok.any():
         return seconds
-    d = digits[shape_ok]
-    date_key = (d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]) * 10_000 + \
-        (d[:, 5] * 10 + d[:, 6]) * 100 + d[:, 8] * 10 + d[:, 9]
-    day_keys, day_index = np.unique(date_key, return_inverse=True)
+    rows = digits if shape_ok.all() else digits[shape_ok]
+    d = [rows[:, k].astype(np.int32) for k in range(23)]  # one column at a time: no n x 23 int64 copy
+    date_key = (d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]) * 10_000 + (d[5] * 10 + d[6]) * 100 + d[8] * 10 + d[9]
+    if np.all(date_key == date_key[0]):  # most logs fit in a day or a few
+        day_keys, day_index = date_key[:1], np.zeros(len(date_key), dtype=np.intp)
+    else:
+        day_keys, day_index = np.unique(date_key, return_inverse=True)
     try:
         days = np.array([np.datetime64(f"{k // 10000:04d}-{k // 100 % 100:02d}-{k % 100:02d}", "D").astype(np.int64)
                          for k in day_keys])
     except ValueError:
         return seconds
-    clock = (d[:, 11] * 10 + d[:, 12]) * 3600 + (d[:, 14] * 10 + d[:, 15]) * 60 + d[:, 17] * 10 + d[:, 18]
-    naive = days[day_index] * 86400.0 + clock + (d[:, 20] * 100 + d[:, 21] * 10 + d[:, 22]) / 1000.0
+    clock = (d[11] * 10 + d[12]) * 3600 + (d[14] * 10 + d[15]) * 60 + d[17] * 10 + d[18]
+    naive = days[day_index] * 86400.0 + clock + (d[20] * 100 + d[21] * 10 + d[22]) / 1000.0
     first = float(naive[0])
     offset = time.mktime(time.struct_time((*time.gmtime(first)[:8], -1))) - first
     seconds[shape_ok] = naive + offset
