@@ -114,3 +114,21 @@ def test_wide_view_is_one_pivot_away(tmp_path):
     assert view.index.tolist() == [0, 1, 2, 3, 4]
     assert view["rec_loss"].tolist() == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4], rel=1e-6)  # float32 in the file
     assert view["kl_loss"].dropna().tolist() == [0.0, 4.0, 8.0]
+
+
+def test_non_scalar_tags_are_named_not_read(tmp_path):
+    from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(tmp_path))
+    meta = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="text"))
+    text = summary_pb2.Summary.Value(tag="notes", metadata=meta,
+                                     tensor=tensor_pb2.TensorProto(dtype=7, string_val=[b"hello"]))
+    writer.add_event(event_pb2.Event(step=0, wall_time=1.0, summary=summary_pb2.Summary(value=[text])))
+    for step in range(3):
+        value = summary_pb2.Summary.Value(tag="rec_loss", simple_value=0.5)
+        writer.add_event(event_pb2.Event(step=step, wall_time=2.0, summary=summary_pb2.Summary(value=[value])))
+    writer.close()
+    logs = load_run(tmp_path)
+    assert sorted(logs.frame["metric"].astype(str).unique()) == ["rec_loss"]
+    assert any("non-scalar tag(s) not read" in n and "notes" in n for n in logs.sources[0].notes)

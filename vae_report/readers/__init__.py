@@ -53,7 +53,6 @@ class RunLogs:
     metric_sources: dict[str, str]  # metric -> kind(s) its points came from
     text_config: dict | None = None
     text_total_steps: int | None = None
-    non_scalar_tags: list[str] = field(default_factory=list)
 
 
 def discover(root: Path) -> dict[str, list[Path]]:
@@ -132,7 +131,10 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
             notes.append(f"record header corrupt at byte {read.corrupt_at:,}; the rest of the file was not read")
         if read.bad_crc:
             notes.append(f"{read.bad_crc:,} record(s) failed their CRC check and were skipped")
-        logs.non_scalar_tags.extend(sorted(read.non_scalar_tags))
+        if read.non_scalar_tags:
+            tags = sorted(read.non_scalar_tags)
+            notes.append(f"{len(tags)} non-scalar tag(s) not read (images, text, histograms): "
+                         + ", ".join(tags[:5]) + (" ..." if len(tags) > 5 else ""))
     elif kind == "csv":
         read = read_csv_log(path, rel)
         frame = read.frame
