@@ -60,12 +60,13 @@ def analyze(
         runs = find_runs(run_dir)
         if runs is not None:
             results = analyze_sweep(runs, **options)
+            summary = sweep_summary(results)
             write_sweep_report(results, out, run_dir.resolve().name)
             if json_out is not None:
-                write_summary(sweep_summary(results), json_out)
+                write_summary(summary, json_out)
             analyses = [r.analysis for r in results if r.analysis is not None]
             unreadable = sum(r.analysis is None for r in results)
-            headline = f"{len(results)} runs, status {sweep_summary(results)['status']}"
+            headline = f"{len(results)} runs, status {summary['status']}"
         else:
             analysis = analyze_run(run_dir, baseline=baseline, **options)
             write_report(analysis, out)

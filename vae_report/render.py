@@ -17,7 +17,6 @@ from .analysis import Analysis
 from .errors import OutputError
 from .numbers import fmt, pct, signed_pct
 from .plots import Plot, make_plots
-from .rules import RULES
 
 
 def templates_dir() -> Path:
@@ -49,12 +48,10 @@ def _cell(text: object) -> str:
 
 
 def _context(analysis: Analysis, plots: list[Plot], image_src) -> dict:
-    rules = {rule.id: rule for rule in RULES}
     return {
         "a": analysis,
         "name": Path(analysis.run).name or analysis.run,
         "plots": [{"plot": p, "src": image_src(p)} for p in plots],
-        "rules": rules,
         "by_metric": _findings_by_metric(analysis),
         "version": __version__,
     }
