@@ -267,3 +267,27 @@ def test_lightning_versions_of_one_run_are_not_a_sweep(tmp_path):
     write_lightning_metrics_csv(run / "lightning_logs" / "version_1" / "metrics.csv", curves)
     assert find_runs(run / "lightning_logs") is None
     assert find_runs(run) is None
+
+
+def test_a_sweep_compares_each_run_with_last_weeks_sweep_summary(tmp_path):
+    from writers import write_radiodiff_run
+
+    def sweep(folder, last_step):
+        for name in ("a", "b"):
+            write_radiodiff_run(folder / name, last_step=last_step, disc_start=4_001, total_steps=10_000, tb_every=20)
+
+    sweep(tmp_path / "w47", 2_000)
+    sweep(tmp_path / "w48", 5_000)
+    old, new = tmp_path / "w47.json", tmp_path / "w48.json"
+    assert runner.invoke(app, ["analyze", str(tmp_path / "w47"), "--out", str(tmp_path / "w47.md"),
+                               "--json", str(old)]).exit_code == 0
+    result = runner.invoke(app, ["analyze", str(tmp_path / "w48"), "--out", str(tmp_path / "w48.md"),
+                                 "--json", str(new), "--baseline", str(old)])
+    assert result.exit_code == 0, result.output
+    for run in json.loads(new.read_text())["runs"]:
+        assert run["since_baseline"]["steps_gained"] == 3_000
+        assert run["since_baseline"]["milestones_passed"] == [{"step": 4_001, "name": "discriminator starts"}]
+    assert (tmp_path / "w48.md").read_text().count("Since last report: 3,000 steps gained") == 2
+    single = runner.invoke(app, ["analyze", str(tmp_path / "w48" / "a"), "--out", str(tmp_path / "a.md"),
+                                 "--baseline", str(old)])
+    assert single.exit_code == 2 and "a sweep's summary" in single.output

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import __version__
 from .baseline import compare, load_baseline
+from .errors import InputError
 from .readers import RunLogs, SourceFile, load_run
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.dynamics import newest_wall_time
@@ -220,6 +221,8 @@ def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: 
     ``total_steps=`` override single values; ``thresholds`` maps rule ids to threshold overrides; ``now`` is
     the epoch time the liveness rule compares the last log with)."""
     previous = load_baseline(Path(baseline)) if baseline else None
+    if previous is not None and previous.get("sweep"):
+        raise InputError(f"{baseline}: a sweep's summary; pass it with the sweep folder, or a single run's summary")
     logs = load_run(Path(path))
     schedule = resolve_schedule(logs, Path(config) if config else None, **overrides)
     analysis = analyze_logs(logs, schedule, check_thresholds(thresholds or {}, "thresholds"), now)

@@ -22,7 +22,7 @@ def load_baseline(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: cannot read the baseline ({exc.strerror}); pass a --json summary") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON (line {exc.lineno}); pass a summary written by --json") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("step"), int):
+    if not isinstance(data, dict) or not (isinstance(data.get("step"), int) or data.get("sweep") is True):
         raise InputError(f"{path}: not a vae-report summary (no integer 'step'); pass a summary written by --json")
     return data
 

@@ -59,7 +59,7 @@ def analyze(
                        kl_weight=kl_weight, total_steps=total_steps)
         runs = find_runs(run_dir)
         if runs is not None:
-            results = analyze_sweep(runs, **options)
+            results = analyze_sweep(runs, baseline=baseline, **options)
             summary = sweep_summary(results)
             write_sweep_report(results, out, run_dir.resolve().name)
             if json_out is not None:

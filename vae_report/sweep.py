@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import Analysis, analyze_run
+from .baseline import compare, load_baseline
 from .errors import VaeReportError
 from .readers import discover
 from .schedule import find_config
@@ -42,15 +43,26 @@ def find_runs(root: Path) -> list[Path] | None:
     return runs if len(runs) >= 2 else None
 
 
-def analyze_sweep(runs: list[Path], **options: Any) -> list[SweepRun]:
-    """Analyze each run; a run that cannot be read is reported as such, not fatal to the sweep."""
+def analyze_sweep(runs: list[Path], baseline: Path | None = None, **options: Any) -> list[SweepRun]:
+    """Analyze each run; a run that cannot be read is reported as such, not fatal to the sweep. A previous
+    sweep summary as ``baseline`` is matched to the runs by name."""
+    previous = _previous_runs(load_baseline(Path(baseline))) if baseline else {}
     out = []
     for path in runs:
         try:
-            out.append(SweepRun(path.name, analyze_run(path, **options)))
+            analysis = analyze_run(path, **options)
         except VaeReportError as exc:
             out.append(SweepRun(path.name, None, str(exc)))
+            continue
+        if path.name in previous:
+            analysis.since_baseline = compare(analysis.to_summary(), previous[path.name])
+        out.append(SweepRun(path.name, analysis))
     return out
+
+
+def _previous_runs(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Run name -> its summary, from a sweep summary (runs without a step, e.g. unreadable ones, are left out)."""
+    return {r["name"]: r for r in summary.get("runs", []) if isinstance(r, dict) and isinstance(r.get("step"), int)}
 
 
 def sweep_status(runs: list[SweepRun]) -> str:
