@@ -232,3 +232,14 @@ def test_lr_schedule_matches_radiodiff_and_catches_a_wrong_one():
     curves.values["lr"] = 5e-6 * (1 - curves.steps / 3000.0) + 1e-9  # a schedule the config does not describe
     f = one(frame_of(curves), "lr-schedule", HEALTHY)
     assert f.severity == "warning"
+
+
+def test_kl_per_latent_dimension_uses_the_datas_image_size():
+    # RadioDiff: 1 x 256 x 256 inputs (not the config's 320), embed_dim 3, ch_mult [1, 2, 4] -> 3 x 64 x 64
+    schedule = Schedule(disc_start=50_001, kl_weight=1e-6, total_steps=150_000, in_channels=1,
+                        resolution=(320, 320), embed_dim=3, downsample=4)
+    assert schedule.latent_dims() == 3 * 80 * 80
+    f = one(frame_of(radiodiff_curves(3000, disc_start=50_001)), "kl-rising", schedule)
+    assert f.numbers["latent_dims"] == 12_288
+    assert f.numbers["kl_per_latent_dim"] == pytest.approx(f.numbers["kl_end"] / 12_288)
+    assert "12,288 latent dimensions" in f.message

@@ -43,6 +43,8 @@ class Schedule:
     checkpoint_every: int | None = None
     in_channels: int | None = None
     resolution: tuple[int, int] | None = None  # ddconfig.resolution as written (RadioDiff does not resize to it)
+    embed_dim: int | None = None  # latent channels
+    downsample: int | None = None  # 2 ** (len(ch_mult) - 1): image side / latent side
     layout: str = "none"  # radiodiff | ldm | text log | none
     config_path: str | None = None
     origins: dict[str, str] = field(default_factory=dict)
@@ -57,6 +59,19 @@ class Schedule:
     def disc_chance_level(self) -> float:
         """The discriminator loss when it cannot tell real from fake: 1 (hinge) or ln 2 (vanilla), LDM halving."""
         return math.log(2) if self.disc_loss == "vanilla" else 1.0
+
+    def latent_dims(self, pixels_per_sample: float | None = None) -> int | None:
+        """Latent dimensions per sample: embed_dim x (side / downsample)^2, the side taken from the pixel count
+        the data shows (``pixels_per_sample``) or else from the config's resolution."""
+        if self.embed_dim is None or self.downsample is None:
+            return None
+        if pixels_per_sample and self.in_channels:
+            side = math.sqrt(pixels_per_sample / self.in_channels)
+        elif self.resolution:
+            side = float(self.resolution[0])
+        else:
+            return None
+        return int(self.embed_dim * round(side / self.downsample) ** 2)
 
     def phase(self, step: int) -> str:
         """``before discriminator`` or ``adversarial`` (``unknown`` without ``disc_start``)."""
@@ -150,7 +165,9 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
             log_every=trainer.get("log_every_n_steps"),
         )
     dd = (model.get("ddconfig") if layout != "ldm" else model["params"].get("ddconfig")) or {}
-    values.update(in_channels=dd.get("in_channels"), resolution=_resolution(dd.get("resolution")))
+    values.update(in_channels=dd.get("in_channels"), resolution=_resolution(dd.get("resolution")),
+                  embed_dim=(model.get("embed_dim") if layout != "ldm" else model["params"].get("embed_dim")),
+                  downsample=2 ** (len(dd["ch_mult"]) - 1) if isinstance(dd.get("ch_mult"), list) else None)
     values.update(
         disc_start=loss.get("disc_start"),
         kl_weight=loss.get("kl_weight"),
@@ -178,7 +195,7 @@ def _resolution(value: Any) -> tuple[int, int] | None:
     return None
 
 
-_INTS = ("disc_start", "total_steps", "log_every", "checkpoint_every", "in_channels")
+_INTS = ("disc_start", "total_steps", "log_every", "checkpoint_every", "in_channels", "embed_dim", "downsample")
 _FLOATS = ("kl_weight", "disc_weight", "disc_factor", "lr", "min_lr")
 
 

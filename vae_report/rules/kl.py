@@ -7,6 +7,7 @@ import numpy as np
 from ..numbers import fmt, pct, signed_pct
 from ..schedule import Schedule
 from .base import Finding, Metrics, edge_medians, finite
+from .losses import bookkeeping, square_image
 
 
 def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
@@ -32,6 +33,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     share = kl_share(m, s)
     numbers = {"kl_start": start, "kl_end": end, "kl_weight": s.kl_weight, "kl_term_share": share}
     share_text = "" if share is None else f" The weighted KL term is {pct(share, 3)} of the recent total loss."
+    share_text += _per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
     if s.kl_weight > t["tiny_weight"]:
         return [Finding("kl-rising", "info",
@@ -45,6 +47,19 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         f"{share_text}",
         "kl_loss", step, numbers,
     )]
+
+
+def _per_dimension(m: Metrics, s: Schedule, kl: float, numbers: dict) -> str:
+    """KL per latent dimension, the latent size taken from the pixels the loss sums over (or the config)."""
+    found = bookkeeping(m, s)
+    pixels = found.pixels if found is not None and square_image(found.pixels) else None
+    dims = s.latent_dims(pixels)
+    if not dims:
+        return ""
+    numbers.update(latent_dims=dims, kl_per_latent_dim=kl / dims)
+    where = "the data's image size" if pixels else "the config's resolution"
+    return (f" Over {fmt(dims)} latent dimensions (embed_dim {s.embed_dim} at 1/{s.downsample} of {where}) that is "
+            f"{fmt(kl / dims)} nats per dimension.")
 
 
 def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,17 +65,29 @@ def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     return _trend(m, "total_loss", lo, t, "since the discriminator started" if lo is not None else "over the run")
 
 
-def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    """total = N*rec + kl_weight*kl + d_weight*disc_factor*g, with N the pixels per sample."""
+@dataclass(frozen=True)
+class Bookkeeping:
+    """The loss's terms aligned on shared steps, and what they say about the pixels per sample."""
+
+    steps: np.ndarray
+    total: np.ndarray
+    expected: np.ndarray  # the total the terms add up to
+    rec: np.ndarray
+    kl: np.ndarray
+    pixels: float
+    averaged: bool  # RadioDiff's TensorBoard total, (AE loss + disc loss) / 2
+
+
+def bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
+    """total = N*rec + kl_weight*kl + d_weight*disc_factor*g, with N the pixels per sample inferred."""
     joined = _aligned(m, ["total_loss", "rec_loss", "kl_loss", "nll_loss", "d_weight", "disc_factor", "g_loss",
                           "disc_loss", "logvar"])
-    if joined is None:
-        return []
+    if joined is None or s.kl_weight is None:
+        return None
     steps, col = joined
     rec, kl, total = col["rec_loss"], col["kl_loss"], col["total_loss"]
     adv = col["d_weight"] * col["disc_factor"] * col["g_loss"] if {"d_weight", "disc_factor", "g_loss"} <= set(col) \
         else np.zeros_like(total)
-    numbers: dict = {"steps_checked": int(len(steps))}
     # nll sums rec / exp(logvar) + logvar over the pixels of a sample (just N x rec while logvar is 0)
     per_pixel = rec * np.exp(-col["logvar"]) + col["logvar"] if "logvar" in col else rec
     if "nll_loss" in col:
@@ -84,15 +97,25 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         pixels = _median_ratio(total - s.kl_weight * kl - adv, per_pixel)
         nll = pixels * per_pixel
     averaged = False
-    if "disc_loss" in col and "nll_loss" not in col and not _nice_pixels(pixels):
+    if "disc_loss" in col and "nll_loss" not in col and not square_image(pixels):
         # RadioDiff's TensorBoard total_loss is (AE loss + disc loss) / 2
         alt = _median_ratio(2 * total - col["disc_loss"] - s.kl_weight * kl - adv, per_pixel)
-        if _nice_pixels(alt):
+        if square_image(alt):
             pixels, averaged = alt, True
             nll = pixels * per_pixel
     expected = nll + s.kl_weight * kl + adv
     if averaged:
         expected = (expected + col["disc_loss"]) / 2
+    return Bookkeeping(steps, total, expected, rec, kl, pixels, averaged)
+
+
+def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    b = bookkeeping(m, s)
+    if b is None:
+        return []
+    steps, total, expected, rec, kl, pixels, averaged = (b.steps, b.total, b.expected, b.rec, b.kl, b.pixels,
+                                                         b.averaged)
+    numbers: dict = {"steps_checked": int(len(steps))}
     residual = float(np.median(np.abs(total - expected) / np.maximum(np.abs(total), 1e-12)))
     numbers.update(pixels_per_sample=round(pixels, 1), median_relative_residual=residual,
                    total_is_average_with_disc=averaged)
@@ -146,8 +169,8 @@ def _median_ratio(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.median(a / b))
 
 
-def _nice_pixels(n: float) -> bool:
-    """Is ``n`` a plausible pixel count, channels x H x W with a square image of 1, 3 or 4 channels?"""
+def square_image(n: float) -> bool:
+    """Is ``n`` a plausible pixel count, channels x H x W with a square image side a multiple of 8?"""
     return _square_side(n) is not None
 
 
