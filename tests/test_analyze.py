@@ -291,3 +291,36 @@ def test_a_sweep_compares_each_run_with_last_weeks_sweep_summary(tmp_path):
     single = runner.invoke(app, ["analyze", str(tmp_path / "w48" / "a"), "--out", str(tmp_path / "a.md"),
                                  "--baseline", str(old)])
     assert single.exit_code == 2 and "a sweep's summary" in single.output
+
+
+def test_ldm_lightning_run_with_the_step_unit_trap(tmp_path):
+    """LDM under Lightning: nested config in configs/, TB in version_0, sparse metrics.csv in version_1, and the
+    discriminator switching on at about half of disc_start in logged steps."""
+    from test_schedule import LDM
+    from writers import radiodiff_curves, write_lightning_metrics_csv, write_scalars
+
+    run = tmp_path / "logs" / "2026-11-24T10-00-00_autoencoder_kl_64x64x3"
+    (run / "configs").mkdir(parents=True)
+    (run / "configs" / "2026-11-24T10-00-00-project.yaml").write_text(LDM.replace("50001", "2001"))
+    (run / "configs" / "2026-11-24T10-00-00-lightning.yaml").write_text("lightning:\n  trainer: {}\n")
+    curves = radiodiff_curves(8000, disc_start=2001, total_steps=10_000)
+    for key in curves.values:  # the logged step counts batches; the loss sees both optimizers' steps
+        curves.values[key] = curves.values[key][::2]
+    curves.steps = curves.steps[::2] // 2
+    curves.values["lr"][:] = 2 * 1 * 12 * 4.5e-6  # main.py: accumulate x GPUs x batch size x base_learning_rate
+    lightning = run / "testtube" / "lightning_logs"
+    write_lightning_metrics_csv(lightning / "version_1" / "metrics.csv", curves, every=10)
+    write_scalars(lightning / "version_0", [(int(s), "train/rec_loss", float(v)) for s, v in
+                                            zip(curves.steps[9::10], curves.values["rec_loss"][9::10], strict=True)])
+    summary = tmp_path / "s.json"
+    result = runner.invoke(app, ["analyze", str(run), "--out", str(tmp_path / "r.md"), "--json", str(summary)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(summary.read_text())
+    assert data["schedule"]["layout"] == "ldm" and data["total_steps"] is None and data["progress"] is None
+    by_rule = {f["rule"]: f for f in data["findings"]}
+    assert by_rule["disc-active-before-start"]["severity"] == "info"
+    assert "step-unit" in by_rule["disc-active-before-start"]["message"]
+    lr = by_rule["lr-schedule"]
+    assert lr["severity"] == "info" and "scales base_learning_rate" in lr["message"]
+    assert data["status"] == "ok"
+    assert data["metrics"]["rec_loss"]["count"] == 400  # TB and CSV agree, pooled
