@@ -324,3 +324,18 @@ def test_ldm_lightning_run_with_the_step_unit_trap(tmp_path):
     assert lr["severity"] == "info" and "scales base_learning_rate" in lr["message"]
     assert data["status"] == "ok"
     assert data["metrics"]["rec_loss"]["count"] == 400  # TB and CSV agree, pooled
+
+
+def test_questions_follow_the_phase(seed_run, tmp_path):
+    from writers import write_radiodiff_run
+
+    before = [q.question for q in analyze_run(seed_run[0]).qa]
+    assert before[:2] == ["Is the KL loss increase concerning?",
+                          "Why is the discriminator loss zero? Should I be worried?"]
+    assert "When will the discriminator become active?" in before
+    assert "Is a discriminator loss near 1 fine?" not in before
+    run = tmp_path / "run"
+    write_radiodiff_run(run, last_step=6_000, disc_start=3_001, total_steps=10_000, tb_every=10)
+    qa = {q.question: q.answer for q in analyze_run(run).qa}
+    assert qa["Is a discriminator loss near 1 fine?"].startswith("Yes, for now.")
+    assert qa["Did reconstruction get worse once the GAN started?"].startswith("No.")

@@ -67,6 +67,7 @@ def questions_and_answers(analysis) -> list:
             answer = (f"It was scheduled for step {fmt(s.disc_start)} (disc_start, from {origin}); the run is at step "
                       f"{fmt(step)}, {fmt(step - s.disc_start)} steps past it.")
         qa.append(QA("When will the discriminator become active?", answer))
+    qa += _adversarial_questions(analysis)
     qa.append(QA("Should I intervene in the training process?", _intervene_answer(analysis)))
     qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
     for finding in analysis.active_findings():
@@ -75,6 +76,27 @@ def questions_and_answers(analysis) -> list:
             qa.append(QA(f"What does \"{_TITLES.get(finding.rule, finding.rule)}\"{where} mean?",
                          f"{finding.message} Why this is checked: {_RATIONALE.get(finding.rule, '')}", finding.rule))
     return qa
+
+
+def _adversarial_questions(analysis) -> list:
+    """What users ask once the GAN is on, answered from the rules that watch it."""
+    from .analysis import QA
+
+    if analysis.phase != "adversarial":
+        return []
+    out = []
+    chance = _find(analysis, "disc-at-chance")
+    winning = _find(analysis, "disc-overpowering")
+    if winning is not None:
+        out.append(QA("Why is the discriminator loss going to 0?", winning.message, winning.rule))
+    elif chance is not None:
+        verdict = "Yes, for now." if chance.severity == "ok" else "Not for this long."
+        out.append(QA("Is a discriminator loss near 1 fine?", f"{verdict} {chance.message}", chance.rule))
+    rec = _find(analysis, "rec-after-disc")
+    if rec is not None:
+        verdict = "No." if rec.severity == "ok" else "Yes."
+        out.append(QA("Did reconstruction get worse once the GAN started?", f"{verdict} {rec.message}", rec.rule))
+    return out
 
 
 def _disc_answer(analysis) -> str:
