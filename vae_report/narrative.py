@@ -119,6 +119,8 @@ def _disc_answer(analysis) -> str:
 def _intervene_answer(analysis) -> str:
     bad = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
     if not bad:
+        if finished(analysis):
+            return "No. Training has finished and no rule raised a warning or an error."
         return ("No. No rule raised a warning or an error: the run behaves as its schedule says it should. "
                 "Keep it running and re-run this report at the next milestone.")
     errors = [f for f in bad if f.severity == "error"]
