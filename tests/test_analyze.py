@@ -339,3 +339,14 @@ def test_questions_follow_the_phase(seed_run, tmp_path):
     qa = {q.question: q.answer for q in analyze_run(run).qa}
     assert qa["Is a discriminator loss near 1 fine?"].startswith("Yes, for now.")
     assert qa["Did reconstruction get worse once the GAN started?"].startswith("No.")
+
+
+def test_one_log_file_instead_of_a_folder(seed_run, tmp_path):
+    folder, _ = seed_run
+    (log,) = folder.glob("*_.log")
+    summary = tmp_path / "s.json"
+    result = runner.invoke(app, ["analyze", str(log), "--out", str(tmp_path / "r.md"), "--json", str(summary)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(summary.read_text())
+    assert [s["kind"] for s in data["sources"]] == ["text log"] and data["step"] == 18_300
+    assert data["schedule"]["disc_start"] == 50_001  # from the config beside it
