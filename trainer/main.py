@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,40 @@ def _prepare_out(out: Path, resume: bool, rank: int) -> None:
         raise OutputError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
 
 
+@dataclass
+class TrainState:
+    """Everything a checkpoint holds: model, loss (logvar and discriminator), both optimizers and schedulers."""
+
+    model: AutoencoderKL
+    loss: VaeGanLoss
+    opt_ae: torch.optim.Optimizer
+    opt_disc: torch.optim.Optimizer
+    sched_ae: torch.optim.lr_scheduler.LRScheduler
+    sched_disc: torch.optim.lr_scheduler.LRScheduler
+
+    def checkpoint(self, step: int) -> dict:
+        return {"step": step, **{key: getattr(self, key).state_dict() for key in _STATE_KEYS}}
+
+    def restore(self, checkpoint: dict) -> int:
+        for key in _STATE_KEYS:
+            getattr(self, key).load_state_dict(checkpoint[key])
+        return int(checkpoint["step"])
+
+
+_STATE_KEYS = ("model", "loss", "opt_ae", "opt_disc", "sched_ae", "sched_disc")
+
+
+def build_state(config: dict) -> TrainState:
+    model, loss_fn = build(config)
+    cfg = config["trainer"]
+    ae_params = [*model.parameters()] + ([loss_fn.logvar] if loss_fn.logvar.requires_grad else [])
+    opt_ae = torch.optim.AdamW(ae_params, lr=cfg["lr"])
+    opt_disc = torch.optim.AdamW(loss_fn.discriminator.parameters(), lr=cfg["lr"])
+    schedule = lambda step: lr_multiplier(step, cfg["train_num_steps"], cfg["lr"], cfg["min_lr"])  # noqa: E731
+    return TrainState(model, loss_fn, opt_ae, opt_disc, torch.optim.lr_scheduler.LambdaLR(opt_ae, schedule),
+                      torch.optim.lr_scheduler.LambdaLR(opt_disc, schedule))
+
+
 def run_training(config_path: Path | str, out: Path | str, max_steps: int | None = None, resume: bool = False,
                  quiet: bool = False) -> Path:
     """Train from a config into ``out``; return the run directory."""
@@ -75,77 +110,69 @@ def run_training(config_path: Path | str, out: Path | str, max_steps: int | None
         torch.distributed.init_process_group("gloo")
     rank = torch.distributed.get_rank() if distributed else 0
     _prepare_out(out, resume, rank)
-    trainer_cfg = config["trainer"]
-    if trainer_cfg["threads"]:
-        torch.set_num_threads(int(trainer_cfg["threads"]))
-    seed = trainer_cfg["seed"] + rank
+    cfg = config["trainer"]
+    if cfg["threads"]:
+        torch.set_num_threads(int(cfg["threads"]))
+    seed = cfg["seed"] + rank
     torch.manual_seed(seed)
     np.random.seed(seed)
     random.seed(seed)
-
-    model, loss_fn = build(config)
-    ae_params = [*model.parameters()] + ([loss_fn.logvar] if loss_fn.logvar.requires_grad else [])
-    opt_ae = torch.optim.AdamW(ae_params, lr=trainer_cfg["lr"])
-    opt_disc = torch.optim.AdamW(loss_fn.discriminator.parameters(), lr=trainer_cfg["lr"])
-    total = trainer_cfg["train_num_steps"]
-    schedule = lambda step: lr_multiplier(step, total, trainer_cfg["lr"], trainer_cfg["min_lr"])  # noqa: E731
-    sched_ae = torch.optim.lr_scheduler.LambdaLR(opt_ae, schedule)
-    sched_disc = torch.optim.lr_scheduler.LambdaLR(opt_disc, schedule)
-
+    state = build_state(config)
     step = 0
     if resume:
         found = _checkpoints(out)
         if not found:
             raise OutputError(f"{out}: --resume found no checkpoint in {out / 'checkpoints'}; train without --resume")
-        state = torch.load(found[-1], map_location="cpu", weights_only=False)
-        model.load_state_dict(state["model"])
-        loss_fn.load_state_dict(state["loss"])
-        for obj, key in ((opt_ae, "opt_ae"), (opt_disc, "opt_disc"), (sched_ae, "sched_ae"),
-                         (sched_disc, "sched_disc")):
-            obj.load_state_dict(state[key])
-        step = int(state["step"])
-
-    dataset = _dataset(config)
-    sampler = DistributedSampler(dataset, seed=seed) if distributed else None
-    loader = DataLoader(dataset, batch_size=config["data"]["batch_size"], shuffle=sampler is None, sampler=sampler,
-                        drop_last=True)
-    train_model = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
-    last = total if max_steps is None else min(total, step + max_steps)
+        step = state.restore(torch.load(found[-1], map_location="cpu", weights_only=False))
     logger = None
     if rank == 0:
         if not resume:
             with open(out / "config.yaml", "w") as handle:
                 yaml.safe_dump(config, handle, sort_keys=False)
-        logger = RunLogger(out, config, total, quiet=quiet)
-    flip = config["data"]["augment_horizontal_flip"]
-    epoch = 0
+        logger = RunLogger(out, config, cfg["train_num_steps"], quiet=quiet)
+    last = cfg["train_num_steps"] if max_steps is None else min(cfg["train_num_steps"], step + max_steps)
     started = time.time()
     try:
-        while step < last:
-            if sampler is not None:
-                sampler.set_epoch(epoch)
-            for batch in loader:
-                if step >= last:
-                    break
-                if flip and torch.rand(()) < 0.5:
-                    batch = torch.flip(batch, dims=[3])
-                logs = _train_step(train_model, model, loss_fn, batch, step, opt_ae, opt_disc)
-                lr = opt_ae.param_groups[0]["lr"]
-                sched_ae.step()
-                sched_disc.step()
-                if logger is not None and step % trainer_cfg["log_freq"] == 0:
-                    logger.log(step, logs, lr)
-                step += 1
-                every = trainer_cfg["save_and_sample_every"]
-                if rank == 0 and every and step % every == 0:
-                    _save(out, step, model, loss_fn, opt_ae, opt_disc, sched_ae, sched_disc)
-            epoch += 1
+        step = _train_loop(config, state, step, last, out, rank, seed, distributed, logger)
     finally:
         if logger is not None:
             logger.close(step, time.time() - started)
         if distributed:
             torch.distributed.destroy_process_group()
     return out
+
+
+def _train_loop(config, state: TrainState, step: int, last: int, out: Path, rank: int, seed: int,
+                distributed: bool, logger) -> int:
+    """Steps ``step .. last - 1``, epoch after epoch; returns the step reached."""
+    cfg = config["trainer"]
+    dataset = _dataset(config)
+    sampler = DistributedSampler(dataset, seed=seed) if distributed else None
+    loader = DataLoader(dataset, batch_size=config["data"]["batch_size"], shuffle=sampler is None, sampler=sampler,
+                        drop_last=True)
+    train_model = torch.nn.parallel.DistributedDataParallel(state.model) if distributed else state.model
+    flip = config["data"]["augment_horizontal_flip"]
+    epoch = 0
+    while step < last:
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        for batch in loader:
+            if step >= last:
+                break
+            if flip and torch.rand(()) < 0.5:
+                batch = torch.flip(batch, dims=[3])
+            logs = _train_step(train_model, state.model, state.loss, batch, step, state.opt_ae, state.opt_disc)
+            lr = state.opt_ae.param_groups[0]["lr"]
+            state.sched_ae.step()
+            state.sched_disc.step()
+            if logger is not None and step % cfg["log_freq"] == 0:
+                logger.log(step, logs, lr)
+            step += 1
+            every = cfg["save_and_sample_every"]
+            if rank == 0 and every and step % every == 0:
+                _save(out, step, state)
+        epoch += 1
+    return step
 
 
 def _train_step(train_model, model, loss_fn, batch, step, opt_ae, opt_disc) -> list[dict]:
@@ -187,14 +214,11 @@ def _average_gradients(params) -> None:
             p.grad /= world
 
 
-def _save(out, step, model, loss_fn, opt_ae, opt_disc, sched_ae, sched_disc) -> None:
+def _save(out: Path, step: int, state: TrainState) -> None:
     folder = out / "checkpoints"
     folder.mkdir(exist_ok=True)
-    state = {"step": step, "model": model.state_dict(), "loss": loss_fn.state_dict(), "opt_ae": opt_ae.state_dict(),
-             "opt_disc": opt_disc.state_dict(), "sched_ae": sched_ae.state_dict(),
-             "sched_disc": sched_disc.state_dict()}
     tmp = folder / f".model-{step}.pt.tmp"
-    torch.save(state, tmp)
+    torch.save(state.checkpoint(step), tmp)
     shutil.move(tmp, folder / f"model-{step}.pt")
 
 
