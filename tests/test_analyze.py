@@ -350,3 +350,15 @@ def test_one_log_file_instead_of_a_folder(seed_run, tmp_path):
     data = json.loads(summary.read_text())
     assert [s["kind"] for s in data["sources"]] == ["text log"] and data["step"] == 18_300
     assert data["schedule"]["disc_start"] == 50_001  # from the config beside it
+
+
+def test_without_a_config_disc_start_is_inferred_and_confidence_drops(tmp_path):
+    from writers import radiodiff_curves, radiodiff_tb_points, write_scalars
+
+    curves = radiodiff_curves(3_000, disc_start=1_501)
+    write_scalars(tmp_path / "run", radiodiff_tb_points(curves, every=10))  # TensorBoard only: no config anywhere
+    a = analyze_run(tmp_path / "run")
+    assert a.schedule.disc_start == 1_510  # the first logged step with disc_factor 1
+    assert a.schedule.origins["disc_start"].startswith("inferred from the data")
+    assert a.schedule.total_steps is None and a.progress is None
+    assert a.confidence == "low" and any("no training config" in r for r in a.confidence_reasons)

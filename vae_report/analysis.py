@@ -15,6 +15,7 @@ from .baseline import compare, load_baseline
 from .errors import InputError
 from .readers import RunLogs, SourceFile, load_run
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
+from .rules.discriminator import disc_activity
 from .rules.dynamics import newest_wall_time
 from .schedule import Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
 
@@ -166,10 +167,12 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _disc_start_from_data(m: Metrics) -> int | None:
-    if not m.has("disc_factor"):
+    """The first logged step with the discriminator on, if it was off before."""
+    found = disc_activity(m)
+    if found is None:
         return None
-    on = m.values("disc_factor") > 0
-    return int(m.steps("disc_factor")[on][0]) if on.any() and not on[0] else None
+    _, steps, on = found
+    return int(steps[on][0]) if on.any() and not on[0] else None
 
 
 def metric_stats(m: Metrics, metric_sources: dict[str, str]) -> dict[str, MetricStats]:

@@ -95,13 +95,6 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def drop_repeats(frame: pd.DataFrame) -> pd.DataFrame:
-    """Keep the last point of each (metric, step), as a reader sees a step logged twice."""
-    key = frame["metric"].cat.codes.to_numpy().astype(np.int64) << 40 | frame["step"].to_numpy()
-    repeated = pd.Series(key).duplicated(keep="last").to_numpy()
-    return frame[~repeated].reset_index(drop=True) if repeated.any() else frame
-
-
 def wide(frame: pd.DataFrame) -> pd.DataFrame:
     """One column per metric, indexed by step (the view plots and humans like)."""
     return frame.pivot_table(index="step", columns="metric", values="value", aggfunc="last", dropna=False)

@@ -130,7 +130,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
         if read.corrupt_at is not None:
             notes.append(f"record header corrupt at byte {read.corrupt_at:,}; the rest of the file was not read")
         if read.bad_crc:
-            notes.append(f"{read.bad_crc:,} record(s) failed their CRC check and were skipped")
+            notes.append(f"{read.bad_crc:,} record(s) failed their CRC check (or did not parse as events) and were "
+                         "skipped")
         if read.non_scalar_tags:
             tags = sorted(read.non_scalar_tags)
             notes.append(f"{len(tags)} non-scalar tag(s) not read (images, text, histograms): "

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import canonical_name, drop_repeats, frame_from_series, make_frame
+from ..frame import canonical_name, frame_from_series
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it")
 TAG_COLUMNS = ("tag", "metric", "name", "key")
@@ -67,16 +67,16 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
     if tag_col and value_col:
         values, present, bad_v = _column(table[value_col], nan_words)
         ok = present & ~bad_v
-        tags = table[tag_col].astype(str).str.strip().to_numpy()
-        names = {t: canonical_name(t) for t in set(tags[ok])}
-        frame = make_frame(steps[ok], [names[t] for t in tags[ok]], values[ok], walls[ok], source)
-        return CsvRead(drop_repeats(frame), "long", len(table), bad + int(bad_v.sum()))
+        tags = table[tag_col].astype(str).str.strip().to_numpy()[ok]
+        steps, values, walls = steps[ok], values[ok], walls[ok]
+        series = [(canonical_name(tag), steps[tags == tag], values[tags == tag], walls[tags == tag])
+                  for tag in dict.fromkeys(tags)]
+        return CsvRead(frame_from_series(series, source), "long", len(table), bad + int(bad_v.sum()))
     if value_col and len(table.columns) <= 3:
-        metric = canonical_name(_export_tag(path))
         values, present, bad_v = _column(table[value_col], nan_words)
         ok = present & ~bad_v
-        frame = make_frame(steps[ok], [metric] * int(ok.sum()), values[ok], walls[ok], source)
-        return CsvRead(drop_repeats(frame), "tensorboard-export", len(table), bad + int(bad_v.sum()))
+        series = [(canonical_name(_export_tag(path)), steps[ok], values[ok], walls[ok])]
+        return CsvRead(frame_from_series(series, source), "tensorboard-export", len(table), bad + int(bad_v.sum()))
     skip = {step_col, wall_col} | {c for c in table.columns if c.lower() in NOT_METRICS}
     series = []
     for col in table.columns:
@@ -113,7 +113,3 @@ def _export_tag(path: Path) -> str:
     # TensorBoard names its download "run-<run>-tag-<tag with / as _>.csv"
     stem = path.stem
     return stem.split("-tag-", 1)[1] if "-tag-" in stem else stem
-
-
-def _dedupe(frame: pd.DataFrame) -> pd.DataFrame:
-    return drop_repeats(frame)

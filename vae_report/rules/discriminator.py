@@ -9,7 +9,7 @@ from ..schedule import Schedule
 from .base import Finding, Metrics
 
 
-def _activity(m: Metrics) -> tuple[str, np.ndarray, np.ndarray] | None:
+def disc_activity(m: Metrics) -> tuple[str, np.ndarray, np.ndarray] | None:
     """The metric that shows whether the discriminator is on, its steps, and where it is on.
 
     ``disc_factor`` says it directly; without it, a ``disc_loss`` that is not exactly 0 does (before
@@ -23,7 +23,7 @@ def _activity(m: Metrics) -> tuple[str, np.ndarray, np.ndarray] | None:
 
 
 def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    activity = _activity(m)
+    activity = disc_activity(m)
     steps, on = activity[1], activity[2]
     before = steps < s.disc_start
     if not before.any() or on[before].any():
@@ -42,7 +42,7 @@ def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 
 
 def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    name, steps, on = _activity(m)
+    name, steps, on = disc_activity(m)
     after = steps >= s.disc_start
     if not after.any():
         return []
@@ -63,7 +63,7 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]
 
 
 def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    name, steps, on = _activity(m)
+    name, steps, on = disc_activity(m)
     early = on & (steps < s.disc_start)
     if not early.any():
         return []
