@@ -58,6 +58,7 @@ class Metrics:
 
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
+        self.memo: dict = {}  # results several rules derive from the same data (e.g. the loss bookkeeping)
         self._parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if frame.empty:
             return

@@ -79,7 +79,15 @@ class Bookkeeping:
 
 
 def bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
-    """total = N*rec + kl_weight*kl + d_weight*disc_factor*g, with N the pixels per sample inferred."""
+    """total = N*rec + kl_weight*kl + d_weight*disc_factor*g, with N the pixels per sample inferred (computed once
+    per metrics view and kl_weight: loss-bookkeeping and kl-rising both read it)."""
+    key = ("bookkeeping", s.kl_weight)
+    if key not in m.memo:
+        m.memo[key] = _bookkeeping(m, s)
+    return m.memo[key]
+
+
+def _bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
     joined = _aligned(m, ["total_loss", "rec_loss", "kl_loss", "nll_loss", "d_weight", "disc_factor", "g_loss",
                           "disc_loss", "logvar"])
     if joined is None or s.kl_weight is None:
