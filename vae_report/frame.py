@@ -145,6 +145,5 @@ def frame_from_series(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray
     if not blocks:
         return make_frame([], [], [], [], source)
     codes = np.repeat(np.arange(len(categories), dtype=np.int32), [len(b[0]) for b in blocks])
-    metric = pd.Categorical.from_codes(codes, categories=categories)
-    return make_frame(*(np.concatenate([b[i] for b in blocks]) if i != 1 else metric for i in (0, 1)),
-                      np.concatenate([b[1] for b in blocks]), np.concatenate([b[2] for b in blocks]), source)
+    steps, values, walls = (np.concatenate([b[i] for b in blocks]) for i in range(3))
+    return make_frame(steps, pd.Categorical.from_codes(codes, categories=categories), values, walls, source)

@@ -72,19 +72,28 @@ def render_markdown(analysis: Analysis, plots: list[Plot], files_dir_name: str) 
 
 def render_html(analysis: Analysis, plots: list[Plot]) -> str:
     """One self-contained page: plots embedded as data URIs, no script, no external resource."""
-    return environment().get_template("report.html.j2").render(
-        **_context(analysis, plots, lambda p: "data:image/png;base64," + base64.b64encode(p.png).decode("ascii")))
+    return environment().get_template("report.html.j2").render(**_context(analysis, plots, lambda p: _data_uri(p.png)))
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _is_html(out: Path) -> bool:
+    """True for .html/.htm, False for .md/.markdown; anything else is refused."""
+    suffix = out.suffix.lower()
+    if suffix not in (".md", ".markdown", ".html", ".htm"):
+        raise OutputError(f"{out}: unknown report format; end --out with .md or .html")
+    return suffix in (".html", ".htm")
 
 
 def write_report(analysis: Analysis, out: Path) -> list[Path]:
     """Write the report (``.md`` plus ``<stem>_files/``, or one ``.html``); nothing is left half-written."""
     out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in (".md", ".markdown", ".html", ".htm"):
-        raise OutputError(f"{out}: unknown report format; end --out with .md or .html")
+    html = _is_html(out)
     parent = _ready_parent(out)
     plots = make_plots(analysis.frame, analysis.schedule)
-    if suffix in (".html", ".htm"):
+    if html:
         _atomic_write(out, render_html(analysis, plots).encode("utf-8"))
         return [out]
     files_dir = parent / f"{out.stem}_files"
@@ -98,9 +107,7 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
     from .sweep import sweep_status
 
     out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in (".md", ".markdown", ".html", ".htm"):
-        raise OutputError(f"{out}: unknown report format; end --out with .md or .html")
+    html = _is_html(out)
     parent = _ready_parent(out)
     files_dir = parent / f"{out.stem}_files"
     entries = []
@@ -110,16 +117,15 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
         if overview is not None:
             key = f"{_slug(run.name)}_overview.png"
             images[key] = overview.png
-            src = ("data:image/png;base64," + base64.b64encode(overview.png).decode("ascii")
-                   if suffix in (".html", ".htm") else f"{files_dir.name}/{key}")
+            src = _data_uri(overview.png) if html else f"{files_dir.name}/{key}"
         else:
             src = None
         entries.append({"run": run, "a": run.analysis, "overview": src,
                         "by_metric": _findings_by_metric(run.analysis) if run.analysis else {}})
-    template = "sweep.html.j2" if suffix in (".html", ".htm") else "sweep.md.j2"
+    template = "sweep.html.j2" if html else "sweep.md.j2"
     text = environment().get_template(template).render(name=name, entries=entries, status=sweep_status(runs),
                                                        version=__version__)
-    if suffix in (".html", ".htm"):
+    if html:
         _atomic_write(out, text.encode("utf-8"))
         return [out]
     return _write_markdown(out, text, files_dir, images)
