@@ -45,6 +45,10 @@ class Schedule:
     resolution: tuple[int, int] | None = None  # ddconfig.resolution as written (RadioDiff does not resize to it)
     embed_dim: int | None = None  # latent channels
     downsample: int | None = None  # 2 ** (len(ch_mult) - 1): image side / latent side
+    loss_class: str | None = None  # the loss target's class name, e.g. LPIPSWithDiscriminator
+    regularizer: str | None = None  # kl | vq: the term the regularizer plot and rules watch
+    codebook_weight: float | None = None  # VQ models (taming's VQLPIPSWithDiscriminator)
+    val_every: int | None = None  # validation interval in steps, when the config says
     layout: str = "none"  # radiodiff | ldm | text log | none
     config_path: str | None = None
     origins: dict[str, str] = field(default_factory=dict)

@@ -26,6 +26,7 @@ class Finding:
     step: int | None = None
     numbers: dict[str, Any] = field(default_factory=dict)
     skipped: bool = False
+    related: tuple[dict[str, Any], ...] = ()  # findings of the same cause, cited under this headline one
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +37,7 @@ class Finding:
             "message": self.message,
             "numbers": self.numbers,
             "skipped": self.skipped,
+            "related": list(self.related),
         }
 
 
