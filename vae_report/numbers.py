@@ -41,3 +41,30 @@ def signed_pct(fraction: float | None) -> str:
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "n/a"
     return f"{fraction * 100:+.1f}%"
+
+
+def relative_change(before: float, after: float, near_zero: float = 0.0) -> float | None:
+    """``(after - before) / |before|`` when that means something: both finite, on the same side of 0 and ``before``
+    farther from 0 than ``near_zero``; None otherwise (a percentage across a sign change flips its meaning)."""
+    if not (math.isfinite(before) and math.isfinite(after)) or before == 0:
+        return None
+    if (before > 0) != (after > 0) and after != 0:
+        return None
+    if abs(before) <= near_zero:
+        return None
+    return (after - before) / abs(before)  # a negative total falling further is a fall, not a "+79%"
+
+
+def describe_change(before: float, after: float, noise: float | None = None, signed: bool = False,
+                    near_zero: float = 0.0) -> str:
+    """How a level moved, in words that fit the numbers: ``held near 0.031``, ``fell from -897 to -1,606``,
+    ``rose from 0.116 to 0.138 (+19.0%)``. ``noise``: moves within twice it are "held"; ``signed``: a quantity
+    whose zero is not special (logits, logvar, g_loss), given as two values without a percentage."""
+    if not (math.isfinite(before) and math.isfinite(after)):
+        return f"went from {fmt(before)} to {fmt(after)}"
+    if after == before or (noise is not None and abs(after - before) <= 2 * noise):
+        return f"held near {fmt(after)} (from {fmt(before)})" if fmt(after) != fmt(before) else f"held at {fmt(after)}"
+    verb = "rose" if after > before else "fell"
+    text = f"{verb} from {fmt(before)} to {fmt(after)}"
+    change = None if signed else relative_change(before, after, near_zero)
+    return text if change is None else f"{text} ({signed_pct(change)})"

@@ -1,0 +1,30 @@
+"""Robust levels and noise of a series, shared by rules, prose and the weekly deltas."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAD_TO_SIGMA = 1.4826
+
+
+def robust_noise(values: np.ndarray) -> float:
+    """The point-to-point noise of a series (sigma), from the MAD of first differences: a trend does not
+    inflate it, and a few spikes do not either. NaN with fewer than 3 finite points."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) < 3:
+        return float("nan")
+    diffs = np.diff(values)
+    return float(MAD_TO_SIGMA * np.median(np.abs(diffs - np.median(diffs))) / np.sqrt(2))
+
+
+def level_at(steps: np.ndarray, values: np.ndarray, step: int, points: int = 20) -> tuple[float, float] | None:
+    """(median, noise of that median) of the ``points`` finite points logged at or before ``step``."""
+    end = int(np.searchsorted(steps, step, side="right"))
+    window = values[max(0, end - points):end]
+    window = window[np.isfinite(window)]
+    if not len(window):
+        return None
+    noise = robust_noise(window) if len(window) >= 3 else float("nan")
+    # the median of k points is about 1.25 sigma / sqrt(k) uncertain
+    return float(np.median(window)), float(1.2533 * noise / np.sqrt(len(window)))
