@@ -17,8 +17,10 @@ import yaml
 
 from .errors import ConfigError
 
-# LPIPSWithDiscriminator's signature defaults, used when a config leaves a value out.
+# The loss classes' signature defaults, used when a config leaves a value out. A VQ loss has no KL term, so no
+# kl_weight is invented for it; its codebook loss weighs 1.0 by default.
 LOSS_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "kl_weight": 1.0, "disc_loss": "hinge"}
+VQ_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "codebook_weight": 1.0, "disc_loss": "hinge"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,11 @@ class Schedule:
     def next_milestone(self, step: int) -> Milestone | None:
         return next((m for m in self.milestones() if m.step > step), None)
 
+    def finished(self, step: int, log_every: int | None = None) -> bool:
+        """Is ``step``, the last logged one, the run's last? (within one logging interval of the total)"""
+        every = log_every or self.log_every or 1
+        return bool(self.total_steps) and step + every >= self.total_steps
+
     def progress(self, step: int) -> float | None:
         if not self.total_steps:
             return None
@@ -137,7 +144,22 @@ def layout_of(config: dict) -> str | None:
     params = model.get("params")
     if isinstance(params, dict) and isinstance(params.get("lossconfig"), dict):
         return "ldm"
+    if isinstance(params, dict) and isinstance(params.get("loss_config"), dict):
+        return "sgm"  # Stability AI's generative-models: model.params.loss_config
     return None
+
+
+def loss_family(config: dict, layout: str) -> tuple[str, str]:
+    """(loss class name, regularizer "kl" or "vq") from the loss's and the model's ``target``."""
+    model = config.get("model") or {}
+    params = model.get("params") if isinstance(model.get("params"), dict) else {}
+    loss = params.get("lossconfig") or params.get("loss_config") or model.get("lossconfig") or {}
+    target = str(loss.get("target") or "") if isinstance(loss, dict) else ""
+    name = target.rsplit(".", 1)[-1] if target else "LPIPSWithDiscriminator"
+    regularizer_target = str((params.get("regularizer_config") or {}).get("target") or "") \
+        if isinstance(params.get("regularizer_config"), dict) else ""
+    vq = "VQ" in name or "vq" in str(model.get("target") or "").lower() or "Quantiz" in regularizer_target
+    return name, "vq" if vq else "kl"
 
 
 def schedule_from_config(config: dict, origin: str, layout: str | None = None) -> Schedule:
@@ -145,9 +167,11 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
     layout = layout or layout_of(config)
     if layout is None:
         raise ConfigError(
-            f"{origin}: unknown config layout (expected model.lossconfig (RadioDiff) or "
-            "model.params.lossconfig.params (LDM)); pass the training config with --config"
+            f"{origin}: unknown config layout (expected model.lossconfig (RadioDiff), "
+            "model.params.lossconfig.params (LDM, taming) or model.params.loss_config.params (sgm)); pass the "
+            "training config with --config"
         )
+    loss_class, regularizer = loss_family(config, layout)
     model = config["model"]
     values: dict[str, Any] = {}
     if layout == "radiodiff" or layout == "text log":
@@ -159,36 +183,43 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
             min_lr=trainer.get("min_lr"),
             log_every=trainer.get("log_freq"),
             checkpoint_every=trainer.get("save_and_sample_every", trainer.get("save_every")),
+            val_every=trainer.get("val_every"),
         )
     else:
-        loss = model["params"]["lossconfig"].get("params") or {}
+        key = "lossconfig" if layout == "ldm" else "loss_config"
+        loss = model["params"][key].get("params") or {}
         trainer = ((config.get("lightning") or {}).get("trainer")) or {}
         values.update(
             total_steps=trainer.get("max_steps") if (trainer.get("max_steps") or -1) > 0 else None,
             lr=model.get("base_learning_rate"),
             log_every=trainer.get("log_every_n_steps"),
         )
-    dd = (model.get("ddconfig") if layout != "ldm" else model["params"].get("ddconfig")) or {}
+    nested = layout in ("ldm", "sgm")
+    dd = (model["params"].get("ddconfig") or model["params"].get("encoder_config", {}).get("params")
+          if nested else model.get("ddconfig")) or {}
     values.update(in_channels=dd.get("in_channels"), resolution=_resolution(dd.get("resolution")),
-                  embed_dim=(model.get("embed_dim") if layout != "ldm" else model["params"].get("embed_dim")),
+                  embed_dim=(model["params"].get("embed_dim") if nested else model.get("embed_dim")),
                   downsample=2 ** (len(dd["ch_mult"]) - 1) if isinstance(dd.get("ch_mult"), list) else None)
+    reg_weights = loss.get("regularization_weights") if isinstance(loss.get("regularization_weights"), dict) else {}
     values.update(
         disc_start=loss.get("disc_start"),
-        kl_weight=loss.get("kl_weight"),
+        kl_weight=loss.get("kl_weight", reg_weights.get("kl_loss")) if regularizer == "kl" else None,
+        codebook_weight=loss.get("codebook_weight") if regularizer == "vq" else None,
         disc_weight=loss.get("disc_weight"),
         disc_factor=loss.get("disc_factor"),
         disc_loss=loss.get("disc_loss"),
     )
     origins = {k: origin for k, v in values.items() if v is not None}
-    for key, default in LOSS_DEFAULTS.items():
+    for key, default in (VQ_DEFAULTS if regularizer == "vq" else LOSS_DEFAULTS).items():
         if values.get(key) is None:
             values[key] = default
-            origins[key] = "LPIPSWithDiscriminator default"
+            origins[key] = f"{loss_class} default"
     try:
         typed = _typed(values)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{origin}: {exc}; fix the value in the config") from exc
-    return Schedule(**typed, layout=layout, config_path=origin, origins=origins)
+    return Schedule(**typed, loss_class=loss_class, regularizer=regularizer, layout=layout, config_path=origin,
+                    origins=origins)
 
 
 def _resolution(value: Any) -> tuple[int, int] | None:
@@ -199,8 +230,9 @@ def _resolution(value: Any) -> tuple[int, int] | None:
     return None
 
 
-_INTS = ("disc_start", "total_steps", "log_every", "checkpoint_every", "in_channels", "embed_dim", "downsample")
-_FLOATS = ("kl_weight", "disc_weight", "disc_factor", "lr", "min_lr")
+_INTS = ("disc_start", "total_steps", "log_every", "checkpoint_every", "in_channels", "embed_dim", "downsample",
+         "val_every")
+_FLOATS = ("kl_weight", "disc_weight", "disc_factor", "lr", "min_lr", "codebook_weight")
 
 
 def _typed(values: dict[str, Any]) -> dict[str, Any]:

@@ -9,11 +9,14 @@ from __future__ import annotations
 from ..numbers import fmt
 from ..schedule import Schedule
 from .base import RANK, SEVERITIES, Finding, Metrics, Rule
+from .current import loss_now
 from .discriminator import disc_active_before_start, disc_inactive_after_start, disc_off_before_start
-from .dynamics import divergence, liveness, lr_schedule, spikes
-from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, rec_after_disc
+from .dynamics import divergence, liveness, lr_schedule, run_stalled, spikes
+from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
+from .grouping import group_by_cause
 from .kl import kl_collapse, kl_dominant, kl_rising
 from .losses import loss_bookkeeping, non_finite, rec_trend, total_trend
+from .validation import val_missing, val_overfitting
 
 _TREND = {"worse": 0.10, "flat": 0.02}
 
@@ -37,11 +40,17 @@ RULES: list[Rule] = [
          "generator's adversarial gradient is saturated and reconstructions often degrade.",
          disc_overpowering, {"window": 0.2, "disc_loss": 0.2, "logit_gap": 1.0}, needs=("disc_loss",),
          needs_schedule=("disc_start",)),
-    Rule("disc-at-chance", "Discriminator at chance for a long time", "warning",
-         "Near its chance level (hinge 1, vanilla ln 2) the discriminator is at equilibrium, fine early on; for "
-         "tens of thousands of steps it means it is not learning (an optimizer that never steps looks like this).",
+    Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
+         "Near its chance level (hinge 1, vanilla ln 2) the discriminator is at equilibrium, which is what a "
+         "balanced GAN shows, even for a long time; it is a fault only with evidence that it does not learn "
+         "(logits frozen or identical, its lr 0, its loss exactly constant).",
          disc_at_chance, {"band": 0.05, "min_steps": 10_000, "share": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",)),
+    Rule("generator-winning", "Generator winning the GAN game", "warning",
+         "The balance can tip the other way: a discriminator loss above chance, fake logits above real ones, an "
+         "adaptive weight grown by orders of magnitude or a g_loss running away mean the critic has lost.",
+         generator_winning, {"window": 0.2, "above_chance": 0.25, "inverted_share": 0.7, "weight_growth": 30.0,
+                             "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",)),
     Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
          "d_weight is clamped to 1e4 x disc_weight; sitting there means |grad g_loss| at the last layer is ~0.",
          d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5}, needs=("d_weight",),
@@ -49,17 +58,31 @@ RULES: list[Rule] = [
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
          "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",)),
+    Rule("loss-now", "A loss going bad now", "error",
+         "Whole-run trends are blind to a run that breaks now: each loss's latest level is judged against its own "
+         "recent best and its noise, within the current phase, and the rise is dated by a CUSUM change point.",
+         loss_now, {"noise_factor": 6.0, "tail": 0.05},
+         needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss",)),
+    Rule("val-overfitting", "Validation rising while training falls", "warning",
+         "Validation reconstruction that rises from its best while the training loss keeps falling is "
+         "overfitting; the step of the best validation level is the checkpoint to keep.",
+         val_overfitting, {"rise": 0.1}),
+    Rule("val-missing", "Validation missing", "warning",
+         "A config that runs validation every N steps should leave val/* metrics in the logs.",
+         val_missing, needs_schedule=("val_every",)),
     Rule("kl-rising", "KL rising under a tiny kl_weight", "ok",
          "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
          "and matters only if the weighted term becomes a real share of the loss.",
-         kl_rising, {"rise": 0.10, "tiny_weight": 1e-4}, needs=("kl_loss",), needs_schedule=("kl_weight",)),
+         kl_rising, {"rise": 0.10, "tiny_weight": 1e-4}, needs=("kl_loss",), needs_schedule=("kl_weight",),
+         regularizer="kl"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
          "latent space: rarely what a first-stage model for diffusion wants.",
-         kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",)),
+         kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
+         regularizer="kl"),
     Rule("kl-collapse", "Posterior collapse", "warning",
          "A KL that falls toward 0 after rising means the encoder stopped using its latents.",
-         kl_collapse, {"fraction_of_peak": 0.1}, needs=("kl_loss",)),
+         kl_collapse, {"fraction_of_peak": 0.1}, needs=("kl_loss",), regularizer="kl"),
     Rule("rec-trend", "Reconstruction trend", "warning",
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
          rec_trend, dict(_TREND), needs=("rec_loss",)),
@@ -78,12 +101,15 @@ RULES: list[Rule] = [
          liveness, {"window": 50, "stale_intervals": 20, "stale_seconds": 900}, needs=("total_loss|rec_loss|kl_loss",)),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "The logged learning rate should follow the config's: constant, or RadioDiff's polynomial decay.",
-         lr_schedule, {"tolerance": 0.02}, needs=("lr",), needs_schedule=("lr",)),
+         lr_schedule, {"tolerance": 0.02}, needs=("lr",)),
+    Rule("run-stalled", "Training stalled", "warning",
+         "A model that is learning never logs exactly the same loss twice: losses flat to float precision (with "
+         "the lr at 0, typically) mean the optimizer no longer moves the weights.",
+         run_stalled, {"window": 0.1}, needs=("rec_loss|total_loss|nll_loss",)),
     Rule("loss-bookkeeping", "Loss bookkeeping", "warning",
          "total = N x rec + kl_weight x kl + d_weight x disc_factor x g_loss, N the pixels per sample: checking "
          "it from the data catches wrong weights, mixed sources and a misread config.",
-         loss_bookkeeping, {"tolerance": 0.01}, needs=("total_loss", "rec_loss", "kl_loss"),
-         needs_schedule=("kl_weight",)),
+         loss_bookkeeping, {"tolerance": 0.01}, needs=("total_loss", "rec_loss", "kl_loss|quant_loss")),
 ]
 
 
@@ -122,6 +148,10 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     """Run every registered rule; ``thresholds`` overrides a rule's thresholds by rule id."""
     findings: list[Finding] = []
     for rule in rules or RULES:
+        if rule.regularizer == "kl" and schedule.regularizer == "vq":
+            findings.append(Finding(rule.id, "info", "Not applicable: a VQ model has no KL term (its regularizer is "
+                                    "the codebook loss, quant_loss).", skipped=True, numbers={"not_applicable": True}))
+            continue
         lacking = _missing(rule, metrics, schedule)
         if lacking:
             findings.append(Finding(rule.id, "info", f"Skipped: needs {', '.join(lacking)}, which this run does "
@@ -129,7 +159,7 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
             continue
         limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
         findings.extend(rule.check(metrics, schedule, limits))
-    return findings
+    return group_by_cause(findings, metrics.last_step())
 
 
 def worst(findings: list[Finding]) -> str:

@@ -53,6 +53,7 @@ class Rule:
     thresholds: dict[str, float] = field(default_factory=dict)
     needs: tuple[str, ...] = ()  # metrics without which the rule is skipped
     needs_schedule: tuple[str, ...] = ()  # schedule fields without which it is skipped
+    regularizer: str | None = None  # "kl": not applicable to a VQ model (no KL term)
 
 
 class Metrics:

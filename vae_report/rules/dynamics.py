@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..numbers import fmt, pct
+from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Finding, Metrics
 
@@ -27,14 +27,14 @@ def divergence(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             continue
         windows = np.array_split(values[-half:], 4)
         levels = [float(np.median(w)) for w in windows]
-        rising = all(b > a * (1 + t["step_growth"]) for a, b in zip(levels, levels[1:], strict=False))
-        if rising and levels[-1] > levels[0] * (1 + t["total_growth"]) and levels[0] > 0:
+        # growth against the level's magnitude: right for negative totals and across zero
+        rising = all(b - a > t["step_growth"] * max(abs(a), 1e-12) for a, b in zip(levels, levels[1:], strict=False))
+        if rising and levels[-1] - levels[0] > t["total_growth"] * max(abs(levels[0]), 1e-12):
             start = int(steps[-half])
             out.append(Finding(
                 "divergence", "warning",
-                f"{name} is growing steadily: its median rose in each quarter of the latest half of the run, from "
-                f"{fmt(levels[0])} to {fmt(levels[-1])} since step {fmt(start)} "
-                f"({pct(levels[-1] / levels[0] - 1)} up). "
+                f"{name} is growing steadily: its median rose in each quarter of the latest half of the run "
+                f"(since step {fmt(start)}): it {describe_change(levels[0], levels[-1])}. "
                 "Sustained growth, unlike a spike, means training is diverging: lower the learning rate or resume "
                 "from an earlier checkpoint.",
                 name, start, {"levels": levels},
@@ -120,10 +120,12 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         hours = (milestone.step - step) / rate
         numbers["hours_to_next_milestone"] = hours
         parts.append(f"step {fmt(milestone.step)} ({milestone.name}) in about {duration(hours)}")
-    if s.total_steps and step + (s.log_every or 1) >= s.total_steps:
+    every = s.log_every or (int(np.median(np.diff(steps))) if len(steps) > 1 else 1)
+    if s.finished(step, every):
         parts = [f"{fmt(round(rate))} steps per hour; the last logged step is the run's last ({fmt(step)} of "
-                 f"{fmt(s.total_steps)} steps, logged every {fmt(s.log_every or 1)}): training has finished"]
+                 f"{fmt(s.total_steps)} steps, logged every {fmt(every)}): training has finished"]
         numbers["finished"] = True
+        return [Finding("liveness", "info", "Training speed: " + "; ".join(parts) + ".", None, step, numbers)]
     elif s.total_steps and step < s.total_steps:
         numbers["hours_to_end"] = (s.total_steps - step) / rate
         if milestone is None or milestone.step != s.total_steps:
@@ -151,33 +153,98 @@ def duration(hours: float) -> str:
     return f"{hours / 24:.1f} days"
 
 
+def printed_decimals(lr: np.ndarray) -> int | None:
+    """The decimals an lr was printed with, when its values are a few multiples of 10^-d (d <= 6) that a real
+    rate's decay would not give: RadioDiff's text log prints lr with ``{:.5f}`` (0.00001, then 0.00000)."""
+    values = np.unique(lr)
+    if len(values) > 3:
+        return None
+    for d in range(0, 7):
+        scaled = values * 10**d
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6) and np.all(np.round(scaled) <= 9):
+            return d
+    return None
+
+
+def _candidates(s: Schedule) -> dict:
+    out = {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
+    if s.total_steps:
+        total, floor = s.total_steps, s.min_lr or 0.0
+        out["RadioDiff's decay, lr x max((1 - step/total)^0.95, min_lr) (min_lr floors the multiplier)"] = (
+            lambda x: s.lr * np.maximum(np.clip(1 - x / total, 0, None) ** 0.95, floor))
+        out["decay lr x (1 - step/total)^0.95 floored at min_lr"] = (
+            lambda x: s.lr * np.maximum(np.clip(1 - x / total, 0, None) ** 0.95, floor / s.lr))
+    return out
+
+
+def _best_fit(steps: np.ndarray, lr: np.ndarray, s: Schedule, tolerance: float):
+    """The candidate schedule that fits the longest stretch from the start, then the smallest worst window: a
+    schedule that holds for 20% of a run and then breaks is still the schedule, broken at that point; and one
+    that breaks late must not pass on its mean."""
+    windows = np.array_split(np.arange(len(lr)), max(1, min(20, len(lr) // 3)))
+    best = None
+    for name, schedule in _candidates(s).items():
+        for shift in (0, 1):  # RadioDiff's TensorBoard shows the rate of the next step
+            expected = schedule(steps + shift)
+            relative = np.abs(lr - expected) / np.maximum(np.abs(expected), 1e-30)
+            errors = [float(np.median(relative[w])) for w in windows]
+            fitting = next((i for i, e in enumerate(errors) if e > tolerance), len(errors))
+            rank = (-fitting, max(errors), float(np.mean(relative)))
+            if best is None or rank < best[0]:
+                best = (rank, name, shift, expected, relative, fitting == len(errors), fitting > 0)
+    return best
+
+
+def _departure(steps, lr, expected, relative, tolerance) -> tuple[int, str]:
+    """Where and how the logged lr leaves the schedule: drops to 0, freezes, or jumps."""
+    bad = relative > tolerance
+    # the first point from which the error stays above tolerance for most of the following points
+    idx = np.flatnonzero(bad)
+    start = int(idx[0])
+    for i in idx:
+        if np.mean(bad[i:i + 10]) >= 0.7:
+            start = int(i)
+            break
+    if np.all(lr[start:] == lr[start]):  # a frozen (or zeroed) rate: it froze where the constant stretch began
+        while start > 0 and lr[start - 1] == lr[start]:
+            start -= 1
+    after, want = lr[start:], expected[start:]
+    if np.all(after == 0):
+        how = f"drops to 0 at step {fmt(int(steps[start]))} and stays there"
+    elif len(after) >= 3 and np.ptp(after) == 0 and np.ptp(want) > 0:
+        how = f"stops changing at step {fmt(int(steps[start]))}, frozen at {fmt(float(after[0]))}"
+    else:
+        ratio = float(np.median(after / np.maximum(want, 1e-30)))
+        how = (f"jumps at step {fmt(int(steps[start]))} to {fmt(float(after[0]))} where the schedule gives "
+               f"{fmt(float(want[0]))} ({fmt(round(ratio, 3))} times the scheduled rate from there on)")
+    return int(steps[start]), how
+
+
 def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     steps, lr = m.steps("lr"), m.values("lr")
     good = np.isfinite(lr)
     steps, lr = steps[good], lr[good]
     if len(lr) < 3:
         return []
-    candidates = {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
-    if s.total_steps:
-        total, floor = s.total_steps, s.min_lr or 0.0
-        candidates["RadioDiff's decay, lr x max((1 - step/total)^0.95, min_lr) (min_lr floors the multiplier)"] = (
-            lambda x: s.lr * np.maximum(np.clip(1 - x / total, 0, None) ** 0.95, floor))
-        candidates["decay lr x (1 - step/total)^0.95 floored at min_lr"] = (
-            lambda x: s.lr * np.maximum(np.clip(1 - x / total, 0, None) ** 0.95, floor / s.lr))
-    best = None
-    for name, expected in candidates.items():
-        for shift in (0, 1):  # RadioDiff's TensorBoard shows the rate of the next step
-            relative = np.abs(lr - expected(steps + shift)) / expected(steps + shift)
-            # judged on the median (a few odd points are fine), ranked on the mean (the floors differ only late)
-            err, rank = float(np.median(relative)), float(np.mean(relative))
-            if best is None or rank < best[0]:
-                best = (rank, err, name, shift, expected(steps + shift))
-    _, err, name, shift, expected = best
-    numbers = {"median_relative_error": err, "schedule": name, "shifted_by_one_step": bool(shift)}
-    if err <= t["tolerance"]:
+    decimals = printed_decimals(lr)
+    if decimals is not None and decimals >= 3 and (s.lr is None or s.lr < 5 * 10.0**-decimals):
+        return [Finding(
+            "lr-schedule", "info",
+            f"The logged lr only takes the values {', '.join(fmt(float(v)) for v in np.unique(lr))}: it was printed "
+            f"with {decimals} decimals (as RadioDiff's text log prints it), too few for a rate of "
+            f"{fmt(s.lr) if s.lr else 'this size'}. A precision artefact, not the schedule: read the lr from "
+            "TensorBoard (Learning_Rate) to check the schedule.",
+            "lr", int(steps[-1]), {"printed_decimals": decimals})]
+    if s.lr is None:
+        return []
+    (_, worst, _), name, shift, expected, relative, fits_all, fits_start = _best_fit(steps, lr, s, t["tolerance"])
+    numbers = {"worst_window_relative_error": worst, "median_relative_error": float(np.median(relative)),
+               "schedule": name, "shifted_by_one_step": bool(shift)}
+    if fits_all:
         shift_text = " (the value logged at each step is the next step's rate, as RadioDiff logs it)" if shift else ""
-        return [Finding("lr-schedule", "ok", f"The logged learning rate follows the config: {name}, from "
-                        f"{fmt(s.lr)}{shift_text}; latest {fmt(float(lr[-1]))}.", "lr", int(steps[-1]), numbers)]
+        return [Finding("lr-schedule", "ok", f"The logged learning rate follows the config at every stretch of the "
+                        f"run: {name}, from {fmt(s.lr)}{shift_text}; latest {fmt(float(lr[-1]))}.", "lr",
+                        int(steps[-1]), numbers)]
     ratio = float(np.median(lr / s.lr))
     if np.ptp(lr) <= 0.01 * abs(lr).max() and ratio > 1:
         return [Finding(
@@ -185,11 +252,57 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             f"The learning rate is constant at {fmt(float(lr[-1]))}, {fmt(round(ratio, 3))} x the config's "
             f"{fmt(s.lr)}: LDM's main.py scales base_learning_rate by accumulate_grad_batches x GPUs x batch size.",
             "lr", int(steps[-1]), numbers | {"ratio": ratio})]
-    worst = int(np.argmax(np.abs(lr - expected) / expected))
+    if fits_start:
+        step, how = _departure(steps, lr, expected, relative, t["tolerance"])
+        numbers["departure_step"] = step
+        return [Finding(
+            "lr-schedule", "warning",
+            f"The logged learning rate follows {name} and then {how}. Nothing in the config does that: a scheduler "
+            "not restored on resume, a manual change, or an lr set to 0 by a bug.",
+            "lr", step, numbers,
+        )]
+    worst_i = int(np.argmax(relative))
     return [Finding(
         "lr-schedule", "warning",
-        f"The logged learning rate does not follow the config's schedule: at step {fmt(int(steps[worst]))} it is "
-        f"{fmt(float(lr[worst]))} where {name} gives {fmt(float(expected[worst]))} (median error {pct(err)}). The "
-        "run may use another config, a scheduler that was not restored on resume, or a different lr.",
-        "lr", int(steps[worst]), numbers,
+        f"The logged learning rate does not follow the config's schedule: at step {fmt(int(steps[worst_i]))} it is "
+        f"{fmt(float(lr[worst_i]))} where {name} gives {fmt(float(expected[worst_i]))} (median error "
+        f"{pct(numbers['median_relative_error'])}). The run may use another config or a different lr.",
+        "lr", int(steps[0]), numbers,
+    )]
+
+
+def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    """Losses that no longer change at all (to float noise): an optimizer with lr 0 or a frozen model."""
+    flat, since = [], None
+    for name in ("rec_loss", "total_loss", "nll_loss"):
+        if not m.has(name):
+            continue
+        steps, values = m.steps(name), m.values(name)
+        good = np.isfinite(values)
+        steps, values = steps[good], values[good]
+        if len(values) < 20:
+            continue
+        k = max(5, int(len(values) * t["window"]))
+        tail = values[-k:]
+        if float(np.ptp(tail)) <= 1e-6 * max(1e-12, float(np.max(np.abs(tail)))):
+            # how far back it has been flat
+            moving = np.flatnonzero(np.abs(values - tail[-1]) > 1e-6 * max(1e-12, abs(float(tail[-1]))))
+            start = int(steps[moving[-1] + 1]) if len(moving) else int(steps[0])
+            flat.append(name)
+            since = start if since is None else min(since, start)
+    if not flat:
+        return []
+    lr_text, numbers = "", {"flat_metrics": flat, "since_step": since}
+    if m.has("lr"):
+        _, lr = m.window("lr", lo=since)
+        lr = lr[np.isfinite(lr)]
+        if len(lr) and np.all(lr == 0) and printed_decimals(m.values("lr")) is None:
+            lr_text = " The learning rate is 0 over the same stretch."
+            numbers["lr_zero"] = True
+    return [Finding(
+        "run-stalled", "warning",
+        f"Training has stalled: {', '.join(flat)} have not changed at all (to float precision) since step "
+        f"{fmt(since)}.{lr_text} A model that is still learning never logs the same loss twice; check the "
+        "optimizer's learning rate and that the batches change.",
+        flat[0], since, numbers,
     )]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numbers import fmt, signed_pct
+from ..numbers import describe_change, fmt, relative_change
 from ..schedule import Schedule
+from ..stats import robust_noise
 from .base import Finding, Metrics, finite
+from .losses import bookkeeping
 
 
 def _recent(m: Metrics, name: str, s: Schedule, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -62,12 +64,26 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     pinned = float(np.mean(weight >= t["at_ceiling"] * ceiling))
     if pinned < t["share"]:
         return []
+    numbers = {"ceiling": ceiling, "share_at_ceiling": pinned}
+    found = bookkeeping(m, s)
+    if found is not None and found.pixels >= 4096:
+        # nll summed over N pixels has a gradient ~N times a per-pixel mean's: the ratio of gradient norms passes
+        # 1e4 without the GAN gradient vanishing (RadioDiff's runs sit at the clamp)
+        numbers["pixels_per_sample"] = round(found.pixels)
+        return [Finding(
+            "d-weight-pinned", "info",
+            f"d_weight sits at its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) at "
+            f"{pinned * 100:.0f}% of the recent points since step {fmt(int(steps[0]))}. Expected here: nll_loss sums "
+            f"the per-pixel loss over {fmt(round(found.pixels))} pixels, so its gradient dwarfs the GAN term's and "
+            "the ratio of the two passes the clamp; the GAN term's weight is then simply fixed at the ceiling.",
+            "d_weight", int(steps[0]), numbers,
+        )]
     return [Finding(
         "d-weight-pinned", "warning",
         f"d_weight sits at its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) at "
         f"{pinned * 100:.0f}% of the recent points since step {fmt(int(steps[0]))}: the GAN term's gradient at the "
         "decoder's last layer has all but vanished, so the adaptive weight no longer balances anything.",
-        "d_weight", int(steps[0]), {"ceiling": ceiling, "share_at_ceiling": pinned},
+        "d_weight", int(steps[0]), numbers,
     )]
 
 
@@ -79,22 +95,50 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     k = max(5, int(len(before) * t["window"]))
     base = float(np.median(finite(before[-k:])))
     now = float(np.median(finite(recent[1])))
-    change = now / base - 1 if base else float("nan")
+    change = relative_change(base, now)
+    noise = 1.25 * robust_noise(finite(before[-k:])) / np.sqrt(min(k, len(finite(recent[1]))))
     numbers = {"before_level": base, "recent_level": now, "change": change}
-    if change > t["worse"]:
+    moved = describe_change(base, now, noise=noise)
+    since = f"median since step {fmt(int(recent[0][0]))} against just before step {fmt(s.disc_start)}"
+    if change is not None and change > t["worse"] and now - base > 2 * noise:
         return [Finding(
             "rec-after-disc", "warning",
-            f"Reconstruction got worse once the discriminator started: rec_loss's median is {fmt(now)} since step "
-            f"{fmt(int(recent[0][0]))} against {fmt(base)} just before step {fmt(s.disc_start)} "
-            f"({signed_pct(change)}). Some loss is common at first; if it persists, lower disc_weight.",
+            f"Reconstruction got worse once the discriminator started: rec_loss {moved} ({since}). "
+            "Some loss is common at first; if it persists, lower disc_weight.",
             "rec_loss", int(recent[0][0]), numbers,
         )]
-    return [Finding(
-        "rec-after-disc", "ok",
-        f"Reconstruction held since the discriminator started: rec_loss median {fmt(now)} against {fmt(base)} just "
-        f"before step {fmt(s.disc_start)} ({signed_pct(change)}).",
-        "rec_loss", int(recent[0][0]), numbers,
-    )]
+    return [Finding("rec-after-disc", "ok",
+                    f"Reconstruction did not get worse once the discriminator started: rec_loss {moved} "
+                    f"({since}).", "rec_loss", int(recent[0][0]), numbers)]
+
+
+def _flat(values: np.ndarray) -> bool:
+    """Constant to float noise (a value that is only ever rewritten, never learned)."""
+    values = finite(values)
+    return len(values) >= 5 and float(np.ptp(values)) <= 1e-6 * max(1.0, float(np.max(np.abs(values))))
+
+
+def _not_learning(m: Metrics, s: Schedule, lo: int) -> list[str]:
+    """Evidence that the discriminator does not learn from ``lo`` on: what an expert would check."""
+    evidence = []
+    _, loss = m.window("disc_loss", lo=lo)
+    if len(finite(loss)) >= 5 and float(np.ptp(finite(loss))) == 0.0:
+        evidence.append(f"disc_loss is exactly {fmt(float(finite(loss)[0]))} at every point")
+    if m.has("logits_real") and m.has("logits_fake"):
+        rs, real = m.window("logits_real", lo=lo)
+        fs, fake = m.window("logits_fake", lo=lo)
+        if _flat(real) and _flat(fake):
+            evidence.append("logits_real and logits_fake do not move (constant to float precision)")
+        shared, ri, fi = np.intersect1d(rs, fs, return_indices=True)
+        if len(shared) >= 5:
+            gap = np.abs(real[ri] - fake[fi])
+            if np.all(gap[np.isfinite(gap)] <= 1e-6 * np.maximum(1.0, np.abs(real[ri][np.isfinite(gap)]))):
+                evidence.append("logits_real and logits_fake are identical at every shared step")
+    if m.has("lr_disc"):
+        _, lr = m.window("lr_disc", lo=lo)
+        if len(finite(lr)) and np.all(finite(lr) == 0):
+            evidence.append("the discriminator's learning rate is 0")
+    return evidence
 
 
 def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
@@ -104,29 +148,145 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if len(loss) < 5:
         return []
     chance = s.disc_chance_level
+    evidence = _not_learning(m, s, s.disc_start)
     # judge the median of short chunks, so single noisy points do not break a stretch at chance
     chunks = np.array_split(np.arange(len(loss)), max(1, min(40, len(loss) // 5)))
     near = np.array([abs(np.median(loss[c]) - chance) <= t["band"] for c in chunks])
     trailing_chunks = len(near) if near.all() else int(np.argmin(near[::-1]))
     level = float(np.median(loss[-max(5, len(loss) // 5):]))
-    if trailing_chunks == 0:
-        return []
-    trailing = len(loss) - int(chunks[len(chunks) - trailing_chunks][0])
-    span = int(steps[-1] - steps[-trailing])
-    adversarial = int(steps[-1] - s.disc_start)
-    numbers = {"chance_level": chance, "steps_at_chance": span, "adversarial_steps": adversarial}
-    if span >= t["min_steps"] and span >= t["share"] * adversarial:
+    if evidence:
         return [Finding(
             "disc-at-chance", "warning",
-            f"The discriminator has stayed at chance for {fmt(span)} steps (disc_loss within {fmt(t['band'])} of "
-            f"{fmt(chance)} since step {fmt(int(steps[-trailing]))}): it is not learning to tell real from "
-            "reconstructed, so the GAN term adds little. Check that its optimizer steps and its learning rate.",
-            "disc_loss", int(steps[-trailing]), numbers,
+            f"The discriminator is not learning since step {fmt(int(steps[0]))}: " + "; ".join(evidence) + ". "
+            f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but nothing it outputs changes: check that "
+            "its optimizer steps, its learning rate, and that the logged logits come from the discriminator.",
+            "disc_loss", int(steps[0]), {"chance_level": chance, "evidence": evidence},
+        )]
+    if trailing_chunks == 0:
+        return []
+    start = int(steps[int(chunks[len(chunks) - trailing_chunks][0])])
+    span = int(steps[-1] - start)
+    adversarial = int(steps[-1] - s.disc_start)
+    numbers = {"chance_level": chance, "steps_at_chance": span, "adversarial_steps": adversarial}
+    logits = _logit_sides(m, s)
+    long = span >= t["min_steps"] and span >= t["share"] * adversarial
+    if not long:
+        return [Finding(
+            "disc-at-chance", "ok",
+            f"disc_loss is at its equilibrium ({fmt(level)}; chance level {fmt(chance)} for the "
+            f"{s.disc_loss or 'hinge'} loss) for the {fmt(span)} steps since step {fmt(start)}: the discriminator "
+            f"cannot yet tell real from reconstructed, the usual state after it starts.{logits}",
+            "disc_loss", start, numbers,
         )]
     return [Finding(
-        "disc-at-chance", "ok",
-        f"disc_loss is near its equilibrium ({fmt(level)}, chance level {fmt(chance)} for the "
-        f"{s.disc_loss or 'hinge'} loss): the discriminator cannot yet tell real from reconstructed, which is fine "
-        "early in the adversarial phase.",
-        "disc_loss", int(steps[-trailing]), numbers,
+        "disc-at-chance", "info",
+        f"disc_loss has stayed at its equilibrium ({fmt(level)}; chance level {fmt(chance)} for the "
+        f"{s.disc_loss or 'hinge'} loss) for {fmt(span)} steps, since step {fmt(start)}.{logits} Two readings: "
+        "the generator keeps the discriminator at chance, the equilibrium the adversarial loss aims at (near-equal "
+        "logits are what a balanced discriminator shows); or the discriminator is too weak to matter. Its logits "
+        "move and its loss is not constant, so it is learning; where there is harm it shows in reconstruction, "
+        "which the rec-after-disc check watches.",
+        "disc_loss", start, numbers,
     )]
+
+
+def _logit_sides(m: Metrics, s: Schedule) -> str:
+    if not (m.has("logits_real") and m.has("logits_fake")):
+        return ""
+    real = finite(m.window("logits_real", lo=s.disc_start)[1])
+    fake = finite(m.window("logits_fake", lo=s.disc_start)[1])
+    if len(real) < 5 or len(fake) < 5:
+        return ""
+    k_r, k_f = max(5, len(real) // 5), max(5, len(fake) // 5)
+    r, f = float(np.median(real[-k_r:])), float(np.median(fake[-k_f:]))
+    sides = "real above fake, as they should be" if r > f else "fake at or above real"
+    return f" Recent logits: real {fmt(r)}, fake {fmt(f)} ({sides})."
+
+
+def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    """The other side of the balance: the discriminator losing (above chance, logits inverted), d_weight
+    growing by orders of magnitude, g_loss running away."""
+    signals, numbers, onsets = [], {}, []
+    chance = s.disc_chance_level
+    recent = _recent(m, "disc_loss", s, t["window"])
+    if recent is not None and len(finite(recent[1])):
+        level = float(np.median(finite(recent[1])))
+        numbers["disc_loss_median"] = level
+        if level > chance * (1 + t["above_chance"]):
+            signals.append(f"disc_loss {fmt(level)} is above its chance level {fmt(chance)}")
+            onsets.append(int(recent[0][0]))
+    inverted = _inverted_logits(m, s, t)
+    if inverted is not None:
+        signals.append(inverted[0])
+        onsets.append(inverted[1])
+    grown = _grew(m, s, "d_weight", t["weight_growth"])
+    if grown is not None:
+        first, last, onset = grown
+        numbers.update(d_weight_first=first, d_weight_recent=last)
+        signals.append(f"d_weight grew from {fmt(first)} to {fmt(last)} ({fmt(round(last / first))} times)")
+        onsets.append(onset)
+    runaway = _g_runaway(m, s, t)
+    if runaway is not None:
+        signals.append(runaway[0])
+        onsets.append(runaway[1])
+    if not signals:
+        return []
+    strong = len(signals) >= 2 or grown is not None
+    step = min(onsets)
+    numbers["signals"] = signals
+    return [Finding(
+        "generator-winning", "warning" if strong else "info",
+        "The balance leans to the generator: " + "; ".join(signals) + ". "
+        + ("The discriminator is losing the game, so the adversarial term pushes reconstructions toward whatever "
+           "fools a weak critic: lower disc_weight, or give the discriminator more capacity or learning rate."
+           if strong else "One sign alone is not a fault; watch it at the next report."),
+        "disc_loss", step, numbers,
+    )]
+
+
+def _inverted_logits(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None:
+    if not (m.has("logits_real") and m.has("logits_fake")):
+        return None
+    real, fake = _recent(m, "logits_real", s, t["window"]), _recent(m, "logits_fake", s, t["window"])
+    if real is None or fake is None:
+        return None
+    shared, ri, fi = np.intersect1d(real[0], fake[0], return_indices=True)
+    if len(shared) < 5:
+        return None
+    gap = fake[1][fi] - real[1][ri]
+    gap = gap[np.isfinite(gap)]
+    if len(gap) and np.mean(gap > 0) >= t["inverted_share"] and np.median(gap) > 0:
+        return (f"logits_fake sits above logits_real at {np.mean(gap > 0) * 100:.0f}% of the recent points "
+                f"(median fake - real {fmt(float(np.median(gap)))}): the discriminator rates reconstructions as "
+                "more real than the data", int(shared[0]))
+    return None
+
+
+def _grew(m: Metrics, s: Schedule, name: str, factor: float) -> tuple[float, float, int] | None:
+    if not m.has(name):
+        return None
+    steps, values = m.window(name, lo=s.disc_start)
+    good = np.isfinite(values) & (values > 0)
+    steps, values = steps[good], values[good]
+    if len(values) < 10:
+        return None
+    k = max(5, len(values) // 5)
+    first, last = float(np.median(values[:k])), float(np.median(values[-k:]))
+    if first <= 0 or last < factor * first:
+        return None
+    crossing = np.flatnonzero(values > np.sqrt(factor) * first)
+    return first, last, int(steps[crossing[0]]) if len(crossing) else int(steps[-k])
+
+
+def _g_runaway(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None:
+    if not m.has("g_loss"):
+        return None
+    steps, values = m.window("g_loss", lo=s.disc_start)
+    values, steps = values[np.isfinite(values)], steps[np.isfinite(values)]
+    if len(values) < 10:
+        return None
+    k = max(5, len(values) // 5)
+    first, last = float(np.median(values[:k])), float(np.median(values[-k:]))
+    if abs(last) >= t["g_runaway"] and abs(last) >= 10 * max(abs(first), 1e-3):
+        return (f"g_loss ran away from {fmt(first)} to {fmt(last)}", int(steps[-k]))
+    return None

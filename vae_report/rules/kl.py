@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numbers import fmt, pct, signed_pct
+from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Finding, Metrics, edge_medians, finite
 from .losses import bookkeeping, square_image
@@ -32,17 +32,18 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         return []
     share = kl_share(m, s)
     numbers = {"kl_start": start, "kl_end": end, "kl_weight": s.kl_weight, "kl_term_share": share}
-    share_text = "" if share is None else f" The weighted KL term is {pct(share, 3)} of the recent total loss."
+    share_text = "" if share is None else f" The weighted KL term is {_share(share)} of the recent total loss."
     share_text += _per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
     if s.kl_weight > t["tiny_weight"]:
         return [Finding("kl-rising", "info",
-                        f"kl_loss rose from {fmt(start)} to {fmt(end)} under kl_weight {fmt(s.kl_weight)}.{share_text}",
+                        f"kl_loss {describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}, a weight large "
+                        f"enough for the KL term to shape the latents.{share_text}",
                         "kl_loss", step, numbers)]
     return [Finding(
         "kl-rising", "ok",
-        f"kl_loss rose from a median of {fmt(start)} over the first tenth of its points to {fmt(end)} over the last "
-        f"({signed_pct(end / start - 1) if start else 'n/a'}): expected under kl_weight {fmt(s.kl_weight)}. KL is "
+        f"Over the run (median of the first tenth of its points against the last), kl_loss "
+        f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. KL is "
         f"summed over latent dimensions, so the encoder spends nats freely while the weighted term stays tiny."
         f"{share_text}",
         "kl_loss", step, numbers,
@@ -62,13 +63,21 @@ def _per_dimension(m: Metrics, s: Schedule, kl: float, numbers: dict) -> str:
             f"{fmt(kl / dims)} nats per dimension.")
 
 
+def _share(share: float) -> str:
+    """A share as a percentage with as many digits as it needs to be more than 0 (0.00012 -> 0.012%)."""
+    if share < 1e-6:
+        return "less than 0.0001%"
+    digits = 1 if share >= 0.001 else min(6, 1 - int(np.floor(np.log10(max(share, 1e-12)))) - 2)
+    return pct(share, max(1, digits))
+
+
 def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     share = kl_share(m, s)
     if share is None or share <= t["share"]:
         return []
     return [Finding(
         "kl-dominant", "warning",
-        f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {pct(share)} of the recent total loss: "
+        f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {_share(share)} of the recent total loss: "
         "it is no longer a light regularizer and pulls the latents toward the prior at the cost of reconstruction. "
         "If that is not intended, lower kl_weight.",
         "kl_loss", int(m.steps("kl_loss")[-1]), {"kl_term_share": share, "kl_weight": s.kl_weight},
@@ -80,7 +89,8 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if len(values) < 20:
         return []
     k = max(3, len(values) // 10)
-    smooth = np.convolve(values, np.ones(k) / k, mode="valid")
+    sums = np.cumsum(np.concatenate(([0.0], values)))
+    smooth = (sums[k:] - sums[:-k]) / k  # moving average in O(n), whatever the window
     peak, now = float(smooth.max()), float(np.median(values[-k:]))
     if peak <= 0 or now > t["fraction_of_peak"] * peak:
         return []

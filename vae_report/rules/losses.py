@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..numbers import fmt, pct, signed_pct
+from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
-from .base import Finding, Metrics, edge_medians
+from ..stats import robust_noise
+from .base import Finding, Metrics, edge_medians, finite
 
 
 def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
@@ -36,22 +37,25 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str) -> list[F
     if levels is None:
         return []
     start, end = levels
-    change = end / start - 1 if start else math.nan
-    numbers = {"start_level": start, "end_level": end, "change": change, "from_step": int(steps[0])}
+    k = max(3, int(len(finite(values)) * 0.1))
+    noise = 1.25 * robust_noise(values) / np.sqrt(k)  # how uncertain a median of k points is
+    # a change against the larger magnitude: right for negative totals and across zero
+    scale = max(abs(start), abs(end), 1e-12)
+    change = (end - start) / scale
+    numbers = {"start_level": start, "end_level": end, "change": relative_change(start, end),
+               "difference": end - start, "from_step": int(steps[0])}
     rule = f"{name.replace('_loss', '')}-trend"
-    if change > t["worse"]:
+    moved = describe_change(start, end, noise=noise)
+    if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
         return [Finding(
             rule, "warning",
-            f"{name} got worse {where}: its median level went from {fmt(start)} to {fmt(end)} "
-            f"({signed_pct(change)}). Check the learning rate and the latest samples.",
+            f"{name} got worse {where}: comparing the median of the first tenth of its points with the last, it "
+            f"{moved}. "
+            "Check the learning rate and the latest samples.",
             name, int(steps[-1]), numbers,
         )]
-    verdict = "is flat" if abs(change) <= t["flat"] else "fell"
-    return [Finding(
-        rule, "ok",
-        f"{name} {verdict} {where}: median level {fmt(start)} -> {fmt(end)} ({signed_pct(change)}).",
-        name, int(steps[-1]), numbers,
-    )]
+    return [Finding(rule, "ok", f"Comparing the median of the first tenth of its points with the last, {name} "
+                    f"{moved} {where}.", name, int(steps[-1]), numbers)]
 
 
 def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
@@ -73,27 +77,36 @@ class Bookkeeping:
     total: np.ndarray
     expected: np.ndarray  # the total the terms add up to
     rec: np.ndarray
-    kl: np.ndarray
+    reg: np.ndarray  # the regularizer: kl_loss, or quant_loss for a VQ model
     pixels: float
     averaged: bool  # RadioDiff's TensorBoard total, (AE loss + disc loss) / 2
+    terms: dict[str, np.ndarray]  # nll, regularizer (weighted), adversarial: what the total is made of
+
+
+def regularizer(s: Schedule) -> tuple[str, float | None]:
+    """The regularizer's metric and weight: (kl_loss, kl_weight), or (quant_loss, codebook_weight) for VQ."""
+    if s.regularizer == "vq":
+        return "quant_loss", 1.0 if s.codebook_weight is None else s.codebook_weight
+    return "kl_loss", s.kl_weight
 
 
 def bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
-    """total = N*rec + kl_weight*kl + d_weight*disc_factor*g, with N the pixels per sample inferred (computed once
-    per metrics view and kl_weight: loss-bookkeeping and kl-rising both read it)."""
-    key = ("bookkeeping", s.kl_weight)
+    """total = nll + weight*regularizer + d_weight*disc_factor*g, nll = N*rec with N the pixels per sample
+    inferred (computed once per metrics view and weight: loss-bookkeeping and kl-rising both read it)."""
+    key = ("bookkeeping", regularizer(s))
     if key not in m.memo:
         m.memo[key] = _bookkeeping(m, s)
     return m.memo[key]
 
 
 def _bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
-    joined = _aligned(m, ["total_loss", "rec_loss", "kl_loss", "nll_loss", "d_weight", "disc_factor", "g_loss",
-                          "disc_loss", "logvar"])
-    if joined is None or s.kl_weight is None:
+    reg_name, weight = regularizer(s)
+    joined = _aligned(m, ["total_loss", "rec_loss", reg_name, "nll_loss", "d_weight", "disc_factor", "g_loss",
+                          "disc_loss", "logvar"], reg_name)
+    if joined is None or weight is None:
         return None
     steps, col = joined
-    rec, kl, total = col["rec_loss"], col["kl_loss"], col["total_loss"]
+    rec, reg, total = col["rec_loss"], col[reg_name], col["total_loss"]
     adv = col["d_weight"] * col["disc_factor"] * col["g_loss"] if {"d_weight", "disc_factor", "g_loss"} <= set(col) \
         else np.zeros_like(total)
     # nll sums rec / exp(logvar) + logvar over the pixels of a sample (just N x rec while logvar is 0)
@@ -102,61 +115,65 @@ def _bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
         pixels = _median_ratio(col["nll_loss"], per_pixel)
         nll = col["nll_loss"]
     else:
-        pixels = _median_ratio(total - s.kl_weight * kl - adv, per_pixel)
+        pixels = _median_ratio(total - weight * reg - adv, per_pixel)
         nll = pixels * per_pixel
     averaged = False
     if "disc_loss" in col and "nll_loss" not in col and not square_image(pixels):
         # RadioDiff's TensorBoard total_loss is (AE loss + disc loss) / 2
-        alt = _median_ratio(2 * total - col["disc_loss"] - s.kl_weight * kl - adv, per_pixel)
+        alt = _median_ratio(2 * total - col["disc_loss"] - weight * reg - adv, per_pixel)
         if square_image(alt):
             pixels, averaged = alt, True
             nll = pixels * per_pixel
-    expected = nll + s.kl_weight * kl + adv
+    expected = nll + weight * reg + adv
     if averaged:
         expected = (expected + col["disc_loss"]) / 2
-    return Bookkeeping(steps, total, expected, rec, kl, pixels, averaged)
+    terms = {"nll": nll, "regularizer": weight * reg, "adversarial": adv}
+    return Bookkeeping(steps, total, expected, rec, reg, pixels, averaged, terms)
 
 
 def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     b = bookkeeping(m, s)
     if b is None:
         return []
-    steps, total, expected, rec, kl, pixels, averaged = (b.steps, b.total, b.expected, b.rec, b.kl, b.pixels,
-                                                         b.averaged)
-    numbers: dict = {"steps_checked": int(len(steps))}
-    residual = float(np.median(np.abs(total - expected) / np.maximum(np.abs(total), 1e-12)))
-    numbers.update(pixels_per_sample=round(pixels, 1), median_relative_residual=residual,
-                   total_is_average_with_disc=averaged)
-    shape = _shape_text(pixels)
+    reg_name, weight = regularizer(s)
+    weight_name = "codebook_weight" if reg_name == "quant_loss" else "kl_weight"
+    residual = float(np.median(np.abs(b.total - b.expected) / np.maximum(np.abs(b.total), 1e-12)))
+    recent = slice(-min(len(b.steps), 10), None)
+    numbers: dict = {"steps_checked": int(len(b.steps)), "pixels_per_sample": round(b.pixels, 1),
+                     "median_relative_residual": residual, "total_is_average_with_disc": b.averaged,
+                     "total": float(np.median(b.total[recent]))}
+    numbers.update({f"{k}_term": float(np.median(v[recent])) for k, v in b.terms.items()})
     config_note = ""
-    if s.pixels_per_sample and abs(pixels / s.pixels_per_sample - 1) > 0.01:
+    if s.pixels_per_sample and abs(b.pixels / s.pixels_per_sample - 1) > 0.01 and b.pixels > 1.5:
         numbers["config_pixels_per_sample"] = s.pixels_per_sample
         config_note = (f" The config's ddconfig gives {fmt(s.pixels_per_sample)} pixels per sample: the data was "
                        "not trained at the config's resolution (RadioDiff's `resolution` resizes nothing).")
-    formula = "total_loss = nll_loss + kl_weight x kl_loss + d_weight x disc_factor x g_loss"
-    if averaged:
-        formula = "total_loss = (AE loss + disc_loss) / 2, the AE loss being nll + kl_weight x kl + adversarial term"
+    formula = f"total_loss = nll_loss + {weight_name} x {reg_name} + d_weight x disc_factor x g_loss"
+    if b.averaged:
+        formula = (f"total_loss = (AE loss + disc_loss) / 2, the AE loss being nll + {weight_name} x {reg_name} + "
+                   "the adversarial term")
+    if b.pixels > 1.5:
+        nll_text = (f" nll_loss is the per-pixel loss summed over {fmt(round(b.pixels))} pixels per sample"
+                    f"{_shape_text(b.pixels)}, not averaged.")
+    else:
+        nll_text = " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does)."
     if residual <= t["tolerance"]:
-        return [Finding(
-            "loss-bookkeeping", "ok",
-            f"{formula} holds at {fmt(len(steps))} steps (median relative error {residual:.1e}). nll_loss is "
-            f"the per-pixel loss summed over {fmt(round(pixels))} pixels per sample{shape}, which is why a rec_loss of "
-            f"{fmt(float(np.median(rec[-10:])))} goes with a total near {fmt(float(np.median(total[-10:])))}; the KL "
-            f"term adds only kl_weight x kl = {fmt(float(s.kl_weight * kl[-1]))}.{config_note}",
-            "total_loss", int(steps[-1]), numbers,
-        )]
+        return [Finding("loss-bookkeeping", "ok",
+                        f"{formula} holds at {fmt(len(b.steps))} steps (median relative error {residual:.1e})."
+                        f"{nll_text}{config_note}", "total_loss", int(b.steps[-1]), numbers)]
     return [Finding(
         "loss-bookkeeping", "warning",
-        f"total_loss does not add up: {formula} is off by a median {pct(residual)} over {fmt(len(steps))} steps. "
+        f"total_loss does not add up: {formula} is off by a median {pct(residual)} over {fmt(len(b.steps))} steps. "
         "The logged terms may come from different batches or sources, or the trainer weights them differently "
-        f"from the config (kl_weight {fmt(s.kl_weight)}).{config_note}",
-        "total_loss", int(steps[-1]), numbers,
+        f"from the config ({weight_name} {fmt(weight)}).{config_note}",
+        "total_loss", int(b.steps[-1]), numbers,
     )]
 
 
-def _aligned(m: Metrics, names: list[str]):
-    """Steps where total, rec and kl are all logged and finite, with every other named metric there too."""
-    core = ["total_loss", "rec_loss", "kl_loss"]
+def _aligned(m: Metrics, names: list[str], reg_name: str = "kl_loss"):
+    """Steps where total, rec and the regularizer are all logged and finite, with every other named metric
+    there too."""
+    core = ["total_loss", "rec_loss", reg_name]
     if not all(m.has(n) for n in core):
         return None
     steps = m.steps("total_loss")

@@ -1,0 +1,208 @@
+"""Verdicts on runs written by real writers (tensorboard's EventFileWriter, the csv module), one class of fault
+at a time (issue 8): a loss going bad now, negative totals, the learning rate at every point, validation, the
+discriminator at equilibrium, the generator winning, VQ models, one finding per cause."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import yaml
+from writers import PIXELS, radiodiff_config, radiodiff_curves, write_scalars
+
+from vae_report import analyze_run
+from vae_report.frame import make_frame
+from vae_report.rules import Metrics, run_rules
+from vae_report.schedule import Schedule
+
+
+def write_run(folder, curves, every=10, config=None, extra=None):
+    """The bundled trainer's layout: train/ tags in one event file, the config beside it."""
+    points = [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(curves.steps) if s % every == 0
+              for k, v in curves.values.items()]
+    points += extra or []
+    write_scalars(folder, sorted(points, key=lambda p: p[0]))
+    if config is not None:
+        (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    return folder
+
+
+def verdict(folder, **overrides):
+    a = analyze_run(folder, **overrides)
+    bad = [f for f in a.active_findings() if f.severity in ("warning", "error")]
+    return a, bad
+
+
+def config(disc_start=1000, total=5000, **loss):
+    c = radiodiff_config(disc_start=disc_start, total_steps=total, log_freq=10)
+    c["model"]["lossconfig"].update(loss)
+    return c
+
+
+def _rebuild_sums(curves, on_disc=True):
+    v = curves.values
+    v["nll_loss"] = PIXELS * v["rec_loss"]
+    v["total_loss"] = v["nll_loss"] + 1e-6 * v["kl_loss"] + v["d_weight"] * v["disc_factor"] * v["g_loss"]
+
+
+@pytest.mark.parametrize("last,every", [(300, 1), (3000, 10), (4990, 100)])
+def test_healthy_runs_of_any_length_and_interval_give_no_warning(tmp_path, last, every):
+    curves = radiodiff_curves(last, disc_start=1000, total_steps=5000, seed=last)
+    a, bad = verdict(write_run(tmp_path, curves, every, config(total=5000)))
+    assert bad == [], [f.message for f in bad]
+    assert any(f.rule == "loss-now" and f.severity == "ok" for f in a.findings)
+
+
+def test_a_loss_exploding_in_the_latest_logs_is_never_ok(tmp_path):
+    curves = radiodiff_curves(4000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 3800  # the latest 5% of a phase-1 run: rec grows 100x
+    curves.values["rec_loss"][late] *= np.exp(np.linspace(0, np.log(100), int(late.sum())))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    assert a.status == "error"
+    (head,) = [f for f in bad if f.rule == "loss-now"]
+    assert head.metric == "rec_loss" and 3800 <= head.step <= 3830  # the change point, not the window
+    # one cause, one headline: nll and total (which track rec) are cited under it, not repeated
+    assert {r["metric"] for r in head.related} >= {"nll_loss", "total_loss"}
+    assert not [f for f in bad if f.metric in ("nll_loss", "total_loss") and f.rule == "loss-now"]
+    assert "rose" not in head.message or "fell" not in head.message
+
+
+def test_explosion_after_disc_start_is_caught_in_the_adversarial_phase(tmp_path):
+    curves = radiodiff_curves(4000, disc_start=1000, total_steps=5000)
+    late = curves.steps >= 3000
+    curves.values["rec_loss"][late] *= np.exp((curves.steps[late] - 3000) / 300)
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config()))
+    assert a.status == "error" and any(f.rule == "loss-now" and 3000 <= f.step <= 3150 for f in bad)
+
+
+def test_negative_totals_are_described_with_the_right_sign(tmp_path):
+    # RadioDiff after disc_start: d_weight ~5,000 x g_loss ~-0.44 outweighs nll; the total falls further
+    curves = radiodiff_curves(6000, disc_start=1000, total_steps=10_000)
+    v, on = curves.values, curves.steps >= 1000
+    v["d_weight"][on] = 5000.0
+    noise = 0.01 * np.random.default_rng(1).standard_normal(int(on.sum()))
+    v["g_loss"][on] = -0.6 - 0.2 * (curves.steps[on] - 1000) / 5000 + noise
+    _rebuild_sums(curves)
+    assert v["total_loss"][-1] < -1000
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(total=10_000)))
+    assert bad == [], [f.message for f in bad]
+    (trend,) = [f for f in a.findings if f.rule == "total-trend"]
+    # from positive (the decay's start) to negative: two values, no percentage across the sign change
+    assert "fell from" in trend.message and "to -1," in trend.message and "%" not in trend.message
+
+
+def _lr_run(tmp_path, change):
+    curves = radiodiff_curves(5000, disc_start=50_001, total_steps=10_000)
+    lr = curves.values["lr"] = 5e-6 * np.maximum((1 - curves.steps / 10_000) ** 0.95, 5e-7)
+    change(curves.steps, lr)
+    return verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000)))
+
+
+@pytest.mark.parametrize("name,change,words", [
+    ("zero", lambda s, lr: lr.__setitem__(s >= 1000, 0.0), "drops to 0 at step 1,000"),
+    ("frozen", lambda s, lr: lr.__setitem__(s >= 1000, lr[s == 1000][0]), "stops changing at step 1,0"),
+    ("jump", lambda s, lr: lr.__setitem__(s >= 1000, lr[s >= 1000] * 100), "jumps at step 1,000"),
+])
+def test_lr_leaving_its_schedule_at_20_percent_is_named_with_its_step(tmp_path, name, change, words):
+    a, bad = _lr_run(tmp_path, change)
+    (f,) = [f for f in bad if f.rule == "lr-schedule"]
+    assert words in f.message and 1000 <= f.step <= 1020
+
+
+def test_lr_printed_with_five_decimals_is_a_precision_artefact(tmp_path):
+    a, bad = _lr_run(tmp_path, lambda s, lr: lr.__setitem__(slice(None), np.where(s == 0, 0.00001, 0.0)))
+    (f,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert f.severity == "info" and "precision artefact" in f.message and bad == []
+
+
+def test_a_stalled_run_is_a_warning(tmp_path):
+    curves = radiodiff_curves(3000, disc_start=50_001, total_steps=10_000)
+    stuck = curves.steps >= 2000
+    for key in ("rec_loss", "kl_loss", "g_loss", "d_weight"):
+        curves.values[key][stuck] = curves.values[key][curves.steps == 2000][0]
+    curves.values["lr"][stuck] = 0.0
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000)))
+    (f,) = [f for f in bad if f.rule == "run-stalled"]
+    assert 2000 <= f.step <= 2010 and "learning rate is 0" in f.message
+
+
+def test_validation_rising_while_training_falls_is_overfitting(tmp_path):
+    curves = radiodiff_curves(6000, disc_start=50_001, total_steps=10_000)
+    val_steps = np.arange(0, 6001, 200)
+    train = np.interp(val_steps, curves.steps, curves.values["rec_loss"])
+    val = train * 1.05 + np.where(val_steps > 3000, (val_steps - 3000) * 1e-4, 0)
+    extra = [(int(s), "val/rec_loss", float(v)) for s, v in zip(val_steps, val, strict=True)]
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000), extra))
+    (f,) = [f for f in bad if f.rule == "val-overfitting"]
+    assert f.metric == "val/rec_loss" and 2800 <= f.step <= 3200
+
+
+def test_validation_missing_where_the_config_runs_it():
+    frame = make_frame(np.arange(0, 3000, 10), ["rec_loss"] * 300, np.linspace(1, 0.1, 300), np.nan, "t")
+    out = run_rules(Metrics(frame), Schedule(val_every=500))
+    assert [f.rule for f in out if f.severity == "warning"] == ["val-missing"]
+
+
+def test_generator_winning_is_watched_too(tmp_path):
+    curves = radiodiff_curves(6000, disc_start=1000, total_steps=10_000)
+    v, on = curves.values, curves.steps >= 1000
+    ramp = (curves.steps[on] - 1000) / 5000
+    v["disc_loss"][on] = 1.82
+    v["logits_real"][on] = -0.3
+    v["logits_fake"][on] = 0.4
+    v["d_weight"][on] = 150 * 114 ** ramp  # 150 -> 17,000
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(total=10_000, disc_weight=5.0)))
+    (f,) = [f for f in bad if f.rule == "generator-winning"]
+    assert "above its chance level" in f.message and "logits_fake sits above" in f.message
+    assert "d_weight grew" in f.message
+
+
+def test_a_vq_model_has_no_kl_rules_and_its_own_bookkeeping(tmp_path):
+    rng = np.random.default_rng(0)
+    steps = np.arange(0, 3000, 10)
+    rec = 0.1 + 0.4 * np.exp(-steps / 500) + 0.005 * rng.standard_normal(len(steps))
+    quant = 0.02 + 0.01 * np.exp(-steps / 800)
+    total = rec + 1.0 * quant  # taming: nll = mean(rec), disc not on yet
+    points = [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(steps)
+              for k, v in (("total_loss", total), ("rec_loss", rec), ("nll_loss", rec), ("quant_loss", quant))]
+    write_scalars(tmp_path, points)
+    cfg = {"model": {"base_learning_rate": 4.5e-6, "target": "taming.models.vqgan.VQModel", "params": {
+        "embed_dim": 256, "n_embed": 1024, "lossconfig": {
+            "target": "taming.modules.losses.vqperceptual.VQLPIPSWithDiscriminator",
+            "params": {"disc_start": 10000, "codebook_weight": 1.0, "disc_weight": 0.8}}}}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    a, bad = verdict(tmp_path)
+    assert bad == []
+    assert a.schedule.regularizer == "vq" and a.schedule.kl_weight is None
+    kl = [f for f in a.findings if f.rule.startswith("kl-")]
+    assert kl and all(f.skipped and "Not applicable" in f.message for f in kl)
+    (book,) = [f for f in a.findings if f.rule == "loss-bookkeeping"]
+    assert book.severity == "ok" and "quant_loss" in book.message and "averaged" in book.message
+
+
+def test_rule_time_grows_about_linearly_with_the_points():
+    def frame(n):
+        steps = np.arange(n)
+        rng = np.random.default_rng(0)
+        parts = {k: 1 + 0.1 * rng.standard_normal(n) for k in ("total_loss", "rec_loss", "kl_loss", "nll_loss")}
+        parts["kl_loss"] += 1000
+        from vae_report.frame import concat
+
+        return concat([make_frame(steps, [k] * n, v, np.nan, "t") for k, v in parts.items()])
+
+    schedule = Schedule(kl_weight=1e-6, total_steps=10**7)
+
+    def timed(n):
+        m = Metrics(frame(n))
+        start = time.perf_counter()
+        run_rules(m, schedule)
+        return time.perf_counter() - start
+
+    timed(10_000)  # warm-up
+    small, large = min(timed(50_000) for _ in range(2)), min(timed(400_000) for _ in range(2))
+    assert large / small < 8 * 2.5  # 8x the points: linear would be 8x; quadratic 64x

@@ -1,0 +1,153 @@
+"""The run's current state: is a loss going bad in its latest logs?
+
+Whole-run comparisons (first tenth against last tenth) are blind to a run that breaks now. This rule judges
+each loss's latest level against its own *recent best* level and its noise, within the current phase (the GAN
+term's switch-on moves several losses by design), and dates the change with a one-sided CUSUM.
+
+Method (linear in the number of points): the phase's points are reduced to at most ``BINS`` bin medians; a
+loss that is always positive is judged in log units (a rise is a ratio), a signed one (g_loss, a total that goes
+negative, an nll with a learned logvar) in its own units. ``latest`` is the median of the last 5% of the bins,
+``best`` the lowest rolling median of the third of the phase before them, ``sigma`` the bins' point-to-point
+noise (MAD of first differences). A rise is reported when it exceeds both ``noise_factor`` sigmas and the
+metric's minimum relevant size; its onset is where the CUSUM of ``z - best - rise/2`` last left zero.
+False alarms: on healthy curves (noisy decays, plateaus, the switch-on jump, isolated spikes) a latest-5%
+median exceeds the recent best by more than 6 sigma with probability far below 1e-6 for Gaussian noise, and the
+minimum size (+50% for positive losses) keeps slow drifts of a healthy plateau out. We compared this with
+ruptures' PELT (l2 cost, BIC-like penalty) on the same binned series: PELT finds every change, also healthy
+ones (the decay's knee, the GAN switch-on), so it still needs this size test and its onset is no better; the
+CUSUM needs no penalty to tune and no extra dependency, so it is what runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..numbers import fmt
+from ..schedule import Schedule
+from ..stats import robust_noise
+from .base import Finding, Metrics
+
+BINS = 400
+# name -> (judged in log units when positive, warning size, error size); sizes are ratios in log units
+# (x1.5, x10) or, for signed metrics, multiples of the metric's own spread.
+WATCHED = {
+    "rec_loss": 1.5, "nll_loss": 1.5, "total_loss": 1.5, "quant_loss": 1.5, "p_loss": 1.5, "aeloss": 1.5,
+    "kl_loss": 10.0,  # KL rising is expected under a tiny weight: only an explosion is news
+    "g_loss": None, "disc_loss": None,  # signed or bounded: judged in their own units
+}
+
+
+def binned(steps: np.ndarray, values: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``bins`` (first step, median value) pairs of equal point counts; the oldest remainder is dropped."""
+    n = len(values)
+    if n <= bins:
+        return steps, values
+    k = n // bins
+    start = n - k * bins
+    return steps[start::k][:bins], np.median(values[start:].reshape(bins, k), axis=1)
+
+
+def _rolling_min_median(z: np.ndarray, m: int) -> float:
+    if len(z) <= m:
+        return float(np.median(z))
+    windows = np.lib.stride_tricks.sliding_window_view(z, m)
+    return float(np.median(windows, axis=1).min())
+
+
+def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, noise_factor: float = 6.0,
+                tail: float = 0.05) -> dict | None:
+    """The latest level against the recent best, with the onset of the rise; None when there is no rise worth
+    a word (or too few points)."""
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    if len(values) < 20:
+        return None
+    b_steps, z_raw = binned(steps, values)
+    use_log = ratio is not None and bool(np.all(z_raw > 0))
+    z = np.log(z_raw) if use_log else z_raw
+    m = max(3, int(round(len(z) * tail)))
+    look = z[-(m + max(2 * m, len(z) // 3)):-m]
+    if len(look) < m:
+        return None
+    latest, best = float(np.median(z[-m:])), _rolling_min_median(look, m)
+    sigma = robust_noise(z)
+    rise = latest - best
+    if use_log:
+        minimum = math.log(ratio)
+    else:
+        q75, q25 = np.percentile(look, [75, 25])
+        minimum = max(float(q75 - q25), 0.1 * abs(float(np.median(look))), 1e-12) * (2.0 if ratio is None else 1.0)
+    if not (rise > noise_factor * sigma and rise > minimum):
+        return None
+    excess = z - best - rise / 2
+    cusum = np.zeros(len(z))
+    acc = 0.0
+    for i, e in enumerate(excess):  # <= BINS iterations
+        acc = max(0.0, acc + e)
+        cusum[i] = acc
+    zeros = np.flatnonzero(cusum[:-1] == 0)
+    onset_bin = int(zeros[-1] + 1) if len(zeros) else 0
+    # the CUSUM dates the rise to the bin; the raw points then say where it left the best level
+    since = int(b_steps[max(0, len(z) - m - len(look))])
+    onset = min(_refine_onset(steps, values, since, best, rise, use_log), int(b_steps[onset_bin]))
+    level = (lambda x: float(np.exp(x))) if use_log else float
+    # exploding: an order of magnitude above the recent best (two for KL, whose rise is expected)
+    exploding = rise > math.log(10 if ratio < 10 else 100) if use_log else rise > 10 * minimum
+    return {"best": level(best), "latest": level(latest), "onset": onset, "log_units": use_log,
+            "rise": rise, "exploding": bool(exploding)}
+
+
+def _refine_onset(steps, values, since: int, best: float, rise: float, use_log: bool) -> int:
+    """Where the series left its best level: after the last point (smoothed over 5) still within a small
+    margin of it, searching the raw points from ``since`` (the start of the recent stretch) on."""
+    i = int(np.searchsorted(steps, since))
+    z = values[i:]
+    z = np.log(np.maximum(z, 1e-300)) if use_log else z
+    if len(z) < 5:
+        return int(steps[i]) if i < len(steps) else int(steps[-1])
+    smooth = np.median(np.lib.stride_tricks.sliding_window_view(z, 5), axis=1)
+    margin = max(4 * robust_noise(smooth), 0.05 * rise)
+    below = np.flatnonzero(smooth <= best + margin)
+    j = int(below[-1]) + 1 + 2 if len(below) else 0  # +2: the window's centre
+    return int(steps[i + min(j, len(z) - 1)])
+
+
+def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    out, checked = [], []
+    last = m.last_step()
+    adversarial = s.disc_start is not None and last >= s.disc_start
+    for name, ratio in WATCHED.items():
+        if not m.has(name):
+            continue
+        lo = s.disc_start if adversarial else None
+        steps, values = m.window(name, lo=lo)
+        if len(steps) < 20:  # a phase too young to judge alone: the whole run
+            steps, values = m.steps(name), m.values(name)
+            lo = None
+        checked.append(name)
+        found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"])
+        if found is None:
+            continue
+        severity = "error" if found["exploding"] else "warning"
+        where = f" since disc_start ({fmt(s.disc_start)})" if lo is not None else ""
+        best, latest = found["best"], found["latest"]
+        size = (f", {fmt(round(latest / best, 3 if latest / best < 10 else 0))} times that level" if found["log_units"]
+                else f", {fmt(latest - best)} higher")
+        verb = "is exploding" if found["exploding"] else "is rising now"
+        out.append(Finding(
+            "loss-now", severity,
+            f"{name} {verb}: {fmt(latest)} over its latest points against {fmt(best)}, its best level in the recent "
+            f"stretch{where}{size}; the rise began at step {fmt(found['onset'])}. A loss rising in the "
+            "latest logs is a run going bad now, whatever its trend over the whole run: look at that step "
+            "(learning rate, data, a NaN nearby) and resume from a checkpoint before it if it does not recover.",
+            name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
+                                   "onset_step": found["onset"], "judged_in_log_units": found["log_units"]},
+        ))
+    if not out and checked:
+        out.append(Finding("loss-now", "ok",
+                           f"No loss is rising in the latest logs: {', '.join(checked)} each sit at or near their "
+                           "best level of the recent stretch (within their noise).", None, last,
+                           {"checked": checked}))
+    return out

@@ -1,0 +1,85 @@
+"""Validation metrics as an expert reads them: rising while training falls (overfitting), a growing gap, and
+validation missing where the config says it runs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numbers import describe_change, fmt
+from ..schedule import Schedule
+from ..stats import level_at, robust_noise
+from .base import Finding, Metrics
+
+PREFIXES = ("val/", "val_ema/")
+WATCHED = ("rec_loss", "nll_loss", "total_loss")
+
+
+def _pairs(m: Metrics) -> list[tuple[str, str]]:
+    """(validation metric, its training metric) for every watched loss logged both ways."""
+    return [(f"{p}{base}", base) for p in PREFIXES for base in WATCHED if m.has(f"{p}{base}") and m.has(base)]
+
+
+def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    out = []
+    for val, train in _pairs(m):
+        steps, values = m.steps(val), m.values(val)
+        good = np.isfinite(values)
+        steps, values = steps[good], values[good]
+        if len(values) < 5:
+            continue
+        smooth = np.median(np.lib.stride_tricks.sliding_window_view(values, 3), axis=1)
+        best_i = int(np.argmin(smooth)) + 1  # the window's centre
+        best, best_step = float(smooth[best_i - 1]), int(steps[best_i])
+        k = max(2, len(values) // 5)
+        latest = float(np.median(values[-k:]))
+        noise = robust_noise(values) if len(values) >= 3 else 0.0
+        then = level_at(m.steps(train), m.values(train), best_step, 20)
+        now = level_at(m.steps(train), m.values(train), int(steps[-1]), 20)
+        if then is None or now is None:
+            continue
+        rising = latest - best > t["rise"] * abs(best) and latest - best > 2 * noise and best_i < len(values) - k
+        # training rising as fast as validation is a run going bad, not overfitting
+        train_rose = (now[0] - then[0]) / max(abs(then[0]), 1e-12) > 0.5 * (latest - best) / max(abs(best), 1e-12)
+        numbers = {"val_best": best, "val_best_step": best_step, "val_latest": latest, "train_then": then[0],
+                   "train_now": now[0], "gap_then": best - then[0], "gap_now": latest - now[0]}
+        if rising and not train_rose:
+            out.append(Finding(
+                "val-overfitting", "warning",
+                f"Overfitting since step {fmt(best_step)}: {val} {describe_change(best, latest)} while {train} "
+                f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} over the same steps; the gap "
+                f"between them went from {fmt(best - then[0])} to {fmt(latest - now[0])}. The model is learning "
+                "its training set rather than the task: keep the checkpoint from that step, add data or "
+                "augmentation, or stop here.",
+                val, best_step, numbers,
+            ))
+        else:
+            out.append(Finding(
+                "val-overfitting", "ok",
+                f"{val} tracks {train}: {describe_change(best, latest, noise=noise)} since its best (step "
+                f"{fmt(best_step)}), while {train} {describe_change(then[0], now[0], noise=max(then[1], now[1]))}.",
+                val, int(steps[-1]), numbers,
+            ))
+    return out
+
+
+def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    """The config says validation runs every ``val_every`` steps: is it in the logs?"""
+    if not s.val_every:
+        return []
+    last = m.last_step()
+    names = [n for n in m.names() if n.startswith(PREFIXES)]
+    if not names:
+        if last < 2 * s.val_every:
+            return []
+        return [Finding("val-missing", "warning",
+                        f"No validation metric is logged, although the config runs validation every "
+                        f"{fmt(s.val_every)} steps and the run is at step {fmt(last)}: the validation loop never "
+                        "ran or its logs went elsewhere. Without it the report cannot tell overfitting apart.",
+                        None, last, {"val_every": s.val_every})]
+    newest = max(int(m.steps(n)[-1]) for n in names)
+    if last - newest > 2 * s.val_every:
+        return [Finding("val-missing", "warning",
+                        f"Validation stopped: its newest point is at step {fmt(newest)}, {fmt(last - newest)} steps "
+                        f"before the latest training step, though it runs every {fmt(s.val_every)} steps.",
+                        names[0], newest, {"val_every": s.val_every, "newest_val_step": newest})]
+    return []
