@@ -150,7 +150,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         else:
             schedule = Schedule()
     if schedule.total_steps is None and logs.text_total_steps:
-        schedule = schedule.with_overrides("text log ([Train Step] step/total)", total_steps=logs.text_total_steps)
+        schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
     schedule = schedule.with_overrides("command line", **overrides)
     if schedule.disc_start is None:
         inferred = _disc_start_from_data(Metrics(logs.frame))

@@ -33,22 +33,60 @@ _CANONICAL = {
     "lr-adamw": "lr",
     "lr-adam-1": "lr_disc",  # ... and the discriminator's
     "lr-adamw-1": "lr_disc",
-    "aeloss_step": "aeloss",
-    "discloss_step": "discloss",
+    "aeloss": "aeloss",
+    "discloss": "discloss",
+    "quant_loss": "quant_loss",  # taming's VQ codebook loss
+    "codebook_loss": "quant_loss",
+    "p_loss": "p_loss",  # perceptual term
 }
 
 LOSS_METRICS = ("total_loss", "rec_loss", "kl_loss", "disc_loss")
+# Counters and clocks some writers log beside the metrics (Lightning's "epoch", TestTube's "global_step",
+# W&B's "_runtime"): the step axis and the wall time, not metrics.
+COUNTERS = {"epoch", "global_step", "step", "trainer/global_step", "_step", "_runtime", "_timestamp", "total_steps"}
+
+
+# Stable Diffusion's sgm (GeneralLPIPSWithDiscriminator) nests its names: train/loss/rec, train/scalars/logvar, ...
+_NESTED = {
+    "loss/total": "total_loss", "loss/nll": "nll_loss", "loss/rec": "rec_loss", "loss/g": "g_loss",
+    "loss/disc": "disc_loss", "loss/kl": "kl_loss", "scalars/logvar": "logvar", "scalars/d_weight": "d_weight",
+    "scalars/disc_factor": "disc_factor", "logits/real": "logits_real", "logits/fake": "logits_fake",
+}
+_SPLITS = {"val": "val", "validation": "val", "test": "val", "val_ema": "val_ema"}
 
 
 def canonical_name(tag: str) -> str:
-    """Map a writer's tag to the canonical metric name; ``val/*`` stays apart from training metrics."""
-    tag = tag.strip()
-    split, _, rest = tag.partition("/")
-    if rest and split.lower() in ("val", "validation", "test"):
-        return "val/" + _CANONICAL.get(rest.lower(), rest)
-    if rest and split.lower() == "train":
-        return _CANONICAL.get(rest.lower(), rest)
-    return _CANONICAL.get(tag.lower(), tag)
+    """Map a writer's tag to the canonical metric name. ``val/*`` and ``val_ema/*`` stay apart from training
+    metrics; Lightning's ``*_step`` series are the metric, its ``*_epoch`` averages stay apart (``*_epoch``);
+    sgm's nested names (``train/loss/rec``) and a literal ``{split}`` segment are understood."""
+    parts = [p for p in tag.strip().split("/") if p and p not in ("{split}", "{}")]
+    if not parts:
+        return tag.strip()
+    split = None
+    if len(parts) > 1 and parts[0].lower() in ("train", "training"):
+        parts = parts[1:]
+    elif len(parts) > 1 and parts[0].lower() in _SPLITS:
+        split, parts = _SPLITS[parts[0].lower()], parts[1:]
+    rest = "/".join(parts)
+    suffix = ""
+    low = rest.lower()
+    if low.endswith("_step") and len(rest) > 5 and low not in ("global_step", "epoch_step") and "per_step" not in low:
+        rest, low = rest[:-5], low[:-5]
+    elif low.endswith("_epoch") and len(rest) > 6:
+        rest, low, suffix = rest[:-6], low[:-6], "_epoch"
+    name = _CANONICAL.get(low) or _NESTED.get(low) or rest
+    return (f"{split}/" if split else "") + name + suffix
+
+
+def unmapped(tags) -> list[str]:
+    """The tags that map to no canonical metric (reported in the sources, still analyzed under their name)."""
+    known = set(_CANONICAL.values()) | set(_NESTED.values())
+    out = []
+    for tag in tags:
+        name = canonical_name(tag).split("/", 1)[-1].removesuffix("_epoch")
+        if name not in known:
+            out.append(tag)
+    return out
 
 
 def empty_frame() -> pd.DataFrame:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COLUMNS, canonical_name, concat, empty_frame, frame_from_series, is_sorted
+from ..frame import COLUMNS, COUNTERS, canonical_name, concat, empty_frame, frame_from_series, is_sorted
 from .csvlog import read_csv_log
 from .textlog import MARKER, read_text_log
 from .tfevents import read_event_file
@@ -53,6 +53,7 @@ class RunLogs:
     metric_sources: dict[str, str]  # metric -> kind(s) its points came from
     text_config: dict | None = None
     text_total_steps: int | None = None
+    total_steps_origin: str = "text log ([Train Step] step/total)"
 
 
 def discover(root: Path) -> dict[str, list[Path]]:
@@ -97,13 +98,19 @@ def load_run(root: Path | str) -> RunLogs:
         )
     logs = RunLogs(base, empty_frame(), [], [], {})
     per_kind = {}
+    single = root.is_file()
     for kind, paths in files.items():
-        parts = [_read_one(kind, path, base, logs) for path in paths]
+        parts = [_read_one_or_note(kind, path, base, logs, single) for path in paths]
         parts = [p for p in parts if p is not None]
         if parts:
             per_kind[kind] = _merge_files(kind, parts, logs)
     logs.frame = _merge_kinds(per_kind, logs)
     if logs.frame.empty:
+        unread = [f"{s.path}: {s.notes[0][len('not read: '):]}" for s in logs.sources
+                  if s.notes and s.notes[0].startswith("not read: ")]
+        if unread:
+            raise InputError(f"{root}: no readable metric log; " + "; ".join(unread[:3])
+                             + (f" (and {len(unread) - 3} more)" if len(unread) > 3 else ""))
         raise InputError(f"{root}: the logs hold no scalar metrics; check that training has logged anything")
     return logs
 
@@ -111,6 +118,20 @@ def load_run(root: Path | str) -> RunLogs:
 def read_run(root: Path | str) -> pd.DataFrame:
     """The merged metric frame of a run directory (columns step, metric, value, wall_time, source)."""
     return load_run(root).frame
+
+
+def _read_one_or_note(kind: str, path: Path, base: Path, logs: RunLogs, single: bool):
+    """Read one file; in a folder, a file that is not a readable log is listed in the sources with the reason
+    (the run may still have others), never dropped silently. Given alone, its error is the run's."""
+    try:
+        return _read_one(kind, path, base, logs)
+    except (InputError, OSError) as exc:
+        if single:
+            raise
+        rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
+        reason = str(exc).split(": ", 1)[-1] if isinstance(exc, InputError) else exc.strerror or str(exc)
+        logs.sources.append(SourceFile(rel, kind, 0, [], [f"not read: {reason}"]))
+        return None
 
 
 def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceFile, pd.DataFrame] | None:
@@ -121,7 +142,11 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
         return None
     if kind == "tensorboard":
         read = read_event_file(path)
-        frame = frame_from_series([(canonical_name(tag), *cols) for tag, cols in read.series.items()], rel)
+        counters = sorted(tag for tag in read.series if tag.strip().lower() in COUNTERS)
+        frame = frame_from_series([(canonical_name(tag), *cols) for tag, cols in read.series.items()
+                                   if tag not in counters], rel)
+        if counters:
+            notes.append(f"counter tag(s) not metrics: {', '.join(counters)}")
         if read.records == 0 and read.truncated_at is None and read.corrupt_at is None:
             notes.append("not an event file (no records), skipped")
         if read.truncated_at is not None:
@@ -139,9 +164,13 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
     elif kind == "csv":
         read = read_csv_log(path, rel)
         frame = read.frame
+        notes.append(f"{read.layout} layout")
+        notes.extend(read.notes)
         if read.bad_cells:
             notes.append(f"{read.bad_cells:,} non-numeric cell(s) or unusable row(s) skipped")
-        notes.append(f"{read.layout} layout")
+        if read.total_steps is not None and logs.text_total_steps is None:
+            logs.text_total_steps = read.total_steps
+            logs.total_steps_origin = f"{rel} (its constant total_steps column)"
     else:
         read = read_text_log(path, rel)
         frame = read.frame

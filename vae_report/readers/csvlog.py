@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,29 +15,42 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series
 
-STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it")
+STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
 TAG_COLUMNS = ("tag", "metric", "name", "key")
-WALL_COLUMNS = ("wall_time", "wall time", "walltime", "time", "timestamp")
-NOT_METRICS = {"epoch", "created_at", "datetime"}  # bookkeeping columns of a wide log
+WALL_COLUMNS = ("wall_time", "wall time", "walltime", "time", "timestamp", "created_at", "datetime", "date",
+                "_timestamp")
+# bookkeeping columns of a wide log: counters and clocks, not metrics; a constant total_steps is schedule
+NOT_METRICS = {"epoch", "created_at", "datetime", "date", "global_step", "step", "total_steps", "_runtime",
+               "_timestamp", "_step", "time", "timestamp", "wall_time", "iteration", "iter"}
+MAX_STEP = 2**53  # beyond this a float step is no longer an integer
 _NAN_WORDS = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity"}
 
 
 @dataclass
 class CsvRead:
     frame: pd.DataFrame
-    layout: str  # "long", "wide" or "tensorboard-export"
+    layout: str  # "long", "wide", "tensorboard-export" or "wandb-export"
     rows: int
     bad_cells: int  # non-numeric cells and unusable rows, skipped
+    notes: list[str] = field(default_factory=list)  # what was done to the rows, for the sources section
+    total_steps: int | None = None  # a constant total_steps column (a parsed text log): schedule, not a metric
 
 
 def read_csv_log(path: Path, source: str) -> CsvRead:
-    """Read a CSV metric log in any of the three layouts; a file without a step column is an error."""
+    """Read a CSV metric log in any of its layouts; a file without a step column is an error."""
     try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read CSV ({exc.strerror}); check the path and permissions") from exc
+    notes: list[str] = []
+    data = _drop_torn_tail(data, notes)
+    text = data.decode("utf-8", errors="replace")
     if not text.strip():
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
+    text, short = _drop_misshapen_rows(text)
+    if short:
+        notes.append(f"{short:,} row(s) whose field count does not match the header skipped (an unquoted comma "
+                     "in a number, or a cut line)")
     try:
         # Let the C parser convert numbers; only columns with text in them take the slow path below.
         table = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], on_bad_lines="skip",
@@ -52,16 +65,15 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
     step_col = next((columns[c] for c in STEP_COLUMNS if c in columns), None)
     if step_col is None:
         raise InputError(
-            f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}); "
-            "add one or export the log with its steps"
+            f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}; found {_names(table.columns)}); add "
+            "one or export the log with its steps (CSV layouts read: long step,tag,value; wide one column per "
+            "metric as Lightning's metrics.csv; TensorBoard's or W&B's chart export)"
         )
-    steps = _column(table[step_col])[0]
-    keep = np.isfinite(steps) & (steps == np.round(steps))
-    bad = int((~keep).sum())
-    table = table[keep]
-    steps = steps[keep].astype(np.int64)
+    steps, bad = _steps(table[step_col], notes)
+    keep = ~np.isnan(steps)
+    table, steps = table[keep], steps[keep].astype(np.int64)
     wall_col = next((columns[c] for c in WALL_COLUMNS if c in columns), None)
-    walls = _column(table[wall_col])[0] if wall_col else np.full(len(table), np.nan)
+    walls = _wall_column(table[wall_col]) if wall_col else np.full(len(table), np.nan)
     tag_col = next((columns[c] for c in TAG_COLUMNS if c in columns), None)
     value_col = columns.get("value")
     if tag_col and value_col:
@@ -71,23 +83,133 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
         steps, values, walls = steps[ok], values[ok], walls[ok]
         series = [(canonical_name(tag), steps[tags == tag], values[tags == tag], walls[tags == tag])
                   for tag in dict.fromkeys(tags)]
-        return CsvRead(frame_from_series(series, source), "long", len(table), bad + int(bad_v.sum()))
+        return CsvRead(frame_from_series(series, source), "long", len(table), bad + int(bad_v.sum()), notes)
     if value_col and len(table.columns) <= 3:
         values, present, bad_v = _column(table[value_col], nan_words)
         ok = present & ~bad_v
         series = [(canonical_name(_export_tag(path)), steps[ok], values[ok], walls[ok])]
-        return CsvRead(frame_from_series(series, source), "tensorboard-export", len(table), bad + int(bad_v.sum()))
-    skip = {step_col, wall_col} | {c for c in table.columns if c.lower() in NOT_METRICS}
+        return CsvRead(frame_from_series(series, source), "tensorboard-export", len(table), bad + int(bad_v.sum()),
+                       notes)
+    return _wide(table, path, source, steps, walls, {step_col, wall_col}, bad, notes, nan_words)
+
+
+def _wide(table, path, source, steps, walls, skip, bad, notes, nan_words) -> CsvRead:
+    wandb = _wandb_export(table.columns)
+    total_steps = _constant_total(table)
     series = []
     for col in table.columns:
-        if col in skip or col.startswith("Unnamed:"):
+        if col in skip or col.lower() in NOT_METRICS or col.startswith("Unnamed:"):
             continue
+        name = col
+        if wandb is not None:
+            if col.endswith(("__MIN", "__MAX")) or not col.startswith(wandb + " - "):
+                continue
+            name = col[len(wandb) + 3:]
         values, present, bad_v = _column(table[col], nan_words)
         bad += int(bad_v.sum())
         ok = present & ~bad_v
         if ok.any():
-            series.append((canonical_name(col), steps[ok], values[ok], walls[ok]))
-    return CsvRead(frame_from_series(series, source), "wide", len(table), bad)
+            series.append((canonical_name(name), steps[ok], values[ok], walls[ok]))
+    layout = "wide"
+    if wandb is not None:
+        layout = "wandb-export"
+        others = sorted({c.split(" - ", 1)[0] for c in table.columns if " - " in c} - {wandb})
+        notes.append(f"W&B chart export of run {wandb!r}" + (
+            f"; other runs in it not read ({', '.join(others)}): export one run per file" if others else ""))
+    if total_steps is not None:
+        notes.append(f"total_steps column (constant {total_steps:,}) taken as the schedule's total, not a metric")
+    return CsvRead(frame_from_series(series, source), layout, len(table), bad, notes, total_steps)
+
+
+def _names(columns) -> str:
+    names = [str(c) for c in columns][:8]
+    return ", ".join(names) + (" ..." if len(columns) > 8 else "")
+
+
+def _drop_torn_tail(data: bytes, notes: list[str]) -> bytes:
+    """A file still being written ends mid-line: ``600,4`` of ``600,400.5`` would read as data."""
+    if not data or data.endswith(b"\n"):
+        return data
+    cut = data.rfind(b"\n")
+    if cut < 0:
+        return data  # a one-line file without a newline: its header, or nothing to lose
+    notes.append("last line has no end (the file is still being written, or was cut): dropped")
+    return data[: cut + 1]
+
+
+def _drop_misshapen_rows(text: str) -> tuple[str, int]:
+    """Rows with another field count than the header, counted and dropped (when no field is quoted, so a comma
+    always separates fields)."""
+    if '"' in text:
+        return text, 0
+    buf = np.frombuffer(text.encode("utf-8", errors="replace"), dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    commas = np.flatnonzero(buf == 44)
+    per_line = np.diff(np.searchsorted(commas, np.concatenate(([0], ends + 1))))
+    if not len(per_line):
+        return text, 0
+    lengths = np.diff(np.concatenate(([-1], ends)))
+    blank = lengths <= 2  # "\n" or "\r\n"
+    bad = (per_line != per_line[0]) & ~blank
+    if not bad.any():
+        return text, 0
+    lines = text.split("\n")
+    kept = [line for line, drop in zip(lines, np.append(bad, False), strict=False) if not drop]
+    return "\n".join(kept), int(bad.sum())
+
+
+def _steps(cells: pd.Series, notes: list[str]) -> tuple[np.ndarray, int]:
+    """Step per row (NaN: the row is refused). A row without a step (TestTube's and Lightning's validation and
+    epoch-end rows) takes the training step in effect, the last one before it in the file."""
+    values, present, not_number = _column(cells)
+    absurd = present & ~not_number & (~np.isfinite(values) | (values < 0) | (values > MAX_STEP)
+                                      | (values != np.round(values)))
+    refused = int((absurd | not_number).sum())
+    values = np.where(absurd | not_number, np.nan, values)
+    if refused:
+        notes.append(f"{refused:,} row(s) with an impossible step (negative, not a whole number, beyond 2^53 or "
+                     "not a number) refused")
+    missing = ~present
+    if missing.any() and present.any():
+        filled = pd.Series(np.where(missing, np.nan, values)).ffill().to_numpy()
+        gained = int((missing & ~np.isnan(filled)).sum())
+        values = np.where(missing, filled, values)
+        if gained:
+            notes.append(f"{gained:,} row(s) without a step (validation or epoch-end metrics) given the training "
+                         "step in effect, the last one before them")
+    return values, refused
+
+
+def _wall_column(cells: pd.Series) -> np.ndarray:
+    """Wall times in epoch seconds, from numbers or date-time text (a time without a zone is local time)."""
+    if pd.api.types.is_numeric_dtype(cells.dtype):
+        return cells.to_numpy(dtype=np.float64)
+    text = cells.astype(object).where(cells.notna(), None)
+    stamps = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    if stamps.dt.tz is None:
+        import datetime as dt
+
+        local = dt.datetime.now().astimezone().tzinfo
+        stamps = stamps.dt.tz_localize(local, ambiguous="NaT", nonexistent="shift_forward")
+    # the stamps' unit varies with pandas' version (ns, us): subtract the epoch instead of reading the integers
+    seconds = (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+    return np.where(stamps.isna().to_numpy(), np.nan, seconds)
+
+
+def _constant_total(table: pd.DataFrame) -> int | None:
+    col = next((c for c in table.columns if c.lower() == "total_steps"), None)
+    if col is None:
+        return None
+    values = pd.to_numeric(table[col], errors="coerce").dropna().unique()
+    return int(values[0]) if len(values) == 1 and values[0] > 0 and values[0] == int(values[0]) else None
+
+
+def _wandb_export(columns) -> str | None:
+    """The run name of a W&B chart export (``Step``, ``<run> - <metric>``, ``... __MIN``, ``... __MAX``)."""
+    if not any(c.endswith(("__MIN", "__MAX")) for c in columns):
+        return None
+    runs = [c.split(" - ", 1)[0] for c in columns if " - " in c and not c.endswith(("__MIN", "__MAX"))]
+    return runs[0] if runs else None
 
 
 def _column(cells: pd.Series, nan_words: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
