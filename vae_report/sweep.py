@@ -25,11 +25,28 @@ class SweepRun:
     error: str | None = None
 
 
-def find_runs(root: Path) -> list[Path] | None:
-    """The run folders of a sweep, or None if ``root`` is a single run."""
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: a folder, or (Lightning versions) some version folders of one root."""
+
+    name: str
+    path: Path
+    include: tuple[Path, ...] | None = None
+
+
+def find_runs(root: Path) -> list[RunSpec] | None:
+    """The runs of a sweep, or None if ``root`` is a single run. A folder of Lightning versions holding several
+    attempts (each starting over from step 0) is a sweep of attempts, newest first."""
+    from .versions import attempts
+
     root = Path(root)
     if not root.is_dir():
         return None
+    found = attempts(root)
+    if found is not None and len(found) >= 2:
+        return [RunSpec(a.name, root, tuple(a.folders)) for a in reversed(found)]
+    if found is not None:
+        return None  # one run, logged by several versions (loggers, resumes)
     if any(p.is_file() and ("tfevents" in p.name or p.suffix in (".csv", ".log")) for p in root.iterdir()):
         return None
     runs = []
@@ -39,24 +56,25 @@ def find_runs(root: Path) -> list[Path] | None:
             continue
         if find_config(child) is None and not found["text log"]:
             return None  # a folder of logs without its own config: part of one run
-        runs.append(child)
+        runs.append(RunSpec(child.name, child))
     return runs if len(runs) >= 2 else None
 
 
-def analyze_sweep(runs: list[Path], baseline: Path | None = None, **options: Any) -> list[SweepRun]:
+def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, **options: Any) -> list[SweepRun]:
     """Analyze each run; a run that cannot be read is reported as such, not fatal to the sweep. A previous
     sweep summary as ``baseline`` is matched to the runs by name."""
     previous = _previous_runs(load_baseline(Path(baseline))) if baseline else {}
     out = []
-    for path in runs:
+    for run in runs:
+        include = list(run.include) if run.include else None
         try:
-            analysis = analyze_run(path, **options)
+            analysis = analyze_run(run.path, include=include, **options)
         except VaeReportError as exc:
-            out.append(SweepRun(path.name, None, str(exc)))
+            out.append(SweepRun(run.name, None, str(exc)))
             continue
-        if path.name in previous:
-            analysis.since_baseline = compare(analysis.to_summary(), previous[path.name])
-        out.append(SweepRun(path.name, analysis))
+        if run.name in previous:
+            analysis.since_baseline = compare(analysis.to_summary(), previous[run.name])
+        out.append(SweepRun(run.name, analysis))
     return out
 
 

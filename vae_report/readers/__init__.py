@@ -56,10 +56,13 @@ class RunLogs:
     total_steps_origin: str = "text log ([Train Step] step/total)"
 
 
-def discover(root: Path) -> dict[str, list[Path]]:
-    """Log files under ``root`` by kind: event files, CSVs, and text logs with ``[Train Step]`` lines."""
+def discover(root: Path, include: list[Path] | None = None) -> dict[str, list[Path]]:
+    """Log files under ``root`` by kind: event files, CSVs, and text logs with ``[Train Step]`` lines
+    (``include``: only files under these folders, e.g. the Lightning versions of one attempt)."""
     found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    folders = [root] if include is None else include
+    paths = sorted({p for folder in folders for p in Path(folder).rglob("*") if p.is_file()})
+    for path in paths:
         name = path.name
         if "tfevents" in name:
             found["tensorboard"].append(path)
@@ -78,8 +81,9 @@ def _has_marker(path: Path) -> bool:
         return False
 
 
-def load_run(root: Path | str) -> RunLogs:
-    """Read and merge every log under a run directory (or a single log file)."""
+def load_run(root: Path | str, include: list[Path] | None = None) -> RunLogs:
+    """Read and merge every log under a run directory (or a single log file); ``include`` limits the folders
+    read (one attempt of a folder of Lightning versions)."""
     root = Path(root)
     if not root.exists():
         raise InputError(f"{root}: no such file or directory; pass the run's results folder")
@@ -89,7 +93,7 @@ def load_run(root: Path | str) -> RunLogs:
         files[kind].append(root)
         base = root.parent
     else:
-        files = discover(root)
+        files = discover(root, include)
         base = root
     if not any(files.values()):
         raise InputError(

@@ -1,0 +1,65 @@
+"""A lightning_logs/ folder of version_N folders written by Lightning's own loggers: two loggers of one run
+merge, a resume merges, attempts that start over are a sweep of attempts (numeric order, newest first)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from vae_report.cli import app
+from vae_report.sweep import analyze_sweep, find_runs
+
+loggers = pytest.importorskip("pytorch_lightning.loggers")
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def _log(logger, steps, seed):
+    rng = np.random.default_rng(seed)
+    for step in steps:
+        logger.log_metrics({"train/rec_loss_step": float(0.5 / (1 + step / 50) + 0.01 * rng.random()),
+                            "train/kl_loss_step": float(100 + step + rng.random())}, step=int(step))
+    if hasattr(logger, "save"):
+        logger.save()
+    logger.finalize("success")
+
+
+def _lightning_logs(root):
+    steps = np.arange(9, 300, 10)
+    # version_0 (TensorBoard) and version_1 (CSV): one run, two loggers, the same values
+    _log(loggers.TensorBoardLogger(str(root), name="lightning_logs", version=0), steps, seed=1)
+    _log(loggers.CSVLogger(str(root), name="lightning_logs", version=1), steps, seed=1)
+    # version_2 starts over with other values; version_3 resumes it from step 200
+    _log(loggers.TensorBoardLogger(str(root), name="lightning_logs", version=2), np.arange(9, 200, 10), seed=2)
+    _log(loggers.TensorBoardLogger(str(root), name="lightning_logs", version=3), np.arange(209, 400, 10), seed=3)
+    # version_10: a third attempt from the start (by name it would sort before version_2)
+    _log(loggers.TensorBoardLogger(str(root), name="lightning_logs", version=10), np.arange(9, 120, 10), seed=4)
+    return root / "lightning_logs"
+
+
+def test_versions_are_grouped_into_attempts_newest_first(tmp_path):
+    folder = _lightning_logs(tmp_path)
+    runs = find_runs(folder)
+    assert [r.name for r in runs] == ["version_10", "version_2+version_3", "version_0+version_1"]
+    results = analyze_sweep(runs)
+    assert [r.analysis.step for r in results] == [119, 399, 299]
+    # the resumed attempt holds both versions' points; the two loggers' run is not doubled
+    assert results[1].analysis.metrics["rec_loss"].count == 40
+    assert results[2].analysis.metrics["rec_loss"].count == 30
+
+
+def test_the_cli_reports_a_folder_of_attempts_as_a_sweep(tmp_path):
+    folder = _lightning_logs(tmp_path)
+    out = tmp_path / "report.md"
+    result = CliRunner().invoke(app, ["analyze", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 runs" in result.output and out.read_text().count("## Run: version_") == 3
+
+
+def test_one_run_logged_by_two_loggers_is_one_run(tmp_path):
+    steps = np.arange(9, 300, 10)
+    _log(loggers.TensorBoardLogger(str(tmp_path), name="lightning_logs", version=0), steps, seed=1)
+    _log(loggers.CSVLogger(str(tmp_path), name="lightning_logs", version=1), steps, seed=1)
+    assert find_runs(tmp_path / "lightning_logs") is None and find_runs(tmp_path) is None

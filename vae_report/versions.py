@@ -1,0 +1,100 @@
+"""Lightning's ``version_N`` folders: which are one run and which are separate attempts.
+
+Each ``fit()`` opens a new version, and two loggers of one run get two versions. A version whose values agree
+with an earlier one on the steps they share is that run's other logger; one whose steps continue from where
+the run stopped is a resume; one that starts again from the beginning with other values is a new attempt.
+Versions are taken in numeric order (version_10 after version_2), never by name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import VaeReportError
+
+_VERSION = re.compile(r"^version_(\d+)$")
+
+
+@dataclass
+class Attempt:
+    """One training attempt: the version folders that log it."""
+
+    folders: list[Path] = field(default_factory=list)
+    first_step: int = 0
+    last_step: int = 0
+    levels: dict = field(default_factory=dict)  # metric -> {step: value}, to compare loggers of one run
+
+    @property
+    def name(self) -> str:
+        return "+".join(f.name for f in self.folders)
+
+
+def version_folders(root: Path) -> list[Path]:
+    """``version_N`` folders directly under ``root`` or one level below (``lightning_logs/``, ``testtube/``),
+    in numeric order."""
+    found = [p for p in root.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    for child in root.iterdir():
+        if child.is_dir() and not _VERSION.match(child.name):
+            found += [p for p in child.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    return sorted(found, key=lambda p: (int(_VERSION.match(p.name).group(1)), str(p.parent)))
+
+
+def _summary(folder: Path, root: Path) -> Attempt | None:
+    from .readers import load_run
+
+    try:
+        frame = load_run(root, include=[folder]).frame
+    except VaeReportError:
+        return None
+    training = frame[~frame["metric"].astype(str).str.startswith(("val/", "val_ema/"))]
+    if training.empty:
+        return None
+    levels = {str(m): dict(zip(g["step"].to_numpy().tolist(), g["value"].to_numpy().tolist(), strict=True))
+              for m, g in training.groupby("metric", observed=True)}
+    steps = training["step"].to_numpy()
+    return Attempt([folder], int(steps.min()), int(steps.max()), levels)
+
+
+def _agree(a: Attempt, b: Attempt) -> bool | None:
+    """Do two attempts log the same values where they share steps? None if they share none."""
+    shared = checked = 0
+    for metric, points in b.levels.items():
+        mine = a.levels.get(metric)
+        if not mine:
+            continue
+        for step, value in points.items():
+            if step in mine:
+                checked += 1
+                other = mine[step]
+                shared += bool(abs(other - value) <= 1e-5 * max(abs(other), abs(value), 1e-12)
+                               or (np.isnan(other) and np.isnan(value)))
+    return None if not checked else shared >= 0.9 * checked
+
+
+def attempts(root: Path) -> list[Attempt] | None:
+    """The attempts of a folder of Lightning versions, oldest first; None if it has fewer than two versions."""
+    folders = version_folders(root)
+    if len(folders) < 2:
+        return None
+    out: list[Attempt] = []
+    for folder in folders:
+        summary = _summary(folder, root)
+        if summary is None:
+            continue
+        current = out[-1] if out else None
+        if current is not None:
+            agree = _agree(current, summary)
+            resumed = agree is None and summary.first_step > current.first_step and \
+                summary.first_step >= 0.5 * current.last_step
+            if agree or resumed:
+                current.folders.append(folder)
+                current.last_step = max(current.last_step, summary.last_step)
+                for metric, points in summary.levels.items():
+                    current.levels.setdefault(metric, {}).update(points)
+                continue
+        out.append(summary)
+    return out
