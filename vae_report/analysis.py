@@ -13,6 +13,7 @@ import numpy as np
 from . import __version__
 from .baseline import compare, load_baseline
 from .errors import InputError
+from .numbers import describe_change, relative_change
 from .readers import RunLogs, SourceFile, load_run
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.discriminator import disc_activity
@@ -38,8 +39,14 @@ class MetricStats:
         return self.latest - self.first
 
     @property
-    def change_fraction(self) -> float:
-        return self.change / abs(self.first) if self.first else math.nan
+    def change_fraction(self) -> float | None:
+        """Relative change, None where a percentage would mislead (across a sign change, signed quantities)."""
+        if self.name.split("/")[-1] in SIGNED:
+            return None
+        return relative_change(self.first, self.latest)
+
+    def describe(self) -> str:
+        return describe_change(self.first, self.latest, signed=self.name.split("/")[-1] in SIGNED)
 
     def to_dict(self) -> dict[str, Any]:
         return {"first": _json_number(self.first), "latest": _json_number(self.latest), "min": _json_number(self.min),
@@ -75,10 +82,17 @@ class Analysis:
     last_wall_time: float | None = None  # newest wall time in the logs
     since_baseline: dict[str, Any] | None = None
     frame: Any = None  # the merged metric frame, for plots; not part of the summary
+    log_every: int | None = None  # the logging interval the data shows
+    decomposition: Any = None  # what the latest total is made of (decomposition.Decomposition), if known
+
+    @property
+    def finished(self) -> bool:
+        """The last logged step is the run's last (within one logging interval of the total)."""
+        return self.schedule.finished(self.step, self.log_every)
 
     @property
     def progress(self) -> float | None:
-        return self.schedule.progress(self.step)
+        return 1.0 if self.finished else self.schedule.progress(self.step)
 
     @property
     def phase(self) -> str:
@@ -86,7 +100,7 @@ class Analysis:
 
     @property
     def next_milestone(self) -> Milestone | None:
-        return self.schedule.next_milestone(self.step)
+        return None if self.finished else self.schedule.next_milestone(self.step)
 
     @property
     def steps_to_next(self) -> int | None:
@@ -109,6 +123,7 @@ class Analysis:
             "total_steps": self.schedule.total_steps,
             "progress": None if self.progress is None else round(self.progress, 6),
             "phase": self.phase,
+            "finished": self.finished,
             "next_milestone": None if milestone is None else {"step": milestone.step, "name": milestone.name,
                                                               "steps_away": self.steps_to_next},
             "confidence": self.confidence,
@@ -122,6 +137,10 @@ class Analysis:
             "milestones": [{"step": m.step, "name": m.name} for m in self.schedule.milestones()],
             "since_baseline": self.since_baseline,
         }
+
+
+# Quantities whose zero is not special: their changes are differences, never percentages.
+SIGNED = {"g_loss", "logits_real", "logits_fake", "logvar"}
 
 
 def _json_number(value: float) -> float | str | None:
@@ -206,16 +225,27 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
     if now is not None:
         limits.setdefault("liveness", {})["now"] = float(now)
     findings = run_rules(m, schedule, limits)
+    from .decomposition import decompose
+
     analysis = Analysis(
         run=str(logs.root), step=m.last_step(), schedule=schedule, metrics=metric_stats(m, logs.metric_sources),
         findings=findings, sources=logs.sources, merge_notes=logs.notes, metric_sources=logs.metric_sources,
         status=worst(findings), generated_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        last_wall_time=newest_wall_time(m), frame=logs.frame,
+        last_wall_time=newest_wall_time(m), frame=logs.frame, log_every=_log_interval(m),
+        decomposition=decompose(m, schedule),
     )
     analysis.confidence, analysis.confidence_reasons = confidence(analysis)
     analysis.qa = questions_and_answers(analysis)
     analysis.recommendations = recommendations(analysis)
     return analysis
+
+
+def _log_interval(m: Metrics) -> int | None:
+    """The logging interval the training metrics show (median step between points)."""
+    for name in ("total_loss", "rec_loss", "kl_loss", "nll_loss", "quant_loss"):
+        if m.has(name) and len(m.steps(name)) > 1:
+            return int(np.median(np.diff(m.steps(name))))
+    return None
 
 
 def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,

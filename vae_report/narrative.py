@@ -27,9 +27,29 @@ def _eta(analysis, steps_away: int) -> str:
     return f" At the recent pace of {fmt(round(rate))} steps per hour that is about {duration(steps_away / rate)} away."
 
 
-def finished(analysis) -> bool:
-    found = _find(analysis, "liveness")
-    return bool(found is not None and found.numbers.get("finished"))
+# Each question's answer is derived from the findings of its topic: the verdict word follows their worst
+# severity, so an answer can never call "fine" what the findings table warns about.
+KL_RULES = ("kl-rising", "kl-dominant", "kl-collapse")
+RANGE_RULES = ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now", "divergence", "non-finite")
+DISC_RULES = ("disc-at-chance", "generator-winning", "disc-overpowering", "d-weight-pinned")
+
+
+def topic(analysis, rules: tuple[str, ...], metrics: tuple[str, ...] | None = None) -> list[Finding]:
+    """The active findings of some rules (optionally only on some metrics), worst first."""
+    from .rules.base import RANK
+
+    found = [f for f in analysis.active_findings() if f.rule in rules and (metrics is None or f.metric in metrics)]
+    return sorted(found, key=lambda f: -RANK[f.severity])
+
+
+def verdict(findings: list[Finding], yes: str = "Yes", no: str = "No") -> str:
+    """The answer's first word, from the worst severity of the findings behind it."""
+    worst_severity = findings[0].severity if findings else "ok"
+    return {"error": f"{yes}, act on it.", "warning": f"{yes}, look at it."}.get(worst_severity, f"{no}.")
+
+
+def _messages(findings: list[Finding]) -> str:
+    return " ".join(f.message for f in findings)
 
 
 def questions_and_answers(analysis) -> list:
@@ -37,25 +57,26 @@ def questions_and_answers(analysis) -> list:
 
     qa: list[QA] = []
     s, step = analysis.schedule, analysis.step
-    kl = _find(analysis, "kl-rising")
     if "kl_loss" in analysis.metrics:
-        if kl is not None:
-            verdict = {"ok": "No.", "info": "Probably not.", "warning": "Yes, look at it."}[kl.severity]
-            qa.append(QA("Is the KL loss increase concerning?", f"{verdict} {kl.message}", kl.rule))
+        found = topic(analysis, KL_RULES) + topic(analysis, ("loss-now", "non-finite", "spikes"), ("kl_loss",))
+        found = sorted(found, key=lambda f: -["ok", "info", "warning", "error"].index(f.severity))
+        if found:
+            qa.append(QA("Is the KL loss increase concerning?", f"{verdict(found)} {_messages(found)}",
+                         found[0].rule))
         else:
             st = analysis.metrics["kl_loss"]
             qa.append(QA("Is the KL loss increase concerning?",
-                         f"KL has not risen overall: {fmt(st.first)} at step {fmt(st.first_step)}, {fmt(st.latest)} "
-                         f"at step {fmt(st.latest_step)}."))
+                         f"No: KL has not risen overall ({st.describe()}, from step {fmt(st.first_step)} to "
+                         f"{fmt(st.latest_step)})."))
     if "disc_loss" in analysis.metrics:
         qa.append(QA("Why is the discriminator loss zero? Should I be worried?", _disc_answer(analysis)))
-    bookkeeping = _find(analysis, "loss-bookkeeping")
-    rec = _find(analysis, "rec-trend")
-    parts = [f.message for f in (bookkeeping, rec) if f is not None]
-    if parts:
-        worried = any(f.severity in ("warning", "error") for f in (bookkeeping, rec) if f is not None)
+    ranges = topic(analysis, RANGE_RULES)
+    if ranges or analysis.decomposition is not None:
+        parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
+        bad = [f for f in ranges if f.severity in ("warning", "error")]
+        parts += [f.message for f in (bad or [f for f in ranges if f.rule == "loss-bookkeeping"])]
         qa.append(QA("Are the loss values in the right ranges?",
-                     ("Not entirely. " if worried else "Yes. ") + " ".join(parts)))
+                     verdict(bad, yes="Not entirely", no="Yes").rstrip(".") + ". " + " ".join(parts)))
     if s.disc_start is not None:
         origin = s.origins.get("disc_start", "config")
         if step < s.disc_start:
@@ -69,7 +90,8 @@ def questions_and_answers(analysis) -> list:
         qa.append(QA("When will the discriminator become active?", answer))
     qa += _adversarial_questions(analysis)
     qa.append(QA("Should I intervene in the training process?", _intervene_answer(analysis)))
-    qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
+    if not analysis.finished:
+        qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
     for finding in analysis.active_findings():
         if finding.severity in ("warning", "error"):
             where = f" at step {fmt(finding.step)}" if finding.step is not None else ""
@@ -85,17 +107,21 @@ def _adversarial_questions(analysis) -> list:
     if analysis.phase != "adversarial":
         return []
     out = []
-    chance = _find(analysis, "disc-at-chance")
-    winning = _find(analysis, "disc-overpowering")
-    if winning is not None:
-        out.append(QA("Why is the discriminator loss going to 0?", winning.message, winning.rule))
-    elif chance is not None:
-        verdict = "Yes, for now." if chance.severity == "ok" else "Not for this long."
-        out.append(QA("Is a discriminator loss near 1 fine?", f"{verdict} {chance.message}", chance.rule))
-    rec = _find(analysis, "rec-after-disc")
-    if rec is not None:
-        verdict = "No." if rec.severity == "ok" else "Yes."
-        out.append(QA("Did reconstruction get worse once the GAN started?", f"{verdict} {rec.message}", rec.rule))
+    balance = topic(analysis, DISC_RULES)
+    winning = [f for f in balance if f.rule == "disc-overpowering"]
+    if winning:
+        out.append(QA("Why is the discriminator loss going to 0?", winning[0].message, winning[0].rule))
+    elif balance:
+        bad = [f for f in balance if f.severity in ("warning", "error")]
+        word = "Not as it stands" if bad else "Yes"
+        shown = bad or [f for f in balance if f.rule == "disc-at-chance"] or balance[:1]
+        out.append(QA("Is a discriminator loss near 1 fine?", f"{word}. {_messages(shown)}", shown[0].rule))
+    rec = topic(analysis, ("rec-after-disc",)) + [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
+                                                  if (f.step or 0) >= (analysis.schedule.disc_start or 0)]
+    if rec:
+        bad = [f for f in rec if f.severity in ("warning", "error")]
+        out.append(QA("Did reconstruction get worse once the GAN started?",
+                      f"{'Yes' if bad else 'No'}. {_messages(bad or rec)}", rec[0].rule))
     return out
 
 
@@ -111,15 +137,14 @@ def _disc_answer(analysis) -> str:
     if off is not None and analysis.phase == "before discriminator":
         return "No need to worry. " + off.message
     if dead is not None:
-        return (f"It is no longer zero (latest {fmt(latest)}). {dead.message} A hinge discriminator loss near 1 "
-                "means the discriminator cannot yet tell real from reconstructed, the usual state early on.")
+        return f"It is no longer zero (latest {fmt(latest)}). {dead.message}"
     return f"The latest disc_loss is {fmt(latest)}; without disc_start the report cannot say whether 0 is expected."
 
 
 def _intervene_answer(analysis) -> str:
     bad = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
     if not bad:
-        if finished(analysis):
+        if analysis.finished:
             return "No. Training has finished and no rule raised a warning or an error."
         return ("No. No rule raised a warning or an error: the run behaves as its schedule says it should. "
                 "Keep it running and re-run this report at the next milestone.")
@@ -155,9 +180,15 @@ def recommendations(analysis) -> list[str]:
         if finding.severity == "warning":
             out.append(f"Look into: {_TITLES.get(finding.rule, finding.rule)} (step {fmt(finding.step)}).")
     milestone = analysis.next_milestone
-    if finished(analysis):
-        out.append("Training has finished: the last logged step is the run's last." if out else
-                   "Training has finished with no warning or error: the checkpoint is ready for the next stage.")
+    if analysis.finished:
+        if out:
+            out.append("Training has finished: the last logged step is the run's last.")
+        elif _validated(analysis):
+            out.append("Training has finished with no warning or error, and validation tracks training: the "
+                       "checkpoint is a candidate for the next stage; look at its reconstructions before using it.")
+        else:
+            out.append("Training has finished with no warning or error in its training logs. No validation metric "
+                       "was logged, so the logs cannot vouch for the checkpoint: judge it by its reconstructions.")
         return out
     if not out:
         out.append("No intervention needed: continue training.")
@@ -168,6 +199,11 @@ def recommendations(analysis) -> list[str]:
         out.append(f"After step {fmt(analysis.schedule.disc_start)}, re-run this report to check that the "
                    "discriminator switched on and that reconstruction holds.")
     return out
+
+
+def _validated(analysis) -> bool:
+    found = topic(analysis, ("val-overfitting",))
+    return bool(found) and all(f.severity == "ok" for f in found)
 
 
 def confidence(analysis) -> tuple[str, list[str]]:

@@ -38,13 +38,25 @@ def environment() -> jinja2.Environment:
         autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
         keep_trailing_newline=True,
     )
-    env.filters.update(fmt=fmt, pct=pct, signed_pct=signed_pct, cell=_cell)
+    env.filters.update(fmt=fmt, pct=pct, signed_pct=signed_pct, cell=_cell, md=_cell, change=_change)
     return env
 
 
+_MARKDOWN_ESCAPES = str.maketrans({"|": "\\|", "`": "\\`", "<": "&lt;", ">": "&gt;", "\n": " ", "\r": " "})
+
+
 def _cell(text: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from the logs made inert in Markdown, in a table cell or in prose: no column break (``|``), no code
+    span, no raw HTML (``<script>``), no line break."""
+    return str(text).translate(_MARKDOWN_ESCAPES)
+
+
+def _change(stats) -> str:
+    """A statistics row's change: a percentage where one means something, else the difference."""
+    fraction = stats.change_fraction
+    if fraction is not None:
+        return signed_pct(fraction)
+    return ("+" if stats.change > 0 else "") + fmt(stats.change)
 
 
 def _context(analysis: Analysis, plots: list[Plot], image_src) -> dict:

@@ -99,17 +99,18 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     noise = 1.25 * robust_noise(finite(before[-k:])) / np.sqrt(min(k, len(finite(recent[1]))))
     numbers = {"before_level": base, "recent_level": now, "change": change}
     moved = describe_change(base, now, noise=noise)
-    since = f"median since step {fmt(int(recent[0][0]))} against just before step {fmt(s.disc_start)}"
+    since = (f"comparing its median just before step {fmt(s.disc_start)} with its median since step "
+             f"{fmt(int(recent[0][0]))}")
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         return [Finding(
             "rec-after-disc", "warning",
-            f"Reconstruction got worse once the discriminator started: rec_loss {moved} ({since}). "
+            f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}. "
             "Some loss is common at first; if it persists, lower disc_weight.",
             "rec_loss", int(recent[0][0]), numbers,
         )]
     return [Finding("rec-after-disc", "ok",
-                    f"Reconstruction did not get worse once the discriminator started: rec_loss {moved} "
-                    f"({since}).", "rec_loss", int(recent[0][0]), numbers)]
+                    f"Reconstruction did not get worse once the discriminator started: {since}, rec_loss {moved}.",
+                    "rec_loss", int(recent[0][0]), numbers)]
 
 
 def _flat(values: np.ndarray) -> bool:

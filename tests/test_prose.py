@@ -1,0 +1,129 @@
+"""Every sentence true (issue 11): answers agree with the findings, finished runs read as finished, the loss
+decomposition adds up, no percentage has the wrong sign, and text from the logs cannot break the Markdown."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from test_verdicts import _rebuild_sums, config, write_run
+from typer.testing import CliRunner
+from writers import radiodiff_curves, write_scalars
+
+from vae_report import analyze_run
+from vae_report.cli import app
+from vae_report.render import write_report
+
+# question -> the first word of an answer that says "there is a problem"
+BAD_WORD = {"Is the KL loss increase concerning?": "Yes", "Are the loss values in the right ranges?": "Not",
+            "Should I intervene in the training process?": ("Yes", "Probably not yet, but look"),
+            "Is a discriminator loss near 1 fine?": "Not", "Did reconstruction get worse once the GAN started?": "Yes"}
+TOPIC = {"Is the KL loss increase concerning?": ("kl-rising", "kl-dominant", "kl-collapse"),
+         "Are the loss values in the right ranges?": ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now",
+                                                       "divergence", "non-finite"),
+         "Should I intervene in the training process?": None,
+         "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning", "d-weight-pinned"),
+         "Did reconstruction get worse once the GAN started?": ("rec-after-disc",)}
+
+
+def _runs(tmp_path):
+    out = {}
+    healthy = radiodiff_curves(4000, disc_start=1000, total_steps=5000)
+    out["healthy"] = write_run(tmp_path / "healthy", healthy, 10, config())
+    finished = radiodiff_curves(4990, disc_start=1000, total_steps=5000)
+    out["finished"] = write_run(tmp_path / "finished", finished, 10, config())
+    exploding = radiodiff_curves(4000, disc_start=50_001, total_steps=150_000)
+    late = exploding.steps >= 3800
+    exploding.values["rec_loss"][late] *= np.exp(np.linspace(0, np.log(100), int(late.sum())))
+    _rebuild_sums(exploding)
+    out["exploding"] = write_run(tmp_path / "exploding", exploding, 10, config(disc_start=50_001, total=150_000))
+    kl = radiodiff_curves(3000, disc_start=50_001, total_steps=10_000)
+    kl.values["total_loss"] = kl.values["nll_loss"] + 0.5 * kl.values["kl_loss"]
+    out["kl-dominant"] = write_run(tmp_path / "kl", kl, 10, config(disc_start=50_001, total=10_000, kl_weight=0.5))
+    negative = radiodiff_curves(6000, disc_start=1000, total_steps=10_000)
+    on = negative.steps >= 1000
+    negative.values["d_weight"][on] = 5000.0
+    negative.values["g_loss"][on] = -0.6 - 0.2 * (negative.steps[on] - 1000) / 5000
+    _rebuild_sums(negative)
+    out["negative"] = write_run(tmp_path / "negative", negative, 10, config(total=10_000))
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return _runs(tmp_path_factory.mktemp("prose"))
+
+
+def test_answers_never_contradict_the_findings(runs):
+    for name, folder in runs.items():
+        a = analyze_run(folder)
+        for q in a.qa:
+            if q.question not in BAD_WORD:
+                continue
+            rules = TOPIC[q.question]
+            bad = [f for f in a.active_findings() if f.severity in ("warning", "error")
+                   and (rules is None or f.rule in rules)]
+            says_bad = q.answer.startswith(BAD_WORD[q.question])
+            assert says_bad == bool(bad), (name, q.question, q.answer[:120], [f.rule for f in bad])
+
+
+def test_a_finished_run_reads_as_finished(runs, tmp_path):
+    out, summary = tmp_path / "r.md", tmp_path / "s.json"
+    result = CliRunner().invoke(app, ["analyze", str(runs["finished"]), "--out", str(out), "--json", str(summary),
+                                      "--now", "2099-01-01T00:00", "--fail-on", "warning"])
+    assert result.exit_code == 0, result.output  # a finished run is never "may have stopped"
+    data = json.loads(summary.read_text())
+    assert data["finished"] is True and data["progress"] == 1.0 and data["next_milestone"] is None
+    text = out.read_text()
+    assert "training finished" in text and "current" not in text.split("## Progress assessment")[1].split("##")[0]
+    assert "steps away" not in text
+
+
+def test_the_decomposition_adds_up_even_when_the_total_is_negative(runs):
+    a = analyze_run(runs["negative"])
+    d = a.decomposition
+    assert d.total < -500 and d.sum == pytest.approx(d.total, rel=1e-3)
+    assert abs(sum(t.share for t in d.terms) - 1) < 1e-9
+    adversarial = [t for t in d.terms if t.name.startswith("d_weight")][0]
+    assert adversarial.value < 0 and "outweighs the rest, so the total is negative" in d.sentence()
+
+
+def test_no_percentage_with_the_wrong_sign_anywhere(runs, tmp_path):
+    for name, folder in runs.items():
+        out = tmp_path / f"{name}.md"
+        write_report(analyze_run(folder), out)
+        text = out.read_text()
+        assert not re.search(r"fell from [^()]*?\(\+", text), name
+        assert not re.search(r"rose from [^()]*?\(-", text), name
+        # a change across a sign is two values, never a percentage
+        for m in re.finditer(r"(?:fell|rose) from (-?[\d,.]+) to (-?[\d,.]+)( \([+-][\d.]+%\))?", text):
+            first, last = (float(x.replace(",", "")) for x in m.group(1, 2))
+            if first * last < 0:
+                assert m.group(3) is None, (name, m.group(0))
+
+
+def test_findings_of_one_cause_are_one_headline_in_every_output(runs, tmp_path):
+    a = analyze_run(runs["exploding"])
+    heads = [f for f in a.active_findings() if f.related]
+    assert len(heads) == 1 and heads[0].metric == "rec_loss"
+    md, html = tmp_path / "r.md", tmp_path / "r.html"
+    write_report(a, md)
+    write_report(a, html)
+    assert "**Same cause:**" in md.read_text() and "Same cause:" in html.read_text()
+    summary = a.to_summary()
+    (head,) = [f for f in summary["findings"] if f["related"]]
+    assert {r["metric"] for r in head["related"]} >= {"nll_loss", "total_loss"}
+
+
+def test_text_from_the_logs_cannot_break_the_markdown(tmp_path):
+    run = tmp_path / "run"
+    tag = "evil|<img src=x onerror=alert(1)>`x`\nsecond"
+    write_scalars(run, [(s, tag, float(s)) for s in range(30)] + [(s, "rec_loss", 1.0 / (s + 1)) for s in range(30)])
+    out = tmp_path / "r.md"
+    write_report(analyze_run(run), out)
+    text = out.read_text()
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    row = [line for line in text.splitlines() if "onerror" in line and line.startswith("| evil")][0]
+    assert row.count(" | ") == 7  # the tag's "|" is escaped: the statistics row keeps its columns

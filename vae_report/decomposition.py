@@ -1,0 +1,107 @@
+"""What the total loss is made of, from the data: one sentence the report can stand behind.
+
+For the LDM/RadioDiff loss, total = nll + kl_weight x kl + d_weight x disc_factor x g_loss, where
+nll = N x rec / exp(logvar) + N x logvar sums the per-pixel loss over N pixels; for a VQ model the regularizer
+is codebook_weight x quant_loss. The terms are taken at the latest logged steps (the last ten where
+every term is logged, as means so that they add up); shares are |term| / sum of |terms|, since a signed sum has
+no other honest share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .numbers import fmt
+from .rules import Metrics
+from .rules.losses import bookkeeping, regularizer
+from .schedule import Schedule
+
+RECENT = 10
+
+
+@dataclass(frozen=True)
+class Term:
+    name: str  # as the sentence says it
+    value: float
+    share: float  # |value| / sum of |values|
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    step: int  # the latest step the terms are aligned at
+    total: float  # the logged total (median over the same steps)
+    terms: tuple[Term, ...]
+    averaged: bool  # RadioDiff's TensorBoard total: (AE loss + disc loss) / 2
+    points: int  # how many steps the means are over
+    legend: str  # what N (and logvar) are
+
+    @property
+    def sum(self) -> float:
+        return float(sum(t.value for t in self.terms))
+
+    def sentence(self) -> str:
+        """The terms, largest first, with their values and shares, and what they add up to."""
+        ordered = sorted(self.terms, key=lambda t: -abs(t.value))
+        parts = [f"{t.name} {fmt(t.value)} ({_share(t.share)})" for t in ordered]
+        what = "the autoencoder loss" if self.averaged else "total_loss"
+        text = (f"Over the last {self.points} steps where every term is logged (to step {fmt(self.step)}), "
+                f"{what} averages {fmt(self.sum)} = " + " + ".join(parts) + f", {self.legend}")
+        if self.averaged:
+            text += (f"; the logged total_loss ({fmt(self.total)}) is RadioDiff's TensorBoard total, the mean of "
+                     "that and the discriminator loss")
+        first, second = (ordered + [None])[:2]
+        if second is not None and first.value * second.value < 0 and \
+                abs(first.value + second.value) < 0.2 * abs(first.value):
+            text += f". The two largest terms, {first.name} and {second.name}, nearly cancel"
+        elif first.value < 0 < sum(t.value for t in ordered[1:]):
+            text += f". {first.name} is negative and outweighs the rest, so the total is {_sign(self.sum)}"
+        elif first.share >= 0.5:
+            text += f". {first.name} dominates"
+        return text + " (shares are of the sum of the terms' sizes)."
+
+
+def _share(share: float) -> str:
+    return "under 1%" if share < 0.005 else f"{share * 100:.0f}%"
+
+
+def _sign(value: float) -> str:
+    return "negative" if value < 0 else "positive"
+
+
+def decompose(m: Metrics, s: Schedule) -> Decomposition | None:
+    """The latest total split into its terms, or None when the logs lack them."""
+    found = bookkeeping(m, s)
+    if found is None or not len(found.steps):
+        return None
+    # means, not medians: a mean of sums is the sum of the means, so the terms add up to what is shown
+    recent = slice(-min(RECENT, len(found.steps)), None)
+    reg_name, weight = regularizer(s)
+    weight_name = "codebook_weight" if reg_name == "quant_loss" else "kl_weight"
+    pixels = round(found.pixels)
+    legend = f"with N = {fmt(pixels)} pixels per sample" if found.pixels > 1.5 else "nll being the per-pixel mean"
+    values: list[tuple[str, float]] = []
+    nll = float(np.mean(found.terms["nll"][recent]))
+    logvar = _latest_logvar(m, found.steps[recent])
+    if logvar and found.pixels > 1.5:
+        part = found.pixels * logvar
+        values += [("N x rec / exp(logvar)", nll - part), ("N x logvar", part)]
+        legend += f" and logvar {fmt(logvar)}"
+    else:
+        values.append(("nll (N x rec)" if found.pixels > 1.5 else "nll", nll))
+    values.append((f"{weight_name} x {reg_name}", float(np.mean(found.terms["regularizer"][recent]))))
+    if np.any(found.terms["adversarial"][recent] != 0):
+        values.append(("d_weight x disc_factor x g_loss", float(np.mean(found.terms["adversarial"][recent]))))
+    size = sum(abs(v) for _, v in values) or 1.0
+    terms = tuple(Term(name, value, abs(value) / size) for name, value in values)
+    points = len(found.steps[recent])
+    return Decomposition(int(found.steps[-1]), float(np.mean(found.total[recent])), terms, found.averaged, points,
+                         legend)
+
+
+def _latest_logvar(m: Metrics, steps: np.ndarray) -> float:
+    if not m.has("logvar"):
+        return 0.0
+    idx = np.searchsorted(m.steps("logvar"), steps).clip(0, len(m.steps("logvar")) - 1)
+    return float(np.mean(m.values("logvar")[idx]))
