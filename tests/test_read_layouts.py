@@ -108,7 +108,8 @@ def test_wandb_chart_export(tmp_path):
     path = tmp_path / "wandb_export.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["Step", "vae-7 - train/rec_loss", "vae-7 - train/rec_loss__MIN", "vae-7 - train/rec_loss__MAX"])
+        name = "vae-7 - train/rec_loss"
+        writer.writerow(["Step", name, f"{name}__MIN", f"{name}__MAX"])
         for step in range(0, 100, 10):
             writer.writerow([step, 1 / (step + 1), 0.9 / (step + 1), 1.1 / (step + 1)])
     read = read_csv_log(path, "w")
