@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .curves import Shape, healthy, ramp, recompute
+from .curves import Shape, d_loss, healthy, ramp, recompute
 from .expect import Expect
 from .layouts import emit
 
@@ -36,7 +36,7 @@ class Case:
         emit(folder, self.layout, self.shape, steps, v, **(extra or {}))
 
 
-def tol(shape: Shape, frac: float = 0.03) -> int:
+def tol(shape: Shape, frac: float = 0.05) -> int:
     return max(3 * shape.every, int(frac * shape.last_step))
 
 
@@ -97,10 +97,10 @@ def generator_wins(onset: int) -> Callable:
         rng = np.random.default_rng(7)
         v["d_weight"] = np.where(steps >= onset, 150 * (17_000 / 150) ** x, 150) * np.exp(
             0.1 * rng.standard_normal(len(steps)))
-        v["disc_loss"] = np.where(steps >= onset, 1.0 + 0.82 * x, v["disc_loss"]) * np.where(
-            steps >= shape.disc_start, 1, 0)
         v["logits_fake"] = np.where(steps >= onset, v["logits_fake"] + 0.9 * x, v["logits_fake"])
-        v["logits_real"] = np.where(steps >= onset, v["logits_real"] - 0.5 * x, v["logits_real"])
+        v["logits_real"] = np.where(steps >= onset, v["logits_real"] - 0.55 * x, v["logits_real"])
+        d = d_loss(shape.disc_loss, v["logits_real"], v["logits_fake"])  # hinge -> ~1.8, above chance
+        v["disc_loss"] = np.where(steps >= onset, d, v["disc_loss"])
         v["g_loss"] = np.where(steps >= onset, -v["logits_fake"], v["g_loss"])
     return edit
 
@@ -111,8 +111,7 @@ def d_overpowers(onset: int) -> Callable:
         after = steps >= onset
         v["logits_real"] = np.where(after, v["logits_real"] + 2.2 * x, v["logits_real"])
         v["logits_fake"] = np.where(after, v["logits_fake"] - 2.2 * x, v["logits_fake"])
-        hinge = 0.5 * (np.maximum(0, 1 - v["logits_real"]) + np.maximum(0, 1 + v["logits_fake"]))
-        v["disc_loss"] = np.where(after, hinge, v["disc_loss"])
+        v["disc_loss"] = np.where(after, d_loss(shape.disc_loss, v["logits_real"], v["logits_fake"]), v["disc_loss"])
         v["g_loss"] = np.where(after, -v["logits_fake"], v["g_loss"])
     return edit
 

@@ -53,7 +53,7 @@ def healthy_cases() -> list[Case]:
 def fault_cases() -> list[Case]:
     out = []
 
-    def add(name, klass, layout, shape, status, metrics, onset, fault, rules=("*",), frac=0.03):
+    def add(name, klass, layout, shape, status, metrics, onset, fault, rules=("*",), frac=0.05):
         t = c.tol(shape, frac)
         faults = (Fault(tuple(metrics), onset, t, tuple(rules)),)
         out.append(Case(name, klass, layout, shape, Expect(status, faults), fault))

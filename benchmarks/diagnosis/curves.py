@@ -7,7 +7,6 @@ VQ models (taming ``VQLPIPSWithDiscriminator``): total = nll + codebook_weight*q
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +28,7 @@ class Shape:
     min_lr: float = 5e-7
     lr_kind: str = "poly"  # "poly" (RadioDiff LambdaLR) or "constant" (LDM Adam, no scheduler)
     d_weight: float = 800.0
-    g_on: float = -0.05
+    g_on: float = 0.05  # g_loss once D is on: minus the mean fake logit
     learned_logvar: bool = False
     regularizer: str = "kl"  # "kl" or "vq"
     codebook_weight: float = 1.0
@@ -51,16 +50,20 @@ def healthy(shape: Shape) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     n = len(steps)
     tau = max(50.0, shape.total_steps / 40)
     noise = lambda scale: scale * rng.standard_normal(n)  # noqa: E731
-    rec = (0.03 + 0.4 * np.exp(-steps / tau)) * np.exp(noise(0.04))
+    # a fast early drop, then the slow decline real runs keep up to their end
+    rec = (0.03 * (1 + 0.3 * (1 - steps / shape.total_steps)) + 0.4 * np.exp(-steps / tau)) * np.exp(noise(0.04))
+    if shape.regularizer == "vq":  # taming: rec = |x - x'| + perceptual_weight * p_loss
+        p_loss = (0.1 + 0.4 * np.exp(-steps / tau)) * np.exp(noise(0.04))
+        rec = rec + p_loss
     on = steps >= shape.disc_start
     v: dict[str, np.ndarray] = {"rec_loss": rec, "disc_factor": on.astype(float)}
     d_weight = shape.d_weight * np.exp(noise(0.25))
     v["d_weight"] = np.minimum(d_weight, 1e4 * shape.disc_weight * 0.9)
-    v["g_loss"] = np.where(on, shape.g_on + noise(0.04), 0.25 + noise(0.05))
-    chance = 1.0 if shape.disc_loss == "hinge" else math.log(2)
-    v["disc_loss"] = np.where(on, chance + noise(0.02 * chance), 0.0)
-    v["logits_real"] = np.where(on, 0.05, -0.1) + noise(0.08)
-    v["logits_fake"] = np.where(on, -0.05, -0.12) + noise(0.08)
+    # g_loss = -mean(D(fake)): the fake logits of the D pass, from another posterior sample
+    v["logits_fake"] = np.where(on, -shape.g_on, -0.12) + noise(0.08)
+    v["logits_real"] = np.where(on, -shape.g_on + 0.1, -0.1) + noise(0.08)
+    v["g_loss"] = np.where(on, -v["logits_fake"] + noise(0.02), 0.12 + noise(0.05))
+    v["disc_loss"] = np.where(on, d_loss(shape.disc_loss, v["logits_real"], v["logits_fake"]) + noise(0.01), 0.0)
     logvar = np.zeros(n)
     if shape.learned_logvar:
         logvar = -3.0 * (1 - np.exp(-steps / tau)) + noise(0.01)
@@ -70,14 +73,21 @@ def healthy(shape: Shape) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         v["kl_loss"] = (17_000 + 100_000 * (1 - np.exp(-steps / (3 * tau)))) * np.exp(noise(0.01))
     else:
         v["quant_loss"] = (0.02 + 0.3 * np.exp(-steps / tau)) * np.exp(noise(0.05))
-        v["p_loss"] = (0.1 + 0.4 * np.exp(-steps / tau)) * np.exp(noise(0.04))
+        v["p_loss"] = p_loss
     return steps, v
+
+
+def d_loss(kind: str, real: np.ndarray, fake: np.ndarray) -> np.ndarray:
+    """LDM/taming's halved D loss of mean logits: hinge 1 and vanilla ln 2 at chance."""
+    if kind == "hinge":
+        return 0.5 * (np.maximum(0, 1 - real) + np.maximum(0, 1 + fake))
+    return 0.5 * (np.logaddexp(0, -real) + np.logaddexp(0, fake))
 
 
 def recompute(shape: Shape, v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The derived terms (nll, total) from the logged parts, as the loss computes them."""
     nll = shape.pixels * v["rec_loss"] / np.exp(v["logvar"]) + shape.pixels * v["logvar"]
-    v["nll_loss"] = nll
+    v["nll_loss"] = nll if shape.regularizer == "kl" else v["rec_loss"]  # taming: nll = mean(rec)
     adv = v["d_weight"] * v["disc_factor"] * v["g_loss"]
     if shape.regularizer == "kl":
         v["total_loss"] = nll + shape.kl_weight * v["kl_loss"] + adv

@@ -14,7 +14,7 @@ from .expect import SEVERITY, got_line, judge
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".runs"
-VERSION = "1"  # bump when a generator changes, so cached runs are rebuilt
+VERSION = "2"  # bump when a generator changes, so cached runs are rebuilt
 
 
 def all_cases(synthetic_only: bool = False) -> list:
@@ -38,6 +38,11 @@ def ensure(case, cache: Path = CACHE) -> Path:
     case.build(folder)
     stamp.write_text(VERSION)
     return folder
+
+
+def run_dir(case, folder: Path) -> Path:
+    """Where the run's logs are: trainer runs train into ``run/``."""
+    return folder / "run" if case.source == "trainer" else folder
 
 
 def analyze(folder: Path) -> dict:
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'run':38s} {'src':4s} {'expected':9s} {'got':9s} {'ok':3s} details")
     for case in cases:
         folder = ensure(case, args.cache)
-        summary = analyze(folder)
+        summary = analyze(run_dir(case, folder))
         good, problems = judge(case.expect, summary)
         got = summary["status"]
         rows.append((case, case.expect, got, good))
