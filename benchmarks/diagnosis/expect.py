@@ -1,0 +1,79 @@
+"""The verdict an expert gives a run, and how a got verdict is matched against it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from typing import Any
+
+SEVERITY = {"ok": 0, "info": 1, "warning": 2, "error": 3}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault the report must name: a finding at ``severity`` (default: the run's status) from one of ``rules``
+    (fnmatch patterns), on one of ``metrics``, whose step is within ``tol`` of ``onset`` (None: any step)."""
+
+    metrics: tuple[str, ...]
+    onset: int | None
+    tol: int = 0
+    rules: tuple[str, ...] = ("*",)
+    severity: str | None = None
+
+    def matches(self, finding: dict[str, Any], status: str) -> bool:
+        severity = self.severity or status
+        if finding.get("severity") != severity or finding.get("skipped"):
+            return False
+        if not any(fnmatch(finding.get("rule") or "", p) for p in self.rules):
+            return False
+        if finding.get("metric") not in self.metrics:
+            return False
+        if self.onset is None:
+            return True
+        step = finding.get("step")
+        return step is not None and abs(int(step) - self.onset) <= self.tol
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: str
+    faults: tuple[Fault, ...] = ()
+    why: str = ""
+    notes: tuple[str, ...] = field(default=())  # e.g. an info finding an expert also wants ("lr-*")
+
+
+def findings_of(summary: dict) -> list[dict]:
+    """Headline findings plus those cited under them (``related``)."""
+    out = []
+    for f in summary.get("findings", []):
+        out.append(f)
+        out.extend(dict(r) for r in f.get("related") or ())
+    return out
+
+
+def judge(expect: Expect, summary: dict) -> tuple[bool, list[str]]:
+    """Whether the got summary matches the expectation, and what is wrong when it does not."""
+    problems = []
+    status = summary.get("status")
+    if status != expect.status:
+        problems.append(f"status {status} (expected {expect.status})")
+    found = findings_of(summary)
+    for fault in expect.faults:
+        if not any(fault.matches(f, expect.status) for f in found):
+            where = "any step" if fault.onset is None else f"step {fault.onset}±{fault.tol}"
+            metrics = "/".join(str(m) for m in fault.metrics)
+            problems.append(f"no {fault.severity or expect.status} on {metrics} at {where}")
+    if expect.status == "ok":
+        loud = [f for f in found if SEVERITY.get(f.get("severity"), 0) >= 2 and not f.get("skipped")]
+        problems += [f"unexpected {f['severity']} {f['rule']}({f.get('metric')})" for f in loud]
+    for pattern in expect.notes:
+        if not any(fnmatch(f.get("rule") or "", pattern) for f in found):
+            problems.append(f"no finding {pattern}")
+    return not problems, problems
+
+
+def got_line(summary: dict) -> str:
+    """The loudest findings of a summary, short: ``warning lr-schedule(lr)@3000``."""
+    found = sorted((f for f in summary.get("findings", []) if SEVERITY.get(f.get("severity"), 0) >= 2),
+                   key=lambda f: -SEVERITY[f["severity"]])
+    return ", ".join(f"{f['rule']}({f.get('metric')})@{f.get('step')}" for f in found[:3]) or "-"

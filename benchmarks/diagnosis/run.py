@@ -1,0 +1,117 @@
+"""Build the battery's runs (cached, deterministic), analyze each with vae_report.analyze_run, print the
+confusion table. ``python -m benchmarks.diagnosis [--synthetic-only] [--runs NAME ...] [--cache DIR]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .expect import SEVERITY, got_line, judge
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".runs"
+VERSION = "2"  # bump when a generator changes, so cached runs are rebuilt
+
+
+def all_cases(synthetic_only: bool = False) -> list:
+    from .catalog import all_cases as synthetic
+    cases = synthetic()
+    if not synthetic_only:
+        from .trainer_runs import trainer_cases
+        cases += trainer_cases()
+    return cases
+
+
+def ensure(case, cache: Path = CACHE) -> Path:
+    """The run's folder, built when missing (a half-built folder is rebuilt)."""
+    folder = cache / case.name
+    stamp = folder / ".battery-done"
+    if stamp.exists() and stamp.read_text() == VERSION:
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    case.build(folder)
+    stamp.write_text(VERSION)
+    return folder
+
+
+def run_dir(case, folder: Path) -> Path:
+    """Where the run's logs are: trainer runs train into ``run/``."""
+    return folder / "run" if case.source == "trainer" else folder
+
+
+def analyze(folder: Path) -> dict:
+    """The summary vae_report gives the run (an exception is reported as status ``crash``)."""
+    import vae_report
+
+    # the stamp file is ours, not the run's: analyze the run as the user would see it
+    try:
+        return vae_report.analyze_run(folder).to_summary()
+    except Exception as error:  # noqa: BLE001 -- a crash is a verdict too, shown in the table
+        return {"status": "crash", "findings": [], "error": f"{type(error).__name__}: {error}"}
+
+
+def score(rows: list[tuple]) -> list[str]:
+    """Precision and recall of the run status per severity, and the total."""
+    lines = []
+    for level in ("ok", "warning", "error"):
+        tp = sum(1 for _, exp, got, good in rows if exp.status == level and got == level and good)
+        predicted = sum(1 for _, _, got, _ in rows if got == level)
+        actual = sum(1 for _, exp, _, _ in rows if exp.status == level)
+        p = f"{tp / predicted:.0%}" if predicted else "-"
+        r = f"{tp / actual:.0%}" if actual else "-"
+        lines.append(f"{level:8s} precision {p:>5s} ({tp}/{predicted})  recall {r:>5s} ({tp}/{actual})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.diagnosis", description=__doc__)
+    parser.add_argument("--synthetic-only", action="store_true", help="skip the bundled-trainer runs")
+    parser.add_argument("--runs", nargs="+", metavar="NAME", help="only these runs")
+    parser.add_argument("--cache", type=Path, default=CACHE, help=f"where runs are built (default {CACHE})")
+    parser.add_argument("--json", type=Path, help="also write per-run results here")
+    args = parser.parse_args(argv)
+    started = time.time()
+    cases = all_cases(args.synthetic_only)
+    if args.runs:
+        unknown = set(args.runs) - {c.name for c in cases}
+        if unknown:
+            parser.error(f"unknown runs: {', '.join(sorted(unknown))}")
+        cases = [c for c in cases if c.name in args.runs]
+    rows, results = [], []
+    built = time.time()
+    print(f"vae_report from {Path(__import__('vae_report').__file__).parent}")
+    print(f"{'run':38s} {'src':4s} {'expected':9s} {'got':9s} {'ok':3s} details")
+    for case in cases:
+        folder = ensure(case, args.cache)
+        summary = analyze(run_dir(case, folder))
+        good, problems = judge(case.expect, summary)
+        got = summary["status"]
+        rows.append((case, case.expect, got, good))
+        detail = "; ".join(problems) if problems else ""
+        expected = case.expect.status
+        print(f"{case.name:38s} {case.source[:4]:4s} {expected:9s} {got:9s} {'yes' if good else 'NO':3s} "
+              f"{detail + ' | got: ' if detail else ''}{got_line(summary)}{summary.get('error') or ''}")
+        results.append({"run": case.name, "class": case.klass, "expected": expected, "got": got, "pass": good,
+                        "problems": problems, "findings": got_line(summary), "error": summary.get("error")})
+    print()
+    for line in score(rows):
+        print(line)
+    passed = sum(1 for *_, good in rows if good)
+    faults = [r for r in rows if r[1].status != "ok"]
+    loud_healthy = sum(1 for _, exp, got, _ in rows if exp.status == "ok" and SEVERITY.get(got, 3) >= 2)
+    print(f"TOTAL {passed}/{len(rows)} runs match ({passed / max(1, len(rows)):.0%}); faults named "
+          f"{sum(1 for r in faults if r[3])}/{len(faults)}; healthy runs with a warning/error {loud_healthy}; "
+          f"{time.time() - started:.1f} s ({time.time() - built:.1f} s analyzing)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0 if passed == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Write synthetic curves with the real writers: tensorboard's EventFileWriter, Python logging in RadioDiff's
+format, the csv module as Lightning's CSVLogger and the bundled trainer write; configs as the trainers save them."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import numpy as np
+import yaml
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+START_WALL = 1.7e9
+AE_KEYS = ["total_loss", "logvar", "kl_loss", "nll_loss", "rec_loss", "d_weight", "disc_factor", "g_loss"]
+DISC_KEYS = ["disc_loss", "logits_real", "logits_fake"]
+VQ_AE_KEYS = ["total_loss", "quant_loss", "nll_loss", "rec_loss", "p_loss", "d_weight", "disc_factor", "g_loss"]
+SGM_TAGS = {"loss/total": "total_loss", "loss/nll": "nll_loss", "loss/rec": "rec_loss", "loss/g": "g_loss",
+            "scalars/logvar": "logvar", "scalars/d_weight": "d_weight", "kl_loss": "kl_loss",
+            "loss/disc": "disc_loss", "logits/real": "logits_real", "logits/fake": "logits_fake"}
+
+
+def write_tb(folder: Path, steps: np.ndarray, tags: dict[str, np.ndarray], seconds_per_step: float = 0.5) -> None:
+    """One event file, ``simple_value`` scalars as torch's SummaryWriter writes them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = EventFileWriter(str(folder), max_queue_size=1 << 20, flush_secs=3600)
+    for i, step in enumerate(steps):
+        values = [summary_pb2.Summary.Value(tag=tag, simple_value=float(v[i])) for tag, v in tags.items()]
+        writer.add_event(event_pb2.Event(wall_time=START_WALL + int(step) * seconds_per_step, step=int(step),
+                                         summary=summary_pb2.Summary(value=values)))
+    writer.close()
+
+
+def radiodiff_tb(folder: Path, steps: np.ndarray, v: dict) -> None:
+    """RadioDiff's train_vae.py tags: no prefix, no nll/logvar, total = (AE total + D loss) / 2."""
+    tags = {"Learning_Rate": v["lr"], "total_loss": (v["total_loss"] + v["disc_loss"]) / 2}
+    tags |= {k: v[k] for k in ("rec_loss", "kl_loss", "d_weight", "disc_factor", "g_loss", *DISC_KEYS)}
+    write_tb(folder, steps, tags)
+
+
+class _Clock(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.step = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.created = START_WALL + self.step * 0.5
+        record.msecs = (record.created % 1) * 1000
+        return True
+
+
+def radiodiff_text(folder: Path, steps: np.ndarray, v: dict, config: dict, total: int, log_freq: int,
+                   ae_keys: list[str] = AE_KEYS) -> None:
+    """RadioDiff's create_logger format: the config repr, then two ``[Train Step]`` lines per logged step."""
+    folder.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger(f"battery-{folder}")
+    logger.handlers.clear()
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = logging.FileHandler(folder / "2026-11-23-23-06_.log")
+    handler.setFormatter(logging.Formatter("%(asctime)-15s %(message)s"))
+    clock = _Clock()
+    handler.addFilter(clock)
+    logger.addHandler(handler)
+    logger.info(config)
+    for i, step in enumerate(steps):
+        if step % log_freq:
+            continue
+        clock.step = int(step)
+        for keys in (ae_keys, DISC_KEYS):
+            pairs = {f"train/{k}": float(v[k][i]) for k in keys} | {"lr": float(v["lr"][i])}
+            logger.info(f"[Train Step] {int(step)}/{total}: " + "".join(f"{k}: {x:.5f}, " for k, x in pairs.items()))
+    handler.close()
+    logger.removeHandler(handler)
+
+
+def trainer_csv(path: Path, steps: np.ndarray, v: dict, keys: list[str]) -> None:
+    """The bundled trainer's metrics.csv: step, wall_time, then ``train/<key>`` columns (lr as train/lr)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["step", "wall_time", *(f"train/{k}" for k in keys)])
+        for i, step in enumerate(steps):
+            out.writerow([int(step), f"{START_WALL + int(step) * 0.5:.3f}", *(repr(float(v[k][i])) for k in keys)])
+
+
+def lightning_csv(path: Path, steps: np.ndarray, v: dict, step_scale: int = 1, val: dict | None = None,
+                  ae_keys: list[str] = AE_KEYS) -> None:
+    """Lightning CSVLogger's sparse metrics.csv (one row per log call). ``step_scale`` 2: the logged step counts
+    batches while the loss saw both optimizers' steps (PL >= 1.6), so row s carries global step 2s."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = ["lr-Adam", "lr-Adam-1", "step", "aeloss_step", *(f"train/{k}" for k in ae_keys), "discloss_step",
+              *(f"train/{k}" for k in DISC_KEYS), "epoch"] + sorted(val or {})
+    with path.open("w", newline="") as handle:
+        out = csv.DictWriter(handle, fieldnames=header)
+        out.writeheader()
+        for i, step in enumerate(steps):
+            if step % step_scale:
+                continue
+            logged = int(step) // step_scale
+            out.writerow({"lr-Adam": v["lr"][i], "lr-Adam-1": v.get("lr_disc", v["lr"])[i], "step": logged})
+            out.writerow({"aeloss_step": v["total_loss"][i], **{f"train/{k}": v[k][i] for k in ae_keys},
+                          "epoch": 0, "step": logged})
+            out.writerow({"discloss_step": v["disc_loss"][i], **{f"train/{k}": v[k][i] for k in DISC_KEYS},
+                          "epoch": 0, "step": logged})
+            if val and not np.isnan(next(iter(val.values()))[i]):
+                out.writerow({k: s[i] for k, s in val.items()} | {"epoch": 0, "step": logged})
+
+
+def radiodiff_config(disc_start: int, total: int, kl_weight: float = 1e-6, disc_weight: float = 0.5,
+                     log_freq: int = 100, lr: float = 5e-6, min_lr: float = 5e-7) -> dict:
+    """configs/first_radio.yaml (flat layout)."""
+    return {"model": {"embed_dim": 3,
+                      "lossconfig": {"disc_start": disc_start, "kl_weight": kl_weight, "disc_weight": disc_weight,
+                                     "disc_in_channels": 1},
+                      "ddconfig": {"double_z": True, "z_channels": 3, "resolution": [320, 320], "in_channels": 1,
+                                   "out_ch": 1, "ch": 128, "ch_mult": [1, 2, 4], "num_res_blocks": 2,
+                                   "attn_resolutions": [], "dropout": 0.0}, "ckpt_path": None},
+            "data": {"name": "radio", "batch_size": 2},
+            "trainer": {"gradient_accumulate_every": 2, "lr": lr, "min_lr": min_lr, "train_num_steps": total,
+                        "save_and_sample_every": 5000, "log_freq": log_freq, "results_folder": "./results",
+                        "amp": False, "fp16": False}}
+
+
+def ldm_config(disc_start: int, kl_weight: float = 1e-6, disc_weight: float = 0.5, disc_loss: str = "hinge",
+               target: str = "ldm.modules.losses.LPIPSWithDiscriminator", extra: dict | None = None) -> dict:
+    """configs/autoencoder/autoencoder_kl_*.yaml (nested target/params layout)."""
+    params = {"disc_start": disc_start, "kl_weight": kl_weight, "disc_weight": disc_weight, "disc_loss": disc_loss}
+    return {"model": {"base_learning_rate": 4.5e-6, "target": "ldm.models.autoencoder.AutoencoderKL",
+                      "params": {"monitor": "val/rec_loss", "embed_dim": 3,
+                                 "lossconfig": {"target": target, "params": params | (extra or {})},
+                                 "ddconfig": {"double_z": True, "z_channels": 3, "resolution": 256, "in_channels": 3,
+                                              "out_ch": 3, "ch": 128, "ch_mult": [1, 2, 4], "num_res_blocks": 2,
+                                              "attn_resolutions": [], "dropout": 0.0}}},
+            "data": {"target": "main.DataModuleFromConfig", "params": {"batch_size": 12}}}
+
+
+def taming_vq_config(disc_start: int, codebook_weight: float = 1.0, disc_weight: float = 0.8) -> dict:
+    """taming-transformers' configs/*_vqgan.yaml."""
+    loss = {"target": "taming.modules.losses.vqperceptual.VQLPIPSWithDiscriminator",
+            "params": {"disc_conditional": False, "disc_in_channels": 3, "disc_start": disc_start,
+                       "disc_weight": disc_weight, "codebook_weight": codebook_weight}}
+    return {"model": {"base_learning_rate": 4.5e-6, "target": "taming.models.vqgan.VQModel",
+                      "params": {"embed_dim": 256, "n_embed": 1024, "lossconfig": loss,
+                                 "ddconfig": {"double_z": False, "z_channels": 256, "resolution": 256,
+                                              "in_channels": 3, "out_ch": 3, "ch": 128, "ch_mult": [1, 1, 2, 2, 4],
+                                              "num_res_blocks": 2, "attn_resolutions": [16], "dropout": 0.0}}}}
+
+
+def sgm_config(disc_start: int, kl_weight: float = 1e-6, disc_weight: float = 0.5) -> dict:
+    """Stability-AI/generative-models configs/example_training/autoencoder/kl-f4/*.yaml."""
+    loss = {"target": "sgm.modules.autoencoding.losses.GeneralLPIPSWithDiscriminator",
+            "params": {"perceptual_weight": 0.25, "disc_start": disc_start, "disc_weight": disc_weight,
+                       "learn_logvar": True, "regularization_weights": {"kl_loss": kl_weight}}}
+    return {"model": {"base_learning_rate": 4.5e-6,
+                      "target": "sgm.models.autoencoder.AutoencodingEngine",
+                      "params": {"input_key": "jpg", "monitor": "val/loss/rec", "disc_start_iter": disc_start,
+                                 "loss_config": loss,
+                                 "regularizer_config": {
+                                     "target": "sgm.modules.autoencoding.regularizers.DiagonalGaussianRegularizer"}}}}
+
+
+def write_yaml(path: Path, config: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -1,0 +1,64 @@
+"""The diagnosis battery (benchmarks/diagnosis): every synthetic run gets the verdict an expert gives it, and its
+rendered report never contradicts its own summary. Runs are written by real writers into a temporary folder."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import vae_report  # noqa: E402
+from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
+from benchmarks.diagnosis.expect import judge  # noqa: E402
+from benchmarks.diagnosis.run import ensure  # noqa: E402
+from vae_report import render  # noqa: E402
+
+CASES = all_cases()
+STATUS_LINE = re.compile(r"\*\*Status(?::\*\*|\*\*:) (ok|info|warning|error)")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("battery")
+
+
+@pytest.fixture(scope="module")
+def analyses(cache) -> dict:
+    return {case.name: vae_report.analyze_run(ensure(case, cache)) for case in CASES}
+
+
+def test_battery_is_broad() -> None:
+    healthy = [c for c in CASES if c.expect.status == "ok"]
+    faults = [c for c in CASES if c.expect.status != "ok"]
+    assert len(CASES) >= 30 and len(healthy) >= 8 and len(faults) >= 20
+    assert {c.layout for c in CASES} >= {"radiodiff", "radiodiff_text", "trainer_csv", "lightning", "lightning_tb",
+                                         "vq_tb", "sgm_tb"}
+    assert {c.shape.disc_loss for c in healthy} == {"hinge", "vanilla"}
+    assert {c.shape.every for c in CASES} >= {1, 100}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_verdict(case, analyses) -> None:
+    good, problems = judge(case.expect, analyses[case.name].to_summary())
+    assert good, f"{case.name} ({case.klass}): " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_report_agrees_with_summary(case, analyses, cache, monkeypatch) -> None:
+    monkeypatch.setattr(render, "make_plots", lambda frame, schedule: [])  # plots carry no verdict; keep it fast
+    analysis = analyses[case.name]
+    status = analysis.to_summary()["status"]
+    out = cache / "reports" / f"{case.name}.md"
+    render.write_report(analysis, out)
+    text = out.read_text()
+    said = STATUS_LINE.findall(text)
+    assert said and set(said) == {status}, f"report says {said}, summary {status}"
+    if status != "ok":
+        assert "training behaves as its schedule says it should" not in text
+    for finding in analysis.to_summary()["findings"]:
+        if finding["severity"] in ("warning", "error"):
+            assert f"`{finding['rule']}`" in text, f"{finding['rule']} missing from the report"
