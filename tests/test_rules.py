@@ -169,15 +169,10 @@ def test_d_weight_pinned_at_clamp():
     curves = radiodiff_curves(3000, disc_start=1000)
     assert not [f for f in findings(frame_of(curves), ADV, "d-weight-pinned") if not f.skipped]
     curves.values["d_weight"][curves.steps >= 1500] = 5000.0
-    # nll summed over 65,536 pixels: the ratio of gradient norms passes the clamp by design (RadioDiff)
     f = one(frame_of(curves), "d-weight-pinned", ADV)
-    assert f.severity == "info" and f.numbers["ceiling"] == 5000.0 and "65,536 pixels" in f.message
-    # a per-pixel mean nll (nll = rec): at the clamp the GAN gradient has vanished
-    curves.values["nll_loss"] = curves.values["rec_loss"].copy()
-    curves.values["total_loss"] = (curves.values["nll_loss"] + 1e-6 * curves.values["kl_loss"]
-                                   + curves.values["d_weight"] * curves.values["disc_factor"] * curves.values["g_loss"])
-    f = one(frame_of(curves), "d-weight-pinned", ADV)
-    assert f.severity == "warning"
+    # dated where it reached the clamp, and the summed nll named as what makes the ratio large
+    assert f.severity == "warning" and f.numbers["ceiling"] == 5000.0 and f.step == 1500
+    assert "65,536 pixels" in f.message
 
 
 def test_rec_degrading_after_disc_start():

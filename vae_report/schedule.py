@@ -193,6 +193,10 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
             total_steps=trainer.get("max_steps") if (trainer.get("max_steps") or -1) > 0 else None,
             lr=model.get("base_learning_rate"),
             log_every=trainer.get("log_every_n_steps"),
+            # an int val_check_interval counts training batches between validations (a float is an epoch share)
+            val_every=trainer.get("val_check_interval") if isinstance(trainer.get("val_check_interval"), int)
+            and not isinstance(trainer.get("val_check_interval"), bool) and trainer["val_check_interval"] > 1
+            else None,
         )
     nested = layout in ("ldm", "sgm")
     dd = (model["params"].get("ddconfig") or model["params"].get("encoder_config", {}).get("params")
@@ -273,5 +277,20 @@ def find_config(root: Path) -> tuple[Path, dict, str] | None:
             continue
         layout = layout_of(config)
         if layout is not None:
+            if layout == "ldm" and "lightning" not in config:
+                config = {**config, **_lightning_sibling(path)}
             return path, config, layout
     return None
+
+
+def _lightning_sibling(path: Path) -> dict:
+    """latent-diffusion's main.py writes the trainer settings beside the project config, in
+    ``<date>-lightning.yaml`` (``{lightning: {trainer: ...}}``)."""
+    for sibling in sorted(path.parent.glob("*lightning*.y*ml")):
+        try:
+            data = load_config(sibling)
+        except ConfigError:
+            continue
+        if isinstance(data.get("lightning"), dict):
+            return {"lightning": data["lightning"]}
+    return {}

@@ -115,3 +115,45 @@ def edge_medians(values: np.ndarray, fraction: float = 0.1, minimum: int = 3) ->
         return None
     k = max(minimum, int(len(values) * fraction))
     return float(np.median(values[:k])), float(np.median(values[-k:]))
+
+
+def departure(steps: np.ndarray, values: np.ndarray, baseline: float, target: float, since: int | None = None,
+              fraction: float = 0.2, smooth: int = 5) -> int:
+    """The step where a series left ``baseline`` for ``target`` (a change point, not a window's start): just
+    after the last point, smoothed over ``smooth``, still on the baseline's side of the line ``fraction`` of the
+    way from baseline to target, searching from ``since`` on."""
+    start = 0 if since is None else int(np.searchsorted(steps, since))
+    good = np.isfinite(values[start:])
+    z, st = values[start:][good], steps[start:][good]
+    if not len(st):
+        return int(steps[-1]) if len(steps) else 0
+    if len(z) < smooth:
+        return int(st[0])
+    level = np.median(np.lib.stride_tricks.sliding_window_view(z, smooth), axis=1)
+    line = baseline + fraction * (target - baseline)
+    on_baseline = level <= line if target > baseline else level >= line
+    idx = np.flatnonzero(on_baseline)
+    j = int(idx[-1]) + 1 + smooth // 2 if len(idx) else 0
+    return int(st[min(j, len(st) - 1)])
+
+
+def ramp_onset(steps: np.ndarray, values: np.ndarray) -> tuple[int, float]:
+    """Where a flat stretch turns into a ramp: the break of the least-squares fit of a level followed by a
+    straight rise (or fall), over at most ~400 points (a slow rise is dated where it starts, not where it
+    first clears the noise); with the share of the variance the fit leaves unexplained."""
+    good = np.isfinite(values)
+    x, y = steps[good].astype(np.float64), values[good]
+    if len(x) > 400:
+        keep = np.linspace(0, len(x) - 1, 400).astype(int)
+        x, y = x[keep], y[keep]
+    if len(x) < 5:
+        return (int(x[0]) if len(x) else 0), 1.0
+    best, best_sse = 0, np.inf
+    for i in range(1, len(x) - 2):
+        design = np.column_stack((np.ones(len(x)), np.maximum(0.0, x - x[i])))
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        sse = float(np.sum((design @ coef - y) ** 2))
+        if sse < best_sse:
+            best, best_sse = i, sse
+    spread = float(np.sum((y - y.mean()) ** 2))
+    return int(x[best]), best_sse / spread if spread > 0 else 1.0

@@ -42,7 +42,7 @@ WATCHED = {
 def binned(steps: np.ndarray, values: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
     """At most ``bins`` (first step, median value) pairs of equal point counts; the oldest remainder is dropped."""
     n = len(values)
-    if n <= bins:
+    if n < 2 * bins:  # fewer than two points a bin: the points themselves
         return steps, values
     k = n // bins
     start = n - k * bins

@@ -7,7 +7,7 @@ import numpy as np
 from ..numbers import describe_change, fmt, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Finding, Metrics, finite
+from .base import Finding, Metrics, departure, finite
 from .losses import bookkeeping
 
 
@@ -39,6 +39,8 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                 return []  # logits not separated: a low loss alone is not a winning discriminator
     if not level < t["disc_loss"]:
         return []
+    onset = departure(*m.window("disc_loss", lo=s.disc_start), s.disc_chance_level, level)
+    numbers["onset_step"] = onset
     g_text = ""
     if m.has("g_loss"):
         g = _recent(m, "g_loss", s, t["window"])
@@ -47,11 +49,12 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             g_text = f", g_loss {fmt(numbers['g_loss_median'])}"
     return [Finding(
         "disc-overpowering", "warning",
-        f"The discriminator is winning: disc_loss has a median of {fmt(level)} since step {fmt(int(steps[0]))} "
+        f"The discriminator is winning: disc_loss fell from its chance level from step {fmt(onset)} on and has a "
+        f"median of {fmt(level)} since step {fmt(int(steps[0]))} "
         f"(hinge: 1 at chance, 0 when every real logit is >= 1 and every fake one <= -1){gap_text}{g_text}. "
         "The generator gets little useful gradient; lower disc_weight or the discriminator's learning rate, "
         "or start it later.",
-        "disc_loss", int(steps[0]), numbers,
+        "disc_loss", onset, numbers,
     )]
 
 
@@ -64,26 +67,23 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     pinned = float(np.mean(weight >= t["at_ceiling"] * ceiling))
     if pinned < t["share"]:
         return []
-    numbers = {"ceiling": ceiling, "share_at_ceiling": pinned}
+    all_steps, all_weight = m.window("d_weight", lo=s.disc_start)
+    before = float(np.median(all_weight[: max(3, len(all_weight) // 10)]))
+    onset = departure(all_steps, all_weight, before, ceiling, fraction=0.9)
+    numbers = {"ceiling": ceiling, "share_at_ceiling": pinned, "onset_step": onset}
     found = bookkeeping(m, s)
+    why = ""
     if found is not None and found.pixels >= 4096:
-        # nll summed over N pixels has a gradient ~N times a per-pixel mean's: the ratio of gradient norms passes
-        # 1e4 without the GAN gradient vanishing (RadioDiff's runs sit at the clamp)
         numbers["pixels_per_sample"] = round(found.pixels)
-        return [Finding(
-            "d-weight-pinned", "info",
-            f"d_weight sits at its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) at "
-            f"{pinned * 100:.0f}% of the recent points since step {fmt(int(steps[0]))}. Expected here: nll_loss sums "
-            f"the per-pixel loss over {fmt(round(found.pixels))} pixels, so its gradient dwarfs the GAN term's and "
-            "the ratio of the two passes the clamp; the GAN term's weight is then simply fixed at the ceiling.",
-            "d_weight", int(steps[0]), numbers,
-        )]
+        why = (f" With nll summed over {fmt(round(found.pixels))} pixels its gradient is large, so the ratio of "
+               "gradient norms passes the clamp sooner; still, at the clamp the weight no longer adapts.")
     return [Finding(
         "d-weight-pinned", "warning",
         f"d_weight sits at its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) at "
-        f"{pinned * 100:.0f}% of the recent points since step {fmt(int(steps[0]))}: the GAN term's gradient at the "
-        "decoder's last layer has all but vanished, so the adaptive weight no longer balances anything.",
-        "d_weight", int(steps[0]), numbers,
+        f"{pinned * 100:.0f}% of the recent points, since step {fmt(onset)}: the GAN term's gradient at the "
+        f"decoder's last layer is tiny against the nll's, so the adaptive weight no longer balances anything.{why} "
+        "Lower disc_weight's ceiling or check the discriminator's gradient.",
+        "d_weight", onset, numbers,
     )]
 
 
@@ -97,16 +97,17 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     now = float(np.median(finite(recent[1])))
     change = relative_change(base, now)
     noise = 1.25 * robust_noise(finite(before[-k:])) / np.sqrt(min(k, len(finite(recent[1]))))
-    numbers = {"before_level": base, "recent_level": now, "change": change}
+    onset = departure(*m.window("rec_loss", lo=s.disc_start), base, now)
+    numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset}
     moved = describe_change(base, now, noise=noise)
     since = (f"comparing its median just before step {fmt(s.disc_start)} with its median since step "
              f"{fmt(int(recent[0][0]))}")
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         return [Finding(
             "rec-after-disc", "warning",
-            f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}. "
-            "Some loss is common at first; if it persists, lower disc_weight.",
-            "rec_loss", int(recent[0][0]), numbers,
+            f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}; the rise began "
+            f"at step {fmt(onset)}. Some loss is common at first; if it persists, lower disc_weight.",
+            "rec_loss", onset, numbers,
         )]
     return [Finding("rec-after-disc", "ok",
                     f"Reconstruction did not get worse once the discriminator started: {since}, rec_loss {moved}.",
@@ -215,7 +216,7 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         numbers["disc_loss_median"] = level
         if level > chance * (1 + t["above_chance"]):
             signals.append(f"disc_loss {fmt(level)} is above its chance level {fmt(chance)}")
-            onsets.append(int(recent[0][0]))
+            onsets.append(departure(*m.window("disc_loss", lo=s.disc_start), chance, level))
     inverted = _inverted_logits(m, s, t)
     if inverted is not None:
         signals.append(inverted[0])
@@ -257,9 +258,15 @@ def _inverted_logits(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None
     gap = fake[1][fi] - real[1][ri]
     gap = gap[np.isfinite(gap)]
     if len(gap) and np.mean(gap > 0) >= t["inverted_share"] and np.median(gap) > 0:
+        rs, rv = m.window("logits_real", lo=s.disc_start)
+        fs, fv = m.window("logits_fake", lo=s.disc_start)
+        both, ri, fi = np.intersect1d(rs, fs, return_indices=True)
+        whole = fv[fi] - rv[ri]
+        early = float(np.median(whole[: max(3, len(whole) // 10)]))
+        onset = departure(both, whole, min(early, 0.0), float(np.median(gap)))
         return (f"logits_fake sits above logits_real at {np.mean(gap > 0) * 100:.0f}% of the recent points "
                 f"(median fake - real {fmt(float(np.median(gap)))}): the discriminator rates reconstructions as "
-                "more real than the data", int(shared[0]))
+                "more real than the data", onset)
     return None
 
 
@@ -275,8 +282,7 @@ def _grew(m: Metrics, s: Schedule, name: str, factor: float) -> tuple[float, flo
     first, last = float(np.median(values[:k])), float(np.median(values[-k:]))
     if first <= 0 or last < factor * first:
         return None
-    crossing = np.flatnonzero(values > np.sqrt(factor) * first)
-    return first, last, int(steps[crossing[0]]) if len(crossing) else int(steps[-k])
+    return first, last, departure(steps, np.log(values), np.log(first), np.log(last), fraction=0.1)
 
 
 def _g_runaway(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from .base import Finding, Metrics, edge_medians, finite
+from .base import Finding, Metrics, departure, edge_medians, finite
 from .losses import bookkeeping, square_image
 
 
@@ -94,10 +94,14 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     peak, now = float(smooth.max()), float(np.median(values[-k:]))
     if peak <= 0 or now > t["fraction_of_peak"] * peak:
         return []
+    steps = m.steps("kl_loss")[np.isfinite(m.values("kl_loss"))]
+    peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
+    onset = departure(steps, values, peak, now, since=peak_step)
     return [Finding(
         "kl-collapse", "warning",
-        f"kl_loss fell to {fmt(now)}, {pct(now / peak)} of its peak level {fmt(peak)}: the posterior is collapsing "
+        f"kl_loss fell to {fmt(now)}, {pct(now / peak)} of its peak level {fmt(peak)}, from step {fmt(onset)} on: "
+        "the posterior is collapsing "
         "toward the prior, so the latents carry little information about the input. Check kl_weight and the "
         "decoder's capacity, and look at reconstructions.",
-        "kl_loss", int(m.steps("kl_loss")[-1]), {"peak_level": peak, "recent_level": now},
+        "kl_loss", onset, {"peak_level": peak, "recent_level": now, "onset_step": onset},
     )]

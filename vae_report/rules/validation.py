@@ -8,7 +8,7 @@ import numpy as np
 from ..numbers import describe_change, fmt
 from ..schedule import Schedule
 from ..stats import level_at, robust_noise
-from .base import Finding, Metrics
+from .base import Finding, Metrics, ramp_onset
 
 PREFIXES = ("val/", "val_ema/")
 WATCHED = ("rec_loss", "nll_loss", "total_loss")
@@ -43,14 +43,29 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         numbers = {"val_best": best, "val_best_step": best_step, "val_latest": latest, "train_then": then[0],
                    "train_now": now[0], "gap_then": best - then[0], "gap_now": latest - now[0]}
         if rising and not train_rose:
+            # validation is sparse and its rise slow: date it by the break of a level-then-ramp fit, over the
+            # stretch since it first came near its best (the early decay is not part of it)
+            # and on the gap to training (val / train), which is flat until overfitting starts even while both fall
+            near = np.flatnonzero(values <= best + 0.2 * (latest - best))
+            start = int(near[0]) if len(near) else 0
+            train_ok = np.isfinite(m.values(train))
+            train_at = np.interp(steps, m.steps(train)[train_ok], m.values(train)[train_ok])
+            # the gap as a ratio (overfitting that scales the loss) or a difference (one that adds to it):
+            # whichever a level-then-ramp fits better
+            gaps = [values - train_at]
+            if np.all(train_at > 0) and np.all(values > 0):
+                gaps.append(values / train_at)
+            onset = min((ramp_onset(steps[start:], g[start:]) for g in gaps), key=lambda fit: fit[1])[0]
+            numbers["onset_step"] = onset
             out.append(Finding(
                 "val-overfitting", "warning",
-                f"Overfitting since step {fmt(best_step)}: {val} {describe_change(best, latest)} while {train} "
+                f"Overfitting since step {fmt(onset)}: {val} {describe_change(best, latest)} from its best (step "
+                f"{fmt(best_step)}) while {train} "
                 f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} over the same steps; the gap "
                 f"between them went from {fmt(best - then[0])} to {fmt(latest - now[0])}. The model is learning "
                 "its training set rather than the task: keep the checkpoint from that step, add data or "
                 "augmentation, or stop here.",
-                val, best_step, numbers,
+                val, onset, numbers,
             ))
         else:
             out.append(Finding(
