@@ -44,7 +44,8 @@ def test_cli_writes_report_images_and_summary(seed_run, tmp_path):
                     "## Training visualizations", "## Questions and answers", "## Conclusion"):
         assert section in text
     assert "18,300 of 150,000 (12.2%)" in text and "31,701 steps away" in text
-    images = sorted(p.name for p in (out.parent / "week48_files").iterdir())
+    images = sorted(p.name for p in (out.parent / "week48_files").glob("*.png"))
+    assert (out.parent / "week48_files" / ".vae-report").is_file()  # the marker: only such a folder is replaced
     assert images == sorted(f"{n}.png" for n in ("total_loss", "kl_loss", "rec_loss", "disc_loss", "overview",
                                                   "normalized", "multi_axis"))
     for name in images:

@@ -54,6 +54,11 @@ def analyze(
     from .sweep import analyze_sweep, find_runs, sweep_summary
 
     try:
+        from .outputs import check_outputs
+        from .render import _is_html
+
+        check_outputs(run_dir, [run_dir, config, baseline, thresholds], {"--out": out, "--json": json_out},
+                      markdown=not _is_html(out))
         limits = _load_thresholds(thresholds) if thresholds else None
         options = dict(config=config, thresholds=limits, now=_parse_now(now), disc_start=disc_start,
                        kl_weight=kl_weight, total_steps=total_steps)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ from . import __version__
 from .analysis import Analysis
 from .errors import OutputError
 from .numbers import fmt, pct, signed_pct
+from .outputs import MARKER
 from .plots import Plot, make_plots
 
 
@@ -148,6 +150,7 @@ def _write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, byt
     staging = Path(tempfile.mkdtemp(prefix=f".{files_dir.name}.", dir=files_dir.parent))
     try:
         os.chmod(staging, 0o777 & ~_umask())
+        (staging / MARKER).write_text("made by vae-report: replaced by the next report of the same name\n")
         for name, png in images.items():
             (staging / name).write_bytes(png)
         _swap_dir(staging, files_dir)
@@ -169,17 +172,25 @@ def write_summary(analysis: Analysis | dict, out: Path) -> Path:
     out = Path(out)
     _ready_parent(out)
     data = analysis if isinstance(analysis, dict) else analysis.to_summary()
-    text = json.dumps(data, indent=2, allow_nan=False, default=_json_default)
+    text = json.dumps(json_safe(data), indent=2, allow_nan=False)
     _atomic_write(out, (text + "\n").encode("utf-8"))
     return out
 
 
-def _json_default(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+def json_safe(value):
+    """The summary as JSON can hold it: NaN and +-Inf as the documented strings ("NaN", "Infinity",
+    "-Infinity") wherever they are, numpy scalars as numbers, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def _ready_parent(out: Path) -> Path:
@@ -216,6 +227,9 @@ def _umask() -> int:
 
 def _swap_dir(staging: Path, target: Path) -> None:
     old = None
+    if target.exists() and not (target / MARKER).is_file():
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{target}: exists and was not made by vae-report; move it or choose another --out")
     if target.exists():
         old = target.with_name(f".{target.name}.old")
         shutil.rmtree(old, ignore_errors=True)
