@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:  # appended: a vae_report given on PYTHONPATH (another checkout) stays the one judged
+    sys.path.append(_ROOT)
 
 import vae_report  # noqa: E402
 from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
@@ -62,3 +64,24 @@ def test_report_agrees_with_summary(case, analyses, cache, monkeypatch) -> None:
     for finding in analysis.to_summary()["findings"]:
         if finding["severity"] in ("warning", "error"):
             assert f"`{finding['rule']}`" in text, f"{finding['rule']} missing from the report"
+
+
+NO = re.compile(r"^(no|probably not)\b(?! yet, but look)", re.I)
+YES = re.compile(r"^yes\b", re.I)
+ALL_IS_WELL = ("fine", "right range", "normal", "healthy")  # questions where "yes" means no problem
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_answers_agree_with_findings(case, analyses) -> None:
+    """A Q&A answer tied to a rule never calls fine what that rule warns about; "intervene?" follows the status."""
+    analysis = analyses[case.name]
+    summary = analysis.to_summary()
+    loud = {f["rule"] for f in summary["findings"] if f["severity"] in ("warning", "error")}
+    for qa in analysis.qa:
+        answer = qa.answer.strip()
+        reassuring = YES if any(word in qa.question.lower() for word in ALL_IS_WELL) else NO
+        if qa.rule in loud:
+            assert not reassuring.match(answer), f"{qa.question!r} answers {answer[:80]!r} while {qa.rule} warns"
+        if qa.question.startswith("Should I intervene"):
+            quiet = summary["status"] in ("ok", "info")
+            assert bool(NO.match(answer)) == quiet, f"status {summary['status']}, intervene? {answer[:80]!r}"
