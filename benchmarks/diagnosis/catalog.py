@@ -44,6 +44,11 @@ def healthy_cases() -> list[Case]:
         Case("healthy_sgm_both_phases", "sgm GeneralLPIPSWithDiscriminator, healthy", "sgm_tb",
              _shape(last_step=30_000, total_steps=30_000, disc_start=15_001, every=20, learned_logvar=True,
                     lr_kind="constant", lr=4.5e-6, seed=10), ok),
+        Case("healthy_lr_rounded_in_csv", "lr printed as 0.00000 (a CSV parsed from the text log)", "trainer_csv",
+             _shape(last_step=20_000, total_steps=150_000, disc_start=50_001, every=100, seed=12), ok,
+             fault=c.round_lr),
+        Case("healthy_seed_shaped_18300", "healthy, phase 1, the seed report's shape", "radiodiff",
+             _shape(last_step=18_300, every=10, seed=13, **RD), ok),
         Case("healthy_ldm_with_validation", "validation tracking train", "lightning",
              _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr_kind="constant",
                     lr=4.5e-6, seed=11), ok, fault=c.validation(None, 500)),
@@ -103,6 +108,11 @@ def fault_cases() -> list[Case]:
     s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, seed=33)
     add("d_overpowering", "D overpowering (hinge -> 0, logits separated)", "trainer_csv", s, "warning",
         ("disc_loss", "logits_real", "logits_fake", "g_loss"), 18_000, c.d_overpowers(18_000), frac=0.1)
+    s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, disc_loss="vanilla",
+               lr_kind="constant", lr=4.5e-6, seed=44)
+    add("vanilla_d_overpowering", "D overpowering, vanilla loss (-> 0.05, logits at +-3)", "lightning_tb", s,
+        "warning", ("disc_loss", "logits_real", "logits_fake", "g_loss"), 16_000, c.d_overpowers(16_000, 3.0),
+        frac=0.1)
     s = _shape(last_step=90_000, every=100, seed=34, **RD)
     add("d_weight_pinned", "d_weight pinned at its clamp", "radiodiff", s, "warning", ("d_weight",), 60_000,
         c.pin_d_weight(60_000), frac=0.03)

@@ -75,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", nargs="+", metavar="NAME", help="only these runs")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"where runs are built (default {CACHE})")
     parser.add_argument("--json", type=Path, help="also write per-run results here")
+    parser.add_argument("--vae-report", type=Path, metavar="CHECKOUT",
+                        help="judge the vae_report of this checkout (its root folder) instead of the importable one")
     args = parser.parse_args(argv)
+    if args.vae_report:
+        sys.path.insert(0, str(args.vae_report.resolve()))
     started = time.time()
     cases = all_cases(args.synthetic_only)
     if args.runs:
