@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:  # appended: a vae_report given on PYTHONPATH (another checkout) stays the one judged
+    sys.path.append(_ROOT)
 
 import vae_report  # noqa: E402
 from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
-from benchmarks.diagnosis.expect import judge  # noqa: E402
+from benchmarks.diagnosis.expect import Expect, Fault, judge  # noqa: E402
 from benchmarks.diagnosis.run import ensure  # noqa: E402
 from vae_report import render  # noqa: E402
 
@@ -41,6 +43,20 @@ def test_battery_is_broad() -> None:
     assert {c.shape.every for c in CASES} >= {1, 100}
 
 
+def test_judge_is_strict() -> None:
+    """Status, metric, onset window and rule pattern all count; a healthy run tolerates no warning."""
+    lr_fault = Expect("warning", (Fault(("lr",), 4_000, 200, ("lr-*",)),))
+    finding = {"rule": "lr-schedule", "severity": "warning", "metric": "lr", "step": 4_100}
+    assert judge(lr_fault, {"status": "warning", "findings": [finding]})[0]
+    assert not judge(lr_fault, {"status": "warning", "findings": [finding | {"step": 4_300}]})[0]
+    assert not judge(lr_fault, {"status": "warning", "findings": [finding | {"metric": "rec_loss"}]})[0]
+    assert not judge(lr_fault, {"status": "warning", "findings": [finding | {"rule": "rec-trend"}]})[0]
+    assert not judge(lr_fault, {"status": "error", "findings": [finding]})[0]
+    cited = {"rule": "total-trend", "severity": "ok", "related": [finding]}
+    assert judge(lr_fault, {"status": "warning", "findings": [cited]})[0]
+    assert not judge(Expect("ok"), {"status": "ok", "findings": [finding]})[0]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_verdict(case, analyses) -> None:
     good, problems = judge(case.expect, analyses[case.name].to_summary())
@@ -62,3 +78,25 @@ def test_report_agrees_with_summary(case, analyses, cache, monkeypatch) -> None:
     for finding in analysis.to_summary()["findings"]:
         if finding["severity"] in ("warning", "error"):
             assert f"`{finding['rule']}`" in text, f"{finding['rule']} missing from the report"
+
+
+NO = re.compile(r"^(no[.,:;]|probably not\b(?! yet, but look))", re.I)
+YES = re.compile(r"^yes[.,:;]", re.I)
+YES_NO = re.compile(r"^(is|are|should|did|does|do|has|have|can|will)\b|should i be worried", re.I)
+ALL_IS_WELL = ("fine", "right range", "normal", "healthy")  # questions where "yes" means no problem
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_answers_agree_with_findings(case, analyses) -> None:
+    """A Q&A answer tied to a rule never calls fine what that rule warns about; "intervene?" follows the status."""
+    analysis = analyses[case.name]
+    summary = analysis.to_summary()
+    loud = {f["rule"] for f in summary["findings"] if f["severity"] in ("warning", "error")}
+    for qa in analysis.qa:
+        answer = qa.answer.strip()
+        reassuring = YES if any(word in qa.question.lower() for word in ALL_IS_WELL) else NO
+        if qa.rule in loud and YES_NO.search(qa.question):
+            assert not reassuring.match(answer), f"{qa.question!r} answers {answer[:80]!r} while {qa.rule} warns"
+        if qa.question.startswith("Should I intervene"):
+            quiet = summary["status"] in ("ok", "info")
+            assert bool(NO.match(answer)) == quiet, f"status {summary['status']}, intervene? {answer[:80]!r}"

@@ -105,12 +105,12 @@ def generator_wins(onset: int) -> Callable:
     return edit
 
 
-def d_overpowers(onset: int) -> Callable:
+def d_overpowers(onset: int, spread: float = 2.2) -> Callable:
     def edit(steps, v, shape):
         x = np.clip((steps - onset) / max(1, (shape.last_step - onset) // 3), 0, 1)
         after = steps >= onset
-        v["logits_real"] = np.where(after, v["logits_real"] + 2.2 * x, v["logits_real"])
-        v["logits_fake"] = np.where(after, v["logits_fake"] - 2.2 * x, v["logits_fake"])
+        v["logits_real"] = np.where(after, v["logits_real"] + spread * x, v["logits_real"])
+        v["logits_fake"] = np.where(after, v["logits_fake"] - spread * x, v["logits_fake"])
         v["disc_loss"] = np.where(after, d_loss(shape.disc_loss, v["logits_real"], v["logits_fake"]), v["disc_loss"])
         v["g_loss"] = np.where(after, -v["logits_fake"], v["g_loss"])
     return edit
@@ -163,6 +163,11 @@ def no_validation(every_val: int) -> Callable:
     def edit(steps, v, shape):
         return {"val_check_interval": every_val}
     return edit
+
+
+def round_lr(steps, v, shape):
+    """lr as RadioDiff's text log prints it ({:.5f}), then parsed back into a CSV."""
+    v["lr"] = np.array([float(f"{x:.5f}") for x in v["lr"]])
 
 
 def half_step_unit(steps, v, shape):

@@ -18,135 +18,597 @@ def _shape(**kw) -> Shape:
 def healthy_cases() -> list[Case]:
     ok = Expect("ok")
     return [
-        Case("healthy_short_both_phases_every1", "healthy, short, both phases", "radiodiff",
-             _shape(last_step=299, total_steps=300, disc_start=151, every=1, pixels=1024, seed=1), ok),
-        Case("healthy_phase1_csv_every10", "healthy, phase 1", "trainer_csv",
-             _shape(last_step=8000, total_steps=20_000, disc_start=10_001, every=10, seed=2), ok),
-        Case("healthy_long_hinge_equilibrium", "D equilibrium (hinge ~1), long", "radiodiff",
-             _shape(last_step=149_900, every=100, seed=3, **RD), ok),
-        Case("healthy_long_vanilla_equilibrium", "D equilibrium (vanilla ~ln 2), LDM nested", "lightning",
-             _shape(last_step=150_000, total_steps=150_000, disc_start=50_001, every=100, disc_loss="vanilla",
-                    lr_kind="constant", lr=4.5e-6, seed=4), ok),
-        Case("healthy_negative_total", "negative totals (d_weight 5,000 x g -0.5)", "radiodiff",
-             _shape(last_step=80_000, every=100, pixels=32_768, d_weight=5_000, disc_weight=1.0, g_on=-0.52,
-                    seed=5, **RD), ok),
-        Case("healthy_learned_logvar_negative_nll", "negative nll (learned logvar)", "lightning_tb",
-             _shape(last_step=60_000, total_steps=60_000, disc_start=30_001, every=50, learned_logvar=True,
-                    lr_kind="constant", lr=4.5e-6, seed=6), ok),
-        Case("healthy_lightning_half_disc_start", "D on at half disc_start (Lightning step unit)", "lightning",
-             _shape(last_step=6_000, total_steps=6_000, disc_start=2_001, every=20, lr_kind="constant",
-                    lr=4.5e-6, pixels=12_288, seed=7), ok, fault=c.half_step_unit),
-        Case("healthy_lr_printed_zero", "lr printed as 0.00000 (text log only)", "radiodiff_text",
-             _shape(last_step=30_000, every=100, seed=8, **RD), ok),
-        Case("healthy_vqgan_both_phases", "taming VQGAN, healthy", "vq_tb",
-             _shape(last_step=40_000, total_steps=40_000, disc_start=20_001, every=50, regularizer="vq",
-                    pixels=1, d_weight=0.8, disc_weight=0.8, lr_kind="constant", lr=4.5e-6, seed=9), ok),
-        Case("healthy_sgm_both_phases", "sgm GeneralLPIPSWithDiscriminator, healthy", "sgm_tb",
-             _shape(last_step=30_000, total_steps=30_000, disc_start=15_001, every=20, learned_logvar=True,
-                    lr_kind="constant", lr=4.5e-6, seed=10), ok),
-        Case("healthy_ldm_with_validation", "validation tracking train", "lightning",
-             _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr_kind="constant",
-                    lr=4.5e-6, seed=11), ok, fault=c.validation(None, 500)),
+        Case(
+            "healthy_short_both_phases_every1",
+            "healthy, short, both phases",
+            "radiodiff",
+            _shape(last_step=299, total_steps=300, disc_start=151, every=1, pixels=1024, seed=1),
+            ok,
+        ),
+        Case(
+            "healthy_phase1_csv_every10",
+            "healthy, phase 1",
+            "trainer_csv",
+            _shape(last_step=8000, total_steps=20_000, disc_start=10_001, every=10, seed=2),
+            ok,
+        ),
+        Case(
+            "healthy_long_hinge_equilibrium",
+            "D equilibrium (hinge ~1), long",
+            "radiodiff",
+            _shape(last_step=149_900, every=100, seed=3, **RD),
+            ok,
+        ),
+        Case(
+            "healthy_long_vanilla_equilibrium",
+            "D equilibrium (vanilla ~ln 2), LDM nested",
+            "lightning",
+            _shape(
+                last_step=150_000,
+                total_steps=150_000,
+                disc_start=50_001,
+                every=100,
+                disc_loss="vanilla",
+                lr_kind="constant",
+                lr=4.5e-6,
+                seed=4,
+            ),
+            ok,
+        ),
+        Case(
+            "healthy_negative_total",
+            "negative totals (d_weight 5,000 x g -0.5)",
+            "radiodiff",
+            _shape(
+                last_step=80_000, every=100, pixels=32_768, d_weight=5_000, disc_weight=1.0, g_on=-0.52, seed=5, **RD
+            ),
+            ok,
+        ),
+        Case(
+            "healthy_learned_logvar_negative_nll",
+            "negative nll (learned logvar)",
+            "lightning_tb",
+            _shape(
+                last_step=60_000,
+                total_steps=60_000,
+                disc_start=30_001,
+                every=50,
+                learned_logvar=True,
+                lr_kind="constant",
+                lr=4.5e-6,
+                seed=6,
+            ),
+            ok,
+        ),
+        Case(
+            "healthy_lightning_half_disc_start",
+            "D on at half disc_start (Lightning step unit)",
+            "lightning",
+            _shape(
+                last_step=6_000,
+                total_steps=6_000,
+                disc_start=2_001,
+                every=20,
+                lr_kind="constant",
+                lr=4.5e-6,
+                pixels=12_288,
+                seed=7,
+            ),
+            ok,
+            fault=c.half_step_unit,
+        ),
+        Case(
+            "healthy_lr_printed_zero",
+            "lr printed as 0.00000 (text log only)",
+            "radiodiff_text",
+            _shape(last_step=30_000, every=100, seed=8, **RD),
+            ok,
+        ),
+        Case(
+            "healthy_vqgan_both_phases",
+            "taming VQGAN, healthy",
+            "vq_tb",
+            _shape(
+                last_step=40_000,
+                total_steps=40_000,
+                disc_start=20_001,
+                every=50,
+                regularizer="vq",
+                pixels=1,
+                d_weight=0.8,
+                disc_weight=0.8,
+                lr_kind="constant",
+                lr=4.5e-6,
+                seed=9,
+            ),
+            ok,
+        ),
+        Case(
+            "healthy_sgm_both_phases",
+            "sgm GeneralLPIPSWithDiscriminator, healthy",
+            "sgm_tb",
+            _shape(
+                last_step=30_000,
+                total_steps=30_000,
+                disc_start=15_001,
+                every=20,
+                learned_logvar=True,
+                lr_kind="constant",
+                lr=4.5e-6,
+                seed=10,
+            ),
+            ok,
+        ),
+        Case(
+            "healthy_lr_rounded_in_csv",
+            "lr printed as 0.00000 (a CSV parsed from the text log)",
+            "trainer_csv",
+            _shape(last_step=20_000, total_steps=150_000, disc_start=50_001, every=100, seed=12),
+            ok,
+            fault=c.round_lr,
+        ),
+        Case(
+            "healthy_seed_shaped_18300",
+            "healthy, phase 1, the seed report's shape",
+            "radiodiff",
+            _shape(last_step=18_300, every=10, seed=13, **RD),
+            ok,
+        ),
+        Case(
+            "healthy_ldm_with_validation",
+            "validation tracking train",
+            "lightning",
+            _shape(
+                last_step=20_000,
+                total_steps=20_000,
+                disc_start=10_001,
+                every=20,
+                lr_kind="constant",
+                lr=4.5e-6,
+                seed=11,
+            ),
+            ok,
+            fault=c.validation(None, 500),
+        ),
     ]
 
 
+def fault(
+    name: str,
+    klass: str,
+    layout: str,
+    shape: Shape,
+    status: str,
+    metrics,
+    onset: int | None,
+    edit,
+    rules=("*",),
+    frac: float = 0.05,
+) -> Case:
+    """A faulty run: the expected finding's severity is the run's status; onset within ``frac`` of the run."""
+    return Case(
+        name,
+        klass,
+        layout,
+        shape,
+        Expect(status, (Fault(tuple(metrics), onset, c.tol(shape, frac), tuple(rules)),)),
+        edit,
+    )
+
+
 def fault_cases() -> list[Case]:
+    return _now_cases() + _lr_val_cases() + _gan_cases() + _family_cases()
+
+
+def _now_cases() -> list[Case]:
     out = []
-
-    def add(name, klass, layout, shape, status, metrics, onset, fault, rules=("*",), frac=0.05):
-        t = c.tol(shape, frac)
-        faults = (Fault(tuple(metrics), onset, t, tuple(rules)),)
-        out.append(Case(name, klass, layout, shape, Expect(status, faults), fault))
-
     s = _shape(last_step=40_000, every=100, seed=21, **RD)
-    add("explodes_now_phase1", "loss going bad now (100x over the last 5%)", "radiodiff", s, "error", LOSSES,
-        38_000, c.explode("rec_loss", 38_000, 100))
+    out.append(
+        fault(
+            "explodes_now_phase1",
+            "loss going bad now (100x over the last 5%)",
+            "radiodiff",
+            s,
+            "error",
+            LOSSES,
+            38_000,
+            c.explode("rec_loss", 38_000, 100),
+        )
+    )
     s = _shape(last_step=12_000, total_steps=20_000, disc_start=5_001, every=10, seed=22)
-    add("explodes_after_disc_start", "loss going bad now (phase 2)", "trainer_csv", s, "error", LOSSES, 10_000,
-        c.explode("rec_loss", 10_000, 30))
-    s = _shape(last_step=80_000, every=100, pixels=32_768, d_weight=5_000, disc_weight=1.0, g_on=-0.52, seed=23,
-               **RD)
-    add("negative_total_explodes_now", "negative total, then nll exploding", "radiodiff", s, "error", LOSSES,
-        76_000, c.explode("rec_loss", 76_000, 50))
+    out.append(
+        fault(
+            "explodes_after_disc_start",
+            "loss going bad now (phase 2)",
+            "trainer_csv",
+            s,
+            "error",
+            LOSSES,
+            10_000,
+            c.explode("rec_loss", 10_000, 30),
+        )
+    )
+    s = _shape(last_step=80_000, every=100, pixels=32_768, d_weight=5_000, disc_weight=1.0, g_on=-0.52, seed=23, **RD)
+    out.append(
+        fault(
+            "negative_total_explodes_now",
+            "negative total, then nll exploding",
+            "radiodiff",
+            s,
+            "error",
+            LOSSES,
+            76_000,
+            c.explode("rec_loss", 76_000, 50),
+        )
+    )
+    return out
+
+
+def _lr_val_cases() -> list[Case]:
+    out = []
     s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=10, seed=24)
-    add("lr_zero_at_20pct", "lr drops to 0 at 20%", "trainer_csv", s, "warning", ("lr",), 4_000,
-        c.lr_edit("zero", 4_000), LR)
+    out.append(
+        fault(
+            "lr_zero_at_20pct",
+            "lr drops to 0 at 20%",
+            "trainer_csv",
+            s,
+            "warning",
+            ("lr",),
+            4_000,
+            c.lr_edit("zero", 4_000),
+            LR,
+        )
+    )
     s = _shape(last_step=100_000, every=100, seed=25, **RD)
-    add("lr_frozen_at_20pct", "lr freezes at 20%", "radiodiff", s, "warning", ("lr",), 20_000,
-        c.lr_edit("freeze", 20_000), LR, frac=0.05)
+    out.append(
+        fault(
+            "lr_frozen_at_20pct",
+            "lr freezes at 20%",
+            "radiodiff",
+            s,
+            "warning",
+            ("lr",),
+            20_000,
+            c.lr_edit("freeze", 20_000),
+            LR,
+            frac=0.05,
+        )
+    )
     s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, seed=26)
-    add("lr_jumps_x100_at_20pct", "lr jumps x100 at 20%", "trainer_csv", s, "warning", ("lr",), 4_000,
-        c.lr_edit("jump", 4_000), LR)
+    out.append(
+        fault(
+            "lr_jumps_x100_at_20pct",
+            "lr jumps x100 at 20%",
+            "trainer_csv",
+            s,
+            "warning",
+            ("lr",),
+            4_000,
+            c.lr_edit("jump", 4_000),
+            LR,
+        )
+    )
     s = _shape(last_step=30_000, every=50, seed=27, **RD)
-    add("stalled_lr0_flat", "stalled run (lr 0, losses flat)", "radiodiff", s, "warning",
-        ("lr", *LOSSES, "kl_loss"), 9_000, c.stall(9_000))
-    s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr_kind="constant", lr=4.5e-6,
-               seed=28)
-    add("val_overfitting", "validation rising while train falls", "lightning", s, "warning",
-        ("val/rec_loss",), 10_000, c.validation(10_000, 500), frac=0.08)
-    s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr_kind="constant", lr=4.5e-6,
-               seed=29)
-    add("val_missing", "validation missing where the config logs it", "lightning", s, "warning",
-        ("val/rec_loss", None), None, c.no_validation(500))
+    out.append(
+        fault(
+            "stalled_lr0_flat",
+            "stalled run (lr 0, losses flat)",
+            "radiodiff",
+            s,
+            "warning",
+            ("lr", *LOSSES, "kl_loss"),
+            9_000,
+            c.stall(9_000),
+        )
+    )
+    s = _shape(
+        last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr_kind="constant", lr=4.5e-6, seed=28
+    )
+    out.append(
+        fault(
+            "val_overfitting",
+            "validation rising while train falls",
+            "lightning",
+            s,
+            "warning",
+            ("val/rec_loss",),
+            10_000,
+            c.validation(10_000, 500),
+            frac=0.08,
+        )
+    )
+    s = _shape(
+        last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr_kind="constant", lr=4.5e-6, seed=29
+    )
+    out.append(
+        fault(
+            "val_missing",
+            "validation missing where the config logs it",
+            "lightning",
+            s,
+            "warning",
+            ("val/rec_loss", None),
+            None,
+            c.no_validation(500),
+        )
+    )
+    return out
+
+
+def _gan_cases() -> list[Case]:
+    out = []
     s = _shape(last_step=90_000, every=100, seed=30, **RD)
-    add("d_not_learning_frozen_logits", "D not learning (identical constant logits)", "radiodiff", s, "warning",
-        ("logits_real", "logits_fake", "disc_loss"), 50_001, c.d_frozen(), frac=0.03)
-    s = _shape(last_step=12_000, total_steps=12_000, disc_start=4_001, every=20, lr_kind="constant", lr=4.5e-6,
-               seed=31)
-    add("d_lr_zero", "D not learning (lr_disc 0)", "lightning", s, "warning",
-        ("lr_disc", "logits_real", "logits_fake", "disc_loss"), 4_001, c.d_frozen(lr_disc_zero=True), frac=0.34)
-    s = _shape(last_step=60_000, total_steps=60_000, disc_start=20_001, every=50, disc_weight=5.0, d_weight=150,
-               lr_kind="constant", lr=4.5e-6, seed=32)
-    add("generator_wins", "generator winning (D above chance, logits inverted, d_weight 150->17k)", "lightning_tb",
-        s, "warning", ("d_weight", "disc_loss", "logits_fake", "logits_real", "g_loss"), 36_000,
-        c.generator_wins(36_000), frac=0.08)
+    out.append(
+        fault(
+            "d_not_learning_frozen_logits",
+            "D not learning (identical constant logits)",
+            "radiodiff",
+            s,
+            "warning",
+            ("logits_real", "logits_fake", "disc_loss"),
+            50_001,
+            c.d_frozen(),
+            frac=0.03,
+        )
+    )
+    s = _shape(last_step=12_000, total_steps=12_000, disc_start=4_001, every=20, lr_kind="constant", lr=4.5e-6, seed=31)
+    out.append(
+        fault(
+            "d_lr_zero",
+            "D not learning (lr_disc 0)",
+            "lightning",
+            s,
+            "warning",
+            ("lr_disc", "logits_real", "logits_fake", "disc_loss"),
+            4_001,
+            c.d_frozen(lr_disc_zero=True),
+            frac=0.34,
+        )
+    )
+    s = _shape(
+        last_step=60_000,
+        total_steps=60_000,
+        disc_start=20_001,
+        every=50,
+        disc_weight=5.0,
+        d_weight=150,
+        lr_kind="constant",
+        lr=4.5e-6,
+        seed=32,
+    )
+    out.append(
+        fault(
+            "generator_wins",
+            "generator winning (D above chance, logits inverted, d_weight 150->17k)",
+            "lightning_tb",
+            s,
+            "warning",
+            ("d_weight", "disc_loss", "logits_fake", "logits_real", "g_loss"),
+            36_000,
+            c.generator_wins(36_000),
+            frac=0.08,
+        )
+    )
     s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, seed=33)
-    add("d_overpowering", "D overpowering (hinge -> 0, logits separated)", "trainer_csv", s, "warning",
-        ("disc_loss", "logits_real", "logits_fake", "g_loss"), 18_000, c.d_overpowers(18_000), frac=0.1)
+    out.append(
+        fault(
+            "d_overpowering",
+            "D overpowering (hinge -> 0, logits separated)",
+            "trainer_csv",
+            s,
+            "warning",
+            ("disc_loss", "logits_real", "logits_fake", "g_loss"),
+            18_000,
+            c.d_overpowers(18_000),
+            frac=0.1,
+        )
+    )
+    s = _shape(
+        last_step=30_000,
+        total_steps=30_000,
+        disc_start=10_001,
+        every=20,
+        disc_loss="vanilla",
+        lr_kind="constant",
+        lr=4.5e-6,
+        seed=44,
+    )
+    out.append(
+        fault(
+            "vanilla_d_overpowering",
+            "D overpowering, vanilla loss (-> 0.05, logits at +-3)",
+            "lightning_tb",
+            s,
+            "warning",
+            ("disc_loss", "logits_real", "logits_fake", "g_loss"),
+            16_000,
+            c.d_overpowers(16_000, 3.0),
+            frac=0.1,
+        )
+    )
     s = _shape(last_step=90_000, every=100, seed=34, **RD)
-    add("d_weight_pinned", "d_weight pinned at its clamp", "radiodiff", s, "warning", ("d_weight",), 60_000,
-        c.pin_d_weight(60_000), frac=0.03)
+    out.append(
+        fault(
+            "d_weight_pinned",
+            "d_weight pinned at its clamp",
+            "radiodiff",
+            s,
+            "warning",
+            ("d_weight",),
+            60_000,
+            c.pin_d_weight(60_000),
+            frac=0.03,
+        )
+    )
     s = _shape(last_step=90_000, every=100, seed=35, **RD)
-    add("rec_worse_after_disc", "reconstruction worse after disc_start", "radiodiff", s, "warning",
-        ("rec_loss", "nll_loss"), 50_001, _rec_worse(50_001),
-        frac=0.05)
-    s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, kl_weight=1e-2, pixels=4_096,
-               seed=36)
-    add("kl_dominant", "KL dominant (kl_weight 1e-2)", "trainer_csv", s, "warning", ("kl_loss",), None, None)
+    out.append(
+        fault(
+            "rec_worse_after_disc",
+            "reconstruction worse after disc_start",
+            "radiodiff",
+            s,
+            "warning",
+            ("rec_loss", "nll_loss"),
+            50_001,
+            _rec_worse(50_001),
+            frac=0.05,
+        )
+    )
+    return out
+
+
+def _family_cases() -> list[Case]:
+    out = []
+    s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, kl_weight=1e-2, pixels=4_096, seed=36)
+    out.append(
+        fault("kl_dominant", "KL dominant (kl_weight 1e-2)", "trainer_csv", s, "warning", ("kl_loss",), None, None)
+    )
     s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, seed=37)
-    add("kl_collapse", "KL collapse", "trainer_csv", s, "warning", ("kl_loss",), 6_000, c.kl_collapse(6_000),
-        frac=0.1)
+    out.append(
+        fault(
+            "kl_collapse",
+            "KL collapse",
+            "trainer_csv",
+            s,
+            "warning",
+            ("kl_loss",),
+            6_000,
+            c.kl_collapse(6_000),
+            frac=0.1,
+        )
+    )
     s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=10, seed=38)
-    add("nan_injected", "NaN in one step", "trainer_csv", s, "error", (*LOSSES, "kl_loss", "g_loss"), 12_000,
-        c.nan_at(12_000))
+    out.append(
+        fault(
+            "nan_injected",
+            "NaN in one step",
+            "trainer_csv",
+            s,
+            "error",
+            (*LOSSES, "kl_loss", "g_loss"),
+            12_000,
+            c.nan_at(12_000),
+        )
+    )
     s = _shape(last_step=80_000, every=100, seed=39, **RD)
-    add("disc_never_starts", "D never starts after disc_start", "radiodiff", s, "error",
-        ("disc_factor", "disc_loss", "g_loss"), 50_001, c.disc_never_on, frac=0.05)
-    s = _shape(last_step=40_000, total_steps=40_000, disc_start=20_001, every=50, regularizer="vq", pixels=1,
-               d_weight=0.8, disc_weight=0.8, lr_kind="constant", lr=4.5e-6, seed=40)
-    add("vqgan_quant_explodes_now", "VQGAN codebook loss exploding now", "vq_tb", s, "error",
-        ("quant_loss", "total_loss"), 38_000, c.explode("quant_loss", 38_000, 100))
-    s = _shape(last_step=40_000, total_steps=40_000, disc_start=20_001, every=50, regularizer="vq", pixels=1,
-               d_weight=0.8, disc_weight=0.8, lr_kind="constant", lr=4.5e-6, seed=41)
-    add("vqgan_d_weight_pinned", "VQGAN d_weight at its clamp", "vq_tb", s, "warning", ("d_weight",), 30_000,
-        c.pin_d_weight(30_000))
-    s = _shape(last_step=30_000, total_steps=30_000, disc_start=15_001, every=20, learned_logvar=True,
-               lr_kind="constant", lr=4.5e-6, seed=42)
-    add("sgm_rec_explodes_now", "sgm run exploding now", "sgm_tb", s, "error", LOSSES, 28_500,
-        c.explode("rec_loss", 28_500, 100))
-    s = _shape(last_step=30_000, total_steps=30_000, disc_start=15_001, every=20, learned_logvar=True,
-               lr_kind="constant", lr=4.5e-6, seed=43)
-    add("sgm_d_overpowering", "sgm D overpowering", "sgm_tb", s, "warning",
-        ("disc_loss", "logits_real", "logits_fake", "g_loss"), 20_000, c.d_overpowers(20_000), frac=0.1)
+    out.append(
+        fault(
+            "disc_never_starts",
+            "D never starts after disc_start",
+            "radiodiff",
+            s,
+            "error",
+            ("disc_factor", "disc_loss", "g_loss"),
+            50_001,
+            c.disc_never_on,
+            frac=0.05,
+        )
+    )
+    s = _shape(
+        last_step=40_000,
+        total_steps=40_000,
+        disc_start=20_001,
+        every=50,
+        regularizer="vq",
+        pixels=1,
+        d_weight=0.8,
+        disc_weight=0.8,
+        lr_kind="constant",
+        lr=4.5e-6,
+        seed=40,
+    )
+    out.append(
+        fault(
+            "vqgan_quant_explodes_now",
+            "VQGAN codebook loss exploding now",
+            "vq_tb",
+            s,
+            "error",
+            ("quant_loss", "total_loss"),
+            38_000,
+            c.explode("quant_loss", 38_000, 100),
+        )
+    )
+    s = _shape(
+        last_step=40_000,
+        total_steps=40_000,
+        disc_start=20_001,
+        every=50,
+        regularizer="vq",
+        pixels=1,
+        d_weight=0.8,
+        disc_weight=0.8,
+        lr_kind="constant",
+        lr=4.5e-6,
+        seed=41,
+    )
+    out.append(
+        fault(
+            "vqgan_d_weight_pinned",
+            "VQGAN d_weight at its clamp",
+            "vq_tb",
+            s,
+            "warning",
+            ("d_weight",),
+            30_000,
+            c.pin_d_weight(30_000),
+        )
+    )
+    s = _shape(
+        last_step=30_000,
+        total_steps=30_000,
+        disc_start=15_001,
+        every=20,
+        learned_logvar=True,
+        lr_kind="constant",
+        lr=4.5e-6,
+        seed=42,
+    )
+    out.append(
+        fault(
+            "sgm_rec_explodes_now",
+            "sgm run exploding now",
+            "sgm_tb",
+            s,
+            "error",
+            LOSSES,
+            28_500,
+            c.explode("rec_loss", 28_500, 100),
+        )
+    )
+    s = _shape(
+        last_step=30_000,
+        total_steps=30_000,
+        disc_start=15_001,
+        every=20,
+        learned_logvar=True,
+        lr_kind="constant",
+        lr=4.5e-6,
+        seed=43,
+    )
+    out.append(
+        fault(
+            "sgm_d_overpowering",
+            "sgm D overpowering",
+            "sgm_tb",
+            s,
+            "warning",
+            ("disc_loss", "logits_real", "logits_fake", "g_loss"),
+            20_000,
+            c.d_overpowers(20_000),
+            frac=0.1,
+        )
+    )
     return out
 
 
 def _rec_worse(at: int):
     def edit(steps, v, shape):
         v["rec_loss"] = v["rec_loss"] * c.ramp(steps, at, at + (shape.last_step - at) // 10, 1.6)
+
     return edit
 
 
 def all_cases() -> list[Case]:
     return healthy_cases() + fault_cases()
-

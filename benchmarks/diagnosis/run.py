@@ -69,13 +69,37 @@ def score(rows: list[tuple]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.diagnosis", description=__doc__)
     parser.add_argument("--synthetic-only", action="store_true", help="skip the bundled-trainer runs")
     parser.add_argument("--runs", nargs="+", metavar="NAME", help="only these runs")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"where runs are built (default {CACHE})")
     parser.add_argument("--json", type=Path, help="also write per-run results here")
+    parser.add_argument("--vae-report", type=Path, metavar="CHECKOUT",
+                        help="judge the vae_report of this checkout (its root folder) instead of the importable one")
+    return parser
+
+
+def _check(case, cache: Path) -> tuple[bool, dict, float]:
+    """Build (if needed), analyze and judge one run; print its line; return (match, result, seconds analyzing)."""
+    folder = ensure(case, cache)
+    started = time.time()
+    summary = analyze(run_dir(case, folder))
+    seconds = time.time() - started
+    good, problems = judge(case.expect, summary)
+    got, expected = summary["status"], case.expect.status
+    detail = "; ".join(problems) + " | got: " if problems else ""
+    print(f"{case.name:38s} {case.source[:4]:4s} {expected:9s} {got:9s} {'yes' if good else 'NO':3s} "
+          f"{detail}{got_line(summary)}{summary.get('error') or ''}")
+    return good, {"run": case.name, "class": case.klass, "expected": expected, "got": got, "pass": good,
+                  "problems": problems, "findings": got_line(summary), "error": summary.get("error")}, seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.vae_report:
+        sys.path.insert(0, str(args.vae_report.resolve()))
     started = time.time()
     cases = all_cases(args.synthetic_only)
     if args.runs:
@@ -83,22 +107,14 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown runs: {', '.join(sorted(unknown))}")
         cases = [c for c in cases if c.name in args.runs]
-    rows, results = [], []
-    built = time.time()
     print(f"vae_report from {Path(__import__('vae_report').__file__).parent}")
     print(f"{'run':38s} {'src':4s} {'expected':9s} {'got':9s} {'ok':3s} details")
+    rows, results, analyzing = [], [], 0.0
     for case in cases:
-        folder = ensure(case, args.cache)
-        summary = analyze(run_dir(case, folder))
-        good, problems = judge(case.expect, summary)
-        got = summary["status"]
-        rows.append((case, case.expect, got, good))
-        detail = "; ".join(problems) if problems else ""
-        expected = case.expect.status
-        print(f"{case.name:38s} {case.source[:4]:4s} {expected:9s} {got:9s} {'yes' if good else 'NO':3s} "
-              f"{detail + ' | got: ' if detail else ''}{got_line(summary)}{summary.get('error') or ''}")
-        results.append({"run": case.name, "class": case.klass, "expected": expected, "got": got, "pass": good,
-                        "problems": problems, "findings": got_line(summary), "error": summary.get("error")})
+        good, result, seconds = _check(case, args.cache)
+        rows.append((case, case.expect, result["got"], good))
+        results.append(result)
+        analyzing += seconds
     print()
     for line in score(rows):
         print(line)
@@ -107,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     loud_healthy = sum(1 for _, exp, got, _ in rows if exp.status == "ok" and SEVERITY.get(got, 3) >= 2)
     print(f"TOTAL {passed}/{len(rows)} runs match ({passed / max(1, len(rows)):.0%}); faults named "
           f"{sum(1 for r in faults if r[3])}/{len(faults)}; healthy runs with a warning/error {loud_healthy}; "
-          f"{time.time() - started:.1f} s ({time.time() - built:.1f} s analyzing)")
+          f"{time.time() - started:.1f} s ({analyzing:.1f} s analyzing)")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0 if passed == len(rows) else 1
