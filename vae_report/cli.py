@@ -57,6 +57,7 @@ def analyze(
         from .outputs import check_outputs
         from .render import _is_html
 
+        _check_option_values(kl_weight, total_steps, disc_start)
         check_outputs(run_dir, [run_dir, config, baseline, thresholds], {"--out": out, "--json": json_out},
                       markdown=not _is_html(out))
         limits = _load_thresholds(thresholds) if thresholds else None
@@ -93,6 +94,19 @@ def analyze(
         raise typer.Exit(1)
 
 
+def _check_option_values(kl_weight: float | None, total_steps: int | None, disc_start: int | None) -> None:
+    import math
+
+    from .errors import InputError
+
+    if kl_weight is not None and not (math.isfinite(kl_weight) and kl_weight >= 0):
+        raise InputError(f"--kl-weight {kl_weight}: must be a finite number >= 0, such as 1e-06")
+    if total_steps is not None and total_steps <= 0:
+        raise InputError(f"--total-steps {total_steps}: must be a positive number of steps, such as 150000")
+    if disc_start is not None and disc_start < 0:
+        raise InputError(f"--disc-start {disc_start}: must be a step >= 0, such as 50001")
+
+
 def _load_thresholds(path: Path) -> dict:
     from .schedule import load_config
 
@@ -111,9 +125,13 @@ def _parse_now(text: str | None) -> float | None:
         return time.time()
     try:
         moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--now {text!r}: not a time; give 'now' or ISO 8601 such as 2026-11-24T09:30") from None
-    return moment.timestamp()  # a time without a zone is local time
+        stamp = moment.timestamp()  # a time without a zone is local time
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"--now {text[:40]!r}: not a time; give 'now' or ISO 8601 such as 2026-11-24T09:30") from None
+    if not 0 < stamp < 7.3e9:  # 1970 to 2200: a clock for logs, not a date in antiquity
+        raise InputError(f"--now {text[:40]!r}: not a plausible clock for training logs; give 'now' or a recent "
+                         "ISO 8601 time")
+    return stamp
 
 
 @app.command()

@@ -214,10 +214,12 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if recent is not None and len(finite(recent[1])):
         level = float(np.median(finite(recent[1])))
         numbers["disc_loss_median"] = level
-        if level > chance * (1 + t["above_chance"]):
+    inverted = _inverted_logits(m, s, t)
+    if recent is not None and len(finite(recent[1])):
+        # well above chance is a sign on its own; slightly above it only together with inverted logits
+        if level > chance * (1 + t["above_chance"]) or (inverted is not None and level > chance * 1.05):
             signals.append(f"disc_loss {fmt(level)} is above its chance level {fmt(chance)}")
             onsets.append(departure(*m.window("disc_loss", lo=s.disc_start), chance, level))
-    inverted = _inverted_logits(m, s, t)
     if inverted is not None:
         signals.append(inverted[0])
         onsets.append(inverted[1])
