@@ -250,14 +250,14 @@ def _log_interval(m: Metrics) -> int | None:
 
 def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
                 now: float | None = None, baseline: Path | str | None = None, include: list[Path] | None = None,
-                **overrides: Any) -> Analysis:
+                text_pattern: str | None = None, **overrides: Any) -> Analysis:
     """Read a run directory and analyze it against its schedule (``disc_start=``, ``kl_weight=``,
     ``total_steps=`` override single values; ``thresholds`` maps rule ids to threshold overrides; ``now`` is
     the epoch time the liveness rule compares the last log with)."""
     previous = load_baseline(Path(baseline)) if baseline else None
     if previous is not None and previous.get("sweep"):
         raise InputError(f"{baseline}: a sweep's summary; pass it with the sweep folder, or a single run's summary")
-    logs = load_run(Path(path), include)
+    logs = load_run(Path(path), include, text_pattern)
     schedule = resolve_schedule(logs, Path(config) if config else None, **overrides)
     analysis = analyze_logs(logs, schedule, check_thresholds(thresholds or {}, "thresholds"), now)
     if previous is not None:

@@ -47,6 +47,9 @@ def analyze(
     baseline: Path | None = typer.Option(None, "--baseline", help="Last --json summary: adds what changed."),
     fail_on: FailOn = typer.Option(FailOn.never, "--fail-on", help="Exit 1 when a finding is at or above this."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+    text_pattern: str | None = typer.Option(None, "--text-pattern",
+                                            help="Regex of a text log's step lines: a (?P<step>...) group, other "
+                                                 "named groups or key: value pairs are the metrics."),
 ) -> None:
     """Read a run's logs, check them against its schedule, and write the report."""
     from .analysis import analyze_run
@@ -62,7 +65,7 @@ def analyze(
                       markdown=not _is_html(out))
         limits = _load_thresholds(thresholds) if thresholds else None
         options = dict(config=config, thresholds=limits, now=_parse_now(now), disc_start=disc_start,
-                       kl_weight=kl_weight, total_steps=total_steps)
+                       kl_weight=kl_weight, total_steps=total_steps, text_pattern=_check_pattern(text_pattern))
         runs = find_runs(run_dir)
         if runs is not None:
             results = analyze_sweep(runs, baseline=baseline, **options)
@@ -105,6 +108,22 @@ def _check_option_values(kl_weight: float | None, total_steps: int | None, disc_
         raise InputError(f"--total-steps {total_steps}: must be a positive number of steps, such as 150000")
     if disc_start is not None and disc_start < 0:
         raise InputError(f"--disc-start {disc_start}: must be a step >= 0, such as 50001")
+
+
+def _check_pattern(pattern: str | None) -> str | None:
+    import re
+
+    from .errors import InputError
+
+    if pattern is None:
+        return None
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise InputError(f"--text-pattern: not a regular expression ({exc})") from None
+    if "step" not in compiled.groupindex:
+        raise InputError("--text-pattern: needs a named group for the step, such as (?P<step>\\d+)")
+    return pattern
 
 
 def _load_thresholds(path: Path) -> dict:

@@ -21,8 +21,9 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import COLUMNS, COUNTERS, canonical_name, concat, empty_frame, frame_from_series, is_sorted
+from .console import TEXT_SUFFIXES, first_lines, read_console_log, sniff_text_log
 from .csvlog import read_csv_log
-from .textlog import MARKER, read_text_log
+from .textlog import read_text_log
 from .tfevents import read_event_file
 
 KINDS = ("tensorboard", "csv", "text log")
@@ -54,10 +55,12 @@ class RunLogs:
     text_config: dict | None = None
     text_total_steps: int | None = None
     total_steps_origin: str = "text log ([Train Step] step/total)"
+    pattern: str | None = None  # the user's step-line regex for text logs
 
 
-def discover(root: Path, include: list[Path] | None = None) -> dict[str, list[Path]]:
-    """Log files under ``root`` by kind: event files, CSVs, and text logs with ``[Train Step]`` lines
+def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None) -> dict[str, list[Path]]:
+    """Log files under ``root`` by kind: event files, CSVs, and text logs (RadioDiff's ``[Train Step]`` lines or
+    any console log with a step counter and key/value pairs; ``pattern``: the user's step-line regex)
     (``include``: only files under these folders, e.g. the Lightning versions of one attempt)."""
     found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
     folders = [root] if include is None else include
@@ -68,20 +71,12 @@ def discover(root: Path, include: list[Path] | None = None) -> dict[str, list[Pa
             found["tensorboard"].append(path)
         elif name.endswith(".csv"):
             found["csv"].append(path)
-        elif path.suffix in (".log", ".out", ".txt") and _has_marker(path):
+        elif path.suffix in TEXT_SUFFIXES and sniff_text_log(path, pattern):
             found["text log"].append(path)
     return found
 
 
-def _has_marker(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return MARKER in handle.read(1 << 20)
-    except OSError:
-        return False
-
-
-def load_run(root: Path | str, include: list[Path] | None = None) -> RunLogs:
+def load_run(root: Path | str, include: list[Path] | None = None, pattern: str | None = None) -> RunLogs:
     """Read and merge every log under a run directory (or a single log file); ``include`` limits the folders
     read (one attempt of a folder of Lightning versions)."""
     root = Path(root)
@@ -93,16 +88,21 @@ def load_run(root: Path | str, include: list[Path] | None = None) -> RunLogs:
         files[kind].append(root)
         base = root.parent
     else:
-        files = discover(root, include)
+        files = discover(root, include, pattern)
         base = root
     if not any(files.values()):
+        texts = sorted(p for p in root.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())[:1] \
+            if root.is_dir() else []
+        hint = (f"; {texts[0].name} is a text file whose format was not recognised: first lines look like: "
+                f"{first_lines(texts[0])}; pass --text-pattern REGEX with a (?P<step>...) group") if texts else ""
         raise InputError(
-            f"{root}: no metric logs found (looked for TensorBoard event files, *.csv and *.log with "
-            "[Train Step] lines); pass the folder the trainer writes to"
+            f"{root}: no metric logs found (read: TensorBoard *tfevents*, *.csv, *.log/*.out/*.txt with a step "
+            f"counter and key: value pairs){hint}; pass the folder the trainer writes to"
         )
     logs = RunLogs(base, empty_frame(), [], [], {})
     per_kind = {}
     single = root.is_file()
+    logs.pattern = pattern
     for kind, paths in files.items():
         parts = [_read_one_or_note(kind, path, base, logs, single) for path in paths]
         parts = [p for p in parts if p is not None]
@@ -175,6 +175,13 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
             logs.total_steps_origin = f"{rel} (its constant total_steps column)"
+    elif logs.pattern or sniff_text_log(path) != "radiodiff":
+        read = read_console_log(path, rel, logs.pattern)
+        frame = read.frame
+        notes.append(f"console log ({read.kind} step counter), {read.lines:,} step line(s)")
+        if read.total_steps is not None and logs.text_total_steps is None:
+            logs.text_total_steps = read.total_steps
+            logs.total_steps_origin = f"{rel} (step/total in its lines)"
     else:
         read = read_text_log(path, rel)
         frame = read.frame

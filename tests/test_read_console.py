@@ -1,0 +1,96 @@
+"""Console logs of other trainers, written by the writers those trainers use (Python logging, print, tqdm),
+found by looking at the lines; RadioDiff's log past a long preamble; a format it cannot guess."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from typer.testing import CliRunner
+from writers import radiodiff_config, radiodiff_curves, write_radiodiff_text_log
+
+from vae_report import analyze_run, load_run
+from vae_report.cli import app
+
+
+def series(frame, metric):
+    part = frame[frame["metric"] == metric]
+    return part["step"].to_numpy(), part["value"].to_numpy(), part["wall_time"].to_numpy()
+
+
+def _logger(path):
+    logger = logging.getLogger(f"console-{path}")
+    logger.handlers.clear()
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    return logger, handler
+
+
+def test_a_jax_vqgan_style_log(tmp_path):
+    logger, handler = _logger(tmp_path / "train.log")
+    logger.info("starting; devices: 8 x TPU")
+    for step in range(0, 2000, 100):
+        logger.info(f"step {step}, total_loss: {2.0 / (1 + step / 500):.4f}, disc_loss: 0.41, quant_loss: 0.02")
+    handler.close()
+    logs = load_run(tmp_path)
+    steps, values, walls = series(logs.frame, "total_loss")
+    assert list(steps) == list(range(0, 2000, 100)) and values[0] == pytest.approx(2.0)
+    assert {"disc_loss", "quant_loss"} <= set(logs.frame["metric"]) and all(walls > 1.6e9)
+
+
+def test_epoch_step_key_equals_value_lines(tmp_path):
+    with (tmp_path / "stdout.txt").open("w") as out:
+        print("Loading data ...", file=out)
+        for step in range(0, 1000, 50):
+            print(f"Epoch [{step // 500 + 1}/100] Step {step}: loss={0.5 / (1 + step / 100):.4f} kl={3.4:.2f}",
+                  file=out)
+    frame = load_run(tmp_path).frame
+    assert list(series(frame, "kl")[0]) == list(range(0, 1000, 50)) and "epoch" not in set(frame["metric"])
+
+
+def test_tqdm_postfix_with_redraws(tmp_path):
+    tqdm = pytest.importorskip("tqdm")
+    with (tmp_path / "nohup.out").open("w") as out:
+        bar = tqdm.tqdm(total=500, file=out, mininterval=0, miniters=1, ascii=True)
+        for step in range(500):
+            if step % 10 == 0:
+                bar.set_postfix(loss=f"{1.0 / (1 + step):.4f}", kl=4.5, refresh=False)
+            bar.update(1)
+        bar.close()
+    steps, values, _ = series(load_run(tmp_path).frame, "loss")
+    assert len(steps) >= 45 and steps[-1] == 500 and values[-1] == pytest.approx(1.0 / 491, rel=0.05)
+
+
+def test_radiodiff_log_behind_a_long_preamble(tmp_path):
+    curves = radiodiff_curves(3000, disc_start=50_001, total_steps=150_000)
+    log = write_radiodiff_text_log(tmp_path / "tmp", curves, radiodiff_config(), 150_000)
+    nohup = tmp_path / "run" / "nohup.out"
+    nohup.parent.mkdir()
+    nohup.write_text("".join(f"pip: installing package {i} ...\n" for i in range(80_000)) + log.read_text())
+    assert nohup.stat().st_size > 2 * (1 << 20)
+    a = analyze_run(tmp_path / "run")
+    assert a.step == 3000 and "rec_loss" in a.metrics
+
+
+def test_an_unrecognised_text_log_says_so(tmp_path):
+    (tmp_path / "train.log").write_text("hello\nthis is not a metric log\njust words\n")
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "r.md")])
+    assert result.exit_code == 2 and "format was not recognised: first lines look like: hello" in result.output
+    assert "--text-pattern" in result.output
+
+
+def test_text_pattern_reads_a_format_it_cannot_guess(tmp_path):
+    with (tmp_path / "run.log").open("w") as out:
+        for step in range(0, 600, 20):
+            print(f"[it {step:05d}] rec {0.5 / (1 + step / 50):.5f} | kl {100 + step}", file=out)
+    out = tmp_path / "r.md"
+    pattern = r"\[it (?P<step>\d+)\] rec (?P<rec_loss>[\d.]+) \| kl (?P<kl_loss>\d+)"
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out), "--text-pattern", pattern])
+    assert result.exit_code == 0, result.output
+    a = analyze_run(tmp_path, text_pattern=pattern)
+    assert a.metrics["kl_loss"].latest == 680 and a.metrics["rec_loss"].count == 30
+    bad = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out), "--text-pattern", "(no step"])
+    assert bad.exit_code == 2 and "--text-pattern" in bad.output
