@@ -84,6 +84,7 @@ class Analysis:
     frame: Any = None  # the merged metric frame, for plots; not part of the summary
     log_every: int | None = None  # the logging interval the data shows
     decomposition: Any = None  # what the latest total is made of (decomposition.Decomposition), if known
+    overview_png: bytes | None = None  # a sweep worker's overview plot (its frame is dropped to save memory)
 
     @property
     def finished(self) -> bool:

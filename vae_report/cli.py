@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from .errors import VaeReportError
+from .errors import OutputError, VaeReportError
 
 app = typer.Typer(
     add_completion=False,
@@ -29,7 +29,7 @@ class FailOn(str, Enum):
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"vae-report: error: {message}", err=True)
+    typer.echo(f"vae-report: error: {_short(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -47,6 +47,11 @@ def analyze(
     baseline: Path | None = typer.Option(None, "--baseline", help="Last --json summary: adds what changed."),
     fail_on: FailOn = typer.Option(FailOn.never, "--fail-on", help="Exit 1 when a finding is at or above this."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+    interactive: bool = typer.Option(False, "--interactive", help="HTML only: zoomable charts (embedded plotly)."),
+    github_summary: Path | None = typer.Option(None, "--github-summary",
+                                               help="Also append a compact Markdown summary (no images) here; "
+                                                    "default: $GITHUB_STEP_SUMMARY when set."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Runs analyzed at once in a sweep (default: the cores)."),
     text_pattern: str | None = typer.Option(None, "--text-pattern",
                                             help="Regex of a text log's step lines: a (?P<step>...) group, other "
                                                  "named groups or key: value pairs are the metrics."),
@@ -56,19 +61,23 @@ def analyze(
     from .render import write_report, write_summary, write_sweep_report
     from .sweep import analyze_sweep, find_runs, sweep_summary
 
+    github_summary = github_summary or _github_step_summary()
     try:
         from .outputs import check_outputs
         from .render import _is_html
 
         _check_option_values(kl_weight, total_steps, disc_start)
-        check_outputs(run_dir, [run_dir, config, baseline, thresholds], {"--out": out, "--json": json_out},
-                      markdown=not _is_html(out))
+        if interactive and not _is_html(out):
+            raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
+        check_outputs(run_dir, [run_dir, config, baseline, thresholds],
+                      {"--out": out, "--json": json_out, "--github-summary": github_summary},
+                      markdown=not _is_html(out), appended=("--github-summary",))
         limits = _load_thresholds(thresholds) if thresholds else None
         options = dict(config=config, thresholds=limits, now=_parse_now(now), disc_start=disc_start,
                        kl_weight=kl_weight, total_steps=total_steps, text_pattern=_check_pattern(text_pattern))
         runs = find_runs(run_dir)
         if runs is not None:
-            results = analyze_sweep(runs, baseline=baseline, **options)
+            results = analyze_sweep(runs, baseline=baseline, jobs=jobs or None, **options)
             summary = sweep_summary(results)
             write_sweep_report(results, out, run_dir.resolve().name)
             if json_out is not None:
@@ -78,23 +87,53 @@ def analyze(
             headline = f"{len(results)} runs, status {summary['status']}"
         else:
             analysis = analyze_run(run_dir, baseline=baseline, **options)
-            write_report(analysis, out)
+            write_report(analysis, out, interactive=interactive)
             if json_out is not None:
                 write_summary(analysis, json_out)
             analyses, unreadable = [analysis], 0
             progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
             headline = f"status {analysis.status}, step {analysis.step:,}{progress}"
+        if github_summary is not None:
+            from .render import append_github_summary
+
+            append_github_summary(analyses, [(r.name, r.error) for r in results if r.analysis is None]
+                                  if runs is not None else [], github_summary)
     except VaeReportError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:  # a bug of ours: one line, not a traceback with locals
-        _fail(f"internal error while analyzing {run_dir}: {type(exc).__name__}: {exc} (please report this)", 3)
+        _fail(f"internal error while analyzing {run_dir}: {type(exc).__name__}: {_short(exc)} (please report this)", 3)
+    _gate(analyses, unreadable, fail_on, quiet, f"{out}: {headline}")
+
+
+def _gate(analyses: list, unreadable: int, fail_on: FailOn, quiet: bool, headline: str) -> None:
+    """Print the headline (unless --quiet) and exit 1 when a finding is at or above --fail-on; a failing gate
+    always says why, one line per finding on stderr, even with --quiet."""
     findings = [f for a in analyses for f in a.active_findings()]
     counts = {sev: sum(1 for f in findings if f.severity == sev) for sev in ("warning", "error")}
     if not quiet:
-        typer.echo(f"{out}: {headline}, {counts['warning']} warning(s), {counts['error'] + unreadable} error(s)")
+        typer.echo(f"{headline}, {counts['warning']} warning(s), {counts['error'] + unreadable} error(s)")
     threshold = {"never": None, "warning": ("warning", "error"), "error": ("error",)}[fail_on.value]
-    if threshold and (unreadable or any(f.severity in threshold for f in findings)):
+    failing = [f for f in findings if threshold and f.severity in threshold]
+    if threshold and (unreadable or failing):
+        for f in failing:
+            where = f" at step {f.step:,}" if f.step is not None else ""
+            typer.echo(f"vae-report: {f.severity}: {f.rule}{where}: {_short(f.message, 300)}", err=True)
+        if unreadable:
+            typer.echo(f"vae-report: error: {unreadable} run(s) could not be read (see the report)", err=True)
         raise typer.Exit(1)
+
+
+def _short(text: object, limit: int = 500) -> str:
+    """One line of bounded length: an error never repeats a huge value."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _github_step_summary() -> Path | None:
+    import os
+
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    return Path(path) if path else None
 
 
 def _check_option_values(kl_weight: float | None, total_steps: int | None, disc_start: int | None) -> None:
@@ -151,6 +190,37 @@ def _parse_now(text: str | None) -> float | None:
         raise InputError(f"--now {text[:40]!r}: not a plausible clock for training logs; give 'now' or a recent "
                          "ISO 8601 time")
     return stamp
+
+
+@app.command()
+def compare(
+    runs: list[str] = typer.Argument(..., help="Runs to compare: PATH or NAME=PATH (two or more)."),
+    out: Path = typer.Option(Path("compare.md"), "--out", "-o", help="Report: .md (plots in <name>_files/) or .html."),
+    config: Path | None = typer.Option(None, "--config", help="One training config for every run."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Runs analyzed at once (default: the cores)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+) -> None:
+    """Lay runs over each other: shared-axis plots, config differences, latest levels, each run's findings."""
+    from .compare import analyze_runs, parse_run_argument, write_comparison
+    from .outputs import check_outputs
+    from .render import _is_html
+
+    try:
+        if len(runs) < 2:
+            raise VaeReportError("compare needs two or more runs (PATH or NAME=PATH)")
+        paths = [parse_run_argument(r)[1] for r in runs]
+        check_outputs(paths[0], [*paths, config], {"--out": out}, markdown=not _is_html(out))
+        for path in paths[1:]:
+            check_outputs(path, [path], {"--out": out}, markdown=not _is_html(out))
+        compared = analyze_runs(runs, jobs=jobs or None, config=config)
+        write_comparison(compared, out)
+    except VaeReportError as exc:
+        _fail(str(exc), exc.exit_code)
+    except Exception as exc:  # a bug of ours: one line, not a traceback with locals
+        _fail(f"internal error while comparing: {type(exc).__name__}: {_short(exc)} (please report this)", 3)
+    if not quiet:
+        statuses = ", ".join(f"{r.name} {r.analysis.status if r.analysis else 'unreadable'}" for r in compared)
+        typer.echo(f"{out}: {len(compared)} runs compared ({statuses})")
 
 
 @app.command()

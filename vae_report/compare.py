@@ -173,28 +173,35 @@ def parse_run_argument(text: str) -> tuple[str, Path]:
     return Path(text).resolve().name or text, Path(text)
 
 
-def analyze_runs(arguments: list[str], **options: Any) -> list[ComparedRun]:
-    """Analyze each run given on the command line; one that cannot be read is listed with its reason."""
-    from .analysis import analyze_run
-    from .errors import InputError, VaeReportError
+def analyze_runs(arguments: list[str], jobs: int | None = None, **options: Any) -> list[ComparedRun]:
+    """Analyze each run given on the command line (``jobs`` at a time); one that cannot be read is listed
+    with its reason."""
+    from .errors import InputError
+    from .parallel import map_in_processes
 
     parsed = [parse_run_argument(a) for a in arguments]
     names = [n for n, _ in parsed]
     if len(set(names)) != len(names):
         raise InputError(f"two runs are named the same ({', '.join(names)}); name them with NAME=PATH")
-    out = []
-    for name, path in parsed:
-        try:
-            out.append(ComparedRun(name, str(path), analyze_run(path, **options)))
-        except VaeReportError as exc:
-            out.append(ComparedRun(name, str(path), None, str(exc)))
-    return out
+    return map_in_processes(_analyze_one, [(name, path, options) for name, path in parsed], jobs,
+                            label="analyzing runs")
+
+
+def _analyze_one(job: tuple[str, Path, dict]) -> ComparedRun:
+    from .analysis import analyze_run
+    from .errors import VaeReportError
+
+    name, path, options = job
+    try:
+        return ComparedRun(name, str(path), analyze_run(path, **options))
+    except VaeReportError as exc:
+        return ComparedRun(name, str(path), None, str(exc))
 
 
 def write_comparison(runs: list[ComparedRun], out: Path) -> list[Path]:
     """The comparison report: Markdown with its plots in ``<stem>_files/``, or one self-contained HTML file."""
     from . import __version__
-    from .render import _atomic_write, _data_uri, _is_html, _ready_parent, _write_markdown, environment
+    from .render import _atomic_write, _data_uri, _is_html, _link, _ready_parent, _write_markdown, environment
 
     out = Path(out)
     html = _is_html(out)
@@ -203,7 +210,7 @@ def write_comparison(runs: list[ComparedRun], out: Path) -> list[Path]:
     configs = load_configs([Path(r.path) for r in runs])
     comparison = compare_runs([r.name for r in runs], analyses, configs)
     files_dir = parent / f"{out.stem}_files"
-    plots = [{"plot": p, "src": _data_uri(p.png) if html else f"{files_dir.name}/{p.name}.png"}
+    plots = [{"plot": p, "src": _data_uri(p.png) if html else _link(files_dir.name, f"{p.name}.png")}
              for p in comparison.plots]
     missing = [r.name for r, c in zip(runs, configs, strict=True) if c is None]
     template = "compare.html.j2" if html else "compare.md.j2"

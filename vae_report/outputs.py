@@ -34,9 +34,11 @@ def _written_by_us(path: Path) -> bool:
     return any(sign in head or sign in tail for sign in OURS)
 
 
-def check_outputs(run: Path, inputs: list[Path], outputs: dict[str, Path], markdown: bool) -> None:
+def check_outputs(run: Path, inputs: list[Path], outputs: dict[str, Path], markdown: bool,
+                  appended: tuple[str, ...] = ()) -> None:
     """Refuse (OutputError) an output that is an input, lies inside the run, or clashes with another output;
-    an images folder we did not make; a folder we cannot write to."""
+    an images folder we did not make; a folder we cannot write to. ``appended`` outputs (GitHub's step
+    summary) are added to, not replaced, so an existing file of someone else's is fine there."""
     run = run.resolve()
     given = [p.resolve() for p in inputs if p is not None]
     resolved = {name: path.resolve() for name, path in outputs.items() if path is not None}
@@ -49,6 +51,12 @@ def check_outputs(run: Path, inputs: list[Path], outputs: dict[str, Path], markd
                 raise OutputError(f"{outputs.get(name, resolved[name])}: {name} and {other} are the same path; "
                                   "give each output its own name")
     for name, path in resolved.items():
+        if name in appended:
+            for source in given:
+                if path == source:
+                    raise OutputError(f"{path}: {name} would write into an input; choose another path")
+            _check_writable(name, path)
+            continue
         _refuse_inputs(name, path, run, given)
         if name == "the report's images folder":
             _check_images_folder(path, run)

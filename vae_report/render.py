@@ -61,14 +61,39 @@ def _change(stats) -> str:
     return ("+" if stats.change > 0 else "") + fmt(stats.change)
 
 
-def _context(analysis: Analysis, plots: list[Plot], image_src) -> dict:
+def _context(analysis: Analysis, plots: list[Plot], image_src, samples=(), sample_src=None,
+             interactive: str | None = None) -> dict:
     return {
         "a": analysis,
         "name": Path(analysis.run).name or analysis.run,
         "plots": [{"plot": p, "src": image_src(p)} for p in plots],
+        "samples": [{"shown": s, "src": sample_src(i, s)} for i, s in enumerate(samples)],
+        "interactive": interactive,
         "by_metric": _findings_by_metric(analysis),
         "version": __version__,
     }
+
+
+def reconstructions(analysis: Analysis) -> list:
+    """The reconstruction grids the report shows: the latest, and the last before / first after disc_start."""
+    from .images import choose_images, find_images
+
+    try:
+        refs = find_images(Path(analysis.run), analysis.schedule.checkpoint_every)
+    except OSError:
+        return []
+    return choose_images(refs, analysis.schedule.disc_start)
+
+
+def _sample_name(index: int, shown) -> str:
+    return f"reconstruction_{index}{shown.suffix}"
+
+
+def _link(files_dir_name: str, name: str) -> str:
+    """A relative link CommonMark renders whatever the folder's name (spaces, unicode): percent-encoded."""
+    from urllib.parse import quote
+
+    return quote(f"{files_dir_name}/{name}")
 
 
 def _findings_by_metric(analysis: Analysis) -> dict[str, list]:
@@ -79,18 +104,22 @@ def _findings_by_metric(analysis: Analysis) -> dict[str, list]:
     return out
 
 
-def render_markdown(analysis: Analysis, plots: list[Plot], files_dir_name: str) -> str:
+def render_markdown(analysis: Analysis, plots: list[Plot], files_dir_name: str, samples=()) -> str:
     return environment().get_template("report.md.j2").render(
-        **_context(analysis, plots, lambda p: f"{files_dir_name}/{p.name}.png"))
+        **_context(analysis, plots, lambda p: _link(files_dir_name, f"{p.name}.png"), samples,
+                   lambda i, s: _link(files_dir_name, _sample_name(i, s))))
 
 
-def render_html(analysis: Analysis, plots: list[Plot]) -> str:
-    """One self-contained page: plots embedded as data URIs, no script, no external resource."""
-    return environment().get_template("report.html.j2").render(**_context(analysis, plots, lambda p: _data_uri(p.png)))
+def render_html(analysis: Analysis, plots: list[Plot], samples=(), interactive: str | None = None) -> str:
+    """One self-contained page: plots embedded as data URIs, no external resource; no script unless
+    ``interactive`` (zoomable charts, their script embedded) is given."""
+    return environment().get_template("report.html.j2").render(
+        **_context(analysis, plots, lambda p: _data_uri(p.png), samples, lambda i, s: _data_uri(s.data, s.mime),
+                   interactive))
 
 
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def _data_uri(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
 
 def _is_html(out: Path) -> bool:
@@ -101,18 +130,29 @@ def _is_html(out: Path) -> bool:
     return suffix in (".html", ".htm")
 
 
-def write_report(analysis: Analysis, out: Path) -> list[Path]:
-    """Write the report (``.md`` plus ``<stem>_files/``, or one ``.html``); nothing is left half-written."""
+def write_report(analysis: Analysis, out: Path, interactive: bool = False) -> list[Path]:
+    """Write the report (``.md`` plus ``<stem>_files/``, or one ``.html``; ``interactive``: zoomable charts in
+    the HTML); nothing is left half-written."""
     out = Path(out)
     html = _is_html(out)
+    if interactive and not html:
+        raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
     parent = _ready_parent(out)
     plots = make_plots(analysis.frame, analysis.schedule)
+    samples = reconstructions(analysis)
     if html:
-        _atomic_write(out, render_html(analysis, plots).encode("utf-8"))
+        charts = None
+        if interactive:
+            from .interactive import block
+
+            charts = block(analysis.frame, analysis.schedule)
+        _atomic_write(out, render_html(analysis, plots, samples, charts).encode("utf-8"))
         return [out]
     files_dir = parent / f"{out.stem}_files"
-    text = render_markdown(analysis, plots, files_dir.name)
-    return _write_markdown(out, text, files_dir, {f"{plot.name}.png": plot.png for plot in plots})
+    text = render_markdown(analysis, plots, files_dir.name, samples)
+    images = {f"{plot.name}.png": plot.png for plot in plots}
+    images.update({_sample_name(i, s): s.data for i, s in enumerate(samples)})
+    return _write_markdown(out, text, files_dir, images)
 
 
 def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
@@ -127,11 +167,11 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
     entries = []
     images: dict[str, bytes] = {}
     for run in runs:
-        overview = overview_plot(run.analysis.frame, run.analysis.schedule) if run.analysis else None
-        if overview is not None:
+        png = _overview_png(run.analysis, overview_plot)
+        if png is not None:
             key = f"{_slug(run.name)}_overview.png"
-            images[key] = overview.png
-            src = _data_uri(overview.png) if html else f"{files_dir.name}/{key}"
+            images[key] = png
+            src = _data_uri(png) if html else _link(files_dir.name, key)
         else:
             src = None
         entries.append({"run": run, "a": run.analysis, "overview": src,
@@ -143,6 +183,18 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
         _atomic_write(out, text.encode("utf-8"))
         return [out]
     return _write_markdown(out, text, files_dir, images)
+
+
+def _overview_png(analysis, overview_plot) -> bytes | None:
+    """A sweep run's overview: drawn by the worker that analyzed it, or here from its frame."""
+    if analysis is None:
+        return None
+    if getattr(analysis, "overview_png", None) is not None:
+        return analysis.overview_png
+    if analysis.frame is None:
+        return None
+    plot = overview_plot(analysis.frame, analysis.schedule)
+    return None if plot is None else plot.png
 
 
 def _write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, bytes]) -> list[Path]:
@@ -237,3 +289,14 @@ def _swap_dir(staging: Path, target: Path) -> None:
     staging.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def append_github_summary(analyses: list, unreadable: list[tuple[str, str]], path: Path) -> None:
+    """Append the compact summary GitHub shows on a workflow's page: status, warnings and errors, key metrics,
+    milestones; no image links (the page cannot show files beside it)."""
+    text = environment().get_template("summary.md.j2").render(analyses=analyses, unreadable=unreadable)
+    try:
+        with Path(path).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot append the summary ({exc.strerror}); check --github-summary") from exc

@@ -60,22 +60,35 @@ def find_runs(root: Path) -> list[RunSpec] | None:
     return runs if len(runs) >= 2 else None
 
 
-def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, **options: Any) -> list[SweepRun]:
-    """Analyze each run; a run that cannot be read is reported as such, not fatal to the sweep. A previous
-    sweep summary as ``baseline`` is matched to the runs by name."""
+def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, jobs: int | None = None,
+                  **options: Any) -> list[SweepRun]:
+    """Analyze each run, ``jobs`` at a time in worker processes (default: the machine's cores); a run that
+    cannot be read is reported as such, not fatal to the sweep. A previous sweep summary as ``baseline`` is
+    matched to the runs by name. Each worker returns its run's overview plot instead of its metric frame, so
+    memory stays bounded by the runs in flight."""
     previous = _previous_runs(load_baseline(Path(baseline))) if baseline else {}
-    out = []
-    for run in runs:
-        include = list(run.include) if run.include else None
-        try:
-            analysis = analyze_run(run.path, include=include, **options)
-        except VaeReportError as exc:
-            out.append(SweepRun(run.name, None, str(exc)))
-            continue
-        if run.name in previous:
-            analysis.since_baseline = compare(analysis.to_summary(), previous[run.name])
-        out.append(SweepRun(run.name, analysis))
+    from .parallel import map_in_processes
+
+    out = map_in_processes(_analyze_one, [(run, options) for run in runs], jobs, label="analyzing runs")
+    for result in out:
+        if result.analysis is not None and result.name in previous:
+            result.analysis.since_baseline = compare(result.analysis.to_summary(), previous[result.name])
     return out
+
+
+def _analyze_one(job: tuple[RunSpec, dict]) -> SweepRun:
+    from .plots import overview_plot
+
+    run, options = job
+    include = list(run.include) if run.include else None
+    try:
+        analysis = analyze_run(run.path, include=include, **options)
+    except VaeReportError as exc:
+        return SweepRun(run.name, None, str(exc))
+    overview = overview_plot(analysis.frame, analysis.schedule)
+    analysis.overview_png = overview.png if overview is not None else None
+    analysis.frame = None  # the report needs the plot, not the points
+    return SweepRun(run.name, analysis)
 
 
 def _previous_runs(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
