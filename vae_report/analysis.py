@@ -167,6 +167,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
         elif logs.text_config is not None and layout_of(logs.text_config) == "radiodiff":
             schedule = schedule_from_config(logs.text_config, "config repr in the text log", "text log")
+        elif logs.store_config is not None and layout_of(_store_config(logs.store_config)):
+            schedule = schedule_from_config(_store_config(logs.store_config), logs.store_config_origin)
         else:
             schedule = Schedule()
     if schedule.total_steps is None and logs.text_total_steps:
@@ -177,6 +179,17 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
                                            disc_start=inferred)
     return schedule
+
+
+def _store_config(config: dict) -> dict:
+    """A W&B or MLflow run's config: as it is when it has a known layout, else its flat hyperparameters
+    (disc_start, kl_weight, ...) placed where a RadioDiff config keeps them."""
+    if layout_of(config):
+        return config
+    from .compare import flatten
+    from .readers.mlflow import config_from_params
+
+    return config_from_params({key.rsplit(".", 1)[-1]: value for key, value in flatten(config).items()})
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -251,14 +264,14 @@ def _log_interval(m: Metrics) -> int | None:
 
 def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
                 now: float | None = None, baseline: Path | str | None = None, include: list[Path] | None = None,
-                text_pattern: str | None = None, **overrides: Any) -> Analysis:
+                text_pattern: str | None = None, run: str | None = None, **overrides: Any) -> Analysis:
     """Read a run directory and analyze it against its schedule (``disc_start=``, ``kl_weight=``,
     ``total_steps=`` override single values; ``thresholds`` maps rule ids to threshold overrides; ``now`` is
     the epoch time the liveness rule compares the last log with)."""
     previous = load_baseline(Path(baseline)) if baseline else None
     if previous is not None and previous.get("sweep"):
         raise InputError(f"{baseline}: a sweep's summary; pass it with the sweep folder, or a single run's summary")
-    logs = load_run(Path(path), include, text_pattern)
+    logs = load_run(Path(path), include, text_pattern, run)
     schedule = resolve_schedule(logs, Path(config) if config else None, **overrides)
     analysis = analyze_logs(logs, schedule, check_thresholds(thresholds or {}, "thresholds"), now)
     if previous is not None:

@@ -52,6 +52,7 @@ def analyze(
                                                help="Also append a compact Markdown summary (no images) here; "
                                                     "default: $GITHUB_STEP_SUMMARY when set."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Runs analyzed at once in a sweep (default: the cores)."),
+    run: str | None = typer.Option(None, "--run", help="An MLflow store's run to analyze (name or id)."),
     text_pattern: str | None = typer.Option(None, "--text-pattern",
                                             help="Regex of a text log's step lines: a (?P<step>...) group, other "
                                                  "named groups or key: value pairs are the metrics."),
@@ -75,7 +76,7 @@ def analyze(
         limits = _load_thresholds(thresholds) if thresholds else None
         options = dict(config=config, thresholds=limits, now=_parse_now(now), disc_start=disc_start,
                        kl_weight=kl_weight, total_steps=total_steps, text_pattern=_check_pattern(text_pattern))
-        runs = find_runs(run_dir)
+        runs = None if run else find_runs(run_dir)
         if runs is not None:
             results = analyze_sweep(runs, baseline=baseline, jobs=jobs or None, **options)
             summary = sweep_summary(results)
@@ -86,7 +87,7 @@ def analyze(
             unreadable = sum(r.analysis is None for r in results)
             headline = f"{len(results)} runs, status {summary['status']}"
         else:
-            analysis = analyze_run(run_dir, baseline=baseline, **options)
+            analysis = analyze_run(run_dir, baseline=baseline, run=run, **options)
             write_report(analysis, out, interactive=interactive)
             if json_out is not None:
                 write_summary(analysis, json_out)

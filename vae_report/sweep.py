@@ -32,6 +32,7 @@ class RunSpec:
     name: str
     path: Path
     include: tuple[Path, ...] | None = None
+    store_run: str | None = None  # one run of an MLflow store holding several
 
 
 def find_runs(root: Path) -> list[RunSpec] | None:
@@ -42,6 +43,9 @@ def find_runs(root: Path) -> list[RunSpec] | None:
     root = Path(root)
     if not root.is_dir():
         return None
+    stored = _store_runs(root)
+    if stored is not None:
+        return stored
     found = attempts(root)
     if found is not None and len(found) >= 2:
         return [RunSpec(a.name, root, tuple(a.folders)) for a in reversed(found)]
@@ -58,6 +62,22 @@ def find_runs(root: Path) -> list[RunSpec] | None:
             return None  # a folder of logs without its own config: part of one run
         runs.append(RunSpec(child.name, child))
     return runs if len(runs) >= 2 else None
+
+
+def _store_runs(root: Path) -> list[RunSpec] | None:
+    """The runs of an MLflow store (a database or mlruns/) holding several, or of several W&B run files."""
+    from .readers import mlflow
+
+    stores = [p for p in [root, *root.rglob("mlruns")] if mlflow.is_file_store(p)]
+    stores += [p for p in root.rglob("*.db") if mlflow.is_database(p)]
+    for store in stores:
+        runs = mlflow.read_database(store, store.name) if store.is_file() else mlflow.read_file_store(store)
+        if len(runs) >= 2:
+            return [RunSpec(r.name, root, None, r.run_id) for r in runs]
+    wandb_runs = sorted({p.resolve() for p in root.rglob("*.wandb")})
+    if len(wandb_runs) >= 2:
+        return [RunSpec(p.parent.name, root, (p.parent,)) for p in wandb_runs]
+    return None
 
 
 def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, jobs: int | None = None,
@@ -82,7 +102,7 @@ def _analyze_one(job: tuple[RunSpec, dict]) -> SweepRun:
     run, options = job
     include = list(run.include) if run.include else None
     try:
-        analysis = analyze_run(run.path, include=include, **options)
+        analysis = analyze_run(run.path, include=include, run=run.store_run, **options)
     except VaeReportError as exc:
         return SweepRun(run.name, None, str(exc))
     overview = overview_plot(analysis.frame, analysis.schedule)

@@ -21,14 +21,16 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import COLUMNS, COUNTERS, canonical_name, concat, empty_frame, frame_from_series, is_sorted
+from . import mlflow
 from .console import TEXT_SUFFIXES, first_lines, read_console_log, sniff_text_log
 from .csvlog import read_csv_log
 from .textlog import read_text_log
 from .tfevents import read_event_file
+from .wandb import read_wandb_run
 
-KINDS = ("tensorboard", "csv", "text log")
-_PRECISION_ORDER = {"tensorboard": 0, "csv": 1, "text log": 2}  # who wins when sources agree
-_AUTHORITY_ORDER = {"text log": 0, "csv": 1, "tensorboard": 2}  # who wins when they disagree
+KINDS = ("tensorboard", "csv", "text log", "wandb", "mlflow")
+_PRECISION_ORDER = {"tensorboard": 0, "wandb": 1, "mlflow": 1, "csv": 1, "text log": 2}  # who wins when they agree
+_AUTHORITY_ORDER = {"text log": 0, "csv": 1, "wandb": 1, "mlflow": 1, "tensorboard": 2}  # ... when they disagree
 
 
 @dataclass
@@ -56,6 +58,9 @@ class RunLogs:
     text_total_steps: int | None = None
     total_steps_origin: str = "text log ([Train Step] step/total)"
     pattern: str | None = None  # the user's step-line regex for text logs
+    store_run: str | None = None  # the MLflow run to read (name or id), when a store holds several
+    store_config: dict | None = None  # the config a W&B run or an MLflow run carries
+    store_config_origin: str = ""
 
 
 def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None) -> dict[str, list[Path]]:
@@ -64,7 +69,8 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
     (``include``: only files under these folders, e.g. the Lightning versions of one attempt)."""
     found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
     folders = [root] if include is None else include
-    paths = sorted({p for folder in folders for p in Path(folder).rglob("*") if p.is_file()})
+    # a symlinked folder (W&B's latest-run) must not make a file count twice
+    paths = sorted({p.resolve(): p for folder in folders for p in Path(folder).rglob("*") if p.is_file()}.values())
     for path in paths:
         name = path.name
         if "tfevents" in name:
@@ -73,10 +79,19 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
             found["csv"].append(path)
         elif path.suffix in TEXT_SUFFIXES and sniff_text_log(path, pattern):
             found["text log"].append(path)
+        elif name.endswith(".wandb"):
+            found["wandb"].append(path)
+        elif path.suffix in (".db", ".sqlite", ".sqlite3") and mlflow.is_database(path):
+            found["mlflow"].append(path)
+    for folder in folders:
+        for store in [Path(folder), *Path(folder).rglob("mlruns")]:
+            if mlflow.is_file_store(store):
+                found["mlflow"].append(store)
     return found
 
 
-def load_run(root: Path | str, include: list[Path] | None = None, pattern: str | None = None) -> RunLogs:
+def load_run(root: Path | str, include: list[Path] | None = None, pattern: str | None = None,
+             run: str | None = None) -> RunLogs:
     """Read and merge every log under a run directory (or a single log file); ``include`` limits the folders
     read (one attempt of a folder of Lightning versions)."""
     root = Path(root)
@@ -84,7 +99,8 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         raise InputError(f"{root}: no such file or directory; pass the run's results folder")
     if root.is_file():
         files = {kind: [] for kind in KINDS}
-        kind = "tensorboard" if "tfevents" in root.name else "csv" if root.suffix == ".csv" else "text log"
+        kind = ("tensorboard" if "tfevents" in root.name else "csv" if root.suffix == ".csv"
+                else "wandb" if root.suffix == ".wandb" else "mlflow" if mlflow.is_database(root) else "text log")
         files[kind].append(root)
         base = root.parent
     else:
@@ -102,7 +118,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     logs = RunLogs(base, empty_frame(), [], [], {})
     per_kind = {}
     single = root.is_file()
-    logs.pattern = pattern
+    logs.pattern, logs.store_run = pattern, run
     for kind, paths in files.items():
         parts = [_read_one_or_note(kind, path, base, logs, single) for path in paths]
         parts = [p for p in parts if p is not None]
@@ -175,6 +191,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
             logs.total_steps_origin = f"{rel} (its constant total_steps column)"
+    elif kind in ("wandb", "mlflow"):
+        frame = _read_store(kind, path, rel, logs, notes)
     elif logs.pattern or sniff_text_log(path) != "radiodiff":
         read = read_console_log(path, rel, logs.pattern)
         frame = read.frame
@@ -195,6 +213,27 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
                         float(np.nanmin(frame["wall_time"])) if frame["wall_time"].notna().any() else float("nan"))
     logs.sources.append(source)
     return source, frame
+
+
+def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]) -> pd.DataFrame:
+    """A W&B run file or an MLflow store: its metrics, and its config for the schedule."""
+    if kind == "wandb":
+        read = read_wandb_run(path, rel)
+        if read.bad:
+            notes.append(f"{read.bad:,} record(s) failed their CRC or did not parse, skipped")
+        if read.truncated:
+            notes.append("ends mid-record (the run is still writing it); everything before was read")
+        config, origin = read.config, f"{rel} (the W&B run's config)"
+        frame = read.frame
+    else:
+        runs = mlflow.read_database(path, rel) if path.is_file() else mlflow.read_file_store(path)
+        chosen = mlflow.pick(runs, logs.store_run, path)
+        notes.append(f"MLflow run {chosen.name} ({chosen.run_id})" + (f", one of {len(runs)}" if len(runs) > 1 else ""))
+        config, origin = chosen.config, f"{rel} (MLflow params of run {chosen.name})"
+        frame = chosen.frame
+    if config and logs.store_config is None:
+        logs.store_config, logs.store_config_origin = config, origin
+    return frame
 
 
 def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:

@@ -1,0 +1,90 @@
+"""W&B run files and MLflow stores, written by the real libraries (wandb offline, mlflow-skinny with SQLite and
+its legacy file store): values, steps, wall times, the config as schedule, several runs as a sweep."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from vae_report import analyze_run, load_run
+from vae_report.cli import app
+from vae_report.sweep import find_runs
+
+CONFIG = {"model": {"lossconfig": {"disc_start": 151, "kl_weight": 1e-6, "disc_weight": 0.5}},
+          "trainer": {"train_num_steps": 400, "lr": 5e-6}}
+
+
+def _run(code: str, cwd) -> None:
+    # each library in its own process, as a training script would use it (they start services, set globals)
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", "MLFLOW_ALLOW_FILE_STORE": "true"}
+    subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env, check=True, timeout=240)
+
+
+def digest(folder):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_wandb_offline_run(tmp_path):
+    pytest.importorskip("wandb")
+    _run(f"""
+        import wandb
+        run = wandb.init(dir={str(tmp_path)!r}, project="vae", config={CONFIG!r})
+        for step in range(0, 300, 10):
+            run.log({{"train/rec_loss": 1 / (step + 1), "train/kl_loss": 100.0 + step,
+                      "train/disc_factor": float(step >= 151)}}, step=step)
+        run.finish()
+        """, tmp_path)
+    logs = load_run(tmp_path)
+    part = logs.frame[logs.frame["metric"] == "rec_loss"]
+    assert list(part["step"]) == list(range(0, 300, 10)) and part["value"].iloc[1] == pytest.approx(1 / 11)
+    assert part["wall_time"].notna().all()
+    assert len([s for s in logs.sources if s.kind == "wandb"]) == 1  # latest-run is a link, not a second run
+    a = analyze_run(tmp_path)
+    assert a.schedule.disc_start == 151 and a.schedule.total_steps == 400
+    assert "W&B run's config" in a.schedule.origins["disc_start"]
+
+
+def _mlflow_runs(tmp_path, uri: str) -> None:
+    _run(f"""
+        import mlflow
+        mlflow.set_tracking_uri({uri!r})
+        for name, weight in (("base", 0.5), ("strong_d", 5.0)):
+            with mlflow.start_run(run_name=name):
+                mlflow.log_params({{"model.lossconfig.disc_start": 151, "model.lossconfig.disc_weight": weight,
+                                    "kl_weight": 1e-6, "train_num_steps": 400}})
+                for step in range(0, 300, 10):
+                    mlflow.log_metric("train/rec_loss", 1 / (step + 1), step=step)
+                    mlflow.log_metric("train/disc_factor", float(step >= 151), step=step)
+        """, tmp_path)
+
+
+def test_an_mlflow_sqlite_store_with_two_runs_is_a_sweep(tmp_path):
+    pytest.importorskip("mlflow")
+    pytest.importorskip("sqlalchemy")
+    _mlflow_runs(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
+    before = digest(tmp_path)
+    runs = find_runs(tmp_path)
+    assert [r.name for r in runs] == ["base", "strong_d"]
+    a = analyze_run(tmp_path, run="strong_d")
+    assert a.schedule.disc_start == 151 and a.schedule.disc_weight == 5.0 and a.schedule.kl_weight == 1e-6
+    assert a.schedule.total_steps == 400 and a.metrics["rec_loss"].count == 30
+    out = tmp_path.parent / "sweep.md"
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().count("## Run: ") == 2
+    assert digest(tmp_path) == before  # the database was opened read-only
+    bad = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out), "--run", "nope"])
+    assert bad.exit_code == 2 and "base" in bad.output
+
+
+def test_the_legacy_mlruns_file_store(tmp_path):
+    pytest.importorskip("mlflow")
+    _mlflow_runs(tmp_path, (tmp_path / "mlruns").as_uri())
+    a = analyze_run(tmp_path, run="base")
+    assert a.metrics["rec_loss"].latest == pytest.approx(1 / 291) and a.schedule.disc_weight == 0.5

@@ -1,0 +1,147 @@
+"""MLflow tracking stores: the SQLite database (``mlflow.db``: tables runs, metrics, params; MLflow's default
+backend) and the legacy file store (``mlruns/<experiment>/<run>/metrics/<key>``, lines ``timestamp value
+step``). Read with the standard library: MLflow itself is not needed, and the database is opened read-only
+(``immutable``), so not even a journal file is written beside it. Params are the config: dotted keys
+(``model.lossconfig.disc_start``) nest, flat ones (``disc_start``) go where a RadioDiff config keeps them."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..errors import InputError
+from ..frame import canonical_name, frame_from_series
+
+# flat param -> where a RadioDiff-layout config keeps it
+FLAT = {"disc_start": "model.lossconfig.disc_start", "kl_weight": "model.lossconfig.kl_weight",
+        "disc_weight": "model.lossconfig.disc_weight", "disc_factor": "model.lossconfig.disc_factor",
+        "disc_loss": "model.lossconfig.disc_loss", "codebook_weight": "model.lossconfig.codebook_weight",
+        "train_num_steps": "trainer.train_num_steps", "total_steps": "trainer.train_num_steps",
+        "max_steps": "trainer.train_num_steps", "lr": "trainer.lr", "learning_rate": "trainer.lr",
+        "min_lr": "trainer.min_lr", "log_freq": "trainer.log_freq"}
+
+
+@dataclass
+class StoreRun:
+    """One MLflow run: its id, name, metrics frame and config."""
+
+    run_id: str
+    name: str
+    frame: pd.DataFrame
+    config: dict = field(default_factory=dict)
+
+
+def is_database(path: Path) -> bool:
+    if path.suffix not in (".db", ".sqlite", ".sqlite3"):
+        return False
+    try:
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return False
+        return {"metrics", "runs", "params"} <= set(_tables(path))
+    except (OSError, sqlite3.Error):
+        return False
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+
+
+def _tables(path: Path) -> list[str]:
+    with _connect(path) as db:
+        return [row[0] for row in db.execute("select name from sqlite_master where type='table'")]
+
+
+def config_from_params(params: dict) -> dict:
+    """Hyperparameters (MLflow's strings, or a W&B run's flat config) as a nested config dict."""
+    config: dict = {}
+    for key, text in params.items():
+        try:
+            value = yaml.safe_load(text) if isinstance(text, str) and len(text) < 1000 else text
+        except yaml.YAMLError:
+            value = text
+        path = (key if "." in key else FLAT.get(key, key)).split(".")
+        node = config
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            node[path[-1]] = value
+    return config
+
+
+def read_database(path: Path, source: str) -> list[StoreRun]:
+    """Every run of an MLflow SQLite store."""
+    try:
+        with _connect(path) as db:
+            runs = db.execute("select run_uuid, coalesce(name, run_uuid) from runs order by start_time").fetchall()
+            metrics = pd.read_sql_query("select run_uuid, key, value, timestamp, step, is_nan from metrics", db)
+            params = db.execute("select run_uuid, key, value from params").fetchall()
+    except sqlite3.Error as exc:
+        raise InputError(f"{path}: not a readable MLflow database ({exc}); pass the tracking store") from exc
+    out = []
+    for run_id, name in runs:
+        part = metrics[metrics["run_uuid"] == run_id]
+        series = [(canonical_name(key), group["step"].to_numpy(dtype=np.int64),
+                   np.where(group["is_nan"].to_numpy() == 1, np.nan, group["value"].to_numpy(dtype=np.float64)),
+                   group["timestamp"].to_numpy(dtype=np.float64) / 1000.0)
+                  for key, group in part.groupby("key", sort=False)]
+        config = config_from_params({k: v for rid, k, v in params if rid == run_id})
+        out.append(StoreRun(run_id, name, frame_from_series(series, source), config))
+    return out
+
+
+def is_file_store(path: Path) -> bool:
+    """An ``mlruns/`` folder: experiments holding runs with a ``metrics/`` folder and a ``meta.yaml``."""
+    return path.is_dir() and any(path.glob("*/*/metrics")) and any(path.glob("*/*/meta.yaml"))
+
+
+def read_file_store(path: Path) -> list[StoreRun]:
+    """Every run of a legacy ``mlruns/`` file store."""
+    out = []
+    for run_dir in sorted(p.parent for p in path.glob("*/*/meta.yaml")):
+        meta = _yaml(run_dir / "meta.yaml")
+        run_id = str(meta.get("run_id") or meta.get("run_uuid") or run_dir.name)
+        name = str(meta.get("run_name") or run_id)
+        series = []
+        for metric in sorted(p for p in (run_dir / "metrics").rglob("*") if p.is_file()):
+            table = pd.read_csv(metric, sep=" ", header=None, names=["timestamp", "value", "step"],
+                                on_bad_lines="skip", engine="c")
+            key = metric.relative_to(run_dir / "metrics").as_posix()
+            series.append((canonical_name(key), table["step"].to_numpy(dtype=np.int64),
+                           pd.to_numeric(table["value"], errors="coerce").to_numpy(float),
+                           table["timestamp"].to_numpy(dtype=np.float64) / 1000.0))
+        params = {p.relative_to(run_dir / "params").as_posix(): p.read_text().strip()
+                  for p in (run_dir / "params").rglob("*") if p.is_file()} if (run_dir / "params").is_dir() else {}
+        out.append(StoreRun(run_id, name, frame_from_series(series, run_dir.relative_to(path.parent).as_posix()),
+                            config_from_params(params)))
+    return out
+
+
+def _yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def pick(runs: list[StoreRun], wanted: str | None, where: Path) -> StoreRun:
+    """The one run to analyze: the only one, or the one named or identified by ``wanted``."""
+    if wanted is not None:
+        found = [r for r in runs if wanted in (r.run_id, r.name) or r.run_id.startswith(wanted)]
+        if len(found) != 1:
+            names = ", ".join(f"{r.name} ({r.run_id[:8]})" for r in runs)
+            raise InputError(f"{where}: --run {wanted!r} matches {len(found)} runs; the store holds: {names}")
+        return found[0]
+    if len(runs) != 1:
+        names = ", ".join(f"{r.name} ({r.run_id[:8]})" for r in runs)
+        raise InputError(f"{where}: holds {len(runs)} MLflow runs ({names}); pick one with --run NAME_OR_ID")
+    return runs[0]

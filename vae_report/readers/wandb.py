@@ -1,0 +1,156 @@
+"""W&B run files (``wandb/offline-run-*/run-<id>.wandb``, ``wandb/run-*/``): the history and the run's config.
+
+The file is a ``:W&B`` header (7 bytes) followed by LevelDB-log framing: 32 KiB blocks, each record a 7-byte
+header (checksum, little-endian length, type FULL/FIRST/MIDDLE/LAST) around a protobuf
+``Record`` of wandb's own schema, decoded with the classes of the ``wandb`` package (optional extra
+``vae-report[wandb]``: wandb no longer ships a reader for this file). ``history`` records hold one logged step:
+items ``_step``, ``_timestamp`` and every metric as JSON; ``run``/``config`` records hold the config.
+Unlike LevelDB, whose checksum is a masked CRC32C, wandb writes a plain CRC-32 (zlib's) of the type byte and the
+payload: measured on files the wandb library wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..frame import COUNTERS, canonical_name, frame_from_series
+
+HEADER = b":W&B"
+BLOCK = 32 * 1024
+FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+
+
+@dataclass
+class WandbRead:
+    frame: pd.DataFrame
+    config: dict = field(default_factory=dict)
+    records: int = 0
+    bad: int = 0  # records whose CRC failed or that did not parse
+    truncated: bool = False
+
+
+def records(data: bytes) -> tuple[list[bytes], int, bool]:
+    """The payloads of a LevelDB-framed log after the W&B header, the count of records failing their CRC, and
+    whether the file ends mid-record (still being written)."""
+    out, bad, pending, pos = [], 0, None, 7
+    while pos + 7 <= len(data):
+        left = BLOCK - pos % BLOCK
+        if left < 7:  # a block's tail too short for a header is padding
+            pos += left
+            continue
+        crc, length, kind = struct.unpack_from("<IHB", data, pos)
+        start, end = pos + 7, pos + 7 + length
+        if kind == 0 and length == 0:
+            pos += left  # zero padding to the block's end
+            continue
+        if end > len(data):
+            return out, bad, True
+        payload = data[start:end]
+        pos = end
+        if zlib.crc32(payload, zlib.crc32(bytes([kind]))) != crc:
+            bad, pending = bad + 1, None
+            continue
+        if kind == FULL:
+            out.append(payload)
+        elif kind == FIRST:
+            pending = payload
+        elif kind == MIDDLE and pending is not None:
+            pending += payload
+        elif kind == LAST and pending is not None:
+            out.append(pending + payload)
+            pending = None
+    return out, bad, False
+
+
+def _record_class():
+    try:
+        from wandb.proto import wandb_internal_pb2
+    except ImportError:
+        raise InputError("reading a W&B run file needs the wandb package: pip install 'vae-report[wandb]'") from None
+    return wandb_internal_pb2.Record
+
+
+def _key(item) -> str:
+    return "/".join(item.nested_key) if len(item.nested_key) else item.key
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(value, str) and value.lower() in ("nan", "inf", "-inf", "infinity", "-infinity"):
+        return float(value.lower().replace("infinity", "inf"))
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _config_items(update, config: dict) -> None:
+    for item in update:
+        try:
+            value = json.loads(item.value_json)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and set(value) <= {"value", "desc"} and "value" in value:
+            value = value["value"]  # W&B wraps config values as {"value": ..., "desc": ...}
+        node = config
+        path = list(item.nested_key) or [item.key]
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+
+
+def read_wandb_run(path: Path, source: str) -> WandbRead:
+    """Every logged step's scalars (step ``_step``, wall time ``_timestamp``) and the run's config."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the W&B run file ({exc.strerror})") from exc
+    if not data.startswith(HEADER):
+        raise InputError(f"{path}: not a W&B run file (no :W&B header); pass the run's wandb/ folder")
+    record_class = _record_class()
+    payloads, bad, truncated = records(data)
+    rows: dict[str, tuple[list, list, list]] = {}
+    config: dict = {}
+    for payload in payloads:
+        record = record_class()
+        try:
+            record.ParseFromString(payload)
+        except Exception:  # a record of a newer schema or damaged: counted, the rest is read
+            bad += 1
+            continue
+        kind = record.WhichOneof("record_type")
+        if kind == "history":
+            _history(record.history.item, rows)
+        elif kind == "config":
+            _config_items(record.config.update, config)
+        elif kind == "run":
+            _config_items(record.run.config.update, config)
+    series = [(canonical_name(k), np.asarray(s, dtype=np.int64), np.asarray(v), np.asarray(w, dtype=np.float64))
+              for k, (s, v, w) in rows.items()]
+    return WandbRead(frame_from_series(series, source), config, len(payloads), bad, truncated)
+
+
+def _history(items, rows: dict) -> None:
+    values = {_key(item): item.value_json for item in items}
+    step = _number(values.get("_step", "null"))
+    if step is None:
+        return
+    wall = _number(values.get("_timestamp", "null"))
+    for key, text in values.items():
+        if key in COUNTERS or key.startswith("_"):
+            continue
+        number = _number(text)
+        if number is None:
+            continue  # images, tables and histograms are JSON objects, not scalars
+        steps, nums, walls = rows.setdefault(key, ([], [], []))
+        steps.append(int(step))
+        nums.append(number)
+        walls.append(np.nan if wall is None else wall)
