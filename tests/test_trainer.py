@@ -28,7 +28,7 @@ def micro_config(tmp_path, **trainer):
     config = yaml.safe_load((ROOT / "trainer/configs/tiny.yaml").read_text())
     config["model"]["ddconfig"].update(resolution=16, ch=32, ch_mult=[1, 2], num_res_blocks=1)
     config["model"]["lossconfig"].update(disc_start=6, disc_num_layers=2)
-    config["data"].update(batch_size=2, num_samples=16)
+    config["data"].update(batch_size=2, num_samples=16, val_size=0)  # validation: tests/test_trainer_samples.py
     config["trainer"].update({"train_num_steps": 12, "log_freq": 2, "save_and_sample_every": 6, **trainer})
     path = tmp_path / "micro.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -129,11 +129,12 @@ def test_training_logs_every_key_at_every_logged_step_and_resumes(tmp_path):
     assert (out / "config.yaml").exists() and (out / "checkpoints" / "model-6.pt").exists()
     (log,) = out.glob("*_.log")
     assert "[Train Step] 6/12: train/total_loss:" in log.read_text()
-    # --resume continues from the step-6 checkpoint with a new event file
+    assert (out / "checkpoints" / "model-8.pt").exists()  # --max-steps leaves a checkpoint where it stopped
+    # --resume continues from the step-8 checkpoint with a new event file
     run_training(config, out, resume=True, quiet=True)
     assert len(list(out.glob("*tfevents*"))) == 2
     csv = pd.read_csv(out / "metrics.csv")
-    assert csv["step"].tolist() == expected_steps + [6, 8, 10]
+    assert csv["step"].tolist() == expected_steps + [8, 10]  # each step once: nothing stale, nothing redone
 
 
 def test_logvar_is_really_optimized(tmp_path):

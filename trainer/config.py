@@ -32,11 +32,11 @@ SCHEMA: dict[str, Any] = {
         },
     },
     "data": {"name": "synthetic", "batch_size": 2, "img_folder": None, "image_size": None, "num_samples": 512,
-             "seed": 0, "augment_horizontal_flip": False},
+             "seed": 0, "augment_horizontal_flip": False, "val_size": 0},
     "trainer": {
         "gradient_accumulate_every": 2, "lr": 5e-6, "min_lr": 5e-7, "train_num_steps": 150000,
         "save_and_sample_every": 5000, "log_freq": 100, "results_folder": None, "amp": False, "fp16": False,
-        "seed": 0, "threads": None,
+        "seed": 0, "threads": None, "val_every": 0,
     },
 }
 _FLOAT_KEYS = {"kl_weight", "disc_weight", "disc_factor", "logvar_init", "perceptual_weight", "lr", "min_lr",

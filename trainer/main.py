@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from .data import PngRadioMaps, SyntheticRadioMaps
 from .logs import RunLogger
 from .loss import VaeGanLoss
 from .model import AutoencoderKL
+from .samples import grid, save_grid, validate
 
 
 def build(config: dict) -> tuple[AutoencoderKL, VaeGanLoss]:
@@ -42,10 +44,19 @@ def lr_multiplier(step: int, total: int, lr: float, min_lr: float) -> float:
 
 
 def _dataset(config: dict):
+    """(training set, held-out validation batch or None): ``data.val_size`` samples are held out."""
     data = config["data"]
     if data["name"] == "synthetic":
-        return SyntheticRadioMaps(image_size(config), data["num_samples"], data["seed"])
-    return PngRadioMaps(Path(data["img_folder"]))
+        full = SyntheticRadioMaps(image_size(config), data["num_samples"] + data["val_size"], data["seed"])
+    else:
+        full = PngRadioMaps(Path(data["img_folder"]))
+    if not data["val_size"]:
+        return full, None
+    if data["val_size"] >= len(full):
+        raise ConfigError(f"data.val_size {data['val_size']} leaves no training samples of {len(full)}")
+    train = torch.utils.data.Subset(full, range(len(full) - data["val_size"]))
+    held_out = torch.stack([full[i] for i in range(len(full) - data["val_size"], len(full))])
+    return train, held_out
 
 
 def _checkpoints(out: Path) -> list[Path]:
@@ -124,16 +135,21 @@ def run_training(config_path: Path | str, out: Path | str, max_steps: int | None
         if not found:
             raise OutputError(f"{out}: --resume found no checkpoint in {out / 'checkpoints'}; train without --resume")
         step = state.restore(torch.load(found[-1], map_location="cpu", weights_only=False))
+        if rank == 0 and not quiet:
+            print(f"resuming from {found[-1].relative_to(out)} at step {step}", file=sys.stderr)
     logger = None
     if rank == 0:
         if not resume:
             with open(out / "config.yaml", "w") as handle:
                 yaml.safe_dump(config, handle, sort_keys=False)
-        logger = RunLogger(out, config, cfg["train_num_steps"], quiet=quiet)
+        logger = RunLogger(out, config, cfg["train_num_steps"], quiet=quiet, resume_step=step if resume else None)
     last = cfg["train_num_steps"] if max_steps is None else min(cfg["train_num_steps"], step + max_steps)
     started = time.time()
     try:
         step = _train_loop(config, state, step, last, out, rank, seed, distributed, logger)
+        every = cfg["save_and_sample_every"]
+        if rank == 0 and step < cfg["train_num_steps"] and not (every and step % every == 0):
+            _save(out, step, state)  # stopped by --max-steps: a checkpoint where it stopped, for --resume
     finally:
         if logger is not None:
             logger.close(step, time.time() - started)
@@ -146,7 +162,7 @@ def _train_loop(config, state: TrainState, step: int, last: int, out: Path, rank
                 distributed: bool, logger) -> int:
     """Steps ``step .. last - 1``, epoch after epoch; returns the step reached."""
     cfg = config["trainer"]
-    dataset = _dataset(config)
+    dataset, held_out = _dataset(config)
     sampler = DistributedSampler(dataset, seed=seed) if distributed else None
     loader = DataLoader(dataset, batch_size=config["data"]["batch_size"], shuffle=sampler is None, sampler=sampler,
                         drop_last=True)
@@ -167,10 +183,14 @@ def _train_loop(config, state: TrainState, step: int, last: int, out: Path, rank
             state.sched_disc.step()
             if logger is not None and step % cfg["log_freq"] == 0:
                 logger.log(step, logs, lr)
+            if logger is not None and held_out is not None and cfg["val_every"] and step % cfg["val_every"] == 0:
+                metrics, _ = validate(state.model, held_out, config["model"]["lossconfig"]["pixel_loss"])
+                logger.log_validation(step, metrics)
             step += 1
             every = cfg["save_and_sample_every"]
             if rank == 0 and every and step % every == 0:
                 _save(out, step, state)
+                _sample(out, step // every, step, state.model, batch, held_out, config, logger)
         epoch += 1
     return step
 
@@ -212,6 +232,26 @@ def _average_gradients(params) -> None:
         if p.grad is not None:
             torch.distributed.all_reduce(p.grad)
             p.grad /= world
+
+
+def _sample(out: Path, milestone: int, step: int, model, batch, held_out, config, logger) -> None:
+    """RadioDiff's ``sample-<milestone>.png`` (inputs above reconstructions) and the same grid in TensorBoard;
+    the held-out set's as ``val-sample-<milestone>.png`` / ``val/reconstructions``."""
+    with torch.no_grad():
+        was_training = model.training
+        model.eval()
+        reconstructions, _ = model(batch, sample_posterior=False)
+        model.train(was_training)
+    picture = grid(batch, reconstructions)
+    save_grid(picture, out / f"sample-{milestone}.png")
+    if logger is not None:
+        logger.image("train/reconstructions", picture, step)
+    if held_out is not None:
+        _, val_rec = validate(model, held_out, config["model"]["lossconfig"]["pixel_loss"])
+        picture = grid(held_out, val_rec)
+        save_grid(picture, out / f"val-sample-{milestone}.png")
+        if logger is not None:
+            logger.image("val/reconstructions", picture, step)
 
 
 def _save(out: Path, step: int, state: TrainState) -> None:

@@ -183,8 +183,8 @@ def choose_images(refs: list[ImageRef], disc_start: int | None, step_label: str 
         after = [r for r in known if r.step >= disc_start]
         if before and after:
             picks.append((before[-1], f"last before the discriminator started (disc_start {disc_start:,})"))
-            if after[0] is not latest:
-                picks.append((after[0], "first after the discriminator started"))
+        if after and after[0] is not latest:
+            picks.append((after[0], "first after the discriminator started"))
     picks.append((latest, "latest"))
     shown = []
     for ref, what in picks:
