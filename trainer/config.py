@@ -47,7 +47,9 @@ def load_trainer_config(path: Path | str) -> dict:
     """Read, check and complete a trainer config; every problem raises ConfigError naming the key."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        from vae_report.schedule import safe_load_bounded
+
+        raw = safe_load_bounded(path.read_text(), path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config ({exc.strerror}); check the path") from exc
     except yaml.YAMLError as exc:

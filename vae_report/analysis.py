@@ -19,6 +19,7 @@ from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.discriminator import disc_activity
 from .rules.dynamics import newest_wall_time
 from .schedule import Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
+from .stats import level_at
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class MetricStats:
     latest_step: int
     non_finite: int
     source: str
+    recent_median: float = math.nan  # median of the latest points (the weekly delta's level)
+    recent_noise: float = math.nan  # how uncertain that median is
 
     @property
     def change(self) -> float:
@@ -51,7 +54,8 @@ class MetricStats:
     def to_dict(self) -> dict[str, Any]:
         return {"first": _json_number(self.first), "latest": _json_number(self.latest), "min": _json_number(self.min),
                 "max": _json_number(self.max), "count": self.count, "first_step": self.first_step,
-                "latest_step": self.latest_step, "change": _json_number(self.change), "source": self.source}
+                "latest_step": self.latest_step, "change": _json_number(self.change), "source": self.source,
+                "recent_median": _json_number(self.recent_median), "recent_noise": _json_number(self.recent_noise)}
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,8 @@ class Analysis:
         }
 
 
+RECENT_POINTS = 20  # the window whose median is a metric's current level in weekly comparisons
+
 # Quantities whose zero is not special: their changes are differences, never percentages.
 SIGNED = {"g_loss", "logits_real", "logits_fake", "logvar"}
 
@@ -213,10 +219,12 @@ def metric_stats(m: Metrics, metric_sources: dict[str, str]) -> dict[str, Metric
     for name in sorted(m.names(), key=_metric_order):
         steps, values = m.steps(name), m.values(name)
         good = values[np.isfinite(values)]
+        level = level_at(steps, values, int(steps[-1]), RECENT_POINTS)
         out[name] = MetricStats(
             name, float(values[0]), float(values[-1]),
             float(good.min()) if len(good) else math.nan, float(good.max()) if len(good) else math.nan,
             len(values), int(steps[0]), int(steps[-1]), int(len(values) - len(good)), metric_sources.get(name, ""),
+            *(level if level is not None else (math.nan, math.nan)),
         )
     return out
 

@@ -13,18 +13,37 @@ from typing import Any
 
 from .errors import InputError
 
+_SHAPE = {"metrics": dict, "findings": list, "milestones": list, "runs": list, "schedule": dict}
+
 
 def load_baseline(path: Path) -> dict[str, Any]:
-    """Read a previous JSON summary; InputError if it is missing or not a summary."""
+    """Read a previous JSON summary, checked against the shape this tool writes (same or older version);
+    InputError if it is missing, not UTF-8 JSON, or not such a summary."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(Path(path).read_bytes().decode("utf-8"))
     except OSError as exc:
         raise InputError(f"{path}: cannot read the baseline ({exc.strerror}); pass a --json summary") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON (line {exc.lineno}); pass a summary written by --json") from exc
-    if not isinstance(data, dict) or not (isinstance(data.get("step"), int) or data.get("sweep") is True):
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InputError(f"{path}: not JSON in UTF-8{where}; pass a summary written by --json") from None
+    if not isinstance(data, dict) or not (_is_step(data.get("step")) or data.get("sweep") is True):
         raise InputError(f"{path}: not a vae-report summary (no integer 'step'); pass a summary written by --json")
+    for key, kind in _SHAPE.items():
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise InputError(f"{path}: not a vae-report summary ('{key}' is a {type(data[key]).__name__}, not a "
+                             f"{kind.__name__}); pass a summary written by --json")
+    for name, stats in (data.get("metrics") or {}).items():
+        if not isinstance(stats, dict):
+            raise InputError(f"{path}: not a vae-report summary (metric {str(name)[:40]!r} is not an object)")
+    if any(not isinstance(f, dict) for f in data.get("findings") or []):
+        raise InputError(f"{path}: not a vae-report summary (a finding is not an object)")
+    if any(not isinstance(m, dict) or not _is_step(m.get("step")) for m in data.get("milestones") or []):
+        raise InputError(f"{path}: not a vae-report summary (a milestone has no integer step)")
     return data
+
+
+def _is_step(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _number(value: Any) -> float | None:
@@ -46,6 +65,27 @@ def _active(findings: list) -> dict[tuple[str, str | None], dict]:
     return out
 
 
+SIGNED = {"g_loss", "logits_real", "logits_fake", "logvar"}
+
+
+def _delta(name: str, old: dict, new: dict) -> dict[str, Any]:
+    """A metric then and now: windowed medians where both summaries have them (a single last point is noise),
+    the change, whether it exceeds the two medians' noise, and a percentage only where one means something."""
+    windowed = _number(old.get("recent_median")) is not None and _number(new.get("recent_median")) is not None
+    key = "recent_median" if windowed else "latest"
+    a, b = _number(old.get(key)), _number(new.get(key))
+    change = None if a is None or b is None or math.isnan(a) or math.isnan(b) else b - a
+    noise = [x for x in (_number(old.get("recent_noise")), _number(new.get("recent_noise")))
+             if x is not None and math.isfinite(x)] if windowed else []
+    band = 2 * math.hypot(*noise) if len(noise) == 2 else None
+    beyond = None if change is None or band is None else abs(change) > band
+    fraction = None
+    if change is not None and name.split("/")[-1] not in SIGNED and a and (a > 0) == (b > 0):
+        fraction = change / abs(a)
+    return {"then": a, "now": b, "change": change, "change_fraction": fraction, "windowed": windowed,
+            "noise_band": band, "beyond_noise": beyond}
+
+
 def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
     """The ``since_baseline`` object: steps, progress and time gained, metric changes, findings new and
     resolved, milestones passed."""
@@ -54,10 +94,7 @@ def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
         old = (then.get("metrics") or {}).get(name)
         if not isinstance(old, dict):
             continue
-        a, b = _number(old.get("latest")), _number(stats.get("latest"))
-        change = None if a is None or b is None else b - a
-        fraction = None if change is None or not a or math.isnan(change) else change / abs(a)
-        metrics[name] = {"then": a, "now": b, "change": change, "change_fraction": fraction}
+        metrics[name] = _delta(name, old, stats)
     new_findings = _active(now.get("findings"))
     old_findings = _active(then.get("findings"))
     wall_now, wall_then = _number(now.get("last_wall_time")), _number(then.get("last_wall_time"))
@@ -73,9 +110,32 @@ def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
         "progress_gained": None if progress_then is None or now.get("progress") is None
         else now["progress"] - progress_then,
         "hours_between_logs": None if wall_now is None or wall_then is None else (wall_now - wall_then) / 3600,
+        "changes": None,  # filled below: one sentence per change that matters
         "status_then": then.get("status", "unknown"),
         "metrics": metrics,
         "findings_new": [new_findings[k] for k in new_findings if k not in old_findings],
         "findings_resolved": [old_findings[k] for k in old_findings if k not in new_findings],
         "milestones_passed": passed,
-    }
+    } | {"changes": _headlines(passed, new_findings, old_findings, metrics)}
+
+
+def _headlines(passed: list, new: dict, old: dict, metrics: dict) -> list[str]:
+    """One sentence per change that matters: milestones passed, findings that appeared or cleared, metrics that
+    moved beyond their noise."""
+    out = [f"Passed step {m['step']:,} ({m['name']})." for m in passed if isinstance(m, dict)]
+    out += [f"New {f['severity']}: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "."
+            for k, f in new.items() if k not in old]
+    out += [f"Cleared: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "."
+            for k, f in old.items() if k not in new]
+    for name, d in metrics.items():
+        if d.get("beyond_noise"):
+            verb = "rose" if d["change"] > 0 else "fell"
+            out.append(f"{name} {verb} from {_show(d['then'])} to {_show(d['now'])}, beyond its noise "
+                       f"(±{_show(d['noise_band'] / 2)}).")
+    return out
+
+
+def _show(value: float) -> str:
+    from .numbers import fmt
+
+    return fmt(value)

@@ -242,11 +242,34 @@ def train(
         _fail(str(exc), exc.exit_code)
 
 
+def _click_classes(name: str) -> tuple[type, ...]:
+    """A click exception class, from click itself and from the copy typer vendors (typer >= 0.20)."""
+    import click
+
+    modules = [click.exceptions, getattr(getattr(typer, "_click", None), "exceptions", None)]
+    return tuple(c for c in (getattr(m, name, None) for m in modules if m is not None) if isinstance(c, type))
+
+
 def main() -> None:
+    """The console script: usage errors as one line naming the option (not a box), exit 2."""
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except _click_classes("NoArgsIsHelpError") as exc:
+        typer.echo(exc.ctx.get_help() if getattr(exc, "ctx", None) else str(exc))
+        sys.exit(0)
+    except _click_classes("UsageError") as exc:
+        param = getattr(exc, "param", None)
+        opts = "/".join(getattr(param, "opts", None) or []) if param is not None else ""
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if opts and opts not in message:
+            message = f"{opts}: {message}"
+        command = getattr(getattr(getattr(exc, "ctx", None), "command", None), "name", None)
+        hint = f" (see: vae-report {command} --help)" if command else ""
+        typer.echo(f"vae-report: error: {_short(message)}{hint}", err=True)
+        sys.exit(2)
+    except (*_click_classes("Abort"), KeyboardInterrupt):
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -124,14 +124,46 @@ def load_config(path: Path) -> dict:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check the path") from exc
     try:
-        data = yaml.safe_load(text)
+        data = safe_load_bounded(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}; fix the file or pass --config") from exc
+        raise ConfigError(f"{path}: not valid YAML{where}; fix the file or pass --config") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config; fix the file") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top of the config; pass the training config")
     return data
+
+
+MAX_NODES = 1_000_000  # a config has hundreds of values; a YAML alias bomb expands to billions
+
+
+def safe_load_bounded(text: str, path: Path | str) -> Any:
+    """yaml.safe_load that refuses a document whose aliases would expand beyond MAX_NODES values (a "billion
+    laughs" bomb): the expanded size is counted on the composed graph, each node once, before anything is built."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        sizes: dict[int, int] = {}
+
+        def size(n) -> int:
+            if id(n) not in sizes:
+                sizes[id(n)] = 0  # a cycle counts once
+                children = [c for pair in n.value for c in pair] if isinstance(n, yaml.MappingNode) else \
+                    n.value if isinstance(n, yaml.SequenceNode) else []
+                sizes[id(n)] = 1 + sum(size(c) for c in children)
+                if sizes[id(n)] > MAX_NODES:
+                    raise ConfigError(f"{path}: its aliases expand to more than {MAX_NODES:,} values; a config "
+                                      "never does: fix the file")
+            return sizes[id(n)]
+
+        size(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def layout_of(config: dict) -> str | None:
@@ -172,11 +204,11 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
             "training config with --config"
         )
     loss_class, regularizer = loss_family(config, layout)
-    model = config["model"]
+    model = _mapping(config, "model", origin)
     values: dict[str, Any] = {}
     if layout == "radiodiff" or layout == "text log":
-        loss = model.get("lossconfig") or {}
-        trainer = config.get("trainer") or {}
+        loss = _mapping(model, "lossconfig", origin, "model.")
+        trainer = _mapping(config, "trainer", origin)
         values.update(
             total_steps=trainer.get("train_num_steps"),
             lr=trainer.get("lr"),
@@ -187,8 +219,9 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
         )
     else:
         key = "lossconfig" if layout == "ldm" else "loss_config"
-        loss = model["params"][key].get("params") or {}
-        trainer = ((config.get("lightning") or {}).get("trainer")) or {}
+        params = _mapping(model, "params", origin, "model.")
+        loss = _mapping(_mapping(params, key, origin, "model.params."), "params", origin, f"model.params.{key}.")
+        trainer = _mapping(_mapping(config, "lightning", origin), "trainer", origin, "lightning.")
         values.update(
             total_steps=trainer.get("max_steps") if (trainer.get("max_steps") or -1) > 0 else None,
             lr=model.get("base_learning_rate"),
@@ -199,10 +232,10 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
             else None,
         )
     nested = layout in ("ldm", "sgm")
-    dd = (model["params"].get("ddconfig") or model["params"].get("encoder_config", {}).get("params")
-          if nested else model.get("ddconfig")) or {}
-    values.update(in_channels=dd.get("in_channels"), resolution=_resolution(dd.get("resolution")),
-                  embed_dim=(model["params"].get("embed_dim") if nested else model.get("embed_dim")),
+    home = _mapping(model, "params", origin, "model.") if nested else model
+    dd = _mapping(home, "ddconfig", origin) or _mapping(_mapping(home, "encoder_config", origin), "params", origin)
+    values.update(in_channels=dd.get("in_channels"), resolution=_resolution(dd.get("resolution"), origin),
+                  embed_dim=home.get("embed_dim"),
                   downsample=2 ** (len(dd["ch_mult"]) - 1) if isinstance(dd.get("ch_mult"), list) else None)
     reg_weights = loss.get("regularization_weights") if isinstance(loss.get("regularization_weights"), dict) else {}
     values.update(
@@ -220,18 +253,41 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
             origins[key] = f"{loss_class} default"
     try:
         typed = _typed(values)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{origin}: {exc}; fix the value in the config") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ConfigError(f"{origin}: {exc}; fix the value in the config") from None
     return Schedule(**typed, loss_class=loss_class, regularizer=regularizer, layout=layout, config_path=origin,
                     origins=origins)
 
 
-def _resolution(value: Any) -> tuple[int, int] | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value), int(value)
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        return int(value[0]), int(value[1])
-    return None
+def brief(value: Any, limit: int = 60) -> str:
+    """A value as an error message may quote it: bounded, whatever its size (a YAML alias bomb included)."""
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxstring, short.maxother, short.maxlist, short.maxdict, short.maxlevel = limit, limit, 4, 4, 2
+    return short.repr(value)
+
+
+def _mapping(parent: dict, key: str, origin: str, prefix: str = "") -> dict:
+    """A config section that must be a mapping (empty if absent); ConfigError naming it otherwise."""
+    value = parent.get(key) if isinstance(parent, dict) else None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{origin}: {prefix}{key} must be a mapping of settings, got {brief(value)}; fix the config")
+    return value
+
+
+def _resolution(value: Any, origin: str = "config") -> tuple[int, int] | None:
+    if value is None:
+        return None
+    sides = [value, value] if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    if isinstance(sides, (list, tuple)) and len(sides) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 < v < 1e6
+            for v in sides):
+        return int(sides[0]), int(sides[1])
+    raise ConfigError(f"{origin}: ddconfig.resolution must be a size or [height, width], got {brief(value)}; fix the "
+                      "config")
 
 
 _INTS = ("disc_start", "total_steps", "log_every", "checkpoint_every", "in_channels", "embed_dim", "downsample",
@@ -239,27 +295,42 @@ _INTS = ("disc_start", "total_steps", "log_every", "checkpoint_every", "in_chann
 _FLOATS = ("kl_weight", "disc_weight", "disc_factor", "lr", "min_lr", "codebook_weight")
 
 
+_POSITIVE = {"total_steps", "log_every", "checkpoint_every", "in_channels", "embed_dim", "downsample", "lr"}
+
+
 def _typed(values: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in values.items():
         try:
             out[key] = _typed_one(key, value)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{key} must be a number, got {value!r}") from exc
+        except (TypeError, ValueError, OverflowError) as exc:
+            kind = "a whole number" if key in _INTS else "a number"
+            rule = " > 0" if key in _POSITIVE else " >= 0"
+            raise ValueError(f"{key} must be {kind}{rule}, got {brief(value)} ({exc})") from None
     return out
 
 
 def _typed_one(key: str, value: Any) -> Any:
-    if value is None:
+    if value is None or (key == "val_every" and value == 0):  # val_every 0: no validation
         return None
+    if key == "disc_loss":
+        if value not in ("hinge", "vanilla"):
+            raise ValueError("not hinge or vanilla")
+        return value
+    if key not in _INTS and key not in _FLOATS:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError("not a number")
+    number = float(value)  # YAML 1.1 reads "5e-6" (no dot) and "5e4" as strings
+    if not math.isfinite(number):
+        raise ValueError("not finite")
+    if number < 0 or (key in _POSITIVE and number == 0):
+        raise ValueError("out of range")
     if key in _INTS:
-        number = float(value)  # YAML may give "5e4" as a string
-        if number != int(number):
-            raise ValueError("not a whole number")
+        if number != int(number) or number > 2**53:
+            raise ValueError("not a whole number of steps")
         return int(number)
-    if key in _FLOATS:
-        return float(value)  # "5e-6" without a dot is a string to YAML 1.1
-    return value
+    return number
 
 
 def find_config(root: Path) -> tuple[Path, dict, str] | None:

@@ -6,6 +6,8 @@ never raises, prints or plots.
 
 from __future__ import annotations
 
+import math
+
 from ..numbers import fmt
 from ..schedule import Schedule
 from .base import RANK, SEVERITIES, Finding, Metrics, Rule
@@ -131,9 +133,14 @@ def check_thresholds(thresholds: dict, origin: str) -> dict[str, dict[str, float
                 names = ", ".join(known[rule_id].thresholds) or "none"
                 raise ConfigError(f"{origin}: rule {rule_id} has no threshold {name!r} (its thresholds: {names})")
             try:
-                out.setdefault(rule_id, {})[name] = float(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{origin}: {rule_id}.{name} must be a number, got {value!r}") from None
+                number = float(value) if not isinstance(value, bool) else math.nan
+            except (TypeError, ValueError, OverflowError):
+                number = math.nan
+            if not (math.isfinite(number) and number >= 0):
+                from ..schedule import brief
+
+                raise ConfigError(f"{origin}: {rule_id}.{name} must be a finite number >= 0, got {brief(value)}")
+            out.setdefault(rule_id, {})[name] = number
     return out
 
 
