@@ -100,8 +100,11 @@ def test_nan_round_trips_through_the_summary_and_the_baseline(tmp_path):
     result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "w1.md"), "--json", str(first)])
     assert result.exit_code == 0, result.output
     text = first.read_text()
-    data = json.loads(text)  # strict JSON: no bare NaN
-    assert data["metrics"]["kl_loss"]["latest"] == "NaN" and "NaN," not in text.replace('"NaN"', "")
+    def refuse(constant):
+        raise ValueError(f"bare {constant} in the summary")
+
+    data = json.loads(text, parse_constant=refuse)  # strict JSON: no bare NaN or Infinity anywhere
+    assert data["metrics"]["kl_loss"]["latest"] == "NaN"
     result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "w2.md"), "--json",
                                  str(tmp_path / "w2.json"), "--baseline", str(first)])
     assert result.exit_code == 0, result.output
@@ -114,3 +117,20 @@ def test_bad_option_values_are_one_line_exit_2(run, tmp_path, option, value):
     result = runner.invoke(app, ["analyze", str(run), "--out", str(tmp_path / "r.md"), option, value])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
     assert option in result.output and not (tmp_path / "r.md").exists()
+
+
+def test_huge_finite_values_plot_clipped_and_count_as_overflow(tmp_path):
+    import csv
+
+    folder = tmp_path / "diverged"
+    folder.mkdir()
+    with (folder / "metrics.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["step", "train/rec_loss", "train/total_loss", "train/kl_loss"])
+        for step in range(100):
+            writer.writerow([step, 1e308 * (-1) ** step, 1e308 if step % 3 else -1e308, 5.0 + step])
+    out = tmp_path / "r.md"
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(out), "--json", str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output  # drawn, not crashed
+    assert json.loads((tmp_path / "s.json").read_text())["status"] == "error"
+    assert "(overflowing)" in out.read_text() and (tmp_path / "r_files" / "rec_loss.png").stat().st_size > 1000

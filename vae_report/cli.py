@@ -252,6 +252,13 @@ def _click_classes(name: str) -> tuple[type, ...]:
 
 def main() -> None:
     """The console script: usage errors as one line naming the option (not a box), exit 2."""
+    import warnings
+
+    import numpy as np
+
+    # overflow in a diverged run's 1e308 values is handled where it matters; stderr keeps to one line
+    np.seterr(all="ignore")
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
     try:
         code = app(standalone_mode=False)
     except _click_classes("NoArgsIsHelpError") as exc:

@@ -32,10 +32,27 @@ class Plot:
     png: bytes
 
 
+LIMIT = 1e150  # beyond this matplotlib's axis arithmetic overflows (a range of 2e308 is inf)
+
+
+def clipped(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Values as they can be drawn: huge outliers (a diverged run's 1e308) clipped to a band around the bulk
+    of the points, so the plot shows the data and says it was clipped instead of failing."""
+    if not len(values):
+        return values, False
+    with np.errstate(all="ignore"):
+        lo, hi = np.percentile(values, [1, 99])
+        span = (hi - lo) if np.isfinite(hi - lo) else LIMIT
+        low, high = max(lo - 10 * span, -LIMIT), min(hi + 10 * span, LIMIT)
+    if values.min() >= low and values.max() <= high:
+        return values, False
+    return np.clip(values, low, high), True
+
+
 def downsample(steps: np.ndarray, values: np.ndarray, n_out: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``n_out`` finite points, keeping each bucket's extremes (MinMaxLTTB)."""
+    """At most ``n_out`` finite points, keeping each bucket's extremes (MinMaxLTTB); huge outliers clipped."""
     good = np.isfinite(values)
-    steps, values = steps[good], values[good]
+    steps, values = steps[good], clipped(values[good])[0]
     if len(steps) <= n_out:
         return steps, values
     from tsdownsample import MinMaxLTTBDownsampler
@@ -56,13 +73,16 @@ def _phases(ax, schedule: Schedule, last_step: int) -> None:
 
 
 def _log_scale_fits(values: np.ndarray) -> bool:
-    good = values[np.isfinite(values)]
-    return len(good) > 1 and good.min() > 0 and good.max() / good.min() > 100
+    good = clipped(values[np.isfinite(values)])[0]
+    with np.errstate(all="ignore"):
+        return len(good) > 1 and good.min() > 0 and good.max() / good.min() > 100
 
 
 def _line(ax, m: Metrics, name: str, color: str | None = None, label: str | None = None):
     steps, values = downsample(m.steps(name), m.values(name))
-    line = ax.plot(steps, values, lw=1.0, color=color or COLORS.get(name), label=label or name)[0]
+    finite = m.values(name)[np.isfinite(m.values(name))]
+    note = " (huge values clipped)" if clipped(finite)[1] else ""
+    line = ax.plot(steps, values, lw=1.0, color=color or COLORS.get(name), label=(label or name) + note)[0]
     bad = ~np.isfinite(m.values(name))
     if bad.any():
         ax.axvline(m.steps(name)[bad][0], color="red", lw=1, ls=":", label=f"first NaN/Inf in {name}")
@@ -114,7 +134,8 @@ def _normalized(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
     for name in names:
         steps, values = downsample(m.steps(name), m.values(name))
         lo, hi = (values.min(), values.max()) if len(values) else (0, 1)
-        scaled = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
+        with np.errstate(all="ignore"):
+            scaled = (values - lo) / (hi - lo) if np.isfinite(hi - lo) and hi > lo else np.zeros_like(values)
         ax.plot(steps, scaled, lw=1.0, color=COLORS.get(name), label=f"{name} [{fmt(lo)}, {fmt(hi)}]")
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("step")

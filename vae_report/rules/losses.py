@@ -12,19 +12,24 @@ from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Finding, Metrics, edge_medians, finite
 
+OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
+
 
 def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     out = []
     for name in m.names():
         values = m.values(name)
-        bad = ~np.isfinite(values)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(values) | (np.abs(values) >= OVERFLOW)
         if bad.any():
             first = int(m.steps(name)[bad][0])
-            kind = "NaN" if np.isnan(values[bad][0]) else "Inf"
+            value = values[bad][0]
+            kind = "NaN" if np.isnan(value) else "Inf" if np.isinf(value) else f"{value:.3g} (overflowing)"
             out.append(Finding(
                 "non-finite", "error",
                 f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
-                "NaN or Inf). Training diverged or a term overflowed there: resume from the last checkpoint before "
+                f"NaN, Inf or beyond {OVERFLOW:.0e}). Training diverged or a term overflowed there: resume from the "
+                "last checkpoint before "
                 "it with a lower learning rate, and check the inputs of that batch.",
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values)},
             ))
