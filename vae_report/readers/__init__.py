@@ -237,25 +237,30 @@ def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]
 
 
 def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:
-    """Merge files of one kind in the order they were written; a later file replaces from its first step on."""
+    """Merge files of one kind in the order they were written; a later file replaces, per metric, every earlier
+    point at or after its own first step (TensorBoard's restart semantics). One pass from the newest file back,
+    keeping per metric the earliest first step of any later file: linear in files and points."""
     parts = sorted(parts, key=lambda p: (np.nan_to_num(p[0].first_wall_time, nan=np.inf), p[0].path))
     if len(parts) == 1:
         return parts[0][1]
-    for i, (later, frame) in enumerate(parts[1:], start=1):
+    cut: dict[str, int] = {}  # metric -> earliest first step of the files after the current one
+    kept = []
+    for source, frame in reversed(parts):
         firsts = frame.groupby("metric", observed=True)["step"].min()
-        for j in range(i):
-            earlier_src, earlier = parts[j]
-            cut = earlier["metric"].astype(object).map(firsts).to_numpy(dtype=float)  # NaN: not in the later file
-            drop = earlier["step"].to_numpy() >= cut
+        if cut:
+            limit = frame["metric"].astype(object).map(cut).to_numpy(dtype=float)  # NaN: no later file has it
+            drop = frame["step"].to_numpy() >= limit
             if drop.any():
-                logs.notes.append(
-                    f"{later.path} restarts at step {int(firsts.min()):,}: it replaces {int(drop.sum()):,} "
-                    f"point(s) of {earlier_src.path} at or after that step, as TensorBoard does"
-                )
-                parts[j] = (earlier_src, earlier[~drop])
-    names = ", ".join(p[0].path for p in parts)
+                restart = int(np.nanmin(limit[drop]))
+                logs.notes.append(f"a later file restarts at step {restart:,}: it replaces {int(drop.sum()):,} "
+                                  f"point(s) of {source.path} at or after that step, as TensorBoard does")
+                frame = frame[~drop]
+        for metric, first in firsts.items():
+            cut[str(metric)] = min(int(first), cut.get(str(metric), int(first)))
+        kept.append(frame)
+    names = ", ".join(p[0].path for p in parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
     logs.notes.append(f"{len(parts)} {kind} files merged in the order they were written: {names}")
-    return concat([p[1] for p in parts])
+    return concat(kept[::-1])
 
 
 def _agree(a: pd.DataFrame, b: pd.DataFrame) -> tuple[int, int]:
