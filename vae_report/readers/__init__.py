@@ -179,7 +179,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
                          "skipped")
         if read.non_scalar_tags:
             tags = sorted(read.non_scalar_tags)
-            notes.append(f"{len(tags)} non-scalar tag(s) not read (images, text, histograms): "
+            notes.append(f"{len(tags)} non-scalar tag(s), not metrics (images are shown under Reconstructions; "
+                         "text and histograms are not read): "
                          + ", ".join(tags[:5]) + (" ..." if len(tags) > 5 else ""))
     elif kind == "csv":
         read = read_csv_log(path, rel)

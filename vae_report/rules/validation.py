@@ -68,12 +68,14 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                 val, onset, numbers,
             ))
         else:
-            out.append(Finding(
-                "val-overfitting", "ok",
-                f"{val} tracks {train}: {describe_change(best, latest, noise=noise)} since its best (step "
-                f"{fmt(best_step)}), while {train} {describe_change(then[0], now[0], noise=max(then[1], now[1]))}.",
-                val, int(steps[-1]), numbers,
-            ))
+            moved = describe_change(then[0], now[0], noise=max(then[1], now[1]))
+            if latest <= best + 2 * noise:
+                text = (f"{val} is at its best level ({fmt(latest)}, median of its latest points) while {train} "
+                        f"{moved} since step {fmt(best_step)}: no sign of overfitting.")
+            else:
+                text = (f"{val} {describe_change(best, latest)} since its best (step {fmt(best_step)}) while {train} "
+                        f"{moved}: less than the {t['rise'] * 100:.0f}% rise beyond noise that overfitting shows.")
+            out.append(Finding("val-overfitting", "ok", text, val, int(steps[-1]), numbers))
     return out
 
 

@@ -1,0 +1,119 @@
+"""Cost at scale (issue 13): whole analyze of 150k / 600k / 1.5M-step runs x 11 tags, split into read, rules and
+plots, with peak RSS, each in a fresh process; then the target ratios, printed with pass/fail.
+
+    python benchmarks/scale.py                       # 150k and 600k steps (1.5M: --sizes 150000 600000 1500000)
+
+Runs are written once by tensorboard's own EventFileWriter into benchmarks/.cache/ (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from read_speed import write_run  # noqa: E402
+
+CHILD = """
+import json, sys, time, resource
+from pathlib import Path
+t0 = time.perf_counter()
+from vae_report.readers import load_run
+from vae_report.rules import Metrics, run_rules
+from vae_report.analysis import resolve_schedule, analyze_logs
+from vae_report.plots import make_plots
+path = Path(sys.argv[1]); what = sys.argv[2]
+t = time.perf_counter(); logs = load_run(path); read = time.perf_counter() - t
+out = {"read": read, "points": len(logs.frame), "frame_mb": logs.frame.memory_usage(deep=True).sum() / 2**20}
+if what == "all":
+    schedule = resolve_schedule(logs, disc_start=50_001, total_steps=10**7)
+    t = time.perf_counter(); run_rules(Metrics(logs.frame), schedule); out["rules"] = time.perf_counter() - t
+    t = time.perf_counter(); make_plots(logs.frame, schedule); out["plots"] = time.perf_counter() - t
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM"):
+        out["peak_mb"] = int(line.split()[1]) / 1024
+out["total"] = time.perf_counter() - t0
+print(json.dumps(out))
+"""
+
+
+def measure(path: Path, what: str = "all") -> dict:
+    result = subprocess.run([sys.executable, "-c", CHILD, str(path), what], capture_output=True, text=True,
+                            check=True, cwd=ROOT)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def one_metric_csv(folder: Path, name: str, points: int) -> Path:
+    path = folder / f"{name}.csv"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["step", name])
+            writer.writerows((s, 1000.0 + (s % 997) / 997) for s in range(points))
+    return path
+
+
+def many_files(folder: Path, files: int, points_each: int) -> Path:
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    if (folder / "complete").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        writer = EventFileWriter(str(folder), filename_suffix=f".{i:05d}")
+        for k in range(points_each):
+            step = i * points_each + k
+            value = summary_pb2.Summary.Value(tag="train/rec_loss", simple_value=1.0 / (step + 1))
+            writer.add_event(event_pb2.Event(wall_time=1.7e9 + step, step=step,
+                                             summary=summary_pb2.Summary(value=[value])))
+        writer.close()
+    (folder / "complete").write_text("")
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[150_000, 600_000])
+    args = parser.parse_args()
+    cache = ROOT / "benchmarks" / ".cache"
+    rows = {}
+    print(f"{'steps':>10} {'points':>11} {'read s':>7} {'rules s':>8} {'plots s':>8} {'total s':>8} "
+          f"{'frame MB':>9} {'peak MB':>8}")
+    for size in args.sizes:
+        start = time.perf_counter()
+        folder = cache / f"scale_{size}"
+        write_run(folder, size)
+        r = rows[size] = measure(folder)
+        print(f"{size:>10,} {r['points']:>11,} {r['read']:>7.2f} {r['rules']:>8.2f} {r['plots']:>8.2f} "
+              f"{r['total']:>8.2f} {r['frame_mb']:>9.0f} {r['peak_mb']:>8.0f}   (written in "
+              f"{time.perf_counter() - start:.0f} s)", flush=True)
+    checks = []
+    small, large = args.sizes[0], args.sizes[1] if len(args.sizes) > 1 else None
+    if large:
+        ratio = rows[large]["total"] / rows[small]["total"]
+        checks.append((f"{large:,} analyze / {small:,} analyze", ratio, 4.5 * large / small / 4))
+    for size, r in rows.items():
+        checks.append((f"{size:,}: peak RSS / (2 x frame + 250 MB)", r["peak_mb"] / (2 * r["frame_mb"] + 250), 1.0))
+    checks.append((f"{small:,}: whole analyze / read", rows[small]["total"] / rows[small]["read"], 2.0))
+    watched = measure(one_metric_csv(cache / "one_metric", "kl_loss", 2_000_000).parent / "kl_loss.csv")
+    unread = measure(one_metric_csv(cache / "one_metric", "some_other_metric", 2_000_000).parent
+                     / "some_other_metric.csv")
+    checks.append(("2M points of kl_loss / of a metric no rule reads", watched["total"] / unread["total"], 3.0))
+    many = measure(many_files(cache / "many_files", 1000, 2), "read")
+    one = measure(many_files(cache / "one_file", 1, 2000), "read")
+    checks.append(("1,000 event files / one file, same points (read)", many["read"] / max(one["read"], 1e-3), 5.0))
+    print()
+    for label, value, target in checks:
+        print(f"  {label:<52} {value:6.2f}  (target <= {target:.2f})  {'ok' if value <= target else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
