@@ -47,7 +47,7 @@ def test_cli_writes_report_images_and_summary(seed_run, tmp_path):
     images = sorted(p.name for p in (out.parent / "week48_files").glob("*.png"))
     assert (out.parent / "week48_files" / ".vae-report").is_file()  # the marker: only such a folder is replaced
     assert images == sorted(f"{n}.png" for n in ("total_loss", "kl_loss", "rec_loss", "disc_loss", "overview",
-                                                  "normalized", "multi_axis"))
+                                                  "normalized", "multi_axis", "gan_health", "lr_logvar"))
     for name in images:
         assert f"](week48_files/{name})" in text  # relative links: the folder can be moved
         assert (out.parent / "week48_files" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -40,7 +40,7 @@ def test_html_report_is_self_contained_in_a_real_browser(seed_run, tmp_path):
         images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
         headings = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
         browser.close()
-    assert len(images) == 7 and all(done and width > 0 for done, width, _ in images), images
+    assert len(images) == 9 and all(done and width > 0 for done, width, _ in images), images
     fetched = [url for url in requests if not url.startswith(("file:", "data:"))]
     assert fetched == []
     assert headings[0] == "Findings"  # the findings come first

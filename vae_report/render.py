@@ -138,7 +138,7 @@ def write_report(analysis: Analysis, out: Path, interactive: bool = False) -> li
     if interactive and not html:
         raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
     parent = _ready_parent(out)
-    plots = make_plots(analysis.frame, analysis.schedule)
+    plots = make_plots(analysis.frame, analysis.schedule, (analysis.since_baseline or {}).get("step_then"))
     samples = reconstructions(analysis)
     if html:
         charts = None
