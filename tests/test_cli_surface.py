@@ -116,3 +116,16 @@ def test_reconstructions_from_tensorboard_images_and_radiodiff_pngs(tmp_path):
     write_radiodiff_run(nothing, last_step=2_000, disc_start=1_001, total_steps=5_000, tb_every=20)
     runner.invoke(app, ["analyze", str(nothing), "--out", str(tmp_path / "n.md")])
     assert "The run holds no reconstruction images" in (tmp_path / "n.md").read_text()
+
+
+def test_the_sweep_report_lays_the_runs_over_each_other(tmp_path):
+    write_radiodiff_run(tmp_path / "sweep" / "early", last_step=2_000, disc_start=1_001, total_steps=5_000,
+                        tb_every=20)
+    write_radiodiff_run(tmp_path / "sweep" / "late", last_step=2_000, disc_start=1_501, total_steps=5_000,
+                        tb_every=20)
+    out = tmp_path / "sweep.md"
+    result = runner.invoke(app, ["analyze", str(tmp_path / "sweep"), "--out", str(out), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "## Runs compared" in text and "| `model.lossconfig.disc_start` | 1,001 | 1,501 |" in text
+    assert (tmp_path / "sweep_files" / "compare_rec_loss.png").is_file()

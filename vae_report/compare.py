@@ -20,6 +20,22 @@ _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
            "#bcbd22"]
 
 
+def thin_frame(frame):
+    """The overlaid metrics only, each downsampled for drawing: what a sweep keeps of a run (a few thousand
+    points, whatever the run's length) so that its curves can be laid over the others'."""
+    from .frame import frame_from_series
+    from .plots import MAX_POINTS, downsample
+    from .rules import Metrics
+
+    m = Metrics(frame)
+    series = []
+    for name in OVERLAID:
+        if m.has(name):
+            steps, values = downsample(m.steps(name), m.values(name), MAX_POINTS)
+            series.append((name, steps, values, np.full(len(steps), np.nan)))
+    return frame_from_series(series, "thinned")
+
+
 def run_color(index: int) -> str:
     return _COLORS[index % len(_COLORS)]
 

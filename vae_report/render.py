@@ -176,13 +176,31 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
             src = None
         entries.append({"run": run, "a": run.analysis, "overview": src,
                         "by_metric": _findings_by_metric(run.analysis) if run.analysis else {}})
+    comparison, compared = _sweep_comparison(runs, html, files_dir, images)
     template = "sweep.html.j2" if html else "sweep.md.j2"
     text = environment().get_template(template).render(name=name, entries=entries, status=sweep_status(runs),
-                                                       version=__version__)
+                                                       version=__version__, c=comparison, compared=compared)
     if html:
         _atomic_write(out, text.encode("utf-8"))
         return [out]
     return _write_markdown(out, text, files_dir, images)
+
+
+def _sweep_comparison(runs: list, html: bool, files_dir: Path, images: dict) -> tuple:
+    """The runs of a sweep laid over each other: shared-axis curves and the config keys that differ."""
+    from .compare import compare_runs, load_configs
+
+    readable = [r for r in runs if r.analysis is not None]
+    if len(readable) < 2:
+        return None, []
+    configs = load_configs([Path(r.analysis.run) for r in readable])
+    comparison = compare_runs([r.name for r in readable], [r.analysis for r in readable], configs)
+    compared = []
+    for plot in comparison.plots:
+        images[f"{plot.name}.png"] = plot.png
+        compared.append({"plot": plot, "src": _data_uri(plot.png) if html else _link(files_dir.name,
+                                                                                        f"{plot.name}.png")})
+    return comparison, compared
 
 
 def _overview_png(analysis, overview_plot) -> bytes | None:

@@ -105,9 +105,11 @@ def _analyze_one(job: tuple[RunSpec, dict]) -> SweepRun:
         analysis = analyze_run(run.path, include=include, run=run.store_run, **options)
     except VaeReportError as exc:
         return SweepRun(run.name, None, str(exc))
+    from .compare import thin_frame
+
     overview = overview_plot(analysis.frame, analysis.schedule)
     analysis.overview_png = overview.png if overview is not None else None
-    analysis.frame = None  # the report needs the plot, not the points
+    analysis.frame = thin_frame(analysis.frame)  # the report needs the plot and thinned curves, not every point
     return SweepRun(run.name, analysis)
 
 
