@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,21 @@ def test_huge_finite_values_plot_clipped_and_count_as_overflow(tmp_path):
     assert result.exit_code == 0, result.output  # drawn, not crashed
     assert json.loads((tmp_path / "s.json").read_text())["status"] == "error"
     assert "(overflowing)" in out.read_text() and (tmp_path / "r_files" / "rec_loss.png").stat().st_size > 1000
+
+
+def test_an_unreadable_config_is_named_not_silently_replaced(run, tmp_path):
+    (run / "a_broken.yaml").write_text("model: [unclosed\n")
+    out = tmp_path / "r.md"
+    assert runner.invoke(app, ["analyze", str(run), "--out", str(out)]).exit_code == 0
+    assert "a_broken.yaml not used as the config: not valid YAML at line" in out.read_text()
+
+
+def test_image_links_survive_spaces_and_unicode_in_out(run, tmp_path):
+    out = tmp_path / "weekly reports" / "wöche 48.md"
+    result = runner.invoke(app, ["analyze", str(run), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", out.read_text())
+    assert links and all(" " not in link for link in links)  # CommonMark ends a bare link at a space
+    from urllib.parse import unquote
+
+    assert all((out.parent / unquote(link)).is_file() for link in links)

@@ -167,7 +167,9 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     if config is not None:
         schedule = schedule_from_config(load_config(Path(config)), str(config))
     else:
-        found = find_config(logs.root)
+        skipped: list[str] = []
+        found = find_config(logs.root, skipped)
+        logs.notes.extend(skipped)  # an unreadable config is named, never silently replaced by another
         if found is not None:
             path, cfg, layout = found
             schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)

@@ -333,8 +333,9 @@ def _typed_one(key: str, value: Any) -> Any:
     return number
 
 
-def find_config(root: Path) -> tuple[Path, dict, str] | None:
-    """The first config under ``root`` (shallowest first) whose layout we know, parsed."""
+def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dict, str] | None:
+    """The first config under ``root`` (shallowest first) whose layout we know, parsed; a candidate that could
+    not be read is added to ``skipped`` with the reason, so the report can say why it was not used."""
     if root.is_file():
         root = root.parent
     candidates = sorted(
@@ -344,7 +345,10 @@ def find_config(root: Path) -> tuple[Path, dict, str] | None:
     for path in candidates:
         try:
             config = load_config(path)
-        except ConfigError:
+        except ConfigError as exc:
+            if skipped is not None:
+                skipped.append(f"{path.relative_to(root).as_posix()} not used as the config: "
+                               f"{str(exc).split(': ', 1)[-1]}")
             continue
         layout = layout_of(config)
         if layout is not None:
