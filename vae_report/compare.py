@@ -138,7 +138,7 @@ def overlay_plots(analyses: list, names: list[str]) -> list:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         slug = metric.replace("/", "_")
         plots.append(Plot(f"compare_{slug}", metric, f"{metric} of every run on one axis, aligned on step.",
-                          figure_png(fig)))
+                          figure_png(fig, right=0.8)))
     return plots
 
 

@@ -111,9 +111,13 @@ def _line(ax, m: Metrics, name: str, color: str | None = None, label: str | None
     return line
 
 
-def _png(fig) -> bytes:
+def _png(fig, right: float | None = 0.78) -> bytes:
+    """The figure as PNG, drawn once: fixed margins leave room for the legend outside the axes (a "tight"
+    bounding box would draw every figure twice, the plots' main cost); ``right=None``: margins already set."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    if right is not None:
+        fig.subplots_adjust(left=0.1, right=right, top=0.9, bottom=0.14)
+    fig.savefig(buf, format="png", dpi=100, pil_kwargs={"compress_level": 3})
     plt.close(fig)
     return buf.getvalue()
 
@@ -144,8 +148,8 @@ def _overview(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
         ax.grid(alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel("step")
-    fig.tight_layout()
-    return _png(fig)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.94, bottom=0.08, hspace=0.22, wspace=0.22)
+    return _png(fig, right=None)
 
 
 def _normalized(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
@@ -168,7 +172,7 @@ def _normalized(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
 
 def _multi_axis(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
     fig, host = plt.subplots(figsize=(9, 4))
-    fig.subplots_adjust(right=0.75)
+    fig.subplots_adjust(left=0.09, right=1 - 0.1 * max(1, len(names) - 1), top=0.9, bottom=0.13)
     _phases(host, s, last)
     lines = []
     for i, name in enumerate(names):
@@ -183,7 +187,7 @@ def _multi_axis(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
     host.set_title("All losses, each on its own axis")
     host.grid(alpha=0.3)
     host.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
-    return _png(fig)
+    return _png(fig, right=None)
 
 
 def four(m: Metrics) -> tuple[str, ...]:
@@ -211,6 +215,7 @@ def _gan_health(m: Metrics, s: Schedule, last: int) -> bytes:
         handles.append(line)
         labels.append(line.get_label())
     _legend(top, handles, labels, right_axis=m.has("d_weight"))
+    fig.subplots_adjust(left=0.09, right=0.7, top=0.93, bottom=0.1, hspace=0.15)
     if m.has("g_loss"):
         _line(bottom, m, "g_loss", "#8c564b")
         _scale(bottom, m.values("g_loss"))
@@ -219,7 +224,7 @@ def _gan_health(m: Metrics, s: Schedule, last: int) -> bytes:
     _legend(bottom)
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
-    return _png(fig)
+    return _png(fig, right=None)
 
 
 def _lr_logvar(m: Metrics, s: Schedule, last: int) -> bytes:
@@ -237,7 +242,7 @@ def _lr_logvar(m: Metrics, s: Schedule, last: int) -> bytes:
     ax.set_title("Learning rate and logvar")
     ax.grid(alpha=0.3)
     _legend(ax, lines, [ln.get_label() for ln in lines], right_axis=m.has("logvar"))
-    return _png(fig)
+    return _png(fig, right=0.7)
 
 
 def make_plots(frame, schedule: Schedule, baseline_step: int | None = None) -> list[Plot]:
