@@ -50,8 +50,9 @@ def _mime(data: bytes) -> str:
     return "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
 
 
-def find_images(root: Path, checkpoint_every: int | None = None) -> list[ImageRef]:
-    """Every image of a run folder (files and TensorBoard image summaries), unordered."""
+def find_images(root: Path, checkpoint_every: int | None = None, scalar_only: set[str] = frozenset()) -> list[ImageRef]:
+    """Every image of a run folder (files and TensorBoard image summaries), unordered; event files in
+    ``scalar_only`` (relative paths the scalar reader found nothing else in) are not walked again."""
     root = Path(root)
     base = root if root.is_dir() else root.parent
     paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
@@ -59,7 +60,8 @@ def find_images(root: Path, checkpoint_every: int | None = None) -> list[ImageRe
     for path in paths:
         rel = path.relative_to(base).as_posix()
         if "tfevents" in path.name:
-            found += _event_images(path, rel)
+            if rel not in scalar_only:
+                found += _event_images(path, rel)
         elif path.suffix.lower() in IMAGE_SUFFIXES and not _is_report_output(path):
             ref = _file_image(path, rel, checkpoint_every)
             if ref is not None:

@@ -78,8 +78,11 @@ def reconstructions(analysis: Analysis) -> list:
     """The reconstruction grids the report shows: the latest, and the last before / first after disc_start."""
     from .images import choose_images, find_images
 
+    # the scalar reader already walked every event file: only those where it met non-scalar tags hold images
+    scalar_only = {src.path for src in analysis.sources
+                   if src.kind == "tensorboard" and not any("non-scalar" in n for n in src.notes)}
     try:
-        refs = find_images(Path(analysis.run), analysis.schedule.checkpoint_every)
+        refs = find_images(Path(analysis.run), analysis.schedule.checkpoint_every, scalar_only)
     except OSError:
         return []
     return choose_images(refs, analysis.schedule.disc_start)
