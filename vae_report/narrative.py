@@ -90,7 +90,7 @@ def questions_and_answers(analysis) -> list:
         qa.append(QA("When will the discriminator become active?", answer))
     qa += _adversarial_questions(analysis)
     qa.append(QA("Should I intervene in the training process?", _intervene_answer(analysis)))
-    if not analysis.finished:
+    if not analysis.finished and analysis.phase == "before discriminator":
         qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
     for finding in analysis.active_findings():
         if finding.severity in ("warning", "error"):

@@ -23,6 +23,11 @@ LOSS_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "kl_weight": 1.0, "disc
 VQ_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "codebook_weight": 1.0, "disc_loss": "hinge"}
 
 
+def _square(n: float) -> bool:
+    side = math.isqrt(round(n))
+    return abs(n - round(n)) < 1e-6 * max(1.0, n) and side * side == round(n)
+
+
 @dataclass(frozen=True)
 class Milestone:
     step: int
@@ -71,8 +76,13 @@ class Schedule:
         the data shows (``pixels_per_sample``) or else from the config's resolution."""
         if self.embed_dim is None or self.downsample is None:
             return None
-        if pixels_per_sample and self.in_channels:
-            side = math.sqrt(pixels_per_sample / self.in_channels)
+        channels = self.in_channels
+        if pixels_per_sample and channels and not _square(pixels_per_sample / channels):
+            # the pixel count is no square image of the config's channels: the data's own (1 x 256 x 256 where
+            # the config says 3 channels); take the channel count that makes it one
+            channels = next((c for c in (1, 3, 4) if _square(pixels_per_sample / c)), channels)
+        if pixels_per_sample and channels:
+            side = math.sqrt(pixels_per_sample / channels)
         elif self.resolution:
             side = float(self.resolution[0])
         else:
