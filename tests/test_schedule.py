@@ -88,3 +88,14 @@ def test_find_config_skips_lightning_hparams(tmp_path):
     (tmp_path / "configs" / "2026-project.yaml").write_text(LDM)
     path, _, layout = find_config(tmp_path)
     assert path.name == "2026-project.yaml" and layout == "ldm"
+
+
+def test_a_zero_interval_means_never_not_a_bad_config():
+    from writers import radiodiff_config
+
+    from vae_report.schedule import schedule_from_config
+
+    config = radiodiff_config()
+    config["trainer"].update(save_and_sample_every=0, val_every=0)
+    s = schedule_from_config(config, "config.yaml")
+    assert s.checkpoint_every is None and s.val_every is None

@@ -321,7 +321,7 @@ def _typed(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _typed_one(key: str, value: Any) -> Any:
-    if value is None or (key == "val_every" and value == 0):  # val_every 0: no validation
+    if value is None or (key in ("val_every", "checkpoint_every") and value == 0):  # 0: never (validation, saving)
         return None
     if key == "disc_loss":
         if value not in ("hinge", "vanilla"):
