@@ -26,22 +26,9 @@ def test_html_report_is_self_contained_in_a_real_browser(seed_run, tmp_path):
     result = CliRunner().invoke(app, ["analyze", str(folder), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "report_files").exists()  # nothing beside it
-    sync_api = _browser()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
-        context = browser.new_context(java_script_enabled=True)
-        page = context.new_page()
-        requests = []
-        page.on("request", lambda request: requests.append(request.url))
-        page.goto(out.as_uri())
-        page.wait_for_load_state("load")
-        images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
-        headings = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
-        browser.close()
+    headings_js = "Array.from(document.querySelectorAll('h2')).map(h => h.textContent)"
+    images, fetched, headings = _load_in_browser(out, headings_js)
     assert len(images) == 9 and all(done and width > 0 for done, width, _ in images), images
-    fetched = [url for url in requests if not url.startswith(("file:", "data:"))]
     assert fetched == []
     assert headings[0] == "Findings"  # the findings come first
     for section in ("Training overview", "Key training metrics analysis", "Configuration analysis",
@@ -64,7 +51,9 @@ def test_html_escapes_tag_names_and_messages(tmp_path):
     assert "<script" not in html.lower()  # no script of ours either
 
 
-def _load_in_browser(path):
+def _load_in_browser(path, extra_js: str | None = None):
+    """Open a file in headless Chromium: its images (loaded?, width, alt), the requests that left the file, and
+    ``extra_js``'s value when given."""
     sync_api = _browser()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
@@ -76,8 +65,10 @@ def _load_in_browser(path):
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
         images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
+        extra = page.evaluate(extra_js) if extra_js else None
         browser.close()
-    return images, [url for url in requests if not url.startswith(("file:", "data:"))]
+    fetched = [url for url in requests if not url.startswith(("file:", "data:"))]
+    return (images, fetched, extra) if extra_js else (images, fetched)
 
 
 def test_reconstructions_and_a_comparison_load_in_a_real_browser(tmp_path):
