@@ -239,29 +239,32 @@ def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]
 
 def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:
     """Merge files of one kind in the order they were written; a later file replaces, per metric, every earlier
-    point at or after its own first step (TensorBoard's restart semantics). One pass from the newest file back,
-    keeping per metric the earliest first step of any later file: linear in files and points."""
+    point at or after its own first step (TensorBoard's restart semantics). Vectorised: each file's first step
+    per metric, a reverse cumulative minimum over the files after it, one comparison per point."""
     parts = sorted(parts, key=lambda p: (np.nan_to_num(p[0].first_wall_time, nan=np.inf), p[0].path))
     if len(parts) == 1:
         return parts[0][1]
-    cut: dict[str, int] = {}  # metric -> earliest first step of the files after the current one
-    kept = []
-    for source, frame in reversed(parts):
-        firsts = frame.groupby("metric", observed=True)["step"].min()
-        if cut:
-            limit = frame["metric"].astype(object).map(cut).to_numpy(dtype=float)  # NaN: no later file has it
-            drop = frame["step"].to_numpy() >= limit
-            if drop.any():
-                restart = int(np.nanmin(limit[drop]))
-                logs.notes.append(f"a later file restarts at step {restart:,}: it replaces {int(drop.sum()):,} "
-                                  f"point(s) of {source.path} at or after that step, as TensorBoard does")
-                frame = frame[~drop]
-        for metric, first in firsts.items():
-            cut[str(metric)] = min(int(first), cut.get(str(metric), int(first)))
-        kept.append(frame)
+    merged = concat([p[1] for p in parts])
+    order = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
+    codes = merged["metric"].cat.codes.to_numpy().astype(np.int64)
+    steps = merged["step"].to_numpy()
+    metrics = len(merged["metric"].cat.categories)
+    firsts = np.full(len(parts) * metrics, np.inf)
+    first_of = pd.Series(steps, dtype=np.float64).groupby(order * metrics + codes).min()
+    firsts[first_of.index.to_numpy()] = first_of.to_numpy()
+    firsts = firsts.reshape(len(parts), metrics)
+    # for file i: the earliest first step of its metric in any later file
+    later = np.vstack([np.minimum.accumulate(firsts[::-1], axis=0)[::-1][1:], np.full((1, metrics), np.inf)])
+    cut = later[order, codes]
+    drop = steps >= cut
+    if drop.any():
+        replaced = pd.Series(cut[drop]).groupby(order[drop]).agg(["min", "size"])
+        for i, (restart, count) in replaced.iterrows():
+            logs.notes.append(f"a later file restarts at step {int(restart):,}: it replaces {int(count):,} "
+                              f"point(s) of {parts[int(i)][0].path} at or after that step, as TensorBoard does")
     names = ", ".join(p[0].path for p in parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
     logs.notes.append(f"{len(parts)} {kind} files merged in the order they were written: {names}")
-    return concat(kept[::-1])
+    return merged[~drop].reset_index(drop=True)
 
 
 def _agree(a: pd.DataFrame, b: pd.DataFrame) -> tuple[int, int]:
