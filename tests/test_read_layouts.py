@@ -127,3 +127,18 @@ def test_a_constant_total_steps_column_is_the_schedules_total(tmp_path):
     a = analyze_run(path)
     assert a.schedule.total_steps == 150_000 and "total_steps" not in a.metrics
     assert "total_steps column" in a.schedule.origins["total_steps"]
+
+
+def test_files_without_wall_times_are_ordered_by_what_they_hold(tmp_path):
+    # two CSVs with no wall time: version_10 was written after version_2 (it starts later), not before it
+    for version, steps in ((2, range(0, 100, 10)), (10, range(100, 200, 10))):
+        folder = tmp_path / f"version_{version}"
+        folder.mkdir()
+        with (folder / "metrics.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["step", "train/rec_loss"])
+            writer.writerows((s, version + s / 1000) for s in steps)
+    logs = load_run(tmp_path, include=[tmp_path / "version_2", tmp_path / "version_10"])
+    order = [n for n in logs.notes if "merged in the order" in n][0]
+    assert order.index("version_2") < order.index("version_10")
+    assert len(series(logs.frame, "rec_loss")[0]) == 20  # nothing replaced: version_10 continues the run

@@ -13,6 +13,7 @@ Merging, in two stages:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -237,11 +238,20 @@ def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]
     return frame
 
 
+def _written_order(part: tuple[SourceFile, pd.DataFrame]) -> tuple:
+    """When a file was written: its first wall time; without one, what the logs hold (the first step, then the
+    path's numbers compared as numbers: version_10 after version_2), never the path's spelling alone."""
+    source, frame = part
+    first_step = int(frame["step"].min()) if len(frame) else 0
+    natural = tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", source.path))
+    return (np.nan_to_num(source.first_wall_time, nan=np.inf), first_step, natural)
+
+
 def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:
     """Merge files of one kind in the order they were written; a later file replaces, per metric, every earlier
     point at or after its own first step (TensorBoard's restart semantics). Vectorised: each file's first step
     per metric, a reverse cumulative minimum over the files after it, one comparison per point."""
-    parts = sorted(parts, key=lambda p: (np.nan_to_num(p[0].first_wall_time, nan=np.inf), p[0].path))
+    parts = sorted(parts, key=_written_order)
     if len(parts) == 1:
         return parts[0][1]
     merged = concat([p[1] for p in parts])
