@@ -71,7 +71,7 @@ RULES: list[Rule] = [
          val_overfitting, {"rise": 0.1}),
     Rule("val-missing", "Validation missing", "warning",
          "A config that runs validation every N steps should leave val/* metrics in the logs.",
-         val_missing, needs_schedule=("val_every",)),
+         val_missing),  # silent when the config runs no validation: nothing is missing then
     Rule("kl-rising", "KL rising under a tiny kl_weight", "ok",
          "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
          "and matters only if the weighted term becomes a real share of the loss.",
