@@ -207,3 +207,15 @@ def test_rule_time_grows_about_linearly_with_the_points():
     timed(10_000)  # warm-up
     small, large = min(timed(50_000) for _ in range(2)), min(timed(400_000) for _ in range(2))
     assert large / small < 8 * 2.5  # 8x the points: linear would be 8x; quadratic 64x
+
+
+def test_an_ldm_run_with_a_scheduler_the_config_keys_do_not_describe_is_not_a_fault(tmp_path):
+    from test_schedule import LDM
+
+    curves = radiodiff_curves(5000, disc_start=50_001, total_steps=10_000)
+    warm = np.minimum(1.0, curves.steps / 500)  # warm-up, then cosine: a scheduler_config's shape
+    curves.values["lr"] = 4.5e-6 * warm * 0.5 * (1 + np.cos(np.pi * curves.steps / 10_000))
+    config = yaml.safe_load(LDM) if isinstance(LDM, str) else LDM
+    a, bad = verdict(write_run(tmp_path, curves, 10, config))
+    (f,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert f.severity == "info" and "scheduler" in f.message and bad == []
