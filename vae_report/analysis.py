@@ -13,7 +13,7 @@ import numpy as np
 from . import __version__
 from .baseline import compare, load_baseline
 from .errors import InputError
-from .numbers import describe_change, relative_change
+from .numbers import SIGNED, describe_change, relative_change
 from .readers import RunLogs, SourceFile, load_run
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.discriminator import disc_activity
@@ -145,10 +145,6 @@ class Analysis:
 
 
 RECENT_POINTS = 20  # the window whose median is a metric's current level in weekly comparisons
-
-# Quantities whose zero is not special: their changes are differences, never percentages.
-SIGNED = {"g_loss", "logits_real", "logits_fake", "logvar"}
-
 
 def _json_number(value: float) -> float | str | None:
     # JSON has no NaN/Inf: write them as strings so a reader sees them rather than a parse error.

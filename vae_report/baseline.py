@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .numbers import SIGNED
 
 _SHAPE = {"metrics": dict, "findings": list, "milestones": list, "runs": list, "schedule": dict}
 
@@ -63,9 +64,6 @@ def _active(findings: list) -> dict[tuple[str, str | None], dict]:
             out[(f.get("rule"), f.get("metric"))] = {key: f.get(key) for key in ("rule", "severity", "metric", "step",
                                                                                   "message")}
     return out
-
-
-SIGNED = {"g_loss", "logits_real", "logits_fake", "logvar"}
 
 
 def _delta(name: str, old: dict, new: dict) -> dict[str, Any]:

@@ -43,6 +43,10 @@ def signed_pct(fraction: float | None) -> str:
     return f"{fraction * 100:+.1f}%"
 
 
+# Quantities whose zero is not special (logits, logvar, g_loss): their changes are differences, never percentages.
+SIGNED = frozenset({"g_loss", "logits_real", "logits_fake", "logvar"})
+
+
 def relative_change(before: float, after: float, near_zero: float = 0.0) -> float | None:
     """``(after - before) / |before|`` when that means something: both finite, on the same side of 0 and ``before``
     farther from 0 than ``near_zero``; None otherwise (a percentage across a sign change flips its meaning)."""

@@ -54,11 +54,16 @@ def _cell(text: object) -> str:
 
 
 def _change(stats) -> str:
-    """A statistics row's change: a percentage where one means something, else the difference."""
-    fraction = stats.change_fraction
+    """A change as the report writes it (a statistics row, or a weekly delta's dict): a percentage where one
+    means something (``change_fraction`` is None across a sign change and for signed quantities), else the
+    difference."""
+    get = stats.get if isinstance(stats, dict) else lambda key: getattr(stats, key)
+    fraction, change = get("change_fraction"), get("change")
     if fraction is not None:
         return signed_pct(fraction)
-    return ("+" if stats.change > 0 else "") + fmt(stats.change)
+    if change is None:
+        return "—"
+    return ("+" if change > 0 else "") + fmt(change)
 
 
 def _context(analysis: Analysis, plots: list[Plot], image_src, samples=(), sample_src=None,
