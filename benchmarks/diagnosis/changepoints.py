@@ -18,7 +18,7 @@ import numpy as np
 
 from vae_report import analyze_run
 from vae_report.rules import Metrics
-from vae_report.rules.current import WATCHED, binned, latest_rise
+from vae_report.rules.current import WATCHED, latest_rise, minimum_rise, prepared
 from vae_report.stats import robust_noise
 
 from .run import all_cases, ensure
@@ -27,13 +27,10 @@ from .run import all_cases, ensure
 def pelt_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None) -> dict | None:
     import ruptures
 
-    good = np.isfinite(values)
-    steps, values = steps[good], values[good]
-    if len(values) < 20:
+    ready = prepared(steps, values, ratio)
+    if ready is None:
         return None
-    b_steps, z = binned(steps, values)
-    use_log = ratio is not None and bool(np.all(z > 0))
-    z = np.log(z) if use_log else z
+    _, _, b_steps, z, use_log = ready
     sigma = robust_noise(z)
     if not math.isfinite(sigma) or sigma == 0:
         return None
@@ -41,8 +38,9 @@ def pelt_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None) -> dic
     if len(breaks) < 2:
         return None
     last = breaks[-2]
-    before, after = float(np.median(z[max(0, last - len(z) // 3):last])), float(np.median(z[last:]))
-    minimum = math.log(ratio) if use_log else max(float(np.subtract(*np.percentile(z[:last], [75, 25]))), 1e-12) * 2
+    look = z[max(0, last - len(z) // 3):last]
+    before, after = float(np.median(look)), float(np.median(z[last:]))
+    minimum = minimum_rise(look, ratio, use_log)  # the rule's own size test
     if not (after - before > 6 * sigma and after - before > minimum):
         return None
     return {"onset": int(b_steps[last])}

@@ -118,10 +118,11 @@ def edge_medians(values: np.ndarray, fraction: float = 0.1, minimum: int = 3) ->
 
 
 def departure(steps: np.ndarray, values: np.ndarray, baseline: float, target: float, since: int | None = None,
-              fraction: float = 0.2, smooth: int = 5) -> int:
+              fraction: float = 0.2, smooth: int = 5, noise_margin: float = 0.0) -> int:
     """The step where a series left ``baseline`` for ``target`` (a change point, not a window's start): just
     after the last point, smoothed over ``smooth``, still on the baseline's side of the line ``fraction`` of the
-    way from baseline to target, searching from ``since`` on."""
+    way from baseline to target (or ``noise_margin`` times the smoothed series' noise from the baseline, if
+    farther), searching from ``since`` on."""
     start = 0 if since is None else int(np.searchsorted(steps, since))
     good = np.isfinite(values[start:])
     z, st = values[start:][good], steps[start:][good]
@@ -130,7 +131,12 @@ def departure(steps: np.ndarray, values: np.ndarray, baseline: float, target: fl
     if len(z) < smooth:
         return int(st[0])
     level = np.median(np.lib.stride_tricks.sliding_window_view(z, smooth), axis=1)
-    line = baseline + fraction * (target - baseline)
+    margin = fraction * abs(target - baseline)
+    if noise_margin:
+        from ..stats import robust_noise
+
+        margin = max(margin, noise_margin * robust_noise(level))
+    line = baseline + (margin if target > baseline else -margin)
     on_baseline = level <= line if target > baseline else level >= line
     idx = np.flatnonzero(on_baseline)
     j = int(idx[-1]) + 1 + smooth // 2 if len(idx) else 0

@@ -13,9 +13,9 @@ metric's minimum relevant size; its onset is where the CUSUM of ``z - best - ris
 False alarms: on healthy curves (noisy decays, plateaus, the switch-on jump, isolated spikes) a latest-5%
 median exceeds the recent best by more than 6 sigma with probability far below 1e-6 for Gaussian noise, and the
 minimum size (+50% for positive losses) keeps slow drifts of a healthy plateau out. We compared this with
-ruptures' PELT (l2 cost, BIC-like penalty) on the same binned series: PELT finds every change, also healthy
-ones (the decay's knee, the GAN switch-on), so it still needs this size test and its onset is no better; the
-CUSUM needs no penalty to tune and no extra dependency, so it is what runs.
+ruptures' PELT (l2 cost, penalty 2 sigma^2 log n) on the same binned series with the same size test
+(benchmarks/diagnosis/changepoints.py): both find every rising loss of the battery without a false alarm, and
+the CUSUM dates them closer, with no penalty to tune and no extra dependency, so it is what runs.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ import numpy as np
 from ..numbers import fmt
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Finding, Metrics
+from .base import Finding, Metrics, departure
 
 BINS = 400
-# name -> (judged in log units when positive, warning size, error size); sizes are ratios in log units
-# (x1.5, x10) or, for signed metrics, multiples of the metric's own spread.
+# name -> the smallest rise worth a warning, as a ratio (judged in log units when the loss stays positive);
+# None: a signed or bounded loss, judged in its own units against twice its recent spread.
 WATCHED = {
     "rec_loss": 1.5, "nll_loss": 1.5, "total_loss": 1.5, "quant_loss": 1.5, "p_loss": 1.5, "aeloss": 1.5,
     "kl_loss": 10.0,  # KL rising is expected under a tiny weight: only an explosion is news
@@ -56,17 +56,34 @@ def _rolling_min_median(z: np.ndarray, m: int) -> float:
     return float(np.median(windows, axis=1).min())
 
 
-def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, noise_factor: float = 6.0,
-                tail: float = 0.05) -> dict | None:
-    """The latest level against the recent best, with the onset of the rise; None when there is no rise worth
-    a word (or too few points)."""
+def prepared(steps: np.ndarray, values: np.ndarray, ratio: float | None):
+    """The finite points, their bins, the binned series in the units it is judged in (log for a loss that stays
+    positive) and whether those are log units; None with fewer than 20 finite points."""
     good = np.isfinite(values)
     steps, values = steps[good], values[good]
     if len(values) < 20:
         return None
     b_steps, z_raw = binned(steps, values)
     use_log = ratio is not None and bool(np.all(z_raw > 0))
-    z = np.log(z_raw) if use_log else z_raw
+    return steps, values, b_steps, (np.log(z_raw) if use_log else z_raw), use_log
+
+
+def minimum_rise(look: np.ndarray, ratio: float | None, use_log: bool) -> float:
+    """The smallest rise worth a word: the ratio in log units, or twice the recent spread for a signed loss."""
+    if use_log:
+        return math.log(ratio)
+    q75, q25 = np.percentile(look, [75, 25])
+    return max(float(q75 - q25), 0.1 * abs(float(np.median(look))), 1e-12) * (2.0 if ratio is None else 1.0)
+
+
+def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, noise_factor: float = 6.0,
+                tail: float = 0.05) -> dict | None:
+    """The latest level against the recent best, with the onset of the rise; None when there is no rise worth
+    a word (or too few points)."""
+    ready = prepared(steps, values, ratio)
+    if ready is None:
+        return None
+    steps, values, b_steps, z, use_log = ready
     m = max(3, int(round(len(z) * tail)))
     look = z[-(m + max(2 * m, len(z) // 3)):-m]
     if len(look) < m:
@@ -74,11 +91,7 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     latest, best = float(np.median(z[-m:])), _rolling_min_median(look, m)
     sigma = robust_noise(z)
     rise = latest - best
-    if use_log:
-        minimum = math.log(ratio)
-    else:
-        q75, q25 = np.percentile(look, [75, 25])
-        minimum = max(float(q75 - q25), 0.1 * abs(float(np.median(look))), 1e-12) * (2.0 if ratio is None else 1.0)
+    minimum = minimum_rise(look, ratio, use_log)
     if not (rise > noise_factor * sigma and rise > minimum):
         return None
     excess = z - best - rise / 2
@@ -101,17 +114,9 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
 
 def _refine_onset(steps, values, since: int, best: float, rise: float, use_log: bool) -> int:
     """Where the series left its best level: after the last point (smoothed over 5) still within a small
-    margin of it, searching the raw points from ``since`` (the start of the recent stretch) on."""
-    i = int(np.searchsorted(steps, since))
-    z = values[i:]
-    z = np.log(np.maximum(z, 1e-300)) if use_log else z
-    if len(z) < 5:
-        return int(steps[i]) if i < len(steps) else int(steps[-1])
-    smooth = np.median(np.lib.stride_tricks.sliding_window_view(z, 5), axis=1)
-    margin = max(4 * robust_noise(smooth), 0.05 * rise)
-    below = np.flatnonzero(smooth <= best + margin)
-    j = int(below[-1]) + 1 + 2 if len(below) else 0  # +2: the window's centre
-    return int(steps[i + min(j, len(z) - 1)])
+    margin of it (5% of the rise or 4 sigma), searching the raw points from ``since`` (the recent stretch) on."""
+    z = np.log(np.maximum(values, 1e-300)) if use_log else values
+    return departure(steps, z, best, best + rise, since=since, fraction=0.05, noise_margin=4.0)
 
 
 def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
