@@ -71,9 +71,9 @@ def _store_runs(root: Path) -> list[RunSpec] | None:
     stores = [p for p in [root, *root.rglob("mlruns")] if mlflow.is_file_store(p)]
     stores += [p for p in root.rglob("*.db") if mlflow.is_database(p)]
     for store in stores:
-        runs = mlflow.read_database(store, store.name) if store.is_file() else mlflow.read_file_store(store)
+        runs = mlflow.list_runs(store)  # names only: each run's metrics are read once, by its analysis
         if len(runs) >= 2:
-            return [RunSpec(r.name, root, None, r.run_id) for r in runs]
+            return [RunSpec(name, root, None, run_id) for run_id, name in runs]
     wandb_runs = sorted({p.resolve() for p in root.rglob("*.wandb")})
     if len(wandb_runs) >= 2:
         return [RunSpec(p.parent.name, root, (p.parent,)) for p in wandb_runs]

@@ -228,9 +228,8 @@ def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]
         config, origin = read.config, f"{rel} (the W&B run's config)"
         frame = read.frame
     else:
-        runs = mlflow.read_database(path, rel) if path.is_file() else mlflow.read_file_store(path)
-        chosen = mlflow.pick(runs, logs.store_run, path)
-        notes.append(f"MLflow run {chosen.name} ({chosen.run_id})" + (f", one of {len(runs)}" if len(runs) > 1 else ""))
+        chosen, count = mlflow.read_run(path, rel, logs.store_run)
+        notes.append(f"MLflow run {chosen.name} ({chosen.run_id})" + (f", one of {count}" if count > 1 else ""))
         config, origin = chosen.config, f"{rel} (MLflow params of run {chosen.name})"
         frame = chosen.frame
     if config and logs.store_config is None:

@@ -77,13 +77,15 @@ def config_from_params(params: dict) -> dict:
     return config
 
 
-def read_database(path: Path, source: str) -> list[StoreRun]:
-    """Every run of an MLflow SQLite store."""
+def read_database(path: Path, source: str, only: str | None = None) -> list[StoreRun]:
+    """Every run of an MLflow SQLite store (or only the run ``only``)."""
+    runs = [r for r in list_runs(path) if only is None or r[0] == only]
+    where, args = ("where run_uuid = ?", (only,)) if only is not None else ("", ())
     try:
         with _connect(path) as db:
-            runs = db.execute("select run_uuid, coalesce(name, run_uuid) from runs order by start_time").fetchall()
-            metrics = pd.read_sql_query("select run_uuid, key, value, timestamp, step, is_nan from metrics", db)
-            params = db.execute("select run_uuid, key, value from params").fetchall()
+            metrics = pd.read_sql_query(f"select run_uuid, key, value, timestamp, step, is_nan from metrics {where}",
+                                        db, params=args)
+            params = db.execute(f"select run_uuid, key, value from params {where}", args).fetchall()
     except sqlite3.Error as exc:
         raise InputError(f"{path}: not a readable MLflow database ({exc}); pass the tracking store") from exc
     out = []
@@ -98,18 +100,34 @@ def read_database(path: Path, source: str) -> list[StoreRun]:
     return out
 
 
+def list_runs(store: Path) -> list[tuple[str, str]]:
+    """(run id, name) of every run of a store, without reading its metrics (a sweep is decided on this)."""
+    if store.is_file():
+        try:
+            with _connect(store) as db:
+                return db.execute("select run_uuid, coalesce(name, run_uuid) from runs order by start_time").fetchall()
+        except sqlite3.Error as exc:
+            raise InputError(f"{store}: not a readable MLflow database ({exc}); pass the tracking store") from exc
+    out = []
+    for run_dir in sorted(p.parent for p in store.glob("*/*/meta.yaml")):
+        meta = _yaml(run_dir / "meta.yaml")
+        run_id = str(meta.get("run_id") or meta.get("run_uuid") or run_dir.name)
+        out.append((run_id, str(meta.get("run_name") or run_id)))
+    return out
+
+
 def is_file_store(path: Path) -> bool:
     """An ``mlruns/`` folder: experiments holding runs with a ``metrics/`` folder and a ``meta.yaml``."""
     return path.is_dir() and any(path.glob("*/*/metrics")) and any(path.glob("*/*/meta.yaml"))
 
 
-def read_file_store(path: Path) -> list[StoreRun]:
-    """Every run of a legacy ``mlruns/`` file store."""
+def read_file_store(path: Path, only: str | None = None) -> list[StoreRun]:
+    """Every run of a legacy ``mlruns/`` file store (or only the run ``only``)."""
     out = []
-    for run_dir in sorted(p.parent for p in path.glob("*/*/meta.yaml")):
-        meta = _yaml(run_dir / "meta.yaml")
-        run_id = str(meta.get("run_id") or meta.get("run_uuid") or run_dir.name)
-        name = str(meta.get("run_name") or run_id)
+    for (run_id, name), run_dir in zip(list_runs(path), sorted(p.parent for p in path.glob("*/*/meta.yaml")),
+                                       strict=True):
+        if only is not None and run_id != only:
+            continue
         series = []
         for metric in sorted(p for p in (run_dir / "metrics").rglob("*") if p.is_file()):
             table = pd.read_csv(metric, sep=" ", header=None, names=["timestamp", "value", "step"],
@@ -133,15 +151,22 @@ def _yaml(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def pick(runs: list[StoreRun], wanted: str | None, where: Path) -> StoreRun:
-    """The one run to analyze: the only one, or the one named or identified by ``wanted``."""
+def pick(runs: list[tuple[str, str]], wanted: str | None, where: Path) -> tuple[str, str]:
+    """The one run to analyze, as (run id, name): the only one, or the one named or identified by ``wanted``."""
+    names = ", ".join(f"{name} ({run_id[:8]})" for run_id, name in runs)
     if wanted is not None:
-        found = [r for r in runs if wanted in (r.run_id, r.name) or r.run_id.startswith(wanted)]
+        found = [r for r in runs if wanted in r or r[0].startswith(wanted)]
         if len(found) != 1:
-            names = ", ".join(f"{r.name} ({r.run_id[:8]})" for r in runs)
             raise InputError(f"{where}: --run {wanted!r} matches {len(found)} runs; the store holds: {names}")
         return found[0]
     if len(runs) != 1:
-        names = ", ".join(f"{r.name} ({r.run_id[:8]})" for r in runs)
         raise InputError(f"{where}: holds {len(runs)} MLflow runs ({names}); pick one with --run NAME_OR_ID")
     return runs[0]
+
+
+def read_run(store: Path, source: str, wanted: str | None) -> tuple[StoreRun, int]:
+    """The one run of a store to analyze (and how many it holds), reading only that run's metrics."""
+    runs = list_runs(store)
+    run_id, _ = pick(runs, wanted, store)
+    found = read_database(store, source, run_id) if store.is_file() else read_file_store(store, run_id)
+    return found[0], len(runs)
