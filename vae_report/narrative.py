@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .numbers import fmt, pct
 from .rules import RULES, Finding
+from .rules.base import RANK
 from .rules.dynamics import duration
 
 _TITLES = {rule.id: rule.title for rule in RULES}
@@ -36,8 +37,6 @@ DISC_RULES = ("disc-at-chance", "generator-winning", "disc-overpowering", "d-wei
 
 def topic(analysis, rules: tuple[str, ...], metrics: tuple[str, ...] | None = None) -> list[Finding]:
     """The active findings of some rules (optionally only on some metrics), worst first."""
-    from .rules.base import RANK
-
     found = [f for f in analysis.active_findings() if f.rule in rules and (metrics is None or f.metric in metrics)]
     return sorted(found, key=lambda f: -RANK[f.severity])
 
@@ -59,7 +58,7 @@ def questions_and_answers(analysis) -> list:
     s, step = analysis.schedule, analysis.step
     if "kl_loss" in analysis.metrics:
         found = topic(analysis, KL_RULES) + topic(analysis, ("loss-now", "non-finite", "spikes"), ("kl_loss",))
-        found = sorted(found, key=lambda f: -["ok", "info", "warning", "error"].index(f.severity))
+        found = sorted(found, key=lambda f: -RANK[f.severity])
         if found:
             qa.append(QA("Is the KL loss increase concerning?", f"{verdict(found)} {_messages(found)}",
                          found[0].rule))
