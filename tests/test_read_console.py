@@ -3,11 +3,9 @@ found by looking at the lines; RadioDiff's log past a long preamble; a format it
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from typer.testing import CliRunner
-from writers import radiodiff_config, radiodiff_curves, write_radiodiff_text_log
+from writers import file_logger, radiodiff_config, radiodiff_curves, write_radiodiff_text_log
 
 from vae_report import analyze_run, load_run
 from vae_report.cli import app
@@ -18,19 +16,8 @@ def series(frame, metric):
     return part["step"].to_numpy(), part["value"].to_numpy(), part["wall_time"].to_numpy()
 
 
-def _logger(path):
-    logger = logging.getLogger(f"console-{path}")
-    logger.handlers.clear()
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    return logger, handler
-
-
 def test_a_jax_vqgan_style_log(tmp_path):
-    logger, handler = _logger(tmp_path / "train.log")
+    logger, handler = file_logger(tmp_path / "train.log", "%(asctime)s %(levelname)s %(message)s")
     logger.info("starting; devices: 8 x TPU")
     for step in range(0, 2000, 100):
         logger.info(f"step {step}, total_loss: {2.0 / (1 + step / 500):.4f}, disc_loss: 0.41, quant_loss: 0.02")

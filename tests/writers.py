@@ -134,21 +134,27 @@ class _TrainingClock(logging.Filter):
         return True
 
 
+def file_logger(path: Path, fmt: str) -> tuple[logging.Logger, logging.FileHandler]:
+    """A Python logger writing only to ``path`` with the given format, as a trainer's logger does."""
+    logger = logging.getLogger(f"writer-{path}")
+    logger.handlers.clear()
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter(fmt))
+    logger.addHandler(handler)
+    return logger, handler
+
+
 def write_radiodiff_text_log(folder: Path, curves: Curves, config: dict, total_steps: int, log_freq: int = 100,
                              name: str = "2026-11-23-23-06_.log", console_copy: Path | None = None,
                              start_wall: float = 1.7e9, seconds_per_step: float = 0.5) -> Path:
     """RadioDiff's text log: config repr first, then two ``[Train Step]`` lines per logged step."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    logger = logging.getLogger(f"radiodiff-{path}")
-    logger.handlers.clear()
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)-15s %(message)s"))
+    logger, handler = file_logger(path, "%(asctime)-15s %(message)s")  # RadioDiff's create_logger
     clock = _TrainingClock(start_wall, seconds_per_step)
     handler.addFilter(clock)
-    logger.addHandler(handler)
     console = None
     if console_copy is not None:
         console = console_copy.open("w")
