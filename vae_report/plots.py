@@ -7,6 +7,7 @@ and extreme visible while the cost of drawing stays flat however long the run.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib
@@ -19,7 +20,7 @@ from .numbers import fmt  # noqa: E402
 from .rules import Metrics  # noqa: E402
 from .schedule import Schedule  # noqa: E402
 
-MAX_POINTS = 2000
+MAX_POINTS = 1200  # two per pixel column of the widest axes (~550 px): the min-max envelope is exact
 FOUR = ("total_loss", "kl_loss", "rec_loss", "disc_loss")
 COLORS = {"total_loss": "#1f77b4", "kl_loss": "#9467bd", "rec_loss": "#2ca02c", "disc_loss": "#d62728"}
 
@@ -52,7 +53,11 @@ def clipped(values: np.ndarray) -> tuple[np.ndarray, bool]:
 def downsample(steps: np.ndarray, values: np.ndarray, n_out: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """At most ``n_out`` finite points, keeping each bucket's extremes (MinMaxLTTB); huge outliers clipped."""
     good = np.isfinite(values)
-    steps, values = steps[good], clipped(values[good])[0]
+    return _reduce(steps[good], clipped(values[good])[0], n_out)
+
+
+def _reduce(steps: np.ndarray, values: np.ndarray, n_out: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``n_out`` of these finite points (MinMaxLTTB)."""
     if len(steps) <= n_out:
         return steps, values
     from tsdownsample import MinMaxLTTBDownsampler
@@ -61,10 +66,11 @@ def downsample(steps: np.ndarray, values: np.ndarray, n_out: int = MAX_POINTS) -
     return steps[idx], values[idx]
 
 
-BASELINE: dict[str, int | None] = {"step": None}  # the last report's step, marked on every plot of this one
+def _phases(ax, c: _Series) -> None:
+    from matplotlib.ticker import FuncFormatter
 
-
-def _phases(ax, schedule: Schedule, last_step: int) -> None:
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: fmt(int(value)) if value == int(value) else ""))
+    schedule, last_step = c.schedule, c.last
     if schedule.disc_start is not None:
         d = schedule.disc_start
         end = max(last_step, d)
@@ -72,25 +78,53 @@ def _phases(ax, schedule: Schedule, last_step: int) -> None:
         if end > d:
             ax.axvspan(d, end, color="#dd8452", alpha=0.14, lw=0)
         ax.axvline(d, color="#dd8452", ls="--", lw=1.2, label=f"disc_start {fmt(d)}")
-    then = BASELINE["step"]
+    then = c.baseline
     if then is not None and then < last_step:
         ax.axvspan(then, last_step, facecolor="none", edgecolor="#6e7781", hatch="//", lw=0, alpha=0.35)
         ax.axvline(then, color="#6e7781", ls=":", lw=1.2, label=f"last report (step {fmt(then)})")
 
 
-def _scale(ax, values: np.ndarray) -> None:
+def _scale_of(good: np.ndarray) -> tuple[str, float]:
     """Log when positive and spanning orders of magnitude; symmetric log when the values cross zero and span
     orders of magnitude (a total that goes negative once the GAN term switches on); else linear."""
-    good = clipped(values[np.isfinite(values)])[0]
     if len(good) < 2:
-        return
+        return "linear", 0.0
     with np.errstate(all="ignore"):
         if good.min() > 0 and good.max() / good.min() > 100:
-            ax.set_yscale("log")
-            return
+            return "log", 0.0
         size = np.abs(good[good != 0])
         if good.min() < 0 < good.max() and len(size) and size.max() / np.median(size) > 100:
-            ax.set_yscale("symlog", linthresh=float(np.percentile(size, 10)) or 1e-12)
+            return "symlog", float(np.percentile(size, 10)) or 1e-12
+    return "linear", 0.0
+
+
+def _scale(ax, series: _Series, *names: str) -> None:
+    """The axis scale for the named series together (several: log when all are positive and together span
+    orders of magnitude)."""
+    drawn = [series[n] for n in names]
+    if not drawn:
+        return
+    kind, linthresh = drawn[0].scale, drawn[0].linthresh
+    if len(drawn) > 1:
+        lo, hi = min(d.lo for d in drawn), max(d.hi for d in drawn)
+        kind = "log" if lo > 0 and hi / lo > 100 else "linear"
+    if kind == "log":
+        ax.set_yscale("log")
+        _plain_ticks(ax.yaxis)
+    elif kind == "symlog":
+        ax.set_yscale("symlog", linthresh=linthresh)
+        _plain_ticks(ax.yaxis)
+
+
+def _plain_ticks(axis) -> None:
+    """Decade labels in the report's number format (``1e-06``, ``100``) instead of matplotlib's TeX-like ones,
+    whose parser costs more than the rest of a figure; minor ticks at 2x and 5x each decade, unlabelled."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _: fmt(value) if value else "0"))
+    axis.set_minor_formatter(NullFormatter())
+    if axis.get_scale() == "log":
+        axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
 
 
 def _legend(ax, handles=None, labels=None, right_axis: bool = False) -> None:
@@ -100,14 +134,54 @@ def _legend(ax, handles=None, labels=None, right_axis: bool = False) -> None:
               frameon=False)
 
 
-def _line(ax, m: Metrics, name: str, color: str | None = None, label: str | None = None):
-    steps, values = downsample(m.steps(name), m.values(name))
-    finite = m.values(name)[np.isfinite(m.values(name))]
-    note = " (huge values clipped)" if clipped(finite)[1] else ""
-    line = ax.plot(steps, values, lw=1.0, color=color or COLORS.get(name), label=(label or name) + note)[0]
-    bad = ~np.isfinite(m.values(name))
-    if bad.any():
-        ax.axvline(m.steps(name)[bad][0], color="red", lw=1, ls=":", label=f"first NaN/Inf in {name}")
+@dataclass(frozen=True)
+class _Drawn:
+    """One metric as the plots draw it, prepared once per report (several figures show the same series)."""
+
+    steps: np.ndarray  # downsampled, finite, huge values clipped
+    values: np.ndarray
+    clipped: bool
+    first_bad: int | None  # step of the first NaN/Inf
+    scale: str  # "log", "symlog" or "linear", from every finite value
+    linthresh: float
+    lo: float  # smallest and largest finite value (after clipping)
+    hi: float
+
+
+class _Series:
+    """The metrics of a frame, each downsampled and measured once, on demand, with what every figure marks:
+    the schedule's phases and the last report's step (``baseline``: marked, and the stretch since hatched)."""
+
+    def __init__(self, m: Metrics, schedule: Schedule, baseline: int | None = None):
+        self.m = m
+        self.schedule = schedule
+        self.baseline = baseline
+        self.last = m.last_step()
+        self._done: dict[str, _Drawn] = {}
+
+    def __getitem__(self, name: str) -> _Drawn:
+        if name not in self._done:
+            self._done[name] = _prepare(self.m.steps(name), self.m.values(name))
+        return self._done[name]
+
+
+def _prepare(steps: np.ndarray, values: np.ndarray) -> _Drawn:
+    bad = ~np.isfinite(values)
+    finite = values[~bad]
+    good, was_clipped = clipped(finite)
+    kind, linthresh = _scale_of(good)
+    down_steps, down_values = _reduce(steps[~bad], good)
+    lo, hi = (float(good.min()), float(good.max())) if len(good) else (float("nan"), float("nan"))
+    return _Drawn(down_steps, down_values, was_clipped, int(steps[bad][0]) if bad.any() else None, kind, linthresh,
+                  lo, hi)
+
+
+def _line(ax, series: _Series, name: str, color: str | None = None, label: str | None = None):
+    d = series[name]
+    note = " (huge values clipped)" if d.clipped else ""
+    line = ax.plot(d.steps, d.values, lw=1.0, color=color or COLORS.get(name), label=(label or name) + note)[0]
+    if d.first_bad is not None:
+        ax.axvline(d.first_bad, color="red", lw=1, ls=":", label=f"first NaN/Inf in {name}")
     return line
 
 
@@ -122,11 +196,11 @@ def _png(fig, right: float | None = 0.78) -> bytes:
     return buf.getvalue()
 
 
-def _single(m: Metrics, s: Schedule, name: str, last: int) -> bytes:
+def _single(c: _Series, name: str) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    _phases(ax, s, last)
-    _line(ax, m, name)
-    _scale(ax, m.values(name))
+    _phases(ax, c)
+    _line(ax, c, name)
+    _scale(ax, c, name)
     ax.set_xlabel("step")
     ax.set_ylabel(name)
     ax.set_title(name)
@@ -135,13 +209,13 @@ def _single(m: Metrics, s: Schedule, name: str, last: int) -> bytes:
     return _png(fig)
 
 
-def _overview(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
+def _overview(c: _Series, names: list[str]) -> bytes:
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex=True)
-    for ax, name in zip(axes.flat, four(m), strict=True):
-        _phases(ax, s, last)
+    for ax, name in zip(axes.flat, four(c.m), strict=True):
+        _phases(ax, c)
         if name in names:
-            _line(ax, m, name)
-            _scale(ax, m.values(name))
+            _line(ax, c, name)
+            _scale(ax, c, name)
         else:
             ax.text(0.5, 0.5, f"{name}: not logged", ha="center", va="center", transform=ax.transAxes)
         ax.set_title(name, fontsize=10)
@@ -152,11 +226,11 @@ def _overview(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
     return _png(fig, right=None)
 
 
-def _normalized(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
+def _normalized(c: _Series, names: list[str]) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    _phases(ax, s, last)
+    _phases(ax, c)
     for name in names:
-        steps, values = downsample(m.steps(name), m.values(name))
+        steps, values = c[name].steps, c[name].values  # the extremes survive the downsampling
         lo, hi = (values.min(), values.max()) if len(values) else (0, 1)
         with np.errstate(all="ignore"):
             scaled = (values - lo) / (hi - lo) if np.isfinite(hi - lo) and hi > lo else np.zeros_like(values)
@@ -170,17 +244,17 @@ def _normalized(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
     return _png(fig)
 
 
-def _multi_axis(m: Metrics, s: Schedule, names: list[str], last: int) -> bytes:
+def _multi_axis(c: _Series, names: list[str]) -> bytes:
     fig, host = plt.subplots(figsize=(9, 4))
     fig.subplots_adjust(left=0.09, right=1 - 0.1 * max(1, len(names) - 1), top=0.9, bottom=0.13)
-    _phases(host, s, last)
+    _phases(host, c)
     lines = []
     for i, name in enumerate(names):
         ax = host if i == 0 else host.twinx()
         if i >= 2:
             ax.spines["right"].set_position(("axes", 1 + 0.13 * (i - 1)))
-        lines.append(_line(ax, m, name))
-        _scale(ax, m.values(name))
+        lines.append(_line(ax, c, name))
+        _scale(ax, c, name)
         ax.set_ylabel(name, color=COLORS.get(name))
         ax.tick_params(axis="y", colors=COLORS.get(name))
     host.set_xlabel("step")
@@ -197,28 +271,29 @@ def four(m: Metrics) -> tuple[str, ...]:
     return FOUR
 
 
-def _gan_health(m: Metrics, s: Schedule, last: int) -> bytes:
+def _gan_health(c: _Series) -> bytes:
+    m = c.m
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.6), sharex=True)
     for ax in (top, bottom):
-        _phases(ax, s, last)
+        _phases(ax, c)
     for name, color in (("logits_real", "#2ca02c"), ("logits_fake", "#d62728")):
         if m.has(name):
-            _line(top, m, name, color)
+            _line(top, c, name, color)
     top.set_ylabel("logits")
     top.set_title("Discriminator logits (real above fake when it can tell them apart)")
     handles, labels = top.get_legend_handles_labels()
     if m.has("d_weight"):
         twin = top.twinx()
-        line = _line(twin, m, "d_weight", "#9467bd")
-        _scale(twin, m.values("d_weight"))
+        line = _line(twin, c, "d_weight", "#9467bd")
+        _scale(twin, c, "d_weight")
         twin.set_ylabel("d_weight", color="#9467bd")
         handles.append(line)
         labels.append(line.get_label())
     _legend(top, handles, labels, right_axis=m.has("d_weight"))
     fig.subplots_adjust(left=0.09, right=0.7, top=0.93, bottom=0.1, hspace=0.15)
     if m.has("g_loss"):
-        _line(bottom, m, "g_loss", "#8c564b")
-        _scale(bottom, m.values("g_loss"))
+        _line(bottom, c, "g_loss", "#8c564b")
+        _scale(bottom, c, "g_loss")
     bottom.set_ylabel("g_loss")
     bottom.set_xlabel("step")
     _legend(bottom)
@@ -227,16 +302,17 @@ def _gan_health(m: Metrics, s: Schedule, last: int) -> bytes:
     return _png(fig, right=None)
 
 
-def _lr_logvar(m: Metrics, s: Schedule, last: int) -> bytes:
+def _lr_logvar(c: _Series) -> bytes:
+    m = c.m
     fig, ax = plt.subplots(figsize=(9, 3.6))
-    _phases(ax, s, last)
-    lines = [_line(ax, m, n, c) for n, c in (("lr", "#1f77b4"), ("lr_disc", "#ff7f0e")) if m.has(n)]
-    if lines:
-        _scale(ax, np.concatenate([m.values(n) for n in ("lr", "lr_disc") if m.has(n)]))
+    _phases(ax, c)
+    rates = [n for n in ("lr", "lr_disc") if m.has(n)]
+    lines = [_line(ax, c, n, color) for n, color in zip(rates, ("#1f77b4", "#ff7f0e"), strict=False)]
+    _scale(ax, c, *rates)
     ax.set_ylabel("learning rate")
     if m.has("logvar"):
         twin = ax.twinx()
-        lines.append(_line(twin, m, "logvar", "#17becf"))
+        lines.append(_line(twin, c, "logvar", "#17becf"))
         twin.set_ylabel("logvar", color="#17becf")
     ax.set_xlabel("step")
     ax.set_title("Learning rate and logvar")
@@ -245,42 +321,98 @@ def _lr_logvar(m: Metrics, s: Schedule, last: int) -> bytes:
     return _png(fig, right=0.7)
 
 
-def make_plots(frame, schedule: Schedule, baseline_step: int | None = None) -> list[Plot]:
+def make_plots(frame, schedule: Schedule, baseline_step: int | None = None, jobs: int | None = None) -> list[Plot]:
     """The fixed plots, as PNG bytes (only those whose metrics are logged); ``baseline_step``: the last
-    report's step, marked and the stretch since it hatched."""
-    BASELINE["step"] = baseline_step
-    try:
-        return _make_plots(frame, schedule)
-    finally:
-        BASELINE["step"] = None
+    report's step, marked and the stretch since it hatched. Long runs are drawn by ``jobs`` forked processes
+    (default: the cores, in the main process only; a sweep's workers draw their own serially)."""
+    c = _Series(Metrics(frame), schedule, baseline_step)
+    planned = _plan(c)
+    for name in {n for *_, draw in planned for n in draw.names}:
+        c[name]  # prepared once, before any fork, so each worker inherits the downsampled series
+    pngs = _render([draw for *_, draw in planned], c, _jobs(jobs, len(frame)))
+    return [Plot(name, title, caption, png) for (name, title, caption, _), png in zip(planned, pngs, strict=True)]
 
 
-def _make_plots(frame, schedule: Schedule) -> list[Plot]:
-    m = Metrics(frame)
-    last = m.last_step()
+@dataclass(frozen=True)
+class _Draw:
+    """One figure to draw: a function of the prepared series, and the metrics it shows."""
+
+    fn: Callable[..., bytes]
+    names: tuple[str, ...]
+    args: tuple = ()
+
+    def __call__(self, c: _Series) -> bytes:
+        return self.fn(c, *self.args)
+
+
+def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
+    m, schedule = c.m, c.schedule
     names = [n for n in four(m) if m.has(n)]
     shading = "" if schedule.disc_start is None else (
         f" Blue: before the discriminator; orange: adversarial phase from step {fmt(schedule.disc_start)}.")
-    plots = [Plot(n, n, f"{n} over all {fmt(len(m.steps(n)))} logged points "
-                  f"(min-max downsampled for drawing).{shading}", _single(m, schedule, n, last)) for n in names]
+    plots = [(n, n, f"{n} over all {fmt(len(m.steps(n)))} logged points (min-max downsampled for drawing)."
+              f"{shading}", _Draw(_single, (n,), (n,))) for n in names]
     if names:
-        plots.append(Plot("overview", "Training metrics overview", "The four losses side by side." + shading,
-                          _overview(m, schedule, names, last)))
-        plots.append(Plot("normalized", "Normalized loss comparison",
-                          "Each loss scaled to [0, 1] by its own min and max (in the legend), to compare shapes.",
-                          _normalized(m, schedule, names, last)))
-        plots.append(Plot("multi_axis", "Multi-axis loss analysis",
-                          "Each loss on its own y axis, showing the real magnitudes side by side.",
-                          _multi_axis(m, schedule, names, last)))
-    if any(m.has(n) for n in ("logits_real", "logits_fake", "d_weight", "g_loss")):
-        plots.append(Plot("gan_health", "GAN health",
-                          "The discriminator's logits on real and reconstructed inputs with the adaptive d_weight "
-                          "(right axis), and g_loss below." + shading, _gan_health(m, schedule, last)))
-    if any(m.has(n) for n in ("lr", "lr_disc", "logvar")):
-        plots.append(Plot("lr_logvar", "Learning rate and logvar",
-                          "The logged learning rate(s) and the learned logvar (right axis)." + shading,
-                          _lr_logvar(m, schedule, last)))
+        shown = tuple(names)
+        plots.append(("overview", "Training metrics overview", "The four losses side by side." + shading,
+                      _Draw(_overview, shown, (names,))))
+        plots.append(("normalized", "Normalized loss comparison",
+                      "Each loss scaled to [0, 1] by its own min and max (in the legend), to compare shapes.",
+                      _Draw(_normalized, shown, (names,))))
+        plots.append(("multi_axis", "Multi-axis loss analysis",
+                      "Each loss on its own y axis, showing the real magnitudes side by side.",
+                      _Draw(_multi_axis, shown, (names,))))
+    gan = tuple(n for n in ("logits_real", "logits_fake", "d_weight", "g_loss") if m.has(n))
+    if gan:
+        plots.append(("gan_health", "GAN health",
+                      "The discriminator's logits on real and reconstructed inputs with the adaptive d_weight "
+                      "(right axis), and g_loss below." + shading, _Draw(_gan_health, gan)))
+    rates = tuple(n for n in ("lr", "lr_disc", "logvar") if m.has(n))
+    if rates:
+        plots.append(("lr_logvar", "Learning rate and logvar",
+                      "The logged learning rate(s) and the learned logvar (right axis)." + shading,
+                      _Draw(_lr_logvar, rates)))
     return plots
+
+
+_WORK: dict = {}  # what forked workers draw from: inherited at the fork, never pickled
+
+
+def _render(draws: list[_Draw], c: _Series, jobs: int) -> list[bytes]:
+    if jobs <= 1 or len(draws) < 2:
+        return [draw(c) for draw in draws]
+    import multiprocessing
+
+    _WORK.update(draws=draws, series=c)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(draws))) as pool:
+            # the costliest figures (most axes) first, so that neither worker waits on the other at the end
+            order = sorted(range(len(draws)), key=lambda i: -len(draws[i].names))
+            pngs = dict(zip(order, pool.map(_draw_in_worker, order, chunksize=1), strict=True))
+    finally:
+        _WORK.clear()
+    return [pngs[i] for i in range(len(draws))]
+
+
+def _draw_in_worker(index: int) -> bytes:
+    return _WORK["draws"][index](_WORK["series"])
+
+
+PARALLEL_POINTS = 200_000  # below this, forking costs more than it saves
+
+
+def _jobs(jobs: int | None, points: int) -> int:
+    """Processes to draw with: one for short runs, inside a worker process, or where fork does not exist."""
+    import multiprocessing
+    import os
+
+    if jobs is not None:
+        return max(1, jobs)
+    if points < PARALLEL_POINTS or multiprocessing.parent_process() is not None:
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def overview_plot(frame, schedule: Schedule) -> Plot | None:
@@ -290,4 +422,4 @@ def overview_plot(frame, schedule: Schedule) -> Plot | None:
     if not names:
         return None
     return Plot("overview", "Training metrics overview", "The four losses side by side.",
-                _overview(m, schedule, names, m.last_step()))
+                _overview(_Series(m, schedule), names))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
+from ..stats import MAD_TO_SIGMA, rolling_median
 from .base import Finding, Metrics
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
@@ -53,17 +53,16 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         steps, values = steps[good], values[good]
         if len(values) < 3 * w:
             continue
-        series = pd.Series(values)
-        median = series.rolling(w, center=True, min_periods=w).median()
+        median = rolling_median(values, w)
         # Noise scale from first differences (trend-free), so a steep but smooth stretch is no outlier.
-        step = series.diff()
-        scale = (step - step.rolling(4 * w, center=True, min_periods=w).median()).abs() \
-            .rolling(4 * w, center=True, min_periods=w).median() * 1.4826 / np.sqrt(2)
-        score = ((series - median).abs() / scale.where(scale > 0)).to_numpy()
+        step = np.diff(values, prepend=np.nan)
+        scale = rolling_median(np.abs(step - rolling_median(step, 4 * w, w)), 4 * w, w) * MAD_TO_SIGMA / np.sqrt(2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = np.abs(values - median) / np.where(scale > 0, scale, np.nan)
         idx = np.flatnonzero(np.nan_to_num(score) > t["mad_factor"])
         if not len(idx):
             continue
-        base = median.to_numpy()
+        base = median
         # transient: the level after the spike is back where it was before
         before = np.array([np.median(values[max(0, i - w):i]) if i else values[0] for i in idx])
         after = np.array([np.median(values[i + 1:i + 1 + w]) if i + 1 < len(values) else values[-1] for i in idx])

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
-from ..stats import robust_noise
+from ..stats import contains, robust_noise, shared_steps
 from .base import Finding, Metrics, edge_medians, finite
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
@@ -183,8 +183,8 @@ def _aligned(m: Metrics, names: list[str], reg_name: str = "kl_loss"):
         return None
     steps = m.steps("total_loss")
     for name in core[1:]:
-        steps = np.intersect1d(steps, m.steps(name))
-    optional = [n for n in names if n not in core and m.has(n) and np.isin(steps, m.steps(n)).all()]
+        steps = shared_steps(steps, m.steps(name))
+    optional = [n for n in names if n not in core and m.has(n) and contains(m.steps(n), steps).all()]
     cols = {}
     for name in core + optional:
         idx = np.searchsorted(m.steps(name), steps)

@@ -1,0 +1,42 @@
+"""The fixed plots: drawn in parallel exactly as serially, and the helpers that keep rules and plots linear."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vae_report.analysis import resolve_schedule
+from vae_report.plots import make_plots
+from vae_report.readers import load_run
+from vae_report.stats import contains, rolling_median, shared_steps
+
+
+def test_plots_drawn_by_forked_workers_are_the_serial_plots_byte_for_byte(seed_run):
+    folder, _ = seed_run
+    logs = load_run(folder)
+    schedule = resolve_schedule(logs)
+    serial = make_plots(logs.frame, schedule, baseline_step=9_000, jobs=1)
+    parallel = make_plots(logs.frame, schedule, baseline_step=9_000, jobs=2)
+    assert [p.name for p in serial] == [p.name for p in parallel]
+    assert len(serial) >= 7
+    for a, b in zip(serial, parallel, strict=True):
+        assert (a.title, a.caption) == (b.title, b.caption)
+        assert a.png == b.png, a.name
+
+
+@pytest.mark.parametrize("window", [4, 25, 100])
+def test_rolling_median_has_pandas_centred_windows(window):
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal(1000)
+    values[[3, 400, 401]] = np.nan
+    for min_count in (window, max(1, window // 4)):
+        expected = pd.Series(values).rolling(window, center=True, min_periods=min_count).median().to_numpy()
+        np.testing.assert_allclose(rolling_median(values, window, min_count), expected, equal_nan=True)
+
+
+def test_shared_steps_of_sorted_step_arrays():
+    rng = np.random.default_rng(2)
+    a = np.unique(rng.integers(0, 10_000, 3000))
+    b = np.unique(rng.integers(0, 10_000, 3000))
+    np.testing.assert_array_equal(shared_steps(a, b), np.intersect1d(a, b))
+    np.testing.assert_array_equal(contains(b, a), np.isin(a, b))
+    assert not contains(np.array([], dtype=np.int64), a).any()
