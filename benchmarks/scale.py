@@ -42,7 +42,8 @@ if what == "all":
         t = time.perf_counter(); result = timed(*a, **k); out["plots"] = time.perf_counter() - t; return result
     render.make_plots = plots
     with tempfile.TemporaryDirectory() as folder:
-        t = time.perf_counter(); write_report(analysis, Path(folder) / "report.md"); out["report"] = time.perf_counter() - t
+        t = time.perf_counter(); write_report(analysis, Path(folder) / "report.md")
+        out["report"] = time.perf_counter() - t
     out["analyze"] = read + out["rules"] + out["report"]
 for line in open("/proc/self/status"):
     if line.startswith("VmHWM"):

@@ -132,3 +132,67 @@ def test_non_scalar_tags_are_named_not_read(tmp_path):
     logs = load_run(tmp_path)
     assert sorted(logs.frame["metric"].astype(str).unique()) == ["rec_loss"]
     assert any("non-scalar tag(s), not metrics" in n and "notes" in n for n in logs.sources[0].notes)
+
+
+def _with_image(tmp_path, points, image_at: int, image_bytes: int):
+    """Scalars with one large image summary record in the middle, written by tensorboard's writer."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(tmp_path), max_queue_size=1 << 20)
+    for i, (step, tag, value) in enumerate(points):
+        if i == image_at:
+            image = summary_pb2.Summary.Image(height=1, width=1, colorspace=3,
+                                              encoded_image_string=b"\x89" * image_bytes)
+            writer.add_event(event_pb2.Event(step=step, wall_time=1.0, summary=summary_pb2.Summary(
+                value=[summary_pb2.Summary.Value(tag="train/reconstructions", image=image)])))
+        value_pb = summary_pb2.Summary.Value(tag=tag, simple_value=value)
+        writer.add_event(event_pb2.Event(step=step, wall_time=1.7e9 + step, summary=summary_pb2.Summary(
+            value=[value_pb])))
+    writer.close()
+    return next(tmp_path.glob("*tfevents*"))
+
+
+@pytest.mark.parametrize("block", [97, 1000, 4096])
+def test_reading_in_blocks_gives_every_point_of_the_one_block_read(tmp_path, block):
+    # records cross block boundaries, an image record is longer than a block, a restart rewrites steps
+    points = _points(n=600) + [(s, "kl_loss", -1.0) for s in range(500, 520)]
+    path = _with_image(tmp_path, points, image_at=700, image_bytes=9000)
+    whole = read_event_file(path, block=1 << 30)
+    blocks = read_event_file(path, block=block)
+    assert whole.records == blocks.records == len(points) + 2  # the writer's file_version record, the image
+    assert blocks.non_scalar_tags == {"train/reconstructions"}
+    assert (blocks.bad_crc, blocks.truncated_at, blocks.corrupt_at) == (0, None, None)
+    assert len(blocks.parts) > 3 * len(whole.parts)
+    a, b = whole.series, blocks.series
+    assert a.keys() == b.keys()
+    for tag in a:
+        for x, y in zip(a[tag], b[tag], strict=True):
+            np.testing.assert_array_equal(x, y)
+    assert (b["kl_loss"][1][500:520] == -1.0).all()  # the later point of a step written twice
+
+
+def _record_offset(data: bytes, index: int) -> int:
+    pos = 0
+    for _ in range(index):
+        (length,) = struct.unpack_from("<Q", data, pos)
+        pos += 16 + length
+    return pos
+
+
+def test_blocks_end_at_a_torn_tail_and_at_a_corrupt_length_field(tmp_path):
+    path = write_scalars(tmp_path, [(s, "rec_loss", float(s)) for s in range(300)])
+    data = path.read_bytes()
+    path.write_bytes(data[:-7])
+    torn = read_event_file(path, block=256)
+    assert torn.truncated_at == _record_offset(data, 300)  # the file_version record, then 299 whole ones
+    assert torn.series["rec_loss"][0].tolist() == list(range(299)) and torn.corrupt_at is None
+    # a length field whose CRC fails: nothing after it can be framed, whatever the block size
+    broken = bytearray(data)
+    pos = _record_offset(data, 151)
+    broken[pos + 2] ^= 0x40
+    path.write_bytes(bytes(broken))
+    for block in (64, 1 << 30):
+        read = read_event_file(path, block=block)
+        assert read.corrupt_at == pos and read.truncated_at is None
+        assert read.series["rec_loss"][0].tolist() == list(range(150))

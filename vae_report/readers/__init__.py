@@ -13,7 +13,9 @@ Merging, in two stages:
 
 from __future__ import annotations
 
+import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COLUMNS, COUNTERS, canonical_name, concat, empty_frame, frame_from_series, is_sorted
+from ..frame import COLUMNS, COUNTERS, canonical_name, concat, empty_frame, is_sorted, make_frame
 from . import mlflow
 from .console import TEXT_SUFFIXES, first_lines, read_console_log, sniff_text_log
 from .csvlog import read_csv_log
 from .textlog import read_text_log
-from .tfevents import read_event_file
+from .tfevents import read_event_batch
 from .wandb import read_wandb_run
 
 KINDS = ("tensorboard", "csv", "text log", "wandb", "mlflow")
@@ -70,8 +72,7 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
     (``include``: only files under these folders, e.g. the Lightning versions of one attempt)."""
     found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
     folders = [root] if include is None else include
-    # a symlinked folder (W&B's latest-run) must not make a file count twice
-    paths = sorted({p.resolve(): p for folder in folders for p in Path(folder).rglob("*") if p.is_file()}.values())
+    paths, stores = files_under([Path(f) for f in folders])
     for path in paths:
         name = path.name
         if "tfevents" in name:
@@ -84,11 +85,49 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
             found["wandb"].append(path)
         elif path.suffix in (".db", ".sqlite", ".sqlite3") and mlflow.is_database(path):
             found["mlflow"].append(path)
-    for folder in folders:
-        for store in [Path(folder), *Path(folder).rglob("mlruns")]:
-            if mlflow.is_file_store(store):
-                found["mlflow"].append(store)
+    for store in [*map(Path, folders), *stores]:
+        if mlflow.is_file_store(store):
+            found["mlflow"].append(store)
     return found
+
+
+def files_under(folders: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Every regular file under the folders, sorted, each once (a symlinked folder such as W&B's latest-run, or
+    a link to a file, does not make a file count twice: real folders are walked before linked ones), and the
+    folders named ``mlruns``. One directory listing per folder, no stat per file (thousands of event files)."""
+    files: dict[tuple[int, int], Path] = {}
+    stores: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    pending = [str(f) for f in folders]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: (e.is_symlink(), e.name))
+            info = os.stat(folder)
+        except OSError:
+            continue  # unlistable: as pathlib's rglob, skipped
+        if (info.st_dev, info.st_ino) in seen:
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        linked = []
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    (linked if entry.is_symlink() else pending).append(entry.path)
+                    if entry.name == "mlruns":
+                        stores.append(Path(entry.path))
+                elif entry.is_file():
+                    if entry.is_symlink():
+                        target = entry.stat()
+                        key = (target.st_dev, target.st_ino)
+                    else:
+                        key = (info.st_dev, entry.inode())
+                    files.setdefault(key, Path(entry.path))
+            except OSError:
+                continue
+        pending = linked + pending  # popped from the end: real sub-folders first, links last
+    return sorted(files.values()), stores
 
 
 def load_run(root: Path | str, include: list[Path] | None = None, pattern: str | None = None,
@@ -121,6 +160,11 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     single = root.is_file()
     logs.pattern, logs.store_run = pattern, run
     for kind, paths in files.items():
+        if kind == "tensorboard" and paths:
+            frame = _read_event_files(paths, base, logs, single)
+            if frame is not None:
+                per_kind[kind] = frame
+            continue
         parts = [_read_one_or_note(kind, path, base, logs, single) for path in paths]
         parts = [p for p in parts if p is not None]
         if parts:
@@ -161,29 +205,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
     if path.stat().st_size == 0:
         logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
         return None
-    if kind == "tensorboard":
-        read = read_event_file(path)
-        counters = sorted(tag for tag in read.series if tag.strip().lower() in COUNTERS)
-        frame = frame_from_series([(canonical_name(tag), *cols) for tag, cols in read.series.items()
-                                   if tag not in counters], rel)
-        if counters:
-            notes.append(f"counter tag(s) not metrics: {', '.join(counters)}")
-        if read.records == 0 and read.truncated_at is None and read.corrupt_at is None:
-            notes.append("not an event file (no records), skipped")
-        if read.truncated_at is not None:
-            notes.append(f"ends mid-record at byte {read.truncated_at:,} (still being written, or cut); "
-                         "everything before it was read")
-        if read.corrupt_at is not None:
-            notes.append(f"record header corrupt at byte {read.corrupt_at:,}; the rest of the file was not read")
-        if read.bad_crc:
-            notes.append(f"{read.bad_crc:,} record(s) failed their CRC check (or did not parse as events) and were "
-                         "skipped")
-        if read.non_scalar_tags:
-            tags = sorted(read.non_scalar_tags)
-            notes.append(f"{len(tags)} non-scalar tag(s), not metrics (images are shown under Reconstructions; "
-                         "text and histograms are not read): "
-                         + ", ".join(tags[:5]) + (" ..." if len(tags) > 5 else ""))
-    elif kind == "csv":
+    if kind == "csv":
         read = read_csv_log(path, rel)
         frame = read.frame
         notes.append(f"{read.layout} layout")
@@ -242,38 +264,163 @@ def _written_order(part: tuple[SourceFile, pd.DataFrame]) -> tuple:
     path's numbers compared as numbers: version_10 after version_2), never the path's spelling alone."""
     source, frame = part
     first_step = int(frame["step"].min()) if len(frame) else 0
-    natural = tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", source.path))
-    return (np.nan_to_num(source.first_wall_time, nan=np.inf), first_step, natural)
+    return (np.nan_to_num(source.first_wall_time, nan=np.inf), first_step, _natural(source.path))
 
 
 def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:
     """Merge files of one kind in the order they were written; a later file replaces, per metric, every earlier
-    point at or after its own first step (TensorBoard's restart semantics). Vectorised: each file's first step
-    per metric, a reverse cumulative minimum over the files after it, one comparison per point."""
+    point at or after its own first step (TensorBoard's restart semantics)."""
     parts = sorted(parts, key=_written_order)
     if len(parts) == 1:
         return parts[0][1]
     merged = concat([p[1] for p in parts])
-    order = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
-    codes = merged["metric"].cat.codes.to_numpy().astype(np.int64)
-    steps = merged["step"].to_numpy()
-    metrics = len(merged["metric"].cat.categories)
-    firsts = np.full(len(parts) * metrics, np.inf)
-    first_of = pd.Series(steps, dtype=np.float64).groupby(order * metrics + codes).min()
+    rank = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
+    drop = _restarts(rank, merged["metric"].cat.codes.to_numpy().astype(np.int64), merged["step"].to_numpy(),
+                     [p[0].path for p in parts], len(merged["metric"].cat.categories), logs)
+    _note_merged(kind, [p[0].path for p in parts], logs)
+    return merged[~drop].reset_index(drop=True)
+
+
+def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: list[str], metrics: int,
+              logs: RunLogs) -> np.ndarray:
+    """Points replaced by a later file (``rank``: each point's file in written order): each file's first step
+    per metric, a reverse cumulative minimum over the files after it, one comparison per point."""
+    files = len(paths)
+    firsts = np.full(files * metrics, np.inf)
+    first_of = pd.Series(steps, dtype=np.float64).groupby(rank * metrics + codes).min()
     firsts[first_of.index.to_numpy()] = first_of.to_numpy()
-    firsts = firsts.reshape(len(parts), metrics)
+    firsts = firsts.reshape(files, metrics)
     # for file i: the earliest first step of its metric in any later file
     later = np.vstack([np.minimum.accumulate(firsts[::-1], axis=0)[::-1][1:], np.full((1, metrics), np.inf)])
-    cut = later[order, codes]
+    cut = later[rank, codes]
     drop = steps >= cut
     if drop.any():
-        replaced = pd.Series(cut[drop]).groupby(order[drop]).agg(["min", "size"])
+        replaced = pd.Series(cut[drop]).groupby(rank[drop]).agg(["min", "size"])
         for i, (restart, count) in replaced.iterrows():
             logs.notes.append(f"a later file restarts at step {int(restart):,}: it replaces {int(count):,} "
-                              f"point(s) of {parts[int(i)][0].path} at or after that step, as TensorBoard does")
-    names = ", ".join(p[0].path for p in parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
-    logs.notes.append(f"{len(parts)} {kind} files merged in the order they were written: {names}")
-    return merged[~drop].reset_index(drop=True)
+                              f"point(s) of {paths[int(i)]} at or after that step, as TensorBoard does")
+    return drop
+
+
+def _note_merged(kind: str, paths: list[str], logs: RunLogs) -> None:
+    if len(paths) > 1:
+        names = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+        logs.notes.append(f"{len(paths)} {kind} files merged in the order they were written: {names}")
+
+
+def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool) -> pd.DataFrame | None:
+    """Every event file of the run read together (a folder of thousands costs little more than one file),
+    each listed in the sources with what went wrong, and merged by TensorBoard's restart semantics."""
+    batch = read_event_batch(paths)
+    rels = _relative(paths, base)
+    counter = np.array([tag.strip().lower() in COUNTERS for tag in batch.tags], dtype=bool)
+    names = [canonical_name(tag) for tag in batch.tags]
+    metrics = sorted({n for n, c in zip(names, counter, strict=True) if not c})
+    code_of = np.array([-1 if c else metrics.index(n) for n, c in zip(names, counter, strict=True)], dtype=np.int64)
+    counters: dict[int, list[str]] = {}  # file -> counter tags (epoch, global_step) it holds
+    if counter.any():
+        rows = counter[batch.tag]
+        for pair in np.unique(batch.file[rows].astype(np.int64) * len(batch.tags) + batch.tag[rows]).tolist():
+            counters.setdefault(pair // len(batch.tags), []).append(batch.tags[pair % len(batch.tags)])
+    keep = ~counter[batch.tag] if len(batch.tags) else np.zeros(0, dtype=bool)
+    file, code = batch.file[keep].astype(np.int64), code_of[batch.tag[keep]]
+    steps, values, walls = batch.steps[keep], batch.values[keep], batch.walls[keep]
+    del batch.steps, batch.values, batch.walls, keep
+    # in one file, a step written twice keeps its later point (rows are in each file's record order)
+    order = np.lexsort((steps, code, file))
+    file, code, steps, values, walls = file[order], code[order], steps[order], values[order], walls[order]
+    del order
+    if len(steps) > 1:
+        repeated = (file[1:] == file[:-1]) & (code[1:] == code[:-1]) & (steps[1:] == steps[:-1])
+        if repeated.any():
+            last = np.append(~repeated, True)
+            file, code, steps, values, walls = file[last], code[last], steps[last], values[last], walls[last]
+    points = np.bincount(file, minlength=len(paths))
+    heads = np.flatnonzero(np.diff(file, prepend=-1))  # first row of each file holding points
+    first_wall = np.full(len(paths), np.nan)
+    first_step = np.zeros(len(paths), dtype=np.int64)
+    if len(heads):
+        first_wall[file[heads]] = np.fmin.reduceat(walls, heads)
+        first_step[file[heads]] = np.minimum.reduceat(steps, heads)
+    pairs = np.flatnonzero(np.diff(file * (len(metrics) + 1) + code, prepend=-1))
+    per_file: dict[int, list[str]] = {}
+    for f, c in zip(file[pairs].tolist(), code[pairs].tolist(), strict=True):
+        per_file.setdefault(f, []).append(metrics[c])
+    read_ok = []
+    for i, rel in enumerate(rels):
+        error = batch.errors[i]
+        if error is not None:
+            if single:
+                raise InputError(f"{paths[i]}: {error}")
+            logs.sources.append(SourceFile(rel, "tensorboard", 0, [], [f"not read: {error}"]))
+            continue
+        if batch.sizes[i] == 0:
+            logs.sources.append(SourceFile(rel, "tensorboard", 0, [], ["empty file, skipped"]))
+            continue
+        read_ok.append(i)
+        logs.sources.append(SourceFile(rel, "tensorboard", int(points[i]), sorted(per_file.get(i, [])),
+                                       _event_notes(batch.reads[i], counters.get(i, [])), float(first_wall[i])))
+    if not read_ok:
+        return None
+    # files in the order they were written: first wall time, then first step, then the path's numbers
+    keys = list(zip(np.nan_to_num(first_wall, nan=np.inf).tolist(), first_step.tolist(), strict=True))
+    tied = {key for key, count in Counter(keys[i] for i in read_ok).items() if count > 1}
+    # the path's numbers break ties only (files with no wall time and the same first step)
+    written = sorted(read_ok, key=lambda i: (*keys[i], _natural(rels[i]) if keys[i] in tied else ()))
+    rank_of = np.zeros(len(paths), dtype=np.int64)
+    rank_of[written] = np.arange(len(written))
+    if len(written) > 1:
+        drop = _restarts(rank_of[file], code, steps, [rels[i] for i in written], len(metrics), logs)
+        if drop.any():
+            file, code, steps, values, walls = (a[~drop] for a in (file, code, steps, values, walls))
+        _note_merged("tensorboard", [rels[i] for i in written], logs)
+    order = np.lexsort((steps, code))
+    holding = np.unique(file).tolist()
+    used = sorted(rels[i] for i in holding)
+    source_code = np.full(len(paths), -1, dtype=np.int32)
+    position = {rel: k for k, rel in enumerate(used)}
+    source_code[holding] = [position[rels[i]] for i in holding]
+    return make_frame(steps[order], pd.Categorical.from_codes(code[order], categories=metrics), values[order],
+                      walls[order], pd.Categorical.from_codes(source_code[file[order]], categories=used))
+
+
+def _relative(paths: list[Path], base: Path) -> list[str]:
+    """Each path relative to the run folder, as text (string work: thousands of files)."""
+    prefix = str(base).rstrip("/") + "/"
+    out = []
+    for path in paths:
+        text = str(path)
+        if text.startswith(prefix) and os.sep == "/":
+            out.append(text[len(prefix):])
+        else:
+            out.append(path.relative_to(base).as_posix() if path.is_relative_to(base) else text)
+    return out
+
+
+def _event_notes(read, counters: list[str]) -> list[str]:
+    notes = []
+    if counters:
+        notes.append(f"counter tag(s) not metrics: {', '.join(sorted(counters))}")
+    if read.records == 0 and read.truncated_at is None and read.corrupt_at is None:
+        notes.append("not an event file (no records), skipped")
+    if read.truncated_at is not None:
+        notes.append(f"ends mid-record at byte {read.truncated_at:,} (still being written, or cut); "
+                     "everything before it was read")
+    if read.corrupt_at is not None:
+        notes.append(f"record header corrupt at byte {read.corrupt_at:,}; the rest of the file was not read")
+    if read.bad_crc:
+        notes.append(f"{read.bad_crc:,} record(s) failed their CRC check (or did not parse as events) and were "
+                     "skipped")
+    if read.non_scalar_tags:
+        tags = sorted(read.non_scalar_tags)
+        notes.append(f"{len(tags)} non-scalar tag(s), not metrics (images are shown under Reconstructions; "
+                     "text and histograms are not read): " + ", ".join(tags[:5]) + (" ..." if len(tags) > 5 else ""))
+    return notes
+
+
+def _natural(path: str) -> tuple:
+    """A path's numbers compared as numbers: version_10 after version_2."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path))
 
 
 def _agree(a: pd.DataFrame, b: pd.DataFrame) -> tuple[int, int]:

@@ -9,6 +9,7 @@ Nothing is sampled.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,49 +22,252 @@ from . import tfrecord
 
 @dataclass
 class EventFileRead:
-    """The scalar points of one event file, per tag sorted by step (a step written twice: the later one), and
-    what went wrong on the way."""
+    """The scalar points of one event file, and what went wrong on the way. ``parts`` holds (tag, steps, values,
+    wall times) pieces in file order, several per tag for a long file (one per block read): pooled per tag,
+    sorted by step and a step written twice keeping its later point, they are the file's series."""
 
     path: Path
-    series: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # tag -> (steps, values, wall times)
+    parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]
     records: int = 0
     bad_crc: int = 0
     truncated_at: int | None = None  # byte offset of an incomplete last record
     corrupt_at: int | None = None  # byte offset of a record header whose CRC fails (reading stops there)
     non_scalar_tags: set[str] = field(default_factory=set)
 
+    @property
+    def tags(self) -> set[str]:
+        return {part[0] for part in self.parts}
 
-def read_event_file(path: Path) -> EventFileRead:
-    """Read every scalar point of one event file; a bad CRC skips a record, a truncated tail is noted."""
+    @property
+    def series(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """tag -> (steps, values, wall times), sorted by step, a step written twice keeping its later point."""
+        pooled: dict[str, list] = {}
+        for tag, *columns in self.parts:
+            pooled.setdefault(tag, []).append(columns)
+        return {tag: sorted_by_step(*(np.concatenate([c[i] for c in cols]) for i in range(3)))
+                for tag, cols in pooled.items()}
+
+
+BLOCK = 32 << 20  # bytes read at a time: memory stays near the decoded columns, not the file's size
+
+
+def read_event_file(path: Path, block: int = BLOCK) -> EventFileRead:
+    """Read every scalar point of one event file, a block at a time; a bad CRC skips a record, a truncated
+    tail is noted, a record header whose CRC fails ends the read (its length cannot be trusted)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            return _read_blocks(path, handle, block)
     except OSError as exc:
         raise InputError(f"{path}: cannot read event file ({exc.strerror}); check the path and permissions") from exc
-    buf = np.frombuffer(data, dtype=np.uint8)
-    starts, lengths, truncated_at = tfrecord.frame_records(data)
-    corrupt_at = None
-    first_bad = tfrecord.first_bad_header(buf, starts)
-    if first_bad is not None:
-        corrupt_at = int(starts[first_bad])
-        starts, lengths = starts[:first_bad], lengths[:first_bad]
-        truncated_at = None
-    decoder = _Decoder(data, buf)
+
+
+def _read_blocks(path: Path, handle, block: int) -> EventFileRead:
+    out = EventFileRead(path, [])
+    size = os.fstat(handle.fileno()).st_size
+    carry, base, need = b"", 0, 0  # an incomplete record from the last block, its file offset, its full size
+    while True:
+        fresh = handle.read(max(block, need - len(carry)))
+        at_end = handle.tell() >= size or not fresh
+        data = carry + fresh if carry else fresh
+        starts, lengths, tail = tfrecord.frame_records(data)
+        buf = np.frombuffer(data, dtype=np.uint8)
+        bad = _corrupt_header(buf, starts, tail)
+        if bad is not None:
+            keep = int(np.searchsorted(starts, bad))
+            starts, lengths = starts[:keep], lengths[:keep]
+        _decode_block(out, data, buf, starts, lengths)
+        out.records += len(starts)
+        if bad is not None:
+            out.corrupt_at = base + bad
+            return out
+        if tail is None:
+            carry, need = b"", 0
+            base += len(data)
+        else:
+            carry = data[tail:]
+            base += tail
+            need = 16 + int.from_bytes(carry[:8], "little") if len(carry) >= 8 else 0
+            need = min(need, len(carry) + size - handle.tell())  # never more than the file still holds
+        if at_end:
+            if carry:
+                out.truncated_at = base
+            return out
+
+
+def _decode_groups(decoder: _Decoder, starts: np.ndarray, lengths: np.ndarray) -> None:
+    """Decode records grouped by length: same-length records of one tag share a byte layout."""
     small = lengths.astype(np.uint16) if len(lengths) and lengths.max() < 65536 else lengths
     order = np.argsort(small, kind="stable")  # radix sort for small integers
     bounds = np.flatnonzero(np.diff(lengths[order])) + 1
     for group in np.split(order, bounds) if len(order) else []:
         decoder.decode_group(starts[group] + 12, int(lengths[group[0]]))
-    out = decoder.result(path)
-    out.records = len(starts)
-    out.truncated_at = truncated_at
-    out.corrupt_at = corrupt_at
-    return out
+
+
+def _corrupt_header(buf: np.ndarray, starts: np.ndarray, tail: int | None) -> int | None:
+    """Offset (in the block) of the first record whose length field fails its CRC, the incomplete last record
+    included: its length cannot be trusted, so nothing after it is read."""
+    first_bad = tfrecord.first_bad_header(buf, starts)
+    if first_bad is not None:
+        return int(starts[first_bad])
+    if tail is not None and tail + 12 <= len(buf) and tfrecord.first_bad_header(buf, np.array([tail])) is not None:
+        return tail
+    return None
+
+
+def _decode_block(out: EventFileRead, data: bytes, buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> None:
+    """Decode the complete records of one block into ``out``, records grouped by length."""
+    decoder = _Decoder(data, buf)
+    _decode_groups(decoder, starts, lengths)
+    out.parts.extend(decoder.parts())
+    out.bad_crc += len(decoder.bad)
+    out.non_scalar_tags |= {tag for _, tag in decoder.non_scalar}
+
+
+# --- many files at once ------------------------------------------------------------------------------
+
+SMALL_FILE = 1 << 20  # files up to this size are read whole and decoded together with the other small ones
+TINY_FILE = 1 << 14  # framed record by record in Python: cheaper than setting up arrays for a few records
+
+
+@dataclass
+class EventBatch:
+    """The scalar points of several event files, one row per point in each file's record order, and per file
+    what was read (``reads[i]``: counts and what went wrong, its ``parts`` empty) or why not (``errors[i]``)."""
+
+    reads: list[EventFileRead]
+    errors: list[str | None]
+    sizes: list[int]
+    tags: list[str]
+    file: np.ndarray  # index into reads of each point
+    tag: np.ndarray  # index into tags
+    steps: np.ndarray
+    values: np.ndarray
+    walls: np.ndarray
+
+
+def read_event_batch(paths: list[Path]) -> EventBatch:
+    """Read many event files: small ones (a restart-heavy job's or per-rank writers' thousands) joined and
+    decoded in one pass, so that a file costs little more than opening it; large ones a block at a time."""
+    reads = [EventFileRead(Path(p), []) for p in paths]
+    errors: list[str | None] = [None] * len(paths)
+    sizes = [0] * len(paths)
+    small: list[tuple[int, bytes]] = []
+    large: list[int] = []
+    for i, path in enumerate(paths):
+        try:
+            data = _read_small(path)
+        except OSError as exc:
+            errors[i] = f"cannot read event file ({exc.strerror or exc}); check the path and permissions"
+            continue
+        if data is None:
+            large.append(i)
+            continue
+        sizes[i] = len(data)
+        if data:
+            small.append((i, data))
+    tags: dict[str, int] = {}
+    columns = [_decode_small(small, reads, tags)] if small else []
+    for i in large:
+        try:
+            read = read_event_file(Path(paths[i]))
+        except InputError as exc:
+            errors[i] = str(exc).split(": ", 1)[-1]
+            continue
+        sizes[i] = os.path.getsize(paths[i])
+        parts, read.parts = read.parts, []
+        reads[i] = read
+        for tag, steps, values, walls in parts:
+            n = len(steps)
+            columns.append((np.full(n, i, dtype=np.int32), np.full(n, tags.setdefault(tag, len(tags)), np.int32),
+                            steps, values, walls))
+    joined = [np.concatenate([c[k] for c in columns]) if columns else np.zeros(0, dtype) for k, dtype in
+              enumerate((np.int32, np.int32, np.int64, np.float64, np.float64))]
+    return EventBatch(reads, errors, sizes, list(tags), *joined)
+
+
+def _read_small(path: Path) -> bytes | None:
+    """The whole file if it is small, else None."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if os.fstat(fd).st_size > SMALL_FILE:
+            return None
+        chunks = []
+        while chunk := os.read(fd, SMALL_FILE + 1):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _decode_small(small: list[tuple[int, bytes]], reads: list[EventFileRead], tags: dict[str, int]):
+    """Frame each file, check every length field at once, decode every record of every file together."""
+    joined = b"".join(data for _, data in small)
+    buf = np.frombuffer(joined, dtype=np.uint8)
+    bases = np.cumsum([0] + [len(data) for _, data in small[:-1]])
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []
+    run_starts: list[int] = []  # records of consecutive tiny files, made one array at the next large one
+    run_lengths: list[int] = []
+    counts, tails = [], []
+    for (_, data), base in zip(small, bases.tolist(), strict=True):
+        if len(data) <= TINY_FILE:
+            s, n, _, tail = tfrecord.walk_list(data)
+            run_starts += [x + base for x in s]
+            run_lengths += n
+        else:
+            pieces.append((np.asarray(run_starts, dtype=np.int64), np.asarray(run_lengths, dtype=np.int64)))
+            run_starts, run_lengths = [], []
+            s, n, tail = tfrecord.frame_records(data)
+            pieces.append((s + base, n))
+        counts.append(len(s))
+        tails.append(-1 if tail is None else base + tail)
+    pieces.append((np.asarray(run_starts, dtype=np.int64), np.asarray(run_lengths, dtype=np.int64)))
+    starts = np.concatenate([p[0] for p in pieces])
+    lengths = np.concatenate([p[1] for p in pieces])
+    owner = np.repeat(np.arange(len(small)), counts)
+    tails = np.array(tails)
+    # a length field that fails its CRC ends its file's read there (an incomplete last record's too)
+    cut = np.full(len(small), np.iinfo(np.int64).max)
+    bad = np.flatnonzero(tfrecord.bad_headers(buf, starts)) if len(starts) else np.zeros(0, dtype=np.int64)
+    if len(bad):
+        files, first = np.unique(owner[bad], return_index=True)
+        cut[files] = starts[bad[first]]
+    ends = bases + np.array([len(data) for _, data in small])
+    torn = np.flatnonzero((tails >= 0) & (tails + 12 <= ends))
+    if len(torn):
+        broken = tfrecord.bad_headers(buf, tails[torn])
+        cut[torn[broken]] = np.minimum(cut[torn[broken]], tails[torn[broken]])
+    keep = starts < cut[owner]
+    starts, lengths, owner = starts[keep], lengths[keep], owner[keep]
+    decoder = _Decoder(joined, buf)
+    decoder.tags = tags
+    _decode_groups(decoder, starts, lengths)
+    counts = np.bincount(owner, minlength=len(small)).tolist()
+    for k, (i, _) in enumerate(small):
+        read = reads[i]
+        read.records = counts[k]
+        if cut[k] != np.iinfo(np.int64).max:
+            read.corrupt_at = int(cut[k] - bases[k])
+        elif tails[k] >= 0:
+            read.truncated_at = int(tails[k] - bases[k])
+    index = np.array([i for i, _ in small], dtype=np.int32)
+    for offset in decoder.bad:
+        reads[small[int(np.searchsorted(bases, offset, "right")) - 1][0]].bad_crc += 1
+    for offset, tag in decoder.non_scalar:
+        reads[small[int(np.searchsorted(bases, offset, "right")) - 1][0]].non_scalar_tags.add(tag)
+    if not decoder.cols:
+        empty = np.zeros(0)
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), empty.astype(np.int64), empty, empty
+    offsets, steps, values, walls = (np.concatenate([c[k] for c in decoder.cols]) for k in (0, 1, 3, 4))
+    codes = np.concatenate([np.full(len(c[0]), c[2], dtype=np.int32) for c in decoder.cols])
+    order = np.argsort(offsets, kind="stable")  # back to each file's record order
+    offsets = offsets[order]
+    return (index[np.searchsorted(bases, offsets, "right") - 1], codes[order], steps[order], values[order],
+            walls[order])
 
 
 # --- decoding -------------------------------------------------------------------------------------------
 
 _VECTOR_MAX_LEN = 512  # longer payloads (images, histograms) are rare: one by one
-_VECTOR_MIN_ROWS = 16
 _MAX_LAYOUTS_PER_GROUP = 64
 
 
@@ -71,11 +275,11 @@ _MAX_LAYOUTS_PER_GROUP = 64
 class _Layout:
     """Byte positions of the varying fields of a scalar event; every other byte is constant."""
 
-    tag: str
+    tag: str | None  # None: an event that holds no value (the file_version record that opens every file)
     wall_pos: int | None
     step_pos: int | None
     step_len: int
-    value_pos: int
+    value_pos: int | None
     value_dtype: str  # "<f4" or "<f8"
 
     def varying(self) -> list[int]:
@@ -85,6 +289,8 @@ class _Layout:
             out += range(self.wall_pos, self.wall_pos + 8)
         if self.step_pos is not None:
             out += range(self.step_pos, self.step_pos + self.step_len)
+        if self.value_pos is None:
+            return out
         width = 4 if self.value_dtype == "<f4" else 8
         return out + list(range(self.value_pos, self.value_pos + width))
 
@@ -128,20 +334,27 @@ def _fields(data: bytes, start: int, end: int):
 
 
 def _scalar_layout(data: bytes, start: int, end: int) -> _Layout | None:
-    """The layout of an Event holding exactly one scalar Value, or None for anything else."""
+    """The layout of an Event holding exactly one scalar Value, or of a file_version event (no value), or None
+    for anything else."""
     wall_pos = step_pos = None
     step_len = 0
-    summary = None
+    summary = version = None
     for number, wire, a, b in _fields(data, start, end):
         if number == 1 and wire == 1:
             wall_pos = a
         elif number == 2 and wire == 0:
             step_pos, step_len = a, b - a
+        elif number == 3 and wire == 2 and version is None:
+            version = (a, b)
+        elif number == 10 and wire == 2 and version is not None and summary is None:
+            pass  # the writer's source_metadata, beside file_version: constant bytes
         elif number == 5 and wire == 2 and summary is None:
             summary = (a, b)
         else:
             return None
     if summary is None:
+        return None if version is None else _Layout(None, wall_pos, step_pos, step_len, None, "<f4")
+    if version is not None:
         return None
     values = list(_fields(data, *summary))
     if len(values) != 1 or values[0][:2] != (1, 2):
@@ -216,12 +429,12 @@ class _Decoder:
         self.tags: dict[str, int] = {}
         # per decoded batch: (file offsets, steps, tag code, values, wall times)
         self.cols: list[tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]] = []
-        self.bad_crc = 0
-        self.non_scalar_tags: set[str] = set()
+        self.bad: list[int] = []  # offsets of records that fail their CRC or do not parse
+        self.non_scalar: list[tuple[int, str]] = []  # (offset, tag) of values that are not scalars
 
     def decode_group(self, pending: np.ndarray, length: int) -> None:
         """Decode records of one payload length, starting at ``pending`` offsets."""
-        if length > _VECTOR_MAX_LEN or len(pending) < _VECTOR_MIN_ROWS:
+        if length > _VECTOR_MAX_LEN:
             for start in pending:
                 self._decode_one(int(start), length)
             return
@@ -248,7 +461,7 @@ class _Decoder:
 
     def _take(self, offsets: np.ndarray, rows: np.ndarray, layout: _Layout) -> None:
         n = len(rows)
-        if not n:
+        if not n or layout.tag is None:
             return
         wall = np.zeros(n)
         if layout.wall_pos is not None:
@@ -267,7 +480,7 @@ class _Decoder:
         data = self.data
         expected = int.from_bytes(data[start + length : start + length + 4], "little")
         if tfrecord.masked_crc(memoryview(data)[start : start + length]) != expected:
-            self.bad_crc += 1
+            self.bad.append(start)
             return
         from tensorboard.compat.proto import event_pb2
         from tensorboard.util import tensor_util
@@ -276,7 +489,7 @@ class _Decoder:
         try:
             event.ParseFromString(data[start : start + length])
         except Exception:  # a record with a good CRC that is no Event: count it with the damaged ones
-            self.bad_crc += 1
+            self.bad.append(start)
             return
         for value in event.summary.value:
             kind = value.WhichOneof("value")
@@ -286,21 +499,23 @@ class _Decoder:
             elif kind == "tensor" and plugin in ("", "scalars"):
                 array = tensor_util.make_ndarray(value.tensor)
                 if array.size != 1 or array.dtype.kind not in "fiu":
-                    self.non_scalar_tags.add(value.tag)
+                    self.non_scalar.append((start, value.tag))
                     continue
                 number = float(array.reshape(()))
             else:
-                self.non_scalar_tags.add(value.tag)
+                self.non_scalar.append((start, value.tag))
                 continue
             self.cols.append((np.array([start]), np.array([event.step], dtype=np.int64), self._code(value.tag),
                               np.array([number]), np.array([event.wall_time])))
 
-    def result(self, path: Path) -> EventFileRead:
+    def parts(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+        """(tag, steps, values, wall times) per tag, in the block's record order."""
         names = list(self.tags)
         by_tag: dict[int, list] = {}
         for batch in self.cols:
             by_tag.setdefault(batch[2], []).append(batch)
-        series = {}
+        self.cols = []
+        out = []
         for code, batches in by_tag.items():
             batches.sort(key=lambda b: int(b[0][0]))
             offsets, steps, _, values, walls = (
@@ -308,8 +523,8 @@ class _Decoder:
             if len(batches) > 1 and np.any(np.diff(offsets) < 0):  # batches interleave: back to file order
                 order = np.argsort(offsets, kind="stable")
                 steps, values, walls = steps[order], values[order], walls[order]
-            series[names[code]] = sorted_by_step(steps, values, walls)
-        return EventFileRead(path, series, bad_crc=self.bad_crc, non_scalar_tags=self.non_scalar_tags)
+            out.append((names[code], steps, values, walls))
+        return out
 
 
 def _column(rows: np.ndarray, pos: int, dtype: str) -> np.ndarray:
@@ -363,6 +578,6 @@ def _safe_layout(data: bytes, start: int, end: int) -> _Layout | None:
         None if layout.wall_pos is None else layout.wall_pos - start,
         None if layout.step_pos is None else layout.step_pos - start,
         layout.step_len,
-        layout.value_pos - start,
+        None if layout.value_pos is None else layout.value_pos - start,
         layout.value_dtype,
     )

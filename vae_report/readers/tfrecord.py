@@ -106,6 +106,12 @@ def frame_records(data: bytes) -> tuple[np.ndarray, np.ndarray, int | None]:
 
 def _walk(data: bytes, pos: int, count: int):
     """Follow the length fields one record at a time."""
+    starts, lengths, pos, truncated = walk_list(data, pos, count)
+    return np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64), pos, truncated
+
+
+def walk_list(data: bytes, pos: int = 0, count: int = 1 << 62) -> tuple[list[int], list[int], int, int | None]:
+    """Follow the length fields one record at a time, as Python lists (a tiny file costs no array set-up)."""
     n = len(data)
     unpack = _U64.unpack_from
     starts, lengths = [], []
@@ -123,7 +129,7 @@ def _walk(data: bytes, pos: int, count: int):
         starts.append(pos)
         lengths.append(length)
         pos += 16 + length
-    return np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64), pos, truncated
+    return starts, lengths, pos, truncated
 
 
 def _cycle(lengths: np.ndarray) -> np.ndarray | None:
@@ -158,13 +164,18 @@ def _predict(buf: np.ndarray, pos: int, cycle: np.ndarray, n: int):
     return pred_s, pred_l, pos
 
 
-def first_bad_header(buf: np.ndarray, starts: np.ndarray) -> int | None:
-    """Index of the first record whose length CRC fails: its length, and everything after it, are untrusted."""
-    if not len(starts):
-        return None
+def bad_headers(buf: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For each record start, does its length field fail its CRC?"""
     heads = np.empty((len(starts), 12), dtype=np.uint8)
     for k in range(12):
         heads[:, k] = buf[starts + k]
     stored = heads[:, 8:12].copy().view("<u4").ravel()
-    bad = np.flatnonzero(masked_crc_rows(heads[:, :8]) != stored)
+    return masked_crc_rows(heads[:, :8]) != stored
+
+
+def first_bad_header(buf: np.ndarray, starts: np.ndarray) -> int | None:
+    """Index of the first record whose length CRC fails: its length, and everything after it, are untrusted."""
+    if not len(starts):
+        return None
+    bad = np.flatnonzero(bad_headers(buf, starts))
     return int(bad[0]) if len(bad) else None

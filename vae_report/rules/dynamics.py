@@ -55,9 +55,9 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             continue
         median = rolling_median(values, w)
         # Noise scale from first differences (trend-free), so a steep but smooth stretch is no outlier.
-        step = np.diff(values, prepend=np.nan)
-        scale = rolling_median(np.abs(step - rolling_median(step, 4 * w, w)), 4 * w, w) * MAD_TO_SIGMA / np.sqrt(2)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):  # a diverged run's 1e308 overflows the differences: no score there
+            step = np.diff(values, prepend=np.nan)
+            scale = rolling_median(np.abs(step - rolling_median(step, 4 * w, w)), 4 * w, w) * MAD_TO_SIGMA / np.sqrt(2)
             score = np.abs(values - median) / np.where(scale > 0, scale, np.nan)
         idx = np.flatnonzero(np.nan_to_num(score) > t["mad_factor"])
         if not len(idx):
