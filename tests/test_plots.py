@@ -40,3 +40,15 @@ def test_shared_steps_of_sorted_step_arrays():
     np.testing.assert_array_equal(shared_steps(a, b), np.intersect1d(a, b))
     np.testing.assert_array_equal(contains(b, a), np.isin(a, b))
     assert not contains(np.array([], dtype=np.int64), a).any()
+
+
+def test_a_vq_run_draws_every_plot_with_quant_loss_in_the_regularizer_slot(tmp_path):
+    from writers import write_scalars
+
+    tags = ("train/total_loss", "train/quant_loss", "train/rec_loss", "train/disc_loss", "train/nll_loss",
+            "train/g_loss", "train/d_weight")
+    write_scalars(tmp_path, [(s, t, 1.0 + 0.1 * np.sin(s + i)) for s in range(0, 400, 2) for i, t in enumerate(tags)])
+    logs = load_run(tmp_path)
+    plots = {p.name: p for p in make_plots(logs.frame, resolve_schedule(logs), jobs=1)}
+    assert {"quant_loss", "overview", "normalized", "multi_axis", "gan_health"} <= plots.keys()
+    assert all(p.png.startswith(b"\x89PNG") for p in plots.values())

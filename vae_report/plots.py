@@ -22,7 +22,13 @@ from .schedule import Schedule  # noqa: E402
 
 MAX_POINTS = 1200  # two per pixel column of the widest axes (~550 px): the min-max envelope is exact
 FOUR = ("total_loss", "kl_loss", "rec_loss", "disc_loss")
-COLORS = {"total_loss": "#1f77b4", "kl_loss": "#9467bd", "rec_loss": "#2ca02c", "disc_loss": "#d62728"}
+COLORS = {"total_loss": "#1f77b4", "kl_loss": "#9467bd", "quant_loss": "#9467bd", "rec_loss": "#2ca02c",
+          "disc_loss": "#d62728"}
+
+
+def _color(name: str) -> str:
+    """A metric's colour: its own for the four losses, a fixed one from matplotlib's cycle for any other."""
+    return COLORS.get(name) or f"C{sum(map(ord, name)) % 10}"
 
 
 @dataclass(frozen=True)
@@ -179,7 +185,7 @@ def _prepare(steps: np.ndarray, values: np.ndarray) -> _Drawn:
 def _line(ax, series: _Series, name: str, color: str | None = None, label: str | None = None):
     d = series[name]
     note = " (huge values clipped)" if d.clipped else ""
-    line = ax.plot(d.steps, d.values, lw=1.0, color=color or COLORS.get(name), label=(label or name) + note)[0]
+    line = ax.plot(d.steps, d.values, lw=1.0, color=color or _color(name), label=(label or name) + note)[0]
     if d.first_bad is not None:
         ax.axvline(d.first_bad, color="red", lw=1, ls=":", label=f"first NaN/Inf in {name}")
     return line
@@ -234,7 +240,7 @@ def _normalized(c: _Series, names: list[str]) -> bytes:
         lo, hi = (values.min(), values.max()) if len(values) else (0, 1)
         with np.errstate(all="ignore"):
             scaled = (values - lo) / (hi - lo) if np.isfinite(hi - lo) and hi > lo else np.zeros_like(values)
-        ax.plot(steps, scaled, lw=1.0, color=COLORS.get(name), label=f"{name} [{fmt(lo)}, {fmt(hi)}]")
+        ax.plot(steps, scaled, lw=1.0, color=_color(name), label=f"{name} [{fmt(lo)}, {fmt(hi)}]")
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("step")
     ax.set_ylabel("scaled to [0, 1]")
@@ -255,8 +261,8 @@ def _multi_axis(c: _Series, names: list[str]) -> bytes:
             ax.spines["right"].set_position(("axes", 1 + 0.13 * (i - 1)))
         lines.append(_line(ax, c, name))
         _scale(ax, c, name)
-        ax.set_ylabel(name, color=COLORS.get(name))
-        ax.tick_params(axis="y", colors=COLORS.get(name))
+        ax.set_ylabel(name, color=_color(name))
+        ax.tick_params(axis="y", colors=_color(name))
     host.set_xlabel("step")
     host.set_title("All losses, each on its own axis")
     host.grid(alpha=0.3)
