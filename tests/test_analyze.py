@@ -302,8 +302,10 @@ def test_ldm_lightning_run_with_the_step_unit_trap(tmp_path):
 
     run = tmp_path / "logs" / "2026-11-24T10-00-00_autoencoder_kl_64x64x3"
     (run / "configs").mkdir(parents=True)
-    (run / "configs" / "2026-11-24T10-00-00-project.yaml").write_text(LDM.replace("50001", "2001"))
-    (run / "configs" / "2026-11-24T10-00-00-lightning.yaml").write_text("lightning:\n  trainer: {}\n")
+    # main.py saves the config without its lightning section, which goes to the -lightning.yaml beside it
+    configs = run / "configs"
+    (configs / "2026-11-24T10-00-00-project.yaml").write_text(LDM.split("lightning:")[0].replace("50001", "2001"))
+    (configs / "2026-11-24T10-00-00-lightning.yaml").write_text("lightning:\n  trainer:\n    max_steps: 10000\n")
     curves = radiodiff_curves(8000, disc_start=2001, total_steps=10_000)
     for key in curves.values:  # the logged step counts batches; the loss sees both optimizers' steps
         curves.values[key] = curves.values[key][::2]
@@ -317,10 +319,18 @@ def test_ldm_lightning_run_with_the_step_unit_trap(tmp_path):
     result = runner.invoke(app, ["analyze", str(run), "--out", str(tmp_path / "r.md"), "--json", str(summary)])
     assert result.exit_code == 0, result.output
     data = json.loads(summary.read_text())
-    assert data["schedule"]["layout"] == "ldm" and data["total_steps"] is None and data["progress"] is None
+    # the config's global-step milestones in logged steps: disc_start 2,001 -> 1,001, max_steps 10,000 -> 5,000
+    assert data["schedule"]["layout"] == "ldm" and data["schedule"]["step_unit"] == 2
+    assert (data["schedule"]["disc_start"], data["schedule"]["config_disc_start"]) == (1001, 2001)
+    assert (data["total_steps"], data["schedule"]["config_total_steps"]) == (5000, 10_000)
+    assert data["phase"] == "adversarial" and data["finished"] is False
+    assert data["next_milestone"] == {"step": 5000, "name": "end of training", "steps_away": 5000 - data["step"]}
     by_rule = {f["rule"]: f for f in data["findings"]}
     assert by_rule["disc-active-before-start"]["severity"] == "info"
     assert "step-unit" in by_rule["disc-active-before-start"]["message"]
+    assert by_rule["disc-inactive-after-start"]["severity"] == "ok"
+    report = (tmp_path / "r.md").read_text()
+    assert "before the discriminator" not in report.split("## Key training metrics")[0]
     lr = by_rule["lr-schedule"]
     assert lr["severity"] == "info" and "scales base_learning_rate" in lr["message"]
     assert data["status"] == "ok"

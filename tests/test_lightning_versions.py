@@ -63,3 +63,19 @@ def test_one_run_logged_by_two_loggers_is_one_run(tmp_path):
     _log(loggers.TensorBoardLogger(str(tmp_path), name="lightning_logs", version=0), steps, seed=1)
     _log(loggers.CSVLogger(str(tmp_path), name="lightning_logs", version=1), steps, seed=1)
     assert find_runs(tmp_path / "lightning_logs") is None and find_runs(tmp_path) is None
+
+
+def test_a_resume_from_last_ckpt_redoing_steps_with_other_values_is_one_run(tmp_path):
+    # version_0 stops at step 299; the checkpoint was at 200: version_1 redoes 209..299, then goes on to 399
+    _log(loggers.TensorBoardLogger(str(tmp_path), name="lightning_logs", version=0), np.arange(9, 300, 10), seed=1)
+    _log(loggers.TensorBoardLogger(str(tmp_path), name="lightning_logs", version=1), np.arange(209, 400, 10), seed=2)
+    assert find_runs(tmp_path / "lightning_logs") is None
+    out, summary = tmp_path / "r.md", tmp_path / "s.json"
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "lightning_logs"), "--out", str(out),
+                                      "--json", str(summary)])
+    assert result.exit_code == 0, result.output
+    import json
+
+    data = json.loads(summary.read_text())
+    assert data["step"] == 399 and data["metrics"]["rec_loss"]["count"] == 40
+    assert any("restarts at step 209" in note for note in data["merge_notes"])

@@ -99,3 +99,33 @@ def test_a_zero_interval_means_never_not_a_bad_config():
     config["trainer"].update(save_and_sample_every=0, val_every=0)
     s = schedule_from_config(config, "config.yaml")
     assert s.checkpoint_every is None and s.val_every is None
+
+
+def test_after_a_resume_the_newest_project_config_and_its_own_lightning_file_are_used(tmp_path):
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    project = LDM.split("lightning:")[0]
+    (configs / "2026-11-01T09-00-00-project.yaml").write_text(project)
+    (configs / "2026-11-01T09-00-00-lightning.yaml").write_text("lightning:\n  trainer:\n    max_steps: 1000\n")
+    (configs / "2026-11-20T18-30-00-project.yaml").write_text(project.replace("50001", "2001"))
+    (configs / "2026-11-20T18-30-00-lightning.yaml").write_text("lightning:\n  trainer:\n    max_steps: 9000\n")
+    path, config, layout = find_config(tmp_path)
+    assert path.name == "2026-11-20T18-30-00-project.yaml" and layout == "ldm"
+    s = schedule_from_config(config, str(path), layout)
+    assert (s.disc_start, s.total_steps) == (2001, 9000)
+
+
+def test_a_restarted_radiodiff_run_takes_its_schedule_from_the_newest_text_log(tmp_path):
+    from writers import radiodiff_curves, write_radiodiff_text_log
+
+    from vae_report import analyze_run
+
+    old = radiodiff_curves(3000, disc_start=1501, total_steps=3000)
+    new = radiodiff_curves(3000, disc_start=1001, total_steps=3000)
+    write_radiodiff_text_log(tmp_path, old, radiodiff_config(disc_start=1501, total_steps=3000), 3000,
+                             name="2026-11-20-09-00_.log")
+    write_radiodiff_text_log(tmp_path, new, radiodiff_config(disc_start=1001, total_steps=3000), 3000,
+                             name="2026-11-21-10-30_.log", start_wall=1.8e9)
+    a = analyze_run(tmp_path)
+    assert a.schedule.disc_start == 1001
+    assert not [f for f in a.findings if f.rule == "disc-active-before-start" and f.severity != "ok"]

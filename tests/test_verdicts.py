@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 import yaml
-from writers import PIXELS, radiodiff_config, radiodiff_curves, write_scalars
+from writers import PIXELS, radiodiff_config, radiodiff_curves, write_radiodiff_run, write_scalars
 
 from vae_report import analyze_run
 from vae_report.frame import make_frame
@@ -219,3 +219,13 @@ def test_an_ldm_run_with_a_scheduler_the_config_keys_do_not_describe_is_not_a_fa
     a, bad = verdict(write_run(tmp_path, curves, 10, config))
     (f,) = [f for f in a.findings if f.rule == "lr-schedule"]
     assert f.severity == "info" and "scheduler" in f.message and bad == []
+
+
+@pytest.mark.parametrize("last_step", [2060, 2299])
+def test_a_healthy_run_just_past_disc_start_is_not_a_loss_going_bad(tmp_path, last_step):
+    # logged every 50 steps: a handful of points with the discriminator on, its loss up from the 0 before
+    write_radiodiff_run(tmp_path, last_step=last_step, tb_every=50, disc_start=2001, total_steps=20_000)
+    a, bad = verdict(tmp_path)
+    assert bad == [], [(f.rule, f.message) for f in bad]
+    (now,) = [f for f in a.findings if f.rule == "loss-now"]
+    assert now.severity == "ok" and "disc_loss" in now.numbers["not_judged_yet"]

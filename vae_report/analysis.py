@@ -16,7 +16,7 @@ from .errors import InputError
 from .numbers import SIGNED, describe_change, relative_change
 from .readers import RunLogs, SourceFile, load_run
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
-from .rules.discriminator import disc_activity
+from .rules.discriminator import disc_activity, step_unit
 from .rules.dynamics import newest_wall_time
 from .schedule import Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
 from .stats import level_at
@@ -178,6 +178,10 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     if schedule.total_steps is None and logs.text_total_steps:
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
     schedule = schedule.with_overrides("command line", **overrides)
+    unit = step_unit(Metrics(logs.frame), schedule)
+    if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
+        from_config = schedule.layout == "ldm" and schedule.origins.get("total_steps") == schedule.config_path
+        schedule = schedule.in_logged_steps(unit, from_config)
     if schedule.disc_start is None:
         inferred = _disc_start_from_data(Metrics(logs.frame))
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",

@@ -9,6 +9,7 @@ carries the same dict as its first record. ``adopt_weight`` switches the discrim
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ VQ_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "codebook_weight": 1.0, "
 def _square(n: float) -> bool:
     side = math.isqrt(round(n))
     return abs(n - round(n)) < 1e-6 * max(1.0, n) and side * side == round(n)
+
+
+def fmt_int(value: int) -> str:
+    return f"{value:,}"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,12 @@ class Schedule:
     val_every: int | None = None  # validation interval in steps, when the config says
     layout: str = "none"  # radiodiff | ldm | text log | none
     config_path: str | None = None
+    # config steps per logged step: 2 where Lightning >= 1.6 counts both optimizers' steps in global_step (the
+    # step disc_start and max_steps are compared with) while the logs count batches; disc_start and total_steps
+    # above are then in logged steps, the config's own values kept here
+    step_unit: int = 1
+    config_disc_start: int | None = None
+    config_total_steps: int | None = None
     origins: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -118,6 +129,20 @@ class Schedule:
         if not self.total_steps:
             return None
         return min(1.0, step / self.total_steps)
+
+    def in_logged_steps(self, unit: int, config_total: bool) -> Schedule:
+        """This schedule with the config's global-step milestones in logged steps (``unit`` global steps per
+        logged one; ``config_total``: the total came from the config too, in the same unit)."""
+        changed: dict[str, Any] = {"step_unit": unit, "config_disc_start": self.disc_start}
+        why = f"global steps / {unit}: the trainer's global_step counts both optimizers' steps"
+        origins = {**self.origins}
+        if self.disc_start is not None:
+            changed["disc_start"] = -(-self.disc_start // unit)
+            origins["disc_start"] = f"{origins.get('disc_start', 'config')} ({fmt_int(self.disc_start)} {why})"
+        if config_total and self.total_steps is not None:
+            changed.update(config_total_steps=self.total_steps, total_steps=-(-self.total_steps // unit))
+            origins["total_steps"] = f"{origins.get('total_steps', 'config')} ({fmt_int(self.total_steps)} {why})"
+        return replace(self, **changed, origins=origins)
 
     def with_overrides(self, origin: str, **values: Any) -> Schedule:
         """A copy with the given non-None values set and their origin recorded."""
@@ -348,10 +373,9 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
     not be read is added to ``skipped`` with the reason, so the report can say why it was not used."""
     if root.is_file():
         root = root.parent
-    candidates = sorted(
-        (p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)),
-        key=lambda p: (len(p.relative_to(root).parts), "lightning" in p.name, str(p)),
-    )
+    candidates = sorted((p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)),
+                        key=lambda p: (len(p.relative_to(root).parts), "lightning" in p.name, str(p.parent),
+                                       *_newest_first(p.name)))
     for path in candidates:
         try:
             config = load_config(path)
@@ -368,10 +392,24 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
     return None
 
 
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}")  # latent-diffusion's main.py names configs by start time
+
+
+def _newest_first(name: str) -> tuple:
+    """Configs named by their start time (a resume writes a new one) newest first; others by name."""
+    if _STAMP.match(name):
+        return (0, tuple(-ord(c) for c in name))
+    return (1, name)
+
+
 def _lightning_sibling(path: Path) -> dict:
     """latent-diffusion's main.py writes the trainer settings beside the project config, in
-    ``<date>-lightning.yaml`` (``{lightning: {trainer: ...}}``)."""
-    for sibling in sorted(path.parent.glob("*lightning*.y*ml")):
+    ``<date>-lightning.yaml`` (``{lightning: {trainer: ...}}``): the one of the same start, else the newest."""
+    stamp = _STAMP.match(path.name)
+    siblings = sorted(path.parent.glob("*lightning*.y*ml"), key=lambda p: _newest_first(p.name))
+    if stamp:
+        siblings.sort(key=lambda p: not p.name.startswith(stamp.group(0)))
+    for sibling in siblings:
         try:
             data = load_config(sibling)
         except ConfigError:

@@ -1,8 +1,9 @@
 """Lightning's ``version_N`` folders: which are one run and which are separate attempts.
 
 Each ``fit()`` opens a new version, and two loggers of one run get two versions. A version whose values agree
-with an earlier one on the steps they share is that run's other logger; one whose steps continue from where
-the run stopped is a resume; one that starts again from the beginning with other values is a new attempt.
+with an earlier one on the steps they share is that run's other logger; one that starts late and goes on past
+where the run stopped is a resume (from ``last.ckpt`` it redoes, with other values, the steps since that
+checkpoint: the newer version's points replace them); one that starts again from the beginning is a new attempt.
 Versions are taken in numeric order (version_10 after version_2), never by name.
 """
 
@@ -88,8 +89,10 @@ def attempts(root: Path) -> list[Attempt] | None:
         current = out[-1] if out else None
         if current is not None:
             agree = _agree(current, summary)
-            resumed = agree is None and summary.first_step > current.first_step and \
-                summary.first_step >= 0.5 * current.last_step
+            # a resume starts late (from a checkpoint) and goes on; from last.ckpt it redoes the steps since
+            # that checkpoint with other values, which the newer version then replaces
+            resumed = summary.first_step > current.first_step and summary.first_step >= 0.5 * current.last_step \
+                and (agree is None or summary.last_step > current.last_step)
             if agree or resumed:
                 current.folders.append(folder)
                 current.last_step = max(current.last_step, summary.last_step)

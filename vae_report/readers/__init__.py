@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COLUMNS, COUNTERS, canonical_name, concat, empty_frame, is_sorted, make_frame
+from ..frame import COLUMNS, COUNTERS, canonical_name, concat, empty_frame, frame_from_series, is_sorted, make_frame
 from . import mlflow
 from .console import TEXT_SUFFIXES, first_lines, read_console_log, sniff_text_log
 from .csvlog import read_csv_log
 from .textlog import read_text_log
-from .tfevents import read_event_batch
+from .tfevents import read_event_batch, read_event_file
 from .wandb import read_wandb_run
 
 KINDS = ("tensorboard", "csv", "text log", "wandb", "mlflow")
@@ -227,7 +227,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
     else:
         read = read_text_log(path, rel)
         frame = read.frame
-        if read.config is not None and logs.text_config is None:
+        if read.config is not None:  # the newest log's (names are start times): the config now in effect
             logs.text_config = read.config
         if read.total_steps is not None:
             logs.text_total_steps = read.total_steps
@@ -311,6 +311,8 @@ def _note_merged(kind: str, paths: list[str], logs: RunLogs) -> None:
 def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool) -> pd.DataFrame | None:
     """Every event file of the run read together (a folder of thousands costs little more than one file),
     each listed in the sources with what went wrong, and merged by TensorBoard's restart semantics."""
+    if len(paths) == 1:
+        return _read_one_event_file(paths[0], base, logs, single)
     batch = read_event_batch(paths)
     rels = _relative(paths, base)
     counter = np.array([tag.strip().lower() in COUNTERS for tag in batch.tags], dtype=bool)
@@ -322,14 +324,21 @@ def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool
         rows = counter[batch.tag]
         for pair in np.unique(batch.file[rows].astype(np.int64) * len(batch.tags) + batch.tag[rows]).tolist():
             counters.setdefault(pair // len(batch.tags), []).append(batch.tags[pair % len(batch.tags)])
+    # in one file, a step written twice keeps its later point (rows are in each file's record order); the
+    # columns are taken one at a time, each reordered copy replacing its original, to keep the peak low
     keep = ~counter[batch.tag] if len(batch.tags) else np.zeros(0, dtype=bool)
-    file, code = batch.file[keep].astype(np.int64), code_of[batch.tag[keep]]
-    steps, values, walls = batch.steps[keep], batch.values[keep], batch.walls[keep]
-    del batch.steps, batch.values, batch.walls, keep
-    # in one file, a step written twice keeps its later point (rows are in each file's record order)
-    order = np.lexsort((steps, code, file))
-    file, code, steps, values, walls = file[order], code[order], steps[order], values[order], walls[order]
-    del order
+    file, code = batch.file.astype(np.int64), code_of[batch.tag]
+    order = np.lexsort((batch.steps, code, file))
+    if not keep.all():
+        order = order[keep[order]]
+    file, code = file[order], code[order]
+    steps = batch.steps[order]
+    batch.steps = None
+    values = batch.values[order]
+    batch.values = None
+    walls = batch.walls[order]
+    batch.walls = None
+    del order, keep
     if len(steps) > 1:
         repeated = (file[1:] == file[:-1]) & (code[1:] == code[:-1]) & (steps[1:] == steps[:-1])
         if repeated.any():
@@ -395,6 +404,32 @@ def _relative(paths: list[Path], base: Path) -> list[str]:
         else:
             out.append(path.relative_to(base).as_posix() if path.is_relative_to(base) else text)
     return out
+
+
+def _read_one_event_file(path: Path, base: Path, logs: RunLogs, single: bool) -> pd.DataFrame | None:
+    """One event file (most runs): read a block at a time and taken into the frame metric by metric, the file's
+    pieces released as they are copied, so the peak stays near the frame's own size."""
+    rel = _relative([path], base)[0]
+    try:
+        if path.stat().st_size == 0:
+            logs.sources.append(SourceFile(rel, "tensorboard", 0, [], ["empty file, skipped"]))
+            return None
+        read = read_event_file(path)
+    except (InputError, OSError) as exc:
+        if single:
+            raise
+        reason = str(exc).split(": ", 1)[-1] if isinstance(exc, InputError) else exc.strerror or str(exc)
+        logs.sources.append(SourceFile(rel, "tensorboard", 0, [], [f"not read: {reason}"]))
+        return None
+    counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
+    parts, read.parts = read.parts, []  # handed over: the frame takes the columns in as it frees them
+    frame = frame_from_series(((canonical_name(tag), *cols) for tag, *cols in parts if tag not in counters), rel)
+    del parts
+    walls = frame["wall_time"].to_numpy()
+    first_wall = float(np.nanmin(walls)) if len(walls) and not np.isnan(walls).all() else float("nan")
+    logs.sources.append(SourceFile(rel, "tensorboard", len(frame), sorted(frame["metric"].cat.categories),
+                                   _event_notes(read, counters), first_wall))
+    return frame
 
 
 def _event_notes(read, counters: list[str]) -> list[str]:

@@ -119,16 +119,36 @@ def _refine_onset(steps, values, since: int, best: float, rise: float, use_log: 
     return departure(steps, z, best, best + rise, since=since, fraction=0.05, noise_margin=4.0)
 
 
+# losses the discriminator's switch-on moves by design (its loss appears, the GAN term joins the total)
+SWITCHED = ("disc_loss", "g_loss", "total_loss", "aeloss")
+
+
+def phase_start(m: Metrics, s: Schedule) -> int | None:
+    """Where the current (adversarial) phase began: the first logged step with the discriminator on (which the
+    data show even when it differs from disc_start), else disc_start once the run is past it; None before."""
+    from .discriminator import disc_activity
+
+    found = disc_activity(m)
+    if found is not None and found[2].any() and not found[2][0]:
+        return int(found[1][found[2]][0])
+    if s.disc_start is not None and m.last_step() >= s.disc_start:
+        return s.disc_start
+    return None
+
+
 def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    out, checked = [], []
+    out, checked, young = [], [], []
     last = m.last_step()
-    adversarial = s.disc_start is not None and last >= s.disc_start
+    start = phase_start(m, s)
     for name, ratio in WATCHED.items():
         if not m.has(name):
             continue
-        lo = s.disc_start if adversarial else None
+        lo = start
         steps, values = m.window(name, lo=lo)
-        if len(steps) < 20:  # a phase too young to judge alone: the whole run
+        if len(steps) < 20:  # a phase too young to judge alone
+            if start is not None and name in SWITCHED:
+                young.append(name)  # against the phase before, its switch-on would read as a rise
+                continue
             steps, values = m.steps(name), m.values(name)
             lo = None
         checked.append(name)
@@ -136,7 +156,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         if found is None:
             continue
         severity = "error" if found["exploding"] else "warning"
-        where = f" since disc_start ({fmt(s.disc_start)})" if lo is not None else ""
+        where = f" since the discriminator switched on (step {fmt(lo)})" if lo is not None else ""
         best, latest = found["best"], found["latest"]
         size = (f", {fmt(round(latest / best, 3 if latest / best < 10 else 0))} times that level" if found["log_units"]
                 else f", {fmt(latest - best)} higher")
@@ -150,9 +170,11 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
                                    "onset_step": found["onset"], "judged_in_log_units": found["log_units"]},
         ))
+    note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
+            f"at step {fmt(start)} (its switch-on moves them by design).") if young else ""
     if not out and checked:
         out.append(Finding("loss-now", "ok",
                            f"No loss is rising in the latest logs: {', '.join(checked)} each sit at or near their "
-                           "best level of the recent stretch (within their noise).", None, last,
-                           {"checked": checked}))
+                           f"best level of the recent stretch (within their noise).{note}", None, last,
+                           {"checked": checked, "not_judged_yet": young}))
     return out

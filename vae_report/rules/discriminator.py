@@ -62,19 +62,48 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]
     )]
 
 
+HALF_TOLERANCE = 0.05
+
+
+def step_unit(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) -> int:
+    """2 when the discriminator switched on at half of disc_start in logged steps (Lightning >= 1.6 counts both
+    optimizers' steps in the global_step that disc_start is compared with), else 1."""
+    found = disc_activity(m)
+    if found is None or not s.disc_start or s.step_unit != 1:
+        return 1
+    _, steps, on = found
+    early = on & (steps < s.disc_start)
+    if not early.any():
+        return 1
+    first = int(steps[early][0])
+    off = steps[(~on) & (steps < first)]  # the switch happened after the last logged "off" step
+    last_off = int(off[-1]) if len(off) else -1
+    half = s.disc_start / 2
+    return 2 if last_off < half * (1 + tolerance) and first >= half * (1 - tolerance) else 1
+
+
 def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     name, steps, on = disc_activity(m)
+    if s.step_unit != 1 and on.any():
+        first = int(steps[on][0])
+        return [Finding(
+            "disc-active-before-start", "info",
+            f"The discriminator switched on at logged step {fmt(first)}, about 1/{s.step_unit} of the config's "
+            f"disc_start {fmt(s.config_disc_start)}. That is a step-unit difference, not a fault: the trainer's "
+            "global step counts both optimizers' steps (PyTorch Lightning >= 1.6 with two optimizers), so "
+            f"disc_start is reached at logged step {fmt(s.disc_start)}. This report reads every milestone of the "
+            f"config in logged steps (disc_start {fmt(s.disc_start)}"
+            + (f", end of training {fmt(s.total_steps)}" if s.config_total_steps else "") + ").",
+            name, first, {"first_active_step": first, "config_disc_start": s.config_disc_start,
+                          "disc_start": s.disc_start, "step_unit": s.step_unit},
+        )]
     early = on & (steps < s.disc_start)
     if not early.any():
         return []
     first = int(steps[early][0])
     ratio = first / s.disc_start if s.disc_start else float("nan")
     numbers = {"first_active_step": first, "disc_start": s.disc_start, "ratio": round(ratio, 4)}
-    # The switch happened between the last logged "off" step and the first "on" one.
-    off = steps[(~on) & (steps < first)]
-    last_off = int(off[-1]) if len(off) else -1
-    half = s.disc_start / 2
-    if last_off < half * (1 + t["half_tolerance"]) and first >= half * (1 - t["half_tolerance"]):
+    if step_unit(m, s, t["half_tolerance"]) != 1:  # a schedule not read through resolve_schedule
         return [Finding(
             "disc-active-before-start", "info",
             f"The discriminator switched on at logged step {fmt(first)}, about half of disc_start {fmt(s.disc_start)} "
