@@ -229,3 +229,49 @@ def test_a_healthy_run_just_past_disc_start_is_not_a_loss_going_bad(tmp_path, la
     assert bad == [], [(f.rule, f.message) for f in bad]
     (now,) = [f for f in a.findings if f.rule == "loss-now"]
     assert now.severity == "ok" and "disc_loss" in now.numbers["not_judged_yet"]
+
+
+def test_an_exploding_kl_is_never_called_expected_nor_blamed_on_kl_weight(tmp_path):
+    curves = radiodiff_curves(12_000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 8000
+    curves.values["kl_loss"][late] *= np.exp((curves.steps[late] - 8000) / 500)  # x3,000 by the end
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    by_rule = {f.rule: f for f in a.findings}
+    rising = by_rule["kl-rising"]
+    assert rising.severity == "warning" and "expected" not in rising.message and "running away" in rising.message
+    dominant = by_rule["kl-dominant"]
+    assert "lower kl_weight" not in dominant.message and "exploded" in dominant.message
+    share = a.decomposition.terms
+    kl_term = next(t for t in share if t.name.startswith("kl_weight"))
+    assert dominant.numbers["kl_term_share"] == pytest.approx(kl_term.share)  # one share in the whole report
+
+
+def test_a_radiodiff_lr_that_never_decays_is_a_scheduler_that_never_stepped(tmp_path):
+    curves = radiodiff_curves(40_000, disc_start=50_001, total_steps=150_000, every=100)
+    curves.values["lr"][:] = 5e-6
+    a, bad = verdict(write_run(tmp_path, curves, 100, config(disc_start=50_001, total=150_000)))
+    (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert lr.severity == "warning" and "never stepped" in lr.message and "5e-06" in lr.message
+
+
+def test_an_lr_ten_times_the_config_on_the_schedule_shape_is_named_as_such(tmp_path):
+    curves = radiodiff_curves(40_000, disc_start=50_001, total_steps=150_000, every=100)
+    curves.values["lr"] *= 10
+    a, bad = verdict(write_run(tmp_path, curves, 100, config(disc_start=50_001, total=150_000)))
+    (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert lr.severity == "warning" and "10 times the config's lr" in lr.message
+
+
+def test_a_reconstruction_that_rose_long_ago_and_stayed_up_is_not_called_at_its_best(tmp_path):
+    # posterior collapse at step 8,000: KL to ~64, rec_loss from ~0.03 to ~0.09, for the remaining 60% of the run
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 8000
+    curves.values["kl_loss"][late] = 64 + np.abs(curves.values["kl_loss"][late] - 132_000) * 1e-3
+    curves.values["rec_loss"][late] += 0.06 * (1 - np.exp(-(curves.steps[late] - 8000) / 200))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    now = [f for f in bad if f.rule == "loss-now"]
+    assert now and now[0].metric in ("rec_loss", "nll_loss")
+    assert 7900 <= now[0].step <= 8300 and "stayed up" in now[0].message
+    assert any(f.rule == "kl-collapse" for f in bad)

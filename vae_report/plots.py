@@ -346,6 +346,7 @@ class _Draw:
     fn: Callable[..., bytes]
     names: tuple[str, ...]
     args: tuple = ()
+    cost: float = 1.0  # about how many axes it draws: what a figure costs, to share them out evenly
 
     def __call__(self, c: _Series) -> bytes:
         return self.fn(c, *self.args)
@@ -361,23 +362,23 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
     if names:
         shown = tuple(names)
         plots.append(("overview", "Training metrics overview", "The four losses side by side." + shading,
-                      _Draw(_overview, shown, (names,))))
+                      _Draw(_overview, shown, (names,), cost=4)))
         plots.append(("normalized", "Normalized loss comparison",
                       "Each loss scaled to [0, 1] by its own min and max (in the legend), to compare shapes.",
-                      _Draw(_normalized, shown, (names,))))
+                      _Draw(_normalized, shown, (names,), cost=1.5)))
         plots.append(("multi_axis", "Multi-axis loss analysis",
                       "Each loss on its own y axis, showing the real magnitudes side by side.",
-                      _Draw(_multi_axis, shown, (names,))))
+                      _Draw(_multi_axis, shown, (names,), cost=2.5)))
     gan = tuple(n for n in ("logits_real", "logits_fake", "d_weight", "g_loss") if m.has(n))
     if gan:
         plots.append(("gan_health", "GAN health",
                       "The discriminator's logits on real and reconstructed inputs with the adaptive d_weight "
-                      "(right axis), and g_loss below." + shading, _Draw(_gan_health, gan)))
+                      "(right axis), and g_loss below." + shading, _Draw(_gan_health, gan, cost=2.5)))
     rates = tuple(n for n in ("lr", "lr_disc", "logvar") if m.has(n))
     if rates:
         plots.append(("lr_logvar", "Learning rate and logvar",
                       "The logged learning rate(s) and the learned logvar (right axis)." + shading,
-                      _Draw(_lr_logvar, rates)))
+                      _Draw(_lr_logvar, rates, cost=1.5)))
     return plots
 
 
@@ -385,23 +386,54 @@ _WORK: dict = {}  # what forked workers draw from: inherited at the fork, never 
 
 
 def _render(draws: list[_Draw], c: _Series, jobs: int) -> list[bytes]:
+    """Each figure's PNG, in order. With ``jobs`` > 1 the figures are shared out by cost (longest first, each to
+    the least loaded) between this process and ``jobs - 1`` forked ones, which inherit the prepared series."""
+    import gc
+
     if jobs <= 1 or len(draws) < 2:
-        return [draw(c) for draw in draws]
+        with _collector_paused():
+            return [draw(c) for draw in draws]
     import multiprocessing
 
+    shares: list[list[int]] = [[] for _ in range(min(jobs, len(draws)))]
+    loads = [0.0] * len(shares)
+    for i in sorted(range(len(draws)), key=lambda i: -draws[i].cost):
+        k = loads.index(min(loads))
+        shares[k].append(i)
+        loads[k] += draws[i].cost
     _WORK.update(draws=draws, series=c)
+    pngs: dict[int, bytes] = {}
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(draws))) as pool:
-            # the costliest figures (most axes) first, so that neither worker waits on the other at the end
-            order = sorted(range(len(draws)), key=lambda i: -len(draws[i].names))
-            pngs = dict(zip(order, pool.map(_draw_in_worker, order, chunksize=1), strict=True))
+        with multiprocessing.get_context("fork").Pool(len(shares) - 1, initializer=gc.freeze) as pool:
+            theirs = pool.map_async(_draw_share, shares[1:])
+            with _collector_paused():
+                pngs.update(_draw_share(shares[0]))
+            for share in theirs.get():
+                pngs.update(share)
     finally:
         _WORK.clear()
     return [pngs[i] for i in range(len(draws))]
 
 
-def _draw_in_worker(index: int) -> bytes:
-    return _WORK["draws"][index](_WORK["series"])
+def _draw_share(indices: list[int]) -> list[tuple[int, bytes]]:
+    return [(i, _WORK["draws"][i](_WORK["series"])) for i in indices]
+
+
+class _collector_paused:
+    """Matplotlib allocates many small objects: the cyclic collector, scanning every object the process holds,
+    would run often and find nothing; figures are closed explicitly."""
+
+    def __enter__(self):
+        import gc
+
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        import gc
+
+        if self.was:
+            gc.enable()
 
 
 PARALLEL_POINTS = 200_000  # below this, forking costs more than it saves

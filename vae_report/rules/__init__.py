@@ -72,11 +72,11 @@ RULES: list[Rule] = [
     Rule("val-missing", "Validation missing", "warning",
          "A config that runs validation every N steps should leave val/* metrics in the logs.",
          val_missing),  # silent when the config runs no validation: nothing is missing then
-    Rule("kl-rising", "KL rising under a tiny kl_weight", "ok",
+    Rule("kl-rising", "KL rising under a tiny kl_weight", "warning",
          "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
          "and matters only if the weighted term becomes a real share of the loss.",
-         kl_rising, {"rise": 0.10, "tiny_weight": 1e-4}, needs=("kl_loss",), needs_schedule=("kl_weight",),
-         regularizer="kl"),
+         kl_rising, {"rise": 0.10, "tiny_weight": 1e-4, "light_share": 0.10}, needs=("kl_loss",),
+         needs_schedule=("kl_weight",), regularizer="kl"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
          "latent space: rarely what a first-stage model for diffusion wants.",

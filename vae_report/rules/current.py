@@ -50,10 +50,16 @@ def binned(steps: np.ndarray, values: np.ndarray, bins: int = BINS) -> tuple[np.
 
 
 def _rolling_min_median(z: np.ndarray, m: int) -> float:
+    return _lowest_window(z, m)[0]
+
+
+def _lowest_window(z: np.ndarray, m: int) -> tuple[float, int]:
+    """The lowest median of ``m`` consecutive points, and where that window starts."""
     if len(z) <= m:
-        return float(np.median(z))
-    windows = np.lib.stride_tricks.sliding_window_view(z, m)
-    return float(np.median(windows, axis=1).min())
+        return float(np.median(z)), 0
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(z, m), axis=1)
+    at = int(np.argmin(medians))
+    return float(medians[at]), at
 
 
 def prepared(steps: np.ndarray, values: np.ndarray, ratio: float | None):
@@ -77,9 +83,10 @@ def minimum_rise(look: np.ndarray, ratio: float | None, use_log: bool) -> float:
 
 
 def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, noise_factor: float = 6.0,
-                tail: float = 0.05) -> dict | None:
+                tail: float = 0.05, whole_phase: bool = False) -> dict | None:
     """The latest level against the recent best, with the onset of the rise; None when there is no rise worth
-    a word (or too few points)."""
+    a word (or too few points). ``whole_phase``: failing that, against the best of all the points given (a rise
+    that happened earlier and never came back: ``stayed`` in the result)."""
     ready = prepared(steps, values, ratio)
     if ready is None:
         return None
@@ -92,24 +99,34 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     sigma = robust_noise(z)
     rise = latest - best
     minimum = minimum_rise(look, ratio, use_log)
+    since_bin = max(0, len(z) - m - len(look))
+    stayed = False
     if not (rise > noise_factor * sigma and rise > minimum):
-        return None
-    excess = z - best - rise / 2
-    cusum = np.zeros(len(z))
+        if not whole_phase:
+            return None
+        best, since_bin = _lowest_window(z[:-m], m)
+        rise = latest - best
+        if not (rise > noise_factor * sigma and rise > minimum):
+            return None
+        stayed = True
+    # from the best level on for a rise that stayed (what came before it, a loss still falling, is no rise)
+    first = since_bin if stayed else 0
+    excess = z[first:] - best - rise / 2
+    cusum = np.zeros(len(excess))
     acc = 0.0
     for i, e in enumerate(excess):  # <= BINS iterations
         acc = max(0.0, acc + e)
         cusum[i] = acc
     zeros = np.flatnonzero(cusum[:-1] == 0)
-    onset_bin = int(zeros[-1] + 1) if len(zeros) else 0
+    onset_bin = first + (int(zeros[-1] + 1) if len(zeros) else 0)
     # the CUSUM dates the rise to the bin; the raw points then say where it left the best level
-    since = int(b_steps[max(0, len(z) - m - len(look))])
+    since = int(b_steps[since_bin])
     onset = min(_refine_onset(steps, values, since, best, rise, use_log), int(b_steps[onset_bin]))
     level = (lambda x: float(np.exp(x))) if use_log else float
     # exploding: an order of magnitude above the recent best (two for KL, whose rise is expected)
     exploding = rise > math.log(10 if ratio < 10 else 100) if use_log else rise > 10 * minimum
     return {"best": level(best), "latest": level(latest), "onset": onset, "log_units": use_log,
-            "rise": rise, "exploding": bool(exploding)}
+            "rise": rise, "exploding": bool(exploding), "stayed": stayed}
 
 
 def _refine_onset(steps, values, since: int, best: float, rise: float, use_log: bool) -> int:
@@ -118,6 +135,11 @@ def _refine_onset(steps, values, since: int, best: float, rise: float, use_log: 
     z = np.log(np.maximum(values, 1e-300)) if use_log else values
     return departure(steps, z, best, best + rise, since=since, fraction=0.05, noise_margin=4.0)
 
+
+# positive per-pixel losses that should never settle above their best: also judged against the whole phase's
+# best, so that a rise long enough ago to fill the recent stretch is not missed (KL rises by design; a total and
+# the GAN terms move with the adversarial balance)
+STAYS_DOWN = ("rec_loss", "nll_loss", "quant_loss", "p_loss")
 
 # losses the discriminator's switch-on moves by design (its loss appears, the GAN term joins the total)
 SWITCHED = ("disc_loss", "g_loss", "total_loss", "aeloss")
@@ -152,7 +174,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             steps, values = m.steps(name), m.values(name)
             lo = None
         checked.append(name)
-        found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"])
+        found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"], whole_phase=name in STAYS_DOWN)
         if found is None:
             continue
         severity = "error" if found["exploding"] else "warning"
@@ -160,13 +182,17 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         best, latest = found["best"], found["latest"]
         size = (f", {fmt(round(latest / best, 3 if latest / best < 10 else 0))} times that level" if found["log_units"]
                 else f", {fmt(latest - best)} higher")
-        verb = "is exploding" if found["exploding"] else "is rising now"
+        verb = "is exploding" if found["exploding"] else "rose and stayed up" if found["stayed"] else "is rising now"
+        stretch = ("best level" + (" in this phase" if lo is not None else " in the run")) if found["stayed"] \
+            else "best level in the recent stretch"
         out.append(Finding(
             "loss-now", severity,
-            f"{name} {verb}: {fmt(latest)} over its latest points against {fmt(best)}, its best level in the recent "
-            f"stretch{where}{size}; the rise began at step {fmt(found['onset'])}. A loss rising in the "
-            "latest logs is a run going bad now, whatever its trend over the whole run: look at that step "
-            "(learning rate, data, a NaN nearby) and resume from a checkpoint before it if it does not recover.",
+            f"{name} {verb}: {fmt(latest)} over its latest points against {fmt(best)}, its {stretch}{where}{size}; "
+            f"the rise began at step {fmt(found['onset'])}"
+            + (" and it has not come back since" if found["stayed"] else "")
+            + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
+            "that step (learning rate, data, a NaN nearby, the KL term) and resume from a checkpoint before it if it "
+            "does not recover.",
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
                                    "onset_step": found["onset"], "judged_in_log_units": found["log_units"]},
         ))

@@ -166,7 +166,9 @@ def printed_decimals(lr: np.ndarray) -> int | None:
 
 
 def _candidates(s: Schedule) -> dict:
-    out = {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
+    """The schedules the config can mean: RadioDiff's trainer always decays (constant is not one of them)."""
+    decays = s.layout in ("radiodiff", "text log") and bool(s.total_steps)
+    out = {} if decays else {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
     if s.total_steps:
         total, floor = s.total_steps, s.min_lr or 0.0
         out["RadioDiff's decay, lr x max((1 - step/total)^0.95, min_lr) (min_lr floors the multiplier)"] = (
@@ -245,6 +247,24 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                         f"run: {name}, from {fmt(s.lr)}{shift_text}; latest {fmt(float(lr[-1]))}.", "lr",
                         int(steps[-1]), numbers)]
     ratio = float(np.median(lr / s.lr))
+    if np.ptp(lr) == 0 and np.ptp(expected) > 0 and abs(ratio - 1) <= t["tolerance"]:
+        worst_i = int(np.argmax(relative))
+        numbers["departure_step"] = int(steps[0])
+        return [Finding(
+            "lr-schedule", "warning",
+            f"The learning rate is constant at {fmt(float(lr[0]))} over the whole run, where the config's schedule "
+            f"({name}) gives {fmt(float(expected[worst_i]))} by step {fmt(int(steps[worst_i]))}: the scheduler never "
+            "stepped (not created, not stepped, or its state not restored on resume).",
+            "lr", int(steps[0]), numbers)]
+    scaled = lr / np.maximum(expected, 1e-30)
+    if not fits_start and np.ptp(expected) > 0 and np.ptp(scaled) <= t["tolerance"] * abs(float(np.median(scaled))):
+        numbers["ratio"] = float(np.median(scaled))
+        return [Finding(
+            "lr-schedule", "warning",
+            f"The logged learning rate follows the shape of {name} at {fmt(round(numbers['ratio'], 3))} times the "
+            f"config's lr ({fmt(float(lr[0]))} at step {fmt(int(steps[0]))} against {fmt(float(expected[0]))}): "
+            "the run used another base rate than this config says (another config, or a changed lr).",
+            "lr", int(steps[0]), numbers)]
     if np.ptp(lr) <= 0.01 * abs(lr).max() and ratio > 1:
         return [Finding(
             "lr-schedule", "info",

@@ -9,9 +9,19 @@ from ..schedule import Schedule
 from .base import Finding, Metrics, departure, edge_medians, finite
 from .losses import bookkeeping, square_image
 
+EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a tiny weight
+
 
 def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
-    """The weighted KL term's share of the loss over the latest ``fraction`` of the points."""
+    """The weighted KL term's share of the loss: the report's decomposition of the latest total where every term
+    is logged (one number everywhere), else over the latest ``fraction`` of the points."""
+    from ..decomposition import decompose
+
+    found = decompose(m, s)
+    if found is not None:
+        term = next((t for t in found.terms if t.name.startswith("kl_weight")), None)
+        if term is not None:
+            return term.share
     if not m.has("total_loss"):
         return None
     kl, total = finite(m.values("kl_loss")), finite(m.values("total_loss"))
@@ -35,17 +45,27 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     share_text = "" if share is None else f" The weighted KL term is {_share(share)} of the recent total loss."
     share_text += _per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
+    if end >= EXPLOSION * start:
+        return [Finding(
+            "kl-rising", "warning",
+            f"Over the run (median of the first tenth of its points against the last), kl_loss "
+            f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
+            "more). The encoder's posterior is running away from the prior (its means or log-variances growing "
+            f"without bound).{share_text} Lower the learning rate, or resume from a checkpoint before the rise.",
+            "kl_loss", step, numbers)]
     if s.kl_weight > t["tiny_weight"]:
         return [Finding("kl-rising", "info",
                         f"kl_loss {describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}, a weight large "
                         f"enough for the KL term to shape the latents.{share_text}",
                         "kl_loss", step, numbers)]
+    light = share is None or share <= t["light_share"]
+    why = ("KL is summed over latent dimensions, so the encoder spends nats freely while the weighted term stays "
+           "small." if light else "KL is summed over latent dimensions, so the encoder spends nats freely; the "
+           "weighted term is no longer small, though (see the KL-term finding).")
     return [Finding(
-        "kl-rising", "ok",
+        "kl-rising", "ok" if light else "info",
         f"Over the run (median of the first tenth of its points against the last), kl_loss "
-        f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. KL is "
-        f"summed over latent dimensions, so the encoder spends nats freely while the weighted term stays tiny."
-        f"{share_text}",
+        f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{share_text}",
         "kl_loss", step, numbers,
     )]
 
@@ -75,12 +95,21 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     share = kl_share(m, s)
     if share is None or share <= t["share"]:
         return []
+    numbers = {"kl_term_share": share, "kl_weight": s.kl_weight}
+    levels = edge_medians(m.values("kl_loss"))
+    if levels is not None and levels[1] >= EXPLOSION * levels[0]:
+        numbers.update(kl_start=levels[0], kl_end=levels[1])
+        why = (f"not because kl_weight is large but because kl_loss itself exploded ({describe_change(*levels)}): "
+               "the posterior has run away from the prior. Lowering kl_weight would remove the only force holding "
+               "it; lower the learning rate or resume from a checkpoint before the rise.")
+    else:
+        why = ("it is no longer a light regularizer and pulls the latents toward the prior at the cost of "
+               "reconstruction. If that is not intended, lower kl_weight.")
     return [Finding(
         "kl-dominant", "warning",
-        f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {_share(share)} of the recent total loss: "
-        "it is no longer a light regularizer and pulls the latents toward the prior at the cost of reconstruction. "
-        "If that is not intended, lower kl_weight.",
-        "kl_loss", int(m.steps("kl_loss")[-1]), {"kl_term_share": share, "kl_weight": s.kl_weight},
+        f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {_share(share)} of the recent total loss "
+        f"(of the sum of the terms' sizes): {why}",
+        "kl_loss", int(m.steps("kl_loss")[-1]), numbers,
     )]
 
 
