@@ -14,11 +14,12 @@ from writers import radiodiff_curves, write_scalars
 
 from vae_report import analyze_run
 from vae_report.cli import app
+from vae_report.narrative import CAN_WAIT
 from vae_report.render import write_report
 
 # question -> the first word of an answer that says "there is a problem"
 BAD_WORD = {"Is the KL loss increase concerning?": "Yes", "Are the loss values in the right ranges?": "Not",
-            "Should I intervene in the training process?": ("Yes", "Probably not yet, but look"),
+            "Should I intervene in the training process?": ("Yes", "Not urgently, but look"),
             "Is a discriminator loss near 1 fine?": "Not", "Did reconstruction get worse once the GAN started?": "Yes"}
 TOPIC = {"Is the KL loss increase concerning?": ("kl-rising", "kl-dominant", "kl-collapse"),
          "Are the loss values in the right ranges?": ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now",
@@ -67,6 +68,10 @@ def test_answers_never_contradict_the_findings(runs):
                    and (rules is None or f.rule in rules)]
             says_bad = q.answer.startswith(BAD_WORD[q.question])
             assert says_bad == bool(bad), (name, q.question, q.answer[:120], [f.rule for f in bad])
+            if q.question == "Should I intervene in the training process?" and bad:
+                # a warning about the training itself (not about the logs or the config) is a yes
+                urgent = [f for f in bad if f.severity == "error" or f.rule not in CAN_WAIT]
+                assert q.answer.startswith("Yes") == bool(urgent), (name, q.answer[:120])
 
 
 def test_a_finished_run_reads_as_finished(runs, tmp_path):
@@ -127,3 +132,32 @@ def test_text_from_the_logs_cannot_break_the_markdown(tmp_path):
     assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
     row = [line for line in text.splitlines() if "onerror" in line and line.startswith("| evil")][0]
     assert row.count(" | ") == 7  # the tag's "|" is escaped: the statistics row keeps its columns
+
+
+def test_a_stopped_or_nan_run_gets_no_time_estimate(seed_run, tmp_path):
+    folder, _ = seed_run
+    stopped = analyze_run(folder, now=4.1e9)  # long after the last log: the liveness rule says it stopped
+    texts = [q.answer for q in stopped.qa] + stopped.recommendations
+    assert not [t for t in texts if "hours away" in t or "days away" in t or "minutes away" in t]
+    assert any("No time estimate: the run looks stopped" in t for t in texts)
+    going = analyze_run(folder, now=float(stopped.last_wall_time) + 60)
+    assert any(" away." in q.answer for q in going.qa)
+
+
+def test_a_total_that_crosses_zero_is_described_by_differences_not_percentages():
+    from pathlib import Path
+
+    a = analyze_run(Path(__file__).parents[1] / "examples" / "tiny_run")
+    total = a.metrics["total_loss"]
+    assert total.min < 0 < total.max  # the bundled trainer's run: the GAN term takes the total below 0
+    (trend,) = [f for f in a.findings if f.rule == "total-trend"]
+    assert "%" not in trend.message and trend.numbers["change"] is None
+    assert "%" not in total.describe() and total.change_fraction is None
+
+
+def test_a_loss_back_where_it_started_is_not_said_to_have_held_there():
+    from vae_report.analysis import MetricStats
+
+    st = MetricStats("disc_loss", first=0.0, latest=0.0, min=0.0, max=1.057, count=800, first_step=0,
+                     latest_step=80_000, non_finite=0, source="tensorboard")
+    assert st.describe() == "ended where it started, at 0"

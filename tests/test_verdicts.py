@@ -275,3 +275,56 @@ def test_a_reconstruction_that_rose_long_ago_and_stayed_up_is_not_called_at_its_
     assert now and now[0].metric in ("rec_loss", "nll_loss")
     assert 7900 <= now[0].step <= 8300 and "stayed up" in now[0].message
     assert any(f.rule == "kl-collapse" for f in bad)
+
+
+def test_a_small_rise_of_reconstruction_after_disc_start_is_called_small_not_none(tmp_path):
+    curves = radiodiff_curves(4000, disc_start=1000, total_steps=5000)
+    rng = np.random.default_rng(3)
+    curves.values["rec_loss"] = 0.03 + 0.0005 * rng.standard_normal(len(curves.steps))  # a settled reconstruction
+    curves.values["rec_loss"][curves.steps >= 1000] *= 1.06
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=1000, total=5000)))
+    (rec,) = [f for f in a.findings if f.rule == "rec-after-disc"]
+    assert rec.severity == "ok" and rec.message.startswith("Reconstruction got a little worse")
+    (qa,) = [q for q in a.qa if q.question == "Did reconstruction get worse once the GAN started?"]
+    assert qa.answer.startswith("Only a little")
+
+
+def test_overfitting_seen_in_val_rec_nll_and_total_is_one_headline(tmp_path):
+    curves = radiodiff_curves(6000, disc_start=50_001, total_steps=10_000)
+    val_steps = np.arange(0, 6001, 200)
+    extra = []
+    for name in ("rec_loss", "nll_loss", "total_loss"):
+        train = np.interp(val_steps, curves.steps, curves.values[name])
+        scale = curves.values[name][-1] / curves.values["rec_loss"][-1]  # nll and total: N x rec
+        val = train * 1.05 + scale * np.where(val_steps > 3000, (val_steps - 3000) * 1e-4, 0)
+        extra += [(int(s), f"val/{name}", float(v)) for s, v in zip(val_steps, val, strict=True)]
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000), extra))
+    (head,) = [f for f in bad if f.rule == "val-overfitting"]
+    assert head.metric == "val/rec_loss"
+    assert {r["metric"] for r in head.related} == {"val/nll_loss", "val/total_loss"}
+    assert "median of 3 points around step" in head.message
+
+
+def test_the_pixel_count_inferred_from_printed_decimals_is_the_image_it_rounds_to():
+    # five printed decimals of rec_loss put the ratio nll / rec a little off the image's pixel count
+    n = 400
+    rec = np.full(n, 0.03)
+    kl = np.full(n, 128_000.0)
+    nll = rec * (PIXELS + 0.7)
+    from vae_report.frame import concat
+
+    frame = concat([make_frame(np.arange(n), [k] * n, v, np.nan, "t") for k, v in
+                    (("rec_loss", rec), ("nll_loss", nll), ("kl_loss", kl), ("total_loss", nll + 1e-6 * kl))])
+    (book,) = [f for f in run_rules(Metrics(frame), Schedule(kl_weight=1e-6)) if f.rule == "loss-bookkeeping"]
+    assert f"{PIXELS:,} pixels per sample (= 1 x 256 x 256)" in book.message, book.message
+
+
+def test_a_d_weight_pinned_from_the_switch_on_is_dated_there(tmp_path):
+    curves = radiodiff_curves(6000, disc_start=1000, total_steps=10_000)
+    on = curves.steps >= 1000
+    curves.values["d_weight"][on] = 5000.0
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=1000, total=10_000)))
+    (pinned,) = [f for f in a.findings if f.rule == "d-weight-pinned"]
+    assert pinned.step == 1000 and "since step 1,000" in pinned.message

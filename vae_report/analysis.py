@@ -13,7 +13,7 @@ import numpy as np
 from . import __version__
 from .baseline import compare, load_baseline
 from .errors import InputError
-from .numbers import SIGNED, describe_change, relative_change
+from .numbers import SIGNED, describe_change, fmt, relative_change
 from .readers import RunLogs, SourceFile, load_run
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.discriminator import disc_activity, step_unit
@@ -42,14 +42,22 @@ class MetricStats:
         return self.latest - self.first
 
     @property
+    def signed(self) -> bool:
+        """A quantity whose zero is not special (logits, g_loss), or one that took both signs (a total once the
+        GAN term outweighs the rest): its changes are differences, never percentages."""
+        return self.name.split("/")[-1] in SIGNED or self.min < 0 < self.max
+
+    @property
     def change_fraction(self) -> float | None:
         """Relative change, None where a percentage would mislead (across a sign change, signed quantities)."""
-        if self.name.split("/")[-1] in SIGNED:
+        if self.signed:
             return None
         return relative_change(self.first, self.latest)
 
     def describe(self) -> str:
-        return describe_change(self.first, self.latest, signed=self.name.split("/")[-1] in SIGNED)
+        if fmt(self.first) == fmt(self.latest) and self.min < self.max:
+            return f"ended where it started, at {fmt(self.latest)}"
+        return describe_change(self.first, self.latest, signed=self.signed)
 
     def to_dict(self) -> dict[str, Any]:
         return {"first": _json_number(self.first), "latest": _json_number(self.latest), "min": _json_number(self.min),

@@ -22,10 +22,25 @@ def steps_per_hour(analysis) -> float | None:
 
 
 def _eta(analysis, steps_away: int) -> str:
+    halted = _halted(analysis)
+    if halted:
+        return f" No time estimate: {halted}."
     rate = steps_per_hour(analysis)
     if rate is None or steps_away <= 0:
         return ""
     return f" At the recent pace of {fmt(round(rate))} steps per hour that is about {duration(steps_away / rate)} away."
+
+
+def _halted(analysis) -> str | None:
+    """Why the run will not reach its next milestone as it is: stopped logging, or its losses are NaN/Inf at the
+    end; None when it is going."""
+    if any(f.rule == "liveness" and f.severity == "warning" for f in analysis.active_findings()):
+        return "the run looks stopped (see the liveness finding)"
+    broken = [f for f in analysis.active_findings() if f.rule == "non-finite" and f.severity == "error"
+              and f.numbers.get("last_finite") is False]
+    if broken:
+        return f"{broken[0].metric} is NaN/Inf at the latest step, so the run cannot reach it as it is"
+    return None
 
 
 # Each question's answer is derived from the findings of its topic: the verdict word follows their worst
@@ -33,6 +48,8 @@ def _eta(analysis, steps_away: int) -> str:
 KL_RULES = ("kl-rising", "kl-dominant", "kl-collapse")
 RANGE_RULES = ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now", "divergence", "non-finite")
 DISC_RULES = ("disc-at-chance", "generator-winning", "disc-overpowering", "d-weight-pinned")
+# warnings about the logs or the config rather than the training itself: worth a look, no reason to stop a run
+CAN_WAIT = ("loss-bookkeeping", "val-missing", "d-weight-pinned", "disc-active-before-start", "total-trend")
 
 
 def topic(analysis, rules: tuple[str, ...], metrics: tuple[str, ...] | None = None) -> list[Finding]:
@@ -119,8 +136,10 @@ def _adversarial_questions(analysis) -> list:
                                                   if (f.step or 0) >= (analysis.schedule.disc_start or 0)]
     if rec:
         bad = [f for f in rec if f.severity in ("warning", "error")]
-        out.append(QA("Did reconstruction get worse once the GAN started?",
-                      f"{'Yes' if bad else 'No'}. {_messages(bad or rec)}", rec[0].rule))
+        slightly = any(f.message.startswith("Reconstruction got a little worse") for f in rec)
+        word = "Yes" if bad else "Only a little" if slightly else "No"
+        out.append(QA("Did reconstruction get worse once the GAN started?", f"{word}. {_messages(bad or rec)}",
+                      rec[0].rule))
     return out
 
 
@@ -135,6 +154,11 @@ def _disc_answer(analysis) -> str:
         return ("It is not zero everywhere: " if latest != 0 else "") + early.message
     if off is not None and analysis.phase == "before discriminator":
         return "No need to worry. " + off.message
+    if dead is not None and latest == 0:
+        won = _find(analysis, "disc-overpowering")
+        return (f"{dead.message} It is 0 again at the latest step, though: "
+                + (won.message if won is not None else "a hinge discriminator loss of exactly 0 means it separates "
+                   "every real input from every reconstruction by the hinge's margin."))
     if dead is not None:
         return f"It is no longer zero (latest {fmt(latest)}). {dead.message}"
     return f"The latest disc_loss is {fmt(latest)}; without disc_start the report cannot say whether 0 is expected."
@@ -148,10 +172,12 @@ def _intervene_answer(analysis) -> str:
         return ("No. No rule raised a warning or an error: the run behaves as its schedule says it should. "
                 "Keep it running and re-run this report at the next milestone.")
     errors = [f for f in bad if f.severity == "error"]
-    first = errors[0] if errors else bad[0]
-    kind = "error" if errors else "warning"
-    return (f"{'Yes' if errors else 'Probably not yet, but look'}: {len(bad)} finding(s) at warning or above, the "
-            f"first {kind} being \"{_TITLES.get(first.rule, first.rule)}\": {first.message}")
+    urgent = errors or [f for f in bad if f.rule not in CAN_WAIT]
+    first = urgent[0] if urgent else bad[0]
+    kind = first.severity
+    word = "Yes" if urgent else "Not urgently, but look"
+    return (f"{word}: {len(bad)} finding(s) at warning or above, the first {kind} being "
+            f"\"{_TITLES.get(first.rule, first.rule)}\": {first.message}")
 
 
 def _monitor_answer(analysis) -> str:
@@ -165,7 +191,9 @@ def _monitor_answer(analysis) -> str:
                      "often costs some reconstruction at first; a sustained rise is a regression.")
     if s.disc_weight is not None:
         parts.append(f"d_weight: it is clamped to 1e4 before the x{fmt(s.disc_weight)} disc_weight, so a value "
-                     f"pinned at {fmt(1e4 * s.disc_weight)} means the GAN gradient has vanished.")
+                     f"pinned at {fmt(1e4 * s.disc_weight)} no longer adapts: the GAN term's gradient is tiny "
+                     "against the nll's (with nll summed over the pixels, as RadioDiff's, it often is from the "
+                     "start).")
     parts.append("g_loss and the total: the total may jump or drop when the signed adversarial term switches on.")
     return " ".join(parts)
 

@@ -38,8 +38,9 @@ RULES: list[Rule] = [
          disc_active_before_start, {"half_tolerance": 0.1}, needs=("disc_factor|disc_loss",),
          needs_schedule=("disc_start",)),
     Rule("disc-overpowering", "Discriminator overpowering the generator", "warning",
-         "A hinge D loss near 0 with real and fake logits drifting apart means the discriminator has won: the "
-         "generator's adversarial gradient is saturated and reconstructions often degrade.",
+         "A hinge D loss near 0 with real and fake logits drifting apart means the discriminator has won: it no "
+         "longer learns where it clears the margin, the adversarial term grows in the objective and reconstructions "
+         "often degrade.",
          disc_overpowering, {"window": 0.2, "disc_loss": 0.2, "logit_gap": 1.0}, needs=("disc_loss",),
          needs_schedule=("disc_start",)),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numbers import describe_change, fmt, relative_change
+from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Finding, Metrics, departure, finite
@@ -52,8 +52,10 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         f"The discriminator is winning: disc_loss fell from its chance level from step {fmt(onset)} on and has a "
         f"median of {fmt(level)} since step {fmt(int(steps[0]))} "
         f"(hinge: 1 at chance, 0 when every real logit is >= 1 and every fake one <= -1){gap_text}{g_text}. "
-        "The generator gets little useful gradient; lower disc_weight or the discriminator's learning rate, "
-        "or start it later.",
+        "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's hinge "
+        "term (-mean of the fake logits) keeps pushing with the adaptive d_weight: the adversarial term tends to "
+        "take over the objective at the cost of reconstruction. Lower disc_weight or the discriminator's learning "
+        "rate, or start it later.",
         "disc_loss", onset, numbers,
     )]
 
@@ -69,7 +71,11 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         return []
     all_steps, all_weight = m.window("d_weight", lo=s.disc_start)
     before = float(np.median(all_weight[: max(3, len(all_weight) // 10)]))
-    onset = departure(all_steps, all_weight, before, ceiling, fraction=0.9)
+    at = all_weight >= t["at_ceiling"] * ceiling
+    if before >= t["at_ceiling"] * ceiling and at.any():  # pinned from the phase's start: its first point there
+        onset = int(all_steps[at][0])
+    else:
+        onset = departure(all_steps, all_weight, before, ceiling, fraction=0.9)
     numbers = {"ceiling": ceiling, "share_at_ceiling": pinned, "onset_step": onset}
     found = bookkeeping(m, s)
     why = ""
@@ -109,9 +115,13 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             f"at step {fmt(onset)}. Some loss is common at first; if it persists, lower disc_weight.",
             "rec_loss", onset, numbers,
         )]
-    return [Finding("rec-after-disc", "ok",
-                    f"Reconstruction did not get worse once the discriminator started: {since}, rec_loss {moved}.",
-                    "rec_loss", int(recent[0][0]), numbers)]
+    if change is not None and now > base and not moved.startswith("held"):
+        head = (f"Reconstruction got a little worse once the discriminator started, less than the "
+                f"{pct(t['worse'], 0)} that would be a regression")
+    else:
+        head = "Reconstruction did not get worse once the discriminator started"
+    return [Finding("rec-after-disc", "ok", f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][0]),
+                    numbers)]
 
 
 def _flat(values: np.ndarray) -> bool:

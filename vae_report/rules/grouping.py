@@ -9,7 +9,17 @@ from .base import RANK, Finding
 
 # The reconstruction chain, in headline order: the per-pixel loss is the root the others are built from.
 CHAIN = ("rec_loss", "nll_loss", "total_loss", "aeloss", "p_loss")
-SHAPE_RULES = ("non-finite", "loss-now", "divergence", "rec-trend", "total-trend")
+SHAPE_RULES = ("non-finite", "loss-now", "divergence", "rec-trend", "total-trend", "val-overfitting")
+
+
+def _base(metric: str | None) -> str | None:
+    """A validation metric's training name (val/rec_loss -> rec_loss): overfitting shows in the whole chain."""
+    return metric.split("/", 1)[1] if metric and metric.startswith(("val/", "val_ema/")) else metric
+
+
+def _kind(finding: Finding) -> str:
+    """Findings group only with their own kind: NaNs with NaNs, overfitting with overfitting."""
+    return finding.rule if finding.rule in ("non-finite", "val-overfitting") else "shape"
 
 
 def _related(finding: Finding) -> dict:
@@ -18,27 +28,27 @@ def _related(finding: Finding) -> dict:
 
 
 def _rank(finding: Finding) -> tuple:
-    chain = CHAIN.index(finding.metric) if finding.metric in CHAIN else len(CHAIN)
+    base = _base(finding.metric)
+    chain = CHAIN.index(base) if base in CHAIN else len(CHAIN)
     return (-RANK[finding.severity], SHAPE_RULES.index(finding.rule), chain, finding.step or 0)
 
 
 def _groupable(finding: Finding) -> bool:
     if finding.skipped or finding.severity not in ("warning", "error") or finding.rule not in SHAPE_RULES:
         return False
-    return finding.rule == "non-finite" or finding.metric in CHAIN
+    return finding.rule == "non-finite" or _base(finding.metric) in CHAIN
 
 
 def group_by_cause(findings: list[Finding], last_step: int, tolerance: float = 0.05) -> list[Finding]:
     """Findings that share a cause (NaNs appearing together; one loss of the reconstruction chain going bad,
     seen in rec, nll and total at about the same step) merged into the most telling one, the rest in
     ``related``. The order of the list is kept."""
-    candidates = sorted((f for f in findings if _groupable(f)), key=lambda f: f.step or 0)
+    candidates = sorted((f for f in findings if _groupable(f)), key=lambda f: (_kind(f), f.step or 0))
     window = max(1, int(tolerance * max(last_step, 1)))
     groups: list[list[Finding]] = []
     for finding in candidates:
         group = groups[-1] if groups else None
-        same_kind = group is not None and (finding.rule == "non-finite") == (group[0].rule == "non-finite")
-        if group and same_kind and (finding.step or 0) - (group[0].step or 0) <= window:
+        if group and _kind(finding) == _kind(group[0]) and (finding.step or 0) - (group[0].step or 0) <= window:
             group.append(finding)
         else:
             groups.append([finding])

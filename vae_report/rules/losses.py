@@ -31,7 +31,8 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                 f"NaN, Inf or beyond {OVERFLOW:.0e}). Training diverged or a term overflowed there: resume from the "
                 "last checkpoint before "
                 "it with a lower learning rate, and check the inputs of that batch.",
-                name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values)},
+                name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
+                              "last_finite": bool(not bad[-1])},
             ))
     return out
 
@@ -47,10 +48,12 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str) -> list[F
     # a change against the larger magnitude: right for negative totals and across zero
     scale = max(abs(start), abs(end), 1e-12)
     change = (end - start) / scale
-    numbers = {"start_level": start, "end_level": end, "change": relative_change(start, end),
+    good = finite(values)
+    signed = bool(good.min() < 0 < good.max())  # a total the GAN term took below 0: differences, not percentages
+    numbers = {"start_level": start, "end_level": end, "change": None if signed else relative_change(start, end),
                "difference": end - start, "from_step": int(steps[0])}
     rule = f"{name.replace('_loss', '')}-trend"
-    moved = describe_change(start, end, noise=noise)
+    moved = describe_change(start, end, noise=noise, signed=signed)
     if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
         return [Finding(
             rule, "warning",
@@ -158,7 +161,9 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         formula = (f"total_loss = (AE loss + disc_loss) / 2, the AE loss being nll + {weight_name} x {reg_name} + "
                    "the adversarial term")
     if b.pixels > 1.5:
-        nll_text = (f" nll_loss is the per-pixel loss summed over {fmt(round(b.pixels))} pixels per sample"
+        shape = _square_side(b.pixels)
+        count = shape[0] * shape[1] ** 2 if shape else round(b.pixels)  # the image the ratio is within 0.1% of
+        nll_text = (f" nll_loss is the per-pixel loss summed over {fmt(count)} pixels per sample"
                     f"{_shape_text(b.pixels)}, not averaged.")
     else:
         nll_text = " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does)."

@@ -59,8 +59,8 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             numbers["onset_step"] = onset
             out.append(Finding(
                 "val-overfitting", "warning",
-                f"Overfitting since step {fmt(onset)}: {val} {describe_change(best, latest)} from its best (step "
-                f"{fmt(best_step)}) while {train} "
+                f"Overfitting since step {fmt(onset)}: {val} {describe_change(best, latest)} from its best level "
+                f"(the median of 3 points around step {fmt(best_step)}) while {train} "
                 f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} over the same steps; the gap "
                 f"between them went from {fmt(best - then[0])} to {fmt(latest - now[0])}. The model is learning "
                 "its training set rather than the task: keep the checkpoint from that step, add data or "
@@ -72,6 +72,13 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             if latest <= best + 2 * noise:
                 text = (f"{val} is at its best level ({fmt(latest)}, median of its latest points) while {train} "
                         f"{moved} since step {fmt(best_step)}: no sign of overfitting.")
+            elif rising:  # training got worse as fast: the run, not the fit to the training set
+                text = (f"{val} {describe_change(best, latest)} since its best level (step {fmt(best_step)}), but "
+                        f"{train} {moved} as much over the same steps: the model got worse on both, which is no "
+                        "overfitting (see the training losses' findings).")
+            elif latest - best > t["rise"] * abs(best) and latest - best > 2 * noise:
+                text = (f"{val} is above its best level ({describe_change(best, latest)}), but that best is among "
+                        f"its latest points (step {fmt(best_step)}): too recent to call a trend.")
             else:
                 text = (f"{val} {describe_change(best, latest)} since its best (step {fmt(best_step)}) while {train} "
                         f"{moved}: less than the {t['rise'] * 100:.0f}% rise beyond noise that overfitting shows.")
