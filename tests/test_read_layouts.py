@@ -23,7 +23,7 @@ def series(frame, metric):
     return part["step"].to_numpy(), part["value"].to_numpy(), part["wall_time"].to_numpy()
 
 
-def test_testtube_rows_without_a_step_get_the_training_step_in_effect(tmp_path):
+def test_testtube_rows_without_a_step_get_the_training_step_in_effect(tmp_path, far_east):
     test_tube = pytest.importorskip("test_tube")
     exp = test_tube.Experiment(save_dir=str(tmp_path), name="testtube", version=0)
     for step in range(9, 200, 10):  # what Lightning 1.x logs through TestTubeLogger
@@ -41,22 +41,52 @@ def test_testtube_rows_without_a_step_get_the_training_step_in_effect(tmp_path):
     assert list(series(frame, "rec_loss_epoch")[0]) == [99, 199]  # kept apart from the step metric
     assert "aeloss" in set(frame["metric"]) and "global_step" not in set(frame["metric"])
     assert "epoch" not in set(frame["metric"]) and "created_at" not in set(frame["metric"])
-    # created_at is a local date-time string: now a wall time within a minute of the test
-    assert np.all(np.abs(series(frame, "rec_loss")[2] - dt.datetime.now().timestamp()) < 3600 * 24)
+    # created_at is test-tube's UTC date-time string: a wall time within minutes of the test, whatever the zone
+    assert np.all(np.abs(series(frame, "rec_loss")[2] - dt.datetime.now().timestamp()) < 600)
     (source,) = [s for s in logs.sources if s.path.endswith("metrics.csv")]
     assert any("without a step" in n for n in source.notes)
 
 
-def test_created_at_is_read_as_local_time(tmp_path):
-    path = tmp_path / "metrics.csv"
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["global_step", "train/rec_loss", "created_at"])
-        writer.writerow([0, 0.5, "2026-02-02 06:58:01.937136"])
-        writer.writerow([10, 0.4, "2026-02-02 06:59:01.937136"])
-    _, _, walls = series(read_csv_log(path, "m").frame, "rec_loss")
-    expected = dt.datetime(2026, 2, 2, 6, 58, 1, 937136).timestamp()  # naive = local, as the text log
-    assert walls[0] == pytest.approx(expected, abs=1e-3) and walls[1] - walls[0] == pytest.approx(60)
+@pytest.fixture
+def far_east(monkeypatch):
+    """The process in UTC+9, so that local time and UTC differ."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_created_at_is_utc_as_test_tube_writes_it_and_other_dates_local(tmp_path, far_east):
+    for column, zone in (("created_at", dt.timezone.utc), ("datetime", None)):
+        path = tmp_path / f"{column}.csv"
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["global_step", "train/rec_loss", column])
+            writer.writerow([0, 0.5, "2026-02-02 06:58:01.937136"])
+            writer.writerow([10, 0.4, "2026-02-02 06:59:01.937136"])
+        _, _, walls = series(read_csv_log(path, "m").frame, "rec_loss")
+        expected = dt.datetime(2026, 2, 2, 6, 58, 1, 937136, tzinfo=zone).timestamp()  # naive: local
+        assert walls[0] == pytest.approx(expected, abs=1e-3) and walls[1] - walls[0] == pytest.approx(60)
+
+
+def test_testtube_autoencoder_logs_steps_only_in_its_event_files(tmp_path, far_east):
+    # Lightning 1.4's TestTubeLogger: exp.log(metrics, global_step=step); the CSV row has no step, tf/ has it
+    test_tube = pytest.importorskip("test_tube")
+    exp = test_tube.Experiment(save_dir=str(tmp_path), name="testtube", version=0)
+    exp.tag({"disc_start": 2001})
+    for step in range(9, 200, 10):
+        exp.log({"train/rec_loss": 1.0 / (step + 1), "epoch": step // 100}, global_step=step)
+    exp.save()
+    exp.close()
+    logs = load_run(tmp_path)
+    steps, values, walls = series(logs.frame, "rec_loss")
+    assert list(steps) == list(range(9, 200, 10)) and np.allclose(values, 1.0 / (steps + 1), rtol=1e-6)
+    notes = {s.path.rsplit("/", 1)[-1]: " ".join(s.notes) for s in logs.sources}
+    assert "steps to the tf/ event files" in notes["metrics.csv"]
+    assert "hyperparameters" in notes["meta_tags.csv"]
 
 
 def test_lightning_csv_and_tensorboard_loggers_step_and_epoch_names(tmp_path):

@@ -205,6 +205,9 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
     if path.stat().st_size == 0:
         logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
         return None
+    if kind == "csv" and path.name == "meta_tags.csv":
+        logs.sources.append(SourceFile(rel, kind, 0, [], ["test-tube's hyperparameters (key, value), not metrics"]))
+        return None
     if kind == "csv":
         read = read_csv_log(path, rel)
         frame = read.frame

@@ -63,6 +63,12 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
     nan_words = any(word in text for word in ("nan", "NaN", "NAN", "inf", "Inf", "INF"))
     columns = {c.lower(): c for c in table.columns}
     step_col = next((columns[c] for c in STEP_COLUMNS if c in columns), None)
+    if step_col is None and "created_at" in columns:
+        raise InputError(
+            f"{path}: no step column: test-tube's metrics.csv (latent-diffusion's and taming's default logger) "
+            "records only when each row was written; test-tube writes the steps to the tf/ event files beside it, "
+            "which are read instead when present"
+        )
     if step_col is None:
         raise InputError(
             f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}; found {_names(table.columns)}); add "
@@ -73,7 +79,9 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
     keep = ~np.isnan(steps)
     table, steps = table[keep], steps[keep].astype(np.int64)
     wall_col = next((columns[c] for c in WALL_COLUMNS if c in columns), None)
-    walls = _wall_column(table[wall_col]) if wall_col else np.full(len(table), np.nan)
+    # test-tube stamps created_at with datetime.utcnow(): UTC without a zone
+    walls = _wall_column(table[wall_col], utc=wall_col.lower() == "created_at") if wall_col \
+        else np.full(len(table), np.nan)
     tag_col = next((columns[c] for c in TAG_COLUMNS if c in columns), None)
     value_col = columns.get("value")
     if tag_col and value_col:
@@ -180,8 +188,9 @@ def _steps(cells: pd.Series, notes: list[str]) -> tuple[np.ndarray, int]:
     return values, refused
 
 
-def _wall_column(cells: pd.Series) -> np.ndarray:
-    """Wall times in epoch seconds, from numbers or date-time text (a time without a zone is local time)."""
+def _wall_column(cells: pd.Series, utc: bool = False) -> np.ndarray:
+    """Wall times in epoch seconds, from numbers or date-time text (a time without a zone is local time, or UTC
+    where the writer is known to write UTC)."""
     if pd.api.types.is_numeric_dtype(cells.dtype):
         return cells.to_numpy(dtype=np.float64)
     text = cells.astype(object).where(cells.notna(), None)
@@ -189,8 +198,8 @@ def _wall_column(cells: pd.Series) -> np.ndarray:
     if stamps.dt.tz is None:
         import datetime as dt
 
-        local = dt.datetime.now().astimezone().tzinfo
-        stamps = stamps.dt.tz_localize(local, ambiguous="NaT", nonexistent="shift_forward")
+        zone = dt.timezone.utc if utc else dt.datetime.now().astimezone().tzinfo
+        stamps = stamps.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
     # the stamps' unit varies with pandas' version (ns, us): subtract the epoch instead of reading the integers
     seconds = (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
     return np.where(stamps.isna().to_numpy(), np.nan, seconds)
