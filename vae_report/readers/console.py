@@ -32,7 +32,8 @@ STEPS = {
                        r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
 }
 _STAMP = re.compile(r"^\[?(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?)")
-NOT_METRICS = {c.lower() for c in COUNTERS} | {"iter", "iteration", "it", "batch", "eta", "time", "data_time"}
+NOT_METRICS = {c.lower() for c in COUNTERS} | {"iter", "iteration", "it", "batch", "eta", "time", "data_time",
+                                               "v_num"}
 SAMPLE = 1 << 16  # bytes per sampled chunk when sniffing a file
 TEXT_SUFFIXES = (".log", ".out", ".txt")
 
@@ -118,6 +119,8 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     has_step = found["step"].notna()
     rows = lines[has_step]
     steps = pd.to_numeric(found.loc[has_step, "step"], errors="coerce")
+    if kind == "tqdm":
+        _refuse_epoch_bars(path, rows, steps)
     ends = [m.end() if m else 0 for m in map(regex.search, rows)] if kind != "pattern" else [0] * len(rows)
     tails = [line[end:] for line, end in zip(rows, ends, strict=True)]
     series = _pairs(tails, steps.to_numpy(), _walls(rows))
@@ -127,6 +130,24 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     total = int(totals.iloc[-1]) if len(totals) else None
     frame = frame_from_series(series, source)
     return ConsoleRead(frame, total, int(has_step.sum()), kind)
+
+
+_EPOCH_BAR = re.compile(r"\bEpoch\s+(\d+)\s*:")
+
+
+def _refuse_epoch_bars(path: Path, rows: pd.Series, steps: pd.Series) -> None:
+    """A bar that starts over every epoch (Lightning's ``Epoch N: n/total``) counts batches of that epoch, and its
+    total mixes training and validation batches: no global step can be recovered from it, so it is not read
+    rather than read with every epoch laid over the first."""
+    epochs = pd.to_numeric(rows.str.extract(_EPOCH_BAR)[0], errors="coerce")
+    known = epochs.notna()
+    if epochs[known].nunique() < 2:
+        return
+    e, n = epochs[known].to_numpy(), steps[known].to_numpy()
+    if np.any((e[1:] > e[:-1]) & (n[1:] < n[:-1])):
+        raise InputError(f"{path}: a progress-bar log whose counter starts over every epoch (\"Epoch N: n/total\", "
+                         "as Lightning draws it): the global step cannot be recovered from it; read the run's "
+                         "metrics.csv or TensorBoard logs instead")
 
 
 def _pairs(tails: list[str], steps: np.ndarray, walls: np.ndarray) -> list:
