@@ -232,12 +232,15 @@ def test_a_healthy_run_just_past_disc_start_is_not_a_loss_going_bad(tmp_path, la
 
 
 def test_an_exploding_kl_is_never_called_expected_nor_blamed_on_kl_weight(tmp_path):
-    curves = radiodiff_curves(12_000, disc_start=50_001, total_steps=150_000)
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
     late = curves.steps >= 8000
-    curves.values["kl_loss"][late] *= np.exp((curves.steps[late] - 8000) / 500)  # x3,000 by the end
+    curves.values["kl_loss"][late] *= np.exp((curves.steps[late] - 8000) / 900)  # x600,000 by the end
     _rebuild_sums(curves)
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
     by_rule = {f.rule: f for f in a.findings}
+    # dated where it began, not where the recent stretch (already far up the climb) starts
+    (now,) = [f for f in bad if f.rule == "loss-now" and f.metric == "kl_loss"]
+    assert 7000 <= now.step <= 8400, now.message
     rising = by_rule["kl-rising"]
     assert rising.severity == "warning" and "expected" not in rising.message and "running away" in rising.message
     dominant = by_rule["kl-dominant"]

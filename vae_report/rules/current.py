@@ -27,7 +27,7 @@ import numpy as np
 from ..numbers import fmt
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Finding, Metrics, departure
+from .base import Finding, Metrics, departure, ramp_onset
 
 BINS = 400
 # name -> the smallest rise worth a warning, as a ratio (judged in log units when the loss stays positive);
@@ -125,6 +125,12 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     level = (lambda x: float(np.exp(x))) if use_log else float
     # exploding: an order of magnitude above the recent best (two for KL, whose rise is expected)
     exploding = rise > math.log(10 if ratio < 10 else 100) if use_log else rise > 10 * minimum
+    if exploding and use_log:
+        # an explosion that began before the recent stretch has already lifted its "best": date it by where the
+        # whole phase turns from a level into the (log-linear) climb, when that fit explains the series
+        start, unexplained = ramp_onset(b_steps, z)
+        if unexplained < 0.2:
+            onset = min(onset, start)
     return {"best": level(best), "latest": level(latest), "onset": onset, "log_units": use_log,
             "rise": rise, "exploding": bool(exploding), "stayed": stayed}
 
