@@ -129,6 +129,26 @@ def kl_collapse(onset: int) -> Callable:
     return edit
 
 
+def lr_constant(steps, v, shape):
+    """A scheduler that never stepped: the config's lr at every step."""
+    v["lr"] = np.full(len(steps), shape.lr)
+
+
+def lr_scaled(factor: float) -> Callable:
+    def edit(steps, v, shape):
+        v["lr"] = v["lr"] * factor
+    return edit
+
+
+def collapse_with_worse_rec(onset: int) -> Callable:
+    """Posterior collapse at ``onset``, reconstruction ~3x worse from there on, for the rest of the run."""
+    def edit(steps, v, shape):
+        v["kl_loss"] = v["kl_loss"] * np.where(steps >= onset, np.maximum(1e-3, ramp(steps, onset, onset + (
+            shape.last_step - onset) // 20, 1e-3)), 1)
+        v["rec_loss"] = v["rec_loss"] * ramp(steps, onset, onset + (shape.last_step - onset) // 20, 3.0)
+    return edit
+
+
 def nan_at(step: int) -> Callable:
     def after(steps, v, shape):
         i = int(np.argmax(steps >= step))

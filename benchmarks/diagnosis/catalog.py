@@ -98,6 +98,13 @@ def healthy_cases() -> list[Case]:
             fault=c.half_step_unit,
         ),
         Case(
+            "healthy_just_past_disc_start",
+            "healthy, a few logged points after disc_start",
+            "radiodiff",
+            _shape(last_step=20_300, total_steps=150_000, disc_start=20_001, every=50, seed=9),
+            ok,
+        ),
+        Case(
             "healthy_lr_printed_zero",
             "lr printed as 0.00000 (text log only)",
             "radiodiff_text",
@@ -197,7 +204,26 @@ def fault(
 
 
 def fault_cases() -> list[Case]:
-    return _now_cases() + _lr_val_cases() + _gan_cases() + _family_cases()
+    return _now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases()
+
+
+def _history_cases() -> list[Case]:
+    """Faults whose start lies far before the latest logs, and schedules the config contradicts."""
+    out = []
+    s = _shape(last_step=40_000, every=100, seed=51, **RD)
+    out.append(fault("lr_never_decays", "RadioDiff lr constant (scheduler never stepped)", "radiodiff", s,
+                     "warning", ("lr",), 0, c.lr_constant, LR))
+    s = _shape(last_step=40_000, every=100, seed=52, **RD)
+    out.append(fault("lr_ten_times_config", "lr 10x the config on the decay's shape", "radiodiff", s, "warning",
+                     ("lr",), 0, c.lr_scaled(10.0), LR))
+    s = _shape(last_step=20_000, total_steps=150_000, disc_start=50_001, every=20, seed=53)
+    out.append(fault("kl_explodes_long_ago", "KL explosion from 40% of the run", "trainer_csv", s, "error",
+                     ("kl_loss",), 8_000, c.explode("kl_loss", 8_000, 1e6), frac=0.1))
+    s = _shape(last_step=9_900, total_steps=20_000, disc_start=10_001, every=10, seed=54)
+    out.append(fault("collapse_rec_stays_worse", "posterior collapse, rec 3x worse since 40%", "trainer_csv", s,
+                     "warning", ("rec_loss", "nll_loss"), 4_000, c.collapse_with_worse_rec(4_000), rules=("loss-now",),
+                     frac=0.1))
+    return out
 
 
 def _now_cases() -> list[Case]:

@@ -26,17 +26,26 @@ def all_cases(synthetic_only: bool = False) -> list:
     return cases
 
 
+def fingerprint(case) -> str:
+    """What a cached run was built from: the generator version, the layout, the shape and the fault's function
+    with the values it closes over (a case edited under the same name is rebuilt, never silently reused)."""
+    fault = getattr(case, "fault", None)
+    cells = [c.cell_contents for c in (getattr(fault, "__closure__", None) or ())]
+    described = f"{getattr(fault, '__qualname__', fault)}{cells!r}"
+    return f"{VERSION}|{getattr(case, 'layout', '')}|{getattr(case, 'shape', '')!r}|{described}"
+
+
 def ensure(case, cache: Path = CACHE) -> Path:
-    """The run's folder, built when missing (a half-built folder is rebuilt)."""
+    """The run's folder, built when missing or made from another definition (a half-built one is rebuilt)."""
     folder = cache / case.name
     stamp = folder / ".battery-done"
-    if stamp.exists() and stamp.read_text() == VERSION:
+    if stamp.exists() and stamp.read_text() == fingerprint(case):
         return folder
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     case.build(folder)
-    stamp.write_text(VERSION)
+    stamp.write_text(fingerprint(case))
     return folder
 
 
