@@ -331,3 +331,22 @@ def test_a_d_weight_pinned_from_the_switch_on_is_dated_there(tmp_path):
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=1000, total=10_000)))
     (pinned,) = [f for f in a.findings if f.rule == "d-weight-pinned"]
     assert pinned.step == 1000 and "since step 1,000" in pinned.message
+
+
+def test_a_whole_run_trend_that_reads_fine_points_at_the_loss_going_bad_now(tmp_path):
+    curves = radiodiff_curves(4000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 3800
+    curves.values["rec_loss"][late] *= np.exp(np.linspace(0, np.log(100), int(late.sum())))
+    _rebuild_sums(curves)
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    trends = [f for f in a.findings if f.rule in ("rec-trend", "total-trend") and f.severity == "ok"]
+    assert trends and all("going bad (see the latest-logs finding)" in f.message for f in trends)
+
+
+def test_a_kl_rise_that_ends_in_nan_is_part_of_the_divergence(tmp_path):
+    curves = radiodiff_curves(4000, disc_start=50_001, total_steps=150_000)
+    curves.values["kl_loss"][curves.steps >= 3900] = np.nan
+    _rebuild_sums(curves)
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    (kl,) = [f for f in a.findings if f.rule == "kl-rising"]
+    assert kl.severity == "warning" and "expected" not in kl.message and kl.step == 3900

@@ -15,7 +15,7 @@ from .current import loss_now
 from .discriminator import disc_active_before_start, disc_inactive_after_start, disc_off_before_start
 from .dynamics import divergence, liveness, lr_schedule, run_stalled, spikes
 from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
-from .grouping import group_by_cause
+from .grouping import group_by_cause, qualify_trends
 from .kl import kl_collapse, kl_dominant, kl_rising
 from .losses import loss_bookkeeping, non_finite, rec_trend, total_trend
 from .validation import val_missing, val_overfitting
@@ -167,7 +167,7 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
             continue
         limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
         findings.extend(rule.check(metrics, schedule, limits))
-    return group_by_cause(findings, metrics.last_step())
+    return qualify_trends(group_by_cause(findings, metrics.last_step()))
 
 
 def worst(findings: list[Finding]) -> str:

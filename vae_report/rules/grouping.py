@@ -62,3 +62,18 @@ def group_by_cause(findings: list[Finding], last_step: int, tolerance: float = 0
         headline[id(head)] = replace(head, related=tuple(_related(f) for f in others))
         dropped.update(id(f) for f in others)
     return [headline.get(id(f), f) for f in findings if id(f) not in dropped]
+
+
+def qualify_trends(findings: list[Finding]) -> list[Finding]:
+    """A whole-run trend that reads fine while the same loss is going bad in its latest logs says so, instead
+    of standing beside that finding as if they disagreed."""
+    bad_now = {f.metric: f for f in findings if f.rule == "loss-now" and f.severity in ("warning", "error")}
+    for related in [r for f in bad_now.values() for r in f.related if r["rule"] == "loss-now"]:
+        bad_now.setdefault(related["metric"], None)
+    out = []
+    for f in findings:
+        if f.rule in ("rec-trend", "total-trend") and f.severity == "ok" and f.metric in bad_now:
+            f = replace(f, message=f"{f.message} That compares the ends of the whole stretch; in its latest logs "
+                                   f"{f.metric} is going bad (see the latest-logs finding).")
+        out.append(f)
+    return out

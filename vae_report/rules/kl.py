@@ -45,6 +45,15 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     share_text = "" if share is None else f" The weighted KL term is {_share(share)} of the recent total loss."
     share_text += _per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
+    bad = ~np.isfinite(m.values("kl_loss"))
+    if bad.any():
+        first_bad = int(m.steps("kl_loss")[bad][0])
+        numbers["first_non_finite_step"] = first_bad
+        return [Finding(
+            "kl-rising", "warning",
+            f"kl_loss {describe_change(start, end)} over its finite points and is NaN/Inf from step "
+            f"{fmt(first_bad)}: its rise is part of the divergence (see the non-finite finding), not the slow "
+            "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers)]
     if end >= EXPLOSION * start:
         return [Finding(
             "kl-rising", "warning",
