@@ -25,7 +25,7 @@ TOPIC = {"Is the KL loss increase concerning?": ("kl-rising", "kl-dominant", "kl
          "Are the loss values in the right ranges?": ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now",
                                                        "divergence", "non-finite"),
          "Should I intervene in the training process?": None,
-         "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning", "d-weight-pinned"),
+         "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning"),
          "Did reconstruction get worse once the GAN started?": ("rec-after-disc",)}
 
 

@@ -95,3 +95,24 @@ def test_text_pattern_reads_a_format_it_cannot_guess(tmp_path):
     assert a.metrics["kl_loss"].latest == 680 and a.metrics["rec_loss"].count == 30
     bad = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out), "--text-pattern", "(no step"])
     assert bad.exit_code == 2 and "--text-pattern" in bad.output
+
+
+def test_two_launches_appended_to_one_nohup_out_read_as_a_restart(tmp_path):
+    # nohup python train_vae.py >> nohup.out, twice: killed at 1,800 with disc_start 1,501, restarted with 1,001
+    copies = []
+    for i, (disc_start, last) in enumerate(((1501, 1800), (1001, 2999))):
+        curves = radiodiff_curves(last, disc_start=disc_start, total_steps=3000, seed=i)
+        copy = tmp_path / f"copy{i}.txt"
+        write_radiodiff_text_log(tmp_path / f"launch{i}", curves, radiodiff_config(disc_start=disc_start,
+                                 total_steps=3000), 3000, console_copy=copy)
+        text = (tmp_path / f"launch{i}").glob("*.log").__next__().read_text()
+        copies.append(text.split("\n", 1)[0].split(" ", 2)[-1] + "\n" + copy.read_text())  # config line first
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "nohup.out").write_text("".join(copies))
+    a = analyze_run(run)
+    assert a.schedule.disc_start == 1001
+    disc = a.frame[a.frame["metric"] == "disc_loss"]
+    after = disc[(disc["step"] >= 1100) & (disc["step"] < 1500)]
+    assert len(after) and (after["value"] > 0.5).all()  # the second launch's discriminator, already on
+    assert not [f for f in a.findings if f.rule == "disc-active-before-start" and f.severity != "ok"]

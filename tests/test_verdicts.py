@@ -350,3 +350,58 @@ def test_a_kl_rise_that_ends_in_nan_is_part_of_the_divergence(tmp_path):
     a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
     (kl,) = [f for f in a.findings if f.rule == "kl-rising"]
     assert kl.severity == "warning" and "expected" not in kl.message and kl.step == 3900
+
+
+def test_a_run_that_ends_in_nan_gets_no_ok_about_its_latest_levels(tmp_path):
+    curves = radiodiff_curves(6000, disc_start=1000, total_steps=10_000)
+    for key in ("rec_loss", "nll_loss", "total_loss", "kl_loss"):
+        curves.values[key][curves.steps >= 5500] = np.nan
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=1000, total=10_000)))
+    assert any(f.rule == "non-finite" for f in bad)
+    assert not [f for f in a.findings if f.rule == "rec-after-disc"]
+    (now,) = [f for f in a.findings if f.rule == "loss-now"]
+    assert now.severity != "ok" and "rec_loss" in now.numbers["non_finite_now"]
+    assert "NaN" not in " ".join(f.message for f in a.findings if f.severity == "ok")
+
+
+def test_liveness_dates_the_run_by_its_furthest_logged_loss(tmp_path):
+    from writers import radiodiff_tb_points, write_radiodiff_text_log
+
+    curves = radiodiff_curves(1559, disc_start=1501, total_steps=3000)
+    write_scalars(tmp_path, radiodiff_tb_points(curves, 1))  # every step, to 1,559
+    write_radiodiff_text_log(tmp_path, curves, radiodiff_config(disc_start=1501, total_steps=3000), 3000,
+                             log_freq=100)  # every 100 steps, to 1,500
+    a = analyze_run(tmp_path)
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    assert live.step == 1559 and "UTC (step 1,559)" in live.message and "discriminator starts" not in live.message
+
+
+def test_a_rise_that_ends_in_nan_is_dated_where_it_began(tmp_path):
+    curves = radiodiff_curves(30_000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 25_000
+    curves.values["rec_loss"][late] *= np.exp((curves.steps[late] - 25_000) / 1800)  # x14 by 29,700
+    _rebuild_sums(curves)
+    for key in ("rec_loss", "nll_loss", "total_loss"):
+        curves.values[key][curves.steps >= 29_702] = np.nan
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    now = [f for f in bad if f.rule == "loss-now"]
+    assert now and 24_000 <= now[0].step <= 26_000 and "before turning NaN/Inf at step 29,710" in now[0].message
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    assert "no time estimate" in live.message and " in about " not in live.message
+    assert not [r for r in a.recommendations if "re-run this report" in r]
+
+
+def test_a_validation_total_that_jumps_with_the_gan_term_is_no_overfitting(tmp_path):
+    # taming/LDM: the validation total carries the adversarial term from the switch-on, a step up by design
+    curves = radiodiff_curves(20_000, disc_start=10_001, total_steps=20_000)
+    val_steps = np.arange(0, 20_001, 500)
+    rng = np.random.default_rng(5)
+    rec = 1.05 * np.interp(val_steps, curves.steps, curves.values["rec_loss"]) * np.exp(0.01 * rng.standard_normal(
+        len(val_steps)))
+    total = PIXELS * rec + np.where(val_steps >= 10_001, 0.3 * PIXELS * 0.03, 0.0)  # +30% once the GAN is on
+    extra = [(int(s), name, float(v)) for name, values in (("val/rec_loss", rec), ("val/total_loss", total))
+             for s, v in zip(val_steps, values, strict=True)]
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=10_001, total=20_000), extra))
+    assert not [f for f in bad if f.rule == "val-overfitting"], [f.message for f in bad]
+    (total_check,) = [f for f in a.findings if f.rule == "val-overfitting" and f.metric == "val/total_loss"]
+    assert total_check.numbers["val_best_step"] >= 10_001  # its best within the current phase

@@ -128,10 +128,13 @@ def _adversarial_questions(analysis) -> list:
     if winning:
         out.append(QA("Why is the discriminator loss going to 0?", winning[0].message, winning[0].rule))
     elif balance:
-        bad = [f for f in balance if f.severity in ("warning", "error")]
+        # the question is about the discriminator's loss; a pinned d_weight is another matter, named apart
+        bad = [f for f in balance if f.severity in ("warning", "error") and f.rule != "d-weight-pinned"]
         word = "Not as it stands" if bad else "Yes"
         shown = bad or [f for f in balance if f.rule == "disc-at-chance"] or balance[:1]
-        out.append(QA("Is a discriminator loss near 1 fine?", f"{word}. {_messages(shown)}", shown[0].rule))
+        pinned = [f for f in balance if f.rule == "d-weight-pinned" and f.severity in ("warning", "error")]
+        aside = f" Separately, d_weight: {pinned[0].message}" if pinned and pinned[0] not in shown else ""
+        out.append(QA("Is a discriminator loss near 1 fine?", f"{word}. {_messages(shown)}{aside}", shown[0].rule))
     rec = topic(analysis, ("rec-after-disc",)) + [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
                                                   if (f.step or 0) >= (analysis.schedule.disc_start or 0)]
     if rec:
@@ -222,7 +225,8 @@ def recommendations(analysis) -> list[str]:
     if milestone is not None:
         out.append(f"Next check: step {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} steps "
                    "from now." + _eta(analysis, analysis.steps_to_next))
-    if analysis.schedule.disc_start is not None and analysis.step < analysis.schedule.disc_start:
+    if analysis.schedule.disc_start is not None and analysis.step < analysis.schedule.disc_start \
+            and not _halted(analysis):
         out.append(f"After step {fmt(analysis.schedule.disc_start)}, re-run this report to check that the "
                    "discriminator switched on and that reconstruction holds.")
     return out

@@ -38,8 +38,12 @@ def pct(fraction: float | None, digits: int = 1) -> str:
 
 
 def signed_pct(fraction: float | None) -> str:
+    """A relative change as a signed percentage (``+12.3%``); from +1,000% on, as a factor (``x10,576``), which
+    reads where a seven-digit percentage does not."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "n/a"
+    if fraction >= 9:
+        return f"x{fmt(round(1 + fraction, 1 if fraction < 99 else 0))}"
     return f"{fraction * 100:+.1f}%"
 
 

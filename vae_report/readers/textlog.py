@@ -57,8 +57,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read text log ({exc.strerror}); check the path and permissions") from exc
-    head_lines = raw[:1 << 20].decode("utf-8", errors="replace").split("\n", 5)[:5]
-    config = next((c for c in map(_config_repr, (ln for ln in head_lines if "{" in ln[:40])) if c is not None), None)
+    config = _last_config(raw)
     lines = raw.count(b"\n") + 1
     found = _file_log_lines(raw)
     if found is None:  # not the plain file log (a console copy, odd lines): the general path
@@ -77,22 +76,58 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
     # A line's shape: its text without digits and signs (bytes.translate runs at memory speed).
     joined = b"\n".join(bodies)
     shapes, kinds = pd.factorize(pd.Series(joined.translate(None, b"0123456789.+-").split(b"\n")))
-    series = []
+    found_values: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}  # metric -> (line indices, values)
     skipped = 0
     for kind in range(len(kinds)):
         rows = np.flatnonzero(shapes == kind)
         table = _numbers_of_group([bodies[i] for i in rows])
         if table is not None:
             keys, values = table
-            series += [(canonical_name(key), steps[rows], values[:, j], walls[rows]) for j, key in enumerate(keys)
-                       if key not in PRINTED_TOO_COARSE]
+            for j, key in enumerate(keys):
+                if key not in PRINTED_TOO_COARSE:
+                    found_values.setdefault(canonical_name(key), []).append((rows, values[:, j]))
             continue
         for i in rows:
             pairs = _PAIR.findall(bodies[i].decode("utf-8", errors="replace"))
             skipped += not pairs
-            series += [(canonical_name(k), steps[i : i + 1], np.array([float(v)]), walls[i : i + 1]) for k, v in pairs
-                       if k not in PRINTED_TOO_COARSE]
+            for k, v in pairs:
+                if k not in PRINTED_TOO_COARSE:
+                    found_values.setdefault(canonical_name(k), []).append((np.array([i]), np.array([float(v)])))
+    launch = np.concatenate(([0], np.cumsum(steps[1:] < steps[:-1])))  # the counter going back: a new launch
+    series = []
+    for name, parts in found_values.items():
+        rows = np.concatenate([p[0] for p in parts])
+        values = np.concatenate([p[1] for p in parts])
+        order = np.argsort(rows, kind="stable")  # back to file order, whatever line shape each came in
+        rows, values = rows[order], values[order]
+        keep = _after_restarts(steps[rows], launch[rows])
+        series.append((name, steps[rows][keep], values[keep], walls[rows][keep]))
     return TextLogRead(frame_from_series(series, source), config, total, lines, skipped)
+
+
+def _after_restarts(steps: np.ndarray, launch: np.ndarray) -> np.ndarray:
+    """Several launches appended to one log (``nohup ... >> nohup.out``): as for restarted event files, a later
+    launch replaces every earlier point at or after its own first step."""
+    if not len(launch) or launch[-1] == launch[0]:
+        return np.ones(len(steps), dtype=bool)
+    ids = np.unique(launch)
+    firsts = np.array([steps[launch == k].min() for k in ids])
+    later = np.append(np.minimum.accumulate(firsts[::-1])[::-1][1:], np.iinfo(np.int64).max)
+    return steps < later[np.searchsorted(ids, launch)]
+
+
+def _last_config(raw: bytes) -> dict | None:
+    """The config repr RadioDiff logs when a launch starts: the last one in the file (the launch in effect)."""
+    found = None
+    for match in re.finditer(rb"^.{0,40}?\{'", raw, re.MULTILINE):
+        end = raw.find(b"\n", match.start())
+        line = raw[match.start(): end if end >= 0 else len(raw)].decode("utf-8", errors="replace")
+        if "[Train Step]" in line:
+            continue
+        config = _config_repr(line)
+        if config is not None:
+            found = config
+    return found
 
 
 def _file_log_lines(raw: bytes) -> tuple[np.ndarray, int, np.ndarray, list[bytes]] | None:

@@ -41,7 +41,7 @@ RULES: list[Rule] = [
          "A hinge D loss near 0 with real and fake logits drifting apart means the discriminator has won: it no "
          "longer learns where it clears the margin, the adversarial term grows in the objective and reconstructions "
          "often degrade.",
-         disc_overpowering, {"window": 0.2, "disc_loss": 0.2, "logit_gap": 1.0}, needs=("disc_loss",),
+         disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0}, needs=("disc_loss",),
          needs_schedule=("disc_start",)),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
          "Near its chance level (hinge 1, vanilla ln 2) the discriminator is at equilibrium, which is what a "

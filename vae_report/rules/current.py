@@ -165,12 +165,13 @@ def phase_start(m: Metrics, s: Schedule) -> int | None:
 
 
 def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    out, checked, young = [], [], []
+    out, checked, young, broken = [], [], [], []
     last = m.last_step()
     start = phase_start(m, s)
     for name, ratio in WATCHED.items():
         if not m.has(name):
             continue
+        ended_bad = not np.isfinite(m.values(name)[-1])  # judged on its finite points, up to the NaN/Inf
         lo = start
         steps, values = m.window(name, lo=lo)
         if len(steps) < 20:  # a phase too young to judge alone
@@ -182,6 +183,9 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         checked.append(name)
         found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"], whole_phase=name in STAYS_DOWN)
         if found is None:
+            if ended_bad:
+                broken.append(name)
+                checked.remove(name)
             continue
         severity = "error" if found["exploding"] else "warning"
         where = f" since the discriminator switched on (step {fmt(lo)})" if lo is not None else ""
@@ -189,11 +193,15 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         size = (f", {fmt(round(latest / best, 3 if latest / best < 10 else 0))} times that level" if found["log_units"]
                 else f", {fmt(latest - best)} higher")
         verb = "is exploding" if found["exploding"] else "rose and stayed up" if found["stayed"] else "is rising now"
+        if ended_bad:
+            first_bad = int(m.steps(name)[~np.isfinite(m.values(name))][0])
+            verb = f"{'exploded' if found['exploding'] else 'rose'} before turning NaN/Inf at step {fmt(first_bad)}"
         stretch = ("best level" + (" in this phase" if lo is not None else " in the run")) if found["stayed"] \
             else "best level in the recent stretch"
         out.append(Finding(
             "loss-now", severity,
-            f"{name} {verb}: {fmt(latest)} over its latest points against {fmt(best)}, its {stretch}{where}{size}; "
+            f"{name} {verb}: {fmt(latest)} over its latest {'finite ' if ended_bad else ''}points against "
+            f"{fmt(best)}, its {stretch}{where}{size}; "
             f"the rise began at step {fmt(found['onset'])}"
             + (" and it has not come back since" if found["stayed"] else "")
             + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
@@ -204,9 +212,12 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         ))
     note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
             f"at step {fmt(start)} (its switch-on moves them by design).") if young else ""
+    if broken:
+        note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest step (see the non-finite finding)."
     if not out and checked:
-        out.append(Finding("loss-now", "ok",
-                           f"No loss is rising in the latest logs: {', '.join(checked)} each sit at or near their "
-                           f"best level of the recent stretch (within their noise).{note}", None, last,
-                           {"checked": checked, "not_judged_yet": young}))
+        out.append(Finding("loss-now", "ok" if not broken else "info",
+                           f"No {'finite ' if broken else ''}loss is rising in the latest logs: "
+                           f"{', '.join(checked)} {'each sit' if len(checked) > 1 else 'sits'} at or near "
+                           f"their best level of the recent stretch (within their noise).{note}", None, last,
+                           {"checked": checked, "not_judged_yet": young, "non_finite_now": broken}))
     return out

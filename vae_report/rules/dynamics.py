@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from ..numbers import describe_change, fmt, pct
@@ -83,13 +85,18 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 
 
 def _training_wall_times(m: Metrics) -> tuple[np.ndarray, np.ndarray] | None:
-    for name in ("total_loss", "rec_loss", "kl_loss"):
+    """Steps and wall times of the training loss logged furthest (a text log every 100 steps beside an event
+    file of every step must not make the run look older than it is)."""
+    best = None
+    for name in ("total_loss", "rec_loss", "kl_loss", "nll_loss", "quant_loss"):
         if m.has(name):
             walls = m.wall_times(name)
             good = np.isfinite(walls)
             if good.sum() >= 3:
-                return m.steps(name)[good], walls[good]
-    return None
+                steps = m.steps(name)[good]
+                if best is None or (steps[-1], len(steps)) > (best[0][-1], len(best[0])):
+                    best = (steps, walls[good])
+    return best
 
 
 def newest_wall_time(m: Metrics) -> float | None:
@@ -113,10 +120,16 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     age = max(0.0, reference - float(walls[-1]))
     numbers = {"steps_per_hour": rate, "seconds_between_logs": interval, "seconds_since_last_log": age}
     step = int(steps[-1])
-    parts = [f"{fmt(round(rate))} steps per hour over the latest logs"]
-    milestone = s.next_milestone(step)
+    stamp = dt.datetime.fromtimestamp(float(walls[-1]), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [f"{fmt(round(rate))} steps per hour over the latest logs, the last at {stamp} (step {fmt(step)})"]
+    milestone = s.next_milestone(m.last_step())
+    broken = [n for n in ("total_loss", "rec_loss", "nll_loss", "kl_loss") if m.has(n)
+              and not np.isfinite(m.values(n)[-1])]
+    if broken:  # a run whose losses are NaN/Inf will not reach its milestones as it is
+        milestone = None
+        parts.append(f"no time estimate: {broken[0]} is NaN/Inf at the latest step")
     if milestone is not None:
-        hours = (milestone.step - step) / rate
+        hours = (milestone.step - max(step, m.last_step())) / rate
         numbers["hours_to_next_milestone"] = hours
         parts.append(f"step {fmt(milestone.step)} ({milestone.name}) in about {duration(hours)}")
     every = s.log_every or (int(np.median(np.diff(steps))) if len(steps) > 1 else 1)
@@ -125,7 +138,7 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                  f"{fmt(s.total_steps)} steps, logged every {fmt(every)}): training has finished"]
         numbers["finished"] = True
         return [Finding("liveness", "info", "Training speed: " + "; ".join(parts) + ".", None, step, numbers)]
-    elif s.total_steps and step < s.total_steps:
+    elif s.total_steps and step < s.total_steps and not broken:
         numbers["hours_to_end"] = (s.total_steps - step) / rate
         if milestone is None or milestone.step != s.total_steps:
             parts.append(f"the end (step {fmt(s.total_steps)}) in about {duration(numbers['hours_to_end'])}")
@@ -135,7 +148,8 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "liveness", "warning",
             f"The run may have stopped: its last log (step {fmt(step)}) is {duration(age / 3600)} older than "
             f"{'--now' if t.get('now') else 'the newest log of the run'}, while it logged every "
-            f"{duration(interval / 3600)} before. Check the process; at its last pace: " + "; ".join(parts) + ".",
+            f"{duration(interval / 3600)} before ({parts[0]}). Check the process; while it is stopped there is "
+            "no time estimate.",
             None, step, numbers,
         )]
     return [Finding("liveness", "info", "Training speed: " + "; ".join(parts) + ".", None, step, numbers)]

@@ -37,7 +37,8 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             gap_text = f"; logits_real - logits_fake = {fmt(gap)}"
             if gap < t["logit_gap"]:
                 return []  # logits not separated: a low loss alone is not a winning discriminator
-    if not level < t["disc_loss"]:
+    # below 30% of its chance level (hinge 1, vanilla ln 2) with the logits apart: no longer a contest
+    if not level < t["below_chance"] * s.disc_chance_level:
         return []
     onset = departure(*m.window("disc_loss", lo=s.disc_start), s.disc_chance_level, level)
     numbers["onset_step"] = onset
@@ -99,6 +100,8 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if recent is None or len(finite(before)) < 5:
         return []
     k = max(5, int(len(before) * t["window"]))
+    if not np.isfinite(recent[1][-1]):
+        return []  # NaN/Inf at the latest step: the non-finite finding says so
     base = float(np.median(finite(before[-k:])))
     now = float(np.median(finite(recent[1])))
     change = relative_change(base, now)

@@ -71,9 +71,17 @@ def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 
 
 def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    # The GAN term changes the total's level when the discriminator starts: compare within the current phase.
-    last = m.last_step()
-    lo = s.disc_start if s.disc_start is not None and last >= s.disc_start else None
+    # The GAN term changes the total's level when the discriminator starts: compare within the current phase
+    # (from where the data show it on), and not before the phase has points enough to compare.
+    from .current import phase_start
+
+    lo = phase_start(m, s)
+    if lo is not None and len(m.window("total_loss", lo=lo)[0]) < 20:
+        count = len(m.window("total_loss", lo=lo)[0])
+        return [Finding("total-trend", "ok",
+                        f"total_loss is not judged yet: {fmt(count)} point(s) since the discriminator switched on at "
+                        f"step {fmt(lo)}, where the adversarial term moves the total by design.", "total_loss",
+                        m.last_step(), {"points_in_phase": count, "from_step": lo})]
     return _trend(m, "total_loss", lo, t, "since the discriminator started" if lo is not None else "over the run")
 
 

@@ -21,8 +21,14 @@ def _pairs(m: Metrics) -> list[tuple[str, str]]:
 
 def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     out = []
+    from .current import SWITCHED, phase_start
+
+    start = phase_start(m, s)
     for val, train in _pairs(m):
         steps, values = m.steps(val), m.values(val)
+        if start is not None and train in SWITCHED:  # the adversarial term joins it at the switch-on: compare
+            keep = steps >= start                      # within the current phase only
+            steps, values = steps[keep], values[keep]
         good = np.isfinite(values)
         steps, values = steps[good], values[good]
         if len(values) < 5:
@@ -37,7 +43,8 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         now = level_at(m.steps(train), m.values(train), int(steps[-1]), 20)
         if then is None or now is None:
             continue
-        rising = latest - best > t["rise"] * abs(best) and latest - best > 2 * noise and best_i < len(values) - k
+        # the best is the lowest of many 3-point medians, biased low by about a sigma: beyond 3 sigma is a rise
+        rising = latest - best > t["rise"] * abs(best) and latest - best > 3 * noise and best_i < len(values) - k
         # training rising as fast as validation is a run going bad, not overfitting
         train_rose = (now[0] - then[0]) / max(abs(then[0]), 1e-12) > 0.5 * (latest - best) / max(abs(best), 1e-12)
         numbers = {"val_best": best, "val_best_step": best_step, "val_latest": latest, "train_then": then[0],
@@ -76,7 +83,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                 text = (f"{val} {describe_change(best, latest)} since its best level (step {fmt(best_step)}), but "
                         f"{train} {moved} as much over the same steps: the model got worse on both, which is no "
                         "overfitting (see the training losses' findings).")
-            elif latest - best > t["rise"] * abs(best) and latest - best > 2 * noise:
+            elif latest - best > t["rise"] * abs(best) and latest - best > 3 * noise:
                 text = (f"{val} is above its best level ({describe_change(best, latest)}), but that best is among "
                         f"its latest points (step {fmt(best_step)}): too recent to call a trend.")
             else:
