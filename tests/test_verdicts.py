@@ -405,3 +405,15 @@ def test_a_validation_total_that_jumps_with_the_gan_term_is_no_overfitting(tmp_p
     assert not [f for f in bad if f.rule == "val-overfitting"], [f.message for f in bad]
     (total_check,) = [f for f in a.findings if f.rule == "val-overfitting" and f.metric == "val/total_loss"]
     assert total_check.numbers["val_best_step"] >= 10_001  # its best within the current phase
+
+
+def test_a_discriminator_on_long_before_the_configs_disc_start_sets_the_phase(tmp_path):
+    curves = radiodiff_curves(45_000, disc_start=30_001, total_steps=150_000, every=10)
+    a, bad = verdict(write_run(tmp_path, curves, 100, config(disc_start=50_001, total=150_000)))
+    assert any(f.rule == "disc-active-before-start" and f.severity == "warning" for f in bad)
+    assert a.phase == "adversarial" and a.next_milestone.name == "end of training"
+    assert a.schedule.disc_start == 50_001 and a.schedule.observed_disc_start == 30_100
+    text = " ".join(q.answer for q in a.qa) + " ".join(a.recommendations)
+    assert "step 50,001 (discriminator starts)" not in text and "has been on since step 30,100" in text
+    # the adversarial phase's rules run on the phase the data show
+    assert any(f.rule == "disc-at-chance" and not f.skipped for f in a.findings)

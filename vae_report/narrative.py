@@ -95,7 +95,11 @@ def questions_and_answers(analysis) -> list:
                      verdict(bad, yes="Not entirely", no="Yes").rstrip(".") + ". " + " ".join(parts)))
     if s.disc_start is not None:
         origin = s.origins.get("disc_start", "config")
-        if step < s.disc_start:
+        if s.observed_disc_start is not None:
+            answer = (f"It has been on since step {fmt(s.observed_disc_start)}, as the logs show, although the "
+                      f"config found says disc_start {fmt(s.disc_start)} (from {origin}): that config is not the one "
+                      f"this run used. The run is at step {fmt(step)}.")
+        elif step < s.disc_start:
             away = s.disc_start - step
             answer = (f"At step {fmt(s.disc_start)} (disc_start, from {origin}), {fmt(away)} steps after the current "
                       f"step {fmt(step)}: the discriminator is on for every step >= disc_start."
@@ -225,9 +229,9 @@ def recommendations(analysis) -> list[str]:
     if milestone is not None:
         out.append(f"Next check: step {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} steps "
                    "from now." + _eta(analysis, analysis.steps_to_next))
-    if analysis.schedule.disc_start is not None and analysis.step < analysis.schedule.disc_start \
+    if analysis.schedule.switch_step is not None and analysis.step < analysis.schedule.switch_step \
             and not _halted(analysis):
-        out.append(f"After step {fmt(analysis.schedule.disc_start)}, re-run this report to check that the "
+        out.append(f"After step {fmt(analysis.schedule.switch_step)}, re-run this report to check that the "
                    "discriminator switched on and that reconstruction holds.")
     return out
 

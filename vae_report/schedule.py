@@ -69,6 +69,14 @@ class Schedule:
     step_unit: int = 1
     config_disc_start: int | None = None
     config_total_steps: int | None = None
+    # the first logged step with the discriminator on, when the data show it switched on before disc_start (the
+    # run used another disc_start than this config's): the phase and milestones follow the data
+    observed_disc_start: int | None = None
+
+    @property
+    def switch_step(self) -> int | None:
+        """Where the adversarial phase begins: as the data show it, else disc_start."""
+        return self.observed_disc_start if self.observed_disc_start is not None else self.disc_start
     origins: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -102,17 +110,17 @@ class Schedule:
 
     def phase(self, step: int) -> str:
         """``before discriminator`` or ``adversarial`` (``unknown`` without ``disc_start``)."""
-        if self.disc_start is None:
+        if self.switch_step is None:
             return "unknown"
-        return "adversarial" if step >= self.disc_start else "before discriminator"
+        return "adversarial" if step >= self.switch_step else "before discriminator"
 
     def disc_active(self, step: int) -> bool | None:
-        return None if self.disc_start is None else step >= self.disc_start
+        return None if self.switch_step is None else step >= self.switch_step
 
     def milestones(self) -> list[Milestone]:
         out = []
-        if self.disc_start is not None:
-            out.append(Milestone(self.disc_start, "discriminator starts"))
+        if self.switch_step is not None:
+            out.append(Milestone(self.switch_step, "discriminator starts"))
         if self.total_steps is not None:
             out.append(Milestone(self.total_steps, "end of training"))
         return sorted(out, key=lambda m: m.step)

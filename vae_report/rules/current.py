@@ -159,8 +159,8 @@ def phase_start(m: Metrics, s: Schedule) -> int | None:
     found = disc_activity(m)
     if found is not None and found[2].any() and not found[2][0]:
         return int(found[1][found[2]][0])
-    if s.disc_start is not None and m.last_step() >= s.disc_start:
-        return s.disc_start
+    if s.switch_step is not None and m.last_step() >= s.switch_step:
+        return s.switch_step
     return None
 
 

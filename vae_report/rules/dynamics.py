@@ -17,7 +17,7 @@ WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 def divergence(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     out = []
     last = m.last_step()
-    lo = s.disc_start if s.disc_start is not None and last >= s.disc_start else None
+    lo = s.switch_step if s.switch_step is not None and last >= s.switch_step else None
     for name in ("total_loss", "rec_loss", "nll_loss"):
         if not m.has(name):
             continue

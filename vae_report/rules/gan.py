@@ -13,7 +13,7 @@ from .losses import bookkeeping
 
 def _recent(m: Metrics, name: str, s: Schedule, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
     """The latest ``fraction`` of a metric's points in the adversarial phase (at least 5), or None."""
-    steps, values = m.window(name, lo=s.disc_start)
+    steps, values = m.window(name, lo=s.switch_step)
     if len(steps) < 5:
         return None
     k = max(5, int(len(steps) * fraction))
@@ -40,7 +40,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     # below 30% of its chance level (hinge 1, vanilla ln 2) with the logits apart: no longer a contest
     if not level < t["below_chance"] * s.disc_chance_level:
         return []
-    onset = departure(*m.window("disc_loss", lo=s.disc_start), s.disc_chance_level, level)
+    onset = departure(*m.window("disc_loss", lo=s.switch_step), s.disc_chance_level, level)
     numbers["onset_step"] = onset
     g_text = ""
     if m.has("g_loss"):
@@ -70,7 +70,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     pinned = float(np.mean(weight >= t["at_ceiling"] * ceiling))
     if pinned < t["share"]:
         return []
-    all_steps, all_weight = m.window("d_weight", lo=s.disc_start)
+    all_steps, all_weight = m.window("d_weight", lo=s.switch_step)
     before = float(np.median(all_weight[: max(3, len(all_weight) // 10)]))
     at = all_weight >= t["at_ceiling"] * ceiling
     if before >= t["at_ceiling"] * ceiling and at.any():  # pinned from the phase's start: its first point there
@@ -95,7 +95,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 
 
 def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    before_steps, before = m.window("rec_loss", hi=s.disc_start)
+    before_steps, before = m.window("rec_loss", hi=s.switch_step)
     recent = _recent(m, "rec_loss", s, t["window"])
     if recent is None or len(finite(before)) < 5:
         return []
@@ -106,10 +106,10 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     now = float(np.median(finite(recent[1])))
     change = relative_change(base, now)
     noise = 1.25 * robust_noise(finite(before[-k:])) / np.sqrt(min(k, len(finite(recent[1]))))
-    onset = departure(*m.window("rec_loss", lo=s.disc_start), base, now)
+    onset = departure(*m.window("rec_loss", lo=s.switch_step), base, now)
     numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset}
     moved = describe_change(base, now, noise=noise)
-    since = (f"comparing its median just before step {fmt(s.disc_start)} with its median since step "
+    since = (f"comparing its median just before step {fmt(s.switch_step)} with its median since step "
              f"{fmt(int(recent[0][0]))}")
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         return [Finding(
@@ -157,13 +157,13 @@ def _not_learning(m: Metrics, s: Schedule, lo: int) -> list[str]:
 
 
 def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    steps, loss = m.window("disc_loss", lo=s.disc_start)
+    steps, loss = m.window("disc_loss", lo=s.switch_step)
     good = np.isfinite(loss)
     steps, loss = steps[good], loss[good]
     if len(loss) < 5:
         return []
     chance = s.disc_chance_level
-    evidence = _not_learning(m, s, s.disc_start)
+    evidence = _not_learning(m, s, s.switch_step)
     # judge the median of short chunks, so single noisy points do not break a stretch at chance
     chunks = np.array_split(np.arange(len(loss)), max(1, min(40, len(loss) // 5)))
     near = np.array([abs(np.median(loss[c]) - chance) <= t["band"] for c in chunks])
@@ -181,7 +181,7 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         return []
     start = int(steps[int(chunks[len(chunks) - trailing_chunks][0])])
     span = int(steps[-1] - start)
-    adversarial = int(steps[-1] - s.disc_start)
+    adversarial = int(steps[-1] - s.switch_step)
     numbers = {"chance_level": chance, "steps_at_chance": span, "adversarial_steps": adversarial}
     logits = _logit_sides(m, s)
     long = span >= t["min_steps"] and span >= t["share"] * adversarial
@@ -208,8 +208,8 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 def _logit_sides(m: Metrics, s: Schedule) -> str:
     if not (m.has("logits_real") and m.has("logits_fake")):
         return ""
-    real = finite(m.window("logits_real", lo=s.disc_start)[1])
-    fake = finite(m.window("logits_fake", lo=s.disc_start)[1])
+    real = finite(m.window("logits_real", lo=s.switch_step)[1])
+    fake = finite(m.window("logits_fake", lo=s.switch_step)[1])
     if len(real) < 5 or len(fake) < 5:
         return ""
     k_r, k_f = max(5, len(real) // 5), max(5, len(fake) // 5)
@@ -232,7 +232,7 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         # well above chance is a sign on its own; slightly above it only together with inverted logits
         if level > chance * (1 + t["above_chance"]) or (inverted is not None and level > chance * 1.05):
             signals.append(f"disc_loss {fmt(level)} is above its chance level {fmt(chance)}")
-            onsets.append(departure(*m.window("disc_loss", lo=s.disc_start), chance, level))
+            onsets.append(departure(*m.window("disc_loss", lo=s.switch_step), chance, level))
     if inverted is not None:
         signals.append(inverted[0])
         onsets.append(inverted[1])
@@ -273,8 +273,8 @@ def _inverted_logits(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None
     gap = fake[1][fi] - real[1][ri]
     gap = gap[np.isfinite(gap)]
     if len(gap) and np.mean(gap > 0) >= t["inverted_share"] and np.median(gap) > 0:
-        rs, rv = m.window("logits_real", lo=s.disc_start)
-        fs, fv = m.window("logits_fake", lo=s.disc_start)
+        rs, rv = m.window("logits_real", lo=s.switch_step)
+        fs, fv = m.window("logits_fake", lo=s.switch_step)
         both, ri, fi = np.intersect1d(rs, fs, return_indices=True)
         whole = fv[fi] - rv[ri]
         early = float(np.median(whole[: max(3, len(whole) // 10)]))
@@ -288,7 +288,7 @@ def _inverted_logits(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None
 def _grew(m: Metrics, s: Schedule, name: str, factor: float) -> tuple[float, float, int] | None:
     if not m.has(name):
         return None
-    steps, values = m.window(name, lo=s.disc_start)
+    steps, values = m.window(name, lo=s.switch_step)
     good = np.isfinite(values) & (values > 0)
     steps, values = steps[good], values[good]
     if len(values) < 10:
@@ -303,7 +303,7 @@ def _grew(m: Metrics, s: Schedule, name: str, factor: float) -> tuple[float, flo
 def _g_runaway(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None:
     if not m.has("g_loss"):
         return None
-    steps, values = m.window("g_loss", lo=s.disc_start)
+    steps, values = m.window("g_loss", lo=s.switch_step)
     values, steps = values[np.isfinite(values)], steps[np.isfinite(values)]
     if len(values) < 10:
         return None
