@@ -330,7 +330,7 @@ def test_ldm_lightning_run_with_the_step_unit_trap(tmp_path):
     assert "step-unit" in by_rule["disc-active-before-start"]["message"]
     assert by_rule["disc-inactive-after-start"]["severity"] == "ok"
     report = (tmp_path / "r.md").read_text()
-    assert "before the discriminator" not in report.split("## Key training metrics")[0]
+    assert "- **Phase**: adversarial (from step 1,001)" in report
     lr = by_rule["lr-schedule"]
     assert lr["severity"] == "info" and "scales base_learning_rate" in lr["message"]
     assert data["status"] == "ok"

@@ -109,9 +109,10 @@ def test_non_finite_reports_first_bad_step():
 def test_rec_getting_worse_is_a_warning():
     curves = radiodiff_curves(3000, disc_start=5000)
     curves.values["rec_loss"] = np.linspace(0.03, 0.09, len(curves.steps))
-    f = one(frame_of(curves), "rec-trend")
+    before_disc = Schedule(disc_start=5000, kl_weight=1e-6, disc_weight=0.5, disc_factor=1.0, total_steps=10_000)
+    f = one(frame_of(curves), "rec-trend", before_disc)
     assert f.severity == "warning" and f.numbers["change"] > 0.1
-    assert one(frame_of(radiodiff_curves(3000, disc_start=5000)), "rec-trend").severity == "ok"
+    assert one(frame_of(radiodiff_curves(3000, disc_start=5000)), "rec-trend", before_disc).severity == "ok"
 
 
 def test_total_trend_is_judged_within_the_adversarial_phase():

@@ -321,6 +321,9 @@ def test_the_pixel_count_inferred_from_printed_decimals_is_the_image_it_rounds_t
                     (("rec_loss", rec), ("nll_loss", nll), ("kl_loss", kl), ("total_loss", nll + 1e-6 * kl))])
     (book,) = [f for f in run_rules(Metrics(frame), Schedule(kl_weight=1e-6)) if f.rule == "loss-bookkeeping"]
     assert f"{PIXELS:,} pixels per sample (= 1 x 256 x 256)" in book.message, book.message
+    from vae_report.decomposition import decompose
+
+    assert f"N = {PIXELS:,} pixels" in decompose(Metrics(frame), Schedule(kl_weight=1e-6)).legend  # one count
 
 
 def test_a_d_weight_pinned_from_the_switch_on_is_dated_there(tmp_path):
@@ -417,3 +420,15 @@ def test_a_discriminator_on_long_before_the_configs_disc_start_sets_the_phase(tm
     assert "step 50,001 (discriminator starts)" not in text and "has been on since step 30,100" in text
     # the adversarial phase's rules run on the phase the data show
     assert any(f.rule == "disc-at-chance" and not f.skipped for f in a.findings)
+
+
+def test_a_modest_steady_cost_of_the_gan_term_is_info_not_a_regression(tmp_path):
+    curves = radiodiff_curves(30_000, disc_start=10_001, total_steps=50_000)
+    rng = np.random.default_rng(4)
+    curves.values["rec_loss"] = 0.03 + 0.0005 * rng.standard_normal(len(curves.steps))
+    curves.values["rec_loss"][curves.steps >= 10_001] += 0.004  # +13%, from the switch-on, for 20,000 steps
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=10_001, total=50_000)))
+    (rec,) = [f for f in a.findings if f.rule == "rec-after-disc"]
+    assert rec.severity == "info" and "has held since" in rec.message
+    assert not [f for f in bad if f.metric in ("rec_loss", "nll_loss")]

@@ -15,7 +15,7 @@ import numpy as np
 
 from .numbers import fmt
 from .rules import Metrics
-from .rules.losses import bookkeeping, regularizer
+from .rules.losses import bookkeeping, pixel_count, regularizer
 from .schedule import Schedule
 
 RECENT = 10
@@ -79,7 +79,7 @@ def decompose(m: Metrics, s: Schedule) -> Decomposition | None:
     recent = slice(-min(RECENT, len(found.steps)), None)
     reg_name, weight = regularizer(s)
     weight_name = "codebook_weight" if reg_name == "quant_loss" else "kl_weight"
-    pixels = round(found.pixels)
+    pixels = pixel_count(found.pixels)
     legend = f"with N = {fmt(pixels)} pixels per sample" if found.pixels > 1.5 else "nll being the per-pixel mean"
     values: list[tuple[str, float]] = []
     nll = float(np.mean(found.terms["nll"][recent]))

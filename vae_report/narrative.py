@@ -104,6 +104,11 @@ def questions_and_answers(analysis) -> list:
             answer = (f"At step {fmt(s.disc_start)} (disc_start, from {origin}), {fmt(away)} steps after the current "
                       f"step {fmt(step)}: the discriminator is on for every step >= disc_start."
                       + _eta(analysis, away))
+            half = -(-s.disc_start // 2)
+            if s.layout == "ldm" and s.step_unit == 1 and step < half:
+                answer += (f" disc_start counts Lightning's global step: under PyTorch Lightning >= 1.6 with two "
+                           f"optimizers (each batch steps both) that is logged step ~{fmt(half)}, {fmt(half - step)} "
+                           "steps away; the logs show which once it switches on.")
         else:
             answer = (f"It was scheduled for step {fmt(s.disc_start)} (disc_start, from {origin}); the run is at step "
                       f"{fmt(step)}, {fmt(step - s.disc_start)} steps past it.")

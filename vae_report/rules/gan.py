@@ -111,6 +111,20 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     moved = describe_change(base, now, noise=noise)
     since = (f"comparing its median just before step {fmt(s.switch_step)} with its median since step "
              f"{fmt(int(recent[0][0]))}")
+    phase_steps, phase_values = m.window("rec_loss", lo=s.switch_step)
+    settled = finite(phase_values[: max(5, len(phase_values) * 3 // 10)])
+    if change is not None and t["worse"] < change <= 2 * t["worse"] and now - base > 2 * noise \
+            and len(finite(phase_values)) >= 20 and now <= float(np.median(settled)) * (1 + t["worse"] / 2):
+        # a modest cost that came with the switch-on and has not grown since: the usual price of the adversarial
+        # term (a larger one is a regression however steady)
+        numbers["early_phase_level"] = float(np.median(settled))
+        return [Finding(
+            "rec-after-disc", "info",
+            f"Reconstruction costs more since the discriminator started: {since}, rec_loss {moved}; that cost came "
+            f"with the switch-on and has held since (median {fmt(numbers['early_phase_level'])} over the phase's "
+            "first 30%), not grown: the usual price of the adversarial term. Lower disc_weight if it matters.",
+            "rec_loss", int(phase_steps[0]), numbers,
+        )]
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         return [Finding(
             "rec-after-disc", "warning",

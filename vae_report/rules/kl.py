@@ -137,7 +137,8 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     onset = departure(steps, values, peak, now, since=peak_step)
     return [Finding(
         "kl-collapse", "warning",
-        f"kl_loss fell to {fmt(now)}, {pct(now / peak)} of its peak level {fmt(peak)}, from step {fmt(onset)} on: "
+        f"kl_loss fell to {fmt(now)} (median of its latest points), {pct(now / peak)} of its peak level "
+        f"{fmt(peak)}; the fall began at step {fmt(onset)}: "
         "the posterior is collapsing "
         "toward the prior, so the latents carry little information about the input. Check kl_weight and the "
         "decoder's capacity, and look at reconstructions.",

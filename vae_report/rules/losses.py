@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -37,8 +37,8 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     return out
 
 
-def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str) -> list[Finding]:
-    steps, values = m.window(name, lo=lo)
+def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int | None = None) -> list[Finding]:
+    steps, values = m.window(name, lo=lo, hi=hi)
     levels = edge_medians(values)
     if levels is None:
         return []
@@ -67,6 +67,20 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str) -> list[F
 
 
 def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    # Across the switch-on, the adversarial term's cost is rec-after-disc's to judge: here each phase is judged
+    # on its own (first tenth against last tenth), so that a steady GAN cost does not read as a worsening run.
+    from .current import phase_start
+
+    switch = phase_start(m, s)
+    if switch is not None and len(m.window("rec_loss", hi=switch)[0]) >= 20 \
+            and len(m.window("rec_loss", lo=switch)[0]) >= 20:
+        parts = (_trend(m, "rec_loss", None, t, "before the discriminator started", hi=switch)
+                 + _trend(m, "rec_loss", switch, t, "since the discriminator started"))
+        worst = [f for f in parts if f.severity != "ok"] or parts[-1:]
+        if len(parts) == 2 and worst[0].severity == "ok":
+            return [replace(parts[1], message=parts[0].message.rstrip(".") + "; " + parts[1].message[0].lower()
+                            + parts[1].message[1:])]
+        return worst[:1]
     return _trend(m, "rec_loss", None, t, "over the run")
 
 
@@ -169,9 +183,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         formula = (f"total_loss = (AE loss + disc_loss) / 2, the AE loss being nll + {weight_name} x {reg_name} + "
                    "the adversarial term")
     if b.pixels > 1.5:
-        shape = _square_side(b.pixels)
-        count = shape[0] * shape[1] ** 2 if shape else round(b.pixels)  # the image the ratio is within 0.1% of
-        nll_text = (f" nll_loss is the per-pixel loss summed over {fmt(count)} pixels per sample"
+        nll_text = (f" nll_loss is the per-pixel loss summed over {fmt(pixel_count(b.pixels))} pixels per sample"
                     f"{_shape_text(b.pixels)}, not averaged.")
     else:
         nll_text = " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does)."
@@ -210,6 +222,13 @@ def _aligned(m: Metrics, names: list[str], reg_name: str = "kl_loss"):
 
 def _median_ratio(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.median(a / b))
+
+
+def pixel_count(n: float) -> int:
+    """The pixels per sample a ratio stands for: the square image it is within 0.1% of (printed decimals put
+    it a little off), else the ratio rounded."""
+    shape = _square_side(n)
+    return shape[0] * shape[1] ** 2 if shape else round(n)
 
 
 def square_image(n: float) -> bool:
