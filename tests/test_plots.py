@@ -52,3 +52,20 @@ def test_a_vq_run_draws_every_plot_with_quant_loss_in_the_regularizer_slot(tmp_p
     plots = {p.name: p for p in make_plots(logs.frame, resolve_schedule(logs), jobs=1)}
     assert {"quant_loss", "overview", "normalized", "multi_axis", "gan_health"} <= plots.keys()
     assert all(p.png.startswith(b"\x89PNG") for p in plots.values())
+
+
+def test_plots_drawn_while_the_rules_run_are_the_plots_drawn_after(seed_run):
+    from vae_report.plots import PlotsInFlight
+
+    folder, _ = seed_run
+    logs = load_run(folder)
+    schedule = resolve_schedule(logs)
+    early = PlotsInFlight(logs.frame, schedule, baseline_step=9_000, jobs=2)
+    assert early.pool is not None  # forked workers are drawing now
+    after = make_plots(logs.frame, schedule, baseline_step=9_000, jobs=1)
+    assert [(p.name, p.png) for p in early.result()] == [(p.name, p.png) for p in after]
+    assert early.pool is None
+    stopped = PlotsInFlight(logs.frame, schedule, jobs=2)
+    workers = stopped.pool._pool
+    stopped.close()  # an analysis that failed: no drawing process is left behind
+    assert all(not w.is_alive() for w in workers)

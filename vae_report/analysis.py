@@ -97,6 +97,7 @@ class Analysis:
     log_every: int | None = None  # the logging interval the data shows
     decomposition: Any = None  # what the latest total is made of (decomposition.Decomposition), if known
     overview_png: bytes | None = None  # a sweep worker's overview plot (its frame is dropped to save memory)
+    plots_in_flight: Any = field(default=None, repr=False, compare=False)  # PlotsInFlight, when drawn early
 
     @property
     def finished(self) -> bool:
@@ -287,16 +288,30 @@ def _log_interval(m: Metrics) -> int | None:
 
 def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
                 now: float | None = None, baseline: Path | str | None = None, include: list[Path] | None = None,
-                text_pattern: str | None = None, run: str | None = None, **overrides: Any) -> Analysis:
+                text_pattern: str | None = None, run: str | None = None, draw_plots: bool = False,
+                **overrides: Any) -> Analysis:
     """Read a run directory and analyze it against its schedule (``disc_start=``, ``kl_weight=``,
     ``total_steps=`` override single values; ``thresholds`` maps rule ids to threshold overrides; ``now`` is
-    the epoch time the liveness rule compares the last log with)."""
+    the epoch time the liveness rule compares the last log with; ``draw_plots``: start drawing the report's plots
+    in other processes while the rules run, for ``write_report``)."""
     previous = load_baseline(Path(baseline)) if baseline else None
     if previous is not None and previous.get("sweep"):
         raise InputError(f"{baseline}: a sweep's summary; pass it with the sweep folder, or a single run's summary")
     logs = load_run(Path(path), include, text_pattern, run)
     schedule = resolve_schedule(logs, Path(config) if config else None, **overrides)
-    analysis = analyze_logs(logs, schedule, check_thresholds(thresholds or {}, "thresholds"), now)
-    if previous is not None:
-        analysis.since_baseline = compare(analysis.to_summary(), previous)
+    limits = check_thresholds(thresholds or {}, "thresholds")
+    plots = None
+    if draw_plots:  # drawn by other processes while this one runs the rules
+        from .plots import PlotsInFlight
+
+        plots = PlotsInFlight(logs.frame, schedule, previous.get("step") if previous else None)
+    try:
+        analysis = analyze_logs(logs, schedule, limits, now)
+        if previous is not None:
+            analysis.since_baseline = compare(analysis.to_summary(), previous)
+    except BaseException:
+        if plots is not None:
+            plots.close()
+        raise
+    analysis.plots_in_flight = plots
     return analysis

@@ -87,7 +87,7 @@ def analyze(
             unreadable = sum(r.analysis is None for r in results)
             headline = f"{len(results)} runs, status {summary['status']}"
         else:
-            analysis = analyze_run(run_dir, baseline=baseline, run=run, **options)
+            analysis = analyze_run(run_dir, baseline=baseline, run=run, draw_plots=True, **options)
             write_report(analysis, out, interactive=interactive)
             if json_out is not None:
                 write_summary(analysis, json_out)

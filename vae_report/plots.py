@@ -331,12 +331,60 @@ def make_plots(frame, schedule: Schedule, baseline_step: int | None = None, jobs
     """The fixed plots, as PNG bytes (only those whose metrics are logged); ``baseline_step``: the last
     report's step, marked and the stretch since it hatched. Long runs are drawn by ``jobs`` forked processes
     (default: the cores, in the main process only; a sweep's workers draw their own serially)."""
+    c, planned = _prepared(frame, schedule, baseline_step)
+    pngs = _render([draw for *_, draw in planned], c, _jobs(jobs, len(frame)))
+    return [Plot(name, title, caption, png) for (name, title, caption, _), png in zip(planned, pngs, strict=True)]
+
+
+def _prepared(frame, schedule: Schedule, baseline_step: int | None):
     c = _Series(Metrics(frame), schedule, baseline_step)
     planned = _plan(c)
     for name in {n for *_, draw in planned for n in draw.names}:
         c[name]  # prepared once, before any fork, so each worker inherits the downsampled series
-    pngs = _render([draw for *_, draw in planned], c, _jobs(jobs, len(frame)))
-    return [Plot(name, title, caption, png) for (name, title, caption, _), png in zip(planned, pngs, strict=True)]
+    return c, planned
+
+
+class PlotsInFlight:
+    """The fixed plots drawn by forked processes while this one goes on with the analysis (rules, narrative):
+    started as soon as the frame and the schedule are known; ``result()`` gives what ``make_plots`` would.
+    A short run, or one where forking does not pay or exist, is drawn at ``result()`` in this process."""
+
+    def __init__(self, frame, schedule: Schedule, baseline_step: int | None = None, jobs: int | None = None):
+        import gc
+        import multiprocessing
+
+        self.c, self.planned = _prepared(frame, schedule, baseline_step)
+        draws = [draw for *_, draw in self.planned]
+        jobs = _jobs(jobs, len(frame))
+        self.pool = self.pending = None
+        if jobs > 1 and len(draws) > 1:
+            shares = _shares(draws, jobs)
+            _WORK.update(draws=draws, series=self.c)
+            try:
+                self.pool = multiprocessing.get_context("fork").Pool(len(shares), initializer=gc.freeze)
+            finally:
+                _WORK.clear()  # the workers have their copy
+            self.pending = self.pool.map_async(_draw_share, shares)
+
+    def result(self) -> list[Plot]:
+        draws = [draw for *_, draw in self.planned]
+        if self.pool is None:
+            pngs = _render(draws, self.c, 1)
+        else:
+            try:
+                found = dict(item for share in self.pending.get() for item in share)
+            finally:
+                self.close()
+            pngs = [found[i] for i in range(len(draws))]
+        return [Plot(name, title, caption, png) for (name, title, caption, _), png in
+                zip(self.planned, pngs, strict=True)]
+
+    def close(self) -> None:
+        """Stop the drawing processes (also when the analysis failed before the plots were wanted)."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
 
 
 @dataclass(frozen=True)
@@ -395,12 +443,7 @@ def _render(draws: list[_Draw], c: _Series, jobs: int) -> list[bytes]:
             return [draw(c) for draw in draws]
     import multiprocessing
 
-    shares: list[list[int]] = [[] for _ in range(min(jobs, len(draws)))]
-    loads = [0.0] * len(shares)
-    for i in sorted(range(len(draws)), key=lambda i: -draws[i].cost):
-        k = loads.index(min(loads))
-        shares[k].append(i)
-        loads[k] += draws[i].cost
+    shares = _shares(draws, jobs)
     _WORK.update(draws=draws, series=c)
     pngs: dict[int, bytes] = {}
     try:
@@ -413,6 +456,17 @@ def _render(draws: list[_Draw], c: _Series, jobs: int) -> list[bytes]:
     finally:
         _WORK.clear()
     return [pngs[i] for i in range(len(draws))]
+
+
+def _shares(draws: list[_Draw], jobs: int) -> list[list[int]]:
+    """The figures shared out by cost: the costliest first, each to the least loaded process."""
+    shares: list[list[int]] = [[] for _ in range(min(jobs, len(draws)))]
+    loads = [0.0] * len(shares)
+    for i in sorted(range(len(draws)), key=lambda i: -draws[i].cost):
+        k = loads.index(min(loads))
+        shares[k].append(i)
+        loads[k] += draws[i].cost
+    return shares
 
 
 def _draw_share(indices: list[int]) -> list[tuple[int, bytes]]:

@@ -145,8 +145,16 @@ def write_report(analysis: Analysis, out: Path, interactive: bool = False) -> li
     html = _is_html(out)
     if interactive and not html:
         raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
-    parent = _ready_parent(out)
-    plots = make_plots(analysis.frame, analysis.schedule, (analysis.since_baseline or {}).get("step_then"))
+    try:
+        parent = _ready_parent(out)
+    except BaseException:
+        if analysis.plots_in_flight is not None:
+            analysis.plots_in_flight.close()
+        raise
+    if analysis.plots_in_flight is not None:  # started by analyze_run(draw_plots=True), with the same baseline
+        plots, analysis.plots_in_flight = analysis.plots_in_flight.result(), None
+    else:
+        plots = make_plots(analysis.frame, analysis.schedule, (analysis.since_baseline or {}).get("step_then"))
     samples = reconstructions(analysis)
     if html:
         charts = None
