@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COLUMNS, COUNTERS, canonical_name, concat, empty_frame, frame_from_series, is_sorted, make_frame
+from ..frame import COUNTERS, canonical_name, concat, empty_frame, frame_from_series, is_sorted, make_frame
 from . import mlflow
 from .console import TEXT_SUFFIXES, first_lines, read_console_log, sniff_text_log
 from .csvlog import read_csv_log
@@ -425,14 +425,24 @@ def _read_one_event_file(path: Path, base: Path, logs: RunLogs, single: bool) ->
         logs.sources.append(SourceFile(rel, "tensorboard", 0, [], [f"not read: {reason}"]))
         return None
     counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
-    parts, read.parts = read.parts, []  # handed over: the frame takes the columns in as it frees them
-    frame = frame_from_series(((canonical_name(tag), *cols) for tag, *cols in parts if tag not in counters), rel)
-    del parts
+    frame = frame_from_series(_handed_over(read, counters), rel)
     walls = frame["wall_time"].to_numpy()
     first_wall = float(np.nanmin(walls)) if len(walls) and not np.isnan(walls).all() else float("nan")
     logs.sources.append(SourceFile(rel, "tensorboard", len(frame), sorted(frame["metric"].cat.categories),
                                    _event_notes(read, counters), first_wall))
     return frame
+
+
+def _handed_over(read, skip: list[str]):
+    """The file's pieces as (metric, steps, values, wall times), each removed from the read as it is taken, so
+    that the frame holds the only reference and frees each metric's pieces once it has copied them."""
+    from collections import deque
+
+    pending, read.parts = deque(read.parts), []
+    while pending:
+        tag, *cols = pending.popleft()
+        if tag not in skip:
+            yield (canonical_name(tag), *cols)
 
 
 def _event_notes(read, counters: list[str]) -> list[str]:
@@ -515,10 +525,23 @@ def _median_ratio(a: pd.DataFrame, b: pd.DataFrame) -> float:
     return float(np.median(ratio)) if len(ratio) else float("nan")
 
 
+def _used_categories(values: pd.Categorical) -> pd.Categorical:
+    """The categorical without categories no row uses (pandas' own way sorts every code: a copy per row)."""
+    codes = values.codes
+    used = np.zeros(len(values.categories), dtype=bool)
+    used[codes[codes >= 0]] = True
+    if used.all():
+        return values
+    remap = np.cumsum(used, dtype=codes.dtype) - 1
+    return pd.Categorical.from_codes(np.where(codes >= 0, remap[codes], -1).astype(codes.dtype),
+                                     categories=values.categories[used])
+
+
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame[COLUMNS]
-    frame["metric"] = frame["metric"].cat.remove_unused_categories()
-    frame["source"] = frame["source"].cat.remove_unused_categories()
+    # a new frame over the same columns (setting a column on a frame that shares its data would copy them all)
+    frame = make_frame(frame["step"].to_numpy(), _used_categories(frame["metric"].array),
+                       frame["value"].to_numpy(), frame["wall_time"].to_numpy(),
+                       _used_categories(frame["source"].array))
     if is_sorted(frame):
         return frame
     order = np.lexsort((frame["step"].to_numpy(), frame["metric"].cat.codes.to_numpy()))
