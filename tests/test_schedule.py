@@ -109,8 +109,10 @@ def test_after_a_resume_the_newest_project_config_and_its_own_lightning_file_are
     (configs / "2026-11-01T09-00-00-lightning.yaml").write_text("lightning:\n  trainer:\n    max_steps: 1000\n")
     (configs / "2026-11-20T18-30-00-project.yaml").write_text(project.replace("50001", "2001"))
     (configs / "2026-11-20T18-30-00-lightning.yaml").write_text("lightning:\n  trainer:\n    max_steps: 9000\n")
-    path, config, layout = find_config(tmp_path)
+    notes = []
+    path, config, layout = find_config(tmp_path, notes)
     assert path.name == "2026-11-20T18-30-00-project.yaml" and layout == "ldm"
+    assert any("2026-11-01T09-00-00-project.yaml" in n and "disc_start 50001 -> 2001" in n for n in notes)
     s = schedule_from_config(config, str(path), layout)
     assert (s.disc_start, s.total_steps) == (2001, 9000)
 

@@ -252,7 +252,7 @@ def _normalized(c: _Series, names: list[str]) -> bytes:
 
 def _multi_axis(c: _Series, names: list[str]) -> bytes:
     fig, host = plt.subplots(figsize=(9, 4))
-    fig.subplots_adjust(left=0.09, right=1 - 0.1 * max(1, len(names) - 1), top=0.9, bottom=0.13)
+    fig.subplots_adjust(left=0.09, right=1 - 0.1 * max(1, len(names) - 1), top=0.9, bottom=0.24)
     _phases(host, c)
     lines = []
     for i, name in enumerate(names):
@@ -266,7 +266,9 @@ def _multi_axis(c: _Series, names: list[str]) -> bytes:
     host.set_xlabel("step")
     host.set_title("All losses, each on its own axis")
     host.grid(alpha=0.3)
-    host.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
+    # below the axes, where no trace runs
+    host.legend(lines, [ln.get_label() for ln in lines], loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                ncol=len(lines), fontsize=8, frameon=False)
     return _png(fig, right=None)
 
 

@@ -396,6 +396,8 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
         if layout is not None:
             if layout == "ldm" and "lightning" not in config:
                 config = {**config, **_lightning_sibling(path)}
+            if skipped is not None:
+                skipped.extend(_changed_since(path, config, layout, root))
             return path, config, layout
     return None
 
@@ -408,6 +410,29 @@ def _newest_first(name: str) -> tuple:
     if _STAMP.match(name):
         return (0, tuple(-ord(c) for c in name))
     return (1, name)
+
+
+def _changed_since(path: Path, config: dict, layout: str, root: Path) -> list[str]:
+    """Notes on older start-time-named configs beside the one used (a resume writes a new one) whose schedule
+    differs: the run's first stretch followed that one."""
+    if not _STAMP.match(path.name):
+        return []
+    notes = []
+    mine = schedule_from_config(config, path.name, layout)
+    for older in sorted(path.parent.glob("*.y*ml")):
+        if older == path or not _STAMP.match(older.name) or "lightning" in older.name or older.name > path.name:
+            continue
+        try:
+            theirs = schedule_from_config(load_config(older), older.name)
+        except ConfigError:
+            continue
+        changed = [f"{key} {getattr(theirs, key)} -> {getattr(mine, key)}" for key in
+                   ("disc_start", "kl_weight", "disc_weight", "lr") if getattr(theirs, key) != getattr(mine, key)]
+        if changed:
+            notes.append(f"{older.relative_to(root).as_posix()}, an earlier start of this run, had another schedule "
+                         f"({', '.join(changed)}); the newest, {path.name}, is used: the steps before the resume "
+                         "followed the earlier one")
+    return notes
 
 
 def _lightning_sibling(path: Path) -> dict:
