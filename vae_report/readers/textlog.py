@@ -119,14 +119,16 @@ def _after_restarts(steps: np.ndarray, launch: np.ndarray) -> np.ndarray:
 def _last_config(raw: bytes) -> dict | None:
     """The config repr RadioDiff logs when a launch starts: the last one in the file (the launch in effect)."""
     found = None
-    for match in re.finditer(rb"^.{0,40}?\{'", raw, re.MULTILINE):
-        end = raw.find(b"\n", match.start())
-        line = raw[match.start(): end if end >= 0 else len(raw)].decode("utf-8", errors="replace")
-        if "[Train Step]" in line:
-            continue
-        config = _config_repr(line)
-        if config is not None:
-            found = config
+    at = raw.find(b"{'")  # bytes.find runs at memory speed; step lines hold no "{'"
+    while at != -1:
+        start = raw.rfind(b"\n", 0, at) + 1
+        end = raw.find(b"\n", at)
+        end = len(raw) if end == -1 else end
+        if at - start <= 40 and MARKER not in raw[start:at]:
+            config = _config_repr(raw[start:end].decode("utf-8", errors="replace"))
+            if config is not None:
+                found = config
+        at = raw.find(b"{'", end)
     return found
 
 
