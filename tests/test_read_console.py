@@ -116,3 +116,13 @@ def test_two_launches_appended_to_one_nohup_out_read_as_a_restart(tmp_path):
     after = disc[(disc["step"] >= 1100) & (disc["step"] < 1500)]
     assert len(after) and (after["value"] > 0.5).all()  # the second launch's discriminator, already on
     assert not [f for f in a.findings if f.rule == "disc-active-before-start" and f.severity != "ok"]
+
+
+def test_a_console_copy_of_the_file_log_is_named_a_copy_not_a_restart(tmp_path):
+    curves = radiodiff_curves(2000, disc_start=1001, total_steps=3000)
+    write_radiodiff_text_log(tmp_path, curves, radiodiff_config(disc_start=1001, total_steps=3000), 3000,
+                             console_copy=tmp_path / "nohup.out")
+    logs = load_run(tmp_path)
+    assert any("nohup.out" in n and "a copy of the same log" in n for n in logs.notes) or \
+        any("_.log" in n and "a copy of the same log" in n for n in logs.notes), logs.notes
+    assert not any("restarts at step" in n for n in logs.notes)

@@ -279,13 +279,14 @@ def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: 
     merged = concat([p[1] for p in parts])
     rank = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
     drop = _restarts(rank, merged["metric"].cat.codes.to_numpy().astype(np.int64), merged["step"].to_numpy(),
-                     [p[0].path for p in parts], len(merged["metric"].cat.categories), logs)
+                     [p[0].path for p in parts], len(merged["metric"].cat.categories), logs,
+                     merged["value"].to_numpy())
     _note_merged(kind, [p[0].path for p in parts], logs)
     return merged[~drop].reset_index(drop=True)
 
 
 def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: list[str], metrics: int,
-              logs: RunLogs) -> np.ndarray:
+              logs: RunLogs, values: np.ndarray | None = None) -> np.ndarray:
     """Points replaced by a later file (``rank``: each point's file in written order): each file's first step
     per metric, a reverse cumulative minimum over the files after it, one comparison per point."""
     files = len(paths)
@@ -298,11 +299,28 @@ def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: lis
     cut = later[rank, codes]
     drop = steps >= cut
     if drop.any():
+        copies = _copies(rank, codes, steps, values, drop) if values is not None else set()
         replaced = pd.Series(cut[drop]).groupby(rank[drop]).agg(["min", "size"])
         for i, (restart, count) in replaced.iterrows():
+            if int(i) in copies:
+                logs.notes.append(f"{paths[int(i)]} holds the same {int(count):,} point(s) as a later file at those "
+                                  "steps (a copy of the same log, as a console's nohup.out of a file log): read once")
+                continue
             logs.notes.append(f"a later file restarts at step {int(restart):,}: it replaces {int(count):,} "
                               f"point(s) of {paths[int(i)]} at or after that step, as TensorBoard does")
     return drop
+
+
+def _copies(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, values: np.ndarray, drop: np.ndarray) -> set:
+    """Files whose every replaced point equals (to a text log's printed precision) the point that replaces it."""
+    gone = pd.DataFrame({"rank": rank[drop], "code": codes[drop], "step": steps[drop], "value": values[drop]})
+    kept = pd.DataFrame({"code": codes[~drop], "step": steps[~drop], "new": values[~drop]})
+    pairs = gone.merge(kept, on=["code", "step"], how="left", indicator=True)
+    x, y = pairs["value"].to_numpy(), pairs["new"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        close = (np.abs(x - y) <= 5.1e-6 + 1e-5 * np.abs(y)) | (np.isnan(x) & np.isnan(y))
+    same = close & (pairs["_merge"] == "both").to_numpy()
+    return {int(r) for r, ok in pd.Series(same).groupby(pairs["rank"].to_numpy()).all().items() if ok}
 
 
 def _note_merged(kind: str, paths: list[str], logs: RunLogs) -> None:
