@@ -32,7 +32,8 @@ def test_lightning_sparse_metrics_csv(tmp_path):
     assert steps.tolist() == list(range(9, 2001, 10))
     np.testing.assert_allclose(values, curves.values["rec_loss"][steps], rtol=1e-12)
     metrics = set(read.frame["metric"].astype(str))
-    assert {"lr", "lr_disc", "aeloss", "discloss", "total_loss", "disc_factor", "val/rec_loss"} <= metrics
+    assert {"lr", "lr_disc", "aeloss", "disc_loss", "total_loss", "disc_factor", "val/rec_loss"} <= metrics
+    assert "discloss" not in metrics  # the same values as train/disc_loss, one series
     assert "epoch" not in metrics
     val_steps, _ = _series(read.frame, "val/rec_loss")
     assert val_steps.tolist() == list(range(99, 2001, 100))

@@ -109,7 +109,8 @@ def test_lightning_csv_and_tensorboard_loggers_step_and_epoch_names(tmp_path):
 
 @pytest.mark.parametrize("tag,name", [("train/loss/rec", "rec_loss"), ("val/loss/total", "val/total_loss"),
                                       ("train/scalars/logvar", "logvar"), ("train/{split}/disc_loss", "disc_loss"),
-                                      ("val_ema/rec_loss", "val_ema/rec_loss"), ("discloss_epoch", "discloss_epoch")])
+                                      ("val_ema/rec_loss", "val_ema/rec_loss"), ("discloss_epoch", "disc_loss_epoch"),
+                                      ("discloss_step", "disc_loss")])
 def test_sgm_and_literal_split_names(tag, name):
     assert canonical_name(tag) == name
 

@@ -432,3 +432,66 @@ def test_a_modest_steady_cost_of_the_gan_term_is_info_not_a_regression(tmp_path)
     (rec,) = [f for f in a.findings if f.rule == "rec-after-disc"]
     assert rec.severity == "info" and "has held since" in rec.message
     assert not [f for f in bad if f.metric in ("rec_loss", "nll_loss")]
+
+
+def test_a_radiodiff_log_without_the_discriminator_loss_is_analysed_past_disc_start(tmp_path):
+    # RadioDiff's [Train Step] line holds the generator's dict; disc_loss only appears with gradient accumulation
+    curves = radiodiff_curves(8000, disc_start=5001, total_steps=10_000)
+    del curves.values["disc_loss"], curves.values["logits_real"], curves.values["logits_fake"]
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=5001, total=10_000)))
+    assert a.status == "ok", [(f.rule, f.message) for f in bad]
+    assert any(f.rule == "rec-after-disc" and not f.skipped for f in a.findings)
+
+
+def test_states_wrong_from_the_start_are_named(tmp_path):
+    # KL exactly 0 throughout, and d_weight exactly 0 once the discriminator is on
+    curves = radiodiff_curves(8000, disc_start=4001, total_steps=10_000)
+    curves.values["kl_loss"][:] = 0.0
+    curves.values["d_weight"][:] = 0.0
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=4001, total=10_000)))
+    by_rule = {f.rule: f for f in bad}
+    assert by_rule["kl-collapse"].step == 0 and "exactly 0" in by_rule["kl-collapse"].message
+    assert by_rule["d-weight-pinned"].step >= 4001 and "identically 0" in by_rule["d-weight-pinned"].message
+
+
+def test_a_total_only_log_that_explodes_in_its_phase_is_an_error(tmp_path):
+    curves = radiodiff_curves(60_000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 56_000
+    curves.values["total_loss"][late] *= np.exp((curves.steps[late] - 56_000) / 1000)  # x50 by the end
+    points = [(int(s), tag, float(curves.values[key][i])) for i, s in enumerate(curves.steps) if s % 20 == 0
+              for tag, key in (("total_loss", "total_loss"), ("Learning_Rate", "lr"))]
+    write_scalars(tmp_path, points)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=150_000)))
+    a, bad = verdict(tmp_path)
+    assert a.status == "error"
+    (now,) = [f for f in bad if f.rule == "loss-now"]
+    assert now.metric == "total_loss" and 54_000 <= now.step <= 57_000
+
+
+def test_an_lr_printed_as_zero_in_a_parsed_csv_is_a_precision_artefact(tmp_path):
+    import csv
+
+    curves = radiodiff_curves(3000, disc_start=50_001, total_steps=150_000)
+    with (tmp_path / "parsed.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["step", "total_loss", "rec_loss", "kl_loss", "lr"])
+        for i in range(0, len(curves.steps), 10):
+            writer.writerow([int(curves.steps[i]), curves.values["total_loss"][i], curves.values["rec_loss"][i],
+                             curves.values["kl_loss"][i], "0.00000"])
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=150_000)))
+    a, bad = verdict(tmp_path)
+    (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert lr.severity == "info" and "precision artefact" in lr.message
+
+
+def test_a_hinge_loss_of_exactly_zero_is_a_winning_discriminator_not_a_frozen_one(tmp_path):
+    curves = radiodiff_curves(8000, disc_start=4001, total_steps=10_000)
+    on = curves.steps >= 4001
+    rng = np.random.default_rng(6)
+    curves.values["logits_real"][on] = 1.6 + 0.2 * np.abs(rng.standard_normal(int(on.sum())))
+    curves.values["logits_fake"][on] = -1.6 - 0.2 * np.abs(rng.standard_normal(int(on.sum())))
+    curves.values["disc_loss"][on] = 0.0
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=4001, total=10_000)))
+    assert any(f.rule == "disc-overpowering" for f in bad)
+    assert not [f for f in bad if f.rule == "disc-at-chance"]

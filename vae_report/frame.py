@@ -34,7 +34,7 @@ _CANONICAL = {
     "lr-adam-1": "lr_disc",  # ... and the discriminator's
     "lr-adamw-1": "lr_disc",
     "aeloss": "aeloss",
-    "discloss": "discloss",
+    "discloss": "disc_loss",  # taming/LDM log the discriminator's loss under both names, the same value
     "quant_loss": "quant_loss",  # taming's VQ codebook loss
     "codebook_loss": "quant_loss",
     "p_loss": "p_loss",  # perceptual term

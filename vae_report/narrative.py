@@ -136,11 +136,12 @@ def _adversarial_questions(analysis) -> list:
     winning = [f for f in balance if f.rule == "disc-overpowering"]
     if winning:
         out.append(QA("Why is the discriminator loss going to 0?", winning[0].message, winning[0].rule))
-    elif balance:
+    elif [f for f in balance if f.rule != "d-weight-pinned"]:
         # the question is about the discriminator's loss; a pinned d_weight is another matter, named apart
-        bad = [f for f in balance if f.severity in ("warning", "error") and f.rule != "d-weight-pinned"]
+        about_d = [f for f in balance if f.rule != "d-weight-pinned"]
+        bad = [f for f in about_d if f.severity in ("warning", "error")]
         word = "Not as it stands" if bad else "Yes"
-        shown = bad or [f for f in balance if f.rule == "disc-at-chance"] or balance[:1]
+        shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
         pinned = [f for f in balance if f.rule == "d-weight-pinned" and f.severity in ("warning", "error")]
         aside = f" Separately, d_weight: {pinned[0].message}" if pinned and pinned[0] not in shown else ""
         out.append(QA("Is a discriminator loss near 1 fine?", f"{word}. {_messages(shown)}{aside}", shown[0].rule))

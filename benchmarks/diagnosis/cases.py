@@ -149,6 +149,13 @@ def collapse_with_worse_rec(onset: int) -> Callable:
     return edit
 
 
+def zero(metric: str, since: int = 0) -> Callable:
+    """A term exactly 0 from ``since`` on (KL not computed; the adaptive weight's eval-mode 0)."""
+    def edit(steps, v, shape):
+        v[metric] = np.where(steps >= since, 0.0, v[metric])
+    return edit
+
+
 def nan_at(step: int) -> Callable:
     def after(steps, v, shape):
         i = int(np.argmax(steps >= step))

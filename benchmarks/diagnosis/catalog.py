@@ -219,6 +219,12 @@ def _history_cases() -> list[Case]:
     s = _shape(last_step=20_000, total_steps=150_000, disc_start=50_001, every=20, seed=53)
     out.append(fault("kl_explodes_long_ago", "KL explosion from 40% of the run", "trainer_csv", s, "error",
                      ("kl_loss",), 8_000, c.explode("kl_loss", 8_000, 1e6), frac=0.1))
+    s = _shape(last_step=30_000, total_steps=150_000, disc_start=50_001, every=50, seed=55)
+    out.append(fault("kl_exactly_zero", "KL term never computed (0 throughout)", "radiodiff", s, "warning",
+                     ("kl_loss",), 0, c.zero("kl_loss")))
+    s = _shape(last_step=30_000, total_steps=40_000, disc_start=15_001, every=20, seed=56)
+    out.append(fault("d_weight_exactly_zero", "adversarial weight 0 once D is on", "trainer_csv", s, "warning",
+                     ("d_weight",), 15_001, c.zero("d_weight", 15_001)))
     s = _shape(last_step=9_900, total_steps=20_000, disc_start=10_001, every=10, seed=54)
     out.append(fault("collapse_rec_stays_worse", "posterior collapse, rec 3x worse since 40%", "trainer_csv", s,
                      "warning", ("rec_loss", "nll_loss"), 4_000, c.collapse_with_worse_rec(4_000), rules=("loss-now",),

@@ -166,7 +166,11 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
                                     "not provide.", skipped=True, numbers={"missing": lacking}))
             continue
         limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
-        findings.extend(rule.check(metrics, schedule, limits))
+        try:
+            findings.extend(rule.check(metrics, schedule, limits))
+        except KeyError as exc:  # a rule that reached for a metric its "needs" did not guarantee: skip, never crash
+            findings.append(Finding(rule.id, "info", f"Skipped: needs {exc.args[0]}, which this run does not "
+                                    "provide.", skipped=True, numbers={"missing": [str(exc.args[0])]}))
     return qualify_trends(group_by_cause(findings, metrics.last_step()))
 
 

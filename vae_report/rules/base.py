@@ -97,7 +97,9 @@ class Metrics:
         return int(max(every)) if every else 0
 
     def window(self, name: str, lo: int | None = None, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Steps and values with ``lo <= step < hi``."""
+        """Steps and values with ``lo <= step < hi`` (empty for a metric not logged)."""
+        if not self.has(name):
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         steps, values = self.steps(name), self.values(name)
         a = 0 if lo is None else int(np.searchsorted(steps, lo, "left"))
         b = len(steps) if hi is None else int(np.searchsorted(steps, hi, "left"))

@@ -142,10 +142,10 @@ def _refine_onset(steps, values, since: int, best: float, rise: float, use_log: 
     return departure(steps, z, best, best + rise, since=since, fraction=0.05, noise_margin=4.0)
 
 
-# positive per-pixel losses that should never settle above their best: also judged against the whole phase's
-# best, so that a rise long enough ago to fill the recent stretch is not missed (KL rises by design; a total and
-# the GAN terms move with the adversarial balance)
-STAYS_DOWN = ("rec_loss", "nll_loss", "quant_loss", "p_loss")
+# losses that should never settle above their best within a phase: also judged against the whole phase's best,
+# so that a rise long enough ago to fill the recent stretch is not missed (KL rises by design; the GAN terms move
+# with the adversarial balance; a total is judged in log units only while it stays positive)
+STAYS_DOWN = ("rec_loss", "nll_loss", "quant_loss", "p_loss", "total_loss")
 
 # losses the discriminator's switch-on moves by design (its loss appears, the GAN term joins the total)
 SWITCHED = ("disc_loss", "g_loss", "total_loss", "aeloss")
@@ -181,7 +181,10 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             steps, values = m.steps(name), m.values(name)
             lo = None
         checked.append(name)
-        found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"], whole_phase=name in STAYS_DOWN)
+        # the total against its whole phase only when it is all there is (per-pixel losses say it better, and in
+        # the adversarial phase the total carries the GAN term)
+        whole = name in STAYS_DOWN and (name != "total_loss" or not (m.has("rec_loss") or m.has("nll_loss")))
+        found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"], whole_phase=whole)
         if found is None:
             if ended_bad:
                 broken.append(name)

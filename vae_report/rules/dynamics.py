@@ -252,6 +252,13 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "lr", int(steps[-1]), {"printed_decimals": decimals})]
     if s.lr is None:
         return []
+    if np.all(lr == 0) and s.lr > 0 and (s.lr <= 5e-6 or s.layout in ("radiodiff", "text log")):
+        return [Finding(
+            "lr-schedule", "info",
+            f"Every logged lr is 0, and a rate of {fmt(s.lr)} (the config's) or below, as RadioDiff's decay makes "
+            "it, reads 0.00000 when printed with five decimals as RadioDiff's text log prints it (and a CSV parsed "
+            "from that log keeps): most likely a precision artefact; the TensorBoard Learning_Rate tag holds the "
+            "real rate.", "lr", int(steps[-1]), {"printed_decimals": 5})]
     (_, worst, _), name, shift, expected, relative, fits_all, fits_start = _best_fit(steps, lr, s, t["tolerance"])
     numbers = {"worst_window_relative_error": worst, "median_relative_error": float(np.median(relative)),
                "schedule": name, "shifted_by_one_step": bool(shift)}
@@ -271,7 +278,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "stepped (not created, not stepped, or its state not restored on resume).",
             "lr", int(steps[0]), numbers)]
     scaled = lr / np.maximum(expected, 1e-30)
-    if not fits_start and np.ptp(expected) > 0 and np.ptp(scaled) <= t["tolerance"] * abs(float(np.median(scaled))):
+    if not fits_start and np.ptp(expected) > 0 and float(np.median(scaled)) > 0 \
+            and np.ptp(scaled) <= t["tolerance"] * abs(float(np.median(scaled))):
         numbers["ratio"] = float(np.median(scaled))
         return [Finding(
             "lr-schedule", "warning",

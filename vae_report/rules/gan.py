@@ -65,6 +65,17 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     recent = _recent(m, "d_weight", s, t["window"])
     if recent is None:
         return []
+    all_steps, all_weight = m.window("d_weight", lo=s.switch_step)
+    if len(finite(all_weight)) >= 5 and np.all(finite(all_weight) == 0):
+        # its lower clamp: the adversarial term d_weight x g_loss is identically 0, the GAN phase does nothing
+        return [Finding(
+            "d-weight-pinned", "warning",
+            f"d_weight is exactly 0 at all {fmt(len(finite(all_weight)))} points since step {fmt(int(all_steps[0]))}: "
+            "the adversarial term d_weight x disc_factor x g_loss is identically 0, so the discriminator trains but "
+            "the autoencoder never feels it. LDM's loss returns 0 when the adaptive weight cannot be computed (no "
+            "last_layer gradient, e.g. in eval mode): check the generator's backward pass.",
+            "d_weight", int(all_steps[0]), {"ceiling": 0.0, "share_at_ceiling": 1.0, "onset_step": int(all_steps[0])},
+        )]
     steps, weight = recent
     ceiling = 1e4 * s.disc_weight
     pinned = float(np.mean(weight >= t["at_ceiling"] * ceiling))
@@ -151,7 +162,8 @@ def _not_learning(m: Metrics, s: Schedule, lo: int) -> list[str]:
     """Evidence that the discriminator does not learn from ``lo`` on: what an expert would check."""
     evidence = []
     _, loss = m.window("disc_loss", lo=lo)
-    if len(finite(loss)) >= 5 and float(np.ptp(finite(loss))) == 0.0:
+    # a hinge loss of exactly 0 is a discriminator clearing the margin everywhere (winning), not a frozen one
+    if len(finite(loss)) >= 5 and float(np.ptp(finite(loss))) == 0.0 and float(finite(loss)[0]) != 0.0:
         evidence.append(f"disc_loss is exactly {fmt(float(finite(loss)[0]))} at every point")
     if m.has("logits_real") and m.has("logits_fake"):
         rs, real = m.window("logits_real", lo=lo)

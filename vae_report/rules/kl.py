@@ -124,6 +124,15 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 
 def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     values = finite(m.values("kl_loss"))
+    if len(values) >= 5 and np.all(values == 0):
+        first = int(m.steps("kl_loss")[0])
+        return [Finding(
+            "kl-collapse", "warning",
+            f"kl_loss is exactly 0 at all {fmt(len(values))} points from step {fmt(first)}: the posterior is the "
+            "prior itself or the KL term is not computed (a mean/logvar wiring bug, or a deterministic encoder), "
+            "so the latent space is not regularized as the config asks.",
+            "kl_loss", first, {"peak_level": 0.0, "recent_level": 0.0, "onset_step": first},
+        )]
     if len(values) < 20:
         return []
     k = max(3, len(values) // 10)
