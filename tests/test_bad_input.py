@@ -133,3 +133,16 @@ def test_fuzz_baselines_never_exit_3(run, tmp_path_factory, summary):
     result = runner.invoke(app, ["analyze", str(run), "--out", str(tmp / "r.md"), "--baseline", str(path)])
     assert result.exit_code in (0, 1, 2), (data, result.output)
     assert "Traceback" not in result.output and "internal error" not in result.output
+
+
+def test_a_diffusion_runs_logs_are_refused_with_the_reason(tmp_path):
+    from typer.testing import CliRunner
+    from writers import write_scalars
+
+    from vae_report.cli import app
+
+    write_scalars(tmp_path, [(s, tag, 0.1 / (1 + s)) for s in range(0, 500, 10)
+                             for tag in ("loss_simple", "loss_vlb", "total_loss", "lr")])
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "r.md")])
+    assert result.exit_code == 2 and "diffusion model's logs" in result.output
+    assert not (tmp_path / "r.md").exists()

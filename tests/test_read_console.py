@@ -126,3 +126,16 @@ def test_a_console_copy_of_the_file_log_is_named_a_copy_not_a_restart(tmp_path):
     assert any("nohup.out" in n and "a copy of the same log" in n for n in logs.notes) or \
         any("_.log" in n and "a copy of the same log" in n for n in logs.notes), logs.notes
     assert not any("restarts at step" in n for n in logs.notes)
+
+
+def test_a_lightning_epoch_bar_total_is_not_the_runs_total(tmp_path):
+    tqdm = pytest.importorskip("tqdm")
+    with (tmp_path / "train.out").open("w") as out:
+        bar = tqdm.tqdm(total=5005, file=out, mininterval=0, miniters=1, ascii=True, desc="Epoch 0")
+        for batch in range(300):
+            bar.set_postfix(aeloss_step=f"{1.0 / (1 + batch):.4f}", discloss_step=0.0, refresh=False)
+            bar.update(1)
+        bar.close()
+    logs = load_run(tmp_path)
+    assert logs.text_total_steps is None  # 5,005 is one epoch's batches
+    assert "disc_loss" in set(logs.frame["metric"])

@@ -495,3 +495,16 @@ def test_a_hinge_loss_of_exactly_zero_is_a_winning_discriminator_not_a_frozen_on
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=4001, total=10_000)))
     assert any(f.rule == "disc-overpowering" for f in bad)
     assert not [f for f in bad if f.rule == "disc-at-chance"]
+
+
+def test_a_training_loss_that_leaves_a_flat_validation_far_behind_is_named(tmp_path):
+    # a repeated small subset: train keeps falling to 0.004 while validation stops improving at ~0.07
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    curves.values["rec_loss"] = 0.004 + 0.5 * np.exp(-curves.steps / 3000)
+    _rebuild_sums(curves)
+    val_steps = np.arange(0, 20_001, 1000)
+    val = np.maximum(0.07, 0.5 * np.exp(-val_steps / 3000) + 0.03)
+    extra = [(int(s), "val/rec_loss", float(v)) for s, v in zip(val_steps, val, strict=True)]
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000), extra))
+    (gap,) = [f for f in bad if f.rule == "val-overfitting"]
+    assert "keeps widening" in gap.message and gap.numbers["val_over_train_now"] > 10

@@ -170,6 +170,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         if parts:
             per_kind[kind] = _merge_files(kind, parts, logs)
     logs.frame = _merge_kinds(per_kind, logs)
+    _refuse_diffusion(root, logs.frame)
     if logs.frame.empty:
         unread = [f"{s.path}: {s.notes[0][len('not read: '):]}" for s in logs.sources
                   if s.notes and s.notes[0].startswith("not read: ")]
@@ -178,6 +179,22 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
                              + (f" (and {len(unread) - 3} more)" if len(unread) > 3 else ""))
         raise InputError(f"{root}: the logs hold no scalar metrics; check that training has logged anything")
     return logs
+
+
+AUTOENCODER_TERMS = {"rec_loss", "nll_loss", "kl_loss", "quant_loss", "disc_loss", "g_loss", "d_weight", "aeloss",
+                     "p_loss", "logvar"}
+
+
+def _refuse_diffusion(root: Path, frame: pd.DataFrame) -> None:
+    """A diffusion model's logs (the second stage: loss_simple, loss_vlb) with no autoencoder term: the schedule
+    and every rule here are the first stage's, so a report would call a run it cannot judge "ok"."""
+    if frame.empty:
+        return
+    names = {str(m).split("/", 1)[-1].removesuffix("_epoch") for m in frame["metric"].cat.categories}
+    if not names & AUTOENCODER_TERMS and names & {"loss_simple", "loss_vlb", "loss_gamma"}:
+        raise InputError(f"{root}: these look like a diffusion model's logs (loss_simple / loss_vlb, no "
+                         "reconstruction, KL or discriminator term); vae-report reads first-stage autoencoder "
+                         "(VAE-GAN, VQGAN) runs: point it at the autoencoder's results folder")
 
 
 def read_run(root: Path | str) -> pd.DataFrame:

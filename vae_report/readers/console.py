@@ -128,6 +128,8 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
         series += _named_groups(found.loc[has_step], steps.to_numpy(), _walls(rows))
     totals = pd.to_numeric(found.loc[has_step, "total"], errors="coerce").dropna() if "total" in found else []
     total = int(totals.iloc[-1]) if len(totals) else None
+    if kind == "tqdm" and rows.str.contains(_EPOCH_BAR).any():
+        total = None  # "Epoch N: n/total": the total is one epoch's batches, not the run's steps
     frame = frame_from_series(series, source)
     return ConsoleRead(frame, total, int(has_step.sum()), kind)
 

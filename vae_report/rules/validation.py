@@ -76,6 +76,20 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             ))
         else:
             moved = describe_change(then[0], now[0], noise=max(then[1], now[1]))
+            early = level_at(m.steps(train), m.values(train), int(steps[0]) + 1, 20)
+            gap_then = float(values[0]) / early[0] if early and early[0] > 0 and values[0] > 0 else None
+            gap_now = latest / now[0] if now[0] > 0 and latest > 0 else None
+            if gap_then and gap_now and gap_now >= 2 and gap_now >= t["gap_growth"] * gap_then:
+                numbers.update(val_over_train_then=gap_then, val_over_train_now=gap_now)
+                out.append(Finding(
+                    "val-overfitting", "warning",
+                    f"The gap between {val} and {train} keeps widening: validation is {fmt(round(gap_now, 1))} "
+                    f"times training now against {fmt(round(gap_then, 1))} times at step {fmt(int(steps[0]))}, "
+                    f"because {train} kept falling ({describe_change(early[0], now[0])}) while {val} stopped "
+                    f"improving ({fmt(latest)}, its best level). The model fits its training set rather than the "
+                    "task: a small or repeated training subset, or a validation set from another distribution.",
+                    val, best_step, numbers))
+                continue
             if latest <= best + 2 * noise:
                 text = (f"{val} is at its best level ({fmt(latest)}, median of its latest points) while {train} "
                         f"{moved} since step {fmt(best_step)}: no sign of overfitting.")
