@@ -508,3 +508,14 @@ def test_a_training_loss_that_leaves_a_flat_validation_far_behind_is_named(tmp_p
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000), extra))
     (gap,) = [f for f in bad if f.rule == "val-overfitting"]
     assert "keeps widening" in gap.message and gap.numbers["val_over_train_now"] > 10
+
+
+def test_a_short_run_climbing_from_its_minimum_is_measured_from_there(tmp_path):
+    steps = np.arange(0, 51)
+    rec = np.where(steps <= 10, 1.0 - 0.036 * steps, 0.64 * np.exp((steps - 10) * 0.056))  # 0.64 -> ~6
+    curves = radiodiff_curves(50, disc_start=50_001, total_steps=150_000)
+    curves.values["rec_loss"] = rec * np.exp(0.01 * np.random.default_rng(7).standard_normal(len(steps)))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 1, config(disc_start=50_001, total=150_000)))
+    now = [f for f in bad if f.rule == "loss-now"]
+    assert now and now[0].numbers["recent_best"] < 0.8 and now[0].step <= 16

@@ -109,6 +109,12 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
         if not (rise > noise_factor * sigma and rise > minimum):
             return None
         stayed = True
+    elif whole_phase:
+        # rising now; when the phase was lower still before the recent stretch (a short run, a climb that began
+        # earlier), the rise is measured from there: its size and onset as the data show them
+        lowest, at = _lowest_window(z[:-m], m)
+        if lowest < best - 2 * sigma:
+            best, since_bin, rise = lowest, at, latest - lowest
     # from the best level on for a rise that stayed (what came before it, a loss still falling, is no rise)
     first = since_bin if stayed else 0
     excess = z[first:] - best - rise / 2
