@@ -519,3 +519,17 @@ def test_a_short_run_climbing_from_its_minimum_is_measured_from_there(tmp_path):
     a, bad = verdict(write_run(tmp_path, curves, 1, config(disc_start=50_001, total=150_000)))
     now = [f for f in bad if f.rule == "loss-now"]
     assert now and now[0].numbers["recent_best"] < 0.8 and now[0].step <= 16
+
+
+def test_a_signed_loss_that_fell_for_long_before_rising_is_dated_at_its_lowest(tmp_path):
+    # nll with a drifting learned logvar: falls (to large negative values) for 27k steps, then climbs back
+    curves = radiodiff_curves(40_000, disc_start=50_001, total_steps=150_000, every=10)
+    x = curves.steps / 40_000
+    logvar = -5 * x
+    curves.values["logvar"] = logvar
+    curves.values["nll_loss"] = PIXELS * (curves.values["rec_loss"] / np.exp(logvar) + logvar)
+    curves.values["total_loss"] = curves.values["nll_loss"] + 1e-6 * curves.values["kl_loss"]
+    a, bad = verdict(write_run(tmp_path, curves, 100, config(disc_start=50_001, total=150_000)))
+    low = int(curves.steps[np.argmin(curves.values["nll_loss"])])
+    now = [f for f in bad if f.rule == "loss-now" and f.metric == "nll_loss"]
+    assert now and abs(now[0].step - low) <= 4000, (low, now[0].step)

@@ -95,16 +95,19 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     look = z[-(m + max(2 * m, len(z) // 3)):-m]
     if len(look) < m:
         return None
-    latest, best = float(np.median(z[-m:])), _rolling_min_median(look, m)
+    look_start = max(0, len(z) - m - len(look))
+    best, best_at = _lowest_window(look, m)
+    latest = float(np.median(z[-m:]))
     sigma = robust_noise(z)
     rise = latest - best
     minimum = minimum_rise(look, ratio, use_log)
-    since_bin = max(0, len(z) - m - len(look))
+    since_bin, best_bin = look_start, look_start + best_at
     stayed = False
     if not (rise > noise_factor * sigma and rise > minimum):
         if not whole_phase:
             return None
         best, since_bin = _lowest_window(z[:-m], m)
+        best_bin = since_bin
         rise = latest - best
         if not (rise > noise_factor * sigma and rise > minimum):
             return None
@@ -114,9 +117,9 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
         # earlier), the rise is measured from there: its size and onset as the data show them
         lowest, at = _lowest_window(z[:-m], m)
         if lowest < best - 2 * sigma:
-            best, since_bin, rise = lowest, at, latest - lowest
-    # from the best level on for a rise that stayed (what came before it, a loss still falling, is no rise)
-    first = since_bin if stayed else 0
+            best, since_bin, best_bin, rise = lowest, at, at, latest - lowest
+    # the CUSUM from where the best level was: a rise begins after it (a loss still falling before it is no rise)
+    first = best_bin
     excess = z[first:] - best - rise / 2
     cusum = np.zeros(len(excess))
     acc = 0.0
