@@ -533,3 +533,12 @@ def test_a_signed_loss_that_fell_for_long_before_rising_is_dated_at_its_lowest(t
     low = int(curves.steps[np.argmin(curves.values["nll_loss"])])
     now = [f for f in bad if f.rule == "loss-now" and f.metric == "nll_loss"]
     assert now and abs(now[0].step - low) <= 4000, (low, now[0].step)
+
+
+def test_a_warm_up_the_radiodiff_config_does_not_have_is_named_as_one(tmp_path):
+    curves = radiodiff_curves(40_000, disc_start=50_001, total_steps=150_000, every=100)
+    warm = curves.steps < 5000
+    curves.values["lr"][warm] *= np.maximum(curves.steps[warm] / 5000, 1e-4)
+    a, _ = verdict(write_run(tmp_path, curves, 100, config(disc_start=50_001, total=150_000)))
+    (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert lr.severity == "warning" and "warm-up" in lr.message and 4000 <= lr.numbers["warmup_until_step"] <= 5100

@@ -303,6 +303,18 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "lr", step, numbers,
         )]
     worst_i = int(np.argmax(relative))
+    bad = relative > t["tolerance"]
+    if bad[0] and not bad[-max(3, len(bad) // 2):].any() and float(lr[0]) < float(expected[0]) \
+            and s.layout not in ("ldm", "sgm"):
+        # below the schedule at first, then on it: a warm-up the config does not have
+        joined = int(steps[np.flatnonzero(bad)[-1] + 1])
+        numbers["warmup_until_step"] = joined
+        return [Finding(
+            "lr-schedule", "warning",
+            f"The logged learning rate starts below the config's schedule ({fmt(float(lr[0]))} at step "
+            f"{fmt(int(steps[0]))} where {name} gives {fmt(float(expected[0]))}) and joins it at step {fmt(joined)}, "
+            "following it from there: a warm-up that this config (and RadioDiff's trainer) does not have. The run may "
+            "use another trainer or config.", "lr", int(steps[0]), numbers)]
     if s.layout in ("ldm", "sgm"):
         # these configs give the base rate; a scheduler (warm-up, cosine) may shape it in ways the keys we read
         # do not describe: say so, without calling it a fault
