@@ -81,6 +81,12 @@ def test_an_unrecognised_text_log_says_so(tmp_path):
     result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "r.md")])
     assert result.exit_code == 2 and "format was not recognised: first lines look like: hello" in result.output
     assert "--text-pattern" in result.output
+    # a loguru line: enough of it shown to write the pattern from (its counters sit far past the 80th character)
+    line = ("2023-01-25 01:03:05.674 | INFO     | trainers.base_trainer:train_epochs:256 - [R0] | E104 iter[ 14/ 15] "
+            "| [Loss] 0.25 | [exp] ./exp/0125/car | [step]  1574 | [url] none |")
+    (tmp_path / "train.log").write_text("\n".join([line] * 5) + "\n")
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "r.md")])
+    assert result.exit_code == 2 and "[Loss] 0.25" in " ".join(result.output.split())
 
 
 def test_text_pattern_reads_a_format_it_cannot_guess(tmp_path):

@@ -87,15 +87,20 @@ def sniff_text_log(path: Path, pattern: str | None = None) -> str | None:
     return "console" if _kind(lines, re.compile(pattern) if pattern else None) else None
 
 
-def first_lines(path: Path, count: int = 3) -> str:
+def first_lines(path: Path, count: int = 2) -> str:
     """What a file starts with, for an error message."""
     try:
         with path.open("rb") as handle:
             head = handle.read(4096).decode("utf-8", errors="replace").replace("\r", "\n")
     except OSError:
         return "(unreadable)"
-    lines = [line.strip()[:80] for line in head.split("\n") if line.strip()][:count]
+    lines = [_shortened(" ".join(line.split())) for line in head.split("\n") if line.strip()][:count]
     return " | ".join(lines) or "(no text)"
+
+
+def _shortened(line: str, size: int = 200) -> str:
+    """A long line as its start and its end, enough of it for a --text-pattern to be written from the message."""
+    return line if len(line) <= size else f"{line[:150]} ... {line[-(size - 155):]}"
 
 
 def read_console_log(path: Path, source: str, pattern: str | None = None) -> ConsoleRead:
