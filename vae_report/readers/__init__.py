@@ -160,7 +160,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     single = root.is_file()
     logs.pattern, logs.store_run = pattern, run
     for kind, paths in files.items():
-        if kind == "tensorboard" and paths:
+        if kind == "tensorboard" and len(paths) > 1:  # many event files: decoded together
             frame = _read_event_files(paths, base, logs, single)
             if frame is not None:
                 per_kind[kind] = frame
@@ -222,10 +222,17 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
     if path.stat().st_size == 0:
         logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
         return None
-    if kind == "csv" and path.name == "meta_tags.csv":
+    if kind == "tensorboard":
+        # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
+        # copied, so the peak stays near the frame's own size
+        read = read_event_file(path)
+        counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
+        frame = frame_from_series(_handed_over(read, counters), rel)
+        notes = _event_notes(read, counters)
+    elif kind == "csv" and path.name == "meta_tags.csv":
         logs.sources.append(SourceFile(rel, kind, 0, [], ["test-tube's hyperparameters (key, value), not metrics"]))
         return None
-    if kind == "csv":
+    elif kind == "csv":
         read = read_csv_log(path, rel)
         frame = read.frame
         notes.append(f"{read.layout} layout")
@@ -347,10 +354,8 @@ def _note_merged(kind: str, paths: list[str], logs: RunLogs) -> None:
 
 
 def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool) -> pd.DataFrame | None:
-    """Every event file of the run read together (a folder of thousands costs little more than one file),
+    """Several event files of the run read together (a folder of thousands costs little more than one file),
     each listed in the sources with what went wrong, and merged by TensorBoard's restart semantics."""
-    if len(paths) == 1:
-        return _read_one_event_file(paths[0], base, logs, single)
     batch = read_event_batch(paths)
     rels = _relative(paths, base)
     counter = np.array([tag.strip().lower() in COUNTERS for tag in batch.tags], dtype=bool)
@@ -442,30 +447,6 @@ def _relative(paths: list[Path], base: Path) -> list[str]:
         else:
             out.append(path.relative_to(base).as_posix() if path.is_relative_to(base) else text)
     return out
-
-
-def _read_one_event_file(path: Path, base: Path, logs: RunLogs, single: bool) -> pd.DataFrame | None:
-    """One event file (most runs): read a block at a time and taken into the frame metric by metric, the file's
-    pieces released as they are copied, so the peak stays near the frame's own size."""
-    rel = _relative([path], base)[0]
-    try:
-        if path.stat().st_size == 0:
-            logs.sources.append(SourceFile(rel, "tensorboard", 0, [], ["empty file, skipped"]))
-            return None
-        read = read_event_file(path)
-    except (InputError, OSError) as exc:
-        if single:
-            raise
-        reason = str(exc).split(": ", 1)[-1] if isinstance(exc, InputError) else exc.strerror or str(exc)
-        logs.sources.append(SourceFile(rel, "tensorboard", 0, [], [f"not read: {reason}"]))
-        return None
-    counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
-    frame = frame_from_series(_handed_over(read, counters), rel)
-    walls = frame["wall_time"].to_numpy()
-    first_wall = float(np.nanmin(walls)) if len(walls) and not np.isnan(walls).all() else float("nan")
-    logs.sources.append(SourceFile(rel, "tensorboard", len(frame), sorted(frame["metric"].cat.categories),
-                                   _event_notes(read, counters), first_wall))
-    return frame
 
 
 def _handed_over(read, skip: list[str]):
