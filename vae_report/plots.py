@@ -333,9 +333,7 @@ def make_plots(frame, schedule: Schedule, baseline_step: int | None = None, jobs
     """The fixed plots, as PNG bytes (only those whose metrics are logged); ``baseline_step``: the last
     report's step, marked and the stretch since it hatched. Long runs are drawn by ``jobs`` forked processes
     (default: the cores, in the main process only; a sweep's workers draw their own serially)."""
-    c, planned = _prepared(frame, schedule, baseline_step)
-    pngs = _render([draw for *_, draw in planned], c, _jobs(jobs, len(frame)))
-    return [Plot(name, title, caption, png) for (name, title, caption, _), png in zip(planned, pngs, strict=True)]
+    return PlotsInFlight(frame, schedule, baseline_step, jobs).result()
 
 
 def _prepared(frame, schedule: Schedule, baseline_step: int | None):
@@ -371,7 +369,8 @@ class PlotsInFlight:
     def result(self) -> list[Plot]:
         draws = [draw for *_, draw in self.planned]
         if self.pool is None:
-            pngs = _render(draws, self.c, 1)
+            with _collector_paused():
+                pngs = [draw(self.c) for draw in draws]
         else:
             try:
                 found = dict(item for share in self.pending.get() for item in share)
@@ -433,31 +432,6 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
 
 
 _WORK: dict = {}  # what forked workers draw from: inherited at the fork, never pickled
-
-
-def _render(draws: list[_Draw], c: _Series, jobs: int) -> list[bytes]:
-    """Each figure's PNG, in order. With ``jobs`` > 1 the figures are shared out by cost (longest first, each to
-    the least loaded) between this process and ``jobs - 1`` forked ones, which inherit the prepared series."""
-    import gc
-
-    if jobs <= 1 or len(draws) < 2:
-        with _collector_paused():
-            return [draw(c) for draw in draws]
-    import multiprocessing
-
-    shares = _shares(draws, jobs)
-    _WORK.update(draws=draws, series=c)
-    pngs: dict[int, bytes] = {}
-    try:
-        with multiprocessing.get_context("fork").Pool(len(shares) - 1, initializer=gc.freeze) as pool:
-            theirs = pool.map_async(_draw_share, shares[1:])
-            with _collector_paused():
-                pngs.update(_draw_share(shares[0]))
-            for share in theirs.get():
-                pngs.update(share)
-    finally:
-        _WORK.clear()
-    return [pngs[i] for i in range(len(draws))]
 
 
 def _shares(draws: list[_Draw], jobs: int) -> list[list[int]]:
