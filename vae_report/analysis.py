@@ -187,19 +187,19 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     if schedule.total_steps is None and logs.text_total_steps:
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
     schedule = schedule.with_overrides("command line", **overrides)
-    unit = step_unit(Metrics(logs.frame), schedule)
+    m = Metrics(logs.frame)
+    unit = step_unit(m, schedule)
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
         from_config = schedule.layout == "ldm" and schedule.origins.get("total_steps") == schedule.config_path
         schedule = schedule.in_logged_steps(unit, from_config)
-    observed = _disc_start_from_data(Metrics(logs.frame))
+    observed = _disc_start_from_data(m)
     if schedule.disc_start is not None and observed is not None and observed < schedule.disc_start \
             and schedule.disc_start - observed > 0.02 * schedule.disc_start:
         # on well before the config says: that config is not the one in effect; phases follow the data
         schedule = replace(schedule, observed_disc_start=observed)
     if schedule.disc_start is None:
-        inferred = _disc_start_from_data(Metrics(logs.frame))
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
-                                           disc_start=inferred)
+                                           disc_start=observed)
     return schedule
 
 

@@ -268,8 +268,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                         f"run: {name}, from {fmt(s.lr)}{shift_text}; latest {fmt(float(lr[-1]))}.", "lr",
                         int(steps[-1]), numbers)]
     ratio = float(np.median(lr / s.lr))
+    worst_i = int(np.argmax(relative))
     if np.ptp(lr) == 0 and np.ptp(expected) > 0 and abs(ratio - 1) <= t["tolerance"]:
-        worst_i = int(np.argmax(relative))
         numbers["departure_step"] = int(steps[0])
         return [Finding(
             "lr-schedule", "warning",
@@ -302,7 +302,6 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "not restored on resume, a manual change, or an lr set to 0 by a bug.",
             "lr", step, numbers,
         )]
-    worst_i = int(np.argmax(relative))
     bad = relative > t["tolerance"]
     if bad[0] and not bad[-max(3, len(bad) // 2):].any() and float(lr[0]) < float(expected[0]) \
             and s.layout not in ("ldm", "sgm"):
