@@ -49,10 +49,6 @@ def binned(steps: np.ndarray, values: np.ndarray, bins: int = BINS) -> tuple[np.
     return steps[start::k][:bins], np.median(values[start:].reshape(bins, k), axis=1)
 
 
-def _rolling_min_median(z: np.ndarray, m: int) -> float:
-    return _lowest_window(z, m)[0]
-
-
 def _lowest_window(z: np.ndarray, m: int) -> tuple[float, int]:
     """The lowest median of ``m`` consecutive points, and where that window starts."""
     if len(z) <= m:
