@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .numbers import fmt
 
 # The loss classes' signature defaults, used when a config leaves a value out. A VQ loss has no KL term, so no
 # kl_weight is invented for it; its codebook loss weighs 1.0 by default.
@@ -27,10 +28,6 @@ VQ_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "codebook_weight": 1.0, "
 def _square(n: float) -> bool:
     side = math.isqrt(round(n))
     return abs(n - round(n)) < 1e-6 * max(1.0, n) and side * side == round(n)
-
-
-def fmt_int(value: int) -> str:
-    return f"{value:,}"
 
 
 @dataclass(frozen=True)
@@ -146,10 +143,10 @@ class Schedule:
         origins = {**self.origins}
         if self.disc_start is not None:
             changed["disc_start"] = -(-self.disc_start // unit)
-            origins["disc_start"] = f"{origins.get('disc_start', 'config')} ({fmt_int(self.disc_start)} {why})"
+            origins["disc_start"] = f"{origins.get('disc_start', 'config')} ({fmt(self.disc_start)} {why})"
         if config_total and self.total_steps is not None:
             changed.update(config_total_steps=self.total_steps, total_steps=-(-self.total_steps // unit))
-            origins["total_steps"] = f"{origins.get('total_steps', 'config')} ({fmt_int(self.total_steps)} {why})"
+            origins["total_steps"] = f"{origins.get('total_steps', 'config')} ({fmt(self.total_steps)} {why})"
         return replace(self, **changed, origins=origins)
 
     def with_overrides(self, origin: str, **values: Any) -> Schedule:
