@@ -200,8 +200,11 @@ def test_torchrun_trains_with_ddp_and_only_rank_zero_logs(tmp_path):
         pytest.skip("torchrun not on PATH")
     out = tmp_path / "run"
     config = micro_config(tmp_path, threads=1)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "trainer",
-                    str(config), "--out", str(out)], check=True, cwd=ROOT, capture_output=True, timeout=300)
+    # --standalone: a free port on localhost (the default static port 29500 may be taken on a shared CI machine)
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "trainer", str(config), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-4000:]
     assert len(list(out.glob("*tfevents*"))) == 1 and len(list(out.glob("*_.log"))) == 1
     import pandas as pd
 
