@@ -131,3 +131,36 @@ def test_a_restarted_radiodiff_run_takes_its_schedule_from_the_newest_text_log(t
     a = analyze_run(tmp_path)
     assert a.schedule.disc_start == 1001
     assert not [f for f in a.findings if f.rule == "disc-active-before-start" and f.severity != "ok"]
+
+
+def test_another_trainers_json_config_gives_its_schedule_and_says_where_each_value_was(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+    from writers import write_scalars
+
+    from vae_report import analyze_run
+    from vae_report.cli import app
+
+    config = {"seed": 0, "train": {"disc_start": 500, "max_steps": 2000, "learning_rate": 2e-4, "log_every": 10,
+                                   "loss_weights": {"commit": 1.0, "gan": 0.1}},
+              "model": {"codebook_size": 1024, "latent_dim": 64},
+              "eval": {"disc_weight": 0.5}, "ema": {"disc_weight": 0.9}}  # the same key twice, two values
+    (tmp_path / "train_config.json").write_text(json.dumps(config, indent="\t"))  # tabs: valid JSON, not YAML
+    write_scalars(tmp_path, [(s, name, v) for s in range(0, 1000, 10)
+                             for name, v in (("rec_loss", 1 / (1 + s / 100)), ("disc_loss", 1.0 if s >= 500 else 0.0),
+                                             ("quant_loss", 0.2), ("total_loss", 3 / (1 + s / 100) + 0.7))])
+    a = analyze_run(tmp_path)
+    s = a.schedule
+    assert (s.layout, s.disc_start, s.total_steps, s.lr, s.log_every, s.regularizer) == \
+        ("flat", 500, 2000, 2e-4, 10, "vq")
+    assert s.disc_weight is None and s.kl_weight is None  # ambiguous, and never LDM's defaults for another trainer
+    assert s.origins["disc_start"] == "train_config.json: train.disc_start"
+    assert a.phase == "adversarial" and a.progress == pytest.approx(990 / 2000, abs=0.01)
+    # its total is not LDM's sum (here 3 x rec + 0.7): not checked against that formula, not decomposed by it
+    assert not [f for f in a.active_findings() if f.rule == "loss-bookkeeping"] and a.decomposition is None
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--config", str(tmp_path / "train_config.json"),
+                                      "--out", str(tmp_path / "r.md")])
+    assert result.exit_code == 0, result.output
+    (tmp_path / "train_config.json").write_text(json.dumps({"seed": 0, "model": {"width": 3}}))  # no loss setting
+    assert analyze_run(tmp_path).schedule.layout == "none"

@@ -542,3 +542,30 @@ def test_a_warm_up_the_radiodiff_config_does_not_have_is_named_as_one(tmp_path):
     a, _ = verdict(write_run(tmp_path, curves, 100, config(disc_start=50_001, total=150_000)))
     (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
     assert lr.severity == "warning" and "warm-up" in lr.message and 4000 <= lr.numbers["warmup_until_step"] <= 5100
+
+
+def test_other_trainers_names_are_judged_and_the_renaming_is_said(tmp_path):
+    # MONAI/Keras-style names: recons_loss, kld, d_loss; a rec loss that climbs over its latest fifth
+    steps = np.arange(0, 20_000, 50)
+    rec = 0.05 + 0.5 / (1 + steps / 500)
+    rec[steps > 16_000] *= 1 + (steps[steps > 16_000] - 16_000) / 1000
+    points = [(int(s), name, float(v)) for i, s in enumerate(steps)
+              for name, v in (("recons_loss", rec[i]), ("kld", 1e4 + s), ("d_loss", 1.0))]
+    write_scalars(tmp_path, points)
+    a = analyze_run(tmp_path)
+    assert {"rec_loss", "kl_loss", "disc_loss"} <= set(a.metrics) and "recons_loss" not in a.metrics
+    assert any("recons_loss as rec_loss" in n and "kld as kl_loss" in n for n in a.merge_notes)
+    assert a.status in ("warning", "error") and any(f.metric == "rec_loss" and f.severity != "ok"
+                                                    for f in a.active_findings())
+
+
+def test_a_run_with_no_known_loss_is_not_called_ok(tmp_path):
+    steps = range(0, 5000, 50)
+    write_scalars(tmp_path, [(s, name, v) for s in steps for name, v in (("foo", 1 / (1 + s)), ("bar", s / 7))])
+    a = analyze_run(tmp_path)
+    unknown = [f for f in a.active_findings() if f.rule == "losses-unknown"]
+    assert a.status == "warning" and unknown and "bar, foo" in unknown[0].message
+    write_scalars(tmp_path / "b", [(s, "rec_loss", 1 / (1 + s)) for s in steps])  # known, no config
+    b = analyze_run(tmp_path / "b")
+    answer = next(q.answer for q in b.qa if q.question.startswith("Should I intervene"))
+    assert b.status == "ok" and "schedule" not in answer and "without a training config" in answer

@@ -54,6 +54,53 @@ _NESTED = {
 }
 _SPLITS = {"val": "val", "validation": "val", "test": "val", "val_ema": "val_ema"}
 
+# Other trainers' names for the same terms (MONAI, Keras examples, LlamaGen/MaskGIT tokenizers, plain PyTorch loops).
+# Adopted only when the run logs no metric of the canonical name itself (see ``adopted_names``): a run that logs
+# both ``loss`` and ``total_loss`` keeps both apart. First match wins.
+ROLE_ALIASES = {
+    "rec_loss": ("recons_loss", "recon_loss", "reconstruction_loss", "reconstruct_loss", "rec", "recon", "recons",
+                 "reconstruction", "loss_rec", "loss_recon", "vae_r_loss", "r_loss", "l1_loss", "mse_loss",
+                 "pixel_loss", "l_rec", "l_pix"),  # l_*: BasicSR's names (VQFR, CodeFormer)
+    "kl_loss": ("kld", "kl", "kl_div", "kl_divergence", "kld_loss", "loss_kl", "vae_kl_loss", "kl_term"),
+    "disc_loss": ("d_loss", "loss_d", "discriminator_loss", "discriminator_adv_loss", "disc_adv_loss", "dis_loss",
+                  "loss_disc", "d_adv_loss"),
+    "g_loss": ("generator_adv_loss", "gen_adv_loss", "g_adv_loss", "adv_loss", "adversarial_loss", "loss_g_adv",
+               "l_g_gan"),
+    "p_loss": ("perceptual_loss", "lpips_loss", "lpips", "percep_loss", "loss_p", "l_percep", "l_g_percep"),
+    "quant_loss": ("vq_loss", "loss_vq", "commit_loss", "commitment_loss", "l_codebook"),
+    "total_loss": ("loss", "train_loss", "total", "loss_total", "vae_loss", "train_vae_loss", "l_total_g",
+                   "l_total"),
+}
+# ``loss`` beside an autoencoder objective of its own (Lightning's progress-bar loss next to LDM's aeloss) is a
+# running mean over both optimizers' losses, not the total
+_NOT_TOTAL_BESIDE = {"aeloss"}
+
+
+def adopted_names(names: Iterable[str]) -> dict[str, str]:
+    """{logged name: canonical name} for the terms a run logs under another trainer's name (``recons_loss``,
+    ``kld``, ``d_loss``...), per split (``val/recons_loss`` -> ``val/rec_loss``) and for ``*_epoch`` averages;
+    never onto a canonical name the run already logs."""
+    names = [str(n) for n in names]
+    present = set(names)
+    out: dict[str, str] = {}
+    groups: dict[tuple[str, str], dict[str, str]] = {}  # (split prefix, suffix) -> {normalised base: name}
+    for name in names:
+        prefix, _, base = name.rpartition("/") if "/" in name else ("", "", name)
+        suffix = "_epoch" if base.endswith("_epoch") and len(base) > 6 else ""
+        base = base[: len(base) - len(suffix)]
+        groups.setdefault((prefix, suffix), {})["_".join(base.lower().split())] = name
+    for (prefix, suffix), bases in groups.items():
+        for role, candidates in ROLE_ALIASES.items():
+            target = (f"{prefix}/" if prefix else "") + role + suffix
+            if target in present or role in bases:
+                continue
+            if role == "total_loss" and _NOT_TOTAL_BESIDE & set(bases):
+                continue
+            found = next((bases[c] for c in candidates if c in bases and bases[c] not in out), None)
+            if found is not None:
+                out[found] = target
+    return out
+
 
 def canonical_name(tag: str) -> str:
     """Map a writer's tag to the canonical metric name. ``val/*`` and ``val_ema/*`` stay apart from training

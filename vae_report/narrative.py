@@ -49,7 +49,8 @@ KL_RULES = ("kl-rising", "kl-dominant", "kl-collapse")
 RANGE_RULES = ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now", "divergence", "non-finite")
 DISC_RULES = ("disc-at-chance", "generator-winning", "disc-overpowering", "d-weight-pinned")
 # warnings about the logs or the config rather than the training itself: worth a look, no reason to stop a run
-CAN_WAIT = ("loss-bookkeeping", "val-missing", "d-weight-pinned", "disc-active-before-start", "total-trend")
+CAN_WAIT = ("losses-unknown", "loss-bookkeeping", "val-missing", "d-weight-pinned", "disc-active-before-start",
+            "total-trend")
 
 
 def topic(analysis, rules: tuple[str, ...], metrics: tuple[str, ...] | None = None) -> list[Finding]:
@@ -90,7 +91,8 @@ def questions_and_answers(analysis) -> list:
     if ranges or analysis.decomposition is not None:
         parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
         bad = [f for f in ranges if f.severity in ("warning", "error")]
-        parts += [f.message for f in (bad or [f for f in ranges if f.rule == "loss-bookkeeping"])]
+        parts += [f.message for f in (bad or [f for f in ranges if f.rule == "loss-bookkeeping"]
+                                      or ([] if parts else ranges[:2]))]  # a bare "Yes." says nothing
         qa.append(QA("Are the loss values in the right ranges?",
                      verdict(bad, yes="Not entirely", no="Yes").rstrip(".") + ". " + " ".join(parts)))
     if s.disc_start is not None:
@@ -177,13 +179,22 @@ def _disc_answer(analysis) -> str:
     return f"The latest disc_loss is {fmt(latest)}; without disc_start the report cannot say whether 0 is expected."
 
 
+def ok_meaning(analysis) -> str:
+    """What an "ok" status vouches for: the schedule's expectations only when there was a schedule."""
+    if analysis.schedule.layout == "none":
+        return ("no check found a problem in the logged metrics (without a training config, phases and "
+                "milestones were not checked)")
+    return "training behaves as its schedule says it should"
+
+
 def _intervene_answer(analysis) -> str:
     bad = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
     if not bad:
         if analysis.finished:
             return "No. Training has finished and no rule raised a warning or an error."
-        return ("No. No rule raised a warning or an error: the run behaves as its schedule says it should. "
-                "Keep it running and re-run this report at the next milestone.")
+        return (f"No. No rule raised a warning or an error: {ok_meaning(analysis)}. "
+                + ("Keep it running and re-run this report at the next milestone."
+                   if analysis.schedule.layout != "none" else "Keep it running."))
     errors = [f for f in bad if f.severity == "error"]
     urgent = errors or [f for f in bad if f.rule not in CAN_WAIT]
     first = urgent[0] if urgent else bad[0]

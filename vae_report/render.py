@@ -16,6 +16,7 @@ import jinja2
 from . import __version__
 from .analysis import Analysis
 from .errors import OutputError
+from .narrative import ok_meaning
 from .numbers import fmt, pct, signed_pct
 from .outputs import MARKER
 from .plots import Plot, make_plots
@@ -75,6 +76,7 @@ def _context(analysis: Analysis, plots: list[Plot], image_src, samples=(), sampl
         "samples": [{"shown": s, "src": sample_src(i, s)} for i, s in enumerate(samples)],
         "interactive": interactive,
         "by_metric": _findings_by_metric(analysis),
+        "ok_meaning": ok_meaning(analysis),
         "version": __version__,
     }
 

@@ -8,6 +8,7 @@ carries the same dict as its first record. ``adopt_weight`` switches the discrim
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -163,6 +164,14 @@ def load_config(path: Path) -> dict:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check the path") from exc
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc}); fix the file or pass --config") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected an object at the top of the config; pass the training config")
+        return data
     try:
         data = safe_load_bounded(text, path)
     except yaml.YAMLError as exc:
@@ -221,6 +230,39 @@ def layout_of(config: dict) -> str | None:
     return None
 
 
+_FIELD = {"train_num_steps": "total_steps", "log_freq": "log_every", "save_every": "checkpoint_every"}
+# loss settings that make a config of another trainer worth reading: without one of them it says nothing we check
+_SCHEDULE_KEYS = ("disc_start", "kl_weight", "disc_weight", "codebook_weight")
+_VQ_HINTS = ("codebook", "n_embed", "num_embeddings", "num_codes", "quantiz")
+
+
+def flat_config(config: dict) -> dict | None:
+    """Another trainer's config (nested any way, YAML or JSON) whose keys name the loss's schedule: each known
+    key (``disc_start``, ``kl_weight``, ``max_steps``, ``learning_rate``...), wherever it sits, placed where a
+    RadioDiff config keeps it, with ``_found_at`` naming its dotted path. A key found at several paths with
+    different values is left out: which one the trainer uses is not ours to guess. None without a loss setting."""
+    from .compare import flatten
+    from .readers.mlflow import FLAT, config_from_params
+
+    found: dict[str, dict[str, Any]] = {}
+    vq = False
+    for path, value in flatten(config).items():
+        key = path.rsplit(".", 1)[-1]
+        vq = vq or any(hint in path.lower() for hint in _VQ_HINTS)
+        if key in FLAT and not isinstance(value, (dict, list)) and value is not None:
+            found.setdefault(key, {})[path] = value
+    chosen = {key: next(iter(paths.values())) for key, paths in found.items()
+              if len({repr(v) for v in paths.values()}) == 1}
+    if not any(key in chosen for key in _SCHEDULE_KEYS):
+        return None
+    out = config_from_params(chosen)
+    # where each value was found, by the Schedule field it sets
+    out["_found_at"] = {_FIELD.get(FLAT[key].rsplit(".", 1)[-1], FLAT[key].rsplit(".", 1)[-1]): ", ".join(found[key])
+                        for key in chosen}
+    out["_regularizer"] = "vq" if vq or "codebook_weight" in chosen else "kl"
+    return out
+
+
 def loss_family(config: dict, layout: str) -> tuple[str, str]:
     """(loss class name, regularizer "kl" or "vq") from the loss's and the model's ``target``."""
     model = config.get("model") or {}
@@ -236,17 +278,22 @@ def loss_family(config: dict, layout: str) -> tuple[str, str]:
 
 def schedule_from_config(config: dict, origin: str, layout: str | None = None) -> Schedule:
     """Read a config dict of either layout; raise ConfigError for a layout we do not know."""
-    layout = layout or layout_of(config)
+    layout = layout or layout_of(config) or ("flat" if flat_config(config) is not None else None)
+    if layout == "flat":
+        config = flat_config(config) or {}
     if layout is None:
         raise ConfigError(
             f"{origin}: unknown config layout (expected model.lossconfig (RadioDiff), "
             "model.params.lossconfig.params (LDM, taming) or model.params.loss_config.params (sgm)); pass the "
             "training config with --config"
         )
-    loss_class, regularizer = loss_family(config, layout)
+    if layout == "flat":  # another trainer's: no loss class, no LPIPSWithDiscriminator defaults
+        loss_class, regularizer = None, config.get("_regularizer", "kl")
+    else:
+        loss_class, regularizer = loss_family(config, layout)
     model = _mapping(config, "model", origin)
     values: dict[str, Any] = {}
-    if layout == "radiodiff" or layout == "text log":
+    if layout in ("radiodiff", "text log", "flat"):
         loss = _mapping(model, "lossconfig", origin, "model.")
         trainer = _mapping(config, "trainer", origin)
         values.update(
@@ -287,7 +334,12 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
         disc_loss=loss.get("disc_loss"),
     )
     origins = {k: origin for k, v in values.items() if v is not None}
+    if layout == "flat":
+        where = config.get("_found_at", {})
+        origins = {k: f"{origin}: {where[k]}" if k in where else origin for k in origins}
     for key, default in (VQ_DEFAULTS if regularizer == "vq" else LOSS_DEFAULTS).items():
+        if layout == "flat":
+            break
         if values.get(key) is None:
             values[key] = default
             origins[key] = f"{loss_class} default"
@@ -381,22 +433,38 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
     candidates = sorted((p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)),
                         key=lambda p: (len(p.relative_to(root).parts), "lightning" in p.name, str(p.parent),
                                        *_newest_first(p.name)))
-    for path in candidates:
+    # another trainer's config (JSON too) is read only when no config of a known layout is there
+    others = sorted((p for p in root.rglob("*.json") if _small(p)),
+                    key=lambda p: (len(p.relative_to(root).parts), str(p)))
+    flat: tuple[Path, dict, str] | None = None
+    for path in candidates + others:
         try:
             config = load_config(path)
         except ConfigError as exc:
-            if skipped is not None:
+            if skipped is not None and path.suffix != ".json":  # JSON files are rarely configs: no note
                 skipped.append(f"{path.relative_to(root).as_posix()} not used as the config: "
                                f"{str(exc).split(': ', 1)[-1]}")
             continue
-        layout = layout_of(config)
+        layout = layout_of(config) if path.suffix != ".json" else None
+        if layout is None:
+            if flat is None and flat_config(config) is not None:
+                flat = (path, config, "flat")
+            continue
         if layout is not None:
             if layout == "ldm" and "lightning" not in config:
                 config = {**config, **_lightning_sibling(path)}
             if skipped is not None:
                 skipped.extend(_changed_since(path, config, layout, root))
             return path, config, layout
-    return None
+    return flat
+
+
+def _small(path: Path, limit: int = 1 << 20) -> bool:
+    """A file small enough to be a config (a JSON of metrics or a W&B summary can be large)."""
+    try:
+        return path.is_file() and path.stat().st_size <= limit
+    except OSError:
+        return False
 
 
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}")  # latent-diffusion's main.py names configs by start time

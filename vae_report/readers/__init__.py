@@ -23,7 +23,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COUNTERS, canonical_name, concat, empty_frame, frame_from_series, is_sorted, make_frame
+from ..frame import (
+    COUNTERS,
+    adopted_names,
+    canonical_name,
+    concat,
+    empty_frame,
+    frame_from_series,
+    is_sorted,
+    make_frame,
+)
 from . import mlflow
 from .console import TEXT_SUFFIXES, first_lines, read_console_log, sniff_text_log
 from .csvlog import read_csv_log
@@ -169,7 +178,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         parts = [p for p in parts if p is not None]
         if parts:
             per_kind[kind] = _merge_files(kind, parts, logs)
-    logs.frame = _merge_kinds(per_kind, logs)
+    logs.frame = _adopt_names(_merge_kinds(per_kind, logs), logs)
     _refuse_diffusion(root, logs.frame)
     if logs.frame.empty:
         unread = [f"{s.path}: {s.notes[0][len('not read: '):]}" for s in logs.sources
@@ -179,6 +188,22 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
                              + (f" (and {len(unread) - 3} more)" if len(unread) > 3 else ""))
         raise InputError(f"{root}: the logs hold no scalar metrics; check that training has logged anything")
     return logs
+
+
+def _adopt_names(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
+    """Terms logged under another trainer's names (``recons_loss``, ``kld``, ``d_loss``) read as the rules'
+    names, each said in a note; a canonical name the run logs itself is never overwritten."""
+    if frame.empty:
+        return frame
+    renames = adopted_names(frame["metric"].cat.categories)
+    if not renames:
+        return frame
+    metric = frame["metric"].cat.rename_categories(renames)
+    logs.metric_sources = {renames.get(k, k): v for k, v in logs.metric_sources.items()}
+    logs.notes.append("read under the names the checks use: "
+                      + ", ".join(f"{old} as {new}" for old, new in renames.items()))
+    return make_frame(frame["step"].to_numpy(), metric.array, frame["value"].to_numpy(),
+                      frame["wall_time"].to_numpy(), frame["source"].array)
 
 
 AUTOENCODER_TERMS = {"rec_loss", "nll_loss", "kl_loss", "quant_loss", "disc_loss", "g_loss", "d_weight", "aeloss",

@@ -24,12 +24,25 @@ from ..frame import COUNTERS, canonical_name, frame_from_series
 from .textlog import MARKER
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
-PAIR = re.compile(rf"(?P<key>[A-Za-z_][\w./-]*)\s*[:=]\s*(?P<value>{_NUMBER})(?![\w:/])", re.IGNORECASE)
-# step counters, most specific first
+_KEY = r"[A-Za-z_][\w./-]*"
+# a metric and its value: ``key: v``, ``key=v``, ``key = v``, a key of a few words (``gen loss=v``), a dict's
+# ``'key': v``, a bracketed ``[Key] v`` (loguru-style trainers); the value is a whole number, not a date or a path
+PAIR = re.compile(rf"(?:(?P<quote>['\"])(?P<qkey>{_KEY})(?P=quote)\s*:\s*|\[(?P<bkey>{_KEY})\]\s*"
+                  rf"|(?P<key>{_KEY}(?: [A-Za-z_][\w-]*){{0,2}})\s*[:=]\s*)(?P<value>{_NUMBER})(?![\w:/])",
+                  re.IGNORECASE)
+# A logging record's head, up to the message: ``... | INFO | module:function:line - `` (loguru), ``INFO:root:``,
+# ``(INFO) (train.py) (date) #``; what precedes the message is not metrics (a line number is not a value).
+_RECORD_HEAD = re.compile(r"^.*?\b(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b[\s|:\])-]*"
+                          r"(?:[\w.<>-]+:[\w<>-]+:\d+\s*-\s*)?")
+# step counters, most specific first (a tie goes to the first: a global step beats a per-epoch iteration)
 STEPS = {
     "tqdm": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[^\]\n]*?(?:it/s|s/it)"),
-    "step": re.compile(r"\b(?:global[_ ]?)?(?:step|iter(?:ation)?)\b\s*[:=#]?\s*\[?\s*(?P<step>\d+)"
+    "step": re.compile(r"\b(?:global[_ ]?)?step\b\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)"
                        r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
+    "iter": re.compile(r"\b(?:iter(?:ation)?|it)\b\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)"
+                       r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
+    # Keras: ``n/N [=====>....] - ETA: 0s - loss: ...``, drawn again every epoch after an ``Epoch e/E`` line
+    "keras": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[=>.]*\]"),
 }
 _STAMP = re.compile(r"^\[?(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?)")
 NOT_METRICS = {c.lower() for c in COUNTERS} | {"iter", "iteration", "it", "batch", "eta", "time", "data_time",
@@ -63,13 +76,34 @@ def _kind(lines: list[str], pattern: re.Pattern | None = None) -> str | None:
     """The step counter most lines with values use (at least 3 such lines), or None."""
     if pattern is not None:  # the user's regex: its matches are the step lines
         return "pattern" if sum(1 for line in lines if pattern.search(line)) >= 1 else None
+    messages = [_message(line) for line in lines]
     counts = {}
     for name, regex in STEPS.items():
-        matches = (regex.search(line) for line in lines)
-        counts[name] = sum(1 for line, found in zip(lines, matches, strict=True)
-                           if found and PAIR.search(line, found.end()))
+        matches = (regex.search(line) for line in messages)
+        counts[name] = sum(1 for line, found in zip(messages, matches, strict=True)
+                           if found and _has_pair(line, found))
     name, count = max(counts.items(), key=lambda kv: kv[1])
     return name if count >= 3 else None
+
+
+def _message(line: str) -> str:
+    """A line without its logging record's head (time, level, source location)."""
+    head = _RECORD_HEAD.match(line)
+    return line[head.end():] if head else line
+
+
+def _outside(line: str, found: re.Match) -> str:
+    """A step line without its step counter: the metrics may stand before it or after it."""
+    return f"{line[:found.start()]} | {line[found.end():]}"
+
+
+def _has_pair(line: str, found: re.Match) -> bool:
+    return any(_key(m).lower() not in NOT_METRICS for m in PAIR.finditer(_outside(line, found)))
+
+
+def _key(match: re.Match) -> str:
+    key = match.group("key") or match.group("qkey") or match.group("bkey")
+    return "_".join(key.split())
 
 
 def sniff_text_log(path: Path, pattern: str | None = None) -> str | None:
@@ -120,23 +154,34 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
                          "lines with a step counter and key: value pairs, or pass --text-pattern REGEX with a "
                          "(?P<step>...) group")
     regex = user if kind == "pattern" else STEPS[kind]
-    found = lines.str.extract(regex)
-    has_step = found["step"].notna()
+    messages = lines if kind == "pattern" else pd.Series([_message(line) for line in lines], dtype=object)
+    found = messages.str.extract(regex)
+    # a step the user's pattern captured as something else than digits ("28,500", "n/a") is read or dropped
+    numbers = pd.to_numeric(found["step"].astype("string").str.replace(",", "", regex=False), errors="coerce")
+    has_step = numbers.notna() & (numbers >= 0)
     rows = lines[has_step]
-    steps = pd.to_numeric(found.loc[has_step, "step"], errors="coerce")
+    steps = numbers[has_step].astype(np.int64)
     if kind == "tqdm":
         _refuse_epoch_bars(path, rows, steps)
-    ends = [m.end() if m else 0 for m in map(regex.search, rows)] if kind != "pattern" else [0] * len(rows)
-    tails = [line[end:] for line, end in zip(rows, ends, strict=True)]
-    series = _pairs(tails, steps.to_numpy(), _walls(rows))
+    if kind == "pattern":
+        tails = list(rows)
+    else:
+        tails = [_outside(line, m) if m else line for line, m in zip(messages[has_step], map(regex.search,
+                                                                                            messages[has_step]),
+                                                                      strict=True)]
+    step_values = steps.to_numpy()
+    if kind == "keras":  # the bar starts over every epoch: each epoch continues where the last one ended
+        step_values = _continued(step_values, pd.to_numeric(found.loc[has_step, "total"]).to_numpy())
+    series = _pairs(tails, step_values, _walls(rows))
     if kind == "pattern":
         series += _named_groups(found.loc[has_step], steps.to_numpy(), _walls(rows))
     totals = pd.to_numeric(found.loc[has_step, "total"], errors="coerce").dropna() if "total" in found else []
-    total = int(totals.iloc[-1]) if len(totals) else None
-    if kind == "tqdm" and rows.str.contains(_EPOCH_BAR).any():
+    total = int(totals.iloc[-1]) if len(totals) and kind not in ("iter", "keras") else None  # per-epoch counts
+    if kind == "tqdm" and any(_EPOCH_BAR.search(row) for row in rows):
         total = None  # "Epoch N: n/total": the total is one epoch's batches, not the run's steps
-    frame = frame_from_series(series, source)
-    return ConsoleRead(frame, total, int(has_step.sum()), kind)
+    valued = np.unique(np.concatenate([part[4] for part in series])) if series else []
+    frame = frame_from_series([part[:4] for part in series], source)
+    return ConsoleRead(frame, total, len(valued), kind)
 
 
 _EPOCH_BAR = re.compile(r"\bEpoch\s+(\d+)\s*:")
@@ -157,11 +202,20 @@ def _refuse_epoch_bars(path: Path, rows: pd.Series, steps: pd.Series) -> None:
                          "metrics.csv or TensorBoard logs instead")
 
 
+def _continued(steps: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """A counter that starts over (a new epoch's bar) continued from the previous bar's total."""
+    restarts = np.flatnonzero(steps[1:] < steps[:-1]) + 1
+    offsets = np.zeros(len(steps), dtype=np.int64)
+    for start in restarts:
+        offsets[start:] += int(totals[start - 1])
+    return steps.astype(np.int64) + offsets
+
+
 def _pairs(tails: list[str], steps: np.ndarray, walls: np.ndarray) -> list:
     keys, values, index = [], [], []
     for i, tail in enumerate(tails):
         for match in PAIR.finditer(tail):
-            key = match.group("key")
+            key = _key(match)
             if key.lower() in NOT_METRICS:
                 continue
             keys.append(key)
@@ -173,7 +227,8 @@ def _pairs(tails: list[str], steps: np.ndarray, walls: np.ndarray) -> list:
     out = []
     for key, part in table.groupby("key", sort=False):
         rows = part["row"].to_numpy()
-        out.append((canonical_name(str(key)), steps[rows].astype(np.int64), part["value"].to_numpy(), walls[rows]))
+        out.append((canonical_name(str(key)), steps[rows].astype(np.int64), part["value"].to_numpy(), walls[rows],
+                    rows))
     return out
 
 
@@ -184,7 +239,7 @@ def _named_groups(found: pd.DataFrame, steps: np.ndarray, walls: np.ndarray) -> 
             continue
         values = pd.to_numeric(found[name], errors="coerce").to_numpy()
         ok = np.isfinite(values) | found[name].astype(str).str.lower().isin(["nan", "inf", "-inf"]).to_numpy()
-        out.append((canonical_name(name), steps[ok].astype(np.int64), values[ok], walls[ok]))
+        out.append((canonical_name(name), steps[ok].astype(np.int64), values[ok], walls[ok], np.flatnonzero(ok)))
     return out
 
 

@@ -23,7 +23,10 @@ FLAT = {"disc_start": "model.lossconfig.disc_start", "kl_weight": "model.losscon
         "disc_loss": "model.lossconfig.disc_loss", "codebook_weight": "model.lossconfig.codebook_weight",
         "train_num_steps": "trainer.train_num_steps", "total_steps": "trainer.train_num_steps",
         "max_steps": "trainer.train_num_steps", "lr": "trainer.lr", "learning_rate": "trainer.lr",
-        "min_lr": "trainer.min_lr", "log_freq": "trainer.log_freq"}
+        "min_lr": "trainer.min_lr", "log_freq": "trainer.log_freq", "log_every": "trainer.log_freq",
+        "num_train_steps": "trainer.train_num_steps", "total_iter": "trainer.train_num_steps",
+        "max_iters": "trainer.train_num_steps", "max_iter": "trainer.train_num_steps",
+        "save_every": "trainer.save_every"}
 
 
 @dataclass

@@ -17,7 +17,7 @@ from .dynamics import divergence, liveness, lr_schedule, run_stalled, spikes
 from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .grouping import group_by_cause, qualify_trends
 from .kl import kl_collapse, kl_dominant, kl_rising
-from .losses import loss_bookkeeping, non_finite, rec_trend, total_trend
+from .losses import loss_bookkeeping, losses_unknown, non_finite, rec_trend, total_trend
 from .validation import val_missing, val_overfitting
 
 _TREND = {"worse": 0.10, "flat": 0.02}
@@ -26,6 +26,10 @@ RULES: list[Rule] = [
     Rule("non-finite", "NaN or Inf in a metric", "error",
          "A NaN or Inf loss means the optimizer has already stepped on garbage; everything after it is suspect.",
          non_finite),
+    Rule("losses-unknown", "No known loss logged", "warning",
+         "Every other check reads a known loss (rec, KL, total, GAN terms); a run that logs none of them under a "
+         "known name would otherwise be called ok without having been judged.",
+         losses_unknown),
     Rule("disc-off-before-start", "Discriminator silent before disc_start", "ok",
          "adopt_weight multiplies the GAN terms by 0 while step < disc_start, so a disc_loss of exactly 0 is expected.",
          disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",)),

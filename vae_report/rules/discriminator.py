@@ -48,9 +48,13 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]
         return []
     if on[after].any():
         first = int(steps[after][on[after]][0])
-        return [Finding("disc-inactive-after-start", "ok",
-                        f"The discriminator is on from step {fmt(first)}, the first logged step at or after "
-                        f"disc_start {fmt(s.disc_start)}, as scheduled.", name, first,
+        message = (f"The discriminator is on from step {fmt(first)}, the first logged step at or after "
+                   f"disc_start {fmt(s.disc_start)}, as scheduled.")
+        if on[~after].any():  # on before disc_start too: "from" would contradict that finding
+            message = (f"The discriminator is on at step {fmt(first)}, the first logged step at or after disc_start "
+                       f"{fmt(s.disc_start)}, as it should be (it was already on before: see "
+                       "disc-active-before-start).")
+        return [Finding("disc-inactive-after-start", "ok", message, name, first,
                         {"first_active_step": first, "disc_start": s.disc_start})]
     first = int(steps[after][0])
     return [Finding(

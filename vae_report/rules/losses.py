@@ -37,6 +37,24 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     return out
 
 
+JUDGED_LOSSES = ("total_loss", "rec_loss", "nll_loss", "kl_loss", "quant_loss", "g_loss", "disc_loss", "aeloss")
+
+
+def losses_unknown(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    """No logged metric is a loss the checks know: only NaN/Inf were checked, and an "ok" would vouch for nothing."""
+    names = m.names()
+    if not names or any(n.split("/", 1)[-1].removesuffix("_epoch") in JUDGED_LOSSES for n in names):
+        return []
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return [Finding(
+        "losses-unknown", "warning",
+        f"None of the {len(names)} logged metric(s) ({shown}) is a loss these checks know "
+        f"({', '.join(JUDGED_LOSSES[:7])}, or another trainer's name for one, such as recons_loss or kld): "
+        "only NaN and Inf were checked, no trend, phase or GAN check ran. The run has not been judged.",
+        None, None, {"metrics": len(names)},
+    )]
+
+
 def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int | None = None) -> list[Finding]:
     steps, values = m.window(name, lo=lo, hi=hi)
     levels = edge_medians(values)
@@ -130,6 +148,8 @@ def bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
 
 
 def _bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
+    if s.layout == "flat":  # another trainer's config: its loss is not LDM's sum, nothing to check it against
+        return None
     reg_name, weight = regularizer(s)
     joined = _aligned(m, ["total_loss", "rec_loss", reg_name, "nll_loss", "d_weight", "disc_factor", "g_loss",
                           "disc_loss", "logvar"], reg_name)
