@@ -164,3 +164,18 @@ def test_another_trainers_json_config_gives_its_schedule_and_says_where_each_val
     assert result.exit_code == 0, result.output
     (tmp_path / "train_config.json").write_text(json.dumps({"seed": 0, "model": {"width": 3}}))  # no loss setting
     assert analyze_run(tmp_path).schedule.layout == "none"
+
+
+def test_the_config_a_run_printed_at_launch_wins_over_a_yaml_edited_since(tmp_path):
+    from writers import write_radiodiff_run
+
+    from vae_report import analyze_run
+
+    write_radiodiff_run(tmp_path, last_step=40_000, disc_start=30_001, total_steps=150_000)
+    edited = yaml.safe_load((tmp_path / "first_radio.yaml").read_text())
+    edited["model"]["lossconfig"]["disc_start"] = 50_001  # changed for the next run, after this one started
+    (tmp_path / "first_radio.yaml").write_text(yaml.safe_dump(edited))
+    a = analyze_run(tmp_path)
+    assert a.schedule.disc_start == 30_001 and a.status == "ok", [f.message for f in a.active_findings()]
+    assert any("first_radio.yaml differs from the config the run printed" in n and "disc_start 50,001" in n
+               for n in a.merge_notes)

@@ -426,6 +426,7 @@ def test_a_modest_steady_cost_of_the_gan_term_is_info_not_a_regression(tmp_path)
     curves = radiodiff_curves(30_000, disc_start=10_001, total_steps=50_000)
     rng = np.random.default_rng(4)
     curves.values["rec_loss"] = 0.03 + 0.0005 * rng.standard_normal(len(curves.steps))
+    curves.values["rec_loss"] += 0.3 * np.exp(-curves.steps / 300)  # the first steps' fall, then flat
     curves.values["rec_loss"][curves.steps >= 10_001] += 0.004  # +13%, from the switch-on, for 20,000 steps
     _rebuild_sums(curves)
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=10_001, total=50_000)))
@@ -569,3 +570,102 @@ def test_a_run_with_no_known_loss_is_not_called_ok(tmp_path):
     b = analyze_run(tmp_path / "b")
     answer = next(q.answer for q in b.qa if q.question.startswith("Should I intervene"))
     assert b.status == "ok" and "schedule" not in answer and "without a training config" in answer
+
+
+@pytest.mark.parametrize("sign, named", [(1, False), (-1, True)])
+def test_a_g_loss_running_away_upward_is_the_discriminator_winning_not_the_generator(sign, named):
+    # g_loss = -mean(logits_fake): rising far above 0 the critic rejects reconstructions (D wins)
+    steps = np.arange(0, 20_000, 50)
+    on = steps >= 10_000
+    g = np.where(on, sign * 0.05 * 50.0 ** ((steps - 10_000) / 10_000), 0.0)  # x50 over the phase
+    frame = make_frame(np.concatenate([steps, steps]), ["g_loss"] * len(steps) + ["disc_loss"] * len(steps),
+                       np.concatenate([g, np.where(on, 1.0, 0.0)]), np.nan, "t")
+    found = [f for f in run_rules(Metrics(frame), Schedule(disc_start=10_000, disc_weight=0.5))
+             if f.rule == "generator-winning" and not f.skipped]
+    assert bool(found) == named and (not found or "g_loss ran away" in found[0].message)
+
+
+def test_disc_weight_zero_in_the_config_is_named_as_the_cause(tmp_path):
+    curves = radiodiff_curves(8000, disc_start=4001, total_steps=10_000)
+    curves.values["d_weight"][:] = 0.0
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=4001, total=10_000, disc_weight=0.0)))
+    (pinned,) = [f for f in bad if f.rule == "d-weight-pinned"]
+    assert "config sets disc_weight 0" in pinned.message and "eval mode" not in pinned.message
+
+
+def test_a_negative_kl_is_an_error_and_not_called_a_fall(tmp_path):
+    curves = radiodiff_curves(8000, disc_start=50_001, total_steps=150_000)
+    curves.values["kl_loss"] = -curves.values["kl_loss"]  # a sign error in the KL term
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    assert a.status == "error" and [f for f in bad if f.rule == "kl-negative"][0].step == 0
+    answer = next(q.answer for q in a.qa if "KL" in q.question)
+    assert "never below 0" in answer and "has not risen" not in answer
+    assert not [f for f in bad if f.rule == "kl-collapse"]
+
+
+def test_a_kl_held_at_the_prior_from_the_start_is_a_collapse_without_a_peak(tmp_path):
+    # kl_weight 1: KL pinned near 0 nats per latent dimension from the first steps; no peak to fall from
+    curves = radiodiff_curves(8000, disc_start=50_001, total_steps=150_000)
+    curves.values["kl_loss"] = 24.0 + np.random.default_rng(0).normal(0, 1, len(curves.steps))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000, kl_weight=1.0)))
+    (collapse,) = [f for f in bad if f.rule == "kl-collapse"]
+    assert "nats per dimension" in collapse.message and collapse.numbers["kl_per_latent_dim"] < 0.01
+    healthy = radiodiff_curves(8000, disc_start=50_001, total_steps=150_000)
+    b, bad = verdict(write_run(tmp_path / "h", healthy, 10, config(disc_start=50_001, total=150_000)))
+    assert not [f for f in bad if f.rule == "kl-collapse"]
+
+
+def test_isolated_non_finite_points_the_run_recovered_from_are_a_warning_not_a_divergence(tmp_path):
+    curves = radiodiff_curves(8000, disc_start=50_001, total_steps=150_000)
+    for key in ("total_loss", "nll_loss", "rec_loss", "kl_loss"):
+        curves.values[key][[3000, 5500]] = np.inf  # fp16 overflow on two batches, skipped by the scaler
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    found = [f for f in bad if f.rule == "non-finite"]
+    assert found and all(f.severity == "warning" and "recovered" in f.message for f in found)
+    assert a.status == "warning" and not [f for f in bad if f.rule == "kl-rising"]
+    curves.values["rec_loss"][6000:] = np.nan  # stays NaN: a divergence
+    b, bad = verdict(write_run(tmp_path / "b", curves, 10, config(disc_start=50_001, total=150_000)))
+    assert b.status == "error" and any(f.rule == "non-finite" and f.severity == "error" for f in bad)
+
+
+def test_a_reconstruction_that_never_falls_from_the_first_step_is_not_learning(tmp_path):
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    noise = np.random.default_rng(1).normal(0, 0.01, len(curves.steps))
+    curves.values["rec_loss"] = 0.52 + noise  # lr ~0: flat at its initial level, not frozen to float precision
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    (stuck,) = [f for f in bad if f.rule == "rec-trend"]
+    assert "not learning" in stuck.message and stuck.step == 0
+    late = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)  # a converged run's logs from 10k
+    keep = late.steps >= 10_000
+    late.steps = late.steps[keep]
+    late.values = {k: v[keep] for k, v in late.values.items()}
+    b, bad = verdict(write_run(tmp_path / "late", late, 10, config(disc_start=50_001, total=150_000)))
+    assert not [f for f in bad if f.rule == "rec-trend"]
+
+
+def test_a_loss_that_stops_being_logged_is_named_as_stale(tmp_path):
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    points = [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(curves.steps) if s % 10 == 0
+              for k, v in curves.values.items() if k != "kl_loss" or s < 12_000]  # dropped after a resume
+    write_scalars(tmp_path, points)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=150_000)))
+    a, bad = verdict(tmp_path)
+    (stopped,) = [f for f in bad if f.rule == "loss-stopped"]
+    assert stopped.metric == "kl_loss" and stopped.step == 11_990
+    b, bad = verdict(write_run(tmp_path / "b", curves, 10, config(disc_start=50_001, total=150_000)))
+    assert not [f for f in bad if f.rule == "loss-stopped"]
+
+
+def test_a_fine_tune_from_trained_weights_flat_from_its_first_step_is_not_called_stuck(tmp_path):
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    curves.values["rec_loss"] = 0.03 + np.random.default_rng(2).normal(0, 0.001, len(curves.steps))
+    _rebuild_sums(curves)
+    c = config(disc_start=50_001, total=150_000)
+    c["model"]["ckpt_path"] = "pretrained/model-10.pt"  # RadioDiff starts from these weights
+    a, bad = verdict(write_run(tmp_path, curves, 10, c))
+    assert a.schedule.init_checkpoint == "pretrained/model-10.pt"
+    assert not [f for f in bad if f.rule == "rec-trend"], [f.message for f in bad]

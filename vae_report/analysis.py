@@ -12,7 +12,7 @@ import numpy as np
 
 from . import __version__
 from .baseline import compare, load_baseline
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .numbers import SIGNED, describe_change, fmt, relative_change
 from .readers import RunLogs, SourceFile, load_run
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
@@ -113,6 +113,11 @@ class Analysis:
         return self.schedule.phase(self.step)
 
     @property
+    def disc_never_on(self) -> bool:
+        """Past disc_start by the schedule, yet the logs show the discriminator never switched on."""
+        return any(f.rule == "disc-inactive-after-start" and f.severity == "error" for f in self.active_findings())
+
+    @property
     def next_milestone(self) -> Milestone | None:
         return None if self.finished else self.schedule.next_milestone(self.step)
 
@@ -178,6 +183,13 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         if found is not None:
             path, cfg, layout = found
             schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
+            printed = _printed_config(logs)
+            if printed is not None and _differs(schedule, printed):
+                # the config the run printed when it started is the one it used; the file may be edited since
+                logs.notes.append(
+                    f"{_relative(path, logs.root)} differs from the config the run printed in its text log at launch "
+                    f"({_differs(schedule, printed)}): the printed one is used")
+                schedule = printed
         elif logs.text_config is not None and layout_of(logs.text_config) == "radiodiff":
             schedule = schedule_from_config(logs.text_config, "config repr in the text log", "text log")
         elif logs.store_config is not None and layout_of(_store_config(logs.store_config)):
@@ -201,6 +213,26 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
                                            disc_start=observed)
     return schedule
+
+
+_SCHEDULE_FIELDS = ("disc_start", "kl_weight", "disc_weight", "total_steps", "lr")
+
+
+def _printed_config(logs: RunLogs) -> Schedule | None:
+    if logs.text_config is None or layout_of(logs.text_config) != "radiodiff":
+        return None
+    try:
+        return schedule_from_config(logs.text_config, "config repr in the text log", "text log")
+    except ConfigError:
+        return None
+
+
+def _differs(a: Schedule, b: Schedule) -> str:
+    """The schedule values two configs disagree on, as "key a -> b" ("" when they agree)."""
+    return ", ".join(f"{key} {fmt(getattr(a, key))} there, {fmt(getattr(b, key))} printed"
+                     for key in _SCHEDULE_FIELDS
+                     if getattr(a, key) is not None and getattr(b, key) is not None
+                     and getattr(a, key) != getattr(b, key))
 
 
 def _store_config(config: dict) -> dict:

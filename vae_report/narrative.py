@@ -45,7 +45,7 @@ def _halted(analysis) -> str | None:
 
 # Each question's answer is derived from the findings of its topic: the verdict word follows their worst
 # severity, so an answer can never call "fine" what the findings table warns about.
-KL_RULES = ("kl-rising", "kl-dominant", "kl-collapse")
+KL_RULES = ("kl-negative", "kl-rising", "kl-dominant", "kl-collapse")
 RANGE_RULES = ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now", "divergence", "non-finite")
 DISC_RULES = ("disc-at-chance", "generator-winning", "disc-overpowering", "d-weight-pinned")
 # warnings about the logs or the config rather than the training itself: worth a look, no reason to stop a run
@@ -77,12 +77,14 @@ def questions_and_answers(analysis) -> list:
     if "kl_loss" in analysis.metrics:
         found = topic(analysis, KL_RULES) + topic(analysis, ("loss-now", "non-finite", "spikes"), ("kl_loss",))
         found = sorted(found, key=lambda f: -RANK[f.severity])
+        st = analysis.metrics["kl_loss"]
+        # asked as the seed report asks it when KL rose; otherwise about what it did
+        question = ("Is the KL loss increase concerning?" if st.latest > st.first
+                    else "Is the KL loss's behaviour concerning?")
         if found:
-            qa.append(QA("Is the KL loss increase concerning?", f"{verdict(found)} {_messages(found)}",
-                         found[0].rule))
+            qa.append(QA(question, f"{verdict(found)} {_messages(found)}", found[0].rule))
         else:
-            st = analysis.metrics["kl_loss"]
-            qa.append(QA("Is the KL loss increase concerning?",
+            qa.append(QA(question,
                          f"No: KL has not risen overall ({st.describe()}, from step {fmt(st.first_step)} to "
                          f"{fmt(st.latest_step)})."))
     if "disc_loss" in analysis.metrics:

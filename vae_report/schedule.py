@@ -70,6 +70,9 @@ class Schedule:
     # the first logged step with the discriminator on, when the data show it switched on before disc_start (the
     # run used another disc_start than this config's): the phase and milestones follow the data
     observed_disc_start: int | None = None
+    # the config starts from trained weights (RadioDiff's model.ckpt_path, LDM's model.params.ckpt_path): a loss
+    # flat from the first step is then a fine-tune's, not a model that does not learn
+    init_checkpoint: str | None = None
 
     @property
     def switch_step(self) -> int | None:
@@ -321,6 +324,8 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
     nested = layout in ("ldm", "sgm")
     home = _mapping(model, "params", origin, "model.") if nested else model
     dd = _mapping(home, "ddconfig", origin) or _mapping(_mapping(home, "encoder_config", origin), "params", origin)
+    checkpoint = home.get("ckpt_path") if isinstance(home, dict) else None
+    values["init_checkpoint"] = str(checkpoint) if checkpoint else None
     values.update(in_channels=dd.get("in_channels"), resolution=_resolution(dd.get("resolution"), origin),
                   embed_dim=home.get("embed_dim"),
                   downsample=2 ** (len(dd["ch_mult"]) - 1) if isinstance(dd.get("ch_mult"), list) else None)

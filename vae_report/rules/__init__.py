@@ -16,8 +16,8 @@ from .discriminator import disc_active_before_start, disc_inactive_after_start, 
 from .dynamics import divergence, liveness, lr_schedule, run_stalled, spikes
 from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .grouping import group_by_cause, qualify_trends
-from .kl import kl_collapse, kl_dominant, kl_rising
-from .losses import loss_bookkeeping, losses_unknown, non_finite, rec_trend, total_trend
+from .kl import kl_collapse, kl_dominant, kl_negative, kl_rising
+from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
 from .validation import val_missing, val_overfitting
 
 _TREND = {"worse": 0.10, "flat": 0.02}
@@ -30,6 +30,10 @@ RULES: list[Rule] = [
          "Every other check reads a known loss (rec, KL, total, GAN terms); a run that logs none of them under a "
          "known name would otherwise be called ok without having been judged.",
          losses_unknown),
+    Rule("loss-stopped", "A loss no longer logged", "warning",
+         "A loss whose last point lies far behind the other losses' is stale: what the report says of it is what "
+         "it was then.",
+         loss_stopped, {"intervals": 20, "share": 0.1}),
     Rule("disc-off-before-start", "Discriminator silent before disc_start", "ok",
          "adopt_weight multiplies the GAN terms by 0 while step < disc_start, so a disc_loss of exactly 0 is expected.",
          disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",)),
@@ -87,12 +91,16 @@ RULES: list[Rule] = [
          "latent space: rarely what a first-stage model for diffusion wants.",
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
          regularizer="kl"),
+    Rule("kl-negative", "KL below zero", "error",
+         "A KL divergence is a sum of non-negative terms; a negative kl_loss is a sign error in the loss or another "
+         "quantity under that name, and every KL-based check is meaningless on it.",
+         kl_negative, needs=("kl_loss",), regularizer="kl"),
     Rule("kl-collapse", "Posterior collapse", "warning",
          "A KL that falls toward 0 after rising means the encoder stopped using its latents.",
-         kl_collapse, {"fraction_of_peak": 0.1}, needs=("kl_loss",), regularizer="kl"),
+         kl_collapse, {"fraction_of_peak": 0.1, "nats_per_dim": 0.01}, needs=("kl_loss",), regularizer="kl"),
     Rule("rec-trend", "Reconstruction trend", "warning",
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
-         rec_trend, dict(_TREND), needs=("rec_loss",)),
+         rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",)),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",
          "The total should fall within a phase; its jump when the GAN term switches on is not a regression.",
          total_trend, dict(_TREND), needs=("total_loss",)),

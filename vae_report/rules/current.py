@@ -164,6 +164,8 @@ def phase_start(m: Metrics, s: Schedule) -> int | None:
     found = disc_activity(m)
     if found is not None and found[2].any() and not found[2][0]:
         return int(found[1][found[2]][0])
+    if found is not None and not found[2].any():
+        return None  # logged and never on: whatever the schedule says, no adversarial phase has begun
     if s.switch_step is not None and m.last_step() >= s.switch_step:
         return s.switch_step
     return None

@@ -8,6 +8,7 @@ from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Finding, Metrics, departure, finite
+from .discriminator import disc_activity
 from .losses import bookkeeping
 
 
@@ -68,12 +69,18 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     all_steps, all_weight = m.window("d_weight", lo=s.switch_step)
     if len(finite(all_weight)) >= 5 and np.all(finite(all_weight) == 0):
         # its lower clamp: the adversarial term d_weight x g_loss is identically 0, the GAN phase does nothing
+        if s.disc_weight == 0:  # the config asks for it: the adaptive weight is multiplied by disc_weight
+            why = (f"The config sets disc_weight 0 (from {s.origins.get('disc_weight', 'the config')}), and the "
+                   "adaptive weight is multiplied by it: the GAN term is switched off by the config. Set disc_weight "
+                   "(RadioDiff and LDM use 0.5) if the adversarial phase was meant to train the autoencoder.")
+        else:
+            why = ("LDM's loss returns 0 when the adaptive weight cannot be computed (no last_layer gradient, e.g. in "
+                   "eval mode): check the generator's backward pass.")
         return [Finding(
             "d-weight-pinned", "warning",
             f"d_weight is exactly 0 at all {fmt(len(finite(all_weight)))} points since step {fmt(int(all_steps[0]))}: "
             "the adversarial term d_weight x disc_factor x g_loss is identically 0, so the discriminator trains but "
-            "the autoencoder never feels it. LDM's loss returns 0 when the adaptive weight cannot be computed (no "
-            "last_layer gradient, e.g. in eval mode): check the generator's backward pass.",
+            f"the autoencoder never feels it. {why}",
             "d_weight", int(all_steps[0]), {"ceiling": 0.0, "share_at_ceiling": 1.0, "onset_step": int(all_steps[0])},
         )]
     steps, weight = recent
@@ -106,6 +113,9 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 
 
 def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    activity = disc_activity(m)
+    if activity is not None and not activity[2][activity[1] >= s.switch_step].any():
+        return []  # it never switched on (disc-inactive-after-start): there is no "after" to compare
     before_steps, before = m.window("rec_loss", hi=s.switch_step)
     recent = _recent(m, "rec_loss", s, t["window"])
     if recent is None or len(finite(before)) < 5:
@@ -335,6 +345,9 @@ def _g_runaway(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None:
         return None
     k = max(5, len(values) // 5)
     first, last = float(np.median(values[:k])), float(np.median(values[-k:]))
-    if abs(last) >= t["g_runaway"] and abs(last) >= 10 * max(abs(first), 1e-3):
-        return (f"g_loss ran away from {fmt(first)} to {fmt(last)}", int(steps[-k]))
+    # g_loss = -mean(logits_fake): far below 0 the critic rates reconstructions as real (the generator wins);
+    # far above 0 it rejects them, which is the discriminator winning, not this
+    if last <= -t["g_runaway"] and abs(last) >= 10 * max(abs(first), 1e-3):
+        return (f"g_loss ran away from {fmt(first)} to {fmt(last)} (the critic scores reconstructions ever more "
+                "real)", int(steps[-k]))
     return None

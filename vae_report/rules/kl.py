@@ -46,7 +46,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     share_text += _per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
     bad = ~np.isfinite(m.values("kl_loss"))
-    if bad.any():
+    if bad.any() and not np.isfinite(m.values("kl_loss")[-1]):  # NaN now; an isolated NaN it recovered from is not
         first_bad = int(m.steps("kl_loss")[bad][0])
         numbers["first_non_finite_step"] = first_bad
         return [Finding(
@@ -122,8 +122,32 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     )]
 
 
+def kl_negative(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    """A KL divergence is never negative: a negative kl_loss is a sign error or another quantity."""
+    steps, values = m.steps("kl_loss"), m.values("kl_loss")
+    good = np.isfinite(values)
+    if not good.any():
+        return []
+    scale = max(1.0, float(np.median(np.abs(values[good]))))
+    negative = good & (values < -1e-6 * scale)  # float rounding of a sum of non-negative terms is not a sign
+    if not negative.any():
+        return []
+    first = int(steps[negative][0])
+    return [Finding(
+        "kl-negative", "error",
+        f"kl_loss is negative at {fmt(int(negative.sum()))} of {fmt(int(good.sum()))} points from step {fmt(first)} "
+        f"(down to {fmt(float(values[negative].min()))}): a KL divergence is never below 0, so this is not one. "
+        "Look for a sign error in the KL term (0.5 x (mu^2 + var - 1 - logvar), summed) or another quantity "
+        "logged under this name; the KL checks and the loss's bookkeeping cannot be trusted until it is fixed.",
+        "kl_loss", first, {"negative_points": int(negative.sum()), "points": int(good.sum()),
+                           "min": float(values[negative].min())},
+    )]
+
+
 def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     values = finite(m.values("kl_loss"))
+    if len(values) and values.min() < 0:
+        return []  # not a KL (see kl-negative): a "collapse" of it means nothing
     if len(values) >= 5 and np.all(values == 0):
         first = int(m.steps("kl_loss")[0])
         return [Finding(
@@ -140,7 +164,8 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     smooth = (sums[k:] - sums[:-k]) / k  # moving average in O(n), whatever the window
     peak, now = float(smooth.max()), float(np.median(values[-k:]))
     if peak <= 0 or now > t["fraction_of_peak"] * peak:
-        return []
+        found = _near_prior(m, s, now, t)  # no fall from a peak, yet at the prior: held there from the start
+        return [found] if found is not None else []
     steps = m.steps("kl_loss")[np.isfinite(m.values("kl_loss"))]
     peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
     onset = departure(steps, values, peak, now, since=peak_step)
@@ -153,3 +178,25 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         "decoder's capacity, and look at reconstructions.",
         "kl_loss", onset, {"peak_level": peak, "recent_level": now, "onset_step": onset},
     )]
+
+
+def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Finding | None:
+    """A KL so small per latent dimension that the posterior is the prior: collapsed, however it got there (it
+    may never have had a peak to fall from, e.g. a kl_weight large enough to hold it down from the start)."""
+    numbers: dict = {}
+    if not _per_dimension(m, s, now, numbers) or numbers["kl_per_latent_dim"] >= t["nats_per_dim"]:
+        return None
+    steps, values = m.steps("kl_loss"), m.values("kl_loss")
+    good = np.isfinite(values)
+    below = np.flatnonzero(good & (values <= t["nats_per_dim"] * numbers["latent_dims"]))
+    since = int(steps[below[0]]) if len(below) else int(steps[-1])
+    numbers.update(recent_level=now, onset_step=since)
+    weight = f" under kl_weight {fmt(s.kl_weight)}" if s.kl_weight is not None else ""
+    return Finding(
+        "kl-collapse", "warning",
+        f"kl_loss is {fmt(now)} (median of its latest points){weight}: over {fmt(numbers['latent_dims'])} latent "
+        f"dimensions that is {fmt(numbers['kl_per_latent_dim'])} nats per dimension, below "
+        f"{fmt(t['nats_per_dim'])} since step {fmt(since)}: the posterior is the prior, so the latents carry almost "
+        "nothing about the input and the decoder reconstructs from next to nothing. Check kl_weight (a first "
+        "stage uses ~1e-6) and look at reconstructions.",
+        "kl_loss", since, numbers)

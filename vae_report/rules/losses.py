@@ -9,7 +9,7 @@ import numpy as np
 
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
-from ..stats import contains, robust_noise, shared_steps
+from ..stats import contains, robust_noise, rolling_median, shared_steps
 from .base import Finding, Metrics, edge_medians, finite
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
@@ -25,6 +25,20 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             first = int(m.steps(name)[bad][0])
             value = values[bad][0]
             kind = "NaN" if np.isnan(value) else "Inf" if np.isinf(value) else f"{value:.3g} (overflowing)"
+            recovered = _recovered(values, bad)
+            if recovered is not None:
+                before, after = recovered
+                out.append(Finding(
+                    "non-finite", "warning",
+                    f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
+                    f"NaN, Inf or beyond {OVERFLOW:.0e}), each an isolated point: the run recovered, its points since "
+                    f"the last one are finite (median {fmt(after)}; {fmt(before)} just before the first). Under "
+                    "mixed precision (fp16 with a gradient scaler) a skipped step logs Inf and is routine; otherwise "
+                    "check the inputs of those batches.",
+                    name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
+                                  "last_finite": True, "recovered": True},
+                ))
+                continue
             out.append(Finding(
                 "non-finite", "error",
                 f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
@@ -53,6 +67,44 @@ def losses_unknown(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         "only NaN and Inf were checked, no trend, phase or GAN check ran. The run has not been judged.",
         None, None, {"metrics": len(names)},
     )]
+
+
+def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    """A training loss whose logging stopped well before the others': its "latest" value is stale, and every
+    check of it describes the run as it was then."""
+    losses = [n for n in m.names() if n in JUDGED_LOSSES and len(m.steps(n)) >= 10]
+    if len(losses) < 2:
+        return []
+    last = max(int(m.steps(n)[-1]) for n in losses)
+    out = []
+    for name in losses:
+        steps = m.steps(name)
+        every = float(np.median(np.diff(steps)))
+        end = int(steps[-1])
+        if last - end > max(t["intervals"] * every, t["share"] * (last - int(steps[0]))):
+            out.append(Finding(
+                "loss-stopped", "warning",
+                f"{name} was last logged at step {fmt(end)}, {fmt(last - end)} steps before the other losses (to step "
+                f"{fmt(last)}; it was logged every {fmt(every)} steps before): its latest value is from then, and "
+                "nothing here says what it did since. A resume that dropped it from the logged keys, or a "
+                "logger that stopped, is the usual cause.",
+                name, end, {"last_logged_step": end, "run_last_step": last, "interval": every},
+            ))
+    return out
+
+
+def _recovered(values: np.ndarray, bad: np.ndarray) -> tuple[float, float] | None:
+    """(median before the first bad point, median after the last) when the bad points are isolated (rare, none
+    next to another) and the loss went on at its level after them, else None."""
+    where = np.flatnonzero(bad)
+    if bad[-1] or len(where) > max(3, 0.01 * len(values)) or np.any(np.diff(where) == 1) or where[0] < 5 \
+            or len(values) - where[-1] <= 5:
+        return None
+    for i in where:  # each one: the loss goes on at the level it had just before
+        before, after = np.median(values[max(0, i - 5):i]), np.median(values[i + 1:i + 6])
+        if not np.isfinite(after) or abs(after) > 1.5 * max(abs(before), 1e-12):
+            return None
+    return float(np.median(values[max(0, where[0] - 20):where[0]])), float(np.median(values[where[-1] + 1:]))
 
 
 def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int | None = None) -> list[Finding]:
@@ -87,6 +139,15 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
 def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     # Across the switch-on, the adversarial term's cost is rec-after-disc's to judge: here each phase is judged
     # on its own (first tenth against last tenth), so that a steady GAN cost does not read as a worsening run.
+
+    found = _rec_trend(m, s, t)
+    if any(f.severity != "ok" for f in found):  # getting worse says more than "not learning"
+        return found
+    stuck = None if s.init_checkpoint else _not_learning(m, t)  # a fine-tune starts converged
+    return [stuck] if stuck is not None else found
+
+
+def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     from .current import phase_start
 
     switch = phase_start(m, s)
@@ -100,6 +161,29 @@ def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                             + parts[1].message[1:])]
         return worst[:1]
     return _trend(m, "rec_loss", None, t, "over the run")
+
+
+def _not_learning(m: Metrics, t: dict) -> Finding | None:
+    """A reconstruction loss logged from the run's first steps that never fell below its starting level: every
+    working autoencoder's error drops steeply in its first thousands of steps, so the model is not learning
+    (a learning rate of ~0, frozen weights, an optimizer over the wrong parameters, inputs that do not match)."""
+    steps, values = m.steps("rec_loss"), m.values("rec_loss")
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    if len(values) < 50 or steps[0] > max(100, 0.02 * steps[-1]) or steps[-1] - steps[0] < t["min_steps"]:
+        return None
+    start = float(np.median(values[: max(5, len(values) // 100)]))  # its first points: a fall may be quick
+    lowest = float(np.nanmin(rolling_median(values, max(5, len(values) // 20))))
+    if start <= 0 or lowest < (1 - t["flat"] * 5) * start:
+        return None
+    return Finding(
+        "rec-trend", "warning",
+        f"rec_loss has not fallen since the run began: its moving median (over a twentieth of its points) never "
+        f"went below {fmt(lowest)}, against {fmt(start)} at its first points, from step {fmt(int(steps[0]))} to "
+        f"{fmt(int(steps[-1]))}. A working autoencoder's reconstruction error drops steeply in its first thousands "
+        "of steps: this one is not learning. Check the learning rate actually applied, that the optimizer holds "
+        "the autoencoder's parameters and that they require gradients, and the inputs' range.",
+        "rec_loss", int(steps[0]), {"start_level": start, "lowest_level": lowest, "from_step": int(steps[0])})
 
 
 def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
