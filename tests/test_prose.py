@@ -14,16 +14,17 @@ from writers import radiodiff_curves, write_scalars
 
 from vae_report import analyze_run
 from vae_report.cli import app
-from vae_report.narrative import CAN_WAIT
+from vae_report.narrative import CAN_WAIT, DISC_RULES, KL_RULES, RANGE_RULES, VALUE_RULES
 from vae_report.render import write_report
 
 # question -> the first word of an answer that says "there is a problem"
-BAD_WORD = {"Is the KL loss increase concerning?": "Yes", "Are the loss values in the right ranges?": "Not",
+BAD_WORD = {"Is the KL loss increase concerning?": "Yes", "Is the KL loss's behaviour concerning?": "Yes",
+            "Are the loss values in the right ranges?": "Not",
             "Should I intervene in the training process?": ("Yes", "Not urgently, but look"),
             "Is a discriminator loss near 1 fine?": "Not", "Did reconstruction get worse once the GAN started?": "Yes"}
-TOPIC = {"Is the KL loss increase concerning?": ("kl-rising", "kl-dominant", "kl-collapse"),
-         "Are the loss values in the right ranges?": ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now",
-                                                       "divergence", "non-finite"),
+TOPIC = {"Is the KL loss increase concerning?": KL_RULES, "Is the KL loss's behaviour concerning?": KL_RULES,
+         # a warning on any loss's level or terms (KL share, a winning side, a stalled or stale loss) is a "Not"
+         "Are the loss values in the right ranges?": RANGE_RULES + KL_RULES + DISC_RULES + VALUE_RULES,
          "Should I intervene in the training process?": None,
          "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning"),
          "Did reconstruction get worse once the GAN started?": ("rec-after-disc",)}

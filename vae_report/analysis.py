@@ -291,6 +291,7 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
     from .narrative import confidence, questions_and_answers, recommendations
 
     m = Metrics(logs.frame)
+    m.restarts = logs.restarts
     limits = {k: dict(v) for k, v in (thresholds or {}).items()}
     if now is not None:
         limits.setdefault("liveness", {})["now"] = float(now)

@@ -47,6 +47,7 @@ def _halted(analysis) -> str | None:
 # severity, so an answer can never call "fine" what the findings table warns about.
 KL_RULES = ("kl-negative", "kl-rising", "kl-dominant", "kl-collapse")
 RANGE_RULES = ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now", "divergence", "non-finite")
+VALUE_RULES = ("run-stalled", "val-overfitting", "loss-stopped", "losses-unknown", "generator-winning")
 DISC_RULES = ("disc-at-chance", "generator-winning", "disc-overpowering", "d-weight-pinned")
 # warnings about the logs or the config rather than the training itself: worth a look, no reason to stop a run
 CAN_WAIT = ("losses-unknown", "loss-bookkeeping", "val-missing", "d-weight-pinned", "disc-active-before-start",
@@ -92,9 +93,13 @@ def questions_and_answers(analysis) -> list:
     ranges = topic(analysis, RANGE_RULES)
     if ranges or analysis.decomposition is not None:
         parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
-        bad = [f for f in ranges if f.severity in ("warning", "error")]
-        parts += [f.message for f in (bad or [f for f in ranges if f.rule == "loss-bookkeeping"]
+        # any warning about a loss's level or its terms makes "Yes" false, whichever rule raised it
+        bad = [f for f in topic(analysis, RANGE_RULES + KL_RULES + DISC_RULES + VALUE_RULES)
+               if f.severity in ("warning", "error")]
+        more = f" (and {len(bad) - 2} more findings above)" if len(bad) > 2 else ""
+        parts += [f.message for f in (bad[:2] or [f for f in ranges if f.rule == "loss-bookkeeping"]
                                       or ([] if parts else ranges[:2]))]  # a bare "Yes." says nothing
+        parts[-1] += more
         qa.append(QA("Are the loss values in the right ranges?",
                      verdict(bad, yes="Not entirely", no="Yes").rstrip(".") + ". " + " ".join(parts)))
     if s.disc_start is not None:

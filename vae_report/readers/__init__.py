@@ -73,6 +73,9 @@ class RunLogs:
     store_run: str | None = None  # the MLflow run to read (name or id), when a store holds several
     store_config: dict | None = None  # the config a W&B run or an MLflow run carries
     store_config_origin: str = ""
+    # where a later file took over (a resume or restart): {"step", "file", "points", "concurrent"}; concurrent
+    # when the earlier file was still being written after the later one began (two processes, one folder)
+    restarts: list[dict] = field(default_factory=list)
 
 
 def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None) -> dict[str, list[Path]]:
@@ -329,13 +332,16 @@ def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: 
     rank = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
     drop = _restarts(rank, merged["metric"].cat.codes.to_numpy().astype(np.int64), merged["step"].to_numpy(),
                      [p[0].path for p in parts], len(merged["metric"].cat.categories), logs,
-                     merged["value"].to_numpy())
+                     merged["value"].to_numpy(), merged["wall_time"].to_numpy())
     _note_merged(kind, [p[0].path for p in parts], logs)
     return merged[~drop].reset_index(drop=True)
 
 
+OVERLAP_SECONDS = 60  # an earlier file written this long after a later one began: both were being written
+
+
 def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: list[str], metrics: int,
-              logs: RunLogs, values: np.ndarray | None = None) -> np.ndarray:
+              logs: RunLogs, values: np.ndarray | None = None, walls: np.ndarray | None = None) -> np.ndarray:
     """Points replaced by a later file (``rank``: each point's file in written order): each file's first step
     per metric, a reverse cumulative minimum over the files after it, one comparison per point."""
     files = len(paths)
@@ -350,14 +356,39 @@ def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: lis
     if drop.any():
         copies = _copies(rank, codes, steps, values, drop) if values is not None else set()
         replaced = pd.Series(cut[drop]).groupby(rank[drop]).agg(["min", "size"])
+        spans = _wall_spans(rank, walls, files)
         for i, (restart, count) in replaced.iterrows():
-            if int(i) in copies:
-                logs.notes.append(f"{paths[int(i)]} holds the same {int(count):,} point(s) as a later file at those "
+            i = int(i)
+            if i in copies:
+                logs.notes.append(f"{paths[i]} holds the same {int(count):,} point(s) as a later file at those "
                                   "steps (a copy of the same log, as a console's nohup.out of a file log): read once")
                 continue
+            overlap = spans[i][1] - spans[i + 1][0] if i + 1 < files else np.nan
+            concurrent = bool(overlap > OVERLAP_SECONDS)
+            logs.restarts.append({"step": int(restart), "file": paths[i], "points": int(count),
+                                  "concurrent": concurrent})
+            if concurrent:
+                logs.notes.append(f"{paths[i]} was still being written {overlap / 3600:.1f} hours after "
+                                  f"{paths[i + 1]} began: two processes wrote into this folder at once; from step "
+                                  f"{int(restart):,} on, the later one's points replace {int(count):,} of its points")
+                continue
             logs.notes.append(f"a later file restarts at step {int(restart):,}: it replaces {int(count):,} "
-                              f"point(s) of {paths[int(i)]} at or after that step, as TensorBoard does")
+                              f"point(s) of {paths[i]} at or after that step, as TensorBoard does")
     return drop
+
+
+def _wall_spans(rank: np.ndarray, walls: np.ndarray | None, files: int) -> list[tuple[float, float]]:
+    """Each file's first and last wall time (NaN without any)."""
+    if walls is None or not len(walls):
+        return [(np.nan, np.nan)] * files
+    known = np.isfinite(walls)
+    first, last = np.full(files, np.nan), np.full(files, np.nan)
+    if known.any():
+        by = pd.Series(walls[known]).groupby(rank[known])
+        lows, highs = by.min(), by.max()
+        first[lows.index.to_numpy()] = lows.to_numpy()
+        last[highs.index.to_numpy()] = highs.to_numpy()
+    return list(zip(first.tolist(), last.tolist(), strict=True))
 
 
 def _copies(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, values: np.ndarray, drop: np.ndarray) -> set:
@@ -447,7 +478,8 @@ def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool
     rank_of = np.zeros(len(paths), dtype=np.int64)
     rank_of[written] = np.arange(len(written))
     if len(written) > 1:
-        drop = _restarts(rank_of[file], code, steps, [rels[i] for i in written], len(metrics), logs)
+        drop = _restarts(rank_of[file], code, steps, [rels[i] for i in written], len(metrics), logs,
+                         walls=walls)
         if drop.any():
             file, code, steps, values, walls = (a[~drop] for a in (file, code, steps, values, walls))
         _note_merged("tensorboard", [rels[i] for i in written], logs)

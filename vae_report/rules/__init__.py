@@ -13,7 +13,7 @@ from ..schedule import Schedule
 from .base import RANK, SEVERITIES, Finding, Metrics, Rule
 from .current import loss_now
 from .discriminator import disc_active_before_start, disc_inactive_after_start, disc_off_before_start
-from .dynamics import divergence, liveness, lr_schedule, run_stalled, spikes
+from .dynamics import divergence, liveness, lr_schedule, resumes, run_stalled, spikes
 from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .grouping import group_by_cause, qualify_trends
 from .kl import kl_collapse, kl_dominant, kl_negative, kl_rising
@@ -114,6 +114,10 @@ RULES: list[Rule] = [
          "Steps per hour give ETAs; a last log far older than the logging interval (against the run's newest log "
          "or --now) means the run may have stopped.",
          liveness, {"window": 50, "stale_intervals": 20, "stale_seconds": 900}, needs=("total_loss|rec_loss|kl_loss",)),
+    Rule("resumes", "Resumes and restarts", "warning",
+         "Where a later log file takes over, the run should go on at the level it had reached; two files written "
+         "at the same time are two processes, not a resume.",
+         resumes, {"jump": 0.3}),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "The logged learning rate should follow the config's: constant, or RadioDiff's polynomial decay.",
          lr_schedule, {"tolerance": 0.02}, needs=("lr",)),

@@ -62,6 +62,7 @@ class Metrics:
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
         self.memo: dict = {}  # results several rules derive from the same data (e.g. the loss bookkeeping)
+        self.restarts: list[dict] = []  # where a later log file took over (RunLogs.restarts), set by the analysis
         self._parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if frame.empty:
             return

@@ -27,7 +27,7 @@ import numpy as np
 from ..numbers import fmt
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Finding, Metrics, departure, ramp_onset
+from .base import Finding, Metrics, departure, finite, ramp_onset
 
 BINS = 400
 # name -> the smallest rise worth a warning, as a ratio (judged in log units when the loss stays positive);
@@ -208,17 +208,25 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             verb = f"{'exploded' if found['exploding'] else 'rose'} before turning NaN/Inf at step {fmt(first_bad)}"
         stretch = ("best level" + (" in this phase" if lo is not None else " in the run")) if found["stayed"] \
             else "best level in the recent stretch"
+        finite_steps, finite_values = m.steps(name)[np.isfinite(m.values(name))], finite(m.values(name))
+        last_value = float(finite_values[-1])
+        # the median of the latest points lags a loss still climbing: its last value says how far it has gone
+        last_text = (f" (its last value, at step {fmt(int(finite_steps[-1]))}: {fmt(last_value)}"
+                     + (f", {fmt(round(last_value / best))} times" if found["log_units"] and best > 0
+                        and last_value / best >= 10 else "") + ")") \
+            if abs(last_value - latest) > 0.2 * max(abs(latest), 1e-12) else ""
         out.append(Finding(
             "loss-now", severity,
             f"{name} {verb}: {fmt(latest)} over its latest {'finite ' if ended_bad else ''}points against "
-            f"{fmt(best)}, its {stretch}{where}{size}; "
+            f"{fmt(best)}, its {stretch}{where}{size}{last_text}; "
             f"the rise began at step {fmt(found['onset'])}"
             + (" and it has not come back since" if found["stayed"] else "")
             + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
             "that step (learning rate, data, a NaN nearby, the KL term) and resume from a checkpoint before it if it "
             "does not recover.",
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
-                                   "onset_step": found["onset"], "judged_in_log_units": found["log_units"]},
+                                   "last_value": last_value, "onset_step": found["onset"],
+                                   "judged_in_log_units": found["log_units"]},
         ))
     note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
             f"at step {fmt(start)} (its switch-on moves them by design).") if young else ""

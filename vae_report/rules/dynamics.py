@@ -158,12 +158,14 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 def duration(hours: float) -> str:
     """Hours as a person says them: 40 s, 12 min, 4.4 hours, 3.2 days."""
     if hours < 1 / 60:
-        return f"{hours * 3600:.0f} s"
+        seconds = hours * 3600
+        return f"{seconds:.2g} s" if seconds < 1 else f"{seconds:.0f} s"  # "every 0 s" says nothing
     if hours < 1:
         return f"{hours * 60:.0f} min"
     if hours < 48:
         return f"{hours:.1f} hours"
-    return f"{hours / 24:.1f} days"
+    days = hours / 24
+    return f"{days:.1f} days" if days < 100 else f"{fmt(round(days))} days"
 
 
 def printed_decimals(lr: np.ndarray) -> int | None:
@@ -368,3 +370,61 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         "optimizer's learning rate and that the batches change.",
         flat[0], since, numbers,
     )]
+
+
+def resumes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    """What the merge of a resumed or restarted run's files says about the run: two processes writing at once,
+    a start over from the first step, or a loss level that jumped where a later file took over (a resume from
+    weights other than those the run had reached)."""
+    out = []
+    name = next((n for n in ("rec_loss", "nll_loss", "total_loss") if m.has(n)), None)
+    for r in m.restarts:
+        step = r["step"]
+        if r["concurrent"]:
+            out.append(Finding(
+                "resumes", "warning",
+                f"Two processes wrote into this run's folder at once: {r['file']} was still being written after a "
+                f"later log began at step {fmt(step)}. Only the later one's points are read from there on; "
+                f"{fmt(r['points'])} point(s) of the other run at those steps are not in this report. A job launched "
+                "twice, or two runs sharing a results folder: give each run its own.",
+                None, step, dict(r)))
+            continue
+        if name is None:
+            continue
+        steps, values = m.steps(name), m.values(name)
+        good = np.isfinite(values)
+        if step <= int(steps[good][0]) if good.any() else True:
+            out.append(Finding(
+                "resumes", "info",
+                f"The run was started again from step {fmt(step)}: a later log replaces {fmt(r['points'])} point(s) "
+                f"of {r['file']} from that step on, so this report shows the latest start only. If the new start "
+                "loaded trained weights, its losses begin low and its lr schedule and disc_start count from 0 again.",
+                None, step, dict(r)))
+            continue
+        found = _jump(steps[good], values[good], step, s, t)
+        if found is not None:
+            before, after, k = found
+            out.append(Finding(
+                "resumes", "warning",
+                f"{name} jumped where the run was resumed at step {fmt(step)}: {fmt(before)} over the last {k} points "
+                f"before, {fmt(after)} over the first {k} after ({describe_change(before, after)}). A resumed run "
+                "goes on from where it stopped; this one did not: it resumed from other weights than those it had "
+                "reached (an older checkpoint, another run's, or an optimizer state that was reset).",
+                name, step, {**r, "before_level": before, "after_level": after}))
+    return out
+
+
+def _jump(steps: np.ndarray, values: np.ndarray, step: int, s: Schedule, t: dict) -> tuple[float, float, int] | None:
+    before, after = values[steps < step], values[steps >= step]
+    k = int(min(20, len(before), len(after)))
+    if k < 5:
+        return None
+    switch = s.switch_step
+    if switch is not None and steps[steps < step][-k] <= switch <= steps[steps >= step][k - 1]:
+        return None  # the discriminator switching on moves the losses by design
+    level_before, level_after = float(np.median(before[-k:])), float(np.median(after[:k]))
+    deltas = np.diff(before[-3 * k:])
+    noise = MAD_TO_SIGMA * float(np.median(np.abs(deltas - np.median(deltas)))) / np.sqrt(2) if len(deltas) else 0.0
+    if level_after > level_before * (1 + t["jump"]) and level_after - level_before > 4 * noise:
+        return level_before, level_after, k
+    return None

@@ -226,7 +226,9 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "disc-at-chance", "ok",
             f"disc_loss is at its equilibrium ({fmt(level)}; chance level {fmt(chance)} for the "
             f"{s.disc_loss or 'hinge'} loss) for the {fmt(span)} steps since step {fmt(start)}: the discriminator "
-            f"cannot yet tell real from reconstructed, the usual state after it starts.{logits}",
+            f"cannot tell real from reconstructed, "
+            + ("the usual state after it starts." if start - s.switch_step <= t["min_steps"]
+               else "the usual state of a balanced GAN.") + logits,
             "disc_loss", start, numbers,
         )]
     return [Finding(

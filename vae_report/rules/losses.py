@@ -281,7 +281,9 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if s.pixels_per_sample and abs(b.pixels / s.pixels_per_sample - 1) > 0.01 and b.pixels > 1.5:
         numbers["config_pixels_per_sample"] = s.pixels_per_sample
         config_note = (f" The config's ddconfig gives {fmt(s.pixels_per_sample)} pixels per sample: the data was "
-                       "not trained at the config's resolution (RadioDiff's ddconfig.resolution resizes nothing).")
+                       "not trained at the config's resolution ("
+                       + ("RadioDiff's ddconfig.resolution resizes nothing)." if s.layout in ("radiodiff", "text log")
+                          else "the data loader's size decides the image size, not ddconfig.resolution)."))
     formula = f"total_loss = nll_loss + {weight_name} x {reg_name} + d_weight x disc_factor x g_loss"
     if b.averaged:
         formula = (f"total_loss = (AE loss + disc_loss) / 2, the AE loss being nll + {weight_name} x {reg_name} + "
