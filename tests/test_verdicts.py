@@ -708,3 +708,16 @@ def test_two_processes_writing_one_folder_are_not_called_a_restart(tmp_path):
     (both,) = [f for f in bad if f.rule == "resumes"]
     assert "Two processes wrote into this run's folder at once" in both.message and a.status == "warning"
     assert any("two processes wrote into this folder at once" in n for n in a.merge_notes)
+
+
+def test_a_validation_loss_far_above_training_from_its_first_point_is_named(tmp_path):
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    val_steps = np.arange(1000, 20_001, 1000)
+    train_at = np.interp(val_steps, curves.steps, curves.values["rec_loss"])
+    a_extra = [(int(s), "val/rec_loss", float(7 * v)) for s, v in zip(val_steps, train_at, strict=True)]
+    a, bad = verdict(write_run(tmp_path / "gap", curves, 10, config(disc_start=50_001, total=150_000), a_extra))
+    (gap,) = [f for f in bad if f.rule == "val-overfitting"]
+    assert "do not measure the same thing" in gap.message and 6 < gap.numbers["val_over_train_now"] < 8
+    same = [(int(s), "val/rec_loss", float(1.1 * v)) for s, v in zip(val_steps, train_at, strict=True)]
+    b, bad = verdict(write_run(tmp_path / "same", curves, 10, config(disc_start=50_001, total=150_000), same))
+    assert not [f for f in bad if f.rule == "val-overfitting"]

@@ -77,7 +77,7 @@ RULES: list[Rule] = [
     Rule("val-overfitting", "Validation rising while training falls", "warning",
          "Validation reconstruction that rises from its best while the training loss keeps falling is "
          "overfitting; the step of the best validation level is the checkpoint to keep.",
-         val_overfitting, {"rise": 0.1, "gap_growth": 3.0}),
+         val_overfitting, {"rise": 0.1, "gap_growth": 3.0, "gap_static": 3.0}),
     Rule("val-missing", "Validation missing", "warning",
          "A config that runs validation every N steps should leave val/* metrics in the logs.",
          val_missing),  # silent when the config runs no validation: nothing is missing then

@@ -90,6 +90,18 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                     "task: a small or repeated training subset, or a validation set from another distribution.",
                     val, best_step, numbers))
                 continue
+            if train in ("rec_loss", "nll_loss") and gap_then and gap_now \
+                    and min(gap_then, gap_now) >= t["gap_static"]:
+                numbers.update(val_over_train_then=gap_then, val_over_train_now=gap_now)
+                out.append(Finding(
+                    "val-overfitting", "warning",
+                    f"{val} is {fmt(round(gap_now, 1))} times {train} now and was {fmt(round(gap_then, 1))} times "
+                    f"at the first validation (step {fmt(int(steps[0]))}): not overfitting, as the gap did not grow, "
+                    "but the two do not measure the same thing. The same loss on held-out images of the same kind "
+                    "stays near the training level; look for a validation set from another distribution or "
+                    "preprocessing (value range, resolution, channels), or validation run with other weights.",
+                    val, int(steps[0]), numbers))
+                continue
             if latest <= best + 2 * noise:
                 text = (f"{val} is at its best level ({fmt(latest)}, median of its latest points) while {train} "
                         f"{moved} since step {fmt(best_step)}: no sign of overfitting.")
@@ -122,6 +134,7 @@ def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                         "ran or its logs went elsewhere. Without it the report cannot tell overfitting apart.",
                         None, last, {"val_every": s.val_every})]
     newest = max(int(m.steps(n)[-1]) for n in names)
+    names.sort(key=lambda n: n.split("/", 1)[-1] not in ("rec_loss", "nll_loss", "total_loss"))  # name a loss
     if last - newest > 2 * s.val_every:
         return [Finding("val-missing", "warning",
                         f"Validation stopped: its newest point is at step {fmt(newest)}, {fmt(last - newest)} steps "
