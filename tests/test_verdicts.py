@@ -721,3 +721,25 @@ def test_a_validation_loss_far_above_training_from_its_first_point_is_named(tmp_
     same = [(int(s), "val/rec_loss", float(1.1 * v)) for s, v in zip(val_steps, train_at, strict=True)]
     b, bad = verdict(write_run(tmp_path / "same", curves, 10, config(disc_start=50_001, total=150_000), same))
     assert not [f for f in bad if f.rule == "val-overfitting"]
+
+
+def test_a_log_that_begins_late_says_so_and_a_weight_pinned_before_disc_start_is_dated_there(tmp_path):
+    # a real RadioDiff log parsed from step 35,000: d_weight at its clamp before disc_start too
+    curves = radiodiff_curves(60_000, disc_start=50_001, total_steps=150_000)
+    keep = curves.steps >= 35_000
+    curves.steps = curves.steps[keep]
+    curves.values = {k: v[keep] for k, v in curves.values.items()}
+    curves.values["d_weight"][:] = 5000.0
+    _rebuild_sums(curves)
+    folder = write_run(tmp_path, curves, 100, config(disc_start=50_001, total=150_000))
+    a, bad = verdict(folder)
+    (pinned,) = [f for f in bad if f.rule == "d-weight-pinned"]
+    assert pinned.step == 35_000 and "before the discriminator switched on as well" in pinned.message
+    assert a.late_start == 35_000
+    from typer.testing import CliRunner
+
+    from vae_report.cli import app
+
+    out = tmp_path / "r.md"
+    assert CliRunner().invoke(app, ["analyze", str(folder), "--out", str(out)]).exit_code == 0
+    assert "**Logs begin at step 35,000**: the first 35,000 steps are not in these logs" in out.read_text()

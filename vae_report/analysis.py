@@ -113,6 +113,14 @@ class Analysis:
         return self.schedule.phase(self.step)
 
     @property
+    def late_start(self) -> int | None:
+        """The first logged step of the training losses when the logs begin well after step 0 (a copied tail,
+        a log rotated away): what the report calls "over the run" starts there."""
+        firsts = [st.first_step for name, st in self.metrics.items() if "/" not in name and name.endswith("_loss")]
+        first = min(firsts) if firsts else None
+        return first if first is not None and first > max(1000, 0.05 * self.step) else None
+
+    @property
     def disc_never_on(self) -> bool:
         """Past disc_start by the schedule, yet the logs show the discriminator never switched on."""
         return any(f.rule == "disc-inactive-after-start" and f.severity == "error" for f in self.active_findings())

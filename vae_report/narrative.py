@@ -202,6 +202,8 @@ def _intervene_answer(analysis) -> str:
         return (f"No. No rule raised a warning or an error: {ok_meaning(analysis)}. "
                 + ("Keep it running and re-run this report at the next milestone."
                    if analysis.schedule.layout != "none" else "Keep it running."))
+    # the worst first, and among equals the earliest: the first thing to go wrong is the likely cause
+    bad.sort(key=lambda f: (-RANK[f.severity], f.step if f.step is not None else float("inf")))
     errors = [f for f in bad if f.severity == "error"]
     urgent = errors or [f for f in bad if f.rule not in CAN_WAIT]
     first = urgent[0] if urgent else bad[0]
@@ -229,14 +231,22 @@ def _monitor_answer(analysis) -> str:
     return " ".join(parts)
 
 
+def _at(finding: Finding) -> str:
+    where = f"step {fmt(finding.step)}" if finding.step is not None else ""
+    what = f"{finding.metric}, " if finding.metric else ""
+    return f" ({what}{where})" if where else (f" ({finding.metric})" if finding.metric else "")
+
+
 def recommendations(analysis) -> list[str]:
     out = []
-    for finding in analysis.active_findings():
+    # earliest first within each severity: what went wrong first is usually what the rest follows from
+    ordered = sorted(analysis.active_findings(), key=lambda f: f.step if f.step is not None else float("inf"))
+    for finding in ordered:
         if finding.severity == "error":
-            out.append(f"Fix first: {_TITLES.get(finding.rule, finding.rule)} (step {fmt(finding.step)}).")
-    for finding in analysis.active_findings():
+            out.append(f"Fix first: {_TITLES.get(finding.rule, finding.rule)}{_at(finding)}.")
+    for finding in ordered:
         if finding.severity == "warning":
-            out.append(f"Look into: {_TITLES.get(finding.rule, finding.rule)} (step {fmt(finding.step)}).")
+            out.append(f"Look into: {_TITLES.get(finding.rule, finding.rule)}{_at(finding)}.")
     milestone = analysis.next_milestone
     if analysis.finished:
         if out:

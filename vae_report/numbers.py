@@ -34,6 +34,8 @@ def pct(fraction: float | None, digits: int = 1) -> str:
     """A fraction as a percentage: ``0.122`` -> ``12.2%``."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "n/a"
+    if fraction != 0 and abs(fraction * 100) < 0.5 * 10 ** -digits:  # "0.0%" of something that is not 0
+        return f"{fraction * 100:.1g}%"
     return f"{fraction * 100:.{digits}f}%"
 
 

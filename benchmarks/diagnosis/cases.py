@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from .curves import Shape, d_loss, healthy, ramp, recompute
 from .expect import Expect
-from .layouts import emit
+from .layouts import Resume, SecondProcess, emit
 
 LOSSES = ("total_loss", "nll_loss", "rec_loss")
 
@@ -199,3 +199,98 @@ def round_lr(steps, v, shape):
 
 def half_step_unit(steps, v, shape):
     return {"step_scale": 2}
+
+
+# --- faults of the second battery extension (README: "Faults the loss terms and the files show") ---
+
+def negate(metric: str) -> Callable:
+    """A sign error: the term logged as minus itself from the first step (kl = -0.5 x sum(...) the wrong way)."""
+    def edit(steps, v, shape):
+        v[metric] = -v[metric]
+    return edit
+
+
+def kl_held_at_prior(nats: float, rec_floor: float) -> Callable:
+    """KL held at ``nats`` (summed over the latent) from the first step, never a peak (kl_weight 1 holds the
+    posterior at the prior), and reconstruction settling at ``rec_floor`` instead of ~0.03: the decoder gets
+    next to nothing from the latents."""
+    def edit(steps, v, shape):
+        rng = np.random.default_rng(shape.seed + 100)
+        v["kl_loss"] = nats * np.exp(0.05 * rng.standard_normal(len(steps)))
+        tau = max(50.0, shape.total_steps / 40)
+        v["rec_loss"] = (rec_floor + 0.35 * np.exp(-steps / tau)) * np.exp(0.04 * rng.standard_normal(len(steps)))
+    return edit
+
+
+def flat_from_start(rec: float, kl: float, decline: float = 0.0, ckpt_path: str | None = None) -> Callable:
+    """rec and KL at one level with batch noise from step 0 (``decline``: the share rec loses by the end): a model
+    that does not learn (lr ~0, not 0: the losses are not frozen to float precision), or, with ``ckpt_path`` in
+    the config (RadioDiff's ``model.ckpt_path``), a fine-tune that starts converged."""
+    def edit(steps, v, shape):
+        rng = np.random.default_rng(shape.seed + 200)
+        x = steps / max(1, shape.last_step)
+        v["rec_loss"] = rec * (1 - decline * x) * np.exp(0.04 * rng.standard_normal(len(steps)))
+        v["kl_loss"] = kl * np.exp(0.01 * rng.standard_normal(len(steps)))
+        return {"config_patch": {"model": {"ckpt_path": ckpt_path}}} if ckpt_path else None
+    return edit
+
+
+def resumed(at: int, overrun: int = 0, level: float = 1.0, drop: tuple[str, ...] = (), gap: float = 1800.0
+            ) -> Callable:
+    """A run resumed from a checkpoint at ``at`` into a new log file. The resumed process draws its own batches
+    (other noise, the same levels); ``level`` != 1: it resumed from other weights, rec that many times higher
+    at the resume, back to the run's level by the end as it relearns; ``drop``: metrics it no longer logs. The
+    killed process logged ``overrun`` steps past ``at`` with the run's own values."""
+    def edit(steps, v, shape):
+        earlier = {k: x.copy() for k, x in v.items()}
+        recompute(shape, earlier)
+        _, other = healthy(replace(shape, seed=shape.seed + 1000))
+        after = steps >= at
+        for key in v:
+            v[key] = np.where(after, other[key], v[key])
+        if level != 1.0:
+            x = np.clip((steps - at) / max(1, shape.last_step - at), 0, 1)
+            v["rec_loss"] = np.where(after, v["rec_loss"] * level ** (1 - x), v["rec_loss"])
+        return {"resume": Resume(at, overrun, gap, drop), "earlier": earlier}
+    return edit
+
+
+def second_process(after_seconds: float, last_step: int) -> Callable:
+    """Another run of the same config writing into the same folder, started ``after_seconds`` later from step 0,
+    both then written at the same time (its own seed, its own files)."""
+    def edit(steps, v, shape):
+        other = replace(shape, last_step=last_step, seed=shape.seed + 1000)
+        other_steps, other_v = healthy(other)
+        recompute(other, other_v)
+        return {"second": SecondProcess(after_seconds, other_steps, other_v)}
+    return edit
+
+
+def val_gap(factor: float, every_val: int) -> Callable:
+    """val/rec_loss ``factor`` times the training rec from the first validation on (Lightning validates after
+    every ``every_val`` batches, not at step 0), with its own, smaller noise (a mean over the validation set)."""
+    def edit(steps, v, shape):
+        rng = np.random.default_rng(shape.seed + 300)
+        tau = max(50.0, shape.total_steps / 40)
+        level = 0.03 * (1 + 0.3 * (1 - steps / shape.total_steps)) + 0.4 * np.exp(-steps / tau)
+        val = factor * level * np.exp(0.02 * rng.standard_normal(len(steps)))
+        val = np.where((steps % every_val == 0) & (steps > 0), val, np.nan)
+        return {"val": {"val/rec_loss": val}, "val_check_interval": every_val}
+    return edit
+
+
+def inf_at(at: tuple[int, ...], metric: str = "rec_loss") -> Callable:
+    """fp16 overflow: ``metric`` Inf at a few isolated steps (nll and total follow it), normal values after each:
+    the gradient scaler skipped those steps."""
+    def edit(steps, v, shape):
+        for step in at:
+            v[metric][int(np.flatnonzero(steps == step)[0])] = math.inf
+        return {"config_patch": {"trainer": {"amp": True, "fp16": True}}}
+    return edit
+
+
+def scale(metric: str, factor: float) -> Callable:
+    """``metric`` in other units (a Keras VAE's KL: nats per sample of a small latent)."""
+    def edit(steps, v, shape):
+        v[metric] = v[metric] * factor
+    return edit

@@ -177,6 +177,24 @@ def healthy_cases() -> list[Case]:
             ok,
             fault=c.validation(None, 500),
         ),
+    ] + _extension_healthy(ok)
+
+
+NO_GAN = 1_000_001  # another trainer's run without a discriminator: the shape's GAN phase never begins
+
+
+def _extension_healthy(ok: Expect) -> list[Case]:
+    """Counterparts of the extension's faults where a false alarm is plausible."""
+    return [
+        Case("healthy_finetune_flat_from_checkpoint", "fine-tune from a checkpoint: rec flat and low from step 0",
+             "radiodiff", _shape(last_step=20_000, every=20, seed=64, **RD), ok,
+             fault=c.flat_from_start(0.032, 115_000, decline=0.03, ckpt_path="./model/model-29.pt")),
+        Case("healthy_resume_continuous", "resumed at half the run, levels continuous", "lightning_tb",
+             _shape(last_step=40_000, total_steps=40_000, disc_start=30_001, every=50, lr_kind="constant", lr=4.5e-6,
+                    seed=67), ok, fault=c.resumed(20_000, overrun=700)),
+        Case("healthy_keras_console", "another trainer's console log (Keras VAE progress bars)", "keras_console",
+             _shape(last_step=14_999, total_steps=15_000, disc_start=NO_GAN, every=1, pixels=1_000, kl_weight=1.0,
+                    seed=73), ok, fault=c.scale("kl_loss", 1 / 2_500)),
     ]
 
 
@@ -204,7 +222,50 @@ def fault(
 
 
 def fault_cases() -> list[Case]:
-    return _now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases()
+    return _now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases() + _extension_cases()
+
+
+def _extension_cases() -> list[Case]:
+    """Faults the loss terms' signs and levels, the log files and other trainers' logs show."""
+    out = []
+    s = _shape(last_step=20_000, total_steps=40_000, disc_start=20_001, every=20, seed=61)
+    out.append(fault("kl_negative", "KL negative from the start (sign error)", "trainer_csv", s, "error",
+                     ("kl_loss",), 0, c.negate("kl_loss"), rules=("kl-negative",)))
+    s = _shape(last_step=30_000, every=50, kl_weight=1.0, seed=62, **RD)
+    out.append(fault("kl_at_prior_from_start", "KL held at the prior from the start (kl_weight 1)", "radiodiff", s,
+                     "warning", ("kl_loss",), 0, c.kl_held_at_prior(24.0, 0.09), rules=("kl-collapse",), frac=0.1))
+    s = _shape(last_step=20_000, total_steps=100_000, disc_start=50_001, every=10, lr=5e-12, min_lr=5e-13, seed=63)
+    out.append(fault("rec_not_learning", "rec flat at its initial level (lr 5e-12)", "trainer_csv", s, "warning",
+                     ("rec_loss",), 0, c.flat_from_start(0.5, 17_000), rules=("rec-trend",)))
+    s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr_kind="constant", lr=4.5e-6,
+               seed=65)
+    out.append(fault("loss_stops_logging", "kl_loss no longer logged after a resume at 60%", "lightning", s,
+                     "warning", ("kl_loss",), 11_980, c.resumed(12_000, drop=("kl_loss",)), rules=("loss-stopped",)))
+    s = _shape(last_step=40_000, total_steps=40_000, disc_start=30_001, every=50, lr_kind="constant", lr=4.5e-6,
+               seed=66)
+    out.append(fault("resume_wrong_weights", "resumed at half the run from other weights (rec x1.9)", "lightning_tb",
+                     s, "warning", ("rec_loss",), 20_000, c.resumed(20_000, overrun=700, level=1.9),
+                     rules=("resumes",)))
+    s = _shape(last_step=40_000, every=100, seed=68, **RD)
+    out.append(fault("two_processes_one_folder", "two runs writing into one folder at once", "radiodiff", s,
+                     "warning", (None,), None, c.second_process(3_600, 32_800), rules=("resumes",)))
+    s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr_kind="constant", lr=4.5e-6,
+               seed=69)
+    out.append(fault("val_gap_static", "validation 7x training from the first validation on", "lightning", s,
+                     "warning", ("val/rec_loss",), 500, c.val_gap(7.0, 500), rules=("val-overfitting",)))
+    s = _shape(last_step=40_000, every=50, seed=70, **RD)
+    out.append(fault("isolated_inf_recovered", "fp16 overflow: five isolated Inf steps, recovered", "radiodiff", s,
+                     "warning", LOSSES, 7_050, c.inf_at((7_050, 13_650, 21_250, 28_950, 33_350)),
+                     rules=("non-finite",)))
+    s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, disc_weight=0.0, lr_kind="constant",
+               lr=4.5e-6, seed=71)
+    out.append(fault("disc_weight_zero", "disc_weight 0 in the config: d_weight 0 everywhere", "lightning", s,
+                     "warning", ("d_weight",), 10_001, None, rules=("d-weight-pinned",)))
+    s = _shape(last_step=20_000, total_steps=20_000, disc_start=NO_GAN, every=20, pixels=4, kl_weight=1e-7, seed=72)
+    out.append(fault("foreign_console_log", "another trainer's loguru console log, its loss exploding now",
+                     "loguru_console", s, "error", ("total_loss",), 18_000, c.explode("rec_loss", 18_000, 100),
+                     rules=("loss-now",)))
+    return out
 
 
 def _history_cases() -> list[Case]:

@@ -21,46 +21,51 @@ SGM_TAGS = {"loss/total": "total_loss", "loss/nll": "nll_loss", "loss/rec": "rec
             "loss/disc": "disc_loss", "logits/real": "logits_real", "logits/fake": "logits_fake"}
 
 
-def write_tb(folder: Path, steps: np.ndarray, tags: dict[str, np.ndarray], seconds_per_step: float = 0.5) -> None:
-    """One event file, ``simple_value`` scalars as torch's SummaryWriter writes them."""
+def write_tb(folder: Path, steps: np.ndarray, tags: dict[str, np.ndarray], seconds_per_step: float = 0.5,
+             wall_offset: float = 0.0) -> None:
+    """One event file, ``simple_value`` scalars as torch's SummaryWriter writes them (``wall_offset``: seconds
+    added to every wall time, for a process started later than the first)."""
     folder.mkdir(parents=True, exist_ok=True)
     writer = EventFileWriter(str(folder), max_queue_size=1 << 20, flush_secs=3600)
     for i, step in enumerate(steps):
         values = [summary_pb2.Summary.Value(tag=tag, simple_value=float(v[i])) for tag, v in tags.items()]
-        writer.add_event(event_pb2.Event(wall_time=START_WALL + int(step) * seconds_per_step, step=int(step),
-                                         summary=summary_pb2.Summary(value=values)))
+        writer.add_event(event_pb2.Event(wall_time=START_WALL + wall_offset + int(step) * seconds_per_step,
+                                         step=int(step), summary=summary_pb2.Summary(value=values)))
     writer.close()
 
 
-def radiodiff_tb(folder: Path, steps: np.ndarray, v: dict) -> None:
+def radiodiff_tb(folder: Path, steps: np.ndarray, v: dict, wall_offset: float = 0.0) -> None:
     """RadioDiff's train_vae.py tags: no prefix, no nll/logvar, total = (AE total + D loss) / 2."""
     tags = {"Learning_Rate": v["lr"], "total_loss": (v["total_loss"] + v["disc_loss"]) / 2}
     tags |= {k: v[k] for k in ("rec_loss", "kl_loss", "d_weight", "disc_factor", "g_loss", *DISC_KEYS)}
-    write_tb(folder, steps, tags)
+    write_tb(folder, steps, tags, wall_offset=wall_offset)
 
 
 class _Clock(logging.Filter):
-    def __init__(self) -> None:
+    def __init__(self, offset: float = 0.0) -> None:
         super().__init__()
         self.step = 0
+        self.offset = offset
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.created = START_WALL + self.step * 0.5
+        record.created = START_WALL + self.offset + self.step * 0.5
         record.msecs = (record.created % 1) * 1000
         return True
 
 
 def radiodiff_text(folder: Path, steps: np.ndarray, v: dict, config: dict, total: int, log_freq: int,
-                   ae_keys: list[str] = AE_KEYS) -> None:
-    """RadioDiff's create_logger format: the config repr, then two ``[Train Step]`` lines per logged step."""
+                   ae_keys: list[str] = AE_KEYS, name: str = "2026-11-23-23-06_.log",
+                   wall_offset: float = 0.0) -> None:
+    """RadioDiff's create_logger format: the config repr, then two ``[Train Step]`` lines per logged step
+    (``name``: the file, named by the process's start time; ``wall_offset``: a process started that much later)."""
     folder.mkdir(parents=True, exist_ok=True)
-    logger = logging.getLogger(f"battery-{folder}")
+    logger = logging.getLogger(f"battery-{folder}-{name}")
     logger.handlers.clear()
     logger.propagate = False
     logger.setLevel(logging.INFO)
-    handler = logging.FileHandler(folder / "2026-11-23-23-06_.log")
+    handler = logging.FileHandler(folder / name)
     handler.setFormatter(logging.Formatter("%(asctime)-15s %(message)s"))
-    clock = _Clock()
+    clock = _Clock(wall_offset)
     handler.addFilter(clock)
     logger.addHandler(handler)
     logger.info(config)
@@ -159,6 +164,68 @@ def sgm_config(disc_start: int, kl_weight: float = 1e-6, disc_weight: float = 0.
                                  "loss_config": loss,
                                  "regularizer_config": {
                                      "target": "sgm.modules.autoencoding.regularizers.DiagonalGaussianRegularizer"}}}}
+
+
+def loguru_console(path: Path, steps: np.ndarray, loss: np.ndarray, epoch_iters: int) -> None:
+    """A trainer that logs with loguru's default format (``time | LEVEL | module:function:line - message``), its
+    message in bracketed fields: ``[R0] | E3 iter[ 14/500] | [Loss] 0.2500 | [step] 1514 |``. Written by loguru
+    itself, with a logger of its own (the global one's stderr handler is left alone); the times are the battery's
+    clock (0.5 s a step), passed in as a field because loguru stamps records with the current time."""
+    import datetime as dt
+
+    from loguru._logger import Core, Logger  # a logger with its own handlers (loguru's __init__ builds it so)
+
+    log = Logger(core=Core(), exception=None, depth=0, record=False, lazy=False, colors=False, raw=False,
+                 capture=True, patchers=[], extra={})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # loguru's default format, with the record time replaced by the battery's clock in the same layout
+    sink = log.add(path, level="INFO", format="{extra[stamp]} | {level: <8} | {name}:{function}:{line} - {message}")
+    for step, value in zip(steps.tolist(), loss.tolist(), strict=True):  # local time, as loguru writes it
+        stamp = dt.datetime.fromtimestamp(START_WALL + step * 0.5).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        epoch, it = divmod(int(step), epoch_iters)
+        log.bind(stamp=stamp).info(f"[R0] | E{epoch} iter[{it:3d}/{epoch_iters:3d}] | [Loss] {value:.4f} | "
+                                   f"[step] {int(step)} |")
+    log.remove(sink)
+
+
+def keras_console(path: Path, values: dict[str, np.ndarray], batches: int, every: int,
+                  ms_per_step: int = 25) -> None:
+    """The console output of Keras 2's ``model.fit(verbose=1)`` redirected to a file (no Keras here: its
+    ``ProgbarLogger``/``Progbar`` output reproduced): ``Epoch e/E``, then one bar line per update (a file is no
+    dynamic display, so each redraw starts a new line), ``n/N [====>.....] - ETA: 3s - loss: ... - name: ...``,
+    each value the running mean over the epoch's batches so far (``%.4f``); the epoch's last line gives its time
+    and ms/step instead of an ETA. ``values``: per batch, in display order (loss first)."""
+    n = len(next(iter(values.values())))
+    epochs = n // batches
+    digits = len(str(batches))
+    width = 30
+    lines = []
+    for e in range(epochs):
+        lines.append(f"Epoch {e + 1}/{epochs}")
+        sums = {k: 0.0 for k in values}
+        for b in range(batches):
+            i = e * batches + b
+            for k in values:
+                sums[k] += float(values[k][i])
+            current = b + 1
+            if current % every and current != batches:
+                continue
+            done = int(width * current / batches)
+            bar = f"{current:{digits}d}/{batches} ["
+            if done > 0:
+                bar += "=" * (done - 1) + (">" if current < batches else "=")
+            bar += "." * (width - done) + "]"
+            if current < batches:
+                eta = (batches - current) * ms_per_step // 1000
+                info = f" - ETA: {eta // 60}:{eta % 60:02d}" if eta > 60 else f" - ETA: {eta}s"
+            else:
+                info = f" - {batches * ms_per_step // 1000}s {ms_per_step}ms/step"
+            for k, total in sums.items():
+                avg = total / current
+                info += f" - {k}: " + (f"{avg:.4f}" if abs(avg) > 1e-3 else f"{avg:.4e}")
+            lines.append(bar + info)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
 
 
 def write_yaml(path: Path, config: dict) -> None:

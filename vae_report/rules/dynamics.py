@@ -61,7 +61,10 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             step = np.diff(values, prepend=np.nan)
             scale = rolling_median(np.abs(step - rolling_median(step, 4 * w, w)), 4 * w, w) * MAD_TO_SIGMA / np.sqrt(2)
             score = np.abs(values - median) / np.where(scale > 0, scale, np.nan)
-        idx = np.flatnonzero(np.nan_to_num(score) > t["mad_factor"])
+        outlier = np.nan_to_num(score) > t["mad_factor"]
+        if name in WATCHED:  # a loss's spike is a jump up; a dip below its level is no hard batch
+            outlier &= values > median
+        idx = np.flatnonzero(outlier)
         if not len(idx):
             continue
         base = median
@@ -75,8 +78,9 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         worst = spike_idx[int(np.argmax(score[spike_idx]))]
         out.append(Finding(
             "spikes", "info",
-            f"{name} has {len(spike_idx)} transient spike(s), each back to its level within {w} points; the largest "
-            f"at step {fmt(int(steps[worst]))}: {fmt(float(values[worst]))} against a local median of "
+            f"{name} has {len(spike_idx)} transient spike(s) from step {fmt(int(steps[spike_idx[0]]))} on, each back "
+            f"to its level within {w} points; the largest at step {fmt(int(steps[worst]))}: "
+            f"{fmt(float(values[worst]))} against a local median of "
             f"{fmt(float(base[worst]))}. Isolated spikes from hard batches are harmless; check the batch if they grow.",
             name, int(steps[spike_idx[0]]),
             {"count": int(len(spike_idx)), "largest_step": int(steps[worst]), "largest_value": float(values[worst])},

@@ -96,6 +96,18 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     else:
         onset = departure(all_steps, all_weight, before, ceiling, fraction=0.9)
     numbers = {"ceiling": ceiling, "share_at_ceiling": pinned, "onset_step": onset}
+    early_steps, early = m.window("d_weight", hi=s.switch_step)
+    good = np.isfinite(early)
+    early_steps, early = early_steps[good], early[good]
+    already = ""
+    if len(early) >= 5 and np.mean(early >= t["at_ceiling"] * ceiling) >= t["share"]:
+        # LDM computes the weight before disc_start too (multiplied by disc_factor 0): pinned there as well
+        share = float(np.mean(early >= t["at_ceiling"] * ceiling))
+        onset = numbers["onset_step"] = int(early_steps[np.flatnonzero(early >= t["at_ceiling"] * ceiling)[0]])
+        numbers["pinned_before_switch"] = True
+        already = (f" It sat there before the discriminator switched on as well ({pct(share)} of the "
+                   f"{fmt(len(early))} points logged before step {fmt(s.switch_step)}), so nothing about the GAN "
+                   "phase moved it there.")
     found = bookkeeping(m, s)
     why = ""
     if found is not None and found.pixels >= 4096:
@@ -106,8 +118,9 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         "d-weight-pinned", "warning",
         f"d_weight sits at its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) at "
         f"{pinned * 100:.0f}% of the recent points, since step {fmt(onset)}: the GAN term's gradient at the "
-        f"decoder's last layer is tiny against the nll's, so the adaptive weight no longer balances anything.{why} "
-        "Lower disc_weight's ceiling or check the discriminator's gradient.",
+        f"decoder's last layer is tiny against the nll's, so the adaptive weight no longer balances anything."
+        f"{already}{why} At the clamp the GAN term's weight is fixed at 1e4 x disc_weight: lower disc_weight if "
+        "that term is too strong, and look at the reconstructions for GAN artefacts.",
         "d_weight", onset, numbers,
     )]
 

@@ -93,6 +93,10 @@ def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     return out
 
 
+def _error(residual: float) -> str:
+    return "below 1e-6, to float precision" if residual < 1e-6 else f"{residual:.1e}"
+
+
 def _recovered(values: np.ndarray, bad: np.ndarray) -> tuple[float, float] | None:
     """(median before the first bad point, median after the last) when the bad points are isolated (rare, none
     next to another) and the loss went on at its level after them, else None."""
@@ -295,7 +299,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         nll_text = " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does)."
     if residual <= t["tolerance"]:
         return [Finding("loss-bookkeeping", "ok",
-                        f"{formula} holds at {fmt(len(b.steps))} steps (median relative error {residual:.1e})."
+                        f"{formula} holds at {fmt(len(b.steps))} steps (median relative error {_error(residual)})."
                         f"{nll_text}{config_note}", "total_loss", int(b.steps[-1]), numbers)]
     return [Finding(
         "loss-bookkeeping", "warning",
