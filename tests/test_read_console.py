@@ -179,3 +179,16 @@ def test_keras_bars_continue_across_epochs_and_multi_word_and_dict_keys(tmp_path
     frame = load_run(tmp_path).frame
     assert series(frame, "gen_loss")[0].tolist() == list(range(0, 500, 25))
     assert series(frame, "kl_loss")[1][-1] == 80475.5 and len(series(frame, "p_loss")[0]) == 20
+
+
+def test_a_batch_counter_that_starts_over_each_epoch_continues_across_epochs(tmp_path):
+    with (tmp_path / "nohup.out").open("w") as out:  # PyTorch-GAN's print format
+        for epoch in range(3):
+            for batch in range(0, 1250, 250):
+                step = epoch * 1250 + batch
+                print(f"[Epoch {epoch}/50] [Batch {batch}/1250] [D loss: {0.7 - step / 1e5:.4f}] "
+                      f"[G loss: {1.2 + step / 1e5:.4f}] [rec loss: {0.5 / (1 + step / 500):.4f}]", file=out)
+    frame = load_run(tmp_path).frame
+    steps, values, _ = series(frame, "rec_loss")
+    assert steps.tolist() == list(range(0, 3750, 250)) and values[-1] == pytest.approx(0.5 / (1 + 3500 / 500), abs=1e-4)
+    assert {"disc_loss", "g_loss"} <= set(frame["metric"])

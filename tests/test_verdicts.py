@@ -743,3 +743,55 @@ def test_a_log_that_begins_late_says_so_and_a_weight_pinned_before_disc_start_is
     out = tmp_path / "r.md"
     assert CliRunner().invoke(app, ["analyze", str(folder), "--out", str(out)]).exit_code == 0
     assert "**Logs begin at step 35,000**: the first 35,000 steps are not in these logs" in out.read_text()
+
+
+def test_radiodiff_with_a_single_optimizer_pass_never_trains_its_discriminator(tmp_path):
+    curves = radiodiff_curves(30_000, disc_start=20_001, total_steps=150_000)
+    for key in ("disc_loss", "logits_real", "logits_fake"):  # pass 1 never runs: nothing of D is logged
+        del curves.values[key]
+    c = config(disc_start=20_001, total=150_000)
+    c["trainer"]["gradient_accumulate_every"] = 1
+    a, bad = verdict(write_run(tmp_path, curves, 10, c))
+    (never,) = [f for f in bad if f.rule == "disc-never-trained"]
+    assert a.status == "warning" and "never trained" in never.message and never.step == 20_001
+    ok, bad = verdict(write_run(tmp_path / "two", curves, 10, config(disc_start=20_001, total=150_000)))
+    assert not [f for f in bad if f.rule == "disc-never-trained"]
+
+
+@pytest.mark.parametrize("logged, layout_lr, severity", [
+    (1e-3, 4.5e-6, "warning"),    # hard-coded: 222x, not accumulate x batch x GPUs (2 x 12 = 24 per GPU)
+    (1.08e-4, 4.5e-6, "info"),    # 24 = 2 x 12 x 1 GPU: main.py's scaling
+    (1.08e-10, 4.5e-6, "warning"),  # a warm-up stuck at its start
+])
+def test_an_ldm_constant_rate_is_judged_against_main_py_scaling(tmp_path, logged, layout_lr, severity):
+    steps = np.arange(0, 5000, 50)
+    frame = make_frame(steps, ["lr"] * len(steps), np.full(len(steps), logged), np.nan, "metrics.csv")
+    s = Schedule(lr=layout_lr, layout="ldm", lr_scale=24, disc_start=50_001)
+    (found,) = [f for f in run_rules(Metrics(frame), s) if f.rule == "lr-schedule"]
+    assert found.severity == severity, found.message
+
+
+def test_a_validation_loss_gone_nan_while_training_is_fine_is_not_called_a_divergence(tmp_path):
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    val_steps = np.arange(1000, 20_001, 1000)
+    train_at = np.interp(val_steps, curves.steps, curves.values["rec_loss"])
+    extra = [(int(s), "val/rec_loss", float(v * 1.1) if s < 12_000 else float("nan"))
+             for s, v in zip(val_steps, train_at, strict=True)]
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000), extra))
+    (nan,) = [f for f in bad if f.rule == "non-finite"]
+    assert nan.severity == "warning" and "validation went wrong, not training" in nan.message and nan.step == 12_000
+
+
+def test_a_vq_codebook_that_collapses_onto_a_few_codes_is_named(tmp_path):
+    steps = np.arange(0, 30_000, 50)
+    usage = np.where(steps < 10_000, 0.7 + 0.02 * np.sin(steps / 900), 0.7 * np.exp(-(steps - 10_000) / 1500) + 0.01)
+    rec = 0.1 / (1 + steps / 3000) + 0.05
+    write_scalars(tmp_path, [(int(s), name, float(v)) for s, u, r in zip(steps, usage, rec, strict=True)
+                             for name, v in (("train/codebook_usage", u), ("train/rec_loss", r),
+                                             ("train/quant_loss", 0.02))])
+    a, bad = verdict(tmp_path)
+    (collapse,) = [f for f in bad if f.rule == "codebook-collapse"]
+    assert collapse.metric == "codebook_usage" and 9_000 <= collapse.step <= 12_000
+    write_scalars(tmp_path / "ok", [(int(s), "train/codebook_usage", 0.7 + 0.02 * np.sin(s / 900)) for s in steps]
+                  + [(int(s), "train/rec_loss", float(r)) for s, r in zip(steps, rec, strict=True)])
+    assert not [f for f in verdict(tmp_path / "ok")[1] if f.rule == "codebook-collapse"]

@@ -73,6 +73,11 @@ class Schedule:
     # the config starts from trained weights (RadioDiff's model.ckpt_path, LDM's model.params.ckpt_path): a loss
     # flat from the first step is then a fine-tune's, not a model that does not learn
     init_checkpoint: str | None = None
+    # LDM's main.py sets lr = accumulate_grad_batches x GPUs x batch_size x base_learning_rate: the config's part
+    # of that factor (the GPUs are not in it)
+    lr_scale: int | None = None
+    # RadioDiff's gradient_accumulate_every: the optimizer passes per step (1: only the autoencoder's is stepped)
+    optimizer_passes: int | None = None
 
     @property
     def switch_step(self) -> int | None:
@@ -307,6 +312,8 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
             checkpoint_every=trainer.get("save_and_sample_every", trainer.get("save_every")),
             val_every=trainer.get("val_every"),
         )
+        passes = trainer.get("gradient_accumulate_every")
+        values["optimizer_passes"] = passes if isinstance(passes, int) and not isinstance(passes, bool) else None
     else:
         key = "lossconfig" if layout == "ldm" else "loss_config"
         params = _mapping(model, "params", origin, "model.")
@@ -321,6 +328,11 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
             and not isinstance(trainer.get("val_check_interval"), bool) and trainer["val_check_interval"] > 1
             else None,
         )
+        data = config.get("data") if isinstance(config.get("data"), dict) else {}
+        batch = (data.get("params") or {}).get("batch_size") if isinstance(data.get("params"), dict) else None
+        accumulate = trainer.get("accumulate_grad_batches", 1)
+        if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (batch, accumulate)):
+            values["lr_scale"] = batch * accumulate
     nested = layout in ("ldm", "sgm")
     home = _mapping(model, "params", origin, "model.") if nested else model
     dd = _mapping(home, "ddconfig", origin) or _mapping(_mapping(home, "encoder_config", origin), "params", origin)

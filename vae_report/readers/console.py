@@ -39,6 +39,10 @@ STEPS = {
     "tqdm": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[^\]\n]*?(?:it/s|s/it)"),
     "step": re.compile(r"\b(?:global[_ ]?)?step\b\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)"
                        r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
+    # "[Epoch 3/50] [Batch 120/1250]" (PyTorch-GAN's print), "[Train Epoch: 18/50] [2804000/2830676 particles]":
+    # a counter that starts over each epoch, beside the epoch: continued across epochs by its total
+    "epoch_batch": re.compile(r"\bepoch\b\W*(?P<epoch>\d+)\s*/\s*\d+\W+(?:[A-Za-z]+\W*)?(?P<step>\d+)\s*/\s*"
+                              r"(?P<total>\d+)", re.IGNORECASE),
     "iter": re.compile(r"\b(?:iter(?:ation)?|it)\b\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)"
                        r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
     # Keras: ``n/N [=====>....] - ETA: 0s - loss: ...``, drawn again every epoch after an ``Epoch e/E`` line
@@ -172,11 +176,15 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     step_values = steps.to_numpy()
     if kind == "keras":  # the bar starts over every epoch: each epoch continues where the last one ended
         step_values = _continued(step_values, pd.to_numeric(found.loc[has_step, "total"]).to_numpy())
+    elif kind == "epoch_batch":  # (epoch - first epoch) x batches per epoch + batch
+        epochs = pd.to_numeric(found.loc[has_step, "epoch"]).to_numpy(dtype=np.int64)
+        per_epoch = pd.to_numeric(found.loc[has_step, "total"]).to_numpy(dtype=np.int64)
+        step_values = (epochs - epochs.min()) * per_epoch + step_values
     series = _pairs(tails, step_values, _walls(rows))
     if kind == "pattern":
         series += _named_groups(found.loc[has_step], steps.to_numpy(), _walls(rows))
     totals = pd.to_numeric(found.loc[has_step, "total"], errors="coerce").dropna() if "total" in found else []
-    total = int(totals.iloc[-1]) if len(totals) and kind not in ("iter", "keras") else None  # per-epoch counts
+    total = int(totals.iloc[-1]) if len(totals) and kind not in ("iter", "keras", "epoch_batch") else None  # per epoch
     if kind == "tqdm" and any(_EPOCH_BAR.search(row) for row in rows):
         total = None  # "Epoch N: n/total": the total is one epoch's batches, not the run's steps
     valued = np.unique(np.concatenate([part[4] for part in series])) if series else []

@@ -12,11 +12,16 @@ from ..numbers import fmt
 from ..schedule import Schedule
 from .base import RANK, SEVERITIES, Finding, Metrics, Rule
 from .current import loss_now
-from .discriminator import disc_active_before_start, disc_inactive_after_start, disc_off_before_start
+from .discriminator import (
+    disc_active_before_start,
+    disc_inactive_after_start,
+    disc_never_trained,
+    disc_off_before_start,
+)
 from .dynamics import divergence, liveness, lr_schedule, resumes, run_stalled, spikes
 from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .grouping import group_by_cause, qualify_trends
-from .kl import kl_collapse, kl_dominant, kl_negative, kl_rising
+from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
 from .validation import val_missing, val_overfitting
 
@@ -45,6 +50,10 @@ RULES: list[Rule] = [
          "(Lightning counts both optimizers' steps: the switch shows at half of disc_start).",
          disc_active_before_start, {"half_tolerance": 0.1}, needs=("disc_factor|disc_loss",),
          needs_schedule=("disc_start",)),
+    Rule("disc-never-trained", "Discriminator never stepped (RadioDiff config)", "warning",
+         "RadioDiff's gradient_accumulate_every counts optimizer passes per step, the second one training the "
+         "discriminator: at 1 the discriminator never trains.",
+         disc_never_trained),
     Rule("disc-overpowering", "Discriminator overpowering the generator", "warning",
          "A hinge D loss near 0 with real and fake logits drifting apart means the discriminator has won: it no "
          "longer learns where it clears the margin, the adversarial term grows in the objective and reconstructions "
@@ -98,6 +107,10 @@ RULES: list[Rule] = [
     Rule("kl-collapse", "Posterior collapse", "warning",
          "A KL that falls toward 0 after rising means the encoder stopped using its latents.",
          kl_collapse, {"fraction_of_peak": 0.1, "nats_per_dim": 0.01}, needs=("kl_loss",), regularizer="kl"),
+    Rule("codebook-collapse", "Codebook collapse (VQ)", "warning",
+         "A VQ model's perplexity or share of codes used should hold or grow; falling far below its peak means "
+         "the quantizer has collapsed onto a few codes.",
+         codebook_collapse, {"fraction_of_peak": 0.2}),
     Rule("rec-trend", "Reconstruction trend", "warning",
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
          rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",)),
@@ -120,7 +133,7 @@ RULES: list[Rule] = [
          resumes, {"jump": 0.3}),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "The logged learning rate should follow the config's: constant, or RadioDiff's polynomial decay.",
-         lr_schedule, {"tolerance": 0.02}, needs=("lr",)),
+         lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",)),
     Rule("run-stalled", "Training stalled", "warning",
          "A model that is learning never logs exactly the same loss twice: losses flat to float precision (with "
          "the lr at 0, typically) mean the optimizer no longer moves the weights.",

@@ -122,3 +122,23 @@ def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         "read may not be the one this run used (check disc_start), or the trainer counts steps in other units.",
         name, first, numbers,
     )]
+
+
+def disc_never_trained(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    """RadioDiff's ``gradient_accumulate_every`` is the number of optimizer passes per step (its loop index is
+    the optimizer index): at 1 only the autoencoder's optimizer is ever stepped."""
+    if s.layout not in ("radiodiff", "text log") or s.optimizer_passes != 1:
+        return []
+    last = m.last_step()
+    when = (f"the run is at step {fmt(last)}, past disc_start {fmt(s.disc_start)}, so the adversarial term has "
+            "pushed the autoencoder against a critic that never learned"
+            if s.disc_start is not None and last >= s.disc_start
+            else f"from disc_start {fmt(s.disc_start)} on, the adversarial term will push the autoencoder against a "
+                 "critic that never learns" if s.disc_start is not None else "")
+    return [Finding(
+        "disc-never-trained", "warning",
+        "The config sets trainer.gradient_accumulate_every 1. In RadioDiff's trainer that is not accumulation but "
+        "the number of optimizer passes per step (pass 0 steps the autoencoder, pass 1 the discriminator), so the "
+        f"discriminator is never trained and never logs a loss{': ' + when if when else ''}. Set it to 2.",
+        None, s.disc_start if s.disc_start is not None else 0, {"gradient_accumulate_every": 1},
+    )]

@@ -248,7 +248,12 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if len(lr) < 3:
         return []
     decimals = printed_decimals(lr)
-    if decimals is not None and decimals >= 3 and (s.lr is None or s.lr < 5 * 10.0**-decimals):
+    # RadioDiff prints lr with five decimals (a CSV parsed from its log keeps them); a rate logged exactly, as
+    # Lightning's CSV or a JSON config's value, is the rate, however round
+    radiodiff_print = decimals == 5 or s.layout in ("radiodiff", "text log")
+    exact = s.lr is not None and np.any(np.abs(np.unique(lr) - s.lr) <= 0.01 * s.lr)
+    if decimals is not None and decimals >= 3 and radiodiff_print and not exact \
+            and (s.lr is None or s.lr < 5 * 10.0**-decimals):
         return [Finding(
             "lr-schedule", "info",
             f"The logged lr only takes the values {', '.join(fmt(float(v)) for v in np.unique(lr))}: it was printed "
@@ -294,11 +299,24 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "the run used another base rate than this config says (another config, or a changed lr).",
             "lr", int(steps[0]), numbers)]
     if np.ptp(lr) <= 0.01 * abs(lr).max() and ratio > 1:
+        gpus = ratio / s.lr_scale if s.lr_scale else None
+        if s.layout in ("ldm", "sgm") and (gpus is None or (round(gpus) >= 1 and abs(gpus - round(gpus))
+                                                             <= t["tolerance"] * gpus)):
+            scale = (f" ({s.lr_scale} from accumulate_grad_batches x batch_size in the config, so {round(gpus)} "
+                     "GPU(s))") if gpus is not None else ""
+            return [Finding(
+                "lr-schedule", "info",
+                f"The learning rate is constant at {fmt(float(lr[-1]))}, {fmt(round(ratio, 3))} x the config's "
+                f"{fmt(s.lr)}: LDM's main.py scales base_learning_rate by accumulate_grad_batches x GPUs x batch "
+                f"size{scale}.", "lr", int(steps[-1]), numbers | {"ratio": ratio})]
+        why = (f"main.py's scaling gives {s.lr_scale} (accumulate_grad_batches x batch_size) x the GPUs, and "
+               f"{fmt(round(ratio, 3))} is not a whole multiple of it" if s.layout in ("ldm", "sgm")
+               else "the config has no scaling that gives it")
         return [Finding(
-            "lr-schedule", "info",
+            "lr-schedule", "warning",
             f"The learning rate is constant at {fmt(float(lr[-1]))}, {fmt(round(ratio, 3))} x the config's "
-            f"{fmt(s.lr)}: LDM's main.py scales base_learning_rate by accumulate_grad_batches x GPUs x batch size.",
-            "lr", int(steps[-1]), numbers | {"ratio": ratio})]
+            f"{fmt(s.lr)}: {why}. The run used another rate than this config says (a hard-coded lr, another "
+            "config, or a changed scaling).", "lr", int(steps[0]), numbers | {"ratio": ratio})]
     if fits_start:
         step, how = _departure(steps, lr, expected, relative, t["tolerance"])
         numbers["departure_step"] = step
@@ -320,6 +338,16 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             f"{fmt(int(steps[0]))} where {name} gives {fmt(float(expected[0]))}) and joins it at step {fmt(joined)}, "
             "following it from there: a warm-up that this config (and RadioDiff's trainer) does not have. The run may "
             "use another trainer or config.", "lr", int(steps[0]), numbers)]
+    if s.layout in ("ldm", "sgm") and np.ptp(lr) <= 0.01 * abs(lr).max() and float(lr[-1]) < t["far_below"] * s.lr:
+        # constant, orders of magnitude under the base rate (which main.py only ever scales up): a warm-up
+        # stuck at its first value, or a rate that cannot train anything
+        return [Finding(
+            "lr-schedule", "warning",
+            f"The learning rate is constant at {fmt(float(lr[-1]))} from step {fmt(int(steps[0]))} to "
+            f"{fmt(int(steps[-1]))}, {fmt(float(lr[-1]) / s.lr)} x the config's base_learning_rate {fmt(s.lr)}: "
+            "main.py only scales that up, so something holds the rate down, typically a warm-up scheduler stuck at "
+            "its starting factor (f_start) or never stepped. At this rate the model barely trains.",
+            "lr", int(steps[0]), numbers)]
     if s.layout in ("ldm", "sgm"):
         # these configs give the base rate; a scheduler (warm-up, cosine) may shape it in ways the keys we read
         # do not describe: say so, without calling it a fault

@@ -200,3 +200,37 @@ def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Finding | None:
         "nothing about the input and the decoder reconstructs from next to nothing. Check kl_weight (a first "
         "stage uses ~1e-6) and look at reconstructions.",
         "kl_loss", since, numbers)
+
+
+CODEBOOK_METRICS = ("perplexity", "codebook_perplexity", "codebook_usage", "codebook_util", "codebook_utilization",
+                    "code_usage", "usage", "utilization", "used_codes", "active_codes")
+
+
+def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    """A VQ model's codebook health (perplexity, share of codes used) fallen far below its peak: the quantizer
+    has collapsed onto a few codes, and reconstructions are built from them."""
+    out = []
+    for name in m.names():
+        if "/" in name or name.lower() not in CODEBOOK_METRICS:
+            continue
+        steps, values = m.steps(name), m.values(name)
+        good = np.isfinite(values)
+        steps, values = steps[good], values[good]
+        if len(values) < 20 or values.max() <= 0:
+            continue
+        k = max(3, len(values) // 10)
+        sums = np.cumsum(np.concatenate(([0.0], values)))
+        smooth = (sums[k:] - sums[:-k]) / k
+        peak, now = float(smooth.max()), float(np.median(values[-k:]))
+        if now > t["fraction_of_peak"] * peak:
+            continue
+        peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
+        onset = departure(steps, values, peak, now, since=peak_step)
+        out.append(Finding(
+            "codebook-collapse", "warning",
+            f"{name} fell to {fmt(now)} (median of its latest points), {pct(now / peak)} of its peak level "
+            f"{fmt(peak)}; the fall began at step {fmt(onset)}: the quantizer now uses a small part of its codebook, "
+            "so reconstructions are assembled from a few codes and the rest are dead. Look at codebook_weight and "
+            "the commitment term, and consider re-initialising dead codes (k-means restarts) or a lower codebook "
+            "dimension.", name, onset, {"peak_level": peak, "recent_level": now, "onset_step": onset}))
+    return out

@@ -39,6 +39,19 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                                   "last_finite": True, "recovered": True},
                 ))
                 continue
+            if "/" in name and _training_finite(m, name):
+                # validation steps no optimizer: the training run is not harmed, its monitoring is
+                out.append(Finding(
+                    "non-finite", "warning",
+                    f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
+                    f"NaN, Inf or beyond {OVERFLOW:.0e}), while the training losses stay finite: validation went "
+                    "wrong, not training (it steps no optimizer). Check the validation batches and eval-mode "
+                    "numerics (fp16 in eval, an empty batch, a division by a zero count); until then validation "
+                    "cannot show overfitting.",
+                    name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
+                                  "last_finite": bool(not bad[-1]), "validation_only": True},
+                ))
+                continue
             out.append(Finding(
                 "non-finite", "error",
                 f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
@@ -91,6 +104,12 @@ def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                 name, end, {"last_logged_step": end, "run_last_step": last, "interval": every},
             ))
     return out
+
+
+def _training_finite(m: Metrics, name: str) -> bool:
+    """Every training loss finite at its latest point (a validation metric's NaN is then validation's own)."""
+    train = [n for n in m.names() if "/" not in n and n in JUDGED_LOSSES]
+    return bool(train) and all(np.isfinite(m.values(n)[-1]) for n in train)
 
 
 def _error(residual: float) -> str:
