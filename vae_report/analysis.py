@@ -45,7 +45,8 @@ class MetricStats:
     def signed(self) -> bool:
         """A quantity whose zero is not special (logits, g_loss), or one that took both signs (a total once the
         GAN term outweighs the rest): its changes are differences, never percentages."""
-        return self.name.split("/")[-1] in SIGNED or self.min < 0 < self.max
+        # also one that is negative throughout (a signed nll, a KL with a sign error): "-13,591%" says nothing
+        return self.name.split("/")[-1] in SIGNED or self.min < 0 < self.max or self.max < 0
 
     @property
     def change_fraction(self) -> float | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .numbers import fmt, pct
 from .rules import RULES, Finding
 from .rules.base import RANK
@@ -82,8 +84,17 @@ def questions_and_answers(analysis) -> list:
         # asked as the seed report asks it when KL rose; otherwise about what it did
         question = ("Is the KL loss increase concerning?" if st.latest > st.first
                     else "Is the KL loss's behaviour concerning?")
-        if found:
+        if not found and not math.isfinite(st.latest):
+            nan = _find(analysis, "non-finite")
+            qa.append(QA(question, "Yes: kl_loss is NaN/Inf at its latest point. "
+                         + (nan.message if nan is not None else ""), "non-finite"))
+        elif found:
             qa.append(QA(question, f"{verdict(found)} {_messages(found)}", found[0].rule))
+        elif st.latest > st.first:
+            qa.append(QA(question,
+                         f"No: KL {st.describe()} from step {fmt(st.first_step)} to {fmt(st.latest_step)}, a rise "
+                         "no KL check flags: not large enough to be a runaway posterior, not a large share of the "
+                         "loss, not part of a divergence."))
         else:
             qa.append(QA(question,
                          f"No: KL has not risen overall ({st.describe()}, from step {fmt(st.first_step)} to "
@@ -286,10 +297,13 @@ def confidence(analysis) -> tuple[str, list[str]]:
     if s.total_steps is None:
         reasons_medium.append("the total number of steps is unknown, so progress is too")
     if steps_per_hour(analysis) is None:
-        reasons_medium.append("the logs have no usable wall times: no training speed or ETA")
-    key = [analysis.metrics[n].count for n in ("total_loss", "rec_loss") if n in analysis.metrics]
-    if not key or min(key) < 20:
-        reasons_low.append(f"few points in the key losses ({min(key) if key else 0})")
+        reasons_medium.append("the logs have too few timed points for a training speed or an ETA")
+    key = [analysis.metrics[n].count for n in ("total_loss", "rec_loss", "nll_loss", "aeloss", "quant_loss")
+           if n in analysis.metrics]
+    if not key:
+        reasons_low.append("no reconstruction or total loss is logged")
+    elif min(key) < 20:
+        reasons_low.append(f"few points in the key losses ({fmt(min(key))})")
     if reasons_low:
         return "low", reasons_low + reasons_medium
     if reasons_medium:

@@ -34,7 +34,7 @@ from ..frame import (
     make_frame,
 )
 from . import mlflow
-from .console import TEXT_SUFFIXES, first_lines, read_console_log, sniff_text_log
+from .console import COUNTER_NAMES, TEXT_SUFFIXES, first_lines, read_console_log, sniff_text_log
 from .csvlog import read_csv_log
 from .textlog import read_text_log
 from .tfevents import read_event_batch, read_event_file
@@ -275,7 +275,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
     elif logs.pattern or sniff_text_log(path) != "radiodiff":
         read = read_console_log(path, rel, logs.pattern)
         frame = read.frame
-        notes.append(f"console log ({read.kind} step counter), {read.lines:,} step line(s)")
+        notes.append(f"console log (step counter: {COUNTER_NAMES.get(read.kind, read.kind)}), {read.lines:,} step "
+                     "line(s)")
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
             logs.total_steps_origin = f"{rel} (step/total in its lines)"
@@ -331,8 +332,8 @@ def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: 
     merged = concat([p[1] for p in parts])
     rank = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
     drop = _restarts(rank, merged["metric"].cat.codes.to_numpy().astype(np.int64), merged["step"].to_numpy(),
-                     [p[0].path for p in parts], len(merged["metric"].cat.categories), logs,
-                     merged["value"].to_numpy(), merged["wall_time"].to_numpy())
+                     [p[0].path for p in parts], list(merged["metric"].cat.categories), logs,
+                     merged["value"].to_numpy(), merged["wall_time"].to_numpy(), copies_possible=kind == "text log")
     _note_merged(kind, [p[0].path for p in parts], logs)
     return merged[~drop].reset_index(drop=True)
 
@@ -340,11 +341,12 @@ def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: 
 OVERLAP_SECONDS = 60  # an earlier file written this long after a later one began: both were being written
 
 
-def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: list[str], metrics: int,
-              logs: RunLogs, values: np.ndarray | None = None, walls: np.ndarray | None = None) -> np.ndarray:
+def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: list[str], names: list[str],
+              logs: RunLogs, values: np.ndarray | None = None, walls: np.ndarray | None = None,
+              copies_possible: bool = False) -> np.ndarray:
     """Points replaced by a later file (``rank``: each point's file in written order): each file's first step
     per metric, a reverse cumulative minimum over the files after it, one comparison per point."""
-    files = len(paths)
+    files, metrics = len(paths), len(names)
     firsts = np.full(files * metrics, np.inf)
     first_of = pd.Series(steps, dtype=np.float64).groupby(rank * metrics + codes).min()
     firsts[first_of.index.to_numpy()] = first_of.to_numpy()
@@ -354,7 +356,8 @@ def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: lis
     cut = later[rank, codes]
     drop = steps >= cut
     if drop.any():
-        copies = _copies(rank, codes, steps, values, drop) if values is not None else set()
+        # a console copy of a file log (nohup.out) holds the same points; two CSVs or event files never are
+        copies = _copies(rank, codes, steps, values, drop) if values is not None and copies_possible else set()
         replaced = pd.Series(cut[drop]).groupby(rank[drop]).agg(["min", "size"])
         spans = _wall_spans(rank, walls, files)
         for i, (restart, count) in replaced.iterrows():
@@ -366,7 +369,8 @@ def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: lis
             overlap = spans[i][1] - spans[i + 1][0] if i + 1 < files else np.nan
             concurrent = bool(overlap > OVERLAP_SECONDS)
             logs.restarts.append({"step": int(restart), "file": paths[i], "points": int(count),
-                                  "concurrent": concurrent})
+                                  "concurrent": concurrent,
+                                  "replaced": _replaced_levels(rank, codes, steps, values, drop, i, names)})
             if concurrent:
                 logs.notes.append(f"{paths[i]} was still being written {overlap / 3600:.1f} hours after "
                                   f"{paths[i + 1]} began: two processes wrote into this folder at once; from step "
@@ -375,6 +379,25 @@ def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: lis
             logs.notes.append(f"a later file restarts at step {int(restart):,}: it replaces {int(count):,} "
                               f"point(s) of {paths[i]} at or after that step, as TensorBoard does")
     return drop
+
+
+def _replaced_levels(rank, codes, steps, values, drop, i: int, names: list[str]) -> dict:
+    """The replaced file's loss levels where its replaced points begin and end (median of 5 points each):
+    what the run had reached before the later file took over."""
+    if values is None:
+        return {}
+    out = {}
+    for name in ("rec_loss", "nll_loss", "total_loss"):
+        if name not in names:
+            continue
+        mine = (rank == i) & (codes == names.index(name))
+        gone = mine & drop
+        if gone.sum() >= 5:
+            order = np.argsort(steps[gone])
+            part = values[gone][order]
+            whole = values[mine][np.argsort(steps[mine])]
+            out[name] = {"first": float(np.nanmedian(whole[:5])), "last": float(np.nanmedian(part[-5:]))}
+    return out
 
 
 def _wall_spans(rank: np.ndarray, walls: np.ndarray | None, files: int) -> list[tuple[float, float]]:
@@ -478,8 +501,8 @@ def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool
     rank_of = np.zeros(len(paths), dtype=np.int64)
     rank_of[written] = np.arange(len(written))
     if len(written) > 1:
-        drop = _restarts(rank_of[file], code, steps, [rels[i] for i in written], len(metrics), logs,
-                         walls=walls)
+        drop = _restarts(rank_of[file], code, steps, [rels[i] for i in written], list(metrics), logs,
+                         values=values, walls=walls)
         if drop.any():
             file, code, steps, values, walls = (a[~drop] for a in (file, code, steps, values, walls))
         _note_merged("tensorboard", [rels[i] for i in written], logs)
@@ -577,9 +600,13 @@ def _merge_kinds(per_kind: dict[str, pd.DataFrame], logs: RunLogs) -> pd.DataFra
         for other in ranked[1:]:
             shared, differ = _agree(kinds[ranked[0]], kinds[other])
             if shared and differ > max(1, 0.01 * shared):
+                by_design = (" (by design in RadioDiff: its TensorBoard total_loss is (AE loss + disc loss) / 2, "
+                             "its text log's the AE loss)") if metric == "total_loss" and \
+                    {other, ranked[0]} == {"tensorboard", "text log"} else ""
                 logs.notes.append(
                     f"{metric}: {other} and {ranked[0]} disagree at {differ:,} of {shared:,} shared steps "
-                    f"(median ratio {_median_ratio(kinds[ranked[0]], kinds[other]):.3g}); {ranked[0]} values used"
+                    f"(median ratio {_median_ratio(kinds[ranked[0]], kinds[other]):.3g}){by_design}; {ranked[0]} "
+                    "values used"
                 )
             else:
                 keep.append(other)

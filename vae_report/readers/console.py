@@ -50,7 +50,11 @@ STEPS = {
 }
 _STAMP = re.compile(r"^\[?(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?)")
 NOT_METRICS = {c.lower() for c in COUNTERS} | {"iter", "iteration", "it", "batch", "eta", "time", "data_time",
-                                               "v_num"}
+                                               "v_num", "best"}  # loguru trainers' "[best] 0": an eval marker
+# how each step counter is named in the sources list
+COUNTER_NAMES = {"tqdm": "a tqdm bar's n/total", "step": "step N", "iter": "iter N",
+                 "epoch_batch": "epoch and batch-in-epoch, continued across epochs",
+                 "keras": "Keras bars, continued across epochs", "pattern": "--text-pattern"}
 SAMPLE = 1 << 16  # bytes per sampled chunk when sniffing a file
 TEXT_SUFFIXES = (".log", ".out", ".txt")
 

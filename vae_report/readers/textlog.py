@@ -199,8 +199,8 @@ def _step_lines(text: str) -> tuple[list[str], np.ndarray, list[str], list[str]]
         if not (all(map(_second, heads)) and all(map(_second, counters))):
             raise ValueError
         steps = np.asarray(steps_text, dtype=np.int64)
-        if not all(map(str.isdigit, steps_text)):
-            raise ValueError
+        if not all(map(str.isdigit, steps_text)) or not all(map(str.isdigit, map(_third, counters))):
+            raise ValueError  # a step or a total that is not a plain number: a damaged line
     except (ValueError, OverflowError):  # a damaged or cut line somewhere: check line by line
         keep = [bool(h[1]) and c[1] == "/" and c[0].isdigit() and c[2].isdigit() and len(c[0]) <= 18
                 for h, c in zip(heads, counters, strict=True)]

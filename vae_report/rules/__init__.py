@@ -130,7 +130,7 @@ RULES: list[Rule] = [
     Rule("resumes", "Resumes and restarts", "warning",
          "Where a later log file takes over, the run should go on at the level it had reached; two files written "
          "at the same time are two processes, not a resume.",
-         resumes, {"jump": 0.3}),
+         resumes, {"jump": 0.3, "trained": 0.5}),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "The logged learning rate should follow the config's: constant, or RadioDiff's polynomial decay.",
          lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",)),

@@ -175,9 +175,11 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     out, checked, young, broken = [], [], [], []
     last = m.last_step()
     start = phase_start(m, s)
+    from .losses import stale
+
     for name, ratio in WATCHED.items():
-        if not m.has(name):
-            continue
+        if not m.has(name) or stale(m, name) or (name == "kl_loss" and np.nanmin(m.values(name)) < 0):
+            continue  # no longer logged (loss-stopped), or not a KL (kl-negative): nothing to say of it "now"
         ended_bad = not np.isfinite(m.values(name)[-1])  # judged on its finite points, up to the NaN/Inf
         lo = start
         steps, values = m.window(name, lo=lo)

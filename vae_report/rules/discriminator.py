@@ -116,6 +116,15 @@ def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             f"logged step ~{fmt(s.disc_start // 2)}. Read every milestone in logged steps at half its config value.",
             name, first, numbers,
         )]
+    if s.layout == "flat":  # another trainer's: what its disc_start gates is its own business
+        return [Finding(
+            "disc-active-before-start", "info",
+            f"The discriminator's loss is non-zero from logged step {fmt(first)}, before disc_start "
+            f"{fmt(s.disc_start)}. LDM and RadioDiff switch the whole GAN on at disc_start; other trainers train "
+            "the discriminator from the start and use disc_start only to delay the generator's adversarial term. "
+            "This config's trainer is not one the report knows, so this is not called a fault.",
+            name, first, numbers,
+        )]
     return [Finding(
         "disc-active-before-start", "warning",
         f"The discriminator is on from logged step {fmt(first)}, before disc_start {fmt(s.disc_start)}. The config "

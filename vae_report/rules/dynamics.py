@@ -410,7 +410,11 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     weights other than those the run had reached)."""
     out = []
     name = next((n for n in ("rec_loss", "nll_loss", "total_loss") if m.has(n)), None)
+    seen: set = set()
     for r in m.restarts:
+        if (r["step"], r["concurrent"]) in seen:  # the same restart seen in another kind of log (events, text)
+            continue
+        seen.add((r["step"], r["concurrent"]))
         step = r["step"]
         if r["concurrent"]:
             out.append(Finding(
@@ -426,6 +430,19 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         steps, values = m.steps(name), m.values(name)
         good = np.isfinite(values)
         if step <= int(steps[good][0]) if good.any() else True:
+            before = r.get("replaced", {}).get(name)
+            now = float(np.median(values[good][:5])) if good.sum() >= 5 else None
+            if before and now is not None and now < t["trained"] * before["first"] and now <= 2 * before["last"]:
+                out.append(Finding(
+                    "resumes", "warning",
+                    f"The run was started again from step {fmt(step)} with trained weights: {name} begins at "
+                    f"{fmt(now)}, where the earlier log ({r['file']}) began at {fmt(before['first'])} and had reached "
+                    f"{fmt(before['last'])}. The step counter was reset while the weights were not, so the model has "
+                    "more training behind it than the current step says, and progress, the ETA, the lr schedule and "
+                    "disc_start all count from 0 again. If a resume was meant, resume with the trainer's own resume "
+                    "(its step and optimizer state), not by loading the weights into a new run.",
+                    name, step, {**r, "new_first_level": now}))
+                continue
             out.append(Finding(
                 "resumes", "info",
                 f"The run was started again from step {fmt(step)}: a later log replaces {fmt(r['points'])} point(s) "

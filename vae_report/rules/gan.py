@@ -49,15 +49,26 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         if g is not None:
             numbers["g_loss_median"] = float(np.median(finite(g[1])))
             g_text = f", g_loss {fmt(numbers['g_loss_median'])}"
+    phase_steps, phase_loss = m.window("disc_loss", lo=s.switch_step)
+    head = finite(phase_loss[: max(3, len(phase_loss) // 10)])
+    fell = (f"has been far below its chance level since step {fmt(int(phase_steps[0]))}, the phase's first logged "
+            "point," if len(head) and np.median(head) < t["below_chance"] * s.disc_chance_level
+            else f"fell from its chance level from step {fmt(onset)} on and")
+    if s.disc_loss == "vanilla":
+        scale = "vanilla, LDM's halved softplus: ln 2 = 0.693 at chance, 0 when it separates every input"
+    else:
+        scale = "hinge, LDM's halved form: 1 at chance, 0 when every real logit is >= 1 and every fake one <= -1"
+    if s.layout == "flat":
+        scale += "; this trainer's own scale may differ"
     return [Finding(
         "disc-overpowering", "warning",
-        f"The discriminator is winning: disc_loss fell from its chance level from step {fmt(onset)} on and has a "
-        f"median of {fmt(level)} since step {fmt(int(steps[0]))} "
-        f"(hinge: 1 at chance, 0 when every real logit is >= 1 and every fake one <= -1){gap_text}{g_text}. "
-        "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's hinge "
-        "term (-mean of the fake logits) keeps pushing with the adaptive d_weight: the adversarial term tends to "
-        "take over the objective at the cost of reconstruction. Lower disc_weight or the discriminator's learning "
-        "rate, or start it later.",
+        f"The discriminator is winning: disc_loss {fell} has a median of {fmt(level)} since step "
+        f"{fmt(int(steps[0]))} ({scale}){gap_text}{g_text}. "
+        "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's term "
+        "(-mean of the fake logits) keeps pushing"
+        + (" with the adaptive d_weight" if s.layout != "flat" else "")
+        + ": the adversarial term tends to take over the objective at the cost of reconstruction. Lower "
+        "disc_weight or the discriminator's learning rate, or start it later.",
         "disc_loss", onset, numbers,
     )]
 

@@ -52,11 +52,12 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                                   "last_finite": bool(not bad[-1]), "validation_only": True},
                 ))
                 continue
+            since = (" from its first logged point, so the logs do not show when it began" if bad[0] else "")
             out.append(Finding(
                 "non-finite", "error",
-                f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
-                f"NaN, Inf or beyond {OVERFLOW:.0e}). Training diverged or a term overflowed there: resume from the "
-                "last checkpoint before "
+                f"{name} is {kind} at step {fmt(first)}{since} ({fmt(int(bad.sum()))} of {fmt(len(values))} points "
+                f"are NaN, Inf or beyond {OVERFLOW:.0e}). Training diverged or a term overflowed "
+                + ("before it" if bad[0] else "there") + ": resume from the last checkpoint before "
                 "it with a lower learning rate, and check the inputs of that batch.",
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
                               "last_finite": bool(not bad[-1])},
@@ -94,7 +95,7 @@ def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         steps = m.steps(name)
         every = float(np.median(np.diff(steps)))
         end = int(steps[-1])
-        if last - end > max(t["intervals"] * every, t["share"] * (last - int(steps[0]))):
+        if stale(m, name, t["intervals"], t["share"]):
             out.append(Finding(
                 "loss-stopped", "warning",
                 f"{name} was last logged at step {fmt(end)}, {fmt(last - end)} steps before the other losses (to step "
@@ -104,6 +105,18 @@ def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                 name, end, {"last_logged_step": end, "run_last_step": last, "interval": every},
             ))
     return out
+
+
+def stale(m: Metrics, name: str, intervals: float = 20, share: float = 0.1) -> bool:
+    """A loss last logged far behind the furthest-logged loss (``intervals`` of its own logging intervals and
+    ``share`` of its span): what it says is about then, not now."""
+    losses = [n for n in m.names() if n in JUDGED_LOSSES and len(m.steps(n)) >= 10]
+    if name not in losses or len(losses) < 2:
+        return False
+    last = max(int(m.steps(n)[-1]) for n in losses)
+    steps = m.steps(name)
+    every = float(np.median(np.diff(steps)))
+    return last - int(steps[-1]) > max(intervals * every, share * (last - int(steps[0])))
 
 
 def _training_finite(m: Metrics, name: str) -> bool:
@@ -123,9 +136,12 @@ def _recovered(values: np.ndarray, bad: np.ndarray) -> tuple[float, float] | Non
     if bad[-1] or len(where) > max(3, 0.01 * len(values)) or np.any(np.diff(where) == 1) or where[0] < 5 \
             or len(values) - where[-1] <= 5:
         return None
+    good = values[np.isfinite(values)]
+    spread = float(np.subtract(*np.percentile(good, [75, 25]))) if len(good) >= 4 else 0.0
     for i in where:  # each one: the loss goes on at the level it had just before
         before, after = np.median(values[max(0, i - 5):i]), np.median(values[i + 1:i + 6])
-        if not np.isfinite(after) or abs(after) > 1.5 * max(abs(before), 1e-12):
+        # within half its size, or its spread for a signed loss near 0 (g_loss)
+        if not np.isfinite(after) or abs(after - before) > max(0.5 * abs(before), spread, 1e-12):
             return None
     return float(np.median(values[max(0, where[0] - 20):where[0]])), float(np.median(values[where[-1] + 1:]))
 
@@ -257,6 +273,8 @@ def bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
 def _bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
     if s.layout == "flat":  # another trainer's config: its loss is not LDM's sum, nothing to check it against
         return None
+    if m.has("kl_loss") and np.nanmin(m.values("kl_loss")) < 0:
+        return None  # not a KL (kl-negative): a sum built on it proves nothing
     reg_name, weight = regularizer(s)
     joined = _aligned(m, ["total_loss", "rec_loss", reg_name, "nll_loss", "d_weight", "disc_factor", "g_loss",
                           "disc_loss", "logvar"], reg_name)
