@@ -797,27 +797,25 @@ def test_a_vq_codebook_that_collapses_onto_a_few_codes_is_named(tmp_path):
     assert not [f for f in verdict(tmp_path / "ok")[1] if f.rule == "codebook-collapse"]
 
 
+def _two_starts(folder, first, second):
+    """Two launches in one folder, each from step 0, the second after the first ended (event files)."""
+    for i, (curves, start) in enumerate(((first, 1.7e9), (second, 1.7e9 + 20_000))):
+        write_scalars(folder, [(int(s), f"train/{k}", float(v[j])) for j, s in enumerate(curves.steps)
+                               if s % 10 == 0 for k, v in curves.values.items()],
+                      start_wall=start, filename_suffix=f".{i}")
+    (folder / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=150_000)))
+    return folder
+
+
 def test_a_new_start_from_trained_weights_with_the_counter_reset_is_a_warning(tmp_path):
     first = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000, seed=1)
     again = radiodiff_curves(8_000, disc_start=50_001, total_steps=150_000, seed=2)
     again.values["rec_loss"] = np.full(len(again.steps), float(np.median(first.values["rec_loss"][-50:])))
     again.values["rec_loss"] *= np.exp(0.02 * np.random.default_rng(3).standard_normal(len(again.steps)))
     _rebuild_sums(again)
-    folder = tmp_path / "run"
-    for i, (curves, start) in enumerate(((first, 1.7e9), (again, 1.7e9 + 20_000))):
-        write_scalars(folder, [(int(s), f"train/{k}", float(v[j])) for j, s in enumerate(curves.steps)
-                               if s % 10 == 0 for k, v in curves.values.items()],
-                      start_wall=start, filename_suffix=f".{i}")
-    (folder / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=150_000)))
-    a, bad = verdict(folder)
+    a, bad = verdict(_two_starts(tmp_path / "run", first, again))
     (reset,) = [f for f in bad if f.rule == "resumes"]
     assert reset.severity == "warning" and "with trained weights" in reset.message and reset.step == 0
     fresh = radiodiff_curves(8_000, disc_start=50_001, total_steps=150_000, seed=2)  # a real new start
-    other = tmp_path / "fresh"
-    for i, (curves, start) in enumerate(((first, 1.7e9), (fresh, 1.7e9 + 20_000))):
-        write_scalars(other, [(int(s), f"train/{k}", float(v[j])) for j, s in enumerate(curves.steps)
-                              if s % 10 == 0 for k, v in curves.values.items()],
-                      start_wall=start, filename_suffix=f".{i}")
-    (other / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=150_000)))
-    b, bad = verdict(other)
+    b, bad = verdict(_two_starts(tmp_path / "fresh", first, fresh))
     assert b.status == "ok" and [f for f in b.active_findings() if f.rule == "resumes" and f.severity == "info"]
