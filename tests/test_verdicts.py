@@ -819,3 +819,32 @@ def test_a_new_start_from_trained_weights_with_the_counter_reset_is_a_warning(tm
     fresh = radiodiff_curves(8_000, disc_start=50_001, total_steps=150_000, seed=2)  # a real new start
     b, bad = verdict(_two_starts(tmp_path / "fresh", first, fresh))
     assert b.status == "ok" and [f for f in b.active_findings() if f.rule == "resumes" and f.severity == "info"]
+
+
+def test_a_kl_that_compounds_late_is_a_runaway_not_the_expected_rise(tmp_path):
+    curves = radiodiff_curves(60_000, disc_start=150_001, total_steps=150_000)
+    late = curves.steps >= 40_000
+    curves.values["kl_loss"][late] *= np.exp((curves.steps[late] - 40_000) / 20_000 * np.log(30))  # x30 by the end
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=150_001, total=150_000)))
+    (kl,) = [f for f in bad if f.rule == "kl-rising"]
+    assert "running away" in kl.message and 36_000 <= kl.step <= 48_000
+    b, bad = verdict(write_run(tmp_path / "h", radiodiff_curves(60_000, disc_start=150_001, total_steps=150_000),
+                               10, config(disc_start=150_001, total=150_000)))
+    assert not [f for f in bad if f.rule == "kl-rising"]
+
+
+def test_a_run_that_slowed_down_tenfold_says_when(tmp_path):
+    curves = radiodiff_curves(30_000, disc_start=50_001, total_steps=150_000)
+    points = [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(curves.steps) if s % 10 == 0
+              for k, v in curves.values.items()]
+    write_scalars(tmp_path / "a", [p for p in points if p[0] < 20_000], seconds_per_step=0.3)
+    # from step 20,000 on, each step takes ten times longer (the second file starts where the first ended)
+    write_scalars(tmp_path / "a", [p for p in points if p[0] >= 20_000], start_wall=1.7e9 + 20_000 * 0.3 - 20_000 * 3,
+                  seconds_per_step=3.0, filename_suffix=".b")
+    (tmp_path / "a" / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=150_000)))
+    a, bad = verdict(tmp_path / "a")
+    (slow,) = [f for f in bad if f.rule == "liveness"]
+    assert "slowed down" in slow.message and 19_000 <= slow.step <= 21_000
+    healthy = write_run(tmp_path / "b", curves, 10, config(disc_start=50_001, total=150_000))
+    assert not [f for f in verdict(healthy)[1] if f.rule == "liveness"]

@@ -93,7 +93,8 @@ RULES: list[Rule] = [
     Rule("kl-rising", "KL rising under a tiny kl_weight", "warning",
          "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
          "and matters only if the weighted term becomes a real share of the loss.",
-         kl_rising, {"rise": 0.10, "tiny_weight": 1e-4, "light_share": 0.10}, needs=("kl_loss",),
+         kl_rising,
+         {"rise": 0.10, "tiny_weight": 1e-4, "light_share": 0.10, "compound": 0.2}, needs=("kl_loss",),
          needs_schedule=("kl_weight",), regularizer="kl"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
@@ -126,7 +127,8 @@ RULES: list[Rule] = [
     Rule("liveness", "Training speed and liveness", "warning",
          "Steps per hour give ETAs; a last log far older than the logging interval (against the run's newest log "
          "or --now) means the run may have stopped.",
-         liveness, {"window": 50, "stale_intervals": 20, "stale_seconds": 900}, needs=("total_loss|rec_loss|kl_loss",)),
+         liveness, {"window": 50, "stale_intervals": 20, "stale_seconds": 900, "slowdown": 3.0},
+         needs=("total_loss|rec_loss|kl_loss",)),
     Rule("resumes", "Resumes and restarts", "warning",
          "Where a later log file takes over, the run should go on at the level it had reached; two files written "
          "at the same time are two processes, not a resume.",

@@ -156,7 +156,35 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "no time estimate.",
             None, step, numbers,
         )]
+    slow = _slowdown(steps, walls, k, rate, t)
+    if slow is not None:
+        before, since = slow
+        numbers.update(steps_per_hour_before=before, slowdown_since=since)
+        return [Finding(
+            "liveness", "warning",
+            f"Training slowed down: {fmt(round(rate))} steps per hour over the latest logs against "
+            f"{fmt(round(before))} before step {fmt(since)} ({fmt(round(before / rate, 1))} times slower), and the "
+            "time estimates use the current speed. Look for what changed then: data loading (a slow disk or "
+            "fewer workers), a GPU shared with another job, throttling, or a validation or logging step that grew. "
+            "Training speed: " + "; ".join(parts) + ".",
+            None, since, numbers)]
     return [Finding("liveness", "info", "Training speed: " + "; ".join(parts) + ".", None, step, numbers)]
+
+
+def _slowdown(steps: np.ndarray, walls: np.ndarray, k: int, rate: float, t: dict) -> tuple[float, int] | None:
+    """(steps per hour before, the step it slowed at) when the latest speed is ``slowdown`` times below the
+    run's speed before it (medians of intervals, so a restart's gap does not count)."""
+    ds, dw = np.diff(steps), np.diff(walls)
+    ok = (ds > 0) & (dw > 0)
+    speeds = np.where(ok, ds / np.where(dw > 0, dw, 1) * 3600, np.nan)
+    earlier = speeds[: -k]
+    if np.isfinite(earlier).sum() < 2 * k:
+        return None
+    before = float(np.nanmedian(earlier))
+    if not rate * t["slowdown"] < before:
+        return None
+    fast = np.flatnonzero(np.isfinite(speeds) & (speeds > before / np.sqrt(t["slowdown"])))
+    return before, int(steps[fast[-1] + 1]) if len(fast) else int(steps[0])
 
 
 def duration(hours: float) -> str:

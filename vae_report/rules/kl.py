@@ -6,7 +6,7 @@ import numpy as np
 
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from .base import Finding, Metrics, departure, edge_medians, finite
+from .base import Finding, Metrics, departure, edge_medians, finite, ramp_onset
 from .losses import bookkeeping, square_image
 
 EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a tiny weight
@@ -62,6 +62,18 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "more). The encoder's posterior is running away from the prior (its means or log-variances growing "
             f"without bound).{share_text} Lower the learning rate, or resume from a checkpoint before the rise.",
             "kl_loss", step, numbers)]
+    runaway = _compounding(m, s, t)
+    if runaway is not None:
+        growth, since = runaway
+        numbers.update(growth_per_tenth=growth, compounding_since=since)
+        return [Finding(
+            "kl-rising", "warning",
+            f"kl_loss is running away in the latest logs: it grows x{fmt(round(growth, 2))} per tenth of the run "
+            f"without slowing down, since step {fmt(since)} ({describe_change(start, end)} over the run).{share_text} "
+            "A KL under a tiny kl_weight rises fast early and then flattens; one that compounds late is a posterior "
+            "drifting away (means or log-variances growing without bound), the usual prelude to a divergence. "
+            "Lower the learning rate, or resume from a checkpoint before the climb.",
+            "kl_loss", since, numbers)]
     if s.kl_weight > t["tiny_weight"]:
         return [Finding("kl-rising", "info",
                         f"kl_loss {describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}, a weight large "
@@ -77,6 +89,31 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{share_text}",
         "kl_loss", step, numbers,
     )]
+
+
+def _compounding(m: Metrics, s: Schedule, t: dict) -> tuple[float, int] | None:
+    """(growth per tenth, where it began) when the KL's latest tenths each grew by more than ``compound`` and by
+    more than the tenth before them: growth that speeds up late, which a healthy KL never shows."""
+    steps, values = m.steps("kl_loss"), m.values("kl_loss")
+    good = np.isfinite(values) & (values > 0)
+    steps, values = steps[good], values[good]
+    if len(values) < 50:
+        return None
+    tenths = np.array_split(np.arange(len(values)), 10)
+    levels = np.array([np.median(values[i]) for i in tenths])
+    growth = levels[1:] / levels[:-1]
+    last = growth[-3:]  # the last three tenths over the ones before them
+    # exponential (a steady or growing rate), not the early rise that slows down
+    if not (np.all(last > 1 + t["compound"]) and last[-1] - 1 >= 0.8 * (last[0] - 1)) \
+            or levels[-1] < values.max() * 0.5:
+        return None
+    k = len(growth) - 3
+    while k > 0 and growth[k - 1] > 1 + t["compound"]:
+        k -= 1
+    # within the tenths from the one before the climb, log KL is a level then a straight rise: date its break
+    lo = tenths[max(0, k - 1)][0]
+    onset, _ = ramp_onset(steps[lo:], np.log(values[lo:]))
+    return float(last[-1]), onset
 
 
 def _per_dimension(m: Metrics, s: Schedule, kl: float, numbers: dict) -> str:
