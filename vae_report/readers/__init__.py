@@ -360,6 +360,7 @@ def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: lis
         copies = _copies(rank, codes, steps, values, drop) if values is not None and copies_possible else set()
         replaced = pd.Series(cut[drop]).groupby(rank[drop]).agg(["min", "size"])
         spans = _wall_spans(rank, walls, files)
+        levels = _replaced_levels(rank, codes, steps, values, drop, names, [int(i) for i in replaced.index])
         for i, (restart, count) in replaced.iterrows():
             i = int(i)
             if i in copies:
@@ -370,7 +371,7 @@ def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: lis
             concurrent = bool(overlap > OVERLAP_SECONDS)
             logs.restarts.append({"step": int(restart), "file": paths[i], "points": int(count),
                                   "concurrent": concurrent,
-                                  "replaced": _replaced_levels(rank, codes, steps, values, drop, i, names)})
+                                  "replaced": levels[i]})
             if concurrent:
                 logs.notes.append(f"{paths[i]} was still being written {overlap / 3600:.1f} hours after "
                                   f"{paths[i + 1]} began: two processes wrote into this folder at once; from step "
@@ -381,22 +382,26 @@ def _restarts(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: lis
     return drop
 
 
-def _replaced_levels(rank, codes, steps, values, drop, i: int, names: list[str]) -> dict:
-    """The replaced file's loss levels where its replaced points begin and end (median of 5 points each):
-    what the run had reached before the later file took over."""
+def _replaced_levels(rank, codes, steps, values, drop, names: list[str], replaced: list[int]) -> dict[int, dict]:
+    """For each replaced file, its loss levels where its points begin and where its replaced points end (median
+    of 5 points each): what the run had reached before the later file took over. One sort per loss, however
+    many files."""
+    out: dict[int, dict] = {i: {} for i in replaced}
     if values is None:
-        return {}
-    out = {}
+        return out
+    wanted = set(replaced)
     for name in ("rec_loss", "nll_loss", "total_loss"):
         if name not in names:
             continue
-        mine = (rank == i) & (codes == names.index(name))
-        gone = mine & drop
-        if gone.sum() >= 5:
-            order = np.argsort(steps[gone])
-            part = values[gone][order]
-            whole = values[mine][np.argsort(steps[mine])]
-            out[name] = {"first": float(np.nanmedian(whole[:5])), "last": float(np.nanmedian(part[-5:]))}
+        sub = np.flatnonzero(codes == names.index(name))
+        sub = sub[np.lexsort((steps[sub], rank[sub]))]
+        bounds = np.flatnonzero(np.diff(rank[sub])) + 1
+        for part in np.split(sub, bounds):
+            i = int(rank[part[0]])
+            gone = part[drop[part]]
+            if i in wanted and len(gone) >= 5:
+                out[i][name] = {"first": float(np.nanmedian(values[part[:5]])),
+                                "last": float(np.nanmedian(values[gone[-5:]]))}
     return out
 
 
