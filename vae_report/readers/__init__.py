@@ -34,7 +34,8 @@ from ..frame import (
     make_frame,
 )
 from . import mlflow
-from .console import COUNTER_NAMES, TEXT_SUFFIXES, first_lines, read_console_log, sniff_text_log
+from .console import (COUNTER_NAMES, MIN_STEP_LINES, TEXT_SUFFIXES, first_lines, read_console_log,
+                      sniff_text_log, step_lines_found)
 from .csvlog import read_csv_log
 from .textlog import read_text_log
 from .tfevents import read_event_batch, read_event_file
@@ -161,7 +162,10 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     if not any(files.values()):
         texts = sorted(p for p in root.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())[:1] \
             if root.is_dir() else []
-        hint = (f"; {texts[0].name} is a text file whose format was not recognised: first lines look like: "
+        few = step_lines_found(texts[0]) if texts else 0
+        hint = (f"; {texts[0].name} has only {few} step line(s) (a step counter and values): at least "
+                f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?)" if few else
+                f"; {texts[0].name} is a text file whose format was not recognised: first lines look like: "
                 f"{first_lines(texts[0])}; pass --text-pattern REGEX with a (?P<step>...) group") if texts else ""
         raise InputError(
             f"{root}: no metric logs found (read: TensorBoard *tfevents*, *.csv, *.log/*.out/*.txt with a step "

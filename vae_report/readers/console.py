@@ -91,7 +91,22 @@ def _kind(lines: list[str], pattern: re.Pattern | None = None) -> str | None:
         counts[name] = sum(1 for line, found in zip(messages, matches, strict=True)
                            if found and _has_pair(line, found))
     name, count = max(counts.items(), key=lambda kv: kv[1])
-    return name if count >= 3 else None
+    return name if count >= MIN_STEP_LINES else None
+
+
+MIN_STEP_LINES = 3  # fewer is a quoted excerpt, not a log to judge
+
+
+def step_lines_found(path: Path) -> int:
+    """How many lines of a text file look like step lines (a step counter and a value), for the message
+    that says why a short excerpt was not read."""
+    try:
+        lines = [line for chunk in _samples(path) for line in chunk.split("\n")]
+    except OSError:
+        return 0
+    messages = [_message(line) for line in lines]
+    return max(sum(1 for line in messages if (found := regex.search(line)) and _has_pair(line, found))
+               for regex in STEPS.values())
 
 
 def _message(line: str) -> str:
