@@ -34,8 +34,15 @@ from ..frame import (
     make_frame,
 )
 from . import mlflow
-from .console import (COUNTER_NAMES, MIN_STEP_LINES, TEXT_SUFFIXES, first_lines, read_console_log,
-                      sniff_text_log, step_lines_found)
+from .console import (
+    COUNTER_NAMES,
+    MIN_STEP_LINES,
+    TEXT_SUFFIXES,
+    first_lines,
+    read_console_log,
+    sniff_text_log,
+    step_lines_found,
+)
 from .csvlog import read_csv_log
 from .textlog import read_text_log
 from .tfevents import read_event_batch, read_event_file
