@@ -848,3 +848,17 @@ def test_a_run_that_slowed_down_tenfold_says_when(tmp_path):
     assert "slowed down" in slow.message and 19_000 <= slow.step <= 21_000
     healthy = write_run(tmp_path / "b", curves, 10, config(disc_start=50_001, total=150_000))
     assert not [f for f in verdict(healthy)[1] if f.rule == "liveness"]
+
+
+def test_a_total_that_adds_the_discriminator_loss_in_is_dated_at_the_switch_on(tmp_path):
+    # a trainer that logs aeloss + discloss as its total once the discriminator is on
+    curves = radiodiff_curves(8000, disc_start=2001, total_steps=10_000)
+    on = curves.steps >= 2001
+    v = curves.values
+    v["rec_loss"] = v["rec_loss"] * 1e-4  # a loss of the size of the discriminator's (a per-pixel mean)
+    v["d_weight"] = np.full(len(curves.steps), 0.01)
+    _rebuild_sums(curves)
+    v["total_loss"] = v["total_loss"] + np.where(on, v["disc_loss"], 0.0)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=2001, total=10_000)))
+    (book,) = [f for f in bad if f.rule == "loss-bookkeeping"]
+    assert 2001 <= book.step <= 2100 and "adds the discriminator's loss in" in book.message

@@ -338,12 +338,28 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         return [Finding("loss-bookkeeping", "ok",
                         f"{formula} holds at {fmt(len(b.steps))} steps (median relative error {_error(residual)})."
                         f"{nll_text}{config_note}", "total_loss", int(b.steps[-1]), numbers)]
+    # where it stopped adding up, when it did at first (a term that joins later, e.g. at the switch-on)
+    relative = np.abs(b.total - b.expected) / np.maximum(np.abs(b.total), 1e-12)
+    bad = relative > t["tolerance"]
+    onset, since = int(b.steps[-1]), ""
+    head = max(3, len(bad) // 20)
+    if bad.any() and not bad[:head].any():
+        first = int(np.flatnonzero(bad)[0])
+        onset = numbers["onset_step"] = int(b.steps[first])
+        since = f" from step {fmt(onset)} on (it held before)"
+        if m.has("disc_loss"):
+            # the gap equal to the discriminator's loss: a total that adds the D loss in
+            gap = (b.total - b.expected)[first:]
+            _, d = m.window("disc_loss", lo=onset)
+            if len(d) and len(gap) and abs(float(np.median(gap)) - float(np.nanmedian(d))) <= \
+                    0.1 * max(abs(float(np.nanmedian(d))), 1e-12):
+                since += ", by about disc_loss: the logged total adds the discriminator's loss in"
     return [Finding(
         "loss-bookkeeping", "warning",
-        f"total_loss does not add up: {formula} is off by a median {pct(residual)} over {fmt(len(b.steps))} steps. "
-        "The logged terms may come from different batches or sources, or the trainer weights them differently "
-        f"from the config ({weight_name} {fmt(weight)}).{config_note}",
-        "total_loss", int(b.steps[-1]), numbers,
+        f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over {fmt(len(b.steps))} "
+        "steps. The logged terms may come from different batches or sources, or the trainer weights them "
+        f"differently from the config ({weight_name} {fmt(weight)}).{config_note}",
+        "total_loss", onset, numbers,
     )]
 
 
