@@ -862,3 +862,13 @@ def test_a_total_that_adds_the_discriminator_loss_in_is_dated_at_the_switch_on(t
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=2001, total=10_000)))
     (book,) = [f for f in bad if f.rule == "loss-bookkeeping"]
     assert 2001 <= book.step <= 2100 and "adds the discriminator's loss in" in book.message
+
+
+def test_a_hinge_discriminator_settled_a_little_under_1_is_at_equilibrium_since_it_settled():
+    steps = np.arange(0, 150_000, 100)
+    on = steps >= 50_001
+    d = np.where(on, 0.947 + 0.01 * np.random.default_rng(5).standard_normal(len(steps)), 0.0)
+    frame = make_frame(steps, ["disc_loss"] * len(steps), d, np.nan, "t")
+    (found,) = [f for f in run_rules(Metrics(frame), Schedule(disc_start=50_001, disc_weight=0.5))
+                if f.rule == "disc-at-chance" and not f.skipped]
+    assert found.step <= 52_000 and found.numbers["steps_at_chance"] >= 97_000

@@ -226,9 +226,12 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     evidence = _not_learning(m, s, s.switch_step)
     # judge the median of short chunks, so single noisy points do not break a stretch at chance
     chunks = np.array_split(np.arange(len(loss)), max(1, min(40, len(loss) // 5)))
-    near = np.array([abs(np.median(loss[c]) - chance) <= t["band"] for c in chunks])
-    trailing_chunks = len(near) if near.all() else int(np.argmin(near[::-1]))
     level = float(np.median(loss[-max(5, len(loss) // 5):]))
+    # how long it has sat at its current level, that level being near chance (a hinge D settles a little under
+    # 1): measured around the level, so a steady 0.947 is not cut into pieces by a band around 1.0
+    near = np.array([abs(np.median(loss[c]) - level) <= t["band"] for c in chunks]) \
+        if abs(level - chance) <= 2 * t["band"] else np.zeros(len(chunks), dtype=bool)
+    trailing_chunks = len(near) if near.all() else int(np.argmin(near[::-1]))
     if evidence:
         return [Finding(
             "disc-at-chance", "warning",
