@@ -124,7 +124,8 @@ class Analysis:
     @property
     def disc_never_on(self) -> bool:
         """Past disc_start by the schedule, yet the logs show the discriminator never switched on."""
-        return any(f.rule == "disc-inactive-after-start" and f.severity == "error" for f in self.active_findings())
+        return any((f.rule == "disc-inactive-after-start" and f.severity == "error") or f.rule == "disc-never-trained"
+                   for f in self.active_findings())
 
     @property
     def next_milestone(self) -> Milestone | None:

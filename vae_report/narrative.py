@@ -33,10 +33,19 @@ def _eta(analysis, steps_away: int) -> str:
     return f" At the recent pace of {fmt(round(rate))} steps per hour that is about {duration(steps_away / rate)} away."
 
 
+def _why(finding: Finding) -> str:
+    """The rule's rationale, unless this finding is the rule's milder case that the rationale does not fit."""
+    if finding.rule == "non-finite" and (finding.numbers.get("recovered") or finding.numbers.get("validation_only")):
+        return ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, or ones in validation "
+                "only, did not derail training, but they say where to look.")
+    return _RATIONALE.get(finding.rule, "")
+
+
 def _halted(analysis) -> str | None:
     """Why the run will not reach its next milestone as it is: stopped logging, or its losses are NaN/Inf at the
     end; None when it is going."""
-    if any(f.rule == "liveness" and f.severity == "warning" for f in analysis.active_findings()):
+    if any(f.rule == "liveness" and f.severity == "warning" and "slowdown_since" not in f.numbers
+           for f in analysis.active_findings()):  # slowed down is still going: its ETA stands
         return "the run looks stopped (see the liveness finding)"
     broken = [f for f in analysis.active_findings() if f.rule == "non-finite" and f.severity == "error"
               and f.numbers.get("last_finite") is False]
@@ -49,7 +58,8 @@ def _halted(analysis) -> str | None:
 # severity, so an answer can never call "fine" what the findings table warns about.
 KL_RULES = ("kl-negative", "kl-rising", "kl-dominant", "kl-collapse")
 RANGE_RULES = ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now", "divergence", "non-finite")
-VALUE_RULES = ("run-stalled", "val-overfitting", "loss-stopped", "losses-unknown", "generator-winning")
+VALUE_RULES = ("run-stalled", "val-overfitting", "loss-stopped", "losses-unknown", "generator-winning",
+               "codebook-collapse", "disc-never-trained", "kl-negative")
 DISC_RULES = ("disc-at-chance", "generator-winning", "disc-overpowering", "d-weight-pinned")
 # warnings about the logs or the config rather than the training itself: worth a look, no reason to stop a run
 CAN_WAIT = ("losses-unknown", "loss-bookkeeping", "val-missing", "d-weight-pinned", "disc-active-before-start",
@@ -141,7 +151,7 @@ def questions_and_answers(analysis) -> list:
         if finding.severity in ("warning", "error"):
             where = f" at step {fmt(finding.step)}" if finding.step is not None else ""
             qa.append(QA(f"What does \"{_TITLES.get(finding.rule, finding.rule)}\"{where} mean?",
-                         f"{finding.message} Why this is checked: {_RATIONALE.get(finding.rule, '')}", finding.rule))
+                         f"{finding.message} Why this is checked: {_why(finding)}", finding.rule))
     return qa
 
 

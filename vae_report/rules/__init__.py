@@ -83,9 +83,10 @@ RULES: list[Rule] = [
          "recent best and its noise, within the current phase, and the rise is dated by a CUSUM change point.",
          loss_now, {"noise_factor": 6.0, "tail": 0.05},
          needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss",)),
-    Rule("val-overfitting", "Validation rising while training falls", "warning",
+    Rule("val-overfitting", "Validation against training", "warning",
          "Validation reconstruction that rises from its best while the training loss keeps falling is "
-         "overfitting; the step of the best validation level is the checkpoint to keep.",
+         "overfitting (the step of the best validation level is the checkpoint to keep); one far above training "
+         "from the start measures something else than training does.",
          val_overfitting, {"rise": 0.1, "gap_growth": 3.0, "gap_static": 3.0}),
     Rule("val-missing", "Validation missing", "warning",
          "A config that runs validation every N steps should leave val/* metrics in the logs.",

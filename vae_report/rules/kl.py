@@ -46,7 +46,16 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     share_text += _per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
     bad = ~np.isfinite(m.values("kl_loss"))
-    if bad.any() and not np.isfinite(m.values("kl_loss")[-1]):  # NaN now; an isolated NaN it recovered from is not
+    if bad.any() and not np.isfinite(m.values("kl_loss")[-1]) and end < EXPLOSION * start:
+        first_bad = int(m.steps("kl_loss")[bad][0])
+        numbers["first_non_finite_step"] = first_bad
+        return [Finding(
+            "kl-rising", "info",
+            f"kl_loss {describe_change(start, end)} over its finite points, a rise like a healthy run's, and is "
+            f"NaN/Inf from step {fmt(first_bad)}: the KL did not lead the failure (see the non-finite finding).",
+            "kl_loss", first_bad, numbers)]
+    if bad.any() and not np.isfinite(m.values("kl_loss")[-1]):
+        # NaN now after a rise far beyond the slow one
         first_bad = int(m.steps("kl_loss")[bad][0])
         numbers["first_non_finite_step"] = first_bad
         return [Finding(

@@ -17,51 +17,64 @@ OVERFLOW = 1e30  # no loss of a working run is this large: a float that has over
 
 def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     out = []
+    bads = {}
     for name in m.names():
-        values = m.values(name)
         with np.errstate(invalid="ignore"):
-            bad = ~np.isfinite(values) | (np.abs(values) >= OVERFLOW)
+            bad = ~np.isfinite(m.values(name)) | (np.abs(m.values(name)) >= OVERFLOW)
         if bad.any():
-            first = int(m.steps(name)[bad][0])
-            value = values[bad][0]
-            kind = "NaN" if np.isnan(value) else "Inf" if np.isinf(value) else f"{value:.3g} (overflowing)"
-            recovered = _recovered(values, bad)
-            if recovered is not None:
-                before, after = recovered
-                out.append(Finding(
-                    "non-finite", "warning",
-                    f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
-                    f"NaN, Inf or beyond {OVERFLOW:.0e}), each an isolated point: the run recovered, its points since "
-                    f"the last one are finite (median {fmt(after)}; {fmt(before)} just before the first). Under "
-                    "mixed precision (fp16 with a gradient scaler) a skipped step logs Inf and is routine; otherwise "
-                    "check the inputs of those batches.",
-                    name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
-                                  "last_finite": True, "recovered": True},
-                ))
-                continue
-            if "/" in name and _training_finite(m, name):
-                # validation steps no optimizer: the training run is not harmed, its monitoring is
-                out.append(Finding(
-                    "non-finite", "warning",
-                    f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
-                    f"NaN, Inf or beyond {OVERFLOW:.0e}), while the training losses stay finite: validation went "
-                    "wrong, not training (it steps no optimizer). Check the validation batches and eval-mode "
-                    "numerics (fp16 in eval, an empty batch, a division by a zero count); until then validation "
-                    "cannot show overfitting.",
-                    name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
-                                  "last_finite": bool(not bad[-1]), "validation_only": True},
-                ))
-                continue
-            since = (" from its first logged point, so the logs do not show when it began" if bad[0] else "")
+            bads[name] = bad
+    recovered_at = {name: _recovered(m.values(name), bad) for name, bad in bads.items()}
+    # the steps some loss clearly recovered from: a signed or noisy term that broke at the same steps and is
+    # finite again did too (its own level is too jumpy to tell)
+    healed = set().union(*(set(m.steps(n)[bads[n]].tolist()) for n, r in recovered_at.items() if r is not None)) \
+        if any(r is not None for r in recovered_at.values()) else set()
+    for name, bad in bads.items():
+        values = m.values(name)
+        first = int(m.steps(name)[bad][0])
+        value = values[bad][0]
+        kind = "NaN" if np.isnan(value) else "Inf" if np.isinf(value) else f"{value:.3g} (overflowing)"
+        recovered = recovered_at[name]
+        if recovered is None and healed and not bad[-1] and set(m.steps(name)[bad].tolist()) <= healed \
+                and (~bad).sum() >= 10:
+            where = np.flatnonzero(bad)
+            recovered = (float(np.nanmedian(values[max(0, where[0] - 20):where[0]])),
+                         float(np.nanmedian(values[where[-1] + 1:])))
+        if recovered is not None:
+            before, after = recovered
             out.append(Finding(
-                "non-finite", "error",
-                f"{name} is {kind} at step {fmt(first)}{since} ({fmt(int(bad.sum()))} of {fmt(len(values))} points "
-                f"are NaN, Inf or beyond {OVERFLOW:.0e}). Training diverged or a term overflowed "
-                + ("before it" if bad[0] else "there") + ": resume from the last checkpoint before "
-                "it with a lower learning rate, and check the inputs of that batch.",
+                "non-finite", "warning",
+                f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
+                f"NaN, Inf or beyond {OVERFLOW:.0e}), each an isolated point: the run recovered, its points since "
+                f"the last one are finite (median {fmt(after)}; {fmt(before)} just before the first). Under "
+                "mixed precision (fp16 with a gradient scaler) a skipped step logs Inf and is routine; otherwise "
+                "check the inputs of those batches.",
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
-                              "last_finite": bool(not bad[-1])},
+                              "last_finite": True, "recovered": True},
             ))
+            continue
+        if "/" in name and _training_finite(m, name):
+            # validation steps no optimizer: the training run is not harmed, its monitoring is
+            out.append(Finding(
+                "non-finite", "warning",
+                f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
+                f"NaN, Inf or beyond {OVERFLOW:.0e}), while the training losses stay finite: validation went "
+                "wrong, not training (it steps no optimizer). Check the validation batches and eval-mode "
+                "numerics (fp16 in eval, an empty batch, a division by a zero count); until then validation "
+                "cannot show overfitting.",
+                name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
+                              "last_finite": bool(not bad[-1]), "validation_only": True},
+            ))
+            continue
+        since = (" from its first logged point, so the logs do not show when it began" if bad[0] else "")
+        out.append(Finding(
+            "non-finite", "error",
+            f"{name} is {kind} at step {fmt(first)}{since} ({fmt(int(bad.sum()))} of {fmt(len(values))} points "
+            f"are NaN, Inf or beyond {OVERFLOW:.0e}). Training diverged or a term overflowed "
+            + ("before it" if bad[0] else "there") + ": resume from the last checkpoint before "
+            "it with a lower learning rate, and check the inputs of that batch.",
+            name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
+                          "last_finite": bool(not bad[-1])},
+        ))
     return out
 
 
@@ -211,7 +224,7 @@ def _not_learning(m: Metrics, t: dict) -> Finding | None:
     steps, values = steps[good], values[good]
     if len(values) < 50 or steps[0] > max(100, 0.02 * steps[-1]) or steps[-1] - steps[0] < t["min_steps"]:
         return None
-    start = float(np.median(values[: max(5, len(values) // 100)]))  # its first points: a fall may be quick
+    start = float(np.median(values[:3]))  # its very first points: a fall may be over within a hundred steps
     lowest = float(np.nanmin(rolling_median(values, max(5, len(values) // 20))))
     if start <= 0 or lowest < (1 - t["flat"] * 5) * start:
         return None
