@@ -665,6 +665,8 @@ def test_a_loss_that_stops_being_logged_is_named_as_stale(tmp_path):
     a, bad = verdict(tmp_path)
     (stopped,) = [f for f in bad if f.rule == "loss-stopped"]
     assert stopped.metric == "kl_loss" and stopped.step == 11_990
+    answer = next(q.answer for q in a.qa if "KL" in q.question)
+    assert "last logged at step 11,990" in answer  # the KL answer says its numbers are stale
     b, bad = verdict(write_run(tmp_path / "b", curves, 10, config(disc_start=50_001, total=150_000)))
     assert not [f for f in bad if f.rule == "loss-stopped"]
 

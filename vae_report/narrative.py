@@ -90,6 +90,8 @@ def questions_and_answers(analysis) -> list:
     if "kl_loss" in analysis.metrics:
         found = topic(analysis, KL_RULES) + topic(analysis, ("loss-now", "non-finite", "spikes"), ("kl_loss",))
         found = sorted(found, key=lambda f: -RANK[f.severity])
+        stopped = [f for f in topic(analysis, ("loss-stopped",), ("kl_loss",))]
+        found = stopped + [f for f in found if f not in stopped]  # stale numbers: say so before quoting them
         st = analysis.metrics["kl_loss"]
         # asked as the seed report asks it when KL rose; otherwise about what it did
         question = ("Is the KL loss increase concerning?" if st.latest > st.first
