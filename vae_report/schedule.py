@@ -286,9 +286,11 @@ def loss_family(config: dict, layout: str) -> tuple[str, str]:
 
 def schedule_from_config(config: dict, origin: str, layout: str | None = None) -> Schedule:
     """Read a config dict of either layout; raise ConfigError for a layout we do not know."""
-    layout = layout or layout_of(config) or ("flat" if flat_config(config) is not None else None)
-    if layout == "flat":
-        config = flat_config(config) or {}
+    layout = layout or layout_of(config)
+    if layout in (None, "flat"):  # another trainer's config: converted once, if it names a loss setting
+        converted = flat_config(config)
+        if converted is not None or layout == "flat":
+            config, layout = converted or {}, "flat"
     if layout is None:
         raise ConfigError(
             f"{origin}: unknown config layout (expected model.lossconfig (RadioDiff), "
@@ -354,9 +356,8 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
     if layout == "flat":
         where = config.get("_found_at", {})
         origins = {k: f"{origin}: {where[k]}" if k in where else origin for k in origins}
-    for key, default in (VQ_DEFAULTS if regularizer == "vq" else LOSS_DEFAULTS).items():
-        if layout == "flat":
-            break
+    defaults = {} if layout == "flat" else VQ_DEFAULTS if regularizer == "vq" else LOSS_DEFAULTS
+    for key, default in defaults.items():
         if values.get(key) is None:
             values[key] = default
             origins[key] = f"{loss_class} default"

@@ -84,14 +84,15 @@ def _kind(lines: list[str], pattern: re.Pattern | None = None) -> str | None:
     """The step counter most lines with values use (at least 3 such lines), or None."""
     if pattern is not None:  # the user's regex: its matches are the step lines
         return "pattern" if sum(1 for line in lines if pattern.search(line)) >= 1 else None
-    messages = [_message(line) for line in lines]
-    counts = {}
-    for name, regex in STEPS.items():
-        matches = (regex.search(line) for line in messages)
-        counts[name] = sum(1 for line, found in zip(messages, matches, strict=True)
-                           if found and _has_pair(line, found))
-    name, count = max(counts.items(), key=lambda kv: kv[1])
+    name, count = max(_step_line_counts(lines).items(), key=lambda kv: kv[1])
     return name if count >= MIN_STEP_LINES else None
+
+
+def _step_line_counts(lines: list[str]) -> dict[str, int]:
+    """Per step counter, the lines it finds with at least one value beside it."""
+    messages = [_message(line) for line in lines]
+    return {name: sum(1 for line in messages if (found := regex.search(line)) and _has_pair(line, found))
+            for name, regex in STEPS.items()}
 
 
 MIN_STEP_LINES = 3  # fewer is a quoted excerpt, not a log to judge
@@ -104,9 +105,7 @@ def step_lines_found(path: Path) -> int:
         lines = [line for chunk in _samples(path) for line in chunk.split("\n")]
     except OSError:
         return 0
-    messages = [_message(line) for line in lines]
-    return max(sum(1 for line in messages if (found := regex.search(line)) and _has_pair(line, found))
-               for regex in STEPS.values())
+    return max(_step_line_counts(lines).values())
 
 
 def _message(line: str) -> str:
@@ -232,10 +231,9 @@ def _refuse_epoch_bars(path: Path, rows: pd.Series, steps: pd.Series) -> None:
 def _continued(steps: np.ndarray, totals: np.ndarray) -> np.ndarray:
     """A counter that starts over (a new epoch's bar) continued from the previous bar's total."""
     restarts = np.flatnonzero(steps[1:] < steps[:-1]) + 1
-    offsets = np.zeros(len(steps), dtype=np.int64)
-    for start in restarts:
-        offsets[start:] += int(totals[start - 1])
-    return steps.astype(np.int64) + offsets
+    added = np.zeros(len(steps), dtype=np.int64)
+    added[restarts] = totals[restarts - 1]
+    return steps.astype(np.int64) + np.cumsum(added)
 
 
 def _pairs(tails: list[str], steps: np.ndarray, walls: np.ndarray) -> list:

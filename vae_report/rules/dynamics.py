@@ -8,7 +8,7 @@ import numpy as np
 
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from ..stats import MAD_TO_SIGMA, rolling_median
+from ..stats import MAD_TO_SIGMA, robust_noise, rolling_median
 from .base import Finding, Metrics
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
@@ -500,8 +500,7 @@ def _jump(steps: np.ndarray, values: np.ndarray, step: int, s: Schedule, t: dict
     if switch is not None and steps[steps < step][-k] <= switch <= steps[steps >= step][k - 1]:
         return None  # the discriminator switching on moves the losses by design
     level_before, level_after = float(np.median(before[-k:])), float(np.median(after[:k]))
-    deltas = np.diff(before[-3 * k:])
-    noise = MAD_TO_SIGMA * float(np.median(np.abs(deltas - np.median(deltas)))) / np.sqrt(2) if len(deltas) else 0.0
+    noise = robust_noise(before[-3 * k:])
     if level_after > level_before * (1 + t["jump"]) and level_after - level_before > 4 * noise:
         return level_before, level_after, k
     return None

@@ -46,18 +46,15 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     share_text += _per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
     bad = ~np.isfinite(m.values("kl_loss"))
-    if bad.any() and not np.isfinite(m.values("kl_loss")[-1]) and end < EXPLOSION * start:
+    if bad[-1]:  # NaN now: its rise led the failure only if it went far beyond the slow one
         first_bad = int(m.steps("kl_loss")[bad][0])
         numbers["first_non_finite_step"] = first_bad
-        return [Finding(
-            "kl-rising", "info",
-            f"kl_loss {describe_change(start, end)} over its finite points, a rise like a healthy run's, and is "
-            f"NaN/Inf from step {fmt(first_bad)}: the KL did not lead the failure (see the non-finite finding).",
-            "kl_loss", first_bad, numbers)]
-    if bad.any() and not np.isfinite(m.values("kl_loss")[-1]):
-        # NaN now after a rise far beyond the slow one
-        first_bad = int(m.steps("kl_loss")[bad][0])
-        numbers["first_non_finite_step"] = first_bad
+        if end < EXPLOSION * start:
+            return [Finding(
+                "kl-rising", "info",
+                f"kl_loss {describe_change(start, end)} over its finite points, a rise like a healthy run's, and is "
+                f"NaN/Inf from step {fmt(first_bad)}: the KL did not lead the failure (see the non-finite finding).",
+                "kl_loss", first_bad, numbers)]
         return [Finding(
             "kl-rising", "warning",
             f"kl_loss {describe_change(start, end)} over its finite points and is NaN/Inf from step "
@@ -71,7 +68,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "more). The encoder's posterior is running away from the prior (its means or log-variances growing "
             f"without bound).{share_text} Lower the learning rate, or resume from a checkpoint before the rise.",
             "kl_loss", step, numbers)]
-    runaway = _compounding(m, s, t)
+    runaway = _compounding(m, t)
     if runaway is not None:
         growth, since = runaway
         numbers.update(growth_per_tenth=growth, compounding_since=since)
@@ -100,7 +97,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     )]
 
 
-def _compounding(m: Metrics, s: Schedule, t: dict) -> tuple[float, int] | None:
+def _compounding(m: Metrics, t: dict) -> tuple[float, int] | None:
     """(growth per tenth, where it began) when the KL's latest tenths each grew by more than ``compound`` and by
     more than the tenth before them: growth that speeds up late, which a healthy KL never shows."""
     steps, values = m.steps("kl_loss"), m.values("kl_loss")

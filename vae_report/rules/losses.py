@@ -36,9 +36,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         recovered = recovered_at[name]
         if recovered is None and healed and not bad[-1] and set(m.steps(name)[bad].tolist()) <= healed \
                 and (~bad).sum() >= 10:
-            where = np.flatnonzero(bad)
-            recovered = (float(np.nanmedian(values[max(0, where[0] - 20):where[0]])),
-                         float(np.nanmedian(values[where[-1] + 1:])))
+            recovered = _levels_around(values, np.flatnonzero(bad))
         if recovered is not None:
             before, after = recovered
             out.append(Finding(
@@ -99,10 +97,7 @@ def losses_unknown(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     """A training loss whose logging stopped well before the others': its "latest" value is stale, and every
     check of it describes the run as it was then."""
-    losses = [n for n in m.names() if n in JUDGED_LOSSES and len(m.steps(n)) >= 10]
-    if len(losses) < 2:
-        return []
-    last = max(int(m.steps(n)[-1]) for n in losses)
+    losses, last = _loss_ends(m)
     out = []
     for name in losses:
         steps = m.steps(name)
@@ -123,13 +118,21 @@ def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 def stale(m: Metrics, name: str, intervals: float = 20, share: float = 0.1) -> bool:
     """A loss last logged far behind the furthest-logged loss (``intervals`` of its own logging intervals and
     ``share`` of its span): what it says is about then, not now."""
-    losses = [n for n in m.names() if n in JUDGED_LOSSES and len(m.steps(n)) >= 10]
-    if name not in losses or len(losses) < 2:
+    losses, last = _loss_ends(m)
+    if name not in losses:
         return False
-    last = max(int(m.steps(n)[-1]) for n in losses)
     steps = m.steps(name)
     every = float(np.median(np.diff(steps)))
     return last - int(steps[-1]) > max(intervals * every, share * (last - int(steps[0])))
+
+
+def _loss_ends(m: Metrics) -> tuple[list[str], int]:
+    """The training losses with points enough to have a logging interval, and the furthest step any of them
+    reached; no losses when fewer than two (nothing to be behind)."""
+    losses = [n for n in m.names() if n in JUDGED_LOSSES and len(m.steps(n)) >= 10]
+    if len(losses) < 2:
+        return [], 0
+    return losses, max(int(m.steps(n)[-1]) for n in losses)
 
 
 def _training_finite(m: Metrics, name: str) -> bool:
@@ -156,7 +159,13 @@ def _recovered(values: np.ndarray, bad: np.ndarray) -> tuple[float, float] | Non
         # within half its size, or its spread for a signed loss near 0 (g_loss)
         if not np.isfinite(after) or abs(after - before) > max(0.5 * abs(before), spread, 1e-12):
             return None
-    return float(np.median(values[max(0, where[0] - 20):where[0]])), float(np.median(values[where[-1] + 1:]))
+    return _levels_around(values, where)
+
+
+def _levels_around(values: np.ndarray, where: np.ndarray) -> tuple[float, float]:
+    """The level just before the first bad point and the level after the last one (medians, NaN-aware)."""
+    return (float(np.nanmedian(values[max(0, where[0] - 20):where[0]])),
+            float(np.nanmedian(values[where[-1] + 1:])))
 
 
 def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int | None = None) -> list[Finding]:
@@ -189,9 +198,6 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
 
 
 def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
-    # Across the switch-on, the adversarial term's cost is rec-after-disc's to judge: here each phase is judged
-    # on its own (first tenth against last tenth), so that a steady GAN cost does not read as a worsening run.
-
     found = _rec_trend(m, s, t)
     if any(f.severity != "ok" for f in found):  # getting worse says more than "not learning"
         return found
@@ -200,6 +206,8 @@ def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 
 
 def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    # Across the switch-on, the adversarial term's cost is rec-after-disc's to judge: here each phase is judged
+    # on its own (first tenth against last tenth), so that a steady GAN cost does not read as a worsening run.
     from .current import phase_start
 
     switch = phase_start(m, s)
