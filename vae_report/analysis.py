@@ -13,13 +13,13 @@ import numpy as np
 from . import __version__
 from .baseline import compare, load_baseline
 from .errors import ConfigError, InputError
+from .levels import start_level
 from .numbers import SIGNED, describe_change, fmt, relative_change
 from .readers import RunLogs, SourceFile, load_run
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.discriminator import disc_activity, step_unit
 from .rules.dynamics import newest_wall_time
 from .schedule import Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
-from .stats import level_at
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,12 @@ class MetricStats:
     latest_step: int
     non_finite: int
     source: str
-    recent_median: float = math.nan  # median of the latest points (the weekly delta's level)
-    recent_noise: float = math.nan  # how uncertain that median is
+    recent_median: float = math.nan  # the current level (levels.current_level): the one "now" of this metric
+    recent_noise: float = math.nan  # how uncertain that level is
+    level_points: int = 0  # how many latest points it is the median of (1: the last point of a sparse metric)
+    level_since: int | None = None  # the first step of its window
+    start_median: float = math.nan  # the same window at the start of the logs: where "over the run" starts
+    start_noise: float = math.nan
 
     @property
     def change(self) -> float:
@@ -55,16 +59,36 @@ class MetricStats:
             return None
         return relative_change(self.first, self.latest)
 
+    @property
+    def now(self) -> float:
+        """The current level (the last point when none could be computed)."""
+        return self.recent_median if math.isfinite(self.recent_median) else self.latest
+
+    @property
+    def start(self) -> float:
+        return self.start_median if math.isfinite(self.start_median) else self.first
+
+    def level_change(self) -> dict[str, float | None]:
+        """From the start level to the current one, as the statistics table's Change column shows it."""
+        change = self.now - self.start
+        return {"change": change if math.isfinite(change) else None,
+                "change_fraction": None if self.signed else relative_change(self.start, self.now)}
+
     def describe(self) -> str:
-        if fmt(self.first) == fmt(self.latest) and self.min < self.max:
-            return f"ended where it started, at {fmt(self.latest)}"
-        return describe_change(self.first, self.latest, signed=self.signed)
+        """From the start level to the current one, in the words levels.movement gives their noise."""
+        if fmt(self.start) == fmt(self.now) and self.min < self.max:
+            return f"ended where it started, at {fmt(self.now)}"
+        noise = math.hypot(self.start_noise, self.recent_noise) \
+            if math.isfinite(self.start_noise) and math.isfinite(self.recent_noise) else None
+        return describe_change(self.start, self.now, noise=noise, signed=self.signed)
 
     def to_dict(self) -> dict[str, Any]:
         return {"first": _json_number(self.first), "latest": _json_number(self.latest), "min": _json_number(self.min),
                 "max": _json_number(self.max), "count": self.count, "first_step": self.first_step,
                 "latest_step": self.latest_step, "change": _json_number(self.change), "source": self.source,
-                "recent_median": _json_number(self.recent_median), "recent_noise": _json_number(self.recent_noise)}
+                "recent_median": _json_number(self.recent_median), "recent_noise": _json_number(self.recent_noise),
+                "level_points": self.level_points, "level_since": self.level_since,
+                "start_median": _json_number(self.start_median)}
 
 
 @dataclass(frozen=True)
@@ -167,8 +191,6 @@ class Analysis:
             "since_baseline": self.since_baseline,
         }
 
-
-RECENT_POINTS = 20  # the window whose median is a metric's current level in weekly comparisons
 
 def _json_number(value: float) -> float | str | None:
     # JSON has no NaN/Inf: write them as strings so a reader sees them rather than a parse error.
@@ -277,12 +299,13 @@ def metric_stats(m: Metrics, metric_sources: dict[str, str]) -> dict[str, Metric
     for name in sorted(m.names(), key=_metric_order):
         steps, values = m.steps(name), m.values(name)
         good = values[np.isfinite(values)]
-        level = level_at(steps, values, int(steps[-1]), RECENT_POINTS)
+        now, start = m.level(name), start_level(steps, values)
         out[name] = MetricStats(
             name, float(values[0]), float(values[-1]),
             float(good.min()) if len(good) else math.nan, float(good.max()) if len(good) else math.nan,
             len(values), int(steps[0]), int(steps[-1]), int(len(values) - len(good)), metric_sources.get(name, ""),
-            *(level if level is not None else (math.nan, math.nan)),
+            *((now.value, now.noise, now.points, now.first_step) if now is not None else (math.nan, math.nan, 0, None)),
+            *((start.value, start.noise) if start is not None else (math.nan, math.nan)),
         )
     return out
 

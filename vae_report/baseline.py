@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .levels import movement
 from .numbers import SIGNED
 
 _SHAPE = {"metrics": dict, "findings": list, "milestones": list, "runs": list, "schedule": dict}
@@ -67,21 +68,22 @@ def _active(findings: list) -> dict[tuple[str, str | None], dict]:
 
 
 def _delta(name: str, old: dict, new: dict) -> dict[str, Any]:
-    """A metric then and now: windowed medians where both summaries have them (a single last point is noise),
-    the change, whether it exceeds the two medians' noise, and a percentage only where one means something."""
+    """A metric then and now: the current levels (levels.current_level) where both summaries have them (a single
+    last point is noise), the change, the word levels.movement gives it against the two levels' noise, and a
+    percentage only where one means something."""
     windowed = _number(old.get("recent_median")) is not None and _number(new.get("recent_median")) is not None
     key = "recent_median" if windowed else "latest"
     a, b = _number(old.get(key)), _number(new.get(key))
     change = None if a is None or b is None or math.isnan(a) or math.isnan(b) else b - a
     noise = [x for x in (_number(old.get("recent_noise")), _number(new.get("recent_noise")))
              if x is not None and math.isfinite(x)] if windowed else []
-    band = 2 * math.hypot(*noise) if len(noise) == 2 else None
-    beyond = None if change is None or band is None else abs(change) > band
-    fraction = None
-    if change is not None and name.split("/")[-1] not in SIGNED and a and (a > 0) == (b > 0):
-        fraction = change / abs(a)
-    return {"then": a, "now": b, "change": change, "change_fraction": fraction, "windowed": windowed,
-            "noise_band": band, "beyond_noise": beyond}
+    signed = name.split("/")[-1] in SIGNED
+    moved = None if change is None else movement(a, b, math.hypot(*noise) if len(noise) == 2 else None, signed)
+    return {"then": a, "now": b, "change": change,
+            "change_fraction": None if moved is None else moved.fraction, "windowed": windowed,
+            "noise_band": None if moved is None else moved.band,
+            "beyond_noise": None if moved is None else moved.beyond_noise,
+            "word": None if moved is None else moved.word}
 
 
 def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
@@ -126,9 +128,8 @@ def _headlines(passed: list, new: dict, old: dict, metrics: dict) -> list[str]:
     out += [f"Cleared: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "."
             for k, f in old.items() if k not in new]
     for name, d in metrics.items():
-        if d.get("beyond_noise"):
-            verb = "rose" if d["change"] > 0 else "fell"
-            out.append(f"{name} {verb} from {_show(d['then'])} to {_show(d['now'])}, beyond its noise "
+        if d.get("beyond_noise") and d.get("word") != "held":
+            out.append(f"{name} {d['word']} from {_show(d['then'])} to {_show(d['now'])}, beyond its noise "
                        f"(±{_show(d['noise_band'] / 2)}).")
     return out
 

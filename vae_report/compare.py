@@ -89,11 +89,12 @@ Levels = list[tuple[str, list[float | None], int | None]]
 
 
 def latest_levels(analyses: list, names: tuple[str, ...] = OVERLAID) -> Levels:
-    """Per metric, each run's latest value and the index of the best (lowest, for losses where lower is
+    """Per metric, each run's current level (levels.current_level, the one the run's report quotes) and the
+    index of the best (lowest, for losses where lower is
     better and every run's value comes from the same kind of source; else None)."""
     out = []
     for name in names:
-        values = [a.metrics[name].latest if a is not None and name in a.metrics else None for a in analyses]
+        values = [a.metrics[name].now if a is not None and name in a.metrics else None for a in analyses]
         finite = [(v, i) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
         if not finite:
             continue

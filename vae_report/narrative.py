@@ -243,7 +243,7 @@ def _monitor_answer(analysis) -> str:
              "(logits near 0); a fall toward 0 with logits_real and logits_fake drifting apart means it is "
              "overpowering the generator."]
     if rec is not None:
-        parts.append(f"rec_loss against its level before the switch (now {fmt(rec.latest)}): the adversarial term "
+        parts.append(f"rec_loss against its level before the switch (now {fmt(rec.now)}): the adversarial term "
                      "often costs some reconstruction at first; a sustained rise is a regression.")
     if s.disc_weight is not None:
         parts.append(f"d_weight: it is clamped to 1e4 before the x{fmt(s.disc_weight)} disc_weight, so a value "

@@ -68,13 +68,17 @@ def relative_change(before: float, after: float, near_zero: float = 0.0) -> floa
 def describe_change(before: float, after: float, noise: float | None = None, signed: bool = False,
                     near_zero: float = 0.0) -> str:
     """How a level moved, in words that fit the numbers: ``held near 0.031``, ``fell from -897 to -1,606``,
-    ``rose from 0.116 to 0.138 (+19.0%)``. ``noise``: moves within twice it are "held"; ``signed``: a quantity
-    whose zero is not special (logits, logvar, g_loss), given as two values without a percentage."""
+    ``rose from 0.116 to 0.138 (+19.0%)``. ``noise``: the noise of the difference (levels.movement says when a
+    move is "held"); ``signed``: a quantity whose zero is not special (logits, logvar, g_loss), given as two
+    values without a percentage."""
+    from .levels import movement
+
     if not (math.isfinite(before) and math.isfinite(after)):
         return f"went from {fmt(before)} to {fmt(after)}"
-    if after == before or (noise is not None and abs(after - before) <= 2 * noise):
+    moved = movement(before, after, noise, signed)
+    if moved.word == "held":
         return f"held near {fmt(after)} (from {fmt(before)})" if fmt(after) != fmt(before) else f"held at {fmt(after)}"
-    verb = "rose" if after > before else "fell"
-    text = f"{verb} from {fmt(before)} to {fmt(after)}"
+    text = f"{moved.word} from {fmt(before)} to {fmt(after)}"
     change = None if signed else relative_change(before, after, near_zero)
-    return text if change is None else f"{text} ({signed_pct(change)})"
+    text = text if change is None else f"{text} ({signed_pct(change)})"
+    return text + (", within its noise" if moved.beyond_noise is False else "")

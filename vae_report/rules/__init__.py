@@ -186,7 +186,10 @@ def _missing(rule: Rule, metrics: Metrics, schedule: Schedule) -> list[str]:
 def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[str, float]] | None = None,
               rules: list[Rule] | None = None) -> list[Finding]:
     """Run every registered rule; ``thresholds`` overrides a rule's thresholds by rule id."""
+    from .current import phase_start
+
     findings: list[Finding] = []
+    metrics.phase_start = phase_start(metrics, schedule)
     for rule in rules or RULES:
         if rule.regularizer == "kl" and schedule.regularizer == "vq":
             findings.append(Finding(rule.id, "info", "Not applicable: a VQ model has no KL term (its regularizer is "

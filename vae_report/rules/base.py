@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..levels import Level, current_level
 from ..schedule import Schedule
 
 SEVERITIES = ("ok", "info", "warning", "error")
@@ -63,6 +64,7 @@ class Metrics:
         self.frame = frame
         self.memo: dict = {}  # results several rules derive from the same data (e.g. the loss bookkeeping)
         self.restarts: list[dict] = []  # where a later log file took over (RunLogs.restarts), set by the analysis
+        self.phase_start: int | None = None  # the current phase's first step (set by run_rules): levels stay inside
         self._parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if frame.empty:
             return
@@ -96,6 +98,15 @@ class Metrics:
         training = [p[0][-1] for n, p in self._parts.items() if not n.startswith("val/") and len(p[0])]
         every = training or [p[0][-1] for p in self._parts.values() if len(p[0])]
         return int(max(every)) if every else 0
+
+    def level(self, name: str) -> Level | None:
+        """The metric's current level (levels.current_level inside the current phase): the one "now" of a metric
+        every rule and sentence quotes."""
+        key = ("level", name, self.phase_start)
+        if key not in self.memo:
+            self.memo[key] = current_level(self.steps(name), self.values(name), self.phase_start) \
+                if self.has(name) else None
+        return self.memo[key]
 
     def window(self, name: str, lo: int | None = None, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Steps and values with ``lo <= step < hi`` (empty for a metric not logged)."""

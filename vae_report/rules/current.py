@@ -79,10 +79,11 @@ def minimum_rise(look: np.ndarray, ratio: float | None, use_log: bool) -> float:
 
 
 def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, noise_factor: float = 6.0,
-                tail: float = 0.05, whole_phase: bool = False) -> dict | None:
+                tail: float = 0.05, whole_phase: bool = False, current: float | None = None) -> dict | None:
     """The latest level against the recent best, with the onset of the rise; None when there is no rise worth
     a word (or too few points). ``whole_phase``: failing that, against the best of all the points given (a rise
-    that happened earlier and never came back: ``stayed`` in the result)."""
+    that happened earlier and never came back: ``stayed`` in the result). ``current``: the metric's current level
+    (levels.current_level), judged in place of the latest bins' median so that the report quotes one level."""
     ready = prepared(steps, values, ratio)
     if ready is None:
         return None
@@ -94,6 +95,8 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     look_start = max(0, len(z) - m - len(look))
     best, best_at = _lowest_window(look, m)
     latest = float(np.median(z[-m:]))
+    if current is not None and math.isfinite(current) and (current > 0 or not use_log):
+        latest = math.log(current) if use_log else current
     sigma = robust_noise(z)
     rise = latest - best
     minimum = minimum_rise(look, ratio, use_log)
@@ -193,7 +196,9 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         # the total against its whole phase only when it is all there is (per-pixel losses say it better, and in
         # the adversarial phase the total carries the GAN term)
         whole = name in STAYS_DOWN and (name != "total_loss" or not (m.has("rec_loss") or m.has("nll_loss")))
-        found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"], whole_phase=whole)
+        level = m.level(name)
+        found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"], whole_phase=whole,
+                            current=level.value if level is not None else None)
         if found is None:
             if ended_bad:
                 broken.append(name)

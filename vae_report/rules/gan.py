@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..numbers import describe_change, fmt, pct, relative_change
@@ -148,15 +150,16 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if not np.isfinite(recent[1][-1]):
         return []  # NaN/Inf at the latest step: the non-finite finding says so
     base = float(np.median(finite(before[-k:])))
-    now = float(np.median(finite(recent[1])))
+    level = m.level("rec_loss")  # the one current level of rec_loss, inside the adversarial phase
+    now = level.value
     change = relative_change(base, now)
-    noise = 1.25 * robust_noise(finite(before[-k:])) / np.sqrt(min(k, len(finite(recent[1]))))
+    noise = math.hypot(1.25 * robust_noise(finite(before[-k:])) / np.sqrt(k), level.noise)
     phase_steps, phase_values = m.window("rec_loss", lo=s.switch_step)
     onset = departure(phase_steps, phase_values, base, now)
     numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset}
     moved = describe_change(base, now, noise=noise)
-    since = (f"comparing its median just before step {fmt(s.switch_step)} with its median since step "
-             f"{fmt(int(recent[0][0]))}")
+    since = (f"comparing its median just before step {fmt(s.switch_step)} with its current level (since step "
+             f"{fmt(level.first_step)})")
     settled = finite(phase_values[: max(5, len(phase_values) * 3 // 10)])
     if change is not None and t["worse"] < change <= 2 * t["worse"] and now - base > 2 * noise \
             and len(finite(phase_values)) >= 20 and now <= float(np.median(settled)) * (1 + t["worse"] / 2):

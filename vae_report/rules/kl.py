@@ -33,8 +33,15 @@ def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
     return term / scale if scale > 0 else None
 
 
-def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def kl_levels(m: Metrics) -> tuple[float, float] | None:
+    """KL's level at the start (median of its first tenth) and its current level (levels.current_level)."""
     levels = edge_medians(m.values("kl_loss"))
+    level = m.level("kl_loss")
+    return None if levels is None else (levels[0], level.value if level is not None else levels[1])
+
+
+def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+    levels = kl_levels(m)
     if levels is None:
         return []
     start, end = levels
@@ -63,7 +70,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if end >= EXPLOSION * start:
         return [Finding(
             "kl-rising", "warning",
-            f"Over the run (median of the first tenth of its points against the last), kl_loss "
+            f"Over the run (median of the first tenth of its points against its current level), kl_loss "
             f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
             "more). The encoder's posterior is running away from the prior (its means or log-variances growing "
             f"without bound).{share_text} Lower the learning rate, or resume from a checkpoint before the rise.",
@@ -91,7 +98,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
            "weighted term is no longer small, though (see the KL-term finding).")
     return [Finding(
         "kl-rising", "ok" if light else "info",
-        f"Over the run (median of the first tenth of its points against the last), kl_loss "
+        f"Over the run (median of the first tenth of its points against its current level), kl_loss "
         f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{share_text}",
         "kl_loss", step, numbers,
     )]
@@ -148,7 +155,7 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if share is None or share <= t["share"]:
         return []
     numbers = {"kl_term_share": share, "kl_weight": s.kl_weight}
-    levels = edge_medians(m.values("kl_loss"))
+    levels = kl_levels(m)
     if levels is not None and levels[1] >= EXPLOSION * levels[0]:
         numbers.update(kl_start=levels[0], kl_end=levels[1])
         why = (f"not because kl_weight is large but because kl_loss itself exploded ({describe_change(*levels)}): "

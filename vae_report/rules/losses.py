@@ -176,6 +176,10 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
     start, end = levels
     k = max(3, int(len(finite(values)) * 0.1))
     noise = 1.25 * robust_noise(values) / np.sqrt(k)  # how uncertain a median of k points is
+    level = m.level(name) if hi is None else None
+    if level is not None and level.first_step >= int(steps[0]):
+        # judged up to now: the end is the metric's one current level (the same window every sentence quotes)
+        end, noise = level.value, math.hypot(noise / math.sqrt(2), level.noise)
     # a change against the larger magnitude: right for negative totals and across zero
     scale = max(abs(start), abs(end), 1e-12)
     change = (end - start) / scale
@@ -188,13 +192,14 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
     if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
         return [Finding(
             rule, "warning",
-            f"{name} got worse {where}: comparing the median of the first tenth of its points with the last, it "
+            f"{name} got worse {where}: comparing the median of the first tenth of its points with its current "
+            "level, it "
             f"{moved}. "
             "Check the learning rate and the latest samples.",
             name, int(steps[-1]), numbers,
         )]
-    return [Finding(rule, "ok", f"Comparing the median of the first tenth of its points with the last, {name} "
-                    f"{moved} {where}.", name, int(steps[-1]), numbers)]
+    return [Finding(rule, "ok", f"Comparing the median of the first tenth of its points with its current level, "
+                    f"{name} {moved} {where}.", name, int(steps[-1]), numbers)]
 
 
 def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:

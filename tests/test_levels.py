@@ -1,0 +1,90 @@
+"""One current level per metric (vae_report.levels): every rule, table and sentence quotes the same "now" of a
+metric, words follow its noise, and the window never straddles the discriminator's switch-on."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+
+import vae_report  # noqa: E402
+from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
+from benchmarks.diagnosis.run import ensure  # noqa: E402
+from vae_report import render  # noqa: E402
+from vae_report.levels import current_level, movement  # noqa: E402
+from vae_report.numbers import describe_change, fmt  # noqa: E402
+
+# the findings' numbers that quote a metric's level now, by rule
+NOW_KEYS = {"rec-after-disc": "recent_level", "loss-now": "latest", "rec-trend": "end_level",
+            "total-trend": "end_level", "kl-rising": "kl_end"}
+RUNS = ("rec_worse_after_disc", "explodes_after_disc_start", "kl_explodes_long_ago", "healthy_ldm_with_validation")
+
+
+@pytest.fixture(scope="module")
+def analyses(tmp_path_factory) -> dict:
+    cache = tmp_path_factory.mktemp("levels")
+    cases = {c.name: c for c in all_cases()}
+    return {name: vae_report.analyze_run(ensure(cases[name], cache)) for name in RUNS}
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_every_rule_and_the_table_quote_one_current_level(analyses, run) -> None:
+    a = analyses[run]
+    quoted = 0
+    for f in a.active_findings():
+        key = NOW_KEYS.get(f.rule)
+        if key is None or f.metric not in a.metrics or key not in f.numbers:
+            continue
+        if f.rule.endswith("-trend") and f.numbers.get("from_step", 0) < (a.schedule.switch_step or 0) \
+                and a.phase == "adversarial" and f.step is not None and f.step < a.step:
+            continue  # a trend over the phase before: not "now"
+        assert f.numbers[key] == pytest.approx(a.metrics[f.metric].recent_median, rel=1e-9), (f.rule, f.message)
+        quoted += 1
+    if run != "healthy_ldm_with_validation":
+        assert quoted, "no rule quoted a current level"
+    table = render.render_markdown(a, [], "r_files").split("## Training statistics")[1]
+    for name, st in a.metrics.items():
+        row = next(line for line in table.splitlines() if line.startswith(f"| {name} |"))
+        assert f"| {fmt(st.recent_median)} ± " in row or f"| {fmt(st.recent_median)} |" in row, row
+
+
+def test_held_never_describes_a_move_beyond_the_readme_threshold() -> None:
+    # +20% inside a wide noise is a rise within its noise, never "held near"
+    text = describe_change(0.100, 0.120, noise=0.02)
+    assert not text.startswith("held") and text.startswith("rose") and "within its noise" in text
+    assert describe_change(0.100, 0.102, noise=0.02).startswith("held")
+    assert describe_change(0.100, 0.125, noise=0.001).startswith("rose") and "within" not in describe_change(
+        0.100, 0.125, noise=0.001)
+    assert movement(-900.0, -1600.0, noise=1.0, signed=True).word == "fell"
+    assert movement(0.5, 0.5).word == "held"
+
+
+def test_a_sparse_metric_is_its_last_point_and_a_dense_one_a_median_inside_the_phase() -> None:
+    rng = np.random.default_rng(0)
+    val_steps = np.arange(500, 5_001, 500)
+    val = np.array([12.7, 13.0, 13.5, 14.2, 15.0, 16.1, 17.5, 12.0, 10.1, 8.5])
+    level = current_level(val_steps, val)
+    assert level.value == 8.5 and level.points == 1 and level.noise > 0
+    steps = np.arange(0, 10_000, 10)
+    rec = np.where(steps >= 9_000, 0.08, 0.03) + 0.001 * rng.standard_normal(len(steps))
+    level = current_level(steps, rec, since=9_000)
+    assert level.first_step >= 9_000 and abs(level.value - 0.08) < 0.002 and level.points == 5
+    # a phase of three points: their median, never a window reaching back over the switch-on
+    level = current_level(steps, rec, since=9_970)
+    assert level.first_step >= 9_970 and abs(level.value - 0.08) < 0.005
+
+
+def test_the_noise_of_a_wandering_level_counts_its_wander() -> None:
+    rng = np.random.default_rng(1)
+    steps = np.arange(4_000)
+    wander = np.repeat(0.03 * rng.standard_normal(40), 100)  # a level that moves in blocks (the GAN balance)
+    values = 0.2 + wander + 0.002 * rng.standard_normal(len(steps))
+    level = current_level(steps, values)
+    point_only = 1.2533 * 0.002 / np.sqrt(level.points)
+    assert level.noise > 3 * point_only
