@@ -207,7 +207,11 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     """The schedule from --config, else a config found in the run, else the text log's config repr; then the
     text log's total, the command-line overrides, and what the data shows."""
     if config is not None:
-        schedule = schedule_from_config(load_config(Path(config)), str(config))
+        given = load_config(Path(config), given=True)
+        schedule = schedule_from_config(given, str(config), given=True)
+        if schedule.layout == "flat" and not schedule.origins:
+            logs.notes.append(f"{config} names none of the settings vae-report reads (disc_start, kl_weight, "
+                              "disc_weight, max_steps, lr, ...): the phases follow the data")
     else:
         skipped: list[str] = []
         found = find_config(logs.root, skipped)

@@ -169,7 +169,7 @@ def _check_pattern(pattern: str | None) -> str | None:
 def _load_thresholds(path: Path) -> dict:
     from .schedule import load_config
 
-    return load_config(path)  # a YAML mapping; validated against the rule registry by analyze_run
+    return load_config(path, given=True)  # a YAML mapping; validated against the rule registry by analyze_run
 
 
 def _parse_now(text: str | None) -> float | None:

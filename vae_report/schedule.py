@@ -166,8 +166,10 @@ class Schedule:
         return replace(self, **given, origins={**self.origins, **{k: origin for k in given}})
 
 
-def load_config(path: Path) -> dict:
-    """Parse a YAML config file (or a RadioDiff config repr) into a dict."""
+def load_config(path: Path, given: bool = False) -> dict:
+    """Parse a YAML config file (or a RadioDiff config repr) into a dict; ``given``: the user named it with
+    ``--config`` (its messages then never ask for --config)."""
+    again = "fix the file" if given else "fix the file or pass --config"
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -176,7 +178,7 @@ def load_config(path: Path) -> dict:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc}); fix the file or pass --config") from None
+            raise ConfigError(f"{path}: not valid JSON ({exc}); {again}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected an object at the top of the config; pass the training config")
         return data
@@ -185,7 +187,7 @@ def load_config(path: Path) -> dict:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}; fix the file or pass --config") from None
+        raise ConfigError(f"{path}: not valid YAML{where}; {again}") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to be a config; fix the file") from None
     if not isinstance(data, dict):
@@ -244,11 +246,12 @@ _SCHEDULE_KEYS = ("disc_start", "kl_weight", "disc_weight", "codebook_weight")
 _VQ_HINTS = ("codebook", "n_embed", "num_embeddings", "num_codes", "quantiz")
 
 
-def flat_config(config: dict) -> dict | None:
+def flat_config(config: dict, require_loss: bool = True) -> dict | None:
     """Another trainer's config (nested any way, YAML or JSON) whose keys name the loss's schedule: each known
     key (``disc_start``, ``kl_weight``, ``max_steps``, ``learning_rate``...), wherever it sits, placed where a
     RadioDiff config keeps it, with ``_found_at`` naming its dotted path. A key found at several paths with
-    different values is left out: which one the trainer uses is not ours to guess. None without a loss setting."""
+    different values is left out: which one the trainer uses is not ours to guess. None without a loss setting
+    (``require_loss``; else without any known key)."""
     from .compare import flatten
     from .readers.mlflow import FLAT, config_from_params
 
@@ -261,7 +264,7 @@ def flat_config(config: dict) -> dict | None:
             found.setdefault(key, {})[path] = value
     chosen = {key: next(iter(paths.values())) for key, paths in found.items()
               if len({repr(v) for v in paths.values()}) == 1}
-    if not any(key in chosen for key in _SCHEDULE_KEYS):
+    if not chosen or (require_loss and not any(key in chosen for key in _SCHEDULE_KEYS)):
         return None
     out = config_from_params(chosen)
     # where each value was found, by the Schedule field it sets
@@ -284,12 +287,13 @@ def loss_family(config: dict, layout: str) -> tuple[str, str]:
     return name, "vq" if vq else "kl"
 
 
-def schedule_from_config(config: dict, origin: str, layout: str | None = None) -> Schedule:
-    """Read a config dict of either layout; raise ConfigError for a layout we do not know."""
+def schedule_from_config(config: dict, origin: str, layout: str | None = None, given: bool = False) -> Schedule:
+    """Read a config dict of either layout; raise ConfigError for a layout we do not know, unless the user gave
+    it (``given``): then the keys it names are read, whatever its layout."""
     layout = layout or layout_of(config)
     if layout in (None, "flat"):  # another trainer's config: converted once, if it names a loss setting
-        converted = flat_config(config)
-        if converted is not None or layout == "flat":
+        converted = flat_config(config, require_loss=not given)
+        if converted is not None or layout == "flat" or given:
             config, layout = converted or {}, "flat"
     if layout is None:
         raise ConfigError(
@@ -356,6 +360,9 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None) -
     if layout == "flat":
         where = config.get("_found_at", {})
         origins = {k: f"{origin}: {where[k]}" if k in where else origin for k in origins}
+    if layout == "flat":  # another trainer's sentinels (max_steps -1: "train by epochs") are not its schedule
+        values = {k: v for k, v in values.items() if _types(k, v)}
+        origins = {k: v for k, v in origins.items() if k in values}
     defaults = {} if layout == "flat" else VQ_DEFAULTS if regularizer == "vq" else LOSS_DEFAULTS
     for key, default in defaults.items():
         if values.get(key) is None:
@@ -418,6 +425,14 @@ def _typed(values: dict[str, Any]) -> dict[str, Any]:
             rule = " > 0" if key in _POSITIVE else " >= 0"
             raise ValueError(f"{key} must be {kind}{rule}, got {brief(value)} ({exc})") from None
     return out
+
+
+def _types(key: str, value: Any) -> bool:
+    try:
+        _typed_one(key, value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def _typed_one(key: str, value: Any) -> Any:

@@ -44,13 +44,16 @@ from .console import (
     step_lines_found,
 )
 from .csvlog import read_csv_log
+from .jsonlog import read_json_log, sniff_json_log
 from .textlog import read_text_log
 from .tfevents import read_event_batch, read_event_file
 from .wandb import read_wandb_run
 
-KINDS = ("tensorboard", "csv", "text log", "wandb", "mlflow")
-_PRECISION_ORDER = {"tensorboard": 0, "wandb": 1, "mlflow": 1, "csv": 1, "text log": 2}  # who wins when they agree
-_AUTHORITY_ORDER = {"text log": 0, "csv": 1, "wandb": 1, "mlflow": 1, "tensorboard": 2}  # ... when they disagree
+KINDS = ("tensorboard", "csv", "text log", "json", "wandb", "mlflow")
+# who wins when they agree
+_PRECISION_ORDER = {"tensorboard": 0, "wandb": 1, "mlflow": 1, "csv": 1, "json": 1, "text log": 2}
+# ... when they disagree
+_AUTHORITY_ORDER = {"text log": 0, "csv": 1, "json": 1, "wandb": 1, "mlflow": 1, "tensorboard": 2}
 
 
 @dataclass
@@ -86,6 +89,9 @@ class RunLogs:
     restarts: list[dict] = field(default_factory=list)
 
 
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
 def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None) -> dict[str, list[Path]]:
     """Log files under ``root`` by kind: event files, CSVs, and text logs (RadioDiff's ``[Train Step]`` lines or
     any console log with a step counter and key/value pairs; ``pattern``: the user's step-line regex)
@@ -99,6 +105,8 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
             found["tensorboard"].append(path)
         elif name.endswith(".csv"):
             found["csv"].append(path)
+        elif path.suffix in (*JSON_SUFFIXES, *TEXT_SUFFIXES) and sniff_json_log(path):
+            found["json"].append(path)
         elif path.suffix in TEXT_SUFFIXES and sniff_text_log(path, pattern):
             found["text log"].append(path)
         elif name.endswith(".wandb"):
@@ -160,7 +168,8 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     if root.is_file():
         files = {kind: [] for kind in KINDS}
         kind = ("tensorboard" if "tfevents" in root.name else "csv" if root.suffix == ".csv"
-                else "wandb" if root.suffix == ".wandb" else "mlflow" if mlflow.is_database(root) else "text log")
+                else "wandb" if root.suffix == ".wandb" else "mlflow" if mlflow.is_database(root)
+                else "json" if root.suffix in JSON_SUFFIXES or sniff_json_log(root) else "text log")
         files[kind].append(root)
         base = root.parent
     else:
@@ -175,8 +184,9 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
                 f"; {texts[0].name} is a text file whose format was not recognised: first lines look like: "
                 f"{first_lines(texts[0])}; pass --text-pattern REGEX with a (?P<step>...) group") if texts else ""
         raise InputError(
-            f"{root}: no metric logs found (read: TensorBoard *tfevents*, *.csv, *.log/*.out/*.txt with a step "
-            f"counter and key: value pairs){hint}; pass the folder the trainer writes to"
+            f"{root}: no metric logs found (read: TensorBoard *tfevents*, *.csv, *.jsonl/*.json metric logs, "
+            f"*.log/*.out/*.txt with a step counter and key: value pairs){hint}; pass the folder the trainer "
+            "writes to"
         )
     logs = RunLogs(base, empty_frame(), [], [], {})
     per_kind = {}
@@ -283,6 +293,14 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
             logs.total_steps_origin = f"{rel} (its constant total_steps column)"
     elif kind in ("wandb", "mlflow"):
         frame = _read_store(kind, path, rel, logs, notes)
+    elif kind == "json":
+        read = read_json_log(path, rel)
+        frame = read.frame
+        notes.append(f"{read.layout}, {read.records:,} record(s), step: {read.counter}")
+        notes.extend(read.notes)
+        if read.total_steps is not None and logs.text_total_steps is None:
+            logs.text_total_steps = read.total_steps
+            logs.total_steps_origin = f"{rel} (its max_steps)"
     elif logs.pattern or sniff_text_log(path) != "radiodiff":
         read = read_console_log(path, rel, logs.pattern)
         frame = read.frame

@@ -1,0 +1,160 @@
+"""JSON metric logs (issue 17, item 3), each written by json.dumps as the real trainers do: plain JSON lines,
+mmcv's ``*.log.json`` (meta line, ``mode``, ``iter`` restarting every epoch), detectron2's ``metrics.json``,
+Hugging Face's ``trainer_state.json`` and a file of lists per key."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from vae_report import load_run
+from vae_report.errors import InputError
+from vae_report.readers import discover
+
+
+def series(frame, metric):
+    part = frame[frame["metric"] == metric]
+    return part["step"].to_numpy(), part["value"].to_numpy()
+
+
+def write_lines(path, records, torn: str | None = None):
+    with path.open("w") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+        if torn is not None:
+            handle.write(torn)
+
+
+def loop_records(steps, counter="step", nested=False, wall=True):
+    out = []
+    for step in steps:
+        record = {counter: step, "loss": 2.0 / (1 + step), "kl_loss": 10.0 + step / 100}
+        if nested:
+            record["logits"] = {"real": 0.1, "fake": -0.1}
+        if wall:
+            record["timestamp"] = 1.7e9 + step
+        out.append(record)
+    return out
+
+
+@pytest.mark.parametrize("counter", ["step", "iter", "iteration", "global_step"])
+def test_json_lines_any_counter_nested_flattened_and_wall_time(tmp_path, counter):
+    steps = list(range(0, 500, 50))
+    write_lines(tmp_path / "train_log.jsonl", loop_records(steps, counter, nested=True))
+    logs = load_run(tmp_path)
+    got, values = series(logs.frame, "total_loss")  # "loss" adopted as the total
+    assert list(got) == steps and np.allclose(values, [2.0 / (1 + s) for s in steps])
+    assert list(series(logs.frame, "kl_loss")[0]) == steps
+    assert list(series(logs.frame, "logits_fake")[0]) == steps  # nested dicts flattened to a/b (logits/fake)
+    walls = logs.frame.loc[logs.frame["metric"] == "kl_loss", "wall_time"].to_numpy()
+    assert np.allclose(walls, [1.7e9 + s for s in steps])
+    assert "timestamp" not in set(logs.frame["metric"]) and counter not in set(logs.frame["metric"])
+    (source,) = logs.sources
+    assert source.kind == "json" and any(counter in n for n in source.notes)
+
+
+def test_epoch_only_counter_is_the_step_unit_and_said(tmp_path):
+    write_lines(tmp_path / "history.jsonl", [{"epoch": e, "loss": 1 / e, "val_loss": 1.1 / e} for e in range(1, 30)])
+    logs = load_run(tmp_path)
+    assert list(series(logs.frame, "total_loss")[0]) == list(range(1, 30))
+    assert list(series(logs.frame, "val/total_loss")[0]) == list(range(1, 30))
+    assert any("steps are epochs" in n for n in logs.sources[0].notes)
+
+
+def test_mmcv_log_json_meta_line_modes_and_iter_within_epoch(tmp_path):
+    """mmcv's TextLoggerHook: the run's meta first, then train records whose iter restarts each epoch
+    (by_epoch runner, 100 iterations an epoch, logged every 50), val records with mode "val"."""
+    records = [{"env_info": "sys.platform: linux", "config": "model = dict(...)", "seed": 42}]
+    for epoch in (1, 2, 3):
+        for it in (50, 100):
+            records.append({"mode": "train", "epoch": epoch, "iter": it, "lr": 1e-4, "memory": 3000,
+                            "data_time": 0.01, "loss_rec": 0.5 / epoch, "loss": 0.6 / epoch, "time": 0.2})
+        records.append({"mode": "val", "epoch": epoch, "iter": 20, "lr": 1e-4, "loss_rec": 0.55 / epoch})
+    write_lines(tmp_path / "20260101_000000.log.json", records)
+    logs = load_run(tmp_path)
+    steps, values = series(logs.frame, "rec_loss")
+    assert list(steps) == [50, 100, 150, 200, 250, 300]
+    assert np.allclose(values, [0.5, 0.5, 0.25, 0.25, 0.5 / 3, 0.5 / 3])
+    assert len(series(logs.frame, "val/rec_loss")[0]) == 3
+    metrics = set(logs.frame["metric"])
+    assert not metrics & {"seed", "memory", "data_time", "time", "iter", "epoch"}
+    assert any("restarts at every epoch" in n for n in logs.sources[0].notes)
+
+
+def test_detectron2_metrics_json_iteration_and_per_iteration_time(tmp_path):
+    records = [{"data_time": 0.003, "eta_seconds": 100.0, "iteration": i, "loss_rec": 1 / (i + 1), "lr": 2e-4,
+                "time": 0.41, "total_loss": 1.2 / (i + 1)} for i in range(19, 400, 20)]
+    write_lines(tmp_path / "metrics.json", records)
+    logs = load_run(tmp_path)
+    assert list(series(logs.frame, "total_loss")[0]) == list(range(19, 400, 20))
+    assert np.isnan(logs.frame["wall_time"]).all()  # "time" is seconds per iteration, not a clock
+    assert "time" not in set(logs.frame["metric"])
+
+
+def test_hf_trainer_state_log_history_with_eval_and_summary(tmp_path):
+    history = [{"epoch": s / 100, "grad_norm": 1.0, "learning_rate": 5e-5, "loss": 1 / s, "step": s}
+               for s in range(10, 210, 10)]
+    history += [{"epoch": 1.0, "eval_loss": 0.3, "eval_runtime": 1.2, "step": 100},
+                {"epoch": 2.0, "eval_loss": 0.2, "eval_runtime": 1.1, "step": 200},
+                {"epoch": 2.0, "step": 200, "total_flos": 1e12, "train_loss": 0.05, "train_runtime": 50.0}]
+    (tmp_path / "checkpoint-200").mkdir()
+    (tmp_path / "checkpoint-200" / "trainer_state.json").write_text(json.dumps(
+        {"best_metric": None, "epoch": 2.0, "global_step": 200, "log_history": history, "max_steps": 400}, indent=2))
+    (tmp_path / "config.json").write_text(json.dumps({"hidden_size": 64, "latent_channels": 4}))  # a model config
+    logs = load_run(tmp_path)
+    steps, values = series(logs.frame, "total_loss")
+    assert list(steps) == list(range(10, 210, 10)) and np.isclose(values[-1], 1 / 200)
+    assert list(series(logs.frame, "val/total_loss")[0]) == [100, 200]
+    assert logs.text_total_steps == 400
+    assert [s.path for s in logs.sources] == ["checkpoint-200/trainer_state.json"]
+
+
+def test_json_lists_per_key_index_or_step_list(tmp_path):
+    (tmp_path / "losses.json").write_text(json.dumps({"loss": [1 / (i + 1) for i in range(50)],
+                                                      "kl": [float(i) for i in range(50)],
+                                                      "val_loss": [0.5, 0.4, 0.3]}))
+    logs = load_run(tmp_path)
+    assert list(series(logs.frame, "kl_loss")[0]) == list(range(50))
+    assert any("index" in n for n in logs.sources[0].notes)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "history.json").write_text(json.dumps({"step": list(range(0, 1000, 100)),
+                                                    "loss": [math.exp(-i) for i in range(10)]}))
+    assert list(series(load_run(other).frame, "total_loss")[0]) == list(range(0, 1000, 100))
+
+
+def test_json_lines_in_a_log_file_found_by_discovery(tmp_path):
+    write_lines(tmp_path / "train.log", loop_records(range(0, 100, 10)))
+    assert discover(tmp_path)["json"] == [tmp_path / "train.log"]
+    assert list(series(load_run(tmp_path).frame, "kl_loss")[0]) == list(range(0, 100, 10))
+
+
+def test_torn_last_line_dropped_and_counted(tmp_path):
+    write_lines(tmp_path / "log.jsonl", loop_records(range(0, 100, 10)), torn='{"step": 100, "loss": 0.0')
+    logs = load_run(tmp_path)
+    assert series(logs.frame, "kl_loss")[0].max() == 90
+    assert any("cut mid-write" in n for n in logs.sources[0].notes)
+
+
+def test_corrupt_json_log_refused_naming_file_and_lines(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"step": 0, "loss": 1.0}\n{"step": 1, "loss": 0.9}\n' + "garbage ### line\n" * 5
+                    + '{"step": 2, "loss": 0.8}\n')
+    with pytest.raises(InputError) as info:
+        load_run(path)
+    message = str(info.value)
+    assert str(path) in message and "line 3: garbage ### line" in message and "\n" not in message
+    result = subprocess.run([sys.executable, "-m", "vae_report.cli", "analyze", str(path), "--out",
+                             str(tmp_path / "r.md")], capture_output=True, text=True)
+    assert result.returncode == 2 and "log.jsonl" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_config_json_alone_is_not_a_log(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model": {"kl_weight": 1e-6, "disc_start": 5000}}))
+    assert not discover(tmp_path)["json"]

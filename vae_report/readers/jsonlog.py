@@ -1,0 +1,331 @@
+"""JSON metric logs: one object a line (``json.dumps`` per logging call: mmcv/mmengine's ``*.log.json`` and
+``scalars.json``, detectron2's ``metrics.json``, W&B's ``wandb-history.jsonl``, plain loops), a list of such
+objects, Hugging Face's ``trainer_state.json`` (``log_history``), and a file of lists per key
+(``{"loss": [...], "kl": [...]}``, the index as the step unless a ``step`` list is there).
+
+The step is the first counter a record carries (``step``, ``global_step``, ``iteration``, ``iter``, ``_step``);
+``epoch`` is the step unit only when it is the only counter (the reader says so). mmcv's epoch-based runner
+restarts ``iter`` at every epoch: such a counter is continued across epochs. Nested objects are flattened to
+``a/b``; a record's ``mode`` of ``val``/``eval``/``test`` and Hugging Face's ``eval_`` prefix mark validation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..frame import canonical_name, frame_from_series
+
+STEP_KEYS = ("step", "global_step", "iteration", "iter", "_step", "it", "trainer/global_step", "steps", "iterations")
+EPOCH_KEYS = ("epoch", "epochs")
+WALL_KEYS = ("_timestamp", "timestamp", "time", "wall_time", "walltime")
+# bookkeeping a trainer writes beside its losses: clocks, throughput, memory, not metrics
+NOT_METRICS = {"_runtime", "data_time", "eta_seconds", "eta", "memory", "rank_data_time", "time", "timestamp",
+               "_timestamp", "wall_time", "walltime", "total_flos", "train_runtime", "train_samples_per_second",
+               "train_steps_per_second", "eval_runtime", "eval_samples_per_second", "eval_steps_per_second", "seed",
+               "total_steps", "max_steps", "num_input_tokens_seen"}
+VAL_MODES = {"val", "valid", "validation", "eval", "test"}
+_VAL_PREFIXES = ("eval_", "val_", "valid_", "validation_", "test_")
+SNIFF_BYTES = 1 << 16
+MAX_WHOLE = 256 << 20  # a JSON document larger than this is not parsed whole while sniffing
+MIN_RECORDS = 2  # fewer is a summary or a config, not a log to judge
+
+
+@dataclass
+class JsonRead:
+    frame: pd.DataFrame
+    layout: str  # "json lines", "json records", "trainer_state log_history" or "json lists"
+    records: int
+    counter: str  # the key the steps come from ("record order" without one)
+    notes: list[str] = field(default_factory=list)
+    total_steps: int | None = None  # a trainer_state's max_steps
+
+
+def _head(path: Path, size: int = SNIFF_BYTES) -> str:
+    with path.open("rb") as handle:
+        return handle.read(size).decode("utf-8", errors="replace")
+
+
+def _lines_are_objects(text: str, complete: bool) -> bool:
+    """Do the text's first lines parse as JSON objects (the last one may be cut by the sniffing window)?"""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]
+    if len(lines) < MIN_RECORDS:
+        return False
+    checked = lines[:20]
+    good = 0
+    for line in checked:
+        try:
+            good += isinstance(json.loads(line), dict)
+        except ValueError:
+            pass
+    return good >= max(MIN_RECORDS, len(checked) - 1)
+
+
+def sniff_json_log(path: Path) -> bool:
+    """Is this file a JSON metric log (JSON lines, a log_history, records or lists per key), not a config?"""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return False
+        head = _head(path)
+    except OSError:
+        return False
+    start = head.lstrip()[:1]
+    if start not in ("{", "["):
+        return False
+    if _lines_are_objects(head, size <= SNIFF_BYTES):
+        return True
+    if path.suffix.lower() not in (".json", ".jsonl") or size > MAX_WHOLE:
+        return False
+    try:
+        document = json.loads(path.read_bytes())
+    except (ValueError, OSError, RecursionError):
+        return False
+    return _document_layout(document) is not None
+
+
+def _document_layout(document) -> str | None:
+    if isinstance(document, dict) and isinstance(document.get("log_history"), list):
+        return "trainer_state log_history"
+    if isinstance(document, list) and sum(isinstance(r, dict) and _numbers(r) for r in document[:50]) >= \
+            min(MIN_RECORDS, len(document)) and len(document) >= MIN_RECORDS:
+        return "json records"
+    if isinstance(document, dict):
+        lists = [v for v in document.values() if isinstance(v, list) and len(v) >= MIN_RECORDS
+                 and sum(_is_number(x) for x in v[:50]) >= 0.9 * min(len(v), 50)]
+        if lists:
+            return "json lists"
+    return None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numbers(record: dict) -> bool:
+    return any(_is_number(v) for v in record.values())
+
+
+def flatten(record: dict, prefix: str = "") -> dict:
+    """Nested objects as ``a/b`` keys."""
+    out = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "/"))
+        else:
+            out[name] = value
+    return out
+
+
+def read_json_log(path: Path, source: str) -> JsonRead:
+    """Every record's numbers as metrics; a file that is no JSON metric log is refused naming its first lines."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the JSON log ({exc.strerror}); check the path") from exc
+    text = data.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise InputError(f"{path}: the JSON log is empty; point vae-report at the finished log")
+    notes: list[str] = []
+    document = _whole(text)
+    layout = _document_layout(document) if document is not None else None
+    if layout == "json lists":
+        return _lists(document, source, notes)
+    if layout == "trainer_state log_history":
+        records = [r for r in document["log_history"] if isinstance(r, dict)]
+        summary = [r for r in records if "train_runtime" in r]  # the closing summary: whole-run averages
+        if summary:
+            notes.append("the closing summary record (train_runtime, the run's mean train_loss) is not a point")
+        records = [r for r in records if "train_runtime" not in r]
+        total = document.get("max_steps")
+        read = _records(records, source, layout, notes, path)
+        read.total_steps = int(total) if _is_number(total) and total > 0 else None
+        return read
+    if layout == "json records":
+        return _records([r for r in document if isinstance(r, dict)], source, layout, notes, path)
+    return _records(_json_lines(text, path, notes), source, "json lines", notes, path)
+
+
+def _whole(text: str):
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _json_lines(text: str, path: Path, notes: list[str]) -> list[dict]:
+    """The objects of a JSON-lines file. A last line cut mid-write is dropped and counted; a file most of whose
+    lines do not parse is not a JSON log and is refused, naming the first of them."""
+    lines = text.split("\n")
+    records, bad = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            records.append(value)
+        else:
+            bad.append((number, line))
+    torn = bool(bad) and bad[-1][0] == max(i for i, line in enumerate(lines, 1) if line.strip()) \
+        and not text.endswith("\n")
+    if torn:
+        bad.pop()
+        notes.append("its last line is cut mid-write (the run is still writing it): dropped")
+    if bad and (len(bad) > 0.1 * (len(records) + len(bad)) or not records):
+        shown = " | ".join(f"line {n}: {_short(line)}" for n, line in bad[:2])
+        raise InputError(f"{path}: not a readable JSON-lines log: {len(bad):,} of {len(records) + len(bad):,} "
+                         f"lines are not JSON objects ({shown}); fix or remove the file")
+    if bad:
+        notes.append(f"{len(bad):,} line(s) that are not JSON objects skipped (first: line {bad[0][0]})")
+    return records
+
+
+def _short(line: str, size: int = 120) -> str:
+    line = " ".join(line.split())
+    return line if len(line) <= size else line[:size] + " ..."
+
+
+def _split(record: dict) -> str:
+    """"val/" for a validation record (mmcv's ``mode``), else ""."""
+    mode = record.get("mode") or record.get("split") or record.get("phase")
+    return "val/" if isinstance(mode, str) and mode.strip().lower() in VAL_MODES else ""
+
+
+def _metric_name(key: str, split: str) -> str:
+    low = key.lower()
+    if not split:
+        for prefix in _VAL_PREFIXES:
+            if low.startswith(prefix) and len(key) > len(prefix):
+                return canonical_name("val/" + key[len(prefix):])
+    return canonical_name(split + key)
+
+
+def _counter(records: list[dict]) -> str | None:
+    """The step key most records carry: the first of STEP_KEYS present in at least half of them, else epoch."""
+    for keys in (STEP_KEYS, EPOCH_KEYS):
+        for key in keys:
+            if sum(_is_number(r.get(key)) for r in records) >= 0.5 * len(records):
+                return key
+    return None
+
+
+def _wall(record: dict) -> float:
+    for key in WALL_KEYS:
+        value = record.get(key)
+        if _is_number(value) and value > 1e8:  # a Unix clock; detectron2's "time" is seconds per iteration
+            return float(value)
+        if isinstance(value, str):
+            stamp = pd.to_datetime(value, errors="coerce", utc=True)
+            if stamp is not pd.NaT and not pd.isna(stamp):
+                return stamp.timestamp()
+    return math.nan
+
+
+def _records(records: list[dict], source: str, layout: str, notes: list[str], path: Path) -> JsonRead:
+    records = [flatten(r) for r in records]
+    counter = _counter(records)
+    if counter is None:
+        steps = np.arange(len(records), dtype=np.float64)
+        notes.append("no step counter in its records: steps are record numbers (0, 1, 2, ...)")
+        keep = np.ones(len(records), dtype=bool)
+    else:
+        steps = np.array([r.get(counter) if _is_number(r.get(counter)) else np.nan for r in records], dtype=float)
+        keep = np.isfinite(steps)
+        if (~keep).any():  # mmcv's first line: the run's meta (env_info, config text, seed)
+            notes.append(f"{int((~keep).sum()):,} record(s) without {counter} skipped (run metadata)")
+        steps = _continued(steps, records, counter, notes)
+        keep &= np.isfinite(steps)  # a validation record before any training one has no step in effect
+        if counter in EPOCH_KEYS:
+            notes.append("epoch is its only counter: steps are epochs")
+    kept = [r for r, k in zip(records, keep, strict=True) if k]
+    steps = steps[keep]
+    if not kept:
+        raise InputError(f"{path}: no record of this JSON log carries a number; first lines: "
+                         f"{_short(json.dumps(records[0]) if records else '(none)')}")
+    skip = {counter, *STEP_KEYS, *EPOCH_KEYS, *NOT_METRICS, "mode", "split", "phase"}
+    series: dict[str, tuple[list, list, list]] = {}
+    for step, record in zip(steps.astype(np.int64).tolist(), kept, strict=True):
+        split, wall = _split(record), _wall(record)
+        for key, value in record.items():
+            if key in skip or key.lower() in NOT_METRICS or not _is_number(value):
+                continue
+            s, v, w = series.setdefault(_metric_name(key, split), ([], [], []))
+            s.append(step)
+            v.append(float(value))
+            w.append(wall)
+    frame = frame_from_series(((name, np.asarray(s, dtype=np.int64), np.asarray(v), np.asarray(w))
+                               for name, (s, v, w) in series.items()), source)
+    if frame.empty:
+        raise InputError(f"{path}: its JSON records hold no numeric metric (keys: "
+                         f"{', '.join(list(kept[0])[:8])}); point vae-report at the training log")
+    return JsonRead(frame, layout, len(kept), counter or "record order", notes)
+
+
+def _continued(steps: np.ndarray, records: list[dict], counter: str, notes: list[str]) -> np.ndarray:
+    """mmcv's epoch-based runner logs ``iter`` within the epoch: where the training records' counter falls back
+    as the epoch goes up, it is continued across epochs (epoch length: the largest counter seen); a validation
+    record then takes the training step in effect when it was written."""
+    if counter in EPOCH_KEYS:
+        return steps
+    epochs = np.array([r.get("epoch") if _is_number(r.get("epoch")) else np.nan for r in records], dtype=float)
+    training = np.array([not _split(r) for r in records], dtype=bool)
+    known = np.isfinite(steps) & np.isfinite(epochs) & training
+    s, e = steps[known], epochs[known]
+    if len(s) < 2 or not (np.diff(s) < 0).any() or (np.diff(e) < 0).any() \
+            or not (np.diff(e)[np.diff(s) < 0] > 0).all():
+        return steps
+    length = float(np.nanmax(s))
+    out = np.full(len(steps), np.nan)
+    out[known] = (e - float(np.nanmin(e))) * length + s
+    # the training step in effect at each record, for validation records
+    last = pd.Series(out).ffill().to_numpy()
+    later = np.isfinite(steps) & ~training
+    out[later] = last[later]
+    notes.append(f"{counter} restarts at every epoch: continued across epochs ({int(length):,} per epoch, its "
+                 "largest value seen)")
+    return out
+
+
+def _lists(document: dict, source: str, notes: list[str]) -> JsonRead:
+    """``{"loss": [...], "kl": [...]}``: each list's index is its step, unless a step list of its length is
+    there (a shorter list, logged less often, is said to be)."""
+    lists = {k: v for k, v in flatten(document).items() if isinstance(v, list) and v}
+    counter = next((k for k in (*STEP_KEYS, *EPOCH_KEYS) if k in lists), None)
+    steps_of = np.asarray(lists[counter], dtype=float) if counter else None
+    longest = max(len(v) for v in lists.values())
+    series, short = [], []
+    for key, values in lists.items():
+        if key == counter or key in STEP_KEYS or key in EPOCH_KEYS or key.lower() in NOT_METRICS:
+            continue
+        numbers = np.array([float(x) if _is_number(x) else np.nan for x in values])
+        if not np.isfinite(numbers).any() and not any(_is_number(x) for x in values):
+            continue
+        if steps_of is not None and len(steps_of) == len(numbers):
+            steps = steps_of
+        else:
+            steps = np.arange(len(numbers), dtype=float)
+            if len(numbers) < longest:
+                short.append(f"{key} ({len(numbers):,})")
+        ok = np.isfinite(steps)
+        series.append((_metric_name(key, ""), steps[ok].astype(np.int64), numbers[ok], np.full(ok.sum(), np.nan)))
+    if counter is None:
+        notes.append("lists per key without a step list: each value's index is its step")
+    elif counter in EPOCH_KEYS:
+        notes.append("epoch is its only counter: steps are epochs")
+    if short:
+        notes.append(f"lists shorter than the longest ({longest:,}) read with their own index as the step: "
+                     + ", ".join(short))
+    frame = frame_from_series(series, source)
+    return JsonRead(frame, "json lists", longest, counter or "list index", notes)
