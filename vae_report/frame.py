@@ -59,45 +59,63 @@ _SPLITS = {"val": "val", "validation": "val", "test": "val", "val_ema": "val_ema
 # both ``loss`` and ``total_loss`` keeps both apart. First match wins.
 ROLE_ALIASES = {
     "rec_loss": ("recons_loss", "recon_loss", "reconstruction_loss", "reconstruct_loss", "rec", "recon", "recons",
-                 "reconstruction", "loss_rec", "loss_recon", "vae_r_loss", "r_loss", "l1_loss", "mse_loss",
-                 "pixel_loss", "l_rec", "l_pix"),  # l_*: BasicSR's names (VQFR, CodeFormer)
+                 "reconstruction", "loss_rec", "loss_recon", "vae_r_loss", "r_loss", "l1_loss", "mse_loss", "mse",
+                 "bce", "bce_loss", "pixel_loss", "l_rec", "l_pix"),  # l_*: BasicSR's names (VQFR, CodeFormer)
     "kl_loss": ("kld", "kl", "kl_div", "kl_divergence", "kld_loss", "loss_kl", "vae_kl_loss", "kl_term"),
     "disc_loss": ("d_loss", "loss_d", "discriminator_loss", "discriminator_adv_loss", "disc_adv_loss", "dis_loss",
                   "loss_disc", "d_adv_loss"),
     "g_loss": ("generator_adv_loss", "gen_adv_loss", "g_adv_loss", "adv_loss", "adversarial_loss", "loss_g_adv",
                "l_g_gan"),
     "p_loss": ("perceptual_loss", "lpips_loss", "lpips", "percep_loss", "loss_p", "l_percep", "l_g_percep"),
-    "quant_loss": ("vq_loss", "loss_vq", "commit_loss", "commitment_loss", "l_codebook"),
-    "total_loss": ("loss", "train_loss", "total", "loss_total", "vae_loss", "train_vae_loss", "l_total_g",
-                   "l_total"),
+    "quant_loss": ("vq_loss", "loss_vq", "commit_loss", "commitment_loss", "commitment", "quantized_loss",
+                   "quantization_loss", "quantized", "quantize_loss", "l_codebook"),
+    "total_loss": ("loss", "total", "loss_total", "vae_loss", "l_total_g", "l_total"),
 }
 # ``loss`` beside an autoencoder objective of its own (Lightning's progress-bar loss next to LDM's aeloss) is a
 # running mean over both optimizers' losses, not the total
 _NOT_TOTAL_BESIDE = {"aeloss"}
+# words around a term's name that say which split or which average it is (``avg_val_loss``, ``Val Loss``,
+# ``train_reconstruction_loss``), not which term
+_SPLIT_WORDS = {"val", "valid", "validation", "eval", "test"}
+_PLAIN_WORDS = {"train", "training", "avg", "average", "mean"}
+
+
+def _role_key(name: str) -> tuple[str, str, str]:
+    """(split prefix, ``_epoch`` suffix, the term's own words) of a logged name: ``avg_val_loss`` ->
+    ("val", "", "loss"), ``train/Reconstruction Loss`` -> ("train", "", "reconstruction_loss")."""
+    prefix, _, base = name.rpartition("/") if "/" in name else ("", "", name)
+    suffix = "_epoch" if base.endswith("_epoch") and len(base) > 6 else ""
+    words = "_".join(base[: len(base) - len(suffix)].lower().split()).split("_")
+    if len(words) > 1:
+        split = any(w in _SPLIT_WORDS for w in words)
+        kept = [w for w in words if w not in _SPLIT_WORDS and w not in _PLAIN_WORDS]
+        if kept:
+            words = kept
+            if split and not prefix:
+                prefix = "val"
+    return prefix, suffix, "_".join(words)
 
 
 def adopted_names(names: Iterable[str]) -> dict[str, str]:
     """{logged name: canonical name} for the terms a run logs under another trainer's name (``recons_loss``,
-    ``kld``, ``d_loss``...), per split (``val/recons_loss`` -> ``val/rec_loss``) and for ``*_epoch`` averages;
-    never onto a canonical name the run already logs."""
+    ``kld``, ``d_loss``, ``MSE``...), per split (``val/recons_loss``, ``avg_val_loss``, ``Val Loss`` -> val/) and
+    for ``*_epoch`` averages; never onto a canonical name the run already logs."""
     names = [str(n) for n in names]
     present = set(names)
     out: dict[str, str] = {}
     groups: dict[tuple[str, str], dict[str, str]] = {}  # (split prefix, suffix) -> {normalised base: name}
     for name in names:
-        prefix, _, base = name.rpartition("/") if "/" in name else ("", "", name)
-        suffix = "_epoch" if base.endswith("_epoch") and len(base) > 6 else ""
-        base = base[: len(base) - len(suffix)]
-        groups.setdefault((prefix, suffix), {})["_".join(base.lower().split())] = name
+        prefix, suffix, base = _role_key(name)
+        groups.setdefault((prefix, suffix), {}).setdefault(base, name)
     for (prefix, suffix), bases in groups.items():
         for role, candidates in ROLE_ALIASES.items():
             target = (f"{prefix}/" if prefix else "") + role + suffix
-            if target in present or role in bases:
+            if target in present:
                 continue
             if role == "total_loss" and _NOT_TOTAL_BESIDE & set(bases):
                 continue
-            found = next((bases[c] for c in candidates if c in bases and bases[c] not in out), None)
-            if found is not None:
+            found = next((bases[c] for c in (role, *candidates) if c in bases and bases[c] not in out), None)
+            if found is not None and found != target:
                 out[found] = target
     return out
 

@@ -59,7 +59,7 @@ def _halted(analysis) -> str | None:
 KL_RULES = ("kl-negative", "kl-rising", "kl-dominant", "kl-collapse")
 RANGE_RULES = ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now", "divergence", "non-finite")
 VALUE_RULES = ("run-stalled", "val-overfitting", "loss-stopped", "losses-unknown", "generator-winning",
-               "codebook-collapse", "disc-never-trained", "kl-negative")
+               "codebook-collapse", "disc-never-trained", "kl-negative", "loss-constant")
 DISC_RULES = ("disc-at-chance", "generator-winning", "disc-overpowering", "d-weight-pinned")
 # warnings about the logs or the config rather than the training itself: worth a look, no reason to stop a run
 CAN_WAIT = ("losses-unknown", "loss-bookkeeping", "val-missing", "d-weight-pinned", "disc-active-before-start",
@@ -164,7 +164,7 @@ def _adversarial_questions(analysis) -> list:
     if analysis.phase != "adversarial":
         return []
     out = []
-    balance = topic(analysis, DISC_RULES)
+    balance = topic(analysis, DISC_RULES) + topic(analysis, ("loss-constant",), ("disc_loss",))
     winning = [f for f in balance if f.rule == "disc-overpowering"]
     if winning:
         out.append(QA("Why is the discriminator loss going to 0?", winning[0].message, winning[0].rule))

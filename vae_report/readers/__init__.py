@@ -43,6 +43,7 @@ from .console import (
     sniff_text_log,
     step_lines_found,
 )
+from .conventions import read_negative_kl
 from .csvlog import read_csv_log
 from .jsonlog import read_json_log, sniff_json_log
 from .textlog import read_text_log
@@ -202,7 +203,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         parts = [p for p in parts if p is not None]
         if parts:
             per_kind[kind] = _merge_files(kind, parts, logs)
-    logs.frame = _adopt_names(_merge_kinds(per_kind, logs), logs)
+    logs.frame = read_negative_kl(_adopt_names(_merge_kinds(per_kind, logs), logs), logs.notes)
     _refuse_diffusion(root, logs.frame)
     if logs.frame.empty:
         unread = [f"{s.path}: {s.notes[0][len('not read: '):]}" for s in logs.sources

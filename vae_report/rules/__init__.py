@@ -11,6 +11,7 @@ import math
 from ..numbers import fmt
 from ..schedule import Schedule
 from .base import RANK, SEVERITIES, Finding, Metrics, Rule
+from .constant import loss_constant
 from .current import loss_now
 from .discriminator import (
     disc_active_before_start,
@@ -145,6 +146,10 @@ RULES: list[Rule] = [
          "total = N x rec + kl_weight x kl + d_weight x disc_factor x g_loss, N the pixels per sample: checking "
          "it from the data catches wrong weights, mixed sources and a misread config.",
          loss_bookkeeping, {"tolerance": 0.01}, needs=("total_loss", "rec_loss", "kl_loss|quant_loss")),
+    Rule("loss-constant", "A loss constant for the whole run", "warning",
+         "A term that is optimised moves, if only in its last printed digits; one at the same value at every "
+         "logged step (a discriminator at 2 ln 2 = 1.3863 throughout) is computed but never trained.",
+         loss_constant, {"precision": 1e-4, "min_points": 10}),
 ]
 
 
