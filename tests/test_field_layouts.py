@@ -123,3 +123,100 @@ def test_a_loss_constant_for_the_whole_run_is_a_warning_that_it_never_learned(tm
     moving.mkdir()
     _vae_loop(moving / "log.jsonl", kld_sign=1.0, extra={"D_loss": lambda s: 1.3863 + 0.01 * np.sin(s)})
     assert not _rules(analyze_run(moving), "loss-constant")
+
+
+def _summary_writer(folder, seed, steps=range(0, 300, 10), offset=0.0, tag_prefix=""):
+    """torch's SummaryWriter, as a plain training script uses it."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    rng = np.random.default_rng(seed)
+    writer = SummaryWriter(str(folder))
+    for step in steps:
+        writer.add_scalar(f"{tag_prefix}rec_loss", 0.5 * np.exp(-step / 100) + offset + 0.01 * rng.random(), step)
+        writer.add_scalar(f"{tag_prefix}kl_loss", 50 + step / 10 + rng.random(), step)
+    writer.close()
+
+
+def test_sibling_event_folders_each_from_step_0_are_a_sweep_not_restarts(tmp_path):
+    from vae_report.sweep import find_runs
+
+    sweep = tmp_path / "runs"
+    _summary_writer(sweep / "BN_0.01", seed=1)
+    _summary_writer(sweep / "no_BN_0.05", seed=2, offset=0.1)
+    assert [r.name for r in find_runs(sweep)] == ["BN_0.01", "no_BN_0.05"]
+    from typer.testing import CliRunner
+
+    from vae_report.cli import app
+
+    out = tmp_path / "r.md"
+    result = CliRunner().invoke(app, ["analyze", str(sweep), "--out", str(out), "--jobs", "1"])
+    assert result.exit_code in (0, 1), result.output
+    text = out.read_text()
+    assert "## Run: BN_0.01" in text and "## Run: no_BN_0.05" in text and "restart" not in text.lower()
+    # parts of one run stay one run: Keras' train/ and validation/, a resume in a later folder, two copies
+    for name, parts in {"keras": [("train", 0, 1), ("validation", 0, 2)],
+                        "resumed": [("first", 0, 3), ("second", 150, 4)],
+                        "copies": [("tb_a", 0, 5), ("tb_b", 0, 5)]}.items():
+        for part, start, seed in parts:
+            _summary_writer(tmp_path / name / part, seed=seed, steps=range(start, 300, 10))
+        assert find_runs(tmp_path / name) is None, name
+
+
+def test_nested_lightning_versions_from_the_repository_root_are_attempts(tmp_path):
+    import pytest
+
+    loggers = pytest.importorskip("pytorch_lightning.loggers")
+    from vae_report.sweep import find_runs
+
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "train.py").write_text("# the trainer\n")
+    for version, (logger_class, seed) in enumerate([(loggers.CSVLogger, 1), (loggers.TensorBoardLogger, 2)]):
+        logger = logger_class(str(repo / "logs"), name="vae", version=version)
+        rng = np.random.default_rng(seed)
+        for step in range(9, 300, 10):  # each fit() starts over from step 0
+            logger.log_metrics({"train/rec_loss_step": float(0.5 / (1 + step / 50) + 0.01 * rng.random()),
+                                "train/kl_loss_step": float(100 + step + rng.random())}, step=step)
+        if hasattr(logger, "save"):
+            logger.save()
+        logger.finalize("success")
+    runs = find_runs(repo)
+    assert [r.name for r in runs] == ["version_1", "version_0"]  # newest first, as one level down
+    assert all(r.include and r.include[0].parent == repo / "logs" / "vae" for r in runs)
+
+
+def test_wandb_run_uses_output_log_and_summary_when_the_history_is_short_or_absent(tmp_path, monkeypatch):
+    import shutil
+
+    import pytest
+
+    wandb = pytest.importorskip("wandb")
+    from vae_report import load_run
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.chdir(tmp_path)
+    run = wandb.init(project="vae", dir=str(tmp_path), config={"kl_weight": 1e-6})
+    for step in range(0, 200, 10):  # the history holds the first half; the console shows every step
+        if step < 100:
+            run.log({"rec_loss": 1 / (step + 1), "kl_loss": 10.0 + step}, step=step)
+        print(f"step {step}, rec_loss: {1 / (step + 1):.5f}, kl_loss: {10.0 + step:.3f}", flush=True)
+    run.finish()
+    (folder,) = (tmp_path / "wandb").glob("offline-run-*")
+    files = folder / "files"
+    assert (files / "output.log").exists()
+    (files / "wandb-summary.json").write_text(json.dumps(  # as a synced run's summary: last values at _step
+        {"rec_loss": 1 / 250, "kl_loss": 259.0, "_step": 249, "_runtime": 12.5, "_timestamp": 1.7e9,
+         "samples": {"_type": "image-file", "path": "media/x.png"}, "_wandb": {"runtime": 12}}))
+    logs = load_run(folder)
+    steps = logs.frame.loc[logs.frame["metric"] == "kl_loss", "step"].to_numpy()
+    assert steps.max() == 249 and set(range(0, 200, 10)) <= set(steps.tolist())
+    assert "wandb" in logs.metric_sources["kl_loss"] and "text log" in logs.metric_sources["kl_loss"]
+    assert "samples" not in set(logs.frame["metric"])
+    absent = tmp_path / "absent"  # the .wandb file gone: the console log and the summary are the run
+    shutil.copytree(folder, absent)
+    for path in absent.glob("*.wandb"):
+        path.unlink()
+    logs = load_run(absent)
+    assert logs.frame.loc[logs.frame["metric"] == "rec_loss", "step"].max() == 249
+    assert not [s for s in logs.sources if s.path.startswith("logs/")]  # wandb's own debug logs are no metrics

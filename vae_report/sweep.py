@@ -1,8 +1,9 @@
 """A folder of runs (a sweep): one report with a table of runs and a section per run.
 
 A folder is a sweep when it holds no logs of its own and at least two sub-folders that each hold a run,
-recognised by its own training config or RadioDiff text log. (Lightning's ``version_0``/``version_1`` folders
-of one run have neither, so they stay one run.)
+recognised by its own training config or RadioDiff text log, or (sub-folders of event files without a config,
+``BN_0.01/``, ``no_BN_0.05/``) by their data: each starts at the beginning and logs other values on the same
+steps. (Lightning's ``version_N`` folders are judged by versions.py: loggers of one run, resumes, attempts.)
 """
 
 from __future__ import annotations
@@ -53,15 +54,39 @@ def find_runs(root: Path) -> list[RunSpec] | None:
         return None  # one run, logged by several versions (loggers, resumes)
     if any(p.is_file() and ("tfevents" in p.name or p.suffix in (".csv", ".log")) for p in root.iterdir()):
         return None
-    runs = []
+    runs, bare = [], False
     for child in sorted(p for p in root.iterdir() if p.is_dir()):
         found = discover(child)
         if not any(found.values()):
             continue
-        if find_config(child) is None and not found["text log"]:
-            return None  # a folder of logs without its own config: part of one run
+        bare = bare or (find_config(child) is None and not found["text log"])
         runs.append(RunSpec(child.name, child))
-    return runs if len(runs) >= 2 else None
+    if len(runs) < 2 or (bare and not separate_runs([r.path for r in runs])):
+        return None  # folders of logs without their own config, parts of one run
+    return runs
+
+
+_SPLIT_FOLDERS = {"train", "training", "val", "valid", "validation", "eval", "test"}
+
+
+def separate_runs(folders: list[Path]) -> bool:
+    """Sibling folders of logs without configs (``BN_0.01/``, ``no_BN_0.05/``) are separate runs when each
+    starts at the beginning, their steps overlap, and they log the same metric with other values: a restart
+    would start late, two loggers of one run agree, and parts of one run (Keras' ``train/`` and
+    ``validation/``) log different things or are named as splits."""
+    from .versions import same_values, summarize
+
+    if any(f.name.lower() in _SPLIT_FOLDERS for f in folders):
+        return False
+    summaries = [summarize(f, f) for f in folders]
+    if any(s is None for s in summaries):
+        return False
+    if any(s.first_step > 0.02 * max(s.last_step, 1) for s in summaries):
+        return False  # one starts late: a resume or a later part of one run
+    if max(s.first_step for s in summaries) >= min(s.last_step for s in summaries):
+        return False  # one after the other: pieces of one run's steps
+    first = summaries[0]
+    return all(same_values(first, other) is False for other in summaries[1:])
 
 
 def _store_runs(root: Path) -> list[RunSpec] | None:

@@ -29,22 +29,43 @@ class Attempt:
     last_step: int = 0
     levels: dict = field(default_factory=dict)  # metric -> {step: value}, to compare loggers of one run
 
+    parents: int = 1  # how many folders the versions of this root sit in (the name then says which)
+
     @property
     def name(self) -> str:
-        return "+".join(f.name for f in self.folders)
+        return "+".join(f"{f.parent.name}/{f.name}" if self.parents > 1 else f.name for f in self.folders)
+
+
+_SKIP = {".git", "node_modules", "__pycache__", "site-packages", ".venv", "venv", "checkpoints", "wandb", "mlruns"}
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in _SKIP]
+    except OSError:
+        return []
 
 
 def version_folders(root: Path) -> list[Path]:
-    """``version_N`` folders directly under ``root`` or one level below (``lightning_logs/``, ``testtube/``),
-    in numeric order."""
-    found = [p for p in root.iterdir() if p.is_dir() and _VERSION.match(p.name)]
-    for child in root.iterdir():
-        if child.is_dir() and not _VERSION.match(child.name):
-            found += [p for p in child.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    """``version_N`` folders directly under ``root`` or one level below (``lightning_logs/``, ``testtube/``), else
+    two levels below (``logs/<model>/version_N`` seen from a repository's root) unless that folder is a run of
+    its own (it holds its training config: a folder of runs, each with its versions), in numeric order."""
+    from .schedule import find_config
+
+    found = [p for p in _subfolders(root) if _VERSION.match(p.name)]
+    for child in _subfolders(root):
+        if not _VERSION.match(child.name):
+            found += [p for p in _subfolders(child) if _VERSION.match(p.name)]
+    if not found:
+        for child in _subfolders(root):
+            deeper = [p for middle in _subfolders(child) if not _VERSION.match(middle.name)
+                      for p in _subfolders(middle) if _VERSION.match(p.name)]
+            if deeper and find_config(child) is None:
+                found += deeper
     return sorted(found, key=lambda p: (int(_VERSION.match(p.name).group(1)), str(p.parent)))
 
 
-def _summary(folder: Path, root: Path) -> Attempt | None:
+def summarize(folder: Path, root: Path) -> Attempt | None:
     from .readers import load_run
 
     try:
@@ -60,7 +81,7 @@ def _summary(folder: Path, root: Path) -> Attempt | None:
     return Attempt([folder], int(steps.min()), int(steps.max()), levels)
 
 
-def _agree(a: Attempt, b: Attempt) -> bool | None:
+def same_values(a: Attempt, b: Attempt) -> bool | None:
     """Do two attempts log the same values where they share steps? None if they share none."""
     shared = checked = 0
     for metric, points in b.levels.items():
@@ -83,12 +104,12 @@ def attempts(root: Path) -> list[Attempt] | None:
         return None
     out: list[Attempt] = []
     for folder in folders:
-        summary = _summary(folder, root)
+        summary = summarize(folder, root)
         if summary is None:
             continue
         current = out[-1] if out else None
         if current is not None:
-            agree = _agree(current, summary)
+            agree = same_values(current, summary)
             # a resume starts late (from a checkpoint) and goes on; from last.ckpt it redoes the steps since
             # that checkpoint with other values, which the newer version then replaces
             resumed = summary.first_step > current.first_step and summary.first_step >= 0.5 * current.last_step \
@@ -100,4 +121,7 @@ def attempts(root: Path) -> list[Attempt] | None:
                     current.levels.setdefault(metric, {}).update(points)
                 continue
         out.append(summary)
+    parents = len({f.parent for f in folders})
+    for attempt in out:
+        attempt.parents = parents
     return out

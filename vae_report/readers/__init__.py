@@ -48,13 +48,15 @@ from .csvlog import read_csv_log
 from .jsonlog import read_json_log, sniff_json_log
 from .textlog import read_text_log
 from .tfevents import read_event_batch, read_event_file
-from .wandb import read_wandb_run
+from .wandb import SUMMARY_NAME, read_wandb_run, read_wandb_summary
 
-KINDS = ("tensorboard", "csv", "text log", "json", "wandb", "mlflow")
-# who wins when they agree
-_PRECISION_ORDER = {"tensorboard": 0, "wandb": 1, "mlflow": 1, "csv": 1, "json": 1, "text log": 2}
+KINDS = ("tensorboard", "csv", "text log", "json", "wandb", "mlflow", "wandb summary")
+# who wins when they agree (a W&B summary only adds the last point a short or absent history lacks)
+_PRECISION_ORDER = {"tensorboard": 0, "wandb": 1, "mlflow": 1, "csv": 1, "json": 1, "text log": 2,
+                    "wandb summary": 3}
 # ... when they disagree
-_AUTHORITY_ORDER = {"text log": 0, "csv": 1, "json": 1, "wandb": 1, "mlflow": 1, "tensorboard": 2}
+_AUTHORITY_ORDER = {"text log": 0, "csv": 1, "json": 1, "wandb": 1, "mlflow": 1, "tensorboard": 2,
+                    "wandb summary": 3}
 
 
 @dataclass
@@ -106,6 +108,8 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
             found["tensorboard"].append(path)
         elif name.endswith(".csv"):
             found["csv"].append(path)
+        elif name == SUMMARY_NAME:
+            found["wandb summary"].append(path)
         elif path.suffix in (*JSON_SUFFIXES, *TEXT_SUFFIXES) and sniff_json_log(path):
             found["json"].append(path)
         elif path.suffix in TEXT_SUFFIXES and sniff_text_log(path, pattern):
@@ -169,7 +173,8 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     if root.is_file():
         files = {kind: [] for kind in KINDS}
         kind = ("tensorboard" if "tfevents" in root.name else "csv" if root.suffix == ".csv"
-                else "wandb" if root.suffix == ".wandb" else "mlflow" if mlflow.is_database(root)
+                else "wandb" if root.suffix == ".wandb" else "wandb summary" if root.name == SUMMARY_NAME
+                else "mlflow" if mlflow.is_database(root)
                 else "json" if root.suffix in JSON_SUFFIXES or sniff_json_log(root) else "text log")
         files[kind].append(root)
         base = root.parent
@@ -294,6 +299,10 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
             logs.total_steps_origin = f"{rel} (its constant total_steps column)"
     elif kind in ("wandb", "mlflow"):
         frame = _read_store(kind, path, rel, logs, notes)
+    elif kind == "wandb summary":
+        frame, step = read_wandb_summary(path, rel)
+        notes.append(f"the W&B run's summary: each metric's last value, at step {step:,} (used where the "
+                     "history does not reach it)")
     elif kind == "json":
         read = read_json_log(path, rel)
         frame = read.frame

@@ -63,10 +63,23 @@ def _lines_are_objects(text: str, complete: bool) -> bool:
     good = 0
     for line in checked:
         try:
-            good += isinstance(json.loads(line), dict)
+            record = json.loads(line)
         except ValueError:
-            pass
+            continue
+        good += isinstance(record, dict) and not _structured_log(record) and _has_metric(flatten(record))
     return good >= max(MIN_RECORDS, len(checked) - 1)
+
+
+def _structured_log(record: dict) -> bool:
+    """A program's own structured log line (wandb's debug-core.log, structlog, loguru's serialize): a level and
+    a message, not a metric record."""
+    keys = {str(k).lower() for k in record}
+    return "level" in keys and bool(keys & {"msg", "message", "event"})
+
+
+def _has_metric(record: dict) -> bool:
+    return any(_is_number(v) and str(k).lower() not in NOT_METRICS and k not in STEP_KEYS and k not in EPOCH_KEYS
+               for k, v in record.items())
 
 
 def sniff_json_log(path: Path) -> bool:

@@ -154,3 +154,37 @@ def _history(items, rows: dict) -> None:
         steps.append(int(step))
         nums.append(number)
         walls.append(np.nan if wall is None else wall)
+
+
+SUMMARY_NAME = "wandb-summary.json"
+
+
+def read_wandb_summary(path: Path, source: str) -> tuple[pd.DataFrame, int | None]:
+    """A W&B run's ``files/wandb-summary.json``: the last value of each scalar, at the run's last step
+    (``_step``, wall time ``_timestamp``). Media and tables (objects with a ``_type``) are not scalars."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: not a readable W&B summary ({exc}); remove the file or re-sync the run") from None
+    if not isinstance(summary, dict):
+        raise InputError(f"{path}: not a W&B summary (no JSON object at the top); remove the file")
+    step = summary.get("_step")
+    if not isinstance(step, (int, float)) or isinstance(step, bool):
+        raise InputError(f"{path}: the W&B summary has no _step, so its values have no step; read the run's "
+                         "history (its .wandb file) instead")
+    wall = summary.get("_timestamp")
+    wall = float(wall) if isinstance(wall, (int, float)) and not isinstance(wall, bool) else np.nan
+    series = []
+
+    def scalars(node: dict, prefix: str) -> None:
+        for key, value in node.items():
+            if str(key).startswith("_") or key in COUNTERS:
+                continue
+            if isinstance(value, dict) and "_type" not in value:
+                scalars(value, f"{prefix}{key}/")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                series.append((canonical_name(prefix + key), np.array([int(step)]), np.array([float(value)]),
+                               np.array([wall])))
+
+    scalars(summary, "")
+    return frame_from_series(series, source), int(step)
