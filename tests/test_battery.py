@@ -13,10 +13,9 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # appended: a vae_report given on PYTHONPATH (another checkout) stays the one judged
     sys.path.append(_ROOT)
 
-import vae_report  # noqa: E402
 from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
 from benchmarks.diagnosis.expect import Expect, Fault, judge  # noqa: E402
-from benchmarks.diagnosis.run import ensure  # noqa: E402
+from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
 from vae_report import render  # noqa: E402
 
 CASES = all_cases()
@@ -30,7 +29,8 @@ def cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def analyses(cache) -> dict:
-    return {case.name: vae_report.analyze_run(ensure(case, cache)) for case in CASES}
+    # as `vae-report analyze` sees the folder: one run, or each run of a sweep (sibling runs, attempts)
+    return {case.name: analyses_of(ensure(case, cache)) for case in CASES}
 
 
 def test_battery_is_broad() -> None:
@@ -59,44 +59,22 @@ def test_judge_is_strict() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_verdict(case, analyses) -> None:
-    good, problems = judge(case.expect, analyses[case.name].to_summary())
+    good, problems = judge(case.expect, combined([a.to_summary() for a in analyses[case.name]]))
     assert good, f"{case.name} ({case.klass}): " + "; ".join(problems)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_report_agrees_with_summary(case, analyses, cache, monkeypatch) -> None:
     monkeypatch.setattr(render, "make_plots", lambda *args, **kwargs: [])  # plots carry no verdict; keep it fast
-    analysis = analyses[case.name]
-    status = analysis.to_summary()["status"]
-    out = cache / "reports" / f"{case.name}.md"
-    render.write_report(analysis, out)
-    text = out.read_text()
-    said = STATUS_LINE.findall(text)
-    assert said and set(said) == {status}, f"report says {said}, summary {status}"
-    if status != "ok":
-        assert "training behaves as its schedule says it should" not in text
-    for finding in analysis.to_summary()["findings"]:
-        if finding["severity"] in ("warning", "error"):
-            assert f"`{finding['rule']}`" in text, f"{finding['rule']} missing from the report"
-
-
-NO = re.compile(r"^(no[.,:;]|probably not\b(?! yet, but look))", re.I)
-YES = re.compile(r"^yes[.,:;]", re.I)
-YES_NO = re.compile(r"^(is|are|should|did|does|do|has|have|can|will)\b|should i be worried", re.I)
-ALL_IS_WELL = ("fine", "right range", "normal", "healthy")  # questions where "yes" means no problem
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_answers_agree_with_findings(case, analyses) -> None:
-    """A Q&A answer tied to a rule never calls fine what that rule warns about; "intervene?" follows the status."""
-    analysis = analyses[case.name]
-    summary = analysis.to_summary()
-    loud = {f["rule"] for f in summary["findings"] if f["severity"] in ("warning", "error")}
-    for qa in analysis.qa:
-        answer = qa.answer.strip()
-        reassuring = YES if any(word in qa.question.lower() for word in ALL_IS_WELL) else NO
-        if qa.rule in loud and YES_NO.search(qa.question):
-            assert not reassuring.match(answer), f"{qa.question!r} answers {answer[:80]!r} while {qa.rule} warns"
-        if qa.question.startswith("Should I intervene"):
-            quiet = summary["status"] in ("ok", "info")
-            assert bool(NO.match(answer)) == quiet, f"status {summary['status']}, intervene? {answer[:80]!r}"
+    for index, analysis in enumerate(analyses[case.name]):
+        status = analysis.to_summary()["status"]
+        out = cache / "reports" / f"{case.name}-{index}.md"
+        render.write_report(analysis, out)
+        text = out.read_text()
+        said = STATUS_LINE.findall(text)
+        assert said and set(said) == {status}, f"report says {said}, summary {status}"
+        if status != "ok":
+            assert "training behaves as its schedule says it should" not in text
+        for finding in analysis.to_summary()["findings"]:
+            if finding["severity"] in ("warning", "error"):
+                assert f"`{finding['rule']}`" in text, f"{finding['rule']} missing from the report"

@@ -6,6 +6,7 @@ from . import cases as c
 from .cases import LOSSES, Case
 from .curves import Shape
 from .expect import Expect, Fault
+from .field_cases import field_faults, field_healthy
 
 RD = dict(total_steps=150_000, disc_start=50_001)  # RadioDiff's first_radio.yaml
 LR = ("lr-*", "lr*", "*lr*", "*schedule*", "*stall*")
@@ -177,7 +178,7 @@ def healthy_cases() -> list[Case]:
             ok,
             fault=c.validation(None, 500),
         ),
-    ] + _extension_healthy(ok)
+    ] + _extension_healthy(ok) + field_healthy()
 
 
 NO_GAN = 1_000_001  # another trainer's run without a discriminator: the shape's GAN phase never begins
@@ -222,7 +223,8 @@ def fault(
 
 
 def fault_cases() -> list[Case]:
-    return _now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases() + _extension_cases()
+    return _now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases() + _extension_cases() \
+        + field_faults()
 
 
 def _extension_cases() -> list[Case]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import field
 from . import writers as w
 from .curves import Shape
 
@@ -48,7 +49,7 @@ def _patched(config: dict, patch: dict | None) -> dict:
 def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, val: dict | None = None,
          step_scale: int = 1, val_check_interval: int | None = None, config_patch: dict | None = None,
          resume: Resume | None = None, earlier: dict | None = None, second: SecondProcess | None = None,
-         epoch_iters: int = 500, print_every: int = 10) -> None:
+         epoch_iters: int = 500, print_every: int = 10, **field_options) -> None:
     """Write ``v`` (per logged step) into ``folder`` as ``layout`` writes it. ``resume``: two files, the earlier
     one with ``earlier``'s values (the killed process's, ``v`` if None), the later one with ``v``'s; ``second``:
     another process's files beside the first one's."""
@@ -123,5 +124,7 @@ def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, va
         # shape's pixels play r_loss_factor), KL in nats per sample; no config beside it
         w.keras_console(folder / "train.log", {"loss": v["total_loss"], "vae_r_loss": v["nll_loss"],
                                                "vae_kl_loss": v["kl_loss"]}, epoch_iters, print_every)
+    elif layout in field.LAYOUTS:  # issue 17: logs as the field publishes them
+        field.emit_field(folder, layout, shape, steps, v, earlier=earlier, epoch_iters=epoch_iters, **field_options)
     else:
         raise ValueError(f"unknown layout {layout}")

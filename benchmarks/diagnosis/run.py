@@ -14,7 +14,7 @@ from .expect import SEVERITY, got_line, judge
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".runs"
-VERSION = "2"  # bump when a generator changes, so cached runs are rebuilt
+VERSION = "3"  # bump when a generator changes, so cached runs are rebuilt
 
 
 def all_cases(synthetic_only: bool = False) -> list:
@@ -54,13 +54,33 @@ def run_dir(case, folder: Path) -> Path:
     return folder / "run" if case.source == "trainer" else folder
 
 
+def analyses_of(folder: Path) -> list:
+    """The run's analyses as ``vae-report analyze`` makes them: one, or one per run of a sweep (sibling runs,
+    attempts of nested Lightning versions)."""
+    import vae_report
+    from vae_report.sweep import find_runs
+
+    runs = find_runs(folder)
+    if not runs:
+        return [vae_report.analyze_run(folder)]
+    return [vae_report.analyze_run(r.path, include=list(r.include) if r.include else None, run=r.store_run)
+            for r in runs]
+
+
+def combined(summaries: list[dict]) -> dict:
+    """One summary of a sweep's runs: the worst status, every run's findings."""
+    if len(summaries) == 1:
+        return summaries[0]
+    order = ["ok", "info", "warning", "error"]
+    return {"status": max((s["status"] for s in summaries), key=order.index), "runs": len(summaries),
+            "findings": [f for s in summaries for f in s.get("findings", [])]}
+
+
 def analyze(folder: Path) -> dict:
     """The summary vae_report gives the run (an exception is reported as status ``crash``)."""
-    import vae_report
-
     # the stamp file is ours, not the run's: analyze the run as the user would see it
     try:
-        return vae_report.analyze_run(folder).to_summary()
+        return combined([a.to_summary() for a in analyses_of(folder)])
     except Exception as error:  # noqa: BLE001 -- a crash is a verdict too, shown in the table
         return {"status": "crash", "findings": [], "error": f"{type(error).__name__}: {error}"}
 
