@@ -158,3 +158,11 @@ def test_corrupt_json_log_refused_naming_file_and_lines(tmp_path):
 def test_config_json_alone_is_not_a_log(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model": {"kl_weight": 1e-6, "disc_start": 5000}}))
     assert not discover(tmp_path)["json"]
+
+
+def test_wandb_history_jsonl_underscored_keys_are_bookkeeping(tmp_path):
+    write_lines(tmp_path / "wandb-history.jsonl", [
+        {"rec_loss": 1 / (s + 1), "_step": s, "_runtime": 0.5 * s, "_timestamp": 1.7e9 + s,
+         "_wandb": {"runtime": int(s)}} for s in range(20)])
+    frame = load_run(tmp_path).frame
+    assert set(frame["metric"]) == {"rec_loss"} and list(series(frame, "rec_loss")[0]) == list(range(20))

@@ -52,7 +52,7 @@ def find_runs(root: Path) -> list[RunSpec] | None:
         return [RunSpec(a.name, root, tuple(a.folders)) for a in reversed(found)]
     if found is not None:
         return None  # one run, logged by several versions (loggers, resumes)
-    if any(p.is_file() and ("tfevents" in p.name or p.suffix in (".csv", ".log")) for p in root.iterdir()):
+    if any(p.is_file() and ("tfevents" in p.name or p.suffix in (".csv", ".log", ".jsonl")) for p in root.iterdir()):
         return None
     runs, bare = [], False
     for child in sorted(p for p in root.iterdir() if p.is_dir()):

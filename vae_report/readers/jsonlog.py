@@ -33,7 +33,7 @@ NOT_METRICS = {"_runtime", "data_time", "eta_seconds", "eta", "memory", "rank_da
 VAL_MODES = {"val", "valid", "validation", "eval", "test"}
 _VAL_PREFIXES = ("eval_", "val_", "valid_", "validation_", "test_")
 SNIFF_BYTES = 1 << 16
-MAX_WHOLE = 256 << 20  # a JSON document larger than this is not parsed whole while sniffing
+MAX_WHOLE = 32 << 20  # a JSON document larger than this (a dataset's annotations) is not parsed while sniffing
 MIN_RECORDS = 2  # fewer is a summary or a config, not a log to judge
 
 
@@ -272,7 +272,8 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
     for step, record in zip(steps.astype(np.int64).tolist(), kept, strict=True):
         split, wall = _split(record), _wall(record)
         for key, value in record.items():
-            if key in skip or key.lower() in NOT_METRICS or not _is_number(value):
+            # W&B's and others' underscored keys (_runtime, _wandb/runtime) are bookkeeping, not metrics
+            if key in skip or key.startswith("_") or key.lower() in NOT_METRICS or not _is_number(value):
                 continue
             s, v, w = series.setdefault(_metric_name(key, split), ([], [], []))
             s.append(step)
