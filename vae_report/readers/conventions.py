@@ -67,10 +67,10 @@ def read_negative_kl(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
             continue
         metric = prefix + "kl_loss"
         flip += [m for m in (metric, metric + "_epoch") if m in names]
-        notes.append(f"{metric} is logged with a minus sign (the trainer's KLD is -KL, as in loss = rec - w x KLD): "
-                     f"{prefix}total_loss = {fit['a']:.4g} x {fit['rec']} - {fit['w']:.4g} x {metric} at its "
-                     f"{fit['points']:,} shared steps (to {100 * fit['residual']:.2g}%), so the KL is read as "
-                     f"-{metric}; a convention, not a sign error")
+        notes.append(f"the logged {metric} is negative, and the logged total shows why: the trainer's KLD is -KL, as "
+                     f"in loss = rec - w x KLD ({prefix}total_loss = {fit['a']:.4g} x {fit['rec']} - {fit['w']:.4g} x "
+                     f"logged {metric} at its {fit['points']:,} shared steps, to {100 * fit['residual']:.2g}%); a "
+                     f"sign convention (minus sign), not a sign error: the KL is read as minus the logged values")
     if not flip:
         return frame
     values = frame["value"].to_numpy().copy()
