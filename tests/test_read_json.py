@@ -166,3 +166,11 @@ def test_wandb_history_jsonl_underscored_keys_are_bookkeeping(tmp_path):
          "_wandb": {"runtime": int(s)}} for s in range(20)])
     frame = load_run(tmp_path).frame
     assert set(frame["metric"]) == {"rec_loss"} and list(series(frame, "rec_loss")[0]) == list(range(20))
+
+
+def test_iter_within_epoch_logged_short_of_the_epoch_end_is_continued_by_the_interval(tmp_path):
+    """An epoch of 100 batches logged every 50 from batch 25: the largest iter seen (75) rounded up to the
+    logging interval is the epoch's length."""
+    write_lines(tmp_path / "log.json", [{"mode": "train", "epoch": e, "iter": i, "loss_rec": 1.0 / (e * i)}
+                                        for e in (1, 2, 3) for i in (25, 75)])
+    assert list(series(load_run(tmp_path).frame, "rec_loss")[0]) == [25, 75, 125, 175, 225, 275]

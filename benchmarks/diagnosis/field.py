@@ -32,12 +32,14 @@ def _mmcv(folder: Path, steps: np.ndarray, v: dict, epoch_iters: int) -> None:
     whose ``iter`` restarts every epoch (1-based), ``mode: val`` records at each epoch's end."""
     records: list[dict] = [{"env_info": "sys.platform: linux\nPython: 3.8", "config": "model = dict(type='VAE')",
                             "seed": 0, "exp_name": "vae.py"}]
+    every = int(steps[1] - steps[0])
     for i, step in enumerate(steps.tolist()):
         epoch, it = divmod(step, epoch_iters)
-        records.append({"mode": "train", "epoch": epoch + 1, "iter": it + 1, "lr": float(v["lr"][i]),
+        # mmcv logs after every interval-th batch of the epoch: iter 50, 100, ... (1-based, within the epoch)
+        records.append({"mode": "train", "epoch": epoch + 1, "iter": it + every, "lr": float(v["lr"][i]),
                         "memory": 2048, "data_time": 0.01, "loss_rec": float(v["rec_loss"][i]),
                         "loss_kl": float(v["kl_loss"][i]), "loss": float(v["total_loss"][i]), "time": 0.3})
-        if (step + 1) % epoch_iters == 0:
+        if it + every >= epoch_iters:  # the epoch's end: mmcv's validation record
             records.append({"mode": "val", "epoch": epoch + 1, "iter": 50, "lr": float(v["lr"][i]),
                             "loss_rec": float(1.05 * v["rec_loss"][i])})
     _write_lines(folder / "20260101_000000.log.json", records)

@@ -289,7 +289,8 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
 
 def _continued(steps: np.ndarray, records: list[dict], counter: str, notes: list[str]) -> np.ndarray:
     """mmcv's epoch-based runner logs ``iter`` within the epoch: where the training records' counter falls back
-    as the epoch goes up, it is continued across epochs (epoch length: the largest counter seen); a validation
+    as the epoch goes up, it is continued across epochs (epoch length: the largest counter seen, rounded up to
+    the logging interval); a validation
     record then takes the training step in effect when it was written."""
     if counter in EPOCH_KEYS:
         return steps
@@ -300,15 +301,19 @@ def _continued(steps: np.ndarray, records: list[dict], counter: str, notes: list
     if len(s) < 2 or not (np.diff(s) < 0).any() or (np.diff(e) < 0).any() \
             or not (np.diff(e)[np.diff(s) < 0] > 0).all():
         return steps
-    length = float(np.nanmax(s))
+    # the epoch's length: the largest counter seen, rounded up to the logging interval (a last batch logged
+    # short of the epoch's end)
+    rises = np.diff(s)[np.diff(s) > 0]
+    every = float(np.median(rises)) if len(rises) else 1.0
+    length = math.ceil(float(np.nanmax(s)) / every) * every
     out = np.full(len(steps), np.nan)
     out[known] = (e - float(np.nanmin(e))) * length + s
     # the training step in effect at each record, for validation records
     last = pd.Series(out).ffill().to_numpy()
     later = np.isfinite(steps) & ~training
     out[later] = last[later]
-    notes.append(f"{counter} restarts at every epoch: continued across epochs ({int(length):,} per epoch, its "
-                 "largest value seen)")
+    notes.append(f"{counter} restarts at every epoch: continued across epochs ({int(length):,} per epoch: its "
+                 "largest value seen, rounded up to the logging interval)")
     return out
 
 
