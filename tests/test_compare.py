@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vae_report.compare import analyze_runs, config_differences, flatten, parse_run_argument, write_comparison
+from vae_report.compare import analyze_runs, config_differences, parse_run_argument
+from vae_report.configs import flatten
+from vae_report.render import write_comparison
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -142,7 +142,7 @@ def test_reading_while_another_process_appends(tmp_path):
 def test_a_failure_while_writing_leaves_the_previous_report_intact(tmp_path, monkeypatch):
     from writers import write_radiodiff_run
 
-    from vae_report import analyze_run, render
+    from vae_report import analyze_run, render, writer
     from vae_report.errors import OutputError
 
     run = tmp_path / "run"
@@ -156,7 +156,7 @@ def test_a_failure_while_writing_leaves_the_previous_report_intact(tmp_path, mon
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(render, "_swap_dir", disk_full)
+    monkeypatch.setattr(writer, "_swap_dir", disk_full)
     with pytest.raises(OutputError, match="No space left"):
         render.write_report(analysis, out)
     assert out.read_text() == before

@@ -321,7 +321,7 @@ def test_the_pixel_count_inferred_from_printed_decimals_is_the_image_it_rounds_t
                     (("rec_loss", rec), ("nll_loss", nll), ("kl_loss", kl), ("total_loss", nll + 1e-6 * kl))])
     (book,) = [f for f in run_rules(Metrics(frame), Schedule(kl_weight=1e-6)) if f.rule == "loss-bookkeeping"]
     assert f"{PIXELS:,} pixels per sample (= 1 x 256 x 256)" in book.message, book.message
-    from vae_report.decomposition import decompose
+    from vae_report.rules.decomposition import decompose
 
     assert f"N = {PIXELS:,} pixels" in decompose(Metrics(frame), Schedule(kl_weight=1e-6)).legend  # one count
 

@@ -1,8 +1,7 @@
 """vae-report: status reports for VAE-GAN training runs, checked against the run's own schedule."""
 
-__version__ = "0.1.0"
-
-from .analysis import Analysis, analyze_run  # noqa: E402
-from .readers import load_run, read_run  # noqa: E402
+from ._version import __version__
+from .analysis import Analysis, analyze_run
+from .readers import load_run, read_run
 
 __all__ = ["Analysis", "__version__", "analyze_run", "load_run", "read_run"]

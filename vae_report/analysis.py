@@ -10,92 +10,22 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .baseline import compare, load_baseline
+from .configs import flatten
 from .errors import ConfigError, InputError
 from .levels import start_level
-from .numbers import SIGNED, describe_change, fmt, relative_change
+from .narrative import confidence, questions_and_answers, recommendations
+from .numbers import fmt
+from .plots import PlotsInFlight
 from .readers import RunLogs, SourceFile, load_run
+from .readers.mlflow import config_from_params
+from .results import QA, MetricStats
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
+from .rules.decomposition import decompose
 from .rules.discriminator import disc_activity, step_unit
 from .rules.dynamics import newest_wall_time
 from .schedule import Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
-
-
-@dataclass(frozen=True)
-class MetricStats:
-    name: str
-    first: float
-    latest: float
-    min: float
-    max: float
-    count: int
-    first_step: int
-    latest_step: int
-    non_finite: int
-    source: str
-    recent_median: float = math.nan  # the current level (levels.current_level): the one "now" of this metric
-    recent_noise: float = math.nan  # how uncertain that level is
-    level_points: int = 0  # how many latest points it is the median of (1: the last point of a sparse metric)
-    level_since: int | None = None  # the first step of its window
-    start_median: float = math.nan  # the same window at the start of the logs: where "over the run" starts
-    start_noise: float = math.nan
-
-    @property
-    def change(self) -> float:
-        return self.latest - self.first
-
-    @property
-    def signed(self) -> bool:
-        """A quantity whose zero is not special (logits, g_loss), or one that took both signs (a total once the
-        GAN term outweighs the rest): its changes are differences, never percentages."""
-        # also one that is negative throughout (a signed nll, a KL with a sign error): "-13,591%" says nothing
-        return self.name.split("/")[-1] in SIGNED or self.min < 0 < self.max or self.max < 0
-
-    @property
-    def change_fraction(self) -> float | None:
-        """Relative change, None where a percentage would mislead (across a sign change, signed quantities)."""
-        if self.signed:
-            return None
-        return relative_change(self.first, self.latest)
-
-    @property
-    def now(self) -> float:
-        """The current level (the last point when none could be computed)."""
-        return self.recent_median if math.isfinite(self.recent_median) else self.latest
-
-    @property
-    def start(self) -> float:
-        return self.start_median if math.isfinite(self.start_median) else self.first
-
-    def level_change(self) -> dict[str, float | None]:
-        """From the start level to the current one, as the statistics table's Change column shows it."""
-        change = self.now - self.start
-        return {"change": change if math.isfinite(change) else None,
-                "change_fraction": None if self.signed else relative_change(self.start, self.now)}
-
-    def describe(self) -> str:
-        """From the start level to the current one, in the words levels.movement gives their noise."""
-        if fmt(self.start) == fmt(self.now) and self.min < self.max:
-            return f"ended where it started, at {fmt(self.now)}"
-        noise = math.hypot(self.start_noise, self.recent_noise) \
-            if math.isfinite(self.start_noise) and math.isfinite(self.recent_noise) else None
-        return describe_change(self.start, self.now, noise=noise, signed=self.signed)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"first": _json_number(self.first), "latest": _json_number(self.latest), "min": _json_number(self.min),
-                "max": _json_number(self.max), "count": self.count, "first_step": self.first_step,
-                "latest_step": self.latest_step, "change": _json_number(self.change), "source": self.source,
-                "recent_median": _json_number(self.recent_median), "recent_noise": _json_number(self.recent_noise),
-                "level_points": self.level_points, "level_since": self.level_since,
-                "start_median": _json_number(self.start_median)}
-
-
-@dataclass(frozen=True)
-class QA:
-    question: str
-    answer: str
-    rule: str | None = None
 
 
 @dataclass
@@ -192,15 +122,6 @@ class Analysis:
         }
 
 
-def _json_number(value: float) -> float | str | None:
-    # JSON has no NaN/Inf: write them as strings so a reader sees them rather than a parse error.
-    if value is None:
-        return None
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return float(value)
 
 
 def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any) -> Schedule:
@@ -276,9 +197,6 @@ def _store_config(config: dict) -> dict:
     (disc_start, kl_weight, ...) placed where a RadioDiff config keeps them."""
     if layout_of(config):
         return config
-    from .compare import flatten
-    from .readers.mlflow import config_from_params
-
     return config_from_params({key.rsplit(".", 1)[-1]: value for key, value in flatten(config).items()})
 
 
@@ -325,16 +243,12 @@ def _metric_order(name: str) -> tuple[int, int, str]:
 def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = None,
                  now: float | None = None) -> Analysis:
     """Statistics, findings, Q&A and conclusion for logs already read (``now``: the liveness rule's clock)."""
-    from .narrative import confidence, questions_and_answers, recommendations
-
     m = Metrics(logs.frame)
     m.restarts = logs.restarts
     limits = {k: dict(v) for k, v in (thresholds or {}).items()}
     if now is not None:
         limits.setdefault("liveness", {})["now"] = float(now)
     findings = run_rules(m, schedule, limits)
-    from .decomposition import decompose
-
     analysis = Analysis(
         run=str(logs.root), step=m.last_step(), schedule=schedule, metrics=metric_stats(m, logs.metric_sources),
         findings=findings, sources=logs.sources, merge_notes=logs.notes, metric_sources=logs.metric_sources,
@@ -372,8 +286,6 @@ def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: 
     limits = check_thresholds(thresholds or {}, "thresholds")
     plots = None
     if draw_plots:  # drawn by other processes while this one runs the rules
-        from .plots import PlotsInFlight
-
         plots = PlotsInFlight(logs.frame, schedule, previous.get("step") if previous else None)
     try:
         analysis = analyze_logs(logs, schedule, limits, now)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import InputError
 from .levels import movement
-from .numbers import SIGNED
+from .numbers import SIGNED, fmt
 
 _SHAPE = {"metrics": dict, "findings": list, "milestones": list, "runs": list, "schedule": dict}
 
@@ -135,6 +135,4 @@ def _headlines(passed: list, new: dict, old: dict, metrics: dict) -> list[str]:
 
 
 def _show(value: float) -> str:
-    from .numbers import fmt
-
     return fmt(value)

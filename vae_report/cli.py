@@ -6,13 +6,28 @@ Exit codes: 0 report written and no finding at or above --fail-on; 1 report writ
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import os
+import re
 import sys
+import time
+import warnings
 from enum import Enum
 from pathlib import Path
 
+import click
+import numpy as np
 import typer
 
-from .errors import OutputError, VaeReportError
+from .analysis import analyze_run
+from .compare import analyze_runs, parse_run_argument
+from .errors import InputError, OutputError, VaeReportError
+from .outputs import check_outputs
+from .render import append_github_summary, write_comparison, write_report, write_summary, write_sweep_report
+from .schedule import load_config
+from .sweep import analyze_sweep, find_runs, sweep_summary
+from .writer import is_html
 
 app = typer.Typer(
     add_completion=False,
@@ -58,21 +73,14 @@ def analyze(
                                                  "named groups or key: value pairs are the metrics."),
 ) -> None:
     """Read a run's logs, check them against its schedule, and write the report."""
-    from .analysis import analyze_run
-    from .render import write_report, write_summary, write_sweep_report
-    from .sweep import analyze_sweep, find_runs, sweep_summary
-
     github_summary = github_summary or _github_step_summary()
     try:
-        from .outputs import check_outputs
-        from .render import _is_html
-
         _check_option_values(kl_weight, total_steps, disc_start)
-        if interactive and not _is_html(out):
+        if interactive and not is_html(out):
             raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
         check_outputs(run_dir, [run_dir, config, baseline, thresholds],
                       {"--out": out, "--json": json_out, "--github-summary": github_summary},
-                      markdown=not _is_html(out), appended=("--github-summary",))
+                      markdown=not is_html(out), appended=("--github-summary",))
         limits = _load_thresholds(thresholds) if thresholds else None
         options = dict(config=config, thresholds=limits, now=_parse_now(now), disc_start=disc_start,
                        kl_weight=kl_weight, total_steps=total_steps, text_pattern=_check_pattern(text_pattern))
@@ -95,8 +103,6 @@ def analyze(
             progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
             headline = f"status {analysis.status}, step {analysis.step:,}{progress}"
         if github_summary is not None:
-            from .render import append_github_summary
-
             append_github_summary(analyses, [(r.name, r.error) for r in results if r.analysis is None]
                                   if runs is not None else [], github_summary)
     except VaeReportError as exc:
@@ -131,17 +137,11 @@ def _short(text: object, limit: int = 500) -> str:
 
 
 def _github_step_summary() -> Path | None:
-    import os
-
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     return Path(path) if path else None
 
 
 def _check_option_values(kl_weight: float | None, total_steps: int | None, disc_start: int | None) -> None:
-    import math
-
-    from .errors import InputError
-
     if kl_weight is not None and not (math.isfinite(kl_weight) and kl_weight >= 0):
         raise InputError(f"--kl-weight {kl_weight}: must be a finite number >= 0, such as 1e-06")
     if total_steps is not None and total_steps <= 0:
@@ -151,10 +151,6 @@ def _check_option_values(kl_weight: float | None, total_steps: int | None, disc_
 
 
 def _check_pattern(pattern: str | None) -> str | None:
-    import re
-
-    from .errors import InputError
-
     if pattern is None:
         return None
     try:
@@ -167,17 +163,10 @@ def _check_pattern(pattern: str | None) -> str | None:
 
 
 def _load_thresholds(path: Path) -> dict:
-    from .schedule import load_config
-
     return load_config(path, given=True)  # a YAML mapping; validated against the rule registry by analyze_run
 
 
 def _parse_now(text: str | None) -> float | None:
-    import datetime as dt
-    import time
-
-    from .errors import InputError
-
     if text is None:
         return None
     if text == "now":
@@ -202,17 +191,13 @@ def compare(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
 ) -> None:
     """Lay runs over each other: shared-axis plots, config differences, latest levels, each run's findings."""
-    from .compare import analyze_runs, parse_run_argument, write_comparison
-    from .outputs import check_outputs
-    from .render import _is_html
-
     try:
         if len(runs) < 2:
             raise VaeReportError("compare needs two or more runs (PATH or NAME=PATH)")
         paths = [parse_run_argument(r)[1] for r in runs]
-        check_outputs(paths[0], [*paths, config], {"--out": out}, markdown=not _is_html(out))
+        check_outputs(paths[0], [*paths, config], {"--out": out}, markdown=not is_html(out))
         for path in paths[1:]:
-            check_outputs(path, [path], {"--out": out}, markdown=not _is_html(out))
+            check_outputs(path, [path], {"--out": out}, markdown=not is_html(out))
         compared = analyze_runs(runs, jobs=jobs or None, config=config)
         write_comparison(compared, out)
     except VaeReportError as exc:
@@ -244,18 +229,12 @@ def train(
 
 def _click_classes(name: str) -> tuple[type, ...]:
     """A click exception class, from click itself and from the copy typer vendors (typer >= 0.20)."""
-    import click
-
     modules = [click.exceptions, getattr(getattr(typer, "_click", None), "exceptions", None)]
     return tuple(c for c in (getattr(m, name, None) for m in modules if m is not None) if isinstance(c, type))
 
 
 def main() -> None:
     """The console script: usage errors as one line naming the option (not a box), exit 2."""
-    import warnings
-
-    import numpy as np
-
     # overflow in a diverged run's 1e308 values is handled where it matters; stderr keeps to one line
     np.seterr(all="ignore")
     warnings.filterwarnings("ignore", category=RuntimeWarning)

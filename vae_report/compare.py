@@ -8,9 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 
+from .analysis import analyze_run
+from .configs import flatten
+from .errors import ConfigError, InputError, VaeReportError
+from .frame import frame_from_series
 from .numbers import fmt
+from .parallel import map_in_processes
+from .plots import MAX_POINTS, Plot, downsample, figure_png
+from .rules import Metrics
+from .schedule import find_config
 
 # Metrics whose curves are laid over each other, in report order; lower is better for the losses among them.
 OVERLAID = ("total_loss", "rec_loss", "nll_loss", "kl_loss", "quant_loss", "disc_loss", "g_loss", "d_weight", "lr",
@@ -23,10 +32,6 @@ _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 def thin_frame(frame):
     """The overlaid metrics only, each downsampled for drawing: what a sweep keeps of a run (a few thousand
     points, whatever the run's length) so that its curves can be laid over the others'."""
-    from .frame import frame_from_series
-    from .plots import MAX_POINTS, downsample
-    from .rules import Metrics
-
     m = Metrics(frame)
     series = []
     for name in OVERLAID:
@@ -48,17 +53,6 @@ class Comparison:
     plots: list[Any] = field(default_factory=list)  # plots.Plot
     config_diff: list[tuple[str, list[str]]] = field(default_factory=list)  # dotted key, value per run
     latest: list[tuple[str, list[float | None], int | None]] = field(default_factory=list)  # metric, values, best
-
-
-def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested mappings and lists as dotted paths: ``{"model": {"lossconfig": {"disc_weight": 0.5}}}`` ->
-    ``{"model.lossconfig.disc_weight": 0.5}``."""
-    if isinstance(config, dict):
-        out: dict[str, Any] = {}
-        for key, value in config.items():
-            out.update(flatten(value, f"{prefix}{key}." if prefix or key else ""))
-        return out if out or not prefix else {prefix[:-1]: {}}
-    return {prefix[:-1] if prefix.endswith(".") else prefix: config}
 
 
 def config_differences(configs: list[dict | None]) -> list[tuple[str, list[str]]]:
@@ -108,12 +102,6 @@ def latest_levels(analyses: list, names: tuple[str, ...] = OVERLAID) -> Levels:
 
 def overlay_plots(analyses: list, names: list[str]) -> list:
     """One figure per metric with one line per run on shared axes, each run's disc_start marked in its colour."""
-    import matplotlib.pyplot as plt
-
-    from .plots import Plot, downsample
-    from .plots import _png as figure_png
-    from .rules import Metrics
-
     views = [Metrics(a.frame) if a is not None and a.frame is not None else None for a in analyses]
     plots = []
     for metric in OVERLAID:
@@ -156,9 +144,6 @@ def _scale(ax, lows: list[float], highs: list[float]) -> None:
 
 def load_configs(paths: list[Path]) -> list[dict | None]:
     """Each run's own training config, as found in its folder (None if it has none)."""
-    from .errors import ConfigError
-    from .schedule import find_config
-
     out: list[dict | None] = []
     for path in paths:
         try:
@@ -193,9 +178,6 @@ def parse_run_argument(text: str) -> tuple[str, Path]:
 def analyze_runs(arguments: list[str], jobs: int | None = None, **options: Any) -> list[ComparedRun]:
     """Analyze each run given on the command line (``jobs`` at a time); one that cannot be read is listed
     with its reason."""
-    from .errors import InputError
-    from .parallel import map_in_processes
-
     parsed = [parse_run_argument(a) for a in arguments]
     names = [n for n, _ in parsed]
     if len(set(names)) != len(names):
@@ -205,35 +187,9 @@ def analyze_runs(arguments: list[str], jobs: int | None = None, **options: Any) 
 
 
 def _analyze_one(job: tuple[str, Path, dict]) -> ComparedRun:
-    from .analysis import analyze_run
-    from .errors import VaeReportError
 
     name, path, options = job
     try:
         return ComparedRun(name, str(path), analyze_run(path, **options))
     except VaeReportError as exc:
         return ComparedRun(name, str(path), None, str(exc))
-
-
-def write_comparison(runs: list[ComparedRun], out: Path) -> list[Path]:
-    """The comparison report: Markdown with its plots in ``<stem>_files/``, or one self-contained HTML file."""
-    from . import __version__
-    from .render import _atomic_write, _data_uri, _is_html, _link, _ready_parent, _write_markdown, environment
-
-    out = Path(out)
-    html = _is_html(out)
-    parent = _ready_parent(out)
-    analyses = [r.analysis for r in runs]
-    configs = load_configs([Path(r.path) for r in runs])
-    comparison = compare_runs([r.name for r in runs], analyses, configs)
-    files_dir = parent / f"{out.stem}_files"
-    plots = [{"plot": p, "src": _data_uri(p.png) if html else _link(files_dir.name, f"{p.name}.png")}
-             for p in comparison.plots]
-    missing = [r.name for r, c in zip(runs, configs, strict=True) if c is None]
-    template = "compare.html.j2" if html else "compare.md.j2"
-    text = environment().get_template(template).render(c=comparison, runs=runs, plots=plots, version=__version__,
-                                                       configs_missing=missing)
-    if html:
-        _atomic_write(out, text.encode("utf-8"))
-        return [out]
-    return _write_markdown(out, text, files_dir, {f"{p.name}.png": p.png for p in comparison.plots})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from .numbers import fmt, pct
+from .results import QA
 from .rules import RULES, Finding
 from .rules.base import RANK
 from .rules.dynamics import duration
@@ -83,8 +84,6 @@ def _messages(findings: list[Finding]) -> str:
 
 
 def questions_and_answers(analysis) -> list:
-    from .analysis import QA
-
     qa: list[QA] = []
     s, step = analysis.schedule, analysis.step
     if "kl_loss" in analysis.metrics:
@@ -159,8 +158,6 @@ def questions_and_answers(analysis) -> list:
 
 def _adversarial_questions(analysis) -> list:
     """What users ask once the GAN is on, answered from the rules that watch it."""
-    from .analysis import QA
-
     if analysis.phase != "adversarial":
         return []
     out = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from .levels import movement
+
 
 def fmt(value: float | int | None) -> str:
     """A number as a person writes it: ``18,300``, ``2,674``, ``0.0312``, ``1e-06``, ``NaN``."""
@@ -71,8 +73,6 @@ def describe_change(before: float, after: float, noise: float | None = None, sig
     ``rose from 0.116 to 0.138 (+19.0%)``. ``noise``: the noise of the difference (levels.movement says when a
     move is "held"); ``signed``: a quantity whose zero is not special (logits, logvar, g_loss), given as two
     values without a percentage."""
-    from .levels import movement
-
     if not (math.isfinite(before) and math.isfinite(after)):
         return f"went from {fmt(before)} to {fmt(after)}"
     moved = movement(before, after, noise, signed)

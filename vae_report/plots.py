@@ -191,7 +191,7 @@ def _line(ax, series: _Series, name: str, color: str | None = None, label: str |
     return line
 
 
-def _png(fig, right: float | None = 0.78) -> bytes:
+def figure_png(fig, right: float | None = 0.78) -> bytes:
     """The figure as PNG, drawn once: fixed margins leave room for the legend outside the axes (a "tight"
     bounding box would draw every figure twice, the plots' main cost); ``right=None``: margins already set."""
     buf = io.BytesIO()
@@ -212,7 +212,7 @@ def _single(c: _Series, name: str) -> bytes:
     ax.set_title(name)
     ax.grid(alpha=0.3)
     _legend(ax)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _overview(c: _Series, names: list[str]) -> bytes:
@@ -229,7 +229,7 @@ def _overview(c: _Series, names: list[str]) -> bytes:
     for ax in axes[1]:
         ax.set_xlabel("step")
     fig.subplots_adjust(left=0.08, right=0.98, top=0.94, bottom=0.08, hspace=0.22, wspace=0.22)
-    return _png(fig, right=None)
+    return figure_png(fig, right=None)
 
 
 def _normalized(c: _Series, names: list[str]) -> bytes:
@@ -247,7 +247,7 @@ def _normalized(c: _Series, names: list[str]) -> bytes:
     ax.set_title("Normalized comparison")
     ax.grid(alpha=0.3)
     _legend(ax)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _multi_axis(c: _Series, names: list[str]) -> bytes:
@@ -269,7 +269,7 @@ def _multi_axis(c: _Series, names: list[str]) -> bytes:
     # below the axes, where no trace runs
     host.legend(lines, [ln.get_label() for ln in lines], loc="upper center", bbox_to_anchor=(0.5, -0.16),
                 ncol=len(lines), fontsize=8, frameon=False)
-    return _png(fig, right=None)
+    return figure_png(fig, right=None)
 
 
 def four(m: Metrics) -> tuple[str, ...]:
@@ -307,7 +307,7 @@ def _gan_health(c: _Series) -> bytes:
     _legend(bottom)
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
-    return _png(fig, right=None)
+    return figure_png(fig, right=None)
 
 
 def _lr_logvar(c: _Series) -> bytes:
@@ -326,7 +326,7 @@ def _lr_logvar(c: _Series) -> bytes:
     ax.set_title("Learning rate and logvar")
     ax.grid(alpha=0.3)
     _legend(ax, lines, [ln.get_label() for ln in lines], right_axis=m.has("logvar"))
-    return _png(fig, right=0.7)
+    return figure_png(fig, right=0.7)
 
 
 def make_plots(frame, schedule: Schedule, baseline_step: int | None = None, jobs: int | None = None) -> list[Plot]:

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import math
-import os
-import shutil
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
-from . import __version__
+from ._version import __version__
 from .analysis import Analysis
+from .compare import ComparedRun, compare_runs, load_configs
 from .errors import OutputError
+from .frame import file_slug
+from .images import choose_images, find_images
+from .interactive import block
 from .narrative import ok_meaning
 from .numbers import fmt, pct, signed_pct
-from .outputs import MARKER
-from .plots import Plot, make_plots
+from .plots import Plot, make_plots, overview_plot
+from .sweep import sweep_status
+from .writer import atomic_write, data_uri, is_html, link, ready_parent, write_markdown
 
 
 def templates_dir() -> Path:
@@ -83,8 +84,6 @@ def _context(analysis: Analysis, plots: list[Plot], image_src, samples=(), sampl
 
 def reconstructions(analysis: Analysis) -> list:
     """The reconstruction grids the report shows: the latest, and the last before / first after disc_start."""
-    from .images import choose_images, find_images
-
     # the scalar reader already walked every event file: only those where it met non-scalar tags hold images
     scalar_only = {src.path for src in analysis.sources
                    if src.kind == "tensorboard" and not any("non-scalar" in n for n in src.notes)}
@@ -99,13 +98,6 @@ def _sample_name(index: int, shown) -> str:
     return f"reconstruction_{index}{shown.suffix}"
 
 
-def _link(files_dir_name: str, name: str) -> str:
-    """A relative link CommonMark renders whatever the folder's name (spaces, unicode): percent-encoded."""
-    from urllib.parse import quote
-
-    return quote(f"{files_dir_name}/{name}")
-
-
 def _findings_by_metric(analysis: Analysis) -> dict[str, list]:
     out: dict[str, list] = {}
     for finding in analysis.active_findings():
@@ -116,39 +108,27 @@ def _findings_by_metric(analysis: Analysis) -> dict[str, list]:
 
 def render_markdown(analysis: Analysis, plots: list[Plot], files_dir_name: str, samples=()) -> str:
     return environment().get_template("report.md.j2").render(
-        **_context(analysis, plots, lambda p: _link(files_dir_name, f"{p.name}.png"), samples,
-                   lambda i, s: _link(files_dir_name, _sample_name(i, s))))
+        **_context(analysis, plots, lambda p: link(files_dir_name, f"{p.name}.png"), samples,
+                   lambda i, s: link(files_dir_name, _sample_name(i, s))))
 
 
 def render_html(analysis: Analysis, plots: list[Plot], samples=(), interactive: str | None = None) -> str:
     """One self-contained page: plots embedded as data URIs, no external resource; no script unless
     ``interactive`` (zoomable charts, their script embedded) is given."""
     return environment().get_template("report.html.j2").render(
-        **_context(analysis, plots, lambda p: _data_uri(p.png), samples, lambda i, s: _data_uri(s.data, s.mime),
+        **_context(analysis, plots, lambda p: data_uri(p.png), samples, lambda i, s: data_uri(s.data, s.mime),
                    interactive))
-
-
-def _data_uri(data: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
-
-
-def _is_html(out: Path) -> bool:
-    """True for .html/.htm, False for .md/.markdown; anything else is refused."""
-    suffix = out.suffix.lower()
-    if suffix not in (".md", ".markdown", ".html", ".htm"):
-        raise OutputError(f"{out}: unknown report format; end --out with .md or .html")
-    return suffix in (".html", ".htm")
 
 
 def write_report(analysis: Analysis, out: Path, interactive: bool = False) -> list[Path]:
     """Write the report (``.md`` plus ``<stem>_files/``, or one ``.html``; ``interactive``: zoomable charts in
     the HTML); nothing is left half-written."""
     out = Path(out)
-    html = _is_html(out)
+    html = is_html(out)
     if interactive and not html:
         raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
     try:
-        parent = _ready_parent(out)
+        parent = ready_parent(out)
     except BaseException:
         if analysis.plots_in_flight is not None:
             analysis.plots_in_flight.close()
@@ -161,26 +141,21 @@ def write_report(analysis: Analysis, out: Path, interactive: bool = False) -> li
     if html:
         charts = None
         if interactive:
-            from .interactive import block
-
             charts = block(analysis.frame, analysis.schedule)
-        _atomic_write(out, render_html(analysis, plots, samples, charts).encode("utf-8"))
+        atomic_write(out, render_html(analysis, plots, samples, charts).encode("utf-8"))
         return [out]
     files_dir = parent / f"{out.stem}_files"
     text = render_markdown(analysis, plots, files_dir.name, samples)
     images = {f"{plot.name}.png": plot.png for plot in plots}
     images.update({_sample_name(i, s): s.data for i, s in enumerate(samples)})
-    return _write_markdown(out, text, files_dir, images)
+    return write_markdown(out, text, files_dir, images)
 
 
 def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
     """One report for a sweep: a table of runs, then a section per run with its overview plot."""
-    from .plots import overview_plot
-    from .sweep import sweep_status
-
     out = Path(out)
-    html = _is_html(out)
-    parent = _ready_parent(out)
+    html = is_html(out)
+    parent = ready_parent(out)
     files_dir = parent / f"{out.stem}_files"
     entries = []
     images: dict[str, bytes] = {}
@@ -189,7 +164,7 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
         if png is not None:
             key = f"{_slug(run.name)}_overview.png"
             images[key] = png
-            src = _data_uri(png) if html else _link(files_dir.name, key)
+            src = data_uri(png) if html else link(files_dir.name, key)
         else:
             src = None
         entries.append({"run": run, "a": run.analysis, "overview": src,
@@ -199,15 +174,13 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
     text = environment().get_template(template).render(name=name, entries=entries, status=sweep_status(runs),
                                                        version=__version__, c=comparison, compared=compared)
     if html:
-        _atomic_write(out, text.encode("utf-8"))
+        atomic_write(out, text.encode("utf-8"))
         return [out]
-    return _write_markdown(out, text, files_dir, images)
+    return write_markdown(out, text, files_dir, images)
 
 
 def _sweep_comparison(runs: list, html: bool, files_dir: Path, images: dict) -> tuple:
     """The runs of a sweep laid over each other: shared-axis curves and the config keys that differ."""
-    from .compare import compare_runs, load_configs
-
     readable = [r for r in runs if r.analysis is not None]
     if len(readable) < 2:
         return None, []
@@ -216,7 +189,7 @@ def _sweep_comparison(runs: list, html: bool, files_dir: Path, images: dict) -> 
     compared = []
     for plot in comparison.plots:
         images[f"{plot.name}.png"] = plot.png
-        compared.append({"plot": plot, "src": _data_uri(plot.png) if html else _link(files_dir.name,
+        compared.append({"plot": plot, "src": data_uri(plot.png) if html else link(files_dir.name,
                                                                                         f"{plot.name}.png")})
     return comparison, compared
 
@@ -233,35 +206,17 @@ def _overview_png(analysis, overview_plot) -> bytes | None:
     return None if plot is None else plot.png
 
 
-def _write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, bytes]) -> list[Path]:
-    """The images into a fresh folder swapped in whole, then the Markdown: never a half-written report."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{files_dir.name}.", dir=files_dir.parent))
-    try:
-        os.chmod(staging, 0o777 & ~_umask())
-        (staging / MARKER).write_text("made by vae-report: replaced by the next report of the same name\n")
-        for name, png in images.items():
-            (staging / name).write_bytes(png)
-        _swap_dir(staging, files_dir)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
-    _atomic_write(out, text.encode("utf-8"))
-    return [out, files_dir]
-
-
 def _slug(name: str) -> str:
-    from .frame import file_slug
-
     return file_slug(name)
 
 
 def write_summary(analysis: Analysis | dict, out: Path) -> Path:
     """Write the JSON summary (an Analysis, or a sweep's summary dict) atomically."""
     out = Path(out)
-    _ready_parent(out)
+    ready_parent(out)
     data = analysis if isinstance(analysis, dict) else analysis.to_summary()
     text = json.dumps(json_safe(data), indent=2, allow_nan=False)
-    _atomic_write(out, (text + "\n").encode("utf-8"))
+    atomic_write(out, (text + "\n").encode("utf-8"))
     return out
 
 
@@ -281,52 +236,6 @@ def json_safe(value):
     return str(value)
 
 
-def _ready_parent(out: Path) -> Path:
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the folder {parent} ({exc.strerror}); choose another --out") from exc
-    if out.is_dir():
-        raise OutputError(f"{out}: is a folder; give a file name such as {out / 'report.md'}")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{out}: the folder {parent} is not writable; choose another --out")
-    return parent
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and move it into place."""
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is as readable as any new file
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _swap_dir(staging: Path, target: Path) -> None:
-    old = None
-    if target.exists() and not (target / MARKER).is_file():
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{target}: exists and was not made by vae-report; move it or choose another --out")
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def append_github_summary(analyses: list, unreadable: list[tuple[str, str]], path: Path) -> None:
     """Append the compact summary GitHub shows on a workflow's page: status, warnings and errors, key metrics,
     milestones; no image links (the page cannot show files beside it)."""
@@ -336,3 +245,24 @@ def append_github_summary(analyses: list, unreadable: list[tuple[str, str]], pat
             handle.write(text)
     except OSError as exc:
         raise OutputError(f"{path}: cannot append the summary ({exc.strerror}); check --github-summary") from exc
+
+
+def write_comparison(runs: list[ComparedRun], out: Path) -> list[Path]:
+    """The comparison report: Markdown with its plots in ``<stem>_files/``, or one self-contained HTML file."""
+    out = Path(out)
+    html = is_html(out)
+    parent = ready_parent(out)
+    analyses = [r.analysis for r in runs]
+    configs = load_configs([Path(r.path) for r in runs])
+    comparison = compare_runs([r.name for r in runs], analyses, configs)
+    files_dir = parent / f"{out.stem}_files"
+    plots = [{"plot": p, "src": data_uri(p.png) if html else link(files_dir.name, f"{p.name}.png")}
+             for p in comparison.plots]
+    missing = [r.name for r, c in zip(runs, configs, strict=True) if c is None]
+    template = "compare.html.j2" if html else "compare.md.j2"
+    text = environment().get_template(template).render(c=comparison, runs=runs, plots=plots, version=__version__,
+                                                       configs_missing=missing)
+    if html:
+        atomic_write(out, text.encode("utf-8"))
+        return [out]
+    return write_markdown(out, text, files_dir, {f"{p.name}.png": p.png for p in comparison.plots})

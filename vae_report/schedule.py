@@ -17,8 +17,10 @@ from typing import Any
 
 import yaml
 
+from .configs import flatten
 from .errors import ConfigError
 from .numbers import fmt
+from .readers.mlflow import FLAT, config_from_params
 
 # The loss classes' signature defaults, used when a config leaves a value out. A VQ loss has no KL term, so no
 # kl_weight is invented for it; its codebook loss weighs 1.0 by default.
@@ -252,9 +254,6 @@ def flat_config(config: dict, require_loss: bool = True) -> dict | None:
     RadioDiff config keeps it, with ``_found_at`` naming its dotted path. A key found at several paths with
     different values is left out: which one the trainer uses is not ours to guess. None without a loss setting
     (``require_loss``; else without any known key)."""
-    from .compare import flatten
-    from .readers.mlflow import FLAT, config_from_params
-
     found: dict[str, dict[str, Any]] = {}
     vq = False
     for path, value in flatten(config).items():

@@ -14,9 +14,13 @@ from typing import Any
 
 from .analysis import Analysis, analyze_run
 from .baseline import compare, load_baseline
+from .compare import thin_frame
 from .errors import VaeReportError
-from .readers import discover
+from .parallel import map_in_processes
+from .plots import overview_plot
+from .readers import discover, mlflow
 from .schedule import find_config
+from .versions import attempts, same_values, summarize
 
 
 @dataclass
@@ -39,8 +43,6 @@ class RunSpec:
 def find_runs(root: Path) -> list[RunSpec] | None:
     """The runs of a sweep, or None if ``root`` is a single run. A folder of Lightning versions holding several
     attempts (each starting over from step 0) is a sweep of attempts, newest first."""
-    from .versions import attempts
-
     root = Path(root)
     if not root.is_dir():
         return None
@@ -74,8 +76,6 @@ def separate_runs(folders: list[Path]) -> bool:
     starts at the beginning, their steps overlap, and they log the same metric with other values: a restart
     would start late, two loggers of one run agree, and parts of one run (Keras' ``train/`` and
     ``validation/``) log different things or are named as splits."""
-    from .versions import same_values, summarize
-
     if any(f.name.lower() in _SPLIT_FOLDERS for f in folders):
         return False
     summaries = [summarize(f, f) for f in folders]
@@ -91,8 +91,6 @@ def separate_runs(folders: list[Path]) -> bool:
 
 def _store_runs(root: Path) -> list[RunSpec] | None:
     """The runs of an MLflow store (a database or mlruns/) holding several, or of several W&B run files."""
-    from .readers import mlflow
-
     stores = [p for p in [root, *root.rglob("mlruns")] if mlflow.is_file_store(p)]
     stores += [p for p in root.rglob("*.db") if mlflow.is_database(p)]
     for store in stores:
@@ -112,8 +110,6 @@ def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, jobs: int |
     matched to the runs by name. Each worker returns its run's overview plot instead of its metric frame, so
     memory stays bounded by the runs in flight."""
     previous = _previous_runs(load_baseline(Path(baseline))) if baseline else {}
-    from .parallel import map_in_processes
-
     out = map_in_processes(_analyze_one, [(run, options) for run in runs], jobs, label="analyzing runs")
     for result in out:
         if result.analysis is not None and result.name in previous:
@@ -122,16 +118,12 @@ def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, jobs: int |
 
 
 def _analyze_one(job: tuple[RunSpec, dict]) -> SweepRun:
-    from .plots import overview_plot
-
     run, options = job
     include = list(run.include) if run.include else None
     try:
         analysis = analyze_run(run.path, include=include, run=run.store_run, **options)
     except VaeReportError as exc:
         return SweepRun(run.name, None, str(exc))
-    from .compare import thin_frame
-
     overview = overview_plot(analysis.frame, analysis.schedule)
     analysis.overview_png = overview.png if overview is not None else None
     analysis.frame = thin_frame(analysis.frame)  # the report needs the plot and thinned curves, not every point

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import VaeReportError
+from .readers import load_run
+from .schedule import find_config
 
 _VERSION = re.compile(r"^version_(\d+)$")
 
@@ -50,8 +52,6 @@ def version_folders(root: Path) -> list[Path]:
     """``version_N`` folders directly under ``root`` or one level below (``lightning_logs/``, ``testtube/``), else
     two levels below (``logs/<model>/version_N`` seen from a repository's root) unless that folder is a run of
     its own (it holds its training config: a folder of runs, each with its versions), in numeric order."""
-    from .schedule import find_config
-
     found = [p for p in _subfolders(root) if _VERSION.match(p.name)]
     for child in _subfolders(root):
         if not _VERSION.match(child.name):
@@ -66,8 +66,6 @@ def version_folders(root: Path) -> list[Path]:
 
 
 def summarize(folder: Path, root: Path) -> Attempt | None:
-    from .readers import load_run
-
     try:
         frame = load_run(root, include=[folder]).frame
     except VaeReportError:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 
+from ..errors import ConfigError
 from ..numbers import fmt
-from ..schedule import Schedule
+from ..schedule import Schedule, brief
 from .base import RANK, SEVERITIES, Finding, Metrics, Rule
 from .constant import loss_constant
 from .current import loss_now
@@ -18,6 +19,7 @@ from .discriminator import (
     disc_inactive_after_start,
     disc_never_trained,
     disc_off_before_start,
+    phase_start,
 )
 from .dynamics import divergence, liveness, lr_schedule, resumes, run_stalled, spikes
 from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
@@ -155,8 +157,6 @@ RULES: list[Rule] = [
 
 def check_thresholds(thresholds: dict, origin: str) -> dict[str, dict[str, float]]:
     """Validate user thresholds ``{rule id: {name: number}}`` against the registry; ConfigError names the key."""
-    from ..errors import ConfigError
-
     known = {rule.id: rule for rule in RULES}
     if not isinstance(thresholds, dict):
         raise ConfigError(f"{origin}: thresholds must map rule ids to {{name: value}}")
@@ -175,8 +175,6 @@ def check_thresholds(thresholds: dict, origin: str) -> dict[str, dict[str, float
             except (TypeError, ValueError, OverflowError):
                 number = math.nan
             if not (math.isfinite(number) and number >= 0):
-                from ..schedule import brief
-
                 raise ConfigError(f"{origin}: {rule_id}.{name} must be a finite number >= 0, got {brief(value)}")
             out.setdefault(rule_id, {})[name] = number
     return out
@@ -191,8 +189,6 @@ def _missing(rule: Rule, metrics: Metrics, schedule: Schedule) -> list[str]:
 def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[str, float]] | None = None,
               rules: list[Rule] | None = None) -> list[Finding]:
     """Run every registered rule; ``thresholds`` overrides a rule's thresholds by rule id."""
-    from .current import phase_start
-
     findings: list[Finding] = []
     metrics.phase_start = phase_start(metrics, schedule)
     for rule in rules or RULES:

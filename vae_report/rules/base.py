@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..levels import Level, current_level
 from ..schedule import Schedule
+from ..stats import robust_noise
 
 SEVERITIES = ("ok", "info", "warning", "error")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -147,8 +148,6 @@ def departure(steps: np.ndarray, values: np.ndarray, baseline: float, target: fl
     level = np.median(np.lib.stride_tricks.sliding_window_view(z, smooth), axis=1)
     margin = fraction * abs(target - baseline)
     if noise_margin:
-        from ..stats import robust_noise
-
         margin = max(margin, noise_margin * robust_noise(level))
     line = baseline + (margin if target > baseline else -margin)
     on_baseline = level <= line if target > baseline else level >= line

@@ -28,6 +28,8 @@ from ..numbers import fmt
 from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Finding, Metrics, departure, finite, ramp_onset
+from .discriminator import phase_start
+from .losses import stale
 
 BINS = 400
 # name -> the smallest rise worth a warning, as a ratio (judged in log units when the loss stays positive);
@@ -159,27 +161,10 @@ STAYS_DOWN = ("rec_loss", "nll_loss", "quant_loss", "p_loss", "total_loss")
 SWITCHED = ("disc_loss", "g_loss", "total_loss", "aeloss")
 
 
-def phase_start(m: Metrics, s: Schedule) -> int | None:
-    """Where the current (adversarial) phase began: the first logged step with the discriminator on (which the
-    data show even when it differs from disc_start), else disc_start once the run is past it; None before."""
-    from .discriminator import disc_activity
-
-    found = disc_activity(m)
-    if found is not None and found[2].any() and not found[2][0]:
-        return int(found[1][found[2]][0])
-    if found is not None and not found[2].any():
-        return None  # logged and never on: whatever the schedule says, no adversarial phase has begun
-    if s.switch_step is not None and m.last_step() >= s.switch_step:
-        return s.switch_step
-    return None
-
-
 def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     out, checked, young, broken = [], [], [], []
     last = m.last_step()
     start = phase_start(m, s)
-    from .losses import stale
-
     for name, ratio in WATCHED.items():
         if not m.has(name) or stale(m, name) or (name == "kl_loss" and np.nanmin(m.values(name)) < 0):
             continue  # no longer logged (loss-stopped), or not a KL (kl-negative): nothing to say of it "now"

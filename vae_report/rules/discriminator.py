@@ -151,3 +151,16 @@ def disc_never_trained(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         f"discriminator is never trained and never logs a loss{': ' + when if when else ''}. Set it to 2.",
         None, s.disc_start if s.disc_start is not None else 0, {"gradient_accumulate_every": 1},
     )]
+
+
+def phase_start(m: Metrics, s: Schedule) -> int | None:
+    """Where the current (adversarial) phase began: the first logged step with the discriminator on (which the
+    data show even when it differs from disc_start), else disc_start once the run is past it; None before."""
+    found = disc_activity(m)
+    if found is not None and found[2].any() and not found[2][0]:
+        return int(found[1][found[2]][0])
+    if found is not None and not found[2].any():
+        return None  # logged and never on: whatever the schedule says, no adversarial phase has begun
+    if s.switch_step is not None and m.last_step() >= s.switch_step:
+        return s.switch_step
+    return None

@@ -7,6 +7,7 @@ import numpy as np
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Finding, Metrics, departure, edge_medians, finite, ramp_onset
+from .decomposition import decompose
 from .losses import bookkeeping, square_image
 
 EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a tiny weight
@@ -15,8 +16,6 @@ EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a 
 def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
     """The weighted KL term's share of the loss: the report's decomposition of the latest total where every term
     is logged (one number everywhere), else over the latest ``fraction`` of the points."""
-    from ..decomposition import decompose
-
     found = decompose(m, s)
     if found is not None:
         term = next((t for t in found.terms if t.name.startswith("kl_weight")), None)

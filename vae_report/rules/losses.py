@@ -11,6 +11,7 @@ from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
 from .base import Finding, Metrics, edge_medians, finite
+from .discriminator import phase_start
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
 
@@ -213,8 +214,6 @@ def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     # Across the switch-on, the adversarial term's cost is rec-after-disc's to judge: here each phase is judged
     # on its own (first tenth against last tenth), so that a steady GAN cost does not read as a worsening run.
-    from .current import phase_start
-
     switch = phase_start(m, s)
     if switch is not None and len(m.window("rec_loss", hi=switch)[0]) >= 20 \
             and len(m.window("rec_loss", lo=switch)[0]) >= 20:
@@ -254,8 +253,6 @@ def _not_learning(m: Metrics, t: dict) -> Finding | None:
 def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     # The GAN term changes the total's level when the discriminator starts: compare within the current phase
     # (from where the data show it on), and not before the phase has points enough to compare.
-    from .current import phase_start
-
     lo = phase_start(m, s)
     if lo is not None and len(m.window("total_loss", lo=lo)[0]) < 20:
         count = len(m.window("total_loss", lo=lo)[0])

@@ -9,6 +9,8 @@ from ..numbers import describe_change, fmt
 from ..schedule import Schedule
 from ..stats import level_at, robust_noise
 from .base import Finding, Metrics, ramp_onset
+from .current import SWITCHED
+from .discriminator import phase_start
 
 PREFIXES = ("val/", "val_ema/")
 WATCHED = ("rec_loss", "nll_loss", "total_loss")
@@ -21,8 +23,6 @@ def _pairs(m: Metrics) -> list[tuple[str, str]]:
 
 def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     out = []
-    from .current import SWITCHED, phase_start
-
     start = phase_start(m, s)
     for val, train in _pairs(m):
         steps, values = m.steps(val), m.values(val)

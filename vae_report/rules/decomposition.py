@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .numbers import fmt
-from .rules import Metrics
-from .rules.losses import bookkeeping, pixel_count, regularizer
-from .schedule import Schedule
+from ..numbers import fmt
+from ..schedule import Schedule
+from .base import Metrics
+from .losses import bookkeeping, pixel_count, regularizer
 
 RECENT = 10
 

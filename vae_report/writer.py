@@ -1,0 +1,91 @@
+"""How every report reaches the disk: one file written atomically, or a Markdown file with its images in a
+``<stem>_files/`` folder swapped in whole; links and data URIs for the images. Used by the run, sweep and compare
+reports alike."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from .errors import OutputError
+from .outputs import MARKER
+
+
+def link(files_dir_name: str, name: str) -> str:
+    """A relative link CommonMark renders whatever the folder's name (spaces, unicode): percent-encoded."""
+    return quote(f"{files_dir_name}/{name}")
+
+def data_uri(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+def is_html(out: Path) -> bool:
+    """True for .html/.htm, False for .md/.markdown; anything else is refused."""
+    suffix = out.suffix.lower()
+    if suffix not in (".md", ".markdown", ".html", ".htm"):
+        raise OutputError(f"{out}: unknown report format; end --out with .md or .html")
+    return suffix in (".html", ".htm")
+
+def write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, bytes]) -> list[Path]:
+    """The images into a fresh folder swapped in whole, then the Markdown: never a half-written report."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{files_dir.name}.", dir=files_dir.parent))
+    try:
+        os.chmod(staging, 0o777 & ~_umask())
+        (staging / MARKER).write_text("made by vae-report: replaced by the next report of the same name\n")
+        for name, png in images.items():
+            (staging / name).write_bytes(png)
+        _swap_dir(staging, files_dir)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
+    atomic_write(out, text.encode("utf-8"))
+    return [out, files_dir]
+
+def ready_parent(out: Path) -> Path:
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the folder {parent} ({exc.strerror}); choose another --out") from exc
+    if out.is_dir():
+        raise OutputError(f"{out}: is a folder; give a file name such as {out / 'report.md'}")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{out}: the folder {parent} is not writable; choose another --out")
+    return parent
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and move it into place."""
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is as readable as any new file
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _swap_dir(staging: Path, target: Path) -> None:
+    old = None
+    if target.exists() and not (target / MARKER).is_file():
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{target}: exists and was not made by vae-report; move it or choose another --out")
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
