@@ -265,3 +265,45 @@ def test_kl_per_latent_dimension_uses_the_datas_image_size():
     assert f.numbers["latent_dims"] == 12_288
     assert f.numbers["kl_per_latent_dim"] == pytest.approx(f.numbers["kl_end"] / 12_288)
     assert "12,288 latent dimensions" in f.message
+
+
+def test_a_new_rule_is_one_function_and_one_registry_entry():
+    """The function returns its case in words and numbers; the registry stamps the id, the title and the
+    severity (a milder case names its own), and the README's table gains its row."""
+    from vae_report.rules import Case, Rule, rule_table
+
+    def rec_above(m, s, t):
+        latest = float(m.values("rec_loss")[-1])
+        return [Case(f"rec_loss is {latest:.3f}", "rec_loss", m.last_step(), {"latest": latest},
+                     severity=None if latest > t["limit"] else "ok")]
+
+    rule = Rule("rec-above", "Reconstruction above a limit", "warning", "A test rule.", rec_above, {"limit": 0.0},
+                needs=("rec_loss",), severities=("ok", "warning"), checks="rec_loss above `limit`")
+    frame = frame_of(radiodiff_curves(3000, disc_start=1000, total_steps=5000))
+    (raised,) = run_rules(Metrics(frame), SCHEDULE, rules=[rule])
+    assert (raised.rule, raised.title, raised.severity, raised.metric) == ("rec-above", rule.title, "warning",
+                                                                           "rec_loss")
+    assert raised.numbers["latest"] == pytest.approx(float(frame[frame.metric == "rec_loss"].value.iloc[-1]))
+    (calm,) = run_rules(Metrics(frame), SCHEDULE, {"rec-above": {"limit": 1e9}}, rules=[rule])
+    assert calm.severity == "ok" and calm.rule == "rec-above"
+    assert "| `rec-above` | rec_loss above `limit` | ok / warning | `limit` 0 |" in rule_table([rule])
+
+
+def test_every_finding_is_a_severity_its_rule_registers():
+    """The registry's severities are what the rules raise: each finding on healthy and faulty runs is one of its
+    rule's registered severities, the worst of them the rule's severity."""
+    from vae_report.rules import RULES
+
+    registered = {rule.id: rule.raises() for rule in RULES}
+    assert all(rule.raises()[-1] == rule.severity for rule in RULES)
+    curves = radiodiff_curves(4999, disc_start=1000, total_steps=5000)
+    broken = radiodiff_curves(4999, disc_start=1000, total_steps=5000)
+    broken.values["rec_loss"][3000:] *= np.linspace(1, 30, len(broken.steps) - 3000)
+    broken.values["kl_loss"][4000:4010] = np.nan
+    seen = set()
+    for c in (curves, broken):
+        for f in findings(frame_of(c, seconds_per_step=0.5), HEALTHY):
+            if not f.skipped:
+                assert f.severity in registered[f.rule], (f.rule, f.severity, f.message)
+                seen.add(f.severity)
+    assert {"ok", "warning"} <= seen

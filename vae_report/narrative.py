@@ -6,11 +6,10 @@ import math
 
 from .numbers import fmt, pct
 from .results import QA
-from .rules import RULES, Finding
+from .rules import RULES, Finding, rules_on
 from .rules.base import RANK
 from .rules.dynamics import duration
 
-_TITLES = {rule.id: rule.title for rule in RULES}
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
 
 
@@ -57,14 +56,13 @@ def _halted(analysis) -> str | None:
 
 # Each question's answer is derived from the findings of its topic: the verdict word follows their worst
 # severity, so an answer can never call "fine" what the findings table warns about.
-KL_RULES = ("kl-negative", "kl-rising", "kl-dominant", "kl-collapse")
-RANGE_RULES = ("loss-bookkeeping", "rec-trend", "total-trend", "loss-now", "divergence", "non-finite")
-VALUE_RULES = ("run-stalled", "val-overfitting", "loss-stopped", "losses-unknown", "generator-winning",
-               "codebook-collapse", "disc-never-trained", "kl-negative", "loss-constant")
-DISC_RULES = ("disc-at-chance", "generator-winning", "disc-overpowering", "d-weight-pinned")
+# The topics are fields of the rules in the registry.
+KL_RULES = rules_on("kl")
+RANGE_RULES = rules_on("ranges")
+VALUE_RULES = rules_on("values")
+DISC_RULES = rules_on("balance")
 # warnings about the logs or the config rather than the training itself: worth a look, no reason to stop a run
-CAN_WAIT = ("losses-unknown", "loss-bookkeeping", "val-missing", "d-weight-pinned", "disc-active-before-start",
-            "total-trend")
+CAN_WAIT = tuple(rule.id for rule in RULES if rule.can_wait)
 
 
 def topic(analysis, rules: tuple[str, ...], metrics: tuple[str, ...] | None = None) -> list[Finding]:
@@ -151,7 +149,7 @@ def questions_and_answers(analysis) -> list:
     for finding in analysis.active_findings():
         if finding.severity in ("warning", "error"):
             where = f" at step {fmt(finding.step)}" if finding.step is not None else ""
-            qa.append(QA(f"What does \"{_TITLES.get(finding.rule, finding.rule)}\"{where} mean?",
+            qa.append(QA(f"What does \"{(finding.title or finding.rule)}\"{where} mean?",
                          f"{finding.message} Why this is checked: {_why(finding)}", finding.rule))
     return qa
 
@@ -178,7 +176,7 @@ def _adversarial_questions(analysis) -> list:
                                                   if (f.step or 0) >= (analysis.schedule.disc_start or 0)]
     if rec:
         bad = [f for f in rec if f.severity in ("warning", "error")]
-        slightly = any(f.message.startswith("Reconstruction got a little worse") for f in rec)
+        slightly = any(f.case == "slightly-worse" for f in rec)
         word = "Yes" if bad else "Only a little" if slightly else "No"
         out.append(QA("Did reconstruction get worse once the GAN started?", f"{word}. {_messages(bad or rec)}",
                       rec[0].rule))
@@ -230,7 +228,7 @@ def _intervene_answer(analysis) -> str:
     kind = first.severity
     word = "Yes" if urgent else "Not urgently, but look"
     return (f"{word}: {len(bad)} finding(s) at warning or above, the first {kind} being "
-            f"\"{_TITLES.get(first.rule, first.rule)}\": {first.message}")
+            f"\"{(first.title or first.rule)}\": {first.message}")
 
 
 def _monitor_answer(analysis) -> str:
@@ -263,10 +261,10 @@ def recommendations(analysis) -> list[str]:
     ordered = sorted(analysis.active_findings(), key=lambda f: f.step if f.step is not None else float("inf"))
     for finding in ordered:
         if finding.severity == "error":
-            out.append(f"Fix first: {_TITLES.get(finding.rule, finding.rule)}{_at(finding)}.")
+            out.append(f"Fix first: {(finding.title or finding.rule)}{_at(finding)}.")
     for finding in ordered:
         if finding.severity == "warning":
-            out.append(f"Look into: {_TITLES.get(finding.rule, finding.rule)}{_at(finding)}.")
+            out.append(f"Look into: {(finding.title or finding.rule)}{_at(finding)}.")
     milestone = analysis.next_milestone
     if analysis.finished:
         if out:

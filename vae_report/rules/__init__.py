@@ -7,11 +7,12 @@ never raises, prints or plots.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from ..errors import ConfigError
 from ..numbers import fmt
 from ..schedule import Schedule, brief
-from .base import RANK, SEVERITIES, Finding, Metrics, Rule
+from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule
 from .constant import loss_constant
 from .current import loss_now
 from .discriminator import (
@@ -33,125 +34,239 @@ _TREND = {"worse": 0.10, "flat": 0.02}
 RULES: list[Rule] = [
     Rule("non-finite", "NaN or Inf in a metric", "error",
          "A NaN or Inf loss means the optimizer has already stepped on garbage; everything after it is suspect.",
-         non_finite),
+         non_finite,
+         severities=("warning", "error"), topics=("ranges",), cause="non-finite", cause_rank=0,
+         checks="NaN or Inf in any metric, with the first bad step; a few isolated points the loss recovered "
+                "from (as fp16 with a gradient scaler logs) are a warning"),
     Rule("losses-unknown", "No known loss logged", "warning",
          "Every other check reads a known loss (rec, KL, total, GAN terms); a run that logs none of them under a "
          "known name would otherwise be called ok without having been judged.",
-         losses_unknown),
+         losses_unknown,
+         topics=("values",), can_wait=True,
+         checks="no logged metric is a loss the checks know (under its name or another trainer's): the run is "
+                "not judged, and is not called ok"),
     Rule("loss-stopped", "A loss no longer logged", "warning",
          "A loss whose last point lies far behind the other losses' is stale: what the report says of it is what "
          "it was then.",
-         loss_stopped, {"intervals": 20, "share": 0.1}),
+         loss_stopped, {"intervals": 20, "share": 0.1},
+         topics=("values",),
+         checks="a training loss last logged far behind the others (20 of its intervals and a tenth of the "
+                "run): its latest value is stale"),
     Rule("disc-off-before-start", "Discriminator silent before disc_start", "ok",
          "adopt_weight multiplies the GAN terms by 0 while step < disc_start, so a disc_loss of exactly 0 is expected.",
-         disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",)),
+         disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
+         checks="`disc_factor` / `disc_loss` exactly 0 before `disc_start` (expected)"),
     Rule("disc-inactive-after-start", "Discriminator not active at or after disc_start", "error",
          "From disc_start on, disc_factor is 1 and the discriminator trains; all zeros there means it never started.",
-         disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",)),
+         disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
+         severities=("ok", "error"),
+         checks="the discriminator still off at logged steps `>= disc_start`"),
     Rule("disc-active-before-start", "Discriminator active before disc_start", "warning",
          "A discriminator on before disc_start means another config, or a trainer counting steps in other units "
          "(Lightning counts both optimizers' steps: the switch shows at half of disc_start).",
          disc_active_before_start, {"half_tolerance": 0.1}, needs=("disc_factor|disc_loss",),
-         needs_schedule=("disc_start",)),
+         needs_schedule=("disc_start",),
+         severities=("info", "warning"), can_wait=True,
+         checks="the discriminator on before `disc_start`; at about half of it, explained as Lightning "
+                "counting both optimizers' steps (info), else a config mismatch (warning)"),
     Rule("disc-never-trained", "Discriminator never stepped (RadioDiff config)", "warning",
          "RadioDiff's gradient_accumulate_every counts optimizer passes per step, the second one training the "
          "discriminator: at 1 the discriminator never trains.",
-         disc_never_trained),
+         disc_never_trained,
+         topics=("values",),
+         checks="a RadioDiff config with `trainer.gradient_accumulate_every: 1`: its trainer steps the "
+                "discriminator only on the second pass, so it never trains"),
     Rule("disc-overpowering", "Discriminator overpowering the generator", "warning",
          "A hinge D loss near 0 with real and fake logits drifting apart means the discriminator has won: it no "
          "longer learns where it clears the margin, the adversarial term grows in the objective and reconstructions "
          "often degrade.",
          disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0}, needs=("disc_loss",),
-         needs_schedule=("disc_start",)),
+         needs_schedule=("disc_start",),
+         topics=("balance",),
+         checks="after `disc_start`, over the latest fifth of the points: D loss below 30% of its chance level"
+                " (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the discriminator "
+                "has won)"),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
          "Near its chance level (hinge 1, vanilla ln 2) the discriminator is at equilibrium, which is what a "
          "balanced GAN shows, even for a long time; it is a fault only with evidence that it does not learn "
          "(logits frozen or identical, its lr 0, its loss exactly constant).",
          disc_at_chance, {"band": 0.05, "min_steps": 10_000, "share": 0.5}, needs=("disc_loss",),
-         needs_schedule=("disc_start",)),
+         needs_schedule=("disc_start",),
+         severities=("ok", "info", "warning"), topics=("balance",),
+         checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
+                "not a fault, however long (ok early, info when long, with both readings explained); a warning"
+                " only with evidence that D does not learn: logits frozen to float precision or identical "
+                "real/fake, its lr 0, its loss exactly constant"),
     Rule("generator-winning", "Generator winning the GAN game", "warning",
          "The balance can tip the other way: a discriminator loss above chance, fake logits above real ones, an "
          "adaptive weight grown by orders of magnitude or a g_loss running away mean the critic has lost.",
          generator_winning, {"window": 0.2, "above_chance": 0.25, "inverted_share": 0.7, "weight_growth": 30.0,
-                             "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",)),
+                             "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",),
+         severities=("info", "warning"), topics=("values", "balance"),
+         checks="the other side of the balance after `disc_start`, over the latest fifth: D loss above chance,"
+                " `logits_fake` above `logits_real`, `d_weight` grown by orders of magnitude, `g_loss` running"
+                " away"),
     Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
          "d_weight is clamped to 1e4 x disc_weight; sitting there means |grad g_loss| at the last layer is ~0.",
          d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5}, needs=("d_weight",),
-         needs_schedule=("disc_start", "disc_weight")),
+         needs_schedule=("disc_start", "disc_weight"),
+         topics=("balance",), can_wait=True,
+         checks="after `disc_start`, `d_weight` at its clamp `1e4 × disc_weight` for most recent points: the "
+                "adaptive weight no longer adapts; when nll sums over thousands of pixels (RadioDiff) the "
+                "finding names that as the likely reason, dated from the first point at the clamp"),
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
          "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
-         rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",)),
+         rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
+         severities=("ok", "info", "warning"),
+         checks="reconstruction's recent median after `disc_start` against its median just before it"),
     Rule("loss-now", "A loss going bad now", "error",
          "Whole-run trends are blind to a run that breaks now: each loss's latest level is judged against its own "
          "recent best and its noise, within the current phase, and the rise is dated by a CUSUM change point.",
          loss_now, {"noise_factor": 6.0, "tail": 0.05},
-         needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss",)),
+         needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss",),
+         severities=("ok", "info", "warning", "error"), topics=("ranges",), cause="shape", cause_rank=1,
+         checks="every loss (total, nll, rec, kl, g, disc, quant) now: its latest level against its own best "
+                "of the recent stretch and its noise, within the current phase; the onset is a CUSUM change "
+                "point; ×10 above the recent best (×100 for KL) is an error"),
     Rule("val-overfitting", "Validation against training", "warning",
          "Validation reconstruction that rises from its best while the training loss keeps falling is "
          "overfitting (the step of the best validation level is the checkpoint to keep); one far above training "
          "from the start measures something else than training does.",
-         val_overfitting, {"rise": 0.1, "gap_growth": 3.0, "gap_static": 3.0}),
+         val_overfitting, {"rise": 0.1, "gap_growth": 3.0, "gap_static": 3.0},
+         severities=("ok", "warning"), topics=("values",), cause="overfitting", cause_rank=5,
+         checks="`val/*` / `val_ema/*` reconstruction rising from its best while the training loss keeps "
+                "falling, with the step of the best and the train/val gap then and now; or, with validation "
+                "flat at its best, the val/train ratio grown `gap_growth`-fold (at least 2) because training "
+                "kept falling (a small or repeated training subset); the total compared within the current "
+                "phase; a validation rec/nll `gap_static` times training from its first point on (another "
+                "distribution or preprocessing, not overfitting)"),
     Rule("val-missing", "Validation missing", "warning",
          "A config that runs validation every N steps should leave val/* metrics in the logs.",
-         val_missing),  # silent when the config runs no validation: nothing is missing then
+         val_missing,
+         can_wait=True,
+         checks="the config runs validation every N steps (`val_every`) but no `val/*` metric is logged, or it"
+                " stopped"),  # silent when the config runs no validation: nothing is missing then
     Rule("kl-rising", "KL rising under a tiny kl_weight", "warning",
          "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
          "and matters only if the weighted term becomes a real share of the loss.",
          kl_rising,
          {"rise": 0.10, "tiny_weight": 1e-4, "light_share": 0.10, "compound": 0.2}, needs=("kl_loss",),
-         needs_schedule=("kl_weight",), regularizer="kl"),
+         needs_schedule=("kl_weight",), regularizer="kl",
+         severities=("ok", "info", "warning"), topics=("kl",),
+         checks="(KL models; not applicable to VQ) KL's median level rising (first vs last tenth of the "
+                "points): expected under a tiny weight while the weighted term stays light (info above the "
+                "weight or the share); a rise of x100 or more is no slow rise but a posterior running away "
+                "(warning); growing more than `compound` per tenth of the run in its last three tenths without"
+                " slowing down: a late runaway (warning, dated by a level-then-ramp fit)"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
          "latent space: rarely what a first-stage model for diffusion wants.",
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
-         regularizer="kl"),
+         regularizer="kl",
+         topics=("kl",),
+         checks="the weighted KL term's share of the total (the decomposition's: of the sum of the terms' "
+                "sizes at the latest steps); when KL itself exploded, says so instead of advising a lower "
+                "kl_weight"),
     Rule("kl-negative", "KL below zero", "error",
          "A KL divergence is a sum of non-negative terms; a negative kl_loss is a sign error in the loss or another "
          "quantity under that name, and every KL-based check is meaningless on it.",
-         kl_negative, needs=("kl_loss",), regularizer="kl"),
+         kl_negative, needs=("kl_loss",), regularizer="kl",
+         topics=("kl", "values"),
+         checks="`kl_loss` below 0 at any point: a KL divergence never is, so it is a sign error or another "
+                "quantity"),
     Rule("kl-collapse", "Posterior collapse", "warning",
          "A KL that falls toward 0 after rising means the encoder stopped using its latents.",
-         kl_collapse, {"fraction_of_peak": 0.1, "nats_per_dim": 0.01}, needs=("kl_loss",), regularizer="kl"),
+         kl_collapse, {"fraction_of_peak": 0.1, "nats_per_dim": 0.01}, needs=("kl_loss",), regularizer="kl",
+         topics=("kl",),
+         checks="KL's recent level fallen to a small fraction of its peak, or below 0.01 nats per latent "
+                "dimension whatever its history (posterior collapse)"),
     Rule("codebook-collapse", "Codebook collapse (VQ)", "warning",
          "A VQ model's perplexity or share of codes used should hold or grow; falling far below its peak means "
          "the quantizer has collapsed onto a few codes.",
-         codebook_collapse, {"fraction_of_peak": 0.2}),
+         codebook_collapse, {"fraction_of_peak": 0.2},
+         topics=("values",),
+         checks="a VQ codebook's perplexity or usage metric (`perplexity`, `codebook_usage`, `codebook_util`, "
+                "...) fallen to `fraction_of_peak` of its peak"),
     Rule("rec-trend", "Reconstruction trend", "warning",
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
-         rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",)),
+         rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",),
+         severities=("ok", "info", "warning"), topics=("ranges",), cause="shape", cause_rank=3,
+         checks="reconstruction's median level per phase (first vs last tenth); logged from the run's start "
+                "and never 10% below its first tenth over 2,000+ steps: not learning"),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",
          "The total should fall within a phase; its jump when the GAN term switches on is not a regression.",
-         total_trend, dict(_TREND), needs=("total_loss",)),
+         total_trend, dict(_TREND), needs=("total_loss",),
+         severities=("ok", "info", "warning"), topics=("ranges",), can_wait=True, cause="shape", cause_rank=4,
+         checks="the total's median level within the current phase (the jump when the GAN term switches on is "
+                "not a regression)"),
     Rule("divergence", "Sustained growth of a loss", "warning",
          "A loss whose median rises in every quarter of the latest half of the run is diverging, not spiking.",
-         divergence, {"min_points": 5, "step_growth": 0.05, "total_growth": 0.3}, needs=("total_loss|rec_loss",)),
+         divergence, {"min_points": 5, "step_growth": 0.05, "total_growth": 0.3}, needs=("total_loss|rec_loss",),
+         topics=("ranges",), cause="shape", cause_rank=2,
+         checks="total (within the current phase), rec or nll whose median rises in each quarter of the latest"
+                " half of the run"),
     Rule("spikes", "Transient spikes", "info",
          "A robust outlier test (rolling median and MAD) finds spikes that return to the previous level.",
-         spikes, {"window": 25, "mad_factor": 12, "recovery": 0.2}, needs=("total_loss|rec_loss|kl_loss",)),
+         spikes, {"window": 25, "mad_factor": 12, "recovery": 0.2}, needs=("total_loss|rec_loss|kl_loss",),
+         checks="transient outliers (rolling median and MAD) that return to the previous level; a level shift "
+                "is not a spike"),
     Rule("liveness", "Training speed and liveness", "warning",
          "Steps per hour give ETAs; a last log far older than the logging interval (against the run's newest log "
          "or --now) means the run may have stopped.",
          liveness, {"window": 50, "stale_intervals": 20, "stale_seconds": 900, "slowdown": 3.0},
-         needs=("total_loss|rec_loss|kl_loss",)),
+         needs=("total_loss|rec_loss|kl_loss",),
+         severities=("info", "warning"),
+         checks="steps per hour from wall times, ETA to the next milestone and to the end; a last log far "
+                "older than the logging interval (against the run's newest log, or `--now`); the latest speed "
+                "`slowdown` times below the speed before it, dated"),
     Rule("resumes", "Resumes and restarts", "warning",
          "Where a later log file takes over, the run should go on at the level it had reached; two files written "
          "at the same time are two processes, not a resume.",
-         resumes, {"jump": 0.3, "trained": 0.5}),
+         resumes, {"jump": 0.3, "trained": 0.5},
+         severities=("info", "warning"),
+         checks="where a later log file takes over: two files written at the same time (two processes in one "
+                "folder); a start over from the first step (info; a warning when it starts below `trained` x "
+                "the earlier log's first level, i.e. trained weights with the step counter reset); the "
+                "rec/nll/total level jumping by 30% and 4 noise widths across a resume (resumed from other "
+                "weights than those reached)"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "The logged learning rate should follow the config's: constant, or RadioDiff's polynomial decay.",
-         lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",)),
+         lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",),
+         severities=("ok", "info", "warning"),
+         checks="the logged learning rate against the config at every stretch of the run (the worst window, "
+                "not the mean): constant, RadioDiff's decay (its `min_lr` multiplier floor) or a decay floored"
+                " at `min_lr`, allowing RadioDiff's one-step shift; names the step where lr drops to 0, "
+                "freezes or jumps; LDM's scaled constant rate is explained when its factor is "
+                "`accumulate_grad_batches` x `batch_size` x a whole number of GPUs (any other constant "
+                "multiple is a warning), a constant rate under `far_below` x the base rate is a warning (a "
+                "warm-up stuck at its start), and an LDM/sgm rate shaped by a scheduler the config keys do not"
+                " describe is info; an lr printed with too few decimals (RadioDiff's `{:.5f}`, also in a CSV "
+                "parsed from its log) is a precision artefact (info), never a schedule fault; a rate logged "
+                "exactly is the rate"),
     Rule("run-stalled", "Training stalled", "warning",
          "A model that is learning never logs exactly the same loss twice: losses flat to float precision (with "
          "the lr at 0, typically) mean the optimizer no longer moves the weights.",
-         run_stalled, {"window": 0.1}, needs=("rec_loss|total_loss|nll_loss",)),
+         run_stalled, {"window": 0.1}, needs=("rec_loss|total_loss|nll_loss",),
+         topics=("values",),
+         checks="losses flat to float precision over the latest stretch (with the lr at 0, typically): the "
+                "optimizer no longer moves the weights"),
     Rule("loss-bookkeeping", "Loss bookkeeping", "warning",
          "total = N x rec + kl_weight x kl + d_weight x disc_factor x g_loss, N the pixels per sample: checking "
          "it from the data catches wrong weights, mixed sources and a misread config.",
-         loss_bookkeeping, {"tolerance": 0.01}, needs=("total_loss", "rec_loss", "kl_loss|quant_loss")),
+         loss_bookkeeping, {"tolerance": 0.01}, needs=("total_loss", "rec_loss", "kl_loss|quant_loss"),
+         severities=("ok", "warning"), topics=("ranges",), can_wait=True,
+         threshold_notes={"tolerance": "median relative error"},
+         checks="`total = nll + kl_weight·kl + d_weight·disc_factor·g` (VQ: `codebook_weight·quant_loss`, nll "
+                "a per-pixel mean) from the logged terms; the pixels per sample inferred from `nll / rec` (or "
+                "from the total), compared with the config; recognises RadioDiff's averaged TensorBoard total"),
     Rule("loss-constant", "A loss constant for the whole run", "warning",
          "A term that is optimised moves, if only in its last printed digits; one at the same value at every "
          "logged step (a discriminator at 2 ln 2 = 1.3863 throughout) is computed but never trained.",
-         loss_constant, {"precision": 1e-4, "min_points": 10}),
+         loss_constant, {"precision": 1e-4, "min_points": 10},
+         topics=("values",),
+         checks="a training loss at the same value (within `precision` of its level) at every point, GAN terms "
+                "from `disc_start` on (a discriminator at 2 ln 2 = 1.3863 throughout): computed but never "
+                "trained; exactly 0 is left to the rules that know when a term is off"),
 ]
 
 
@@ -191,23 +306,46 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     """Run every registered rule; ``thresholds`` overrides a rule's thresholds by rule id."""
     findings: list[Finding] = []
     metrics.phase_start = phase_start(metrics, schedule)
-    for rule in rules or RULES:
+    registry = rules or RULES
+    for rule in registry:
         if rule.regularizer == "kl" and schedule.regularizer == "vq":
-            findings.append(Finding(rule.id, "info", "Not applicable: a VQ model has no KL term (its regularizer is "
-                                    "the codebook loss, quant_loss).", skipped=True, numbers={"not_applicable": True}))
+            findings.append(_skipped(rule, "Not applicable: a VQ model has no KL term (its regularizer is the codebook "
+                                     "loss, quant_loss).", {"not_applicable": True}))
             continue
         lacking = _missing(rule, metrics, schedule)
         if lacking:
-            findings.append(Finding(rule.id, "info", f"Skipped: needs {', '.join(lacking)}, which this run does "
-                                    "not provide.", skipped=True, numbers={"missing": lacking}))
+            findings.append(_skipped(rule, f"Skipped: needs {', '.join(lacking)}, which this run does not provide.",
+                                     {"missing": lacking}))
             continue
         limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
         try:
-            findings.extend(rule.check(metrics, schedule, limits))
+            findings.extend(rule.finding(case) for case in rule.check(metrics, schedule, limits))
         except KeyError as exc:  # a rule that reached for a metric its "needs" did not guarantee: skip, never crash
-            findings.append(Finding(rule.id, "info", f"Skipped: needs {exc.args[0]}, which this run does not "
-                                    "provide.", skipped=True, numbers={"missing": [str(exc.args[0])]}))
-    return qualify_trends(group_by_cause(findings, metrics.last_step()))
+            findings.append(_skipped(rule, f"Skipped: needs {exc.args[0]}, which this run does not provide.",
+                                     {"missing": [str(exc.args[0])]}))
+    causes = {rule.id: (rule.cause, rule.cause_rank) for rule in registry if rule.cause}
+    return qualify_trends(group_by_cause(findings, metrics.last_step(), causes))
+
+
+def _skipped(rule: Rule, message: str, numbers: dict) -> Finding:
+    return replace(rule.finding(Case(message, numbers=numbers, severity="info")), skipped=True)
+
+
+def rules_on(topic: str) -> tuple[str, ...]:
+    """The ids of the rules whose findings answer a Q&A topic ("kl", "ranges", "values", "balance")."""
+    return tuple(rule.id for rule in RULES if topic in rule.topics)
+
+
+def rule_table(rules: list[Rule] | None = None) -> str:
+    """The README's rule table, generated from the registry: id, what it checks, the severities its cases raise,
+    its thresholds."""
+    lines = ["| Rule id | Checks | Severity | Thresholds |", "|---|---|---|---|"]
+    for rule in rules or RULES:
+        limits = ", ".join(f"`{name}` {value:g}" + (f" ({rule.threshold_notes[name]})"
+                                                    if name in rule.threshold_notes else "")
+                           for name, value in rule.thresholds.items()) or "—"
+        lines.append(f"| `{rule.id}` | {rule.checks} | {' / '.join(rule.raises())} | {limits} |")
+    return "\n".join(lines) + "\n"
 
 
 def worst(findings: list[Finding]) -> str:
@@ -216,4 +354,5 @@ def worst(findings: list[Finding]) -> str:
     return {0: "ok", 1: "ok", 2: "warning", 3: "error"}[top]
 
 
-__all__ = ["RULES", "Finding", "Metrics", "Rule", "SEVERITIES", "check_thresholds", "fmt", "run_rules", "worst"]
+__all__ = ["RULES", "SEVERITIES", "Case", "Finding", "Metrics", "Rule", "check_thresholds", "fmt", "rule_table",
+           "rules_on", "run_rules", "worst"]

@@ -29,6 +29,8 @@ class Finding:
     numbers: dict[str, Any] = field(default_factory=dict)
     skipped: bool = False
     related: tuple[dict[str, Any], ...] = ()  # findings of the same cause, cited under this headline one
+    title: str = ""  # the rule's title, stamped by the registry
+    case: str | None = None  # which of its rule's cases this is, for code that reads findings (not the words)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,18 +46,49 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Case:
+    """What a rule's function returns: the case it found, in words and numbers, on which metric from which step.
+    The registry makes it a Finding, stamping the rule's id and title; ``severity`` None is the rule's registered
+    severity (the one it exists to raise), a milder case names its own."""
+
+    message: str
+    metric: str | None = None
+    step: int | None = None
+    numbers: dict[str, Any] = field(default_factory=dict)
+    severity: str | None = None
+    case: str | None = None  # a name for the case, where other code needs to tell it apart
+
+
+@dataclass(frozen=True)
 class Rule:
-    """A registered check: stable id, title, the severity it raises, why it exists, its thresholds."""
+    """A registered check: stable id, title, the severity it raises (its milder cases in ``severities``), why it
+    exists, what it checks (the README's rule table), its thresholds, and where the narrative files it."""
 
     id: str
     title: str
     severity: str
     rationale: str
-    check: Callable[[Metrics, Schedule, dict[str, float]], list[Finding]]
+    check: Callable[[Metrics, Schedule, dict[str, float]], list[Case]]
     thresholds: dict[str, float] = field(default_factory=dict)
     needs: tuple[str, ...] = ()  # metrics without which the rule is skipped
     needs_schedule: tuple[str, ...] = ()  # schedule fields without which it is skipped
     regularizer: str | None = None  # "kl": not applicable to a VQ model (no KL term)
+    checks: str = ""  # what it checks, as the README's rule table says it
+    severities: tuple[str, ...] = ()  # every severity its cases raise, mildest first (default: its severity)
+    topics: tuple[str, ...] = ()  # the Q&A topics its findings answer: "kl", "ranges", "values", "balance"
+    can_wait: bool = False  # a warning about the logs or the config, not the training: no reason to stop a run
+    cause: str | None = None  # findings of one cause group under one headline: "non-finite", "overfitting", "shape"
+    cause_rank: int = 0  # which rule's finding heads such a group (lowest first)
+    threshold_notes: dict[str, str] = field(default_factory=dict)  # a threshold's meaning, for the README
+
+    def finding(self, case: Case) -> Finding:
+        """The case as a Finding of this rule: its id and title stamped, its severity the rule's unless the case
+        names a milder one."""
+        return Finding(self.id, case.severity or self.severity, case.message, case.metric, case.step, case.numbers,
+                       title=self.title, case=case.case)
+
+    def raises(self) -> tuple[str, ...]:
+        return self.severities or (self.severity,)
 
 
 class Metrics:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..numbers import fmt
 from ..schedule import Schedule
-from .base import Finding, Metrics
+from .base import Case, Metrics
 
 _GAN_TERMS = {"disc_loss", "g_loss"}
 _NOT_LOSSES = {"d_weight", "disc_factor", "logvar", "lr", "lr_disc", "logits_real", "logits_fake"}
@@ -28,7 +28,7 @@ def _is_loss(name: str) -> bool:
         (name.endswith("loss") or name in {"aeloss", "quant_loss", "p_loss"})
 
 
-def loss_constant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def loss_constant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     for name in m.names():
         if not _is_loss(name):
@@ -46,8 +46,7 @@ def loss_constant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         why = next((f" ({text})" for value, text in _CHANCE.items()
                     if name in _GAN_TERMS | {"discloss"} and abs(level - value) <= 1e-4), "")
         since = "" if lo is None else f" since the discriminator's start at step {fmt(lo)}"
-        out.append(Finding(
-            "loss-constant", "warning",
+        out.append(Case(
             f"{name} is {level:.6g}{why} at all {fmt(len(values))} points from step {fmt(int(steps[0]))} to "
             f"{fmt(int(steps[-1]))}{since} ({'exactly' if spread == 0 else f'within {fmt(spread)}'}): a loss "
             "that never changes was never "

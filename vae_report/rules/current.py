@@ -27,7 +27,7 @@ import numpy as np
 from ..numbers import fmt
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Finding, Metrics, departure, finite, ramp_onset
+from .base import Case, Metrics, departure, finite, ramp_onset
 from .discriminator import phase_start
 from .losses import stale
 
@@ -161,7 +161,7 @@ STAYS_DOWN = ("rec_loss", "nll_loss", "quant_loss", "p_loss", "total_loss")
 SWITCHED = ("disc_loss", "g_loss", "total_loss", "aeloss")
 
 
-def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out, checked, young, broken = [], [], [], []
     last = m.last_step()
     start = phase_start(m, s)
@@ -207,8 +207,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                      + (f", {fmt(round(last_value / best))} times" if found["log_units"] and best > 0
                         and last_value / best >= 10 else "") + ")") \
             if abs(last_value - latest) > 0.2 * max(abs(latest), 1e-12) else ""
-        out.append(Finding(
-            "loss-now", severity,
+        out.append(Case(
             f"{name} {verb}: {fmt(latest)} over its latest {'finite ' if ended_bad else ''}points against "
             f"{fmt(best)}, its {stretch}{where}{size}{last_text}; "
             f"the rise began at step {fmt(found['onset'])}"
@@ -219,15 +218,16 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
                                    "last_value": last_value, "onset_step": found["onset"],
                                    "judged_in_log_units": found["log_units"]},
+            severity=severity,
         ))
     note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
             f"at step {fmt(start)} (its switch-on moves them by design).") if young else ""
     if broken:
         note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest step (see the non-finite finding)."
     if not out and checked:
-        out.append(Finding("loss-now", "ok" if not broken else "info",
-                           f"No {'finite ' if broken else ''}loss is rising in the latest logs: "
-                           f"{', '.join(checked)} {'each sit' if len(checked) > 1 else 'sits'} at or near "
-                           f"their best level of the recent stretch (within their noise).{note}", None, last,
-                           {"checked": checked, "not_judged_yet": young, "non_finite_now": broken}))
+        out.append(Case(f"No {'finite ' if broken else ''}loss is rising in the latest logs: "
+                        f"{', '.join(checked)} {'each sit' if len(checked) > 1 else 'sits'} at or near "
+                        f"their best level of the recent stretch (within their noise).{note}", None, last,
+                        {"checked": checked, "not_judged_yet": young, "non_finite_now": broken},
+                        severity="ok" if not broken else "info"))
     return out

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..numbers import fmt
 from ..schedule import Schedule
-from .base import Finding, Metrics
+from .base import Case, Metrics
 
 
 def disc_activity(m: Metrics) -> tuple[str, np.ndarray, np.ndarray] | None:
@@ -22,7 +22,7 @@ def disc_activity(m: Metrics) -> tuple[str, np.ndarray, np.ndarray] | None:
     return None
 
 
-def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     activity = disc_activity(m)
     steps, on = activity[1], activity[2]
     before = steps < s.disc_start
@@ -37,11 +37,11 @@ def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         loss_steps, loss = m.window("disc_loss", hi=s.disc_start)
         if len(loss) and np.all(loss == 0):
             message += " disc_loss is 0 there too, as it must be."
-    return [Finding("disc-off-before-start", "ok", message, activity[0], int(steps[before][-1]),
+    return [Case(message, activity[0], int(steps[before][-1]),
                     {"points_before_start": logged, "disc_start": s.disc_start})]
 
 
-def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     name, steps, on = disc_activity(m)
     after = steps >= s.disc_start
     if not after.any():
@@ -54,11 +54,10 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]
             message = (f"The discriminator is on at step {fmt(first)}, the first logged step at or after disc_start "
                        f"{fmt(s.disc_start)}, as it should be (it was already on before: see "
                        "disc-active-before-start).")
-        return [Finding("disc-inactive-after-start", "ok", message, name, first,
-                        {"first_active_step": first, "disc_start": s.disc_start})]
+        return [Case(message, name, first,
+                        {"first_active_step": first, "disc_start": s.disc_start}, severity="ok")]
     first = int(steps[after][0])
-    return [Finding(
-        "disc-inactive-after-start", "error",
+    return [Case(
         f"{name} is still 0 at all {fmt(int(after.sum()))} logged steps from {fmt(first)} on, although disc_start is "
         f"{fmt(s.disc_start)}: the discriminator never switched on. Check that the trainer passes the global step "
         "to the loss, that disc_factor is not 0 in the config, and that the discriminator's optimizer is stepped.",
@@ -86,12 +85,11 @@ def step_unit(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) -> int
     return 2 if last_off < half * (1 + tolerance) and first >= half * (1 - tolerance) else 1
 
 
-def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     name, steps, on = disc_activity(m)
     if s.step_unit != 1 and on.any():
         first = int(steps[on][0])
-        return [Finding(
-            "disc-active-before-start", "info",
+        return [Case(
             f"The discriminator switched on at logged step {fmt(first)}, about 1/{s.step_unit} of the config's "
             f"disc_start {fmt(s.config_disc_start)}. That is a step-unit difference, not a fault: the trainer's "
             "global step counts both optimizers' steps (PyTorch Lightning >= 1.6 with two optimizers), so "
@@ -99,8 +97,7 @@ def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             f"config in logged steps (disc_start {fmt(s.disc_start)}"
             + (f", end of training {fmt(s.total_steps)}" if s.config_total_steps else "") + ").",
             name, first, {"first_active_step": first, "config_disc_start": s.config_disc_start,
-                          "disc_start": s.disc_start, "step_unit": s.step_unit},
-        )]
+                          "disc_start": s.disc_start, "step_unit": s.step_unit}, severity="info")]
     early = on & (steps < s.disc_start)
     if not early.any():
         return []
@@ -108,32 +105,27 @@ def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     ratio = first / s.disc_start if s.disc_start else float("nan")
     numbers = {"first_active_step": first, "disc_start": s.disc_start, "ratio": round(ratio, 4)}
     if step_unit(m, s, t["half_tolerance"]) != 1:  # a schedule not read through resolve_schedule
-        return [Finding(
-            "disc-active-before-start", "info",
+        return [Case(
             f"The discriminator switched on at logged step {fmt(first)}, about half of disc_start {fmt(s.disc_start)} "
             f"(ratio {ratio:.2f}). That is a step-unit mismatch, not a fault: the trainer's global step counts both "
             "optimizers' steps (PyTorch Lightning >= 1.6 with two optimizers), so disc_start is reached at "
             f"logged step ~{fmt(s.disc_start // 2)}. Read every milestone in logged steps at half its config value.",
-            name, first, numbers,
-        )]
+            name, first, numbers, severity="info")]
     if s.layout == "flat":  # another trainer's: what its disc_start gates is its own business
-        return [Finding(
-            "disc-active-before-start", "info",
+        return [Case(
             f"The discriminator's loss is non-zero from logged step {fmt(first)}, before disc_start "
             f"{fmt(s.disc_start)}. LDM and RadioDiff switch the whole GAN on at disc_start; other trainers train "
             "the discriminator from the start and use disc_start only to delay the generator's adversarial term. "
             "This config's trainer is not one the report knows, so this is not called a fault.",
-            name, first, numbers,
-        )]
-    return [Finding(
-        "disc-active-before-start", "warning",
+            name, first, numbers, severity="info")]
+    return [Case(
         f"The discriminator is on from logged step {fmt(first)}, before disc_start {fmt(s.disc_start)}. The config "
         "read may not be the one this run used (check disc_start), or the trainer counts steps in other units.",
         name, first, numbers,
     )]
 
 
-def disc_never_trained(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def disc_never_trained(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """RadioDiff's ``gradient_accumulate_every`` is the number of optimizer passes per step (its loop index is
     the optimizer index): at 1 only the autoencoder's optimizer is ever stepped."""
     if s.layout not in ("radiodiff", "text log") or s.optimizer_passes != 1:
@@ -144,8 +136,7 @@ def disc_never_trained(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             if s.disc_start is not None and last >= s.disc_start
             else f"from disc_start {fmt(s.disc_start)} on, the adversarial term will push the autoencoder against a "
                  "critic that never learns" if s.disc_start is not None else "")
-    return [Finding(
-        "disc-never-trained", "warning",
+    return [Case(
         "The config sets trainer.gradient_accumulate_every 1. In RadioDiff's trainer that is not accumulation but "
         "the number of optimizer passes per step (pass 0 steps the autoencoder, pass 1 the discriminator), so the "
         f"discriminator is never trained and never logs a loss{': ' + when if when else ''}. Set it to 2.",

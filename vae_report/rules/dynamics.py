@@ -9,12 +9,12 @@ import numpy as np
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, robust_noise, rolling_median
-from .base import Finding, Metrics
+from .base import Case, Metrics
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 
 
-def divergence(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def divergence(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     last = m.last_step()
     lo = s.switch_step if s.switch_step is not None and last >= s.switch_step else None
@@ -33,8 +33,7 @@ def divergence(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         rising = all(b - a > t["step_growth"] * max(abs(a), 1e-12) for a, b in zip(levels, levels[1:], strict=False))
         if rising and levels[-1] - levels[0] > t["total_growth"] * max(abs(levels[0]), 1e-12):
             start = int(steps[-half])
-            out.append(Finding(
-                "divergence", "warning",
+            out.append(Case(
                 f"{name} is growing steadily: its median rose in each quarter of the latest half of the run "
                 f"(since step {fmt(start)}): it {describe_change(levels[0], levels[-1])}. "
                 "Sustained growth, unlike a spike, means training is diverging: lower the learning rate or resume "
@@ -44,7 +43,7 @@ def divergence(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     return out
 
 
-def spikes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     w = int(t["window"])
     for name in WATCHED + ("disc_loss", "g_loss"):
@@ -76,8 +75,7 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             continue
         spike_idx = idx[transient]
         worst = spike_idx[int(np.argmax(score[spike_idx]))]
-        out.append(Finding(
-            "spikes", "info",
+        out.append(Case(
             f"{name} has {len(spike_idx)} transient spike(s) from step {fmt(int(steps[spike_idx[0]]))} on, each back "
             f"to its level within {w} points; the largest at step {fmt(int(steps[worst]))}: "
             f"{fmt(float(values[worst]))} against a local median of "
@@ -108,7 +106,7 @@ def newest_wall_time(m: Metrics) -> float | None:
     return float(max(newest)) if newest else None
 
 
-def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     found = _training_wall_times(m)
     if found is None:
         return []
@@ -141,15 +139,14 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         parts = [f"{fmt(round(rate))} steps per hour; the last logged step is the run's last ({fmt(step)} of "
                  f"{fmt(s.total_steps)} steps, logged every {fmt(every)}): training has finished"]
         numbers["finished"] = True
-        return [Finding("liveness", "info", "Training speed: " + "; ".join(parts) + ".", None, step, numbers)]
+        return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
     elif s.total_steps and step < s.total_steps and not broken:
         numbers["hours_to_end"] = (s.total_steps - step) / rate
         if milestone is None or milestone.step != s.total_steps:
             parts.append(f"the end (step {fmt(s.total_steps)}) in about {duration(numbers['hours_to_end'])}")
     limit = max(t["stale_intervals"] * interval, t["stale_seconds"])
     if age > limit:
-        return [Finding(
-            "liveness", "warning",
+        return [Case(
             f"The run may have stopped: its last log (step {fmt(step)}) is {duration(age / 3600)} older than "
             f"{'--now' if t.get('now') else 'the newest log of the run'}, while it logged every "
             f"{duration(interval / 3600)} before ({parts[0]}). Check the process; while it is stopped there is "
@@ -160,15 +157,14 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if slow is not None:
         before, since = slow
         numbers.update(steps_per_hour_before=before, slowdown_since=since)
-        return [Finding(
-            "liveness", "warning",
+        return [Case(
             f"Training slowed down: {fmt(round(rate))} steps per hour over the latest logs against "
             f"{fmt(round(before))} before step {fmt(since)} ({fmt(round(before / rate, 1))} times slower), and the "
             "time estimates use the current speed. Look for what changed then: data loading (a slow disk or "
             "fewer workers), a GPU shared with another job, throttling, or a validation or logging step that grew. "
             "Training speed: " + "; ".join(parts) + ".",
             None, since, numbers)]
-    return [Finding("liveness", "info", "Training speed: " + "; ".join(parts) + ".", None, step, numbers)]
+    return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
 
 
 def _slowdown(steps: np.ndarray, walls: np.ndarray, k: int, rate: float, t: dict) -> tuple[float, int] | None:
@@ -269,7 +265,7 @@ def _departure(steps, lr, expected, relative, tolerance) -> tuple[int, str]:
     return int(steps[start]), how
 
 
-def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     steps, lr = m.steps("lr"), m.values("lr")
     good = np.isfinite(lr)
     steps, lr = steps[good], lr[good]
@@ -282,36 +278,33 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     exact = s.lr is not None and np.any(np.abs(np.unique(lr) - s.lr) <= 0.01 * s.lr)
     if decimals is not None and decimals >= 3 and radiodiff_print and not exact \
             and (s.lr is None or s.lr < 5 * 10.0**-decimals):
-        return [Finding(
-            "lr-schedule", "info",
+        return [Case(
             f"The logged lr only takes the values {', '.join(fmt(float(v)) for v in np.unique(lr))}: it was printed "
             f"with {decimals} decimals (as RadioDiff's text log prints it), too few for a rate of "
             f"{fmt(s.lr) if s.lr else 'this size'}. A precision artefact, not the schedule: read the lr from "
             "TensorBoard (Learning_Rate) to check the schedule.",
-            "lr", int(steps[-1]), {"printed_decimals": decimals})]
+            "lr", int(steps[-1]), {"printed_decimals": decimals}, severity="info")]
     if s.lr is None:
         return []
     if np.all(lr == 0) and s.lr > 0 and (s.lr <= 5e-6 or s.layout in ("radiodiff", "text log")):
-        return [Finding(
-            "lr-schedule", "info",
+        return [Case(
             f"Every logged lr is 0, and a rate of {fmt(s.lr)} (the config's) or below, as RadioDiff's decay makes "
             "it, reads 0.00000 when printed with five decimals as RadioDiff's text log prints it (and a CSV parsed "
             "from that log keeps): most likely a precision artefact; the TensorBoard Learning_Rate tag holds the "
-            "real rate.", "lr", int(steps[-1]), {"printed_decimals": 5})]
+            "real rate.", "lr", int(steps[-1]), {"printed_decimals": 5}, severity="info")]
     (_, worst, _), name, shift, expected, relative, fits_all, fits_start = _best_fit(steps, lr, s, t["tolerance"])
     numbers = {"worst_window_relative_error": worst, "median_relative_error": float(np.median(relative)),
                "schedule": name, "shifted_by_one_step": bool(shift)}
     if fits_all:
         shift_text = " (the value logged at each step is the next step's rate, as RadioDiff logs it)" if shift else ""
-        return [Finding("lr-schedule", "ok", f"The logged learning rate follows the config at every stretch of the "
+        return [Case(f"The logged learning rate follows the config at every stretch of the "
                         f"run: {name}, from {fmt(s.lr)}{shift_text}; latest {fmt(float(lr[-1]))}.", "lr",
-                        int(steps[-1]), numbers)]
+                        int(steps[-1]), numbers, severity="ok")]
     ratio = float(np.median(lr / s.lr))
     worst_i = int(np.argmax(relative))
     if np.ptp(lr) == 0 and np.ptp(expected) > 0 and abs(ratio - 1) <= t["tolerance"]:
         numbers["departure_step"] = int(steps[0])
-        return [Finding(
-            "lr-schedule", "warning",
+        return [Case(
             f"The learning rate is constant at {fmt(float(lr[0]))} over the whole run, where the config's schedule "
             f"({name}) gives {fmt(float(expected[worst_i]))} by step {fmt(int(steps[worst_i]))}: the scheduler never "
             "stepped (not created, not stepped, or its state not restored on resume).",
@@ -320,8 +313,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if not fits_start and np.ptp(expected) > 0 and float(np.median(scaled)) > 0 \
             and np.ptp(scaled) <= t["tolerance"] * abs(float(np.median(scaled))):
         numbers["ratio"] = float(np.median(scaled))
-        return [Finding(
-            "lr-schedule", "warning",
+        return [Case(
             f"The logged learning rate follows the shape of {name} at {fmt(round(numbers['ratio'], 3))} times the "
             f"config's lr ({fmt(float(lr[0]))} at step {fmt(int(steps[0]))} against {fmt(float(expected[0]))}): "
             "the run used another base rate than this config says (another config, or a changed lr).",
@@ -332,24 +324,21 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                                                              <= t["tolerance"] * gpus)):
             scale = (f" ({s.lr_scale} from accumulate_grad_batches x batch_size in the config, so {round(gpus)} "
                      "GPU(s))") if gpus is not None else ""
-            return [Finding(
-                "lr-schedule", "info",
+            return [Case(
                 f"The learning rate is constant at {fmt(float(lr[-1]))}, {fmt(round(ratio, 3))} x the config's "
                 f"{fmt(s.lr)}: LDM's main.py scales base_learning_rate by accumulate_grad_batches x GPUs x batch "
-                f"size{scale}.", "lr", int(steps[-1]), numbers | {"ratio": ratio})]
+                f"size{scale}.", "lr", int(steps[-1]), numbers | {"ratio": ratio}, severity="info")]
         why = (f"main.py's scaling gives {s.lr_scale} (accumulate_grad_batches x batch_size) x the GPUs, and "
                f"{fmt(round(ratio, 3))} is not a whole multiple of it" if s.layout in ("ldm", "sgm")
                else "the config has no scaling that gives it")
-        return [Finding(
-            "lr-schedule", "warning",
+        return [Case(
             f"The learning rate is constant at {fmt(float(lr[-1]))}, {fmt(round(ratio, 3))} x the config's "
             f"{fmt(s.lr)}: {why}. The run used another rate than this config says (a hard-coded lr, another "
             "config, or a changed scaling).", "lr", int(steps[0]), numbers | {"ratio": ratio})]
     if fits_start:
         step, how = _departure(steps, lr, expected, relative, t["tolerance"])
         numbers["departure_step"] = step
-        return [Finding(
-            "lr-schedule", "warning",
+        return [Case(
             f"The logged learning rate follows {name} and then {how}. Nothing in the config does that: a scheduler "
             "not restored on resume, a manual change, or an lr set to 0 by a bug.",
             "lr", step, numbers,
@@ -360,8 +349,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         # below the schedule at first, then on it: a warm-up the config does not have
         joined = int(steps[np.flatnonzero(bad)[-1] + 1])
         numbers["warmup_until_step"] = joined
-        return [Finding(
-            "lr-schedule", "warning",
+        return [Case(
             f"The logged learning rate starts below the config's schedule ({fmt(float(lr[0]))} at step "
             f"{fmt(int(steps[0]))} where {name} gives {fmt(float(expected[0]))}) and joins it at step {fmt(joined)}, "
             "following it from there: a warm-up that this config (and RadioDiff's trainer) does not have. The run may "
@@ -369,8 +357,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if s.layout in ("ldm", "sgm") and np.ptp(lr) <= 0.01 * abs(lr).max() and float(lr[-1]) < t["far_below"] * s.lr:
         # constant, orders of magnitude under the base rate (which main.py only ever scales up): a warm-up
         # stuck at its first value, or a rate that cannot train anything
-        return [Finding(
-            "lr-schedule", "warning",
+        return [Case(
             f"The learning rate is constant at {fmt(float(lr[-1]))} from step {fmt(int(steps[0]))} to "
             f"{fmt(int(steps[-1]))}, {fmt(float(lr[-1]) / s.lr)} x the config's base_learning_rate {fmt(s.lr)}: "
             "main.py only scales that up, so something holds the rate down, typically a warm-up scheduler stuck at "
@@ -379,15 +366,12 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if s.layout in ("ldm", "sgm"):
         # these configs give the base rate; a scheduler (warm-up, cosine) may shape it in ways the keys we read
         # do not describe: say so, without calling it a fault
-        return [Finding(
-            "lr-schedule", "info",
+        return [Case(
             f"The logged learning rate varies from {fmt(float(lr[0]))} to {fmt(float(lr[-1]))} in a way the "
             f"config's base_learning_rate ({fmt(s.lr)}) alone does not describe: a scheduler the report does not "
             "model. It is checked for a drop to 0 or a freeze only once it starts as the config says.",
-            "lr", int(steps[0]), numbers,
-        )]
-    return [Finding(
-        "lr-schedule", "warning",
+            "lr", int(steps[0]), numbers, severity="info")]
+    return [Case(
         f"The logged learning rate does not follow the config's schedule: at step {fmt(int(steps[worst_i]))} it is "
         f"{fmt(float(lr[worst_i]))} where {name} gives {fmt(float(expected[worst_i]))} (median error "
         f"{pct(numbers['median_relative_error'])}). The run may use another config or a different lr.",
@@ -395,7 +379,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     )]
 
 
-def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """Losses that no longer change at all (to float noise): an optimizer with lr 0 or a frozen model."""
     flat, since = [], None
     for name in ("rec_loss", "total_loss", "nll_loss"):
@@ -423,8 +407,7 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         if len(lr) and np.all(lr == 0) and printed_decimals(m.values("lr")) is None:
             lr_text = " The learning rate is 0 over the same stretch."
             numbers["lr_zero"] = True
-    return [Finding(
-        "run-stalled", "warning",
+    return [Case(
         f"Training has stalled: {', '.join(flat)} have not changed at all (to float precision) since step "
         f"{fmt(since)}.{lr_text} A model that is still learning never logs the same loss twice; check the "
         "optimizer's learning rate and that the batches change.",
@@ -432,7 +415,7 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     )]
 
 
-def resumes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """What the merge of a resumed or restarted run's files says about the run: two processes writing at once,
     a start over from the first step, or a loss level that jumped where a later file took over (a resume from
     weights other than those the run had reached)."""
@@ -445,8 +428,7 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         seen.add((r["step"], r["concurrent"]))
         step = r["step"]
         if r["concurrent"]:
-            out.append(Finding(
-                "resumes", "warning",
+            out.append(Case(
                 f"Two processes wrote into this run's folder at once: {r['file']} was still being written after a "
                 f"later log began at step {fmt(step)}. Only the later one's points are read from there on; "
                 f"{fmt(r['points'])} point(s) of the other run at those steps are not in this report. A job launched "
@@ -461,8 +443,7 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             before = r.get("replaced", {}).get(name)
             now = float(np.median(values[good][:5])) if good.sum() >= 5 else None
             if before and now is not None and now < t["trained"] * before["first"] and now <= 2 * before["last"]:
-                out.append(Finding(
-                    "resumes", "warning",
+                out.append(Case(
                     f"The run was started again from step {fmt(step)} with trained weights: {name} begins at "
                     f"{fmt(now)}, where the earlier log ({r['file']}) began at {fmt(before['first'])} and had reached "
                     f"{fmt(before['last'])}. The step counter was reset while the weights were not, so the model has "
@@ -471,18 +452,16 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                     "(its step and optimizer state), not by loading the weights into a new run.",
                     name, step, {**r, "new_first_level": now}))
                 continue
-            out.append(Finding(
-                "resumes", "info",
+            out.append(Case(
                 f"The run was started again from step {fmt(step)}: a later log replaces {fmt(r['points'])} point(s) "
                 f"of {r['file']} from that step on, so this report shows the latest start only. If the new start "
                 "loaded trained weights, its losses begin low and its lr schedule and disc_start count from 0 again.",
-                None, step, dict(r)))
+                None, step, dict(r), severity="info"))
             continue
         found = _jump(steps[good], values[good], step, s, t)
         if found is not None:
             before, after, k = found
-            out.append(Finding(
-                "resumes", "warning",
+            out.append(Case(
                 f"{name} jumped where the run was resumed at step {fmt(step)}: {fmt(before)} over the last {k} points "
                 f"before, {fmt(after)} over the first {k} after ({describe_change(before, after)}). A resumed run "
                 "goes on from where it stopped; this one did not: it resumed from other weights than those it had "

@@ -9,7 +9,7 @@ import numpy as np
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Finding, Metrics, departure, finite
+from .base import Case, Metrics, departure, finite
 from .discriminator import disc_activity
 from .losses import bookkeeping
 
@@ -23,7 +23,7 @@ def _recent(m: Metrics, name: str, s: Schedule, fraction: float) -> tuple[np.nda
     return steps[-k:], values[-k:]
 
 
-def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     recent = _recent(m, "disc_loss", s, t["window"])
     if recent is None:
         return []
@@ -62,8 +62,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         scale = "hinge, LDM's halved form: 1 at chance, 0 when every real logit is >= 1 and every fake one <= -1"
     if s.layout == "flat":
         scale += "; this trainer's own scale may differ"
-    return [Finding(
-        "disc-overpowering", "warning",
+    return [Case(
         f"The discriminator is winning: disc_loss {fell} has a median of {fmt(level)} since step "
         f"{fmt(int(steps[0]))} ({scale}){gap_text}{g_text}. "
         "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's term "
@@ -75,7 +74,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     )]
 
 
-def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     recent = _recent(m, "d_weight", s, t["window"])
     if recent is None:
         return []
@@ -89,8 +88,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         else:
             why = ("LDM's loss returns 0 when the adaptive weight cannot be computed (no last_layer gradient, e.g. in "
                    "eval mode): check the generator's backward pass.")
-        return [Finding(
-            "d-weight-pinned", "warning",
+        return [Case(
             f"d_weight is exactly 0 at all {fmt(len(finite(all_weight)))} points since step {fmt(int(all_steps[0]))}: "
             "the adversarial term d_weight x disc_factor x g_loss is identically 0, so the discriminator trains but "
             f"the autoencoder never feels it. {why}",
@@ -127,8 +125,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         numbers["pixels_per_sample"] = round(found.pixels)
         why = (f" With nll summed over {fmt(round(found.pixels))} pixels its gradient is large, so the ratio of "
                "gradient norms passes the clamp sooner; still, at the clamp the weight no longer adapts.")
-    return [Finding(
-        "d-weight-pinned", "warning",
+    return [Case(
         f"d_weight sits at its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) at "
         f"{pinned * 100:.0f}% of the recent points, since step {fmt(onset)}: the GAN term's gradient at the "
         f"decoder's last layer is tiny against the nll's, so the adaptive weight no longer balances anything."
@@ -138,7 +135,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     )]
 
 
-def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     activity = disc_activity(m)
     if activity is not None and not activity[2][activity[1] >= s.switch_step].any():
         return []  # it never switched on (disc-inactive-after-start): there is no "after" to compare
@@ -166,27 +163,23 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         # a modest cost that came with the switch-on and has not grown since: the usual price of the adversarial
         # term (a larger one is a regression however steady)
         numbers["early_phase_level"] = float(np.median(settled))
-        return [Finding(
-            "rec-after-disc", "info",
+        return [Case(
             f"Reconstruction costs more since the discriminator started: {since}, rec_loss {moved}; that cost came "
             f"with the switch-on and has held since (median {fmt(numbers['early_phase_level'])} over the phase's "
             "first 30%), not grown: the usual price of the adversarial term. Lower disc_weight if it matters.",
-            "rec_loss", int(phase_steps[0]), numbers,
-        )]
+            "rec_loss", int(phase_steps[0]), numbers, severity="info")]
     if change is not None and change > t["worse"] and now - base > 2 * noise:
-        return [Finding(
-            "rec-after-disc", "warning",
+        return [Case(
             f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}; the rise began "
             f"at step {fmt(onset)}. Some loss is common at first; if it persists, lower disc_weight.",
             "rec_loss", onset, numbers,
         )]
-    if change is not None and now > base and not moved.startswith("held"):
-        head = (f"Reconstruction got a little worse once the discriminator started, less than the "
-                f"{pct(t['worse'], 0)} that would be a regression")
-    else:
-        head = "Reconstruction did not get worse once the discriminator started"
-    return [Finding("rec-after-disc", "ok", f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][0]),
-                    numbers)]
+    slight = change is not None and now > base and not moved.startswith("held")
+    head = (f"Reconstruction got a little worse once the discriminator started, less than the "
+            f"{pct(t['worse'], 0)} that would be a regression") if slight else \
+        "Reconstruction did not get worse once the discriminator started"
+    return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][0]), numbers, severity="ok",
+                 case="slightly-worse" if slight else None)]
 
 
 def _flat(values: np.ndarray) -> bool:
@@ -219,7 +212,7 @@ def _not_learning(m: Metrics, s: Schedule, lo: int) -> list[str]:
     return evidence
 
 
-def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     steps, loss = m.window("disc_loss", lo=s.switch_step)
     good = np.isfinite(loss)
     steps, loss = steps[good], loss[good]
@@ -236,8 +229,7 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         if abs(level - chance) <= 2 * t["band"] else np.zeros(len(chunks), dtype=bool)
     trailing_chunks = len(near) if near.all() else int(np.argmin(near[::-1]))
     if evidence:
-        return [Finding(
-            "disc-at-chance", "warning",
+        return [Case(
             f"The discriminator is not learning since step {fmt(int(steps[0]))}: " + "; ".join(evidence) + ". "
             f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but nothing it outputs changes: check that "
             "its optimizer steps, its learning rate, and that the logged logits come from the discriminator.",
@@ -252,25 +244,21 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     logits = _logit_sides(m, s)
     long = span >= t["min_steps"] and span >= t["share"] * adversarial
     if not long:
-        return [Finding(
-            "disc-at-chance", "ok",
+        return [Case(
             f"disc_loss is at its equilibrium ({fmt(level)}; chance level {fmt(chance)} for the "
             f"{s.disc_loss or 'hinge'} loss) for the {fmt(span)} steps since step {fmt(start)}: the discriminator "
             f"cannot tell real from reconstructed, "
             + ("the usual state after it starts." if start - s.switch_step <= t["min_steps"]
                else "the usual state of a balanced GAN.") + logits,
-            "disc_loss", start, numbers,
-        )]
-    return [Finding(
-        "disc-at-chance", "info",
+            "disc_loss", start, numbers, severity="ok")]
+    return [Case(
         f"disc_loss has stayed at its equilibrium ({fmt(level)}; chance level {fmt(chance)} for the "
         f"{s.disc_loss or 'hinge'} loss) for {fmt(span)} steps, since step {fmt(start)}.{logits} Two readings: "
         "the generator keeps the discriminator at chance, the equilibrium the adversarial loss aims at (near-equal "
         "logits are what a balanced discriminator shows); or the discriminator is too weak to matter. Its logits "
         "move and its loss is not constant, so it is learning; where there is harm it shows in reconstruction, "
         "which the rec-after-disc check watches.",
-        "disc_loss", start, numbers,
-    )]
+        "disc_loss", start, numbers, severity="info")]
 
 
 def _logit_sides(m: Metrics, s: Schedule) -> str:
@@ -286,7 +274,7 @@ def _logit_sides(m: Metrics, s: Schedule) -> str:
     return f" Recent logits: real {fmt(r)}, fake {fmt(f)} ({sides})."
 
 
-def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """The other side of the balance: the discriminator losing (above chance, logits inverted), d_weight
     growing by orders of magnitude, g_loss running away."""
     signals, numbers, onsets = [], {}, []
@@ -319,13 +307,12 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     strong = len(signals) >= 2 or grown is not None
     step = min(onsets)
     numbers["signals"] = signals
-    return [Finding(
-        "generator-winning", "warning" if strong else "info",
+    return [Case(
         "The balance leans to the generator: " + "; ".join(signals) + ". "
         + ("The discriminator is losing the game, so the adversarial term pushes reconstructions toward whatever "
            "fools a weak critic: lower disc_weight, or give the discriminator more capacity or learning rate."
            if strong else "One sign alone is not a fault; watch it at the next report."),
-        "disc_loss", step, numbers,
+        "disc_loss", step, numbers, severity="warning" if strong else "info",
     )]
 
 

@@ -9,7 +9,10 @@ from .base import RANK, Finding
 
 # The reconstruction chain, in headline order: the per-pixel loss is the root the others are built from.
 CHAIN = ("rec_loss", "nll_loss", "total_loss", "aeloss", "p_loss")
-SHAPE_RULES = ("non-finite", "loss-now", "divergence", "rec-trend", "total-trend", "val-overfitting")
+
+# Which rules' findings may share a cause, from the registry: rule id -> (kind of cause, headline rank). Findings
+# group only with their own kind (NaNs with NaNs, overfitting with overfitting, a loss's shape with shapes).
+Causes = dict[str, tuple[str, int]]
 
 
 def _base(metric: str | None) -> str | None:
@@ -17,38 +20,37 @@ def _base(metric: str | None) -> str | None:
     return metric.split("/", 1)[1] if metric and metric.startswith(("val/", "val_ema/")) else metric
 
 
-def _kind(finding: Finding) -> str:
-    """Findings group only with their own kind: NaNs with NaNs, overfitting with overfitting."""
-    return finding.rule if finding.rule in ("non-finite", "val-overfitting") else "shape"
-
-
 def _related(finding: Finding) -> dict:
     return {"rule": finding.rule, "severity": finding.severity, "metric": finding.metric, "step": finding.step,
             "message": finding.message}
 
 
-def _rank(finding: Finding) -> tuple:
+def _rank(finding: Finding, causes: Causes) -> tuple:
     base = _base(finding.metric)
     chain = CHAIN.index(base) if base in CHAIN else len(CHAIN)
-    return (-RANK[finding.severity], SHAPE_RULES.index(finding.rule), chain, finding.step or 0)
+    return (-RANK[finding.severity], causes[finding.rule][1], chain, finding.step or 0)
 
 
-def _groupable(finding: Finding) -> bool:
-    if finding.skipped or finding.severity not in ("warning", "error") or finding.rule not in SHAPE_RULES:
+def _groupable(finding: Finding, causes: Causes) -> bool:
+    if finding.skipped or finding.severity not in ("warning", "error") or finding.rule not in causes:
         return False
-    return finding.rule == "non-finite" or _base(finding.metric) in CHAIN
+    return causes[finding.rule][0] == "non-finite" or _base(finding.metric) in CHAIN
 
 
-def group_by_cause(findings: list[Finding], last_step: int, tolerance: float = 0.05) -> list[Finding]:
+def group_by_cause(findings: list[Finding], last_step: int, causes: Causes,
+                   tolerance: float = 0.05) -> list[Finding]:
     """Findings that share a cause (NaNs appearing together; one loss of the reconstruction chain going bad,
     seen in rec, nll and total at about the same step) merged into the most telling one, the rest in
     ``related``. The order of the list is kept."""
-    candidates = sorted((f for f in findings if _groupable(f)), key=lambda f: (_kind(f), f.step or 0))
+    def kind(finding: Finding) -> str:
+        return causes[finding.rule][0]
+
+    candidates = sorted((f for f in findings if _groupable(f, causes)), key=lambda f: (kind(f), f.step or 0))
     window = max(1, int(tolerance * max(last_step, 1)))
     groups: list[list[Finding]] = []
     for finding in candidates:
         group = groups[-1] if groups else None
-        if group and _kind(finding) == _kind(group[0]) and (finding.step or 0) - (group[0].step or 0) <= window:
+        if group and kind(finding) == kind(group[0]) and (finding.step or 0) - (group[0].step or 0) <= window:
             group.append(finding)
         else:
             groups.append([finding])
@@ -57,7 +59,7 @@ def group_by_cause(findings: list[Finding], last_step: int, tolerance: float = 0
     for group in groups:
         if len(group) < 2:
             continue
-        head = min(group, key=_rank)
+        head = min(group, key=lambda f: _rank(f, causes))
         others = [f for f in group if f is not head]
         headline[id(head)] = replace(head, related=tuple(_related(f) for f in others))
         dropped.update(id(f) for f in others)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from .base import Finding, Metrics, departure, edge_medians, finite, ramp_onset
+from .base import Case, Metrics, departure, edge_medians, finite, ramp_onset
 from .decomposition import decompose
 from .losses import bookkeeping, square_image
 
@@ -39,7 +39,7 @@ def kl_levels(m: Metrics) -> tuple[float, float] | None:
     return None if levels is None else (levels[0], level.value if level is not None else levels[1])
 
 
-def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     levels = kl_levels(m)
     if levels is None:
         return []
@@ -56,19 +56,16 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         first_bad = int(m.steps("kl_loss")[bad][0])
         numbers["first_non_finite_step"] = first_bad
         if end < EXPLOSION * start:
-            return [Finding(
-                "kl-rising", "info",
+            return [Case(
                 f"kl_loss {describe_change(start, end)} over its finite points, a rise like a healthy run's, and is "
                 f"NaN/Inf from step {fmt(first_bad)}: the KL did not lead the failure (see the non-finite finding).",
-                "kl_loss", first_bad, numbers)]
-        return [Finding(
-            "kl-rising", "warning",
+                "kl_loss", first_bad, numbers, severity="info")]
+        return [Case(
             f"kl_loss {describe_change(start, end)} over its finite points and is NaN/Inf from step "
             f"{fmt(first_bad)}: its rise is part of the divergence (see the non-finite finding), not the slow "
             "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers)]
     if end >= EXPLOSION * start:
-        return [Finding(
-            "kl-rising", "warning",
+        return [Case(
             f"Over the run (median of the first tenth of its points against its current level), kl_loss "
             f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
             "more). The encoder's posterior is running away from the prior (its means or log-variances growing "
@@ -78,8 +75,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if runaway is not None:
         growth, since = runaway
         numbers.update(growth_per_tenth=growth, compounding_since=since)
-        return [Finding(
-            "kl-rising", "warning",
+        return [Case(
             f"kl_loss is running away in the latest logs: it grows x{fmt(round(growth, 2))} per tenth of the run "
             f"without slowing down, since step {fmt(since)} ({describe_change(start, end)} over the run).{share_text} "
             "A KL under a tiny kl_weight rises fast early and then flattens; one that compounds late is a posterior "
@@ -87,19 +83,18 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             "Lower the learning rate, or resume from a checkpoint before the climb.",
             "kl_loss", since, numbers)]
     if s.kl_weight > t["tiny_weight"]:
-        return [Finding("kl-rising", "info",
+        return [Case(
                         f"kl_loss {describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}, a weight large "
                         f"enough for the KL term to shape the latents.{share_text}",
-                        "kl_loss", step, numbers)]
+                        "kl_loss", step, numbers, severity="info")]
     light = share is None or share <= t["light_share"]
     why = ("KL is summed over latent dimensions, so the encoder spends nats freely while the weighted term stays "
            "small." if light else "KL is summed over latent dimensions, so the encoder spends nats freely; the "
            "weighted term is no longer small, though (see the KL-term finding).")
-    return [Finding(
-        "kl-rising", "ok" if light else "info",
+    return [Case(
         f"Over the run (median of the first tenth of its points against its current level), kl_loss "
         f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{share_text}",
-        "kl_loss", step, numbers,
+        "kl_loss", step, numbers, severity="ok" if light else "info",
     )]
 
 
@@ -149,7 +144,7 @@ def _share(share: float) -> str:
     return pct(share, max(1, digits))
 
 
-def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     share = kl_share(m, s)
     if share is None or share <= t["share"]:
         return []
@@ -163,15 +158,14 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     else:
         why = ("it is no longer a light regularizer and pulls the latents toward the prior at the cost of "
                "reconstruction. If that is not intended, lower kl_weight.")
-    return [Finding(
-        "kl-dominant", "warning",
+    return [Case(
         f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {_share(share)} of the recent total loss "
         f"(of the sum of the terms' sizes): {why}",
         "kl_loss", int(m.steps("kl_loss")[-1]), numbers,
     )]
 
 
-def kl_negative(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def kl_negative(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """A KL divergence is never negative: a negative kl_loss is a sign error or another quantity."""
     steps, values = m.steps("kl_loss"), m.values("kl_loss")
     good = np.isfinite(values)
@@ -182,8 +176,7 @@ def kl_negative(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if not negative.any():
         return []
     first = int(steps[negative][0])
-    return [Finding(
-        "kl-negative", "error",
+    return [Case(
         f"kl_loss is negative at {fmt(int(negative.sum()))} of {fmt(int(good.sum()))} points from step {fmt(first)} "
         f"(down to {fmt(float(values[negative].min()))}): a KL divergence is never below 0, so this is not one. "
         "Look for a sign error in the KL term (0.5 x (mu^2 + var - 1 - logvar), summed) or another quantity "
@@ -193,14 +186,13 @@ def kl_negative(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     )]
 
 
-def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     values = finite(m.values("kl_loss"))
     if len(values) and values.min() < 0:
         return []  # not a KL (see kl-negative): a "collapse" of it means nothing
     if len(values) >= 5 and np.all(values == 0):
         first = int(m.steps("kl_loss")[0])
-        return [Finding(
-            "kl-collapse", "warning",
+        return [Case(
             f"kl_loss is exactly 0 at all {fmt(len(values))} points from step {fmt(first)}: the posterior is the "
             "prior itself or the KL term is not computed (a mean/logvar wiring bug, or a deterministic encoder), "
             "so the latent space is not regularized as the config asks.",
@@ -218,8 +210,7 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     steps = m.steps("kl_loss")[np.isfinite(m.values("kl_loss"))]
     peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
     onset = departure(steps, values, peak, now, since=peak_step)
-    return [Finding(
-        "kl-collapse", "warning",
+    return [Case(
         f"kl_loss fell to {fmt(now)} (median of its latest points), {pct(now / peak)} of its peak level "
         f"{fmt(peak)}; the fall began at step {fmt(onset)}: "
         "the posterior is collapsing "
@@ -229,7 +220,7 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     )]
 
 
-def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Finding | None:
+def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
     """A KL so small per latent dimension that the posterior is the prior: collapsed, however it got there (it
     may never have had a peak to fall from, e.g. a kl_weight large enough to hold it down from the start)."""
     numbers: dict = {}
@@ -241,8 +232,7 @@ def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Finding | None:
     since = int(steps[below[0]]) if len(below) else int(steps[-1])
     numbers.update(recent_level=now, onset_step=since)
     weight = f" under kl_weight {fmt(s.kl_weight)}" if s.kl_weight is not None else ""
-    return Finding(
-        "kl-collapse", "warning",
+    return Case(
         f"kl_loss is {fmt(now)} (median of its latest points){weight}: over {fmt(numbers['latent_dims'])} latent "
         f"dimensions that is {fmt(numbers['kl_per_latent_dim'])} nats per dimension, below "
         f"{fmt(t['nats_per_dim'])} since step {fmt(since)}: the posterior is the prior, so the latents carry almost "
@@ -255,7 +245,7 @@ CODEBOOK_METRICS = ("perplexity", "codebook_perplexity", "codebook_usage", "code
                     "code_usage", "usage", "utilization", "used_codes", "active_codes")
 
 
-def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """A VQ model's codebook health (perplexity, share of codes used) fallen far below its peak: the quantizer
     has collapsed onto a few codes, and reconstructions are built from them."""
     out = []
@@ -275,8 +265,7 @@ def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             continue
         peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
         onset = departure(steps, values, peak, now, since=peak_step)
-        out.append(Finding(
-            "codebook-collapse", "warning",
+        out.append(Case(
             f"{name} fell to {fmt(now)} (median of its latest points), {pct(now / peak)} of its peak level "
             f"{fmt(peak)}; the fall began at step {fmt(onset)}: the quantizer now uses a small part of its codebook, "
             "so reconstructions are assembled from a few codes and the rest are dead. Look at codebook_weight and "

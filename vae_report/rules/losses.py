@@ -10,13 +10,13 @@ import numpy as np
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
-from .base import Finding, Metrics, edge_medians, finite
+from .base import Case, Metrics, edge_medians, finite
 from .discriminator import phase_start
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
 
 
-def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     bads = {}
     for name in m.names():
@@ -40,33 +40,28 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             recovered = _levels_around(values, np.flatnonzero(bad))
         if recovered is not None:
             before, after = recovered
-            out.append(Finding(
-                "non-finite", "warning",
+            out.append(Case(
                 f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
                 f"NaN, Inf or beyond {OVERFLOW:.0e}), each an isolated point: the run recovered, its points since "
                 f"the last one are finite (median {fmt(after)}; {fmt(before)} just before the first). Under "
                 "mixed precision (fp16 with a gradient scaler) a skipped step logs Inf and is routine; otherwise "
                 "check the inputs of those batches.",
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
-                              "last_finite": True, "recovered": True},
-            ))
+                              "last_finite": True, "recovered": True}, severity="warning"))
             continue
         if "/" in name and _training_finite(m, name):
             # validation steps no optimizer: the training run is not harmed, its monitoring is
-            out.append(Finding(
-                "non-finite", "warning",
+            out.append(Case(
                 f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
                 f"NaN, Inf or beyond {OVERFLOW:.0e}), while the training losses stay finite: validation went "
                 "wrong, not training (it steps no optimizer). Check the validation batches and eval-mode "
                 "numerics (fp16 in eval, an empty batch, a division by a zero count); until then validation "
                 "cannot show overfitting.",
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
-                              "last_finite": bool(not bad[-1]), "validation_only": True},
-            ))
+                              "last_finite": bool(not bad[-1]), "validation_only": True}, severity="warning"))
             continue
         since = (" from its first logged point, so the logs do not show when it began" if bad[0] else "")
-        out.append(Finding(
-            "non-finite", "error",
+        out.append(Case(
             f"{name} is {kind} at step {fmt(first)}{since} ({fmt(int(bad.sum()))} of {fmt(len(values))} points "
             f"are NaN, Inf or beyond {OVERFLOW:.0e}). Training diverged or a term overflowed "
             + ("before it" if bad[0] else "there") + ": resume from the last checkpoint before "
@@ -80,14 +75,13 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
 JUDGED_LOSSES = ("total_loss", "rec_loss", "nll_loss", "kl_loss", "quant_loss", "g_loss", "disc_loss", "aeloss")
 
 
-def losses_unknown(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def losses_unknown(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """No logged metric is a loss the checks know: only NaN/Inf were checked, and an "ok" would vouch for nothing."""
     names = m.names()
     if not names or any(n.split("/", 1)[-1].removesuffix("_epoch") in JUDGED_LOSSES for n in names):
         return []
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-    return [Finding(
-        "losses-unknown", "warning",
+    return [Case(
         f"None of the {len(names)} logged metric(s) ({shown}) is a loss these checks know "
         f"({', '.join(JUDGED_LOSSES[:7])}, or another trainer's name for one, such as recons_loss or kld): "
         "only NaN and Inf were checked, no trend, phase or GAN check ran. The run has not been judged.",
@@ -95,7 +89,7 @@ def losses_unknown(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     )]
 
 
-def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """A training loss whose logging stopped well before the others': its "latest" value is stale, and every
     check of it describes the run as it was then."""
     losses, last = _loss_ends(m)
@@ -105,8 +99,7 @@ def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
         every = float(np.median(np.diff(steps)))
         end = int(steps[-1])
         if stale(m, name, t["intervals"], t["share"]):
-            out.append(Finding(
-                "loss-stopped", "warning",
+            out.append(Case(
                 f"{name} was last logged at step {fmt(end)}, {fmt(last - end)} steps before the other losses (to step "
                 f"{fmt(last)}; it was logged every {fmt(every)} steps before): its latest value is from then, and "
                 "nothing here says what it did since. A resume that dropped it from the logged keys, or a "
@@ -169,7 +162,7 @@ def _levels_around(values: np.ndarray, where: np.ndarray) -> tuple[float, float]
             float(np.nanmedian(values[where[-1] + 1:])))
 
 
-def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int | None = None) -> list[Finding]:
+def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int | None = None) -> list[Case]:
     steps, values = m.window(name, lo=lo, hi=hi)
     levels = edge_medians(values)
     if levels is None:
@@ -188,22 +181,20 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
     signed = bool(good.min() < 0 < good.max())  # a total the GAN term took below 0: differences, not percentages
     numbers = {"start_level": start, "end_level": end, "change": None if signed else relative_change(start, end),
                "difference": end - start, "from_step": int(steps[0])}
-    rule = f"{name.replace('_loss', '')}-trend"
     moved = describe_change(start, end, noise=noise, signed=signed)
     if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
-        return [Finding(
-            rule, "warning",
+        return [Case(
             f"{name} got worse {where}: comparing the median of the first tenth of its points with its current "
             "level, it "
             f"{moved}. "
             "Check the learning rate and the latest samples.",
             name, int(steps[-1]), numbers,
         )]
-    return [Finding(rule, "ok", f"Comparing the median of the first tenth of its points with its current level, "
-                    f"{name} {moved} {where}.", name, int(steps[-1]), numbers)]
+    return [Case(f"Comparing the median of the first tenth of its points with its current level, {name} {moved} "
+                 f"{where}.", name, int(steps[-1]), numbers, severity="ok")]
 
 
-def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     found = _rec_trend(m, s, t)
     if any(f.severity != "ok" for f in found):  # getting worse says more than "not learning"
         return found
@@ -211,7 +202,7 @@ def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     return [stuck] if stuck is not None else found
 
 
-def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     # Across the switch-on, the adversarial term's cost is rec-after-disc's to judge: here each phase is judged
     # on its own (first tenth against last tenth), so that a steady GAN cost does not read as a worsening run.
     switch = phase_start(m, s)
@@ -227,7 +218,7 @@ def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     return _trend(m, "rec_loss", None, t, "over the run")
 
 
-def _not_learning(m: Metrics, t: dict) -> Finding | None:
+def _not_learning(m: Metrics, t: dict) -> Case | None:
     """A reconstruction loss logged from the run's first steps that never fell below its starting level: every
     working autoencoder's error drops steeply in its first thousands of steps, so the model is not learning
     (a learning rate of ~0, frozen weights, an optimizer over the wrong parameters, inputs that do not match)."""
@@ -240,8 +231,7 @@ def _not_learning(m: Metrics, t: dict) -> Finding | None:
     lowest = float(np.nanmin(rolling_median(values, max(5, len(values) // 20))))
     if start <= 0 or lowest < (1 - t["flat"] * 5) * start:
         return None
-    return Finding(
-        "rec-trend", "warning",
+    return Case(
         f"rec_loss has not fallen since the run began: its moving median (over a twentieth of its points) never "
         f"went below {fmt(lowest)}, against {fmt(start)} at its first points, from step {fmt(int(steps[0]))} to "
         f"{fmt(int(steps[-1]))}. A working autoencoder's reconstruction error drops steeply in its first thousands "
@@ -250,16 +240,16 @@ def _not_learning(m: Metrics, t: dict) -> Finding | None:
         "rec_loss", int(steps[0]), {"start_level": start, "lowest_level": lowest, "from_step": int(steps[0])})
 
 
-def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     # The GAN term changes the total's level when the discriminator starts: compare within the current phase
     # (from where the data show it on), and not before the phase has points enough to compare.
     lo = phase_start(m, s)
     if lo is not None and len(m.window("total_loss", lo=lo)[0]) < 20:
         count = len(m.window("total_loss", lo=lo)[0])
-        return [Finding("total-trend", "ok",
+        return [Case(
                         f"total_loss is not judged yet: {fmt(count)} point(s) since the discriminator switched on at "
                         f"step {fmt(lo)}, where the adversarial term moves the total by design.", "total_loss",
-                        m.last_step(), {"points_in_phase": count, "from_step": lo})]
+                        m.last_step(), {"points_in_phase": count, "from_step": lo}, severity="ok")]
     return _trend(m, "total_loss", lo, t, "since the discriminator started" if lo is not None else "over the run")
 
 
@@ -329,7 +319,7 @@ def _bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
     return Bookkeeping(steps, total, expected, rec, reg, pixels, averaged, terms)
 
 
-def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     b = bookkeeping(m, s)
     if b is None:
         return []
@@ -358,9 +348,9 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     else:
         nll_text = " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does)."
     if residual <= t["tolerance"]:
-        return [Finding("loss-bookkeeping", "ok",
+        return [Case(
                         f"{formula} holds at {fmt(len(b.steps))} steps (median relative error {_error(residual)})."
-                        f"{nll_text}{config_note}", "total_loss", int(b.steps[-1]), numbers)]
+                        f"{nll_text}{config_note}", "total_loss", int(b.steps[-1]), numbers, severity="ok")]
     # where it stopped adding up, when it did at first (a term that joins later, e.g. at the switch-on)
     relative = np.abs(b.total - b.expected) / np.maximum(np.abs(b.total), 1e-12)
     bad = relative > t["tolerance"]
@@ -377,8 +367,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             if len(d) and len(gap) and abs(float(np.median(gap)) - float(np.nanmedian(d))) <= \
                     0.1 * max(abs(float(np.nanmedian(d))), 1e-12):
                 since += ", by about disc_loss: the logged total adds the discriminator's loss in"
-    return [Finding(
-        "loss-bookkeeping", "warning",
+    return [Case(
         f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over {fmt(len(b.steps))} "
         "steps. The logged terms may come from different batches or sources, or the trainer weights them "
         f"differently from the config ({weight_name} {fmt(weight)}).{config_note}",

@@ -8,7 +8,7 @@ import numpy as np
 from ..numbers import describe_change, fmt
 from ..schedule import Schedule
 from ..stats import level_at, robust_noise
-from .base import Finding, Metrics, ramp_onset
+from .base import Case, Metrics, ramp_onset
 from .current import SWITCHED
 from .discriminator import phase_start
 
@@ -21,7 +21,7 @@ def _pairs(m: Metrics) -> list[tuple[str, str]]:
     return [(f"{p}{base}", base) for p in PREFIXES for base in WATCHED if m.has(f"{p}{base}") and m.has(base)]
 
 
-def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     start = phase_start(m, s)
     for val, train in _pairs(m):
@@ -64,8 +64,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
                 gaps.append(values / train_at)
             onset = min((ramp_onset(steps[start:], g[start:]) for g in gaps), key=lambda fit: fit[1])[0]
             numbers["onset_step"] = onset
-            out.append(Finding(
-                "val-overfitting", "warning",
+            out.append(Case(
                 f"Overfitting since step {fmt(onset)}: {val} {describe_change(best, latest)} from its best level "
                 f"(the median of 3 points around step {fmt(best_step)}) while {train} "
                 f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} over the same steps; the gap "
@@ -81,8 +80,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             gap_now = latest / now[0] if now[0] > 0 and latest > 0 else None
             if gap_then and gap_now and gap_now >= 2 and gap_now >= t["gap_growth"] * gap_then:
                 numbers.update(val_over_train_then=gap_then, val_over_train_now=gap_now)
-                out.append(Finding(
-                    "val-overfitting", "warning",
+                out.append(Case(
                     f"The gap between {val} and {train} keeps widening: validation is {fmt(round(gap_now, 1))} "
                     f"times training now against {fmt(round(gap_then, 1))} times at step {fmt(int(steps[0]))}, "
                     f"because {train} kept falling ({describe_change(early[0], now[0])}) while {val} stopped "
@@ -93,8 +91,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             if train in ("rec_loss", "nll_loss") and gap_then and gap_now \
                     and min(gap_then, gap_now) >= t["gap_static"]:
                 numbers.update(val_over_train_then=gap_then, val_over_train_now=gap_now)
-                out.append(Finding(
-                    "val-overfitting", "warning",
+                out.append(Case(
                     f"{val} is {fmt(round(gap_now, 1))} times {train} now and was {fmt(round(gap_then, 1))} times "
                     f"at the first validation (step {fmt(int(steps[0]))}): not overfitting, as the gap did not grow, "
                     "but the two do not measure the same thing. The same loss on held-out images of the same kind "
@@ -115,11 +112,11 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
             else:
                 text = (f"{val} {describe_change(best, latest)} since its best (step {fmt(best_step)}) while {train} "
                         f"{moved}: less than the {t['rise'] * 100:.0f}% rise beyond noise that overfitting shows.")
-            out.append(Finding("val-overfitting", "ok", text, val, int(steps[-1]), numbers))
+            out.append(Case(text, val, int(steps[-1]), numbers, severity="ok"))
     return out
 
 
-def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
+def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """The config says validation runs every ``val_every`` steps: is it in the logs?"""
     if not s.val_every:
         return []
@@ -128,7 +125,7 @@ def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     if not names:
         if last < 2 * s.val_every:
             return []
-        return [Finding("val-missing", "warning",
+        return [Case(
                         f"No validation metric is logged, although the config runs validation every "
                         f"{fmt(s.val_every)} steps and the run is at step {fmt(last)}: the validation loop never "
                         "ran or its logs went elsewhere. Without it the report cannot tell overfitting apart.",
@@ -136,7 +133,7 @@ def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Finding]:
     newest = max(int(m.steps(n)[-1]) for n in names)
     names.sort(key=lambda n: n.split("/", 1)[-1] not in ("rec_loss", "nll_loss", "total_loss"))  # name a loss
     if last - newest > 2 * s.val_every:
-        return [Finding("val-missing", "warning",
+        return [Case(
                         f"Validation stopped: its newest point is at step {fmt(newest)}, {fmt(last - newest)} steps "
                         f"before the latest training step, though it runs every {fmt(s.val_every)} steps.",
                         names[0], newest, {"val_every": s.val_every, "newest_val_step": newest})]
