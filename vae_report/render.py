@@ -79,7 +79,19 @@ def _context(analysis: Analysis, plots: list[Plot], image_src, samples=(), sampl
         "by_metric": _findings_by_metric(analysis),
         "ok_meaning": ok_meaning(analysis),
         "version": __version__,
+        "config_keys": config_keys(analysis.schedule),
     }
+
+
+def config_keys(schedule) -> list[str]:
+    """The schedule values the configuration table shows, in order: the regularizer's weight that this model has,
+    and val_every only when the config runs validation."""
+    keys = ["disc_start", "kl_weight", "codebook_weight", "disc_weight", "disc_factor", "total_steps", "lr", "min_lr",
+            "log_every", "checkpoint_every", "val_every"]
+    skip = {"codebook_weight" if schedule.regularizer != "vq" else "kl_weight"}
+    if schedule.val_every is None:
+        skip.add("val_every")
+    return [key for key in keys if key not in skip]
 
 
 def reconstructions(analysis: Analysis) -> list:
