@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -63,7 +64,7 @@ def test_a_tensorboard_run_against_a_csv_run(tmp_path):
     text = out.read_text()
     assert "| rec_loss |" in text and "compare_rec_loss.png" in text
     assert "No training config was found in any run" in text
-    assert "**" not in text.split("## Latest levels")[1].split("## Curves")[0].replace("**bold**", "")
+    assert "**" not in text.split("## Current levels")[1].split("## Curves")[0].replace("**bold**", "")
 
 
 def test_unreadable_run_is_listed_and_names_must_differ(tmp_path):
@@ -83,3 +84,99 @@ def test_config_differences_use_dotted_paths():
     assert config_differences([a, b]) == [("data.batch_size", ["2", "—"]), ("model.lossconfig.disc_weight",
                                                                              ["0.5", "5"])]
     assert parse_run_argument("name=some/path") == ("name", Path("some/path"))
+
+
+def _summary_run(folder: Path, rec: np.ndarray, every: int = 10, kl_weight: float = 1e-6, disc_weight: float = 0.5,
+                 seed: int = 0, val_every: int | None = None) -> None:
+    """A run logged by torch's SummaryWriter (rec, kl, nll and a total of RadioDiff's bookkeeping) with its config."""
+    import yaml
+    from torch.utils.tensorboard import SummaryWriter
+    from writers import radiodiff_config
+
+    rng = np.random.default_rng(seed)
+    config = radiodiff_config(disc_start=10**6, kl_weight=kl_weight, total_steps=10_000)
+    config["model"]["lossconfig"]["disc_weight"] = disc_weight
+    config["model"]["ddconfig"]["resolution"] = [16, 16]
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    writer = SummaryWriter(str(folder))
+    for i, step in enumerate(range(0, len(rec) * every, every)):
+        r = float(rec[i] * (1 + 0.05 * rng.standard_normal()))
+        kl = 500.0 + step * 0.01
+        writer.add_scalar("train/rec_loss", r, step)
+        writer.add_scalar("train/kl_loss", kl, step)
+        writer.add_scalar("train/nll_loss", 256 * r, step)
+        writer.add_scalar("train/total_loss", 256 * r + kl_weight * kl, step)
+        if val_every and step % val_every == 0:
+            writer.add_scalar("val/rec_loss", float(rec[i] * 1.1), step)
+    writer.close()
+
+
+def _falling(n: int, end: float, start: float = 0.5) -> np.ndarray:
+    return end + (start - end) * np.exp(-np.arange(n) / (n / 8))
+
+
+def test_compare_names_the_better_run_at_matched_steps_not_by_last_points(tmp_path):
+    """B ran longer and its last points are lowest, but where both runs were (A's last step) A is clearly lower:
+    A is better on rec_loss there, the config difference is named, and no single last point decides."""
+    pytest.importorskip("torch")
+    _summary_run(tmp_path / "a", _falling(200, 0.03), seed=1)
+    b = _falling(300, 0.05, start=0.5)
+    b[220:] = np.linspace(0.05, 0.01, 80)  # falls below A only after A stopped
+    _summary_run(tmp_path / "b", b, disc_weight=5.0, seed=2)
+    runs = analyze_runs([f"A={tmp_path / 'a'}", f"B={tmp_path / 'b'}"])
+    out = tmp_path / "c.md"
+    write_comparison(runs, out, "rec_loss")
+    text = out.read_text()
+    verdict = text.split("## Verdict")[1].split("##")[0]
+    assert "A is better on rec_loss at step 1,990, the last step both runs reached" in verdict
+    assert "model.lossconfig.disc_weight (A 0.5, B 5)" in verdict
+    level = re.search(r"A (0\.0\d+) ± ([\d.e-]+) \(median of (\d+) points\); B (0\.0\d+)", verdict)
+    assert level and float(level.group(1)) < float(level.group(4)) and int(level.group(3)) >= 5
+
+
+def test_compare_says_no_clear_difference_within_noise(tmp_path):
+    pytest.importorskip("torch")
+    for name, seed in (("a", 3), ("b", 4)):
+        _summary_run(tmp_path / name, _falling(200, 0.03), seed=seed)
+    runs = analyze_runs([str(tmp_path / "a"), str(tmp_path / "b")])
+    out = tmp_path / "c.md"
+    write_comparison(runs, out)  # default target: rec_loss (no validation logged)
+    verdict = out.read_text().split("## Verdict")[1].split("##")[0]
+    assert verdict.strip().startswith("No clear difference on rec_loss at step 1,990")
+    assert "within 2 × their combined noise" in verdict and "The configs found do not differ" in verdict
+    levels = out.read_text().split("## Current levels")[1].split("## Curves")[0]
+    assert "**" not in levels.replace("**bold**", "")  # nothing bolded when the runs are level
+
+
+def test_compare_does_not_rank_totals_of_different_weights(tmp_path):
+    """Totals summed with different kl_weight are different sums: not ranked, nor bolded, whatever their size."""
+    pytest.importorskip("torch")
+    _summary_run(tmp_path / "a", _falling(200, 0.03), seed=5)
+    _summary_run(tmp_path / "b", _falling(200, 0.03), kl_weight=1.0, seed=6)
+    runs = analyze_runs([str(tmp_path / "a"), str(tmp_path / "b")])
+    out = tmp_path / "c.html"
+    write_comparison(runs, out, "total_loss")
+    page = out.read_text()
+    assert "Not ranked: totals of different bookkeeping (kl_weight 1e-06 vs 1)" in page
+    levels = page.split("<h2>Current levels</h2>")[1].split("<h2>Curves</h2>")[0]
+    row = re.search(r"<td>total_loss</td>(.*?)</tr>", levels)
+    assert row and "best" not in row.group(1)
+
+
+def test_compare_on_the_validation_target_from_the_command_line(tmp_path):
+    pytest.importorskip("torch")
+    from typer.testing import CliRunner
+
+    from vae_report.cli import app
+
+    _summary_run(tmp_path / "a", _falling(200, 0.05), seed=7, val_every=50)
+    _summary_run(tmp_path / "b", _falling(200, 0.02), seed=8, val_every=50)
+    out = tmp_path / "c.md"
+    result = CliRunner().invoke(app, ["compare", f"A={tmp_path / 'a'}", f"B={tmp_path / 'b'}", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    verdict = out.read_text().split("## Verdict")[1].split("##")[0]
+    assert "B is better on val/rec_loss at step 1,950" in verdict  # the default: validation, where logged
+    result = CliRunner().invoke(app, ["compare", f"A={tmp_path / 'a'}", f"B={tmp_path / 'b'}", "--out", str(out),
+                                      "--target", "psnr"])
+    assert result.exit_code == 0 and "Not compared on psnr: A and B do not log it" in out.read_text()

@@ -187,10 +187,13 @@ def compare(
     runs: list[str] = typer.Argument(..., help="Runs to compare: PATH or NAME=PATH (two or more)."),
     out: Path = typer.Option(Path("compare.md"), "--out", "-o", help="Report: .md (plots in <name>_files/) or .html."),
     config: Path | None = typer.Option(None, "--config", help="One training config for every run."),
+    target: str | None = typer.Option(None, "--target", help="The metric that decides which run is better "
+                                      "(default: val/rec_loss if every run logs it, else rec_loss)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Runs analyzed at once (default: the cores)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
 ) -> None:
-    """Lay runs over each other: shared-axis plots, config differences, latest levels, each run's findings."""
+    """Which run is better on a target at matched steps, and why; shared-axis plots, config differences, current
+    levels, each run's findings."""
     try:
         if len(runs) < 2:
             raise VaeReportError("compare needs two or more runs (PATH or NAME=PATH)")
@@ -199,7 +202,7 @@ def compare(
         for path in paths[1:]:
             check_outputs(path, [path], {"--out": out}, markdown=not is_html(out))
         compared = analyze_runs(runs, jobs=jobs or None, config=config)
-        write_comparison(compared, out)
+        write_comparison(compared, out, target)
     except VaeReportError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:  # a bug of ours: one line, not a traceback with locals

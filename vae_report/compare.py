@@ -15,10 +15,12 @@ from .analysis import analyze_run
 from .configs import flatten
 from .errors import ConfigError, InputError, VaeReportError
 from .frame import frame_from_series
-from .numbers import fmt
+from .levels import BAND, Level, current_level, difference_noise
+from .numbers import fmt, pct
 from .parallel import map_in_processes
 from .plots import MAX_POINTS, Plot, downsample, figure_png
 from .rules import Metrics
+from .rules.discriminator import phase_start
 from .schedule import find_config
 
 # Metrics whose curves are laid over each other, in report order; lower is better for the losses among them.
@@ -45,6 +47,28 @@ def run_color(index: int) -> str:
     return _COLORS[index % len(_COLORS)]
 
 
+# Which way is better for a target; a metric in neither is described, not ranked.
+HIGHER_IS_BETTER = {"psnr", "ssim", "val/psnr", "val/ssim", "val_ema/psnr", "val_ema/ssim"}
+TOTALS = {"total_loss", "aeloss", "val/total_loss", "val/aeloss"}
+# what a total is made of: runs that differ in one of these log totals of different bookkeeping
+_TOTAL_BOOKKEEPING = ("kl_weight", "codebook_weight", "disc_weight", "disc_factor", "regularizer", "loss_class",
+                      "in_channels", "resolution")
+# config keys (last part of the dotted path) that change what the per-pixel reconstruction loss measures
+_REC_KEYS = ("pixel_loss", "perceptual_weight", "pixelloss_weight", "rec_loss_type", "loss_type")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Which run is better on the target, at matched steps, with levels and noise, and why."""
+
+    target: str
+    step: int | None  # the last step every run reached on the target: each level is taken there
+    levels: tuple[Level | None, ...]
+    best: int | None  # index of the better run, None when within noise, not comparable or not ranked
+    answer: str
+    reasons: tuple[str, ...] = ()
+
+
 @dataclass
 class Comparison:
     """What the comparison section shows, computed."""
@@ -53,6 +77,7 @@ class Comparison:
     plots: list[Any] = field(default_factory=list)  # plots.Plot
     config_diff: list[tuple[str, list[str]]] = field(default_factory=list)  # dotted key, value per run
     latest: list[tuple[str, list[float | None], int | None]] = field(default_factory=list)  # metric, values, best
+    verdict: Verdict | None = None  # which run is better on the target, and why
 
 
 def config_differences(configs: list[dict | None]) -> list[tuple[str, list[str]]]:
@@ -82,20 +107,24 @@ def _show(value: Any) -> str:
 Levels = list[tuple[str, list[float | None], int | None]]
 
 
-def latest_levels(analyses: list, names: tuple[str, ...] = OVERLAID) -> Levels:
-    """Per metric, each run's current level (levels.current_level, the one the run's report quotes) and the
-    index of the best (lowest, for losses where lower is
-    better and every run's value comes from the same kind of source; else None)."""
+def latest_levels(analyses: list, configs: list[dict | None] | None = None,
+                  names: tuple[str, ...] = OVERLAID) -> Levels:
+    """Per metric, each run's current level (levels.current_level, the one its own report quotes) and the index
+    of the best: only for losses where lower is better, logged as the same quantity by every run (same kind of
+    source; totals of the same bookkeeping), and ahead of the next beyond the two levels' noise; else None."""
     out = []
     for name in names:
-        values = [a.metrics[name].now if a is not None and name in a.metrics else None for a in analyses]
-        finite = [(v, i) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
+        stats = [a.metrics.get(name) if a is not None else None for a in analyses]
+        values = [s.now if s is not None else None for s in stats]
+        finite = sorted((v, i) for i, v in enumerate(values) if v is not None and math.isfinite(v))
         if not finite:
             continue
-        # RadioDiff's TensorBoard total is (AE + disc) / 2, its text log's the AE loss: rank like with like only
-        kinds = {a.metric_sources.get(name) for a in analyses if a is not None and name in a.metrics}
-        comparable = name in LOWER_IS_BETTER and len(finite) > 1 and len(kinds) == 1
-        best = min(finite)[1] if comparable else None
+        best = None
+        if name in LOWER_IS_BETTER and len(finite) == len(analyses) > 1 \
+                and _not_comparable(name, analyses, configs or [None] * len(analyses)) is None:
+            (v0, i0), (v1, i1) = finite[:2]
+            noise = math.hypot(stats[i0].recent_noise, stats[i1].recent_noise)
+            best = i0 if math.isfinite(noise) and v1 - v0 > BAND * noise else None
         out.append((name, values, best))
     return out
 
@@ -142,6 +171,129 @@ def _scale(ax, lows: list[float], highs: list[float]) -> None:
         ax.set_yscale("symlog", linthresh=max(1e-12, min(abs(lo), abs(hi))))
 
 
+def default_target(analyses: list) -> str:
+    """The validation reconstruction loss when every run logs it, else the training one."""
+    readable = [a for a in analyses if a is not None]
+    for name in ("val/rec_loss", "rec_loss", "val/nll_loss", "nll_loss", "total_loss"):
+        if readable and all(name in a.metrics for a in readable):
+            return name
+    return "rec_loss"
+
+
+def target_verdict(names: list[str], analyses: list, configs: list[dict | None], target: str | None = None) -> Verdict:
+    """Compare the runs on ``target`` at the last step all of them reached: each run's current level there (the
+    one definition, levels.current_level) with its noise; a gap within ``BAND`` noises is no clear difference."""
+    target = target or default_target(analyses)
+    lacking = [n for n, a in zip(names, analyses, strict=True) if a is None or target not in a.metrics]
+    if lacking:
+        return Verdict(target, None, (), None,
+                       f"Not compared on {target}: {_names(lacking)} {'does' if len(lacking) == 1 else 'do'} not log "
+                       "it (choose another --target).")
+    views = [Metrics(a.frame) for a in analyses]
+    step = min(int(v.steps(target)[-1]) for v in views)
+    levels = tuple(_level_at(v, a.schedule, target, step) for v, a in zip(views, analyses, strict=True))
+    where = (f"at step {fmt(step)}, the last step {'both runs' if len(names) == 2 else 'every run'} reached "
+             "(each run's current level there, as its report defines it, ± its noise)")
+    shown = "; ".join(f"{n} {_show_level(lv)}" for n, lv in zip(names, levels, strict=True))
+    reasons = tuple(why_different(names, analyses, configs, target))
+    blocker = _not_comparable(target, analyses, configs)
+    if blocker:
+        return Verdict(target, step, levels, None, f"{target} {where}: {shown}. Not ranked: {blocker}.", reasons)
+    if any(lv is None for lv in levels):
+        return Verdict(target, step, levels, None, f"{target} {where}: {shown}. Not ranked: a run has no finite "
+                       "point in that window.", reasons)
+    lower = target not in HIGHER_IS_BETTER
+    order = sorted(range(len(levels)), key=lambda i: levels[i].value if lower else -levels[i].value)
+    first, second = levels[order[0]], levels[order[1]]
+    gap = abs(first.value - second.value)
+    noise = difference_noise(first, second)
+    if noise is None or gap <= BAND * noise:
+        why = f"the gap {fmt(gap)} is within {BAND:g} × their combined noise {fmt(noise)}" if noise is not None \
+            else "too few points to measure their noise"
+        return Verdict(target, step, levels, None, f"No clear difference on {target} {where}: {shown}; {why}.",
+                       reasons)
+    best = order[0]
+    ratio = f" ({fmt(gap / max(abs(second.value), 1e-12) * 100)}% {'lower' if lower else 'higher'})" \
+        if second.value else ""
+    return Verdict(target, step, levels, best,
+                   f"{names[best]} is better on {target} {where}: {shown}; {fmt(gap)} "
+                   f"{'lower' if lower else 'higher'}{ratio}, {fmt(gap / noise)} × their combined noise.", reasons)
+
+
+_CAUSE_FIRST = ("lossconfig", "loss", "lr", "learning_rate", "base_learning_rate", "batch_size", "weight")
+
+
+def why_different(names: list[str], analyses: list, configs: list[dict | None], target: str) -> list[str]:
+    """Where a difference can come from: the config keys that differ (loss settings first), what each run's total
+    is made of, and the warnings each run's own analysis raised."""
+    out = []
+    diff = config_differences(configs)
+    if diff:
+        diff.sort(key=lambda kv: not any(part in kv[0] for part in _CAUSE_FIRST))
+        shown = "; ".join(f"{key} (" + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)) + ")"
+                          for key, values in diff[:6])
+        more = f", and {len(diff) - 6} more" if len(diff) > 6 else ""
+        out.append(f"Their configs differ in {shown}{more}.")
+    elif all(c is None for c in configs):
+        out.append("No run has a config, so no setting can be named as the cause.")
+    else:
+        missing = [n for n, c in zip(names, configs, strict=True) if c is None]
+        out.append("The configs found do not differ" + (f" (none found for {', '.join(missing)})" if missing else "")
+                   + ": the difference is not a setting.")
+    makeup = [f"{n}: " + ", ".join(f"{t.name} {pct(t.share, 0)}" for t in
+                                  sorted(a.decomposition.terms, key=lambda t: -abs(t.value)))
+              for n, a in zip(names, analyses, strict=True) if a is not None and a.decomposition is not None]
+    if makeup:
+        out.append("What each total is made of at its latest steps (share of the terms' sizes): "
+                   + "; ".join(makeup) + ".")
+    for n, a in zip(names, analyses, strict=True):
+        bad = [f for f in a.active_findings() if f.severity in ("warning", "error")] if a is not None else []
+        if bad:
+            rules = ", ".join(dict.fromkeys(f"{f.rule} ({f.severity})" for f in bad))
+            out.append(f"{n}'s own analysis raises {rules}.")
+    return out
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _level_at(m: Metrics, schedule, target: str, step: int) -> Level | None:
+    """The run's current level of ``target`` as its report defines it (levels.current_level, inside the current
+    phase), had the run stopped at ``step``."""
+    steps, values = m.steps(target), m.values(target)
+    keep = steps <= step
+    return current_level(steps[keep], values[keep], phase_start(m, schedule))
+
+
+def _show_level(level: Level | None) -> str:
+    if level is None:
+        return "no finite point"
+    noise = f" ± {fmt(level.noise)}" if math.isfinite(level.noise) else ""
+    points = "its last point" if level.points == 1 else f"median of {fmt(level.points)} points"
+    return f"{fmt(level.value)}{noise} ({points})"
+
+
+def _not_comparable(target: str, analyses: list, configs: list[dict | None]) -> str | None:
+    """Why the runs' values of ``target`` are not the same quantity (None when they are)."""
+    kinds = {a.metric_sources.get(target) for a in analyses}
+    if len(kinds) > 1:
+        return (f"the runs log {target} from different kinds of source ({', '.join(sorted(map(str, kinds)))}); "
+                "RadioDiff's TensorBoard total is (autoencoder + discriminator loss) / 2, its text log's the "
+                "autoencoder loss alone")
+    if target.split("/")[-1] in {t.split("/")[-1] for t in TOTALS}:
+        differ = [f"{key} " + " vs ".join(_show(getattr(a.schedule, key)) for a in analyses)
+                  for key in _TOTAL_BOOKKEEPING if len({repr(getattr(a.schedule, key)) for a in analyses}) > 1]
+        if differ:
+            return (f"totals of different bookkeeping ({'; '.join(differ)}) are different sums, not better or worse; "
+                    "compare rec_loss or a validation loss")
+    if "rec" in target or "nll" in target:
+        differ = [key for key, _ in config_differences(configs) if key.rsplit(".", 1)[-1] in _REC_KEYS]
+        if differ:
+            return f"the reconstruction loss is defined differently ({', '.join(differ)} differ)"
+    return None
+
+
 def load_configs(paths: list[Path]) -> list[dict | None]:
     """Each run's own training config, as found in its folder (None if it has none)."""
     out: list[dict | None] = []
@@ -154,9 +306,15 @@ def load_configs(paths: list[Path]) -> list[dict | None]:
     return out
 
 
-def compare_runs(names: list[str], analyses: list, configs: list[dict | None]) -> Comparison:
-    """The comparison of analyzed runs (an unreadable run's analysis is None)."""
-    return Comparison(names, overlay_plots(analyses, names), config_differences(configs), latest_levels(analyses))
+def compare_runs(names: list[str], analyses: list, configs: list[dict | None], target: str | None = None,
+                 judge: bool = True) -> Comparison:
+    """The comparison of analyzed runs (an unreadable run's analysis is None); ``judge``: also say which is better
+    on ``target`` (needs every point of the runs: not for a sweep's thinned curves)."""
+    readable = [(n, a, c) for n, a, c in zip(names, analyses, configs, strict=True) if a is not None]
+    verdict = target_verdict(*map(list, zip(*readable, strict=True)), target) if judge and len(readable) >= 2 \
+        else None
+    return Comparison(names, overlay_plots(analyses, names), config_differences(configs),
+                      latest_levels(analyses, configs), verdict)
 
 
 @dataclass

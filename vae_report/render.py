@@ -197,7 +197,7 @@ def _sweep_comparison(runs: list, html: bool, files_dir: Path, images: dict) -> 
     if len(readable) < 2:
         return None, []
     configs = load_configs([Path(r.analysis.run) for r in readable])
-    comparison = compare_runs([r.name for r in readable], [r.analysis for r in readable], configs)
+    comparison = compare_runs([r.name for r in readable], [r.analysis for r in readable], configs, judge=False)
     compared = []
     for plot in comparison.plots:
         images[f"{plot.name}.png"] = plot.png
@@ -259,14 +259,16 @@ def append_github_summary(analyses: list, unreadable: list[tuple[str, str]], pat
         raise OutputError(f"{path}: cannot append the summary ({exc.strerror}); check --github-summary") from exc
 
 
-def write_comparison(runs: list[ComparedRun], out: Path) -> list[Path]:
-    """The comparison report: Markdown with its plots in ``<stem>_files/``, or one self-contained HTML file."""
+def write_comparison(runs: list[ComparedRun], out: Path, target: str | None = None) -> list[Path]:
+    """The comparison report: which run is better on ``target`` (default: the validation rec loss if every run
+    logs it, else rec_loss) and why, the curves, config differences and levels; Markdown with its plots in
+    ``<stem>_files/``, or one self-contained HTML file."""
     out = Path(out)
     html = is_html(out)
     parent = ready_parent(out)
     analyses = [r.analysis for r in runs]
     configs = load_configs([Path(r.path) for r in runs])
-    comparison = compare_runs([r.name for r in runs], analyses, configs)
+    comparison = compare_runs([r.name for r in runs], analyses, configs, target)
     files_dir = parent / f"{out.stem}_files"
     plots = [{"plot": p, "src": data_uri(p.png) if html else link(files_dir.name, f"{p.name}.png")}
              for p in comparison.plots]
