@@ -52,7 +52,7 @@ def test_hostile_config_values_are_exit_2(run, tmp_path, edit):
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     _one_line_exit_2(_analyze(run, tmp_path, "--config", path))
-    assert not (tmp_path / "r.md").exists()
+    assert not (tmp_path.parent / "r.md").exists()
 
 
 def test_a_yaml_alias_bomb_is_refused_before_it_expands(run, tmp_path):
@@ -143,6 +143,6 @@ def test_a_diffusion_runs_logs_are_refused_with_the_reason(tmp_path):
 
     write_scalars(tmp_path, [(s, tag, 0.1 / (1 + s)) for s in range(0, 500, 10)
                              for tag in ("loss_simple", "loss_vlb", "total_loss", "lr")])
-    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "r.md")])
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path.parent / "r.md")])
     assert result.exit_code == 2 and "diffusion model's logs" in result.output
-    assert not (tmp_path / "r.md").exists()
+    assert not (tmp_path.parent / "r.md").exists()

@@ -1,9 +1,11 @@
 """Damaged and moving inputs: every reader returns a frame or raises vae-report's own error, never anything else."""
 
+import importlib.util
 import time
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from writers import (
@@ -162,3 +164,52 @@ def test_a_failure_while_writing_leaves_the_previous_report_intact(tmp_path, mon
     assert out.read_text() == before
     assert sorted(p.name for p in (tmp_path / "report_files").iterdir()) == images
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind
+
+
+@pytest.fixture(scope="module")
+def store_originals(tmp_path_factory):
+    """A W&B run file, an MLflow SQLite store, a console log and a YAML config, each written by its own writer."""
+    from test_read_stores import CONFIG, _mlflow_runs, _run
+
+    folder = tmp_path_factory.mktemp("stores")
+    out = {}
+    if importlib.util.find_spec("wandb"):
+        _run(f"""
+            import wandb
+            run = wandb.init(dir={str(folder / 'wb')!r}, project="vae", config={CONFIG!r})
+            for step in range(0, 200, 10):
+                run.log({{"train/rec_loss": 1 / (step + 1), "train/kl_loss": 100.0 + step}}, step=step)
+            run.finish()
+            """, folder)
+        out["wandb"] = next(p for p in (folder / "wb").rglob("*.wandb") if not p.parent.is_symlink()).read_bytes()
+    if importlib.util.find_spec("mlflow"):
+        _mlflow_runs(folder, f"sqlite:///{folder / 'mlflow.db'}")
+        out["mlflow"] = (folder / "mlflow.db").read_bytes()
+    with (folder / "train.log").open("w") as log:
+        for step in range(0, 400, 10):
+            print(f"Epoch 0 | step {step} | loss: {1 / (step + 1):.5f} rec_loss: {0.5 / (step + 1):.5f} "
+                  f"kl_loss: {100 + step}", file=log)
+    out["console"] = (folder / "train.log").read_bytes()
+    out["config"] = yaml.safe_dump(radiodiff_config(disc_start=100, total_steps=1000)).encode()
+    return out
+
+
+STORES = {"wandb": "run-x.wandb", "mlflow": "mlflow.db", "console": "train.log", "config": "first_radio.yaml"}
+
+
+@pytest.mark.parametrize("kind", list(STORES))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=mutation)
+def test_mutated_stores_logs_and_configs_give_a_report_or_our_error(tmp_path, store_originals, originals, kind,
+                                                                     ops):
+    from vae_report import analyze_run
+
+    if kind not in store_originals:
+        pytest.skip(f"{kind} is not installed")
+    (tmp_path / STORES[kind]).write_bytes(mutate(store_originals[kind], ops))
+    if kind == "config":  # a damaged config beside good logs
+        (tmp_path / "metrics.csv").write_bytes(originals["csv"])
+    try:
+        analyze_run(tmp_path)
+    except VaeReportError:
+        pass

@@ -9,21 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import re
+import signal
 import sys
 import time
 import warnings
 from enum import Enum
 from pathlib import Path
 
-import click
 import numpy as np
 import typer
 
 from .analysis import analyze_run
 from .compare import analyze_runs, parse_run_argument
 from .errors import InputError, OutputError, VaeReportError
-from .outputs import check_outputs
+from .outputs import check_outputs, committed
 from .render import append_github_summary, write_comparison, write_report, write_summary, write_sweep_report
 from .schedule import load_config
 from .sweep import analyze_sweep, find_runs, sweep_summary
@@ -76,35 +75,37 @@ def analyze(
     github_summary = github_summary or _github_step_summary()
     try:
         _check_option_values(kl_weight, total_steps, disc_start)
+        clock, text_pattern = _parse_now(now), _check_pattern(text_pattern)  # the options first, then the paths
         if interactive and not is_html(out):
             raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
         check_outputs(run_dir, [run_dir, config, baseline, thresholds],
                       {"--out": out, "--json": json_out, "--github-summary": github_summary},
                       markdown=not is_html(out), appended=("--github-summary",))
         limits = _load_thresholds(thresholds) if thresholds else None
-        options = dict(config=config, thresholds=limits, now=_parse_now(now), disc_start=disc_start,
-                       kl_weight=kl_weight, total_steps=total_steps, text_pattern=_check_pattern(text_pattern))
+        options = dict(config=config, thresholds=limits, now=clock, disc_start=disc_start, kl_weight=kl_weight,
+                       total_steps=total_steps, text_pattern=text_pattern)
         runs = None if run else find_runs(run_dir)
-        if runs is not None:
-            results = analyze_sweep(runs, baseline=baseline, jobs=jobs or None, **options)
-            summary = sweep_summary(results)
-            write_sweep_report(results, out, run_dir.resolve().name)
-            if json_out is not None:
-                write_summary(summary, json_out)
-            analyses = [r.analysis for r in results if r.analysis is not None]
-            unreadable = sum(r.analysis is None for r in results)
-            headline = f"{len(results)} runs, status {summary['status']}"
-        else:
-            analysis = analyze_run(run_dir, baseline=baseline, run=run, draw_plots=True, **options)
-            write_report(analysis, out, interactive=interactive)
-            if json_out is not None:
-                write_summary(analysis, json_out)
-            analyses, unreadable = [analysis], 0
-            progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
-            headline = f"status {analysis.status}, step {analysis.step:,}{progress}"
-        if github_summary is not None:
-            append_github_summary(analyses, [(r.name, r.error) for r in results if r.analysis is None]
-                                  if runs is not None else [], github_summary)
+        with committed():  # the report, its JSON and the step summary appear together or not at all
+            if runs is not None:
+                results = analyze_sweep(runs, baseline=baseline, jobs=jobs or None, **options)
+                summary = sweep_summary(results)
+                write_sweep_report(results, out, run_dir.resolve().name)
+                if json_out is not None:
+                    write_summary(summary, json_out)
+                analyses = [r.analysis for r in results if r.analysis is not None]
+                unreadable = sum(r.analysis is None for r in results)
+                headline = f"{len(results)} runs, status {summary['status']}"
+            else:
+                analysis = analyze_run(run_dir, baseline=baseline, run=run, draw_plots=True, **options)
+                write_report(analysis, out, interactive=interactive)
+                if json_out is not None:
+                    write_summary(analysis, json_out)
+                analyses, unreadable = [analysis], 0
+                progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
+                headline = f"status {analysis.status}, step {analysis.step:,}{progress}"
+            if github_summary is not None:
+                append_github_summary(analyses, [(r.name, r.error) for r in results if r.analysis is None]
+                                      if runs is not None else [], github_summary)
     except VaeReportError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:  # a bug of ours: one line, not a traceback with locals
@@ -118,7 +119,8 @@ def _gate(analyses: list, unreadable: int, fail_on: FailOn, quiet: bool, headlin
     findings = [f for a in analyses for f in a.active_findings()]
     counts = {sev: sum(1 for f in findings if f.severity == sev) for sev in ("warning", "error")}
     if not quiet:
-        typer.echo(f"{headline}, {counts['warning']} warning(s), {counts['error'] + unreadable} error(s)")
+        typer.echo(_short(f"{headline}, {counts['warning']} warning(s), {counts['error'] + unreadable} error(s)",
+                          2000))
     threshold = {"never": None, "warning": ("warning", "error"), "error": ("error",)}[fail_on.value]
     failing = [f for f in findings if threshold and f.severity in threshold]
     if threshold and (unreadable or failing):
@@ -132,7 +134,9 @@ def _gate(analyses: list, unreadable: int, fail_on: FailOn, quiet: bool, headlin
 
 def _short(text: object, limit: int = 500) -> str:
     """One line of bounded length: an error never repeats a huge value."""
-    line = " ".join(str(text).split())
+    from .text import plain
+
+    line = " ".join(plain(text).split())  # no control or escape character from a log or a folder name
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
@@ -151,13 +155,11 @@ def _check_option_values(kl_weight: float | None, total_steps: int | None, disc_
 
 
 def _check_pattern(pattern: str | None) -> str | None:
+    from .readers.pattern import UserPattern
+
     if pattern is None:
         return None
-    try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        raise InputError(f"--text-pattern: not a regular expression ({exc})") from None
-    if "step" not in compiled.groupindex:
+    if "step" not in UserPattern(pattern).groupindex:
         raise InputError("--text-pattern: needs a named group for the step, such as (?P<step>\\d+)")
     return pattern
 
@@ -202,14 +204,15 @@ def compare(
         for path in paths[1:]:
             check_outputs(path, [path], {"--out": out}, markdown=not is_html(out))
         compared = analyze_runs(runs, jobs=jobs or None, config=config)
-        write_comparison(compared, out, target)
+        with committed():
+            write_comparison(compared, out, target)
     except VaeReportError as exc:
         _fail(str(exc), exc.exit_code)
     except Exception as exc:  # a bug of ours: one line, not a traceback with locals
         _fail(f"internal error while comparing: {type(exc).__name__}: {_short(exc)} (please report this)", 3)
     if not quiet:
         statuses = ", ".join(f"{r.name} {r.analysis.status if r.analysis else 'unreadable'}" for r in compared)
-        typer.echo(f"{out}: {len(compared)} runs compared ({statuses})")
+        typer.echo(_short(f"{out}: {len(compared)} runs compared ({statuses})", 2000))
 
 
 @app.command()
@@ -231,9 +234,15 @@ def train(
 
 
 def _click_classes(name: str) -> tuple[type, ...]:
-    """A click exception class, from click itself and from the copy typer vendors (typer >= 0.20)."""
-    modules = [click.exceptions, getattr(getattr(typer, "_click", None), "exceptions", None)]
+    """A click exception class, from the copy typer vendors (typer >= 0.20) and from click itself when typer
+    uses it (older typer): never an import of click, which a plain install of a recent typer lacks."""
+    click = sys.modules.get("click")
+    modules = [getattr(getattr(typer, "_click", None), "exceptions", None), getattr(click, "exceptions", None)]
     return tuple(c for c in (getattr(m, name, None) for m in modules if m is not None) if isinstance(c, type))
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # as Ctrl-C: staged outputs are removed on the way out
 
 
 def main() -> None:
@@ -241,6 +250,7 @@ def main() -> None:
     # overflow in a diverged run's 1e308 values is handled where it matters; stderr keeps to one line
     np.seterr(all="ignore")
     warnings.filterwarnings("ignore", category=RuntimeWarning)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = app(standalone_mode=False)
     except _click_classes("NoArgsIsHelpError") as exc:
@@ -248,10 +258,10 @@ def main() -> None:
         sys.exit(0)
     except _click_classes("UsageError") as exc:
         param = getattr(exc, "param", None)
-        opts = "/".join(getattr(param, "opts", None) or []) if param is not None else ""
+        names = list(getattr(param, "opts", None) or []) if param is not None else []
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        if opts and opts not in message:
-            message = f"{opts}: {message}"
+        if names and not any(name in message for name in names):
+            message = f"{'/'.join(names)}: {message}"
         command = getattr(getattr(getattr(exc, "ctx", None), "command", None), "name", None)
         hint = f" (see: vae-report {command} --help)" if command else ""
         typer.echo(f"vae-report: error: {_short(message)}{hint}", err=True)

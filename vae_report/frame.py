@@ -40,6 +40,7 @@ _CANONICAL = {
     "p_loss": "p_loss",  # perceptual term
 }
 
+KNOWN_METRICS = frozenset(_CANONICAL.values())
 LOSS_METRICS = ("total_loss", "rec_loss", "kl_loss", "disc_loss")
 # Counters and clocks some writers log beside the metrics (Lightning's "epoch", TestTube's "global_step",
 # W&B's "_runtime"): the step axis and the wall time, not metrics.
@@ -260,11 +261,16 @@ def frame_from_series(series: Iterable[tuple[str, np.ndarray, np.ndarray, np.nda
     metric, each metric's input released once copied: the peak is the input plus one metric, not twice the
     input."""
     by_metric: dict[str, list] = {}
+    impossible_steps = 0
     for name, *columns in series:
+        keep = (columns[0] >= 0) & (columns[0] <= MAX_STEP)
+        if not keep.all():  # dropped before a repeated step keeps its last point: each counted once
+            impossible_steps += int((~keep).sum())
+            columns = [c[keep] for c in columns]
         by_metric.setdefault(name, []).append(columns)
     categories = sorted(by_metric)
     if not categories:
-        return make_frame([], [], [], [], source)
+        return _counted(make_frame([], [], [], [], source), impossible_steps)
     total = sum(len(part[0]) for parts in by_metric.values() for part in parts)
     steps = np.empty(total, dtype=np.int64)
     values = np.empty(total, dtype=np.float64)
@@ -285,5 +291,74 @@ def frame_from_series(series: Iterable[tuple[str, np.ndarray, np.ndarray, np.nda
         if total > 1_000_000:
             release_freed_memory()
     codes = np.repeat(np.arange(len(categories), dtype=np.int32), sizes)
-    return make_frame(steps[:at], pd.Categorical.from_codes(codes, categories=categories), values[:at], walls[:at],
-                      source)
+    return _counted(make_frame(steps[:at], pd.Categorical.from_codes(codes, categories=categories), values[:at],
+                               walls[:at], source), impossible_steps)
+
+
+def _counted(frame: pd.DataFrame, impossible_steps: int) -> pd.DataFrame:
+    if impossible_steps:
+        frame.attrs["impossible_steps"] = impossible_steps  # said in the file's sources row
+    return frame
+
+
+MAX_STEP = 2**53  # beyond this a step read as a float is no longer a whole number
+# wall times a training log can hold: seconds since 1970, up to the year 2200 (milliseconds, 1e300 and inf are
+# not times, and datetime cannot show them)
+WALL_RANGE = (0.0, 7.3e9)
+
+
+def impossible(steps: np.ndarray, walls: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(points to keep, wall times with the impossible ones as NaN, how many wall times were impossible) for any
+    reader's columns: a step that is negative or beyond 2^53 (a NaN or NULL step read as an integer is one of
+    those) has no place on the run's axis; the point is dropped, counted by the caller."""
+    steps = np.asarray(steps)
+    keep = (steps >= 0) & (steps <= MAX_STEP)
+    walls = np.asarray(walls, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad_wall = ~np.isnan(walls) & ~((walls > WALL_RANGE[0]) & (walls < WALL_RANGE[1]))
+    if bad_wall.any():
+        walls = np.where(bad_wall, np.nan, walls)
+    return keep, walls, int(bad_wall[keep].sum())
+
+
+def impossible_notes(dropped: int, bad_walls: int) -> list[str]:
+    """What ``impossible`` took out of one file, said in its sources row."""
+    notes = []
+    if dropped:
+        notes.append(f"{dropped:,} point(s) with an impossible step (negative, beyond 2^53, or not a number) or "
+                     "a value that is text dropped")
+    if bad_walls:
+        notes.append(f"{bad_walls:,} wall time(s) that are not seconds since 1970 (milliseconds, 1e300, inf?) "
+                     "ignored: the run's pace is judged without them")
+    return notes
+
+
+def without_impossible(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A reader's frame without impossible steps and wall times, and the notes saying what went."""
+    keep, walls, bad_walls = impossible(frame["step"].to_numpy(), frame["wall_time"].to_numpy())
+    dropped = int((~keep).sum())
+    earlier = int(frame.attrs.get("impossible_steps", 0))  # dropped by frame_from_series
+    if not dropped and not bad_walls:
+        return frame, impossible_notes(earlier, 0)
+    if dropped:
+        frame = frame[keep].reset_index(drop=True)
+        walls = walls[keep]
+    frame = make_frame(frame["step"].to_numpy(), frame["metric"].array, frame["value"].to_numpy(), walls,
+                       frame["source"].array)
+    return frame, impossible_notes(dropped + earlier, bad_walls)
+
+
+def step_column(values) -> np.ndarray:
+    """Any reader's step column as int64, whatever it holds: text, NULL, NaN, inf or a number beyond 2^53
+    becomes -1, a step ``impossible`` drops and counts where the frame is built."""
+    numbers = pd.to_numeric(pd.Series(values, dtype=object if not isinstance(values, np.ndarray) else None),
+                            errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(numbers) & (numbers >= 0) & (numbers <= MAX_STEP)
+    return np.where(ok, numbers, -1).astype(np.int64)
+
+
+def number_column(values) -> np.ndarray:
+    """Any reader's value or time column as float64: what is not a number (text, NULL) is NaN."""
+    return pd.to_numeric(pd.Series(values, dtype=object if not isinstance(values, np.ndarray) else None),
+                         errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from ._version import __version__
 from .analysis import Analysis
@@ -18,8 +19,10 @@ from .images import choose_images, find_images
 from .interactive import block
 from .narrative import ok_meaning
 from .numbers import fmt, pct, signed_pct
+from .outputs import stage
 from .plots import Plot, make_plots, overview_plot
 from .sweep import sweep_status
+from .text import markdown, plain
 from .writer import atomic_write, data_uri, is_html, link, ready_parent, write_markdown
 
 
@@ -41,18 +44,28 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
-    env.filters.update(fmt=fmt, pct=pct, signed_pct=signed_pct, cell=_cell, md=_cell, change=_change)
+    env.filters.update(fmt=fmt, pct=pct, signed_pct=signed_pct, cell=markdown, md=markdown, change=_change,
+                       cells=_cells)
     return env
 
 
-_MARKDOWN_ESCAPES = str.maketrans({"|": "\\|", "`": "\\`", "<": "&lt;", ">": "&gt;", "\n": " ", "\r": " "})
+@jinja2.pass_context
+def _finalize(context: jinja2.runtime.Context, value: object) -> object:
+    """Every value as it enters a template, in one place: in Markdown escaped (text from logs, folder names,
+    configs and baselines renders as itself; what the view builds as Markdown, such as a link, is Markup), in
+    HTML stripped of control characters (then HTML-escaped by autoescape)."""
+    if isinstance(value, Markup) or value is None:
+        return value
+    if (context.name or "").endswith(".md.j2"):
+        return markdown(value)
+    return plain(value) if isinstance(value, str) else value
 
 
-def _cell(text: object) -> str:
-    """Text from the logs made inert in Markdown, in a table cell or in prose: no column break (``|``), no code
-    span, no raw HTML (``<script>``), no line break."""
-    return str(text).translate(_MARKDOWN_ESCAPES)
+def _cells(values) -> Markup:
+    """A table row's cells, each escaped, joined by column breaks."""
+    return Markup(" | ").join(markdown(v) for v in values)
 
 
 def _change(stats) -> str:
@@ -252,11 +265,15 @@ def append_github_summary(analyses: list, unreadable: list[tuple[str, str]], pat
     """Append the compact summary GitHub shows on a workflow's page: status, warnings and errors, key metrics,
     milestones; no image links (the page cannot show files beside it)."""
     text = environment().get_template("summary.md.j2").render(analyses=analyses, unreadable=unreadable)
-    try:
-        with Path(path).open("a", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot append the summary ({exc.strerror}); check --github-summary") from exc
+
+    def append() -> None:
+        try:
+            with Path(path).open("a", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot append the summary ({exc.strerror}); check --github-summary") from exc
+
+    stage(append, lambda: None)
 
 
 def write_comparison(runs: list[ComparedRun], out: Path, target: str | None = None) -> list[Path]:

@@ -209,13 +209,18 @@ def safe_load_bounded(text: str, path: Path | str) -> Any:
         if node is None:
             return None
         sizes: dict[int, int] = {}
+        open_nodes: set[int] = set()  # the nodes being counted: meeting one again is a value that holds itself
 
         def size(n) -> int:
+            if id(n) in open_nodes:
+                raise ConfigError(f"{path}: a value holds itself through a YAML alias (line {n.start_mark.line + 1})"
+                                  "; a config never does: fix the file")
             if id(n) not in sizes:
-                sizes[id(n)] = 0  # a cycle counts once
+                open_nodes.add(id(n))
                 children = [c for pair in n.value for c in pair] if isinstance(n, yaml.MappingNode) else \
                     n.value if isinstance(n, yaml.SequenceNode) else []
                 sizes[id(n)] = 1 + sum(size(c) for c in children)
+                open_nodes.discard(id(n))
                 if sizes[id(n)] > MAX_NODES:
                     raise ConfigError(f"{path}: its aliases expand to more than {MAX_NODES:,} values; a config "
                                       "never does: fix the file")

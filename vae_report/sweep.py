@@ -8,6 +8,7 @@ steps. (Lightning's ``version_N`` folders are judged by versions.py: loggers of 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from .compare import thin_frame
 from .errors import VaeReportError
 from .parallel import map_in_processes
 from .plots import overview_plot
-from .readers import discover, mlflow
+from .readers import discover, leads_inside, mlflow
 from .schedule import find_config
 from .versions import attempts, same_values, summarize
 
@@ -56,16 +57,21 @@ def find_runs(root: Path) -> list[RunSpec] | None:
         return None  # one run, logged by several versions (loggers, resumes)
     if any(p.is_file() and ("tfevents" in p.name or p.suffix in (".csv", ".log", ".jsonl")) for p in root.iterdir()):
         return None
-    runs, bare = [], False
-    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+    runs, bare, without_logs = [], False, []
+    inside = [os.path.realpath(root)]
+    for child in sorted(p for p in root.iterdir() if p.is_dir() and not (p.is_symlink()
+                                                                        and not leads_inside(str(p), inside))):
         found = discover(child)
         if not any(found.values()):
+            if find_config(child) is not None:
+                without_logs.append(RunSpec(child.name, child))
             continue
         bare = bare or (find_config(child) is None and not found["text log"])
         runs.append(RunSpec(child.name, child))
     if len(runs) < 2 or (bare and not separate_runs([r.path for r in runs])):
         return None  # folders of logs without their own config, parts of one run
-    return runs
+    # a run of the sweep with its config but no log yet (crashed before logging): listed as unreadable
+    return sorted(runs + without_logs, key=lambda r: r.name)
 
 
 _SPLIT_FOLDERS = {"train", "training", "val", "valid", "validation", "eval", "test"}

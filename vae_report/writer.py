@@ -11,16 +11,18 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+from markupsafe import Markup
+
 from .errors import OutputError
-from .outputs import MARKER
+from .outputs import MARKER, stage
 
 
 def link(files_dir_name: str, name: str) -> str:
     """A relative link CommonMark renders whatever the folder's name (spaces, unicode): percent-encoded."""
-    return quote(f"{files_dir_name}/{name}")
+    return Markup(quote(f"{files_dir_name}/{name}"))  # made for Markdown: not escaped again
 
 def data_uri(data: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    return Markup(f"data:{mime};base64," + base64.b64encode(data).decode("ascii"))
 
 
 def is_html(out: Path) -> bool:
@@ -38,12 +40,23 @@ def write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, byte
         (staging / MARKER).write_text("made by vae-report: replaced by the next report of the same name\n")
         for name, png in images.items():
             (staging / name).write_bytes(png)
-        _swap_dir(staging, files_dir)
-    except OSError as exc:
+    except BaseException as exc:  # an interruption too: no hidden folder left behind
         shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
+        if isinstance(exc, OSError):
+            raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
+        raise
+
+    def swap() -> None:
+        try:
+            _swap_dir(staging, files_dir)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
+
+    stage(swap, lambda: shutil.rmtree(staging, ignore_errors=True))
     atomic_write(out, text.encode("utf-8"))
     return [out, files_dir]
+
 
 def ready_parent(out: Path) -> Path:
     parent = out.resolve().parent
@@ -59,12 +72,22 @@ def ready_parent(out: Path) -> Path:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and move it into place."""
+    """Write to a temporary file beside ``path`` and move it into place (at the end of an open commit)."""
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is as readable as any new file
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
+        raise
+    stage(lambda: _replace(tmp, path), lambda: Path(tmp).unlink(missing_ok=True))
+
+
+def _replace(tmp: str, path: Path) -> None:
+    try:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -78,14 +101,21 @@ def _umask() -> int:
 
 
 def _swap_dir(staging: Path, target: Path) -> None:
-    old = None
+    """Put the staged folder in place of ours; the old one is moved aside under a fresh name of its own (never
+    onto, nor deleting, a folder someone else named ``.<name>.old``) and then removed."""
     if target.exists() and not (target / MARKER).is_file():
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(f"{target}: exists and was not made by vae-report; move it or choose another --out")
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    staging.rename(target)
+    old = None
+    try:
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+            target.rename(old)  # onto the empty folder just made: a rename cannot clobber anything else
+        staging.rename(target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if old is not None and not target.exists():
+            old.rename(target)
+        raise OutputError(f"{target}: cannot replace the plots ({exc.strerror}); choose another --out") from exc
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

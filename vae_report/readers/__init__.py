@@ -25,13 +25,17 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import (
     COUNTERS,
+    KNOWN_METRICS,
     adopted_names,
     canonical_name,
     concat,
     empty_frame,
     frame_from_series,
+    impossible,
+    impossible_notes,
     is_sorted,
     make_frame,
+    without_impossible,
 )
 from . import mlflow
 from .console import (
@@ -45,6 +49,7 @@ from .console import (
 )
 from .conventions import read_negative_kl
 from .csvlog import read_csv_log
+from .encoding import encoding_of
 from .jsonlog import read_json_log, sniff_json_log
 from .textlog import read_text_log
 from .tfevents import read_event_batch, read_event_file
@@ -95,13 +100,15 @@ class RunLogs:
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 
-def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None) -> dict[str, list[Path]]:
+def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None,
+             skipped: list[str] | None = None) -> dict[str, list[Path]]:
     """Log files under ``root`` by kind: event files, CSVs, and text logs (RadioDiff's ``[Train Step]`` lines or
     any console log with a step counter and key/value pairs; ``pattern``: the user's step-line regex)
-    (``include``: only files under these folders, e.g. the Lightning versions of one attempt)."""
+    (``include``: only files under these folders, e.g. the Lightning versions of one attempt; ``skipped``
+    collects the folders not walked, with the reason)."""
     found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
     folders = [root] if include is None else include
-    paths, stores = files_under([Path(f) for f in folders])
+    paths, stores = files_under([Path(f) for f in folders], skipped)
     for path in paths:
         name = path.name
         if "tfevents" in name:
@@ -112,25 +119,42 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
             found["wandb summary"].append(path)
         elif path.suffix in (*JSON_SUFFIXES, *TEXT_SUFFIXES) and sniff_json_log(path):
             found["json"].append(path)
-        elif path.suffix in TEXT_SUFFIXES and sniff_text_log(path, pattern):
+        elif path.suffix in TEXT_SUFFIXES and (sniff_text_log(path, pattern) or _foreign_encoding(path)):
             found["text log"].append(path)
         elif name.endswith(".wandb"):
             found["wandb"].append(path)
         elif path.suffix in (".db", ".sqlite", ".sqlite3") and mlflow.is_database(path):
             found["mlflow"].append(path)
+        elif skipped is not None and (path.suffix in TEXT_SUFFIXES or path.name == "mlflow.db"):
+            skipped.append(f"{path}: not read (" + ("not an MLflow database it can open" if path.suffix == ".db"
+                                                    else "no step lines recognised; --text-pattern reads any "
+                                                    "format") + ")")
     for store in [*map(Path, folders), *stores]:
         if mlflow.is_file_store(store):
             found["mlflow"].append(store)
     return found
 
 
-def files_under(folders: list[Path]) -> tuple[list[Path], list[Path]]:
+def _foreign_encoding(path: Path) -> str | None:
+    """The encoding of a text file that is not UTF-8 (UTF-16 or UTF-32 by its byte-order mark or its NULs)."""
+    try:
+        with path.open("rb") as handle:
+            name = encoding_of(handle.read(512))[0]
+    except OSError:
+        return None
+    return None if name in ("utf-8", "utf-8-sig") else name.upper()
+
+
+def files_under(folders: list[Path], skipped: list[str] | None = None) -> tuple[list[Path], list[Path]]:
     """Every regular file under the folders, sorted, each once (a symlinked folder such as W&B's latest-run, or
     a link to a file, does not make a file count twice: real folders are walked before linked ones), and the
-    folders named ``mlruns``. One directory listing per folder, no stat per file (thousands of event files)."""
+    folders named ``mlruns``. One directory listing per folder, no stat per file (thousands of event files).
+    A linked folder is walked only if it leads back inside the folders (a link to ``/`` or to a home folder is
+    not a sweep of the machine); a folder that cannot be listed, or a link left out, is added to ``skipped``."""
     files: dict[tuple[int, int], Path] = {}
     stores: list[Path] = []
     seen: set[tuple[int, int]] = set()
+    roots = [os.path.realpath(f) for f in folders]
     pending = [str(f) for f in folders]
     while pending:
         folder = pending.pop()
@@ -138,8 +162,10 @@ def files_under(folders: list[Path]) -> tuple[list[Path], list[Path]]:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: (e.is_symlink(), e.name))
             info = os.stat(folder)
-        except OSError:
-            continue  # unlistable: as pathlib's rglob, skipped
+        except OSError as exc:
+            if skipped is not None:
+                skipped.append(f"{folder}: not read ({exc.strerror or exc})")
+            continue
         if (info.st_dev, info.st_ino) in seen:
             continue
         seen.add((info.st_dev, info.st_ino))
@@ -147,6 +173,11 @@ def files_under(folders: list[Path]) -> tuple[list[Path], list[Path]]:
         for entry in entries:
             try:
                 if entry.is_dir():
+                    if entry.is_symlink() and not leads_inside(entry.path, roots):
+                        if skipped is not None:
+                            skipped.append(f"{entry.path}: a link to a folder outside the run "
+                                           f"({os.path.realpath(entry.path)}), not followed")
+                        continue
                     (linked if entry.is_symlink() else pending).append(entry.path)
                     if entry.name == "mlruns":
                         stores.append(Path(entry.path))
@@ -161,6 +192,11 @@ def files_under(folders: list[Path]) -> tuple[list[Path], list[Path]]:
                 continue
         pending = linked + pending  # popped from the end: real sub-folders first, links last
     return sorted(files.values()), stores
+
+
+def leads_inside(link: str, roots: list[str]) -> bool:
+    target = os.path.realpath(link)
+    return any(target == root or target.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def load_run(root: Path | str, include: list[Path] | None = None, pattern: str | None = None,
@@ -179,7 +215,8 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         files[kind].append(root)
         base = root.parent
     else:
-        files = discover(root, include, pattern)
+        skipped: list[str] = []
+        files = discover(root, include, pattern, skipped)
         base = root
     if not any(files.values()):
         texts = sorted(p for p in root.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())[:1] \
@@ -194,7 +231,14 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
             f"*.log/*.out/*.txt with a step counter and key: value pairs){hint}; pass the folder the trainer "
             "writes to"
         )
+    if run is not None and not files["mlflow"]:
+        raise InputError(f"{root}: --run {run[:60]!r} names a run of an MLflow store, and this folder holds none "
+                         "(mlflow.db or mlruns/); leave --run out")
     logs = RunLogs(base, empty_frame(), [], [], {})
+    if not root.is_file():
+        logs.notes.extend(_relative_to(note, root) for note in skipped[:20])
+        if len(skipped) > 20:
+            logs.notes.append(f"and {len(skipped) - 20:,} more file(s) or folder(s) not read")
     per_kind = {}
     single = root.is_file()
     logs.pattern, logs.store_run = pattern, run
@@ -208,7 +252,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         parts = [p for p in parts if p is not None]
         if parts:
             per_kind[kind] = _merge_files(kind, parts, logs)
-    logs.frame = read_negative_kl(_adopt_names(_merge_kinds(per_kind, logs), logs), logs.notes)
+    logs.frame = read_negative_kl(_adopt_names(_bounded(_merge_kinds(per_kind, logs), logs), logs), logs.notes)
     _refuse_diffusion(root, logs.frame)
     if logs.frame.empty:
         unread = [f"{s.path}: {s.notes[0][len('not read: '):]}" for s in logs.sources
@@ -234,6 +278,26 @@ def _adopt_names(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
                       + ", ".join(f"{old} as {new}" for old, new in renames.items()))
     return make_frame(frame["step"].to_numpy(), metric.array, frame["value"].to_numpy(),
                       frame["wall_time"].to_numpy(), frame["source"].array)
+
+
+MAX_METRICS = 2_000  # a training run logs tens of metrics, hundreds at most; every rule and table costs per metric
+
+
+def _bounded(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
+    """At most MAX_METRICS metrics (the checks' own first, then the others by name), the rest said in a note:
+    thousands of tags are a log of something else, and would cost minutes in every rule."""
+    names = list(frame["metric"].cat.categories) if len(frame) else []
+    if len(names) <= MAX_METRICS:
+        return frame
+    known = [n for n in names if str(n).split("/", 1)[-1].removesuffix("_epoch") in KNOWN_METRICS]
+    taken = set(known[:MAX_METRICS])
+    taken.update([n for n in names if n not in taken][: MAX_METRICS - len(taken)])
+    logs.notes.append(f"{len(names):,} metrics logged: {len(taken):,} read (the checks' own first), "
+                      f"{len(names) - len(taken):,} left out")
+    keep = np.isin(frame["metric"].cat.codes.to_numpy(), [i for i, n in enumerate(names) if n in taken])
+    part = frame[keep]
+    return make_frame(part["step"].to_numpy(), _used_categories(part["metric"].array), part["value"].to_numpy(),
+                      part["wall_time"].to_numpy(), _used_categories(part["source"].array))
 
 
 AUTOENCODER_TERMS = {"rec_loss", "nll_loss", "kl_loss", "quant_loss", "disc_loss", "g_loss", "d_weight", "aeloss",
@@ -311,6 +375,11 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
             logs.total_steps_origin = f"{rel} (its max_steps)"
+    elif _foreign_encoding(path):  # the text readers work on UTF-8 bytes: said, not read as garbage
+        encoding = _foreign_encoding(path)
+        raise InputError(f"{path}: a text log in {encoding}, not UTF-8; convert it first, e.g. iconv -f "
+                         f"{encoding.removesuffix('-LE').removesuffix('-BE')} -t UTF-8 {path.name} > "
+                         f"{path.stem}.utf8{path.suffix}")
     elif logs.pattern or sniff_text_log(path) != "radiodiff":
         read = read_console_log(path, rel, logs.pattern)
         frame = read.frame
@@ -328,6 +397,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
             logs.text_total_steps = read.total_steps
         if read.skipped:
             notes.append(f"{read.skipped:,} step line(s) without readable values skipped")
+    frame, dropped = without_impossible(frame)
+    notes.extend(dropped)
     source = SourceFile(rel, kind, len(frame), sorted(frame["metric"].unique()), notes,
                         float(np.nanmin(frame["wall_time"])) if frame["wall_time"].notna().any() else float("nan"))
     logs.sources.append(source)
@@ -505,6 +576,12 @@ def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool
     walls = batch.walls[order]
     batch.walls = None
     del order, keep
+    possible, fixed, _ = impossible(steps, walls)
+    dropped = np.bincount(file[~possible], minlength=len(paths))
+    bad_walls = np.bincount(file[possible & np.isnan(fixed) & ~np.isnan(walls)], minlength=len(paths))
+    walls = fixed
+    if not possible.all():
+        file, code, steps, values, walls = (a[possible] for a in (file, code, steps, values, walls))
     if len(steps) > 1:
         repeated = (file[1:] == file[:-1]) & (code[1:] == code[:-1]) & (steps[1:] == steps[:-1])
         if repeated.any():
@@ -534,7 +611,8 @@ def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool
             continue
         read_ok.append(i)
         logs.sources.append(SourceFile(rel, "tensorboard", int(points[i]), sorted(per_file.get(i, [])),
-                                       _event_notes(batch.reads[i], counters.get(i, [])), float(first_wall[i])))
+                                       _event_notes(batch.reads[i], counters.get(i, []))
+                                       + impossible_notes(int(dropped[i]), int(bad_walls[i])), float(first_wall[i])))
     if not read_ok:
         return None
     # files in the order they were written: first wall time, then first step, then the path's numbers
@@ -558,6 +636,11 @@ def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool
     source_code[holding] = [position[rels[i]] for i in holding]
     return make_frame(steps[order], pd.Categorical.from_codes(code[order], categories=metrics), values[order],
                       walls[order], pd.Categorical.from_codes(source_code[file[order]], categories=used))
+
+
+def _relative_to(note: str, root: Path) -> str:
+    prefix = str(root).rstrip("/") + "/"
+    return note[len(prefix):] if note.startswith(prefix) else note
 
 
 def _relative(paths: list[Path], base: Path) -> list[str]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, frame_from_series
+from .pattern import UserPattern
 from .textlog import MARKER
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
@@ -80,7 +81,7 @@ def _samples(path: Path) -> list[str]:
         return out
 
 
-def _kind(lines: list[str], pattern: re.Pattern | None = None) -> str | None:
+def _kind(lines: list[str], pattern: UserPattern | None = None) -> str | None:
     """The step counter most lines with values use (at least 3 such lines), or None."""
     if pattern is not None:  # the user's regex: its matches are the step lines
         return "pattern" if sum(1 for line in lines if pattern.search(line)) >= 1 else None
@@ -140,7 +141,7 @@ def sniff_text_log(path: Path, pattern: str | None = None) -> str | None:
         lines = [line for chunk in _samples(path) for line in chunk.split("\n")]
     except (OSError, ValueError):
         return None
-    return "console" if _kind(lines, re.compile(pattern) if pattern else None) else None
+    return "console" if _kind(lines, UserPattern(pattern) if pattern else None) else None
 
 
 def first_lines(path: Path, count: int = 2) -> str:
@@ -168,7 +169,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     if text and not text.endswith(("\n", "\r")):
         text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]  # a torn last line of a log being written
     lines = pd.Series(text.replace("\r", "\n").split("\n"))
-    user = re.compile(pattern) if pattern else None
+    user = UserPattern(pattern) if pattern else None
     kind = _kind(lines.tolist()[:20000] if len(lines) > 20000 else lines.tolist(), user) or \
         _kind(lines.iloc[:: max(1, len(lines) // 20000)].tolist(), user)
     if kind is None:
@@ -177,7 +178,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
                          "(?P<step>...) group")
     regex = user if kind == "pattern" else STEPS[kind]
     messages = lines if kind == "pattern" else pd.Series([_message(line) for line in lines], dtype=object)
-    found = messages.str.extract(regex)
+    found = user.extract(messages) if kind == "pattern" else messages.str.extract(regex)
     # a step the user's pattern captured as something else than digits ("28,500", "n/a") is read or dropped
     numbers = pd.to_numeric(found["step"].astype("string").str.replace(",", "", regex=False), errors="coerce")
     has_step = numbers.notna() & (numbers >= 0)

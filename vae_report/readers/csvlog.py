@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import canonical_name, frame_from_series
+from ..frame import KNOWN_METRICS, canonical_name, frame_from_series
+from .encoding import decoded, encoding_of
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
 TAG_COLUMNS = ("tag", "metric", "name", "key")
@@ -43,8 +46,10 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
     except OSError as exc:
         raise InputError(f"{path}: cannot read CSV ({exc.strerror}); check the path and permissions") from exc
     notes: list[str] = []
-    data = _drop_torn_tail(data, notes)
-    text = data.decode("utf-8", errors="replace")
+    encoding = encoding_of(data[:512])[0]
+    if encoding not in ("utf-8", "utf-8-sig"):
+        notes.append(f"read as {encoding.upper()} (its byte-order mark or its NUL bytes say so)")
+    text = _drop_torn_tail(decoded(data), notes)
     if not text.strip():
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
     text, short = _drop_misshapen_rows(text)
@@ -53,11 +58,17 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
                      "in a number, or a cut line)")
     try:
         # Let the C parser convert numbers; only columns with text in them take the slow path below.
-        table = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], on_bad_lines="skip",
-                            engine="c", skipinitialspace=True, low_memory=False)
+        usecols = _columns_read(text, notes)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            table = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], on_bad_lines="warn",
+                                engine="c", skipinitialspace=True, low_memory=False, usecols=usecols)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise InputError(f"{path}: not a readable CSV ({exc}); check the file") from exc
-    table.columns = [str(c).strip() for c in table.columns]
+    extra = sum(str(w.message).count("Skipping line") for w in caught)
+    if extra:  # a quoted file: the parser, not _drop_misshapen_rows, finds the rows with too many fields
+        notes.append(f"{extra:,} row(s) with more fields than the header skipped")
+    table = _first_of_each_name(table, notes)
     # An empty cell and a logged "nan" both parse as NaN; only when the file has such words is it worth telling
     # them apart by re-reading the affected columns as text.
     nan_words = any(word in text for word in ("nan", "NaN", "NAN", "inf", "Inf", "INF"))
@@ -89,8 +100,9 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
         ok = present & ~bad_v
         tags = table[tag_col].astype(str).str.strip().to_numpy()[ok]
         steps, values, walls = steps[ok], values[ok], walls[ok]
-        series = [(canonical_name(tag), steps[tags == tag], values[tags == tag], walls[tags == tag])
-                  for tag in dict.fromkeys(tags)]
+        # one pass over the rows however many tags (a mask per tag would be tags x rows)
+        groups = pd.Series(np.arange(len(tags))).groupby(tags, sort=False).indices
+        series = [(canonical_name(tag), steps[rows], values[rows], walls[rows]) for tag, rows in groups.items()]
         return CsvRead(frame_from_series(series, source), "long", len(table), bad + int(bad_v.sum()), notes)
     if value_col and len(table.columns) <= 3:
         values, present, bad_v = _column(table[value_col], nan_words)
@@ -134,15 +146,60 @@ def _names(columns) -> str:
     return ", ".join(names) + (" ..." if len(columns) > 8 else "")
 
 
-def _drop_torn_tail(data: bytes, notes: list[str]) -> bytes:
+def _drop_torn_tail(data: str, notes: list[str]) -> str:
     """A file still being written ends mid-line: ``600,4`` of ``600,400.5`` would read as data."""
-    if not data or data.endswith(b"\n"):
+    if not data or data.endswith("\n"):
         return data
-    cut = data.rfind(b"\n")
+    cut = data.rfind("\n")
     if cut < 0:
         return data  # a one-line file without a newline: its header, or nothing to lose
     notes.append("last line has no end (the file is still being written, or was cut): dropped")
     return data[: cut + 1]
+
+
+MAX_COLUMNS = 2_000  # a training log has tens of metrics, hundreds at most; each costs time in every rule
+
+
+def _columns_read(text: str, notes: list[str]) -> list[int] | None:
+    """The columns worth reading of a very wide file (None: all): the step, time, tag and value columns and the
+    metrics the checks know, then the others in file order, MAX_COLUMNS in all; the note says how many were left."""
+    first = text[: text.find("\n") + 1 if "\n" in text else len(text)]
+    if first.count(",") < MAX_COLUMNS:
+        return None
+    header = [c.strip() for c in next(csv.reader([first.rstrip("\r\n")]), [])]
+    wanted = set(STEP_COLUMNS) | set(WALL_COLUMNS) | set(TAG_COLUMNS) | {"value"}
+    known = [i for i, c in enumerate(header) if c.lower() in wanted or canonical_name(c) in KNOWN_METRICS]
+    taken = set(known)
+    rest = [i for i in range(len(header)) if i not in taken]
+    chosen = sorted(known[:MAX_COLUMNS] + rest[: max(0, MAX_COLUMNS - len(known))])
+    notes.append(f"{len(header):,} columns: {len(chosen):,} read (the checks' own metrics first), "
+                 f"{len(header) - len(chosen):,} left out")
+    return chosen
+
+
+def _first_of_each_name(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Columns by their names as written (pandas renames a repeated ``loss`` to ``loss.1``): of a name given
+    twice only the first column is read, and the note names it."""
+    header = [str(c).strip() for c in table.columns]
+    seen: set[str] = set()
+    keep, twice = [], []
+    for i, name in enumerate(header):
+        base = _MANGLED.sub("", name)
+        if base != name and base in seen:
+            twice.append(base)
+            continue
+        seen.add(name)
+        keep.append(i)
+    if twice:
+        twice = sorted(set(twice))
+        notes.append(f"column name(s) given more than once, only the first of each read: {', '.join(twice[:5])}"
+                     + (f" and {len(twice) - 5} more" if len(twice) > 5 else ""))
+        table = table.iloc[:, keep]
+    table.columns = [header[i] for i in keep]
+    return table
+
+
+_MANGLED = re.compile(r"\.\d+$")
 
 
 def _drop_misshapen_rows(text: str) -> tuple[str, int]:

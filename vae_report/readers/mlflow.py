@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from ..errors import InputError
-from ..frame import canonical_name, frame_from_series
+from ..frame import canonical_name, frame_from_series, number_column, step_column
 
 # flat param -> where a RadioDiff-layout config keeps it
 FLAT = {"disc_start": "model.lossconfig.disc_start", "kl_weight": "model.lossconfig.kl_weight",
@@ -52,7 +52,9 @@ def is_database(path: Path) -> bool:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    db.text_factory = lambda raw: raw.decode("utf-8", errors="replace")  # a param in another encoding is still read
+    return db
 
 
 def _tables(path: Path) -> list[str]:
@@ -94,10 +96,7 @@ def read_database(path: Path, source: str, only: str | None = None) -> list[Stor
     out = []
     for run_id, name in runs:
         part = metrics[metrics["run_uuid"] == run_id]
-        series = [(canonical_name(key), group["step"].to_numpy(dtype=np.int64),
-                   np.where(group["is_nan"].to_numpy() == 1, np.nan, group["value"].to_numpy(dtype=np.float64)),
-                   group["timestamp"].to_numpy(dtype=np.float64) / 1000.0)
-                  for key, group in part.groupby("key", sort=False)]
+        series = [(canonical_name(str(key)), *_columns(group)) for key, group in part.groupby("key", sort=False)]
         config = config_from_params({k: v for rid, k, v in params if rid == run_id})
         out.append(StoreRun(run_id, name, frame_from_series(series, source), config))
     return out
@@ -124,6 +123,18 @@ def is_file_store(path: Path) -> bool:
     return path.is_dir() and any(path.glob("*/*/metrics")) and any(path.glob("*/*/meta.yaml"))
 
 
+def _columns(group: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(steps, values, wall times) of one metric: any column may hold text or NULL (SQLite keeps what it is
+    given). A value that is text is no measurement: its point gets an impossible step, dropped and counted where
+    the frame is built; a NaN MLflow stored as such (is_nan) stays a NaN."""
+    steps = step_column(group["step"].to_numpy())
+    raw = group["value"].to_numpy()
+    values = number_column(raw)
+    stored_nan = number_column(group["is_nan"].to_numpy()) == 1
+    steps[np.isnan(values) & ~stored_nan & ~pd.isna(raw)] = -1
+    return steps, np.where(stored_nan, np.nan, values), number_column(group["timestamp"].to_numpy()) / 1000.0
+
+
 def read_file_store(path: Path, only: str | None = None) -> list[StoreRun]:
     """Every run of a legacy ``mlruns/`` file store (or only the run ``only``)."""
     out = []
@@ -136,10 +147,10 @@ def read_file_store(path: Path, only: str | None = None) -> list[StoreRun]:
             table = pd.read_csv(metric, sep=" ", header=None, names=["timestamp", "value", "step"],
                                 on_bad_lines="skip", engine="c")
             key = metric.relative_to(run_dir / "metrics").as_posix()
-            series.append((canonical_name(key), table["step"].to_numpy(dtype=np.int64),
-                           pd.to_numeric(table["value"], errors="coerce").to_numpy(float),
-                           table["timestamp"].to_numpy(dtype=np.float64) / 1000.0))
-        params = {p.relative_to(run_dir / "params").as_posix(): p.read_text().strip()
+            series.append((canonical_name(key), step_column(table["step"].to_numpy()),
+                           number_column(table["value"].to_numpy()),
+                           number_column(table["timestamp"].to_numpy()) / 1000.0))
+        params = {p.relative_to(run_dir / "params").as_posix(): p.read_text(errors="replace").strip()
                   for p in (run_dir / "params").rglob("*") if p.is_file()} if (run_dir / "params").is_dir() else {}
         out.append(StoreRun(run_id, name, frame_from_series(series, run_dir.relative_to(path.parent).as_posix()),
                             config_from_params(params)))

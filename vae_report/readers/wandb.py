@@ -12,6 +12,7 @@ payload: measured on files the wandb library wrote.
 from __future__ import annotations
 
 import json
+import math
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COUNTERS, canonical_name, frame_from_series
+from ..frame import COUNTERS, canonical_name, frame_from_series, step_column
 
 HEADER = b":W&B"
 BLOCK = 32 * 1024
@@ -85,7 +86,7 @@ def _key(item) -> str:
 def _number(text: str) -> float | None:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(value, str) and value.lower() in ("nan", "inf", "-inf", "infinity", "-infinity"):
         return float(value.lower().replace("infinity", "inf"))
@@ -96,14 +97,16 @@ def _config_items(update, config: dict) -> None:
     for item in update:
         try:
             value = json.loads(item.value_json)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(value, dict) and set(value) <= {"value", "desc"} and "value" in value:
             value = value["value"]  # W&B wraps config values as {"value": ..., "desc": ...}
         node = config
         path = list(item.nested_key) or [item.key]
         for part in path[:-1]:
-            node = node.setdefault(part, {})
+            if not isinstance(node.get(part), dict):  # records that clash (a: 1, then a.b: 2): the later wins
+                node[part] = {}
+            node = node[part]
         node[path[-1]] = value
 
 
@@ -133,7 +136,8 @@ def read_wandb_run(path: Path, source: str) -> WandbRead:
             _config_items(record.config.update, config)
         elif kind == "run":
             _config_items(record.run.config.update, config)
-    series = [(canonical_name(k), np.asarray(s, dtype=np.int64), np.asarray(v), np.asarray(w, dtype=np.float64))
+    # a _step of NaN, inf or 1e300 becomes an impossible step, dropped and counted where the frame is built
+    series = [(canonical_name(k), step_column(s), np.asarray(v, dtype=np.float64), np.asarray(w, dtype=np.float64))
               for k, (s, v, w) in rows.items()]
     return WandbRead(frame_from_series(series, source), config, len(payloads), bad, truncated)
 
@@ -142,7 +146,7 @@ def _history(items, rows: dict) -> None:
     values = {_key(item): item.value_json for item in items}
     step = _number(values.get("_step", "null"))
     if step is None:
-        return
+        step = math.nan  # no step or not a number: its points are dropped and counted where the frame is built
     wall = _number(values.get("_timestamp", "null"))
     for key, text in values.items():
         if key in COUNTERS or key.startswith("_"):
@@ -151,7 +155,7 @@ def _history(items, rows: dict) -> None:
         if number is None:
             continue  # images, tables and histograms are JSON objects, not scalars
         steps, nums, walls = rows.setdefault(key, ([], [], []))
-        steps.append(int(step))
+        steps.append(step)
         nums.append(number)
         walls.append(np.nan if wall is None else wall)
 

@@ -289,10 +289,26 @@ def check_thresholds(thresholds: dict, origin: str) -> dict[str, dict[str, float
                 number = float(value) if not isinstance(value, bool) else math.nan
             except (TypeError, ValueError, OverflowError):
                 number = math.nan
-            if not (math.isfinite(number) and number >= 0):
-                raise ConfigError(f"{origin}: {rule_id}.{name} must be a finite number >= 0, got {brief(value)}")
+            accepted = _accepted(name, known[rule_id].thresholds[name])
+            if not (math.isfinite(number) and accepted[0](number)):
+                raise ConfigError(f"{origin}: {rule_id}.{name} must be {accepted[1]}, got {brief(value)}")
             out.setdefault(rule_id, {})[name] = number
     return out
+
+
+MAX_THRESHOLD = 1e12  # "never" in any unit the checks use, and no overflow when multiplied by a run's length
+
+
+def _accepted(name: str, default: float) -> tuple:
+    """(test, what it means) for a threshold: a window of points (its default a whole number) is a whole number
+    >= 1; a window or tail given as a share of the run (its default below 1) lies in (0, 1]; anything else is
+    a number from 0 to 1e12."""
+    counted = isinstance(default, int) and ("window" in name or "intervals" in name)
+    if counted:
+        return (lambda x: 1 <= x <= 1e9 and x == int(x)), "a whole number of points from 1 to 1e9"
+    if name in ("window", "tail") and default < 1:
+        return (lambda x: 0 < x <= 1), "a share of the run above 0 and at most 1"
+    return (lambda x: 0 <= x <= MAX_THRESHOLD), "a finite number from 0 to 1e12"
 
 
 def _missing(rule: Rule, metrics: Metrics, schedule: Schedule) -> list[str]:

@@ -97,7 +97,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     steps, weight = recent
     ceiling = 1e4 * s.disc_weight
     pinned = float(np.mean(weight >= t["at_ceiling"] * ceiling))
-    if pinned < t["share"]:
+    if pinned < t["share"] or not pinned:  # a share threshold of 0 still needs a point at the ceiling
         return []
     all_steps, all_weight = m.window("d_weight", lo=s.switch_step)
     before = float(np.median(all_weight[: max(3, len(all_weight) // 10)]))
@@ -111,7 +111,8 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     good = np.isfinite(early)
     early_steps, early = early_steps[good], early[good]
     already = ""
-    if len(early) >= 5 and np.mean(early >= t["at_ceiling"] * ceiling) >= t["share"]:
+    if len(early) >= 5 and np.mean(early >= t["at_ceiling"] * ceiling) >= t["share"] and \
+            (early >= t["at_ceiling"] * ceiling).any():
         # LDM computes the weight before disc_start too (multiplied by disc_factor 0): pinned there as well
         share = float(np.mean(early >= t["at_ceiling"] * ceiling))
         onset = numbers["onset_step"] = int(early_steps[np.flatnonzero(early >= t["at_ceiling"] * ceiling)[0]])

@@ -20,7 +20,7 @@ def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
     if found is not None:
         term = next((t for t in found.terms if t.name.startswith("kl_weight")), None)
         if term is not None:
-            return term.share
+            return term.share if np.isfinite(term.share) else None  # a weight of 1e308 overflows the term
     if not m.has("total_loss"):
         return None
     kl, total = finite(m.values("kl_loss")), finite(m.values("total_loss"))
@@ -29,7 +29,8 @@ def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
     k_kl, k_total = max(1, int(len(kl) * fraction)), max(1, int(len(total) * fraction))
     term = abs(s.kl_weight * float(np.median(kl[-k_kl:])))
     scale = float(np.median(np.abs(total[-k_total:]))) + term
-    return term / scale if scale > 0 else None
+    share = term / scale if scale > 0 else None
+    return share if share is not None and np.isfinite(share) else None
 
 
 def kl_levels(m: Metrics) -> tuple[float, float] | None:
