@@ -89,7 +89,8 @@ _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?%?")
 
 def _plain_markdown(text: str) -> str:
     text = _MD_MARKUP.sub(lambda m: m.group(1) or "", text)
-    return html.unescape(text.replace("\\|", "|").replace("\\`", "`"))
+    # a backslash before ASCII punctuation is CommonMark's escape: the reader sees the character
+    return html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text))
 
 
 def _plain_html(text: str) -> str:
