@@ -36,7 +36,7 @@ SCHEMA: dict[str, Any] = {
     "trainer": {
         "gradient_accumulate_every": 2, "lr": 5e-6, "min_lr": 5e-7, "train_num_steps": 150000,
         "save_and_sample_every": 5000, "log_freq": 100, "results_folder": None, "amp": False, "fp16": False,
-        "seed": 0, "threads": None, "val_every": 0,
+        "seed": 0, "threads": None, "val_every": 0, "report_every": 0,
     },
 }
 _FLOAT_KEYS = {"kl_weight", "disc_weight", "disc_factor", "logvar_init", "perceptual_weight", "lr", "min_lr",

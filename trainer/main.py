@@ -145,21 +145,29 @@ def run_training(config_path: Path | str, out: Path | str, max_steps: int | None
         logger = RunLogger(out, config, cfg["train_num_steps"], quiet=quiet, resume_step=step if resume else None)
     last = cfg["train_num_steps"] if max_steps is None else min(cfg["train_num_steps"], step + max_steps)
     started = time.time()
+    reporter = None
+    if logger is not None and cfg["report_every"]:
+        from vae_report.hook import every
+
+        # the report beside the logs, every report_every steps, by another process; a final one at the end
+        reporter = every(cfg["report_every"], out, rank=rank)
     try:
-        step = _train_loop(config, state, step, last, out, rank, seed, distributed, logger)
+        step = _train_loop(config, state, step, last, out, rank, seed, distributed, logger, reporter)
         every = cfg["save_and_sample_every"]
         if rank == 0 and step < cfg["train_num_steps"] and not (every and step % every == 0):
             _save(out, step, state)  # stopped by --max-steps: a checkpoint where it stopped, for --resume
     finally:
         if logger is not None:
             logger.close(step, time.time() - started)
+        if reporter is not None:
+            reporter.close()  # after the logs are closed: the final report sees every point
         if distributed:
             torch.distributed.destroy_process_group()
     return out
 
 
 def _train_loop(config, state: TrainState, step: int, last: int, out: Path, rank: int, seed: int,
-                distributed: bool, logger) -> int:
+                distributed: bool, logger, reporter=None) -> int:
     """Steps ``step .. last - 1``, epoch after epoch; returns the step reached."""
     cfg = config["trainer"]
     dataset, held_out = _dataset(config)
@@ -187,6 +195,8 @@ def _train_loop(config, state: TrainState, step: int, last: int, out: Path, rank
                 metrics, _ = validate(state.model, held_out, config["model"]["lossconfig"]["pixel_loss"])
                 logger.log_validation(step, metrics)
             step += 1
+            if reporter is not None:
+                reporter.step(step)
             every = cfg["save_and_sample_every"]
             if rank == 0 and every and step % every == 0:
                 _save(out, step, state)

@@ -1,0 +1,115 @@
+"""Reports written while a run trains, without slowing it: the analysis is the CLI in another process.
+
+A training loop asks for a report (``request``) and returns at once. One worker thread runs the analysis as a
+child process (``python -m vae_report.cli analyze``: a fresh interpreter, nothing forked from the trainer's
+threads or CUDA state) and waits for it; requests that arrive meanwhile are folded into one next pass, so at
+most one analysis is ever in flight. Nothing here raises into the loop: its own failures, and an analysis that
+exits non-zero, are logged through ``logging`` (logger ``vae_report``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+log = logging.getLogger("vae_report")
+
+TIMEOUT = 1800.0  # seconds one analysis may take before it is killed (a 1.5M-step run takes ~8 s)
+
+
+class BackgroundReport:
+    """Writes ``out`` (and ``json_out``) for ``run_dir`` in a child process, one at a time; ``args``: more
+    ``vae-report analyze`` options (``["--config", "cfg.yaml"]``)."""
+
+    def __init__(self, run_dir: Path | str, out: Path | str | None = None, json_out: Path | str | None = None,
+                 args: Sequence[str] = (), timeout: float = TIMEOUT) -> None:
+        self.run_dir = Path(run_dir)
+        self.out = Path(out) if out is not None else self.run_dir / "report.html"
+        self.json_out = Path(json_out) if json_out is not None else self.out.with_suffix(".json")
+        self.args = [str(a) for a in args]
+        self.timeout = timeout
+        self.passes = 0  # analyses run
+        self.failures = 0  # analyses that exited non-zero, timed out or could not start
+        self._wanted = threading.Event()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def request(self) -> None:
+        """Ask for a report; returns at once. Requests made while one runs become one next pass."""
+        try:
+            with self._lock:
+                if self._closing:
+                    return
+                self._start()
+            self._wanted.set()
+        except Exception:  # never into the training loop
+            log.exception("vae-report: could not schedule a report")
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Write a final report (after the one in flight) and wait for it; True when it finished in time."""
+        try:
+            with self._lock:
+                if self._closing and self._thread is None:
+                    return True
+                self._closing = True
+                self._start()
+            self._wanted.set()
+            self._thread.join(self.timeout if timeout is None else timeout)
+            done = not self._thread.is_alive()
+            if not done:
+                log.warning("vae-report: the final report for %s is still running; not waiting for it", self.run_dir)
+            return done
+        except Exception:
+            log.exception("vae-report: could not write the final report")
+            return False
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._wanted.is_set()
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "vae_report.cli", "analyze", str(self.run_dir), "--out", str(self.out),
+                "--json", str(self.json_out), *self.args]
+
+    def _start(self) -> None:
+        if self._thread is None:
+            # a daemon: an interpreter that exits without close() is not held by it (atexit calls close())
+            self._thread = threading.Thread(target=self._work, name="vae-report", daemon=True)
+            self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()  # what arrives from here on is one more pass, however many requests
+            final = self._closing
+            self._run_once()
+            if final and not self._wanted.is_set():
+                return
+
+    def _run_once(self) -> None:
+        self.passes += 1
+        try:
+            done = subprocess.run(self.command(), capture_output=True, text=True, timeout=self.timeout,
+                                  start_new_session=True,  # a Ctrl-C meant for the training is not the report's
+                                  env=os.environ.copy(), check=False)
+        except subprocess.TimeoutExpired:
+            self.failures += 1
+            log.warning("vae-report: the analysis of %s took over %.0f s and was stopped", self.run_dir, self.timeout)
+            return
+        except Exception:
+            self.failures += 1
+            log.exception("vae-report: could not start the analysis of %s", self.run_dir)
+            return
+        said = " ".join((done.stderr or done.stdout or "").split())[-500:]
+        if done.returncode in (0, 1):  # 1: written, a finding at or above a --fail-on the caller passed
+            log.info("vae-report: %s", " ".join(done.stdout.split()) or f"wrote {self.out}")
+        else:
+            self.failures += 1
+            log.warning("vae-report: the analysis of %s failed (exit %d): %s", self.run_dir, done.returncode,
+                        said or "no message")
