@@ -273,15 +273,16 @@ def _log_interval(m: Metrics) -> int | None:
 def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
                 now: float | None = None, baseline: Path | str | None = None, include: list[Path] | None = None,
                 text_pattern: str | None = None, run: str | None = None, draw_plots: bool = False,
-                **overrides: Any) -> Analysis:
+                tail: Any = None, **overrides: Any) -> Analysis:
     """Read a run directory and analyze it against its schedule (``disc_start=``, ``kl_weight=``,
     ``total_steps=`` override single values; ``thresholds`` maps rule ids to threshold overrides; ``now`` is
     the epoch time the liveness rule compares the last log with; ``draw_plots``: start drawing the report's plots
-    in other processes while the rules run, for ``write_report``)."""
+    in other processes while the rules run, for ``write_report``; ``tail``: a ``readers.tail.TailCache`` kept
+    between calls, so that event files and CSVs are parsed only where they grew)."""
     previous = load_baseline(Path(baseline)) if baseline else None
     if previous is not None and previous.get("sweep"):
         raise InputError(f"{baseline}: a sweep's summary; pass it with the sweep folder, or a single run's summary")
-    logs = load_run(Path(path), include, text_pattern, run)
+    logs = load_run(Path(path), include, text_pattern, run, tail)
     schedule = resolve_schedule(logs, Path(config) if config else None, **overrides)
     limits = check_thresholds(thresholds or {}, "thresholds")
     plots = None

@@ -185,6 +185,62 @@ def _parse_now(text: str | None) -> float | None:
 
 
 @app.command()
+def watch(
+    run_dir: Path = typer.Argument(..., help="The run's results folder, being written by a training run."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="Report: .md or .html, rewritten each pass."),
+    every: str = typer.Option("5m", "--every", help="Interval between passes: 5m, 30s, 2h or seconds."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the summary here each pass."),
+    config: Path | None = typer.Option(None, "--config", help="Training config (default: found in the run)."),
+    disc_start: int | None = typer.Option(None, "--disc-start", help="Override the config's disc_start."),
+    kl_weight: float | None = typer.Option(None, "--kl-weight", help="Override the config's kl_weight."),
+    total_steps: int | None = typer.Option(None, "--total-steps", help="Override the total number of steps."),
+    thresholds: Path | None = typer.Option(None, "--thresholds", help="YAML {rule id: {threshold: value}}."),
+    fail_on: FailOn = typer.Option(FailOn.never, "--fail-on", help="Stop with exit 1 when a finding is at or "
+                                                                    "above this."),
+    max_passes: int | None = typer.Option(None, "--max-passes", min=1, help="Stop after this many passes."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but failures."),
+    text_pattern: str | None = typer.Option(None, "--text-pattern", help="Regex of a text log's step lines."),
+) -> None:
+    """Re-analyze a run as its logs grow, reading only what was appended; Ctrl-C stops (exit 0)."""
+    from .render import _is_html
+    from .watch import Watcher, parse_interval, watch_loop
+
+    try:
+        interval = parse_interval(every)
+        _check_option_values(kl_weight, total_steps, disc_start)
+        from .outputs import check_outputs
+
+        check_outputs(run_dir, [run_dir, config, thresholds], {"--out": out, "--json": json_out},
+                      markdown=not _is_html(out))
+        watcher = Watcher(run_dir, out, json_out, config=config, disc_start=disc_start, kl_weight=kl_weight,
+                          total_steps=total_steps, thresholds=_load_thresholds(thresholds) if thresholds else None,
+                          text_pattern=_check_pattern(text_pattern))
+
+        def on_pass(analysis) -> None:
+            progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
+            _gate([analysis], 0, fail_on, quiet, f"{out}: pass {watcher.passes}, status {analysis.status}, "
+                                                 f"step {analysis.step:,}{progress}")
+
+        def on_wait(reason: str) -> None:
+            if not quiet:
+                typer.echo(f"waiting for logs: {_short(reason, 200)}")
+
+        passes = watch_loop(watcher, interval, max_passes, on_pass, on_wait)
+    except typer.Exit:
+        raise  # --fail-on tripped (exit 1)
+    except KeyboardInterrupt:
+        if not quiet:
+            typer.echo("watch stopped")
+        raise typer.Exit(0) from None
+    except VaeReportError as exc:
+        _fail(str(exc), exc.exit_code)
+    except Exception as exc:  # a bug of ours: one line, not a traceback with locals
+        _fail(f"internal error while watching {run_dir}: {type(exc).__name__}: {_short(exc)} (please report this)", 3)
+    if not quiet:
+        typer.echo(f"watch ended after {max_passes} pass(es), {passes} report(s) written")
+
+
+@app.command()
 def compare(
     runs: list[str] = typer.Argument(..., help="Runs to compare: PATH or NAME=PATH (two or more)."),
     out: Path = typer.Option(Path("compare.md"), "--out", "-o", help="Report: .md (plots in <name>_files/) or .html."),

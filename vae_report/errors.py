@@ -13,6 +13,10 @@ class InputError(VaeReportError):
     """A run directory or log file is missing, empty or unreadable."""
 
 
+class NoLogsYet(InputError):
+    """The run folder does not exist yet or holds no metric log: watch mode waits for the run to start."""
+
+
 class ConfigError(VaeReportError):
     """A training config is unreadable, of an unknown layout, or has bad values."""
 

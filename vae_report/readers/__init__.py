@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, NoLogsYet
 from ..frame import (
     COUNTERS,
     KNOWN_METRICS,
@@ -92,6 +92,7 @@ class RunLogs:
     store_run: str | None = None  # the MLflow run to read (name or id), when a store holds several
     store_config: dict | None = None  # the config a W&B run or an MLflow run carries
     store_config_origin: str = ""
+    tail: object | None = None  # a tail.TailCache: only what each event file and CSV gained since the last read
     # where a later file took over (a resume or restart): {"step", "file", "points", "concurrent"}; concurrent
     # when the earlier file was still being written after the later one began (two processes, one folder)
     restarts: list[dict] = field(default_factory=list)
@@ -200,12 +201,13 @@ def leads_inside(link: str, roots: list[str]) -> bool:
 
 
 def load_run(root: Path | str, include: list[Path] | None = None, pattern: str | None = None,
-             run: str | None = None) -> RunLogs:
+             run: str | None = None, tail: object | None = None) -> RunLogs:
     """Read and merge every log under a run directory (or a single log file); ``include`` limits the folders
-    read (one attempt of a folder of Lightning versions)."""
+    read (one attempt of a folder of Lightning versions); ``tail``: a ``tail.TailCache`` kept between calls, to
+    parse only what event files and CSVs gained since (watch mode)."""
     root = Path(root)
     if not root.exists():
-        raise InputError(f"{root}: no such file or directory; pass the run's results folder")
+        raise NoLogsYet(f"{root}: no such file or directory; pass the run's results folder")
     if root.is_file():
         files = {kind: [] for kind in KINDS}
         kind = ("tensorboard" if "tfevents" in root.name else "csv" if root.suffix == ".csv"
@@ -226,7 +228,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
                 f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?)" if few else
                 f"; {texts[0].name} is a text file whose format was not recognised: first lines look like: "
                 f"{first_lines(texts[0])}; pass --text-pattern REGEX with a (?P<step>...) group") if texts else ""
-        raise InputError(
+        raise NoLogsYet(
             f"{root}: no metric logs found (read: TensorBoard *tfevents*, *.csv, *.jsonl/*.json metric logs, "
             f"*.log/*.out/*.txt with a step counter and key: value pairs){hint}; pass the folder the trainer "
             "writes to"
@@ -241,9 +243,9 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
             logs.notes.append(f"and {len(skipped) - 20:,} more file(s) or folder(s) not read")
     per_kind = {}
     single = root.is_file()
-    logs.pattern, logs.store_run = pattern, run
+    logs.pattern, logs.store_run, logs.tail = pattern, run, tail
     for kind, paths in files.items():
-        if kind == "tensorboard" and len(paths) > 1:  # many event files: decoded together
+        if kind == "tensorboard" and len(paths) > 1 and tail is None:  # many event files: decoded together
             frame = _read_event_files(paths, base, logs, single)
             if frame is not None:
                 per_kind[kind] = frame
@@ -344,7 +346,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
     if kind == "tensorboard":
         # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
         # copied, so the peak stays near the frame's own size
-        read = read_event_file(path)
+        read = logs.tail.events(path) if logs.tail is not None else read_event_file(path)
         counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
         frame = frame_from_series(_handed_over(read, counters), rel)
         notes = _event_notes(read, counters)
@@ -352,7 +354,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
         logs.sources.append(SourceFile(rel, kind, 0, [], ["test-tube's hyperparameters (key, value), not metrics"]))
         return None
     elif kind == "csv":
-        read = read_csv_log(path, rel)
+        read = logs.tail.csv(path, rel) if logs.tail is not None else read_csv_log(path, rel)
         frame = read.frame
         notes.append(f"{read.layout} layout")
         notes.extend(read.notes)

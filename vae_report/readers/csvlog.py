@@ -45,6 +45,11 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read CSV ({exc.strerror}); check the path and permissions") from exc
+    return read_csv_bytes(data, path, source)
+
+
+def read_csv_bytes(data: bytes, path: Path, source: str) -> CsvRead:
+    """A CSV log's bytes (a whole file, or its header line and the rows appended since a last read)."""
     notes: list[str] = []
     encoding = encoding_of(data[:512])[0]
     if encoding not in ("utf-8", "utf-8-sig"):

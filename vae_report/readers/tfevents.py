@@ -32,6 +32,7 @@ class EventFileRead:
     bad_crc: int = 0
     truncated_at: int | None = None  # byte offset of an incomplete last record
     corrupt_at: int | None = None  # byte offset of a record header whose CRC fails (reading stops there)
+    end: int = 0  # byte offset just past the last complete record read: where a later read of the tail begins
     non_scalar_tags: set[str] = field(default_factory=set)
 
     @property
@@ -51,20 +52,22 @@ class EventFileRead:
 BLOCK = 32 << 20  # bytes read at a time: memory stays near the decoded columns, not the file's size
 
 
-def read_event_file(path: Path, block: int = BLOCK) -> EventFileRead:
+def read_event_file(path: Path, block: int = BLOCK, start: int = 0) -> EventFileRead:
     """Read every scalar point of one event file, a block at a time; a bad CRC skips a record, a truncated
-    tail is noted, a record header whose CRC fails ends the read (its length cannot be trusted)."""
+    tail is noted, a record header whose CRC fails ends the read (its length cannot be trusted). ``start``: the
+    offset of a record to begin at (the ``end`` of an earlier read: only what was appended since)."""
     try:
         with path.open("rb") as handle:
-            return _read_blocks(path, handle, block)
+            handle.seek(start)
+            return _read_blocks(path, handle, block, start)
     except OSError as exc:
         raise InputError(f"{path}: cannot read event file ({exc.strerror}); check the path and permissions") from exc
 
 
-def _read_blocks(path: Path, handle, block: int) -> EventFileRead:
-    out = EventFileRead(path, [])
+def _read_blocks(path: Path, handle, block: int, start: int = 0) -> EventFileRead:
+    out = EventFileRead(path, [], end=start)
     size = os.fstat(handle.fileno()).st_size
-    carry, base, need = b"", 0, 0  # an incomplete record from the last block, its file offset, its full size
+    carry, base, need = b"", start, 0  # an incomplete record from the last block, its file offset, its full size
     while True:
         fresh = handle.read(max(block, need - len(carry)))
         at_end = handle.tell() >= size or not fresh
@@ -78,7 +81,7 @@ def _read_blocks(path: Path, handle, block: int) -> EventFileRead:
         _decode_block(out, data, buf, starts, lengths)
         out.records += len(starts)
         if bad is not None:
-            out.corrupt_at = base + bad
+            out.corrupt_at = out.end = base + bad
             return out
         if tail is None:
             carry, need = b"", 0
@@ -91,6 +94,7 @@ def _read_blocks(path: Path, handle, block: int) -> EventFileRead:
         if at_end:
             if carry:
                 out.truncated_at = base
+            out.end = base
             return out
 
 

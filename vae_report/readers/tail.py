@@ -1,0 +1,139 @@
+"""Reading only what a log gained since the last read (watch mode).
+
+Per file: where the last read stopped (just past the last complete event record or CSV line), a few bytes
+before that point to recognise the same file, and the points parsed so far. The next read parses from there
+to the end: a record or line still being written is left for the pass after. A file replaced (a new inode),
+cut shorter, rewritten in place (the bytes before the offset changed; Lightning's CSVLogger rewrites its
+file when a new column appears) or with another CSV header is read again from its start.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..frame import frame_from_series
+from .csvlog import CsvRead, read_csv_bytes
+from .tfevents import EventFileRead, read_event_file
+
+GUARD = 64  # bytes before the offset compared on each read: the same file, not one rewritten in place
+COMPACT = 8  # pieces per series pooled into one when there are more
+
+
+@dataclass
+class _FileState:
+    ident: tuple[int, int]
+    offset: int
+    guard: bytes
+    series: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    records: int = 0
+    bad: int = 0
+    rows: int = 0
+    non_scalar: set[str] = field(default_factory=set)
+    header: bytes = b""
+    layout: str = ""
+    notes: list[str] = field(default_factory=list)
+    total_steps: int | None = None
+
+    def add(self, name: str, columns: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        pieces = self.series.setdefault(name, [])
+        pieces.append(columns)
+        if len(pieces) > COMPACT:  # keeps the pieces few; in step order already, so pooling keeps the order
+            self.series[name] = [tuple(np.concatenate([p[i] for p in pieces]) for i in range(3))]
+
+    def parts(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+        return [(name, *piece) for name, pieces in self.series.items() for piece in pieces]
+
+
+class TailCache:
+    """What was read of each file, kept between passes; ``bytes_read`` and ``full_reads`` count the work."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, _FileState] = {}
+        self.bytes_read = 0
+        self.full_reads = 0
+
+    def _resume(self, path: Path) -> tuple[_FileState | None, tuple[int, int]]:
+        """The file's state when it is the file read last time, grown or unchanged; else None."""
+        info = path.stat()
+        ident = (info.st_dev, info.st_ino)
+        state = self.files.get(str(path))
+        if state is None or state.ident != ident or info.st_size < state.offset:
+            return None, ident
+        with path.open("rb") as handle:
+            handle.seek(max(0, state.offset - GUARD))
+            before = handle.read(min(GUARD, state.offset))
+            if state.header:
+                handle.seek(0)
+                same_header = handle.read(len(state.header)) == state.header
+            else:
+                same_header = True
+        return (state if before == state.guard and same_header else None), ident
+
+    def _keep(self, path: Path, state: _FileState, offset: int) -> None:
+        with path.open("rb") as handle:
+            handle.seek(max(0, offset - GUARD))
+            state.guard = handle.read(min(GUARD, offset))
+        state.offset = offset
+        self.files[str(path)] = state
+
+    def events(self, path: Path) -> EventFileRead:
+        """The event file's points so far: its earlier points and the records appended since."""
+        state, ident = self._resume(path)
+        if state is None:
+            state = _FileState(ident, 0, b"")
+            self.full_reads += 1
+        read = read_event_file(path, start=state.offset)
+        self.bytes_read += read.end - state.offset
+        for tag, *columns in read.parts:
+            state.add(tag, tuple(columns))
+        state.records += read.records
+        state.bad += read.bad_crc
+        state.non_scalar |= read.non_scalar_tags
+        self._keep(path, state, read.end)
+        return EventFileRead(path, state.parts(), state.records, state.bad, read.truncated_at, read.corrupt_at,
+                             read.end, set(state.non_scalar))
+
+    def csv(self, path: Path, source: str) -> CsvRead:
+        """The CSV log's points so far: its earlier rows and the complete lines appended since."""
+        state, ident = self._resume(path)
+        notes: list[str] = []
+        if state is None:
+            data = path.read_bytes()
+            header = data[: data.find(b"\n") + 1] if b"\n" in data else b""
+            state, start, chunk = _FileState(ident, 0, b"", header=header), 0, data
+            self.full_reads += 1
+        else:
+            with path.open("rb") as handle:
+                handle.seek(state.offset)
+                chunk = handle.read()
+            start = state.offset
+        self.bytes_read += len(chunk)
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        if len(complete) < len(chunk) and (start or complete):
+            notes.append("last line has no end (the file is still being written, or was cut): read next time")
+        if start == 0 or complete:
+            read = read_csv_bytes(complete if start == 0 else state.header + complete, path, source) \
+                if complete else read_csv_bytes(chunk, path, source)
+            frame = read.frame
+            codes = frame["metric"].cat.codes.to_numpy()
+            bounds = np.flatnonzero(np.diff(codes)) + 1
+            columns = [frame[c].to_numpy() for c in ("step", "value", "wall_time")]
+            for part in np.split(np.arange(len(frame)), bounds) if len(frame) else []:
+                state.add(frame["metric"].cat.categories[codes[part[0]]], tuple(c[part] for c in columns))
+            state.rows += read.rows
+            state.bad += read.bad_cells
+            state.layout = state.layout or read.layout
+            state.total_steps = state.total_steps if state.total_steps is not None else read.total_steps
+            state.notes = list(dict.fromkeys([*state.notes, *(n for n in read.notes if "no end" not in n)]))
+        self._keep(path, state, start + len(complete))
+        return CsvRead(frame_from_series(state.parts(), source), state.layout, state.rows, state.bad,
+                       [*state.notes, *notes], state.total_steps)
+
+    def forget_missing(self) -> None:
+        """Drop the state of files that are gone (a log rotated away)."""
+        for name in [n for n in self.files if not os.path.exists(n)]:
+            del self.files[name]

@@ -1,0 +1,66 @@
+"""Watch mode: the report written again every interval while the run's logs grow, each pass parsing only what
+the event files and CSVs gained since the last (``readers.tail``)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .analysis import Analysis, analyze_run
+from .errors import InputError
+from .readers.tail import TailCache
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_interval(text: str) -> float:
+    """``5m``, ``30s``, ``2h`` or plain seconds (``90``) -> seconds."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)\s*", str(text).lower())
+    seconds = float(found.group(1)) * _UNITS[found.group(2)] if found else 0.0
+    if seconds <= 0:
+        raise InputError(f"--every {text!r}: give a positive interval such as 5m, 30s, 2h or 90 (seconds)")
+    return seconds
+
+
+class Watcher:
+    """One run, analyzed again and again; the files read so far are kept (``tail``) between passes."""
+
+    def __init__(self, run_dir: Path, out: Path, json_out: Path | None = None, **options: Any) -> None:
+        self.run_dir, self.out, self.json_out, self.options = Path(run_dir), Path(out), json_out, options
+        self.tail = TailCache()
+        self.passes = 0
+
+    def run_pass(self) -> Analysis:
+        """Read what is new, analyze, write the report (and summary); the liveness check's clock is now."""
+        from .render import write_report, write_summary
+
+        self.tail.forget_missing()
+        analysis = analyze_run(self.run_dir, tail=self.tail, draw_plots=True, now=time.time(), **self.options)
+        write_report(analysis, self.out)
+        if self.json_out is not None:
+            write_summary(analysis, self.json_out)
+        self.passes += 1
+        return analysis
+
+
+def watch_loop(watcher: Watcher, interval: float, max_passes: int | None, on_pass: Callable[[Analysis], None],
+               on_wait: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> int:
+    """Passes every ``interval`` seconds (from the start of one to the next) until ``max_passes``; before the
+    run has logged anything, each pass says it waits. ``on_pass`` may end the loop by raising. Returns the
+    number of passes that wrote a report."""
+    from .errors import NoLogsYet
+
+    attempts = 0
+    while True:
+        started = time.monotonic()
+        attempts += 1
+        try:
+            on_pass(watcher.run_pass())
+        except NoLogsYet as exc:
+            on_wait(str(exc))
+        if max_passes is not None and attempts >= max_passes:
+            return watcher.passes
+        sleep(max(0.0, interval - (time.monotonic() - started)))
