@@ -14,6 +14,7 @@ from ._version import __version__
 from .baseline import compare, load_baseline
 from .configs import flatten
 from .errors import ConfigError, InputError
+from .forecast import forecast_run
 from .levels import start_level
 from .narrative import confidence, questions_and_answers, recommendations
 from .numbers import fmt
@@ -53,6 +54,7 @@ class Analysis:
     decomposition: Any = None  # what the latest total is made of (decomposition.Decomposition), if known
     overview_png: bytes | None = None  # a sweep worker's overview plot (its frame is dropped to save memory)
     plots_in_flight: Any = field(default=None, repr=False, compare=False)  # PlotsInFlight, when drawn early
+    forecast: Any = None  # forecast.Forecast: key losses at the end of the schedule, and the --goal results
 
     @property
     def finished(self) -> bool:
@@ -119,6 +121,8 @@ class Analysis:
             "last_wall_time": self.last_wall_time,
             "milestones": [{"step": m.step, "name": m.name} for m in self.schedule.milestones()],
             "since_baseline": self.since_baseline,
+            "forecast": self.forecast.to_dict() if self.forecast is not None else {},
+            "goals": [g.to_dict() for g in self.forecast.goals] if self.forecast is not None else [],
         }
 
 
@@ -241,8 +245,9 @@ def _metric_order(name: str) -> tuple[int, int, str]:
 
 
 def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = None,
-                 now: float | None = None) -> Analysis:
-    """Statistics, findings, Q&A and conclusion for logs already read (``now``: the liveness rule's clock)."""
+                 now: float | None = None, goals: list[tuple[str, float]] | None = None) -> Analysis:
+    """Statistics, findings, forecast, Q&A and conclusion for logs already read (``now``: the liveness rule's
+    clock; ``goals``: (metric, level) pairs whose step of arrival is forecast)."""
     m = Metrics(logs.frame)
     m.restarts = logs.restarts
     limits = {k: dict(v) for k, v in (thresholds or {}).items()}
@@ -256,6 +261,7 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
         last_wall_time=newest_wall_time(m), frame=logs.frame, log_every=_log_interval(m),
         decomposition=decompose(m, schedule),
     )
+    analysis.forecast = forecast_run(m, schedule, analysis.step, analysis.finished, goals, analysis.last_wall_time)
     analysis.confidence, analysis.confidence_reasons = confidence(analysis)
     analysis.qa = questions_and_answers(analysis)
     analysis.recommendations = recommendations(analysis)
@@ -273,12 +279,13 @@ def _log_interval(m: Metrics) -> int | None:
 def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
                 now: float | None = None, baseline: Path | str | None = None, include: list[Path] | None = None,
                 text_pattern: str | None = None, run: str | None = None, draw_plots: bool = False,
-                tail: Any = None, **overrides: Any) -> Analysis:
+                tail: Any = None, goals: list[tuple[str, float]] | None = None, **overrides: Any) -> Analysis:
     """Read a run directory and analyze it against its schedule (``disc_start=``, ``kl_weight=``,
     ``total_steps=`` override single values; ``thresholds`` maps rule ids to threshold overrides; ``now`` is
     the epoch time the liveness rule compares the last log with; ``draw_plots``: start drawing the report's plots
     in other processes while the rules run, for ``write_report``; ``tail``: a ``readers.tail.TailCache`` kept
-    between calls, so that event files and CSVs are parsed only where they grew)."""
+    between calls, so that event files and CSVs are parsed only where they grew; ``goals``: (metric, level) pairs,
+    ``--goal``)."""
     previous = load_baseline(Path(baseline)) if baseline else None
     if previous is not None and previous.get("sweep"):
         raise InputError(f"{baseline}: a sweep's summary; pass it with the sweep folder, or a single run's summary")
@@ -289,7 +296,7 @@ def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: 
     if draw_plots:  # drawn by other processes while this one runs the rules
         plots = PlotsInFlight(logs.frame, schedule, previous.get("step") if previous else None)
     try:
-        analysis = analyze_logs(logs, schedule, limits, now)
+        analysis = analyze_logs(logs, schedule, limits, now, goals)
         if previous is not None:
             analysis.since_baseline = compare(analysis.to_summary(), previous)
     except BaseException:

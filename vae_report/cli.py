@@ -22,6 +22,7 @@ import typer
 from .analysis import analyze_run
 from .compare import analyze_runs, parse_run_argument
 from .errors import InputError, OutputError, VaeReportError
+from .forecast import parse_goals
 from .outputs import check_outputs, committed
 from .render import append_github_summary, write_comparison, write_report, write_summary, write_sweep_report
 from .schedule import load_config
@@ -70,6 +71,8 @@ def analyze(
     text_pattern: str | None = typer.Option(None, "--text-pattern",
                                             help="Regex of a text log's step lines: a (?P<step>...) group, other "
                                                  "named groups or key: value pairs are the metrics."),
+    goal: list[str] = typer.Option([], "--goal", help="METRIC=LEVEL (repeatable): forecast the step it is reached, "
+                                                     "such as rec_loss=0.01."),
 ) -> None:
     """Read a run's logs, check them against its schedule, and write the report."""
     github_summary = github_summary or _github_step_summary()
@@ -83,7 +86,8 @@ def analyze(
                       markdown=not is_html(out), appended=("--github-summary",))
         limits = _load_thresholds(thresholds) if thresholds else None
         options = dict(config=config, thresholds=limits, now=clock, disc_start=disc_start, kl_weight=kl_weight,
-                       total_steps=total_steps, text_pattern=text_pattern)
+                       total_steps=total_steps, text_pattern=text_pattern,
+                       goals=parse_goals(goal))
         runs = None if run else find_runs(run_dir)
         with committed():  # the report, its JSON and the step summary appear together or not at all
             if runs is not None:
@@ -200,8 +204,11 @@ def watch(
     max_passes: int | None = typer.Option(None, "--max-passes", min=1, help="Stop after this many passes."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but failures."),
     text_pattern: str | None = typer.Option(None, "--text-pattern", help="Regex of a text log's step lines."),
+    goal: list[str] = typer.Option([], "--goal", help="METRIC=LEVEL (repeatable): forecast the step it is reached, "
+                                                     "such as rec_loss=0.01."),
 ) -> None:
     """Re-analyze a run as its logs grow, reading only what was appended; Ctrl-C stops (exit 0)."""
+    from .forecast import parse_goals
     from .render import _is_html
     from .watch import Watcher, parse_interval, watch_loop
 
@@ -214,7 +221,7 @@ def watch(
                       markdown=not _is_html(out))
         watcher = Watcher(run_dir, out, json_out, config=config, disc_start=disc_start, kl_weight=kl_weight,
                           total_steps=total_steps, thresholds=_load_thresholds(thresholds) if thresholds else None,
-                          text_pattern=_check_pattern(text_pattern))
+                          text_pattern=_check_pattern(text_pattern), goals=parse_goals(goal))
 
         def on_pass(analysis) -> None:
             progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""

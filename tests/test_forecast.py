@@ -1,0 +1,88 @@
+"""The forecast: key losses at the end of the schedule with an interval, goals, and when it declines."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from vae_report import analyze_run
+from vae_report.cli import app
+
+SummaryWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
+
+TOTAL = 20_000
+
+
+def _rec(step):
+    return 0.4 * (step + 100.0) ** -0.25  # a power-law decay, as reconstruction losses fall
+
+
+def _write(folder, last, noise=0.03, seed=0, every=20, swing=0.0):
+    rng = np.random.default_rng(seed)
+    writer = SummaryWriter(folder)
+    for step in range(0, last + 1, every):
+        wobble = np.exp(noise * rng.standard_normal(2) + swing * np.sin(step / 250))  # swing: levels that wander
+        writer.add_scalar("train/rec_loss", _rec(step) * wobble[0], step)
+        writer.add_scalar("train/kl_loss", 2000 * (1 + step / 4000) ** 0.2 * wobble[1], step)
+    writer.close()
+    return folder
+
+
+def test_end_of_schedule_level_with_an_interval_that_holds_the_truth(tmp_path):
+    run = _write(tmp_path / "run", 12_000)
+    analysis = analyze_run(run, total_steps=TOTAL, disc_start=0)
+    summary = analysis.to_summary()
+    rec = summary["forecast"]["rec_loss"]
+    assert rec["at_step"] == TOTAL
+    assert rec["low"] <= _rec(TOTAL) <= rec["high"]
+    assert abs(rec["level"] / _rec(TOTAL) - 1) < 0.05  # the fitted law is the true one here
+    assert rec["low"] < rec["level"] < rec["high"] <= rec["now_level"] * 1.1  # between the trend and now
+    kl = summary["forecast"]["kl_loss"]
+    assert kl["low"] <= 2000 * (1 + TOTAL / 4000) ** 0.2 <= kl["high"]
+    json.dumps(summary, allow_nan=False)
+
+
+def test_goals_reached_forecast_and_out_of_reach(tmp_path):
+    run = _write(tmp_path / "run", 12_000)
+    analysis = analyze_run(run, total_steps=TOTAL, disc_start=0,
+                           goals=[("rec_loss", 0.045), ("rec_loss", 0.001), ("psnr", 30.0)])
+    reached, never, missing = analysis.forecast.goals
+    assert reached.reached and abs(reached.step - ((0.4 / 0.045) ** 4 - 100)) < 800  # crossed at 6,143
+    assert "reached at step" in reached.note
+    assert not never.reached and never.step is None and "end of training" in never.note
+    assert "not logged" in missing.note
+
+
+def test_goal_step_ahead_of_the_logs(tmp_path):
+    run = _write(tmp_path / "run", 8_000)
+    analysis = analyze_run(run, total_steps=TOTAL, disc_start=0, goals=[("rec_loss", 0.04)])
+    (goal,) = analysis.forecast.goals
+    true_step = (0.4 / 0.04) ** 4 - 100
+    assert not goal.reached and abs(goal.step - true_step) < 0.15 * true_step
+    assert goal.date is not None  # SummaryWriter's wall times give the speed
+
+
+def test_declines_too_young_too_noisy_and_says_why(tmp_path):
+    young = analyze_run(_write(tmp_path / "young", 1_000, every=5), total_steps=TOTAL, disc_start=0)
+    assert young.forecast.trends["rec_loss"].end is None
+    assert "too young" in young.forecast.trends["rec_loss"].reason
+    noisy = analyze_run(_write(tmp_path / "noisy", 12_000, swing=0.6), total_steps=TOTAL, disc_start=0)
+    assert "too noisy" in noisy.forecast.trends["rec_loss"].reason
+    assert noisy.to_summary()["forecast"]["rec_loss"]["level"] is None
+
+
+def test_report_sections_and_goal_option(tmp_path):
+    run = _write(tmp_path / "run", 12_000)
+    for suffix in (".md", ".html"):
+        out = tmp_path / f"report{suffix}"
+        result = CliRunner().invoke(app, ["analyze", str(run), "--out", str(out), "--total-steps", str(TOTAL),
+                                          "--disc-start", "0", "--goal", "rec_loss=0.035", "--json",
+                                          str(tmp_path / "s.json"), "-q"])
+        assert result.exit_code == 0, result.output
+        text = out.read_text()
+        assert "Forecast" in text and "rec_loss ≤ 0.035" in text and "20,000" in text
+    goals = json.loads((tmp_path / "s.json").read_text())["goals"]
+    assert goals[0]["metric"] == "rec_loss" and goals[0]["target"] == 0.035
+    bad = CliRunner().invoke(app, ["analyze", str(run), "--out", str(tmp_path / "r.md"), "--goal", "rec_loss"])
+    assert bad.exit_code == 2 and "METRIC=LEVEL" in bad.output

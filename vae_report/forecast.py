@@ -1,0 +1,350 @@
+"""Where the key losses will be at the end of the schedule (and at the next milestone), from the current phase's
+trend, with an interval; and when a level the user aims at (``--goal rec_loss=0.01``) is reached.
+
+The fit (justified in the README by a held-out truncation test on the battery's healthy runs,
+``benchmarks/forecast.py``): the latest half of the current phase is cut into equal-step windows, each window's
+median is its level (spikes do not move it), and a power law, a straight line in log level against log step,
+is fitted to those levels by least squares. A power law slows down by itself as a decay flattens, so it does not
+run a decline off to zero the way a straight line in step would. The interval is a residual bootstrap of that
+fit plus the scatter of one window's level, widened by ``WIDEN``, and reaching to the level now (the trend
+stopping): real decays flatten sooner than a power law more often than not, and the truncation test's misses of
+the bootstrap alone were of that kind. A forecast is declined, with the reason, when the phase is young against
+the distance to forecast, has too few points, or its levels scatter too much about the trend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+from .numbers import fmt
+
+KEY_LOSSES = ("rec_loss", "kl_loss", "total_loss", "nll_loss", "val/rec_loss")
+WINDOWS = 12  # equal-step windows over the fitted stretch
+MIN_POINTS = 30  # logged points in the fitted stretch
+REACH = 3.0  # forecast at most this many times the phase's age ahead
+MAX_SCATTER = 0.25  # window levels' residual spread about the trend (log units, ~28%) beyond which: too noisy
+TESTED_COVERAGE = 0.91  # benchmarks/forecast.py: final levels inside the interval (see the README's table)
+WIDEN = 1.5  # the trend interval's half-widths scaled by this: 91% coverage in the truncation test (1.0: 85%)
+QUANTILES = (5.0, 95.0)  # a 90% interval
+BOOTSTRAP = 400
+FLAT_BOUND = True  # the interval reaches from the trend's forecast to the level now (see predict)
+MODEL = "power"  # "power": log level linear in log step; "exponential": log level linear in step (compared)
+
+
+def _x(step: Any) -> Any:
+    """The regressor of the fit: log step (power law) or step (exponential)."""
+    step = np.maximum(np.asarray(step, dtype=np.float64), 1.0)
+    return np.log(step) if MODEL == "power" else step
+
+
+@dataclass
+class Prediction:
+    at_step: int
+    level: float
+    low: float
+    high: float
+    label: str  # "end of training", "discriminator starts"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at_step": self.at_step, "level": _finite(self.level), "low": _finite(self.low),
+                "high": _finite(self.high), "label": self.label}
+
+
+@dataclass
+class Trend:
+    """A fitted trend of one metric, or why none was fitted (``reason``)."""
+
+    metric: str
+    end: Prediction | None = None
+    milestone: Prediction | None = None
+    reason: str | None = None  # why there is no forecast (or none at the end): a clause, lower case, no stop
+    since_step: int | None = None  # the fitted stretch begins here
+    coef: tuple[float, float] | None = None  # log level = a + b log step
+    log_space: bool = True
+    now_level: float | None = None  # the latest window's median
+
+    def at(self, step: float) -> float:
+        a, b = self.coef
+        y = a + b * float(_x(step))
+        return math.exp(y) if self.log_space else y
+
+    def to_dict(self) -> dict[str, Any]:
+        main = self.end or self.milestone
+        out = main.to_dict() if main else {"at_step": None, "level": None, "low": None, "high": None}
+        out["since_step"] = self.since_step
+        out["now_level"] = self.now_level
+        if self.end and self.milestone:
+            out["next_milestone"] = self.milestone.to_dict()
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class Goal:
+    metric: str
+    target: float
+    reached: bool = False
+    step: int | None = None
+    date: str | None = None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "target": self.target, "reached": self.reached, "step": self.step,
+                "date": self.date, "note": self.note}
+
+
+@dataclass
+class Forecast:
+    trends: dict[str, Trend] = field(default_factory=dict)
+    goals: list[Goal] = field(default_factory=list)
+    finished: bool = False
+    tested_coverage: float = TESTED_COVERAGE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: t.to_dict() for name, t in self.trends.items()}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The report's table: one row per forecast level (metric, step, what is there, level, interval)."""
+        return [{"metric": t.metric, "at_step": p.at_step, "label": p.label, "level": p.level, "low": p.low,
+                 "high": p.high, "since": t.since_step, "now": t.now_level}
+                for t in self.trends.values() for p in (t.milestone, t.end) if p is not None]
+
+    def declined(self) -> list[tuple[str, str]]:
+        """(metrics, why) for the key losses without a forecast, or without one at the end of training; losses
+        declined for the same reason share one line."""
+        grouped: dict[str, list[str]] = {}
+        for t in self.trends.values():
+            if t.reason and not self.finished:
+                grouped.setdefault(t.reason, []).append(t.metric)
+        return [(", ".join(names), why) for why, names in grouped.items()]
+
+    def goal_lines(self) -> list[str]:
+        return [f"{g.metric} {'≥' if _higher_is_better(g.metric) else '≤'} {fmt(g.target)}: {g.note}"
+                for g in self.goals]
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def parse_goals(texts: list[str] | None) -> list[tuple[str, float]]:
+    """``["rec_loss=0.01", ...]`` -> ``[("rec_loss", 0.01), ...]``; a bad one is an InputError."""
+    out = []
+    for text in texts or []:
+        found = re.fullmatch(r"\s*([\w./-]+)\s*=\s*([-+0-9.eE]+)\s*", text)
+        try:
+            value = float(found.group(2)) if found else math.nan
+        except ValueError:
+            value = math.nan
+        if not found or not math.isfinite(value):
+            raise InputError(f"--goal {text!r}: give METRIC=LEVEL, such as rec_loss=0.01")
+        out.append((found.group(1), value))
+    return out
+
+
+def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int) -> tuple[Trend | None, str | None, dict]:
+    """The power-law fit on window levels of ``since..now``; (None, reason) when the stretch cannot carry one."""
+    keep = (steps >= since) & (steps <= now) & np.isfinite(values)
+    s, v = steps[keep], values[keep]
+    if len(s) < MIN_POINTS:
+        return None, f"only {len(s)} point(s) logged since step {fmt(since)} (a trend needs {MIN_POINTS})", {}
+    edges = np.linspace(s[0], s[-1] + 1, WINDOWS + 1)
+    which = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, WINDOWS - 1)
+    xs, ys = [], []
+    for k in range(WINDOWS):
+        inside = which == k
+        if inside.sum() >= 2:
+            xs.append(float(np.median(s[inside])))
+            ys.append(float(np.median(v[inside])))
+    xs, ys = _x(np.array(xs)), np.array(ys)
+    log_space = bool(np.all(ys > 0))
+    y = np.log(ys) if log_space else ys
+    if len(xs) < 6 or np.ptp(xs) == 0:
+        return None, "the latest stretch has too few distinct windows for a trend", {}
+    b, a = np.polyfit(xs, y, 1)
+    resid = y - (a + b * xs)
+    scale = float(np.std(resid, ddof=2))
+    spread = scale if log_space else scale / max(float(np.median(np.abs(ys))), 1e-300)
+    if spread > MAX_SCATTER:
+        return None, (f"its window levels scatter {spread:.0%} about the trend since step {fmt(since)}: too noisy "
+                      "for a forecast"), {}
+    trend = Trend("", since_step=int(since), coef=(float(a), float(b)), log_space=log_space, now_level=float(ys[-1]))
+    return trend, None, {"xs": xs, "y": y, "resid": resid, "x_now": float(_x(now))}
+
+
+def predict(trend: Trend, fit: dict, at_step: int, label: str, seed: int = 0) -> Prediction:
+    """The level at ``at_step`` with a 90% interval: residual bootstrap of the fit, plus one window's scatter."""
+    xs, resid = fit["xs"], fit["resid"]
+    a, b = trend.coef
+    x = float(_x(at_step))
+    centre = a + b * x
+    rng = np.random.default_rng(seed)
+    # every bootstrap refit at once: least squares in closed form on centred x
+    samples = (a + b * xs) + rng.choice(resid, (BOOTSTRAP, len(resid)))
+    xc = xs - xs.mean()
+    slopes = (samples - samples.mean(axis=1, keepdims=True)) @ xc / float(xc @ xc)
+    draws = samples.mean(axis=1) + slopes * (x - xs.mean()) + rng.choice(resid, BOOTSTRAP)
+    lo, hi = np.percentile(draws, QUANTILES)
+    if FLAT_BOUND:
+        # the other bound: the level stays where the trend has it now (progress stops); curves that flatten
+        # sooner than a power law land between the two (the truncation test's misses were all of that kind)
+        now_draws = samples.mean(axis=1) + slopes * (fit["x_now"] - xs.mean()) + rng.choice(resid, BOOTSTRAP)
+        flat_lo, flat_hi = np.percentile(now_draws, QUANTILES)
+        lo, hi = min(lo, flat_lo), max(hi, flat_hi)
+    lo, hi = centre - WIDEN * (centre - lo), centre + WIDEN * (hi - centre)
+    back = np.exp if trend.log_space else (lambda v: v)
+    return Prediction(int(at_step), float(back(centre)), float(back(min(lo, centre))), float(back(max(hi, centre))),
+                      label)
+
+
+def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, phase_start: int,
+                    end: int | None, milestone: tuple[int, str] | None) -> Trend:
+    """One metric's forecast at the end of the schedule (``end``) and at the next milestone, or why none."""
+    since = phase_start + (now - phase_start) // 2  # the latest half of the current phase
+    trend, reason, fit = fit_trend(steps, values, since, now)
+    if trend is None:
+        return Trend(name, reason=reason)
+    trend.metric = name
+    age = max(now - phase_start, 1)
+    targets = []
+    if milestone is not None:
+        targets.append(("milestone", *milestone))
+    if end is not None and (milestone is None or end != milestone[0]):
+        targets.append(("end", end, "end of training"))
+    elif end is not None:
+        targets = [("end", end, "end of training")]
+    notes = []
+    for kind, at, label in targets:
+        if at - now > REACH * age:
+            notes.append(f"the {label} (step {fmt(at)}) is {fmt(at - now)} steps ahead, over {REACH:g} times the "
+                         f"{fmt(age)} steps the current phase has run: too young to forecast that far")
+            continue
+        setattr(trend, "end" if kind == "end" else "milestone", predict(trend, fit, at, label))
+    if end is None:
+        notes.append("the schedule's total steps are unknown (no config): no end-of-training forecast")
+    if notes and trend.end is None:
+        trend.reason = notes[0]
+    if trend.end is None and trend.milestone is None:
+        return Trend(name, reason=trend.reason)
+    return trend
+
+
+def forecast_run(m: Any, schedule: Any, now: int, finished: bool, goals: list[tuple[str, float]] | None = None,
+                 last_wall: float | None = None) -> Forecast:
+    """Every key loss's forecast, and the goals' results, for a run analyzed at step ``now``."""
+    out = Forecast(finished=finished)
+    switch = schedule.switch_step
+    before_d = switch is not None and now < switch
+    phase_start = switch if switch is not None and now >= switch else 0
+    end = schedule.total_steps if schedule.total_steps and not finished else None
+    milestone = (switch, "discriminator starts") if before_d else None
+    for name in KEY_LOSSES:
+        if not m.has(name):
+            continue
+        if finished:
+            out.trends[name] = Trend(name, reason="the run is finished: its last level is its final one")
+            continue
+        trend = forecast_metric(name, m.steps(name), m.values(name), now, phase_start,
+                                None if before_d else end, milestone)
+        if before_d and trend.milestone is not None and end is not None:
+            trend.reason = (f"no end-of-training forecast: the discriminator switches on at step {fmt(switch)}, "
+                            "and this phase's trend does not carry across it")
+        out.trends[name] = trend
+    rate = _steps_per_second(m, now)
+    # a goal is forecast up to where the current phase's trend holds: the switch, else the end of training
+    horizon = (switch, "before the discriminator switches on") if before_d else (end, "by the end of training")
+    for metric, target in goals or []:
+        trend = out.trends.get(metric) or _trend_for(m, metric, now, phase_start, horizon[0])
+        out.goals.append(_goal(metric, target, m, trend, now, horizon, rate, last_wall))
+    return out
+
+
+def _trend_for(m: Any, metric: str, now: int, phase_start: int, end: int | None) -> Trend | None:
+    """A goal on a metric that is not a key loss (val/psnr): its own trend, fitted the same way."""
+    if not m.has(metric):
+        return None
+    return forecast_metric(metric, m.steps(metric), m.values(metric), now, phase_start, end, None)
+
+
+def _higher_is_better(metric: str) -> bool:
+    return any(word in metric.lower() for word in ("psnr", "ssim", "acc"))
+
+
+def _goal(metric: str, target: float, m: Any, trend: Trend | None, now: int, horizon: tuple[int | None, str],
+          rate: float | None, last_wall: float | None) -> Goal:
+    goal = Goal(metric, target)
+    if not m.has(metric):
+        goal.note = f"{metric} is not logged in this run"
+        return goal
+    up = _higher_is_better(metric)
+    steps, values = m.steps(metric), m.values(metric)
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    # a level is reached when a 5-point median gets there (one lucky point is not a level)
+    if len(values) >= 5:
+        levels = _median5(values)
+        hit = np.flatnonzero(levels >= target if up else levels <= target)
+        if len(hit):
+            goal.reached, goal.step = True, int(steps[hit[0] + 4])
+            walls = m.wall_times(metric)[good]
+            if np.isfinite(walls[hit[0] + 4]):
+                goal.date = _date(float(walls[hit[0] + 4]))
+            goal.note = f"reached at step {fmt(goal.step)}" + (f" ({goal.date})" if goal.date else "")
+            return goal
+    if trend is None or trend.coef is None:
+        goal.note = "no forecast: " + ((trend.reason or "").rstrip(".") if trend else "no trend").lower()
+        return goal
+    a, b = trend.coef
+    level = math.log(target) if trend.log_space and target > 0 else (None if trend.log_space else target)
+    toward = (b > 0) if up else (b < 0)
+    if level is None or b == 0 or not toward:
+        goal.note = f"not on the current trend ({metric} is moving away from {fmt(target)} or is flat)"
+        return goal
+    x_at = (level - a) / b
+    at = math.exp(min(x_at, 700.0)) if MODEL == "power" else x_at
+    end, where = horizon
+    if end is not None and at > end:
+        goal.note = f"not {where} (step {fmt(end)}) on the current trend (forecast there: {fmt(trend.at(end))})"
+        return goal
+    if at > 100 * max(now, 1):
+        goal.note = "not within a hundred times the steps run so far on the current trend"
+        return goal
+    goal.step = int(max(at, now))
+    if rate and last_wall is not None and math.isfinite(last_wall):
+        goal.date = _date(last_wall + (goal.step - now) / rate)
+    goal.note = f"forecast at step {fmt(goal.step)}" + (f", around {goal.date}" if goal.date else "")
+    return goal
+
+
+def _median5(values: np.ndarray) -> np.ndarray:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    return np.median(sliding_window_view(values, 5), axis=1)
+
+
+def _steps_per_second(m: Any, now: int) -> float | None:
+    """The recent speed, from the wall times of the most logged training loss (its latest fifth)."""
+    for name in ("rec_loss", "total_loss", "nll_loss", "kl_loss"):
+        if not m.has(name):
+            continue
+        steps, walls = m.steps(name), m.wall_times(name)
+        known = np.isfinite(walls)
+        steps, walls = steps[known], walls[known]
+        if len(steps) < 10:
+            return None
+        k = int(len(steps) * 0.8)
+        dt_ = walls[-1] - walls[k]
+        return float((steps[-1] - steps[k]) / dt_) if dt_ > 0 else None
+    return None
+
+
+def _date(stamp: float) -> str:
+    return dt.datetime.fromtimestamp(stamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
