@@ -58,7 +58,8 @@ def evaluate(cases) -> dict[float, list[dict]]:
                     rows[cut].append(row | {"declined": _why(trend.reason)})
                     continue
                 p = trend.end
-                rows[cut].append(row | {"truth": truth[0], "level": p.level, "low": p.low, "high": p.high})
+                rows[cut].append(row | {"truth": truth[0], "level": p.level, "low": p.low, "high": p.high,
+                                        "now": trend.now_level})
     return rows
 
 
@@ -98,6 +99,10 @@ def main() -> None:
     for cut in CUTS:
         print(summarize(f"{cut:.0%}", rows[cut]))
     print(summarize("all", [r for cut in CUTS for r in rows[cut]]))
+    missed = [r for cut in CUTS for r in rows[cut] if "declined" not in r and not r["low"] <= r["truth"] <= r["high"]]
+    toward = sum((r["truth"] - r["level"]) * (r["now"] - r["level"]) > 0 for r in missed)
+    print(f"misses: {len(missed)}, {toward} on the side of the level now (the trend slowed), "
+          f"{len(missed) - toward} beyond the trend's forecast (it sped up)")
     if args.misses:
         for cut in CUTS:
             for r in rows[cut]:
