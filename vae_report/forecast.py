@@ -68,7 +68,8 @@ class Trend:
     since_step: int | None = None  # the fitted stretch begins here
     coef: tuple[float, float] | None = None  # log level = a + b log step
     log_space: bool = True
-    now_level: float | None = None  # the latest window's median
+    now_level: float | None = None  # the latest fitted window's median (the benchmark's; the report's "now" is
+    # levels.current_level, so that one report shows one current value per metric)
 
     def at(self, step: float) -> float:
         a, b = self.coef
@@ -79,7 +80,6 @@ class Trend:
         main = self.end or self.milestone
         out = main.to_dict() if main else {"at_step": None, "level": None, "low": None, "high": None}
         out["since_step"] = self.since_step
-        out["now_level"] = self.now_level
         if self.end and self.milestone:
             out["next_milestone"] = self.milestone.to_dict()
         if self.reason:
@@ -114,7 +114,7 @@ class Forecast:
     def rows(self) -> list[dict[str, Any]]:
         """The report's table: one row per forecast level (metric, step, what is there, level, interval)."""
         return [{"metric": t.metric, "at_step": p.at_step, "label": p.label, "level": p.level, "low": p.low,
-                 "high": p.high, "since": t.since_step, "now": t.now_level}
+                 "high": p.high, "since": t.since_step}
                 for t in self.trends.values() for p in (t.milestone, t.end) if p is not None]
 
     def declined(self) -> list[tuple[str, str]]:
