@@ -160,3 +160,20 @@ def test_ctrl_c_ends_watch_with_exit_0(tmp_path):
     out, err = child.communicate(timeout=30)
     assert child.returncode == 0, err
     assert "watch stopped" in out and "Traceback" not in err
+
+
+def test_a_resumed_run_in_two_event_files_merges_as_a_full_read_does(tmp_path):
+    run = tmp_path / "run"
+    first = SummaryWriter(run, filename_suffix=".a")
+    _write(first, range(0, 300, 10))
+    first.close()
+    cache = TailCache()
+    load_run(run, tail=cache)
+    time.sleep(1.1)  # the resumed process's event file is named and stamped later
+    second = SummaryWriter(run, filename_suffix=".b")
+    _write(second, range(200, 400, 10))  # resumed from a checkpoint at step 200
+    grown = load_run(run, tail=cache)
+    full = load_run(run)
+    _same(grown.frame, full.frame)
+    assert [r["step"] for r in grown.restarts] == [r["step"] for r in full.restarts] == [200]
+    second.close()

@@ -401,8 +401,10 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
             notes.append(f"{read.skipped:,} step line(s) without readable values skipped")
     frame, dropped = without_impossible(frame)
     notes.extend(dropped)
-    source = SourceFile(rel, kind, len(frame), sorted(frame["metric"].unique()), notes,
-                        float(np.nanmin(frame["wall_time"])) if frame["wall_time"].notna().any() else float("nan"))
+    walls = frame["wall_time"].to_numpy()
+    # fmin skips NaN without nanmin's copy of the column (millions of points, read again each watch pass)
+    source = SourceFile(rel, kind, len(frame), _metrics_in(frame), notes,
+                        float(np.fmin.reduce(walls)) if len(walls) else float("nan"))
     logs.sources.append(source)
     return source, frame
 
@@ -711,7 +713,7 @@ def _merge_kinds(per_kind: dict[str, pd.DataFrame], logs: RunLogs) -> pd.DataFra
         return empty_frame()
     if len(per_kind) == 1:
         kind, frame = next(iter(per_kind.items()))
-        logs.metric_sources = {m: kind for m in frame["metric"].unique()}
+        logs.metric_sources = {m: kind for m in _metrics_in(frame)}
         return _finish(frame)
     by_metric: dict[str, dict[str, pd.DataFrame]] = {}
     for kind, frame in per_kind.items():
@@ -757,13 +759,26 @@ def _median_ratio(a: pd.DataFrame, b: pd.DataFrame) -> float:
 def _used_categories(values: pd.Categorical) -> pd.Categorical:
     """The categorical without categories no row uses (pandas' own way sorts every code: a copy per row)."""
     codes = values.codes
-    used = np.zeros(len(values.categories), dtype=bool)
-    used[codes[codes >= 0]] = True
+    used = _codes_used(codes, len(values.categories))
     if used.all():
         return values
     remap = np.cumsum(used, dtype=codes.dtype) - 1
     return pd.Categorical.from_codes(np.where(codes >= 0, remap[codes], -1).astype(codes.dtype),
                                      categories=values.categories[used])
+
+
+def _codes_used(codes: np.ndarray, categories: int) -> np.ndarray:
+    """Which categories the codes use: a count per category (no hash, no sort of millions of rows)."""
+    if not len(codes):
+        return np.zeros(categories, dtype=bool)
+    valid = codes if codes.min() >= 0 else codes[codes >= 0]
+    return np.bincount(valid.astype(np.intp, copy=False), minlength=categories)[:categories] > 0
+
+
+def _metrics_in(frame: pd.DataFrame) -> list[str]:
+    """The metrics a frame holds points of, sorted."""
+    metric = frame["metric"].array
+    return sorted(str(c) for c in metric.categories[_codes_used(metric.codes, len(metric.categories))])
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
