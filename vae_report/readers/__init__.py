@@ -768,9 +768,12 @@ def _used_categories(values: pd.Categorical) -> pd.Categorical:
 
 
 def _codes_used(codes: np.ndarray, categories: int) -> np.ndarray:
-    """Which categories the codes use: a count per category (no hash, no sort of millions of rows)."""
+    """Which categories the codes use, without a hash or sort of millions of rows: a few categories by one
+    comparison each on the small codes (no copy of the column), many by a count per category."""
     if not len(codes):
         return np.zeros(categories, dtype=bool)
+    if categories <= 64:
+        return np.array([bool((codes == k).any()) for k in range(categories)], dtype=bool)
     valid = codes if codes.min() >= 0 else codes[codes >= 0]
     return np.bincount(valid.astype(np.intp, copy=False), minlength=categories)[:categories] > 0
 
