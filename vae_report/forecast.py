@@ -288,15 +288,18 @@ def _goal(metric: str, target: float, m: Any, trend: Trend | None, now: int, hor
     steps, values = m.steps(metric), m.values(metric)
     good = np.isfinite(values)
     steps, values = steps[good], values[good]
-    # a level is reached when a 5-point median gets there (one lucky point is not a level)
-    if len(values) >= 5:
-        levels = _median5(values)
+    # a level is reached when a moving median gets there (5 points, or 2% of the run's: one lucky stretch of
+    # noise is not a level)
+    window = max(5, len(values) // 50)
+    if len(values) >= window:
+        levels = _moving_median(values, window)
         hit = np.flatnonzero(levels >= target if up else levels <= target)
         if len(hit):
-            goal.reached, goal.step = True, int(steps[hit[0] + 4])
+            end_of = hit[0] + window - 1
+            goal.reached, goal.step = True, int(steps[end_of])
             walls = m.wall_times(metric)[good]
-            if np.isfinite(walls[hit[0] + 4]):
-                goal.date = _date(float(walls[hit[0] + 4]))
+            if np.isfinite(walls[end_of]):
+                goal.date = _date(float(walls[end_of]))
             goal.note = f"reached at step {fmt(goal.step)}" + (f" ({goal.date})" if goal.date else "")
             return goal
     if trend is None or trend.coef is None:
@@ -324,10 +327,11 @@ def _goal(metric: str, target: float, m: Any, trend: Trend | None, now: int, hor
     return goal
 
 
-def _median5(values: np.ndarray) -> np.ndarray:
-    from numpy.lib.stride_tricks import sliding_window_view
+def _moving_median(values: np.ndarray, window: int) -> np.ndarray:
+    """The median of each ``window`` consecutive points (trailing: entry i ends at point i + window - 1)."""
+    import bottleneck
 
-    return np.median(sliding_window_view(values, 5), axis=1)
+    return bottleneck.move_median(values, window)[window - 1:]
 
 
 def _steps_per_second(m: Any, now: int) -> float | None:
