@@ -27,6 +27,7 @@ from .outputs import check_outputs, committed
 from .render import append_github_summary, write_comparison, write_report, write_summary, write_sweep_report
 from .schedule import load_config
 from .sweep import analyze_sweep, find_runs, sweep_summary
+from .watch import Watcher, parse_interval, watch_loop
 from .writer import is_html
 
 app = typer.Typer(
@@ -208,17 +209,11 @@ def watch(
                                                      "such as rec_loss=0.01."),
 ) -> None:
     """Re-analyze a run as its logs grow, reading only what was appended; Ctrl-C stops (exit 0)."""
-    from .forecast import parse_goals
-    from .render import _is_html
-    from .watch import Watcher, parse_interval, watch_loop
-
     try:
         interval = parse_interval(every)
         _check_option_values(kl_weight, total_steps, disc_start)
-        from .outputs import check_outputs
-
         check_outputs(run_dir, [run_dir, config, thresholds], {"--out": out, "--json": json_out},
-                      markdown=not _is_html(out))
+                      markdown=not is_html(out))
         watcher = Watcher(run_dir, out, json_out, config=config, disc_start=disc_start, kl_weight=kl_weight,
                           total_steps=total_steps, thresholds=_load_thresholds(thresholds) if thresholds else None,
                           text_pattern=_check_pattern(text_pattern), goals=parse_goals(goal))

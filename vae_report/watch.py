@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import Analysis, analyze_run
-from .errors import InputError
+from .errors import InputError, NoLogsYet
 from .readers.tail import TailCache
+from .render import write_report, write_summary
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -35,8 +36,6 @@ class Watcher:
 
     def run_pass(self) -> Analysis:
         """Read what is new, analyze, write the report (and summary); the liveness check's clock is now."""
-        from .render import write_report, write_summary
-
         self.tail.forget_missing()
         analysis = analyze_run(self.run_dir, tail=self.tail, draw_plots=True, now=time.time(), **self.options)
         write_report(analysis, self.out)
@@ -51,8 +50,6 @@ def watch_loop(watcher: Watcher, interval: float, max_passes: int | None, on_pas
     """Passes every ``interval`` seconds (from the start of one to the next) until ``max_passes``; before the
     run has logged anything, each pass says it waits. ``on_pass`` may end the loop by raising. Returns the
     number of passes that wrote a report."""
-    from .errors import NoLogsYet
-
     attempts = 0
     while True:
         started = time.monotonic()
