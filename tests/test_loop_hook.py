@@ -22,9 +22,10 @@ def test_bundled_trainer_writes_the_report_when_its_config_sets_report_every(tmp
     monkeypatch.setattr(background.BackgroundReport, "request",
                         lambda self, real=background.BackgroundReport.request: (asked.append(1), real(self)))
     out = run_training(micro_config(tmp_path, report_every=4, train_num_steps=8), tmp_path / "run", quiet=True)
-    summary = json.loads((out / "report.json").read_text())
+    summary = json.loads((tmp_path / "run.report.json").read_text())  # beside the run folder, not inside it
     assert summary["step"] == 6 and summary["total_steps"] == 8  # the final report saw the last logged step
-    assert (out / "report.html").stat().st_size > 10_000
+    assert (tmp_path / "run.report.html").stat().st_size > 10_000
+    assert not list(out.glob("report*"))
     assert len(asked) == 2  # at steps 4 and 8; then close() writes the final report
     assert yaml.safe_load((out / "config.yaml").read_text())["trainer"]["report_every"] == 4
 

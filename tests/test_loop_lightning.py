@@ -10,6 +10,7 @@ pl = pytest.importorskip("pytorch_lightning")
 torch = pytest.importorskip("torch")
 
 from vae_report.lightning import ReportCallback  # noqa: E402
+from vae_report.readers import discover  # noqa: E402
 
 
 class TinyVae(pl.LightningModule):
@@ -65,9 +66,13 @@ def test_checkpoint_saves_and_fit_end_write_the_report_and_json(tmp_path):
     trainer = _fit(tmp_path, callback)
     folder = tmp_path / "lightning_logs" / "version_0"
     assert callback.background.run_dir == folder == tmp_path / trainer.log_dir.removeprefix(str(tmp_path) + "/")
-    summary = json.loads((folder / "report.json").read_text())
+    # beside the log folder, never inside it (a file there would be read as a log of the run by the next pass)
+    summary = json.loads((folder.parent / "version_0.report.json").read_text())
     assert summary["step"] == 11 and {"rec_loss", "kl_loss", "total_loss"} <= set(summary["metrics"])
-    assert "<html" in (folder / "report.html").read_text()[:500].lower()
+    assert "<html" in (folder.parent / "version_0.report.html").read_text()[:500].lower()
+    assert not [p for p in folder.iterdir() if "report" in p.name]
+    # the summary beside the version folder is ours: the parent folder read as a whole finds only the CSV
+    assert discover(folder.parent)["json"] == []
     # three checkpoint saves asked for reports without waiting for them; the first ran, the final one ran last
     assert len(callback.held) == 3 and max(callback.held) < 0.05
     assert callback.background.passes >= 2 and callback.background.failures == 0
@@ -76,7 +81,7 @@ def test_checkpoint_saves_and_fit_end_write_the_report_and_json(tmp_path):
 def test_an_exception_in_the_fit_still_writes_the_report(tmp_path):
     with pytest.raises(RuntimeError, match="the user's own bug"):
         _fit(tmp_path, ReportCallback(), TinyVae(fail_at=7))
-    summary = json.loads((tmp_path / "lightning_logs" / "version_0" / "report.json").read_text())
+    summary = json.loads((tmp_path / "lightning_logs" / "version_0.report.json").read_text())
     assert summary["step"] == 6
 
 
@@ -87,4 +92,4 @@ def test_a_failing_analysis_never_fails_the_fit(tmp_path, caplog):
     assert trainer.global_step == 12 and callback.background.failures >= 1
     assert any("failed (exit 2)" in r.getMessage() and "no_such_config.yaml" in r.getMessage()
                for r in caplog.records)
-    assert not (tmp_path / "lightning_logs" / "version_0" / "report.json").exists()
+    assert not (tmp_path / "lightning_logs" / "version_0.report.json").exists()

@@ -22,6 +22,13 @@ log = logging.getLogger("vae_report")
 TIMEOUT = 1800.0  # seconds one analysis may take before it is killed (a 1.5M-step run takes ~8 s)
 
 
+def default_out(run_dir: Path) -> Path:
+    """``<run>.report.html`` beside the run folder: a report never writes inside the folder it reads (a file there
+    would be the user's, or be read as a log next pass), and each pass replaces the last one's."""
+    run = Path(run_dir).resolve()
+    return run.parent / f"{run.name}.report.html"
+
+
 class BackgroundReport:
     """Writes ``out`` (and ``json_out``) for ``run_dir`` in a child process, one at a time; ``args``: more
     ``vae-report analyze`` options (``["--config", "cfg.yaml"]``)."""
@@ -29,7 +36,7 @@ class BackgroundReport:
     def __init__(self, run_dir: Path | str, out: Path | str | None = None, json_out: Path | str | None = None,
                  args: Sequence[str] = (), timeout: float = TIMEOUT) -> None:
         self.run_dir = Path(run_dir)
-        self.out = Path(out) if out is not None else self.run_dir / "report.html"
+        self.out = Path(out) if out is not None else default_out(self.run_dir)
         self.json_out = Path(json_out) if json_out is not None else self.out.with_suffix(".json")
         self.args = [str(a) for a in args]
         self.timeout = timeout

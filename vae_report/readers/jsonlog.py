@@ -106,6 +106,8 @@ def sniff_json_log(path: Path) -> bool:
 
 
 def _document_layout(document) -> str | None:
+    if isinstance(document, dict) and document.get("tool") == "vae-report":
+        return None  # our own summary, written beside a run: never one of its logs
     if isinstance(document, dict) and isinstance(document.get("log_history"), list):
         return "trainer_state log_history"
     if isinstance(document, list) and sum(isinstance(r, dict) and _numbers(r) for r in document[:50]) >= \
