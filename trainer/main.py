@@ -149,7 +149,8 @@ def run_training(config_path: Path | str, out: Path | str, max_steps: int | None
     if logger is not None and cfg["report_every"]:
         from vae_report.hook import every
 
-        # the report beside the run folder (<run>.report.html), every report_every steps, by another process; a final one at the end
+        # the report beside the run folder (<run>.report.html), every report_every steps, by another process;
+        # a final one at the end
         reporter = every(cfg["report_every"], out, rank=rank)
     try:
         step = _train_loop(config, state, step, last, out, rank, seed, distributed, logger, reporter)

@@ -62,6 +62,6 @@ class Reporter:
 
 def every(n_steps: int, run_dir: Path | str, out: Path | str | None = None, json_out: Path | str | None = None,
           args: Sequence[str] = (), rank: int | None = None) -> Reporter:
-    """A reporter writing ``out`` (default ``<run_dir>.report.html`` beside the run folder) and its JSON summary (default: ``out`` with
-    ``.json``) every ``n_steps`` steps; ``args``: more ``vae-report analyze`` options."""
+    """A reporter writing ``out`` (default ``<run_dir>.report.html`` beside the run folder) and its JSON summary
+    (default: ``out`` with ``.json``) every ``n_steps`` steps; ``args``: more ``vae-report analyze`` options."""
     return Reporter(n_steps, run_dir, out, json_out, args, rank)

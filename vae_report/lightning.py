@@ -34,7 +34,8 @@ def _callback_bases() -> tuple[type, ...]:
 
 
 class ReportCallback(*_callback_bases()):
-    """Writes ``out`` (default ``<log dir>.report.html`` beside the log folder) and ``json_out`` (default: ``out`` with ``.json``) for
+    """Writes ``out`` (default ``<log dir>.report.html`` beside the log folder) and ``json_out`` (default: ``out``
+    with ``.json``) for
     the trainer's log folder (``run_dir`` to analyze another); ``args``: more ``vae-report analyze`` options;
     ``wait``: seconds ``on_fit_end`` waits for the final report (the fit is over by then)."""
 
