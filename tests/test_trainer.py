@@ -245,3 +245,41 @@ def test_perceptual_term_from_a_local_torchscript_file(tmp_path):
     x, x_rec = torch.zeros(2, 1, 8, 8), torch.full((2, 1, 8, 8), 0.5)
     extra = with_p.reconstruction(x, x_rec) - plain.reconstruction(x, x_rec)
     assert torch.allclose(extra, torch.full_like(extra, 0.5 * 10.0 * 0.25))  # broadcast per sample
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_saves_a_checkpoint_where_it_stopped_and_says_the_step(tmp_path, sig):
+    """A real training process interrupted mid-run (Ctrl-C is SIGINT to the process) finishes its step, saves
+    a checkpoint at that step, says so, and exits 130 (143 for SIGTERM); --resume continues from there."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import pandas as pd
+
+    config = micro_config(tmp_path, train_num_steps=100_000, save_and_sample_every=0, log_freq=1)
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-m", "trainer", str(config), "--out", str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # a few steps logged: training is under way
+        csv = out / "metrics.csv"
+        if csv.exists() and len(csv.read_text().splitlines()) > 3:
+            break
+        time.sleep(0.2)
+    proc.send_signal(getattr(signal, sig))
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + getattr(signal, sig), stderr
+    said = re.search(rf"stopped by {sig} at step (\d+): checkpoint checkpoints/model-(\d+)\.pt", stderr)
+    assert said and said[1] == said[2], stderr
+    step = int(said[1])
+    checkpoint = torch.load(out / "checkpoints" / f"model-{step}.pt", map_location="cpu", weights_only=False)
+    assert checkpoint["step"] == step and {"model", "opt_ae", "opt_disc"} <= set(checkpoint)
+    logged = pd.read_csv(out / "metrics.csv")["step"].tolist()
+    assert logged[-1] == step - 1  # every step it finished is logged (log_freq 1), and it saved after the last
+    run_training(config, out, max_steps=2, resume=True, quiet=True)
+    assert pd.read_csv(out / "metrics.csv")["step"].tolist() == logged + [step, step + 1]

@@ -10,9 +10,11 @@ Under ``torchrun`` the model is wrapped in DistributedDataParallel and only rank
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -152,11 +154,14 @@ def run_training(config_path: Path | str, out: Path | str, max_steps: int | None
         # the report beside the run folder (<run>.report.html), every report_every steps, by another process;
         # a final one at the end
         reporter = every(cfg["report_every"], out, rank=rank)
+    stop = StopRequest()
     try:
-        step = _train_loop(config, state, step, last, out, rank, seed, distributed, logger, reporter)
+        with stop.installed():
+            step = _train_loop(config, state, step, last, out, rank, seed, distributed, logger, reporter, stop)
         every = cfg["save_and_sample_every"]
         if rank == 0 and step < cfg["train_num_steps"] and not (every and step % every == 0):
-            _save(out, step, state)  # stopped by --max-steps: a checkpoint where it stopped, for --resume
+            # stopped by --max-steps or a signal: a checkpoint where it stopped, for --resume
+            _save(out, step, state)
     finally:
         if logger is not None:
             logger.close(step, time.time() - started)
@@ -164,12 +169,64 @@ def run_training(config_path: Path | str, out: Path | str, max_steps: int | None
             reporter.close()  # after the logs are closed: the final report sees every point
         if distributed:
             torch.distributed.destroy_process_group()
+    if stop.signal is not None:
+        if rank == 0:
+            print(f"stopped by {stop.signal} at step {step}: checkpoint {Path('checkpoints') / f'model-{step}.pt'} "
+                  f"in {out}; continue with --resume", file=sys.stderr)
+        raise Interrupted(stop.signal)
     return out
 
 
+class Interrupted(Exception):
+    """Training stopped by SIGINT/SIGTERM after saving a checkpoint where it stopped."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.exit_code = 128 + int(getattr(signal, name))  # the shell's convention: 130 for Ctrl-C, 143 for TERM
+
+
+class StopRequest:
+    """Ctrl-C (SIGINT) or SIGTERM asks the loop to stop after the step in progress, so that the checkpoint it
+    saves is a consistent state (optimizers stepped, schedulers advanced); a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.signal: str | None = None
+
+    def _handle(self, signum, frame) -> None:
+        self.signal = signal.Signals(signum).name
+        signal.signal(signum, self._previous.get(signum, signal.SIG_DFL))  # the next one is not deferred
+
+    @contextlib.contextmanager
+    def installed(self):
+        import threading
+
+        self._previous = {}
+        if threading.current_thread() is not threading.main_thread():
+            yield self  # signals reach only the main thread's handlers; a library caller keeps its own
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+        try:
+            yield self
+        finally:
+            for signum, handler in self._previous.items():
+                signal.signal(signum, handler)
+
+    def requested(self, distributed: bool) -> bool:
+        """Whether to stop now; every rank agrees (a rank that stopped alone would leave the others waiting)."""
+        if not distributed:
+            return self.signal is not None
+        flag = torch.tensor([self.signal is not None], dtype=torch.int32)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        if flag.item() and self.signal is None:
+            self.signal = "SIGTERM"  # another rank's signal
+        return bool(flag.item())
+
+
 def _train_loop(config, state: TrainState, step: int, last: int, out: Path, rank: int, seed: int,
-                distributed: bool, logger, reporter=None) -> int:
-    """Steps ``step .. last - 1``, epoch after epoch; returns the step reached."""
+                distributed: bool, logger, reporter=None, stop: StopRequest | None = None) -> int:
+    """Steps ``step .. last - 1``, epoch after epoch (fewer when ``stop`` is requested); returns the step
+    reached."""
     cfg = config["trainer"]
     dataset, held_out = _dataset(config)
     sampler = DistributedSampler(dataset, seed=seed) if distributed else None
@@ -202,6 +259,8 @@ def _train_loop(config, state: TrainState, step: int, last: int, out: Path, rank
             if rank == 0 and every and step % every == 0:
                 _save(out, step, state)
                 _sample(out, step // every, step, state.model, batch, held_out, config, logger)
+            if stop is not None and stop.requested(distributed):
+                return step
         epoch += 1
     return step
 
@@ -289,3 +348,5 @@ def main(argv: list[str] | None = None) -> None:
     except (ConfigError, OutputError) as exc:
         print(f"vae-report: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except Interrupted as exc:
+        raise SystemExit(exc.exit_code) from None

@@ -285,10 +285,14 @@ def train(
         from trainer.main import run_training
     except ImportError as exc:
         _fail(f"the trainer needs torch ({exc}); install it with: pip install torch==2.13.0")
+    from trainer.main import Interrupted
+
     try:
         run_training(config, out, max_steps=max_steps, resume=resume)
     except VaeReportError as exc:
         _fail(str(exc), exc.exit_code)
+    except Interrupted as exc:  # the step and the checkpoint are already said on stderr
+        raise typer.Exit(exc.exit_code) from None
 
 
 def _click_classes(name: str) -> tuple[type, ...]:
