@@ -9,8 +9,9 @@ discriminator's switch-on moves several losses by design, so a window straddling
 its latest 5% of points, at least ``MIN_WINDOW``; a sparse metric (fewer than ``SPARSE`` points in the phase,
 typically a validation loss) is its last point, so that two reports compare points, not medians over a whole
 history. Its noise is the uncertainty of that median: the point-to-point noise of the latest points (MAD of
-first differences, blind to a trend and to a few spikes) times 1.25/sqrt(window) for a median, or the point
-noise itself for a single point.
+first differences, blind to a trend and to a few spikes) times 1.25/sqrt(window) for a median, or how much
+neighbouring window medians move when that is larger (a level that wanders), or the point noise itself for a
+single point.
 """
 
 from __future__ import annotations
