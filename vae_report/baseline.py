@@ -90,16 +90,25 @@ def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
     """The ``since_baseline`` object: steps, progress and time gained, metric changes, findings new and
     resolved, milestones passed."""
     metrics = {}
+    switched = then.get("phase") not in (None, now.get("phase"))
     for name, stats in (now.get("metrics") or {}).items():
         old = (then.get("metrics") or {}).get(name)
         if not isinstance(old, dict):
             continue
         metrics[name] = _delta(name, old, stats)
+        if switched and name.split("/")[-1] in MOVED_BY_SWITCH:
+            # last time's level is of the phase before: the switch-on moves this one by design, no change to tell
+            metrics[name] |= {"change": None, "change_fraction": None, "beyond_noise": None, "word": None,
+                              "not_comparable": f"phase changed ({then.get('phase')} then, {now.get('phase')} now)"}
     new_findings = _active(now.get("findings"))
     old_findings = _active(then.get("findings"))
     wall_now, wall_then = _number(now.get("last_wall_time")), _number(then.get("last_wall_time"))
     step_then = then["step"]
-    passed = [m for m in now.get("milestones", []) if step_then < m["step"] <= now["step"]]
+    finished_since = bool(now.get("finished")) and not then.get("finished")
+    # a finished run's last logged step may sit a logging interval short of total_steps: its end is passed all the same
+    passed = [m for m in now.get("milestones", []) if step_then < m["step"] <= now["step"]
+              or (finished_since and m["step"] > step_then and m["step"] == now.get("total_steps"))]
+    hours = None if wall_now is None or wall_then is None else (wall_now - wall_then) / 3600
     progress_then = _number(then.get("progress"))
     return {
         "baseline_generated_at": then.get("generated_at"),
@@ -109,20 +118,31 @@ def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
         "progress_then": progress_then,
         "progress_gained": None if progress_then is None or now.get("progress") is None
         else now["progress"] - progress_then,
-        "hours_between_logs": None if wall_now is None or wall_then is None else (wall_now - wall_then) / 3600,
+        "hours_between_logs": hours,
+        # the week's pace, every pause and stop included: what the next week's ETA can count on at best
+        "steps_per_hour_since": (now["step"] - step_then) / hours if hours and now["step"] > step_then else None,
+        "finished_since": finished_since,
         "changes": None,  # filled below: one sentence per change that matters
         "status_then": then.get("status", "unknown"),
         "metrics": metrics,
         "findings_new": [new_findings[k] for k in new_findings if k not in old_findings],
         "findings_resolved": [old_findings[k] for k in old_findings if k not in new_findings],
         "milestones_passed": passed,
-    } | {"changes": _headlines(passed, new_findings, old_findings, metrics)}
+    } | {"changes": _headlines(passed, new_findings, old_findings, metrics, finished_since, now["step"])}
 
 
-def _headlines(passed: list, new: dict, old: dict, metrics: dict) -> list[str]:
-    """One sentence per change that matters: milestones passed, findings that appeared or cleared, metrics that
-    moved beyond their noise."""
-    out = [f"Passed step {m['step']:,} ({m['name']})." for m in passed if isinstance(m, dict)]
+# metrics the discriminator's switch-on moves by design: not compared across it
+MOVED_BY_SWITCH = ("disc_loss", "g_loss", "total_loss", "aeloss", "d_weight", "disc_factor", "logits_real",
+                   "logits_fake")
+
+
+def _headlines(passed: list, new: dict, old: dict, metrics: dict, finished_since: bool = False,
+               step: int = 0) -> list[str]:
+    """One sentence per change that matters: a run that finished in between, milestones passed, findings that
+    appeared or cleared, metrics that moved beyond their noise."""
+    out = [f"Finished since the last report: the last logged step ({step:,}) is the run's last."] \
+        if finished_since else []
+    out += [f"Passed step {m['step']:,} ({m['name']})." for m in passed if isinstance(m, dict)]
     out += [f"New {f['severity']}: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "."
             for k, f in new.items() if k not in old]
     out += [f"Cleared: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "."

@@ -116,14 +116,20 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     ok = (ds > 0) & (dw > 0)
     if not ok.any():
         return []
-    rate = float(np.median(ds[ok] / dw[ok]) * 3600)  # median of intervals: a restart's gap does not count
+    running = float(np.median(ds[ok] / dw[ok]) * 3600)  # between pauses: what the slowdown check compares
     interval = float(np.median(dw[ok]))
     reference = t.get("now") or newest_wall_time(m)
     age = max(0.0, reference - float(walls[-1]))
-    numbers = {"steps_per_hour": rate, "seconds_between_logs": interval, "seconds_since_last_log": age}
+    pace = recent_pace(steps, walls, k, interval, max(t["stale_intervals"] * interval, t["stale_seconds"]))
+    if pace is None:
+        return []
+    rate = pace["steps_per_hour"]
+    numbers = {"steps_per_hour": rate, "steps_per_hour_between_pauses": running, "seconds_between_logs": interval,
+               "seconds_since_last_log": age} | {k_: v for k_, v in pace.items() if k_ != "steps_per_hour"}
     step = int(steps[-1])
     stamp = dt.datetime.fromtimestamp(float(walls[-1]), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [f"{fmt(round(rate))} steps per hour over the latest logs, the last at {stamp} (step {fmt(step)})"]
+    parts = [f"{fmt(round(rate))} steps per hour over the latest {fmt(pace['over_steps'])} steps' wall time"
+             f"{pace['pauses_text']}, the last log at {stamp} (step {fmt(step)})"]
     milestone = s.next_milestone(m.last_step())
     broken = [n for n in ("total_loss", "rec_loss", "nll_loss", "kl_loss") if m.has(n)
               and not np.isfinite(m.values(n)[-1])]
@@ -153,18 +159,48 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "no time estimate.",
             None, step, numbers,
         )]
-    slow = _slowdown(steps, walls, k, rate, t)
+    slow = _slowdown(steps, walls, k, running, t)
     if slow is not None:
         before, since = slow
         numbers.update(steps_per_hour_before=before, slowdown_since=since)
         return [Case(
-            f"Training slowed down: {fmt(round(rate))} steps per hour over the latest logs against "
+            f"Training slowed down: {fmt(round(running))} steps per hour between pauses in the latest logs against "
             f"{fmt(round(before))} before step {fmt(since)} ({fmt(round(before / rate, 1))} times slower), and the "
             "time estimates use the current speed. Look for what changed then: data loading (a slow disk or "
             "fewer workers), a GPU shared with another job, throttling, or a validation or logging step that grew. "
             "Training speed: " + "; ".join(parts) + ".",
             None, since, numbers)]
     return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
+
+
+def recent_pace(steps: np.ndarray, walls: np.ndarray, k: int, interval: float, stop: float) -> dict | None:
+    """Steps per hour over the wall time of the latest stretch (at least ``k`` intervals and a quarter of the
+    points), pauses included: validation, checkpointing and stalls recur, so the ETA must count them (the median
+    log interval does not). A gap longer than ``stop`` is the process not running (a crash, a resume) and is left
+    out; pauses (gaps over 5 intervals and 30 s) are counted and named."""
+    n = max(k, len(steps) // 4)  # several cycles of a recurring pause (validation every N steps)
+    a = max(0, len(steps) - 1 - n)
+    ds, dw = np.diff(steps[a:]), np.diff(walls[a:])
+    good = np.isfinite(dw) & (dw >= 0) & (ds > 0)
+    stopped = good & (dw > stop)
+    paused = good & ~stopped & (dw > max(5 * interval, 30.0))
+    wall = float(dw[good & ~stopped].sum())
+    gained = int(ds[good & ~stopped].sum())
+    if wall <= 0 or gained <= 0:
+        return None
+    out = {"steps_per_hour": gained / wall * 3600, "over_steps": int(steps[-1] - steps[a]),
+           "pauses": int(paused.sum()), "pause_hours": float(dw[paused].sum() / 3600), "pauses_text": ""}
+    if paused.any():
+        longest = int(np.argmax(np.where(paused, dw, -1)))
+        out["longest_pause_step"] = int(steps[a + longest])
+        out["pauses_text"] = (f", including {fmt(int(paused.sum()))} pause(s) of {duration(out['pause_hours'])} in "
+                              f"all ({pct(out['pause_hours'] * 3600 / wall, 0)} of it; the longest "
+                              f"{duration(float(dw[longest]) / 3600)} after step {fmt(out['longest_pause_step'])})")
+    if stopped.any():
+        out["stopped_hours"] = float(dw[stopped].sum() / 3600)
+        out["pauses_text"] += (f"; {fmt(int(stopped.sum()))} stop(s) of {duration(out['stopped_hours'])} in all "
+                               "left out (the process was not running)")
+    return out
 
 
 def _slowdown(steps: np.ndarray, walls: np.ndarray, k: int, rate: float, t: dict) -> tuple[float, int] | None:
