@@ -216,7 +216,9 @@ RULES: list[Rule] = [
          liveness, {"window": 50, "stale_intervals": 20, "stale_seconds": 900, "slowdown": 3.0},
          needs=("total_loss|rec_loss|kl_loss",),
          severities=("info", "warning"),
-         checks="steps per hour from wall times, ETA to the next milestone and to the end; a last log far "
+         checks="steps per hour over the wall time of the latest quarter of the run (at least `window` intervals), "
+                "pauses included and named (gaps over 5 intervals and 30 s; a gap over the stale limit is a stop, "
+                "left out and named), ETA to the next milestone and to the end from that pace; a last log far "
                 "older than the logging interval (against the run's newest log, or `--now`); the latest speed "
                 "`slowdown` times below the speed before it, dated"),
     Rule("resumes", "Resumes and restarts", "warning",
