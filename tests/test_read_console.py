@@ -51,20 +51,6 @@ def test_tqdm_postfix_with_redraws(tmp_path):
     assert len(steps) >= 45 and steps[-1] == 500 and values[-1] == pytest.approx(1.0 / 491, rel=0.05)
 
 
-def test_lightning_epoch_bars_that_start_over_are_refused_not_laid_over_each_other(tmp_path):
-    tqdm = pytest.importorskip("tqdm")
-    with (tmp_path / "train.out").open("w") as out:
-        for epoch in range(3):  # Lightning's main bar: a new "Epoch N:" bar of train + val batches every epoch
-            bar = tqdm.tqdm(total=110, file=out, mininterval=0, miniters=1, ascii=True, desc=f"Epoch {epoch}")
-            for batch in range(110):
-                bar.set_postfix(v_num=0, aeloss_step=f"{1.0 / (1 + batch + 110 * epoch):.4f}", refresh=False)
-                bar.update(1)
-            bar.close()
-    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "r.md")])
-    assert result.exit_code == 2 and "starts over every epoch" in result.output
-    assert "Traceback" not in result.output and not (tmp_path / "r.md").exists()
-
-
 def test_radiodiff_log_behind_a_long_preamble(tmp_path):
     curves = radiodiff_curves(3000, disc_start=50_001, total_steps=150_000)
     log = write_radiodiff_text_log(tmp_path / "tmp", curves, radiodiff_config(), 150_000)

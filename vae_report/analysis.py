@@ -16,8 +16,9 @@ from .configs import flatten
 from .errors import ConfigError, InputError
 from .forecast import forecast_run
 from .levels import start_level
+from .log_units import in_log_units
 from .narrative import confidence, questions_and_answers, recommendations
-from .numbers import fmt
+from .numbers import SIGNED, describe_change, fmt, relative_change
 from .plots import PlotsInFlight
 from .readers import RunLogs, SourceFile, load_run
 from .readers.mlflow import config_from_params
@@ -131,9 +132,11 @@ class Analysis:
 def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any) -> Schedule:
     """The schedule from --config, else a config found in the run, else the text log's config repr; then the
     text log's total, the command-line overrides, and what the data shows."""
+    raw: dict | None = None  # the config the schedule came from, for what it says about epochs
     if config is not None:
         given = load_config(Path(config), given=True)
         schedule = schedule_from_config(given, str(config), given=True)
+        raw = given
         if schedule.layout == "flat" and not schedule.origins:
             logs.notes.append(f"{config} names none of the settings vae-report reads (disc_start, kl_weight, "
                               "disc_weight, max_steps, lr, ...): the phases follow the data")
@@ -143,6 +146,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         logs.notes.extend(skipped)  # an unreadable config is named, never silently replaced by another
         if found is not None:
             path, cfg, layout = found
+            raw = cfg
             schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
             printed = _printed_config(logs)
             if printed is not None and _differs(schedule, printed):
@@ -157,6 +161,9 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             schedule = schedule_from_config(_store_config(logs.store_config), logs.store_config_origin)
         else:
             schedule = Schedule()
+    if logs.counts != "step":  # a console log counted in epochs or lines: milestones in that unit, or none
+        first = int(logs.frame["step"].min()) if len(logs.frame) else 0
+        schedule = in_log_units(schedule, logs.counts, raw or logs.text_config or logs.store_config, first)
     if schedule.total_steps is None and logs.text_total_steps:
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
     schedule = schedule.with_overrides("command line", **overrides)

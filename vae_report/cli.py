@@ -107,7 +107,7 @@ def analyze(
                     write_summary(analysis, json_out)
                 analyses, unreadable = [analysis], 0
                 progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
-                headline = f"status {analysis.status}, step {analysis.step:,}{progress}"
+                headline = f"status {analysis.status}, {analysis.schedule.counts} {analysis.step:,}{progress}"
             if github_summary is not None:
                 append_github_summary(analyses, [(r.name, r.error) for r in results if r.analysis is None]
                                       if runs is not None else [], github_summary)

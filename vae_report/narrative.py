@@ -279,8 +279,9 @@ def recommendations(analysis) -> list[str]:
     if not out:
         out.append("No intervention needed: continue training.")
     if milestone is not None:
-        out.append(f"Next check: step {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} steps "
-                   "from now." + _eta(analysis, analysis.steps_to_next))
+        unit = analysis.schedule.counts
+        out.append(f"Next check: {unit} {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} "
+                   f"{unit}s from now." + _eta(analysis, analysis.steps_to_next))
     if analysis.schedule.switch_step is not None and analysis.step < analysis.schedule.switch_step \
             and not _halted(analysis):
         out.append(f"After step {fmt(analysis.schedule.switch_step)}, re-run this report to check that the "

@@ -74,6 +74,8 @@ class SourceFile:
     metrics: list[str]
     notes: list[str] = field(default_factory=list)
     first_wall_time: float = float("nan")
+    file: str | None = None  # the file a launch was read from, when one text log holds several launches
+    launch: int = 0  # ... and which launch it is (1, 2, ... in the file's order)
 
 
 @dataclass
@@ -96,6 +98,7 @@ class RunLogs:
     # where a later file took over (a resume or restart): {"step", "file", "points", "concurrent"}; concurrent
     # when the earlier file was still being written after the later one began (two processes, one folder)
     restarts: list[dict] = field(default_factory=list)
+    counts: str = "step"  # what the step axis counts: step | epoch | line (a console log without a finer counter)
 
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -250,8 +253,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
             if frame is not None:
                 per_kind[kind] = frame
             continue
-        parts = [_read_one_or_note(kind, path, base, logs, single) for path in paths]
-        parts = [p for p in parts if p is not None]
+        parts = [p for path in paths for p in _read_one_or_note(kind, path, base, logs, single)]
         if parts:
             per_kind[kind] = _merge_files(kind, parts, logs)
     logs.frame = read_negative_kl(_adopt_names(_bounded(_merge_kinds(per_kind, logs), logs), logs), logs.notes)
@@ -327,17 +329,19 @@ def _read_one_or_note(kind: str, path: Path, base: Path, logs: RunLogs, single: 
     """Read one file; in a folder, a file that is not a readable log is listed in the sources with the reason
     (the run may still have others), never dropped silently. Given alone, its error is the run's."""
     try:
-        return _read_one(kind, path, base, logs)
+        read = _read_one(kind, path, base, logs)
+        return [] if read is None else read if isinstance(read, list) else [read]
     except (InputError, OSError) as exc:
         if single:
             raise
         rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
         reason = str(exc).split(": ", 1)[-1] if isinstance(exc, InputError) else exc.strerror or str(exc)
         logs.sources.append(SourceFile(rel, kind, 0, [], [f"not read: {reason}"]))
-        return None
+        return []
 
 
-def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceFile, pd.DataFrame] | None:
+def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
+    """(SourceFile, frame), a list of them (a text log holding several launches), or None (nothing to read)."""
     rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
     notes: list[str] = []
     if path.stat().st_size == 0:
@@ -387,9 +391,14 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
         frame = read.frame
         notes.append(f"console log (step counter: {COUNTER_NAMES.get(read.kind, read.kind)}), {read.lines:,} step "
                      "line(s)")
+        notes.extend(read.notes)
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
-            logs.total_steps_origin = f"{rel} (step/total in its lines)"
+            logs.total_steps_origin = f"{rel} ({read.unit}/total in its lines)"
+        if read.unit != "step":
+            logs.counts = read.unit
+        if read.launches:
+            return _launches(rel, kind, read.launches, notes, logs)
     else:
         read = read_text_log(path, rel)
         frame = read.frame
@@ -407,6 +416,23 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs) -> tuple[SourceF
                         float(np.fmin.reduce(walls)) if len(walls) else float("nan"))
     logs.sources.append(source)
     return source, frame
+
+
+def _launches(rel: str, kind: str, launches: list[tuple[int, pd.DataFrame]], notes: list[str],
+              logs: RunLogs) -> list[tuple[SourceFile, pd.DataFrame]]:
+    """A text log whose counter goes back: each launch appended to it is a part of its own, merged (and judged:
+    resume, start over, other weights) as separate files of one run are."""
+    out = []
+    for k, (line, frame) in enumerate(launches, 1):
+        walls = frame["wall_time"]
+        source = SourceFile(f"{rel} (launch {k} of {len(launches)}, from line {line:,})", kind, len(frame),
+                            sorted(frame["metric"].unique()), notes if k == 1 else [],
+                            float(np.nanmin(walls)) if walls.notna().any() else float("nan"), rel, k)
+        logs.sources.append(source)
+        out.append((source, frame))
+    logs.notes.append(f"{rel} holds {len(launches)} launches (its counter goes back {len(launches) - 1} time(s)): "
+                      "read as separate files of one run are")
+    return out
 
 
 def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]) -> pd.DataFrame:
@@ -437,10 +463,21 @@ def _written_order(part: tuple[SourceFile, pd.DataFrame]) -> tuple:
     return (np.nan_to_num(source.first_wall_time, nan=np.inf), first_step, _natural(source.path))
 
 
+def _in_file_order(parts: list[tuple[SourceFile, pd.DataFrame]]) -> list[tuple[SourceFile, pd.DataFrame]]:
+    """Launches of one text log in the order the file holds them, whatever their first steps (a fresh start
+    from step 1 after a resume at step 500), in the places the sort gave that file's launches."""
+    out = list(parts)
+    for file in {p[0].file for p in parts if p[0].file is not None}:
+        places = [i for i, p in enumerate(parts) if p[0].file == file]
+        for i, part in zip(places, sorted((parts[i] for i in places), key=lambda p: p[0].launch), strict=True):
+            out[i] = part
+    return out
+
+
 def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:
     """Merge files of one kind in the order they were written; a later file replaces, per metric, every earlier
     point at or after its own first step (TensorBoard's restart semantics)."""
-    parts = sorted(parts, key=_written_order)
+    parts = _in_file_order(sorted(parts, key=_written_order))
     if len(parts) == 1:
         return parts[0][1]
     merged = concat([p[1] for p in parts])

@@ -1,4 +1,4 @@
-"""Console logs of any trainer: lines that carry a step counter and ``key: value`` or ``key=value`` pairs.
+"""Console logs of any trainer: lines that carry a counter and ``key: value`` or ``key=value`` pairs.
 
 Found by looking at the lines, no format flag needed: ``step 1600, total_loss: 2.73, disc_loss: 0.41`` (a JAX
 VQGAN), ``Epoch [3/100] Step 200: loss=0.12 kl=3.4``, ``it 300 | rec 0.05``-style ``key=value`` lines, tqdm bars
@@ -6,22 +6,28 @@ with a postfix (``100/5000 [00:10<08:00, 9.6it/s, loss=0.123, kl=4.5]``, redrawn
 ``[Train Step]`` log is one case of it, read by its own faster reader (textlog.py). A format it cannot guess is
 read with a user regex (``--text-pattern``) whose named group ``step`` is the step; other named groups are
 metrics, and ``key: value`` pairs after the match are read too.
+
+Coarser logs are read too, each said in the report: an epoch counter alone (``Epoch [3/100], Total Loss: 0.51``,
+``epoch 3 | loss 0.5``: the step unit is the epoch), per-epoch tqdm bars (one point per bar, its last redraw;
+validation bars as ``val/...``), and lines with losses but no counter at all (``{'loss': 0.5, 'kl': 2.1}`` each
+iteration: the step is the line's order). A record spread over several lines is one point (records.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import mmap
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COUNTERS, canonical_name, frame_from_series
+from ..frame import COUNTERS, canonical_name, concat, frame_from_series
+from . import records
 from .pattern import UserPattern
+from .records import VALIDATION, Record
 from .textlog import MARKER
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
@@ -29,8 +35,13 @@ _KEY = r"[A-Za-z_][\w./-]*"
 # a metric and its value: ``key: v``, ``key=v``, ``key = v``, a key of a few words (``gen loss=v``), a dict's
 # ``'key': v``, a bracketed ``[Key] v`` (loguru-style trainers); the value is a whole number, not a date or a path
 PAIR = re.compile(rf"(?:(?P<quote>['\"])(?P<qkey>{_KEY})(?P=quote)\s*:\s*|\[(?P<bkey>{_KEY})\]\s*"
-                  rf"|(?P<key>{_KEY}(?: [A-Za-z_][\w-]*){{0,2}})\s*[:=]\s*)(?P<value>{_NUMBER})(?![\w:/])",
+                  rf"|(?P<key>{_KEY}(?: [A-Za-z_][\w-]*){{0,2}})\s*[:=]\s*)(?P<value>{_NUMBER})(?![\w:/]|%\|)",
                   re.IGNORECASE)
+# ``loss 0.5 kl 2.1``: a key and its value with only a space between, read where a line has no other pair and
+# only for the names of losses and their kin (a free-text line's "package 4" or "devices 8" is not a metric)
+_SPACED = re.compile(rf"(?<![\w./-])(?P<skey>{_KEY})\s+(?P<value>{_NUMBER})(?![\w:/.])", re.IGNORECASE)
+_METRIC_WORDS = re.compile(r"loss|kl|kld|rec|mse|bce|nll|elbo|disc|gen|lr|vq|commit|perplex|psnr|ssim|lpips",
+                           re.IGNORECASE)
 # A logging record's head, up to the message: ``... | INFO | module:function:line - `` (loguru), ``INFO:root:``,
 # ``(INFO) (train.py) (date) #``; what precedes the message is not metrics (a line number is not a value).
 _RECORD_HEAD = re.compile(r"^.*?\b(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b[\s|:\])-]*"
@@ -42,30 +53,40 @@ STEPS = {
                        r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
     # "[Epoch 3/50] [Batch 120/1250]" (PyTorch-GAN's print), "[Train Epoch: 18/50] [2804000/2830676 particles]":
     # a counter that starts over each epoch, beside the epoch: continued across epochs by its total
-    "epoch_batch": re.compile(r"\bepoch\b\W*(?P<epoch>\d+)\s*/\s*\d+\W+(?:[A-Za-z]+\W*)?(?P<step>\d+)\s*/\s*"
+    "epoch_batch": re.compile(r"\bepoch\b\W*(?P<epoch>\d+)(?:\s*/\s*\d+)?\W+(?:[A-Za-z]+\W*)?(?P<step>\d+)\s*/\s*"
                               r"(?P<total>\d+)", re.IGNORECASE),
     "iter": re.compile(r"\b(?:iter(?:ation)?|it)\b\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)"
                        r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
     # Keras: ``n/N [=====>....] - ETA: 0s - loss: ...``, drawn again every epoch after an ``Epoch e/E`` line
     "keras": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[=>.]*\]"),
+    # coarser: an epoch counter alone (``Epoch [3/100]``, ``epoch 3 |``, ``====> Epoch: 3``), chosen only where
+    # none of the finer counters above is found
+    "epoch": re.compile(r"\bepoch\b\s*[:=#]?\s*\[?\s*(?P<step>\d+)(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
 }
-_STAMP = re.compile(r"^\[?(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?)")
+FINE = ("tqdm", "step", "epoch_batch", "iter", "keras")
 NOT_METRICS = {c.lower() for c in COUNTERS} | {"iter", "iteration", "it", "batch", "eta", "time", "data_time",
                                                "v_num", "best"}  # loguru trainers' "[best] 0": an eval marker
 # how each step counter is named in the sources list
 COUNTER_NAMES = {"tqdm": "a tqdm bar's n/total", "step": "step N", "iter": "iter N",
                  "epoch_batch": "epoch and batch-in-epoch, continued across epochs",
-                 "keras": "Keras bars, continued across epochs", "pattern": "--text-pattern"}
+                 "keras": "Keras bars, continued across epochs", "pattern": "--text-pattern",
+                 "epoch": "the epoch alone", "epoch bars": "one progress bar per epoch",
+                 "line": "none: the lines' order"}
 SAMPLE = 1 << 16  # bytes per sampled chunk when sniffing a file
 TEXT_SUFFIXES = (".log", ".out", ".txt")
 
 
 @dataclass
 class ConsoleRead:
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # every launch's points (later launches replace nothing here: see ``launches``)
     total_steps: int | None
     lines: int  # lines with a step and at least one value
     kind: str  # which step counter was recognised
+    unit: str = "step"  # what one step of the frame counts: step | epoch | line
+    notes: list[str] = field(default_factory=list)
+    # the frame of each launch when the counter went back in the file (several launches appended to one log):
+    # (first line number, frame); empty for a single launch
+    launches: list[tuple[int, pd.DataFrame]] = field(default_factory=list)
 
 
 def _samples(path: Path) -> list[str]:
@@ -85,15 +106,41 @@ def _kind(lines: list[str], pattern: UserPattern | None = None) -> str | None:
     """The step counter most lines with values use (at least 3 such lines), or None."""
     if pattern is not None:  # the user's regex: its matches are the step lines
         return "pattern" if sum(1 for line in lines if pattern.search(line)) >= 1 else None
-    name, count = max(_step_line_counts(lines).items(), key=lambda kv: kv[1])
-    return name if count >= MIN_STEP_LINES else None
+    counts = _step_line_counts(lines)
+    name, count = max(((k, v) for k, v in counts.items() if k in FINE), key=lambda kv: kv[1])
+    if count >= MIN_STEP_LINES:
+        return name
+    if counts["epoch"] >= MIN_STEP_LINES:
+        return "epoch"
+    return "line" if _counterless_lines(lines) >= MIN_STEP_LINES else None
 
 
 def _step_line_counts(lines: list[str]) -> dict[str, int]:
-    """Per step counter, the lines it finds with at least one value beside it."""
+    """Per step counter, the lines it finds with at least one value beside it, or on the lines right under it
+    (a record spread over several lines: ``Epoch 21/2000`` then ``  kl: 2.1``)."""
     messages = [_message(line) for line in lines]
-    return {name: sum(1 for line in messages if (found := regex.search(line)) and _has_pair(line, found))
-            for name, regex in STEPS.items()}
+    out = {}
+    for name, regex in STEPS.items():
+        found = [regex.search(line) for line in messages]
+        out[name] = sum(1 for i, m in enumerate(found) if m and (
+            _has_pair(messages[i], m) or (i + 1 < len(messages) and not found[i + 1]
+                                          and bool(metric_pairs(messages[i + 1])))))
+    return out
+
+
+def _counterless_lines(lines: list[str]) -> int:
+    """Lines with a loss among their values and no counter (a dict printed each iteration, timestamped losses)."""
+    return sum(1 for line in map(_message, lines) if any(_METRIC_WORDS.search(k) for k, _ in metric_pairs(line)))
+
+
+def metric_pairs(text: str) -> list[tuple[str, str]]:
+    """The (key, value) pairs of a line that are metrics (not counters or clocks); ``loss 0.5 kl 2.1`` where
+    the line has no ``key: value`` pair."""
+    found = [(_key(m), m.group("value")) for m in PAIR.finditer(text)]
+    if not found:
+        found = [(m.group("skey"), m.group("value")) for m in _SPACED.finditer(text)
+                 if _METRIC_WORDS.search(m.group("skey"))]
+    return [(k, v) for k, v in found if k.lower() not in NOT_METRICS]
 
 
 MIN_STEP_LINES = 3  # fewer is a quoted excerpt, not a log to judge
@@ -106,7 +153,7 @@ def step_lines_found(path: Path) -> int:
         lines = [line for chunk in _samples(path) for line in chunk.split("\n")]
     except OSError:
         return 0
-    return max(_step_line_counts(lines).values())
+    return max(max(_step_line_counts(lines).values()), _counterless_lines(lines))
 
 
 def _message(line: str) -> str:
@@ -121,7 +168,7 @@ def _outside(line: str, found: re.Match) -> str:
 
 
 def _has_pair(line: str, found: re.Match) -> bool:
-    return any(_key(m).lower() not in NOT_METRICS for m in PAIR.finditer(_outside(line, found)))
+    return bool(metric_pairs(_outside(line, found)))
 
 
 def _key(match: re.Match) -> str:
@@ -144,7 +191,7 @@ def sniff_text_log(path: Path, pattern: str | None = None) -> str | None:
     return "console" if _kind(lines, UserPattern(pattern) if pattern else None) else None
 
 
-def first_lines(path: Path, count: int = 2) -> str:
+def first_lines(path: Path, count: int = 3) -> str:
     """What a file starts with, for an error message."""
     try:
         with path.open("rb") as handle:
@@ -161,7 +208,7 @@ def _shortened(line: str, size: int = 200) -> str:
 
 
 def read_console_log(path: Path, source: str, pattern: str | None = None) -> ConsoleRead:
-    """Every step line's values; an InputError when no step lines are found."""
+    """Every record's values; an InputError naming the file and its first lines when no records are found."""
     try:
         text = path.read_bytes().decode("utf-8", errors="replace")
     except OSError as exc:
@@ -173,79 +220,175 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     kind = _kind(lines.tolist()[:20000] if len(lines) > 20000 else lines.tolist(), user) or \
         _kind(lines.iloc[:: max(1, len(lines) // 20000)].tolist(), user)
     if kind is None:
+        few = 0 if user else step_lines_found(path)
+        if few:
+            raise InputError(f"{path}: has only {few} step line(s) (a counter and values): at least "
+                             f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?); first lines: "
+                             f"{first_lines(path)}")
         raise InputError(f"{path}: format not recognised: first lines look like: {first_lines(path)}; expected "
                          "lines with a step counter and key: value pairs, or pass --text-pattern REGEX with a "
                          "(?P<step>...) group")
-    regex = user if kind == "pattern" else STEPS[kind]
-    messages = lines if kind == "pattern" else pd.Series([_message(line) for line in lines], dtype=object)
-    found = user.extract(messages) if kind == "pattern" else messages.str.extract(regex)
+    if kind == "pattern":
+        return _read_pattern(lines, user, source)
+    messages = pd.Series([_message(line) for line in lines], dtype=object)
+    if kind == "line":
+        found = pd.DataFrame({"step": pd.Series(np.nan, index=lines.index)})
+    else:
+        found = messages.str.extract(STEPS[kind])
+    numbers = pd.to_numeric(found["step"].astype("string").str.replace(",", "", regex=False), errors="coerce")
+    has_step = (numbers.notna() & (numbers >= 0)).to_numpy()
+    steps = numbers[has_step].to_numpy(dtype=np.int64)
+    totals = pd.to_numeric(found.loc[has_step, "total"], errors="coerce").to_numpy() if "total" in found else None
+    unit, notes = ("epoch" if kind == "epoch" else "line" if kind == "line" else "step"), []
+    regex = STEPS.get(kind)
+    tails = [_outside(m_, f) for m_, f in zip(messages[has_step], map(regex.search, messages[has_step]),
+                                              strict=True)] if regex is not None else []
+    total = None
+    if kind == "keras":  # the bar starts over every epoch: each epoch continues where the last one ended
+        steps = records.continued(steps, totals.astype(np.int64))
+    elif kind == "epoch_batch":  # (epoch - first epoch) x batches per epoch + batch
+        epochs = pd.to_numeric(found.loc[has_step, "epoch"]).to_numpy(dtype=np.int64)
+        steps = (epochs - epochs.min()) * totals.astype(np.int64) + steps
+    elif kind == "tqdm":
+        steps, total, unit = _bars(path, lines[has_step], tails, steps, totals, notes)
+    elif kind in ("step", "epoch") and totals is not None and np.isfinite(totals).any():
+        total = int(totals[np.isfinite(totals)][-1])
+    counted = np.flatnonzero(has_step)
+    recs = _records(messages, counted, steps, tails, kind, unit == "epoch" and kind == "tqdm")
+    if kind == "line":
+        notes.append("no step counter in the lines: each step is a line's order (the n-th line with values), "
+                     "not a training step")
+    elif unit == "epoch":
+        notes.append("counted in epochs: each step here is an epoch (the last value of each)")
+    if any(r.epoch_summary for r in recs):
+        notes.append("epoch summary lines beside the per-batch lines read as *_epoch series")
+    return _assembled(recs, lines, source, kind, total, unit, notes)
+
+
+def _read_pattern(lines: pd.Series, user: UserPattern, source: str) -> ConsoleRead:
+    """The user's regex: its ``step`` group is the step, its other named groups and the pairs on the line are
+    metrics."""
+    found = user.extract(lines)
     # a step the user's pattern captured as something else than digits ("28,500", "n/a") is read or dropped
     numbers = pd.to_numeric(found["step"].astype("string").str.replace(",", "", regex=False), errors="coerce")
     has_step = numbers.notna() & (numbers >= 0)
     rows = lines[has_step]
-    steps = numbers[has_step].astype(np.int64)
-    if kind == "tqdm":
-        _refuse_epoch_bars(path, rows, steps)
-    if kind == "pattern":
-        tails = list(rows)
-    else:
-        tails = [_outside(line, m) if m else line for line, m in zip(messages[has_step], map(regex.search,
-                                                                                            messages[has_step]),
-                                                                      strict=True)]
-    step_values = steps.to_numpy()
-    if kind == "keras":  # the bar starts over every epoch: each epoch continues where the last one ended
-        step_values = _continued(step_values, pd.to_numeric(found.loc[has_step, "total"]).to_numpy())
-    elif kind == "epoch_batch":  # (epoch - first epoch) x batches per epoch + batch
-        epochs = pd.to_numeric(found.loc[has_step, "epoch"]).to_numpy(dtype=np.int64)
-        per_epoch = pd.to_numeric(found.loc[has_step, "total"]).to_numpy(dtype=np.int64)
-        step_values = (epochs - epochs.min()) * per_epoch + step_values
-    series = _pairs(tails, step_values, _walls(rows))
-    if kind == "pattern":
-        series += _named_groups(found.loc[has_step], steps.to_numpy(), _walls(rows))
-    totals = pd.to_numeric(found.loc[has_step, "total"], errors="coerce").dropna() if "total" in found else []
-    total = int(totals.iloc[-1]) if len(totals) and kind not in ("iter", "keras", "epoch_batch") else None  # per epoch
-    if kind == "tqdm" and any(_EPOCH_BAR.search(row) for row in rows):
+    steps = numbers[has_step].to_numpy(dtype=np.int64)
+    recs = [Record(int(i), int(s), line) for i, s, line in zip(np.flatnonzero(has_step), steps, rows, strict=True)]
+    unparsed = found["step"].notna() & ~has_step
+    notes = [f"{int(unparsed.sum())} line(s) matched --text-pattern but their step is not a whole number >= 0 "
+             f"(first: {str(found.loc[unparsed, 'step'].iloc[0])[:40]!r}): left out"] if unparsed.any() else []
+    read = _assembled(recs, lines, source, "pattern", None, "step", notes)
+    extra = _named_groups(found.loc[has_step], steps, records.walls(rows))
+    if extra:
+        read.frame = concat([read.frame, frame_from_series(extra, source)])
+        read.lines = max(read.lines, len(rows))
+    return read
+
+
+def _records(messages: pd.Series, counted: np.ndarray, steps: np.ndarray, tails: list[str], kind: str,
+             bars: bool) -> list[Record]:
+    """Counted lines and the lines that belong to them: a valued line right under a record (a multi-line
+    record, a test-set line after an epoch's) and, in a log counted finer than epochs, an epoch summary line."""
+    if kind == "line":
+        out, n = [], 0
+        for i, text in enumerate(messages):
+            if metric_pairs(text):
+                n += 1
+                out.append(Record(i, n, text))
+        return out
+    step_at = dict(zip(counted.tolist(), range(len(counted)), strict=True))
+    out: list[Record] = []
+    last: Record | None = None
+    attached = False  # the line above is part of a record
+    epoch = STEPS["epoch"]
+    for i, text in enumerate(messages):
+        k = step_at.get(i)
+        if k is not None:
+            tail = tails[k]
+            split = "val" if bars and VALIDATION.search(_before_values(tail)) else ""
+            last = Record(i, int(steps[k]), tail, split)
+            out.append(last)
+            attached = True
+            continue
+        if last is None or not text.strip():
+            attached = False
+            continue
+        summary = kind != "epoch" and epoch.search(text)
+        if summary and metric_pairs(_outside(text, summary)):
+            out.append(Record(i, last.step, _outside(text, summary), epoch_summary=True))
+            attached = True
+        elif attached and metric_pairs(text):
+            words = _before_values(text) + " " + " ".join(k for k, _ in metric_pairs(text)).replace("_", " ")
+            split = "val" if VALIDATION.search(words) or last.split else ""
+            out.append(Record(i, last.step, text, split))
+        else:
+            attached = False
+    return out
+
+
+def _before_values(text: str) -> str:
+    """A line's words before its first pair (a bar's description, ``Test set`` in ``Test set loss: 0.1``)."""
+    first = PAIR.search(text)
+    return text[: first.start()] if first else text
+
+
+def _bars(path: Path, rows: pd.Series, tails: list[str], steps: np.ndarray, totals: np.ndarray,
+          notes: list[str]) -> tuple[np.ndarray, int | None, str]:
+    """tqdm bars: one bar for the run (its n/total the step), or a bar per epoch. A bar drawn again each epoch
+    with the epoch in its description gives one point per bar, at the epoch (Lightning's ``Epoch 3:`` bar, whose
+    total mixes training and validation batches, or ``Epoch 3/10 - Validation``); one that starts over after
+    reaching its total, without an epoch, continues from where the last ended. A bar cut short and drawn again
+    from 0 is a new launch."""
+    epochs = pd.to_numeric(pd.Series(tails, dtype=object).str.extract(_EPOCH_OF_BAR)["epoch"], errors="coerce")
+    known = epochs.notna().to_numpy()
+    restart = np.flatnonzero(steps[1:] < steps[:-1]) + 1
+    if known.mean() > 0.5 and epochs[known].nunique() >= 2 and len(restart):
+        e = epochs.ffill().bfill().to_numpy(dtype=np.int64)
+        counts = pd.Series(tails, dtype=object).str.extract(_EPOCH_OF_BAR)["of"].dropna()
+        notes.append("one point per epoch's progress bar (its last redraw); validation bars as val/...")
+        return e, (int(counts.iloc[-1]) if len(counts) else None), "epoch"
+    complete = restart[steps[restart - 1] >= totals[restart - 1]]
+    added = np.zeros(len(steps), dtype=np.int64)
+    added[complete] = totals[complete - 1].astype(np.int64)
+    steps = steps + np.cumsum(added)
+    total = int(totals[-1]) if len(totals) and not len(complete) else None  # per-epoch bars: not the run's total
+    if len(complete):
+        notes.append("a bar per epoch, continued across epochs")
+    if total is not None and any(_EPOCH_BAR.search(row) for row in rows):
         total = None  # "Epoch N: n/total": the total is one epoch's batches, not the run's steps
-    valued = np.unique(np.concatenate([part[4] for part in series])) if series else []
-    frame = frame_from_series([part[:4] for part in series], source)
-    return ConsoleRead(frame, total, len(valued), kind)
+    return steps, total, "step"
 
 
 _EPOCH_BAR = re.compile(r"\bEpoch\s+(\d+)\s*:")
+_EPOCH_OF_BAR = re.compile(r"\bepoch\b\W*(?P<epoch>\d+)(?:\s*/\s*(?P<of>\d+))?", re.IGNORECASE)
 
 
-def _refuse_epoch_bars(path: Path, rows: pd.Series, steps: pd.Series) -> None:
-    """A bar that starts over every epoch (Lightning's ``Epoch N: n/total``) counts batches of that epoch, and its
-    total mixes training and validation batches: no global step can be recovered from it, so it is not read
-    rather than read with every epoch laid over the first."""
-    epochs = pd.to_numeric(rows.str.extract(_EPOCH_BAR)[0], errors="coerce")
-    known = epochs.notna()
-    if epochs[known].nunique() < 2:
-        return
-    e, n = epochs[known].to_numpy(), steps[known].to_numpy()
-    if np.any((e[1:] > e[:-1]) & (n[1:] < n[:-1])):
-        raise InputError(f"{path}: a progress-bar log whose counter starts over every epoch (\"Epoch N: n/total\", "
-                         "as Lightning draws it): the global step cannot be recovered from it; read the run's "
-                         "metrics.csv or TensorBoard logs instead")
+def _assembled(recs: list[Record], lines: pd.Series, source: str, kind: str, total: int | None, unit: str,
+               notes: list[str]) -> ConsoleRead:
+    """The records' values as a frame, and one frame per launch when the counter went back in the file."""
+    steps = np.array([r.step for r in recs], dtype=np.int64)
+    launch = records.launches(steps)
+    wall = records.walls(lines.iloc[[r.line for r in recs]]) if recs else np.zeros(0)
+    series = _pairs(recs, steps, wall)
+    valued = np.unique(np.concatenate([part[4] for part in series])) if series else []
+    frame = frame_from_series([part[:4] for part in series], source)
+    parts = []
+    if len(launch) and launch[-1] > 0:
+        for k in range(int(launch[-1]) + 1):
+            member = launch == k
+            sub = [(n, s[member[r]], v[member[r]], w[member[r]]) for n, s, v, w, r in series]
+            parts.append((recs[int(np.argmax(member))].line + 1, frame_from_series(sub, source)))
+    return ConsoleRead(frame, total, len(valued), kind, unit, notes, parts)
 
 
-def _continued(steps: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """A counter that starts over (a new epoch's bar) continued from the previous bar's total."""
-    restarts = np.flatnonzero(steps[1:] < steps[:-1]) + 1
-    added = np.zeros(len(steps), dtype=np.int64)
-    added[restarts] = totals[restarts - 1]
-    return steps.astype(np.int64) + np.cumsum(added)
-
-
-def _pairs(tails: list[str], steps: np.ndarray, walls: np.ndarray) -> list:
+def _pairs(recs: list[Record], steps: np.ndarray, walls: np.ndarray) -> list:
+    """(metric, steps, values, wall times, record indices) per metric, in file order."""
     keys, values, index = [], [], []
-    for i, tail in enumerate(tails):
-        for match in PAIR.finditer(tail):
-            key = _key(match)
-            if key.lower() in NOT_METRICS:
-                continue
-            keys.append(key)
-            values.append(float(match.group("value")))
+    for i, rec in enumerate(recs):
+        for key, value in metric_pairs(rec.tail):
+            keys.append(records.metric_name(key, rec) if rec.split or rec.epoch_summary else canonical_name(key))
+            values.append(float(value))
             index.append(i)
     if not keys:
         return []
@@ -253,8 +396,7 @@ def _pairs(tails: list[str], steps: np.ndarray, walls: np.ndarray) -> list:
     out = []
     for key, part in table.groupby("key", sort=False):
         rows = part["row"].to_numpy()
-        out.append((canonical_name(str(key)), steps[rows].astype(np.int64), part["value"].to_numpy(), walls[rows],
-                    rows))
+        out.append((str(key), steps[rows].astype(np.int64), part["value"].to_numpy(), walls[rows], rows))
     return out
 
 
@@ -265,17 +407,5 @@ def _named_groups(found: pd.DataFrame, steps: np.ndarray, walls: np.ndarray) -> 
             continue
         values = pd.to_numeric(found[name], errors="coerce").to_numpy()
         ok = np.isfinite(values) | found[name].astype(str).str.lower().isin(["nan", "inf", "-inf"]).to_numpy()
-        out.append((canonical_name(name), steps[ok].astype(np.int64), values[ok], walls[ok], np.flatnonzero(ok)))
+        out.append((canonical_name(name), steps[ok].astype(np.int64), values[ok], walls[ok]))
     return out
-
-
-def _walls(rows: pd.Series) -> np.ndarray:
-    """A leading date-time stamp on a line, as local epoch seconds (NaN where a line has none)."""
-    stamps = rows.str.extract(_STAMP)[0]
-    if stamps.isna().all():
-        return np.full(len(rows), np.nan)
-    parsed = pd.to_datetime(stamps.str.replace(",", ".", regex=False), errors="coerce", format="ISO8601")
-    local = dt.datetime.now().astimezone().tzinfo
-    parsed = parsed.dt.tz_localize(local, ambiguous="NaT", nonexistent="shift_forward")
-    seconds = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
-    return np.where(parsed.isna().to_numpy(), np.nan, seconds)

@@ -1,0 +1,67 @@
+"""A schedule in the unit the logs count: a console log counted in epochs or by its lines' order.
+
+A config's ``disc_start`` and total are optimizer steps. Where the logs count epochs, the schedule is converted
+when the config says how many steps an epoch holds, and a total given in epochs is taken as it is; otherwise
+the step milestones are left out (phases and progress unjudged) and the report says why: comparing step 50,001
+with epoch 100 would call a healthy run broken. Logs counted by line order have no training step at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .numbers import fmt
+from .schedule import Schedule
+
+# where a config says how many optimizer steps an epoch holds, and how many epochs the run has
+STEPS_PER_EPOCH = ("steps_per_epoch", "iters_per_epoch", "iterations_per_epoch", "num_iters_per_epoch",
+                   "batches_per_epoch", "num_steps_per_epoch", "epoch_length", "len_epoch")
+EPOCHS = ("max_epochs", "epochs", "num_epochs", "n_epochs", "train_epochs", "nepochs")
+
+
+def _number(config: dict | None, names: tuple[str, ...]) -> tuple[int, str] | None:
+    """The first positive whole number under one of ``names`` anywhere in the config, with its dotted path."""
+    if not config:
+        return None
+    from .compare import flatten
+
+    found = {path: value for path, value in flatten(config).items() if path.rsplit(".", 1)[-1] in names
+             and isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1}
+    for name in names:
+        for path, value in found.items():
+            if path.rsplit(".", 1)[-1] == name:
+                return int(value), path
+    return None
+
+
+def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_step: int) -> Schedule:
+    """``schedule`` with its milestones in the logs' unit (``counts``: epoch or line); ``first_step``: the first
+    logged epoch (0 or 1), where an epoch's steps begin."""
+    if counts == "step":
+        return schedule
+    in_steps = {k: getattr(schedule, k) for k in ("disc_start", "total_steps")
+                if getattr(schedule, k) is not None and schedule.origins.get(k) != "command line"}
+    origins = dict(schedule.origins)
+    changed: dict[str, Any] = {"counts": counts}
+    per_epoch = _number(config, STEPS_PER_EPOCH) if counts == "epoch" else None
+    epochs = _number(config, EPOCHS) if counts == "epoch" else None
+    if per_epoch is not None:
+        size, where = per_epoch
+        for key, value in in_steps.items():
+            changed[key] = first_step + value // size if key == "disc_start" else -(-value // size)
+            origins[key] = f"{origins.get(key, 'config')} ({fmt(value)} steps / {fmt(size)} steps per epoch, {where})"
+    elif in_steps:
+        for key in in_steps:
+            changed[key] = None
+            origins.pop(key, None)
+        what = " and ".join(f"{k} {fmt(v)}" for k, v in in_steps.items())
+        changed["unit_note"] = (
+            f"the config's {what} {'are' if len(in_steps) > 1 else 'is'} in optimizer steps while these logs count "
+            + ("epochs, and the config does not say how many steps an epoch holds (steps_per_epoch)"
+               if counts == "epoch" else "lines (no step counter)")
+            + ": the phases and milestones in steps are left unjudged")
+    if counts == "epoch" and epochs is not None and (changed.get("total_steps", schedule.total_steps) is None):
+        changed["total_steps"] = epochs[0]
+        origins["total_steps"] = f"config ({epochs[1]}, in epochs)"
+    return replace(schedule, **changed, origins=origins)
