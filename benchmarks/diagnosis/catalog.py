@@ -196,6 +196,14 @@ def _extension_healthy(ok: Expect) -> list[Case]:
         Case("healthy_keras_console", "another trainer's console log (Keras VAE progress bars)", "keras_console",
              _shape(last_step=14_999, total_steps=15_000, disc_start=NO_GAN, every=1, pixels=1_000, kl_weight=1.0,
                     seed=73), ok, fault=c.scale("kl_loss", 1 / 2_500)),
+        # counted in epochs, a config whose disc_start (50,001) and max_steps are steps: left unjudged, not misread
+        Case("healthy_epoch_console", "a console log counted in epochs, a config in steps beside it",
+             "epoch_console", _shape(last_step=24_000, total_steps=100_000, disc_start=50_001, every=100, seed=74),
+             ok),
+        Case("healthy_dict_console", "a loss dict printed each iteration, no counter", "dict_console",
+             _shape(last_step=3_000, total_steps=6_000, disc_start=NO_GAN, every=10, pixels=4, seed=75), ok),
+        Case("healthy_epoch_bars", "tqdm bars per epoch, training and validation", "epoch_bars",
+             _shape(last_step=30_000, total_steps=60_000, disc_start=NO_GAN, every=100, pixels=4, seed=76), ok),
     ]
 
 
@@ -267,6 +275,14 @@ def _extension_cases() -> list[Case]:
     out.append(fault("foreign_console_log", "another trainer's loguru console log, its loss exploding now",
                      "loguru_console", s, "error", ("total_loss",), 18_000, c.explode("rec_loss", 18_000, 100),
                      rules=("loss-now",)))
+    s = _shape(last_step=30_000, total_steps=100_000, disc_start=NO_GAN, every=100, pixels=4, seed=77)
+    out.append(fault("epoch_block_exploding", "epoch records over several lines, the loss exploding now",
+                     "block_console", s, "error", ("total_loss", "rec_loss"), 49, c.explode("rec_loss", 24_000, 100),
+                     rules=("loss-now",)))  # epoch 49 holds step 24,000 (500 steps an epoch)
+    s = _shape(last_step=20_000, total_steps=40_000, disc_start=NO_GAN, every=50, pixels=4, seed=78)
+    out.append(fault("relaunched_with_trained_weights", "a second launch appended to the log, from step 0 with "
+                     "trained weights", "relaunch_console", s, "warning", ("rec_loss", "total_loss"), 0, None,
+                     rules=("resumes",)))
     return out
 
 

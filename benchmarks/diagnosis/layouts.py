@@ -126,5 +126,25 @@ def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, va
                                                "vae_kl_loss": v["kl_loss"]}, epoch_iters, print_every)
     elif layout in field.LAYOUTS:  # issue 17: logs as the field publishes them
         field.emit_field(folder, layout, shape, steps, v, earlier=earlier, epoch_iters=epoch_iters, **field_options)
+    elif layout in ("epoch_console", "block_console"):  # printed once per epoch, a flat config in steps beside
+        last = steps % epoch_iters == 0
+        epochs = (steps[last] // epoch_iters + 1).tolist()
+        terms = {"Total Loss": v["total_loss"], "Recon": v["rec_loss"], "KL": v["kl_loss"]}
+        w.epoch_console(folder / "train.log", epochs, {k: x[last] for k, x in terms.items()},
+                        s.total_steps // epoch_iters, "line" if layout == "epoch_console" else "block")
+        w.write_yaml(folder / "config.yaml", {"disc_start": s.disc_start, "kl_weight": s.kl_weight,
+                                              "max_steps": s.total_steps})
+    elif layout == "dict_console":
+        w.dict_console(folder / "log.txt", {"loss": v["total_loss"], "rec": v["rec_loss"], "kl": v["kl_loss"]})
+    elif layout == "epoch_bars":
+        last = steps % epoch_iters == 0
+        w.epoch_bars(folder / "train.out", {"loss": v["total_loss"][last], "rec": v["rec_loss"][last]},
+                     {"loss": v["total_loss"][last] * 1.1}, 20)
+    elif layout == "relaunch_console":  # killed at 60%, then started again from step 0 with the trained weights
+        cut = int(np.searchsorted(steps, int(0.6 * s.last_step)))
+        keys = ("total_loss", "rec_loss", "kl_loss")
+        first = (steps[:cut], {k: v[k][:cut] for k in keys})
+        again = (steps[: len(steps) - cut], {k: v[k][cut:] for k in keys})
+        w.relaunched_console(folder / "train.log", [first, again])
     else:
         raise ValueError(f"unknown layout {layout}")

@@ -14,7 +14,7 @@ from .expect import SEVERITY, got_line, judge
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".runs"
-VERSION = "4"  # bump when a generator changes, so cached runs are rebuilt
+VERSION = "5"  # bump when a generator changes, so cached runs are rebuilt
 
 
 def all_cases(synthetic_only: bool = False) -> list:

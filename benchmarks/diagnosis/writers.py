@@ -231,3 +231,57 @@ def keras_console(path: Path, values: dict[str, np.ndarray], batches: int, every
 def write_yaml(path: Path, config: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def epoch_console(path: Path, epochs: list[int], values: dict[str, np.ndarray], of: int, style: str) -> None:
+    """A plain PyTorch loop that prints once per epoch, with ``print``: ``style`` "line" (``Epoch [3/100], Total
+    Loss: 0.51, Recon: 0.4, KL: 2.3``) or "block" (an ``Epoch 3/100`` header, then one indented line per term)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as out:
+        print("==> building model", file=out)
+        for i, epoch in enumerate(epochs):
+            terms = {k: float(x[i]) for k, x in values.items()}
+            if style == "line":
+                print(f"Epoch [{epoch}/{of}], " + ", ".join(f"{k}: {x:.5g}" for k, x in terms.items()), file=out)
+            else:
+                print(f"Epoch {epoch}/{of}", file=out)
+                for k, x in terms.items():
+                    print(f"  {k}: {x:.5g}", file=out)
+
+
+def dict_console(path: Path, values: dict[str, np.ndarray]) -> None:
+    """A loop that prints its loss dict every iteration (``print(losses)``): no step counter at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = len(next(iter(values.values())))
+    with path.open("w") as out:
+        for i in range(n):
+            print({k: round(float(x[i]), 6) for k, x in values.items()}, file=out)
+
+
+def epoch_bars(path: Path, values: dict[str, np.ndarray], val: dict[str, np.ndarray], batches: int) -> None:
+    """tqdm bars written to a file, one training and one validation bar per epoch (``Epoch 3/60 - Training``),
+    the running loss in the postfix; ``values``/``val``: per epoch."""
+    from tqdm import tqdm
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    epochs = len(next(iter(values.values())))
+    with path.open("w") as out:
+        for e in range(epochs):
+            for phase, terms, n in (("Training", values, batches), ("Validation", val, max(1, batches // 5))):
+                bar = tqdm(total=n, file=out, mininterval=0, miniters=1, desc=f"Epoch {e + 1}/{epochs} - {phase}")
+                for b in range(n):
+                    share = (b + 1) / n  # the running mean reaches the epoch's value at the bar's end
+                    bar.set_postfix({k: f"{float(x[e]) * (1.2 - 0.2 * share):.5g}" for k, x in terms.items()},
+                                    refresh=False)
+                    bar.update(1)
+                bar.close()
+
+
+def relaunched_console(path: Path, launches: list[tuple[np.ndarray, dict[str, np.ndarray]]]) -> None:
+    """Several launches appended to one log with Python logging (``>> train.log``), each from its own step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as out:
+        for steps, values in launches:
+            print("Namespace(config='vae.yaml', resume=None)", file=out)
+            for i, step in enumerate(steps.tolist()):
+                print(f"step {step}, " + ", ".join(f"{k}: {float(x[i]):.6g}" for k, x in values.items()), file=out)
