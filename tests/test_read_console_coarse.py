@@ -117,7 +117,7 @@ def test_progress_bars_per_epoch_give_one_point_per_bar_and_validation_bars_are_
             for batch in bar:
                 bar.set_postfix(loss=f"{1 / (epoch * 50 + batch):.5f}")
             bar = tqdm.tqdm(range(10), file=out, mininterval=0, desc=f"Epoch {epoch}/10 - Validation")
-            for batch in bar:
+            for _batch in bar:
                 bar.set_postfix(loss=f"{1.2 / (epoch * 50):.5f}")
     logs = load_run(tmp_path)
     steps, values, _ = series(logs.frame, "total_loss")
