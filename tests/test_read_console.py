@@ -102,6 +102,9 @@ def test_two_launches_appended_to_one_nohup_out_read_as_a_restart(tmp_path):
     after = disc[(disc["step"] >= 1100) & (disc["step"] < 1500)]
     assert len(after) and (after["value"] > 0.5).all()  # the second launch's discriminator, already on
     assert not [f for f in a.findings if f.rule == "disc-active-before-start" and f.severity != "ok"]
+    # the same decisions as for two files: the second launch starts over from step 0, and the report says so
+    assert [r["step"] for r in load_run(run).restarts] == [0]
+    assert any(f.rule == "resumes" and "started again from step 0" in f.message for f in a.findings)
 
 
 def test_a_console_copy_of_the_file_log_is_named_a_copy_not_a_restart(tmp_path):

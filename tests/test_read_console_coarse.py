@@ -65,6 +65,12 @@ def test_a_record_over_several_lines_is_one_point(tmp_path):
     handler.close()
     frame = load_run(tmp_path).frame
     assert series(frame, "rec_loss")[0] == list(range(1, 21)) and series(frame, "kl_loss")[1][-1] == 5.0
+    with (tmp_path / "train.log").open("w") as out:  # a step header, the terms indented under it
+        for step in range(0, 2000, 100):
+            print(f"Step {step}\n    recon_loss: {0.5 / (1 + step / 100):.5f}\n    kl_loss: {3 + step / 1e3:.4f}",
+                  file=out)
+    frame = load_run(tmp_path).frame
+    assert series(frame, "kl_loss")[0] == list(range(0, 2000, 100)) and series(frame, "rec_loss")[1][0] == 0.5
     with (tmp_path / "train.log").open("w") as out:  # pytorch/examples' VAE: batch lines, epoch and test lines
         for epoch in range(1, 6):
             for seen in range(0, 60000, 15000):
@@ -180,3 +186,13 @@ def test_logging_module_epoch_lines_with_a_record_head(tmp_path):
     frame = load_run(tmp_path).frame
     steps, _, walls = series(frame, "rec_loss")
     assert steps == list(range(1, 26)) and (walls > 1.6e9).all()
+
+
+def test_a_bare_step_of_total_opening_the_line(tmp_path):
+    with (tmp_path / "train.out").open("w") as out:
+        for step in range(1920, 4000, 5):
+            print(f"{step}/191900 (epoch 1) loss: {8 / (1 + step / 1e4):.3f}, gen_loss: 8.05, KL_loss: 13.2, ",
+                  file=out)
+            print("\t", file=out)
+    logs = load_run(tmp_path)
+    assert series(logs.frame, "total_loss")[0] == list(range(1920, 4000, 5)) and logs.text_total_steps == 191900

@@ -398,7 +398,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         if read.unit != "step":
             logs.counts = read.unit
         if read.launches:
-            return _launches(rel, kind, read.launches, notes, logs)
+            return _launches(rel, kind, [(f"from line {line:,}", part) for line, part in read.launches], notes,
+                             logs)
     else:
         read = read_text_log(path, rel)
         frame = read.frame
@@ -408,6 +409,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
             logs.text_total_steps = read.total_steps
         if read.skipped:
             notes.append(f"{read.skipped:,} step line(s) without readable values skipped")
+        if read.launches:
+            return _launches(rel, kind, read.launches, notes, logs)
     frame, dropped = without_impossible(frame)
     notes.extend(dropped)
     walls = frame["wall_time"].to_numpy()
@@ -418,16 +421,17 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
     return source, frame
 
 
-def _launches(rel: str, kind: str, launches: list[tuple[int, pd.DataFrame]], notes: list[str],
+def _launches(rel: str, kind: str, launches: list[tuple[str, pd.DataFrame]], notes: list[str],
               logs: RunLogs) -> list[tuple[SourceFile, pd.DataFrame]]:
     """A text log whose counter goes back: each launch appended to it is a part of its own, merged (and judged:
     resume, start over, other weights) as separate files of one run are."""
     out = []
-    for k, (line, frame) in enumerate(launches, 1):
-        walls = frame["wall_time"]
-        source = SourceFile(f"{rel} (launch {k} of {len(launches)}, from line {line:,})", kind, len(frame),
-                            sorted(frame["metric"].unique()), notes if k == 1 else [],
-                            float(np.nanmin(walls)) if walls.notna().any() else float("nan"), rel, k)
+    for k, (where, frame) in enumerate(launches, 1):
+        frame, dropped = without_impossible(frame)
+        walls = frame["wall_time"].to_numpy()
+        source = SourceFile(f"{rel} (launch {k} of {len(launches)}, {where})", kind, len(frame),
+                            _metrics_in(frame), (notes if k == 1 else []) + dropped,
+                            float(np.fmin.reduce(walls)) if len(walls) else float("nan"), rel, k)
         logs.sources.append(source)
         out.append((source, frame))
     logs.notes.append(f"{rel} holds {len(launches)} launches (its counter goes back {len(launches) - 1} time(s)): "

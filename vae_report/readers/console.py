@@ -59,17 +59,20 @@ STEPS = {
                        r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
     # Keras: ``n/N [=====>....] - ETA: 0s - loss: ...``, drawn again every epoch after an ``Epoch e/E`` line
     "keras": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[=>.]*\]"),
+    # ``1920/191900 (epoch 1) loss: 8.2``: a bare n/total opening the line (not a bar: no ``[`` after it)
+    "fraction": re.compile(r"^\s*(?P<step>\d+)\s*/\s*(?P<total>\d+)\b(?!\s*\[)"),
     # coarser: an epoch counter alone (``Epoch [3/100]``, ``epoch 3 |``, ``====> Epoch: 3``), chosen only where
     # none of the finer counters above is found
     "epoch": re.compile(r"\bepoch\b\s*[:=#]?\s*\[?\s*(?P<step>\d+)(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
 }
-FINE = ("tqdm", "step", "epoch_batch", "iter", "keras")
+FINE = ("tqdm", "step", "epoch_batch", "iter", "keras", "fraction")
 NOT_METRICS = {c.lower() for c in COUNTERS} | {"iter", "iteration", "it", "batch", "eta", "time", "data_time",
                                                "v_num", "best"}  # loguru trainers' "[best] 0": an eval marker
 # how each step counter is named in the sources list
 COUNTER_NAMES = {"tqdm": "a tqdm bar's n/total", "step": "step N", "iter": "iter N",
                  "epoch_batch": "epoch and batch-in-epoch, continued across epochs",
-                 "keras": "Keras bars, continued across epochs", "pattern": "--text-pattern",
+                 "keras": "Keras bars, continued across epochs", "fraction": "n/total opening the line",
+                 "pattern": "--text-pattern",
                  "epoch": "the epoch alone", "epoch bars": "one progress bar per epoch",
                  "line": "none: the lines' order"}
 SAMPLE = 1 << 16  # bytes per sampled chunk when sniffing a file
@@ -251,7 +254,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
         steps = (epochs - epochs.min()) * totals.astype(np.int64) + steps
     elif kind == "tqdm":
         steps, total, unit = _bars(path, lines[has_step], tails, steps, totals, notes)
-    elif kind in ("step", "epoch") and totals is not None and np.isfinite(totals).any():
+    elif kind in ("step", "epoch", "fraction") and totals is not None and np.isfinite(totals).any():
         total = int(totals[np.isfinite(totals)][-1])
     counted = np.flatnonzero(has_step)
     recs = _records(messages, counted, steps, tails, kind, unit == "epoch" and kind == "tqdm")

@@ -11,7 +11,7 @@ import ast
 import io
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series, make_frame
+from .records import launches
 
 _MARK = "[Train Step] "
 # "%(asctime)s": YYYY-MM-DD HH:MM:SS,mmm
@@ -44,6 +45,9 @@ class TextLogRead:
     total_steps: int | None  # the <total> of the last step line
     lines: int
     skipped: int  # lines that looked like step lines but did not parse
+    # the frame of each launch when the step counter goes back in the file (``>> nohup.out`` twice): (where it
+    # begins, frame); empty for a single launch. ``frame`` then holds every launch's points.
+    launches: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
 
 
 def read_text_log(path: Path, source: str) -> TextLogRead:
@@ -93,27 +97,21 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
             for k, v in pairs:
                 if k not in PRINTED_TOO_COARSE:
                     found_values.setdefault(canonical_name(k), []).append((np.array([i]), np.array([float(v)])))
-    launch = np.concatenate(([0], np.cumsum(steps[1:] < steps[:-1])))  # the counter going back: a new launch
-    series = []
+    launch = launches(steps)  # the counter going back: a new launch
+    series, per_launch = [], {}
     for name, parts in found_values.items():
         rows = np.concatenate([p[0] for p in parts])
         values = np.concatenate([p[1] for p in parts])
         order = np.argsort(rows, kind="stable")  # back to file order, whatever line shape each came in
         rows, values = rows[order], values[order]
-        keep = _after_restarts(steps[rows], launch[rows])
-        series.append((name, steps[rows][keep], values[keep], walls[rows][keep]))
-    return TextLogRead(frame_from_series(series, source), config, total, lines, skipped)
-
-
-def _after_restarts(steps: np.ndarray, launch: np.ndarray) -> np.ndarray:
-    """Several launches appended to one log (``nohup ... >> nohup.out``): as for restarted event files, a later
-    launch replaces every earlier point at or after its own first step."""
-    if not len(launch) or launch[-1] == launch[0]:
-        return np.ones(len(steps), dtype=bool)
-    ids = np.unique(launch)
-    firsts = np.array([steps[launch == k].min() for k in ids])
-    later = np.append(np.minimum.accumulate(firsts[::-1])[::-1][1:], np.iinfo(np.int64).max)
-    return steps < later[np.searchsorted(ids, launch)]
+        series.append((name, steps[rows], values, walls[rows]))
+        if len(launch) and launch[-1] > 0:  # merged (and judged) later as separate files of one run are
+            for k in np.unique(launch[rows]).tolist():
+                member = launch[rows] == k
+                per_launch.setdefault(k, []).append((name, steps[rows][member], values[member], walls[rows][member]))
+    parts = [(f"from step {int(steps[launch == k].min()):,}", frame_from_series(per_launch[k], source))
+             for k in sorted(per_launch)]
+    return TextLogRead(frame_from_series(series, source), config, total, lines, skipped, parts)
 
 
 def _last_config(raw: bytes) -> dict | None:
