@@ -108,11 +108,13 @@ def test_lines_without_any_counter_are_read_in_line_order(tmp_path):
     (tmp_path / "log.txt").unlink()
     logger, handler = file_logger(tmp_path / "train.log", "%(asctime)s %(message)s")
     for i in range(60):
-        logger.info(f"loss {0.5 / (1 + i / 20):.4f} kl {2.1:.3f}")
+        logger.info(f"loss {0.5 / (1 + i / 20):.4f} kl {2.1 + i / 100:.3f}")
     handler.close()
     steps, _, walls = series(load_run(tmp_path).frame, "kl_loss")
     assert steps == list(range(1, 61)) and (walls > 1.6e9).all()
     assert analyze_run(tmp_path).status in ("ok", "info")
+    (tmp_path / "hparams.txt").write_text("lr: 0.001\nkl_weight: 1e-6\ndisc_loss_weight: 0.5\nrec_loss: l1\n")
+    assert [s.path for s in load_run(tmp_path).sources] == ["train.log"]  # a dump of settings is no log
 
 
 def test_progress_bars_per_epoch_give_one_point_per_bar_and_validation_bars_are_val(tmp_path):

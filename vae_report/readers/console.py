@@ -132,8 +132,14 @@ def _step_line_counts(lines: list[str]) -> dict[str, int]:
 
 
 def _counterless_lines(lines: list[str]) -> int:
-    """Lines with a loss among their values and no counter (a dict printed each iteration, timestamped losses)."""
-    return sum(1 for line in map(_message, lines) if any(_METRIC_WORDS.search(k) for k, _ in metric_pairs(line)))
+    """Lines with a loss among their values and no counter (a dict printed each iteration, timestamped losses):
+    the most lines any one such key is on. A log repeats its keys; a hyperparameter dump (``lr: 0.001``,
+    ``kl_weight: 1e-6``, one a line) names each once and is no log."""
+    seen: dict[str, int] = {}
+    for line in map(_message, lines):
+        for key in {k.lower() for k, _ in metric_pairs(line) if _METRIC_WORDS.search(k)}:
+            seen[key] = seen.get(key, 0) + 1
+    return max(seen.values(), default=0)
 
 
 def metric_pairs(text: str) -> list[tuple[str, str]]:
