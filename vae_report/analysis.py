@@ -18,7 +18,7 @@ from .forecast import forecast_run
 from .levels import start_level
 from .log_units import in_log_units
 from .narrative import confidence, questions_and_answers, recommendations
-from .numbers import SIGNED, describe_change, fmt, relative_change
+from .numbers import fmt
 from .plots import PlotsInFlight
 from .readers import RunLogs, SourceFile, load_run
 from .readers.mlflow import config_from_params
