@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .configs import flatten
 from .numbers import fmt
 from .schedule import Schedule
 
@@ -24,8 +25,6 @@ def _number(config: dict | None, names: tuple[str, ...]) -> tuple[int, str] | No
     """The first positive whole number under one of ``names`` anywhere in the config, with its dotted path."""
     if not config:
         return None
-    from .compare import flatten
-
     found = {path: value for path, value in flatten(config).items() if path.rsplit(".", 1)[-1] in names
              and isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1}
     for name in names:
