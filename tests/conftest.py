@@ -1,9 +1,13 @@
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# the record of the outputs we wrote (outputs.remember) goes to a scratch cache, not the user's, also in subprocesses
+os.environ["VAE_REPORT_CACHE"] = tempfile.mkdtemp(prefix="vae-report-cache.")
 
 from writers import write_radiodiff_run  # noqa: E402
 

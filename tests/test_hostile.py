@@ -48,10 +48,17 @@ def test_no_output_lands_inside_the_run_folder_whatever_the_file_holds(run, tmp_
         result = analyze(run, *out, *args)
         assert result.exit_code == 2 and "inside the run folder" in result.output, result.output
     assert digest(run) == before and not (tmp_path / "r.md").exists()
-    # a new report inside the run is written once; the next run with the same name refuses to replace it
+    # a new report inside the run is written; the next one of the same name replaces it while it is byte for
+    # byte what we wrote (a weekly report), and refuses once the user has changed it
     assert analyze(run, "--out", run / "report.md").exit_code == 0
+    first = (run / "report.md").stat().st_ino
+    assert analyze(run, "--out", run / "report.md").exit_code == 0
+    assert (run / "report.md").stat().st_ino != first  # replaced (a new file moved into place)
+    with (run / "report.md").open("a") as handle:
+        handle.write("my own conclusion\n")
     again = analyze(run, "--out", run / "report.md")
     assert again.exit_code == 2 and "never replaces a file there" in again.output
+    assert (run / "report.md").read_text().endswith("my own conclusion\n")
 
 
 def test_an_old_folder_beside_the_images_is_never_deleted(run, tmp_path):

@@ -6,6 +6,8 @@ interruption (Ctrl-C, SIGTERM): never a report without its JSON, never a stray t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import tempfile
@@ -19,6 +21,9 @@ from .errors import OutputError
 LOG_SUFFIXES = (".csv", ".log", ".out", ".txt", ".json", ".jsonl", ".ndjson", ".wandb", ".db", ".sqlite", ".sqlite3",
                 ".yaml", ".yml")
 MARKER = ".vae-report"  # written in every <stem>_files/ folder we make: only such a folder is ever replaced
+
+RECORD_LIMIT = 2000  # outputs remembered (the newest); an older one is refused inside a run folder like a user's file
+_HASHED_BYTES = 64 << 20  # a bigger file in the run folder is not hashed (never one of our reports)
 
 # (move into place, remove the staged copy) per staged output of the open commit; None: no commit open
 _STAGED: list[tuple[Callable[[], None], Callable[[], None]]] | None = None
@@ -124,6 +129,8 @@ def _refuse_run_folder(name: str, path: Path, run: Path) -> None:
     if not (run.is_dir() and _inside(path, run)) or name == "the report's images folder":
         return
     if path.exists() or path.is_symlink():
+        if written_by_us(path):
+            return  # byte for byte what we last wrote there: replacing it loses nothing of the user's
         raise OutputError(f"{path}: {name} would replace a file inside the run folder {run}; vae-report never "
                           "replaces a file there (it cannot tell a file of yours from an old report): delete it "
                           "yourself or write elsewhere")
@@ -153,3 +160,48 @@ def _check_writable(name: str, path: Path) -> None:
     except OSError as exc:
         raise OutputError(f"{path}: cannot write {name} in {parent} ({exc.strerror or exc}); choose another "
                           "path") from None
+
+
+def _record_file() -> Path:
+    """Where the digests of the files we wrote are kept: outside every run folder, in the user's cache."""
+    base = os.environ.get("VAE_REPORT_CACHE") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "vae-report" / "written.json"
+
+
+def _records() -> dict[str, str]:
+    try:
+        data = json.loads(_record_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def remember(path: Path, digest: str) -> None:
+    """Record that ``path`` now holds exactly what we wrote (its SHA-256), so that the next report of the same
+    name may replace it even inside a run folder. A record that cannot be written only costs that convenience."""
+    record = _record_file()
+    try:
+        known = _records()
+        key = str(path.resolve())
+        known.pop(key, None)
+        known[key] = digest
+        kept = dict(list(known.items())[-RECORD_LIMIT:])
+        record.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=".written.", dir=record.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(kept, stream)
+        os.replace(tmp, record)
+    except OSError:
+        return
+
+
+def written_by_us(path: Path) -> bool:
+    """A regular file whose bytes are what we last wrote at this path (content proves nothing by itself: a
+    file quoting our header is still the user's; an unchanged file we wrote is ours)."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > _HASHED_BYTES:
+            return False
+        expected = _records().get(str(path.resolve()))
+        return expected is not None and hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    except OSError:
+        return False

@@ -5,6 +5,7 @@ reports alike."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import shutil
 import tempfile
@@ -14,7 +15,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from .errors import OutputError
-from .outputs import MARKER, stage
+from .outputs import MARKER, remember, stage
 
 
 def link(files_dir_name: str, name: str) -> str:
@@ -83,15 +84,17 @@ def atomic_write(path: Path, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
         raise
-    stage(lambda: _replace(tmp, path), lambda: Path(tmp).unlink(missing_ok=True))
+    digest = hashlib.sha256(data).hexdigest()
+    stage(lambda: _replace(tmp, path, digest), lambda: Path(tmp).unlink(missing_ok=True))
 
 
-def _replace(tmp: str, path: Path) -> None:
+def _replace(tmp: str, path: Path, digest: str) -> None:
     try:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
+    remember(path, digest)
 
 
 def _umask() -> int:
