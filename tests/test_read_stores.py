@@ -88,3 +88,26 @@ def test_the_legacy_mlruns_file_store(tmp_path):
     _mlflow_runs(tmp_path, (tmp_path / "mlruns").as_uri())
     a = analyze_run(tmp_path, run="base")
     assert a.metrics["rec_loss"].latest == pytest.approx(1 / 291) and a.schedule.disc_weight == 0.5
+
+
+def test_a_store_config_of_another_trainer_invents_no_loss_class_nor_its_defaults(tmp_path):
+    """A W&B run of a VQ-VAE whose config names a codebook and an lr but no KL, no discriminator: read for the
+    keys it names; no LPIPSWithDiscriminator, no kl_weight or disc_weight of 1 by default."""
+    pytest.importorskip("wandb")
+    config = {"num_embeddings": 512, "commitment_cost": 0.25, "codebook_weight": 1.0, "lr": 2e-4,
+              "max_steps": 600}
+    _run(f"""
+        import wandb
+        run = wandb.init(dir={str(tmp_path)!r}, project="vq", config={config!r})
+        for step in range(0, 300, 10):
+            run.log({{"train/recons_loss": 1 / (step + 1), "train/vq_loss": 0.1 + 1 / (step + 5)}}, step=step)
+        run.finish()
+        """, tmp_path)
+    s = analyze_run(tmp_path).schedule
+    assert s.layout == "flat" and s.loss_class is None and s.regularizer == "vq"
+    assert s.kl_weight is None and s.disc_weight is None and s.disc_factor is None
+    assert s.codebook_weight == 1.0 and s.lr == 2e-4 and s.total_steps == 600
+    out = tmp_path.parent / "vq.md"
+    assert CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out)]).exit_code == 0
+    text = out.read_text()
+    assert "LPIPSWithDiscriminator" not in text and "default" not in text.split("## Configuration analysis")[1][:600]

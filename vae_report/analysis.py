@@ -12,7 +12,6 @@ import numpy as np
 
 from ._version import __version__
 from .baseline import compare, load_baseline
-from .configs import flatten
 from .errors import ConfigError, InputError
 from .forecast import forecast_run
 from .levels import start_level
@@ -21,7 +20,6 @@ from .narrative import confidence, questions_and_answers, recommendations
 from .numbers import fmt
 from .plots import PlotsInFlight
 from .readers import RunLogs, SourceFile, load_run
-from .readers.mlflow import config_from_params
 from .results import QA, MetricStats
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.decomposition import decompose
@@ -157,8 +155,10 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
                 schedule = printed
         elif logs.text_config is not None and layout_of(logs.text_config) == "radiodiff":
             schedule = schedule_from_config(logs.text_config, "config repr in the text log", "text log")
-        elif logs.store_config is not None and layout_of(_store_config(logs.store_config)):
-            schedule = schedule_from_config(_store_config(logs.store_config), logs.store_config_origin)
+        elif logs.store_config is not None and layout_of(logs.store_config):
+            schedule = schedule_from_config(logs.store_config, logs.store_config_origin)
+        elif logs.store_config is not None:  # hyperparameters of another trainer: the keys it names, no defaults
+            schedule = schedule_from_config(logs.store_config, logs.store_config_origin, "flat", given=True)
         else:
             schedule = Schedule()
     if logs.counts != "step":  # a console log counted in epochs or lines: milestones in that unit, or none
@@ -201,14 +201,6 @@ def _differs(a: Schedule, b: Schedule) -> str:
                      for key in _SCHEDULE_FIELDS
                      if getattr(a, key) is not None and getattr(b, key) is not None
                      and getattr(a, key) != getattr(b, key))
-
-
-def _store_config(config: dict) -> dict:
-    """A W&B or MLflow run's config: as it is when it has a known layout, else its flat hyperparameters
-    (disc_start, kl_weight, ...) placed where a RadioDiff config keeps them."""
-    if layout_of(config):
-        return config
-    return config_from_params({key.rsplit(".", 1)[-1]: value for key, value in flatten(config).items()})
 
 
 def _relative(path: Path, root: Path) -> str:
