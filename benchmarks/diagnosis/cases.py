@@ -294,3 +294,81 @@ def scale(metric: str, factor: float) -> Callable:
     def edit(steps, v, shape):
         v[metric] = v[metric] * factor
     return edit
+
+
+# --- GAN balance, onsets at the evidence, schedules the config names (issue 18) ---
+
+def d_pulls_ahead(onset: int, disc_to: float = 0.42, real_to: float = 1.45, fake_to: float = -1.15) -> Callable:
+    """The discriminator pulling ahead without winning outright: its loss 1.09 -> 0.42, the logits parting to a
+    gap of ~2.6, g_loss (-fake logit) 0.13 -> 1.15, over the half of the phase after ``onset``."""
+    def edit(steps, v, shape):
+        rng = np.random.default_rng(shape.seed + 400)
+        on = steps >= shape.disc_start
+        x = np.clip((steps - onset) / max(1, (shape.last_step - onset) // 2), 0, 1)
+        n = len(steps)
+        real = 0.05 + (real_to - 0.05) * x + 0.08 * rng.standard_normal(n)
+        fake = -0.13 + (fake_to + 0.13) * x + 0.08 * rng.standard_normal(n)
+        v["logits_real"] = np.where(on, real, v["logits_real"])
+        v["logits_fake"] = np.where(on, fake, v["logits_fake"])
+        v["g_loss"] = np.where(on, -fake + 0.02 * rng.standard_normal(n), v["g_loss"])
+        v["disc_loss"] = np.where(on, (1.09 + (disc_to - 1.09) * x) * np.exp(0.03 * rng.standard_normal(n)), 0.0)
+    return edit
+
+
+def strong_disc(rec_factor: float, val_factor: float, every_val: int, d_weight: float = 9_000.0) -> Callable:
+    """A discriminator weighted too strongly (a large disc_weight): once it is on, the adversarial term
+    (d_weight ~``d_weight`` x g_loss ~1) outweighs the nll and training reconstruction degrades ``rec_factor``-fold
+    within a tenth of the phase and stays there; validation, which feels the GAN artefacts more, ``val_factor``."""
+    def edit(steps, v, shape):
+        rng = np.random.default_rng(shape.seed + 500)
+        on = steps >= shape.disc_start
+        x = np.clip((steps - shape.disc_start) / max(1, (shape.last_step - shape.disc_start) // 10), 0, 1)
+        v["rec_loss"] = v["rec_loss"] * (1 + (rec_factor - 1) * x)
+        v["d_weight"] = np.where(on, d_weight * np.exp(0.2 * rng.standard_normal(len(steps))), v["d_weight"])
+        val = v["rec_loss"] / (1 + (rec_factor - 1) * x) * 1.1 * (1 + (val_factor - 1) * x)
+        val = np.where(steps % every_val == 0, val * np.exp(0.02 * rng.standard_normal(len(steps))), np.nan)
+        return {"val": {"val/rec_loss": val}}
+    return edit
+
+
+def clamp_bursts(starts: tuple[int, ...], length: int, rec_factor: float = 3.0) -> Callable:
+    """d_weight at its clamp (1e4 x disc_weight) in recurring bursts of ``length`` steps, the reconstruction
+    ``rec_factor`` times its level during each (the GAN term, at its ceiling, pushes the decoder off)."""
+    def edit(steps, v, shape):
+        ceiling = 1e4 * shape.disc_weight
+        for start in starts:
+            burst = (steps >= start) & (steps < start + length)
+            v["d_weight"] = np.where(burst, ceiling, v["d_weight"])
+            v["rec_loss"] = np.where(burst, v["rec_loss"] * rec_factor, v["rec_loss"])
+    return edit
+
+
+def slow_rise(onset: int, factor: float) -> Callable:
+    """rec rising linearly by ``factor`` - 1 from ``onset`` to the last step (a slow drift, not an explosion)."""
+    def edit(steps, v, shape):
+        x = np.clip((steps - onset) / max(1, shape.last_step - onset), 0, 1)
+        v["rec_loss"] = v["rec_loss"] * (1 + (factor - 1) * x)
+    return edit
+
+
+def nan_then_shift(at: int, factor: float) -> Callable:
+    """One NaN step (every loss), after which the run goes on at a reconstruction level ``factor`` times worse
+    (weights the bad step damaged)."""
+    def edit(steps, v, shape):
+        v["rec_loss"] = np.where(steps > at, v["rec_loss"] * factor, v["rec_loss"])
+
+    def after(steps, v, shape):
+        i = int(np.argmax(steps >= at))
+        for key in ("total_loss", "nll_loss", "rec_loss", "kl_loss", "g_loss"):
+            v[key][i] = math.nan
+    edit.after = after
+    return edit
+
+
+def lr_linear(start: float, end: float, since: int = 0) -> Callable:
+    """A linear decay of the lr from ``start`` (held until ``since``) to ``end`` at the last step, as a trainer
+    with its own scheduler writes it (nothing in its config names the schedule)."""
+    def edit(steps, v, shape):
+        x = np.clip((steps - since) / max(1, shape.last_step - since), 0, 1)
+        v["lr"] = start + (end - start) * x
+    return edit

@@ -178,7 +178,7 @@ def healthy_cases() -> list[Case]:
             ok,
             fault=c.validation(None, 500),
         ),
-    ] + _extension_healthy(ok) + field_healthy()
+    ] + _extension_healthy(ok) + _balance_healthy(ok) + field_healthy()
 
 
 NO_GAN = 1_000_001  # another trainer's run without a discriminator: the shape's GAN phase never begins
@@ -207,6 +207,15 @@ def _extension_healthy(ok: Expect) -> list[Case]:
     ]
 
 
+def _balance_healthy(ok: Expect) -> list[Case]:
+    """A schedule the config does not name is described, not judged."""
+    return [
+        Case("healthy_lr_linear_unnamed_schedule", "another trainer's config, no scheduler named; lr decays linearly",
+             "other_csv", _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr=1e-4, seed=86),
+             ok, fault=c.lr_linear(1e-4, 1e-6)),
+    ]
+
+
 def fault(
     name: str,
     klass: str,
@@ -231,8 +240,8 @@ def fault(
 
 
 def fault_cases() -> list[Case]:
-    return _now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases() + _extension_cases() \
-        + field_faults()
+    return (_now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases() + _extension_cases()
+            + field_faults() + _balance_cases())
 
 
 def _extension_cases() -> list[Case]:
@@ -291,7 +300,7 @@ def _history_cases() -> list[Case]:
     out = []
     s = _shape(last_step=40_000, every=100, seed=51, **RD)
     out.append(fault("lr_never_decays", "RadioDiff lr constant (scheduler never stepped)", "radiodiff", s,
-                     "warning", ("lr",), 0, c.lr_constant, LR))
+                     "warning", ("lr",), 3_100, c.lr_constant, LR))
     s = _shape(last_step=40_000, every=100, seed=52, **RD)
     out.append(fault("lr_ten_times_config", "lr 10x the config on the decay's shape", "radiodiff", s, "warning",
                      ("lr",), 0, c.lr_scaled(10.0), LR))
@@ -711,6 +720,32 @@ def _family_cases() -> list[Case]:
             frac=0.1,
         )
     )
+    return out
+
+
+def _balance_cases() -> list[Case]:
+    """GAN balance from all its signals, onsets where the evidence is, schedules only as the config names them."""
+    out = []
+    s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, seed=81)
+    out.append(fault("d_pulls_ahead", "D pulling ahead (disc_loss 1.09 -> 0.42, logit gap 2.6, g 0.13 -> 1.1)",
+                     "trainer_csv", s, "warning", ("disc_loss", "logits_real", "logits_fake", "g_loss"), 18_000,
+                     c.d_pulls_ahead(18_000), rules=("disc-overpowering",), frac=0.1))
+    s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, disc_weight=5.0, seed=82)
+    out.append(fault("strong_disc_not_overfitting", "disc_weight 5: training rec x4.6 and val x10 after disc_start",
+                     "trainer_csv", s, "warning", ("rec_loss", "nll_loss"), 10_001, c.strong_disc(4.6, 10.0, 500),
+                     rules=("rec-after-disc",), frac=0.05))
+    s = _shape(last_step=40_000, total_steps=40_000, disc_start=10_001, every=20, seed=83)
+    out.append(fault("d_weight_clamp_bursts", "d_weight at its clamp in five bursts, rec x3 in each",
+                     "trainer_csv", s, "warning", ("d_weight",), 15_000,
+                     c.clamp_bursts((15_000, 20_000, 25_000, 30_000, 35_000), 200), rules=("d-weight-pinned",)))
+    s = _shape(last_step=40_000, every=100, seed=84, **RD)
+    out.append(fault("rec_slow_rise", "rec +24% over the last 30% of the run (a slow drift)", "radiodiff", s,
+                     "warning", ("rec_loss", "nll_loss"), 28_000, c.slow_rise(28_000, 1.24), rules=("loss-now",),
+                     frac=0.08))
+    s = _shape(last_step=100_000, every=100, seed=85, **RD)
+    out.append(fault("nan_then_level_shift", "one NaN step at 90,000, rec 40% worse after it", "radiodiff", s,
+                     "warning", (*LOSSES, "kl_loss", "g_loss"), 90_000, c.nan_then_shift(90_000, 1.4),
+                     rules=("non-finite",), frac=0.02))
     return out
 
 

@@ -73,7 +73,11 @@ def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, va
                                     lr=s.lr, min_lr=s.min_lr)
         w.write_yaml(folder / "config.yaml", _patched(config, config_patch))
         keys = [k for k in (*w.AE_KEYS, *w.DISC_KEYS) if k in v] + ["lr"]
-        w.trainer_csv(folder / "metrics.csv", steps, v, keys)
+        w.trainer_csv(folder / "metrics.csv", steps, v, keys, val)
+    elif layout == "other_csv":  # another trainer's: its own config keys (no scheduler named), a CSV of its own
+        w.write_yaml(folder / "train_config.yaml", _patched(w.other_config(s), config_patch))
+        keys = [k for k in (*w.AE_KEYS, *w.DISC_KEYS) if k in v] + ["lr"]
+        w.trainer_csv(folder / "metrics.csv", steps, v, keys, val)
     elif layout in ("lightning", "lightning_tb"):
         root = folder / LDM_DIR
         config = _patched(w.ldm_config(s.disc_start, s.kl_weight, s.disc_weight, s.disc_loss), config_patch)

@@ -80,14 +80,20 @@ def radiodiff_text(folder: Path, steps: np.ndarray, v: dict, config: dict, total
     logger.removeHandler(handler)
 
 
-def trainer_csv(path: Path, steps: np.ndarray, v: dict, keys: list[str]) -> None:
-    """The bundled trainer's metrics.csv: step, wall_time, then ``train/<key>`` columns (lr as train/lr)."""
+def trainer_csv(path: Path, steps: np.ndarray, v: dict, keys: list[str], val: dict | None = None) -> None:
+    """The bundled trainer's metrics.csv: step, wall_time, then ``train/<key>`` columns (lr as train/lr); with
+    ``val`` (NaN where not validated), its own row after the training row, the training cells empty (as
+    trainer/logs.py writes it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    val_keys = sorted(val or {})
     with path.open("w", newline="") as handle:
         out = csv.writer(handle)
-        out.writerow(["step", "wall_time", *(f"train/{k}" for k in keys)])
+        out.writerow(["step", "wall_time", *(f"train/{k}" for k in keys), *val_keys])
         for i, step in enumerate(steps):
-            out.writerow([int(step), f"{START_WALL + int(step) * 0.5:.3f}", *(repr(float(v[k][i])) for k in keys)])
+            wall = f"{START_WALL + int(step) * 0.5:.3f}"
+            out.writerow([int(step), wall, *(repr(float(v[k][i])) for k in keys)] + [""] * len(val_keys))
+            if val_keys and not np.isnan(val[val_keys[0]][i]):
+                out.writerow([int(step), wall] + [""] * len(keys) + [repr(float(val[k][i])) for k in val_keys])
 
 
 def lightning_csv(path: Path, steps: np.ndarray, v: dict, step_scale: int = 1, val: dict | None = None,
@@ -285,3 +291,10 @@ def relaunched_console(path: Path, launches: list[tuple[np.ndarray, dict[str, np
             print("Namespace(config='vae.yaml', resume=None)", file=out)
             for i, step in enumerate(steps.tolist()):
                 print(f"step {step}, " + ", ".join(f"{k}: {float(x[i]):.6g}" for k, x in values.items()), file=out)
+
+
+def other_config(s) -> dict:
+    """Another trainer's config: its loss settings and optimizer under its own keys, no scheduler named."""
+    return {"loss": {"disc_start": s.disc_start, "kl_weight": s.kl_weight, "disc_weight": s.disc_weight},
+            "optim": {"learning_rate": s.lr, "max_steps": s.total_steps, "betas": [0.5, 0.9]},
+            "logging": {"log_every": s.every}}

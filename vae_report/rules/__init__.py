@@ -37,7 +37,8 @@ RULES: list[Rule] = [
          non_finite,
          severities=("warning", "error"), topics=("ranges",), cause="non-finite", cause_rank=0,
          checks="NaN or Inf in any metric, with the first bad step; a few isolated points the loss recovered "
-                "from (as fp16 with a gradient scaler logs) are a warning"),
+                "from (as fp16 with a gradient scaler logs) are a warning, one that says so when the loss went on"
+                " 20% or more above its level across one of them (the bad step damaged the weights)"),
     Rule("losses-unknown", "No known loss logged", "warning",
          "Every other check reads a known loss (rec, KL, total, GAN terms); a run that logs none of them under a "
          "known name would otherwise be called ok without having been judged.",
@@ -80,12 +81,16 @@ RULES: list[Rule] = [
          "A hinge D loss near 0 with real and fake logits drifting apart means the discriminator has won: it no "
          "longer learns where it clears the margin, the adversarial term grows in the objective and reconstructions "
          "often degrade.",
-         disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0}, needs=("disc_loss",),
+         disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0, "ahead": 0.6, "fell": 0.3,
+                             "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          topics=("balance",),
          checks="after `disc_start`, over the latest fifth of the points: D loss below 30% of its chance level"
                 " (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the discriminator "
-                "has won)"),
+                "has won); or pulling ahead, all its signals together: D loss fallen by `fell` x chance from "
+                "where the phase began to below `ahead` x chance, the logits apart and `g_loss` up by `g_rise`,"
+                " with the adversarial term `d_weight·g_loss` then and now, dated where the D loss left its "
+                "early level"),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
          "Near its chance level (hinge 1, vanilla ln 2) the discriminator is at equilibrium, which is what a "
          "balanced GAN shows, even for a long time; it is a fault only with evidence that it does not learn "
@@ -108,38 +113,48 @@ RULES: list[Rule] = [
                 " away"),
     Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
          "d_weight is clamped to 1e4 x disc_weight; sitting there means |grad g_loss| at the last layer is ~0.",
-         d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5}, needs=("d_weight",),
+         d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5, "burst_worse": 0.5}, needs=("d_weight",),
          needs_schedule=("disc_start", "disc_weight"),
-         topics=("balance",), can_wait=True,
+         severities=("info", "warning"), topics=("balance",), can_wait=True,
          checks="after `disc_start`, `d_weight` at its clamp `1e4 × disc_weight` for most recent points: the "
                 "adaptive weight no longer adapts; when nll sums over thousands of pixels (RadioDiff) the "
-                "finding names that as the likely reason, dated from the first point at the clamp"),
+                "finding names that as the likely reason, dated from the first point at the clamp; at the clamp"
+                " in recurring bursts instead: each burst listed, a warning when rec rises `burst_worse` or more"
+                " in them against just before (those points are then not called spikes)"),
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
          "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"),
-         checks="reconstruction's recent median after `disc_start` against its median just before it"),
+         checks="reconstruction's recent median after `disc_start` against its median just before it; a rise "
+                "names the config's `disc_weight` as the cause (and its multiple of the usual 0.5) with the "
+                "adversarial term against the nll; a rise that came across a NaN/Inf step long after the "
+                "switch-on is that step's (info, see `non-finite`)"),
     Rule("loss-now", "A loss going bad now", "error",
          "Whole-run trends are blind to a run that breaks now: each loss's latest level is judged against its own "
          "recent best and its noise, within the current phase, and the rise is dated by a CUSUM change point.",
-         loss_now, {"noise_factor": 6.0, "tail": 0.05},
+         loss_now, {"noise_factor": 6.0, "tail": 0.05, "slow_rise": 0.15},
          needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss",),
          severities=("ok", "info", "warning", "error"), topics=("ranges",), cause="shape", cause_rank=1,
          checks="every loss (total, nll, rec, kl, g, disc, quant) now: its latest level against its own best "
                 "of the recent stretch and its noise, within the current phase; the onset is a CUSUM change "
-                "point; ×10 above the recent best (×100 for KL) is an error"),
+                "point; ×10 above the recent best (×100 for KL) is an error; a slow rise of rec/nll of "
+                "`slow_rise` or more, far beyond the two medians' noise and held over the latest three tails, "
+                "is dated where a level-then-ramp fit turns (or where a level steps up, when a step fits "
+                "better); a rise across a NaN/Inf step is dated there and linked to it"),
     Rule("val-overfitting", "Validation against training", "warning",
          "Validation reconstruction that rises from its best while the training loss keeps falling is "
          "overfitting (the step of the best validation level is the checkpoint to keep); one far above training "
          "from the start measures something else than training does.",
          val_overfitting, {"rise": 0.1, "gap_growth": 3.0, "gap_static": 3.0},
-         severities=("ok", "warning"), topics=("values",), cause="overfitting", cause_rank=5,
+         severities=("ok", "info", "warning"), topics=("values",), cause="overfitting", cause_rank=5,
          checks="`val/*` / `val_ema/*` reconstruction rising from its best while the training loss keeps "
-                "falling, with the step of the best and the train/val gap then and now; or, with validation "
-                "flat at its best, the val/train ratio grown `gap_growth`-fold (at least 2) because training "
-                "kept falling (a small or repeated training subset); the total compared within the current "
-                "phase; a validation rec/nll `gap_static` times training from its first point on (another "
-                "distribution or preprocessing, not overfitting)"),
+                "falling (training rising too, by `rise` beyond its noise, is no overfitting: info, naming the "
+                "discriminator's switch-on and `disc_weight` when it lies between), with the step of the best "
+                "and the train/val gap then and now; or, with validation flat at its best, the val/train ratio "
+                "grown `gap_growth`-fold (at least 2) because training kept falling (a small or repeated "
+                "training subset); the total compared within the current phase; a validation rec/nll "
+                "`gap_static` times training from its first point on (another distribution or preprocessing, "
+                "not overfitting)"),
     Rule("val-missing", "Validation missing", "warning",
          "A config that runs validation every N steps should leave val/* metrics in the logs.",
          val_missing,
@@ -236,15 +251,18 @@ RULES: list[Rule] = [
          lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",),
          severities=("ok", "info", "warning"),
          checks="the logged learning rate against the config at every stretch of the run (the worst window, "
-                "not the mean): constant, RadioDiff's decay (its `min_lr` multiplier floor) or a decay floored"
-                " at `min_lr`, allowing RadioDiff's one-step shift; names the step where lr drops to 0, "
-                "freezes or jumps; LDM's scaled constant rate is explained when its factor is "
-                "`accumulate_grad_batches` x `batch_size` x a whole number of GPUs (any other constant "
-                "multiple is a warning), a constant rate under `far_below` x the base rate is a warning (a "
-                "warm-up stuck at its start), and an LDM/sgm rate shaped by a scheduler the config keys do not"
-                " describe is info; an lr printed with too few decimals (RadioDiff's `{:.5f}`, also in a CSV "
-                "parsed from its log) is a precision artefact (info), never a schedule fault; a rate logged "
-                "exactly is the rate"),
+                "not the mean): constant, or, for RadioDiff's layout only, RadioDiff's decay (its `min_lr` "
+                "multiplier floor) or the bundled trainer's decay floored at `min_lr`, allowing RadioDiff's "
+                "one-step shift; names the step where lr drops to 0, freezes, jumps or drifts off (a constant "
+                "rate where the schedule decays is dated where the two first differ by `tolerance`); LDM's "
+                "scaled constant rate is explained when its factor is `accumulate_grad_batches` x `batch_size`"
+                " x a whole number of GPUs (any other constant multiple is a warning), a constant rate under "
+                "`far_below` x the base rate is a warning (a warm-up stuck at its start), an LDM/sgm rate "
+                "shaped by a scheduler the config keys do not describe is described (info, never RadioDiff's "
+                "decay); another trainer's config (`flat` layout) names no schedule, so its lr is described, "
+                "not judged (\"decays linearly from 1e-04 to 1e-06 over steps 0-20,000\", info); an lr "
+                "printed with too few decimals (RadioDiff's `{:.5f}`, also in a CSV parsed from its log) is a "
+                "precision artefact (info), never a schedule fault; a rate logged exactly is the rate"),
     Rule("run-stalled", "Training stalled", "warning",
          "A model that is learning never logs exactly the same loss twice: losses flat to float precision (with "
          "the lr at 0, typically) mean the optimizer no longer moves the weights.",

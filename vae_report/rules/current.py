@@ -29,7 +29,7 @@ from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Metrics, departure, finite, ramp_onset
 from .discriminator import phase_start
-from .losses import stale
+from .losses import shift_at_nonfinite, stale
 
 BINS = 400
 # name -> the smallest rise worth a warning, as a ratio (judged in log units when the loss stays positive);
@@ -81,11 +81,15 @@ def minimum_rise(look: np.ndarray, ratio: float | None, use_log: bool) -> float:
 
 
 def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, noise_factor: float = 6.0,
-                tail: float = 0.05, whole_phase: bool = False, current: float | None = None) -> dict | None:
+                tail: float = 0.05, whole_phase: bool = False, current: float | None = None,
+                slow: float | None = None) -> dict | None:
     """The latest level against the recent best, with the onset of the rise; None when there is no rise worth
     a word (or too few points). ``whole_phase``: failing that, against the best of all the points given (a rise
     that happened earlier and never came back: ``stayed`` in the result). ``current``: the metric's current level
-    (levels.current_level), judged in place of the latest bins' median so that the report quotes one level."""
+    (levels.current_level), judged in place of the latest bins' median so that the report quotes one level.
+    ``slow``: failing both, a rise of at least that share over the recent best, far beyond the uncertainty of the
+    two medians and held over the latest three tails, is a slow rise (``slow`` in the result), dated where the
+    ramp leaves the level (or where it steps up, when a step fits better)."""
     ready = prepared(steps, values, ratio)
     if ready is None:
         return None
@@ -105,14 +109,19 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     since_bin, best_bin = look_start, look_start + best_at
     stayed = False
     if not (rise > noise_factor * sigma and rise > minimum):
-        if not whole_phase:
+        found = _slow_rise(z, b_steps, m, latest, best, best_bin, sigma, noise_factor, slow, use_log) \
+            if slow is not None else None
+        if not whole_phase and found is None:
             return None
-        best, since_bin = _lowest_window(z[:-m], m)
-        best_bin = since_bin
-        rise = latest - best
-        if not (rise > noise_factor * sigma and rise > minimum):
+        best_w, since_w = _lowest_window(z[:-m], m) if whole_phase else (best, since_bin)
+        if whole_phase and latest - best_w > noise_factor * sigma and latest - best_w > minimum:
+            best, since_bin, best_bin, rise, stayed = best_w, since_w, since_w, latest - best_w, True
+        elif found is None:
             return None
-        stayed = True
+        else:
+            level = (lambda x: float(np.exp(x))) if use_log else float
+            return {"best": level(best), "latest": level(latest), "onset": found[0], "log_units": use_log,
+                    "rise": rise, "exploding": False, "stayed": found[1] == "step", "slow": found[1] == "ramp"}
     elif whole_phase:
         # rising now; when the phase was lower still before the recent stretch (a short run, a climb that began
         # earlier), the rise is measured from there: its size and onset as the data show them
@@ -145,6 +154,42 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
             "rise": rise, "exploding": bool(exploding), "stayed": stayed}
 
 
+def _slow_rise(z: np.ndarray, b_steps: np.ndarray, m: int, latest: float, best: float, best_bin: int,
+               sigma: float, noise_factor: float, slow: float, use_log: bool) -> tuple[int, str] | None:
+    """The onset of a slow rise of the latest level over the recent best, or None. Medians of ``m`` points are
+    ~1.25 sigma / sqrt(m) uncertain, so a slow rise can be told from noise long before it clears the size
+    an explosion needs; it must hold over the latest three tails (not one fresh excursion)."""
+    if not use_log:
+        return None
+    held = float(np.median(z[-3 * m:]))
+    spread = noise_factor * 1.25 * sigma / np.sqrt(m) * np.sqrt(2)
+    if not (latest - best > max(math.log(1 + slow), spread) and held - best > 0.5 * (latest - best)):
+        return None
+    # where the level turns into the ramp (a slow rise is dated where it starts, not where it clears the noise),
+    # or where it steps up, when a step fits better than a ramp (a level shift is no slow rise)
+    start, unexplained = ramp_onset(b_steps[best_bin:], z[best_bin:])
+    jump, step_unexplained = step_onset(b_steps[best_bin:], z[best_bin:])
+    if step_unexplained < unexplained:
+        return jump, "step"
+    return (start if unexplained < 0.8 else int(b_steps[best_bin])), "ramp"
+
+
+def step_onset(steps: np.ndarray, values: np.ndarray) -> tuple[int, float]:
+    """Where a level steps to another (the first step of the second level, by least squares over two means),
+    with the share of the variance the fit leaves unexplained."""
+    n = len(values)
+    if n < 5:
+        return (int(steps[0]) if n else 0), 1.0
+    csum, csq = np.cumsum(values), np.cumsum(values ** 2)
+    i = np.arange(1, n)
+    left = csq[i - 1] - csum[i - 1] ** 2 / i
+    right = (csq[-1] - csq[i - 1]) - (csum[-1] - csum[i - 1]) ** 2 / (n - i)
+    sse = left + right
+    at = int(np.argmin(sse))
+    spread = float(np.sum((values - values.mean()) ** 2))
+    return int(steps[at + 1]), float(sse[at]) / spread if spread > 0 else 1.0
+
+
 def _refine_onset(steps, values, since: int, best: float, rise: float, use_log: bool) -> int:
     """Where the series left its best level: after the last point (smoothed over 5) still within a small
     margin of it (5% of the rise or 4 sigma), searching the raw points from ``since`` (the recent stretch) on."""
@@ -159,6 +204,11 @@ STAYS_DOWN = ("rec_loss", "nll_loss", "quant_loss", "p_loss", "total_loss")
 
 # losses the discriminator's switch-on moves by design (its loss appears, the GAN term joins the total)
 SWITCHED = ("disc_loss", "g_loss", "total_loss", "aeloss")
+
+
+def _every(m: Metrics, name: str) -> int:
+    steps = m.steps(name)
+    return int(np.median(np.diff(steps))) if len(steps) > 1 else 1
 
 
 def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -183,7 +233,8 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         whole = name in STAYS_DOWN and (name != "total_loss" or not (m.has("rec_loss") or m.has("nll_loss")))
         level = m.level(name)
         found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"], whole_phase=whole,
-                            current=level.value if level is not None else None)
+                            current=level.value if level is not None else None,
+                            slow=t["slow_rise"] if name in STAYS_DOWN else None)
         if found is None:
             if ended_bad:
                 broken.append(name)
@@ -194,10 +245,16 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         best, latest = found["best"], found["latest"]
         size = (f", {fmt(round(latest / best, 3 if latest / best < 10 else 0))} times that level" if found["log_units"]
                 else f", {fmt(latest - best)} higher")
-        verb = "is exploding" if found["exploding"] else "rose and stayed up" if found["stayed"] else "is rising now"
+        verb = "is exploding" if found["exploding"] else "rose and stayed up" if found["stayed"] \
+            else "is rising slowly" if found.get("slow") else "is rising now"
         if ended_bad:
             first_bad = int(m.steps(name)[~np.isfinite(m.values(name))][0])
             verb = f"{'exploded' if found['exploding'] else 'rose'} before turning NaN/Inf at step {fmt(first_bad)}"
+        shift = shift_at_nonfinite(m, name, lo=lo)
+        nan_text = ""
+        if shift is not None and abs(found["onset"] - shift[0]) <= max(0.02 * max(last, 1), 5 * _every(m, name)):
+            found["onset"] = shift[0]
+            nan_text = ", where a loss was NaN/Inf (see the non-finite finding),"
         stretch = ("best level" + (" in this phase" if lo is not None else " in the run")) if found["stayed"] \
             else "best level in the recent stretch"
         finite_steps, finite_values = m.steps(name)[np.isfinite(m.values(name))], finite(m.values(name))
@@ -210,7 +267,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         out.append(Case(
             f"{name} {verb}: {fmt(latest)} over its latest {'finite ' if ended_bad else ''}points against "
             f"{fmt(best)}, its {stretch}{where}{size}{last_text}; "
-            f"the rise began at step {fmt(found['onset'])}"
+            f"the rise began at step {fmt(found['onset'])}{nan_text}"
             + (" and it has not come back since" if found["stayed"] else "")
             + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
             "that step (learning rate, data, a NaN nearby, the KL term) and resume from a checkpoint before it if it "

@@ -10,6 +10,8 @@ from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, robust_noise, rolling_median
 from .base import Case, Metrics
+from .gan import clamp_bursts
+from .lr_shape import describe_lr
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 
@@ -46,6 +48,7 @@ def divergence(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     w = int(t["window"])
+    bursts = clamp_bursts(m, s)
     for name in WATCHED + ("disc_loss", "g_loss"):
         if not m.has(name):
             continue
@@ -73,17 +76,34 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         transient = np.abs(after - before) <= t["recovery"] * np.maximum(np.abs(before), 1e-12)
         if not transient.any():
             continue
+        every = int(np.median(np.diff(steps))) if len(steps) > 1 else 1
         spike_idx = idx[transient]
+        # points where d_weight sat at its clamp are no hard batches: the d-weight-pinned finding names them
+        in_burst = _in_bursts(steps[spike_idx], bursts, every)
+        spike_idx, clamped = spike_idx[~in_burst], int(in_burst.sum())
+        if not len(spike_idx):
+            continue
         worst = spike_idx[int(np.argmax(score[spike_idx]))]
+        also = (f" ({clamped} more coincide with d_weight at its clamp: see the d_weight finding)" if clamped else "")
         out.append(Case(
             f"{name} has {len(spike_idx)} transient spike(s) from step {fmt(int(steps[spike_idx[0]]))} on, each back "
             f"to its level within {w} points; the largest at step {fmt(int(steps[worst]))}: "
             f"{fmt(float(values[worst]))} against a local median of "
-            f"{fmt(float(base[worst]))}. Isolated spikes from hard batches are harmless; check the batch if they grow.",
+            f"{fmt(float(base[worst]))}{also}. Isolated spikes from hard batches are harmless; check the batch if they "
+            "grow.",
             name, int(steps[spike_idx[0]]),
-            {"count": int(len(spike_idx)), "largest_step": int(steps[worst]), "largest_value": float(values[worst])},
+            {"count": int(len(spike_idx)), "largest_step": int(steps[worst]), "largest_value": float(values[worst]),
+             "at_d_weight_clamp": clamped},
         ))
     return out
+
+
+def _in_bursts(steps: np.ndarray, bursts: list[tuple[int, int]], every: int) -> np.ndarray:
+    """Which steps fall in (or a logging interval either side of) a stretch of d_weight at its clamp."""
+    inside = np.zeros(len(steps), dtype=bool)
+    for a, b in bursts:
+        inside |= (steps >= a - every) & (steps <= b + every)
+    return inside
 
 
 def _training_wall_times(m: Metrics) -> tuple[np.ndarray, np.ndarray] | None:
@@ -246,10 +266,13 @@ def printed_decimals(lr: np.ndarray) -> int | None:
 
 
 def _candidates(s: Schedule) -> dict:
-    """The schedules the config can mean: RadioDiff's trainer always decays (constant is not one of them)."""
+    """The schedules the config can mean: RadioDiff's trainer always decays (constant is not one of them);
+    latent-diffusion's and sgm's trainers keep the rate constant unless a scheduler shapes it (their decay is
+    not RadioDiff's), so RadioDiff's LambdaLR is a candidate only for its own layout (and a config read without
+    one, as the library allows)."""
     decays = s.layout in ("radiodiff", "text log") and bool(s.total_steps)
     out = {} if decays else {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
-    if s.total_steps:
+    if s.total_steps and s.layout not in ("ldm", "sgm"):
         total, floor = s.total_steps, s.min_lr or 0.0
         out["RadioDiff's decay, lr x max((1 - step/total)^0.95, min_lr) (min_lr floors the multiplier)"] = (
             lambda x: s.lr * np.maximum(np.clip(1 - x / total, 0, None) ** 0.95, floor))
@@ -290,10 +313,16 @@ def _departure(steps, lr, expected, relative, tolerance) -> tuple[int, str]:
         while start > 0 and lr[start - 1] == lr[start]:
             start -= 1
     after, want = lr[start:], expected[start:]
+    # a jump leaves the schedule from one logged point to the next; a drift parts from it a little at a time
+    jumped = start == 0 or relative[start] > 3 * tolerance + relative[start - 1]
     if np.all(after == 0):
         how = f"drops to 0 at step {fmt(int(steps[start]))} and stays there"
     elif len(after) >= 3 and np.ptp(after) == 0 and np.ptp(want) > 0:
         how = f"stops changing at step {fmt(int(steps[start]))}, frozen at {fmt(float(after[0]))}"
+    elif not jumped:
+        how = (f"parts from it gradually: more than {pct(tolerance, 0)} off from step {fmt(int(steps[start]))}, "
+               f"ending at {fmt(float(lr[-1]))} where the schedule gives {fmt(float(expected[-1]))} (the logged lr "
+               f"{describe_lr(steps, lr)})")
     else:
         ratio = float(np.median(after / np.maximum(want, 1e-30)))
         how = (f"jumps at step {fmt(int(steps[start]))} to {fmt(float(after[0]))} where the schedule gives "
@@ -320,6 +349,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{fmt(s.lr) if s.lr else 'this size'}. A precision artefact, not the schedule: read the lr from "
             "TensorBoard (Learning_Rate) to check the schedule.",
             "lr", int(steps[-1]), {"printed_decimals": decimals}, severity="info")]
+    if s.layout == "flat":  # another trainer's config, no schedule it names: describe, do not judge
+        return [_described(steps, lr, s)]
     if s.lr is None:
         return []
     if np.all(lr == 0) and s.lr > 0 and (s.lr <= 5e-6 or s.layout in ("radiodiff", "text log")):
@@ -339,12 +370,15 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     ratio = float(np.median(lr / s.lr))
     worst_i = int(np.argmax(relative))
     if np.ptp(lr) == 0 and np.ptp(expected) > 0 and abs(ratio - 1) <= t["tolerance"]:
-        numbers["departure_step"] = int(steps[0])
+        # dated where the schedule first parts from the constant (where it starts to decay), not at step 0
+        parted = int(steps[np.flatnonzero(relative > t["tolerance"])[0]])
+        numbers["departure_step"] = parted
         return [Case(
             f"The learning rate is constant at {fmt(float(lr[0]))} over the whole run, where the config's schedule "
-            f"({name}) gives {fmt(float(expected[worst_i]))} by step {fmt(int(steps[worst_i]))}: the scheduler never "
-            "stepped (not created, not stepped, or its state not restored on resume).",
-            "lr", int(steps[0]), numbers)]
+            f"({name}) has decayed more than {pct(t['tolerance'], 0)} below it from step {fmt(parted)} on and gives "
+            f"{fmt(float(expected[worst_i]))} by step {fmt(int(steps[worst_i]))}: the scheduler never stepped (not "
+            "created, not stepped, or its state not restored on resume).",
+            "lr", parted, numbers)]
     scaled = lr / np.maximum(expected, 1e-30)
     if not fits_start and np.ptp(expected) > 0 and float(np.median(scaled)) > 0 \
             and np.ptp(scaled) <= t["tolerance"] * abs(float(np.median(scaled))):
@@ -374,6 +408,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if fits_start:
         step, how = _departure(steps, lr, expected, relative, t["tolerance"])
         numbers["departure_step"] = step
+        if s.layout in ("ldm", "sgm") and how.startswith("parts from it gradually"):
+            return [_unmodelled(steps, lr, s, numbers)]  # a scheduler its config keys do not describe
         return [Case(
             f"The logged learning rate follows {name} and then {how}. Nothing in the config does that: a scheduler "
             "not restored on resume, a manual change, or an lr set to 0 by a bug.",
@@ -400,19 +436,38 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "its starting factor (f_start) or never stepped. At this rate the model barely trains.",
             "lr", int(steps[0]), numbers)]
     if s.layout in ("ldm", "sgm"):
-        # these configs give the base rate; a scheduler (warm-up, cosine) may shape it in ways the keys we read
-        # do not describe: say so, without calling it a fault
-        return [Case(
-            f"The logged learning rate varies from {fmt(float(lr[0]))} to {fmt(float(lr[-1]))} in a way the "
-            f"config's base_learning_rate ({fmt(s.lr)}) alone does not describe: a scheduler the report does not "
-            "model. It is checked for a drop to 0 or a freeze only once it starts as the config says.",
-            "lr", int(steps[0]), numbers, severity="info")]
+        return [_unmodelled(steps, lr, s, numbers)]
     return [Case(
         f"The logged learning rate does not follow the config's schedule: at step {fmt(int(steps[worst_i]))} it is "
         f"{fmt(float(lr[worst_i]))} where {name} gives {fmt(float(expected[worst_i]))} (median error "
         f"{pct(numbers['median_relative_error'])}). The run may use another config or a different lr.",
         "lr", int(steps[0]), numbers,
     )]
+
+
+def _unmodelled(steps: np.ndarray, lr: np.ndarray, s: Schedule, numbers: dict) -> Case:
+    """An LDM/sgm rate shaped by a scheduler the config keys read do not describe: described, not a fault."""
+    return Case(
+        f"The logged learning rate {describe_lr(steps, lr)}: the config's base_learning_rate ({fmt(s.lr)}) alone "
+        "does not describe that, and latent-diffusion's trainer keeps it constant unless a scheduler shapes it, so "
+        "this is a scheduler the report does not model, described here, not judged. It is checked for a drop to 0 "
+        "or a freeze only once it starts as the config says.",
+        "lr", int(steps[0]), numbers | {"described": True}, severity="info")
+
+
+def _described(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:
+    """The logged lr put into words, for a config that names no schedule (another trainer's): nothing to judge
+    it against, so it is described, with where it starts against the config's lr."""
+    start = ""
+    if s.lr:
+        where = s.origins.get("lr", "the config")
+        start = (f" It starts at the config's lr ({where})." if abs(float(lr[0]) - s.lr) <= 0.02 * s.lr
+                 else f" It starts at {fmt(float(lr[0]))}, {fmt(round(float(lr[0]) / s.lr, 3))} x the config's lr "
+                      f"{fmt(s.lr)} ({where}).")
+    return Case(
+        f"The learning rate {describe_lr(steps, lr)}.{start} The config names no scheduler and comes from a trainer "
+        "the report does not know, so this schedule is described, not judged.",
+        "lr", int(steps[-1]), {"described": True}, severity="info")
 
 
 def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:

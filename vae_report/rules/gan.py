@@ -11,7 +11,7 @@ from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Metrics, departure, finite
 from .discriminator import disc_activity
-from .losses import bookkeeping
+from .losses import bookkeeping, shift_at_nonfinite
 
 
 def _recent(m: Metrics, name: str, s: Schedule, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -42,7 +42,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 return []  # logits not separated: a low loss alone is not a winning discriminator
     # below 30% of its chance level (hinge 1, vanilla ln 2) with the logits apart: no longer a contest
     if not level < t["below_chance"] * s.disc_chance_level:
-        return []
+        return _pulling_ahead(m, s, t, level, numbers)
     onset = departure(*m.window("disc_loss", lo=s.switch_step), s.disc_chance_level, level)
     numbers["onset_step"] = onset
     g_text = ""
@@ -74,6 +74,54 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     )]
 
 
+def _phase_ends(m: Metrics, s: Schedule, name: str) -> tuple[float, float] | None:
+    """Median of the adversarial phase's first tenth and of its latest fifth (finite points, at least 5 each)."""
+    values = finite(m.window(name, lo=s.switch_step)[1])
+    if len(values) < 20:
+        return None
+    return float(np.median(values[: max(5, len(values) // 10)])), float(np.median(values[-max(5, len(values) // 5):]))
+
+
+def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict) -> list[Case]:
+    """The discriminator pulling ahead without having won: its loss fallen well below where the phase began and
+    below ``ahead`` x chance, the logits apart, and the generator's loss climbing with it (all three together)."""
+    chance = s.disc_chance_level
+    ends = _phase_ends(m, s, "disc_loss")
+    g_ends = _phase_ends(m, s, "g_loss") if m.has("g_loss") else None
+    if ends is None or "logit_gap" not in numbers or g_ends is None:
+        return []
+    early = ends[0]
+    fell = early - level >= t["fell"] * chance and level < t["ahead"] * chance
+    # g_loss = -mean(D(fake)): the critic scoring reconstructions ever more fake
+    g_rose = g_ends[1] - g_ends[0] >= t["g_rise"]
+    if not (fell and g_rose):
+        return []
+    steps, loss = m.window("disc_loss", lo=s.switch_step)
+    onset = departure(steps, loss, early, level, fraction=0.1, noise_margin=3.0)
+    numbers.update(onset_step=onset, disc_loss_early=early, g_loss_early=g_ends[0], g_loss_median=g_ends[1])
+    signals = [f"disc_loss fell from {fmt(early)} to {fmt(level)} (chance level {fmt(chance)})",
+               f"logits_real - logits_fake is now {fmt(numbers['logit_gap'])}",
+               f"g_loss rose from {fmt(g_ends[0])} to {fmt(g_ends[1])}"]
+    w_ends = _phase_ends(m, s, "d_weight") if m.has("d_weight") else None
+    if w_ends is not None and w_ends[0] > 0 and not 0.8 <= w_ends[1] / w_ends[0] <= 1.25:  # only when it moved
+        numbers.update(d_weight_early=w_ends[0], d_weight_median=w_ends[1])
+        signals.append(f"d_weight {describe_change(w_ends[0], w_ends[1])}")
+    found = bookkeeping(m, s)
+    if found is not None and len(found.steps) >= 20:
+        adv = found.terms["adversarial"][found.steps >= s.switch_step]
+        if len(adv) >= 20:
+            a0, a1 = float(np.median(adv[: max(5, len(adv) // 10)])), float(np.median(adv[-max(5, len(adv) // 5):]))
+            numbers.update(adversarial_early=a0, adversarial_now=a1)
+            signals.append(f"so the adversarial term d_weight x g_loss went from {fmt(a0)} to {fmt(a1)}")
+    return [Case(
+        f"The discriminator is pulling ahead since step {fmt(onset)}: " + "; ".join(signals) + ". It has not won "
+        "(that is a loss near 0), but it tells reconstructions from data ever more easily, and the generator's "
+        "adversarial term grows with g_loss at the cost of reconstruction. Lower the discriminator's learning rate "
+        "or disc_weight, or start it later; watch the reconstructions.",
+        "disc_loss", onset, numbers,
+    )]
+
+
 def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     recent = _recent(m, "d_weight", s, t["window"])
     if recent is None:
@@ -98,7 +146,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     ceiling = 1e4 * s.disc_weight
     pinned = float(np.mean(weight >= t["at_ceiling"] * ceiling))
     if pinned < t["share"] or not pinned:  # a share threshold of 0 still needs a point at the ceiling
-        return []
+        return _bursts_finding(m, s, t, ceiling)
     all_steps, all_weight = m.window("d_weight", lo=s.switch_step)
     before = float(np.median(all_weight[: max(3, len(all_weight) // 10)]))
     at = all_weight >= t["at_ceiling"] * ceiling
@@ -136,6 +184,79 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     )]
 
 
+def clamp_bursts(m: Metrics, s: Schedule, at_ceiling: float = 0.99) -> list[tuple[int, int]]:
+    """(first step, last step) of each stretch where d_weight sits at its clamp 1e4 x disc_weight after the
+    switch-on (stretches a point or two apart are one); empty when it never does, or sits there throughout."""
+    key = ("clamp_bursts", at_ceiling)
+    if key in m.memo:
+        return m.memo[key]
+    out: list[tuple[int, int]] = []
+    if m.has("d_weight") and s.disc_weight and s.switch_step is not None:
+        steps, weight = m.window("d_weight", lo=s.switch_step)
+        at = np.isfinite(weight) & (weight >= at_ceiling * 1e4 * s.disc_weight)
+        if at.any() and not at.all():
+            edges = np.flatnonzero(np.diff(np.concatenate(([0], at.astype(np.int8), [0]))))
+            for a, b in zip(edges[::2], edges[1::2] - 1, strict=True):
+                if out and a - int(np.searchsorted(steps, out[-1][1])) <= 3:  # a point or two below it: one burst
+                    out[-1] = (out[-1][0], int(steps[b]))
+                else:
+                    out.append((int(steps[a]), int(steps[b])))
+    m.memo[key] = out
+    return out
+
+
+def _burst_effect(m: Metrics, bursts: list[tuple[int, int]]) -> tuple[float, float, float] | None:
+    """(median ratio of rec's level in each burst to its level just before it, median level in the bursts, median
+    level before them), or None without rec_loss points enough around them."""
+    if not m.has("rec_loss"):
+        return None
+    steps, values = m.steps("rec_loss"), m.values("rec_loss")
+    ratios, inside, before = [], [], []
+    for a, b in bursts:
+        i, j = int(np.searchsorted(steps, a)), int(np.searchsorted(steps, b, "right"))
+        k = max(3, j - i)
+        within, prior = finite(values[i:j]), finite(values[max(0, i - 3 * k):i])
+        if len(within) and len(prior) >= 3 and np.median(prior) > 0:
+            inside.append(float(np.median(within)))
+            before.append(float(np.median(prior)))
+            ratios.append(inside[-1] / before[-1])
+    if not ratios:
+        return None
+    return float(np.median(ratios)), float(np.median(inside)), float(np.median(before))
+
+
+def _bursts_finding(m: Metrics, s: Schedule, t: dict, ceiling: float) -> list[Case]:
+    """d_weight reaching its clamp again and again, and what reconstruction does each time."""
+    bursts = clamp_bursts(m, s, t["at_ceiling"])
+    if len(bursts) < 2:
+        return []
+    steps, _ = m.window("d_weight", lo=s.switch_step)
+    at_share = sum(int(np.searchsorted(steps, b, "right") - np.searchsorted(steps, a)) for a, b in bursts) / len(steps)
+    shown = ", ".join(f"{fmt(a)}-{fmt(b)}" if b > a else fmt(a) for a, b in bursts[:5]) \
+        + (f" and {len(bursts) - 5} more" if len(bursts) > 5 else "")
+    effect = _burst_effect(m, bursts)
+    numbers = {"ceiling": ceiling, "bursts": [list(b) for b in bursts], "share_at_ceiling": at_share,
+               "onset_step": bursts[0][0]}
+    head = (f"d_weight hits its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) in "
+            f"{len(bursts)} recurring bursts since step {fmt(bursts[0][0])} (steps {shown}; {pct(at_share)} of the "
+            "points since the discriminator started)")
+    if effect is None or effect[0] < 1 + t["burst_worse"]:
+        rec = (f", and rec_loss does not rise with them ({fmt(effect[1])} in them against {fmt(effect[2])} just "
+               "before)" if effect is not None else "")
+        return [Case(f"{head}{rec}. At the clamp the weight no longer adapts; watch whether the bursts grow.",
+                     "d_weight", bursts[0][0], numbers, severity="info")]
+    numbers.update(rec_ratio=effect[0], rec_in_bursts=effect[1], rec_before_bursts=effect[2])
+    return [Case(
+        f"{head}, and rec_loss rises {fmt(round(effect[0], 1))} times its level in each (median {fmt(effect[1])} "
+        f"in the bursts against {fmt(effect[2])} just before them). While the weight sits at its ceiling the GAN "
+        "term's gradient at the decoder's last layer is tiny against the nll's, the adversarial term is at its "
+        "largest and pushes the decoder off: each burst sets reconstruction back. These are not isolated spikes "
+        "from hard batches. Lower disc_weight, and look at what precedes each burst (the discriminator's logits, "
+        "the data).",
+        "d_weight", bursts[0][0], numbers,
+    )]
+
+
 def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     activity = disc_activity(m)
     if activity is not None and not activity[2][activity[1] >= s.switch_step].any():
@@ -158,6 +279,20 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     moved = describe_change(base, now, noise=noise)
     since = (f"comparing its median just before step {fmt(s.switch_step)} with its current level (since step "
              f"{fmt(level.first_step)})")
+    shift = shift_at_nonfinite(m, "rec_loss", lo=s.switch_step)
+    if shift is not None and change is not None and change > t["worse"]:
+        # the level moved at a NaN/Inf step long after the switch-on: that step's, not the discriminator's
+        held = finite(phase_values[phase_steps < shift[0]])
+        if len(held) >= 5:
+            then = float(np.median(held[-max(5, len(held) // 5):]))
+            numbers.update(level_before_nonfinite=then, nonfinite_step=shift[0])
+            return [Case(
+                f"Reconstruction did not get worse when the discriminator started: its median just before step "
+                f"{fmt(s.switch_step)} was {fmt(base)}, and {fmt(then)} in the phase up to step {fmt(shift[0])}. "
+                f"It got worse at step {fmt(shift[0])}, across a NaN/Inf step, not with the discriminator "
+                f"({describe_change(shift[1], shift[2])} there): see the non-finite finding.",
+                "rec_loss", shift[0], numbers, severity="info", case="across-nonfinite",
+            )]
     settled = finite(phase_values[: max(5, len(phase_values) * 3 // 10)])
     if change is not None and t["worse"] < change <= 2 * t["worse"] and now - base > 2 * noise \
             and len(finite(phase_values)) >= 20 and now <= float(np.median(settled)) * (1 + t["worse"] / 2):
@@ -170,9 +305,10 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "first 30%), not grown: the usual price of the adversarial term. Lower disc_weight if it matters.",
             "rec_loss", int(phase_steps[0]), numbers, severity="info")]
     if change is not None and change > t["worse"] and now - base > 2 * noise:
+        numbers["disc_weight"] = s.disc_weight
         return [Case(
             f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}; the rise began "
-            f"at step {fmt(onset)}. Some loss is common at first; if it persists, lower disc_weight.",
+            f"at step {fmt(onset)}. {_weight_cause(m, s, change)}",
             "rec_loss", onset, numbers,
         )]
     slight = change is not None and now > base and not moved.startswith("held")
@@ -181,6 +317,33 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "Reconstruction did not get worse once the discriminator started"
     return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][0]), numbers, severity="ok",
                  case="slightly-worse" if slight else None)]
+
+
+USUAL_DISC_WEIGHT = 0.5  # RadioDiff's first_radio.yaml and LDM's autoencoder configs
+
+
+def _weight_cause(m: Metrics, s: Schedule, change: float) -> str:
+    """The discriminator's weight named as the cause of a reconstruction that degraded with it, with the
+    config's value and, where the terms are logged, what the adversarial term weighs against the nll now."""
+    if s.disc_weight is None:
+        return "The adversarial term is what changed then: if it persists, lower disc_weight."
+    origin = s.origins.get("disc_weight", "the config")
+    text = (f"The cause is the discriminator's weight in the objective: disc_weight {fmt(s.disc_weight)} "
+            f"(from {origin})")
+    if s.disc_weight >= 2 * USUAL_DISC_WEIGHT:
+        times = fmt(round(s.disc_weight / USUAL_DISC_WEIGHT, 1))
+        text += f", {times} times the {USUAL_DISC_WEIGHT} RadioDiff and LDM use"
+    found = bookkeeping(m, s)
+    if found is not None and len(found.steps) >= 5:
+        k = max(3, len(found.steps) // 10)
+        adv = float(np.median(np.abs(found.terms["adversarial"][-k:])))
+        nll = float(np.median(np.abs(found.terms["nll"][-k:])))
+        if adv > 0:
+            text += f"; the adversarial term d_weight x g_loss is now {fmt(adv)} against an nll of {fmt(nll)}"
+    advice = (f" Lower disc_weight (toward {USUAL_DISC_WEIGHT}) and resume from a checkpoint before the rise."
+              if change > 1 or s.disc_weight >= 2 * USUAL_DISC_WEIGHT
+              else " Some loss is common at first; if it persists, lower disc_weight.")
+    return text + "." + advice
 
 
 def _flat(values: np.ndarray) -> bool:

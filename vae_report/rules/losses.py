@@ -40,14 +40,25 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             recovered = _levels_around(values, np.flatnonzero(bad))
         if recovered is not None:
             before, after = recovered
+            numbers = {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
+                       "last_finite": True, "recovered": True}
+            shift = shift_at_nonfinite(m, name)
+            if shift is not None:
+                numbers.update(level_before=shift[1], level_after=shift[2], level_shift_step=shift[0])
+                what = (f"each an isolated point, and finite again after it, but not back where it was: "
+                        f"{describe_change(shift[1], shift[2])} across the one at step {fmt(shift[0])} (medians "
+                        "of the points either side) and it has stayed there. The bad step damaged the weights: "
+                        "resume from the checkpoint before it, and check the inputs of that batch.")
+            else:
+                what = (f"each an isolated point: the run recovered, its points since the last one are finite "
+                        f"(median {fmt(after)}; {fmt(before)} just before the first). Under mixed precision (fp16 "
+                        "with a gradient scaler) a skipped step logs Inf and is routine; otherwise check the inputs "
+                        "of those batches.")
             out.append(Case(
                 f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
-                f"NaN, Inf or beyond {OVERFLOW:.0e}), each an isolated point: the run recovered, its points since "
-                f"the last one are finite (median {fmt(after)}; {fmt(before)} just before the first). Under "
-                "mixed precision (fp16 with a gradient scaler) a skipped step logs Inf and is routine; otherwise "
-                "check the inputs of those batches.",
-                name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
-                              "last_finite": True, "recovered": True}, severity="warning"))
+                f"NaN, Inf or beyond {OVERFLOW:.0e}), {what}",
+                name, first, numbers, severity="warning",
+            ))
             continue
         if "/" in name and _training_finite(m, name):
             # validation steps no optimizer: the training run is not harmed, its monitoring is
@@ -70,6 +81,37 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                           "last_finite": bool(not bad[-1])},
         ))
     return out
+
+
+def shift_at_nonfinite(m: Metrics, name: str, lo: int | None = None, jump: float = 0.2
+                       ) -> tuple[int, float, float] | None:
+    """(step, level before, level after) when ``name`` went on at a level ``jump`` or more above the one it had
+    (and beyond the two medians' noise) across an isolated NaN/Inf point of any training loss at or after
+    ``lo``: a level shift the bad step caused, not a trend. None when there is none."""
+    key = ("shift_at_nonfinite", name, lo, jump)
+    if key in m.memo:
+        return m.memo[key]
+    found = None
+    if m.has(name):
+        bad_steps = sorted({int(x) for n in m.names() if n in JUDGED_LOSSES
+                            for x in m.steps(n)[~np.isfinite(m.values(n))]})
+        steps, values = m.steps(name), m.values(name)
+        for step in bad_steps:
+            if lo is not None and step < lo:
+                continue
+            i = int(np.searchsorted(steps, step))
+            before, after = finite(values[max(0, i - 50):i]), finite(values[i + 1:i + 51])
+            if len(before) < 10 or len(after) < 10 or np.median(before) <= 0:
+                continue
+            b, a = float(np.median(before)), float(np.median(after))
+            noise = 1.25 * (robust_noise(before) / np.sqrt(len(before)) + robust_noise(after) / np.sqrt(len(after)))
+            # it stayed there: the last points are nearer the new level than the old one
+            tail = float(np.median(finite(values[-max(10, len(values) // 20):])))
+            if a > b * (1 + jump) and a - b > 4 * noise and abs(tail - a) < abs(tail - b) \
+                    and (found is None or a / b > found[2] / found[1]):
+                found = (step, b, a)
+    m.memo[key] = found
+    return found
 
 
 JUDGED_LOSSES = ("total_loss", "rec_loss", "nll_loss", "kl_loss", "quant_loss", "g_loss", "disc_loss", "aeloss")
@@ -183,12 +225,14 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
                "difference": end - start, "from_step": int(steps[0])}
     moved = describe_change(start, end, noise=noise, signed=signed)
     if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
+        shift = shift_at_nonfinite(m, name, lo=lo)
+        advice = ("Check the learning rate and the latest samples." if shift is None else
+                  f"It did not drift there: it stepped up across the NaN/Inf at step {fmt(shift[0])} "
+                  f"({describe_change(shift[1], shift[2])}; see the non-finite finding).")
         return [Case(
             f"{name} got worse {where}: comparing the median of the first tenth of its points with its current "
-            "level, it "
-            f"{moved}. "
-            "Check the learning rate and the latest samples.",
-            name, int(steps[-1]), numbers,
+            f"level, it {moved}. {advice}",
+            name, int(steps[-1]) if shift is None else shift[0], numbers,
         )]
     return [Case(f"Comparing the median of the first tenth of its points with its current level, {name} {moved} "
                  f"{where}.", name, int(steps[-1]), numbers, severity="ok")]

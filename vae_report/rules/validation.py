@@ -45,8 +45,9 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             continue
         # the best is the lowest of many 3-point medians, biased low by about a sigma: beyond 3 sigma is a rise
         rising = latest - best > t["rise"] * abs(best) and latest - best > 3 * noise and best_i < len(values) - k
-        # training rising as fast as validation is a run going bad, not overfitting
-        train_rose = (now[0] - then[0]) / max(abs(then[0]), 1e-12) > 0.5 * (latest - best) / max(abs(best), 1e-12)
+        # training rising too (beyond its noise and the rise threshold) is a run going bad, not overfitting:
+        # overfitting is validation leaving a training loss that keeps falling or holds
+        train_rose = now[0] - then[0] > max(t["rise"] * abs(then[0]), 2 * max(then[1], now[1]))
         numbers = {"val_best": best, "val_best_step": best_step, "val_latest": latest, "train_then": then[0],
                    "train_now": now[0], "gap_then": best - then[0], "gap_now": latest - now[0]}
         if rising and not train_rose:
@@ -54,7 +55,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             # stretch since it first came near its best (the early decay is not part of it)
             # and on the gap to training (val / train), which is flat until overfitting starts even while both fall
             near = np.flatnonzero(values <= best + 0.2 * (latest - best))
-            start = int(near[0]) if len(near) else 0
+            first = int(near[0]) if len(near) else 0
             train_ok = np.isfinite(m.values(train))
             train_at = np.interp(steps, m.steps(train)[train_ok], m.values(train)[train_ok])
             # the gap as a ratio (overfitting that scales the loss) or a difference (one that adds to it):
@@ -62,7 +63,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             gaps = [values - train_at]
             if np.all(train_at > 0) and np.all(values > 0):
                 gaps.append(values / train_at)
-            onset = min((ramp_onset(steps[start:], g[start:]) for g in gaps), key=lambda fit: fit[1])[0]
+            onset = min((ramp_onset(steps[first:], g[first:]) for g in gaps), key=lambda fit: fit[1])[0]
             numbers["onset_step"] = onset
             out.append(Case(
                 f"Overfitting since step {fmt(onset)}: {val} {describe_change(best, latest)} from its best level "
@@ -102,10 +103,14 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             if latest <= best + 2 * noise:
                 text = (f"{val} is at its best level ({fmt(latest)}, median of its latest points) while {train} "
                         f"{moved} since step {fmt(best_step)}: no sign of overfitting.")
-            elif rising:  # training got worse as fast: the run, not the fit to the training set
-                text = (f"{val} {describe_change(best, latest)} since its best level (step {fmt(best_step)}), but "
-                        f"{train} {moved} as much over the same steps: the model got worse on both, which is no "
-                        "overfitting (see the training losses' findings).")
+            elif rising:  # training got worse too: the run, not the fit to the training set
+                cause = _adversarial_cause(s, start, best_step, int(steps[-1]))
+                out.append(Case(
+                    f"Not overfitting: {val} {describe_change(best, latest)} since its best level (step "
+                    f"{fmt(best_step)}), but {train} {moved} over the same steps: the model got worse on the "
+                    f"training data too, which overfitting does not do, so more data would not help.{cause}",
+                    val, int(steps[-1]), numbers | {"training_rose": True}, severity="info"))
+                continue
             elif latest - best > t["rise"] * abs(best) and latest - best > 3 * noise:
                 text = (f"{val} is above its best level ({describe_change(best, latest)}), but that best is among "
                         f"its latest points (step {fmt(best_step)}): too recent to call a trend.")
@@ -114,6 +119,16 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         f"{moved}: less than the {t['rise'] * 100:.0f}% rise beyond noise that overfitting shows.")
             out.append(Case(text, val, int(steps[-1]), numbers, severity="ok"))
     return out
+
+
+def _adversarial_cause(s: Schedule, start: int | None, since: int, until: int) -> str:
+    """The discriminator's switch-on between two steps, named as the likely cause with the config's weight."""
+    if start is None or not since <= start <= until:
+        return ""
+    weight = (f" (disc_weight {fmt(s.disc_weight)}, from {s.origins.get('disc_weight', 'the config')})"
+              if s.disc_weight is not None else "")
+    return (f" Both rose once the discriminator switched on at step {fmt(start)}: its adversarial term{weight} is "
+            "what changed then (see rec-after-disc).")
 
 
 def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Case]:

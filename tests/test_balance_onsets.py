@@ -1,0 +1,119 @@
+"""Issue 18, items 3-5: the GAN balance read from all its signals, onsets dated at the evidence, and a learning
+rate judged only against a schedule the config names. Each run is one of the diagnosis battery's, written by
+real writers (the bundled trainer's CSV layout, RadioDiff's TensorBoard and text log, another trainer's CSV)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+
+from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
+from benchmarks.diagnosis.run import ensure  # noqa: E402
+from vae_report import analyze_run  # noqa: E402
+
+CASES = {case.name: case for case in all_cases()}
+
+
+def run(tmp_path, name):
+    analysis = analyze_run(ensure(CASES[name], tmp_path))
+    loud = [f for f in analysis.findings if f.severity in ("warning", "error") and not f.skipped]
+    return analysis, loud
+
+
+def test_a_discriminator_pulling_ahead_is_named_from_all_its_signals_with_its_onset(tmp_path):
+    # disc_loss 1.09 -> 0.42 (not yet near 0), logit gap 2.6, g_loss 0.13 -> 1.15, from step 18,000
+    a, loud = run(tmp_path, "d_pulls_ahead")
+    (f,) = [f for f in loud if f.rule == "disc-overpowering"]
+    assert f.metric == "disc_loss" and 18_000 <= f.step <= 19_500
+    for words in ("pulling ahead", "disc_loss fell from 1.09", "to 0.42", "logits_real - logits_fake is now 2.",
+                  "g_loss rose from 0.13", "adversarial term"):
+        assert words in f.message, words
+
+
+def test_training_rec_rising_with_validation_is_a_strong_discriminator_not_overfitting(tmp_path):
+    # disc_weight 5: training rec x4.6 and validation x10 once the discriminator is on
+    a, loud = run(tmp_path, "strong_disc_not_overfitting")
+    assert not [f for f in loud if f.rule == "val-overfitting"]
+    text = " ".join(f.message for f in a.findings)
+    assert "add data" not in text and "Overfitting since" not in text
+    (val,) = [f for f in a.findings if f.rule == "val-overfitting"]
+    assert val.message.startswith("Not overfitting") and "disc_weight 5" in val.message
+    (cause,) = [f for f in loud if f.rule == "rec-after-disc"]
+    assert "disc_weight 5 (from config.yaml), 10 times the 0.5" in cause.message
+    assert 10_001 <= cause.step <= 11_000
+
+
+def test_a_slow_rise_is_detected_and_dated_where_it_left_its_level(tmp_path):
+    # rec +24% over the last 30% of the run (from step 28,000): neither an explosion nor a whole-run trend
+    a, loud = run(tmp_path, "rec_slow_rise")
+    (f,) = [f for f in loud if f.rule == "loss-now"]
+    assert f.metric == "rec_loss" and "rising slowly" in f.message
+    assert 25_000 <= f.step <= 30_000  # where it began, not where the median of the last tenth shows it
+    assert a.status == "warning"
+    # nothing else calls rec at its best or holding
+    others = [x.message for x in a.findings if x is not f and "rec_loss" in x.message]
+    assert not any("at or near" in m or "held near" in m for m in others), others
+
+
+def test_d_weight_at_its_clamp_in_recurring_bursts_with_rec_rising_each_time_is_no_harmless_spike(tmp_path):
+    # five bursts of d_weight at 1e4 x disc_weight, rec x3 in each
+    a, loud = run(tmp_path, "d_weight_clamp_bursts")
+    (f,) = [f for f in loud if f.rule == "d-weight-pinned"]
+    assert f.step == 15_000 and "5 recurring bursts" in f.message and "rec_loss rises 2.9 times" in f.message
+    assert not [x for x in a.findings if x.rule == "spikes" and x.metric in ("rec_loss", "nll_loss", "total_loss")]
+    assert "harmless" not in " ".join(x.message for x in a.findings if "15,000" in x.message)
+
+
+def test_a_level_shift_after_a_nan_is_linked_to_the_nan_not_to_a_discriminator_started_long_before(tmp_path):
+    # one NaN step at 90,000 (the discriminator on since 50,001), rec 40% worse from there on
+    a, loud = run(tmp_path, "nan_then_level_shift")
+    assert not [f for f in loud if f.rule == "rec-after-disc"]
+    (nan,) = [f for f in loud if f.rule == "non-finite"]
+    assert nan.step == 90_000 and "not back where it was" in nan.message and "resume from the checkpoint" in nan.message
+    (now,) = [f for f in loud if f.rule == "loss-now" and f.metric == "rec_loss"]
+    assert now.step == 90_000 and "NaN/Inf" in now.message and "slowly" not in now.message
+    (after,) = [f for f in a.findings if f.rule == "rec-after-disc"]
+    assert "not with the discriminator" in after.message and "step 90,000" in after.message
+    for f in loud:  # nothing that names the rise blames the discriminator's start for it
+        assert "once the discriminator started" not in f.message
+
+
+def test_an_lr_that_never_decays_is_dated_where_the_schedule_parts_from_it(tmp_path):
+    a, loud = run(tmp_path, "lr_never_decays")
+    (f,) = [f for f in loud if f.rule == "lr-schedule"]
+    # RadioDiff's decay over 150,000 steps is 2% below the constant from ~step 3,100: not step 0
+    assert 2_900 <= f.step <= 3_300 and "from step 3,100 on" in f.message
+
+
+def test_a_schedule_no_config_names_is_described_not_judged(tmp_path):
+    # another trainer's config (optim.learning_rate, no scheduler), its lr decaying linearly 1e-4 -> 1e-6
+    a, loud = run(tmp_path, "healthy_lr_linear_unnamed_schedule")
+    assert loud == [], [f.message for f in loud]
+    (f,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert f.severity == "info" and "decays linearly from 0.0001 to 1e-06 over steps 0-20,000" in f.message
+    assert "jump" not in f.message and "bug" not in f.message and "RadioDiff" not in f.message
+
+
+@pytest.mark.parametrize("shape", ["cosine", "linear"])
+def test_an_ldm_config_is_never_judged_against_radiodiffs_decay(tmp_path, shape):
+    import numpy as np
+    import yaml
+    from test_schedule import LDM
+    from writers import radiodiff_curves, write_scalars
+
+    curves = radiodiff_curves(5000, disc_start=50_001, total_steps=10_000, every=10)
+    x = curves.steps / 10_000
+    curves.values["lr"] = 4.5e-6 * (0.5 * (1 + np.cos(np.pi * x)) if shape == "cosine" else 1 - x)
+    config = yaml.safe_load(LDM) if isinstance(LDM, str) else LDM
+    config.setdefault("lightning", {}).setdefault("trainer", {})["max_steps"] = 10_000
+    points = [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(curves.steps) for k, v in curves.values.items()]
+    write_scalars(tmp_path, points)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    (f,) = [f for f in analyze_run(tmp_path).findings if f.rule == "lr-schedule"]
+    assert "RadioDiff" not in f.message and f.severity == "info", f.message

@@ -1,0 +1,69 @@
+"""A learning-rate curve put into words ("linear decay from 1e-04 to 1e-06 over steps 0-20,000"), for a schedule
+no config names: described, never judged against a schedule the run was not given."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numbers import fmt
+
+VERBS = {"linear": "decays linearly", "cosine": "follows a cosine decay", "exponential": "decays exponentially",
+         "step": "decays in steps"}
+
+
+def _fit_error(y: np.ndarray, model: np.ndarray) -> float:
+    """The largest deviation of ``model`` from ``y``, relative to the curve's range."""
+    span = float(np.ptp(y)) or 1.0
+    return float(np.max(np.abs(y - model))) / span
+
+
+def _decay_kind(x: np.ndarray, y: np.ndarray) -> str:
+    """linear, cosine, exponential, step or "" (none of them), for a falling stretch from y[0] to y[-1]."""
+    top, bottom = float(y[0]), float(y[-1])
+    u = (x - x[0]) / max(1.0, float(x[-1] - x[0]))
+    shapes = {"linear": top + (bottom - top) * u,
+              "cosine": bottom + (top - bottom) * 0.5 * (1 + np.cos(np.pi * u))}
+    if bottom > 0 and top > 0:
+        shapes["exponential"] = top * (bottom / top) ** u
+    errors = {name: _fit_error(y, model) for name, model in shapes.items()}
+    name = min(errors, key=errors.get)
+    if errors[name] <= 0.03:
+        return name
+    levels = np.unique(np.round(y / max(abs(top), 1e-300), 6))
+    return "step" if len(levels) <= 12 else ""
+
+
+def describe_lr(steps: np.ndarray, lr: np.ndarray, tolerance: float = 0.01) -> str:
+    """The shape of a logged learning rate in one clause: constant, a warm-up, a decay (and its kind), a rise."""
+    if not len(lr):
+        return "is not logged"
+    top = float(np.max(np.abs(lr))) or 1.0
+    if float(np.ptp(lr)) <= tolerance * top:
+        return f"is constant at {fmt(float(np.median(lr)))} from step {fmt(int(steps[0]))} to {fmt(int(steps[-1]))}"
+    parts = []
+    peak = int(np.argmax(lr))
+    if peak > 0 and lr[0] < (1 - tolerance) * lr[peak]:
+        # where the warm-up reaches its top: the first point within tolerance of the peak
+        reached = int(np.flatnonzero(lr >= (1 - tolerance) * lr[peak])[0])
+        parts.append(f"warms up from {fmt(float(lr[0]))} to {fmt(float(lr[peak]))} over steps "
+                     f"{fmt(int(steps[0]))}-{fmt(int(steps[reached]))}")
+        peak = reached
+    rest_steps, rest = steps[peak:], lr[peak:]
+    if len(rest) >= 3 and float(np.ptp(rest)) > tolerance * top:
+        falling = np.flatnonzero(rest < (1 - tolerance) * rest[0])
+        if len(falling) and rest[-1] < rest[0]:
+            # a decay from the top on, or a hold and then a decay from where it first falls
+            kind = _decay_kind(rest_steps.astype(float), rest)
+            # the last point still at the top (a logged lr is exact: the first that is below it begins the decay)
+            begin = 0 if kind else max(0, int(np.flatnonzero(rest < rest[0] * (1 - 1e-6))[0]) - 1)
+            if begin > 0:
+                parts.append(f"holds {fmt(float(rest[0]))} to step {fmt(int(rest_steps[begin]))}")
+                kind = _decay_kind(rest_steps[begin:].astype(float), rest[begin:])
+            parts.append(f"{VERBS.get(kind, 'decays')} from {fmt(float(rest[begin]))} to {fmt(float(rest[-1]))} over "
+                         f"steps {fmt(int(rest_steps[begin]))}-{fmt(int(rest_steps[-1]))}")
+        else:
+            parts.append(f"moves between {fmt(float(rest.min()))} and {fmt(float(rest.max()))} after step "
+                         f"{fmt(int(rest_steps[0]))}, ending at {fmt(float(rest[-1]))}")
+    elif parts:
+        parts.append(f"then holds {fmt(float(rest[0]))}")
+    return ", then ".join(parts) if parts else (f"moves between {fmt(float(lr.min()))} and {fmt(float(lr.max()))}")
