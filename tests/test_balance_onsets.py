@@ -117,3 +117,40 @@ def test_an_ldm_config_is_never_judged_against_radiodiffs_decay(tmp_path, shape)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     (f,) = [f for f in analyze_run(tmp_path).findings if f.rule == "lr-schedule"]
     assert "RadioDiff" not in f.message and f.severity == "info", f.message
+
+
+def test_the_adversarial_term_taking_over_the_objective_is_named_with_its_drivers(tmp_path):
+    # d_weight 800 -> 8,000 and g_loss 0.05 -> 0.6 from step 16,000: d_weight x g_loss ends at ~70% of the terms
+    a, loud = run(tmp_path, "gan_term_dominates")
+    (f,) = [f for f in loud if f.rule == "gan-term-dominant"]
+    assert 16_000 <= f.step <= 19_000 and "dominates the objective" in f.message
+    assert "d_weight rose from" in f.message and "g_loss rose from" in f.message and "disc_weight (2 in" in f.message
+    (trend,) = [f for f in loud if f.rule == "total-trend"]
+    assert "adversarial term" in trend.message and "Check the learning rate" not in trend.message
+    (now,) = [f for f in a.findings if f.rule == "loss-now"]
+    assert "g_loss" not in now.message.split("at or near")[0]  # g_loss is not called at its best
+
+
+def test_a_large_but_steady_gan_term_is_described_not_faulted(tmp_path):
+    # the published RadioDiff shape: d_weight ~5,000 x g_loss ~-0.5 outweighs nll from the switch-on, steadily
+    a, loud = run(tmp_path, "healthy_negative_total")
+    assert loud == []
+    (f,) = [f for f in a.findings if f.rule == "gan-term-dominant"]
+    assert f.severity == "info" and "steady" in f.message
+
+
+def test_a_kl_far_above_the_reference_per_latent_dimension_is_not_called_expected(tmp_path):
+    a, loud = run(tmp_path, "kl_per_dim_far_above")
+    (f,) = [f for f in loud if f.rule == "kl-rising"]
+    assert "expected" not in f.message and "nats per dimension of RadioDiff" in f.message
+    assert f.numbers["kl_per_latent_dim"] > 100
+
+
+def test_a_config_lr_far_off_the_trainers_documented_one_is_named_beside_a_degrading_loss(tmp_path):
+    # RadioDiff's layout with lr 5e-4 (its first_radio.yaml has 5e-6), rec +30% over the last 30%
+    a, loud = run(tmp_path, "lr_100x_default_slow_rise")
+    (f,) = [f for f in loud if f.rule == "loss-now" and f.metric == "rec_loss"]
+    assert "lr 0.0005" in f.message and "100 times the 5e-06 of RadioDiff's first_radio.yaml" in f.message
+    # and not said of a run at the documented rate
+    b, loud_b = run(tmp_path, "rec_slow_rise")
+    assert not any("times the 5e-06" in x.message for x in b.findings)

@@ -372,3 +372,16 @@ def lr_linear(start: float, end: float, since: int = 0) -> Callable:
         x = np.clip((steps - since) / max(1, shape.last_step - since), 0, 1)
         v["lr"] = start + (end - start) * x
     return edit
+
+
+def gan_term_grows(onset: int, weight_to: float, g_to: float) -> Callable:
+    """The adversarial term taking over: from ``onset`` d_weight grows to ``weight_to`` and g_loss (the fake logit
+    falling) to ``g_to``, so d_weight x g_loss ends up outweighing the nll; reconstruction as before."""
+    def edit(steps, v, shape):
+        x = np.clip((steps - onset) / max(1, (shape.last_step - onset) // 2), 0, 1)
+        on = steps >= shape.disc_start
+        v["d_weight"] = np.where(on, v["d_weight"] * (weight_to / shape.d_weight) ** x, v["d_weight"])
+        v["logits_fake"] = np.where(on, v["logits_fake"] - (g_to - shape.g_on) * x, v["logits_fake"])
+        v["g_loss"] = np.where(on, -v["logits_fake"], v["g_loss"])
+        v["disc_loss"] = np.where(on, d_loss(shape.disc_loss, v["logits_real"], v["logits_fake"]), 0.0)
+    return edit

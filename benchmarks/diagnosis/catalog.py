@@ -195,7 +195,7 @@ def _extension_healthy(ok: Expect) -> list[Case]:
                     seed=67), ok, fault=c.resumed(20_000, overrun=700)),
         Case("healthy_keras_console", "another trainer's console log (Keras VAE progress bars)", "keras_console",
              _shape(last_step=14_999, total_steps=15_000, disc_start=NO_GAN, every=1, pixels=1_000, kl_weight=1.0,
-                    seed=73), ok, fault=c.scale("kl_loss", 1 / 2_500)),
+                    seed=73), ok, fault=c.scale("kl_loss", 65_536 / 1_000 / 2_500)),
         # counted in epochs, a config whose disc_start (50,001) and max_steps are steps: left unjudged, not misread
         Case("healthy_epoch_console", "a console log counted in epochs, a config in steps beside it",
              "epoch_console", _shape(last_step=24_000, total_steps=100_000, disc_start=50_001, every=100, seed=74),
@@ -746,6 +746,17 @@ def _balance_cases() -> list[Case]:
     out.append(fault("nan_then_level_shift", "one NaN step at 90,000, rec 40% worse after it", "radiodiff", s,
                      "warning", (*LOSSES, "kl_loss", "g_loss"), 90_000, c.nan_then_shift(90_000, 1.4),
                      rules=("non-finite",), frac=0.02))
+    s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, disc_weight=2.0, seed=87)
+    out.append(fault("gan_term_dominates", "d_weight 800 -> 8,000 and g_loss 0.05 -> 0.6: the GAN term outweighs nll",
+                     "trainer_csv", s, "warning", ("total_loss",), 16_000, c.gan_term_grows(16_000, 8_000, 0.6),
+                     rules=("gan-term-dominant",), frac=0.1))
+    s = _shape(last_step=40_000, every=100, lr=5e-4, min_lr=5e-5, seed=89, **RD)
+    out.append(fault("lr_100x_default_slow_rise", "config lr 5e-4 (100x RadioDiff's), rec +30% over the last 30%",
+                     "radiodiff", s, "warning", ("rec_loss", "nll_loss"), 28_000, c.slow_rise(28_000, 1.3),
+                     rules=("loss-now",), frac=0.08))
+    s = _shape(last_step=30_000, every=50, seed=88, **RD)
+    out.append(fault("kl_per_dim_far_above", "KL 25x the healthy level: ~235 nats per latent dimension", "radiodiff",
+                     s, "warning", ("kl_loss",), None, c.scale("kl_loss", 25.0), rules=("kl-rising",)))
     return out
 
 

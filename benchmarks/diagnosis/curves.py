@@ -70,7 +70,10 @@ def healthy(shape: Shape) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     v["logvar"] = logvar
     v["lr"] = lr_curve(shape, steps)
     if shape.regularizer == "kl":
-        v["kl_loss"] = (17_000 + 100_000 * (1 - np.exp(-steps / (3 * tau)))) * np.exp(noise(0.01))
+        # summed over the latent dimensions, which scale with the image (RadioDiff: ~117,000 over 3 x 64 x 64 at
+        # 256 x 256, ~10 nats per dimension; a smaller image has fewer dimensions, not more nats in each)
+        per_image = shape.pixels / 65_536
+        v["kl_loss"] = per_image * (17_000 + 100_000 * (1 - np.exp(-steps / (3 * tau)))) * np.exp(noise(0.01))
     else:
         v["quant_loss"] = (0.02 + 0.3 * np.exp(-steps / tau)) * np.exp(noise(0.05))
         v["p_loss"] = p_loss

@@ -23,7 +23,14 @@ from .discriminator import (
     phase_start,
 )
 from .dynamics import divergence, liveness, lr_schedule, resumes, run_stalled, spikes
-from .gan import d_weight_pinned, disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
+from .gan import (
+    d_weight_pinned,
+    disc_at_chance,
+    disc_overpowering,
+    gan_term_dominant,
+    generator_winning,
+    rec_after_disc,
+)
 from .grouping import group_by_cause, qualify_trends
 from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -121,6 +128,17 @@ RULES: list[Rule] = [
                 "finding names that as the likely reason, dated from the first point at the clamp; at the clamp"
                 " in recurring bursts instead: each burst listed, a warning when rec rises `burst_worse` or more"
                 " in them against just before (those points are then not called spikes)"),
+    Rule("gan-term-dominant", "Adversarial term dominating the objective", "warning",
+         "Once the adversarial term d_weight x disc_factor x g_loss outweighs the nll, the autoencoder is trained "
+         "mostly to fool the discriminator; a term that grew to that size is a balance that tipped.",
+         gan_term_dominant, {"share": 0.5, "growth": 3.0}, needs=("total_loss", "rec_loss", "d_weight", "g_loss"),
+         needs_schedule=("disc_start",),
+         severities=("info", "warning"), topics=("balance",),
+         checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
+                "bookkeeping) at `share` or more of the terms' sizes over the latest fifth: a warning when it "
+                "grew `growth`-fold since the phase began (dated there, with `d_weight` and `g_loss` as they "
+                "moved, and the config's `disc_weight`); steady since the switch-on (RadioDiff's published "
+                "negative totals) is info"),
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
          "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
@@ -132,7 +150,7 @@ RULES: list[Rule] = [
     Rule("loss-now", "A loss going bad now", "error",
          "Whole-run trends are blind to a run that breaks now: each loss's latest level is judged against its own "
          "recent best and its noise, within the current phase, and the rise is dated by a CUSUM change point.",
-         loss_now, {"noise_factor": 6.0, "tail": 0.05, "slow_rise": 0.15},
+         loss_now, {"noise_factor": 6.0, "tail": 0.05, "slow_rise": 0.15, "lr_far": 30.0},
          needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss",),
          severities=("ok", "info", "warning", "error"), topics=("ranges",), cause="shape", cause_rank=1,
          checks="every loss (total, nll, rec, kl, g, disc, quant) now: its latest level against its own best "
@@ -140,7 +158,8 @@ RULES: list[Rule] = [
                 "point; ×10 above the recent best (×100 for KL) is an error; a slow rise of rec/nll of "
                 "`slow_rise` or more, far beyond the two medians' noise and held over the latest three tails, "
                 "is dated where a level-then-ramp fit turns (or where a level steps up, when a step fits "
-                "better); a rise across a NaN/Inf step is dated there and linked to it"),
+                "better); a rise across a NaN/Inf step is dated there and linked to it; a rec/nll rise names "
+                "a config lr `lr_far` times off the trainer's documented one (RadioDiff 5e-6, LDM 4.5e-6)"),
     Rule("val-overfitting", "Validation against training", "warning",
          "Validation reconstruction that rises from its best while the training loss keeps falling is "
          "overfitting (the step of the best validation level is the checkpoint to keep); one far above training "
@@ -165,14 +184,17 @@ RULES: list[Rule] = [
          "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
          "and matters only if the weighted term becomes a real share of the loss.",
          kl_rising,
-         {"rise": 0.10, "tiny_weight": 1e-4, "light_share": 0.10, "compound": 0.2}, needs=("kl_loss",),
+         {"rise": 0.10, "tiny_weight": 1e-4, "light_share": 0.10, "compound": 0.2, "per_dim_unusual": 30.0,
+          "per_dim_high": 100.0}, needs=("kl_loss",),
          needs_schedule=("kl_weight",), regularizer="kl",
          severities=("ok", "info", "warning"), topics=("kl",),
          checks="(KL models; not applicable to VQ) KL's median level rising (first vs last tenth of the "
                 "points): expected under a tiny weight while the weighted term stays light (info above the "
                 "weight or the share); a rise of x100 or more is no slow rise but a posterior running away "
                 "(warning); growing more than `compound` per tenth of the run in its last three tenths without"
-                " slowing down: a late runaway (warning, dated by a level-then-ramp fit)"),
+                " slowing down: a late runaway (warning, dated by a level-then-ramp fit); a level of "
+                "`per_dim_unusual` nats per latent dimension or more is not called expected (info; a warning "
+                "from `per_dim_high`), against the ~10.4 of RadioDiff's published first stage"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
          "latent space: rarely what a first-stage model for diffusion wants.",

@@ -206,6 +206,26 @@ STAYS_DOWN = ("rec_loss", "nll_loss", "quant_loss", "p_loss", "total_loss")
 SWITCHED = ("disc_loss", "g_loss", "total_loss", "aeloss")
 
 
+# the learning rates the trainers' own configs document (RadioDiff's first_radio.yaml; LDM's autoencoder configs'
+# base_learning_rate, which main.py scales by batch and GPUs)
+_RADIODIFF_LR = (5e-6, "RadioDiff's first_radio.yaml")
+_LDM_LR = (4.5e-6, "latent-diffusion's autoencoder configs")
+DOCUMENTED_LR = {"radiodiff": _RADIODIFF_LR, "text log": _RADIODIFF_LR, "ldm": _LDM_LR, "sgm": _LDM_LR}
+
+
+def _lr_far_off(s: Schedule, t: dict) -> str:
+    """The config's lr named beside a degrading loss when it is far off the trainer's documented one."""
+    known = DOCUMENTED_LR.get(s.layout)
+    if known is None or not s.lr:
+        return ""
+    ratio = s.lr / known[0]
+    if 1 / t["lr_far"] < ratio < t["lr_far"]:
+        return ""
+    times = fmt(round(ratio)) if ratio >= 1 else f"1/{fmt(round(1 / ratio))}"
+    return (f" The config's lr {fmt(s.lr)} ({s.origins.get('lr', 'the config')}) is {times} times the "
+            f"{fmt(known[0])} of {known[1]}: a rate that far off is a likely cause; try the documented one.")
+
+
 def _every(m: Metrics, name: str) -> int:
     steps = m.steps(name)
     return int(np.median(np.diff(steps))) if len(steps) > 1 else 1
@@ -271,7 +291,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             + (" and it has not come back since" if found["stayed"] else "")
             + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
             "that step (learning rate, data, a NaN nearby, the KL term) and resume from a checkpoint before it if it "
-            "does not recover.",
+            "does not recover." + (_lr_far_off(s, t) if name in STAYS_DOWN else ""),
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
                                    "last_value": last_value, "onset_step": found["onset"],
                                    "judged_in_log_units": found["log_units"]},
@@ -282,9 +302,24 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if broken:
         note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest step (see the non-finite finding)."
     if not out and checked:
-        out.append(Case(f"No {'finite ' if broken else ''}loss is rising in the latest logs: "
-                        f"{', '.join(checked)} {'each sit' if len(checked) > 1 else 'sits'} at or near "
-                        f"their best level of the recent stretch (within their noise).{note}", None, last,
-                        {"checked": checked, "not_judged_yet": young, "non_finite_now": broken},
+        out.append(Case(steady_text(checked, note, bool(broken)), None, last,
+                        {"checked": checked, "not_judged_yet": young, "non_finite_now": broken, "note": note},
                         severity="ok" if not broken else "info"))
     return out
+
+
+def steady_text(checked: list[str], note: str, broken: bool, elevated: dict[str, str] | None = None) -> str:
+    """The sentence for losses not rising now; ``elevated``: those another finding names as risen (metric ->
+    that rule), which are not at their best either and are said to be so, never "at or near their best"."""
+    elevated = {k: v for k, v in (elevated or {}).items() if k in checked}
+    steady = [n for n in checked if n not in elevated]
+    text = f"No {'finite ' if broken else ''}loss is rising in the latest logs"
+    if steady:
+        text += (f": {', '.join(steady)} {'each sit' if len(steady) > 1 else 'sits'} at or near "
+                 f"{'their' if len(steady) > 1 else 'its'} best level of the recent stretch (within their noise)")
+    if elevated:
+        rules = sorted(set(elevated.values()))
+        text += (f"{';' if steady else ':'} {', '.join(elevated)} {'are' if len(elevated) > 1 else 'is'} not rising "
+                 f"now but not at {'their' if len(elevated) > 1 else 'its'} best either: "
+                 f"{'they' if len(elevated) > 1 else 'it'} rose earlier and stayed up (see {', '.join(rules)})")
+    return text + f".{note}"

@@ -534,3 +534,54 @@ def _g_runaway(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None:
         return (f"g_loss ran away from {fmt(first)} to {fmt(last)} (the critic scores reconstructions ever more "
                 "real)", int(steps[-k]))
     return None
+
+
+def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    """The adversarial term d_weight x disc_factor x g_loss taking over the objective: its size a ``share`` of
+    the terms' sizes over the latest fifth of the phase, grown ``growth``-fold since the phase began (a term
+    that has been that large since the switch-on, as in RadioDiff's published runs, is described, not faulted)."""
+    found = bookkeeping(m, s)
+    if found is None or s.switch_step is None:
+        return []
+    on = found.steps >= s.switch_step
+    steps = found.steps[on]
+    if len(steps) < 20:
+        return []
+    adv = np.abs(found.terms["adversarial"][on])
+    whole = adv + np.abs(found.terms["nll"][on]) + np.abs(found.terms["regularizer"][on])
+    k, head = max(5, len(steps) // 5), max(5, len(steps) // 10)
+    share = float(np.median(adv[-k:] / np.maximum(whole[-k:], 1e-300)))
+    if share < t["share"]:
+        return []
+    early, now = float(np.median(adv[:head])), float(np.median(adv[-k:]))
+    numbers = {"adversarial_share": share, "adversarial_early": early, "adversarial_now": now}
+    drivers = []
+    for name in ("d_weight", "g_loss"):
+        ends = _phase_ends(m, s, name) if m.has(name) else None
+        if ends is not None and ends[0] != 0 and not 0.67 <= ends[1] / ends[0] <= 1.5:
+            drivers.append(f"{name} {describe_change(ends[0], ends[1], signed=name == 'g_loss')}")
+            if ends[1] > ends[0]:
+                numbers.setdefault("rising_terms", []).append(name)
+    weight = (f" (disc_weight {fmt(s.disc_weight)}, from {s.origins.get('disc_weight', 'the config')})"
+              if s.disc_weight is not None else "")
+    if early <= 0 or now < t["growth"] * early:
+        return [Case(
+            f"The adversarial term d_weight x disc_factor x g_loss{weight} is {pct(share, 0)} of the terms' sizes in "
+            f"the latest fifth of the adversarial phase, and has been about as large since the discriminator started "
+            f"({fmt(early)} then, {fmt(now)} now): a large but steady GAN term, as RadioDiff's published runs show, "
+            "not a balance that tipped. Watch reconstruction (the rec-after-disc check).",
+            "total_loss", int(steps[-k]), numbers, severity="info")]
+    onset = departure(steps, np.log(np.maximum(adv, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
+                      fraction=0.2)
+    numbers["onset_step"] = onset
+    grown = f" ({'; '.join(drivers)})" if drivers else ""
+    lowered = (f" ({fmt(s.disc_weight)} in {s.origins.get('disc_weight', 'the config')})"
+               if s.disc_weight is not None else "")
+    return [Case(
+        f"The adversarial term d_weight x disc_factor x g_loss dominates the objective since step {fmt(onset)}: "
+        f"it grew from {fmt(early)} to {fmt(now)}{grown} and is now {pct(share, 0)} of the terms' sizes (nll, "
+        "weighted regularizer, adversarial). The autoencoder is then trained mostly to fool the discriminator "
+        f"rather than to reconstruct: lower disc_weight{lowered} or the discriminator's learning rate, and check "
+        "the reconstructions for GAN artefacts.",
+        "total_loss", onset, numbers,
+    )]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .base import RANK, Finding
+from .current import steady_text
 
 # The reconstruction chain, in headline order: the per-pixel loss is the root the others are built from.
 CHAIN = ("rec_loss", "nll_loss", "total_loss", "aeloss", "p_loss")
@@ -66,14 +67,36 @@ def group_by_cause(findings: list[Finding], last_step: int, causes: Causes,
     return [headline.get(id(f), f) for f in findings if id(f) not in dropped]
 
 
+# rules whose warning says a loss rose (and stayed up): the latest-logs sentence must not call it at its best
+RISE_RULES = ("rec-after-disc", "rec-trend", "total-trend", "divergence", "non-finite")
+
+
 def qualify_trends(findings: list[Finding]) -> list[Finding]:
     """A whole-run trend that reads fine while the same loss is going bad in its latest logs says so, instead
     of standing beside that finding as if they disagreed."""
     bad_now = {f.metric: f for f in findings if f.rule == "loss-now" and f.severity in ("warning", "error")}
     for related in [r for f in bad_now.values() for r in f.related if r["rule"] == "loss-now"]:
         bad_now.setdefault(related["metric"], None)
+    # losses another finding names as risen: never "at or near their best" in the latest-logs sentence
+    risen = {}
+    for f in findings:
+        if f.rule in RISE_RULES and f.severity in ("warning", "error") and not f.skipped \
+                and (f.rule != "non-finite" or "level_shift_step" in f.numbers):
+            for metric in [f.metric] + [r["metric"] for r in f.related if r["rule"] in RISE_RULES]:
+                risen.setdefault(metric, f.rule)
+        if f.rule == "disc-overpowering" and f.severity == "warning" and "g_loss_early" in f.numbers:
+            risen.setdefault("g_loss", f.rule)  # the discriminator pulling ahead: g_loss climbed with it
+        if f.rule == "gan-term-dominant" and f.severity == "warning":
+            for name in f.numbers.get("rising_terms", ()):
+                risen.setdefault(name, f.rule)
+    for a, b in (("rec_loss", "nll_loss"), ("nll_loss", "rec_loss")):  # nll = N x rec: one rose, both did
+        if a in risen:
+            risen.setdefault(b, risen[a])
     out = []
     for f in findings:
+        if f.rule == "loss-now" and f.metric is None and risen and set(risen) & set(f.numbers.get("checked", ())):
+            f = replace(f, message=steady_text(f.numbers["checked"], f.numbers.get("note", ""),
+                                               bool(f.numbers.get("non_finite_now")), risen))
         if f.rule in ("rec-trend", "total-trend") and f.severity == "ok" and f.metric in bad_now:
             # info, not a reassuring "ok" beside the error: the ends of the stretch miss what happens now
             f = replace(f, severity="info",

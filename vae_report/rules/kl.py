@@ -33,6 +33,9 @@ def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
     return share if share is not None and np.isfinite(share) else None
 
 
+REFERENCE_NATS_PER_DIM = 10.4  # RadioDiff's first stage: KL ~128,000 over 3 x 64 x 64 latent dimensions
+
+
 def kl_levels(m: Metrics) -> tuple[float, float] | None:
     """KL's level at the start (median of its first tenth) and its current level (levels.current_level)."""
     levels = edge_medians(m.values("kl_loss"))
@@ -88,6 +91,22 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         f"kl_loss {describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}, a weight large "
                         f"enough for the KL term to shape the latents.{share_text}",
                         "kl_loss", step, numbers, severity="info")]
+    per_dim = numbers.get("kl_per_latent_dim")
+    if per_dim is not None and per_dim >= t["per_dim_unusual"]:
+        # a tiny weight explains a rising KL, not any level: RadioDiff's run sits near 10 nats per dimension
+        high = per_dim >= t["per_dim_high"]
+        return [Case(
+            f"Over the run (median of the first tenth of its points against its current level), kl_loss "
+            f"{describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}.{share_text} That is "
+            f"{fmt(round(per_dim / REFERENCE_NATS_PER_DIM, 1))} times the ~{fmt(REFERENCE_NATS_PER_DIM)} nats per "
+            "dimension of RadioDiff's published first stage (128,000 over 12,288 latent dimensions), so not what a "
+            "tiny weight usually gives: the posterior's means or variances sit far from the prior, and the latents "
+            "a diffusion model is trained on later have a far larger scale. It costs the loss almost nothing at "
+            "this weight; "
+            + ("raise kl_weight, or check the encoder's log-variance output (a clamp, a missing exp)."
+               if high else "watch it, and check the latents' scale before the diffusion stage."),
+            "kl_loss", step, numbers | {"reference_nats_per_dim": REFERENCE_NATS_PER_DIM},
+            severity="warning" if high else "info")]
     light = share is None or share <= t["light_share"]
     why = ("KL is summed over latent dimensions, so the encoder spends nats freely while the weighted term stays "
            "small." if light else "KL is summed over latent dimensions, so the encoder spends nats freely; the "

@@ -204,7 +204,26 @@ def _levels_around(values: np.ndarray, where: np.ndarray) -> tuple[float, float]
             float(np.nanmedian(values[where[-1] + 1:])))
 
 
-def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int | None = None) -> list[Case]:
+def _adversarial_rise(m: Metrics, s: Schedule | None, lo: int | None, hi: int | None, rise: float) -> str | None:
+    """What the total's rise is made of, when the adversarial term d_weight x g_loss grew by most of it."""
+    found = bookkeeping(m, s) if s is not None else None
+    if found is None:
+        return None
+    keep = (found.steps >= (lo if lo is not None else found.steps[0])) & (found.steps < (hi if hi is not None
+                                                                                            else found.steps[-1] + 1))
+    adv = found.terms["adversarial"][keep]
+    if len(adv) < 20:
+        return None
+    k = max(3, len(adv) // 10)
+    grew = float(np.median(adv[-k:]) - np.median(adv[:k]))
+    if not grew >= 0.5 * rise > 0:
+        return None
+    return (f"Most of it is the adversarial term d_weight x g_loss, which rose by {fmt(grew)} over the same "
+            "stretch (see the GAN findings), not the reconstruction.")
+
+
+def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int | None = None,
+           s: Schedule | None = None) -> list[Case]:
     steps, values = m.window(name, lo=lo, hi=hi)
     levels = edge_medians(values)
     if levels is None:
@@ -226,7 +245,8 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
     moved = describe_change(start, end, noise=noise, signed=signed)
     if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
         shift = shift_at_nonfinite(m, name, lo=lo)
-        advice = ("Check the learning rate and the latest samples." if shift is None else
+        adversarial = _adversarial_rise(m, s, lo, hi, end - start) if name == "total_loss" else None
+        advice = (adversarial or "Check the learning rate and the latest samples.") if shift is None else (
                   f"It did not drift there: it stepped up across the NaN/Inf at step {fmt(shift[0])} "
                   f"({describe_change(shift[1], shift[2])}; see the non-finite finding).")
         return [Case(
@@ -294,7 +314,8 @@ def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         f"total_loss is not judged yet: {fmt(count)} point(s) since the discriminator switched on at "
                         f"step {fmt(lo)}, where the adversarial term moves the total by design.", "total_loss",
                         m.last_step(), {"points_in_phase": count, "from_step": lo}, severity="ok")]
-    return _trend(m, "total_loss", lo, t, "since the discriminator started" if lo is not None else "over the run")
+    return _trend(m, "total_loss", lo, t, "since the discriminator started" if lo is not None else "over the run",
+                  s=s)
 
 
 @dataclass(frozen=True)
