@@ -12,6 +12,7 @@ from dataclasses import replace
 from ..errors import ConfigError
 from ..numbers import fmt
 from ..schedule import Schedule, brief
+from .adversarial import d_weight_pinned, gan_term_dominant
 from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule
 from .constant import loss_constant
 from .current import loss_now
@@ -22,17 +23,11 @@ from .discriminator import (
     disc_off_before_start,
     phase_start,
 )
-from .dynamics import divergence, liveness, lr_schedule, resumes, run_stalled, spikes
-from .gan import (
-    d_weight_pinned,
-    disc_at_chance,
-    disc_overpowering,
-    gan_term_dominant,
-    generator_winning,
-    rec_after_disc,
-)
+from .dynamics import divergence, liveness, resumes, run_stalled, spikes
+from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .grouping import group_by_cause, qualify_trends
 from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
+from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
 from .validation import val_missing, val_overfitting
 

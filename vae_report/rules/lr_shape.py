@@ -1,5 +1,6 @@
-"""A learning-rate curve put into words ("linear decay from 1e-04 to 1e-06 over steps 0-20,000"), for a schedule
-no config names: described, never judged against a schedule the run was not given."""
+"""A logged learning-rate curve read as it is: put into words ("linear decay from 1e-04 to 1e-06 over steps
+0-20,000") for a schedule no config names (described, never judged against one the run was not given), and the
+decimals it was printed with (a precision artefact is no schedule)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,16 @@ def describe_lr(steps: np.ndarray, lr: np.ndarray, tolerance: float = 0.01) -> s
     elif parts:
         parts.append(f"then holds {fmt(float(rest[0]))}")
     return ", then ".join(parts) if parts else (f"moves between {fmt(float(lr.min()))} and {fmt(float(lr.max()))}")
+
+
+def printed_decimals(lr: np.ndarray) -> int | None:
+    """The decimals an lr was printed with, when its values are a few multiples of 10^-d (d <= 6) that a real
+    rate's decay would not give: RadioDiff's text log prints lr with ``{:.5f}`` (0.00001, then 0.00000)."""
+    values = np.unique(lr)
+    if len(values) > 3:
+        return None
+    for d in range(0, 7):
+        scaled = values * 10**d
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6) and np.all(np.round(scaled) <= 9):
+            return d
+    return None

@@ -1,0 +1,199 @@
+"""The adversarial term in the autoencoder's objective: its adaptive weight d_weight at the clamp (for most of the
+recent points, or in recurring bursts that set reconstruction back), and the term d_weight x disc_factor x g_loss
+taking over the objective."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numbers import describe_change, fmt, pct
+from ..schedule import Schedule
+from .base import Case, Metrics, departure, finite
+from .gan import latest_in_phase, phase_ends
+from .losses import bookkeeping
+
+
+def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    recent = latest_in_phase(m, "d_weight", s, t["window"])
+    if recent is None:
+        return []
+    all_steps, all_weight = m.window("d_weight", lo=s.switch_step)
+    if len(finite(all_weight)) >= 5 and np.all(finite(all_weight) == 0):
+        # its lower clamp: the adversarial term d_weight x g_loss is identically 0, the GAN phase does nothing
+        if s.disc_weight == 0:  # the config asks for it: the adaptive weight is multiplied by disc_weight
+            why = (f"The config sets disc_weight 0 (from {s.origins.get('disc_weight', 'the config')}), and the "
+                   "adaptive weight is multiplied by it: the GAN term is switched off by the config. Set disc_weight "
+                   "(RadioDiff and LDM use 0.5) if the adversarial phase was meant to train the autoencoder.")
+        else:
+            why = ("LDM's loss returns 0 when the adaptive weight cannot be computed (no last_layer gradient, e.g. in "
+                   "eval mode): check the generator's backward pass.")
+        return [Case(
+            f"d_weight is exactly 0 at all {fmt(len(finite(all_weight)))} points since step {fmt(int(all_steps[0]))}: "
+            "the adversarial term d_weight x disc_factor x g_loss is identically 0, so the discriminator trains but "
+            f"the autoencoder never feels it. {why}",
+            "d_weight", int(all_steps[0]), {"ceiling": 0.0, "share_at_ceiling": 1.0, "onset_step": int(all_steps[0])},
+        )]
+    steps, weight = recent
+    ceiling = 1e4 * s.disc_weight
+    pinned = float(np.mean(weight >= t["at_ceiling"] * ceiling))
+    if pinned < t["share"] or not pinned:  # a share threshold of 0 still needs a point at the ceiling
+        return _bursts_finding(m, s, t, ceiling)
+    all_steps, all_weight = m.window("d_weight", lo=s.switch_step)
+    before = float(np.median(all_weight[: max(3, len(all_weight) // 10)]))
+    at = all_weight >= t["at_ceiling"] * ceiling
+    if before >= t["at_ceiling"] * ceiling and at.any():  # pinned from the phase's start: its first point there
+        onset = int(all_steps[at][0])
+    else:
+        onset = departure(all_steps, all_weight, before, ceiling, fraction=0.9)
+    numbers = {"ceiling": ceiling, "share_at_ceiling": pinned, "onset_step": onset}
+    early_steps, early = m.window("d_weight", hi=s.switch_step)
+    good = np.isfinite(early)
+    early_steps, early = early_steps[good], early[good]
+    already = ""
+    if len(early) >= 5 and np.mean(early >= t["at_ceiling"] * ceiling) >= t["share"] and \
+            (early >= t["at_ceiling"] * ceiling).any():
+        # LDM computes the weight before disc_start too (multiplied by disc_factor 0): pinned there as well
+        share = float(np.mean(early >= t["at_ceiling"] * ceiling))
+        onset = numbers["onset_step"] = int(early_steps[np.flatnonzero(early >= t["at_ceiling"] * ceiling)[0]])
+        numbers["pinned_before_switch"] = True
+        already = (f" It sat there before the discriminator switched on as well ({pct(share)} of the "
+                   f"{fmt(len(early))} points logged before step {fmt(s.switch_step)}), so nothing about the GAN "
+                   "phase moved it there.")
+    found = bookkeeping(m, s)
+    why = ""
+    if found is not None and found.pixels >= 4096:
+        numbers["pixels_per_sample"] = round(found.pixels)
+        why = (f" With nll summed over {fmt(round(found.pixels))} pixels its gradient is large, so the ratio of "
+               "gradient norms passes the clamp sooner; still, at the clamp the weight no longer adapts.")
+    return [Case(
+        f"d_weight sits at its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) at "
+        f"{pinned * 100:.0f}% of the recent points, since step {fmt(onset)}: the GAN term's gradient at the "
+        f"decoder's last layer is tiny against the nll's, so the adaptive weight no longer balances anything."
+        f"{already}{why} At the clamp the GAN term's weight is fixed at 1e4 x disc_weight: lower disc_weight if "
+        "that term is too strong, and look at the reconstructions for GAN artefacts.",
+        "d_weight", onset, numbers,
+    )]
+
+
+def clamp_bursts(m: Metrics, s: Schedule, at_ceiling: float = 0.99) -> list[tuple[int, int]]:
+    """(first step, last step) of each stretch where d_weight sits at its clamp 1e4 x disc_weight after the
+    switch-on (stretches a point or two apart are one); empty when it never does, or sits there throughout."""
+    key = ("clamp_bursts", at_ceiling)
+    if key in m.memo:
+        return m.memo[key]
+    out: list[tuple[int, int]] = []
+    if m.has("d_weight") and s.disc_weight and s.switch_step is not None:
+        steps, weight = m.window("d_weight", lo=s.switch_step)
+        at = np.isfinite(weight) & (weight >= at_ceiling * 1e4 * s.disc_weight)
+        if at.any() and not at.all():
+            edges = np.flatnonzero(np.diff(np.concatenate(([0], at.astype(np.int8), [0]))))
+            for a, b in zip(edges[::2], edges[1::2] - 1, strict=True):
+                if out and a - int(np.searchsorted(steps, out[-1][1])) <= 3:  # a point or two below it: one burst
+                    out[-1] = (out[-1][0], int(steps[b]))
+                else:
+                    out.append((int(steps[a]), int(steps[b])))
+    m.memo[key] = out
+    return out
+
+
+def _burst_effect(m: Metrics, bursts: list[tuple[int, int]]) -> tuple[float, float, float] | None:
+    """(median ratio of rec's level in each burst to its level just before it, median level in the bursts, median
+    level before them), or None without rec_loss points enough around them."""
+    if not m.has("rec_loss"):
+        return None
+    steps, values = m.steps("rec_loss"), m.values("rec_loss")
+    ratios, inside, before = [], [], []
+    for a, b in bursts:
+        i, j = int(np.searchsorted(steps, a)), int(np.searchsorted(steps, b, "right"))
+        k = max(3, j - i)
+        within, prior = finite(values[i:j]), finite(values[max(0, i - 3 * k):i])
+        if len(within) and len(prior) >= 3 and np.median(prior) > 0:
+            inside.append(float(np.median(within)))
+            before.append(float(np.median(prior)))
+            ratios.append(inside[-1] / before[-1])
+    if not ratios:
+        return None
+    return float(np.median(ratios)), float(np.median(inside)), float(np.median(before))
+
+
+def _bursts_finding(m: Metrics, s: Schedule, t: dict, ceiling: float) -> list[Case]:
+    """d_weight reaching its clamp again and again, and what reconstruction does each time."""
+    bursts = clamp_bursts(m, s, t["at_ceiling"])
+    if len(bursts) < 2:
+        return []
+    steps, _ = m.window("d_weight", lo=s.switch_step)
+    at_share = sum(int(np.searchsorted(steps, b, "right") - np.searchsorted(steps, a)) for a, b in bursts) / len(steps)
+    shown = ", ".join(f"{fmt(a)}-{fmt(b)}" if b > a else fmt(a) for a, b in bursts[:5]) \
+        + (f" and {len(bursts) - 5} more" if len(bursts) > 5 else "")
+    effect = _burst_effect(m, bursts)
+    numbers = {"ceiling": ceiling, "bursts": [list(b) for b in bursts], "share_at_ceiling": at_share,
+               "onset_step": bursts[0][0]}
+    head = (f"d_weight hits its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) in "
+            f"{len(bursts)} recurring bursts since step {fmt(bursts[0][0])} (steps {shown}; {pct(at_share)} of the "
+            "points since the discriminator started)")
+    if effect is None or effect[0] < 1 + t["burst_worse"]:
+        rec = (f", and rec_loss does not rise with them ({fmt(effect[1])} in them against {fmt(effect[2])} just "
+               "before)" if effect is not None else "")
+        return [Case(f"{head}{rec}. At the clamp the weight no longer adapts; watch whether the bursts grow.",
+                     "d_weight", bursts[0][0], numbers, severity="info")]
+    numbers.update(rec_ratio=effect[0], rec_in_bursts=effect[1], rec_before_bursts=effect[2])
+    return [Case(
+        f"{head}, and rec_loss rises {fmt(round(effect[0], 1))} times its level in each (median {fmt(effect[1])} "
+        f"in the bursts against {fmt(effect[2])} just before them). While the weight sits at its ceiling the GAN "
+        "term's gradient at the decoder's last layer is tiny against the nll's, the adversarial term is at its "
+        "largest and pushes the decoder off: each burst sets reconstruction back. These are not isolated spikes "
+        "from hard batches. Lower disc_weight, and look at what precedes each burst (the discriminator's logits, "
+        "the data).",
+        "d_weight", bursts[0][0], numbers,
+    )]
+
+
+def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    """The adversarial term d_weight x disc_factor x g_loss taking over the objective: its size a ``share`` of
+    the terms' sizes over the latest fifth of the phase, grown ``growth``-fold since the phase began (a term
+    that has been that large since the switch-on, as in RadioDiff's published runs, is described, not faulted)."""
+    found = bookkeeping(m, s)
+    if found is None or s.switch_step is None:
+        return []
+    on = found.steps >= s.switch_step
+    steps = found.steps[on]
+    if len(steps) < 20:
+        return []
+    adv = np.abs(found.terms["adversarial"][on])
+    whole = adv + np.abs(found.terms["nll"][on]) + np.abs(found.terms["regularizer"][on])
+    k, head = max(5, len(steps) // 5), max(5, len(steps) // 10)
+    share = float(np.median(adv[-k:] / np.maximum(whole[-k:], 1e-300)))
+    if share < t["share"]:
+        return []
+    early, now = float(np.median(adv[:head])), float(np.median(adv[-k:]))
+    numbers = {"adversarial_share": share, "adversarial_early": early, "adversarial_now": now}
+    drivers = []
+    for name in ("d_weight", "g_loss"):
+        ends = phase_ends(m, s, name) if m.has(name) else None
+        if ends is not None and ends[0] != 0 and not 0.67 <= ends[1] / ends[0] <= 1.5:
+            drivers.append(f"{name} {describe_change(ends[0], ends[1], signed=name == 'g_loss')}")
+            if ends[1] > ends[0]:
+                numbers.setdefault("rising_terms", []).append(name)
+    weight = (f" (disc_weight {fmt(s.disc_weight)}, from {s.origins.get('disc_weight', 'the config')})"
+              if s.disc_weight is not None else "")
+    if early <= 0 or now < t["growth"] * early:
+        return [Case(
+            f"The adversarial term d_weight x disc_factor x g_loss{weight} is {pct(share, 0)} of the terms' sizes in "
+            f"the latest fifth of the adversarial phase, and has been about as large since the discriminator started "
+            f"({fmt(early)} then, {fmt(now)} now): a large but steady GAN term, as RadioDiff's published runs show, "
+            "not a balance that tipped. Watch reconstruction (the rec-after-disc check).",
+            "total_loss", int(steps[-k]), numbers, severity="info")]
+    onset = departure(steps, np.log(np.maximum(adv, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
+                      fraction=0.2)
+    numbers["onset_step"] = onset
+    grown = f" ({'; '.join(drivers)})" if drivers else ""
+    lowered = (f" ({fmt(s.disc_weight)} in {s.origins.get('disc_weight', 'the config')})"
+               if s.disc_weight is not None else "")
+    return [Case(
+        f"The adversarial term d_weight x disc_factor x g_loss dominates the objective since step {fmt(onset)}: "
+        f"it grew from {fmt(early)} to {fmt(now)}{grown} and is now {pct(share, 0)} of the terms' sizes (nll, "
+        "weighted regularizer, adversarial). The autoencoder is then trained mostly to fool the discriminator "
+        f"rather than to reconstruct: lower disc_weight{lowered} or the discriminator's learning rate, and check "
+        "the reconstructions for GAN artefacts.",
+        "total_loss", onset, numbers,
+    )]

@@ -1,0 +1,217 @@
+"""The learning rate against the schedule the config names: RadioDiff's decay only for its own layout, LDM's
+constant (scaled) rate, a drop to 0, a freeze, a jump or a drift dated where it parts from it; a schedule no
+config names (another trainer's, or a scheduler LDM's keys do not describe) is described, never judged."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numbers import fmt, pct
+from ..schedule import Schedule
+from .base import Case, Metrics
+from .lr_shape import describe_lr, printed_decimals
+
+
+def _candidates(s: Schedule) -> dict:
+    """The schedules the config can mean: RadioDiff's trainer always decays (constant is not one of them);
+    latent-diffusion's and sgm's trainers keep the rate constant unless a scheduler shapes it (their decay is
+    not RadioDiff's), so RadioDiff's LambdaLR is a candidate only for its own layout (and a config read without
+    one, as the library allows)."""
+    decays = s.layout in ("radiodiff", "text log") and bool(s.total_steps)
+    out = {} if decays else {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
+    if s.total_steps and s.layout not in ("ldm", "sgm"):
+        total, floor = s.total_steps, s.min_lr or 0.0
+        out["RadioDiff's decay, lr x max((1 - step/total)^0.95, min_lr) (min_lr floors the multiplier)"] = (
+            lambda x: s.lr * np.maximum(np.clip(1 - x / total, 0, None) ** 0.95, floor))
+        out["decay lr x (1 - step/total)^0.95 floored at min_lr"] = (
+            lambda x: s.lr * np.maximum(np.clip(1 - x / total, 0, None) ** 0.95, floor / s.lr))
+    return out
+
+
+def _best_fit(steps: np.ndarray, lr: np.ndarray, s: Schedule, tolerance: float):
+    """The candidate schedule that fits the longest stretch from the start, then the smallest worst window: a
+    schedule that holds for 20% of a run and then breaks is still the schedule, broken at that point; and one
+    that breaks late must not pass on its mean."""
+    windows = np.array_split(np.arange(len(lr)), max(1, min(20, len(lr) // 3)))
+    best = None
+    for name, schedule in _candidates(s).items():
+        for shift in (0, 1):  # RadioDiff's TensorBoard shows the rate of the next step
+            expected = schedule(steps + shift)
+            relative = np.abs(lr - expected) / np.maximum(np.abs(expected), 1e-30)
+            errors = [float(np.median(relative[w])) for w in windows]
+            fitting = next((i for i, e in enumerate(errors) if e > tolerance), len(errors))
+            rank = (-fitting, max(errors), float(np.mean(relative)))
+            if best is None or rank < best[0]:
+                best = (rank, name, shift, expected, relative, fitting == len(errors), fitting > 0)
+    return best
+
+
+def _departure(steps, lr, expected, relative, tolerance) -> tuple[int, str]:
+    """Where and how the logged lr leaves the schedule: drops to 0, freezes, or jumps."""
+    bad = relative > tolerance
+    # the first point from which the error stays above tolerance for most of the following points
+    idx = np.flatnonzero(bad)
+    start = int(idx[0])
+    for i in idx:
+        if np.mean(bad[i:i + 10]) >= 0.7:
+            start = int(i)
+            break
+    if np.all(lr[start:] == lr[start]):  # a frozen (or zeroed) rate: it froze where the constant stretch began
+        while start > 0 and lr[start - 1] == lr[start]:
+            start -= 1
+    after, want = lr[start:], expected[start:]
+    # a jump leaves the schedule from one logged point to the next; a drift parts from it a little at a time
+    jumped = start == 0 or relative[start] > 3 * tolerance + relative[start - 1]
+    if np.all(after == 0):
+        how = f"drops to 0 at step {fmt(int(steps[start]))} and stays there"
+    elif len(after) >= 3 and np.ptp(after) == 0 and np.ptp(want) > 0:
+        how = f"stops changing at step {fmt(int(steps[start]))}, frozen at {fmt(float(after[0]))}"
+    elif not jumped:
+        how = (f"parts from it gradually: more than {pct(tolerance, 0)} off from step {fmt(int(steps[start]))}, "
+               f"ending at {fmt(float(lr[-1]))} where the schedule gives {fmt(float(expected[-1]))} (the logged lr "
+               f"{describe_lr(steps, lr)})")
+    else:
+        ratio = float(np.median(after / np.maximum(want, 1e-30)))
+        how = (f"jumps at step {fmt(int(steps[start]))} to {fmt(float(after[0]))} where the schedule gives "
+               f"{fmt(float(want[0]))} ({fmt(round(ratio, 3))} times the scheduled rate from there on)")
+    return int(steps[start]), how
+
+
+def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    steps, lr = m.steps("lr"), m.values("lr")
+    good = np.isfinite(lr)
+    steps, lr = steps[good], lr[good]
+    if len(lr) < 3:
+        return []
+    decimals = printed_decimals(lr)
+    # RadioDiff prints lr with five decimals (a CSV parsed from its log keeps them); a rate logged exactly, as
+    # Lightning's CSV or a JSON config's value, is the rate, however round
+    radiodiff_print = decimals == 5 or s.layout in ("radiodiff", "text log")
+    exact = s.lr is not None and np.any(np.abs(np.unique(lr) - s.lr) <= 0.01 * s.lr)
+    if decimals is not None and decimals >= 3 and radiodiff_print and not exact \
+            and (s.lr is None or s.lr < 5 * 10.0**-decimals):
+        return [Case(
+            f"The logged lr only takes the values {', '.join(fmt(float(v)) for v in np.unique(lr))}: it was printed "
+            f"with {decimals} decimals (as RadioDiff's text log prints it), too few for a rate of "
+            f"{fmt(s.lr) if s.lr else 'this size'}. A precision artefact, not the schedule: read the lr from "
+            "TensorBoard (Learning_Rate) to check the schedule.",
+            "lr", int(steps[-1]), {"printed_decimals": decimals}, severity="info")]
+    if s.layout == "flat":  # another trainer's config, no schedule it names: describe, do not judge
+        return [_described(steps, lr, s)]
+    if s.lr is None:
+        return []
+    if np.all(lr == 0) and s.lr > 0 and (s.lr <= 5e-6 or s.layout in ("radiodiff", "text log")):
+        return [Case(
+            f"Every logged lr is 0, and a rate of {fmt(s.lr)} (the config's) or below, as RadioDiff's decay makes "
+            "it, reads 0.00000 when printed with five decimals as RadioDiff's text log prints it (and a CSV parsed "
+            "from that log keeps): most likely a precision artefact; the TensorBoard Learning_Rate tag holds the "
+            "real rate.", "lr", int(steps[-1]), {"printed_decimals": 5}, severity="info")]
+    (_, worst, _), name, shift, expected, relative, fits_all, fits_start = _best_fit(steps, lr, s, t["tolerance"])
+    numbers = {"worst_window_relative_error": worst, "median_relative_error": float(np.median(relative)),
+               "schedule": name, "shifted_by_one_step": bool(shift)}
+    if fits_all:
+        shift_text = " (the value logged at each step is the next step's rate, as RadioDiff logs it)" if shift else ""
+        return [Case(f"The logged learning rate follows the config at every stretch of the "
+                        f"run: {name}, from {fmt(s.lr)}{shift_text}; latest {fmt(float(lr[-1]))}.", "lr",
+                        int(steps[-1]), numbers, severity="ok")]
+    ratio = float(np.median(lr / s.lr))
+    worst_i = int(np.argmax(relative))
+    if np.ptp(lr) == 0 and np.ptp(expected) > 0 and abs(ratio - 1) <= t["tolerance"]:
+        # dated where the schedule first parts from the constant (where it starts to decay), not at step 0
+        parted = int(steps[np.flatnonzero(relative > t["tolerance"])[0]])
+        numbers["departure_step"] = parted
+        return [Case(
+            f"The learning rate is constant at {fmt(float(lr[0]))} over the whole run, where the config's schedule "
+            f"({name}) has decayed more than {pct(t['tolerance'], 0)} below it from step {fmt(parted)} on and gives "
+            f"{fmt(float(expected[worst_i]))} by step {fmt(int(steps[worst_i]))}: the scheduler never stepped (not "
+            "created, not stepped, or its state not restored on resume).",
+            "lr", parted, numbers)]
+    scaled = lr / np.maximum(expected, 1e-30)
+    if not fits_start and np.ptp(expected) > 0 and float(np.median(scaled)) > 0 \
+            and np.ptp(scaled) <= t["tolerance"] * abs(float(np.median(scaled))):
+        numbers["ratio"] = float(np.median(scaled))
+        return [Case(
+            f"The logged learning rate follows the shape of {name} at {fmt(round(numbers['ratio'], 3))} times the "
+            f"config's lr ({fmt(float(lr[0]))} at step {fmt(int(steps[0]))} against {fmt(float(expected[0]))}): "
+            "the run used another base rate than this config says (another config, or a changed lr).",
+            "lr", int(steps[0]), numbers)]
+    if np.ptp(lr) <= 0.01 * abs(lr).max() and ratio > 1:
+        gpus = ratio / s.lr_scale if s.lr_scale else None
+        if s.layout in ("ldm", "sgm") and (gpus is None or (round(gpus) >= 1 and abs(gpus - round(gpus))
+                                                             <= t["tolerance"] * gpus)):
+            scale = (f" ({s.lr_scale} from accumulate_grad_batches x batch_size in the config, so {round(gpus)} "
+                     "GPU(s))") if gpus is not None else ""
+            return [Case(
+                f"The learning rate is constant at {fmt(float(lr[-1]))}, {fmt(round(ratio, 3))} x the config's "
+                f"{fmt(s.lr)}: LDM's main.py scales base_learning_rate by accumulate_grad_batches x GPUs x batch "
+                f"size{scale}.", "lr", int(steps[-1]), numbers | {"ratio": ratio}, severity="info")]
+        why = (f"main.py's scaling gives {s.lr_scale} (accumulate_grad_batches x batch_size) x the GPUs, and "
+               f"{fmt(round(ratio, 3))} is not a whole multiple of it" if s.layout in ("ldm", "sgm")
+               else "the config has no scaling that gives it")
+        return [Case(
+            f"The learning rate is constant at {fmt(float(lr[-1]))}, {fmt(round(ratio, 3))} x the config's "
+            f"{fmt(s.lr)}: {why}. The run used another rate than this config says (a hard-coded lr, another "
+            "config, or a changed scaling).", "lr", int(steps[0]), numbers | {"ratio": ratio})]
+    if fits_start:
+        step, how = _departure(steps, lr, expected, relative, t["tolerance"])
+        numbers["departure_step"] = step
+        if s.layout in ("ldm", "sgm") and how.startswith("parts from it gradually"):
+            return [_unmodelled(steps, lr, s, numbers)]  # a scheduler its config keys do not describe
+        return [Case(
+            f"The logged learning rate follows {name} and then {how}. Nothing in the config does that: a scheduler "
+            "not restored on resume, a manual change, or an lr set to 0 by a bug.",
+            "lr", step, numbers,
+        )]
+    bad = relative > t["tolerance"]
+    if bad[0] and not bad[-max(3, len(bad) // 2):].any() and float(lr[0]) < float(expected[0]) \
+            and s.layout not in ("ldm", "sgm"):
+        # below the schedule at first, then on it: a warm-up the config does not have
+        joined = int(steps[np.flatnonzero(bad)[-1] + 1])
+        numbers["warmup_until_step"] = joined
+        return [Case(
+            f"The logged learning rate starts below the config's schedule ({fmt(float(lr[0]))} at step "
+            f"{fmt(int(steps[0]))} where {name} gives {fmt(float(expected[0]))}) and joins it at step {fmt(joined)}, "
+            "following it from there: a warm-up that this config (and RadioDiff's trainer) does not have. The run may "
+            "use another trainer or config.", "lr", int(steps[0]), numbers)]
+    if s.layout in ("ldm", "sgm") and np.ptp(lr) <= 0.01 * abs(lr).max() and float(lr[-1]) < t["far_below"] * s.lr:
+        # constant, orders of magnitude under the base rate (which main.py only ever scales up): a warm-up
+        # stuck at its first value, or a rate that cannot train anything
+        return [Case(
+            f"The learning rate is constant at {fmt(float(lr[-1]))} from step {fmt(int(steps[0]))} to "
+            f"{fmt(int(steps[-1]))}, {fmt(float(lr[-1]) / s.lr)} x the config's base_learning_rate {fmt(s.lr)}: "
+            "main.py only scales that up, so something holds the rate down, typically a warm-up scheduler stuck at "
+            "its starting factor (f_start) or never stepped. At this rate the model barely trains.",
+            "lr", int(steps[0]), numbers)]
+    if s.layout in ("ldm", "sgm"):
+        return [_unmodelled(steps, lr, s, numbers)]
+    return [Case(
+        f"The logged learning rate does not follow the config's schedule: at step {fmt(int(steps[worst_i]))} it is "
+        f"{fmt(float(lr[worst_i]))} where {name} gives {fmt(float(expected[worst_i]))} (median error "
+        f"{pct(numbers['median_relative_error'])}). The run may use another config or a different lr.",
+        "lr", int(steps[0]), numbers,
+    )]
+
+
+def _unmodelled(steps: np.ndarray, lr: np.ndarray, s: Schedule, numbers: dict) -> Case:
+    """An LDM/sgm rate shaped by a scheduler the config keys read do not describe: described, not a fault."""
+    return Case(
+        f"The logged learning rate {describe_lr(steps, lr)}: the config's base_learning_rate ({fmt(s.lr)}) alone "
+        "does not describe that, and latent-diffusion's trainer keeps it constant unless a scheduler shapes it, so "
+        "this is a scheduler the report does not model, described here, not judged. It is checked for a drop to 0 "
+        "or a freeze only once it starts as the config says.",
+        "lr", int(steps[0]), numbers | {"described": True}, severity="info")
+
+
+def _described(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:
+    """The logged lr put into words, for a config that names no schedule (another trainer's): nothing to judge
+    it against, so it is described, with where it starts against the config's lr."""
+    start = ""
+    if s.lr:
+        where = s.origins.get("lr", "the config")
+        start = (f" It starts at the config's lr ({where})." if abs(float(lr[0]) - s.lr) <= 0.02 * s.lr
+                 else f" It starts at {fmt(float(lr[0]))}, {fmt(round(float(lr[0]) / s.lr, 3))} x the config's lr "
+                      f"{fmt(s.lr)} ({where}).")
+    return Case(
+        f"The learning rate {describe_lr(steps, lr)}.{start} The config names no scheduler and comes from a trainer "
+        "the report does not know, so this schedule is described, not judged.",
+        "lr", int(steps[-1]), {"described": True}, severity="info")
