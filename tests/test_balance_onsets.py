@@ -34,6 +34,10 @@ def test_a_discriminator_pulling_ahead_is_named_from_all_its_signals_with_its_on
     for words in ("pulling ahead", "disc_loss fell from 1.09", "to 0.42", "logits_real - logits_fake is now 2.",
                   "g_loss rose from 0.13", "adversarial term"):
         assert words in f.message, words
+    # it has not won: the question answered is not why its loss goes to 0
+    asked = {q.question: q.answer for q in a.qa}
+    assert "Why is the discriminator loss going to 0?" not in asked
+    assert asked["Is the discriminator pulling ahead?"].startswith("Yes. The discriminator is pulling ahead")
 
 
 def test_training_rec_rising_with_validation_is_a_strong_discriminator_not_overfitting(tmp_path):
@@ -82,6 +86,8 @@ def test_a_level_shift_after_a_nan_is_linked_to_the_nan_not_to_a_discriminator_s
     assert "not with the discriminator" in after.message and "step 90,000" in after.message
     for f in loud:  # nothing that names the rise blames the discriminator's start for it
         assert "once the discriminator started" not in f.message
+    (answer,) = [q.answer for q in a.qa if q.question == "Did reconstruction get worse once the GAN started?"]
+    assert answer.startswith("Not with the discriminator. Reconstruction did not get worse"), answer[:160]
 
 
 def test_an_lr_that_never_decays_is_dated_where_the_schedule_parts_from_it(tmp_path):

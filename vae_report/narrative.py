@@ -162,25 +162,39 @@ def _adversarial_questions(analysis) -> list:
     balance = topic(analysis, DISC_RULES) + topic(analysis, ("loss-constant",), ("disc_loss",))
     winning = [f for f in balance if f.rule == "disc-overpowering"]
     if winning:
-        out.append(QA("Why is the discriminator loss going to 0?", winning[0].message, winning[0].rule))
-    elif [f for f in balance if f.rule != "d-weight-pinned"]:
-        # the question is about the discriminator's loss; a pinned d_weight is another matter, named apart
-        about_d = [f for f in balance if f.rule != "d-weight-pinned"]
-        bad = [f for f in about_d if f.severity in ("warning", "error")]
-        word = "Not as it stands" if bad else "Yes"
-        shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
-        pinned = [f for f in balance if f.rule == "d-weight-pinned" and f.severity in ("warning", "error")]
-        aside = f" Separately, d_weight: {pinned[0].message}" if pinned and pinned[0] not in shown else ""
-        out.append(QA("Is a discriminator loss near 1 fine?", f"{word}. {_messages(shown)}{aside}", shown[0].rule))
+        ahead = winning[0].case == "pulling-ahead"  # not won yet: its loss is not going to 0
+        out.append(QA("Is the discriminator pulling ahead?" if ahead else "Why is the discriminator loss going to 0?",
+                      ("Yes. " if ahead else "") + winning[0].message, winning[0].rule))
+    elif [f for f in balance if f.rule not in WEIGHT_RULES]:
+        out.append(_near_chance_answer(balance))
     rec = topic(analysis, ("rec-after-disc",)) + [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
                                                   if (f.step or 0) >= (analysis.schedule.disc_start or 0)]
     if rec:
         bad = [f for f in rec if f.severity in ("warning", "error")]
         slightly = any(f.case == "slightly-worse" for f in rec)
-        word = "Yes" if bad else "Only a little" if slightly else "No"
-        out.append(QA("Did reconstruction get worse once the GAN started?", f"{word}. {_messages(bad or rec)}",
-                      rec[0].rule))
+        # a rise that came across a NaN/Inf step long after the switch-on is that step's, not the GAN's
+        across = [f for f in rec if f.case == "across-nonfinite"]
+        word = "Not with the discriminator" if across else "Yes" if bad else "Only a little" if slightly else "No"
+        out.append(QA("Did reconstruction get worse once the GAN started?",
+                      f"{word}. {_messages(across + bad or rec)}", rec[0].rule))
     return out
+
+
+# the adversarial term's weight and share: findings about the objective, not about the discriminator's loss
+WEIGHT_RULES = ("d-weight-pinned", "gan-term-dominant")
+
+
+def _near_chance_answer(balance: list) -> QA:
+    """Is a discriminator loss near 1 fine: from the findings on the discriminator's loss; one on the adversarial
+    term's weight or share is another matter, named apart."""
+    about_d = [f for f in balance if f.rule not in WEIGHT_RULES]
+    bad = [f for f in about_d if f.severity in ("warning", "error")]
+    word = "Not as it stands" if bad else "Yes"
+    shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
+    apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
+    aside = "".join(f" Separately, {'d_weight' if f.rule == 'd-weight-pinned' else 'the adversarial term'}: "
+                    f"{f.message}" for f in apart)
+    return QA("Is a discriminator loss near 1 fine?", f"{word}. {_messages(shown)}{aside}", shown[0].rule)
 
 
 def _disc_answer(analysis) -> str:

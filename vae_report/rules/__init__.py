@@ -82,7 +82,8 @@ RULES: list[Rule] = [
     Rule("disc-overpowering", "Discriminator overpowering the generator", "warning",
          "A hinge D loss near 0 with real and fake logits drifting apart means the discriminator has won: it no "
          "longer learns where it clears the margin, the adversarial term grows in the objective and reconstructions "
-         "often degrade.",
+         "often degrade; one whose loss falls well below where the phase began while the logits part and g_loss "
+         "climbs is pulling ahead, on its way there.",
          disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0, "ahead": 0.6, "fell": 0.3,
                              "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),

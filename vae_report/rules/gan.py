@@ -119,7 +119,7 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
         "(that is a loss near 0), but it tells reconstructions from data ever more easily, and the generator's "
         "adversarial term grows with g_loss at the cost of reconstruction. Lower the discriminator's learning rate "
         "or disc_weight, or start it later; watch the reconstructions.",
-        "disc_loss", onset, numbers,
+        "disc_loss", onset, numbers, case="pulling-ahead",
     )]
 
 
