@@ -156,7 +156,7 @@ def test_a_config_lr_far_off_the_trainers_documented_one_is_named_beside_a_degra
     # RadioDiff's layout with lr 5e-4 (its first_radio.yaml has 5e-6), rec +30% over the last 30%
     a, loud = run(tmp_path, "lr_100x_default_slow_rise")
     (f,) = [f for f in loud if f.rule == "loss-now" and f.metric == "rec_loss"]
-    assert "lr 0.0005" in f.message and "100 times the 5e-06 of RadioDiff's first_radio.yaml" in f.message
+    assert "lr 0.0005" in f.message and "100 times the 5e-06 of RadioDiff's published first_radio.yaml" in f.message
     # and not said of a run at the documented rate
     b, loud_b = run(tmp_path, "rec_slow_rise")
     assert not any("times the 5e-06" in x.message for x in b.findings)

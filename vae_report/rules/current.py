@@ -208,7 +208,7 @@ SWITCHED = ("disc_loss", "g_loss", "total_loss", "aeloss")
 
 # the learning rates the trainers' own configs document (RadioDiff's first_radio.yaml; LDM's autoencoder configs'
 # base_learning_rate, which main.py scales by batch and GPUs)
-_RADIODIFF_LR = (5e-6, "RadioDiff's first_radio.yaml")
+_RADIODIFF_LR = (5e-6, "RadioDiff's published first_radio.yaml")
 _LDM_LR = (4.5e-6, "latent-diffusion's autoencoder configs")
 DOCUMENTED_LR = {"radiodiff": _RADIODIFF_LR, "text log": _RADIODIFF_LR, "ldm": _LDM_LR, "sgm": _LDM_LR}
 
