@@ -106,6 +106,14 @@ def test_a_schedule_no_config_names_is_described_not_judged(tmp_path):
     assert "jump" not in f.message and "bug" not in f.message and "RadioDiff" not in f.message
 
 
+def test_an_lr_at_zero_for_the_rest_of_the_run_is_a_fault_under_any_schedule_named_or_not(tmp_path):
+    # the same trainer and unnamed linear decay, but the lr 0 from step 8,000 (40%) to the end
+    a, loud = run(tmp_path, "lr_zero_unnamed_schedule")
+    (f,) = [f for f in loud if f.rule == "lr-schedule"]
+    assert f.step == 8_000 and "exactly 0 from step 8,000 on (60% of its logged points)" in f.message
+    assert "decays linearly from 0.0001 to" in f.message  # what it did before, still described
+
+
 @pytest.mark.parametrize("shape", ["cosine", "linear"])
 def test_an_ldm_config_is_never_judged_against_radiodiffs_decay(tmp_path, shape):
     import numpy as np

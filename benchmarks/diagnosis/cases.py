@@ -374,6 +374,15 @@ def lr_linear(start: float, end: float, since: int = 0) -> Callable:
     return edit
 
 
+def lr_linear_then_zero(start: float, end: float, at: int) -> Callable:
+    """The linear decay of lr_linear, dropped to 0 at ``at`` for the rest of the run (nothing learns from there):
+    a fault whatever the schedule, named or not."""
+    def edit(steps, v, shape):
+        lr_linear(start, end)(steps, v, shape)
+        lr_edit("zero", at)(steps, v, shape)
+    return edit
+
+
 def gan_term_grows(onset: int, weight_to: float, g_to: float) -> Callable:
     """The adversarial term taking over: from ``onset`` d_weight grows to ``weight_to`` and g_loss (the fake logit
     falling) to ``g_to``, so d_weight x g_loss ends up outweighing the nll; reconstruction as before."""

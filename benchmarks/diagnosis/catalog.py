@@ -754,6 +754,9 @@ def _balance_cases() -> list[Case]:
     out.append(fault("lr_100x_default_slow_rise", "config lr 5e-4 (100x RadioDiff's), rec +30% over the last 30%",
                      "radiodiff", s, "warning", ("rec_loss", "nll_loss"), 28_000, c.slow_rise(28_000, 1.3),
                      rules=("loss-now",), frac=0.08))
+    s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr=1e-4, seed=90)
+    out.append(fault("lr_zero_unnamed_schedule", "another trainer's linear decay, lr 0 from 40% on", "other_csv", s,
+                     "warning", ("lr",), 8_000, c.lr_linear_then_zero(1e-4, 1e-6, 8_000), LR))
     s = _shape(last_step=30_000, every=50, seed=88, **RD)
     out.append(fault("kl_per_dim_far_above", "KL 25x the healthy level: ~235 nats per latent dimension", "radiodiff",
                      s, "warning", ("kl_loss",), None, c.scale("kl_loss", 25.0), rules=("kl-rising",)))

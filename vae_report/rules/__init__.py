@@ -278,7 +278,8 @@ RULES: list[Rule] = [
                 "`far_below` x the base rate is a warning (a warm-up stuck at its start), an LDM/sgm rate "
                 "shaped by a scheduler the config keys do not describe is described (info, never RadioDiff's "
                 "decay); another trainer's config (`flat` layout) names no schedule, so its lr is described, "
-                "not judged (\"decays linearly from 1e-04 to 1e-06 over steps 0-20,000\", info); an lr "
+                "not judged (\"decays linearly from 1e-04 to 1e-06 over steps 0-20,000\", info) unless it is "
+                "exactly 0 from some step to the end (a tenth of the points or more: a warning, dated there); an lr "
                 "printed with too few decimals (RadioDiff's `{:.5f}`, also in a CSV parsed from its log) is a "
                 "precision artefact (info), never a schedule fault; a rate logged exactly is the rate"),
     Rule("run-stalled", "Training stalled", "warning",

@@ -97,7 +97,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "TensorBoard (Learning_Rate) to check the schedule.",
             "lr", int(steps[-1]), {"printed_decimals": decimals}, severity="info")]
     if s.layout == "flat":  # another trainer's config, no schedule it names: describe, do not judge
-        return [_described(steps, lr, s)]
+        zero = _zero_from(steps, lr)  # ... unless it went to 0 and stayed there, a fault under any schedule
+        return [_described(steps, lr, s) if zero is None else _zero_unnamed(steps, lr, zero)]
     if s.lr is None:
         return []
     if np.all(lr == 0) and s.lr > 0 and (s.lr <= 5e-6 or s.layout in ("radiodiff", "text log")):
@@ -200,6 +201,27 @@ def _unmodelled(steps: np.ndarray, lr: np.ndarray, s: Schedule, numbers: dict) -
         "this is a scheduler the report does not model, described here, not judged. It is checked for a drop to 0 "
         "or a freeze only once it starts as the config says.",
         "lr", int(steps[0]), numbers | {"described": True}, severity="info")
+
+
+def _zero_from(steps: np.ndarray, lr: np.ndarray) -> int | None:
+    """The step from which a logged lr that was not 0 is exactly 0 to the end, when that stretch holds a tenth of
+    the points or more (at least 3); None otherwise (a decay that reaches 0 at its last step is no fault)."""
+    nonzero = np.flatnonzero(lr != 0)
+    if not len(nonzero):
+        return None
+    first = int(nonzero[-1]) + 1
+    return int(steps[first]) if len(lr) - first >= max(3, 0.1 * len(lr)) else None
+
+
+def _zero_unnamed(steps: np.ndarray, lr: np.ndarray, zero: int) -> Case:
+    """A learning rate at 0 for the rest of the run, under a schedule no config names: a fault whatever it was."""
+    before = steps < zero
+    share = float(np.mean(~before))
+    return Case(
+        f"The learning rate {describe_lr(steps[before], lr[before])}, and is exactly 0 from step {fmt(zero)} on "
+        f"({pct(share, 0)} of its logged points): whatever schedule this trainer follows (its config names none), "
+        "nothing trains at lr 0. A scheduler sized for fewer steps than the run, a manual change, or a bug.",
+        "lr", zero, {"departure_step": zero, "zero_share": share})
 
 
 def _described(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:
