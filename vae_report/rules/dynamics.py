@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from ..numbers import describe_change, fmt
+from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, robust_noise, rolling_median
 from .adversarial import clamp_bursts
