@@ -80,6 +80,8 @@ def test_a_finished_run_reads_as_finished(runs, tmp_path):
     result = CliRunner().invoke(app, ["analyze", str(runs["finished"]), "--out", str(out), "--json", str(summary),
                                       "--now", "2099-01-01T00:00", "--fail-on", "warning"])
     assert result.exit_code == 0, result.output  # a finished run is never "may have stopped"
+    # its last logged step (4,990) falls short of the total: finished, never "4,990 (100.0%)"
+    assert "step 4,990 of 5,000, finished" in result.output and "%" not in result.output
     data = json.loads(summary.read_text())
     assert data["finished"] is True and data["progress"] == 1.0 and data["next_milestone"] is None
     text = out.read_text()

@@ -106,8 +106,7 @@ def analyze(
                 if json_out is not None:
                     write_summary(analysis, json_out)
                 analyses, unreadable = [analysis], 0
-                progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
-                headline = f"status {analysis.status}, {analysis.schedule.counts} {analysis.step:,}{progress}"
+                headline = f"status {analysis.status}, {position(analysis)}"
             if github_summary is not None:
                 append_github_summary(analyses, [(r.name, r.error) for r in results if r.analysis is None]
                                       if runs is not None else [], github_summary)
@@ -117,6 +116,18 @@ def analyze(
         _fail(f"internal error while analyzing {run_dir}: {type(exc).__name__}: {_short(exc)} (please report this)", 3)
     _gate(analyses, unreadable, fail_on, quiet, f"{out}: {headline}")
 
+
+
+def position(analysis) -> str:
+    """Where the run is, for the one-line summary: a finished run's last logged step is not "100%" of a total
+    it falls short of (590 of 600, logged every 10)."""
+    s = analysis.schedule
+    where = f"{s.counts} {analysis.step:,}"
+    if analysis.finished:
+        return f"{where} of {s.total_steps:,}, finished" if s.total_steps else f"{where}, finished"
+    if s.total_steps and analysis.progress is not None:
+        return f"{where} of {s.total_steps:,} ({analysis.progress * 100:.1f}%)"
+    return where
 
 def _gate(analyses: list, unreadable: int, fail_on: FailOn, quiet: bool, headline: str) -> None:
     """Print the headline (unless --quiet) and exit 1 when a finding is at or above --fail-on; a failing gate
@@ -219,9 +230,8 @@ def watch(
                           text_pattern=_check_pattern(text_pattern), goals=parse_goals(goal))
 
         def on_pass(analysis) -> None:
-            progress = f" ({analysis.progress * 100:.1f}%)" if analysis.progress is not None else ""
             _gate([analysis], 0, fail_on, quiet, f"{out}: pass {watcher.passes}, status {analysis.status}, "
-                                                 f"step {analysis.step:,}{progress}")
+                                                 f"{position(analysis)}")
 
         def on_wait(reason: str) -> None:
             if not quiet:
