@@ -66,7 +66,7 @@ ROLE_ALIASES = {
     "disc_loss": ("d_loss", "loss_d", "discriminator_loss", "discriminator_adv_loss", "disc_adv_loss", "dis_loss",
                   "loss_disc", "d_adv_loss"),
     "g_loss": ("generator_adv_loss", "gen_adv_loss", "g_adv_loss", "adv_loss", "adversarial_loss", "loss_g_adv",
-               "l_g_gan"),
+               "l_g_gan", "loss_g", "errg"),  # DCGAN's Loss_G / errG: the generator's adversarial loss
     "p_loss": ("perceptual_loss", "lpips_loss", "lpips", "percep_loss", "loss_p", "l_percep", "l_g_percep"),
     "quant_loss": ("vq_loss", "loss_vq", "commit_loss", "commitment_loss", "commitment", "quantized_loss",
                    "quantization_loss", "quantized", "quantize_loss", "l_codebook"),
@@ -133,6 +133,10 @@ def canonical_name(tag: str) -> str:
         parts = parts[1:]
     elif len(parts) > 1 and parts[0].lower() in _SPLITS:
         split, parts = _SPLITS[parts[0].lower()], parts[1:]
+    elif len(parts) > 1 and parts[-1].lower() in ("train", "training"):  # the split as a suffix: Loss/train
+        parts = parts[:-1]
+    elif len(parts) > 1 and parts[-1].lower() in _SPLITS:  # KLD/test, Recon/val
+        split, parts = _SPLITS[parts[-1].lower()], parts[:-1]
     rest = "/".join(parts)
     suffix = ""
     low = rest.lower()

@@ -1,9 +1,10 @@
-"""A schedule in the unit the logs count: a console log counted in epochs or by its lines' order.
+"""A schedule in the unit the logs count: a console log counted in epochs, samples seen or its lines' order.
 
 A config's ``disc_start`` and total are optimizer steps. Where the logs count epochs, the schedule is converted
 when the config says how many steps an epoch holds, and a total given in epochs is taken as it is; otherwise
 the step milestones are left out (phases and progress unjudged) and the report says why: comparing step 50,001
-with epoch 100 would call a healthy run broken. Logs counted by line order have no training step at all.
+with epoch 100 would call a healthy run broken. A log counted in samples is converted with the config's batch
+size. Logs counted by line order have no training step at all.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from .schedule import Schedule
 # where a config says how many optimizer steps an epoch holds, and how many epochs the run has
 STEPS_PER_EPOCH = ("steps_per_epoch", "iters_per_epoch", "iterations_per_epoch", "num_iters_per_epoch",
                    "batches_per_epoch", "num_steps_per_epoch", "epoch_length", "len_epoch")
+# ... and how many samples a step takes (a log counted in samples seen)
+BATCH_SIZE = ("batch_size", "batchSize", "train_batch_size", "per_device_train_batch_size", "ims_per_batch",
+              "IMS_PER_BATCH")
 EPOCHS = ("max_epochs", "epochs", "num_epochs", "n_epochs", "train_epochs", "nepochs")
 
 
@@ -35,7 +39,7 @@ def _number(config: dict | None, names: tuple[str, ...]) -> tuple[int, str] | No
 
 
 def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_step: int) -> Schedule:
-    """``schedule`` with its milestones in the logs' unit (``counts``: epoch or line); ``first_step``: the first
+    """``schedule`` with its milestones in the logs' unit (``counts``: epoch, sample or line); ``first_step``: the first
     logged epoch (0 or 1), where an epoch's steps begin."""
     if counts == "step":
         return schedule
@@ -45,11 +49,17 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
     changed: dict[str, Any] = {"counts": counts}
     per_epoch = _number(config, STEPS_PER_EPOCH) if counts == "epoch" else None
     epochs = _number(config, EPOCHS) if counts == "epoch" else None
+    batch = _number(config, BATCH_SIZE) if counts == "sample" else None
     if per_epoch is not None:
         size, where = per_epoch
         for key, value in in_steps.items():
             changed[key] = first_step + value // size if key == "disc_start" else -(-value // size)
             origins[key] = f"{origins.get(key, 'config')} ({fmt(value)} steps / {fmt(size)} steps per epoch, {where})"
+    elif batch is not None:
+        size, where = batch
+        for key, value in in_steps.items():
+            changed[key] = value * size
+            origins[key] = f"{origins.get(key, 'config')} ({fmt(value)} steps x {fmt(size)} samples per step, {where})"
     elif in_steps:
         for key in in_steps:
             changed[key] = None
@@ -57,8 +67,9 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
         what = " and ".join(f"{k} {fmt(v)}" for k, v in in_steps.items())
         changed["unit_note"] = (
             f"the config's {what} {'are' if len(in_steps) > 1 else 'is'} in optimizer steps while these logs count "
-            + ("epochs, and the config does not say how many steps an epoch holds (steps_per_epoch)"
-               if counts == "epoch" else "lines (no step counter)")
+            + {"epoch": "epochs, and the config does not say how many steps an epoch holds (steps_per_epoch)",
+               "sample": "samples seen, and the config does not say how many samples a step takes (batch_size)"
+               }.get(counts, "lines (no step counter)")
             + ": the phases and milestones in steps are left unjudged")
     if counts == "epoch" and epochs is not None and (changed.get("total_steps", schedule.total_steps) is None):
         changed["total_steps"] = epochs[0]

@@ -266,7 +266,7 @@ def flat_config(config: dict, require_loss: bool = True) -> dict | None:
     found: dict[str, dict[str, Any]] = {}
     vq = False
     for path, value in flatten(config).items():
-        key = path.rsplit(".", 1)[-1]
+        key = path.rsplit(".", 1)[-1].lower()  # detectron2 and yacs configs spell keys in capitals: MAX_ITER
         vq = vq or any(hint in path.lower() for hint in _VQ_HINTS)
         if key in FLAT and not isinstance(value, (dict, list)) and value is not None:
             found.setdefault(key, {})[path] = value
@@ -478,6 +478,7 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
     others = sorted((p for p in root.rglob("*.json") if _small(p)),
                     key=lambda p: (len(p.relative_to(root).parts), str(p)))
     flat: tuple[Path, dict, str] | None = None
+    unused: list[str] = []  # configs read that name no setting of the loss's schedule (detectron2's config.yaml)
     for path in candidates + others:
         try:
             config = load_config(path)
@@ -490,6 +491,8 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
         if layout is None:
             if flat is None and flat_config(config) is not None:
                 flat = (path, config, "flat")
+            elif path.suffix != ".json":
+                unused.append(path.relative_to(root).as_posix())
             continue
         if layout is not None:
             if layout == "ldm" and "lightning" not in config:
@@ -497,6 +500,10 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
             if skipped is not None:
                 skipped.extend(_changed_since(path, config, layout, root))
             return path, config, layout
+    if flat is None and skipped is not None:
+        skipped.extend(f"{name} read as a config, not used: it names no loss setting (disc_start, kl_weight, "
+                       "disc_weight, codebook_weight), which a config found in the folder must; pass it with "
+                       "--config to use the keys it names (max_steps, max_iter, lr, ...)" for name in unused[:3])
     return flat
 
 

@@ -4,8 +4,8 @@ Merging, in two stages:
 1. Files of one kind (several event files, text logs or CSVs of a restarted run) are taken in the order they
    were written. As TensorBoard does on a restart, a later file replaces, per metric, every earlier point at
    or after its own first step.
-2. Kinds that log the same metric are compared on the steps they share. If they agree (to the text log's
-   five printed decimals) the points are pooled, the more precise source winning on shared steps
+2. Kinds that log the same metric are compared on the steps they share. If they agree (to the
+   digits the less precise one prints) the points are pooled, the more precise source winning on shared steps
    (TensorBoard > CSV > text log). If they disagree, they measure different things under one name
    (RadioDiff's TensorBoard ``total_loss`` is (AE loss + disc loss) / 2, its text log's is the AE loss), and
    the trainer's own loss dict wins: text log > CSV > TensorBoard. The report names the source of each metric.
@@ -48,6 +48,7 @@ from .console import (
     step_lines_found,
 )
 from .conventions import read_negative_kl
+from .copies import close_values, copies_of, same_values
 from .csvlog import read_csv_log
 from .encoding import encoding_of
 from .jsonlog import read_json_log, sniff_json_log
@@ -224,18 +225,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         files = discover(root, include, pattern, skipped)
         base = root
     if not any(files.values()):
-        texts = sorted(p for p in root.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())[:1] \
-            if root.is_dir() else []
-        few = step_lines_found(texts[0]) if texts else 0
-        hint = (f"; {texts[0].name} has only {few} step line(s) (a step counter and values): at least "
-                f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?)" if few else
-                f"; {texts[0].name} is a text file whose format was not recognised: first lines look like: "
-                f"{first_lines(texts[0])}; pass --text-pattern REGEX with a (?P<step>...) group") if texts else ""
-        raise NoLogsYet(
-            f"{root}: no metric logs found (read: TensorBoard *tfevents*, *.csv, *.jsonl/*.json metric logs, "
-            f"*.log/*.out/*.txt with a step counter and key: value pairs){hint}; pass the folder the trainer "
-            "writes to"
-        )
+        raise NoLogsYet(_nothing_read(root))
     if run is not None and not files["mlflow"]:
         raise InputError(f"{root}: --run {run[:60]!r} names a run of an MLflow store, and this folder holds none "
                          "(mlflow.db or mlruns/); leave --run out")
@@ -266,6 +256,30 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
                              + (f" (and {len(unread) - 3} more)" if len(unread) > 3 else ""))
         raise InputError(f"{root}: the logs hold no scalar metrics; check that training has logged anything")
     return logs
+
+
+def _nothing_read(root: Path) -> str:
+    """Why a folder gave no metric log: what it holds, the first lines of a text file it could not read, and
+    what to do instead (an empty folder: not the one the trainer writes to, or nothing logged yet)."""
+    read = ("read: TensorBoard *tfevents*, *.csv, *.jsonl/*.json metric logs, *.log/*.out/*.txt with a step "
+            "counter and key: value pairs")
+    held = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    if not held:
+        return (f"{root}: no metric logs found: the folder holds no files ({read}); pass the folder the trainer "
+                "writes to, or wait until it has logged")
+    names = ", ".join(p.relative_to(root).as_posix() for p in held[:5]) + (
+        f" and {len(held) - 5:,} more" if len(held) > 5 else "")
+    texts = [p for p in held if p.suffix in TEXT_SUFFIXES][:1]
+    if not texts:
+        return (f"{root}: no metric logs found among its {len(held):,} file(s) ({names}; {read}); if the metrics "
+                "are in one of them, export them as CSV (step,tag,value) or point vae-report at the trainer's log")
+    few = step_lines_found(texts[0])
+    what = (f"{texts[0].name} has only {few} step line(s) (a step counter and values): at least {MIN_STEP_LINES} "
+            "are needed to judge a run (an excerpt?)" if few else
+            f"{texts[0].name} is a text file whose format was not recognised: first lines look like: "
+            f"{first_lines(texts[0])}")
+    return (f"{root}: no metric logs found among its {len(held):,} file(s) ({names}; {read}); {what}; if it is "
+            "the training log, pass --text-pattern REGEX with a (?P<step>...) group and named groups for its values")
 
 
 def _adopt_names(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
@@ -367,6 +381,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
             logs.total_steps_origin = f"{rel} (its constant total_steps column)"
+        if read.unit != "step":
+            logs.counts = read.unit
     elif kind in ("wandb", "mlflow"):
         frame = _read_store(kind, path, rel, logs, notes)
     elif kind == "wandb summary":
@@ -481,7 +497,7 @@ def _in_file_order(parts: list[tuple[SourceFile, pd.DataFrame]]) -> list[tuple[S
 def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:
     """Merge files of one kind in the order they were written; a later file replaces, per metric, every earlier
     point at or after its own first step (TensorBoard's restart semantics)."""
-    parts = _in_file_order(sorted(parts, key=_written_order))
+    parts = _without_copies(_in_file_order(sorted(parts, key=_written_order)), logs)
     if len(parts) == 1:
         return parts[0][1]
     merged = concat([p[1] for p in parts])
@@ -491,6 +507,26 @@ def _merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: 
                      merged["value"].to_numpy(), merged["wall_time"].to_numpy(), copies_possible=kind == "text log")
     _note_merged(kind, [p[0].path for p in parts], logs)
     return merged[~drop].reset_index(drop=True)
+
+
+def _without_copies(parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> list:
+    """The parts without those that only repeat another's points (mmengine's two JSON files, a Hugging Face
+    checkpoint's trainer_state.json), each said in its source; launches of one text log are never copies."""
+    if len(parts) < 2:
+        return parts
+    merged = concat([p[1] for p in parts])
+    rank = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
+    found = copies_of(rank, merged["metric"].cat.codes.to_numpy().astype(np.int64), merged["step"].to_numpy(),
+                      merged["value"].to_numpy(), len(parts))
+    found = {i: j for i, j in found.items() if parts[i][0].file is None or parts[i][0].file != parts[j][0].file}
+    for i, j in found.items():
+        _note_copy(parts[i][0], parts[j][0].path, len(parts[i][1]), logs)
+    return [p for i, p in enumerate(parts) if i not in found]
+
+
+def _note_copy(source: SourceFile, of: str, points: int, logs: RunLogs) -> None:
+    source.notes.append(f"every one of its {points:,} point(s) is in {of} with the same value: a copy, read once")
+    logs.notes.append(f"{source.path} repeats {of}'s values (a copy of the same log, not a restart): read once")
 
 
 OVERLAP_SECONDS = 60  # an earlier file written this long after a later one began: both were being written
@@ -579,10 +615,8 @@ def _copies(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, values: np.n
     gone = pd.DataFrame({"rank": rank[drop], "code": codes[drop], "step": steps[drop], "value": values[drop]})
     kept = pd.DataFrame({"code": codes[~drop], "step": steps[~drop], "new": values[~drop]})
     pairs = gone.merge(kept, on=["code", "step"], how="left", indicator=True)
-    x, y = pairs["value"].to_numpy(), pairs["new"].to_numpy()
-    with np.errstate(invalid="ignore"):
-        close = (np.abs(x - y) <= 5.1e-6 + 1e-5 * np.abs(y)) | (np.isnan(x) & np.isnan(y))
-    same = close & (pairs["_merge"] == "both").to_numpy()
+    both = (pairs["_merge"] == "both").to_numpy()
+    same = close_values(pairs["value"].to_numpy(), pairs["new"].to_numpy()) & both
     return {int(r) for r, ok in pd.Series(same).groupby(pairs["rank"].to_numpy()).all().items() if ok}
 
 
@@ -665,6 +699,15 @@ def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool
     tied = {key for key, count in Counter(keys[i] for i in read_ok).items() if count > 1}
     # the path's numbers break ties only (files with no wall time and the same first step)
     written = sorted(read_ok, key=lambda i: (*keys[i], _natural(rels[i]) if keys[i] in tied else ()))
+    if len(written) > 1:  # a copy of another event file (a backup beside it) holds no point of its own
+        found = copies_of(file, code, steps, values, len(paths))
+        if found:
+            sources = {s.path: s for s in logs.sources}
+            for i, j in found.items():
+                _note_copy(sources[rels[i]], rels[j], int(points[i]), logs)
+            own = ~np.isin(file, list(found))
+            file, code, steps, values, walls = (a[own] for a in (file, code, steps, values, walls))
+            written = [i for i in written if i not in found]
     rank_of = np.zeros(len(paths), dtype=np.int64)
     rank_of[written] = np.arange(len(written))
     if len(written) > 1:
@@ -745,7 +788,7 @@ def _agree(a: pd.DataFrame, b: pd.DataFrame) -> tuple[int, int]:
     if joined.empty:
         return 0, 0
     x, y = joined["value_a"].to_numpy(), joined["value_b"].to_numpy()
-    same = (np.abs(x - y) <= 5.1e-6 + 1e-5 * np.abs(y)) | (np.isnan(x) & np.isnan(y)) | (x == y)
+    same = same_values(x, y)  # to the precision the less precise prints (mmengine's {:.4f}, detectron2's {:.4g})
     return len(joined), int((~same).sum())
 
 
@@ -784,9 +827,23 @@ def _merge_kinds(per_kind: dict[str, pd.DataFrame], logs: RunLogs) -> pd.DataFra
                 keep.append(other)
         keep.sort(key=_PRECISION_ORDER.get)
         pooled = concat([kinds[k] for k in keep])
-        out.append(pooled.drop_duplicates("step", keep="first"))
+        out.append(_with_walls(pooled.drop_duplicates("step", keep="first"), pooled))
         logs.metric_sources[metric] = " + ".join(keep)
     return _finish(concat(out))
+
+
+def _with_walls(kept: pd.DataFrame, pooled: pd.DataFrame) -> pd.DataFrame:
+    """The kept points' wall times, taken from a pooled source at the same step where the kept one has none
+    (detectron2's metrics.json has no clock; its log.txt stamps every line)."""
+    missing = kept["wall_time"].isna().to_numpy()
+    if not missing.any():
+        return kept
+    timed = pooled.dropna(subset=["wall_time"]).drop_duplicates("step").set_index("step")["wall_time"]
+    if timed.empty:
+        return kept
+    kept = kept.copy()
+    kept.loc[missing, "wall_time"] = kept.loc[missing, "step"].map(timed).to_numpy()
+    return kept
 
 
 def _median_ratio(a: pd.DataFrame, b: pd.DataFrame) -> float:

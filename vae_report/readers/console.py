@@ -31,7 +31,8 @@ from .records import VALIDATION, Record
 from .textlog import MARKER
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
-_KEY = r"[A-Za-z_][\w./-]*"
+# a name, with a call's parentheses where a GAN log names the discriminator's outputs: ``D(x)``, ``D(G(z))``
+_KEY = r"[A-Za-z_][\w./-]*(?:\((?:[^()\s]|\([^()\s]*\))+\))?"
 # a metric and its value: ``key: v``, ``key=v``, ``key = v``, a key of a few words (``gen loss=v``), a dict's
 # ``'key': v``, a bracketed ``[Key] v`` (loguru-style trainers); the value is a whole number, not a date or a path
 PAIR = re.compile(rf"(?:(?P<quote>['\"])(?P<qkey>{_KEY})(?P=quote)\s*:\s*|\[(?P<bkey>{_KEY})\]\s*"
@@ -46,6 +47,8 @@ _METRIC_WORDS = re.compile(r"loss|kl|kld|rec|mse|bce|nll|elbo|disc|gen|lr|vq|com
 # ``(INFO) (train.py) (date) #``; what precedes the message is not metrics (a line number is not a value).
 _RECORD_HEAD = re.compile(r"^.*?\b(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b[\s|:\])-]*"
                           r"(?:[\w.<>-]+:[\w<>-]+:\d+\s*-\s*)?")
+# after an epoch's n/N: what n counts, when it is samples (``(2%)``: pytorch/examples prints samples seen)
+_SAMPLES = r"(?P<samples>\s*\(\d+(?:\.\d+)?%\)|\s+(?:samples?|images?|imgs|examples?|particles|sequences)\b)?"
 # step counters, most specific first (a tie goes to the first: a global step beats a per-epoch iteration)
 STEPS = {
     "tqdm": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[^\]\n]*?(?:it/s|s/it)"),
@@ -53,10 +56,15 @@ STEPS = {
                        r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
     # "[Epoch 3/50] [Batch 120/1250]" (PyTorch-GAN's print), "[Train Epoch: 18/50] [2804000/2830676 particles]":
     # a counter that starts over each epoch, beside the epoch: continued across epochs by its total
-    "epoch_batch": re.compile(r"\bepoch\b\W*(?P<epoch>\d+)(?:\s*/\s*\d+)?\W+(?:[A-Za-z]+\W*)?(?P<step>\d+)\s*/\s*"
-                              r"(?P<total>\d+)", re.IGNORECASE),
-    "iter": re.compile(r"\b(?:iter(?:ation)?|it)\b\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)"
-                       r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
+    # mmengine's "Epoch(train) [1][ 100/1563]"; pytorch/examples' "Train Epoch: 3 [1280/60000 (2%)]", whose n
+    # counts samples (``batch_idx * len(data)``), as "[... images]" or "[... samples]" say
+    "epoch_batch": re.compile(r"\bepoch\b(?:\((?:train|training)\))?\W*(?P<epoch>\d+)(?:\s*/\s*\d+)?\W+"
+                              r"(?:[A-Za-z]+\W*)?(?P<step>\d+)\s*/\s*(?P<total>\d+)" + _SAMPLES, re.IGNORECASE),
+    # DCGAN's print: "[3/25][100/782] Loss_D: ..." (epoch of epochs, then batch of batches)
+    "epoch_batch_brackets": re.compile(r"^\W*\[(?P<epoch>\d+)/\d+\]\s*\[(?P<step>\d+)/(?P<total>\d+)\]"),
+    # mmengine's "Iter(train) [  50/200000]" too
+    "iter": re.compile(r"\b(?:iter(?:ation)?|it)\b(?:\((?:train|training)\))?\]?\s*[:=#]?\s*\[?\s*"
+                       r"(?P<step>\d{1,3}(?:,\d{3})+|\d+)(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
     # Keras: ``n/N [=====>....] - ETA: 0s - loss: ...``, drawn again every epoch after an ``Epoch e/E`` line
     "keras": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[=>.]*\]"),
     # ``1920/191900 (epoch 1) loss: 8.2``: a bare n/total opening the line (not a bar: no ``[`` after it)
@@ -65,12 +73,16 @@ STEPS = {
     # none of the finer counters above is found
     "epoch": re.compile(r"\bepoch\b\s*[:=#]?\s*\[?\s*(?P<step>\d+)(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
 }
-FINE = ("tqdm", "step", "epoch_batch", "iter", "keras", "fraction")
+FINE = ("tqdm", "step", "epoch_batch", "epoch_batch_brackets", "iter", "keras", "fraction")
 NOT_METRICS = {c.lower() for c in COUNTERS} | {"iter", "iteration", "it", "batch", "eta", "time", "data_time",
-                                               "v_num", "best"}  # loguru trainers' "[best] 0": an eval marker
+                                               "v_num", "best", "memory", "max_mem", "eta_seconds"}
+# ("[best] 0" in loguru trainers: an eval marker; best_val=0.07: a running best, not a measurement)
 # how each step counter is named in the sources list
 COUNTER_NAMES = {"tqdm": "a tqdm bar's n/total", "step": "step N", "iter": "iter N",
                  "epoch_batch": "epoch and batch-in-epoch, continued across epochs",
+                 "epoch_batch_brackets": "[epoch/epochs][batch/batches], continued across epochs",
+                 "epoch_samples": "epoch and samples-in-epoch: samples seen, continued across epochs",
+                 "epoch_global": "epoch beside a global iteration count (the step)",
                  "keras": "Keras bars, continued across epochs", "fraction": "n/total opening the line",
                  "pattern": "--text-pattern",
                  "epoch": "the epoch alone", "epoch bars": "one progress bar per epoch",
@@ -149,7 +161,12 @@ def metric_pairs(text: str) -> list[tuple[str, str]]:
     if not found:
         found = [(m.group("skey"), m.group("value")) for m in _SPACED.finditer(text)
                  if _METRIC_WORDS.search(m.group("skey"))]
-    return [(k, v) for k, v in found if k.lower() not in NOT_METRICS]
+    return [(k, v) for k, v in found if k.lower() not in NOT_METRICS and not k.lower().startswith("best_")
+            and not _CLOCK.search(k)]
+
+
+# a clock beside the metrics (detectron2's last_time, data_time; iter_time, batch_time): not a training metric
+_CLOCK = re.compile(r"(?:^|_)time$", re.IGNORECASE)
 
 
 MIN_STEP_LINES = 3  # fewer is a quoted excerpt, not a log to judge
@@ -252,16 +269,26 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     regex = STEPS.get(kind)
     tails = [_outside(m_, f) for m_, f in zip(messages[has_step], map(regex.search, messages[has_step]),
                                               strict=True)] if regex is not None else []
-    total = None
+    total: int | None = None
     if kind == "keras":  # the bar starts over every epoch: each epoch continues where the last one ended
         steps = records.continued(steps, totals.astype(np.int64))
-    elif kind == "epoch_batch":  # (epoch - first epoch) x batches per epoch + batch
+    elif kind in ("epoch_batch", "epoch_batch_brackets"):
         epochs = pd.to_numeric(found.loc[has_step, "epoch"]).to_numpy(dtype=np.int64)
-        steps = (epochs - epochs.min()) * totals.astype(np.int64) + steps
+        samples = found.loc[has_step, "samples"].notna().mean() > 0.5 if "samples" in found else False
+        steps, kind = _epoch_and_batch(epochs, steps, totals.astype(np.int64), kind, samples)
+        unit = "sample" if kind == "epoch_samples" else unit
+        if kind == "epoch_global" and np.isfinite(totals).any():
+            total = int(totals[np.isfinite(totals)][-1])
     elif kind == "tqdm":
         steps, total, unit = _bars(path, lines[has_step], tails, steps, totals, notes)
-    elif kind in ("step", "epoch", "fraction") and totals is not None and np.isfinite(totals).any():
+    elif kind in ("step", "epoch", "fraction", "iter") and totals is not None and np.isfinite(totals).any():
         total = int(totals[np.isfinite(totals)][-1])
+    if total is not None and len(steps) and int(steps.max()) > total:
+        # an n/N whose N is not the run's total in the step's unit (a bar's batches per epoch, a count that
+        # starts over): no step can be past the total
+        notes.append(f"the lines' total {total:,} is below their last {unit} {int(steps.max()):,}: not the run's "
+                     "total, left out")
+        total = None
     counted = np.flatnonzero(has_step)
     recs = _records(messages, counted, steps, tails, kind, unit == "epoch" and kind == "tqdm")
     if kind == "line":
@@ -269,9 +296,23 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
                      "not a training step")
     elif unit == "epoch":
         notes.append("counted in epochs: each step here is an epoch (the last value of each)")
+    elif unit == "sample":
+        notes.append("counted in samples seen: each line's n of N is the samples of the epoch so far (as "
+                     "pytorch/examples prints batch_idx * len(data)), continued across epochs")
     if any(r.epoch_summary for r in recs):
         notes.append("epoch summary lines beside the per-batch lines read as *_epoch series")
     return _assembled(recs, lines, source, kind, total, unit, notes)
+
+
+def _epoch_and_batch(epochs: np.ndarray, steps: np.ndarray, totals: np.ndarray, kind: str,
+                     samples: bool) -> tuple[np.ndarray, str]:
+    """An epoch beside a count within it: continued across epochs ((epoch - first) x per-epoch total + n) when
+    the count starts over as the epoch changes; the step itself when it runs on across epochs (``epoch 2 |
+    iter 1200/20000``: a global iteration of the run's total)."""
+    changes = np.flatnonzero(epochs[1:] != epochs[:-1]) + 1
+    if len(changes) and not (steps[changes] < steps[changes - 1]).any():
+        return steps, "epoch_global"
+    return (epochs - epochs.min()) * totals + steps, "epoch_samples" if samples else kind
 
 
 def _read_pattern(lines: pd.Series, user: UserPattern, source: str) -> ConsoleRead:
@@ -325,15 +366,25 @@ def _records(messages: pd.Series, counted: np.ndarray, steps: np.ndarray, tails:
             continue
         summary = kind != "epoch" and epoch.search(text)
         if summary and metric_pairs(_outside(text, summary)):
-            out.append(Record(i, last.step, _outside(text, summary), epoch_summary=True))
+            if bars:  # a log counted in epochs: the epoch's summary line is that epoch's point, not an *_epoch one
+                out.append(Record(i, int(summary.group("step")), _outside(text, summary)))
+            else:
+                out.append(Record(i, last.step, _outside(text, summary), epoch_summary=True))
             attached = True
-        elif attached and metric_pairs(text):
+        elif (attached or _validation_line(text)) and metric_pairs(text):
+            # a line under a record, or a validation line anywhere after one (mmengine's "Iter(val) [500/500]
+            # psnr: 25.1", "Validation: loss=0.3"): at the training step it follows
             words = _before_values(text) + " " + " ".join(k for k, _ in metric_pairs(text)).replace("_", " ")
-            split = "val" if VALIDATION.search(words) or last.split else ""
+            split = "val" if VALIDATION.search(words) or (attached and last.split) else ""
             out.append(Record(i, last.step, text, split))
         else:
             attached = False
     return out
+
+
+def _validation_line(text: str) -> bool:
+    """A line that names validation before its values and has a loss or quality metric among them."""
+    return bool(VALIDATION.search(_before_values(text))) and any(_METRIC_WORDS.search(k) for k, _ in metric_pairs(text))
 
 
 def _before_values(text: str) -> str:

@@ -37,6 +37,7 @@ class CsvRead:
     bad_cells: int  # non-numeric cells and unusable rows, skipped
     notes: list[str] = field(default_factory=list)  # what was done to the rows, for the sources section
     total_steps: int | None = None  # a constant total_steps column (a parsed text log): schedule, not a metric
+    unit: str = "step"  # what the step column counts: step, or epoch (Keras' CSVLogger: a row per epoch)
 
 
 def read_csv_log(path: Path, source: str) -> CsvRead:
@@ -85,11 +86,17 @@ def read_csv_bytes(data: bytes, path: Path, source: str) -> CsvRead:
             "records only when each row was written; test-tube writes the steps to the tf/ event files beside it, "
             "which are read instead when present"
         )
+    unit = "step"
+    if step_col is None and "epoch" in columns and _one_row_per_epoch(table[columns["epoch"]]):
+        # Keras' CSVLogger (history.csv): one row per epoch, the epoch its only counter
+        step_col, unit = columns["epoch"], "epoch"
+        notes.append("counted in epochs: one row per epoch (the epoch column is the step)")
     if step_col is None:
         raise InputError(
             f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}; found {_names(table.columns)}); add "
             "one or export the log with its steps (CSV layouts read: long step,tag,value; wide one column per "
-            "metric as Lightning's metrics.csv; TensorBoard's or W&B's chart export)"
+            "metric as Lightning's metrics.csv; TensorBoard's or W&B's chart export; an epoch column of one row "
+            "per epoch, as Keras' CSVLogger writes)"
         )
     steps, bad = _steps(table[step_col], notes)
     keep = ~np.isnan(steps)
@@ -115,7 +122,15 @@ def read_csv_bytes(data: bytes, path: Path, source: str) -> CsvRead:
         series = [(canonical_name(_export_tag(path)), steps[ok], values[ok], walls[ok])]
         return CsvRead(frame_from_series(series, source), "tensorboard-export", len(table), bad + int(bad_v.sum()),
                        notes)
-    return _wide(table, path, source, steps, walls, {step_col, wall_col}, bad, notes, nan_words)
+    read = _wide(table, path, source, steps, walls, {step_col, wall_col}, bad, notes, nan_words)
+    read.unit = unit
+    return read
+
+
+def _one_row_per_epoch(cells: pd.Series) -> bool:
+    """An epoch column that rises by one row after row (a log per epoch), not an epoch repeated per batch."""
+    values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
+    return len(values) >= 1 and bool(np.isfinite(values).all()) and bool((np.diff(values) > 0).all())
 
 
 def _wide(table, path, source, steps, walls, skip, bad, notes, nan_words) -> CsvRead:

@@ -25,7 +25,10 @@ VALIDATION = re.compile(r"\b(?:val|valid|validation|validating|test|testing|eval
 _SPLIT_WORDS = {"val", "valid", "validation", "test", "eval", "evaluation", "set", "data"}
 # an epoch's summary words before a metric's name: "Average loss", "avg gen loss", "mean kl"
 _SUMMARY_WORDS = {"average", "avg", "mean", "epoch"}
-_STAMP = re.compile(r"^\[?(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?)")
+# a line's leading date and time: ISO or mmengine's "2026/01/05 09:30:41"; detectron2's "[01/07 00:00:04 d2...]"
+# leaves the year out
+_STAMP = re.compile(r"^\[?(?:(?P<date>\d{4}[-/]\d\d[-/]\d\d)|(?P<month_day>\d\d/\d\d))[ T]"
+                    r"(?P<clock>\d\d:\d\d:\d\d(?:[.,]\d+)?)")
 
 
 @dataclass
@@ -42,6 +45,9 @@ class Record:
 def metric_name(key: str, record: Record) -> str:
     """A key as the frame names it: ``val/`` for a validation line's terms (``Test set loss`` -> ``val/loss``),
     ``_epoch`` for an epoch summary's (``Average gen loss`` -> ``gen_loss_epoch``)."""
+    named = canonical_name(key)
+    if record.split and named.split("/", 1)[0] in ("val", "val_ema") and "/" in named:
+        return named + ("_epoch" if record.epoch_summary else "")  # "val/rec_loss" under a record: already split
     words = key.replace("_", " ").split() if record.split or record.epoch_summary else [key]
     if record.epoch_summary:
         kept = [w for w in words if w.lower() not in _SUMMARY_WORDS]
@@ -73,9 +79,15 @@ def continued(steps: np.ndarray, totals: np.ndarray) -> np.ndarray:
 
 def walls(lines: pd.Series) -> np.ndarray:
     """A leading date-time stamp on a line, as local epoch seconds (NaN where a line has none)."""
-    stamps = lines.str.extract(_STAMP)[0]
-    if stamps.isna().all():
+    found = lines.str.extract(_STAMP)
+    if found["clock"].isna().all():
         return np.full(len(lines), np.nan)
+    dates = found["date"].str.replace("/", "-", regex=False)
+    if dates.isna().all():  # month and day only: the latest year that puts them no later than now
+        now = dt.datetime.now()
+        year = now.year - int(str(found["month_day"].dropna().iloc[-1]) > now.strftime("%m/%d"))
+        dates = str(year) + "-" + found["month_day"].str.replace("/", "-", regex=False)
+    stamps = dates + " " + found["clock"]
     parsed = pd.to_datetime(stamps.str.replace(",", ".", regex=False), errors="coerce", format="ISO8601")
     local = dt.datetime.now().astimezone().tzinfo
     parsed = parsed.dt.tz_localize(local, ambiguous="NaT", nonexistent="shift_forward")

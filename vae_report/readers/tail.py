@@ -37,6 +37,7 @@ class _FileState:
     layout: str = ""
     notes: list[str] = field(default_factory=list)
     total_steps: int | None = None
+    unit: str = "step"
 
     def add(self, name: str, columns: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         pieces = self.series.setdefault(name, [])
@@ -127,11 +128,12 @@ class TailCache:
             state.rows += read.rows
             state.bad += read.bad_cells
             state.layout = state.layout or read.layout
+            state.unit = read.unit if start == 0 else state.unit
             state.total_steps = state.total_steps if state.total_steps is not None else read.total_steps
             state.notes = list(dict.fromkeys([*state.notes, *(n for n in read.notes if "no end" not in n)]))
         self._keep(path, state, start + len(complete))
         return CsvRead(frame_from_series(state.parts(), source), state.layout, state.rows, state.bad,
-                       [*state.notes, *notes], state.total_steps)
+                       [*state.notes, *notes], state.total_steps, state.unit)
 
     def forget_missing(self) -> None:
         """Drop the state of files that are gone (a log rotated away)."""
