@@ -8,6 +8,7 @@ from .cases import Case
 from .curves import Shape
 from .expect import Expect, Fault
 from .field import constant_disc, with_sibling
+from .published_cases import published_faults, published_healthy
 
 NO_GAN = 1_000_001  # another trainer's run without a discriminator
 
@@ -41,6 +42,7 @@ def field_healthy() -> list[Case]:
              "plain_jsonl", _shape(last_step=9_990, every=10, seed=84), ok),
         Case("healthy_wandb_console_and_summary", "W&B run without its .wandb: files/output.log + summary",
              "wandb_files", _shape(last_step=9_990, every=10, seed=85), ok),
+        *published_healthy(),
     ]
 
 
@@ -62,4 +64,4 @@ def field_faults() -> list[Case]:
     out.append(_fault("nested_versions_kl_explodes", "repo root, logs/vae/version_0 and _1 (two attempts): the older's "
                       "KL explodes at 60%", "nested_versions", s, "error", ("kl_loss",), 6_000,
                       with_sibling(c.explode("kl_loss", 6_000, 1e4)), frac=0.1))
-    return out
+    return out + published_faults()
