@@ -195,6 +195,14 @@ def test_a_bar_total_below_the_step_is_not_the_run_total(tmp_path):
     logs = load_run(tmp_path)
     assert logs.text_total_steps is None
     assert any("not the run's total" in n for s in logs.sources for n in s.notes)
+    (tmp_path / "train.log").unlink()
+    with (tmp_path / "metrics.csv").open("w", newline="") as handle:  # a parsed log's constant total column
+        writer = csv.writer(handle)
+        writer.writerow(["step", "total_steps", "rec_loss"])
+        writer.writerows([[step, 1000, 1 / (1 + step)] for step in range(0, 3000, 25)])
+    logs = load_run(tmp_path)
+    assert logs.text_total_steps is None and any("not the run's total" in n for n in logs.notes)
+    assert analyze_run(tmp_path).schedule.total_steps is None
 
 
 def test_tags_with_the_split_as_a_suffix_are_the_terms_they_name(tmp_path):

@@ -255,6 +255,12 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
             raise InputError(f"{root}: no readable metric log; " + "; ".join(unread[:3])
                              + (f" (and {len(unread) - 3} more)" if len(unread) > 3 else ""))
         raise InputError(f"{root}: the logs hold no scalar metrics; check that training has logged anything")
+    last = int(logs.frame["step"].max())
+    if logs.text_total_steps is not None and logs.text_total_steps < last:
+        # a total the logs give is in their own unit and never behind them (a bar's or an epoch's N is not it)
+        logs.notes.append(f"{logs.total_steps_origin} gives a total of {logs.text_total_steps:,}, below the last "
+                          f"{logs.counts} read ({last:,}): not the run's total, left out")
+        logs.text_total_steps = None
     return logs
 
 

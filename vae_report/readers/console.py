@@ -281,7 +281,8 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
             total = int(totals[np.isfinite(totals)][-1])
     elif kind == "tqdm":
         steps, total, unit = _bars(path, lines[has_step], tails, steps, totals, notes)
-    elif kind in ("step", "epoch", "fraction", "iter") and totals is not None and np.isfinite(totals).any():
+    elif kind in ("step", "epoch", "fraction", "iter") and totals is not None and np.isfinite(totals).any() \
+            and (kind != "iter" or not (np.diff(steps) < 0).any()):  # an iter/N starting over: N is an epoch's
         total = int(totals[np.isfinite(totals)][-1])
     if total is not None and len(steps) and int(steps.max()) > total:
         # an n/N whose N is not the run's total in the step's unit (a bar's batches per epoch, a count that
