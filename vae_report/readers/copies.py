@@ -26,7 +26,8 @@ def same_values(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Equal values, as far as the less precise of the two was printed (``0.0309`` from ``{:.4f}`` equals
     0.030912..., ``81.53`` from ``{:.4g}`` equals 81.5285); NaN equals NaN."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    tolerance = np.maximum(half_unit(x), half_unit(y)) * 1.02 + 1e-12 * np.abs(y)
+    # at least five printed decimals' worth (a 0.00000 shows none of the digits it was printed with)
+    tolerance = np.maximum(np.maximum(half_unit(x), half_unit(y)) * 1.02, 5.1e-6 + 1e-5 * np.abs(y))
     with np.errstate(invalid="ignore"):
         return (np.abs(x - y) <= tolerance) | (np.isnan(x) & np.isnan(y)) | (x == y)
 
