@@ -237,7 +237,7 @@ def test_a_file_repeating_another_logs_values_is_a_copy_not_a_restart(tmp_path):
         {"global_step": 3000, "max_steps": 3000, "log_history": [*history, {"train_runtime": 99.0, "step": 3000}]}))
     logs = load_run(hf)
     assert not logs.restarts and series(logs.frame, "total_loss")[0] == list(range(50, 3001, 50))
-    assert sum("a copy of the same log (not a restart), read once" in n for s in logs.sources for n in s.notes) == 3
+    assert sum("a copy of the same log (not a restart), read once" in n for n in logs.notes) == 3
     mm = tmp_path / "mm" / "20260105_093012" / "vis_data"  # mmengine: the same scalars in two files
     mm.mkdir(parents=True)
     for name in ("20260105_093012.json", "scalars.json"):
@@ -252,7 +252,7 @@ def test_a_file_repeating_another_logs_values_is_a_copy_not_a_restart(tmp_path):
     with (mm / "20260105_093012.json").open("w") as out:
         for it in range(50, 2001, 50):
             out.write(json.dumps({"lr": 1e-4, "loss": 2 / it, "iter": it, "step": it}) + "\n")
-    assert not [n for s in load_run(tmp_path / "mm").sources for n in s.notes if "a copy" in n]
+    assert not [n for n in load_run(tmp_path / "mm").notes if "a copy" in n]
     import shutil
 
     from torch.utils.tensorboard import SummaryWriter
@@ -265,7 +265,7 @@ def test_a_file_repeating_another_logs_values_is_a_copy_not_a_restart(tmp_path):
     shutil.copytree(tmp_path / "tb" / "run", tmp_path / "tb" / "backup")
     logs = load_run(tmp_path / "tb")
     assert not logs.restarts and series(logs.frame, "rec_loss")[0] == list(range(0, 500, 10))
-    assert sum("a copy" in n for s in logs.sources for n in s.notes) == 1
+    assert sum("a copy" in n for n in logs.notes) == 1
 
 
 def test_a_folder_it_cannot_read_is_described_with_what_to_do(tmp_path):

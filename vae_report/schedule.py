@@ -80,7 +80,7 @@ class Schedule:
     lr_scale: int | None = None
     # RadioDiff's gradient_accumulate_every: the optimizer passes per step (1: only the autoencoder's is stepped)
     optimizer_passes: int | None = None
-    # what the logs' step axis counts (step, or epoch / line for a console log without a step counter), and why
+    # what the logs' step axis counts (step, or epoch / sample / line for a log without a step counter), and why
     # a milestone in steps was left out when the config cannot be converted to it
     counts: str = "step"
     unit_note: str | None = None

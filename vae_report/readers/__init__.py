@@ -99,7 +99,7 @@ class RunLogs:
     # where a later file took over (a resume or restart): {"step", "file", "points", "concurrent"}; concurrent
     # when the earlier file was still being written after the later one began (two processes, one folder)
     restarts: list[dict] = field(default_factory=list)
-    counts: str = "step"  # what the step axis counts: step | epoch | line (a console log without a finer counter)
+    counts: str = "step"  # what the step axis counts: step | epoch | sample | line (a log without a step counter)
 
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -526,13 +526,13 @@ def _without_copies(parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs)
                       merged["value"].to_numpy(), len(parts))
     found = {i: j for i, j in found.items() if parts[i][0].file is None or parts[i][0].file != parts[j][0].file}
     for i, j in found.items():
-        _note_copy(parts[i][0], parts[j][0].path, len(parts[i][1]))
+        _note_copy(parts[i][0], parts[j][0].path, len(parts[i][1]), logs)
     return [p for i, p in enumerate(parts) if i not in found]
 
 
-def _note_copy(source: SourceFile, of: str, points: int) -> None:
-    source.notes.append(f"every one of its {points:,} point(s) is in {of} with the same value: a copy of the same "
-                        "log (not a restart), read once")
+def _note_copy(source: SourceFile, of: str, points: int, logs: RunLogs) -> None:
+    logs.notes.append(f"{source.path}: every one of its {points:,} point(s) is in {of} with the same value: a copy "
+                      "of the same log (not a restart), read once")
 
 
 OVERLAP_SECONDS = 60  # an earlier file written this long after a later one began: both were being written
@@ -710,7 +710,7 @@ def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool
         if found:
             sources = {s.path: s for s in logs.sources}
             for i, j in found.items():
-                _note_copy(sources[rels[i]], rels[j], int(points[i]))
+                _note_copy(sources[rels[i]], rels[j], int(points[i]), logs)
             own = ~np.isin(file, list(found))
             file, code, steps, values, walls = (a[own] for a in (file, code, steps, values, walls))
             written = [i for i in written if i not in found]

@@ -269,27 +269,8 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     regex = STEPS.get(kind)
     tails = [_outside(m_, f) for m_, f in zip(messages[has_step], map(regex.search, messages[has_step]),
                                               strict=True)] if regex is not None else []
-    total: int | None = None
-    if kind == "keras":  # the bar starts over every epoch: each epoch continues where the last one ended
-        steps = records.continued(steps, totals.astype(np.int64))
-    elif kind in ("epoch_batch", "epoch_batch_brackets"):
-        epochs = pd.to_numeric(found.loc[has_step, "epoch"]).to_numpy(dtype=np.int64)
-        samples = found.loc[has_step, "samples"].notna().mean() > 0.5 if "samples" in found else False
-        steps, kind = _epoch_and_batch(epochs, steps, totals.astype(np.int64), kind, samples)
-        unit = "sample" if kind == "epoch_samples" else unit
-        if kind == "epoch_global" and np.isfinite(totals).any():
-            total = int(totals[np.isfinite(totals)][-1])
-    elif kind == "tqdm":
-        steps, total, unit = _bars(path, lines[has_step], tails, steps, totals, notes)
-    elif kind in ("step", "epoch", "fraction", "iter") and totals is not None and np.isfinite(totals).any() \
-            and (kind != "iter" or not (np.diff(steps) < 0).any()):  # an iter/N starting over: N is an epoch's
-        total = int(totals[np.isfinite(totals)][-1])
-    if total is not None and len(steps) and int(steps.max()) > total:
-        # an n/N whose N is not the run's total in the step's unit (a bar's batches per epoch, a count that
-        # starts over): no step can be past the total
-        notes.append(f"the lines' total {total:,} is below their last {unit} {int(steps.max()):,}: not the run's "
-                     "total, left out")
-        total = None
+    steps, total, unit, kind = _counted(path, kind, found.loc[has_step], lines[has_step], tails, steps, totals,
+                                        unit, notes)
     counted = np.flatnonzero(has_step)
     recs = _records(messages, counted, steps, tails, kind, unit == "epoch" and kind == "tqdm")
     if kind == "line":
@@ -303,6 +284,34 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     if any(r.epoch_summary for r in recs):
         notes.append("epoch summary lines beside the per-batch lines read as *_epoch series")
     return _assembled(recs, lines, source, kind, total, unit, notes)
+
+
+def _counted(path: Path, kind: str, found: pd.DataFrame, rows: pd.Series, tails: list[str], steps: np.ndarray,
+             totals: np.ndarray | None, unit: str, notes: list[str]) -> tuple[np.ndarray, int | None, str, str]:
+    """(steps, the run's total or None, unit, counter) of the counted lines, as their counter means them: a bar
+    or a count within an epoch continued across epochs, bars per epoch, a total never behind the last step."""
+    total: int | None = None
+    if kind == "keras":  # the bar starts over every epoch: each epoch continues where the last one ended
+        steps = records.continued(steps, totals.astype(np.int64))
+    elif kind in ("epoch_batch", "epoch_batch_brackets"):
+        epochs = pd.to_numeric(found["epoch"]).to_numpy(dtype=np.int64)
+        samples = found["samples"].notna().mean() > 0.5 if "samples" in found else False
+        steps, kind = _epoch_and_batch(epochs, steps, totals.astype(np.int64), kind, samples)
+        unit = "sample" if kind == "epoch_samples" else unit
+        if kind == "epoch_global" and np.isfinite(totals).any():
+            total = int(totals[np.isfinite(totals)][-1])
+    elif kind == "tqdm":
+        steps, total, unit = _bars(path, rows, tails, steps, totals, notes)
+    elif kind in ("step", "epoch", "fraction", "iter") and totals is not None and np.isfinite(totals).any() \
+            and (kind != "iter" or not (np.diff(steps) < 0).any()):  # an iter/N starting over: N is an epoch's
+        total = int(totals[np.isfinite(totals)][-1])
+    if total is not None and len(steps) and int(steps.max()) > total:
+        # an n/N whose N is not the run's total in the step's unit (a bar's batches per epoch, a count that
+        # starts over): no step can be past the total
+        notes.append(f"the lines' total {total:,} is below their last {unit} {int(steps.max()):,}: not the run's "
+                     "total, left out")
+        total = None
+    return steps, total, unit, kind
 
 
 def _epoch_and_batch(epochs: np.ndarray, steps: np.ndarray, totals: np.ndarray, kind: str,
