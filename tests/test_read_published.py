@@ -67,6 +67,11 @@ def test_an_epoch_beside_a_global_iteration_counts_iterations(tmp_path):
     steps, _, walls = series(logs.frame, "rec_loss")
     assert steps == list(range(0, 2000, 50)) and logs.text_total_steps == 2000 and np.isfinite(walls).all()
     assert series(logs.frame, "val/rec_loss_epoch")[0] == [450, 950, 1450, 1950]
+    (tmp_path / "train.log").unlink()
+    with (tmp_path / "gan.log").open("w") as out:  # a batch index printed once an epoch, the same each time
+        for epoch in range(6):
+            print(f"[Epoch {epoch}/50] [Batch 1249/1250] [D loss: {0.6 + epoch / 100:.4f}] [G loss: 0.9]", file=out)
+    assert series(load_run(tmp_path).frame, "disc_loss")[0] == [1249 + 1250 * e for e in range(6)]
 
 
 def test_dcgan_brackets_continue_across_epochs_and_call_named_outputs_are_metrics(tmp_path):

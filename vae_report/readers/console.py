@@ -320,7 +320,7 @@ def _epoch_and_batch(epochs: np.ndarray, steps: np.ndarray, totals: np.ndarray, 
     the count starts over as the epoch changes; the step itself when it runs on across epochs (``epoch 2 |
     iter 1200/20000``: a global iteration of the run's total)."""
     changes = np.flatnonzero(epochs[1:] != epochs[:-1]) + 1
-    if len(changes) and not (steps[changes] < steps[changes - 1]).any():
+    if len(changes) and (steps[changes] > steps[changes - 1]).all():  # (a batch index repeated each epoch is not)
         return steps, "epoch_global"
     return (epochs - epochs.min()) * totals + steps, "epoch_samples" if samples else kind
 
