@@ -72,6 +72,22 @@ def test_an_epoch_beside_a_global_iteration_counts_iterations(tmp_path):
         for epoch in range(6):
             print(f"[Epoch {epoch}/50] [Batch 1249/1250] [D loss: {0.6 + epoch / 100:.4f}] [G loss: 0.9]", file=out)
     assert series(load_run(tmp_path).frame, "disc_loss")[0] == [1249 + 1250 * e for e in range(6)]
+    (tmp_path / "gan.log").unlink()
+    with (tmp_path / "vae.log").open("w") as out:  # pytorch-tutorial's VAE: a Step that starts over each epoch
+        for epoch in range(5):
+            for i in range(99, 600, 100):
+                print("Epoch[{}/{}], Step [{}/{}], Reconst Loss: {:.4f}, KL Div: {:.4f}".format(  # noqa: UP032
+                    epoch + 1, 15, i + 1, 600, 60 / (1 + epoch + i / 600), 12.0), file=out)
+    logs = load_run(tmp_path)
+    assert not logs.restarts and series(logs.frame, "kl_loss")[0] == [600 * e + b for e in range(5)
+                                                                      for b in range(100, 601, 100)]
+    assert len(series(logs.frame, "rec_loss")[0]) == 30  # "Reconst Loss", the tutorial's name
+    with (tmp_path / "vae.log").open("w") as out:  # a global step beside the epoch, then a relaunch from 0
+        for last in (3000, 2000):
+            for step in range(0, last, 100):
+                print(f"Epoch {step // 1000 + 1}/10, step {step}/10000, loss: {1 / (1 + step):.5f}", file=out)
+    logs = load_run(tmp_path)
+    assert [r["step"] for r in logs.restarts] == [0] and logs.text_total_steps == 10_000
 
 
 def test_dcgan_brackets_continue_across_epochs_and_call_named_outputs_are_metrics(tmp_path):

@@ -2,7 +2,8 @@
 writer: pytorch/examples' VAE print loop (samples seen), DCGAN's ``[e/N][i/M]`` print, mmengine's logger and
 its two JSON files of the same scalars, detectron2's ``log.txt`` (``{:.4g}``) beside ``metrics.json``, Keras'
 ``CSVLogger`` (the csv module, as the callback writes), torch-style SummaryWriter tags with the split as a
-suffix (``KLD/train``) in sibling folders of a sweep, loguru's ``epoch e | iter i/N`` lines."""
+suffix (``KLD/train``) in sibling folders of a sweep, loguru's ``epoch e | iter i/N`` lines, pytorch-tutorial's
+``Epoch[e/E], Step [i/N]`` print (a step that starts over each epoch)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from . import writers as w
 from .curves import Shape
 
 LAYOUTS = ("pt_examples", "dcgan_console", "mmengine_files", "detectron2_files", "keras_csvlogger",
-           "suffix_tag_sweep", "loguru_epoch_iter")
+           "suffix_tag_sweep", "loguru_epoch_iter", "tutorial_console")
 BATCH = 128
 
 
@@ -157,6 +158,18 @@ def _loguru_epoch_iter(path: Path, steps: np.ndarray, v: dict, epoch_iters: int,
     log.remove(sink)
 
 
+def _tutorial(path: Path, steps: np.ndarray, v: dict, epoch_iters: int) -> None:
+    """pytorch-tutorial's VAE: ``Epoch[e/E], Step [i/N], Reconst Loss: ..., KL Div: ...``, the step within the
+    epoch (1-based), printed every 100th batch."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    epochs = int(steps[-1]) // epoch_iters + 1
+    with path.open("w") as out:
+        for i, step in enumerate(steps.tolist()):
+            epoch, batch = divmod(step, epoch_iters)
+            print("Epoch[{}/{}], Step [{}/{}], Reconst Loss: {:.4f}, KL Div: {:.4f}".format(  # noqa: UP032
+                epoch + 1, epochs, batch + 1, epoch_iters, v["rec_loss"][i], v["kl_loss"][i]), file=out)
+
+
 def emit_published(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, earlier: dict | None = None,
                    epoch_iters: int = 500, constant_disc: bool = False, **_) -> None:
     if layout == "pt_examples":
@@ -171,6 +184,8 @@ def emit_published(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v
         _keras_csv(folder, steps, v, epoch_iters, shape.total_steps // epoch_iters)
     elif layout == "suffix_tag_sweep":
         _suffix_sweep(folder, steps, v, earlier)
+    elif layout == "tutorial_console":
+        _tutorial(folder / "train.log", steps, v, epoch_iters)
     elif layout == "loguru_epoch_iter":
         _loguru_epoch_iter(folder / "train.log", steps, v, epoch_iters, shape.total_steps)
     else:

@@ -48,6 +48,11 @@ def published_faults() -> list[Case]:
                     "exploding now", "loguru_epoch_iter", s,
                     Expect("error", (Fault(("total_loss", "rec_loss"), 18_000, c.tol(s), ("loss-now",)),)),
                     c.explode("rec_loss", 18_000, 100)))
+    s = _shape(last_step=19_900, total_steps=20_000, every=100, seed=99)
+    out.append(Case("tutorial_step_per_epoch_explodes", "pytorch-tutorial's VAE print, Epoch[e/E], Step [i/N] (a step "
+                    "within the epoch): rec exploding from 90%", "tutorial_console", s,
+                    Expect("error", (Fault(("rec_loss",), 18_000, c.tol(s), ("loss-now",)),)),
+                    c.explode("rec_loss", 18_000, 100)))
     s = _shape(last_step=10_000, every=20, seed=98)
     out.append(Case("suffix_tag_sweep_one_diverges", "Recon/train, KLD/train event folders of a sweep: one explodes "
                     "at 70%", "suffix_tag_sweep", s,

@@ -123,11 +123,21 @@ def _kind(lines: list[str], pattern: UserPattern | None = None) -> str | None:
         return "pattern" if sum(1 for line in lines if pattern.search(line)) >= 1 else None
     counts = _step_line_counts(lines)
     name, count = max(((k, v) for k, v in counts.items() if k in FINE), key=lambda kv: kv[1])
+    if name in ("step", "iter") and counts["epoch_batch"] >= count and _starts_over(lines, STEPS[name]):
+        # "Epoch [2/15], Step [100/600]": a step that starts over each epoch is a count within the epoch
+        return "epoch_batch"
     if count >= MIN_STEP_LINES:
         return name
     if counts["epoch"] >= MIN_STEP_LINES:
         return "epoch"
     return "line" if _counterless_lines(lines) >= MIN_STEP_LINES else None
+
+
+def _starts_over(lines: list[str], regex: re.Pattern) -> bool:
+    """The counter goes back somewhere in the lines (a count within an epoch, or a relaunch)."""
+    found = [regex.search(_message(line)) for line in lines]
+    steps = [int(m.group("step").replace(",", "")) for m in found if m]
+    return any(b < a for a, b in zip(steps, steps[1:], strict=False))
 
 
 def _step_line_counts(lines: list[str]) -> dict[str, int]:
@@ -319,7 +329,7 @@ def _epoch_and_batch(epochs: np.ndarray, steps: np.ndarray, totals: np.ndarray, 
     """An epoch beside a count within it: continued across epochs ((epoch - first) x per-epoch total + n) when
     the count starts over as the epoch changes; the step itself when it runs on across epochs (``epoch 2 |
     iter 1200/20000``: a global iteration of the run's total)."""
-    changes = np.flatnonzero(epochs[1:] != epochs[:-1]) + 1
+    changes = np.flatnonzero(epochs[1:] > epochs[:-1]) + 1  # a new epoch (an epoch going back is a relaunch)
     if len(changes) and (steps[changes] > steps[changes - 1]).all():  # (a batch index repeated each epoch is not)
         return steps, "epoch_global"
     return (epochs - epochs.min()) * totals + steps, "epoch_samples" if samples else kind
