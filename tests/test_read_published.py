@@ -311,3 +311,13 @@ def test_a_record_over_several_lines_keeps_the_split_its_keys_name(tmp_path):
     logs = load_run(tmp_path)
     assert sorted(logs.frame["metric"].unique()) == ["kl_loss", "rec_loss", "val/rec_loss"]
     assert series(logs.frame, "val/rec_loss")[0] == list(range(1, 21)) and logs.counts == "epoch"
+
+
+def test_clocks_counts_and_running_bests_beside_the_values_are_not_metrics(tmp_path):
+    with (tmp_path / "train.log").open("w") as out:  # the TensorFlow CVAE tutorial's print, and others
+        for epoch in range(1, 11):
+            print(f"Epoch: {epoch}, Test set ELBO: {-156.4 + epoch:.4f}, time elapse for current epoch: 3.2", file=out)
+            print(f"  rec_loss: {0.3 / epoch:.4f}  iter_time: 0.25  best_rec: {0.3 / epoch:.4f}  memory: 2048",
+                  file=out)
+    logs = load_run(tmp_path)
+    assert sorted(logs.frame["metric"].unique()) == ["Test_set_ELBO", "rec_loss"] and logs.counts == "epoch"

@@ -167,7 +167,7 @@ def _counterless_lines(lines: list[str]) -> int:
 def metric_pairs(text: str) -> list[tuple[str, str]]:
     """The (key, value) pairs of a line that are metrics (not counters or clocks); ``loss 0.5 kl 2.1`` where
     the line has no ``key: value`` pair."""
-    found = [(_key(m), m.group("value")) for m in PAIR.finditer(text)]
+    found = [(_key(m), m.group("value")) for m in PAIR.finditer(text) if not _COUNT_WORDS.search(m.group(0))]
     if not found:
         found = [(m.group("skey"), m.group("value")) for m in _SPACED.finditer(text)
                  if _METRIC_WORDS.search(m.group("skey"))]
@@ -177,6 +177,8 @@ def metric_pairs(text: str) -> list[tuple[str, str]]:
 
 # a clock beside the metrics (detectron2's last_time, data_time; iter_time, batch_time): not a training metric
 _CLOCK = re.compile(r"(?:^|_)time$", re.IGNORECASE)
+# words ending in a counter before the value: "time elapse for current epoch: 3.2", "number of steps: 100"
+_COUNT_WORDS = re.compile(r"^\w+(?: \w+)* (?:epochs?|steps?|iters?|iterations?|batch(?:es)?)\s*[:=]", re.IGNORECASE)
 
 
 MIN_STEP_LINES = 3  # fewer is a quoted excerpt, not a log to judge
