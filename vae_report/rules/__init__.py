@@ -15,7 +15,7 @@ from ..schedule import Schedule, brief
 from .adversarial import d_weight_pinned, gan_term_dominant
 from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule
 from .constant import loss_constant
-from .current import loss_now
+from .current import loss_now, steady_without
 from .discriminator import (
     disc_active_before_start,
     disc_inactive_after_start,
@@ -25,7 +25,7 @@ from .discriminator import (
 )
 from .dynamics import divergence, liveness, resumes, run_stalled, spikes
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
-from .grouping import group_by_cause, qualify_trends
+from .grouping import group_by_cause, named_rises, qualify_trends
 from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -138,7 +138,7 @@ RULES: list[Rule] = [
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
          "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
-         severities=("ok", "info", "warning"),
+         severities=("ok", "info", "warning"), cause="shape", cause_rank=3, heads_switch_on=True,
          checks="reconstruction's recent median after `disc_start` against its median just before it; a rise "
                 "names the config's `disc_weight` as the cause (and its multiple of the usual 0.5) with the "
                 "adversarial term against the nll; a rise that came across a NaN/Inf step long after the "
@@ -183,7 +183,7 @@ RULES: list[Rule] = [
          {"rise": 0.10, "tiny_weight": 1e-4, "light_share": 0.10, "compound": 0.2, "per_dim_unusual": 30.0,
           "per_dim_high": 100.0}, needs=("kl_loss",),
          needs_schedule=("kl_weight",), regularizer="kl",
-         severities=("ok", "info", "warning"), topics=("kl",),
+         severities=("ok", "info", "warning"), topics=("kl",), cause="shape", cause_rank=6,
          checks="(KL models; not applicable to VQ) KL's median level rising (first vs last tenth of the "
                 "points): expected under a tiny weight while the weighted term stays light (info above the "
                 "weight or the share); a rise of x100 or more is no slow rise but a posterior running away "
@@ -196,7 +196,7 @@ RULES: list[Rule] = [
          "latent space: rarely what a first-stage model for diffusion wants.",
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
          regularizer="kl",
-         topics=("kl",),
+         topics=("kl",), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
          checks="the weighted KL term's share of the total (the decomposition's: of the sum of the terms' "
                 "sizes at the latest steps); when KL itself exploded, says so instead of advising a lower "
                 "kl_weight"),
@@ -223,13 +223,13 @@ RULES: list[Rule] = [
     Rule("rec-trend", "Reconstruction trend", "warning",
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
          rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",),
-         severities=("ok", "info", "warning"), topics=("ranges",), cause="shape", cause_rank=3,
+         severities=("ok", "info", "warning"), topics=("ranges",), cause="shape", cause_rank=4,
          checks="reconstruction's median level per phase (first vs last tenth); logged from the run's start "
                 "and never 10% below its first tenth over 2,000+ steps: not learning"),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",
          "The total should fall within a phase; its jump when the GAN term switches on is not a regression.",
          total_trend, dict(_TREND), needs=("total_loss",),
-         severities=("ok", "info", "warning"), topics=("ranges",), can_wait=True, cause="shape", cause_rank=4,
+         severities=("ok", "info", "warning"), topics=("ranges",), can_wait=True, cause="shape", cause_rank=5,
          checks="the total's median level within the current phase (the jump when the GAN term switches on is "
                 "not a regression)"),
     Rule("divergence", "Sustained growth of a loss", "warning",
@@ -378,8 +378,11 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
         except KeyError as exc:  # a rule that reached for a metric its "needs" did not guarantee: skip, never crash
             findings.append(_skipped(rule, f"Skipped: needs {exc.args[0]}, which this run does not provide.",
                                      {"missing": [str(exc.args[0])]}))
-    causes = {rule.id: (rule.cause, rule.cause_rank) for rule in registry if rule.cause}
-    return qualify_trends(group_by_cause(findings, metrics.last_step(), causes))
+    by_id = {rule.id: rule for rule in registry}
+    grouped = qualify_trends(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start))
+    # "no loss is rising" never lists a loss another finding names as risen: it points to that finding
+    named = named_rises(grouped, by_id)
+    return [g for g in (steady_without(f, named) if f.rule == "loss-now" else f for f in grouped) if g is not None]
 
 
 def _skipped(rule: Rule, message: str, numbers: dict) -> Finding:

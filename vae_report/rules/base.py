@@ -79,6 +79,8 @@ class Rule:
     can_wait: bool = False  # a warning about the logs or the config, not the training: no reason to stop a run
     cause: str | None = None  # findings of one cause group under one headline: "non-finite", "overfitting", "shape"
     cause_rank: int = 0  # which rule's finding heads such a group (lowest first)
+    cause_cases: tuple[str, ...] = ()  # only these of its cases share a cause (default: every case)
+    heads_switch_on: bool = False  # it names the cause of a rise that began with the discriminator's switch-on
     threshold_notes: dict[str, str] = field(default_factory=dict)  # a threshold's meaning, for the README
 
     def finding(self, case: Case) -> Finding:

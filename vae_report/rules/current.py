@@ -21,13 +21,14 @@ the CUSUM dates them closer, with no penalty to tune and no extra dependency, so
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from ..numbers import fmt
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Case, Metrics, departure, finite, ramp_onset
+from .base import Case, Finding, Metrics, departure, finite, ramp_onset
 from .discriminator import phase_start
 from .losses import shift_at_nonfinite, stale
 
@@ -297,29 +298,46 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                                    "judged_in_log_units": found["log_units"]},
             severity=severity,
         ))
+    if not out and checked:
+        out.append(steady(checked, young, broken, start, last))
+    return out
+
+
+def steady(checked: list[str], young: list[str], broken: list[str], start: int | None, last: int,
+           named: dict[str, str] | None = None) -> Case:
+    """loss-now's case when no loss rises in its latest logs. ``named``: losses another finding names as risen
+    (metric -> that finding's title), left out of "at or near their best" and pointed to instead: a loss can sit
+    at its recent best and still have risen since the switch-on or over the phase."""
+    named = named or {}
+    listed = [name for name in checked if name not in named]
     note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
             f"at step {fmt(start)} (its switch-on moves them by design).") if young else ""
     if broken:
         note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest step (see the non-finite finding)."
-    if not out and checked:
-        out.append(Case(steady_text(checked, note, bool(broken)), None, last,
-                        {"checked": checked, "not_judged_yet": young, "non_finite_now": broken, "note": note},
-                        severity="ok" if not broken else "info"))
-    return out
+    by_title: dict[str, list[str]] = {}
+    for name, title in named.items():
+        by_title.setdefault(title, []).append(name)
+    if by_title:
+        note += " " + "; ".join(f"{', '.join(names)}: see \"{title}\"" for title, names in by_title.items()) + "."
+    return Case(f"No {'other ' if named else ''}{'finite ' if broken else ''}loss is rising in the latest logs: "
+                f"{', '.join(listed)} " + ("each sit at or near their best level of the recent stretch (within "
+                                           "their noise)" if len(listed) > 1 else "sits at or near its best level of "
+                                           "the recent stretch (within its noise)") + f".{note}", None, last,
+                {"checked": listed, "not_judged_yet": young, "non_finite_now": broken,
+                 "named_elsewhere": sorted(named), "phase_start": start},
+                severity="ok" if not broken else "info", case="steady")
 
 
-def steady_text(checked: list[str], note: str, broken: bool, elevated: dict[str, str] | None = None) -> str:
-    """The sentence for losses not rising now; ``elevated``: those another finding names as risen (metric ->
-    that rule), which are not at their best either and are said to be so, never "at or near their best"."""
-    elevated = {k: v for k, v in (elevated or {}).items() if k in checked}
-    steady = [n for n in checked if n not in elevated]
-    text = f"No {'finite ' if broken else ''}loss is rising in the latest logs"
-    if steady:
-        text += (f": {', '.join(steady)} {'each sit' if len(steady) > 1 else 'sits'} at or near "
-                 f"{'their' if len(steady) > 1 else 'its'} best level of the recent stretch (within their noise)")
-    if elevated:
-        rules = sorted(set(elevated.values()))
-        text += (f"{';' if steady else ':'} {', '.join(elevated)} {'are' if len(elevated) > 1 else 'is'} not rising "
-                 f"now but not at {'their' if len(elevated) > 1 else 'its'} best either: "
-                 f"{'they' if len(elevated) > 1 else 'it'} rose earlier and stayed up (see {', '.join(rules)})")
-    return text + f".{note}"
+def steady_without(finding: Finding, named: dict[str, Finding]) -> Finding | None:
+    """loss-now's "no loss is rising" finding without the losses ``named`` as risen by other findings (they
+    point to those instead); None when every loss it checked is named elsewhere."""
+    numbers = finding.numbers
+    if finding.case != "steady" or not named.keys() & set(numbers["checked"]):
+        return finding
+    checked = numbers["checked"]
+    if all(name in named for name in checked):
+        return None
+    case = steady(checked, numbers["not_judged_yet"], numbers["non_finite_now"], numbers["phase_start"],
+                  finding.step or 0, {name: named[name].title or named[name].rule for name in checked
+                                      if name in named})
+    return replace(finding, message=case.message, numbers=case.numbers)

@@ -1,19 +1,27 @@
 """One finding per cause: nll = N x rec, and the total tracks nll before the GAN starts, so a loss that breaks
-breaks all three at once. Findings of one cause become one headline finding with the others cited under it."""
+breaks all three at once; a rise within the current phase is one rise however many rules see it (against the
+recent best, against the level before the switch-on, over the phase); a KL that runs away is one cause, and so
+is the total's rise while the KL term is most of it. Findings of one cause become one headline finding with the
+others cited under it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .base import RANK, Finding
-from .current import steady_text
+from .base import RANK, Finding, Rule
 
 # The reconstruction chain, in headline order: the per-pixel loss is the root the others are built from.
 CHAIN = ("rec_loss", "nll_loss", "total_loss", "aeloss", "p_loss")
-
-# Which rules' findings may share a cause, from the registry: rule id -> (kind of cause, headline rank). Findings
-# group only with their own kind (NaNs with NaNs, overfitting with overfitting, a loss's shape with shapes).
-Causes = dict[str, tuple[str, int]]
+# Families of losses whose findings may share a cause (a KL running away is not a reconstruction rise).
+FAMILIES = (CHAIN, ("kl_loss",))
+# Kinds of cause that span the current phase: one loss rising within it is one cause, however far apart the
+# rules date it (a latest level against the recent best, a trend over the phase, a level against the one before
+# the switch-on). Other kinds group findings at about the same step (NaNs appearing together).
+PHASE_WIDE = ("shape",)
+# a rise that began within this share of the phase after the switch-on came with the discriminator
+WITH_SWITCH = 0.1
+# while the weighted KL term is more than this share of the total, the total's rise is the KL's
+KL_CARRIES_TOTAL = 0.5
 
 
 def _base(metric: str | None) -> str | None:
@@ -21,54 +29,132 @@ def _base(metric: str | None) -> str | None:
     return metric.split("/", 1)[1] if metric and metric.startswith(("val/", "val_ema/")) else metric
 
 
+def _family(metric: str | None) -> tuple[str, ...] | None:
+    return next((family for family in FAMILIES if _base(metric) in family), None)
+
+
 def _related(finding: Finding) -> dict:
     return {"rule": finding.rule, "severity": finding.severity, "metric": finding.metric, "step": finding.step,
-            "message": finding.message}
+            "message": finding.message, "numbers": finding.numbers}  # its evidence, for code that reads it
 
 
-def _rank(finding: Finding, causes: Causes) -> tuple:
-    base = _base(finding.metric)
-    chain = CHAIN.index(base) if base in CHAIN else len(CHAIN)
-    return (-RANK[finding.severity], causes[finding.rule][1], chain, finding.step or 0)
+def _loud(finding: Finding) -> bool:
+    return not finding.skipped and finding.severity in ("warning", "error")
 
 
-def _groupable(finding: Finding, causes: Causes) -> bool:
-    if finding.skipped or finding.severity not in ("warning", "error") or finding.rule not in causes:
+def _groupable(finding: Finding, rules: dict[str, Rule]) -> bool:
+    rule = rules.get(finding.rule)
+    if not _loud(finding) or rule is None or rule.cause is None:
         return False
-    return causes[finding.rule][0] == "non-finite" or _base(finding.metric) in CHAIN
+    if rule.cause_cases and finding.case not in rule.cause_cases:
+        return False
+    return rule.cause == "non-finite" or _family(finding.metric) is not None
 
 
-def group_by_cause(findings: list[Finding], last_step: int, causes: Causes,
+class _Grouping:
+    """Which findings share a cause, and which of them heads the group."""
+
+    def __init__(self, rules: dict[str, Rule], last_step: int, phase_start: int | None):
+        self.rules, self.last_step, self.phase_start = rules, last_step, phase_start
+
+    def kind(self, finding: Finding) -> str:
+        return self.rules[finding.rule].cause or ""
+
+    def in_phase(self, finding: Finding) -> bool:
+        """A training loss's finding dated within the current phase (the whole run before any switch-on)."""
+        return (self.kind(finding) in PHASE_WIDE and not (finding.metric or "").startswith("val")
+                and (self.phase_start is None or (finding.step or 0) >= self.phase_start))
+
+    def rank(self, finding: Finding) -> tuple:
+        """Lower heads: the worst severity; a rise that began with the switch-on is the discriminator's (the rule
+        that names it explains it); then the rules' ranks, the family's root metric, the earliest step."""
+        rule = self.rules[finding.rule]
+        span = max(self.last_step - (self.phase_start or 0), 1)
+        with_switch = (rule.heads_switch_on and self.phase_start is not None and finding.step is not None
+                       and finding.step - self.phase_start <= WITH_SWITCH * span)
+        family = _family(finding.metric) or ()
+        root = family.index(_base(finding.metric)) if _base(finding.metric) in family else len(CHAIN)
+        return (-RANK[finding.severity], not with_switch, rule.cause_rank, root, finding.step or 0)
+
+    def groups(self, candidates: list[Finding], tolerance: float) -> list[list[Finding]]:
+        # one loss family rising within the current phase: one group whatever the steps
+        by_family: dict[tuple, list[Finding]] = {}
+        for finding in candidates:
+            if self.in_phase(finding):
+                by_family.setdefault((self.kind(finding), _family(finding.metric)), []).append(finding)
+        self._total_follows_kl(by_family)
+        phase_wide = [group for group in by_family.values() if group]
+        # the rest: findings of one kind (and family) at about the same step
+        grouped = {id(f) for group in phase_wide for f in group}
+        rest = sorted((f for f in candidates if id(f) not in grouped),
+                      key=lambda f: (self.kind(f), str(_family(f.metric)), f.step or 0))
+        window = max(1, int(tolerance * max(self.last_step, 1)))
+        near: list[list[Finding]] = []
+        for finding in rest:
+            group = near[-1] if near else None
+            if group and (self.kind(finding), _family(finding.metric)) == (self.kind(group[0]), _family(
+                    group[0].metric)) and (finding.step or 0) - (group[0].step or 0) <= window:
+                group.append(finding)
+            else:
+                near.append([finding])
+        return phase_wide + near
+
+    @staticmethod
+    def _total_follows_kl(by_family: dict[tuple, list[Finding]]) -> None:
+        """While the weighted KL term is most of the total, the total's rise is the KL's (one cause): it moves
+        from the reconstruction group into the KL one."""
+        kl = by_family.get(("shape", FAMILIES[1]), [])
+        if not any((f.numbers.get("kl_term_share") or 0) > KL_CARRIES_TOTAL for f in kl):
+            return
+        chain = by_family.get(("shape", CHAIN), [])
+        totals = [f for f in chain if _base(f.metric) in ("total_loss", "aeloss")]
+        kl += totals
+        by_family[("shape", CHAIN)] = [f for f in chain if f not in totals]
+
+
+def group_by_cause(findings: list[Finding], last_step: int, rules: dict[str, Rule], phase_start: int | None = None,
                    tolerance: float = 0.05) -> list[Finding]:
-    """Findings that share a cause (NaNs appearing together; one loss of the reconstruction chain going bad,
-    seen in rec, nll and total at about the same step) merged into the most telling one, the rest in
-    ``related``. The order of the list is kept."""
-    def kind(finding: Finding) -> str:
-        return causes[finding.rule][0]
-
-    candidates = sorted((f for f in findings if _groupable(f, causes)), key=lambda f: (kind(f), f.step or 0))
-    window = max(1, int(tolerance * max(last_step, 1)))
-    groups: list[list[Finding]] = []
-    for finding in candidates:
-        group = groups[-1] if groups else None
-        if group and kind(finding) == kind(group[0]) and (finding.step or 0) - (group[0].step or 0) <= window:
-            group.append(finding)
-        else:
-            groups.append([finding])
+    """Findings that share a cause merged into the most telling one, the rest in ``related``: NaNs appearing
+    together; one loss of the reconstruction chain going bad, seen in rec, nll and total at about the same step;
+    a rise within the current phase, however many rules see it; a KL running away (with the total it carries).
+    The order of the list is kept."""
+    grouping = _Grouping(rules, last_step, phase_start)
+    candidates = [f for f in findings if _groupable(f, rules)]
     headline: dict[int, Finding] = {}
     dropped: set[int] = set()
-    for group in groups:
+    for group in grouping.groups(candidates, tolerance):
         if len(group) < 2:
             continue
-        head = min(group, key=lambda f: _rank(f, causes))
-        others = [f for f in group if f is not head]
-        headline[id(head)] = replace(head, related=tuple(_related(f) for f in others))
-        dropped.update(id(f) for f in others)
+        head = min(group, key=grouping.rank)
+        cited = [r for f in group if f is not head for r in (_related(f), *f.related)]
+        headline[id(head)] = replace(head, related=(*head.related, *cited))
+        dropped.update(id(f) for f in group if f is not head)
     return [headline.get(id(f), f) for f in findings if id(f) not in dropped]
 
 
-# rules whose warning says a loss rose (and stayed up): the latest-logs sentence must not call it at its best
-RISE_RULES = ("rec-after-disc", "rec-trend", "total-trend", "divergence", "non-finite")
+def named_rises(findings: list[Finding], rules: dict[str, Rule]) -> dict[str, Finding]:
+    """The training losses a warning or an error names as risen (headline or cited), each with the headline that
+    names it: a rise of rec or nll (nll = N x rec) names the totals built from them too; a NaN/Inf names its
+    loss only when the level shifted across it; the discriminator pulling ahead names g_loss, and the adversarial
+    term grown to dominate names the terms that rose with it."""
+    named: dict[str, Finding] = {}
+    for f in findings:
+        rule = rules.get(f.rule)
+        if not _loud(f) or rule is None:
+            continue
+        metrics: list[str | None] = []
+        if rule.cause == "shape" or (rule.cause == "non-finite" and "level_shift_step" in f.numbers):
+            metrics = [f.metric, *(r["metric"] for r in f.related)]
+        metrics += list(f.numbers.get("rising_terms", ()))
+        if f.rule == "disc-overpowering" and "g_loss_early" in f.numbers:
+            metrics.append("g_loss")  # the discriminator pulling ahead: g_loss climbed with it
+        for metric in metrics:
+            if not metric or metric.startswith("val"):
+                continue
+            built = CHAIN[:4] if metric in CHAIN[:2] else (metric,)
+            for name in (metric, *built):
+                named.setdefault(name, f)
+    return named
 
 
 def qualify_trends(findings: list[Finding]) -> list[Finding]:
@@ -77,26 +163,8 @@ def qualify_trends(findings: list[Finding]) -> list[Finding]:
     bad_now = {f.metric: f for f in findings if f.rule == "loss-now" and f.severity in ("warning", "error")}
     for related in [r for f in bad_now.values() for r in f.related if r["rule"] == "loss-now"]:
         bad_now.setdefault(related["metric"], None)
-    # losses another finding names as risen: never "at or near their best" in the latest-logs sentence
-    risen = {}
-    for f in findings:
-        if f.rule in RISE_RULES and f.severity in ("warning", "error") and not f.skipped \
-                and (f.rule != "non-finite" or "level_shift_step" in f.numbers):
-            for metric in [f.metric] + [r["metric"] for r in f.related if r["rule"] in RISE_RULES]:
-                risen.setdefault(metric, f.rule)
-        if f.rule == "disc-overpowering" and f.severity == "warning" and "g_loss_early" in f.numbers:
-            risen.setdefault("g_loss", f.rule)  # the discriminator pulling ahead: g_loss climbed with it
-        if f.rule == "gan-term-dominant" and f.severity == "warning":
-            for name in f.numbers.get("rising_terms", ()):
-                risen.setdefault(name, f.rule)
-    for a, b in (("rec_loss", "nll_loss"), ("nll_loss", "rec_loss")):  # nll = N x rec: one rose, both did
-        if a in risen:
-            risen.setdefault(b, risen[a])
     out = []
     for f in findings:
-        if f.rule == "loss-now" and f.metric is None and risen and set(risen) & set(f.numbers.get("checked", ())):
-            f = replace(f, message=steady_text(f.numbers["checked"], f.numbers.get("note", ""),
-                                               bool(f.numbers.get("non_finite_now")), risen))
         if f.rule in ("rec-trend", "total-trend") and f.severity == "ok" and f.metric in bad_now:
             # info, not a reassuring "ok" beside the error: the ends of the stretch miss what happens now
             f = replace(f, severity="info",

@@ -181,7 +181,7 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return [Case(
         f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {_share(share)} of the recent total loss "
         f"(of the sum of the terms' sizes): {why}",
-        "kl_loss", int(m.steps("kl_loss")[-1]), numbers,
+        "kl_loss", int(m.steps("kl_loss")[-1]), numbers, case="kl-exploded" if "kl_end" in numbers else None,
     )]
 
 
