@@ -58,21 +58,29 @@ def runs(tmp_path_factory):
     return _runs(tmp_path_factory.mktemp("prose"))
 
 
+def answers_against_findings(a) -> list[tuple]:
+    """The answers of an analysis whose first word disagrees with the warnings and errors of their topic; a
+    finding cited under a headline of another rule still belongs to its topic."""
+    out = []
+    for q in a.qa:
+        if q.question not in BAD_WORD:
+            continue
+        rules = TOPIC[q.question]
+        bad = [f for f in a.active_findings() if f.severity in ("warning", "error")
+               and (rules is None or f.rule in rules or any(r["rule"] in rules for r in f.related))]
+        if q.answer.startswith(BAD_WORD[q.question]) != bool(bad):
+            out.append((q.question, q.answer[:120], [f.rule for f in bad]))
+        if q.question == "Should I intervene in the training process?" and bad:
+            # a warning about the training itself (not about the logs or the config) is a yes
+            urgent = [f for f in bad if f.severity == "error" or f.rule not in CAN_WAIT]
+            if q.answer.startswith("Yes") != bool(urgent):
+                out.append((q.question, q.answer[:120], [f.rule for f in urgent]))
+    return out
+
+
 def test_answers_never_contradict_the_findings(runs):
     for name, folder in runs.items():
-        a = analyze_run(folder)
-        for q in a.qa:
-            if q.question not in BAD_WORD:
-                continue
-            rules = TOPIC[q.question]
-            bad = [f for f in a.active_findings() if f.severity in ("warning", "error")
-                   and (rules is None or f.rule in rules)]
-            says_bad = q.answer.startswith(BAD_WORD[q.question])
-            assert says_bad == bool(bad), (name, q.question, q.answer[:120], [f.rule for f in bad])
-            if q.question == "Should I intervene in the training process?" and bad:
-                # a warning about the training itself (not about the logs or the config) is a yes
-                urgent = [f for f in bad if f.severity == "error" or f.rule not in CAN_WAIT]
-                assert q.answer.startswith("Yes") == bool(urgent), (name, q.answer[:120])
+        assert answers_against_findings(analyze_run(folder)) == [], name
 
 
 def test_a_finished_run_reads_as_finished(runs, tmp_path):

@@ -66,9 +66,20 @@ CAN_WAIT = tuple(rule.id for rule in RULES if rule.can_wait)
 
 
 def topic(analysis, rules: tuple[str, ...], metrics: tuple[str, ...] | None = None) -> list[Finding]:
-    """The active findings of some rules (optionally only on some metrics), worst first."""
-    found = [f for f in analysis.active_findings() if f.rule in rules and (metrics is None or f.metric in metrics)]
+    """The active findings of some rules (optionally only on some metrics), worst first; a headline counts when a
+    finding of those rules is cited under it (one cause, one headline: grouping hides no finding from its topic)."""
+    def about(rule: str, metric: str | None) -> bool:
+        return rule in rules and (metrics is None or metric in metrics)
+
+    found = [f for f in analysis.active_findings()
+             if about(f.rule, f.metric) or any(about(r["rule"], r["metric"]) for r in f.related)]
     return sorted(found, key=lambda f: -RANK[f.severity])
+
+
+def _union(*lists: list[Finding]) -> list[Finding]:
+    """The findings of several topics, each once (a headline can answer two through the findings it cites)."""
+    seen: set[int] = set()
+    return [f for found in lists for f in found if id(f) not in seen and not seen.add(id(f))]
 
 
 def verdict(findings: list[Finding], yes: str = "Yes", no: str = "No") -> str:
@@ -78,14 +89,22 @@ def verdict(findings: list[Finding], yes: str = "Yes", no: str = "No") -> str:
 
 
 def _messages(findings: list[Finding]) -> str:
-    return " ".join(f.message for f in findings)
+    """What the findings say, for an answer: an ok/info finding's message is the answer itself; a warning or an
+    error is in the findings list with its evidence, so the answer points to it instead of saying it again
+    (each cause is named once)."""
+    return " ".join(f.message if f.severity in ("ok", "info") else cite(f) for f in findings)
+
+
+def cite(finding: Finding) -> str:
+    """A pointer to a warning or an error of the findings list: its title, metric and step."""
+    return f"See the {finding.severity} \"{finding.title or finding.rule}\"{_at(finding)} above."
 
 
 def questions_and_answers(analysis) -> list:
     qa: list[QA] = []
     s, step = analysis.schedule, analysis.step
     if "kl_loss" in analysis.metrics:
-        found = topic(analysis, KL_RULES) + topic(analysis, ("loss-now", "non-finite", "spikes"), ("kl_loss",))
+        found = _union(topic(analysis, KL_RULES), topic(analysis, ("loss-now", "non-finite", "spikes"), ("kl_loss",)))
         found = sorted(found, key=lambda f: -RANK[f.severity])
         stopped = [f for f in topic(analysis, ("loss-stopped",), ("kl_loss",))]
         found = stopped + [f for f in found if f not in stopped]  # stale numbers: say so before quoting them
@@ -96,7 +115,7 @@ def questions_and_answers(analysis) -> list:
         if not found and not math.isfinite(st.latest):
             nan = _find(analysis, "non-finite")
             qa.append(QA(question, "Yes: kl_loss is NaN/Inf at its latest point. "
-                         + (nan.message if nan is not None else ""), "non-finite"))
+                         + (_messages([nan]) if nan is not None else ""), "non-finite"))
         elif found:
             qa.append(QA(question, f"{verdict(found)} {_messages(found)}", found[0].rule))
         elif st.latest > st.first:
@@ -117,8 +136,8 @@ def questions_and_answers(analysis) -> list:
         bad = [f for f in topic(analysis, RANGE_RULES + KL_RULES + DISC_RULES + VALUE_RULES)
                if f.severity in ("warning", "error")]
         more = f" (and {len(bad) - 2} more findings above)" if len(bad) > 2 else ""
-        parts += [f.message for f in (bad[:2] or [f for f in ranges if f.rule == "loss-bookkeeping"]
-                                      or ([] if parts else ranges[:2]))]  # a bare "Yes." says nothing
+        parts += [_messages([f]) for f in (bad[:2] or [f for f in ranges if f.rule == "loss-bookkeeping"]
+                                           or ([] if parts else ranges[:2]))]  # a bare "Yes." says nothing
         parts[-1] += more
         qa.append(QA("Are the loss values in the right ranges?",
                      verdict(bad, yes="Not entirely", no="Yes").rstrip(".") + ". " + " ".join(parts)))
@@ -148,9 +167,11 @@ def questions_and_answers(analysis) -> list:
         qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
     for finding in analysis.active_findings():
         if finding.severity in ("warning", "error"):
+            # the finding itself is in the list above: here only why it matters
             where = f" at step {fmt(finding.step)}" if finding.step is not None else ""
-            qa.append(QA(f"What does \"{(finding.title or finding.rule)}\"{where} mean?",
-                         f"{finding.message} Why this is checked: {_why(finding)}", finding.rule))
+            why = _why(finding)
+            qa.append(QA(f"Why does \"{(finding.title or finding.rule)}\"{where} matter?", why[:1].upper() + why[1:],
+                         finding.rule))
     return qa
 
 
@@ -159,16 +180,16 @@ def _adversarial_questions(analysis) -> list:
     if analysis.phase != "adversarial":
         return []
     out = []
-    balance = topic(analysis, DISC_RULES) + topic(analysis, ("loss-constant",), ("disc_loss",))
+    balance = _union(topic(analysis, DISC_RULES), topic(analysis, ("loss-constant",), ("disc_loss",)))
     winning = [f for f in balance if f.rule == "disc-overpowering"]
     if winning:
         ahead = winning[0].case == "pulling-ahead"  # not won yet: its loss is not going to 0
         out.append(QA("Is the discriminator pulling ahead?" if ahead else "Why is the discriminator loss going to 0?",
-                      ("Yes. " if ahead else "") + winning[0].message, winning[0].rule))
+                      ("Yes. " if ahead else "") + _messages(winning[:1]), winning[0].rule))
     elif [f for f in balance if f.rule not in WEIGHT_RULES]:
         out.append(_near_chance_answer(balance))
-    rec = topic(analysis, ("rec-after-disc",)) + [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
-                                                  if (f.step or 0) >= (analysis.schedule.disc_start or 0)]
+    rec = _union(topic(analysis, ("rec-after-disc",)), [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
+                                                        if (f.step or 0) >= (analysis.schedule.disc_start or 0)])
     if rec:
         bad = [f for f in rec if f.severity in ("warning", "error")]
         slightly = any(f.case == "slightly-worse" for f in rec)
@@ -193,7 +214,7 @@ def _near_chance_answer(balance: list) -> QA:
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
     aside = "".join(f" Separately, {'d_weight' if f.rule == 'd-weight-pinned' else 'the adversarial term'}: "
-                    f"{f.message}" for f in apart)
+                    f"{_messages([f])}" for f in apart)
     return QA("Is a discriminator loss near 1 fine?", f"{word}. {_messages(shown)}{aside}", shown[0].rule)
 
 
@@ -203,19 +224,21 @@ def _disc_answer(analysis) -> str:
     early = _find(analysis, "disc-active-before-start")
     latest = analysis.metrics["disc_loss"].latest
     if dead is not None and dead.severity == "error":
-        return "Yes. " + dead.message
+        return "Yes. " + _messages([dead])
     if early is not None:
-        return ("It is not zero everywhere: " if latest != 0 else "") + early.message
+        return ("It is not zero everywhere: " if latest != 0 else "") + _messages([early])
     if off is not None and analysis.phase == "before discriminator":
         return "No need to worry. " + off.message
     if dead is not None and latest == 0:
         won = _find(analysis, "disc-overpowering")
-        return (f"{dead.message} It is 0 again at the latest step, though: "
-                + (won.message if won is not None else "a hinge discriminator loss of exactly 0 means it separates "
-                   "every real input from every reconstruction by the hinge's margin."))
+        return (f"{_messages([dead])} It is 0 again at the latest step, though. "
+                + (_messages([won]) if won is not None
+                   else "A hinge discriminator loss of exactly 0 means it separates every real input from every "
+                   "reconstruction by the hinge's margin."))
+    now = analysis.metrics["disc_loss"].now  # the one current level the table shows
     if dead is not None:
-        return f"It is no longer zero (latest {fmt(latest)}). {dead.message}"
-    return f"The latest disc_loss is {fmt(latest)}; without disc_start the report cannot say whether 0 is expected."
+        return f"It is no longer zero (now {fmt(now)}). {_messages([dead])}"
+    return f"disc_loss is {fmt(now)} now; without disc_start the report cannot say whether 0 is expected."
 
 
 def ok_meaning(analysis) -> str:
@@ -242,7 +265,7 @@ def _intervene_answer(analysis) -> str:
     kind = first.severity
     word = "Yes" if urgent else "Not urgently, but look"
     return (f"{word}: {len(bad)} finding(s) at warning or above, the first {kind} being "
-            f"\"{(first.title or first.rule)}\": {first.message}")
+            f"\"{(first.title or first.rule)}\"{_at(first)} (see the findings list).")
 
 
 def _monitor_answer(analysis) -> str:
