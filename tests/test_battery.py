@@ -14,6 +14,8 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # appended: a vae_report given on PYTHONPATH (another checkout) stays the one judged
     sys.path.append(_ROOT)
 
+from test_prose import answers_against_findings  # noqa: E402
+
 from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
 from benchmarks.diagnosis.expect import Expect, Fault, judge  # noqa: E402
 from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
@@ -138,3 +140,57 @@ def test_the_example_html_report_says_what_its_markdown_says() -> None:
     markdown = render.render_markdown(analysis, [], "files", samples)
     page = render.render_html(analysis, [], samples)
     assert "What it is made of" in markdown and report_parity(markdown, page) == []
+
+
+# A loss as the subject of a clause that says it rose, or that it is at its best / held / not rising.
+_FINE = (r"(?:each )?(?:sits?|is|are|stays?|stayed)? ?at or near (?:its|their) best|held (?:near|at)|is not rising"
+         r"|did not get worse|is at its best|has not risen")
+_WORSE = r"rose|is rising|rising now|got worse|is exploding|exploded|is growing|diverg\w+"
+_CLAIM = re.compile(r"(?<![\w/])(rec_loss|nll_loss|total_loss|aeloss|p_loss|quant_loss|Reconstruction)\b"
+                    r"((?:[ ,]+(?:and |or )?(?:\w+_loss|aeloss)\b)*)[^.;:()]{0,60}?\b(" + _FINE + "|" + _WORSE + ")",
+                    re.I)
+_CLAUSES = re.compile(r"(?<=[.;:])\s+|\n")
+
+
+def contradictions(markdown: str) -> list[tuple[str, str, str]]:
+    """(loss, a clause saying it rose, a clause saying it is at its best / held / not rising) of one report; a
+    rise "within its noise" claims nothing."""
+    worse: dict[str, str] = {}
+    fine: dict[str, str] = {}
+    for clause in _CLAUSES.split(markdown):
+        for match in _CLAIM.finditer(clause):
+            is_fine = bool(re.fullmatch(_FINE, match[3], re.I))
+            if not is_fine and "within its noise" in clause[match.end():match.end() + 80]:
+                continue
+            for name in ["rec_loss" if match[1] == "Reconstruction" else match[1],
+                         *re.findall(r"\w+_loss|aeloss", match[2] or "")]:
+                (fine if is_fine else worse).setdefault(name, clause)
+    return [(name, worse[name], fine[name]) for name in worse if name in fine]
+
+
+def test_the_contradiction_check_sees_one() -> None:
+    planted = ("Reconstruction got worse once the discriminator started: rec_loss rose from 0.03 to 0.05.\n"
+               "No loss is rising in the latest logs: rec_loss, kl_loss each sit at or near their best level.")
+    assert [c[0] for c in contradictions(planted)] == ["rec_loss"]
+    assert not contradictions("rec_loss rose from 0.03 to 0.031 (+3%), within its noise.\n"
+                              "rec_loss sits at or near its best level.")
+    assert not contradictions("val/rec_loss rose from 1 to 2 while rec_loss fell.\nrec_loss held near 0.03.")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_report_never_contradicts_itself(case, analyses) -> None:
+    """No loss is said to have risen in one sentence and to be at its best, held or not rising in another; a
+    warning or error is said once, in the findings list: answers and recommendations point to it."""
+    for analysis in analyses[case.name]:
+        text = render.render_markdown(analysis, [], "report_files")
+        assert not contradictions(text), contradictions(text)
+        assert answers_against_findings(analysis) == []
+        loud = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
+        for f in loud:
+            repeats = [qa.question for qa in analysis.qa if f.message in qa.answer]
+            repeats += [r for r in analysis.recommendations if f.message in r]
+            assert not repeats, f"{f.rule}'s message repeated in {repeats}"
+        switch = (analysis.schedule.switch_step or 0) if analysis.phase == "adversarial" else 0
+        rises = [f for f in loud if f.rule in ("loss-now", "divergence", "rec-after-disc", "rec-trend", "total-trend")
+                 and f.metric in ("rec_loss", "nll_loss", "total_loss") and (f.step or 0) >= switch]
+        assert len(rises) <= 1, f"one rise named by {len(rises)} headline findings: {[f.rule for f in rises]}"
