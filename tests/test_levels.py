@@ -22,8 +22,9 @@ from vae_report.numbers import describe_change, fmt  # noqa: E402
 
 # the findings' numbers that quote a metric's level now, by rule
 NOW_KEYS = {"rec-after-disc": "recent_level", "loss-now": "latest", "rec-trend": "end_level",
-            "total-trend": "end_level", "kl-rising": "kl_end"}
-RUNS = ("rec_worse_after_disc", "explodes_after_disc_start", "kl_explodes_long_ago", "healthy_ldm_with_validation")
+            "total-trend": "end_level", "kl-rising": "kl_end", "val-overfitting": "val_latest"}
+RUNS = ("rec_worse_after_disc", "explodes_after_disc_start", "kl_explodes_long_ago", "healthy_ldm_with_validation",
+        "val_overfitting")
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +38,15 @@ def analyses(tmp_path_factory) -> dict:
 def test_every_rule_and_the_table_quote_one_current_level(analyses, run) -> None:
     a = analyses[run]
     quoted = 0
-    for f in a.active_findings():
-        key = NOW_KEYS.get(f.rule)
-        if key is None or f.metric not in a.metrics or key not in f.numbers:
+    # headlines and the findings cited under them (their numbers are in the JSON too)
+    for f in [x for h in a.active_findings() for x in (h.to_dict(), *h.related)]:
+        key = NOW_KEYS.get(f["rule"])
+        if key is None or f["metric"] not in a.metrics or key not in f["numbers"]:
             continue
-        if f.rule.endswith("-trend") and f.numbers.get("from_step", 0) < (a.schedule.switch_step or 0) \
-                and a.phase == "adversarial" and f.step is not None and f.step < a.step:
+        if f["rule"].endswith("-trend") and f["numbers"].get("from_step", 0) < (a.schedule.switch_step or 0) \
+                and a.phase == "adversarial" and f["step"] is not None and f["step"] < a.step:
             continue  # a trend over the phase before: not "now"
-        assert f.numbers[key] == pytest.approx(a.metrics[f.metric].recent_median, rel=1e-9), (f.rule, f.message)
+        assert f["numbers"][key] == pytest.approx(a.metrics[f["metric"]].recent_median, rel=1e-9), f["message"]
         quoted += 1
     if run != "healthy_ldm_with_validation":
         assert quoted, "no rule quoted a current level"

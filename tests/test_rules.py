@@ -120,6 +120,18 @@ def test_rec_getting_worse_is_a_warning():
     assert one(frame_of(radiodiff_curves(3000, disc_start=5000)), "rec-trend", before_disc).severity == "ok"
 
 
+def test_a_trend_over_the_phase_before_does_not_call_its_end_the_current_level():
+    schedule = Schedule(disc_start=4000, kl_weight=1e-6, disc_weight=0.5, disc_factor=1.0, total_steps=10_000)
+    curves = radiodiff_curves(8000, disc_start=4000)
+    before = curves.steps < 4000
+    curves.values["rec_loss"][before] = np.linspace(0.03, 0.09, int(before.sum()))  # worse before the switch
+    found = findings(frame_of(curves), schedule)
+    said = [f.to_dict() for f in found] + [r for f in found for r in f.related]
+    (trend,) = [f for f in said if f["rule"] == "rec-trend" and "before the discriminator" in f["message"]]
+    # that stretch ended at the switch-on: its end is the median of its last tenth, not the level now
+    assert "median of its last tenth" in trend["message"] and "current level, it" not in trend["message"]
+
+
 def test_total_trend_is_judged_within_the_adversarial_phase():
     schedule = Schedule(disc_start=8000, kl_weight=1e-6, total_steps=20_000)
     curves = radiodiff_curves(12_000, disc_start=8000)

@@ -232,9 +232,11 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
     k = max(3, int(len(finite(values)) * 0.1))
     noise = 1.25 * robust_noise(values) / np.sqrt(k)  # how uncertain a median of k points is
     level = m.level(name) if hi is None else None
+    end_name = "the median of its last tenth"  # a stretch that ended before now (the phase before)
     if level is not None and level.first_step >= int(steps[0]):
         # judged up to now: the end is the metric's one current level (the same window every sentence quotes)
         end, noise = level.value, math.hypot(noise / math.sqrt(2), level.noise)
+        end_name = "its current level"
     # a change against the larger magnitude: right for negative totals and across zero
     scale = max(abs(start), abs(end), 1e-12)
     change = (end - start) / scale
@@ -250,11 +252,11 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
                   f"It did not drift there: it stepped up across the NaN/Inf at step {fmt(shift[0])} "
                   f"({describe_change(shift[1], shift[2])}; see the non-finite finding).")
         return [Case(
-            f"{name} got worse {where}: comparing the median of the first tenth of its points with its current "
-            f"level, it {moved}. {advice}",
+            f"{name} got worse {where}: comparing the median of the first tenth of its points with {end_name}, "
+            f"it {moved}. {advice}",
             name, int(steps[-1]) if shift is None else shift[0], numbers,
         )]
-    return [Case(f"Comparing the median of the first tenth of its points with its current level, {name} {moved} "
+    return [Case(f"Comparing the median of the first tenth of its points with {end_name}, {name} {moved} "
                  f"{where}.", name, int(steps[-1]), numbers, severity="ok")]
 
 

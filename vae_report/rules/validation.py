@@ -3,6 +3,8 @@ validation missing where the config says it runs."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..numbers import describe_change, fmt
@@ -37,10 +39,14 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         best_i = int(np.argmin(smooth)) + 1  # the window's centre
         best, best_step = float(smooth[best_i - 1]), int(steps[best_i])
         k = max(2, len(values) // 5)
-        latest = float(np.median(values[-k:]))
+        level = m.level(val)  # the one current level of each (levels.current_level), as the table shows it
+        latest = level.value if level is not None and math.isfinite(level.value) else float(np.median(values[-k:]))
         noise = robust_noise(values) if len(values) >= 3 else 0.0
         then = level_at(m.steps(train), m.values(train), best_step, 20)
-        now = level_at(m.steps(train), m.values(train), int(steps[-1]), 20)
+        train_level = m.level(train)
+        now = (train_level.value, train_level.noise) if train_level is not None \
+            and train_level.last_step >= int(steps[-1]) and math.isfinite(train_level.value) \
+            else level_at(m.steps(train), m.values(train), int(steps[-1]), 20)
         if then is None or now is None:
             continue
         # the best is the lowest of many 3-point medians, biased low by about a sigma: beyond 3 sigma is a rise
