@@ -251,6 +251,26 @@ def test_an_exploding_kl_is_never_called_expected_nor_blamed_on_kl_weight(tmp_pa
     share = a.decomposition.terms
     kl_term = next(t for t in share if t.name.startswith("kl_weight"))
     assert dominant["numbers"]["kl_term_share"] == pytest.approx(kl_term.share)  # one share in the whole report
+    # the KL term is most of the total: the total's rise is the same cause, cited under it, not a second headline
+    assert kl_term.share > 0.5 and not [f for f in bad if f.metric == "total_loss"]
+    assert {"loss-now", "total-trend"} <= {r["rule"] for r in now.related if r["metric"] == "total_loss"}
+
+
+@pytest.mark.parametrize("jump, head", [(1.0, "loss-now"), (1.6, "rec-after-disc")])
+def test_a_rise_in_the_adversarial_phase_is_one_headline_from_the_rule_that_explains_it(tmp_path, jump, head):
+    curves = radiodiff_curves(12_000, disc_start=6001, total_steps=20_000)
+    on = curves.steps >= 6000
+    # rec climbing over the phase, from the switch-on (a jump there: the discriminator's doing) or gradually
+    curves.values["rec_loss"][on] *= np.linspace(jump, 2 * max(jump, 1.5), int(on.sum()))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=6001, total=20_000)))
+    rises = [f for f in bad if f.metric in ("rec_loss", "nll_loss", "total_loss")]
+    assert [f.rule for f in rises] == [head], [(f.rule, f.metric, f.step) for f in rises]
+    cited = {r["rule"] for r in rises[0].related}
+    assert {"loss-now", "rec-after-disc", "rec-trend"} - {head} <= cited
+    # loss-now's "no loss is rising" is not said beside it
+    assert not [f for f in a.active_findings() if f.rule == "loss-now" and f.severity == "ok"
+                and "rec_loss" in f.numbers.get("checked", ())]
 
 
 def test_a_radiodiff_lr_that_never_decays_is_a_scheduler_that_never_stepped(tmp_path):
