@@ -28,6 +28,8 @@ TOPIC = {"Is the KL loss increase concerning?": KL_RULES, "Is the KL loss's beha
          "Should I intervene in the training process?": None,
          "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning"),
          "Did reconstruction get worse once the GAN started?": ("rec-after-disc",)}
+# the KL question also answers the rules that watch every loss, on kl_loss
+KL_ALSO = ("loss-now", "non-finite", "spikes", "loss-stopped")
 
 
 def _runs(tmp_path):
@@ -66,8 +68,12 @@ def answers_against_findings(a) -> list[tuple]:
         if q.question not in BAD_WORD:
             continue
         rules = TOPIC[q.question]
+
+        def about(rule: str, metric: str | None, rules=rules, kl="KL" in q.question) -> bool:
+            return rules is None or rule in rules or (kl and rule in KL_ALSO and metric == "kl_loss")
+
         bad = [f for f in a.active_findings() if f.severity in ("warning", "error")
-               and (rules is None or f.rule in rules or any(r["rule"] in rules for r in f.related))]
+               and (about(f.rule, f.metric) or any(about(r["rule"], r["metric"]) for r in f.related))]
         if q.answer.startswith(BAD_WORD[q.question]) != bool(bad):
             out.append((q.question, q.answer[:120], [f.rule for f in bad]))
         if q.question == "Should I intervene in the training process?" and bad:
