@@ -20,6 +20,7 @@ from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
 from benchmarks.diagnosis.expect import Expect, Fault, judge  # noqa: E402
 from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
 from vae_report import analyze_run, render  # noqa: E402
+from vae_report.text import markdown  # noqa: E402
 
 CASES = all_cases()
 STATUS_LINE = re.compile(r"\*\*Status(?::\*\*|\*\*:) (ok|info|warning|error)")
@@ -187,6 +188,8 @@ def test_report_never_contradicts_itself(case, analyses) -> None:
         assert answers_against_findings(analysis) == []
         loud = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
         for f in loud:
+            said = text.count(markdown(f.message)[:80])
+            assert said == 1, f"{f.rule}'s message said {said} times in the report"
             repeats = [qa.question for qa in analysis.qa if f.message in qa.answer]
             repeats += [r for r in analysis.recommendations if f.message in r]
             assert not repeats, f"{f.rule}'s message repeated in {repeats}"

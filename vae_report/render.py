@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from .errors import OutputError
 from .frame import file_slug
 from .images import choose_images, find_images
 from .interactive import block
-from .narrative import ok_meaning
+from .narrative import cite, ok_meaning
 from .numbers import fmt, pct, signed_pct
 from .outputs import stage
 from .plots import Plot, make_plots, overview_plot
@@ -124,10 +125,13 @@ def _sample_name(index: int, shown) -> str:
 
 
 def _findings_by_metric(analysis: Analysis) -> dict[str, list]:
+    """The findings on each metric, for its section and its plot: a warning or an error is said once, in the
+    findings list, so here it is pointed to (an ok or info finding is the section's detail)."""
     out: dict[str, list] = {}
     for finding in analysis.active_findings():
         if finding.metric:
-            out.setdefault(finding.metric, []).append(finding)
+            loud = finding.severity in ("warning", "error")
+            out.setdefault(finding.metric, []).append(replace(finding, message=cite(finding)) if loud else finding)
     return out
 
 
