@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,3 +179,12 @@ def test_a_loss_back_where_it_started_is_not_said_to_have_held_there():
     st = MetricStats("disc_loss", first=0.0, latest=0.0, min=0.0, max=1.057, count=800, first_step=0,
                      latest_step=80_000, non_finite=0, source="tensorboard")
     assert st.describe() == "ended where it started, at 0"
+
+
+def test_no_markdown_template_hands_a_separator_to_the_escaping():
+    """The Markdown finalize escapes and trims every value, so a separator written as a value (`{{ ", " }}`) loses
+    its space ("a,b"); separators are template text."""
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    found = [(p.name, m) for p in templates.glob("*.md.j2")
+             for m in re.findall(r"\{\{ *[\"'][^\"']*\s[\"'] *if[^}]*\}\}", p.read_text())]
+    assert found == []
