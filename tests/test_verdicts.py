@@ -163,21 +163,36 @@ def test_generator_winning_is_watched_too(tmp_path):
     assert "d_weight grew" in f.message
 
 
-def test_a_vq_model_has_no_kl_rules_and_its_own_bookkeeping(tmp_path):
+def _vq_run(folder, explode_from=None):
+    """A taming VQGAN run before its discriminator; its codebook loss exploding from ``explode_from`` on."""
     rng = np.random.default_rng(0)
     steps = np.arange(0, 3000, 10)
     rec = 0.1 + 0.4 * np.exp(-steps / 500) + 0.005 * rng.standard_normal(len(steps))
     quant = 0.02 + 0.01 * np.exp(-steps / 800)
+    if explode_from is not None:
+        quant = quant * np.exp(np.maximum(steps - explode_from, 0) / 100)
     total = rec + 1.0 * quant  # taming: nll = mean(rec), disc not on yet
     points = [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(steps)
               for k, v in (("total_loss", total), ("rec_loss", rec), ("nll_loss", rec), ("quant_loss", quant))]
-    write_scalars(tmp_path, points)
+    write_scalars(folder, points)
     cfg = {"model": {"base_learning_rate": 4.5e-6, "target": "taming.models.vqgan.VQModel", "params": {
         "embed_dim": 256, "n_embed": 1024, "lossconfig": {
             "target": "taming.modules.losses.vqperceptual.VQLPIPSWithDiscriminator",
             "params": {"disc_start": 10000, "codebook_weight": 1.0, "disc_weight": 0.8}}}}}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    a, bad = verdict(tmp_path)
+    (folder / "config.yaml").write_text(yaml.safe_dump(cfg))
+    return verdict(folder)
+
+
+def test_a_vq_codebook_loss_that_explodes_carries_the_total_one_cause(tmp_path):
+    a, bad = _vq_run(tmp_path, explode_from=2400)
+    # the codebook term is most of the total now: the total's rise is its rise, cited under it
+    (head,) = bad
+    assert head.rule == "loss-now" and head.metric == "quant_loss" and 2300 <= head.step <= 2500
+    assert "total_loss" in {r["metric"] for r in head.related}
+
+
+def test_a_vq_model_has_no_kl_rules_and_its_own_bookkeeping(tmp_path):
+    a, bad = _vq_run(tmp_path)
     assert bad == []
     assert a.schedule.regularizer == "vq" and a.schedule.kl_weight is None
     kl = [f for f in a.findings if f.rule.startswith("kl-")]

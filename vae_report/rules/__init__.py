@@ -16,6 +16,7 @@ from .adversarial import d_weight_pinned, gan_term_dominant
 from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule
 from .constant import loss_constant
 from .current import loss_now, steady_without
+from .decomposition import regularizer_share
 from .discriminator import (
     disc_active_before_start,
     disc_inactive_after_start,
@@ -379,7 +380,9 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
             findings.append(_skipped(rule, f"Skipped: needs {exc.args[0]}, which this run does not provide.",
                                      {"missing": [str(exc.args[0])]}))
     by_id = {rule.id: rule for rule in registry}
-    grouped = qualify_trends(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start))
+    carrier = regularizer_share(metrics, schedule) if any(f.metric in ("kl_loss", "quant_loss") for f in findings
+                                                         if f.severity in ("warning", "error")) else None
+    grouped = qualify_trends(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start, carrier))
     # "no loss is rising" never lists a loss another finding names as risen: it points to that finding
     named = named_rises(grouped, by_id)
     return [g for g in (steady_without(f, named) if f.rule == "loss-now" else f for f in grouped) if g is not None]

@@ -105,3 +105,12 @@ def _latest_logvar(m: Metrics, steps: np.ndarray) -> float:
         return 0.0
     idx = np.searchsorted(m.steps("logvar"), steps).clip(0, len(m.steps("logvar")) - 1)
     return float(np.mean(m.values("logvar")[idx]))
+
+
+def regularizer_share(m: Metrics, s: Schedule) -> tuple[str, float] | None:
+    """The regularizer's metric (kl_loss, or quant_loss for VQ) and its weighted term's share of the latest
+    total, as the decomposition gives it; None when the logs lack the terms."""
+    found = decompose(m, s)
+    name, _ = regularizer(s)
+    term = next((t for t in found.terms if t.name.endswith(f" x {name}")), None) if found is not None else None
+    return (name, term.share) if term is not None and np.isfinite(term.share) else None

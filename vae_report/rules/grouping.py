@@ -1,8 +1,8 @@
 """One finding per cause: nll = N x rec, and the total tracks nll before the GAN starts, so a loss that breaks
 breaks all three at once; a rise within the current phase is one rise however many rules see it (against the
 recent best, against the level before the switch-on, over the phase); a KL that runs away is one cause, and so
-is the total's rise while the KL term is most of it. Findings of one cause become one headline finding with the
-others cited under it."""
+is the total's rise while the KL term (or a VQ codebook term) is most of it. Findings of one cause become one
+headline finding with the others cited under it."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ from .base import RANK, Finding, Rule
 
 # The reconstruction chain, in headline order: the per-pixel loss is the root the others are built from.
 CHAIN = ("rec_loss", "nll_loss", "total_loss", "aeloss", "p_loss")
-# Families of losses whose findings may share a cause (a KL running away is not a reconstruction rise).
-FAMILIES = (CHAIN, ("kl_loss",))
+# Families of losses whose findings may share a cause (a KL running away is not a reconstruction rise); the
+# regularizers' families may carry the total (see _total_follows).
+FAMILIES = (CHAIN, ("kl_loss",), ("quant_loss",))
 # Kinds of cause that span the current phase: one loss rising within it is one cause, however far apart the
 # rules date it (a latest level against the recent best, a trend over the phase, a level against the one before
 # the switch-on). Other kinds group findings at about the same step (NaNs appearing together).
 PHASE_WIDE = ("shape",)
 # a rise that began within this share of the phase after the switch-on came with the discriminator
 WITH_SWITCH = 0.1
-# while the weighted KL term is more than this share of the total, the total's rise is the KL's
-KL_CARRIES_TOTAL = 0.5
+# while a weighted term is more than this share of the total, the total's rise is that term's
+CARRIES_TOTAL = 0.5
 
 
 def _base(metric: str | None) -> str | None:
@@ -54,8 +55,9 @@ def _groupable(finding: Finding, rules: dict[str, Rule]) -> bool:
 class _Grouping:
     """Which findings share a cause, and which of them heads the group."""
 
-    def __init__(self, rules: dict[str, Rule], last_step: int, phase_start: int | None):
-        self.rules, self.last_step, self.phase_start = rules, last_step, phase_start
+    def __init__(self, rules: dict[str, Rule], last_step: int, phase_start: int | None,
+                 carrier: tuple[str, float] | None):
+        self.rules, self.last_step, self.phase_start, self.carrier = rules, last_step, phase_start, carrier
 
     def kind(self, finding: Finding) -> str:
         return self.rules[finding.rule].cause or ""
@@ -82,7 +84,7 @@ class _Grouping:
         for finding in candidates:
             if self.in_phase(finding):
                 by_family.setdefault((self.kind(finding), _family(finding.metric)), []).append(finding)
-        self._total_follows_kl(by_family)
+        self._total_follows(by_family)
         phase_wide = [group for group in by_family.values() if group]
         # the rest: findings of one kind (and family) at about the same step
         grouped = {id(f) for group in phase_wide for f in group}
@@ -99,26 +101,28 @@ class _Grouping:
                 near.append([finding])
         return phase_wide + near
 
-    @staticmethod
-    def _total_follows_kl(by_family: dict[tuple, list[Finding]]) -> None:
-        """While the weighted KL term is most of the total, the total's rise is the KL's (one cause): it moves
-        from the reconstruction group into the KL one."""
-        kl = by_family.get(("shape", FAMILIES[1]), [])
-        if not any((f.numbers.get("kl_term_share") or 0) > KL_CARRIES_TOTAL for f in kl):
+    def _total_follows(self, by_family: dict[tuple, list[Finding]]) -> None:
+        """While the weighted regularizer term (KL, or a VQ codebook term) is most of the total, the total's rise
+        is that term's (one cause): it moves from the reconstruction group into the regularizer's."""
+        if self.carrier is None or self.carrier[1] <= CARRIES_TOTAL:
+            return
+        term = by_family.get(("shape", _family(self.carrier[0])))
+        if not term:
             return
         chain = by_family.get(("shape", CHAIN), [])
         totals = [f for f in chain if _base(f.metric) in ("total_loss", "aeloss")]
-        kl += totals
+        term += totals
         by_family[("shape", CHAIN)] = [f for f in chain if f not in totals]
 
 
 def group_by_cause(findings: list[Finding], last_step: int, rules: dict[str, Rule], phase_start: int | None = None,
-                   tolerance: float = 0.05) -> list[Finding]:
+                   carrier: tuple[str, float] | None = None, tolerance: float = 0.05) -> list[Finding]:
     """Findings that share a cause merged into the most telling one, the rest in ``related``: NaNs appearing
     together; one loss of the reconstruction chain going bad, seen in rec, nll and total at about the same step;
-    a rise within the current phase, however many rules see it; a KL running away (with the total it carries).
-    The order of the list is kept."""
-    grouping = _Grouping(rules, last_step, phase_start)
+    a rise within the current phase, however many rules see it; a KL running away (with the total it carries:
+    ``carrier`` is the regularizer's metric and its weighted term's share of the total). The order of the list
+    is kept."""
+    grouping = _Grouping(rules, last_step, phase_start, carrier)
     candidates = [f for f in findings if _groupable(f, rules)]
     headline: dict[int, Finding] = {}
     dropped: set[int] = set()
