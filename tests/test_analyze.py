@@ -229,6 +229,19 @@ def test_baseline_from_an_older_version_and_a_bad_baseline(seed_run, tmp_path):
     assert bad.exit_code == 2 and "not JSON" in bad.output and not (tmp_path / "r2.md").exists()
 
 
+def test_a_finding_cited_under_another_since_last_report_is_not_resolved():
+    from vae_report.baseline import compare
+
+    trend = {"rule": "rec-trend", "severity": "warning", "metric": "rec_loss", "step": 9_000, "message": "rose"}
+    then = {"step": 9_000, "findings": [trend]}
+    # a week later the same rise is also seen in the latest logs: one cause, the trend cited under loss-now
+    now = {"step": 12_000, "findings": [{"rule": "loss-now", "severity": "error", "metric": "rec_loss",
+                                         "step": 10_000, "message": "rising", "related": [trend]}]}
+    since = compare(now, then)
+    assert since["findings_resolved"] == []
+    assert [f["rule"] for f in since["findings_new"]] == ["loss-now"]
+
+
 @pytest.mark.parametrize("suffix", [".md", ".html"])
 def test_a_folder_of_runs_is_a_sweep(tmp_path, suffix):
     from writers import write_radiodiff_run

@@ -59,11 +59,16 @@ def _number(value: Any) -> float | None:
 
 
 def _active(findings: list) -> dict[tuple[str, str | None], dict]:
+    """The warnings and errors of a summary by (rule, metric), those cited under a headline included: a finding
+    that became cited under another (one cause, one headline) is still there, not resolved."""
     out = {}
     for f in findings or []:
-        if isinstance(f, dict) and f.get("severity") in ("warning", "error") and not f.get("skipped"):
-            out[(f.get("rule"), f.get("metric"))] = {key: f.get(key) for key in ("rule", "severity", "metric", "step",
-                                                                                  "message")}
+        if not isinstance(f, dict) or f.get("skipped"):
+            continue
+        for g in (f, *(r for r in f.get("related") or () if isinstance(r, dict))):
+            if g.get("severity") in ("warning", "error"):
+                out.setdefault((g.get("rule"), g.get("metric")),
+                               {key: g.get(key) for key in ("rule", "severity", "metric", "step", "message")})
     return out
 
 
