@@ -271,6 +271,18 @@ def test_an_exploding_kl_is_never_called_expected_nor_blamed_on_kl_weight(tmp_pa
     assert {"loss-now", "total-trend"} <= {r["rule"] for r in now.related if r["metric"] == "total_loss"}
 
 
+def test_a_loss_risen_since_the_switch_on_is_never_at_its_best_in_the_latest_logs_sentence(tmp_path):
+    curves = radiodiff_curves(12_000, disc_start=6001, total_steps=20_000)
+    curves.values["rec_loss"][curves.steps >= 6000] *= 2.5  # worse since the switch-on, flat since
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=6001, total=20_000)))
+    (head,) = [f for f in bad if f.metric == "rec_loss"]
+    (steady,) = [f for f in a.active_findings() if f.rule == "loss-now" and f.severity == "ok"]
+    at_best = steady.message.split(";")[0]
+    assert "rec_loss" not in at_best and "nll_loss" not in at_best and "at or near" in at_best
+    assert f'rec_loss, nll_loss, total_loss: not rising now, but see "{head.title}"' in steady.message
+
+
 @pytest.mark.parametrize("jump, head", [(1.0, "loss-now"), (1.6, "rec-after-disc")])
 def test_a_rise_in_the_adversarial_phase_is_one_headline_from_the_rule_that_explains_it(tmp_path, jump, head):
     curves = radiodiff_curves(12_000, disc_start=6001, total_steps=20_000)

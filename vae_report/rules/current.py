@@ -314,15 +314,20 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
             f"at step {fmt(start)} (its switch-on moves them by design).") if young else ""
     if broken:
         note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest step (see the non-finite finding)."
-    by_title: dict[str, list[str]] = {}
-    for name, title in named.items():
-        by_title.setdefault(title, []).append(name)
-    if by_title:
-        note += " " + "; ".join(f"{', '.join(names)}: see \"{title}\"" for title, names in by_title.items()) + "."
-    return Case(f"No {'other ' if named else ''}{'finite ' if broken else ''}loss is rising in the latest logs: "
-                f"{', '.join(listed)} " + ("each sit at or near their best level of the recent stretch (within "
-                                           "their noise)" if len(listed) > 1 else "sits at or near its best level of "
-                                           "the recent stretch (within its noise)") + f".{note}", None, last,
+    at_best = ("each sit at or near their best level of the recent stretch (within their noise)" if len(listed) > 1
+               else "sits at or near its best level of the recent stretch (within its noise)")
+    if named:
+        # not rising against their recent best, yet risen over a longer stretch (or broken): the finding that
+        # names it says so, never "at or near their best"
+        by_title: dict[str, list[str]] = {}
+        for name, title in named.items():
+            by_title.setdefault(title, []).append(name)
+        elsewhere = "; ".join(f"{', '.join(names)}: not rising now, but see \"{title}\""
+                              for title, names in by_title.items())
+        text = f"In the latest logs, {', '.join(listed)} {at_best}; {elsewhere}."
+    else:
+        text = f"No {'finite ' if broken else ''}loss is rising in the latest logs: {', '.join(listed)} {at_best}."
+    return Case(text + note, None, last,
                 {"checked": listed, "not_judged_yet": young, "non_finite_now": broken,
                  "named_elsewhere": sorted(named), "phase_start": start},
                 severity="ok" if not broken else "info", case="steady")
