@@ -29,6 +29,11 @@ def one(frame, rule, schedule=SCHEDULE, thresholds=None):
     return finding
 
 
+def said(found, rule):
+    """A rule's findings as dicts, headlines and those cited under another's headline (one cause, one headline)."""
+    return [f.to_dict() for f in found if f.rule == rule] + [r for f in found for r in f.related if r["rule"] == rule]
+
+
 HEALTHY = Schedule(disc_start=1000, kl_weight=1e-6, disc_weight=0.5, disc_factor=1.0, total_steps=5000, lr=5e-6,
                    min_lr=5e-7)
 
@@ -112,8 +117,7 @@ def test_rec_getting_worse_is_a_warning():
     before_disc = Schedule(disc_start=5000, kl_weight=1e-6, disc_weight=0.5, disc_factor=1.0, total_steps=10_000)
     found = findings(frame_of(curves), before_disc)
     # a rise several rules see is one cause: rec-trend is the headline, or cited under the one that dates it
-    trend = [f.to_dict() for f in found if f.rule == "rec-trend"] + [r for f in found for r in f.related
-                                                                      if r["rule"] == "rec-trend"]
+    trend = said(found, "rec-trend")
     assert len(trend) == 1
     assert trend[0]["severity"] == "warning" and trend[0]["metric"] == "rec_loss"
     assert trend[0]["numbers"]["change"] > 0.1
@@ -125,9 +129,8 @@ def test_a_trend_over_the_phase_before_does_not_call_its_end_the_current_level()
     curves = radiodiff_curves(8000, disc_start=4000)
     before = curves.steps < 4000
     curves.values["rec_loss"][before] = np.linspace(0.03, 0.09, int(before.sum()))  # worse before the switch
-    found = findings(frame_of(curves), schedule)
-    said = [f.to_dict() for f in found] + [r for f in found for r in f.related]
-    (trend,) = [f for f in said if f["rule"] == "rec-trend" and "before the discriminator" in f["message"]]
+    (trend,) = [f for f in said(findings(frame_of(curves), schedule), "rec-trend")
+                if "before the discriminator" in f["message"]]
     # that stretch ended at the switch-on: its end is the median of its last tenth, not the level now
     assert "median of its last tenth" in trend["message"] and "current level, it" not in trend["message"]
 
@@ -139,8 +142,8 @@ def test_total_trend_is_judged_within_the_adversarial_phase():
     curves.values["total_loss"][on] += 400  # a jump when the GAN term switches on is not a regression
     assert one(frame_of(curves), "total-trend", schedule).severity == "ok"
     curves.values["total_loss"][on] += np.linspace(0, 2000, int(on.sum()))
-    f = one(frame_of(curves), "total-trend", schedule)
-    assert f.severity == "warning" and f.numbers["from_step"] == 8000
+    (f,) = said(findings(frame_of(curves), schedule), "total-trend")  # a headline, or cited under loss-now
+    assert f["severity"] == "warning" and f["numbers"]["from_step"] == 8000
 
 
 def test_bookkeeping_infers_pixels_and_catches_wrong_weight():

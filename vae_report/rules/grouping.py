@@ -58,6 +58,7 @@ class _Grouping:
     def __init__(self, rules: dict[str, Rule], last_step: int, phase_start: int | None,
                  carrier: tuple[str, float] | None):
         self.rules, self.last_step, self.phase_start, self.carrier = rules, last_step, phase_start, carrier
+        self.carried: set[int] = set()  # the totals a regularizer's rise carries (see _total_follows)
 
     def kind(self, finding: Finding) -> str:
         return self.rules[finding.rule].cause or ""
@@ -69,14 +70,23 @@ class _Grouping:
 
     def rank(self, finding: Finding) -> tuple:
         """Lower heads: the worst severity; a rise that began with the switch-on is the discriminator's (the rule
-        that names it explains it); then the rules' ranks, the family's root metric, the earliest step."""
+        that names it explains it); then the rules' ranks, a NaN the loss's level stepped across before one it
+        recovered from, never a total a regularizer's rise carries, the chain's root metric (rec, then nll, the
+        total), the earliest step."""
         rule = self.rules[finding.rule]
         span = max(self.last_step - (self.phase_start or 0), 1)
         with_switch = (rule.heads_switch_on and self.phase_start is not None and finding.step is not None
                        and finding.step - self.phase_start <= WITH_SWITCH * span)
-        family = _family(finding.metric) or ()
-        root = family.index(_base(finding.metric)) if _base(finding.metric) in family else len(CHAIN)
-        return (-RANK[finding.severity], not with_switch, rule.cause_rank, root, finding.step or 0)
+        base = _base(finding.metric)
+        root = CHAIN.index(base) if base in CHAIN else len(CHAIN)
+        return (-RANK[finding.severity], not with_switch, rule.cause_rank, "level_shift_step" not in finding.numbers,
+                id(finding) in self.carried, root, finding.step or 0)
+
+    def key(self, finding: Finding) -> tuple:
+        """Findings group only with their own kind of cause and, but for NaNs appearing together (one cause
+        whatever the metric), their own family of losses."""
+        kind = self.kind(finding)
+        return (kind, "" if kind == "non-finite" else str(_family(finding.metric)))
 
     def groups(self, candidates: list[Finding], tolerance: float) -> list[list[Finding]]:
         # one loss family rising within the current phase: one group whatever the steps
@@ -88,18 +98,34 @@ class _Grouping:
         phase_wide = [group for group in by_family.values() if group]
         # the rest: findings of one kind (and family) at about the same step
         grouped = {id(f) for group in phase_wide for f in group}
-        rest = sorted((f for f in candidates if id(f) not in grouped),
-                      key=lambda f: (self.kind(f), str(_family(f.metric)), f.step or 0))
+        rest = sorted((f for f in candidates if id(f) not in grouped), key=lambda f: (self.key(f), f.step or 0))
         window = max(1, int(tolerance * max(self.last_step, 1)))
         near: list[list[Finding]] = []
         for finding in rest:
             group = near[-1] if near else None
-            if group and (self.kind(finding), _family(finding.metric)) == (self.kind(group[0]), _family(
-                    group[0].metric)) and (finding.step or 0) - (group[0].step or 0) <= window:
+            if group and self.key(finding) == self.key(group[0]) \
+                    and (finding.step or 0) - (group[0].step or 0) <= window:
                 group.append(finding)
             else:
                 near.append([finding])
-        return phase_wide + near
+        return self._rise_follows_nonfinite(phase_wide, near, window)
+
+    @staticmethod
+    def _rise_follows_nonfinite(rises: list[list[Finding]], near: list[list[Finding]],
+                                window: int) -> list[list[Finding]]:
+        """A loss that stepped up across a NaN/Inf and stayed there rose because of that step: the rise (however
+        many rules see it) joins the NaN's group, whose finding says so."""
+        out = []
+        for rise in rises:
+            shifted = next((group for group in near for f in group if f.rule == "non-finite"
+                            and "level_shift_step" in f.numbers and _family(f.metric) == _family(rise[0].metric)
+                            and any(abs((r.step or 0) - f.numbers["level_shift_step"]) <= window for r in rise)),
+                           None)
+            if shifted is None:
+                out.append(rise)
+            else:
+                shifted.extend(rise)
+        return out + near
 
     def _total_follows(self, by_family: dict[tuple, list[Finding]]) -> None:
         """While the weighted regularizer term (KL, or a VQ codebook term) is most of the total, the total's rise
@@ -112,6 +138,7 @@ class _Grouping:
         chain = by_family.get(("shape", CHAIN), [])
         totals = [f for f in chain if _base(f.metric) in ("total_loss", "aeloss")]
         term += totals
+        self.carried.update(id(f) for f in totals)
         by_family[("shape", CHAIN)] = [f for f in chain if f not in totals]
 
 
