@@ -194,6 +194,11 @@ def test_report_never_contradicts_itself(case, analyses) -> None:
             repeats += [r for r in analysis.recommendations if f.message in r]
             assert not repeats, f"{f.rule}'s message repeated in {repeats}"
         switch = (analysis.schedule.switch_step or 0) if analysis.phase == "adversarial" else 0
-        rises = [f for f in loud if f.rule in ("loss-now", "divergence", "rec-after-disc", "rec-trend", "total-trend")
+        rises = [f for f in loud if (f.rule in ("loss-now", "divergence", "rec-after-disc", "rec-trend", "total-trend")
+                                     or "level_shift_step" in f.numbers)
                  and f.metric in ("rec_loss", "nll_loss", "total_loss") and (f.step or 0) >= switch]
         assert len(rises) <= 1, f"one rise named by {len(rises)} headline findings: {[f.rule for f in rises]}"
+        nans = [f.step for f in loud if f.rule == "non-finite"]
+        assert len(nans) == len(set(nans)), f"NaNs at one step are one finding: {nans}"
+        questions = [qa.question for qa in analysis.qa]
+        assert len(questions) == len(set(questions)), f"a question asked twice: {questions}"

@@ -165,13 +165,14 @@ def questions_and_answers(analysis) -> list:
     qa.append(QA("Should I intervene in the training process?", _intervene_answer(analysis)))
     if not analysis.finished and analysis.phase == "before discriminator":
         qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
+    # the findings themselves are in the list above: here only why they matter, once per rule and reason
+    reasons: dict[tuple[str, str], list[Finding]] = {}
     for finding in analysis.active_findings():
         if finding.severity in ("warning", "error"):
-            # the finding itself is in the list above: here only why it matters
-            where = f" at step {fmt(finding.step)}" if finding.step is not None else ""
-            why = _why(finding)
-            qa.append(QA(f"Why does \"{(finding.title or finding.rule)}\"{where} matter?", why[:1].upper() + why[1:],
-                         finding.rule))
+            reasons.setdefault((finding.rule, _why(finding)), []).append(finding)
+    for (rule, why), found in reasons.items():
+        where = f" at step {fmt(found[0].step)}" if len(found) == 1 and found[0].step is not None else ""
+        qa.append(QA(f"Why does \"{found[0].title or rule}\"{where} matter?", why[:1].upper() + why[1:], rule))
     return qa
 
 
