@@ -34,6 +34,9 @@ def test_a_discriminator_pulling_ahead_is_named_from_all_its_signals_with_its_on
     for words in ("pulling ahead", "disc_loss fell from 1.09", "to 0.42", "logits_real - logits_fake is now 2.",
                   "g_loss rose from 0.13", "adversarial term"):
         assert words in f.message, words
+    # the total's rise is the adversarial term's: one cause, cited under the finding that explains it
+    assert not [x for x in loud if x.rule == "total-trend"]
+    assert [(r["rule"], r["metric"]) for r in f.related] == [("total-trend", "total_loss")]
     # it has not won: the question answered is not why its loss goes to 0
     asked = {q.question: q.answer for q in a.qa}
     assert "Why is the discriminator loss going to 0?" not in asked
@@ -142,8 +145,10 @@ def test_the_adversarial_term_taking_over_the_objective_is_named_with_its_driver
     (f,) = [f for f in loud if f.rule == "gan-term-dominant"]
     assert 16_000 <= f.step <= 19_000 and "dominates the objective" in f.message
     assert "d_weight rose from" in f.message and "g_loss rose from" in f.message and "disc_weight (2 in" in f.message
-    (trend,) = [f for f in loud if f.rule == "total-trend"]
-    assert "adversarial term" in trend.message and "Check the learning rate" not in trend.message
+    # the total's rise is that term's: cited under it (one cause), never a headline of its own
+    (trend,) = [r for r in f.related if r["rule"] == "total-trend"]
+    assert "adversarial term" in trend["message"] and "Check the learning rate" not in trend["message"]
+    assert not [x for x in loud if x.rule == "total-trend"]
     (now,) = [f for f in a.findings if f.rule == "loss-now"]
     assert "g_loss" not in now.message.split("at or near")[0]  # g_loss is not called at its best
 

@@ -20,9 +20,11 @@ from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
 from benchmarks.diagnosis.expect import Expect, Fault, judge  # noqa: E402
 from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
 from vae_report import analyze_run, render  # noqa: E402
+from vae_report.rules import RULES  # noqa: E402
 from vae_report.text import markdown  # noqa: E402
 
 CASES = all_cases()
+EXPLAINS = {rule.id: rule.explains for rule in RULES}
 STATUS_LINE = re.compile(r"\*\*Status(?::\*\*|\*\*:) (ok|info|warning|error)")
 
 
@@ -198,6 +200,8 @@ def test_report_never_contradicts_itself(case, analyses) -> None:
                                      or "level_shift_step" in f.numbers)
                  and f.metric in ("rec_loss", "nll_loss", "total_loss") and (f.step or 0) >= switch]
         assert len(rises) <= 1, f"one rise named by {len(rises)} headline findings: {[f.rule for f in rises]}"
+        explained = {case for f in loud for case in EXPLAINS.get(f.rule, ())}
+        assert not [f.rule for f in loud if f.case in explained], "a finding beside the one that explains it"
         nans = [f.step for f in loud if f.rule == "non-finite"]
         assert len(nans) == len(set(nans)), f"NaNs at one step are one finding: {nans}"
         questions = [qa.question for qa in analysis.qa]

@@ -26,7 +26,7 @@ from .discriminator import (
 )
 from .dynamics import divergence, liveness, resumes, run_stalled, spikes
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
-from .grouping import group_by_cause, named_rises, qualify_trends
+from .grouping import cite_explained, group_by_cause, named_rises, qualify_trends
 from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -88,7 +88,7 @@ RULES: list[Rule] = [
          disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0, "ahead": 0.6, "fell": 0.3,
                              "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
-         topics=("balance",),
+         topics=("balance",), explains=("adversarial-rise",),
          checks="after `disc_start`, over the latest fifth of the points: D loss below 30% of its chance level"
                 " (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the discriminator "
                 "has won); or pulling ahead, all its signals together: D loss fallen by `fell` x chance from "
@@ -111,7 +111,7 @@ RULES: list[Rule] = [
          "adaptive weight grown by orders of magnitude or a g_loss running away mean the critic has lost.",
          generator_winning, {"window": 0.2, "above_chance": 0.25, "inverted_share": 0.7, "weight_growth": 30.0,
                              "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",),
-         severities=("info", "warning"), topics=("values", "balance"),
+         severities=("info", "warning"), topics=("values", "balance"), explains=("adversarial-rise",),
          checks="the other side of the balance after `disc_start`, over the latest fifth: D loss above chance,"
                 " `logits_fake` above `logits_real`, `d_weight` grown by orders of magnitude, `g_loss` running"
                 " away"),
@@ -130,7 +130,7 @@ RULES: list[Rule] = [
          "mostly to fool the discriminator; a term that grew to that size is a balance that tipped.",
          gan_term_dominant, {"share": 0.5, "growth": 3.0}, needs=("total_loss", "rec_loss", "d_weight", "g_loss"),
          needs_schedule=("disc_start",),
-         severities=("info", "warning"), topics=("balance",),
+         severities=("info", "warning"), topics=("balance",), explains=("adversarial-rise",),
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
                 "bookkeeping) at `share` or more of the terms' sizes over the latest fifth: a warning when it "
                 "grew `growth`-fold since the phase began (dated there, with `d_weight` and `g_loss` as they "
@@ -382,7 +382,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     by_id = {rule.id: rule for rule in registry}
     carrier = regularizer_share(metrics, schedule) if any(f.metric in ("kl_loss", "quant_loss") for f in findings
                                                          if f.severity in ("warning", "error")) else None
-    grouped = qualify_trends(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start, carrier))
+    grouped = qualify_trends(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
+                                                           carrier), by_id))
     # "no loss is rising" never lists a loss another finding names as risen: it points to that finding
     named = named_rises(grouped, by_id)
     return [g for g in (steady_without(f, named) if f.rule == "loss-now" else f for f in grouped) if g is not None]

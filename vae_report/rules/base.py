@@ -81,6 +81,7 @@ class Rule:
     cause_rank: int = 0  # which rule's finding heads such a group (lowest first)
     cause_cases: tuple[str, ...] = ()  # only these of its cases share a cause (default: every case)
     heads_switch_on: bool = False  # it names the cause of a rise that began with the discriminator's switch-on
+    explains: tuple[str, ...] = ()  # other rules' cases its finding explains: those are cited under it
     threshold_notes: dict[str, str] = field(default_factory=dict)  # a threshold's meaning, for the README
 
     def finding(self, case: Case) -> Finding:

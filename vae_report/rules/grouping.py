@@ -163,28 +163,53 @@ def group_by_cause(findings: list[Finding], last_step: int, rules: dict[str, Rul
     return [headline.get(id(f), f) for f in findings if id(f) not in dropped]
 
 
+def cite_explained(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """A finding whose case another warning explains (a total's rise made of the adversarial term, under the
+    finding on the GAN's balance) is cited under that one, never a headline of its own; the explaining finding
+    must be at least as severe (a milder one would hide the worse)."""
+    explainers = [f for f in findings if _loud(f) and rules.get(f.rule) is not None and rules[f.rule].explains]
+    moved: dict[int, Finding] = {}
+    for f in findings:
+        if not _loud(f) or f.case is None:
+            continue
+        by = next((g for g in explainers if g is not f and f.case in rules[g.rule].explains
+                   and RANK[g.severity] >= RANK[f.severity]), None)
+        if by is not None:
+            moved[id(f)] = by
+    cited: dict[int, list[dict]] = {}
+    for f in findings:
+        if id(f) in moved:
+            cited.setdefault(id(moved[id(f)]), []).extend((_related(f), *f.related))
+    return [replace(f, related=(*f.related, *cited[id(f)])) if id(f) in cited else f
+            for f in findings if id(f) not in moved]
+
+
 def named_rises(findings: list[Finding], rules: dict[str, Rule]) -> dict[str, Finding]:
     """The training losses a warning or an error names as risen (headline or cited), each with the headline that
     names it: a rise of rec or nll (nll = N x rec) names the totals built from them too; a NaN/Inf names its
     loss only when the level shifted across it; the discriminator pulling ahead names g_loss, and the adversarial
     term grown to dominate names the terms that rose with it."""
     named: dict[str, Finding] = {}
-    for f in findings:
-        rule = rules.get(f.rule)
-        if not _loud(f) or rule is None:
+    for head in findings:
+        if not _loud(head):
             continue
-        metrics: list[str | None] = []
-        if rule.cause == "shape" or (rule.cause == "non-finite" and "level_shift_step" in f.numbers):
-            metrics = [f.metric, *(r["metric"] for r in f.related)]
-        metrics += list(f.numbers.get("rising_terms", ()))
-        if f.rule == "disc-overpowering" and "g_loss_early" in f.numbers:
-            metrics.append("g_loss")  # the discriminator pulling ahead: g_loss climbed with it
-        for metric in metrics:
-            if not metric or metric.startswith("val"):
+        for f in (_related(head), *head.related):
+            rule = rules.get(f["rule"])
+            if rule is None or f["severity"] not in ("warning", "error"):
                 continue
-            built = CHAIN[:4] if metric in CHAIN[:2] else (metric,)
-            for name in (metric, *built):
-                named.setdefault(name, f)
+            numbers = f.get("numbers") or {}
+            metrics: list[str | None] = []
+            if rule.cause == "shape" or (rule.cause == "non-finite" and "level_shift_step" in numbers):
+                metrics.append(f["metric"])
+            metrics += list(numbers.get("rising_terms", ()))
+            if f["rule"] == "disc-overpowering" and "g_loss_early" in numbers:
+                metrics.append("g_loss")  # the discriminator pulling ahead: g_loss climbed with it
+            for metric in metrics:
+                if not metric or metric.startswith("val"):
+                    continue
+                built = CHAIN[:4] if metric in CHAIN[:2] else (metric,)
+                for name in (metric, *built):
+                    named.setdefault(name, head)
     return named
 
 

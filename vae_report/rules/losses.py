@@ -255,6 +255,7 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
             f"{name} got worse {where}: comparing the median of the first tenth of its points with {end_name}, "
             f"it {moved}. {advice}",
             name, int(steps[-1]) if shift is None else shift[0], numbers,
+            case="adversarial-rise" if shift is None and adversarial else None,
         )]
     return [Case(f"Comparing the median of the first tenth of its points with {end_name}, {name} {moved} "
                  f"{where}.", name, int(steps[-1]), numbers, severity="ok")]
