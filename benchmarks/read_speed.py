@@ -118,7 +118,7 @@ def child_peak(folder: Path, what: str) -> tuple[float, float]:
         f"p = Path({str(folder)!r});"
         + ("vae_report.read_run(p);" if what == "read" else
            "from vae_report.render import write_report;"
-           "d = tempfile.mkdtemp(); write_report(vae_report.analyze_run(p, draw_plots=True), Path(d) / 'report.md');")
+           "d = tempfile.mkdtemp(); write_report(vae_report.examine_run(p, draw_plots=True), Path(d) / 'report.md');")
         # VmHWM, not ru_maxrss: the latter keeps the forking parent's size across exec on Linux
         + "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1];"
         + "print(time.perf_counter() - t, int(hwm) / 1024)"
@@ -139,7 +139,7 @@ def main() -> None:
         text_and_csv(args.steps)
         return
     sys.path.insert(0, str(ROOT))
-    from vae_report import analyze_run, read_run
+    from vae_report import examine_run, read_run
     from vae_report.render import write_report
 
     folder = ROOT / "benchmarks" / ".cache" / f"radiodiff_{args.steps}"
@@ -160,7 +160,7 @@ def main() -> None:
     frame = timed("vae-report read_run", lambda: read_run(folder), r)
     print(f"    vae-report points: {len(frame):,}")
     with tempfile.TemporaryDirectory() as tmp:
-        timed("vae-report analyze + report", lambda: write_report(analyze_run(folder, draw_plots=True),
+        timed("vae-report analyze + report", lambda: write_report(examine_run(folder, draw_plots=True),
                                                                   Path(tmp) / "r.md"), r)
     read_s, read_mib = child_peak(folder, "read")
     all_s, all_mib = child_peak(folder, "analyze")

@@ -27,7 +27,7 @@ import json, sys, time, tempfile
 from pathlib import Path
 t0 = time.perf_counter()
 from vae_report.readers import load_run
-from vae_report.analysis import analyze_run
+from vae_report.analysis import examine_run
 from vae_report.render import write_report
 path = Path(sys.argv[1]); what = sys.argv[2]
 out = {"startup": time.perf_counter() - t0}
@@ -37,7 +37,7 @@ del logs
 if what == "all":
     # what the CLI does once started: read, rules (plots drawn meanwhile by forked processes), the report
     t = time.perf_counter()
-    analysis = analyze_run(path, draw_plots=True, disc_start=50_001, total_steps=10**7)
+    analysis = examine_run(path, draw_plots=True, disc_start=50_001, total_steps=10**7)
     whole = time.perf_counter() - t
     out["rules"] = whole - read  # the analysis after its own read (about the read timed above)
     with tempfile.TemporaryDirectory() as folder:

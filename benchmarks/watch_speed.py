@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from read_speed import TAGS, write_run  # noqa: E402
 
-from vae_report.analysis import analyze_run  # noqa: E402
+from vae_report.analysis import analyze_run, examine_run  # noqa: E402
 from vae_report.readers import load_run  # noqa: E402
 from vae_report.readers.tail import TailCache  # noqa: E402
 from vae_report.render import write_report  # noqa: E402
@@ -68,7 +68,7 @@ def measure(kind: str, source: Path, steps: int, new: int) -> None:
         points = len(logs.frame)
 
         def whole(tail):
-            analysis = analyze_run(run, tail=tail, draw_plots=True, **options)
+            analysis = examine_run(run, tail=tail, draw_plots=True, **options)
             write_report(analysis, Path(folder) / "report.html")
 
         full_pass, _ = timed(lambda: whole(None))

@@ -22,6 +22,7 @@ from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
 from vae_report import analyze_run, render  # noqa: E402
 from vae_report.rules import RULES  # noqa: E402
 from vae_report.text import markdown  # noqa: E402
+from vae_report.figures import figures_of, reconstructions  # noqa: E402
 
 CASES = all_cases()
 EXPLAINS = {rule.id: rule.explains for rule in RULES}
@@ -70,12 +71,11 @@ def test_verdict(case, analyses) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_report_agrees_with_summary(case, analyses, cache, monkeypatch) -> None:
-    monkeypatch.setattr(render, "make_plots", lambda *args, **kwargs: [])  # plots carry no verdict; keep it fast
+def test_report_agrees_with_summary(case, analyses, cache) -> None:
     for index, analysis in enumerate(analyses[case.name]):
         status = analysis.to_summary()["status"]
         out = cache / "reports" / f"{case.name}-{index}.md"
-        render.write_report(analysis, out)
+        render.write_report(analysis, out)  # the analysis alone: plots carry no verdict; keep it fast
         text = out.read_text()
         said = STATUS_LINE.findall(text)
         assert said and set(said) == {status}, f"report says {said}, summary {status}"
@@ -126,22 +126,21 @@ PARITY_CASES = [c for c in CASES if c.name in ("healthy_ldm_with_validation", "h
 
 
 @pytest.mark.parametrize("case", PARITY_CASES, ids=[c.name for c in PARITY_CASES])
-def test_the_html_report_says_what_the_markdown_one_says(case, analyses, monkeypatch) -> None:
+def test_the_html_report_says_what_the_markdown_one_says(case, analyses) -> None:
     """Every section, sentence and number of the Markdown report is in the HTML one (the two formats print one
     analysis; they must not drift apart)."""
-    monkeypatch.setattr(render, "make_plots", lambda *args, **kwargs: [])
     analysis = analyses[case.name][0]
-    markdown = render.render_markdown(analysis, [], "files")
-    page = render.render_html(analysis, [])
+    markdown = render.render_markdown(analysis)
+    page = render.render_html(analysis)
     assert report_parity(markdown, page) == []
 
 
 def test_the_example_html_report_says_what_its_markdown_says() -> None:
     example = Path(_ROOT) / "examples" / "tiny_run"
     analysis = analyze_run(example)
-    samples = render.reconstructions(analysis)
-    markdown = render.render_markdown(analysis, [], "files", samples)
-    page = render.render_html(analysis, [], samples)
+    figures = figures_of([], reconstructions(analysis))
+    markdown = render.render_markdown(analysis, figures)
+    page = render.render_html(analysis, figures)
     assert "What it is made of" in markdown and report_parity(markdown, page) == []
 
 
@@ -185,7 +184,7 @@ def test_report_never_contradicts_itself(case, analyses) -> None:
     """No loss is said to have risen in one sentence and to be at its best, held or not rising in another; a
     warning or error is said once, in the findings list: answers and recommendations point to it."""
     for analysis in analyses[case.name]:
-        text = render.render_markdown(analysis, [], "report_files")
+        text = render.render_markdown(analysis)
         assert not contradictions(text), contradictions(text)
         assert answers_against_findings(analysis) == []
         loud = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]

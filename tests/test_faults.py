@@ -144,14 +144,13 @@ def test_reading_while_another_process_appends(tmp_path):
 def test_a_failure_while_writing_leaves_the_previous_report_intact(tmp_path, monkeypatch):
     from writers import write_radiodiff_run
 
-    from vae_report import analyze_run, render, writer
+    from vae_report import examine_run, render, writer
     from vae_report.errors import OutputError
 
     run = tmp_path / "run"
     write_radiodiff_run(run, last_step=400, tb_every=5)
-    analysis = analyze_run(run)
     out = tmp_path / "report.md"
-    render.write_report(analysis, out)
+    render.write_report(examine_run(run), out)
     before = out.read_text()
     images = sorted(p.name for p in (tmp_path / "report_files").iterdir())
 
@@ -160,7 +159,7 @@ def test_a_failure_while_writing_leaves_the_previous_report_intact(tmp_path, mon
 
     monkeypatch.setattr(writer, "_swap_dir", disk_full)
     with pytest.raises(OutputError, match="No space left"):
-        render.write_report(analysis, out)
+        render.write_report(examine_run(run), out)
     assert out.read_text() == before
     assert sorted(p.name for p in (tmp_path / "report_files").iterdir()) == images
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind

@@ -12,7 +12,7 @@ import numpy as np
 import yaml
 from writers import radiodiff_curves, radiodiff_tb_points, write_scalars
 
-from vae_report import analyze_run
+from vae_report import analyze_run, examine_run
 
 
 def _tb_run(folder, last_step=3_000, disc_start=1_001):
@@ -79,8 +79,8 @@ def _rules(analysis, rule):
 
 def test_kld_logged_with_a_minus_sign_is_a_convention_read_from_the_bookkeeping(tmp_path):
     _vae_loop(tmp_path / "log.jsonl")
-    analysis = analyze_run(tmp_path)
-    frame = analysis.frame
+    examined = examine_run(tmp_path)
+    analysis, frame = examined.analysis, examined.frame
     kl = frame.loc[frame["metric"] == "kl_loss", "value"].to_numpy()
     assert len(kl) == 200 and (kl > 0).all()  # read as the KL itself
     assert not _rules(analysis, "kl-negative")
@@ -99,7 +99,7 @@ def test_other_trainers_names_and_validation_names(tmp_path):
         folder = tmp_path / name
         folder.mkdir()
         _vae_loop(folder / "log.jsonl", kld_sign=1.0, names={"rec": rec, "kl": kl, "total": total, "val": val})
-        metrics = set(analyze_run(folder).frame["metric"])
+        metrics = set(examine_run(folder).frame["metric"])
         assert {"rec_loss", "kl_loss", "total_loss", "val/total_loss"} <= metrics, (name, metrics)
     vq = tmp_path / "vq"
     vq.mkdir()
@@ -107,7 +107,7 @@ def test_other_trainers_names_and_validation_names(tmp_path):
         for step in range(100):
             handle.write(json.dumps({"iteration": step, "recon_loss": 1 / (step + 1), "quantized_loss": 0.1,
                                      "commitment_loss": 0.02 + step / 1e4, "loss": 1.0}) + "\n")
-    metrics = set(analyze_run(vq).frame["metric"])
+    metrics = set(examine_run(vq).frame["metric"])
     # one adopted as the VQ term, the other kept under its own name
     assert "quant_loss" in metrics and len({"quantized_loss", "commitment_loss"} & metrics) == 1
 

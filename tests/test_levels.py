@@ -50,7 +50,7 @@ def test_every_rule_and_the_table_quote_one_current_level(analyses, run) -> None
         quoted += 1
     if run != "healthy_ldm_with_validation":
         assert quoted, "no rule quoted a current level"
-    table = render.render_markdown(a, [], "r_files").split("## Training statistics")[1]
+    table = render.render_markdown(a).split("## Training statistics")[1]
     for name, st in a.metrics.items():
         row = next(line for line in table.splitlines() if line.startswith(f"| {name} |"))
         assert f"| {fmt(st.recent_median)} ± " in row or f"| {fmt(st.recent_median)} |" in row, row

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 from writers import file_logger, radiodiff_config, radiodiff_curves, write_radiodiff_text_log
 
-from vae_report import analyze_run, load_run
+from vae_report import analyze_run, examine_run, load_run
 from vae_report.cli import app
 
 
@@ -96,9 +96,11 @@ def test_two_launches_appended_to_one_nohup_out_read_as_a_restart(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "nohup.out").write_text("".join(copies))
-    a = analyze_run(run)
+    examined = examine_run(run)
+    a = examined.analysis
     assert a.schedule.disc_start == 1001
-    disc = a.frame[a.frame["metric"] == "disc_loss"]
+    frame = examined.frame
+    disc = frame[frame["metric"] == "disc_loss"]
     after = disc[(disc["step"] >= 1100) & (disc["step"] < 1500)]
     assert len(after) and (after["value"] > 0.5).all()  # the second launch's discriminator, already on
     assert not [f for f in a.findings if f.rule == "disc-active-before-start" and f.severity != "ok"]

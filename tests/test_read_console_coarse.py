@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 from writers import file_logger
 
-from vae_report import analyze_run, load_run
+from vae_report import analyze_run, examine_run, load_run
 from vae_report.cli import app
 
 
@@ -92,8 +92,9 @@ def test_an_epoch_average_that_is_nan_beside_batch_lines_is_seen(tmp_path):
         mean = "nan" if epoch == 8 else f"{0.9 / epoch:.6f}"
         logger.info(f"# =====> Epoch: {epoch} Average gen loss = {mean}, KLD = 3.1; Finished in 0:00:09")
     handler.close()
-    a = analyze_run(tmp_path)
-    _, values, _ = series(a.frame, "gen_loss_epoch")
+    examined = examine_run(tmp_path)
+    a = examined.analysis
+    _, values, _ = series(examined.frame, "gen_loss_epoch")
     assert len(values) == 8 and values[-1] != values[-1]  # NaN
     assert any(f.rule == "non-finite" and f.severity != "ok" for f in a.findings)
 

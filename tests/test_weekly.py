@@ -91,7 +91,7 @@ def test_a_run_that_finished_in_between_is_said_finished(weekly, tmp_path) -> No
     assert since["changes"][0].startswith("Finished since the last report")
     assert [m["step"] for m in since["milestones_passed"]] == [5_001, 10_000]
     out = tmp_path / "r.md"
-    text = render.render_markdown(now, [], "r_files")
+    text = render.render_markdown(now)
     assert "Milestones passed**: none" not in text and "Finished since the last report" in text
     del out
 

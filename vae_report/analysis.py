@@ -30,7 +30,8 @@ from .schedule import Milestone, Schedule, find_config, layout_of, load_config, 
 
 @dataclass
 class Analysis:
-    """Everything the report says, computed."""
+    """Everything the report says, computed: plain data (no frame, no process, no image); its JSON form is the
+    summary."""
 
     run: str
     step: int
@@ -48,11 +49,8 @@ class Analysis:
     generated_at: str = ""
     last_wall_time: float | None = None  # newest wall time in the logs
     since_baseline: dict[str, Any] | None = None
-    frame: Any = None  # the merged metric frame, for plots; not part of the summary
     log_every: int | None = None  # the logging interval the data shows
     decomposition: Any = None  # what the latest total is made of (decomposition.Decomposition), if known
-    overview_png: bytes | None = None  # a sweep worker's overview plot (its frame is dropped to save memory)
-    plots_in_flight: Any = field(default=None, repr=False, compare=False)  # PlotsInFlight, when drawn early
     forecast: Any = None  # forecast.Forecast: key losses at the end of the schedule, and the --goal results
 
     @property
@@ -257,7 +255,7 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
         run=str(logs.root), step=m.last_step(), schedule=schedule, metrics=metric_stats(m, logs.metric_sources),
         findings=findings, sources=logs.sources, merge_notes=logs.notes, metric_sources=logs.metric_sources,
         status=worst(findings), generated_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        last_wall_time=newest_wall_time(m), frame=logs.frame, log_every=_log_interval(m),
+        last_wall_time=newest_wall_time(m), log_every=_log_interval(m),
         decomposition=decompose(m, schedule),
     )
     analysis.forecast = forecast_run(m, schedule, analysis.step, analysis.finished, goals, analysis.last_wall_time)
@@ -275,16 +273,41 @@ def _log_interval(m: Metrics) -> int | None:
     return None
 
 
+@dataclass
+class AnalyzedRun:
+    """One pass over a run: its plain Analysis, and beside it what the report's figures are drawn from (the
+    merged frame, and the plots other processes are already drawing)."""
+
+    analysis: Analysis
+    frame: Any
+    plots: PlotsInFlight | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        """Stop the drawing processes (the report is not wanted after all)."""
+        if self.plots is not None:
+            self.plots.close()
+            self.plots = None
+
+
 def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
                 now: float | None = None, baseline: Path | str | None = None, include: list[Path] | None = None,
-                text_pattern: str | None = None, run: str | None = None, draw_plots: bool = False,
-                tail: Any = None, goals: list[tuple[str, float]] | None = None, **overrides: Any) -> Analysis:
+                text_pattern: str | None = None, run: str | None = None, tail: Any = None,
+                goals: list[tuple[str, float]] | None = None, **overrides: Any) -> Analysis:
     """Read a run directory and analyze it against its schedule (``disc_start=``, ``kl_weight=``,
     ``total_steps=`` override single values; ``thresholds`` maps rule ids to threshold overrides; ``now`` is
-    the epoch time the liveness rule compares the last log with; ``draw_plots``: start drawing the report's plots
-    in other processes while the rules run, for ``write_report``; ``tail``: a ``readers.tail.TailCache`` kept
+    the epoch time the liveness rule compares the last log with; ``tail``: a ``readers.tail.TailCache`` kept
     between calls, so that event files and CSVs are parsed only where they grew; ``goals``: (metric, level) pairs,
-    ``--goal``)."""
+    ``--goal``). ``examine_run`` also keeps what the report's figures are drawn from."""
+    return examine_run(path, config, thresholds, now, baseline, include, text_pattern, run, False, tail, goals,
+                       **overrides).analysis
+
+
+def examine_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
+                now: float | None = None, baseline: Path | str | None = None, include: list[Path] | None = None,
+                text_pattern: str | None = None, run: str | None = None, draw_plots: bool = False,
+                tail: Any = None, goals: list[tuple[str, float]] | None = None, **overrides: Any) -> AnalyzedRun:
+    """``analyze_run``, keeping the frame for the report's figures; ``draw_plots``: start drawing the report's
+    plots in other processes while the rules run (``render.write_report`` collects them)."""
     previous = load_baseline(Path(baseline)) if baseline else None
     if previous is not None and previous.get("sweep"):
         raise InputError(f"{baseline}: a sweep's summary; pass it with the sweep folder, or a single run's summary")
@@ -302,5 +325,4 @@ def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: 
         if plots is not None:
             plots.close()
         raise
-    analysis.plots_in_flight = plots
-    return analysis
+    return AnalyzedRun(analysis, logs.frame, plots)

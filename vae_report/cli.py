@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from .analysis import analyze_run
+from .analysis import examine_run
 from .compare import analyze_runs, parse_run_argument
 from .errors import InputError, OutputError, VaeReportError
 from .forecast import parse_goals
@@ -101,8 +101,9 @@ def analyze(
                 unreadable = sum(r.analysis is None for r in results)
                 headline = f"{len(results)} runs, status {summary['status']}"
             else:
-                analysis = analyze_run(run_dir, baseline=baseline, run=run, draw_plots=True, **options)
-                write_report(analysis, out, interactive=interactive)
+                examined = examine_run(run_dir, baseline=baseline, run=run, draw_plots=True, **options)
+                write_report(examined, out, interactive=interactive)
+                analysis = examined.analysis
                 if json_out is not None:
                     write_summary(analysis, json_out)
                 analyses, unreadable = [analysis], 0

@@ -11,7 +11,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .analysis import analyze_run
+from .analysis import examine_run
 from .configs import flatten
 from .errors import ConfigError, InputError, VaeReportError
 from .frame import frame_from_series
@@ -129,9 +129,9 @@ def latest_levels(analyses: list, configs: list[dict | None] | None = None,
     return out
 
 
-def overlay_plots(analyses: list, names: list[str]) -> list:
+def overlay_plots(analyses: list, frames: list, names: list[str]) -> list:
     """One figure per metric with one line per run on shared axes, each run's disc_start marked in its colour."""
-    views = [Metrics(a.frame) if a is not None and a.frame is not None else None for a in analyses]
+    views = [Metrics(f) if a is not None and f is not None else None for a, f in zip(analyses, frames, strict=True)]
     plots = []
     for metric in OVERLAID:
         present = [i for i, m in enumerate(views) if m is not None and m.has(metric)]
@@ -180,7 +180,8 @@ def default_target(analyses: list) -> str:
     return "rec_loss"
 
 
-def target_verdict(names: list[str], analyses: list, configs: list[dict | None], target: str | None = None) -> Verdict:
+def target_verdict(names: list[str], analyses: list, frames: list, configs: list[dict | None],
+                   target: str | None = None) -> Verdict:
     """Compare the runs on ``target`` at the last step all of them reached: each run's current level there (the
     one definition, levels.current_level) with its noise; a gap within ``BAND`` noises is no clear difference."""
     target = target or default_target(analyses)
@@ -189,7 +190,7 @@ def target_verdict(names: list[str], analyses: list, configs: list[dict | None],
         return Verdict(target, None, (), None,
                        f"Not compared on {target}: {_names(lacking)} {'does' if len(lacking) == 1 else 'do'} not log "
                        "it (choose another --target).")
-    views = [Metrics(a.frame) for a in analyses]
+    views = [Metrics(f) for f in frames]
     step = min(int(v.steps(target)[-1]) for v in views)
     levels = tuple(_level_at(v, a.schedule, target, step) for v, a in zip(views, analyses, strict=True))
     where = (f"at step {fmt(step)}, the last step {'both runs' if len(names) == 2 else 'every run'} reached "
@@ -306,14 +307,14 @@ def load_configs(paths: list[Path]) -> list[dict | None]:
     return out
 
 
-def compare_runs(names: list[str], analyses: list, configs: list[dict | None], target: str | None = None,
-                 judge: bool = True) -> Comparison:
-    """The comparison of analyzed runs (an unreadable run's analysis is None); ``judge``: also say which is better
-    on ``target`` (needs every point of the runs: not for a sweep's thinned curves)."""
-    readable = [(n, a, c) for n, a, c in zip(names, analyses, configs, strict=True) if a is not None]
+def compare_runs(names: list[str], analyses: list, frames: list, configs: list[dict | None],
+                 target: str | None = None, judge: bool = True) -> Comparison:
+    """The comparison of analyzed runs (an unreadable run's analysis and frame are None); ``judge``: also say which
+    is better on ``target`` (needs every point of the runs: not for a sweep's thinned curves)."""
+    readable = [(n, a, f, c) for n, a, f, c in zip(names, analyses, frames, configs, strict=True) if a is not None]
     verdict = target_verdict(*map(list, zip(*readable, strict=True)), target) if judge and len(readable) >= 2 \
         else None
-    return Comparison(names, overlay_plots(analyses, names), config_differences(configs),
+    return Comparison(names, overlay_plots(analyses, frames, names), config_differences(configs),
                       latest_levels(analyses, configs), verdict)
 
 
@@ -323,6 +324,7 @@ class ComparedRun:
     path: str
     analysis: Any  # Analysis, or None when the run could not be read
     error: str | None = None
+    frame: Any = None  # its metric frame: the verdict compares the runs at matched steps, the plots overlay them
 
 
 def parse_run_argument(text: str) -> tuple[str, Path]:
@@ -348,6 +350,7 @@ def _analyze_one(job: tuple[str, Path, dict]) -> ComparedRun:
 
     name, path, options = job
     try:
-        return ComparedRun(name, str(path), analyze_run(path, **options))
+        examined = examine_run(path, **options)
+        return ComparedRun(name, str(path), examined.analysis, frame=examined.frame)
     except VaeReportError as exc:
         return ComparedRun(name, str(path), None, str(exc))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,18 +12,17 @@ import jinja2
 from markupsafe import Markup
 
 from ._version import __version__
-from .analysis import Analysis
+from .analysis import Analysis, AnalyzedRun
 from .compare import ComparedRun, compare_runs, load_configs
 from .errors import OutputError
+from .figures import Figures, draw
 from .frame import file_slug
-from .images import choose_images, find_images
-from .interactive import block
-from .narrative import cite, ok_meaning
 from .numbers import fmt, pct, signed_pct
 from .outputs import stage
-from .plots import Plot, make_plots, overview_plot
+from .report_view import report_view
 from .sweep import sweep_status
-from .text import markdown, plain
+from .text import ICONS, html_spans, markdown, markdown_spans, plain
+from .view import ReportView, change
 from .writer import atomic_write, data_uri, is_html, link, ready_parent, write_markdown
 
 
@@ -31,7 +30,7 @@ def templates_dir() -> Path:
     """``vae_report/templates`` in an installed wheel, the repository's ``templates/`` in a checkout."""
     here = Path(__file__).resolve().parent
     for candidate in (here / "templates", here.parent / "templates"):
-        if (candidate / "report.md.j2").is_file():
+        if (candidate / "page.md.j2").is_file():
             return candidate
     raise OutputError(f"{here}: report templates not found; reinstall vae-report")
 
@@ -47,9 +46,15 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=_finalize,
     )
-    env.filters.update(fmt=fmt, pct=pct, signed_pct=signed_pct, cell=markdown, md=markdown, change=_change,
-                       cells=_cells)
+    env.filters.update(fmt=fmt, pct=pct, signed_pct=signed_pct, cell=markdown, md=_md, md_plain=markdown,
+                       html=html_spans, change=change, cells=_cells)
+    env.globals.update(icons=ICONS)
     return env
+
+
+def _md(value) -> Markup:
+    """A view's Text (spans) or a plain value, as inert Markdown."""
+    return markdown_spans(value) if isinstance(value, tuple) else markdown(value)
 
 
 @jinja2.pass_context
@@ -59,9 +64,14 @@ def _finalize(context: jinja2.runtime.Context, value: object) -> object:
     HTML stripped of control characters (then HTML-escaped by autoescape)."""
     if isinstance(value, Markup) or value is None:
         return value
+    if context.name in _VIEW_PRINTERS:  # they print a view: every value of text passes its format's filter
+        return value
     if (context.name or "").endswith(".md.j2"):
         return markdown(value)
     return plain(value) if isinstance(value, str) else value
+
+
+_VIEW_PRINTERS = {"page.md.j2", "blocks.md.j2"}
 
 
 def _cells(values) -> Markup:
@@ -69,115 +79,62 @@ def _cells(values) -> Markup:
     return Markup(" | ").join(markdown(v) for v in values)
 
 
-def _change(stats) -> str:
-    """A change as the report writes it (a statistics row, or a weekly delta's dict): a percentage where one
-    means something (``change_fraction`` is None across a sign change and for signed quantities), else the
-    difference."""
-    get = stats.get if isinstance(stats, dict) else lambda key: getattr(stats, key)
-    fraction, change = get("change_fraction"), get("change")
-    if fraction is not None:
-        return signed_pct(fraction)
-    if change is None:
-        return "—"
-    return ("+" if change > 0 else "") + fmt(change)
+_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
-def _context(analysis: Analysis, plots: list[Plot], image_src, samples=(), sample_src=None,
-             interactive: str | None = None) -> dict:
-    return {
-        "a": analysis,
-        "name": Path(analysis.run).name or analysis.run,
-        "plots": [{"plot": p, "src": image_src(p)} for p in plots],
-        "samples": [{"shown": s, "src": sample_src(i, s)} for i, s in enumerate(samples)],
-        "interactive": interactive,
-        "by_metric": _findings_by_metric(analysis),
-        "ok_meaning": ok_meaning(analysis),
-        "version": __version__,
-        "config_keys": config_keys(analysis.schedule),
-    }
+def markdown_page(view: ReportView, files_dir_name: str = "files") -> str:
+    """A view as Markdown; its images are links into ``files_dir_name`` (the ``<stem>_files/`` folder)."""
+    text = environment().get_template("page.md.j2").render(view=view, src=lambda name: link(files_dir_name, name))
+    return _BLANK_RUNS.sub("\n\n", text)
 
 
-def config_keys(schedule) -> list[str]:
-    """The schedule values the configuration table shows, in order: the regularizer's weight that this model has,
-    and val_every only when the config runs validation."""
-    keys = ["disc_start", "kl_weight", "codebook_weight", "disc_weight", "disc_factor", "total_steps", "lr", "min_lr",
-            "log_every", "checkpoint_every", "val_every"]
-    skip = {"codebook_weight" if schedule.regularizer != "vq" else "kl_weight"}
-    if schedule.val_every is None:
-        skip.add("val_every")
-    return [key for key in keys if key not in skip]
+def html_page(view: ReportView, files: dict[str, tuple[bytes, str]] | None = None) -> str:
+    """A view as one self-contained page: images embedded as data URIs, no external resource; no script unless
+    the view holds the --interactive charts."""
+    files = files or {}
+    return environment().get_template("page.html.j2").render(view=view, src=lambda name: data_uri(*files[name]))
 
 
-def reconstructions(analysis: Analysis) -> list:
-    """The reconstruction grids the report shows: the latest, and the last before / first after disc_start."""
-    # the scalar reader already walked every event file: only those where it met non-scalar tags hold images
-    scalar_only = {src.path for src in analysis.sources
-                   if src.kind == "tensorboard" and not any("non-scalar" in n for n in src.notes)}
-    try:
-        refs = find_images(Path(analysis.run), analysis.schedule.checkpoint_every, scalar_only)
-    except OSError:
-        return []
-    return choose_images(refs, analysis.schedule.disc_start)
+def render_markdown(analysis: Analysis, figures: Figures | None = None, files_dir_name: str = "files") -> str:
+    return markdown_page(report_view(analysis, figures), files_dir_name)
 
 
-def _sample_name(index: int, shown) -> str:
-    return f"reconstruction_{index}{shown.suffix}"
+def render_html(analysis: Analysis, figures: Figures | None = None) -> str:
+    return html_page(report_view(analysis, figures), figures.files if figures else None)
 
 
-def _findings_by_metric(analysis: Analysis) -> dict[str, list]:
-    """The findings on each metric, for its section and its plot: a warning or an error is said once, in the
-    findings list, so here it is pointed to (an ok or info finding is the section's detail)."""
-    out: dict[str, list] = {}
-    for finding in analysis.active_findings():
-        if finding.metric:
-            loud = finding.severity in ("warning", "error")
-            out.setdefault(finding.metric, []).append(replace(finding, message=cite(finding)) if loud else finding)
-    return out
+def write_view(view: ReportView, out: Path, files: dict[str, tuple[bytes, str]]) -> list[Path]:
+    """Any report's view to disk: one self-contained ``.html``, or a ``.md`` with its images in
+    ``<stem>_files/``; nothing is left half-written."""
+    out = Path(out)
+    parent = ready_parent(out)
+    if is_html(out):
+        atomic_write(out, html_page(view, files).encode("utf-8"))
+        return [out]
+    files_dir = parent / f"{out.stem}_files"
+    return write_markdown(out, markdown_page(view, files_dir.name), files_dir,
+                          {name: data for name, (data, _) in files.items()})
 
 
-def render_markdown(analysis: Analysis, plots: list[Plot], files_dir_name: str, samples=()) -> str:
-    return environment().get_template("report.md.j2").render(
-        **_context(analysis, plots, lambda p: link(files_dir_name, f"{p.name}.png"), samples,
-                   lambda i, s: link(files_dir_name, _sample_name(i, s))))
-
-
-def render_html(analysis: Analysis, plots: list[Plot], samples=(), interactive: str | None = None) -> str:
-    """One self-contained page: plots embedded as data URIs, no external resource; no script unless
-    ``interactive`` (zoomable charts, their script embedded) is given."""
-    return environment().get_template("report.html.j2").render(
-        **_context(analysis, plots, lambda p: data_uri(p.png), samples, lambda i, s: data_uri(s.data, s.mime),
-                   interactive))
-
-
-def write_report(analysis: Analysis, out: Path, interactive: bool = False) -> list[Path]:
-    """Write the report (``.md`` plus ``<stem>_files/``, or one ``.html``; ``interactive``: zoomable charts in
-    the HTML); nothing is left half-written."""
+def write_report(run: AnalyzedRun | Analysis, out: Path, interactive: bool = False) -> list[Path]:
+    """Write a run's report (``.md`` plus ``<stem>_files/``, or one ``.html``; ``interactive``: zoomable charts in
+    the HTML). An ``AnalyzedRun`` (``examine_run``) brings the frame its figures are drawn from; an ``Analysis``
+    alone makes a report of text and tables."""
     out = Path(out)
     html = is_html(out)
     if interactive and not html:
         raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
-    try:
-        parent = ready_parent(out)
-    except BaseException:
-        if analysis.plots_in_flight is not None:
-            analysis.plots_in_flight.close()
-        raise
-    if analysis.plots_in_flight is not None:  # started by analyze_run(draw_plots=True), with the same baseline
-        plots, analysis.plots_in_flight = analysis.plots_in_flight.result(), None
+    if isinstance(run, Analysis):
+        analysis, figures = run, Figures(drawn=False)
     else:
-        plots = make_plots(analysis.frame, analysis.schedule, (analysis.since_baseline or {}).get("step_then"))
-    samples = reconstructions(analysis)
-    if html:
-        charts = None
-        if interactive:
-            charts = block(analysis.frame, analysis.schedule)
-        atomic_write(out, render_html(analysis, plots, samples, charts).encode("utf-8"))
-        return [out]
-    files_dir = parent / f"{out.stem}_files"
-    text = render_markdown(analysis, plots, files_dir.name, samples)
-    images = {f"{plot.name}.png": plot.png for plot in plots}
-    images.update({_sample_name(i, s): s.data for i, s in enumerate(samples)})
-    return write_markdown(out, text, files_dir, images)
+        try:
+            ready_parent(out)
+        except BaseException:
+            if run.plots is not None:
+                run.plots.close()
+            raise
+        analysis, figures = run.analysis, draw(run, interactive)
+    return write_view(report_view(analysis, figures), out, figures.files)
 
 
 def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
@@ -189,15 +146,14 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
     entries = []
     images: dict[str, bytes] = {}
     for run in runs:
-        png = _overview_png(run.analysis, overview_plot)
+        png = run.overview
         if png is not None:
             key = f"{_slug(run.name)}_overview.png"
             images[key] = png
             src = data_uri(png) if html else link(files_dir.name, key)
         else:
             src = None
-        entries.append({"run": run, "a": run.analysis, "overview": src,
-                        "by_metric": _findings_by_metric(run.analysis) if run.analysis else {}})
+        entries.append({"run": run, "a": run.analysis, "overview": src})
     comparison, compared = _sweep_comparison(runs, html, files_dir, images)
     template = "sweep.html.j2" if html else "sweep.md.j2"
     text = environment().get_template(template).render(name=name, entries=entries, status=sweep_status(runs),
@@ -214,25 +170,14 @@ def _sweep_comparison(runs: list, html: bool, files_dir: Path, images: dict) -> 
     if len(readable) < 2:
         return None, []
     configs = load_configs([Path(r.analysis.run) for r in readable])
-    comparison = compare_runs([r.name for r in readable], [r.analysis for r in readable], configs, judge=False)
+    comparison = compare_runs([r.name for r in readable], [r.analysis for r in readable], [r.curves for r in readable],
+                              configs, judge=False)
     compared = []
     for plot in comparison.plots:
         images[f"{plot.name}.png"] = plot.png
         compared.append({"plot": plot, "src": data_uri(plot.png) if html else link(files_dir.name,
                                                                                         f"{plot.name}.png")})
     return comparison, compared
-
-
-def _overview_png(analysis, overview_plot) -> bytes | None:
-    """A sweep run's overview: drawn by the worker that analyzed it, or here from its frame."""
-    if analysis is None:
-        return None
-    if getattr(analysis, "overview_png", None) is not None:
-        return analysis.overview_png
-    if analysis.frame is None:
-        return None
-    plot = overview_plot(analysis.frame, analysis.schedule)
-    return None if plot is None else plot.png
 
 
 def _slug(name: str) -> str:
@@ -289,7 +234,7 @@ def write_comparison(runs: list[ComparedRun], out: Path, target: str | None = No
     parent = ready_parent(out)
     analyses = [r.analysis for r in runs]
     configs = load_configs([Path(r.path) for r in runs])
-    comparison = compare_runs([r.name for r in runs], analyses, configs, target)
+    comparison = compare_runs([r.name for r in runs], analyses, [r.frame for r in runs], configs, target)
     files_dir = parent / f"{out.stem}_files"
     plots = [{"plot": p, "src": data_uri(p.png) if html else link(files_dir.name, f"{p.name}.png")}
              for p in comparison.plots]

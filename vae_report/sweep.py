@@ -9,11 +9,11 @@ steps. (Lightning's ``version_N`` folders are judged by versions.py: loggers of 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .analysis import Analysis, analyze_run
+from .analysis import Analysis, examine_run
 from .baseline import compare, load_baseline
 from .compare import thin_frame
 from .errors import VaeReportError
@@ -29,6 +29,8 @@ class SweepRun:
     name: str
     analysis: Analysis | None
     error: str | None = None
+    overview: bytes | None = field(default=None, repr=False)  # its overview plot, drawn by the worker
+    curves: Any = field(default=None, repr=False)  # its frame thinned for the overlaid curves: not every point
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,13 @@ def _analyze_one(job: tuple[RunSpec, dict]) -> SweepRun:
     run, options = job
     include = list(run.include) if run.include else None
     try:
-        analysis = analyze_run(run.path, include=include, run=run.store_run, **options)
+        examined = examine_run(run.path, include=include, run=run.store_run, **options)
     except VaeReportError as exc:
         return SweepRun(run.name, None, str(exc))
-    overview = overview_plot(analysis.frame, analysis.schedule)
-    analysis.overview_png = overview.png if overview is not None else None
-    analysis.frame = thin_frame(analysis.frame)  # the report needs the plot and thinned curves, not every point
-    return SweepRun(run.name, analysis)
+    overview = overview_plot(examined.frame, examined.analysis.schedule)
+    # the report needs the plot and thinned curves, not every point: memory stays bounded by the runs in flight
+    return SweepRun(run.name, examined.analysis, None, overview.png if overview is not None else None,
+                    thin_frame(examined.frame))
 
 
 def _previous_runs(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:

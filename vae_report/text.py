@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 # ANSI escape sequences (CSI ... final byte, OSC ... BEL/ST) as a whole, then any other control or format
 # character (Unicode Cc and Cf: C0/C1 controls, DEL, bidi overrides and isolates, zero-width characters)
@@ -36,3 +36,76 @@ def markdown(text: object) -> Markup:
     line = _LEADING.sub(lambda m: m.group(1) + ("\\" + m.group(2) if not m.group(2)[0].isdigit()
                                                 else m.group(2) + "\\"), line, count=1)
     return Markup(line)
+
+
+# ---- a view's Text (view.Span tuples) in each format: our markup around text that is always escaped ----------
+
+ICONS = {"ok": "✅", "info": "ℹ️", "warning": "⚠️", "error": "❌"}
+
+
+def _inline(text: object) -> str:
+    """Escaped for the middle of a Markdown line: like ``markdown`` but keeping the spaces at the ends."""
+    return _MARKDOWN.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), plain(text))
+
+
+def _code(text: object) -> str:
+    """A code span whatever the text holds: a fence longer than any run of backticks in it; ``|`` escaped, as a
+    table cell needs even inside code (GitHub's tables)."""
+    line = plain(text).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if line.startswith("`") or line.endswith("`") else ""
+    return f"{fence}{pad}{line}{pad}{fence}"
+
+
+def _wrapped(mark: str, text: object) -> str:
+    """``**bold**``: the marks hug the text (CommonMark needs no space inside them); outer spaces stay outside."""
+    raw = plain(text)
+    inner = raw.strip()
+    if not inner:
+        return _inline(raw)
+    lead, trail = raw[: len(raw) - len(raw.lstrip())], raw[len(raw.rstrip()):]
+    return f"{lead}{mark}{_inline(inner)}{mark}{trail}"
+
+
+def markdown_spans(spans) -> Markup:
+    """A view's Text as one inert Markdown line: only our own marks (bold, code, links, severity icons) act."""
+    out = []
+    for span in spans:
+        if span.style == "bold":
+            out.append(_wrapped("**", span.text))
+        elif span.style == "emph":
+            out.append(_wrapped("*", span.text))
+        elif span.style == "code":
+            out.append(_code(span.text))
+        elif span.style == "link":
+            out.append(f"[{_inline(span.text).strip()}]({span.href})")
+        elif span.style == "sev":
+            out.append(f"{ICONS.get(span.text, '')} {_inline(span.text)}")
+        else:
+            out.append(_inline(span.text))
+    line = "".join(out).strip()
+    if spans and spans[0].style == "plain":  # what would start a block (a heading, a list) is escaped
+        line = _LEADING.sub(lambda m: m.group(1) + ("\\" + m.group(2) if not m.group(2)[0].isdigit()
+                                                    else m.group(2) + "\\"), line, count=1)
+    return Markup(line)
+
+
+def html_spans(spans) -> Markup:
+    """A view's Text as HTML: every text escaped, our tags around it."""
+    out = []
+    for span in spans:
+        body = escape(plain(span.text))
+        if span.style == "bold":
+            out.append(Markup("<b>%s</b>") % body)
+        elif span.style == "emph":
+            out.append(Markup("<em>%s</em>") % body)
+        elif span.style == "code":
+            out.append(Markup("<code>%s</code>") % body)
+        elif span.style == "link":
+            out.append(Markup('<a href="%s">%s</a>') % (span.href, body))
+        elif span.style == "sev":
+            out.append(Markup('<span class="sev %s">%s</span>') % (span.text, body))
+        else:
+            out.append(body)
+    return Markup("").join(out)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .analysis import Analysis, analyze_run
+from .analysis import Analysis, examine_run
 from .errors import InputError, NoLogsYet
 from .readers.tail import TailCache
 from .render import write_report, write_summary
@@ -37,8 +37,9 @@ class Watcher:
     def run_pass(self) -> Analysis:
         """Read what is new, analyze, write the report (and summary); the liveness check's clock is now."""
         self.tail.forget_missing()
-        analysis = analyze_run(self.run_dir, tail=self.tail, draw_plots=True, now=time.time(), **self.options)
-        write_report(analysis, self.out)
+        examined = examine_run(self.run_dir, tail=self.tail, draw_plots=True, now=time.time(), **self.options)
+        write_report(examined, self.out)
+        analysis = examined.analysis
         if self.json_out is not None:
             write_summary(analysis, self.json_out)
         self.passes += 1

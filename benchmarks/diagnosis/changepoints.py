@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from vae_report import analyze_run
+from vae_report import examine_run
 from vae_report.rules import Metrics
 from vae_report.rules.current import WATCHED, latest_rise, minimum_rise, prepared
 from vae_report.stats import robust_noise
@@ -50,7 +50,7 @@ def _series(a, name):
     m = Metrics(a.frame)
     if not m.has(name):
         return None
-    s = a.schedule
+    s = a.analysis.schedule
     lo = s.disc_start if s.disc_start is not None and m.last_step() >= s.disc_start else None
     steps, values = m.window(name, lo=lo)
     return (steps, values) if len(steps) >= 20 else (m.steps(name), m.values(name))
@@ -60,7 +60,7 @@ def main() -> None:
     rows = {"cusum": {"found": 0, "errors": [], "false": 0}, "pelt": {"found": 0, "errors": [], "false": 0}}
     faults = healthy = 0
     for case in all_cases(synthetic_only="--all" not in sys.argv):
-        a = analyze_run(ensure(case))
+        a = examine_run(ensure(case))  # the frame beside the analysis
         rising = [f for f in case.expect.faults if f.onset is not None and any(m in WATCHED for m in f.metrics)
                   and "explode" in case.name]
         if case.expect.status == "ok":

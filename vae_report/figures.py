@@ -1,0 +1,79 @@
+"""The step between the analysis and the view: the report's images drawn from the run's frame (or taken from the
+processes that drew them while the rules ran), and the reconstruction grids the run saved. The Analysis holds
+none of it; the view names each image by its file; only the writer holds the bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .images import choose_images, find_images
+from .interactive import block
+from .plots import Plot, make_plots
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A plot as the view needs it: the metric it shows (``name``), its title and caption, and its file."""
+
+    name: str
+    title: str
+    caption: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A reconstruction grid the run saved: its file and what it shows."""
+
+    name: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    plots: tuple[Drawn, ...] = ()
+    samples: tuple[Sample, ...] = ()
+    charts: str | None = None  # the --interactive block (HTML with its script), instead of the plots
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # file -> (bytes, MIME type)
+    drawn: bool = True  # False: written from an Analysis alone, without the logs to draw from
+
+    def data(self) -> dict[str, bytes]:
+        return {name: data for name, (data, _) in self.files.items()}
+
+
+def figures_of(plots: list[Plot], samples: list = (), charts: str | None = None) -> Figures:
+    """Figures from plots already drawn and images already chosen (images.Shown)."""
+    files = {f"{p.name}.png": (p.png, "image/png") for p in plots}
+    shown = []
+    for i, s in enumerate(samples):
+        name = f"reconstruction_{i}{s.suffix}"
+        files[name] = (s.data, s.mime)
+        shown.append(Sample(name, s.caption))
+    return Figures(tuple(Drawn(p.name, p.title, p.caption, f"{p.name}.png") for p in plots), tuple(shown), charts,
+                   files)
+
+
+def reconstructions(analysis) -> list:
+    """The reconstruction grids the report shows: the latest, and the last before / first after disc_start."""
+    # the scalar reader already walked every event file: only those where it met non-scalar tags hold images
+    scalar_only = {src.path for src in analysis.sources
+                   if src.kind == "tensorboard" and not any("non-scalar" in n for n in src.notes)}
+    try:
+        refs = find_images(Path(analysis.run), analysis.schedule.checkpoint_every, scalar_only)
+    except OSError:
+        return []
+    return choose_images(refs, analysis.schedule.disc_start)
+
+
+def draw(run, interactive: bool = False) -> Figures:
+    """Everything a run's report shows beside its text, from an ``analysis.AnalyzedRun``: the plots (those its
+    drawing processes made, or drawn now), the reconstruction grids, and with ``interactive`` the zoomable
+    charts in place of the plots."""
+    analysis = run.analysis
+    if run.plots is not None:  # started by examine_run(draw_plots=True), with the same baseline
+        plots, run.plots = run.plots.result(), None
+    else:
+        plots = make_plots(run.frame, analysis.schedule, (analysis.since_baseline or {}).get("step_then"))
+    charts = block(run.frame, analysis.schedule) if interactive else None
+    return figures_of(plots, reconstructions(analysis), charts)

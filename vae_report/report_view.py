@@ -1,0 +1,355 @@
+"""One run's report as a view (view.py): one function per section, every sentence written once for both formats.
+Figures arrive drawn (figures.py): the view names them, the formatter places them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ._version import __version__
+from .figures import Figures
+from .narrative import cite, ok_meaning
+from .numbers import fmt, pct
+from .view import (
+    Block,
+    Bullets,
+    Heading,
+    Image,
+    Paragraph,
+    Raw,
+    ReportView,
+    Row,
+    Section,
+    Table,
+    Text,
+    bold,
+    cell,
+    change,
+    code,
+    findings_table,
+    footer,
+    joined,
+    sev,
+    status_parts,
+    text,
+)
+
+KEY_METRICS = ("total_loss", "kl_loss", "rec_loss", "disc_loss")
+CONFIG_KEYS = ("disc_start", "kl_weight", "codebook_weight", "disc_weight", "disc_factor", "total_steps", "lr",
+               "min_lr", "log_every", "checkpoint_every", "val_every")
+
+
+def report_view(a, figures: Figures | None = None) -> ReportView:
+    """The whole report of one run: status, then the sections in the order a reader asks their questions."""
+    figures = figures or Figures()
+    name = a.run.rstrip("/").split("/")[-1] or a.run
+    sections = [findings(a), since_last_report(a), overview(a), key_metrics(a), configuration(a), progress(a),
+                forecast(a), recommendations(a), statistics(a), reconstructions(figures), visualizations(a, figures),
+                questions(a), conclusion(a), sources(a)]
+    banner = Paragraph(text(bold(f"Status: {a.status}"), " · " + " · ".join(status_parts(a))), a.status)
+    return ReportView(text(f"VAE-GAN training report: {name}"), a.status, banner,
+                      tuple(s for s in sections if s is not None), footer(__version__, a.generated_at))
+
+
+def findings(a) -> Section:
+    blocks: list[Block] = [findings_table(a.active_findings())]
+    skipped = [f for f in a.findings if f.skipped]
+    if skipped:
+        def why(f) -> str:
+            missing = f.numbers.get("missing")
+            return f"needs {', '.join(missing)}" if missing else "not applicable to this model"
+        blocks.append(Paragraph(text("Not checked: ", joined([text(code(f.rule), f" ({why(f)})") for f in skipped],
+                                                              "; "), "."), "muted"))
+    return Section("Findings", tuple(blocks))
+
+
+def _finding_ref(f: dict) -> Text:
+    return text(code(f["rule"]), f" ({f['severity']}" + (f", {f['metric']}" if f.get("metric") else "") + ")")
+
+
+def since_last_report(a) -> Section | None:
+    b = a.since_baseline
+    if not b:
+        return None
+    blocks: list[Block] = [Paragraph(text(
+        f"Compared with the summary of step {fmt(b['step_then'])}",
+        f" ({b['baseline_generated_at']})" if b.get("baseline_generated_at") else "",
+        f", status then: {b['status_then']}."))]
+    if b.get("changes"):
+        blocks.append(Bullets(tuple(text(c) for c in b["changes"])))
+    gained = fmt(b["steps_gained"])
+    if b.get("progress_gained") is not None:
+        gained += f" ({pct(b['progress_then'])} → {pct(a.progress)})"
+    if b.get("hours_between_logs") is not None:
+        gained += f", with {fmt(b['hours_between_logs'])} hours of wall time between the two reports' last logs"
+        if b.get("steps_per_hour_since"):
+            gained += f" ({fmt(int(round(b['steps_per_hour_since'])))} steps per hour, pauses included)"
+    passed = [text(f"step {fmt(m['step'])} ({m['name']})") for m in b["milestones_passed"]]
+    blocks.append(Bullets((
+        text(bold("Steps gained"), ": ", gained),
+        text(bold("Milestones passed"), ": ", joined(passed)),
+        text(bold("New findings"), ": ", joined(_finding_ref(f) for f in b["findings_new"])),
+        text(bold("Resolved findings"), ": ", joined(_finding_ref(f) for f in b["findings_resolved"])),
+    )))
+    blocks.append(Paragraph(text(
+        "Levels are each metric's current level at the two reports (the median of its latest points in the current "
+        "phase; a sparse metric's last point); ✱ marks a change beyond their noise."), "muted"))
+    rows = []
+    for metric, c in b["metrics"].items():
+        moved = f"not compared: {c['not_comparable']}" if c.get("not_comparable") else change(c)
+        rows.append(Row((cell(metric), text(fmt(c["then"])), text(fmt(c["now"])),
+                         text(moved + (" ✱" if c.get("beyond_noise") else "")))))
+    blocks.append(Table(("Metric", "Then", "Now", "Change"), tuple(rows), (False, True, True, True)))
+    return Section("Since last report", tuple(blocks))
+
+
+def _total_unknown(s) -> Text:
+    if s.unit_note:
+        return text(f"total unknown: {s.unit_note}")
+    return text("total steps unknown: no ", code("train_num_steps"), "/", code("max_steps"),
+                " in the config and none in the logs")
+
+
+def _phase(a) -> str | Text:
+    s = a.schedule
+    if a.finished:
+        out = (f"training has finished: the last logged step ({fmt(a.step)}, logged every {fmt(a.log_every)}) is the "
+               "run's last")
+        if s.switch_step is not None and a.step >= s.switch_step:
+            out += f"; the adversarial phase ran from step {fmt(s.switch_step)}"
+        return out
+    if a.phase == "before discriminator":
+        return (f"before the discriminator (steps 0–{fmt(s.switch_step - 1)}): autoencoder only, GAN terms weighted "
+                "by 0")
+    if a.phase == "adversarial" and a.disc_never_on:
+        return (f"adversarial by the schedule (from step {fmt(s.switch_step)}), but the discriminator never switched "
+                "on: the autoencoder still trains alone (see the errors)")
+    if a.phase == "adversarial":
+        out = f"adversarial (from step {fmt(s.switch_step)}): autoencoder and discriminator train together"
+        if s.observed_disc_start is not None:
+            out += (f" (the data show it on from step {fmt(s.observed_disc_start)}; the config found says disc_start "
+                    f"{fmt(s.disc_start)}, so it is not the one this run used)")
+        return out
+    if s.unit_note:
+        return f"not judged: {s.unit_note}"
+    return text("unknown (no ", code("disc_start"), ")")
+
+
+def _next_milestone(a, away: bool = True) -> str:
+    s = a.schedule
+    if a.next_milestone:
+        m = a.next_milestone
+        return f"{s.counts} {fmt(m.step)} ({m.name})" + (f", {fmt(a.steps_to_next)} {s.counts}s away" if away else "")
+    if a.finished:
+        return "none: training has finished"
+    return "none left in the schedule" if away else "none"
+
+
+def overview(a) -> Section:
+    s = a.schedule
+    if a.finished:
+        current = f"{fmt(a.step)} of {fmt(s.total_steps)}: the last logged {s.counts}, so training has finished"
+    elif s.total_steps:
+        current = f"{fmt(a.step)} of {fmt(s.total_steps)} ({pct(a.progress)} complete)"
+    else:
+        current = text(f"{fmt(a.step)} (", _total_unknown(s), ")")
+    items = [text(bold("Run"), ": ", code(a.run)), text(bold(f"Current {s.counts}"), ": ", current)]
+    if a.late_start:
+        items.append(text(bold(f"Logs begin at step {fmt(a.late_start)}"), f": the first {fmt(a.late_start)} steps "
+                          "are not in these logs, so \"over the run\" below means from there"))
+    items += [text(bold("Phase"), ": ", _phase(a)), text(bold("Next milestone"), ": ", _next_milestone(a)),
+              text(bold("Logs read"), f": {len(a.sources)} file(s), {len(a.metrics)} metrics")]
+    return Section("Training overview", (Bullets(tuple(items)),))
+
+
+def _by_metric(a) -> dict[str, list]:
+    """The findings on each metric, for its section and its plot: a warning or an error is said once, in the
+    findings list, so here it is pointed to (an ok or info finding is the section's detail)."""
+    out: dict[str, list] = {}
+    for f in a.active_findings():
+        if f.metric:
+            loud = f.severity in ("warning", "error")
+            out.setdefault(f.metric, []).append(replace(f, message=cite(f)) if loud else f)
+    return out
+
+
+def key_metrics(a) -> Section:
+    by_metric = _by_metric(a)
+    blocks: list[Block] = []
+    for name in KEY_METRICS:
+        st = a.metrics.get(name)
+        if st is None:
+            continue
+        blocks.append(Heading(text(name)))
+        blocks.append(Paragraph(text(bold("Observation"), f": from step {fmt(st.first_step)} to step "
+                                     f"{fmt(st.latest_step)} it {st.describe()}; range {fmt(st.min)} to {fmt(st.max)} "
+                                     f"over {fmt(st.count)} points (source: {st.source}).")))
+        if name == "total_loss" and a.decomposition:
+            blocks.append(Paragraph(text(bold("What it is made of"), ": ", a.decomposition.sentence())))
+        blocks += [Paragraph(text(sev(f.severity), ": ", f.message)) for f in by_metric.get(name, [])]
+    return Section("Key training metrics analysis", tuple(blocks))
+
+
+def config_keys(schedule) -> list[str]:
+    """The schedule values the configuration table shows, in order: the regularizer's weight that this model has,
+    and val_every only when the config runs validation."""
+    skip = {"codebook_weight" if schedule.regularizer != "vq" else "kl_weight"}
+    if schedule.val_every is None:
+        skip.add("val_every")
+    return [key for key in CONFIG_KEYS if key not in skip]
+
+
+def configuration(a) -> Section:
+    s = a.schedule
+    if s.layout == "none":
+        said = text("No training config was found in the run folder or given with ", code("--config"),
+                    "; values below come from the command line or the data.")
+    else:
+        said = text("Read from ", code(s.config_path), f" ({s.layout} layout",
+                    text(", loss ", code(s.loss_class)) if s.loss_class else None, ").")
+    rows = [Row((text(code(key)), text(fmt(getattr(s, key))), cell(s.origins.get(key, "not set"))))
+            for key in config_keys(s)]
+    if s.pixels_per_sample:
+        rows.append(Row((text("pixels per sample (ddconfig)"), text(fmt(s.pixels_per_sample)), cell(s.config_path))))
+    return Section("Configuration analysis", (Paragraph(said), Table(("Setting", "Value", "From"), tuple(rows),
+                                                                      (False, True, False))))
+
+
+def progress(a) -> Section:
+    s = a.schedule
+    blocks: list[Block] = []
+    if s.switch_step is not None:
+        if a.step < s.switch_step and not a.finished:
+            first = f"current, {pct(a.step / s.switch_step)} through"
+        else:
+            first = "the run ended in it" if a.step < s.switch_step else "done"
+        if a.finished and a.step >= s.switch_step:
+            second = "done"
+        elif a.step >= s.switch_step:
+            if s.total_steps and s.total_steps > s.switch_step:
+                second = f"current, {pct((a.step - s.switch_step) / (s.total_steps - s.switch_step))} through"
+            else:
+                unknown = f"total unknown: {s.unit_note}" if s.unit_note else "total steps unknown"
+                second = f"current, {fmt(a.step - s.switch_step)} steps in ({unknown})"
+        else:
+            second = "never reached" if a.finished else f"starts in {fmt(s.switch_step - a.step)} steps"
+        end = fmt(s.total_steps - 1) if s.total_steps else "end"
+        blocks.append(Bullets((
+            text(bold("Phase 1, before the discriminator"), f" (steps 0–{fmt(s.switch_step - 1)}): {first}."),
+            text(bold("Phase 2, adversarial"), f" (steps {fmt(s.switch_step)}–{end}): {second}."),
+        ), ordered=True))
+    if s.total_steps:
+        if a.finished:
+            overall = (f"finished ({fmt(a.step)} is the last logged {s.counts} of {fmt(s.total_steps)}, logged every "
+                       f"{fmt(a.log_every)})")
+        else:
+            overall = f"{fmt(a.step)} / {fmt(s.total_steps)} {s.counts}s = {pct(a.progress)}"
+        blocks.append(Paragraph(text(f"Overall: {overall}.")))
+    return Section("Progress assessment", tuple(blocks))
+
+
+def forecast(a) -> Section:
+    f = a.forecast
+    blocks: list[Block] = []
+    if f is None or not f.trends:
+        blocks.append(Paragraph(text("No key loss (rec, KL, total, nll, validation rec) is logged: nothing to "
+                                     "forecast.")))
+    elif f.finished:
+        blocks.append(Paragraph(text("The run is finished: its last levels are its final ones.")))
+    else:
+        rows = f.rows()
+        if rows:
+            blocks.append(Paragraph(text(
+                "Each key loss's trend over the latest half of the current phase (a power law in steps, fitted to the "
+                "medians of 12 windows), carried forward. The 90% interval reaches from the trend going on to the "
+                "level staying where it is now; in the truncation test on healthy runs "
+                f"{pct(f.tested_coverage, 0)} of final levels fell inside it.")))
+            blocks.append(Table(("Metric", "At step", "Forecast", "90% interval", "Fitted since step"), tuple(
+                Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"), text(fmt(r["level"])),
+                     text(f"{fmt(r['low'])} – {fmt(r['high'])}"), text(fmt(r["since"])))) for r in rows),
+                (False, True, True, True, True)))
+        declined = f.declined()
+        if declined:
+            blocks.append(Bullets(tuple(text(f"{metric}: {why}.") for metric, why in declined)))
+    if f is not None and f.goals:
+        blocks.append(Paragraph(text("Goals:")))
+        blocks.append(Bullets(tuple(text(line) for line in f.goal_lines())))
+    return Section("Forecast", tuple(blocks))
+
+
+def recommendations(a) -> Section:
+    return Section("Recommendations", (Bullets(tuple(text(r) for r in a.recommendations)),))
+
+
+def statistics(a) -> Section:
+    rows = []
+    for name, st in a.metrics.items():
+        now = fmt(st.now) + (f" ± {fmt(st.recent_noise)}" if st.recent_noise == st.recent_noise else "")
+        rows.append(Row((cell(name), text(fmt(st.start)), text(now), text(fmt(st.min)), text(fmt(st.max)),
+                         text(fmt(st.count)), text(change(st.level_change())), cell(st.source))))
+    return Section("Training statistics", (Table(
+        ("Metric", "Start", "Now (± noise)", "Min", "Max", "Points", "Change", "Source"), tuple(rows),
+        (False, True, True, True, True, True, True, False)),))
+
+
+_NOT_DRAWN = Paragraph(text("Not included: this report was written from the analysis alone, without the run's logs "
+                           "to draw from."), "muted")
+
+
+def reconstructions(figures: Figures) -> Section:
+    if not figures.drawn:
+        return Section("Reconstructions", (_NOT_DRAWN,))
+    if not figures.samples:
+        return Section("Reconstructions", (Paragraph(text(
+            "The run holds no reconstruction images (no ", code("sample-*.png"), ", image files with a step in their "
+            "name, or TensorBoard image summaries), so the report cannot show what the model produces."), "muted"),))
+    images = tuple(Image(s.name, s.caption, text(s.caption), "sample") for s in figures.samples)
+    return Section("Reconstructions", (Paragraph(text("What the model produces, as the run saved it (inputs and their "
+                                                      "reconstructions).")), *images))
+
+
+def visualizations(a, figures: Figures) -> Section:
+    if figures.charts is not None:
+        return Section("Training visualizations", (
+            Paragraph(text("Zoomable charts (drag to zoom, double-click to reset), each series downsampled to 1,000 "
+                           "points keeping every bucket's extremes."), "muted"), Raw(figures.charts)))
+    if not figures.drawn:
+        return Section("Training visualizations", (_NOT_DRAWN,))
+    by_metric = _by_metric(a)
+    blocks: list[Block] = []
+    for p in figures.plots:
+        said = by_metric.get(p.name, []) + (by_metric.get("disc_factor", []) if p.name == "disc_loss" else [])
+        notes = [" " + f.message for f in said if not f.rule.startswith("loss-")]
+        blocks.append(Image(p.file, p.title, text(bold(p.title), f": {p.caption}", *notes)))
+    return Section("Training visualizations", tuple(blocks))
+
+
+def questions(a) -> Section:
+    blocks: list[Block] = []
+    for i, q in enumerate(a.qa, 1):
+        blocks += [Heading(text(f"Q{i}: {q.question}")), Paragraph(text(bold("A"), ": ", q.answer))]
+    return Section("Questions and answers", tuple(blocks))
+
+
+def conclusion(a) -> Section:
+    s = a.schedule
+    meaning = {"ok": ok_meaning(a), "warning": "see the warnings above"}.get(a.status, "see the errors above")
+    if a.finished:
+        progress_said = f"finished (last logged {s.counts} {fmt(a.step)} of {fmt(s.total_steps)})"
+    elif s.total_steps:
+        progress_said = f"{pct(a.progress)} ({fmt(a.step)}/{fmt(s.total_steps)} {s.counts}s)"
+    else:
+        progress_said = f"{s.counts} {fmt(a.step)}, total unknown"
+    reasons = f" ({'; '.join(a.confidence_reasons)})" if a.confidence_reasons else ""
+    return Section("Conclusion", (
+        Paragraph(text(bold("Status"), f": {a.status}: {meaning}."), a.status),
+        Bullets((text(bold("Next milestone"), ": ", _next_milestone(a, away=False)),
+                 text(bold("Confidence"), f": {a.confidence}{reasons}"),
+                 text(bold("Progress"), ": ", progress_said))),
+    ))
+
+
+def sources(a) -> Section:
+    items = [text(code(src.path), f" ({src.kind}, {fmt(src.points)} points)",
+                  f": {'; '.join(src.notes)}" if src.notes else None) for src in a.sources]
+    items += [text(note) for note in a.merge_notes]
+    return Section("Sources", (Bullets(tuple(items)),))

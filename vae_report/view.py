@@ -1,0 +1,233 @@
+"""The report view: what a report says, as plain immutable data built once in Python; the Markdown and HTML
+templates only print it. Text is a tuple of ``Span``s (text and a style), so text from logs, folder names and
+configs is escaped by the formatter of each format and never mixed with markup; numbers arrive formatted.
+
+The pieces every report shares (status line, findings table, metric tables) are built here; the single run's
+sections are in report_view.py, the sweep's, the comparison's and the CI summary's in views.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from .numbers import fmt, pct, signed_pct
+
+Style = Literal["plain", "bold", "code", "emph", "link", "sev"]
+SEVERITIES = ("error", "warning", "info", "ok")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text in one style; ``sev`` is a severity (ok/info/warning/error) each format marks its way
+    (an icon in Markdown, a coloured label in HTML); ``link`` goes to ``href``."""
+
+    text: str
+    style: Style = "plain"
+    href: str = ""
+
+
+Text = tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: Text
+    tone: str = ""  # "" | "muted" | "footer" | a severity: the status banner
+    kind: ClassVar[str] = "paragraph"
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A sub-heading inside a section."""
+
+    text: Text
+    anchor: str = ""
+    kind: ClassVar[str] = "heading"
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[Text, ...]
+    ordered: bool = False
+    kind: ClassVar[str] = "bullets"
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple[Text, ...]
+    tone: str = ""  # a severity: the row is coloured in HTML
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[Row, ...]
+    numeric: tuple[bool, ...] = ()  # per column: right-aligned
+    kind: ClassVar[str] = "table"
+
+
+@dataclass(frozen=True)
+class Image:
+    """A figure: ``name`` is its file in the report's folder of images (Markdown) or its key for embedding (HTML)."""
+
+    name: str
+    alt: str
+    caption: Text
+    role: str = "plot"  # "plot" | "sample" (a small grid, drawn larger in HTML)
+    kind: ClassVar[str] = "image"
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Markup only the HTML page shows (the --interactive charts, their script embedded)."""
+
+    html: str
+    kind: ClassVar[str] = "raw"
+
+
+Block = Paragraph | Heading | Bullets | Table | Image | Raw
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    blocks: tuple[Block, ...]
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class ReportView:
+    title: Text
+    status: str  # the worst severity: the page's colour
+    banner: Paragraph
+    sections: tuple[Section, ...]
+    footer: Text = field(default=())
+
+    def images(self) -> list[Image]:
+        return [b for s in self.sections for b in s.blocks if isinstance(b, Image)]
+
+
+# ---- text helpers: a Text from parts (str -> plain span) -----------------------------------------------------
+
+def text(*parts: str | Span | Text | None) -> Text:
+    out: list[Span] = []
+    for part in parts:
+        if part is None or part == "":
+            continue
+        if isinstance(part, Span):
+            out.append(part)
+        elif isinstance(part, tuple):
+            out.extend(part)
+        else:
+            out.append(Span(str(part)))
+    return tuple(out)
+
+
+def bold(value: object) -> Span:
+    return Span(str(value), "bold")
+
+
+def code(value: object) -> Span:
+    return Span(str(value), "code")
+
+
+def sev(severity: str) -> Span:
+    return Span(severity, "sev")
+
+
+def link(value: object, href: str) -> Span:
+    return Span(str(value), "link", href)
+
+
+def joined(items: Iterable[Text], sep: str = ", ", empty: str = "none") -> Text:
+    """Texts one after another with ``sep`` between them; ``empty`` when there are none."""
+    out: list[Span] = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(Span(sep))
+        out.extend(item)
+    return tuple(out) if out else (Span(empty),)
+
+
+def cell(value: object) -> Text:
+    """A table cell from a value: numbers formatted, None as a dash."""
+    if value is None:
+        return (Span("—"),)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (Span(fmt(value)),)
+    return (Span(str(value)),)
+
+
+def change(stats) -> str:
+    """A change as the report writes it (a statistics row, or a weekly delta's dict): a percentage where one
+    means something (``change_fraction`` is None across a sign change and for signed quantities), else the
+    difference."""
+    get = stats.get if isinstance(stats, dict) else lambda key: getattr(stats, key)
+    fraction, delta = get("change_fraction"), get("change")
+    if fraction is not None:
+        return signed_pct(fraction)
+    if delta is None:
+        return "—"
+    return ("+" if delta > 0 else "") + fmt(delta)
+
+
+def step_of(value: int | None) -> str:
+    return "—" if value is None else fmt(value)
+
+
+# ---- pieces every report shares ------------------------------------------------------------------------------
+
+def status_parts(a, unit: str | None = None, finished_words: bool = True, confidence: bool = True) -> list[str]:
+    """``step 1,200 of 5,000 (24%)``, ``phase: ...`` (or ``training finished``), ``next milestone: ...`` and
+    ``confidence: ...``: the status line's parts, in ``unit`` (the schedule's: step, epoch...)."""
+    s = a.schedule
+    unit = unit or s.counts
+    where = f"{unit} {fmt(a.step)}"
+    if s.total_steps:
+        where += f" of {fmt(s.total_steps)} ({pct(a.progress)})"
+    parts = [where, "training finished" if a.finished and finished_words else f"phase: {a.phase}"]
+    if a.next_milestone:
+        m = a.next_milestone
+        parts.append(f"next milestone: {unit} {fmt(m.step)} ({m.name}), {fmt(a.steps_to_next)} {unit}s away")
+    if confidence:
+        parts.append(f"confidence: {a.confidence}")
+    return parts
+
+
+def finding_row(f, related: bool = True) -> Row:
+    """One finding as a row of the findings table: severity, rule, metric, step, message (and the findings of
+    the same cause it heads)."""
+    message = text(f.message)
+    if related and f.related:
+        causes = [text(code(r["rule"]), f" on {r['metric']} from step {fmt(r['step'])} ({r['severity']})")
+                  for r in f.related]
+        message = text(message, " ", bold("Same cause:"), " ", joined(causes, "; "), ".")
+    return Row((text(sev(f.severity)), text(code(f.rule)), cell(f.metric), text(step_of(f.step)), message),
+               f.severity)
+
+
+FINDINGS_HEADER = ("", "Rule", "Metric", "Step", "Finding")
+FINDINGS_NUMERIC = (False, False, False, True, False)
+
+
+def by_severity(findings: Iterable) -> list:
+    """Worst first, in the order the rules gave them within a severity."""
+    return sorted(findings, key=lambda f: SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 0)
+
+
+def findings_table(findings: Iterable, related: bool = True, empty: Row | None = None) -> Table:
+    rows = tuple(finding_row(f, related) for f in by_severity(findings))
+    if not rows and empty is not None:
+        rows = (empty,)
+    return Table(FINDINGS_HEADER, rows, FINDINGS_NUMERIC)
+
+
+def counts_of(a) -> tuple[int, int]:
+    """The active warnings and errors of an analysis."""
+    active = a.active_findings()
+    return (sum(f.severity == "warning" for f in active), sum(f.severity == "error" for f in active))
+
+
+def footer(version: str, generated_at: str = "") -> Text:
+    return text(f"Generated by vae-report {version}" + (f" on {generated_at}" if generated_at else "") + ".")
