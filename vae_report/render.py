@@ -11,18 +11,16 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from ._version import __version__
 from .analysis import Analysis, AnalyzedRun
 from .compare import ComparedRun, compare_runs, load_configs
 from .errors import OutputError
 from .figures import Figures, draw
-from .frame import file_slug
-from .numbers import fmt, pct, signed_pct
 from .outputs import stage
 from .report_view import report_view
 from .sweep import sweep_status
 from .text import ICONS, html_spans, markdown, markdown_spans, plain
-from .view import ReportView, change
+from .view import ReportView
+from .views import comparison_view, overlay_files, overview_name, summary_sections, sweep_view
 from .writer import atomic_write, data_uri, is_html, link, ready_parent, write_markdown
 
 
@@ -46,8 +44,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=_finalize,
     )
-    env.filters.update(fmt=fmt, pct=pct, signed_pct=signed_pct, cell=markdown, md=_md, md_plain=markdown,
-                       html=html_spans, change=change, cells=_cells)
+    env.filters.update(md=_md, md_plain=markdown, html=html_spans)
     env.globals.update(icons=ICONS)
     return env
 
@@ -59,24 +56,12 @@ def _md(value) -> Markup:
 
 @jinja2.pass_context
 def _finalize(context: jinja2.runtime.Context, value: object) -> object:
-    """Every value as it enters a template, in one place: in Markdown escaped (text from logs, folder names,
-    configs and baselines renders as itself; what the view builds as Markdown, such as a link, is Markup), in
-    HTML stripped of control characters (then HTML-escaped by autoescape)."""
-    if isinstance(value, Markup) or value is None:
+    """Every value as it enters a template: the Markdown printers pass each text through its filter (``md``:
+    escaped, inert), so only our own literals arrive bare; in HTML a bare value (a title, a column name) is
+    stripped of control characters, then HTML-escaped by autoescape."""
+    if isinstance(value, Markup) or value is None or (context.name or "").endswith(".md.j2"):
         return value
-    if context.name in _VIEW_PRINTERS:  # they print a view: every value of text passes its format's filter
-        return value
-    if (context.name or "").endswith(".md.j2"):
-        return markdown(value)
     return plain(value) if isinstance(value, str) else value
-
-
-_VIEW_PRINTERS = {"page.md.j2", "blocks.md.j2"}
-
-
-def _cells(values) -> Markup:
-    """A table row's cells, each escaped, joined by column breaks."""
-    return Markup(" | ").join(markdown(v) for v in values)
 
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -138,50 +123,16 @@ def write_report(run: AnalyzedRun | Analysis, out: Path, interactive: bool = Fal
 
 
 def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
-    """One report for a sweep: a table of runs, then a section per run with its overview plot."""
-    out = Path(out)
-    html = is_html(out)
-    parent = ready_parent(out)
-    files_dir = parent / f"{out.stem}_files"
-    entries = []
-    images: dict[str, bytes] = {}
-    for run in runs:
-        png = run.overview
-        if png is not None:
-            key = f"{_slug(run.name)}_overview.png"
-            images[key] = png
-            src = data_uri(png) if html else link(files_dir.name, key)
-        else:
-            src = None
-        entries.append({"run": run, "a": run.analysis, "overview": src})
-    comparison, compared = _sweep_comparison(runs, html, files_dir, images)
-    template = "sweep.html.j2" if html else "sweep.md.j2"
-    text = environment().get_template(template).render(name=name, entries=entries, status=sweep_status(runs),
-                                                       version=__version__, c=comparison, compared=compared)
-    if html:
-        atomic_write(out, text.encode("utf-8"))
-        return [out]
-    return write_markdown(out, text, files_dir, images)
-
-
-def _sweep_comparison(runs: list, html: bool, files_dir: Path, images: dict) -> tuple:
-    """The runs of a sweep laid over each other: shared-axis curves and the config keys that differ."""
+    """One report for a sweep: a table of runs, the runs compared, then a section per run with its overview."""
+    files = {overview_name(r.name): (r.overview, "image/png") for r in runs if r.overview is not None}
     readable = [r for r in runs if r.analysis is not None]
-    if len(readable) < 2:
-        return None, []
-    configs = load_configs([Path(r.analysis.run) for r in readable])
-    comparison = compare_runs([r.name for r in readable], [r.analysis for r in readable], [r.curves for r in readable],
-                              configs, judge=False)
-    compared = []
-    for plot in comparison.plots:
-        images[f"{plot.name}.png"] = plot.png
-        compared.append({"plot": plot, "src": data_uri(plot.png) if html else link(files_dir.name,
-                                                                                        f"{plot.name}.png")})
-    return comparison, compared
-
-
-def _slug(name: str) -> str:
-    return file_slug(name)
+    comparison = None
+    if len(readable) >= 2:  # the runs laid over each other: shared-axis curves and the config keys that differ
+        configs = load_configs([Path(r.analysis.run) for r in readable])
+        comparison = compare_runs([r.name for r in readable], [r.analysis for r in readable],
+                                  [r.curves for r in readable], configs, judge=False)
+        files.update(overlay_files(comparison.plots))
+    return write_view(sweep_view(name, runs, sweep_status(runs), comparison), out, files)
 
 
 def write_summary(analysis: Analysis | dict, out: Path) -> Path:
@@ -213,7 +164,7 @@ def json_safe(value):
 def append_github_summary(analyses: list, unreadable: list[tuple[str, str]], path: Path) -> None:
     """Append the compact summary GitHub shows on a workflow's page: status, warnings and errors, key metrics,
     milestones; no image links (the page cannot show files beside it)."""
-    text = environment().get_template("summary.md.j2").render(analyses=analyses, unreadable=unreadable)
+    text = environment().get_template("summary.md.j2").render(sections=summary_sections(analyses, unreadable))
 
     def append() -> None:
         try:
@@ -229,20 +180,8 @@ def write_comparison(runs: list[ComparedRun], out: Path, target: str | None = No
     """The comparison report: which run is better on ``target`` (default: the validation rec loss if every run
     logs it, else rec_loss) and why, the curves, config differences and levels; Markdown with its plots in
     ``<stem>_files/``, or one self-contained HTML file."""
-    out = Path(out)
-    html = is_html(out)
-    parent = ready_parent(out)
-    analyses = [r.analysis for r in runs]
     configs = load_configs([Path(r.path) for r in runs])
-    comparison = compare_runs([r.name for r in runs], analyses, [r.frame for r in runs], configs, target)
-    files_dir = parent / f"{out.stem}_files"
-    plots = [{"plot": p, "src": data_uri(p.png) if html else link(files_dir.name, f"{p.name}.png")}
-             for p in comparison.plots]
+    comparison = compare_runs([r.name for r in runs], [r.analysis for r in runs], [r.frame for r in runs], configs,
+                              target)
     missing = [r.name for r, c in zip(runs, configs, strict=True) if c is None]
-    template = "compare.html.j2" if html else "compare.md.j2"
-    text = environment().get_template(template).render(c=comparison, runs=runs, plots=plots, version=__version__,
-                                                       configs_missing=missing)
-    if html:
-        atomic_write(out, text.encode("utf-8"))
-        return [out]
-    return write_markdown(out, text, files_dir, {f"{p.name}.png": p.png for p in comparison.plots})
+    return write_view(comparison_view(comparison, runs, missing), out, overlay_files(comparison.plots))

@@ -94,6 +94,7 @@ class Section:
     title: str
     blocks: tuple[Block, ...]
     anchor: str = ""
+    tone: str = ""  # a severity: its mark before the title
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def step_of(value: int | None) -> str:
 
 # ---- pieces every report shares ------------------------------------------------------------------------------
 
-def status_parts(a, unit: str | None = None, finished_words: bool = True, confidence: bool = True) -> list[str]:
+def status_parts(a, unit: str | None = None, confidence: bool = True) -> list[str]:
     """``step 1,200 of 5,000 (24%)``, ``phase: ...`` (or ``training finished``), ``next milestone: ...`` and
     ``confidence: ...``: the status line's parts, in ``unit`` (the schedule's: step, epoch...)."""
     s = a.schedule
@@ -186,7 +187,7 @@ def status_parts(a, unit: str | None = None, finished_words: bool = True, confid
     where = f"{unit} {fmt(a.step)}"
     if s.total_steps:
         where += f" of {fmt(s.total_steps)} ({pct(a.progress)})"
-    parts = [where, "training finished" if a.finished and finished_words else f"phase: {a.phase}"]
+    parts = [where, "training finished" if a.finished else f"phase: {a.phase}"]
     if a.next_milestone:
         m = a.next_milestone
         parts.append(f"next milestone: {unit} {fmt(m.step)} ({m.name}), {fmt(a.steps_to_next)} {unit}s away")

@@ -1,0 +1,212 @@
+"""The sweep report, the comparison report and the CI step summary as views (view.py), from the same pieces as a
+run's report: the status line, the findings table, metric tables, figures named by file."""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .frame import file_slug
+from .numbers import fmt, pct
+from .view import (
+    Block,
+    Bullets,
+    Heading,
+    Image,
+    Paragraph,
+    ReportView,
+    Row,
+    Section,
+    Table,
+    Text,
+    bold,
+    cell,
+    code,
+    counts_of,
+    findings_table,
+    footer,
+    joined,
+    link,
+    sev,
+    status_parts,
+    text,
+)
+
+OVERLAY_NOTE = "Dashed: each run's disc_start, in its colour."
+
+
+def phase_word(a) -> str:
+    """The phase column of a table of runs: a finished run is finished, whatever phase it ended in."""
+    return "finished" if a.finished else a.phase
+
+
+def _status_cell(a) -> Text:
+    return text(sev(a.status)) if a is not None else text(sev("error"), " (unreadable)")
+
+
+def config_table(c, key_header: str) -> Table:
+    """The config keys whose values differ between the runs, a column per run."""
+    return Table((key_header, *c.names), tuple(Row((text(code(key)), *(cell(v) for v in values)))
+                                               for key, values in c.config_diff))
+
+
+def overlay_images(plots, note: str = "") -> list[Image]:
+    """The runs' curves on shared axes: one figure per metric."""
+    return [Image(f"{p.name}.png", p.title, text(p.caption + (f" {note}" if note else ""))) for p in plots]
+
+
+def overlay_files(plots) -> dict[str, tuple[bytes, str]]:
+    return {f"{p.name}.png": (p.png, "image/png") for p in plots}
+
+
+# ---- the sweep -------------------------------------------------------------------------------------------------
+
+SWEEP_METRICS = ("rec_loss", "kl_loss", "total_loss", "disc_loss")
+
+
+def overview_name(run_name: str) -> str:
+    return f"{file_slug(run_name)}_overview.png"
+
+
+def sweep_view(name: str, runs: list, status: str, comparison=None) -> ReportView:
+    """A table of runs, the runs compared (config keys that differ, overlaid curves), then a section per run."""
+    rows = []
+    for i, run in enumerate(runs, 1):
+        a = run.analysis
+        if a is None:
+            rows.append(Row((cell(run.name), _status_cell(None), *(cell(None),) * 9), "error"))
+            continue
+        warnings, errors = counts_of(a)
+        levels = [cell(a.metrics[m].now if m in a.metrics else None) for m in SWEEP_METRICS]
+        rows.append(Row((text(link(run.name, f"#run-{i}")), _status_cell(a), cell(a.step), text(pct(a.progress)),
+                         cell(phase_word(a)), *levels, cell(warnings), cell(errors))))
+    table = Table(("Run", "Status", "Step", "Progress", "Phase", *SWEEP_METRICS, "Warnings", "Errors"), tuple(rows),
+                  (False, False, True, True, False, True, True, True, True, True, True))
+    sections = [Section("Runs", (table,))]
+    if comparison is not None:
+        blocks: list[Block] = [config_table(comparison, "Config key")] if comparison.config_diff else [
+            Paragraph(text("The runs' configs do not differ (or none was found)."))]
+        blocks += overlay_images(comparison.plots, OVERLAY_NOTE)
+        sections.append(Section("Runs compared", tuple(blocks)))
+    sections += [_sweep_run(run, i) for i, run in enumerate(runs, 1)]
+    banner = Paragraph(text(bold(f"Status: {status}"), f" · {len(runs)} runs"), status)
+    return ReportView(text(f"VAE-GAN sweep report: {name}"), status, banner, tuple(sections), footer(__version__))
+
+
+def _sweep_run(run, index: int) -> Section:
+    a = run.analysis
+    if a is None:
+        return Section(f"Run: {run.name}", (Paragraph(text(sev("error"), f": could not be read: {run.error}")),),
+                       f"run-{index}")
+    blocks: list[Block] = [Paragraph(text(bold(a.status), " · " + " · ".join(status_parts(a, "step"))),
+                                     a.status)]
+    b = a.since_baseline
+    if b:
+        def rules(found: list) -> Text:
+            return joined(text(code(f["rule"])) for f in found)
+        passed = joined(text(f"step {fmt(m['step'])} ({m['name']})") for m in b["milestones_passed"])
+        blocks.append(Paragraph(text(
+            f"Since last report: {fmt(b['steps_gained'])} steps gained (from step {fmt(b['step_then'])}, status then "
+            f"{b['status_then']}); new findings: ", rules(b["findings_new"]), "; resolved: ",
+            rules(b["findings_resolved"]), "; milestones passed: ", passed, ".")))
+    blocks.append(findings_table(a.active_findings(), related=False))
+    blocks.append(Table(("Metric", "Start", "Now", "Min", "Max", "Points"), tuple(
+        Row((cell(m), text(fmt(st.start)), text(fmt(st.now)), text(fmt(st.min)), text(fmt(st.max)),
+             text(fmt(st.count)))) for m, st in a.metrics.items()), (False, True, True, True, True, True)))
+    if run.overview is not None:
+        blocks.append(Image(overview_name(run.name), f"{run.name} overview", text(f"{run.name}: the four losses.")))
+    return Section(f"Run: {run.name}", tuple(blocks), f"run-{index}")
+
+
+# ---- the comparison --------------------------------------------------------------------------------------------
+
+def comparison_view(c, runs: list, configs_missing: list[str]) -> ReportView:
+    """Which run is better on the target and why, the config differences, the current levels, the curves, and
+    each run's findings."""
+    rows = []
+    for r in runs:
+        a = r.analysis
+        if a is None:
+            rows.append(Row((cell(r.name), cell(r.path), _status_cell(None), *(cell(None),) * 6), "error"))
+            continue
+        warnings, errors = counts_of(a)
+        rows.append(Row((cell(r.name), cell(r.path), _status_cell(a), cell(a.step), text(pct(a.progress)),
+                         cell(phase_word(a)), cell(a.schedule.disc_start), cell(warnings), cell(errors))))
+    table = Table(("Run", "Source", "Status", "Step", "Progress", "Phase", "disc_start", "Warnings", "Errors"),
+                  tuple(rows), (False, False, False, True, True, False, True, True, True))
+    sections = [Section("Runs", (table,)), _verdict(c), _config_differences(c, runs, configs_missing), _levels(c),
+                Section("Curves", tuple(overlay_images(c.plots)))]
+    sections.append(Section("Findings per run", tuple(b for r in runs for b in _findings_of(r))))
+    worst = "error" if any(r.analysis is None for r in runs) else max(
+        (r.analysis.status for r in runs), key=("ok", "info", "warning", "error").index, default="ok")
+    names = " · ".join(c.names)
+    banner = Paragraph(text(bold(f"{len(runs)} runs"), " compared" + (f" on {c.verdict.target}" if c.verdict else "")
+                            + "."))
+    return ReportView(text(f"VAE-GAN run comparison: {names}"), worst, banner, tuple(sections), footer(__version__))
+
+
+def _verdict(c) -> Section:
+    if not c.verdict:
+        return Section("Verdict", (Paragraph(text("Fewer than two runs could be read: nothing to compare.")),))
+    blocks: list[Block] = [Paragraph(text(c.verdict.answer))]
+    if c.verdict.reasons:
+        blocks.append(Bullets(tuple(text(reason) for reason in c.verdict.reasons)))
+    return Section("Verdict", tuple(blocks))
+
+
+def _config_differences(c, runs: list, missing: list[str]) -> Section:
+    if c.config_diff:
+        return Section("Config differences", (config_table(c, "Key"),))
+    if len(missing) == len(runs):
+        said = text("No training config was found in any run: there is nothing to compare.")
+    else:
+        said = text("The configs found do not differ" + (f" (no config found for: {', '.join(missing)})"
+                                                         if missing else "") + ".")
+    return Section("Config differences", (Paragraph(said),))
+
+
+def _levels(c) -> Section:
+    said = Paragraph(text(
+        "Each run's current level (the median of its latest points in its current phase, as its own report gives "
+        "it; never a single point unless the metric is sparse), each at its own last step; the verdict above "
+        "compares the runs at matched steps. The lowest loss is in ", bold("bold"), " only where every run logs the "
+        "same quantity (same kind of source; totals of the same weights) and it is ahead beyond the two levels' "
+        "noise."))
+    rows = tuple(Row((cell(metric), *(text(bold(fmt(v))) if i == best else cell(v) for i, v in enumerate(values))))
+                 for metric, values, best in c.latest)
+    return Section("Current levels", (said, Table(("Metric", *c.names), rows, (False, *(True,) * len(c.names)))))
+
+
+def _findings_of(r) -> tuple[Block, ...]:
+    if r.analysis is None:
+        return Heading(text(r.name)), Paragraph(text(sev("error"), f": could not be read: {r.error}"))
+    shown = [f for f in r.analysis.active_findings() if f.severity != "ok"]
+    empty = Row((text(sev("ok")), cell(None), cell(None), cell(None), text("No rule raised more than ok.")), "ok")
+    return Heading(text(r.name)), findings_table(shown, related=False, empty=empty)
+
+
+# ---- the CI step summary ---------------------------------------------------------------------------------------
+
+SUMMARY_METRICS = ("total_loss", "rec_loss", "nll_loss", "kl_loss", "quant_loss", "disc_loss", "g_loss", "d_weight",
+                   "lr")
+
+
+def summary_sections(analyses: list, unreadable: list[tuple[str, str]]) -> list[Section]:
+    """What GitHub shows on a workflow's page: per run its status, warnings and errors, key metrics, milestones;
+    no image (the page cannot show files beside it)."""
+    out = []
+    for a in analyses:
+        name = a.run.rstrip("/").split("/")[-1]
+        line = status_parts(a, "step", confidence=False)
+        line[0] = line[0][0].upper() + line[0][1:]
+        bad = [f for f in a.active_findings() if f.severity in ("warning", "error")]
+        blocks: list[Block] = [Paragraph(text(" · ".join(line)))]
+        blocks.append(findings_table(bad, related=False) if bad else Paragraph(text("No warning or error.")))
+        blocks.append(Table(("Metric", "Now", "Min", "Max", "Points"), tuple(
+            Row((cell(m), text(fmt(st.now)), text(fmt(st.min)), text(fmt(st.max)), text(fmt(st.count))))
+            for m in SUMMARY_METRICS for st in [a.metrics.get(m)] if st is not None), (False, True, True, True, True)))
+        milestones = [text(f"step {fmt(m.step)} ({m.name}, {'passed' if a.step >= m.step else 'ahead'})")
+                      for m in a.schedule.milestones()]
+        blocks.append(Paragraph(text("Milestones: ", joined(milestones, "; ", "none known"), ".")))
+        out.append(Section(f"vae-report: {name} — {a.status}", tuple(blocks), tone=a.status))
+    for name, error in unreadable:
+        out.append(Section(f"vae-report: {name} — could not be read", (Paragraph(text(error)),), tone="error"))
+    return out
