@@ -44,14 +44,14 @@ def test_a_growing_event_file_is_read_from_where_the_last_pass_stopped(tmp_path)
     writer = SummaryWriter(run)
     _write(writer, range(0, 400, 10))
     watcher = Watcher(run, tmp_path / "report.html", tmp_path / "summary.json")
-    first = watcher.run_pass()
+    first = watcher.run_pass().analysis
     (events,) = run.glob("*tfevents*")
     size = events.stat().st_size
     assert first.step == 390 and watcher.tail.bytes_read == size
     _write(writer, range(400, 800, 10))
     read_before = watcher.tail.bytes_read
     second = watcher.run_pass()
-    assert second.step == 790 and json.loads((tmp_path / "summary.json").read_text())["step"] == 790
+    assert second.analysis.step == 790 and json.loads((tmp_path / "summary.json").read_text())["step"] == 790
     # the second pass parsed the appended bytes only, and its frame is what a fresh full read gives
     assert watcher.tail.bytes_read - read_before == events.stat().st_size - size < size
     assert watcher.tail.full_reads == 1

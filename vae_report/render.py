@@ -1,4 +1,6 @@
-"""Analysis -> Markdown (with a folder of PNGs) or one self-contained HTML file, written atomically."""
+"""A report's view -> Markdown (with a folder of images) or one self-contained HTML file, written atomically.
+The views are built in report_view.py (a run) and views.py (sweep, comparison, CI summary); the templates in
+``templates/`` only print them."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ Figures arrive drawn (figures.py): the view names them, the formatter places the
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from ._version import __version__
 from .figures import Figures
@@ -41,7 +42,7 @@ CONFIG_KEYS = ("disc_start", "kl_weight", "codebook_weight", "disc_weight", "dis
 def report_view(a, figures: Figures | None = None) -> ReportView:
     """The whole report of one run: status, then the sections in the order a reader asks their questions."""
     figures = figures or Figures()
-    name = a.run.rstrip("/").split("/")[-1] or a.run
+    name = Path(a.run).name or a.run
     sections = [findings(a), since_last_report(a), overview(a), key_metrics(a), configuration(a), progress(a),
                 forecast(a), recommendations(a), statistics(a), reconstructions(figures), visualizations(a, figures),
                 questions(a), conclusion(a), sources(a)]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .analysis import Analysis, examine_run
+from .analysis import Analysis, AnalyzedRun, examine_run
 from .errors import InputError, NoLogsYet
 from .readers.tail import TailCache
 from .render import write_report, write_summary
@@ -34,16 +34,15 @@ class Watcher:
         self.tail = TailCache()
         self.passes = 0
 
-    def run_pass(self) -> Analysis:
+    def run_pass(self) -> AnalyzedRun:
         """Read what is new, analyze, write the report (and summary); the liveness check's clock is now."""
         self.tail.forget_missing()
         examined = examine_run(self.run_dir, tail=self.tail, draw_plots=True, now=time.time(), **self.options)
         write_report(examined, self.out)
-        analysis = examined.analysis
         if self.json_out is not None:
-            write_summary(analysis, self.json_out)
+            write_summary(examined.analysis, self.json_out)
         self.passes += 1
-        return analysis
+        return examined
 
 
 def watch_loop(watcher: Watcher, interval: float, max_passes: int | None, on_pass: Callable[[Analysis], None],
@@ -56,7 +55,7 @@ def watch_loop(watcher: Watcher, interval: float, max_passes: int | None, on_pas
         started = time.monotonic()
         attempts += 1
         try:
-            on_pass(watcher.run_pass())
+            on_pass(watcher.run_pass().analysis)
         except NoLogsYet as exc:
             on_wait(str(exc))
         if max_passes is not None and attempts >= max_passes:
