@@ -111,3 +111,14 @@ def test_figures_name_their_files_and_keep_the_bytes_out_of_the_view(examined):
     assert not [t for t in _held(view, set()) if issubclass(t, bytes)]
     page = render.html_page(view, figures.files)
     assert page.count('src="data:image/png;base64,') == 2
+
+
+def test_a_refused_output_stops_the_drawing_processes(examined, tmp_path):
+    run, _ = examined
+    from vae_report.errors import OutputError
+
+    got = examine_run(run, draw_plots=True)
+    assert got.plots is not None
+    with pytest.raises(OutputError, match="--interactive makes an HTML report"):
+        render.write_report(got, tmp_path / "r.md", interactive=True)
+    assert got.plots is None and not (tmp_path / "r.md").exists()

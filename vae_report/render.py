@@ -108,19 +108,17 @@ def write_report(run: AnalyzedRun | Analysis, out: Path, interactive: bool = Fal
     the HTML). An ``AnalyzedRun`` (``examine_run``) brings the frame its figures are drawn from; an ``Analysis``
     alone makes a report of text and tables."""
     out = Path(out)
-    html = is_html(out)
-    if interactive and not html:
-        raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
-    if isinstance(run, Analysis):
-        analysis, figures = run, Figures(drawn=False)
-    else:
-        try:
+    try:  # the output is checked before the figures are waited for; the drawing processes end either way
+        if interactive and not is_html(out):
+            raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
+        if isinstance(run, Analysis):
+            analysis, figures = run, Figures(drawn=False)
+        else:
             ready_parent(out)
-        except BaseException:
-            if run.plots is not None:
-                run.plots.close()
-            raise
-        analysis, figures = run.analysis, draw(run, interactive)
+            analysis, figures = run.analysis, draw(run, interactive)
+    finally:
+        if isinstance(run, AnalyzedRun):
+            run.close()
     return write_view(report_view(analysis, figures), out, figures.files)
 
 
