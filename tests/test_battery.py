@@ -20,9 +20,10 @@ from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
 from benchmarks.diagnosis.expect import Expect, Fault, judge  # noqa: E402
 from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
 from vae_report import analyze_run, render  # noqa: E402
+from vae_report.figures import figures_of  # noqa: E402
+from vae_report.images import reconstructions  # noqa: E402
 from vae_report.rules import RULES  # noqa: E402
 from vae_report.text import markdown  # noqa: E402
-from vae_report.figures import figures_of, reconstructions  # noqa: E402
 
 CASES = all_cases()
 EXPLAINS = {rule.id: rule.explains for rule in RULES}

@@ -51,7 +51,7 @@ def test_samples_validation_and_the_report_shows_them(tmp_path):
     assert [int(r["step"]) for r in val] == [0, 4, 8]
     assert all(0 < float(r["val/ssim"]) <= 1 and float(r["val/psnr"]) > 0 for r in val)
     from vae_report import analyze_run
-    from vae_report.figures import reconstructions
+    from vae_report.images import reconstructions
 
     a = analyze_run(run)
     shown = reconstructions(a)

@@ -70,16 +70,21 @@ def test_the_analysis_is_plain_data(examined):
 
 
 def test_the_report_is_drawn_from_the_frame_without_reading_the_run_again(examined, tmp_path):
+    from PIL import Image
+
     run, _ = examined
     copy = tmp_path / "run"
     shutil.copytree(run, copy)
-    got = examine_run(copy)
-    shutil.rmtree(copy)  # the logs are gone: the figures come from the frame kept beside the analysis
+    for milestone in (1, 2):  # RadioDiff's sample-n.png, saved every save_and_sample_every steps
+        Image.fromarray(np.full((8, 16), milestone * 90, dtype=np.uint8)).save(copy / f"sample-{milestone}.png")
+    got = examine_run(copy, draw_plots=True)
+    shutil.rmtree(copy)  # the run is gone: plots come from the kept frame, the grids were chosen in the same pass
     out = tmp_path / "report.md"
     render.write_report(got, out)
     text_ = out.read_text()
     images = sorted(p.name for p in (tmp_path / "report_files").glob("*.png"))
     assert len(images) >= 6 and all(f"](report_files/{name})" in text_ for name in images)
+    assert "reconstruction_0.png" in images and "The run holds no reconstruction images" not in text_
     alone = tmp_path / "alone.md"
     render.write_report(got.analysis, alone)  # the analysis alone: text and tables, and it says what is missing
     assert "Not included: this report was written from the analysis alone" in alone.read_text()

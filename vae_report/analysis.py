@@ -14,6 +14,7 @@ from ._version import __version__
 from .baseline import compare, load_baseline
 from .errors import ConfigError, InputError
 from .forecast import forecast_run
+from .images import reconstructions
 from .levels import start_level
 from .log_units import in_log_units
 from .narrative import confidence, questions_and_answers, recommendations
@@ -276,11 +277,13 @@ def _log_interval(m: Metrics) -> int | None:
 @dataclass
 class AnalyzedRun:
     """One pass over a run: its plain Analysis, and beside it what the report's figures are drawn from (the
-    merged frame, and the plots other processes are already drawing)."""
+    merged frame, the plots other processes are already drawing, and the reconstruction grids the run saved,
+    chosen in the same pass so the report shows what was there when its logs were read)."""
 
     analysis: Analysis
     frame: Any
     plots: PlotsInFlight | None = field(default=None, repr=False)
+    samples: list | None = field(default=None, repr=False)  # images.Shown: the reconstruction grids, if chosen
 
     def close(self) -> None:
         """Stop the drawing processes (the report is not wanted after all)."""
@@ -307,7 +310,8 @@ def examine_run(path: Path | str, config: Path | str | None = None, thresholds: 
                 text_pattern: str | None = None, run: str | None = None, draw_plots: bool = False,
                 tail: Any = None, goals: list[tuple[str, float]] | None = None, **overrides: Any) -> AnalyzedRun:
     """``analyze_run``, keeping the frame for the report's figures; ``draw_plots``: start drawing the report's
-    plots in other processes while the rules run (``render.write_report`` collects them)."""
+    plots in other processes while the rules run (``render.write_report`` collects them), and choose the
+    reconstruction grids now."""
     previous = load_baseline(Path(baseline)) if baseline else None
     if previous is not None and previous.get("sweep"):
         raise InputError(f"{baseline}: a sweep's summary; pass it with the sweep folder, or a single run's summary")
@@ -321,8 +325,9 @@ def examine_run(path: Path | str, config: Path | str | None = None, thresholds: 
         analysis = analyze_logs(logs, schedule, limits, now, goals)
         if previous is not None:
             analysis.since_baseline = compare(analysis.to_summary(), previous)
+        samples = reconstructions(analysis) if draw_plots else None
     except BaseException:
         if plots is not None:
             plots.close()
         raise
-    return AnalyzedRun(analysis, logs.frame, plots)
+    return AnalyzedRun(analysis, logs.frame, plots, samples)

@@ -5,9 +5,8 @@ none of it; the view names each image by its file; only the writer holds the byt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from .images import choose_images, find_images
+from .images import reconstructions
 from .interactive import block
 from .plots import Plot, make_plots
 
@@ -54,26 +53,15 @@ def figures_of(plots: list[Plot], samples: list = (), charts: str | None = None)
                    files)
 
 
-def reconstructions(analysis) -> list:
-    """The reconstruction grids the report shows: the latest, and the last before / first after disc_start."""
-    # the scalar reader already walked every event file: only those where it met non-scalar tags hold images
-    scalar_only = {src.path for src in analysis.sources
-                   if src.kind == "tensorboard" and not any("non-scalar" in n for n in src.notes)}
-    try:
-        refs = find_images(Path(analysis.run), analysis.schedule.checkpoint_every, scalar_only)
-    except OSError:
-        return []
-    return choose_images(refs, analysis.schedule.disc_start)
-
-
 def draw(run, interactive: bool = False) -> Figures:
     """Everything a run's report shows beside its text, from an ``analysis.AnalyzedRun``: the plots (those its
-    drawing processes made, or drawn now), the reconstruction grids, and with ``interactive`` the zoomable
-    charts in place of the plots."""
+    drawing processes made, or drawn now), the reconstruction grids (chosen when the run was read, or now), and
+    with ``interactive`` the zoomable charts in place of the plots."""
     analysis = run.analysis
     if run.plots is not None:  # started by examine_run(draw_plots=True), with the same baseline
         plots, run.plots = run.plots.result(), None
     else:
         plots = make_plots(run.frame, analysis.schedule, (analysis.since_baseline or {}).get("step_then"))
     charts = block(run.frame, analysis.schedule) if interactive else None
-    return figures_of(plots, reconstructions(analysis), charts)
+    samples = run.samples if run.samples is not None else reconstructions(analysis)
+    return figures_of(plots, samples, charts)

@@ -197,3 +197,15 @@ def choose_images(refs: list[ImageRef], disc_start: int | None, step_label: str 
         where = f"{step_label} {ref.step:,}" if ref.step is not None else f"milestone {ref.order}"
         shown.append(Shown(ref, f"{ref.group} at {where}: {what} ({ref.source})", data, mime))
     return shown
+
+
+def reconstructions(analysis) -> list:
+    """The reconstruction grids the report shows: the latest, and the last before / first after disc_start."""
+    # the scalar reader already walked every event file: only those where it met non-scalar tags hold images
+    scalar_only = {src.path for src in analysis.sources
+                   if src.kind == "tensorboard" and not any("non-scalar" in n for n in src.notes)}
+    try:
+        refs = find_images(Path(analysis.run), analysis.schedule.checkpoint_every, scalar_only)
+    except OSError:
+        return []
+    return choose_images(refs, analysis.schedule.disc_start)
