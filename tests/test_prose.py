@@ -97,6 +97,7 @@ def test_a_finished_run_reads_as_finished(runs, tmp_path):
     assert result.exit_code == 0, result.output  # a finished run is never "may have stopped"
     # its last logged step (4,990) falls short of the total: finished, never "4,990 (100.0%)"
     assert "step 4,990 of 5,000, finished" in result.output and "%" not in result.output
+    assert "step 4,990 of 5,000 · training finished" in out.read_text()  # the status line: no "(100.0%)" either
     data = json.loads(summary.read_text())
     assert data["finished"] is True and data["progress"] == 1.0 and data["next_milestone"] is None
     text = out.read_text()

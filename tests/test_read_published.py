@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 from writers import _TrainingClock, file_logger
 
-from vae_report import analyze_run, load_run
+from vae_report import analyze_run, examine_run, load_run
 from vae_report.cli import app
 
 
@@ -239,8 +239,8 @@ def test_tags_with_the_split_as_a_suffix_are_the_terms_they_name(tmp_path):
         writer.add_scalar("Loss/train", rec + 1e-3 * kld, step)
         writer.add_scalar("Loss/test", 1.05 * rec + 1e-3 * kld, step)
     writer.close()
-    a = analyze_run(tmp_path / "BN_0.01")
-    names = set(a.frame["metric"])
+    examined = examine_run(tmp_path / "BN_0.01")
+    a, names = examined.analysis, set(examined.frame["metric"])
     assert {"rec_loss", "kl_loss", "total_loss", "val/total_loss"} <= names
     assert not [f for f in a.findings if f.rule == "losses-unknown" and f.severity != "ok"]
 

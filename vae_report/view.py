@@ -185,8 +185,8 @@ def status_parts(a, unit: str | None = None, confidence: bool = True) -> list[st
     s = a.schedule
     unit = unit or s.counts
     where = f"{unit} {fmt(a.step)}"
-    if s.total_steps:
-        where += f" of {fmt(s.total_steps)} ({pct(a.progress)})"
+    if s.total_steps:  # a finished run's last logged step is not "100%" of a total it falls short of
+        where += f" of {fmt(s.total_steps)}" + ("" if a.finished else f" ({pct(a.progress)})")
     parts = [where, "training finished" if a.finished else f"phase: {a.phase}"]
     if a.next_milestone:
         m = a.next_milestone

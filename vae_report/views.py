@@ -76,7 +76,7 @@ def sweep_view(name: str, runs: list, status: str, comparison=None) -> ReportVie
             continue
         warnings, errors = counts_of(a)
         levels = [cell(a.metrics[m].now if m in a.metrics else None) for m in SWEEP_METRICS]
-        rows.append(Row((text(link(run.name, f"#run-{i}")), _status_cell(a), cell(a.step), text(pct(a.progress)),
+        rows.append(Row((text(link(run.name, f"#run-{i}")), _status_cell(a), cell(a.step), text(_progress(a)),
                          cell(phase_word(a)), *levels, cell(warnings), cell(errors))))
     table = Table(("Run", "Status", "Step", "Progress", "Phase", *SWEEP_METRICS, "Warnings", "Errors"), tuple(rows),
                   (False, False, True, True, False, True, True, True, True, True, True))
@@ -128,7 +128,7 @@ def comparison_view(c, runs: list, configs_missing: list[str]) -> ReportView:
             rows.append(Row((cell(r.name), cell(r.path), _status_cell(None), *(cell(None),) * 6), "error"))
             continue
         warnings, errors = counts_of(a)
-        rows.append(Row((cell(r.name), cell(r.path), _status_cell(a), cell(a.step), text(pct(a.progress)),
+        rows.append(Row((cell(r.name), cell(r.path), _status_cell(a), cell(a.step), text(_progress(a)),
                          cell(phase_word(a)), cell(a.schedule.disc_start), cell(warnings), cell(errors))))
     table = Table(("Run", "Source", "Status", "Step", "Progress", "Phase", "disc_start", "Warnings", "Errors"),
                   tuple(rows), (False, False, False, True, True, False, True, True, True))
@@ -210,3 +210,8 @@ def summary_sections(analyses: list, unreadable: list[tuple[str, str]]) -> list[
     for name, error in unreadable:
         out.append(Section(f"vae-report: {name} — could not be read", (Paragraph(text(error)),), tone="error"))
     return out
+
+
+def _progress(a) -> str:
+    """A finished run is done, not "100%" of a total its last logged step falls short of."""
+    return "done" if a.finished else pct(a.progress)

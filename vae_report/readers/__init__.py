@@ -523,7 +523,7 @@ def _without_copies(parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs)
     merged = concat([p[1] for p in parts])
     rank = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
     found = copies_of(rank, merged["metric"].cat.codes.to_numpy().astype(np.int64), merged["step"].to_numpy(),
-                      merged["value"].to_numpy(), len(parts))
+                      merged["value"].to_numpy(), len(parts), merged["wall_time"].to_numpy(dtype=np.float64))
     found = {i: j for i, j in found.items() if parts[i][0].file is None or parts[i][0].file != parts[j][0].file}
     for i, j in found.items():
         _note_copy(parts[i][0], parts[j][0].path, len(parts[i][1]), logs)
@@ -706,7 +706,7 @@ def _read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool
     # the path's numbers break ties only (files with no wall time and the same first step)
     written = sorted(read_ok, key=lambda i: (*keys[i], _natural(rels[i]) if keys[i] in tied else ()))
     if len(written) > 1:  # a copy of another event file (a backup beside it) holds no point of its own
-        found = copies_of(file, code, steps, values, len(paths))
+        found = copies_of(file, code, steps, values, len(paths), walls)
         if found:
             sources = {s.path: s for s in logs.sources}
             for i, j in found.items():

@@ -4,7 +4,9 @@ Trainers write the same scalars more than once: mmengine to ``vis_data/scalars.j
 Hugging Face's Trainer a ``checkpoint-N/trainer_state.json`` at each save that is a prefix of the final one, a
 user a backup of an event file. Merged as a restart, such a file would make the report say the run started
 again; its points are the other file's, so it is read once. A file is a copy of another when every one of its
-points (metric, step) is in the other with the same value (to a printed log's precision).
+points (metric, step) is in the other with the same value (to a printed log's precision) and, where both
+carry a wall time, written at the same time: two processes of one seed write the same values hours apart, and
+that is not a copy.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 MIN_POINTS = 5  # a few equal points can be chance (a loss exactly 0 before the discriminator starts)
+SAME_TIME = 120.0  # seconds: one logging event written to two files (mmengine's two JSONs) or a backup's own times
 MAX_FILES = 40  # beyond that, pairs cost more than they can find; thousands of event files are shards of a run
 
 
@@ -49,12 +52,13 @@ def _half_unit(value: float) -> float:
 
 
 def copies_of(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, values: np.ndarray,
-              files: int) -> dict[int, int]:
+              files: int, walls: np.ndarray | None = None) -> dict[int, int]:
     """{file: the file it is a copy of} (``rank``: each point's file). Of files that hold the same points, the
     one with more points, else the later one, is kept."""
     if files < 2 or files > MAX_FILES or not len(steps):
         return {}
-    table = pd.DataFrame({"file": rank, "code": codes, "step": steps, "value": values})
+    table = pd.DataFrame({"file": rank, "code": codes, "step": steps, "value": values,
+                          "wall": np.full(len(steps), np.nan) if walls is None else walls})
     table = table.drop_duplicates(["file", "code", "step"], keep="last")
     by_file = {int(f): part.drop(columns="file") for f, part in table.groupby("file", sort=True)}
     sizes = {f: len(part) for f, part in by_file.items()}
@@ -75,5 +79,8 @@ def copies_of(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, values: np
 def _inside(mine: pd.DataFrame, other: pd.DataFrame) -> bool:
     """Every point of ``mine`` is in ``other`` with the same value."""
     joined = mine.merge(other, on=["code", "step"], how="inner", suffixes=("", "_other"))
-    return len(joined) == len(mine) and bool(close_values(joined["value"].to_numpy(),
-                                                         joined["value_other"].to_numpy()).all())
+    if len(joined) != len(mine) or not close_values(joined["value"].to_numpy(),
+                                                    joined["value_other"].to_numpy()).all():
+        return False
+    gap = np.abs(joined["wall"].to_numpy(dtype=np.float64) - joined["wall_other"].to_numpy(dtype=np.float64))
+    return not bool((gap > SAME_TIME).any())  # NaN (a side without wall times) says nothing
