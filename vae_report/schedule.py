@@ -19,6 +19,7 @@ import yaml
 
 from .configs import flatten
 from .errors import ConfigError
+from .lr_plans import LrPlan, plan_from_config
 from .numbers import fmt
 from .readers.mlflow import FLAT, config_from_params
 
@@ -84,6 +85,9 @@ class Schedule:
     # a milestone in steps was left out when the config cannot be converted to it
     counts: str = "step"
     unit_note: str | None = None
+    # the lr scheduler the config names (a word, a mapping, LDM's scheduler_config, or a warm-up alone): the
+    # logged lr is judged against it; None: the config names none (described, or RadioDiff's own decay)
+    lr_plan: LrPlan | None = None
 
     @property
     def switch_step(self) -> int | None:
@@ -299,6 +303,7 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None, g
     """Read a config dict of either layout; raise ConfigError for a layout we do not know, unless the user gave
     it (``given``): then the keys it names are read, whatever its layout."""
     layout = layout or layout_of(config)
+    plan = plan_from_config(config, origin.rsplit("/", 1)[-1]) if isinstance(config, dict) else None
     if layout in (None, "flat"):  # another trainer's config: converted once, if it names a loss setting
         converted = flat_config(config, require_loss=not given)
         if converted is not None or layout == "flat" or given:
@@ -381,7 +386,7 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None, g
     except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(f"{origin}: {exc}; fix the value in the config") from None
     return Schedule(**typed, loss_class=loss_class, regularizer=regularizer, layout=layout, config_path=origin,
-                    origins=origins)
+                    origins=origins, lr_plan=plan)
 
 
 def brief(value: Any, limit: int = 60) -> str:

@@ -394,3 +394,65 @@ def gan_term_grows(onset: int, weight_to: float, g_to: float) -> Callable:
         v["g_loss"] = np.where(on, -v["logits_fake"], v["g_loss"])
         v["disc_loss"] = np.where(on, d_loss(shape.disc_loss, v["logits_real"], v["logits_fake"]), 0.0)
     return edit
+
+
+def lr_named(kind: str, base: float, warmup: int = 0, floor: float = 0.0, patch: dict | None = None) -> Callable:
+    """The lr as a scheduler the config names writes it, by its library's formula (transformers'
+    get_linear/cosine_schedule_with_warmup, floored at ``floor``; "constant": the scheduler never stepped, the
+    base rate throughout), and the config keys that name it (``patch``, merged into the trainer's config)."""
+    def edit(steps, v, shape):
+        x = steps.astype(float)
+        total = float(shape.total_steps)
+        t = np.clip((x - warmup) / max(1.0, total - warmup), 0, 1)
+        shape_of = {"linear": 1 - t, "cosine": 0.5 * (1 + np.cos(np.pi * t)), "constant": np.ones_like(x)}[kind]
+        ramp_up = np.clip(x / warmup, 0, 1) if warmup and kind != "constant" else np.ones_like(x)
+        v["lr"] = np.where(x < warmup, base * ramp_up, floor + (base - floor) * shape_of) \
+            if kind != "constant" else np.full(len(x), base)
+        return {"config_patch": patch} if patch else None
+    return edit
+
+
+def kl_weight_per_dimension(latent_dims: int) -> Callable:
+    """A trainer whose kl_weight multiplies the KL's mean over latent dimensions while it logs the KL summed over
+    them: its logged total is rec + kl_weight x kl / dims, smaller than kl_weight x the logged kl_loss alone."""
+    def after(steps, v, shape):
+        v["total_loss"] = v["rec_loss"] + shape.kl_weight * v["kl_loss"] / latent_dims
+        v.pop("nll_loss", None)  # its loss is a per-pixel mean: no summed nll to log
+
+    def edit(steps, v, shape):
+        return None
+    edit.after = after
+    return edit
+
+
+def clamp_regime(onset: int, share: float, seed: int = 7) -> Callable:
+    """From ``onset`` on, d_weight at its clamp (1e4 x disc_weight) at a random ``share`` of the logged steps,
+    in runs of a few points, below it in between: a clamp that comes and goes, not one burst."""
+    def edit(steps, v, shape):
+        rng = np.random.default_rng(seed)
+        ceiling = 1e4 * shape.disc_weight
+        after = steps >= onset
+        # runs of 1-8 points at the clamp, then off, in proportion to ``share``
+        at = np.zeros(len(steps), dtype=bool)
+        i = int(np.argmax(after))
+        while i < len(steps):
+            on, off = int(rng.integers(1, 9)), int(rng.integers(1, 9))
+            if rng.random() < share:
+                at[i:i + on] = True
+                i += on
+            else:
+                i += off
+        v["d_weight"] = np.where(at, ceiling, np.where(after, np.minimum(v["d_weight"] * 3, 0.8 * ceiling),
+                                                        v["d_weight"]))
+    return edit
+
+
+def explode_saturating(metric: str, onset: int, factor: float, climb: int) -> Callable:
+    """``metric`` flat, then from ``onset`` climbing geometrically to ``factor`` times its level over ``climb``
+    steps and staying near there (a divergence that saturates, no NaN)."""
+    def edit(steps, v, shape):
+        x = np.clip((steps - onset) / max(1, climb), 0, None)
+        # log-level: a straight climb, rounded off as it reaches its ceiling (a logistic in log units)
+        lift = np.log(factor) * np.where(x <= 0, 0.0, np.tanh(1.4 * x) / np.tanh(1.4))
+        v[metric] = v[metric] * np.exp(np.minimum(lift, np.log(factor) * 1.05))
+    return edit

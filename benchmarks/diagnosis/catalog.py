@@ -213,6 +213,20 @@ def _balance_healthy(ok: Expect) -> list[Case]:
         Case("healthy_lr_linear_unnamed_schedule", "another trainer's config, no scheduler named; lr decays linearly",
              "other_csv", _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr=1e-4, seed=86),
              ok, fault=c.lr_linear(1e-4, 1e-6)),
+        # issue 18 item 5: a schedule the config names is judged, and a logged lr that follows it passes
+        Case("healthy_hf_linear_warmup", "Hugging Face's lr_scheduler_type: linear with warmup_steps, followed",
+             "other_csv", _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr=5e-5, seed=91),
+             ok, fault=c.lr_named("linear", 5e-5, warmup=1_000,
+                                  patch={"optim": {"lr_scheduler_type": "linear", "warmup_steps": 1_000}})),
+        Case("healthy_cosine_annealing_followed", "lr_scheduler {type: CosineAnnealingLR, T_max, eta_min}, followed",
+             "other_csv", _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr=1e-4, seed=92),
+             ok, fault=c.lr_named("cosine", 1e-4, floor=1e-6, patch={"lr_scheduler": {
+                 "type": "CosineAnnealingLR", "T_max": 20_000, "eta_min": 1e-6}})),
+        # issue 18 item 2: kl_weight applied to a per-dimension mean, the KL logged summed: no share to claim
+        Case("healthy_kl_weight_other_scale", "kl_weight x logged KL exceeds the logged total (per-dimension mean)",
+             "other_csv", _shape(last_step=20_000, total_steps=20_000, disc_start=NO_GAN, every=20, lr=1e-4,
+                                 kl_weight=1e-3, pixels=4_096, seed=93, lr_kind="constant"),
+             ok, fault=c.kl_weight_per_dimension(3 * 16 * 16)),
     ]
 
 
@@ -757,6 +771,20 @@ def _balance_cases() -> list[Case]:
     s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr=1e-4, seed=90)
     out.append(fault("lr_zero_unnamed_schedule", "another trainer's linear decay, lr 0 from 40% on", "other_csv", s,
                      "warning", ("lr",), 8_000, c.lr_linear_then_zero(1e-4, 1e-6, 8_000), LR))
+    s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, lr=1e-4, lr_kind="constant",
+               seed=94)
+    out.append(fault("lr_cosine_named_never_decays", "config names a cosine decay to 1e-6, the lr stays at 1e-4",
+                     "other_csv", s, "warning", ("lr",), 1_800,
+                     c.lr_named("constant", 1e-4, patch={"optim": {"scheduler": "cosine", "warmup_steps": 0,
+                                                                   "min_lr": 1e-6}}), LR))
+    s = _shape(last_step=120_000, every=100, seed=95, **RD)
+    out.append(fault("d_weight_clamp_regime", "d_weight at its clamp at ~60% of the points from 90,000, on and off",
+                     "radiodiff", s, "warning", ("d_weight",), 90_000, c.clamp_regime(90_000, 0.6),
+                     rules=("d-weight-pinned",), frac=0.02))
+    s = _shape(last_step=40_000, total_steps=40_000, disc_start=NO_GAN, every=20, pixels=4, seed=96)
+    out.append(fault("rec_explodes_saturating", "rec x40 from 70%, climbing geometrically then levelling off",
+                     "other_csv", s, "error", ("rec_loss", "total_loss", "nll_loss"), 28_000,
+                     c.explode_saturating("rec_loss", 28_000, 40.0, 4_000), rules=("loss-now",), frac=0.02))
     s = _shape(last_step=30_000, every=50, seed=88, **RD)
     out.append(fault("kl_per_dim_far_above", "KL 25x the healthy level: ~235 nats per latent dimension", "radiodiff",
                      s, "warning", ("kl_loss",), None, c.scale("kl_loss", 25.0), rules=("kl-rising",)))

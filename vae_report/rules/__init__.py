@@ -196,11 +196,12 @@ RULES: list[Rule] = [
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
          "latent space: rarely what a first-stage model for diffusion wants.",
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
-         regularizer="kl",
+         regularizer="kl", severities=("info", "warning"),
          topics=("kl",), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
          checks="the weighted KL term's share of the total (the decomposition's: of the sum of the terms' "
                 "sizes at the latest steps); when KL itself exploded, says so instead of advising a lower "
-                "kl_weight"),
+                "kl_weight; when `kl_weight x kl_loss` alone exceeds a positive logged total, the weight applies "
+                "to another scale (a per-dimension mean, a beta schedule): said (info), no share claimed"),
     Rule("kl-negative", "KL below zero", "error",
          "A KL divergence is a sum of non-negative terms; a negative kl_loss is a sign error in the loss or another "
          "quantity under that name, and every KL-based check is meaningless on it.",
@@ -266,11 +267,17 @@ RULES: list[Rule] = [
                 "rec/nll/total level jumping by 30% and 4 noise widths across a resume (resumed from other "
                 "weights than those reached)"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
-         "The logged learning rate should follow the config's: constant, or RadioDiff's polynomial decay.",
+         "The logged learning rate should follow the config's: the scheduler it names, constant, or "
+         "RadioDiff's polynomial decay.",
          lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",),
          severities=("ok", "info", "warning"),
          checks="the logged learning rate against the config at every stretch of the run (the worst window, "
-                "not the mean): constant, or, for RadioDiff's layout only, RadioDiff's decay (its `min_lr` "
+                "not the mean): the scheduler the config names, in any layout (`scheduler: cosine`, "
+                "`lr_scheduler_type: linear` with `warmup_steps`, `lr_scheduler: {type: CosineAnnealingLR, "
+                "T_max, eta_min}`, LDM/sgm's `scheduler_config` target `LambdaLinearScheduler` or "
+                "`LambdaWarmUpCosineScheduler`; a warm-up key inside a KL/beta/discriminator section is not the "
+                "lr's), by its library's formula; a config that names only a warm-up (or a decay of no known "
+                "length) has its warm-up judged and the rest described; else constant, or, for RadioDiff's layout only, RadioDiff's decay (its `min_lr` "
                 "multiplier floor) or the bundled trainer's decay floored at `min_lr`, allowing RadioDiff's "
                 "one-step shift; names the step where lr drops to 0, freezes, jumps or drifts off (a constant "
                 "rate where the schedule decays is dated where the two first differ by `tolerance`); LDM's "

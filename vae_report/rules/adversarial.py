@@ -44,8 +44,12 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if before >= t["at_ceiling"] * ceiling and at.any():  # pinned from the phase's start: its first point there
         onset = int(all_steps[at][0])
     else:
-        onset = departure(all_steps, all_weight, before, ceiling, fraction=0.9)
-    numbers = {"ceiling": ceiling, "share_at_ceiling": pinned, "onset_step": onset}
+        onset = regime_onset(all_steps, at)
+    since_share = float(np.mean(at[all_steps >= onset]))
+    numbers = {"ceiling": ceiling, "share_at_ceiling": pinned, "onset_step": onset, "share_since_onset": since_share}
+    # at the clamp on and off (bursts): the share since the first burst, not "since" the latest stretch
+    bursty = (f", in recurring bursts since step {fmt(onset)} ({pct(since_share, 0)} of the points since then)"
+              if since_share < 0.9 else f", since step {fmt(onset)}")
     early_steps, early = m.window("d_weight", hi=s.switch_step)
     good = np.isfinite(early)
     early_steps, early = early_steps[good], early[good]
@@ -67,12 +71,31 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                "gradient norms passes the clamp sooner; still, at the clamp the weight no longer adapts.")
     return [Case(
         f"d_weight sits at its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) at "
-        f"{pinned * 100:.0f}% of the recent points, since step {fmt(onset)}: the GAN term's gradient at the "
+        f"{pinned * 100:.0f}% of the recent points{bursty}: the GAN term's gradient at the "
         f"decoder's last layer is tiny against the nll's, so the adaptive weight no longer balances anything."
         f"{already}{why} At the clamp the GAN term's weight is fixed at 1e4 x disc_weight: lower disc_weight if "
         "that term is too strong, and look at the reconstructions for GAN artefacts.",
         "d_weight", onset, numbers,
     )]
+
+
+def regime_onset(steps: np.ndarray, at: np.ndarray) -> int:
+    """Where a state (``at``: d_weight at its clamp) became frequent: the split of the points into a before and
+    an after whose shares of the state differ most (the argmax of the CUSUM of the indicator against its mean,
+    a binary change point), then the first point in the state from there. Bursts that come and go are dated at
+    the first burst of the regime, not where its latest stretch starts; a stray early hit does not move it."""
+    x = at.astype(np.float64)
+    if not len(x) or not x.any():
+        return int(steps[-1]) if len(steps) else 0
+    n = len(x)
+    k = np.arange(1, n)
+    before = np.cumsum(x)[:-1] / k
+    after = (x.sum() - np.cumsum(x)[:-1]) / (n - k)
+    # the difference of the shares, weighted as a two-sample test would (long stretches on both sides count)
+    score = (after - before) * np.sqrt(k * (n - k) / n)
+    split = int(np.argmax(score)) + 1 if len(score) and score.max() > 0 else 0
+    first = np.flatnonzero(x[split:])
+    return int(steps[split + int(first[0])]) if len(first) else int(steps[np.flatnonzero(x)[0]])
 
 
 def clamp_bursts(m: Metrics, s: Schedule, at_ceiling: float = 0.99) -> list[tuple[int, int]]:

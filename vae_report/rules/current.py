@@ -141,13 +141,21 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     onset_bin = first + (int(zeros[-1] + 1) if len(zeros) else 0)
     # the CUSUM dates the rise to the bin; the raw points then say where it left the best level
     since = int(b_steps[since_bin])
-    onset = min(_refine_onset(steps, values, since, best, rise, use_log), int(b_steps[onset_bin]))
+    left_band = _refine_onset(steps, values, since, best, rise, use_log)
+    onset = min(left_band, int(b_steps[onset_bin]))
     level = (lambda x: float(np.exp(x))) if use_log else float
     # exploding: an order of magnitude above the recent best (two for KL, whose rise is expected)
     exploding = rise > math.log(10 if ratio < 10 else 100) if use_log else rise > 10 * minimum
-    if exploding and use_log:
-        # an explosion that began before the recent stretch has already lifted its "best": date it by where the
-        # whole phase turns from a level into the (log-linear) climb, when that fit explains the series
+    # the climb began before the recent stretch: it left that band at the stretch's first points, or the phase
+    # before the stretch sat far below its best (a good part of the rise happened there)
+    earlier = float(np.min(z[:since_bin])) if since_bin > 0 else best
+    began_before = left_band <= int(b_steps[min(since_bin + 2, len(b_steps) - 1)]) \
+        or best - earlier > max(0.25 * rise, noise_factor * sigma)
+    if exploding and use_log and began_before:
+        # an explosion that began before the recent stretch has already lifted its "best" (it left that band at
+        # the stretch's first points): date it by where the whole phase turns from a level into the
+        # (log-linear) climb, when that fit explains the series. One that left its noise band inside the stretch
+        # is dated there: a fit of a level and a line leans early on a climb that levels off
         start, unexplained = ramp_onset(b_steps, z)
         if unexplained < 0.2:
             onset = min(onset, start)

@@ -26,11 +26,38 @@ def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
     kl, total = finite(m.values("kl_loss")), finite(m.values("total_loss"))
     if not len(kl) or not len(total):
         return None
+    if kl_on_another_scale(m, s, fraction) is not None:
+        return None  # the weight times the logged KL is not a term of the logged total: no share to claim
     k_kl, k_total = max(1, int(len(kl) * fraction)), max(1, int(len(total) * fraction))
     term = abs(s.kl_weight * float(np.median(kl[-k_kl:])))
     scale = float(np.median(np.abs(total[-k_total:]))) + term
     share = term / scale if scale > 0 else None
     return share if share is not None and np.isfinite(share) else None
+
+
+def kl_on_another_scale(m: Metrics, s: Schedule, fraction: float = 0.1) -> dict | None:
+    """kl_weight x the logged kl_loss against the logged total, when that product alone exceeds a positive total
+    (every term of which is non-negative before a GAN term): the weight then multiplies the KL on another scale
+    (a per-dimension mean, a beta schedule), so no share of the total can be read from it. None otherwise, or
+    when the decomposition already explains the total term by term."""
+    if not (m.has("kl_loss") and m.has("total_loss")) or s.kl_weight is None or decompose(m, s) is not None:
+        return None
+    kl, total = finite(m.values("kl_loss")), finite(m.values("total_loss"))
+    if len(kl) < 3 or len(total) < 3:
+        return None
+    k_kl, k_total = max(3, int(len(kl) * fraction)), max(3, int(len(total) * fraction))
+    term = abs(s.kl_weight * float(np.median(kl[-k_kl:])))
+    logged = float(np.median(total[-k_total:]))
+    if not (logged > 0 and term > 1.05 * logged and np.all(total[-k_total:] > 0)):
+        return None
+    return {"kl_term": term, "total": logged, "kl_weight": s.kl_weight}
+
+
+def _scale_text(found: dict) -> str:
+    return (f"kl_weight {fmt(found['kl_weight'])} x kl_loss would be {fmt(found['kl_term'])}, more than the whole "
+            f"logged total ({fmt(found['total'])}, median of its latest points): the weight applies to the KL on "
+            "another scale than the one logged (a per-dimension mean, or a beta schedule that changes it), so its "
+            "share of the loss cannot be read from these logs.")
 
 
 REFERENCE_NATS_PER_DIM = 10.4  # RadioDiff's first stage: KL ~128,000 over 3 x 64 x 64 latent dimensions
@@ -165,6 +192,10 @@ def _share(share: float) -> str:
 
 
 def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    other = kl_on_another_scale(m, s)
+    if other is not None:
+        return [Case(f"No share of the loss is claimed for the KL term: {_scale_text(other)}", "kl_loss",
+                     int(m.steps("kl_loss")[-1]), other | {"kl_on_another_scale": True}, severity="info")]
     share = kl_share(m, s)
     if share is None or share <= t["share"]:
         return []

@@ -16,7 +16,10 @@ def _candidates(s: Schedule) -> dict:
     """The schedules the config can mean: RadioDiff's trainer always decays (constant is not one of them);
     latent-diffusion's and sgm's trainers keep the rate constant unless a scheduler shapes it (their decay is
     not RadioDiff's), so RadioDiff's LambdaLR is a candidate only for its own layout (and a config read without
-    one, as the library allows)."""
+    one, as the library allows). A scheduler the config names is the one candidate: that is the schedule."""
+    if s.lr_plan is not None and not s.lr_plan.warmup_only:
+        plan = s.lr_plan
+        return {plan.describe(s.total_steps): lambda x: plan.expected(x, s.lr, s.total_steps)}
     decays = s.layout in ("radiodiff", "text log") and bool(s.total_steps)
     out = {} if decays else {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
     if s.total_steps and s.layout not in ("ldm", "sgm"):
@@ -96,7 +99,10 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{fmt(s.lr) if s.lr else 'this size'}. A precision artefact, not the schedule: read the lr from "
             "TensorBoard (Learning_Rate) to check the schedule.",
             "lr", int(steps[-1]), {"printed_decimals": decimals}, severity="info")]
-    if s.layout == "flat":  # another trainer's config, no schedule it names: describe, do not judge
+    plan = s.lr_plan if s.lr else None
+    if plan is not None and (plan.warmup_only or plan.expected(steps, s.lr, s.total_steps) is None):
+        return [_warmup_only(steps, lr, s, t)]  # a warm-up and nothing after it (or a decay of unknown length)
+    if s.layout == "flat" and plan is None:  # another trainer's config, no schedule it names: describe it
         zero = _zero_from(steps, lr)  # ... unless it went to 0 and stayed there, a fault under any schedule
         return [_described(steps, lr, s) if zero is None else _zero_unnamed(steps, lr, zero)]
     if s.lr is None:
@@ -121,9 +127,10 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         # dated where the schedule first parts from the constant (where it starts to decay), not at step 0
         parted = int(steps[np.flatnonzero(relative > t["tolerance"])[0]])
         numbers["departure_step"] = parted
+        away = "below" if float(expected[np.flatnonzero(relative > t["tolerance"])[0]]) < float(lr[0]) else "above"
         return [Case(
             f"The learning rate is constant at {fmt(float(lr[0]))} over the whole run, where the config's schedule "
-            f"({name}) has decayed more than {pct(t['tolerance'], 0)} below it from step {fmt(parted)} on and gives "
+            f"({name}) is more than {pct(t['tolerance'], 0)} {away} it from step {fmt(parted)} on and gives "
             f"{fmt(float(expected[worst_i]))} by step {fmt(int(steps[worst_i]))}: the scheduler never stepped (not "
             "created, not stepped, or its state not restored on resume).",
             "lr", parted, numbers)]
@@ -156,7 +163,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if fits_start:
         step, how = _departure(steps, lr, expected, relative, t["tolerance"])
         numbers["departure_step"] = step
-        if s.layout in ("ldm", "sgm") and how.startswith("parts from it gradually"):
+        if s.layout in ("ldm", "sgm") and plan is None and how.startswith("parts from it gradually"):
             return [_unmodelled(steps, lr, s, numbers)]  # a scheduler its config keys do not describe
         return [Case(
             f"The logged learning rate follows {name} and then {how}. Nothing in the config does that: a scheduler "
@@ -165,7 +172,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         )]
     bad = relative > t["tolerance"]
     if bad[0] and not bad[-max(3, len(bad) // 2):].any() and float(lr[0]) < float(expected[0]) \
-            and s.layout not in ("ldm", "sgm"):
+            and s.layout not in ("ldm", "sgm") and plan is None:
         # below the schedule at first, then on it: a warm-up the config does not have
         joined = int(steps[np.flatnonzero(bad)[-1] + 1])
         numbers["warmup_until_step"] = joined
@@ -174,7 +181,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{fmt(int(steps[0]))} where {name} gives {fmt(float(expected[0]))}) and joins it at step {fmt(joined)}, "
             "following it from there: a warm-up that this config (and RadioDiff's trainer) does not have. The run may "
             "use another trainer or config.", "lr", int(steps[0]), numbers)]
-    if s.layout in ("ldm", "sgm") and np.ptp(lr) <= 0.01 * abs(lr).max() and float(lr[-1]) < t["far_below"] * s.lr:
+    if s.layout in ("ldm", "sgm") and plan is None and np.ptp(lr) <= 0.01 * abs(lr).max() \
+            and float(lr[-1]) < t["far_below"] * s.lr:
         # constant, orders of magnitude under the base rate (which main.py only ever scales up): a warm-up
         # stuck at its first value, or a rate that cannot train anything
         return [Case(
@@ -183,14 +191,53 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "main.py only scales that up, so something holds the rate down, typically a warm-up scheduler stuck at "
             "its starting factor (f_start) or never stepped. At this rate the model barely trains.",
             "lr", int(steps[0]), numbers)]
-    if s.layout in ("ldm", "sgm"):
+    if s.layout in ("ldm", "sgm") and plan is None:
         return [_unmodelled(steps, lr, s, numbers)]
+    # dated where the logged and the scheduled rate first differ beyond the tolerance
+    first = int(np.flatnonzero(relative > t["tolerance"])[0])
+    numbers["departure_step"] = int(steps[first])
     return [Case(
-        f"The logged learning rate does not follow the config's schedule: at step {fmt(int(steps[worst_i]))} it is "
-        f"{fmt(float(lr[worst_i]))} where {name} gives {fmt(float(expected[worst_i]))} (median error "
-        f"{pct(numbers['median_relative_error'])}). The run may use another config or a different lr.",
-        "lr", int(steps[0]), numbers,
+        f"The logged learning rate does not follow the config's schedule: they first differ by more than "
+        f"{pct(t['tolerance'], 0)} at step {fmt(int(steps[first]))} ({fmt(float(lr[first]))} where {name} gives "
+        f"{fmt(float(expected[first]))}); at step {fmt(int(steps[worst_i]))} it is {fmt(float(lr[worst_i]))} against "
+        f"{fmt(float(expected[worst_i]))} (median error {pct(numbers['median_relative_error'])}). The run may use "
+        "another config or a different lr.",
+        "lr", int(steps[first]), numbers,
     )]
+
+
+def _warmup_only(steps: np.ndarray, lr: np.ndarray, s: Schedule, t: dict) -> Case:
+    """A config that names a warm-up and no decay (or a decay of no known length): the warm-up is judged (below
+    the config's lr at first, at it once the warm-up is over), the rest described."""
+    plan = s.lr_plan
+    w, tol = plan.warmup, t["tolerance"]
+    inside, after = steps < w, steps >= w
+    if w == 0:  # a decay of no known length and no warm-up: nothing to hold the curve to
+        return Case(f"The logged learning rate {describe_lr(steps, lr)}. The config names "
+                    f"{plan.describe(s.total_steps)} but not how many steps it runs (no length, no total), so it is "
+                    "described, not judged.", "lr", int(steps[-1]), {"described": True}, severity="info")
+    shape = f"The logged learning rate {describe_lr(steps, lr)}"
+    numbers = {"warmup_steps": w, "schedule": plan.describe(s.total_steps)}
+    what = (f"the config names {plan.describe(s.total_steps)}"
+            + ("" if plan.warmup_only else ", but not how many steps its decay runs (no length or total)"))
+    if inside.any() and float(lr[inside][0]) >= (1 - tol) * s.lr:
+        numbers["departure_step"] = int(steps[0])
+        return Case(
+            f"{shape}: {what}, yet at step {fmt(int(steps[0]))} it is already {fmt(float(lr[0]))}, the config's lr "
+            f"{fmt(s.lr)}: the warm-up did not run (the scheduler not created or not stepped).",
+            "lr", int(steps[0]), numbers)
+    reached = after & (np.abs(lr - s.lr) <= tol * s.lr)
+    if after.any() and not reached[after][:3].any() and float(np.max(lr[after])) < (1 - tol) * s.lr:
+        first = int(steps[after][0])
+        numbers["departure_step"] = first
+        return Case(
+            f"{shape}: {what}, yet once it is over (step {fmt(first)}) the rate is {fmt(float(lr[after][0]))}, below "
+            f"the config's lr {fmt(s.lr)}, and never reaches it: the warm-up is longer than the config says, or the "
+            "base rate is another.", "lr", first, numbers)
+    return Case(
+        f"{shape}. {what[0].upper()}{what[1:]}: the warm-up is as the config says (below {fmt(s.lr)} at first, at it "
+        f"by step {fmt(w)}); what follows is described, not judged.",
+        "lr", int(steps[-1]), numbers | {"described": True}, severity="info")
 
 
 def _unmodelled(steps: np.ndarray, lr: np.ndarray, s: Schedule, numbers: dict) -> Case:

@@ -1,0 +1,203 @@
+"""The learning-rate schedule a config names, as a curve the logged lr can be held to.
+
+Configs name their scheduler in many ways: a word (``scheduler: cosine``, Hugging Face's ``lr_scheduler_type:
+linear``), a mapping (``lr_scheduler: {type: CosineAnnealingLR, T_max: ...}``), latent-diffusion's and sgm's
+``scheduler_config`` whose ``target`` is ``LambdaLinearScheduler`` or ``LambdaWarmUpCosineScheduler`` (a
+multiplier of the base rate, with ``warm_up_steps``, ``f_start``, ``f_max``, ``f_min``, ``cycle_lengths``), or
+only a warm-up (``warmup_steps: 500``). Each is read into an ``LrPlan``; its ``multiplier`` is the factor the
+scheduler applies to the base rate at a step, by the formulas of the libraries that name them (transformers'
+``get_*_schedule_with_warmup``, torch's ``CosineAnnealingLR``, latent-diffusion's ``ldm/lr_scheduler.py``). A
+config that names none has no plan: its lr is described, never judged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .configs import flatten
+from .numbers import fmt
+
+# keys whose value names the scheduler (a word, or a mapping with type/name/target)
+KIND_KEYS = ("lr_scheduler_type", "lr_scheduler", "scheduler", "lr_schedule", "scheduler_type", "lr_policy",
+             "scheduler_config", "schedule_type", "lr_decay", "decay_type")
+WARMUP_KEYS = ("warmup_steps", "warm_up_steps", "num_warmup_steps", "lr_warmup_steps", "warmup_iters",
+               "warmup_iterations", "warmup")
+FLOOR_KEYS = ("eta_min", "min_lr", "lr_min", "final_lr", "end_lr", "lr_end")
+LENGTH_KEYS = ("t_max", "max_decay_steps", "num_training_steps", "total_iters", "decay_steps", "max_steps",
+               "train_num_steps", "total_steps", "max_iters", "max_iter", "num_train_steps")
+
+# the words a scheduler goes by, mapped to the curves below
+KINDS = {
+    "cosine": "cosine", "cosineannealinglr": "cosine", "cosine_annealing": "cosine", "cos": "cosine",
+    "cosine_with_warmup": "cosine", "warmupcosine": "cosine", "lambdawarmupcosinescheduler": "ldm_cosine",
+    "linear": "linear", "linear_with_warmup": "linear", "linearlr": "linear", "linear_decay": "linear",
+    "polynomial": "linear", "poly": "linear",
+    "constant": "constant", "none": "constant", "fixed": "constant",
+    "constant_with_warmup": "warmup", "warmup": "warmup", "linearwarmup": "warmup",
+    "lambdalinearscheduler": "ldm_linear",
+}
+
+NAMES = {"cosine": "a cosine decay", "linear": "a linear decay", "constant": "a constant rate",
+         "warmup": "a linear warm-up, then the base rate", "ldm_linear": "latent-diffusion's LambdaLinearScheduler",
+         "ldm_cosine": "latent-diffusion's LambdaWarmUpCosineScheduler"}
+
+
+@dataclass(frozen=True)
+class LrPlan:
+    """A scheduler named by the config: its kind, warm-up, length (steps of its decay, None: the run's total),
+    floor (an absolute lr, or for LDM's schedulers a factor) and LDM's factors; ``source`` names the keys."""
+
+    kind: str  # cosine | linear | constant | warmup | ldm_linear | ldm_cosine | warmup_only
+    warmup: int = 0
+    length: int | None = None
+    floor: float | None = None
+    f_start: float = 0.0
+    f_max: float = 1.0
+    f_min: float = 1.0
+    source: str = ""
+
+    @property
+    def warmup_only(self) -> bool:
+        """The config names a warm-up and nothing after it: only the warm-up can be judged."""
+        return self.kind == "warmup_only"
+
+    def describe(self, total: int | None) -> str:
+        """The plan in words: "a cosine decay over 60,000 steps to 1e-06 (config.yaml: optim.scheduler)"."""
+        if self.warmup_only:
+            return f"a linear warm-up over {fmt(self.warmup)} steps ({self.source})"
+        parts = [f"a {fmt(self.warmup)}-step warm-up, then"] if self.warmup else []
+        parts.append(NAMES.get(self.kind, self.kind))
+        length = self.length or total
+        if self.kind in ("cosine", "linear", "ldm_cosine") and length:
+            parts.append(f"over {fmt(length)} steps")
+        if self.floor and self.kind in ("cosine", "linear"):
+            parts.append(f"to {fmt(self.floor)}")
+        return " ".join(parts) + (f" ({self.source})" if self.source else "")
+
+    def expected(self, steps: np.ndarray, base: float, total: int | None) -> np.ndarray | None:
+        """The lr the plan gives at ``steps`` from the base rate ``base``; None when it needs a length it has
+        not got (a decay over an unknown number of steps)."""
+        x = np.asarray(steps, dtype=np.float64)
+        w = float(self.warmup)
+        length = self.length or total
+        ramp = np.clip(x / w, 0.0, 1.0) if w > 0 else np.ones_like(x)
+        if self.kind in ("constant", "warmup", "warmup_only"):
+            return base * ramp
+        if self.kind == "ldm_linear":  # ldm.lr_scheduler.LambdaLinearScheduler, one cycle (its usual config)
+            cycle = float(length or math.inf)
+            up = self.f_start + (self.f_max - self.f_start) * x / w if w > 0 else np.full_like(x, self.f_max)
+            down = self.f_min + (self.f_max - self.f_min) * np.clip(cycle - x, 0, None) / cycle \
+                if math.isfinite(cycle) else np.full_like(x, self.f_max)
+            return base * np.where(x < w, up, down)
+        if self.kind == "ldm_cosine":  # LambdaWarmUpCosineScheduler: lr_start -> lr_max, cosine to lr_min
+            if not length:
+                return None
+            up = self.f_start + (self.f_max - self.f_start) * x / w if w > 0 else np.full_like(x, self.f_max)
+            t = np.clip((x - w) / max(1.0, length - w), 0.0, 1.0)
+            down = self.f_min + 0.5 * (self.f_max - self.f_min) * (1 + np.cos(t * np.pi))
+            return base * np.where(x < w, up, down)
+        if not length:
+            return None
+        t = np.clip((x - w) / max(1.0, length - w), 0.0, 1.0)
+        shape = 0.5 * (1 + np.cos(np.pi * t)) if self.kind == "cosine" else 1 - t
+        floor = self.floor if self.floor is not None and self.floor < base else 0.0
+        return np.where(x < w, base * ramp, floor + (base - floor) * shape)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (list, tuple)) and len(value) == 1:  # LDM writes its factors as one-item lists
+        value = value[0]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _kind(value: Any) -> str | None:
+    """The curve a scheduler's name means, from a word or a mapping's type/name/target (None: not one we know)."""
+    if isinstance(value, dict):
+        for key in ("type", "name", "target", "class_path", "_target_", "scheduler"):
+            if isinstance(value.get(key), str):
+                return _kind(value[key])
+        return None
+    if not isinstance(value, str):
+        return None
+    word = value.rsplit(".", 1)[-1].strip().lower()
+    return KINDS.get(word) or KINDS.get(word.replace("-", "_")) or KINDS.get(word.replace("_", ""))
+
+
+# a section of these is another schedule's (a KL/beta annealing, the discriminator's, an EMA's): its warm-up
+# or length is not the learning rate's
+OTHER_SCHEDULES = ("beta", "kl", "disc", "gan", "ema", "anneal", "capacity", "loss", "noise", "diffusion")
+
+
+def _first(flat: dict[str, Any], keys: tuple[str, ...], within: str = "") -> tuple[str, Any] | None:
+    """The first (path, value) whose last key is one of ``keys`` (in that order), under ``within`` if given,
+    else in no section of another schedule."""
+    for key in keys:
+        for path, value in flat.items():
+            if not path.startswith(within) or path.rsplit(".", 1)[-1].lower() != key or value is None:
+                continue
+            parents = path[len(within):].lower().split(".")[:-1]
+            if within or not any(word in part for part in parents for word in OTHER_SCHEDULES):
+                return path, value
+    return None
+
+
+def plan_from_config(config: dict, origin: str) -> LrPlan | None:
+    """The scheduler the config names, or None when it names none (nor a warm-up)."""
+    flat = flatten(config)
+    named = None
+    for key in KIND_KEYS:
+        for path, value in flat.items():
+            parts = path.lower().split(".")
+            if key not in parts:
+                continue
+            # the key itself, or a mapping under it (scheduler_config.target, lr_scheduler.type)
+            head = ".".join(path.split(".")[:parts.index(key) + 1])
+            sub = {p[len(head) + 1:]: v for p, v in flat.items() if p.startswith(head + ".")}
+            kind = _kind(value) if path == head else _kind(_unflatten(sub))
+            if kind is not None:
+                named = (head, kind)
+                break
+        if named:
+            break
+    within = named[0] + "." if named else ""
+    warm = _first(flat, WARMUP_KEYS, within) or _first(flat, WARMUP_KEYS)
+    warmup = _number(warm[1]) if warm else None
+    if named is None:
+        if warmup and warmup > 0:
+            return LrPlan("warmup_only", warmup=int(warmup), source=f"{origin}: {warm[0]}")
+        return None
+    head, kind = named
+    length = _first(flat, LENGTH_KEYS[:5], within)
+    cycle = _first(flat, ("cycle_lengths",), within)
+    floor = _first(flat, FLOOR_KEYS, within) or (_first(flat, FLOOR_KEYS) if kind in ("cosine", "linear") else None)
+    factors = {key: _number(v[1]) for key in ("f_start", "f_max", "f_min", "lr_start", "lr_max", "lr_min")
+               if (v := _first(flat, (key,), within)) is not None}
+    plan = LrPlan(
+        kind, warmup=int(warmup or 0),
+        length=int(n) if (n := _number((cycle or length or (None, None))[1])) and n > 0 else None,
+        floor=_number(floor[1]) if floor else None,
+        f_start=_first_of(factors, "f_start", "lr_start", 0.0), f_max=_first_of(factors, "f_max", "lr_max", 1.0),
+        f_min=_first_of(factors, "f_min", "lr_min", 1.0 if kind == "ldm_linear" else 0.0),
+        source=f"{origin}: {head}" + (f", {warm[0]}" if warm else ""))
+    return plan
+
+
+def _first_of(values: dict, a: str, b: str, default: float) -> float:
+    for key in (a, b):
+        if values.get(key) is not None:
+            return float(values[key])
+    return default
+
+
+def _unflatten(flat: dict[str, Any]) -> dict:
+    return {k: v for k, v in flat.items() if "." not in k}
