@@ -4,6 +4,7 @@ real writers (the bundled trainer's CSV layout, RadioDiff's TensorBoard and text
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -176,3 +177,35 @@ def test_a_config_lr_far_off_the_trainers_documented_one_is_named_beside_a_degra
     # and not said of a run at the documented rate
     b, loud_b = run(tmp_path, "rec_slow_rise")
     assert not any("times the 5e-06" in x.message for x in b.findings)
+
+
+def test_d_weight_at_its_clamp_on_and_off_is_dated_at_the_first_burst_not_the_latest_stretch(tmp_path):
+    # from step 90,000 d_weight sits at its clamp at ~60% of the points, in runs of 1-8 points: most recent
+    # points are at the clamp (the pinned case), but the regime began at 90,000, not at its latest stretch
+    a, loud = run(tmp_path, "d_weight_clamp_regime")
+    (f,) = [f for f in loud if f.rule == "d-weight-pinned"]
+    assert 90_000 <= f.step <= 91_000 and f"in recurring bursts since step {f.step:,}" in f.message
+    assert 0.5 <= f.numbers["share_since_onset"] <= 0.7
+
+
+def test_an_explosion_that_levels_off_is_dated_where_it_left_its_noise_band(tmp_path):
+    # rec flat, then x40 from step 28,000 (geometric, then levelling off; no NaN): a level-then-line fit leans
+    # thousands of steps early on such a curve; the onset is where the level left its noise band
+    a, loud = run(tmp_path, "rec_explodes_saturating")
+    (f,) = [f for f in loud if f.rule == "loss-now" and f.metric == "rec_loss"]
+    assert f.severity == "error" and 28_000 <= f.step <= 28_600
+    assert f"the rise began at step {f.step:,}" in f.message
+
+
+@pytest.mark.parametrize("name", ["d_overpowering", "rec_worse_after_disc", "d_weight_clamp_regime", "val_overfitting",
+                                  "lr_cosine_named_never_decays", "rec_explodes_saturating"])
+def test_a_findings_step_is_the_step_its_sentence_dates_it_at(tmp_path, name):
+    # a table's "Step 54,099" beside "its current level (since step 58,599)" reads as two onsets; so does
+    # "Overfitting since step 3,199" with its best at 3,799: every "since step N" of a loud finding is its step
+    a, loud = run(tmp_path, name)
+    assert loud
+    for f in loud:
+        since = {int(n.replace(",", "")) for n in re.findall(r"since step ([\d,]+)", f.message)}
+        assert since <= {f.step}, (f.rule, f.step, since, f.message[:200])
+        if f.rule == "val-overfitting":
+            assert f.step >= f.numbers["val_best_step"]

@@ -122,8 +122,10 @@ RULES: list[Rule] = [
          severities=("info", "warning"), topics=("balance",), can_wait=True,
          checks="after `disc_start`, `d_weight` at its clamp `1e4 × disc_weight` for most recent points: the "
                 "adaptive weight no longer adapts; when nll sums over thousands of pixels (RadioDiff) the "
-                "finding names that as the likely reason, dated from the first point at the clamp; at the clamp"
-                " in recurring bursts instead: each burst listed, a warning when rec rises `burst_worse` or more"
+                "finding names that as the likely reason, dated where the clamp became frequent (the split of "
+                "the phase whose at-clamp shares differ most, then its first point there: a clamp that comes and "
+                "goes is dated at its first burst, not its latest stretch); at the clamp in recurring bursts, "
+                "not most recent points: each burst listed, a warning when rec rises `burst_worse` or more"
                 " in them against just before (those points are then not called spikes)"),
     Rule("gan-term-dominant", "Adversarial term dominating the objective", "warning",
          "Once the adversarial term d_weight x disc_factor x g_loss outweighs the nll, the autoencoder is trained "
@@ -277,8 +279,9 @@ RULES: list[Rule] = [
                 "T_max, eta_min}`, LDM/sgm's `scheduler_config` target `LambdaLinearScheduler` or "
                 "`LambdaWarmUpCosineScheduler`; a warm-up key inside a KL/beta/discriminator section is not the "
                 "lr's), by its library's formula; a config that names only a warm-up (or a decay of no known "
-                "length) has its warm-up judged and the rest described; else constant, or, for RadioDiff's layout only, RadioDiff's decay (its `min_lr` "
-                "multiplier floor) or the bundled trainer's decay floored at `min_lr`, allowing RadioDiff's "
+                "length) has its warm-up judged and the rest described; else constant, or, for RadioDiff's "
+                "layout only, RadioDiff's decay (its `min_lr` multiplier floor) or the bundled trainer's decay "
+                "floored at `min_lr`, allowing RadioDiff's "
                 "one-step shift; names the step where lr drops to 0, freezes, jumps or drifts off (a constant "
                 "rate where the schedule decays is dated where the two first differ by `tolerance`); LDM's "
                 "scaled constant rate is explained when its factor is `accumulate_grad_batches` x `batch_size`"

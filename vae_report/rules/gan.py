@@ -64,8 +64,8 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if s.layout == "flat":
         scale += "; this trainer's own scale may differ"
     return [Case(
-        f"The discriminator is winning: disc_loss {fell} has a median of {fmt(level)} since step "
-        f"{fmt(int(steps[0]))} ({scale}){gap_text}{g_text}. "
+        f"The discriminator is winning: disc_loss {fell} has a median of {fmt(level)} over steps "
+        f"{fmt(int(steps[0]))}-{fmt(int(steps[-1]))} ({scale}){gap_text}{g_text}. "
         "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's term "
         "(-mean of the fake logits) keeps pushing"
         + (" with the adaptive d_weight" if s.layout != "flat" else "")
@@ -143,8 +143,9 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     onset = departure(phase_steps, phase_values, base, now)
     numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset}
     moved = describe_change(base, now, noise=noise)
-    since = (f"comparing its median just before step {fmt(s.switch_step)} with its current level (since step "
-             f"{fmt(level.first_step)})")
+    # the current level's window is named as a span: a "since step" would read as a second onset
+    since = (f"comparing its median just before step {fmt(s.switch_step)} with its current level (the median over "
+             f"steps {fmt(level.first_step)}-{fmt(level.last_step)})")
     shift = shift_at_nonfinite(m, "rec_loss", lo=s.switch_step)
     if shift is not None and change is not None and change > t["worse"]:
         # the level moved at a NaN/Inf step long after the switch-on: that step's, not the discriminator's

@@ -69,11 +69,16 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             gaps = [values - train_at]
             if np.all(train_at > 0) and np.all(values > 0):
                 gaps.append(values / train_at)
-            onset = min((ramp_onset(steps[first:], g[first:]) for g in gaps), key=lambda fit: fit[1])[0]
+            widening = min((ramp_onset(steps[first:], g[first:]) for g in gaps), key=lambda fit: fit[1])[0]
+            # validation cannot be getting worse before its best: a gap that began to widen while validation
+            # still improved is said as such, and the finding is dated from the best on
+            onset = max(widening, best_step)
             numbers["onset_step"] = onset
+            early = (f" (the gap to training began to widen at step {fmt(widening)}, while {val} still improved)"
+                     if widening < best_step else "")
             out.append(Case(
-                f"Overfitting since step {fmt(onset)}: {val} {describe_change(best, latest)} from its best level "
-                f"(the median of 3 points around step {fmt(best_step)}) while {train} "
+                f"Overfitting since step {fmt(onset)}{early}: {val} {describe_change(best, latest)} from its best "
+                f"level (the median of 3 points around step {fmt(best_step)}) while {train} "
                 f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} over the same steps; the gap "
                 f"between them went from {fmt(best - then[0])} to {fmt(latest - now[0])}. The model is learning "
                 "its training set rather than the task: keep the checkpoint from that step, add data or "
