@@ -78,14 +78,15 @@ def test_a_warm_up_of_another_schedule_is_not_the_learning_rates(tmp_path):
     assert f.severity == "ok" and "a 500-step warm-up" in f.message and "4,000" not in f.message
 
 
-@pytest.mark.parametrize("stuck", [False, True])
-def test_ldms_lambda_linear_scheduler_is_held_to_its_warm_up(tmp_path, stuck):
+@pytest.mark.parametrize("stuck, scale", [(False, 1), (False, 12), (True, 12)])
+def test_ldms_lambda_linear_scheduler_is_held_to_its_warm_up(tmp_path, stuck, scale):
     # latent-diffusion's scheduler_config: LambdaLinearScheduler, f_start 1e-6 -> f_max 1 over 2,000 steps,
-    # then f_min = f_max = 1 (constant): the logged lr-Adam follows it, or stays at f_start (stuck)
+    # then f_min = f_max = 1 (constant): the logged lr-Adam follows it, or stays at f_start (stuck); main.py
+    # scales base_learning_rate by batch_size 12 (scale 12, one GPU) unless told not to (scale 1)
     from writers import radiodiff_curves, write_scalars
 
     curves = radiodiff_curves(8_000, disc_start=50_001, total_steps=10_000, every=20)
-    base, x = 4.5e-6, curves.steps.astype(float)
+    base, x = 4.5e-6 * scale, curves.steps.astype(float)
     factor = np.full(len(x), 1e-6) if stuck else np.where(x < 2_000, 1e-6 + (1 - 1e-6) * x / 2_000, 1.0)
     curves.values["lr"] = base * factor
     from benchmarks.diagnosis.writers import ldm_config
@@ -105,6 +106,7 @@ def test_ldms_lambda_linear_scheduler_is_held_to_its_warm_up(tmp_path, stuck):
         assert f.severity == "warning" and f.step <= 60, f.message
     else:
         assert f.severity == "ok", f.message
+        assert ("main.py's scaling" in f.message) == (scale > 1), f.message
 
 
 def test_a_kl_weight_on_another_scale_than_the_logged_kl_claims_no_share_and_no_dominance(tmp_path):

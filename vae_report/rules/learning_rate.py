@@ -4,6 +4,8 @@ config names (another trainer's, or a scheduler LDM's keys do not describe) is d
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..numbers import fmt, pct
@@ -113,13 +115,14 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "it, reads 0.00000 when printed with five decimals as RadioDiff's text log prints it (and a CSV parsed "
             "from that log keeps): most likely a precision artefact; the TensorBoard Learning_Rate tag holds the "
             "real rate.", "lr", int(steps[-1]), {"printed_decimals": 5}, severity="info")]
+    s, scaling = _scaled_base(steps, lr, s, t["tolerance"])
     (_, worst, _), name, shift, expected, relative, fits_all, fits_start = _best_fit(steps, lr, s, t["tolerance"])
     numbers = {"worst_window_relative_error": worst, "median_relative_error": float(np.median(relative)),
                "schedule": name, "shifted_by_one_step": bool(shift)}
     if fits_all:
         shift_text = " (the value logged at each step is the next step's rate, as RadioDiff logs it)" if shift else ""
         return [Case(f"The logged learning rate follows the config at every stretch of the "
-                        f"run: {name}, from {fmt(s.lr)}{shift_text}; latest {fmt(float(lr[-1]))}.", "lr",
+                        f"run: {name}, from {fmt(s.lr)}{scaling}{shift_text}; latest {fmt(float(lr[-1]))}.", "lr",
                         int(steps[-1]), numbers, severity="ok")]
     ratio = float(np.median(lr / s.lr))
     worst_i = int(np.argmax(relative))
@@ -204,6 +207,24 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "another config or a different lr.",
         "lr", int(steps[first]), numbers,
     )]
+
+
+def _scaled_base(steps: np.ndarray, lr: np.ndarray, s: Schedule, tolerance: float) -> tuple[Schedule, str]:
+    """For LDM/sgm with a named scheduler: main.py multiplies base_learning_rate by accumulate_grad_batches x
+    batch_size x GPUs before the scheduler's factor applies, so the plan is held to that rate when the logged lr
+    is a whole multiple of the config's part of it (the GPUs being the whole number); else to the config's."""
+    if s.lr_plan is None or s.layout not in ("ldm", "sgm") or not s.lr_scale:
+        return s, ""
+    expected = s.lr_plan.expected(steps, s.lr, s.total_steps)
+    if expected is None or not (expected > 0).any():
+        return s, ""
+    usable = expected > 0
+    gpus = float(np.median(lr[usable] / expected[usable])) / s.lr_scale
+    if round(gpus) < 1 or abs(gpus - round(gpus)) > tolerance * gpus:
+        return s, ""
+    factor = s.lr_scale * round(gpus)
+    return replace(s, lr=s.lr * factor), (f" (base_learning_rate {fmt(s.lr)} x {factor}: main.py's scaling by "
+                                           f"accumulate_grad_batches x batch_size, {round(gpus)} GPU(s))")
 
 
 def _warmup_only(steps: np.ndarray, lr: np.ndarray, s: Schedule, t: dict) -> Case:
