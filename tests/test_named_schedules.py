@@ -38,13 +38,14 @@ def test_a_constant_lr_against_a_named_cosine_is_a_warning_dated_where_they_firs
     assert f.severity == "warning" and a.status == "warning"
     # the cosine is 2% below 1e-4 from ~step 1,816: dated there, not at step 0 and not at the end
     assert 1_700 <= f.step <= 1_900 and f"from step {f.step:,} on" in f.message
-    assert "a cosine decay over 20,000 steps to 1e-06 (train_config.yaml: optim.scheduler" in f.message
+    assert "a cosine decay over 20,000 steps to 1e-06, named by train_config.yaml: optim.scheduler" in f.message
     assert "never stepped" in f.message and "follows the config" not in f.message
 
 
 @pytest.mark.parametrize("name, words", [
     ("healthy_hf_linear_warmup", "a 1,000-step warm-up, then a linear decay over 20,000 steps"),
-    ("healthy_cosine_annealing_followed", "a cosine decay over 20,000 steps to 1e-06 (train_config.yaml: lr_scheduler"),
+    ("healthy_cosine_annealing_followed",
+     "a cosine decay over 20,000 steps to 1e-06, named by train_config.yaml: lr_scheduler"),
 ])
 def test_a_logged_lr_that_follows_the_named_schedule_passes_it(tmp_path, name, words):
     a, f = lr_finding(ensure(CASES[name], tmp_path))

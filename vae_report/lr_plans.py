@@ -65,10 +65,11 @@ class LrPlan:
         """The config names a warm-up and nothing after it: only the warm-up can be judged."""
         return self.kind == "warmup_only"
 
-    def describe(self, total: int | None) -> str:
-        """The plan in words: "a cosine decay over 60,000 steps to 1e-06 (config.yaml: optim.scheduler)"."""
+    def describe(self, total: int | None, source: bool = True) -> str:
+        """The plan in words: "a cosine decay over 60,000 steps to 1e-06, named by config.yaml: optim.scheduler"."""
+        named = f", named by {self.source}" if self.source and source else ""
         if self.warmup_only:
-            return f"a linear warm-up over {fmt(self.warmup)} steps ({self.source})"
+            return f"a linear warm-up over {fmt(self.warmup)} steps{named}"
         parts = [f"a {fmt(self.warmup)}-step warm-up, then"] if self.warmup else []
         parts.append(NAMES.get(self.kind, self.kind))
         length = self.length or total
@@ -76,7 +77,7 @@ class LrPlan:
             parts.append(f"over {fmt(length)} steps")
         if self.floor and self.kind in ("cosine", "linear"):
             parts.append(f"to {fmt(self.floor)}")
-        return " ".join(parts) + (f" ({self.source})" if self.source else "")
+        return " ".join(parts) + named
 
     def expected(self, steps: np.ndarray, base: float, total: int | None) -> np.ndarray | None:
         """The lr the plan gives at ``steps`` from the base rate ``base``; None when it needs a length it has

@@ -234,12 +234,13 @@ def _warmup_only(steps: np.ndarray, lr: np.ndarray, s: Schedule, t: dict) -> Cas
     w, tol = plan.warmup, t["tolerance"]
     inside, after = steps < w, steps >= w
     if w == 0:  # a decay of no known length and no warm-up: nothing to hold the curve to
-        return Case(f"The logged learning rate {describe_lr(steps, lr)}. The config names "
-                    f"{plan.describe(s.total_steps)} but not how many steps it runs (no length, no total), so it is "
-                    "described, not judged.", "lr", int(steps[-1]), {"described": True}, severity="info")
+        return Case(f"The logged learning rate {describe_lr(steps, lr)}. The config ({plan.source}) names "
+                    f"{plan.describe(s.total_steps, source=False)} but not how many steps it runs (no length, no "
+                    "total), so it is described, not judged.", "lr", int(steps[-1]), {"described": True},
+                    severity="info")
     shape = f"The logged learning rate {describe_lr(steps, lr)}"
     numbers = {"warmup_steps": w, "schedule": plan.describe(s.total_steps)}
-    what = (f"the config names {plan.describe(s.total_steps)}"
+    what = (f"the config ({plan.source}) names {plan.describe(s.total_steps, source=False)}"
             + ("" if plan.warmup_only else ", but not how many steps its decay runs (no length or total)"))
     if inside.any() and float(lr[inside][0]) >= (1 - tol) * s.lr:
         numbers["departure_step"] = int(steps[0])
