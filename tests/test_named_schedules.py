@@ -73,10 +73,13 @@ def test_a_config_that_names_only_a_warm_up_has_the_warm_up_judged_and_the_rest_
 
 
 def test_a_warm_up_of_another_schedule_is_not_the_learning_rates(tmp_path):
-    # a KL annealing section's warmup_steps beside lr_scheduler_type: linear with its own 500-step warm-up
-    patch = {"optim": {"lr_scheduler_type": "linear", "warmup_steps": 500}, "kl_anneal": {"warmup_steps": 4_000}}
+    # a KL annealing section's warmup_steps and cosine beside lr_scheduler_type: linear with its own 500-step
+    # warm-up
+    patch = {"optim": {"lr_scheduler_type": "linear", "warmup_steps": 500},
+             "kl_anneal": {"warmup_steps": 4_000, "schedule_type": "cosine"}}
     _, f = lr_finding(_other_run(tmp_path, "beta_warmup", lr_named("linear", 1e-4, warmup=500, patch=patch)))
-    assert f.severity == "ok" and "a 500-step warm-up" in f.message and "4,000" not in f.message
+    assert f.severity == "ok" and "a 500-step warm-up, then a linear decay" in f.message
+    assert "4,000" not in f.message and "cosine" not in f.message
 
 
 @pytest.mark.parametrize("stuck, scale", [(False, 1), (False, 12), (True, 12)])

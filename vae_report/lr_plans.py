@@ -146,10 +146,13 @@ def _first(flat: dict[str, Any], keys: tuple[str, ...], within: str = "") -> tup
         for path, value in flat.items():
             if not path.startswith(within) or path.rsplit(".", 1)[-1].lower() != key or value is None:
                 continue
-            parents = path[len(within):].lower().split(".")[:-1]
-            if within or not any(word in part for part in parents for word in OTHER_SCHEDULES):
+            if within or not _other_schedule(path.lower().split(".")[:-1]):
                 return path, value
     return None
+
+
+def _other_schedule(parents: list[str]) -> bool:
+    return any(word in part for part in parents for word in OTHER_SCHEDULES)
 
 
 def plan_from_config(config: dict, origin: str) -> LrPlan | None:
@@ -160,6 +163,9 @@ def plan_from_config(config: dict, origin: str) -> LrPlan | None:
         for path, value in flat.items():
             parts = path.lower().split(".")
             if key not in parts:
+                continue
+            # a schedule under a KL/beta/discriminator section is that term's (a KL annealing), not the lr's
+            if not key.startswith("lr") and _other_schedule(parts[:parts.index(key)]):
                 continue
             # the key itself, or a mapping under it (scheduler_config.target, lr_scheduler.type)
             head = ".".join(path.split(".")[:parts.index(key) + 1])
