@@ -125,3 +125,17 @@ def test_a_kl_weight_on_another_scale_than_the_logged_kl_claims_no_share_and_no_
     assert dominant.numbers["kl_term"] > dominant.numbers["total"]
     # no sentence anywhere claims a share of the total for the KL term
     assert not any("of the recent total loss" in f.message for f in a.findings)
+
+
+def test_a_schedule_sized_in_epochs_is_described_not_held_to_the_step_axis(tmp_path):
+    # CosineAnnealingLR with T_max 40, stepped once an epoch of 500 steps; the lr logged every 20 steps
+    def per_epoch(steps, v, shape):
+        epoch = steps // 500
+        v["lr"] = 1e-6 + (1e-4 - 1e-6) * 0.5 * (1 + np.cos(np.pi * np.clip(epoch / 40, 0, 1)))
+        return {"config_patch": {"lr_scheduler": {"type": "CosineAnnealingLR", "T_max": 40, "eta_min": 1e-6}}}
+    a, f = lr_finding(_other_run(tmp_path, "epoch_cosine", per_epoch))
+    assert f.severity == "info" and "stepped once an epoch" in f.message and a.status == "ok"
+    # the same config with the lr never stepped: a constant rate is no schedule in any unit
+    _, g = lr_finding(_other_run(tmp_path, "epoch_cosine_constant", lr_named("constant", 1e-4, patch={
+        "lr_scheduler": {"type": "CosineAnnealingLR", "T_max": 40, "eta_min": 1e-6}})))
+    assert g.severity == "warning" and "never stepped" in g.message

@@ -34,8 +34,10 @@ LENGTH_KEYS = ("t_max", "max_decay_steps", "num_training_steps", "total_iters", 
 KINDS = {
     "cosine": "cosine", "cosineannealinglr": "cosine", "cosine_annealing": "cosine", "cos": "cosine",
     "cosine_with_warmup": "cosine", "warmupcosine": "cosine", "lambdawarmupcosinescheduler": "ldm_cosine",
-    "linear": "linear", "linear_with_warmup": "linear", "linearlr": "linear", "linear_decay": "linear",
-    "polynomial": "linear", "poly": "linear",
+    "cosine_with_min_lr": "cosine",
+    # torch's LinearLR is a warm-up by default (start_factor 1/3 up to 1) and mmseg's poly a power of 0.9: neither
+    # is read as a linear decay
+    "linear": "linear", "linear_with_warmup": "linear", "linear_decay": "linear", "polynomial": "linear",
     "constant": "constant", "none": "constant", "fixed": "constant",
     "constant_with_warmup": "warmup", "warmup": "warmup", "linearwarmup": "warmup",
     "lambdalinearscheduler": "ldm_linear",

@@ -104,6 +104,14 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     plan = s.lr_plan if s.lr else None
     if plan is not None and (plan.warmup_only or plan.expected(steps, s.lr, s.total_steps) is None):
         return [_warmup_only(steps, lr, s, t)]  # a warm-up and nothing after it (or a decay of unknown length)
+    if plan is not None and plan.length and plan.length < 0.5 * float(steps[-1]) and np.ptp(lr) > 0:
+        # a decay the config sizes far shorter than the logged run (T_max: 100 for 100 epochs, stepped once an
+        # epoch): its unit is not the log's steps, so its curve is described, not held to the wrong axis
+        return [Case(
+            f"The logged learning rate {describe_lr(steps, lr)}. The config ({plan.source}) sizes its scheduler at "
+            f"{fmt(plan.length)} of the scheduler's steps against {fmt(int(steps[-1]))} logged steps: it is most "
+            "likely stepped once an epoch, so the schedule is described, not judged on this axis.",
+            "lr", int(steps[-1]), {"described": True, "schedule_length": plan.length}, severity="info")]
     if s.layout == "flat" and plan is None:  # another trainer's config, no schedule it names: describe it
         zero = _zero_from(steps, lr)  # ... unless it went to 0 and stayed there, a fault under any schedule
         return [_described(steps, lr, s) if zero is None else _zero_unnamed(steps, lr, zero)]
