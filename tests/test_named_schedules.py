@@ -139,3 +139,10 @@ def test_a_schedule_sized_in_epochs_is_described_not_held_to_the_step_axis(tmp_p
     _, g = lr_finding(_other_run(tmp_path, "epoch_cosine_constant", lr_named("constant", 1e-4, patch={
         "lr_scheduler": {"type": "CosineAnnealingLR", "T_max": 40, "eta_min": 1e-6}})))
     assert g.severity == "warning" and "never stepped" in g.message
+
+
+def test_hugging_faces_warmup_ratio_is_a_share_of_the_runs_steps(tmp_path):
+    # lr_scheduler_type: cosine, warmup_ratio 0.1 of max_steps 10,000: a 1,000-step warm-up, then the cosine
+    patch = {"optim": {"lr_scheduler_type": "cosine", "warmup_ratio": 0.1, "warmup_steps": 0}}
+    _, f = lr_finding(_other_run(tmp_path, "warmup_ratio", lr_named("cosine", 1e-4, warmup=1_000, patch=patch)))
+    assert f.severity == "ok" and "a 1,000-step warm-up, then a cosine decay over 10,000 steps" in f.message

@@ -181,9 +181,15 @@ def plan_from_config(config: dict, origin: str) -> LrPlan | None:
     within = named[0] + "." if named else ""
     warm = _first(flat, WARMUP_KEYS, within) or _first(flat, WARMUP_KEYS)
     warmup = _number(warm[1]) if warm else None
+    if not warmup:  # Hugging Face's warmup_ratio: a share of the run's steps (used when warmup_steps is 0)
+        ratio, total = _first(flat, ("warmup_ratio",), within) or _first(flat, ("warmup_ratio",)), \
+            _first(flat, LENGTH_KEYS)
+        share, steps = (_number(ratio[1]) if ratio else None), (_number(total[1]) if total else None)
+        if share and steps and 0 < share < 1 and steps > 0:
+            warm, warmup = (f"{ratio[0]} x {total[0]}", None), share * steps
     if named is None:
         if warmup and warmup > 0:
-            return LrPlan("warmup_only", warmup=int(warmup), source=f"{origin}: {warm[0]}")
+            return LrPlan("warmup_only", warmup=int(math.ceil(warmup)), source=f"{origin}: {warm[0]}")
         return None
     head, kind = named
     length = _first(flat, LENGTH_KEYS[:5], within)
@@ -192,7 +198,7 @@ def plan_from_config(config: dict, origin: str) -> LrPlan | None:
     factors = {key: _number(v[1]) for key in ("f_start", "f_max", "f_min", "lr_start", "lr_max", "lr_min")
                if (v := _first(flat, (key,), within)) is not None}
     plan = LrPlan(
-        kind, warmup=int(warmup or 0),
+        kind, warmup=int(math.ceil(warmup or 0)),
         length=int(n) if (n := _number((cycle or length or (None, None))[1])) and n > 0 else None,
         floor=_number(floor[1]) if floor else None,
         f_start=_first_of(factors, "f_start", "lr_start", 0.0), f_max=_first_of(factors, "f_max", "lr_max", 1.0),
