@@ -146,3 +146,27 @@ def test_hugging_faces_warmup_ratio_is_a_share_of_the_runs_steps(tmp_path):
     patch = {"optim": {"lr_scheduler_type": "cosine", "warmup_ratio": 0.1, "warmup_steps": 0}}
     _, f = lr_finding(_other_run(tmp_path, "warmup_ratio", lr_named("cosine", 1e-4, warmup=1_000, patch=patch)))
     assert f.severity == "ok" and "a 1,000-step warm-up, then a cosine decay over 10,000 steps" in f.message
+
+
+def test_ldms_warm_up_cosine_scheduler_is_held_to_its_formula(tmp_path):
+    # LambdaWarmUpCosineScheduler: lr_start 0.01 -> lr_max 1 over 1,000 steps, cosine to lr_min 0.1 by step 8,000
+    # (factors of base_learning_rate); the logged lr follows it, and main.py did not scale (scale_lr false)
+    from writers import radiodiff_curves, write_scalars
+
+    from benchmarks.diagnosis.writers import ldm_config
+
+    curves = radiodiff_curves(8_000, disc_start=50_001, total_steps=10_000, every=20)
+    x = curves.steps.astype(float)
+    t = np.clip((x - 1_000) / 7_000, 0, 1)
+    factor = np.where(x < 1_000, 0.01 + 0.99 * x / 1_000, 0.1 + 0.45 * (1 + np.cos(np.pi * t)))
+    curves.values["lr"] = 4.5e-6 * factor
+    config = ldm_config(50_001)
+    config["model"]["params"]["scheduler_config"] = {
+        "target": "ldm.lr_scheduler.LambdaWarmUpCosineScheduler",
+        "params": {"warm_up_steps": 1_000, "lr_start": 0.01, "lr_max": 1.0, "lr_min": 0.1, "max_decay_steps": 8_000}}
+    points = [(int(s), "lr-Adam" if k == "lr" else f"train/{k}", float(v[i]))
+              for i, s in enumerate(curves.steps) for k, v in curves.values.items()]
+    write_scalars(tmp_path, points)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    _, f = lr_finding(tmp_path)
+    assert f.severity == "ok" and "LambdaWarmUpCosineScheduler" in f.message, f.message
