@@ -224,11 +224,11 @@ def watch(
     try:
         interval = parse_interval(every)
         _check_option_values(kl_weight, total_steps, disc_start)
-        check_outputs(run_dir, [run_dir, config, thresholds], {"--out": out, "--json": json_out},
-                      markdown=not is_html(out))
-        watcher = Watcher(run_dir, out, json_out, config=config, disc_start=disc_start, kl_weight=kl_weight,
-                          total_steps=total_steps, thresholds=_load_thresholds(thresholds) if thresholds else None,
-                          text_pattern=_check_pattern(text_pattern), goals=parse_goals(goal))
+        watcher = Watcher(run_dir, out, json_out, [config, thresholds], config=config, disc_start=disc_start,
+                          kl_weight=kl_weight, total_steps=total_steps, text_pattern=_check_pattern(text_pattern),
+                          goals=parse_goals(goal))
+        watcher.check_outputs()  # before the first pass too: a bad path is said at once, not after a wait
+        watcher.options["thresholds"] = _load_thresholds(thresholds) if thresholds else None
 
         def on_pass(analysis) -> None:
             _gate([analysis], 0, fail_on, quiet, f"{out}: pass {watcher.passes}, status {analysis.status}, "

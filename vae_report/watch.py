@@ -5,42 +5,66 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .analysis import Analysis, AnalyzedRun, examine_run
 from .errors import InputError, NoLogsYet
+from .outputs import check_outputs, committed
 from .readers.tail import TailCache
 from .render import write_report, write_summary
+from .writer import is_html
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+MAX_INTERVAL = 7 * 24 * 3600.0
 
 
 def parse_interval(text: str) -> float:
-    """``5m``, ``30s``, ``2h`` or plain seconds (``90``) -> seconds."""
+    """``5m``, ``30s``, ``2h`` or plain seconds (``90``) -> seconds, up to a week."""
     found = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)\s*", str(text).lower())
     seconds = float(found.group(1)) * _UNITS[found.group(2)] if found else 0.0
-    if seconds <= 0:
-        raise InputError(f"--every {text!r}: give a positive interval such as 5m, 30s, 2h or 90 (seconds)")
+    if not 0 < seconds <= MAX_INTERVAL:  # beyond a week a pass would never come (and sleep() overflows)
+        raise InputError(f"--every {str(text)[:40]!r}: give a positive interval up to a week (168h), such as 5m, "
+                         "30s, 2h or 90 (seconds)")
     return seconds
 
 
 class Watcher:
     """One run, analyzed again and again; the files read so far are kept (``tail``) between passes."""
 
-    def __init__(self, run_dir: Path, out: Path, json_out: Path | None = None, **options: Any) -> None:
+    def __init__(self, run_dir: Path, out: Path, json_out: Path | None = None,
+                 inputs: Sequence[Path | None] = (), **options: Any) -> None:
         self.run_dir, self.out, self.json_out, self.options = Path(run_dir), Path(out), json_out, options
+        self.inputs = [self.run_dir, *inputs]
         self.tail = TailCache()
         self.passes = 0
 
+    def check_outputs(self) -> None:
+        """The outputs checked against the inputs, again before every pass: the run folder may have appeared
+        since (watch started before the trainer), or a file of the user's may stand where our report was."""
+        check_outputs(self.run_dir, self.inputs, {"--out": self.out, "--json": self.json_out},
+                      markdown=not is_html(self.out))
+
     def run_pass(self) -> AnalyzedRun:
-        """Read what is new, analyze, write the report (and summary); the liveness check's clock is now."""
+        """Read what is new, analyze, write the report and summary together (never one without the other, even
+        when interrupted); the liveness check's clock is now."""
+        self.check_outputs()
         self.tail.forget_missing()
-        examined = examine_run(self.run_dir, tail=self.tail, draw_plots=True, now=time.time(), **self.options)
-        write_report(examined, self.out)
-        if self.json_out is not None:
-            write_summary(examined.analysis, self.json_out)
+        try:
+            examined = examine_run(self.run_dir, tail=self.tail, draw_plots=True, now=time.time(), **self.options)
+        except NoLogsYet:
+            raise
+        except InputError as exc:
+            if self.tail.files and not self.tail.points():
+                # event files and CSVs made but no point logged yet (a SummaryWriter's first record, a CSV's
+                # header): the run has started, not failed
+                raise NoLogsYet(str(exc)) from None
+            raise
+        with committed():
+            write_report(examined, self.out)
+            if self.json_out is not None:
+                write_summary(examined.analysis, self.json_out)
         self.passes += 1
         return examined
 

@@ -17,10 +17,12 @@ import numpy as np
 
 from ..frame import frame_from_series
 from .csvlog import CsvRead, read_csv_bytes
+from .encoding import encoding_of
 from .tfevents import EventFileRead, read_event_file
 
 GUARD = 64  # bytes before the offset compared on each read: the same file, not one rewritten in place
 COMPACT = 8  # pieces per series pooled into one when there are more
+_BYTE_LINES = ("utf-8", "utf-8-sig")  # encodings whose lines end at the byte "\n": a tail can start after one
 
 
 @dataclass
@@ -38,6 +40,7 @@ class _FileState:
     notes: list[str] = field(default_factory=list)
     total_steps: int | None = None
     unit: str = "step"
+    lines: int = 0  # lines of a CSV read so far (its header included): the file's line numbers in notes
 
     def add(self, name: str, columns: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         pieces = self.series.setdefault(name, [])
@@ -102,6 +105,10 @@ class TailCache:
         """The CSV log's points so far: its earlier rows and the complete lines appended since."""
         state, ident = self._resume(path)
         notes: list[str] = []
+        if state is not None and (not state.header or encoding_of(state.header)[0] not in _BYTE_LINES):
+            # no complete header line yet (rows cannot be read without it), or a text encoding whose line end is
+            # not the byte "\n" (UTF-16/32: a cut there splits a character): the file is read whole again
+            state = None
         if state is None:
             data = path.read_bytes()
             header = data[: data.find(b"\n") + 1] if b"\n" in data else b""
@@ -113,12 +120,15 @@ class TailCache:
                 chunk = handle.read()
             start = state.offset
         self.bytes_read += len(chunk)
-        complete = chunk[: chunk.rfind(b"\n") + 1]
+        whole = start == 0 and encoding_of(chunk[:512])[0] not in _BYTE_LINES  # its reader finds the lines
+        complete = chunk if whole else chunk[: chunk.rfind(b"\n") + 1]
         if len(complete) < len(chunk) and (start or complete):
             notes.append("last line has no end (the file is still being written, or was cut): read next time")
         if start == 0 or complete:
-            read = read_csv_bytes(complete if start == 0 else state.header + complete, path, source) \
+            read = read_csv_bytes(complete if start == 0 else state.header + complete, path, source,
+                                  0 if start == 0 else state.lines - 1) \
                 if complete else read_csv_bytes(chunk, path, source)
+            state.lines += complete.count(b"\n")
             frame = read.frame
             codes = frame["metric"].cat.codes.to_numpy()
             bounds = np.flatnonzero(np.diff(codes)) + 1
@@ -130,10 +140,15 @@ class TailCache:
             state.layout = state.layout or read.layout
             state.unit = read.unit if start == 0 else state.unit
             state.total_steps = state.total_steps if state.total_steps is not None else read.total_steps
-            state.notes = list(dict.fromkeys([*state.notes, *(n for n in read.notes if "no end" not in n)]))
+            state.notes = list(dict.fromkeys([*state.notes, *(n for n in read.notes if whole or "no end" not in n)]))
         self._keep(path, state, start + len(complete))
         return CsvRead(frame_from_series(state.parts(), source), state.layout, state.rows, state.bad,
                        [*state.notes, *notes], state.total_steps, state.unit)
+
+    def points(self) -> int:
+        """Points read so far, over every file."""
+        return sum(len(piece[0]) for state in self.files.values() for pieces in state.series.values()
+                   for piece in pieces)
 
     def forget_missing(self) -> None:
         """Drop the state of files that are gone (a log rotated away)."""
