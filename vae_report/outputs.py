@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,8 @@ MARKER = ".vae-report"  # written in every <stem>_files/ folder we make: only su
 
 RECORD_LIMIT = 2000  # outputs remembered (the newest); an older one is refused inside a run folder like a user's file
 _HASHED_BYTES = 64 << 20  # a bigger file in the run folder is not hashed (never one of our reports)
+_RECORD_BYTES = RECORD_LIMIT * 8192  # the record file's bound: RECORD_LIMIT entries of the longest paths
+_WRITTEN: dict[str, str] = {}  # what this process wrote: known even when the record file cannot be written
 
 # (move into place, remove the staged copy) per staged output of the open commit; None: no commit open
 _STAGED: list[tuple[Callable[[], None], Callable[[], None]]] | None = None
@@ -103,7 +106,7 @@ def check_outputs(run: Path, inputs: list[Path], outputs: dict[str, Path], markd
                 if path == source:
                     raise OutputError(f"{path}: {name} would write into an input; choose another path")
             _refuse_run_folder(name, path, run)
-            _check_writable(name, path)
+            _check_writable(name, path, create=True)  # appended where it is: its folder must exist
             continue
         _refuse_inputs(name, path, run, given)
         if name == "the report's images folder":
@@ -126,7 +129,8 @@ def _refuse_run_folder(name: str, path: Path, run: Path) -> None:
     """Inside the run folder only a new file is written: an existing one is the user's whatever it holds (a
     file quoting our header included: content proves nothing), and a new one must not be read as a log of the
     run next time. Our images folder is known by its marker file, not by what it holds."""
-    if not (run.is_dir() and _inside(path, run)) or name == "the report's images folder":
+    # a run folder that does not exist yet (watch mode, before the trainer starts) is one all the same
+    if not ((run.is_dir() or not run.exists()) and _inside(path, run)) or name == "the report's images folder":
         return
     if path.exists() or path.is_symlink():
         if written_by_us(path):
@@ -146,14 +150,21 @@ def _check_images_folder(folder: Path, run: Path) -> None:
     _check_writable("the report's images folder", folder)
 
 
-def _check_writable(name: str, path: Path) -> None:
+def _check_writable(name: str, path: Path, create: bool = False) -> None:
+    """The output's folder, or the nearest one that exists (the report makes the rest when it is written: a
+    run that fails leaves no folder behind), takes a new file."""
     if path.is_dir() and name != "the report's images folder":
         raise OutputError(f"{path}: {name} is a folder; give a file name such as {path / 'report.md'}")
     if path.exists() and not path.is_file() and not path.is_dir():
         raise OutputError(f"{path}: {name} is not a regular file (a device or a pipe); give a file path")
     parent = path.parent
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            parent.mkdir(parents=True, exist_ok=True)
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise OutputError(f"{path}: {parent} is a file, not a folder; choose another path for {name}")
         handle, probe = tempfile.mkstemp(prefix=".vae-report-probe.", dir=parent)
         os.close(handle)
         os.unlink(probe)
@@ -169,9 +180,14 @@ def _record_file() -> Path:
 
 
 def _records() -> dict[str, str]:
+    """The record, bounded: a file far beyond RECORD_LIMIT entries (damaged, or not ours) is not parsed."""
     try:
-        data = json.loads(_record_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if not _record_file().is_file():  # a FIFO or a device put there would block or never end
+            return {}
+        with _record_file().open("rb") as handle:
+            raw = handle.read(_RECORD_BYTES + 1)
+        data = json.loads(raw) if len(raw) <= _RECORD_BYTES else {}
+    except (OSError, ValueError, RecursionError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
@@ -180,19 +196,42 @@ def remember(path: Path, digest: str) -> None:
     """Record that ``path`` now holds exactly what we wrote (its SHA-256), so that the next report of the same
     name may replace it even inside a run folder. A record that cannot be written only costs that convenience."""
     record = _record_file()
+    _WRITTEN[str(path.resolve())] = digest
     try:
-        known = _records()
-        key = str(path.resolve())
-        known.pop(key, None)
-        known[key] = digest
-        kept = dict(list(known.items())[-RECORD_LIMIT:])
         record.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=".written.", dir=record.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(kept, stream)
-        os.replace(tmp, record)
+        with _locked(record.parent / "written.lock"):  # two reports finishing at once: neither record lost
+            known = _records()
+            key = str(path.resolve())
+            known.pop(key, None)
+            known[key] = digest
+            kept = dict(list(known.items())[-RECORD_LIMIT:])
+            handle, tmp = tempfile.mkstemp(prefix=".written.", dir=record.parent)
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(kept, stream)
+            os.replace(tmp, record)
     except OSError:
         return
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock (where the platform has one) for the record's read-modify-write."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the last writer wins, which only costs a record
+        yield
+        return
+    handle = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        for _ in range(100):  # at most ~2 s: a holder that hangs costs a record, never the report
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(handle)
 
 
 def written_by_us(path: Path) -> bool:
@@ -201,7 +240,8 @@ def written_by_us(path: Path) -> bool:
     try:
         if path.is_symlink() or not path.is_file() or path.stat().st_size > _HASHED_BYTES:
             return False
-        expected = _records().get(str(path.resolve()))
-        return expected is not None and hashlib.sha256(path.read_bytes()).hexdigest() == expected
+        key = str(path.resolve())
+        expected = {_records().get(key), _WRITTEN.get(key)} - {None}
+        return bool(expected) and hashlib.sha256(path.read_bytes()).hexdigest() in expected
     except OSError:
         return False
