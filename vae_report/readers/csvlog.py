@@ -49,8 +49,9 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
     return read_csv_bytes(data, path, source)
 
 
-def read_csv_bytes(data: bytes, path: Path, source: str) -> CsvRead:
-    """A CSV log's bytes (a whole file, or its header line and the rows appended since a last read)."""
+def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) -> CsvRead:
+    """A CSV log's bytes (a whole file, or its header line and the rows appended since a last read, which
+    follow ``lines_before`` lines of the file not in ``data``: line numbers in the notes are the file's)."""
     notes: list[str] = []
     encoding = encoding_of(data[:512])[0]
     if encoding not in ("utf-8", "utf-8-sig"):
@@ -58,10 +59,15 @@ def read_csv_bytes(data: bytes, path: Path, source: str) -> CsvRead:
     text = _drop_torn_tail(decoded(data), notes)
     if not text.strip():
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
+    text, open_quotes = _drop_open_quotes(text)
+    if open_quotes:
+        notes.append(f"{len(open_quotes):,} line(s) with a quote that never closes skipped "
+                     f"({_lines(open_quotes, lines_before)}); the rows after each were read")
     text, short = _drop_misshapen_rows(text)
+    short = _renumbered(short, open_quotes)
     if short:
-        notes.append(f"{short:,} row(s) whose field count does not match the header skipped (an unquoted comma "
-                     "in a number, or a cut line)")
+        notes.append(f"{len(short):,} row(s) whose field count does not match the header skipped "
+                     f"({_lines(short, lines_before)}: an unquoted comma in a number, or a cut line)")
     try:
         # Let the C parser convert numbers; only columns with text in them take the slow path below.
         usecols = _columns_read(text, notes)
@@ -222,25 +228,57 @@ def _first_of_each_name(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
 _MANGLED = re.compile(r"\.\d+$")
 
 
-def _drop_misshapen_rows(text: str) -> tuple[str, int]:
-    """Rows with another field count than the header, counted and dropped (when no field is quoted, so a comma
-    always separates fields)."""
-    if '"' in text:
-        return text, 0
+def _per_line(text: str, byte: int) -> tuple[np.ndarray, np.ndarray]:
+    """(count of ``byte`` per complete line, each line's length with its end) of a text."""
     buf = np.frombuffer(text.encode("utf-8", errors="replace"), dtype=np.uint8)
     ends = np.flatnonzero(buf == 10)
-    commas = np.flatnonzero(buf == 44)
-    per_line = np.diff(np.searchsorted(commas, np.concatenate(([0], ends + 1))))
-    if not len(per_line):
-        return text, 0
-    lengths = np.diff(np.concatenate(([-1], ends)))
-    blank = lengths <= 2  # "\n" or "\r\n"
-    bad = (per_line != per_line[0]) & ~blank
-    if not bad.any():
-        return text, 0
+    hits = np.flatnonzero(buf == byte)
+    return np.diff(np.searchsorted(hits, np.concatenate(([0], ends + 1)))), np.diff(np.concatenate(([-1], ends)))
+
+
+def _without_lines(text: str, bad: np.ndarray) -> tuple[str, list[int]]:
+    """The text without the flagged lines, and their 1-based numbers."""
     lines = text.split("\n")
     kept = [line for line, drop in zip(lines, np.append(bad, False), strict=False) if not drop]
-    return "\n".join(kept), int(bad.sum())
+    return "\n".join(kept), [int(i) + 1 for i in np.flatnonzero(bad)]
+
+
+def _lines(numbers: list[int], lines_before: int) -> str:
+    shown = [f"{n + (lines_before if n > 1 else 0):,}" for n in numbers[:5]]
+    return ("line " if len(numbers) == 1 else "lines ") + ", ".join(shown) + (" ..." if len(numbers) > 5 else "")
+
+
+def _renumbered(numbers: list[int], dropped: list[int]) -> list[int]:
+    """Line numbers of a text that lost the ``dropped`` lines, as numbers of the text before."""
+    out = []
+    for n in numbers:
+        for gone in dropped:  # both ascending
+            n += gone <= n
+        out.append(n)
+    return out
+
+
+def _drop_open_quotes(text: str) -> tuple[str, list[int]]:
+    """Lines with an odd number of quotes, dropped: a metric log's cells never span lines, and one quote that
+    never closes would otherwise swallow every row after it into one cell (or the whole file into an error)."""
+    if '"' not in text:
+        return text, []
+    quotes, _ = _per_line(text, 34)
+    bad = (quotes % 2) == 1
+    return _without_lines(text, bad) if bad.any() else (text, [])
+
+
+def _drop_misshapen_rows(text: str) -> tuple[str, list[int]]:
+    """Rows with another field count than the header, dropped, with their line numbers (when no field is
+    quoted, so a comma always separates fields)."""
+    if '"' in text:
+        return text, []
+    per_line, lengths = _per_line(text, 44)
+    if not len(per_line):
+        return text, []
+    blank = lengths <= 2  # "\n" or "\r\n"
+    bad = (per_line != per_line[0]) & ~blank
+    return _without_lines(text, bad) if bad.any() else (text, [])
 
 
 def _steps(cells: pd.Series, notes: list[str]) -> tuple[np.ndarray, int]:

@@ -367,7 +367,9 @@ def _scalar_layout(data: bytes, start: int, end: int) -> _Layout | None:
     value = None
     for number, wire, a, b in _fields(data, values[0][2], values[0][3]):
         if number == 1 and wire == 2:
-            tag = data[a:b].decode("utf-8")
+            # a tag whose bytes are not UTF-8 (a writer's bug; protobuf refuses the whole record): read under
+            # its bytes spelled out (train/tot\\xffl), so the report names it instead of losing its points
+            tag = data[a:b].decode("utf-8", errors="backslashreplace")
         elif number == 2 and wire == 5:
             value = (a, "<f4")
         elif number == 8 and wire == 2:
