@@ -261,10 +261,19 @@ def forecast_run(m: Any, schedule: Any, now: int, finished: bool, goals: list[tu
     rate = _steps_per_second(m, now)
     # a goal is forecast up to where the current phase's trend holds: the switch, else the end of training
     horizon = (switch, "before the discriminator switches on") if before_d else (end, "by the end of training")
-    for metric, target in goals or []:
+    for given, target in goals or []:
+        metric = _logged_name(m, given)
         trend = out.trends.get(metric) or _trend_for(m, metric, now, phase_start, horizon[0])
         out.goals.append(_goal(metric, target, m, trend, now, horizon, rate, last_wall))
     return out
+
+
+def _logged_name(m: Any, given: str) -> str:
+    """The run's name for a goal's metric: as given when logged so, else as the readers name that tag
+    (``train/rec_loss`` is read as ``rec_loss``)."""
+    from .frame import canonical_name
+
+    return given if m.has(given) or not m.has(canonical_name(given)) else canonical_name(given)
 
 
 def _trend_for(m: Any, metric: str, now: int, phase_start: int, end: int | None) -> Trend | None:
@@ -282,7 +291,9 @@ def _goal(metric: str, target: float, m: Any, trend: Trend | None, now: int, hor
           rate: float | None, last_wall: float | None) -> Goal:
     goal = Goal(metric, target)
     if not m.has(metric):
+        logged = [name for name in KEY_LOSSES if m.has(name)]
         goal.note = f"{metric} is not logged in this run"
+        goal.note += f" (its key losses: {', '.join(logged)})" if logged else ""
         return goal
     up = _higher_is_better(metric)
     steps, values = m.steps(metric), m.values(metric)
@@ -350,5 +361,10 @@ def _steps_per_second(m: Any, now: int) -> float | None:
     return None
 
 
-def _date(stamp: float) -> str:
+def _date(stamp: float) -> str | None:
+    """A UTC date, or None for a moment no calendar of training logs holds (a goal ages away at a crawl)."""
+    from .frame import WALL_RANGE
+
+    if not WALL_RANGE[0] < stamp < WALL_RANGE[1]:
+        return None
     return dt.datetime.fromtimestamp(stamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
