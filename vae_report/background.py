@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 log = logging.getLogger("vae_report")
 
 TIMEOUT = 1800.0  # seconds one analysis may take before it is killed (a 1.5M-step run takes ~8 s)
+GRACE = 10.0  # seconds a stopped analysis has to clean up after SIGTERM before SIGKILL
 
 
 def default_out(run_dir: Path) -> Path:
@@ -102,17 +104,21 @@ class BackgroundReport:
     def _run_once(self) -> None:
         self.passes += 1
         try:
-            done = subprocess.run(self.command(), capture_output=True, text=True, timeout=self.timeout,
-                                  start_new_session=True,  # a Ctrl-C meant for the training is not the report's
-                                  env=os.environ.copy(), check=False)
-        except subprocess.TimeoutExpired:
-            self.failures += 1
-            log.warning("vae-report: the analysis of %s took over %.0f s and was stopped", self.run_dir, self.timeout)
-            return
+            child = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=True,  # a Ctrl-C meant for the training is not the report's
+                                     env=os.environ.copy())
         except Exception:
             self.failures += 1
             log.exception("vae-report: could not start the analysis of %s", self.run_dir)
             return
+        try:
+            stdout, stderr = child.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.failures += 1
+            _stop(child)
+            log.warning("vae-report: the analysis of %s took over %.0f s and was stopped", self.run_dir, self.timeout)
+            return
+        done = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
         said = " ".join((done.stderr or done.stdout or "").split())[-500:]
         if done.returncode in (0, 1):  # 1: written, a finding at or above a --fail-on the caller passed
             log.info("vae-report: %s", " ".join(done.stdout.split()) or f"wrote {self.out}")
@@ -120,3 +126,18 @@ class BackgroundReport:
             self.failures += 1
             log.warning("vae-report: the analysis of %s failed (exit %d): %s", self.run_dir, done.returncode,
                         said or "no message")
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """End a hung analysis and the plot workers it forked (its session's process group): SIGTERM first, so that
+    it removes the outputs it staged (no temporary file left beside the report), SIGKILL after GRACE seconds."""
+    for sig, wait in ((signal.SIGTERM, GRACE), (signal.SIGKILL, GRACE)):
+        try:
+            os.killpg(child.pid, sig) if hasattr(os, "killpg") else child.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            child.communicate(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
