@@ -76,17 +76,55 @@ def link_to_root(folder: Path) -> None:
     (folder / "self").symlink_to(folder)
 
 
+def stray_quotes(folder: Path) -> None:
+    """A 9 MB CSV in which every tenth row holds a quote that never closes."""
+    with (folder / "metrics.csv").open("w") as out:
+        out.write("step,rec_loss,kl_loss\n")
+        for step in range(0, 3_000_000, 10):
+            out.write(f"{step},{1 / (step + 1)},\"{step}\n" if step % 100 == 50 else f"{step},{1 / (step + 1)},3\n")
+            if out.tell() > INPUT_BYTES - 100:
+                break
+
+
+def corrupt_tag(folder: Path) -> None:
+    """An event file (tensorboard's framing, good CRCs) whose 30,000 records of one tag are not UTF-8 text."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    with (folder / "events.out.tfevents.1.host").open("wb") as handle:
+        writer = RecordWriter(handle)
+        for step in range(30_000):
+            for tag, value in (("train/rec_loss", 1 / (step + 1)), ("train/g\u00e9", 1.0)):
+                data = event_pb2.Event(wall_time=1.7e9 + step, step=step, summary=summary_pb2.Summary(
+                    value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])).SerializeToString()
+                writer.write(data.replace("g\u00e9".encode(), b"g\xff\xfe"))
+
+
+def utf16_csv(folder: Path) -> None:
+    """A 9 MB wide CSV in UTF-16 (as PowerShell's Out-File writes it)."""
+    rows = "".join(f"{s},{1 / (s + 1)},{s * 0.01}\n" for s in range(0, 3_300_000, 10))
+    (folder / "metrics.csv").write_text(("step,rec_loss,kl_loss\n" + rows)[: INPUT_BYTES // 2 - 2000]
+                                        .rsplit("\n", 1)[0] + "\n", encoding="utf-16")
+
+
+def many_goals(folder: Path) -> list[str]:
+    """900 --goal options on a small run (known and unknown metrics, levels from 1e-300 to 1e300)."""
+    _steps_log(folder)
+    return [a for i in range(300) for a in ("--goal", f"rec_loss={10.0 ** (i - 150):g}", "--goal",
+                                             f"m{i}/x=0.{i}", "--goal", f"val/psnr_{i}=3")]
+
+
 CASES = {f.__name__: f for f in (huge_csv_line, wide_csv, many_long_tags, long_console_lines, big_yaml,
-                                  link_to_root)}
+                                  link_to_root, stray_quotes, corrupt_tag, utf16_csv, many_goals)}
 
 
-def measure(folder: Path, out: Path) -> tuple[float, int, int, str]:
+def measure(folder: Path, out: Path, extra: list[str] | None = None) -> tuple[float, int, int, str]:
     """(seconds, peak RSS bytes, exit code, last stderr line) of one analyze in a child process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-m", "vae_report.cli", "analyze", str(folder), "--out", str(out),
-                                  "--quiet"], stderr=err, stdout=subprocess.DEVNULL, env=env)
+                                  "--quiet", *(extra or [])], stderr=err, stdout=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -107,10 +145,10 @@ def main() -> None:
                 continue
             folder = Path(tmp) / name
             folder.mkdir()
-            write(folder)
+            extra = write(folder)  # a case may add options (a list) to the command
             size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
                        and p.resolve().is_relative_to(folder))
-            seconds, peak, code, message = measure(folder, Path(tmp) / f"{name}.md")
+            seconds, peak, code, message = measure(folder, Path(tmp) / f"{name}.md", extra)
             ok = seconds <= LIMIT_SECONDS and peak <= LIMIT_BYTES and code in (0, 2) and size < INPUT_BYTES
             failed += not ok
             print(f"{name:22} {size / 2**20:8.1f} {seconds:8.1f} {peak / 2**20:8.0f} {code:4}  "

@@ -380,3 +380,216 @@ def test_an_unrecognised_log_beside_others_and_run_on_a_folder_without_a_store_a
     assert any(n.startswith("mlflow.db: not read") for n in notes), notes
     result = analyze(run, "--run", "base", "--out", tmp_path / "r.md")
     assert result.exit_code == 2 and "holds none" in result.output, result.output
+
+
+# --- round 3: watch mode, the in-loop reporters, goals and the forecast, the record of what we wrote ---------
+
+
+def _csv_text(steps=range(0, 600, 10)) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["step", "train/rec_loss", "train/kl_loss"])
+    writer.writerows([s, 0.5 / (s + 1) ** 0.5, 100 + s] for s in steps)
+    return out.getvalue()
+
+
+def watch(*args) -> object:
+    return runner.invoke(app, ["watch", *map(str, args)])
+
+
+def test_watch_waits_for_a_run_that_has_started_but_not_logged_a_point(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    events, csv_run = tmp_path / "events", tmp_path / "csv"
+    SummaryWriter(events).flush()  # the writer makes its file (one file_version record) before any scalar
+    csv_run.mkdir()
+    (csv_run / "metrics.csv").write_text(_csv_text(())[:-1])  # the header, its line not yet ended
+    for run in (events, csv_run):
+        result = watch(run, "--out", tmp_path / "r.html", "--every", "0.05", "--max-passes", "2")
+        assert result.exit_code == 0 and result.output.count("waiting for logs") == 2, result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+@settings(max_examples=40, deadline=None)
+@given(encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"]),
+       cuts=st.lists(st.floats(0, 1), min_size=1, max_size=3))
+def test_a_csv_tailed_in_any_encoding_and_cut_anywhere_ends_as_a_full_read(tmp_path_factory, encoding, cuts):
+    """Watch mode's passes see the file at any byte (a header not yet ended, half a UTF-16 character): once
+    the file is whole, the tail's frame is the full read's."""
+    from vae_report.errors import InputError
+    from vae_report.readers.tail import TailCache
+
+    run = tmp_path_factory.mktemp("tail")
+    data = _csv_text().encode(encoding)
+    cache = TailCache()
+    for cut in sorted(cuts):
+        (run / "metrics.csv").write_bytes(data[: int(cut * len(data))])
+        try:
+            load_run(run, tail=cache)
+        except InputError:
+            pass  # nothing readable yet: watch mode waits
+    (run / "metrics.csv").write_bytes(data)
+    tailed, full = load_run(run, tail=cache).frame, load_run(run).frame
+    assert len(full) == 120
+    assert tailed[["step", "metric", "value"]].astype({"metric": str}).reset_index(drop=True).equals(
+        full[["step", "metric", "value"]].astype({"metric": str}).reset_index(drop=True))
+
+
+@pytest.mark.parametrize("every", ["99999999999999", "9" * 400, "200h"])
+def test_an_interval_no_pass_would_ever_end_is_refused_at_once(run, tmp_path, every):
+    result = watch(run, "--out", tmp_path / "r.html", "--every", every, "--max-passes", "2")
+    assert result.exit_code == 2 and "up to a week" in result.output and "internal" not in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_watch_checks_its_outputs_before_every_pass(run, tmp_path, monkeypatch):
+    from vae_report.errors import OutputError
+    from vae_report.watch import Watcher
+
+    later = tmp_path / "later"  # watch started before the trainer made its folder
+    result = watch(later, "--out", later / "report.html", "--json", later / "summary.json", "--max-passes", "1")
+    assert result.exit_code == 2 and "read as one of the run's logs" in result.output
+    assert not later.exists()  # nothing made, not even the folder
+    # a report inside the run, with no record file possible: this watcher still knows what it wrote
+    monkeypatch.setenv("VAE_REPORT_CACHE", str(tmp_path / "not-a-folder"))
+    (tmp_path / "not-a-folder").write_text("a file where the cache would go")
+    watcher = Watcher(run, run / "report.html")
+    watcher.run_pass()
+    watcher.run_pass()
+    (run / "report.html").write_text("my notes on this run")  # the user's file where our report was
+    with pytest.raises(OutputError, match="never replaces a file there"):
+        watcher.run_pass()
+    assert (run / "report.html").read_text() == "my notes on this run"
+
+
+def test_a_failed_analysis_leaves_no_folder_it_made(tmp_path):
+    result = analyze(tmp_path / "missing", "--out", tmp_path / "new" / "sub" / "r.md", "--json",
+                     tmp_path / "other" / "s.json")
+    assert result.exit_code == 2 and sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def _remember_one(args) -> None:
+    from pathlib import Path
+
+    from vae_report.outputs import remember
+
+    cache, name, barrier = args
+    os.environ["VAE_REPORT_CACHE"] = cache
+    barrier.wait()
+    remember(Path(name), "0" * 64)
+
+
+@pytest.mark.parametrize("record", ["nested", "huge", "fifo", "link", "concurrent"])
+def test_the_record_of_what_we_wrote_survives_any_record_file(run, tmp_path, monkeypatch, record):
+    import multiprocessing
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    (cache / "vae-report").mkdir(parents=True)
+    file = cache / "vae-report" / "written.json"
+    if record == "nested":
+        file.write_text("[" * 200_000 + "]" * 200_000)
+    elif record == "huge":
+        file.write_text(json.dumps({f"/x/{i:09d}": "0" * 64 for i in range(400_000)}))
+    elif record == "fifo":
+        os.mkfifo(file)
+    elif record == "link":
+        mine = tmp_path / "mine.json"
+        mine.write_text('{"keep": "me"}')
+        file.symlink_to(mine)
+    elif record == "concurrent":
+        context = multiprocessing.get_context("fork")
+        barrier = context.Manager().Barrier(6)
+        with context.Pool(6) as pool:
+            pool.map(_remember_one, [(str(cache), str(tmp_path / f"r{i}.html"), barrier) for i in range(6)])
+        assert len(json.loads(file.read_text())) == 6  # no writer's record lost
+        return
+    env = {**os.environ, "VAE_REPORT_CACHE": str(cache)}
+    for _ in range(2):  # the second report replaces the first inside the run: this time's record holds it
+        done = subprocess.run([sys.executable, "-m", "vae_report.cli", "analyze", str(run), "--out",
+                               str(run / "weekly.html"), "--quiet"], capture_output=True, text=True, env=env,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+    if record == "link":
+        assert (tmp_path / "mine.json").read_text() == '{"keep": "me"}'  # the link replaced, not its target
+
+
+def test_goals_on_a_tag_name_and_far_beyond_any_calendar(tmp_path):
+    import csv
+
+    run = tmp_path / "run"
+    run.mkdir()
+    with (run / "metrics.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["step", "train/rec_loss", "train/kl_loss", "wall_time"])
+        # logged once a day at a crawl: a goal ahead lands beyond the year 9999 at this speed
+        writer.writerows([s, (s + 1) ** -0.5, 100.0, 1e6 + s * 8e7] for s in range(0, 3_000, 10))
+    result = analyze(run, "--out", tmp_path / "r.md", "--json", tmp_path / "s.json", "--total-steps", "11000",
+                     "--goal", "rec_loss=0.012", "--goal", "train/rec_loss=0.3", "--goal", "val/psnr=30")
+    assert result.exit_code == 0, result.output
+    far, tag, missing = json.loads((tmp_path / "s.json").read_text())["goals"]
+    assert far["step"] is not None and far["date"] is None
+    assert tag["metric"] == "rec_loss" and tag["reached"]  # the tag as logged is the metric read from it
+    assert "not logged" in missing["note"] and "rec_loss" in missing["note"]  # says what is logged instead
+
+
+def test_a_tag_that_is_not_utf8_text_is_named_and_its_points_kept(tmp_path):
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.summary.writer.record_writer import RecordWriter
+    from writers import _event
+
+    tmp_path.joinpath("run").mkdir()
+    with (tmp_path / "run" / "events.out.tfevents.1.host").open("wb") as handle:
+        writer = RecordWriter(handle)  # tensorboard's own framing and CRCs: the record is whole, its tag is not
+        writer.write(event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString())
+        for s in range(0, 600, 10):
+            for tag, value in (("train/rec_loss", 1 / (s + 1)), ("train/kl_loss", 100.0 + s), ("train/g\u00e9", 3.0)):
+                writer.write(_event(s, 1.7e9 + s, tag, value).SerializeToString().replace(
+                    "g\u00e9".encode(), b"g\xff\xfe"))
+    logs = load_run(tmp_path / "run")
+    assert "g\\xff\\xfe" in set(logs.frame["metric"]) and len(logs.frame) == 180
+    assert not any("CRC" in n for s in logs.sources for n in s.notes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(bad=st.lists(st.tuples(st.integers(1, 58), st.sampled_from(['"' + "9" * 5000, 'x,"open', "1,2,3,4,5"])),
+                    min_size=1, max_size=4, unique_by=lambda b: b[0]))
+def test_a_bad_csv_line_costs_that_line_only_and_is_named(tmp_path_factory, bad):
+    """A quote that never closes, or a row of another width, anywhere: every other row is read and the note
+    names the file's line."""
+    run = tmp_path_factory.mktemp("csv")
+    lines = _csv_text().splitlines()
+    for where, text in sorted(bad, reverse=True):
+        lines.insert(where + 1, f"{where * 10 + 5},{text}")
+    (run / "metrics.csv").write_text("\n".join(lines) + "\n")
+    logs = load_run(run)
+    assert len(logs.frame) == 120, [n for s in logs.sources for n in s.notes]
+    notes = " ".join(n for s in logs.sources for n in s.notes)
+    for where, _ in bad:
+        number = lines.index(next(line for line in lines if line.startswith(f"{where * 10 + 5},"))) + 1
+        assert f"{number:,}" in notes, (number, notes)
+
+
+def test_a_hung_analysis_is_stopped_and_leaves_no_staged_file(tmp_path):
+    import sys
+
+    from vae_report.background import BackgroundReport
+
+    out = tmp_path / "r.html"
+
+    class Hung(BackgroundReport):
+        def command(self) -> list[str]:  # the CLI's own signal handling and staging, then a hang
+            return [sys.executable, "-c",
+                    "import signal, time; from pathlib import Path; from vae_report.cli import _terminated; "
+                    "from vae_report.outputs import committed; from vae_report.writer import atomic_write; "
+                    "signal.signal(signal.SIGTERM, _terminated)\n"
+                    f"with committed():\n    atomic_write(Path({str(out)!r}), b'x'); time.sleep(600)"]
+
+    reporter = Hung(tmp_path / "run", out, timeout=3)
+    reporter.request()
+    assert reporter.close(timeout=30)
+    assert reporter.failures == 1 and sorted(p.name for p in tmp_path.iterdir()) == []
