@@ -593,3 +593,29 @@ def test_a_hung_analysis_is_stopped_and_leaves_no_staged_file(tmp_path):
     reporter.request()
     assert reporter.close(timeout=30)
     assert reporter.failures == 1 and sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_report_asked_inside_the_run_gets_its_json_beside_it_and_ctrl_c_at_exit_is_quiet(run, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from vae_report.hook import every
+
+    reporter = every(1, run, out=run / "report.html")  # a careless out: the default JSON would be a log in the run
+    reporter.step(0)
+    reporter.step(1)
+    reporter.close()
+    assert reporter.background.failures == 0 and (run / "report.html").exists()
+    assert json.loads((tmp_path / "run.report.json").read_text())["step"] == 2_000
+    # Ctrl-C, then Ctrl-C again while the interpreter waits for the final report at exit: no traceback of ours
+    script = (f"import time\nfrom vae_report.hook import every\nr = every(1, {str(run)!r}, "
+              f"out={str(tmp_path / 'x.html')!r})\nr.step(0); r.step(1); print('ready', flush=True); time.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    assert child.stdout.readline().strip() == "ready"
+    for _ in range(2):
+        time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert "vae_report" not in err and "atexit" not in err, err

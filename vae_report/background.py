@@ -31,6 +31,15 @@ def default_out(run_dir: Path) -> Path:
     return run.parent / f"{run.name}.report.html"
 
 
+def default_json(run_dir: Path, out: Path) -> Path:
+    """``out`` with ``.json``, unless that lies inside the run folder (a JSON file there would be read as one of
+    its logs, so the analysis would refuse it at every pass): then ``<run>.report.json`` beside the folder."""
+    json_out = Path(out).with_suffix(".json")
+    run = Path(run_dir).resolve()
+    inside = json_out.resolve() == run or run in json_out.resolve().parents
+    return default_out(run).with_suffix(".json") if inside else json_out
+
+
 class BackgroundReport:
     """Writes ``out`` (and ``json_out``) for ``run_dir`` in a child process, one at a time; ``args``: more
     ``vae-report analyze`` options (``["--config", "cfg.yaml"]``)."""
@@ -39,7 +48,7 @@ class BackgroundReport:
                  args: Sequence[str] = (), timeout: float = TIMEOUT) -> None:
         self.run_dir = Path(run_dir)
         self.out = Path(out) if out is not None else default_out(self.run_dir)
-        self.json_out = Path(json_out) if json_out is not None else self.out.with_suffix(".json")
+        self.json_out = Path(json_out) if json_out is not None else default_json(self.run_dir, self.out)
         self.args = [str(a) for a in args]
         self.timeout = timeout
         self.passes = 0  # analyses run
@@ -69,7 +78,12 @@ class BackgroundReport:
                 self._closing = True
                 self._start()
             self._wanted.set()
-            self._thread.join(self.timeout if timeout is None else timeout)
+            try:
+                self._thread.join(self.timeout if timeout is None else timeout)
+            except KeyboardInterrupt:  # Ctrl-C while the interpreter waits for it at exit: stop waiting, quietly
+                log.warning("vae-report: interrupted; the final report for %s is finished by its own process",
+                            self.run_dir)
+                return False
             done = not self._thread.is_alive()
             if not done:
                 log.warning("vae-report: the final report for %s is still running; not waiting for it", self.run_dir)

@@ -65,14 +65,14 @@ class ReportCallback(*_callback_bases()):
             except Exception:
                 log.debug("vae-report: could not flush %r", logger, exc_info=True)
 
-    def _request(self, trainer: Any, final: bool = False) -> None:
+    def _request(self, trainer: Any, final: bool = False, wait: float | None = None) -> None:
         try:
             reporter = self._reporter(trainer)
             if reporter is None:
                 return
             self._flush(trainer)
             if final:
-                reporter.close(self.wait)
+                reporter.close(self.wait if wait is None else wait)
             else:
                 reporter.request()
         except Exception:  # never into the fit
@@ -85,7 +85,8 @@ class ReportCallback(*_callback_bases()):
         self._request(trainer, final=True)
 
     def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
-        self._request(trainer, final=True)
+        # after Ctrl-C the fit is not held for the report: it is finished by its own process
+        self._request(trainer, final=True, wait=0.0 if isinstance(exception, KeyboardInterrupt) else None)
 
 
 def log_folder(trainer: Any) -> Path | None:
