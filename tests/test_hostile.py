@@ -619,3 +619,13 @@ def test_a_report_asked_inside_the_run_gets_its_json_beside_it_and_ctrl_c_at_exi
         child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=60)
     assert "vae_report" not in err and "atexit" not in err, err
+
+
+def test_watch_refuses_a_folder_of_runs_instead_of_merging_them(run, tmp_path):
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    for name in ("a", "b"):
+        shutil.copytree(run, sweep / name)
+    result = watch(sweep, "--out", tmp_path / "w.md", "--every", "0.05", "--max-passes", "1")
+    assert result.exit_code == 2 and "a folder of 2 runs (a, b)" in result.output and str(sweep / "a") in result.output
+    assert not (tmp_path / "w.md").exists()

@@ -14,6 +14,7 @@ from .errors import InputError, NoLogsYet
 from .outputs import check_outputs, committed
 from .readers.tail import TailCache
 from .render import write_report, write_summary
+from .sweep import find_runs
 from .writer import is_html
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -46,10 +47,23 @@ class Watcher:
         check_outputs(self.run_dir, self.inputs, {"--out": self.out, "--json": self.json_out},
                       markdown=not is_html(self.out))
 
+    def _refuse_sweep(self) -> None:
+        """A folder of runs (a sweep, Lightning attempts that start over, an MLflow store of several) is not one
+        run: read as one, its runs' points would be merged into one report."""
+        runs = find_runs(self.run_dir)
+        if runs is None:
+            return
+        first = runs[0].include[0] if runs[0].include else runs[0].path
+        names = ", ".join(r.name for r in runs[:5]) + (", ..." if len(runs) > 5 else "")
+        how = (f"analyze one of them with vae-report analyze {self.run_dir} --run {runs[0].store_run}"
+               if runs[0].store_run else f"pass one of them, such as {first}")
+        raise InputError(f"{self.run_dir}: a folder of {len(runs)} runs ({names}); watch follows one run: {how}")
+
     def run_pass(self) -> AnalyzedRun:
         """Read what is new, analyze, write the report and summary together (never one without the other, even
         when interrupted); the liveness check's clock is now."""
         self.check_outputs()
+        self._refuse_sweep()
         self.tail.forget_missing()
         try:
             examined = examine_run(self.run_dir, tail=self.tail, draw_plots=True, now=time.time(), **self.options)
