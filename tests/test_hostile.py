@@ -335,6 +335,14 @@ def test_utf16_logs_are_read_or_refused_naming_the_encoding(tmp_path):
     (text_run / "train.log").write_text("\n".join(lines) + "\n", encoding="utf-16-le")  # no byte-order mark
     result = analyze(text_run, "--out", tmp_path / "r.md")
     assert result.exit_code == 2 and "UTF-16-LE" in result.output, result.output
+    json_run = tmp_path / "json"
+    json_run.mkdir()
+    records = [json.dumps({"step": s, "rec_loss": 1 / (s + 1)}) for s in range(0, 2_000, 10)]
+    (json_run / "metrics.jsonl").write_text("\n".join(records) + "\n", encoding="utf-16")
+    (json_run / "config.json").write_text(json.dumps({"lr": 1e-4}), encoding="utf-16")  # not a log: no refusal
+    result = analyze(json_run, "--out", tmp_path / "j.md")
+    assert result.exit_code == 2 and "metrics.jsonl" in result.output and "UTF-16" in result.output, result.output
+    assert "config.json" not in result.output
 
 
 def test_csv_rows_and_columns_left_out_are_named(tmp_path):

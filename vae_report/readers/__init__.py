@@ -124,7 +124,8 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
             found["wandb summary"].append(path)
         elif path.suffix in (*JSON_SUFFIXES, *TEXT_SUFFIXES) and sniff_json_log(path):
             found["json"].append(path)
-        elif path.suffix in TEXT_SUFFIXES and (sniff_text_log(path, pattern) or _foreign_encoding(path)):
+        elif (path.suffix in TEXT_SUFFIXES and (sniff_text_log(path, pattern) or _foreign_encoding(path))) \
+                or (path.suffix in JSON_SUFFIXES and _foreign_json_log(path)):
             found["text log"].append(path)
         elif name.endswith(".wandb"):
             found["wandb"].append(path)
@@ -138,6 +139,21 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
         if mlflow.is_file_store(store):
             found["mlflow"].append(store)
     return found
+
+
+def _foreign_json_log(path: Path) -> bool:
+    """A JSON-lines log in another encoding than UTF-8 (UTF-16 from a Windows tool): refused naming its encoding
+    rather than passed over as "no metric logs found". A config in such an encoding is not one."""
+    name = _foreign_encoding(path)
+    if name is None:
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).decode(name.lower(), errors="ignore").lstrip("\ufeff")
+    except (OSError, LookupError):
+        return False
+    lines = [line.strip() for line in head.splitlines() if line.strip()][:5]
+    return len(lines) >= 2 and all(line.startswith("{") for line in lines)
 
 
 def _foreign_encoding(path: Path) -> str | None:
