@@ -189,3 +189,136 @@ def test_no_markdown_template_hands_a_separator_to_the_escaping():
     found = [(p.name, m) for p in templates.glob("*.md.j2")
              for m in re.findall(r"\{\{ *[\"'][^\"']*\s[\"'] *if[^}]*\}\}", p.read_text())]
     assert found == []
+
+
+# ---- issue 18 item 2 on published-style runs: sentences that disagreed with another ---------------------------
+
+def _report(a, path: Path) -> str:
+    write_report(a, path)
+    return path.read_text()
+
+
+def _texts(a) -> list[str]:
+    return [q.answer for q in a.qa] + a.recommendations
+
+
+def test_no_sentence_points_to_a_milestone_that_does_not_exist(runs, tmp_path):
+    curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+    curves.values["lr"][:] = 5e-6  # constant: the config names no total, so no decay to judge
+    c = config()
+    del c["trainer"]["train_num_steps"]
+    a = analyze_run(write_run(tmp_path / "no-total", curves, 10, c))
+    assert a.status == "ok" and a.next_milestone is None  # past disc_start, no end known: no milestone left
+    text = _report(a, tmp_path / "r.md")
+    assert "**Next milestone**: none" in text and "next milestone" not in " ".join(_texts(a)).lower()
+    healthy = analyze_run(runs["healthy"])  # with one, the sentence names it
+    m = healthy.next_milestone
+    (answer,) = [q.answer for q in healthy.qa if q.question == "Should I intervene in the training process?"]
+    assert f"the next milestone (step {m.step:,}, {m.name})" in answer
+
+
+def test_a_nan_discriminator_loss_is_never_read_as_fine(tmp_path):
+    curves = radiodiff_curves(4000, disc_start=1000, total_steps=5000)
+    for name in ("disc_loss", "g_loss", "total_loss", "logits_real", "logits_fake"):
+        curves.values[name][curves.steps >= 3500] = np.nan
+    a = analyze_run(write_run(tmp_path / "nan", curves, 10, config()))
+    qa = {q.question: q.answer for q in a.qa}
+    assert not [q for q, answer in qa.items() if "discriminator" in q and answer.startswith("Yes")]
+    assert not [answer for answer in qa.values() if "no longer zero" in answer]
+    (said,) = [answer for answer in qa.values() if "disc_loss is NaN/Inf since step 3,500" in answer]
+    assert "See the error \"NaN or Inf in a metric\"" in said  # the finding that says it, pointed to
+
+
+def _run_without_gan_metrics(folder: Path, disc_start: int | None) -> Path:
+    """rec/kl/total/nll only, as a loop that logs no discriminator metric (or logs them under its own names)."""
+    curves = radiodiff_curves(3000, disc_start=50_001, total_steps=5000)
+    curves.values = {k: v for k, v in curves.values.items() if k in ("rec_loss", "kl_loss", "nll_loss", "lr")}
+    curves.values["total_loss"] = curves.values["nll_loss"] + 1e-6 * curves.values["kl_loss"]
+    c = config(disc_start=disc_start or 1000)
+    if disc_start is None:
+        del c["model"]["lossconfig"]["disc_start"]
+        c["model"]["lossconfig"]["target"] = "torch.nn.Identity"
+    return write_run(folder, curves, 10, c)
+
+
+def test_an_all_clear_says_what_was_not_examined(tmp_path):
+    a = analyze_run(_run_without_gan_metrics(tmp_path / "gan", disc_start=1000))
+    assert a.status == "ok"
+    text = _report(a, tmp_path / "gan.md")
+    conclusion = text.split("## Conclusion")[1]
+    skipped = [f for f in a.findings if f.skipped and (f.rule in DISC_RULES or "disc" in f.rule)]
+    assert skipped and f"not examined were {len(skipped)} discriminator check(s)" in conclusion
+    assert "for want of disc_factor|disc_loss" in conclusion.replace("\\|", "|")
+    (answer,) = [q.answer for q in a.qa if q.question == "Should I intervene in the training process?"]
+    assert "not examined were" in answer and "Not examined: " in a.recommendations[0]
+    # an epoch log whose config counts steps: its phases were not judged, and the all-clear says so
+    epochs = tmp_path / "epochs"
+    epochs.mkdir()
+    with (epochs / "train.log").open("w") as out:
+        for epoch in range(1, 41):
+            print(f"Epoch [{epoch}/100], Total Loss: {0.4 / (1 + epoch / 10) + 0.02:.4f}", file=out)
+    (epochs / "config.yaml").write_text("disc_start: 50001\nkl_weight: 1.0e-6\n")
+    a = analyze_run(epochs)
+    assert a.status == "ok" and "the phases and milestones (the config's disc_start" in _report(a, tmp_path / "e.md")
+
+
+def test_the_title_names_the_model_the_run_trains(runs, tmp_path):
+    plain = analyze_run(_run_without_gan_metrics(tmp_path / "vae", disc_start=None))
+    assert plain.schedule.disc_start is None and not any("disc" in m for m in plain.metrics)
+    assert _report(plain, tmp_path / "vae.md").startswith("# VAE training report: vae")
+    assert "not examined" not in " ".join(_texts(plain))  # no discriminator: nothing there left unexamined
+    assert _report(analyze_run(runs["healthy"]), tmp_path / "gan.md").startswith("# VAE-GAN training report")
+    out = tmp_path / "compare.md"
+    result = CliRunner().invoke(app, ["compare", str(tmp_path / "vae"), str(_run_without_gan_metrics(
+        tmp_path / "vae2", disc_start=None)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("# VAE run comparison")
+
+
+def test_sentences_count_in_the_logs_unit(tmp_path):
+    with (tmp_path / "train.log").open("w") as out:
+        for epoch in range(1, 41):
+            rec = 0.4 / (1 + epoch / 10)
+            print(f"Epoch [{epoch}/100], Total Loss: {rec + 0.02:.4f}, Recon: {rec:.4f}, KL: {2 + epoch / 100:.3f}",
+                  file=out)
+    (tmp_path / "config.yaml").write_text("disc_start: 50001\nkl_weight: 1.0e-6\n")
+    a = analyze_run(tmp_path)
+    assert a.schedule.counts == "epoch"
+    text = _report(a, tmp_path / "r.md")
+    assert "from epoch 1 to epoch 40 it" in text and "| Epoch | Finding |" in text
+    views = text.split("## Key training metrics analysis")[1].split("## Configuration")[0]
+    assert not re.search(r"\bsteps? [\d,]+", views), views
+    # with steps_per_epoch the schedule is in epochs too: the answers, the forecast and the advice count epochs
+    (tmp_path / "config.yaml").write_text("disc_start: 50001\nkl_weight: 1.0e-6\nsteps_per_epoch: 1000\n")
+    a = analyze_run(tmp_path)
+    said = _texts(a) + [why for _, why in a.forecast.declined()]
+    assert a.schedule.disc_start == 51 and any("At epoch 51 (disc_start" in t for t in said)
+    assert [t for t in said if re.search(r"\bsteps? [\d,]+", t)] == []
+
+
+def test_the_answers_quote_the_forecast(runs):
+    a = analyze_run(runs["healthy"])
+    rows = a.forecast.rows()
+    assert rows
+    (answer,) = [q.answer for q in a.qa if q.question == "Where will the losses be at the end of training?"]
+    from vae_report.numbers import fmt
+
+    for r in rows:
+        assert f"{r['metric']} about {fmt(r['level'])} at step {fmt(r['at_step'])}" in answer
+        assert f"{fmt(r['low'])} to {fmt(r['high'])}" in answer
+    finished = analyze_run(runs["finished"])
+    assert not [q for q in finished.qa if "end of training" in q.question]
+
+
+def test_the_observation_and_the_table_start_from_one_named_level(runs, tmp_path):
+    a = analyze_run(runs["exploding"])
+    text = _report(a, tmp_path / "r.md")
+    from vae_report.numbers import fmt
+
+    for name in ("total_loss", "rec_loss", "kl_loss"):
+        st = a.metrics[name]
+        assert st.start != st.first or name == "kl_loss"  # the first point is not the start level
+        section = text.split(f"### {name}")[1].split("###")[0]
+        assert f"from {fmt(st.start)} to" in section and "start: the median of its first" in section
+        row = [line for line in text.splitlines() if line.startswith(f"| {name} |")][0]
+        assert row.split(" | ")[1] == fmt(st.start)

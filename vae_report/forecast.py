@@ -150,12 +150,14 @@ def parse_goals(texts: list[str] | None) -> list[tuple[str, float]]:
     return out
 
 
-def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int) -> tuple[Trend | None, str | None, dict]:
-    """The power-law fit on window levels of ``since..now``; (None, reason) when the stretch cannot carry one."""
+def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int, unit: str = "step"
+              ) -> tuple[Trend | None, str | None, dict]:
+    """The power-law fit on window levels of ``since..now``; (None, reason) when the stretch cannot carry one
+    (``unit``: what the logs' step axis counts, for that reason)."""
     keep = (steps >= since) & (steps <= now) & np.isfinite(values)
     s, v = steps[keep], values[keep]
     if len(s) < MIN_POINTS:
-        return None, f"only {len(s)} point(s) logged since step {fmt(since)} (a trend needs {MIN_POINTS})", {}
+        return None, f"only {len(s)} point(s) logged since {unit} {fmt(since)} (a trend needs {MIN_POINTS})", {}
     edges = np.linspace(s[0], s[-1] + 1, WINDOWS + 1)
     which = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, WINDOWS - 1)
     xs, ys = [], []
@@ -174,7 +176,7 @@ def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int) -> tu
     scale = float(np.std(resid, ddof=2))
     spread = scale if log_space else scale / max(float(np.median(np.abs(ys))), 1e-300)
     if spread > MAX_SCATTER:
-        return None, (f"its window levels scatter {spread:.0%} about the trend since step {fmt(since)}: too noisy "
+        return None, (f"its window levels scatter {spread:.0%} about the trend since {unit} {fmt(since)}: too noisy "
                       "for a forecast"), {}
     trend = Trend("", since_step=int(since), coef=(float(a), float(b)), log_space=log_space, now_level=float(ys[-1]))
     return trend, None, {"xs": xs, "y": y, "resid": resid, "x_now": float(_x(now))}
@@ -206,10 +208,10 @@ def predict(trend: Trend, fit: dict, at_step: int, label: str, seed: int = 0) ->
 
 
 def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, phase_start: int,
-                    end: int | None, milestone: tuple[int, str] | None) -> Trend:
+                    end: int | None, milestone: tuple[int, str] | None, unit: str = "step") -> Trend:
     """One metric's forecast at the end of the schedule (``end``) and at the next milestone, or why none."""
     since = phase_start + (now - phase_start) // 2  # the latest half of the current phase
-    trend, reason, fit = fit_trend(steps, values, since, now)
+    trend, reason, fit = fit_trend(steps, values, since, now, unit)
     if trend is None:
         return Trend(name, reason=reason)
     trend.metric = name
@@ -224,12 +226,12 @@ def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, 
     notes = []
     for kind, at, label in targets:
         if at - now > REACH * age:
-            notes.append(f"the {label} (step {fmt(at)}) is {fmt(at - now)} steps ahead, over {REACH:g} times the "
-                         f"{fmt(age)} steps the current phase has run: too young to forecast that far")
+            notes.append(f"the {label} ({unit} {fmt(at)}) is {fmt(at - now)} {unit}s ahead, over {REACH:g} times the "
+                         f"{fmt(age)} {unit}s the current phase has run: too young to forecast that far")
             continue
         setattr(trend, "end" if kind == "end" else "milestone", predict(trend, fit, at, label))
     if end is None:
-        notes.append("the schedule's total steps are unknown (no config): no end-of-training forecast")
+        notes.append(f"the schedule's total {unit}s are unknown (no config): no end-of-training forecast")
     if notes and trend.end is None:
         trend.reason = notes[0]
     if trend.end is None and trend.milestone is None:
@@ -253,9 +255,10 @@ def forecast_run(m: Any, schedule: Any, now: int, finished: bool, goals: list[tu
             out.trends[name] = Trend(name, reason="the run is finished: its last level is its final one")
             continue
         trend = forecast_metric(name, m.steps(name), m.values(name), now, phase_start,
-                                None if before_d else end, milestone)
+                                None if before_d else end, milestone, schedule.counts)
         if before_d and trend.milestone is not None and end is not None:
-            trend.reason = (f"no end-of-training forecast: the discriminator switches on at step {fmt(switch)}, "
+            trend.reason = (f"no end-of-training forecast: the discriminator switches on at {schedule.counts} "
+                            f"{fmt(switch)}, "
                             "and this phase's trend does not carry across it")
         out.trends[name] = trend
     rate = _steps_per_second(m, now)

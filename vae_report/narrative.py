@@ -30,7 +30,9 @@ def _eta(analysis, steps_away: int) -> str:
     rate = steps_per_hour(analysis)
     if rate is None or steps_away <= 0:
         return ""
-    return f" At the recent pace of {fmt(round(rate))} steps per hour that is about {duration(steps_away / rate)} away."
+    unit = analysis.schedule.counts
+    return (f" At the recent pace of {fmt(round(rate))} {unit}s per hour that is about "
+            f"{duration(steps_away / rate)} away.")
 
 
 def _why(finding: Finding) -> str:
@@ -39,6 +41,31 @@ def _why(finding: Finding) -> str:
         return ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, or ones in validation "
                 "only, did not derail training, but they say where to look.")
     return _RATIONALE.get(finding.rule, "")
+
+
+def dead(analysis, metric: str) -> tuple[Finding, int | None] | None:
+    """(the finding that says ``metric`` is NaN/Inf at its latest point, the first bad step); the finding is the
+    headline it is grouped under when it is one of its causes; None while the metric is finite at the end."""
+    for f in analysis.active_findings():
+        for one in [{"rule": f.rule, "metric": f.metric, "numbers": f.numbers, "step": f.step}, *f.related]:
+            if one["rule"] == "non-finite" and one["metric"] == metric \
+                    and (one.get("numbers") or {}).get("last_finite") is False:
+                return f, (one.get("numbers") or {}).get("first_bad_step", one.get("step"))
+    return None
+
+
+def dead_sentence(analysis, metric: str) -> str | None:
+    """"disc_loss is NaN/Inf since step N: see the error ..." for a metric that is NaN/Inf at its latest point: an
+    answer about its level says that, never reads its last finite level as fine."""
+    found = dead(analysis, metric)
+    st = analysis.metrics.get(metric)
+    if found is None and (st is None or math.isfinite(st.latest)):
+        return None
+    unit = analysis.schedule.counts
+    if found is None:
+        return f"{metric} is NaN/Inf at its latest point ({unit} {fmt(st.latest_step)}), so it has no level to judge."
+    finding, since = found
+    return f"{metric} is NaN/Inf since {unit} {fmt(since)}, so it has no level to judge. {cite(finding, unit)}"
 
 
 def _halted(analysis) -> str | None:
@@ -95,9 +122,10 @@ def _messages(findings: list[Finding]) -> str:
     return " ".join(f.message if f.severity in ("ok", "info") else cite(f) for f in findings)
 
 
-def cite(finding: Finding) -> str:
-    """A pointer to a warning or an error of the findings list: its title, metric and step."""
-    return f"See the {finding.severity} \"{finding.title or finding.rule}\"{_at(finding)} above."
+def cite(finding: Finding, unit: str = "step") -> str:
+    """A pointer to a warning or an error of the findings list: its title, metric and step (``unit``: what the
+    logs' step axis counts)."""
+    return f"See the {finding.severity} \"{finding.title or finding.rule}\"{_at(finding, unit)} above."
 
 
 def questions_and_answers(analysis) -> list:
@@ -120,15 +148,19 @@ def questions_and_answers(analysis) -> list:
             qa.append(QA(question, f"{verdict(found)} {_messages(found)}", found[0].rule))
         elif st.latest > st.first:
             qa.append(QA(question,
-                         f"No: KL {st.describe()} from step {fmt(st.first_step)} to {fmt(st.latest_step)}, a rise "
-                         "no KL check flags: not large enough to be a runaway posterior, not a large share of the "
-                         "loss, not part of a divergence."))
+                         f"No: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to {fmt(st.latest_step)}, "
+                         "a rise no KL check flags: not large enough to be a runaway posterior, not a large share of "
+                         "the loss, not part of a divergence."))
         else:
             qa.append(QA(question,
-                         f"No: KL has not risen overall ({st.describe()}, from step {fmt(st.first_step)} to "
+                         f"No: KL has not risen overall ({st.describe()}, from {s.counts} {fmt(st.first_step)} to "
                          f"{fmt(st.latest_step)})."))
     if "disc_loss" in analysis.metrics:
-        qa.append(QA("Why is the discriminator loss zero? Should I be worried?", _disc_answer(analysis)))
+        broken = dead_sentence(analysis, "disc_loss")
+        if broken:  # a NaN discriminator loss is neither zero nor near 1: the question is whether it is fine
+            qa.append(QA("Is the discriminator loss fine?", f"No: {broken}", "non-finite"))
+        else:
+            qa.append(QA("Why is the discriminator loss zero? Should I be worried?", _disc_answer(analysis)))
     ranges = topic(analysis, RANGE_RULES)
     if ranges or analysis.decomposition is not None:
         parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
@@ -144,13 +176,14 @@ def questions_and_answers(analysis) -> list:
     if s.disc_start is not None:
         origin = s.origins.get("disc_start", "config")
         if s.observed_disc_start is not None:
-            answer = (f"It has been on since step {fmt(s.observed_disc_start)}, as the logs show, although the "
+            answer = (f"It has been on since {s.counts} {fmt(s.observed_disc_start)}, as the logs show, although the "
                       f"config found says disc_start {fmt(s.disc_start)} (from {origin}): that config is not the one "
-                      f"this run used. The run is at step {fmt(step)}.")
+                      f"this run used. The run is at {s.counts} {fmt(step)}.")
         elif step < s.disc_start:
             away = s.disc_start - step
-            answer = (f"At step {fmt(s.disc_start)} (disc_start, from {origin}), {fmt(away)} steps after the current "
-                      f"step {fmt(step)}: the discriminator is on for every step >= disc_start."
+            answer = (f"At {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}), {fmt(away)} {s.counts}s after "
+                      f"the current {s.counts} {fmt(step)}: the discriminator is on for every {s.counts} >= "
+                      "disc_start."
                       + _eta(analysis, away))
             half = -(-s.disc_start // 2)
             if s.layout == "ldm" and s.step_unit == 1 and step < half:
@@ -158,10 +191,11 @@ def questions_and_answers(analysis) -> list:
                            f"optimizers (each batch steps both) that is logged step ~{fmt(half)}, {fmt(half - step)} "
                            "steps away; the logs show which once it switches on.")
         else:
-            answer = (f"It was scheduled for step {fmt(s.disc_start)} (disc_start, from {origin}); the run is at step "
-                      f"{fmt(step)}, {fmt(step - s.disc_start)} steps past it.")
+            answer = (f"It was scheduled for {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}); the run is at "
+                      f"{s.counts} {fmt(step)}, {fmt(step - s.disc_start)} {s.counts}s past it.")
         qa.append(QA("When will the discriminator become active?", answer))
     qa += _adversarial_questions(analysis)
+    qa += _forecast_question(analysis)
     qa.append(QA("Should I intervene in the training process?", _intervene_answer(analysis)))
     if not analysis.finished and analysis.phase == "before discriminator":
         qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
@@ -171,7 +205,7 @@ def questions_and_answers(analysis) -> list:
         if finding.severity in ("warning", "error"):
             reasons.setdefault((finding.rule, _why(finding)), []).append(finding)
     for (rule, why), found in reasons.items():
-        where = f" at step {fmt(found[0].step)}" if len(found) == 1 and found[0].step is not None else ""
+        where = f" at {s.counts} {fmt(found[0].step)}" if len(found) == 1 and found[0].step is not None else ""
         qa.append(QA(f"Why does \"{found[0].title or rule}\"{where} matter?", why[:1].upper() + why[1:], rule))
     return qa
 
@@ -187,7 +221,7 @@ def _adversarial_questions(analysis) -> list:
         ahead = winning[0].case == "pulling-ahead"  # not won yet: its loss is not going to 0
         out.append(QA("Is the discriminator pulling ahead?" if ahead else "Why is the discriminator loss going to 0?",
                       ("Yes. " if ahead else "") + _messages(winning[:1]), winning[0].rule))
-    elif [f for f in balance if f.rule not in WEIGHT_RULES]:
+    elif [f for f in balance if f.rule not in WEIGHT_RULES] and dead_sentence(analysis, "disc_loss") is None:
         out.append(_near_chance_answer(balance))
     rec = _union(topic(analysis, ("rec-after-disc",)), [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
                                                         if (f.step or 0) >= (analysis.schedule.disc_start or 0)])
@@ -200,6 +234,22 @@ def _adversarial_questions(analysis) -> list:
         out.append(QA("Did reconstruction get worse once the GAN started?",
                       f"{word}. {_messages(across + bad or rec)}", rec[0].rule))
     return out
+
+
+def _forecast_question(analysis) -> list:
+    """Where the key losses will be at the end: the Forecast section's levels and intervals, or why a loss has
+    none; not asked of a finished run (its last levels are its final ones)."""
+    f = analysis.forecast
+    if f is None or f.finished or analysis.finished or not f.trends:
+        return []
+    unit = analysis.schedule.counts
+    said = [f"{r['metric']} about {fmt(r['level'])} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
+            f"{fmt(r['low'])} to {fmt(r['high'])}" for r in f.rows()]
+    said += [f"{metric}: no forecast, {why}" for metric, why in f.declined()]
+    if not said:
+        return []
+    return [QA("Where will the losses be at the end of training?",
+               "From each key loss's trend (see the Forecast section): " + "; ".join(said) + ".", "forecast")]
 
 
 # the adversarial term's weight and share: findings about the objective, not about the discriminator's loss
@@ -242,12 +292,57 @@ def _disc_answer(analysis) -> str:
     return f"disc_loss is {fmt(now)} now; without disc_start the report cannot say whether 0 is expected."
 
 
+# metrics only a run with a discriminator logs
+DISC_METRICS = ("disc_loss", "g_loss", "logits_real", "logits_fake", "d_weight", "disc_factor")
+
+
+def has_discriminator(analysis) -> bool:
+    """Whether the run trains a discriminator: its metrics are logged, or the config names disc_start (also one
+    left out because the logs count another unit) or a discriminator loss."""
+    s = analysis.schedule
+    return (any(name.split("/")[-1] in DISC_METRICS for name in analysis.metrics) or s.disc_start is not None
+            or "Discriminator" in (s.loss_class or "") or "disc_start" in (s.unit_note or ""))
+
+
+def model_kind(analysis) -> str:
+    """What the run trains, for a title: VAE-GAN / VQGAN with a discriminator, VAE / VQ-VAE without one."""
+    disc = has_discriminator(analysis)
+    if analysis.schedule.regularizer == "vq":
+        return "VQGAN" if disc else "VQ-VAE"
+    return "VAE-GAN" if disc else "VAE"
+
+
+def kinds_of(analyses: list) -> str:
+    """One title word for several runs: theirs when they agree, "autoencoder" when they do not."""
+    kinds = {model_kind(a) for a in analyses if a is not None}
+    return kinds.pop() if len(kinds) == 1 else "autoencoder"
+
+
 def ok_meaning(analysis) -> str:
-    """What an "ok" status vouches for: the schedule's expectations only when there was a schedule."""
+    """What an "ok" status vouches for: the schedule's expectations only when there was a schedule, and never
+    what was not examined (checks skipped for want of their metrics, phases the logs' unit cannot place)."""
     if analysis.schedule.layout == "none":
-        return ("no check found a problem in the logged metrics (without a training config, phases and "
+        said = ("no check found a problem in the logged metrics (without a training config, phases and "
                 "milestones were not checked)")
-    return "training behaves as its schedule says it should"
+    else:
+        said = "training behaves as its schedule says it should"
+    missed = not_examined(analysis)
+    return said + (f", as far as it was examined: not examined were {'; '.join(missed)}" if missed else "")
+
+
+def not_examined(analysis) -> list[str]:
+    """What an all-clear does not cover: the discriminator checks that were skipped (its metrics not logged or
+    not recognised) and the phases when the logs count another unit than the config's steps."""
+    out = []
+    skipped = [f for f in analysis.findings if f.skipped and (f.rule in DISC_RULES or "disc" in f.rule)]
+    if skipped and has_discriminator(analysis):  # a model without one has nothing there to examine
+        wanted = dict.fromkeys(need for f in skipped for need in f.numbers.get("missing", ()))
+        out.append(f"{len(skipped)} discriminator check(s) ({', '.join(f.rule for f in skipped)}), for want of "
+                   f"{', '.join(wanted) or 'their inputs'}")
+    s = analysis.schedule
+    if s.unit_note and s.layout != "none":
+        out.append(f"the phases and milestones ({s.unit_note})")
+    return out
 
 
 def _intervene_answer(analysis) -> str:
@@ -255,9 +350,10 @@ def _intervene_answer(analysis) -> str:
     if not bad:
         if analysis.finished:
             return "No. Training has finished and no rule raised a warning or an error."
+        milestone = analysis.next_milestone
         return (f"No. No rule raised a warning or an error: {ok_meaning(analysis)}. "
-                + ("Keep it running and re-run this report at the next milestone."
-                   if analysis.schedule.layout != "none" else "Keep it running."))
+                + (f"Keep it running and re-run this report at the next milestone ({analysis.schedule.counts} "
+                   f"{fmt(milestone.step)}, {milestone.name})." if milestone is not None else "Keep it running."))
     # the worst first, and among equals the earliest: the first thing to go wrong is the likely cause
     bad.sort(key=lambda f: (-RANK[f.severity], f.step if f.step is not None else float("inf")))
     errors = [f for f in bad if f.severity == "error"]
@@ -266,7 +362,7 @@ def _intervene_answer(analysis) -> str:
     kind = first.severity
     word = "Yes" if urgent else "Not urgently, but look"
     return (f"{word}: {len(bad)} finding(s) at warning or above, the first {kind} being "
-            f"\"{(first.title or first.rule)}\"{_at(first)} (see the findings list).")
+            f"\"{(first.title or first.rule)}\"{_at(first, analysis.schedule.counts)} (see the findings list).")
 
 
 def _monitor_answer(analysis) -> str:
@@ -287,22 +383,24 @@ def _monitor_answer(analysis) -> str:
     return " ".join(parts)
 
 
-def _at(finding: Finding) -> str:
-    where = f"step {fmt(finding.step)}" if finding.step is not None else ""
+def _at(finding: Finding, unit: str = "step") -> str:
+    """" (metric, step N)": where a finding is, in the logs' unit."""
+    where = f"{unit} {fmt(finding.step)}" if finding.step is not None else ""
     what = f"{finding.metric}, " if finding.metric else ""
     return f" ({what}{where})" if where else (f" ({finding.metric})" if finding.metric else "")
 
 
 def recommendations(analysis) -> list[str]:
     out = []
+    unit = analysis.schedule.counts
     # earliest first within each severity: what went wrong first is usually what the rest follows from
     ordered = sorted(analysis.active_findings(), key=lambda f: f.step if f.step is not None else float("inf"))
     for finding in ordered:
         if finding.severity == "error":
-            out.append(f"Fix first: {(finding.title or finding.rule)}{_at(finding)}.")
+            out.append(f"Fix first: {(finding.title or finding.rule)}{_at(finding, unit)}.")
     for finding in ordered:
         if finding.severity == "warning":
-            out.append(f"Look into: {(finding.title or finding.rule)}{_at(finding)}.")
+            out.append(f"Look into: {(finding.title or finding.rule)}{_at(finding, unit)}.")
     milestone = analysis.next_milestone
     if analysis.finished:
         if out:
@@ -315,15 +413,16 @@ def recommendations(analysis) -> list[str]:
                        "was logged, so the logs cannot vouch for the checkpoint: judge it by its reconstructions.")
         return out
     if not out:
-        out.append("No intervention needed: continue training.")
+        missed = not_examined(analysis)
+        out.append("No intervention needed: continue training."
+                   + (f" Not examined: {'; '.join(missed)}." if missed else ""))
     if milestone is not None:
-        unit = analysis.schedule.counts
         out.append(f"Next check: {unit} {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} "
                    f"{unit}s from now." + _eta(analysis, analysis.steps_to_next))
     if analysis.schedule.switch_step is not None and analysis.step < analysis.schedule.switch_step \
             and not _halted(analysis):
-        out.append(f"After step {fmt(analysis.schedule.switch_step)}, re-run this report to check that the "
-                   "discriminator switched on and that reconstruction holds.")
+        out.append(f"After {analysis.schedule.counts} {fmt(analysis.schedule.switch_step)}, re-run this report to "
+                   "check that the discriminator switched on and that reconstruction holds.")
     return out
 
 

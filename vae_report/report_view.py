@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ._version import __version__
 from .figures import Figures
-from .narrative import cite, ok_meaning
+from .levels import window_size
+from .narrative import cite, model_kind, ok_meaning
 from .numbers import fmt, pct
 from .view import (
     Block,
@@ -47,12 +48,12 @@ def report_view(a, figures: Figures | None = None) -> ReportView:
                 forecast(a), recommendations(a), statistics(a), reconstructions(figures), visualizations(a, figures),
                 questions(a), conclusion(a), sources(a)]
     banner = Paragraph(text(bold(f"Status: {a.status}"), " · " + " · ".join(status_parts(a))), a.status)
-    return ReportView(text(f"VAE-GAN training report: {name}"), a.status, banner,
+    return ReportView(text(f"{model_kind(a)} training report: {name}"), a.status, banner,
                       tuple(s for s in sections if s is not None), footer(__version__, a.generated_at))
 
 
 def findings(a) -> Section:
-    blocks: list[Block] = [findings_table(a.active_findings())]
+    blocks: list[Block] = [findings_table(a.active_findings(), counts=a.schedule.counts)]
     skipped = [f for f in a.findings if f.skipped]
     if skipped:
         def why(f) -> str:
@@ -71,8 +72,9 @@ def since_last_report(a) -> Section | None:
     b = a.since_baseline
     if not b:
         return None
+    u = a.schedule.counts
     blocks: list[Block] = [Paragraph(text(
-        f"Compared with the summary of step {fmt(b['step_then'])}",
+        f"Compared with the summary of {u} {fmt(b['step_then'])}",
         f" ({b['baseline_generated_at']})" if b.get("baseline_generated_at") else "",
         f", status then: {b['status_then']}."))]
     if b.get("changes"):
@@ -83,10 +85,10 @@ def since_last_report(a) -> Section | None:
     if b.get("hours_between_logs") is not None:
         gained += f", with {fmt(b['hours_between_logs'])} hours of wall time between the two reports' last logs"
         if b.get("steps_per_hour_since"):
-            gained += f" ({fmt(int(round(b['steps_per_hour_since'])))} steps per hour, pauses included)"
-    passed = [text(f"step {fmt(m['step'])} ({m['name']})") for m in b["milestones_passed"]]
+            gained += f" ({fmt(int(round(b['steps_per_hour_since'])))} {u}s per hour, pauses included)"
+    passed = [text(f"{u} {fmt(m['step'])} ({m['name']})") for m in b["milestones_passed"]]
     blocks.append(Bullets((
-        text(bold("Steps gained"), ": ", gained),
+        text(bold(f"{u.capitalize()}s gained"), ": ", gained),
         text(bold("Milestones passed"), ": ", joined(passed)),
         text(bold("New findings"), ": ", joined(_finding_ref(f) for f in b["findings_new"])),
         text(bold("Resolved findings"), ": ", joined(_finding_ref(f) for f in b["findings_resolved"])),
@@ -106,26 +108,26 @@ def since_last_report(a) -> Section | None:
 def _total_unknown(s) -> Text:
     if s.unit_note:
         return text(f"total unknown: {s.unit_note}")
-    return text("total steps unknown: no ", code("train_num_steps"), "/", code("max_steps"),
+    return text(f"total {s.counts}s unknown: no ", code("train_num_steps"), "/", code("max_steps"),
                 " in the config and none in the logs")
 
 
 def _phase(a) -> str | Text:
     s = a.schedule
     if a.finished:
-        out = (f"training has finished: the last logged step ({fmt(a.step)}, logged every {fmt(a.log_every)}) is the "
-               "run's last")
+        out = (f"training has finished: the last logged {s.counts} ({fmt(a.step)}, logged every {fmt(a.log_every)}) "
+               "is the run's last")
         if s.switch_step is not None and a.step >= s.switch_step:
-            out += f"; the adversarial phase ran from step {fmt(s.switch_step)}"
+            out += f"; the adversarial phase ran from {s.counts} {fmt(s.switch_step)}"
         return out
     if a.phase == "before discriminator":
-        return (f"before the discriminator (steps 0–{fmt(s.switch_step - 1)}): autoencoder only, GAN terms weighted "
-                "by 0")
+        return (f"before the discriminator ({s.counts}s 0–{fmt(s.switch_step - 1)}): autoencoder only, GAN terms "
+                "weighted by 0")
     if a.phase == "adversarial" and a.disc_never_on:
-        return (f"adversarial by the schedule (from step {fmt(s.switch_step)}), but the discriminator never switched "
-                "on: the autoencoder still trains alone (see the errors)")
+        return (f"adversarial by the schedule (from {s.counts} {fmt(s.switch_step)}), but the discriminator never "
+                "switched on: the autoencoder still trains alone (see the errors)")
     if a.phase == "adversarial":
-        out = f"adversarial (from step {fmt(s.switch_step)}): autoencoder and discriminator train together"
+        out = f"adversarial (from {s.counts} {fmt(s.switch_step)}): autoencoder and discriminator train together"
         if s.observed_disc_start is not None:
             out += (f" (the data show it on from step {fmt(s.observed_disc_start)}; the config found says disc_start "
                     f"{fmt(s.disc_start)}, so it is not the one this run used)")
@@ -155,8 +157,9 @@ def overview(a) -> Section:
         current = text(f"{fmt(a.step)} (", _total_unknown(s), ")")
     items = [text(bold("Run"), ": ", code(a.run)), text(bold(f"Current {s.counts}"), ": ", current)]
     if a.late_start:
-        items.append(text(bold(f"Logs begin at step {fmt(a.late_start)}"), f": the first {fmt(a.late_start)} steps "
-                          "are not in these logs, so \"over the run\" below means from there"))
+        items.append(text(bold(f"Logs begin at {s.counts} {fmt(a.late_start)}"),
+                          f": the first {fmt(a.late_start)} {s.counts}s are not"
+                          " in these logs, so \"over the run\" below means from there"))
     items += [text(bold("Phase"), ": ", _phase(a)), text(bold("Next milestone"), ": ", _next_milestone(a)),
               text(bold("Logs read"), f": {len(a.sources)} file(s), {len(a.metrics)} metrics")]
     return Section("Training overview", (Bullets(tuple(items)),))
@@ -169,7 +172,7 @@ def _by_metric(a) -> dict[str, list]:
     for f in a.active_findings():
         if f.metric:
             loud = f.severity in ("warning", "error")
-            out.setdefault(f.metric, []).append(replace(f, message=cite(f)) if loud else f)
+            out.setdefault(f.metric, []).append(replace(f, message=cite(f, a.schedule.counts)) if loud else f)
     return out
 
 
@@ -181,13 +184,25 @@ def key_metrics(a) -> Section:
         if st is None:
             continue
         blocks.append(Heading(text(name)))
-        blocks.append(Paragraph(text(bold("Observation"), f": from step {fmt(st.first_step)} to step "
-                                     f"{fmt(st.latest_step)} it {st.describe()}; range {fmt(st.min)} to {fmt(st.max)} "
-                                     f"over {fmt(st.count)} points (source: {st.source}).")))
+        u = a.schedule.counts
+        blocks.append(Paragraph(text(bold("Observation"), f": from {u} {fmt(st.first_step)} to {u} "
+                                     f"{fmt(st.latest_step)} it {st.describe()} ({_levels_named(st)}); range "
+                                     f"{fmt(st.min)} to {fmt(st.max)} over {fmt(st.count)} points (source: "
+                                     f"{st.source}).")))
         if name == "total_loss" and a.decomposition:
             blocks.append(Paragraph(text(bold("What it is made of"), ": ", a.decomposition.sentence())))
         blocks += [Paragraph(text(sev(f.severity), ": ", f.message)) for f in by_metric.get(name, [])]
     return Section("Key training metrics analysis", tuple(blocks))
+
+
+def _points(k: int, which: str) -> str:
+    return f"its {which} point" if k <= 1 else f"the median of its {which} {fmt(k)} points"
+
+
+def _levels_named(st) -> str:
+    """Which points the start and current levels are, as the statistics table and the trend rules take them."""
+    k = window_size(st.count - st.non_finite)
+    return f"start: {_points(k, 'first')}; now: {_points(st.level_points, 'latest')}"
 
 
 def config_keys(schedule) -> list[str]:
@@ -229,14 +244,14 @@ def progress(a) -> Section:
             if s.total_steps and s.total_steps > s.switch_step:
                 second = f"current, {pct((a.step - s.switch_step) / (s.total_steps - s.switch_step))} through"
             else:
-                unknown = f"total unknown: {s.unit_note}" if s.unit_note else "total steps unknown"
-                second = f"current, {fmt(a.step - s.switch_step)} steps in ({unknown})"
+                unknown = f"total unknown: {s.unit_note}" if s.unit_note else f"total {s.counts}s unknown"
+                second = f"current, {fmt(a.step - s.switch_step)} {s.counts}s in ({unknown})"
         else:
-            second = "never reached" if a.finished else f"starts in {fmt(s.switch_step - a.step)} steps"
+            second = "never reached" if a.finished else f"starts in {fmt(s.switch_step - a.step)} {s.counts}s"
         end = fmt(s.total_steps - 1) if s.total_steps else "end"
         blocks.append(Bullets((
-            text(bold("Phase 1, before the discriminator"), f" (steps 0–{fmt(s.switch_step - 1)}): {first}."),
-            text(bold("Phase 2, adversarial"), f" (steps {fmt(s.switch_step)}–{end}): {second}."),
+            text(bold("Phase 1, before the discriminator"), f" ({s.counts}s 0–{fmt(s.switch_step - 1)}): {first}."),
+            text(bold("Phase 2, adversarial"), f" ({s.counts}s {fmt(s.switch_step)}–{end}): {second}."),
         ), ordered=True))
     if s.total_steps:
         if a.finished:
@@ -264,7 +279,8 @@ def forecast(a) -> Section:
                 "medians of 12 windows), carried forward. The 90% interval reaches from the trend going on to the "
                 "level staying where it is now; in the truncation test on healthy runs "
                 f"{pct(f.tested_coverage, 0)} of final levels fell inside it.")))
-            blocks.append(Table(("Metric", "At step", "Forecast", "90% interval", "Fitted since step"), tuple(
+            u = a.schedule.counts
+            blocks.append(Table(("Metric", f"At {u}", "Forecast", "90% interval", f"Fitted since {u}"), tuple(
                 Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"), text(fmt(r["level"])),
                      text(f"{fmt(r['low'])} – {fmt(r['high'])}"), text(fmt(r["since"])))) for r in rows),
                 (False, True, True, True, True)))
@@ -289,7 +305,10 @@ def statistics(a) -> Section:
                          text(fmt(st.count)), text(change(st.level_change())), cell(st.source))))
     return Section("Training statistics", (Table(
         ("Metric", "Start", "Now (± noise)", "Min", "Max", "Points", "Change", "Source"), tuple(rows),
-        (False, True, True, True, True, True, True, False)),))
+        (False, True, True, True, True, True, True, False)), Paragraph(text(
+            "Start is the median of each metric's first points and Now the median of its latest ones (5% of its "
+            "points, at least 5; a metric with fewer than 20 points: its first and last point), the levels every "
+            "sentence of this report quotes; Change is from Start to Now."), "muted")))
 
 
 _NOT_DRAWN = Paragraph(text("Not included: this report was written from the analysis alone, without the run's logs "

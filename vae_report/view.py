@@ -217,11 +217,14 @@ def by_severity(findings: Iterable) -> list:
     return sorted(findings, key=lambda f: SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 0)
 
 
-def findings_table(findings: Iterable, related: bool = True, empty: Row | None = None) -> Table:
+def findings_table(findings: Iterable, related: bool = True, empty: Row | None = None, counts: str = "step") -> Table:
+    """The findings, worst first; ``counts``: what the logs' step axis counts (epoch, sample, line), the column's
+    name."""
     rows = tuple(finding_row(f, related) for f in by_severity(findings))
     if not rows and empty is not None:
         rows = (empty,)
-    return Table(FINDINGS_HEADER, rows, FINDINGS_NUMERIC)
+    header = FINDINGS_HEADER[:3] + (counts.capitalize(),) + FINDINGS_HEADER[4:]
+    return Table(header, rows, FINDINGS_NUMERIC)
 
 
 def counts_of(a) -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .frame import file_slug
+from .narrative import kinds_of
 from .numbers import fmt, pct
 from .view import (
     Block,
@@ -88,7 +89,8 @@ def sweep_view(name: str, runs: list, status: str, comparison=None) -> ReportVie
         sections.append(Section("Runs compared", tuple(blocks)))
     sections += [_sweep_run(run, i) for i, run in enumerate(runs, 1)]
     banner = Paragraph(text(bold(f"Status: {status}"), f" · {len(runs)} runs"), status)
-    return ReportView(text(f"VAE-GAN sweep report: {name}"), status, banner, tuple(sections), footer(__version__))
+    title = f"{kinds_of([run.analysis for run in runs])} sweep report: {name}"
+    return ReportView(text(title), status, banner, tuple(sections), footer(__version__))
 
 
 def _sweep_run(run, index: int) -> Section:
@@ -107,7 +109,7 @@ def _sweep_run(run, index: int) -> Section:
             f"Since last report: {fmt(b['steps_gained'])} steps gained (from step {fmt(b['step_then'])}, status then "
             f"{b['status_then']}); new findings: ", rules(b["findings_new"]), "; resolved: ",
             rules(b["findings_resolved"]), "; milestones passed: ", passed, ".")))
-    blocks.append(findings_table(a.active_findings(), related=False))
+    blocks.append(findings_table(a.active_findings(), related=False, counts=a.schedule.counts))
     blocks.append(Table(("Metric", "Start", "Now", "Min", "Max", "Points"), tuple(
         Row((cell(m), text(fmt(st.start)), text(fmt(st.now)), text(fmt(st.min)), text(fmt(st.max)),
              text(fmt(st.count)))) for m, st in a.metrics.items()), (False, True, True, True, True, True)))
@@ -140,7 +142,8 @@ def comparison_view(c, runs: list, configs_missing: list[str]) -> ReportView:
     names = " · ".join(c.names)
     banner = Paragraph(text(bold(f"{len(runs)} runs"), " compared" + (f" on {c.verdict.target}" if c.verdict else "")
                             + "."))
-    return ReportView(text(f"VAE-GAN run comparison: {names}"), worst, banner, tuple(sections), footer(__version__))
+    title = f"{kinds_of([r.analysis for r in runs])} run comparison: {names}"
+    return ReportView(text(title), worst, banner, tuple(sections), footer(__version__))
 
 
 def _verdict(c) -> Section:
