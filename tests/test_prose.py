@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_verdicts import _rebuild_sums, config, write_run
+import yaml
+from test_verdicts import _rebuild_sums, _vq_run, config, write_run
 from typer.testing import CliRunner
 from writers import radiodiff_curves, write_scalars
 
@@ -268,6 +269,13 @@ def test_the_title_names_the_model_the_run_trains(runs, tmp_path):
     assert _report(plain, tmp_path / "vae.md").startswith("# VAE training report: vae")
     assert "not examined" not in " ".join(_texts(plain))  # no discriminator: nothing there left unexamined
     assert _report(analyze_run(runs["healthy"]), tmp_path / "gan.md").startswith("# VAE-GAN training report")
+    vq, _ = _vq_run(tmp_path / "vq")  # taming's VQGAN: disc_start in its config, no disc metric logged yet
+    assert _report(vq, tmp_path / "vq.md").startswith("# VQGAN training report")
+    cfg = yaml.safe_load((tmp_path / "vq" / "config.yaml").read_text())  # the same model with a loss without a GAN
+    cfg["model"]["params"]["lossconfig"] = {"target": "taming.modules.losses.vqperceptual.DummyLoss",
+                                            "params": {"codebook_weight": 1.0}}
+    (tmp_path / "vq" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert _report(analyze_run(tmp_path / "vq"), tmp_path / "vq.md").startswith("# VQ-VAE training report")
     out = tmp_path / "compare.md"
     result = CliRunner().invoke(app, ["compare", str(tmp_path / "vae"), str(_run_without_gan_metrics(
         tmp_path / "vae2", disc_start=None)), "--out", str(out)])
