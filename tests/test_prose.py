@@ -330,3 +330,14 @@ def test_the_observation_and_the_table_start_from_one_named_level(runs, tmp_path
         assert f"from {fmt(st.start)} to" in section and "start: the median of its first" in section
         row = [line for line in text.splitlines() if line.startswith(f"| {name} |")][0]
         assert row.split(" | ")[1] == fmt(st.start)
+
+
+def test_a_loss_that_went_nan_is_not_forecast(tmp_path):
+    curves = radiodiff_curves(4000, disc_start=1000, total_steps=5000)
+    for name in ("rec_loss", "nll_loss", "total_loss", "kl_loss"):
+        curves.values[name][curves.steps >= 3500] = np.nan
+    a = analyze_run(write_run(tmp_path / "nan", curves, 10, config()))
+    (answer,) = [q.answer for q in a.qa if q.question == "Where will the losses be at the end of training?"]
+    assert "rec_loss about" not in answer and "rec_loss: no forecast, it is NaN/Inf since step 3,500" in answer
+    section = _report(a, tmp_path / "r.md").split("## Forecast")[1].split("\n## ")[0]
+    assert "| rec_loss |" not in section and "rec_loss: it is NaN/Inf since step 3,500" in section

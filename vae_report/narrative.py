@@ -236,6 +236,20 @@ def _adversarial_questions(analysis) -> list:
     return out
 
 
+def forecast_rows(analysis) -> tuple[list[dict], list[tuple[str, str]]]:
+    """The forecast's rows, and (metric, why) for the key losses left out because they are NaN/Inf at their
+    latest point: a trend fitted to their finite points would forecast a level the run no longer has."""
+    rows, broken = [], {}
+    for r in analysis.forecast.rows():
+        found = dead(analysis, r["metric"])
+        if found is None:
+            rows.append(r)
+        else:
+            broken[r["metric"]] = (f"it is NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}, so its trend "
+                                   "does not go on")
+    return rows, list(broken.items())
+
+
 def _forecast_question(analysis) -> list:
     """Where the key losses will be at the end: the Forecast section's levels and intervals, or why a loss has
     none; not asked of a finished run (its last levels are its final ones)."""
@@ -243,9 +257,10 @@ def _forecast_question(analysis) -> list:
     if f is None or f.finished or analysis.finished or not f.trends:
         return []
     unit = analysis.schedule.counts
+    rows, broken = forecast_rows(analysis)
     said = [f"{r['metric']} about {fmt(r['level'])} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
-            f"{fmt(r['low'])} to {fmt(r['high'])}" for r in f.rows()]
-    said += [f"{metric}: no forecast, {why}" for metric, why in f.declined()]
+            f"{fmt(r['low'])} to {fmt(r['high'])}" for r in rows]
+    said += [f"{metric}: no forecast, {why}" for metric, why in f.declined() + broken]
     if not said:
         return []
     return [QA("Where will the losses be at the end of training?",
