@@ -341,3 +341,20 @@ def test_a_loss_that_went_nan_is_not_forecast(tmp_path):
     assert "rec_loss about" not in answer and "rec_loss: no forecast, it is NaN/Inf since step 3,500" in answer
     section = _report(a, tmp_path / "r.md").split("## Forecast")[1].split("\n## ")[0]
     assert "| rec_loss |" not in section and "rec_loss: it is NaN/Inf since step 3,500" in section
+
+
+def test_a_sweep_of_epoch_logs_counts_epochs_and_names_the_model(tmp_path):
+    for seed in (1, 2):
+        folder = tmp_path / "sweep" / f"run{seed}"
+        folder.mkdir(parents=True)
+        with (folder / "train.log").open("w") as out:
+            for epoch in range(1, 41):
+                rec = 0.4 / (1 + epoch / (10 * seed))
+                print(f"Epoch [{epoch}/100], Total Loss: {rec + 0.02:.4f}, Recon: {rec:.4f}, KL: {2 + epoch / 100:.3f}",
+                      file=out)
+    out = tmp_path / "sweep.md"
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert text.startswith("# VAE sweep report") and "epoch 40 of 100" in text and "| Epoch | Finding |" in text
+    assert not re.search(r"\bstep [\d,]+ of", text)

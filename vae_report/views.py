@@ -98,15 +98,15 @@ def _sweep_run(run, index: int) -> Section:
     if a is None:
         return Section(f"Run: {run.name}", (Paragraph(text(sev("error"), f": could not be read: {run.error}")),),
                        f"run-{index}")
-    blocks: list[Block] = [Paragraph(text(bold(a.status), " · " + " · ".join(status_parts(a, "step"))),
-                                     a.status)]
+    u = a.schedule.counts  # what the logs' step axis counts: step, epoch, sample, line
+    blocks: list[Block] = [Paragraph(text(bold(a.status), " · " + " · ".join(status_parts(a, u))), a.status)]
     b = a.since_baseline
     if b:
         def rules(found: list) -> Text:
             return joined(text(code(f["rule"])) for f in found)
-        passed = joined(text(f"step {fmt(m['step'])} ({m['name']})") for m in b["milestones_passed"])
+        passed = joined(text(f"{u} {fmt(m['step'])} ({m['name']})") for m in b["milestones_passed"])
         blocks.append(Paragraph(text(
-            f"Since last report: {fmt(b['steps_gained'])} steps gained (from step {fmt(b['step_then'])}, status then "
+            f"Since last report: {fmt(b['steps_gained'])} {u}s gained (from {u} {fmt(b['step_then'])}, status then "
             f"{b['status_then']}); new findings: ", rules(b["findings_new"]), "; resolved: ",
             rules(b["findings_resolved"]), "; milestones passed: ", passed, ".")))
     blocks.append(findings_table(a.active_findings(), related=False, counts=a.schedule.counts))
@@ -198,15 +198,16 @@ def summary_sections(analyses: list, unreadable: list[tuple[str, str]]) -> list[
     out = []
     for a in analyses:
         name = a.run.rstrip("/").split("/")[-1]
-        line = status_parts(a, "step", confidence=False)
+        u = a.schedule.counts
+        line = status_parts(a, u, confidence=False)
         line[0] = line[0][0].upper() + line[0][1:]
         bad = [f for f in a.active_findings() if f.severity in ("warning", "error")]
         blocks: list[Block] = [Paragraph(text(" · ".join(line)))]
-        blocks.append(findings_table(bad, related=False) if bad else Paragraph(text("No warning or error.")))
+        blocks.append(findings_table(bad, related=False, counts=u) if bad else Paragraph(text("No warning or error.")))
         blocks.append(Table(("Metric", "Now", "Min", "Max", "Points"), tuple(
             Row((cell(m), text(fmt(st.now)), text(fmt(st.min)), text(fmt(st.max)), text(fmt(st.count))))
             for m in SUMMARY_METRICS for st in [a.metrics.get(m)] if st is not None), (False, True, True, True, True)))
-        milestones = [text(f"step {fmt(m.step)} ({m.name}, {'passed' if a.step >= m.step else 'ahead'})")
+        milestones = [text(f"{u} {fmt(m.step)} ({m.name}, {'passed' if a.step >= m.step else 'ahead'})")
                       for m in a.schedule.milestones()]
         blocks.append(Paragraph(text("Milestones: ", joined(milestones, "; ", "none known"), ".")))
         out.append(Section(f"vae-report: {name} — {a.status}", tuple(blocks), tone=a.status))
