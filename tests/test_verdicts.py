@@ -950,3 +950,22 @@ def test_a_signed_term_broken_at_the_same_isolated_steps_as_recovered_losses_rec
     assert a.status == "warning" and all(f.severity == "warning" for f in found)
     qa = " ".join(q.answer for q in a.qa)
     assert "optimizer has already stepped on garbage" not in qa
+
+
+@pytest.mark.parametrize("regularizer, other, said, never", [
+    ("vq", "codebook_loss", "the codebook/commitment term", "KL term"),
+    ("kl", "kl_loss", "the KL term", "codebook"),
+    (None, None, "a NaN nearby)", "KL term"),
+])
+def test_a_rising_loss_points_only_to_terms_the_model_has(regularizer, other, said, never):
+    from vae_report.frame import concat
+
+    n = 2000
+    steps = np.arange(n) * 10
+    rec = 0.05 + 0.01 * np.random.default_rng(0).random(n)
+    rec[1900:] *= np.exp(np.linspace(0, np.log(50), 100))  # explodes at the end
+    series = [("rec_loss", rec)] + ([(other, np.full(n, 0.2))] if other else [])
+    frame = concat([make_frame(steps, [k] * n, v, np.nan, "t") for k, v in series])
+    (now,) = [f for f in run_rules(Metrics(frame), Schedule(regularizer=regularizer))
+              if f.rule == "loss-now" and f.metric == "rec_loss"]
+    assert said in now.message and never not in now.message, now.message

@@ -222,6 +222,17 @@ _LDM_LR = (4.5e-6, "latent-diffusion's autoencoder configs")
 DOCUMENTED_LR = {"radiodiff": _RADIODIFF_LR, "text log": _RADIODIFF_LR, "ldm": _LDM_LR, "sgm": _LDM_LR}
 
 
+def _regularizer_hint(m: Metrics, s: Schedule) -> str:
+    """The regularizer term this run has, to look at beside the lr and the data: KL for a KL model, the codebook
+    term for a VQ one, none for a plain autoencoder (never a term the model does not have)."""
+    names = set(m.names())
+    if s.regularizer == "vq" or any(n in names for n in ("codebook_loss", "quant_loss", "vq_loss", "commitment_loss")):
+        return ", the codebook/commitment term"
+    if "kl_loss" in names or (s.regularizer == "kl" and s.kl_weight):
+        return ", the KL term"
+    return ""
+
+
 def _lr_far_off(s: Schedule, t: dict) -> str:
     """The config's lr named beside a degrading loss when it is far off the trainer's documented one."""
     known = DOCUMENTED_LR.get(s.layout)
@@ -299,8 +310,8 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"the rise began at step {fmt(found['onset'])}{nan_text}"
             + (" and it has not come back since" if found["stayed"] else "")
             + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
-            "that step (learning rate, data, a NaN nearby, the KL term) and resume from a checkpoint before it if it "
-            "does not recover." + (_lr_far_off(s, t) if name in STAYS_DOWN else ""),
+            f"that step (learning rate, data, a NaN nearby{_regularizer_hint(m, s)}) and resume from a checkpoint "
+            "before it if it does not recover." + (_lr_far_off(s, t) if name in STAYS_DOWN else ""),
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
                                    "last_value": last_value, "onset_step": found["onset"],
                                    "judged_in_log_units": found["log_units"]},
