@@ -171,6 +171,13 @@ def _bursts_finding(m: Metrics, s: Schedule, t: dict, ceiling: float) -> list[Ca
     )]
 
 
+# the measure, said in full: the total's breakdown splits nll_loss into two large parts that nearly cancel, so
+# its shares of the same term are smaller; this one weighs the adversarial term against what nll_loss nets to
+_SIZES = ("the sizes of nll_loss, the weighted regularizer and itself (the median of |term| per logged step, "
+          "nll_loss taken as the one number it nets to; the total's breakdown above may split nll_loss into parts "
+          "and so give the term a smaller share)")
+
+
 def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """The adversarial term d_weight x disc_factor x g_loss taking over the objective: its size a ``share`` of
     the terms' sizes over the latest fifth of the phase, grown ``growth``-fold since the phase began (a term
@@ -201,10 +208,11 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
               if s.disc_weight is not None else "")
     if early <= 0 or now < t["growth"] * early:
         return [Case(
-            f"The adversarial term d_weight x disc_factor x g_loss{weight} is {pct(share, 0)} of the terms' sizes in "
-            f"the latest fifth of the adversarial phase, and has been about as large since the discriminator started "
-            f"({fmt(early)} then, {fmt(now)} now): a large but steady GAN term, as RadioDiff's published runs show, "
-            "not a balance that tipped. Watch reconstruction (the rec-after-disc check).",
+            f"The adversarial term d_weight x disc_factor x g_loss{weight} is {pct(share, 0)} of {_SIZES} "
+            "in the latest fifth of the adversarial phase, and has been about as large since the discriminator "
+            f"started (its median size {fmt(early)} then, {fmt(now)} now): a large but steady GAN term, as "
+            "RadioDiff's published runs show, not a balance that tipped. Watch reconstruction (the rec-after-disc "
+            "check).",
             "total_loss", int(steps[-k]), numbers, severity="info")]
     onset = departure(steps, np.log(np.maximum(adv, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
                       fraction=0.2)
@@ -214,8 +222,8 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                if s.disc_weight is not None else "")
     return [Case(
         f"The adversarial term d_weight x disc_factor x g_loss dominates the objective since step {fmt(onset)}: "
-        f"it grew from {fmt(early)} to {fmt(now)}{grown} and is now {pct(share, 0)} of the terms' sizes (nll, "
-        "weighted regularizer, adversarial). The autoencoder is then trained mostly to fool the discriminator "
+        f"its median size grew from {fmt(early)} to {fmt(now)}{grown} and is now {pct(share, 0)} of "
+        f"{_SIZES}. The autoencoder is then trained mostly to fool the discriminator "
         f"rather than to reconstruct: lower disc_weight{lowered} or the discriminator's learning rate, and check "
         "the reconstructions for GAN artefacts.",
         "total_loss", onset, numbers,
