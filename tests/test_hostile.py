@@ -35,6 +35,12 @@ def run(tmp_path):
     return folder
 
 
+def _beside(folder, suffix: str):
+    """An output beside the run folder, named after it: never a name another test checks for in the shared
+    parent (test_bad_input asserts no r.md is left there)."""
+    return folder.parent / f"{folder.name}{suffix}"
+
+
 def analyze(*args) -> object:
     return runner.invoke(app, ["analyze", *map(str, args)])
 
@@ -170,9 +176,9 @@ def test_wandb_steps_of_nan_inf_1e300_and_clashing_config_records(tmp_path):
         item.value_json = value
         extra.append(record)
     _wandb_records(path, extra)
-    result = analyze(tmp_path, "--out", tmp_path.parent / "r.md", "--json", tmp_path.parent / "r.json")
+    result = analyze(tmp_path, "--out", _beside(tmp_path, ".md"), "--json", _beside(tmp_path, ".json"))
     assert result.exit_code in (0, 2) and "internal error" not in result.output, result.output
-    summary = json.loads((tmp_path.parent / "r.json").read_text())
+    summary = json.loads(_beside(tmp_path, ".json").read_text())
     notes = [n for s in summary["sources"] for n in s["notes"]]
     assert any(n.startswith("5 point(s) with an impossible step") for n in notes), notes
 
@@ -191,9 +197,10 @@ def test_mlflow_text_in_numeric_columns_and_params_in_another_encoding(tmp_path)
         db.execute("update metrics set timestamp = 'soon' where step = 50")
         db.execute("insert into params (key, value, run_uuid) select 'note', CAST(X'fffe41' AS TEXT), run_uuid "
                    "from runs")
-    result = analyze(tmp_path, "--run", "base", "--out", tmp_path.parent / "r.md", "--json", tmp_path.parent / "r.json")
+    result = analyze(tmp_path, "--run", "base", "--out", _beside(tmp_path, ".md"), "--json",
+                     _beside(tmp_path, ".json"))
     assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path.parent / "r.json").read_text())
+    summary = json.loads(_beside(tmp_path, ".json").read_text())
     notes = [n for s in summary["sources"] for n in s["notes"]]
     # per metric (rec_loss, disc_factor): the text value at 20, the text step at 40, the step 1e300 at 60
     assert any(n.startswith("6 point(s) with an impossible step") for n in notes), notes
@@ -637,3 +644,19 @@ def test_watch_refuses_a_folder_of_runs_instead_of_merging_them(run, tmp_path):
     result = watch(sweep, "--out", tmp_path / "w.md", "--every", "0.05", "--max-passes", "1")
     assert result.exit_code == 2 and "a folder of 2 runs (a, b)" in result.output and str(sweep / "a") in result.output
     assert not (tmp_path / "w.md").exists()
+
+
+def test_a_config_of_megabytes_in_the_folder_is_named_not_parsed(run, tmp_path):
+    """A training config is a few KB: a YAML of megabytes found in the run costs seconds to parse (bounded cost),
+    so it is passed over with a note that says how to read it anyway; the report still uses the logs."""
+    (run / "first_radio.yaml").unlink()  # the run's own config would be found first
+    big = run / "sweep_grid.yaml"
+    with big.open("w") as out:
+        out.write("model:\n  lossconfig:\n    disc_start: 7\n  extra:\n")
+        for i in range(40_000):
+            out.write(f"    key_{i}: [{i}, {i + 1}, value_{i}]\n")
+    out = tmp_path / "r.md"
+    result = analyze(run, "--out", out)
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "sweep_grid.yaml not used as the config: over 1 MB" in text and "pass it with --config" in text

@@ -485,6 +485,13 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
     flat: tuple[Path, dict, str] | None = None
     unused: list[str] = []  # configs read that name no setting of the loss's schedule (detectron2's config.yaml)
     for path in candidates + others:
+        if path.suffix != ".json" and not _small(path):
+            # a training config is a few KB; a YAML of megabytes costs seconds to parse and is not one
+            if skipped is not None:
+                skipped.append(f"{path.relative_to(root).as_posix()} not used as the config: "
+                               "over 1 MB, far larger than a training config; pass it with --config to read it "
+                               "anyway")
+            continue
         try:
             config = load_config(path)
         except ConfigError as exc:
