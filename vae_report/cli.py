@@ -27,6 +27,7 @@ from .outputs import check_outputs, committed
 from .render import append_github_summary, write_comparison, write_report, write_summary, write_sweep_report
 from .schedule import load_config
 from .sweep import analyze_sweep, find_runs, sweep_summary
+from .view import status_parts
 from .watch import Watcher, parse_interval, watch_loop
 from .writer import is_html
 
@@ -120,15 +121,11 @@ def analyze(
 
 
 def position(analysis) -> str:
-    """Where the run is, for the one-line summary: a finished run's last logged step is not "100%" of a total
-    it falls short of (590 of 600, logged every 10)."""
-    s = analysis.schedule
-    where = f"{s.counts} {analysis.step:,}"
-    if analysis.finished:
-        return f"{where} of {s.total_steps:,}, finished" if s.total_steps else f"{where}, finished"
-    if s.total_steps and analysis.progress is not None:
-        return f"{where} of {s.total_steps:,} ({analysis.progress * 100:.1f}%)"
-    return where
+    """Where the run is, for the one-line summary: the report's status line says it (a finished run's last
+    logged step is not "100%" of a total it falls short of), with "finished" beside it."""
+    where = status_parts(analysis, confidence=False)[0]
+    return f"{where}, finished" if analysis.finished else where
+
 
 def _gate(analyses: list, unreadable: int, fail_on: FailOn, quiet: bool, headline: str) -> None:
     """Print the headline (unless --quiet) and exit 1 when a finding is at or above --fail-on; a failing gate
