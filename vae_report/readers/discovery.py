@@ -1,0 +1,175 @@
+"""Which files under a run folder are logs, and of which kind; what to say when none is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import mlflow
+from .console import MIN_STEP_LINES, TEXT_SUFFIXES, first_lines, sniff_text_log, step_lines_found
+from .encoding import encoding_of
+from .jsonlog import sniff_json_log
+from .sources import KINDS
+from .wandb import SUMMARY_NAME
+
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
+def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None,
+             skipped: list[str] | None = None) -> dict[str, list[Path]]:
+    """Log files under ``root`` by kind: event files, CSVs, and text logs (RadioDiff's ``[Train Step]`` lines or
+    any console log with a step counter and key/value pairs; ``pattern``: the user's step-line regex)
+    (``include``: only files under these folders, e.g. the Lightning versions of one attempt; ``skipped``
+    collects the folders not walked, with the reason)."""
+    found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
+    folders = [root] if include is None else include
+    paths, stores = files_under([Path(f) for f in folders], skipped)
+    for path in paths:
+        name = path.name
+        if "tfevents" in name:
+            found["tensorboard"].append(path)
+        elif name.endswith(".csv"):
+            found["csv"].append(path)
+        elif name == SUMMARY_NAME:
+            found["wandb summary"].append(path)
+        elif path.suffix in (*JSON_SUFFIXES, *TEXT_SUFFIXES) and sniff_json_log(path):
+            found["json"].append(path)
+        elif (path.suffix in TEXT_SUFFIXES and (sniff_text_log(path, pattern) or foreign_encoding(path))) \
+                or (path.suffix in JSON_SUFFIXES and _foreign_json_log(path)):
+            found["text log"].append(path)
+        elif name.endswith(".wandb"):
+            found["wandb"].append(path)
+        elif path.suffix in (".db", ".sqlite", ".sqlite3") and mlflow.is_database(path):
+            found["mlflow"].append(path)
+        elif skipped is not None and (path.suffix in TEXT_SUFFIXES or path.name == "mlflow.db"):
+            skipped.append(f"{path}: not read (" + ("not an MLflow database it can open" if path.suffix == ".db"
+                                                    else "no step lines recognised; --text-pattern reads any "
+                                                    "format") + ")")
+    for store in [*map(Path, folders), *stores]:
+        if mlflow.is_file_store(store):
+            found["mlflow"].append(store)
+    return found
+
+
+def _foreign_json_log(path: Path) -> bool:
+    """A JSON-lines log in another encoding than UTF-8 (UTF-16 from a Windows tool): refused naming its encoding
+    rather than passed over as "no metric logs found". A config in such an encoding is not one."""
+    name = foreign_encoding(path)
+    if name is None:
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).decode(name.lower(), errors="ignore").lstrip("\ufeff")
+    except (OSError, LookupError):
+        return False
+    lines = [line.strip() for line in head.splitlines() if line.strip()][:5]
+    return len(lines) >= 2 and all(line.startswith("{") for line in lines)
+
+
+def foreign_encoding(path: Path) -> str | None:
+    """The encoding of a text file that is not UTF-8 (UTF-16 or UTF-32 by its byte-order mark or its NULs)."""
+    try:
+        with path.open("rb") as handle:
+            name = encoding_of(handle.read(512))[0]
+    except OSError:
+        return None
+    return None if name in ("utf-8", "utf-8-sig") else name.upper()
+
+
+def files_under(folders: list[Path], skipped: list[str] | None = None) -> tuple[list[Path], list[Path]]:
+    """Every regular file under the folders, sorted, each once (a symlinked folder such as W&B's latest-run, or
+    a link to a file, does not make a file count twice: real folders are walked before linked ones), and the
+    folders named ``mlruns``. One directory listing per folder, no stat per file (thousands of event files).
+    A linked folder is walked only if it leads back inside the folders (a link to ``/`` or to a home folder is
+    not a sweep of the machine); a folder that cannot be listed, or a link left out, is added to ``skipped``."""
+    files: dict[tuple[int, int], Path] = {}
+    stores: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    roots = [os.path.realpath(f) for f in folders]
+    pending = [str(f) for f in folders]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: (e.is_symlink(), e.name))
+            info = os.stat(folder)
+        except OSError as exc:
+            if skipped is not None:
+                skipped.append(f"{folder}: not read ({exc.strerror or exc})")
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        linked = []
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    if entry.is_symlink() and not leads_inside(entry.path, roots):
+                        if skipped is not None:
+                            skipped.append(f"{entry.path}: a link to a folder outside the run "
+                                           f"({os.path.realpath(entry.path)}), not followed")
+                        continue
+                    (linked if entry.is_symlink() else pending).append(entry.path)
+                    if entry.name == "mlruns":
+                        stores.append(Path(entry.path))
+                elif entry.is_file():
+                    if entry.is_symlink():
+                        target = entry.stat()
+                        key = (target.st_dev, target.st_ino)
+                    else:
+                        key = (info.st_dev, entry.inode())
+                    files.setdefault(key, Path(entry.path))
+            except OSError:
+                continue
+        pending = linked + pending  # popped from the end: real sub-folders first, links last
+    return sorted(files.values()), stores
+
+
+def leads_inside(link: str, roots: list[str]) -> bool:
+    target = os.path.realpath(link)
+    return any(target == root or target.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+
+def nothing_read(root: Path) -> str:
+    """Why a folder gave no metric log: what it holds, the first lines of a text file it could not read, and
+    what to do instead (an empty folder: not the one the trainer writes to, or nothing logged yet)."""
+    read = ("read: TensorBoard *tfevents*, *.csv, *.jsonl/*.json metric logs, *.log/*.out/*.txt with a step "
+            "counter and key: value pairs")
+    held = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    if not held:
+        return (f"{root}: no metric logs found: the folder holds no files ({read}); pass the folder the trainer "
+                "writes to, or wait until it has logged")
+    names = ", ".join(p.relative_to(root).as_posix() for p in held[:5]) + (
+        f" and {len(held) - 5:,} more" if len(held) > 5 else "")
+    texts = [p for p in held if p.suffix in TEXT_SUFFIXES][:1]
+    if not texts:
+        return (f"{root}: no metric logs found among its {len(held):,} file(s) ({names}; {read}); if the metrics "
+                "are in one of them, export them as CSV (step,tag,value) or point vae-report at the trainer's log")
+    few = step_lines_found(texts[0])
+    what = (f"{texts[0].name} has only {few} step line(s) (a step counter and values): at least {MIN_STEP_LINES} "
+            "are needed to judge a run (an excerpt?)" if few else
+            f"{texts[0].name} is a text file whose format was not recognised: first lines look like: "
+            f"{first_lines(texts[0])}")
+    return (f"{root}: no metric logs found among its {len(held):,} file(s) ({names}; {read}); {what}; if it is "
+            "the training log, pass --text-pattern REGEX with a (?P<step>...) group and named groups for its values")
+
+
+def relative_to(note: str, root: Path) -> str:
+    prefix = str(root).rstrip("/") + "/"
+    return note[len(prefix):] if note.startswith(prefix) else note
+
+
+def relative(paths: list[Path], base: Path) -> list[str]:
+    """Each path relative to the run folder, as text (string work: thousands of files)."""
+    prefix = str(base).rstrip("/") + "/"
+    out = []
+    for path in paths:
+        text = str(path)
+        if text.startswith(prefix) and os.sep == "/":
+            out.append(text[len(prefix):])
+        else:
+            out.append(path.relative_to(base).as_posix() if path.is_relative_to(base) else text)
+    return out
+
+

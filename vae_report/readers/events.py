@@ -1,0 +1,152 @@
+"""Several TensorBoard event files of one run, decoded together and merged by TensorBoard's restart rules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..frame import COUNTERS, canonical_name, impossible, impossible_notes, make_frame
+from .copies import copies_of
+from .discovery import relative
+from .merge import natural, note_copy, note_merged, replaced_points
+from .sources import RunLogs, SourceFile
+from .tfevents import read_event_batch
+
+
+def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool) -> pd.DataFrame | None:
+    """Several event files of the run read together (a folder of thousands costs little more than one file),
+    each listed in the sources with what went wrong, and merged by TensorBoard's restart semantics."""
+    batch = read_event_batch(paths)
+    rels = relative(paths, base)
+    counter = np.array([tag.strip().lower() in COUNTERS for tag in batch.tags], dtype=bool)
+    names = [canonical_name(tag) for tag in batch.tags]
+    metrics = sorted({n for n, c in zip(names, counter, strict=True) if not c})
+    code_of = np.array([-1 if c else metrics.index(n) for n, c in zip(names, counter, strict=True)], dtype=np.int64)
+    counters: dict[int, list[str]] = {}  # file -> counter tags (epoch, global_step) it holds
+    if counter.any():
+        rows = counter[batch.tag]
+        for pair in np.unique(batch.file[rows].astype(np.int64) * len(batch.tags) + batch.tag[rows]).tolist():
+            counters.setdefault(pair // len(batch.tags), []).append(batch.tags[pair % len(batch.tags)])
+    # in one file, a step written twice keeps its later point (rows are in each file's record order); the
+    # columns are taken one at a time, each reordered copy replacing its original, to keep the peak low
+    keep = ~counter[batch.tag] if len(batch.tags) else np.zeros(0, dtype=bool)
+    file, code = batch.file.astype(np.int64), code_of[batch.tag]
+    order = np.lexsort((batch.steps, code, file))
+    if not keep.all():
+        order = order[keep[order]]
+    file, code = file[order], code[order]
+    steps = batch.steps[order]
+    batch.steps = None
+    values = batch.values[order]
+    batch.values = None
+    walls = batch.walls[order]
+    batch.walls = None
+    del order, keep
+    possible, fixed, _ = impossible(steps, walls)
+    dropped = np.bincount(file[~possible], minlength=len(paths))
+    bad_walls = np.bincount(file[possible & np.isnan(fixed) & ~np.isnan(walls)], minlength=len(paths))
+    walls = fixed
+    if not possible.all():
+        file, code, steps, values, walls = (a[possible] for a in (file, code, steps, values, walls))
+    if len(steps) > 1:
+        repeated = (file[1:] == file[:-1]) & (code[1:] == code[:-1]) & (steps[1:] == steps[:-1])
+        if repeated.any():
+            last = np.append(~repeated, True)
+            file, code, steps, values, walls = file[last], code[last], steps[last], values[last], walls[last]
+    points = np.bincount(file, minlength=len(paths))
+    heads = np.flatnonzero(np.diff(file, prepend=-1))  # first row of each file holding points
+    first_wall = np.full(len(paths), np.nan)
+    first_step = np.zeros(len(paths), dtype=np.int64)
+    if len(heads):
+        first_wall[file[heads]] = np.fmin.reduceat(walls, heads)
+        first_step[file[heads]] = np.minimum.reduceat(steps, heads)
+    pairs = np.flatnonzero(np.diff(file * (len(metrics) + 1) + code, prepend=-1))
+    per_file: dict[int, list[str]] = {}
+    for f, c in zip(file[pairs].tolist(), code[pairs].tolist(), strict=True):
+        per_file.setdefault(f, []).append(metrics[c])
+    read_ok = []
+    for i, rel in enumerate(rels):
+        error = batch.errors[i]
+        if error is not None:
+            if single:
+                raise InputError(f"{paths[i]}: {error}")
+            logs.sources.append(SourceFile(rel, "tensorboard", 0, [], [f"not read: {error}"]))
+            continue
+        if batch.sizes[i] == 0:
+            logs.sources.append(SourceFile(rel, "tensorboard", 0, [], ["empty file, skipped"]))
+            continue
+        read_ok.append(i)
+        logs.sources.append(SourceFile(rel, "tensorboard", int(points[i]), sorted(per_file.get(i, [])),
+                                       event_notes(batch.reads[i], counters.get(i, []))
+                                       + impossible_notes(int(dropped[i]), int(bad_walls[i])), float(first_wall[i])))
+    if not read_ok:
+        return None
+    # files in the order they were written: first wall time, then first step, then the path's numbers
+    keys = list(zip(np.nan_to_num(first_wall, nan=np.inf).tolist(), first_step.tolist(), strict=True))
+    tied = {key for key, count in Counter(keys[i] for i in read_ok).items() if count > 1}
+    # the path's numbers break ties only (files with no wall time and the same first step)
+    written = sorted(read_ok, key=lambda i: (*keys[i], natural(rels[i]) if keys[i] in tied else ()))
+    if len(written) > 1:  # a copy of another event file (a backup beside it) holds no point of its own
+        found = copies_of(file, code, steps, values, len(paths), walls)
+        if found:
+            sources = {s.path: s for s in logs.sources}
+            for i, j in found.items():
+                note_copy(sources[rels[i]], rels[j], int(points[i]), logs)
+            own = ~np.isin(file, list(found))
+            file, code, steps, values, walls = (a[own] for a in (file, code, steps, values, walls))
+            written = [i for i in written if i not in found]
+    rank_of = np.zeros(len(paths), dtype=np.int64)
+    rank_of[written] = np.arange(len(written))
+    if len(written) > 1:
+        drop = replaced_points(rank_of[file], code, steps, [rels[i] for i in written], list(metrics), logs,
+                         values=values, walls=walls)
+        if drop.any():
+            file, code, steps, values, walls = (a[~drop] for a in (file, code, steps, values, walls))
+        note_merged("tensorboard", [rels[i] for i in written], logs)
+    order = np.lexsort((steps, code))
+    holding = np.unique(file).tolist()
+    used = sorted(rels[i] for i in holding)
+    source_code = np.full(len(paths), -1, dtype=np.int32)
+    position = {rel: k for k, rel in enumerate(used)}
+    source_code[holding] = [position[rels[i]] for i in holding]
+    return make_frame(steps[order], pd.Categorical.from_codes(code[order], categories=metrics), values[order],
+                      walls[order], pd.Categorical.from_codes(source_code[file[order]], categories=used))
+
+
+def handed_over(read, skip: list[str]):
+    """The file's pieces as (metric, steps, values, wall times), each removed from the read as it is taken, so
+    that the frame holds the only reference and frees each metric's pieces once it has copied them."""
+    from collections import deque
+
+    pending, read.parts = deque(read.parts), []
+    while pending:
+        tag, *cols = pending.popleft()
+        if tag not in skip:
+            yield (canonical_name(tag), *cols)
+
+
+def event_notes(read, counters: list[str]) -> list[str]:
+    notes = []
+    if counters:
+        notes.append(f"counter tag(s) not metrics: {', '.join(sorted(counters))}")
+    if read.records == 0 and read.truncated_at is None and read.corrupt_at is None:
+        notes.append("not an event file (no records), skipped")
+    if read.truncated_at is not None:
+        notes.append(f"ends mid-record at byte {read.truncated_at:,} (still being written, or cut); "
+                     "everything before it was read")
+    if read.corrupt_at is not None:
+        notes.append(f"record header corrupt at byte {read.corrupt_at:,}; the rest of the file was not read")
+    if read.bad_crc:
+        notes.append(f"{read.bad_crc:,} record(s) failed their CRC check (or did not parse as events) and were "
+                     "skipped")
+    if read.non_scalar_tags:
+        tags = sorted(read.non_scalar_tags)
+        notes.append(f"{len(tags)} non-scalar tag(s), not metrics (images are shown under Reconstructions; "
+                     "text and histograms are not read): " + ", ".join(tags[:5]) + (" ..." if len(tags) > 5 else ""))
+    return notes
+
+

@@ -1,0 +1,49 @@
+"""What a run's reading found: each file read (``SourceFile``) and the merged result (``RunLogs``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+KINDS = ("tensorboard", "csv", "text log", "json", "wandb", "mlflow", "wandb summary")
+
+
+@dataclass
+class SourceFile:
+    """One file read, with what was found in it and anything that went wrong."""
+
+    path: str  # relative to the run directory
+    kind: str
+    points: int
+    metrics: list[str]
+    notes: list[str] = field(default_factory=list)
+    first_wall_time: float = float("nan")
+    file: str | None = None  # the file a launch was read from, when one text log holds several launches
+    launch: int = 0  # ... and which launch it is (1, 2, ... in the file's order)
+
+
+@dataclass
+class RunLogs:
+    """Everything read from a run directory."""
+
+    root: Path
+    frame: pd.DataFrame
+    sources: list[SourceFile]
+    notes: list[str]  # how files and sources were merged
+    metric_sources: dict[str, str]  # metric -> kind(s) its points came from
+    text_config: dict | None = None
+    text_total_steps: int | None = None
+    total_steps_origin: str = "text log ([Train Step] step/total)"
+    pattern: str | None = None  # the user's step-line regex for text logs
+    store_run: str | None = None  # the MLflow run to read (name or id), when a store holds several
+    store_config: dict | None = None  # the config a W&B run or an MLflow run carries
+    store_config_origin: str = ""
+    tail: object | None = None  # a tail.TailCache: only what each event file and CSV gained since the last read
+    # where a later file took over (a resume or restart): {"step", "file", "points", "concurrent"}; concurrent
+    # when the earlier file was still being written after the later one began (two processes, one folder)
+    restarts: list[dict] = field(default_factory=list)
+    counts: str = "step"  # what the step axis counts: step | epoch | sample | line (a log without a step counter)
+
+
