@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from . import position as pos
 from .analysis import examine_run
 from .compare import analyze_runs, parse_run_argument
 from .errors import InputError, OutputError, VaeReportError
@@ -139,7 +140,7 @@ def _gate(analyses: list, unreadable: int, fail_on: FailOn, quiet: bool, headlin
     failing = [f for f in findings if threshold and f.severity in threshold]
     if threshold and (unreadable or failing):
         for f in failing:
-            where = f" at step {f.step:,}" if f.step is not None else ""
+            where = f" at {pos.at(f.unit, f.step)}" if f.step is not None else ""
             typer.echo(f"vae-report: {f.severity}: {f.rule}{where}: {_short(f.message, 300)}", err=True)
         if unreadable:
             typer.echo(f"vae-report: error: {unreadable} run(s) could not be read (see the report)", err=True)

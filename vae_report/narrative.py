@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from . import position as pos
 from .numbers import fmt, pct
 from .results import QA
 from .rules import RULES, Finding, rules_on
@@ -122,9 +123,9 @@ def _messages(findings: list[Finding]) -> str:
     return " ".join(f.message if f.severity in ("ok", "info") else cite(f) for f in findings)
 
 
-def cite(finding: Finding, unit: str = "step") -> str:
-    """A pointer to a warning or an error of the findings list: its title, metric and step (``unit``: what the
-    logs' step axis counts)."""
+def cite(finding: Finding, unit: str | None = None) -> str:
+    """A pointer to a warning or an error of the findings list: its title, metric and position (``unit``: what the
+    logs' step axis counts; by default the finding's own)."""
     return f"See the {finding.severity} \"{finding.title or finding.rule}\"{_at(finding, unit)} above."
 
 
@@ -398,9 +399,9 @@ def _monitor_answer(analysis) -> str:
     return " ".join(parts)
 
 
-def _at(finding: Finding, unit: str = "step") -> str:
-    """" (metric, step N)": where a finding is, in the logs' unit."""
-    where = f"{unit} {fmt(finding.step)}" if finding.step is not None else ""
+def _at(finding: Finding, unit: str | None = None) -> str:
+    """" (metric, epoch N)": where a finding is, in the logs' unit (by default the finding's own)."""
+    where = pos.at(unit or finding.unit, finding.step) if finding.step is not None else ""
     what = f"{finding.metric}, " if finding.metric else ""
     return f" ({what}{where})" if where else (f" ({finding.metric})" if finding.metric else "")
 

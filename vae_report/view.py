@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+from . import position as pos
 from .numbers import fmt, pct, signed_pct
 
 Style = Literal["plain", "bold", "code", "emph", "link", "sev"]
@@ -201,7 +202,7 @@ def finding_row(f, related: bool = True) -> Row:
     the same cause it heads)."""
     message = text(f.message)
     if related and f.related:
-        causes = [text(code(r["rule"]), f" on {r['metric']} from step {fmt(r['step'])} ({r['severity']})")
+        causes = [text(code(r["rule"]), f" on {r['metric']} from {pos.at(f.unit, r['step'])} ({r['severity']})")
                   for r in f.related]
         message = text(message, " ", bold("Same cause:"), " ", joined(causes, "; "), ".")
     return Row((text(sev(f.severity)), text(code(f.rule)), cell(f.metric), text(step_of(f.step)), message),

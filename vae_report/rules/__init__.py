@@ -388,7 +388,7 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
             continue
         limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
         try:
-            findings.extend(rule.finding(case) for case in rule.check(metrics, schedule, limits))
+            findings.extend(rule.finding(case, schedule.counts) for case in rule.check(metrics, schedule, limits))
         except KeyError as exc:  # a rule that reached for a metric its "needs" did not guarantee: skip, never crash
             findings.append(_skipped(rule, f"Skipped: needs {exc.args[0]}, which this run does not provide.",
                                      {"missing": [str(exc.args[0])]}))
@@ -399,7 +399,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
                                                            carrier), by_id))
     # "no loss is rising" never lists a loss another finding names as risen: it points to that finding
     named = named_rises(grouped, by_id)
-    return [g for g in (steady_without(f, named) if f.rule == "loss-now" else f for f in grouped) if g is not None]
+    return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)
+            if g is not None]
 
 
 def _skipped(rule: Rule, message: str, numbers: dict) -> Finding:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, finite
@@ -28,7 +29,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             why = ("LDM's loss returns 0 when the adaptive weight cannot be computed (no last_layer gradient, e.g. in "
                    "eval mode): check the generator's backward pass.")
         return [Case(
-            f"d_weight is exactly 0 at all {fmt(len(finite(all_weight)))} points since step {fmt(int(all_steps[0]))}: "
+            f"d_weight is exactly 0 at all {fmt(len(finite(all_weight)))} points since {pos.at(s, int(all_steps[0]))}: "
             "the adversarial term d_weight x disc_factor x g_loss is identically 0, so the discriminator trains but "
             f"the autoencoder never feels it. {why}",
             "d_weight", int(all_steps[0]), {"ceiling": 0.0, "share_at_ceiling": 1.0, "onset_step": int(all_steps[0])},
@@ -48,8 +49,8 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     since_share = float(np.mean(at[all_steps >= onset]))
     numbers = {"ceiling": ceiling, "share_at_ceiling": pinned, "onset_step": onset, "share_since_onset": since_share}
     # at the clamp on and off (bursts): the share since the first burst, not "since" the latest stretch
-    bursty = (f", in recurring bursts since step {fmt(onset)} ({pct(since_share, 0)} of the points since then)"
-              if since_share < 0.9 else f", since step {fmt(onset)}")
+    bursty = (f", in recurring bursts since {pos.at(s, onset)} ({pct(since_share, 0)} of the points since then)"
+              if since_share < 0.9 else f", since {pos.at(s, onset)}")
     early_steps, early = m.window("d_weight", hi=s.switch_step)
     good = np.isfinite(early)
     early_steps, early = early_steps[good], early[good]
@@ -61,7 +62,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         onset = numbers["onset_step"] = int(early_steps[np.flatnonzero(early >= t["at_ceiling"] * ceiling)[0]])
         numbers["pinned_before_switch"] = True
         already = (f" It sat there before the discriminator switched on as well ({pct(share)} of the "
-                   f"{fmt(len(early))} points logged before step {fmt(s.switch_step)}), so nothing about the GAN "
+                   f"{fmt(len(early))} points logged before {pos.at(s, s.switch_step)}), so nothing about the GAN "
                    "phase moved it there.")
     found = bookkeeping(m, s)
     why = ""
@@ -152,8 +153,8 @@ def _bursts_finding(m: Metrics, s: Schedule, t: dict, ceiling: float) -> list[Ca
     numbers = {"ceiling": ceiling, "bursts": [list(b) for b in bursts], "share_at_ceiling": at_share,
                "onset_step": bursts[0][0]}
     head = (f"d_weight hits its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) in "
-            f"{len(bursts)} recurring bursts since step {fmt(bursts[0][0])} (steps {shown}; {pct(at_share)} of the "
-            "points since the discriminator started)")
+            f"{len(bursts)} recurring bursts since {pos.at(s, bursts[0][0])} ({pos.units(s)} {shown}; "
+            f"{pct(at_share)} of the points since the discriminator started)")
     if effect is None or effect[0] < 1 + t["burst_worse"]:
         rec = (f", and rec_loss does not rise with them ({fmt(effect[1])} in them against {fmt(effect[2])} just "
                "before)" if effect is not None else "")
@@ -221,7 +222,7 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     lowered = (f" ({fmt(s.disc_weight)} in {s.origins.get('disc_weight', 'the config')})"
                if s.disc_weight is not None else "")
     return [Case(
-        f"The adversarial term d_weight x disc_factor x g_loss dominates the objective since step {fmt(onset)}: "
+        f"The adversarial term d_weight x disc_factor x g_loss dominates the objective since {pos.at(s, onset)}: "
         f"its median size grew from {fmt(early)} to {fmt(now)}{grown} and is now {pct(share, 0)} of "
         f"{_SIZES}. The autoencoder is then trained mostly to fool the discriminator "
         f"rather than to reconstruct: lower disc_weight{lowered} or the discriminator's learning rate, and check "

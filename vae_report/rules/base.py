@@ -31,6 +31,7 @@ class Finding:
     related: tuple[dict[str, Any], ...] = ()  # findings of the same cause, cited under this headline one
     title: str = ""  # the rule's title, stamped by the registry
     case: str | None = None  # which of its rule's cases this is, for code that reads findings (not the words)
+    unit: str = "step"  # what ``step`` counts (the schedule's ``counts``): prose citing the finding says it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,11 +85,11 @@ class Rule:
     explains: tuple[str, ...] = ()  # other rules' cases its finding explains: those are cited under it
     threshold_notes: dict[str, str] = field(default_factory=dict)  # a threshold's meaning, for the README
 
-    def finding(self, case: Case) -> Finding:
+    def finding(self, case: Case, unit: str = "step") -> Finding:
         """The case as a Finding of this rule: its id and title stamped, its severity the rule's unless the case
-        names a milder one."""
+        names a milder one; ``unit``: what its step counts."""
         return Finding(self.id, case.severity or self.severity, case.message, case.metric, case.step, case.numbers,
-                       title=self.title, case=case.case)
+                       title=self.title, case=case.case, unit=unit)
 
     def raises(self) -> tuple[str, ...]:
         return self.severities or (self.severity,)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import fmt
 from ..schedule import Schedule
 from .base import Case, Metrics
@@ -45,9 +46,9 @@ def loss_constant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             continue
         why = next((f" ({text})" for value, text in _CHANCE.items()
                     if name in _GAN_TERMS | {"discloss"} and abs(level - value) <= 1e-4), "")
-        since = "" if lo is None else f" since the discriminator's start at step {fmt(lo)}"
+        since = "" if lo is None else f" since the discriminator's start at {pos.at(s, lo)}"
         out.append(Case(
-            f"{name} is {level:.6g}{why} at all {fmt(len(values))} points from step {fmt(int(steps[0]))} to "
+            f"{name} is {level:.6g}{why} at all {fmt(len(values))} points from {pos.at(s, int(steps[0]))} to "
             f"{fmt(int(steps[-1]))}{since} ({'exactly' if spread == 0 else f'within {fmt(spread)}'}): a loss "
             "that never changes was never "
             "learned. Check that its optimizer steps, that its parameters get gradients (requires_grad, not "

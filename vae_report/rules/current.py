@@ -25,6 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import fmt
 from ..schedule import Schedule
 from ..stats import robust_noise
@@ -281,7 +282,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 checked.remove(name)
             continue
         severity = "error" if found["exploding"] else "warning"
-        where = f" since the discriminator switched on (step {fmt(lo)})" if lo is not None else ""
+        where = f" since the discriminator switched on ({pos.at(s, lo)})" if lo is not None else ""
         best, latest = found["best"], found["latest"]
         size = (f", {fmt(round(latest / best, 3 if latest / best < 10 else 0))} times that level" if found["log_units"]
                 else f", {fmt(latest - best)} higher")
@@ -289,7 +290,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             else "is rising slowly" if found.get("slow") else "is rising now"
         if ended_bad:
             first_bad = int(m.steps(name)[~np.isfinite(m.values(name))][0])
-            verb = f"{'exploded' if found['exploding'] else 'rose'} before turning NaN/Inf at step {fmt(first_bad)}"
+            verb = f"{'exploded' if found['exploding'] else 'rose'} before turning NaN/Inf at {pos.at(s, first_bad)}"
         shift = shift_at_nonfinite(m, name, lo=lo)
         nan_text = ""
         if shift is not None and abs(found["onset"] - shift[0]) <= max(0.02 * max(last, 1), 5 * _every(m, name)):
@@ -300,29 +301,29 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         finite_steps, finite_values = m.steps(name)[np.isfinite(m.values(name))], finite(m.values(name))
         last_value = float(finite_values[-1])
         # the median of the latest points lags a loss still climbing: its last value says how far it has gone
-        last_text = (f" (its last value, at step {fmt(int(finite_steps[-1]))}: {fmt(last_value)}"
+        last_text = (f" (its last value, at {pos.at(s, int(finite_steps[-1]))}: {fmt(last_value)}"
                      + (f", {fmt(round(last_value / best))} times" if found["log_units"] and best > 0
                         and last_value / best >= 10 else "") + ")") \
             if abs(last_value - latest) > 0.2 * max(abs(latest), 1e-12) else ""
         out.append(Case(
             f"{name} {verb}: {fmt(latest)} over its latest {'finite ' if ended_bad else ''}points against "
             f"{fmt(best)}, its {stretch}{where}{size}{last_text}; "
-            f"the rise began at step {fmt(found['onset'])}{nan_text}"
+            f"the rise began at {pos.at(s, found['onset'])}{nan_text}"
             + (" and it has not come back since" if found["stayed"] else "")
             + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
-            f"that step (learning rate, data, a NaN nearby{_regularizer_hint(m, s)}) and resume from a checkpoint "
-            "before it if it does not recover." + (_lr_far_off(s, t) if name in STAYS_DOWN else ""),
+            f"that {pos.unit(s)} (learning rate, data, a NaN nearby{_regularizer_hint(m, s)}) and resume from a "
+            "checkpoint before it if it does not recover." + (_lr_far_off(s, t) if name in STAYS_DOWN else ""),
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
                                    "last_value": last_value, "onset_step": found["onset"],
                                    "judged_in_log_units": found["log_units"]},
             severity=severity,
         ))
     if not out and checked:
-        out.append(steady(checked, young, broken, start, last))
+        out.append(steady(checked, young, broken, start, last, s))
     return out
 
 
-def steady(checked: list[str], young: list[str], broken: list[str], start: int | None, last: int,
+def steady(checked: list[str], young: list[str], broken: list[str], start: int | None, last: int, s: Schedule,
            named: dict[str, str] | None = None) -> Case:
     """loss-now's case when no loss rises in its latest logs. ``named``: losses another finding names as risen
     (metric -> that finding's title), left out of "at or near their best" and pointed to instead: a loss can sit
@@ -330,9 +331,9 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
     named = named or {}
     listed = [name for name in checked if name not in named]
     note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
-            f"at step {fmt(start)} (its switch-on moves them by design).") if young else ""
+            f"at {pos.at(s, start)} (its switch-on moves them by design).") if young else ""
     if broken:
-        note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest step (see the non-finite finding)."
+        note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest {pos.unit(s)} (see the non-finite finding)."
     at_best = ("each sit at or near their best level of the recent stretch (within their noise)" if len(listed) > 1
                else "sits at or near its best level of the recent stretch (within its noise)")
     if named:
@@ -352,7 +353,7 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
                 severity="ok" if not broken else "info", case="steady")
 
 
-def steady_without(finding: Finding, named: dict[str, Finding]) -> Finding | None:
+def steady_without(finding: Finding, named: dict[str, Finding], s: Schedule) -> Finding | None:
     """loss-now's "no loss is rising" finding without the losses ``named`` as risen by other findings (they
     point to those instead); None when every loss it checked is named elsewhere."""
     numbers = finding.numbers
@@ -362,6 +363,6 @@ def steady_without(finding: Finding, named: dict[str, Finding]) -> Finding | Non
     if all(name in named for name in checked):
         return None
     case = steady(checked, numbers["not_judged_yet"], numbers["non_finite_now"], numbers["phase_start"],
-                  finding.step or 0, {name: named[name].title or named[name].rule for name in checked
+                  finding.step or 0, s, {name: named[name].title or named[name].rule for name in checked
                                       if name in named})
     return replace(finding, message=case.message, numbers=case.numbers)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import fmt
 from ..schedule import Schedule
 from .base import Metrics
@@ -36,6 +37,7 @@ class Decomposition:
     averaged: bool  # RadioDiff's TensorBoard total: (AE loss + disc loss) / 2
     points: int  # how many steps the means are over
     legend: str  # what N (and logvar) are
+    counts: str = "step"  # what the logs' axis counts (Schedule.counts)
 
     @property
     def sum(self) -> float:
@@ -46,7 +48,8 @@ class Decomposition:
         ordered = sorted(self.terms, key=lambda t: -abs(t.value))
         parts = [f"{t.name} {fmt(t.value)} ({_share(t.share)})" for t in ordered]
         what = "the autoencoder loss" if self.averaged else "total_loss"
-        text = (f"Over the last {self.points} steps where every term is logged (to step {fmt(self.step)}), "
+        text = (f"Over the last {pos.count(self.counts, self.points)} where every term is logged "
+                f"(to {pos.at(self.counts, self.step)}), "
                 f"{what} averages {fmt(self.sum)} = " + " + ".join(parts) + f", {self.legend}")
         if self.averaged:
             text += (f"; the logged total_loss ({fmt(self.total)}) is RadioDiff's TensorBoard total, the mean of "
@@ -97,7 +100,7 @@ def decompose(m: Metrics, s: Schedule) -> Decomposition | None:
     terms = tuple(Term(name, value, abs(value) / size) for name, value in values)
     points = len(found.steps[recent])
     return Decomposition(int(found.steps[-1]), float(np.mean(found.total[recent])), terms, found.averaged, points,
-                         legend)
+                         legend, s.counts)
 
 
 def _latest_logvar(m: Metrics, steps: np.ndarray) -> float:

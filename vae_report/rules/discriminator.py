@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import fmt
 from ..schedule import Schedule
 from .base import Case, Metrics
@@ -30,8 +31,9 @@ def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return []  # nothing logged before disc_start, or it is on there (the next rule says so)
     logged = int(before.sum())
     message = (
-        f"{activity[0]} is exactly 0 at all {fmt(logged)} logged steps before {fmt(s.disc_start)}: expected, the "
-        f"discriminator is off until step {fmt(s.disc_start)} (disc_start), so it neither trains nor adds a GAN term."
+        f"{activity[0]} is exactly 0 at all {fmt(logged)} points logged before {pos.at(s, s.disc_start)}: expected, "
+        f"the discriminator is off until {pos.at(s, s.disc_start)} (disc_start), so it neither trains nor adds a GAN "
+        "term."
     )
     if m.has("disc_loss") and activity[0] != "disc_loss":
         loss_steps, loss = m.window("disc_loss", hi=s.disc_start)
@@ -48,19 +50,20 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return []
     if on[after].any():
         first = int(steps[after][on[after]][0])
-        message = (f"The discriminator is on from step {fmt(first)}, the first logged step at or after "
+        message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
                    f"disc_start {fmt(s.disc_start)}, as scheduled.")
         if on[~after].any():  # on before disc_start too: "from" would contradict that finding
-            message = (f"The discriminator is on at step {fmt(first)}, the first logged step at or after disc_start "
-                       f"{fmt(s.disc_start)}, as it should be (it was already on before: see "
+            message = (f"The discriminator is on at {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
+                       f"disc_start {fmt(s.disc_start)}, as it should be (it was already on before: see "
                        "disc-active-before-start).")
         return [Case(message, name, first,
                         {"first_active_step": first, "disc_start": s.disc_start}, severity="ok")]
     first = int(steps[after][0])
     return [Case(
-        f"{name} is still 0 at all {fmt(int(after.sum()))} logged steps from {fmt(first)} on, although disc_start is "
-        f"{fmt(s.disc_start)}: the discriminator never switched on. Check that the trainer passes the global step "
-        "to the loss, that disc_factor is not 0 in the config, and that the discriminator's optimizer is stepped.",
+        f"{name} is still 0 at all {fmt(int(after.sum()))} points logged from {pos.at(s, first)} on, although "
+        f"disc_start is {fmt(s.disc_start)}: the discriminator never switched on. Check that the trainer passes "
+        "the global step to the loss, that disc_factor is not 0 in the config, and that the discriminator's "
+        "optimizer is stepped.",
         name, first, {"points_after_start": int(after.sum()), "disc_start": s.disc_start},
     )]
 
@@ -90,10 +93,10 @@ def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if s.step_unit != 1 and on.any():
         first = int(steps[on][0])
         return [Case(
-            f"The discriminator switched on at logged step {fmt(first)}, about 1/{s.step_unit} of the config's "
+            f"The discriminator switched on at logged {pos.at(s, first)}, about 1/{s.step_unit} of the config's "
             f"disc_start {fmt(s.config_disc_start)}. That is a step-unit difference, not a fault: the trainer's "
             "global step counts both optimizers' steps (PyTorch Lightning >= 1.6 with two optimizers), so "
-            f"disc_start is reached at logged step {fmt(s.disc_start)}. This report reads every milestone of the "
+            f"disc_start is reached at logged {pos.at(s, s.disc_start)}. This report reads every milestone of the "
             f"config in logged steps (disc_start {fmt(s.disc_start)}"
             + (f", end of training {fmt(s.total_steps)}" if s.config_total_steps else "") + ").",
             name, first, {"first_active_step": first, "config_disc_start": s.config_disc_start,
@@ -106,20 +109,21 @@ def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     numbers = {"first_active_step": first, "disc_start": s.disc_start, "ratio": round(ratio, 4)}
     if step_unit(m, s, t["half_tolerance"]) != 1:  # a schedule not read through resolve_schedule
         return [Case(
-            f"The discriminator switched on at logged step {fmt(first)}, about half of disc_start {fmt(s.disc_start)} "
+            f"The discriminator switched on at logged {pos.at(s, first)}, about half of disc_start {fmt(s.disc_start)} "
             f"(ratio {ratio:.2f}). That is a step-unit mismatch, not a fault: the trainer's global step counts both "
             "optimizers' steps (PyTorch Lightning >= 1.6 with two optimizers), so disc_start is reached at "
-            f"logged step ~{fmt(s.disc_start // 2)}. Read every milestone in logged steps at half its config value.",
+            f"logged {pos.unit(s)} ~{fmt(s.disc_start // 2)}. Read every milestone in logged steps at half its "
+            "config value.",
             name, first, numbers, severity="info")]
     if s.layout == "flat":  # another trainer's: what its disc_start gates is its own business
         return [Case(
-            f"The discriminator's loss is non-zero from logged step {fmt(first)}, before disc_start "
+            f"The discriminator's loss is non-zero from logged {pos.at(s, first)}, before disc_start "
             f"{fmt(s.disc_start)}. LDM and RadioDiff switch the whole GAN on at disc_start; other trainers train "
             "the discriminator from the start and use disc_start only to delay the generator's adversarial term. "
             "This config's trainer is not one the report knows, so this is not called a fault.",
             name, first, numbers, severity="info")]
     return [Case(
-        f"The discriminator is on from logged step {fmt(first)}, before disc_start {fmt(s.disc_start)}. The config "
+        f"The discriminator is on from logged {pos.at(s, first)}, before disc_start {fmt(s.disc_start)}. The config "
         "read may not be the one this run used (check disc_start), or the trainer counts steps in other units.",
         name, first, numbers,
     )]
@@ -131,7 +135,7 @@ def disc_never_trained(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if s.layout not in ("radiodiff", "text log") or s.optimizer_passes != 1:
         return []
     last = m.last_step()
-    when = (f"the run is at step {fmt(last)}, past disc_start {fmt(s.disc_start)}, so the adversarial term has "
+    when = (f"the run is at {pos.at(s, last)}, past disc_start {fmt(s.disc_start)}, so the adversarial term has "
             "pushed the autoencoder against a critic that never learned"
             if s.disc_start is not None and last >= s.disc_start
             else f"from disc_start {fmt(s.disc_start)} on, the adversarial term will push the autoencoder against a "

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, robust_noise, rolling_median
@@ -37,7 +38,7 @@ def divergence(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             start = int(steps[-half])
             out.append(Case(
                 f"{name} is growing steadily: its median rose in each quarter of the latest half of the run "
-                f"(since step {fmt(start)}): it {describe_change(levels[0], levels[-1])}. "
+                f"(since {pos.at(s, start)}): it {describe_change(levels[0], levels[-1])}. "
                 "Sustained growth, unlike a spike, means training is diverging: lower the learning rate or resume "
                 "from an earlier checkpoint.",
                 name, start, {"levels": levels},
@@ -86,8 +87,8 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         worst = spike_idx[int(np.argmax(score[spike_idx]))]
         also = (f" ({clamped} more coincide with d_weight at its clamp: see the d_weight finding)" if clamped else "")
         out.append(Case(
-            f"{name} has {len(spike_idx)} transient spike(s) from step {fmt(int(steps[spike_idx[0]]))} on, each back "
-            f"to its level within {w} points; the largest at step {fmt(int(steps[worst]))}: "
+            f"{name} has {len(spike_idx)} transient spike(s) from {pos.at(s, int(steps[spike_idx[0]]))} on, each back "
+            f"to its level within {w} points; the largest at {pos.at(s, int(steps[worst]))}: "
             f"{fmt(float(values[worst]))} against a local median of "
             f"{fmt(float(base[worst]))}{also}. Isolated spikes from hard batches are harmless; check the batch if they "
             "grow.",
@@ -140,7 +141,7 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     interval = float(np.median(dw[ok]))
     reference = t.get("now") or newest_wall_time(m)
     age = max(0.0, reference - float(walls[-1]))
-    pace = recent_pace(steps, walls, k, interval, max(t["stale_intervals"] * interval, t["stale_seconds"]))
+    pace = recent_pace(steps, walls, k, interval, max(t["stale_intervals"] * interval, t["stale_seconds"]), s)
     if pace is None:
         return []
     rate = pace["steps_per_hour"]
@@ -148,32 +149,34 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                "seconds_since_last_log": age} | {k_: v for k_, v in pace.items() if k_ != "steps_per_hour"}
     step = int(steps[-1])
     stamp = dt.datetime.fromtimestamp(float(walls[-1]), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [f"{fmt(round(rate))} steps per hour over the latest {fmt(pace['over_steps'])} steps' wall time"
-             f"{pace['pauses_text']}, the last log at {stamp} (step {fmt(step)})"]
+    parts = [f"{fmt(round(rate))} {pos.units(s)} per hour over the latest {pos.count(s, pace['over_steps'])}' "
+             "wall time"
+             f"{pace['pauses_text']}, the last log at {stamp} ({pos.at(s, step)})"]
     milestone = s.next_milestone(m.last_step())
     broken = [n for n in ("total_loss", "rec_loss", "nll_loss", "kl_loss") if m.has(n)
               and not np.isfinite(m.values(n)[-1])]
     if broken:  # a run whose losses are NaN/Inf will not reach its milestones as it is
         milestone = None
-        parts.append(f"no time estimate: {broken[0]} is NaN/Inf at the latest step")
+        parts.append(f"no time estimate: {broken[0]} is NaN/Inf at the latest {pos.unit(s)}")
     if milestone is not None:
         hours = (milestone.step - max(step, m.last_step())) / rate
         numbers["hours_to_next_milestone"] = hours
-        parts.append(f"step {fmt(milestone.step)} ({milestone.name}) in about {duration(hours)}")
+        parts.append(f"{pos.at(s, milestone.step)} ({milestone.name}) in about {duration(hours)}")
     every = s.log_every or (int(np.median(np.diff(steps))) if len(steps) > 1 else 1)
     if s.finished(step, every):
-        parts = [f"{fmt(round(rate))} steps per hour; the last logged step is the run's last ({fmt(step)} of "
-                 f"{fmt(s.total_steps)} steps, logged every {fmt(every)}): training has finished"]
+        parts = [f"{fmt(round(rate))} {pos.units(s)} per hour; the last logged {pos.unit(s)} is the run's last "
+                 f"({fmt(step)} of "
+                 f"{pos.count(s, s.total_steps)}, logged every {fmt(every)}): training has finished"]
         numbers["finished"] = True
         return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
     elif s.total_steps and step < s.total_steps and not broken:
         numbers["hours_to_end"] = (s.total_steps - step) / rate
         if milestone is None or milestone.step != s.total_steps:
-            parts.append(f"the end (step {fmt(s.total_steps)}) in about {duration(numbers['hours_to_end'])}")
+            parts.append(f"the end ({pos.at(s, s.total_steps)}) in about {duration(numbers['hours_to_end'])}")
     limit = max(t["stale_intervals"] * interval, t["stale_seconds"])
     if age > limit:
         return [Case(
-            f"The run may have stopped: its last log (step {fmt(step)}) is {duration(age / 3600)} older than "
+            f"The run may have stopped: its last log ({pos.at(s, step)}) is {duration(age / 3600)} older than "
             f"{'--now' if t.get('now') else 'the newest log of the run'}, while it logged every "
             f"{duration(interval / 3600)} before ({parts[0]}). Check the process; while it is stopped there is "
             "no time estimate.",
@@ -184,16 +187,17 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         before, since = slow
         numbers.update(steps_per_hour_before=before, slowdown_since=since)
         return [Case(
-            f"Training slowed down: {fmt(round(running))} steps per hour between pauses in the latest logs against "
-            f"{fmt(round(before))} before step {fmt(since)} ({fmt(round(before / rate, 1))} times slower), and the "
-            "time estimates use the current speed. Look for what changed then: data loading (a slow disk or "
+            f"Training slowed down: {fmt(round(running))} {pos.units(s)} per hour between pauses in the latest logs "
+            f"against {fmt(round(before))} before {pos.at(s, since)} ({fmt(round(before / rate, 1))} times slower), "
+            "and the time estimates use the current speed. Look for what changed then: data loading (a slow disk or "
             "fewer workers), a GPU shared with another job, throttling, or a validation or logging step that grew. "
             "Training speed: " + "; ".join(parts) + ".",
             None, since, numbers)]
     return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
 
 
-def recent_pace(steps: np.ndarray, walls: np.ndarray, k: int, interval: float, stop: float) -> dict | None:
+def recent_pace(steps: np.ndarray, walls: np.ndarray, k: int, interval: float, stop: float,
+                s: Schedule) -> dict | None:
     """Steps per hour over the wall time of the latest stretch (at least ``k`` intervals and a quarter of the
     points), pauses included: validation, checkpointing and stalls recur, so the ETA must count them (the median
     log interval does not). A gap longer than ``stop`` is the process not running (a crash, a resume) and is left
@@ -215,7 +219,7 @@ def recent_pace(steps: np.ndarray, walls: np.ndarray, k: int, interval: float, s
         out["longest_pause_step"] = int(steps[a + longest])
         out["pauses_text"] = (f", including {fmt(int(paused.sum()))} pause(s) of {duration(out['pause_hours'])} in "
                               f"all ({pct(out['pause_hours'] * 3600 / wall, 0)} of it; the longest "
-                              f"{duration(float(dw[longest]) / 3600)} after step {fmt(out['longest_pause_step'])})")
+                              f"{duration(float(dw[longest]) / 3600)} after {pos.at(s, out['longest_pause_step'])})")
     if stopped.any():
         out["stopped_hours"] = float(dw[stopped].sum() / 3600)
         out["pauses_text"] += (f"; {fmt(int(stopped.sum()))} stop(s) of {duration(out['stopped_hours'])} in all "
@@ -281,8 +285,8 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             lr_text = " The learning rate is 0 over the same stretch."
             numbers["lr_zero"] = True
     return [Case(
-        f"Training has stalled: {', '.join(flat)} have not changed at all (to float precision) since step "
-        f"{fmt(since)}.{lr_text} A model that is still learning never logs the same loss twice; check the "
+        f"Training has stalled: {', '.join(flat)} have not changed at all (to float precision) since "
+        f"{pos.at(s, since)}.{lr_text} A model that is still learning never logs the same loss twice; check the "
         "optimizer's learning rate and that the batches change.",
         flat[0], since, numbers,
     )]
@@ -303,7 +307,7 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if r["concurrent"]:
             out.append(Case(
                 f"Two processes wrote into this run's folder at once: {r['file']} was still being written after a "
-                f"later log began at step {fmt(step)}. Only the later one's points are read from there on; "
+                f"later log began at {pos.at(s, step)}. Only the later one's points are read from there on; "
                 f"{fmt(r['points'])} point(s) of the other run at those steps are not in this report. A job launched "
                 "twice, or two runs sharing a results folder: give each run its own.",
                 None, step, dict(r)))
@@ -317,7 +321,7 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             now = float(np.median(values[good][:5])) if good.sum() >= 5 else None
             if before and now is not None and now < t["trained"] * before["first"] and now <= 2 * before["last"]:
                 out.append(Case(
-                    f"The run was started again from step {fmt(step)} with trained weights: {name} begins at "
+                    f"The run was started again from {pos.at(s, step)} with trained weights: {name} begins at "
                     f"{fmt(now)}, where the earlier log ({r['file']}) began at {fmt(before['first'])} and had reached "
                     f"{fmt(before['last'])}. The step counter was reset while the weights were not, so the model has "
                     "more training behind it than the current step says, and progress, the ETA, the lr schedule and "
@@ -326,16 +330,17 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                     name, step, {**r, "new_first_level": now}))
                 continue
             out.append(Case(
-                f"The run was started again from step {fmt(step)}: a later log replaces {fmt(r['points'])} point(s) "
-                f"of {r['file']} from that step on, so this report shows the latest start only. If the new start "
-                "loaded trained weights, its losses begin low and its lr schedule and disc_start count from 0 again.",
+                f"The run was started again from {pos.at(s, step)}: a later log replaces {fmt(r['points'])} point(s) "
+                f"of {r['file']} from that {pos.unit(s)} on, so this report shows the latest start only. If the new "
+                "start loaded trained weights, its losses begin low and its lr schedule and disc_start count from 0 "
+                "again.",
                 None, step, dict(r), severity="info"))
             continue
         found = _jump(steps[good], values[good], step, s, t)
         if found is not None:
             before, after, k = found
             out.append(Case(
-                f"{name} jumped where the run was resumed at step {fmt(step)}: {fmt(before)} over the last {k} points "
+                f"{name} jumped where the run was resumed at {pos.at(s, step)}: {fmt(before)} over the last {k} points "
                 f"before, {fmt(after)} over the first {k} after ({describe_change(before, after)}). A resumed run "
                 "goes on from where it stopped; this one did not: it resumed from other weights than those it had "
                 "reached (an older checkpoint, another run's, or an optimizer state that was reset).",

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise
@@ -54,9 +55,9 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             g_text = f", g_loss {fmt(numbers['g_loss_median'])}"
     phase_steps, phase_loss = m.window("disc_loss", lo=s.switch_step)
     head = finite(phase_loss[: max(3, len(phase_loss) // 10)])
-    fell = (f"has been far below its chance level since step {fmt(int(phase_steps[0]))}, the phase's first logged "
+    fell = (f"has been far below its chance level since {pos.at(s, int(phase_steps[0]))}, the phase's first logged "
             "point," if len(head) and np.median(head) < t["below_chance"] * s.disc_chance_level
-            else f"fell from its chance level from step {fmt(onset)} on and")
+            else f"fell from its chance level from {pos.at(s, onset)} on and")
     if s.disc_loss == "vanilla":
         scale = "vanilla, LDM's halved softplus: ln 2 = 0.693 at chance, 0 when it separates every input"
     else:
@@ -64,8 +65,8 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if s.layout == "flat":
         scale += "; this trainer's own scale may differ"
     return [Case(
-        f"The discriminator is winning: disc_loss {fell} has a median of {fmt(level)} over steps "
-        f"{fmt(int(steps[0]))}-{fmt(int(steps[-1]))} ({scale}){gap_text}{g_text}. "
+        f"The discriminator is winning: disc_loss {fell} has a median of {fmt(level)} over "
+        f"{pos.span(s, int(steps[0]), int(steps[-1]))} ({scale}){gap_text}{g_text}. "
         "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's term "
         "(-mean of the fake logits) keeps pushing"
         + (" with the adaptive d_weight" if s.layout != "flat" else "")
@@ -115,7 +116,7 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
             numbers.update(adversarial_early=a0, adversarial_now=a1)
             signals.append(f"so the adversarial term d_weight x g_loss went from {fmt(a0)} to {fmt(a1)}")
     return [Case(
-        f"The discriminator is pulling ahead since step {fmt(onset)}: " + "; ".join(signals) + ". It has not won "
+        f"The discriminator is pulling ahead since {pos.at(s, onset)}: " + "; ".join(signals) + ". It has not won "
         "(that is a loss near 0), but it tells reconstructions from data ever more easily, and the generator's "
         "adversarial term grows with g_loss at the cost of reconstruction. Lower the discriminator's learning rate "
         "or disc_weight, or start it later; watch the reconstructions.",
@@ -144,8 +145,8 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset}
     moved = describe_change(base, now, noise=noise)
     # the current level's window is named as a span: a "since step" would read as a second onset
-    since = (f"comparing its median just before step {fmt(s.switch_step)} with its current level (the median over "
-             f"steps {fmt(level.first_step)}-{fmt(level.last_step)})")
+    since = (f"comparing its median just before {pos.at(s, s.switch_step)} with its current level (the median over "
+             f"{pos.span(s, level.first_step, level.last_step)})")
     shift = shift_at_nonfinite(m, "rec_loss", lo=s.switch_step)
     if shift is not None and change is not None and change > t["worse"]:
         # the level moved at a NaN/Inf step long after the switch-on: that step's, not the discriminator's
@@ -154,9 +155,10 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             then = float(np.median(held[-max(5, len(held) // 5):]))
             numbers.update(level_before_nonfinite=then, nonfinite_step=shift[0])
             return [Case(
-                f"Reconstruction did not get worse when the discriminator started: its median just before step "
-                f"{fmt(s.switch_step)} was {fmt(base)}, and {fmt(then)} in the phase up to step {fmt(shift[0])}. "
-                f"It got worse at step {fmt(shift[0])}, across a NaN/Inf step, not with the discriminator "
+                f"Reconstruction did not get worse when the discriminator started: its median just before "
+                f"{pos.at(s, s.switch_step)} was {fmt(base)}, and {fmt(then)} in the phase up to "
+                f"{pos.at(s, shift[0])}. "
+                f"It got worse at {pos.at(s, shift[0])}, across a NaN/Inf step, not with the discriminator "
                 f"({describe_change(shift[1], shift[2])} there): see the non-finite finding.",
                 "rec_loss", shift[0], numbers, severity="info", case="across-nonfinite",
             )]
@@ -175,7 +177,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         numbers["disc_weight"] = s.disc_weight
         return [Case(
             f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}; the rise began "
-            f"at step {fmt(onset)}. {_weight_cause(m, s, change)}",
+            f"at {pos.at(s, onset)}. {_weight_cause(m, s, change)}",
             "rec_loss", onset, numbers,
         )]
     slight = change is not None and now > base and not moved.startswith("held")
@@ -261,7 +263,7 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     trailing_chunks = len(near) if near.all() else int(np.argmin(near[::-1]))
     if evidence:
         return [Case(
-            f"The discriminator is not learning since step {fmt(int(steps[0]))}: " + "; ".join(evidence) + ". "
+            f"The discriminator is not learning since {pos.at(s, int(steps[0]))}: " + "; ".join(evidence) + ". "
             f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but nothing it outputs changes: check that "
             "its optimizer steps, its learning rate, and that the logged logits come from the discriminator.",
             "disc_loss", int(steps[0]), {"chance_level": chance, "evidence": evidence},
@@ -277,14 +279,14 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if not long:
         return [Case(
             f"disc_loss is at its equilibrium ({fmt(level)}; chance level {fmt(chance)} for the "
-            f"{s.disc_loss or 'hinge'} loss) for the {fmt(span)} steps since step {fmt(start)}: the discriminator "
+            f"{s.disc_loss or 'hinge'} loss) for the {pos.count(s, span)} since {pos.at(s, start)}: the discriminator "
             f"cannot tell real from reconstructed, "
             + ("the usual state after it starts." if start - s.switch_step <= t["min_steps"]
                else "the usual state of a balanced GAN.") + logits,
             "disc_loss", start, numbers, severity="ok")]
     return [Case(
         f"disc_loss has stayed at its equilibrium ({fmt(level)}; chance level {fmt(chance)} for the "
-        f"{s.disc_loss or 'hinge'} loss) for {fmt(span)} steps, since step {fmt(start)}.{logits} Two readings: "
+        f"{s.disc_loss or 'hinge'} loss) for {pos.count(s, span)}, since {pos.at(s, start)}.{logits} Two readings: "
         "the generator keeps the discriminator at chance, the equilibrium the adversarial loss aims at (near-equal "
         "logits are what a balanced discriminator shows); or the discriminator is too weak to matter. Its logits "
         "move and its loss is not constant, so it is learning; where there is harm it shows in reconstruction, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, edge_medians, finite, ramp_onset
@@ -89,11 +90,11 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if end < EXPLOSION * start:
             return [Case(
                 f"kl_loss {describe_change(start, end)} over its finite points, a rise like a healthy run's, and is "
-                f"NaN/Inf from step {fmt(first_bad)}: the KL did not lead the failure (see the non-finite finding).",
+                f"NaN/Inf from {pos.at(s, first_bad)}: the KL did not lead the failure (see the non-finite finding).",
                 "kl_loss", first_bad, numbers, severity="info")]
         return [Case(
-            f"kl_loss {describe_change(start, end)} over its finite points and is NaN/Inf from step "
-            f"{fmt(first_bad)}: its rise is part of the divergence (see the non-finite finding), not the slow "
+            f"kl_loss {describe_change(start, end)} over its finite points and is NaN/Inf from "
+            f"{pos.at(s, first_bad)}: its rise is part of the divergence (see the non-finite finding), not the slow "
             "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers)]
     if end >= EXPLOSION * start:
         return [Case(
@@ -108,7 +109,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         numbers.update(growth_per_tenth=growth, compounding_since=since)
         return [Case(
             f"kl_loss is running away in the latest logs: it grows x{fmt(round(growth, 2))} per tenth of the run "
-            f"without slowing down, since step {fmt(since)} ({describe_change(start, end)} over the run).{share_text} "
+            f"without slowing down, since {pos.at(s, since)} ({describe_change(start, end)} over the run).{share_text} "
             "A KL under a tiny kl_weight rises fast early and then flattens; one that compounds late is a posterior "
             "drifting away (means or log-variances growing without bound), the usual prelude to a divergence. "
             "Lower the learning rate, or resume from a checkpoint before the climb.",
@@ -228,7 +229,7 @@ def kl_negative(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return []
     first = int(steps[negative][0])
     return [Case(
-        f"kl_loss is negative at {fmt(int(negative.sum()))} of {fmt(int(good.sum()))} points from step {fmt(first)} "
+        f"kl_loss is negative at {fmt(int(negative.sum()))} of {fmt(int(good.sum()))} points from {pos.at(s, first)} "
         f"(down to {fmt(float(values[negative].min()))}): a KL divergence is never below 0, so this is not one. "
         "Look for a sign error in the KL term (0.5 x (mu^2 + var - 1 - logvar), summed) or another quantity "
         "logged under this name; the KL checks and the loss's bookkeeping cannot be trusted until it is fixed.",
@@ -244,7 +245,7 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if len(values) >= 5 and np.all(values == 0):
         first = int(m.steps("kl_loss")[0])
         return [Case(
-            f"kl_loss is exactly 0 at all {fmt(len(values))} points from step {fmt(first)}: the posterior is the "
+            f"kl_loss is exactly 0 at all {fmt(len(values))} points from {pos.at(s, first)}: the posterior is the "
             "prior itself or the KL term is not computed (a mean/logvar wiring bug, or a deterministic encoder), "
             "so the latent space is not regularized as the config asks.",
             "kl_loss", first, {"peak_level": 0.0, "recent_level": 0.0, "onset_step": first},
@@ -263,7 +264,7 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     onset = departure(steps, values, peak, now, since=peak_step)
     return [Case(
         f"kl_loss fell to {fmt(now)} (median of its latest points), {pct(now / peak)} of its peak level "
-        f"{fmt(peak)}; the fall began at step {fmt(onset)}: "
+        f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: "
         "the posterior is collapsing "
         "toward the prior, so the latents carry little information about the input. Check kl_weight and the "
         "decoder's capacity, and look at reconstructions.",
@@ -286,7 +287,7 @@ def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
     return Case(
         f"kl_loss is {fmt(now)} (median of its latest points){weight}: over {fmt(numbers['latent_dims'])} latent "
         f"dimensions that is {fmt(numbers['kl_per_latent_dim'])} nats per dimension, below "
-        f"{fmt(t['nats_per_dim'])} since step {fmt(since)}: the posterior is the prior, so the latents carry almost "
+        f"{fmt(t['nats_per_dim'])} since {pos.at(s, since)}: the posterior is the prior, so the latents carry almost "
         "nothing about the input and the decoder reconstructs from next to nothing. Check kl_weight (a first "
         "stage uses ~1e-6) and look at reconstructions.",
         "kl_loss", since, numbers)
@@ -318,7 +319,7 @@ def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         onset = departure(steps, values, peak, now, since=peak_step)
         out.append(Case(
             f"{name} fell to {fmt(now)} (median of its latest points), {pct(now / peak)} of its peak level "
-            f"{fmt(peak)}; the fall began at step {fmt(onset)}: the quantizer now uses a small part of its codebook, "
+            f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: the quantizer now uses a small part of its codebook, "
             "so reconstructions are assembled from a few codes and the rest are dead. Look at codebook_weight and "
             "the commitment term, and consider re-initialising dead codes (k-means restarts) or a lower codebook "
             "dimension.", name, onset, {"peak_level": peak, "recent_level": now, "onset_step": onset}))

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics
@@ -51,7 +52,7 @@ def _best_fit(steps: np.ndarray, lr: np.ndarray, s: Schedule, tolerance: float):
     return best
 
 
-def _departure(steps, lr, expected, relative, tolerance) -> tuple[int, str]:
+def _departure(steps, lr, expected, relative, tolerance, s: Schedule) -> tuple[int, str]:
     """Where and how the logged lr leaves the schedule: drops to 0, freezes, or jumps."""
     bad = relative > tolerance
     # the first point from which the error stays above tolerance for most of the following points
@@ -68,16 +69,16 @@ def _departure(steps, lr, expected, relative, tolerance) -> tuple[int, str]:
     # a jump leaves the schedule from one logged point to the next; a drift parts from it a little at a time
     jumped = start == 0 or relative[start] > 3 * tolerance + relative[start - 1]
     if np.all(after == 0):
-        how = f"drops to 0 at step {fmt(int(steps[start]))} and stays there"
+        how = f"drops to 0 at {pos.at(s, int(steps[start]))} and stays there"
     elif len(after) >= 3 and np.ptp(after) == 0 and np.ptp(want) > 0:
-        how = f"stops changing at step {fmt(int(steps[start]))}, frozen at {fmt(float(after[0]))}"
+        how = f"stops changing at {pos.at(s, int(steps[start]))}, frozen at {fmt(float(after[0]))}"
     elif not jumped:
-        how = (f"parts from it gradually: more than {pct(tolerance, 0)} off from step {fmt(int(steps[start]))}, "
+        how = (f"parts from it gradually: more than {pct(tolerance, 0)} off from {pos.at(s, int(steps[start]))}, "
                f"ending at {fmt(float(lr[-1]))} where the schedule gives {fmt(float(expected[-1]))} (the logged lr "
-               f"{describe_lr(steps, lr)})")
+               f"{describe_lr(steps, lr, s)})")
     else:
         ratio = float(np.median(after / np.maximum(want, 1e-30)))
-        how = (f"jumps at step {fmt(int(steps[start]))} to {fmt(float(after[0]))} where the schedule gives "
+        how = (f"jumps at {pos.at(s, int(steps[start]))} to {fmt(float(after[0]))} where the schedule gives "
                f"{fmt(float(want[0]))} ({fmt(round(ratio, 3))} times the scheduled rate from there on)")
     return int(steps[start]), how
 
@@ -108,13 +109,13 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         # a decay the config sizes far shorter than the logged run (T_max: 100 for 100 epochs, stepped once an
         # epoch): its unit is not the log's steps, so its curve is described, not held to the wrong axis
         return [Case(
-            f"The logged learning rate {describe_lr(steps, lr)}. The config ({plan.source}) sizes its scheduler at "
+            f"The logged learning rate {describe_lr(steps, lr, s)}. The config ({plan.source}) sizes its scheduler at "
             f"{fmt(plan.length)} of the scheduler's steps against {fmt(int(steps[-1]))} logged steps: it is most "
             "likely stepped once an epoch, so the schedule is described, not judged on this axis.",
             "lr", int(steps[-1]), {"described": True, "schedule_length": plan.length}, severity="info")]
     if s.layout == "flat" and plan is None:  # another trainer's config, no schedule it names: describe it
         zero = _zero_from(steps, lr)  # ... unless it went to 0 and stayed there, a fault under any schedule
-        return [_described(steps, lr, s) if zero is None else _zero_unnamed(steps, lr, zero)]
+        return [_described(steps, lr, s) if zero is None else _zero_unnamed(steps, lr, zero, s)]
     if s.lr is None:
         return []
     if np.all(lr == 0) and s.lr > 0 and (s.lr <= 5e-6 or s.layout in ("radiodiff", "text log")):
@@ -141,8 +142,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         away = "below" if float(expected[np.flatnonzero(relative > t["tolerance"])[0]]) < float(lr[0]) else "above"
         return [Case(
             f"The learning rate is constant at {fmt(float(lr[0]))} over the whole run, where the config's schedule "
-            f"({name}) is more than {pct(t['tolerance'], 0)} {away} it from step {fmt(parted)} on and gives "
-            f"{fmt(float(expected[worst_i]))} by step {fmt(int(steps[worst_i]))}: the scheduler never stepped (not "
+            f"({name}) is more than {pct(t['tolerance'], 0)} {away} it from {pos.at(s, parted)} on and gives "
+            f"{fmt(float(expected[worst_i]))} by {pos.at(s, int(steps[worst_i]))}: the scheduler never stepped (not "
             "created, not stepped, or its state not restored on resume).",
             "lr", parted, numbers)]
     scaled = lr / np.maximum(expected, 1e-30)
@@ -151,7 +152,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         numbers["ratio"] = float(np.median(scaled))
         return [Case(
             f"The logged learning rate follows the shape of {name} at {fmt(round(numbers['ratio'], 3))} times the "
-            f"config's lr ({fmt(float(lr[0]))} at step {fmt(int(steps[0]))} against {fmt(float(expected[0]))}): "
+            f"config's lr ({fmt(float(lr[0]))} at {pos.at(s, int(steps[0]))} against {fmt(float(expected[0]))}): "
             "the run used another base rate than this config says (another config, or a changed lr).",
             "lr", int(steps[0]), numbers)]
     if np.ptp(lr) <= 0.01 * abs(lr).max() and ratio > 1:
@@ -172,7 +173,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{fmt(s.lr)}: {why}. The run used another rate than this config says (a hard-coded lr, another "
             "config, or a changed scaling).", "lr", int(steps[0]), numbers | {"ratio": ratio})]
     if fits_start:
-        step, how = _departure(steps, lr, expected, relative, t["tolerance"])
+        step, how = _departure(steps, lr, expected, relative, t["tolerance"], s)
         numbers["departure_step"] = step
         if s.layout in ("ldm", "sgm") and plan is None and how.startswith("parts from it gradually"):
             return [_unmodelled(steps, lr, s, numbers)]  # a scheduler its config keys do not describe
@@ -188,8 +189,9 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         joined = int(steps[np.flatnonzero(bad)[-1] + 1])
         numbers["warmup_until_step"] = joined
         return [Case(
-            f"The logged learning rate starts below the config's schedule ({fmt(float(lr[0]))} at step "
-            f"{fmt(int(steps[0]))} where {name} gives {fmt(float(expected[0]))}) and joins it at step {fmt(joined)}, "
+            f"The logged learning rate starts below the config's schedule ({fmt(float(lr[0]))} at "
+            f"{pos.at(s, int(steps[0]))} where {name} gives {fmt(float(expected[0]))}) and joins it at "
+            f"{pos.at(s, joined)}, "
             "following it from there: a warm-up that this config (and RadioDiff's trainer) does not have. The run may "
             "use another trainer or config.", "lr", int(steps[0]), numbers)]
     if s.layout in ("ldm", "sgm") and plan is None and np.ptp(lr) <= 0.01 * abs(lr).max() \
@@ -197,7 +199,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         # constant, orders of magnitude under the base rate (which main.py only ever scales up): a warm-up
         # stuck at its first value, or a rate that cannot train anything
         return [Case(
-            f"The learning rate is constant at {fmt(float(lr[-1]))} from step {fmt(int(steps[0]))} to "
+            f"The learning rate is constant at {fmt(float(lr[-1]))} from {pos.at(s, int(steps[0]))} to "
             f"{fmt(int(steps[-1]))}, {fmt(float(lr[-1]) / s.lr)} x the config's base_learning_rate {fmt(s.lr)}: "
             "main.py only scales that up, so something holds the rate down, typically a warm-up scheduler stuck at "
             "its starting factor (f_start) or never stepped. At this rate the model barely trains.",
@@ -209,8 +211,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     numbers["departure_step"] = int(steps[first])
     return [Case(
         f"The logged learning rate does not follow the config's schedule: they first differ by more than "
-        f"{pct(t['tolerance'], 0)} at step {fmt(int(steps[first]))} ({fmt(float(lr[first]))} where {name} gives "
-        f"{fmt(float(expected[first]))}); at step {fmt(int(steps[worst_i]))} it is {fmt(float(lr[worst_i]))} against "
+        f"{pct(t['tolerance'], 0)} at {pos.at(s, int(steps[first]))} ({fmt(float(lr[first]))} where {name} gives "
+        f"{fmt(float(expected[first]))}); at {pos.at(s, int(steps[worst_i]))} it is {fmt(float(lr[worst_i]))} against "
         f"{fmt(float(expected[worst_i]))} (median error {pct(numbers['median_relative_error'])}). The run may use "
         "another config or a different lr.",
         "lr", int(steps[first]), numbers,
@@ -242,18 +244,18 @@ def _warmup_only(steps: np.ndarray, lr: np.ndarray, s: Schedule, t: dict) -> Cas
     w, tol = plan.warmup, t["tolerance"]
     inside, after = steps < w, steps >= w
     if w == 0:  # a decay of no known length and no warm-up: nothing to hold the curve to
-        return Case(f"The logged learning rate {describe_lr(steps, lr)}. The config ({plan.source}) names "
+        return Case(f"The logged learning rate {describe_lr(steps, lr, s)}. The config ({plan.source}) names "
                     f"{plan.describe(s.total_steps, source=False)} but not how many steps it runs (no length, no "
                     "total), so it is described, not judged.", "lr", int(steps[-1]), {"described": True},
                     severity="info")
-    shape = f"The logged learning rate {describe_lr(steps, lr)}"
+    shape = f"The logged learning rate {describe_lr(steps, lr, s)}"
     numbers = {"warmup_steps": w, "schedule": plan.describe(s.total_steps)}
     what = (f"the config ({plan.source}) names {plan.describe(s.total_steps, source=False)}"
             + ("" if plan.warmup_only else ", but not how many steps its decay runs (no length or total)"))
     if inside.any() and float(lr[inside][0]) >= (1 - tol) * s.lr:
         numbers["departure_step"] = int(steps[0])
         return Case(
-            f"{shape}: {what}, yet at step {fmt(int(steps[0]))} it is already {fmt(float(lr[0]))}, the config's lr "
+            f"{shape}: {what}, yet at {pos.at(s, int(steps[0]))} it is already {fmt(float(lr[0]))}, the config's lr "
             f"{fmt(s.lr)}: the warm-up did not run (the scheduler not created or not stepped).",
             "lr", int(steps[0]), numbers)
     reached = after & (np.abs(lr - s.lr) <= tol * s.lr)
@@ -261,19 +263,19 @@ def _warmup_only(steps: np.ndarray, lr: np.ndarray, s: Schedule, t: dict) -> Cas
         first = int(steps[after][0])
         numbers["departure_step"] = first
         return Case(
-            f"{shape}: {what}, yet once it is over (step {fmt(first)}) the rate is {fmt(float(lr[after][0]))}, below "
+            f"{shape}: {what}, yet once it is over ({pos.at(s, first)}) the rate is {fmt(float(lr[after][0]))}, below "
             f"the config's lr {fmt(s.lr)}, and never reaches it: the warm-up is longer than the config says, or the "
             "base rate is another.", "lr", first, numbers)
     return Case(
         f"{shape}. {what[0].upper()}{what[1:]}: the warm-up is as the config says (below {fmt(s.lr)} at first, at it "
-        f"by step {fmt(w)}); what follows is described, not judged.",
+        f"by {pos.at(s, w)}); what follows is described, not judged.",
         "lr", int(steps[-1]), numbers | {"described": True}, severity="info")
 
 
 def _unmodelled(steps: np.ndarray, lr: np.ndarray, s: Schedule, numbers: dict) -> Case:
     """An LDM/sgm rate shaped by a scheduler the config keys read do not describe: described, not a fault."""
     return Case(
-        f"The logged learning rate {describe_lr(steps, lr)}: the config's base_learning_rate ({fmt(s.lr)}) alone "
+        f"The logged learning rate {describe_lr(steps, lr, s)}: the config's base_learning_rate ({fmt(s.lr)}) alone "
         "does not describe that, and latent-diffusion's trainer keeps it constant unless a scheduler shapes it, so "
         "this is a scheduler the report does not model, described here, not judged. It is checked for a drop to 0 "
         "or a freeze only once it starts as the config says.",
@@ -290,12 +292,12 @@ def _zero_from(steps: np.ndarray, lr: np.ndarray) -> int | None:
     return int(steps[first]) if len(lr) - first >= max(3, 0.1 * len(lr)) else None
 
 
-def _zero_unnamed(steps: np.ndarray, lr: np.ndarray, zero: int) -> Case:
+def _zero_unnamed(steps: np.ndarray, lr: np.ndarray, zero: int, s: Schedule) -> Case:
     """A learning rate at 0 for the rest of the run, under a schedule no config names: a fault whatever it was."""
     before = steps < zero
     share = float(np.mean(~before))
     return Case(
-        f"The learning rate {describe_lr(steps[before], lr[before])}, and is exactly 0 from step {fmt(zero)} on "
+        f"The learning rate {describe_lr(steps[before], lr[before], s)}, and is exactly 0 from {pos.at(s, zero)} on "
         f"({pct(share, 0)} of its logged points): whatever schedule this trainer follows (its config names none), "
         "nothing trains at lr 0. A scheduler sized for fewer steps than the run, a manual change, or a bug.",
         "lr", zero, {"departure_step": zero, "zero_share": share})
@@ -311,6 +313,6 @@ def _described(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:
                  else f" It starts at {fmt(float(lr[0]))}, {fmt(round(float(lr[0]) / s.lr, 3))} x the config's lr "
                       f"{fmt(s.lr)} ({where}).")
     return Case(
-        f"The learning rate {describe_lr(steps, lr)}.{start} The config names no scheduler and comes from a trainer "
+        f"The learning rate {describe_lr(steps, lr, s)}.{start} The config names no scheduler and comes from a trainer "
         "the report does not know, so this schedule is described, not judged.",
         "lr", int(steps[-1]), {"described": True}, severity="info")

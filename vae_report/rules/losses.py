@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
@@ -46,8 +47,8 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             if shift is not None:
                 numbers.update(level_before=shift[1], level_after=shift[2], level_shift_step=shift[0])
                 what = (f"each an isolated point, and finite again after it, but not back where it was: "
-                        f"{describe_change(shift[1], shift[2])} across the one at step {fmt(shift[0])} (medians "
-                        "of the points either side) and it has stayed there. The bad step damaged the weights: "
+                        f"{describe_change(shift[1], shift[2])} across the one at {pos.at(s, shift[0])} (medians "
+                        "of the points either side) and it has stayed there. That NaN/Inf damaged the weights: "
                         "resume from the checkpoint before it, and check the inputs of that batch.")
             else:
                 what = (f"each an isolated point: the run recovered, its points since the last one are finite "
@@ -55,7 +56,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         "with a gradient scaler) a skipped step logs Inf and is routine; otherwise check the inputs "
                         "of those batches.")
             out.append(Case(
-                f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
+                f"{name} is {kind} at {pos.at(s, first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
                 f"NaN, Inf or beyond {OVERFLOW:.0e}), {what}",
                 name, first, numbers, severity="warning",
             ))
@@ -63,7 +64,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if "/" in name and _training_finite(m, name):
             # validation steps no optimizer: the training run is not harmed, its monitoring is
             out.append(Case(
-                f"{name} is {kind} at step {fmt(first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
+                f"{name} is {kind} at {pos.at(s, first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
                 f"NaN, Inf or beyond {OVERFLOW:.0e}), while the training losses stay finite: validation went "
                 "wrong, not training (it steps no optimizer). Check the validation batches and eval-mode "
                 "numerics (fp16 in eval, an empty batch, a division by a zero count); until then validation "
@@ -73,7 +74,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             continue
         since = (" from its first logged point, so the logs do not show when it began" if bad[0] else "")
         out.append(Case(
-            f"{name} is {kind} at step {fmt(first)}{since} ({fmt(int(bad.sum()))} of {fmt(len(values))} points "
+            f"{name} is {kind} at {pos.at(s, first)}{since} ({fmt(int(bad.sum()))} of {fmt(len(values))} points "
             f"are NaN, Inf or beyond {OVERFLOW:.0e}). Training diverged or a term overflowed "
             + ("before it" if bad[0] else "there") + ": resume from the last checkpoint before "
             "it with a lower learning rate, and check the inputs of that batch.",
@@ -142,9 +143,9 @@ def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         end = int(steps[-1])
         if stale(m, name, t["intervals"], t["share"]):
             out.append(Case(
-                f"{name} was last logged at step {fmt(end)}, {fmt(last - end)} steps before the other losses (to step "
-                f"{fmt(last)}; it was logged every {fmt(every)} steps before): its latest value is from then, and "
-                "nothing here says what it did since. A resume that dropped it from the logged keys, or a "
+                f"{name} was last logged at {pos.at(s, end)}, {pos.count(s, last - end)} before the other losses "
+                f"(to {pos.at(s, last)}; it was logged every {pos.count(s, every)} before): its latest value is from "
+                "then, and nothing here says what it did since. A resume that dropped it from the logged keys, or a "
                 "logger that stopped, is the usual cause.",
                 name, end, {"last_logged_step": end, "run_last_step": last, "interval": every},
             ))
@@ -222,8 +223,8 @@ def _adversarial_rise(m: Metrics, s: Schedule | None, lo: int | None, hi: int | 
             "stretch (see the GAN findings), not the reconstruction.")
 
 
-def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int | None = None,
-           s: Schedule | None = None) -> list[Case]:
+def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: str,
+           hi: int | None = None) -> list[Case]:
     steps, values = m.window(name, lo=lo, hi=hi)
     levels = edge_medians(values)
     if levels is None:
@@ -249,7 +250,7 @@ def _trend(m: Metrics, name: str, lo: int | None, t: dict, where: str, hi: int |
         shift = shift_at_nonfinite(m, name, lo=lo)
         adversarial = _adversarial_rise(m, s, lo, hi, end - start) if name == "total_loss" else None
         advice = (adversarial or "Check the learning rate and the latest samples.") if shift is None else (
-                  f"It did not drift there: it stepped up across the NaN/Inf at step {fmt(shift[0])} "
+                  f"It did not drift there: it stepped up across the NaN/Inf at {pos.at(s, shift[0])} "
                   f"({describe_change(shift[1], shift[2])}; see the non-finite finding).")
         return [Case(
             f"{name} got worse {where}: comparing the median of the first tenth of its points with {end_name}, "
@@ -265,7 +266,7 @@ def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     found = _rec_trend(m, s, t)
     if any(f.severity != "ok" for f in found):  # getting worse says more than "not learning"
         return found
-    stuck = None if s.init_checkpoint else _not_learning(m, t)  # a fine-tune starts converged
+    stuck = None if s.init_checkpoint else _not_learning(m, s, t)  # a fine-tune starts converged
     return [stuck] if stuck is not None else found
 
 
@@ -275,17 +276,17 @@ def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     switch = phase_start(m, s)
     if switch is not None and len(m.window("rec_loss", hi=switch)[0]) >= 20 \
             and len(m.window("rec_loss", lo=switch)[0]) >= 20:
-        parts = (_trend(m, "rec_loss", None, t, "before the discriminator started", hi=switch)
-                 + _trend(m, "rec_loss", switch, t, "since the discriminator started"))
+        parts = (_trend(m, s, "rec_loss", None, t, "before the discriminator started", hi=switch)
+                 + _trend(m, s, "rec_loss", switch, t, "since the discriminator started"))
         worst = [f for f in parts if f.severity != "ok"] or parts[-1:]
         if len(parts) == 2 and worst[0].severity == "ok":
             return [replace(parts[1], message=parts[0].message.rstrip(".") + "; " + parts[1].message[0].lower()
                             + parts[1].message[1:])]
         return worst[:1]
-    return _trend(m, "rec_loss", None, t, "over the run")
+    return _trend(m, s, "rec_loss", None, t, "over the run")
 
 
-def _not_learning(m: Metrics, t: dict) -> Case | None:
+def _not_learning(m: Metrics, s: Schedule, t: dict) -> Case | None:
     """A reconstruction loss logged from the run's first steps that never fell below its starting level: every
     working autoencoder's error drops steeply in its first thousands of steps, so the model is not learning
     (a learning rate of ~0, frozen weights, an optimizer over the wrong parameters, inputs that do not match)."""
@@ -300,7 +301,7 @@ def _not_learning(m: Metrics, t: dict) -> Case | None:
         return None
     return Case(
         f"rec_loss has not fallen since the run began: its moving median (over a twentieth of its points) never "
-        f"went below {fmt(lowest)}, against {fmt(start)} at its first points, from step {fmt(int(steps[0]))} to "
+        f"went below {fmt(lowest)}, against {fmt(start)} at its first points, from {pos.at(s, int(steps[0]))} to "
         f"{fmt(int(steps[-1]))}. A working autoencoder's reconstruction error drops steeply in its first thousands "
         "of steps: this one is not learning. Check the learning rate actually applied, that the optimizer holds "
         "the autoencoder's parameters and that they require gradients, and the inputs' range.",
@@ -315,10 +316,9 @@ def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         count = len(m.window("total_loss", lo=lo)[0])
         return [Case(
                         f"total_loss is not judged yet: {fmt(count)} point(s) since the discriminator switched on at "
-                        f"step {fmt(lo)}, where the adversarial term moves the total by design.", "total_loss",
+                        f"{pos.at(s, lo)}, where the adversarial term moves the total by design.", "total_loss",
                         m.last_step(), {"points_in_phase": count, "from_step": lo}, severity="ok")]
-    return _trend(m, "total_loss", lo, t, "since the discriminator started" if lo is not None else "over the run",
-                  s=s)
+    return _trend(m, s, "total_loss", lo, t, "since the discriminator started" if lo is not None else "over the run")
 
 
 @dataclass(frozen=True)
@@ -417,7 +417,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         nll_text = " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does)."
     if residual <= t["tolerance"]:
         return [Case(
-                        f"{formula} holds at {fmt(len(b.steps))} steps (median relative error {_error(residual)})."
+                        f"{formula} holds at {pos.count(s, len(b.steps))} (median relative error {_error(residual)})."
                         f"{nll_text}{config_note}", "total_loss", int(b.steps[-1]), numbers, severity="ok")]
     # where it stopped adding up, when it did at first (a term that joins later, e.g. at the switch-on)
     relative = np.abs(b.total - b.expected) / np.maximum(np.abs(b.total), 1e-12)
@@ -427,7 +427,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if bad.any() and not bad[:head].any():
         first = int(np.flatnonzero(bad)[0])
         onset = numbers["onset_step"] = int(b.steps[first])
-        since = f" from step {fmt(onset)} on (it held before)"
+        since = f" from {pos.at(s, onset)} on (it held before)"
         if m.has("disc_loss"):
             # the gap equal to the discriminator's loss: a total that adds the D loss in
             gap = (b.total - b.expected)[first:]

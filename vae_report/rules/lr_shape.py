@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import fmt
+from ..schedule import Schedule
 
 VERBS = {"linear": "decays linearly", "cosine": "follows a cosine decay", "exponential": "decays exponentially",
          "step": "decays in steps"}
@@ -34,20 +36,20 @@ def _decay_kind(x: np.ndarray, y: np.ndarray) -> str:
     return "step" if len(levels) <= 12 else ""
 
 
-def describe_lr(steps: np.ndarray, lr: np.ndarray, tolerance: float = 0.01) -> str:
+def describe_lr(steps: np.ndarray, lr: np.ndarray, s: Schedule | str, tolerance: float = 0.01) -> str:
     """The shape of a logged learning rate in one clause: constant, a warm-up, a decay (and its kind), a rise."""
     if not len(lr):
         return "is not logged"
     top = float(np.max(np.abs(lr))) or 1.0
     if float(np.ptp(lr)) <= tolerance * top:
-        return f"is constant at {fmt(float(np.median(lr)))} from step {fmt(int(steps[0]))} to {fmt(int(steps[-1]))}"
+        return f"is constant at {fmt(float(np.median(lr)))} from {pos.at(s, int(steps[0]))} to {fmt(int(steps[-1]))}"
     parts = []
     peak = int(np.argmax(lr))
     if peak > 0 and lr[0] < (1 - tolerance) * lr[peak]:
         # where the warm-up reaches its top: the first point within tolerance of the peak
         reached = int(np.flatnonzero(lr >= (1 - tolerance) * lr[peak])[0])
-        parts.append(f"warms up from {fmt(float(lr[0]))} to {fmt(float(lr[peak]))} over steps "
-                     f"{fmt(int(steps[0]))}-{fmt(int(steps[reached]))}")
+        parts.append(f"warms up from {fmt(float(lr[0]))} to {fmt(float(lr[peak]))} over "
+                     f"{pos.span(s, int(steps[0]), int(steps[reached]))}")
         peak = reached
     rest_steps, rest = steps[peak:], lr[peak:]
     if len(rest) >= 3 and float(np.ptp(rest)) > tolerance * top:
@@ -58,13 +60,13 @@ def describe_lr(steps: np.ndarray, lr: np.ndarray, tolerance: float = 0.01) -> s
             # the last point still at the top (a logged lr is exact: the first that is below it begins the decay)
             begin = 0 if kind else max(0, int(np.flatnonzero(rest < rest[0] * (1 - 1e-6))[0]) - 1)
             if begin > 0:
-                parts.append(f"holds {fmt(float(rest[0]))} to step {fmt(int(rest_steps[begin]))}")
+                parts.append(f"holds {fmt(float(rest[0]))} to {pos.at(s, int(rest_steps[begin]))}")
                 kind = _decay_kind(rest_steps[begin:].astype(float), rest[begin:])
             parts.append(f"{VERBS.get(kind, 'decays')} from {fmt(float(rest[begin]))} to {fmt(float(rest[-1]))} over "
-                         f"steps {fmt(int(rest_steps[begin]))}-{fmt(int(rest_steps[-1]))}")
+                         f"{pos.span(s, int(rest_steps[begin]), int(rest_steps[-1]))}")
         else:
-            parts.append(f"moves between {fmt(float(rest.min()))} and {fmt(float(rest.max()))} after step "
-                         f"{fmt(int(rest_steps[0]))}, ending at {fmt(float(rest[-1]))}")
+            parts.append(f"moves between {fmt(float(rest.min()))} and {fmt(float(rest.max()))} after "
+                         f"{pos.at(s, int(rest_steps[0]))}, ending at {fmt(float(rest[-1]))}")
     elif parts:
         parts.append(f"then holds {fmt(float(rest[0]))}")
     return ", then ".join(parts) if parts else (f"moves between {fmt(float(lr.min()))} and {fmt(float(lr.max()))}")

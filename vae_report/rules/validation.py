@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .. import position as pos
 from ..numbers import describe_change, fmt
 from ..schedule import Schedule
 from ..stats import level_at, robust_noise
@@ -74,14 +75,14 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             # still improved is said as such, and the finding is dated from the best on
             onset = max(widening, best_step)
             numbers["onset_step"] = onset
-            early = (f" (the gap to training began to widen at step {fmt(widening)}, while {val} still improved)"
+            early = (f" (the gap to training began to widen at {pos.at(s, widening)}, while {val} still improved)"
                      if widening < best_step else "")
             out.append(Case(
-                f"Overfitting since step {fmt(onset)}{early}: {val} {describe_change(best, latest)} from its best "
-                f"level (the median of 3 points around step {fmt(best_step)}) while {train} "
-                f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} over the same steps; the gap "
+                f"Overfitting since {pos.at(s, onset)}{early}: {val} {describe_change(best, latest)} from its best "
+                f"level (the median of 3 points around {pos.at(s, best_step)}) while {train} "
+                f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} over the same {pos.units(s)}; the gap "
                 f"between them went from {fmt(best - then[0])} to {fmt(latest - now[0])}. The model is learning "
-                "its training set rather than the task: keep the checkpoint from that step, add data or "
+                f"its training set rather than the task: keep the checkpoint from that {pos.unit(s)}, add data or "
                 "augmentation, or stop here.",
                 val, onset, numbers,
             ))
@@ -94,7 +95,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 numbers.update(val_over_train_then=gap_then, val_over_train_now=gap_now)
                 out.append(Case(
                     f"The gap between {val} and {train} keeps widening: validation is {fmt(round(gap_now, 1))} "
-                    f"times training now against {fmt(round(gap_then, 1))} times at step {fmt(int(steps[0]))}, "
+                    f"times training now against {fmt(round(gap_then, 1))} times at {pos.at(s, int(steps[0]))}, "
                     f"because {train} kept falling ({describe_change(early[0], now[0])}) while {val} stopped "
                     f"improving ({fmt(latest)}, its best level). The model fits its training set rather than the "
                     "task: a small or repeated training subset, or a validation set from another distribution.",
@@ -105,7 +106,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 numbers.update(val_over_train_then=gap_then, val_over_train_now=gap_now)
                 out.append(Case(
                     f"{val} is {fmt(round(gap_now, 1))} times {train} now and was {fmt(round(gap_then, 1))} times "
-                    f"at the first validation (step {fmt(int(steps[0]))}): not overfitting, as the gap did not grow, "
+                    f"at the first validation ({pos.at(s, int(steps[0]))}): not overfitting, as the gap did not grow, "
                     "but the two do not measure the same thing. The same loss on held-out images of the same kind "
                     "stays near the training level; look for a validation set from another distribution or "
                     "preprocessing (value range, resolution, channels), or validation run with other weights.",
@@ -113,20 +114,20 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 continue
             if latest <= best + 2 * noise:
                 text = (f"{val} is at its best level ({fmt(latest)}, median of its latest points) while {train} "
-                        f"{moved} since step {fmt(best_step)}: no sign of overfitting.")
+                        f"{moved} since {pos.at(s, best_step)}: no sign of overfitting.")
             elif rising:  # training got worse too: the run, not the fit to the training set
                 cause = _adversarial_cause(s, start, best_step, int(steps[-1]))
                 out.append(Case(
-                    f"Not overfitting: {val} {describe_change(best, latest)} since its best level (step "
-                    f"{fmt(best_step)}), but {train} {moved} over the same steps: the model got worse on the "
-                    f"training data too, which overfitting does not do, so more data would not help.{cause}",
+                    f"Not overfitting: {val} {describe_change(best, latest)} since its best level "
+                    f"({pos.at(s, best_step)}), but {train} {moved} over the same {pos.units(s)}: the model got worse "
+                    f"on the training data too, which overfitting does not do, so more data would not help.{cause}",
                     val, int(steps[-1]), numbers | {"training_rose": True}, severity="info"))
                 continue
             elif latest - best > t["rise"] * abs(best) and latest - best > 3 * noise:
                 text = (f"{val} is above its best level ({describe_change(best, latest)}), but that best is among "
-                        f"its latest points (step {fmt(best_step)}): too recent to call a trend.")
+                        f"its latest points ({pos.at(s, best_step)}): too recent to call a trend.")
             else:
-                text = (f"{val} {describe_change(best, latest)} since its best (step {fmt(best_step)}) while {train} "
+                text = (f"{val} {describe_change(best, latest)} since its best ({pos.at(s, best_step)}) while {train} "
                         f"{moved}: less than the {t['rise'] * 100:.0f}% rise beyond noise that overfitting shows.")
             out.append(Case(text, val, int(steps[-1]), numbers, severity="ok"))
     return out
@@ -138,13 +139,13 @@ def _adversarial_cause(s: Schedule, start: int | None, since: int, until: int) -
         return ""
     weight = (f" (disc_weight {fmt(s.disc_weight)}, from {s.origins.get('disc_weight', 'the config')})"
               if s.disc_weight is not None else "")
-    return (f" Both rose once the discriminator switched on at step {fmt(start)}: its adversarial term{weight} is "
+    return (f" Both rose once the discriminator switched on at {pos.at(s, start)}: its adversarial term{weight} is "
             "what changed then (see rec-after-disc).")
 
 
 def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """The config says validation runs every ``val_every`` steps: is it in the logs?"""
-    if not s.val_every:
+    if not s.val_every or s.counts != "step":  # an interval in optimizer steps says nothing about epoch positions
         return []
     last = m.last_step()
     names = [n for n in m.names() if n.startswith(PREFIXES)]
@@ -153,14 +154,15 @@ def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             return []
         return [Case(
                         f"No validation metric is logged, although the config runs validation every "
-                        f"{fmt(s.val_every)} steps and the run is at step {fmt(last)}: the validation loop never "
+                        f"{fmt(s.val_every)} steps and the run is at {pos.at(s, last)}: the validation loop never "
                         "ran or its logs went elsewhere. Without it the report cannot tell overfitting apart.",
                         None, last, {"val_every": s.val_every})]
     newest = max(int(m.steps(n)[-1]) for n in names)
     names.sort(key=lambda n: n.split("/", 1)[-1] not in ("rec_loss", "nll_loss", "total_loss"))  # name a loss
     if last - newest > 2 * s.val_every:
         return [Case(
-                        f"Validation stopped: its newest point is at step {fmt(newest)}, {fmt(last - newest)} steps "
-                        f"before the latest training step, though it runs every {fmt(s.val_every)} steps.",
+                        f"Validation stopped: its newest point is at {pos.at(s, newest)}, "
+                        f"{pos.count(s, last - newest)} before the latest training step, though it runs every "
+                        f"{fmt(s.val_every)} steps.",
                         names[0], newest, {"val_every": s.val_every, "newest_val_step": newest})]
     return []
