@@ -206,3 +206,24 @@ def test_report_never_contradicts_itself(case, analyses) -> None:
         assert len(nans) == len(set(nans)), f"NaNs at one step are one finding: {nans}"
         questions = [qa.question for qa in analysis.qa]
         assert len(questions) == len(set(questions)), f"a question asked twice: {questions}"
+
+
+def test_runs_not_counted_in_steps_name_no_step_positions(analyses, cache) -> None:
+    """Every finding of a battery run whose logs count epochs, samples or lines names its positions in that unit:
+    no "step 12" where 12 is an epoch, in the findings' messages or anywhere in the rendered report."""
+    step_position = re.compile(r"\bsteps? ~?\d")
+    units = set()
+    for name, runs in analyses.items():
+        for index, analysis in enumerate(runs):
+            if analysis.schedule.counts == "step":
+                continue
+            units.add(analysis.schedule.counts)
+            summary = analysis.to_summary()
+            messages = [f["message"] for f in summary["findings"]] + [r.get("message", "") for f in summary["findings"]
+                                                                       for r in f.get("related", [])]
+            assert not [m for m in messages if step_position.search(m)], name
+            out = cache / "reports" / f"{name}-{index}-units.md"
+            render.write_report(analysis, out)
+            lines = [line for line in out.read_text().splitlines() if step_position.search(line)]
+            assert not lines, (name, lines)
+    assert units >= {"epoch", "sample", "line"}  # the battery holds runs of each unit, so this test reads them
