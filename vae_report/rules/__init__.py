@@ -41,7 +41,7 @@ RULES: list[Rule] = [
          severities=("warning", "error"), topics=("ranges",), cause="non-finite", cause_rank=0,
          checks="NaN or Inf in any metric, with the first bad step; a few isolated points the loss recovered "
                 "from (as fp16 with a gradient scaler logs) are a warning, one that says so when the loss went on"
-                " 20% or more above its level across one of them (the bad step damaged the weights)"),
+                " 20% or more above its level across one of them (that NaN/Inf damaged the weights)"),
     Rule("losses-unknown", "No known loss logged", "warning",
          "Every other check reads a known loss (rec, KL, total, GAN terms); a run that logs none of them under a "
          "known name would otherwise be called ok without having been judged.",
@@ -187,13 +187,13 @@ RULES: list[Rule] = [
           "per_dim_high": 100.0}, needs=("kl_loss",),
          needs_schedule=("kl_weight",), regularizer="kl",
          severities=("ok", "info", "warning"), topics=("kl",), cause="shape", cause_rank=6,
-         checks="(KL models; not applicable to VQ) KL's median level rising (first vs last tenth of the "
-                "points): expected under a tiny weight while the weighted term stays light (info above the "
-                "weight or the share); a rise of x100 or more is no slow rise but a posterior running away "
-                "(warning); growing more than `compound` per tenth of the run in its last three tenths without"
-                " slowing down: a late runaway (warning, dated by a level-then-ramp fit); a level of "
-                "`per_dim_unusual` nats per latent dimension or more is not called expected (info; a warning "
-                "from `per_dim_high`), against the ~10.4 of RadioDiff's published first stage"),
+         checks="(KL models; not applicable to VQ) KL's level rising from its start level to its current level (the "
+                "statistics table's Start and Now): expected under a tiny weight while the weighted term stays light "
+                "(info above the weight or the share); a rise of x100 or more is no slow rise but a posterior running"
+                " away (warning); growing more than `compound` per tenth of the run in its last three tenths without "
+                "slowing down: a late runaway (warning, dated by a level-then-ramp fit); a level of `per_dim_unusual`"
+                " nats per latent dimension or more is not called expected (info; a warning from `per_dim_high`), "
+                "against the ~10.4 of RadioDiff's published first stage"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
          "latent space: rarely what a first-stage model for diffusion wants.",
@@ -228,8 +228,10 @@ RULES: list[Rule] = [
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
          rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",),
          severities=("ok", "info", "warning"), topics=("ranges",), cause="shape", cause_rank=4,
-         checks="reconstruction's median level per phase (first vs last tenth); logged from the run's start "
-                "and never 10% below its first tenth over 2,000+ steps: not learning"),
+         checks="reconstruction's level per phase, from its start level (over the run: the statistics table's "
+                "Start) to its current level (a finished phase: the same window at its end); logged from the "
+                "run's start and never 10% below the median of its first 3 points over 2,000+ steps: not "
+                "learning"),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",
          "The total should fall within a phase; its jump when the GAN term switches on is not a regression.",
          total_trend, dict(_TREND), needs=("total_loss",),

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..levels import Level, current_level
+from ..levels import Level, current_level, start_level
 from ..schedule import Schedule
 from ..stats import robust_noise
 
@@ -146,6 +146,14 @@ class Metrics:
                 if self.has(name) else None
         return self.memo[key]
 
+    def start(self, name: str) -> Level | None:
+        """Where the metric started (levels.start_level over all its points): the statistics table's Start, the
+        one start every "over the run" sentence quotes."""
+        key = ("start", name)
+        if key not in self.memo:
+            self.memo[key] = start_level(self.steps(name), self.values(name)) if self.has(name) else None
+        return self.memo[key]
+
     def window(self, name: str, lo: int | None = None, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Steps and values with ``lo <= step < hi`` (empty for a metric not logged)."""
         if not self.has(name):
@@ -156,17 +164,14 @@ class Metrics:
         return steps[a:b], values[a:b]
 
 
+def median_of(level: Level, end: str) -> str:
+    """Which points a level is the median of (``end``: "first" or "last"): "the median of its first 12 points",
+    "its last point"."""
+    return f"its {end} point" if level.points == 1 else f"the median of its {end} {level.points:,} points"
+
+
 def finite(values: np.ndarray) -> np.ndarray:
     return values[np.isfinite(values)]
-
-
-def edge_medians(values: np.ndarray, fraction: float = 0.1, minimum: int = 3) -> tuple[float, float] | None:
-    """Median of the first and of the last ``fraction`` of the finite values: robust start and end levels."""
-    values = finite(values)
-    if len(values) < 2 * minimum:
-        return None
-    k = max(minimum, int(len(values) * fraction))
-    return float(np.median(values[:k])), float(np.median(values[-k:]))
 
 
 def departure(steps: np.ndarray, values: np.ndarray, baseline: float, target: float, since: int | None = None,

@@ -1,6 +1,6 @@
 """The run's current state: is a loss going bad in its latest logs?
 
-Whole-run comparisons (first tenth against last tenth) are blind to a run that breaks now. This rule judges
+Whole-run comparisons (start level against current level) are blind to a run that breaks now. This rule judges
 each loss's latest level against its own *recent best* level and its noise, within the current phase (the GAN
 term's switch-on moves several losses by design), and dates the change with a one-sided CUSUM.
 

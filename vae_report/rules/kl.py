@@ -7,7 +7,7 @@ import numpy as np
 from .. import position as pos
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from .base import Case, Metrics, departure, edge_medians, finite, ramp_onset
+from .base import Case, Metrics, departure, finite, median_of, ramp_onset
 from .decomposition import decompose
 from .losses import bookkeeping, square_image
 
@@ -65,10 +65,19 @@ REFERENCE_NATS_PER_DIM = 10.4  # RadioDiff's first stage: KL ~128,000 over 3 x 6
 
 
 def kl_levels(m: Metrics) -> tuple[float, float] | None:
-    """KL's level at the start (median of its first tenth) and its current level (levels.current_level)."""
-    levels = edge_medians(m.values("kl_loss"))
-    level = m.level("kl_loss")
-    return None if levels is None else (levels[0], level.value if level is not None else levels[1])
+    """KL's start level (levels.start_level, the statistics table's Start) and its current level
+    (levels.current_level); None with fewer than 6 finite points."""
+    start, level = m.start("kl_loss"), m.level("kl_loss")
+    if start is None or level is None or len(finite(m.values("kl_loss"))) < 6:
+        return None
+    return start.value, level.value
+
+
+def _from_start(m: Metrics) -> str:
+    """What "over the run" compares: the statistics table's Start and Now of kl_loss."""
+    start = m.start("kl_loss")
+    return f"its start level, {median_of(start, 'first')}, against its current level" if start is not None \
+        else "against its current level"
 
 
 def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -98,7 +107,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers)]
     if end >= EXPLOSION * start:
         return [Case(
-            f"Over the run (median of the first tenth of its points against its current level), kl_loss "
+            f"Over the run ({_from_start(m)}), kl_loss "
             f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
             "more). The encoder's posterior is running away from the prior (its means or log-variances growing "
             f"without bound).{share_text} Lower the learning rate, or resume from a checkpoint before the rise.",
@@ -124,7 +133,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         # a tiny weight explains a rising KL, not any level: RadioDiff's run sits near 10 nats per dimension
         high = per_dim >= t["per_dim_high"]
         return [Case(
-            f"Over the run (median of the first tenth of its points against its current level), kl_loss "
+            f"Over the run ({_from_start(m)}), kl_loss "
             f"{describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}.{share_text} That is "
             f"{fmt(round(per_dim / REFERENCE_NATS_PER_DIM, 1))} times the ~{fmt(REFERENCE_NATS_PER_DIM)} nats per "
             "dimension of RadioDiff's published first stage (128,000 over 12,288 latent dimensions), so not what a "
@@ -140,7 +149,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
            "small." if light else "KL is summed over latent dimensions, so the encoder spends nats freely; the "
            "weighted term is no longer small, though (see the KL-term finding).")
     return [Case(
-        f"Over the run (median of the first tenth of its points against its current level), kl_loss "
+        f"Over the run ({_from_start(m)}), kl_loss "
         f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{share_text}",
         "kl_loss", step, numbers, severity="ok" if light else "info",
     )]

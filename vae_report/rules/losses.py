@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import position as pos
+from ..levels import current_level, difference_noise, start_level
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
-from .base import Case, Metrics, edge_medians, finite
+from .base import Case, Metrics, finite, median_of
 from .discriminator import phase_start
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
@@ -226,25 +227,29 @@ def _adversarial_rise(m: Metrics, s: Schedule | None, lo: int | None, hi: int | 
 def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: str,
            hi: int | None = None) -> list[Case]:
     steps, values = m.window(name, lo=lo, hi=hi)
-    levels = edge_medians(values)
-    if levels is None:
+    if len(finite(values)) < 6:
         return []
-    start, end = levels
-    k = max(3, int(len(finite(values)) * 0.1))
-    noise = 1.25 * robust_noise(values) / np.sqrt(k)  # how uncertain a median of k points is
+    # one start for every sentence: over the run it is the statistics table's Start (levels.start_level), in a
+    # phase the same window at the phase's start
+    first = start_level(steps, values)
+    start_name = f"its start level ({median_of(first, 'first')})" if lo is None else \
+        f"its level at the start of the phase ({median_of(first, 'first')} from {pos.at(s, int(steps[0]))})"
     level = m.level(name) if hi is None else None
-    end_name = "the median of its last tenth"  # a stretch that ended before now (the phase before)
-    if level is not None and level.first_step >= int(steps[0]):
-        # judged up to now: the end is the metric's one current level (the same window every sentence quotes)
-        end, noise = level.value, math.hypot(noise / math.sqrt(2), level.noise)
-        end_name = "its current level"
+    end_name = "its current level"  # judged up to now: the one current level every sentence quotes
+    if level is None or level.first_step < int(steps[0]):
+        level = current_level(steps, values)  # a stretch that ended before now (the phase before): its end
+        end_name = f"its level at the end of that stretch ({median_of(level, 'last')})"
+    start, end = first.value, level.value
+    noise = difference_noise(first, level)
+    noise = math.nan if noise is None else noise
     # a change against the larger magnitude: right for negative totals and across zero
     scale = max(abs(start), abs(end), 1e-12)
     change = (end - start) / scale
     good = finite(values)
     signed = bool(good.min() < 0 < good.max())  # a total the GAN term took below 0: differences, not percentages
-    numbers = {"start_level": start, "end_level": end, "change": None if signed else relative_change(start, end),
-               "difference": end - start, "from_step": int(steps[0])}
+    numbers = {"start_level": start, "start_points": first.points, "end_level": end,
+               "change": None if signed else relative_change(start, end), "difference": end - start,
+               "from_step": int(steps[0])}
     moved = describe_change(start, end, noise=noise, signed=signed)
     if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
         shift = shift_at_nonfinite(m, name, lo=lo)
@@ -253,13 +258,12 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
                   f"It did not drift there: it stepped up across the NaN/Inf at {pos.at(s, shift[0])} "
                   f"({describe_change(shift[1], shift[2])}; see the non-finite finding).")
         return [Case(
-            f"{name} got worse {where}: comparing the median of the first tenth of its points with {end_name}, "
-            f"it {moved}. {advice}",
+            f"{name} got worse {where}: comparing {start_name} with {end_name}, it {moved}. {advice}",
             name, int(steps[-1]) if shift is None else shift[0], numbers,
             case="adversarial-rise" if shift is None and adversarial else None,
         )]
-    return [Case(f"Comparing the median of the first tenth of its points with {end_name}, {name} {moved} "
-                 f"{where}.", name, int(steps[-1]), numbers, severity="ok")]
+    return [Case(f"Comparing {start_name} with {end_name}, {name} {moved} {where}.", name, int(steps[-1]), numbers,
+                 severity="ok")]
 
 
 def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -272,7 +276,7 @@ def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 
 def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     # Across the switch-on, the adversarial term's cost is rec-after-disc's to judge: here each phase is judged
-    # on its own (first tenth against last tenth), so that a steady GAN cost does not read as a worsening run.
+    # on its own (its start level against its end), so that a steady GAN cost does not read as a worsening run.
     switch = phase_start(m, s)
     if switch is not None and len(m.window("rec_loss", hi=switch)[0]) >= 20 \
             and len(m.window("rec_loss", lo=switch)[0]) >= 20:
