@@ -131,8 +131,8 @@ def test_a_trend_over_the_phase_before_does_not_call_its_end_the_current_level()
     curves.values["rec_loss"][before] = np.linspace(0.03, 0.09, int(before.sum()))  # worse before the switch
     (trend,) = [f for f in said(findings(frame_of(curves), schedule), "rec-trend")
                 if "before the discriminator" in f["message"]]
-    # that stretch ended at the switch-on: its end is the median of its last tenth, not the level now
-    assert "median of its last tenth" in trend["message"] and "current level, it" not in trend["message"]
+    # that stretch ended at the switch-on: its end is the same window at the stretch's end, not the level now
+    assert "its level at the end of that stretch" in trend["message"] and "current level" not in trend["message"]
 
 
 def test_total_trend_is_judged_within_the_adversarial_phase():
