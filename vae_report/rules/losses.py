@@ -440,9 +440,9 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                     0.1 * max(abs(float(np.nanmedian(d))), 1e-12):
                 since += ", by about disc_loss: the logged total adds the discriminator's loss in"
     return [Case(
-        f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over {fmt(len(b.steps))} "
-        "steps. The logged terms may come from different batches or sources, or the trainer weights them "
-        f"differently from the config ({weight_name} {fmt(weight)}).{config_note}",
+        f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over "
+        f"{pos.count(s, len(b.steps))}. The logged terms may come from different batches or sources, or the "
+        f"trainer weights them differently from the config ({weight_name} {fmt(weight)}).{config_note}",
         "total_loss", onset, numbers,
     )]
 
