@@ -969,3 +969,35 @@ def test_a_rising_loss_points_only_to_terms_the_model_has(regularizer, other, sa
     (now,) = [f for f in run_rules(Metrics(frame), Schedule(regularizer=regularizer))
               if f.rule == "loss-now" and f.metric == "rec_loss"]
     assert said in now.message and never not in now.message, now.message
+
+
+def _plain_vae_points(seed=0):
+    """A VAE on its ELBO: summed rec falling, KL rising to a third of the loss (kl_weight 1)."""
+    rng = np.random.default_rng(seed)
+    points = []
+    for s in range(0, 3000, 10):
+        rec = 30 + 70 * np.exp(-s / 600) + rng.normal(0, 0.5)
+        kl = 25 - 20 * np.exp(-s / 400) + rng.normal(0, 0.2)
+        points += [(s, "train/rec_loss", rec), (s, "train/kl_loss", kl), (s, "train/total_loss", rec + kl)]
+    return points
+
+
+def test_a_plain_vaes_kl_share_is_its_design_a_first_stages_is_a_warning(tmp_path):
+    # the same curves: a VAE with no discriminator and no LDM loss (its KL is part of the objective), and an
+    # LDM-style first stage whose config schedules a discriminator (its KL is meant to be a light regularizer)
+    plain = tmp_path / "plain"
+    write_scalars(plain, _plain_vae_points())
+    (plain / "config.yaml").write_text(yaml.safe_dump({"kl_weight": 1.0, "max_steps": 3000}))
+    a, bad = verdict(plain)
+    assert a.status == "ok" and not bad, [f.message for f in bad]
+    (dominant,) = [f for f in a.findings if f.rule == "kl-dominant"]
+    assert dominant.severity == "info" and dominant.numbers["kl_term_share"] > 0.25
+    assert "plain VAE" in dominant.message and not dominant.numbers["first_stage"]
+    # nothing claims LDM's bookkeeping (a KL summed over latent dimensions) for a loss that does not say so
+    assert not any("summed over latent dimensions" in f.message for f in a.findings)
+    staged = tmp_path / "staged"
+    write_scalars(staged, _plain_vae_points())
+    (staged / "config.yaml").write_text(yaml.safe_dump(config(disc_start=5000, total=5000, kl_weight=1.0)))
+    a, bad = verdict(staged)
+    (dominant,) = [f for f in bad if f.rule == "kl-dominant"]  # (its config's 12,288 latent dims also say
+    assert dominant.numbers["first_stage"]                       # the KL is collapsed: kl-collapse warns too)

@@ -170,6 +170,18 @@ def median_of(level: Level, end: str) -> str:
     return f"its {end} point" if level.points == 1 else f"the median of its {end} {level.points:,} points"
 
 
+DISC_METRICS = ("disc_loss", "g_loss", "logits_real", "logits_fake", "d_weight", "disc_factor")
+
+
+def first_stage(m: Metrics, s: Schedule) -> bool:
+    """An LDM-style first stage: a discriminator scheduled or logged, or the LDM/RadioDiff loss. Its KL term is
+    meant as a light regularizer under a diffusion model's latents; a plain VAE trains on the KL as a working
+    part of its objective (the ELBO's prior term, a beta-VAE's weighted one)."""
+    return (s.disc_start is not None or s.layout in ("radiodiff", "ldm")
+            or any(k in (s.loss_class or "") for k in ("Discriminator", "LPIPS"))
+            or any(m.has(name) for name in DISC_METRICS))
+
+
 def finite(values: np.ndarray) -> np.ndarray:
     return values[np.isfinite(values)]
 

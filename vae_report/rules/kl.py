@@ -7,7 +7,7 @@ import numpy as np
 from .. import position as pos
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from .base import Case, Metrics, departure, finite, median_of, ramp_onset
+from .base import Case, Metrics, departure, finite, first_stage, median_of, ramp_onset
 from .decomposition import decompose
 from .losses import bookkeeping, square_image
 
@@ -145,9 +145,13 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "kl_loss", step, numbers | {"reference_nats_per_dim": REFERENCE_NATS_PER_DIM},
             severity="warning" if high else "info")]
     light = share is None or share <= t["light_share"]
-    why = ("KL is summed over latent dimensions, so the encoder spends nats freely while the weighted term stays "
-           "small." if light else "KL is summed over latent dimensions, so the encoder spends nats freely; the "
-           "weighted term is no longer small, though (see the KL-term finding).")
+    # LDM's KL is a sum over latent dimensions: a large number at a tiny weight. Said only of that loss (or where
+    # the logged total shows the sums); another trainer's KL may be a mean, and its weight another's choice
+    summed = s.layout in ("radiodiff", "ldm") or "LPIPS" in (s.loss_class or "") or "latent_dims" in numbers
+    why = ("KL is summed over latent dimensions, so the encoder spends nats freely" if summed else
+           "A KL that rises as the encoder starts to use its latents is the usual course")
+    why += (" while the weighted term stays small." if light else
+            "; the weighted term is no longer small, though (see the KL-term finding).")
     return [Case(
         f"Over the run ({_from_start(m)}), kl_loss "
         f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{share_text}",
@@ -209,7 +213,15 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     share = kl_share(m, s)
     if share is None or share <= t["share"]:
         return []
-    numbers = {"kl_term_share": share, "kl_weight": s.kl_weight}
+    numbers = {"kl_term_share": share, "kl_weight": s.kl_weight, "first_stage": first_stage(m, s)}
+    if not numbers["first_stage"]:
+        return [Case(
+            f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {_share(share)} of the recent total "
+            "loss (of the sum of the terms' sizes). This run trains no discriminator and no LDM loss, so it is a "
+            "plain VAE, whose KL is a working part of its objective (the ELBO's prior term): a share like this is "
+            "the weight's design, not a fault. If reconstructions are too smooth for their use, a lower kl_weight "
+            "trades prior fit for detail.",
+            "kl_loss", int(m.steps("kl_loss")[-1]), numbers, severity="info")]
     levels = kl_levels(m)
     if levels is not None and levels[1] >= EXPLOSION * levels[0]:
         numbers.update(kl_start=levels[0], kl_end=levels[1])
