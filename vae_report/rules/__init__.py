@@ -202,7 +202,8 @@ RULES: list[Rule] = [
          topics=("kl",), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
          checks="the weighted KL term's share of the total (the decomposition's: of the sum of the terms' "
                 "sizes at the latest steps), a warning for an LDM-style first stage (a discriminator or the LDM "
-                "loss), info for a plain VAE, whose KL is part of its objective by design; when KL itself exploded, says so instead of advising a lower "
+                "loss), info for a plain VAE, whose KL is part of its objective by design; when KL itself exploded, "
+                "says so instead of advising a lower "
                 "kl_weight; when `kl_weight x kl_loss` alone exceeds a positive logged total, the weight applies "
                 "to another scale (a per-dimension mean, a beta schedule): said (info), no share claimed"),
     Rule("kl-negative", "KL below zero", "error",
