@@ -1001,3 +1001,39 @@ def test_a_plain_vaes_kl_share_is_its_design_a_first_stages_is_a_warning(tmp_pat
     a, bad = verdict(staged)
     (dominant,) = [f for f in bad if f.rule == "kl-dominant"]  # (its config's 12,288 latent dims also say
     assert dominant.numbers["first_stage"]                       # the KL is collapsed: kl-collapse warns too)
+
+
+def _nan_run(folder, climb_from, nan_at=3000, last=3500, seed=1):
+    """A CSV (the csv module) of a VAE whose KL and gradient norm climb geometrically from ``climb_from`` (None:
+    no climb, the NaN comes in one step) until everything is NaN from ``nan_at``."""
+    import csv
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir()
+    with (folder / "metrics.csv").open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["step", "rec_loss", "kl_loss", "total_loss", "grad_norm"])
+        for s in range(0, last, 10):
+            up = 1.0 if climb_from is None or s < climb_from else np.exp((s - climb_from) / 150)
+            rec = (0.02 + 0.08 * np.exp(-s / 500)) * (1 + 0.02 * rng.normal())
+            kl = 40 * (1 + 0.03 * rng.normal()) * up
+            grad = 1.2 * (1 + 0.1 * rng.normal()) * up ** 3
+            row = [rec, kl, rec + 1e-4 * kl, grad] if s < nan_at else ["nan", "nan", "nan", "inf"]
+            out.writerow([s, *row])
+    (folder / "config.yaml").write_text(yaml.safe_dump({"kl_weight": 1e-4, "max_steps": 10_000}))
+    return folder
+
+
+def test_a_nan_after_a_climb_is_dated_where_the_climb_began(tmp_path):
+    a = analyze_run(_nan_run(tmp_path / "climb", climb_from=2500))
+    (error,) = [f for f in a.findings if f.rule == "non-finite" and f.severity == "error" and f.metric == "rec_loss"]
+    assert error.step == 3000  # the event is the NaN ...
+    onset = error.numbers["divergence_onset"]  # ... the advice is the checkpoint before the climb
+    assert 2400 <= onset <= 2650 and {"kl_loss", "grad_norm"} <= set(error.numbers["climbs"]), error.numbers
+    assert f"diverging from step {onset:,}" in error.message and "before that step" in error.message
+    (kl,) = [f for f in a.findings if f.rule == "kl-rising"]
+    assert "part of the divergence" in kl.message and "did not lead" not in kl.message
+    assert kl.severity == "info"  # said once, by the error that names it
+    a = analyze_run(_nan_run(tmp_path / "sudden", climb_from=None))
+    (error,) = [f for f in a.findings if f.rule == "non-finite" and f.metric == "rec_loss"]
+    assert "divergence_onset" not in error.numbers and "did not start there" not in error.message

@@ -41,7 +41,9 @@ RULES: list[Rule] = [
          severities=("warning", "error"), topics=("ranges",), cause="non-finite", cause_rank=0,
          checks="NaN or Inf in any metric, with the first bad step; a few isolated points the loss recovered "
                 "from (as fp16 with a gradient scaler logs) are a warning, one that says so when the loss went on"
-                " 20% or more above its level across one of them (that NaN/Inf damaged the weights)"),
+                " 20% or more above its level across one of them (that NaN/Inf damaged the weights); before a NaN"
+                " that stays, the losses and gradient norm that climbed out of their level are named with where"
+                " (the divergence's onset: the checkpoint to resume from is before it)"),
     Rule("losses-unknown", "No known loss logged", "warning",
          "Every other check reads a known loss (rec, KL, total, GAN terms); a run that logs none of them under a "
          "known name would otherwise be called ok without having been judged.",

@@ -9,7 +9,7 @@ from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, finite, first_stage, median_of, ramp_onset
 from .decomposition import decompose
-from .losses import bookkeeping, square_image
+from .losses import bookkeeping, climb_before, square_image
 
 EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a tiny weight
 
@@ -96,6 +96,14 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if bad[-1]:  # NaN now: its rise led the failure only if it went far beyond the slow one
         first_bad = int(m.steps("kl_loss")[bad][0])
         numbers["first_non_finite_step"] = first_bad
+        climbed = climb_before(m, first_bad).get("kl_loss")
+        if climbed is not None:
+            numbers.update(climb_onset=climbed["onset"], climb_from=climbed["from"], climb_to=climbed["to"])
+            return [Case(
+                f"kl_loss climbed from {fmt(climbed['from'])} to {fmt(climbed['to'])} from "
+                f"{pos.at(s, climbed['onset'])} until it went NaN/Inf at {pos.at(s, first_bad)}: its rise is part of the "
+                "divergence the non-finite finding dates, not the slow rise a tiny kl_weight allows.",
+                "kl_loss", first_bad, numbers, severity="info")]  # said once: the non-finite error names it
         if end < EXPLOSION * start:
             return [Case(
                 f"kl_loss {describe_change(start, end)} over its finite points, a rise like a healthy run's, and is "

@@ -12,7 +12,7 @@ from ..levels import current_level, difference_noise, start_level
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
-from .base import Case, Metrics, finite, median_of
+from .base import Case, Metrics, departure, finite, median_of
 from .discriminator import phase_start
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
@@ -74,14 +74,58 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                               "last_finite": bool(not bad[-1]), "validation_only": True}, severity="warning"))
             continue
         since = (" from its first logged point, so the logs do not show when it began" if bad[0] else "")
+        numbers = {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
+                   "last_finite": bool(not bad[-1])}
+        climbs = climb_before(m, first)
+        if climbs:
+            onset = min(c["onset"] for c in climbs.values())
+            numbers.update(divergence_onset=onset, climbs=climbs)
+            led = "; ".join(f"{n} climbed from {fmt(c['from'])} to {fmt(c['to'])} from {pos.at(s, c['onset'])}"
+                            for n, c in sorted(climbs.items(), key=lambda kv: kv[1]["onset"]))
+            what = (f". It did not start there: {led}. The run was "
+                    f"diverging from {pos.at(s, onset)}: resume from the last checkpoint before that {pos.unit(s)} with a "
+                    "lower "
+                    "learning rate (or gradient clipping), not from one just before the NaN.")
+        else:
+            what = (". Training diverged or a term overflowed " + ("before it" if bad[0] else "there")
+                    + ": resume from the last checkpoint before it with a lower learning rate, and check the inputs "
+                    "of that batch.")
         out.append(Case(
             f"{name} is {kind} at {pos.at(s, first)}{since} ({fmt(int(bad.sum()))} of {fmt(len(values))} points "
-            f"are NaN, Inf or beyond {OVERFLOW:.0e}). Training diverged or a term overflowed "
-            + ("before it" if bad[0] else "there") + ": resume from the last checkpoint before "
-            "it with a lower learning rate, and check the inputs of that batch.",
-            name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
-                          "last_finite": bool(not bad[-1])},
-        ))
+            f"are NaN, Inf or beyond {OVERFLOW:.0e}){what}", name, first, numbers))
+    return out
+
+
+CLIMBED = ("grad_norm", "grad_norm_total", "total_grad_norm")  # beside the losses: what diverges first
+
+
+def climb_before(m: Metrics, first_bad: int) -> dict[str, dict]:
+    """The positive training series (losses, the gradient norm) that climbed out of their level in the stretch
+    before ``first_bad``, the first non-finite step: {name: {onset, from, to}}, the onset where each left its
+    level (on a log scale: a climb that ends in a NaN is geometric). A loss that was flat up to the NaN is not
+    in it: the failure came in one step there."""
+    key = ("climb_before", first_bad)
+    if key in m.memo:
+        return m.memo[key]
+    out = {}
+    for name in (*JUDGED_LOSSES, *CLIMBED):
+        if not m.has(name):
+            continue
+        steps, values = m.steps(name), m.values(name)
+        keep = (steps < first_bad) & np.isfinite(values)
+        steps, values = steps[keep], values[keep]
+        k = max(5, len(values) // 20)
+        if len(values) < 6 * k or values.min() <= 0:
+            continue
+        base_values = values[-4 * k:-2 * k]  # the level a little before the end, clear of the final climb
+        base, last = float(np.median(base_values)), float(np.median(values[-3:]))
+        noise = robust_noise(np.log(base_values))
+        if not (last > 1.5 * base and np.log(last / base) > 6 * noise):
+            continue
+        onset = departure(steps, np.log(values), np.log(base), np.log(last), since=int(steps[-4 * k]),
+                          fraction=0.1, noise_margin=3.0)
+        out[name] = {"onset": onset, "from": base, "to": last}
+    m.memo[key] = out
     return out
 
 
