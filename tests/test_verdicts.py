@@ -753,7 +753,12 @@ def test_a_resume_from_the_wrong_weights_is_named_where_the_loss_jumped(tmp_path
     curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
     # the second file starts later in wall time (a resume); its rec level is 1.9x the one the run had reached
     healthy = _two_files(tmp_path / "ok", curves, 12_000, (1.7e9, 1.7e9 + 20_000))
-    assert not [f for f in verdict(healthy)[1] if f.rule == "resumes"]
+    a, bad = verdict(healthy)
+    assert not [f for f in bad if f.rule == "resumes"]
+    # said all the same (info): where it resumed, how far the first launch had got, that the level held
+    (resumed,) = [f for f in a.findings if f.rule == "resumes"]
+    assert resumed.severity == "info" and resumed.step == 12_000 and resumed.numbers["reached"] == 12_490
+    assert "490 steps were trained again" in resumed.message and "rec_loss went on at the level" in resumed.message
     _, bad = verdict(_two_files(tmp_path / "jump", curves, 12_000, (1.7e9, 1.7e9 + 20_000), scale_after=1.9))
     (jump,) = [f for f in bad if f.rule == "resumes"]
     assert jump.metric == "rec_loss" and jump.step == 12_000 and "jumped where the run was resumed" in jump.message

@@ -114,9 +114,12 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
                 continue
             overlap = spans[i][1] - spans[i + 1][0] if i + 1 < files else np.nan
             concurrent = bool(overlap > OVERLAP_SECONDS)
+            gap = spans[i + 1][0] - spans[i][1] if i + 1 < files else np.nan
             logs.restarts.append({"step": int(restart), "file": paths[i], "points": int(count),
-                                  "concurrent": concurrent,
-                                  "replaced": levels[i]})
+                                  "concurrent": concurrent, "replaced": levels[i],
+                                  # how far the earlier file had got, and the pause before the later one began
+                                  "reached": int(steps[drop & (rank == i)].max()),
+                                  "pause_s": float(gap) if np.isfinite(gap) and gap >= 0 else None})
             if concurrent:
                 logs.notes.append(f"{paths[i]} was still being written {overlap / 3600:.1f} hours after "
                                   f"{paths[i + 1]} began: two processes wrote into this folder at once; from step "

@@ -273,7 +273,8 @@ RULES: list[Rule] = [
                 "folder); a start over from the first step (info; a warning when it starts below `trained` x "
                 "the earlier log's first level, i.e. trained weights with the step counter reset); the "
                 "rec/nll/total level jumping by 30% and 4 noise widths across a resume (resumed from other "
-                "weights than those reached)"),
+                "weights than those reached); a resume that went on at its level is said (info: where, after what "
+                "pause, how many steps were trained again)"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "The logged learning rate should follow the config's: the scheduler it names, constant, or "
          "RadioDiff's polynomial decay.",
