@@ -360,7 +360,8 @@ def _resumed(r: dict, step: int, judged: str | None) -> str:
     after = f" after a pause of {_duration(pause)}" if pause is not None and pause >= 60 else ""
     level = (f" {judged} went on at the level it had reached, as a resume from the run's own checkpoint does."
              if judged else " Too few points either side to tell whether the losses went on where they were.")
-    return f"The run was resumed at step {fmt(step)}{after} ({r['file']} stopped, a later log took over).{redone}{level}"
+    return (f"The run was resumed at step {fmt(step)}{after} ({r['file']} stopped, a later log took over)."
+            f"{redone}{level}")
 
 
 def _duration(seconds: float) -> str:
