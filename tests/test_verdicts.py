@@ -1042,3 +1042,24 @@ def test_a_nan_after_a_climb_is_dated_where_the_climb_began(tmp_path):
     a = analyze_run(_nan_run(tmp_path / "sudden", climb_from=None))
     (error,) = [f for f in a.findings if f.rule == "non-finite" and f.metric == "rec_loss"]
     assert "divergence_onset" not in error.numbers and "did not start there" not in error.message
+
+
+def test_logs_past_the_configs_total_are_not_called_finished_or_over_100_percent(tmp_path):
+    # a run extended past the max_steps of the config beside it: that total is not this run's
+    points = [(s, "train/rec_loss", 0.02 + 0.1 * np.exp(-s / 300)) for s in range(0, 1210, 10)]
+    for last, total in ((1200, 1000), (1000, 1000)):
+        folder = tmp_path / f"to{last}"
+        write_scalars(folder, [p for p in points if p[0] <= last])
+        (folder / "config.yaml").write_text(yaml.safe_dump({"max_steps": total, "kl_weight": 1e-4}))
+        from vae_report.render import write_report
+
+        a = analyze_run(folder)
+        out = tmp_path / f"r{last}.md"
+        write_report(a, out)
+        status = out.read_text().splitlines()[2]
+        if last > total:
+            assert a.schedule.total_steps is None and a.schedule.passed_total == 1000 and not a.finished
+            assert "step 1,200, past the config's total of 1,000" in status and "finished" not in status, status
+            assert "not this run's total" in out.read_text()
+        else:
+            assert a.schedule.total_steps == 1000 and "step 1,000 of 1,000" in status, status

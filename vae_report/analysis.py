@@ -171,6 +171,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
         from_config = schedule.layout == "ldm" and schedule.origins.get("total_steps") == schedule.config_path
         schedule = schedule.in_logged_steps(unit, from_config)
+    schedule = _total_behind_logs(schedule, m)
     observed = _disc_start_from_data(m)
     if schedule.disc_start is not None and observed is not None and observed < schedule.disc_start \
             and schedule.disc_start - observed > 0.02 * schedule.disc_start:
@@ -180,6 +181,23 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
                                            disc_start=observed)
     return schedule
+
+
+def _total_behind_logs(schedule: Schedule, m: Metrics) -> Schedule:
+    """A config total the logs went past (by more than a logging interval) is not this run's: the run was extended
+    or the config is another run's. Progress, the end milestone and "finished" cannot come from it: left out, said."""
+    total, last = schedule.total_steps, m.last_step()
+    if not total or last is None:
+        return schedule
+    steps = np.unique(np.concatenate([m.steps(n)[-50:] for n in m.names()]))
+    every = int(np.median(np.diff(steps))) if len(steps) > 1 else 1
+    if last <= total + max(every, total // 100):
+        return schedule
+    origin = schedule.origins.get("total_steps", "the config")
+    unit = schedule.counts
+    note = (f"{origin} gives a total of {fmt(total)} {unit}s, and the logs already reach {unit} {fmt(last)}: not this "
+            "run's total (the run was extended past it, or the config is another run's)")
+    return replace(schedule, total_steps=None, total_note=note, passed_total=total)
 
 
 _SCHEDULE_FIELDS = ("disc_start", "kl_weight", "disc_weight", "total_steps", "lr")

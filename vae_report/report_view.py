@@ -106,8 +106,8 @@ def since_last_report(a) -> Section | None:
 
 
 def _total_unknown(s) -> Text:
-    if s.unit_note:
-        return text(f"total unknown: {s.unit_note}")
+    if s.unit_note or s.total_note:
+        return text(f"total unknown: {s.unit_note or s.total_note}")
     return text(f"total {s.counts}s unknown: no ", code("train_num_steps"), "/", code("max_steps"),
                 " in the config and none in the logs")
 
@@ -244,7 +244,8 @@ def progress(a) -> Section:
             if s.total_steps and s.total_steps > s.switch_step:
                 second = f"current, {pct((a.step - s.switch_step) / (s.total_steps - s.switch_step))} through"
             else:
-                unknown = f"total unknown: {s.unit_note}" if s.unit_note else f"total {s.counts}s unknown"
+                why = s.unit_note or s.total_note
+                unknown = f"total unknown: {why}" if why else f"total {s.counts}s unknown"
                 second = f"current, {fmt(a.step - s.switch_step)} {s.counts}s in ({unknown})"
         else:
             second = "never reached" if a.finished else f"starts in {fmt(s.switch_step - a.step)} {s.counts}s"

@@ -85,6 +85,9 @@ class Schedule:
     # a milestone in steps was left out when the config cannot be converted to it
     counts: str = "step"
     unit_note: str | None = None
+    # why a total the config gives is not used: the logs already went past it (an extended run, another's config)
+    total_note: str | None = None
+    passed_total: int | None = None  # ... and that total
     # the lr scheduler the config names (a word, a mapping, LDM's scheduler_config, or a warm-up alone): the
     # logged lr is judged against it; None: the config names none (described, or RadioDiff's own decay)
     lr_plan: LrPlan | None = None

@@ -188,6 +188,8 @@ def status_parts(a, unit: str | None = None, confidence: bool = True) -> list[st
     where = f"{unit} {fmt(a.step)}"
     if s.total_steps:  # a finished run's last logged step is not "100%" of a total it falls short of
         where += f" of {fmt(s.total_steps)}" + ("" if a.finished else f" ({pct(a.progress)})")
+    elif s.passed_total:  # the config's total is behind the logs: not this run's (the overview says why)
+        where += f", past the config's total of {fmt(s.passed_total)}"
     parts = [where, "training finished" if a.finished else f"phase: {a.phase}"]
     if a.next_milestone:
         m = a.next_milestone
