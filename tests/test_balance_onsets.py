@@ -212,3 +212,17 @@ def test_a_findings_step_is_the_step_its_sentence_dates_it_at(tmp_path, name):
         assert since <= {f.step}, (f.rule, f.step, since, f.message[:200])
         if f.rule == "val-overfitting":
             assert f.step >= f.numbers["val_best_step"]
+
+
+def test_a_rec_rise_inside_the_phase_the_discriminator_won_is_one_cause_and_never_called_ok(tmp_path):
+    # D wins from 18,000; rec held after the switch-on, then rose 60% from 22,000: one headline (the balance),
+    # the reconstruction's rise cited under it, and no finding calling the same rec "not worse"
+    a, loud = run(tmp_path, "d_wins_rec_rises_in_phase")
+    assert [f.rule for f in loud] == ["disc-overpowering"], [(f.rule, f.message) for f in loud]
+    cited = {r["rule"]: r for r in loud[0].related}
+    assert {"rec-after-disc", "rec-trend"} <= set(cited), cited.keys()
+    assert 21_000 <= cited["rec-after-disc"]["step"] <= 26_000
+    assert "during the adversarial phase, not when the discriminator started" in cited["rec-after-disc"]["message"]
+    for f in a.findings:
+        if f.rule in ("rec-after-disc", "rec-trend", "loss-now") and f.severity == "ok":
+            assert "did not get worse" not in f.message and "a little worse" not in f.message, f.message

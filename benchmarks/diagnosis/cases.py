@@ -351,6 +351,17 @@ def slow_rise(onset: int, factor: float) -> Callable:
     return edit
 
 
+def d_wins_then_rec_rises(onset: int, rec_from: int, factor: float) -> Callable:
+    """The discriminator wins from ``onset`` (hinge to 0, logits apart), and rec, which had held in the phase,
+    rises linearly by ``factor`` - 1 from ``rec_from`` to the end: a regression inside the adversarial phase."""
+    wins, rises = d_overpowers(onset), slow_rise(rec_from, factor)
+
+    def edit(steps, v, shape):
+        wins(steps, v, shape)
+        rises(steps, v, shape)
+    return edit
+
+
 def nan_then_shift(at: int, factor: float) -> Callable:
     """One NaN step (every loss), after which the run goes on at a reconstruction level ``factor`` times worse
     (weights the bad step damaged)."""

@@ -744,6 +744,10 @@ def _balance_cases() -> list[Case]:
     out.append(fault("d_pulls_ahead", "D pulling ahead (disc_loss 1.09 -> 0.42, logit gap 2.6, g 0.13 -> 1.1)",
                      "trainer_csv", s, "warning", ("disc_loss", "logits_real", "logits_fake", "g_loss"), 18_000,
                      c.d_pulls_ahead(18_000), rules=("disc-overpowering",), frac=0.1))
+    s = _shape(last_step=40_000, total_steps=40_000, disc_start=10_001, every=20, seed=90)
+    out.append(fault("d_wins_rec_rises_in_phase", "D wins from 18,000; rec held, then +60% from 22,000 to the end",
+                     "trainer_csv", s, "warning", ("disc_loss", "logits_real", "logits_fake", "g_loss"), 18_000,
+                     c.d_wins_then_rec_rises(18_000, 22_000, 1.6), rules=("disc-overpowering",), frac=0.1))
     s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, disc_weight=5.0, seed=82)
     out.append(fault("strong_disc_not_overfitting", "disc_weight 5: training rec x4.6 and val x10 after disc_start",
                      "trainer_csv", s, "warning", ("rec_loss", "nll_loss"), 10_001, c.strong_disc(4.6, 10.0, 500),

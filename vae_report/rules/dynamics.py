@@ -339,7 +339,7 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         found = _jump(steps[good], values[good], step, s, t)
         if found is None:  # a resume that went on where it was: said, so the redone steps are not a surprise
             k = min(int((steps[good] < step).sum()), int((steps[good] >= step).sum()))
-            out.append(Case(_resumed(r, step, name if k >= 5 else None), None, step, dict(r), severity="info"))
+            out.append(Case(_resumed(r, s, name if k >= 5 else None), None, step, dict(r), severity="info"))
         else:
             before, after, k = found
             out.append(Case(
@@ -351,25 +351,17 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return out
 
 
-def _resumed(r: dict, step: int, judged: str | None) -> str:
-    reached = r.get("reached")
-    redone = (f" The earlier log had reached step {fmt(reached)}: {fmt(reached - step)} steps were trained again "
-              f"(its {fmt(r['points'])} point(s) from step {fmt(step)} on are replaced, as TensorBoard does)."
+def _resumed(r: dict, s: Schedule, judged: str | None) -> str:
+    step, reached = r["step"], r.get("reached")
+    redone = (f" The earlier log had reached {pos.at(s, reached)}: {pos.count(s, reached - step)} were trained again "
+              f"(its {fmt(r['points'])} point(s) from {pos.at(s, step)} on are replaced, as TensorBoard does)."
               if reached is not None and reached >= step else "")
     pause = r.get("pause_s")
-    after = f" after a pause of {_duration(pause)}" if pause is not None and pause >= 60 else ""
+    after = f" after a pause of {duration(pause / 3600)}" if pause is not None and pause >= 60 else ""
     level = (f" {judged} went on at the level it had reached, as a resume from the run's own checkpoint does."
              if judged else " Too few points either side to tell whether the losses went on where they were.")
-    return (f"The run was resumed at step {fmt(step)}{after} ({r['file']} stopped, a later log took over)."
+    return (f"The run was resumed at {pos.at(s, step)}{after} ({r['file']} stopped, a later log took over)."
             f"{redone}{level}")
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 2 * 86400:
-        return f"{seconds / 86400:.1f} days"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} hours"
-    return f"{seconds / 60:.0f} minutes"
 
 
 def _jump(steps: np.ndarray, values: np.ndarray, step: int, s: Schedule, t: dict) -> tuple[float, float, int] | None:

@@ -11,7 +11,7 @@ from .. import position as pos
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Case, Metrics, departure, finite
+from .base import Case, Metrics, departure, finite, ramp_onset
 from .discriminator import disc_activity
 from .losses import bookkeeping, shift_at_nonfinite
 
@@ -162,6 +162,18 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"({describe_change(shift[1], shift[2])} there): see the non-finite finding.",
                 "rec_loss", shift[0], numbers, severity="info", case="across-nonfinite",
             )]
+    later = _rose_in_phase(phase_steps, phase_values, base, level, t)
+    if later is not None:  # held at first, worse later: judged from the phase's own early level, never "ok"
+        early, onset = later
+        numbers.update(early_phase_level=early, onset_step=onset, change_in_phase=relative_change(early, now))
+        return [Case(
+            f"Reconstruction got worse during the adversarial phase, not when the discriminator started: rec_loss "
+            f"was {fmt(base)} just before {pos.at(s, s.switch_step)} and {fmt(early)} over the phase's first 30%, "
+            f"then {describe_change(early, now)} to its current level (the median over "
+            f"{pos.span(s, level.first_step, level.last_step)}), from {pos.at(s, onset)}. Something changed in the "
+            "adversarial phase then (the GAN's balance, the learning rate): check the discriminator's signals "
+            "and the latest samples.",
+            "rec_loss", onset, numbers, case="adversarial-rise")]
     settled = finite(phase_values[: max(5, len(phase_values) * 3 // 10)])
     if change is not None and t["worse"] < change <= 2 * t["worse"] and now - base > 2 * noise \
             and len(finite(phase_values)) >= 20 and now <= float(np.median(settled)) * (1 + t["worse"] / 2):
@@ -178,7 +190,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}; the rise began "
             f"at {pos.at(s, onset)}. {_weight_cause(m, s, change)}",
-            "rec_loss", onset, numbers,
+            "rec_loss", onset, numbers, case="adversarial-rise",
         )]
     slight = change is not None and now > base and not moved.startswith("held")
     head = (f"Reconstruction got a little worse once the discriminator started, less than the "
@@ -186,6 +198,29 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "Reconstruction did not get worse once the discriminator started"
     return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][0]), numbers, severity="ok",
                  case="slightly-worse" if slight else None)]
+
+
+def _rose_in_phase(steps: np.ndarray, values: np.ndarray, base: float, level, t: dict) -> tuple[float, int] | None:
+    """(the phase's early level, where rec left it) when rec held at or below its pre-switch level ``base`` over
+    the phase's first 30% and has since risen by more than ``worse`` and beyond the noise: a regression inside
+    the phase that a comparison with ``base`` alone would call small."""
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    if len(values) < 20:
+        return None
+    settled = values[: max(5, len(values) * 3 // 10)]
+    early = float(np.median(settled))
+    change = relative_change(early, level.value)
+    noise = math.hypot(1.25 * robust_noise(settled) / np.sqrt(len(settled)), level.noise)
+    if early > base * (1 + t["worse"] / 2) or change is None or change <= t["worse"] \
+            or level.value - early <= 2 * noise:
+        return None
+    # a slow rise is dated where the level turns into a ramp (a level-then-ramp fit), not where it clears a band;
+    # one that began with the switch-on is the switch-on's (judged against the level before it)
+    onset = ramp_onset(steps, values)[0]
+    if onset - steps[0] < 0.2 * (steps[-1] - steps[0]):
+        return None
+    return early, onset
 
 
 USUAL_DISC_WEIGHT = 0.5  # RadioDiff's first_radio.yaml and LDM's autoencoder configs

@@ -101,8 +101,8 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             numbers.update(climb_onset=climbed["onset"], climb_from=climbed["from"], climb_to=climbed["to"])
             return [Case(
                 f"kl_loss climbed from {fmt(climbed['from'])} to {fmt(climbed['to'])} from "
-                f"{pos.at(s, climbed['onset'])} until it went NaN/Inf at {pos.at(s, first_bad)}: its rise is part of the "
-                "divergence the non-finite finding dates, not the slow rise a tiny kl_weight allows.",
+                f"{pos.at(s, climbed['onset'])} until it went NaN/Inf at {pos.at(s, first_bad)}: its rise is part "
+                "of the divergence the non-finite finding dates, not the slow rise a tiny kl_weight allows.",
                 "kl_loss", first_bad, numbers, severity="info")]  # said once: the non-finite error names it
         if end < EXPLOSION * start:
             return [Case(

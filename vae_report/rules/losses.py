@@ -80,8 +80,9 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if climbs:
             onset = min(c["onset"] for c in climbs.values())
             numbers.update(divergence_onset=onset, climbs=climbs)
+            order = sorted(climbs.items(), key=lambda kv: kv[1]["onset"])
             led = "; ".join(f"{n} climbed from {fmt(c['from'])} to {fmt(c['to'])} from {pos.at(s, c['onset'])}"
-                            for n, c in sorted(climbs.items(), key=lambda kv: kv[1]["onset"]))
+                            for n, c in order)
             what = (f". It did not start there: {led}. The run was "
                     f"diverging from {pos.at(s, onset)}: resume from the last checkpoint before that {pos.unit(s)} with a "
                     "lower "
@@ -268,6 +269,9 @@ def _adversarial_rise(m: Metrics, s: Schedule | None, lo: int | None, hi: int | 
             "stretch (see the GAN findings), not the reconstruction.")
 
 
+SINCE_SWITCH = "since the discriminator started"
+
+
 def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: str,
            hi: int | None = None) -> list[Case]:
     steps, values = m.window(name, lo=lo, hi=hi)
@@ -304,7 +308,9 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
         return [Case(
             f"{name} got worse {where}: comparing {start_name} with {end_name}, it {moved}. {advice}",
             name, int(steps[-1]) if shift is None else shift[0], numbers,
-            case="adversarial-rise" if shift is None and adversarial else None,
+            # a rise in the adversarial phase is cited under a GAN finding that explains it (the discriminator
+            # winning, the adversarial term taking over), when one warns
+            case="adversarial-rise" if shift is None and (adversarial or where == SINCE_SWITCH) else None,
         )]
     return [Case(f"Comparing {start_name} with {end_name}, {name} {moved} {where}.", name, int(steps[-1]), numbers,
                  severity="ok")]
@@ -325,7 +331,7 @@ def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if switch is not None and len(m.window("rec_loss", hi=switch)[0]) >= 20 \
             and len(m.window("rec_loss", lo=switch)[0]) >= 20:
         parts = (_trend(m, s, "rec_loss", None, t, "before the discriminator started", hi=switch)
-                 + _trend(m, s, "rec_loss", switch, t, "since the discriminator started"))
+                 + _trend(m, s, "rec_loss", switch, t, SINCE_SWITCH))
         worst = [f for f in parts if f.severity != "ok"] or parts[-1:]
         if len(parts) == 2 and worst[0].severity == "ok":
             return [replace(parts[1], message=parts[0].message.rstrip(".") + "; " + parts[1].message[0].lower()
@@ -366,7 +372,7 @@ def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         f"total_loss is not judged yet: {fmt(count)} point(s) since the discriminator switched on at "
                         f"{pos.at(s, lo)}, where the adversarial term moves the total by design.", "total_loss",
                         m.last_step(), {"points_in_phase": count, "from_step": lo}, severity="ok")]
-    return _trend(m, s, "total_loss", lo, t, "since the discriminator started" if lo is not None else "over the run")
+    return _trend(m, s, "total_loss", lo, t, SINCE_SWITCH if lo is not None else "over the run")
 
 
 @dataclass(frozen=True)
