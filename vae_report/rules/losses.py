@@ -83,10 +83,9 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             order = sorted(climbs.items(), key=lambda kv: kv[1]["onset"])
             led = "; ".join(f"{n} climbed from {fmt(c['from'])} to {fmt(c['to'])} from {pos.at(s, c['onset'])}"
                             for n, c in order)
-            what = (f". It did not start there: {led}. The run was "
-                    f"diverging from {pos.at(s, onset)}: resume from the last checkpoint before that {pos.unit(s)} with a "
-                    "lower "
-                    "learning rate (or gradient clipping), not from one just before the NaN.")
+            what = (f". It did not start there: {led}. The run was diverging from {pos.at(s, onset)}: resume "
+                    f"from the last checkpoint before that {pos.unit(s)} with a lower learning rate (or gradient "
+                    "clipping), not from one just before the NaN.")
         else:
             what = (". Training diverged or a term overflowed " + ("before it" if bad[0] else "there")
                     + ": resume from the last checkpoint before it with a lower learning rate, and check the inputs "
