@@ -241,7 +241,9 @@ def metric_stats(m: Metrics, metric_sources: dict[str, str]) -> dict[str, Metric
     for name in sorted(m.names(), key=_metric_order):
         steps, values = m.steps(name), m.values(name)
         good = values[np.isfinite(values)]
-        now, start = m.level(name), start_level(steps, values)
+        # NaN/Inf at its latest point: it has no current level (the last finite median is not "now")
+        now = m.level(name) if len(values) and np.isfinite(values[-1]) else None
+        start = start_level(steps, values)
         out[name] = MetricStats(
             name, float(values[0]), float(values[-1]),
             float(good.min()) if len(good) else math.nan, float(good.max()) if len(good) else math.nan,

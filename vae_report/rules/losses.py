@@ -274,8 +274,8 @@ SINCE_SWITCH = "since the discriminator started"
 def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: str,
            hi: int | None = None) -> list[Case]:
     steps, values = m.window(name, lo=lo, hi=hi)
-    if len(finite(values)) < 6:
-        return []
+    if len(finite(values)) < 6 or (hi is None and not np.isfinite(values[-1])):
+        return []  # NaN/Inf now: no level to judge a trend by (the non-finite finding says where it broke)
     # one start for every sentence: over the run it is the statistics table's Start (levels.start_level), in a
     # phase the same window at the phase's start
     first = start_level(steps, values)
