@@ -15,6 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.markers import TICKLEFT, TICKRIGHT  # noqa: E402
 
 from .numbers import fmt  # noqa: E402
 from .rules import Metrics  # noqa: E402
@@ -129,12 +131,44 @@ def _scale(ax, series: _Series, *names: str) -> None:
 def _plain_ticks(axis) -> None:
     """Decade labels in the report's number format (``1e-06``, ``100``) instead of matplotlib's TeX-like ones,
     whose parser costs more than the rest of a figure; minor ticks at 2x and 5x each decade, unlabelled."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
     axis.set_major_formatter(FuncFormatter(lambda value, _: fmt(value) if value else "0"))
     axis.set_minor_formatter(NullFormatter())
     if axis.get_scale() == "log":
-        axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        axis.set_minor_locator(NullLocator())  # drawn instead by one artist: the same marks, a tenth of the cost
+        axis.axes.add_artist(_MinorMarks(axis.axes, LogLocator(subs=(2.0, 5.0))))
+
+
+class _MinorMarks(Line2D):
+    """The unlabelled minor tick marks of a y axis as one line of tick markers where matplotlib's ticks put them
+    (the locator's marks in view, less those on a major tick), without the per-tick objects (tick lines, grid
+    line, label: each with its own transforms and marker copies) that made a log axis' minor ticks cost about a
+    third of a whole figure."""
+
+    def __init__(self, ax, locator) -> None:
+        right = ax.yaxis.get_ticks_position() == "right"  # a twin's axis
+        super().__init__([], [], linestyle="none", marker=TICKRIGHT if right else TICKLEFT,
+                         markersize=matplotlib.rcParams["ytick.minor.size"],
+                         markeredgewidth=matplotlib.rcParams["ytick.minor.width"],
+                         color=matplotlib.rcParams["ytick.color"], clip_on=False, label="_nolegend_")
+        self.set_zorder(ax.yaxis.get_zorder())
+        self.side = "tick2" if right else "tick1"
+        self.locator = locator
+        locator.set_axis(ax.yaxis)
+
+    def draw(self, renderer) -> None:
+        axis = self.axes.yaxis
+        lo, hi = sorted(axis.get_view_interval())
+        locs = np.asarray(self.locator.tick_values(lo, hi), dtype=float)
+        locs = locs[(locs >= lo) & (locs <= hi)]
+        majors = np.log10(np.asarray(axis.get_majorticklocs(), dtype=float))
+        if len(locs) and len(majors):  # as matplotlib drops a minor tick on a major one
+            locs = locs[~np.isclose(np.log10(locs)[:, None], majors[None, :], atol=1e-5, rtol=0).any(axis=1)]
+        # where the axis' own ticks go: the left or right spine, wherever it was moved to
+        self.set_transform(self.axes.get_yaxis_transform(which=self.side))
+        self.set_data(np.full(len(locs), 1.0 if self.side == "tick2" else 0.0), locs)
+        super().draw(renderer)
 
 
 def _legend(ax, handles=None, labels=None, right_axis: bool = False) -> None:
@@ -362,13 +396,15 @@ class PlotsInFlight:
         jobs = _jobs(jobs, len(frame))
         self.pool = self.pending = None
         if jobs > 1 and len(draws) > 1:
-            shares = _shares(draws, jobs)
             _WORK.update(draws=draws, series=self.c)
             try:
-                self.pool = multiprocessing.get_context("fork").Pool(len(shares), initializer=gc.freeze)
+                self.pool = multiprocessing.get_context("fork").Pool(min(jobs, len(draws)), initializer=gc.freeze)
             finally:
                 _WORK.clear()  # the workers have their copy
-            self.pending = self.pool.map_async(_draw_share, shares)
+            # one figure at a time to whichever process is free, the costliest first: a fixed share per process
+            # left one idle while the other still drew (and a busy machine slows one more than the other)
+            order = sorted(range(len(draws)), key=lambda i: -draws[i].cost)
+            self.pending = self.pool.imap_unordered(_draw_one, order, chunksize=1)
 
     def result(self) -> list[Plot]:
         draws = [draw for *_, draw in self.planned]
@@ -377,7 +413,7 @@ class PlotsInFlight:
                 pngs = [draw(self.c) for draw in draws]
         else:
             try:
-                found = dict(item for share in self.pending.get() for item in share)
+                found = dict(self.pending)
             finally:
                 self.close()
             pngs = [found[i] for i in range(len(draws))]
@@ -399,7 +435,7 @@ class _Draw:
     fn: Callable[..., bytes]
     names: tuple[str, ...]
     args: tuple = ()
-    cost: float = 1.0  # about how many axes it draws: what a figure costs, to share them out evenly
+    cost: float = 1.0  # its drawing time against a one-axes figure (measured): the costliest start first
 
     def __call__(self, c: _Series) -> bytes:
         return self.fn(c, *self.args)
@@ -415,42 +451,31 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
     if names:
         shown = tuple(names)
         plots.append(("overview", "Training metrics overview", "The four losses side by side." + shading,
-                      _Draw(_overview, shown, (names,), cost=4)))
+                      _Draw(_overview, shown, (names,), cost=3)))
         plots.append(("normalized", "Normalized loss comparison",
                       "Each loss scaled to [0, 1] by its own min and max (in the legend), to compare shapes.",
-                      _Draw(_normalized, shown, (names,), cost=1.5)))
+                      _Draw(_normalized, shown, (names,), cost=2.2)))
         plots.append(("multi_axis", "Multi-axis loss analysis",
                       "Each loss on its own y axis, showing the real magnitudes side by side.",
-                      _Draw(_multi_axis, shown, (names,), cost=2.5)))
+                      _Draw(_multi_axis, shown, (names,), cost=2.8)))
     gan = tuple(n for n in ("logits_real", "logits_fake", "d_weight", "g_loss") if m.has(n))
     if gan:
         plots.append(("gan_health", "GAN health",
                       "The discriminator's logits on real and reconstructed inputs with the adaptive d_weight "
-                      "(right axis), and g_loss below." + shading, _Draw(_gan_health, gan, cost=2.5)))
+                      "(right axis), and g_loss below." + shading, _Draw(_gan_health, gan, cost=2.7)))
     rates = tuple(n for n in ("lr", "lr_disc", "logvar") if m.has(n))
     if rates:
         plots.append(("lr_logvar", "Learning rate and logvar",
                       "The logged learning rate(s) and the learned logvar (right axis)." + shading,
-                      _Draw(_lr_logvar, rates, cost=1.5)))
+                      _Draw(_lr_logvar, rates)))
     return plots
 
 
 _WORK: dict = {}  # what forked workers draw from: inherited at the fork, never pickled
 
 
-def _shares(draws: list[_Draw], jobs: int) -> list[list[int]]:
-    """The figures shared out by cost: the costliest first, each to the least loaded process."""
-    shares: list[list[int]] = [[] for _ in range(min(jobs, len(draws)))]
-    loads = [0.0] * len(shares)
-    for i in sorted(range(len(draws)), key=lambda i: -draws[i].cost):
-        k = loads.index(min(loads))
-        shares[k].append(i)
-        loads[k] += draws[i].cost
-    return shares
-
-
-def _draw_share(indices: list[int]) -> list[tuple[int, bytes]]:
-    return [(i, _WORK["draws"][i](_WORK["series"])) for i in indices]
+def _draw_one(i: int) -> tuple[int, bytes]:
+    return i, _WORK["draws"][i](_WORK["series"])
 
 
 class _collector_paused:
