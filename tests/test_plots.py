@@ -69,3 +69,33 @@ def test_plots_drawn_while_the_rules_run_are_the_plots_drawn_after(seed_run):
     workers = stopped.pool._pool
     stopped.close()  # an analysis that failed: no drawing process is left behind
     assert all(not w.is_alive() for w in workers)
+
+
+def test_log_axis_minor_marks_are_where_matplotlibs_own_minor_ticks_go():
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator
+
+    from vae_report.plots import _MinorMarks, _plain_ticks
+
+    for lo, hi in ((0.03, 300.0), (0.5, 3.0), (1e-20, 1.0)):  # decades with minor ticks, none whole, too many
+        fig, ax = plt.subplots()
+        twin = ax.twinx()
+        for axes, values in ((ax, [lo, hi]), (twin, [hi * 2, lo * 3])):
+            axes.plot([0, 1], values)
+            axes.set_yscale("log")
+        _, reference = plt.subplots()
+        reference.plot([0, 1], [lo, hi])
+        reference.set_yscale("log")
+        reference.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        reference.set_ylim(ax.get_ylim())
+        a, b = sorted(reference.get_ylim())
+        expected = [v for v in reference.yaxis.get_minorticklocs() if a <= v <= b]
+        for axes in (ax, twin):
+            _plain_ticks(axes.yaxis)
+        fig.canvas.draw()
+        marks = {axes: next(x for x in axes.get_children() if isinstance(x, _MinorMarks)) for axes in (ax, twin)}
+        np.testing.assert_allclose(marks[ax].get_ydata(), expected)
+        assert set(marks[ax].get_xdata()) <= {0.0} and set(marks[twin].get_xdata()) <= {1.0}  # left; a twin's right
+        assert not ax.yaxis.get_minorticklocs().size  # no per-tick objects besides
+        plt.close(fig)
+        plt.close(reference.figure)
