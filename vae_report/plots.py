@@ -136,15 +136,15 @@ def _plain_ticks(axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: fmt(value) if value else "0"))
     axis.set_minor_formatter(NullFormatter())
     if axis.get_scale() == "log":
-        axis.set_minor_locator(NullLocator())  # drawn instead by one artist: the same marks, a tenth of the cost
+        axis.set_minor_locator(NullLocator())  # drawn instead by one artist: the same marks, for a fraction
         axis.axes.add_artist(_MinorMarks(axis.axes, LogLocator(subs=(2.0, 5.0))))
 
 
 class _MinorMarks(Line2D):
     """The unlabelled minor tick marks of a y axis as one line of tick markers where matplotlib's ticks put them
     (the locator's marks in view, less those on a major tick), without the per-tick objects (tick lines, grid
-    line, label: each with its own transforms and marker copies) that made a log axis' minor ticks cost about a
-    third of a whole figure."""
+    line, label: each with its own transforms and marker copies) that made a log axis' minor ticks cost up to a
+    third of a one-axes figure."""
 
     def __init__(self, ax, locator) -> None:
         right = ax.yaxis.get_ticks_position() == "right"  # a twin's axis
