@@ -26,6 +26,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, concat, frame_from_series
 from . import records
+from .escapes import without_escapes
 from .pattern import UserPattern
 from .records import VALIDATION, Record
 from .textlog import MARKER
@@ -109,11 +110,11 @@ def _samples(path: Path) -> list[str]:
     size = path.stat().st_size
     with path.open("rb") as handle:
         if size <= 8 * SAMPLE:
-            return [handle.read().decode("utf-8", errors="replace").replace("\r", "\n")]
+            return [without_escapes(handle.read().decode("utf-8", errors="replace")).replace("\r", "\n")]
         out = []
         for offset in np.linspace(0, size - SAMPLE, 8).astype(int):
             handle.seek(int(offset))
-            out.append(handle.read(SAMPLE).decode("utf-8", errors="replace").replace("\r", "\n"))
+            out.append(without_escapes(handle.read(SAMPLE).decode("utf-8", errors="replace")).replace("\r", "\n"))
         return out
 
 
@@ -172,9 +173,12 @@ def metric_pairs(text: str) -> list[tuple[str, str]]:
         found = [(m.group("skey"), m.group("value")) for m in _SPACED.finditer(text)
                  if _METRIC_WORDS.search(m.group("skey"))]
     return [(k, v) for k, v in found if k.lower() not in NOT_METRICS and not k.lower().startswith("best_")
-            and not _CLOCK.search(k)]
+            and not _CLOCK.search(k) and not _SOURCE_FILE.search(k)]
 
 
+# a logging record's caller, ``train.py:212`` (rich's path column, ``%(filename)s:%(lineno)d``): a place in the
+# code, not a metric
+_SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|c|cc|cpp|cu|h|hpp|rs|go|java|jl|lua|js|ts|sh)$", re.IGNORECASE)
 # a clock beside the metrics (detectron2's last_time, data_time; iter_time, batch_time): not a training metric
 _CLOCK = re.compile(r"(?:^|_)time$", re.IGNORECASE)
 # words ending in a counter before the value: "time elapse for current epoch: 3.2", "number of steps: 100"
@@ -223,9 +227,12 @@ def sniff_text_log(path: Path, pattern: str | None = None) -> str | None:
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             if pattern is None and data.find(MARKER) >= 0:
                 return "radiodiff"
-        lines = [line for chunk in _samples(path) for line in chunk.split("\n")]
+        samples = _samples(path)
     except (OSError, ValueError):
         return None
+    if pattern is None and any(MARKER.decode() in chunk for chunk in samples):
+        return "radiodiff"  # its marker coloured in parts (rich styles the brackets): found once they are gone
+    lines = [line for chunk in samples for line in chunk.split("\n")]
     return "console" if _kind(lines, UserPattern(pattern) if pattern else None) else None
 
 
@@ -233,7 +240,7 @@ def first_lines(path: Path, count: int = 3) -> str:
     """What a file starts with, for an error message."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(4096).decode("utf-8", errors="replace").replace("\r", "\n")
+            head = without_escapes(handle.read(4096).decode("utf-8", errors="replace")).replace("\r", "\n")
     except OSError:
         return "(unreadable)"
     lines = [_shortened(" ".join(line.split())) for line in head.split("\n") if line.strip()][:count]
@@ -248,7 +255,7 @@ def _shortened(line: str, size: int = 200) -> str:
 def read_console_log(path: Path, source: str, pattern: str | None = None) -> ConsoleRead:
     """Every record's values; an InputError naming the file and its first lines when no records are found."""
     try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        text = without_escapes(path.read_bytes().decode("utf-8", errors="replace"))
     except OSError as exc:
         raise InputError(f"{path}: cannot read the log ({exc.strerror}); check the path and permissions") from exc
     if text and not text.endswith(("\n", "\r")):
