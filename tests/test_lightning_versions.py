@@ -79,3 +79,14 @@ def test_a_resume_from_last_ckpt_redoing_steps_with_other_values_is_one_run(tmp_
     data = json.loads(summary.read_text())
     assert data["step"] == 399 and data["metrics"]["rec_loss"]["count"] == 40
     assert any("restarts at step 209" in note for note in data["merge_notes"])
+
+
+def test_lightnings_hp_metric_placeholder_is_not_a_training_metric(tmp_path):
+    from vae_report import load_run
+
+    logger = loggers.TensorBoardLogger(str(tmp_path), name="lightning_logs", version=0)
+    logger.log_hyperparams({"lr": 1e-4, "kl_weight": 1e-6})  # writes hp_metric = -1 (default_hp_metric)
+    _log(logger, np.arange(9, 300, 10), seed=1)
+    logs = load_run(tmp_path)
+    assert "hp_metric" not in set(logs.frame["metric"].astype(str)) and "rec_loss" in set(logs.frame["metric"])
+    assert any("hp_metric: Lightning's placeholder" in n for n in logs.notes)

@@ -111,3 +111,22 @@ def test_a_store_config_of_another_trainer_invents_no_loss_class_nor_its_default
     assert CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out)]).exit_code == 0
     text = out.read_text()
     assert "LPIPSWithDiscriminator" not in text and "default" not in text.split("## Configuration analysis")[1][:600]
+
+
+def test_wandb_log_with_a_step_is_counted_in_steps_and_its_own_logs_are_not_metrics(tmp_path):
+    """``wandb.log(..., step=s)`` every 50 steps: _step is the run's step (its gaps say so), the config's
+    max_steps is the total in steps; W&B's debug logs (JSON lines it writes about itself) are not read."""
+    pytest.importorskip("wandb")
+    _run(f"""
+        import math, wandb
+        run = wandb.init(dir={str(tmp_path)!r}, project="vae", config={{"max_steps": 10000, "lr": 1e-4}})
+        for s in range(0, 10000, 50):
+            run.log({{"train/rec_loss": 0.02 + 0.1 * math.exp(-s / 2000), "train/kl_loss": 40.0}}, step=s)
+        run.finish()
+        """, tmp_path)
+    logs = load_run(tmp_path)
+    assert logs.counts == "step" and {s.kind for s in logs.sources} == {"wandb"}
+    wandb_source = next(s for s in logs.sources if s.kind == "wandb")
+    assert any("the step the run passed to wandb.log (logged every 50 steps)" in n for n in wandb_source.notes)
+    a = analyze_run(tmp_path)
+    assert a.schedule.counts == "step" and a.schedule.total_steps == 10000 and a.step == 9950

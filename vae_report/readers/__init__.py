@@ -81,7 +81,8 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         parts = [p for path in paths for p in _read_one_or_note(kind, path, base, logs, single)]
         if parts:
             per_kind[kind] = merge_files(kind, parts, logs)
-    logs.frame = read_negative_kl(_adopt_names(_bounded(merge_kinds(per_kind, logs), logs), logs), logs.notes)
+    merged = _without_placeholders(merge_kinds(per_kind, logs), logs)
+    logs.frame = read_negative_kl(_adopt_names(_bounded(merged, logs), logs), logs.notes)
     _refuse_diffusion(root, logs.frame)
     if logs.frame.empty:
         unread = [f"{s.path}: {s.notes[0][len('not read: '):]}" for s in logs.sources
@@ -113,6 +114,23 @@ def _adopt_names(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
                       + ", ".join(f"{old} as {new}" for old, new in renames.items()))
     return make_frame(frame["step"].to_numpy(), metric.array, frame["value"].to_numpy(),
                       frame["wall_time"].to_numpy(), frame["source"].array)
+
+
+def _without_placeholders(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
+    """Without Lightning's ``hp_metric`` when it only holds the -1 its TensorBoardLogger writes with the
+    hyperparameters (``default_hp_metric``): a placeholder, not something training measured. A run that logs a
+    value of its own under that name keeps it."""
+    if frame.empty or "hp_metric" not in frame["metric"].cat.categories:
+        return frame
+    mine = (frame["metric"] == "hp_metric").to_numpy()
+    if not np.all(frame["value"].to_numpy()[mine] == -1):
+        return frame
+    logs.notes.append("hp_metric: Lightning's placeholder (-1, written with the hyperparameters), not a metric; "
+                      "left out")
+    logs.metric_sources.pop("hp_metric", None)
+    part = frame[~mine]
+    return make_frame(part["step"].to_numpy(), used_categories(part["metric"].array), part["value"].to_numpy(),
+                      part["wall_time"].to_numpy(), used_categories(part["source"].array))
 
 
 MAX_METRICS = 2_000  # a training run logs tens of metrics, hundreds at most; every rule and table costs per metric
@@ -280,6 +298,8 @@ def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]
             notes.append(f"{read.bad:,} record(s) failed their CRC or did not parse, skipped")
         if read.truncated:
             notes.append("ends mid-record (the run is still writing it); everything before was read")
+        if read.step_note:
+            notes.append(read.step_note)
         config, origin = read.config, f"{rel} (the W&B run's config)"
         frame = read.frame
     else:

@@ -24,8 +24,12 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
     found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
     folders = [root] if include is None else include
     paths, stores = files_under([Path(f) for f in folders], skipped)
+    tool_files = 0
     for path in paths:
         name = path.name
+        if _wandb_own_file(path, root):
+            tool_files += 1
+            continue
         if "tfevents" in name:
             found["tensorboard"].append(path)
         elif name.endswith(".csv"):
@@ -45,10 +49,27 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
             skipped.append(f"{path}: not read (" + ("not an MLflow database it can open" if path.suffix == ".db"
                                                     else "no step lines recognised; --text-pattern reads any "
                                                     "format") + ")")
+    if tool_files and skipped is not None:
+        skipped.append(f"{tool_files} file(s) W&B writes about itself (debug logs, requirements): not the run's "
+                       "metrics, not read")
     for store in [*map(Path, folders), *stores]:
         if mlflow.is_file_store(store):
             found["mlflow"].append(store)
     return found
+
+
+# what the wandb library writes about itself beside a run's history (its own debug logs count their lines)
+_WANDB_OWN = ("debug.log", "debug-internal.log", "debug-core.log", "debug-cli.log", "requirements.txt",
+              "wandb-metadata.json", "conda-environment.yaml")
+
+
+def _wandb_own_file(path: Path, root: Path) -> bool:
+    """A W&B folder's own log or environment file (under ``wandb/``): read as a metric log, its line order would
+    become the run's step axis. ``files/output.log``, the run's console, is not one of them."""
+    if path.name not in _WANDB_OWN and not (path.name.startswith("debug") and path.suffix == ".log"):
+        return False
+    parts = path.relative_to(root).parts[:-1] if path.is_relative_to(root) else path.parts[:-1]
+    return "wandb" in parts or root.name == "wandb" or any(p.startswith(("offline-run-", "run-")) for p in parts)
 
 
 def _foreign_json_log(path: Path) -> bool:

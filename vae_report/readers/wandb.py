@@ -36,6 +36,7 @@ class WandbRead:
     records: int = 0
     bad: int = 0  # records whose CRC failed or that did not parse
     truncated: bool = False
+    step_note: str = ""  # what its _step counts, said in the sources
 
 
 def records(data: bytes) -> tuple[list[bytes], int, bool]:
@@ -139,7 +140,24 @@ def read_wandb_run(path: Path, source: str) -> WandbRead:
     # a _step of NaN, inf or 1e300 becomes an impossible step, dropped and counted where the frame is built
     series = [(canonical_name(k), step_column(s), np.asarray(v, dtype=np.float64), np.asarray(w, dtype=np.float64))
               for k, (s, v, w) in rows.items()]
-    return WandbRead(frame_from_series(series, source), config, len(payloads), bad, truncated)
+    frame = frame_from_series(series, source)
+    return WandbRead(frame, config, len(payloads), bad, truncated, step_meaning(frame["step"].to_numpy()))
+
+
+def step_meaning(steps: np.ndarray) -> str:
+    """What W&B's ``_step`` counts here: the step given to ``wandb.log(..., step=s)`` (gaps between logged steps
+    show it), or W&B's own count of ``wandb.log`` calls (0, 1, 2, ...: the training step only where the run logs
+    every step; read as steps, and said)."""
+    unique = np.unique(steps)
+    if len(unique) < 2:
+        return ""
+    gaps = np.diff(unique)
+    if gaps.max() > 1:
+        every = int(np.median(gaps))
+        return (f"step: W&B's _step, the step the run passed to wandb.log (logged every {every:,} steps)"
+                if every > 1 else "step: W&B's _step, the step the run passed to wandb.log (it skips values)")
+    return ("step: W&B's _step, consecutive from {:,}: the step the run passed, or W&B's count of wandb.log calls "
+            "where it passed none; read as optimizer steps (true when the run logs every step)").format(int(unique[0]))
 
 
 def _history(items, rows: dict) -> None:
