@@ -26,9 +26,21 @@ from . import mlflow
 from .console import COUNTER_NAMES, read_console_log, sniff_text_log
 from .conventions import read_negative_kl
 from .csvlog import read_csv_log
-from .discovery import JSON_SUFFIXES, discover, files_under, foreign_encoding, leads_inside, nothing_read, relative_to
+from .discovery import (
+    JSON_SUFFIXES,
+    discover,
+    files_under,
+    foreign_encoding,
+    in_split,
+    leads_inside,
+    nothing_read,
+    relative,
+    relative_to,
+    split_folders,
+)
 from .events import event_notes, handed_over, read_event_files
 from .jsonlog import read_json_log, sniff_json_log
+from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
 from .sources import KINDS, RunLogs, SourceFile
 from .textlog import read_text_log
@@ -72,6 +84,10 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     per_kind = {}
     single = root.is_file()
     logs.pattern, logs.store_run, logs.tail = pattern, run, tail
+    logs.split_of = split_folders(files["tensorboard"])
+    for folder in sorted({p.parent for p in logs.split_of}):
+        logs.notes.append(f"{relative([folder], base)[0]}/: the validation split of the same run (a split's "
+                          "folder beside train/), its tags read as val/*")
     for kind, paths in files.items():
         if kind == "tensorboard" and len(paths) > 1 and tail is None:  # many event files: decoded together
             frame = read_event_files(paths, base, logs, single)
@@ -81,6 +97,8 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         parts = [p for path in paths for p in _read_one_or_note(kind, path, base, logs, single)]
         if parts:
             per_kind[kind] = merge_files(kind, parts, logs)
+    if "tensorboard" in per_kind:
+        per_kind["tensorboard"] = keras_series(per_kind["tensorboard"], logs)
     merged = _without_placeholders(merge_kinds(per_kind, logs), logs)
     logs.frame = read_negative_kl(_adopt_names(_bounded(merged, logs), logs), logs.notes)
     _refuse_diffusion(root, logs.frame)
@@ -201,7 +219,9 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         # copied, so the peak stays near the frame's own size
         read = logs.tail.events(path) if logs.tail is not None else read_event_file(path)
         counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
-        frame = frame_from_series(handed_over(read, counters), rel)
+        split = logs.split_of.get(path)
+        frame = frame_from_series(((in_split(name, split), *cols) for name, *cols in handed_over(read, counters)),
+                                  rel)
         notes = event_notes(read, counters)
     elif kind == "csv" and path.name == "meta_tags.csv":
         logs.sources.append(SourceFile(rel, kind, 0, [], ["test-tube's hyperparameters (key, value), not metrics"]))

@@ -194,3 +194,28 @@ def relative(paths: list[Path], base: Path) -> list[str]:
     return out
 
 
+# a split's own folder beside ``train/`` (Keras' TensorBoard callback writes ``train/`` and ``validation/``, and
+# many PyTorch scripts open one SummaryWriter per split): the same tags, another split of the same run
+SPLIT_FOLDERS = {"validation": "val", "val": "val", "valid": "val", "eval": "val", "evaluation": "val",
+                 "test": "val"}
+TRAIN_FOLDERS = ("train", "training")
+
+
+def split_folders(paths: list[Path]) -> dict[Path, str]:
+    """{event file: split} for the files in a split's folder whose sibling ``train/`` folder holds event files
+    too: their tags are that split's (``epoch_loss`` in ``validation/`` is ``val/epoch_loss``)."""
+    parents = {p.parent for p in paths}
+    out = {}
+    for path in paths:
+        split = SPLIT_FOLDERS.get(path.parent.name.lower())
+        if split and any(path.parent.parent / name in parents for name in TRAIN_FOLDERS):
+            out[path] = split
+    return out
+
+
+def in_split(name: str, split: str | None) -> str:
+    """A metric's name in a split's folder: ``val/`` before it, unless its tag already names a split."""
+    if not split or name.split("/", 1)[0] in ("val", "val_ema"):
+        return name
+    return f"{split}/{name}"
+

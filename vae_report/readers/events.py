@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, impossible, impossible_notes, make_frame
 from .copies import copies_of
-from .discovery import relative
+from .discovery import in_split, relative, split_folders
 from .merge import natural, note_copy, note_merged, replaced_points
 from .sources import RunLogs, SourceFile
 from .tfevents import read_event_batch
@@ -23,9 +23,16 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     batch = read_event_batch(paths)
     rels = relative(paths, base)
     counter = np.array([tag.strip().lower() in COUNTERS for tag in batch.tags], dtype=bool)
-    names = [canonical_name(tag) for tag in batch.tags]
-    metrics = sorted({n for n, c in zip(names, counter, strict=True) if not c})
-    code_of = np.array([-1 if c else metrics.index(n) for n, c in zip(names, counter, strict=True)], dtype=np.int64)
+    # a tag's name in a plain file (row 0) and in a split's folder beside train/ (row 1: Keras' validation/)
+    splits = split_folders(paths)
+    split = next(iter(splits.values()), None)
+    in_folder = np.array([p in splits for p in paths], dtype=np.int64)
+    names = [[canonical_name(tag) for tag in batch.tags]]
+    names.append([in_split(n, split) for n in names[0]] if splits else names[0])
+    metrics = sorted({n for row in names for n, c in zip(row, counter, strict=True) if not c})
+    index = {n: i for i, n in enumerate(metrics)}
+    code_of = np.array([[-1 if c else index[n] for n, c in zip(row, counter, strict=True)] for row in names],
+                       dtype=np.int64).reshape(2, len(batch.tags))
     counters: dict[int, list[str]] = {}  # file -> counter tags (epoch, global_step) it holds
     if counter.any():
         rows = counter[batch.tag]
@@ -34,7 +41,8 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     # in one file, a step written twice keeps its later point (rows are in each file's record order); the
     # columns are taken one at a time, each reordered copy replacing its original, to keep the peak low
     keep = ~counter[batch.tag] if len(batch.tags) else np.zeros(0, dtype=bool)
-    file, code = batch.file.astype(np.int64), code_of[batch.tag]
+    file = batch.file.astype(np.int64)
+    code = code_of[in_folder[file], batch.tag] if len(file) else np.zeros(0, dtype=np.int64)
     order = np.lexsort((batch.steps, code, file))
     if not keep.all():
         order = order[keep[order]]

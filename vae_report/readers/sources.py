@@ -44,6 +44,7 @@ class RunLogs:
     # where a later file took over (a resume or restart): {"step", "file", "points", "concurrent"}; concurrent
     # when the earlier file was still being written after the later one began (two processes, one folder)
     restarts: list[dict] = field(default_factory=list)
+    split_of: dict = field(default_factory=dict)  # event file -> split, for a split's folder beside train/
     counts: str = "step"  # what the step axis counts: step | epoch | sample | line (a log without a step counter)
 
 

@@ -156,8 +156,8 @@ def step_meaning(steps: np.ndarray) -> str:
         every = int(np.median(gaps))
         return (f"step: W&B's _step, the step the run passed to wandb.log (logged every {every:,} steps)"
                 if every > 1 else "step: W&B's _step, the step the run passed to wandb.log (it skips values)")
-    return ("step: W&B's _step, consecutive from {:,}: the step the run passed, or W&B's count of wandb.log calls "
-            "where it passed none; read as optimizer steps (true when the run logs every step)").format(int(unique[0]))
+    return (f"step: W&B's _step, consecutive from {int(unique[0]):,}: the step the run passed, or W&B's count of "
+            "wandb.log calls where it passed none; read as optimizer steps (true when the run logs every step)")
 
 
 def _history(items, rows: dict) -> None:
