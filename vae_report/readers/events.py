@@ -13,6 +13,7 @@ from ..frame import COUNTERS, canonical_name, impossible, impossible_notes, make
 from .copies import copies_of
 from .discovery import in_split, relative, split_folders
 from .merge import natural, note_copy, note_merged, replaced_points
+from .ranks import note_ranks, ranks_of_one_run
 from .sources import RunLogs, SourceFile
 from .tfevents import read_event_batch
 
@@ -107,6 +108,8 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
             own = ~np.isin(file, list(found))
             file, code, steps, values, walls = (a[own] for a in (file, code, steps, values, walls))
             written = [i for i in written if i not in found]
+    if len(written) > 1:  # one event file per process of a distributed run: the lowest rank's is the run's
+        file, code, steps, values, walls, written = _other_ranks(file, code, steps, values, walls, written, rels, logs)
     rank_of = np.zeros(len(paths), dtype=np.int64)
     rank_of[written] = np.arange(len(written))
     if len(written) > 1:
@@ -123,6 +126,33 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     source_code[holding] = [position[rels[i]] for i in holding]
     return make_frame(steps[order], pd.Categorical.from_codes(code[order], categories=metrics), values[order],
                       walls[order], pd.Categorical.from_codes(source_code[file[order]], categories=used))
+
+
+def _other_ranks(file, code, steps, values, walls, written: list[int], rels: list[str], logs: RunLogs):
+    """The points and files without those of other ranks of a run (ranks.py), each said."""
+    taken = set(written)
+
+    def frame_of(i: int) -> pd.DataFrame:
+        mine = file == i
+        return pd.DataFrame({"step": steps[mine], "metric": code[mine], "value": values[mine],
+                             "wall_time": walls[mine]})
+
+    found = ranks_of_one_run([rels[i] if i in taken else None for i in range(len(rels))], frame_of)
+    if not found:
+        return file, code, steps, values, walls, written
+    sources = {s.path: s for s in logs.sources}
+    dropped = []
+    for first, ranks in found:
+        frames = {i: frame_of(i) for i in (first, *ranks)}
+        note_ranks(_sources(sources, rels),
+                   [frames.get(i, pd.DataFrame()) for i in range(len(rels))], first, ranks, logs)
+        dropped.extend(ranks)
+    own = ~np.isin(file, dropped)
+    return (*(a[own] for a in (file, code, steps, values, walls)), [i for i in written if i not in dropped])
+
+
+def _sources(by_path: dict[str, SourceFile], rels: list[str]) -> list[SourceFile]:
+    return [by_path.get(rel) or SourceFile(rel, "tensorboard", 0, []) for rel in rels]
 
 
 def handed_over(read, skip: list[str]):

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..frame import concat, empty_frame, is_sorted, make_frame
 from .copies import close_values, copies_of, same_values
+from .ranks import other_ranks
 from .sources import RunLogs, SourceFile
 
 # who wins when they agree (a W&B summary only adds the last point a short or absent history lacks)
@@ -51,7 +52,7 @@ def _in_file_order(parts: list[tuple[SourceFile, pd.DataFrame]]) -> list[tuple[S
 def merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:
     """Merge files of one kind in the order they were written; a later file replaces, per metric, every earlier
     point at or after its own first step (TensorBoard's restart semantics)."""
-    parts = _without_copies(_in_file_order(sorted(parts, key=_written_order)), logs)
+    parts = _without_copies(_in_file_order(sorted(other_ranks(parts, logs), key=_written_order)), logs)
     if len(parts) == 1:
         return parts[0][1]
     merged = concat([p[1] for p in parts])
