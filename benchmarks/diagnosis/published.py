@@ -20,7 +20,7 @@ from . import writers as w
 from .curves import Shape
 
 LAYOUTS = ("pt_examples", "dcgan_console", "mmengine_files", "detectron2_files", "keras_csvlogger",
-           "suffix_tag_sweep", "loguru_epoch_iter", "tutorial_console")
+           "suffix_tag_sweep", "loguru_epoch_iter", "tutorial_console", "keras_tensorboard", "ddp_rank_logs")
 BATCH = 128
 
 
@@ -135,6 +135,45 @@ def _keras_csv(folder: Path, steps: np.ndarray, v: dict, epoch_iters: int, epoch
                                                         "batch_size": BATCH}))
 
 
+def _keras_tensorboard(folder: Path, steps: np.ndarray, v: dict, epoch_iters: int) -> None:
+    """Keras' TensorBoard callback (TF2): ``logs/fit/<time>/train`` and ``/validation`` event files of tensor
+    summaries (``scalar_pb``) ``epoch_loss``, ``epoch_reconstruction_loss``, ``epoch_kl_loss`` at the epoch's
+    index, and validation's ``evaluation_loss_vs_iterations`` at the optimizer step."""
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.plugins.scalar.summary_v2 import scalar_pb
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    last = np.flatnonzero(np.r_[steps[1:] // epoch_iters != steps[:-1] // epoch_iters, True])
+    root = folder / "logs" / "fit" / "20260110-101500"
+    for split, scale in (("train", 1.0), ("validation", 1.05)):
+        writer = EventFileWriter(str(root / split), filename_suffix=".v2")
+        for epoch, i in enumerate(last.tolist()):
+            wall = w.START_WALL + 0.5 * int(steps[i]) + (1.5 if split == "validation" else 0)
+            values = {"epoch_loss": v["total_loss"][i], "epoch_reconstruction_loss": v["rec_loss"][i],
+                      "epoch_kl_loss": v["kl_loss"][i]}
+            if split == "validation":
+                values["evaluation_loss_vs_iterations"] = v["total_loss"][i]
+            for tag, value in values.items():
+                step = (epoch + 1) * epoch_iters if tag.endswith("_vs_iterations") else epoch
+                writer.add_event(event_pb2.Event(wall_time=wall, step=step,
+                                                 summary=scalar_pb(tag, np.float32(scale * value))))
+        writer.close()
+
+
+def _ddp_rank_logs(folder: Path, steps: np.ndarray, v: dict, ranks: int = 4) -> None:
+    """DDP with every rank logging its own losses (its own batch: other noise) to ``train_rank{r}.log``."""
+    rng = np.random.default_rng(7)
+    for rank in range(ranks):
+        logger, handler, clock = _stamped_logger(folder / f"train_rank{rank}.log",
+                                                 f"%(asctime)s [rank{rank}] %(message)s", "%Y-%m-%d %H:%M:%S")
+        noise = 1 + (0.0 if rank == 0 else 0.02) * rng.standard_normal(len(steps))
+        for i, step in enumerate(steps.tolist()):
+            clock.step = step
+            logger.info(f"step {step}: loss={v['total_loss'][i] * noise[i]:.5f} "
+                        f"rec_loss={v['rec_loss'][i] * noise[i]:.5f} kl_loss={v['kl_loss'][i]:.3f}")
+        handler.close()
+
+
 def _suffix_sweep(folder: Path, steps: np.ndarray, v: dict, earlier: dict) -> None:
     """A script's SummaryWriter per setting, tags ``Recon/train``, ``KLD/train``, ``Loss/train``, ``Loss/test``."""
     for name, values in (("BN_0.01", v), ("no_BN_0.05", earlier)):
@@ -182,6 +221,10 @@ def emit_published(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v
         _detectron2(folder, steps, v, shape.total_steps)
     elif layout == "keras_csvlogger":
         _keras_csv(folder, steps, v, epoch_iters, shape.total_steps // epoch_iters)
+    elif layout == "keras_tensorboard":
+        _keras_tensorboard(folder, steps, v, epoch_iters)
+    elif layout == "ddp_rank_logs":
+        _ddp_rank_logs(folder, steps, v)
     elif layout == "suffix_tag_sweep":
         _suffix_sweep(folder, steps, v, earlier)
     elif layout == "tutorial_console":

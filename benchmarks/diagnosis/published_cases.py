@@ -26,6 +26,11 @@ def published_healthy() -> list[Case]:
              "mmengine_files", _shape(last_step=10_000, every=50, seed=92), ok),
         Case("healthy_detectron2_files", "detectron2: {:.4g} log.txt with [MM/DD] stamps, metrics.json, config.yaml",
              "detectron2_files", _shape(last_step=9_980, every=20, seed=93), ok),
+        Case("healthy_keras_tensorboard", "Keras' TensorBoard callback: train/ and validation/, epoch_* tensor "
+             "summaries at the epoch's index", "keras_tensorboard",
+             _shape(last_step=29_999, total_steps=30_000, every=50, seed=101), ok),
+        Case("healthy_ddp_rank_logs", "one log per DDP rank (train_rank0..3.log), same steps, written at once",
+             "ddp_rank_logs", _shape(last_step=9_950, every=50, seed=102), ok),
         Case("healthy_suffix_tag_sweep", "a sweep of event folders tagged Recon/train, KLD/train, Loss/test",
              "suffix_tag_sweep", _shape(last_step=10_000, every=20, seed=94), ok, fault=with_sibling()),
     ]
@@ -43,6 +48,10 @@ def published_faults() -> list[Case]:
     out.append(Case("keras_csv_kl_collapse", "Keras CSVLogger history.csv (epoch the only counter), KL collapse",
                     "keras_csvlogger", s, Expect("warning", (Fault(("kl_loss",), 24, 3, ("kl-collapse",)),)),
                     c.kl_collapse(12_000)))
+    s = _shape(last_step=29_999, total_steps=30_000, every=50, pixels=784, kl_weight=1.0, seed=103)
+    out.append(Case("keras_tensorboard_kl_collapse", "Keras' TensorBoard callback (train/, validation/, epoch_*), "
+                    "KL collapse", "keras_tensorboard", s,
+                    Expect("warning", (Fault(("kl_loss",), 24, 3, ("kl-collapse",)),)), c.kl_collapse(12_000)))
     s = _shape(last_step=20_000, total_steps=20_000, every=50, seed=97)
     out.append(Case("loguru_epoch_iter_explodes", "loguru 'epoch e | iter i/N' lines (a global iteration), the loss "
                     "exploding now", "loguru_epoch_iter", s,
