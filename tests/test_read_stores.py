@@ -130,3 +130,20 @@ def test_wandb_log_with_a_step_is_counted_in_steps_and_its_own_logs_are_not_metr
     assert any("the step the run passed to wandb.log (logged every 50 steps)" in n for n in wandb_source.notes)
     a = analyze_run(tmp_path)
     assert a.schedule.counts == "step" and a.schedule.total_steps == 10000 and a.step == 9950
+
+
+def test_a_wandb_config_with_a_trainer_layout_keeps_the_scripts_own_total_and_lr(tmp_path):
+    pytest.importorskip("wandb")
+    config = {"model": {"lossconfig": {"disc_start": 201, "kl_weight": 1e-6, "disc_weight": 0.5}},
+              "lr": 4.5e-6, "max_steps": 1000}
+    _run(f"""
+        import wandb
+        run = wandb.init(dir={str(tmp_path)!r}, project="vae", config={config!r})
+        for s in range(0, 400, 10):
+            run.log({{"train/rec_loss": 1 / (s + 1), "train/kl_loss": 100.0, "train/disc_factor": float(s >= 201)}},
+                    step=s)
+        run.finish()
+        """, tmp_path)
+    a = analyze_run(tmp_path)
+    assert a.schedule.disc_start == 201 and a.schedule.total_steps == 1000 and a.schedule.lr == pytest.approx(4.5e-6)
+    assert a.schedule.origins["total_steps"].endswith("max_steps")

@@ -126,6 +126,17 @@ class Analysis:
 
 
 
+def _with_store_keys(schedule: Schedule, logs: RunLogs) -> Schedule:
+    """A W&B or MLflow run's config is the dict the script passed, not the trainer's file: a trainer's layout in
+    it (``model.lossconfig``) beside the script's own ``max_steps`` or ``lr`` at the top. Values the layout's
+    places leave unset are taken where the config names them, each with its path."""
+    flat = schedule_from_config(logs.store_config, logs.store_config_origin, "flat", given=True)
+    for key in ("total_steps", "lr", "min_lr", "log_every", "checkpoint_every"):
+        if getattr(schedule, key) is None and getattr(flat, key) is not None and key in flat.origins:
+            schedule = schedule.with_overrides(flat.origins[key], **{key: getattr(flat, key)})
+    return schedule
+
+
 def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any) -> Schedule:
     """The schedule from --config, else a config found in the run, else the text log's config repr; then the
     text log's total, the command-line overrides, and what the data shows."""
@@ -155,7 +166,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         elif logs.text_config is not None and layout_of(logs.text_config) == "radiodiff":
             schedule = schedule_from_config(logs.text_config, "config repr in the text log", "text log")
         elif logs.store_config is not None and layout_of(logs.store_config):
-            schedule = schedule_from_config(logs.store_config, logs.store_config_origin)
+            schedule = _with_store_keys(schedule_from_config(logs.store_config, logs.store_config_origin), logs)
         elif logs.store_config is not None:  # hyperparameters of another trainer: the keys it names, no defaults
             schedule = schedule_from_config(logs.store_config, logs.store_config_origin, "flat", given=True)
         else:
