@@ -199,3 +199,19 @@ def test_a_bare_step_of_total_opening_the_line(tmp_path):
             print("\t", file=out)
     logs = load_run(tmp_path)
     assert series(logs.frame, "total_loss")[0] == list(range(1920, 4000, 5)) and logs.text_total_steps == 191900
+
+
+def test_a_console_counted_by_line_order_beside_event_files_in_steps_does_not_recount_the_run(tmp_path):
+    # the script prints its loss dict each iteration (no counter) and writes TensorBoard at the global step
+    torch_tb = pytest.importorskip("torch.utils.tensorboard")
+    writer = torch_tb.SummaryWriter(str(tmp_path / "tb"))
+    with (tmp_path / "stdout.txt").open("w") as out:
+        for step in range(0, 5000, 50):
+            rec = 0.5 / (1 + step / 500)
+            writer.add_scalar("train/rec_loss", rec, step)
+            writer.add_scalar("train/kl_loss", 10 + step / 1000, step)
+            print({"loss": round(rec, 5)}, file=out)
+    writer.close()
+    logs = load_run(tmp_path)
+    assert logs.counts == "step" and int(logs.frame["step"].max()) == 4950
+    assert any("count lines while the run's other logs count steps" in n for n in logs.notes)

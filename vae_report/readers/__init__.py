@@ -99,6 +99,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
             per_kind[kind] = merge_files(kind, parts, logs)
     if "tensorboard" in per_kind:
         per_kind["tensorboard"] = keras_series(per_kind["tensorboard"], logs)
+    _one_axis(per_kind, logs)
     merged = _without_placeholders(merge_kinds(per_kind, logs), logs)
     logs.frame = read_negative_kl(_adopt_names(_bounded(merged, logs), logs), logs.notes)
     _refuse_diffusion(root, logs.frame)
@@ -132,6 +133,27 @@ def _adopt_names(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
                       + ", ".join(f"{old} as {new}" for old, new in renames.items()))
     return make_frame(frame["step"].to_numpy(), metric.array, frame["value"].to_numpy(),
                       frame["wall_time"].to_numpy(), frame["source"].array)
+
+
+def _one_axis(per_kind: dict[str, pd.DataFrame], logs: RunLogs) -> None:
+    """One step axis for the run. Where some kinds count optimizer steps and others epochs, samples or lines
+    (W&B's history in steps beside a console copy counted by line order), the unit holding most points wins
+    (steps on a tie) and the others' points are left out, said. A W&B summary (each metric's last value at
+    W&B's step) follows the others."""
+    units = {kind: logs.units.get(kind, "step") for kind in per_kind if kind != "wandb summary"}
+    if not units:
+        return
+    points: dict[str, int] = {}
+    for kind, unit in units.items():
+        points[unit] = points.get(unit, 0) + len(per_kind[kind])
+    chosen = max(points, key=lambda unit: (points[unit], unit == "step"))
+    logs.counts = chosen
+    for kind in list(per_kind):
+        unit = units.get(kind, "step")
+        if unit != chosen and (kind != "wandb summary" or chosen != "step"):
+            left = len(per_kind.pop(kind))
+            logs.notes.append(f"the {kind} source(s) count {unit}s while the run's other logs count {chosen}s: "
+                              f"its {left:,} point(s) are on another axis, left out")
 
 
 def _without_placeholders(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
@@ -237,7 +259,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
             logs.text_total_steps = read.total_steps
             logs.total_steps_origin = f"{rel} (its constant total_steps column)"
         if read.unit != "step":
-            logs.counts = read.unit
+            logs.units[kind] = read.unit
     elif kind in ("wandb", "mlflow"):
         frame = _read_store(kind, path, rel, logs, notes)
     elif kind == "wandb summary":
@@ -267,7 +289,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
             logs.text_total_steps = read.total_steps
             logs.total_steps_origin = f"{rel} ({read.unit}/total in its lines)"
         if read.unit != "step":
-            logs.counts = read.unit
+            logs.units[kind] = read.unit
         if read.launches:
             return _launches(rel, kind, [(f"from line {line:,}", part) for line, part in read.launches], notes,
                              logs)

@@ -80,7 +80,7 @@ def keras_series(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
                              if placed else "the epoch_* series left out (no wall times to place them on the steps)")
                           + "; evaluation_*_vs_iterations as val/* at their step")
     else:
-        logs.counts = "epoch"
+        logs.units["tensorboard"] = "epoch"
         dropped = [n for n in names if kinds[n] == "iterations"]
         logs.notes.append("Keras' TensorBoard callback layout: the epoch_* series read as the metrics, counted in "
                           "epochs (step = the epoch's index)"
