@@ -147,3 +147,19 @@ def test_a_wandb_config_with_a_trainer_layout_keeps_the_scripts_own_total_and_lr
     a = analyze_run(tmp_path)
     assert a.schedule.disc_start == 201 and a.schedule.total_steps == 1000 and a.schedule.lr == pytest.approx(4.5e-6)
     assert a.schedule.origins["total_steps"].endswith("max_steps")
+
+
+def test_wandb_log_without_a_step_is_read_as_steps_and_said(tmp_path):
+    """``wandb.log`` once per optimizer step without ``step=``: _step is W&B's call count, consecutive, which
+    the config's max_steps fits; the sources say so."""
+    pytest.importorskip("wandb")
+    _run(f"""
+        import wandb
+        run = wandb.init(dir={str(tmp_path)!r}, project="vae", config={{"trainer": {{"max_steps": 300}}}})
+        for s in range(300):
+            run.log({{"train/rec_loss": 1 / (s + 1), "train/kl_loss": 40.0}})
+        run.finish()
+        """, tmp_path)
+    logs = load_run(tmp_path)
+    (source,) = [s for s in logs.sources if s.kind == "wandb"]
+    assert logs.counts == "step" and any("consecutive from 0 to 299" in n and "max_steps" in n for n in source.notes)

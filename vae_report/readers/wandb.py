@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..configs import flatten
 from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, frame_from_series, step_column
 
@@ -141,10 +142,21 @@ def read_wandb_run(path: Path, source: str) -> WandbRead:
     series = [(canonical_name(k), step_column(s), np.asarray(v, dtype=np.float64), np.asarray(w, dtype=np.float64))
               for k, (s, v, w) in rows.items()]
     frame = frame_from_series(series, source)
-    return WandbRead(frame, config, len(payloads), bad, truncated, step_meaning(frame["step"].to_numpy()))
+    return WandbRead(frame, config, len(payloads), bad, truncated, step_meaning(frame["step"].to_numpy(), config))
 
 
-def step_meaning(steps: np.ndarray) -> str:
+# where a script's config gives its total in optimizer steps
+_TOTALS = ("max_steps", "total_steps", "train_num_steps", "num_train_steps", "max_iter", "max_iters", "num_steps")
+
+
+def _total_in_config(config: dict) -> tuple[str, int] | None:
+    for path, value in flatten(config).items():
+        if path.rsplit(".", 1)[-1] in _TOTALS and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return path, value
+    return None
+
+
+def step_meaning(steps: np.ndarray, config: dict | None = None) -> str:
     """What W&B's ``_step`` counts here: the step given to ``wandb.log(..., step=s)`` (gaps between logged steps
     show it), or W&B's own count of ``wandb.log`` calls (0, 1, 2, ...: the training step only where the run logs
     every step; read as steps, and said)."""
@@ -156,6 +168,10 @@ def step_meaning(steps: np.ndarray) -> str:
         every = int(np.median(gaps))
         return (f"step: W&B's _step, the step the run passed to wandb.log (logged every {every:,} steps)"
                 if every > 1 else "step: W&B's _step, the step the run passed to wandb.log (it skips values)")
+    total = _total_in_config(config or {})
+    if total is not None and 0.5 * total[1] <= unique[-1] <= total[1]:
+        return (f"step: W&B's _step, consecutive from {int(unique[0]):,} to {int(unique[-1]):,}, which the config's "
+                f"{total[0]} ({total[1]:,} steps) fits: read as optimizer steps")
     return (f"step: W&B's _step, consecutive from {int(unique[0]):,}: the step the run passed, or W&B's count of "
             "wandb.log calls where it passed none; read as optimizer steps (true when the run logs every step)")
 
