@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from vae_report import load_run
 from vae_report.cli import app
+from vae_report.errors import InputError
 
 rich_console = pytest.importorskip("rich.console")
 rich_logging = pytest.importorskip("rich.logging")
@@ -64,10 +65,13 @@ def test_a_radiodiff_log_through_rich_is_read_by_its_reader(tmp_path):
 def test_an_unrecognised_coloured_log_is_quoted_without_escapes(tmp_path):
     logger, handle = rich_logger(tmp_path / "train.log", "words")
     for i in range(5):
-        # long lines: the message quotes a line's start and end, never cutting through a sequence
-        logger.info(f"loading shard {math.pi * i:.3f} of the dataset from /data/shards/imagenet/train/"
-                    f"{'n01440764' * 8} with {i * 1024} images")
+        # the escapes make the line long: the message quotes its start and end, never cutting through a link
+        logger.info(f"loading shard {math.pi * i:.3f} of the dataset")
     handle.close()
+    with pytest.raises(InputError) as refused:  # the reader's own message, before the CLI bounds its length
+        load_run(tmp_path)
+    message = str(refused.value)
+    assert "format was not recognised" in message and message.count("loading shard") >= 3
+    assert "\x1b" not in message and "file://" not in message and ";id=" not in message
     result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "r.md")])
-    assert result.exit_code == 2 and "loading shard" in result.output
-    assert "\x1b" not in result.output and "file://" not in result.output and "8;id=" not in result.output
+    assert result.exit_code == 2 and "loading shard" in result.output and "file://" not in result.output
