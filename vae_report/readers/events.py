@@ -117,7 +117,9 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
                          values=values, walls=walls)
         if drop.any():
             file, code, steps, values, walls = (a[~drop] for a in (file, code, steps, values, walls))
-        note_merged("tensorboard", [rels[i] for i in written], logs)
+        shared = Counter(m for i in written for m in set(per_file.get(i, [])))
+        if any(count > 1 for count in shared.values()):  # files of one run's life, merged by the restart rules
+            note_merged("tensorboard", [rels[i] for i in written], logs)
     order = np.lexsort((steps, code))
     holding = np.unique(file).tolist()
     used = sorted(rels[i] for i in holding)
