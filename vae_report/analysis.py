@@ -17,7 +17,7 @@ from .forecast import forecast_run
 from .images import reconstructions
 from .levels import start_level
 from .log_units import in_log_units
-from .narrative import confidence, questions_and_answers, recommendations
+from .narrative import confidence, questions_and_answers, recommendations, stop_broken_forecasts
 from .numbers import fmt
 from .plots import PlotsInFlight
 from .readers import RunLogs, SourceFile, load_run
@@ -291,6 +291,7 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
         decomposition=decompose(m, schedule),
     )
     analysis.forecast = forecast_run(m, schedule, analysis.step, analysis.finished, goals, analysis.last_wall_time)
+    stop_broken_forecasts(analysis)  # before the report or the summary reads it: one forecast for both
     analysis.confidence, analysis.confidence_reasons = confidence(analysis)
     analysis.qa = questions_and_answers(analysis)
     analysis.recommendations = recommendations(analysis)

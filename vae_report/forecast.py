@@ -126,6 +126,15 @@ class Forecast:
                 grouped.setdefault(t.reason, []).append(t.metric)
         return [(", ".join(names), why) for why, names in grouped.items()]
 
+    def stop(self, metric: str, reason: str) -> None:
+        """No forecast for ``metric`` (its trend does not go on: ``reason``), nor a forecast step for a goal on it
+        not yet reached: the report and the summary print what is left, so they cannot disagree."""
+        if metric in self.trends:
+            self.trends[metric] = Trend(metric, reason=reason)
+        for goal in self.goals:
+            if goal.metric == metric and not goal.reached:
+                goal.step, goal.date, goal.note = None, None, f"no forecast: {reason}"
+
     def goal_lines(self) -> list[str]:
         return [f"{g.metric} {'≥' if _higher_is_better(g.metric) else '≤'} {fmt(g.target)}: {g.note}"
                 for g in self.goals]

@@ -237,18 +237,19 @@ def _adversarial_questions(analysis) -> list:
     return out
 
 
-def forecast_rows(analysis) -> tuple[list[dict], list[tuple[str, str]]]:
-    """The forecast's rows, and (metric, why) for the key losses left out because they are NaN/Inf at their
-    latest point: a trend fitted to their finite points would forecast a level the run no longer has."""
-    rows, broken = [], {}
-    for r in analysis.forecast.rows():
-        found = dead(analysis, r["metric"])
-        if found is None:
-            rows.append(r)
-        else:
-            broken[r["metric"]] = (f"it is NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}, so its trend "
-                                   "does not go on")
-    return rows, list(broken.items())
+def stop_broken_forecasts(analysis) -> None:
+    """Take the forecast of every key loss that is NaN/Inf at its latest point out of the analysis (a trend fitted
+    to its finite points would forecast a level the run no longer has), with the reason, before anything reads it:
+    the Forecast section, the answers and the JSON summary then print one forecast."""
+    f = analysis.forecast
+    if f is None:
+        return
+    metrics = set(f.trends) | {g.metric for g in f.goals}
+    for metric in metrics:
+        found = dead(analysis, metric)
+        if found is not None:
+            f.stop(metric, f"NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}, so the trend of the "
+                           "finite points before does not go on")
 
 
 def _forecast_question(analysis) -> list:
@@ -258,10 +259,9 @@ def _forecast_question(analysis) -> list:
     if f is None or f.finished or analysis.finished or not f.trends:
         return []
     unit = analysis.schedule.counts
-    rows, broken = forecast_rows(analysis)
     said = [f"{r['metric']} about {fmt(r['level'])} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
-            f"{fmt(r['low'])} to {fmt(r['high'])}" for r in rows]
-    said += [f"{metric}: no forecast, {why}" for metric, why in f.declined() + broken]
+            f"{fmt(r['low'])} to {fmt(r['high'])}" for r in f.rows()]
+    said += [f"{metric}: no forecast, {why}" for metric, why in f.declined()]
     if not said:
         return []
     return [QA("Where will the losses be at the end of training?",

@@ -9,7 +9,7 @@ from pathlib import Path
 from ._version import __version__
 from .figures import Figures
 from .levels import window_size
-from .narrative import cite, forecast_rows, model_kind, ok_meaning
+from .narrative import cite, model_kind, ok_meaning
 from .numbers import fmt, pct
 from .view import (
     Block,
@@ -273,7 +273,7 @@ def forecast(a) -> Section:
     elif f.finished:
         blocks.append(Paragraph(text("The run is finished: its last levels are its final ones.")))
     else:
-        rows, broken = forecast_rows(a)
+        rows = f.rows()
         if rows:
             blocks.append(Paragraph(text(
                 "Each key loss's trend over the latest half of the current phase (a power law in steps, fitted to the "
@@ -285,7 +285,7 @@ def forecast(a) -> Section:
                 Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"), text(fmt(r["level"])),
                      text(f"{fmt(r['low'])} – {fmt(r['high'])}"), text(fmt(r["since"])))) for r in rows),
                 (False, True, True, True, True)))
-        declined = f.declined() + broken
+        declined = f.declined()
         if declined:
             blocks.append(Bullets(tuple(text(f"{metric}: {why}.") for metric, why in declined)))
     if f is not None and f.goals:
