@@ -22,6 +22,7 @@ from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
 from vae_report import analyze_run, render  # noqa: E402
 from vae_report.figures import figures_of  # noqa: E402
 from vae_report.images import reconstructions  # noqa: E402
+from vae_report.numbers import fmt, pct  # noqa: E402
 from vae_report.rules import RULES  # noqa: E402
 from vae_report.text import markdown  # noqa: E402
 
@@ -85,6 +86,57 @@ def test_report_agrees_with_summary(case, analyses, cache) -> None:
         for finding in analysis.to_summary()["findings"]:
             if finding["severity"] in ("warning", "error"):
                 assert f"`{finding['rule']}`" in text, f"{finding['rule']} missing from the report"
+
+
+def _section(text: str, title: str) -> str:
+    return text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0] if f"## {title}\n" in text else ""
+
+
+def summary_disagreements(analysis, text: str) -> list[str]:
+    """Where the JSON summary and the Markdown report of one analysis say different things: status, step,
+    progress, phase, next milestone, the findings listed, the forecast levels and the goals."""
+    s = analysis.to_summary()
+    unit = analysis.schedule.counts
+    banner = text.splitlines()[2]
+    out = []
+    if f"Status: {s['status']}**" not in banner:
+        out.append(f"status {s['status']}: {banner}")
+    if f"{unit} {fmt(s['step'])}" not in banner:
+        out.append(f"step {s['step']}: {banner}")
+    if s["finished"] != ("training finished" in banner):
+        out.append(f"finished {s['finished']}: {banner}")
+    if not s["finished"] and s["total_steps"] and f"({pct(s['progress'])})" not in banner:
+        out.append(f"progress {s['progress']}: {banner}")
+    if not s["finished"] and f"phase: {s['phase']}" not in banner:
+        out.append(f"phase {s['phase']}: {banner}")
+    overview = _section(text, "Training overview")
+    m = s["next_milestone"]
+    said = f"{unit} {fmt(m['step'])} ({m['name']}), {fmt(m['steps_away'])} {unit}s away" if m else "none"
+    if f"**Next milestone**: {said}" not in overview:
+        out.append(f"next milestone {m}")
+    rows = [line.split(" | ") for line in _section(text, "Findings").splitlines() if line.startswith("|")][2:]
+    listed = [row[1].strip("`") for row in rows]
+    active = [f["rule"] for f in s["findings"] if not f["skipped"]]
+    if sorted(listed) != sorted(active):
+        out.append(f"findings: report {listed}, summary {active}")
+    table = [line.split(" | ") for line in _section(text, "Forecast").splitlines() if line.startswith("|")][2:]
+    reported = sorted((row[0].strip("| "), row[2]) for row in table)
+    forecast = sorted((name, fmt(p["level"])) for name, t in s["forecast"].items()
+                      for p in (t, t.get("next_milestone")) if p and p.get("level") is not None)
+    if reported != forecast:
+        out.append(f"forecast: report {reported}, summary {forecast}")
+    for goal in s["goals"]:
+        if goal["note"] not in _section(text, "Forecast"):
+            out.append(f"goal {goal['metric']}: {goal['note']}")
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_report_and_the_summary_say_one_thing(case, analyses) -> None:
+    """The JSON summary is the report's analysis: the same status, step, progress, phase, milestone, findings and
+    forecast (one source, never a second computation that can drift)."""
+    for analysis in analyses[case.name]:
+        assert summary_disagreements(analysis, render.render_markdown(analysis)) == []
 
 
 # Markdown markup and the severity icons (the HTML page says the severity in words)

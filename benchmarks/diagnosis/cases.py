@@ -169,6 +169,19 @@ def nan_at(step: int) -> Callable:
     return edit
 
 
+def nan_from(step: int) -> Callable:
+    """Every loss NaN from ``step`` to the last logged step: numerics broke and the run logs on (no recovery)."""
+    def after(steps, v, shape):
+        for key in ("total_loss", "nll_loss", "rec_loss", "kl_loss", "g_loss"):
+            if key in v:
+                v[key][steps >= step] = math.nan
+
+    def edit(steps, v, shape):
+        return None
+    edit.after = after
+    return edit
+
+
 def disc_never_on(steps, v, shape):
     v["disc_factor"] = np.zeros(len(steps))
     v["disc_loss"] = np.zeros(len(steps))
