@@ -14,7 +14,7 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # appended: a vae_report given on PYTHONPATH (another checkout) stays the one judged
     sys.path.append(_ROOT)
 
-from test_prose import answers_against_findings  # noqa: E402
+from test_prose import answers_against_findings, premise_failures  # noqa: E402
 
 from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
 from benchmarks.diagnosis.expect import Expect, Fault, judge  # noqa: E402
@@ -240,6 +240,7 @@ def test_report_never_contradicts_itself(case, analyses) -> None:
         text = render.render_markdown(analysis)
         assert not contradictions(text), contradictions(text)
         assert answers_against_findings(analysis) == []
+        assert premise_failures(analysis) == []  # every question asked of a run whose data bear it out
         loud = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
         for f in loud:
             said = text.count(markdown(f.message)[:80])
@@ -258,6 +259,8 @@ def test_report_never_contradicts_itself(case, analyses) -> None:
         assert len(nans) == len(set(nans)), f"NaNs at one step are one finding: {nans}"
         questions = [qa.question for qa in analysis.qa]
         assert len(questions) == len(set(questions)), f"a question asked twice: {questions}"
+        answers = [qa.answer for qa in analysis.qa if len(qa.answer) > 60]
+        assert len(answers) == len(set(answers)), "two questions with one answer"
 
 
 def test_runs_not_counted_in_steps_name_no_step_positions(analyses, cache) -> None:

@@ -16,20 +16,30 @@ from writers import radiodiff_curves, write_scalars
 
 from vae_report import analyze_run
 from vae_report.cli import app
-from vae_report.narrative import CAN_WAIT, DISC_RULES, KL_RULES, RANGE_RULES, VALUE_RULES
+from vae_report.narrative import CAN_WAIT, DISC_RULES, DISC_SCHEDULE_RULES, KL_RULES, RANGE_RULES, VALUE_RULES
 from vae_report.render import write_report
 
 # question -> the first word of an answer that says "there is a problem"
 BAD_WORD = {"Is the KL loss increase concerning?": "Yes", "Is the KL loss's behaviour concerning?": "Yes",
             "Are the loss values in the right ranges?": "Not",
             "Should I intervene in the training process?": ("Yes", "Not urgently, but look"),
-            "Is a discriminator loss near 1 fine?": "Not", "Did reconstruction get worse once the GAN started?": "Yes"}
+            "Is a discriminator loss near 1 fine?": "Not", "Did reconstruction get worse once the GAN started?": "Yes",
+            "Is the discriminator loss where the schedule puts it?": "No",
+            "Does the finished run need attention?": ("Yes", "Not urgently, but look")}
 TOPIC = {"Is the KL loss increase concerning?": KL_RULES, "Is the KL loss's behaviour concerning?": KL_RULES,
          # a warning on any loss's level or terms (KL share, a winning side, a stalled or stale loss) is a "Not"
          "Are the loss values in the right ranges?": RANGE_RULES + KL_RULES + DISC_RULES + VALUE_RULES,
          "Should I intervene in the training process?": None,
          "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning"),
-         "Did reconstruction get worse once the GAN started?": ("rec-after-disc",)}
+         "Did reconstruction get worse once the GAN started?": ("rec-after-disc",),
+         "Is the discriminator loss where the schedule puts it?": DISC_SCHEDULE_RULES,
+         "Does the finished run need attention?": None}
+INTERVENE = ("Should I intervene in the training process?", "Does the finished run need attention?")
+
+
+def _asked(question: str) -> str:
+    """The question's entry in BAD_WORD: the discriminator's level is asked with the level it is at."""
+    return "Is a discriminator loss near 1 fine?" if question.startswith("Is a discriminator loss ") else question
 # the KL question also answers the rules that watch every loss, on kl_loss
 KL_ALSO = ("loss-now", "non-finite", "spikes", "loss-stopped")
 
@@ -67,18 +77,19 @@ def answers_against_findings(a) -> list[tuple]:
     finding cited under a headline of another rule still belongs to its topic."""
     out = []
     for q in a.qa:
-        if q.question not in BAD_WORD:
+        asked = _asked(q.question)
+        if asked not in BAD_WORD:
             continue
-        rules = TOPIC[q.question]
+        rules = TOPIC[asked]
 
         def about(rule: str, metric: str | None, rules=rules, kl="KL" in q.question) -> bool:
             return rules is None or rule in rules or (kl and rule in KL_ALSO and metric == "kl_loss")
 
         bad = [f for f in a.active_findings() if f.severity in ("warning", "error")
                and (about(f.rule, f.metric) or any(about(r["rule"], r["metric"]) for r in f.related))]
-        if q.answer.startswith(BAD_WORD[q.question]) != bool(bad):
+        if q.answer.startswith(BAD_WORD[asked]) != bool(bad):
             out.append((q.question, q.answer[:120], [f.rule for f in bad]))
-        if q.question == "Should I intervene in the training process?" and bad:
+        if asked in INTERVENE and bad:
             # a warning about the training itself (not about the logs or the config) is a yes
             urgent = [f for f in bad if f.severity == "error" or f.rule not in CAN_WAIT]
             if q.answer.startswith("Yes") != bool(urgent):
@@ -364,3 +375,65 @@ def test_a_sweep_of_epoch_logs_counts_epochs_and_names_the_model(tmp_path):
     text = out.read_text()
     assert text.startswith("# VAE sweep report") and "epoch 40 of 100" in text and "| Epoch | Finding |" in text
     assert not re.search(r"\bstep [\d,]+ of", text)
+
+
+# ---- every question's premise holds in the run it is asked of ------------------------------------------------
+
+def premise_failures(a) -> list[str]:
+    """Questions whose premise the run's own data contradict: a discriminator loss called zero that is not, a
+    switch-on asked in the future tense after it, an intervention in a finished run, a level "near" a value it
+    is not near, a forecast "at the end of training" with no end-of-training level."""
+    out = []
+    for q in a.qa:
+        st = a.metrics.get("disc_loss")
+        if "discriminator loss zero" in q.question and not (st.now == 0 or st.latest == 0):
+            out.append(f"{q.question}: disc_loss is {st.now}")
+        if q.question.startswith("When will the discriminator") and a.step >= a.schedule.disc_start:
+            out.append(f"{q.question}: at step {a.step}, disc_start {a.schedule.disc_start}")
+        if q.question.startswith("When did the discriminator") and a.disc_never_on:
+            out.append(f"{q.question}: it never switched on")
+        if "no forecast, no " in q.answer:
+            out.append(f"{q.question}: {q.answer}")
+        if q.question.startswith("Should I intervene") and a.finished:
+            out.append(f"{q.question}: the run has finished")
+        near = re.match(r"Is a discriminator loss near ([\d.]+) fine", q.question)
+        if near and abs(st.now - float(near[1])) > 0.25 * float(near[1]):
+            out.append(f"{q.question}: disc_loss is {st.now}")
+        if q.question.endswith("at the end of training?") and a.forecast.rows() and \
+                "end of training" not in {r["label"] for r in a.forecast.rows()}:
+            out.append(f"{q.question}: forecast only at {[r['label'] for r in a.forecast.rows()]}")
+    return out
+
+
+def test_every_question_s_premise_holds_in_the_run(runs, seed_run, tmp_path):
+    asked = set()
+    for a in [analyze_run(folder) for folder in runs.values()] + [analyze_run(seed_run[0])]:
+        assert premise_failures(a) == [], a.run
+        asked |= {q.question for q in a.qa}
+    # the seed report's question where it fits (the discriminator off, its loss 0) and the other one where not
+    assert {"Why is the discriminator loss zero? Should I be worried?", "When will the discriminator become active?",
+            "Is the discriminator loss where the schedule puts it?", "When did the discriminator become active?",
+            "Does the finished run need attention?", "Should I intervene in the training process?"} <= asked
+    # a vanilla discriminator at its chance level (ln 2) is asked about that level, not about 1
+    curves = radiodiff_curves(4000, disc_start=1000, total_steps=5000)
+    on = curves.steps >= 1000
+    curves.values["disc_loss"][on] = np.log(2) + 0.01 * np.sin(curves.steps[on])
+    c = config()
+    c["model"]["lossconfig"]["disc_loss"] = "vanilla"
+    a = analyze_run(write_run(tmp_path / "vanilla", curves, 10, c))
+    assert premise_failures(a) == []
+    (said,) = [q for q in a.qa if q.question.startswith("Is a discriminator loss")]
+    assert said.question == "Is a discriminator loss near 0.693 fine?", said.question
+
+
+def test_findings_of_one_cause_are_placed_in_the_logs_unit(tmp_path):
+    with (tmp_path / "train.log").open("w") as out:
+        for epoch in range(1, 41):
+            rec = f"{0.4 / (1 + epoch / 10):.4f}" if epoch < 36 else "nan"  # diverged at epoch 36, logs on
+            total = f"{float(rec) + 0.02:.4f}" if epoch < 36 else "nan"
+            print(f"Epoch [{epoch}/100], Total Loss: {total}, Recon: {rec}, KL: {2 + epoch / 100:.3f}", file=out)
+    (tmp_path / "config.yaml").write_text("disc_start: 50001\nkl_weight: 1.0e-6\n")
+    a = analyze_run(tmp_path)
+    assert [f for f in a.active_findings() if f.related]  # one headline with the other loss under it
+    row = [line for line in _report(a, tmp_path / "r.md").splitlines() if "Same cause" in line][0]
+    assert "from epoch 36" in row.split("Same cause")[1] and "from step" not in row

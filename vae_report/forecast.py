@@ -240,7 +240,7 @@ def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, 
             continue
         setattr(trend, "end" if kind == "end" else "milestone", predict(trend, fit, at, label))
     if end is None:
-        notes.append(f"the schedule's total {unit}s are unknown (no config): no end-of-training forecast")
+        notes.append(f"no end-of-training forecast: the schedule's total {unit}s are unknown")
     if notes and trend.end is None:
         trend.reason = notes[0]
     if trend.end is None and trend.milestone is None:

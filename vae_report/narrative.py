@@ -160,8 +160,10 @@ def questions_and_answers(analysis) -> list:
         broken = dead_sentence(analysis, "disc_loss")
         if broken:  # a NaN discriminator loss is neither zero nor near 1: the question is whether it is fine
             qa.append(QA("Is the discriminator loss fine?", f"No: {broken}", "non-finite"))
+        elif _disc_zero(analysis):  # the seed report's question, asked only when its premise holds
+            qa.append(QA(DISC_ZERO_Q, _disc_answer(analysis)))
         else:
-            qa.append(QA("Why is the discriminator loss zero? Should I be worried?", _disc_answer(analysis)))
+            qa.append(_disc_scheduled_answer(analysis))
     ranges = topic(analysis, RANGE_RULES)
     if ranges or analysis.decomposition is not None:
         parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
@@ -180,11 +182,14 @@ def questions_and_answers(analysis) -> list:
             answer = (f"It has been on since {s.counts} {fmt(s.observed_disc_start)}, as the logs show, although the "
                       f"config found says disc_start {fmt(s.disc_start)} (from {origin}): that config is not the one "
                       f"this run used. The run is at {s.counts} {fmt(step)}.")
+        elif step < s.disc_start and analysis.finished:
+            answer = (f"It did not: the run finished at {s.counts} {fmt(step)}, before disc_start {fmt(s.disc_start)} "
+                      f"(from {origin}), so it trained the autoencoder alone.")
         elif step < s.disc_start:
             away = s.disc_start - step
             answer = (f"At {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}), {fmt(away)} {s.counts}s after "
-                      f"the current {s.counts} {fmt(step)}: the discriminator is on for every {s.counts} >= "
-                      "disc_start."
+                      f"the current {s.counts} {fmt(step)}: the discriminator trains at every {s.counts} from "
+                      "disc_start on."
                       + _eta(analysis, away))
             half = -(-s.disc_start // 2)
             if s.layout == "ldm" and s.step_unit == 1 and step < half:
@@ -192,12 +197,13 @@ def questions_and_answers(analysis) -> list:
                            f"optimizers (each batch steps both) that is logged step ~{fmt(half)}, {fmt(half - step)} "
                            "steps away; the logs show which once it switches on.")
         else:
-            answer = (f"It was scheduled for {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}); the run is at "
-                      f"{s.counts} {fmt(step)}, {fmt(step - s.disc_start)} {s.counts}s past it.")
-        qa.append(QA("When will the discriminator become active?", answer))
+            answer = ("No. " if analysis.disc_never_on else "") + (
+                f"It was scheduled for {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}); the run is at "
+                      f"{s.counts} {fmt(step)}, {fmt(step - s.disc_start)} {s.counts}s past it." + _seen_on(analysis))
+        qa.append(QA(_when_question(analysis), answer))
     qa += _adversarial_questions(analysis)
     qa += _forecast_question(analysis)
-    qa.append(QA("Should I intervene in the training process?", _intervene_answer(analysis)))
+    qa.append(QA(FINISHED_Q if analysis.finished else INTERVENE_Q, _intervene_answer(analysis)))
     if not analysis.finished and analysis.phase == "before discriminator":
         qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
     # the findings themselves are in the list above: here only why they matter, once per rule and reason
@@ -211,6 +217,58 @@ def questions_and_answers(analysis) -> list:
     return qa
 
 
+DISC_ZERO_Q = "Why is the discriminator loss zero? Should I be worried?"
+DISC_LEVEL_Q = "Is the discriminator loss where the schedule puts it?"
+INTERVENE_Q = "Should I intervene in the training process?"
+# a finished run cannot be intervened in: what is asked of it is whether its outcome needs a look
+FINISHED_Q = "Does the finished run need attention?"
+# the rules that say whether the discriminator is on or off when the schedule says it should be
+DISC_SCHEDULE_RULES = ("disc-off-before-start", "disc-inactive-after-start", "disc-active-before-start",
+                       "disc-never-trained")
+
+
+def _disc_zero(analysis) -> bool:
+    """The premise of "why is the discriminator loss zero?": its current level (or its latest point) is 0."""
+    st = analysis.metrics["disc_loss"]
+    return st.now == 0 or st.latest == 0
+
+
+def _disc_scheduled_answer(analysis) -> QA:
+    """A discriminator loss that is not 0: is it on (or off) when the schedule says, from the rules that watch
+    that; its level against chance is the balance questions' matter."""
+    found = topic(analysis, DISC_SCHEDULE_RULES)
+    now = fmt(analysis.metrics["disc_loss"].now)
+    if not found:
+        if analysis.schedule.disc_start is None:
+            said = "without disc_start the report cannot say when the discriminator should be on."
+        else:
+            said = "no logged metric shows whether the discriminator is on (no disc_factor)."
+        return QA(DISC_LEVEL_Q, f"Cannot say: disc_loss is {now} now; {said}")
+    word = verdict(found, yes="No", no="Yes").rstrip(".")
+    return QA(DISC_LEVEL_Q, f"{word}: disc_loss is {now} now. {_messages(found)}", found[0].rule)
+
+
+def _when_question(analysis) -> str:
+    """When the discriminator switches on, asked in the tense the run is in."""
+    s = analysis.schedule
+    if analysis.disc_never_on:
+        return "Did the discriminator become active?"
+    if s.observed_disc_start is not None or analysis.step >= s.disc_start:
+        return "When did the discriminator become active?"
+    return "Did the discriminator become active?" if analysis.finished else "When will the discriminator become active?"
+
+
+def _seen_on(analysis) -> str:
+    """What the logs show once the schedule has the discriminator on: on from a step, never on, or nothing to tell."""
+    f = _find(analysis, "disc-inactive-after-start") or _find(analysis, "disc-never-trained")
+    unit = analysis.schedule.counts
+    if f is None:
+        return " No logged metric shows when it switched on (no disc_factor)."
+    if f.severity in ("warning", "error"):
+        return f" The logs do not show it on. {cite(f, unit)}"
+    return f" The logs show it on from {unit} {fmt(f.step)}." if f.step is not None else ""
+
+
 def _adversarial_questions(analysis) -> list:
     """What users ask once the GAN is on, answered from the rules that watch it."""
     if analysis.phase != "adversarial":
@@ -218,12 +276,14 @@ def _adversarial_questions(analysis) -> list:
     out = []
     balance = _union(topic(analysis, DISC_RULES), topic(analysis, ("loss-constant",), ("disc_loss",)))
     winning = [f for f in balance if f.rule == "disc-overpowering"]
-    if winning:
-        ahead = winning[0].case == "pulling-ahead"  # not won yet: its loss is not going to 0
+    ahead = bool(winning) and winning[0].case == "pulling-ahead"  # not won yet: its loss is not going to 0
+    if winning and not ahead and _disc_zero(analysis):
+        pass  # "why is the discriminator loss zero?" above cites the finding: not asked twice
+    elif winning:
         out.append(QA("Is the discriminator pulling ahead?" if ahead else "Why is the discriminator loss going to 0?",
                       ("Yes. " if ahead else "") + _messages(winning[:1]), winning[0].rule))
     elif [f for f in balance if f.rule not in WEIGHT_RULES] and dead_sentence(analysis, "disc_loss") is None:
-        out.append(_near_chance_answer(balance))
+        out.append(_near_chance_answer(balance, analysis))
     rec = _union(topic(analysis, ("rec-after-disc",)), [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
                                                         if (f.step or 0) >= (analysis.schedule.disc_start or 0)])
     if rec:
@@ -261,10 +321,13 @@ def _forecast_question(analysis) -> list:
     unit = analysis.schedule.counts
     said = [f"{r['metric']} about {fmt(r['level'])} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
             f"{fmt(r['low'])} to {fmt(r['high'])}" for r in f.rows()]
-    said += [f"{metric}: no forecast, {why}" for metric, why in f.declined()]
+    said += [f"{metric}: {why if why.startswith('no ') else 'no forecast, ' + why}" for metric, why in f.declined()]
     if not said:
         return []
-    return [QA("Where will the losses be at the end of training?",
+    labels = {r["label"] for r in f.rows()}
+    where = ("at the end of training" if "end of training" in labels or not labels
+             else "when the discriminator starts" if labels == {"discriminator starts"} else "at the next milestone")
+    return [QA(f"Where will the losses be {where}?",
                "From each key loss's trend (see the Forecast section): " + "; ".join(said) + ".", "forecast")]
 
 
@@ -272,8 +335,18 @@ def _forecast_question(analysis) -> list:
 WEIGHT_RULES = ("d-weight-pinned", "gan-term-dominant")
 
 
-def _near_chance_answer(balance: list) -> QA:
-    """Is a discriminator loss near 1 fine: from the findings on the discriminator's loss; one on the adversarial
+def disc_level_question(analysis) -> str:
+    """"Is a discriminator loss near 1 fine?" when it is near its chance level (1 for the hinge loss, ln 2 for the
+    vanilla one), else the question about the level it is at."""
+    chance = analysis.schedule.disc_chance_level
+    now = analysis.metrics["disc_loss"].now
+    if math.isfinite(now) and abs(now - chance) <= 0.25 * chance:
+        return f"Is a discriminator loss near {fmt(chance)} fine?"
+    return f"Is a discriminator loss of {fmt(now)} fine (chance level {fmt(chance)})?"
+
+
+def _near_chance_answer(balance: list, analysis) -> QA:
+    """Is the discriminator loss's level fine: from the findings on the discriminator's loss; one on the adversarial
     term's weight or share is another matter, named apart."""
     about_d = [f for f in balance if f.rule not in WEIGHT_RULES]
     bad = [f for f in about_d if f.severity in ("warning", "error")]
@@ -282,7 +355,7 @@ def _near_chance_answer(balance: list) -> QA:
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
     aside = "".join(f" Separately, {'d_weight' if f.rule == 'd-weight-pinned' else 'the adversarial term'}: "
                     f"{_messages([f])}" for f in apart)
-    return QA("Is a discriminator loss near 1 fine?", f"{word}. {_messages(shown)}{aside}", shown[0].rule)
+    return QA(disc_level_question(analysis), f"{word}. {_messages(shown)}{aside}", shown[0].rule)
 
 
 def _disc_answer(analysis) -> str:
@@ -290,22 +363,25 @@ def _disc_answer(analysis) -> str:
     dead = _find(analysis, "disc-inactive-after-start")
     early = _find(analysis, "disc-active-before-start")
     latest = analysis.metrics["disc_loss"].latest
+    # asked only when disc_loss is 0 now (_disc_zero)
     if dead is not None and dead.severity == "error":
         return "Yes. " + _messages([dead])
     if early is not None:
         return ("It is not zero everywhere: " if latest != 0 else "") + _messages([early])
     if off is not None and analysis.phase == "before discriminator":
         return "No need to worry. " + off.message
-    if dead is not None and latest == 0:
+    if dead is not None:  # on as scheduled, and at 0 now: it has won, or the hinge's margin is cleared
         won = _find(analysis, "disc-overpowering")
-        return (f"{_messages([dead])} It is 0 again at the latest step, though. "
-                + (_messages([won]) if won is not None
-                   else "A hinge discriminator loss of exactly 0 means it separates every real input from every "
-                   "reconstruction by the hinge's margin."))
-    now = analysis.metrics["disc_loss"].now  # the one current level the table shows
-    if dead is not None:
-        return f"It is no longer zero (now {fmt(now)}). {_messages([dead])}"
-    return f"disc_loss is {fmt(now)} now; without disc_start the report cannot say whether 0 is expected."
+        if won is not None:
+            return f"{_messages([dead])} It is at 0 now, though. {_messages([won])}"
+        if analysis.schedule.disc_loss == "vanilla":
+            why = ("A vanilla (softplus) discriminator loss at 0 means its logits separate every real input from "
+                   "every reconstruction by a wide margin.")
+        else:
+            why = ("A hinge discriminator loss of exactly 0 means it separates every real input from every "
+                   "reconstruction by the hinge's margin.")
+        return f"{_messages([dead])} It is at 0 now, though. {why}"
+    return "disc_loss is 0 now; without disc_start the report cannot say whether 0 is expected."
 
 
 # metrics only a run with a discriminator logs
@@ -377,16 +453,18 @@ def _intervene_answer(analysis) -> str:
     first = urgent[0] if urgent else bad[0]
     kind = first.severity
     word = "Yes" if urgent else "Not urgently, but look"
-    return (f"{word}: {len(bad)} finding(s) at warning or above, the first {kind} being "
+    return (f"{word}: {len(bad)} {'finding' if len(bad) == 1 else 'findings'} at warning or above, the first "
+            f"{kind} being "
             f"\"{(first.title or first.rule)}\"{_at(first, analysis.schedule.counts)} (see the findings list).")
 
 
 def _monitor_answer(analysis) -> str:
     s = analysis.schedule
     rec = analysis.metrics.get("rec_loss")
-    parts = ["disc_loss: with the hinge loss it sits near 1.0 while the discriminator cannot tell real from fake "
-             "(logits near 0); a fall toward 0 with logits_real and logits_fake drifting apart means it is "
-             "overpowering the generator."]
+    kind = "vanilla (softplus)" if s.disc_loss == "vanilla" else "hinge"
+    parts = [f"disc_loss: with the {kind} loss it sits near {fmt(s.disc_chance_level)} while the discriminator "
+             "cannot tell real from fake (logits near 0); a fall toward 0 with logits_real and logits_fake drifting "
+             "apart means it is overpowering the generator."]
     if rec is not None:
         parts.append(f"rec_loss against its level before the switch (now {fmt(rec.now)}): the adversarial term "
                      "often costs some reconstruction at first; a sustained rise is a regression.")

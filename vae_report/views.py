@@ -183,7 +183,7 @@ def _findings_of(r) -> tuple[Block, ...]:
         return Heading(text(r.name)), Paragraph(text(sev("error"), f": could not be read: {r.error}"))
     shown = [f for f in r.analysis.active_findings() if f.severity != "ok"]
     empty = Row((text(sev("ok")), cell(None), cell(None), cell(None), text("No rule raised more than ok.")), "ok")
-    return Heading(text(r.name)), findings_table(shown, related=False, empty=empty)
+    return Heading(text(r.name)), findings_table(shown, related=False, empty=empty, counts=r.analysis.schedule.counts)
 
 
 # ---- the CI step summary ---------------------------------------------------------------------------------------
