@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from . import position as pos
-from .numbers import fmt, pct
+from .numbers import counted, fmt, pct
 from .results import QA
 from .rules import RULES, Finding, rules_on
 from .rules.base import RANK
@@ -428,9 +428,16 @@ def not_examined(analysis) -> list[str]:
     out = []
     skipped = [f for f in analysis.findings if f.skipped and (f.rule in DISC_RULES or "disc" in f.rule)]
     if skipped and has_discriminator(analysis):  # a model without one has nothing there to examine
-        wanted = dict.fromkeys(need for f in skipped for need in f.numbers.get("missing", ()))
-        out.append(f"{len(skipped)} discriminator check(s) ({', '.join(f.rule for f in skipped)}), for want of "
-                   f"{', '.join(wanted) or 'their inputs'}")
+        # what they needed, each name once: "disc_factor|disc_loss" is either of two metrics, "(schedule)" a value
+        # of the config; the checks themselves are named in the Findings section's "Not checked" line
+        needs = dict.fromkeys(name.strip() for f in skipped for need in f.numbers.get("missing", ())
+                              for name in need.split("|"))
+        logged = [n.replace(" (schedule)", "") for n in needs if n.endswith("(schedule)")]
+        metrics = [n for n in needs if not n.endswith("(schedule)")]
+        wants = ([f"a discriminator metric ({', '.join(metrics)}: none logged)"] if metrics else []) + (
+            [f"{' and '.join(logged)} in the schedule"] if logged else [])
+        out.append(f"{counted(len(skipped), 'discriminator check')}, for want of "
+                   f"{' and '.join(wants) or 'their inputs'}")
     s = analysis.schedule
     if s.unit_note and s.layout != "none":
         out.append(f"the phases and milestones ({s.unit_note})")
@@ -443,7 +450,11 @@ def _intervene_answer(analysis) -> str:
         if analysis.finished:
             return "No. Training has finished and no rule raised a warning or an error."
         milestone = analysis.next_milestone
-        return (f"No. No rule raised a warning or an error: {ok_meaning(analysis)}. "
+        # what was not examined is said in full once, in the recommendations and the conclusion
+        said = ok_meaning(analysis).split(", as far as it was examined")[0]
+        if not_examined(analysis):
+            said += ", as far as it was examined (what was not is listed in the Conclusion)"
+        return (f"No. No rule raised a warning or an error: {said}. "
                 + (f"Keep it running and re-run this report at the next milestone ({analysis.schedule.counts} "
                    f"{fmt(milestone.step)}, {milestone.name})." if milestone is not None else "Keep it running."))
     # the worst first, and among equals the earliest: the first thing to go wrong is the likely cause

@@ -32,6 +32,11 @@ def fmt(value: float | int | None) -> str:
     return f"{value:.3g}"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 file``, ``3 files``: a count with its noun in the number it takes (never ``file(s)``)."""
+    return f"{fmt(n)} {noun if n == 1 else plural or noun + 's'}"
+
+
 def pct(fraction: float | None, digits: int = 1) -> str:
     """A fraction as a percentage: ``0.122`` -> ``12.2%``."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):

@@ -10,7 +10,7 @@ from ._version import __version__
 from .figures import Figures
 from .levels import window_size
 from .narrative import cite, model_kind, ok_meaning
-from .numbers import fmt, pct
+from .numbers import counted, fmt, pct
 from .view import (
     Block,
     Bullets,
@@ -161,7 +161,7 @@ def overview(a) -> Section:
                           f": the first {fmt(a.late_start)} {s.counts}s are not"
                           " in these logs, so \"over the run\" below means from there"))
     items += [text(bold("Phase"), ": ", _phase(a)), text(bold("Next milestone"), ": ", _next_milestone(a)),
-              text(bold("Logs read"), f": {len(a.sources)} file(s), {len(a.metrics)} metrics")]
+              text(bold("Logs read"), f": {counted(len(a.sources), 'file')}, {counted(len(a.metrics), 'metric')}")]
     return Section("Training overview", (Bullets(tuple(items)),))
 
 
