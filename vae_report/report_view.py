@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ._version import __version__
 from .figures import Figures
+from .forecast import WIDEN
 from .levels import window_size
 from .narrative import cite, model_kind, ok_meaning
 from .numbers import counted, fmt, pct
@@ -277,8 +278,9 @@ def forecast(a) -> Section:
         if rows:
             blocks.append(Paragraph(text(
                 "Each key loss's trend over the latest half of the current phase (a power law in steps, fitted to the "
-                "medians of 12 windows), carried forward. The 90% interval reaches from the trend going on to the "
-                "level staying where it is now; in the truncation test on healthy runs "
+                "medians of 12 windows), carried forward. The 90% interval spans the trend going on and the level "
+                f"staying where it is now, each side widened by {pct(WIDEN - 1, 0)} (so it can reach past the level "
+                "now); in the truncation test on healthy runs "
                 f"{pct(f.tested_coverage, 0)} of final levels fell inside it.")))
             u = a.schedule.counts
             blocks.append(Table(("Metric", f"At {u}", "Forecast", "90% interval", f"Fitted since {u}"), tuple(
