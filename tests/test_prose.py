@@ -401,7 +401,7 @@ def premise_failures(a) -> list[str]:
         near = re.match(r"Is a discriminator loss near ([\d.]+) fine", q.question)
         if near and abs(st.now - float(near[1])) > 0.25 * float(near[1]):
             out.append(f"{q.question}: disc_loss is {st.now}")
-        if q.question.endswith("at the end of training?") and a.forecast.rows() and \
+        if q.question.endswith("at the end of training?") and \
                 "end of training" not in {r["label"] for r in a.forecast.rows()}:
             out.append(f"{q.question}: forecast only at {[r['label'] for r in a.forecast.rows()]}")
     return out
@@ -416,6 +416,11 @@ def test_every_question_s_premise_holds_in_the_run(runs, seed_run, tmp_path):
     assert {"Why is the discriminator loss zero? Should I be worried?", "When will the discriminator become active?",
             "Is the discriminator loss where the schedule puts it?", "When did the discriminator become active?",
             "Does the finished run need attention?", "Should I intervene in the training process?"} <= asked
+    # all as scheduled: the answer says so in one sentence, not by repeating the findings the switch-on answer uses
+    healthy = analyze_run(runs["healthy"])
+    (level,) = [q.answer for q in healthy.qa if q.question == "Is the discriminator loss where the schedule puts it?"]
+    on = [f for f in healthy.findings if f.rule == "disc-inactive-after-start"][0]
+    assert level.startswith("Yes: it was 0 while the discriminator was off") and on.message not in level
     # a vanilla discriminator at its chance level (ln 2) is asked about that level, not about 1
     curves = radiodiff_curves(4000, disc_start=1000, total_steps=5000)
     on = curves.steps >= 1000

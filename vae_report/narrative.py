@@ -244,8 +244,21 @@ def _disc_scheduled_answer(analysis) -> QA:
         else:
             said = "no logged metric shows whether the discriminator is on (no disc_factor)."
         return QA(DISC_LEVEL_Q, f"Cannot say: disc_loss is {now} now; {said}")
-    word = verdict(found, yes="No", no="Yes").rstrip(".")
-    return QA(DISC_LEVEL_Q, f"{word}: disc_loss is {now} now. {_messages(found)}", found[0].rule)
+    bad = [f for f in found if f.severity in ("warning", "error")]
+    if bad:
+        word = verdict(bad, yes="No", no="Yes").rstrip(".")
+        return QA(DISC_LEVEL_Q, f"{word}: disc_loss is {now} now. {_messages(bad)}", bad[0].rule)
+    # all as scheduled: said briefly (the findings list and the switch-on answer hold the detail)
+    unit, said = analysis.schedule.counts, []
+    off, on = _find(analysis, "disc-off-before-start"), _find(analysis, "disc-inactive-after-start")
+    if off is not None:
+        said.append(f"it was 0 while the discriminator was off (before {unit} {fmt(analysis.schedule.disc_start)})")
+    if on is not None and on.step is not None:
+        said.append(f"it is {now} now that it is on (from {unit} {fmt(on.step)}, as scheduled)")
+    else:
+        said.append(f"it is {now} now")
+    rest = " ".join(f.message for f in found if f.rule not in ("disc-off-before-start", "disc-inactive-after-start"))
+    return QA(DISC_LEVEL_Q, f"Yes: {' and '.join(said)}." + (f" {rest}" if rest else ""), found[0].rule)
 
 
 def _when_question(analysis) -> str:
@@ -325,7 +338,10 @@ def _forecast_question(analysis) -> list:
     if not said:
         return []
     labels = {r["label"] for r in f.rows()}
-    where = ("at the end of training" if "end of training" in labels or not labels
+    if not labels:  # no level forecast anywhere: asked whether there is one, not where the losses will be
+        return [QA("Can the key losses be forecast?", "Not yet (see the Forecast section): " + "; ".join(said) + ".",
+                   "forecast")]
+    where = ("at the end of training" if "end of training" in labels
              else "when the discriminator starts" if labels == {"discriminator starts"} else "at the next milestone")
     return [QA(f"Where will the losses be {where}?",
                "From each key loss's trend (see the Forecast section): " + "; ".join(said) + ".", "forecast")]
