@@ -350,7 +350,8 @@ def test_a_loss_that_went_nan_is_not_forecast(tmp_path):
     for name in ("rec_loss", "nll_loss", "total_loss", "kl_loss"):
         curves.values[name][curves.steps >= 3500] = np.nan
     a = analyze_run(write_run(tmp_path / "nan", curves, 10, config()))
-    (answer,) = [q.answer for q in a.qa if q.question == "Where will the losses be at the end of training?"]
+    # every key loss NaN: no level to say where they will be, so whether they can be forecast is asked
+    (answer,) = [q.answer for q in a.qa if q.question == "Can the key losses be forecast?"]
     assert "rec_loss about" not in answer
     assert re.search(r"rec_loss[\w, ]*: no forecast, NaN/Inf since step 3,500", answer), answer
     section = _report(a, tmp_path / "r.md").split("## Forecast")[1].split("\n## ")[0]
@@ -444,3 +445,24 @@ def test_findings_of_one_cause_are_placed_in_the_logs_unit(tmp_path):
     assert [f for f in a.active_findings() if f.related]  # one headline with the other loss under it
     row = [line for line in _report(a, tmp_path / "r.md").splitlines() if "Same cause" in line][0]
     assert "from epoch 36" in row.split("Same cause")[1] and "from step" not in row
+
+
+def test_a_model_without_a_discriminator_is_described_as_one(tmp_path):
+    from vae_report.narrative import DISC_CHECKS
+
+    folder = tmp_path / "vae"  # a console log and no config: nothing says what KL weight the run used
+    folder.mkdir()
+    with (folder / "train.log").open("w") as out:
+        for epoch in range(1, 61):
+            rec = 0.4 / (1 + epoch / 10)
+            print(f"Epoch [{epoch}/100], Total Loss: {rec + 0.02:.4f}, Recon: {rec:.4f}, KL: {2 + epoch / 10:.3f}",
+                  file=out)
+    a = analyze_run(folder)
+    text = _report(a, tmp_path / "r.md")
+    skipped = [f.rule for f in a.findings if f.skipped and f.rule in DISC_CHECKS]
+    assert skipped and f"Not checked: the {len(skipped)} discriminator checks (this model has no discriminator)" in text
+    assert not [rule for rule in skipped if f"`{rule}`" in text]  # not listed one by one with what they need
+    assert "**Phase**: autoencoder only" in text and "unknown (no `disc_start`)" not in text
+    assert a.schedule.kl_weight is None  # a KL rise no check could judge is "not judged", never a bare "No."
+    (kl,) = [q.answer for q in a.qa if q.question.startswith("Is the KL loss")]
+    assert kl.startswith("Not judged: KL rose") and "--kl-weight" in kl

@@ -141,7 +141,17 @@ def questions_and_answers(analysis) -> list:
         # asked as the seed report asks it when KL rose; otherwise about what it did
         question = ("Is the KL loss increase concerning?" if st.latest > st.first
                     else "Is the KL loss's behaviour concerning?")
-        if not found and not math.isfinite(st.latest):
+        unjudged = next((f for f in analysis.findings if f.rule == "kl-rising" and f.skipped), None)
+        if unjudged is not None and st.now > st.start and not [f for f in found if f.severity in ("warning",
+                                                                                                   "error")]:
+            # the rise is the question, and the check of a rise could not run: say so, not "No."
+            need = ", ".join(n.replace(" (schedule)", "") for n in unjudged.numbers.get("missing", ())) or "its inputs"
+            qa.append(QA(question,
+                         f"Not judged: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to "
+                         f"{fmt(st.latest_step)}, but whether a rise is expected depends on {need}, which no config "
+                         "gave (pass it with --kl-weight)." + (f" {_messages(found)}" if found else ""),
+                         "kl-rising"))
+        elif not found and not math.isfinite(st.latest):
             nan = _find(analysis, "non-finite")
             qa.append(QA(question, "Yes: kl_loss is NaN/Inf at its latest point. "
                          + (_messages([nan]) if nan is not None else ""), "non-finite"))
@@ -438,11 +448,15 @@ def ok_meaning(analysis) -> str:
     return said + (f", as far as it was examined: not examined were {'; '.join(missed)}" if missed else "")
 
 
+# the rules that examine a discriminator: nothing to examine in a model without one
+DISC_CHECKS = tuple(rule.id for rule in RULES if rule.id in DISC_RULES or "disc" in rule.id)
+
+
 def not_examined(analysis) -> list[str]:
     """What an all-clear does not cover: the discriminator checks that were skipped (its metrics not logged or
     not recognised) and the phases when the logs count another unit than the config's steps."""
     out = []
-    skipped = [f for f in analysis.findings if f.skipped and (f.rule in DISC_RULES or "disc" in f.rule)]
+    skipped = [f for f in analysis.findings if f.skipped and f.rule in DISC_CHECKS]
     if skipped and has_discriminator(analysis):  # a model without one has nothing there to examine
         # what they needed, each name once: "disc_factor|disc_loss" is either of two metrics, "(schedule)" a value
         # of the config; the checks themselves are named in the Findings section's "Not checked" line

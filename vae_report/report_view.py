@@ -10,7 +10,7 @@ from ._version import __version__
 from .figures import Figures
 from .forecast import WIDEN
 from .levels import window_size
-from .narrative import cite, model_kind, ok_meaning
+from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_meaning
 from .numbers import counted, fmt, pct
 from .view import (
     Block,
@@ -56,12 +56,18 @@ def report_view(a, figures: Figures | None = None) -> ReportView:
 def findings(a) -> Section:
     blocks: list[Block] = [findings_table(a.active_findings(), counts=a.schedule.counts)]
     skipped = [f for f in a.findings if f.skipped]
-    if skipped:
+    # a model without a discriminator has no discriminator to check: one clause for those, not a list of needs
+    absent = [] if has_discriminator(a) else [f for f in skipped if f.rule in DISC_CHECKS]
+    skipped = [f for f in skipped if f not in absent]
+    if skipped or absent:
         def why(f) -> str:
             missing = f.numbers.get("missing")
             return f"needs {', '.join(missing)}" if missing else "not applicable to this model"
-        blocks.append(Paragraph(text("Not checked: ", joined([text(code(f.rule), f" ({why(f)})") for f in skipped],
-                                                              "; "), "."), "muted"))
+        said = [text(code(f.rule), f" ({why(f)})") for f in skipped]
+        if absent:
+            said.insert(0, text(f"the {counted(len(absent), 'discriminator check')} (this model has no "
+                                "discriminator)"))
+        blocks.append(Paragraph(text("Not checked: ", joined(said, "; "), "."), "muted"))
     return Section("Findings", tuple(blocks))
 
 
@@ -135,6 +141,8 @@ def _phase(a) -> str | Text:
         return out
     if s.unit_note:
         return f"not judged: {s.unit_note}"
+    if not has_discriminator(a):
+        return "autoencoder only: this model has no discriminator, so it has no adversarial phase"
     return text("unknown (no ", code("disc_start"), ")")
 
 
@@ -145,6 +153,8 @@ def _next_milestone(a, away: bool = True) -> str:
         return f"{s.counts} {fmt(m.step)} ({m.name})" + (f", {fmt(a.steps_to_next)} {s.counts}s away" if away else "")
     if a.finished:
         return "none: training has finished"
+    if s.layout == "none" and not s.total_steps:
+        return "none known: no training config and no total in the logs"
     return "none left in the schedule" if away else "none"
 
 
