@@ -466,3 +466,17 @@ def test_a_model_without_a_discriminator_is_described_as_one(tmp_path):
     assert a.schedule.kl_weight is None  # a KL rise no check could judge is "not judged", never a bare "No."
     (kl,) = [q.answer for q in a.qa if q.question.startswith("Is the KL loss")]
     assert kl.startswith("Not judged: KL rose") and "--kl-weight" in kl
+
+
+def test_the_report_says_a_thing_once_where_a_list_would_repeat_it(tmp_path):
+    vq, _ = _vq_run(tmp_path / "vq")
+    text = _report(vq, tmp_path / "vq.md")
+    # checks skipped for one reason share it
+    assert text.count("(not applicable to this model)") == 1 and "`kl-rising`, `kl-dominant`" in text
+    # the config file is named once, above its table, not in every row
+    section = text.split("## Configuration analysis")[1].split("\n## ")[0]
+    assert section.count(vq.schedule.config_path) == 1 and "| config |" in section
+    c = config()
+    del c["trainer"]["train_num_steps"]  # no total: no milestone is "left in the schedule", none is known
+    a = analyze_run(write_run(tmp_path / "no-total", radiodiff_curves(3000, disc_start=1000, total_steps=5000), 10, c))
+    assert "**Next milestone**: none known: the total steps are unknown" in _report(a, tmp_path / "r.md")

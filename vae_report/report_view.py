@@ -63,7 +63,11 @@ def findings(a) -> Section:
         def why(f) -> str:
             missing = f.numbers.get("missing")
             return f"needs {', '.join(missing)}" if missing else "not applicable to this model"
-        said = [text(code(f.rule), f" ({why(f)})") for f in skipped]
+        reasons: dict[str, list] = {}  # checks skipped for one reason share it: "`a`, `b` (needs x)"
+        for f in skipped:
+            reasons.setdefault(why(f), []).append(f.rule)
+        said = [text(joined([text(code(rule)) for rule in rules], ", "), f" ({reason})")
+                for reason, rules in reasons.items()]
         if absent:
             said.insert(0, text(f"the {counted(len(absent), 'discriminator check')} (this model has no "
                                 "discriminator)"))
@@ -155,6 +159,8 @@ def _next_milestone(a, away: bool = True) -> str:
         return "none: training has finished"
     if s.layout == "none" and not s.total_steps:
         return "none known: no training config and no total in the logs"
+    if not s.total_steps:
+        return f"none known: the total {s.counts}s are unknown"
     return "none left in the schedule" if away else "none"
 
 
@@ -233,10 +239,13 @@ def configuration(a) -> Section:
     else:
         said = text("Read from ", code(s.config_path), f" ({s.layout} layout",
                     text(", loss ", code(s.loss_class)) if s.loss_class else None, ").")
-    rows = [Row((text(code(key)), text(fmt(getattr(s, key))), cell(s.origins.get(key, "not set"))))
-            for key in config_keys(s)]
+    def origin(key: str) -> str:  # the file named once above; here only what came from elsewhere
+        said = s.origins.get(key, "not set")
+        return "config" if said == s.config_path else said
+
+    rows = [Row((text(code(key)), text(fmt(getattr(s, key))), cell(origin(key)))) for key in config_keys(s)]
     if s.pixels_per_sample:
-        rows.append(Row((text("pixels per sample (ddconfig)"), text(fmt(s.pixels_per_sample)), cell(s.config_path))))
+        rows.append(Row((text("pixels per sample (ddconfig)"), text(fmt(s.pixels_per_sample)), cell("config"))))
     return Section("Configuration analysis", (Paragraph(said), Table(("Setting", "Value", "From"), tuple(rows),
                                                                       (False, True, False))))
 
