@@ -480,3 +480,14 @@ def test_the_report_says_a_thing_once_where_a_list_would_repeat_it(tmp_path):
     del c["trainer"]["train_num_steps"]  # no total: no milestone is "left in the schedule", none is known
     a = analyze_run(write_run(tmp_path / "no-total", radiodiff_curves(3000, disc_start=1000, total_steps=5000), 10, c))
     assert "**Next milestone**: none known: the total steps are unknown" in _report(a, tmp_path / "r.md")
+
+
+def test_an_ok_finding_is_not_copied_into_the_plot_captions(runs, tmp_path):
+    from vae_report.analysis import examine_run
+
+    run = examine_run(runs["healthy"], draw_plots=True)
+    a, out = run.analysis, tmp_path / "r.md"
+    write_report(run, out)
+    captions = out.read_text().split("## Training visualizations")[1].split("\n## ")[0]
+    quiet = [f for f in a.active_findings() if f.severity in ("ok", "info") and f.metric in ("rec_loss", "kl_loss")]
+    assert quiet and not [f.rule for f in quiet if f.message[:60] in captions]

@@ -360,7 +360,9 @@ def visualizations(a, figures: Figures) -> Section:
     blocks: list[Block] = []
     for p in figures.plots:
         said = by_metric.get(p.name, []) + (by_metric.get("disc_factor", []) if p.name == "disc_loss" else [])
-        notes = [" " + f.message for f in said if not f.rule.startswith("loss-")]
+        # a plot's caption points to what to look at (the warnings and errors, cited); an ok or info finding's
+        # message is already in the findings list and under its metric above: a third copy is noise
+        notes = [" " + f.message for f in said if not f.rule.startswith("loss-") and f.severity in ("warning", "error")]
         blocks.append(Image(p.file, p.title, text(bold(p.title), f": {p.caption}", *notes)))
     return Section("Training visualizations", tuple(blocks))
 
