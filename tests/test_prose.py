@@ -391,6 +391,11 @@ def premise_failures(a) -> list[str]:
         st = a.metrics.get("disc_loss")
         if "discriminator loss zero" in q.question and not (st.now == 0 or st.latest == 0):
             out.append(f"{q.question}: disc_loss is {st.now}")
+        if "Should I be worried?" in q.question and not q.answer.startswith(
+                ("Yes", "No", "Look at it", "It is not zero", "Cannot say")):
+            out.append(f"{q.question}: not answered first ({q.answer[:60]})")
+        if q.question.startswith("When did the discriminator") and not q.answer.startswith(("At ", "It was")):
+            out.append(f"{q.question}: not answered first ({q.answer[:60]})")
         if q.question.startswith("When will the discriminator") and a.step >= a.schedule.disc_start:
             out.append(f"{q.question}: at step {a.step}, disc_start {a.schedule.disc_start}")
         if q.question.startswith("When did the discriminator") and a.disc_never_on:

@@ -207,9 +207,14 @@ def questions_and_answers(analysis) -> list:
                            f"optimizers (each batch steps both) that is logged step ~{fmt(half)}, {fmt(half - step)} "
                            "steps away; the logs show which once it switches on.")
         else:
-            answer = ("No. " if analysis.disc_never_on else "") + (
-                f"It was scheduled for {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}); the run is at "
-                      f"{s.counts} {fmt(step)}, {fmt(step - s.disc_start)} {s.counts}s past it." + _seen_on(analysis))
+            on = _find(analysis, "disc-inactive-after-start")
+            if on is not None and on.severity == "ok" and on.step is not None:  # the answer first: when it did
+                answer = (f"At {s.counts} {fmt(on.step)}, as the logs show: the first logged {s.counts} at or after "
+                          f"disc_start {fmt(s.disc_start)} (from {origin}). The run is at {s.counts} {fmt(step)}.")
+            else:
+                answer = ("No. " if analysis.disc_never_on else "") + (
+                    f"It was scheduled for {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}); the run is at "
+                    f"{s.counts} {fmt(step)}, {fmt(step - s.disc_start)} {s.counts}s past it." + _seen_on(analysis))
         qa.append(QA(_when_question(analysis), answer))
     qa += _adversarial_questions(analysis)
     qa += _forecast_question(analysis)
@@ -398,16 +403,18 @@ def _disc_answer(analysis) -> str:
         return "No need to worry. " + off.message
     if dead is not None:  # on as scheduled, and at 0 now: it has won, or the hinge's margin is cleared
         won = _find(analysis, "disc-overpowering")
-        if won is not None:
-            return f"{_messages([dead])} It is at 0 now, though. {_messages([won])}"
+        on = (f"It has been on since {analysis.schedule.counts} {fmt(dead.step)}, as scheduled, and is at 0 now"
+              if dead.step is not None else "It is on, as scheduled, and at 0 now")
+        if won is not None:  # "should I be worried" is answered first, from the finding that says why
+            return f"{verdict([won])} {on}: it has won. {_messages([won])}"
         if analysis.schedule.disc_loss == "vanilla":
             why = ("A vanilla (softplus) discriminator loss at 0 means its logits separate every real input from "
                    "every reconstruction by a wide margin.")
         else:
             why = ("A hinge discriminator loss of exactly 0 means it separates every real input from every "
                    "reconstruction by the hinge's margin.")
-        return f"{_messages([dead])} It is at 0 now, though. {why}"
-    return "disc_loss is 0 now; without disc_start the report cannot say whether 0 is expected."
+        return f"Look at it. {on}. {why}"
+    return "Cannot say: disc_loss is 0 now, and without disc_start the report cannot say whether 0 is expected."
 
 
 # metrics only a run with a discriminator logs
