@@ -485,6 +485,10 @@ def test_the_report_says_a_thing_once_where_a_list_would_repeat_it(tmp_path):
     del c["trainer"]["train_num_steps"]  # no total: no milestone is "left in the schedule", none is known
     a = analyze_run(write_run(tmp_path / "no-total", radiodiff_curves(3000, disc_start=1000, total_steps=5000), 10, c))
     assert "**Next milestone**: none known: the total steps are unknown" in _report(a, tmp_path / "r.md")
+    # no level forecast anywhere: asked whether there is one, answered "No" with what would give one
+    (answer,) = [q.answer for q in a.qa if q.question == "Can the key losses be forecast?"]
+    assert answer.startswith("No (see the Forecast section)") and answer.endswith("--total-steps for an "
+                                                                                   "end-of-training forecast.")
 
 
 def test_an_ok_finding_is_not_copied_into_the_plot_captions(runs, tmp_path):

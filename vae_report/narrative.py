@@ -354,7 +354,9 @@ def _forecast_question(analysis) -> list:
         return []
     labels = {r["label"] for r in f.rows()}
     if not labels:  # no level forecast anywhere: asked whether there is one, not where the losses will be
-        return [QA("Can the key losses be forecast?", "Not yet (see the Forecast section): " + "; ".join(said) + ".",
+        unknown = any("total" in why and "unknown" in why for _, why in f.declined())
+        return [QA("Can the key losses be forecast?", "No (see the Forecast section): " + "; ".join(said) + "."
+                   + (" Give the total with --total-steps for an end-of-training forecast." if unknown else ""),
                    "forecast")]
     where = ("at the end of training" if "end of training" in labels
              else "when the discriminator starts" if labels == {"discriminator starts"} else "at the next milestone")
@@ -384,8 +386,8 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     word = "Not as it stands" if bad else "Yes"
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
-    aside = "".join(f" Separately, {'d_weight' if f.rule == 'd-weight-pinned' else 'the adversarial term'}: "
-                    f"{_messages([f])}" for f in apart)
+    aside = "".join(f" Separately, on {'d_weight' if f.rule == 'd-weight-pinned' else 'the adversarial term'}, "
+                    f"{_messages([f])[:1].lower()}{_messages([f])[1:]}" for f in apart)  # "..., see the warning"
     return QA(disc_level_question(analysis), f"{word}. {_messages(shown)}{aside}", shown[0].rule)
 
 
