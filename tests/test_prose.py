@@ -402,6 +402,9 @@ def premise_failures(a) -> list[str]:
             out.append(f"{q.question}: it never switched on")
         if "no forecast, no " in q.answer:
             out.append(f"{q.question}: {q.answer}")
+        kl = a.metrics.get("kl_loss")
+        if q.question == "Is the KL loss increase concerning?" and not kl.now > kl.start:
+            out.append(f"{q.question}: kl_loss went from {kl.start} to {kl.now}")
         if q.question.startswith("Should I intervene") and a.finished:
             out.append(f"{q.question}: the run has finished")
         near = re.match(r"Is a discriminator loss near ([\d.]+) fine", q.question)
@@ -500,3 +503,14 @@ def test_an_ok_finding_is_not_copied_into_the_plot_captions(runs, tmp_path):
     captions = out.read_text().split("## Training visualizations")[1].split("\n## ")[0]
     quiet = [f for f in a.active_findings() if f.severity in ("ok", "info") and f.metric in ("rec_loss", "kl_loss")]
     assert quiet and not [f.rule for f in quiet if f.message[:60] in captions]
+
+
+def test_the_kl_question_follows_its_levels_not_two_single_points(tmp_path):
+    curves = radiodiff_curves(3000, disc_start=50_001, total_steps=10_000)
+    kl = curves.values["kl_loss"]
+    curves.values["kl_loss"] = np.linspace(kl.max(), kl.min(), len(kl)) * (1 + 0.02 * np.sin(curves.steps))
+    curves.values["kl_loss"][-1] = 2 * kl.max()  # one last point above the first: the level still fell
+    a = analyze_run(write_run(tmp_path / "kl-fell", curves, 10, config(disc_start=50_001, total=10_000)))
+    st = a.metrics["kl_loss"]
+    assert st.now < st.start and st.latest > st.first
+    assert premise_failures(a) == [] and "Is the KL loss's behaviour concerning?" in [q.question for q in a.qa]

@@ -139,8 +139,9 @@ def questions_and_answers(analysis) -> list:
         found = stopped + [f for f in found if f not in stopped]  # stale numbers: say so before quoting them
         st = analysis.metrics["kl_loss"]
         # asked as the seed report asks it when KL rose; otherwise about what it did
-        question = ("Is the KL loss increase concerning?" if st.latest > st.first
-                    else "Is the KL loss's behaviour concerning?")
+        # (its start and current levels, the ones every sentence quotes, not two single points)
+        rose = st.now > st.start if math.isfinite(st.now) and math.isfinite(st.start) else st.latest > st.first
+        question = "Is the KL loss increase concerning?" if rose else "Is the KL loss's behaviour concerning?"
         unjudged = next((f for f in analysis.findings if f.rule == "kl-rising" and f.skipped), None)
         if unjudged is not None and st.now > st.start and not [f for f in found if f.severity in ("warning",
                                                                                                    "error")]:
@@ -157,7 +158,7 @@ def questions_and_answers(analysis) -> list:
                          + (_messages([nan]) if nan is not None else ""), "non-finite"))
         elif found:
             qa.append(QA(question, f"{verdict(found)} {_messages(found)}", found[0].rule))
-        elif st.latest > st.first:
+        elif rose:
             qa.append(QA(question,
                          f"No: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to {fmt(st.latest_step)}, "
                          "a rise no KL check flags: not large enough to be a runaway posterior, not a large share of "
