@@ -378,6 +378,9 @@ def test_a_sweep_of_epoch_logs_counts_epochs_and_names_the_model(tmp_path):
     text = out.read_text()
     assert text.startswith("# VAE sweep report") and "epoch 40 of 100" in text and "| Epoch | Finding |" in text
     assert not re.search(r"\bstep [\d,]+ of", text)
+    # VAEs without a discriminator: one phase, no disc_start dashes to explain, the losses they log named
+    assert "| autoencoder only |" in text and "| unknown |" not in text and "disc_start" not in text
+    assert "the four losses" not in text and "run1: total_loss, kl_loss, rec_loss." in text
 
 
 # ---- every question's premise holds in the run it is asked of ------------------------------------------------

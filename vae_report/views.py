@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .frame import file_slug
-from .narrative import kinds_of
+from .narrative import has_discriminator, kinds_of
 from .numbers import fmt, pct
 from .view import (
     Block,
@@ -36,7 +36,10 @@ OVERLAY_NOTE = "Dashed: each run's disc_start, in its colour."
 
 def phase_word(a) -> str:
     """The phase column of a table of runs: a finished run is finished, whatever phase it ended in."""
-    return "finished" if a.finished else a.phase
+    if a.finished:
+        return "finished"
+    # a model without a discriminator has one phase, not an unknown one
+    return "autoencoder only" if a.phase == "unknown" and not has_discriminator(a) else a.phase
 
 
 def _status_cell(a) -> Text:
@@ -85,7 +88,9 @@ def sweep_view(name: str, runs: list, status: str, comparison=None) -> ReportVie
     if comparison is not None:
         blocks: list[Block] = [config_table(comparison, "Config key")] if comparison.config_diff else [
             Paragraph(text("The runs' configs do not differ (or none was found)."))]
-        blocks += overlay_images(comparison.plots, OVERLAY_NOTE)
+        # the dashes are drawn only where a run has a disc_start: no note about lines that are not there
+        marked = any(run.analysis is not None and run.analysis.schedule.disc_start is not None for run in runs)
+        blocks += overlay_images(comparison.plots, OVERLAY_NOTE if marked else "")
         sections.append(Section("Runs compared", tuple(blocks)))
     sections += [_sweep_run(run, i) for i, run in enumerate(runs, 1)]
     banner = Paragraph(text(bold(f"Status: {status}"), f" · {len(runs)} runs"), status)
@@ -114,7 +119,8 @@ def _sweep_run(run, index: int) -> Section:
         Row((cell(m), text(fmt(st.start)), text(fmt(st.now)), text(fmt(st.min)), text(fmt(st.max)),
              text(fmt(st.count)))) for m, st in a.metrics.items()), (False, True, True, True, True, True)))
     if run.overview is not None:
-        blocks.append(Image(overview_name(run.name), f"{run.name} overview", text(f"{run.name}: the four losses.")))
+        shown = [m for m in ("total_loss", "kl_loss", "quant_loss", "rec_loss", "disc_loss") if m in a.metrics]
+        blocks.append(Image(overview_name(run.name), f"{run.name} overview", text(f"{run.name}: {', '.join(shown)}.")))
     return Section(f"Run: {run.name}", tuple(blocks), f"run-{index}")
 
 
