@@ -456,6 +456,9 @@ def test_findings_of_one_cause_are_placed_in_the_logs_unit(tmp_path):
     assert [f for f in a.active_findings() if f.related]  # one headline with the other loss under it
     row = [line for line in _report(a, tmp_path / "r.md").splitlines() if "Same cause" in line][0]
     assert "from epoch 36" in row.split("Same cause")[1] and "from step" not in row
+    # the answers that point to it place it in epochs too
+    cited = [q.answer for q in a.qa if "See the error" in q.answer]
+    assert cited and all("(rec_loss, epoch 36)" in answer for answer in cited), cited
 
 
 def test_a_model_without_a_discriminator_is_described_as_one(tmp_path):

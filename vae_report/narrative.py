@@ -116,11 +116,11 @@ def verdict(findings: list[Finding], yes: str = "Yes", no: str = "No") -> str:
     return {"error": f"{yes}, act on it.", "warning": f"{yes}, look at it."}.get(worst_severity, f"{no}.")
 
 
-def _messages(findings: list[Finding]) -> str:
+def _messages(findings: list[Finding], unit: str = "step") -> str:
     """What the findings say, for an answer: an ok/info finding's message is the answer itself; a warning or an
     error is in the findings list with its evidence, so the answer points to it instead of saying it again
-    (each cause is named once)."""
-    return " ".join(f.message if f.severity in ("ok", "info") else cite(f) for f in findings)
+    (each cause is named once; ``unit``: what the logs' step axis counts, for the pointer)."""
+    return " ".join(f.message if f.severity in ("ok", "info") else cite(f, unit) for f in findings)
 
 
 def cite(finding: Finding, unit: str | None = None) -> str:
@@ -150,14 +150,15 @@ def questions_and_answers(analysis) -> list:
             qa.append(QA(question,
                          f"Not judged: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to "
                          f"{fmt(st.latest_step)}, but whether a rise is expected depends on {need}, which no config "
-                         "gave (pass it with --kl-weight)." + (f" {_messages(found)}" if found else ""),
+                         "gave (pass it with --kl-weight)."
+                         + (f" {_messages(found, analysis.schedule.counts)}" if found else ""),
                          "kl-rising"))
         elif not found and not math.isfinite(st.latest):
             nan = _find(analysis, "non-finite")
             qa.append(QA(question, "Yes: kl_loss is NaN/Inf at its latest point. "
-                         + (_messages([nan]) if nan is not None else ""), "non-finite"))
+                         + (_messages([nan], analysis.schedule.counts) if nan is not None else ""), "non-finite"))
         elif found:
-            qa.append(QA(question, f"{verdict(found)} {_messages(found)}", found[0].rule))
+            qa.append(QA(question, f"{verdict(found)} {_messages(found, analysis.schedule.counts)}", found[0].rule))
         elif rose:
             qa.append(QA(question,
                          f"No: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to {fmt(st.latest_step)}, "
@@ -182,7 +183,7 @@ def questions_and_answers(analysis) -> list:
         bad = [f for f in topic(analysis, RANGE_RULES + KL_RULES + DISC_RULES + VALUE_RULES)
                if f.severity in ("warning", "error")]
         more = f" (and {len(bad) - 2} more findings above)" if len(bad) > 2 else ""
-        parts += [_messages([f]) for f in (bad[:2] or [f for f in ranges if f.rule == "loss-bookkeeping"]
+        parts += [_messages([f], s.counts) for f in (bad[:2] or [f for f in ranges if f.rule == "loss-bookkeeping"]
                                            or ([] if parts else ranges[:2]))]  # a bare "Yes." says nothing
         parts[-1] += more
         qa.append(QA("Are the loss values in the right ranges?",
@@ -263,7 +264,8 @@ def _disc_scheduled_answer(analysis) -> QA:
     bad = [f for f in found if f.severity in ("warning", "error")]
     if bad:
         word = verdict(bad, yes="No", no="Yes").rstrip(".")
-        return QA(DISC_LEVEL_Q, f"{word}: disc_loss is {now} now. {_messages(bad)}", bad[0].rule)
+        return QA(DISC_LEVEL_Q, f"{word}: disc_loss is {now} now. {_messages(bad, analysis.schedule.counts)}",
+                  bad[0].rule)
     # all as scheduled: said briefly (the findings list and the switch-on answer hold the detail)
     unit, said = analysis.schedule.counts, []
     off, on = _find(analysis, "disc-off-before-start"), _find(analysis, "disc-inactive-after-start")
@@ -310,7 +312,7 @@ def _adversarial_questions(analysis) -> list:
         pass  # "why is the discriminator loss zero?" above cites the finding: not asked twice
     elif winning:
         out.append(QA("Is the discriminator pulling ahead?" if ahead else "Why is the discriminator loss going to 0?",
-                      ("Yes. " if ahead else "") + _messages(winning[:1]), winning[0].rule))
+                      ("Yes. " if ahead else "") + _messages(winning[:1], analysis.schedule.counts), winning[0].rule))
     elif [f for f in balance if f.rule not in WEIGHT_RULES] and dead_sentence(analysis, "disc_loss") is None:
         out.append(_near_chance_answer(balance, analysis))
     rec = _union(topic(analysis, ("rec-after-disc",)), [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
@@ -322,7 +324,7 @@ def _adversarial_questions(analysis) -> list:
         across = [f for f in rec if f.case == "across-nonfinite"]
         word = "Not with the discriminator" if across else "Yes" if bad else "Only a little" if slightly else "No"
         out.append(QA("Did reconstruction get worse once the GAN started?",
-                      f"{word}. {_messages(across + bad or rec)}", rec[0].rule))
+                      f"{word}. {_messages(across + bad or rec, analysis.schedule.counts)}", rec[0].rule))
     return out
 
 
@@ -387,9 +389,10 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     word = "Not as it stands" if bad else "Yes"
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
+    unit = analysis.schedule.counts
     aside = "".join(f" Separately, on {'d_weight' if f.rule == 'd-weight-pinned' else 'the adversarial term'}, "
-                    f"{_messages([f])[:1].lower()}{_messages([f])[1:]}" for f in apart)  # "..., see the warning"
-    return QA(disc_level_question(analysis), f"{word}. {_messages(shown)}{aside}", shown[0].rule)
+                    f"{_messages([f], unit)[:1].lower()}{_messages([f], unit)[1:]}" for f in apart)  # ", see the"
+    return QA(disc_level_question(analysis), f"{word}. {_messages(shown, unit)}{aside}", shown[0].rule)
 
 
 def _disc_answer(analysis) -> str:
@@ -399,9 +402,9 @@ def _disc_answer(analysis) -> str:
     latest = analysis.metrics["disc_loss"].latest
     # asked only when disc_loss is 0 now (_disc_zero)
     if dead is not None and dead.severity == "error":
-        return "Yes. " + _messages([dead])
+        return "Yes. " + _messages([dead], analysis.schedule.counts)
     if early is not None:
-        return ("It is not zero everywhere: " if latest != 0 else "") + _messages([early])
+        return ("It is not zero everywhere: " if latest != 0 else "") + _messages([early], analysis.schedule.counts)
     if off is not None and analysis.phase == "before discriminator":
         return "No need to worry. " + off.message
     if dead is not None:  # on as scheduled, and at 0 now: it has won, or the hinge's margin is cleared
@@ -409,7 +412,7 @@ def _disc_answer(analysis) -> str:
         on = (f"It has been on since {analysis.schedule.counts} {fmt(dead.step)}, as scheduled, and is at 0 now"
               if dead.step is not None else "It is on, as scheduled, and at 0 now")
         if won is not None:  # "should I be worried" is answered first, from the finding that says why
-            return f"{verdict([won])} {on}: it has won. {_messages([won])}"
+            return f"{verdict([won])} {on}: it has won. {_messages([won], analysis.schedule.counts)}"
         if analysis.schedule.disc_loss == "vanilla":
             why = ("A vanilla (softplus) discriminator loss at 0 means its logits separate every real input from "
                    "every reconstruction by a wide margin.")
