@@ -405,6 +405,8 @@ def premise_failures(a) -> list[str]:
             out.append(f"{q.question}: it never switched on")
         if "no forecast, no " in q.answer:
             out.append(f"{q.question}: {q.answer}")
+        if re.match(r"[A-Z][a-z]*_[a-z]", q.answer):  # "D_weight", "Rec_loss": no metric is spelled so
+            out.append(f"{q.question}: {q.answer[:40]}")
         kl = a.metrics.get("kl_loss")
         if q.question == "Is the KL loss increase concerning?" and not kl.now > kl.start:
             out.append(f"{q.question}: kl_loss went from {kl.start} to {kl.now}")
@@ -520,3 +522,11 @@ def test_the_kl_question_follows_its_levels_not_two_single_points(tmp_path):
     st = a.metrics["kl_loss"]
     assert st.now < st.start and st.latest > st.first
     assert premise_failures(a) == [] and "Is the KL loss's behaviour concerning?" in [q.question for q in a.qa]
+
+
+def test_a_metric_name_that_begins_an_answer_keeps_its_spelling():
+    from vae_report.narrative import _sentence
+
+    assert _sentence("d_weight is clamped to 1e4 x disc_weight") == "d_weight is clamped to 1e4 x disc_weight"
+    assert _sentence("val/rec_loss rose") == "val/rec_loss rose"
+    assert _sentence("a NaN or Inf is where numerics broke") == "A NaN or Inf is where numerics broke"

@@ -230,7 +230,7 @@ def questions_and_answers(analysis) -> list:
             reasons.setdefault((finding.rule, _why(finding)), []).append(finding)
     for (rule, why), found in reasons.items():
         where = f" at {s.counts} {fmt(found[0].step)}" if len(found) == 1 and found[0].step is not None else ""
-        qa.append(QA(f"Why does \"{found[0].title or rule}\"{where} matter?", why[:1].upper() + why[1:], rule))
+        qa.append(QA(f"Why does \"{found[0].title or rule}\"{where} matter?", _sentence(why), rule))
     return qa
 
 
@@ -298,6 +298,13 @@ def _seen_on(analysis) -> str:
     if f.severity in ("warning", "error"):
         return f" The logs do not show it on. {cite(f, unit)}"
     return f" The logs show it on from {unit} {fmt(f.step)}." if f.step is not None else ""
+
+
+def _sentence(said: str) -> str:
+    """``said`` as a sentence: its first letter capitalised, unless its first word is a name as the logs spell it
+    (``d_weight``, ``rec_loss``: "D_weight" is no metric)."""
+    first = said.split(" ", 1)[0]
+    return said if "_" in first or "/" in first or not said[:1].islower() else said[:1].upper() + said[1:]
 
 
 def _adversarial_questions(analysis) -> list:
