@@ -530,3 +530,10 @@ def test_a_metric_name_that_begins_an_answer_keeps_its_spelling():
     assert _sentence("d_weight is clamped to 1e4 x disc_weight") == "d_weight is clamped to 1e4 x disc_weight"
     assert _sentence("val/rec_loss rose") == "val/rec_loss rose"
     assert _sentence("a NaN or Inf is where numerics broke") == "A NaN or Inf is where numerics broke"
+
+
+def test_one_re_run_is_recommended_once(seed_run):
+    a = analyze_run(seed_run[0])  # before the discriminator: the next milestone is its switch-on
+    assert a.next_milestone.step == a.schedule.switch_step
+    said = [r for r in a.recommendations if "re-run" in r or "Next check" in r]
+    assert len(said) == 1 and "switched on and that reconstruction holds" in said[0], a.recommendations

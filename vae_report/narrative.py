@@ -485,7 +485,7 @@ def not_examined(analysis) -> list[str]:
         logged = [n.replace(" (schedule)", "") for n in needs if n.endswith("(schedule)")]
         metrics = [n for n in needs if not n.endswith("(schedule)")]
         wants = ([f"a discriminator metric ({', '.join(metrics)}: none logged)"] if metrics else []) + (
-            [f"{' and '.join(logged)} in the schedule"] if logged else [])
+            [f"{'of ' if metrics else ''}{', '.join(logged)} in the schedule"] if logged else [])
         out.append(f"{counted(len(skipped), 'discriminator check')}, for want of "
                    f"{' and '.join(wants) or 'their inputs'}")
     s = analysis.schedule
@@ -571,13 +571,16 @@ def recommendations(analysis) -> list[str]:
         missed = not_examined(analysis)
         out.append("No intervention needed: continue training."
                    + (f" Not examined: {'; '.join(missed)}." if missed else ""))
+    switch = analysis.schedule.switch_step
+    check = ("re-run this report after it to check that the discriminator switched on and that reconstruction holds"
+             if switch is not None and analysis.step < switch and not _halted(analysis) else None)
     if milestone is not None:
+        at_switch = check is not None and milestone.step == switch  # one sentence for one re-run
         out.append(f"Next check: {unit} {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} "
-                   f"{unit}s from now." + _eta(analysis, analysis.steps_to_next))
-    if analysis.schedule.switch_step is not None and analysis.step < analysis.schedule.switch_step \
-            and not _halted(analysis):
-        out.append(f"After {analysis.schedule.counts} {fmt(analysis.schedule.switch_step)}, re-run this report to "
-                   "check that the discriminator switched on and that reconstruction holds.")
+                   f"{unit}s from now" + (f": {check}." if at_switch else ".") + _eta(analysis, analysis.steps_to_next))
+        check = None if at_switch else check
+    if check is not None:
+        out.append(f"After {unit} {fmt(switch)}, {check.replace(' after it', '')}.")
     return out
 
 
