@@ -125,6 +125,11 @@ def summary_disagreements(analysis, text: str) -> list[str]:
                       for p in (t, t.get("next_milestone")) if p and p.get("level") is not None)
     if reported != forecast:
         out.append(f"forecast: report {reported}, summary {forecast}")
+    stats = [line.split(" | ") for line in _section(text, "Training statistics").splitlines() if line.startswith("|")]
+    for row in stats[2:]:
+        m = s["metrics"].get(row[0].strip("| ").replace("\\", ""))
+        if m is not None and (row[1], row[2].split(" ± ")[0]) != (fmt(m["start"]), fmt(m["now"])):
+            out.append(f"levels of {row[0]}: report {row[1:3]}, summary {m['start']}, {m['now']}")
     for goal in s["goals"]:
         if goal["note"] not in _section(text, "Forecast"):
             out.append(f"goal {goal['metric']}: {goal['note']}")

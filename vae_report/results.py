@@ -88,7 +88,11 @@ class MetricStats:
                 "latest_step": self.latest_step, "change": json_number(self.change), "source": self.source,
                 "recent_median": json_number(self.recent_median), "recent_noise": json_number(self.recent_noise),
                 "level_points": self.level_points, "level_since": self.level_since,
-                "start_median": json_number(self.start_median)}
+                "start_median": json_number(self.start_median),
+                # the levels the report quotes (its Start, Now and Change columns), with their fallbacks: the
+                # summary and the report print one set of numbers
+                "start": json_number(self.start), "now": json_number(self.now),
+                "level_change": {k: json_number(v) if v is not None else None for k, v in self.level_change().items()}}
 
 
 @dataclass(frozen=True)
