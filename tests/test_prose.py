@@ -537,3 +537,10 @@ def test_one_re_run_is_recommended_once(seed_run):
     assert a.next_milestone.step == a.schedule.switch_step
     said = [r for r in a.recommendations if "re-run" in r or "Next check" in r]
     assert len(said) == 1 and "switched on and that reconstruction holds" in said[0], a.recommendations
+
+
+def test_a_forecast_that_time_will_allow_is_not_yet_one_that_it_will_not_is_no(tmp_path):
+    young = analyze_run(write_run(tmp_path / "young", radiodiff_curves(1100, disc_start=1000, total_steps=5000), 10,
+                                  config()))  # just past the switch-on: too few points in this phase yet
+    (answer,) = [q.answer for q in young.qa if q.question == "Can the key losses be forecast?"]
+    assert answer.startswith("Not yet (see the Forecast section)") and "only " in answer

@@ -365,7 +365,10 @@ def _forecast_question(analysis) -> list:
     labels = {r["label"] for r in f.rows()}
     if not labels:  # no level forecast anywhere: asked whether there is one, not where the losses will be
         unknown = any("total" in why and "unknown" in why for _, why in f.declined())
-        return [QA("Can the key losses be forecast?", "No (see the Forecast section): " + "; ".join(said) + "."
+        # too few points or too young a phase passes with time; an unknown total or a NaN does not
+        young = all(why.startswith("only ") or "too young" in why for _, why in f.declined())
+        return [QA("Can the key losses be forecast?", f"{'Not yet' if young else 'No'} (see the Forecast section): "
+                   + "; ".join(said) + "."
                    + (" Give the total with --total-steps for an end-of-training forecast." if unknown else ""),
                    "forecast")]
     where = ("at the end of training" if "end of training" in labels
