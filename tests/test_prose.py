@@ -544,3 +544,15 @@ def test_a_forecast_that_time_will_allow_is_not_yet_one_that_it_will_not_is_no(t
                                   config()))  # just past the switch-on: too few points in this phase yet
     (answer,) = [q.answer for q in young.qa if q.question == "Can the key losses be forecast?"]
     assert answer.startswith("Not yet (see the Forecast section)") and "only " in answer
+
+
+def test_a_loss_nan_at_its_latest_point_has_no_level_now(tmp_path):
+    curves = radiodiff_curves(4000, disc_start=1000, total_steps=5000)
+    curves.values["rec_loss"][curves.steps >= 3500] = np.nan
+    a = analyze_run(write_run(tmp_path / "nan", curves, 10, config()))
+    assert np.isnan(a.metrics["rec_loss"].now) and a.to_summary()["metrics"]["rec_loss"]["now"] == "NaN"
+    text = _report(a, tmp_path / "r.md")
+    row = [line for line in text.splitlines() if line.startswith("| rec_loss |")][0]
+    assert row.split(" | ")[2] == "NaN"  # not the median of the finite points before, as if it were current
+    section = text.split("### rec_loss")[1].split("###")[0]
+    assert "to NaN" in section and "now: its latest point" in section

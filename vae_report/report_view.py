@@ -3,6 +3,7 @@ Figures arrive drawn (figures.py): the view names them, the formatter places the
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -219,6 +220,8 @@ def _points(k: int, which: str) -> str:
 def _levels_named(st) -> str:
     """Which points the start and current levels are, as the statistics table and the trend rules take them."""
     k = window_size(st.count - st.non_finite)
+    if not math.isfinite(st.now):  # no level now: its latest point is NaN/Inf, whatever came before
+        return f"start: {_points(k, 'first')}; now: its latest point"
     return f"start: {_points(k, 'first')}; now: {_points(st.level_points, 'latest')}"
 
 
@@ -322,7 +325,8 @@ def recommendations(a) -> Section:
 def statistics(a) -> Section:
     rows = []
     for name, st in a.metrics.items():
-        now = fmt(st.now) + (f" ± {fmt(st.recent_noise)}" if st.recent_noise == st.recent_noise else "")
+        noisy = st.recent_noise == st.recent_noise and math.isfinite(st.now)  # no noise about a NaN
+        now = fmt(st.now) + (f" ± {fmt(st.recent_noise)}" if noisy else "")
         rows.append(Row((cell(name), text(fmt(st.start)), text(now), text(fmt(st.min)), text(fmt(st.max)),
                          text(fmt(st.count)), text(change(st.level_change())), cell(st.source))))
     return Section("Training statistics", (Table(

@@ -61,7 +61,10 @@ class MetricStats:
 
     @property
     def now(self) -> float:
-        """The current level (the last point when none could be computed)."""
+        """The current level (the last point when none could be computed); NaN/Inf when the latest point is: the
+        median of the finite points before it is not where the metric is now."""
+        if not math.isfinite(self.latest):
+            return self.latest
         return self.recent_median if math.isfinite(self.recent_median) else self.latest
 
     @property
@@ -76,6 +79,8 @@ class MetricStats:
 
     def describe(self) -> str:
         """From the start level to the current one, in the words levels.movement gives their noise."""
+        if not math.isfinite(self.now):
+            return f"went from {fmt(self.start)} to {fmt(self.now)}"
         if fmt(self.start) == fmt(self.now) and self.min < self.max:
             return f"ended where it started, at {fmt(self.now)}"
         noise = math.hypot(self.start_noise, self.recent_noise) \
