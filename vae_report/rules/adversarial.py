@@ -174,9 +174,8 @@ def _bursts_finding(m: Metrics, s: Schedule, t: dict, ceiling: float) -> list[Ca
 
 # the measure, said in full: the total's breakdown splits nll_loss into two large parts that nearly cancel, so
 # its shares of the same term are smaller; this one weighs the adversarial term against what nll_loss nets to
-_SIZES = ("the sizes of nll_loss, the weighted regularizer and itself (the median of |term| per logged step, "
-          "nll_loss taken as the one number it nets to; the total's breakdown above may split nll_loss into parts "
-          "and so give the term a smaller share)")
+_SIZES = ("the objective's size (median |term| per logged step, with nll_loss as one term; the breakdown of "
+          "total_loss splits nll_loss into its two parts, so its shares are of another sum)")
 
 
 def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -209,10 +208,10 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
               if s.disc_weight is not None else "")
     if early <= 0 or now < t["growth"] * early:
         return [Case(
-            f"The adversarial term d_weight x disc_factor x g_loss{weight} is {pct(share, 0)} of {_SIZES} "
-            "in the latest fifth of the adversarial phase, and has been about as large since the discriminator "
-            f"started (its median size {fmt(early)} then, {fmt(now)} now): a large but steady GAN term, as "
-            "RadioDiff's published runs show, not a balance that tipped. Watch reconstruction (the rec-after-disc "
+            f"The adversarial term d_weight x disc_factor x g_loss{weight} makes up {pct(share, 0)} of {_SIZES} "
+            "in the latest fifth of the adversarial phase, and has been about that large since the discriminator "
+            f"started (median size {fmt(early)} then, {fmt(now)} now): a large but steady GAN term, as in "
+            "RadioDiff's published runs, not a balance that tipped. Watch reconstruction (the rec-after-disc "
             "check).",
             "total_loss", int(steps[-k]), numbers, severity="info")]
     onset = departure(steps, np.log(np.maximum(adv, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
@@ -223,7 +222,7 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                if s.disc_weight is not None else "")
     return [Case(
         f"The adversarial term d_weight x disc_factor x g_loss dominates the objective since {pos.at(s, onset)}: "
-        f"its median size grew from {fmt(early)} to {fmt(now)}{grown} and is now {pct(share, 0)} of "
+        f"its median size grew from {fmt(early)} to {fmt(now)}{grown} and now makes up {pct(share, 0)} of "
         f"{_SIZES}. The autoencoder is then trained mostly to fool the discriminator "
         f"rather than to reconstruct: lower disc_weight{lowered} or the discriminator's learning rate, and check "
         "the reconstructions for GAN artefacts.",
