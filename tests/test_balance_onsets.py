@@ -162,7 +162,7 @@ def test_a_large_but_steady_gan_term_is_described_not_faulted(tmp_path):
     assert f.severity == "info" and "steady" in f.message
     # its share is of a measure it names (nll_loss as one net number): the breakdown of the total splits nll_loss
     # into parts and gives the same term another share, so a bare "of the terms' sizes" read as a contradiction
-    assert "with nll_loss as one term" in f.message and "splits nll_loss into two parts" in f.message \
+    assert "with nll_loss as one term" in f.message and "splits nll_loss into its two parts" in f.message \
         and "median size" in f.message
 
 
