@@ -13,6 +13,7 @@ from writers import PIXELS, radiodiff_config, radiodiff_curves, write_radiodiff_
 
 from vae_report import analyze_run
 from vae_report.frame import make_frame
+from vae_report.numbers import fmt
 from vae_report.rules import Metrics, run_rules
 from vae_report.schedule import Schedule
 
@@ -1063,3 +1064,16 @@ def test_logs_past_the_configs_total_are_not_called_finished_or_over_100_percent
             assert "not this run's total" in out.read_text()
         else:
             assert a.schedule.total_steps == 1000 and "step 1,000 of 1,000" in status, status
+
+
+def test_the_totals_breakdown_speaks_of_the_window_of_its_current_level():
+    # the shipped example run (written by the bundled trainer): the breakdown's means are over the same steps as
+    # the statistics table's Now of total_loss, and the sentence names that median, so no second "now" appears
+    from pathlib import Path
+
+    a = analyze_run(Path(__file__).resolve().parents[1] / "examples" / "tiny_run")
+    d, now = a.decomposition, a.metrics["total_loss"]
+    assert d.first == now.level_since and d.step == now.latest_step and d.median == now.recent_median
+    sentence = d.sentence()
+    assert f"steps {d.first:,}-{d.step:,} (the window of its current level" in sentence
+    assert f"the table's Now, is {fmt(now.recent_median)}" in sentence

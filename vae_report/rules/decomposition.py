@@ -2,9 +2,9 @@
 
 For the LDM/RadioDiff loss, total = nll + kl_weight x kl + d_weight x disc_factor x g_loss, where
 nll = N x rec / exp(logvar) + N x logvar sums the per-pixel loss over N pixels; for a VQ model the regularizer
-is codebook_weight x quant_loss. The terms are taken at the latest logged steps (the last ten where
-every term is logged, as means so that they add up); shares are |term| / sum of |terms|, since a signed sum has
-no other honest share.
+is codebook_weight x quant_loss. The terms are taken over the window of the total's current level (the
+statistics table's Now; the last ten aligned steps when it holds fewer than three), as means so that they add up;
+shares are |term| / sum of |terms|, since a signed sum has no other honest share.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class Decomposition:
     points: int  # how many steps the means are over
     legend: str  # what N (and logvar) are
     counts: str = "step"  # what the logs' axis counts (Schedule.counts)
+    first: int | None = None  # the first step of the window
+    median: float | None = None  # the total's current level (median over the same window), when it is that window
 
     @property
     def sum(self) -> float:
@@ -48,9 +50,13 @@ class Decomposition:
         ordered = sorted(self.terms, key=lambda t: -abs(t.value))
         parts = [f"{t.name} {fmt(t.value)} ({_share(t.share)})" for t in ordered]
         what = "the autoencoder loss" if self.averaged else "total_loss"
-        text = (f"Over the last {pos.count(self.counts, self.points)} where every term is logged "
-                f"(to {pos.at(self.counts, self.step)}), "
+        where = pos.span(self.counts, self.first, self.step) if self.first is not None and self.first < self.step \
+            else pos.at(self.counts, self.step)
+        window = "the window of its current level, " if self.median is not None else ""
+        text = (f"Over {where} ({window}{fmt(self.points)} logged points with every term), "
                 f"{what} averages {fmt(self.sum)} = " + " + ".join(parts) + f", {self.legend}")
+        if self.median is not None and not self.averaged:
+            text += f" (means, so that the terms add up; the median there, the table's Now, is {fmt(self.median)})"
         if self.averaged:
             text += (f"; the logged total_loss ({fmt(self.total)}) is RadioDiff's TensorBoard total, the mean of "
                      "that and the discriminator loss")
@@ -78,8 +84,12 @@ def decompose(m: Metrics, s: Schedule) -> Decomposition | None:
     found = bookkeeping(m, s)
     if found is None or not len(found.steps):
         return None
-    # means, not medians: a mean of sums is the sum of the means, so the terms add up to what is shown
-    recent = slice(-min(RECENT, len(found.steps)), None)
+    # the window of the total's current level (the table's Now), so both speak of the same steps; means, not
+    # medians, there: a mean of sums is the sum of the means, so the terms add up to what is shown
+    level = m.level("total_loss")
+    inside = np.flatnonzero(found.steps >= level.first_step) if level is not None else np.zeros(0, dtype=int)
+    recent = slice(int(inside[0]), None) if len(inside) >= 3 else slice(-min(RECENT, len(found.steps)), None)
+    first = int(found.steps[recent][0])
     reg_name, weight = regularizer(s)
     weight_name = "codebook_weight" if reg_name == "quant_loss" else "kl_weight"
     pixels = pixel_count(found.pixels)
@@ -99,8 +109,9 @@ def decompose(m: Metrics, s: Schedule) -> Decomposition | None:
     size = sum(abs(v) for _, v in values) or 1.0
     terms = tuple(Term(name, value, abs(value) / size) for name, value in values)
     points = len(found.steps[recent])
+    now = level.value if level is not None and len(inside) >= 3 else None
     return Decomposition(int(found.steps[-1]), float(np.mean(found.total[recent])), terms, found.averaged, points,
-                         legend, s.counts)
+                         legend, s.counts, first, now)
 
 
 def _latest_logvar(m: Metrics, steps: np.ndarray) -> float:
