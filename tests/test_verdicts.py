@@ -1077,3 +1077,25 @@ def test_the_totals_breakdown_speaks_of_the_window_of_its_current_level():
     sentence = d.sentence()
     assert f"steps {d.first:,}-{d.step:,} (the window of its current level" in sentence
     assert f"the table's Now, is {fmt(now.recent_median)}" in sentence
+
+
+def test_a_mistyped_config_key_is_named_with_the_setting_it_misses(tmp_path):
+    # the shipped example run, copied, its config's disc_start mistyped as the bundled trainer would refuse it
+    import shutil
+    from pathlib import Path
+
+    run = shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "tiny_run", tmp_path / "run")
+    assert not [f for f in analyze_run(run).findings if f.rule == "config-typos"]
+    config = run / "config.yaml"
+    config.write_text(config.read_text().replace("disc_start:", "disc_strat:").replace("kl_weight:", "kl_wieght:"))
+    a, bad = verdict(run)
+    typos = [f for f in bad if f.rule == "config-typos"]
+    assert {(f.numbers["key"], f.numbers["setting"]) for f in typos} == {
+        ("model.lossconfig.disc_strat", "disc_start"), ("model.lossconfig.kl_wieght", "kl_weight")}
+    (start,) = [f for f in typos if f.numbers["setting"] == "disc_start"]
+    # the run printed its own config at launch (the text log): that one is used, and said
+    assert "The report's disc_start is 301 (config repr in the text log)" in start.message
+    # another trainer's own name close to a setting is no typo
+    from vae_report.config_keys import near_misses
+
+    assert near_misses({"exp_params": {"kld_weight": 0.00025}, "model": {"params": {"loss_config": {}}}}) == []

@@ -12,6 +12,7 @@ import numpy as np
 
 from ._version import __version__
 from .baseline import compare, load_baseline
+from .config_keys import near_misses
 from .errors import ConfigError, InputError
 from .forecast import forecast_run
 from .images import reconstructions
@@ -141,10 +142,11 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     """The schedule from --config, else a config found in the run, else the text log's config repr; then the
     text log's total, the command-line overrides, and what the data shows."""
     raw: dict | None = None  # the config the schedule came from, for what it says about epochs
+    raw_origin = ""
     if config is not None:
         given = load_config(Path(config), given=True)
         schedule = schedule_from_config(given, str(config), given=True)
-        raw = given
+        raw, raw_origin = given, str(config)
         if schedule.layout == "flat" and not schedule.origins:
             logs.notes.append(f"{config} names none of the settings vae-report reads (disc_start, kl_weight, "
                               "disc_weight, max_steps, lr, ...): the phases follow the data")
@@ -154,7 +156,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         logs.notes.extend(skipped)  # an unreadable config is named, never silently replaced by another
         if found is not None:
             path, cfg, layout = found
-            raw = cfg
+            raw, raw_origin = cfg, _relative(path, logs.root)
             schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
             printed = _printed_config(logs)
             if printed is not None and _differs(schedule, printed):
@@ -171,6 +173,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             schedule = schedule_from_config(logs.store_config, logs.store_config_origin, "flat", given=True)
         else:
             schedule = Schedule()
+    if isinstance(raw, dict) and near_misses(raw):
+        schedule = replace(schedule, config_typos=tuple((raw_origin, k, v) for k, v in near_misses(raw)))
     if logs.counts != "step":  # a console log counted in epochs or lines: milestones in that unit, or none
         first = int(logs.frame["step"].min()) if len(logs.frame) else 0
         schedule = in_log_units(schedule, logs.counts, raw or logs.text_config or logs.store_config, first)

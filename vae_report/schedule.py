@@ -97,6 +97,8 @@ class Schedule:
         """Where the adversarial phase begins: as the data show it, else disc_start."""
         return self.observed_disc_start if self.observed_disc_start is not None else self.disc_start
     origins: dict[str, str] = field(default_factory=dict)
+    # keys of the config one letter or two off a setting it lacks (config_keys.near_misses): (file, key, setting)
+    config_typos: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def pixels_per_sample(self) -> int | None:

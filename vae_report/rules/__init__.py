@@ -14,6 +14,7 @@ from ..numbers import fmt
 from ..schedule import Schedule, brief
 from .adversarial import d_weight_pinned, gan_term_dominant
 from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule
+from .config import config_typos
 from .constant import loss_constant
 from .current import loss_now, steady_without
 from .decomposition import regularizer_share
@@ -275,6 +276,13 @@ RULES: list[Rule] = [
                 "rec/nll/total level jumping by 30% and 4 noise widths across a resume (resumed from other "
                 "weights than those reached); a resume that went on at its level is said (info: where, after what "
                 "pause, how many steps were trained again)"),
+    Rule("config-typos", "A config key that looks mistyped", "warning",
+         "A config is only the run's schedule if the trainer could have run it: a key one letter off a setting the "
+         "trainer reads (disc_strat, kl_wieght) would have been refused or left that setting at its default.",
+         config_typos, can_wait=True,
+         checks="every key of the config found beside the run (or given with --config) that is not a setting these "
+                "trainers read but one or two letters off one its section lacks (`disc_strat` for `disc_start`), "
+                "with the value the report used instead"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "The logged learning rate should follow the config's: the scheduler it names, constant, or "
          "RadioDiff's polynomial decay.",

@@ -1,0 +1,41 @@
+"""Keys of a run's config that are near misses of the settings the trainers read (``disc_strat`` for
+``disc_start``, ``kl_wieght``): a trainer built from that config would have refused it (LDM and RadioDiff pass the
+loss section to the loss's constructor, whose unknown keyword is an error; the bundled trainer refuses unknown keys)
+or silently used its default, so the report cannot take that file as the run's schedule without saying so."""
+
+from __future__ import annotations
+
+import difflib
+
+from .configs import flatten
+
+# the settings the schedule reads (schedule.py), and the loss parameters LDM's LPIPSWithDiscriminator and taming's
+# VQLPIPSWithDiscriminator take: a key one letter off one of these is a typo, not another trainer's setting
+READ = ("disc_start", "kl_weight", "disc_weight", "disc_factor", "disc_loss", "codebook_weight", "train_num_steps",
+        "max_steps", "base_learning_rate", "min_lr", "embed_dim", "log_freq", "log_every", "save_and_sample_every",
+        "gradient_accumulate_every", "accumulate_grad_batches", "val_every", "logvar_init", "perceptual_weight",
+        "pixelloss_weight", "disc_num_layers", "disc_in_channels", "disc_conditional", "use_actnorm", "ch_mult",
+        "in_channels", "resolution", "lossconfig", "ddconfig")
+# other trainers' own names, close to one of the above but no typo: AntixK's kld_weight, sgm's loss_config
+OTHERS = ("kld_weight", "loss_config", "max_epochs", "disc_iter_start", "disc_start_step")
+CUTOFF = 0.85  # difflib's ratio: one letter swapped, dropped or doubled in a name of 8 or more letters
+
+
+def near_misses(config: dict) -> list[tuple[str, str]]:
+    """(dotted key as written, the setting it misses) for each key of ``config`` that is not a setting the trainers
+    read but is one letter or two away from one its section does not hold."""
+    out = []
+    paths = list(flatten(config))
+    names = {tuple(path.split(".")) for path in paths}
+    sections: dict[tuple[str, ...], set[str]] = {}
+    for parts in names:  # every key under each section (a section's own sub-sections too)
+        for i in range(len(parts)):
+            sections.setdefault(parts[:i], set()).add(parts[i])
+    for parent, keys in sections.items():
+        for key in sorted(keys):
+            if key in READ or key in OTHERS or key.isdigit():
+                continue
+            close = difflib.get_close_matches(key, READ, n=1, cutoff=CUTOFF)
+            if close and close[0] not in keys:
+                out.append((".".join((*parent, key)), close[0]))
+    return sorted(out)
