@@ -1099,3 +1099,32 @@ def test_a_mistyped_config_key_is_named_with_the_setting_it_misses(tmp_path):
     from vae_report.config_keys import near_misses
 
     assert near_misses({"exp_params": {"kld_weight": 0.00025}, "model": {"params": {"loss_config": {}}}}) == []
+
+
+def _val_only(folder, rise_from=None, seed=3):
+    """A CSV (the csv module) of a loop that logs only validation, once an epoch of 500 steps: val/rec_loss falls
+    and levels off; from ``rise_from`` (a step) it climbs 40%."""
+    import csv
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir()
+    with (folder / "metrics.csv").open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["step", "val/rec_loss", "val/psnr"])
+        for s in range(500, 50_001, 500):
+            rec = (0.015 + 0.05 * np.exp(-s / 5000)) * (1 + 0.01 * rng.normal())
+            if rise_from is not None and s > rise_from:
+                rec *= 1 + 0.4 * (s - rise_from) / (50_000 - rise_from)
+            out.writerow([s, rec, -10 * np.log10(rec)])
+    return folder
+
+
+def test_a_run_that_logs_only_validation_has_its_validation_losses_judged_now(tmp_path):
+    a, bad = verdict(_val_only(tmp_path / "ok"))
+    assert not bad and a.status == "ok", [f.message for f in bad]
+    (now,) = [f for f in a.findings if f.rule == "loss-now" and not f.skipped]
+    assert "val/rec_loss" in now.message  # judged, not skipped for want of a training loss
+    a, bad = verdict(_val_only(tmp_path / "rising", rise_from=30_000))
+    (rise,) = [f for f in bad if f.rule == "loss-now"]
+    assert rise.metric == "val/rec_loss" and 28_000 <= rise.step <= 36_000, (rise.step, rise.message)
+    assert "cannot be told apart from overfitting" in rise.message

@@ -153,9 +153,11 @@ RULES: list[Rule] = [
          "Whole-run trends are blind to a run that breaks now: each loss's latest level is judged against its own "
          "recent best and its noise, within the current phase, and the rise is dated by a CUSUM change point.",
          loss_now, {"noise_factor": 6.0, "tail": 0.05, "slow_rise": 0.15, "lr_far": 30.0},
-         needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss",),
+         needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss|val/rec_loss|val/nll_loss|"
+                "val/total_loss",),
          severities=("ok", "info", "warning", "error"), topics=("ranges",), cause="shape", cause_rank=1,
-         checks="every loss (total, nll, rec, kl, g, disc, quant) now: its latest level against its own best "
+         checks="every loss (total, nll, rec, kl, g, disc, quant; a run that logs only validation: its val/ rec, "
+                "nll and total) now: its latest level against its own best "
                 "of the recent stretch and its noise, within the current phase; the onset is a CUSUM change "
                 "point; ×10 above the recent best (×100 for KL) is an error; a slow rise of rec/nll of "
                 "`slow_rise` or more, far beyond the two medians' noise and held over the latest three tails, "

@@ -256,14 +256,18 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out, checked, young, broken = [], [], [], []
     last = m.last_step()
     start = phase_start(m, s)
-    for name, ratio in WATCHED.items():
+    watched = WATCHED
+    if not any(m.has(name) for name in WATCHED):  # only validation logged: its losses are the ones to judge now
+        watched = {f"val/{name}": ratio for name, ratio in WATCHED.items() if name in STAYS_DOWN}
+    for name, ratio in watched.items():
+        base = name.removeprefix("val/")
         if not m.has(name) or stale(m, name) or (name == "kl_loss" and np.nanmin(m.values(name)) < 0):
             continue  # no longer logged (loss-stopped), or not a KL (kl-negative): nothing to say of it "now"
         ended_bad = not np.isfinite(m.values(name)[-1])  # judged on its finite points, up to the NaN/Inf
         lo = start
         steps, values = m.window(name, lo=lo)
         if len(steps) < 20:  # a phase too young to judge alone
-            if start is not None and name in SWITCHED:
+            if start is not None and base in SWITCHED:
                 young.append(name)  # against the phase before, its switch-on would read as a rise
                 continue
             steps, values = m.steps(name), m.values(name)
@@ -271,11 +275,12 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         checked.append(name)
         # the total against its whole phase only when it is all there is (per-pixel losses say it better, and in
         # the adversarial phase the total carries the GAN term)
-        whole = name in STAYS_DOWN and (name != "total_loss" or not (m.has("rec_loss") or m.has("nll_loss")))
+        whole = base in STAYS_DOWN and (base != "total_loss" or not any(
+            m.has(name.replace("total_loss", other)) for other in ("rec_loss", "nll_loss")))
         level = m.level(name)
         found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"], whole_phase=whole,
                             current=level.value if level is not None else None,
-                            slow=t["slow_rise"] if name in STAYS_DOWN else None)
+                            slow=t["slow_rise"] if base in STAYS_DOWN else None)
         if found is None:
             if ended_bad:
                 broken.append(name)
@@ -312,7 +317,10 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             + (" and it has not come back since" if found["stayed"] else "")
             + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
             f"that {pos.unit(s)} (learning rate, data, a NaN nearby{_regularizer_hint(m, s)}) and resume from a "
-            "checkpoint before it if it does not recover." + (_lr_far_off(s, t) if name in STAYS_DOWN else ""),
+            "checkpoint before it if it does not recover."
+            + (" Only validation is logged, so this cannot be told apart from overfitting: log the training losses "
+               "too." if base != name else "")
+            + (_lr_far_off(s, t) if base in STAYS_DOWN else ""),
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
                                    "last_value": last_value, "onset_step": found["onset"],
                                    "judged_in_log_units": found["log_units"]},
