@@ -491,10 +491,18 @@ def not_examined(analysis) -> list[str]:
             [f"{'of ' if metrics else ''}{', '.join(logged)} in the schedule"] if logged else [])
         out.append(f"{counted(len(skipped), 'discriminator check')}, for want of "
                    f"{' and '.join(wants) or 'their inputs'}")
+    loss_checks = [f for f in analysis.findings if f.rule in LOSS_CHECKS]
+    if loss_checks and all(f.skipped for f in loss_checks):  # not one loss was judged: say so first
+        out.insert(0, "the losses themselves (no training or validation loss these checks read is logged under a "
+                      "name they know)")
     s = analysis.schedule
     if s.unit_note and s.layout != "none":
         out.append(f"the phases and milestones ({s.unit_note})")
     return out
+
+
+# the checks that judge the losses' levels and trends: a run none of them could judge has not been judged
+LOSS_CHECKS = ("loss-now", "rec-trend", "total-trend", "divergence")
 
 
 def _intervene_answer(analysis) -> str:

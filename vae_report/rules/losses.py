@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import position as pos
 from ..levels import current_level, difference_noise, start_level
-from ..numbers import describe_change, fmt, pct, relative_change
+from ..numbers import counted, describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
 from .base import Case, Metrics, departure, finite, median_of
@@ -166,14 +166,24 @@ JUDGED_LOSSES = ("total_loss", "rec_loss", "nll_loss", "kl_loss", "quant_loss", 
 def losses_unknown(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """No logged metric is a loss the checks know: only NaN/Inf were checked, and an "ok" would vouch for nothing."""
     names = m.names()
-    if not names or any(n.split("/", 1)[-1].removesuffix("_epoch") in JUDGED_LOSSES for n in names):
+
+    def read(name: str) -> bool:  # a name the checks read: the loss itself, or its val/ (val_ema/) split
+        prefix, _, base = name.rpartition("/")
+        return base.removesuffix("_epoch") in JUDGED_LOSSES and prefix in ("", "val", "val_ema")
+
+    if not names or any(read(n) for n in names):
         return []
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    # a known loss under a group the checks do not read (losses/rec_loss): named, it is the likely fix
+    grouped = [n for n in names if n.rpartition("/")[2].removesuffix("_epoch") in JUDGED_LOSSES]
+    under = (f" {', '.join(grouped[:4])} {'is' if len(grouped) == 1 else 'are'} under a group name the checks do "
+             "not read (only the loss itself or its val/ split is): log it without the group, or rename it."
+             if grouped else "")
     return [Case(
-        f"None of the {len(names)} logged metric(s) ({shown}) is a loss these checks know "
+        f"None of the {counted(len(names), 'logged metric')} ({shown}) is a loss these checks read "
         f"({', '.join(JUDGED_LOSSES[:7])}, or another trainer's name for one, such as recons_loss or kld): "
-        "only NaN and Inf were checked, no trend, phase or GAN check ran. The run has not been judged.",
-        None, None, {"metrics": len(names)},
+        f"only NaN and Inf were checked, no trend, phase or GAN check ran. The run has not been judged.{under}",
+        None, None, {"metrics": len(names), "grouped": grouped},
     )]
 
 
