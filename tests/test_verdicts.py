@@ -1143,3 +1143,15 @@ def test_known_losses_under_a_group_the_checks_do_not_read_are_no_judged_run(tmp
     from vae_report.narrative import not_examined
 
     assert not_examined(a)[0].startswith("the losses themselves")
+
+
+def test_a_reconstruction_rising_before_the_switch_on_is_not_called_the_adversarial_terms_price(tmp_path):
+    curves = radiodiff_curves(12_000, disc_start=6001, total_steps=20_000)
+    rising = curves.steps >= 3000  # worse from step 3,000 on, before the discriminator starts at 6,001
+    curves.values["rec_loss"][rising] *= 1 + 2.0 * (curves.steps[rising] - 3000) / 3000  # and on after it
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=6001, total=20_000)))
+    (rec,) = [f for f in a.findings if f.rule == "rec-after-disc"]
+    assert rec.severity == "warning" and "getting worse before the discriminator started" in rec.message
+    assert 2500 <= rec.step <= 4000, rec.step
+    assert "usual price of the adversarial term" not in " ".join(f.message for f in a.findings)

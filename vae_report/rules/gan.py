@@ -10,7 +10,7 @@ import numpy as np
 from .. import position as pos
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
-from ..stats import robust_noise
+from ..stats import robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, ramp_onset
 from .discriminator import disc_activity
 from .losses import bookkeeping, shift_at_nonfinite
@@ -162,6 +162,19 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"({describe_change(shift[1], shift[2])} there): see the non-finite finding.",
                 "rec_loss", shift[0], numbers, severity="info", case="across-nonfinite",
             )]
+    earlier = _rose_before_switch(before_steps, before, base, noise, t)
+    if earlier is not None and change is not None and change > 0:
+        # worse than its best already before the switch-on: not the adversarial term's price, whatever followed
+        low, low_step, onset = earlier
+        numbers.update(best_before=low, best_before_step=low_step, onset_step=onset)
+        return [Case(
+            f"Reconstruction was getting worse before the discriminator started: rec_loss rose from "
+            f"{fmt(low)} (its best, near {pos.at(s, low_step)}) to {fmt(base)} just before "
+            f"{pos.at(s, s.switch_step)}, from {pos.at(s, onset)}, and is {fmt(now)} now, "
+            f"{pct(relative_change(low, now), 1)} above that best. The rise began before the switch-on, so it is "
+            f"not the adversarial term's price: look at what changed near {pos.at(s, onset)} (the other findings; "
+            "the learning rate; for a VQ model, the codebook's use).",
+            "rec_loss", onset, numbers)]
     later = _rose_in_phase(phase_steps, phase_values, base, level, t)
     if later is not None:  # held at first, worse later: judged from the phase's own early level, never "ok"
         early, onset = later
@@ -198,6 +211,23 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "Reconstruction did not get worse once the discriminator started"
     return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][0]), numbers, severity="ok",
                  case="slightly-worse" if slight else None)]
+
+
+def _rose_before_switch(steps: np.ndarray, values: np.ndarray, base: float, noise: float,
+                        t: dict) -> tuple[float, int, int] | None:
+    """(its best smoothed level before the switch-on, where, where the rise from it began) when rec's level just
+    before the switch-on (``base``) is worse than that best by more than ``worse`` and the noise."""
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    if len(values) < 40:
+        return None
+    window = max(5, len(values) // 20)
+    smooth = rolling_median(values, window, window)
+    i = int(np.nanargmin(smooth))
+    low = float(smooth[i])
+    if not (base > low * (1 + t["worse"]) and base - low > 2 * noise) or len(values) - i < 2 * window:
+        return None
+    return low, int(steps[i]), ramp_onset(steps[i:], values[i:])[0]
 
 
 def _rose_in_phase(steps: np.ndarray, values: np.ndarray, base: float, level, t: dict) -> tuple[float, int] | None:
