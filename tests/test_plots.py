@@ -7,7 +7,7 @@ import pytest
 from vae_report.analysis import resolve_schedule
 from vae_report.plots import make_plots
 from vae_report.readers import load_run
-from vae_report.stats import contains, rolling_median, shared_steps
+from vae_report.stats import MAD_TO_SIGMA, block_mad, contains, rolling_median, shared_steps
 
 
 def test_plots_drawn_by_forked_workers_are_the_serial_plots_byte_for_byte(seed_run):
@@ -31,6 +31,26 @@ def test_rolling_median_has_pandas_centred_windows(window):
     for min_count in (window, max(1, window // 4)):
         expected = pd.Series(values).rolling(window, center=True, min_periods=min_count).median().to_numpy()
         np.testing.assert_allclose(rolling_median(values, window, min_count), expected, equal_nan=True)
+
+
+def test_block_mad_follows_a_slowly_changing_noise_and_skips_nan():
+    """The spike rule's noise scale: per-block MADs between block centres track a noise that doubles over the
+    series as the moving medians they replace do, a NaN or a short series included."""
+    rng = np.random.default_rng(3)
+    sigma = np.linspace(1.0, 2.0, 5_050)  # 50 blocks of 100 and a last part of 50 (a block of its own)
+    values = rng.standard_normal(len(sigma)) * sigma
+    values[[7, 2_000]] = np.nan
+    scale = block_mad(values, 100, 25) * MAD_TO_SIGMA
+    assert scale.shape == values.shape and np.isfinite(scale).all()
+    moving = rolling_median(np.abs(values - rolling_median(values, 100, 25)), 100, 25) * MAD_TO_SIGMA
+    inner = slice(200, -200)
+    assert np.nanmedian(np.abs(scale[inner] / sigma[inner] - 1)) < 0.1
+    assert np.nanmedian(np.abs(scale[inner] / moving[inner] - 1)) < 0.1
+    short = block_mad(values[10:70], 100, 25)  # fewer points than a block: one MAD for all
+    assert np.ptp(short) == 0 and short[0] == np.median(np.abs(values[10:70] - np.median(values[10:70])))
+    tail = block_mad(values[:1_010], 100, 25)  # a last part of 10 joins the block before it
+    last = values[900:1_010]
+    assert tail[-1] == np.median(np.abs(last - np.median(last)))
 
 
 def test_shared_steps_of_sorted_step_arrays():

@@ -19,6 +19,37 @@ def rolling_median(values: np.ndarray, window: int, min_count: int | None = None
     return bottleneck.move_median(padded, window, min_count=window if min_count is None else min_count)[offset:]
 
 
+def block_mad(values: np.ndarray, block: int, min_count: int) -> np.ndarray:
+    """A slowly varying spread per point: the median absolute deviation from the median of consecutive
+    ``block``-point blocks (a last part of fewer than ``min_count`` points joins the block before it; NaN
+    ignored), interpolated linearly between the blocks' centres. Where the spread changes over many blocks this
+    follows the moving medians of ``block`` points it replaces, at a fraction of their cost (two sorts per
+    block instead of two heap steps per point)."""
+    values = np.asarray(values, dtype=np.float64)
+    n = len(values)
+    full = max(1, n // block)
+    if n - full * block < min_count:  # too few left for a block of their own: the last block takes them
+        full -= 1
+    parts = [values[:full * block].reshape(full, block)] if full > 0 else []
+    parts.append(values[full * block:][None, :])
+    mads = [_row_medians(np.abs(p - _row_medians(p)[:, None])) for p in parts]
+    centres = np.append(np.arange(full) * block + (block - 1) / 2, full * block + (parts[-1].shape[1] - 1) / 2)
+    return np.interp(np.arange(n), centres, np.concatenate(mads))
+
+
+def _row_medians(rows: np.ndarray) -> np.ndarray:
+    """Each row's median, NaN ignored (NaN for a row of NaN only); sorting short rows is ~5x np.median's path."""
+    if np.isnan(rows).any():
+        import warnings
+
+        with warnings.catch_warnings():  # a row of NaN only has no median: NaN there, as intended
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(rows, axis=1)
+    ordered = np.sort(rows, axis=1)
+    k = rows.shape[1]
+    return (ordered[:, (k - 1) // 2] + ordered[:, k // 2]) / 2
+
+
 def shared_steps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The steps in both sorted, repeat-free step arrays (a metric's steps in the frame), in order; O(n log n)
     without the sort and hash of ``np.intersect1d``."""

@@ -9,7 +9,7 @@ import numpy as np
 from .. import position as pos
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from ..stats import MAD_TO_SIGMA, robust_noise, rolling_median
+from ..stats import MAD_TO_SIGMA, block_mad, robust_noise, rolling_median
 from .adversarial import clamp_bursts
 from .base import Case, Metrics
 from .lr_shape import printed_decimals
@@ -59,10 +59,8 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if len(values) < 3 * w:
             continue
         median = rolling_median(values, w)
-        # Noise scale from first differences (trend-free), so a steep but smooth stretch is no outlier.
         with np.errstate(all="ignore"):  # a diverged run's 1e308 overflows the differences: no score there
-            step = np.diff(values, prepend=np.nan)
-            scale = rolling_median(np.abs(step - rolling_median(step, 4 * w, w)), 4 * w, w) * MAD_TO_SIGMA / np.sqrt(2)
+            scale = _noise_scale(values, 4 * w, w)
             score = np.abs(values - median) / np.where(scale > 0, scale, np.nan)
         outlier = np.nan_to_num(score) > t["mad_factor"]
         if name in WATCHED:  # a loss's spike is a jump up; a dip below its level is no hard batch
@@ -97,6 +95,16 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
              "at_d_weight_clamp": clamped},
         ))
     return out
+
+
+def _noise_scale(values: np.ndarray, block: int, min_count: int) -> np.ndarray:
+    """Each point's noise (sigma) from the MAD of first differences (trend-free, so a steep but smooth stretch
+    is no outlier) over ``block``-point stretches: the noise changes slowly, so per-block MADs interpolated
+    between blocks (stats.block_mad) serve where two moving medians per series cost most of this rule."""
+    step = np.diff(values)
+    step[~np.isfinite(step)] = np.nan  # overflowed differences (a diverged run's 1e308) are left out
+    scale = block_mad(step, block, min_count) * MAD_TO_SIGMA / np.sqrt(2)
+    return np.concatenate([scale[:1], scale])  # the first point takes its neighbour's scale
 
 
 def _in_bursts(steps: np.ndarray, bursts: list[tuple[int, int]], every: int) -> np.ndarray:
