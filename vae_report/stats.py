@@ -60,6 +60,8 @@ def contains(sorted_steps: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """For each of ``steps``, is it in the sorted array ``sorted_steps``?"""
     if not len(sorted_steps):
         return np.zeros(len(steps), dtype=bool)
+    if len(sorted_steps) == len(steps) and np.array_equal(sorted_steps, steps):  # metrics logged together
+        return np.ones(len(steps), dtype=bool)
     idx = np.minimum(np.searchsorted(sorted_steps, steps), len(sorted_steps) - 1)
     return sorted_steps[idx] == steps
 

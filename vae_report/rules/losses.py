@@ -518,8 +518,9 @@ def _aligned(m: Metrics, names: list[str], reg_name: str = "kl_loss"):
     optional = [n for n in names if n not in core and m.has(n) and contains(m.steps(n), steps).all()]
     cols = {}
     for name in core + optional:
-        idx = np.searchsorted(m.steps(name), steps)
-        cols[name] = m.values(name)[idx]
+        own = m.steps(name)
+        same = len(own) == len(steps) and np.array_equal(own, steps)  # logged together: no search
+        cols[name] = m.values(name) if same else m.values(name)[np.searchsorted(own, steps)]
     ok = np.all([np.isfinite(c) for c in cols.values()], axis=0) & (cols["rec_loss"] != 0)
     if ok.sum() < 3:
         return None
