@@ -211,12 +211,13 @@ class _Series:
 
 def _prepare(steps: np.ndarray, values: np.ndarray) -> _Drawn:
     bad = ~np.isfinite(values)
-    finite = values[~bad]
+    any_bad = bool(bad.any())
+    finite, finite_steps = (values[~bad], steps[~bad]) if any_bad else (values, steps)  # no copies when all finite
     good, was_clipped = clipped(finite)
     kind, linthresh = _scale_of(good)
-    down_steps, down_values = _reduce(steps[~bad], good)
+    down_steps, down_values = _reduce(finite_steps, good)
     lo, hi = (float(good.min()), float(good.max())) if len(good) else (float("nan"), float("nan"))
-    return _Drawn(down_steps, down_values, was_clipped, int(steps[bad][0]) if bad.any() else None, kind, linthresh,
+    return _Drawn(down_steps, down_values, was_clipped, int(steps[bad][0]) if any_bad else None, kind, linthresh,
                   lo, hi)
 
 
