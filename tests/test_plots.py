@@ -23,6 +23,29 @@ def test_plots_drawn_by_forked_workers_are_the_serial_plots_byte_for_byte(seed_r
         assert a.png == b.png, a.name
 
 
+def test_text_is_measured_once_per_process_and_the_pngs_are_agg_s_own(seed_run, monkeypatch):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+    from vae_report import plots
+
+    folder, _ = seed_run
+    logs = load_run(folder)
+    schedule = resolve_schedule(logs)
+    plots._Renderer._sizes.clear()
+    first = make_plots(logs.frame, schedule, jobs=1)
+    measure = RendererAgg.get_text_width_height_descent
+    measured = []
+    monkeypatch.setattr(RendererAgg, "get_text_width_height_descent",
+                        lambda self, *args: measured.append(args[0]) or measure(self, *args))
+    again = make_plots(logs.frame, schedule, jobs=1)
+    assert not measured  # every label, title and legend entry was measured by the first report
+    monkeypatch.setattr(plots, "_Canvas", FigureCanvasAgg)  # matplotlib's own canvas and renderer
+    plain = make_plots(logs.frame, schedule, jobs=1)
+    assert measured  # ... which measure every text again
+    for a, b, c in zip(first, again, plain, strict=True):
+        assert a.png == b.png == c.png, a.name
+
+
 @pytest.mark.parametrize("window", [4, 25, 100])
 def test_rolling_median_has_pandas_centred_windows(window):
     rng = np.random.default_rng(1)
