@@ -116,15 +116,19 @@ class Movement:
 
 def movement(before: float, after: float, noise: float | None = None, signed: bool = False) -> Movement:
     """The word for a move from ``before`` to ``after``: "held" only when it is within ``BAND`` x ``noise`` (the
-    noise of the difference) and, for a quantity whose zero is meaningful (``signed`` False), within
-    ``HELD_MAX`` of the level; otherwise "rose" or "fell"."""
+    noise of the difference) and within ``HELD_MAX`` of the level (of ``before`` for a quantity whose zero is
+    meaningful, ``signed`` False, else of the larger magnitude); otherwise "rose" or "fell"."""
     change = after - before
     fraction = None
     if not signed and before != 0 and (before > 0) == (after > 0) and math.isfinite(change):
         fraction = change / abs(before)
     band = BAND * noise if noise is not None and math.isfinite(noise) else None
     beyond = None if band is None else abs(change) > band
-    small = fraction is None or abs(fraction) <= HELD_MAX
+    # "held" never names a move over HELD_MAX of the level, whatever the noise: against ``before`` where the
+    # percentage is quoted, else (a signed quantity, or one that crossed 0) against the larger magnitude, so a
+    # total that once dipped below 0 and went from 0.183 to 0.234 "rose", not "held near 0.234"
+    scale = abs(before) if fraction is not None else max(abs(before), abs(after))
+    small = math.isfinite(change) and abs(change) <= HELD_MAX * scale
     held = change == 0 or (beyond is False and small)
     word = "held" if held else "rose" if change > 0 else "fell"
     return Movement(word, change, fraction, band, beyond)
