@@ -202,6 +202,7 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         ends = phase_ends(m, s, name) if m.has(name) else None
         if ends is not None and ends[0] != 0 and not 0.67 <= ends[1] / ends[0] <= 1.5:
             drivers.append(f"{name} {describe_change(ends[0], ends[1], signed=name == 'g_loss')}")
+            numbers.setdefault("now", {})[name] = ends[1]
             if ends[1] > ends[0]:
                 numbers.setdefault("rising_terms", []).append(name)
     weight = (f" (disc_weight {fmt(s.disc_weight)}, from {s.origins.get('disc_weight', 'the config')})"

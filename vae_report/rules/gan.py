@@ -77,11 +77,13 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 
 
 def phase_ends(m: Metrics, s: Schedule, name: str) -> tuple[float, float] | None:
-    """Median of the adversarial phase's first tenth and of its latest fifth (finite points, at least 5 each)."""
+    """Median of the adversarial phase's first tenth (at least 5 finite points) and the metric's current level
+    (the statistics table's Now: a move "to" a value names where the metric is now, and only one value is)."""
     values = finite(m.window(name, lo=s.switch_step)[1])
-    if len(values) < 20:
+    level = m.level(name)
+    if len(values) < 20 or level is None:
         return None
-    return float(np.median(values[: max(5, len(values) // 10)])), float(np.median(values[-max(5, len(values) // 5):]))
+    return float(np.median(values[: max(5, len(values) // 10)])), level.value
 
 
 def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict) -> list[Case]:
@@ -92,7 +94,7 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
     g_ends = phase_ends(m, s, "g_loss") if m.has("g_loss") else None
     if ends is None or "logit_gap" not in numbers or g_ends is None:
         return []
-    early = ends[0]
+    early, level = ends  # the move is told from the phase's start to the current level
     fell = early - level >= t["fell"] * chance and level < t["ahead"] * chance
     # g_loss = -mean(D(fake)): the critic scoring reconstructions ever more fake
     g_rose = g_ends[1] - g_ends[0] >= t["g_rise"]
@@ -100,13 +102,16 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
         return []
     steps, loss = m.window("disc_loss", lo=s.switch_step)
     onset = departure(steps, loss, early, level, fraction=0.1, noise_margin=3.0)
-    numbers.update(onset_step=onset, disc_loss_early=early, g_loss_early=g_ends[0], g_loss_median=g_ends[1])
+    gap = m.level("logits_real").value - m.level("logits_fake").value  # both logged: logit_gap is in numbers
+    numbers.update(onset_step=onset, disc_loss_early=early, g_loss_early=g_ends[0], g_loss_median=g_ends[1],
+                   now={"disc_loss": level, "g_loss": g_ends[1]})
     signals = [f"disc_loss fell from {fmt(early)} to {fmt(level)} (chance level {fmt(chance)})",
-               f"logits_real - logits_fake is now {fmt(numbers['logit_gap'])}",
+               f"logits_real - logits_fake is now {fmt(gap)}",
                f"g_loss rose from {fmt(g_ends[0])} to {fmt(g_ends[1])}"]
     w_ends = phase_ends(m, s, "d_weight") if m.has("d_weight") else None
     if w_ends is not None and w_ends[0] > 0 and not 0.8 <= w_ends[1] / w_ends[0] <= 1.25:  # only when it moved
         numbers.update(d_weight_early=w_ends[0], d_weight_median=w_ends[1])
+        numbers["now"]["d_weight"] = w_ends[1]
         signals.append(f"d_weight {describe_change(w_ends[0], w_ends[1])}")
     found = bookkeeping(m, s)
     if found is not None and len(found.steps) >= 20:
@@ -145,8 +150,8 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset}
     moved = describe_change(base, now, noise=noise)
     # the current level's window is named as a span: a "since step" would read as a second onset
-    since = (f"comparing its median just before {pos.at(s, s.switch_step)} with its current level (the median over "
-             f"{pos.span(s, level.first_step, level.last_step)})")
+    since = (f"comparing its median just before {pos.at(s, s.switch_step)} with its current level ("
+             f"{pos.window(s, level.first_step, level.last_step, level.points)})")
     shift = shift_at_nonfinite(m, "rec_loss", lo=s.switch_step)
     if shift is not None and change is not None and change > t["worse"]:
         # the level moved at a NaN/Inf step long after the switch-on: that step's, not the discriminator's
@@ -182,10 +187,10 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"Reconstruction got worse during the adversarial phase, not when the discriminator started: rec_loss "
             f"was {fmt(base)} just before {pos.at(s, s.switch_step)} and {fmt(early)} over the phase's first 30%, "
-            f"then {describe_change(early, now)} to its current level (the median over "
-            f"{pos.span(s, level.first_step, level.last_step)}), from {pos.at(s, onset)}. Something changed in the "
-            "adversarial phase then (the GAN's balance, the learning rate): check the discriminator's signals "
-            "and the latest samples.",
+            f"then {describe_change(early, now)} to its current level ("
+            f"{pos.window(s, level.first_step, level.last_step, level.points)}), from {pos.at(s, onset)}. "
+            "Something changed in the adversarial phase then (the GAN's balance, the learning rate): check the "
+            "discriminator's signals and the latest samples.",
             "rec_loss", onset, numbers, case="adversarial-rise")]
     settled = finite(phase_values[: max(5, len(phase_values) * 3 // 10)])
     if change is not None and t["worse"] < change <= 2 * t["worse"] and now - base > 2 * noise \
@@ -320,7 +325,7 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     evidence = _not_learning(m, s, s.switch_step)
     # judge the median of short chunks, so single noisy points do not break a stretch at chance
     chunks = np.array_split(np.arange(len(loss)), max(1, min(40, len(loss) // 5)))
-    level = float(np.median(loss[-max(5, len(loss) // 5):]))
+    level = m.level("disc_loss").value  # the one current level: the statistics table's Now
     # how long it has sat at its current level, that level being near chance (a hinge D settles a little under
     # 1): measured around the level, so a steady 0.947 is not cut into pieces by a band around 1.0
     near = np.array([abs(np.median(loss[c]) - level) <= t["band"] for c in chunks]) \
@@ -331,7 +336,7 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"The discriminator is not learning since {pos.at(s, int(steps[0]))}: " + "; ".join(evidence) + ". "
             f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but nothing it outputs changes: check that "
             "its optimizer steps, its learning rate, and that the logged logits come from the discriminator.",
-            "disc_loss", int(steps[0]), {"chance_level": chance, "evidence": evidence},
+            "disc_loss", int(steps[0]), {"chance_level": chance, "evidence": evidence, "now": {"disc_loss": level}},
         )]
     if trailing_chunks == 0:
         return []
@@ -339,7 +344,8 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     span = int(steps[-1] - start)
     adversarial = int(steps[-1] - s.switch_step)
     numbers = {"chance_level": chance, "steps_at_chance": span, "adversarial_steps": adversarial}
-    logits = _logit_sides(m, s)
+    logits = _logit_sides(m, s, numbers)
+    numbers.setdefault("now", {})["disc_loss"] = level
     long = span >= t["min_steps"] and span >= t["share"] * adversarial
     if not long:
         return [Case(
@@ -359,17 +365,19 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "disc_loss", start, numbers, severity="info")]
 
 
-def _logit_sides(m: Metrics, s: Schedule) -> str:
+def _logit_sides(m: Metrics, s: Schedule, numbers: dict) -> str:
+    """The logits' current levels (the statistics table's Now), real against fake."""
     if not (m.has("logits_real") and m.has("logits_fake")):
         return ""
     real = finite(m.window("logits_real", lo=s.switch_step)[1])
     fake = finite(m.window("logits_fake", lo=s.switch_step)[1])
-    if len(real) < 5 or len(fake) < 5:
+    levels = m.level("logits_real"), m.level("logits_fake")
+    if len(real) < 5 or len(fake) < 5 or None in levels:
         return ""
-    k_r, k_f = max(5, len(real) // 5), max(5, len(fake) // 5)
-    r, f = float(np.median(real[-k_r:])), float(np.median(fake[-k_f:]))
+    r, f = levels[0].value, levels[1].value
+    numbers.setdefault("now", {}).update(logits_real=r, logits_fake=f)
     sides = "real above fake, as they should be" if r > f else "fake at or above real"
-    return f" Recent logits: real {fmt(r)}, fake {fmt(f)} ({sides})."
+    return f" Its logits now: real {fmt(r)}, fake {fmt(f)} ({sides})."
 
 
 def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -379,8 +387,9 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     chance = s.disc_chance_level
     recent = latest_in_phase(m, "disc_loss", s, t["window"])
     if recent is not None and len(finite(recent[1])):
-        level = float(np.median(finite(recent[1])))
+        level = m.level("disc_loss").value  # "is above its chance level": the one current level
         numbers["disc_loss_median"] = level
+        numbers["now"] = {"disc_loss": level}
     inverted = _inverted_logits(m, s, t)
     if recent is not None and len(finite(recent[1])):
         # well above chance is a sign on its own; slightly above it only together with inverted logits

@@ -46,17 +46,18 @@ def kl_on_another_scale(m: Metrics, s: Schedule, fraction: float = 0.1) -> dict 
     kl, total = finite(m.values("kl_loss")), finite(m.values("total_loss"))
     if len(kl) < 3 or len(total) < 3:
         return None
-    k_kl, k_total = max(3, int(len(kl) * fraction)), max(3, int(len(total) * fraction))
-    term = abs(s.kl_weight * float(np.median(kl[-k_kl:])))
-    logged = float(np.median(total[-k_total:]))
+    k_total = max(3, int(len(total) * fraction))
+    # the current levels the statistics table shows: the sentence quotes the total "now"
+    term = abs(s.kl_weight * m.level("kl_loss").value)
+    logged = m.level("total_loss").value
     if not (logged > 0 and term > 1.05 * logged and np.all(total[-k_total:] > 0)):
         return None
-    return {"kl_term": term, "total": logged, "kl_weight": s.kl_weight}
+    return {"kl_term": term, "total": logged, "kl_weight": s.kl_weight, "now": {"total_loss": logged}}
 
 
 def _scale_text(found: dict) -> str:
     return (f"kl_weight {fmt(found['kl_weight'])} x kl_loss would be {fmt(found['kl_term'])}, more than the whole "
-            f"logged total ({fmt(found['total'])}, median of its latest points): the weight applies to the KL on "
+            f"logged total ({fmt(found['total'])}, its current level): the weight applies to the KL on "
             "another scale than the one logged (a per-dimension mean, or a beta schedule that changes it), so its "
             "share of the loss cannot be read from these logs.")
 
@@ -284,7 +285,7 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     k = max(3, len(values) // 10)
     sums = np.cumsum(np.concatenate(([0.0], values)))
     smooth = (sums[k:] - sums[:-k]) / k  # moving average in O(n), whatever the window
-    peak, now = float(smooth.max()), float(np.median(values[-k:]))
+    peak, now = float(smooth.max()), m.level("kl_loss").value  # "fell to": the one current level
     if peak <= 0 or now > t["fraction_of_peak"] * peak:
         found = _near_prior(m, s, now, t)  # no fall from a peak, yet at the prior: held there from the start
         return [found] if found is not None else []
@@ -292,12 +293,12 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
     onset = departure(steps, values, peak, now, since=peak_step)
     return [Case(
-        f"kl_loss fell to {fmt(now)} (median of its latest points), {pct(now / peak)} of its peak level "
+        f"kl_loss fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
         f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: "
         "the posterior is collapsing "
         "toward the prior, so the latents carry little information about the input. Check kl_weight and the "
         "decoder's capacity, and look at reconstructions.",
-        "kl_loss", onset, {"peak_level": peak, "recent_level": now, "onset_step": onset},
+        "kl_loss", onset, {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {"kl_loss": now}},
     )]
 
 
@@ -311,10 +312,10 @@ def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
     good = np.isfinite(values)
     below = np.flatnonzero(good & (values <= t["nats_per_dim"] * numbers["latent_dims"]))
     since = int(steps[below[0]]) if len(below) else int(steps[-1])
-    numbers.update(recent_level=now, onset_step=since)
+    numbers.update(recent_level=now, onset_step=since, now={"kl_loss": now})
     weight = f" under kl_weight {fmt(s.kl_weight)}" if s.kl_weight is not None else ""
     return Case(
-        f"kl_loss is {fmt(now)} (median of its latest points){weight}: over {fmt(numbers['latent_dims'])} latent "
+        f"kl_loss is {fmt(now)} (its current level){weight}: over {fmt(numbers['latent_dims'])} latent "
         f"dimensions that is {fmt(numbers['kl_per_latent_dim'])} nats per dimension, below "
         f"{fmt(t['nats_per_dim'])} since {pos.at(s, since)}: the posterior is the prior, so the latents carry almost "
         "nothing about the input and the decoder reconstructs from next to nothing. Check kl_weight (a first "
@@ -341,15 +342,16 @@ def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         k = max(3, len(values) // 10)
         sums = np.cumsum(np.concatenate(([0.0], values)))
         smooth = (sums[k:] - sums[:-k]) / k
-        peak, now = float(smooth.max()), float(np.median(values[-k:]))
+        peak, now = float(smooth.max()), m.level(name).value  # "fell to": the one current level
         if now > t["fraction_of_peak"] * peak:
             continue
         peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
         onset = departure(steps, values, peak, now, since=peak_step)
         out.append(Case(
-            f"{name} fell to {fmt(now)} (median of its latest points), {pct(now / peak)} of its peak level "
+            f"{name} fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
             f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: the quantizer now uses a small part of its codebook, "
             "so reconstructions are assembled from a few codes and the rest are dead. Look at codebook_weight and "
             "the commitment term, and consider re-initialising dead codes (k-means restarts) or a lower codebook "
-            "dimension.", name, onset, {"peak_level": peak, "recent_level": now, "onset_step": onset}))
+            "dimension.", name, onset, {"peak_level": peak, "recent_level": now, "onset_step": onset,
+                                                              "now": {name: now}}))
     return out
