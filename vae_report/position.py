@@ -32,10 +32,20 @@ def at(where: _Counted | str, position: int | float) -> str:
 
 
 def span(where: _Counted | str, first: int | float, last: int | float) -> str:
-    """A range of positions: "epochs 3-40"."""
+    """A range of positions: "epochs 3-40"; a range of one position is that position ("epoch 3"), never "3-3"."""
+    if fmt(first) == fmt(last):
+        return at(where, last)
     return f"{units(where)} {fmt(first)}-{fmt(last)}"
 
 
 def count(where: _Counted | str, n: int | float) -> str:
     """How many: "1 epoch", "5 epochs", "1,200 steps"."""
     return f"{fmt(n)} {unit(where) if n == 1 else units(where)}"
+
+
+def window(where: _Counted | str, first: int | float, last: int | float, points: int) -> str:
+    """Which points a level is: "its latest point (step 20,300)" for one point, "the median over steps
+    19,000-20,300" for several; every sentence naming a level's window says it this way, never a span of one."""
+    if points <= 1 or first == last:
+        return f"its latest point ({at(where, last)})"
+    return f"the median over {span(where, first, last)}"
