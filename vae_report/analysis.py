@@ -18,7 +18,7 @@ from .forecast import forecast_run
 from .images import reconstructions
 from .levels import start_level
 from .log_units import in_log_units
-from .narrative import confidence, questions_and_answers, recommendations, stop_broken_forecasts
+from .narrative import confidence, has_discriminator, questions_and_answers, recommendations, stop_broken_forecasts
 from .numbers import fmt
 from .plots import PlotsInFlight
 from .readers import RunLogs, SourceFile, load_run
@@ -27,7 +27,7 @@ from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.decomposition import decompose
 from .rules.discriminator import disc_activity, step_unit
 from .rules.dynamics import newest_wall_time
-from .schedule import Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
+from .schedule import AUTOENCODER_ONLY, Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
 
 
 @dataclass
@@ -66,7 +66,10 @@ class Analysis:
 
     @property
     def phase(self) -> str:
-        return self.schedule.phase(self.step)
+        """The phase the status line, the JSON and the overview name alike: a model without a discriminator has
+        one phase ("autoencoder only"), not an unknown one; "unknown" is a discriminator whose start is not known."""
+        phase = self.schedule.phase(self.step)
+        return AUTOENCODER_ONLY if phase == "unknown" and not has_discriminator(self) else phase
 
     @property
     def late_start(self) -> int | None:

@@ -13,6 +13,7 @@ from .forecast import WIDEN
 from .levels import window_size
 from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_meaning
 from .numbers import counted, fmt, pct
+from .schedule import AUTOENCODER_ONLY
 from .view import (
     Block,
     Bullets,
@@ -144,10 +145,10 @@ def _phase(a) -> str | Text:
             out += (f" (the data show it on from step {fmt(s.observed_disc_start)}; the config found says disc_start "
                     f"{fmt(s.disc_start)}, so it is not the one this run used)")
         return out
+    if a.phase == AUTOENCODER_ONLY:
+        return f"{AUTOENCODER_ONLY}: this model has no discriminator, so it has no adversarial phase"
     if s.unit_note:
         return f"not judged: {s.unit_note}"
-    if not has_discriminator(a):
-        return "autoencoder only: this model has no discriminator, so it has no adversarial phase"
     return text("unknown (no ", code("disc_start"), ")")
 
 

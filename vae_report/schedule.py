@@ -27,6 +27,10 @@ from .readers.mlflow import FLAT, config_from_params
 # kl_weight is invented for it; its codebook loss weighs 1.0 by default.
 LOSS_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "kl_weight": 1.0, "disc_loss": "hinge"}
 VQ_DEFAULTS = {"disc_factor": 1.0, "disc_weight": 1.0, "codebook_weight": 1.0, "disc_loss": "hinge"}
+# The loss classes those defaults are the signature of; any other target (torch.nn.Identity, taming's DummyLoss, a
+# project's own loss) gets only what its config states, as another trainer's config does ("flat").
+AUTOENCODER_ONLY = "autoencoder only"  # the one phase of a model without a discriminator
+KNOWN_LOSSES = frozenset({"LPIPSWithDiscriminator", "VQLPIPSWithDiscriminator", "GeneralLPIPSWithDiscriminator"})
 
 
 def _square(n: float) -> bool:
@@ -381,7 +385,8 @@ def schedule_from_config(config: dict, origin: str, layout: str | None = None, g
     if layout == "flat":  # another trainer's sentinels (max_steps -1: "train by epochs") are not its schedule
         values = {k: v for k, v in values.items() if _types(k, v)}
         origins = {k: v for k, v in origins.items() if k in values}
-    defaults = {} if layout == "flat" else VQ_DEFAULTS if regularizer == "vq" else LOSS_DEFAULTS
+    defaults = {} if layout == "flat" or loss_class not in KNOWN_LOSSES \
+        else VQ_DEFAULTS if regularizer == "vq" else LOSS_DEFAULTS
     for key, default in defaults.items():
         if values.get(key) is None:
             values[key] = default

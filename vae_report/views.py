@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .frame import file_slug
-from .narrative import has_discriminator, kinds_of
+from .narrative import kinds_of
 from .numbers import fmt, pct
 from .view import (
     Block,
@@ -38,8 +38,7 @@ def phase_word(a) -> str:
     """The phase column of a table of runs: a finished run is finished, whatever phase it ended in."""
     if a.finished:
         return "finished"
-    # a model without a discriminator has one phase, not an unknown one
-    return "autoencoder only" if a.phase == "unknown" and not has_discriminator(a) else a.phase
+    return a.phase  # a model without a discriminator: "autoencoder only" (Analysis.phase)
 
 
 def _status_cell(a) -> Text:
