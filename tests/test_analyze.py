@@ -389,3 +389,13 @@ def test_without_a_config_disc_start_is_inferred_and_confidence_drops(tmp_path):
     assert a.schedule.origins["disc_start"].startswith("inferred from the data")
     assert a.schedule.total_steps is None and a.progress is None
     assert a.confidence == "low" and any("no training config" in r for r in a.confidence_reasons)
+
+
+def test_the_logging_interval_is_the_densest_training_loss(tmp_path):
+    """A loop logging rec_loss every step and total_loss every 10 logs every step: the report's "logged every"
+    is the run's interval, not the total's."""
+    points = [(step, "rec_loss", 0.1 + 0.4 / (1 + step)) for step in range(0, 600)]
+    points += [(step, "total_loss", 0.2 + 0.4 / (1 + step)) for step in range(0, 600, 10)]
+    write_scalars(tmp_path / "run", sorted(points))
+    a = analyze_run(tmp_path / "run")
+    assert a.log_every == 1

@@ -64,6 +64,11 @@ def test_held_never_describes_a_move_beyond_the_readme_threshold() -> None:
     assert describe_change(0.100, 0.125, noise=0.001).startswith("rose") and "within" not in describe_change(
         0.100, 0.125, noise=0.001)
     assert movement(-900.0, -1600.0, noise=1.0, signed=True).word == "fell"
+    # a signed quantity (a total the GAN term once took below 0) quotes no percentage, yet +28% is no "held"
+    text = describe_change(0.183, 0.234, noise=1.0, signed=True)
+    assert text.startswith("rose from 0.183 to 0.234") and "within its noise" in text
+    assert movement(0.01, -0.01, noise=1.0, signed=True).word == "fell"  # across 0: never "held"
+    assert movement(-0.500, -0.510, noise=0.1, signed=True).word == "held"
     assert movement(0.5, 0.5).word == "held"
 
 

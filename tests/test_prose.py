@@ -276,6 +276,16 @@ def test_an_all_clear_says_what_was_not_examined(tmp_path):
     assert a.status == "ok" and "the phases and milestones (the config's disc_start" in _report(a, tmp_path / "e.md")
 
 
+def test_a_model_without_a_discriminator_has_one_phase_label(tmp_path):
+    """The status line, the JSON summary and the overview name the one phase of a model without a discriminator
+    alike ("autoencoder only"), never "unknown" in one place and "autoencoder only" in another."""
+    a = analyze_run(_run_without_gan_metrics(tmp_path / "vae", disc_start=None))
+    text = _report(a, tmp_path / "vae.md")
+    assert a.phase == a.to_summary()["phase"] == "autoencoder only"
+    assert "phase: autoencoder only" in text.splitlines()[2] and "unknown" not in text.splitlines()[2]
+    assert "**Current phase**: autoencoder only" in text or "autoencoder only: this model has no discriminator" in text
+
+
 def test_the_title_names_the_model_the_run_trains(runs, tmp_path):
     plain = analyze_run(_run_without_gan_metrics(tmp_path / "vae", disc_start=None))
     assert plain.schedule.disc_start is None and not any("disc" in m for m in plain.metrics)

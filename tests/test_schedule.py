@@ -179,3 +179,22 @@ def test_the_config_a_run_printed_at_launch_wins_over_a_yaml_edited_since(tmp_pa
     assert a.schedule.disc_start == 30_001 and a.status == "ok", [f.message for f in a.active_findings()]
     assert any("first_radio.yaml differs from the config the run printed" in n and "disc_start 50,001" in n
                for n in a.merge_notes)
+
+
+@pytest.mark.parametrize("target", ["torch.nn.Identity", "taming.modules.losses.vqperceptual.DummyLoss",
+                                    "mypackage.losses.MyLoss"])
+def test_a_loss_we_do_not_know_gets_no_invented_default(target):
+    """LPIPSWithDiscriminator's signature defaults (kl_weight 1.0, disc_weight 1.0, hinge) belong to it and its
+    VQ/sgm siblings: another loss class gets only what its config states."""
+    config = yaml.safe_load(LDM)
+    loss = config["model"]["params"]["lossconfig"]
+    loss["target"] = target
+    del loss["params"]["kl_weight"], loss["params"]["disc_weight"]
+    s = schedule_from_config(config, "config.yaml")
+    assert s.loss_class == target.rsplit(".", 1)[-1]
+    assert (s.kl_weight, s.disc_weight, s.disc_factor, s.disc_loss) == (None, None, None, None)
+    assert not [o for o in s.origins.values() if "default" in o]
+    assert s.disc_start == 50_001  # what it states is read
+    loss["target"] = "ldm.modules.losses.LPIPSWithDiscriminator"  # the class whose defaults they are
+    s = schedule_from_config(config, "config.yaml")
+    assert (s.kl_weight, s.disc_weight) == (1.0, 1.0) and s.origins["kl_weight"] == "LPIPSWithDiscriminator default"

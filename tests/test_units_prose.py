@@ -10,7 +10,7 @@ import re
 import pytest
 
 from vae_report import analyze_run, render
-from vae_report.position import at, count, span
+from vae_report.position import at, count, span, window
 
 # a position named as a step: "step 12", "steps 3-40", "step ~1,200"
 STEP_POSITION = re.compile(r"\bsteps? ~?\d")
@@ -50,6 +50,9 @@ def test_the_position_speaks_the_schedules_unit() -> None:
     assert at("epoch", 12) == "epoch 12" and at("step", 1200) == "step 1,200" and at("sample", 51200) == "sample 51,200"
     assert count("epoch", 1) == "1 epoch" and count("epoch", 5) == "5 epochs" and count("line", 340) == "340 lines"
     assert span("epoch", 3, 40) == "epochs 3-40"
+    assert span("step", 20_300, 20_300) == "step 20,300"  # a range of one position is that position
+    assert window("step", 20_300, 20_300, 1) == "its latest point (step 20,300)"
+    assert window("epoch", 30, 40, 11) == "the median over epochs 30-40"
 
 
 @pytest.mark.parametrize("write, name, faults", [

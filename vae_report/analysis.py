@@ -306,11 +306,13 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
 
 
 def _log_interval(m: Metrics) -> int | None:
-    """The logging interval the training metrics show (median step between points)."""
-    for name in ("total_loss", "rec_loss", "kl_loss", "nll_loss", "quant_loss"):
-        if m.has(name) and len(m.steps(name)) > 1:
-            return int(np.median(np.diff(m.steps(name))))
-    return None
+    """The run's logging interval: the densest training loss's (median step between its points). A loop that logs
+    rec_loss every step and total_loss every 10 logs every step; the total's interval is that metric's own."""
+    intervals = [int(np.median(np.diff(m.steps(name)))) for name in m.names()
+                 if not name.startswith("val/") and (name.endswith("loss") or name == "aeloss")
+                 and len(m.steps(name)) > 1]
+    intervals = [i for i in intervals if i > 0]  # repeated steps (ranks, a resumed run) are no interval
+    return min(intervals) if intervals else None
 
 
 @dataclass
