@@ -132,7 +132,7 @@ def test_impossible_steps_are_dropped_and_counted_for_every_reader(tmp_path):
     logs = load_run(tmp_path)
     assert logs.frame["step"].between(0, 2**53).all()
     notes = [n for s in logs.sources for n in s.notes]
-    assert any(n.startswith("2 point(s) with an impossible step") for n in notes), notes
+    assert any(n.startswith("2 points with an impossible step") for n in notes), notes
 
 
 def _wandb_records(path, records) -> None:
@@ -180,7 +180,7 @@ def test_wandb_steps_of_nan_inf_1e300_and_clashing_config_records(tmp_path):
     assert result.exit_code in (0, 2) and "internal error" not in result.output, result.output
     summary = json.loads(_beside(tmp_path, ".json").read_text())
     notes = [n for s in summary["sources"] for n in s["notes"]]
-    assert any(n.startswith("5 point(s) with an impossible step") for n in notes), notes
+    assert any(n.startswith("5 points with an impossible step") for n in notes), notes
 
 
 def test_mlflow_text_in_numeric_columns_and_params_in_another_encoding(tmp_path):
@@ -203,7 +203,7 @@ def test_mlflow_text_in_numeric_columns_and_params_in_another_encoding(tmp_path)
     summary = json.loads(_beside(tmp_path, ".json").read_text())
     notes = [n for s in summary["sources"] for n in s["notes"]]
     # per metric (rec_loss, disc_factor): the text value at 20, the text step at 40, the step 1e300 at 60
-    assert any(n.startswith("6 point(s) with an impossible step") for n in notes), notes
+    assert any(n.startswith("6 points with an impossible step") for n in notes), notes
 
 
 def test_a_recursive_yaml_config_is_named_not_a_crash(run, tmp_path):
@@ -361,8 +361,8 @@ def test_csv_rows_and_columns_left_out_are_named(tmp_path):
         for s in range(0, 2_000, 10):
             writer.writerow([s, 1 / (s + 1), s * 0.01, 5.0] + (["x", "y"] if s in (500, 700) else []))
     notes = [n for s in load_run(tmp_path).sources for n in s.notes]
-    assert "2 row(s) with more fields than the header skipped" in notes, notes
-    assert any(n.startswith("column name(s) given more than once") and "rec_loss" in n for n in notes), notes
+    assert "2 rows with more fields than the header skipped" in notes, notes
+    assert any(n.startswith("column name given more than once") and "rec_loss" in n for n in notes), notes
 
 
 def test_thousands_of_columns_or_tags_are_bounded_and_named(tmp_path):

@@ -53,7 +53,7 @@ def test_one_log_per_rank_is_one_run_read_from_rank_0(tmp_path, pattern):
     rec = logs.frame[logs.frame["metric"] == "rec_loss"]
     assert list(rec["step"]) == list(STEPS) and set(rec["source"].astype(str)) == {names[0]}
     (note,) = [n for n in logs.notes if "other ranks of the same run" in n]
-    assert "3 other ranks" in note and f"{3 * 3 * len(STEPS):,} point(s)" in note and "agree" in note
+    assert "3 other ranks" in note and f"{3 * 3 * len(STEPS):,} points" in note and "agree" in note
     a = analyze_run(tmp_path)
     assert "resumes" not in {f.rule for f in a.findings if f.severity in ("warning", "error")}
 

@@ -76,3 +76,24 @@ def test_an_epoch_counted_log_names_every_position_as_an_epoch(tmp_path, write, 
     report = out.read_text()
     assert not STEP_POSITION.findall(report), [line for line in report.splitlines() if STEP_POSITION.search(line)]
     assert not STEP_POSITION.search(json.dumps(analysis.to_summary()))
+
+
+def test_no_message_writes_a_count_as_noun_s() -> None:
+    """Every count a message prints takes its noun in the number it takes (numbers.counted: "1 spike", "3
+    records"), never "spike(s)", "record(s)", "step line(s)": no string the package can print holds that form."""
+    import io
+    import tokenize
+    from pathlib import Path
+
+    import vae_report
+
+    found = []
+    for path in Path(vae_report.__file__).parent.rglob("*.py"):
+        for token in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
+            text = token.string
+            for _ in range(3):  # an f-string's {expressions} are code, not words: pos.units(s) is a call
+                text = re.sub(r"\{[^{}]*\}", "", text)
+            if token.type == tokenize.STRING and not text.lstrip("rbfRBF").startswith(('"""', "'''")) \
+                    and re.search(r"[A-Za-z]\((?:s|es)\)", text):
+                found.append(f"{path.name}:{token.start[0]}: {text[:60]}")
+    assert found == []

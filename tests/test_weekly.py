@@ -106,5 +106,5 @@ def test_speed_and_eta_count_the_pauses(tmp_path) -> None:
     assert rate == pytest.approx(2_880, rel=0.05), live.message
     assert live.numbers["steps_per_hour_between_pauses"] == pytest.approx(72_000, rel=0.01)
     assert live.numbers["hours_to_end"] == pytest.approx((20_000 - 6_000) / rate, rel=1e-6)
-    assert "pause(s)" in live.message and "10 min" in live.message
+    assert "3 pauses of" in live.message and "10 min" in live.message
     assert f"{round(rate):,} steps per hour" in " ".join(a.recommendations)

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from . import position as pos
 from .errors import InputError
 from .levels import movement
 from .numbers import SIGNED, fmt
@@ -133,7 +134,8 @@ def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
         "findings_new": [new_findings[k] for k in new_findings if k not in old_findings],
         "findings_resolved": [old_findings[k] for k in old_findings if k not in new_findings],
         "milestones_passed": passed,
-    } | {"changes": _headlines(passed, new_findings, old_findings, metrics, finished_since, now["step"])}
+    } | {"changes": _headlines(passed, new_findings, old_findings, metrics, finished_since, now["step"],
+                               (now.get("schedule") or {}).get("counts") or "step")}
 
 
 # metrics the discriminator's switch-on moves by design: not compared across it
@@ -142,12 +144,12 @@ MOVED_BY_SWITCH = ("disc_loss", "g_loss", "total_loss", "aeloss", "d_weight", "d
 
 
 def _headlines(passed: list, new: dict, old: dict, metrics: dict, finished_since: bool = False,
-               step: int = 0) -> list[str]:
+               step: int = 0, unit: str = "step") -> list[str]:
     """One sentence per change that matters: a run that finished in between, milestones passed, findings that
     appeared or cleared, metrics that moved beyond their noise."""
-    out = [f"Finished since the last report: the last logged step ({step:,}) is the run's last."] \
+    out = [f"Finished since the last report: the last logged {unit} ({fmt(step)}) is the run's last."] \
         if finished_since else []
-    out += [f"Passed step {m['step']:,} ({m['name']})." for m in passed if isinstance(m, dict)]
+    out += [f"Passed {pos.at(unit, m['step'])} ({m['name']})." for m in passed if isinstance(m, dict)]
     out += [f"New {f['severity']}: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "."
             for k, f in new.items() if k not in old]
     out += [f"Cleared: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "."

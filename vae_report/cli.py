@@ -24,6 +24,7 @@ from .analysis import examine_run
 from .compare import analyze_runs, parse_run_argument
 from .errors import InputError, OutputError, VaeReportError
 from .forecast import parse_goals
+from .numbers import counted
 from .outputs import check_outputs, committed
 from .render import append_github_summary, write_comparison, write_report, write_summary, write_sweep_report
 from .schedule import load_config
@@ -134,7 +135,8 @@ def _gate(analyses: list, unreadable: int, fail_on: FailOn, quiet: bool, headlin
     findings = [f for a in analyses for f in a.active_findings()]
     counts = {sev: sum(1 for f in findings if f.severity == sev) for sev in ("warning", "error")}
     if not quiet:
-        typer.echo(_short(f"{headline}, {counts['warning']} warning(s), {counts['error'] + unreadable} error(s)",
+        typer.echo(_short(f"{headline}, {counted(counts['warning'], 'warning')}, "
+                          f"{counted(counts['error'] + unreadable, 'error')}",
                           2000))
     threshold = {"never": None, "warning": ("warning", "error"), "error": ("error",)}[fail_on.value]
     failing = [f for f in findings if threshold and f.severity in threshold]
@@ -143,7 +145,7 @@ def _gate(analyses: list, unreadable: int, fail_on: FailOn, quiet: bool, headlin
             where = f" at {pos.at(f.unit, f.step)}" if f.step is not None else ""
             typer.echo(f"vae-report: {f.severity}: {f.rule}{where}: {_short(f.message, 300)}", err=True)
         if unreadable:
-            typer.echo(f"vae-report: error: {unreadable} run(s) could not be read (see the report)", err=True)
+            typer.echo(f"vae-report: error: {counted(unreadable, 'run')} could not be read (see the report)", err=True)
         raise typer.Exit(1)
 
 
@@ -248,7 +250,7 @@ def watch(
     except Exception as exc:  # a bug of ours: one line, not a traceback with locals
         _fail(f"internal error while watching {run_dir}: {type(exc).__name__}: {_short(exc)} (please report this)", 3)
     if not quiet:
-        typer.echo(f"watch ended after {max_passes} pass(es), {passes} report(s) written")
+        typer.echo(f"watch ended after {counted(max_passes, 'pass', 'passes')}, {counted(passes, 'report')} written")
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import position as pos
 from .analysis import examine_run
 from .configs import flatten
 from .errors import ConfigError, InputError, VaeReportError
@@ -138,7 +139,7 @@ def overlay_plots(analyses: list, frames: list, names: list[str]) -> list:
         if not present:
             continue
         fig, ax = plt.subplots(figsize=(8, 3.6))
-        lows, highs = [], []
+        lows, highs, marked = [], [], 0
         for i in present:
             steps, values = downsample(views[i].steps(metric), views[i].values(metric))
             ax.plot(steps, values, lw=1.0, color=run_color(i), label=names[i])
@@ -148,14 +149,20 @@ def overlay_plots(analyses: list, frames: list, names: list[str]) -> list:
             start = analyses[i].schedule.disc_start
             if start is not None:
                 ax.axvline(start, color=run_color(i), ls="--", lw=1.0, alpha=0.8)
+                marked += 1
         _scale(ax, lows, highs)
-        ax.set_xlabel("step")
+        units = {analyses[i].schedule.counts for i in present}
+        unit = units.pop() if len(units) == 1 else "position"
+        ax.set_xlabel(unit)
         ax.set_ylabel(metric)
-        ax.set_title(f"{metric}: {len(present)} runs (dashed: each run's disc_start)")
+        # the title names the dashed lines only where there are some: a run without a discriminator has none
+        dashed = "" if not marked else " (dashed: each run's disc_start)" if marked == len(present) else \
+            " (dashed: disc_start of the runs that have one)"
+        ax.set_title(f"{metric}: {len(present)} runs{dashed}")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         slug = metric.replace("/", "_")
-        plots.append(Plot(f"compare_{slug}", metric, f"{metric} of every run on one axis, aligned on step.",
+        plots.append(Plot(f"compare_{slug}", metric, f"{metric} of every run on one axis, aligned on {unit}.",
                           figure_png(fig, right=0.8)))
     return plots
 
@@ -193,7 +200,9 @@ def target_verdict(names: list[str], analyses: list, frames: list, configs: list
     views = [Metrics(f) for f in frames]
     step = min(int(v.steps(target)[-1]) for v in views)
     levels = tuple(_level_at(v, a.schedule, target, step) for v, a in zip(views, analyses, strict=True))
-    where = (f"at step {fmt(step)}, the last step {'both runs' if len(names) == 2 else 'every run'} reached "
+    units = {a.schedule.counts for a in analyses}  # runs counting different units share no axis to name
+    unit = units.pop() if len(units) == 1 else "position"
+    where = (f"at {pos.at(unit, step)}, the last {unit} {'both runs' if len(names) == 2 else 'every run'} reached "
              "(each run's current level there, as its report defines it, ± its noise)")
     shown = "; ".join(f"{n} {_show_level(lv)}" for n, lv in zip(names, levels, strict=True))
     reasons = tuple(why_different(names, analyses, configs, target))

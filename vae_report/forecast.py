@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from . import position as pos
 from .errors import InputError
 from .numbers import counted, fmt
 
@@ -277,7 +278,7 @@ def forecast_run(m: Any, schedule: Any, now: int, finished: bool, goals: list[tu
     for given, target in goals or []:
         metric = _logged_name(m, given)
         trend = out.trends.get(metric) or _trend_for(m, metric, now, phase_start, horizon[0])
-        out.goals.append(_goal(metric, target, m, trend, now, horizon, rate, last_wall))
+        out.goals.append(_goal(metric, target, m, trend, now, horizon, rate, last_wall, schedule.counts))
     return out
 
 
@@ -301,7 +302,7 @@ def _higher_is_better(metric: str) -> bool:
 
 
 def _goal(metric: str, target: float, m: Any, trend: Trend | None, now: int, horizon: tuple[int | None, str],
-          rate: float | None, last_wall: float | None) -> Goal:
+          rate: float | None, last_wall: float | None, unit: str = "step") -> Goal:
     goal = Goal(metric, target)
     if not m.has(metric):
         logged = [name for name in KEY_LOSSES if m.has(name)]
@@ -324,7 +325,7 @@ def _goal(metric: str, target: float, m: Any, trend: Trend | None, now: int, hor
             walls = m.wall_times(metric)[good]
             if np.isfinite(walls[end_of]):
                 goal.date = _date(float(walls[end_of]))
-            goal.note = f"reached at step {fmt(goal.step)}" + (f" ({goal.date})" if goal.date else "")
+            goal.note = f"reached at {pos.at(unit, goal.step)}" + (f" ({goal.date})" if goal.date else "")
             return goal
     if trend is None or trend.coef is None:
         goal.note = "no forecast: " + ((trend.reason or "").rstrip(".") if trend else "no trend").lower()
@@ -339,15 +340,15 @@ def _goal(metric: str, target: float, m: Any, trend: Trend | None, now: int, hor
     at = math.exp(min(x_at, 700.0)) if MODEL == "power" else x_at
     end, where = horizon
     if end is not None and at > end:
-        goal.note = f"not {where} (step {fmt(end)}) on the current trend (forecast there: {fmt(trend.at(end))})"
+        goal.note = f"not {where} ({pos.at(unit, end)}) on the current trend (forecast there: {fmt(trend.at(end))})"
         return goal
     if at > 100 * max(now, 1):
-        goal.note = "not within a hundred times the steps run so far on the current trend"
+        goal.note = f"not within a hundred times the {pos.units(unit)} run so far on the current trend"
         return goal
     goal.step = int(max(at, now))
     if rate and last_wall is not None and math.isfinite(last_wall):
         goal.date = _date(last_wall + (goal.step - now) / rate)
-    goal.note = f"forecast at step {fmt(goal.step)}" + (f", around {goal.date}" if goal.date else "")
+    goal.note = f"forecast at {pos.at(unit, goal.step)}" + (f", around {goal.date}" if goal.date else "")
     return goal
 
 

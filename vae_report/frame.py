@@ -12,6 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .numbers import counted
+
 COLUMNS = ["step", "metric", "value", "wall_time", "source"]
 
 # Tag suffix (after any "train/" prefix) -> canonical name. Tags that map to none keep their own name.
@@ -329,10 +331,10 @@ def impossible_notes(dropped: int, bad_walls: int) -> list[str]:
     """What ``impossible`` took out of one file, said in its sources row."""
     notes = []
     if dropped:
-        notes.append(f"{dropped:,} point(s) with an impossible step (negative, beyond 2^53, or not a number) or "
+        notes.append(f"{counted(dropped, 'point')} with an impossible step (negative, beyond 2^53, or not a number) or "
                      "a value that is text dropped")
     if bad_walls:
-        notes.append(f"{bad_walls:,} wall time(s) that are not seconds since 1970 (milliseconds, 1e300, inf?) "
+        notes.append(f"{counted(bad_walls, 'wall time')} that are not seconds since 1970 (milliseconds, 1e300, inf?) "
                      "ignored: the run's pace is judged without them")
     return notes
 

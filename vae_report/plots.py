@@ -19,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg  # noqa
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.markers import TICKLEFT, TICKRIGHT  # noqa: E402
 
+from . import position as pos  # noqa: E402
 from .numbers import fmt  # noqa: E402
 from .rules import Metrics  # noqa: E402
 from .schedule import Schedule  # noqa: E402
@@ -94,7 +95,7 @@ def _phases(ax, c: _Series) -> None:
     then = c.baseline
     if then is not None and then < last_step:
         ax.axvspan(then, last_step, facecolor="none", edgecolor="#6e7781", hatch="//", lw=0, alpha=0.35)
-        ax.axvline(then, color="#6e7781", ls=":", lw=1.2, label=f"last report (step {fmt(then)})")
+        ax.axvline(then, color="#6e7781", ls=":", lw=1.2, label=f"last report ({pos.at(schedule, then)})")
 
 
 def _scale_of(good: np.ndarray) -> tuple[str, float]:
@@ -477,7 +478,7 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
     m, schedule = c.m, c.schedule
     names = [n for n in four(m) if m.has(n)]
     shading = "" if schedule.disc_start is None else (
-        f" Blue: before the discriminator; orange: adversarial phase from step {fmt(schedule.disc_start)}.")
+        f" Blue: before the discriminator; orange: adversarial phase from {pos.at(schedule, schedule.disc_start)}.")
     plots = [(n, n, f"{n} over all {fmt(len(m.steps(n)))} logged points (min-max downsampled for drawing)."
               f"{shading}", _Draw(_single, (n,), (n,))) for n in names]
     if names:
@@ -497,8 +498,11 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
                       "(right axis), and g_loss below." + shading, _Draw(_gan_health, gan, cost=2.7)))
     rates = tuple(n for n in ("lr", "lr_disc", "logvar") if m.has(n))
     if rates:
+        lrs = sum(n.startswith("lr") for n in rates)  # the caption names the lines drawn, in their number
+        drawn = (["the logged learning rate" + ("s" if lrs > 1 else "")] if lrs else []) + (
+            ["the learned logvar" + (" (right axis)" if lrs else "")] if "logvar" in rates else [])
         plots.append(("lr_logvar", "Learning rate and logvar",
-                      "The logged learning rate(s) and the learned logvar (right axis)." + shading,
+                      " and ".join(drawn).capitalize() + "." + shading,
                       _Draw(_lr_logvar, rates)))
     return plots
 

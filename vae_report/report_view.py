@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+from . import position as pos
 from ._version import __version__
 from .figures import Figures
 from .forecast import WIDEN
@@ -142,7 +143,7 @@ def _phase(a) -> str | Text:
     if a.phase == "adversarial":
         out = f"adversarial (from {s.counts} {fmt(s.switch_step)}): autoencoder and discriminator train together"
         if s.observed_disc_start is not None:
-            out += (f" (the data show it on from step {fmt(s.observed_disc_start)}; the config found says disc_start "
+            out += (f" (the data show it on from {pos.at(s, s.observed_disc_start)}; the config found says disc_start "
                     f"{fmt(s.disc_start)}, so it is not the one this run used)")
         return out
     if a.phase == AUTOENCODER_ONLY:

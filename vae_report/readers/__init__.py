@@ -22,6 +22,7 @@ from ..frame import (
     make_frame,
     without_impossible,
 )
+from ..numbers import counted
 from . import mlflow
 from .console import COUNTER_NAMES, read_console_log, sniff_text_log
 from .conventions import read_negative_kl
@@ -80,7 +81,8 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     if not root.is_file():
         logs.notes.extend(relative_to(note, root) for note in skipped[:20])
         if len(skipped) > 20:
-            logs.notes.append(f"and {len(skipped) - 20:,} more file(s) or folder(s) not read")
+            logs.notes.append(f"and {counted(len(skipped) - 20, 'more file or folder', 'more files or folders')} "
+                              "not read")
     per_kind = {}
     single = root.is_file()
     logs.pattern, logs.store_run, logs.tail = pattern, run, tail
@@ -152,8 +154,8 @@ def _one_axis(per_kind: dict[str, pd.DataFrame], logs: RunLogs) -> None:
         unit = units.get(kind, "step")
         if unit != chosen and (kind != "wandb summary" or chosen != "step"):
             left = len(per_kind.pop(kind))
-            logs.notes.append(f"the {kind} source(s) count {unit}s while the run's other logs count {chosen}s: "
-                              f"its {left:,} point(s) are on another axis, left out")
+            logs.notes.append(f"the {kind} logs count {unit}s while the run's other logs count {chosen}s: their "
+                              f"{counted(left, 'point')} are on another axis, left out")
 
 
 def _without_placeholders(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
@@ -254,7 +256,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         notes.append(f"{read.layout} layout")
         notes.extend(read.notes)
         if read.bad_cells:
-            notes.append(f"{read.bad_cells:,} non-numeric cell(s) or unusable row(s) skipped")
+            bad = counted(read.bad_cells, "non-numeric cell or unusable row", "non-numeric cells or unusable rows")
+            notes.append(f"{bad} skipped")
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
             logs.total_steps_origin = f"{rel} (its constant total_steps column)"
@@ -269,7 +272,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
     elif kind == "json":
         read = read_json_log(path, rel)
         frame = read.frame
-        notes.append(f"{read.layout}, {read.records:,} record(s), step: {read.counter}")
+        notes.append(f"{read.layout}, {counted(read.records, 'record')}, step: {read.counter}")
         notes.extend(read.notes)
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
@@ -282,8 +285,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
     elif logs.pattern or sniff_text_log(path) != "radiodiff":
         read = read_console_log(path, rel, logs.pattern)
         frame = read.frame
-        notes.append(f"console log (step counter: {COUNTER_NAMES.get(read.kind, read.kind)}), {read.lines:,} step "
-                     "line(s)")
+        notes.append(f"console log (step counter: {COUNTER_NAMES.get(read.kind, read.kind)}), "
+                     f"{counted(read.lines, 'step line')}")
         notes.extend(read.notes)
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
@@ -301,7 +304,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         if read.total_steps is not None:
             logs.text_total_steps = read.total_steps
         if read.skipped:
-            notes.append(f"{read.skipped:,} step line(s) without readable values skipped")
+            notes.append(f"{counted(read.skipped, 'step line')} without readable values skipped")
         if read.launches:
             return _launches(rel, kind, read.launches, notes, logs)
     frame, dropped = without_impossible(frame)
@@ -327,8 +330,8 @@ def _launches(rel: str, kind: str, launches: list[tuple[str, pd.DataFrame]], not
                             float(np.fmin.reduce(walls)) if len(walls) else float("nan"), rel, k)
         logs.sources.append(source)
         out.append((source, frame))
-    logs.notes.append(f"{rel} holds {len(launches)} launches (its counter goes back {len(launches) - 1} time(s)): "
-                      "read as separate files of one run are")
+    logs.notes.append(f"{rel} holds {len(launches)} launches (its counter goes back "
+                      f"{counted(len(launches) - 1, 'time')}): read as separate files of one run are")
     return out
 
 
@@ -337,7 +340,7 @@ def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]
     if kind == "wandb":
         read = read_wandb_run(path, rel)
         if read.bad:
-            notes.append(f"{read.bad:,} record(s) failed their CRC or did not parse, skipped")
+            notes.append(f"{counted(read.bad, 'record')} failed their CRC or did not parse, skipped")
         if read.truncated:
             notes.append("ends mid-record (the run is still writing it); everything before was read")
         if read.step_note:

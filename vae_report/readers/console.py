@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, concat, frame_from_series
+from ..numbers import counted
 from . import records
 from .escapes import without_escapes
 from .pattern import UserPattern
@@ -267,7 +268,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     if kind is None:
         few = 0 if user else step_lines_found(path)
         if few:
-            raise InputError(f"{path}: has only {few} step line(s) (a counter and values): at least "
+            raise InputError(f"{path}: has only {counted(few, 'step line')} (a counter and values): at least "
                              f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?); first lines: "
                              f"{first_lines(path)}")
         raise InputError(f"{path}: format not recognised: first lines look like: {first_lines(path)}; expected "
@@ -290,8 +291,8 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
                                               strict=True)] if regex is not None else []
     steps, total, unit, kind = _counted(path, kind, found.loc[has_step], lines[has_step], tails, steps, totals,
                                         unit, notes)
-    counted = np.flatnonzero(has_step)
-    recs = _records(messages, counted, steps, tails, kind, unit == "epoch" and kind == "tqdm")
+    with_step = np.flatnonzero(has_step)
+    recs = _records(messages, with_step, steps, tails, kind, unit == "epoch" and kind == "tqdm")
     if kind == "line":
         notes.append("no step counter in the lines: each step is a line's order (the n-th line with values), "
                      "not a training step")
@@ -355,7 +356,7 @@ def _read_pattern(lines: pd.Series, user: UserPattern, source: str) -> ConsoleRe
     steps = numbers[has_step].to_numpy(dtype=np.int64)
     recs = [Record(int(i), int(s), line) for i, s, line in zip(np.flatnonzero(has_step), steps, rows, strict=True)]
     unparsed = found["step"].notna() & ~has_step
-    notes = [f"{int(unparsed.sum())} line(s) matched --text-pattern but their step is not a whole number >= 0 "
+    notes = [f"{counted(int(unparsed.sum()), 'line')} matched --text-pattern but their step is not a whole number >= 0 "
              f"(first: {str(found.loc[unparsed, 'step'].iloc[0])[:40]!r}): left out"] if unparsed.any() else []
     read = _assembled(recs, lines, source, "pattern", None, "step", notes)
     extra = _named_groups(found.loc[has_step], steps, records.walls(rows))

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import KNOWN_METRICS, canonical_name, frame_from_series
+from ..numbers import counted
 from .encoding import decoded, encoding_of
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
@@ -61,12 +62,12 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
     text, open_quotes = _drop_open_quotes(text)
     if open_quotes:
-        notes.append(f"{len(open_quotes):,} line(s) with a quote that never closes skipped "
+        notes.append(f"{counted(len(open_quotes), 'line')} with a quote that never closes skipped "
                      f"({_lines(open_quotes, lines_before)}); the rows after each were read")
     text, short = _drop_misshapen_rows(text)
     short = _renumbered(short, open_quotes)
     if short:
-        notes.append(f"{len(short):,} row(s) whose field count does not match the header skipped "
+        notes.append(f"{counted(len(short), 'row')} whose field count does not match the header skipped "
                      f"({_lines(short, lines_before)}: an unquoted comma in a number, or a cut line)")
     try:
         # Let the C parser convert numbers; only columns with text in them take the slow path below.
@@ -79,7 +80,7 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         raise InputError(f"{path}: not a readable CSV ({exc}); check the file") from exc
     extra = sum(str(w.message).count("Skipping line") for w in caught)
     if extra:  # a quoted file: the parser, not _drop_misshapen_rows, finds the rows with too many fields
-        notes.append(f"{extra:,} row(s) with more fields than the header skipped")
+        notes.append(f"{counted(extra, 'row')} with more fields than the header skipped")
     table = _first_of_each_name(table, notes)
     # An empty cell and a logged "nan" both parse as NaN; only when the file has such words is it worth telling
     # them apart by re-reading the affected columns as text.
@@ -218,7 +219,8 @@ def _first_of_each_name(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         keep.append(i)
     if twice:
         twice = sorted(set(twice))
-        notes.append(f"column name(s) given more than once, only the first of each read: {', '.join(twice[:5])}"
+        notes.append(f"{'column name' if len(twice) == 1 else 'column names'} given more than once, only the first "
+                     f"of each read: {', '.join(twice[:5])}"
                      + (f" and {len(twice) - 5} more" if len(twice) > 5 else ""))
         table = table.iloc[:, keep]
     table.columns = [header[i] for i in keep]
@@ -290,7 +292,7 @@ def _steps(cells: pd.Series, notes: list[str]) -> tuple[np.ndarray, int]:
     refused = int((absurd | not_number).sum())
     values = np.where(absurd | not_number, np.nan, values)
     if refused:
-        notes.append(f"{refused:,} row(s) with an impossible step (negative, not a whole number, beyond 2^53 or "
+        notes.append(f"{counted(refused, 'row')} with an impossible step (negative, not a whole number, beyond 2^53 or "
                      "not a number) refused")
     missing = ~present
     if missing.any() and present.any():
@@ -298,7 +300,8 @@ def _steps(cells: pd.Series, notes: list[str]) -> tuple[np.ndarray, int]:
         gained = int((missing & ~np.isnan(filled)).sum())
         values = np.where(missing, filled, values)
         if gained:
-            notes.append(f"{gained:,} row(s) without a step (validation or epoch-end metrics) given the training "
+            notes.append(f"{counted(gained, 'row')} without a step (validation or epoch-end metrics) given the "
+                         "training "
                          "step in effect, the last one before them")
     return values, refused
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..numbers import counted
 from . import mlflow
 from .console import MIN_STEP_LINES, TEXT_SUFFIXES, first_lines, sniff_text_log, step_lines_found
 from .encoding import encoding_of
@@ -50,7 +51,8 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
                                                     else "no step lines recognised; --text-pattern reads any "
                                                     "format") + ")")
     if tool_files and skipped is not None:
-        skipped.append(f"{tool_files} file(s) W&B writes about itself (debug logs, requirements): not the run's "
+        skipped.append(f"{counted(tool_files, 'file')} W&B writes about itself (debug logs, requirements): not the "
+                       "run's "
                        "metrics, not read")
     for store in [*map(Path, folders), *stores]:
         if mlflow.is_file_store(store):
@@ -165,14 +167,15 @@ def nothing_read(root: Path) -> str:
         f" and {len(held) - 5:,} more" if len(held) > 5 else "")
     texts = [p for p in held if p.suffix in TEXT_SUFFIXES][:1]
     if not texts:
-        return (f"{root}: no metric logs found among its {len(held):,} file(s) ({names}; {read}); if the metrics "
-                "are in one of them, export them as CSV (step,tag,value) or point vae-report at the trainer's log")
+        return (f"{root}: no metric logs found among its {counted(len(held), 'file')} ({names}; {read}); if the "
+                "metrics are in one of them, export them as CSV (step,tag,value) or point vae-report at the "
+                "trainer's log")
     few = step_lines_found(texts[0])
-    what = (f"{texts[0].name} has only {few} step line(s) (a step counter and values): at least {MIN_STEP_LINES} "
-            "are needed to judge a run (an excerpt?)" if few else
+    what = (f"{texts[0].name} has only {counted(few, 'step line')} (a step counter and values): at least "
+            f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?)" if few else
             f"{texts[0].name} is a text file whose format was not recognised: first lines look like: "
             f"{first_lines(texts[0])}")
-    return (f"{root}: no metric logs found among its {len(held):,} file(s) ({names}; {read}); {what}; if it is "
+    return (f"{root}: no metric logs found among its {counted(len(held), 'file')} ({names}; {read}); {what}; if it is "
             "the training log, pass --text-pattern REGEX with a (?P<step>...) group and named groups for its values")
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, impossible, impossible_notes, make_frame
+from ..numbers import counted
 from .copies import copies_of
 from .discovery import in_split, relative, split_folders
 from .merge import natural, note_copy, note_merged, replaced_points
@@ -172,7 +173,8 @@ def handed_over(read, skip: list[str]):
 def event_notes(read, counters: list[str]) -> list[str]:
     notes = []
     if counters:
-        notes.append(f"counter tag(s) not metrics: {', '.join(sorted(counters))}")
+        notes.append(f"{'counter tag' if len(counters) == 1 else 'counter tags'} not metrics: "
+                     f"{', '.join(sorted(counters))}")
     if read.records == 0 and read.truncated_at is None and read.corrupt_at is None:
         notes.append("not an event file (no records), skipped")
     if read.truncated_at is not None:
@@ -181,11 +183,11 @@ def event_notes(read, counters: list[str]) -> list[str]:
     if read.corrupt_at is not None:
         notes.append(f"record header corrupt at byte {read.corrupt_at:,}; the rest of the file was not read")
     if read.bad_crc:
-        notes.append(f"{read.bad_crc:,} record(s) failed their CRC check (or did not parse as events) and were "
+        notes.append(f"{counted(read.bad_crc, 'record')} failed their CRC check (or did not parse as events) and were "
                      "skipped")
     if read.non_scalar_tags:
         tags = sorted(read.non_scalar_tags)
-        notes.append(f"{len(tags)} non-scalar tag(s), not metrics (images are shown under Reconstructions; "
+        notes.append(f"{counted(len(tags), 'non-scalar tag')}, not metrics (images are shown under Reconstructions; "
                      "text and histograms are not read): " + ", ".join(tags[:5]) + (" ..." if len(tags) > 5 else ""))
     return notes
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series
+from ..numbers import counted
 
 STEP_KEYS = ("step", "global_step", "iteration", "iter", "_step", "it", "trainer/global_step", "steps", "iterations")
 EPOCH_KEYS = ("epoch", "epochs")
@@ -203,7 +204,7 @@ def _json_lines(text: str, path: Path, notes: list[str]) -> list[dict]:
         raise InputError(f"{path}: not a readable JSON-lines log: {len(bad):,} of {len(records) + len(bad):,} "
                          f"lines are not JSON objects ({shown}); fix or remove the file")
     if bad:
-        notes.append(f"{len(bad):,} line(s) that are not JSON objects skipped (first: line {bad[0][0]})")
+        notes.append(f"{counted(len(bad), 'line')} that are not JSON objects skipped (first: line {bad[0][0]})")
     return records
 
 
@@ -259,7 +260,7 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
         steps = np.array([r.get(counter) if _is_number(r.get(counter)) else np.nan for r in records], dtype=float)
         keep = np.isfinite(steps)
         if (~keep).any():  # mmcv's first line: the run's meta (env_info, config text, seed)
-            notes.append(f"{int((~keep).sum()):,} record(s) without {counter} skipped (run metadata)")
+            notes.append(f"{counted(int((~keep).sum()), 'record')} without {counter} skipped (run metadata)")
         steps = _continued(steps, records, counter, notes)
         keep &= np.isfinite(steps)  # a validation record before any training one has no step in effect
         if counter in EPOCH_KEYS:

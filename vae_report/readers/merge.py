@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..frame import concat, empty_frame, is_sorted, make_frame
+from ..numbers import counted
 from .copies import close_values, copies_of, same_values
 from .ranks import other_ranks
 from .sources import RunLogs, SourceFile
@@ -80,7 +81,8 @@ def _without_copies(parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs)
 
 
 def note_copy(source: SourceFile, of: str, points: int, logs: RunLogs) -> None:
-    logs.notes.append(f"{source.path}: every one of its {points:,} point(s) is in {of} with the same value: a copy "
+    logs.notes.append(f"{source.path}: every one of its {counted(points, 'point')} is in {of} with the same value: "
+                      "a copy "
                       "of the same log (not a restart), read once")
 
 
@@ -110,7 +112,7 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
         for i, (restart, count) in replaced.iterrows():
             i = int(i)
             if i in copies:
-                logs.notes.append(f"{paths[i]} holds the same {int(count):,} point(s) as a later file at those "
+                logs.notes.append(f"{paths[i]} holds the same {counted(int(count), 'point')} as a later file at those "
                                   "steps (a copy of the same log, as a console's nohup.out of a file log): read once")
                 continue
             overlap = spans[i][1] - spans[i + 1][0] if i + 1 < files else np.nan
@@ -126,8 +128,9 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
                                   f"{paths[i + 1]} began: two processes wrote into this folder at once; from step "
                                   f"{int(restart):,} on, the later one's points replace {int(count):,} of its points")
                 continue
-            logs.notes.append(f"a later file restarts at step {int(restart):,}: it replaces {int(count):,} "
-                              f"point(s) of {paths[i]} at or after that step, as TensorBoard does")
+            logs.notes.append(f"a later file restarts at step {int(restart):,}: it replaces "
+                              f"{counted(int(count), 'point')} of {paths[i]} at or after that step, as TensorBoard "
+                              "does")
     return drop
 
 

@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..numbers import counted
 from .sources import RunLogs, SourceFile
 
 # a rank or process index in a name: rank0, rank_1, local_rank-2, global_rank3, proc1, process_2, gpu3, cuda1,
@@ -104,8 +105,8 @@ def note_ranks(sources: list[SourceFile], frames: list[pd.DataFrame], first: int
     names = ", ".join(sources[i].path for i in ranks[:4]) + (f" and {len(ranks) - 4} more" if len(ranks) > 4 else "")
     agree = _agreement(frames[first], [frames[i] for i in ranks])
     logs.notes.append(f"{names}: {'another rank' if len(ranks) == 1 else f'{len(ranks)} other ranks'} of the same "
-                      f"run (one log per process, written at the same time over the same steps; {points:,} "
-                      f"point(s)): the report reads the lowest rank's, {kept.path}{agree}")
+                      f"run (one log per process, written at the same time over the same steps; "
+                      f"{counted(points, 'point')}): the report reads the lowest rank's, {kept.path}{agree}")
     for i in ranks:
         sources[i].notes.append(f"another rank of the same run as {kept.path} (read instead): not in the curves")
 

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 
 from .. import position as pos
-from ..numbers import describe_change, fmt, pct
+from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, block_mad, robust_noise, rolling_median
 from .adversarial import clamp_bursts
@@ -85,7 +85,8 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         worst = spike_idx[int(np.argmax(score[spike_idx]))]
         also = (f" ({clamped} more coincide with d_weight at its clamp: see the d_weight finding)" if clamped else "")
         out.append(Case(
-            f"{name} has {len(spike_idx)} transient spike(s) from {pos.at(s, int(steps[spike_idx[0]]))} on, each back "
+            f"{name} has {counted(len(spike_idx), 'transient spike')} from {pos.at(s, int(steps[spike_idx[0]]))} "
+            "on, each back "
             f"to its level within {w} points; the largest at {pos.at(s, int(steps[worst]))}: "
             f"{fmt(float(values[worst]))} against a local median of "
             f"{fmt(float(base[worst]))}{also}. Isolated spikes from hard batches are harmless; check the batch if they "
@@ -225,12 +226,12 @@ def recent_pace(steps: np.ndarray, walls: np.ndarray, k: int, interval: float, s
     if paused.any():
         longest = int(np.argmax(np.where(paused, dw, -1)))
         out["longest_pause_step"] = int(steps[a + longest])
-        out["pauses_text"] = (f", including {fmt(int(paused.sum()))} pause(s) of {duration(out['pause_hours'])} in "
+        out["pauses_text"] = (f", including {counted(int(paused.sum()), 'pause')} of {duration(out['pause_hours'])} in "
                               f"all ({pct(out['pause_hours'] * 3600 / wall, 0)} of it; the longest "
                               f"{duration(float(dw[longest]) / 3600)} after {pos.at(s, out['longest_pause_step'])})")
     if stopped.any():
         out["stopped_hours"] = float(dw[stopped].sum() / 3600)
-        out["pauses_text"] += (f"; {fmt(int(stopped.sum()))} stop(s) of {duration(out['stopped_hours'])} in all "
+        out["pauses_text"] += (f"; {counted(int(stopped.sum()), 'stop')} of {duration(out['stopped_hours'])} in all "
                                "left out (the process was not running)")
     return out
 
@@ -316,8 +317,8 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             out.append(Case(
                 f"Two processes wrote into this run's folder at once: {r['file']} was still being written after a "
                 f"later log began at {pos.at(s, step)}. Only the later one's points are read from there on; "
-                f"{fmt(r['points'])} point(s) of the other run at those steps are not in this report. A job launched "
-                "twice, or two runs sharing a results folder: give each run its own.",
+                f"{counted(r['points'], 'point')} of the other run at those steps are not in this report. A job "
+                "launched twice, or two runs sharing a results folder: give each run its own.",
                 None, step, dict(r)))
             continue
         if name is None:
@@ -338,10 +339,10 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                     name, step, {**r, "new_first_level": now}))
                 continue
             out.append(Case(
-                f"The run was started again from {pos.at(s, step)}: a later log replaces {fmt(r['points'])} point(s) "
-                f"of {r['file']} from that {pos.unit(s)} on, so this report shows the latest start only. If the new "
-                "start loaded trained weights, its losses begin low and its lr schedule and disc_start count from 0 "
-                "again.",
+                f"The run was started again from {pos.at(s, step)}: a later log replaces "
+                f"{counted(r['points'], 'point')} of {r['file']} from that {pos.unit(s)} on, so this report shows "
+                "the latest start only. If the new start loaded trained weights, its losses begin low and its lr "
+                "schedule and disc_start count from 0 again.",
                 None, step, dict(r), severity="info"))
             continue
         found = _jump(steps[good], values[good], step, s, t)
@@ -362,7 +363,7 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 def _resumed(r: dict, s: Schedule, judged: str | None) -> str:
     step, reached = r["step"], r.get("reached")
     redone = (f" The earlier log had reached {pos.at(s, reached)}: {pos.count(s, reached - step)} were trained again "
-              f"(its {fmt(r['points'])} point(s) from {pos.at(s, step)} on are replaced, as TensorBoard does)."
+              f"(its {counted(r['points'], 'point')} from {pos.at(s, step)} on are replaced, as TensorBoard does)."
               if reached is not None and reached >= step else "")
     pause = r.get("pause_s")
     after = f" after a pause of {duration(pause / 3600)}" if pause is not None and pause >= 60 else ""

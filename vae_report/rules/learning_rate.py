@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import position as pos
-from ..numbers import fmt, pct
+from ..numbers import counted, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics
 from .lr_shape import describe_lr, printed_decimals
@@ -159,8 +159,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         gpus = ratio / s.lr_scale if s.lr_scale else None
         if s.layout in ("ldm", "sgm") and (gpus is None or (round(gpus) >= 1 and abs(gpus - round(gpus))
                                                              <= t["tolerance"] * gpus)):
-            scale = (f" ({s.lr_scale} from accumulate_grad_batches x batch_size in the config, so {round(gpus)} "
-                     "GPU(s))") if gpus is not None else ""
+            scale = (f" ({s.lr_scale} from accumulate_grad_batches x batch_size in the config, so "
+                     f"{counted(round(gpus), 'GPU')})") if gpus is not None else ""
             return [Case(
                 f"The learning rate is constant at {fmt(float(lr[-1]))}, {fmt(round(ratio, 3))} x the config's "
                 f"{fmt(s.lr)}: LDM's main.py scales base_learning_rate by accumulate_grad_batches x GPUs x batch "
@@ -234,7 +234,7 @@ def _scaled_base(steps: np.ndarray, lr: np.ndarray, s: Schedule, tolerance: floa
         return s, ""
     factor = s.lr_scale * round(gpus)
     return replace(s, lr=s.lr * factor), (f" (base_learning_rate {fmt(s.lr)} x {factor}: main.py's scaling by "
-                                           f"accumulate_grad_batches x batch_size, {round(gpus)} GPU(s))")
+                                           f"accumulate_grad_batches x batch_size, {counted(round(gpus), 'GPU')})")
 
 
 def _warmup_only(steps: np.ndarray, lr: np.ndarray, s: Schedule, t: dict) -> Case:

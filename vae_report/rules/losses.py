@@ -378,7 +378,8 @@ def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if lo is not None and len(m.window("total_loss", lo=lo)[0]) < 20:
         count = len(m.window("total_loss", lo=lo)[0])
         return [Case(
-                        f"total_loss is not judged yet: {fmt(count)} point(s) since the discriminator switched on at "
+                        f"total_loss is not judged yet: {counted(count, 'point')} since the discriminator switched "
+                        "on at "
                         f"{pos.at(s, lo)}, where the adversarial term moves the total by design.", "total_loss",
                         m.last_step(), {"points_in_phase": count, "from_step": lo}, severity="ok")]
     return _trend(m, s, "total_loss", lo, t, SINCE_SWITCH if lo is not None else "over the run")
