@@ -287,3 +287,47 @@ def test_runs_not_counted_in_steps_name_no_step_positions(analyses, cache) -> No
             lines = [line for line in out.read_text().splitlines() if step_position.search(line)]
             assert not lines, (name, lines)
     assert units >= {"epoch", "sample", "line"}  # the battery holds runs of each unit, so this test reads them
+
+
+_HELD = re.compile(r"held near (-?[\d,.e+-]+) \(from (-?[\d,.e+-]+)\)")
+_HELD_PCT = re.compile(r"\bheld\b[^.;:]*?\(([-+][\d.]+)%\)")
+_ONE_POINT_SPAN = re.compile(r"\b(step|epoch|sample|line)s ([\d,]+)-([\d,]+)\b")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def one_fact_two_numbers(analysis) -> list[str]:
+    """Where one report shows two numbers for one fact or a word against its number: a finding quoting a metric's
+    level now (its numbers' ``now``) other than the statistics table's Now; "held" for a move over
+    levels.HELD_MAX; a window of one position printed as a span ("steps 20,300-20,300")."""
+    from vae_report.levels import HELD_MAX
+
+    out = []
+    summary = analysis.to_summary()
+    for f in [x for h in summary["findings"] for x in (h, *h.get("related", []))]:
+        for name, value in (f["numbers"].get("now") or {}).items():
+            table = summary["metrics"].get(name, {}).get("now")
+            if table is None or fmt(value) != fmt(table):
+                out.append(f"{f['rule']} quotes {name} now {fmt(value)}, the table {fmt(table)}")
+    text = render.render_markdown(analysis)
+    for after, before in _HELD.findall(text):
+        a, b = _number(after), _number(before)
+        if abs(a - b) > (HELD_MAX + 0.01) * max(abs(a), abs(b)):  # 0.01: the two printed to 3-4 digits
+            out.append(f"held near {after} (from {before})")
+    out += [f"held with {p}%" for p in _HELD_PCT.findall(text) if abs(float(p)) > HELD_MAX * 100]
+    out += [f"{u}s {a}-{b}" for u, a, b in _ONE_POINT_SPAN.findall(text) if a == b]
+    return out
+
+
+def test_one_fact_has_one_number_and_words_follow_it(analyses) -> None:
+    """Over the whole battery: every current level a finding quotes is the statistics table's Now, "held" never
+    names a move over 5%, and a level of one point is named as that point (the classes a reviewer found)."""
+    problems, quoted = [], 0
+    for name, runs in analyses.items():
+        for analysis in runs:
+            problems += [f"{name}: {p}" for p in one_fact_two_numbers(analysis)]
+            quoted += sum(len(f.numbers.get("now") or {}) for f in analysis.findings)
+    assert quoted >= 10, "no finding of the battery quotes a current level: the check reads nothing"
+    assert problems == []

@@ -180,3 +180,30 @@ def test_compare_on_the_validation_target_from_the_command_line(tmp_path):
     result = CliRunner().invoke(app, ["compare", f"A={tmp_path / 'a'}", f"B={tmp_path / 'b'}", "--out", str(out),
                                       "--target", "psnr"])
     assert result.exit_code == 0 and "Not compared on psnr: A and B do not log it" in out.read_text()
+
+
+def test_the_overlay_title_names_dashed_lines_only_where_a_run_has_a_disc_start(tmp_path, monkeypatch):
+    """Two runs of a model without a discriminator: no dashed line is drawn, so no title says "dashed: each run's
+    disc_start"; with one, it is named."""
+    import sys
+
+    import vae_report.compare as compare
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from writers import write_scalars
+
+    for name in ("a", "b"):
+        write_scalars(tmp_path / name, [(s, k, 0.1 + 1.0 / (s + 1)) for s in range(0, 400, 2)
+                                        for k in ("rec_loss", "kl_loss", "total_loss")])
+    titles = []
+    real_png = compare.figure_png
+
+    def capture(fig, **kwargs):
+        titles.append(fig.axes[0].get_title())
+        return real_png(fig, **kwargs)
+
+    monkeypatch.setattr(compare, "figure_png", capture)
+    runs = analyze_runs([f"A={tmp_path / 'a'}", f"B={tmp_path / 'b'}"], jobs=1)
+    assert all(r.analysis.schedule.disc_start is None for r in runs)
+    compare.overlay_plots([r.analysis for r in runs], [r.frame for r in runs], ["A", "B"])
+    assert titles and not [t for t in titles if "dashed" in t], titles
