@@ -78,7 +78,8 @@ def _halted(analysis) -> str | None:
     broken = [f for f in analysis.active_findings() if f.rule == "non-finite" and f.severity == "error"
               and f.numbers.get("last_finite") is False]
     if broken:
-        return f"{broken[0].metric} is NaN/Inf at the latest step, so the run cannot reach it as it is"
+        return (f"{broken[0].metric} is NaN/Inf at the latest {analysis.schedule.counts}, so the run cannot reach it "
+                "as it is")
     return None
 
 

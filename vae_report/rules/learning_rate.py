@@ -131,7 +131,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if fits_all:
         shift_text = " (the value logged at each step is the next step's rate, as RadioDiff logs it)" if shift else ""
         return [Case(f"The logged learning rate follows the config at every stretch of the "
-                        f"run: {name}, from {fmt(s.lr)}{scaling}{shift_text}; latest {fmt(float(lr[-1]))}.", "lr",
+                        f"run: {name}, from {fmt(s.lr)}{scaling}{shift_text}; its last logged value "
+                        f"{fmt(float(lr[-1]))}, at {pos.at(s, int(steps[-1]))}.", "lr",
                         int(steps[-1]), numbers, severity="ok")]
     ratio = float(np.median(lr / s.lr))
     worst_i = int(np.argmax(relative))
