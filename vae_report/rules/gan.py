@@ -276,7 +276,10 @@ def _weight_cause(m: Metrics, s: Schedule, change: float) -> str:
     if found is not None and len(found.steps) >= 5:
         k = max(3, len(found.steps) // 10)
         adv = float(np.median(np.abs(found.terms["adversarial"][-k:])))
-        nll = float(np.median(np.abs(found.terms["nll"][-k:])))
+        # a logged nll_loss is quoted at its one current level (the table's Now); one inferred from rec is the
+        # sum's own term over the same latest points as the adversarial one
+        level = m.level("nll_loss")
+        nll = level.value if level is not None else float(np.median(np.abs(found.terms["nll"][-k:])))
         if adv > 0:
             text += f"; the adversarial term d_weight x g_loss is now {fmt(adv)} against an nll of {fmt(nll)}"
     advice = (f" Lower disc_weight (toward {USUAL_DISC_WEIGHT}) and resume from a checkpoint before the rise."
