@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import position as pos
+from ..levels import movement
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise, rolling_median
@@ -198,10 +199,13 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         # a modest cost that came with the switch-on and has not grown since: the usual price of the adversarial
         # term (a larger one is a regression however steady)
         numbers["early_phase_level"] = float(np.median(settled))
+        # "held" only where levels.movement says so (within 5% and the noise); a cost that eased is said so
+        since_then = movement(numbers["early_phase_level"], now, level.noise * math.sqrt(2)).word
+        kept = {"held": "has held since", "fell": "has eased since", "rose": "has grown only a little since"}
         return [Case(
             f"Reconstruction costs more since the discriminator started: {since}, rec_loss {moved}; that cost came "
-            f"with the switch-on and has held since (median {fmt(numbers['early_phase_level'])} over the phase's "
-            "first 30%), not grown: the usual price of the adversarial term. Lower disc_weight if it matters.",
+            f"with the switch-on and {kept[since_then]} (median {fmt(numbers['early_phase_level'])} over the "
+            "phase's first 30%): the usual price of the adversarial term. Lower disc_weight if it matters.",
             "rec_loss", int(phase_steps[0]), numbers, severity="info")]
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         numbers["disc_weight"] = s.disc_weight
