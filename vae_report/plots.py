@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.markers import TICKLEFT, TICKRIGHT  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from . import position as pos  # noqa: E402
 from .numbers import fmt  # noqa: E402
@@ -279,7 +280,7 @@ def _single(c: _Series, name: str) -> bytes:
     _phases(ax, c)
     _line(ax, c, name)
     _scale(ax, c, name)
-    ax.set_xlabel("step")
+    ax.set_xlabel(c.schedule.counts)
     ax.set_ylabel(name)
     ax.set_title(name, y=TITLE_Y)
     ax.grid(alpha=0.3)
@@ -299,7 +300,9 @@ def _overview(c: _Series, names: list[str]) -> bytes:
         ax.set_title(name, fontsize=10, y=TITLE_Y)
         ax.grid(alpha=0.3)
     for ax in axes[1]:
-        ax.set_xlabel("step")
+        ax.set_xlabel(c.schedule.counts)
+        # half the width of the single plots: fewer ticks, so "100,000" labels do not run into each other
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     fig.subplots_adjust(left=0.08, right=0.98, top=0.94, bottom=0.08, hspace=0.22, wspace=0.22)
     return figure_png(fig, right=None)
 
@@ -314,7 +317,7 @@ def _normalized(c: _Series, names: list[str]) -> bytes:
             scaled = (values - lo) / (hi - lo) if np.isfinite(hi - lo) and hi > lo else np.zeros_like(values)
         ax.plot(steps, scaled, lw=1.0, color=_color(name), label=f"{name} [{fmt(lo)}, {fmt(hi)}]")
     ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("step")
+    ax.set_xlabel(c.schedule.counts)
     ax.set_ylabel("scaled to [0, 1]")
     ax.set_title("Normalized comparison", y=TITLE_Y)
     ax.grid(alpha=0.3)
@@ -335,7 +338,7 @@ def _multi_axis(c: _Series, names: list[str]) -> bytes:
         _scale(ax, c, name)
         ax.set_ylabel(name, color=_color(name))
         ax.tick_params(axis="y", colors=_color(name))
-    host.set_xlabel("step")
+    host.set_xlabel(c.schedule.counts)
     host.set_title("All losses, each on its own axis", y=TITLE_Y)
     host.grid(alpha=0.3)
     # below the axes, where no trace runs
@@ -375,7 +378,7 @@ def _gan_health(c: _Series) -> bytes:
         _line(bottom, c, "g_loss", "#8c564b")
         _scale(bottom, c, "g_loss")
     bottom.set_ylabel("g_loss")
-    bottom.set_xlabel("step")
+    bottom.set_xlabel(c.schedule.counts)
     _legend(bottom)
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
@@ -394,7 +397,7 @@ def _lr_logvar(c: _Series) -> bytes:
         twin = ax.twinx()
         lines.append(_line(twin, c, "logvar", "#17becf"))
         twin.set_ylabel("logvar", color="#17becf")
-    ax.set_xlabel("step")
+    ax.set_xlabel(c.schedule.counts)
     ax.set_title("Learning rate and logvar", y=TITLE_Y)
     ax.grid(alpha=0.3)
     _legend(ax, lines, [ln.get_label() for ln in lines], right_axis=m.has("logvar"))
