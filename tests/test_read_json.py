@@ -174,3 +174,24 @@ def test_iter_within_epoch_logged_short_of_the_epoch_end_is_continued_by_the_int
     write_lines(tmp_path / "log.json", [{"mode": "train", "epoch": e, "iter": i, "loss_rec": 1.0 / (e * i)}
                                         for e in (1, 2, 3) for i in (25, 75)])
     assert list(series(load_run(tmp_path).frame, "rec_loss")[0]) == [25, 75, 125, 175, 225, 275]
+
+
+@pytest.mark.parametrize("group", ["losses", "loss", "metrics", "scalars", "stats", "logs"])
+def test_nested_grouping_level_is_no_part_of_the_metric_name(tmp_path, group):
+    """``{"losses": {"rec": ..}}``: the grouping word is not a prefix, so rec/kl reach the names the checks use;
+    a split level (``train``, ``val``, ``val_metrics``) keeps its meaning."""
+    steps = list(range(0, 400, 20))
+    write_lines(tmp_path / "metrics.jsonl", [
+        {"step": s, group: {"rec": 0.1 - s / 1e5, "kl": 10.0}, "val_metrics": {"rec_loss": 0.2}} for s in steps])
+    names = set(load_run(tmp_path).frame["metric"])
+    assert {"rec_loss", "kl_loss", "val/rec_loss"} <= names, names
+    assert not any(n.startswith(group + "/") for n in names), names
+
+
+def test_sgm_nested_loss_names_and_split_suffix_tags_are_unchanged(tmp_path):
+    steps = list(range(0, 400, 20))
+    write_lines(tmp_path / "metrics.jsonl", [
+        {"step": s, "train": {"loss": {"rec": 0.1, "g": 0.2}, "scalars": {"logvar": 0.0}},
+         "val": {"loss": {"rec": 0.2}}} for s in steps])
+    names = set(load_run(tmp_path).frame["metric"])
+    assert {"rec_loss", "g_loss", "logvar", "val/rec_loss"} <= names, names

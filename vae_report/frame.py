@@ -56,6 +56,12 @@ _NESTED = {
     "scalars/disc_factor": "disc_factor", "logits/real": "logits_real", "logits/fake": "logits_fake",
 }
 _SPLITS = {"val": "val", "validation": "val", "test": "val", "val_ema": "val_ema"}
+# A nesting level named by one of these words groups the metrics (``{"losses": {"rec": ..}}``,
+# ``metrics/psnr``), it does not name a split: it is no part of the metric's name. ``train_metrics`` /
+# ``val_losses`` keep their split word.
+_GROUPS = {"loss", "losses", "metric", "metrics", "scalar", "scalars", "stat", "stats", "statistics", "log", "logs",
+           "logged", "values", "summary", "summaries", "scores", "terms"}
+_SPLIT_HEADS = {"train", "training", *_SPLITS, "valid"}
 
 # Other trainers' names for the same terms (MONAI, Keras examples, LlamaGen/MaskGIT tokenizers, plain PyTorch loops).
 # Adopted only when the run logs no metric of the canonical name itself (see ``adopted_names``): a run that logs
@@ -127,7 +133,7 @@ def canonical_name(tag: str) -> str:
     """Map a writer's tag to the canonical metric name. ``val/*`` and ``val_ema/*`` stay apart from training
     metrics; Lightning's ``*_step`` series are the metric, its ``*_epoch`` averages stay apart (``*_epoch``);
     sgm's nested names (``train/loss/rec``) and a literal ``{split}`` segment are understood."""
-    parts = [p for p in tag.strip().split("/") if p and p not in ("{split}", "{}")]
+    parts = _ungrouped([p for p in tag.strip().split("/") if p and p not in ("{split}", "{}")])
     if not parts:
         return tag.strip()
     split = None
@@ -148,6 +154,25 @@ def canonical_name(tag: str) -> str:
         rest, low, suffix = rest[:-6], low[:-6], "_epoch"
     name = _CANONICAL.get(low) or _NESTED.get(low) or rest
     return (f"{split}/" if split else "") + name + suffix
+
+
+def _ungrouped(parts: list[str]) -> list[str]:
+    """The tag's levels without the grouping words (``losses/rec`` -> ``rec``, ``train_metrics/kl`` ->
+    ``train/kl``); sgm's own nested names (``loss/rec``, ``scalars/logvar``) and a name that would be left with
+    only a split word (``Loss/train``) are kept whole."""
+    out: list[str] = []
+    for i, part in enumerate(parts[:-1]):
+        low = part.lower()
+        if "/".join(parts[i:]).lower() in _NESTED:
+            return out + parts[i:]
+        head, _, tail = low.partition("_")
+        if low in _GROUPS:
+            continue
+        out.append(head if tail in _GROUPS and head in _SPLIT_HEADS else part)
+    out += parts[-1:]
+    if all(p.lower() in _SPLIT_HEADS or p.lower() in ("train", "training") for p in out) and len(parts) > len(out):
+        return parts
+    return out
 
 
 def unmapped(tags) -> list[str]:
