@@ -189,3 +189,34 @@ def test_an_excerpt_of_one_step_line_says_it_is_too_short_not_unrecognised(tmp_p
     (tmp_path / "train.log").write_text("[epoch:  6, iter:  28,500, lr:(1.000e-04,)] l_rec: 9.6e-02 l_total_g: 0.48\n")
     result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "r.md")])
     assert result.exit_code == 2 and "has only 1 step line " in result.output and "Traceback" not in result.output
+
+
+def _comma(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}".replace(".", ",")  # a locale that writes a decimal comma (de_DE, fr_FR...)
+
+
+def test_decimal_comma_log_is_read_as_decimals_and_said(tmp_path):
+    logger, handler = file_logger(tmp_path / "training.log", "%(asctime)s %(levelname)s %(message)s")
+    steps = list(range(0, 2000, 50))
+    for step in steps:  # kl's "3,898" alone could be thousands; loss's "0,09124" cannot
+        logger.info(f"step {step}/20000 | loss: {_comma(0.09 + step / 1e5, 5)} | kl: {_comma(3.5 + step / 1e3, 3)}")
+    handler.close()
+    logs = load_run(tmp_path)
+    got, values, _ = series(logs.frame, "total_loss")
+    assert list(got) == steps and values == pytest.approx([0.09 + s / 1e5 for s in steps], abs=1e-5)
+    assert series(logs.frame, "kl_loss")[1] == pytest.approx([3.5 + s / 1e3 for s in steps], abs=1e-3)
+    assert any("decimal comma" in n for source in logs.sources for n in source.notes)
+
+
+def test_comma_values_in_a_decimal_point_log_are_thousands_or_left_out_never_truncated(tmp_path):
+    with (tmp_path / "stdout.txt").open("w") as out:
+        for step in range(0, 2000, 50):
+            print(f"step {step:,} | loss: {0.5 / (1 + step / 100):.4f} | pixels: {3898 + step:,} | "
+                  f"kl: {'12,5' if step == 1000 else '12.5'}", file=out)
+    logs = load_run(tmp_path)
+    steps, values, _ = series(logs.frame, "pixels")
+    assert list(steps) == list(range(0, 2000, 50)) and list(values) == [3898 + s for s in steps]  # not 3
+    kl_steps, kl, _ = series(logs.frame, "kl_loss")
+    assert 1000 not in kl_steps and set(kl) == {12.5}  # "12,5" is neither: left out, not read as 12
+    notes = " ".join(n for source in logs.sources for n in source.notes)
+    assert "thousands" in notes and "left out" in notes

@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, concat, frame_from_series
 from ..numbers import counted
 from . import records
+from .decimals import comma_numbers
 from .escapes import without_escapes
 from .pattern import UserPattern
 from .records import VALIDATION, Record
@@ -261,6 +262,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
         raise InputError(f"{path}: cannot read the log ({exc.strerror}); check the path and permissions") from exc
     if text and not text.endswith(("\n", "\r")):
         text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]  # a torn last line of a log being written
+    text, commas = comma_numbers(text)
     lines = pd.Series(text.replace("\r", "\n").split("\n"))
     user = UserPattern(pattern) if pattern else None
     kind = _kind(lines.tolist()[:20000] if len(lines) > 20000 else lines.tolist(), user) or \
@@ -285,7 +287,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     has_step = (numbers.notna() & (numbers >= 0)).to_numpy()
     steps = numbers[has_step].to_numpy(dtype=np.int64)
     totals = pd.to_numeric(found.loc[has_step, "total"], errors="coerce").to_numpy() if "total" in found else None
-    unit, notes = ("epoch" if kind == "epoch" else "line" if kind == "line" else "step"), []
+    unit, notes = ("epoch" if kind == "epoch" else "line" if kind == "line" else "step"), [commas] if commas else []
     regex = STEPS.get(kind)
     tails = [_outside(m_, f) for m_, f in zip(messages[has_step], map(regex.search, messages[has_step]),
                                               strict=True)] if regex is not None else []
