@@ -97,3 +97,23 @@ def test_no_message_writes_a_count_as_noun_s() -> None:
                     and re.search(r"[A-Za-z]\((?:s|es)\)", text):
                 found.append(f"{path.name}:{token.start[0]}: {text[:60]}")
     assert found == []
+
+
+def test_a_json_log_without_a_step_counter_names_records_never_steps(tmp_path) -> None:
+    """JSON lines with an ISO time and no counter (``{"timestamp": "...", "loss": ..}``): the axis is the records'
+    order, so every position is "record N", never "step N"."""
+    run = tmp_path / "run"
+    run.mkdir()
+    with (run / "train_log.jsonl").open("w") as out:
+        for i in range(600):
+            loss = 0.8 / (1 + i / 50) if i < 400 else 0.8 / 9 * (1 + (i - 400) / 20)  # rises from record 400
+            stamp = f"2026-01-01T{i // 300:02d}:{i % 300 // 5:02d}:{i % 5 * 12:02d}+00:00"
+            print(json.dumps({"timestamp": stamp, "loss": loss, "kl": 2.0 + i / 100}), file=out)
+    analysis = analyze_run(run)
+    assert analysis.schedule.counts == "record"
+    sentences = _sentences(analysis)
+    assert any(re.search(r"\brecords? \d", s) for s in sentences), sentences
+    out = tmp_path / "r.md"
+    render.write_report(analysis, out)
+    report = out.read_text()
+    assert not STEP_POSITION.findall(report), [line for line in report.splitlines() if STEP_POSITION.search(line)]

@@ -4,7 +4,7 @@ A config's ``disc_start`` and total are optimizer steps. Where the logs count ep
 when the config says how many steps an epoch holds, and a total given in epochs is taken as it is; otherwise
 the step milestones are left out (phases and progress unjudged) and the report says why: comparing step 50,001
 with epoch 100 would call a healthy run broken. A log counted in samples is converted with the config's batch
-size. Logs counted by line order have no training step at all.
+size. Logs counted by line or record order have no training step at all.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
         changed["unit_note"] = (
             f"the config's {what} {'are' if len(in_steps) > 1 else 'is'} in optimizer steps while these logs count "
             + {"epoch": "epochs, and the config does not say how many steps an epoch holds (steps_per_epoch)",
-               "sample": "samples seen, and the config does not say how many samples a step takes (batch_size)"
+               "sample": "samples seen, and the config does not say how many samples a step takes (batch_size)",
+               "record": "records (a JSON log without a step counter: its records' order)",
                }.get(counts, "lines (no step counter)")
             + ": the phases and milestones in steps are left unjudged")
     if counts == "epoch" and epochs is not None and (changed.get("total_steps", schedule.total_steps) is None):

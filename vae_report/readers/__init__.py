@@ -277,6 +277,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
             logs.total_steps_origin = f"{rel} (its max_steps)"
+        if read.unit != "step":
+            logs.units[kind] = read.unit
     elif foreign_encoding(path):  # the text readers work on UTF-8 bytes: said, not read as garbage
         encoding = foreign_encoding(path)
         raise InputError(f"{path}: a text log in {encoding}, not UTF-8; convert it first, e.g. iconv -f "

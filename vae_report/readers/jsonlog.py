@@ -46,6 +46,7 @@ class JsonRead:
     counter: str  # the key the steps come from ("record order" without one)
     notes: list[str] = field(default_factory=list)
     total_steps: int | None = None  # a trainer_state's max_steps
+    unit: str = "step"  # what its steps count: step, epoch (its only counter) or record (no counter: record order)
 
 
 def _head(path: Path, size: int = SNIFF_BYTES) -> str:
@@ -287,7 +288,8 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
     if frame.empty:
         raise InputError(f"{path}: its JSON records hold no numeric metric (keys: "
                          f"{', '.join(list(kept[0])[:8])}); point vae-report at the training log")
-    return JsonRead(frame, layout, len(kept), counter or "record order", notes)
+    unit = "record" if counter is None else "epoch" if counter in EPOCH_KEYS else "step"
+    return JsonRead(frame, layout, len(kept), counter or "record order", notes, unit=unit)
 
 
 def _continued(steps: np.ndarray, records: list[dict], counter: str, notes: list[str]) -> np.ndarray:

@@ -46,6 +46,7 @@ class RunLogs:
     restarts: list[dict] = field(default_factory=list)
     split_of: dict = field(default_factory=dict)  # event file -> split, for a split's folder beside train/
     units: dict = field(default_factory=dict)  # kind -> what its step counts, where not optimizer steps
-    counts: str = "step"  # what the step axis counts: step | epoch | sample | line (a log without a step counter)
+    counts: str = "step"  # what the step axis counts: step | epoch | sample | line | record (a text or
+    # JSON log without a step counter)
 
 
