@@ -198,3 +198,28 @@ def test_a_loss_we_do_not_know_gets_no_invented_default(target):
     loss["target"] = "ldm.modules.losses.LPIPSWithDiscriminator"  # the class whose defaults they are
     s = schedule_from_config(config, "config.yaml")
     assert (s.kl_weight, s.disc_weight) == (1.0, 1.0) and s.origins["kl_weight"] == "LPIPSWithDiscriminator default"
+
+
+@pytest.mark.parametrize("name, total_key", [("args.json", "max_train_steps"), ("config.yaml", "num_training_steps")])
+def test_a_diffusers_style_training_args_file_gives_the_total_and_its_lr_plan(tmp_path, name, total_key):
+    """diffusers' train_*.py dumps its argparse args (max_train_steps, lr_scheduler, lr_warmup_steps, no loss
+    weight): found in the run folder, its total is the run's and its scheduler the lr's."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--train_batch_size", type=int, default=8)
+    parser.add_argument("--gradient_accumulation_steps", type=int, default=4)
+    parser.add_argument(f"--{total_key}", type=int, default=None)
+    parser.add_argument("--num_train_epochs", type=int, default=100)
+    parser.add_argument("--learning_rate", type=float, default=1e-4)
+    parser.add_argument("--lr_scheduler", default="constant")
+    parser.add_argument("--lr_warmup_steps", type=int, default=500)
+    args = vars(parser.parse_args([f"--{total_key}", "20000", "--lr_scheduler", "cosine"]))
+    text = json.dumps(args, indent=2) if name.endswith(".json") else yaml.safe_dump(args)
+    (tmp_path / name).write_text(text)
+    path, config, layout = find_config(tmp_path)
+    s = schedule_from_config(config, str(path), layout)
+    assert (path.name, s.total_steps, s.lr) == (name, 20000, 1e-4)
+    assert total_key in s.origins["total_steps"]
+    assert (s.lr_plan.kind, s.lr_plan.warmup) == ("cosine", 500)

@@ -28,7 +28,7 @@ WARMUP_KEYS = ("warmup_steps", "warm_up_steps", "num_warmup_steps", "lr_warmup_s
                "warmup_iterations", "warmup")
 FLOOR_KEYS = ("eta_min", "min_lr", "lr_min", "final_lr", "end_lr", "lr_end")
 LENGTH_KEYS = ("t_max", "max_decay_steps", "num_training_steps", "total_iters", "decay_steps", "max_steps",
-               "train_num_steps", "total_steps", "max_iters", "max_iter", "num_train_steps")
+               "train_num_steps", "total_steps", "max_iters", "max_iter", "num_train_steps", "max_train_steps")
 
 # the words a scheduler goes by, mapped to the curves below
 KINDS = {

@@ -285,7 +285,11 @@ def flat_config(config: dict, require_loss: bool = True) -> dict | None:
             found.setdefault(key, {})[path] = value
     chosen = {key: next(iter(paths.values())) for key, paths in found.items()
               if len({repr(v) for v in paths.values()}) == 1}
-    if not chosen or (require_loss and not any(key in chosen for key in _SCHEDULE_KEYS)):
+    # a training script's args (diffusers' args.json: max_train_steps, lr_scheduler, no loss weight) name the run's
+    # schedule too: its total and the scheduler the lr follows
+    run_schedule = any(FLAT[key] == "trainer.train_num_steps" for key in chosen) and \
+        plan_from_config(config, "") is not None
+    if not chosen or (require_loss and not run_schedule and not any(key in chosen for key in _SCHEDULE_KEYS)):
         return None
     out = config_from_params(chosen)
     # where each value was found, by the Schedule field it sets

@@ -26,6 +26,8 @@ FLAT = {"disc_start": "model.lossconfig.disc_start", "kl_weight": "model.losscon
         "min_lr": "trainer.min_lr", "log_freq": "trainer.log_freq", "log_every": "trainer.log_freq",
         "num_train_steps": "trainer.train_num_steps", "total_iter": "trainer.train_num_steps",
         "max_iters": "trainer.train_num_steps", "max_iter": "trainer.train_num_steps",
+        # diffusers' / accelerate's train_*.py args (args.json) and transformers' get_scheduler argument
+        "max_train_steps": "trainer.train_num_steps", "num_training_steps": "trainer.train_num_steps",
         "save_every": "trainer.save_every"}
 
 
