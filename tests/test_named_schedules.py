@@ -170,3 +170,38 @@ def test_ldms_warm_up_cosine_scheduler_is_held_to_its_formula(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     _, f = lr_finding(tmp_path)
     assert f.severity == "ok" and "LambdaWarmUpCosineScheduler" in f.message, f.message
+
+
+def _sgdr_run(folder: Path, t_mult: int, restarts: bool) -> Path:
+    """A plain loop stepping torch's CosineAnnealingWarmRestarts once a step, its lr and losses written with
+    csv.writer; ``restarts=False`` logs a run whose scheduler was swapped for one cosine that never restarts."""
+    import csv
+
+    import torch
+
+    folder.mkdir()
+    config = {"optimizer": {"name": "Adam", "lr": 2e-4}, "max_steps": 7000, "kl_weight": 1e-4,
+              "scheduler": {"name": "CosineAnnealingWarmRestarts", "T_0": 1000, "T_mult": t_mult, "eta_min": 1e-6}}
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=2e-4)
+    sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=1000, T_mult=t_mult, eta_min=1e-6) \
+        if restarts else torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=7000, eta_min=1e-6)
+    with (folder / "metrics.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "lr", "rec_loss", "kl_loss", "total_loss"])
+        for step in range(7000):
+            if step % 20 == 0:
+                rec = 0.1 / (1 + step / 2000)
+                writer.writerow([step, opt.param_groups[0]["lr"], rec, 5.0, rec + 5e-4])
+            opt.step()
+            sched.step()
+    return folder
+
+
+@pytest.mark.parametrize("t_mult", [1, 2])
+def test_cosine_annealing_warm_restarts_named_under_scheduler_is_held_to_torchs_formula(tmp_path, t_mult):
+    a, f = lr_finding(_sgdr_run(tmp_path / "run", t_mult, restarts=True))
+    assert f.severity == "ok" and "follows the config at every stretch" in f.message, f.message
+    assert "warm restarts" in f.message and "1,000 steps" in f.message
+    a, f = lr_finding(_sgdr_run(tmp_path / "broken", t_mult, restarts=False))
+    assert f.severity == "warning" and "follows the config" not in f.message, f.message

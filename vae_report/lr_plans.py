@@ -41,11 +41,15 @@ KINDS = {
     "constant": "constant", "none": "constant", "fixed": "constant",
     "constant_with_warmup": "warmup", "warmup": "warmup", "linearwarmup": "warmup",
     "lambdalinearscheduler": "ldm_linear",
+    # torch's SGDR: a cosine from the base rate to eta_min over T_0 steps, restarted, each cycle T_mult times longer
+    "cosineannealingwarmrestarts": "cosine_restarts", "cosine_with_restarts": "cosine_restarts",
+    "cosine_restarts": "cosine_restarts", "sgdr": "cosine_restarts",
 }
 
 NAMES = {"cosine": "a cosine decay", "linear": "a linear decay", "constant": "a constant rate",
          "warmup": "a linear warm-up, then the base rate", "ldm_linear": "latent-diffusion's LambdaLinearScheduler",
-         "ldm_cosine": "latent-diffusion's LambdaWarmUpCosineScheduler"}
+         "ldm_cosine": "latent-diffusion's LambdaWarmUpCosineScheduler",
+         "cosine_restarts": "a cosine decay with warm restarts (CosineAnnealingWarmRestarts)"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class LrPlan:
     f_max: float = 1.0
     f_min: float = 1.0
     source: str = ""
+    period: int | None = None  # cosine_restarts: T_0, the first cycle's steps
+    t_mult: float = 1.0  # cosine_restarts: each cycle T_mult times the one before
 
     @property
     def warmup_only(self) -> bool:
@@ -77,7 +83,11 @@ class LrPlan:
         length = self.length or total
         if self.kind in ("cosine", "linear", "ldm_cosine") and length:
             parts.append(f"over {fmt(length)} steps")
-        if self.floor and self.kind in ("cosine", "linear"):
+        if self.kind == "cosine_restarts" and self.period:
+            parts.append(f"every {fmt(self.period)} steps" if self.t_mult == 1 else
+                         f"over a first cycle of {fmt(self.period)} steps, each next one "
+                         f"{fmt(self.t_mult)} times longer")
+        if self.floor and self.kind in ("cosine", "linear", "cosine_restarts"):
             parts.append(f"to {fmt(self.floor)}")
         return " ".join(parts) + named
 
@@ -103,12 +113,31 @@ class LrPlan:
             t = np.clip((x - w) / max(1.0, length - w), 0.0, 1.0)
             down = self.f_min + 0.5 * (self.f_max - self.f_min) * (1 + np.cos(t * np.pi))
             return base * np.where(x < w, up, down)
+        if self.kind == "cosine_restarts":
+            return self._restarts(x, base, ramp)
         if not length:
             return None
         t = np.clip((x - w) / max(1.0, length - w), 0.0, 1.0)
         shape = 0.5 * (1 + np.cos(np.pi * t)) if self.kind == "cosine" else 1 - t
         floor = self.floor if self.floor is not None and self.floor < base else 0.0
         return np.where(x < w, base * ramp, floor + (base - floor) * shape)
+
+
+    def _restarts(self, x: np.ndarray, base: float, ramp: np.ndarray) -> np.ndarray | None:
+        """torch.optim.lr_scheduler.CosineAnnealingWarmRestarts stepped once a step (after any warm-up); None
+        without T_0, or when T_0 would restart it over a thousand times in the logged steps (a T_0 in epochs)."""
+        w, period, mult = float(self.warmup), float(self.period or 0), self.t_mult
+        if period <= 0 or mult < 1 or (len(x) and mult == 1 and (x[-1] - w) / period > 1000):
+            return None
+        t = np.clip(x - w, 0.0, None)
+        if mult == 1:
+            cur, span = np.mod(t, period), np.full_like(t, period)
+        else:  # torch: n = int(log(t / T_0 * (T_mult - 1) + 1, T_mult))
+            n = np.floor(np.log(t / period * (mult - 1) + 1) / math.log(mult))
+            cur, span = t - period * (mult**n - 1) / (mult - 1), period * mult**n
+        floor = self.floor if self.floor is not None and self.floor < base else 0.0
+        decayed = floor + (base - floor) * 0.5 * (1 + np.cos(np.pi * cur / span))
+        return np.where(x < w, base * ramp, decayed)
 
 
 def _number(value: Any) -> float | None:
@@ -126,7 +155,7 @@ def _number(value: Any) -> float | None:
 def _kind(value: Any) -> str | None:
     """The curve a scheduler's name means, from a word or a mapping's type/name/target (None: not one we know)."""
     if isinstance(value, dict):
-        for key in ("type", "name", "target", "class_path", "_target_", "scheduler"):
+        for key in ("type", "name", "target", "class", "class_name", "class_path", "_target_", "scheduler"):
             if isinstance(value.get(key), str):
                 return _kind(value[key])
         return None
@@ -195,11 +224,16 @@ def plan_from_config(config: dict, origin: str) -> LrPlan | None:
     length = _first(flat, LENGTH_KEYS[:5], within)
     cycle = _first(flat, ("cycle_lengths",), within)
     floor = _first(flat, FLOOR_KEYS, within) or (_first(flat, FLOOR_KEYS) if kind in ("cosine", "linear") else None)
+    restart = _first(flat, ("t_0",), within) if kind == "cosine_restarts" else None
+    mult = _first(flat, ("t_mult",), within) if kind == "cosine_restarts" else None
     factors = {key: _number(v[1]) for key in ("f_start", "f_max", "f_min", "lr_start", "lr_max", "lr_min")
                if (v := _first(flat, (key,), within)) is not None}
     plan = LrPlan(
         kind, warmup=int(math.ceil(warmup or 0)),
-        length=int(n) if (n := _number((cycle or length or (None, None))[1])) and n > 0 else None,
+        length=int(n) if kind != "cosine_restarts" and (n := _number((cycle or length or (None, None))[1])) and n > 0
+        else None,
+        period=int(p) if restart and (p := _number(restart[1])) and p > 0 else None,
+        t_mult=float(_number(mult[1]) or 1.0) if mult else 1.0,
         floor=_number(floor[1]) if floor else None,
         f_start=_first_of(factors, "f_start", "lr_start", 0.0), f_max=_first_of(factors, "f_max", "lr_max", 1.0),
         f_min=_first_of(factors, "f_min", "lr_min", 1.0 if kind == "ldm_linear" else 0.0),
