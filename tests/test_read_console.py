@@ -195,17 +195,20 @@ def _comma(value: float, digits: int) -> str:
     return f"{value:.{digits}f}".replace(".", ",")  # a locale that writes a decimal comma (de_DE, fr_FR...)
 
 
-def test_decimal_comma_log_is_read_as_decimals_and_said(tmp_path):
+@pytest.mark.parametrize("counter", ["step", "Schritt"])  # a loop localized to German prints its step so
+def test_decimal_comma_log_is_read_as_decimals_and_said(tmp_path, counter):
     logger, handler = file_logger(tmp_path / "training.log", "%(asctime)s %(levelname)s %(message)s")
     steps = list(range(0, 2000, 50))
     for step in steps:  # kl's "3,898" alone could be thousands; loss's "0,09124" cannot
-        logger.info(f"step {step}/20000 | loss: {_comma(0.09 + step / 1e5, 5)} | kl: {_comma(3.5 + step / 1e3, 3)}")
+        loss, kl = _comma(0.09 + step / 1e5, 5), _comma(3.5 + step / 1e3, 3)
+        logger.info(f"{counter} {step}/20000 | loss: {loss} | kl: {kl}")
     handler.close()
     logs = load_run(tmp_path)
     got, values, _ = series(logs.frame, "total_loss")
     assert list(got) == steps and values == pytest.approx([0.09 + s / 1e5 for s in steps], abs=1e-5)
     assert series(logs.frame, "kl_loss")[1] == pytest.approx([3.5 + s / 1e3 for s in steps], abs=1e-3)
     assert any("decimal comma" in n for source in logs.sources for n in source.notes)
+    assert logs.counts == "step" and set(logs.frame["metric"]) == {"total_loss", "kl_loss"}
 
 
 def test_comma_values_in_a_decimal_point_log_are_thousands_or_left_out_never_truncated(tmp_path):

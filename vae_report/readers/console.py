@@ -55,7 +55,9 @@ _SAMPLES = r"(?P<samples>\s*\(\d+(?:\.\d+)?%\)|\s+(?:samples?|images?|imgs|examp
 # step counters, most specific first (a tie goes to the first: a global step beats a per-epoch iteration)
 STEPS = {
     "tqdm": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[^\]\n]*?(?:it/s|s/it)"),
-    "step": re.compile(r"\b(?:global[_ ]?)?step\b\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)"
+    # (and the word in other languages a localized loop prints: Schritt, étape, paso, passo, krok, шаг)
+    "step": re.compile(r"\b(?:global[_ ]?)?(?:step|schritt|[ée]tape|paso|passo|krok|шаг)\b"
+                       r"\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)"
                        r"(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
     # "[Epoch 3/50] [Batch 120/1250]" (PyTorch-GAN's print), "[Train Epoch: 18/50] [2804000/2830676 particles]":
     # a counter that starts over each epoch, beside the epoch: continued across epochs by its total
