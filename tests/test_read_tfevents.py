@@ -131,7 +131,7 @@ def test_non_scalar_tags_are_named_not_read(tmp_path):
     writer.close()
     logs = load_run(tmp_path)
     assert sorted(logs.frame["metric"].astype(str).unique()) == ["rec_loss"]
-    assert any("non-scalar tag(s), not metrics" in n and "notes" in n for n in logs.sources[0].notes)
+    assert any("non-scalar tag, not metrics" in n and "notes" in n for n in logs.sources[0].notes)
 
 
 def _with_image(tmp_path, points, image_at: int, image_bytes: int):
