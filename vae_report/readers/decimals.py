@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from ..numbers import counted
+
 # a value with a comma between digits after ``key:`` / ``key=``: ``loss: 0,09124``, ``lr=1,5e-3``, ``kl = 3,898``,
 # ``n: 1,234,567``. Found from the separator (a scan from every key would cost seconds on a large log); the key
 # before it is checked apart, so a timestamp's ``00:00:00,000`` is no value
@@ -40,11 +42,11 @@ def comma_numbers(text: str) -> tuple[str, str | None]:
     kept = [m for m, _ in found if _thousands(m["num"])]
     notes = []
     if kept:
-        notes.append(f"{len(kept):,} value(s) with a comma grouping 3 digits (e.g. {kept[0]['num']!r}) read as "
+        notes.append(f"{counted(len(kept), 'value')} with a comma grouping 3 digits (e.g. {kept[0]['num']!r}) read as "
                      f"thousands ({kept[0]['num'].replace(',', '')}); no value here has a decimal comma")
     if len(kept) < len(found):
         bad, key = next((m, key) for m, key in found if not _thousands(m["num"]))
-        notes.append(f"{len(found) - len(kept):,} value(s) with a comma that is neither a decimal comma used "
+        notes.append(f"{counted(len(found) - len(kept), 'value')} with a comma that is neither a decimal comma used "
                      f"throughout nor a thousands separator (e.g. {key}: {bad['num']}) left out")
     return _rewritten(text, lambda num: num.replace(",", "") if _thousands(num) else ""), "; ".join(notes)
 
