@@ -176,8 +176,9 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             schedule = schedule_from_config(logs.store_config, logs.store_config_origin, "flat", given=True)
         else:
             schedule = Schedule()
-    if isinstance(raw, dict) and near_misses(raw):
-        schedule = replace(schedule, config_typos=tuple((raw_origin, k, v) for k, v in near_misses(raw)))
+    typos = near_misses(raw) if isinstance(raw, dict) else []
+    if typos:
+        schedule = replace(schedule, config_typos=tuple((raw_origin, key, setting) for key, setting in typos))
     if logs.counts != "step":  # a console log counted in epochs or lines: milestones in that unit, or none
         first = int(logs.frame["step"].min()) if len(logs.frame) else 0
         schedule = in_log_units(schedule, logs.counts, raw or logs.text_config or logs.store_config, first)
@@ -207,9 +208,7 @@ def _total_behind_logs(schedule: Schedule, m: Metrics) -> Schedule:
     total, last = schedule.total_steps, m.last_step()
     if not total or last is None:
         return schedule
-    steps = np.unique(np.concatenate([m.steps(n)[-50:] for n in m.names()]))
-    every = int(np.median(np.diff(steps))) if len(steps) > 1 else 1
-    if last <= total + max(every, total // 100):
+    if last <= total + max(_log_interval(m) or 1, total // 100):
         return schedule
     origin = schedule.origins.get("total_steps", "the config")
     unit = schedule.counts

@@ -8,7 +8,7 @@ from . import position as pos
 from .numbers import counted, fmt, pct
 from .results import QA
 from .rules import RULES, Finding, rules_on
-from .rules.base import RANK
+from .rules.base import DISC_METRICS, RANK
 from .rules.dynamics import duration
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
@@ -432,10 +432,6 @@ def _disc_answer(analysis) -> str:
                    "reconstruction by the hinge's margin.")
         return f"Look at it. {on}. {why}"
     return "Cannot say: disc_loss is 0 now, and without disc_start the report cannot say whether 0 is expected."
-
-
-# metrics only a run with a discriminator logs
-DISC_METRICS = ("disc_loss", "g_loss", "logits_real", "logits_fake", "d_weight", "disc_factor")
 
 
 def has_discriminator(analysis) -> bool:

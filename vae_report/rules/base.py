@@ -170,6 +170,7 @@ def median_of(level: Level, end: str) -> str:
     return f"its {end} point" if level.points == 1 else f"the median of its {end} {level.points:,} points"
 
 
+# metrics only a run with a discriminator logs
 DISC_METRICS = ("disc_loss", "g_loss", "logits_real", "logits_fake", "d_weight", "disc_factor")
 
 
