@@ -1,5 +1,7 @@
 """The fixed plots: drawn in parallel exactly as serially, and the helpers that keep rules and plots linear."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -142,3 +144,94 @@ def test_log_axis_minor_marks_are_where_matplotlibs_own_minor_ticks_go():
         assert not ax.yaxis.get_minorticklocs().size  # no per-tick objects besides
         plt.close(fig)
         plt.close(reference.figure)
+
+
+def _painted_rows(draw) -> np.ndarray:
+    """Per pixel column of a bare axes, the top and bottom row a drawing paints (-1 where none)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    fig = plt.figure(figsize=(6, 3), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    draw(ax)
+    ax.set_xlim(-1_000, 41_000)
+    ax.set_ylim(-12, 45)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    ink = np.asarray(Image.open(buf).convert("L")) < 128
+    rows = np.arange(ink.shape[0])[:, None]
+    top = np.where(ink.any(axis=0), np.where(ink, rows, ink.shape[0]).min(axis=0), -1)
+    bottom = np.where(ink.any(axis=0), np.where(ink, rows, -1).max(axis=0), -1)
+    return np.stack([top, bottom])
+
+
+def test_a_long_series_is_drawn_as_the_band_a_line_through_every_point_covers():
+    from matplotlib.lines import Line2D
+
+    from vae_report import plots
+
+    rng = np.random.default_rng(5)
+    steps = np.arange(40_000)
+    values = np.cumsum(rng.standard_normal(len(steps))) * 0.02 + rng.random(len(steps))
+    values[[7_777, 23_456]] = [40.0, -9.0]  # one-point spikes, either way
+    drawn = plots._prepare(steps, values)
+    assert drawn.band and (drawn.lo, drawn.hi) == (-9.0, 40.0)
+    assert drawn.y.max() == 40.0 and drawn.y.min() == -9.0
+    handle = []
+    band = _painted_rows(lambda ax: handle.append(plots._trace(ax, drawn, drawn.y, "black", "loss")))
+    assert isinstance(handle[0], Line2D) and handle[0].get_label() == "loss"  # the legend shows a line
+
+    import matplotlib
+
+    with matplotlib.rc_context({"path.simplify": False}):  # every point, as drawn without the band
+        full = _painted_rows(lambda ax: ax.plot(steps, values, lw=1.0, color="black"))
+    painted = (band[0] >= 0) & (full[0] >= 0)
+    columns = [np.flatnonzero(rows[0] >= 0) for rows in (band, full)]
+    # the same columns painted, to a pixel at either end (where the line's cap and the band's edge differ)
+    assert abs(columns[0][0] - columns[1][0]) <= 1 and abs(columns[0][-1] - columns[1][-1]) <= 1
+    assert painted.sum() >= len(columns[1]) - 2
+    # the same top and bottom in each column, to a pixel either way (a column of the envelope is 0.7 px wide,
+    # so a one-point spike may land a pixel beside the line's)
+    def spread(rows):
+        padded = np.pad(rows.astype(float), ((0, 0), (1, 1)), constant_values=np.nan)
+        windows = np.stack([padded[:, :-2], padded[:, 1:-1], padded[:, 2:]])
+        windows[windows < 0] = np.nan
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # unpainted columns: NaN, never compared
+            return np.nanmin(windows, axis=0)[0], np.nanmax(windows, axis=0)[1]
+
+    for a, b in ((band, full), (full, band)):
+        low_top, high_bottom = spread(b)
+        assert (a[0, painted] >= low_top[painted] - 1).all() and (a[1, painted] <= high_bottom[painted] + 1).all()
+    for rows in (band, full):  # both spikes, to the pixel: the highest and the lowest row painted
+        assert (rows[0][rows[0] >= 0].min(), rows[1].max()) == (full[0][full[0] >= 0].min(), full[1].max())
+    short = plots._prepare(steps[:500], values[:500])  # few points: a line through each of them
+    assert not short.band and np.array_equal(short.x, steps[:500])
+
+
+def test_one_spike_off_a_constant_is_drawn_not_clipped():
+    from vae_report import plots
+
+    values = np.zeros(40_000)
+    values[23_456] = 40.0  # 1% and 99% of the points are the same value: no spread to call 40 an outlier by
+    drawn = plots._prepare(np.arange(40_000), values)
+    assert not drawn.clipped and drawn.y.max() == 40.0
+    values[100] = 1e300  # what would overflow matplotlib's axis arithmetic still is
+    assert plots._prepare(np.arange(40_000), values).clipped
+
+
+def test_a_caption_says_the_envelope_only_of_a_series_drawn_as_one(tmp_path):
+    from writers import write_scalars
+
+    rows = [(s, "train/rec_loss", 1.0 + 0.1 * np.sin(s)) for s in range(2_000)]  # above 2 x COLUMNS points
+    rows += [(s, "train/kl_loss", 100.0 + s) for s in range(0, 2_000, 100)]
+    write_scalars(tmp_path, rows)
+    logs = load_run(tmp_path)
+    captions = {p.name: p.caption for p in make_plots(logs.frame, resolve_schedule(logs), jobs=1)}
+    assert captions["rec_loss"].startswith("rec_loss over all 2,000 logged points (each pixel column drawn from its "
+                                           "lowest to its highest point).")
+    assert captions["kl_loss"].startswith("kl_loss over all 20 logged points.")

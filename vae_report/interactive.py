@@ -1,6 +1,6 @@
 """Zoomable charts for ``--interactive`` HTML reports (plotly, its script embedded once: the file stays offline).
 
-Each series is min-max downsampled like the static plots and sent as float32 typed arrays, and plotly.js is
+Each series is min-max downsampled (MinMaxLTTB: a zoomable line) and sent as float32 typed arrays, and plotly.js is
 embedded gzipped, so a 150k-step run's report stays well under 5 MB; the default HTML report has no script.
 """
 
