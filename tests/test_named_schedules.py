@@ -205,3 +205,58 @@ def test_cosine_annealing_warm_restarts_named_under_scheduler_is_held_to_torchs_
     assert "warm restarts" in f.message and "1,000 steps" in f.message
     a, f = lr_finding(_sgdr_run(tmp_path / "broken", t_mult, restarts=False))
     assert f.severity == "warning" and "follows the config" not in f.message, f.message
+
+
+def _per_epoch_log(folder: Path, config: dict, lr_at) -> Path:
+    """A loop logging once an epoch (an ``epoch`` column, no step) with csv.writer, its lr from ``lr_at(step)``
+    of a scheduler stepped every optimizer step (400 an epoch)."""
+    import csv
+    import json
+
+    folder.mkdir()
+    (folder / "args.json").write_text(json.dumps(config))
+    with (folder / "metrics.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["epoch", "lr", "rec_loss", "kl_loss", "total_loss"])
+        for epoch in range(50):
+            rec = 0.1 / (1 + epoch / 10)
+            writer.writerow([epoch, lr_at((epoch + 1) * 400), rec, 5.0 + epoch / 50, rec + 5e-4])
+    return folder
+
+
+def test_a_per_step_schedule_against_logs_counted_in_epochs_is_described_in_both_units(tmp_path):
+    # diffusers-style args: a 500-step warm-up, then a cosine; the logs count 50 epochs of 400 steps
+    def lr_at(step):
+        return 1e-4 * (step / 500 if step < 500 else 0.5 * (1 + np.cos(np.pi * (step - 500) / 19_500)))
+    a, f = lr_finding(_per_epoch_log(tmp_path / "run", {"learning_rate": 1e-4, "lr_scheduler": "cosine",
+                                                        "lr_warmup_steps": 500, "max_train_steps": 20_000}, lr_at))
+    assert a.schedule.counts == "epoch" and f.severity == "info" and a.status == "ok"
+    assert "a 500-step warm-up, then a cosine decay, counted in the scheduler's steps, while these logs count " \
+           "epochs (to epoch 49)" in f.message and "described, not judged" in f.message
+    assert "epoch 500" not in f.message  # a warm-up in steps is never placed on the epoch axis
+
+
+def test_sgdr_whose_first_cycle_is_an_epoch_count_is_described_as_stepped_once_an_epoch(tmp_path):
+    # CosineAnnealingWarmRestarts with T_0 = 5 (epochs), stepped once an epoch of 500 steps, logged every 10 steps
+    import csv
+
+    folder = tmp_path / "sgdr_epochs"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(yaml.safe_dump({"optimizer": {"lr": 2e-4}, "max_steps": 10_000,
+                                                        "scheduler": {"name": "CosineAnnealingWarmRestarts",
+                                                                      "T_0": 5, "eta_min": 1e-6}}))
+    with (folder / "metrics.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "lr", "rec_loss", "kl_loss", "total_loss"])
+        for step in range(0, 10_000, 10):
+            lr = 1e-6 + (2e-4 - 1e-6) * 0.5 * (1 + np.cos(np.pi * ((step // 500) % 5) / 5))
+            rec = 0.1 / (1 + step / 2000)
+            writer.writerow([step, lr, rec, 5.0 + step / 10_000, rec + 5e-4])
+    a, f = lr_finding(folder)
+    assert f.severity == "info" and a.status == "ok", f.message
+    assert "to 1e-06, restarting every 5 steps, sized at 5 of its scheduler's steps against 9,990 logged " \
+           "steps: it is most likely stepped once an epoch" in f.message
+    assert "not how many steps" not in f.message
+    # the logged curve is read with its restarts, not as one decay over the run
+    assert "decays from 0.0002 to 2e-05 and restarts 3 times, each back to about 0.0002 (the first at step 2,500, " \
+           "the last at step 7,500)" in f.message

@@ -73,22 +73,23 @@ class LrPlan:
         """The config names a warm-up and nothing after it: only the warm-up can be judged."""
         return self.kind == "warmup_only"
 
-    def describe(self, total: int | None, source: bool = True) -> str:
-        """The plan in words: "a cosine decay over 60,000 steps to 1e-06, named by config.yaml: optim.scheduler"."""
+    def describe(self, total: int | None, source: bool = True, unit: str = "step") -> str:
+        """The plan in words: "a cosine decay over 60,000 steps to 1e-06, named by config.yaml: optim.scheduler";
+        ``unit``: what ``total`` counts (the logs' unit; the plan's own lengths are its scheduler's steps)."""
         named = f", named by {self.source}" if self.source and source else ""
         if self.warmup_only:
             return f"a linear warm-up over {fmt(self.warmup)} steps{named}"
         parts = [f"a {fmt(self.warmup)}-step warm-up, then"] if self.warmup else []
         parts.append(NAMES.get(self.kind, self.kind))
-        length = self.length or total
-        if self.kind in ("cosine", "linear", "ldm_cosine") and length:
-            parts.append(f"over {fmt(length)} steps")
-        if self.kind == "cosine_restarts" and self.period:
-            parts.append(f"every {fmt(self.period)} steps" if self.t_mult == 1 else
-                         f"over a first cycle of {fmt(self.period)} steps, each next one "
-                         f"{fmt(self.t_mult)} times longer")
+        if self.kind in ("cosine", "linear", "ldm_cosine") and (self.length or total):
+            parts.append(f"over {fmt(self.length)} steps" if self.length else f"over {fmt(total)} {unit}s")
         if self.floor and self.kind in ("cosine", "linear", "cosine_restarts"):
             parts.append(f"to {fmt(self.floor)}")
+        if self.kind == "cosine_restarts" and self.period:
+            parts[-1] += ","
+            parts.append(f"restarting every {fmt(self.period)} steps" if self.t_mult == 1 else
+                         f"over a first cycle of {fmt(self.period)} steps, each next one "
+                         f"{fmt(self.t_mult)} times longer")
         return " ".join(parts) + named
 
     def expected(self, steps: np.ndarray, base: float, total: int | None) -> np.ndarray | None:
@@ -123,11 +124,18 @@ class LrPlan:
         return np.where(x < w, base * ramp, floor + (base - floor) * shape)
 
 
+    def too_many_restarts(self, last: float) -> bool:
+        """A T_0 that would restart the cosine over a thousand times by ``last``: not in the logs' steps (a T_0
+        in epochs, the scheduler stepped once an epoch)."""
+        period = float(self.period or 0)
+        return self.kind == "cosine_restarts" and period > 0 and self.t_mult == 1 \
+            and (last - self.warmup) / period > 1000
+
     def _restarts(self, x: np.ndarray, base: float, ramp: np.ndarray) -> np.ndarray | None:
         """torch.optim.lr_scheduler.CosineAnnealingWarmRestarts stepped once a step (after any warm-up); None
         without T_0, or when T_0 would restart it over a thousand times in the logged steps (a T_0 in epochs)."""
         w, period, mult = float(self.warmup), float(self.period or 0), self.t_mult
-        if period <= 0 or mult < 1 or (len(x) and mult == 1 and (x[-1] - w) / period > 1000):
+        if period <= 0 or mult < 1 or (len(x) and self.too_many_restarts(float(x[-1]))):
             return None
         t = np.clip(x - w, 0.0, None)
         if mult == 1:

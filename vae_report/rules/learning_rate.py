@@ -22,7 +22,7 @@ def _candidates(s: Schedule) -> dict:
     one, as the library allows). A scheduler the config names is the one candidate: that is the schedule."""
     if s.lr_plan is not None and not s.lr_plan.warmup_only:
         plan = s.lr_plan
-        return {plan.describe(s.total_steps): lambda x: plan.expected(x, s.lr, s.total_steps)}
+        return {plan.describe(s.total_steps, unit=s.counts): lambda x: plan.expected(x, s.lr, s.total_steps)}
     decays = s.layout in ("radiodiff", "text log") and bool(s.total_steps)
     out = {} if decays else {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
     if s.total_steps and s.layout not in ("ldm", "sgm"):
@@ -103,16 +103,11 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "TensorBoard (Learning_Rate) to check the schedule.",
             "lr", int(steps[-1]), {"printed_decimals": decimals}, severity="info")]
     plan = s.lr_plan if s.lr else None
+    off_axis = _off_axis(steps, lr, s) if plan is not None else None
+    if off_axis is not None:
+        return [off_axis]
     if plan is not None and (plan.warmup_only or plan.expected(steps, s.lr, s.total_steps) is None):
         return [_warmup_only(steps, lr, s, t)]  # a warm-up and nothing after it (or a decay of unknown length)
-    if plan is not None and plan.length and plan.length < 0.5 * float(steps[-1]) and np.ptp(lr) > 0:
-        # a decay the config sizes far shorter than the logged run (T_max: 100 for 100 epochs, stepped once an
-        # epoch): its unit is not the log's steps, so its curve is described, not held to the wrong axis
-        return [Case(
-            f"The logged learning rate {describe_lr(steps, lr, s)}. The config ({plan.source}) sizes its scheduler at "
-            f"{fmt(plan.length)} of the scheduler's steps against {fmt(int(steps[-1]))} logged steps: it is most "
-            "likely stepped once an epoch, so the schedule is described, not judged on this axis.",
-            "lr", int(steps[-1]), {"described": True, "schedule_length": plan.length}, severity="info")]
     if s.layout == "flat" and plan is None:  # another trainer's config, no schedule it names: describe it
         zero = _zero_from(steps, lr)  # ... unless it went to 0 and stayed there, a fault under any schedule
         return [_described(steps, lr, s) if zero is None else _zero_unnamed(steps, lr, zero, s)]
@@ -220,6 +215,29 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     )]
 
 
+def _off_axis(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case | None:
+    """The config's scheduler when its lengths cannot be on the logged axis, described, never held to it: logs
+    counting epochs (records, lines) against a warm-up or decay in optimizer steps longer than the whole logged
+    run; or logs counting steps against a decay (a first cycle) so short that it is an epoch count (T_max: 100
+    for 100 epochs, stepped once an epoch)."""
+    plan, last = s.lr_plan, float(steps[-1])
+    own = max(plan.warmup, plan.length or 0, plan.period or 0)
+    said = f"The logged learning rate {describe_lr(steps, lr, s)}. The config ({plan.source}) names " \
+           f"{plan.describe(s.total_steps, source=False, unit=s.counts)}"
+    numbers = {"described": True, "schedule_length": own}
+    if s.counts != "step" and own > 1.5 * last:
+        return Case(f"{said}, counted in the scheduler's steps, while these logs count {s.counts}s (to "
+                    f"{pos.at(s, int(last))}): the two axes cannot be compared, so the schedule is described, not "
+                    "judged.", "lr", int(last), numbers, severity="info")
+    if s.counts == "step" and np.ptp(lr) > 0 and (plan.too_many_restarts(last) or (
+            plan.length and plan.length < 0.5 * last)):
+        size = plan.length or plan.period
+        return Case(f"{said}, sized at {fmt(size)} of its scheduler's steps against {fmt(int(last))} logged steps: "
+                    "it is most likely stepped once an epoch, so the schedule is described, not judged on this "
+                    "axis.", "lr", int(last), numbers | {"schedule_length": size}, severity="info")
+    return None
+
+
 def _scaled_base(steps: np.ndarray, lr: np.ndarray, s: Schedule, tolerance: float) -> tuple[Schedule, str]:
     """For LDM/sgm with a named scheduler: main.py multiplies base_learning_rate by accumulate_grad_batches x
     batch_size x GPUs before the scheduler's factor applies, so the plan is held to that rate when the logged lr
@@ -245,13 +263,13 @@ def _warmup_only(steps: np.ndarray, lr: np.ndarray, s: Schedule, t: dict) -> Cas
     w, tol = plan.warmup, t["tolerance"]
     inside, after = steps < w, steps >= w
     if w == 0:  # a decay of no known length and no warm-up: nothing to hold the curve to
+        named = plan.describe(s.total_steps, source=False, unit=s.counts)
         return Case(f"The logged learning rate {describe_lr(steps, lr, s)}. The config ({plan.source}) names "
-                    f"{plan.describe(s.total_steps, source=False)} but not how many steps it runs (no length, no "
-                    "total), so it is described, not judged.", "lr", int(steps[-1]), {"described": True},
-                    severity="info")
+                    f"{named} but not how many steps it runs (no length, no total), so it is described, not judged.",
+                    "lr", int(steps[-1]), {"described": True}, severity="info")
     shape = f"The logged learning rate {describe_lr(steps, lr, s)}"
-    numbers = {"warmup_steps": w, "schedule": plan.describe(s.total_steps)}
-    what = (f"the config ({plan.source}) names {plan.describe(s.total_steps, source=False)}"
+    numbers = {"warmup_steps": w, "schedule": plan.describe(s.total_steps, unit=s.counts)}
+    what = (f"the config ({plan.source}) names {plan.describe(s.total_steps, source=False, unit=s.counts)}"
             + ("" if plan.warmup_only else ", but not how many steps its decay runs (no length or total)"))
     if inside.any() and float(lr[inside][0]) >= (1 - tol) * s.lr:
         numbers["departure_step"] = int(steps[0])

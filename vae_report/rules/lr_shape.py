@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import position as pos
-from ..numbers import fmt
+from ..numbers import counted, fmt
 from ..schedule import Schedule
 
 VERBS = {"linear": "decays linearly", "cosine": "follows a cosine decay", "exponential": "decays exponentially",
@@ -52,7 +52,16 @@ def describe_lr(steps: np.ndarray, lr: np.ndarray, s: Schedule | str, tolerance:
                      f"{pos.span(s, int(steps[0]), int(steps[reached]))}")
         peak = reached
     rest_steps, rest = steps[peak:], lr[peak:]
-    if len(rest) >= 3 and float(np.ptp(rest)) > tolerance * top:
+    # warm restarts (SGDR, a cyclic schedule): the rate climbs back more than half its range from one point to
+    # the next, again and again; a decay read over the whole run would hide them
+    restarts = np.flatnonzero(np.diff(rest) > 0.5 * float(np.ptp(rest))) + 1 if len(rest) >= 3 else []
+    if len(restarts) >= 2:
+        first, last = int(rest_steps[restarts[0]]), int(rest_steps[restarts[-1]])
+        parts.append(f"decays from {fmt(float(rest[0]))} to {fmt(float(rest[:restarts[0]].min()))} and restarts "
+                     f"{counted(len(restarts), 'time')}, each back to about {fmt(float(np.median(rest[restarts])))} "
+                     f"(the first at {pos.at(s, first)}, the last at {pos.at(s, last)}), ending at "
+                     f"{fmt(float(rest[-1]))}")
+    elif len(rest) >= 3 and float(np.ptp(rest)) > tolerance * top:
         falling = np.flatnonzero(rest < (1 - tolerance) * rest[0])
         if len(falling) and rest[-1] < rest[0]:
             # a decay from the top on, or a hold and then a decay from where it first falls
