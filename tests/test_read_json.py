@@ -126,6 +126,29 @@ def test_json_lists_per_key_index_or_step_list(tmp_path):
     (other / "history.json").write_text(json.dumps({"step": list(range(0, 1000, 100)),
                                                     "loss": [math.exp(-i) for i in range(10)]}))
     assert list(series(load_run(other).frame, "total_loss")[0]) == list(range(0, 1000, 100))
+    assert load_run(other).counts == "step"
+
+
+def test_json_lists_count_epochs_for_a_keras_history_and_records_otherwise(tmp_path):
+    from vae_report import analyze_run
+
+    # json.dump(model.fit(...).history): one value an epoch, each metric beside its val_ list of the same length
+    history = {"loss": [1 / (e + 1) for e in range(30)], "kl_loss": [2.0 + e / 10 for e in range(30)],
+               "reconstruction_loss": [0.5 / (e + 1) for e in range(30)]}
+    history |= {f"val_{k}": [v * 1.1 for v in values] for k, values in history.items()}
+    (tmp_path / "history.json").write_text(json.dumps(history))
+    a = analyze_run(tmp_path)
+    assert a.schedule.counts == "epoch"
+    notes = " ".join(load_run(tmp_path).sources[0].notes)
+    assert "30 records, epoch: list index" in notes and "a Keras History" in notes
+    assert all("step " not in f.message for f in a.findings), [f.message for f in a.findings]
+    # lists of per-iteration values without a step list or val_ partners: positions, never called steps
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "losses.json").write_text(json.dumps({"loss": [1 / (i + 1) for i in range(200)],
+                                                   "kl": [float(i) for i in range(200)]}))
+    logs = load_run(plain)
+    assert logs.counts == "record" and "counted by position (no counter)" in " ".join(logs.sources[0].notes)
 
 
 def test_json_lines_in_a_log_file_found_by_discovery(tmp_path):

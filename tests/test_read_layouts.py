@@ -110,9 +110,25 @@ def test_lightning_csv_and_tensorboard_loggers_step_and_epoch_names(tmp_path):
 @pytest.mark.parametrize("tag,name", [("train/loss/rec", "rec_loss"), ("val/loss/total", "val/total_loss"),
                                       ("train/scalars/logvar", "logvar"), ("train/{split}/disc_loss", "disc_loss"),
                                       ("val_ema/rec_loss", "val_ema/rec_loss"), ("discloss_epoch", "disc_loss_epoch"),
-                                      ("discloss_step", "disc_loss")])
+                                      ("discloss_step", "disc_loss"), ("eval/rec_loss", "val/rec_loss"),
+                                      ("evaluation/total_loss", "val/total_loss"), ("valid/kl_loss", "val/kl_loss")])
 def test_sgm_and_literal_split_names(tag, name):
     assert canonical_name(tag) == name
+
+
+def test_an_eval_split_is_the_validation_split(tmp_path):
+    from writers import write_scalars
+
+    from vae_report import analyze_run
+
+    # accelerate/diffusers-style tags: train/* every 10 steps, eval/* every 500, the eval loss climbing back
+    points = [(s, "train/rec_loss", 0.1 / (1 + s / 1000)) for s in range(0, 10_000, 10)]
+    points += [(s, "eval/rec_loss", 0.05 + abs(s - 4000) / 40_000) for s in range(500, 10_001, 500)]
+    write_scalars(tmp_path, points)
+    frame = load_run(tmp_path).frame
+    assert "val/rec_loss" in set(frame["metric"]) and "eval/rec_loss" not in set(frame["metric"])
+    (f,) = [f for f in analyze_run(tmp_path).findings if f.rule == "val-overfitting"]
+    assert f.metric == "val/rec_loss" and f.severity == "warning", f.message
 
 
 def test_a_csv_still_being_written_loses_only_its_torn_last_line(tmp_path):

@@ -55,7 +55,8 @@ _NESTED = {
     "loss/disc": "disc_loss", "loss/kl": "kl_loss", "scalars/logvar": "logvar", "scalars/d_weight": "d_weight",
     "scalars/disc_factor": "disc_factor", "logits/real": "logits_real", "logits/fake": "logits_fake",
 }
-_SPLITS = {"val": "val", "validation": "val", "test": "val", "val_ema": "val_ema"}
+_SPLITS = {"val": "val", "validation": "val", "valid": "val", "eval": "val", "evaluation": "val", "test": "val",
+           "val_ema": "val_ema"}
 # A nesting level named by one of these words groups the metrics (``{"losses": {"rec": ..}}``,
 # ``metrics/psnr``), it does not name a split: it is no part of the metric's name. ``train_metrics`` /
 # ``val_losses`` keep their split word.

@@ -272,7 +272,8 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
     elif kind == "json":
         read = read_json_log(path, rel)
         frame = read.frame
-        notes.append(f"{read.layout}, {counted(read.records, 'record')}, step: {read.counter}")
+        counter = f"{read.unit}: {read.counter}" if read.unit != "record" else "counted by position (no counter)"
+        notes.append(f"{read.layout}, {counted(read.records, 'record')}, {counter}")
         notes.extend(read.notes)
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps

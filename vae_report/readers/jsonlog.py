@@ -344,12 +344,24 @@ def _lists(document: dict, source: str, notes: list[str]) -> JsonRead:
                 short.append(f"{key} ({len(numbers):,})")
         ok = np.isfinite(steps)
         series.append((_metric_name(key, ""), steps[ok].astype(np.int64), numbers[ok], np.full(ok.sum(), np.nan)))
+    unit = "step" if counter in STEP_KEYS else "epoch" if counter in EPOCH_KEYS or _history(lists) else "record"
     if counter is None:
-        notes.append("lists per key without a step list: each value's index is its step")
+        notes.append("lists per key without a step list: each value's position in its list is its "
+                     + ("epoch (a Keras History: each loss beside its val_ list of the same length, one value an "
+                        "epoch)" if unit == "epoch" else "record number (0, 1, 2, ...), not a training step"))
     elif counter in EPOCH_KEYS:
         notes.append("epoch is its only counter: steps are epochs")
     if short:
-        notes.append(f"lists shorter than the longest ({longest:,}) read with their own index as the step: "
+        notes.append(f"lists shorter than the longest ({longest:,}) read with their own index as the {unit}: "
                      + ", ".join(short))
     frame = frame_from_series(series, source)
-    return JsonRead(frame, "json lists", longest, counter or "list index", notes)
+    return JsonRead(frame, "json lists", longest, counter or "list index", notes, unit=unit)
+
+
+def _history(lists: dict[str, list]) -> bool:
+    """Keras' ``History.history`` (``json.dump(model.fit(...).history)``): one value an epoch, each training
+    metric beside a ``val_`` list of the same length (validation runs once an epoch, so a per-step list has
+    none of its length)."""
+    paired = [k for k in lists if f"val_{k}" in lists and len(lists[f"val_{k}"]) == len(lists[k])]
+    return bool(paired) and all(k.startswith("val_") or k in paired or len(lists[k]) == len(lists[paired[0]])
+                                for k in lists)
