@@ -377,6 +377,28 @@ def test_the_pixel_count_inferred_from_printed_decimals_is_the_image_it_rounds_t
     assert f"N = {PIXELS:,} pixels" in decompose(Metrics(frame), Schedule(kl_weight=1e-6)).legend  # one count
 
 
+def test_a_pixel_count_off_the_configs_by_its_channels_is_said_to_be_channels_not_resolution():
+    from vae_report.frame import concat
+
+    n = 400
+    rec, kl = np.full(n, 0.03), np.full(n, 128_000.0)
+    frame = concat([make_frame(np.arange(n), [k] * n, v, np.nan, "t") for k, v in
+                    (("rec_loss", rec), ("nll_loss", rec * PIXELS), ("kl_loss", kl),
+                     ("total_loss", rec * PIXELS + 1e-6 * kl))])
+
+    def note(**shape):
+        (book,) = [f for f in run_rules(Metrics(frame), Schedule(kl_weight=1e-6, **shape))
+                   if f.rule == "loss-bookkeeping"]
+        return book.message
+
+    # 65,536 = 256 x 256 against the config's 3 x 256 x 256: a channel count, not another image size
+    same_side = note(in_channels=3, resolution=(256, 256))
+    assert "gives 196,608 pixels per sample (= 3 x 256 x 256): the same 256 x 256 images, summed over 1 channel " \
+           "where the config names 3" in same_side and "resolution (" not in same_side
+    other_side = note(in_channels=3, resolution=(512, 512))  # a quarter of one 512 x 512 channel: another side
+    assert "not trained at the config's resolution" in other_side
+
+
 def test_a_d_weight_pinned_from_the_switch_on_is_dated_there(tmp_path):
     curves = radiodiff_curves(6000, disc_start=1000, total_steps=10_000)
     on = curves.steps >= 1000

@@ -466,10 +466,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     config_note = ""
     if s.pixels_per_sample and abs(b.pixels / s.pixels_per_sample - 1) > 0.01 and b.pixels > 1.5:
         numbers["config_pixels_per_sample"] = s.pixels_per_sample
-        config_note = (f" The config's ddconfig gives {fmt(s.pixels_per_sample)} pixels per sample: the data was "
-                       "not trained at the config's resolution ("
-                       + ("RadioDiff's ddconfig.resolution resizes nothing)." if s.layout in ("radiodiff", "text log")
-                          else "the data loader's size decides the image size, not ddconfig.resolution)."))
+        config_note = _config_pixels_note(b.pixels, s)
     formula = f"total_loss = nll_loss + {weight_name} x {reg_name} + d_weight x disc_factor x g_loss"
     if b.averaged:
         formula = (f"total_loss = (AE loss + disc_loss) / 2, the AE loss being nll + {weight_name} x {reg_name} + "
@@ -505,6 +502,25 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"trainer weights them differently from the config ({weight_name} {fmt(weight)}).{config_note}",
         "total_loss", onset, numbers,
     )]
+
+
+def _config_pixels_note(pixels: float, s: Schedule) -> str:
+    """Why the sum's pixel count differs from the config's channels x H x W: the same image side with another
+    channel count (one-channel data, or a rec_loss averaged over the channels), or another image side."""
+    shape = f"{s.in_channels} x {s.resolution[0]} x {s.resolution[1]}" if s.in_channels and s.resolution else ""
+    said = f" The config's ddconfig gives {fmt(s.pixels_per_sample)} pixels per sample" + (f" (= {shape})" if shape
+                                                                                          else "")
+    if s.resolution and s.in_channels:
+        area = s.resolution[0] * s.resolution[1]
+        channels = pixels / area
+        if round(channels) >= 1 and abs(channels / round(channels) - 1) < 1e-3 and round(channels) != s.in_channels:
+            return (f"{said}: the same {s.resolution[0]} x {s.resolution[1]} images, summed over "
+                    f"{counted(round(channels), 'channel')} where the config names {s.in_channels}: the data has "
+                    f"{round(channels)} (in_channels does not convert it), or rec_loss is averaged over the channels "
+                    "before the sum.")
+    return (f"{said}: the data was not trained at the config's resolution ("
+            + ("RadioDiff's ddconfig.resolution resizes nothing)." if s.layout in ("radiodiff", "text log")
+               else "the data loader's size decides the image size, not ddconfig.resolution)."))
 
 
 def _aligned(m: Metrics, names: list[str], reg_name: str = "kl_loss"):
