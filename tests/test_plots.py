@@ -235,3 +235,29 @@ def test_a_caption_says_the_envelope_only_of_a_series_drawn_as_one(tmp_path):
     assert captions["rec_loss"].startswith("rec_loss over all 2,000 logged points (each pixel column drawn from its "
                                            "lowest to its highest point).")
     assert captions["kl_loss"].startswith("kl_loss over all 20 logged points.")
+
+
+def test_captions_say_what_this_runs_figures_show(tmp_path):
+    from writers import write_scalars
+
+    rows = [(s, t, v) for s in range(0, 1_000, 10) for t, v in
+            (("train/rec_loss", 1 / (s + 10)), ("train/total_loss", 2 / (s + 10)), ("train/logvar", 0.0),
+             ("train/lr", 1e-4))]
+    write_scalars(tmp_path, rows)
+    logs = load_run(tmp_path)
+
+    def captions(**schedule):
+        return {p.name: p.caption for p in make_plots(logs.frame, resolve_schedule(logs, None, **schedule), jobs=1)}
+
+    before = captions(disc_start=5_001)  # the run (to step 990) has not reached the switch-on
+    assert before["rec_loss"].endswith("Blue shading: before the discriminator, which switches on at step 5,001 "
+                                       "(dashed line), not reached yet.")
+    assert "orange" not in before["overview"]
+    # two of the four panels have nothing to show, and a logvar in no optimizer is not called learned
+    assert before["overview"].startswith("The four losses side by side (kl_loss, disc_loss: not logged, their "
+                                         "panels empty).")
+    assert "the logvar, constant at 0 (not learned in this run) on the right axis" in before["lr_logvar"]
+    assert captions(disc_start=0)["rec_loss"].endswith("Orange shading: the adversarial phase, from step 0: the "
+                                                       "discriminator is on from the start.")
+    assert "blue before the discriminator, orange the adversarial phase from step 501" in \
+        captions(disc_start=501)["rec_loss"]

@@ -513,16 +513,19 @@ class _Draw:
 
 
 def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
-    m, schedule = c.m, c.schedule
+    m = c.m
     names = [n for n in four(m) if m.has(n)]
-    shading = "" if schedule.disc_start is None else (
-        f" Blue: before the discriminator; orange: adversarial phase from {pos.at(schedule, schedule.disc_start)}.")
+    shading = _shading(c)
     plots = [(n, n, f"{n} over all {fmt(len(m.steps(n)))} logged points"
               + (" (each pixel column drawn from its lowest to its highest point)" if c[n].band else "")
               + f".{shading}", _Draw(_single, (n,), (n,))) for n in names]
     if names:
         shown = tuple(names)
-        plots.append(("overview", "Training metrics overview", "The four losses side by side." + shading,
+        missing = [n for n in four(m) if n not in names]
+        side = "The four losses side by side" + (f" ({', '.join(missing)}: not logged, "
+                                                  f"{'its panel' if len(missing) == 1 else 'their panels'} empty)"
+                                                  if missing else "")
+        plots.append(("overview", "Training metrics overview", side + "." + shading,
                       _Draw(_overview, shown, (names,), cost=3)))
         plots.append(("normalized", "Normalized loss comparison",
                       "Each loss scaled to [0, 1] by its own min and max (in the legend), to compare shapes.",
@@ -538,12 +541,27 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
     rates = tuple(n for n in ("lr", "lr_disc", "logvar") if m.has(n))
     if rates:
         lrs = sum(n.startswith("lr") for n in rates)  # the caption names the lines drawn, in their number
+        flat = "logvar" in rates and c["logvar"].lo == c["logvar"].hi  # in no optimizer (RadioDiff's, LDM's)
         drawn = (["the logged learning rate" + ("s" if lrs > 1 else "")] if lrs else []) + (
-            ["the learned logvar" + (" (right axis)" if lrs else "")] if "logvar" in rates else [])
+            [("the logvar" + (f", constant at {fmt(c['logvar'].lo)} (not learned in this run)" if flat else
+                               " (learned)")) + (" on the right axis" if lrs else "")] if "logvar" in rates else [])
         plots.append(("lr_logvar", "Learning rate and logvar",
                       " and ".join(drawn).capitalize() + "." + shading,
                       _Draw(_lr_logvar, rates)))
     return plots
+
+
+def _shading(c: _Series) -> str:
+    """The caption's key to the phases' shading (_phases), as this run's figure shows them."""
+    s = c.schedule
+    if s.disc_start is None:
+        return ""
+    where = pos.at(s, s.disc_start)
+    if c.last <= s.disc_start:
+        return f" Blue shading: before the discriminator, which switches on at {where} (dashed line), not reached yet."
+    if s.disc_start <= 0:
+        return f" Orange shading: the adversarial phase, from {where}: the discriminator is on from the start."
+    return f" Shading: blue before the discriminator, orange the adversarial phase from {where} (dashed line)."
 
 
 _WORK: dict = {}  # what forked workers draw from: inherited at the fork, never pickled
