@@ -1177,3 +1177,17 @@ def test_a_reconstruction_rising_before_the_switch_on_is_not_called_the_adversar
     assert rec.severity == "warning" and "getting worse before the discriminator started" in rec.message
     assert 2500 <= rec.step <= 4000, rec.step
     assert "usual price of the adversarial term" not in " ".join(f.message for f in a.findings)
+
+
+def test_counts_in_sentences_agree_with_their_number():
+    from vae_report.forecast import fit_trend
+    from vae_report.frame import concat
+
+    n = 300
+    rec = np.linspace(0.1, 0.05, n)
+    rec[150] = np.nan  # one bad point: "1 of 300 points is", never "are"
+    frame = concat([make_frame(np.arange(n), ["rec_loss"] * n, rec, np.nan, "t")])
+    (f,) = [f for f in run_rules(Metrics(frame), Schedule()) if f.rule == "non-finite"]
+    assert "(1 of 300 points is NaN" in f.message, f.message
+    _, why, _ = fit_trend(np.arange(n), rec, since=10_000, now=20_000)
+    assert why == "no point logged since step 10,000 (a trend needs 30)", why

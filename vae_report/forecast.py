@@ -167,8 +167,8 @@ def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int, unit:
     keep = (steps >= since) & (steps <= now) & np.isfinite(values)
     s, v = steps[keep], values[keep]
     if len(s) < MIN_POINTS:
-        return None, (f"only {counted(len(s), 'point')} logged since {unit} {fmt(since)} (a trend needs "
-                      f"{MIN_POINTS})"), {}
+        logged = f"only {counted(len(s), 'point')}" if len(s) else "no point"
+        return None, f"{logged} logged since {unit} {fmt(since)} (a trend needs {MIN_POINTS})", {}
     edges = np.linspace(s[0], s[-1] + 1, WINDOWS + 1)
     which = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, WINDOWS - 1)
     xs, ys = [], []

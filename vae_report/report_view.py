@@ -129,7 +129,8 @@ def _total_unknown(s) -> Text:
 def _phase(a) -> str | Text:
     s = a.schedule
     if a.finished:
-        out = (f"training has finished: the last logged {s.counts} ({fmt(a.step)}, logged every {fmt(a.log_every)}) "
+        out = (f"training has finished: the last logged {s.counts} ({fmt(a.step)}, logged every "
+               f"{pos.count(s, a.log_every)}) "
                "is the run's last")
         if s.switch_step is not None and a.step >= s.switch_step:
             out += f"; the adversarial phase ran from {s.counts} {fmt(s.switch_step)}"
@@ -282,7 +283,7 @@ def progress(a) -> Section:
     if s.total_steps:
         if a.finished:
             overall = (f"finished ({fmt(a.step)} is the last logged {s.counts} of {fmt(s.total_steps)}, logged every "
-                       f"{fmt(a.log_every)})")
+                       f"{pos.count(s, a.log_every)})")
         else:
             overall = f"{fmt(a.step)} / {fmt(s.total_steps)} {s.counts}s = {pct(a.progress)}"
         blocks.append(Paragraph(text(f"Overall: {overall}.")))

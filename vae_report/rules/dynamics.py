@@ -175,7 +175,7 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if s.finished(step, every):
         parts = [f"{fmt(round(rate))} {pos.units(s)} per hour; the last logged {pos.unit(s)} is the run's last "
                  f"({fmt(step)} of "
-                 f"{pos.count(s, s.total_steps)}, logged every {fmt(every)}): training has finished"]
+                 f"{pos.count(s, s.total_steps)}, logged every {pos.count(s, every)}): training has finished"]
         numbers["finished"] = True
         return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
     elif s.total_steps and step < s.total_steps and not broken:

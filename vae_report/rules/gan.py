@@ -58,7 +58,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     head = finite(phase_loss[: max(3, len(phase_loss) // 10)])
     fell = (f"has been far below its chance level since {pos.at(s, int(phase_steps[0]))}, the phase's first logged "
             "point," if len(head) and np.median(head) < t["below_chance"] * s.disc_chance_level
-            else f"fell from its chance level from {pos.at(s, onset)} on and")
+            else f"has been falling from its chance level since {pos.at(s, onset)} and")
     if s.disc_loss == "vanilla":
         scale = "vanilla, LDM's halved softplus: ln 2 = 0.693 at chance, 0 when it separates every input"
     else:

@@ -18,6 +18,12 @@ from .discriminator import phase_start
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
 
 
+def _share_bad(bad: np.ndarray) -> str:
+    """"(1 of 300 points is NaN, ...)": how many of a metric's points are not finite (or overflowed)."""
+    n = int(bad.sum())
+    return f"({fmt(n)} of {fmt(len(bad))} points {'is' if n == 1 else 'are'} NaN, Inf or beyond {OVERFLOW:.0e})"
+
+
 def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     bads = {}
@@ -52,23 +58,23 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         "of the points either side) and it has stayed there. That NaN/Inf damaged the weights: "
                         "resume from the checkpoint before it, and check the inputs of that batch.")
             else:
-                what = (f"each an isolated point: the run recovered, its points since the last one are finite "
-                        f"(median {fmt(after)}; {fmt(before)} just before the first). Under mixed precision (fp16 "
+                one = bad.sum() == 1
+                what = (f"{'an isolated point' if one else 'each an isolated point'}: the run recovered, its points "
+                        f"since {'it' if one else 'the last one'} are finite (median {fmt(after)}; {fmt(before)} just "
+                        f"before {'it' if one else 'the first'}). Under mixed precision (fp16 "
                         "with a gradient scaler) a skipped step logs Inf and is routine; otherwise check the inputs "
                         "of those batches.")
             out.append(Case(
-                f"{name} is {kind} at {pos.at(s, first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
-                f"NaN, Inf or beyond {OVERFLOW:.0e}), {what}",
+                f"{name} is {kind} at {pos.at(s, first)} {_share_bad(bad)}, {what}",
                 name, first, numbers, severity="warning",
             ))
             continue
         if "/" in name and _training_finite(m, name):
             # validation steps no optimizer: the training run is not harmed, its monitoring is
             out.append(Case(
-                f"{name} is {kind} at {pos.at(s, first)} ({fmt(int(bad.sum()))} of {fmt(len(values))} points are "
-                f"NaN, Inf or beyond {OVERFLOW:.0e}), while the training losses stay finite: validation went "
-                "wrong, not training (it steps no optimizer). Check the validation batches and eval-mode "
-                "numerics (fp16 in eval, an empty batch, a division by a zero count); until then validation "
+                f"{name} is {kind} at {pos.at(s, first)} {_share_bad(bad)}, while the training losses stay finite: "
+                "validation went wrong, not training (it steps no optimizer). Check the validation batches and "
+                "eval-mode numerics (fp16 in eval, an empty batch, a division by a zero count); until then validation "
                 "cannot show overfitting.",
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
                               "last_finite": bool(not bad[-1]), "validation_only": True}, severity="warning"))
@@ -91,8 +97,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                     + ": resume from the last checkpoint before it with a lower learning rate, and check the inputs "
                     "of that batch.")
         out.append(Case(
-            f"{name} is {kind} at {pos.at(s, first)}{since} ({fmt(int(bad.sum()))} of {fmt(len(values))} points "
-            f"are NaN, Inf or beyond {OVERFLOW:.0e}){what}", name, first, numbers))
+            f"{name} is {kind} at {pos.at(s, first)}{since} {_share_bad(bad)}{what}", name, first, numbers))
     return out
 
 
