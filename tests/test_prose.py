@@ -566,3 +566,18 @@ def test_a_loss_nan_at_its_latest_point_has_no_level_now(tmp_path):
     assert row.split(" | ")[2] == "NaN"  # not the median of the finite points before, as if it were current
     section = text.split("### rec_loss")[1].split("###")[0]
     assert "to NaN" in section and "now: its latest point" in section
+
+
+def test_eta_of_logs_older_than_the_report_counts_from_the_last_log(seed_run):
+    folder, _ = seed_run
+    old = analyze_run(folder)  # no --now: the seed run's logs are from 2023, far before this report's clock
+    (live,) = [f for f in old.findings if f.rule == "liveness"]
+    assert live.severity == "info" and live.numbers["log_age_at_report_hours"] > 24 * 365
+    assert " in about " not in live.message and "after the last log" in live.message
+    assert "before this report: the logs alone cannot tell whether the run is still going" in live.message
+    texts = [q.answer for q in old.qa] + old.recommendations
+    assert not [t for t in texts if t.endswith(" away.")]  # never a time from now
+    assert any("after its last log, which is " in t and "before this report." in t for t in texts)
+    fresh = analyze_run(folder, now=float(old.last_wall_time) + 60)  # judged with a clock: the ETA is from now
+    (live,) = [f for f in fresh.findings if f.rule == "liveness"]
+    assert " in about " in live.message and "log_age_at_report_hours" not in live.numbers

@@ -32,6 +32,11 @@ def _eta(analysis, steps_away: int) -> str:
     if rate is None or steps_away <= 0:
         return ""
     unit = analysis.schedule.counts
+    old = next((f.numbers["log_age_at_report_hours"] for f in analysis.active_findings()
+                if f.rule == "liveness" and "log_age_at_report_hours" in f.numbers), None)
+    if old is not None:  # old logs: the time counts from the last one, never from this report
+        return (f" At the pace of its last logs ({fmt(round(rate))} {unit}s per hour) that is about "
+                f"{duration(steps_away / rate)} after its last log, which is {duration(old)} before this report.")
     return (f" At the recent pace of {fmt(round(rate))} {unit}s per hour that is about "
             f"{duration(steps_away / rate)} away.")
 
@@ -585,7 +590,8 @@ def recommendations(analysis) -> list[str]:
     if milestone is not None:
         at_switch = check is not None and milestone.step == switch  # one sentence for one re-run
         out.append(f"Next check: {unit} {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} "
-                   f"{unit}s from now" + (f": {check}." if at_switch else ".") + _eta(analysis, analysis.steps_to_next))
+                   f"{unit}s past the last logged one" + (f": {check}." if at_switch else ".")
+                   + _eta(analysis, analysis.steps_to_next))
         check = None if at_switch else check
     if check is not None:
         out.append(f"After {unit} {fmt(switch)}, {check.replace(' after it', '')}.")

@@ -265,8 +265,9 @@ RULES: list[Rule] = [
          checks="steps per hour over the wall time of the latest quarter of the run (at least `window` intervals), "
                 "pauses included and named (gaps over 5 intervals and 30 s; a gap over the stale limit is a stop, "
                 "left out and named), ETA to the next milestone and to the end from that pace; a last log far "
-                "older than the logging interval (against the run's newest log, or `--now`); the latest speed "
-                "`slowdown` times below the speed before it, dated"),
+                "older than the logging interval (against the run's newest log, or `--now`); without `--now`, "
+                "logs older than that limit at the report's own clock have their ETAs counted from the last log "
+                "and dated, never from now; the latest speed `slowdown` times below the speed before it, dated"),
     Rule("resumes", "Resumes and restarts", "warning",
          "Where a later log file takes over, the run should go on at the level it had reached; two files written "
          "at the same time are two processes, not a resume.",

@@ -183,6 +183,13 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if milestone is None or milestone.step != s.total_steps:
             parts.append(f"the end ({pos.at(s, s.total_steps)}) in about {duration(numbers['hours_to_end'])}")
     limit = max(t["stale_intervals"] * interval, t["stale_seconds"])
+    old = _age_at_report(t, float(walls[-1]), limit)
+    if old is not None and age <= limit:  # logs older than the report: the ETAs are dated, not promised
+        numbers["log_age_at_report_hours"] = old
+        parts = [p.replace(" in about ", " about ") + " after the last log" if " in about " in p else p
+                 for p in parts]
+        parts.append(f"the last log is {duration(old)} before this report: the logs alone cannot tell whether the "
+                     "run is still going (pass --now now to judge it)")
     if age > limit:
         return [Case(
             f"The run may have stopped: its last log ({pos.at(s, step)}) is {duration(age / 3600)} older than "
@@ -203,6 +210,15 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "Training speed: " + "; ".join(parts) + ".",
             None, since, numbers)]
     return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
+
+
+def _age_at_report(t: dict, last_wall: float, limit: float) -> float | None:
+    """Hours from the last log to the report's clock when no --now was given and the logs are older than the
+    stale limit (a copy analysed later, or a run that stopped); None otherwise."""
+    clock = t.get("report_clock")
+    if t.get("now") or clock is None or not np.isfinite(last_wall) or clock - last_wall <= limit:
+        return None
+    return (clock - last_wall) / 3600
 
 
 def recent_pace(steps: np.ndarray, walls: np.ndarray, k: int, interval: float, stop: float,
