@@ -260,3 +260,13 @@ def test_sgdr_whose_first_cycle_is_an_epoch_count_is_described_as_stepped_once_a
     # the logged curve is read with its restarts, not as one decay over the run
     assert "decays from 0.0002 to 2e-05 and restarts 3 times, each back to about 0.0002 (the first at step 2,500, " \
            "the last at step 7,500)" in f.message
+
+
+def test_a_stalled_run_gets_no_forecast_and_no_milestone_to_wait_for(tmp_path):
+    # lr dropped to 0 at step 9,000 and the losses froze: nothing a later step would change
+    a = analyze_run(ensure(CASES["stalled_lr0_flat"], tmp_path))
+    assert a.forecast.rows() == [] and all("training has stalled since step" in why
+                                           for _, why in a.forecast.declined())
+    assert not [r for r in a.recommendations if r.startswith("Next check")]
+    assert "No next milestone to wait for: training has stalled: its losses have not changed since step " \
+        in " ".join(a.recommendations)

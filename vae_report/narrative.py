@@ -83,9 +83,17 @@ def _halted(analysis) -> str | None:
     broken = [f for f in analysis.active_findings() if f.rule == "non-finite" and f.severity == "error"
               and f.numbers.get("last_finite") is False]
     if broken:
-        return (f"{broken[0].metric} is NaN/Inf at the latest {analysis.schedule.counts}, so the run cannot reach it "
-                "as it is")
+        return f"{broken[0].metric} is NaN/Inf at the latest {analysis.schedule.counts}: the run cannot go on as it is"
+    stalled = _stalled(analysis)
+    if stalled is not None:
+        return f"training has stalled: its losses have not changed since {pos.at(analysis.schedule, stalled.step)}"
     return None
+
+
+def _stalled(analysis) -> Finding | None:
+    """The run-stalled warning or error, if any: losses frozen to float precision, the optimizer not moving."""
+    return next((f for f in analysis.active_findings() if f.rule == "run-stalled"
+                 and f.severity in ("warning", "error") and f.step is not None), None)
 
 
 # Each question's answer is derived from the findings of its topic: the verdict word follows their worst
@@ -349,11 +357,15 @@ def stop_broken_forecasts(analysis) -> None:
     if f is None:
         return
     metrics = set(f.trends) | {g.metric for g in f.goals}
+    stalled = _stalled(analysis)
     for metric in metrics:
         found = dead(analysis, metric)
         if found is not None:
             f.stop(metric, f"NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}, so the trend of the "
                            "finite points before does not go on")
+        elif stalled is not None:  # a frozen run's fit is a flat line with no spread: no forecast at all
+            f.stop(metric, f"training has stalled since {pos.at(analysis.schedule, stalled.step)}: a frozen run has "
+                           "no trend to carry forward")
 
 
 def _forecast_question(analysis) -> list:
@@ -585,8 +597,12 @@ def recommendations(analysis) -> list[str]:
         out.append("No intervention needed: continue training."
                    + (f" Not examined: {'; '.join(missed)}." if missed else ""))
     switch = analysis.schedule.switch_step
+    halted = _halted(analysis)
     check = ("re-run this report after it to check that the discriminator switched on and that reconstruction holds"
-             if switch is not None and analysis.step < switch and not _halted(analysis) else None)
+             if switch is not None and analysis.step < switch and not halted else None)
+    if halted is not None:  # stopped, stalled or NaN: waiting for the next milestone would change nothing
+        out.append(f"No next milestone to wait for: {halted}; act on the findings above first.")
+        milestone = None
     if milestone is not None:
         at_switch = check is not None and milestone.step == switch  # one sentence for one re-run
         out.append(f"Next check: {unit} {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} "
