@@ -261,7 +261,8 @@ def test_an_exploding_kl_is_never_called_expected_nor_blamed_on_kl_weight(tmp_pa
     assert not [f for f in bad if f.rule in ("kl-rising", "kl-dominant")]
     rising = cited["kl-rising"]
     assert rising["severity"] == "warning" and "expected" not in rising["message"]
-    assert "running away" in rising["message"]
+    assert "running away" in rising["message"] and 7000 <= rising["step"] <= 9000, rising["message"]
+    assert f"climbing from step {rising['step']:,}" in rising["message"]
     dominant = cited["kl-dominant"]
     assert "lower kl_weight" not in dominant["message"] and "exploded" in dominant["message"]
     share = a.decomposition.terms
@@ -1191,3 +1192,17 @@ def test_counts_in_sentences_agree_with_their_number():
     assert "(1 of 300 points is NaN" in f.message, f.message
     _, why, _ = fit_trend(np.arange(n), rec, since=10_000, now=20_000)
     assert why == "no point logged since step 10,000 (a trend needs 30)", why
+
+
+def test_a_kl_runaway_after_a_healthy_early_rise_is_dated_where_it_took_off(tmp_path):
+    # the KL rises fast and flattens under a tiny kl_weight (0-9k), then compounds x100 from step 12,000 on
+    curves = radiodiff_curves(40_000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 12_000
+    curves.values["kl_loss"][late] *= np.exp((curves.steps[late] - 12_000) / 6000)
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    # shown as its own finding, or cited under the one that dates the same rise
+    ((step, message),) = [(f.step, f.message) for f in bad if f.rule == "kl-rising"] + [
+        (r["step"], r["message"]) for f in bad for r in f.related if r["rule"] == "kl-rising"]
+    assert 10_000 <= step <= 13_500 and f"climbing from step {step:,}" in message, message
+    assert f"checkpoint from before step {step:,}" in message

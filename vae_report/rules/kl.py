@@ -81,6 +81,30 @@ def _from_start(m: Metrics) -> str:
         else "against its current level"
 
 
+def _runaway_onset(steps: np.ndarray, logs: np.ndarray, windows: int = 20) -> int:
+    """Where a compounding climb began, on log10 values: the start of the stretch of windows that climbed most
+    in all, each at least half the typical rate of the run's fast windows (the healthy early rise of a KL under
+    a tiny weight slows down first; the runaway's rate does not, however it ends)."""
+    good = np.isfinite(logs)
+    x, y = steps[good].astype(np.float64), logs[good]
+    if len(x) < 2 * windows:
+        return int(x[0]) if len(x) else 0
+    parts = np.array_split(np.arange(len(x)), windows)
+    centres = np.array([float(np.median(x[p])) for p in parts])
+    climb = np.diff([float(np.median(y[p])) for p in parts])
+    rate = climb / np.diff(centres)
+    fast = rate >= 0.5 * float(np.median(np.sort(rate)[len(rate) // 2:]))
+    best, best_climb, i = 0, -np.inf, 0
+    while i < len(fast):  # runs of fast windows: the one that climbed most
+        j = i
+        while j < len(fast) and fast[j]:
+            j += 1
+        if j > i and climb[i:j].sum() > best_climb:
+            best, best_climb = i, float(climb[i:j].sum())
+        i = j + 1 if j == i else j
+    return int(x[parts[best][0]])
+
+
 def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     levels = kl_levels(m)
     if levels is None:
@@ -115,12 +139,18 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{pos.at(s, first_bad)}: its rise is part of the divergence (see the non-finite finding), not the slow "
             "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers)]
     if end >= EXPLOSION * start:
+        # where it left its start level: a change point on the log scale (a runaway compounds), not the last step
+        steps, values = m.steps("kl_loss"), m.values("kl_loss")
+        with np.errstate(all="ignore"):
+            logs = np.log10(np.where(values > 0, values, np.nan))
+        onset = numbers["rise_onset"] = _runaway_onset(steps, logs)
         return [Case(
             f"Over the run ({_from_start(m)}), kl_loss "
             f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
-            "more). The encoder's posterior is running away from the prior (its means or log-variances growing "
-            f"without bound).{share_text} Lower the learning rate, or resume from a checkpoint before the rise.",
-            "kl_loss", step, numbers)]
+            f"more), climbing from {pos.at(s, onset)}. The encoder's posterior is running away from the prior (its "
+            f"means or log-variances growing without bound).{share_text} Lower the learning rate, or resume from a "
+            f"checkpoint from before {pos.at(s, onset)}.",
+            "kl_loss", onset, numbers)]
     runaway = _compounding(m, t)
     if runaway is not None:
         growth, since = runaway
