@@ -330,7 +330,7 @@ RULES: list[Rule] = [
          checks="`total = nll + kl_weight·kl + d_weight·disc_factor·g` (VQ: `codebook_weight·quant_loss`, nll "
                 "a per-pixel mean) from the logged terms; the pixels per sample inferred from `nll / rec` (or "
                 "from the total), compared with the config; recognises RadioDiff's averaged TensorBoard total"),
-    Rule("loss-constant", "A loss constant for the whole run", "warning",
+    Rule("loss-constant", "A loss that never changes", "warning",
          "A term that is optimised moves, if only in its last printed digits; one at the same value at every "
          "logged step (a discriminator at 2 ln 2 = 1.3863 throughout) is computed but never trained.",
          loss_constant, {"precision": 1e-4, "min_points": 10},
