@@ -95,3 +95,23 @@ def test_the_noise_of_a_wandering_level_counts_its_wander() -> None:
     level = current_level(steps, values)
     point_only = 1.2533 * 0.002 / np.sqrt(level.points)
     assert level.noise > 3 * point_only
+
+
+def test_a_near_total_fall_is_a_factor_and_image_scores_change_by_differences(tmp_path):
+    from writers import write_scalars
+
+    from vae_report import analyze_run
+    from vae_report.numbers import describe_change, signed_pct
+
+    # -100.0% would say the KL reached 0; a fall to 1/3,825 of it is said as that factor
+    assert describe_change(44_678.0, 11.68) == "fell from 44,678 to 11.68 (÷3,825)"
+    assert signed_pct(-0.5) == "-50.0%" and signed_pct(-1.0) == "-100.0%"
+    # PSNR in dB and SSIM are scores: their change is a difference, never "+37.6%" of decibels
+    rows = [(s, "val/psnr", 18.0 + 6 * s / 9_900) for s in range(0, 10_000, 100)]
+    rows += [(s, "val/ssim", 0.05 + 0.43 * s / 9_900) for s in range(0, 10_000, 100)]
+    rows += [(s, "train/rec_loss", 0.1 / (1 + s / 1000)) for s in range(0, 10_000, 10)]
+    write_scalars(tmp_path, rows)
+    metrics = analyze_run(tmp_path).metrics
+    for name in ("val/psnr", "val/ssim"):
+        assert metrics[name].level_change()["change_fraction"] is None
+        assert "%" not in metrics[name].describe(), metrics[name].describe()

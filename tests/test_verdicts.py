@@ -4,6 +4,7 @@ discriminator at equilibrium, the generator winning, VQ models, one finding per 
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -68,6 +69,8 @@ def test_a_loss_exploding_in_the_latest_logs_is_never_ok(tmp_path):
     assert {r["metric"] for r in head.related} >= {"nll_loss", "total_loss"}
     assert not [f for f in bad if f.metric in ("nll_loss", "total_loss") and f.rule == "loss-now"]
     assert "rose" not in head.message or "fell" not in head.message
+    # a ratio with the precision a noisy level carries: "38 times that level", never "37.93 times"
+    assert re.search(r", (\d{1,3}(,\d{3})*|\d\.\d) times that level", head.message), head.message
 
 
 def test_explosion_after_disc_start_is_caught_in_the_adversarial_phase(tmp_path):

@@ -14,7 +14,7 @@ from typing import Any
 from . import position as pos
 from .errors import InputError
 from .levels import movement
-from .numbers import SIGNED, fmt
+from .numbers import by_difference, fmt
 
 _SHAPE = {"metrics": dict, "findings": list, "milestones": list, "runs": list, "schedule": dict}
 
@@ -83,7 +83,7 @@ def _delta(name: str, old: dict, new: dict) -> dict[str, Any]:
     change = None if a is None or b is None or math.isnan(a) or math.isnan(b) else b - a
     noise = [x for x in (_number(old.get("recent_noise")), _number(new.get("recent_noise")))
              if x is not None and math.isfinite(x)] if windowed else []
-    signed = name.split("/")[-1] in SIGNED
+    signed = by_difference(name)
     moved = None if change is None else movement(a, b, math.hypot(*noise) if len(noise) == 2 else None, signed)
     return {"then": a, "now": b, "change": change,
             "change_fraction": None if moved is None else moved.fraction, "windowed": windowed,

@@ -53,11 +53,22 @@ def signed_pct(fraction: float | None) -> str:
         return "n/a"
     if fraction >= 9:
         return f"x{fmt(round(1 + fraction, 1 if fraction < 99 else 0))}"
+    if -1 < fraction <= -0.9995:  # a near-total fall: "-100.0%" would say it reached 0; its factor reads
+        return f"÷{fmt(round(1 / (1 + fraction)))}"
     return f"{fraction * 100:+.1f}%"
 
 
 # Quantities whose zero is not special (logits, logvar, g_loss): their changes are differences, never percentages.
 SIGNED = frozenset({"g_loss", "logits_real", "logits_fake", "logvar"})
+# ... nor those of image-quality scores: PSNR is in decibels (a log scale: "+37.6%" of dB means nothing) and SSIM
+# a bounded similarity (from 0.05 to 0.48 is "+0.43", not "+854%")
+SCORES = ("psnr", "ssim")
+
+
+def by_difference(name: str) -> bool:
+    """Is a metric's change said as a difference (``+6.6``), never as a percentage?"""
+    leaf = name.split("/")[-1].lower()
+    return leaf in SIGNED or any(score in leaf for score in SCORES)
 
 
 def relative_change(before: float, after: float, near_zero: float = 0.0) -> float | None:

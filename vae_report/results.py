@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .numbers import SIGNED, describe_change, fmt, relative_change
+from .numbers import by_difference, describe_change, fmt, relative_change
 
 
 def json_number(value: float) -> float | str | None:
@@ -50,7 +50,7 @@ class MetricStats:
         """A quantity whose zero is not special (logits, g_loss), or one that took both signs (a total once the
         GAN term outweighs the rest): its changes are differences, never percentages."""
         # also one that is negative throughout (a signed nll, a KL with a sign error): "-13,591%" says nothing
-        return self.name.split("/")[-1] in SIGNED or self.min < 0 < self.max or self.max < 0
+        return by_difference(self.name) or self.min < 0 < self.max or self.max < 0
 
     @property
     def change_fraction(self) -> float | None:

@@ -26,7 +26,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import position as pos
-from ..numbers import fmt
+from ..numbers import fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Finding, Metrics, departure, finite, ramp_onset
@@ -252,6 +252,14 @@ def _every(m: Metrics, name: str) -> int:
     return int(np.median(np.diff(steps))) if len(steps) > 1 else 1
 
 
+def _times(ratio: float) -> str:
+    """A rise as a person says it: "15% above" under twice the level, "2.4 times" under ten, "38 times" above
+    (four digits of a ratio are more precision than a noisy level carries)."""
+    if ratio < 2:
+        return f"{pct(ratio - 1, 0)} above"
+    return f"{fmt(round(ratio, 1 if ratio < 10 else 0))} times"
+
+
 def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out, checked, young, broken = [], [], [], []
     last = m.last_step()
@@ -289,8 +297,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         severity = "error" if found["exploding"] else "warning"
         where = f" since the discriminator switched on ({pos.at(s, lo)})" if lo is not None else ""
         best, latest = found["best"], found["latest"]
-        size = (f", {fmt(round(latest / best, 3 if latest / best < 10 else 0))} times that level" if found["log_units"]
-                else f", {fmt(latest - best)} higher")
+        size = (f", {_times(latest / best)} that level" if found["log_units"] else f", {fmt(latest - best)} higher")
         verb = "is exploding" if found["exploding"] else "rose and stayed up" if found["stayed"] \
             else "is rising slowly" if found.get("slow") else "is rising now"
         if ended_bad:
