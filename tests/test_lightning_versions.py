@@ -90,3 +90,20 @@ def test_lightnings_hp_metric_placeholder_is_not_a_training_metric(tmp_path):
     logs = load_run(tmp_path)
     assert "hp_metric" not in set(logs.frame["metric"].astype(str)) and "rec_loss" in set(logs.frame["metric"])
     assert any("hp_metric: Lightning's placeholder" in n for n in logs.notes)
+
+
+def test_a_total_in_epochs_is_named_as_the_reason_the_total_in_steps_is_unknown(tmp_path):
+    from vae_report import analyze_run
+
+    # max_epochs 10 in hparams.yaml, the logs counted in steps with no word of how many an epoch holds
+    logger = loggers.CSVLogger(str(tmp_path), name="lightning_logs", version=0)
+    logger.log_hyperparams({"max_epochs": 10, "kl_weight": 1e-6})
+    for step in range(9, 2_500, 10):
+        logger.log_metrics({"train/rec_loss_step": 0.5 / (1 + step / 50), "train/kl_loss_step": 100.0 + step},
+                           step=step)
+    logger.save()
+    logger.finalize("success")
+    a = analyze_run(tmp_path / "lightning_logs" / "version_0")
+    assert a.schedule.total_steps is None  # said, not guessed
+    assert a.schedule.total_note == ("the config gives max_epochs: 10 (in epochs), and neither it nor the logs say "
+                                     "how many steps an epoch holds")

@@ -18,7 +18,7 @@ from .errors import ConfigError, InputError
 from .forecast import forecast_run
 from .images import reconstructions
 from .levels import start_level
-from .log_units import in_log_units
+from .log_units import in_log_units, total_from_epochs
 from .narrative import confidence, has_discriminator, questions_and_answers, recommendations, stop_broken_forecasts
 from .numbers import fmt
 from .plots import PlotsInFlight
@@ -187,6 +187,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
     schedule = schedule.with_overrides("command line", **overrides)
     m = Metrics(logs.frame)
+    schedule = total_from_epochs(schedule, raw if isinstance(raw, dict) else None)
     unit = step_unit(m, schedule)
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
         from_config = schedule.layout == "ldm" and schedule.origins.get("total_steps") == schedule.config_path

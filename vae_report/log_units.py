@@ -76,3 +76,16 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
         changed["total_steps"] = epochs[0]
         origins["total_steps"] = f"config ({epochs[1]}, in epochs)"
     return replace(schedule, **changed, origins=origins)
+
+
+def total_from_epochs(schedule: Schedule, config: dict | None) -> Schedule:
+    """A step-counted run whose config gives only ``max_epochs``: why its total stays unknown (the epochs are
+    there, the steps an epoch holds are not), instead of "no total in the config"."""
+    if schedule.total_steps is not None or schedule.counts != "step" or schedule.total_note:
+        return schedule
+    epochs = _number(config, EPOCHS)
+    if epochs is None:
+        return schedule
+    count, where = epochs
+    return replace(schedule, total_note=f"the config gives {where}: {fmt(count)} (in epochs), and neither it nor "
+                                        "the logs say how many steps an epoch holds")

@@ -89,7 +89,8 @@ class Schedule:
     # a milestone in steps was left out when the config cannot be converted to it
     counts: str = "step"
     unit_note: str | None = None
-    # why a total the config gives is not used: the logs already went past it (an extended run, another's config)
+    # why a total the config gives is not used: the logs already went past it (an extended run, another's config),
+    # or it is in epochs and nothing says how many steps an epoch holds
     total_note: str | None = None
     passed_total: int | None = None  # ... and that total
     # the lr scheduler the config names (a word, a mapping, LDM's scheduler_config, or a warm-up alone): the
