@@ -270,3 +270,15 @@ def test_a_stalled_run_gets_no_forecast_and_no_milestone_to_wait_for(tmp_path):
     assert not [r for r in a.recommendations if r.startswith("Next check")]
     assert "No next milestone to wait for: training has stalled: its losses have not changed since step " \
         in " ".join(a.recommendations)
+
+
+def test_the_configuration_table_says_what_the_config_gave_in_steps_for_logs_counted_in_epochs(tmp_path):
+    from vae_report.report_view import configuration
+
+    a = analyze_run(ensure(CASES["healthy_epoch_console"], tmp_path))
+    def plain(cells):
+        return "".join(span.text for span in cells)
+
+    rows = {plain(r.cells[0]): (plain(r.cells[1]), plain(r.cells[2])) for r in configuration(a).blocks[1].rows}
+    assert rows["disc_start"] == ("n/a", "config: 50,001 optimizer steps, not converted (the logs count epochs)")
+    assert rows["total_steps"][0].endswith(" epochs")  # a total in the logs' unit says its unit

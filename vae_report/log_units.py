@@ -61,9 +61,9 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
             changed[key] = value * size
             origins[key] = f"{origins.get(key, 'config')} ({fmt(value)} steps x {fmt(size)} samples per step, {where})"
     elif in_steps:
-        for key in in_steps:
-            changed[key] = None
-            origins.pop(key, None)
+        for key, value in in_steps.items():
+            changed[key] = None  # the table says what the config gave and why it is not used
+            origins[key] = f"config: {fmt(value)} optimizer steps, not converted (the logs count {counts}s)"
         what = " and ".join(f"{k} {fmt(v)}" for k, v in in_steps.items())
         changed["unit_note"] = (
             f"the config's {what} {'are' if len(in_steps) > 1 else 'is'} in optimizer steps while these logs count "

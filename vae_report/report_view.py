@@ -249,7 +249,12 @@ def configuration(a) -> Section:
         said = s.origins.get(key, "not set")
         return "config" if said == s.config_path else said
 
-    rows = [Row((text(code(key)), text(fmt(getattr(s, key))), cell(origin(key)))) for key in config_keys(s)]
+    def value(key: str) -> str:  # a milestone in the logs' unit says so where that is not steps
+        shown = fmt(getattr(s, key))
+        return f"{shown} {s.counts}s" if key in ("disc_start", "total_steps") and getattr(s, key) is not None \
+            and s.counts != "step" else shown
+
+    rows = [Row((text(code(key)), text(value(key)), cell(origin(key)))) for key in config_keys(s)]
     if s.pixels_per_sample:
         rows.append(Row((text("pixels per sample (ddconfig)"), text(fmt(s.pixels_per_sample)), cell("config"))))
     return Section("Configuration analysis", (Paragraph(said), Table(("Setting", "Value", "From"), tuple(rows),
