@@ -282,3 +282,12 @@ def test_the_configuration_table_says_what_the_config_gave_in_steps_for_logs_cou
     rows = {plain(r.cells[0]): (plain(r.cells[1]), plain(r.cells[2])) for r in configuration(a).blocks[1].rows}
     assert rows["disc_start"] == ("n/a", "config: 50,001 optimizer steps, not converted (the logs count epochs)")
     assert rows["total_steps"][0].endswith(" epochs")  # a total in the logs' unit says its unit
+
+
+def test_when_the_discriminator_switched_on_is_answered_with_disc_start_and_the_first_logged_step(tmp_path):
+    a = analyze_run(ensure(CASES["healthy_long_hinge_equilibrium"], tmp_path))
+    (qa,) = [q for q in a.qa if q.question == "When did the discriminator become active?"]
+    d = a.schedule.disc_start
+    assert qa.answer.startswith(f"At step {d:,}, as scheduled (disc_start, from "), qa.answer
+    first = next(f for f in a.findings if f.rule == "disc-inactive-after-start").step
+    assert first == d or f"the first step logged after it, {first:,}, shows it on" in qa.answer

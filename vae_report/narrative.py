@@ -225,8 +225,10 @@ def questions_and_answers(analysis) -> list:
         else:
             on = _find(analysis, "disc-inactive-after-start")
             if on is not None and on.severity == "ok" and on.step is not None:  # the answer first: when it did
-                answer = (f"At {s.counts} {fmt(on.step)}, as the logs show: the first logged {s.counts} at or after "
-                          f"disc_start {fmt(s.disc_start)} (from {origin}). The run is at {s.counts} {fmt(step)}.")
+                first = "" if on.step == s.disc_start else (
+                    f"; the first {s.counts} logged after it, {fmt(on.step)}, shows it on")
+                answer = (f"At {s.counts} {fmt(s.disc_start)}, as scheduled (disc_start, from {origin}){first}. The "
+                          f"run is at {s.counts} {fmt(step)}.")
             else:
                 answer = ("No. " if analysis.disc_never_on else "") + (
                     f"It was scheduled for {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}); the run is at "
