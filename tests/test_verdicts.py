@@ -1088,6 +1088,9 @@ def test_logs_past_the_configs_total_are_not_called_finished_or_over_100_percent
             assert a.schedule.total_steps is None and a.schedule.passed_total == 1000 and not a.finished
             assert "step 1,200, past the config's total of 1,000" in status and "finished" not in status, status
             assert "not this run's total" in out.read_text()
+            # and what to do about it, never a bare "continue training"
+            assert a.recommendations[0].startswith("The logs went past the config's total of 1,000 (step 1,200)")
+            assert "No intervention needed: continue training." not in a.recommendations
         else:
             assert a.schedule.total_steps == 1000 and "step 1,000 of 1,000" in status, status
 

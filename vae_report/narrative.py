@@ -594,10 +594,16 @@ def recommendations(analysis) -> list[str]:
             out.append("Training has finished with no warning or error in its training logs. No validation metric "
                        "was logged, so the logs cannot vouch for the checkpoint: judge it by its reconstructions.")
         return out
-    if not out:
+    passed = analysis.schedule.passed_total
+    if passed is not None:  # a config total the logs went past: progress and the end are unknown until it is fixed
+        out.append(f"The logs went past the config's total of {fmt(passed)} ({unit} {fmt(analysis.step)}): check "
+                   "that this config is the run's (an extended run, or another run's config) and give the real "
+                   "total with --total-steps, so progress and the end of training can be judged.")
+    if len(out) == (passed is not None):  # no finding to act on (beside the config's total)
         missed = not_examined(analysis)
-        out.append("No intervention needed: continue training."
-                   + (f" Not examined: {'; '.join(missed)}." if missed else ""))
+        head = ("No intervention needed in the training itself: continue." if passed is not None
+                else "No intervention needed: continue training.")
+        out.append(head + (f" Not examined: {'; '.join(missed)}." if missed else ""))
     switch = analysis.schedule.switch_step
     halted = _halted(analysis)
     check = ("re-run this report after it to check that the discriminator switched on and that reconstruction holds"
