@@ -1212,3 +1212,23 @@ def test_a_kl_runaway_after_a_healthy_early_rise_is_dated_where_it_took_off(tmp_
         (r["step"], r["message"]) for f in bad for r in f.related if r["rule"] == "kl-rising"]
     assert 10_000 <= step <= 13_500 and f"climbing from step {step:,}" in message, message
     assert f"checkpoint from before step {step:,}" in message
+
+
+@pytest.mark.parametrize("rec_rises", [True, False])
+def test_a_kl_collapse_is_judged_by_what_the_reconstruction_did_across_it(tmp_path, rec_rises):
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 10_000
+    curves.values["kl_loss"][late] *= np.exp(-(curves.steps[late] - 10_000) / 500)  # to ~0 within ~3,000 steps
+    if rec_rises:
+        curves.values["rec_loss"][late] *= 1 + 0.5 * np.minimum(1, (curves.steps[late] - 10_000) / 3000)
+    _rebuild_sums(curves)
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    (f,) = [f for f in a.findings if f.rule == "kl-collapse"]
+    assert f.numbers["rec_now"] == pytest.approx(a.metrics["rec_loss"].now)  # the table's Now
+    if rec_rises:
+        assert "as a decoder that loses its latents' information does: the posterior is collapsing" in f.message
+        # kl_weight 1e-6 cannot be the cause: the action says so instead of "check kl_weight"
+        assert "At kl_weight 1e-06 the KL term is too light to pull the posterior to the prior" in f.message
+    else:
+        assert "which a decoder ignoring its latents could not do" in f.message
+        assert "check how kl_loss is computed and logged" in f.message and "collapsing toward" not in f.message

@@ -322,14 +322,37 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     steps = m.steps("kl_loss")[np.isfinite(m.values("kl_loss"))]
     peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
     onset = departure(steps, values, peak, now, since=peak_step)
+    numbers = {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {"kl_loss": now}}
     return [Case(
         f"kl_loss fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
-        f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: "
-        "the posterior is collapsing "
-        "toward the prior, so the latents carry little information about the input. Check kl_weight and the "
-        "decoder's capacity, and look at reconstructions.",
-        "kl_loss", onset, {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {"kl_loss": now}},
+        f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {_collapse_evidence(m, s, onset, numbers)}",
+        "kl_loss", onset, numbers,
     )]
+
+
+def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> str:
+    """What the reconstruction did across a KL's fall, and the action that follows: a decoder that loses its
+    latents' information reconstructs worse (a collapse); one that keeps improving means the logged KL is not the
+    posterior's information (how it is computed or logged) rather than a collapse. kl_weight is named as a cause
+    only when it is not tiny: a term too light to weigh in cannot pull the posterior to the prior."""
+    before = finite(m.window("rec_loss", hi=onset)[1])
+    level = m.level("rec_loss")
+    light = s.kl_weight is not None and s.kl_weight <= 1e-4
+    weight = (f" At kl_weight {fmt(s.kl_weight)} the KL term is too light to pull the posterior to the prior, so "
+              "look for what changed at that step instead (the encoder's logvar output, a clamp, a code change)."
+              if light else " Lower kl_weight (or anneal it from 0), or resume from a checkpoint before the fall.")
+    if len(before) < 5 or level is None:
+        return ("The posterior may be collapsing toward the prior (the latents carrying little information about "
+                "the input); reconstruction cannot confirm it (rec_loss is not logged across the fall)." + weight)
+    then = float(np.median(before[-max(5, len(before) // 10):]))
+    numbers.update(rec_before=then, rec_now=level.value)
+    change = describe_change(then, level.value)
+    if level.value > then * 1.1:
+        return (f"rec_loss {change} since then, as a decoder that loses its latents' information does: the "
+                f"posterior is collapsing toward the prior.{weight}")
+    return (f"Yet rec_loss {change} since then, which a decoder ignoring its latents could not do: before "
+            "treating it as a collapse, check how kl_loss is computed and logged (a mean over latent dimensions "
+            "instead of their sum, another tensor than the posterior the decoder samples, a missing factor).")
 
 
 def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
