@@ -336,7 +336,10 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                                    "last_value": last_value, "onset_step": found["onset"],
                                    "judged_in_log_units": found["log_units"],
                                    **({"baseline": "lowest before the climb", "baseline_step": found["baseline_step"]}
-                                      if "baseline_step" in found else {})},
+                                      if "baseline_step" in found else {}),
+                                   # the level every rule and the statistics table quote as now (none once NaN)
+                                   **({"now": {name: found["latest"]}} if not ended_bad and level is not None
+                                      and found["latest"] == level.value else {})},
             severity=severity,
         ))
     if not out and checked:

@@ -104,6 +104,7 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         out.append(Case(text, name, grown["onset"],
                         {"from": grown["from"], "to": grown["to"], "factor": grown["factor"],
                          "onset_step": grown["onset"], "clip": clip[0] if clip else None,
-                         "clip_from": clip[1] if clip else None, "share_clipped": share},
+                         "clip_from": clip[1] if clip else None, "share_clipped": share,
+                         "now": {name: grown["to"]}},
                         severity="warning" if binding else "info", case="clipped" if binding else "growing"))
     return out
