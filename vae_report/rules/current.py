@@ -180,11 +180,11 @@ def _drift(z: np.ndarray, b_steps: np.ndarray, m: int, latest: float, sigma: flo
     """A steady climb (drift.steady_climb) that is a slow rise worth a warning: ``slow`` or more above the level
     it began at, far beyond the uncertainty of the two medians, held over the latest three tails, and short of
     an explosion (those keep their own dating)."""
-    climb = steady_climb(z, b_steps, m, latest, sigma)
+    spread = noise_factor * MEDIAN_NOISE * sigma / np.sqrt(m) * np.sqrt(2)
+    climb = steady_climb(z, b_steps, m, latest, sigma, min_rise=max(math.log(1 + slow), spread))
     if climb is None:
         return None
     rise = latest - climb.baseline
-    spread = noise_factor * MEDIAN_NOISE * sigma / np.sqrt(m) * np.sqrt(2)
     held = float(np.median(z[-3 * m:])) - climb.baseline > 0.5 * rise
     exploding = rise > math.log(10 if ratio < 10 else 100)
     return climb if rise > max(math.log(1 + slow), spread) and held and not exploding else None

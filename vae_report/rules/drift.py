@@ -3,10 +3,14 @@
 A drift whose per-point change is far below the noise clears the noise only long after it began, so the best of
 the latest stretch (what ``loss-now`` compares with) is already part of the climb: measured against it, the rise
 is understated and dated where the stretch begins. Here the climb is traced back on the smoothed level (moving
-medians of the latest tail's width): its baseline is the lowest level since the series was last as high as it
-is now, provided the level never fell back by more than half the rise since (a climb, not a bump that came back);
-its onset is where a level-then-ramp fit of the stretch from the bottom's basin turns. A level that steps up
-(a step fits better than a ramp) or a climb of a few points is no drift: those keep their own dating.
+medians of the latest tail's width): its bottom is the lowest window from which the level never fell back by more
+than half the rise (a climb, not a bump that came back), its basin the windows around it within a tenth of the
+rise, reaching back no further than where the level was last as high as now. The onset is where a fit of two
+joined lines over the basin and the climb turns (a level or a still-falling loss, then the climb; in log or in
+linear units, whichever fits better: a climb linear in the loss is concave in its logarithm), and the level it
+began at is the median of the basin's points before the onset (the lowest of many window medians is biased low
+by their noise). A level that steps up (a step fits better) or a climb over in a few points, each changing more
+than the noise, is no drift: those keep loss-now's own dating.
 """
 
 from __future__ import annotations
@@ -60,11 +64,12 @@ def _bottom(s: np.ndarray, end: int, latest: float, noise: float) -> tuple[int, 
     return None
 
 
-def steady_climb(z: np.ndarray, steps: np.ndarray, m: int, latest: float, sigma: float) -> Climb | None:
+def steady_climb(z: np.ndarray, steps: np.ndarray, m: int, latest: float, sigma: float,
+                 min_rise: float = 0.0) -> Climb | None:
     """The steady climb that ends in ``latest`` (the current level) of the binned series ``z`` (log units of a
-    positive quantity; positions
-    ``steps``, ``m`` points a tail, ``sigma`` the point noise), or None when the series does not end in one:
-    no room before the tail, a bump that came back, a level that stepped up, or a climb of a few points."""
+    positive quantity; positions ``steps``, ``m`` points a tail, ``sigma`` the point noise), or None when the
+    series does not end in one: no room before the tail, a bump that came back, a level that stepped up, a
+    climb of a few points, or one of ``min_rise`` or less above the bottom."""
     n = len(z)
     if n < 6 * m or not math.isfinite(latest):
         return None
@@ -75,6 +80,8 @@ def steady_climb(z: np.ndarray, steps: np.ndarray, m: int, latest: float, sigma:
     if found is None:
         return None
     at, left = found
+    if latest - s[at] <= min_rise:  # too small to be worth a word from any level of the bottom: no fits
+        return None
     band = max(BASIN * (latest - s[at]), 2 * noise)
     first = at
     while first > left and s[first - 1] <= s[at] + band:
