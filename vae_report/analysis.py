@@ -13,7 +13,7 @@ import numpy as np
 
 from ._version import __version__
 from .baseline import compare, load_baseline
-from .config_keys import near_misses
+from .config_keys import clip_norm, near_misses
 from .errors import ConfigError, InputError
 from .forecast import forecast_run
 from .images import reconstructions
@@ -177,6 +177,11 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             schedule = schedule_from_config(logs.store_config, logs.store_config_origin, "flat", given=True)
         else:
             schedule = Schedule()
+    clipped = clip_norm(raw if isinstance(raw, dict) else logs.store_config or {})
+    if clipped is not None:
+        where = raw_origin if isinstance(raw, dict) else logs.store_config_origin
+        schedule = replace(schedule, grad_clip=clipped[0],
+                           origins={**schedule.origins, "grad_clip": f"{where}: {clipped[1]}"})
     typos = near_misses(raw) if isinstance(raw, dict) else []
     if typos:
         schedule = replace(schedule, config_typos=tuple((raw_origin, key, setting) for key, setting in typos))

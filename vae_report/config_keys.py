@@ -39,3 +39,35 @@ def near_misses(config: dict) -> list[tuple[str, str]]:
             if close and close[0] not in keys:
                 out.append((".".join((*parent, key)), close[0]))
     return sorted(out)
+
+
+# the settings that clip the gradient's norm, as trainers name them: Lightning's gradient_clip_val (unless its
+# gradient_clip_algorithm is "value"), Hugging Face's and accelerate scripts' max_grad_norm, DeepSpeed's
+# gradient_clipping, fairseq's clip_norm, nanoGPT's grad_clip; and a max_norm inside a section that names
+# clipping (mmengine's clip_grad=dict(max_norm=35), a trainer's grad_clip: {max_norm: 1.0})
+CLIP_KEYS = ("gradient_clip_val", "max_grad_norm", "gradient_clipping", "clip_norm", "grad_clip", "clip_grad",
+             "clip_grad_norm", "grad_clip_norm", "grad_norm_clip", "gradient_clip_norm", "clip_gradient_norm",
+             "grad_clip_val", "clip_grad_val")
+
+
+def clip_norm(config: dict) -> tuple[float, str] | None:
+    """(the norm the gradient is clipped to, its dotted key) when the config sets one, and only one value, of
+    gradient-norm clipping; None when it sets none, disables it (0), clips by value, or names several values."""
+    flat = flatten(config)
+    found: dict[str, float] = {}
+    for path, value in flat.items():
+        parts = path.lower().split(".")
+        key = parts[-1]
+        if not (key in CLIP_KEYS or (key == "max_norm" and any("clip" in p for p in parts[:-1]))):
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            continue  # 0 or none: clipping off; a flag (BasicSR's use_grad_clip) names no norm
+        algorithm = flat.get(path.rsplit(".", 1)[0] + ".gradient_clip_algorithm") if "." in path \
+            else flat.get("gradient_clip_algorithm")
+        if str(algorithm).lower() == "value":
+            continue  # Lightning clipping each value, not the norm
+        found[path] = float(value)
+    if len(set(found.values())) != 1:
+        return None
+    path, value = next(iter(found.items()))
+    return value, path

@@ -49,6 +49,30 @@ LOSS_METRICS = ("total_loss", "rec_loss", "kl_loss", "disc_loss")
 COUNTERS = {"epoch", "global_step", "step", "trainer/global_step", "_step", "_runtime", "_timestamp", "total_steps"}
 
 
+# The gradient's total norm as trainers log it: what torch's clip_grad_norm_ returns (the norm before clipping),
+# as Hugging Face's Trainer (grad_norm), accelerate, fairseq (gnorm) and Lightning's grad_norm utility
+# (grad_2.0_norm_total) log it; a name saying it was taken after clipping is the clipped norm.
+_NORM_NAMES = ("total_norm", "gnorm", "global_norm")
+_PRECLIP_WORDS = ("preclip", "pre_clip", "before_clip", "unclipped", "raw")
+_POSTCLIP_WORDS = ("clipped", "after_clip", "post_clip", "postclip")
+
+
+def gradient_norms(names: Iterable[str]) -> dict[str, str]:
+    """{name: "pre" or "post"} for the logged total gradient norms (not per-layer ones, not validation's):
+    "post" where the name says it was taken after clipping, else "pre" (what the trainers return and log)."""
+    out = {}
+    for name in names:
+        low = str(name).lower()
+        parts = low.split("/")
+        if parts[0] in _SPLITS or not (("grad" in low and "norm" in low) or parts[-1] in _NORM_NAMES):
+            continue
+        if len(parts) > 1 and "norm" not in parts[-1] and parts[-1] != "total":
+            continue  # a layer's norm (Lightning's grad_2.0_norm/encoder.conv_in.weight)
+        clipped = any(w in low for w in _POSTCLIP_WORDS) and not any(w in low for w in _PRECLIP_WORDS)
+        out[str(name)] = "post" if clipped else "pre"
+    return out
+
+
 # Stable Diffusion's sgm (GeneralLPIPSWithDiscriminator) nests its names: train/loss/rec, train/scalars/logvar, ...
 _NESTED = {
     "loss/total": "total_loss", "loss/nll": "nll_loss", "loss/rec": "rec_loss", "loss/g": "g_loss",

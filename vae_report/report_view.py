@@ -41,7 +41,7 @@ from .view import (
 
 KEY_METRICS = ("total_loss", "kl_loss", "rec_loss", "disc_loss")
 CONFIG_KEYS = ("disc_start", "kl_weight", "codebook_weight", "disc_weight", "disc_factor", "total_steps", "lr",
-               "min_lr", "log_every", "checkpoint_every", "val_every")
+               "min_lr", "log_every", "checkpoint_every", "val_every", "grad_clip")
 
 
 def report_view(a, figures: Figures | None = None) -> ReportView:
@@ -230,10 +230,12 @@ def _levels_named(st) -> str:
 
 def config_keys(schedule) -> list[str]:
     """The schedule values the configuration table shows, in order: the regularizer's weight that this model has,
-    and val_every only when the config runs validation."""
+    val_every only when the config runs validation, grad_clip only when it clips the gradient's norm."""
     skip = {"codebook_weight" if schedule.regularizer != "vq" else "kl_weight"}
     if schedule.val_every is None:
         skip.add("val_every")
+    if schedule.grad_clip is None:
+        skip.add("grad_clip")
     return [key for key in CONFIG_KEYS if key not in skip]
 
 

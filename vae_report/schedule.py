@@ -85,6 +85,9 @@ class Schedule:
     lr_scale: int | None = None
     # RadioDiff's gradient_accumulate_every: the optimizer passes per step (1: only the autoencoder's is stepped)
     optimizer_passes: int | None = None
+    # the norm the config clips the gradient to (config_keys.clip_norm), any layout: a pre-clip gradient norm
+    # logged above it is cut to it at that step
+    grad_clip: float | None = None
     # what the logs' step axis counts (step, or epoch / sample / line for a log without a step counter), and why
     # a milestone in steps was left out when the config cannot be converted to it
     counts: str = "step"

@@ -364,6 +364,22 @@ def slow_rise(onset: int, factor: float) -> Callable:
     return edit
 
 
+def drift_under_clipping(onset: int, factor: float, clip: float, norm_from: float, growth: float) -> Callable:
+    """rec drifting up linearly by ``factor`` - 1 from ``onset`` while the gradient norm before clipping
+    (``grad_norm``, 10% noise) grows ``growth``-fold from ``norm_from`` over the same stretch, the clipped norm
+    (``grad_norm_clipped``) at ``clip`` whenever it is above; the config names the clip (``config_patch``)."""
+    rises = slow_rise(onset, factor)
+
+    def edit(steps, v, shape):
+        rises(steps, v, shape)
+        x = np.clip((steps - onset) / max(1, shape.last_step - onset), 0, 1)
+        noise = np.exp(0.1 * np.random.default_rng(shape.seed + 1).standard_normal(len(steps)))
+        v["grad_norm"] = norm_from * (1 + (growth - 1) * x) * noise
+        v["grad_norm_clipped"] = np.minimum(v["grad_norm"], clip)
+        return {"config_patch": {"optim": {"max_grad_norm": clip}}}
+    return edit
+
+
 def d_wins_then_rec_rises(onset: int, rec_from: int, factor: float) -> Callable:
     """The discriminator wins from ``onset`` (hinge to 0, logits apart), and rec, which had held in the phase,
     rises linearly by ``factor`` - 1 from ``rec_from`` to the end: a regression inside the adversarial phase."""

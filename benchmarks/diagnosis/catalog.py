@@ -255,7 +255,28 @@ def fault(
 
 def fault_cases() -> list[Case]:
     return (_now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases() + _extension_cases()
-            + field_faults() + _balance_cases())
+            + field_faults() + _balance_cases() + _drift_cases())
+
+
+def _drift_cases() -> list[Case]:
+    """A slow drift that began early: dated where it began and measured from that level, not from the best of the
+    latest stretch (part of the climb); under clipping, with the pre-clip gradient norm growing beside it."""
+    out = []
+    s = _shape(last_step=50_000, total_steps=50_000, disc_start=NO_GAN, every=50, pixels=4, lr=2e-4,
+               lr_kind="constant", seed=97)
+    tol = c.tol(s, 0.08)
+    out.append(Case("rec_drift_under_clipping", "rec +40% from 40% of the run, grad norm 1.2 -> 10 clipped at 1.0",
+                    "other_csv", s, Expect("warning", (
+                        Fault(("rec_loss", "total_loss", "nll_loss"), 20_000, tol, ("loss-now",)),
+                        Fault(("grad_norm",), 20_000, tol, ("grad-norm",)))),
+                    c.drift_under_clipping(20_000, 1.4, 1.0, 1.2, 8.5)))
+    # 300 epochs of 500 steps, printed once per epoch: the drift from step 45,000 is epoch 91
+    s = _shape(last_step=150_000, total_steps=150_000, disc_start=NO_GAN, every=500, pixels=4, seed=98)
+    out.append(Case("epoch_slow_drift", "rec x1.6 from 30% of a run counted in epochs (+30% net of its slow decline)",
+                    "epoch_console", s,
+                    Expect("warning", (Fault(("rec_loss", "total_loss"), 91, 20, ("loss-now",)),)),
+                    c.slow_rise(45_000, 1.6)))
+    return out
 
 
 def _extension_cases() -> list[Case]:

@@ -76,7 +76,7 @@ def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, va
         w.trainer_csv(folder / "metrics.csv", steps, v, keys, val)
     elif layout == "other_csv":  # another trainer's: its own config keys (no scheduler named), a CSV of its own
         w.write_yaml(folder / "train_config.yaml", _patched(w.other_config(s), config_patch))
-        keys = [k for k in (*w.AE_KEYS, *w.DISC_KEYS) if k in v] + ["lr"]
+        keys = [k for k in (*w.AE_KEYS, *w.DISC_KEYS) if k in v] + ["lr"] + [k for k in w.GRAD_KEYS if k in v]
         w.trainer_csv(folder / "metrics.csv", steps, v, keys, val)
     elif layout in ("lightning", "lightning_tb"):
         root = folder / LDM_DIR

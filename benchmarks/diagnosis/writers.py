@@ -15,6 +15,7 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 START_WALL = 1.7e9
 AE_KEYS = ["total_loss", "logvar", "kl_loss", "nll_loss", "rec_loss", "d_weight", "disc_factor", "g_loss"]
 DISC_KEYS = ["disc_loss", "logits_real", "logits_fake"]
+GRAD_KEYS = ["grad_norm", "grad_norm_clipped"]  # logged where a fault edit adds them (the norm before/after clipping)
 VQ_AE_KEYS = ["total_loss", "quant_loss", "nll_loss", "rec_loss", "p_loss", "d_weight", "disc_factor", "g_loss"]
 SGM_TAGS = {"loss/total": "total_loss", "loss/nll": "nll_loss", "loss/rec": "rec_loss", "loss/g": "g_loss",
             "scalars/logvar": "logvar", "scalars/d_weight": "d_weight", "kl_loss": "kl_loss",

@@ -27,7 +27,8 @@ from .discriminator import (
 )
 from .dynamics import divergence, liveness, resumes, run_stalled, spikes
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
-from .grouping import cite_explained, group_by_cause, named_rises, qualify_trends
+from .gradients import grad_norm
+from .grouping import cite_explained, group_by_cause, named_rises, point_to_gradient, qualify_trends
 from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -151,7 +152,8 @@ RULES: list[Rule] = [
                 "switch-on is that step's (info, see `non-finite`)"),
     Rule("loss-now", "A loss going bad now", "error",
          "Whole-run trends are blind to a run that breaks now: each loss's latest level is judged against its own "
-         "recent best and its noise, within the current phase, and the rise is dated by a CUSUM change point.",
+         "recent best and its noise, within the current phase, and the rise is dated by a CUSUM change point; a "
+         "slow, steady climb is measured from the level it began at and dated where it left it.",
          loss_now, {"noise_factor": 6.0, "tail": 0.05, "slow_rise": 0.15, "lr_far": 30.0},
          needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss|val/rec_loss|val/nll_loss|"
                 "val/total_loss",),
@@ -159,11 +161,28 @@ RULES: list[Rule] = [
          checks="every loss (total, nll, rec, kl, g, disc, quant; a run that logs only validation: its val/ rec, "
                 "nll and total) now: its latest level against its own best "
                 "of the recent stretch and its noise, within the current phase; the onset is a CUSUM change "
-                "point; ×10 above the recent best (×100 for KL) is an error; a slow rise of rec/nll of "
-                "`slow_rise` or more, far beyond the two medians' noise and held over the latest three tails, "
-                "is dated where a level-then-ramp fit turns (or where a level steps up, when a step fits "
-                "better); a rise across a NaN/Inf step is dated there and linked to it; a rec/nll rise names "
-                "a config lr `lr_far` times off the trainer's documented one (RadioDiff 5e-6, LDM 4.5e-6)"),
+                "point; ×10 above the recent best (×100 for KL) is an error; a slow rise of rec, nll, total, "
+                "quant or p of `slow_rise` or more, far beyond the two medians' noise and held over the latest three "
+                "tails: a steady climb (a ramp, not a step; over at least two tails of points, each changing less than "
+                "the noise; never falling back by half its rise) is measured from its lowest level since the "
+                "loss was last as high as now, not from the best of the recent stretch (part of the climb), and "
+                "dated where a fit of two joined lines (a level or a fall, then the climb) turns; otherwise "
+                "against the recent best, dated where a level-then-ramp fit turns (or where a level steps up, "
+                "when a step fits better); a rise across a NaN/Inf step is dated there and linked to it; a "
+                "rec/nll rise names a config lr `lr_far` times off the trainer's documented one (RadioDiff 5e-6, "
+                "LDM 4.5e-6)"),
+    Rule("grad-norm", "Gradient norm growing under clipping", "warning",
+         "Clipping rescales every update whose gradient norm is above the clip, so a norm that keeps growing under "
+         "it hides a steepening loss surface: the losses only drift up slowly while the updates shrink.",
+         grad_norm, {"growth": 3.0, "binding": 0.5},
+         severities=("info", "warning"),
+         checks="a logged gradient norm taken before clipping (`grad_norm`, `grad_norm_preclip`, `total_norm`, "
+                "`gnorm`, `grad_2.0_norm_total`, ...) grown `growth`-fold from the lowest level before its climb "
+                "to its current level (dated where the climb began), within the current phase: a warning while "
+                "it is above the clip at `binding` or more of the latest fifth of its points (the clip from the "
+                "config in any layout: `gradient_clip_val`, `max_grad_norm`, `gradient_clipping`, `clip_norm`, "
+                "`grad_clip`, a `max_norm` under a clipping section; else the value a logged clipped norm sits "
+                "at), info when the clip does not bind or none is known"),
     Rule("val-overfitting", "Validation against training", "warning",
          "Validation reconstruction that rises from its best while the training loss keeps falling is "
          "overfitting (the step of the best validation level is the checkpoint to keep); one far above training "
@@ -415,6 +434,7 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
                                                          if f.severity in ("warning", "error")) else None
     grouped = qualify_trends(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
                                                            carrier), by_id))
+    grouped = point_to_gradient(grouped, metrics.last_step(), schedule.counts)
     # "no loss is rising" never lists a loss another finding names as risen: it points to that finding
     named = named_rises(grouped, by_id)
     return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)

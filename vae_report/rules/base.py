@@ -211,10 +211,12 @@ def departure(steps: np.ndarray, values: np.ndarray, baseline: float, target: fl
     return int(st[min(j, len(st) - 1)])
 
 
-def ramp_onset(steps: np.ndarray, values: np.ndarray) -> tuple[int, float]:
+def ramp_onset(steps: np.ndarray, values: np.ndarray, falling_first: bool = False) -> tuple[int, float]:
     """Where a flat stretch turns into a ramp: the break of the least-squares fit of a level followed by a
     straight rise (or fall), over at most ~400 points (a slow rise is dated where it starts, not where it
-    first clears the noise); with the share of the variance the fit leaves unexplained."""
+    first clears the noise); with the share of the variance the fit leaves unexplained. ``falling_first``: the
+    first line may fall too (never climb, else the break slides along the climb): a still-falling loss that
+    turns into a climb, whose curved bottom a level would meet late, where the climb's line crosses it."""
     good = np.isfinite(values)
     x, y = steps[good].astype(np.float64), values[good]
     if len(x) > 400:
@@ -224,10 +226,31 @@ def ramp_onset(steps: np.ndarray, values: np.ndarray) -> tuple[int, float]:
         return (int(x[0]) if len(x) else 0), 1.0
     best, best_sse = 0, np.inf
     for i in range(1, len(x) - 2):
-        design = np.column_stack((np.ones(len(x)), np.maximum(0.0, x - x[i])))
+        design = np.column_stack((np.ones(len(x)), np.maximum(0.0, x - x[i]), np.minimum(0.0, x - x[i])))
+        if not falling_first:
+            design = design[:, :2]
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        if falling_first and coef[2] > 0:  # the first line would climb: a level first
+            design = design[:, :2]
+            coef, *_ = np.linalg.lstsq(design, y, rcond=None)
         sse = float(np.sum((design @ coef - y) ** 2))
         if sse < best_sse:
             best, best_sse = i, sse
     spread = float(np.sum((y - y.mean()) ** 2))
     return int(x[best]), best_sse / spread if spread > 0 else 1.0
+
+
+def step_onset(steps: np.ndarray, values: np.ndarray) -> tuple[int, float]:
+    """Where a level steps to another (the first step of the second level, by least squares over two means),
+    with the share of the variance the fit leaves unexplained."""
+    n = len(values)
+    if n < 5:
+        return (int(steps[0]) if n else 0), 1.0
+    csum, csq = np.cumsum(values), np.cumsum(values ** 2)
+    i = np.arange(1, n)
+    left = csq[i - 1] - csum[i - 1] ** 2 / i
+    right = (csq[-1] - csq[i - 1]) - (csum[-1] - csum[i - 1]) ** 2 / (n - i)
+    sse = left + right
+    at = int(np.argmin(sse))
+    spread = float(np.sum((values - values.mean()) ** 2))
+    return int(steps[at + 1]), float(sse[at]) / spread if spread > 0 else 1.0

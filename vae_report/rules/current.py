@@ -29,8 +29,9 @@ from .. import position as pos
 from ..numbers import fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Case, Finding, Metrics, departure, finite, ramp_onset
+from .base import Case, Finding, Metrics, departure, finite, ramp_onset, step_onset
 from .discriminator import phase_start
+from .drift import MEDIAN_NOISE, Climb, steady_climb
 from .losses import shift_at_nonfinite, stale
 
 BINS = 400
@@ -53,7 +54,7 @@ def binned(steps: np.ndarray, values: np.ndarray, bins: int = BINS) -> tuple[np.
     return steps[start::k][:bins], np.median(values[start:].reshape(bins, k), axis=1)
 
 
-def _lowest_window(z: np.ndarray, m: int) -> tuple[float, int]:
+def lowest_window(z: np.ndarray, m: int) -> tuple[float, int]:
     """The lowest median of ``m`` consecutive points, and where that window starts."""
     if len(z) <= m:
         return float(np.median(z)), 0
@@ -101,33 +102,44 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     if len(look) < m:
         return None
     look_start = max(0, len(z) - m - len(look))
-    best, best_at = _lowest_window(look, m)
+    best, best_at = lowest_window(look, m)
     latest = float(np.median(z[-m:]))
+    level = (lambda x: float(np.exp(x))) if use_log else float
+    quoted = None  # the current level as given, quoted as it is (not back from its logarithm)
     if current is not None and math.isfinite(current) and (current > 0 or not use_log):
-        latest = math.log(current) if use_log else current
+        latest, quoted = (math.log(current) if use_log else current), float(current)
+    now = level(latest) if quoted is None else quoted
     sigma = robust_noise(z)
     rise = latest - best
     minimum = minimum_rise(look, ratio, use_log)
     since_bin, best_bin = look_start, look_start + best_at
     stayed = False
-    if not (rise > noise_factor * sigma and rise > minimum):
+    rising_now = rise > noise_factor * sigma and rise > minimum
+    # not rising now against the recent best (a rise that is, is dated from there): a slow, steady climb is
+    # measured from the level it began at, not from the best of its latest stretch, which is part of the climb
+    climb = _drift(z, b_steps, m, latest, sigma, noise_factor, slow, ratio) \
+        if slow is not None and use_log and not rising_now else None
+    if climb is not None:
+        return {"best": level(climb.baseline), "latest": now, "onset": climb.onset, "log_units": use_log,
+                "rise": latest - climb.baseline, "exploding": False, "stayed": False, "slow": True,
+                "baseline_step": climb.baseline_step}
+    if not rising_now:
         found = _slow_rise(z, b_steps, m, latest, best, best_bin, sigma, noise_factor, slow, use_log) \
             if slow is not None else None
         if not whole_phase and found is None:
             return None
-        best_w, since_w = _lowest_window(z[:-m], m) if whole_phase else (best, since_bin)
+        best_w, since_w = lowest_window(z[:-m], m) if whole_phase else (best, since_bin)
         if whole_phase and latest - best_w > noise_factor * sigma and latest - best_w > minimum:
             best, since_bin, best_bin, rise, stayed = best_w, since_w, since_w, latest - best_w, True
         elif found is None:
             return None
         else:
-            level = (lambda x: float(np.exp(x))) if use_log else float
-            return {"best": level(best), "latest": level(latest), "onset": found[0], "log_units": use_log,
+            return {"best": level(best), "latest": now, "onset": found[0], "log_units": use_log,
                     "rise": rise, "exploding": False, "stayed": found[1] == "step", "slow": found[1] == "ramp"}
     elif whole_phase:
         # rising now; when the phase was lower still before the recent stretch (a short run, a climb that began
         # earlier), the rise is measured from there: its size and onset as the data show them
-        lowest, at = _lowest_window(z[:-m], m)
+        lowest, at = lowest_window(z[:-m], m)
         if lowest < best - 2 * sigma:
             best, since_bin, best_bin, rise = lowest, at, at, latest - lowest
     # the CUSUM from where the best level was: a rise begins after it (a loss still falling before it is no rise)
@@ -144,7 +156,6 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     since = int(b_steps[since_bin])
     left_band = _refine_onset(steps, values, since, best, rise, use_log)
     onset = min(left_band, int(b_steps[onset_bin]))
-    level = (lambda x: float(np.exp(x))) if use_log else float
     # exploding: an order of magnitude above the recent best (two for KL, whose rise is expected)
     exploding = rise > math.log(10 if ratio < 10 else 100) if use_log else rise > 10 * minimum
     # the climb began before the recent stretch: it left that band at the stretch's first points, or the phase
@@ -160,8 +171,23 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
         start, unexplained = ramp_onset(b_steps, z)
         if unexplained < 0.2:
             onset = min(onset, start)
-    return {"best": level(best), "latest": level(latest), "onset": onset, "log_units": use_log,
+    return {"best": level(best), "latest": now, "onset": onset, "log_units": use_log,
             "rise": rise, "exploding": bool(exploding), "stayed": stayed}
+
+
+def _drift(z: np.ndarray, b_steps: np.ndarray, m: int, latest: float, sigma: float, noise_factor: float,
+           slow: float, ratio: float) -> Climb | None:
+    """A steady climb (drift.steady_climb) that is a slow rise worth a warning: ``slow`` or more above the level
+    it began at, far beyond the uncertainty of the two medians, held over the latest three tails, and short of
+    an explosion (those keep their own dating)."""
+    spread = noise_factor * MEDIAN_NOISE * sigma / np.sqrt(m) * np.sqrt(2)
+    climb = steady_climb(z, b_steps, m, latest, sigma, min_rise=max(math.log(1 + slow), spread))
+    if climb is None:
+        return None
+    rise = latest - climb.baseline
+    held = float(np.median(z[-3 * m:])) - climb.baseline > 0.5 * rise
+    exploding = rise > math.log(10 if ratio < 10 else 100)
+    return climb if rise > max(math.log(1 + slow), spread) and held and not exploding else None
 
 
 def _slow_rise(z: np.ndarray, b_steps: np.ndarray, m: int, latest: float, best: float, best_bin: int,
@@ -182,22 +208,6 @@ def _slow_rise(z: np.ndarray, b_steps: np.ndarray, m: int, latest: float, best: 
     if step_unexplained < unexplained:
         return jump, "step"
     return (start if unexplained < 0.8 else int(b_steps[best_bin])), "ramp"
-
-
-def step_onset(steps: np.ndarray, values: np.ndarray) -> tuple[int, float]:
-    """Where a level steps to another (the first step of the second level, by least squares over two means),
-    with the share of the variance the fit leaves unexplained."""
-    n = len(values)
-    if n < 5:
-        return (int(steps[0]) if n else 0), 1.0
-    csum, csq = np.cumsum(values), np.cumsum(values ** 2)
-    i = np.arange(1, n)
-    left = csq[i - 1] - csum[i - 1] ** 2 / i
-    right = (csq[-1] - csq[i - 1]) - (csum[-1] - csum[i - 1]) ** 2 / (n - i)
-    sse = left + right
-    at = int(np.argmin(sse))
-    spread = float(np.sum((values - values.mean()) ** 2))
-    return int(steps[at + 1]), float(sse[at]) / spread if spread > 0 else 1.0
 
 
 def _refine_onset(steps, values, since: int, best: float, rise: float, use_log: bool) -> int:
@@ -309,6 +319,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             found["onset"] = shift[0]
             nan_text = ", where a loss was NaN/Inf (see the non-finite finding),"
         stretch = ("best level" + (" in this phase" if lo is not None else " in the run")) if found["stayed"] \
+            else "lowest level before this steady climb" if "baseline_step" in found \
             else "best level in the recent stretch"
         finite_steps, finite_values = m.steps(name)[np.isfinite(m.values(name))], finite(m.values(name))
         last_value = float(finite_values[-1])
@@ -330,7 +341,12 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             + (_lr_far_off(s, t) if base in STAYS_DOWN else ""),
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
                                    "last_value": last_value, "onset_step": found["onset"],
-                                   "judged_in_log_units": found["log_units"]},
+                                   "judged_in_log_units": found["log_units"],
+                                   **({"baseline": "lowest before the climb", "baseline_step": found["baseline_step"]}
+                                      if "baseline_step" in found else {}),
+                                   # the level every rule and the statistics table quote as now (none once NaN)
+                                   **({"now": {name: found["latest"]}} if not ended_bad and level is not None
+                                      and found["latest"] == level.value else {})},
             severity=severity,
         ))
     if not out and checked:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .. import position as pos
+from ..numbers import fmt
 from .base import RANK, Finding, Rule
 
 # The reconstruction chain, in headline order: the per-pixel loss is the root the others are built from.
@@ -36,7 +38,7 @@ def _family(metric: str | None) -> tuple[str, ...] | None:
 
 def _related(finding: Finding) -> dict:
     return {"rule": finding.rule, "severity": finding.severity, "metric": finding.metric, "step": finding.step,
-            "message": finding.message, "numbers": finding.numbers}  # its evidence, for code that reads it
+            "message": finding.message, "numbers": finding.numbers, "case": finding.case}  # for code that reads it
 
 
 def _loud(finding: Finding) -> bool:
@@ -165,14 +167,16 @@ def group_by_cause(findings: list[Finding], last_step: int, rules: dict[str, Rul
 
 def cite_explained(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """A finding whose case another warning explains (a total's rise made of the adversarial term, under the
-    finding on the GAN's balance) is cited under that one, never a headline of its own; the explaining finding
-    must be at least as severe (a milder one would hide the worse)."""
+    finding on the GAN's balance) is cited under that one, never a headline of its own, and so is the headline
+    of a group of one cause that cites such a case (the latest-logs rise of the same reconstruction); the
+    explaining finding must be at least as severe (a milder one would hide the worse)."""
     explainers = [f for f in findings if _loud(f) and rules.get(f.rule) is not None and rules[f.rule].explains]
     moved: dict[int, Finding] = {}
     for f in findings:
-        if not _loud(f) or f.case is None:
+        cases = {f.case, *(r.get("case") for r in f.related if r["severity"] in ("warning", "error"))} - {None}
+        if not _loud(f) or not cases:
             continue
-        by = next((g for g in explainers if g is not f and f.case in rules[g.rule].explains
+        by = next((g for g in explainers if g is not f and cases & set(rules[g.rule].explains)
                    and RANK[g.severity] >= RANK[f.severity]), None)
         if by is not None:
             moved[id(f)] = by
@@ -226,5 +230,26 @@ def qualify_trends(findings: list[Finding]) -> list[Finding]:
             f = replace(f, severity="info",
                         message=f"{f.message} That compares the ends of the whole stretch; in its latest logs "
                                 f"{f.metric} is going bad (see the latest-logs finding).")
+        out.append(f)
+    return out
+
+
+def point_to_gradient(findings: list[Finding], last_step: int, unit: str = "step") -> list[Finding]:
+    """A reconstruction-chain loss rising while the gradient norm grew under clipping (the grad-norm rule's
+    warning, its growth begun before the rise or within a tenth of the run after it) says so and points to that
+    finding, which holds the numbers: the two are one story, the loss drifting as the clipped updates shrink."""
+    grown = [f for f in findings if f.rule == "grad-norm" and f.case == "clipped" and _loud(f)]
+    if not grown:
+        return findings
+    out = []
+    for f in findings:
+        if f.rule == "loss-now" and _loud(f) and _base(f.metric) in CHAIN and not (f.metric or "").startswith("val"):
+            g = next((g for g in grown if (g.step or 0) <= (f.step or 0) + 0.1 * max(last_step, 1)), None)
+            if g is not None:
+                f = replace(f, message=f"{f.message} Over the same stretch {g.metric}, the gradient norm before "
+                                       f"clipping, grew {fmt(round(g.numbers['factor'], 1))} times under clipping at "
+                                       f"{fmt(g.numbers['clip'])} (see the warning \"{g.title}\", {g.metric}, "
+                                       f"{pos.at(unit, g.step or 0)}).",
+                            numbers={**f.numbers, "gradient_norm_finding": g.metric})
         out.append(f)
     return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import position as pos
+from ..frame import gradient_norms
 from ..levels import current_level, difference_noise, start_level
 from ..numbers import counted, describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
@@ -101,8 +102,6 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return out
 
 
-CLIMBED = ("grad_norm", "grad_norm_total", "total_grad_norm")  # beside the losses: what diverges first
-
 
 def climb_before(m: Metrics, first_bad: int) -> dict[str, dict]:
     """The positive training series (losses, the gradient norm) that climbed out of their level in the stretch
@@ -113,7 +112,9 @@ def climb_before(m: Metrics, first_bad: int) -> dict[str, dict]:
     if key in m.memo:
         return m.memo[key]
     out = {}
-    for name in (*JUDGED_LOSSES, *CLIMBED):
+    # beside the losses, the gradient norm before clipping (frame.gradient_norms): what diverges first
+    norms = [name for name, when in gradient_norms(m.names()).items() if when == "pre"]
+    for name in (*JUDGED_LOSSES, *norms):
         if not m.has(name):
             continue
         steps, values = m.steps(name), m.values(name)

@@ -1,0 +1,110 @@
+"""A gradient norm that grows while the gradient is clipped.
+
+Clipping rescales every update whose gradient norm exceeds the clip to that norm, so a norm that keeps growing
+under it leaves the loss curves quiet for a while: the optimizer takes ever smaller steps against a steepening
+loss (a learning rate too high for this stage, a loss term that grows) and the losses drift up only slowly. The
+norm before clipping is what torch's ``clip_grad_norm_`` returns and what trainers log (frame.gradient_norms);
+the clip comes from the config (``gradient_clip_val``, ``max_grad_norm``, ``grad_clip.max_norm``, ...:
+config_keys.clip_norm) or, failing that, from a logged norm that sits at one value (the clipped norm).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import position as pos
+from ..frame import gradient_norms
+from ..numbers import fmt, pct
+from ..schedule import Schedule
+from ..stats import robust_noise
+from .base import Case, Metrics, step_onset
+from .current import lowest_window, prepared
+from .drift import MEDIAN_NOISE, steady_climb
+
+PINNED = 1e-4  # a clipped norm "sits at" its clip: within this share of it
+RECENT = 0.2  # the latest share of the points whose clipping is counted
+
+
+def _sits_at(values: np.ndarray) -> float | None:
+    """The value a logged norm sits at for at least half of its latest points (a norm taken after clipping),
+    else None."""
+    recent = values[np.isfinite(values)][-max(5, int(RECENT * len(values))):]
+    if not len(recent):
+        return None
+    top = float(np.max(recent))
+    return top if top > 0 and np.mean(np.abs(recent - top) <= PINNED * top) >= 0.5 else None
+
+
+def clip_in_effect(m: Metrics, s: Schedule) -> tuple[float, str] | None:
+    """(the clip, where it comes from): the config's, else the value a logged gradient norm sits at."""
+    if s.grad_clip is not None:
+        return s.grad_clip, f"{s.origins.get('grad_clip', 'the config')}"
+    for name in gradient_norms(m.names()):
+        value = _sits_at(m.values(name))
+        if value is not None:
+            return value, f"the value the logged {name} sits at"
+    return None
+
+
+def growth(m: Metrics, name: str, lo: int | None) -> dict | None:
+    """How a gradient norm grew to its current level: {from, to, factor, onset}, from the lowest level before its
+    climb (drift.steady_climb) or, for a norm that stepped up, its lowest level before the latest points; None
+    when it is not positive or has too few points."""
+    steps, values = m.window(name, lo=lo)
+    ready = prepared(steps, values, 1.5)
+    level = m.level(name)
+    if ready is None or level is None or not level.value > 0 or not ready[4]:
+        return None
+    _, _, b_steps, z, _ = ready
+    k = max(3, int(round(len(z) * 0.05)))
+    latest, sigma = math.log(level.value), robust_noise(z)
+    climb = steady_climb(z, b_steps, k, latest, sigma)
+    if climb is not None:
+        base, onset = climb.baseline, climb.onset
+    else:
+        base, at = lowest_window(z[:-k], k)
+        onset = step_onset(b_steps[at:], z[at:])[0]
+    spread = 6 * MEDIAN_NOISE * sigma / math.sqrt(k) * math.sqrt(2)
+    if latest - base <= spread:
+        return None
+    return {"from": float(np.exp(base)), "to": level.value, "factor": float(np.exp(latest - base)), "onset": onset}
+
+
+def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    out = []
+    norms = gradient_norms(m.names())
+    clip = clip_in_effect(m, s)
+    for name, when in norms.items():
+        if when != "pre" or _sits_at(m.values(name)) is not None:
+            continue  # a clipped norm says where the clip is, not how the gradient grew
+        grown = growth(m, name, m.phase_start)
+        if grown is None or grown["factor"] < t["growth"]:
+            continue
+        values = m.values(name)
+        recent = values[np.isfinite(values)][-max(5, int(RECENT * len(values))):]
+        share = float(np.mean(recent > clip[0] * (1 + PINNED))) if clip is not None else None
+        binding = share is not None and share >= t["binding"]
+        where = f" since {pos.at(s, grown['onset'])}" if grown["onset"] > int(m.steps(name)[0]) else ""
+        text = (f"{name}, the gradient norm before clipping, grew from {fmt(grown['from'])} to {fmt(grown['to'])} "
+                f"({fmt(round(grown['factor'], 1))} times){where}")
+        if binding:
+            text += (f", while clipping at {fmt(clip[0])} ({clip[1]}) cut it at {pct(share, 0)} of the latest "
+                     f"points: each update is now scaled down about {fmt(round(grown['to'] / clip[0], 1))} times. "
+                     "Clipping keeps such a run from diverging while the loss surface steepens under it, so the "
+                     "losses drift up only slowly. Look at that stretch (learning rate too high for this stage, "
+                     "a loss term that grows) and resume from a checkpoint before it if the losses rose with it.")
+        elif clip is not None:
+            text += (f"; clipping at {fmt(clip[0])} ({clip[1]}) cut it at {pct(share, 0)} of the latest points, "
+                     "so it does not bind yet. A growing gradient norm is a run getting less stable: watch it.")
+        else:
+            text += ("; no clipping is configured. A growing gradient norm is a run getting less stable: "
+                     "watch it, and the losses beside it.")
+        out.append(Case(text, name, grown["onset"],
+                        {"from": grown["from"], "to": grown["to"], "factor": grown["factor"],
+                         "onset_step": grown["onset"], "clip": clip[0] if clip else None,
+                         "clip_from": clip[1] if clip else None, "share_clipped": share,
+                         "now": {name: grown["to"]}},
+                        severity="warning" if binding else "info", case="clipped" if binding else "growing"))
+    return out
