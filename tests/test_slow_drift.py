@@ -104,7 +104,9 @@ def test_a_slow_drift_is_dated_where_it_began_and_measured_from_that_level(tmp_p
     assert f.numbers["recent_best"] == pytest.approx(0.03, rel=0.04)
     ratio = f.numbers["latest"] / f.numbers["recent_best"]
     expected = 1 + (factor - 1) * (0.975 - onset) / (1 - onset)  # at the middle of the latest 5%, the level's window
-    assert ratio == pytest.approx(expected, rel=0.05) and f"{round(ratio, 3)} times that level" in f.message
+    from vae_report.numbers import pct
+
+    assert ratio == pytest.approx(expected, rel=0.05) and f"{pct(ratio - 1, 0)} above that level" in f.message
     assert "rising slowly" in f.message and "lowest level before this steady climb" in f.message
     assert f"the rise began at {unit} {f.step:,}" in f.message
     # "now" is the level every rule and table quotes
