@@ -154,3 +154,14 @@ def test_an_episode_in_an_epoch_counted_log_is_told_in_epochs(tmp_path):
     _epoch_log(healthy / "train.log", lambda e: 1.0)
     calm = analyze_run(healthy)
     assert _episodes(calm) == [] and "rec_loss" in _checked_none(calm)
+
+
+def test_a_rise_that_began_at_a_nan_is_the_non_finite_findings(tmp_path):
+    """One NaN step, then rec 60% up for a while and back: the NaN's finding tells it, this rule says it left it."""
+    nan_then = lambda steps: np.where(steps == 25_000, np.nan, np.interp(  # noqa: E731
+        steps, [25_000, 25_100, 30_000, 36_000], [1.0, 1.6, 1.6, 1.0]))
+    a = _run(tmp_path, nan_then)
+    assert _episodes(a) == [] and any(f.rule == "non-finite" for f in a.findings)
+    (none,) = [f for f in a.findings if f.rule == "loss-episode"]
+    assert "rec_loss" in none.numbers["left_to_other_findings"]["at a NaN/Inf point"]
+    assert "apart from rises other findings tell (rec_loss" in none.message

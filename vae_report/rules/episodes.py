@@ -125,14 +125,15 @@ def find_episodes(name: str, steps: np.ndarray, values: np.ndarray, rise: float,
         points = int(np.sum(zs[low_at:end + 1] > (zs[low_at] + zs[peak_at]) / 2)) * k
         if points < t["min_points"] or onset <= b_steps[SMOOTH]:
             continue
-        # the level it left: the points just before the onset (the smoothed running best sits low by the
-        # noise's lowest excursions), against which the rise must stand out too
-        at = int(np.searchsorted(steps, onset))
-        before = values[max(0, at - SMOOTH * k):at]
+        # the levels it left and came back to: the points just before the onset and just after it came back
+        # (the smoothed running best and the first bin back sit low by the noise's lowest excursions); the rise
+        # must stand out against the former too
+        at, back = int(np.searchsorted(steps, onset)), int(np.searchsorted(steps, b_steps[end]))
+        before, after = values[max(0, at - SMOOTH * k):at], values[back:back + SMOOTH * k]
         level = float(np.median(before)) if len(before) >= 3 else math.exp(float(zs[low_at]))
         if float(zs[peak_at]) - math.log(level) >= band:
             out.append(Episode(name, onset, int(b_steps[peak_at]), int(b_steps[end]), level,
-                               math.exp(float(zs[peak_at])), math.exp(float(zs[end])), points))
+                               math.exp(float(zs[peak_at])), float(np.median(after)), points))
     return out
 
 
@@ -217,7 +218,7 @@ def loss_episode(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 else:
                     owned.setdefault(reason, []).append(name)
     if not found:
-        return [_none(checked, owned, t)] if checked else []
+        return [_none(checked, owned, m.last_step(), t)] if checked else []
     # one cause, one finding: an episode of the reconstruction chain is told on its root (rec, then nll, the
     # total), the others that moved with it named there
     told: list[tuple[Episode, str, list[Episode]]] = []
@@ -233,7 +234,7 @@ def loss_episode(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             for e, phase, moved in sorted(kept, key=lambda h: h[0].onset)]
 
 
-def _none(checked: list[str], owned: dict[str, list[str]], t: dict) -> Case:
+def _none(checked: list[str], owned: dict[str, list[str]], last: int, t: dict) -> Case:
     """The case of a run whose losses had no episode of their own: which were looked at, what would have
     counted, and the rises left to the findings that explain them."""
     kl = f" (KL {pct(t['kl_rise'], 0)})" if "kl_loss" in checked else ""
@@ -246,7 +247,7 @@ def _none(checked: list[str], owned: dict[str, list[str]], t: dict) -> Case:
     return Case(f"No recovered episode: no training loss had a stretch {pct(t['rise'], 0)} or more{kl} above the "
                 "best level it had reached in its phase (beyond its noise, longer than a spike) that later returned "
                 f"to that level{but}; checked: {', '.join(checked)}.",
-                None, None, {"checked": checked, "left_to_other_findings": owned}, severity="ok", case="none")
+                None, last, {"checked": checked, "left_to_other_findings": owned}, severity="ok", case="none")
 
 
 def _root(metric: str) -> int:
@@ -259,8 +260,8 @@ def _case(e: Episode, phase: str, moved: list[Episode], beside: list[Episode], m
     that moved with it, and what to look at."""
     level = m.level(e.metric)
     now = level.value if level is not None else e.after
-    back = "below its level before it" if e.after <= e.before else \
-        f"within {signed_pct(e.after / e.before - 1)} of its level before it"
+    gap = e.after / e.before - 1
+    back = f"{pct(abs(gap))} {'above' if gap > 0 else 'below'} its level before it"
     names = list(dict.fromkeys(x.metric for x in moved))
     with_it = f" ({' and '.join(names)} moved with it)" if names else ""
     also = "".join(f" {x.metric} went up in the same stretch (its own finding)." for x in beside)
