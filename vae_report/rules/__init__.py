@@ -264,7 +264,7 @@ RULES: list[Rule] = [
          loss_episode, {"rise": 0.2, "kl_rise": 1.0, "noise_factor": 6.0, "min_points": 8, "large": 1.0,
                         "recent": 0.2},
          needs=("total_loss|rec_loss|nll_loss|aeloss|p_loss|quant_loss|kl_loss",),
-         severities=("ok", "info", "warning"),
+         severities=("ok", "info", "warning"), can_wait=True,  # over: worth a look, no reason to stop the run
          checks="every training loss that should fall or hold (rec, nll, total, aeloss, p, quant; KL, which rises "
                 "by design, only when it went up by `kl_rise` or more), within each phase: a past stretch where its"
                 " level (bin medians under a moving median that leaves spikes out) stood `rise` or more and "

@@ -269,7 +269,8 @@ def _case(e: Episode, phase: str, moved: list[Episode], beside: list[Episode], m
                                      "adversarial term's doing.",
              "adversarial": " It happened in the adversarial phase, after its switch-on."}.get(phase, "")
     last = m.last_step()
-    loud = e.ratio >= 1 + t["large"] and last - e.recovered <= t["recent"] * max(last, 1)
+    span = max(last - int(m.steps(e.metric)[0]), 1)  # the logged run (logs that begin late included)
+    loud = e.ratio >= 1 + t["large"] and last - e.recovered <= t["recent"] * span
     look = f"look at what changed near {pos.at(s, e.onset)} (the learning rate, the data{_terms(m, e)})"
     advice = (f" A rise that large, so recently over, can come again: {look} before it does." if loud
               else f" Nothing to do now; if it recurs, {look}.")
