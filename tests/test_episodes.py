@@ -165,3 +165,22 @@ def test_a_rise_that_began_at_a_nan_is_the_non_finite_findings(tmp_path):
     (none,) = [f for f in a.findings if f.rule == "loss-episode"]
     assert "rec_loss" in none.numbers["left_to_other_findings"]["at a NaN/Inf point"]
     assert "apart from rises other findings tell (rec_loss" in none.message
+
+
+def test_kl_growing_by_design_is_no_episode_but_a_kl_that_tripled_and_came_back_is(tmp_path):
+    """KL rises from 17,000 to ~130,000 under kl_weight 1e-6 (its growth, never an episode); x3 from 30,000 to
+    33,000 and back by 38,000 is one, told on kl_loss, apart from rec."""
+    curves = radiodiff_curves(48_000, seed=6, every=50)
+    curves.values["kl_loss"] = curves.values["kl_loss"] * np.interp(curves.steps, [30_000, 33_000, 38_000],
+                                                                      [1.0, 3.0, 1.0])
+    write_scalars(tmp_path, radiodiff_tb_points(curves))
+    (tmp_path / "first_radio.yaml").write_text(yaml.safe_dump(radiodiff_config()))
+    a = analyze_run(tmp_path)
+    (f,) = _episodes(a)
+    assert f.metric == "kl_loss" and f.severity == "info" and abs(f.step - 30_000) <= 1_500
+    assert 1.5 <= f.numbers["rise"] <= 2.2 and 32_000 <= f.numbers["peak_step"] <= 34_000
+    calm = tmp_path / "calm"
+    calm.mkdir()
+    write_scalars(calm, radiodiff_tb_points(radiodiff_curves(48_000, seed=6, every=50)))
+    (calm / "first_radio.yaml").write_text(yaml.safe_dump(radiodiff_config()))
+    assert "kl_loss" in _checked_none(analyze_run(calm))

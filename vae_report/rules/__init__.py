@@ -266,7 +266,8 @@ RULES: list[Rule] = [
          needs=("total_loss|rec_loss|nll_loss|aeloss|p_loss|quant_loss|kl_loss",),
          severities=("ok", "info", "warning"), can_wait=True,  # over: worth a look, no reason to stop the run
          checks="every training loss that should fall or hold (rec, nll, total, aeloss, p, quant; KL, which rises "
-                "by design, only when it went up by `kl_rise` or more), within each phase: a past stretch where its"
+                "by design, `kl_rise` or more above its best of the latest quarter of the phase, so that its growth"
+                " is none), within each phase: a past stretch where its"
                 " level (bin medians under a moving median that leaves spikes out) stood `rise` or more and "
                 "`noise_factor` noises (the point noise, or how much its level wanders when that is larger) above "
                 "the best it had reached in the phase, over `min_points` points or more, and then came back to "

@@ -46,9 +46,10 @@ MIN_POINTS = 40  # finite points a phase needs to be searched
 SWITCH_ON = "at the discriminator's switch-on"
 KEEP = 2  # episodes reported per loss, the largest
 # the losses that should fall or hold within a phase; the GAN terms move with the adversarial balance and are
-# judged by the balance rules. KL rises by design under a small weight: only one that came back all the way
-# after at least doubling (``kl_rise``) is an episode.
+# judged by the balance rules. KL rises by design under a small weight: an episode of it is a rise of at least
+# ``kl_rise`` above its recent best (not its first level) that came back.
 EPISODE_LOSSES = ("rec_loss", "nll_loss", "total_loss", "aeloss", "p_loss", "quant_loss", "kl_loss")
+RISES_BY_DESIGN = ("kl_loss",)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,9 @@ def find_episodes(name: str, steps: np.ndarray, values: np.ndarray, rise: float,
                   context: np.ndarray | None = None) -> list[Episode]:
     """The recovered episodes of one loss within one phase (steps and values of that phase, ``judged``), oldest
     first; a rise still going at the phase's end is not one. ``context``: the loss's values over the whole run,
-    whose wander stands in for a phase too short to measure its own."""
+    whose wander stands in for a phase too short to measure its own. A loss that should fall or hold is judged
+    against the best level it had reached; one that rises by design (KL) against its best of the latest
+    quarter of the phase, so that its growth is not taken for the level it must come back to."""
     good = np.isfinite(values)
     steps, values = steps[good], values[good]
     z = np.log(values)
@@ -108,13 +111,20 @@ def find_episodes(name: str, steps: np.ndarray, values: np.ndarray, rise: float,
     if not math.isfinite(noise):
         return []
     band = max(math.log1p(rise), t["noise_factor"] * noise)
+    trailing = max(4 * SMOOTH, len(zb) // 4) if name in RISES_BY_DESIGN else None
     out: list[Episode] = []
     i = 0
     while i < len(zs):
-        span = _next_rise(zs, i, band, noise)
+        span = _next_rise(zs, i, band, noise, trailing)
         if span is None:
-            break  # none, or one still up at the phase's end: the current rise (loss-now), or one the switch-on cut
+            break
         low_at, peak_at, end = span
+        if end is None:  # still up at the phase's end: the current rise (loss-now), or one the switch-on cut
+            if trailing is None:
+                break
+            # a loss rising by design: its growth is no episode; look on from where its recent best caught up
+            i = _caught_up(zs, peak_at, band, trailing)  # peak_at: where it first stood out
+            continue
         i = end + 1
         # where the level turned into the climb (a level-then-ramp fit from the best level to the top): a rise
         # is dated where it starts, not where it clears the noise
@@ -137,6 +147,15 @@ def find_episodes(name: str, steps: np.ndarray, values: np.ndarray, rise: float,
     return out
 
 
+def _caught_up(zs: np.ndarray, j: int, band: float, trailing: int) -> int:
+    """The first bin from ``j`` on where the best of the ``trailing`` bins before is within ``band`` of the
+    level: a loss rising by design has settled there (len(zs) when it never does)."""
+    import bottleneck
+
+    settled = np.flatnonzero(zs[j:] - bottleneck.move_min(zs, trailing, min_count=1)[j:] <= band / 2)
+    return j + int(settled[0]) if len(settled) else len(zs)
+
+
 def _smoothed_noise(zb: np.ndarray, k: int, context: np.ndarray | None) -> float:
     """The noise of a median of SMOOTH bins: from the bins' point noise, or how much medians of blocks move from
     one to the next when that is larger (a level that wanders: correlated noise), as levels.py takes it. The
@@ -151,23 +170,32 @@ def _smoothed_noise(zb: np.ndarray, k: int, context: np.ndarray | None) -> float
     return noise
 
 
-def _next_rise(zs: np.ndarray, i: int, band: float, noise: float) -> tuple[int, int, int] | None:
+def _next_rise(zs: np.ndarray, i: int, band: float, noise: float, trailing: int | None
+               ) -> tuple[int, int, int | None] | None:
     """(the best level's bin, the top's, the bin where it came back) of the first rise from ``i`` on whose excess
-    over the running best exceeds ``band`` and that comes back to within a quarter of its rise (or 2 noises)
-    of that best; None when there is none or it has not come back."""
-    excess = zs[i:] - np.minimum.accumulate(zs[i:])
-    above = np.flatnonzero(excess > band)
+    over the best level exceeds ``band``, coming back to within a quarter of its rise (or 2 noises) of that
+    best; when it did not come back, (the best's bin, the bin where the excess first exceeded ``band``, None).
+    The best is the running best from ``i`` on, or for a loss that rises by design (``trailing``) the best of
+    that many bins before; None when there is no such rise."""
+    if trailing is None:
+        floor = np.minimum.accumulate(zs[i:])
+    else:
+        import bottleneck
+
+        floor = bottleneck.move_min(zs, trailing, min_count=1)[i:]
+    above = np.flatnonzero(zs[i:] - floor > band)
     if not len(above):
         return None
     first = i + int(above[0])
-    low_at = i + int(np.argmin(zs[i:first + 1]))
+    start = i if trailing is None else max(i, first - trailing + 1)
+    low_at = start + int(np.argmin(zs[start:first + 1]))
     base, peak_at = float(zs[low_at]), first
     for j in range(first, len(zs)):
         if zs[j] > zs[peak_at]:
             peak_at = j
         if zs[j] <= base + max(0.25 * (zs[peak_at] - base), 2 * noise):
             return low_at, peak_at, j
-    return None
+    return low_at, first, None
 
 
 def _phases(m: Metrics, s: Schedule) -> list[tuple[int | None, int | None, str]]:
@@ -237,16 +265,17 @@ def loss_episode(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 def _none(checked: list[str], owned: dict[str, list[str]], last: int, t: dict) -> Case:
     """The case of a run whose losses had no episode of their own: which were looked at, what would have
     counted, and the rises left to the findings that explain them."""
-    kl = f" (KL {pct(t['kl_rise'], 0)})" if "kl_loss" in checked else ""
+    kl = (f" (KL, which rises by design: {pct(t['kl_rise'], 0)} or more above its best of the latest quarter of "
+          "the phase)") if "kl_loss" in checked else ""
     switch = owned.get(SWITCH_ON)
     told = "; ".join(f"{', '.join(dict.fromkeys(names))} {reason}" for reason, names in owned.items()
                      if reason != SWITCH_ON)
     but = "".join([f", apart from the move at the discriminator's switch-on ({', '.join(dict.fromkeys(switch))}: "
                    "expected, its term joins the objective)" if switch else "",
                    f", apart from rises other findings tell ({told})" if told else ""])
-    return Case(f"No recovered episode: no training loss had a stretch {pct(t['rise'], 0)} or more{kl} above the "
-                "best level it had reached in its phase (beyond its noise, longer than a spike) that later returned "
-                f"to that level{but}; checked: {', '.join(checked)}.",
+    return Case(f"No recovered episode: no training loss had a stretch {pct(t['rise'], 0)} or more above the best "
+                f"level it had reached in its phase{kl}, beyond its noise and longer than a spike, that later "
+                f"returned to that level{but}; checked: {', '.join(checked)}.",
                 None, last, {"checked": checked, "left_to_other_findings": owned}, severity="ok", case="none")
 
 
