@@ -184,3 +184,12 @@ def test_kl_growing_by_design_is_no_episode_but_a_kl_that_tripled_and_came_back_
     write_scalars(calm, radiodiff_tb_points(radiodiff_curves(48_000, seed=6, every=50)))
     (calm / "first_radio.yaml").write_text(yaml.safe_dump(radiodiff_config()))
     assert "kl_loss" in _checked_none(analyze_run(calm))
+
+
+def test_an_episode_it_came_only_most_of_the_way_back_from_says_so(tmp_path):
+    """rec x3 from 20,000 to 24,000, back to 1.25 times its level by 30,000 and held there: not "over"."""
+    a = _run(tmp_path, lambda steps: np.interp(steps, [20_000, 24_000, 30_000], [1.0, 3.0, 1.25]), last=45_000)
+    (f,) = _episodes(a)
+    assert f.metric == "rec_loss" and abs(f.step - 20_000) <= 1_500
+    assert "most of the way back" in f.message and "still" in f.message and "has not made up" in f.message
+    assert "that is over" not in f.message

@@ -303,10 +303,18 @@ def _case(e: Episode, phase: str, moved: list[Episode], beside: list[Episode], m
     look = f"look at what changed near {pos.at(s, e.onset)} (the learning rate, the data{_terms(m, e)})"
     advice = (f" A rise that large, so recently over, can come again: {look} before it does." if loud
               else f" Nothing to do now; if it recurs, {look}.")
-    message = (f"{e.metric} had an episode that is over: from {pos.at(s, e.onset)} its level went up from "
+    # over when the loss is back at its level (within 5%) now; else it came most of the way back, and one still
+    # a whole rise above it has not made up the ground it lost
+    left = now / e.before - 1 if e.before > 0 else 0.0
+    head = "had an episode that is over" if left <= 0.05 else "had an episode it came most of the way back from"
+    still = f", still {pct(left)} above its level before it" if left > 0.05 else ""
+    if left >= t["rise"]:
+        advice = (f" It has not made up the ground it lost: if it does not, resume from a checkpoint before "
+                  f"{pos.at(s, e.onset)} and {look}.")
+    message = (f"{e.metric} {head}: from {pos.at(s, e.onset)} its level went up from "
                f"{fmt(e.before)} to {fmt(e.peak)} at {pos.at(s, e.peak_step)} ({signed_pct(e.ratio - 1)}, far "
                f"beyond its noise), and by {pos.at(s, e.recovered)} it was back to {fmt(e.after)}, {back}; it is "
-               f"{fmt(now)} now{with_it}.{_lr_then(m, s, e)}{also}{where}{advice}")
+               f"{fmt(now)} now{still}{with_it}.{_lr_then(m, s, e)}{also}{where}{advice}")
     numbers = {"onset_step": e.onset, "peak_step": e.peak_step, "recovered_step": e.recovered,
                "level_before": e.before, "peak_level": e.peak, "level_after": e.after, "level_now": now,
                "rise": e.ratio - 1, "points": e.points, "phase": phase or None, "moved_with": names}
