@@ -103,7 +103,8 @@ KL_RULES = rules_on("kl")
 RANGE_RULES = rules_on("ranges")
 VALUE_RULES = rules_on("values")
 DISC_RULES = rules_on("balance")
-# warnings about the logs or the config rather than the training itself: worth a look, no reason to stop a run
+# warnings about the logs or the config rather than the training itself, or about trouble already over: worth a
+# look, no reason to stop a run
 CAN_WAIT = tuple(rule.id for rule in RULES if rule.can_wait)
 
 

@@ -496,3 +496,13 @@ def explode_saturating(metric: str, onset: int, factor: float, climb: int) -> Ca
         lift = np.log(factor) * np.where(x <= 0, 0.0, np.tanh(1.4 * x) / np.tanh(1.4))
         v[metric] = v[metric] * np.exp(np.minimum(lift, np.log(factor) * 1.05))
     return edit
+
+
+def episode(onset: int, peak: int, back: int, factor: float, after: float = 0.97, metric: str = "rec_loss"
+            ) -> Callable:
+    """``metric`` going up from ``onset`` to ``factor`` times its level at ``peak`` (an lr spike, a bad data
+    shard), then back down by ``back`` to ``after`` times the level it would have had, and on from there: a past
+    rise that recovered."""
+    def edit(steps, v, shape):
+        v[metric] = v[metric] * np.interp(steps, [onset, peak, back], [1.0, factor, after])
+    return edit

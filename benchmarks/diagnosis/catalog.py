@@ -178,7 +178,28 @@ def healthy_cases() -> list[Case]:
             ok,
             fault=c.validation(None, 500),
         ),
-    ] + _extension_healthy(ok) + _balance_healthy(ok) + field_healthy()
+    ] + _extension_healthy(ok) + _balance_healthy(ok) + field_healthy() + _episode_cases()
+
+
+def _episode_cases() -> list[Case]:
+    """A loss that went up for a while and came back: no fault now (ok), but the report says where it happened;
+    large and just over, a warning."""
+    s = _shape(last_step=60_000, every=100, seed=97, **RD)
+    info = Fault(("rec_loss",), 20_000, c.tol(s), ("loss-episode",), "info")
+    out = [Case("rec_episode_before_disc_recovered", "rec +40% from 20,000 to 30,000 before disc_start, back "
+                "below its level by 45,000", "radiodiff", s, Expect("ok", (info,)),
+                fault=c.episode(20_000, 30_000, 45_000, 1.4))]
+    # counted in epochs (500 steps each): the same episode from epoch 41 to 61, back by epoch 91
+    s = _shape(last_step=60_000, total_steps=150_000, disc_start=NO_GAN, every=100, pixels=4, seed=98)
+    info = Fault(("rec_loss",), 41, 5, ("loss-episode",), "info")  # a quarter of its 20-epoch climb
+    out.append(Case("rec_episode_epoch_console", "a console log counted in epochs, rec +40% from epoch 41 to 61, "
+                    "back by 91", "epoch_console", s, Expect("ok", (info,)),
+                    fault=c.episode(20_000, 30_000, 45_000, 1.4)))
+    s = _shape(last_step=60_000, every=100, seed=99, **RD)
+    out.append(fault("rec_episode_large_recent", "rec x2.5 from 53,000 to 55,000 in the adversarial phase, back by "
+                     "57,000 of 60,000", "radiodiff", s, "warning", ("rec_loss",), 53_000,
+                     c.episode(53_000, 55_000, 57_000, 2.5, after=1.0), rules=("loss-episode",), frac=0.02))
+    return out
 
 
 NO_GAN = 1_000_001  # another trainer's run without a discriminator: the shape's GAN phase never begins

@@ -26,6 +26,7 @@ from .discriminator import (
     phase_start,
 )
 from .dynamics import divergence, liveness, resumes, run_stalled, spikes
+from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
 from .grouping import cite_explained, group_by_cause, named_rises, point_to_gradient, qualify_trends
@@ -275,6 +276,27 @@ RULES: list[Rule] = [
          spikes, {"window": 25, "mad_factor": 12, "recovery": 0.2}, needs=("total_loss|rec_loss|kl_loss",),
          checks="transient outliers (rolling median and MAD) that return to the previous level; a level shift "
                 "is not a spike"),
+    Rule("loss-episode", "A past rise of a loss, recovered", "warning",
+         "Trends and the current level judge a phase by its ends: a loss that went up for a while in the middle "
+         "of a phase and came back (an lr spike, a bad data shard, a regularizer pulling it) leaves no other "
+         "trace, yet says where the run was fragile.",
+         loss_episode, {"rise": 0.2, "kl_rise": 1.0, "noise_factor": 6.0, "min_points": 8, "large": 1.0,
+                        "recent": 0.2},
+         needs=("total_loss|rec_loss|nll_loss|aeloss|p_loss|quant_loss|kl_loss",),
+         severities=("ok", "info", "warning"), can_wait=True,  # over: worth a look, no reason to stop the run
+         checks="every training loss that should fall or hold (rec, nll, total, aeloss, p, quant; KL, which rises "
+                "by design, `kl_rise` or more above its best of the latest quarter of the phase, so that its growth"
+                " is none), within each phase: a past stretch where its"
+                " level (bin medians under a moving median that leaves spikes out) stood `rise` or more and "
+                "`noise_factor` noises (the point noise, or how much its level wanders when that is larger) above "
+                "the best it had reached in the phase, over `min_points` points or more, and then came back to "
+                "within a quarter of that rise: where it began (a level-then-ramp fit), peaked and was back, the "
+                "levels then and now, the learning rate when it jumped as it began; at most two per loss, the "
+                "largest; rec, nll and the total moving together are one episode, told on rec. Not the rise still "
+                "going on (`loss-now`), one from the phase's first points (the switch-on's move, KL's growth), a "
+                "spike, or a rise that began at a NaN/Inf, a resume or d_weight's clamp (their rules'). Info (ok "
+                "when there is none); a warning when the loss went up by `large` or more (x2) and came back within "
+                "the latest `recent` share of the run"),
     Rule("liveness", "Training speed and liveness", "warning",
          "Steps per hour give ETAs; a last log far older than the logging interval (against the run's newest log "
          "or --now) means the run may have stopped.",

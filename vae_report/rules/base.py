@@ -77,7 +77,7 @@ class Rule:
     checks: str = ""  # what it checks, as the README's rule table says it
     severities: tuple[str, ...] = ()  # every severity its cases raise, mildest first (default: its severity)
     topics: tuple[str, ...] = ()  # the Q&A topics its findings answer: "kl", "ranges", "values", "balance"
-    can_wait: bool = False  # a warning about the logs or the config, not the training: no reason to stop a run
+    can_wait: bool = False  # a warning that is no reason to stop a run (about the logs or the config, or over)
     cause: str | None = None  # findings of one cause group under one headline: "non-finite", "overfitting", "shape"
     cause_rank: int = 0  # which rule's finding heads such a group (lowest first)
     cause_cases: tuple[str, ...] = ()  # only these of its cases share a cause (default: every case)

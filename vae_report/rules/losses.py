@@ -216,12 +216,13 @@ def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 def stale(m: Metrics, name: str, intervals: float = 20, share: float = 0.1) -> bool:
     """A loss last logged far behind the furthest-logged loss (``intervals`` of its own logging intervals and
     ``share`` of its span): what it says is about then, not now."""
-    losses, last = _loss_ends(m)
-    if name not in losses:
-        return False
-    steps = m.steps(name)
-    every = float(np.median(np.diff(steps)))
-    return last - int(steps[-1]) > max(intervals * every, share * (last - int(steps[0])))
+    key = ("stale", name, intervals, share)  # asked by several rules of every loss
+    if key not in m.memo:
+        losses, last = _loss_ends(m)
+        steps = m.steps(name) if name in losses else None
+        m.memo[key] = steps is not None and last - int(steps[-1]) > max(
+            intervals * float(np.median(np.diff(steps))), share * (last - int(steps[0])))
+    return m.memo[key]
 
 
 def _loss_ends(m: Metrics) -> tuple[list[str], int]:
