@@ -287,16 +287,18 @@ def _metric_order(name: str) -> tuple[int, int, str]:
 
 
 def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = None,
-                 now: float | None = None, goals: list[tuple[str, float]] | None = None) -> Analysis:
+                 now: float | None = None, goals: list[tuple[str, float]] | None = None,
+                 report_clock: float | None = None) -> Analysis:
     """Statistics, findings, forecast, Q&A and conclusion for logs already read (``now``: the liveness rule's
-    clock; ``goals``: (metric, level) pairs whose step of arrival is forecast)."""
+    clock; ``goals``: (metric, level) pairs whose step of arrival is forecast; ``report_clock``: the report's own
+    time, which only dates ETAs from old logs (default: now; a sweep gives all its runs one))."""
     m = Metrics(logs.frame)
     m.restarts = logs.restarts
     limits = {k: dict(v) for k, v in (thresholds or {}).items()}
     if now is not None:
         limits.setdefault("liveness", {})["now"] = float(now)
     else:  # no clock to judge liveness by: the report's own only dates what the ETAs say (logs may be old copies)
-        limits.setdefault("liveness", {}).setdefault("report_clock", time.time())
+        limits.setdefault("liveness", {}).setdefault("report_clock", report_clock or time.time())
     findings = run_rules(m, schedule, limits)
     analysis = Analysis(
         run=str(logs.root), step=m.last_step(), schedule=schedule, metrics=metric_stats(m, logs.metric_sources),
@@ -357,7 +359,8 @@ def analyze_run(path: Path | str, config: Path | str | None = None, thresholds: 
 def examine_run(path: Path | str, config: Path | str | None = None, thresholds: dict | None = None,
                 now: float | None = None, baseline: Path | str | None = None, include: list[Path] | None = None,
                 text_pattern: str | None = None, run: str | None = None, draw_plots: bool = False,
-                tail: Any = None, goals: list[tuple[str, float]] | None = None, **overrides: Any) -> AnalyzedRun:
+                tail: Any = None, goals: list[tuple[str, float]] | None = None, report_clock: float | None = None,
+                **overrides: Any) -> AnalyzedRun:
     """``analyze_run``, keeping the frame for the report's figures; ``draw_plots``: start drawing the report's
     plots in other processes while the rules run (``render.write_report`` collects them), and choose the
     reconstruction grids now."""
@@ -371,7 +374,7 @@ def examine_run(path: Path | str, config: Path | str | None = None, thresholds: 
     if draw_plots:  # drawn by other processes while this one runs the rules
         plots = PlotsInFlight(logs.frame, schedule, previous.get("step") if previous else None)
     try:
-        analysis = analyze_logs(logs, schedule, limits, now, goals)
+        analysis = analyze_logs(logs, schedule, limits, now, goals, report_clock)
         if previous is not None:
             analysis.since_baseline = compare(analysis.to_summary(), previous)
         samples = reconstructions(analysis) if draw_plots else None

@@ -9,6 +9,7 @@ steps. (Lightning's ``version_N`` folders are judged by versions.py: loggers of 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, jobs: int |
     matched to the runs by name. Each worker returns its run's overview plot instead of its metric frame, so
     memory stays bounded by the runs in flight."""
     previous = _previous_runs(load_baseline(Path(baseline))) if baseline else {}
+    options = {"report_clock": time.time()} | options  # one report, one clock for every run's ETA dating
     out = map_in_processes(_analyze_one, [(run, options) for run in runs], jobs, label="analyzing runs")
     for result in out:
         if result.analysis is not None and result.name in previous:
