@@ -18,6 +18,7 @@ from ..errors import InputError
 from ..frame import KNOWN_METRICS, canonical_name, frame_from_series
 from ..numbers import counted
 from .encoding import decoded, encoding_of
+from .epochs import continued_across_epochs, continued_note
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
 TAG_COLUMNS = ("tag", "metric", "name", "key")
@@ -86,7 +87,7 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     # them apart by re-reading the affected columns as text.
     nan_words = any(word in text for word in ("nan", "NaN", "NAN", "inf", "Inf", "INF"))
     columns = {c.lower(): c for c in table.columns}
-    step_col = next((columns[c] for c in STEP_COLUMNS if c in columns), None)
+    step_col = _step_column(table, [columns[c] for c in STEP_COLUMNS if c in columns])
     if step_col is None and "created_at" in columns:
         raise InputError(
             f"{path}: no step column: test-tube's metrics.csv (latent-diffusion's and taming's default logger) "
@@ -107,7 +108,10 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         )
     steps, bad = _steps(table[step_col], notes)
     keep = ~np.isnan(steps)
-    table, steps = table[keep], steps[keep].astype(np.int64)
+    table, steps = table[keep], steps[keep]
+    if unit == "step" and "epoch" in columns:
+        steps = _across_epochs(steps, table[columns["epoch"]], step_col, notes)
+    steps = steps.astype(np.int64)
     wall_col = next((columns[c] for c in WALL_COLUMNS if c in columns), None)
     # test-tube stamps created_at with datetime.utcnow(): UTC without a zone
     walls = _wall_column(table[wall_col], utc=wall_col.lower() == "created_at") if wall_col \
@@ -132,6 +136,30 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     read = _wide(table, path, source, steps, walls, {step_col, wall_col}, bad, notes, nan_words)
     read.unit = unit
     return read
+
+
+def _step_column(table: pd.DataFrame, candidates: list[str]) -> str | None:
+    """The step column: of several (``step`` beside ``global_step``), the first that never goes back, so a
+    counter within the epoch is not taken where a global one is written too."""
+    if len(candidates) > 1:
+        for col in candidates:
+            values = pd.to_numeric(table[col], errors="coerce").dropna().to_numpy(dtype=np.float64)
+            if len(values) and not (np.diff(values) < 0).any():
+                return col
+    return candidates[0] if candidates else None
+
+
+def _across_epochs(steps: np.ndarray, epochs: pd.Series, step_col: str, notes: list[str]) -> np.ndarray:
+    """A step column that restarts at every epoch (``epoch,step`` with the batch in the epoch) continued across
+    epochs; otherwise the epochs' rows would share a few steps and only the last epoch's would be kept."""
+    # a row without an epoch (an epoch-end row written sparsely) is in the epoch of the row before it
+    epoch = pd.to_numeric(epochs, errors="coerce").ffill().to_numpy(dtype=np.float64)
+    found = continued_across_epochs(steps, epoch)
+    if found is None:
+        return steps
+    out, length = found
+    notes.append(continued_note(step_col, length))
+    return np.where(np.isfinite(out), out, steps)
 
 
 def _one_row_per_epoch(cells: pd.Series) -> bool:

@@ -22,6 +22,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series
 from ..numbers import counted
+from .epochs import continued_across_epochs, continued_note
 
 STEP_KEYS = ("step", "global_step", "iteration", "iter", "_step", "it", "trainer/global_step", "steps", "iterations")
 EPOCH_KEYS = ("epoch", "epochs")
@@ -294,31 +295,22 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
 
 def _continued(steps: np.ndarray, records: list[dict], counter: str, notes: list[str]) -> np.ndarray:
     """mmcv's epoch-based runner logs ``iter`` within the epoch: where the training records' counter falls back
-    as the epoch goes up, it is continued across epochs (epoch length: the largest counter seen, rounded up to
-    the logging interval); a validation
-    record then takes the training step in effect when it was written."""
+    as the epoch goes up, it is continued across epochs; a validation record then takes the training step in
+    effect when it was written."""
     if counter in EPOCH_KEYS:
         return steps
     epochs = np.array([r.get("epoch") if _is_number(r.get("epoch")) else np.nan for r in records], dtype=float)
     training = np.array([not _split(r) for r in records], dtype=bool)
-    known = np.isfinite(steps) & np.isfinite(epochs) & training
-    s, e = steps[known], epochs[known]
-    if len(s) < 2 or not (np.diff(s) < 0).any() or (np.diff(e) < 0).any() \
-            or not (np.diff(e)[np.diff(s) < 0] > 0).all():
+    found = continued_across_epochs(np.where(training, steps, np.nan), epochs)
+    if found is None:
         return steps
-    # the epoch's length: the largest counter seen, rounded up to the logging interval (a last batch logged
-    # short of the epoch's end)
-    rises = np.diff(s)[np.diff(s) > 0]
-    every = float(np.median(rises)) if len(rises) else 1.0
-    length = math.ceil(float(np.nanmax(s)) / every) * every
-    out = np.full(len(steps), np.nan)
-    out[known] = (e - float(np.nanmin(e))) * length + s
+    out, length = found
+    out[~training] = np.nan
     # the training step in effect at each record, for validation records
     last = pd.Series(out).ffill().to_numpy()
     later = np.isfinite(steps) & ~training
     out[later] = last[later]
-    notes.append(f"{counter} restarts at every epoch: continued across epochs ({int(length):,} per epoch: its "
-                 "largest value seen, rounded up to the logging interval)")
+    notes.append(continued_note(counter, length))
     return out
 
 
