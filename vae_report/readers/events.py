@@ -13,6 +13,7 @@ from ..frame import COUNTERS, canonical_name, impossible, impossible_notes, make
 from ..numbers import counted
 from .copies import copies_of
 from .discovery import in_split, relative, split_folders
+from .foreign import foreign_files
 from .merge import natural, note_copy, note_merged, replaced_points
 from .ranks import note_ranks, ranks_of_one_run
 from .sources import RunLogs, SourceFile
@@ -111,6 +112,13 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
             written = [i for i in written if i not in found]
     if len(written) > 1:  # one event file per process of a distributed run: the lowest rank's is the run's
         file, code, steps, values, walls, written = _other_ranks(file, code, steps, values, walls, written, rels, logs)
+    if len(written) > 1:  # another experiment's event files in a sub-folder: not this run's (foreign.py)
+        gone = foreign_files([rels[i] for i in written],
+                             lambda k: _points_of(written[k], file, code, steps, values, walls, metrics), logs)
+        if gone:
+            own = ~np.isin(file, [written[k] for k in gone])
+            file, code, steps, values, walls = (a[own] for a in (file, code, steps, values, walls))
+            written = [i for k, i in enumerate(written) if k not in gone]
     rank_of = np.zeros(len(paths), dtype=np.int64)
     rank_of[written] = np.arange(len(written))
     if len(written) > 1:
@@ -129,6 +137,12 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     source_code[holding] = [position[rels[i]] for i in holding]
     return make_frame(steps[order], pd.Categorical.from_codes(code[order], categories=metrics), values[order],
                       walls[order], pd.Categorical.from_codes(source_code[file[order]], categories=used))
+
+
+def _points_of(i: int, file, code, steps, values, walls, metrics: list[str]) -> pd.DataFrame:
+    mine = file == i
+    return pd.DataFrame({"step": steps[mine], "metric": np.asarray(metrics, dtype=object)[code[mine]],
+                         "value": values[mine], "wall_time": walls[mine]})
 
 
 def _other_ranks(file, code, steps, values, walls, written: list[int], rels: list[str], logs: RunLogs):
