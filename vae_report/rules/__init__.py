@@ -283,7 +283,8 @@ RULES: list[Rule] = [
          "trainer reads (disc_strat, kl_wieght) would have been refused or left that setting at its default.",
          config_typos, can_wait=True,
          checks="every key of the config found beside the run (or given with --config) that is not a setting these "
-                "trainers read but one or two letters off one its section lacks (`disc_strat` for `disc_start`), "
+                "trainers read but one or two letters off one its section lacks (`disc_strat` for `disc_start`; a "
+                "key the trainers' own configs hold, as LDM's ddconfig `z_channels`, is never one), "
                 "with the value the report used instead"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "The logged learning rate should follow the config's: the scheduler it names, constant, or "
