@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import KNOWN_METRICS, canonical_name, frame_from_series
 from ..numbers import counted
-from .encoding import decoded, encoding_of
+from .encoding import decoded, encoding_of, is_binary
 from .epochs import continued_across_epochs, continued_note
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
@@ -58,6 +58,9 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     encoding = encoding_of(data[:512])[0]
     if encoding not in ("utf-8", "utf-8-sig"):
         notes.append(f"read as {encoding.upper()} (its byte-order mark or its NUL bytes say so)")
+    if is_binary(decoded(data[:4096])):
+        raise InputError(f"{path}: binary data, not a CSV (its first bytes are not text); remove it or point "
+                         "vae-report at the training log")
     text = _drop_torn_tail(decoded(data), notes)
     if not text.strip():
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
@@ -197,7 +200,8 @@ def _wide(table, path, source, steps, walls, skip, bad, notes, nan_words) -> Csv
 
 
 def _names(columns) -> str:
-    names = [str(c) for c in columns][:8]
+    # a column name is quoted as far as it is printable, and short (a damaged file's header can be anything)
+    names = ["".join(ch if ch.isprintable() else "?" for ch in str(c))[:40] for c in columns][:8]
     return ", ".join(names) + (" ..." if len(columns) > 8 else "")
 
 
