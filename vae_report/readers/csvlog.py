@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import KNOWN_METRICS, canonical_name, frame_from_series
+from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series
 from ..numbers import counted
 from .encoding import decoded, encoding_of, is_binary
 from .epochs import continued_across_epochs, continued_note
@@ -40,6 +40,9 @@ class CsvRead:
     notes: list[str] = field(default_factory=list)  # what was done to the rows, for the sources section
     total_steps: int | None = None  # a constant total_steps column (a parsed text log): schedule, not a metric
     unit: str = "step"  # what the step column counts: step, or epoch (Keras' CSVLogger: a row per epoch)
+    # a resumed run appending to the same file writes its header again: (first line, points) of each part, judged
+    # as launches of one run (resume, start over) as a text log's are; empty for a file of one header
+    launches: list[tuple[int, pd.DataFrame]] = field(default_factory=list)
 
 
 def read_csv_log(path: Path, source: str) -> CsvRead:
@@ -64,6 +67,9 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     text = _drop_torn_tail(decoded(data), notes)
     if not text.strip():
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
+    again = _headers_again(text)
+    if again:
+        return _appended(text, again, path, source, lines_before, notes)
     text, open_quotes = _drop_open_quotes(text)
     if open_quotes:
         notes.append(f"{counted(len(open_quotes), 'line')} with a quote that never closes skipped "
@@ -163,6 +169,57 @@ def _across_epochs(steps: np.ndarray, epochs: pd.Series, step_col: str, notes: l
     out, length = found
     notes.append(continued_note(step_col, length))
     return np.where(np.isfinite(out), out, steps)
+
+
+def _headers_again(text: str) -> list[int]:
+    """0-based numbers of the lines after the first that are a header again (the same line, or text cells only
+    opening with the header's first name: a resume that logs another set of columns)."""
+    lines = text.split("\n")
+    header = lines[0].rstrip("\r").lstrip("\ufeff")
+    first = header.split(",", 1)[0]
+    out = []
+    for i in range(1, len(lines)):
+        line = lines[i].rstrip("\r")
+        if not line.startswith(first) or (line != header and not _all_text(line)):
+            continue
+        out.append(i)
+    return out
+
+
+def _all_text(line: str) -> bool:
+    cells = next(csv.reader([line]), [])
+    return len(cells) > 1 and not any(_NUMBER.fullmatch(c.strip()) for c in cells if c.strip())
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|(?i:[-+]?(?:nan|inf|infinity))")
+
+
+def _appended(text: str, again: list[int], path: Path, source: str, lines_before: int,
+              notes: list[str]) -> CsvRead:
+    """A file holding its header more than once: each part from a header on is read as a file of its own and
+    handed on as a launch of one run (a resumed run that appended to the file it had written)."""
+    lines = text.split("\n")
+    bounds = [0, *again, len(lines)]
+    reads = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        part = "\n".join(lines[start:end]).strip("\n")
+        if part.count("\n") < 1:
+            continue  # a header with no row under it: a launch that logged nothing
+        reads.append((start + 1, read_csv_bytes((part + "\n").encode("utf-8"), path, source,
+                                                lines_before + start)))
+    shown = ", ".join(f"{lines_before + n + 1:,}" for n in again[:5]) + (" ..." if len(again) > 5 else "")
+    notes.append(f"its header is written again at line{'s' if len(again) > 1 else ''} {shown}: a resumed run "
+                 f"appending to the file it had written; "
+                 + ("each part read as a launch of one run" if len(reads) > 1 else "the header read as such"))
+    if not reads:
+        raise InputError(f"{path}: the CSV holds headers and no row; point vae-report at the finished log")
+    first = reads[0][1]
+    for _, read in reads:
+        notes.extend(n for n in read.notes if n not in notes)
+    frame = concat([read.frame for _, read in reads]) if len(reads) > 1 else first.frame
+    return CsvRead(frame, first.layout, sum(r.rows for _, r in reads), sum(r.bad_cells for _, r in reads), notes,
+                   first.total_steps, first.unit,
+                   [(lines_before + line, read.frame) for line, read in reads] if len(reads) > 1 else [])
 
 
 def _one_row_per_epoch(cells: pd.Series) -> bool:
