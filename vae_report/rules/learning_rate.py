@@ -105,7 +105,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "lr", int(steps[-1]), {"printed_decimals": decimals}, severity="info")]
     plan = s.lr_plan if s.lr else None
     if s.lr_plan is not None and not s.lr_plan.modelled:
-        return [_unmodelled(steps, lr, s)]
+        return [_plan_not_modelled(steps, lr, s)]
     if plan is not None and (plan.warmup_only or plan.expected(steps, s.lr, s.total_steps) is None):
         return [_warmup_only(steps, lr, s, t)]  # a warm-up and nothing after it (or a decay of unknown length)
     if plan is not None and plan.length and plan.length < 0.5 * float(steps[-1]) and np.ptp(lr) > 0:
@@ -308,7 +308,7 @@ def _zero_unnamed(steps: np.ndarray, lr: np.ndarray, zero: int, s: Schedule) -> 
         "lr", zero, {"departure_step": zero, "zero_share": share})
 
 
-def _unmodelled(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:
+def _plan_not_modelled(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:
     """A scheduler the config names that the report does not model (OneCycleLR, ReduceLROnPlateau, a name it
     does not know): the logged lr described, never said to follow no scheduler."""
     plan = s.lr_plan
