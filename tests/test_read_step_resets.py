@@ -4,6 +4,7 @@ import csv
 
 import numpy as np
 import pytest
+from writers import write_scalars
 
 from vae_report.readers import load_run
 from vae_report.readers.csvlog import read_csv_log
@@ -56,3 +57,16 @@ def test_step_resets_end_to_end_keep_every_epoch(tmp_path):
     rec = logs.frame[logs.frame["metric"] == "rec_loss"]
     assert len(rec) == 400 and int(rec["step"].max()) == 3990
     assert rec[rec["step"] >= 2000]["value"].eq(0.9).all()
+
+
+def test_a_step_an_event_file_writes_twice_is_said_for_one_file_and_for_many(tmp_path):
+    # a loop restarted inside one SummaryWriter's file (steps 50..90 written again); a second file beside it
+    points = [(s, "train/rec_loss", 1.0) for s in range(0, 100, 10)] + \
+        [(s, "train/rec_loss", 2.0) for s in range(50, 200, 10)]
+    write_scalars(tmp_path / "one", points)
+    write_scalars(tmp_path / "two", points)
+    write_scalars(tmp_path / "two", [(s, "train/kl_loss", 3.0) for s in range(0, 200, 10)], start_wall=1.8e9)
+    for folder in ("one", "two"):
+        logs = load_run(tmp_path / folder)
+        notes = " ".join(n for s in logs.sources for n in s.notes)
+        assert "5 points at a step the file logs again later" in notes, (folder, notes)

@@ -63,9 +63,11 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     walls = fixed
     if not possible.all():
         file, code, steps, values, walls = (a[possible] for a in (file, code, steps, values, walls))
+    twice = np.zeros(len(paths), dtype=np.int64)  # points of a step the same file writes again, per file
     if len(steps) > 1:
         repeated = (file[1:] == file[:-1]) & (code[1:] == code[:-1]) & (steps[1:] == steps[:-1])
         if repeated.any():
+            twice = np.bincount(file[:-1][repeated], minlength=len(paths))
             last = np.append(~repeated, True)
             file, code, steps, values, walls = file[last], code[last], steps[last], values[last], walls[last]
     points = np.bincount(file, minlength=len(paths))
@@ -93,7 +95,8 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
         read_ok.append(i)
         logs.sources.append(SourceFile(rel, "tensorboard", int(points[i]), sorted(per_file.get(i, [])),
                                        event_notes(batch.reads[i], counters.get(i, []))
-                                       + impossible_notes(int(dropped[i]), int(bad_walls[i])), float(first_wall[i])))
+                                       + impossible_notes(int(dropped[i]), int(bad_walls[i]), int(twice[i])),
+                                       float(first_wall[i])))
     if not read_ok:
         return None
     # files in the order they were written: first wall time, then first step, then the path's numbers
