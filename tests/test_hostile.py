@@ -660,3 +660,17 @@ def test_a_config_of_megabytes_in_the_folder_is_named_not_parsed(run, tmp_path):
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert "sweep_grid.yaml not used as the config: over 1 MB" in text and "pass it with --config" in text
+
+
+@pytest.mark.parametrize("name, content, said", [
+    ("train.log", b"", "train.log is an empty file (0 bytes)"),
+    ("train.log", bytes(range(256)) * 16, "train.log holds binary data, not text"),
+    ("metrics.csv", zlib.compress(bytes(range(256)) * 64)[:4096], "metrics.csv: binary data, not a CSV"),
+], ids=["empty_log", "binary_log", "binary_csv"])
+def test_an_empty_or_binary_file_is_said_to_be_so_without_echoing_it(tmp_path, name, content, said):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / name).write_bytes(content)
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "r.md")])
+    assert result.exit_code == 2 and said in result.output, result.output
+    assert "\ufffd" not in result.output and "(no text)" not in result.output and "--text-pattern" not in result.output

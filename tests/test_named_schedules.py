@@ -291,3 +291,105 @@ def test_when_the_discriminator_switched_on_is_answered_with_disc_start_and_the_
     assert qa.answer.startswith(f"At step {d:,}, as scheduled (disc_start, from "), qa.answer
     first = next(f for f in a.findings if f.rule == "disc-inactive-after-start").step
     assert first == d or f"the first step logged after it, {first:,}, shows it on" in qa.answer
+
+
+def _torch_run(folder: Path, scheduler: dict, make, steps_per_epoch: int = 500, stepped: bool = True,
+               every: int = 20, last: int = 6_000) -> Path:
+    """A plain loop driving a torch scheduler (``make(opt)``; ``scheduler``'s ``interval`` says when it is stepped:
+    once an epoch of ``steps_per_epoch`` or once a step), its lr and losses written with csv.writer."""
+    import csv
+
+    import torch
+
+    folder.mkdir()
+    config = {"train": {"lr": 2e-4, "max_steps": last, "steps_per_epoch": steps_per_epoch, "scheduler": scheduler},
+              "loss": {"kl_weight": 1e-4}}
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=2e-4)
+    sched = make(opt)
+    per_epoch = scheduler.get("interval") == "epoch"
+    with (folder / "metrics.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "lr", "rec_loss", "kl_loss", "total_loss"])
+        for step in range(last):
+            if step % every == 0:
+                rec = 0.1 / (1 + step / 2000)
+                writer.writerow([step, opt.param_groups[0]["lr"], rec, 5.0, rec + 5e-4])
+            opt.step()
+            if stepped and (not per_epoch or (step + 1) % steps_per_epoch == 0):
+                if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                    sched.step(1.0)
+                else:
+                    sched.step()
+    return folder
+
+
+TORCH_SCHEDULERS = {
+    "StepLR": ({"type": "StepLR", "step_size": 3, "gamma": 0.5, "interval": "epoch"},
+               lambda o: __import__("torch").optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+               "a step decay (StepLR): x0.5 every 3 epochs (1,500 steps)"),
+    "MultiStepLR": ({"name": "MultiStepLR", "milestones": [2000, 4500], "gamma": 0.1, "interval": "step"},
+                    lambda o: __import__("torch").optim.lr_scheduler.MultiStepLR(o, milestones=[2000, 4500],
+                                                                                gamma=0.1),
+                    "a decay at milestones (MultiStepLR): x0.1 at steps 2,000, 4,500"),
+    "ExponentialLR": ({"type": "ExponentialLR", "gamma": 0.8, "interval": "epoch"},
+                      lambda o: __import__("torch").optim.lr_scheduler.ExponentialLR(o, gamma=0.8),
+                      "an exponential decay (ExponentialLR): x0.8 every epoch (500 steps each)"),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_SCHEDULERS))
+def test_torchs_step_wise_schedulers_are_held_to_their_formulas(tmp_path, name):
+    pytest.importorskip("torch")
+    scheduler, make, words = TORCH_SCHEDULERS[name]
+    a, f = lr_finding(_torch_run(tmp_path / "run", scheduler, make))
+    assert f.severity == "ok" and "follows the config at every stretch" in f.message, f.message
+    assert words in f.message and "names no scheduler" not in f.message
+    a, f = lr_finding(_torch_run(tmp_path / "never_stepped", scheduler, make, stepped=False))
+    assert f.severity == "warning" and "follows the config" not in f.message, f.message
+
+
+@pytest.mark.parametrize("scheduler, make, words", [
+    ({"type": "OneCycleLR", "max_lr": 2e-4, "total_steps": 6000},
+     lambda o: __import__("torch").optim.lr_scheduler.OneCycleLR(o, max_lr=2e-4, total_steps=6000),
+     "torch's OneCycleLR"),
+    ({"type": "ReduceLROnPlateau", "factor": 0.5, "patience": 2, "interval": "epoch"},
+     lambda o: __import__("torch").optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=2),
+     "torch's ReduceLROnPlateau"),
+    ({"type": "PolynomialLRDecayWithRestarts", "power": 2.0},
+     lambda o: __import__("torch").optim.lr_scheduler.PolynomialLR(o, total_iters=6000, power=2.0),
+     "a scheduler 'PolynomialLRDecayWithRestarts'"),
+])
+def test_a_scheduler_the_report_does_not_model_is_described_never_called_absent(tmp_path, scheduler, make, words):
+    pytest.importorskip("torch")
+    _, f = lr_finding(_torch_run(tmp_path / "run", scheduler, make))
+    assert f.severity == "info" and words in f.message and "does not model" in f.message, f.message
+    assert "names no scheduler" not in f.message
+
+
+def test_trainer_max_steps_beside_model_lossconfig_is_the_total(tmp_path):
+    # RadioDiff's layout (model.lossconfig) with Lightning's trainer.max_steps in place of train_num_steps
+    import csv
+
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(
+        {"model": {"lossconfig": {"disc_start": 5001, "kl_weight": 1e-6}}, "trainer": {"max_steps": 6000}}))
+    with (tmp_path / "m.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "rec_loss"])
+        writer.writerows([s, 0.3 / (1 + s / 500)] for s in range(0, 3000, 10))
+    a = analyze_run(tmp_path)
+    assert a.schedule.total_steps == 6000 and a.schedule.origins["total_steps"] == "config.yaml: trainer.max_steps"
+
+
+def test_a_total_given_as_epochs_times_steps_per_epoch(tmp_path):
+    import csv
+
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(
+        {"loss": {"disc_start": 40001, "kl_weight": 1e-6}, "trainer": {"max_epochs": 60, "iters_per_epoch": 1000}}))
+    with (tmp_path / "m.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "rec_loss"])
+        writer.writerows([s, 0.3 / (1 + s / 500)] for s in range(0, 30_000, 50))
+    a = analyze_run(tmp_path)
+    assert a.schedule.total_steps == 60_000
+    assert "trainer.max_epochs 60 x trainer.iters_per_epoch 1,000" in a.schedule.origins["total_steps"]

@@ -75,7 +75,41 @@ def test_csv_garbage_rows_and_repeated_header_are_skipped(tmp_path):
     path.write_text("step,train/rec_loss\n0,0.5\nstep,train/rec_loss\n1,oops\n2,0.25\n")
     read = read_csv_log(path, "m.csv")
     assert _series(read.frame, "rec_loss")[0].tolist() == [0, 2]
-    assert read.bad_cells == 2
+    assert read.bad_cells == 1  # the header written again is a header, not a bad row
+    assert any("header is written again at line 3" in n for n in read.notes)
+
+
+@pytest.mark.parametrize("new_columns", [False, True])
+def test_a_resume_appending_its_header_again_is_read_as_two_launches(tmp_path, new_columns):
+    # a loop's csv.DictWriter; the relaunch opens the file in append mode, writes its header again and logs from
+    # its checkpoint's step (28,000) on, before the first process's last step (29,975)
+    from vae_report import analyze_run
+
+    fields = ["step", "train/rec_loss", "train/kl_loss"]
+    path = tmp_path / "metrics.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fields)
+        writer.writeheader()
+        writer.writerows({"step": s, "train/rec_loss": 0.3 / (1 + s / 5000), "train/kl_loss": 100 + s / 1000}
+                         for s in range(0, 30_000, 25))
+    more = [*fields, "train/g_loss"] if new_columns else fields
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, more)
+        writer.writeheader()
+        writer.writerows({"step": s, "train/rec_loss": 0.3 / (1 + s / 5000), "train/kl_loss": 100 + s / 1000,
+                          **({"train/g_loss": 0.1} if new_columns else {})} for s in range(28_000, 40_000, 25))
+    logs = load_run(tmp_path)
+    steps, _ = _series(logs.frame, "rec_loss")
+    assert steps[0] == 0 and steps[-1] == 39_975 and len(steps) == 1_600
+    assert [s.path for s in logs.sources] == ["metrics.csv (launch 1 of 2, from line 1)",
+                                              "metrics.csv (launch 2 of 2, from line 1,202)"]
+    notes = " ".join(n for s in logs.sources for n in s.notes)
+    assert "header is written again at line 1,202: a resumed run appending" in notes
+    assert "impossible step" not in notes and "non-numeric" not in notes
+    assert ("metrics.csv holds 2 launches (its header is written 1 more time): each launch is read as a file of "
+            "its own, and they are merged as the files of a resumed run are") in logs.notes
+    resumes = [f for f in analyze_run(tmp_path, total_steps=40_000).findings if f.rule == "resumes"]
+    assert resumes and resumes[0].step == 28_000 and resumes[0].severity in ("ok", "info"), resumes
 
 
 def test_radiodiff_text_log_values_config_and_total(tmp_path):

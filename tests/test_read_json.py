@@ -218,3 +218,46 @@ def test_sgm_nested_loss_names_and_split_suffix_tags_are_unchanged(tmp_path):
          "val": {"loss": {"rec": 0.2}}} for s in steps])
     names = set(load_run(tmp_path).frame["metric"])
     assert {"rec_loss", "g_loss", "logvar", "val/rec_loss"} <= names, names
+
+
+@pytest.mark.parametrize(("word", "expected"), [("nan", math.nan), ("NaN", math.nan), ("inf", math.inf),
+                                                ("-inf", -math.inf), ("Infinity", math.inf), ("-Infinity", -math.inf)])
+def test_non_finite_values_written_as_text_are_those_numbers(tmp_path, word, expected):
+    # a logger that formats its numbers with str() before json.dumps writes "nan", not NaN
+    records = [{"step": s, "rec_loss": 0.5 - s * 1e-4} for s in range(0, 1000, 10)]
+    records += [{"step": s, "rec_loss": word} for s in range(1000, 1500, 10)]
+    write_lines(tmp_path / "log.jsonl", records)
+    logs = load_run(tmp_path)
+    steps, values = series(logs.frame, "rec_loss")
+    assert len(steps) == 150 and steps[-1] == 1490
+    assert np.array_equal(values[100:], np.full(50, expected), equal_nan=True)
+    assert any("50 values written as text" in n for n in logs.sources[0].notes)
+
+
+def test_text_nan_makes_the_non_finite_rule_fire(tmp_path):
+    from vae_report import analyze_run
+
+    records = [{"step": s, "rec_loss": 0.3 * math.exp(-s / 2000) + 0.03, "kl_loss": 100.0 + s / 100}
+               for s in range(0, 2000, 10)]
+    records += [{"step": s, "rec_loss": "nan", "kl_loss": "nan"} for s in range(2000, 3000, 10)]
+    write_lines(tmp_path / "log.jsonl", records)
+    analysis = analyze_run(tmp_path)
+    fired = [f for f in analysis.findings if f.rule == "non-finite" and f.severity == "error"]
+    assert fired and fired[0].step == 2000
+
+
+def test_null_is_nan_in_a_key_logged_every_record_and_no_point_in_a_sparse_one(tmp_path):
+    # pandas' to_json writes NaN as null; a table with validation every 100 steps writes null in between
+    pd = pytest.importorskip("pandas")
+    steps = np.arange(0, 2000, 10)
+    rec = np.where(steps < 1500, 0.5 - steps * 1e-4, np.nan)
+    val = np.where(steps % 100 == 90, 0.6 - steps * 1e-4, np.nan)
+    pd.DataFrame({"step": steps, "rec_loss": rec, "val_rec_loss": val}).to_json(
+        tmp_path / "log.jsonl", orient="records", lines=True)
+    assert '"rec_loss":null' in (tmp_path / "log.jsonl").read_text()
+    logs = load_run(tmp_path)
+    rec_steps, rec_values = series(logs.frame, "rec_loss")
+    assert len(rec_steps) == 200 and np.isnan(rec_values[150:]).all() and np.isfinite(rec_values[:150]).all()
+    val_steps, val_values = series(logs.frame, "val/rec_loss")
+    assert val_steps.tolist() == list(range(90, 2000, 100)) and np.isfinite(val_values).all()
+    assert any("50 nulls in keys logged every record read as NaN" in n for n in logs.sources[0].notes)

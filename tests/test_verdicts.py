@@ -1130,6 +1130,29 @@ def test_a_mistyped_config_key_is_named_with_the_setting_it_misses(tmp_path):
     assert near_misses({"exp_params": {"kld_weight": 0.00025}, "model": {"params": {"loss_config": {}}}}) == []
 
 
+def test_a_key_of_the_trainers_own_configs_is_never_a_typo(tmp_path):
+    # LDM's ddconfig z_channels is one letter pair off in_channels; any key the trainers' configs hold (ddconfig,
+    # loss parameters, Lightning's Trainer arguments) is a setting in its own right, wherever it sits
+    import csv
+
+    import yaml
+
+    from vae_report.config_keys import KNOWN, near_misses
+
+    for key in sorted(KNOWN):
+        assert near_misses({"model": {key: 1}}) == [], key
+        assert near_misses({"trainer": {key: 1}, "lightning": {"trainer": {key: 1}}}) == [], key
+    assert near_misses({"model": {"z_channels": 4, "in_chanels": 3}}) == [("model.in_chanels", "in_channels")]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"loss": {"disc_start": 5001, "kl_weight": 1e-6},
+                                                          "model": {"z_channels": 4, "in_chanels": 1}}))
+    with (tmp_path / "m.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["step", "rec_loss"])
+        writer.writerows([s, 0.3 / (1 + s / 500)] for s in range(0, 3000, 10))
+    typos = [f for f in analyze_run(tmp_path).findings if f.rule == "config-typos"]
+    assert [(f.numbers["key"], f.numbers["setting"]) for f in typos] == [("model.in_chanels", "in_channels")]
+
+
 def _val_only(folder, rise_from=None, seed=3):
     """A CSV (the csv module) of a loop that logs only validation, once an epoch of 500 steps: val/rec_loss falls
     and levels off; from ``rise_from`` (a step) it climbs 40%."""

@@ -18,7 +18,7 @@ from .errors import ConfigError, InputError
 from .forecast import forecast_run
 from .images import reconstructions
 from .levels import start_level
-from .log_units import in_log_units, total_from_epochs
+from .log_units import epochs_in, in_log_units, steps_per_epoch, total_from_epochs
 from .narrative import confidence, has_discriminator, questions_and_answers, recommendations, stop_broken_forecasts
 from .numbers import fmt
 from .plots import PlotsInFlight
@@ -131,15 +131,25 @@ class Analysis:
 
 
 
-def _with_store_keys(schedule: Schedule, logs: RunLogs) -> Schedule:
-    """A W&B or MLflow run's config is the dict the script passed, not the trainer's file: a trainer's layout in
-    it (``model.lossconfig``) beside the script's own ``max_steps`` or ``lr`` at the top. Values the layout's
-    places leave unset are taken where the config names them, each with its path."""
-    flat = schedule_from_config(logs.store_config, logs.store_config_origin, "flat", given=True)
+def _with_flat_keys(schedule: Schedule, config: dict, origin: str) -> Schedule:
+    """A trainer's layout (``model.lossconfig``) beside a script's own keys: ``trainer.max_steps`` where RadioDiff
+    reads ``train_num_steps``, a W&B run's ``max_steps`` or ``lr`` at the top of the dict the script passed.
+    Values the layout's places leave unset are taken where the config names them, each with its path."""
+    flat = schedule_from_config(config, origin, "flat", given=True)
     for key in ("total_steps", "lr", "min_lr", "log_every", "checkpoint_every"):
         if getattr(schedule, key) is None and getattr(flat, key) is not None and key in flat.origins:
             schedule = schedule.with_overrides(flat.origins[key], **{key: getattr(flat, key)})
     return schedule
+
+
+def _total_from_epochs(schedule: Schedule, config: dict | None) -> Schedule:
+    """A total given as epochs x steps per epoch (``max_epochs: 60``, ``iters_per_epoch: 1000``) where no total
+    in steps is named."""
+    epochs, per_epoch = epochs_in(config), steps_per_epoch(config)
+    if schedule.total_steps is not None or epochs is None or per_epoch is None:
+        return schedule
+    return schedule.with_overrides(f"{schedule.config_path or 'config'}: {epochs[1]} {fmt(epochs[0])} x "
+                                   f"{per_epoch[1]} {fmt(per_epoch[0])}", total_steps=epochs[0] * per_epoch[0])
 
 
 def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any) -> Schedule:
@@ -162,6 +172,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             path, cfg, layout = found
             raw, raw_origin = cfg, _relative(path, logs.root)
             schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
+            if schedule.layout != "flat":
+                schedule = _with_flat_keys(schedule, cfg, _relative(path, logs.root))
             printed = _printed_config(logs)
             if printed is not None and _differs(schedule, printed):
                 # the config the run printed when it started is the one it used; the file may be edited since
@@ -172,7 +184,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         elif logs.text_config is not None and layout_of(logs.text_config) == "radiodiff":
             schedule = schedule_from_config(logs.text_config, "config repr in the text log", "text log")
         elif logs.store_config is not None and layout_of(logs.store_config):
-            schedule = _with_store_keys(schedule_from_config(logs.store_config, logs.store_config_origin), logs)
+            schedule = _with_flat_keys(schedule_from_config(logs.store_config, logs.store_config_origin),
+                                       logs.store_config, logs.store_config_origin)
         elif logs.store_config is not None:  # hyperparameters of another trainer: the keys it names, no defaults
             schedule = schedule_from_config(logs.store_config, logs.store_config_origin, "flat", given=True)
         else:
@@ -190,6 +203,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = in_log_units(schedule, logs.counts, raw or logs.text_config or logs.store_config, first)
     if schedule.total_steps is None and logs.text_total_steps:
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
+    if logs.counts == "step":
+        schedule = _total_from_epochs(schedule, raw)
     schedule = schedule.with_overrides("command line", **overrides)
     m = Metrics(logs.frame)
     schedule = total_from_epochs(schedule, raw if isinstance(raw, dict) else None)

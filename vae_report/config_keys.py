@@ -16,8 +16,38 @@ READ = ("disc_start", "kl_weight", "disc_weight", "disc_factor", "disc_loss", "c
         "gradient_accumulate_every", "accumulate_grad_batches", "val_every", "logvar_init", "perceptual_weight",
         "pixelloss_weight", "disc_num_layers", "disc_in_channels", "disc_conditional", "use_actnorm", "ch_mult",
         "in_channels", "resolution", "lossconfig", "ddconfig")
-# other trainers' own names, close to one of the above but no typo: AntixK's kld_weight, sgm's loss_config
-OTHERS = ("kld_weight", "loss_config", "max_epochs", "disc_iter_start", "disc_start_step")
+# keys the trainers' own configs hold, each a setting in its own right, never a typo of another even when a letter
+# or two away (LDM's ddconfig z_channels beside in_channels): LDM/taming's AutoencoderKL/VQModel and their
+# ddconfig, LPIPSWithDiscriminator's and VQLPIPSWithDiscriminator's parameters, sgm's, RadioDiff's trainer section,
+# latent-diffusion's data and image-logger sections, and Lightning's Trainer arguments
+KNOWN = frozenset((
+    # model and ddconfig (ldm/modules/diffusionmodules/model.py Encoder/Decoder)
+    "double_z", "z_channels", "resolution", "in_channels", "out_ch", "ch", "ch_mult", "num_res_blocks",
+    "attn_resolutions", "dropout", "resamp_with_conv", "use_linear_attn", "attn_type", "give_pre_end", "tanh_out",
+    "embed_dim", "n_embed", "monitor", "image_key", "colorize_nlabels", "ckpt_path", "ignore_keys", "remap",
+    "sane_index_shape", "base_learning_rate", "target", "params", "lossconfig", "ddconfig", "scheduler_config",
+    # loss parameters (contperceptual.py, vqperceptual.py) and sgm's GeneralLPIPSWithDiscriminator
+    "disc_start", "logvar_init", "kl_weight", "pixelloss_weight", "disc_num_layers", "disc_in_channels",
+    "disc_factor", "disc_weight", "perceptual_weight", "use_actnorm", "disc_conditional", "disc_loss",
+    "codebook_weight", "disc_ndf", "pixel_loss", "learn_logvar", "regularization_weights", "dims",
+    "disc_start_iter", "loss_config", "regularizer_config", "encoder_config", "decoder_config", "input_key",
+    # RadioDiff's trainer section and the bundled trainer's
+    "gradient_accumulate_every", "lr", "min_lr", "train_num_steps", "save_and_sample_every", "log_freq",
+    "results_folder", "amp", "fp16", "enable_resume", "resume_milestone", "ema_update_every", "ema_decay",
+    "train_lr", "save_every", "log_every", "val_every", "batch_size", "num_workers", "name", "wrap", "train",
+    "validation", "test", "data", "model", "trainer", "lightning", "callbacks", "image_logger",
+    "batch_frequency", "max_images", "increase_log_steps", "clamp", "seed",
+    # Lightning's Trainer arguments
+    "max_steps", "min_steps", "max_epochs", "min_epochs", "max_time", "accelerator", "devices", "gpus",
+    "num_nodes", "precision", "strategy", "accumulate_grad_batches", "gradient_clip_val",
+    "gradient_clip_algorithm", "log_every_n_steps", "val_check_interval", "check_val_every_n_epoch",
+    "limit_train_batches", "limit_val_batches", "limit_test_batches", "num_sanity_val_steps", "benchmark",
+    "deterministic", "default_root_dir", "enable_checkpointing", "enable_progress_bar", "enable_model_summary",
+    "fast_dev_run", "overfit_batches", "profiler", "sync_batchnorm", "detect_anomaly", "inference_mode",
+    "reload_dataloaders_every_n_epochs", "use_distributed_sampler", "logger", "plugins", "barebones",
+))
+# other trainers' own names, close to one of the above but no typo: AntixK's kld_weight
+OTHERS = ("kld_weight", "disc_iter_start", "disc_start_step")
 CUTOFF = 0.85  # difflib's ratio: one letter swapped, dropped or doubled in a name of 8 or more letters
 
 
@@ -33,7 +63,7 @@ def near_misses(config: dict) -> list[tuple[str, str]]:
             sections.setdefault(parts[:i], set()).add(parts[i])
     for parent, keys in sections.items():
         for key in sorted(keys):
-            if key in READ or key in OTHERS or key.isdigit():
+            if key in READ or key in KNOWN or key in OTHERS or key.isdigit():
                 continue
             close = difflib.get_close_matches(key, READ, n=1, cutoff=CUTOFF)
             if close and close[0] not in keys:

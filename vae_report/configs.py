@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# where a config says how many optimizer steps an epoch holds
+STEPS_PER_EPOCH = ("steps_per_epoch", "iters_per_epoch", "iterations_per_epoch", "num_iters_per_epoch",
+                   "batches_per_epoch", "num_steps_per_epoch", "epoch_length", "len_epoch")
+
 
 def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
     """Nested mappings and lists as dotted paths: ``{"model": {"lossconfig": {"disc_weight": 0.5}}}`` ->

@@ -317,7 +317,7 @@ def frame_from_series(series: Iterable[tuple[str, np.ndarray, np.ndarray, np.nda
     metric, each metric's input released once copied: the peak is the input plus one metric, not twice the
     input."""
     by_metric: dict[str, list] = {}
-    impossible_steps = 0
+    impossible_steps = repeated_steps = 0
     for name, *columns in series:
         keep = (columns[0] >= 0) & (columns[0] <= MAX_STEP)
         if not keep.all():  # dropped before a repeated step keeps its last point: each counted once
@@ -326,7 +326,7 @@ def frame_from_series(series: Iterable[tuple[str, np.ndarray, np.ndarray, np.nda
         by_metric.setdefault(name, []).append(columns)
     categories = sorted(by_metric)
     if not categories:
-        return _counted(make_frame([], [], [], [], source), impossible_steps)
+        return _counted(make_frame([], [], [], [], source), impossible_steps, 0)
     total = sum(len(part[0]) for parts in by_metric.values() for part in parts)
     steps = np.empty(total, dtype=np.int64)
     values = np.empty(total, dtype=np.float64)
@@ -338,6 +338,7 @@ def frame_from_series(series: Iterable[tuple[str, np.ndarray, np.ndarray, np.nda
         pooled = parts[0] if len(parts) == 1 else [np.concatenate([p[i] for p in parts]) for i in range(3)]
         del parts
         block = sorted_by_step(*pooled)
+        repeated_steps += len(pooled[0]) - len(block[0])
         del pooled
         n = len(block[0])
         steps[at:at + n], values[at:at + n], walls[at:at + n] = block
@@ -348,12 +349,14 @@ def frame_from_series(series: Iterable[tuple[str, np.ndarray, np.ndarray, np.nda
             release_freed_memory()
     codes = np.repeat(np.arange(len(categories), dtype=np.int32), sizes)
     return _counted(make_frame(steps[:at], pd.Categorical.from_codes(codes, categories=categories), values[:at],
-                               walls[:at], source), impossible_steps)
+                               walls[:at], source), impossible_steps, repeated_steps)
 
 
-def _counted(frame: pd.DataFrame, impossible_steps: int) -> pd.DataFrame:
+def _counted(frame: pd.DataFrame, impossible_steps: int, repeated_steps: int) -> pd.DataFrame:
     if impossible_steps:
         frame.attrs["impossible_steps"] = impossible_steps  # said in the file's sources row
+    if repeated_steps:
+        frame.attrs["repeated_steps"] = repeated_steps  # a step written twice: the last kept, said too
     return frame
 
 
@@ -377,9 +380,13 @@ def impossible(steps: np.ndarray, walls: np.ndarray) -> tuple[np.ndarray, np.nda
     return keep, walls, int(bad_wall[keep].sum())
 
 
-def impossible_notes(dropped: int, bad_walls: int) -> list[str]:
-    """What ``impossible`` took out of one file, said in its sources row."""
+def impossible_notes(dropped: int, bad_walls: int, repeated: int = 0) -> list[str]:
+    """What ``impossible`` took out of one file, and the points of a step written twice that gave way to the
+    later one, said in its sources row."""
     notes = []
+    if repeated:
+        notes.append(f"{counted(repeated, 'point')} at a step the file logs again later replaced by the later value "
+                     "(a step written twice)")
     if dropped:
         notes.append(f"{counted(dropped, 'point')} with an impossible step (negative, beyond 2^53, or not a number) or "
                      "a value that is text dropped")
@@ -394,14 +401,15 @@ def without_impossible(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     keep, walls, bad_walls = impossible(frame["step"].to_numpy(), frame["wall_time"].to_numpy())
     dropped = int((~keep).sum())
     earlier = int(frame.attrs.get("impossible_steps", 0))  # dropped by frame_from_series
+    repeated = int(frame.attrs.get("repeated_steps", 0))
     if not dropped and not bad_walls:
-        return frame, impossible_notes(earlier, 0)
+        return frame, impossible_notes(earlier, 0, repeated)
     if dropped:
         frame = frame[keep].reset_index(drop=True)
         walls = walls[keep]
     frame = make_frame(frame["step"].to_numpy(), frame["metric"].array, frame["value"].to_numpy(), walls,
                        frame["source"].array)
-    return frame, impossible_notes(dropped + earlier, bad_walls)
+    return frame, impossible_notes(dropped + earlier, bad_walls, repeated)
 
 
 def step_column(values) -> np.ndarray:

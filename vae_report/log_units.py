@@ -12,13 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .configs import flatten
+from .configs import STEPS_PER_EPOCH, flatten
 from .numbers import fmt
 from .schedule import Schedule
 
-# where a config says how many optimizer steps an epoch holds, and how many epochs the run has
-STEPS_PER_EPOCH = ("steps_per_epoch", "iters_per_epoch", "iterations_per_epoch", "num_iters_per_epoch",
-                   "batches_per_epoch", "num_steps_per_epoch", "epoch_length", "len_epoch")
 # ... and how many samples a step takes (a log counted in samples seen)
 BATCH_SIZE = ("batch_size", "batchSize", "train_batch_size", "per_device_train_batch_size", "ims_per_batch",
               "IMS_PER_BATCH")
@@ -36,6 +33,16 @@ def _number(config: dict | None, names: tuple[str, ...]) -> tuple[int, str] | No
             if path.rsplit(".", 1)[-1] == name:
                 return int(value), path
     return None
+
+
+def epochs_in(config: dict | None) -> tuple[int, str] | None:
+    """The run's length in epochs as the config names it, with its path."""
+    return _number(config, EPOCHS)
+
+
+def steps_per_epoch(config: dict | None) -> tuple[int, str] | None:
+    """How many optimizer steps an epoch holds, as the config names it, with its path."""
+    return _number(config, STEPS_PER_EPOCH)
 
 
 def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_step: int) -> Schedule:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .configs import flatten
+from .configs import STEPS_PER_EPOCH, flatten
 from .numbers import fmt
 
 # keys whose value names the scheduler (a word, or a mapping with type/name/target)
@@ -44,12 +44,24 @@ KINDS = {
     # torch's SGDR: a cosine from the base rate to eta_min over T_0 steps, restarted, each cycle T_mult times longer
     "cosineannealingwarmrestarts": "cosine_restarts", "cosine_with_restarts": "cosine_restarts",
     "cosine_restarts": "cosine_restarts", "sgdr": "cosine_restarts",
+    # torch's step-wise decays: lr = base x gamma^(scheduler steps done / step_size), at milestones, or each step
+    "steplr": "step", "step": "step", "step_decay": "step", "multisteplr": "multistep", "multistep": "multistep",
+    "multi_step": "multistep", "exponentiallr": "exponential", "exponential": "exponential", "exp": "exponential",
+    # schedules the report describes but does not hold the lr to: OneCycleLR's shape needs max_lr and pct_start
+    # against the run's total, ReduceLROnPlateau follows the validation loss
+    "onecyclelr": "onecycle", "one_cycle": "onecycle", "onecycle": "onecycle",
+    "reducelronplateau": "plateau", "plateau": "plateau", "reduce_on_plateau": "plateau",
 }
+UNMODELLED = {"onecycle": "torch's OneCycleLR (its shape set by max_lr and pct_start)",
+              "plateau": "torch's ReduceLROnPlateau (it lowers the rate when the validation loss stalls)"}
+STEPWISE = ("step", "multistep", "exponential")
 
 NAMES = {"cosine": "a cosine decay", "linear": "a linear decay", "constant": "a constant rate",
          "warmup": "a linear warm-up, then the base rate", "ldm_linear": "latent-diffusion's LambdaLinearScheduler",
          "ldm_cosine": "latent-diffusion's LambdaWarmUpCosineScheduler",
-         "cosine_restarts": "a cosine decay with warm restarts (CosineAnnealingWarmRestarts)"}
+         "cosine_restarts": "a cosine decay with warm restarts (CosineAnnealingWarmRestarts)",
+         "step": "a step decay (StepLR)", "multistep": "a decay at milestones (MultiStepLR)",
+         "exponential": "an exponential decay (ExponentialLR)", **UNMODELLED}
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,18 @@ class LrPlan:
     source: str = ""
     period: int | None = None  # cosine_restarts: T_0, the first cycle's steps
     t_mult: float = 1.0  # cosine_restarts: each cycle T_mult times the one before
+    gamma: float | None = None  # step, multistep, exponential: the factor applied at each decay
+    step_size: float | None = None  # step: scheduler steps between decays
+    milestones: tuple[float, ...] = ()  # multistep: the scheduler steps at which it decays
+    unit: int | None = 1  # optimizer steps per scheduler step (an epoch's when stepped per epoch; None: unknown)
+    unit_name: str = "step"  # what one scheduler step is: step or epoch
+    label: str = ""  # unknown: the scheduler's name as the config gives it
+
+    @property
+    def modelled(self) -> bool:
+        """Does the report hold the logged lr to this plan (False: OneCycleLR, ReduceLROnPlateau, a name it does
+        not know; their lr is described)?"""
+        return self.kind not in UNMODELLED and self.kind != "unknown"
 
     @property
     def warmup_only(self) -> bool:
@@ -79,6 +103,10 @@ class LrPlan:
         named = f", named by {self.source}" if self.source and source else ""
         if self.warmup_only:
             return f"a linear warm-up over {fmt(self.warmup)} steps{named}"
+        if self.kind == "unknown":
+            return f"a scheduler {self.label!r}{named}"
+        if self.kind in STEPWISE:
+            return self._stepwise_words() + named
         parts = [f"a {fmt(self.warmup)}-step warm-up, then"] if self.warmup else []
         parts.append(NAMES.get(self.kind, self.kind))
         if self.kind in ("cosine", "linear", "ldm_cosine") and (self.length or total):
@@ -116,6 +144,10 @@ class LrPlan:
             return base * np.where(x < w, up, down)
         if self.kind == "cosine_restarts":
             return self._restarts(x, base, ramp)
+        if self.kind in STEPWISE:
+            return self._stepwise(x, base, ramp)
+        if not self.modelled:
+            return None
         if not length:
             return None
         t = np.clip((x - w) / max(1.0, length - w), 0.0, 1.0)
@@ -130,6 +162,42 @@ class LrPlan:
         period = float(self.period or 0)
         return self.kind == "cosine_restarts" and period > 0 and self.t_mult == 1 \
             and (last - self.warmup) / period > 1000
+
+
+    def _stepwise(self, x: np.ndarray, base: float, ramp: np.ndarray) -> np.ndarray | None:
+        """torch's StepLR (gamma^(n // step_size)), MultiStepLR (gamma^(milestones passed)) and ExponentialLR
+        (gamma^n), n the scheduler steps done after any warm-up; None without gamma or an epoch's length."""
+        if self.gamma is None or not self.unit:
+            return None
+        n = np.floor(np.clip(x - self.warmup, 0.0, None) / self.unit)
+        if self.kind == "step":
+            if not self.step_size:
+                return None
+            decays = np.floor(n / self.step_size)
+        elif self.kind == "multistep":
+            if not self.milestones:
+                return None
+            decays = np.searchsorted(np.asarray(self.milestones, dtype=np.float64), n, side="right")
+        else:
+            decays = n
+        return np.where(x < self.warmup, base * ramp, base * self.gamma ** decays)
+
+    def _stepwise_words(self) -> str:
+        """"a step decay (StepLR): x0.5 every 10 epochs (5,000 steps)"."""
+        words = [f"a {fmt(self.warmup)}-step warm-up, then"] if self.warmup else []
+        words.append(NAMES[self.kind] + ":")
+        gamma = f"x{fmt(self.gamma)}" if self.gamma is not None else "x gamma (not given)"
+        per = f" ({fmt(self.unit)} steps each)" if self.unit_name == "epoch" and self.unit else ""
+        if self.kind == "step" and self.step_size:
+            span = f" ({fmt(self.step_size * self.unit)} steps)" if self.unit_name == "epoch" and self.unit else ""
+            words.append(f"{gamma} every {fmt(self.step_size)} {self.unit_name}s{span}")
+        elif self.kind == "multistep" and self.milestones:
+            words.append(f"{gamma} at {self.unit_name}s {', '.join(fmt(m) for m in self.milestones)}{per}")
+        else:
+            words.append(f"{gamma} every {self.unit_name}{per}")
+        if self.unit is None:
+            words.append("(stepped once an epoch; the config does not say how many steps an epoch holds)")
+        return " ".join(words)
 
     def _restarts(self, x: np.ndarray, base: float, ramp: np.ndarray) -> np.ndarray | None:
         """torch.optim.lr_scheduler.CosineAnnealingWarmRestarts stepped once a step (after any warm-up); None
@@ -197,7 +265,7 @@ def _other_schedule(parents: list[str]) -> bool:
 def plan_from_config(config: dict, origin: str) -> LrPlan | None:
     """The scheduler the config names, or None when it names none (nor a warm-up)."""
     flat = flatten(config)
-    named = None
+    named = unknown = None
     for key in KIND_KEYS:
         for path, value in flat.items():
             parts = path.lower().split(".")
@@ -213,8 +281,13 @@ def plan_from_config(config: dict, origin: str) -> LrPlan | None:
             if kind is not None:
                 named = (head, kind)
                 break
+            label = _label(value) if path == head else _label(_unflatten(sub))
+            if label and unknown is None:
+                unknown = (head, label)
         if named:
             break
+    if named is None and unknown is not None:  # a scheduler it names by a name the report does not model
+        return LrPlan("unknown", label=unknown[1], source=f"{origin}: {unknown[0]}")
     within = named[0] + "." if named else ""
     warm = _first(flat, WARMUP_KEYS, within) or _first(flat, WARMUP_KEYS)
     warmup = _number(warm[1]) if warm else None
@@ -246,7 +319,48 @@ def plan_from_config(config: dict, origin: str) -> LrPlan | None:
         f_start=_first_of(factors, "f_start", "lr_start", 0.0), f_max=_first_of(factors, "f_max", "lr_max", 1.0),
         f_min=_first_of(factors, "f_min", "lr_min", 1.0 if kind == "ldm_linear" else 0.0),
         source=f"{origin}: {head}" + (f", {warm[0]}" if warm else ""))
+    if kind in STEPWISE:
+        plan = _stepwise_plan(plan, flat, within)
     return plan
+
+
+def _stepwise_plan(plan: LrPlan, flat: dict[str, Any], within: str) -> LrPlan:
+    """StepLR's step_size, MultiStepLR's milestones, their gamma, and what one scheduler step is: an epoch where
+    the section says so (Lightning's ``interval: epoch``, mmcv's ``by_epoch``), or where it counts so few that
+    steps cannot be meant (a step_size or last milestone under 100); then the config's steps per epoch size it."""
+    from dataclasses import replace
+
+    gamma = _first(flat, ("gamma", "lr_decay_rate", "decay_rate", "factor"), within)
+    size = _first(flat, ("step_size", "decay_every", "lr_step"), within)
+    marks = _first(flat, ("milestones", "lr_steps", "steps"), within)
+    milestones = tuple(sorted(float(m) for m in marks[1] if _number(m) is not None)) \
+        if marks and isinstance(marks[1], (list, tuple)) else ()
+    interval = _first(flat, ("interval", "unit"), within)
+    by_epoch = _first(flat, ("by_epoch",), within)
+    step_size = _number(size[1]) if size else None
+    count = step_size if plan.kind == "step" else (milestones[-1] if milestones else None)
+    if interval and isinstance(interval[1], str):
+        epochs = interval[1].strip().lower().startswith("epoch")
+    elif by_epoch and isinstance(by_epoch[1], bool):
+        epochs = by_epoch[1]
+    else:
+        epochs = count is not None and count < 100
+    per_epoch = _first(flat, STEPS_PER_EPOCH)
+    unit = (int(n) if per_epoch and (n := _number(per_epoch[1])) and n >= 1 else None) if epochs else 1
+    return replace(plan, gamma=_number(gamma[1]) if gamma else None, step_size=step_size, milestones=milestones,
+                   unit=unit, unit_name="epoch" if epochs else "step")
+
+
+def _label(value: Any) -> str | None:
+    """A scheduler's name as a config writes it (a word, or a mapping's type/name/target), known or not."""
+    if isinstance(value, dict):
+        for key in ("type", "name", "target", "class", "class_name", "class_path", "_target_"):
+            if isinstance(value.get(key), str) and value[key].strip():
+                return value[key].strip()[:60]
+        return None
+    if isinstance(value, str) and value.strip() and not _number(value):
+        return value.strip()[:60]
+    return None
 
 
 def _first_of(values: dict, a: str, b: str, default: float) -> float:

@@ -3,7 +3,7 @@ writer: pytorch/examples' VAE print loop (samples seen), DCGAN's ``[e/N][i/M]`` 
 its two JSON files of the same scalars, detectron2's ``log.txt`` (``{:.4g}``) beside ``metrics.json``, Keras'
 ``CSVLogger`` (the csv module, as the callback writes), torch-style SummaryWriter tags with the split as a
 suffix (``KLD/train``) in sibling folders of a sweep, loguru's ``epoch e | iter i/N`` lines, pytorch-tutorial's
-``Epoch[e/E], Step [i/N]`` print (a step that starts over each epoch)."""
+``Epoch[e/E], Step [i/N]`` print (a step that starts over each epoch), a CSV's ``epoch,step`` (the same)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from . import writers as w
 from .curves import Shape
 
 LAYOUTS = ("pt_examples", "dcgan_console", "mmengine_files", "detectron2_files", "keras_csvlogger",
-           "suffix_tag_sweep", "loguru_epoch_iter", "tutorial_console", "keras_tensorboard", "ddp_rank_logs")
+           "suffix_tag_sweep", "loguru_epoch_iter", "tutorial_console", "keras_tensorboard", "ddp_rank_logs",
+           "epoch_step_csv")
 BATCH = 128
 
 
@@ -209,6 +210,19 @@ def _tutorial(path: Path, steps: np.ndarray, v: dict, epoch_iters: int) -> None:
                 epoch + 1, epochs, batch + 1, epoch_iters, v["rec_loss"][i], v["kl_loss"][i]), file=out)
 
 
+def _epoch_step_csv(path: Path, steps: np.ndarray, v: dict, epoch_iters: int) -> None:
+    """A plain loop's ``csv.writer`` log ``epoch,step,...`` whose ``step`` is the batch within the epoch (0-based):
+    it starts over at every epoch."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["epoch", "step", "rec_loss", "kl_loss", "total_loss"])
+        for i, step in enumerate(steps.tolist()):
+            epoch, batch = divmod(step, epoch_iters)
+            out.writerow([epoch, batch, f"{v['rec_loss'][i]:.6g}", f"{v['kl_loss'][i]:.6g}",
+                          f"{v['total_loss'][i]:.6g}"])
+
+
 def emit_published(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, earlier: dict | None = None,
                    epoch_iters: int = 500, constant_disc: bool = False, **_) -> None:
     if layout == "pt_examples":
@@ -229,6 +243,8 @@ def emit_published(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v
         _suffix_sweep(folder, steps, v, earlier)
     elif layout == "tutorial_console":
         _tutorial(folder / "train.log", steps, v, epoch_iters)
+    elif layout == "epoch_step_csv":
+        _epoch_step_csv(folder / "metrics.csv", steps, v, epoch_iters)
     elif layout == "loguru_epoch_iter":
         _loguru_epoch_iter(folder / "train.log", steps, v, epoch_iters, shape.total_steps)
     else:

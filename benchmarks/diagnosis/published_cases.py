@@ -62,6 +62,11 @@ def published_faults() -> list[Case]:
                     "within the epoch): rec exploding from 90%", "tutorial_console", s,
                     Expect("error", (Fault(("rec_loss",), 18_000, c.tol(s), ("loss-now",)),)),
                     c.explode("rec_loss", 18_000, 100)))
+    s = _shape(last_step=19_980, total_steps=20_000, every=20, seed=104)
+    out.append(Case("epoch_step_csv_explodes", "csv.writer's epoch,step with step the batch in the epoch (it starts "
+                    "over each epoch): rec exploding from 90%", "epoch_step_csv", s,
+                    Expect("error", (Fault(("rec_loss",), 18_000, c.tol(s), ("loss-now",)),)),
+                    c.explode("rec_loss", 18_000, 100)))
     s = _shape(last_step=10_000, every=20, seed=98)
     out.append(Case("suffix_tag_sweep_one_diverges", "Recon/train, KLD/train event folders of a sweep: one explodes "
                     "at 70%", "suffix_tag_sweep", s,

@@ -263,6 +263,9 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
             logs.total_steps_origin = f"{rel} (its constant total_steps column)"
         if read.unit != "step":
             logs.units[kind] = read.unit
+        if read.launches:
+            return _launches(rel, kind, [(f"from line {line:,}", part) for line, part in read.launches], notes,
+                             logs)
     elif kind in ("wandb", "mlflow"):
         frame = _read_store(kind, path, rel, logs, notes)
     elif kind == "wandb summary":
@@ -333,8 +336,10 @@ def _launches(rel: str, kind: str, launches: list[tuple[str, pd.DataFrame]], not
                             float(np.fmin.reduce(walls)) if len(walls) else float("nan"), rel, k)
         logs.sources.append(source)
         out.append((source, frame))
-    logs.notes.append(f"{rel} holds {len(launches)} launches (its counter goes back "
-                      f"{counted(len(launches) - 1, 'time')}): read as separate files of one run are")
+    why = f"its header is written {counted(len(launches) - 1, 'more time')}" if kind == "csv" else \
+        f"its counter goes back {counted(len(launches) - 1, 'time')}"
+    logs.notes.append(f"{rel} holds {len(launches)} launches ({why}): each "
+                      "launch is read as a file of its own, and they are merged as the files of a resumed run are")
     return out
 
 

@@ -28,6 +28,7 @@ from ..frame import COUNTERS, canonical_name, concat, frame_from_series
 from ..numbers import counted
 from . import records
 from .decimals import comma_numbers
+from .encoding import is_binary
 from .escapes import without_escapes
 from .pattern import UserPattern
 from .records import VALIDATION, Record
@@ -244,9 +245,14 @@ def first_lines(path: Path, count: int = 3) -> str:
     """What a file starts with, for an error message."""
     try:
         with path.open("rb") as handle:
-            head = without_escapes(handle.read(4096).decode("utf-8", errors="replace")).replace("\r", "\n")
+            raw = handle.read(4096).decode("utf-8", errors="replace")
     except OSError:
         return "(unreadable)"
+    if not raw:
+        return "(an empty file, 0 bytes)"
+    if is_binary(raw):
+        return "(binary data, not text)"
+    head = without_escapes(raw).replace("\r", "\n")
     lines = [_shortened(" ".join(line.split())) for line in head.split("\n") if line.strip()][:count]
     return " | ".join(lines) or "(no text)"
 

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import KNOWN_METRICS, canonical_name, frame_from_series
+from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series
 from ..numbers import counted
-from .encoding import decoded, encoding_of
+from .encoding import decoded, encoding_of, is_binary
+from .epochs import continued_across_epochs, continued_note
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
 TAG_COLUMNS = ("tag", "metric", "name", "key")
@@ -39,6 +40,9 @@ class CsvRead:
     notes: list[str] = field(default_factory=list)  # what was done to the rows, for the sources section
     total_steps: int | None = None  # a constant total_steps column (a parsed text log): schedule, not a metric
     unit: str = "step"  # what the step column counts: step, or epoch (Keras' CSVLogger: a row per epoch)
+    # a resumed run appending to the same file writes its header again: (first line, points) of each part, judged
+    # as launches of one run (resume, start over) as a text log's are; empty for a file of one header
+    launches: list[tuple[int, pd.DataFrame]] = field(default_factory=list)
 
 
 def read_csv_log(path: Path, source: str) -> CsvRead:
@@ -57,9 +61,15 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     encoding = encoding_of(data[:512])[0]
     if encoding not in ("utf-8", "utf-8-sig"):
         notes.append(f"read as {encoding.upper()} (its byte-order mark or its NUL bytes say so)")
+    if is_binary(decoded(data[:4096])):
+        raise InputError(f"{path}: binary data, not a CSV (its first bytes are not text); remove it or point "
+                         "vae-report at the training log")
     text = _drop_torn_tail(decoded(data), notes)
     if not text.strip():
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
+    again = _headers_again(text)
+    if again:
+        return _appended(text, again, path, source, lines_before, notes)
     text, open_quotes = _drop_open_quotes(text)
     if open_quotes:
         notes.append(f"{counted(len(open_quotes), 'line')} with a quote that never closes skipped "
@@ -86,7 +96,7 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     # them apart by re-reading the affected columns as text.
     nan_words = any(word in text for word in ("nan", "NaN", "NAN", "inf", "Inf", "INF"))
     columns = {c.lower(): c for c in table.columns}
-    step_col = next((columns[c] for c in STEP_COLUMNS if c in columns), None)
+    step_col = _step_column(table, [columns[c] for c in STEP_COLUMNS if c in columns])
     if step_col is None and "created_at" in columns:
         raise InputError(
             f"{path}: no step column: test-tube's metrics.csv (latent-diffusion's and taming's default logger) "
@@ -107,7 +117,10 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         )
     steps, bad = _steps(table[step_col], notes)
     keep = ~np.isnan(steps)
-    table, steps = table[keep], steps[keep].astype(np.int64)
+    table, steps = table[keep], steps[keep]
+    if unit == "step" and "epoch" in columns:
+        steps = _across_epochs(steps, table[columns["epoch"]], step_col, notes)
+    steps = steps.astype(np.int64)
     wall_col = next((columns[c] for c in WALL_COLUMNS if c in columns), None)
     # test-tube stamps created_at with datetime.utcnow(): UTC without a zone
     walls = _wall_column(table[wall_col], utc=wall_col.lower() == "created_at") if wall_col \
@@ -132,6 +145,81 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     read = _wide(table, path, source, steps, walls, {step_col, wall_col}, bad, notes, nan_words)
     read.unit = unit
     return read
+
+
+def _step_column(table: pd.DataFrame, candidates: list[str]) -> str | None:
+    """The step column: of several (``step`` beside ``global_step``), the first that never goes back, so a
+    counter within the epoch is not taken where a global one is written too."""
+    if len(candidates) > 1:
+        for col in candidates:
+            values = pd.to_numeric(table[col], errors="coerce").dropna().to_numpy(dtype=np.float64)
+            if len(values) and not (np.diff(values) < 0).any():
+                return col
+    return candidates[0] if candidates else None
+
+
+def _across_epochs(steps: np.ndarray, epochs: pd.Series, step_col: str, notes: list[str]) -> np.ndarray:
+    """A step column that restarts at every epoch (``epoch,step`` with the batch in the epoch) continued across
+    epochs; otherwise the epochs' rows would share a few steps and only the last epoch's would be kept."""
+    # a row without an epoch (an epoch-end row written sparsely) is in the epoch of the row before it
+    epoch = pd.to_numeric(epochs, errors="coerce").ffill().to_numpy(dtype=np.float64)
+    found = continued_across_epochs(steps, epoch)
+    if found is None:
+        return steps
+    out, length = found
+    notes.append(continued_note(step_col, length))
+    return np.where(np.isfinite(out), out, steps)
+
+
+def _headers_again(text: str) -> list[int]:
+    """0-based numbers of the lines after the first that are a header again (the same line, or text cells only
+    opening with the header's first name: a resume that logs another set of columns)."""
+    lines = text.split("\n")
+    header = lines[0].rstrip("\r").lstrip("\ufeff")
+    first = header.split(",", 1)[0]
+    out = []
+    for i in range(1, len(lines)):
+        line = lines[i].rstrip("\r")
+        if not line.startswith(first) or (line != header and not _all_text(line)):
+            continue
+        out.append(i)
+    return out
+
+
+def _all_text(line: str) -> bool:
+    cells = next(csv.reader([line]), [])
+    return len(cells) > 1 and not any(_NUMBER.fullmatch(c.strip()) for c in cells if c.strip())
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|(?i:[-+]?(?:nan|inf|infinity))")
+
+
+def _appended(text: str, again: list[int], path: Path, source: str, lines_before: int,
+              notes: list[str]) -> CsvRead:
+    """A file holding its header more than once: each part from a header on is read as a file of its own and
+    handed on as a launch of one run (a resumed run that appended to the file it had written)."""
+    lines = text.split("\n")
+    bounds = [0, *again, len(lines)]
+    reads = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        part = "\n".join(lines[start:end]).strip("\n")
+        if part.count("\n") < 1:
+            continue  # a header with no row under it: a launch that logged nothing
+        reads.append((start + 1, read_csv_bytes((part + "\n").encode("utf-8"), path, source,
+                                                lines_before + start)))
+    shown = ", ".join(f"{lines_before + n + 1:,}" for n in again[:5]) + (" ..." if len(again) > 5 else "")
+    notes.append(f"its header is written again at line{'s' if len(again) > 1 else ''} {shown}: a resumed run "
+                 f"appending to the file it had written; "
+                 + ("each part read as a launch of one run" if len(reads) > 1 else "the header read as such"))
+    if not reads:
+        raise InputError(f"{path}: the CSV holds headers and no row; point vae-report at the finished log")
+    first = reads[0][1]
+    for _, read in reads:
+        notes.extend(n for n in read.notes if n not in notes)
+    frame = concat([read.frame for _, read in reads]) if len(reads) > 1 else first.frame
+    return CsvRead(frame, first.layout, sum(r.rows for _, r in reads), sum(r.bad_cells for _, r in reads), notes,
+                   first.total_steps, first.unit,
+                   [(lines_before + line, read.frame) for line, read in reads] if len(reads) > 1 else [])
 
 
 def _one_row_per_epoch(cells: pd.Series) -> bool:
@@ -169,7 +257,8 @@ def _wide(table, path, source, steps, walls, skip, bad, notes, nan_words) -> Csv
 
 
 def _names(columns) -> str:
-    names = [str(c) for c in columns][:8]
+    # a column name is quoted as far as it is printable, and short (a damaged file's header can be anything)
+    names = ["".join(ch if ch.isprintable() else "?" for ch in str(c))[:40] for c in columns][:8]
     return ", ".join(names) + (" ..." if len(columns) > 8 else "")
 
 

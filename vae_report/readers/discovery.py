@@ -171,12 +171,17 @@ def nothing_read(root: Path) -> str:
                 "metrics are in one of them, export them as CSV (step,tag,value) or point vae-report at the "
                 "trainer's log")
     few = step_lines_found(texts[0])
+    head = first_lines(texts[0])
+    found = f"{root}: no metric logs found among its {counted(len(held), 'file')} ({names}; {read})"
+    if head.startswith("(an empty file"):  # no pattern reads an empty or binary file: none is suggested
+        return f"{found}; {texts[0].name} is an empty file (0 bytes): nothing was logged to it yet, or not the log"
+    if head.startswith("(binary data"):
+        return f"{found}; {texts[0].name} holds binary data, not text: not a training log"
     what = (f"{texts[0].name} has only {counted(few, 'step line')} (a step counter and values): at least "
             f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?)" if few else
-            f"{texts[0].name} is a text file whose format was not recognised: first lines look like: "
-            f"{first_lines(texts[0])}")
-    return (f"{root}: no metric logs found among its {counted(len(held), 'file')} ({names}; {read}); {what}; if it is "
-            "the training log, pass --text-pattern REGEX with a (?P<step>...) group and named groups for its values")
+            f"{texts[0].name} is a text file whose format was not recognised: first lines look like: {head}")
+    return (f"{found}; {what}; if it is the training log, pass --text-pattern REGEX with a (?P<step>...) group and "
+            "named groups for its values")
 
 
 def relative_to(note: str, root: Path) -> str:

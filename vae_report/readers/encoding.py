@@ -29,3 +29,16 @@ def decoded(data: bytes) -> str:
     """Bytes of a text log as text, in the encoding its start names (undecodable bytes as U+FFFD)."""
     name, skip = encoding_of(data[:512])
     return data[skip:].decode(name if name != "utf-8-sig" else "utf-8", errors="replace")
+
+
+BINARY_SHARE = 0.1  # undecodable bytes or control characters beyond this share of a file's start: not text
+
+
+def is_binary(text: str) -> bool:
+    """Does decoded text look like binary data (an image, a checkpoint, random bytes) rather than a log? Its
+    start is mostly undecodable bytes or control characters other than tabs and line ends."""
+    head = text[:4096]
+    if not head:
+        return False
+    odd = sum(ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f") for ch in head)
+    return odd > BINARY_SHARE * len(head)

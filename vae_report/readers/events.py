@@ -13,6 +13,7 @@ from ..frame import COUNTERS, canonical_name, impossible, impossible_notes, make
 from ..numbers import counted
 from .copies import copies_of
 from .discovery import in_split, relative, split_folders
+from .foreign import foreign_files
 from .merge import natural, note_copy, note_merged, replaced_points
 from .ranks import note_ranks, ranks_of_one_run
 from .sources import RunLogs, SourceFile
@@ -62,9 +63,11 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     walls = fixed
     if not possible.all():
         file, code, steps, values, walls = (a[possible] for a in (file, code, steps, values, walls))
+    twice = np.zeros(len(paths), dtype=np.int64)  # points of a step the same file writes again, per file
     if len(steps) > 1:
         repeated = (file[1:] == file[:-1]) & (code[1:] == code[:-1]) & (steps[1:] == steps[:-1])
         if repeated.any():
+            twice = np.bincount(file[:-1][repeated], minlength=len(paths))
             last = np.append(~repeated, True)
             file, code, steps, values, walls = file[last], code[last], steps[last], values[last], walls[last]
     points = np.bincount(file, minlength=len(paths))
@@ -92,7 +95,8 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
         read_ok.append(i)
         logs.sources.append(SourceFile(rel, "tensorboard", int(points[i]), sorted(per_file.get(i, [])),
                                        event_notes(batch.reads[i], counters.get(i, []))
-                                       + impossible_notes(int(dropped[i]), int(bad_walls[i])), float(first_wall[i])))
+                                       + impossible_notes(int(dropped[i]), int(bad_walls[i]), int(twice[i])),
+                                       float(first_wall[i])))
     if not read_ok:
         return None
     # files in the order they were written: first wall time, then first step, then the path's numbers
@@ -111,6 +115,13 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
             written = [i for i in written if i not in found]
     if len(written) > 1:  # one event file per process of a distributed run: the lowest rank's is the run's
         file, code, steps, values, walls, written = _other_ranks(file, code, steps, values, walls, written, rels, logs)
+    if len(written) > 1:  # another experiment's event files in a sub-folder: not this run's (foreign.py)
+        gone = foreign_files([rels[i] for i in written],
+                             lambda k: _points_of(written[k], file, code, steps, values, walls, metrics), logs)
+        if gone:
+            own = ~np.isin(file, [written[k] for k in gone])
+            file, code, steps, values, walls = (a[own] for a in (file, code, steps, values, walls))
+            written = [i for k, i in enumerate(written) if k not in gone]
     rank_of = np.zeros(len(paths), dtype=np.int64)
     rank_of[written] = np.arange(len(written))
     if len(written) > 1:
@@ -129,6 +140,12 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     source_code[holding] = [position[rels[i]] for i in holding]
     return make_frame(steps[order], pd.Categorical.from_codes(code[order], categories=metrics), values[order],
                       walls[order], pd.Categorical.from_codes(source_code[file[order]], categories=used))
+
+
+def _points_of(i: int, file, code, steps, values, walls, metrics: list[str]) -> pd.DataFrame:
+    mine = file == i
+    return pd.DataFrame({"step": steps[mine], "metric": np.asarray(metrics, dtype=object)[code[mine]],
+                         "value": values[mine], "wall_time": walls[mine]})
 
 
 def _other_ranks(file, code, steps, values, walls, written: list[int], rels: list[str], logs: RunLogs):

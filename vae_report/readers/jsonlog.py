@@ -22,6 +22,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series
 from ..numbers import counted
+from .epochs import continued_across_epochs, continued_note
 
 STEP_KEYS = ("step", "global_step", "iteration", "iter", "_step", "it", "trainer/global_step", "steps", "iterations")
 EPOCH_KEYS = ("epoch", "epochs")
@@ -80,7 +81,8 @@ def _structured_log(record: dict) -> bool:
 
 
 def _has_metric(record: dict) -> bool:
-    return any(_is_number(v) and str(k).lower() not in NOT_METRICS and k not in STEP_KEYS and k not in EPOCH_KEYS
+    return any((_is_number(v) or isinstance(v, str) and v.strip().lower() in NON_FINITE)
+               and str(k).lower() not in NOT_METRICS and k not in STEP_KEYS and k not in EPOCH_KEYS
                for k, v in record.items())
 
 
@@ -271,18 +273,8 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
     if not kept:
         raise InputError(f"{path}: no record of this JSON log carries a number; first lines: "
                          f"{_short(json.dumps(records[0]) if records else '(none)')}")
-    skip = {counter, *STEP_KEYS, *EPOCH_KEYS, *NOT_METRICS, "mode", "split", "phase"}
-    series: dict[str, tuple[list, list, list]] = {}
-    for step, record in zip(steps.astype(np.int64).tolist(), kept, strict=True):
-        split, wall = _split(record), _wall(record)
-        for key, value in record.items():
-            # W&B's and others' underscored keys (_runtime, _wandb/runtime) are bookkeeping, not metrics
-            if key in skip or key.startswith("_") or key.lower() in NOT_METRICS or not _is_number(value):
-                continue
-            s, v, w = series.setdefault(_metric_name(key, split), ([], [], []))
-            s.append(step)
-            v.append(float(value))
-            w.append(wall)
+    series = _series(steps.astype(np.int64).tolist(), kept, {counter, *STEP_KEYS, *EPOCH_KEYS, *NOT_METRICS,
+                                                                "mode", "split", "phase"}, notes)
     frame = frame_from_series(((name, np.asarray(s, dtype=np.int64), np.asarray(v), np.asarray(w))
                                for name, (s, v, w) in series.items()), source)
     if frame.empty:
@@ -292,33 +284,79 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
     return JsonRead(frame, layout, len(kept), counter or "record order", notes, unit=unit)
 
 
+# how writers spell a value that is not finite when they cannot write json.dumps' bare NaN (a str() of the float,
+# JavaScript, a logger that formats before it serialises)
+NON_FINITE = {"nan": math.nan, "-nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf,
+              "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf}
+DENSE_RUN = 3  # a key a number in this many records in a row before its first null is logged every record
+
+
+def _series(steps: list[int], records: list[dict], skip: set, notes: list[str]) -> dict[str, tuple[list, list, list]]:
+    """Each metric's (steps, values, wall times). A non-finite value written as text ("nan", "Infinity") is that
+    number; a null where a key logged every record is its NaN (pandas' to_json and JavaScript write NaN as
+    null), while a null in a key logged now and then (validation every 500 steps in a table's rows) is no point.
+    Text in a metric's place is skipped and counted."""
+    series: dict[str, tuple[list, list, list]] = {}
+    run: dict[str, int] = {}  # numbers in a row so far; -1 once a null was read as NaN, -2 once it was not
+    texts = nulls = skipped = 0
+    for step, record in zip(steps, records, strict=True):
+        split, wall = _split(record), _wall(record)
+        for key, value in record.items():
+            # W&B's and others' underscored keys (_runtime, _wandb/runtime) are bookkeeping, not metrics
+            if key in skip or key.startswith("_") or key.lower() in NOT_METRICS:
+                continue
+            if _is_number(value):
+                number = float(value)
+                if run.get(key, 0) >= 0:
+                    run[key] = run.get(key, 0) + 1
+            elif isinstance(value, str) and value.strip().lower() in NON_FINITE:
+                number = NON_FINITE[value.strip().lower()]
+                texts += 1
+            elif value is None and key in run:
+                if run[key] >= DENSE_RUN:
+                    run[key] = -1
+                elif run[key] >= 0:
+                    run[key] = -2
+                if run[key] == -2:
+                    continue
+                number = math.nan
+                nulls += 1
+            else:
+                skipped += isinstance(value, str) and key in run
+                continue
+            s, v, w = series.setdefault(_metric_name(key, split), ([], [], []))
+            s.append(step)
+            v.append(number)
+            w.append(wall)
+    if texts:
+        notes.append(f"{counted(texts, 'value')} written as text (\"nan\", \"inf\", \"Infinity\") read as the "
+                     "non-finite numbers they name")
+    if nulls:
+        notes.append(f"{counted(nulls, 'null')} in keys logged every record read as NaN (how pandas' to_json and "
+                     "JavaScript write a NaN)")
+    if skipped:
+        notes.append(f"{counted(skipped, 'value')} that are text where a number was logged skipped")
+    return series
+
+
 def _continued(steps: np.ndarray, records: list[dict], counter: str, notes: list[str]) -> np.ndarray:
     """mmcv's epoch-based runner logs ``iter`` within the epoch: where the training records' counter falls back
-    as the epoch goes up, it is continued across epochs (epoch length: the largest counter seen, rounded up to
-    the logging interval); a validation
-    record then takes the training step in effect when it was written."""
+    as the epoch goes up, it is continued across epochs; a validation record then takes the training step in
+    effect when it was written."""
     if counter in EPOCH_KEYS:
         return steps
     epochs = np.array([r.get("epoch") if _is_number(r.get("epoch")) else np.nan for r in records], dtype=float)
     training = np.array([not _split(r) for r in records], dtype=bool)
-    known = np.isfinite(steps) & np.isfinite(epochs) & training
-    s, e = steps[known], epochs[known]
-    if len(s) < 2 or not (np.diff(s) < 0).any() or (np.diff(e) < 0).any() \
-            or not (np.diff(e)[np.diff(s) < 0] > 0).all():
+    found = continued_across_epochs(np.where(training, steps, np.nan), epochs)
+    if found is None:
         return steps
-    # the epoch's length: the largest counter seen, rounded up to the logging interval (a last batch logged
-    # short of the epoch's end)
-    rises = np.diff(s)[np.diff(s) > 0]
-    every = float(np.median(rises)) if len(rises) else 1.0
-    length = math.ceil(float(np.nanmax(s)) / every) * every
-    out = np.full(len(steps), np.nan)
-    out[known] = (e - float(np.nanmin(e))) * length + s
+    out, length = found
+    out[~training] = np.nan
     # the training step in effect at each record, for validation records
     last = pd.Series(out).ffill().to_numpy()
     later = np.isfinite(steps) & ~training
     out[later] = last[later]
-    notes.append(f"{counter} restarts at every epoch: continued across epochs ({int(length):,} per epoch: its "
-                 "largest value seen, rounded up to the logging interval)")
+    notes.append(continued_note(counter, length))
     return out
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from ..frame import concat, empty_frame, is_sorted, make_frame
 from ..numbers import counted
 from .copies import close_values, copies_of, same_values
+from .foreign import without_foreign
 from .ranks import other_ranks
 from .sources import RunLogs, SourceFile
 
@@ -53,7 +54,8 @@ def _in_file_order(parts: list[tuple[SourceFile, pd.DataFrame]]) -> list[tuple[S
 def merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> pd.DataFrame:
     """Merge files of one kind in the order they were written; a later file replaces, per metric, every earlier
     point at or after its own first step (TensorBoard's restart semantics)."""
-    parts = _without_copies(_in_file_order(sorted(other_ranks(parts, logs), key=_written_order)), logs)
+    parts = _without_copies(_in_file_order(sorted(without_foreign(other_ranks(parts, logs), logs),
+                                                  key=_written_order)), logs)
     if len(parts) == 1:
         return parts[0][1]
     merged = concat([p[1] for p in parts])

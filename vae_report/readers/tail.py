@@ -129,6 +129,9 @@ class TailCache:
                                   0 if start == 0 else state.lines - 1) \
                 if complete else read_csv_bytes(chunk, path, source)
             state.lines += complete.count(b"\n")
+            if read.launches:  # a header written again: the parts are launches, read whole each pass
+                self.files.pop(str(path), None)
+                return read_csv_bytes(path.read_bytes(), path, source)
             frame = read.frame
             codes = frame["metric"].cat.codes.to_numpy()
             bounds = np.flatnonzero(np.diff(codes)) + 1

@@ -325,7 +325,8 @@ RULES: list[Rule] = [
          "trainer reads (disc_strat, kl_wieght) would have been refused or left that setting at its default.",
          config_typos, can_wait=True,
          checks="every key of the config found beside the run (or given with --config) that is not a setting these "
-                "trainers read but one or two letters off one its section lacks (`disc_strat` for `disc_start`), "
+                "trainers read but one or two letters off one its section lacks (`disc_strat` for `disc_start`; a "
+                "key the trainers' own configs hold, as LDM's ddconfig `z_channels`, is never one), "
                 "with the value the report used instead"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "The logged learning rate should follow the config's: the scheduler it names, constant, or "
@@ -335,7 +336,9 @@ RULES: list[Rule] = [
          checks="the logged learning rate against the config at every stretch of the run (the worst window, "
                 "not the mean): the scheduler the config names, in any layout (`scheduler: cosine`, "
                 "`lr_scheduler_type: linear` with `warmup_steps`, `lr_scheduler: {type: CosineAnnealingLR, "
-                "T_max, eta_min}`, LDM/sgm's `scheduler_config` target `LambdaLinearScheduler` or "
+                "T_max, eta_min}`, torch's `StepLR`, `MultiStepLR` and `ExponentialLR` stepped once a step or "
+                "once an epoch of the config's `steps_per_epoch`, LDM/sgm's `scheduler_config` target "
+                "`LambdaLinearScheduler` or "
                 "`LambdaWarmUpCosineScheduler`; a warm-up key inside a KL/beta/discriminator section is not the "
                 "lr's), by its library's formula (LDM's main.py scaling of the base rate allowed; a decay sized "
                 "under half the logged steps, a `T_max` in epochs, is described unless the lr is constant); a "
@@ -350,7 +353,9 @@ RULES: list[Rule] = [
                 " x a whole number of GPUs (any other constant multiple is a warning), a constant rate under "
                 "`far_below` x the base rate is a warning (a warm-up stuck at its start), an LDM/sgm rate "
                 "shaped by a scheduler the config keys do not describe is described (info, never RadioDiff's "
-                "decay); another trainer's config (`flat` layout) that names no scheduler: its lr is described, "
+                "decay); a scheduler the report does not model (`OneCycleLR`, `ReduceLROnPlateau`, a name it does "
+                "not know) is named and its lr described (info), never said to be absent; another trainer's "
+                "config (`flat` layout) that names no scheduler: its lr is described, "
                 "not judged (\"decays linearly from 1e-04 to 1e-06 over steps 0-20,000\", info) unless it is "
                 "exactly 0 from some step to the end (a tenth of the points or more: a warning, dated there); an lr "
                 "printed with too few decimals (RadioDiff's `{:.5f}`, also in a CSV parsed from its log) is a "

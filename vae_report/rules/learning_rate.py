@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import position as pos
+from ..lr_plans import STEPWISE
 from ..numbers import counted, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics
@@ -103,6 +104,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "TensorBoard (Learning_Rate) to check the schedule.",
             "lr", int(steps[-1]), {"printed_decimals": decimals}, severity="info")]
     plan = s.lr_plan if s.lr else None
+    if s.lr_plan is not None and not s.lr_plan.modelled:
+        return [_plan_not_modelled(steps, lr, s)]
     off_axis = _off_axis(steps, lr, s) if plan is not None else None
     if off_axis is not None:
         return [off_axis]
@@ -264,8 +267,10 @@ def _warmup_only(steps: np.ndarray, lr: np.ndarray, s: Schedule, t: dict) -> Cas
     inside, after = steps < w, steps >= w
     if w == 0:  # a decay of no known length and no warm-up: nothing to hold the curve to
         named = plan.describe(s.total_steps, source=False, unit=s.counts)
+        missing = ("its gamma or how many optimizer steps an epoch holds (steps_per_epoch)"
+                   if plan.kind in STEPWISE else "how many steps it runs (no length, no total)")
         return Case(f"The logged learning rate {describe_lr(steps, lr, s)}. The config ({plan.source}) names "
-                    f"{named} but not how many steps it runs (no length, no total), so it is described, not judged.",
+                    f"{named} but not {missing}, so it is described, not judged.",
                     "lr", int(steps[-1]), {"described": True}, severity="info")
     shape = f"The logged learning rate {describe_lr(steps, lr, s)}"
     numbers = {"warmup_steps": w, "schedule": plan.describe(s.total_steps, unit=s.counts)}
@@ -320,6 +325,17 @@ def _zero_unnamed(steps: np.ndarray, lr: np.ndarray, zero: int, s: Schedule) -> 
         f"({pct(share, 0)} of its logged points): whatever schedule this trainer follows (its config names none), "
         "nothing trains at lr 0. A scheduler sized for fewer steps than the run, a manual change, or a bug.",
         "lr", zero, {"departure_step": zero, "zero_share": share})
+
+
+def _plan_not_modelled(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:
+    """A scheduler the config names that the report does not model (OneCycleLR, ReduceLROnPlateau, a name it
+    does not know): the logged lr described, never said to follow no scheduler."""
+    plan = s.lr_plan
+    return Case(
+        f"The learning rate {describe_lr(steps, lr, s)}. The config ({plan.source}) names "
+        f"{plan.describe(s.total_steps, source=False)}, a scheduler the report does not model, so this schedule is "
+        "described, not judged.", "lr", int(steps[-1]), {"described": True, "schedule": plan.describe(None)},
+        severity="info")
 
 
 def _described(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:
