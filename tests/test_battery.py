@@ -291,6 +291,8 @@ def test_runs_not_counted_in_steps_name_no_step_positions(analyses, cache) -> No
 
 _HELD = re.compile(r"held near (-?[\d,.e+-]+) \(from (-?[\d,.e+-]+)\)")
 _HELD_PCT = re.compile(r"\bheld\b[^.;:]*?\(([-+][\d.]+)%\)")
+_NUM = r"(-?[\d,.]+(?:e[+-]?\d+)?)"
+_START = re.compile(rf"its start level[^;]*? (?:from {_NUM} to|\(from {_NUM}\)|held at {_NUM})")
 _ONE_POINT_SPAN = re.compile(r"\b(step|epoch|sample|line)s ([\d,]+)-([\d,]+)\b")
 
 
@@ -300,17 +302,32 @@ def _number(text: str) -> float:
 
 def one_fact_two_numbers(analysis) -> list[str]:
     """Where one report shows two numbers for one fact or a word against its number: a finding quoting a metric's
-    level now (its numbers' ``now``) other than the statistics table's Now; "held" for a move over
+    level now or its start (its numbers' ``now``/``start``, a sentence's "its start level ... from X") other than
+    the statistics table's Now/Start; two levels "just before the switch-on" of one metric; "held" for a move over
     levels.HELD_MAX; a window of one position printed as a span ("steps 20,300-20,300")."""
     from vae_report.levels import HELD_MAX
 
     out = []
     summary = analysis.to_summary()
+    before: dict[str, set[str]] = {}
     for f in [x for h in summary["findings"] for x in (h, *h.get("related", []))]:
-        for name, value in (f["numbers"].get("now") or {}).items():
-            table = summary["metrics"].get(name, {}).get("now")
-            if table is None or fmt(value) != fmt(table):
-                out.append(f"{f['rule']} quotes {name} now {fmt(value)}, the table {fmt(table)}")
+        for key in ("now", "start"):
+            for name, value in (f["numbers"].get(key) or {}).items():
+                table = summary["metrics"].get(name, {}).get(key)
+                if table is None or fmt(value) != fmt(table):
+                    out.append(f"{f['rule']} quotes {name} {key} {fmt(value)}, the table {fmt(table)}")
+        for name, value in (f["numbers"].get("before_switch") or {}).items():
+            before.setdefault(name, set()).add(fmt(value))
+            if fmt(value) not in f["message"]:
+                out.append(f"{f['rule']} keeps {name}'s level before the switch-on {fmt(value)} but does not say it")
+        # a sentence that calls a level its start level quotes the table's Start (another window is named so)
+        for quoted in _START.findall(f["message"]):
+            table = summary["metrics"].get(f["metric"] or "", {}).get("start")
+            if table is not None and next(q for q in quoted if q) != fmt(table):
+                out.append(f"{f['rule']} calls {next(q for q in quoted if q)} {f['metric']}'s start level, "
+                           f"the table {fmt(table)}")
+    out += [f"{name} has {len(values)} levels just before the switch-on: {sorted(values)}"
+            for name, values in before.items() if len(values) > 1]
     text = render.render_markdown(analysis)
     for after, before in _HELD.findall(text):
         a, b = _number(after), _number(before)
@@ -324,10 +341,14 @@ def one_fact_two_numbers(analysis) -> list[str]:
 def test_one_fact_has_one_number_and_words_follow_it(analyses) -> None:
     """Over the whole battery: every current level a finding quotes is the statistics table's Now, "held" never
     names a move over 5%, and a level of one point is named as that point (the classes a reviewer found)."""
-    problems, quoted = [], 0
+    problems, quoted, starts, befores = [], 0, 0, 0
     for name, runs in analyses.items():
         for analysis in runs:
             problems += [f"{name}: {p}" for p in one_fact_two_numbers(analysis)]
             quoted += sum(len(f.numbers.get("now") or {}) for f in analysis.findings)
+            starts += sum(len(f.numbers.get("start") or {}) + len(_START.findall(f.message))
+                          for f in analysis.findings)
+            befores += sum(len(f.numbers.get("before_switch") or {}) for f in analysis.findings)
     assert quoted >= 10, "no finding of the battery quotes a current level: the check reads nothing"
+    assert starts >= 10 and befores >= 5, "no finding of the battery quotes a start level: the check reads nothing"
     assert problems == []

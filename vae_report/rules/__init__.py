@@ -145,7 +145,8 @@ RULES: list[Rule] = [
          "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"), cause="shape", cause_rank=3, heads_switch_on=True,
-         checks="reconstruction's recent median after `disc_start` against its median just before it; a rise "
+         checks="reconstruction's current level (the statistics table's Now) after `disc_start` against its level "
+                "just before it (the last 5% of the points of the phase before, as rec-trend takes it); a rise "
                 "names the config's `disc_weight` as the cause (and its multiple of the usual 0.5) with the "
                 "adversarial term against the nll; a rise that came across a NaN/Inf step long after the "
                 "switch-on is that step's (info, see `non-finite`)"),
@@ -235,8 +236,9 @@ RULES: list[Rule] = [
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
          rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",),
          severities=("ok", "info", "warning"), topics=("ranges",), cause="shape", cause_rank=4,
-         checks="reconstruction's level per phase, from its start level (over the run: the statistics table's "
-                "Start) to its current level (a finished phase: the same window at its end); logged from the "
+         checks="reconstruction's level per phase, from its start level (before the discriminator: the statistics "
+                "table's Start; in the adversarial phase: its first 5% of points there) to its current level (the "
+                "phase before: its last 5% of points, the level just before the switch-on); logged from the "
                 "run's start and never 10% below the median of its first 3 points over 2,000+ steps: not "
                 "learning"),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",

@@ -8,11 +8,11 @@ import math
 import numpy as np
 
 from .. import position as pos
-from ..levels import movement
+from ..levels import current_level, difference_noise, movement
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise, rolling_median
-from .base import Case, Metrics, departure, finite, ramp_onset
+from .base import Case, Metrics, departure, finite, median_of, ramp_onset
 from .discriminator import disc_activity
 from .losses import bookkeeping, shift_at_nonfinite
 
@@ -138,21 +138,25 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     recent = latest_in_phase(m, "rec_loss", s, t["window"])
     if recent is None or len(finite(before)) < 5:
         return []
-    k = max(5, int(len(before) * t["window"]))
     if not np.isfinite(recent[1][-1]):
         return []  # NaN/Inf at the latest step: the non-finite finding says so
-    base = float(np.median(finite(before[-k:])))
+    # the level just before the switch-on (the last 5% of the phase before it), the one rec-trend quotes too
+    prior = (m.before_switch("rec_loss") if m.phase_start == s.switch_step else None) \
+        or current_level(before_steps, before)
+    base = prior.value
     level = m.level("rec_loss")  # the one current level of rec_loss, inside the adversarial phase
     now = level.value
     change = relative_change(base, now)
-    noise = math.hypot(1.25 * robust_noise(finite(before[-k:])) / np.sqrt(k), level.noise)
+    noise = difference_noise(prior, level)
+    noise = math.nan if noise is None else noise
     phase_steps, phase_values = m.window("rec_loss", lo=s.switch_step)
     onset = departure(phase_steps, phase_values, base, now)
-    numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset}
+    numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset,
+               "before_switch": {"rec_loss": base}, "now": {"rec_loss": now}}
     moved = describe_change(base, now, noise=noise)
     # the current level's window is named as a span: a "since step" would read as a second onset
-    since = (f"comparing its median just before {pos.at(s, s.switch_step)} with its current level ("
-             f"{pos.window(s, level.first_step, level.last_step, level.points)})")
+    since = (f"comparing its level just before {pos.at(s, s.switch_step)} ({median_of(prior, 'last')} there) "
+             f"with its current level ({pos.window(s, level.first_step, level.last_step, level.points)})")
     shift = shift_at_nonfinite(m, "rec_loss", lo=s.switch_step)
     if shift is not None and change is not None and change > t["worse"]:
         # the level moved at a NaN/Inf step long after the switch-on: that step's, not the discriminator's
@@ -161,7 +165,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             then = float(np.median(held[-max(5, len(held) // 5):]))
             numbers.update(level_before_nonfinite=then, nonfinite_step=shift[0])
             return [Case(
-                f"Reconstruction did not get worse when the discriminator started: its median just before "
+                f"Reconstruction did not get worse when the discriminator started: its level just before "
                 f"{pos.at(s, s.switch_step)} was {fmt(base)}, and {fmt(then)} in the phase up to "
                 f"{pos.at(s, shift[0])}. "
                 f"It got worse at {pos.at(s, shift[0])}, across a NaN/Inf step, not with the discriminator "

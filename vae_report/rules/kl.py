@@ -89,7 +89,10 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if not end > start * (1 + t["rise"]):
         return []
     share = kl_share(m, s)
-    numbers = {"kl_start": start, "kl_end": end, "kl_weight": s.kl_weight, "kl_term_share": share}
+    numbers = {"kl_start": start, "kl_end": end, "kl_weight": s.kl_weight, "kl_term_share": share,
+               "start": {"kl_loss": start}}
+    if np.isfinite(m.values("kl_loss")[-1]):  # NaN now: the table has no Now to quote
+        numbers["now"] = {"kl_loss": end}
     share_text = "" if share is None else f" The weighted KL term is {_share(share)} of the recent total loss."
     share_text += _per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
