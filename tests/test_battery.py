@@ -4,6 +4,7 @@ rendered report never contradicts its own summary. Runs are written by real writ
 from __future__ import annotations
 
 import html
+import math
 import re
 import sys
 from pathlib import Path
@@ -291,8 +292,11 @@ def test_runs_not_counted_in_steps_name_no_step_positions(analyses, cache) -> No
 
 _HELD = re.compile(r"held near (-?[\d,.e+-]+) \(from (-?[\d,.e+-]+)\)")
 _HELD_PCT = re.compile(r"\bheld\b[^.;:]*?\(([-+][\d.]+)%\)")
-_NUM = r"(-?[\d,.]+(?:e[+-]?\d+)?)"
+_NUM = r"(-?\d+(?:,\d{3})*(?:\.\d+)?(?:e[+-]?\d+)?)(?!\d|[.,]\d)"  # a whole number as fmt prints it
 _START = re.compile(rf"its start level[^;]*? (?:from {_NUM} to|\(from {_NUM}\)|held at {_NUM})")
+_MOVED = re.compile(rf"\b([a-z_/]+) (?:rose|fell|grew|ran away) from {_NUM} to {_NUM}"
+                    r"(?!(?: \([^)]*\))? before the disc)")
+_TIMES = re.compile(r"\(\d[\d,.]* times\)")
 _ONE_POINT_SPAN = re.compile(r"\b(step|epoch|sample|line)s ([\d,]+)-([\d,]+)\b")
 
 
@@ -302,8 +306,9 @@ def _number(text: str) -> float:
 
 def one_fact_two_numbers(analysis) -> list[str]:
     """Where one report shows two numbers for one fact or a word against its number: a finding quoting a metric's
-    level now or its start (its numbers' ``now``/``start``, a sentence's "its start level ... from X") other than
-    the statistics table's Now/Start; two levels "just before the switch-on" of one metric; "held" for a move over
+    level now or its start (its numbers' ``now``/``start``, a sentence's "its start level ... from X" or "<metric>
+    rose from A to B") other than the statistics table's Now/Start; two levels "just before the switch-on" of one
+    metric; a growth factor in words ("(53 times)") beside the x93.3 every other sentence uses; "held" for a move over
     levels.HELD_MAX; a window of one position printed as a span ("steps 20,300-20,300")."""
     from vae_report.levels import HELD_MAX
 
@@ -320,6 +325,13 @@ def one_fact_two_numbers(analysis) -> list[str]:
             before.setdefault(name, set()).add(fmt(value))
             if fmt(value) not in f["message"]:
                 out.append(f"{f['rule']} keeps {name}'s level before the switch-on {fmt(value)} but does not say it")
+        # a metric that "rose/fell from A to B" is at B now: the table's Now (a stretch that ended before now
+        # says so: "before the discriminator started")
+        table_now = {n: fmt(v["now"]) for n, v in summary["metrics"].items()  # NaN now: none
+                     if isinstance(v.get("now"), (int, float)) and math.isfinite(v["now"])}
+        for name, _, to in _MOVED.findall(f["message"]):
+            if name in table_now and to != table_now[name]:
+                out.append(f"{f['rule']} says {name} is at {to} now, the table {table_now[name]}")
         # a sentence that calls a level its start level quotes the table's Start (another window is named so)
         for quoted in _START.findall(f["message"]):
             table = summary["metrics"].get(f["metric"] or "", {}).get("start")
@@ -329,6 +341,7 @@ def one_fact_two_numbers(analysis) -> list[str]:
     out += [f"{name} has {len(values)} levels just before the switch-on: {sorted(values)}"
             for name, values in before.items() if len(values) > 1]
     text = render.render_markdown(analysis)
+    out += [f"a growth factor in words: {t}" for t in _TIMES.findall(text)]  # one format: x93.3 (signed_pct)
     for after, before in _HELD.findall(text):
         a, b = _number(after), _number(before)
         if abs(a - b) > (HELD_MAX + 0.01) * max(abs(a), abs(b)):  # 0.01: the two printed to 3-4 digits

@@ -92,10 +92,11 @@ RULES: list[Rule] = [
                              "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          topics=("balance",), explains=("adversarial-rise",),
-         checks="after `disc_start`, over the latest fifth of the points: D loss below 30% of its chance level"
-                " (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the discriminator "
-                "has won); or pulling ahead, all its signals together: D loss fallen by `fell` x chance from "
-                "where the phase began to below `ahead` x chance, the logits apart and `g_loss` up by `g_rise`,"
+         checks="after `disc_start`, at the current levels (the statistics table's Now): D loss below 30% of "
+                "its chance level (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the "
+                "discriminator has won); or pulling ahead, all its signals together: D loss fallen by `fell` x "
+                "chance from its level at the phase's start (its first 5% of points there) to below `ahead` x "
+                "chance, the logits apart and `g_loss` up by `g_rise`,"
                 " with the adversarial term `d_weight·g_loss` then and now, dated where the D loss left its "
                 "early level"),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
@@ -115,9 +116,10 @@ RULES: list[Rule] = [
          generator_winning, {"window": 0.2, "above_chance": 0.25, "inverted_share": 0.7, "weight_growth": 30.0,
                              "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",),
          severities=("info", "warning"), topics=("values", "balance"), explains=("adversarial-rise",),
-         checks="the other side of the balance after `disc_start`, over the latest fifth: D loss above chance,"
-                " `logits_fake` above `logits_real`, `d_weight` grown by orders of magnitude, `g_loss` running"
-                " away"),
+         checks="the other side of the balance after `disc_start`: D loss above chance now, `logits_fake` "
+                "above `logits_real` at `inverted_share` of the points of the latest fifth, `d_weight` grown "
+                "`weight_growth`-fold or `g_loss` run away from its level at the phase's start to its current "
+                "level (the statistics table's Now, quoted with the logits' levels)"),
     Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
          "d_weight is clamped to 1e4 x disc_weight; sitting there means |grad g_loss| at the last layer is ~0.",
          d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5, "burst_worse": 0.5}, needs=("d_weight",),
