@@ -365,3 +365,45 @@ def test_one_fact_has_one_number_and_words_follow_it(analyses) -> None:
     assert quoted >= 10, "no finding of the battery quotes a current level: the check reads nothing"
     assert starts >= 10 and befores >= 5, "no finding of the battery quotes a start level: the check reads nothing"
     assert problems == []
+
+
+def one_share_per_term(analysis) -> list[str]:
+    """Where one report gives a term of the loss two shares, or calls a term dominant below two thirds of the
+    loss's size: gan-term-dominant's and the KL rules' shares against the breakdown of total_loss (the
+    decomposition; without one, the KL term against the total's current level, the table's Now)."""
+    from vae_report.rules.decomposition import DOMINANT, share_text
+
+    out, d = [], analysis.decomposition
+    kinds = {"gan-term-dominant": ("adversarial", "adversarial_share"), "kl-rising": ("regularizer", "kl_term_share"),
+             "kl-dominant": ("regularizer", "kl_term_share")}
+    said = [(h.rule, h.numbers, h.message) for h in analysis.findings]
+    said += [(r["rule"], r["numbers"], r["message"]) for h in analysis.findings for r in h.related]
+    for rule, numbers, message in said:
+        kind, key = kinds.get(rule, (None, None))
+        share = numbers.get(key) if key else None
+        if share is None:
+            continue
+        if d is not None and d.term(kind) is not None:
+            if share != d.term(kind).share or f"({share_text(share)})" not in d.sentence():
+                out.append(f"{rule}: {share_text(share)}, the breakdown {share_text(d.term(kind).share)}")
+        elif numbers.get("kl_share_of") != analysis.metrics["total_loss"].now:
+            out.append(f"{rule}: a share of {numbers.get('kl_share_of')}, not of the total's Now")
+        if share_text(share) not in message:
+            out.append(f"{rule} keeps the share {share_text(share)} but does not say it")
+    if d is not None:
+        top = max(d.terms, key=lambda t: t.share)
+        if "dominates" in d.sentence() and top.share < DOMINANT:
+            out.append(f"the breakdown says {top.name} dominates at {share_text(top.share)}")
+    return out
+
+
+def test_one_share_per_term_and_dominance_only_from_two_thirds(analyses) -> None:
+    """Over the whole battery: the adversarial and the KL term each have one share in a report, the
+    breakdown's, and "dominates" is never said of a term below two thirds of the loss's size."""
+    problems, checked = [], 0
+    for name, runs in analyses.items():
+        for analysis in runs:
+            problems += [f"{name}: {p}" for p in one_share_per_term(analysis)]
+            checked += analysis.decomposition is not None
+    assert checked >= 10
+    assert problems == []

@@ -139,8 +139,10 @@ RULES: list[Rule] = [
          needs_schedule=("disc_start",),
          severities=("info", "warning"), topics=("balance",), explains=("adversarial-rise",),
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
-                "bookkeeping) at `share` or more of the terms' sizes over the latest fifth: a warning when it "
-                "grew `growth`-fold since the phase began (dated there, with `d_weight` and `g_loss` as they "
+                "bookkeeping) at `share` or more of the loss's size, the share the breakdown of total_loss gives "
+                "(the sum of the terms' absolute values over the window of the total's current level, nll one "
+                "term; \"dominates\" only from two thirds on): a warning when its mean size grew `growth`-fold "
+                "from the phase's first 5% of points (dated there, with `d_weight` and `g_loss` as they "
                 "moved, and the config's `disc_weight`); steady since the switch-on (RadioDiff's published "
                 "negative totals) is info"),
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
@@ -208,8 +210,10 @@ RULES: list[Rule] = [
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
          regularizer="kl", severities=("info", "warning"),
          topics=("kl",), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
-         checks="the weighted KL term's share of the total (the decomposition's: of the sum of the terms' "
-                "sizes at the latest steps), a warning for an LDM-style first stage (a discriminator or the LDM "
+         checks="the weighted KL term's share of the loss, the one the breakdown of total_loss gives (of the "
+                "loss's size: the sum of its terms' absolute values over the window of the total's current level, "
+                "nll one term; without the terms, of the total's current level when positive), a warning for an "
+                "LDM-style first stage (a discriminator or the LDM "
                 "loss), info for a plain VAE, whose KL is part of its objective by design; when KL itself exploded, "
                 "says so instead of advising a lower "
                 "kl_weight; when `kl_weight x kl_loss` alone exceeds a positive logged total, the weight applies "
