@@ -4,6 +4,7 @@ rendered report never contradicts its own summary. Runs are written by real writ
 from __future__ import annotations
 
 import html
+import math
 import re
 import sys
 from pathlib import Path
@@ -291,6 +292,11 @@ def test_runs_not_counted_in_steps_name_no_step_positions(analyses, cache) -> No
 
 _HELD = re.compile(r"held near (-?[\d,.e+-]+) \(from (-?[\d,.e+-]+)\)")
 _HELD_PCT = re.compile(r"\bheld\b[^.;:]*?\(([-+][\d.]+)%\)")
+_NUM = r"(-?\d+(?:,\d{3})*(?:\.\d+)?(?:e[+-]?\d+)?)(?!\d|[.,]\d)"  # a whole number as fmt prints it
+_START = re.compile(rf"its start level[^;]*? (?:from {_NUM} to|\(from {_NUM}\)|held at {_NUM})")
+_MOVED = re.compile(rf"\b([a-z_/]+) (?:rose|fell|grew|ran away) from {_NUM} to {_NUM}"
+                    r"(?!(?: \([^)]*\))? before the disc)")
+_TIMES = re.compile(r"\(\d[\d,.]* times\)")
 _ONE_POINT_SPAN = re.compile(r"\b(step|epoch|sample|line)s ([\d,]+)-([\d,]+)\b")
 
 
@@ -300,18 +306,42 @@ def _number(text: str) -> float:
 
 def one_fact_two_numbers(analysis) -> list[str]:
     """Where one report shows two numbers for one fact or a word against its number: a finding quoting a metric's
-    level now (its numbers' ``now``) other than the statistics table's Now; "held" for a move over
+    level now or its start (its numbers' ``now``/``start``, a sentence's "its start level ... from X" or "<metric>
+    rose from A to B") other than the statistics table's Now/Start; two levels "just before the switch-on" of one
+    metric; a growth factor in words ("(53 times)") beside the x93.3 every other sentence uses; "held" for a move over
     levels.HELD_MAX; a window of one position printed as a span ("steps 20,300-20,300")."""
     from vae_report.levels import HELD_MAX
 
     out = []
     summary = analysis.to_summary()
+    before: dict[str, set[str]] = {}
     for f in [x for h in summary["findings"] for x in (h, *h.get("related", []))]:
-        for name, value in (f["numbers"].get("now") or {}).items():
-            table = summary["metrics"].get(name, {}).get("now")
-            if table is None or fmt(value) != fmt(table):
-                out.append(f"{f['rule']} quotes {name} now {fmt(value)}, the table {fmt(table)}")
+        for key in ("now", "start"):
+            for name, value in (f["numbers"].get(key) or {}).items():
+                table = summary["metrics"].get(name, {}).get(key)
+                if table is None or fmt(value) != fmt(table):
+                    out.append(f"{f['rule']} quotes {name} {key} {fmt(value)}, the table {fmt(table)}")
+        for name, value in (f["numbers"].get("before_switch") or {}).items():
+            before.setdefault(name, set()).add(fmt(value))
+            if fmt(value) not in f["message"]:
+                out.append(f"{f['rule']} keeps {name}'s level before the switch-on {fmt(value)} but does not say it")
+        # a metric that "rose/fell from A to B" is at B now: the table's Now (a stretch that ended before now
+        # says so: "before the discriminator started")
+        table_now = {n: fmt(v["now"]) for n, v in summary["metrics"].items()  # NaN now: none
+                     if isinstance(v.get("now"), (int, float)) and math.isfinite(v["now"])}
+        for name, _, to in _MOVED.findall(f["message"]):
+            if name in table_now and to != table_now[name]:
+                out.append(f"{f['rule']} says {name} is at {to} now, the table {table_now[name]}")
+        # a sentence that calls a level its start level quotes the table's Start (another window is named so)
+        for quoted in _START.findall(f["message"]):
+            table = summary["metrics"].get(f["metric"] or "", {}).get("start")
+            if table is not None and next(q for q in quoted if q) != fmt(table):
+                out.append(f"{f['rule']} calls {next(q for q in quoted if q)} {f['metric']}'s start level, "
+                           f"the table {fmt(table)}")
+    out += [f"{name} has {len(values)} levels just before the switch-on: {sorted(values)}"
+            for name, values in before.items() if len(values) > 1]
     text = render.render_markdown(analysis)
+    out += [f"a growth factor in words: {t}" for t in _TIMES.findall(text)]  # one format: x93.3 (signed_pct)
     for after, before in _HELD.findall(text):
         a, b = _number(after), _number(before)
         if abs(a - b) > (HELD_MAX + 0.01) * max(abs(a), abs(b)):  # 0.01: the two printed to 3-4 digits
@@ -324,10 +354,56 @@ def one_fact_two_numbers(analysis) -> list[str]:
 def test_one_fact_has_one_number_and_words_follow_it(analyses) -> None:
     """Over the whole battery: every current level a finding quotes is the statistics table's Now, "held" never
     names a move over 5%, and a level of one point is named as that point (the classes a reviewer found)."""
-    problems, quoted = [], 0
+    problems, quoted, starts, befores = [], 0, 0, 0
     for name, runs in analyses.items():
         for analysis in runs:
             problems += [f"{name}: {p}" for p in one_fact_two_numbers(analysis)]
             quoted += sum(len(f.numbers.get("now") or {}) for f in analysis.findings)
+            starts += sum(len(f.numbers.get("start") or {}) + len(_START.findall(f.message))
+                          for f in analysis.findings)
+            befores += sum(len(f.numbers.get("before_switch") or {}) for f in analysis.findings)
     assert quoted >= 10, "no finding of the battery quotes a current level: the check reads nothing"
+    assert starts >= 10 and befores >= 5, "no finding of the battery quotes a start level: the check reads nothing"
+    assert problems == []
+
+
+def one_share_per_term(analysis) -> list[str]:
+    """Where one report gives a term of the loss two shares, or calls a term dominant below two thirds of the
+    loss's size: gan-term-dominant's and the KL rules' shares against the breakdown of total_loss (the
+    decomposition; without one, the KL term against the total's current level, the table's Now)."""
+    from vae_report.rules.decomposition import DOMINANT, share_text
+
+    out, d = [], analysis.decomposition
+    kinds = {"gan-term-dominant": ("adversarial", "adversarial_share"), "kl-rising": ("regularizer", "kl_term_share"),
+             "kl-dominant": ("regularizer", "kl_term_share")}
+    said = [(h.rule, h.numbers, h.message) for h in analysis.findings]
+    said += [(r["rule"], r["numbers"], r["message"]) for h in analysis.findings for r in h.related]
+    for rule, numbers, message in said:
+        kind, key = kinds.get(rule, (None, None))
+        share = numbers.get(key) if key else None
+        if share is None:
+            continue
+        if d is not None and d.term(kind) is not None:
+            if share != d.term(kind).share or f"({share_text(share)})" not in d.sentence():
+                out.append(f"{rule}: {share_text(share)}, the breakdown {share_text(d.term(kind).share)}")
+        elif numbers.get("kl_share_of") != analysis.metrics["total_loss"].now:
+            out.append(f"{rule}: a share of {numbers.get('kl_share_of')}, not of the total's Now")
+        if share_text(share) not in message:
+            out.append(f"{rule} keeps the share {share_text(share)} but does not say it")
+    if d is not None:
+        top = max(d.terms, key=lambda t: t.share)
+        if "dominates" in d.sentence() and top.share < DOMINANT:
+            out.append(f"the breakdown says {top.name} dominates at {share_text(top.share)}")
+    return out
+
+
+def test_one_share_per_term_and_dominance_only_from_two_thirds(analyses) -> None:
+    """Over the whole battery: the adversarial and the KL term each have one share in a report, the
+    breakdown's, and "dominates" is never said of a term below two thirds of the loss's size."""
+    problems, checked = [], 0
+    for name, runs in analyses.items():
+        for analysis in runs:
+            problems += [f"{name}: {p}" for p in one_share_per_term(analysis)]
+            checked += analysis.decomposition is not None
+    assert checked >= 10
     assert problems == []

@@ -132,7 +132,8 @@ def test_a_trend_over_the_phase_before_does_not_call_its_end_the_current_level()
     (trend,) = [f for f in said(findings(frame_of(curves), schedule), "rec-trend")
                 if "before the discriminator" in f["message"]]
     # that stretch ended at the switch-on: its end is the same window at the stretch's end, not the level now
-    assert "its level at the end of that stretch" in trend["message"] and "current level" not in trend["message"]
+    assert "its level just before the discriminator started" in trend["message"]
+    assert "current level" not in trend["message"]
 
 
 def test_total_trend_is_judged_within_the_adversarial_phase():

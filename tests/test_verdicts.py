@@ -164,7 +164,9 @@ def test_generator_winning_is_watched_too(tmp_path):
     a, bad = verdict(write_run(tmp_path, curves, 10, config(total=10_000, disc_weight=5.0)))
     (f,) = [f for f in bad if f.rule == "generator-winning"]
     assert "above its chance level" in f.message and "logits_fake sits above" in f.message
-    assert "d_weight grew" in f.message
+    # from its level at the phase's start to the table's Now, the growth as a factor like every other sentence's
+    assert re.search(r"d_weight rose from [\d.,]+ to [\d.,]+ \(x\d", f.message), f.message
+    assert f"to {fmt(a.metrics['d_weight'].now)} (x" in f.message
 
 
 def _vq_run(folder, explode_from=None):

@@ -17,7 +17,6 @@ from .config_keys import clip_norm, near_misses
 from .errors import ConfigError, InputError
 from .forecast import forecast_run
 from .images import reconstructions
-from .levels import start_level
 from .log_units import epochs_in, in_log_units, steps_per_epoch, total_from_epochs
 from .narrative import confidence, has_discriminator, questions_and_answers, recommendations, stop_broken_forecasts
 from .numbers import fmt
@@ -282,13 +281,13 @@ def metric_stats(m: Metrics, metric_sources: dict[str, str]) -> dict[str, Metric
         good = values[np.isfinite(values)]
         # NaN/Inf at its latest point: it has no current level (the last finite median is not "now")
         now = m.level(name) if len(values) and np.isfinite(values[-1]) else None
-        start = start_level(steps, values)
+        start = m.start(name)  # the first phase's start: the one Start every sentence quotes
         out[name] = MetricStats(
             name, float(values[0]), float(values[-1]),
             float(good.min()) if len(good) else math.nan, float(good.max()) if len(good) else math.nan,
             len(values), int(steps[0]), int(steps[-1]), int(len(values) - len(good)), metric_sources.get(name, ""),
             *((now.value, now.noise, now.points, now.first_step) if now is not None else (math.nan, math.nan, 0, None)),
-            *((start.value, start.noise) if start is not None else (math.nan, math.nan)),
+            *((start.value, start.noise, start.points) if start is not None else (math.nan, math.nan, 0)),
         )
     return out
 

@@ -4,14 +4,16 @@ Every rule, table, sentence, weekly delta and comparison that says where a metri
 that one report never shows two "current" values of one metric; every "held", "rose" or "fell" comes from
 ``movement`` below, so that the words follow the numbers (README, "Levels and words").
 
-The current level is the median of the metric's latest finite points inside the current phase (the
-discriminator's switch-on moves several losses by design, so a window straddling it mixes two regimes):
-its latest 5% of points, at least ``MIN_WINDOW``; a sparse metric (fewer than ``SPARSE`` points in the phase,
-typically a validation loss) is its last point, so that two reports compare points, not medians over a whole
-history. Its noise is the uncertainty of that median: the point-to-point noise of the latest points (MAD of
-first differences, blind to a trend and to a few spikes) times 1.25/sqrt(window) for a median, or how much
-neighbouring window medians move when that is larger (a level that wanders), or the point noise itself for a
-single point.
+The current level is the median of the metric's latest finite points inside the current phase (the discriminator's
+switch-on moves several losses by design, so a window straddling it mixes two regimes): its latest 5% of points, at
+least ``MIN_WINDOW``. Every other level is the same window of its own phase: the start level (the statistics
+table's Start) is the first 5% of the first phase's points, a phase's start its first 5%, the level just before the
+switch-on the last 5% of the phase before it; so "start" names one number per metric, and a sentence comparing
+another window names that phase. A sparse metric (fewer than ``SPARSE`` points in the phase, typically a validation
+loss) is its last point, so that two reports compare points, not medians over a whole history. Its noise is the
+uncertainty of that median: the point-to-point noise of the latest points (MAD of first differences, blind to a
+trend and to a few spikes) times 1.25/sqrt(window) for a median, or how much neighbouring window medians move when
+that is larger (a level that wanders), or the point noise itself for a single point.
 """
 
 from __future__ import annotations
@@ -74,11 +76,15 @@ def current_level(steps: np.ndarray, values: np.ndarray, since: int | None = Non
     return Level(float(np.median(values[-k:])), _noise(values[::-1], k), k, int(steps[-k]), int(steps[-1]))
 
 
-def start_level(steps: np.ndarray, values: np.ndarray) -> Level | None:
-    """The same window at the start of a series: where "over the run" starts from."""
+def start_level(steps: np.ndarray, values: np.ndarray, until: int | None = None) -> Level | None:
+    """The same window at the start of a series: where "over the run" starts from. ``until``: the first step of
+    the next phase; the window is then 5% of the first phase's points (when it has any), as the current level is
+    5% of the current phase's, so that a phase's start and the run's start are one level."""
     steps = np.asarray(steps)
     values = np.asarray(values, dtype=np.float64)
     good = np.isfinite(values)
+    if until is not None and (good & (steps < until)).any():
+        good &= steps < until
     steps, values = steps[good], values[good]
     if not len(values):
         return None

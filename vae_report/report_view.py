@@ -222,7 +222,7 @@ def _points(k: int, which: str) -> str:
 
 def _levels_named(st) -> str:
     """Which points the start and current levels are, as the statistics table and the trend rules take them."""
-    k = window_size(st.count - st.non_finite)
+    k = st.start_points or window_size(st.count - st.non_finite)
     if not math.isfinite(st.now):  # no level now: its latest point is NaN/Inf, whatever came before
         return f"start: {_points(k, 'first')}; now: its latest point"
     return f"start: {_points(k, 'first')}; now: {_points(st.level_points, 'latest')}"
@@ -341,10 +341,19 @@ def statistics(a) -> Section:
                          text(fmt(st.count)), text(change(st.level_change())), cell(st.source))))
     return Section("Training statistics", (Table(
         ("Metric", "Start", "Now (± noise)", "Min", "Max", "Points", "Change", "Source"), tuple(rows),
-        (False, True, True, True, True, True, True, False)), Paragraph(text(
-            "Start is the median of each metric's first points and Now the median of its latest ones (5% of its "
-            "points, at least 5; a metric with fewer than 20 points: its first and last point), the levels every "
-            "sentence of this report quotes; Change is from Start to Now."), "muted")))
+        (False, True, True, True, True, True, True, False)), Paragraph(text(_levels_note(a)), "muted")))
+
+
+def _levels_note(a) -> str:
+    """What Start and Now are (levels.py), as the rules take them: each over 5% of its own phase's points."""
+    two = a.phase == "adversarial" and not a.disc_never_on
+    phases = ("Start over the phase before the discriminator, Now over the adversarial phase" if two
+              else "of all its points")
+    where = ("; a sentence that compares another window (the start of the adversarial phase, the level just "
+             "before it) names it" if two else "")
+    return ("Start is the median of each metric's first points and Now the median of its latest ones, each over "
+            f"5% of the points ({phases}; at least 5; of fewer than 20 points: the first or the last point). Every "
+            f"sentence that says where a metric started or is now quotes these{where}; Change is from Start to Now.")
 
 
 _NOT_DRAWN = Paragraph(text("Not included: this report was written from the analysis alone, without the run's logs "

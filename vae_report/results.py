@@ -38,8 +38,9 @@ class MetricStats:
     recent_noise: float = math.nan  # how uncertain that level is
     level_points: int = 0  # how many latest points it is the median of (1: the last point of a sparse metric)
     level_since: int | None = None  # the first step of its window
-    start_median: float = math.nan  # the same window at the start of the logs: where "over the run" starts
+    start_median: float = math.nan  # the same window at the start of its first phase: the one Start
     start_noise: float = math.nan
+    start_points: int = 0  # how many first points of its first phase Start is the median of
 
     @property
     def change(self) -> float:
@@ -93,7 +94,7 @@ class MetricStats:
                 "latest_step": self.latest_step, "change": json_number(self.change), "source": self.source,
                 "recent_median": json_number(self.recent_median), "recent_noise": json_number(self.recent_noise),
                 "level_points": self.level_points, "level_since": self.level_since,
-                "start_median": json_number(self.start_median),
+                "start_median": json_number(self.start_median), "start_points": self.start_points,
                 # the levels the report quotes (its Start, Now and Change columns), with their fallbacks: the
                 # summary and the report print one set of numbers
                 "start": json_number(self.start), "now": json_number(self.now),

@@ -94,10 +94,11 @@ RULES: list[Rule] = [
                              "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          topics=("balance",), explains=("adversarial-rise",),
-         checks="after `disc_start`, over the latest fifth of the points: D loss below 30% of its chance level"
-                " (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the discriminator "
-                "has won); or pulling ahead, all its signals together: D loss fallen by `fell` x chance from "
-                "where the phase began to below `ahead` x chance, the logits apart and `g_loss` up by `g_rise`,"
+         checks="after `disc_start`, at the current levels (the statistics table's Now): D loss below 30% of "
+                "its chance level (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the "
+                "discriminator has won); or pulling ahead, all its signals together: D loss fallen by `fell` x "
+                "chance from its level at the phase's start (its first 5% of points there) to below `ahead` x "
+                "chance, the logits apart and `g_loss` up by `g_rise`,"
                 " with the adversarial term `d_weight·g_loss` then and now, dated where the D loss left its "
                 "early level"),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
@@ -117,9 +118,10 @@ RULES: list[Rule] = [
          generator_winning, {"window": 0.2, "above_chance": 0.25, "inverted_share": 0.7, "weight_growth": 30.0,
                              "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",),
          severities=("info", "warning"), topics=("values", "balance"), explains=("adversarial-rise",),
-         checks="the other side of the balance after `disc_start`, over the latest fifth: D loss above chance,"
-                " `logits_fake` above `logits_real`, `d_weight` grown by orders of magnitude, `g_loss` running"
-                " away"),
+         checks="the other side of the balance after `disc_start`: D loss above chance now, `logits_fake` "
+                "above `logits_real` at `inverted_share` of the points of the latest fifth, `d_weight` grown "
+                "`weight_growth`-fold or `g_loss` run away from its level at the phase's start to its current "
+                "level (the statistics table's Now, quoted with the logits' levels)"),
     Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
          "d_weight is clamped to 1e4 x disc_weight; sitting there means |grad g_loss| at the last layer is ~0.",
          d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5, "burst_worse": 0.5}, needs=("d_weight",),
@@ -139,15 +141,18 @@ RULES: list[Rule] = [
          needs_schedule=("disc_start",),
          severities=("info", "warning"), topics=("balance",), explains=("adversarial-rise",),
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
-                "bookkeeping) at `share` or more of the terms' sizes over the latest fifth: a warning when it "
-                "grew `growth`-fold since the phase began (dated there, with `d_weight` and `g_loss` as they "
+                "bookkeeping) at `share` or more of the loss's size, the share the breakdown of total_loss gives "
+                "(the sum of the terms' absolute values over the window of the total's current level, nll one "
+                "term; \"dominates\" only from two thirds on): a warning when its mean size grew `growth`-fold "
+                "from the phase's first 5% of points (dated there, with `d_weight` and `g_loss` as they "
                 "moved, and the config's `disc_weight`); steady since the switch-on (RadioDiff's published "
                 "negative totals) is info"),
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
          "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"), cause="shape", cause_rank=3, heads_switch_on=True,
-         checks="reconstruction's recent median after `disc_start` against its median just before it; a rise "
+         checks="reconstruction's current level (the statistics table's Now) after `disc_start` against its level "
+                "just before it (the last 5% of the points of the phase before, as rec-trend takes it); a rise "
                 "names the config's `disc_weight` as the cause (and its multiple of the usual 0.5) with the "
                 "adversarial term against the nll; a rise that came across a NaN/Inf step long after the "
                 "switch-on is that step's (info, see `non-finite`)"),
@@ -225,8 +230,10 @@ RULES: list[Rule] = [
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
          regularizer="kl", severities=("info", "warning"),
          topics=("kl",), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
-         checks="the weighted KL term's share of the total (the decomposition's: of the sum of the terms' "
-                "sizes at the latest steps), a warning for an LDM-style first stage (a discriminator or the LDM "
+         checks="the weighted KL term's share of the loss, the one the breakdown of total_loss gives (of the "
+                "loss's size: the sum of its terms' absolute values over the window of the total's current level, "
+                "nll one term; without the terms, of the total's current level when positive), a warning for an "
+                "LDM-style first stage (a discriminator or the LDM "
                 "loss), info for a plain VAE, whose KL is part of its objective by design; when KL itself exploded, "
                 "says so instead of advising a lower "
                 "kl_weight; when `kl_weight x kl_loss` alone exceeds a positive logged total, the weight applies "
@@ -255,8 +262,9 @@ RULES: list[Rule] = [
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
          rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",),
          severities=("ok", "info", "warning"), topics=("ranges",), cause="shape", cause_rank=4,
-         checks="reconstruction's level per phase, from its start level (over the run: the statistics table's "
-                "Start) to its current level (a finished phase: the same window at its end); logged from the "
+         checks="reconstruction's level per phase, from its start level (before the discriminator: the statistics "
+                "table's Start; in the adversarial phase: its first 5% of points there) to its current level (the "
+                "phase before: its last 5% of points, the level just before the switch-on); logged from the "
                 "run's start and never 10% below the median of its first 3 points over 2,000+ steps: not "
                 "learning"),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",

@@ -7,9 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import position as pos
+from ..levels import window_size
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, finite
+from .decomposition import ALIKE, DOMINANT, decompose, share_text
 from .gan import latest_in_phase, phase_ends
 from .losses import bookkeeping
 
@@ -172,30 +174,37 @@ def _bursts_finding(m: Metrics, s: Schedule, t: dict, ceiling: float) -> list[Ca
     )]
 
 
-# the measure, said in full: the total's breakdown splits nll_loss into two large parts that nearly cancel, so
-# its shares of the same term are smaller; this one weighs the adversarial term against what nll_loss nets to
-_SIZES = ("the objective's size (median |term| per logged step, with nll_loss as one term; the breakdown of "
-          "total_loss splits nll_loss into its two parts, so its shares are of another sum)")
+def _as_large(adv, nll) -> str:
+    """How the adversarial term's share stands against the nll's, in words that fit the two numbers: "dominates"
+    only from two thirds of the loss's size on (decomposition.DOMINANT)."""
+    if adv.share >= DOMINANT:
+        return "dominates the objective"
+    if nll is not None and abs(adv.share - nll.share) <= ALIKE:
+        return f"is about as large as the reconstruction term (nll {share_text(nll.share)})"
+    return "is the largest term of the objective, short of dominating it"
 
 
 def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
-    """The adversarial term d_weight x disc_factor x g_loss taking over the objective: its size a ``share`` of
-    the terms' sizes over the latest fifth of the phase, grown ``growth``-fold since the phase began (a term
-    that has been that large since the switch-on, as in RadioDiff's published runs, is described, not faulted)."""
+    """The adversarial term d_weight x disc_factor x g_loss taking over the objective: its share of the loss's
+    size (the breakdown of total_loss: one share everywhere) at ``share`` or more, grown ``growth``-fold since the
+    phase began (a term that has been that large since the switch-on, as in RadioDiff's published runs, is
+    described, not faulted)."""
     found = bookkeeping(m, s)
-    if found is None or s.switch_step is None:
+    parts = decompose(m, s)
+    adv = parts.term("adversarial") if parts is not None else None
+    if found is None or s.switch_step is None or adv is None or not np.isfinite(adv.share):
         return []
     on = found.steps >= s.switch_step
     steps = found.steps[on]
-    if len(steps) < 20:
+    if len(steps) < 20 or (parts.first is not None and parts.first < s.switch_step):
         return []
-    adv = np.abs(found.terms["adversarial"][on])
-    whole = adv + np.abs(found.terms["nll"][on]) + np.abs(found.terms["regularizer"][on])
-    k, head = max(5, len(steps) // 5), max(5, len(steps) // 10)
-    share = float(np.median(adv[-k:] / np.maximum(whole[-k:], 1e-300)))
+    share = adv.share
     if share < t["share"]:
         return []
-    early, now = float(np.median(adv[:head])), float(np.median(adv[-k:]))
+    # its size at the phase's start: the same mean over the phase's first 5% of aligned steps (the window of a
+    # phase's start level) as the breakdown takes over the window of the total's current level
+    head = window_size(len(steps))
+    early, now = abs(float(np.mean(found.terms["adversarial"][on][:head]))), abs(adv.value)
     numbers = {"adversarial_share": share, "adversarial_early": early, "adversarial_now": now}
     drivers = []
     for name in ("d_weight", "g_loss"):
@@ -207,25 +216,28 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 numbers.setdefault("rising_terms", []).append(name)
     weight = (f" (disc_weight {fmt(s.disc_weight)}, from {s.origins.get('disc_weight', 'the config')})"
               if s.disc_weight is not None else "")
+    stands = _as_large(adv, parts.term("nll"))
+    of = parts.of_size(share)
     if early <= 0 or now < t["growth"] * early:
+        then = (f"mean size {fmt(early)} over the phase's first {fmt(head)} points, {fmt(now)} now")
+        since = (f"has been about that large since the discriminator started ({then})" if now >= early / 1.5 else
+                 f"was larger still when the discriminator started ({then})")
         return [Case(
-            f"The adversarial term d_weight x disc_factor x g_loss{weight} makes up {pct(share, 0)} of {_SIZES} "
-            "in the latest fifth of the adversarial phase, and has been about that large since the discriminator "
-            f"started (median size {fmt(early)} then, {fmt(now)} now): a large but steady GAN term, as in "
-            "RadioDiff's published runs, not a balance that tipped. Watch reconstruction (the rec-after-disc "
-            "check).",
-            "total_loss", int(steps[-k]), numbers, severity="info")]
-    onset = departure(steps, np.log(np.maximum(adv, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
+            f"The adversarial term d_weight x disc_factor x g_loss{weight} {stands}: it is {of}, and {since}: a "
+            "large GAN term that did not grow, as in RadioDiff's published runs, not a balance that tipped. Watch "
+            "reconstruction (the rec-after-disc check).",
+            "total_loss", int(parts.first or steps[-1]), numbers, severity="info")]
+    adv_series = np.abs(found.terms["adversarial"][on])
+    onset = departure(steps, np.log(np.maximum(adv_series, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
                       fraction=0.2)
     numbers["onset_step"] = onset
     grown = f" ({'; '.join(drivers)})" if drivers else ""
     lowered = (f" ({fmt(s.disc_weight)} in {s.origins.get('disc_weight', 'the config')})"
                if s.disc_weight is not None else "")
     return [Case(
-        f"The adversarial term d_weight x disc_factor x g_loss dominates the objective since {pos.at(s, onset)}: "
-        f"its median size grew from {fmt(early)} to {fmt(now)}{grown} and now makes up {pct(share, 0)} of "
-        f"{_SIZES}. The autoencoder is then trained mostly to fool the discriminator "
-        f"rather than to reconstruct: lower disc_weight{lowered} or the discriminator's learning rate, and check "
-        "the reconstructions for GAN artefacts.",
+        f"The adversarial term d_weight x disc_factor x g_loss {stands} since {pos.at(s, onset)}: its mean size "
+        f"grew from {fmt(early)} over the phase's first {fmt(head)} points to {fmt(now)}{grown}, and it is {of}. "
+        "The autoencoder is then trained more to fool the discriminator than to reconstruct: lower disc_weight"
+        f"{lowered} or the discriminator's learning rate, and check the reconstructions for GAN artefacts.",
         "total_loss", onset, numbers,
     )]

@@ -147,11 +147,34 @@ class Metrics:
         return self.memo[key]
 
     def start(self, name: str) -> Level | None:
-        """Where the metric started (levels.start_level over all its points): the statistics table's Start, the
-        one start every "over the run" sentence quotes."""
-        key = ("start", name)
+        """Where the metric started (levels.start_level over its first phase's points): the statistics table's
+        Start, the one start every "over the run" or "before the discriminator" sentence quotes."""
+        key = ("start", name, self.phase_start)
         if key not in self.memo:
-            self.memo[key] = start_level(self.steps(name), self.values(name)) if self.has(name) else None
+            self.memo[key] = start_level(self.steps(name), self.values(name), self.phase_start) \
+                if self.has(name) else None
+        return self.memo[key]
+
+    def phase_first(self, name: str) -> Level | None:
+        """The metric's level at the start of the current phase (the first 5% of its points there: the current
+        level's window at the phase's other end); its start level when the run has one phase."""
+        if self.phase_start is None:
+            return self.start(name)
+        key = ("phase_first", name, self.phase_start)
+        if key not in self.memo:
+            steps, values = self.window(name, lo=self.phase_start)
+            self.memo[key] = start_level(steps, values)
+        return self.memo[key]
+
+    def before_switch(self, name: str) -> Level | None:
+        """The metric's level just before the current phase (the last 5% of the phase before it: the current
+        level's window at that phase's end); None in a run of one phase or without points there."""
+        if self.phase_start is None:
+            return None
+        key = ("before_switch", name, self.phase_start)
+        if key not in self.memo:
+            steps, values = self.window(name, hi=self.phase_start)
+            self.memo[key] = current_level(steps, values)
         return self.memo[key]
 
     def window(self, name: str, lo: int | None = None, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:

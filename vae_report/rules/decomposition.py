@@ -3,8 +3,12 @@
 For the LDM/RadioDiff loss, total = nll + kl_weight x kl + d_weight x disc_factor x g_loss, where
 nll = N x rec / exp(logvar) + N x logvar sums the per-pixel loss over N pixels; for a VQ model the regularizer
 is codebook_weight x quant_loss. The terms are taken over the window of the total's current level (the
-statistics table's Now; the last ten aligned steps when it holds fewer than three), as means so that they add up;
-shares are |term| / sum of |terms|, since a signed sum has no other honest share.
+statistics table's Now; the last ten aligned steps when it holds fewer than three), as means so that they add up.
+
+A term's share is the one every sentence quotes (the breakdown, gan-term-dominant, kl-rising, kl-dominant):
+|term| / the loss's size, the sum of the terms' absolute values, with nll one term (its two parts under a learned
+logvar nearly cancel, and counting them apart would shrink every other share); when no term is negative that size
+is the total itself. A term "dominates" only from two thirds of that size on.
 """
 
 from __future__ import annotations
@@ -14,19 +18,34 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import position as pos
-from ..numbers import fmt
+from ..numbers import fmt, pct
 from ..schedule import Schedule
 from .base import Metrics
 from .losses import bookkeeping, pixel_count, regularizer
 
+DOMINANT = 2 / 3  # a term "dominates" the loss from this share of its size on
+ALIKE = 0.2  # two terms whose shares differ by at most this are "about as large as each other"
 RECENT = 10
+
+
+def share_text(share: float) -> str:
+    """A share as a percentage with as many digits as it needs to be more than 0 (0.00012 -> 0.012%): the one
+    way every sentence prints a term's share."""
+    if share < 1e-6:
+        return "less than 0.0001%"
+    if 0.999 < share < 1:  # not "100.0%" of a sum the term is not all of
+        return "over 99.9%"
+    digits = 1 if share >= 0.001 else min(6, 1 - int(np.floor(np.log10(max(share, 1e-12)))) - 2)
+    return pct(share, max(1, digits))
 
 
 @dataclass(frozen=True)
 class Term:
     name: str  # as the sentence says it
     value: float
-    share: float  # |value| / sum of |values|
+    share: float  # |value| / sum of |values| (the loss's size)
+    kind: str = ""  # "nll", "regularizer" or "adversarial"
+    parts: tuple[tuple[str, float], ...] = ()  # nll's two parts under a learned logvar
 
 
 @dataclass(frozen=True)
@@ -45,34 +64,53 @@ class Decomposition:
     def sum(self) -> float:
         return float(sum(t.value for t in self.terms))
 
+    @property
+    def size(self) -> float:
+        """The loss's size: the sum of the terms' absolute values, what every share is of."""
+        return float(sum(abs(t.value) for t in self.terms))
+
+    def term(self, kind: str) -> Term | None:
+        return next((t for t in self.terms if t.kind == kind), None)
+
+    def of_size(self, share: float) -> str:
+        """A share as every rule sentence says it: "94.8% of the loss's size, 7.036 (...)"."""
+        return (f"{share_text(share)} of the loss's size, {fmt(self.size)} (the sum of its terms' absolute values "
+                f"over {self.window()}, nll one term: the breakdown of total_loss)")
+
+    def window(self) -> str:
+        """The steps the means are over, as the sentence names them."""
+        return pos.span(self.counts, self.first, self.step) if self.first is not None and self.first < self.step \
+            else pos.at(self.counts, self.step)
+
     def sentence(self) -> str:
         """The terms, largest first, with their values and shares, and what they add up to."""
         ordered = sorted(self.terms, key=lambda t: -abs(t.value))
-        parts = [f"{t.name} {fmt(t.value)} ({_share(t.share)})" for t in ordered]
+        parts = [f"{t.name} {fmt(t.value)} ({share_text(t.share)}" + (
+            "; " + " + ".join(f"{n} {fmt(v)}" for n, v in t.parts) + ")" if t.parts else ")") for t in ordered]
         what = "the autoencoder loss" if self.averaged else "total_loss"
-        where = pos.span(self.counts, self.first, self.step) if self.first is not None and self.first < self.step \
-            else pos.at(self.counts, self.step)
         window = "the window of its current level, " if self.median is not None else ""
-        text = (f"Over {where} ({window}{fmt(self.points)} logged points with every term), "
+        text = (f"Over {self.window()} ({window}{fmt(self.points)} logged points with every term), "
                 f"{what} averages {fmt(self.sum)} = " + " + ".join(parts) + f", {self.legend}")
         if self.median is not None and not self.averaged:
             text += f" (means, so that the terms add up; the median there, the table's Now, is {fmt(self.median)})"
         if self.averaged:
             text += (f"; the logged total_loss ({fmt(self.total)}) is RadioDiff's TensorBoard total, the mean of "
                      "that and the discriminator loss")
+        nll = self.term("nll")
+        if nll is not None and len(nll.parts) == 2 and abs(nll.value) < 0.2 * max(abs(v) for _, v in nll.parts):
+            text += f". nll's two parts, {nll.parts[0][0]} and {nll.parts[1][0]}, nearly cancel"
         first, second = (ordered + [None])[:2]
         if second is not None and first.value * second.value < 0 and \
                 abs(first.value + second.value) < 0.2 * abs(first.value):
             text += f". The two largest terms, {first.name} and {second.name}, nearly cancel"
         elif first.value < 0 < sum(t.value for t in ordered[1:]):
             text += f". {first.name} is negative and outweighs the rest, so the total is {_sign(self.sum)}"
-        elif first.share >= 0.5:
-            text += f". {first.name} dominates"
-        return text + " (shares are of the sum of the terms' sizes)."
-
-
-def _share(share: float) -> str:
-    return "under 1%" if share < 0.005 else f"{share * 100:.0f}%"
+        elif first.share >= DOMINANT:
+            text += f". {first.name} dominates: two thirds of the loss's size or more"
+        elif second is not None and first.share - second.share <= ALIKE:
+            text += f". {first.name} and {second.name} are about as large as each other"
+        return text + (f". Shares are of the loss's size, {fmt(self.size)}: the sum of its terms' absolute values, "
+                       "nll one term.")
 
 
 def _sign(value: float) -> str:
@@ -94,20 +132,22 @@ def decompose(m: Metrics, s: Schedule) -> Decomposition | None:
     weight_name = "codebook_weight" if reg_name == "quant_loss" else "kl_weight"
     pixels = pixel_count(found.pixels)
     legend = f"with N = {fmt(pixels)} pixels per sample" if found.pixels > 1.5 else "nll being the per-pixel mean"
-    values: list[tuple[str, float]] = []
+    values: list[tuple[str, float, str, tuple]] = []
     nll = float(np.mean(found.terms["nll"][recent]))
     logvar = _latest_logvar(m, found.steps[recent])
     if logvar and found.pixels > 1.5:
         part = found.pixels * logvar
-        values += [("N x rec / exp(logvar)", nll - part), ("N x logvar", part)]
+        values.append(("nll", nll, "nll", (("N x rec / exp(logvar)", nll - part), ("N x logvar", part))))
         legend += f" and logvar {fmt(logvar)}"
     else:
-        values.append(("nll (N x rec)" if found.pixels > 1.5 else "nll", nll))
-    values.append((f"{weight_name} x {reg_name}", float(np.mean(found.terms["regularizer"][recent]))))
+        values.append(("nll (N x rec)" if found.pixels > 1.5 else "nll", nll, "nll", ()))
+    values.append((f"{weight_name} x {reg_name}", float(np.mean(found.terms["regularizer"][recent])),
+                   "regularizer", ()))
     if np.any(found.terms["adversarial"][recent] != 0):
-        values.append(("d_weight x disc_factor x g_loss", float(np.mean(found.terms["adversarial"][recent]))))
-    size = sum(abs(v) for _, v in values) or 1.0
-    terms = tuple(Term(name, value, abs(value) / size) for name, value in values)
+        values.append(("d_weight x disc_factor x g_loss", float(np.mean(found.terms["adversarial"][recent])),
+                       "adversarial", ()))
+    size = sum(abs(v) for _, v, _, _ in values) or 1.0
+    terms = tuple(Term(name, value, abs(value) / size, kind, parts) for name, value, kind, parts in values)
     points = len(found.steps[recent])
     now = level.value if level is not None and len(inside) >= 3 else None
     return Decomposition(int(found.steps[-1]), float(np.mean(found.total[recent])), terms, found.averaged, points,
@@ -126,5 +166,5 @@ def regularizer_share(m: Metrics, s: Schedule) -> tuple[str, float] | None:
     total, as the decomposition gives it; None when the logs lack the terms."""
     found = decompose(m, s)
     name, _ = regularizer(s)
-    term = next((t for t in found.terms if t.name.endswith(f" x {name}")), None) if found is not None else None
+    term = found.term("regularizer") if found is not None else None
     return (name, term.share) if term is not None and np.isfinite(term.share) else None

@@ -8,11 +8,11 @@ import math
 import numpy as np
 
 from .. import position as pos
-from ..levels import movement
+from ..levels import current_level, difference_noise, movement
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise, rolling_median
-from .base import Case, Metrics, departure, finite, ramp_onset
+from .base import Case, Metrics, departure, finite, median_of, ramp_onset
 from .discriminator import disc_activity
 from .losses import bookkeeping, shift_at_nonfinite
 
@@ -30,17 +30,19 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     recent = latest_in_phase(m, "disc_loss", s, t["window"])
     if recent is None:
         return []
-    steps, loss = recent
-    level = float(np.median(finite(loss))) if len(finite(loss)) else float("nan")
-    numbers = {"disc_loss_median": level, "from_step": int(steps[0])}
+    current = m.level("disc_loss")  # the one current level of each metric quoted: the statistics table's Now
+    if current is None or not np.isfinite(m.values("disc_loss")[-1]):
+        return []  # NaN/Inf now: the non-finite finding says so
+    level = current.value
+    numbers = {"disc_loss_median": level, "from_step": current.first_step, "now": {"disc_loss": level}}
     gap_text = ""
     if m.has("logits_real") and m.has("logits_fake"):
-        real = latest_in_phase(m, "logits_real", s, t["window"])
-        fake = latest_in_phase(m, "logits_fake", s, t["window"])
-        if real is not None and fake is not None:
-            gap = float(np.median(finite(real[1])) - np.median(finite(fake[1])))
+        real, fake = m.level("logits_real"), m.level("logits_fake")
+        if real is not None and fake is not None and len(m.window("logits_real", lo=s.switch_step)[0]) >= 5:
+            gap = real.value - fake.value
             numbers["logit_gap"] = gap
-            gap_text = f"; logits_real - logits_fake = {fmt(gap)}"
+            numbers["now"].update(logits_real=real.value, logits_fake=fake.value)
+            gap_text = f"; logits_real - logits_fake = {fmt(gap)} (real {fmt(real.value)}, fake {fmt(fake.value)})"
             if gap < t["logit_gap"]:
                 return []  # logits not separated: a low loss alone is not a winning discriminator
     # below 30% of its chance level (hinge 1, vanilla ln 2) with the logits apart: no longer a contest
@@ -50,10 +52,10 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     numbers["onset_step"] = onset
     g_text = ""
     if m.has("g_loss"):
-        g = latest_in_phase(m, "g_loss", s, t["window"])
-        if g is not None:
-            numbers["g_loss_median"] = float(np.median(finite(g[1])))
-            g_text = f", g_loss {fmt(numbers['g_loss_median'])}"
+        g = m.level("g_loss")
+        if g is not None and np.isfinite(m.values("g_loss")[-1]):
+            numbers["g_loss_median"] = numbers["now"]["g_loss"] = g.value
+            g_text = f", g_loss {fmt(g.value)}"
     phase_steps, phase_loss = m.window("disc_loss", lo=s.switch_step)
     head = finite(phase_loss[: max(3, len(phase_loss) // 10)])
     fell = (f"has been far below its chance level since {pos.at(s, int(phase_steps[0]))}, the phase's first logged "
@@ -66,8 +68,8 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if s.layout == "flat":
         scale += "; this trainer's own scale may differ"
     return [Case(
-        f"The discriminator is winning: disc_loss {fell} has a median of {fmt(level)} over "
-        f"{pos.span(s, int(steps[0]), int(steps[-1]))} ({scale}){gap_text}{g_text}. "
+        f"The discriminator is winning: disc_loss {fell} is at {fmt(level)} now (its current level, "
+        f"{pos.window(s, current.first_step, current.last_step, current.points)}) ({scale}){gap_text}{g_text}. "
         "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's term "
         "(-mean of the fake logits) keeps pushing"
         + (" with the adaptive d_weight" if s.layout != "flat" else "")
@@ -78,13 +80,14 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 
 
 def phase_ends(m: Metrics, s: Schedule, name: str) -> tuple[float, float] | None:
-    """Median of the adversarial phase's first tenth (at least 5 finite points) and the metric's current level
-    (the statistics table's Now: a move "to" a value names where the metric is now, and only one value is)."""
+    """The metric's level at the start of the adversarial phase (Metrics.phase_first: its first 5% of points
+    there) and its current level (the statistics table's Now): a move "from" and "to" names one level each, the
+    same in every GAN finding."""
     values = finite(m.window(name, lo=s.switch_step)[1])
-    level = m.level(name)
-    if len(values) < 20 or level is None:
+    first, level = m.phase_first(name), m.level(name)
+    if len(values) < 20 or level is None or first is None:
         return None
-    return float(np.median(values[: max(5, len(values) // 10)])), level.value
+    return first.value, level.value
 
 
 def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict) -> list[Case]:
@@ -138,21 +141,25 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     recent = latest_in_phase(m, "rec_loss", s, t["window"])
     if recent is None or len(finite(before)) < 5:
         return []
-    k = max(5, int(len(before) * t["window"]))
     if not np.isfinite(recent[1][-1]):
         return []  # NaN/Inf at the latest step: the non-finite finding says so
-    base = float(np.median(finite(before[-k:])))
+    # the level just before the switch-on (the last 5% of the phase before it), the one rec-trend quotes too
+    prior = (m.before_switch("rec_loss") if m.phase_start == s.switch_step else None) \
+        or current_level(before_steps, before)
+    base = prior.value
     level = m.level("rec_loss")  # the one current level of rec_loss, inside the adversarial phase
     now = level.value
     change = relative_change(base, now)
-    noise = math.hypot(1.25 * robust_noise(finite(before[-k:])) / np.sqrt(k), level.noise)
+    noise = difference_noise(prior, level)
+    noise = math.nan if noise is None else noise
     phase_steps, phase_values = m.window("rec_loss", lo=s.switch_step)
     onset = departure(phase_steps, phase_values, base, now)
-    numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset}
+    numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset,
+               "before_switch": {"rec_loss": base}, "now": {"rec_loss": now}}
     moved = describe_change(base, now, noise=noise)
     # the current level's window is named as a span: a "since step" would read as a second onset
-    since = (f"comparing its median just before {pos.at(s, s.switch_step)} with its current level ("
-             f"{pos.window(s, level.first_step, level.last_step, level.points)})")
+    since = (f"comparing its level just before {pos.at(s, s.switch_step)} ({median_of(prior, 'last')} there) "
+             f"with its current level ({pos.window(s, level.first_step, level.last_step, level.points)})")
     shift = shift_at_nonfinite(m, "rec_loss", lo=s.switch_step)
     if shift is not None and change is not None and change > t["worse"]:
         # the level moved at a NaN/Inf step long after the switch-on: that step's, not the discriminator's
@@ -161,7 +168,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             then = float(np.median(held[-max(5, len(held) // 5):]))
             numbers.update(level_before_nonfinite=then, nonfinite_step=shift[0])
             return [Case(
-                f"Reconstruction did not get worse when the discriminator started: its median just before "
+                f"Reconstruction did not get worse when the discriminator started: its level just before "
                 f"{pos.at(s, s.switch_step)} was {fmt(base)}, and {fmt(then)} in the phase up to "
                 f"{pos.at(s, shift[0])}. "
                 f"It got worse at {pos.at(s, shift[0])}, across a NaN/Inf step, not with the discriminator "
@@ -397,7 +404,7 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         level = m.level("disc_loss").value  # "is above its chance level": the one current level
         numbers["disc_loss_median"] = level
         numbers["now"] = {"disc_loss": level}
-    inverted = _inverted_logits(m, s, t)
+    inverted = _inverted_logits(m, s, t, numbers)
     if recent is not None and len(finite(recent[1])):
         # well above chance is a sign on its own; slightly above it only together with inverted logits
         if level > chance * (1 + t["above_chance"]) or (inverted is not None and level > chance * 1.05):
@@ -410,9 +417,11 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if grown is not None:
         first, last, onset = grown
         numbers.update(d_weight_first=first, d_weight_recent=last)
-        signals.append(f"d_weight grew from {fmt(first)} to {fmt(last)} ({fmt(round(last / first))} times)")
+        numbers.setdefault("now", {})["d_weight"] = last
+        # the growth in the one format every sentence uses (numbers.signed_pct: x93.3 from +1,000% on)
+        signals.append(f"d_weight {describe_change(first, last)} since the discriminator started")
         onsets.append(onset)
-    runaway = _g_runaway(m, s, t)
+    runaway = _g_runaway(m, s, t, numbers)
     if runaway is not None:
         signals.append(runaway[0])
         onsets.append(runaway[1])
@@ -430,7 +439,7 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     )]
 
 
-def _inverted_logits(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None:
+def _inverted_logits(m: Metrics, s: Schedule, t: dict, numbers: dict) -> tuple[str, int] | None:
     if not (m.has("logits_real") and m.has("logits_fake")):
         return None
     real, fake = latest_in_phase(m, "logits_real", s, t["window"]), latest_in_phase(m, "logits_fake", s, t["window"])
@@ -441,16 +450,19 @@ def _inverted_logits(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None
         return None
     gap = fake[1][fi] - real[1][ri]
     gap = gap[np.isfinite(gap)]
-    if len(gap) and np.mean(gap > 0) >= t["inverted_share"] and np.median(gap) > 0:
+    levels = m.level("logits_real"), m.level("logits_fake")
+    if len(gap) and np.mean(gap > 0) >= t["inverted_share"] and np.median(gap) > 0 and None not in levels:
         rs, rv = m.window("logits_real", lo=s.switch_step)
         fs, fv = m.window("logits_fake", lo=s.switch_step)
         both, ri, fi = np.intersect1d(rs, fs, return_indices=True)
         whole = fv[fi] - rv[ri]
         early = float(np.median(whole[: max(3, len(whole) // 10)]))
         onset = departure(both, whole, min(early, 0.0), float(np.median(gap)))
-        return (f"logits_fake sits above logits_real at {np.mean(gap > 0) * 100:.0f}% of the recent points "
-                f"(median fake - real {fmt(float(np.median(gap)))}): the discriminator rates reconstructions as "
-                "more real than the data", onset)
+        real, fake = levels[0].value, levels[1].value  # the statistics table's Now of each
+        numbers.setdefault("now", {}).update(logits_real=real, logits_fake=fake)
+        return (f"logits_fake sits above logits_real at {np.mean(gap > 0) * 100:.0f}% of the points of the latest "
+                f"fifth of the adversarial phase (now fake {fmt(fake)}, real {fmt(real)}: {fmt(fake - real)} "
+                "apart): the discriminator rates reconstructions as more real than the data", onset)
     return None
 
 
@@ -462,27 +474,32 @@ def _grew(m: Metrics, s: Schedule, name: str, factor: float) -> tuple[float, flo
     steps, values = steps[good], values[good]
     if len(values) < 10:
         return None
-    k = max(5, len(values) // 5)
-    first, last = float(np.median(values[:k])), float(np.median(values[-k:]))
+    ends = phase_ends(m, s, name)  # its level at the phase's start and now: the ones every GAN finding quotes
+    if ends is None:
+        return None
+    first, last = ends
     if first <= 0 or last < factor * first:
         return None
     return first, last, departure(steps, np.log(values), np.log(first), np.log(last), fraction=0.1)
 
 
-def _g_runaway(m: Metrics, s: Schedule, t: dict) -> tuple[str, int] | None:
+def _g_runaway(m: Metrics, s: Schedule, t: dict, numbers: dict) -> tuple[str, int] | None:
     if not m.has("g_loss"):
         return None
     steps, values = m.window("g_loss", lo=s.switch_step)
     values, steps = values[np.isfinite(values)], steps[np.isfinite(values)]
     if len(values) < 10:
         return None
-    k = max(5, len(values) // 5)
-    first, last = float(np.median(values[:k])), float(np.median(values[-k:]))
+    ends = phase_ends(m, s, "g_loss")
+    if ends is None or not np.isfinite(m.values("g_loss")[-1]):
+        return None
+    first, last = ends
     # g_loss = -mean(logits_fake): far below 0 the critic rates reconstructions as real (the generator wins);
     # far above 0 it rejects them, which is the discriminator winning, not this
     if last <= -t["g_runaway"] and abs(last) >= 10 * max(abs(first), 1e-3):
+        numbers.setdefault("now", {})["g_loss"] = last
         return (f"g_loss ran away from {fmt(first)} to {fmt(last)} (the critic scores reconstructions ever more "
-                "real)", int(steps[-k]))
+                "real)", m.level("g_loss").first_step)
     return None
 
 

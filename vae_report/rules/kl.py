@@ -2,38 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import position as pos
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, finite, first_stage, median_of, ramp_onset
-from .decomposition import decompose
+from .decomposition import decompose, share_text
 from .losses import bookkeeping, climb_before, square_image
 
 EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a tiny weight
 
 
-def kl_share(m: Metrics, s: Schedule, fraction: float = 0.1) -> float | None:
-    """The weighted KL term's share of the loss: the report's decomposition of the latest total where every term
-    is logged (one number everywhere), else over the latest ``fraction`` of the points."""
+@dataclass(frozen=True)
+class KlShare:
+    """The weighted KL term's share of the loss, as every sentence quotes it: ``term`` out of ``whole``, which
+    ``basis`` names."""
+
+    share: float
+    term: float
+    whole: float
+    basis: str  # the share said with what it is of
+
+    def said(self) -> str:
+        return f"{fmt(self.term)}, {self.basis}"
+
+
+def kl_share(m: Metrics, s: Schedule) -> KlShare | None:
+    """The weighted KL term's share of the loss: the breakdown of the total (decomposition: of the loss's size,
+    nll one term) where every term is logged, so that one number is said everywhere; else of the total's current
+    level (the statistics table's Now) when that is positive, the weighted KL term being part of it."""
     found = decompose(m, s)
     if found is not None:
-        term = next((t for t in found.terms if t.name.startswith("kl_weight")), None)
+        term = found.term("regularizer")
         if term is not None:
-            return term.share if np.isfinite(term.share) else None  # a weight of 1e308 overflows the term
-    if not m.has("total_loss"):
+            if not np.isfinite(term.share):  # a weight of 1e308 overflows the term
+                return None
+            return KlShare(term.share, abs(term.value), found.size, found.of_size(term.share))
+    if not m.has("total_loss") or m.level("kl_loss") is None or m.level("total_loss") is None:
         return None
-    kl, total = finite(m.values("kl_loss")), finite(m.values("total_loss"))
-    if not len(kl) or not len(total):
-        return None
-    if kl_on_another_scale(m, s, fraction) is not None:
+    if kl_on_another_scale(m, s) is not None:
         return None  # the weight times the logged KL is not a term of the logged total: no share to claim
-    k_kl, k_total = max(1, int(len(kl) * fraction)), max(1, int(len(total) * fraction))
-    term = abs(s.kl_weight * float(np.median(kl[-k_kl:])))
-    scale = float(np.median(np.abs(total[-k_total:]))) + term
-    share = term / scale if scale > 0 else None
-    return share if share is not None and np.isfinite(share) else None
+    term, total = abs(s.kl_weight * m.level("kl_loss").value), m.level("total_loss").value
+    if not (np.isfinite(term) and np.isfinite(total) and total > 0 and term <= total):
+        return None  # a total at or below 0 (a GAN term larger than the rest) has no share to give
+    return KlShare(term / total, term, total, f"{share_text(term / total)} of the total loss's current level, "
+                                                f"{fmt(total)}")
 
 
 def kl_on_another_scale(m: Metrics, s: Schedule, fraction: float = 0.1) -> dict | None:
@@ -112,15 +128,24 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     start, end = levels
     if not end > start * (1 + t["rise"]):
         return []
-    share = kl_share(m, s)
-    numbers = {"kl_start": start, "kl_end": end, "kl_weight": s.kl_weight, "kl_term_share": share}
-    share_text = "" if share is None else f" The weighted KL term is {_share(share)} of the recent total loss."
-    share_text += _per_dimension(m, s, end, numbers)
+    found = kl_share(m, s)
+    share = found.share if found is not None else None
+    numbers = {"kl_start": start, "kl_end": end, "kl_weight": s.kl_weight, "kl_term_share": share,
+               "start": {"kl_loss": start}}
+    if found is not None:
+        numbers.update(kl_term=found.term, kl_share_of=found.whole)
+    if np.isfinite(m.values("kl_loss")[-1]):  # NaN now: the table has no Now to quote
+        numbers["now"] = {"kl_loss": end}
+    said = "" if found is None else f" The weighted KL term (kl_weight x kl_loss) is {found.said()}."
+    said += _per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
     bad = ~np.isfinite(m.values("kl_loss"))
     if bad[-1]:  # NaN now: its rise led the failure only if it went far beyond the slow one
         first_bad = int(m.steps("kl_loss")[bad][0])
         numbers["first_non_finite_step"] = first_bad
+        for key in ("kl_term", "kl_share_of"):  # no share now: these sentences say none
+            numbers.pop(key, None)
+        numbers["kl_term_share"] = None
         climbed = climb_before(m, first_bad).get("kl_loss")
         if climbed is not None:
             numbers.update(climb_onset=climbed["onset"], climb_from=climbed["from"], climb_to=climbed["to"])
@@ -148,7 +173,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"Over the run ({_from_start(m)}), kl_loss "
             f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
             f"more), climbing from {pos.at(s, onset)}. The encoder's posterior is running away from the prior (its "
-            f"means or log-variances growing without bound).{share_text} Lower the learning rate, or resume from a "
+            f"means or log-variances growing without bound).{said} Lower the learning rate, or resume from a "
             f"checkpoint from before {pos.at(s, onset)}.",
             "kl_loss", onset, numbers)]
     runaway = _compounding(m, t)
@@ -157,7 +182,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         numbers.update(growth_per_tenth=growth, compounding_since=since)
         return [Case(
             f"kl_loss is running away in the latest logs: it grows x{fmt(round(growth, 2))} per tenth of the run "
-            f"without slowing down, since {pos.at(s, since)} ({describe_change(start, end)} over the run).{share_text} "
+            f"without slowing down, since {pos.at(s, since)} ({describe_change(start, end)} over the run).{said} "
             "A KL under a tiny kl_weight rises fast early and then flattens; one that compounds late is a posterior "
             "drifting away (means or log-variances growing without bound), the usual prelude to a divergence. "
             "Lower the learning rate, or resume from a checkpoint before the climb.",
@@ -165,7 +190,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if s.kl_weight > t["tiny_weight"]:
         return [Case(
                         f"kl_loss {describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}, a weight large "
-                        f"enough for the KL term to shape the latents.{share_text}",
+                        f"enough for the KL term to shape the latents.{said}",
                         "kl_loss", step, numbers, severity="info")]
     per_dim = numbers.get("kl_per_latent_dim")
     if per_dim is not None and per_dim >= t["per_dim_unusual"]:
@@ -173,7 +198,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         high = per_dim >= t["per_dim_high"]
         return [Case(
             f"Over the run ({_from_start(m)}), kl_loss "
-            f"{describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}.{share_text} That is "
+            f"{describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}.{said} That is "
             f"{fmt(round(per_dim / REFERENCE_NATS_PER_DIM, 1))} times the ~{fmt(REFERENCE_NATS_PER_DIM)} nats per "
             "dimension of RadioDiff's published first stage (128,000 over 12,288 latent dimensions), so not what a "
             "tiny weight usually gives: the posterior's means or variances sit far from the prior, and the latents "
@@ -193,7 +218,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "; the weighted term is no longer small, though (see the KL-term finding).")
     return [Case(
         f"Over the run ({_from_start(m)}), kl_loss "
-        f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{share_text}",
+        f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{said}",
         "kl_loss", step, numbers, severity="ok" if light else "info",
     )]
 
@@ -236,27 +261,20 @@ def _per_dimension(m: Metrics, s: Schedule, kl: float, numbers: dict) -> str:
             f"{fmt(kl / dims)} nats per dimension.")
 
 
-def _share(share: float) -> str:
-    """A share as a percentage with as many digits as it needs to be more than 0 (0.00012 -> 0.012%)."""
-    if share < 1e-6:
-        return "less than 0.0001%"
-    digits = 1 if share >= 0.001 else min(6, 1 - int(np.floor(np.log10(max(share, 1e-12)))) - 2)
-    return pct(share, max(1, digits))
-
-
 def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     other = kl_on_another_scale(m, s)
     if other is not None:
         return [Case(f"No share of the loss is claimed for the KL term: {_scale_text(other)}", "kl_loss",
                      int(m.steps("kl_loss")[-1]), other | {"kl_on_another_scale": True}, severity="info")]
-    share = kl_share(m, s)
-    if share is None or share <= t["share"]:
+    found = kl_share(m, s)
+    if found is None or found.share <= t["share"]:
         return []
-    numbers = {"kl_term_share": share, "kl_weight": s.kl_weight, "first_stage": first_stage(m, s)}
+    numbers = {"kl_term_share": found.share, "kl_term": found.term, "kl_share_of": found.whole,
+               "kl_weight": s.kl_weight, "first_stage": first_stage(m, s)}
     if not numbers["first_stage"]:
         return [Case(
-            f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {_share(share)} of the recent total "
-            "loss (of the sum of the terms' sizes). This run trains no discriminator and no LDM loss, so it is a "
+            f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {found.said()}. This run trains no "
+            "discriminator and no LDM loss, so it is a "
             "plain VAE, whose KL is a working part of its objective (the ELBO's prior term): a share like this is "
             "the weight's design, not a fault. If reconstructions are too smooth for their use, a lower kl_weight "
             "trades prior fit for detail.",
@@ -271,8 +289,7 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         why = ("it is no longer a light regularizer and pulls the latents toward the prior at the cost of "
                "reconstruction. If that is not intended, lower kl_weight.")
     return [Case(
-        f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {_share(share)} of the recent total loss "
-        f"(of the sum of the terms' sizes): {why}",
+        f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {found.said()}: {why}",
         "kl_loss", int(m.steps("kl_loss")[-1]), numbers, case="kl-exploded" if "kl_end" in numbers else None,
     )]
 

@@ -293,15 +293,20 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
     steps, values = m.window(name, lo=lo, hi=hi)
     if len(finite(values)) < 6 or (hi is None and not np.isfinite(values[-1])):
         return []  # NaN/Inf now: no level to judge a trend by (the non-finite finding says where it broke)
-    # one start for every sentence: over the run it is the statistics table's Start (levels.start_level), in a
-    # phase the same window at the phase's start
-    first = start_level(steps, values)
+    # one level per window, the ones the Metrics view defines for every rule (levels.py): over the run or before
+    # the discriminator the statistics table's Start, in the adversarial phase its start; up to now the table's
+    # Now, before the switch-on the level just before it
+    first = (m.start(name) if lo is None else m.phase_first(name) if lo == m.phase_start else None) \
+        or start_level(steps, values)
     start_name = f"its start level ({median_of(first, 'first')})" if lo is None else \
-        f"its level at the start of the phase ({median_of(first, 'first')} from {pos.at(s, int(steps[0]))})"
-    level = m.level(name) if hi is None else None
+        f"its level at the start of the phase ({median_of(first, 'first')} from {pos.at(s, first.first_step)})"
+    level = m.level(name) if hi is None else m.before_switch(name) if hi == m.phase_start else None
     end_name = "its current level"  # judged up to now: the one current level every sentence quotes
+    if hi is not None:
+        end_name = f"its level just before the discriminator started ({median_of(level, 'last')} there)" \
+            if level is not None else end_name
     if level is None or level.first_step < int(steps[0]):
-        level = current_level(steps, values)  # a stretch that ended before now (the phase before): its end
+        level = current_level(steps, values)  # a stretch that ended before now: its end
         end_name = f"its level at the end of that stretch ({median_of(level, 'last')})"
     start, end = first.value, level.value
     noise = difference_noise(first, level)
@@ -314,6 +319,11 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
     numbers = {"start_level": start, "start_points": first.points, "end_level": end,
                "change": None if signed else relative_change(start, end), "difference": end - start,
                "from_step": int(steps[0])}
+    # the levels of the one set every sentence quotes (tests/test_battery.py holds them to the table)
+    if lo is None and first is m.start(name):
+        numbers["start"] = {name: start}
+    if hi is not None and level is m.before_switch(name):
+        numbers["before_switch"] = {name: end}
     moved = describe_change(start, end, noise=noise, signed=signed)
     if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
         shift = shift_at_nonfinite(m, name, lo=lo)
