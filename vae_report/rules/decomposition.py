@@ -31,6 +31,8 @@ RECENT = 10
 def share_text(share: float) -> str:
     """A share as a percentage with as many digits as it needs to be more than 0 (0.00012 -> 0.012%): the one
     way every sentence prints a term's share."""
+    if not np.isfinite(share):  # a term that overflowed (a kl_weight of 1e308): no share to speak of
+        return "share unknown: a term overflowed"
     if share < 1e-6:
         return "less than 0.0001%"
     if 0.999 < share < 1:  # not "100.0%" of a sum the term is not all of

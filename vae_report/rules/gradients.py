@@ -88,7 +88,7 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         binding = share is not None and share >= t["binding"]
         where = f" since {pos.at(s, grown['onset'])}" if grown["onset"] > int(m.steps(name)[0]) else ""
         text = (f"{name}, the gradient norm before clipping, grew from {fmt(grown['from'])} to {fmt(grown['to'])} "
-                f"({fmt(round(grown['factor'], 1))} times){where}")
+                f"(x{fmt(round(grown['factor'], 1))}){where}")
         if binding:
             text += (f", while clipping at {fmt(clip[0])} ({clip[1]}) cut it at {pct(share, 0)} of the latest "
                      f"points: each update is now scaled down about {fmt(round(grown['to'] / clip[0], 1))} times. "
