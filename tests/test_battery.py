@@ -24,7 +24,7 @@ from vae_report.figures import figures_of  # noqa: E402
 from vae_report.images import reconstructions  # noqa: E402
 from vae_report.numbers import fmt, pct  # noqa: E402
 from vae_report.rules import RULES  # noqa: E402
-from vae_report.text import markdown  # noqa: E402
+from vae_report.text import first_sentence, markdown  # noqa: E402
 
 CASES = all_cases()
 EXPLAINS = {rule.id: rule.explains for rule in RULES}
@@ -86,6 +86,15 @@ def test_report_agrees_with_summary(case, analyses, cache) -> None:
         for finding in analysis.to_summary()["findings"]:
             if finding["severity"] in ("warning", "error"):
                 assert f"`{finding['rule']}`" in text, f"{finding['rule']} missing from the report"
+            # a finding merged under a headline brings its evidence: its title and numbers, not only its id
+            # (one case of one rule at one step on several metrics: said once, the other metrics named)
+            cases = {(finding["rule"], finding["step"])}
+            for cited in finding["related"]:
+                if (cited["rule"], cited["step"]) not in cases:
+                    cases.add((cited["rule"], cited["step"]))
+                    said = markdown(first_sentence(cited["message"]).rstrip("."))
+                    assert said in text, f"{cited['rule']} cited under {finding['rule']} without its evidence"
+                    assert markdown(cited["title"]) in text
 
 
 def _section(text: str, title: str) -> str:
@@ -228,6 +237,30 @@ def contradictions(markdown: str) -> list[tuple[str, str, str]]:
     return [(name, worse[name], fine[name]) for name in worse if name in fine]
 
 
+# ok findings that judge a loss's level or trend, or the GAN's balance: a warning on their metric or stretch
+# leaves them no all-clear
+JUDGE_LEVELS = ("rec-after-disc", "rec-trend", "total-trend", "kl-rising", "disc-at-chance", "loss-now")
+
+
+def ok_beside_a_warning(analysis) -> list[tuple[str, str]]:
+    """(ok finding, the warning or error on its metric from a step its stretch reaches): an all-clear the report
+    contradicts; an isolated NaN the loss recovered from at its level doubts nothing."""
+    loud = [d for f in analysis.active_findings() for d in (f.to_dict(), *f.related)
+            if d["severity"] in ("warning", "error")]
+    out = []
+    for ok in analysis.active_findings():
+        if ok.severity != "ok" or ok.rule not in JUDGE_LEVELS or ok.metric is None:
+            continue
+        for d in loud:
+            numbers = d.get("numbers") or {}
+            if numbers.get("recovered") and "level_shift_step" not in numbers or d["rule"] == "resumes":
+                continue  # an isolated NaN at the loss's level; a resume: events, not a state that lasts
+            since = numbers.get("from_step", numbers.get("first_bad_step", d["step"]))
+            if d["metric"] == ok.metric and (since is None or ok.step is None or ok.step >= since):
+                out.append((ok.rule, d["rule"]))
+    return out
+
+
 def test_the_contradiction_check_sees_one() -> None:
     planted = ("Reconstruction got worse once the discriminator started: rec_loss rose from 0.03 to 0.05.\n"
                "No loss is rising in the latest logs: rec_loss, kl_loss each sit at or near their best level.")
@@ -245,6 +278,7 @@ def test_report_never_contradicts_itself(case, analyses) -> None:
         text = render.render_markdown(analysis)
         assert not contradictions(text), contradictions(text)
         assert answers_against_findings(analysis) == []
+        assert ok_beside_a_warning(analysis) == []
         assert premise_failures(analysis) == []  # every question asked of a run whose data bear it out
         loud = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
         for f in loud:

@@ -85,7 +85,8 @@ def answers_against_findings(a) -> list[tuple]:
         def about(rule: str, metric: str | None, rules=rules, kl="KL" in q.question) -> bool:
             return rules is None or rule in rules or (kl and rule in KL_ALSO and metric == "kl_loss")
 
-        bad = [f for f in a.active_findings() if f.severity in ("warning", "error")
+        # an ok finding a warning or an error puts in doubt (made info, pointing to it) is no all-clear either
+        bad = [f for f in a.active_findings() if (f.severity in ("warning", "error") or "in_doubt" in f.numbers)
                and (about(f.rule, f.metric) or any(about(r["rule"], r["metric"]) for r in f.related))]
         if q.answer.startswith(BAD_WORD[asked]) != bool(bad):
             out.append((q.question, q.answer[:120], [f.rule for f in bad]))

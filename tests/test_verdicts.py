@@ -399,7 +399,8 @@ def test_a_whole_run_trend_that_reads_fine_points_at_the_loss_going_bad_now(tmp_
     # headline); one that does not is info, and says where to look
     assert trends or cited
     assert not [f for f in trends if f.severity == "ok"]
-    assert all(f.severity == "info" and "going bad (see the latest-logs finding)" in f.message for f in trends)
+    assert all(f.severity == "info" and "no all-clear: see the error \"A loss going bad now\" above" in f.message
+               for f in trends), [f.message for f in trends]
 
 
 def test_a_kl_rise_that_ends_in_nan_is_not_called_expected(tmp_path):

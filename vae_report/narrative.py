@@ -113,8 +113,16 @@ def _union(*lists: list[Finding]) -> list[Finding]:
 
 def verdict(findings: list[Finding], yes: str = "Yes", no: str = "No") -> str:
     """The answer's first word, from the worst severity of the findings behind it."""
-    worst_severity = findings[0].severity if findings else "ok"
+    worst_severity = max((f.severity for f in findings), key=RANK.get, default="ok")
+    if worst_severity in ("ok", "info") and any(doubted(f) for f in findings):
+        worst_severity = "warning"  # an ok finding a warning puts in doubt is no "No"
     return {"error": f"{yes}, act on it.", "warning": f"{yes}, look at it."}.get(worst_severity, f"{no}.")
+
+
+def doubted(finding: Finding) -> bool:
+    """An ok finding that a warning or an error puts in doubt (grouping.qualify_ok made it info and points to it):
+    no all-clear, in an answer either."""
+    return "in_doubt" in finding.numbers
 
 
 def _messages(findings: list[Finding], unit: str = "step") -> str:
@@ -330,6 +338,7 @@ def _adversarial_questions(analysis) -> list:
         slightly = any(f.case == "slightly-worse" for f in rec)
         # a rise that came across a NaN/Inf step long after the switch-on is that step's, not the GAN's
         across = [f for f in rec if f.case == "across-nonfinite"]
+        bad += [f for f in rec if doubted(f) and f not in bad]  # "a little" while a warning sees more is a yes
         word = "Not with the discriminator" if across else "Yes" if bad else "Only a little" if slightly else "No"
         out.append(QA("Did reconstruction get worse once the GAN started?",
                       f"{word}. {_messages(across + bad or rec, analysis.schedule.counts)}", rec[0].rule))
@@ -397,7 +406,7 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     term's weight or share is another matter, named apart."""
     about_d = [f for f in balance if f.rule not in WEIGHT_RULES]
     bad = [f for f in about_d if f.severity in ("warning", "error")]
-    word = "Not as it stands" if bad else "Yes"
+    word = "Not as it stands" if bad or any(doubted(f) for f in about_d) else "Yes"
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
     unit = analysis.schedule.counts

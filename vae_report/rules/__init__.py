@@ -27,7 +27,7 @@ from .discriminator import (
 )
 from .dynamics import divergence, liveness, resumes, run_stalled, spikes
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
-from .grouping import cite_explained, group_by_cause, named_rises, qualify_trends
+from .grouping import cite_explained, group_by_cause, named_rises, qualify_ok
 from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -412,8 +412,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     by_id = {rule.id: rule for rule in registry}
     carrier = regularizer_share(metrics, schedule) if any(f.metric in ("kl_loss", "quant_loss") for f in findings
                                                          if f.severity in ("warning", "error")) else None
-    grouped = qualify_trends(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
-                                                           carrier), by_id))
+    grouped = qualify_ok(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
+                                                       carrier), by_id), by_id)
     # "no loss is rising" never lists a loss another finding names as risen: it points to that finding
     named = named_rises(grouped, by_id)
     return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)
