@@ -19,7 +19,7 @@ from test_prose import answers_against_findings, premise_failures  # noqa: E402
 from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
 from benchmarks.diagnosis.expect import Expect, Fault, judge  # noqa: E402
 from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
-from vae_report import analyze_run, render  # noqa: E402
+from vae_report import analyze_run, narrative, render  # noqa: E402
 from vae_report.figures import figures_of  # noqa: E402
 from vae_report.images import reconstructions  # noqa: E402
 from vae_report.numbers import fmt, pct  # noqa: E402
@@ -326,6 +326,32 @@ def test_runs_not_counted_in_steps_name_no_step_positions(analyses, cache) -> No
 _HELD = re.compile(r"held near (-?[\d,.e+-]+) \(from (-?[\d,.e+-]+)\)")
 _HELD_PCT = re.compile(r"\bheld\b[^.;:]*?\(([-+][\d.]+)%\)")
 _ONE_POINT_SPAN = re.compile(r"\b(step|epoch|sample|line)s ([\d,]+)-([\d,]+)\b")
+
+
+# advice that weakens the discriminator, and advice that says it is the side to strengthen (or not to weaken)
+_WEAKEN = re.compile(r"(?<!not )weaken the discriminator|lower disc_weight[^;]*? or the discriminator's learning rate"
+                     r"|lower the discriminator's learning rate", re.I)
+_STRENGTHEN = re.compile(r"do not weaken the discriminator|more capacity or learning rate|raise the discriminator's "
+                         r"learning rate", re.I)
+_LOOK_AT_SAMPLES = re.compile(r"(?:look at|check|watch) (?:the |its )?reconstructions|latest samples", re.I)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_recommendations_say_what_to_do_once(case, analyses) -> None:
+    """Each warning or error is recommended with its action, not only its title; no report both weakens and
+    strengthens the discriminator; a run whose report says it holds no reconstructions is never told to look at
+    them."""
+    for analysis in analyses[case.name]:
+        said = narrative.recommendations(analysis, samples=True)
+        for f in analysis.active_findings():
+            if f.severity in ("warning", "error"):
+                assert f.action, f"{f.rule} has no action"
+                assert any(f.action[1:] in r and (f.title or f.rule) in r for r in said), (f.rule, said)
+        text = render.render_markdown(analysis)  # drawn without images: "The run holds no reconstruction images"
+        assert "holds no reconstruction images" in text
+        assert not _LOOK_AT_SAMPLES.search(text), _LOOK_AT_SAMPLES.search(text)
+        assert not (_WEAKEN.search(text) and _STRENGTHEN.search(text)), (_WEAKEN.search(text),
+                                                                        _STRENGTHEN.search(text))
 
 
 def _number(text: str) -> float:

@@ -562,27 +562,41 @@ def _at(finding: Finding, unit: str | None = None) -> str:
     return f" ({what}{where})" if where else (f" ({finding.metric})" if finding.metric else "")
 
 
-def recommendations(analysis) -> list[str]:
+def advice(finding: Finding, samples: bool | None = None) -> str:
+    """What to do about a warning or an error: its action, and what to look for in the reconstructions unless the
+    run holds none (``samples`` False; None: not looked)."""
+    said = finding.action
+    if finding.look and samples is not False:
+        said = f"{said} Look at the reconstructions for {finding.look}.".strip()
+    return said
+
+
+def recommendations(analysis, samples: bool | None = None) -> list[str]:
+    """What to do, worst first (``samples``: whether the run holds reconstruction images, None if not looked)."""
     out = []
     unit = analysis.schedule.counts
     # earliest first within each severity: what went wrong first is usually what the rest follows from
     ordered = sorted(analysis.active_findings(), key=lambda f: f.step if f.step is not None else float("inf"))
-    for finding in ordered:
-        if finding.severity == "error":
-            out.append(f"Fix first: {(finding.title or finding.rule)}{_at(finding, unit)}.")
-    for finding in ordered:
-        if finding.severity == "warning":
-            out.append(f"Look into: {(finding.title or finding.rule)}{_at(finding, unit)}.")
+    for severity, lead in (("error", "Fix first"), ("warning", "Look into")):
+        for finding in ordered:
+            if finding.severity == severity:
+                todo = advice(finding, samples)
+                out.append(f"{lead}: {(finding.title or finding.rule)}{_at(finding, unit)}"
+                           + (f": {todo[:1].lower()}{todo[1:]}" if todo else "."))
     milestone = analysis.next_milestone
     if analysis.finished:
+        # the run's own reconstructions where it saved some; else what the checkpoint makes of held-out images
+        judge = ("its reconstructions" if samples is not False
+                 else "reconstructions of held-out images made with it (the run saved none)")
         if out:
-            out.append("Training has finished: the last logged step is the run's last.")
+            out.append("Training has finished, so these apply to a resumed or a next run, and to which checkpoint "
+                       "to keep.")
         elif _validated(analysis):
             out.append("Training has finished with no warning or error, and validation tracks training: the "
-                       "checkpoint is a candidate for the next stage; look at its reconstructions before using it.")
+                       f"checkpoint is a candidate for the next stage; judge it by {judge} before using it.")
         else:
             out.append("Training has finished with no warning or error in its training logs. No validation metric "
-                       "was logged, so the logs cannot vouch for the checkpoint: judge it by its reconstructions.")
+                       f"was logged, so the logs cannot vouch for the checkpoint: judge it by {judge}.")
         return out
     if not out:
         missed = not_examined(analysis)

@@ -50,6 +50,7 @@ RULES: list[Rule] = [
          "known name would otherwise be called ok without having been judged.",
          losses_unknown,
          topics=("values",), can_wait=True,
+         action="Log the losses under names the checks read (rec_loss, kl_loss, total_loss, ...), or rename them.",
          checks="no logged metric is a loss the checks know (under its name or another trainer's): the run is "
                 "not judged, and is not called ok"),
     Rule("loss-stopped", "A loss no longer logged", "warning",
@@ -57,6 +58,8 @@ RULES: list[Rule] = [
          "it was then.",
          loss_stopped, {"intervals": 20, "share": 0.1},
          topics=("values",),
+         action="Check that the trainer still logs it: a resume that dropped it from the logged keys, or a logger "
+                "that stopped.",
          checks="a training loss last logged far behind the others (20 of its intervals and a tenth of the "
                 "run): its latest value is stale"),
     Rule("disc-off-before-start", "Discriminator silent before disc_start", "ok",
@@ -67,6 +70,8 @@ RULES: list[Rule] = [
          "From disc_start on, disc_factor is 1 and the discriminator trains; all zeros there means it never started.",
          disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          severities=("ok", "error"),
+         action="Check that the trainer passes the global step to the loss, that disc_factor is not 0 in the config, "
+                "and that the discriminator's optimizer is stepped.",
          checks="the discriminator still off at logged steps `>= disc_start`"),
     Rule("disc-active-before-start", "Discriminator active before disc_start", "warning",
          "A discriminator on before disc_start means another config, or a trainer counting steps in other units "
@@ -74,6 +79,7 @@ RULES: list[Rule] = [
          disc_active_before_start, {"half_tolerance": 0.1}, needs=("disc_factor|disc_loss",),
          needs_schedule=("disc_start",),
          severities=("info", "warning"), can_wait=True,
+         action="Check which config this run used, and in what unit its trainer counts disc_start.",
          checks="the discriminator on before `disc_start`; at about half of it, explained as Lightning "
                 "counting both optimizers' steps (info), else a config mismatch (warning)"),
     Rule("disc-never-trained", "Discriminator never stepped (RadioDiff config)", "warning",
@@ -81,6 +87,7 @@ RULES: list[Rule] = [
          "discriminator: at 1 the discriminator never trains.",
          disc_never_trained,
          topics=("values",),
+         action="Set trainer.gradient_accumulate_every to 2.",
          checks="a RadioDiff config with `trainer.gradient_accumulate_every: 1`: its trainer steps the "
                 "discriminator only on the second pass, so it never trains"),
     Rule("disc-overpowering", "Discriminator overpowering the generator", "warning",
@@ -92,6 +99,8 @@ RULES: list[Rule] = [
                              "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          topics=("balance",), explains=("adversarial-rise",),
+         action="Weaken the discriminator: lower disc_weight or the discriminator's learning rate, or start it later.",
+         look="GAN artefacts",
          checks="after `disc_start`, over the latest fifth of the points: D loss below 30% of its chance level"
                 " (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the discriminator "
                 "has won); or pulling ahead, all its signals together: D loss fallen by `fell` x chance from "
@@ -105,6 +114,8 @@ RULES: list[Rule] = [
          disc_at_chance, {"band": 0.05, "min_steps": 10_000, "share": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"), topics=("balance",),
+         action="Check that the discriminator's optimizer steps, that its parameters get gradients and that its "
+                "learning rate is not 0.",
          checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
                 "not a fault, however long (ok early, info when long, with both readings explained); a warning"
                 " only with evidence that D does not learn: logits frozen to float precision or identical "
@@ -114,7 +125,10 @@ RULES: list[Rule] = [
          "adaptive weight grown by orders of magnitude or a g_loss running away mean the critic has lost.",
          generator_winning, {"window": 0.2, "above_chance": 0.25, "inverted_share": 0.7, "weight_growth": 30.0,
                              "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",),
-         severities=("info", "warning"), topics=("values", "balance"), explains=("adversarial-rise",),
+         severities=("info", "warning"), topics=("values", "balance"), explains=("adversarial-rise", "term-grown"),
+         action="Lower disc_weight; do not weaken the discriminator (its learning rate, its capacity): it is the "
+                "side losing.",
+         look="GAN artefacts",
          checks="the other side of the balance after `disc_start`, over the latest fifth: D loss above chance,"
                 " `logits_fake` above `logits_real`, `d_weight` grown by orders of magnitude, `g_loss` running"
                 " away"),
@@ -123,6 +137,8 @@ RULES: list[Rule] = [
          d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5, "burst_worse": 0.5}, needs=("d_weight",),
          needs_schedule=("disc_start", "disc_weight"),
          severities=("info", "warning"), topics=("balance",), can_wait=True,
+         action="Lower disc_weight if the adversarial term is too strong.",
+         look="GAN artefacts",
          checks="after `disc_start`, `d_weight` at its clamp `1e4 × disc_weight` for most recent points: the "
                 "adaptive weight no longer adapts; when nll sums over thousands of pixels (RadioDiff) the "
                 "finding names that as the likely reason, dated where the clamp became frequent (the split of "
@@ -136,6 +152,8 @@ RULES: list[Rule] = [
          gan_term_dominant, {"share": 0.5, "growth": 3.0}, needs=("total_loss", "rec_loss", "d_weight", "g_loss"),
          needs_schedule=("disc_start",),
          severities=("info", "warning"), topics=("balance",), explains=("adversarial-rise",),
+         action="Lower disc_weight.",
+         look="GAN artefacts",
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
                 "bookkeeping) at `share` or more of the terms' sizes over the latest fifth: a warning when it "
                 "grew `growth`-fold since the phase began (dated there, with `d_weight` and `g_loss` as they "
@@ -145,6 +163,8 @@ RULES: list[Rule] = [
          "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"), cause="shape", cause_rank=3, heads_switch_on=True,
+         action="Lower disc_weight, and resume from a checkpoint before the rise if it persists.",
+         look="GAN artefacts",
          checks="reconstruction's recent median after `disc_start` against its median just before it; a rise "
                 "names the config's `disc_weight` as the cause (and its multiple of the usual 0.5) with the "
                 "adversarial term against the nll; a rise that came across a NaN/Inf step long after the "
@@ -156,6 +176,8 @@ RULES: list[Rule] = [
          needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss|val/rec_loss|val/nll_loss|"
                 "val/total_loss",),
          severities=("ok", "info", "warning", "error"), topics=("ranges",), cause="shape", cause_rank=1,
+         action="Look at what changed where the rise began (learning rate, data, a NaN nearby), and resume from a "
+                "checkpoint before it if it does not recover.",
          checks="every loss (total, nll, rec, kl, g, disc, quant; a run that logs only validation: its val/ rec, "
                 "nll and total) now: its latest level against its own best "
                 "of the recent stretch and its noise, within the current phase; the onset is a CUSUM change "
@@ -170,6 +192,7 @@ RULES: list[Rule] = [
          "from the start measures something else than training does.",
          val_overfitting, {"rise": 0.1, "gap_growth": 3.0, "gap_static": 3.0},
          severities=("ok", "info", "warning"), topics=("values",), cause="overfitting", cause_rank=5,
+         action="Keep the checkpoint of the best validation level, add data or augmentation, or stop here.",
          checks="`val/*` / `val_ema/*` reconstruction rising from its best while the training loss keeps "
                 "falling (training rising too, by `rise` beyond its noise, is no overfitting: info, naming the "
                 "discriminator's switch-on and `disc_weight` when it lies between), with the step of the best "
@@ -182,6 +205,7 @@ RULES: list[Rule] = [
          "A config that runs validation every N steps should leave val/* metrics in the logs.",
          val_missing,
          can_wait=True,
+         action="Check that validation runs and logs its losses (the config's val_every).",
          checks="the config runs validation every N steps (`val_every`) but no `val/*` metric is logged, or it"
                 " stopped"),  # silent when the config runs no validation: nothing is missing then
     Rule("kl-rising", "KL rising under a tiny kl_weight", "warning",
@@ -192,6 +216,7 @@ RULES: list[Rule] = [
           "per_dim_high": 100.0}, needs=("kl_loss",),
          needs_schedule=("kl_weight",), regularizer="kl",
          severities=("ok", "info", "warning"), topics=("kl",), cause="shape", cause_rank=6,
+         action="Lower the learning rate, or resume from a checkpoint before the rise.",
          checks="(KL models; not applicable to VQ) KL's level rising from its start level to its current level (the "
                 "statistics table's Start and Now): expected under a tiny weight while the weighted term stays light "
                 "(info above the weight or the share); a rise of x100 or more is no slow rise but a posterior running"
@@ -205,6 +230,7 @@ RULES: list[Rule] = [
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
          regularizer="kl", severities=("info", "warning"),
          topics=("kl",), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
+         action="If a light regularizer was intended, lower kl_weight.",
          checks="the weighted KL term's share of the total (the decomposition's: of the sum of the terms' "
                 "sizes at the latest steps), a warning for an LDM-style first stage (a discriminator or the LDM "
                 "loss), info for a plain VAE, whose KL is part of its objective by design; when KL itself exploded, "
@@ -216,12 +242,15 @@ RULES: list[Rule] = [
          "quantity under that name, and every KL-based check is meaningless on it.",
          kl_negative, needs=("kl_loss",), regularizer="kl",
          topics=("kl", "values"),
+         action="Check the KL term's sign in the loss, and what is logged under kl_loss.",
          checks="`kl_loss` below 0 at any point: a KL divergence never is, so it is a sign error or another "
                 "quantity"),
     Rule("kl-collapse", "Posterior collapse", "warning",
          "A KL that falls toward 0 after rising means the encoder stopped using its latents.",
          kl_collapse, {"fraction_of_peak": 0.1, "nats_per_dim": 0.01}, needs=("kl_loss",), regularizer="kl",
          topics=("kl",),
+         action="Check kl_weight and the decoder's capacity.",
+         look="inputs reconstructed from next to nothing (blurry, alike)",
          checks="KL's recent level fallen to a small fraction of its peak, or below 0.01 nats per latent "
                 "dimension whatever its history (posterior collapse)"),
     Rule("codebook-collapse", "Codebook collapse (VQ)", "warning",
@@ -229,12 +258,16 @@ RULES: list[Rule] = [
          "the quantizer has collapsed onto a few codes.",
          codebook_collapse, {"fraction_of_peak": 0.2},
          topics=("values",),
+         action="Look at codebook_weight and the commitment term; re-initialise dead codes (k-means restarts) or use "
+                "a lower codebook dimension.",
          checks="a VQ codebook's perplexity or usage metric (`perplexity`, `codebook_usage`, `codebook_util`, "
                 "...) fallen to `fraction_of_peak` of its peak"),
     Rule("rec-trend", "Reconstruction trend", "warning",
          "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
          rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",),
          severities=("ok", "info", "warning"), topics=("ranges",), cause="shape", cause_rank=4,
+         action="Check the learning rate and the data where it began to rise.",
+         look="what got worse",
          checks="reconstruction's level per phase, from its start level (over the run: the statistics table's "
                 "Start) to its current level (a finished phase: the same window at its end); logged from the "
                 "run's start and never 10% below the median of its first 3 points over 2,000+ steps: not "
@@ -243,12 +276,14 @@ RULES: list[Rule] = [
          "The total should fall within a phase; its jump when the GAN term switches on is not a regression.",
          total_trend, dict(_TREND), needs=("total_loss",),
          severities=("ok", "info", "warning"), topics=("ranges",), can_wait=True, cause="shape", cause_rank=5,
+         action="Check the learning rate and the data where it began to rise.",
          checks="the total's median level within the current phase (the jump when the GAN term switches on is "
                 "not a regression)"),
     Rule("divergence", "Sustained growth of a loss", "warning",
          "A loss whose median rises in every quarter of the latest half of the run is diverging, not spiking.",
          divergence, {"min_points": 5, "step_growth": 0.05, "total_growth": 0.3}, needs=("total_loss|rec_loss",),
          topics=("ranges",), cause="shape", cause_rank=2,
+         action="Lower the learning rate, or resume from a checkpoint before the growth began.",
          checks="total (within the current phase), rec or nll whose median rises in each quarter of the latest"
                 " half of the run"),
     Rule("spikes", "Transient spikes", "info",
@@ -262,6 +297,7 @@ RULES: list[Rule] = [
          liveness, {"window": 50, "stale_intervals": 20, "stale_seconds": 900, "slowdown": 3.0},
          needs=("total_loss|rec_loss|kl_loss",),
          severities=("info", "warning"),
+         action="Check the process (is it running, is it stuck, did it crash).",
          checks="steps per hour over the wall time of the latest quarter of the run (at least `window` intervals), "
                 "pauses included and named (gaps over 5 intervals and 30 s; a gap over the stale limit is a stop, "
                 "left out and named), ETA to the next milestone and to the end from that pace; a last log far "
@@ -272,6 +308,8 @@ RULES: list[Rule] = [
          "at the same time are two processes, not a resume.",
          resumes, {"jump": 0.3, "trained": 0.5},
          severities=("info", "warning"),
+         action="Resume with the trainer's own resume (its step, weights and optimizer state), from the run's latest "
+                "checkpoint.",
          checks="where a later log file takes over: two files written at the same time (two processes in one "
                 "folder); a start over from the first step (info; a warning when it starts below `trained` x "
                 "the earlier log's first level, i.e. trained weights with the step counter reset); the "
@@ -282,6 +320,7 @@ RULES: list[Rule] = [
          "A config is only the run's schedule if the trainer could have run it: a key one letter off a setting the "
          "trainer reads (disc_strat, kl_wieght) would have been refused or left that setting at its default.",
          config_typos, can_wait=True,
+         action="Fix the key's spelling, or pass the config the run used with --config.",
          checks="every key of the config found beside the run (or given with --config) that is not a setting these "
                 "trainers read but one or two letters off one its section lacks (`disc_strat` for `disc_start`), "
                 "with the value the report used instead"),
@@ -290,6 +329,7 @@ RULES: list[Rule] = [
          "RadioDiff's polynomial decay.",
          lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",),
          severities=("ok", "info", "warning"),
+         action="Check the scheduler (restored on resume?) and any manual change of the learning rate.",
          checks="the logged learning rate against the config at every stretch of the run (the worst window, "
                 "not the mean): the scheduler the config names, in any layout (`scheduler: cosine`, "
                 "`lr_scheduler_type: linear` with `warmup_steps`, `lr_scheduler: {type: CosineAnnealingLR, "
@@ -318,6 +358,7 @@ RULES: list[Rule] = [
          "the lr at 0, typically) mean the optimizer no longer moves the weights.",
          run_stalled, {"window": 0.1}, needs=("rec_loss|total_loss|nll_loss",),
          topics=("values",),
+         action="Check the optimizer's learning rate and that the batches change.",
          checks="losses flat to float precision over the latest stretch (with the lr at 0, typically): the "
                 "optimizer no longer moves the weights"),
     Rule("loss-bookkeeping", "Loss bookkeeping", "warning",
@@ -326,6 +367,7 @@ RULES: list[Rule] = [
          loss_bookkeeping, {"tolerance": 0.01}, needs=("total_loss", "rec_loss", "kl_loss|quant_loss"),
          severities=("ok", "warning"), topics=("ranges",), can_wait=True,
          threshold_notes={"tolerance": "median relative error"},
+         action="Check that the logged terms come from the same batch and source, and the weights the trainer applies.",
          checks="`total = nll + kl_weight·kl + d_weight·disc_factor·g` (VQ: `codebook_weight·quant_loss`, nll "
                 "a per-pixel mean) from the logged terms; the pixels per sample inferred from `nll / rec` (or "
                 "from the total), compared with the config; recognises RadioDiff's averaged TensorBoard total"),
@@ -334,6 +376,8 @@ RULES: list[Rule] = [
          "logged step (a discriminator at 2 ln 2 = 1.3863 throughout) is computed but never trained.",
          loss_constant, {"precision": 1e-4, "min_points": 10},
          topics=("values",),
+         action="Check that its optimizer steps, that its parameters get gradients (requires_grad, not detached) and "
+                "that its learning rate is not 0.",
          checks="a training loss at the same value (within `precision` of its level) at every point, GAN terms "
                 "from `disc_start` on (a discriminator at 2 ln 2 = 1.3863 throughout): computed but never "
                 "trained; exactly 0 is left to the rules that know when a term is off"),

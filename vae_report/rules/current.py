@@ -315,9 +315,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{fmt(best)}, its {stretch}{where}{size}{last_text}; "
             f"the rise began at {pos.at(s, found['onset'])}{nan_text}"
             + (" and it has not come back since" if found["stayed"] else "")
-            + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
-            f"that {pos.unit(s)} (learning rate, data, a NaN nearby{_regularizer_hint(m, s)}) and resume from a "
-            "checkpoint before it if it does not recover."
+            + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run."
             + (" Only validation is logged, so this cannot be told apart from overfitting: log the training losses "
                "too." if base != name else "")
             + (_lr_far_off(s, t) if base in STAYS_DOWN else ""),
@@ -325,6 +323,8 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                                    "last_value": last_value, "onset_step": found["onset"],
                                    "judged_in_log_units": found["log_units"]},
             severity=severity,
+            action=f"Look at what changed at {pos.at(s, found['onset'])} (learning rate, data, a NaN nearby"
+                   f"{_regularizer_hint(m, s)}), and resume from a checkpoint before it if it does not recover.",
         ))
     if not out and checked:
         out.append(steady(checked, young, broken, start, last, s))

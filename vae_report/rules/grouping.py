@@ -23,6 +23,8 @@ PHASE_WIDE = ("shape",)
 WITH_SWITCH = 0.1
 # while a weighted term is more than this share of the total, the total's rise is that term's
 CARRIES_TOTAL = 0.5
+# cases that say a loss never moved, not that it rose: they put no comparison of its levels in doubt
+NOT_A_RISE = ("not-learning",)
 
 
 def _base(metric: str | None) -> str | None:
@@ -37,7 +39,8 @@ def _family(metric: str | None) -> tuple[str, ...] | None:
 def _related(finding: Finding) -> dict:
     # its evidence, for code that reads it and for the report, which says it under the headline
     return {"rule": finding.rule, "title": finding.title, "severity": finding.severity, "metric": finding.metric,
-            "step": finding.step, "message": finding.message, "numbers": finding.numbers}
+            "step": finding.step, "message": finding.message, "numbers": finding.numbers, "action": finding.action,
+            "case": finding.case}
 
 
 def _loud(finding: Finding) -> bool:
@@ -229,6 +232,8 @@ def _doubts(ok: Finding, loud: dict, rules: dict[str, Rule], named: set[str], ex
     reconstruction chain NaN/Inf to the end, under a finding on the GAN's balance (the discriminator then judges
     broken reconstructions)."""
     rule = rules.get(ok.rule)
+    if loud.get("case") in NOT_A_RISE:
+        return False
     if rule is None or not (rule.cause == "shape" or {"balance", "kl"} & set(rule.topics)):
         return False  # a check of the bookkeeping, the schedule or the logs: no level for a warning to doubt
     by = rules.get(loud["rule"])

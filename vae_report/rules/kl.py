@@ -119,8 +119,9 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"Over the run ({_from_start(m)}), kl_loss "
             f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
             "more). The encoder's posterior is running away from the prior (its means or log-variances growing "
-            f"without bound).{share_text} Lower the learning rate, or resume from a checkpoint before the rise.",
-            "kl_loss", step, numbers)]
+            f"without bound).{share_text}",
+            "kl_loss", step, numbers,
+            action="Lower the learning rate, or resume from a checkpoint before the rise.")]
     runaway = _compounding(m, t)
     if runaway is not None:
         growth, since = runaway
@@ -296,8 +297,7 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"kl_loss fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
         f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: "
         "the posterior is collapsing "
-        "toward the prior, so the latents carry little information about the input. Check kl_weight and the "
-        "decoder's capacity, and look at reconstructions.",
+        "toward the prior, so the latents carry little information about the input.",
         "kl_loss", onset, {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {"kl_loss": now}},
     )]
 
@@ -318,9 +318,8 @@ def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
         f"kl_loss is {fmt(now)} (its current level){weight}: over {fmt(numbers['latent_dims'])} latent "
         f"dimensions that is {fmt(numbers['kl_per_latent_dim'])} nats per dimension, below "
         f"{fmt(t['nats_per_dim'])} since {pos.at(s, since)}: the posterior is the prior, so the latents carry almost "
-        "nothing about the input and the decoder reconstructs from next to nothing. Check kl_weight (a first "
-        "stage uses ~1e-6) and look at reconstructions.",
-        "kl_loss", since, numbers)
+        "nothing about the input and the decoder reconstructs from next to nothing.",
+        "kl_loss", since, numbers, action="Check kl_weight (a first stage uses ~1e-6) and the decoder's capacity.")
 
 
 CODEBOOK_METRICS = ("perplexity", "codebook_perplexity", "codebook_usage", "codebook_util", "codebook_utilization",
@@ -350,8 +349,6 @@ def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         out.append(Case(
             f"{name} fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
             f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: the quantizer now uses a small part of its codebook, "
-            "so reconstructions are assembled from a few codes and the rest are dead. Look at codebook_weight and "
-            "the commitment term, and consider re-initialising dead codes (k-means restarts) or a lower codebook "
-            "dimension.", name, onset, {"peak_level": peak, "recent_level": now, "onset_step": onset,
-                                                              "now": {name: now}}))
+            "so reconstructions are assembled from a few codes and the rest are dead.", name, onset,
+            {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {name: now}}))
     return out
