@@ -722,8 +722,9 @@ def test_a_loss_that_stops_being_logged_is_named_as_stale(tmp_path):
     (stopped,) = [f for f in bad if f.rule == "loss-stopped"]
     assert stopped.metric == "kl_loss" and stopped.step == 11_990
     answer = next(q.answer for q in a.qa if "KL" in q.question)
-    # the KL answer points to the finding that its numbers are stale, first
-    assert answer.startswith('Yes, look at it. See the warning "A loss no longer logged" (kl_loss, step 11,990)')
+    # the KL answer says its numbers are stale, first, pointing to that finding; the stale rise itself is no "Yes"
+    assert answer.startswith('Not the increase itself, but its numbers are stale: see the warning "A loss no longer '
+                             'logged" (kl_loss, step 11,990)'), answer
     b, bad = verdict(write_run(tmp_path / "b", curves, 10, config(disc_start=50_001, total=150_000)))
     assert not [f for f in bad if f.rule == "loss-stopped"]
 

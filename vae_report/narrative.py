@@ -41,6 +41,9 @@ def _why(finding: Finding) -> str:
     if finding.rule == "non-finite" and (finding.numbers.get("recovered") or finding.numbers.get("validation_only")):
         return ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, or ones in validation "
                 "only, did not derail training, but they say where to look.")
+    if finding.case == "pulling-ahead":
+        return ("a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
+                "g_loss, at the cost of reconstruction.")
     return _RATIONALE.get(finding.rule, "")
 
 
@@ -167,7 +170,7 @@ def questions_and_answers(analysis) -> list:
             qa.append(QA(question, "Yes: kl_loss is NaN/Inf at its latest point. "
                          + (_messages([nan], analysis.schedule.counts) if nan is not None else ""), "non-finite"))
         elif found:
-            qa.append(QA(question, f"{verdict(found)} {_messages(found, analysis.schedule.counts)}", found[0].rule))
+            qa.append(QA(question, _kl_answer(analysis, found), found[0].rule))
         elif rose:
             qa.append(QA(question,
                          f"No: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to {fmt(st.latest_step)}, "
@@ -187,16 +190,7 @@ def questions_and_answers(analysis) -> list:
             qa.append(_disc_scheduled_answer(analysis))
     ranges = topic(analysis, RANGE_RULES)
     if ranges or analysis.decomposition is not None:
-        parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
-        # any warning about a loss's level or its terms makes "Yes" false, whichever rule raised it
-        bad = [f for f in topic(analysis, RANGE_RULES + KL_RULES + DISC_RULES + VALUE_RULES)
-               if f.severity in ("warning", "error")]
-        more = f" (and {len(bad) - 2} more findings above)" if len(bad) > 2 else ""
-        parts += [_messages([f], s.counts) for f in (bad[:2] or [f for f in ranges if f.rule == "loss-bookkeeping"]
-                                           or ([] if parts else ranges[:2]))]  # a bare "Yes." says nothing
-        parts[-1] += more
-        qa.append(QA("Are the loss values in the right ranges?",
-                     verdict(bad, yes="Not entirely", no="Yes").rstrip(".") + ". " + " ".join(parts)))
+        qa.append(QA("Are the loss values in the right ranges?", _ranges_answer(analysis, ranges)))
     if s.disc_start is not None:
         origin = s.origins.get("disc_start", "config")
         if s.observed_disc_start is not None:
@@ -241,6 +235,64 @@ def questions_and_answers(analysis) -> list:
         where = f" at {s.counts} {fmt(found[0].step)}" if len(found) == 1 and found[0].step is not None else ""
         qa.append(QA(f"Why does \"{found[0].title or rule}\"{where} matter?", _sentence(why), rule))
     return qa
+
+
+def _kl_answer(analysis, found: list[Finding]) -> str:
+    """Whether the KL's increase is concerning, from the findings on the increase (the KL checks, a KL rising now);
+    one on the KL's logging or numerics (a NaN, spikes, a loss no longer logged) is named apart, never the "Yes"
+    for a rise those findings call expected."""
+    unit = analysis.schedule.counts
+    increase = _union(topic(analysis, KL_RULES), topic(analysis, ("loss-now",), ("kl_loss",)))
+    mine = [f for f in found if f in increase]
+    # a finding that already doubts the KL's own (pointed to there) is not pointed to twice
+    doubters = {(f.numbers["in_doubt"]["headline"]) for f in increase if doubted(f)}
+    apart = [f for f in found if f not in increase and f.severity in ("warning", "error") and f.rule not in doubters]
+    said = _messages(mine, unit) if mine else ""
+    if any(f.severity in ("warning", "error") for f in mine):
+        return f"{verdict(mine)} {said}" + (f" Separately: {_messages(apart, unit)}" if apart else "")
+    if apart or any(doubted(f) for f in mine):
+        # numbers that are stale are said to be so before they are quoted
+        stale = [f for f in found if f.rule == "loss-stopped"]
+        pointer = cite(stale[0], unit)[:-len(" above.")] if stale else ""
+        head = "Not the increase itself" + (f", but its numbers are stale: s{pointer[1:]}." if stale else ".")
+        apart = [f for f in apart if f not in stale]
+        but = _messages(apart, unit)
+        return f"{head} {said}".strip() + (f" But {but[:1].lower()}{but[1:]}" if apart else "")
+    return f"No. {said}"
+
+
+def _ranges_answer(analysis, ranges: list[Finding]) -> str:
+    """Whether the values are where the loss's formula and the config put them, from the findings on values' sizes
+    alone (NaN/Inf, the bookkeeping, a negative or dominant KL, the adversarial term's weight and share): which
+    value is out of its range, or what the values are made of; a warning on anything else (a trend, a stall) is
+    another question's."""
+    unit = analysis.schedule.counts
+    # the range findings themselves, also those cited under another rule's headline; one case at one step on
+    # several metrics named once, with its metrics
+    cases: dict[tuple, list[str]] = {}
+    for f in ranges:
+        for one in (f.to_dict() | {"title": f.title}, *f.related):
+            if one["rule"] in RANGE_RULES and one["severity"] in ("warning", "error"):
+                under = "" if one["rule"] == f.rule else f", cited under \"{f.title or f.rule}\""
+                key = (one["severity"], one.get("title") or one["rule"], one.get("step"), under)
+                cases.setdefault(key, []).append(one.get("metric") or "")
+    if cases:
+        said = []
+        for (severity, title, step, under), metrics in cases.items():
+            where = ", ".join(m for m in dict.fromkeys(metrics) if m)
+            if step is not None:
+                where += (" at " if where else "") + pos.at(unit, step)
+            said.append(f"the {severity} \"{title}\"" + (f" ({where})" if where else "") + under)
+        return f"No: see {'; '.join(said)} above."
+    parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
+    parts += [f.message for f in ranges if f.rule == "loss-bookkeeping"] or ([] if parts else
+                                                                              [ranges[0].message])
+    others = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
+    if others:
+        titles = ", ".join(dict.fromkeys(f"\"{f.title or f.rule}\"" for f in others))
+        parts.append(f"The {'warning' if len(others) == 1 else 'warnings'} above ({titles}) "
+                     f"{'is' if len(others) == 1 else 'are'} about other matters than the values' ranges.")
+    return "Yes. " + " ".join(parts)
 
 
 DISC_ZERO_Q = "Why is the discriminator loss zero? Should I be worried?"
