@@ -124,7 +124,7 @@ def summary_disagreements(analysis, text: str) -> list[str]:
     if f"**Next milestone**: {said}" not in overview:
         out.append(f"next milestone {m}")
     rows = [line.split(" | ") for line in _section(text, "Findings").splitlines() if line.startswith("|")][2:]
-    listed = [row[1].strip("`") for row in rows]
+    listed = [re.findall(r"`([^`]+)`", row[1])[-1] for row in rows]  # "Title `rule-id`"
     active = [f["rule"] for f in s["findings"] if not f["skipped"]]
     if sorted(listed) != sorted(active):
         out.append(f"findings: report {listed}, summary {active}")
@@ -352,6 +352,25 @@ def test_recommendations_say_what_to_do_once(case, analyses) -> None:
         assert not _LOOK_AT_SAMPLES.search(text), _LOOK_AT_SAMPLES.search(text)
         assert not (_WEAKEN.search(text) and _STRENGTHEN.search(text)), (_WEAKEN.search(text),
                                                                         _STRENGTHEN.search(text))
+
+
+# the rules' own vocabulary in a sentence: "the non-finite finding", "the rec-after-disc check"
+_RULE_WORDS = re.compile(r"\b[a-z]+(?:[-_][a-z]+)+ (?:finding|check)s?\b|[Ss]ee the [\w-]+ finding")
+# a pointer to another finding, by the title in quotes: "see the warning \"Posterior collapse\"", "(see \"X\")"
+_POINTER = re.compile(r"(?:[Ss]ee (?:the (?:ok|info|warning|error) )?|under )\"([^\"]+)\"")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_sentences_name_findings_as_the_table_shows_them(case, analyses) -> None:
+    """No sentence speaks the rules' internal vocabulary (a rule id with "finding" or "check"); every finding a
+    sentence points to is named by a title the Findings table shows."""
+    for analysis in analyses[case.name]:
+        text = render.render_markdown(analysis)
+        prose = re.sub(r"`[^`]*`", "", text)  # the ids the table shows in code
+        assert not _RULE_WORDS.search(prose), _RULE_WORDS.search(prose)
+        table = _section(text, "Findings")
+        for title in _POINTER.findall(text):
+            assert markdown(title) in table or title in table, f"{title!r} pointed to, not in the Findings table"
 
 
 def _number(text: str) -> float:

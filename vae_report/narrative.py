@@ -12,6 +12,7 @@ from .rules.base import DISC_METRICS, RANK
 from .rules.dynamics import duration
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
+_TITLE = {rule.id: rule.title for rule in RULES}
 
 
 def _find(analysis, rule: str) -> Finding | None:
@@ -77,7 +78,7 @@ def _halted(analysis) -> str | None:
     end; None when it is going."""
     if any(f.rule == "liveness" and f.severity == "warning" and "slowdown_since" not in f.numbers
            for f in analysis.active_findings()):  # slowed down is still going: its ETA stands
-        return "the run looks stopped (see the liveness finding)"
+        return f"the run looks stopped (see \"{_TITLE['liveness']}\")"
     broken = [f for f in analysis.active_findings() if f.rule == "non-finite" and f.severity == "error"
               and f.numbers.get("last_finite") is False]
     if broken:

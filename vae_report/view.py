@@ -206,8 +206,9 @@ def finding_row(f, related: bool = True) -> Row:
     message = text(f.message)
     if related and f.related:
         message = text(message, " ", bold("Same cause:"), " ", joined(_cited(f), "; "), ".")
-    return Row((text(sev(f.severity)), text(code(f.rule)), cell(f.metric), text(step_of(f.step)), message),
-               f.severity)
+    # the title, as every sentence that points to a finding names it, and the id, as the JSON and --thresholds do
+    named = text(f.title, " ", code(f.rule)) if f.title else text(code(f.rule))
+    return Row((text(sev(f.severity)), named, cell(f.metric), text(step_of(f.step)), message), f.severity)
 
 
 def _cited(f) -> list[Text]:

@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from ..numbers import fmt
 from ..schedule import Schedule, brief
 from .adversarial import d_weight_pinned, gan_term_dominant
-from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule
+from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule, names_titles
 from .config import config_typos
 from .constant import loss_constant
 from .current import loss_now, steady_without
@@ -439,6 +439,7 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     findings: list[Finding] = []
     metrics.phase_start = phase_start(metrics, schedule)
     registry = rules or RULES
+    titles = {rule.id: rule.title for rule in RULES}  # another rule's finding is named by its title
     for rule in registry:
         if rule.regularizer == "kl" and schedule.regularizer == "vq":
             findings.append(_skipped(rule, "Not applicable: a VQ model has no KL term (its regularizer is the codebook "
@@ -451,7 +452,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
             continue
         limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
         try:
-            findings.extend(rule.finding(case, schedule.counts) for case in rule.check(metrics, schedule, limits))
+            findings.extend(_titled(rule.finding(case, schedule.counts), titles)
+                            for case in rule.check(metrics, schedule, limits))
         except KeyError as exc:  # a rule that reached for a metric its "needs" did not guarantee: skip, never crash
             findings.append(_skipped(rule, f"Skipped: needs {exc.args[0]}, which this run does not provide.",
                                      {"missing": [str(exc.args[0])]}))
@@ -464,6 +466,12 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     named = named_rises(grouped, by_id)
     return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)
             if g is not None]
+
+
+def _titled(finding: Finding, titles: dict[str, str]) -> Finding:
+    """The finding with the other rules its message names (rules.base.see) named by their titles."""
+    named = names_titles(finding.message, titles)
+    return finding if named == finding.message else replace(finding, message=named)
 
 
 def _skipped(rule: Rule, message: str, numbers: dict) -> Finding:

@@ -211,8 +211,7 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"The adversarial term d_weight x disc_factor x g_loss{weight} makes up {pct(share, 0)} of {_SIZES} "
             "in the latest fifth of the adversarial phase, and has been about that large since the discriminator "
             f"started (median size {fmt(early)} then, {fmt(now)} now): a large but steady GAN term, as in "
-            "RadioDiff's published runs, not a balance that tipped. Watch reconstruction (the rec-after-disc "
-            "check).",
+            "RadioDiff's published runs, not a balance that tipped. Watch whether reconstruction gets worse.",
             "total_loss", int(steps[-k]), numbers, severity="info")]
     onset = departure(steps, np.log(np.maximum(adv, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
                       fraction=0.2)

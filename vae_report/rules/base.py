@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,6 +174,20 @@ class Metrics:
         a = 0 if lo is None else int(np.searchsorted(steps, lo, "left"))
         b = len(steps) if hi is None else int(np.searchsorted(steps, hi, "left"))
         return steps[a:b], values[a:b]
+
+
+_SEE = "\x1f"  # marks a rule id in a message until the registry puts the rule's title there (names_titles)
+
+
+def see(rule: str) -> str:
+    """Another rule's finding, named in a message as the report shows it: its title in quotes (the registry
+    writes it in; a rule does not know other rules' titles)."""
+    return f"{_SEE}{rule}{_SEE}"
+
+
+def names_titles(message: str, titles: dict[str, str]) -> str:
+    """A message with every rule marked by ``see`` replaced by its title, in quotes."""
+    return re.sub(f"{_SEE}([^{_SEE}]+){_SEE}", lambda m: f"\"{titles.get(m[1], m[1])}\"", message)
 
 
 def median_of(level: Level, end: str) -> str:

@@ -29,7 +29,7 @@ from .. import position as pos
 from ..numbers import fmt
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Case, Finding, Metrics, departure, finite, ramp_onset
+from .base import Case, Finding, Metrics, departure, finite, ramp_onset, see
 from .discriminator import phase_start
 from .losses import shift_at_nonfinite, stale
 
@@ -300,7 +300,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         nan_text = ""
         if shift is not None and abs(found["onset"] - shift[0]) <= max(0.02 * max(last, 1), 5 * _every(m, name)):
             found["onset"] = shift[0]
-            nan_text = ", where a loss was NaN/Inf (see the non-finite finding),"
+            nan_text = f", where a loss was NaN/Inf (see {see('non-finite')}),"
         stretch = ("best level" + (" in this phase" if lo is not None else " in the run")) if found["stayed"] \
             else "best level in the recent stretch"
         finite_steps, finite_values = m.steps(name)[np.isfinite(m.values(name))], finite(m.values(name))
@@ -341,7 +341,7 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
     note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
             f"at {pos.at(s, start)} (its switch-on moves them by design).") if young else ""
     if broken:
-        note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest {pos.unit(s)} (see the non-finite finding)."
+        note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest {pos.unit(s)} (see {see('non-finite')})."
     at_best = ("each sit at or near their best level of the recent stretch (within their noise)" if len(listed) > 1
                else "sits at or near its best level of the recent stretch (within its noise)")
     if named:

@@ -11,7 +11,7 @@ from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, block_mad, robust_noise, rolling_median
 from .adversarial import clamp_bursts
-from .base import Case, Metrics
+from .base import Case, Metrics, see
 from .lr_shape import printed_decimals
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
@@ -82,7 +82,8 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if not len(spike_idx):
             continue
         worst = spike_idx[int(np.argmax(score[spike_idx]))]
-        also = (f" ({clamped} more coincide with d_weight at its clamp: see the d_weight finding)" if clamped else "")
+        also = (f" ({clamped} more coincide with d_weight at its clamp: see {see('d-weight-pinned')})"
+                if clamped else "")
         out.append(Case(
             f"{name} has {counted(len(spike_idx), 'transient spike')} from {pos.at(s, int(steps[spike_idx[0]]))} "
             "on, each back "

@@ -12,7 +12,7 @@ from ..levels import movement
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise, rolling_median
-from .base import Case, Metrics, departure, finite, ramp_onset
+from .base import Case, Metrics, departure, finite, ramp_onset, see
 from .discriminator import disc_activity
 from .losses import bookkeeping, shift_at_nonfinite
 
@@ -163,7 +163,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"{pos.at(s, s.switch_step)} was {fmt(base)}, and {fmt(then)} in the phase up to "
                 f"{pos.at(s, shift[0])}. "
                 f"It got worse at {pos.at(s, shift[0])}, across a NaN/Inf step, not with the discriminator "
-                f"({describe_change(shift[1], shift[2])} there): see the non-finite finding.",
+                f"({describe_change(shift[1], shift[2])} there): see {see('non-finite')}.",
                 "rec_loss", shift[0], numbers, severity="info", case="across-nonfinite",
             )]
     earlier = _rose_before_switch(before_steps, before, base, noise, t)
@@ -215,8 +215,8 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "rec_loss", onset, numbers, case="adversarial-rise", action=advice,
         )]
     slight = change is not None and now > base and not moved.startswith("held")
-    head = (f"Reconstruction got a little worse once the discriminator started, less than the "
-            f"{pct(t['worse'], 0)} that would be a regression") if slight else \
+    head = (f"Reconstruction got a little worse once the discriminator started, by less than "
+            f"{pct(t['worse'], 0)}") if slight else \
         "Reconstruction did not get worse once the discriminator started"
     return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][0]), numbers, severity="ok",
                  case="slightly-worse" if slight else None)]
@@ -368,8 +368,8 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"{s.disc_loss or 'hinge'} loss) for {pos.count(s, span)}, since {pos.at(s, start)}.{logits} Two readings: "
         "the generator keeps the discriminator at chance, the equilibrium the adversarial loss aims at (near-equal "
         "logits are what a balanced discriminator shows); or the discriminator is too weak to matter. Its logits "
-        "move and its loss is not constant, so it is learning; where there is harm it shows in reconstruction, "
-        "which the rec-after-disc check watches.",
+        "move and its loss is not constant, so it is learning; where there is harm it shows as reconstruction "
+        "getting worse after the switch-on.",
         "disc_loss", start, numbers, severity="info")]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from .. import position as pos
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from .base import Case, Metrics, departure, finite, first_stage, median_of, ramp_onset
+from .base import Case, Metrics, departure, finite, first_stage, median_of, ramp_onset, see
 from .decomposition import decompose
 from .losses import bookkeeping, climb_before, square_image
 
@@ -103,16 +103,16 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             return [Case(
                 f"kl_loss climbed from {fmt(climbed['from'])} to {fmt(climbed['to'])} from "
                 f"{pos.at(s, climbed['onset'])} until it went NaN/Inf at {pos.at(s, first_bad)}: its rise is part "
-                "of the divergence the non-finite finding dates, not the slow rise a tiny kl_weight allows.",
+                f"of the divergence dated in {see('non-finite')}, not the slow rise a tiny kl_weight allows.",
                 "kl_loss", first_bad, numbers, severity="info")]  # said once: the non-finite error names it
         if end < EXPLOSION * start:
             return [Case(
                 f"kl_loss {describe_change(start, end)} over its finite points, a rise like a healthy run's, and is "
-                f"NaN/Inf from {pos.at(s, first_bad)}: the KL did not lead the failure (see the non-finite finding).",
+                f"NaN/Inf from {pos.at(s, first_bad)}: the KL did not lead the failure (see {see('non-finite')}).",
                 "kl_loss", first_bad, numbers, severity="info")]
         return [Case(
             f"kl_loss {describe_change(start, end)} over its finite points and is NaN/Inf from "
-            f"{pos.at(s, first_bad)}: its rise is part of the divergence (see the non-finite finding), not the slow "
+            f"{pos.at(s, first_bad)}: its rise is part of the divergence (see {see('non-finite')}), not the slow "
             "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers)]
     if end >= EXPLOSION * start:
         return [Case(
@@ -161,7 +161,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     why = ("KL is summed over latent dimensions, so the encoder spends nats freely" if summed else
            "A KL that rises as the encoder starts to use its latents is the usual course")
     why += (" while the weighted term stays small." if light else
-            "; the weighted term is no longer small, though (see the KL-term finding).")
+            f"; the weighted term is no longer small, though (see {see('kl-dominant')}).")
     return [Case(
         f"Over the run ({_from_start(m)}), kl_loss "
         f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{share_text}",

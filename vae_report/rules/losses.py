@@ -12,7 +12,7 @@ from ..levels import current_level, difference_noise, start_level
 from ..numbers import counted, describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
-from .base import Case, Metrics, departure, finite, median_of
+from .base import Case, Metrics, departure, finite, median_of, see
 from .discriminator import phase_start
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
@@ -276,7 +276,7 @@ def _adversarial_rise(m: Metrics, s: Schedule | None, lo: int | None, hi: int | 
     if not grew >= 0.5 * rise > 0:
         return None
     return (f"Most of it is the adversarial term d_weight x g_loss, which rose by {fmt(grew)} over the same "
-            "stretch (see the GAN findings), not the reconstruction.")
+            "stretch (see the findings on the GAN's balance), not the reconstruction.")
 
 
 SINCE_SWITCH = "since the discriminator started"
@@ -314,7 +314,7 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
         adversarial = _adversarial_rise(m, s, lo, hi, end - start) if name == "total_loss" else None
         said = adversarial or "" if shift is None else (
                   f"It did not drift there: it stepped up across the NaN/Inf at {pos.at(s, shift[0])} "
-                  f"({describe_change(shift[1], shift[2])}; see the non-finite finding).")
+                  f"({describe_change(shift[1], shift[2])}; see {see('non-finite')}).")
         todo = ("Lower disc_weight if the adversarial term keeps growing." if adversarial
                 else "Check the learning rate and the data where it began to rise." if shift is None
                 else f"Resume from the checkpoint before {pos.at(s, shift[0])}.")
