@@ -20,12 +20,12 @@ from test_prose import answers_against_findings, premise_failures  # noqa: E402
 from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
 from benchmarks.diagnosis.expect import Expect, Fault, judge  # noqa: E402
 from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
-from vae_report import analyze_run, render  # noqa: E402
+from vae_report import analyze_run, narrative, render  # noqa: E402
 from vae_report.figures import figures_of  # noqa: E402
 from vae_report.images import reconstructions  # noqa: E402
 from vae_report.numbers import fmt, pct  # noqa: E402
 from vae_report.rules import RULES  # noqa: E402
-from vae_report.text import markdown  # noqa: E402
+from vae_report.text import first_sentence, markdown  # noqa: E402
 
 CASES = all_cases()
 EXPLAINS = {rule.id: rule.explains for rule in RULES}
@@ -87,6 +87,15 @@ def test_report_agrees_with_summary(case, analyses, cache) -> None:
         for finding in analysis.to_summary()["findings"]:
             if finding["severity"] in ("warning", "error"):
                 assert f"`{finding['rule']}`" in text, f"{finding['rule']} missing from the report"
+            # a finding merged under a headline brings its evidence: its title and numbers, not only its id
+            # (one case of one rule at one step on several metrics: said once, the other metrics named)
+            cases = {(finding["rule"], finding["step"])}
+            for cited in finding["related"]:
+                if (cited["rule"], cited["step"]) not in cases:
+                    cases.add((cited["rule"], cited["step"]))
+                    said = markdown(first_sentence(cited["message"]).rstrip("."))
+                    assert said in text, f"{cited['rule']} cited under {finding['rule']} without its evidence"
+                    assert markdown(cited["title"]) in text
 
 
 def _section(text: str, title: str) -> str:
@@ -116,7 +125,7 @@ def summary_disagreements(analysis, text: str) -> list[str]:
     if f"**Next milestone**: {said}" not in overview:
         out.append(f"next milestone {m}")
     rows = [line.split(" | ") for line in _section(text, "Findings").splitlines() if line.startswith("|")][2:]
-    listed = [row[1].strip("`") for row in rows]
+    listed = [re.findall(r"`([^`]+)`", row[1])[-1] for row in rows]  # "Title `rule-id`"
     active = [f["rule"] for f in s["findings"] if not f["skipped"]]
     if sorted(listed) != sorted(active):
         out.append(f"findings: report {listed}, summary {active}")
@@ -229,6 +238,30 @@ def contradictions(markdown: str) -> list[tuple[str, str, str]]:
     return [(name, worse[name], fine[name]) for name in worse if name in fine]
 
 
+# ok findings that judge a loss's level or trend, or the GAN's balance: a warning on their metric or stretch
+# leaves them no all-clear
+JUDGE_LEVELS = ("rec-after-disc", "rec-trend", "total-trend", "kl-rising", "disc-at-chance", "loss-now")
+
+
+def ok_beside_a_warning(analysis) -> list[tuple[str, str]]:
+    """(ok finding, the warning or error on its metric from a step its stretch reaches): an all-clear the report
+    contradicts; an isolated NaN the loss recovered from at its level doubts nothing."""
+    loud = [d for f in analysis.active_findings() for d in (f.to_dict(), *f.related)
+            if d["severity"] in ("warning", "error")]
+    out = []
+    for ok in analysis.active_findings():
+        if ok.severity != "ok" or ok.rule not in JUDGE_LEVELS or ok.metric is None:
+            continue
+        for d in loud:
+            numbers = d.get("numbers") or {}
+            if numbers.get("recovered") and "level_shift_step" not in numbers or d["rule"] == "resumes":
+                continue  # an isolated NaN at the loss's level; a resume: events, not a state that lasts
+            since = numbers.get("from_step", numbers.get("first_bad_step", d["step"]))
+            if d["metric"] == ok.metric and (since is None or ok.step is None or ok.step >= since):
+                out.append((ok.rule, d["rule"]))
+    return out
+
+
 def test_the_contradiction_check_sees_one() -> None:
     planted = ("Reconstruction got worse once the discriminator started: rec_loss rose from 0.03 to 0.05.\n"
                "No loss is rising in the latest logs: rec_loss, kl_loss each sit at or near their best level.")
@@ -246,6 +279,7 @@ def test_report_never_contradicts_itself(case, analyses) -> None:
         text = render.render_markdown(analysis)
         assert not contradictions(text), contradictions(text)
         assert answers_against_findings(analysis) == []
+        assert ok_beside_a_warning(analysis) == []
         assert premise_failures(analysis) == []  # every question asked of a run whose data bear it out
         loud = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
         for f in loud:
@@ -298,6 +332,51 @@ _MOVED = re.compile(rf"\b([a-z_/]+) (?:rose|fell|grew|ran away) from {_NUM} to {
                     r"(?!(?: \([^)]*\))? before the disc)")
 _TIMES = re.compile(r"\(\d[\d,.]* times\)")
 _ONE_POINT_SPAN = re.compile(r"\b(step|epoch|sample|line)s ([\d,]+)-([\d,]+)\b")
+
+
+# advice that weakens the discriminator, and advice that says it is the side to strengthen (or not to weaken)
+_WEAKEN = re.compile(r"(?<!not )weaken the discriminator|lower disc_weight[^;]*? or the discriminator's learning rate"
+                     r"|lower the discriminator's learning rate", re.I)
+_STRENGTHEN = re.compile(r"do not weaken the discriminator|more capacity or learning rate|raise the discriminator's "
+                         r"learning rate", re.I)
+_LOOK_AT_SAMPLES = re.compile(r"(?:look at|check|watch) (?:the |its )?reconstructions|latest samples", re.I)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_recommendations_say_what_to_do_once(case, analyses) -> None:
+    """Each warning or error is recommended with its action, not only its title; no report both weakens and
+    strengthens the discriminator; a run whose report says it holds no reconstructions is never told to look at
+    them."""
+    for analysis in analyses[case.name]:
+        said = narrative.recommendations(analysis, samples=True)
+        for f in analysis.active_findings():
+            if f.severity in ("warning", "error"):
+                assert f.action, f"{f.rule} has no action"
+                assert any(f.action[1:] in r and (f.title or f.rule) in r for r in said), (f.rule, said)
+        text = render.render_markdown(analysis)  # drawn without images: "The run holds no reconstruction images"
+        assert "holds no reconstruction images" in text
+        assert not _LOOK_AT_SAMPLES.search(text), _LOOK_AT_SAMPLES.search(text)
+        assert not (_WEAKEN.search(text) and _STRENGTHEN.search(text)), (_WEAKEN.search(text),
+                                                                        _STRENGTHEN.search(text))
+
+
+# the rules' own vocabulary in a sentence: "the non-finite finding", "the rec-after-disc check"
+_RULE_WORDS = re.compile(r"\b[a-z]+(?:[-_][a-z]+)+ (?:finding|check)s?\b|[Ss]ee the [\w-]+ finding")
+# a pointer to another finding, by the title in quotes: "see the warning \"Posterior collapse\"", "(see \"X\")"
+_POINTER = re.compile(r"(?:[Ss]ee (?:the (?:ok|info|warning|error) )?|under )\"([^\"]+)\"")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_sentences_name_findings_as_the_table_shows_them(case, analyses) -> None:
+    """No sentence speaks the rules' internal vocabulary (a rule id with "finding" or "check"); every finding a
+    sentence points to is named by a title the Findings table shows."""
+    for analysis in analyses[case.name]:
+        text = render.render_markdown(analysis)
+        prose = re.sub(r"`[^`]*`", "", text)  # the ids the table shows in code
+        assert not _RULE_WORDS.search(prose), _RULE_WORDS.search(prose)
+        table = _section(text, "Findings")
+        for title in _POINTER.findall(text):
+            assert markdown(title) in table or title in table, f"{title!r} pointed to, not in the Findings table"
 
 
 def _number(text: str) -> float:

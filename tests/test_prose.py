@@ -16,19 +16,27 @@ from writers import radiodiff_curves, write_scalars
 
 from vae_report import analyze_run
 from vae_report.cli import app
-from vae_report.narrative import CAN_WAIT, DISC_RULES, DISC_SCHEDULE_RULES, KL_RULES, RANGE_RULES, VALUE_RULES
+from vae_report.narrative import CAN_WAIT, DISC_RULES, DISC_SCHEDULE_RULES, KL_RULES
 from vae_report.render import write_report
 
 # question -> the first word of an answer that says "there is a problem"
 BAD_WORD = {"Is the KL loss increase concerning?": "Yes", "Is the KL loss's behaviour concerning?": "Yes",
-            "Are the loss values in the right ranges?": "Not",
+            "Are the loss values in the right ranges?": "No",
             "Should I intervene in the training process?": ("Yes", "Not urgently, but look"),
             "Is a discriminator loss near 1 fine?": "Not", "Did reconstruction get worse once the GAN started?": "Yes",
             "Is the discriminator loss where the schedule puts it?": "No",
             "Does the finished run need attention?": ("Yes", "Not urgently, but look")}
+# question -> the first word of an all-clear, which no finding of its topic a warning doubts may get either
+FINE_WORD = {"Is the KL loss increase concerning?": "No", "Is the KL loss's behaviour concerning?": "No",
+             "Are the loss values in the right ranges?": "Yes", "Is a discriminator loss near 1 fine?": "Yes",
+             "Did reconstruction get worse once the GAN started?": ("No", "Only a little"),
+             "Is the discriminator loss where the schedule puts it?": "Yes"}
+# the findings on the values' sizes against what the loss's formula and the config put them at: a warning on a
+# trend, a stall or the GAN's balance is not an answer to "are the values in the right ranges?"
+VALUE_SIZE_RULES = ("non-finite", "loss-bookkeeping", "kl-negative", "kl-dominant", "d-weight-pinned",
+                    "gan-term-dominant")
 TOPIC = {"Is the KL loss increase concerning?": KL_RULES, "Is the KL loss's behaviour concerning?": KL_RULES,
-         # a warning on any loss's level or terms (KL share, a winning side, a stalled or stale loss) is a "Not"
-         "Are the loss values in the right ranges?": RANGE_RULES + KL_RULES + DISC_RULES + VALUE_RULES,
+         "Are the loss values in the right ranges?": VALUE_SIZE_RULES,
          "Should I intervene in the training process?": None,
          "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning"),
          "Did reconstruction get worse once the GAN started?": ("rec-after-disc",),
@@ -40,8 +48,8 @@ INTERVENE = ("Should I intervene in the training process?", "Does the finished r
 def _asked(question: str) -> str:
     """The question's entry in BAD_WORD: the discriminator's level is asked with the level it is at."""
     return "Is a discriminator loss near 1 fine?" if question.startswith("Is a discriminator loss ") else question
-# the KL question also answers the rules that watch every loss, on kl_loss
-KL_ALSO = ("loss-now", "non-finite", "spikes", "loss-stopped")
+# the KL question also answers a KL rising now (a NaN, spikes or a stale KL are named apart, not its "Yes")
+KL_ALSO = ("loss-now",)
 
 
 def _runs(tmp_path):
@@ -85,10 +93,17 @@ def answers_against_findings(a) -> list[tuple]:
         def about(rule: str, metric: str | None, rules=rules, kl="KL" in q.question) -> bool:
             return rules is None or rule in rules or (kl and rule in KL_ALSO and metric == "kl_loss")
 
-        bad = [f for f in a.active_findings() if f.severity in ("warning", "error")
-               and (about(f.rule, f.metric) or any(about(r["rule"], r["metric"]) for r in f.related))]
-        if q.answer.startswith(BAD_WORD[asked]) != bool(bad):
+        found = [f for f in a.active_findings()
+                 if about(f.rule, f.metric) or any(about(r["rule"], r["metric"]) for r in f.related)]
+        bad = [f for f in found if f.severity in ("warning", "error")]
+        # an ok finding a warning or an error puts in doubt (made info, pointing to it) is no all-clear either
+        doubted = [f for f in found if "in_doubt" in f.numbers]
+        if q.answer.startswith(BAD_WORD[asked]) != bool(bad) and not (doubted and not bad):
             out.append((q.question, q.answer[:120], [f.rule for f in bad]))
+        fine = FINE_WORD.get(asked, ())
+        fine = (fine,) if isinstance(fine, str) else fine
+        if doubted and not bad and q.answer.startswith(tuple(w + p for w in fine for p in ".:,")):
+            out.append((q.question, q.answer[:120], [f.rule for f in doubted]))
         if asked in INTERVENE and bad:
             # a warning about the training itself (not about the logs or the config) is a yes
             urgent = [f for f in bad if f.severity == "error" or f.rule not in CAN_WAIT]
@@ -469,8 +484,8 @@ def test_findings_of_one_cause_are_placed_in_the_logs_unit(tmp_path):
     row = [line for line in _report(a, tmp_path / "r.md").splitlines() if "Same cause" in line][0]
     assert "from epoch 36" in row.split("Same cause")[1] and "from step" not in row
     # the answers that point to it place it in epochs too
-    cited = [q.answer for q in a.qa if "See the error" in q.answer]
-    assert cited and all("(rec_loss, epoch 36)" in answer for answer in cited), cited
+    cited = [q.answer for q in a.qa if "the error \"NaN or Inf in a metric\"" in q.answer]
+    assert cited and all("epoch 36)" in answer and "step" not in answer for answer in cited), cited
 
 
 def test_a_model_without_a_discriminator_is_described_as_one(tmp_path):
@@ -581,3 +596,16 @@ def test_eta_of_logs_older_than_the_report_counts_from_the_last_log(seed_run):
     fresh = analyze_run(folder, now=float(old.last_wall_time) + 60)  # judged with a clock: the ETA is from now
     (live,) = [f for f in fresh.findings if f.rule == "liveness"]
     assert " in about " in live.message and "log_age_at_report_hours" not in live.numbers
+
+
+# how a check works, which is no reason for a user to care: its method's words
+_METHOD = re.compile(r"CUSUM|change point|median|\bMAD\b|\bjudged\b|\bcompare|should follow|outlier test"
+                     r"|\bcheck(?:s|ing)? (?:it|that)\b", re.I)
+
+
+def test_why_a_warning_matters_is_its_consequence_not_its_method():
+    """"Why does X matter?" answers with what the fault does to training, never with how the rule finds it."""
+    from vae_report.rules import RULES
+
+    said = {rule.id: rule.rationale for rule in RULES if set(rule.raises()) & {"warning", "error"}}
+    assert not {rule: why for rule, why in said.items() if _METHOD.search(why)}

@@ -427,7 +427,8 @@ def test_a_whole_run_trend_that_reads_fine_points_at_the_loss_going_bad_now(tmp_
     # headline); one that does not is info, and says where to look
     assert trends or cited
     assert not [f for f in trends if f.severity == "ok"]
-    assert all(f.severity == "info" and "going bad (see the latest-logs finding)" in f.message for f in trends)
+    assert all(f.severity == "info" and "no all-clear: see the error \"A loss going bad now\" above" in f.message
+               for f in trends), [f.message for f in trends]
 
 
 def test_a_kl_rise_that_ends_in_nan_is_not_called_expected(tmp_path):
@@ -749,8 +750,9 @@ def test_a_loss_that_stops_being_logged_is_named_as_stale(tmp_path):
     (stopped,) = [f for f in bad if f.rule == "loss-stopped"]
     assert stopped.metric == "kl_loss" and stopped.step == 11_990
     answer = next(q.answer for q in a.qa if "KL" in q.question)
-    # the KL answer points to the finding that its numbers are stale, first
-    assert answer.startswith('Yes, look at it. See the warning "A loss no longer logged" (kl_loss, step 11,990)')
+    # the KL answer says its numbers are stale, first, pointing to that finding; the stale rise itself is no "Yes"
+    assert answer.startswith('Not the increase itself, but its numbers are stale: see the warning "A loss no longer '
+                             'logged" (kl_loss, step 11,990)'), answer
     b, bad = verdict(write_run(tmp_path / "b", curves, 10, config(disc_start=50_001, total=150_000)))
     assert not [f for f in bad if f.rule == "loss-stopped"]
 
@@ -1002,7 +1004,7 @@ def test_a_rising_loss_points_only_to_terms_the_model_has(regularizer, other, sa
     frame = concat([make_frame(steps, [k] * n, v, np.nan, "t") for k, v in series])
     (now,) = [f for f in run_rules(Metrics(frame), Schedule(regularizer=regularizer))
               if f.rule == "loss-now" and f.metric == "rec_loss"]
-    assert said in now.message and never not in now.message, now.message
+    assert said in now.action and never not in now.action, now.action  # what to look at: the model's own terms
 
 
 def _plain_vae_points(seed=0):
@@ -1064,7 +1066,7 @@ def test_a_nan_after_a_climb_is_dated_where_the_climb_began(tmp_path):
     assert error.step == 3000  # the event is the NaN ...
     onset = error.numbers["divergence_onset"]  # ... the advice is the checkpoint before the climb
     assert 2400 <= onset <= 2650 and {"kl_loss", "grad_norm"} <= set(error.numbers["climbs"]), error.numbers
-    assert f"diverging from step {onset:,}" in error.message and "before that step" in error.message
+    assert f"diverging from step {onset:,}" in error.message and f"checkpoint before step {onset:,}" in error.action
     (kl,) = [f for f in a.findings if f.rule == "kl-rising"]
     assert "part of the divergence" in kl.message and "did not lead" not in kl.message
     assert kl.severity == "info"  # said once, by the error that names it

@@ -12,6 +12,7 @@ from .rules.base import DISC_METRICS, RANK
 from .rules.dynamics import duration
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
+_TITLE = {rule.id: rule.title for rule in RULES}
 
 
 def _find(analysis, rule: str) -> Finding | None:
@@ -46,6 +47,9 @@ def _why(finding: Finding) -> str:
     if finding.rule == "non-finite" and (finding.numbers.get("recovered") or finding.numbers.get("validation_only")):
         return ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, or ones in validation "
                 "only, did not derail training, but they say where to look.")
+    if finding.case == "pulling-ahead":
+        return ("a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
+                "g_loss, at the cost of reconstruction.")
     return _RATIONALE.get(finding.rule, "")
 
 
@@ -79,7 +83,7 @@ def _halted(analysis) -> str | None:
     end; None when it is going."""
     if any(f.rule == "liveness" and f.severity == "warning" and "slowdown_since" not in f.numbers
            for f in analysis.active_findings()):  # slowed down is still going: its ETA stands
-        return "the run looks stopped (see the liveness finding)"
+        return f"the run looks stopped (see \"{_TITLE['liveness']}\")"
     broken = [f for f in analysis.active_findings() if f.rule == "non-finite" and f.severity == "error"
               and f.numbers.get("last_finite") is False]
     if broken:
@@ -127,8 +131,16 @@ def _union(*lists: list[Finding]) -> list[Finding]:
 
 def verdict(findings: list[Finding], yes: str = "Yes", no: str = "No") -> str:
     """The answer's first word, from the worst severity of the findings behind it."""
-    worst_severity = findings[0].severity if findings else "ok"
+    worst_severity = max((f.severity for f in findings), key=RANK.get, default="ok")
+    if worst_severity in ("ok", "info") and any(doubted(f) for f in findings):
+        worst_severity = "warning"  # an ok finding a warning puts in doubt is no "No"
     return {"error": f"{yes}, act on it.", "warning": f"{yes}, look at it."}.get(worst_severity, f"{no}.")
+
+
+def doubted(finding: Finding) -> bool:
+    """An ok finding that a warning or an error puts in doubt (grouping.qualify_ok made it info and points to it):
+    no all-clear, in an answer either."""
+    return "in_doubt" in finding.numbers
 
 
 def _messages(findings: list[Finding], unit: str = "step") -> str:
@@ -173,7 +185,7 @@ def questions_and_answers(analysis) -> list:
             qa.append(QA(question, "Yes: kl_loss is NaN/Inf at its latest point. "
                          + (_messages([nan], analysis.schedule.counts) if nan is not None else ""), "non-finite"))
         elif found:
-            qa.append(QA(question, f"{verdict(found)} {_messages(found, analysis.schedule.counts)}", found[0].rule))
+            qa.append(QA(question, _kl_answer(analysis, found), found[0].rule))
         elif rose:
             qa.append(QA(question,
                          f"No: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to {fmt(st.latest_step)}, "
@@ -193,16 +205,7 @@ def questions_and_answers(analysis) -> list:
             qa.append(_disc_scheduled_answer(analysis))
     ranges = topic(analysis, RANGE_RULES)
     if ranges or analysis.decomposition is not None:
-        parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
-        # any warning about a loss's level or its terms makes "Yes" false, whichever rule raised it
-        bad = [f for f in topic(analysis, RANGE_RULES + KL_RULES + DISC_RULES + VALUE_RULES)
-               if f.severity in ("warning", "error")]
-        more = f" (and {len(bad) - 2} more findings above)" if len(bad) > 2 else ""
-        parts += [_messages([f], s.counts) for f in (bad[:2] or [f for f in ranges if f.rule == "loss-bookkeeping"]
-                                           or ([] if parts else ranges[:2]))]  # a bare "Yes." says nothing
-        parts[-1] += more
-        qa.append(QA("Are the loss values in the right ranges?",
-                     verdict(bad, yes="Not entirely", no="Yes").rstrip(".") + ". " + " ".join(parts)))
+        qa.append(QA("Are the loss values in the right ranges?", _ranges_answer(analysis, ranges)))
     if s.disc_start is not None:
         origin = s.origins.get("disc_start", "config")
         if s.observed_disc_start is not None:
@@ -249,6 +252,64 @@ def questions_and_answers(analysis) -> list:
         where = f" at {s.counts} {fmt(found[0].step)}" if len(found) == 1 and found[0].step is not None else ""
         qa.append(QA(f"Why does \"{found[0].title or rule}\"{where} matter?", _sentence(why), rule))
     return qa
+
+
+def _kl_answer(analysis, found: list[Finding]) -> str:
+    """Whether the KL's increase is concerning, from the findings on the increase (the KL checks, a KL rising now);
+    one on the KL's logging or numerics (a NaN, spikes, a loss no longer logged) is named apart, never the "Yes"
+    for a rise those findings call expected."""
+    unit = analysis.schedule.counts
+    increase = _union(topic(analysis, KL_RULES), topic(analysis, ("loss-now",), ("kl_loss",)))
+    mine = [f for f in found if f in increase]
+    # a finding that already doubts the KL's own (pointed to there) is not pointed to twice
+    doubters = {(f.numbers["in_doubt"]["headline"]) for f in increase if doubted(f)}
+    apart = [f for f in found if f not in increase and f.severity in ("warning", "error") and f.rule not in doubters]
+    said = _messages(mine, unit) if mine else ""
+    if any(f.severity in ("warning", "error") for f in mine):
+        return f"{verdict(mine)} {said}" + (f" Separately: {_messages(apart, unit)}" if apart else "")
+    if apart or any(doubted(f) for f in mine):
+        # numbers that are stale are said to be so before they are quoted
+        stale = [f for f in found if f.rule == "loss-stopped"]
+        pointer = cite(stale[0], unit)[:-len(" above.")] if stale else ""
+        head = "Not the increase itself" + (f", but its numbers are stale: s{pointer[1:]}." if stale else ".")
+        apart = [f for f in apart if f not in stale]
+        but = _messages(apart, unit)
+        return f"{head} {said}".strip() + (f" But {but[:1].lower()}{but[1:]}" if apart else "")
+    return f"No. {said}"
+
+
+def _ranges_answer(analysis, ranges: list[Finding]) -> str:
+    """Whether the values are where the loss's formula and the config put them, from the findings on values' sizes
+    alone (NaN/Inf, the bookkeeping, a negative or dominant KL, the adversarial term's weight and share): which
+    value is out of its range, or what the values are made of; a warning on anything else (a trend, a stall) is
+    another question's."""
+    unit = analysis.schedule.counts
+    # the range findings themselves, also those cited under another rule's headline; one case at one step on
+    # several metrics named once, with its metrics
+    cases: dict[tuple, list[str]] = {}
+    for f in ranges:
+        for one in (f.to_dict() | {"title": f.title}, *f.related):
+            if one["rule"] in RANGE_RULES and one["severity"] in ("warning", "error"):
+                under = "" if one["rule"] == f.rule else f", cited under \"{f.title or f.rule}\""
+                key = (one["severity"], one.get("title") or one["rule"], one.get("step"), under)
+                cases.setdefault(key, []).append(one.get("metric") or "")
+    if cases:
+        said = []
+        for (severity, title, step, under), metrics in cases.items():
+            where = ", ".join(m for m in dict.fromkeys(metrics) if m)
+            if step is not None:
+                where += (" at " if where else "") + pos.at(unit, step)
+            said.append(f"the {severity} \"{title}\"" + (f" ({where})" if where else "") + under)
+        return f"No: see {'; '.join(said)} above."
+    parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
+    parts += [f.message for f in ranges if f.rule == "loss-bookkeeping"] or ([] if parts else
+                                                                              [ranges[0].message])
+    others = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
+    if others:
+        titles = ", ".join(dict.fromkeys(f"\"{f.title or f.rule}\"" for f in others))
+        parts.append(f"The {'warning' if len(others) == 1 else 'warnings'} above ({titles}) "
+                     f"{'is' if len(others) == 1 else 'are'} about other matters than the values' ranges.")
+    return "Yes. " + " ".join(parts)
 
 
 DISC_ZERO_Q = "Why is the discriminator loss zero? Should I be worried?"
@@ -346,6 +407,7 @@ def _adversarial_questions(analysis) -> list:
         slightly = any(f.case == "slightly-worse" for f in rec)
         # a rise that came across a NaN/Inf step long after the switch-on is that step's, not the GAN's
         across = [f for f in rec if f.case == "across-nonfinite"]
+        bad += [f for f in rec if doubted(f) and f not in bad]  # "a little" while a warning sees more is a yes
         word = "Not with the discriminator" if across else "Yes" if bad else "Only a little" if slightly else "No"
         out.append(QA("Did reconstruction get worse once the GAN started?",
                       f"{word}. {_messages(across + bad or rec, analysis.schedule.counts)}", rec[0].rule))
@@ -417,7 +479,7 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     term's weight or share is another matter, named apart."""
     about_d = [f for f in balance if f.rule not in WEIGHT_RULES]
     bad = [f for f in about_d if f.severity in ("warning", "error")]
-    word = "Not as it stands" if bad else "Yes"
+    word = "Not as it stands" if bad or any(doubted(f) for f in about_d) else "Yes"
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
     unit = analysis.schedule.counts
@@ -573,27 +635,41 @@ def _at(finding: Finding, unit: str | None = None) -> str:
     return f" ({what}{where})" if where else (f" ({finding.metric})" if finding.metric else "")
 
 
-def recommendations(analysis) -> list[str]:
+def advice(finding: Finding, samples: bool | None = None) -> str:
+    """What to do about a warning or an error: its action, and what to look for in the reconstructions unless the
+    run holds none (``samples`` False; None: not looked)."""
+    said = finding.action
+    if finding.look and samples is not False:
+        said = f"{said} Look at the reconstructions for {finding.look}.".strip()
+    return said
+
+
+def recommendations(analysis, samples: bool | None = None) -> list[str]:
+    """What to do, worst first (``samples``: whether the run holds reconstruction images, None if not looked)."""
     out = []
     unit = analysis.schedule.counts
     # earliest first within each severity: what went wrong first is usually what the rest follows from
     ordered = sorted(analysis.active_findings(), key=lambda f: f.step if f.step is not None else float("inf"))
-    for finding in ordered:
-        if finding.severity == "error":
-            out.append(f"Fix first: {(finding.title or finding.rule)}{_at(finding, unit)}.")
-    for finding in ordered:
-        if finding.severity == "warning":
-            out.append(f"Look into: {(finding.title or finding.rule)}{_at(finding, unit)}.")
+    for severity, lead in (("error", "Fix first"), ("warning", "Look into")):
+        for finding in ordered:
+            if finding.severity == severity:
+                todo = advice(finding, samples)
+                out.append(f"{lead}: {(finding.title or finding.rule)}{_at(finding, unit)}"
+                           + (f": {todo[:1].lower()}{todo[1:]}" if todo else "."))
     milestone = analysis.next_milestone
     if analysis.finished:
+        # the run's own reconstructions where it saved some; else what the checkpoint makes of held-out images
+        judge = ("its reconstructions" if samples is not False
+                 else "reconstructions of held-out images made with it (the run saved none)")
         if out:
-            out.append("Training has finished: the last logged step is the run's last.")
+            out.append("Training has finished, so these apply to a resumed or a next run, and to which checkpoint "
+                       "to keep.")
         elif _validated(analysis):
             out.append("Training has finished with no warning or error, and validation tracks training: the "
-                       "checkpoint is a candidate for the next stage; look at its reconstructions before using it.")
+                       f"checkpoint is a candidate for the next stage; judge it by {judge} before using it.")
         else:
             out.append("Training has finished with no warning or error in its training logs. No validation metric "
-                       "was logged, so the logs cannot vouch for the checkpoint: judge it by its reconstructions.")
+                       f"was logged, so the logs cannot vouch for the checkpoint: judge it by {judge}.")
         return out
     passed = analysis.schedule.passed_total
     if passed is not None:  # a config total the logs went past: progress and the end are unknown until it is fixed

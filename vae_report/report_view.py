@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+from . import narrative
 from . import position as pos
 from ._version import __version__
 from .figures import Figures
@@ -49,8 +50,8 @@ def report_view(a, figures: Figures | None = None) -> ReportView:
     figures = figures or Figures()
     name = Path(a.run).name or a.run
     sections = [findings(a), since_last_report(a), overview(a), key_metrics(a), configuration(a), progress(a),
-                forecast(a), recommendations(a), statistics(a), reconstructions(figures), visualizations(a, figures),
-                questions(a), conclusion(a), sources(a)]
+                forecast(a), recommendations(a, figures), statistics(a), reconstructions(figures),
+                visualizations(a, figures), questions(a), conclusion(a), sources(a)]
     banner = Paragraph(text(bold(f"Status: {a.status}"), " · " + " · ".join(status_parts(a))), a.status)
     return ReportView(text(f"{model_kind(a)} training report: {name}"), a.status, banner,
                       tuple(s for s in sections if s is not None), footer(__version__, a.generated_at))
@@ -328,8 +329,11 @@ def forecast(a) -> Section:
     return Section("Forecast", tuple(blocks))
 
 
-def recommendations(a) -> Section:
-    return Section("Recommendations", (Bullets(tuple(text(r) for r in a.recommendations)),))
+def recommendations(a, figures: Figures) -> Section:
+    # written here, where the report knows whether the run holds reconstructions: none advises looking at them
+    # in a run the Reconstructions section says holds none
+    said = narrative.recommendations(a, bool(figures.samples) if figures.drawn else None)
+    return Section("Recommendations", (Bullets(tuple(text(r) for r in said)),))
 
 
 def statistics(a) -> Section:

@@ -109,3 +109,12 @@ def html_spans(spans) -> Markup:
         else:
             out.append(body)
     return Markup("").join(out)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"])")
+
+
+def first_sentence(said: str) -> str:
+    """The first sentence of a finding's message (up to a full stop followed by a capital), the one that holds
+    its case and numbers."""
+    return _SENTENCE_END.split(said.strip(), 1)[0]

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 
 from . import position as pos
 from .numbers import fmt, pct, signed_pct
+from .text import first_sentence
 
 Style = Literal["plain", "bold", "code", "emph", "link", "sev"]
 SEVERITIES = ("error", "warning", "info", "ok")
@@ -204,11 +205,33 @@ def finding_row(f, related: bool = True) -> Row:
     the same cause it heads)."""
     message = text(f.message)
     if related and f.related:
-        causes = [text(code(r["rule"]), f" on {r['metric']} from {pos.at(f.unit, r['step'])} ({r['severity']})")
-                  for r in f.related]
-        message = text(message, " ", bold("Same cause:"), " ", joined(causes, "; "), ".")
-    return Row((text(sev(f.severity)), text(code(f.rule)), cell(f.metric), text(step_of(f.step)), message),
-               f.severity)
+        message = text(message, " ", bold("Same cause:"), " ", joined(_cited(f), "; "), ".")
+    # the title, as every sentence that points to a finding names it, and the id, as the JSON and --thresholds do
+    named = text(f.title, " ", code(f.rule)) if f.title else text(code(f.rule))
+    return Row((text(sev(f.severity)), named, cell(f.metric), text(step_of(f.step)), message), f.severity)
+
+
+def _cited(f) -> list[Text]:
+    """The findings cited under a headline, each with its evidence: the same case of the same rule on other
+    metrics at its step as those metrics, once; any other as its title, severity and metric and its first
+    sentence (the numbers), which places it itself (a trend's step is the end of its stretch, not an onset)."""
+    cases: dict[tuple, list[dict]] = {(f.rule, f.step): []}  # one rule's case at one step, on several metrics
+    for r in f.related:
+        cases.setdefault((r["rule"], r.get("step")), []).append(r)
+    out = []
+    for (rule, step), found in cases.items():
+        metrics = ", ".join(dict.fromkeys(r["metric"] for r in found if r["metric"]))
+        if rule == f.rule and step == f.step:
+            if found:
+                out.append(text(f"the same on {metrics} from {pos.at(f.unit, f.step)}"))
+            continue
+        r = found[0]
+        out.append(text(bold(r.get("title") or r["rule"]), f" ({r['severity']}, {r['metric']}): ",
+                        first_sentence(r["message"]).rstrip(".")))
+        others = [m for m in dict.fromkeys(x["metric"] for x in found[1:]) if m and m != r["metric"]]
+        if others:
+            out.append(text(f"the same on {', '.join(others)}"))
+    return out
 
 
 FINDINGS_HEADER = ("", "Rule", "Metric", "Step", "Finding")

@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from ..numbers import fmt
 from ..schedule import Schedule, brief
 from .adversarial import d_weight_pinned, gan_term_dominant
-from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule
+from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule, names_titles
 from .config import config_typos
 from .constant import loss_constant
 from .current import loss_now, steady_without
@@ -29,7 +29,7 @@ from .dynamics import divergence, liveness, resumes, run_stalled, spikes
 from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
-from .grouping import cite_explained, group_by_cause, named_rises, point_to_gradient, qualify_trends
+from .grouping import cite_explained, group_by_cause, named_rises, point_to_gradient, qualify_ok
 from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -48,17 +48,19 @@ RULES: list[Rule] = [
                 " that stays, the losses and gradient norm that climbed out of their level are named with where"
                 " (the divergence's onset: the checkpoint to resume from is before it)"),
     Rule("losses-unknown", "No known loss logged", "warning",
-         "Every other check reads a known loss (rec, KL, total, GAN terms); a run that logs none of them under a "
-         "known name would otherwise be called ok without having been judged.",
+         "Without a loss the checks know, nothing here says whether the model is learning: an all-clear would be "
+         "unfounded.",
          losses_unknown,
          topics=("values",), can_wait=True,
+         action="Log the losses under names the checks read (rec_loss, kl_loss, total_loss, ...), or rename them.",
          checks="no logged metric is a loss the checks know (under its name or another trainer's): the run is "
                 "not judged, and is not called ok"),
     Rule("loss-stopped", "A loss no longer logged", "warning",
-         "A loss whose last point lies far behind the other losses' is stale: what the report says of it is what "
-         "it was then.",
+         "A loss no longer logged can go bad unseen: what the report says of it is what it was then.",
          loss_stopped, {"intervals": 20, "share": 0.1},
          topics=("values",),
+         action="Check that the trainer still logs it: a resume that dropped it from the logged keys, or a logger "
+                "that stopped.",
          checks="a training loss last logged far behind the others (20 of its intervals and a tenth of the "
                 "run): its latest value is stale"),
     Rule("disc-off-before-start", "Discriminator silent before disc_start", "ok",
@@ -66,34 +68,40 @@ RULES: list[Rule] = [
          disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          checks="`disc_factor` / `disc_loss` exactly 0 before `disc_start` (expected)"),
     Rule("disc-inactive-after-start", "Discriminator not active at or after disc_start", "error",
-         "From disc_start on, disc_factor is 1 and the discriminator trains; all zeros there means it never started.",
+         "Without the discriminator the autoencoder never gets its adversarial term: reconstructions stay as blurry "
+         "as the pixel loss leaves them, where the GAN phase should sharpen them.",
          disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          severities=("ok", "error"),
+         action="Check that the trainer passes the global step to the loss, that disc_factor is not 0 in the config, "
+                "and that the discriminator's optimizer is stepped.",
          checks="the discriminator still off at logged steps `>= disc_start`"),
     Rule("disc-active-before-start", "Discriminator active before disc_start", "warning",
-         "A discriminator on before disc_start means another config, or a trainer counting steps in other units "
-         "(Lightning counts both optimizers' steps: the switch shows at half of disc_start).",
+         "A discriminator on before its schedule means the run used another config or counts steps in another unit: "
+         "the phases, milestones and checks placed by disc_start are then off.",
          disc_active_before_start, {"half_tolerance": 0.1}, needs=("disc_factor|disc_loss",),
          needs_schedule=("disc_start",),
          severities=("info", "warning"), can_wait=True,
+         action="Check which config this run used, and in what unit its trainer counts disc_start.",
          checks="the discriminator on before `disc_start`; at about half of it, explained as Lightning "
                 "counting both optimizers' steps (info), else a config mismatch (warning)"),
     Rule("disc-never-trained", "Discriminator never stepped (RadioDiff config)", "warning",
-         "RadioDiff's gradient_accumulate_every counts optimizer passes per step, the second one training the "
-         "discriminator: at 1 the discriminator never trains.",
+         "A discriminator that never trains judges reconstructions at random: the adversarial term pushes the "
+         "autoencoder with noise instead of sharpening it.",
          disc_never_trained,
          topics=("values",),
+         action="Set trainer.gradient_accumulate_every to 2.",
          checks="a RadioDiff config with `trainer.gradient_accumulate_every: 1`: its trainer steps the "
                 "discriminator only on the second pass, so it never trains"),
     Rule("disc-overpowering", "Discriminator overpowering the generator", "warning",
-         "A hinge D loss near 0 with real and fake logits drifting apart means the discriminator has won: it no "
-         "longer learns where it clears the margin, the adversarial term grows in the objective and reconstructions "
-         "often degrade; one whose loss falls well below where the phase began while the logits part and g_loss "
-         "climbs is pulling ahead, on its way there.",
+         "A discriminator that has won stops learning wherever it clears its margin, while the adversarial term it "
+         "feeds keeps growing in the objective: the autoencoder is pushed away from reconstructing, and "
+         "reconstructions often degrade.",
          disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0, "ahead": 0.6, "fell": 0.3,
                              "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          topics=("balance",), explains=("adversarial-rise",),
+         action="Weaken the discriminator: lower disc_weight or the discriminator's learning rate, or start it later.",
+         look="GAN artefacts",
          checks="after `disc_start`, at the current levels (the statistics table's Now): D loss below 30% of "
                 "its chance level (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the "
                 "discriminator has won); or pulling ahead, all its signals together: D loss fallen by `fell` x "
@@ -102,31 +110,38 @@ RULES: list[Rule] = [
                 " with the adversarial term `d_weight·g_loss` then and now, dated where the D loss left its "
                 "early level"),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
-         "Near its chance level (hinge 1, vanilla ln 2) the discriminator is at equilibrium, which is what a "
-         "balanced GAN shows, even for a long time; it is a fault only with evidence that it does not learn "
-         "(logits frozen or identical, its lr 0, its loss exactly constant).",
+         "A discriminator that does not learn gives the autoencoder an adversarial term that carries no information: "
+         "it costs compute and can add artefacts (near chance but learning is the healthy equilibrium).",
          disc_at_chance, {"band": 0.05, "min_steps": 10_000, "share": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"), topics=("balance",),
+         action="Check that the discriminator's optimizer steps, that its parameters get gradients and that its "
+                "learning rate is not 0.",
          checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
                 "not a fault, however long (ok early, info when long, with both readings explained); a warning"
                 " only with evidence that D does not learn: logits frozen to float precision or identical "
                 "real/fake, its lr 0, its loss exactly constant"),
     Rule("generator-winning", "Generator winning the GAN game", "warning",
-         "The balance can tip the other way: a discriminator loss above chance, fake logits above real ones, an "
-         "adaptive weight grown by orders of magnitude or a g_loss running away mean the critic has lost.",
+         "A critic that has lost rates reconstructions as real whatever they look like: the adversarial term then "
+         "pushes the autoencoder toward whatever fools it, not toward sharper images.",
          generator_winning, {"window": 0.2, "above_chance": 0.25, "inverted_share": 0.7, "weight_growth": 30.0,
                              "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",),
-         severities=("info", "warning"), topics=("values", "balance"), explains=("adversarial-rise",),
+         severities=("info", "warning"), topics=("values", "balance"), explains=("adversarial-rise", "term-grown"),
+         action="Lower disc_weight; do not weaken the discriminator (its learning rate, its capacity): it is the "
+                "side losing.",
+         look="GAN artefacts",
          checks="the other side of the balance after `disc_start`: D loss above chance now, `logits_fake` "
                 "above `logits_real` at `inverted_share` of the points of the latest fifth, `d_weight` grown "
                 "`weight_growth`-fold or `g_loss` run away from its level at the phase's start to its current "
                 "level (the statistics table's Now, quoted with the logits' levels)"),
     Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
-         "d_weight is clamped to 1e4 x disc_weight; sitting there means |grad g_loss| at the last layer is ~0.",
+         "At its clamp the adaptive weight no longer balances the GAN term against the reconstruction: the GAN term's "
+         "weight is fixed at 1e4 x disc_weight whatever the gradients say.",
          d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5, "burst_worse": 0.5}, needs=("d_weight",),
          needs_schedule=("disc_start", "disc_weight"),
-         severities=("info", "warning"), topics=("balance",), can_wait=True,
+         severities=("info", "warning"), topics=("balance", "ranges"), can_wait=True,
+         action="Lower disc_weight if the adversarial term is too strong.",
+         look="GAN artefacts",
          checks="after `disc_start`, `d_weight` at its clamp `1e4 × disc_weight` for most recent points: the "
                 "adaptive weight no longer adapts; when nll sums over thousands of pixels (RadioDiff) the "
                 "finding names that as the likely reason, dated where the clamp became frequent (the split of "
@@ -139,7 +154,9 @@ RULES: list[Rule] = [
          "mostly to fool the discriminator; a term that grew to that size is a balance that tipped.",
          gan_term_dominant, {"share": 0.5, "growth": 3.0}, needs=("total_loss", "rec_loss", "d_weight", "g_loss"),
          needs_schedule=("disc_start",),
-         severities=("info", "warning"), topics=("balance",), explains=("adversarial-rise",),
+         severities=("info", "warning"), topics=("balance", "ranges"), explains=("adversarial-rise",),
+         action="Lower disc_weight.",
+         look="GAN artefacts",
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
                 "bookkeeping) at `share` or more of the loss's size, the share the breakdown of total_loss gives "
                 "(the sum of the terms' absolute values over the window of the total's current level, nll one "
@@ -148,22 +165,26 @@ RULES: list[Rule] = [
                 "moved, and the config's `disc_weight`); steady since the switch-on (RadioDiff's published "
                 "negative totals) is info"),
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
-         "Users ask why reconstruction gets worse once the GAN starts: compare it with the level just before.",
+         "Reconstruction that gets worse once the GAN starts is the price of the adversarial term: a small one is "
+         "usual, a growing one costs the model what it is trained for.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"), cause="shape", cause_rank=3, heads_switch_on=True,
+         action="Lower disc_weight, and resume from a checkpoint before the rise if it persists.",
+         look="GAN artefacts",
          checks="reconstruction's current level (the statistics table's Now) after `disc_start` against its level "
                 "just before it (the last 5% of the points of the phase before, as rec-trend takes it); a rise "
                 "names the config's `disc_weight` as the cause (and its multiple of the usual 0.5) with the "
                 "adversarial term against the nll; a rise that came across a NaN/Inf step long after the "
                 "switch-on is that step's (info, see `non-finite`)"),
     Rule("loss-now", "A loss going bad now", "error",
-         "Whole-run trends are blind to a run that breaks now: each loss's latest level is judged against its own "
-         "recent best and its noise, within the current phase, and the rise is dated by a CUSUM change point; a "
-         "slow, steady climb is measured from the level it began at and dated where it left it.",
+         "A loss that goes bad in the latest logs is training going wrong now, even while its trend over the whole "
+         "run still looks fine: every step from there may be wasted or harmful.",
          loss_now, {"noise_factor": 6.0, "tail": 0.05, "slow_rise": 0.15, "lr_far": 30.0},
          needs=("total_loss|rec_loss|nll_loss|kl_loss|quant_loss|g_loss|disc_loss|val/rec_loss|val/nll_loss|"
                 "val/total_loss",),
-         severities=("ok", "info", "warning", "error"), topics=("ranges",), cause="shape", cause_rank=1,
+         severities=("ok", "info", "warning", "error"), cause="shape", cause_rank=1,
+         action="Look at what changed where the rise began (learning rate, data, a NaN nearby), and resume from a "
+                "checkpoint before it if it does not recover.",
          checks="every loss (total, nll, rec, kl, g, disc, quant; a run that logs only validation: its val/ rec, "
                 "nll and total) now: its latest level against its own best "
                 "of the recent stretch and its noise, within the current phase; the onset is a CUSUM change "
@@ -190,11 +211,12 @@ RULES: list[Rule] = [
                 "`grad_clip`, a `max_norm` under a clipping section; else the value a logged clipped norm sits "
                 "at), info when the clip does not bind or none is known"),
     Rule("val-overfitting", "Validation against training", "warning",
-         "Validation reconstruction that rises from its best while the training loss keeps falling is "
-         "overfitting (the step of the best validation level is the checkpoint to keep); one far above training "
-         "from the start measures something else than training does.",
+         "Validation that rises while training falls means the model is memorising its training set: checkpoints "
+         "after the best validation level generalise worse (that step's checkpoint is the one to keep); validation "
+         "far above training from the start measures something else than training does.",
          val_overfitting, {"rise": 0.1, "gap_growth": 3.0, "gap_static": 3.0},
          severities=("ok", "info", "warning"), topics=("values",), cause="overfitting", cause_rank=5,
+         action="Keep the checkpoint of the best validation level, add data or augmentation, or stop here.",
          checks="`val/*` / `val_ema/*` reconstruction rising from its best while the training loss keeps "
                 "falling (training rising too, by `rise` beyond its noise, is no overfitting: info, naming the "
                 "discriminator's switch-on and `disc_weight` when it lies between), with the step of the best "
@@ -204,9 +226,10 @@ RULES: list[Rule] = [
                 "`gap_static` times training from its first point on (another distribution or preprocessing, "
                 "not overfitting)"),
     Rule("val-missing", "Validation missing", "warning",
-         "A config that runs validation every N steps should leave val/* metrics in the logs.",
+         "Without the validation the config runs, nothing shows whether the model generalises or overfits.",
          val_missing,
          can_wait=True,
+         action="Check that validation runs and logs its losses (the config's val_every).",
          checks="the config runs validation every N steps (`val_every`) but no `val/*` metric is logged, or it"
                 " stopped"),  # silent when the config runs no validation: nothing is missing then
     Rule("kl-rising", "KL rising under a tiny kl_weight", "warning",
@@ -217,6 +240,7 @@ RULES: list[Rule] = [
           "per_dim_high": 100.0}, needs=("kl_loss",),
          needs_schedule=("kl_weight",), regularizer="kl",
          severities=("ok", "info", "warning"), topics=("kl",), cause="shape", cause_rank=6,
+         action="Lower the learning rate, or resume from a checkpoint before the rise.",
          checks="(KL models; not applicable to VQ) KL's level rising from its start level to its current level (the "
                 "statistics table's Start and Now): expected under a tiny weight while the weighted term stays light "
                 "(info above the weight or the share); a rise of x100 or more is no slow rise but a posterior running"
@@ -229,7 +253,8 @@ RULES: list[Rule] = [
          "latent space: rarely what a first-stage model for diffusion wants.",
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
          regularizer="kl", severities=("info", "warning"),
-         topics=("kl",), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
+         topics=("kl", "ranges"), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
+         action="If a light regularizer was intended, lower kl_weight.",
          checks="the weighted KL term's share of the loss, the one the breakdown of total_loss gives (of the "
                 "loss's size: the sum of its terms' absolute values over the window of the total's current level, "
                 "nll one term; without the terms, of the total's current level when positive), a warning for an "
@@ -242,41 +267,53 @@ RULES: list[Rule] = [
          "A KL divergence is a sum of non-negative terms; a negative kl_loss is a sign error in the loss or another "
          "quantity under that name, and every KL-based check is meaningless on it.",
          kl_negative, needs=("kl_loss",), regularizer="kl",
-         topics=("kl", "values"),
+         topics=("kl", "values", "ranges"),
+         action="Check the KL term's sign in the loss, and what is logged under kl_loss.",
          checks="`kl_loss` below 0 at any point: a KL divergence never is, so it is a sign error or another "
                 "quantity"),
     Rule("kl-collapse", "Posterior collapse", "warning",
-         "A KL that falls toward 0 after rising means the encoder stopped using its latents.",
+         "A collapsed posterior carries almost nothing about the input: the decoder reconstructs from next to "
+         "nothing, and a diffusion model trained on those latents has little to learn from.",
          kl_collapse, {"fraction_of_peak": 0.1, "nats_per_dim": 0.01}, needs=("kl_loss",), regularizer="kl",
          topics=("kl",),
+         action="Check kl_weight and the decoder's capacity.",
+         look="inputs reconstructed from next to nothing (blurry, alike)",
          checks="KL's recent level fallen to a small fraction of its peak, or below 0.01 nats per latent "
                 "dimension whatever its history (posterior collapse)"),
     Rule("codebook-collapse", "Codebook collapse (VQ)", "warning",
-         "A VQ model's perplexity or share of codes used should hold or grow; falling far below its peak means "
-         "the quantizer has collapsed onto a few codes.",
+         "A codebook collapsed onto a few codes limits what the decoder can reconstruct: the rest of the codebook is "
+         "dead weight.",
          codebook_collapse, {"fraction_of_peak": 0.2},
          topics=("values",),
+         action="Look at codebook_weight and the commitment term; re-initialise dead codes (k-means restarts) or use "
+                "a lower codebook dimension.",
          checks="a VQ codebook's perplexity or usage metric (`perplexity`, `codebook_usage`, `codebook_util`, "
                 "...) fallen to `fraction_of_peak` of its peak"),
     Rule("rec-trend", "Reconstruction trend", "warning",
-         "rec_loss is the per-pixel reconstruction error; its median level should fall, then flatten.",
+         "A reconstruction error that stops falling or rises means the autoencoder is no longer getting better at "
+         "what it is trained for.",
          rec_trend, {**_TREND, "min_steps": 2000}, needs=("rec_loss",),
-         severities=("ok", "info", "warning"), topics=("ranges",), cause="shape", cause_rank=4,
+         severities=("ok", "info", "warning"), cause="shape", cause_rank=4,
+         action="Check the learning rate and the data where it began to rise.",
+         look="what got worse",
          checks="reconstruction's level per phase, from its start level (before the discriminator: the statistics "
                 "table's Start; in the adversarial phase: its first 5% of points there) to its current level (the "
                 "phase before: its last 5% of points, the level just before the switch-on); logged from the "
                 "run's start and never 10% below the median of its first 3 points over 2,000+ steps: not "
                 "learning"),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",
-         "The total should fall within a phase; its jump when the GAN term switches on is not a regression.",
+         "A total that rises within a phase means the objective being optimised is getting worse; its jump when the "
+         "GAN term switches on is not a regression.",
          total_trend, dict(_TREND), needs=("total_loss",),
-         severities=("ok", "info", "warning"), topics=("ranges",), can_wait=True, cause="shape", cause_rank=5,
+         severities=("ok", "info", "warning"), can_wait=True, cause="shape", cause_rank=5,
+         action="Check the learning rate and the data where it began to rise.",
          checks="the total's median level within the current phase (the jump when the GAN term switches on is "
                 "not a regression)"),
     Rule("divergence", "Sustained growth of a loss", "warning",
-         "A loss whose median rises in every quarter of the latest half of the run is diverging, not spiking.",
+         "A loss that grows steadily is a run diverging: left alone it ends in NaN/Inf or in useless weights.",
          divergence, {"min_points": 5, "step_growth": 0.05, "total_growth": 0.3}, needs=("total_loss|rec_loss",),
-         topics=("ranges",), cause="shape", cause_rank=2,
+         cause="shape", cause_rank=2,
+         action="Lower the learning rate, or resume from a checkpoint before the growth began.",
          checks="total (within the current phase), rec or nll whose median rises in each quarter of the latest"
                 " half of the run"),
     Rule("spikes", "Transient spikes", "info",
@@ -306,11 +343,12 @@ RULES: list[Rule] = [
                 "when there is none); a warning when the loss went up by `large` or more (x2) and came back within "
                 "the latest `recent` share of the run"),
     Rule("liveness", "Training speed and liveness", "warning",
-         "Steps per hour give ETAs; a last log far older than the logging interval (against the run's newest log "
-         "or --now) means the run may have stopped.",
+         "A run that stopped logging may have crashed or hung: every hour it stays so is training time lost, and its "
+         "ETA means nothing.",
          liveness, {"window": 50, "stale_intervals": 20, "stale_seconds": 900, "slowdown": 3.0},
          needs=("total_loss|rec_loss|kl_loss",),
          severities=("info", "warning"),
+         action="Check the process (is it running, is it stuck, did it crash).",
          checks="steps per hour over the wall time of the latest quarter of the run (at least `window` intervals), "
                 "pauses included and named (gaps over 5 intervals and 30 s; a gap over the stale limit is a stop, "
                 "left out and named), ETA to the next milestone and to the end from that pace; a last log far "
@@ -318,10 +356,12 @@ RULES: list[Rule] = [
                 "logs older than that limit at the report's own clock have their ETAs counted from the last log "
                 "and dated, never from now; the latest speed `slowdown` times below the speed before it, dated"),
     Rule("resumes", "Resumes and restarts", "warning",
-         "Where a later log file takes over, the run should go on at the level it had reached; two files written "
-         "at the same time are two processes, not a resume.",
+         "A run resumed from other weights than those it had reached has lost (or redone) training: its step count, "
+         "schedule and comparisons no longer mean what they say.",
          resumes, {"jump": 0.3, "trained": 0.5},
          severities=("info", "warning"),
+         action="Resume with the trainer's own resume (its step, weights and optimizer state), from the run's latest "
+                "checkpoint.",
          checks="where a later log file takes over: two files written at the same time (two processes in one "
                 "folder); a start over from the first step (info; a warning when it starts below `trained` x "
                 "the earlier log's first level, i.e. trained weights with the step counter reset); the "
@@ -329,18 +369,20 @@ RULES: list[Rule] = [
                 "weights than those reached); a resume that went on at its level is said (info: where, after what "
                 "pause, how many steps were trained again)"),
     Rule("config-typos", "A config key that looks mistyped", "warning",
-         "A config is only the run's schedule if the trainer could have run it: a key one letter off a setting the "
-         "trainer reads (disc_strat, kl_wieght) would have been refused or left that setting at its default.",
+         "A mistyped key leaves its setting at the trainer's default: the run did not train with the value the config "
+         "seems to give.",
          config_typos, can_wait=True,
+         action="Fix the key's spelling, or pass the config the run used with --config.",
          checks="every key of the config found beside the run (or given with --config) that is not a setting these "
                 "trainers read but one or two letters off one its section lacks (`disc_strat` for `disc_start`; a "
                 "key the trainers' own configs hold, as LDM's ddconfig `z_channels`, is never one), "
                 "with the value the report used instead"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
-         "The logged learning rate should follow the config's: the scheduler it names, constant, or "
-         "RadioDiff's polynomial decay.",
+         "A learning rate other than the config's trains differently from what was planned: at 0 the model stops "
+         "learning, too high it diverges, stuck high it never settles.",
          lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",),
          severities=("ok", "info", "warning"),
+         action="Check the scheduler (restored on resume?) and any manual change of the learning rate.",
          checks="the logged learning rate against the config at every stretch of the run (the worst window, "
                 "not the mean): the scheduler the config names, in any layout (`scheduler: cosine`, "
                 "`lr_scheduler_type: linear` with `warmup_steps`, `lr_scheduler: {type: CosineAnnealingLR, "
@@ -369,26 +411,29 @@ RULES: list[Rule] = [
                 "printed with too few decimals (RadioDiff's `{:.5f}`, also in a CSV parsed from its log) is a "
                 "precision artefact (info), never a schedule fault; a rate logged exactly is the rate"),
     Rule("run-stalled", "Training stalled", "warning",
-         "A model that is learning never logs exactly the same loss twice: losses flat to float precision (with "
-         "the lr at 0, typically) mean the optimizer no longer moves the weights.",
+         "A model whose losses no longer move is not learning: the compute spent from there is wasted.",
          run_stalled, {"window": 0.1}, needs=("rec_loss|total_loss|nll_loss",),
          topics=("values",),
+         action="Check the optimizer's learning rate and that the batches change.",
          checks="losses flat to float precision over the latest stretch (with the lr at 0, typically): the "
                 "optimizer no longer moves the weights"),
     Rule("loss-bookkeeping", "Loss bookkeeping", "warning",
-         "total = N x rec + kl_weight x kl + d_weight x disc_factor x g_loss, N the pixels per sample: checking "
-         "it from the data catches wrong weights, mixed sources and a misread config.",
+         "A total that does not add up from its terms means the logged weights, sources or config are not the ones "
+         "the trainer used: every share and weight the report quotes may then be wrong.",
          loss_bookkeeping, {"tolerance": 0.01}, needs=("total_loss", "rec_loss", "kl_loss|quant_loss"),
          severities=("ok", "warning"), topics=("ranges",), can_wait=True,
          threshold_notes={"tolerance": "median relative error"},
+         action="Check that the logged terms come from the same batch and source, and the weights the trainer applies.",
          checks="`total = nll + kl_weight·kl + d_weight·disc_factor·g` (VQ: `codebook_weight·quant_loss`, nll "
                 "a per-pixel mean) from the logged terms; the pixels per sample inferred from `nll / rec` (or "
                 "from the total), compared with the config; recognises RadioDiff's averaged TensorBoard total"),
     Rule("loss-constant", "A loss that never changes", "warning",
-         "A term that is optimised moves, if only in its last printed digits; one at the same value at every "
-         "logged step (a discriminator at 2 ln 2 = 1.3863 throughout) is computed but never trained.",
+         "A term that never moves is computed but never trained: its part of the objective does nothing (a "
+         "discriminator that never learns, a term detached from the graph).",
          loss_constant, {"precision": 1e-4, "min_points": 10},
          topics=("values",),
+         action="Check that its optimizer steps, that its parameters get gradients (requires_grad, not detached) and "
+                "that its learning rate is not 0.",
          checks="a training loss at the same value (within `precision` of its level) at every point, GAN terms "
                 "from `disc_start` on (a discriminator at 2 ln 2 = 1.3863 throughout): computed but never "
                 "trained; exactly 0 is left to the rules that know when a term is off"),
@@ -448,6 +493,7 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     findings: list[Finding] = []
     metrics.phase_start = phase_start(metrics, schedule)
     registry = rules or RULES
+    titles = {rule.id: rule.title for rule in RULES}  # another rule's finding is named by its title
     for rule in registry:
         if rule.regularizer == "kl" and schedule.regularizer == "vq":
             findings.append(_skipped(rule, "Not applicable: a VQ model has no KL term (its regularizer is the codebook "
@@ -460,20 +506,27 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
             continue
         limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
         try:
-            findings.extend(rule.finding(case, schedule.counts) for case in rule.check(metrics, schedule, limits))
+            findings.extend(_titled(rule.finding(case, schedule.counts), titles)
+                            for case in rule.check(metrics, schedule, limits))
         except KeyError as exc:  # a rule that reached for a metric its "needs" did not guarantee: skip, never crash
             findings.append(_skipped(rule, f"Skipped: needs {exc.args[0]}, which this run does not provide.",
                                      {"missing": [str(exc.args[0])]}))
     by_id = {rule.id: rule for rule in registry}
     carrier = regularizer_share(metrics, schedule) if any(f.metric in ("kl_loss", "quant_loss") for f in findings
                                                          if f.severity in ("warning", "error")) else None
-    grouped = qualify_trends(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
-                                                           carrier), by_id))
+    grouped = qualify_ok(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
+                                                       carrier), by_id), by_id)
     grouped = point_to_gradient(grouped, metrics.last_step(), schedule.counts)
     # "no loss is rising" never lists a loss another finding names as risen: it points to that finding
     named = named_rises(grouped, by_id)
     return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)
             if g is not None]
+
+
+def _titled(finding: Finding, titles: dict[str, str]) -> Finding:
+    """The finding with the other rules its message names (rules.base.see) named by their titles."""
+    named = names_titles(finding.message, titles)
+    return finding if named == finding.message else replace(finding, message=named)
 
 
 def _skipped(rule: Rule, message: str, numbers: dict) -> Finding:

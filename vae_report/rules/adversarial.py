@@ -12,7 +12,7 @@ from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, finite
 from .decomposition import ALIKE, DOMINANT, decompose, share_text
-from .gan import latest_in_phase, phase_ends
+from .gan import latest_in_phase, phase_ends, weight_from
 from .losses import bookkeeping
 
 
@@ -76,8 +76,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"d_weight sits at its clamp ({fmt(ceiling)} = 1e4 x disc_weight {fmt(s.disc_weight)}) at "
         f"{pinned * 100:.0f}% of the recent points{bursty}: the GAN term's gradient at the "
         f"decoder's last layer is tiny against the nll's, so the adaptive weight no longer balances anything."
-        f"{already}{why} At the clamp the GAN term's weight is fixed at 1e4 x disc_weight: lower disc_weight if "
-        "that term is too strong, and look at the reconstructions for GAN artefacts.",
+        f"{already}{why} At the clamp the GAN term's weight is fixed at 1e4 x disc_weight.",
         "d_weight", onset, numbers,
     )]
 
@@ -168,9 +167,9 @@ def _bursts_finding(m: Metrics, s: Schedule, t: dict, ceiling: float) -> list[Ca
         f"in the bursts against {fmt(effect[2])} just before them). While the weight sits at its ceiling the GAN "
         "term's gradient at the decoder's last layer is tiny against the nll's, the adversarial term is at its "
         "largest and pushes the decoder off: each burst sets reconstruction back. These are not isolated spikes "
-        "from hard batches. Lower disc_weight, and look at what precedes each burst (the discriminator's logits, "
-        "the data).",
+        "from hard batches.",
         "d_weight", bursts[0][0], numbers,
+        action="Lower disc_weight, and look at what precedes each burst (the discriminator's logits, the data).",
     )]
 
 
@@ -225,19 +224,17 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"The adversarial term d_weight x disc_factor x g_loss{weight} {stands}: it is {of}, and {since}: a "
             "large GAN term that did not grow, as in RadioDiff's published runs, not a balance that tipped. Watch "
-            "reconstruction (the rec-after-disc check).",
+            "whether reconstruction gets worse.",
             "total_loss", int(parts.first or steps[-1]), numbers, severity="info")]
     adv_series = np.abs(found.terms["adversarial"][on])
     onset = departure(steps, np.log(np.maximum(adv_series, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
                       fraction=0.2)
     numbers["onset_step"] = onset
     grown = f" ({'; '.join(drivers)})" if drivers else ""
-    lowered = (f" ({fmt(s.disc_weight)} in {s.origins.get('disc_weight', 'the config')})"
-               if s.disc_weight is not None else "")
     return [Case(
         f"The adversarial term d_weight x disc_factor x g_loss {stands} since {pos.at(s, onset)}: its mean size "
         f"grew from {fmt(early)} over the phase's first {fmt(head)} points to {fmt(now)}{grown}, and it is {of}. "
-        "The autoencoder is then trained more to fool the discriminator than to reconstruct: lower disc_weight"
-        f"{lowered} or the discriminator's learning rate, and check the reconstructions for GAN artefacts.",
-        "total_loss", onset, numbers,
+        "The autoencoder is then trained more to fool the discriminator than to reconstruct.",
+        "total_loss", onset, numbers, case="term-grown",
+        action=f"Lower disc_weight{weight_from(s)}.",
     )]

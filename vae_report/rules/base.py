@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ class Finding:
     title: str = ""  # the rule's title, stamped by the registry
     case: str | None = None  # which of its rule's cases this is, for code that reads findings (not the words)
     unit: str = "step"  # what ``step`` counts (the schedule's ``counts``): prose citing the finding says it
+    action: str = ""  # what to do about a warning or an error, one imperative sentence (the recommendations)
+    look: str = ""  # what its reconstructions would show ("GAN artefacts"), advised only in a run that saves some
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +46,7 @@ class Finding:
             "numbers": self.numbers,
             "skipped": self.skipped,
             "related": list(self.related),
+            "action": self.action,
         }
 
 
@@ -58,6 +62,8 @@ class Case:
     numbers: dict[str, Any] = field(default_factory=dict)
     severity: str | None = None
     case: str | None = None  # a name for the case, where other code needs to tell it apart
+    action: str | None = None  # what to do, where it depends on the case (None: the rule's registered action)
+    look: str | None = None  # what the reconstructions would show, where it depends on the case
 
 
 @dataclass(frozen=True)
@@ -84,12 +90,18 @@ class Rule:
     heads_switch_on: bool = False  # it names the cause of a rise that began with the discriminator's switch-on
     explains: tuple[str, ...] = ()  # other rules' cases its finding explains: those are cited under it
     threshold_notes: dict[str, str] = field(default_factory=dict)  # a threshold's meaning, for the README
+    action: str = ""  # what to do about its warning or error, where that does not depend on the case
+    look: str = ""  # what the run's reconstructions would show of it ("GAN artefacts"), if it saves any
 
     def finding(self, case: Case, unit: str = "step") -> Finding:
         """The case as a Finding of this rule: its id and title stamped, its severity the rule's unless the case
         names a milder one; ``unit``: what its step counts."""
-        return Finding(self.id, case.severity or self.severity, case.message, case.metric, case.step, case.numbers,
-                       title=self.title, case=case.case, unit=unit)
+        severity = case.severity or self.severity
+        loud = severity in ("warning", "error")  # an ok or info case asks for nothing
+        action = (case.action if case.action is not None else self.action) if loud else ""
+        look = (case.look if case.look is not None else self.look) if loud else ""
+        return Finding(self.id, severity, case.message, case.metric, case.step, case.numbers, title=self.title,
+                       case=case.case, unit=unit, action=action, look=look)
 
     def raises(self) -> tuple[str, ...]:
         return self.severities or (self.severity,)
@@ -185,6 +197,20 @@ class Metrics:
         a = 0 if lo is None else int(np.searchsorted(steps, lo, "left"))
         b = len(steps) if hi is None else int(np.searchsorted(steps, hi, "left"))
         return steps[a:b], values[a:b]
+
+
+_SEE = "\x1f"  # marks a rule id in a message until the registry puts the rule's title there (names_titles)
+
+
+def see(rule: str) -> str:
+    """Another rule's finding, named in a message as the report shows it: its title in quotes (the registry
+    writes it in; a rule does not know other rules' titles)."""
+    return f"{_SEE}{rule}{_SEE}"
+
+
+def names_titles(message: str, titles: dict[str, str]) -> str:
+    """A message with every rule marked by ``see`` replaced by its title, in quotes."""
+    return re.sub(f"{_SEE}([^{_SEE}]+){_SEE}", lambda m: f"\"{titles.get(m[1], m[1])}\"", message)
 
 
 def median_of(level: Level, end: str) -> str:

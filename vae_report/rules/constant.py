@@ -50,9 +50,7 @@ def loss_constant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         out.append(Case(
             f"{name} is {level:.6g}{why} at all {fmt(len(values))} points from {pos.at(s, int(steps[0]))} to "
             f"{fmt(int(steps[-1]))}{since} ({'exactly' if spread == 0 else f'within {fmt(spread)}'}): a loss "
-            "that never changes was never "
-            "learned. Check that its optimizer steps, that its parameters get gradients (requires_grad, not "
-            "detached) and that its learning rate is not 0.",
+            "that never changes was never learned.",
             name, int(steps[0]), {"level": level, "spread": spread, "points": int(len(values))},
         ))
     return out

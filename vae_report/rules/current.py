@@ -29,7 +29,7 @@ from .. import position as pos
 from ..numbers import fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Case, Finding, Metrics, departure, finite, ramp_onset, step_onset
+from .base import Case, Finding, Metrics, departure, finite, ramp_onset, see, step_onset
 from .discriminator import phase_start
 from .drift import MEDIAN_NOISE, Climb, steady_climb
 from .losses import shift_at_nonfinite, stale
@@ -317,7 +317,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         nan_text = ""
         if shift is not None and abs(found["onset"] - shift[0]) <= max(0.02 * max(last, 1), 5 * _every(m, name)):
             found["onset"] = shift[0]
-            nan_text = ", where a loss was NaN/Inf (see the non-finite finding),"
+            nan_text = f", where a loss was NaN/Inf (see {see('non-finite')}),"
         stretch = ("best level" + (" in this phase" if lo is not None else " in the run")) if found["stayed"] \
             else "lowest level before this steady climb" if "baseline_step" in found \
             else "best level in the recent stretch"
@@ -333,9 +333,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{fmt(best)}, its {stretch}{where}{size}{last_text}; "
             f"the rise began at {pos.at(s, found['onset'])}{nan_text}"
             + (" and it has not come back since" if found["stayed"] else "")
-            + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run: look at "
-            f"that {pos.unit(s)} (learning rate, data, a NaN nearby{_regularizer_hint(m, s)}) and resume from a "
-            "checkpoint before it if it does not recover."
+            + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run."
             + (" Only validation is logged, so this cannot be told apart from overfitting: log the training losses "
                "too." if base != name else "")
             + (_lr_far_off(s, t) if base in STAYS_DOWN else ""),
@@ -348,6 +346,8 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                                    **({"now": {name: found["latest"]}} if not ended_bad and level is not None
                                       and found["latest"] == level.value else {})},
             severity=severity,
+            action=f"Look at what changed at {pos.at(s, found['onset'])} (learning rate, data, a NaN nearby"
+                   f"{_regularizer_hint(m, s)}), and resume from a checkpoint before it if it does not recover.",
         ))
     if not out and checked:
         out.append(steady(checked, young, broken, start, last, s))
@@ -364,7 +364,7 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
     note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
             f"at {pos.at(s, start)} (its switch-on moves them by design).") if young else ""
     if broken:
-        note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest {pos.unit(s)} (see the non-finite finding)."
+        note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest {pos.unit(s)} (see {see('non-finite')})."
     at_best = ("each sit at or near their best level of the recent stretch (within their noise)" if len(listed) > 1
                else "sits at or near its best level of the recent stretch (within its noise)")
     if named:

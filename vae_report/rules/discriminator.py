@@ -61,9 +61,7 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     first = int(steps[after][0])
     return [Case(
         f"{name} is still 0 at all {fmt(int(after.sum()))} points logged from {pos.at(s, first)} on, although "
-        f"disc_start is {fmt(s.disc_start)}: the discriminator never switched on. Check that the trainer passes "
-        "the global step to the loss, that disc_factor is not 0 in the config, and that the discriminator's "
-        "optimizer is stepped.",
+        f"disc_start is {fmt(s.disc_start)}: the discriminator never switched on.",
         name, first, {"points_after_start": int(after.sum()), "disc_start": s.disc_start},
     )]
 
@@ -143,7 +141,7 @@ def disc_never_trained(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return [Case(
         "The config sets trainer.gradient_accumulate_every 1. In RadioDiff's trainer that is not accumulation but "
         "the number of optimizer passes per step (pass 0 steps the autoencoder, pass 1 the discriminator), so the "
-        f"discriminator is never trained and never logs a loss{': ' + when if when else ''}. Set it to 2.",
+        f"discriminator is never trained and never logs a loss{': ' + when if when else ''}.",
         None, s.disc_start if s.disc_start is not None else 0, {"gradient_accumulate_every": 1},
     )]
 

@@ -11,7 +11,7 @@ from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, block_mad, robust_noise, rolling_median
 from .adversarial import clamp_bursts
-from .base import Case, Metrics
+from .base import Case, Metrics, see
 from .lr_shape import printed_decimals
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
@@ -39,8 +39,7 @@ def divergence(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             out.append(Case(
                 f"{name} is growing steadily: its median rose in each quarter of the latest half of the run "
                 f"(since {pos.at(s, start)}): it {describe_change(levels[0], levels[-1])}. "
-                "Sustained growth, unlike a spike, means training is diverging: lower the learning rate or resume "
-                "from an earlier checkpoint.",
+                "Sustained growth, unlike a spike, means training is diverging.",
                 name, start, {"levels": levels},
             ))
     return out
@@ -83,7 +82,8 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if not len(spike_idx):
             continue
         worst = spike_idx[int(np.argmax(score[spike_idx]))]
-        also = (f" ({clamped} more coincide with d_weight at its clamp: see the d_weight finding)" if clamped else "")
+        also = (f" ({clamped} more coincide with d_weight at its clamp: see {see('d-weight-pinned')})"
+                if clamped else "")
         out.append(Case(
             f"{name} has {counted(len(spike_idx), 'transient spike')} from {pos.at(s, int(steps[spike_idx[0]]))} "
             "on, each back "
@@ -194,8 +194,7 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"The run may have stopped: its last log ({pos.at(s, step)}) is {duration(age / 3600)} older than "
             f"{'--now' if t.get('now') else 'the newest log of the run'}, while it logged every "
-            f"{duration(interval / 3600)} before ({parts[0]}). Check the process; while it is stopped there is "
-            "no time estimate.",
+            f"{duration(interval / 3600)} before ({parts[0]}); while it is stopped there is no time estimate.",
             None, step, numbers,
         )]
     slow = _slowdown(steps, walls, k, running, t)
@@ -311,8 +310,7 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             numbers["lr_zero"] = True
     return [Case(
         f"Training has stalled: {', '.join(flat)} have not changed at all (to float precision) since "
-        f"{pos.at(s, since)}.{lr_text} A model that is still learning never logs the same loss twice; check the "
-        "optimizer's learning rate and that the batches change.",
+        f"{pos.at(s, since)}.{lr_text} A model that is still learning never logs the same loss twice.",
         flat[0], since, numbers,
     )]
 

@@ -12,7 +12,7 @@ from ..levels import current_level, difference_noise, movement
 from ..numbers import describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise, rolling_median
-from .base import Case, Metrics, departure, finite, median_of, ramp_onset
+from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see
 from .discriminator import disc_activity
 from .losses import bookkeeping, shift_at_nonfinite
 
@@ -73,8 +73,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's term "
         "(-mean of the fake logits) keeps pushing"
         + (" with the adaptive d_weight" if s.layout != "flat" else "")
-        + ": the adversarial term tends to take over the objective at the cost of reconstruction. Lower "
-        "disc_weight or the discriminator's learning rate, or start it later.",
+        + ": the adversarial term tends to take over the objective at the cost of reconstruction.",
         "disc_loss", onset, numbers,
     )]
 
@@ -127,8 +126,7 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
     return [Case(
         f"The discriminator is pulling ahead since {pos.at(s, onset)}: " + "; ".join(signals) + ". It has not won "
         "(that is a loss near 0), but it tells reconstructions from data ever more easily, and the generator's "
-        "adversarial term grows with g_loss at the cost of reconstruction. Lower the discriminator's learning rate "
-        "or disc_weight, or start it later; watch the reconstructions.",
+        "adversarial term grows with g_loss at the cost of reconstruction.",
         "disc_loss", onset, numbers, case="pulling-ahead",
     )]
 
@@ -172,7 +170,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"{pos.at(s, s.switch_step)} was {fmt(base)}, and {fmt(then)} in the phase up to "
                 f"{pos.at(s, shift[0])}. "
                 f"It got worse at {pos.at(s, shift[0])}, across a NaN/Inf step, not with the discriminator "
-                f"({describe_change(shift[1], shift[2])} there): see the non-finite finding.",
+                f"({describe_change(shift[1], shift[2])} there): see {see('non-finite')}.",
                 "rec_loss", shift[0], numbers, severity="info", case="across-nonfinite",
             )]
     earlier = _rose_before_switch(before_steps, before, base, noise, t)
@@ -185,9 +183,10 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{fmt(low)} (its best, near {pos.at(s, low_step)}) to {fmt(base)} just before "
             f"{pos.at(s, s.switch_step)}, from {pos.at(s, onset)}, and is {fmt(now)} now, "
             f"{pct(relative_change(low, now), 1)} above that best. The rise began before the switch-on, so it is "
-            f"not the adversarial term's price: look at what changed near {pos.at(s, onset)} (the other findings; "
-            "the learning rate; for a VQ model, the codebook's use).",
-            "rec_loss", onset, numbers)]
+            "not the adversarial term's price.",
+            "rec_loss", onset, numbers,
+            action=f"Look at what changed near {pos.at(s, onset)}: the other findings, the learning rate, for a VQ "
+                   "model the codebook's use.", look="")]
     later = _rose_in_phase(phase_steps, phase_values, base, level, t)
     if later is not None:  # held at first, worse later: judged from the phase's own early level, never "ok"
         early, onset = later
@@ -197,9 +196,9 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"was {fmt(base)} just before {pos.at(s, s.switch_step)} and {fmt(early)} over the phase's first 30%, "
             f"then {describe_change(early, now)} to its current level ("
             f"{pos.window(s, level.first_step, level.last_step, level.points)}), from {pos.at(s, onset)}. "
-            "Something changed in the adversarial phase then (the GAN's balance, the learning rate): check the "
-            "discriminator's signals and the latest samples.",
-            "rec_loss", onset, numbers, case="adversarial-rise")]
+            "Something changed in the adversarial phase then (the GAN's balance, the learning rate).",
+            "rec_loss", onset, numbers, case="adversarial-rise",
+            action=f"Check the discriminator's signals and the learning rate near {pos.at(s, onset)}.")]
     settled = finite(phase_values[: max(5, len(phase_values) * 3 // 10)])
     if change is not None and t["worse"] < change <= 2 * t["worse"] and now - base > 2 * noise \
             and len(finite(phase_values)) >= 20 and now <= float(np.median(settled)) * (1 + t["worse"] / 2):
@@ -216,14 +215,15 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "rec_loss", int(phase_steps[0]), numbers, severity="info")]
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         numbers["disc_weight"] = s.disc_weight
+        cause, advice = _weight_cause(m, s, change)
         return [Case(
             f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}; the rise began "
-            f"at {pos.at(s, onset)}. {_weight_cause(m, s, change)}",
-            "rec_loss", onset, numbers, case="adversarial-rise",
+            f"at {pos.at(s, onset)}. {cause}",
+            "rec_loss", onset, numbers, case="adversarial-rise", action=advice,
         )]
     slight = change is not None and now > base and not moved.startswith("held")
-    head = (f"Reconstruction got a little worse once the discriminator started, less than the "
-            f"{pct(t['worse'], 0)} that would be a regression") if slight else \
+    head = (f"Reconstruction got a little worse once the discriminator started, by less than "
+            f"{pct(t['worse'], 0)}") if slight else \
         "Reconstruction did not get worse once the discriminator started"
     return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][0]), numbers, severity="ok",
                  case="slightly-worse" if slight else None)]
@@ -272,11 +272,12 @@ def _rose_in_phase(steps: np.ndarray, values: np.ndarray, base: float, level, t:
 USUAL_DISC_WEIGHT = 0.5  # RadioDiff's first_radio.yaml and LDM's autoencoder configs
 
 
-def _weight_cause(m: Metrics, s: Schedule, change: float) -> str:
+def _weight_cause(m: Metrics, s: Schedule, change: float) -> tuple[str, str]:
     """The discriminator's weight named as the cause of a reconstruction that degraded with it, with the
-    config's value and, where the terms are logged, what the adversarial term weighs against the nll now."""
+    config's value and, where the terms are logged, what the adversarial term weighs against the nll now; and
+    what to do about it."""
     if s.disc_weight is None:
-        return "The adversarial term is what changed then: if it persists, lower disc_weight."
+        return "The adversarial term is what changed then.", "If it persists, lower disc_weight."
     origin = s.origins.get("disc_weight", "the config")
     text = (f"The cause is the discriminator's weight in the objective: disc_weight {fmt(s.disc_weight)} "
             f"(from {origin})")
@@ -293,10 +294,10 @@ def _weight_cause(m: Metrics, s: Schedule, change: float) -> str:
         nll = level.value if level is not None else float(np.median(np.abs(found.terms["nll"][-k:])))
         if adv > 0:
             text += f"; the adversarial term d_weight x g_loss is now {fmt(adv)} against an nll of {fmt(nll)}"
-    advice = (f" Lower disc_weight (toward {USUAL_DISC_WEIGHT}) and resume from a checkpoint before the rise."
+    advice = (f"Lower disc_weight (toward {USUAL_DISC_WEIGHT}) and resume from a checkpoint before the rise."
               if change > 1 or s.disc_weight >= 2 * USUAL_DISC_WEIGHT
-              else " Some loss is common at first; if it persists, lower disc_weight.")
-    return text + "." + advice
+              else "Some loss is common at first; if it persists, lower disc_weight.")
+    return text + ".", advice
 
 
 def _flat(values: np.ndarray) -> bool:
@@ -374,8 +375,8 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"{s.disc_loss or 'hinge'} loss) for {pos.count(s, span)}, since {pos.at(s, start)}.{logits} Two readings: "
         "the generator keeps the discriminator at chance, the equilibrium the adversarial loss aims at (near-equal "
         "logits are what a balanced discriminator shows); or the discriminator is too weak to matter. Its logits "
-        "move and its loss is not constant, so it is learning; where there is harm it shows in reconstruction, "
-        "which the rec-after-disc check watches.",
+        "move and its loss is not constant, so it is learning; where there is harm it shows as reconstruction "
+        "getting worse after the switch-on.",
         "disc_loss", start, numbers, severity="info")]
 
 
@@ -433,10 +434,17 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return [Case(
         "The balance leans to the generator: " + "; ".join(signals) + ". "
         + ("The discriminator is losing the game, so the adversarial term pushes reconstructions toward whatever "
-           "fools a weak critic: lower disc_weight, or give the discriminator more capacity or learning rate."
-           if strong else "One sign alone is not a fault; watch it at the next report."),
+           "fools a weak critic." if strong else "One sign alone is not a fault; watch it at the next report."),
         "disc_loss", step, numbers, severity="warning" if strong else "info",
+        action=f"Lower disc_weight{weight_from(s)}; do not weaken the discriminator (its learning rate, its "
+               "capacity): it is the side losing.",
     )]
+
+
+def weight_from(s: Schedule) -> str:
+    """" (5 in configs/x.yaml)": the config's disc_weight and where it was read, for an action that changes it."""
+    return f" ({fmt(s.disc_weight)} in {s.origins.get('disc_weight', 'the config')})" if s.disc_weight is not None \
+        else ""
 
 
 def _inverted_logits(m: Metrics, s: Schedule, t: dict, numbers: dict) -> tuple[str, int] | None:

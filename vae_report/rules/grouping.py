@@ -25,6 +25,8 @@ PHASE_WIDE = ("shape",)
 WITH_SWITCH = 0.1
 # while a weighted term is more than this share of the total, the total's rise is that term's
 CARRIES_TOTAL = 0.5
+# cases that say a loss never moved, not that it rose: they put no comparison of its levels in doubt
+NOT_A_RISE = ("not-learning",)
 
 
 def _base(metric: str | None) -> str | None:
@@ -37,8 +39,10 @@ def _family(metric: str | None) -> tuple[str, ...] | None:
 
 
 def _related(finding: Finding) -> dict:
-    return {"rule": finding.rule, "severity": finding.severity, "metric": finding.metric, "step": finding.step,
-            "message": finding.message, "numbers": finding.numbers, "case": finding.case}  # for code that reads it
+    # its evidence, for code that reads it and for the report, which says it under the headline
+    return {"rule": finding.rule, "title": finding.title, "severity": finding.severity, "metric": finding.metric,
+            "step": finding.step, "message": finding.message, "numbers": finding.numbers, "action": finding.action,
+            "case": finding.case}
 
 
 def _loud(finding: Finding) -> bool:
@@ -217,19 +221,63 @@ def named_rises(findings: list[Finding], rules: dict[str, Rule]) -> dict[str, Fi
     return named
 
 
-def qualify_trends(findings: list[Finding]) -> list[Finding]:
-    """A whole-run trend that reads fine while the same loss is going bad in its latest logs says so, instead
-    of standing beside that finding as if they disagreed."""
-    bad_now = {f.metric: f for f in findings if f.rule == "loss-now" and f.severity in ("warning", "error")}
-    for related in [r for f in bad_now.values() for r in f.related if r["rule"] == "loss-now"]:
-        bad_now.setdefault(related["metric"], None)
+def onset(finding: dict) -> int | None:
+    """Where a finding's case begins: a trend's step is the end of the stretch it compares, so its start is the
+    stretch's first step; a NaN's is its first bad step."""
+    numbers = finding.get("numbers") or {}
+    return numbers.get("from_step", numbers.get("first_bad_step", finding.get("step")))
+
+
+def _doubts(ok: Finding, loud: dict, rules: dict[str, Rule], named: set[str], exact: bool) -> bool:
+    """Whether a warning or an error (a headline or one cited under it) puts an ok finding on a loss's level or
+    trend, or on the GAN's balance, in doubt: a finding on the training's state (one that groups by cause or
+    answers a question), on the same metric (``exact``; else one that names that
+    metric as risen) and reaches into the stretch the ok finding judges; or (not ``exact``) it is a loss of the
+    reconstruction chain NaN/Inf to the end, under a finding on the GAN's balance (the discriminator then judges
+    broken reconstructions)."""
+    rule = rules.get(ok.rule)
+    if loud.get("case") in NOT_A_RISE:
+        return False
+    if rule is None or not (rule.cause == "shape" or {"balance", "kl"} & set(rule.topics)):
+        return False  # a check of the bookkeeping, the schedule or the logs: no level for a warning to doubt
+    by = rules.get(loud["rule"])
+    if by is None or not (by.cause or by.topics):
+        return False  # an event of the logs (a resume, a pause), not a state of training that lasts
+    numbers = loud.get("numbers") or {}
+    if numbers.get("recovered") and "level_shift_step" not in numbers:
+        return False  # isolated NaNs the loss recovered from, at its level: they doubt no level or trend
+    start = onset(loud)
+    reaches = start is None or ok.step is None or ok.step >= start
+    if exact:
+        return ok.metric is not None and reaches and loud["metric"] == ok.metric
+    if ok.metric is not None and reaches and ok.metric in named:
+        return True
+    dead = loud["rule"] == "non-finite" and numbers.get("last_finite") is False
+    return dead and _base(loud["metric"]) in CHAIN and "balance" in rule.topics
+
+
+def qualify_ok(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """An ok finding that a warning or an error puts in doubt (its metric or its stretch) is no all-clear: it
+    becomes info and points to that finding, instead of standing beside it as if they disagreed (a whole-run
+    trend that reads fine while the same loss goes bad in its latest logs; reconstruction "a little worse" after
+    the switch-on while its rise over the phase is a warning; a discriminator at chance while the reconstructions
+    it judges are NaN; a total that "fell" because the adversarial term a warning flags went negative)."""
+    heads = [f for f in findings if _loud(f)]
+    named = {id(head): {m for m, h in named_rises([head], rules).items() if h is head} for head in heads}
     out = []
     for f in findings:
-        if f.rule in ("rec-trend", "total-trend") and f.severity == "ok" and f.metric in bad_now:
-            # info, not a reassuring "ok" beside the error: the ends of the stretch miss what happens now
-            f = replace(f, severity="info",
-                        message=f"{f.message} That compares the ends of the whole stretch; in its latest logs "
-                                f"{f.metric} is going bad (see the latest-logs finding).")
+        # the finding on the ok one's own metric first (its evidence), else one that names it or breaks it
+        doubt = None if f.severity != "ok" or f.skipped else next(
+            ((head, d) for exact in (True, False) for head in heads for d in (_related(head), *head.related)
+             if d["severity"] in ("warning", "error") and _doubts(f, d, rules, named[id(head)], exact)), None)
+        if doubt is not None:
+            head, cause = doubt
+            where = "" if cause["rule"] == head.rule else f" under \"{head.title}\""
+            title = cause.get("title") or cause["rule"]
+            f = replace(f, severity="info", numbers={**f.numbers, "in_doubt": {
+                "rule": cause["rule"], "metric": cause["metric"], "headline": head.rule}},
+                message=f"{f.message} That is no all-clear: see the {cause['severity']} \"{title}\"{where} "
+                        f"above, on {cause['metric']}.")
         out.append(f)
     return out
 

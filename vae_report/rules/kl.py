@@ -9,7 +9,7 @@ import numpy as np
 from .. import position as pos
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from .base import Case, Metrics, departure, finite, first_stage, median_of, ramp_onset
+from .base import Case, Metrics, departure, finite, first_stage, median_of, ramp_onset, see
 from .decomposition import decompose, share_text
 from .losses import bookkeeping, climb_before, square_image
 
@@ -152,16 +152,16 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             return [Case(
                 f"kl_loss climbed from {fmt(climbed['from'])} to {fmt(climbed['to'])} from "
                 f"{pos.at(s, climbed['onset'])} until it went NaN/Inf at {pos.at(s, first_bad)}: its rise is part "
-                "of the divergence the non-finite finding dates, not the slow rise a tiny kl_weight allows.",
+                f"of the divergence dated in {see('non-finite')}, not the slow rise a tiny kl_weight allows.",
                 "kl_loss", first_bad, numbers, severity="info")]  # said once: the non-finite error names it
         if end < EXPLOSION * start:
             return [Case(
                 f"kl_loss {describe_change(start, end)} over its finite points, a rise like a healthy run's, and is "
-                f"NaN/Inf from {pos.at(s, first_bad)}: the KL did not lead the failure (see the non-finite finding).",
+                f"NaN/Inf from {pos.at(s, first_bad)}: the KL did not lead the failure (see {see('non-finite')}).",
                 "kl_loss", first_bad, numbers, severity="info")]
         return [Case(
             f"kl_loss {describe_change(start, end)} over its finite points and is NaN/Inf from "
-            f"{pos.at(s, first_bad)}: its rise is part of the divergence (see the non-finite finding), not the slow "
+            f"{pos.at(s, first_bad)}: its rise is part of the divergence (see {see('non-finite')}), not the slow "
             "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers)]
     if end >= EXPLOSION * start:
         # where it left its start level: a change point on the log scale (a runaway compounds), not the last step
@@ -173,9 +173,9 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"Over the run ({_from_start(m)}), kl_loss "
             f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
             f"more), climbing from {pos.at(s, onset)}. The encoder's posterior is running away from the prior (its "
-            f"means or log-variances growing without bound).{said} Lower the learning rate, or resume from a "
-            f"checkpoint from before {pos.at(s, onset)}.",
-            "kl_loss", onset, numbers)]
+            f"means or log-variances growing without bound).{said}",
+            "kl_loss", onset, numbers,
+            action=f"Lower the learning rate, or resume from a checkpoint from before {pos.at(s, onset)}.")]
     runaway = _compounding(m, t)
     if runaway is not None:
         growth, since = runaway
@@ -215,7 +215,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     why = ("KL is summed over latent dimensions, so the encoder spends nats freely" if summed else
            "A KL that rises as the encoder starts to use its latents is the usual course")
     why += (" while the weighted term stays small." if light else
-            "; the weighted term is no longer small, though (see the KL-term finding).")
+            f"; the weighted term is no longer small, though (see {see('kl-dominant')}).")
     return [Case(
         f"Over the run ({_from_start(m)}), kl_loss "
         f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{said}",
@@ -340,14 +340,15 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
     onset = departure(steps, values, peak, now, since=peak_step)
     numbers = {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {"kl_loss": now}}
+    evidence, action = _collapse_evidence(m, s, onset, numbers)
     return [Case(
         f"kl_loss fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
-        f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {_collapse_evidence(m, s, onset, numbers)}",
-        "kl_loss", onset, numbers,
+        f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {evidence}",
+        "kl_loss", onset, numbers, action=action,
     )]
 
 
-def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> str:
+def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tuple[str, str]:
     """What the reconstruction did across a KL's fall, and the action that follows: a decoder that loses its
     latents' information reconstructs worse (a collapse); one that keeps improving means the logged KL is not the
     posterior's information (how it is computed or logged) rather than a collapse. kl_weight is named as a cause
@@ -355,21 +356,25 @@ def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> st
     before = finite(m.window("rec_loss", hi=onset)[1])
     level = m.level("rec_loss")
     light = s.kl_weight is not None and s.kl_weight <= 1e-4
-    weight = (f" At kl_weight {fmt(s.kl_weight)} the KL term is too light to pull the posterior to the prior, so "
-              "look for what changed at that step instead (the encoder's logvar output, a clamp, a code change)."
-              if light else " Lower kl_weight (or anneal it from 0), or resume from a checkpoint before the fall.")
+    weight = (f" At kl_weight {fmt(s.kl_weight)} the KL term is too light to pull the posterior to the prior."
+              if light else "")
+    act = (f"Look for what changed at {pos.at(s, onset)} (the encoder's logvar output, a clamp, a code change)."
+           if light else
+           f"Lower kl_weight (or anneal it from 0), or resume from a checkpoint before {pos.at(s, onset)}.")
     if len(before) < 5 or level is None:
         return ("The posterior may be collapsing toward the prior (the latents carrying little information about "
-                "the input); reconstruction cannot confirm it (rec_loss is not logged across the fall)." + weight)
+                "the input); reconstruction cannot confirm it (rec_loss is not logged across the fall)." + weight,
+                act)
     then = float(np.median(before[-max(5, len(before) // 10):]))
     numbers.update(rec_before=then, rec_now=level.value)
     change = describe_change(then, level.value)
     if level.value > then * 1.1:
         return (f"rec_loss {change} since then, as a decoder that loses its latents' information does: the "
-                f"posterior is collapsing toward the prior.{weight}")
-    return (f"Yet rec_loss {change} since then, which a decoder ignoring its latents could not do: before "
-            "treating it as a collapse, check how kl_loss is computed and logged (a mean over latent dimensions "
-            "instead of their sum, another tensor than the posterior the decoder samples, a missing factor).")
+                f"posterior is collapsing toward the prior.{weight}", act)
+    return (f"Yet rec_loss {change} since then, which a decoder ignoring its latents could not do: this is likely "
+            "no collapse.", "Before treating it as a collapse, check how kl_loss is computed and logged (a mean "
+            "over latent dimensions instead of their sum, another tensor than the posterior the decoder samples, a "
+            "missing factor).")
 
 
 def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
@@ -388,9 +393,8 @@ def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
         f"kl_loss is {fmt(now)} (its current level){weight}: over {fmt(numbers['latent_dims'])} latent "
         f"dimensions that is {fmt(numbers['kl_per_latent_dim'])} nats per dimension, below "
         f"{fmt(t['nats_per_dim'])} since {pos.at(s, since)}: the posterior is the prior, so the latents carry almost "
-        "nothing about the input and the decoder reconstructs from next to nothing. Check kl_weight (a first "
-        "stage uses ~1e-6) and look at reconstructions.",
-        "kl_loss", since, numbers)
+        "nothing about the input and the decoder reconstructs from next to nothing.",
+        "kl_loss", since, numbers, action="Check kl_weight (a first stage uses ~1e-6) and the decoder's capacity.")
 
 
 CODEBOOK_METRICS = ("perplexity", "codebook_perplexity", "codebook_usage", "codebook_util", "codebook_utilization",
@@ -420,8 +424,6 @@ def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         out.append(Case(
             f"{name} fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
             f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: the quantizer now uses a small part of its codebook, "
-            "so reconstructions are assembled from a few codes and the rest are dead. Look at codebook_weight and "
-            "the commitment term, and consider re-initialising dead codes (k-means restarts) or a lower codebook "
-            "dimension.", name, onset, {"peak_level": peak, "recent_level": now, "onset_step": onset,
-                                                              "now": {name: now}}))
+            "so reconstructions are assembled from a few codes and the rest are dead.", name, onset,
+            {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {name: now}}))
     return out

@@ -13,7 +13,7 @@ from ..levels import current_level, difference_noise, start_level
 from ..numbers import counted, describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
-from .base import Case, Metrics, departure, finite, median_of
+from .base import Case, Metrics, departure, finite, median_of, see
 from .discriminator import phase_start
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
@@ -56,29 +56,32 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 numbers.update(level_before=shift[1], level_after=shift[2], level_shift_step=shift[0])
                 what = (f"each an isolated point, and finite again after it, but not back where it was: "
                         f"{describe_change(shift[1], shift[2])} across the one at {pos.at(s, shift[0])} (medians "
-                        "of the points either side) and it has stayed there. That NaN/Inf damaged the weights: "
-                        "resume from the checkpoint before it, and check the inputs of that batch.")
+                        "of the points either side) and it has stayed there. That NaN/Inf damaged the weights.")
+                todo = (f"Resume from the checkpoint before {pos.at(s, shift[0])}, and check the inputs of that "
+                        "batch.")
             else:
                 one = bad.sum() == 1
                 what = (f"{'an isolated point' if one else 'each an isolated point'}: the run recovered, its points "
                         f"since {'it' if one else 'the last one'} are finite (median {fmt(after)}; {fmt(before)} just "
-                        f"before {'it' if one else 'the first'}). Under mixed precision (fp16 "
-                        "with a gradient scaler) a skipped step logs Inf and is routine; otherwise check the inputs "
-                        "of those batches.")
+                        f"before {'it' if one else 'the first'}). Under mixed precision (fp16 with a gradient scaler) "
+                        "a skipped step logs Inf and is routine.")
+                batches = "that batch" if one else "those batches"
+                todo = f"Unless the run uses mixed precision, check the inputs of {batches}."
             out.append(Case(
                 f"{name} is {kind} at {pos.at(s, first)} {_share_bad(bad)}, {what}",
-                name, first, numbers, severity="warning",
+                name, first, numbers, severity="warning", action=todo,
             ))
             continue
         if "/" in name and _training_finite(m, name):
             # validation steps no optimizer: the training run is not harmed, its monitoring is
             out.append(Case(
                 f"{name} is {kind} at {pos.at(s, first)} {_share_bad(bad)}, while the training losses stay finite: "
-                "validation went wrong, not training (it steps no optimizer). Check the validation batches and "
-                "eval-mode numerics (fp16 in eval, an empty batch, a division by a zero count); until then validation "
-                "cannot show overfitting.",
+                "validation went wrong, not training (it steps no optimizer); until it is fixed validation cannot "
+                "show overfitting.",
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
-                              "last_finite": bool(not bad[-1]), "validation_only": True}, severity="warning"))
+                              "last_finite": bool(not bad[-1]), "validation_only": True}, severity="warning",
+                action="Check the validation batches and eval-mode numerics (fp16 in eval, an empty batch, a division "
+                       "by a zero count)."))
             continue
         since = (" from its first logged point, so the logs do not show when it began" if bad[0] else "")
         numbers = {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
@@ -90,15 +93,16 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             order = sorted(climbs.items(), key=lambda kv: kv[1]["onset"])
             led = "; ".join(f"{n} climbed from {fmt(c['from'])} to {fmt(c['to'])} from {pos.at(s, c['onset'])}"
                             for n, c in order)
-            what = (f". It did not start there: {led}. The run was diverging from {pos.at(s, onset)}: resume "
-                    f"from the last checkpoint before that {pos.unit(s)} with a lower learning rate (or gradient "
-                    "clipping), not from one just before the NaN.")
+            what = f". It did not start there: {led}. The run was diverging from {pos.at(s, onset)}."
+            todo = (f"Resume from the last checkpoint before {pos.at(s, onset)} with a lower learning rate (or "
+                    "gradient clipping), not from one just before the NaN.")
         else:
-            what = (". Training diverged or a term overflowed " + ("before it" if bad[0] else "there")
-                    + ": resume from the last checkpoint before it with a lower learning rate, and check the inputs "
-                    "of that batch.")
+            what = ". Training diverged or a term overflowed " + ("before it." if bad[0] else "there.")
+            todo = (f"Resume from the last checkpoint before {pos.at(s, first)} with a lower learning rate, and check "
+                    "the inputs of that batch.")
         out.append(Case(
-            f"{name} is {kind} at {pos.at(s, first)}{since} {_share_bad(bad)}{what}", name, first, numbers))
+            f"{name} is {kind} at {pos.at(s, first)}{since} {_share_bad(bad)}{what}", name, first, numbers,
+            action=todo))
     return out
 
 
@@ -282,7 +286,7 @@ def _adversarial_rise(m: Metrics, s: Schedule | None, lo: int | None, hi: int | 
     if not grew >= 0.5 * rise > 0:
         return None
     return (f"Most of it is the adversarial term d_weight x g_loss, which rose by {fmt(grew)} over the same "
-            "stretch (see the GAN findings), not the reconstruction.")
+            "stretch (see the findings on the GAN's balance), not the reconstruction.")
 
 
 SINCE_SWITCH = "since the discriminator started"
@@ -328,12 +332,17 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
     if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
         shift = shift_at_nonfinite(m, name, lo=lo)
         adversarial = _adversarial_rise(m, s, lo, hi, end - start) if name == "total_loss" else None
-        advice = (adversarial or "Check the learning rate and the latest samples.") if shift is None else (
+        said = adversarial or "" if shift is None else (
                   f"It did not drift there: it stepped up across the NaN/Inf at {pos.at(s, shift[0])} "
-                  f"({describe_change(shift[1], shift[2])}; see the non-finite finding).")
+                  f"({describe_change(shift[1], shift[2])}; see {see('non-finite')}).")
+        todo = ("Lower disc_weight if the adversarial term keeps growing." if adversarial
+                else "Check the learning rate and the data where it began to rise." if shift is None
+                else f"Resume from the checkpoint before {pos.at(s, shift[0])}.")
         return [Case(
-            f"{name} got worse {where}: comparing {start_name} with {end_name}, it {moved}. {advice}",
-            name, int(steps[-1]) if shift is None else shift[0], numbers,
+            f"{name} got worse {where}: comparing {start_name} with {end_name}, it {moved}." + (f" {said}" if said
+                                                                                              else ""),
+            name, int(steps[-1]) if shift is None else shift[0], numbers, action=todo,
+            look="what got worse" if shift is None and not adversarial else "",
             # a rise in the adversarial phase is cited under a GAN finding that explains it (the discriminator
             # winning, the adversarial term taking over), when one warns
             case="adversarial-rise" if shift is None and (adversarial or where == SINCE_SWITCH) else None,
@@ -385,7 +394,8 @@ def _not_learning(m: Metrics, s: Schedule, t: dict) -> Case | None:
         f"{fmt(int(steps[-1]))}. A working autoencoder's reconstruction error drops steeply in its first thousands "
         "of steps: this one is not learning. Check the learning rate actually applied, that the optimizer holds "
         "the autoencoder's parameters and that they require gradients, and the inputs' range.",
-        "rec_loss", int(steps[0]), {"start_level": start, "lowest_level": lowest, "from_step": int(steps[0])})
+        "rec_loss", int(steps[0]), {"start_level": start, "lowest_level": lowest, "from_step": int(steps[0])},
+        case="not-learning")
 
 
 def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:

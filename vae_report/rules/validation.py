@@ -82,9 +82,9 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"level (the median of 3 points around {pos.at(s, best_step)}) while {train} "
                 f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} over the same {pos.units(s)}; the gap "
                 f"between them went from {fmt(best - then[0])} to {fmt(latest - now[0])}. The model is learning "
-                f"its training set rather than the task: keep the checkpoint from that {pos.unit(s)}, add data or "
-                "augmentation, or stop here.",
+                "its training set rather than the task.",
                 val, onset, numbers,
+                action=f"Keep the checkpoint from {pos.at(s, onset)}, add data or augmentation, or stop here.",
             ))
         else:
             moved = describe_change(then[0], now[0], noise=max(then[1], now[1]))
