@@ -254,8 +254,9 @@ def ok_beside_a_warning(analysis) -> list[tuple[str, str]]:
             continue
         for d in loud:
             numbers = d.get("numbers") or {}
-            if numbers.get("recovered") and "level_shift_step" not in numbers or d["rule"] == "resumes":
-                continue  # an isolated NaN at the loss's level; a resume: events, not a state that lasts
+            if numbers.get("recovered") and "level_shift_step" not in numbers or d["rule"] in ("resumes",
+                                                                                                "loss-episode"):
+                continue  # an isolated NaN at the loss's level, a resume, a rise that came back: events, not states
             since = numbers.get("from_step", numbers.get("first_bad_step", d["step"]))
             if d["metric"] == ok.metric and (since is None or ok.step is None or ok.step >= since):
                 out.append((ok.rule, d["rule"]))

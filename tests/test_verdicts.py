@@ -1235,10 +1235,10 @@ def test_a_kl_runaway_after_a_healthy_early_rise_is_dated_where_it_took_off(tmp_
     _rebuild_sums(curves)
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
     # shown as its own finding, or cited under the one that dates the same rise
-    ((step, message),) = [(f.step, f.message) for f in bad if f.rule == "kl-rising"] + [
-        (r["step"], r["message"]) for f in bad for r in f.related if r["rule"] == "kl-rising"]
+    ((step, message, action),) = [(f.step, f.message, f.action) for f in bad if f.rule == "kl-rising"] + [
+        (r["step"], r["message"], r["action"]) for f in bad for r in f.related if r["rule"] == "kl-rising"]
     assert 10_000 <= step <= 13_500 and f"climbing from step {step:,}" in message, message
-    assert f"checkpoint from before step {step:,}" in message
+    assert f"checkpoint from before step {step:,}" in action
 
 
 @pytest.mark.parametrize("rec_rises", [True, False])
@@ -1256,6 +1256,8 @@ def test_a_kl_collapse_is_judged_by_what_the_reconstruction_did_across_it(tmp_pa
         assert "as a decoder that loses its latents' information does: the posterior is collapsing" in f.message
         # kl_weight 1e-6 cannot be the cause: the action says so instead of "check kl_weight"
         assert "At kl_weight 1e-06 the KL term is too light to pull the posterior to the prior" in f.message
+        assert f.action.startswith(f"Look for what changed at step {f.step:,}")
     else:
-        assert "which a decoder ignoring its latents could not do" in f.message
-        assert "check how kl_loss is computed and logged" in f.message and "collapsing toward" not in f.message
+        assert "which a decoder ignoring its latents could not do" in f.message and "collapsing toward" not in \
+            f.message
+        assert "check how kl_loss is computed and logged" in f.action

@@ -202,6 +202,8 @@ RULES: list[Rule] = [
          "Clipping rescales every update whose gradient norm is above the clip, so a norm that keeps growing under "
          "it hides a steepening loss surface: the losses only drift up slowly while the updates shrink.",
          grad_norm, {"growth": 3.0, "binding": 0.5},
+         action="Lower the learning rate, or find what steepens the loss (a term, the data) where the norm began to "
+                "grow: clipping hides the growth, it does not stop it.",
          severities=("info", "warning"),
          checks="a logged gradient norm taken before clipping (`grad_norm`, `grad_norm_preclip`, `total_norm`, "
                 "`gnorm`, `grad_2.0_norm_total`, ...) grown `growth`-fold from the lowest level before its climb "
@@ -327,6 +329,8 @@ RULES: list[Rule] = [
          "trace, yet says where the run was fragile.",
          loss_episode, {"rise": 0.2, "kl_rise": 1.0, "noise_factor": 6.0, "min_points": 8, "large": 1.0,
                         "recent": 0.2},
+         action="Look at what changed where it began (the learning rate, the data, the KL term); if it recurs, "
+                "resume from a checkpoint before it.",
          needs=("total_loss|rec_loss|nll_loss|aeloss|p_loss|quant_loss|kl_loss",),
          severities=("ok", "info", "warning"), can_wait=True,  # over: worth a look, no reason to stop the run
          checks="every training loss that should fall or hold (rec, nll, total, aeloss, p, quant; KL, which rises "

@@ -166,7 +166,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             then = float(np.median(held[-max(5, len(held) // 5):]))
             numbers.update(level_before_nonfinite=then, nonfinite_step=shift[0])
             return [Case(
-                f"Reconstruction did not get worse when the discriminator started: its level just before "
+                f"The discriminator's start cost no reconstruction: its level just before "
                 f"{pos.at(s, s.switch_step)} was {fmt(base)}, and {fmt(then)} in the phase up to "
                 f"{pos.at(s, shift[0])}. "
                 f"It got worse at {pos.at(s, shift[0])}, across a NaN/Inf step, not with the discriminator "

@@ -246,6 +246,8 @@ def _doubts(ok: Finding, loud: dict, rules: dict[str, Rule], named: set[str], ex
     numbers = loud.get("numbers") or {}
     if numbers.get("recovered") and "level_shift_step" not in numbers:
         return False  # isolated NaNs the loss recovered from, at its level: they doubt no level or trend
+    if loud["rule"] == "loss-episode":
+        return False  # a rise that came back: over, it doubts no level the loss has now
     start = onset(loud)
     reaches = start is None or ok.step is None or ok.step >= start
     if exact:
