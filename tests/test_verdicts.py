@@ -427,7 +427,7 @@ def test_a_whole_run_trend_that_reads_fine_points_at_the_loss_going_bad_now(tmp_
     # headline); one that does not is info, and says where to look
     assert trends or cited
     assert not [f for f in trends if f.severity == "ok"]
-    assert all(f.severity == "info" and "no all-clear: see the error \"A loss going bad now\" above" in f.message
+    assert all(f.severity == "info" and "no all-clear: see the error \"Losses in the latest logs\" above" in f.message
                for f in trends), [f.message for f in trends]
 
 

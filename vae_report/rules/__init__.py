@@ -67,7 +67,7 @@ RULES: list[Rule] = [
          "adopt_weight multiplies the GAN terms by 0 while step < disc_start, so a disc_loss of exactly 0 is expected.",
          disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          checks="`disc_factor` / `disc_loss` exactly 0 before `disc_start` (expected)"),
-    Rule("disc-inactive-after-start", "Discriminator not active at or after disc_start", "error",
+    Rule("disc-inactive-after-start", "Discriminator on from disc_start", "error",
          "Without the discriminator the autoencoder never gets its adversarial term: reconstructions stay as blurry "
          "as the pixel loss leaves them, where the GAN phase should sharpen them.",
          disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
@@ -176,7 +176,7 @@ RULES: list[Rule] = [
                 "names the config's `disc_weight` as the cause (and its multiple of the usual 0.5) with the "
                 "adversarial term against the nll; a rise that came across a NaN/Inf step long after the "
                 "switch-on is that step's (info, see `non-finite`)"),
-    Rule("loss-now", "A loss going bad now", "error",
+    Rule("loss-now", "Losses in the latest logs", "error",
          "A loss that goes bad in the latest logs is training going wrong now, even while its trend over the whole "
          "run still looks fine: every step from there may be wasted or harmful.",
          loss_now, {"noise_factor": 6.0, "tail": 0.05, "slow_rise": 0.15, "lr_far": 30.0},
