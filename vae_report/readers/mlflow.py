@@ -49,7 +49,7 @@ def is_database(path: Path) -> bool:
             if handle.read(16) != b"SQLite format 3\x00":
                 return False
         return {"metrics", "runs", "params"} <= set(_tables(path))
-    except (OSError, sqlite3.Error):
+    except (OSError, sqlite3.Error, ValueError):  # ValueError: a damaged schema's names are not even text
         return False
 
 
