@@ -17,7 +17,7 @@ from .config_keys import clip_norm, near_misses
 from .errors import ConfigError, InputError
 from .forecast import forecast_run
 from .images import reconstructions
-from .log_units import epochs_in, in_log_units, steps_per_epoch, total_from_epochs
+from .log_units import in_log_units, total_from_epochs
 from .narrative import confidence, has_discriminator, questions_and_answers, recommendations, stop_broken_forecasts
 from .numbers import fmt
 from .plots import PlotsInFlight
@@ -141,16 +141,6 @@ def _with_flat_keys(schedule: Schedule, config: dict, origin: str) -> Schedule:
     return schedule
 
 
-def _total_from_epochs(schedule: Schedule, config: dict | None) -> Schedule:
-    """A total given as epochs x steps per epoch (``max_epochs: 60``, ``iters_per_epoch: 1000``) where no total
-    in steps is named."""
-    epochs, per_epoch = epochs_in(config), steps_per_epoch(config)
-    if schedule.total_steps is not None or epochs is None or per_epoch is None:
-        return schedule
-    return schedule.with_overrides(f"{schedule.config_path or 'config'}: {epochs[1]} {fmt(epochs[0])} x "
-                                   f"{per_epoch[1]} {fmt(per_epoch[0])}", total_steps=epochs[0] * per_epoch[0])
-
-
 def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any) -> Schedule:
     """The schedule from --config, else a config found in the run, else the text log's config repr; then the
     text log's total, the command-line overrides, and what the data shows."""
@@ -202,8 +192,6 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = in_log_units(schedule, logs.counts, raw or logs.text_config or logs.store_config, first)
     if schedule.total_steps is None and logs.text_total_steps:
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
-    if logs.counts == "step":
-        schedule = _total_from_epochs(schedule, raw)
     schedule = schedule.with_overrides("command line", **overrides)
     m = Metrics(logs.frame)
     schedule = total_from_epochs(schedule, raw if isinstance(raw, dict) else None)
