@@ -150,7 +150,8 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     interval = float(np.median(dw[ok]))
     reference = t.get("now") or newest_wall_time(m)
     age = max(0.0, reference - float(walls[-1]))
-    pace = recent_pace(steps, walls, k, interval, max(t["stale_intervals"] * interval, t["stale_seconds"]), s)
+    limit = max(t["stale_intervals"] * interval, t["stale_seconds"])
+    pace = recent_pace(steps, walls, k, interval, limit, s)
     if pace is None:
         return []
     rate = pace["steps_per_hour"]
@@ -161,6 +162,12 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     parts = [f"{fmt(round(rate))} {pos.units(s)} per hour over the latest {pos.count(s, pace['over_steps'])}' "
              "wall time"
              f"{pace['pauses_text']}, the last log at {stamp} ({pos.at(s, step)})"]
+    # logs older than the report (no --now): the ETAs count from the last log, dated, not promised from now
+    old = _age_at_report(t, float(walls[-1]), limit) if age <= limit else None
+
+    def eta(hours: float) -> str:
+        return f"about {duration(hours)} after the last log" if old is not None else f"in about {duration(hours)}"
+
     milestone = s.next_milestone(m.last_step())
     broken = [n for n in ("total_loss", "rec_loss", "nll_loss", "kl_loss") if m.has(n)
               and not np.isfinite(m.values(n)[-1])]
@@ -170,7 +177,7 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if milestone is not None:
         hours = (milestone.step - max(step, m.last_step())) / rate
         numbers["hours_to_next_milestone"] = hours
-        parts.append(f"{pos.at(s, milestone.step)} ({milestone.name}) in about {duration(hours)}")
+        parts.append(f"{pos.at(s, milestone.step)} ({milestone.name}) {eta(hours)}")
     every = s.log_every or (int(np.median(np.diff(steps))) if len(steps) > 1 else 1)
     if s.finished(step, every):
         parts = [f"{fmt(round(rate))} {pos.units(s)} per hour; the last logged {pos.unit(s)} is the run's last "
@@ -181,13 +188,9 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     elif s.total_steps and step < s.total_steps and not broken:
         numbers["hours_to_end"] = (s.total_steps - step) / rate
         if milestone is None or milestone.step != s.total_steps:
-            parts.append(f"the end ({pos.at(s, s.total_steps)}) in about {duration(numbers['hours_to_end'])}")
-    limit = max(t["stale_intervals"] * interval, t["stale_seconds"])
-    old = _age_at_report(t, float(walls[-1]), limit)
-    if old is not None and age <= limit:  # logs older than the report: the ETAs are dated, not promised
+            parts.append(f"the end ({pos.at(s, s.total_steps)}) {eta(numbers['hours_to_end'])}")
+    if old is not None:
         numbers["log_age_at_report_hours"] = old
-        parts = [p.replace(" in about ", " about ") + " after the last log" if " in about " in p else p
-                 for p in parts]
         parts.append(f"the last log is {duration(old)} before this report: the logs alone cannot tell whether the "
                      "run is still going (pass --now now to judge it)")
     if age > limit:
