@@ -194,7 +194,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
     schedule = schedule.with_overrides("command line", **overrides)
     m = Metrics(logs.frame)
-    schedule = total_from_epochs(schedule, raw if isinstance(raw, dict) else None)
+    schedule = total_from_epochs(schedule, raw if isinstance(raw, dict) else None, logs.steps_per_epoch)
     unit = step_unit(m, schedule)
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
         from_config = schedule.layout == "ldm" and schedule.origins.get("total_steps") == schedule.config_path

@@ -85,11 +85,13 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
     return replace(schedule, **changed, origins=origins)
 
 
-def total_from_epochs(schedule: Schedule, config: dict | None) -> Schedule:
-    """A step-counted run whose config names no total in steps but its epochs: epochs x steps per epoch where the
-    config gives both (``max_epochs: 60``, ``iters_per_epoch: 1000``), else why the total stays unknown (the
-    epochs are there, the steps an epoch holds are not), instead of "no total in the config". Called after the
-    command line's overrides: a total given there is the total."""
+def total_from_epochs(schedule: Schedule, config: dict | None,
+                      logged: tuple[int, str] | None = None) -> Schedule:
+    """A step-counted run whose config names no total in steps but its epochs: epochs x steps per epoch, where the
+    config gives both (``max_epochs: 60``, ``iters_per_epoch: 1000``) or the logs show an epoch's length
+    (``logged``: Lightning's epoch column beside the step), else why the total stays unknown (the epochs are
+    there, the steps an epoch holds are not), instead of "no total in the config". Called after the command
+    line's overrides: a total given there is the total."""
     if schedule.total_steps is not None or schedule.counts != "step" or schedule.total_note:
         return schedule
     epochs = epochs_in(config)
@@ -100,5 +102,9 @@ def total_from_epochs(schedule: Schedule, config: dict | None) -> Schedule:
     if per_epoch is not None:
         return schedule.with_overrides(f"{schedule.config_path or 'config'}: {where} {fmt(count)} x "
                                        f"{per_epoch[1]} {fmt(per_epoch[0])}", total_steps=count * per_epoch[0])
+    if logged is not None:
+        return schedule.with_overrides(f"{schedule.config_path or 'config'}: {where} {fmt(count)} x "
+                                       f"{fmt(logged[0])} steps per epoch ({logged[1]})",
+                                       total_steps=count * logged[0])
     return replace(schedule, total_note=f"the config gives {where}: {fmt(count)} (in epochs), and neither it nor "
                                         "the logs say how many steps an epoch holds")

@@ -39,6 +39,7 @@ from .discovery import (
     relative_to,
     split_folders,
 )
+from .epochs import logged_epoch_length
 from .events import event_notes, handed_over, read_event_files
 from .jsonlog import read_json_log, sniff_json_log
 from .keras import keras_series
@@ -231,6 +232,22 @@ def _read_one_or_note(kind: str, path: Path, base: Path, logs: RunLogs, single: 
         return []
 
 
+def _tag_epoch_length(read) -> tuple[int, int] | None:
+    """Steps per epoch from an event file's ``epoch`` tag (Lightning logs the epoch at every logged step)."""
+    pieces = [(steps, values) for tag, steps, values, _ in read.parts if tag.strip().lower() == "epoch"]
+    if not pieces:
+        return None
+    steps = np.concatenate([p[0] for p in pieces]).astype(np.float64)
+    order = np.argsort(steps, kind="stable")
+    return logged_epoch_length(steps[order], np.concatenate([p[1] for p in pieces]).astype(np.float64)[order])
+
+
+def _epoch_length(logs: RunLogs, length: tuple[int, int] | None, origin: str) -> None:
+    """The first source that shows how many steps an epoch holds gives it (a config in epochs needs it)."""
+    if length is not None and logs.steps_per_epoch is None:
+        logs.steps_per_epoch = (length[0], f"±{length[1]:,}, as {origin} shows" if length[1] else f"as {origin} shows")
+
+
 def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
     """(SourceFile, frame), a list of them (a text log holding several launches), or None (nothing to read)."""
     rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
@@ -243,6 +260,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         # copied, so the peak stays near the frame's own size
         read = logs.tail.events(path) if logs.tail is not None else read_event_file(path)
         counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
+        _epoch_length(logs, _tag_epoch_length(read), f"{rel}'s epoch tag")
         split = logs.split_of.get(path)
         frame = frame_from_series(((in_split(name, split), *cols) for name, *cols in handed_over(read, counters)),
                                   rel)
@@ -263,6 +281,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
             logs.total_steps_origin = f"{rel} (its constant total_steps column)"
         if read.unit != "step":
             logs.units[kind] = read.unit
+        _epoch_length(logs, read.epoch_length, f"{rel}'s epoch column")
         if read.launches:
             return _launches(rel, kind, [(f"from line {line:,}", part) for line, part in read.launches], notes,
                              logs)
@@ -283,6 +302,7 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
             logs.total_steps_origin = f"{rel} (its max_steps)"
         if read.unit != "step":
             logs.units[kind] = read.unit
+        _epoch_length(logs, read.epoch_length, f"{rel}'s epoch key")
     elif foreign_encoding(path):  # the text readers work on UTF-8 bytes: said, not read as garbage
         encoding = foreign_encoding(path)
         raise InputError(f"{path}: a text log in {encoding}, not UTF-8; convert it first, e.g. iconv -f "

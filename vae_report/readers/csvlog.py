@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series
 from ..numbers import counted
 from .encoding import decoded, encoding_of, is_binary
-from .epochs import continued_across_epochs, continued_note
+from .epochs import continued_across_epochs, continued_note, logged_epoch_length
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
 TAG_COLUMNS = ("tag", "metric", "name", "key")
@@ -43,6 +43,8 @@ class CsvRead:
     # a resumed run appending to the same file writes its header again: (first line, points) of each part, judged
     # as launches of one run (resume, start over) as a text log's are; empty for a file of one header
     launches: list[tuple[int, pd.DataFrame]] = field(default_factory=list)
+    # steps an epoch holds and how far off that may be, where an epoch column sits beside the step
+    epoch_length: tuple[int, int] | None = None
 
 
 def read_csv_log(path: Path, source: str) -> CsvRead:
@@ -118,8 +120,11 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     steps, bad = _steps(table[step_col], notes)
     keep = ~np.isnan(steps)
     table, steps = table[keep], steps[keep]
+    epoch_length = None
     if unit == "step" and "epoch" in columns:
         steps = _across_epochs(steps, table[columns["epoch"]], step_col, notes)
+        epoch_length = logged_epoch_length(steps, pd.to_numeric(table[columns["epoch"]], errors="coerce")
+                                           .to_numpy(dtype=np.float64))
     steps = steps.astype(np.int64)
     wall_col = next((columns[c] for c in WALL_COLUMNS if c in columns), None)
     # test-tube stamps created_at with datetime.utcnow(): UTC without a zone
@@ -143,7 +148,7 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         return CsvRead(frame_from_series(series, source), "tensorboard-export", len(table), bad + int(bad_v.sum()),
                        notes)
     read = _wide(table, path, source, steps, walls, {step_col, wall_col}, bad, notes, nan_words)
-    read.unit = unit
+    read.unit, read.epoch_length = unit, epoch_length
     return read
 
 
@@ -219,7 +224,8 @@ def _appended(text: str, again: list[int], path: Path, source: str, lines_before
     frame = concat([read.frame for _, read in reads]) if len(reads) > 1 else first.frame
     return CsvRead(frame, first.layout, sum(r.rows for _, r in reads), sum(r.bad_cells for _, r in reads), notes,
                    first.total_steps, first.unit,
-                   [(lines_before + line, read.frame) for line, read in reads] if len(reads) > 1 else [])
+                   [(lines_before + line, read.frame) for line, read in reads] if len(reads) > 1 else [],
+                   first.epoch_length)
 
 
 def _one_row_per_epoch(cells: pd.Series) -> bool:

@@ -39,3 +39,35 @@ def continued_note(counter: str, length: int) -> str:
     """The sources' note for a counter continued across epochs."""
     return (f"{counter} restarts at every epoch: continued across epochs ({length:,} per epoch: its span within an "
             "epoch, rounded up to the logging interval)")
+
+
+def logged_epoch_length(steps: np.ndarray, epochs: np.ndarray) -> tuple[int, int] | None:
+    """(steps an epoch holds, how far either way it may be off), from a log that writes the epoch beside a global
+    step (Lightning's ``epoch`` column or tag, mmengine's ``epoch`` beside ``step``). Each boundary between two
+    epochs is only known to lie between an epoch's last logged step and the next one's first; the lengths that put
+    every boundary inside its gap are the candidates. None unless two epochs are whole in the log, the epoch never
+    goes back, and the candidates agree to within 1% (epochs of varying size have none; a log every few epochs
+    leaves too many): their middle is taken."""
+    known = np.isfinite(steps) & np.isfinite(epochs)
+    s, e = steps[known].astype(np.float64), np.round(epochs[known]).astype(np.int64)
+    if len(s) < 3 or (np.diff(e) < 0).any() or (np.diff(s) < 0).any():
+        return None
+    values = np.unique(e)
+    firsts = dict(zip(values.tolist(), s[np.searchsorted(e, values, side="left")].tolist(), strict=True))
+    lasts = dict(zip(values.tolist(), s[np.searchsorted(e, values, side="right") - 1].tolist(), strict=True))
+    # the boundary before epoch v + 1: lasts[v] < boundary <= firsts[v + 1]
+    gaps = [(v + 1, lasts[v], firsts[v + 1]) for v in values.tolist() if v + 1 in firsts]
+    if len(gaps) < 2:
+        return None
+    (e0, low0, high0), (e1, low1, high1) = gaps[0], gaps[-1]
+    apart = e1 - e0
+    lowest, highest = max(1, math.floor((low1 - high0) / apart)), math.ceil((high1 - low0) / apart)
+    if highest - lowest > 10_000:
+        return None  # a handful of points an epoch: far too loose to count candidates
+    fits = [length for length in range(lowest, highest + 1)
+            if max(low - (v - e0) * length for v, low, _ in gaps)
+            < min(high - (v - e0) * length for v, _, high in gaps)]
+    if not fits or fits[-1] - fits[0] > 0.01 * fits[0]:
+        return None
+    middle = (fits[0] + fits[-1]) // 2
+    return middle, max(middle - fits[0], fits[-1] - middle)

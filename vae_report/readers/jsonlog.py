@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series
 from ..numbers import counted
-from .epochs import continued_across_epochs, continued_note
+from .epochs import continued_across_epochs, continued_note, logged_epoch_length
 
 STEP_KEYS = ("step", "global_step", "iteration", "iter", "_step", "it", "trainer/global_step", "steps", "iterations")
 EPOCH_KEYS = ("epoch", "epochs")
@@ -48,6 +48,8 @@ class JsonRead:
     notes: list[str] = field(default_factory=list)
     total_steps: int | None = None  # a trainer_state's max_steps
     unit: str = "step"  # what its steps count: step, epoch (its only counter) or record (no counter: record order)
+    # steps an epoch holds and how far off that may be, where the records carry the epoch beside the step
+    epoch_length: tuple[int, int] | None = None
 
 
 def _head(path: Path, size: int = SNIFF_BYTES) -> str:
@@ -281,7 +283,11 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
         raise InputError(f"{path}: its JSON records hold no numeric metric (keys: "
                          f"{', '.join(list(kept[0])[:8])}); point vae-report at the training log")
     unit = "record" if counter is None else "epoch" if counter in EPOCH_KEYS else "step"
-    return JsonRead(frame, layout, len(kept), counter or "record order", notes, unit=unit)
+    length = None
+    if unit == "step":
+        epochs = np.array([r.get("epoch") if _is_number(r.get("epoch")) else np.nan for r in kept], dtype=float)
+        length = logged_epoch_length(steps, epochs)
+    return JsonRead(frame, layout, len(kept), counter or "record order", notes, unit=unit, epoch_length=length)
 
 
 # how writers spell a value that is not finite when they cannot write json.dumps' bare NaN (a str() of the float,

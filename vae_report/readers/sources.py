@@ -46,6 +46,8 @@ class RunLogs:
     restarts: list[dict] = field(default_factory=list)
     split_of: dict = field(default_factory=dict)  # event file -> split, for a split's folder beside train/
     units: dict = field(default_factory=dict)  # kind -> what its step counts, where not optimizer steps
+    # how many steps an epoch holds and where the logs show it (an epoch written beside a global step)
+    steps_per_epoch: tuple[int, str] | None = None
     counts: str = "step"  # what the step axis counts: step | epoch | sample | line | record (a text or
     # JSON log without a step counter)
 
