@@ -164,6 +164,22 @@ def test_bookkeeping_without_nll_recognises_tensorboard_average():
     assert round(f.numbers["pixels_per_sample"]) == PIXELS
 
 
+def test_bookkeeping_formula_names_only_the_terms_the_logs_carry():
+    full = one(frame_of(radiodiff_curves(3000, disc_start=1000)), "loss-bookkeeping")
+    assert "total_loss = nll_loss + kl_weight x kl_loss + d_weight x disc_factor x g_loss holds" in full.message
+    # a VAE without a discriminator and without nll_loss logged: the sum it checks is N x rec + kl_weight x kl
+    curves = radiodiff_curves(800, disc_start=10**6)
+    keys = ["total_loss", "rec_loss", "kl_loss"]
+    curves.values["total_loss"] = PIXELS * curves.values["rec_loss"] + 1e-6 * curves.values["kl_loss"]
+    f = one(frame_of(curves, keys), "loss-bookkeeping")
+    assert f.severity == "ok" and "total_loss = N x rec_loss + kl_weight x kl_loss holds" in f.message
+    assert "g_loss" not in f.message and f"nll is not logged: N = {PIXELS:,} pixels per sample" in f.message
+    # the per-pixel mean as most trainers log it
+    curves.values["total_loss"] = curves.values["rec_loss"] + 1e-6 * curves.values["kl_loss"]
+    f = one(frame_of(curves, keys), "loss-bookkeeping")
+    assert "total_loss = rec_loss + kl_weight x kl_loss holds" in f.message and "per-pixel mean" in f.message
+
+
 def test_rules_with_missing_metrics_are_skipped_not_raised():
     frame = frame_of(radiodiff_curves(300), ["rec_loss"])
     out = findings(frame, Schedule())

@@ -424,6 +424,7 @@ class Bookkeeping:
     pixels: float
     averaged: bool  # RadioDiff's TensorBoard total, (AE loss + disc loss) / 2
     terms: dict[str, np.ndarray]  # nll, regularizer (weighted), adversarial: what the total is made of
+    logged: frozenset = frozenset()  # the metrics the check read (a term not logged is not in the formula)
 
 
 def regularizer(s: Schedule) -> tuple[str, float | None]:
@@ -475,7 +476,7 @@ def _bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
     if averaged:
         expected = (expected + col["disc_loss"]) / 2
     terms = {"nll": nll, "regularizer": weight * reg, "adversarial": adv}
-    return Bookkeeping(steps, total, expected, rec, reg, pixels, averaged, terms)
+    return Bookkeeping(steps, total, expected, rec, reg, pixels, averaged, terms, frozenset(col))
 
 
 def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -494,15 +495,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if s.pixels_per_sample and abs(b.pixels / s.pixels_per_sample - 1) > 0.01 and b.pixels > 1.5:
         numbers["config_pixels_per_sample"] = s.pixels_per_sample
         config_note = _config_pixels_note(b.pixels, s)
-    formula = f"total_loss = nll_loss + {weight_name} x {reg_name} + d_weight x disc_factor x g_loss"
-    if b.averaged:
-        formula = (f"total_loss = (AE loss + disc_loss) / 2, the AE loss being nll + {weight_name} x {reg_name} + "
-                   "the adversarial term")
-    if b.pixels > 1.5:
-        nll_text = (f" nll_loss is the per-pixel loss summed over {fmt(pixel_count(b.pixels))} pixels per sample"
-                    f"{_shape_text(b.pixels)}, not averaged.")
-    else:
-        nll_text = " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does)."
+    formula, nll_text = _formula(b, weight_name, reg_name)
     if residual <= t["tolerance"]:
         return [Case(
                         f"{formula} holds at {pos.count(s, len(b.steps))} (median relative error {_error(residual)})."
@@ -529,6 +522,29 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"trainer weights them differently from the config ({weight_name} {fmt(weight)}).{config_note}",
         "total_loss", onset, numbers,
     )]
+
+
+def _formula(b: Bookkeeping, weight_name: str, reg_name: str) -> tuple[str, str]:
+    """The sum as the logs show it, with only the terms they carry (a run without a discriminator logs no g_loss),
+    and how the reconstruction enters it: summed over the pixels (LDM's nll) or as the per-pixel mean."""
+    adversarial = {"d_weight", "disc_factor", "g_loss"} <= b.logged
+    summed = b.pixels > 1.5
+    if "nll_loss" in b.logged:
+        nll = "nll_loss"
+        what = (f" nll_loss is the per-pixel loss summed over {fmt(pixel_count(b.pixels))} pixels per sample"
+                f"{_shape_text(b.pixels)}, not averaged." if summed else
+                " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does).")
+    else:
+        per_pixel = "(rec_loss / exp(logvar) + logvar)" if "logvar" in b.logged else "rec_loss"
+        nll = f"N x {per_pixel}" if summed else per_pixel
+        what = (f" nll is not logged: N = {fmt(pixel_count(b.pixels))} pixels per sample{_shape_text(b.pixels)}, "
+                "the per-pixel loss summed over them, not averaged." if summed else
+                " The reconstruction term enters as the per-pixel mean, not summed over the pixels as LDM's nll is.")
+    if b.averaged:
+        return (f"total_loss = (AE loss + disc_loss) / 2, the AE loss being {nll} + {weight_name} x {reg_name}"
+                + (" + the adversarial term" if adversarial else ""), what)
+    return (f"total_loss = {nll} + {weight_name} x {reg_name}"
+            + (" + d_weight x disc_factor x g_loss" if adversarial else ""), what)
 
 
 def _config_pixels_note(pixels: float, s: Schedule) -> str:
