@@ -128,4 +128,7 @@ def test_the_sweep_report_lays_the_runs_over_each_other(tmp_path):
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert "## Runs compared" in text and "| `model.lossconfig.disc_start` | 1,001 | 1,501 |" in text
+    # the runs stand at one step: which is lowest now is said where one is ahead beyond noise, else that none is
+    compared = text.split("## Runs compared")[1].split("![")[0]
+    assert "Lowest now, ahead of the next run" in compared or "No run is ahead of the others" in compared
     assert (tmp_path / "sweep_files" / "compare_rec_loss.png").is_file()

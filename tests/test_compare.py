@@ -207,3 +207,25 @@ def test_the_overlay_title_names_dashed_lines_only_where_a_run_has_a_disc_start(
     assert all(r.analysis.schedule.disc_start is None for r in runs)
     compare.overlay_plots([r.analysis for r in runs], [r.frame for r in runs], ["A", "B"])
     assert titles and not [t for t in titles if "dashed" in t], titles
+
+
+def test_compare_does_not_rank_runs_in_different_phases_or_at_different_steps(tmp_path):
+    """At the last shared step A's discriminator is on and B's is not: a level with the GAN term against one
+    without is not ranked, what B raises past the shared steps is named, and the current levels of runs standing
+    9,000 and 3,000 steps in are not bolded against each other."""
+    from writers import write_radiodiff_run
+
+    write_radiodiff_run(tmp_path / "a", last_step=3_000, disc_start=2_001, total_steps=10_000)
+    b = tmp_path / "b"
+    curves = write_radiodiff_run(b, last_step=9_000, disc_start=5_001, total_steps=10_000)
+    del curves
+    runs = analyze_runs([f"A={tmp_path / 'a'}", f"B={b}"])
+    out = tmp_path / "c.md"
+    write_comparison(runs, out, "rec_loss")
+    text = out.read_text()
+    verdict = text.split("## Verdict")[1].split("##")[0]
+    assert "Not ranked: at step 3,000 A is in its adversarial phase (from step 2,001) and B is before its " \
+           "discriminator (from step 5,001)" in verdict
+    levels = text.split("## Current levels")[1].split("## Curves")[0]
+    assert "the runs stand at different steps (A 3,000, B 9,000), so none is ranked here" in levels
+    assert "**" not in levels.replace("**bold**", "")

@@ -153,6 +153,8 @@ def test_sibling_event_folders_each_from_step_0_are_a_sweep_not_restarts(tmp_pat
     assert result.exit_code in (0, 1), result.output
     text = out.read_text()
     assert "## Run: BN_0.01" in text and "## Run: no_BN_0.05" in text and "restart" not in text.lower()
+    # neither run has a config: said as such, never "do not differ (or none was found)"
+    assert "No training config was found in any run" in text and "or none was found" not in text
     # parts of one run stay one run: Keras' train/ and validation/, a resume in a later folder, two copies
     for name, parts in {"keras": [("train", 0, 1), ("validation", 0, 2)],
                         "resumed": [("first", 0, 3), ("second", 150, 4)],

@@ -167,6 +167,16 @@ def test_bookkeeping_without_nll_recognises_tensorboard_average():
 def test_bookkeeping_formula_names_only_the_terms_the_logs_carry():
     full = one(frame_of(radiodiff_curves(3000, disc_start=1000)), "loss-bookkeeping")
     assert "total_loss = nll_loss + kl_weight x kl_loss + d_weight x disc_factor x g_loss holds" in full.message
+    assert "nll_loss is the per-pixel loss summed over" in full.message  # logvar logged and 0: the plain rec
+    # a learned log-variance: nll sums rec / exp(logvar) + logvar, not the plain per-pixel loss
+    curves = radiodiff_curves(3000, disc_start=1000)
+    v = curves.values
+    v["logvar"] = -np.linspace(0, 2, len(curves.steps))
+    v["nll_loss"] = PIXELS * (v["rec_loss"] * np.exp(-v["logvar"]) + v["logvar"])
+    v["total_loss"] = v["nll_loss"] + 1e-6 * v["kl_loss"] + v["d_weight"] * v["disc_factor"] * v["g_loss"]
+    learned = one(frame_of(curves), "loss-bookkeeping")
+    assert learned.severity == "ok" and "nll_loss is rec_loss / exp(logvar) + logvar (the learned log-variance) " \
+        f"summed over {PIXELS:,} pixels" in learned.message
     # a VAE without a discriminator and without nll_loss logged: the sum it checks is N x rec + kl_weight x kl
     curves = radiodiff_curves(800, disc_start=10**6)
     keys = ["total_loss", "rec_loss", "kl_loss"]

@@ -80,6 +80,7 @@ class Comparison:
     config_diff: list[tuple[str, list[str]]] = field(default_factory=list)  # dotted key, value per run
     latest: list[tuple[str, list[float | None], int | None]] = field(default_factory=list)  # metric, values, best
     verdict: Verdict | None = None  # which run is better on the target, and why
+    configs_missing: list[str] = field(default_factory=list)  # the runs with no config found
 
 
 def config_differences(configs: list[dict | None]) -> list[tuple[str, list[str]]]:
@@ -113,7 +114,8 @@ def latest_levels(analyses: list, configs: list[dict | None] | None = None,
                   names: tuple[str, ...] = OVERLAID) -> Levels:
     """Per metric, each run's current level (levels.current_level, the one its own report quotes) and the index
     of the best: only for losses where lower is better, logged as the same quantity by every run (same kind of
-    source; totals of the same bookkeeping), and ahead of the next beyond the two levels' noise; else None."""
+    source; totals of the same bookkeeping), with the runs at the same step, and ahead of the next beyond the two
+    levels' noise; else None."""
     out = []
     for name in names:
         stats = [a.metrics.get(name) if a is not None else None for a in analyses]
@@ -122,13 +124,21 @@ def latest_levels(analyses: list, configs: list[dict | None] | None = None,
         if not finite:
             continue
         best = None
-        if name in LOWER_IS_BETTER and len(finite) == len(analyses) > 1 \
+        logged = all(v is not None for v in values)  # a NaN run is logged but not ranked; a missing one blocks
+        if name in LOWER_IS_BETTER and logged and len(finite) > 1 and same_step(analyses) \
                 and _not_comparable(name, analyses, configs or [None] * len(analyses)) is None:
             (v0, i0), (v1, i1) = finite[:2]
             noise = math.hypot(stats[i0].recent_noise, stats[i1].recent_noise)
             best = i0 if math.isfinite(noise) and v1 - v0 > BAND * noise else None
         out.append((name, values, best))
     return out
+
+
+def same_step(analyses: list) -> bool:
+    """The runs stand at the same step (within 2% of the furthest): only then are their current levels ranked
+    against each other; a run 70,000 steps further on is ahead by time, not by setting."""
+    steps = [a.step for a in analyses if a is not None and a.step is not None]
+    return len(steps) == len(analyses) and max(steps) - min(steps) <= 0.02 * max(max(steps), 1)
 
 
 def overlay_plots(analyses: list, frames: list, names: list[str]) -> list:
@@ -206,13 +216,17 @@ def target_verdict(names: list[str], analyses: list, frames: list, configs: list
     where = (f"at {pos.at(unit, step)}, the last {unit} {'both runs' if len(names) == 2 else 'every run'} reached "
              "(each run's current level there, as its report defines it, ± its noise)")
     shown = "; ".join(f"{n} {_show_level(lv)}" for n, lv in zip(names, levels, strict=True))
-    reasons = tuple(why_different(names, analyses, configs, target))
+    reasons = tuple(why_different(names, analyses, configs, target)) + tuple(_past_shared(names, analyses, step,
+                                                                                          unit))
     blocker = _not_comparable(target, analyses, configs)
     if blocker:
         return Verdict(target, step, levels, None, f"{target} {where}: {shown}. Not ranked: {blocker}.", reasons)
     if any(lv is None for lv in levels):
         return Verdict(target, step, levels, None, f"{target} {where}: {shown}. Not ranked: a run has no finite "
                        "point in that window.", reasons)
+    apart = _phases_apart(names, views, analyses, step, unit)
+    if apart:
+        return Verdict(target, step, levels, None, f"{target} {where}: {shown}. Not ranked: {apart}.", reasons)
     lower = target not in HIGHER_IS_BETTER
     order = sorted(range(len(levels)), key=lambda i: levels[i].value if lower else -levels[i].value)
     first, second = levels[order[0]], levels[order[1]]
@@ -263,6 +277,37 @@ def why_different(names: list[str], analyses: list, configs: list[dict | None], 
         if bad:
             rules = ", ".join(dict.fromkeys(f"{f.rule} ({f.severity})" for f in bad))
             out.append(f"{n}'s own analysis raises {rules}.")
+    return out
+
+
+def _phases_apart(names: list[str], views: list[Metrics], analyses: list, step: int, unit: str) -> str | None:
+    """Why levels at ``step`` are not like for like: some runs are in their adversarial phase there and others
+    before their discriminator (a level with the GAN term against one without), else None."""
+    starts = [phase_start(v, a.schedule) for v, a in zip(views, analyses, strict=True)]
+    on = [start is not None and step >= start for start in starts]
+    if all(on) or not any(on):
+        return None
+
+    def said(name: str, start: int | None, active: bool, a) -> str:
+        switch = a.schedule.switch_step
+        if active:
+            return f"{name} is in its adversarial phase (from {pos.at(unit, switch or start)})"
+        return f"{name} is before its discriminator" + (f" (from {pos.at(unit, switch)})" if switch else "")
+    return (f"at {pos.at(unit, step)} " + _names([said(n, st, o, a) for n, st, o, a in
+                                                 zip(names, starts, on, analyses, strict=True)])
+            + ": a level with the adversarial term against one without is not like for like")
+
+
+def _past_shared(names: list[str], analyses: list, step: int, unit: str) -> list[str]:
+    """What the runs that went on past the shared steps raise there, where the verdict cannot look."""
+    out = []
+    for n, a in zip(names, analyses, strict=True):
+        later = [f for f in a.active_findings() if f.severity in ("warning", "error") and f.step is not None
+                 and f.step > step]
+        if later:
+            shown = ", ".join(f"{f.rule} ({f.severity}, {pos.at(unit, f.step)})" for f in later[:3])
+            out.append(f"Past {pos.at(unit, step)} only runs that went on have logs: {n}'s {shown} "
+                       f"{'lies' if len(later) == 1 else 'lie'} there, beyond what the verdict compares.")
     return out
 
 
@@ -326,7 +371,8 @@ def compare_runs(names: list[str], analyses: list, frames: list, configs: list[d
     verdict = target_verdict(*map(list, zip(*readable, strict=True)), target) if judge and len(readable) >= 2 \
         else None
     return Comparison(names, overlay_plots(analyses, frames, names), config_differences(configs),
-                      latest_levels(analyses, configs), verdict)
+                      latest_levels(analyses, configs), verdict,
+                      [n for n, a, c in zip(names, analyses, configs, strict=True) if a is not None and c is None])
 
 
 @dataclass

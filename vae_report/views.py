@@ -3,7 +3,10 @@ run's report: the status line, the findings table, metric tables, figures named 
 
 from __future__ import annotations
 
+import math
+
 from ._version import __version__
+from .compare import LOWER_IS_BETTER, same_step
 from .frame import file_slug
 from .narrative import kinds_of
 from .numbers import fmt, pct
@@ -85,8 +88,7 @@ def sweep_view(name: str, runs: list, status: str, comparison=None) -> ReportVie
                   (False, False, True, True, False, True, True, True, True, True, True))
     sections = [Section("Runs", (table,))]
     if comparison is not None:
-        blocks: list[Block] = [config_table(comparison, "Config key")] if comparison.config_diff else [
-            Paragraph(text("The runs' configs do not differ (or none was found)."))]
+        blocks: list[Block] = [_ahead(comparison, runs), _config_said(comparison, runs, comparison.configs_missing)]
         # the dashes are drawn only where a run has a disc_start: no note about lines that are not there
         marked = any(run.analysis is not None and run.analysis.schedule.disc_start is not None for run in runs)
         blocks += overlay_images(comparison.plots, OVERLAY_NOTE if marked else "")
@@ -139,7 +141,7 @@ def comparison_view(c, runs: list, configs_missing: list[str]) -> ReportView:
                          cell(phase_word(a)), cell(a.schedule.disc_start), cell(warnings), cell(errors))))
     table = Table(("Run", "Source", "Status", "Step", "Progress", "Phase", "disc_start", "Warnings", "Errors"),
                   tuple(rows), (False, False, False, True, True, False, True, True, True))
-    sections = [Section("Runs", (table,)), _verdict(c), _config_differences(c, runs, configs_missing), _levels(c),
+    sections = [Section("Runs", (table,)), _verdict(c), _config_differences(c, runs, configs_missing), _levels(c, runs),
                 Section("Curves", tuple(overlay_images(c.plots)))]
     sections.append(Section("Findings per run", tuple(b for r in runs for b in _findings_of(r))))
     worst = "error" if any(r.analysis is None for r in runs) else max(
@@ -161,23 +163,49 @@ def _verdict(c) -> Section:
 
 
 def _config_differences(c, runs: list, missing: list[str]) -> Section:
+    return Section("Config differences", (_config_said(c, runs, missing),))
+
+
+def _config_said(c, runs: list, missing: list[str]) -> Block:
+    """The config keys that differ, or why there are none to show: no config anywhere, or configs that agree."""
     if c.config_diff:
-        return Section("Config differences", (config_table(c, "Key"),))
-    if len(missing) == len(runs):
-        said = text("No training config was found in any run: there is nothing to compare.")
-    else:
-        said = text("The configs found do not differ" + (f" (no config found for: {', '.join(missing)})"
-                                                         if missing else "") + ".")
-    return Section("Config differences", (Paragraph(said),))
+        return config_table(c, "Key")
+    if len(missing) >= len([r for r in runs if r.analysis is not None]):
+        return Paragraph(text("No training config was found in any run: no setting can be compared or named as the "
+                              "cause of a difference (the run names are all that tells them apart)."))
+    return Paragraph(text("The configs found do not differ" + (f" (no config found for: {', '.join(missing)})"
+                                                              if missing else "") + "."))
 
 
-def _levels(c) -> Section:
+def _ahead(c, runs: list) -> Block:
+    """Which run is lowest now on each loss where one is ahead beyond the levels' noise (runs at one step only)."""
+    readable = [r for r in runs if r.analysis is not None]
+    if not same_step([r.analysis for r in readable]):
+        return Paragraph(text("The runs stand at different steps (" + ", ".join(
+            f"{r.name} {fmt(r.analysis.step)}" for r in readable) + "): their current levels are not ranked."))
+    ahead = [f"{metric} {c.names[best]} ({fmt(values[best])})" for metric, values, best in c.latest if best is not None]
+    broken = [n for i, n in enumerate(c.names) if any(m in LOWER_IS_BETTER and v[i] is not None
+                                                     and not math.isfinite(v[i]) for m, v, _ in c.latest)]
+    gone = f" {', '.join(broken)}: not finite now, not ranked." if broken else ""
+    if not ahead:
+        return Paragraph(text("No run is ahead of the others on a loss beyond the levels' noise (losses lower is "
+                              "better: " + ", ".join(m for m, _, _ in c.latest if m in LOWER_IS_BETTER) + ")."
+                              + gone))
+    return Paragraph(text("Lowest now, ahead of the next run beyond the two levels' noise: " + "; ".join(ahead)
+                          + "." + gone))
+
+
+def _levels(c, runs: list) -> Section:
+    readable = [r for r in runs if r.analysis is not None]
+    where = ("; the runs stand at different steps (" + ", ".join(f"{r.name} {fmt(r.analysis.step)}" for r in readable)
+             + "), so none is ranked here: the verdict above compares them at matched steps"
+             if not same_step([r.analysis for r in readable]) else "; the verdict above compares the runs at "
+             "matched steps")
     said = Paragraph(text(
         "Each run's current level (the median of its latest points in its current phase, as its own report gives "
-        "it; never a single point unless the metric is sparse), each at its own last step; the verdict above "
-        "compares the runs at matched steps. The lowest loss is in ", bold("bold"), " only where every run logs the "
-        "same quantity (same kind of source; totals of the same weights) and it is ahead beyond the two levels' "
-        "noise."))
+        f"it: a single point where the phase has just begun), each at its own last step{where}. The lowest loss is "
+        "in ", bold("bold"), " only where the runs stand at the same step, every run logs the same quantity (same "
+        "kind of source; totals of the same weights) and it is ahead beyond the two levels' noise."))
     rows = tuple(Row((cell(metric), *(text(bold(fmt(v))) if i == best else cell(v) for i, v in enumerate(values))))
                  for metric, values, best in c.latest)
     return Section("Current levels", (said, Table(("Metric", *c.names), rows, (False, *(True,) * len(c.names)))))

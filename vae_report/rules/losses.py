@@ -425,6 +425,7 @@ class Bookkeeping:
     averaged: bool  # RadioDiff's TensorBoard total, (AE loss + disc loss) / 2
     terms: dict[str, np.ndarray]  # nll, regularizer (weighted), adversarial: what the total is made of
     logged: frozenset = frozenset()  # the metrics the check read (a term not logged is not in the formula)
+    learned_logvar: bool = False  # logvar moved off 0: nll is rec / exp(logvar) + logvar, not the plain rec
 
 
 def regularizer(s: Schedule) -> tuple[str, float | None]:
@@ -476,7 +477,8 @@ def _bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
     if averaged:
         expected = (expected + col["disc_loss"]) / 2
     terms = {"nll": nll, "regularizer": weight * reg, "adversarial": adv}
-    return Bookkeeping(steps, total, expected, rec, reg, pixels, averaged, terms, frozenset(col))
+    learned = "logvar" in col and bool(np.nanmax(np.abs(col["logvar"])) > 1e-3)
+    return Bookkeeping(steps, total, expected, rec, reg, pixels, averaged, terms, frozenset(col), learned)
 
 
 def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -529,13 +531,15 @@ def _formula(b: Bookkeeping, weight_name: str, reg_name: str) -> tuple[str, str]
     and how the reconstruction enters it: summed over the pixels (LDM's nll) or as the per-pixel mean."""
     adversarial = {"d_weight", "disc_factor", "g_loss"} <= b.logged
     summed = b.pixels > 1.5
+    learned = "logvar" in b.logged and b.learned_logvar
     if "nll_loss" in b.logged:
         nll = "nll_loss"
-        what = (f" nll_loss is the per-pixel loss summed over {fmt(pixel_count(b.pixels))} pixels per sample"
+        per_pixel = "rec_loss / exp(logvar) + logvar (the learned log-variance)" if learned else "the per-pixel loss"
+        what = (f" nll_loss is {per_pixel} summed over {fmt(pixel_count(b.pixels))} pixels per sample"
                 f"{_shape_text(b.pixels)}, not averaged." if summed else
                 " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does).")
     else:
-        per_pixel = "(rec_loss / exp(logvar) + logvar)" if "logvar" in b.logged else "rec_loss"
+        per_pixel = "(rec_loss / exp(logvar) + logvar)" if learned else "rec_loss"
         nll = f"N x {per_pixel}" if summed else per_pixel
         what = (f" nll is not logged: N = {fmt(pixel_count(b.pixels))} pixels per sample{_shape_text(b.pixels)}, "
                 "the per-pixel loss summed over them, not averaged." if summed else
