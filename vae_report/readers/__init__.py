@@ -43,6 +43,7 @@ from .events import event_notes, handed_over, read_event_files
 from .jsonlog import read_json_log, sniff_json_log
 from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
+from .scalars import scalars_name, scalars_note
 from .sources import KINDS, RunLogs, SourceFile
 from .textlog import read_text_log
 from .tfevents import read_event_file
@@ -242,11 +243,15 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
         # copied, so the peak stays near the frame's own size
         read = logs.tail.events(path) if logs.tail is not None else read_event_file(path)
+        renamed = scalars_name(path, read.tags)
+        if renamed:  # one key of add_scalars, in its own sub-folder (scalars.py)
+            read.parts = [(renamed.get(tag, tag), *cols) for tag, *cols in read.parts]
+            notes.append(scalars_note({path.parent.name: next(iter(renamed.values()))}))
         counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
         split = logs.split_of.get(path)
         frame = frame_from_series(((in_split(name, split), *cols) for name, *cols in handed_over(read, counters)),
                                   rel)
-        notes = event_notes(read, counters)
+        notes.extend(event_notes(read, counters))
     elif kind == "csv" and path.name == "meta_tags.csv":
         logs.sources.append(SourceFile(rel, kind, 0, [], ["test-tube's hyperparameters (key, value), not metrics"]))
         return None
