@@ -28,6 +28,7 @@ from .console import COUNTER_NAMES, read_console_log, sniff_text_log
 from .conventions import read_negative_kl
 from .csvlog import read_csv_log
 from .discovery import (
+    CSV_SUFFIXES,
     JSON_SUFFIXES,
     discover,
     files_under,
@@ -63,7 +64,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         raise NoLogsYet(f"{root}: no such file or directory; pass the run's results folder")
     if root.is_file():
         files = {kind: [] for kind in KINDS}
-        kind = ("tensorboard" if "tfevents" in root.name else "csv" if root.suffix == ".csv"
+        kind = ("tensorboard" if "tfevents" in root.name else "csv" if root.suffix.lower() in CSV_SUFFIXES
                 else "wandb" if root.suffix == ".wandb" else "wandb summary" if root.name == SUMMARY_NAME
                 else "mlflow" if mlflow.is_database(root)
                 else "json" if root.suffix in JSON_SUFFIXES or sniff_json_log(root) else "text log")

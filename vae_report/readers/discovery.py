@@ -14,6 +14,7 @@ from .sources import KINDS
 from .wandb import SUMMARY_NAME
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+CSV_SUFFIXES = (".csv", ".tsv", ".tab")  # delimited by commas, semicolons or tabs (delimiters.py)
 
 
 def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None,
@@ -33,7 +34,7 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
             continue
         if "tfevents" in name:
             found["tensorboard"].append(path)
-        elif name.endswith(".csv"):
+        elif path.suffix.lower() in CSV_SUFFIXES:
             found["csv"].append(path)
         elif name == SUMMARY_NAME:
             found["wandb summary"].append(path)
@@ -157,7 +158,7 @@ def leads_inside(link: str, roots: list[str]) -> bool:
 def nothing_read(root: Path) -> str:
     """Why a folder gave no metric log: what it holds, the first lines of a text file it could not read, and
     what to do instead (an empty folder: not the one the trainer writes to, or nothing logged yet)."""
-    read = ("read: TensorBoard *tfevents*, *.csv, *.jsonl/*.json metric logs, *.log/*.out/*.txt with a step "
+    read = ("read: TensorBoard *tfevents*, *.csv/*.tsv, *.jsonl/*.json metric logs, *.log/*.out/*.txt with a step "
             "counter and key: value pairs")
     held = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
     if not held:
