@@ -24,16 +24,17 @@ from ..frame import (
 )
 from ..numbers import counted
 from . import mlflow
+from .compressed import expanded, inner_name
 from .console import COUNTER_NAMES, read_console_log, sniff_text_log
 from .conventions import read_negative_kl
 from .csvlog import read_csv_log
 from .discovery import (
-    CSV_SUFFIXES,
     JSON_SUFFIXES,
     discover,
     files_under,
     foreign_encoding,
     in_split,
+    kind_of,
     leads_inside,
     nothing_read,
     relative,
@@ -48,7 +49,7 @@ from .scalars import scalars_name, scalars_note
 from .sources import KINDS, RunLogs, SourceFile
 from .textlog import read_text_log
 from .tfevents import read_event_file
-from .wandb import SUMMARY_NAME, read_wandb_run, read_wandb_summary
+from .wandb import read_wandb_run, read_wandb_summary
 
 __all__ = ["KINDS", "JSON_SUFFIXES", "MAX_METRICS", "RunLogs", "SourceFile", "discover", "files_under",
            "leads_inside", "load_run", "mlflow", "read_run"]
@@ -64,10 +65,9 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         raise NoLogsYet(f"{root}: no such file or directory; pass the run's results folder")
     if root.is_file():
         files = {kind: [] for kind in KINDS}
-        kind = ("tensorboard" if "tfevents" in root.name else "csv" if root.suffix.lower() in CSV_SUFFIXES
-                else "wandb" if root.suffix == ".wandb" else "wandb summary" if root.name == SUMMARY_NAME
-                else "mlflow" if mlflow.is_database(root)
-                else "json" if root.suffix in JSON_SUFFIXES or sniff_json_log(root) else "text log")
+        probe = expanded(root) if inner_name(root) is not None else root
+        kind = kind_of(probe, pattern) or ("mlflow" if mlflow.is_database(probe) else "json"
+                                           if probe.suffix in JSON_SUFFIXES or sniff_json_log(probe) else "text log")
         files[kind].append(root)
         base = root.parent
     else:
@@ -235,8 +235,19 @@ def _read_one_or_note(kind: str, path: Path, base: Path, logs: RunLogs, single: 
 
 def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
     """(SourceFile, frame), a list of them (a text log holding several launches), or None (nothing to read)."""
-    rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
-    notes: list[str] = []
+    if inner_name(path) is None:
+        return _read_plain(kind, path, base, logs, [])
+    copy = expanded(path)  # a gzipped log: its decompressed copy read under the compressed file's name
+    try:
+        return _read_plain(kind, copy, base, logs, ["gzip-compressed: read decompressed"],
+                           path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path))
+    except InputError as exc:
+        raise InputError(str(exc).replace(str(copy), str(path))) from None
+
+
+def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[str], rel: str | None = None):
+    if rel is None:
+        rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
     if path.stat().st_size == 0:
         logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
         return None
