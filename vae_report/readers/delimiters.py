@@ -22,7 +22,14 @@ SAMPLE_LINES = 20
 
 def delimiter_of(text: str) -> str:
     """The field delimiter of a CSV-like text (a comma when its header holds no candidate: one column)."""
-    lines = text.lstrip("\ufeff").split("\n", SAMPLE_LINES)[:SAMPLE_LINES]
+    start = 1 if text.startswith("\ufeff") else 0
+    end = start
+    for _ in range(SAMPLE_LINES):  # the first lines only: no copy of a large file's rest
+        end = text.find("\n", end) + 1
+        if end == 0:
+            end = len(text)
+            break
+    lines = text[start:end].split("\n")
     header = lines[0].rstrip("\r")
     found = [d for d in CANDIDATES if d in header]
     if len(found) <= 1:
