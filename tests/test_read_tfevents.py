@@ -196,3 +196,35 @@ def test_blocks_end_at_a_torn_tail_and_at_a_corrupt_length_field(tmp_path):
         read = read_event_file(path, block=block)
         assert read.corrupt_at == pos and read.truncated_at is None
         assert read.series["rec_loss"][0].tolist() == list(range(150))
+
+
+@pytest.mark.parametrize("watch", [False, True])
+def test_add_scalars_sub_folders_are_metrics_named_by_their_folder(tmp_path, watch):
+    """SummaryWriter.add_scalars('train', {...}) writes each key to <logdir>/train_<key>/ under the tag 'train':
+    each folder is one metric (train/rec_loss), and the sibling writers are neither restarts nor two processes."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    from vae_report.readers.tail import TailCache
+
+    writer = SummaryWriter(str(tmp_path))
+    steps = range(0, 2000, 50)
+    for step in steps:
+        writer.add_scalars("train", {"rec_loss": 0.5 / (1 + step), "kl_loss": 100.0 + step}, step,
+                           walltime=1.7e9 + step)
+        writer.add_scalars("loss/val", {"rec": 0.25}, step, walltime=1.7e9 + step)  # a main tag with a slash
+        writer.add_scalar("lr", 1e-4, step, walltime=1.7e9 + step)
+    writer.close()
+    assert (tmp_path / "train_rec_loss").is_dir() and (tmp_path / "loss_val_rec").is_dir()
+    logs = load_run(tmp_path, tail=TailCache() if watch else None)
+    frame = logs.frame
+    names = set(frame["metric"].cat.categories)
+    assert {"rec_loss", "kl_loss", "lr"} <= names and "train" not in names
+    assert any(n.startswith("val/") and "rec" in n for n in names), names
+    rec = frame[frame["metric"] == "rec_loss"].sort_values("step")
+    np.testing.assert_allclose(rec["value"].to_numpy(), [0.5 / (1 + s) for s in steps], rtol=1e-6)
+    kl = frame[frame["metric"] == "kl_loss"].sort_values("step")
+    np.testing.assert_allclose(kl["value"].to_numpy(), [100.0 + s for s in steps], rtol=1e-6)
+    assert not logs.restarts
+    assert not any("two processes" in n or "restarts at step" in n for n in logs.notes), logs.notes
+    text = " ".join(logs.notes + [n for s in logs.sources for n in s.notes])
+    assert "train_rec_loss/ as train/rec_loss" in text

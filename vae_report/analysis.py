@@ -155,7 +155,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
                               "disc_weight, max_steps, lr, ...): the phases follow the data")
     else:
         skipped: list[str] = []
-        found = find_config(logs.root, skipped)
+        found = find_config(logs.root, skipped, strict=True)
         logs.notes.extend(skipped)  # an unreadable config is named, never silently replaced by another
         if found is not None:
             path, cfg, layout = found

@@ -19,8 +19,8 @@ from pathlib import Path
 from .errors import OutputError
 
 # names the log readers pick up in a run folder: an output by such a name there would be read as a log
-LOG_SUFFIXES = (".csv", ".log", ".out", ".txt", ".json", ".jsonl", ".ndjson", ".wandb", ".db", ".sqlite", ".sqlite3",
-                ".yaml", ".yml")
+LOG_SUFFIXES = (".csv", ".tsv", ".tab", ".log", ".out", ".txt", ".json", ".jsonl", ".ndjson", ".wandb", ".db",
+                ".sqlite", ".sqlite3", ".yaml", ".yml")
 MARKER = ".vae-report"  # written in every <stem>_files/ folder we make: only such a folder is ever replaced
 
 RECORD_LIMIT = 2000  # outputs remembered (the newest); an older one is refused inside a run folder like a user's file

@@ -208,14 +208,27 @@ def load_config(path: Path, given: bool = False) -> dict:
     try:
         data = safe_load_bounded(text, path)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}; {again}") from None
+        raise ConfigError(f"{path}: not valid YAML{_where(exc, text)}; {again}") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to be a config; fix the file") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top of the config; pass the training config")
     return data
+
+
+def _where(exc: yaml.YAMLError, text: str) -> str:
+    """Where and why a YAML document did not parse: ``at line 4, column 1 (a tab ...)``; a tab in the
+    indentation, the usual cause, is named as such (YAML indents with spaces only)."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return ""
+    lines = text.split("\n")
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    problem = str(getattr(exc, "problem", "") or "").replace("'\\t'", "a tab")
+    why = ("a tab in its indentation: YAML indents with spaces only, replace the tab with spaces" if "\t" in indent
+           else problem)
+    return f" at line {mark.line + 1}, column {mark.column + 1}" + (f" ({why})" if why else "")
 
 
 MAX_NODES = 1_000_000  # a config has hundreds of values; a YAML alias bomb expands to billions
@@ -489,9 +502,13 @@ def _typed_one(key: str, value: Any) -> Any:
     return number
 
 
-def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dict, str] | None:
+def find_config(root: Path, skipped: list[str] | None = None,
+                strict: bool = False) -> tuple[Path, dict, str] | None:
     """The first config under ``root`` (shallowest first) whose layout we know, parsed; a candidate that could
-    not be read is added to ``skipped`` with the reason, so the report can say why it was not used."""
+    not be read is added to ``skipped`` with the reason, so the report can say why it was not used. ``strict``:
+    a file that is plainly the run's config (``config.yaml`` at the top, or a YAML naming the loss's settings)
+    and does not parse raises ConfigError when no other config of a known layout is found: the run would
+    otherwise be judged without the schedule its user wrote. Another unreadable YAML is only a note."""
     if root.is_file():
         root = root.parent
     candidates = sorted((p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)),
@@ -502,6 +519,7 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
                     key=lambda p: (len(p.relative_to(root).parts), str(p)))
     flat: tuple[Path, dict, str] | None = None
     unused: list[str] = []  # configs read that name no setting of the loss's schedule (detectron2's config.yaml)
+    broken: ConfigError | None = None  # the run's own config, unreadable
     for path in candidates + others:
         if path.suffix != ".json" and not _small(path):
             # a training config is a few KB; a YAML of megabytes costs seconds to parse and is not one
@@ -513,6 +531,8 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
         try:
             config = load_config(path)
         except ConfigError as exc:
+            if strict and broken is None and path.suffix != ".json" and _plainly_the_config(path, root):
+                broken = exc
             if skipped is not None and path.suffix != ".json":  # JSON files are rarely configs: no note
                 skipped.append(f"{path.relative_to(root).as_posix()} not used as the config: "
                                f"{str(exc).split(': ', 1)[-1]}")
@@ -530,11 +550,29 @@ def find_config(root: Path, skipped: list[str] | None = None) -> tuple[Path, dic
             if skipped is not None:
                 skipped.extend(_changed_since(path, config, layout, root))
             return path, config, layout
+    if broken is not None:
+        raise broken
     if flat is None and skipped is not None:
         skipped.extend(f"{name} read as a config, not used: it names no loss setting (disc_start, kl_weight, "
                        "disc_weight, codebook_weight), which a config found in the folder must; pass it with "
                        "--config to use the keys it names (max_steps, max_iter, lr, ...)" for name in unused[:3])
     return flat
+
+
+CONFIG_NAMES = ("config.yaml", "config.yml")
+_LOSS_KEY = re.compile(r"^[ \t-]*(?:disc_start|kl_weight|disc_weight|codebook_weight|disc_factor|lossconfig)[ \t]*:",
+                       re.M)
+
+
+def _plainly_the_config(path: Path, root: Path) -> bool:
+    """A YAML that is the run's config by its name at the run's top (or one folder down: ``configs/``,
+    Hydra's ``.hydra/``) or by naming the loss's settings, not a stray file that happens to be YAML."""
+    if path.name.lower() in CONFIG_NAMES and len(path.relative_to(root).parts) <= 2:
+        return True
+    try:
+        return _LOSS_KEY.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
 
 
 def _small(path: Path, limit: int = 1 << 20) -> bool:

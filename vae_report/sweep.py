@@ -58,7 +58,8 @@ def find_runs(root: Path) -> list[RunSpec] | None:
         return [RunSpec(a.name, root, tuple(a.folders)) for a in reversed(found)]
     if found is not None:
         return None  # one run, logged by several versions (loggers, resumes)
-    if any(p.is_file() and ("tfevents" in p.name or p.suffix in (".csv", ".log", ".jsonl")) for p in root.iterdir()):
+    logs = (".csv", ".tsv", ".log", ".jsonl")
+    if any(p.is_file() and ("tfevents" in p.name or p.suffix in logs) for p in root.iterdir()):
         return None
     runs, bare, without_logs = [], False, []
     inside = [os.path.realpath(root)]

@@ -17,7 +17,8 @@ from . import writers as w
 from .curves import Shape, healthy, recompute
 
 LAYOUTS = ("mmcv_jsonl", "hf_trainer_state", "json_lists", "plain_jsonl", "event_sweep", "nested_versions",
-           "wandb_files")
+           "wandb_files", "add_scalars_tb", "semicolon_csv")
+FIELD_KEYS = ("total_loss", "rec_loss", "kl_loss")
 
 
 def _write_lines(path: Path, records: list[dict]) -> None:
@@ -113,6 +114,11 @@ def emit_field(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: di
             "loss": float(v["total_loss"][-1]), "rec_loss": float(v["rec_loss"][-1]),
             "kl_loss": float(v["kl_loss"][-1]), "_step": int(steps[-1]), "_runtime": 3600.0,
             "_timestamp": w.START_WALL + 3600.0, "_wandb": {"runtime": 3600}}))
+    elif layout == "add_scalars_tb":  # writer.add_scalars("train", {...}): a sub-folder per key, lr beside
+        w.write_tb(folder, steps, {"lr": v["lr"]})
+        w.add_scalars_tb(folder, steps, "train", {k: v[k] for k in FIELD_KEYS})
+    elif layout == "semicolon_csv":  # a spreadsheet's export in a European locale: ';' and decimal commas
+        w.semicolon_csv(folder / "verlauf.csv", steps, {k: v[k] for k in (*FIELD_KEYS, "lr")})
     else:
         raise ValueError(f"unknown layout {layout}")
 

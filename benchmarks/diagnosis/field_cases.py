@@ -42,6 +42,10 @@ def field_healthy() -> list[Case]:
              "plain_jsonl", _shape(last_step=9_990, every=10, seed=84), ok),
         Case("healthy_wandb_console_and_summary", "W&B run without its .wandb: files/output.log + summary",
              "wandb_files", _shape(last_step=9_990, every=10, seed=85), ok),
+        Case("healthy_add_scalars_folders", "SummaryWriter.add_scalars('train', {...}): a sub-folder per key, each "
+             "holding the tag 'train'", "add_scalars_tb", _shape(last_step=9_990, every=10, seed=90), ok),
+        Case("healthy_semicolon_decimal_comma_csv", "a ';' CSV with decimal commas (European-locale spreadsheet)",
+             "semicolon_csv", _shape(last_step=9_990, every=10, seed=91), ok),
         *published_healthy(),
     ]
 
@@ -64,4 +68,12 @@ def field_faults() -> list[Case]:
     out.append(_fault("nested_versions_kl_explodes", "repo root, logs/vae/version_0 and _1 (two attempts): the older's "
                       "KL explodes at 60%", "nested_versions", s, "error", ("kl_loss",), 6_000,
                       with_sibling(c.explode("kl_loss", 6_000, 1e4)), frac=0.1))
+    s = _shape(last_step=9_990, every=10, seed=92)
+    out.append(_fault("add_scalars_rec_explodes", "add_scalars sub-folders (train_rec_loss/...): reconstruction "
+                      "exploding from 70%", "add_scalars_tb", s, "error", ("total_loss", "rec_loss"), 7_000,
+                      c.explode("rec_loss", 7_000, 100), rules=("loss-now",)))
+    s = _shape(last_step=9_990, every=10, seed=93)
+    out.append(_fault("semicolon_csv_rec_explodes", "a ';' CSV with decimal commas: reconstruction exploding from "
+                      "80%", "semicolon_csv", s, "error", ("total_loss", "rec_loss"), 8_000,
+                      c.explode("rec_loss", 8_000, 100), rules=("loss-now",)))
     return out + published_faults()

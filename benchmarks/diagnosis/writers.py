@@ -35,6 +35,23 @@ def write_tb(folder: Path, steps: np.ndarray, tags: dict[str, np.ndarray], secon
     writer.close()
 
 
+def add_scalars_tb(folder: Path, steps: np.ndarray, main_tag: str, values: dict[str, np.ndarray]) -> None:
+    """As torch's ``SummaryWriter.add_scalars(main_tag, {key: value})`` writes: one event file per key in the
+    sub-folder ``<main_tag>_<key>/``, each holding the tag ``main_tag``, all written at once."""
+    for key, series in values.items():
+        write_tb(folder / f"{main_tag.replace('/', '_')}_{key}", steps, {main_tag: series})
+
+
+def semicolon_csv(path: Path, steps: np.ndarray, values: dict[str, np.ndarray]) -> None:
+    """A CSV saved by a spreadsheet in a German or French locale: ``;`` between cells, a decimal comma."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, delimiter=";")
+        out.writerow(["step", *(f"train/{k}" for k in values)])
+        for i, step in enumerate(steps):
+            out.writerow([int(step), *(repr(float(v[i])).replace(".", ",") for v in values.values())])
+
+
 def radiodiff_tb(folder: Path, steps: np.ndarray, v: dict, wall_offset: float = 0.0) -> None:
     """RadioDiff's train_vae.py tags: no prefix, no nll/logvar, total = (AE total + D loss) / 2."""
     tags = {"Learning_Rate": v["lr"], "total_loss": (v["total_loss"] + v["disc_loss"]) / 2}

@@ -24,6 +24,7 @@ from ..frame import (
 )
 from ..numbers import counted
 from . import mlflow
+from .compressed import expanded, inner_name
 from .console import COUNTER_NAMES, read_console_log, sniff_text_log
 from .conventions import read_negative_kl
 from .csvlog import read_csv_log
@@ -33,6 +34,7 @@ from .discovery import (
     files_under,
     foreign_encoding,
     in_split,
+    kind_of,
     leads_inside,
     nothing_read,
     relative,
@@ -44,10 +46,11 @@ from .events import event_notes, handed_over, read_event_files
 from .jsonlog import read_json_log, sniff_json_log
 from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
+from .scalars import scalars_name, scalars_note
 from .sources import KINDS, RunLogs, SourceFile
 from .textlog import read_text_log
 from .tfevents import read_event_file
-from .wandb import SUMMARY_NAME, read_wandb_run, read_wandb_summary
+from .wandb import read_wandb_run, read_wandb_summary
 
 __all__ = ["KINDS", "JSON_SUFFIXES", "MAX_METRICS", "RunLogs", "SourceFile", "discover", "files_under",
            "leads_inside", "load_run", "mlflow", "read_run"]
@@ -63,10 +66,9 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         raise NoLogsYet(f"{root}: no such file or directory; pass the run's results folder")
     if root.is_file():
         files = {kind: [] for kind in KINDS}
-        kind = ("tensorboard" if "tfevents" in root.name else "csv" if root.suffix == ".csv"
-                else "wandb" if root.suffix == ".wandb" else "wandb summary" if root.name == SUMMARY_NAME
-                else "mlflow" if mlflow.is_database(root)
-                else "json" if root.suffix in JSON_SUFFIXES or sniff_json_log(root) else "text log")
+        probe = expanded(root) if inner_name(root) is not None else root
+        kind = kind_of(probe, pattern) or ("mlflow" if mlflow.is_database(probe) else "json"
+                                           if probe.suffix in JSON_SUFFIXES or sniff_json_log(probe) else "text log")
         files[kind].append(root)
         base = root.parent
     else:
@@ -250,8 +252,19 @@ def _epoch_length(logs: RunLogs, length: tuple[int, int] | None, origin: str) ->
 
 def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
     """(SourceFile, frame), a list of them (a text log holding several launches), or None (nothing to read)."""
-    rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
-    notes: list[str] = []
+    if inner_name(path) is None:
+        return _read_plain(kind, path, base, logs, [])
+    copy = expanded(path)  # a gzipped log: its decompressed copy read under the compressed file's name
+    try:
+        return _read_plain(kind, copy, base, logs, ["gzip-compressed: read decompressed"],
+                           path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path))
+    except InputError as exc:
+        raise InputError(str(exc).replace(str(copy), str(path))) from None
+
+
+def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[str], rel: str | None = None):
+    if rel is None:
+        rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
     if path.stat().st_size == 0:
         logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
         return None
@@ -259,12 +272,16 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
         # copied, so the peak stays near the frame's own size
         read = logs.tail.events(path) if logs.tail is not None else read_event_file(path)
+        renamed = scalars_name(path, read.tags)
+        if renamed:  # one key of add_scalars, in its own sub-folder (scalars.py)
+            read.parts = [(renamed.get(tag, tag), *cols) for tag, *cols in read.parts]
+            notes.append(scalars_note({path.parent.name: next(iter(renamed.values()))}))
         counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
         _epoch_length(logs, _tag_epoch_length(read), f"{rel}'s epoch tag")
         split = logs.split_of.get(path)
         frame = frame_from_series(((in_split(name, split), *cols) for name, *cols in handed_over(read, counters)),
                                   rel)
-        notes = event_notes(read, counters)
+        notes.extend(event_notes(read, counters))
     elif kind == "csv" and path.name == "meta_tags.csv":
         logs.sources.append(SourceFile(rel, kind, 0, [], ["test-tube's hyperparameters (key, value), not metrics"]))
         return None

@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series
 from ..numbers import counted
+from .delimiters import NAMES, comma_cells, delimiter_of
 from .encoding import decoded, encoding_of, is_binary
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
 
@@ -69,25 +70,32 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     text = _drop_torn_tail(decoded(data), notes)
     if not text.strip():
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
-    again = _headers_again(text)
+    delimiter = delimiter_of(text)
+    text, decimals = comma_cells(text, delimiter)
+    if decimals:
+        notes.append(decimals)
+    elif delimiter != ",":
+        notes.append(f"{NAMES[delimiter]}-separated")
+    again = _headers_again(text, delimiter)
     if again:
         return _appended(text, again, path, source, lines_before, notes)
     text, open_quotes = _drop_open_quotes(text)
     if open_quotes:
         notes.append(f"{counted(len(open_quotes), 'line')} with a quote that never closes skipped "
                      f"({_lines(open_quotes, lines_before)}); the rows after each were read")
-    text, short = _drop_misshapen_rows(text)
+    text, short = _drop_misshapen_rows(text, delimiter)
     short = _renumbered(short, open_quotes)
     if short:
         notes.append(f"{counted(len(short), 'row')} whose field count does not match the header skipped "
-                     f"({_lines(short, lines_before)}: an unquoted comma in a number, or a cut line)")
+                     f"({_lines(short, lines_before)}: an unquoted {NAMES[delimiter]} in a value, or a cut line)")
     try:
         # Let the C parser convert numbers; only columns with text in them take the slow path below.
-        usecols = _columns_read(text, notes)
+        usecols = _columns_read(text, notes, delimiter)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
-            table = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], on_bad_lines="warn",
-                                engine="c", skipinitialspace=True, low_memory=False, usecols=usecols)
+            table = pd.read_csv(io.StringIO(text), sep=delimiter, keep_default_na=False, na_values=[""],
+                                on_bad_lines="warn", engine="c", skipinitialspace=True, low_memory=False,
+                                usecols=usecols)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise InputError(f"{path}: not a readable CSV ({exc}); check the file") from exc
     extra = sum(str(w.message).count("Skipping line") for w in caught)
@@ -110,6 +118,10 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         # Keras' CSVLogger (history.csv): one row per epoch, the epoch its only counter
         step_col, unit = columns["epoch"], "epoch"
         notes.append("counted in epochs: one row per epoch (the epoch column is the step)")
+    if step_col is None and len(table.columns) == 1 and _UNSPLIT.search(str(table.columns[0]).strip()):
+        raise InputError(
+            f"{path}: its header was read as one cell ({_names(table.columns)}): the delimiter was not recognised "
+            "(read: comma, semicolon, tab or vertical bar between the columns); save it with one of those")
     if step_col is None:
         raise InputError(
             f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}; found {_names(table.columns)}); add "
@@ -176,26 +188,28 @@ def _across_epochs(steps: np.ndarray, epochs: pd.Series, step_col: str, notes: l
     return np.where(np.isfinite(out), out, steps)
 
 
-def _headers_again(text: str) -> list[int]:
+def _headers_again(text: str, delimiter: str = ",") -> list[int]:
     """0-based numbers of the lines after the first that are a header again (the same line, or text cells only
     opening with the header's first name: a resume that logs another set of columns)."""
     lines = text.split("\n")
     header = lines[0].rstrip("\r").lstrip("\ufeff")
-    first = header.split(",", 1)[0]
+    first = header.split(delimiter, 1)[0]
     out = []
     for i in range(1, len(lines)):
         line = lines[i].rstrip("\r")
-        if not line.startswith(first) or (line != header and not _all_text(line)):
+        if not line.startswith(first) or (line != header and not _all_text(line, delimiter)):
             continue
         out.append(i)
     return out
 
 
-def _all_text(line: str) -> bool:
-    cells = next(csv.reader([line]), [])
+def _all_text(line: str, delimiter: str) -> bool:
+    cells = next(csv.reader([line], delimiter=delimiter), [])
     return len(cells) > 1 and not any(_NUMBER.fullmatch(c.strip()) for c in cells if c.strip())
 
 
+# a header read as one cell that holds a separator of another kind (spaces, colons...): not a column's name
+_UNSPLIT = re.compile(r"[\w)\]]\s*[ :;|\t]+\s*[\w(\[]")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|(?i:[-+]?(?:nan|inf|infinity))")
 
 
@@ -282,13 +296,13 @@ def _drop_torn_tail(data: str, notes: list[str]) -> str:
 MAX_COLUMNS = 2_000  # a training log has tens of metrics, hundreds at most; each costs time in every rule
 
 
-def _columns_read(text: str, notes: list[str]) -> list[int] | None:
+def _columns_read(text: str, notes: list[str], delimiter: str) -> list[int] | None:
     """The columns worth reading of a very wide file (None: all): the step, time, tag and value columns and the
     metrics the checks know, then the others in file order, MAX_COLUMNS in all; the note says how many were left."""
     first = text[: text.find("\n") + 1 if "\n" in text else len(text)]
-    if first.count(",") < MAX_COLUMNS:
+    if first.count(delimiter) < MAX_COLUMNS:
         return None
-    header = [c.strip() for c in next(csv.reader([first.rstrip("\r\n")]), [])]
+    header = [c.strip() for c in next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter), [])]
     wanted = set(STEP_COLUMNS) | set(WALL_COLUMNS) | set(TAG_COLUMNS) | {"value"}
     known = [i for i, c in enumerate(header) if c.lower() in wanted or canonical_name(c) in KNOWN_METRICS]
     taken = set(known)
@@ -365,12 +379,12 @@ def _drop_open_quotes(text: str) -> tuple[str, list[int]]:
     return _without_lines(text, bad) if bad.any() else (text, [])
 
 
-def _drop_misshapen_rows(text: str) -> tuple[str, list[int]]:
+def _drop_misshapen_rows(text: str, delimiter: str = ",") -> tuple[str, list[int]]:
     """Rows with another field count than the header, dropped, with their line numbers (when no field is
-    quoted, so a comma always separates fields)."""
+    quoted, so the delimiter always separates fields)."""
     if '"' in text:
         return text, []
-    per_line, lengths = _per_line(text, 44)
+    per_line, lengths = _per_line(text, ord(delimiter))
     if not len(per_line):
         return text, []
     blank = lengths <= 2  # "\n" or "\r\n"

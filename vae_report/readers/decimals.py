@@ -17,7 +17,7 @@ _DOT_VALUE = re.compile(r"(?<![\w./-])[A-Za-z_][\w./-]*\s*[:=]\s*[-+]?\d+\.\d+")
 _COUNTERS = {"step", "global_step", "iter", "iters", "iteration", "it", "epoch", "batch", "samples", "images"}
 
 
-def _thousands(num: str) -> bool:
+def thousands(num: str) -> bool:
     """Could be a thousands separator: 1-3 digits, then groups of exactly 3 (``3,898``, ``12,000``)."""
     head, *groups = num.lstrip("+-").split(",")
     return 1 <= len(head) <= 3 and not (head == "0") and all(len(g) == 3 for g in groups)
@@ -33,22 +33,22 @@ def comma_numbers(text: str) -> tuple[str, str | None]:
     found = [(m, key) for m in _VALUE.finditer(text) if (key := _key(text, m.start())) and key not in _COUNTERS]
     if not found:
         return text, None
-    decimal = [m for m, _ in found if m["exp"] or m["num"].count(",") == 1 and not _thousands(m["num"])]
+    decimal = [m for m, _ in found if m["exp"] or m["num"].count(",") == 1 and not thousands(m["num"])]
     dotted = _DOT_VALUE.search(text) is not None
     if decimal and not dotted:
         example = decimal[0]["num"] + (decimal[0]["exp"] or "")
         return _rewritten(text, lambda num: num.replace(",", ".") if num.count(",") == 1 else None), (
             f"numbers use a decimal comma (e.g. {example!r}): read as decimals ({example.replace(',', '.')})")
-    kept = [m for m, _ in found if _thousands(m["num"])]
+    kept = [m for m, _ in found if thousands(m["num"])]
     notes = []
     if kept:
         notes.append(f"{counted(len(kept), 'value')} with a comma grouping 3 digits (e.g. {kept[0]['num']!r}) read as "
                      f"thousands ({kept[0]['num'].replace(',', '')}); no value here has a decimal comma")
     if len(kept) < len(found):
-        bad, key = next((m, key) for m, key in found if not _thousands(m["num"]))
+        bad, key = next((m, key) for m, key in found if not thousands(m["num"]))
         notes.append(f"{counted(len(found) - len(kept), 'value')} with a comma that is neither a decimal comma used "
                      f"throughout nor a thousands separator (e.g. {key}: {bad['num']}) left out")
-    return _rewritten(text, lambda num: num.replace(",", "") if _thousands(num) else ""), "; ".join(notes)
+    return _rewritten(text, lambda num: num.replace(",", "") if thousands(num) else ""), "; ".join(notes)
 
 
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..errors import InputError
 from ..numbers import counted
 from . import mlflow
+from .compressed import expanded, inner_name
 from .console import MIN_STEP_LINES, TEXT_SUFFIXES, first_lines, sniff_text_log, step_lines_found
 from .encoding import encoding_of
 from .jsonlog import sniff_json_log
@@ -14,6 +16,7 @@ from .sources import KINDS
 from .wandb import SUMMARY_NAME
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+CSV_SUFFIXES = (".csv", ".tsv", ".tab")  # delimited by commas, semicolons or tabs (delimiters.py)
 
 
 def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None,
@@ -27,26 +30,23 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
     paths, stores = files_under([Path(f) for f in folders], skipped)
     tool_files = 0
     for path in paths:
-        name = path.name
         if _wandb_own_file(path, root):
             tool_files += 1
             continue
-        if "tfevents" in name:
-            found["tensorboard"].append(path)
-        elif name.endswith(".csv"):
-            found["csv"].append(path)
-        elif name == SUMMARY_NAME:
-            found["wandb summary"].append(path)
-        elif path.suffix in (*JSON_SUFFIXES, *TEXT_SUFFIXES) and sniff_json_log(path):
-            found["json"].append(path)
-        elif (path.suffix in TEXT_SUFFIXES and (sniff_text_log(path, pattern) or foreign_encoding(path))) \
-                or (path.suffix in JSON_SUFFIXES and _foreign_json_log(path)):
-            found["text log"].append(path)
-        elif name.endswith(".wandb"):
-            found["wandb"].append(path)
-        elif path.suffix in (".db", ".sqlite", ".sqlite3") and mlflow.is_database(path):
-            found["mlflow"].append(path)
-        elif skipped is not None and (path.suffix in TEXT_SUFFIXES or path.name == "mlflow.db"):
+        probe = path
+        inner = inner_name(path)
+        if inner is not None and Path(inner).suffix.lower() in (*CSV_SUFFIXES, *JSON_SUFFIXES, *TEXT_SUFFIXES):
+            try:  # a gzipped log: its kind is the kind of the file it holds
+                probe = expanded(path)
+            except InputError:  # listed with its reader's kind, whose error names it and how to decompress it
+                suffix = Path(inner).suffix.lower()
+                found["csv" if suffix in CSV_SUFFIXES else "json" if suffix in JSON_SUFFIXES else "text log"].append(
+                    path)
+                continue
+        kind = kind_of(probe, pattern)
+        if kind is not None:
+            found[kind].append(path)
+        elif skipped is not None and (probe.suffix in TEXT_SUFFIXES or path.name == "mlflow.db"):
             skipped.append(f"{path}: not read (" + ("not an MLflow database it can open" if path.suffix == ".db"
                                                     else "no step lines recognised; --text-pattern reads any "
                                                     "format") + ")")
@@ -58,6 +58,27 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
         if mlflow.is_file_store(store):
             found["mlflow"].append(store)
     return found
+
+
+def kind_of(path: Path, pattern: str | None) -> str | None:
+    """Which kind of log a file is, by its name and its first lines (None: not a log read here)."""
+    name = path.name
+    if "tfevents" in name:
+        return "tensorboard"
+    if path.suffix.lower() in CSV_SUFFIXES:
+        return "csv"
+    if name == SUMMARY_NAME:
+        return "wandb summary"
+    if path.suffix in (*JSON_SUFFIXES, *TEXT_SUFFIXES) and sniff_json_log(path):
+        return "json"
+    if (path.suffix in TEXT_SUFFIXES and (sniff_text_log(path, pattern) or foreign_encoding(path))) \
+            or (path.suffix in JSON_SUFFIXES and _foreign_json_log(path)):
+        return "text log"
+    if name.endswith(".wandb"):
+        return "wandb"
+    if path.suffix in (".db", ".sqlite", ".sqlite3") and mlflow.is_database(path):
+        return "mlflow"
+    return None
 
 
 # what the wandb library writes about itself beside a run's history (its own debug logs count their lines)
@@ -157,8 +178,8 @@ def leads_inside(link: str, roots: list[str]) -> bool:
 def nothing_read(root: Path) -> str:
     """Why a folder gave no metric log: what it holds, the first lines of a text file it could not read, and
     what to do instead (an empty folder: not the one the trainer writes to, or nothing logged yet)."""
-    read = ("read: TensorBoard *tfevents*, *.csv, *.jsonl/*.json metric logs, *.log/*.out/*.txt with a step "
-            "counter and key: value pairs")
+    read = ("read: TensorBoard *tfevents*, *.csv/*.tsv, *.jsonl/*.json metric logs, *.log/*.out/*.txt with a step "
+            "counter and key: value pairs, each also gzipped (.gz)")
     held = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
     if not held:
         return (f"{root}: no metric logs found: the folder holds no files ({read}); pass the folder the trainer "

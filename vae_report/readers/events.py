@@ -16,6 +16,7 @@ from .discovery import in_split, relative, split_folders
 from .foreign import foreign_files
 from .merge import natural, note_copy, note_merged, replaced_points
 from .ranks import note_ranks, ranks_of_one_run
+from .scalars import scalars_name, scalars_note
 from .sources import RunLogs, SourceFile
 from .tfevents import read_event_batch
 
@@ -25,6 +26,7 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     each listed in the sources with what went wrong, and merged by TensorBoard's restart semantics."""
     batch = read_event_batch(paths)
     rels = relative(paths, base)
+    _name_scalars_files(batch, paths, logs)
     counter = np.array([tag.strip().lower() in COUNTERS for tag in batch.tags], dtype=bool)
     # a tag's name in a plain file (row 0) and in a split's folder beside train/ (row 1: Keras' validation/)
     splits = split_folders(paths)
@@ -140,6 +142,29 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     source_code[holding] = [position[rels[i]] for i in holding]
     return make_frame(steps[order], pd.Categorical.from_codes(code[order], categories=metrics), values[order],
                       walls[order], pd.Categorical.from_codes(source_code[file[order]], categories=used))
+
+
+def _name_scalars_files(batch, paths: list[Path], logs: RunLogs) -> None:
+    """The tag of each file ``add_scalars`` wrote in a sub-folder of its own, renamed in place to the metric its
+    folder names (scalars.py): otherwise every key's file would be one metric, each replacing the last."""
+    if not len(batch.tag):
+        return
+    pairs = np.unique(batch.file.astype(np.int64) * len(batch.tags) + batch.tag)
+    held: dict[int, set[str]] = {}
+    for pair in pairs.tolist():
+        held.setdefault(pair // len(batch.tags), set()).add(batch.tags[pair % len(batch.tags)])
+    renamed: dict[str, str] = {}
+    for i, tags in held.items():
+        names = scalars_name(paths[i], tags)
+        if not names:
+            continue
+        (tag, name), = names.items()
+        mine = batch.file == i
+        batch.tag[mine] = len(batch.tags)
+        batch.tags.append(name)
+        renamed[Path(paths[i]).parent.name] = name
+    if renamed:
+        logs.notes.append(scalars_note(renamed))
 
 
 def _points_of(i: int, file, code, steps, values, walls, metrics: list[str]) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """JSON metric logs: one object a line (``json.dumps`` per logging call: mmcv/mmengine's ``*.log.json`` and
 ``scalars.json``, detectron2's ``metrics.json``, W&B's ``wandb-history.jsonl``, plain loops), a list of such
-objects, Hugging Face's ``trainer_state.json`` (``log_history``), and a file of lists per key
+objects, Hugging Face's ``trainer_state.json`` (``log_history``), Sacred's ``metrics.json`` (sacred.py), and a file
+of lists per key
 (``{"loss": [...], "kl": [...]}``, the index as the step unless a ``step`` list is there).
 
 The step is the first counter a record carries (``step``, ``global_step``, ``iteration``, ``iter``, ``_step``);
@@ -23,6 +24,8 @@ from ..errors import InputError
 from ..frame import canonical_name, frame_from_series
 from ..numbers import counted
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
+from .sacred import LAYOUT as SACRED
+from .sacred import is_sacred_metrics, sacred_series
 
 STEP_KEYS = ("step", "global_step", "iteration", "iter", "_step", "it", "trainer/global_step", "steps", "iterations")
 EPOCH_KEYS = ("epoch", "epochs")
@@ -42,7 +45,7 @@ MIN_RECORDS = 2  # fewer is a summary or a config, not a log to judge
 @dataclass
 class JsonRead:
     frame: pd.DataFrame
-    layout: str  # "json lines", "json records", "trainer_state log_history" or "json lists"
+    layout: str  # "json lines", "json records", "trainer_state log_history", "json lists" or Sacred's
     records: int
     counter: str  # the key the steps come from ("record order" without one)
     notes: list[str] = field(default_factory=list)
@@ -116,6 +119,8 @@ def _document_layout(document) -> str | None:
         return None  # our own summary, written beside a run: never one of its logs
     if isinstance(document, dict) and isinstance(document.get("log_history"), list):
         return "trainer_state log_history"
+    if is_sacred_metrics(document):
+        return SACRED
     if isinstance(document, list) and sum(isinstance(r, dict) and _numbers(r) for r in document[:50]) >= \
             min(MIN_RECORDS, len(document)) and len(document) >= MIN_RECORDS:
         return "json records"
@@ -161,6 +166,9 @@ def read_json_log(path: Path, source: str) -> JsonRead:
     layout = _document_layout(document) if document is not None else None
     if layout == "json lists":
         return _lists(document, source, notes)
+    if layout == SACRED:
+        frame, longest, notes = sacred_series(document, source)
+        return JsonRead(frame, SACRED, longest, "steps", notes)
     if layout == "trainer_state log_history":
         records = [r for r in document["log_history"] if isinstance(r, dict)]
         summary = [r for r in records if "train_runtime" in r]  # the closing summary: whole-run averages
