@@ -25,7 +25,7 @@ def _candidates(s: Schedule) -> dict:
         plan = s.lr_plan
         return {plan.describe(s.total_steps, unit=s.counts): lambda x: plan.expected(x, s.lr, s.total_steps)}
     decays = s.layout in ("radiodiff", "text log") and bool(s.total_steps)
-    out = {} if decays else {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
+    out = {} if decays else {"the config's constant lr": lambda x: np.full(len(x), s.lr)}
     if s.total_steps and s.layout not in ("ldm", "sgm"):
         total, floor = s.total_steps, s.min_lr or 0.0
         out["RadioDiff's decay, lr x max((1 - step/total)^0.95, min_lr) (min_lr floors the multiplier)"] = (
@@ -179,7 +179,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"The logged learning rate follows {name} and then {how}. Nothing in the config does that: a scheduler "
             "not restored on resume, a manual change, or an lr set to 0 by a bug.",
-            "lr", step, numbers,
+            "lr", step, numbers, case="lr-to-zero" if how.startswith("drops to 0") else None,
         )]
     bad = relative > t["tolerance"]
     if bad[0] and not bad[-max(3, len(bad) // 2):].any() and float(lr[0]) < float(expected[0]) \
@@ -324,7 +324,7 @@ def _zero_unnamed(steps: np.ndarray, lr: np.ndarray, zero: int, s: Schedule) -> 
         f"The learning rate {describe_lr(steps[before], lr[before], s)}, and is exactly 0 from {pos.at(s, zero)} on "
         f"({pct(share, 0)} of its logged points): whatever schedule this trainer follows (its config names none), "
         "nothing trains at lr 0. A scheduler sized for fewer steps than the run, a manual change, or a bug.",
-        "lr", zero, {"departure_step": zero, "zero_share": share})
+        "lr", zero, {"departure_step": zero, "zero_share": share}, case="lr-to-zero")
 
 
 def _plan_not_modelled(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:
