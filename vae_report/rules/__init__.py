@@ -398,7 +398,7 @@ RULES: list[Rule] = [
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "A learning rate other than the config's trains differently from what was planned: at 0 the model stops "
          "learning, too high it diverges, stuck high it never settles.",
-         lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",),
+         lr_schedule, {"tolerance": 0.02, "far_below": 0.01, "clear": 3.0}, needs=("lr",),
          severities=("ok", "info", "warning"),
          action="Check the scheduler (restored on resume?) and any manual change of the learning rate.",
          checks="the logged learning rate against the config at every stretch of the run (the worst window, "
@@ -408,7 +408,10 @@ RULES: list[Rule] = [
                 "once an epoch of the config's `steps_per_epoch`, LDM/sgm's `scheduler_config` target "
                 "`LambdaLinearScheduler` or "
                 "`LambdaWarmUpCosineScheduler`; a warm-up key inside a KL/beta/discriminator section is not the "
-                "lr's), by its library's formula (LDM's main.py scaling of the base rate allowed; a decay sized "
+                "lr's; a warm-up starts where the config says: `warmup_start_lr`, `warmup_init_lr`, "
+                "`warmup_lr_init`, or a factor of the base rate, `start_factor`, `warmup_factor`, mmcv's "
+                "`warmup_ratio` beside `warmup_iters`; else from 0), by its library's formula (LDM's main.py "
+                "scaling of the base rate allowed; a decay sized "
                 "under half the logged steps, a `T_max` in epochs, is described unless the lr is constant); a "
                 "config that "
                 "names only a warm-up (or a decay of no known "
@@ -416,7 +419,11 @@ RULES: list[Rule] = [
                 "layout only, RadioDiff's decay (its `min_lr` multiplier floor) or the bundled trainer's decay "
                 "floored at `min_lr`, allowing RadioDiff's "
                 "one-step shift; names the step where lr drops to 0, freezes, jumps or drifts off (a constant "
-                "rate where the schedule decays is dated where the two first differ by `tolerance`); LDM's "
+                "rate where the schedule decays is dated where the two first differ by `tolerance`; a rate "
+                "`clear` times off the schedule or more from some step to the end is dated there and said as "
+                "how far below or above from where the schedule reaches its rate, \"stuck at\" when it holds "
+                "one value, a warm-up that never ran when that is its start value, with the reconstruction's "
+                "change over the stretch); LDM's "
                 "scaled constant rate is explained when its factor is `accumulate_grad_batches` x `batch_size`"
                 " x a whole number of GPUs (any other constant multiple is a warning), a constant rate under "
                 "`far_below` x the base rate is a warning (a warm-up stuck at its start), an LDM/sgm rate "
