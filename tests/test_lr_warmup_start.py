@@ -48,9 +48,10 @@ def _lr_finding(folder):
 WARMUP = {"type": "linear_warmup", "warmup_steps": 2000, "warmup_start_lr": 1.0e-7}
 
 
-def test_a_warmup_stuck_at_its_start_value_is_said_with_how_far_below_and_from_where(tmp_path):
+@pytest.mark.parametrize("scheduler", [WARMUP, {"warmup_steps": 2000, "warmup_start_lr": 1.0e-7}])
+def test_a_warmup_stuck_at_its_start_value_is_said_with_how_far_below_and_from_where(tmp_path, scheduler):
     steps = np.arange(0, 20_001, 50)
-    f = _lr_finding(_tensorboard_run(tmp_path, steps, np.full(len(steps), 1e-7), _config(WARMUP, 1e-4, 40_000)))
+    f = _lr_finding(_tensorboard_run(tmp_path, steps, np.full(len(steps), 1e-7), _config(scheduler, 1e-4, 40_000)))
     assert f.severity == "warning" and 0 < f.step <= 2000
     for words in ("stuck at 1e-07 from step 0 to the last log (step 20,000)",
                   "warm-up from 1e-07 (warmup_start_lr) to 0.0001 over 2,000 steps never ran",

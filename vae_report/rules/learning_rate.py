@@ -110,7 +110,11 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if off_axis is not None:
         return [off_axis]
     if plan is not None and (plan.warmup_only or plan.expected(steps, s.lr, s.total_steps) is None):
-        return [_warmup_only(steps, lr, s, t)]  # a warm-up and nothing after it (or a decay of unknown length)
+        planned = plan.expected(steps, s.lr, s.total_steps) if plan.warmup_only else None
+        far = _far_off(m, steps, lr, planned, s, t, plan.describe(s.total_steps, unit=s.counts)) \
+            if planned is not None else None
+        # a warm-up and nothing after it (or a decay of unknown length); one stuck far below it said as such
+        return [far or _warmup_only(steps, lr, s, t)]
     if s.layout == "flat" and plan is None:  # another trainer's config, no schedule it names: describe it
         zero = _zero_from(steps, lr)  # ... unless it went to 0 and stayed there, a fault under any schedule
         return [_described(steps, lr, s) if zero is None else _zero_unnamed(steps, lr, zero, s)]
