@@ -12,7 +12,7 @@ from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, block_mad, robust_noise, rolling_median
 from .adversarial import clamp_bursts
 from .base import Case, Metrics, see
-from .untrained import checkpoint_before, summary, untrained
+from .untrained import resume_from, summary, untrained
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 
@@ -290,7 +290,7 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     for u in untrained(m, s, t["window"]):
         words, numbers = summary(u, m, s, cause=not u.frozen)
-        resume = f"Resume from {checkpoint_before(u, s)}"
+        resume = resume_from(u, s)
         if u.frozen:
             zero = u.reason == "lr"
             lr_text = " The learning rate is 0 over the same stretch." if zero else ""

@@ -218,11 +218,14 @@ def summary(u: Untrained, m: Metrics, s: Schedule, cause: bool = True) -> tuple[
                    "untrained_share": share, "untrained_to_end": u.to_end, "untrained_reason": u.reason}
 
 
-def checkpoint_before(u: Untrained, s: Schedule) -> str:
-    """The checkpoint to resume from: "the checkpoint at or before step 9,000 (step 5,000, saved every 5,000
-    steps)"."""
+def resume_from(u: Untrained, s: Schedule) -> str:
+    """Where to train again from: "Resume from the checkpoint at or before step 9,000 (step 5,000, saved every
+    5,000 steps)", or "Rerun from the start" when none is saved that early."""
     every = s.checkpoint_every
-    at = f"the checkpoint at or before {pos.at(s, u.start)}"
-    if every and s.counts == "step" and u.start >= every:
+    at = f"Resume from the checkpoint at or before {pos.at(s, u.start)}"
+    if every and s.counts == "step":
+        if u.start < every:  # none saved that early at the config's interval
+            return f"Rerun from the start (no checkpoint before {pos.at(s, u.start)}: one is saved every " \
+                   f"{fmt(every)} steps)"
         return f"{at} ({pos.at(s, (u.start // every) * every)}, saved every {fmt(every)} steps)"
     return at
