@@ -120,9 +120,12 @@ def test_a_schedule_no_config_names_is_described_not_judged(tmp_path):
 def test_an_lr_at_zero_for_the_rest_of_the_run_is_a_fault_under_any_schedule_named_or_not(tmp_path):
     # the same trainer and unnamed linear decay, but the lr 0 from step 8,000 (40%) to the end
     a, loud = run(tmp_path, "lr_zero_unnamed_schedule")
-    (f,) = [f for f in loud if f.rule == "lr-schedule"]
-    assert f.step == 8_000 and "exactly 0 from step 8,000 on (60% of its logged points)" in f.message
-    assert "decays linearly from 0.0001 to" in f.message  # what it did before, still described
+    # cited under "Training stalled" (nothing trained from there), the one cause's headline
+    (f,) = [d for g in loud for d in (g.to_dict(), *g.related) if d["rule"] == "lr-schedule"]
+    assert f["step"] == 8_000 and "exactly 0 from step 8,000 on (60% of its logged points)" in f["message"]
+    assert "decays linearly from 0.0001 to" in f["message"]  # what it did before, still described
+    (head,) = [g for g in loud if g.rule == "run-stalled"]
+    assert head.step == 8_000 and "Nothing trained from step 8,000 to the last log" in head.message
 
 
 @pytest.mark.parametrize("shape", ["cosine", "linear"])

@@ -26,6 +26,12 @@ KIND_KEYS = ("lr_scheduler_type", "lr_scheduler", "scheduler", "lr_schedule", "s
              "scheduler_config", "schedule_type", "lr_decay", "decay_type")
 WARMUP_KEYS = ("warmup_steps", "warm_up_steps", "num_warmup_steps", "lr_warmup_steps", "warmup_iters",
                "warmup_iterations", "warmup")
+# where a linear warm-up starts: an absolute rate (Lightning-bolts' and many trainers' warmup_start_lr, fairseq's
+# warmup_init_lr, timm's warmup_lr_init, MXNet's warmup_begin_lr) or a factor of the base rate (torch's and
+# mmengine's LinearLR start_factor, detectron2's WARMUP_FACTOR); none: from 0, as transformers' warm-ups start
+WARMUP_START_KEYS = ("warmup_start_lr", "warmup_init_lr", "warmup_lr_init", "warmup_initial_lr", "warmup_begin_lr",
+                     "warmup_start_learning_rate", "initial_warmup_lr")
+WARMUP_FACTOR_KEYS = ("start_factor", "warmup_factor", "warmup_start_factor", "warmup_init_factor")
 FLOOR_KEYS = ("eta_min", "min_lr", "lr_min", "final_lr", "end_lr", "lr_end")
 LENGTH_KEYS = ("t_max", "max_decay_steps", "num_training_steps", "total_iters", "decay_steps", "max_steps",
                "train_num_steps", "total_steps", "max_iters", "max_iter", "num_train_steps", "max_train_steps")
@@ -85,6 +91,9 @@ class LrPlan:
     unit: int | None = 1  # optimizer steps per scheduler step (an epoch's when stepped per epoch; None: unknown)
     unit_name: str = "step"  # what one scheduler step is: step or epoch
     label: str = ""  # unknown: the scheduler's name as the config gives it
+    warmup_from: float | None = None  # the warm-up's first rate (absolute; None: see warmup_factor, else 0)
+    warmup_factor: float | None = None  # ... or as a factor of the base rate (LinearLR's start_factor)
+    warmup_key: str = ""  # the config key that gave where the warm-up starts
 
     @property
     def modelled(self) -> bool:
@@ -97,17 +106,44 @@ class LrPlan:
         """The config names a warm-up and nothing after it: only the warm-up can be judged."""
         return self.kind == "warmup_only"
 
+    def start_factor(self, base: float) -> float:
+        """The warm-up's first rate as a factor of ``base``: 0 unless the config names where it starts."""
+        if self.warmup_from is not None and base > 0:
+            return self.warmup_from / base
+        return self.warmup_factor if self.warmup_factor is not None else 0.0
+
+    def warmup_start(self, base: float | None = None) -> str:
+        """Where the warm-up starts, in words: " from 1e-07 (warmup_start_lr)", " from 0.001 x the base rate
+        (start_factor)"; "" when it starts from 0 (the default every sentence assumes)."""
+        key = f" ({self.warmup_key})" if self.warmup_key else ""
+        if self.warmup_from is not None:
+            return f" from {fmt(self.warmup_from)}{key}"
+        if self.warmup_factor is not None:
+            at = f" = {fmt(self.warmup_factor * base)}" if base else ""
+            return f" from {fmt(self.warmup_factor)} x the base rate{at}{key}"
+        return ""
+
+    def ramp(self, x: np.ndarray, base: float) -> np.ndarray:
+        """The warm-up's multiplier of the base rate at ``x``: linear from its start factor to 1 over ``warmup``
+        steps (1 without a warm-up)."""
+        if self.warmup <= 0:
+            return np.ones_like(x)
+        f0 = self.start_factor(base)
+        return f0 + (1.0 - f0) * np.clip(x / float(self.warmup), 0.0, 1.0)
+
     def describe(self, total: int | None, source: bool = True, unit: str = "step") -> str:
         """The plan in words: "a cosine decay over 60,000 steps to 1e-06, named by config.yaml: optim.scheduler";
         ``unit``: what ``total`` counts (the logs' unit; the plan's own lengths are its scheduler's steps)."""
         named = f", named by {self.source}" if self.source and source else ""
         if self.warmup_only:
-            return f"a linear warm-up over {fmt(self.warmup)} steps{named}"
+            return f"a linear warm-up over {fmt(self.warmup)} steps{self.warmup_start()}{named}"
         if self.kind == "unknown":
             return f"a scheduler {self.label!r}{named}"
         if self.kind in STEPWISE:
             return self._stepwise_words() + named
-        parts = [f"a {fmt(self.warmup)}-step warm-up, then"] if self.warmup else []
+        if self.kind == "warmup" and self.warmup:  # the warm-up is the scheduler: named once
+            return f"a {fmt(self.warmup)}-step linear warm-up{self.warmup_start()}, then the base rate{named}"
+        parts = [f"a {fmt(self.warmup)}-step warm-up{self.warmup_start()}, then"] if self.warmup else []
         parts.append(NAMES.get(self.kind, self.kind))
         if self.kind in ("cosine", "linear", "ldm_cosine") and (self.length or total):
             parts.append(f"over {fmt(self.length)} steps" if self.length else f"over {fmt(total)} {unit}s")
@@ -126,7 +162,7 @@ class LrPlan:
         x = np.asarray(steps, dtype=np.float64)
         w = float(self.warmup)
         length = self.length or total
-        ramp = np.clip(x / w, 0.0, 1.0) if w > 0 else np.ones_like(x)
+        ramp = self.ramp(x, base)
         if self.kind in ("constant", "warmup", "warmup_only"):
             return base * ramp
         if self.kind == "ldm_linear":  # ldm.lr_scheduler.LambdaLinearScheduler, one cycle (its usual config)
@@ -184,7 +220,7 @@ class LrPlan:
 
     def _stepwise_words(self) -> str:
         """"a step decay (StepLR): x0.5 every 10 epochs (5,000 steps)"."""
-        words = [f"a {fmt(self.warmup)}-step warm-up, then"] if self.warmup else []
+        words = [f"a {fmt(self.warmup)}-step warm-up{self.warmup_start()}, then"] if self.warmup else []
         words.append(NAMES[self.kind] + ":")
         gamma = f"x{fmt(self.gamma)}" if self.gamma is not None else "x gamma (not given)"
         per = f" ({fmt(self.unit)} steps each)" if self.unit_name == "epoch" and self.unit else ""
@@ -297,9 +333,10 @@ def plan_from_config(config: dict, origin: str) -> LrPlan | None:
         share, steps = (_number(ratio[1]) if ratio else None), (_number(total[1]) if total else None)
         if share and steps and 0 < share < 1 and steps > 0:
             warm, warmup = (f"{ratio[0]} x {total[0]}", None), share * steps
+    start = _warmup_start(flat, within, warm)
     if named is None:
         if warmup and warmup > 0:
-            return LrPlan("warmup_only", warmup=int(math.ceil(warmup)), source=f"{origin}: {warm[0]}")
+            return LrPlan("warmup_only", warmup=int(math.ceil(warmup)), source=f"{origin}: {warm[0]}", **start)
         return None
     head, kind = named
     length = _first(flat, LENGTH_KEYS[:5], within)
@@ -318,10 +355,24 @@ def plan_from_config(config: dict, origin: str) -> LrPlan | None:
         floor=_number(floor[1]) if floor else None,
         f_start=_first_of(factors, "f_start", "lr_start", 0.0), f_max=_first_of(factors, "f_max", "lr_max", 1.0),
         f_min=_first_of(factors, "f_min", "lr_min", 1.0 if kind == "ldm_linear" else 0.0),
-        source=f"{origin}: {head}" + (f", {warm[0]}" if warm else ""))
+        source=f"{origin}: {head}" + (f", {warm[0]}" if warm else ""), **start)
     if kind in STEPWISE:
         plan = _stepwise_plan(plan, flat, within)
     return plan
+
+
+def _warmup_start(flat: dict[str, Any], within: str, warm: tuple | None) -> dict[str, Any]:
+    """Where the config's warm-up starts, as LrPlan fields: an absolute rate, or a factor of the base rate
+    (mmcv's ``warmup_ratio`` is one where its warm-up is counted in ``warmup_iters``: Hugging Face's is a share
+    of the run, read as the warm-up's length above)."""
+    found = _first(flat, WARMUP_START_KEYS, within) or _first(flat, WARMUP_START_KEYS)
+    if found is not None and (value := _number(found[1])) is not None and value >= 0:
+        return {"warmup_from": value, "warmup_key": found[0].rsplit(".", 1)[-1]}
+    keys = WARMUP_FACTOR_KEYS + (("warmup_ratio",) if warm and str(warm[0]).endswith("warmup_iters") else ())
+    found = _first(flat, keys, within) or _first(flat, keys)
+    if found is not None and (value := _number(found[1])) is not None and 0 <= value <= 1:
+        return {"warmup_factor": value, "warmup_key": found[0].rsplit(".", 1)[-1]}
+    return {}
 
 
 def _stepwise_plan(plan: LrPlan, flat: dict[str, Any], within: str) -> LrPlan:

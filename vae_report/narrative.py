@@ -90,8 +90,16 @@ def _halted(analysis) -> str | None:
         return f"{broken[0].metric} is NaN/Inf at the latest {analysis.schedule.counts}: the run cannot go on as it is"
     stalled = _stalled(analysis)
     if stalled is not None:
-        return f"training has stalled: its losses have not changed since {pos.at(analysis.schedule, stalled.step)}"
+        return f"training has stalled: {_stalled_since(analysis, stalled)}"
     return None
+
+
+def _stalled_since(analysis, stalled: Finding) -> str:
+    """What stopped, from where: frozen losses, or an lr of 0 under losses that still vary with the batches."""
+    where = pos.at(analysis.schedule, stalled.step)
+    if stalled.case == "lr-zero":
+        return f"nothing has trained since {where} (the learning rate is 0)"
+    return f"its losses have not changed since {where}"
 
 
 def _stalled(analysis) -> Finding | None:
@@ -174,10 +182,12 @@ def questions_and_answers(analysis) -> list:
                                                                                                    "error")]:
             # the rise is the question, and the check of a rise could not run: say so, not "No."
             need = ", ".join(n.replace(" (schedule)", "") for n in unjudged.numbers.get("missing", ())) or "its inputs"
+            why = (f"{unjudged.numbers['not_judged']}, so its latest level is not the training's"
+                   if unjudged.numbers.get("not_judged") else  # a stretch that trained nothing (rules.untrained)
+                   f"whether a rise is expected depends on {need}, which no config gave (pass it with --kl-weight)")
             qa.append(QA(question,
                          f"Not judged: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to "
-                         f"{fmt(st.latest_step)}, but whether a rise is expected depends on {need}, which no config "
-                         "gave (pass it with --kl-weight)."
+                         f"{fmt(st.latest_step)}, but {why}."
                          + (f" {_messages(found, analysis.schedule.counts)}" if found else ""),
                          "kl-rising"))
         elif not found and not math.isfinite(st.latest):
@@ -429,7 +439,9 @@ def stop_broken_forecasts(analysis) -> None:
             f.stop(metric, f"NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}, so the trend of the "
                            "finite points before does not go on")
         elif stalled is not None:  # a frozen run's fit is a flat line with no spread: no forecast at all
-            f.stop(metric, f"training has stalled since {pos.at(analysis.schedule, stalled.step)}: a frozen run has "
+            f.stop(metric, f"nothing has trained since {pos.at(analysis.schedule, stalled.step)} (the learning "
+                           "rate is 0): there is no trend to carry forward" if stalled.case == "lr-zero" else
+                           f"training has stalled since {pos.at(analysis.schedule, stalled.step)}: a frozen run has "
                            "no trend to carry forward")
 
 

@@ -66,6 +66,8 @@ def findings(a) -> Section:
     if skipped or absent:
         def why(f) -> str:
             missing = f.numbers.get("missing")
+            if f.numbers.get("not_judged"):  # a stretch that trained nothing (rules.untrained)
+                return str(f.numbers["not_judged"])
             return f"needs {', '.join(missing)}" if missing else "not applicable to this model"
         reasons: dict[str, list] = {}  # checks skipped for one reason share it: "`a`, `b` (needs x)"
         for f in skipped:

@@ -40,6 +40,9 @@ class Expect:
     faults: tuple[Fault, ...] = ()
     why: str = ""
     notes: tuple[str, ...] = field(default=())  # e.g. an info finding an expert also wants ("lr-*")
+    # rules (fnmatch patterns) that must give no all-clear here: no ok finding that was judged (a stretch that
+    # trained nothing: the GAN's balance or a trend there is not judged)
+    no_ok: tuple[str, ...] = field(default=())
 
 
 def findings_of(summary: dict) -> list[dict]:
@@ -66,6 +69,9 @@ def judge(expect: Expect, summary: dict) -> tuple[bool, list[str]]:
     if expect.status == "ok":
         loud = [f for f in found if SEVERITY.get(f.get("severity"), 0) >= 2 and not f.get("skipped")]
         problems += [f"unexpected {f['severity']} {f['rule']}({f.get('metric')})" for f in loud]
+    for pattern in expect.no_ok:
+        problems += [f"unexpected ok {f['rule']}({f.get('metric')})" for f in found
+                     if fnmatch(f.get("rule") or "", pattern) and f.get("severity") == "ok" and not f.get("skipped")]
     for pattern in expect.notes:
         if not any(fnmatch(f.get("rule") or "", pattern) for f in found):
             problems.append(f"no finding {pattern}")

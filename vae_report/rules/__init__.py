@@ -33,6 +33,7 @@ from .grouping import cite_explained, group_by_cause, named_rises, point_to_grad
 from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
+from .untrained import judged_out, not_judged, reason
 from .validation import val_missing, val_overfitting
 
 _TREND = {"worse": 0.10, "flat": 0.02}
@@ -108,7 +109,8 @@ RULES: list[Rule] = [
                 "chance from its level at the phase's start (its first 5% of points there) to below `ahead` x "
                 "chance, the logits apart and `g_loss` up by `g_rise`,"
                 " with the adversarial term `d_weight·g_loss` then and now, dated where the D loss left its "
-                "early level"),
+                "early level",
+         judges="adversarial"),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
          "A discriminator that does not learn gives the autoencoder an adversarial term that carries no information: "
          "it costs compute and can add artefacts (near chance but learning is the healthy equilibrium).",
@@ -120,7 +122,8 @@ RULES: list[Rule] = [
          checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
                 "not a fault, however long (ok early, info when long, with both readings explained); a warning"
                 " only with evidence that D does not learn: logits frozen to float precision or identical "
-                "real/fake, its lr 0, its loss exactly constant"),
+                "real/fake, its lr 0, its loss exactly constant",
+         judges="adversarial"),
     Rule("generator-winning", "Generator winning the GAN game", "warning",
          "A critic that has lost rates reconstructions as real whatever they look like: the adversarial term then "
          "pushes the autoencoder toward whatever fools it, not toward sharper images.",
@@ -133,7 +136,8 @@ RULES: list[Rule] = [
          checks="the other side of the balance after `disc_start`: D loss above chance now, `logits_fake` "
                 "above `logits_real` at `inverted_share` of the points of the latest fifth, `d_weight` grown "
                 "`weight_growth`-fold or `g_loss` run away from its level at the phase's start to its current "
-                "level (the statistics table's Now, quoted with the logits' levels)"),
+                "level (the statistics table's Now, quoted with the logits' levels)",
+         judges="adversarial"),
     Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
          "At its clamp the adaptive weight no longer balances the GAN term against the reconstruction: the GAN term's "
          "weight is fixed at 1e4 x disc_weight whatever the gradients say.",
@@ -148,7 +152,8 @@ RULES: list[Rule] = [
                 "the phase whose at-clamp shares differ most, then its first point there: a clamp that comes and "
                 "goes is dated at its first burst, not its latest stretch); at the clamp in recurring bursts, "
                 "not most recent points: each burst listed, a warning when rec rises `burst_worse` or more"
-                " in them against just before (those points are then not called spikes)"),
+                " in them against just before (those points are then not called spikes)",
+         judges="adversarial"),
     Rule("gan-term-dominant", "Adversarial term dominating the objective", "warning",
          "Once the adversarial term d_weight x disc_factor x g_loss outweighs the nll, the autoencoder is trained "
          "mostly to fool the discriminator; a term that grew to that size is a balance that tipped.",
@@ -163,7 +168,8 @@ RULES: list[Rule] = [
                 "term; \"dominates\" only from two thirds on): a warning when its mean size grew `growth`-fold "
                 "from the phase's first 5% of points (dated there, with `d_weight` and `g_loss` as they "
                 "moved, and the config's `disc_weight`); steady since the switch-on (RadioDiff's published "
-                "negative totals) is info"),
+                "negative totals) is info",
+         judges="adversarial"),
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
          "Reconstruction that gets worse once the GAN starts is the price of the adversarial term: a small one is "
          "usual, a growing one costs the model what it is trained for.",
@@ -175,7 +181,8 @@ RULES: list[Rule] = [
                 "just before it (the last 5% of the points of the phase before, as rec-trend takes it); a rise "
                 "names the config's `disc_weight` as the cause (and its multiple of the usual 0.5) with the "
                 "adversarial term against the nll; a rise that came across a NaN/Inf step long after the "
-                "switch-on is that step's (info, see `non-finite`)"),
+                "switch-on is that step's (info, see `non-finite`)",
+         judges="adversarial"),
     Rule("loss-now", "Losses in the latest logs", "error",
          "A loss that goes bad in the latest logs is training going wrong now, even while its trend over the whole "
          "run still looks fine: every step from there may be wasted or harmful.",
@@ -197,7 +204,8 @@ RULES: list[Rule] = [
                 "against the recent best, dated where a level-then-ramp fit turns (or where a level steps up, "
                 "when a step fits better); a rise across a NaN/Inf step is dated there and linked to it; a "
                 "rec/nll rise names a config lr `lr_far` times off the trainer's documented one (RadioDiff 5e-6, "
-                "LDM 4.5e-6)"),
+                "LDM 4.5e-6)",
+         judges="latest"),
     Rule("grad-norm", "Gradient norm growing under clipping", "warning",
          "Clipping rescales every update whose gradient norm is above the clip, so a norm that keeps growing under "
          "it hides a steepening loss surface: the losses only drift up slowly while the updates shrink.",
@@ -226,7 +234,8 @@ RULES: list[Rule] = [
                 "grown `gap_growth`-fold (at least 2) because training kept falling (a small or repeated "
                 "training subset); the total compared within the current phase; a validation rec/nll "
                 "`gap_static` times training from its first point on (another distribution or preprocessing, "
-                "not overfitting)"),
+                "not overfitting)",
+         judges="latest"),
     Rule("val-missing", "Validation missing", "warning",
          "Without the validation the config runs, nothing shows whether the model generalises or overfits.",
          val_missing,
@@ -249,7 +258,8 @@ RULES: list[Rule] = [
                 " away (warning); growing more than `compound` per tenth of the run in its last three tenths without "
                 "slowing down: a late runaway (warning, dated by a level-then-ramp fit); a level of `per_dim_unusual`"
                 " nats per latent dimension or more is not called expected (info; a warning from `per_dim_high`), "
-                "against the ~10.4 of RadioDiff's published first stage"),
+                "against the ~10.4 of RadioDiff's published first stage",
+         judges="latest"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
          "latent space: rarely what a first-stage model for diffusion wants.",
@@ -302,7 +312,8 @@ RULES: list[Rule] = [
                 "table's Start; in the adversarial phase: its first 5% of points there) to its current level (the "
                 "phase before: its last 5% of points, the level just before the switch-on); logged from the "
                 "run's start and never 10% below the median of its first 3 points over 2,000+ steps: not "
-                "learning"),
+                "learning",
+         judges="latest"),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",
          "A total that rises within a phase means the objective being optimised is getting worse; its jump when the "
          "GAN term switches on is not a regression.",
@@ -310,14 +321,16 @@ RULES: list[Rule] = [
          severities=("ok", "info", "warning"), can_wait=True, cause="shape", cause_rank=5,
          action="Check the learning rate and the data where it began to rise.",
          checks="the total's median level within the current phase (the jump when the GAN term switches on is "
-                "not a regression)"),
+                "not a regression)",
+         judges="latest"),
     Rule("divergence", "Sustained growth of a loss", "warning",
          "A loss that grows steadily is a run diverging: left alone it ends in NaN/Inf or in useless weights.",
          divergence, {"min_points": 5, "step_growth": 0.05, "total_growth": 0.3}, needs=("total_loss|rec_loss",),
          cause="shape", cause_rank=2,
          action="Lower the learning rate, or resume from a checkpoint before the growth began.",
          checks="total (within the current phase), rec or nll whose median rises in each quarter of the latest"
-                " half of the run"),
+                " half of the run",
+         judges="latest"),
     Rule("spikes", "Transient spikes", "info",
          "A robust outlier test (rolling median and MAD) finds spikes that return to the previous level.",
          spikes, {"window": 25, "mad_factor": 12, "recovery": 0.2}, needs=("total_loss|rec_loss|kl_loss",),
@@ -345,7 +358,8 @@ RULES: list[Rule] = [
                 "going on (`loss-now`), one from the phase's first points (the switch-on's move, KL's growth), a "
                 "spike, or a rise that began at a NaN/Inf, a resume or d_weight's clamp (their rules'). Info (ok "
                 "when there is none); a warning when the loss went up by `large` or more (x2) and came back within "
-                "the latest `recent` share of the run"),
+                "the latest `recent` share of the run",
+         judges="latest"),
     Rule("liveness", "Training speed and liveness", "warning",
          "A run that stopped logging may have crashed or hung: every hour it stays so is training time lost, and its "
          "ETA means nothing.",
@@ -384,7 +398,7 @@ RULES: list[Rule] = [
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "A learning rate other than the config's trains differently from what was planned: at 0 the model stops "
          "learning, too high it diverges, stuck high it never settles.",
-         lr_schedule, {"tolerance": 0.02, "far_below": 0.01}, needs=("lr",),
+         lr_schedule, {"tolerance": 0.02, "far_below": 0.01, "clear": 3.0}, needs=("lr",),
          severities=("ok", "info", "warning"),
          action="Check the scheduler (restored on resume?) and any manual change of the learning rate.",
          checks="the logged learning rate against the config at every stretch of the run (the worst window, "
@@ -394,7 +408,10 @@ RULES: list[Rule] = [
                 "once an epoch of the config's `steps_per_epoch`, LDM/sgm's `scheduler_config` target "
                 "`LambdaLinearScheduler` or "
                 "`LambdaWarmUpCosineScheduler`; a warm-up key inside a KL/beta/discriminator section is not the "
-                "lr's), by its library's formula (LDM's main.py scaling of the base rate allowed; a decay sized "
+                "lr's; a warm-up starts where the config says: `warmup_start_lr`, `warmup_init_lr`, "
+                "`warmup_lr_init`, or a factor of the base rate, `start_factor`, `warmup_factor`, mmcv's "
+                "`warmup_ratio` beside `warmup_iters`; else from 0), by its library's formula (LDM's main.py "
+                "scaling of the base rate allowed; a decay sized "
                 "under half the logged steps, a `T_max` in epochs, is described unless the lr is constant); a "
                 "config that "
                 "names only a warm-up (or a decay of no known "
@@ -402,7 +419,11 @@ RULES: list[Rule] = [
                 "layout only, RadioDiff's decay (its `min_lr` multiplier floor) or the bundled trainer's decay "
                 "floored at `min_lr`, allowing RadioDiff's "
                 "one-step shift; names the step where lr drops to 0, freezes, jumps or drifts off (a constant "
-                "rate where the schedule decays is dated where the two first differ by `tolerance`); LDM's "
+                "rate where the schedule decays is dated where the two first differ by `tolerance`; a rate "
+                "`clear` times off the schedule or more from some step to the end is dated there and said as "
+                "how far below or above from where the schedule reaches its rate, \"stuck at\" when it holds "
+                "one value, a warm-up that never ran when that is its start value, with the reconstruction's "
+                "change over the stretch); LDM's "
                 "scaled constant rate is explained when its factor is `accumulate_grad_batches` x `batch_size`"
                 " x a whole number of GPUs (any other constant multiple is a warning), a constant rate under "
                 "`far_below` x the base rate is a warning (a warm-up stuck at its start), an LDM/sgm rate "
@@ -415,12 +436,16 @@ RULES: list[Rule] = [
                 "printed with too few decimals (RadioDiff's `{:.5f}`, also in a CSV parsed from its log) is a "
                 "precision artefact (info), never a schedule fault; a rate logged exactly is the rate"),
     Rule("run-stalled", "Training stalled", "warning",
-         "A model whose losses no longer move is not learning: the compute spent from there is wasted.",
+         "A learning rate of 0, or losses frozen to float precision, trains nothing: the compute spent there is "
+         "wasted, the run ends with the weights it had when it stopped, and a steady loss there is no sign of health.",
          run_stalled, {"window": 0.1}, needs=("rec_loss|total_loss|nll_loss",),
-         topics=("values",),
+         topics=("values",), explains=("lr-to-zero",),
          action="Check the optimizer's learning rate and that the batches change.",
-         checks="losses flat to float precision over the latest stretch (with the lr at 0, typically): the "
-                "optimizer no longer moves the weights"),
+         checks="losses flat to float precision over the latest stretch (every such loss named, the KL and GAN "
+                "terms too), or a logged lr of exactly 0 over 3 points or more (a hundredth of the run or more, or"
+                " up to its end): nothing trained there; says how many steps, what share of the run and which "
+                "phases, which weights the run ends with and the checkpoint to resume from (a stretch the lr came "
+                "back from is info); the trend, level and GAN checks do not judge such a stretch"),
     Rule("loss-bookkeeping", "Loss bookkeeping", "warning",
          "A total that does not add up from its terms means the logged weights, sources or config are not the ones "
          "the trainer used: every share and weight the report quotes may then be wrong.",
@@ -510,8 +535,9 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
             continue
         limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
         try:
-            findings.extend(_titled(rule.finding(case, schedule.counts), titles)
-                            for case in rule.check(metrics, schedule, limits))
+            found = [_titled(rule.finding(case, schedule.counts), titles)
+                     for case in rule.check(metrics, schedule, limits)]
+            findings.extend(_judged(rule, found, metrics, schedule))
         except KeyError as exc:  # a rule that reached for a metric its "needs" did not guarantee: skip, never crash
             findings.append(_skipped(rule, f"Skipped: needs {exc.args[0]}, which this run does not provide.",
                                      {"missing": [str(exc.args[0])]}))
@@ -525,6 +551,37 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     named = named_rises(grouped, by_id)
     return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)
             if g is not None]
+
+
+# what a check judges, said where it is not judged
+_JUDGES = {"latest": "the stretch this check judges (the losses' latest level in the current phase)",
+           "adversarial": "most of the adversarial phase, which this check judges"}
+
+
+def _judged(rule: Rule, found: list[Finding], metrics: Metrics, schedule: Schedule) -> list[Finding]:
+    """A check of a trend, a level or the GAN's balance over a stretch that trained nothing (rules.untrained)
+    gives no all-clear: its ok and info findings become one skipped finding that says why; a warning or an error
+    it raised stands (the logs show it, whatever trained)."""
+    if not rule.judges or not found:
+        return found
+    if rule.judges == "adversarial":
+        lo = schedule.switch_step
+        if lo is None or metrics.last_step() < lo:
+            return found  # no adversarial phase yet: the check says so itself
+    else:
+        lo = metrics.phase_start
+    stretch = judged_out(metrics, schedule, lo)
+    if stretch is None:
+        return found
+    loud = [f for f in found if f.severity in ("warning", "error") or f.skipped]
+    if len(loud) == len(found):
+        return found
+    mild = next(f for f in found if f not in loud)
+    message = not_judged(stretch, schedule, _JUDGES[rule.judges])
+    numbers = {"not_judged": reason(stretch, schedule),
+               "untrained_from": stretch.start}
+    return [*loud, replace(mild, severity="info", skipped=True, message=message, numbers=numbers,
+                           step=stretch.start, action="", look="", case="not-judged")]
 
 
 def _titled(finding: Finding, titles: dict[str, str]) -> Finding:

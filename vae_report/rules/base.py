@@ -92,6 +92,10 @@ class Rule:
     threshold_notes: dict[str, str] = field(default_factory=dict)  # a threshold's meaning, for the README
     action: str = ""  # what to do about its warning or error, where that does not depend on the case
     look: str = ""  # what the run's reconstructions would show of it ("GAN artefacts"), if it saves any
+    # the stretch its verdict is about, not judged where nothing trained there (rules.untrained): "latest" (a
+    # trend or level up to the latest logs, within the current phase), "adversarial" (the GAN's balance, from the
+    # discriminator's start); "" judges no stretch of training (the config, the logs, a NaN)
+    judges: str = ""
 
     def finding(self, case: Case, unit: str = "step") -> Finding:
         """The case as a Finding of this rule: its id and title stamped, its severity the rule's unless the case

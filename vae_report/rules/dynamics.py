@@ -12,7 +12,7 @@ from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, block_mad, robust_noise, rolling_median
 from .adversarial import clamp_bursts
 from .base import Case, Metrics, see
-from .lr_shape import printed_decimals
+from .untrained import resume_from, summary, untrained
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 
@@ -284,38 +284,35 @@ def duration(hours: float) -> str:
 
 
 def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
-    """Losses that no longer change at all (to float noise): an optimizer with lr 0 or a frozen model."""
-    flat, since = [], None
-    for name in ("rec_loss", "total_loss", "nll_loss"):
-        if not m.has(name):
+    """The stretches that trained nothing (rules.untrained): losses that no longer change at all (to float
+    noise), every one of them named, or a logged learning rate of exactly 0; with what that cost (steps, share of
+    the run, phases) and the checkpoint to resume from."""
+    out = []
+    for u in untrained(m, s, t["window"]):
+        words, numbers = summary(u, m, s, cause=not u.frozen)
+        resume = resume_from(u, s)
+        if u.frozen:
+            zero = u.reason == "lr"
+            lr_text = " The learning rate is 0 over the same stretch." if zero else ""
+            out.append(Case(
+                f"Training has stalled: {', '.join(u.frozen)} have not changed at all (to float precision) since "
+                f"{pos.at(s, u.start)}.{lr_text} A model that is still learning never logs the same loss twice. "
+                f"{words} The checks of trends and of the GAN's balance over that stretch are not judged.",
+                u.frozen[0], u.start, numbers | {"flat_metrics": list(u.frozen), "since_step": u.start,
+                                                 "lr_zero": zero},
+                case="frozen",
+                action=(f"{resume} with the learning-rate scheduler fixed (it set the lr to 0)." if zero else
+                        f"{resume} once what froze the model is found (an lr of 0, parameters not given to the "
+                        "optimizer, the same batch over and over).")))
             continue
-        steps, values = m.steps(name), m.values(name)
-        good = np.isfinite(values)
-        steps, values = steps[good], values[good]
-        if len(values) < 20:
-            continue
-        k = max(5, int(len(values) * t["window"]))
-        tail = values[-k:]
-        if float(np.ptp(tail)) <= 1e-6 * max(1e-12, float(np.max(np.abs(tail)))):
-            # how far back it has been flat
-            moving = np.flatnonzero(np.abs(values - tail[-1]) > 1e-6 * max(1e-12, abs(float(tail[-1]))))
-            start = int(steps[moving[-1] + 1]) if len(moving) else int(steps[0])
-            flat.append(name)
-            since = start if since is None else min(since, start)
-    if not flat:
-        return []
-    lr_text, numbers = "", {"flat_metrics": flat, "since_step": since}
-    if m.has("lr"):
-        _, lr = m.window("lr", lo=since)
-        lr = lr[np.isfinite(lr)]
-        if len(lr) and np.all(lr == 0) and printed_decimals(m.values("lr")) is None:
-            lr_text = " The learning rate is 0 over the same stretch."
-            numbers["lr_zero"] = True
-    return [Case(
-        f"Training has stalled: {', '.join(flat)} have not changed at all (to float precision) since "
-        f"{pos.at(s, since)}.{lr_text} A model that is still learning never logs the same loss twice.",
-        flat[0], since, numbers,
-    )]
+        # the losses still vary with the batches, but no weight moves: nothing trained all the same
+        out.append(Case(
+            f"{words} The losses logged there vary with the batches only; the checks of trends and of the GAN's "
+            "balance over that stretch are not judged.",
+            "lr", u.start, numbers | {"lr_zero": True}, case="lr-zero",
+            severity=None if u.to_end else "info",
+            action=f"{resume} with the learning-rate scheduler fixed (it set the lr to 0)."))
+    return out
 
 
 def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:

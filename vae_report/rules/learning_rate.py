@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import position as pos
 from ..lr_plans import STEPWISE
-from ..numbers import counted, fmt, pct
+from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics
 from .lr_shape import describe_lr, printed_decimals
@@ -25,7 +25,7 @@ def _candidates(s: Schedule) -> dict:
         plan = s.lr_plan
         return {plan.describe(s.total_steps, unit=s.counts): lambda x: plan.expected(x, s.lr, s.total_steps)}
     decays = s.layout in ("radiodiff", "text log") and bool(s.total_steps)
-    out = {} if decays else {"constant at the config's lr": lambda x: np.full(len(x), s.lr)}
+    out = {} if decays else {"the config's constant lr": lambda x: np.full(len(x), s.lr)}
     if s.total_steps and s.layout not in ("ldm", "sgm"):
         total, floor = s.total_steps, s.min_lr or 0.0
         out["RadioDiff's decay, lr x max((1 - step/total)^0.95, min_lr) (min_lr floors the multiplier)"] = (
@@ -110,7 +110,11 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if off_axis is not None:
         return [off_axis]
     if plan is not None and (plan.warmup_only or plan.expected(steps, s.lr, s.total_steps) is None):
-        return [_warmup_only(steps, lr, s, t)]  # a warm-up and nothing after it (or a decay of unknown length)
+        planned = plan.expected(steps, s.lr, s.total_steps) if plan.warmup_only else None
+        far = _far_off(m, steps, lr, planned, s, t, plan.describe(s.total_steps, unit=s.counts)) \
+            if planned is not None else None
+        # a warm-up and nothing after it (or a decay of unknown length); one stuck far below it said as such
+        return [far or _warmup_only(steps, lr, s, t)]
     if s.layout == "flat" and plan is None:  # another trainer's config, no schedule it names: describe it
         zero = _zero_from(steps, lr)  # ... unless it went to 0 and stayed there, a fault under any schedule
         return [_described(steps, lr, s) if zero is None else _zero_unnamed(steps, lr, zero, s)]
@@ -179,7 +183,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"The logged learning rate follows {name} and then {how}. Nothing in the config does that: a scheduler "
             "not restored on resume, a manual change, or an lr set to 0 by a bug.",
-            "lr", step, numbers,
+            "lr", step, numbers, case="lr-to-zero" if how.startswith("drops to 0") else None,
         )]
     bad = relative > t["tolerance"]
     if bad[0] and not bad[-max(3, len(bad) // 2):].any() and float(lr[0]) < float(expected[0]) \
@@ -205,6 +209,9 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "lr", int(steps[0]), numbers)]
     if s.layout in ("ldm", "sgm") and plan is None:
         return [_unmodelled(steps, lr, s, numbers)]
+    far = _far_off(m, steps, lr, expected, s, t, name)
+    if far is not None:
+        return [far]
     # dated where the logged and the scheduled rate first differ beyond the tolerance
     first = int(np.flatnonzero(relative > t["tolerance"])[0])
     numbers["departure_step"] = int(steps[first])
@@ -212,10 +219,90 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"The logged learning rate does not follow the config's schedule: they first differ by more than "
         f"{pct(t['tolerance'], 0)} at {pos.at(s, int(steps[first]))} ({fmt(float(lr[first]))} where {name} gives "
         f"{fmt(float(expected[first]))}); at {pos.at(s, int(steps[worst_i]))} it is {fmt(float(lr[worst_i]))} against "
-        f"{fmt(float(expected[worst_i]))} (median error {pct(numbers['median_relative_error'])}). The run may use "
-        "another config or a different lr.",
+        f"{fmt(float(expected[worst_i]))} (over the run the logged rate is typically "
+        f"{_times(float(np.median(lr / np.maximum(expected, 1e-30))), t['tolerance'])} the scheduled one). The run "
+        "may use another config or a different lr.",
         "lr", int(steps[first]), numbers,
     )]
+
+
+def _times(ratio: float, tolerance: float) -> str:
+    """A logged rate against the planned one, in words: "1,000 x below", "2.5 x above", "at"."""
+    if not np.isfinite(ratio) or ratio <= 0:
+        return "far below"
+    if abs(ratio - 1) <= tolerance:
+        return "at"
+    if ratio < 1:
+        return f"{fmt(round(1 / ratio, 1 if ratio > 0.1 else None))} x below"
+    return f"{fmt(round(ratio, 1 if ratio < 10 else None))} x above"
+
+
+def _far_off(m: Metrics, steps: np.ndarray, lr: np.ndarray, expected: np.ndarray, s: Schedule, t: dict,
+             name: str) -> Case | None:
+    """The logged lr a clear factor (``clear``) off the configured schedule from some step to the last log (a
+    tenth of the points or more): dated where the two part by that factor for good, said as how far off from
+    where the schedule has reached its rate (a warm-up's end), and, when the rate is held at one value (a warm-up
+    stuck at its start, a scheduler never stepped), as "stuck at"."""
+    valid = (lr > 0) & (expected > 0)
+    if not valid.all():
+        return None  # a rate of 0 is a drop to 0, said elsewhere
+    factor = expected / lr
+    off = (factor >= t["clear"]) | (factor <= 1 / t["clear"])
+    on = np.flatnonzero(~off)
+    start = int(on[-1]) + 1 if len(on) else 0
+    if len(lr) - start < max(3, 0.1 * len(lr)):
+        return None
+    plan = s.lr_plan
+    reached = max(start, int(np.searchsorted(steps, plan.warmup))) if plan is not None else start
+    reached = min(reached, len(lr) - 1)
+    ratio = float(np.median(lr[reached:] / expected[reached:]))
+    how = _times(ratio, t["tolerance"])
+    numbers = {"departure_step": int(steps[start]), "ratio": ratio, "schedule": name,
+               "full_factor_from": int(steps[reached])}
+    held = float(np.ptp(lr[start:])) <= 0.01 * float(np.max(lr[start:]))
+    configured = f"{how} the configured {fmt(float(expected[-1]))} from {pos.at(s, int(steps[reached]))} on"
+    action = None
+    if held:
+        value = float(np.median(lr[start:]))
+        first = start
+        while first > 0 and abs(float(lr[first - 1]) - value) <= 0.01 * value:
+            first -= 1
+        numbers["stuck_at"], numbers["stuck_from"] = value, int(steps[first])
+        said = f"The learning rate is stuck at {fmt(value)} from {pos.at(s, int(steps[first]))} to the last log " \
+               f"({pos.at(s, int(steps[-1]))})"
+        warm = plan is not None and plan.warmup > 0 and first == 0 and int(steps[start]) < plan.warmup
+        if warm:
+            at_start = abs(plan.start_factor(s.lr) * s.lr - value) <= 0.02 * value
+            said += (f": the config's warm-up{plan.warmup_start(s.lr) if at_start else ''} to {fmt(s.lr)} over "
+                     f"{pos.count(s, plan.warmup)} never ran, so the rate is {configured}")
+            action = ("Check that the warm-up scheduler is stepped once per optimizer step (scheduler.step() after "
+                      "optimizer.step(), or Lightning's interval: step), then resume from the latest checkpoint with "
+                      "it fixed.")
+        else:
+            said += (f", {configured}: the scheduler stopped moving it (not stepped, or its state not restored on "
+                     "resume)")
+    else:
+        said = (f"The logged learning rate is {configured} to the last log ({pos.at(s, int(steps[-1]))}), where "
+                f"it is {fmt(float(lr[-1]))}: the run used another rate than this config says (another config, a "
+                "changed lr, or a scheduler not restored on resume)")
+    return Case(f"{said}.{_losses_since(m, s, int(steps[reached]), ratio)} The config's schedule: {name}.",
+                "lr", int(steps[start]), numbers, action=action)
+
+
+def _losses_since(m: Metrics, s: Schedule, since: int, ratio: float) -> str:
+    """What the reconstruction did while the rate was that far below its plan: its level at ``since`` and now,
+    so a plateau is seen as the low rate's doing."""
+    name = next((n for n in ("rec_loss", "nll_loss", "total_loss") if m.has(n)), None)
+    if name is None or ratio >= 1:
+        return ""
+    steps, values = m.window(name, lo=since)
+    good = np.isfinite(values)
+    if good.sum() < 10:
+        return ""
+    k = max(3, int(good.sum() * 0.05))
+    first, now = float(np.median(values[good][:k])), float(np.median(values[good][-k:]))
+    return (f" Over {pos.span(s, since, int(steps[good][-1]))} {name} {describe_change(first, now)}: at this "
+            "rate the model learns slowly, if at all.")
 
 
 def _off_axis(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case | None:
@@ -324,7 +411,7 @@ def _zero_unnamed(steps: np.ndarray, lr: np.ndarray, zero: int, s: Schedule) -> 
         f"The learning rate {describe_lr(steps[before], lr[before], s)}, and is exactly 0 from {pos.at(s, zero)} on "
         f"({pct(share, 0)} of its logged points): whatever schedule this trainer follows (its config names none), "
         "nothing trains at lr 0. A scheduler sized for fewer steps than the run, a manual change, or a bug.",
-        "lr", zero, {"departure_step": zero, "zero_share": share})
+        "lr", zero, {"departure_step": zero, "zero_share": share}, case="lr-to-zero")
 
 
 def _plan_not_modelled(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case:

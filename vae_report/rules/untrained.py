@@ -1,0 +1,231 @@
+"""Where nothing trained: the stretches where the logged learning rate is exactly 0, or where the losses are
+frozen to float precision. One place knows them, so the rule that reports them (run-stalled) and the gate that
+keeps the trend, level and GAN checks from judging such a stretch (rules.run_rules) agree on where it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import position as pos
+from ..numbers import fmt, pct
+from ..schedule import Schedule
+from .base import Metrics
+from .lr_shape import printed_decimals
+
+# the reconstruction chain: when these stop changing the model has stopped (the trigger of a frozen stretch)
+CHAIN = ("rec_loss", "total_loss", "nll_loss")
+# a stretch of lr 0 shorter than this share of the logged run, and not at its end, is a blip (a restart's first
+# step), not a stretch that trained nothing
+MIN_SHARE = 0.01
+# a judged stretch at least this share untrained is not judged, nor one whose latest level (the median of its
+# latest 5% of points, levels.current_level) lies in a stretch that trained nothing up to the last log
+JUDGED_SHARE = 0.5
+LATEST_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class Untrained:
+    """A stretch of the logs over which nothing trained: from ``start`` (its first logged step) to ``last`` (its
+    last); ``to_end``: it runs to the last log, so the final weights are those of ``start``; ``reason``: "lr"
+    (the logged learning rate is exactly 0) or "frozen" (the losses are frozen to float precision); ``frozen``:
+    the losses frozen over it."""
+
+    start: int
+    last: int
+    to_end: bool
+    reason: str
+    frozen: tuple[str, ...] = ()
+
+    def cause(self) -> str:
+        """Why nothing trained, as a clause: "the learning rate is 0" or "every loss is frozen"."""
+        return "the learning rate is 0" if self.reason == "lr" else "the losses are frozen to float precision"
+
+    def span(self, s: Schedule) -> str:
+        """"from step 9,000 to the last log (step 30,000)", "from step 4,000 to step 8,000"."""
+        end = f"the last log ({pos.at(s, self.last)})" if self.to_end else pos.at(s, self.last)
+        return f"from {pos.at(s, self.start)} to {end}"
+
+
+def _loss_names(m: Metrics) -> list[str]:
+    """The training losses logged: the chain first, then every other (KL, GAN terms, another trainer's)."""
+    others = sorted(n for n in m.names() if "loss" in n and not n.startswith(("val", "test")) and n not in CHAIN)
+    return [n for n in CHAIN if m.has(n)] + others
+
+
+def _frozen_since(steps: np.ndarray, values: np.ndarray) -> int | None:
+    """The first step from which a series holds its last value to float precision, if it moved before that
+    (a term that never moved, as a discriminator loss at 0 before disc_start, is off, not frozen)."""
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    if not len(values):
+        return None
+    last = float(values[-1])
+    moving = np.flatnonzero(np.abs(values - last) > 1e-6 * max(1e-12, abs(last)))
+    if not len(moving) or moving[-1] + 1 >= len(values):
+        return None
+    return int(steps[moving[-1] + 1])
+
+
+def frozen_losses(m: Metrics, window: float) -> tuple[list[str], int | None]:
+    """The losses frozen to float precision at the end of the logs, and the step from which the chain is: the
+    chain's losses over at least the latest ``window`` share of their points (20 points or more logged), then
+    every other loss that has held its value since that step too (the KL and GAN terms of a stopped model)."""
+    chain, since = [], None
+    for name in CHAIN:
+        if not m.has(name):
+            continue
+        steps, values = m.steps(name), m.values(name)
+        good = np.isfinite(values)
+        if good.sum() < 20:
+            continue
+        k = max(5, int(good.sum() * window))
+        tail = values[good][-k:]
+        if float(np.ptp(tail)) > 1e-6 * max(1e-12, float(np.max(np.abs(tail)))):
+            continue
+        start = _frozen_since(steps, values)
+        start = int(steps[good][0]) if start is None else start
+        chain.append(name)
+        since = start if since is None else min(since, start)
+    if since is None:
+        return [], None
+    others = [n for n in _loss_names(m) if n not in CHAIN
+              and (start := _frozen_since(m.steps(n), m.values(n))) is not None and start <= since]
+    return chain + others, since
+
+
+def _lr_printed(lr: np.ndarray, s: Schedule) -> bool:
+    """An lr printed with so few decimals that a small rate reads 0 (RadioDiff's ``{:.5f}``): its zeros are
+    not a rate of 0 (the lr-schedule rule says so)."""
+    decimals = printed_decimals(lr)
+    return decimals is not None and decimals >= 3 and (decimals == 5 or s.layout in ("radiodiff", "text log"))
+
+
+def _lr_zero(m: Metrics, s: Schedule) -> list[Untrained]:
+    """The stretches where the logged lr is exactly 0, after a rate that was not (a run whose every lr is 0 logs
+    something else as lr), of 3 points or more and a hundredth of the logs or more, or at their end."""
+    if not m.has("lr"):
+        return []
+    steps, lr = m.steps("lr"), m.values("lr")
+    good = np.isfinite(lr)
+    steps, lr = steps[good], lr[good]
+    if len(lr) < 3 or not (lr != 0).any() or _lr_printed(lr, s):
+        return []
+    zero = np.concatenate(([False], lr == 0, [False]))
+    edges = np.flatnonzero(np.diff(zero.astype(np.int8)))
+    out = []
+    logged = max(1, int(steps[-1] - steps[0]))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        to_end = b == len(lr)
+        # a stretch ends where the lr is back: it trained nothing up to that next logged point
+        end = int(steps[-1]) if to_end else int(steps[b])
+        if b - a < 3 or (not to_end and (end - int(steps[a])) < MIN_SHARE * logged):
+            continue
+        out.append(Untrained(int(steps[a]), end, bool(to_end), "lr"))
+    return out
+
+
+def untrained(m: Metrics, s: Schedule, window: float = 0.1) -> list[Untrained]:
+    """Every stretch of the logs that trained nothing, in order (memoized on the metrics: every rule asks);
+    ``window``: the latest share of the points the chain's losses must be frozen over (run-stalled's threshold)."""
+    key = ("untrained", window)
+    if key not in m.memo:
+        stretches = _lr_zero(m, s)
+        frozen, since = frozen_losses(m, window)
+        if since is not None:
+            tail = next((u for u in stretches if u.to_end), None)
+            if tail is not None:  # one stretch, for both reasons: dated where the first of them began
+                stretches.remove(tail)
+                stretches.append(Untrained(min(tail.start, since), tail.last, True, "lr", tuple(frozen)))
+            else:
+                stretches.append(Untrained(since, m.last_step(), True, "frozen", tuple(frozen)))
+        m.memo[key] = sorted(stretches, key=lambda u: u.start)
+    return m.memo[key]
+
+
+def judged_out(m: Metrics, s: Schedule, lo: int | None) -> Untrained | None:
+    """The untrained stretch that keeps a check from judging the logs from ``lo`` to the last step (a trend, a
+    level, the GAN's balance): the latest logs inside an untrained stretch, or half the judged stretch or more
+    untrained; None when the check can judge."""
+    stretches = untrained(m, s)
+    if not stretches:
+        return None
+    last = m.last_step()
+    first = lo if lo is not None else min(int(m.steps(n)[0]) for n in m.names() if len(m.steps(n)))
+    if last <= first:
+        return None
+    tail = next((u for u in stretches if u.to_end), None)
+    if tail is not None and last - max(tail.start, first) >= LATEST_SHARE * (last - first):
+        return tail
+    inside = sum(max(0, min(u.last, last) - max(u.start, first)) for u in stretches)
+    if inside >= JUDGED_SHARE * (last - first):
+        return max(stretches, key=lambda u: min(u.last, last) - max(u.start, first))
+    return None
+
+
+def reason(u: Untrained, s: Schedule) -> str:
+    """Why checks were not run, short: "nothing trained from step 4,000 on: the learning rate is 0"."""
+    until = " on" if u.to_end else f" to {pos.at(s, u.last)}"
+    return f"nothing trained from {pos.at(s, u.start)}{until}: {u.cause()}"
+
+
+def not_judged(u: Untrained, s: Schedule, what: str) -> str:
+    """Why a check does not judge: "Not judged: the learning rate is 0 (nothing trained) from step 9,000 to the
+    last log (step 30,000), the stretch this check judges (its latest level)"."""
+    return (f"Not judged: {u.cause()} (nothing trained) {u.span(s)}, and that is {what}: what the logs show "
+            "there is not training.")
+
+
+def phases_of(u: Untrained, s: Schedule, first: int, logged: np.ndarray) -> str:
+    """Which phases a stretch covers, in words: "all in the phase before the discriminator", "the last 6,000
+    steps of the phase before the discriminator and the whole adversarial phase"; ``logged``: the steps logged
+    (a stretch that begins at the first logged step at or after the switch-on covers the whole phase)."""
+    switch = s.switch_step
+    if switch is None:
+        return ""
+    end = u.last
+    if end < switch:
+        return "all in the phase before the discriminator"
+    if u.start >= switch:
+        whole = u.to_end and not ((logged >= switch) & (logged < u.start)).any()
+        return "the whole adversarial phase" if whole else "all in the adversarial phase"
+    before = pos.count(s, switch - u.start)
+    before = "the whole phase before the discriminator" if u.start <= first else \
+        f"the last {before} of the phase before the discriminator"
+    after = "the whole adversarial phase" if u.to_end else \
+        f"the first {pos.count(s, end - switch)} of the adversarial phase"
+    return f"{before} and {after}"
+
+
+def summary(u: Untrained, m: Metrics, s: Schedule, cause: bool = True) -> tuple[str, dict]:
+    """What a stretch that trained nothing cost, in words and numbers: how many steps, what share of the run,
+    which phases, and which weights the run ends with (``cause``: say why nothing trained, too)."""
+    names = [n for n in m.names() if len(m.steps(n))]
+    first = min(int(m.steps(n)[0]) for n in names)
+    last = m.last_step()
+    n = u.last - u.start
+    share = n / max(1, last - first)
+    logged = m.steps("lr") if m.has("lr") else m.steps(names[0])
+    phases = phases_of(u, s, first, logged)
+    where = f": {phases}" if phases else ""
+    weights = (f" The weights are still those of {pos.at(s, u.start)}: every later step left them as they were."
+               if u.to_end else f" The weights left {pos.at(s, u.start)} unchanged until {pos.at(s, u.last)}.")
+    why = f", where {u.cause()}" if cause else ""
+    words = (f"Nothing trained {u.span(s)}{why}: {pos.count(s, n)}, {pct(share, 0)} of the logged run"
+             f"{where}.{weights}")
+    return words, {"untrained_from": u.start, "untrained_to": u.last, "untrained_steps": n,
+                   "untrained_share": share, "untrained_to_end": u.to_end, "untrained_reason": u.reason}
+
+
+def resume_from(u: Untrained, s: Schedule) -> str:
+    """Where to train again from: "Resume from the checkpoint at or before step 9,000 (step 5,000, saved every
+    5,000 steps)", or "Rerun from the start" when none is saved that early."""
+    every = s.checkpoint_every
+    at = f"Resume from the checkpoint at or before {pos.at(s, u.start)}"
+    if every and s.counts == "step":
+        if u.start < every:  # none saved that early at the config's interval
+            return f"Rerun from the start (no checkpoint before {pos.at(s, u.start)}: one is saved every " \
+                   f"{fmt(every)} steps)"
+        return f"{at} ({pos.at(s, (u.start // every) * every)}, saved every {fmt(every)} steps)"
+    return at
