@@ -177,3 +177,14 @@ def test_column_wise_and_line_by_line_text_paths_agree(tmp_path):
     for column in ("step", "value", "wall_time"):
         np.testing.assert_array_equal(fast[column].to_numpy(), slow[column].to_numpy())
     assert fast["metric"].astype(str).tolist() == slow["metric"].astype(str).tolist()
+
+
+def test_a_line_with_a_lone_carriage_return_is_not_a_header_written_again(tmp_path):
+    """A line opening with the header's first name and holding a lone \\r (a torn write) made the header check
+    raise the csv module's own error; it is a bad row, counted, and the rest is read."""
+    from vae_report.readers.csvlog import read_csv_log
+
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(b"step,rec_loss\n0,1.0\n10,0.9\nstep\r,x\n20,0.8\n30,0.7\n")
+    read = read_csv_log(path, "metrics.csv")
+    assert sorted(read.frame["step"].tolist()) == [0, 10, 20, 30]

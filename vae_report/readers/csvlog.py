@@ -204,7 +204,10 @@ def _headers_again(text: str, delimiter: str = ",") -> list[int]:
 
 
 def _all_text(line: str, delimiter: str) -> bool:
-    cells = next(csv.reader([line], delimiter=delimiter), [])
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a lone carriage return or NUL inside the line: not a header written again
+        return False
     return len(cells) > 1 and not any(_NUMBER.fullmatch(c.strip()) for c in cells if c.strip())
 
 
@@ -302,7 +305,10 @@ def _columns_read(text: str, notes: list[str], delimiter: str) -> list[int] | No
     first = text[: text.find("\n") + 1 if "\n" in text else len(text)]
     if first.count(delimiter) < MAX_COLUMNS:
         return None
-    header = [c.strip() for c in next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter), [])]
+    try:
+        header = [c.strip() for c in next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter), [])]
+    except csv.Error:
+        return None  # a header the csv module cannot split: read whole, the parser says what is wrong
     wanted = set(STEP_COLUMNS) | set(WALL_COLUMNS) | set(TAG_COLUMNS) | {"value"}
     known = [i for i, c in enumerate(header) if c.lower() in wanted or canonical_name(c) in KNOWN_METRICS]
     taken = set(known)
