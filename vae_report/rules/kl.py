@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import checkpoint_before
 from ..numbers import describe_change, fmt, pct
-from ..schedule import Schedule
+from ..schedule import Schedule, set_at
 from .base import Case, Metrics, departure, finite, first_stage, median_of, ramp_onset, see
 from .decomposition import decompose, share_text
 from .losses import bookkeeping, climb_before, square_image
@@ -174,8 +175,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
             f"more), climbing from {pos.at(s, onset)}. The encoder's posterior is running away from the prior (its "
             f"means or log-variances growing without bound).{said}",
-            "kl_loss", onset, numbers,
-            action=f"Lower the learning rate, or resume from a checkpoint from before {pos.at(s, onset)}.")]
+            "kl_loss", onset, numbers, action=_runaway_action(m, s, onset, share))]
     runaway = _compounding(m, t)
     if runaway is not None:
         growth, since = runaway
@@ -246,6 +246,31 @@ def _compounding(m: Metrics, t: dict) -> tuple[float, int] | None:
     lo = tenths[max(0, k - 1)][0]
     onset, _ = ramp_onset(steps[lo:], np.log(values[lo:]))
     return float(last[-1]), onset
+
+
+LIGHT_SHARE = 0.01  # a weighted KL term under this share of the loss shapes nothing yet: what it costs is none
+
+
+def _runaway_action(m: Metrics, s: Schedule, onset: int, share: float | None) -> str:
+    """What to do about a KL running away, weighed by what it costs: a weighted term that is a sliver of the loss
+    while reconstruction kept improving costs nothing yet, so throwing away the steps since is no remedy (bound the
+    posterior, or give the term weight, and watch); one that weighs in or comes with a worse reconstruction is
+    undone from before it."""
+    rec = m.level("rec_loss")
+    steps, values = m.window("rec_loss", hi=onset + 1)
+    values = finite(values)
+    then = float(np.median(values[-max(3, len(values) // 20):])) if len(values) >= 3 else None
+    if share is not None and share < LIGHT_SHARE and rec is not None and then is not None and rec.value <= then:
+        return (f"Watch it rather than undo it: the weighted term is {pct(share)} of the loss and rec_loss improved "
+                f"from {fmt(then)} to {fmt(rec.value)} since {pos.at(s, onset)}, so the runaway costs nothing yet. "
+                f"If it keeps climbing, give the term weight (raise kl_weight from {fmt(s.kl_weight)}"
+                + (f" at {set_at(s, 'kl_weight')}" if set_at(s, "kl_weight") else "")
+                + f", e.g. to {fmt(s.kl_weight * 10)}) or bound the posterior (clamp the encoder's logvar tighter "
+                "than LDM's [-30, 20]).")
+    return (f"Lower the learning rate, or resume from {checkpoint_before(s, onset)}"
+            + (f": the weighted term is {pct(share)} of the loss" if share is not None and share >= LIGHT_SHARE
+               else ": rec_loss is worse than when it began" if rec is not None and then is not None else "")
+            + ".")
 
 
 def _per_dimension(m: Metrics, s: Schedule, kl: float, numbers: dict) -> str:
@@ -339,42 +364,80 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     steps = m.steps("kl_loss")[np.isfinite(m.values("kl_loss"))]
     peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
     onset = departure(steps, values, peak, now, since=peak_step)
-    numbers = {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {"kl_loss": now}}
-    evidence, action = _collapse_evidence(m, s, onset, numbers)
+    numbers = {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {"kl_loss": now},
+               "kl_weight": s.kl_weight}
+    evidence, action, collapsed = _collapse_evidence(m, s, onset, numbers)
+    numbers["collapse"] = collapsed
     return [Case(
         f"kl_loss fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
         f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {evidence}",
-        "kl_loss", onset, numbers, action=action,
+        "kl_loss", onset, numbers, action=action, title=None if collapsed else FELL_TITLE,
+        look=None if collapsed else "",
     )]
 
 
-def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tuple[str, str]:
-    """What the reconstruction did across a KL's fall, and the action that follows: a decoder that loses its
-    latents' information reconstructs worse (a collapse); one that keeps improving means the logged KL is not the
-    posterior's information (how it is computed or logged) rather than a collapse. kl_weight is named as a cause
-    only when it is not tiny: a term too light to weigh in cannot pull the posterior to the prior."""
+FELL_TITLE = "KL fallen far below its peak"  # the rule's case whose evidence speaks against a collapse
+LIGHT_KL_WEIGHT = 1e-4  # at or below: a term too light to pull the posterior to the prior (first stages use 1e-6)
+
+
+def _weight_said(s: Schedule) -> str:
+    """"kl_weight 1 (vae_config.json: kl_weight)": the weight and where it was read."""
+    where = s.origins.get("kl_weight")
+    return f"kl_weight {fmt(s.kl_weight)}" + (f" ({where})" if where else "")
+
+
+def collapse_remedy(s: Schedule, before: int | None) -> str:
+    """What to do about a collapse the KL's weight drives: keep the term from pulling every dimension to the
+    prior early (annealing, free bits), from a checkpoint before it began where there is one."""
+    resume = f", resuming from a checkpoint before {pos.at(s, before)}" if before is not None else ""
+    return (f"Anneal kl_weight from 0 up to {fmt(s.kl_weight)} over the first part of training (KL warm-up), or add "
+            "free bits (no KL penalty below a floor of about 0.1-0.5 nats per latent dimension), and retrain"
+            f"{resume}.")
+
+
+def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tuple[str, str, bool]:
+    """What the KL's weight and the reconstruction say about a KL's fall, as one verdict: (the sentences, the
+    action, collapsed or not). A weight that is a real part of the objective (a plain VAE's 1) pulls the
+    posterior to the prior, the textbook collapse, whatever the reconstruction did (a decoder ignoring its
+    latents still learns the data's mean); a tiny one cannot, so a reconstruction that kept improving means the
+    logged KL is not the posterior's information (how it is computed or logged), and one that got worse is a
+    collapse the weight does not explain."""
     before = finite(m.window("rec_loss", hi=onset)[1])
     level = m.level("rec_loss")
-    light = s.kl_weight is not None and s.kl_weight <= 1e-4
-    weight = (f" At kl_weight {fmt(s.kl_weight)} the KL term is too light to pull the posterior to the prior."
-              if light else "")
-    act = (f"Look for what changed at {pos.at(s, onset)} (the encoder's logvar output, a clamp, a code change)."
-           if light else
-           f"Lower kl_weight (or anneal it from 0), or resume from a checkpoint before {pos.at(s, onset)}.")
-    if len(before) < 5 or level is None:
+    light = s.kl_weight is not None and s.kl_weight <= LIGHT_KL_WEIGHT
+    heavy = s.kl_weight is not None and not light
+    rec, worse = "", None
+    if len(before) >= 5 and level is not None:
+        then = float(np.median(before[-max(5, len(before) // 10):]))
+        numbers.update(rec_before=then, rec_now=level.value)
+        worse = level.value > then * 1.1
+        rec = f"rec_loss {describe_change(then, level.value)} since then"
+    if heavy:
+        why = (f"Under {_weight_said(s)} the KL term is a full part of the objective and pulls every latent "
+               "dimension toward the prior: this is the textbook posterior collapse.")
+        if worse is None:
+            said = f"{why} (rec_loss is not logged across the fall to show its cost.)"
+        elif worse:
+            said = f"{why} {rec}, as a decoder that loses its latents' information does."
+        else:
+            said = (f"{why} {rec}, which does not rule it out: a decoder that ignores its latents still "
+                    "learns the data's mean.")
+        return said, collapse_remedy(s, onset), True
+    weight = f" At {_weight_said(s)} the KL term is too light to pull the posterior to the prior." if light else ""
+    look = (f"Look for what changed at {pos.at(s, onset)} (the encoder's logvar output, a clamp, a code change)"
+            + ("." if light else ", and check kl_weight (the config read names none)."))
+    if worse is None:
         return ("The posterior may be collapsing toward the prior (the latents carrying little information about "
                 "the input); reconstruction cannot confirm it (rec_loss is not logged across the fall)." + weight,
-                act)
-    then = float(np.median(before[-max(5, len(before) // 10):]))
-    numbers.update(rec_before=then, rec_now=level.value)
-    change = describe_change(then, level.value)
-    if level.value > then * 1.1:
-        return (f"rec_loss {change} since then, as a decoder that loses its latents' information does: the "
-                f"posterior is collapsing toward the prior.{weight}", act)
-    return (f"Yet rec_loss {change} since then, which a decoder ignoring its latents could not do: this is likely "
-            "no collapse.", "Before treating it as a collapse, check how kl_loss is computed and logged (a mean "
-            "over latent dimensions instead of their sum, another tensor than the posterior the decoder samples, a "
-            "missing factor).")
+                look, True)
+    if worse:
+        return (f"{rec}, as a decoder that loses its latents' information does: the posterior is collapsing toward "
+                f"the prior.{weight}", look, True)
+    light_said = f", and at {_weight_said(s)} the KL term is too light to pull the posterior there" if light else ""
+    return (f"Yet {rec}, which a decoder ignoring its latents could not do{light_said}: this is likely no collapse, "
+            "rather a KL computed or logged otherwise than the posterior's information.",
+            "Check how kl_loss is computed and logged (a mean over latent dimensions instead of their sum, another "
+            "tensor than the posterior the decoder samples, a missing factor).", False)
 
 
 def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
@@ -394,7 +457,18 @@ def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
         f"dimensions that is {fmt(numbers['kl_per_latent_dim'])} nats per dimension, below "
         f"{fmt(t['nats_per_dim'])} since {pos.at(s, since)}: the posterior is the prior, so the latents carry almost "
         "nothing about the input and the decoder reconstructs from next to nothing.",
-        "kl_loss", since, numbers, action="Check kl_weight (a first stage uses ~1e-6) and the decoder's capacity.")
+        "kl_loss", since, numbers, action=_near_prior_action(s))
+
+
+def _near_prior_action(s: Schedule) -> str:
+    """A KL held at the prior: the weight's doing when it is a real part of the objective; under a tiny one the
+    weight cannot be, so the KL's computation is what to look at."""
+    if s.kl_weight is None:
+        return "Check kl_weight (a first stage uses ~1e-6) and the decoder's capacity."
+    if s.kl_weight <= LIGHT_KL_WEIGHT:
+        return (f"At {_weight_said(s)} the KL term cannot hold the posterior at the prior: check how kl_loss is "
+                "computed and logged, and the encoder's mean and logvar outputs (detached, clamped, constant).")
+    return collapse_remedy(s, None)
 
 
 CODEBOOK_METRICS = ("perplexity", "codebook_perplexity", "codebook_usage", "codebook_util", "codebook_utilization",
