@@ -14,6 +14,7 @@ from ..numbers import fmt
 from ..schedule import Schedule, brief
 from .adversarial import d_weight_pinned, gan_term_dominant
 from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule, names_titles
+from .collapse import codebook_collapse, kl_collapse
 from .config import config_typos
 from .constant import loss_constant
 from .current import loss_now, steady_without
@@ -30,7 +31,7 @@ from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
 from .grouping import cite_explained, group_by_cause, named_rises, point_to_gradient, qualify_ok
-from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
+from .kl import kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
 from .validation import val_missing, val_overfitting
