@@ -57,7 +57,7 @@ def test_training_rec_rising_with_validation_is_a_strong_discriminator_not_overf
     (val,) = [f for f in a.findings if f.rule == "val-overfitting"]
     assert val.message.startswith("Not overfitting") and "disc_weight 5" in val.message
     (cause,) = [f for f in loud if f.rule == "rec-after-disc"]
-    assert "disc_weight 5 (from config.yaml), 10 times the 0.5" in cause.message
+    assert "disc_weight 5 (config.yaml: model.lossconfig.disc_weight), 10 times the 0.5" in cause.message
     assert 10_001 <= cause.step <= 11_000
 
 

@@ -158,6 +158,8 @@ def test_a_gradient_norm_growing_under_clipping_is_said_with_its_numbers(tmp_pat
     # the drifting loss points to it
     f = the_drift(a)
     assert f"see the warning \"{g.title}\", {g.metric}, step {g.step:,}" in f.message
+    # and its action acts on that cause, not on a list of suspects the row beside it has settled
+    assert g.title in f.action and "Look at what changed" not in f.action, f.action
 
 
 def test_a_growing_norm_the_clip_does_not_reach_is_info_and_a_steady_one_is_not_named(tmp_path):

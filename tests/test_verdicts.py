@@ -995,7 +995,7 @@ def test_a_signed_term_broken_at_the_same_isolated_steps_as_recovered_losses_rec
 @pytest.mark.parametrize("regularizer, other, said, never", [
     ("vq", "codebook_loss", "the codebook/commitment term", "KL term"),
     ("kl", "kl_loss", "the KL term", "codebook"),
-    (None, None, "a NaN nearby)", "KL term"),
+    (None, None, "the data;", "KL term"),
 ])
 def test_a_rising_loss_points_only_to_terms_the_model_has(regularizer, other, said, never):
     from vae_report.frame import concat
@@ -1242,7 +1242,8 @@ def test_a_kl_runaway_after_a_healthy_early_rise_is_dated_where_it_took_off(tmp_
     ((step, message, action),) = [(f.step, f.message, f.action) for f in bad if f.rule == "kl-rising"] + [
         (r["step"], r["message"], r["action"]) for f in bad for r in f.related if r["rule"] == "kl-rising"]
     assert 10_000 <= step <= 13_500 and f"climbing from step {step:,}" in message, message
-    assert f"checkpoint from before step {step:,}" in action
+    # its weighted term a sliver of the loss while rec kept improving: watched, not undone by a resume
+    assert action.startswith("Watch it rather than undo it: the weighted term is") and "checkpoint" not in action
 
 
 @pytest.mark.parametrize("rec_rises", [True, False])
@@ -1259,9 +1260,10 @@ def test_a_kl_collapse_is_judged_by_what_the_reconstruction_did_across_it(tmp_pa
     if rec_rises:
         assert "as a decoder that loses its latents' information does: the posterior is collapsing" in f.message
         # kl_weight 1e-6 cannot be the cause: the action says so instead of "check kl_weight"
-        assert "At kl_weight 1e-06 the KL term is too light to pull the posterior to the prior" in f.message
+        assert "At kl_weight 1e-06 (config.yaml) the KL term is too light to pull the posterior to the prior" in \
+            f.message
         assert f.action.startswith(f"Look for what changed at step {f.step:,}")
     else:
         assert "which a decoder ignoring its latents could not do" in f.message and "collapsing toward" not in \
             f.message
-        assert "check how kl_loss is computed and logged" in f.action
+        assert "check how kl_loss is computed and logged" in f.action.lower()

@@ -13,11 +13,12 @@ import numpy as np
 
 from ._version import __version__
 from .baseline import compare, load_baseline
+from .checkpoints import find_checkpoints
 from .config_keys import clip_norm, near_misses
 from .errors import ConfigError, InputError
 from .forecast import forecast_run
 from .images import reconstructions
-from .log_units import in_log_units, total_from_epochs
+from .log_units import in_log_units, total_from_epochs, total_from_validation
 from .narrative import confidence, has_discriminator, questions_and_answers, recommendations, stop_broken_forecasts
 from .numbers import fmt
 from .plots import PlotsInFlight
@@ -195,6 +196,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     schedule = schedule.with_overrides("command line", **overrides)
     m = Metrics(logs.frame)
     schedule = total_from_epochs(schedule, raw if isinstance(raw, dict) else None, logs.steps_per_epoch)
+    schedule = total_from_validation(schedule, raw if isinstance(raw, dict) else logs.store_config,
+                                     _validation_steps(m))
     unit = step_unit(m, schedule)
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
         from_config = schedule.layout == "ldm" and schedule.origins.get("total_steps") == schedule.config_path
@@ -208,7 +211,16 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     if schedule.disc_start is None:
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
                                            disc_start=observed)
-    return schedule
+    return replace(schedule, checkpoints=find_checkpoints(logs.root, schedule.checkpoint_every))
+
+
+def _validation_steps(m: Metrics) -> np.ndarray | None:
+    """The steps validation was logged at, when every validation metric was logged at the same ones."""
+    names = [n for n in m.names() if n.split("/")[0] in ("val", "validation")]
+    if not names:
+        return None
+    steps = m.steps(names[0])
+    return steps if all(np.array_equal(m.steps(n), steps) for n in names[1:]) else None
 
 
 def _total_behind_logs(schedule: Schedule, m: Metrics) -> Schedule:
@@ -320,10 +332,14 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
 def _log_interval(m: Metrics) -> int | None:
     """The run's logging interval: the densest training loss's (median step between its points). A loop that logs
     rec_loss every step and total_loss every 10 logs every step; the total's interval is that metric's own."""
-    intervals = [int(np.median(np.diff(m.steps(name)))) for name in m.names()
-                 if not name.startswith("val/") and (name.endswith("loss") or name == "aeloss")
+    def every(validation: bool) -> list[int]:
+        found = [int(np.median(np.diff(m.steps(name)))) for name in m.names()
+                 if name.startswith("val/") == validation and (name.endswith("loss") or name == "aeloss")
                  and len(m.steps(name)) > 1]
-    intervals = [i for i in intervals if i > 0]  # repeated steps (ranks, a resumed run) are no interval
+        return [i for i in found if i > 0]  # repeated steps (ranks, a resumed run) are no interval
+
+    # a run that logs only validation logs at its validation's interval
+    intervals = every(False) or every(True)
     return min(intervals) if intervals else None
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from .configs import STEPS_PER_EPOCH, flatten
 from .numbers import fmt
 from .schedule import Schedule
@@ -108,3 +110,34 @@ def total_from_epochs(schedule: Schedule, config: dict | None,
                                        total_steps=count * logged[0])
     return replace(schedule, total_note=f"the config gives {where}: {fmt(count)} (in epochs), and neither it nor "
                                         "the logs say how many steps an epoch holds")
+
+
+# a validation interval in steps or in another share of the epoch: its points are then not one per epoch
+VAL_INTERVALS = ("val_check_interval", "val_every", "eval_steps", "eval_every", "validate_every", "val_interval",
+                 "evaluation_interval", "val_freq", "eval_freq")
+
+
+def total_from_validation(schedule: Schedule, config: dict | None, steps: np.ndarray | None) -> Schedule:
+    """A config that gives the run's length in epochs and nothing of an epoch's steps, whose validation is logged
+    at evenly spaced steps from the end of the first epoch on (``steps``: the validation points' steps): Lightning
+    validates once per epoch unless the config says otherwise (``val_check_interval``; every k epochs with
+    ``check_val_every_n_epoch``), so the spacing is an epoch's steps (times k) and the total is epochs x that.
+    Only where total_from_epochs left the total unknown for want of an epoch's length."""
+    if schedule.total_steps is not None or schedule.counts != "step" or not schedule.total_note or steps is None:
+        return schedule
+    epochs = epochs_in(config)
+    if epochs is None or len(steps) < 3 or any(_number(config, (name,)) for name in VAL_INTERVALS):
+        return schedule
+    gaps = np.diff(steps)
+    every = int(gaps[0])
+    if every <= 0 or np.any(gaps != every) or int(steps[0]) not in (every, every - 1):
+        return schedule  # not one point per epoch from the first epoch's end on
+    k = (_number(config, ("check_val_every_n_epoch",)) or (1, ""))[0]
+    if every % k:
+        return schedule
+    per_epoch = every // k
+    count, where = epochs
+    said = (f"{schedule.config_path or 'config'}: {where} {fmt(count)} x {fmt(per_epoch)} steps per epoch (the "
+            f"validation points, {fmt(every)} steps apart from step {fmt(int(steps[0]))} on: one per "
+            + ("epoch" if k == 1 else f"{k} epochs") + ", as Lightning validates unless told otherwise)")
+    return replace(schedule.with_overrides(said, total_steps=count * per_epoch), total_note=None)

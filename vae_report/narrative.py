@@ -47,6 +47,10 @@ def _why(finding: Finding) -> str:
     if finding.rule == "non-finite" and (finding.numbers.get("recovered") or finding.numbers.get("validation_only")):
         return ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, or ones in validation "
                 "only, did not derail training, but they say where to look.")
+    if finding.rule == "kl-collapse" and finding.numbers.get("collapse") is False:
+        return ("a KL that fell to a tiny fraction of its peak while reconstruction kept improving is not measuring "
+                "the posterior's information: until it is explained, the KL checks and the KL term's share in this "
+                "report rest on a number that does not mean what it should.")
     if finding.case == "pulling-ahead":
         return ("a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
                 "g_loss, at the cost of reconstruction.")
@@ -679,6 +683,10 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
         elif _validated(analysis):
             out.append("Training has finished with no warning or error, and validation tracks training: the "
                        f"checkpoint is a candidate for the next stage; judge it by {judge} before using it.")
+        elif _validation_only(analysis):
+            out.append("Training has finished with no warning or error in its validation logs (no training loss was "
+                       "logged, so overfitting cannot be told from validation alone): the checkpoint is a candidate "
+                       f"for the next stage; judge it by {judge} before using it.")
         else:
             out.append("Training has finished with no warning or error in its training logs. No validation metric "
                        f"was logged, so the logs cannot vouch for the checkpoint: judge it by {judge}.")
@@ -692,6 +700,10 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
         missed = not_examined(analysis)
         head = ("No intervention needed in the training itself: continue." if passed is not None
                 else "No intervention needed: continue training.")
+        age = _log_age(analysis)
+        if age is not None:  # the logs end long before this report: they cannot say the run still goes
+            head = (f"No intervention needed in what the logs show; they end {duration(age)} before this report, "
+                    "so whether the run still goes is for --now (or the process) to say.")
         out.append(head + (f" Not examined: {'; '.join(missed)}." if missed else ""))
     switch = analysis.schedule.switch_step
     halted = _halted(analysis)
@@ -700,6 +712,20 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
     if halted is not None:  # stopped, stalled or NaN: waiting for the next milestone would change nothing
         out.append(f"No next milestone to wait for: {halted}; act on the findings above first.")
         milestone = None
+    elif _first_error(analysis) is not None:  # an error is fixed first: the run as it is is not worth waiting on
+        first = _first_error(analysis)
+        out.append(f"No milestone to wait for: fix \"{first.title or first.rule}\" first; after the fix, re-run "
+                   f"this report {_after_fix(analysis)}.")
+        milestone, check = None, None
+    elif milestone is not None and _pressing(analysis):
+        soon = _sooner(analysis, milestone.step)
+        if soon is not None:
+            first, (step, why) = _pressing(analysis)[0], soon
+            out.append(f"Next check: {unit} {fmt(step)} ({why}), {fmt(step - analysis.step)} {unit}s past the last "
+                       f"logged one, well before {unit} {fmt(milestone.step)} ({milestone.name}): re-run this report "
+                       f"there to see whether \"{first.title or first.rule}\" still stands."
+                       + _eta(analysis, step - analysis.step))
+            milestone = None  # the switch-on's own re-run, if it is ahead, follows below
     if milestone is not None:
         at_switch = check is not None and milestone.step == switch  # one sentence for one re-run
         out.append(f"Next check: {unit} {fmt(milestone.step)} ({milestone.name}), {fmt(analysis.steps_to_next)} "
@@ -709,6 +735,62 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
     if check is not None:
         out.append(f"After {unit} {fmt(switch)}, {check.replace(' after it', '')}.")
     return out
+
+
+def _log_age(analysis) -> float | None:
+    """How many hours before this report the logs end, when the liveness check found them older than its
+    limit (no --now): None for logs that may be live."""
+    return next((f.numbers["log_age_at_report_hours"] for f in analysis.active_findings()
+                 if f.rule == "liveness" and "log_age_at_report_hours" in f.numbers), None)
+
+
+def _first_error(analysis) -> Finding | None:
+    """The earliest error: fixed first, whatever the next milestone."""
+    errors = [f for f in analysis.active_findings() if f.severity == "error"]
+    return min(errors, key=lambda f: f.step if f.step is not None else math.inf) if errors else None
+
+
+def _pressing(analysis) -> list[Finding]:
+    """The warnings that are about the training itself (not the logs or the config, not trouble already over),
+    earliest first: a reason to look again soon, not at a far milestone."""
+    found = [f for f in analysis.active_findings() if f.severity == "warning" and f.rule not in CAN_WAIT]
+    return sorted(found, key=lambda f: f.step if f.step is not None else math.inf)
+
+
+def _interval(analysis) -> tuple[int, str] | None:
+    """The stretch after which a second look says something new: the config's checkpoint interval (a step a
+    resume could start from), else 20 logging intervals."""
+    s = analysis.schedule
+    if s.checkpoint_every and s.counts == "step":
+        return s.checkpoint_every, f"the next checkpoint, saved every {fmt(s.checkpoint_every)} steps"
+    if analysis.log_every:
+        return 20 * analysis.log_every, f"20 logging intervals of {fmt(analysis.log_every)}"
+    return None
+
+
+def _sooner(analysis, far: int) -> tuple[int, str] | None:
+    """The step of a second look at a warning, when it comes well before the next milestone ``far``."""
+    found = _interval(analysis)
+    if found is None:
+        return None
+    every, why = found
+    step = (analysis.step // every + 1) * every if "checkpoint" in why else analysis.step + every
+    return (step, why) if step < far - every / 2 else None
+
+
+def _after_fix(analysis) -> str:
+    """When to look again after fixing an error: a checkpoint interval or 20 logging intervals into the run."""
+    found = _interval(analysis)
+    if found is None:
+        return "once it has logged again"
+    every, _ = found
+    return f"once it has run {fmt(every)} {analysis.schedule.counts}s more"
+
+
+def _validation_only(analysis) -> bool:
+    """Only validation losses logged (a run that logs its losses once per epoch at validation)."""
+    losses = [name for name in analysis.metrics if name.endswith("_loss")]
+    return bool(losses) and all(name.split("/")[0] in ("val", "validation") for name in losses)
 
 
 def _validated(analysis) -> bool:

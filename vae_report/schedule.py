@@ -99,6 +99,9 @@ class Schedule:
     # the lr scheduler the config names (a word, a mapping, LDM's scheduler_config, or a warm-up alone): the
     # logged lr is judged against it; None: the config names none (described, or RadioDiff's own decay)
     lr_plan: LrPlan | None = None
+    # the run's checkpoint files whose names give their step: (step, path relative to the run), by step
+    # (checkpoints.find_checkpoints): an action names the one to resume from
+    checkpoints: tuple[tuple[int, str], ...] = ()
 
     @property
     def switch_step(self) -> int | None:
@@ -187,6 +190,28 @@ class Schedule:
         if not given:
             return self
         return replace(self, **given, origins={**self.origins, **{k: origin for k in given}})
+
+
+# where each layout keeps its loss settings (schedule_from_config reads them there)
+_LOSS_SECTION = {"radiodiff": "model.lossconfig", "text log": "model.lossconfig",
+                 "ldm": "model.params.lossconfig.params", "sgm": "model.params.loss_config.params"}
+_TRAINER_SECTION = {"radiodiff": "trainer", "text log": "trainer", "ldm": "lightning.trainer"}
+
+
+def set_at(s: Schedule, key: str, setting: str | None = None) -> str | None:
+    """Where the config sets a loss or trainer value, for an action that changes it: "first_radio.yaml:
+    model.lossconfig.disc_factor" (``key``: the Schedule field; ``setting``: the config's own name where it
+    differs, as trainer.save_and_sample_every); None when the value is no config's (a default, the command
+    line, the data)."""
+    origin = s.origins.get(key)
+    if origin is None or origin.endswith(" default") or origin in ("command line", "data"):
+        return None
+    if ": " in origin:  # another trainer's config names the dotted path it was found at
+        return origin
+    name = setting or key
+    loss = key in ("disc_start", "kl_weight", "disc_weight", "disc_factor", "disc_loss", "codebook_weight")
+    section = (_LOSS_SECTION if loss else _TRAINER_SECTION).get(s.layout)
+    return f"{origin}: {section}.{name}" if section and origin == s.config_path else origin
 
 
 def load_config(path: Path, given: bool = False) -> dict:

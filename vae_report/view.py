@@ -181,6 +181,15 @@ def step_of(value: int | None) -> str:
 
 # ---- pieces every report shares ------------------------------------------------------------------------------
 
+def phase_seen(a) -> str:
+    """The phase as the data show it: past disc_start with a discriminator that never switched on, the
+    autoencoder still trains alone, whatever the schedule says."""
+    if a.phase == "adversarial" and a.disc_never_on:
+        return (f"autoencoder only (the discriminator never switched on; scheduled from "
+                f"{a.schedule.counts} {fmt(a.schedule.switch_step)})")
+    return a.phase
+
+
 def status_parts(a, unit: str | None = None, confidence: bool = True) -> list[str]:
     """``step 1,200 of 5,000 (24%)``, ``phase: ...`` (or ``training finished``), ``next milestone: ...`` and
     ``confidence: ...``: the status line's parts, in ``unit`` (the schedule's: step, epoch...)."""
@@ -191,7 +200,7 @@ def status_parts(a, unit: str | None = None, confidence: bool = True) -> list[st
         where += f" of {fmt(s.total_steps)}" + ("" if a.finished else f" ({pct(a.progress)})")
     elif s.passed_total:  # the config's total is behind the logs: not this run's (the overview says why)
         where += f", past the config's total of {fmt(s.passed_total)}"
-    parts = [where, "training finished" if a.finished else f"phase: {a.phase}"]
+    parts = [where, "training finished" if a.finished else f"phase: {phase_seen(a)}"]
     if a.next_milestone:
         m = a.next_milestone
         parts.append(f"next milestone: {unit} {fmt(m.step)} ({m.name}), {fmt(a.steps_to_next)} {unit}s away")

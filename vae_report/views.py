@@ -29,6 +29,7 @@ from .view import (
     footer,
     joined,
     link,
+    phase_seen,
     sev,
     status_parts,
     text,
@@ -41,7 +42,7 @@ def phase_word(a) -> str:
     """The phase column of a table of runs: a finished run is finished, whatever phase it ended in."""
     if a.finished:
         return "finished"
-    return a.phase  # a model without a discriminator: "autoencoder only" (Analysis.phase)
+    return phase_seen(a)  # a model without a discriminator: "autoencoder only" (Analysis.phase)
 
 
 def _status_cell(a) -> Text:

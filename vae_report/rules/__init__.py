@@ -14,6 +14,7 @@ from ..numbers import fmt
 from ..schedule import Schedule, brief
 from .adversarial import d_weight_pinned, gan_term_dominant
 from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule, names_titles
+from .collapse import codebook_collapse, kl_collapse
 from .config import config_typos
 from .constant import loss_constant
 from .current import loss_now, steady_without
@@ -30,7 +31,7 @@ from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
 from .grouping import cite_explained, group_by_cause, named_rises, point_to_gradient, qualify_ok
-from .kl import codebook_collapse, kl_collapse, kl_dominant, kl_negative, kl_rising
+from .kl import kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
 from .untrained import judged_out, not_judged, reason
@@ -47,7 +48,10 @@ RULES: list[Rule] = [
                 "from (as fp16 with a gradient scaler logs) are a warning, one that says so when the loss went on"
                 " 20% or more above its level across one of them (that NaN/Inf damaged the weights); before a NaN"
                 " that stays, the losses and gradient norm that climbed out of their level are named with where"
-                " (the divergence's onset: the checkpoint to resume from is before it)"),
+                " (the divergence's onset: the checkpoint to resume from is before it); the action names that "
+                "checkpoint (a file of the run whose name gives its step, else the step the config's save "
+                "interval saved it at) and a lower learning rate only where the logs point at it (a climb "
+                "before the NaN, the logged lr risen x1.5 just before it or above twice the config's)"),
     Rule("losses-unknown", "No known loss logged", "warning",
          "Without a loss the checks know, nothing here says whether the model is learning: an all-clear would be "
          "unfounded.",
@@ -73,9 +77,8 @@ RULES: list[Rule] = [
          "as the pixel loss leaves them, where the GAN phase should sharpen them.",
          disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          severities=("ok", "error"),
-         action="Check that the trainer passes the global step to the loss, that disc_factor is not 0 in the config, "
-                "and that the discriminator's optimizer is stepped.",
-         checks="the discriminator still off at logged steps `>= disc_start`"),
+         checks="the discriminator still off at logged steps `>= disc_start`; a config `disc_factor: 0` is named "
+                "as the cause (set it to 1, at its key path), a non-zero one is not advised to be checked"),
     Rule("disc-active-before-start", "Discriminator active before disc_start", "warning",
          "A discriminator on before its schedule means the run used another config or counts steps in another unit: "
          "the phases, milestones and checks placed by disc_start are then off.",
@@ -179,8 +182,10 @@ RULES: list[Rule] = [
          look="GAN artefacts",
          checks="reconstruction's current level (the statistics table's Now) after `disc_start` against its level "
                 "just before it (the last 5% of the points of the phase before, as rec-trend takes it); a rise "
-                "names the config's `disc_weight` as the cause (and its multiple of the usual 0.5) with the "
-                "adversarial term against the nll; a rise that came across a NaN/Inf step long after the "
+                "names the config's `disc_weight` as the lever (and its multiple of the usual 0.5) with the "
+                "adversarial term against the nll (its value is not its pull: the adaptive d_weight scales its "
+                "gradient); a rise held for a quarter of the phase or more has persisted (lower disc_weight, at its "
+                "key path), a fresher one is watched; a rise that came across a NaN/Inf step long after the "
                 "switch-on is that step's (info, see `non-finite`)",
          judges="adversarial"),
     Rule("loss-now", "Losses in the latest logs", "error",
@@ -291,7 +296,10 @@ RULES: list[Rule] = [
          action="Check kl_weight and the decoder's capacity.",
          look="inputs reconstructed from next to nothing (blurry, alike)",
          checks="KL's recent level fallen to a small fraction of its peak, or below 0.01 nats per latent "
-                "dimension whatever its history (posterior collapse)"),
+                "dimension whatever its history (posterior collapse), judged with `kl_weight`: above 1e-4 the term "
+                "pulls the posterior to the prior, a collapse whatever reconstruction did (annealing, free bits); "
+                "at or below, a reconstruction that kept improving means the logged KL is not the posterior's "
+                "information (titled \"KL fallen far below its peak\", check how it is logged)"),
     Rule("codebook-collapse", "Codebook collapse (VQ)", "warning",
          "A codebook collapsed onto a few codes limits what the decoder can reconstruct: the rest of the codebook is "
          "dead weight.",
@@ -546,7 +554,7 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
                                                          if f.severity in ("warning", "error")) else None
     grouped = qualify_ok(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
                                                        carrier), by_id), by_id)
-    grouped = point_to_gradient(grouped, metrics.last_step(), schedule.counts)
+    grouped = point_to_gradient(grouped, metrics.last_step(), schedule)
     # "no loss is rising" never lists a loss another finding names as risen: it points to that finding
     named = named_rises(grouped, by_id)
     return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)
@@ -586,8 +594,9 @@ def _judged(rule: Rule, found: list[Finding], metrics: Metrics, schedule: Schedu
 
 def _titled(finding: Finding, titles: dict[str, str]) -> Finding:
     """The finding with the other rules its message names (rules.base.see) named by their titles."""
-    named = names_titles(finding.message, titles)
-    return finding if named == finding.message else replace(finding, message=named)
+    named, action = names_titles(finding.message, titles), names_titles(finding.action, titles)
+    return finding if (named, action) == (finding.message, finding.action) else \
+        replace(finding, message=named, action=action)
 
 
 def _skipped(rule: Rule, message: str, numbers: dict) -> Finding:

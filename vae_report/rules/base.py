@@ -64,6 +64,7 @@ class Case:
     case: str | None = None  # a name for the case, where other code needs to tell it apart
     action: str | None = None  # what to do, where it depends on the case (None: the rule's registered action)
     look: str | None = None  # what the reconstructions would show, where it depends on the case
+    title: str | None = None  # the row's title, where the case's verdict is not the rule's (None: the rule's)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ class Rule:
         loud = severity in ("warning", "error")  # an ok or info case asks for nothing
         action = (case.action if case.action is not None else self.action) if loud else ""
         look = (case.look if case.look is not None else self.look) if loud else ""
-        return Finding(self.id, severity, case.message, case.metric, case.step, case.numbers, title=self.title,
+        return Finding(self.id, severity, case.message, case.metric, case.step, case.numbers,
+                       title=case.title or self.title,
                        case=case.case, unit=unit, action=action, look=look)
 
     def raises(self) -> tuple[str, ...]:

@@ -26,12 +26,14 @@ from dataclasses import replace
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import checkpoint_before
 from ..numbers import fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Finding, Metrics, departure, finite, ramp_onset, see, step_onset
 from .discriminator import phase_start
 from .drift import MEDIAN_NOISE, Climb, steady_climb
+from .evidence import lr_across
 from .losses import shift_at_nonfinite, stale
 
 BINS = 400
@@ -244,6 +246,32 @@ def _regularizer_hint(m: Metrics, s: Schedule) -> str:
     return ""
 
 
+def _now_action(m: Metrics, s: Schedule, onset: int, last: int, ended_bad: bool, stayed: bool,
+                near_nan: bool) -> str:
+    """What to do about a loss rising now, from what the logs already say about its onset: the NaN error's own
+    action when the rise ended in one; a lower learning rate where the lr rose just before it; else the suspects
+    the logs leave open (the lr only when it is not logged or moved, a NaN only when one is near), and the
+    checkpoint before it, at once when the rise has stayed up."""
+    if ended_bad:
+        return (f"Follow the action of {see('non-finite')}: this rise is the run diverging toward its NaN/Inf.")
+    back = checkpoint_before(s, onset)
+    lr = lr_across(m, s, onset)
+    if lr is not None and lr.rose:
+        return f"Lower the learning rate ({lr.said()}), resuming from {back}."
+    suspects = ["the data"]
+    if lr is None:
+        suspects.insert(0, "the learning rate (not logged)")
+    if near_nan:
+        suspects.append("the NaN/Inf there")
+    hint = _regularizer_hint(m, s).removeprefix(", ")
+    if hint:
+        suspects.append(hint)
+    held = f" ({lr.said()})" if lr is not None else ""
+    when = (f"it has stayed up for {fmt(last - onset)} {pos.units(s)}, so resume from {back} once the cause is found"
+            if stayed else f"resume from {back} if it does not come back")
+    return f"Look at what changed at {pos.at(s, onset)}: {', '.join(suspects)}{held}; {when}."
+
+
 def _lr_far_off(s: Schedule, t: dict) -> str:
     """The config's lr named beside a degrading loss when it is far off the trainer's documented one."""
     known = DOCUMENTED_LR.get(s.layout)
@@ -346,8 +374,8 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                                    **({"now": {name: found["latest"]}} if not ended_bad and level is not None
                                       and found["latest"] == level.value else {})},
             severity=severity,
-            action=f"Look at what changed at {pos.at(s, found['onset'])} (learning rate, data, a NaN nearby"
-                   f"{_regularizer_hint(m, s)}), and resume from a checkpoint before it if it does not recover.",
+            action=_now_action(m, s, found["onset"], last, ended_bad=ended_bad, stayed=found["stayed"],
+                               near_nan=bool(nan_text)),
         ))
     if not out and checked:
         out.append(steady(checked, young, broken, start, last, s))

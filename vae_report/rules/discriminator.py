@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import latest_checkpoint
 from ..numbers import fmt
-from ..schedule import Schedule
+from ..schedule import Schedule, set_at
 from .base import Case, Metrics
 
 
@@ -59,11 +60,32 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(message, name, first,
                         {"first_active_step": first, "disc_start": s.disc_start}, severity="ok")]
     first = int(steps[after][0])
+    cause, action = _why_never_on(s, m.last_step())
     return [Case(
         f"{name} is still 0 at all {fmt(int(after.sum()))} points logged from {pos.at(s, first)} on, although "
-        f"disc_start is {fmt(s.disc_start)}: the discriminator never switched on.",
-        name, first, {"points_after_start": int(after.sum()), "disc_start": s.disc_start},
+        f"disc_start is {fmt(s.disc_start)}: the discriminator never switched on.{cause}",
+        name, first, {"points_after_start": int(after.sum()), "disc_start": s.disc_start,
+                      "disc_factor": s.disc_factor}, action=action,
     )]
+
+
+def _why_never_on(s: Schedule, last: int) -> tuple[str, str]:
+    """(the cause the config shows, what to do): a disc_factor of 0 in the config multiplies the GAN terms by 0 at
+    every step, so that is the fix; with a non-zero one the config is not the cause, and what is left is how the
+    trainer drives the loss (the step it passes, the optimizer it steps)."""
+    where = set_at(s, "disc_factor") or s.origins.get("disc_factor")
+    if s.disc_factor == 0:
+        return (f" The config sets disc_factor: 0 ({where}), which multiplies the GAN terms by 0 at every step, "
+                "so adopt_weight has nothing to switch on.",
+                f"Set disc_factor to 1 ({where}; LPIPSWithDiscriminator's default) and resume from "
+                f"{latest_checkpoint(s, last)}.")
+    if s.disc_factor:
+        return ("", "Check that the trainer passes the global step (not a per-epoch or per-launch counter) to the "
+                    "loss as global_step, and that the discriminator's optimizer is stepped: disc_factor is "
+                    f"{fmt(s.disc_factor)} ({where or 'the config'}), so the config is "
+                    "not what keeps it off.")
+    return ("", "Check that disc_factor is not 0 in the config the trainer used, that the trainer passes the global "
+                "step to the loss, and that the discriminator's optimizer is stepped.")
 
 
 HALF_TOLERANCE = 0.05

@@ -8,9 +8,10 @@ import math
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import latest_checkpoint
 from ..levels import current_level, difference_noise, movement
-from ..numbers import describe_change, fmt, pct, relative_change
-from ..schedule import Schedule
+from ..numbers import describe_change, fmt, pct, relative_change, signed_pct
+from ..schedule import Schedule, set_at
 from ..stats import robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see
 from .discriminator import disc_activity
@@ -215,7 +216,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "rec_loss", int(phase_steps[0]), numbers, severity="info")]
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         numbers["disc_weight"] = s.disc_weight
-        cause, advice = _weight_cause(m, s, change)
+        cause, advice = _weight_cause(m, s, change, onset)
         return [Case(
             f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}; the rise began "
             f"at {pos.at(s, onset)}. {cause}",
@@ -272,19 +273,27 @@ def _rose_in_phase(steps: np.ndarray, values: np.ndarray, base: float, level, t:
 USUAL_DISC_WEIGHT = 0.5  # RadioDiff's first_radio.yaml and LDM's autoencoder configs
 
 
-def _weight_cause(m: Metrics, s: Schedule, change: float) -> tuple[str, str]:
-    """The discriminator's weight named as the cause of a reconstruction that degraded with it, with the
-    config's value and, where the terms are logged, what the adversarial term weighs against the nll now; and
-    what to do about it."""
+def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[str, str]:
+    """The discriminator's weight named as the lever of a reconstruction that degraded with it: with the adaptive
+    d_weight (LDM's, RadioDiff's) the GAN term's gradient at the decoder's last layer is disc_weight times the
+    nll's, whatever the two terms' values (a term that is 1% of the loss still pulls with that force); and what
+    to do, from how long the rise has lasted: a fresh one may settle, one that has held for a quarter of the
+    phase or more has persisted."""
+    last = m.last_step()
+    lasted = last - onset
+    phase = max(last - (s.switch_step or 0), 1)
+    persisted = lasted >= 0.25 * phase
+    where = set_at(s, "disc_weight") or s.origins.get("disc_weight", "the config")
     if s.disc_weight is None:
-        return "The adversarial term is what changed then.", "If it persists, lower disc_weight."
-    origin = s.origins.get("disc_weight", "the config")
-    text = (f"The cause is the discriminator's weight in the objective: disc_weight {fmt(s.disc_weight)} "
-            f"(from {origin})")
-    if s.disc_weight >= 2 * USUAL_DISC_WEIGHT:
-        times = fmt(round(s.disc_weight / USUAL_DISC_WEIGHT, 1))
-        text += f", {times} times the {USUAL_DISC_WEIGHT} RadioDiff and LDM use"
+        return ("The adversarial term is what changed then.",
+                f"It has persisted since {pos.at(s, onset)}: lower disc_weight." if persisted else
+                "If it persists, lower disc_weight.")
+    adaptive = m.has("d_weight") or "LPIPS" in (s.loss_class or "")
+    text = (f"The lever is the discriminator's weight, disc_weight {fmt(s.disc_weight)} ({where})"
+            + (f", {fmt(round(s.disc_weight / USUAL_DISC_WEIGHT, 1))} times the {USUAL_DISC_WEIGHT} RadioDiff and "
+               "LDM use" if s.disc_weight >= 2 * USUAL_DISC_WEIGHT else ""))
     found = bookkeeping(m, s)
+    size = ""
     if found is not None and len(found.steps) >= 5:
         k = max(3, len(found.steps) // 10)
         adv = float(np.median(np.abs(found.terms["adversarial"][-k:])))
@@ -292,12 +301,26 @@ def _weight_cause(m: Metrics, s: Schedule, change: float) -> tuple[str, str]:
         # sum's own term over the same latest points as the adversarial one
         level = m.level("nll_loss")
         nll = level.value if level is not None else float(np.median(np.abs(found.terms["nll"][-k:])))
-        if adv > 0:
-            text += f"; the adversarial term d_weight x g_loss is now {fmt(adv)} against an nll of {fmt(nll)}"
-    advice = (f"Lower disc_weight (toward {USUAL_DISC_WEIGHT}) and resume from a checkpoint before the rise."
-              if change > 1 or s.disc_weight >= 2 * USUAL_DISC_WEIGHT
-              else "Some loss is common at first; if it persists, lower disc_weight.")
-    return text + ".", advice
+        if adv > 0 and nll > 0:
+            size = f"{fmt(adv)} against an nll of {fmt(nll)} ({pct(adv / nll)} of it)"
+    if adaptive:
+        text += (". " + (f"The adversarial term d_weight x g_loss is {size}, but its value is not its pull: "
+                         if size else "")
+                 + "the adaptive d_weight scales the GAN term's gradient at the decoder's last layer to "
+                 f"disc_weight times the nll's, so the discriminator pulls with {fmt(s.disc_weight)} times the "
+                 "reconstruction's force.")
+    else:
+        text += (f"; the adversarial term d_weight x g_loss is {size}." if size else ".")
+    lower = f"lower disc_weight ({fmt(s.disc_weight)} in {where})" + (
+        f" toward {USUAL_DISC_WEIGHT}" if s.disc_weight >= 2 * USUAL_DISC_WEIGHT else
+        f", e.g. to {fmt(s.disc_weight / 2)}")
+    if persisted:
+        advice = (f"The rise has persisted since {pos.at(s, onset)} ({fmt(lasted)} {pos.units(s)}, "
+                  f"{signed_pct(change)} now): {lower}, and resume from {latest_checkpoint(s, last)}.")
+    else:
+        advice = (f"Some cost is common at first, and this rise began only {fmt(lasted)} {pos.units(s)} ago: if it "
+                  f"still stands at the next report, {lower}.")
+    return text, advice
 
 
 def _flat(values: np.ndarray) -> bool:
@@ -443,8 +466,8 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 
 def weight_from(s: Schedule) -> str:
     """" (5 in configs/x.yaml)": the config's disc_weight and where it was read, for an action that changes it."""
-    return f" ({fmt(s.disc_weight)} in {s.origins.get('disc_weight', 'the config')})" if s.disc_weight is not None \
-        else ""
+    where = set_at(s, "disc_weight") or s.origins.get("disc_weight", "the config")
+    return f" ({fmt(s.disc_weight)} in {where})" if s.disc_weight is not None else ""
 
 
 def _inverted_logits(m: Metrics, s: Schedule, t: dict, numbers: dict) -> tuple[str, int] | None:

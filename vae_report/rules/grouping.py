@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import position as pos
+from ..checkpoints import checkpoint_before
 from ..numbers import fmt
+from ..schedule import Schedule
 from .base import RANK, Finding, Rule
 
 # The reconstruction chain, in headline order: the per-pixel loss is the root the others are built from.
@@ -284,10 +286,11 @@ def qualify_ok(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]
     return out
 
 
-def point_to_gradient(findings: list[Finding], last_step: int, unit: str = "step") -> list[Finding]:
+def point_to_gradient(findings: list[Finding], last_step: int, s: Schedule) -> list[Finding]:
     """A reconstruction-chain loss rising while the gradient norm grew under clipping (the grad-norm rule's
     warning, its growth begun before the rise or within a tenth of the run after it) says so and points to that
-    finding, which holds the numbers: the two are one story, the loss drifting as the clipped updates shrink."""
+    finding, which holds the numbers: the two are one story, the loss drifting as the clipped updates shrink. Its
+    action then acts on that cause, not on a list of suspects the row beside it has already settled."""
     grown = [f for f in findings if f.rule == "grad-norm" and f.case == "clipped" and _loud(f)]
     if not grown:
         return findings
@@ -296,10 +299,13 @@ def point_to_gradient(findings: list[Finding], last_step: int, unit: str = "step
         if f.rule == "loss-now" and _loud(f) and _base(f.metric) in CHAIN and not (f.metric or "").startswith("val"):
             g = next((g for g in grown if (g.step or 0) <= (f.step or 0) + 0.1 * max(last_step, 1)), None)
             if g is not None:
+                cited = f"the warning \"{g.title}\", {g.metric}, {pos.at(s, g.step or 0)}"
+                back = checkpoint_before(s, min(f.step or 0, g.step or 0))
                 f = replace(f, message=f"{f.message} Over the same stretch {g.metric}, the gradient norm before "
                                        f"clipping, grew {fmt(round(g.numbers['factor'], 1))} times under clipping at "
-                                       f"{fmt(g.numbers['clip'])} (see the warning \"{g.title}\", {g.metric}, "
-                                       f"{pos.at(unit, g.step or 0)}).",
-                            numbers={**f.numbers, "gradient_norm_finding": g.metric})
+                                       f"{fmt(g.numbers['clip'])} (see {cited}).",
+                            numbers={**f.numbers, "gradient_norm_finding": g.metric},
+                            action=f"Treat the rise as the gradient norm's growth under clipping ({cited}): act on "
+                                   f"that warning, and resume from {back} once its cause is fixed.")
         out.append(f)
     return out

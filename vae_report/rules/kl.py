@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import checkpoint_before
 from ..numbers import describe_change, fmt, pct
-from ..schedule import Schedule
-from .base import Case, Metrics, departure, finite, first_stage, median_of, ramp_onset, see
+from ..schedule import Schedule, set_at
+from .base import Case, Metrics, finite, first_stage, median_of, ramp_onset, see
 from .decomposition import decompose, share_text
 from .losses import bookkeeping, climb_before, square_image
 
@@ -137,7 +138,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if np.isfinite(m.values("kl_loss")[-1]):  # NaN now: the table has no Now to quote
         numbers["now"] = {"kl_loss": end}
     said = "" if found is None else f" The weighted KL term (kl_weight x kl_loss) is {found.said()}."
-    said += _per_dimension(m, s, end, numbers)
+    said += per_dimension(m, s, end, numbers)
     step = int(m.steps("kl_loss")[-1])
     bad = ~np.isfinite(m.values("kl_loss"))
     if bad[-1]:  # NaN now: its rise led the failure only if it went far beyond the slow one
@@ -174,8 +175,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
             f"more), climbing from {pos.at(s, onset)}. The encoder's posterior is running away from the prior (its "
             f"means or log-variances growing without bound).{said}",
-            "kl_loss", onset, numbers,
-            action=f"Lower the learning rate, or resume from a checkpoint from before {pos.at(s, onset)}.")]
+            "kl_loss", onset, numbers, action=_runaway_action(m, s, onset, share))]
     runaway = _compounding(m, t)
     if runaway is not None:
         growth, since = runaway
@@ -248,7 +248,32 @@ def _compounding(m: Metrics, t: dict) -> tuple[float, int] | None:
     return float(last[-1]), onset
 
 
-def _per_dimension(m: Metrics, s: Schedule, kl: float, numbers: dict) -> str:
+LIGHT_SHARE = 0.01  # a weighted KL term under this share of the loss shapes nothing yet: what it costs is none
+
+
+def _runaway_action(m: Metrics, s: Schedule, onset: int, share: float | None) -> str:
+    """What to do about a KL running away, weighed by what it costs: a weighted term that is a sliver of the loss
+    while reconstruction kept improving costs nothing yet, so throwing away the steps since is no remedy (bound the
+    posterior, or give the term weight, and watch); one that weighs in or comes with a worse reconstruction is
+    undone from before it."""
+    rec = m.level("rec_loss")
+    steps, values = m.window("rec_loss", hi=onset + 1)
+    values = finite(values)
+    then = float(np.median(values[-max(3, len(values) // 20):])) if len(values) >= 3 else None
+    if share is not None and share < LIGHT_SHARE and rec is not None and then is not None and rec.value <= then:
+        return (f"Watch it rather than undo it: the weighted term is {pct(share)} of the loss and rec_loss improved "
+                f"from {fmt(then)} to {fmt(rec.value)} since {pos.at(s, onset)}, so the runaway costs nothing yet. "
+                f"If it keeps climbing, give the term weight (raise kl_weight from {fmt(s.kl_weight)}"
+                + (f" at {set_at(s, 'kl_weight')}" if set_at(s, "kl_weight") else "")
+                + f", e.g. to {fmt(s.kl_weight * 10)}) or bound the posterior (clamp the encoder's logvar tighter "
+                "than LDM's [-30, 20]).")
+    return (f"Lower the learning rate, or resume from {checkpoint_before(s, onset)}"
+            + (f": the weighted term is {pct(share)} of the loss" if share is not None and share >= LIGHT_SHARE
+               else ": rec_loss is worse than when it began" if rec is not None and then is not None else "")
+            + ".")
+
+
+def per_dimension(m: Metrics, s: Schedule, kl: float, numbers: dict) -> str:
     """KL per latent dimension, the latent size taken from the pixels the loss sums over (or the config)."""
     found = bookkeeping(m, s)
     pixels = found.pixels if found is not None and square_image(found.pixels) else None
@@ -313,117 +338,3 @@ def kl_negative(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "kl_loss", first, {"negative_points": int(negative.sum()), "points": int(good.sum()),
                            "min": float(values[negative].min())},
     )]
-
-
-def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
-    values = finite(m.values("kl_loss"))
-    if len(values) and values.min() < 0:
-        return []  # not a KL (see kl-negative): a "collapse" of it means nothing
-    if len(values) >= 5 and np.all(values == 0):
-        first = int(m.steps("kl_loss")[0])
-        return [Case(
-            f"kl_loss is exactly 0 at all {fmt(len(values))} points from {pos.at(s, first)}: the posterior is the "
-            "prior itself or the KL term is not computed (a mean/logvar wiring bug, or a deterministic encoder), "
-            "so the latent space is not regularized as the config asks.",
-            "kl_loss", first, {"peak_level": 0.0, "recent_level": 0.0, "onset_step": first},
-        )]
-    if len(values) < 20:
-        return []
-    k = max(3, len(values) // 10)
-    sums = np.cumsum(np.concatenate(([0.0], values)))
-    smooth = (sums[k:] - sums[:-k]) / k  # moving average in O(n), whatever the window
-    peak, now = float(smooth.max()), m.level("kl_loss").value  # "fell to": the one current level
-    if peak <= 0 or now > t["fraction_of_peak"] * peak:
-        found = _near_prior(m, s, now, t)  # no fall from a peak, yet at the prior: held there from the start
-        return [found] if found is not None else []
-    steps = m.steps("kl_loss")[np.isfinite(m.values("kl_loss"))]
-    peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
-    onset = departure(steps, values, peak, now, since=peak_step)
-    numbers = {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {"kl_loss": now}}
-    evidence, action = _collapse_evidence(m, s, onset, numbers)
-    return [Case(
-        f"kl_loss fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
-        f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {evidence}",
-        "kl_loss", onset, numbers, action=action,
-    )]
-
-
-def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tuple[str, str]:
-    """What the reconstruction did across a KL's fall, and the action that follows: a decoder that loses its
-    latents' information reconstructs worse (a collapse); one that keeps improving means the logged KL is not the
-    posterior's information (how it is computed or logged) rather than a collapse. kl_weight is named as a cause
-    only when it is not tiny: a term too light to weigh in cannot pull the posterior to the prior."""
-    before = finite(m.window("rec_loss", hi=onset)[1])
-    level = m.level("rec_loss")
-    light = s.kl_weight is not None and s.kl_weight <= 1e-4
-    weight = (f" At kl_weight {fmt(s.kl_weight)} the KL term is too light to pull the posterior to the prior."
-              if light else "")
-    act = (f"Look for what changed at {pos.at(s, onset)} (the encoder's logvar output, a clamp, a code change)."
-           if light else
-           f"Lower kl_weight (or anneal it from 0), or resume from a checkpoint before {pos.at(s, onset)}.")
-    if len(before) < 5 or level is None:
-        return ("The posterior may be collapsing toward the prior (the latents carrying little information about "
-                "the input); reconstruction cannot confirm it (rec_loss is not logged across the fall)." + weight,
-                act)
-    then = float(np.median(before[-max(5, len(before) // 10):]))
-    numbers.update(rec_before=then, rec_now=level.value)
-    change = describe_change(then, level.value)
-    if level.value > then * 1.1:
-        return (f"rec_loss {change} since then, as a decoder that loses its latents' information does: the "
-                f"posterior is collapsing toward the prior.{weight}", act)
-    return (f"Yet rec_loss {change} since then, which a decoder ignoring its latents could not do: this is likely "
-            "no collapse.", "Before treating it as a collapse, check how kl_loss is computed and logged (a mean "
-            "over latent dimensions instead of their sum, another tensor than the posterior the decoder samples, a "
-            "missing factor).")
-
-
-def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
-    """A KL so small per latent dimension that the posterior is the prior: collapsed, however it got there (it
-    may never have had a peak to fall from, e.g. a kl_weight large enough to hold it down from the start)."""
-    numbers: dict = {}
-    if not _per_dimension(m, s, now, numbers) or numbers["kl_per_latent_dim"] >= t["nats_per_dim"]:
-        return None
-    steps, values = m.steps("kl_loss"), m.values("kl_loss")
-    good = np.isfinite(values)
-    below = np.flatnonzero(good & (values <= t["nats_per_dim"] * numbers["latent_dims"]))
-    since = int(steps[below[0]]) if len(below) else int(steps[-1])
-    numbers.update(recent_level=now, onset_step=since, now={"kl_loss": now})
-    weight = f" under kl_weight {fmt(s.kl_weight)}" if s.kl_weight is not None else ""
-    return Case(
-        f"kl_loss is {fmt(now)} (its current level){weight}: over {fmt(numbers['latent_dims'])} latent "
-        f"dimensions that is {fmt(numbers['kl_per_latent_dim'])} nats per dimension, below "
-        f"{fmt(t['nats_per_dim'])} since {pos.at(s, since)}: the posterior is the prior, so the latents carry almost "
-        "nothing about the input and the decoder reconstructs from next to nothing.",
-        "kl_loss", since, numbers, action="Check kl_weight (a first stage uses ~1e-6) and the decoder's capacity.")
-
-
-CODEBOOK_METRICS = ("perplexity", "codebook_perplexity", "codebook_usage", "codebook_util", "codebook_utilization",
-                    "code_usage", "usage", "utilization", "used_codes", "active_codes")
-
-
-def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
-    """A VQ model's codebook health (perplexity, share of codes used) fallen far below its peak: the quantizer
-    has collapsed onto a few codes, and reconstructions are built from them."""
-    out = []
-    for name in m.names():
-        if "/" in name or name.lower() not in CODEBOOK_METRICS:
-            continue
-        steps, values = m.steps(name), m.values(name)
-        good = np.isfinite(values)
-        steps, values = steps[good], values[good]
-        if len(values) < 20 or values.max() <= 0:
-            continue
-        k = max(3, len(values) // 10)
-        sums = np.cumsum(np.concatenate(([0.0], values)))
-        smooth = (sums[k:] - sums[:-k]) / k
-        peak, now = float(smooth.max()), m.level(name).value  # "fell to": the one current level
-        if now > t["fraction_of_peak"] * peak:
-            continue
-        peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
-        onset = departure(steps, values, peak, now, since=peak_step)
-        out.append(Case(
-            f"{name} fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
-            f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: the quantizer now uses a small part of its codebook, "
-            "so reconstructions are assembled from a few codes and the rest are dead.", name, onset,
-            {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {name: now}}))
-    return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import checkpoint_before
 from ..frame import gradient_norms
 from ..levels import current_level, difference_noise, start_level
 from ..numbers import counted, describe_change, fmt, pct, relative_change
@@ -15,6 +16,7 @@ from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
 from .base import Case, Metrics, departure, finite, median_of, see
 from .discriminator import phase_start
+from .evidence import lr_across, lr_blamed
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
 
@@ -94,17 +96,32 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             led = "; ".join(f"{n} climbed from {fmt(c['from'])} to {fmt(c['to'])} from {pos.at(s, c['onset'])}"
                             for n, c in order)
             what = f". It did not start there: {led}. The run was diverging from {pos.at(s, onset)}."
-            todo = (f"Resume from the last checkpoint before {pos.at(s, onset)} with a lower learning rate (or "
-                    "gradient clipping), not from one just before the NaN.")
+            lr = lr_blamed(m, s, onset)
+            todo = (f"Resume from {checkpoint_before(s, onset)}, not from one just before the NaN, with a lower "
+                    "learning rate or gradient clipping" + (f" ({lr})." if lr else "."))
         else:
             what = ". Training diverged or a term overflowed " + ("before it." if bad[0] else "there.")
-            todo = (f"Resume from the last checkpoint before {pos.at(s, first)} with a lower learning rate, and check "
-                    "the inputs of that batch.")
+            todo = _one_step_failure(m, s, first)
         out.append(Case(
             f"{name} is {kind} at {pos.at(s, first)}{since} {_share_bad(bad)}{what}", name, first, numbers,
             action=todo))
     return out
 
+
+
+def _one_step_failure(m: Metrics, s: Schedule, first: int) -> str:
+    """What to do about a NaN that stays and that nothing climbed toward: a lower learning rate only where the
+    logs point at it (the lr rose before it, or runs far above the config's); else the batch and the numerics of
+    that one step, which is where such a failure comes from."""
+    back = f"Resume from {checkpoint_before(s, first)}"
+    lr = lr_blamed(m, s, first)
+    if lr:
+        return f"{back} with a lower learning rate ({lr}), and check the inputs of that batch."
+    held = lr_across(m, s, first)
+    why = (f"; {held.said()} and no loss climbed toward it, so nothing points at the learning rate" if held
+           is not None else "; no loss climbed toward it, so nothing in the logs points at the learning rate")
+    return (f"{back}, and check the inputs of that batch and the loss's numerics at that step (a log or a division "
+            f"of 0, an fp16 overflow){why}.")
 
 
 def climb_before(m: Metrics, first_bad: int) -> dict[str, dict]:

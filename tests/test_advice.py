@@ -1,0 +1,161 @@
+"""What the report tells the engineer to do follows the case's own numbers and the config it read (review 5,
+defect classes 5, 7 and 10): a remedy never advises a check the report has already answered, the next check
+considers every warning and error, and the KL's fall is judged with its weight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_verdicts import _rebuild_sums, config, verdict, write_run
+from writers import radiodiff_curves
+
+from vae_report.narrative import questions_and_answers
+
+
+def _kl_falls(rec_rises: bool):
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 10_000
+    curves.values["kl_loss"][late] *= np.exp(-(curves.steps[late] - 10_000) / 500)
+    if rec_rises:
+        curves.values["rec_loss"][late] *= 1 + 0.5 * np.minimum(1, (curves.steps[late] - 10_000) / 3000)
+    _rebuild_sums(curves)
+    return curves
+
+
+@pytest.mark.parametrize("kl_weight", [1.0, 1e-6])
+def test_a_kl_fall_with_improving_reconstruction_is_judged_by_its_weight(tmp_path, kl_weight):
+    folder = write_run(tmp_path, _kl_falls(rec_rises=False), 10,
+                       config(disc_start=50_001, total=150_000, kl_weight=kl_weight))
+    a, _ = verdict(folder)
+    (f,) = [f for f in a.findings if f.rule == "kl-collapse"]
+    why = next(q.answer for q in questions_and_answers(a) if q.question.startswith("Why") and f.title in q.question)
+    if kl_weight == 1.0:  # the weight pulls the posterior to the prior: the textbook collapse, whatever rec did
+        assert f.title == "Posterior collapse" and "textbook posterior collapse" in f.message
+        assert "kl_weight 1 (config.yaml)" in f.message and "likely no collapse" not in f.message
+        assert "anneal kl_weight from 0 up to 1" in f.action.lower() and "free bits" in f.action
+        assert "collapsed posterior" in why.lower()
+    else:  # too light to pull it there, and rec kept improving: the logged KL is what to check; one verdict
+        assert f.title != "Posterior collapse" and "collapse" not in f.title.lower()
+        assert "likely no collapse" in f.message and "kl_weight 1e-06 (config.yaml)" in f.message
+        assert "check how kl_loss is computed and logged" in f.action.lower() and "anneal" not in f.action
+        assert "collapsed posterior" not in why.lower()
+
+
+def _recommendations(a) -> str:
+    return "\n".join(a.recommendations)
+
+
+def test_a_discriminator_kept_off_by_the_configs_disc_factor_is_told_to_set_it(tmp_path):
+    curves = radiodiff_curves(20_000, disc_start=10_001, total_steps=150_000)
+    curves.values["disc_factor"][:] = 0.0  # adopt_weight x disc_factor 0: never on
+    curves.values["disc_loss"][:] = 0.0
+    _rebuild_sums(curves)
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=10_001, total=150_000, disc_factor=0.0)))
+    (f,) = [f for f in a.findings if f.rule == "disc-inactive-after-start"]
+    assert f.severity == "error" and "config sets disc_factor: 0 (config.yaml: model.lossconfig.disc_factor)" \
+        in f.message
+    # the action is the fix the config shows, never "check that disc_factor is not 0"
+    assert f.action.startswith("Set disc_factor to 1 (config.yaml: model.lossconfig.disc_factor")
+    assert "not 0" not in f.action and "step 20,000" in f.action  # the latest checkpoint, every 5,000 steps
+    # an error to fix first: no far milestone to wait for, and the phase is what the data show
+    said = _recommendations(a)
+    assert "No milestone to wait for" in said and "end of training" not in said
+    from vae_report.view import status_parts
+    assert "phase: autoencoder only (the discriminator never switched on; scheduled from step 10,001)" in \
+        status_parts(a)
+
+
+def test_a_discriminator_off_under_a_non_zero_disc_factor_is_not_told_to_check_it(tmp_path):
+    curves = radiodiff_curves(20_000, disc_start=10_001, total_steps=150_000)
+    curves.values["disc_factor"][:] = 0.0
+    curves.values["disc_loss"][:] = 0.0
+    _rebuild_sums(curves)
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=10_001, total=150_000, disc_factor=1.0)))
+    (f,) = [f for f in a.findings if f.rule == "disc-inactive-after-start"]
+    assert "disc_factor is not 0" not in f.action and "global step" in f.action
+    assert "disc_factor is 1 (config.yaml: model.lossconfig.disc_factor)" in f.action
+
+
+def _nan_at(tmp_path, lr_jump: bool, files: bool):
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=40_000)
+    if lr_jump:  # the lr x10 from step 14,000: the logs point at it
+        curves.values["lr"] = np.where(curves.steps >= 14_000, 5e-5, 5e-6)
+    else:
+        curves.values["lr"] = np.full(len(curves.steps), 5e-6)
+    bad = curves.steps >= 16_000
+    for name in ("rec_loss", "kl_loss"):
+        curves.values[name][bad] = np.nan
+    _rebuild_sums(curves)
+    folder = write_run(tmp_path, curves, 10, config(disc_start=50_001, total=40_000))
+    if files:  # RadioDiff's results folder: model-<step // save_and_sample_every>.pt
+        import torch
+
+        for milestone in (1, 2, 3, 4):
+            torch.save({"step": milestone * 5000}, folder / f"model-{milestone}.pt")
+    return verdict(folder)[0]
+
+
+@pytest.mark.parametrize("lr_jump,files", [(False, False), (False, True), (True, False)])
+def test_a_nan_names_the_checkpoint_before_it_and_blames_the_lr_only_on_evidence(tmp_path, lr_jump, files):
+    a = _nan_at(tmp_path, lr_jump, files)
+    f = next(f for f in a.findings if f.rule == "non-finite" and f.severity == "error")
+    assert f.step == 16_000
+    if files:  # the file on disk, by the step its name gives
+        assert "model-3.pt (step 15,000)" in f.action and "model-4.pt" not in f.action
+    else:  # the step the config's save interval saved it at, and RadioDiff's name for it
+        assert "the checkpoint saved at step 15,000" in f.action and "model-3.pt" in f.action
+    if lr_jump:
+        assert "lower learning rate (the learning rate rose from 5e-06 to 5e-05" in f.action, f.action
+    else:
+        assert "lower learning rate" not in f.action and "held at 5e-06" in f.action, f.action
+
+
+def _battery(tmp_path, name):
+    from test_balance_onsets import CASES, analyze_run, ensure
+
+    return analyze_run(ensure(CASES[name], tmp_path))
+
+
+def test_a_reconstruction_cost_that_has_persisted_is_acted_on_with_the_config_path(tmp_path):
+    # rec +51% from step 50,800 (disc_start 50,001) to step 90,000 of 150,000
+    a = _battery(tmp_path, "rec_worse_after_disc")
+    (f,) = [f for f in a.active_findings() if f.rule == "rec-after-disc"]
+    # the term's small value is said not to be its pull: the adaptive d_weight scales its gradient
+    assert "its value is not its pull" in f.message and "The cause is the discriminator's weight" not in f.message
+    lasted = a.step - f.step
+    assert f.action.startswith(f"The rise has persisted since step {f.step:,} ({lasted:,} steps")
+    assert "lower disc_weight (0.5 in first_radio.yaml: model.lossconfig.disc_weight)" in f.action
+    assert "if it persists" not in f.action.lower()
+    # a warning about the training itself: the next look is at the next checkpoint, not at the end of training
+    said = _recommendations(a)
+    assert f"Next check: step {(a.step // 5000 + 1) * 5000:,} (the next checkpoint" in said
+    assert "Next check: step 150,000" not in said
+
+
+def test_a_finished_run_that_logs_validation_once_per_epoch_is_finished(tmp_path):
+    # Lightning, max_epochs 100 in hparams.yaml, validation only, logged at each epoch's end (500 steps each)
+    import yaml
+    from writers import write_scalars
+
+    steps = np.arange(500, 50_001, 500)
+    rec = 0.015 + 0.06 * np.exp(-steps / 8000)
+    write_scalars(tmp_path / "tb", [(int(s), "val/rec_loss", float(v)) for s, v in zip(steps, rec, strict=True)])
+    (tmp_path / "hparams.yaml").write_text(yaml.safe_dump({"max_epochs": 100, "kl_weight": 1e-4, "lr": 1e-4}))
+    a, _ = verdict(tmp_path)
+    assert a.schedule.total_steps == 50_000 and a.finished
+    assert "500 steps per epoch" in a.schedule.origins["total_steps"]
+    said = _recommendations(a)
+    assert "continue training" not in said and "No validation metric was logged" not in said
+    assert "Training has finished" in said
+    # stopped at epoch 60: not finished, the total still known
+    b, _ = verdict(_shorter(tmp_path / "b", steps[:60], rec[:60]))
+    assert b.schedule.total_steps == 50_000 and not b.finished
+
+
+def _shorter(folder, steps, rec):
+    import yaml
+    from writers import write_scalars
+
+    write_scalars(folder / "tb", [(int(s), "val/rec_loss", float(v)) for s, v in zip(steps, rec, strict=True)])
+    (folder / "hparams.yaml").write_text(yaml.safe_dump({"max_epochs": 100, "kl_weight": 1e-4}))
+    return folder

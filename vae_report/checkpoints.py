@@ -1,0 +1,94 @@
+"""The run's checkpoints, for an action that says which one to resume from: the files found beside the logs
+(RadioDiff's ``model-<milestone>.pt``, the bundled trainer's ``model-<step>.pt``, Lightning's
+``epoch=E-step=S.ckpt``, Hugging Face's ``checkpoint-<step>/``, any checkpoint whose name carries its step), else
+the steps the config's save interval puts them at."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from . import position as pos
+from .numbers import fmt
+from .schedule import Schedule
+
+SUFFIXES = (".pt", ".pth", ".ckpt", ".safetensors", ".bin")
+_MODEL_N = re.compile(r"^model-(\d+)$")  # RadioDiff: model-<step // save_and_sample_every>; bundled: model-<step>
+_HF = re.compile(r"^checkpoint-(\d+)$")  # a Hugging Face Trainer's folder
+_STEP = re.compile(r"(?:^|[_=-])(?:step|global_step|iter|it)[_=-]?(\d+)", re.I)
+_MAX_ENTRIES = 20_000  # a results folder holds a few hundred files; a data set mounted inside is not walked through
+
+
+def find_checkpoints(root: Path, every: int | None) -> tuple[tuple[int, str], ...]:
+    """(step, path relative to ``root``) of each checkpoint whose step its name gives, sorted by step; ``every``:
+    the config's save interval, which turns RadioDiff's milestone numbers into steps."""
+    root = Path(root)
+    if not root.is_dir():
+        return ()
+    found: dict[int, str] = {}
+    seen = 0
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        here = Path(folder)
+        for name in [*dirs, *sorted(files)]:
+            seen += 1
+            if seen > _MAX_ENTRIES:
+                return tuple(sorted(found.items()))
+            step = _step_of(name, name in dirs, every)
+            if step is not None:
+                found.setdefault(step, (here / name).relative_to(root).as_posix())
+    return tuple(sorted(found.items()))
+
+
+def _step_of(name: str, folder: bool, every: int | None) -> int | None:
+    if folder:
+        hf = _HF.match(name)
+        return int(hf.group(1)) if hf else None
+    stem, suffix = os.path.splitext(name)
+    if suffix.lower() not in SUFFIXES:
+        return None
+    numbered = _MODEL_N.match(stem)
+    if numbered:
+        n = int(numbered.group(1))
+        if every and n % every == 0 and n >= every:
+            return n  # a step already (the bundled trainer's model-<step>.pt)
+        return n * every if every else None
+    step = _STEP.search(stem)
+    return int(step.group(1)) if step else None
+
+
+def checkpoint_before(s: Schedule, step: int) -> str:
+    """Which checkpoint to resume from, for a fault that began at ``step``: "the last checkpoint before step
+    16,000: results/model-3.pt (step 15,000)" from the files on disk, else the step the config's save interval
+    saves it at, else in general words."""
+    at = pos.at(s, step)
+    files = [(k, path) for k, path in s.checkpoints if k < step]
+    if files:
+        k, path = files[-1]
+        return f"the last checkpoint before {at}, {path} ({pos.at(s, k)})"
+    if s.checkpoints:
+        return (f"a checkpoint from before {at} (none of the run's {fmt(len(s.checkpoints))} is: the earliest is "
+                f"{s.checkpoints[0][1]}, {pos.at(s, s.checkpoints[0][0])}; or restart from the beginning)")
+    every = s.checkpoint_every if s.counts == "step" else None
+    if every:
+        saved = (step - 1) // every * every
+        if saved < every:
+            return (f"the beginning: no checkpoint precedes {at} (the first is saved at {pos.at(s, every)}, "
+                    f"every {fmt(every)} steps)")
+        name = (f"; RadioDiff's trainer names it model-{saved // every}.pt in its results_folder"
+                if s.layout in ("radiodiff", "text log") else "")
+        return (f"the checkpoint saved at {pos.at(s, saved)}, the last before {at} (saved every {fmt(every)} "
+                f"steps{name})")
+    return f"the last checkpoint before {at}"
+
+
+def latest_checkpoint(s: Schedule, last: int) -> str:
+    """The checkpoint a fix resumes from when nothing before it went wrong: the newest one."""
+    if s.checkpoints:
+        k, path = s.checkpoints[-1]
+        return f"the latest checkpoint, {path} ({pos.at(s, k)})"
+    every = s.checkpoint_every if s.counts == "step" else None
+    if every and last >= every:
+        return f"the latest checkpoint (saved at {pos.at(s, last // every * every)}, every {fmt(every)} steps)"
+    return "the latest checkpoint"

@@ -1,0 +1,61 @@
+"""What the logs say about a fault's usual suspects, for an action that advises only what the evidence points
+to: did the learning rate change where a fault began, was there a NaN near it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..numbers import fmt
+from ..schedule import Schedule
+from .base import Metrics
+
+RISE = 1.5  # the lr this many times its earlier level at a fault's onset: a likely cause
+
+
+@dataclass(frozen=True)
+class LrAcross:
+    """The logged learning rate around a fault's onset: its level before (the stretch before the onset) and at it."""
+
+    before: float
+    at: float
+
+    @property
+    def rose(self) -> bool:
+        return self.before > 0 and self.at >= RISE * self.before or self.before == 0 < self.at
+
+    def said(self) -> str:
+        if self.rose:
+            return f"the learning rate rose from {fmt(self.before)} to {fmt(self.at)} just before it"
+        if self.at < self.before / RISE:
+            return f"the learning rate fell from {fmt(self.before)} to {fmt(self.at)} there"
+        return f"the learning rate held at {fmt(self.at)} across it"
+
+
+def lr_across(m: Metrics, s: Schedule, onset: int) -> LrAcross | None:
+    """The logged lr just before ``onset`` (its last tenth of points there, at least 3) against its level over
+    the stretch before that (as long again); None when lr is not logged or has too few points before it."""
+    if not m.has("lr"):
+        return None
+    steps, values = m.window("lr", hi=onset + 1)
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    if len(values) < 6:
+        return None
+    k = max(3, len(values) // 10)
+    at = float(np.median(values[-k:]))
+    before = float(np.median(values[-3 * k:-k]))
+    return LrAcross(before, at)
+
+
+def lr_blamed(m: Metrics, s: Schedule, onset: int) -> str | None:
+    """Why a lower learning rate would help with a fault that began at ``onset``, from the logs: the lr rose just
+    before it, or runs far above the config's; None when nothing points at the lr."""
+    found = lr_across(m, s, onset)
+    if found is not None and found.rose:
+        return found.said()
+    if found is not None and s.lr and found.at > 2 * s.lr:
+        times = fmt(round(found.at / s.lr, 1))
+        return f"the learning rate there, {fmt(found.at)}, is {times} times the config's {fmt(s.lr)}"
+    return None
