@@ -87,3 +87,19 @@ def test_report_sections_and_goal_option(tmp_path):
     assert goals[0]["metric"] == "rec_loss" and goals[0]["target"] == 0.035
     bad = CliRunner().invoke(app, ["analyze", str(run), "--out", str(tmp_path / "r.md"), "--goal", "rec_loss"])
     assert bad.exit_code == 2 and "METRIC=LEVEL" in bad.output
+
+
+def test_a_forecast_fits_only_the_level_after_a_step_in_it(tmp_path):
+    """rec_loss jumps x1.8 at step 9,000 and stays: a trend fitted across the step extrapolates it (a level well
+    above the flat one it holds now); the forecast starts from the step and holds the truth in its interval."""
+    rng = np.random.default_rng(4)
+    writer = SummaryWriter(str(tmp_path / "run"))
+    for step in range(0, 12_001, 20):
+        jump = 1.8 if step >= 9_000 else 1.0
+        writer.add_scalar("train/rec_loss", _rec(step) * jump * np.exp(0.03 * rng.standard_normal()), step)
+    writer.close()
+    analysis = analyze_run(tmp_path / "run", total_steps=TOTAL, disc_start=0)
+    trend = analysis.forecast.trends["rec_loss"]
+    assert trend.since_step >= 9_000
+    end = trend.end
+    assert end is not None and end.low <= 1.8 * _rec(TOTAL) <= end.high

@@ -166,6 +166,14 @@ def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int, unit:
     (``unit``: what the logs' step axis counts, for that reason)."""
     keep = (steps >= since) & (steps <= now) & np.isfinite(values)
     s, v = steps[keep], values[keep]
+    shift = _last_shift(s, v)
+    if shift is not None:  # a trend fitted across a step in level extrapolates the step: fit what came after
+        keep &= steps >= shift
+        s, v = steps[keep], values[keep]
+        if len(s) < MIN_POINTS:
+            return None, (f"its level shifted at {unit} {fmt(shift)}, and only {counted(len(s), 'point')} "
+                          f"{'was' if len(s) == 1 else 'were'} logged since (a trend needs {MIN_POINTS})"), {}
+        since = shift
     if len(s) < MIN_POINTS:
         logged = f"only {counted(len(s), 'point')}" if len(s) else "no point"
         return None, f"{logged} logged since {unit} {fmt(since)} (a trend needs {MIN_POINTS})", {}
@@ -191,6 +199,44 @@ def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int, unit:
                       "for a forecast"), {}
     trend = Trend("", since_step=int(since), coef=(float(a), float(b)), log_space=log_space, now_level=float(ys[-1]))
     return trend, None, {"xs": xs, "y": y, "resid": resid, "x_now": float(_x(now))}
+
+
+SHIFT = math.log(1.2)  # a step in level this large (20%) between neighbouring windows, clear of their noise
+
+
+def _last_shift(s: np.ndarray, v: np.ndarray) -> int | None:
+    """Where the level after a persistent step in level begins, or None. The stretch's window levels (log units)
+    are fitted two ways: the trend the forecast uses, and two flat levels with one window of transition between
+    them; a step is where the two levels explain the windows five times better than the trend, they stand apart
+    by 20% and by 8 standard errors of a window's level, and every later window is on the new side. A smooth
+    decay fits the trend; a spike that came back, or noise, has no second level."""
+    if len(s) < 2 * MIN_POINTS or not np.all(v > 0):
+        return None
+    y = np.log(v)
+    edges = np.linspace(s[0], s[-1] + 1, WINDOWS + 1)
+    which = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, WINDOWS - 1)
+    levels, errors, starts, centres = [], [], [], []
+    for k in range(WINDOWS):
+        inside = which == k
+        if inside.sum() < 3:
+            return None
+        levels.append(float(np.median(y[inside])))
+        errors.append(1.4826 * float(np.median(np.abs(y[inside] - levels[-1]))) / math.sqrt(inside.sum()))
+        starts.append(int(s[inside][0]))
+        centres.append(float(np.median(s[inside])))
+    lv, x, error = np.array(levels), _x(np.array(centres)), float(np.median(errors))
+    best = None
+    for k in range(2, WINDOWS - 2):  # window k is the transition: two or more flat windows on each side
+        before, after = lv[:k], lv[k + 1:]
+        rest = np.delete(np.arange(WINDOWS), k)
+        coef = np.polyfit(x[rest], lv[rest], 1)
+        rss_trend = float(((lv[rest] - np.polyval(coef, x[rest])) ** 2).sum())
+        rss_step = float(((before - before.mean()) ** 2).sum() + ((after - after.mean()) ** 2).sum())
+        jump = after.mean() - before.mean()
+        if abs(jump) > max(SHIFT, 8 * error) and rss_step * 5 < rss_trend \
+                and np.all(np.sign(after - before.mean()) == np.sign(jump)) and (best is None or rss_step < best[0]):
+            best = (rss_step, starts[k + 1])
+    return None if best is None else best[1]
 
 
 def predict(trend: Trend, fit: dict, at_step: int, label: str, seed: int = 0) -> Prediction:
