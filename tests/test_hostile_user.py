@@ -99,6 +99,15 @@ def test_an_option_file_that_is_a_pipe_is_refused_without_reading_it(run, tmp_pa
     assert not (tmp_path / "o.md").exists()
 
 
+def test_the_trainer_config_that_is_a_pipe_is_refused_before_torch_is_asked_for(tmp_path):
+    fifo = tmp_path / "tiny.yaml"
+    os.mkfifo(fifo)
+    with _FifoFeeder(fifo):
+        result = runner.invoke(app, ["train", str(fifo), "--out", str(tmp_path / "runs")])
+    _one_error_line(result, str(fifo), "trainer config is not a regular file")
+    assert not (tmp_path / "runs").exists()
+
+
 def test_an_option_file_over_the_size_limit_or_a_folder_is_refused(run, tmp_path):
     huge = tmp_path / "huge.yaml"
     with huge.open("wb") as handle:  # sparse: no disk used, the size is what counts

@@ -353,6 +353,10 @@ def train(
 ) -> None:
     """Train the bundled VAE-GAN (needs torch: pip install torch==2.13.0)."""
     try:
+        check_option_file(config, "trainer config")
+    except VaeReportError as exc:
+        _fail(str(exc), exc.exit_code)
+    try:
         from trainer.main import run_training
     except ImportError as exc:
         _fail(f"the trainer needs torch ({exc}); install it with: pip install torch==2.13.0")
