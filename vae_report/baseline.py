@@ -13,6 +13,7 @@ from typing import Any
 
 from . import position as pos
 from .errors import InputError
+from .inputs import read_option_file
 from .levels import movement
 from .numbers import by_difference, fmt
 
@@ -23,9 +24,7 @@ def load_baseline(path: Path) -> dict[str, Any]:
     """Read a previous JSON summary, checked against the shape this tool writes (same or older version);
     InputError if it is missing, not UTF-8 JSON, or not such a summary."""
     try:
-        data = json.loads(Path(path).read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the baseline ({exc.strerror}); pass a --json summary") from exc
+        data = json.loads(read_option_file(Path(path), "--baseline").decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise InputError(f"{path}: not JSON in UTF-8{where}; pass a summary written by --json") from None

@@ -16,26 +16,21 @@ import warnings
 from enum import Enum
 from pathlib import Path
 
-import numpy as np
 import typer
 
-from . import position as pos
-from .analysis import examine_run
-from .compare import analyze_runs, parse_run_argument
 from .errors import InputError, OutputError, VaeReportError
-from .forecast import parse_goals
+from .inputs import check_option_file
 from .numbers import counted
 from .outputs import check_outputs, committed
-from .render import append_github_summary, write_comparison, write_report, write_summary, write_sweep_report
-from .schedule import load_config
-from .sweep import analyze_sweep, find_runs, sweep_summary
-from .view import status_parts
-from .watch import Watcher, parse_interval, watch_loop
 from .writer import is_html
+
+# The analysis (pandas, matplotlib, numpy) is imported inside the commands that use it: ``--help`` and a usage
+# error answer without loading it.
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_show_locals=False,
     help="Status reports for VAE-GAN training runs, checked against the run's own schedule.",
 )
@@ -85,6 +80,14 @@ def analyze(
         clock, text_pattern = _parse_now(now), _check_pattern(text_pattern)  # the options first, then the paths
         if interactive and not is_html(out):
             raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
+        _check_run_path(run_dir)
+        _check_option_files({"--config": config, "--thresholds": thresholds, "--baseline": baseline})
+        from .analysis import examine_run
+        from .forecast import parse_goals
+        from .render import append_github_summary, write_report, write_summary, write_sweep_report
+        from .sweep import analyze_sweep, find_runs, sweep_summary
+
+        _quiet_numerics()
         check_outputs(run_dir, [run_dir, config, baseline, thresholds],
                       {"--out": out, "--json": json_out, "--github-summary": github_summary},
                       markdown=not is_html(out), appended=("--github-summary",))
@@ -125,6 +128,8 @@ def analyze(
 def position(analysis) -> str:
     """Where the run is, for the one-line summary: the report's status line says it (a finished run's last
     logged step is not "100%" of a total it falls short of), with "finished" beside it."""
+    from .view import status_parts
+
     where = status_parts(analysis, confidence=False)[0]
     return f"{where}, finished" if analysis.finished else where
 
@@ -132,6 +137,8 @@ def position(analysis) -> str:
 def _gate(analyses: list, unreadable: int, fail_on: FailOn, quiet: bool, headline: str) -> None:
     """Print the headline (unless --quiet) and exit 1 when a finding is at or above --fail-on; a failing gate
     always says why, one line per finding on stderr, even with --quiet."""
+    from . import position as pos
+
     findings = [f for a in analyses for f in a.active_findings()]
     counts = {sev: sum(1 for f in findings if f.severity == sev) for sev in ("warning", "error")}
     if not quiet:
@@ -162,6 +169,29 @@ def _github_step_summary() -> Path | None:
     return Path(path) if path else None
 
 
+def _check_run_path(path: Path) -> None:
+    """A run is a folder or one log file; a device or a pipe given as one is said as such (a missing folder is
+    the reader's to say: watch waits for it)."""
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise InputError(f"{path}: not a folder or a log file (a device, a pipe or a socket); pass the folder the "
+                         "trainer writes to, or one of its log files")
+
+
+def _check_option_files(files: dict[str, Path | None]) -> None:
+    """The option files the user named, before anything is read: regular, readable, of an option file's size."""
+    for option, path in files.items():
+        if path is not None:
+            check_option_file(path, option)
+
+
+def _quiet_numerics() -> None:
+    """Overflow in a diverged run's 1e308 values is handled where it matters; stderr keeps to one line."""
+    import numpy as np
+
+    np.seterr(all="ignore")
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+
 def _check_option_values(kl_weight: float | None, total_steps: int | None, disc_start: int | None) -> None:
     if kl_weight is not None and not (math.isfinite(kl_weight) and kl_weight >= 0):
         raise InputError(f"--kl-weight {kl_weight}: must be a finite number >= 0, such as 1e-06")
@@ -181,8 +211,18 @@ def _check_pattern(pattern: str | None) -> str | None:
     return pattern
 
 
+def _check_shared_config(config: Path) -> None:
+    """The --config compare gives every run: readable, a mapping, its values well typed (ConfigError)."""
+    from .schedule import load_config, schedule_from_config
+
+    schedule_from_config(load_config(config, given=True), str(config), given=True)
+
+
 def _load_thresholds(path: Path) -> dict:
-    return load_config(path, given=True)  # a YAML mapping; validated against the rule registry by analyze_run
+    from .schedule import load_config
+
+    # a YAML mapping; validated against the rule registry by analyze_run
+    return load_config(path, given=True, option="--thresholds")
 
 
 def _parse_now(text: str | None) -> float | None:
@@ -222,8 +262,14 @@ def watch(
 ) -> None:
     """Re-analyze a run as its logs grow, reading only what was appended; Ctrl-C stops (exit 0)."""
     try:
+        from .forecast import parse_goals
+        from .watch import Watcher, parse_interval, watch_loop
+
+        _quiet_numerics()
         interval = parse_interval(every)
         _check_option_values(kl_weight, total_steps, disc_start)
+        _check_run_path(run_dir)
+        _check_option_files({"--config": config, "--thresholds": thresholds})
         watcher = Watcher(run_dir, out, json_out, [config, thresholds], config=config, disc_start=disc_start,
                           kl_weight=kl_weight, total_steps=total_steps, text_pattern=_check_pattern(text_pattern),
                           goals=parse_goals(goal))
@@ -266,13 +312,27 @@ def compare(
     """Which run is better on a target at matched steps, and why; shared-axis plots, config differences, current
     levels, each run's findings."""
     try:
+        from .compare import analyze_runs, parse_run_argument
+        from .render import write_comparison
+
+        _quiet_numerics()
         if len(runs) < 2:
             raise VaeReportError("compare needs two or more runs (PATH or NAME=PATH)")
         paths = [parse_run_argument(r)[1] for r in runs]
+        for path in paths:  # a mistyped path is a usage error, not a run to list as unreadable
+            if not path.exists() and not path.is_symlink():
+                raise InputError(f"{path}: no such run folder or file; check the path")
+            _check_run_path(path)
         check_outputs(paths[0], [*paths, config], {"--out": out}, markdown=not is_html(out))
         for path in paths[1:]:
             check_outputs(path, [path], {"--out": out}, markdown=not is_html(out))
+        if config is not None:  # shared by every run: a bad one is the user's one mistake, said once
+            _check_shared_config(config)
         compared = analyze_runs(runs, jobs=jobs or None, config=config)
+        readable = [r for r in compared if r.analysis is not None]
+        if len(readable) < 2:
+            reasons = "; ".join(f"{r.name}: {r.error}" for r in compared if r.analysis is None)
+            raise InputError(f"fewer than two of the runs could be read, nothing to compare ({reasons})")
         with committed():
             write_comparison(compared, out, target)
     except VaeReportError as exc:
@@ -292,6 +352,10 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in --out."),
 ) -> None:
     """Train the bundled VAE-GAN (needs torch: pip install torch==2.13.0)."""
+    try:
+        check_option_file(config, "trainer config")
+    except VaeReportError as exc:
+        _fail(str(exc), exc.exit_code)
     try:
         from trainer.main import run_training
     except ImportError as exc:
@@ -320,15 +384,14 @@ def _terminated(signum: int, frame: object) -> None:
 
 def main() -> None:
     """The console script: usage errors as one line naming the option (not a box), exit 2."""
-    # overflow in a diverged run's 1e308 values is handled where it matters; stderr keeps to one line
-    np.seterr(all="ignore")
-    warnings.filterwarnings("ignore", category=RuntimeWarning)
     signal.signal(signal.SIGTERM, _terminated)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # Ctrl-C as KeyboardInterrupt again (see entry.py)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        code = app(standalone_mode=False)
-    except _click_classes("NoArgsIsHelpError") as exc:
-        typer.echo(exc.ctx.get_help() if getattr(exc, "ctx", None) else str(exc))
-        sys.exit(0)
+        code = app(standalone_mode=False, prog_name="vae-report")
+    except _click_classes("NoArgsIsHelpError") as exc:  # a command is missing: the help, as a usage error
+        typer.echo(exc.ctx.get_help() if getattr(exc, "ctx", None) else str(exc), err=True)
+        sys.exit(2)
     except _click_classes("UsageError") as exc:
         param = getattr(exc, "param", None)
         names = list(getattr(param, "opts", None) or []) if param is not None else []

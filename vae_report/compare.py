@@ -387,7 +387,10 @@ class ComparedRun:
 def parse_run_argument(text: str) -> tuple[str, Path]:
     """``NAME=PATH`` or ``PATH`` (named after its folder)."""
     name, sep, path = text.partition("=")
-    if sep and name and path and not Path(text).exists():
+    if sep and not Path(text).exists():
+        if not name or not path:
+            raise InputError(f"{text}: the run's {'NAME' if not name else 'PATH'} is empty; give NAME=PATH or a "
+                             "PATH")
         return name, Path(path)
     return Path(text).resolve().name or text, Path(text)
 

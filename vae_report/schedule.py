@@ -19,6 +19,7 @@ import yaml
 
 from .configs import flatten
 from .errors import ConfigError
+from .inputs import read_option_file
 from .lr_plans import LrPlan, plan_from_config
 from .numbers import fmt
 from .readers.mlflow import FLAT, config_from_params
@@ -214,14 +215,11 @@ def set_at(s: Schedule, key: str, setting: str | None = None) -> str | None:
     return f"{origin}: {section}.{name}" if section and origin == s.config_path else origin
 
 
-def load_config(path: Path, given: bool = False) -> dict:
+def load_config(path: Path, given: bool = False, option: str = "--config") -> dict:
     """Parse a YAML config file (or a RadioDiff config repr) into a dict; ``given``: the user named it with
-    ``--config`` (its messages then never ask for --config)."""
+    ``option`` (its messages then never ask for --config)."""
     again = "fix the file" if given else "fix the file or pass --config"
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror}); check the path") from exc
+    text = read_option_file(path, option if given else "config", ConfigError).decode("utf-8", errors="replace")
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)

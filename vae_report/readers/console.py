@@ -36,11 +36,14 @@ from .textlog import MARKER
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
 # a name, with a call's parentheses where a GAN log names the discriminator's outputs: ``D(x)``, ``D(G(z))``
-_KEY = r"[A-Za-z_][\w./-]*(?:\((?:[^()\s]|\([^()\s]*\))+\))?"
+# (at most 100 characters: no metric is named longer, and a key that may run on costs each start of a long word
+# the rest of the word, quadratic in a minified JSON or hex line)
+_KEY = r"[A-Za-z_][\w./-]{0,99}(?:\((?:[^()\s]|\([^()\s]*\))+\))?"
 # a metric and its value: ``key: v``, ``key=v``, ``key = v``, a key of a few words (``gen loss=v``), a dict's
 # ``'key': v``, a bracketed ``[Key] v`` (loguru-style trainers); the value is a whole number, not a date or a path
 PAIR = re.compile(rf"(?:(?P<quote>['\"])(?P<qkey>{_KEY})(?P=quote)\s*:\s*|\[(?P<bkey>{_KEY})\]\s*"
-                  rf"|(?P<key>{_KEY}(?: [A-Za-z_][\w-]*){{0,2}})\s*[:=]\s*)(?P<value>{_NUMBER})(?![\w:/]|%\|)",
+                  rf"|(?<![A-Za-z_])(?P<key>{_KEY}(?: [A-Za-z_][\w-]{{0,99}}){{0,2}})\s*[:=]\s*)"
+                  rf"(?P<value>{_NUMBER})(?![\w:/]|%\|)",
                   re.IGNORECASE)
 # ``loss 0.5 kl 2.1``: a key and its value with only a space between, read where a line has no other pair and
 # only for the names of losses and their kin (a free-text line's "package 4" or "devices 8" is not a metric)
@@ -55,7 +58,7 @@ _RECORD_HEAD = re.compile(r"^.*?\b(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b[\
 _SAMPLES = r"(?P<samples>\s*\(\d+(?:\.\d+)?%\)|\s+(?:samples?|images?|imgs|examples?|particles|sequences)\b)?"
 # step counters, most specific first (a tie goes to the first: a global step beats a per-epoch iteration)
 STEPS = {
-    "tqdm": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[^\]\n]*?(?:it/s|s/it)"),
+    "tqdm": re.compile(r"(?<!\d)(?P<step>\d+)/(?P<total>\d+) \[[^\]\n]*?(?:it/s|s/it)"),
     # (and the word in other languages a localized loop prints: Schritt, étape, paso, passo, krok, шаг)
     "step": re.compile(r"\b(?:global[_ ]?)?(?:step|schritt|[ée]tape|paso|passo|krok|шаг)\b"
                        r"\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)"
@@ -72,7 +75,7 @@ STEPS = {
     "iter": re.compile(r"\b(?:iter(?:ation)?|it)\b(?:\((?:train|training)\))?\]?\s*[:=#]?\s*\[?\s*"
                        r"(?P<step>\d{1,3}(?:,\d{3})+|\d+)(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
     # Keras: ``n/N [=====>....] - ETA: 0s - loss: ...``, drawn again every epoch after an ``Epoch e/E`` line
-    "keras": re.compile(r"(?P<step>\d+)/(?P<total>\d+) \[[=>.]*\]"),
+    "keras": re.compile(r"(?<!\d)(?P<step>\d+)/(?P<total>\d+) \[[=>.]*\]"),
     # ``1920/191900 (epoch 1) loss: 8.2``: a bare n/total opening the line (not a bar: no ``[`` after it)
     "fraction": re.compile(r"^\s*(?P<step>\d+)\s*/\s*(?P<total>\d+)\b(?!\s*\[)"),
     # coarser: an epoch counter alone (``Epoch [3/100]``, ``epoch 3 |``, ``====> Epoch: 3``), chosen only where
@@ -94,6 +97,9 @@ COUNTER_NAMES = {"tqdm": "a tqdm bar's n/total", "step": "step N", "iter": "iter
                  "epoch": "the epoch alone", "epoch bars": "one progress bar per epoch",
                  "line": "none: the lines' order"}
 SAMPLE = 1 << 16  # bytes per sampled chunk when sniffing a file
+# characters of a line looked at, when sniffing and when reading: a step counter and its metrics open a line;
+# a minified JSON, base64 or a console dump on one line is no metric line, and is not scanned to its end
+LINE_PREFIX = 4096
 TEXT_SUFFIXES = (".log", ".out", ".txt")
 
 
@@ -197,10 +203,26 @@ def step_lines_found(path: Path) -> int:
     """How many lines of a text file look like step lines (a step counter and a value), for the message
     that says why a short excerpt was not read."""
     try:
-        lines = [line for chunk in _samples(path) for line in chunk.split("\n")]
+        lines = [line[:LINE_PREFIX] for chunk in _samples(path) for line in chunk.split("\n")]
     except OSError:
         return 0
     return max(max(_step_line_counts(lines).values()), _counterless_lines(lines))
+
+
+def long_lines_note(count: int) -> list[str]:
+    """What the sources say of the lines cut to LINE_PREFIX characters (none: nothing)."""
+    if not count:
+        return []
+    return [f"{counted(count, 'line')} longer than {LINE_PREFIX:,} characters read only to there (a step counter "
+            "and its values open a line; a minified JSON or base64 line is not one)"]
+
+
+def has_long_lines(path: Path) -> bool:
+    """A line over LINE_PREFIX characters in the sampled chunks of a text file, for the note on a file not read."""
+    try:
+        return any(len(line) > LINE_PREFIX for chunk in _samples(path) for line in chunk.split("\n"))
+    except OSError:
+        return False
 
 
 def _message(line: str) -> str:
@@ -237,7 +259,7 @@ def sniff_text_log(path: Path, pattern: str | None = None) -> str | None:
         return None
     if pattern is None and any(MARKER.decode() in chunk for chunk in samples):
         return "radiodiff"  # its marker coloured in parts (rich styles the brackets): found once they are gone
-    lines = [line for chunk in samples for line in chunk.split("\n")]
+    lines = [line[:LINE_PREFIX] for chunk in samples for line in chunk.split("\n")]
     return "console" if _kind(lines, UserPattern(pattern) if pattern else None) else None
 
 
@@ -271,7 +293,9 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     if text and not text.endswith(("\n", "\r")):
         text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]  # a torn last line of a log being written
     text, commas = comma_numbers(text)
-    lines = pd.Series(text.replace("\r", "\n").split("\n"))
+    raw = text.replace("\r", "\n").split("\n")
+    cut = sum(len(line) > LINE_PREFIX for line in raw)
+    lines = pd.Series([line[:LINE_PREFIX] for line in raw] if cut else raw)
     user = UserPattern(pattern) if pattern else None
     kind = _kind(lines.tolist()[:20000] if len(lines) > 20000 else lines.tolist(), user) or \
         _kind(lines.iloc[:: max(1, len(lines) // 20000)].tolist(), user)
@@ -285,7 +309,9 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
                          "lines with a step counter and key: value pairs, or pass --text-pattern REGEX with a "
                          "(?P<step>...) group")
     if kind == "pattern":
-        return _read_pattern(lines, user, source)
+        read = _read_pattern(lines, user, source)
+        read.notes.extend(long_lines_note(cut))
+        return read
     messages = pd.Series([_message(line) for line in lines], dtype=object)
     if kind == "line":
         found = pd.DataFrame({"step": pd.Series(np.nan, index=lines.index)})
@@ -296,6 +322,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     steps = numbers[has_step].to_numpy(dtype=np.int64)
     totals = pd.to_numeric(found.loc[has_step, "total"], errors="coerce").to_numpy() if "total" in found else None
     unit, notes = ("epoch" if kind == "epoch" else "line" if kind == "line" else "step"), [commas] if commas else []
+    notes.extend(long_lines_note(cut))
     regex = STEPS.get(kind)
     tails = [_outside(m_, f) for m_, f in zip(messages[has_step], map(regex.search, messages[has_step]),
                                               strict=True)] if regex is not None else []

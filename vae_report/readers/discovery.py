@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 from ..errors import InputError
 from ..numbers import counted
 from . import mlflow
 from .compressed import expanded, inner_name
-from .console import MIN_STEP_LINES, TEXT_SUFFIXES, first_lines, sniff_text_log, step_lines_found
+from .console import (
+    LINE_PREFIX,
+    MIN_STEP_LINES,
+    TEXT_SUFFIXES,
+    first_lines,
+    has_long_lines,
+    sniff_text_log,
+    step_lines_found,
+)
 from .encoding import encoding_of
 from .jsonlog import sniff_json_log
 from .sources import KINDS
@@ -49,7 +59,7 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
         elif skipped is not None and (probe.suffix in TEXT_SUFFIXES or path.name == "mlflow.db"):
             skipped.append(f"{path}: not read (" + ("not an MLflow database it can open" if path.suffix == ".db"
                                                     else "no step lines recognised; --text-pattern reads any "
-                                                    "format") + ")")
+                                                    "format") + _long_lines(probe) + ")")
     if tool_files and skipped is not None:
         skipped.append(f"{counted(tool_files, 'file')} W&B writes about itself (debug logs, requirements): not the "
                        "run's "
@@ -84,6 +94,13 @@ def kind_of(path: Path, pattern: str | None) -> str | None:
 # what the wandb library writes about itself beside a run's history (its own debug logs count their lines)
 _WANDB_OWN = ("debug.log", "debug-internal.log", "debug-core.log", "debug-cli.log", "requirements.txt",
               "wandb-metadata.json", "conda-environment.yaml")
+
+
+def _long_lines(path: Path) -> str:
+    if path.suffix not in TEXT_SUFFIXES or not has_long_lines(path):
+        return ""
+    return (f"; its lines over {LINE_PREFIX:,} characters were looked at only to there: a step counter and its "
+            "values open a line")
 
 
 def _wandb_own_file(path: Path, root: Path) -> bool:
@@ -157,16 +174,49 @@ def files_under(folders: list[Path], skipped: list[str] | None = None) -> tuple[
                     if entry.name == "mlruns":
                         stores.append(Path(entry.path))
                 elif entry.is_file():
+                    if skipped is not None and _candidate(entry.name) and not os.access(entry.path, os.R_OK):
+                        skipped.append(f"{entry.path}: not read (permission denied)")
+                        continue
                     if entry.is_symlink():
                         target = entry.stat()
                         key = (target.st_dev, target.st_ino)
                     else:
                         key = (info.st_dev, entry.inode())
                     files.setdefault(key, Path(entry.path))
-            except OSError:
+                elif skipped is not None and _candidate(entry.name):
+                    skipped.append(f"{entry.path}: not read ({_not_a_file(entry.path)})")
+            except OSError:  # a link that loops, a file gone meanwhile
+                if skipped is not None and _candidate(entry.name):
+                    skipped.append(f"{entry.path}: not read ({_not_a_file(entry.path)})")
                 continue
         pending = linked + pending  # popped from the end: real sub-folders first, links last
     return sorted(files.values()), stores
+
+
+# names a reader would pick up: one that cannot be read is said in the sources, not passed over
+_CANDIDATE_SUFFIXES = (*CSV_SUFFIXES, *TEXT_SUFFIXES, *JSON_SUFFIXES, ".wandb", ".db", ".sqlite", ".sqlite3", ".gz")
+
+
+def _candidate(name: str) -> bool:
+    return "tfevents" in name or os.path.splitext(name)[1].lower() in _CANDIDATE_SUFFIXES
+
+
+def _not_a_file(path: str) -> str:
+    """Why a log-like name under the run is not a regular file to read (no read is tried: a pipe would block)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if os.path.islink(path):
+            return ("a link that loops" if exc.errno == errno.ELOOP
+                    else f"a link to {os.readlink(path)}, which does not exist")
+        return exc.strerror or str(exc)
+    if stat.S_ISFIFO(mode):
+        return "a named pipe, not a file: reading it would wait for a writer"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file" + (f" (a link to {os.path.realpath(path)})" if os.path.islink(path) else "")
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file"
+    return "not a regular file"
 
 
 def leads_inside(link: str, roots: list[str]) -> bool:
@@ -180,6 +230,9 @@ def nothing_read(root: Path) -> str:
     what to do instead (an empty folder: not the one the trainer writes to, or nothing logged yet)."""
     read = ("read: TensorBoard *tfevents*, *.csv/*.tsv, *.jsonl/*.json metric logs, *.log/*.out/*.txt with a step "
             "counter and key: value pairs, each also gzipped (.gz)")
+    if root.exists() and not root.is_dir() and not root.is_file():
+        return (f"{root}: not a folder or a log file (a device, a pipe or a socket); pass the folder the trainer "
+                "writes to, or one of its log files")
     held = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
     if not held:
         return (f"{root}: no metric logs found: the folder holds no files ({read}); pass the folder the trainer "
