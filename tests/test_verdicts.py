@@ -478,8 +478,10 @@ def test_a_rise_that_ends_in_nan_is_dated_where_it_began(tmp_path):
     for key in ("rec_loss", "nll_loss", "total_loss"):
         curves.values[key][curves.steps >= 29_702] = np.nan
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
-    now = [f for f in bad if f.rule == "loss-now"]
-    assert now and 24_000 <= now[0].step <= 26_000 and "before turning NaN/Inf at step 29,710" in now[0].message
+    # the rise is the divergence the NaN's finding tells: cited under it (one cause, one error), dated where it began
+    assert [f.rule for f in bad] == ["non-finite"]
+    now = [r for r in bad[0].related if r["rule"] == "loss-now"]
+    assert now and 24_000 <= now[0]["step"] <= 26_000 and "before turning NaN/Inf at step 29,710" in now[0]["message"]
     (live,) = [f for f in a.findings if f.rule == "liveness"]
     assert "no time estimate" in live.message and " in about " not in live.message
     assert not [r for r in a.recommendations if "re-run this report" in r]

@@ -30,7 +30,7 @@ from .dynamics import divergence, liveness, resumes, run_stalled, spikes
 from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
-from .grouping import cite_explained, group_by_cause, named_rises, point_to_gradient, qualify_ok
+from .grouping import cite_explained, group_by_cause, loud_metrics, point_to_gradient, qualify_ok
 from .kl import kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -119,7 +119,7 @@ RULES: list[Rule] = [
          "it costs compute and can add artefacts (near chance but learning is the healthy equilibrium).",
          disc_at_chance, {"band": 0.05, "min_steps": 10_000, "share": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
-         severities=("ok", "info", "warning"), topics=("balance",),
+         severities=("ok", "info", "warning"), topics=("balance",), explains=("gan-term-constant",),
          action="Check that the discriminator's optimizer steps, that its parameters get gradients and that its "
                 "learning rate is not 0.",
          checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
@@ -555,8 +555,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     grouped = qualify_ok(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
                                                        carrier), by_id), by_id)
     grouped = point_to_gradient(grouped, metrics.last_step(), schedule)
-    # "no loss is rising" never lists a loss another finding names as risen: it points to that finding
-    named = named_rises(grouped, by_id)
+    # "no loss is rising" never lists a loss a warning or an error is about or names as risen: it points to it
+    named = loud_metrics(grouped, by_id)
     return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)
             if g is not None]
 

@@ -52,5 +52,7 @@ def loss_constant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{fmt(int(steps[-1]))}{since} ({'exactly' if spread == 0 else f'within {fmt(spread)}'}): a loss "
             "that never changes was never learned.",
             name, int(steps[0]), {"level": level, "spread": spread, "points": int(len(values))},
+            # a GAN term frozen is the discriminator not learning: the rule that says so explains it
+            case="gan-term-constant" if name in _GAN_TERMS else None,
         ))
     return out

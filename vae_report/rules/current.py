@@ -226,6 +226,8 @@ STAYS_DOWN = ("rec_loss", "nll_loss", "quant_loss", "p_loss", "total_loss")
 
 # losses the discriminator's switch-on moves by design (its loss appears, the GAN term joins the total)
 SWITCHED = ("disc_loss", "g_loss", "total_loss", "aeloss")
+# the losses of the GAN game: the run does not minimise them toward 0 (a discriminator loss at 0 has won)
+ADVERSARIAL = ("g_loss", "disc_loss")
 
 
 # the learning rates the trainers' own configs document (RadioDiff's first_radio.yaml; LDM's autoencoder configs'
@@ -388,7 +390,10 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
     (metric -> that finding's title), left out of "at or near their best" and pointed to instead: a loss can sit
     at its recent best and still have risen since the switch-on or over the phase."""
     named = named or {}
-    listed = [name for name in checked if name not in named]
+    # the adversarial losses move with the GAN game (a discriminator at 0 has won): lower is not better, so they
+    # are never "at their best", only without a sudden rise
+    listed = [name for name in checked if name not in named and name not in ADVERSARIAL]
+    game = [name for name in checked if name not in named and name in ADVERSARIAL]
     note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
             f"at {pos.at(s, start)} (its switch-on moves them by design).") if young else ""
     if broken:
@@ -403,13 +408,22 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
             by_title.setdefault(title, []).append(name)
         elsewhere = "; ".join(f"{', '.join(names)}: not rising now, but see \"{title}\""
                               for title, names in by_title.items())
-        text = f"In the latest logs, {', '.join(listed)} {at_best}; {elsewhere}."
+        text = f"In the latest logs, {_said(listed, at_best, game)}; {elsewhere}."
     else:
-        text = f"No {'finite ' if broken else ''}loss is rising in the latest logs: {', '.join(listed)} {at_best}."
+        text = f"No {'finite ' if broken else ''}loss is rising in the latest logs: {_said(listed, at_best, game)}."
     return Case(text + note, None, last,
-                {"checked": listed, "not_judged_yet": young, "non_finite_now": broken,
+                {"checked": listed + game, "not_judged_yet": young, "non_finite_now": broken,
                  "named_elsewhere": sorted(named), "phase_start": start},
                 severity="ok" if not broken else "info", case="steady")
+
+
+def _said(listed: list[str], at_best: str, game: list[str]) -> str:
+    """The losses at their best, then the adversarial ones, which only show no sudden rise."""
+    parts = [f"{', '.join(listed)} {at_best}"] if listed else []
+    if game:
+        parts.append(f"{', '.join(game)} {'show' if len(game) > 1 else 'shows'} no sudden rise (adversarial: lower is "
+                     "not better, the GAN checks judge the balance)")
+    return "; ".join(parts)
 
 
 def steady_without(finding: Finding, named: dict[str, Finding], s: Schedule) -> Finding | None:

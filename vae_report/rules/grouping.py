@@ -27,6 +27,8 @@ PHASE_WIDE = ("shape",)
 WITH_SWITCH = 0.1
 # while a weighted term is more than this share of the total, the total's rise is that term's
 CARRIES_TOTAL = 0.5
+# the GAN game's two losses: a warning on its balance is about both
+ADVERSARIAL = ("g_loss", "disc_loss")
 # cases that say a loss never moved, not that it rose: they put no comparison of its levels in doubt
 NOT_A_RISE = ("not-learning",)
 
@@ -58,6 +60,38 @@ def _groupable(finding: Finding, rules: dict[str, Rule]) -> bool:
     if rule.cause_cases and finding.case not in rule.cause_cases:
         return False
     return rule.cause == "non-finite" or _family(finding.metric) is not None
+
+
+def _climbed_into(rise: Finding, nan: Finding, window: int) -> bool:
+    """Whether ``rise`` is the climb that ended in ``nan`` (a NaN/Inf that stays): its metric is one the NaN's
+    finding names as having climbed before it, from about the same step; or one of the NaN's losses, its rise
+    begun within ``window`` before the first bad step."""
+    numbers = nan.numbers
+    if nan.rule != "non-finite" or numbers.get("last_finite") is not False:
+        return False
+    start = rise.step or 0
+    climb = (numbers.get("climbs") or {}).get(rise.metric or "")
+    if climb is not None and abs(start - climb["onset"]) <= window:
+        return True
+    first = numbers.get("first_bad_step", nan.step or 0)
+    return rise.metric == nan.metric and first - window <= start <= first
+
+
+def _rise_before_nonfinite(groups: list[list[Finding]], window: int) -> list[list[Finding]]:
+    """A rise that ran into a NaN/Inf that stays is the divergence the NaN's finding already tells (its climbs
+    and their onsets): one cause, so the rise's group (rec, nll and the total, or the KL) joins the NaN's, and
+    the run counts one error, with one action, for it."""
+    nans = [group for group in groups if any(f.rule == "non-finite" for f in group)]
+    out = []
+    for group in groups:
+        into = None if any(group is nan for nan in nans) else next(
+            (nan for nan in nans for head in nan for f in group
+             if f.rule != "non-finite" and _climbed_into(f, head, window)), None)
+        if into is None:
+            out.append(group)
+        else:
+            into.extend(group)
+    return out
 
 
 class _Grouping:
@@ -116,7 +150,7 @@ class _Grouping:
                 group.append(finding)
             else:
                 near.append([finding])
-        return self._rise_follows_nonfinite(phase_wide, near, window)
+        return _rise_before_nonfinite(self._rise_follows_nonfinite(phase_wide, near, window), window)
 
     @staticmethod
     def _rise_follows_nonfinite(rises: list[list[Finding]], near: list[list[Finding]],
@@ -223,6 +257,36 @@ def named_rises(findings: list[Finding], rules: dict[str, Rule]) -> dict[str, Fi
     return named
 
 
+def lasting(finding: dict, rules: dict[str, Rule]) -> bool:
+    """Whether a warning or an error (a headline's or one cited under it, as a dict) says a state of training that
+    holds (a level, a trend, the GAN's balance), not an event that is over: isolated NaNs the loss recovered from
+    at its level, a rise that came back, a resume."""
+    rule = rules.get(finding["rule"])
+    numbers = finding.get("numbers") or {}
+    if rule is None or finding["severity"] not in ("warning", "error") or not (rule.cause or rule.topics):
+        return False
+    if numbers.get("recovered") and "level_shift_step" not in numbers:
+        return False
+    return finding["rule"] != "loss-episode"
+
+
+def loud_metrics(findings: list[Finding], rules: dict[str, Rule]) -> dict[str, Finding]:
+    """Every metric a warning or an error is about (headline or cited, a state that holds) or names as risen,
+    each with the headline to point to: no ok sentence and no all-clear answer is said of these (one place
+    decides it for the findings and the answers)."""
+    named = dict(named_rises(findings, rules))
+    for head in findings:
+        if not _loud(head):
+            continue
+        for f in (_related(head), *head.related):
+            if f["metric"] and lasting(f, rules):
+                named.setdefault(f["metric"], head)
+                if f["metric"] in ADVERSARIAL and "balance" in rules[f["rule"]].topics:
+                    for name in ADVERSARIAL:  # the GAN game's balance: both its losses are that finding's
+                        named.setdefault(name, head)
+    return named
+
+
 def onset(finding: dict) -> int | None:
     """Where a finding's case begins: a trend's step is the end of the stretch it compares, so its start is the
     stretch's first step; a NaN's is its first bad step."""
@@ -242,14 +306,9 @@ def _doubts(ok: Finding, loud: dict, rules: dict[str, Rule], named: set[str], ex
         return False
     if rule is None or not (rule.cause == "shape" or {"balance", "kl"} & set(rule.topics)):
         return False  # a check of the bookkeeping, the schedule or the logs: no level for a warning to doubt
-    by = rules.get(loud["rule"])
-    if by is None or not (by.cause or by.topics):
-        return False  # an event of the logs (a resume, a pause), not a state of training that lasts
+    if not lasting(loud, rules):
+        return False  # an event (a resume, NaNs recovered from at the loss's level, a rise that came back)
     numbers = loud.get("numbers") or {}
-    if numbers.get("recovered") and "level_shift_step" not in numbers:
-        return False  # isolated NaNs the loss recovered from, at its level: they doubt no level or trend
-    if loud["rule"] == "loss-episode":
-        return False  # a rise that came back: over, it doubts no level the loss has now
     start = onset(loud)
     reaches = start is None or ok.step is None or ok.step >= start
     if exact:

@@ -1,0 +1,60 @@
+"""One cause, one headline, one action, one count (review 5, #11), and no all-clear or "Yes" beside a warning on
+the same metric (#3): runs written with tensorboard's writer, one class of input at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+from test_verdicts import _rebuild_sums, config, write_run
+from typer.testing import CliRunner
+from writers import radiodiff_curves
+
+from vae_report import analyze_run, narrative
+from vae_report.cli import app
+
+
+def _loud(a):
+    return [f for f in a.active_findings() if f.severity in ("warning", "error")]
+
+
+def test_a_discriminator_that_never_learns_is_one_warning_with_one_action(tmp_path):
+    curves = radiodiff_curves(4000, disc_start=1001, total_steps=5000)
+    on = curves.steps >= 1001
+    v = curves.values
+    v["disc_loss"][on] = 1.0  # its optimizer never steps: the hinge at chance, to the last digit
+    v["logits_real"][on] = 0.0
+    v["logits_fake"][on] = 0.0
+    v["g_loss"][on] = 0.0
+    _rebuild_sums(curves)
+    a = analyze_run(write_run(tmp_path, curves, 10, config(disc_start=1001, total=5000)))
+    loud = _loud(a)
+    assert [f.rule for f in loud] == ["disc-at-chance"], [(f.rule, f.metric) for f in loud]
+    assert {r["rule"] for r in loud[0].related} >= {"loss-constant"}
+    todo = [r for r in narrative.recommendations(a) if "optimizer steps" in r]
+    assert len(todo) == 1, todo
+
+
+def _diverging(folder, nan_from=3500):
+    curves = radiodiff_curves(4000, disc_start=50_001, total_steps=10_000)
+    v, steps = curves.values, curves.steps
+    climb = (steps >= 3000) & (steps < nan_from)
+    growth = np.exp(np.linspace(0, np.log(40), int(climb.sum())))
+    v["rec_loss"][climb] *= growth
+    v["kl_loss"][climb] *= growth
+    _rebuild_sums(curves)
+    for name in ("rec_loss", "kl_loss", "nll_loss", "total_loss"):
+        v[name][steps >= nan_from] = np.nan  # diverged, and stays NaN to the end
+    return write_run(folder, curves, 10, config(disc_start=50_001, total=10_000))
+
+
+def test_a_divergence_into_nan_is_one_error_in_every_count(tmp_path):
+    folder = _diverging(tmp_path / "run")
+    a = analyze_run(folder)
+    loud = _loud(a)
+    assert [f.rule for f in loud] == ["non-finite"], [(f.rule, f.metric, f.step) for f in loud]
+    cited = {(r["rule"], r["metric"]) for r in loud[0].related}
+    assert ("loss-now", "rec_loss") in cited, cited
+    # the NaN stays: nothing tells the user to wait for it to "recover"
+    assert not [r for r in narrative.recommendations(a) if "recover" in r]
+    out = tmp_path / "r.md"
+    result = CliRunner().invoke(app, ["analyze", str(folder), "--out", str(out)])
+    assert "0 warnings, 1 error" in result.output, result.output
