@@ -58,3 +58,47 @@ def test_a_divergence_into_nan_is_one_error_in_every_count(tmp_path):
     out = tmp_path / "r.md"
     result = CliRunner().invoke(app, ["analyze", str(folder), "--out", str(out)])
     assert "0 warnings, 1 error" in result.output, result.output
+
+
+def _disc_wins(folder):
+    curves = radiodiff_curves(6000, disc_start=2001, total_steps=6000)
+    v, steps = curves.values, curves.steps
+    on = steps >= 2001
+    fall = np.clip((steps[on] - 2001) / 1500, 0, 1)  # the discriminator pulls ahead and wins
+    v["logits_real"][on] = 2.2 * fall + 0.05 * np.random.default_rng(1).standard_normal(int(on.sum()))
+    v["logits_fake"][on] = -2.2 * fall + 0.05 * np.random.default_rng(2).standard_normal(int(on.sum()))
+    v["disc_loss"][on] = 0.5 * (np.maximum(0, 1 - v["logits_real"][on]) + np.maximum(0, 1 + v["logits_fake"][on]))
+    v["g_loss"][on] = -v["logits_fake"][on]
+    _rebuild_sums(curves)
+    return write_run(folder, curves, 10, config(disc_start=2001, total=6000))
+
+
+def test_no_all_clear_about_a_metric_a_warning_is_about(tmp_path):
+    from test_prose import all_clear_beside_a_warning
+
+    a = analyze_run(_disc_wins(tmp_path))
+    loud = _loud(a)
+    assert [f.rule for f in loud] == ["disc-overpowering"], [(f.rule, f.metric) for f in loud]
+    assert all_clear_beside_a_warning(a) == []
+    # the adversarial losses are never "at their best": a discriminator at 0 has won
+    steady = [f for f in a.active_findings() if f.rule == "loss-now" and f.severity in ("ok", "info")]
+    for f in steady:
+        at_best = f.message.split(";")[0]
+        assert "disc_loss" not in at_best and "g_loss" not in at_best, f.message
+    answers = {qa.question: qa.answer for qa in a.qa}
+    assert not answers["Are the loss values in the right ranges?"].startswith("Yes")
+    assert "chance level 1" in answers["Are the loss values in the right ranges?"]  # the range is named
+
+
+def test_answers_are_short_with_numbers_and_what_to_do(tmp_path):
+    a = analyze_run(_disc_wins(tmp_path))
+    (head,) = _loud(a)
+    intervene = next(qa.answer for qa in a.qa if qa.question.startswith(("Should I intervene", "Does the finished")))
+    assert intervene.startswith("Yes") and head.action[1:] in intervene and "findings list" not in intervene
+    assert f"\"{head.title}\"" in intervene
+    # an ok finding's numbers, never its message pasted
+    for f in a.active_findings():
+        if f.rule in ("kl-rising", "rec-after-disc"):
+            assert not [qa.question for qa in a.qa if f.message[:60] in qa.answer], f.rule
+    kl = next(qa.answer for qa in a.qa if qa.question.startswith("Is the KL loss"))
+    assert "kl_loss rose from" in kl and "%" in kl and len(kl) < 300

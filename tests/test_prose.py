@@ -80,10 +80,52 @@ def runs(tmp_path_factory):
     return _runs(tmp_path_factory.mktemp("prose"))
 
 
+# question (its start) -> (the first words of an all-clear, the metrics it speaks of): no all-clear while a warning
+# or an error (headline or cited) is about one of them, whatever rule raised it (review 5, #3)
+ABOUT_METRICS = {
+    "Is the KL loss": (("No",), ("kl_loss",)),
+    "Is a discriminator loss ": (("Yes",), ("disc_loss",)),
+    "Is the discriminator loss where": (("Yes",), ("disc_loss",)),
+    "Why is the discriminator loss zero": (("No need to worry",), ("disc_loss",)),
+    "Are the loss values": (("Yes",), ("total_loss", "nll_loss", "rec_loss", "kl_loss", "g_loss", "disc_loss",
+                                       "d_weight")),
+    "Did reconstruction get worse": (("No", "Only a little"), ("rec_loss",)),
+}
+
+
+def lasting_loud(a) -> list[dict]:
+    """The warnings and errors of an analysis, headlines and cited ones, that say a state which holds: not an
+    isolated NaN the loss recovered from at its level, a resume, a rise that came back, the logs' pace."""
+    out = []
+    for f in a.active_findings():
+        for d in (f.to_dict(), *f.related):
+            numbers = d.get("numbers") or {}
+            if d["severity"] not in ("warning", "error") or d["rule"] in ("resumes", "loss-episode", "liveness"):
+                continue
+            if not (numbers.get("recovered") and "level_shift_step" not in numbers):
+                out.append(d)
+    return out
+
+
+def all_clear_beside_a_warning(a) -> list[tuple]:
+    """(question, answer, metric) where an answer gives an all-clear about a metric a warning is about."""
+    loud = {d["metric"] for d in lasting_loud(a) if d["metric"]}
+    out = []
+    for q in a.qa:
+        about = next((v for k, v in ABOUT_METRICS.items() if q.question.startswith(k)), None)
+        if about is None:
+            continue
+        fine, metrics = about
+        if q.answer.startswith(tuple(w + p for w in fine for p in ".:,")):
+            out += [(q.question, q.answer[:120], m) for m in metrics if m in loud]
+    return out
+
+
 def answers_against_findings(a) -> list[tuple]:
     """The answers of an analysis whose first word disagrees with the warnings and errors of their topic; a
-    finding cited under a headline of another rule still belongs to its topic."""
-    out = []
+    finding cited under a headline of another rule still belongs to its topic; an all-clear about a metric a
+    warning is about."""
+    out = all_clear_beside_a_warning(a)
     for q in a.qa:
         asked = _asked(q.question)
         if asked not in BAD_WORD:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 from . import position as pos
+from .answers import cited_numbers, loud_about, numbers_of, pointer, short
 from .numbers import counted, fmt, pct
 from .results import QA
 from .rules import RULES, Finding, rules_on
 from .rules.base import DISC_METRICS, RANK
+from .rules.decomposition import share_text
 from .rules.dynamics import duration
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
@@ -156,10 +158,12 @@ def doubted(finding: Finding) -> bool:
 
 
 def _messages(findings: list[Finding], unit: str = "step") -> str:
-    """What the findings say, for an answer: an ok/info finding's message is the answer itself; a warning or an
-    error is in the findings list with its evidence, so the answer points to it instead of saying it again
-    (each cause is named once; ``unit``: what the logs' step axis counts, for the pointer)."""
-    return " ".join(f.message if f.severity in ("ok", "info") else cite(f, unit) for f in findings)
+    """What the findings say, for an answer: each one's key numbers, built from its rule's numbers, and a pointer
+    to it by its title (the findings list holds the detail: each cause is said in full once; ``unit``: what the
+    logs' step axis counts, for the pointer). An ok finding a warning puts in doubt, or one of a rule without a
+    short form, is said as its message (it holds the pointer to that warning)."""
+    return " ".join(f.message if f.severity in ("ok", "info") and (doubted(f) or numbers_of(f, unit) is None)
+                    else short(f, unit) for f in findings)
 
 
 def cite(finding: Finding, unit: str | None = None) -> str:
@@ -265,7 +269,35 @@ def questions_and_answers(analysis) -> list:
     for (rule, why), found in reasons.items():
         where = f" at {s.counts} {fmt(found[0].step)}" if len(found) == 1 and found[0].step is not None else ""
         qa.append(QA(f"Why does \"{found[0].title or rule}\"{where} matter?", _sentence(why), rule))
-    return qa
+    return [_qualified(one, analysis) for one in qa]
+
+
+# question (or its start) -> (the first words of an all-clear, the word that replaces them, the metrics it is about)
+ABOUT = {"Is the KL loss": (("No",), "Not by itself", ("kl_loss",)),
+         "Is a discriminator loss ": (("Yes",), "Not as it stands", ("disc_loss",)),
+         "Why is the discriminator loss zero": (("No need to worry",), "Look at it", ("disc_loss",)),
+         "Did reconstruction get worse": (("No", "Only a little"), "Not by this measure", ("rec_loss",))}
+
+
+def _qualified(qa: QA, analysis) -> QA:
+    """An all-clear about a metric a warning or an error is about (headline or cited: grouping.loud_metrics, the
+    one place that decides it) is no all-clear: its first word becomes a qualified one and it points to that
+    warning, unless it already does."""
+    about = next((v for k, v in ABOUT.items() if qa.question.startswith(k)), None)
+    if about is None:
+        return qa
+    fine, word, metrics = about
+    lead = next((w for w in fine for p in ".:," if qa.answer.startswith(w + p)), None)
+    loud = loud_about(analysis)
+    heads = [(m, loud[m]) for m in metrics if m in loud]
+    if lead is None or not heads:
+        return qa
+    metric, head = heads[0]
+    rest = qa.answer[len(lead) + 1:].lstrip()
+    said = f"{word}: {rest}"
+    if f"\"{head.title or head.rule}\"" not in rest:
+        said += f" But see {pointer(head, analysis.schedule.counts)} above, on {metric}."
+    return QA(qa.question, said, qa.rule)
 
 
 def _kl_answer(analysis, found: list[Finding]) -> str:
@@ -293,37 +325,84 @@ def _kl_answer(analysis, found: list[Finding]) -> str:
 
 
 def _ranges_answer(analysis, ranges: list[Finding]) -> str:
-    """Whether the values are where the loss's formula and the config put them, from the findings on values' sizes
-    alone (NaN/Inf, the bookkeeping, a negative or dominant KL, the adversarial term's weight and share): which
-    value is out of its range, or what the values are made of; a warning on anything else (a trend, a stall) is
-    another question's."""
+    """Whether the values are where the loss's formula and the config put them: the values that have a range
+    (the terms' shares of the total, the discriminator's loss against its chance level, d_weight against its
+    clamp) with their numbers and that range; "No" from the findings on values' sizes (NaN/Inf, the bookkeeping,
+    a negative or dominant KL, the adversarial term's weight and share), naming them; never a plain "Yes" while a
+    warning is about a value it names (a total that rose, a discriminator at 0)."""
     unit = analysis.schedule.counts
     # the range findings themselves, also those cited under another rule's headline; one case at one step on
     # several metrics named once, with its metrics
     cases: dict[tuple, list[str]] = {}
+    first: dict[tuple, dict] = {}
     for f in ranges:
         for one in (f.to_dict() | {"title": f.title}, *f.related):
             if one["rule"] in RANGE_RULES and one["severity"] in ("warning", "error"):
                 under = "" if one["rule"] == f.rule else f", cited under \"{f.title or f.rule}\""
                 key = (one["severity"], one.get("title") or one["rule"], one.get("step"), under)
                 cases.setdefault(key, []).append(one.get("metric") or "")
+                first.setdefault(key, one)
+    facts = _range_facts(analysis)
+    if cases and not facts:  # no sizes to give (a NaN total): the out-of-range values' own numbers
+        facts = [c for c in dict.fromkeys(numbers_of(one, unit) for one in first.values()) if c]
+    said = "; ".join(facts)
     if cases:
-        said = []
+        out = []
         for (severity, title, step, under), metrics in cases.items():
             where = ", ".join(m for m in dict.fromkeys(metrics) if m)
             if step is not None:
                 where += (" at " if where else "") + pos.at(unit, step)
-            said.append(f"the {severity} \"{title}\"" + (f" ({where})" if where else "") + under)
-        return f"No: see {'; '.join(said)} above."
-    parts = [analysis.decomposition.sentence()] if analysis.decomposition is not None else []
-    parts += [f.message for f in ranges if f.rule == "loss-bookkeeping"] or ([] if parts else
-                                                                              [ranges[0].message])
-    others = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
-    if others:
-        titles = ", ".join(dict.fromkeys(f"\"{f.title or f.rule}\"" for f in others))
-        parts.append(f"The {'warning' if len(others) == 1 else 'warnings'} above ({titles}) "
-                     f"{'is' if len(others) == 1 else 'are'} about other matters than the values' ranges.")
-    return "Yes. " + " ".join(parts)
+            out.append(f"the {severity} \"{title}\"" + (f" ({where})" if where else "") + under)
+        return f"No: {said + '. See ' if said else 'see '}{'; '.join(out)} above."
+    if not facts:
+        return "Yes. " + " ".join(f.message for f in ranges[:1])
+    loud = loud_about(analysis)
+    named = [m for m in RANGE_METRICS if m in loud and m in analysis.metrics]
+    if named:  # the sizes fit, yet a warning is about a value named here: said, and pointed to
+        heads = list(dict.fromkeys(id(loud[m]) for m in named))
+        pointers = "; ".join(pointer(next(loud[m] for m in named if id(loud[m]) == h), unit) for h in heads)
+        return (f"Partly: {said}. But a warning is about {', '.join(named)}: see {pointers} above "
+                "(the levels are not all fine, whatever their sizes).")
+    return f"Yes: {said}."
+
+
+# the values the ranges answer names: a warning on one of them leaves it no plain "Yes"
+RANGE_METRICS = ("total_loss", "nll_loss", "rec_loss", "kl_loss", "g_loss", "disc_loss", "d_weight")
+# the checks' default limits, quoted as the ranges they put the values in
+_LIMITS = {rule.id: rule.thresholds for rule in RULES}
+
+
+def _range_facts(analysis) -> list[str]:
+    """What the total is made of, then the values the loss's formula and the config put in a range, each with
+    its number and that range: the shares the checks judge, the discriminator's loss against its chance level
+    and 0, d_weight against its clamp. Nothing of a total that is NaN/Inf now (its last finite window is not its
+    current level)."""
+    s, ranges, out = analysis.schedule, [], []
+    d = analysis.decomposition
+    if d is not None and dead_sentence(analysis, "total_loss") is None:
+        ordered = sorted(d.terms, key=lambda t: -abs(t.value))
+        adds = any(f.rule == "loss-bookkeeping" and f.severity == "ok" for f in analysis.active_findings())
+        out.append(f"total_loss {fmt(d.sum)} (the mean of its current window) = "
+                   + " + ".join(f"{t.name} {fmt(t.value)} ({share_text(t.share)})" for t in ordered)
+                   + (", and it adds up from its logged terms" if adds else ""))
+        kl, adv = d.term("regularizer"), d.term("adversarial")
+        if kl is not None and "kl" in kl.name and s.regularizer != "vq":
+            ranges.append(f"KL term {share_text(kl.share)} of the loss (it dominates from "
+                          f"{pct(_LIMITS['kl-dominant']['share'], 0)})")
+        if adv is not None and analysis.phase == "adversarial":
+            ranges.append(f"adversarial term {share_text(adv.share)} (it outweighs the nll from "
+                          f"{pct(_LIMITS['gan-term-dominant']['share'], 0)})")
+    disc = analysis.metrics.get("disc_loss")
+    if disc is not None and analysis.phase == "adversarial" and math.isfinite(disc.now):
+        ranges.append(f"disc_loss {fmt(disc.now)} (chance level {fmt(s.disc_chance_level)}; 0 once the "
+                      "discriminator has won)")
+    weight = analysis.metrics.get("d_weight")
+    if weight is not None and s.disc_weight and analysis.phase == "adversarial" and math.isfinite(weight.now):
+        ranges.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
+                      f"{fmt(s.disc_weight)})")
+    if ranges:
+        out.append("ranges: " + ", ".join(ranges))
+    return out
 
 
 DISC_ZERO_Q = "Why is the discriminator loss zero? Should I be worried?"
@@ -367,7 +446,14 @@ def _disc_scheduled_answer(analysis) -> QA:
         said.append(f"it is {now} now that it is on (from {unit} {fmt(on.step)}, as scheduled)")
     else:
         said.append(f"it is {now} now")
-    rest = " ".join(f.message for f in found if f.rule not in ("disc-off-before-start", "disc-inactive-after-start"))
+    rest = _messages([f for f in found if f.rule not in ("disc-off-before-start", "disc-inactive-after-start")],
+                     unit)
+    level = loud_about(analysis).get("disc_loss")
+    if level is not None:  # on schedule, yet a warning is about its level: no plain "Yes" beside it
+        chance = fmt(analysis.schedule.disc_chance_level)
+        return QA(DISC_LEVEL_Q, f"On schedule, but not at a healthy level: {' and '.join(said)}, against its "
+                  f"chance level {chance}. See {pointer(level, unit)} above." + (f" {rest}" if rest else ""),
+                  level.rule)
     return QA(DISC_LEVEL_Q, f"Yes: {' and '.join(said)}." + (f" {rest}" if rest else ""), found[0].rule)
 
 
@@ -423,8 +509,15 @@ def _adversarial_questions(analysis) -> list:
         across = [f for f in rec if f.case == "across-nonfinite"]
         bad += [f for f in rec if doubted(f) and f not in bad]  # "a little" while a warning sees more is a yes
         word = "Not with the discriminator" if across else "Yes" if bad else "Only a little" if slightly else "No"
-        out.append(QA("Did reconstruction get worse once the GAN started?",
-                      f"{word}. {_messages(across + bad or rec, analysis.schedule.counts)}", rec[0].rule))
+        unit = analysis.schedule.counts
+        shown = across + bad or rec
+        # the change itself first, from the reconstruction finding's numbers (also one cited under the cause);
+        # a warning is then pointed to by its title, with no numbers of its own that answer another question
+        change = next((c for f in rec if (c := cited_numbers(f, "rec-after-disc", unit))), None)
+        loud = change is not None and all(f.severity in ("warning", "error") for f in shown)
+        said = " ".join(cite(f, unit) for f in shown) if loud else _messages(shown, unit)
+        head = f"{word}: {change}." if loud else f"{word}."
+        out.append(QA("Did reconstruction get worse once the GAN started?", f"{head} {said}", rec[0].rule))
     return out
 
 
@@ -521,7 +614,7 @@ def _disc_answer(analysis) -> str:
         on = (f"It has been on since {analysis.schedule.counts} {fmt(dead.step)}, as scheduled, and is at 0 now"
               if dead.step is not None else "It is on, as scheduled, and at 0 now")
         if won is not None:  # "should I be worried" is answered first, from the finding that says why
-            return f"{verdict([won])} {on}: it has won. {_messages([won], analysis.schedule.counts)}"
+            return f"{verdict([won])} {on}: it has won. {cite(won, analysis.schedule.counts)}"
         if analysis.schedule.disc_loss == "vanilla":
             why = ("A vanilla (softplus) discriminator loss at 0 means its logits separate every real input from "
                    "every reconstruction by a wide margin.")
@@ -618,11 +711,15 @@ def _intervene_answer(analysis) -> str:
     errors = [f for f in bad if f.severity == "error"]
     urgent = errors or [f for f in bad if f.rule not in CAN_WAIT]
     first = urgent[0] if urgent else bad[0]
-    kind = first.severity
-    word = "Yes" if urgent else "Not urgently, but look"
-    return (f"{word}: {len(bad)} {'finding' if len(bad) == 1 else 'findings'} at warning or above, the first "
-            f"{kind} being "
-            f"\"{(first.title or first.rule)}\"{_at(first, analysis.schedule.counts)} (see the findings list).")
+    unit = analysis.schedule.counts
+    word = "Yes, act on" if urgent else "Not urgently, but look at"
+    said = numbers_of(first, unit)
+    todo = first.action or "see the findings list"
+    when = "in a resumed or a next run, " if analysis.finished else ""
+    more = len(bad) - 1  # each headline is one cause: the findings of one cause are cited under it
+    return (f"{word} {pointer(first, unit)}" + (f": {said}" if said else "") + f". What to do {when}first: "
+            f"{todo[:1].lower()}{todo[1:]}"
+            + (f" ({counted(more, 'other cause')} at warning or above: see the Recommendations.)" if more else ""))
 
 
 def _monitor_answer(analysis) -> str:

@@ -154,7 +154,9 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     phase_steps, phase_values = m.window("rec_loss", lo=s.switch_step)
     onset = departure(phase_steps, phase_values, base, now)
     numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset,
-               "before_switch": {"rec_loss": base}, "now": {"rec_loss": now}}
+               "before_switch": {"rec_loss": base}, "now": {"rec_loss": now},
+               # the noise of the difference, so that every sentence says the move as this one does
+               **({"change_noise": noise} if math.isfinite(noise) else {})}
     moved = describe_change(base, now, noise=noise)
     # the current level's window is named as a span: a "since step" would read as a second onset
     since = (f"comparing its level just before {pos.at(s, s.switch_step)} ({median_of(prior, 'last')} there) "
