@@ -364,7 +364,7 @@ def test_questions_follow_the_phase(seed_run, tmp_path):
     run = tmp_path / "run"
     write_radiodiff_run(run, last_step=6_000, disc_start=3_001, total_steps=10_000, tb_every=10)
     qa = {q.question: q.answer for q in analyze_run(run).qa}
-    assert qa["Is a discriminator loss near 1 fine?"].startswith("Yes. disc_loss is at its equilibrium")
+    assert qa["Is a discriminator loss near 1 fine?"].startswith("Yes. disc_loss at its equilibrium")
     assert qa["Did reconstruction get worse once the GAN started?"].startswith("No.")
 
 

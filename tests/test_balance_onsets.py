@@ -97,8 +97,8 @@ def test_a_level_shift_after_a_nan_is_linked_to_the_nan_not_to_a_discriminator_s
     for f in loud:  # nothing that names the rise blames the discriminator's start for it
         assert "once the discriminator started" not in f.message
     (answer,) = [q.answer for q in a.qa if q.question == "Did reconstruction get worse once the GAN started?"]
-    assert answer.startswith("Not with the discriminator. The discriminator's start cost no reconstruction"), \
-        answer[:160]
+    assert answer.startswith("Not with the discriminator. rec_loss was ") and "since the NaN/Inf step there" in answer \
+        and "step 90,000" in answer, answer[:200]
 
 
 def test_an_lr_that_never_decays_is_dated_where_the_schedule_parts_from_it(tmp_path):

@@ -34,6 +34,10 @@ def numbers_of(finding: Finding | dict, unit: str) -> str | None:
     (+12.8%)"), from its rule's numbers; None for a rule without a short form (the answer then points to it)."""
     get = finding.get if isinstance(finding, dict) else lambda key, default=None: getattr(finding, key, default)
     rule, n = get("rule"), get("numbers") or {}
+    if rule == "rec-after-disc" and "nonfinite_step" in n and "level_before_nonfinite" in n:
+        return (f"rec_loss was {fmt(n['before_level'])} just before the discriminator started and "
+                f"{fmt(n['level_before_nonfinite'])} in its phase up to {pos.at(unit, n['nonfinite_step'])}, and "
+                f"{fmt(n['recent_level'])} since the NaN/Inf step there")
     if rule == "rec-after-disc" and "before_level" in n and "recent_level" in n:
         moved = describe_change(n["before_level"], n["recent_level"], noise=n.get("change_noise"))
         return f"rec_loss {moved} from just before the discriminator started to now"
@@ -46,6 +50,11 @@ def numbers_of(finding: Finding | dict, unit: str) -> str | None:
     if rule == "kl-collapse" and "peak_level" in n and "recent_level" in n:
         return f"kl_loss fell from its peak {fmt(n['peak_level'])} to {fmt(n['recent_level'])}"
     now = (n.get("now") or {}).get("disc_loss")
+    if rule == "disc-at-chance" and now is not None and "chance_level" in n:
+        if "evidence" in n:  # near chance, but because nothing it outputs moves
+            return f"disc_loss {fmt(now)} now, chance level {fmt(n['chance_level'])}, its outputs frozen"
+        return (f"disc_loss at its equilibrium, {fmt(now)} now (chance level {fmt(n['chance_level'])})"
+                + (f", for {pos.count(unit, n['steps_at_chance'])}" if "steps_at_chance" in n else ""))
     if rule in ("disc-at-chance", "disc-overpowering", "generator-winning") and now is not None \
             and "chance_level" in n:
         return f"disc_loss {fmt(now)} now, chance level {fmt(n['chance_level'])}"

@@ -343,8 +343,8 @@ def _ranges_answer(analysis, ranges: list[Finding]) -> str:
                 cases.setdefault(key, []).append(one.get("metric") or "")
                 first.setdefault(key, one)
     facts = _range_facts(analysis)
-    if cases and not facts:  # no sizes to give (a NaN total): the out-of-range values' own numbers
-        facts = [c for c in dict.fromkeys(numbers_of(one, unit) for one in first.values()) if c]
+    # the values out of range first, with their own numbers
+    facts = [c for c in dict.fromkeys(numbers_of(one, unit) for one in first.values()) if c] + facts
     said = "; ".join(facts)
     if cases:
         out = []
