@@ -102,6 +102,8 @@ def lasting_loud(a) -> list[dict]:
             numbers = d.get("numbers") or {}
             if d["severity"] not in ("warning", "error") or d["rule"] in ("resumes", "loss-episode", "liveness"):
                 continue
+            if d.get("case") == "not-learning":  # a loss that never moved doubts no comparison of its levels
+                continue
             if not (numbers.get("recovered") and "level_shift_step" not in numbers):
                 out.append(d)
     return out

@@ -8,7 +8,7 @@ from . import position as pos
 from .numbers import describe_change, fmt
 from .rules import RULES, Finding
 from .rules.decomposition import share_text
-from .rules.grouping import loud_metrics
+from .rules.grouping import NOT_A_RISE, loud_metrics
 
 _BY_ID = {rule.id: rule for rule in RULES}
 
@@ -16,7 +16,8 @@ _BY_ID = {rule.id: rule for rule in RULES}
 def loud_about(analysis) -> dict[str, Finding]:
     """Each metric a lasting warning or error is about (headline or cited) or names as risen, with its headline:
     the one place the findings (loss-now's all-clear) and the answers read it from."""
-    return loud_metrics(analysis.active_findings(), _BY_ID)
+    # a loss that never moved leaves every comparison of its levels (the questions' matter) open
+    return loud_metrics(analysis.active_findings(), _BY_ID, NOT_A_RISE)
 
 
 def pointer(finding: Finding | dict, unit: str) -> str:
@@ -49,6 +50,9 @@ def numbers_of(finding: Finding | dict, unit: str) -> str | None:
         return said
     if rule == "kl-collapse" and "peak_level" in n and "recent_level" in n:
         return f"kl_loss fell from its peak {fmt(n['peak_level'])} to {fmt(n['recent_level'])}"
+    if rule == "disc-off-before-start" and "disc_start" in n:
+        return (f"{get('metric')} is 0 at all {fmt(n.get('points_before_start'))} points logged before "
+                f"{pos.at(unit, n['disc_start'])}: the discriminator is off until then (disc_start), by design")
     now = (n.get("now") or {}).get("disc_loss")
     if rule == "disc-at-chance" and now is not None and "chance_level" in n:
         if "evidence" in n:  # near chance, but because nothing it outputs moves

@@ -608,7 +608,7 @@ def _disc_answer(analysis) -> str:
     if early is not None:
         return ("It is not zero everywhere: " if latest != 0 else "") + _messages([early], analysis.schedule.counts)
     if off is not None and analysis.phase == "before discriminator":
-        return "No need to worry. " + off.message
+        return "No need to worry. " + _messages([off], analysis.schedule.counts)
     if dead is not None:  # on as scheduled, and at 0 now: it has won, or the hinge's margin is cleared
         won = _find(analysis, "disc-overpowering")
         on = (f"It has been on since {analysis.schedule.counts} {fmt(dead.step)}, as scheduled, and is at 0 now"

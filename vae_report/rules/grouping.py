@@ -228,7 +228,7 @@ def cite_explained(findings: list[Finding], rules: dict[str, Rule]) -> list[Find
             for f in findings if id(f) not in moved]
 
 
-def named_rises(findings: list[Finding], rules: dict[str, Rule]) -> dict[str, Finding]:
+def named_rises(findings: list[Finding], rules: dict[str, Rule], skip: tuple[str, ...] = ()) -> dict[str, Finding]:
     """The training losses a warning or an error names as risen (headline or cited), each with the headline that
     names it: a rise of rec or nll (nll = N x rec) names the totals built from them too; a NaN/Inf names its
     loss only when the level shifted across it; the discriminator pulling ahead names g_loss, and the adversarial
@@ -239,7 +239,7 @@ def named_rises(findings: list[Finding], rules: dict[str, Rule]) -> dict[str, Fi
             continue
         for f in (_related(head), *head.related):
             rule = rules.get(f["rule"])
-            if rule is None or f["severity"] not in ("warning", "error"):
+            if rule is None or f["severity"] not in ("warning", "error") or f.get("case") in skip:
                 continue
             numbers = f.get("numbers") or {}
             metrics: list[str | None] = []
@@ -270,16 +270,17 @@ def lasting(finding: dict, rules: dict[str, Rule]) -> bool:
     return finding["rule"] != "loss-episode"
 
 
-def loud_metrics(findings: list[Finding], rules: dict[str, Rule]) -> dict[str, Finding]:
+def loud_metrics(findings: list[Finding], rules: dict[str, Rule], skip: tuple[str, ...] = ()) -> dict[str, Finding]:
     """Every metric a warning or an error is about (headline or cited, a state that holds) or names as risen,
     each with the headline to point to: no ok sentence and no all-clear answer is said of these (one place
-    decides it for the findings and the answers)."""
-    named = dict(named_rises(findings, rules))
+    decides it for the findings and the answers). ``skip``: cases that leave the question asked open (a loss
+    that never moved puts no comparison of its levels in doubt)."""
+    named = dict(named_rises(findings, rules, skip))
     for head in findings:
         if not _loud(head):
             continue
         for f in (_related(head), *head.related):
-            if f["metric"] and lasting(f, rules):
+            if f["metric"] and lasting(f, rules) and f.get("case") not in skip:
                 named.setdefault(f["metric"], head)
                 if f["metric"] in ADVERSARIAL and "balance" in rules[f["rule"]].topics:
                     for name in ADVERSARIAL:  # the GAN game's balance: both its losses are that finding's
