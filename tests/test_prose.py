@@ -98,7 +98,7 @@ def lasting_loud(a) -> list[dict]:
     isolated NaN the loss recovered from at its level, a resume, a rise that came back, the logs' pace."""
     out = []
     for f in a.active_findings():
-        for d in (f.to_dict(), *f.related):
+        for d in ({**f.to_dict(), "case": f.case}, *f.related):
             numbers = d.get("numbers") or {}
             if d["severity"] not in ("warning", "error") or d["rule"] in ("resumes", "loss-episode", "liveness"):
                 continue
