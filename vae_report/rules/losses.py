@@ -409,10 +409,11 @@ def _not_learning(m: Metrics, s: Schedule, t: dict) -> Case | None:
         f"rec_loss has not fallen since the run began: its moving median (over a twentieth of its points) never "
         f"went below {fmt(lowest)}, against {fmt(start)} at its first points, from {pos.at(s, int(steps[0]))} to "
         f"{fmt(int(steps[-1]))}. A working autoencoder's reconstruction error drops steeply in its first thousands "
-        "of steps: this one is not learning. Check the learning rate actually applied, that the optimizer holds "
-        "the autoencoder's parameters and that they require gradients, and the inputs' range.",
+        "of steps: this one is not learning.",
         "rec_loss", int(steps[0]), {"start_level": start, "lowest_level": lowest, "from_step": int(steps[0])},
-        case="not-learning")
+        case="not-learning", title="Reconstruction not learning",
+        action="Check the learning rate actually applied, that the optimizer holds the autoencoder's parameters and "
+               "that they require gradients, and the inputs' range.")
 
 
 def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
