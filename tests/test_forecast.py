@@ -18,13 +18,19 @@ def _rec(step):
     return 0.4 * (step + 100.0) ** -0.25  # a power-law decay, as reconstruction losses fall
 
 
-def _write(folder, last, noise=0.03, seed=0, every=20, swing=0.0):
+START_WALL = 1.7e9
+
+
+def _write(folder, last, noise=0.03, seed=0, every=20, swing=0.0, seconds_per_step=None):
+    """``seconds_per_step``: wall times of a training clock from START_WALL (else the writer's own, which stamps
+    the moment of writing: thousands of steps a second, no training clock)."""
     rng = np.random.default_rng(seed)
     writer = SummaryWriter(folder)
     for step in range(0, last + 1, every):
         wobble = np.exp(noise * rng.standard_normal(2) + swing * np.sin(step / 250))  # swing: levels that wander
-        writer.add_scalar("train/rec_loss", _rec(step) * wobble[0], step)
-        writer.add_scalar("train/kl_loss", 2000 * (1 + step / 4000) ** 0.2 * wobble[1], step)
+        wall = None if seconds_per_step is None else START_WALL + step * seconds_per_step
+        writer.add_scalar("train/rec_loss", _rec(step) * wobble[0], step, walltime=wall)
+        writer.add_scalar("train/kl_loss", 2000 * (1 + step / 4000) ** 0.2 * wobble[1], step, walltime=wall)
     writer.close()
     return folder
 
@@ -56,12 +62,16 @@ def test_goals_reached_forecast_and_out_of_reach(tmp_path):
 
 
 def test_goal_step_ahead_of_the_logs(tmp_path):
-    run = _write(tmp_path / "run", 8_000)
-    analysis = analyze_run(run, total_steps=TOTAL, disc_start=0, goals=[("rec_loss", 0.04)])
+    run = _write(tmp_path / "run", 8_000, seconds_per_step=0.2)
+    analysis = analyze_run(run, total_steps=TOTAL, disc_start=0, goals=[("rec_loss", 0.04)],
+                           now=START_WALL + 8_000 * 0.2 + 60)  # judged while it runs
     (goal,) = analysis.forecast.goals
     true_step = (0.4 / 0.04) ** 4 - 100
     assert not goal.reached and abs(goal.step - true_step) < 0.15 * true_step
-    assert goal.date is not None  # SummaryWriter's wall times give the speed
+    assert goal.date is not None  # the liveness rule's speed (18,000 steps an hour) dates it
+    # logs far older than the report's clock: no date counted from them, as no ETA is
+    old = analyze_run(run, total_steps=TOTAL, disc_start=0, goals=[("rec_loss", 0.04)])
+    assert old.forecast.goals[0].step == goal.step and old.forecast.goals[0].date is None
 
 
 def test_declines_too_young_too_noisy_and_says_why(tmp_path):

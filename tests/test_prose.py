@@ -583,19 +583,62 @@ def test_a_loss_nan_at_its_latest_point_has_no_level_now(tmp_path):
     assert "to NaN" in section and "now: its latest point" in section
 
 
-def test_eta_of_logs_older_than_the_report_counts_from_the_last_log(seed_run):
+def test_logs_older_than_the_stale_limit_get_no_eta_but_their_age(seed_run):
+    """An ETA counted from a log years old is a future in the past: none is given, the log's age is, and how to
+    judge liveness (--now); with a clock the ETA comes back, from now."""
     folder, _ = seed_run
     old = analyze_run(folder)  # no --now: the seed run's logs are from 2023, far before this report's clock
     (live,) = [f for f in old.findings if f.rule == "liveness"]
-    assert live.severity == "info" and live.numbers["log_age_at_report_hours"] > 24 * 365
-    assert " in about " not in live.message and "after the last log" in live.message
-    assert "before this report: the logs alone cannot tell whether the run is still going" in live.message
-    texts = [q.answer for q in old.qa] + old.recommendations
-    assert not [t for t in texts if t.endswith(" away.")]  # never a time from now
-    assert any("after its last log, which is " in t and "before this report." in t for t in texts)
+    days = live.numbers["log_age_at_report_hours"] / 24
+    assert live.severity == "info" and days > 365
+    assert f"the last log is {round(days):,} days old" in live.message and "--now" in live.message
+    assert "hours_to_next_milestone" not in live.numbers and "hours_to_end" not in live.numbers
+    texts = [live.message] + [q.answer for q in old.qa] + old.recommendations
+    eta = re.compile(r"\babout [0-9.]+ (?:hours|min|days)|in about|after (?:its|the) last log")
+    assert not [t for t in texts if eta.search(t)]
+    assert any(q.answer.endswith(f"No time estimate: {live.numbers['no_eta']}.") for q in old.qa)
     fresh = analyze_run(folder, now=float(old.last_wall_time) + 60)  # judged with a clock: the ETA is from now
     (live,) = [f for f in fresh.findings if f.rule == "liveness"]
     assert " in about " in live.message and "log_age_at_report_hours" not in live.numbers
+
+
+def test_a_stalled_run_has_no_eta_in_liveness_nor_in_the_answers(tmp_path):
+    """One source for the time estimate: liveness never times a milestone that the answers say a stalled run
+    will not reach."""
+    curves = radiodiff_curves(3000, disc_start=50_001, total_steps=10_000)
+    stuck = curves.steps >= 2000
+    for key in ("rec_loss", "kl_loss", "g_loss", "d_weight"):
+        curves.values[key][stuck] = curves.values[key][curves.steps == 2000][0]
+    curves.values["lr"][stuck] = 0.0
+    _rebuild_sums(curves)
+    folder = write_run(tmp_path / "stalled", curves, 10, config(disc_start=50_001, total=10_000))
+    a = analyze_run(folder, now=1.7e9 + 3000 * 0.5 + 60)  # judged while it runs: only the stall can stop an ETA
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    assert "training has stalled" in live.numbers["no_eta"] and "in about" not in live.message
+    assert "hours_to_next_milestone" not in live.numbers
+    (when,) = [q.answer for q in a.qa if q.question.startswith("When will the discriminator")]
+    assert when.endswith(f"No time estimate: {live.numbers['no_eta']}.") and " away." not in when
+
+
+def test_wall_times_faster_than_any_training_step_give_no_speed(tmp_path):
+    """Wall times stamped when the logs were written (60,000 steps in a second) are no training clock: no speed,
+    no ETA, and the report says why, in the finding and the confidence."""
+    curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+    points = [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(curves.steps) if s % 10 == 0
+              for k, v in curves.values.items()]
+    write_scalars(tmp_path / "fast", points, seconds_per_step=2e-5)  # 50,000 steps a second
+    (tmp_path / "fast" / "config.yaml").write_text(yaml.safe_dump(config()))
+    a = analyze_run(tmp_path / "fast", now=1.7e9 + 3000 * 2e-5 + 1)
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    assert "steps_per_hour" not in live.numbers and live.numbers["implausible_clock"]
+    assert "No training speed" in live.message and "50,000 steps per second" in live.message
+    assert "not when training ran" in live.message
+    assert not [t for t in [q.answer for q in a.qa] + a.recommendations if " per hour" in t]
+    assert any("no training clock" in r for r in a.confidence_reasons)
+    assert not [g for g in a.forecast.goals if g.date]
+    normal = write_run(tmp_path / "normal", curves, 10, config())  # 0.5 s a step: 7,200 steps an hour
+    (live,) = [f for f in analyze_run(normal, now=1.7e9 + 1500 + 60).findings if f.rule == "liveness"]
+    assert live.numbers["steps_per_hour"] == pytest.approx(7200)
 
 
 # how a check works, which is no reason for a user to care: its method's words

@@ -9,7 +9,7 @@ from .numbers import counted, fmt, pct
 from .results import QA
 from .rules import RULES, Finding, rules_on
 from .rules.base import DISC_METRICS, RANK
-from .rules.dynamics import duration
+from .rules.dynamics import duration, stalled_words
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
 _TITLE = {rule.id: rule.title for rule in RULES}
@@ -26,19 +26,18 @@ def steps_per_hour(analysis) -> float | None:
 
 
 def _eta(analysis, steps_away: int) -> str:
+    """The time to a step ``steps_away`` ahead, or why there is none: the liveness finding is the one source (its
+    speed, and its reason for giving no estimate), so an answer never times what the findings table does not."""
     halted = _halted(analysis)
     if halted:
         return f" No time estimate: {halted}."
+    found = _find(analysis, "liveness")
+    if found is not None and found.numbers.get("no_eta"):
+        return f" No time estimate: {found.numbers['no_eta']}."
     rate = steps_per_hour(analysis)
     if rate is None or steps_away <= 0:
         return ""
-    unit = analysis.schedule.counts
-    old = next((f.numbers["log_age_at_report_hours"] for f in analysis.active_findings()
-                if f.rule == "liveness" and "log_age_at_report_hours" in f.numbers), None)
-    if old is not None:  # old logs: the time counts from the last one, never from this report
-        return (f" At the pace of its last logs ({fmt(round(rate))} {unit}s per hour) that is about "
-                f"{duration(steps_away / rate)} after its last log, which is {duration(old)} before this report.")
-    return (f" At the recent pace of {fmt(round(rate))} {unit}s per hour that is about "
+    return (f" At the recent pace of {fmt(round(rate))} {analysis.schedule.counts}s per hour that is about "
             f"{duration(steps_away / rate)} away.")
 
 
@@ -94,16 +93,8 @@ def _halted(analysis) -> str | None:
         return f"{broken[0].metric} is NaN/Inf at the latest {analysis.schedule.counts}: the run cannot go on as it is"
     stalled = _stalled(analysis)
     if stalled is not None:
-        return f"training has stalled: {_stalled_since(analysis, stalled)}"
+        return stalled_words(analysis.schedule, stalled.step, stalled.case)
     return None
-
-
-def _stalled_since(analysis, stalled: Finding) -> str:
-    """What stopped, from where: frozen losses, or an lr of 0 under losses that still vary with the batches."""
-    where = pos.at(analysis.schedule, stalled.step)
-    if stalled.case == "lr-zero":
-        return f"nothing has trained since {where} (the learning rate is 0)"
-    return f"its losses have not changed since {where}"
 
 
 def _stalled(analysis) -> Finding | None:
@@ -808,7 +799,10 @@ def confidence(analysis) -> tuple[str, list[str]]:
         reasons_medium.append("disc_start was inferred from the data, not read from a config")
     if s.total_steps is None:
         reasons_medium.append("the total number of steps is unknown, so progress is too")
-    if steps_per_hour(analysis) is None:
+    live = _find(analysis, "liveness")
+    if live is not None and live.numbers.get("implausible_clock"):
+        reasons_medium.append("the logs' wall times are no training clock, so there is no training speed or ETA")
+    elif steps_per_hour(analysis) is None:
         reasons_medium.append("the logs have too few timed points for a training speed or an ETA")
     key = [analysis.metrics[n].count for n in ("total_loss", "rec_loss", "nll_loss", "aeloss", "quant_loss")
            if n in analysis.metrics]

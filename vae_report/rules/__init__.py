@@ -26,7 +26,7 @@ from .discriminator import (
     disc_off_before_start,
     phase_start,
 )
-from .dynamics import divergence, liveness, resumes, run_stalled, spikes
+from .dynamics import STALL_LIMITS, divergence, liveness, resumes, run_stalled, spikes
 from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
@@ -378,9 +378,11 @@ RULES: list[Rule] = [
          checks="steps per hour over the wall time of the latest quarter of the run (at least `window` intervals), "
                 "pauses included and named (gaps over 5 intervals and 30 s; a gap over the stale limit is a stop, "
                 "left out and named), ETA to the next milestone and to the end from that pace; a last log far "
-                "older than the logging interval (against the run's newest log, or `--now`); without `--now`, "
-                "logs older than that limit at the report's own clock have their ETAs counted from the last log "
-                "and dated, never from now; the latest speed `slowdown` times below the speed before it, dated"),
+                "older than the logging interval (against the run's newest log, or `--now`); no ETA for logs older "
+                "than that limit at the report's own clock without `--now` (their age is said), for losses NaN/Inf "
+                "at the end or frozen (run-stalled), nor any speed from wall times faster than 1,000 steps a second "
+                "(stamped when the logs were written, not a training clock); the latest speed `slowdown` times "
+                "below the speed before it, dated"),
     Rule("resumes", "Resumes and restarts", "warning",
          "A run resumed from other weights than those it had reached has lost (or redone) training: its step count, "
          "schedule and comparisons no longer mean what they say.",
@@ -446,7 +448,7 @@ RULES: list[Rule] = [
     Rule("run-stalled", "Training stalled", "warning",
          "A learning rate of 0, or losses frozen to float precision, trains nothing: the compute spent there is "
          "wasted, the run ends with the weights it had when it stopped, and a steady loss there is no sign of health.",
-         run_stalled, {"window": 0.1}, needs=("rec_loss|total_loss|nll_loss",),
+         run_stalled, dict(STALL_LIMITS), needs=("rec_loss|total_loss|nll_loss",),
          topics=("values",), explains=("lr-to-zero",),
          action="Check the optimizer's learning rate and that the batches change.",
          checks="losses flat to float precision over the latest stretch (every such loss named, the KL and GAN "
