@@ -113,3 +113,33 @@ def test_a_forecast_fits_only_the_level_after_a_step_in_it(tmp_path):
     assert trend.since_step >= 9_000
     end = trend.end
     assert end is not None and end.low <= 1.8 * _rec(TOTAL) <= end.high
+
+
+def test_forecasts_are_rounded_to_what_their_interval_supports(tmp_path):
+    """A level inside a wide interval is printed to two significant figures of the interval's width, in the
+    Forecast table and the Q&A alike: never more digits than the interval can stand behind."""
+    import math
+    import re
+
+    run = _write(tmp_path / "run", 12_000, noise=0.15)
+    out = tmp_path / "r.md"
+    result = CliRunner().invoke(app, ["analyze", str(run), "--out", str(out), "--total-steps", str(TOTAL),
+                                      "--disc-start", "0", "--json", str(tmp_path / "s.json"), "-q"])
+    assert result.exit_code == 0, result.output
+    text, rows = out.read_text(), json.loads((tmp_path / "s.json").read_text())["forecast"]
+    section = text.split("## Forecast")[1].split("\n## ")[0]
+    checked = 0
+    for name, row in rows.items():
+        if row.get("level") is None:
+            continue
+        width = row["high"] - row["low"]
+        digits = 1 - math.floor(math.log10(width))
+        (cells,) = [line for line in section.splitlines() if line.startswith(f"| {name} |")]
+        level, interval = cells.split(" | ")[2:4]
+        for said, true in zip([level, *interval.split(" – ")], (row["level"], row["low"], row["high"]), strict=True):
+            value = float(said.replace(",", ""))
+            assert value == round(value, digits) and abs(value - true) <= 0.5 * 10 ** -digits + 1e-12, (name, said)
+        said = re.search(rf"{name} about ([0-9.,]+) at step", text)
+        assert said is not None and said.group(1) == level
+        checked += 1
+    assert checked >= 2

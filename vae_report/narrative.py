@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from . import position as pos
-from .numbers import counted, fmt, pct
+from .numbers import counted, fmt, interval, pct
 from .results import QA
 from .rules import RULES, Finding, rules_on
 from .rules.base import DISC_METRICS, RANK
@@ -447,8 +447,11 @@ def _forecast_question(analysis) -> list:
     if f is None or f.finished or analysis.finished or not f.trends:
         return []
     unit = analysis.schedule.counts
-    said = [f"{r['metric']} about {fmt(r['level'])} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
-            f"{fmt(r['low'])} to {fmt(r['high'])}" for r in f.rows()]
+    said = []
+    for r in f.rows():
+        level, low, high = interval(r["level"], r["low"], r["high"])
+        said.append(f"{r['metric']} about {level} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
+                    f"{low} to {high}")
     said += [f"{metric}: {why if why.startswith('no ') else 'no forecast, ' + why}" for metric, why in f.declined()]
     if not said:
         return []

@@ -32,6 +32,16 @@ def fmt(value: float | int | None) -> str:
     return f"{value:.3g}"
 
 
+def interval(level: float, low: float, high: float) -> tuple[str, str, str]:
+    """A forecast and its interval, each rounded to what the interval supports (two significant figures of its
+    width): ``0.017 (0.015 to 0.064)``, never a three-figure level inside a four-fold interval."""
+    width = high - low
+    if not all(math.isfinite(v) for v in (level, low, high)) or width <= 0:
+        return fmt(level), fmt(low), fmt(high)
+    digits = 1 - math.floor(math.log10(width))
+    return tuple(fmt(float(round(v, digits))) for v in (level, low, high))  # type: ignore[return-value]
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``1 file``, ``3 files``: a count with its noun in the number it takes (never ``file(s)``)."""
     return f"{fmt(n)} {noun if n == 1 else plural or noun + 's'}"

@@ -14,7 +14,7 @@ from .figures import Figures
 from .forecast import WIDEN
 from .levels import window_size
 from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_meaning
-from .numbers import counted, fmt, pct
+from .numbers import counted, fmt, interval, pct
 from .schedule import AUTOENCODER_ONLY
 from .view import (
     Block,
@@ -319,8 +319,10 @@ def forecast(a) -> Section:
                 f"{pct(f.tested_coverage, 0)} of final levels fell inside it.")))
             u = a.schedule.counts
             blocks.append(Table(("Metric", f"At {u}", "Forecast", "90% interval", f"Fitted since {u}"), tuple(
-                Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"), text(fmt(r["level"])),
-                     text(f"{fmt(r['low'])} – {fmt(r['high'])}"), text(fmt(r["since"])))) for r in rows),
+                Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"),
+                     text(interval(r["level"], r["low"], r["high"])[0]),
+                     text(" – ".join(interval(r["level"], r["low"], r["high"])[1:])), text(fmt(r["since"]))))
+                for r in rows),
                 (False, True, True, True, True)))
         declined = f.declined()
         if declined:

@@ -167,11 +167,12 @@ RULES: list[Rule] = [
          look="GAN artefacts",
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
                 "bookkeeping) at `share` or more of the loss's size, the share the breakdown of total_loss gives "
-                "(the sum of the terms' absolute values over the window of the total's current level, nll one "
-                "term; \"dominates\" only from two thirds on): a warning when its mean size grew `growth`-fold "
-                "from the phase's first 5% of points (dated there, with `d_weight` and `g_loss` as they "
-                "moved, and the config's `disc_weight`); steady since the switch-on (RadioDiff's published "
-                "negative totals) is info",
+                "(the sum of the terms' absolute values over the total's latest stretch, with nll counted as one "
+                "term; \"dominates\" only when its least share under the terms' noise is two thirds or more): a "
+                "warning when its mean size grew `growth`-fold from the phase's first 5% of points (dated there, "
+                "with `d_weight` and `g_loss` as they moved, and the config's `disc_weight`); steady since the "
+                "switch-on is info; a term whose mean is within its noise (twice its standard error) there gets "
+                "no share, and the finding says why",
          judges="adversarial"),
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
          "Reconstruction that gets worse once the GAN starts is the price of the adversarial term: a small one is "
@@ -273,8 +274,9 @@ RULES: list[Rule] = [
          topics=("kl", "ranges"), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
          action="If a light regularizer was intended, lower kl_weight.",
          checks="the weighted KL term's share of the loss, the one the breakdown of total_loss gives (of the "
-                "loss's size: the sum of its terms' absolute values over the window of the total's current level, "
-                "nll one term; without the terms, of the total's current level when positive), a warning for an "
+                "loss's size: the sum of its terms' absolute values over the total's latest stretch, with nll "
+                "counted as one term, and none where other terms are within their noise there; without the terms, "
+                "of the total's current level when positive), a warning for an "
                 "LDM-style first stage (a discriminator or the LDM "
                 "loss), info for a plain VAE, whose KL is part of its objective by design; when KL itself exploded, "
                 "says so instead of advising a lower "
