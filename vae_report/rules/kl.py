@@ -33,8 +33,9 @@ class KlShare:
 
 def kl_share(m: Metrics, s: Schedule) -> KlShare | None:
     """The weighted KL term's share of the loss: the breakdown of the total (decomposition: of the loss's size,
-    nll counted as one term) where every term is logged, so that one number is said everywhere; else of the total's current
-    level (the statistics table's Now) when that is positive, the weighted KL term being part of it."""
+    nll counted as one term; None as the share where the other terms' noise leaves it unjudged) where every term
+    is logged, so that one number is said everywhere; else of the total's current level (the statistics table's
+    Now) when that is positive, the weighted KL term being part of it."""
     found = decompose(m, s)
     if found is not None:
         term = found.term("regularizer")
