@@ -652,3 +652,29 @@ def test_why_a_warning_matters_is_its_consequence_not_its_method():
 
     said = {rule.id: rule.rationale for rule in RULES if set(rule.raises()) & {"warning", "error"}}
     assert not {rule: why for rule, why in said.items() if _METHOD.search(why)}
+
+
+def test_which_logit_is_above_is_said_only_when_the_gap_is_clear_of_their_noise(tmp_path):
+    """"real above fake, as they should be" only for a gap the levels' noise cannot make; a 0.003 gap in logits that
+    swing by 0.1 is said as a gap within their noise."""
+    said = {}
+    for name, gap in (("close", 0.003), ("apart", 0.2)):
+        curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+        rng = np.random.default_rng(1)
+        curves.values["logits_real"] = gap / 2 + 0.1 * rng.standard_normal(len(curves.steps))
+        curves.values["logits_fake"] = -gap / 2 + 0.1 * rng.standard_normal(len(curves.steps))
+        a = analyze_run(write_run(tmp_path / name, curves, 10, config()))
+        said[name] = " ".join(f.message for f in a.findings if "Its logits now" in f.message)
+    assert said["close"] and "as they should be" not in said["close"] and "within their noise" in said["close"]
+    assert "real above fake, as they should be" in said["apart"]
+
+
+def test_a_kl_explosion_names_its_threshold_in_words(tmp_path):
+    """"(x100 or more)" read as either the allowance or the threshold: the sentence says which."""
+    curves = radiodiff_curves(6000, disc_start=50_001, total_steps=10_000)
+    curves.values["kl_loss"] = 1_000 * np.exp(curves.steps / 800.0)  # x1,800 over the run
+    _rebuild_sums(curves)
+    a = analyze_run(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000)))
+    said = [d["message"] for f in a.findings for d in (f.to_dict(), *f.related) if d["rule"] == "kl-rising"]
+    assert said and not [m for m in said if "(x100 or more)" in m]
+    assert "a rise to 100 times its start level or more is far beyond the slow rise" in said[0]

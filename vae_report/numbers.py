@@ -104,7 +104,12 @@ def describe_change(before: float, after: float, noise: float | None = None, sig
     moved = movement(before, after, noise, signed)
     if moved.word == "held":
         return f"held near {fmt(after)} (from {fmt(before)})" if fmt(after) != fmt(before) else f"held at {fmt(after)}"
-    text = f"{moved.word} from {fmt(before)} to {fmt(after)}"
+    # a move its noise can make on its own is no rise or fall: "went from", never "fell ... within its noise"
+    within = moved.beyond_noise is False
+    text = f"{'went' if within else moved.word} from {fmt(before)} to {fmt(after)}"
     change = None if signed else relative_change(before, after, near_zero)
     text = text if change is None else f"{text} ({signed_pct(change)})"
-    return text + (", within its noise" if moved.beyond_noise is False else "")
+    if within:
+        text += (f", a change within its noise (± {fmt(moved.band)}), so no clear "
+                 f"{'rise' if moved.word == 'rose' else 'fall'}")
+    return text

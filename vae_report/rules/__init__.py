@@ -260,11 +260,11 @@ RULES: list[Rule] = [
          action="Lower the learning rate, or resume from a checkpoint before the rise.",
          checks="(KL models; not applicable to VQ) KL's level rising from its start level to its current level (the "
                 "statistics table's Start and Now): expected under a tiny weight while the weighted term stays light "
-                "(info above the weight or the share); a rise of x100 or more is no slow rise but a posterior running"
-                " away (warning); growing more than `compound` per tenth of the run in its last three tenths without "
-                "slowing down: a late runaway (warning, dated by a level-then-ramp fit); a level of `per_dim_unusual`"
-                " nats per latent dimension or more is not called expected (info; a warning from `per_dim_high`), "
-                "against the ~10.4 of RadioDiff's published first stage",
+                "(info above the weight or the share); a rise to 100 times the start or more is no slow rise but a "
+                "posterior running away (warning); growing more than `compound` per tenth of the run in its last "
+                "three tenths without slowing down: a late runaway (warning, dated by a level-then-ramp fit); a "
+                "level of `per_dim_unusual` nats per latent dimension or more is not called expected (info; a "
+                "warning from `per_dim_high`), against the ~10.4 of RadioDiff's published first stage"),
          judges="latest"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "

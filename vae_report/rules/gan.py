@@ -414,7 +414,12 @@ def _logit_sides(m: Metrics, s: Schedule, numbers: dict) -> str:
         return ""
     r, f = levels[0].value, levels[1].value
     numbers.setdefault("now", {}).update(logits_real=r, logits_fake=f)
-    sides = "real above fake, as they should be" if r > f else "fake at or above real"
+    # which side is above is said only where the gap is clear of the two levels' noise
+    noise = difference_noise(*levels)
+    if noise is not None and abs(r - f) <= movement(f, r, noise, signed=True).band:
+        sides = f"a gap of {fmt(abs(r - f))}, within their noise (± {fmt(movement(f, r, noise, True).band)}): level"
+    else:
+        sides = "real above fake, as they should be" if r > f else "fake at or above real"
     return f" Its logits now: real {fmt(r)}, fake {fmt(f)} ({sides})."
 
 

@@ -173,9 +173,9 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         onset = numbers["rise_onset"] = _runaway_onset(steps, logs)
         return [Case(
             f"Over the run ({_from_start(m)}), kl_loss "
-            f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
-            f"more), climbing from {pos.at(s, onset)}. The encoder's posterior is running away from the prior (its "
-            f"means or log-variances growing without bound).{said}",
+            f"{describe_change(start, end)}, climbing from {pos.at(s, onset)}: a rise to {fmt(EXPLOSION)} times its "
+            "start level or more is far beyond the slow rise a tiny kl_weight allows. The encoder's posterior is "
+            f"running away from the prior (its means or log-variances growing without bound).{said}",
             "kl_loss", onset, numbers, action=_runaway_action(m, s, onset, share))]
     runaway = _compounding(m, t)
     if runaway is not None:
