@@ -489,3 +489,25 @@ def test_one_share_per_term_and_dominance_only_from_two_thirds(analyses) -> None
             checked += analysis.decomposition is not None
     assert checked >= 10
     assert problems == []
+
+
+def _nested(said: str) -> bool:
+    depth = 0
+    for ch in said:
+        depth += (ch == "(") - (ch == ")")
+        if depth > 1:
+            return True
+    return False
+
+
+def test_no_empty_section_and_no_knotted_recommendation(analyses) -> None:
+    """Over the whole battery: no heading with nothing under it, and no recommendation with parentheses inside
+    parentheses (one sentence per thing not examined, each with its own reason)."""
+    from test_prose import _empty_sections
+
+    empty, knotted = [], []
+    for name, runs in analyses.items():
+        for analysis in runs:
+            empty += [f"{name}: {h}" for h in _empty_sections(render.render_markdown(analysis))]
+            knotted += [f"{name}: {r}" for r in analysis.recommendations if _nested(r)]
+    assert empty == [] and knotted == [], (empty, knotted)

@@ -678,3 +678,35 @@ def test_a_kl_explosion_names_its_threshold_in_words(tmp_path):
     said = [d["message"] for f in a.findings for d in (f.to_dict(), *f.related) if d["rule"] == "kl-rising"]
     assert said and not [m for m in said if "(x100 or more)" in m]
     assert "a rise to 100 times its start level or more is far beyond the slow rise" in said[0]
+
+
+def _empty_sections(markdown_text: str) -> list[str]:
+    """The headings with nothing under them before the next heading of the same or a higher level."""
+    lines = [line for line in markdown_text.splitlines() if line.strip()]
+    out = []
+    for i, line in enumerate(lines):
+        level = len(line) - len(line.lstrip("#")) if line.startswith("#") else 0
+        if level >= 2:
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            nxt = len(following) - len(following.lstrip("#")) if following.startswith("#") else 0
+            if not following or (nxt and nxt <= level):
+                out.append(line)
+    return out
+
+
+def test_a_validation_only_run_has_no_empty_section_and_its_confidence_names_what_is_logged(tmp_path):
+    """Logs of validation losses alone (val/rec_loss, val/kl_loss) and no config: every section says something
+    (progress says why it cannot be assessed, the key metrics are the validation ones) and the confidence does
+    not say that no reconstruction loss is logged."""
+    steps = range(500, 50_001, 500)
+    points = [(s, tag, value) for s in steps for tag, value in
+              (("val/rec_loss", 0.015 + 0.06 * np.exp(-s / 8000)), ("val/kl_loss", 18 - 10 * np.exp(-s / 9000)))]
+    write_scalars(tmp_path / "run", points, seconds_per_step=0.2)
+    a = analyze_run(tmp_path / "run")
+    text = _report(a, tmp_path / "r.md")
+    assert _empty_sections(text) == []
+    progress = text.split("## Progress assessment")[1].split("\n## ")[0]
+    assert "No progress can be assessed: no training config was found" in progress
+    assert "### val/rec_loss" in text.split("## Key training metrics analysis")[1].split("\n## ")[0]
+    assert not [r for r in a.confidence_reasons if "no reconstruction" in r]
+    assert any("only validation's (val/rec_loss)" in r for r in a.confidence_reasons)

@@ -586,7 +586,7 @@ def not_examined(analysis) -> list[str]:
                       "name they know)")
     s = analysis.schedule
     if s.unit_note and s.layout != "none":
-        out.append(f"the phases and milestones ({s.unit_note})")
+        out.append(f"the phases and milestones, since {s.unit_note}")
     return out
 
 
@@ -698,7 +698,8 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
         if age is not None:  # the logs end long before this report: they cannot say the run still goes
             head = (f"No intervention needed in what the logs show; they end {duration(age)} before this report, "
                     "so whether the run still goes is for --now (or the process) to say.")
-        out.append(head + (f" Not examined: {'; '.join(missed)}." if missed else ""))
+        # one sentence per thing not examined: each carries its own reason, and nested in one they read as a knot
+        out.append(head + "".join(f" Not examined: {m}." for m in missed))
     switch = analysis.schedule.switch_step
     halted = _halted(analysis)
     check = ("re-run this report after it to check that the discriminator switched on and that reconstruction holds"
@@ -809,7 +810,12 @@ def confidence(analysis) -> tuple[str, list[str]]:
         reasons_medium.append("the logs have too few timed points for a training speed or an ETA")
     key = [analysis.metrics[n].count for n in ("total_loss", "rec_loss", "nll_loss", "aeloss", "quant_loss")
            if n in analysis.metrics]
-    if not key:
+    validation = [n for n in analysis.metrics if n.startswith("val/")
+                  and n.split("/", 1)[1] in ("total_loss", "rec_loss", "nll_loss", "aeloss", "quant_loss")]
+    if not key and validation:  # judged on validation alone: said as that, not as "nothing logged"
+        reasons_low.append(f"no training loss is logged, only validation's ({', '.join(validation)}), which the "
+                           "report judges alone")
+    elif not key:
         reasons_low.append("no reconstruction or total loss is logged")
     elif min(key) < 20:
         reasons_low.append(f"few points in the key losses ({fmt(min(key))})")

@@ -203,10 +203,14 @@ def _by_metric(a) -> dict[str, list]:
 def key_metrics(a) -> Section:
     by_metric = _by_metric(a)
     blocks: list[Block] = []
-    for name in KEY_METRICS:
-        st = a.metrics.get(name)
-        if st is None:
-            continue
+    # a key loss logged only in validation (val/rec_loss) is the one there is to analyse
+    names = [n if n in a.metrics else f"val/{n}" for n in KEY_METRICS if n in a.metrics or f"val/{n}" in a.metrics]
+    if not names:
+        return Section("Key training metrics analysis", (Paragraph(text(
+            "None of the key losses (total_loss, kl_loss, rec_loss, disc_loss) is logged, in training or "
+            "validation: the Training statistics section lists what is.")),))
+    for name in names:
+        st = a.metrics[name]
         blocks.append(Heading(text(name)))
         u = a.schedule.counts
         blocks.append(Paragraph(text(bold("Observation"), f": from {u} {fmt(st.first_step)} to {u} "
@@ -297,6 +301,12 @@ def progress(a) -> Section:
         else:
             overall = f"{fmt(a.step)} / {fmt(s.total_steps)} {s.counts}s = {pct(a.progress)}"
         blocks.append(Paragraph(text(f"Overall: {overall}.")))
+    if not blocks:  # neither phases nor a total to place the run in: say why rather than print an empty section
+        why = s.unit_note or s.total_note or (f"the config gives no total {s.counts}s" if s.layout != "none" else
+                                              f"no training config was found, so there is no total {s.counts}s")
+        phases = "" if s.switch_step is not None or not has_discriminator(a) else ", nor where the discriminator starts"
+        blocks.append(Paragraph(text(f"No progress can be assessed: {why}{phases}. The last logged {s.counts} is "
+                                     f"{fmt(a.step)}.")))
     return Section("Progress assessment", tuple(blocks))
 
 
