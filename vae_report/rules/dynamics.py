@@ -430,10 +430,22 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return out
 
 
+def _logged_steps(r: dict, s: Schedule, since: str) -> str:
+    """The logged steps a restart replaced ("51 logged steps from step 35,000 on, 11 metrics each"), never the
+    points of all metrics together as if they were steps."""
+    steps = r.get("logged_steps")
+    if steps is None:
+        return f"{counted(r['points'], 'point')} from {since} on"
+    metrics = r.get("metrics") or 1
+    each = (f", {fmt(metrics)} metrics each," if r["points"] == steps * metrics else
+            f", {counted(r['points'], 'value')} over {fmt(metrics)} metrics,") if metrics > 1 else ""
+    return f"{fmt(steps)} logged {pos.unit(s) if steps == 1 else pos.units(s)} from {since} on{each}"
+
+
 def _resumed(r: dict, s: Schedule, judged: str | None) -> str:
     step, reached = r["step"], r.get("reached")
     redone = (f" The earlier log had reached {pos.at(s, reached)}: {pos.count(s, reached - step)} were trained again "
-              f"(its {counted(r['points'], 'point')} from {pos.at(s, step)} on are replaced, as TensorBoard does)."
+              f"(its {_logged_steps(r, s, pos.at(s, step))} are replaced by the later log's, as TensorBoard does)."
               if reached is not None and reached >= step else "")
     pause = r.get("pause_s")
     after = f" after a pause of {duration(pause / 3600)}" if pause is not None and pause >= 60 else ""
