@@ -511,3 +511,23 @@ def test_no_empty_section_and_no_knotted_recommendation(analyses) -> None:
             empty += [f"{name}: {h}" for h in _empty_sections(render.render_markdown(analysis))]
             knotted += [f"{name}: {r}" for r in analysis.recommendations if _nested(r)]
     assert empty == [] and knotted == [], (empty, knotted)
+
+
+def test_one_rule_for_a_ratio_or_a_percentage(analyses) -> None:
+    """Over the whole battery, findings and the statistics table's Change column alike: a change is a percentage
+    from -90% to +100% and a factor beyond (x8.3, ÷5,533), never "+731.9%" beside an "x8" of the same thing."""
+    from vae_report.numbers import signed_pct
+
+    assert (signed_pct(7.319), signed_pct(0.99), signed_pct(1.0)) == ("x8.3", "+99.0%", "x2")
+    assert (signed_pct(-0.89), signed_pct(-0.9), signed_pct(-0.9998)) == ("-89.0%", "÷10", "÷5,000")
+    percent = re.compile(r"(?:\(|\| )([+-]\d[\d,]*\.\d)%(?:\)| \|)")
+    factor = re.compile(r"(?:\(|\| )([x÷])(\d[\d,]*(?:\.\d+)?)(?:\)| \|)")
+    wrong = []
+    for name, runs in analyses.items():
+        for analysis in runs:
+            text = render.render_markdown(analysis)
+            wrong += [f"{name}: {m[0]}" for m in percent.finditer(text)  # -100.0%: a fall to 0, no factor
+                      if not -90 < float(m[1].replace(",", "")) < 100 and m[1] != "-100.0"]
+            wrong += [f"{name}: {m[0]}" for m in factor.finditer(text)
+                      if float(m[2].replace(",", "")) < (2 if m[1] == "x" else 10)]
+    assert wrong == []
