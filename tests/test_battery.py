@@ -500,17 +500,26 @@ def _nested(said: str) -> bool:
     return False
 
 
-def test_no_empty_section_and_no_knotted_recommendation(analyses) -> None:
-    """Over the whole battery: no heading with nothing under it, and no recommendation with parentheses inside
-    parentheses (one sentence per thing not examined, each with its own reason)."""
+def test_no_empty_section_no_knotted_recommendation_no_html_entity(analyses) -> None:
+    """Over the whole battery: no heading with nothing under it, no recommendation with parentheses inside
+    parentheses (one sentence per thing not examined, each with its own reason), and no HTML entity in the
+    Markdown (">= 1", never "&gt;= 1") nor a word of the code's own vocabulary ("CUSUM", "nll one term")."""
     from test_prose import _empty_sections
 
-    empty, knotted = [], []
+    empty, knotted, entities = [], [], []
     for name, runs in analyses.items():
         for analysis in runs:
-            empty += [f"{name}: {h}" for h in _empty_sections(render.render_markdown(analysis))]
+            said = render.render_markdown(analysis)
+            empty += [f"{name}: {h}" for h in _empty_sections(said)]
             knotted += [f"{name}: {r}" for r in analysis.recommendations if _nested(r)]
-    assert empty == [] and knotted == [], (empty, knotted)
+            entities += [f"{name}: {e}" for e in re.findall(r"&(?:[a-z]+|#\d+);", said)]
+            entities += [f"{name}: {j}" for j in _JARGON.findall(said)]
+    assert empty == [] and knotted == [] and entities == [], (empty, knotted, entities)
+
+
+# the code's own vocabulary, which a reader of the report was never told: said in plain words instead
+_JARGON = re.compile(r"nll one term|window of (?:its|the total's) current level|CUSUM|median (?:relative )?error"
+                     r"|halved (?:form|softplus)|does not convert it")
 
 
 def test_one_rule_for_a_ratio_or_a_percentage(analyses) -> None:

@@ -63,9 +63,11 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "point," if len(head) and np.median(head) < t["below_chance"] * s.disc_chance_level
             else f"has been falling from its chance level since {pos.at(s, onset)} and")
     if s.disc_loss == "vanilla":
-        scale = "vanilla, LDM's halved softplus: ln 2 = 0.693 at chance, 0 when it separates every input"
+        scale = ("vanilla, as LDM computes it, half the sum of the two softplus terms: ln 2 = 0.693 at chance, 0 when "
+                 "it separates every input")
     else:
-        scale = "hinge, LDM's halved form: 1 at chance, 0 when every real logit is >= 1 and every fake one <= -1"
+        scale = ("hinge, as LDM computes it, half the sum of the two hinge terms: 1 at chance, 0 when every real "
+                 "logit is >= 1 and every fake one <= -1")
     if s.layout == "flat":
         scale += "; this trainer's own scale may differ"
     return [Case(
