@@ -418,10 +418,11 @@ def _logit_sides(m: Metrics, s: Schedule, numbers: dict) -> str:
     numbers.setdefault("now", {}).update(logits_real=r, logits_fake=f)
     # which side is above is said only where the gap is clear of the two levels' noise
     noise = difference_noise(*levels)
-    if noise is not None and abs(r - f) <= movement(f, r, noise, signed=True).band:
-        sides = f"a gap of {fmt(abs(r - f))}, within their noise (± {fmt(movement(f, r, noise, True).band)}): level"
-    else:
-        sides = "real above fake, as they should be" if r > f else "fake at or above real"
+    band = movement(f, r, noise, signed=True).band if noise is not None else None
+    if band is not None and abs(r - f) <= band:
+        return (f" Its logits now: real {fmt(r)}, fake {fmt(f)}, a gap of {fmt(abs(r - f))} within their noise "
+                f"(± {fmt(band)}): neither is clearly above the other.")
+    sides = "real above fake, as they should be" if r > f else "fake at or above real"
     return f" Its logits now: real {fmt(r)}, fake {fmt(f)} ({sides})."
 
 
