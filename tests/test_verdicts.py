@@ -1117,7 +1117,7 @@ def test_the_totals_breakdown_speaks_of_the_window_of_its_current_level():
     d, now = a.decomposition, a.metrics["total_loss"]
     assert d.first == now.level_since and d.step == now.latest_step and d.median == now.recent_median
     sentence = d.sentence()
-    assert f"steps {d.first:,}-{d.step:,} (the window of its current level" in sentence
+    assert f"steps {d.first:,}-{d.step:,} (the latest stretch, where the table's Now is taken" in sentence
     assert f"the table's Now, is {fmt(now.recent_median)}" in sentence
 
 
