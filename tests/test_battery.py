@@ -23,7 +23,7 @@ from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
 from vae_report import analyze_run, narrative, render  # noqa: E402
 from vae_report.figures import figures_of  # noqa: E402
 from vae_report.images import reconstructions  # noqa: E402
-from vae_report.numbers import fmt, pct  # noqa: E402
+from vae_report.numbers import fmt, interval, pct  # noqa: E402
 from vae_report.rules import RULES  # noqa: E402
 from vae_report.text import first_sentence, markdown  # noqa: E402
 
@@ -133,7 +133,8 @@ def summary_disagreements(analysis, text: str) -> list[str]:
         out.append(f"findings: report {listed}, summary {active}")
     table = [line.split(" | ") for line in _section(text, "Forecast").splitlines() if line.startswith("|")][2:]
     reported = sorted((row[0].strip("| "), row[2]) for row in table)
-    forecast = sorted((name, fmt(p["level"])) for name, t in s["forecast"].items()
+    # the report rounds a forecast to what its interval supports (numbers.interval), the summary keeps it whole
+    forecast = sorted((name, interval(p["level"], p["low"], p["high"])[0]) for name, t in s["forecast"].items()
                       for p in (t, t.get("next_milestone")) if p and p.get("level") is not None)
     if reported != forecast:
         out.append(f"forecast: report {reported}, summary {forecast}")
@@ -465,16 +466,18 @@ def one_share_per_term(analysis) -> list[str]:
         share = numbers.get(key) if key else None
         if share is None:
             continue
+        # the share as the breakdown's noise lets it be said: a number, or the range the noise allows
+        said_as = d.term(kind).share_said() if d is not None and d.term(kind) is not None else share_text(share)
         if d is not None and d.term(kind) is not None:
-            if share != d.term(kind).share or f"({share_text(share)})" not in d.sentence():
+            if share != d.term(kind).share or f"({said_as}" not in d.sentence():
                 out.append(f"{rule}: {share_text(share)}, the breakdown {share_text(d.term(kind).share)}")
         elif numbers.get("kl_share_of") != analysis.metrics["total_loss"].now:
             out.append(f"{rule}: a share of {numbers.get('kl_share_of')}, not of the total's Now")
-        if share_text(share) not in message:
-            out.append(f"{rule} keeps the share {share_text(share)} but does not say it")
+        if said_as not in message:
+            out.append(f"{rule} keeps the share {said_as} but does not say it")
     if d is not None:
         top = max(d.terms, key=lambda t: t.share)
-        if "dominates" in d.sentence() and top.share < DOMINANT:
+        if "dominates" in d.sentence() and top.low < DOMINANT:  # the least share its noise allows
             out.append(f"the breakdown says {top.name} dominates at {share_text(top.share)}")
     return out
 
