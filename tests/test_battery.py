@@ -23,7 +23,7 @@ from benchmarks.diagnosis.run import analyses_of, combined, ensure  # noqa: E402
 from vae_report import analyze_run, narrative, render  # noqa: E402
 from vae_report.figures import figures_of  # noqa: E402
 from vae_report.images import reconstructions  # noqa: E402
-from vae_report.numbers import fmt, pct  # noqa: E402
+from vae_report.numbers import fmt, interval, pct  # noqa: E402
 from vae_report.rules import RULES  # noqa: E402
 from vae_report.text import first_sentence, markdown  # noqa: E402
 
@@ -133,7 +133,8 @@ def summary_disagreements(analysis, text: str) -> list[str]:
         out.append(f"findings: report {listed}, summary {active}")
     table = [line.split(" | ") for line in _section(text, "Forecast").splitlines() if line.startswith("|")][2:]
     reported = sorted((row[0].strip("| "), row[2]) for row in table)
-    forecast = sorted((name, fmt(p["level"])) for name, t in s["forecast"].items()
+    # the report rounds a forecast to what its interval supports (numbers.interval), the summary keeps it whole
+    forecast = sorted((name, interval(p["level"], p["low"], p["high"])[0]) for name, t in s["forecast"].items()
                       for p in (t, t.get("next_milestone")) if p and p.get("level") is not None)
     if reported != forecast:
         out.append(f"forecast: report {reported}, summary {forecast}")
@@ -465,16 +466,18 @@ def one_share_per_term(analysis) -> list[str]:
         share = numbers.get(key) if key else None
         if share is None:
             continue
+        # the share as the breakdown's noise lets it be said: a number, or the range the noise allows
+        said_as = d.term(kind).share_said() if d is not None and d.term(kind) is not None else share_text(share)
         if d is not None and d.term(kind) is not None:
-            if share != d.term(kind).share or f"({share_text(share)})" not in d.sentence():
+            if share != d.term(kind).share or f"({said_as}" not in d.sentence():
                 out.append(f"{rule}: {share_text(share)}, the breakdown {share_text(d.term(kind).share)}")
         elif numbers.get("kl_share_of") != analysis.metrics["total_loss"].now:
             out.append(f"{rule}: a share of {numbers.get('kl_share_of')}, not of the total's Now")
-        if share_text(share) not in message:
-            out.append(f"{rule} keeps the share {share_text(share)} but does not say it")
+        if said_as not in message:
+            out.append(f"{rule} keeps the share {said_as} but does not say it")
     if d is not None:
         top = max(d.terms, key=lambda t: t.share)
-        if "dominates" in d.sentence() and top.share < DOMINANT:
+        if "dominates" in d.sentence() and top.low < DOMINANT:  # the least share its noise allows
             out.append(f"the breakdown says {top.name} dominates at {share_text(top.share)}")
     return out
 
@@ -489,3 +492,54 @@ def test_one_share_per_term_and_dominance_only_from_two_thirds(analyses) -> None
             checked += analysis.decomposition is not None
     assert checked >= 10
     assert problems == []
+
+
+def _nested(said: str) -> bool:
+    depth = 0
+    for ch in said:
+        depth += (ch == "(") - (ch == ")")
+        if depth > 1:
+            return True
+    return False
+
+
+def test_no_empty_section_no_knotted_recommendation_no_html_entity(analyses) -> None:
+    """Over the whole battery: no heading with nothing under it, no recommendation with parentheses inside
+    parentheses (one sentence per thing not examined, each with its own reason), and no HTML entity in the
+    Markdown (">= 1", never "&gt;= 1") nor a word of the code's own vocabulary ("CUSUM", "nll one term")."""
+    from test_prose import _empty_sections
+
+    empty, knotted, entities = [], [], []
+    for name, runs in analyses.items():
+        for analysis in runs:
+            said = render.render_markdown(analysis)
+            empty += [f"{name}: {h}" for h in _empty_sections(said)]
+            knotted += [f"{name}: {r}" for r in analysis.recommendations if _nested(r)]
+            entities += [f"{name}: {e}" for e in re.findall(r"&(?:[a-z]+|#\d+);", said)]
+            entities += [f"{name}: {j}" for j in _JARGON.findall(said)]
+    assert empty == [] and knotted == [] and entities == [], (empty, knotted, entities)
+
+
+# the code's own vocabulary, which a reader of the report was never told: said in plain words instead
+_JARGON = re.compile(r"nll one term|window of (?:its|the total's) current level|CUSUM|median (?:relative )?error"
+                     r"|halved (?:form|softplus)|does not convert it")
+
+
+def test_one_rule_for_a_ratio_or_a_percentage(analyses) -> None:
+    """Over the whole battery, findings and the statistics table's Change column alike: a change is a percentage
+    from -90% to +100% and a factor beyond (x8.3, ÷5,533), never "+731.9%" beside an "x8" of the same thing."""
+    from vae_report.numbers import signed_pct
+
+    assert (signed_pct(7.319), signed_pct(0.99), signed_pct(1.0)) == ("x8.3", "+99.0%", "x2")
+    assert (signed_pct(-0.89), signed_pct(-0.9), signed_pct(-0.9998)) == ("-89.0%", "÷10", "÷5,000")
+    percent = re.compile(r"(?:\(|\| )([+-]\d[\d,]*\.\d)%(?:\)| \|)")
+    factor = re.compile(r"(?:\(|\| )([x÷])(\d[\d,]*(?:\.\d+)?)(?:\)| \|)")
+    wrong = []
+    for name, runs in analyses.items():
+        for analysis in runs:
+            text = render.render_markdown(analysis)
+            wrong += [f"{name}: {m[0]}" for m in percent.finditer(text)  # -100.0%: a fall to 0, no factor
+                      if not -90 < float(m[1].replace(",", "")) < 100 and m[1] != "-100.0"]
+            wrong += [f"{name}: {m[0]}" for m in factor.finditer(text)
+                      if float(m[2].replace(",", "")) < (2 if m[1] == "x" else 10)]
+    assert wrong == []

@@ -18,13 +18,19 @@ def _rec(step):
     return 0.4 * (step + 100.0) ** -0.25  # a power-law decay, as reconstruction losses fall
 
 
-def _write(folder, last, noise=0.03, seed=0, every=20, swing=0.0):
+START_WALL = 1.7e9
+
+
+def _write(folder, last, noise=0.03, seed=0, every=20, swing=0.0, seconds_per_step=None):
+    """``seconds_per_step``: wall times of a training clock from START_WALL (else the writer's own, which stamps
+    the moment of writing: thousands of steps a second, no training clock)."""
     rng = np.random.default_rng(seed)
     writer = SummaryWriter(folder)
     for step in range(0, last + 1, every):
         wobble = np.exp(noise * rng.standard_normal(2) + swing * np.sin(step / 250))  # swing: levels that wander
-        writer.add_scalar("train/rec_loss", _rec(step) * wobble[0], step)
-        writer.add_scalar("train/kl_loss", 2000 * (1 + step / 4000) ** 0.2 * wobble[1], step)
+        wall = None if seconds_per_step is None else START_WALL + step * seconds_per_step
+        writer.add_scalar("train/rec_loss", _rec(step) * wobble[0], step, walltime=wall)
+        writer.add_scalar("train/kl_loss", 2000 * (1 + step / 4000) ** 0.2 * wobble[1], step, walltime=wall)
     writer.close()
     return folder
 
@@ -56,12 +62,16 @@ def test_goals_reached_forecast_and_out_of_reach(tmp_path):
 
 
 def test_goal_step_ahead_of_the_logs(tmp_path):
-    run = _write(tmp_path / "run", 8_000)
-    analysis = analyze_run(run, total_steps=TOTAL, disc_start=0, goals=[("rec_loss", 0.04)])
+    run = _write(tmp_path / "run", 8_000, seconds_per_step=0.2)
+    analysis = analyze_run(run, total_steps=TOTAL, disc_start=0, goals=[("rec_loss", 0.04)],
+                           now=START_WALL + 8_000 * 0.2 + 60)  # judged while it runs
     (goal,) = analysis.forecast.goals
     true_step = (0.4 / 0.04) ** 4 - 100
     assert not goal.reached and abs(goal.step - true_step) < 0.15 * true_step
-    assert goal.date is not None  # SummaryWriter's wall times give the speed
+    assert goal.date is not None  # the liveness rule's speed (18,000 steps an hour) dates it
+    # logs far older than the report's clock: no date counted from them, as no ETA is
+    old = analyze_run(run, total_steps=TOTAL, disc_start=0, goals=[("rec_loss", 0.04)])
+    assert old.forecast.goals[0].step == goal.step and old.forecast.goals[0].date is None
 
 
 def test_declines_too_young_too_noisy_and_says_why(tmp_path):
@@ -103,3 +113,33 @@ def test_a_forecast_fits_only_the_level_after_a_step_in_it(tmp_path):
     assert trend.since_step >= 9_000
     end = trend.end
     assert end is not None and end.low <= 1.8 * _rec(TOTAL) <= end.high
+
+
+def test_forecasts_are_rounded_to_what_their_interval_supports(tmp_path):
+    """A level inside a wide interval is printed to two significant figures of the interval's width, in the
+    Forecast table and the Q&A alike: never more digits than the interval can stand behind."""
+    import math
+    import re
+
+    run = _write(tmp_path / "run", 12_000, noise=0.15)
+    out = tmp_path / "r.md"
+    result = CliRunner().invoke(app, ["analyze", str(run), "--out", str(out), "--total-steps", str(TOTAL),
+                                      "--disc-start", "0", "--json", str(tmp_path / "s.json"), "-q"])
+    assert result.exit_code == 0, result.output
+    text, rows = out.read_text(), json.loads((tmp_path / "s.json").read_text())["forecast"]
+    section = text.split("## Forecast")[1].split("\n## ")[0]
+    checked = 0
+    for name, row in rows.items():
+        if row.get("level") is None:
+            continue
+        width = row["high"] - row["low"]
+        digits = 1 - math.floor(math.log10(width))
+        (cells,) = [line for line in section.splitlines() if line.startswith(f"| {name} |")]
+        level, interval = cells.split(" | ")[2:4]
+        for said, true in zip([level, *interval.split(" – ")], (row["level"], row["low"], row["high"]), strict=True):
+            value = float(said.replace(",", ""))
+            assert value == round(value, digits) and abs(value - true) <= 0.5 * 10 ** -digits + 1e-12, (name, said)
+        said = re.search(rf"{name} about ([0-9.,]+) at step", text)
+        assert said is not None and said.group(1) == level
+        checked += 1
+    assert checked >= 2

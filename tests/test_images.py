@@ -60,3 +60,24 @@ def test_a_run_without_images_gives_none(tmp_path):
     writer.add_scalar("train/rec_loss", 0.5, 0)
     writer.close()
     assert find_images(tmp_path) == [] and choose_images([], 100) == []
+
+
+def test_an_image_saved_after_the_last_logged_scalar_says_so(tmp_path):
+    """The bundled trainer saves its last grid at the end (step 600) after its last scalar log (590): "latest"
+    beside "the last logged step is 590" would contradict it, so the caption says where the image stands."""
+    from vae_report import analyze_run
+    from vae_report.images import reconstructions
+
+    writer = SummaryWriter(str(tmp_path))
+    for step in range(0, 600, 10):
+        writer.add_scalar("train/rec_loss", 1.0 / (step + 1), step)
+        if step % 200 == 0:
+            writer.add_image("train/reconstructions", _grid(step // 200 * 40), step)
+    writer.add_image("train/reconstructions", _grid(200), 600)
+    writer.close()
+    a = analyze_run(tmp_path)
+    assert a.step == 590
+    (latest,) = [s for s in reconstructions(a) if s.ref.step == 600]
+    assert "step 600: latest, saved after the last logged scalar step (590)" in latest.caption
+    early = choose_images(find_images(tmp_path), disc_start=None, last_step=600)
+    assert early[-1].caption.startswith("train/reconstructions at step 600: latest (")

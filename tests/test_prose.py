@@ -219,7 +219,11 @@ def test_text_from_the_logs_cannot_break_the_markdown(tmp_path):
     out = tmp_path / "r.md"
     write_report(analyze_run(run), out)
     text = out.read_text()
-    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    # escaped with a backslash, never an HTML entity: the file reads as the text, and no tag renders
+    assert "\\<img src=x onerror=alert(1)>" in text and "&lt;" not in text
+    from markdown_it import MarkdownIt
+
+    assert "<img" not in MarkdownIt("commonmark").enable("table").render(text)
     row = [line for line in text.splitlines() if "onerror" in line and line.startswith("| evil")][0]
     assert row.count(" | ") == 7  # the tag's "|" is escaped: the statistics row keeps its columns
 
@@ -332,7 +336,8 @@ def test_an_all_clear_says_what_was_not_examined(tmp_path):
             print(f"Epoch [{epoch}/100], Total Loss: {0.4 / (1 + epoch / 10) + 0.02:.4f}", file=out)
     (epochs / "config.yaml").write_text("disc_start: 50001\nkl_weight: 1.0e-6\n")
     a = analyze_run(epochs)
-    assert a.status == "ok" and "the phases and milestones (the config's disc_start" in _report(a, tmp_path / "e.md")
+    said = _report(a, tmp_path / "e.md")
+    assert a.status == "ok" and "the phases and milestones, since the config's disc_start" in said
 
 
 def test_a_model_without_a_discriminator_has_one_phase_label(tmp_path):
@@ -391,11 +396,12 @@ def test_the_answers_quote_the_forecast(runs):
     rows = a.forecast.rows()
     assert rows
     (answer,) = [q.answer for q in a.qa if q.question == "Where will the losses be at the end of training?"]
-    from vae_report.numbers import fmt
+    from vae_report.numbers import fmt, interval
 
-    for r in rows:
-        assert f"{r['metric']} about {fmt(r['level'])} at step {fmt(r['at_step'])}" in answer
-        assert f"{fmt(r['low'])} to {fmt(r['high'])}" in answer
+    for r in rows:  # rounded as the Forecast table rounds them: to what the interval supports
+        level, low, high = interval(r["level"], r["low"], r["high"])
+        assert f"{r['metric']} about {level} at step {fmt(r['at_step'])}" in answer
+        assert f"{low} to {high}" in answer
     finished = analyze_run(runs["finished"])
     assert not [q for q in finished.qa if "end of training" in q.question]
 
@@ -628,19 +634,62 @@ def test_a_loss_nan_at_its_latest_point_has_no_level_now(tmp_path):
     assert "to NaN" in section and "now: its latest point" in section
 
 
-def test_eta_of_logs_older_than_the_report_counts_from_the_last_log(seed_run):
+def test_logs_older_than_the_stale_limit_get_no_eta_but_their_age(seed_run):
+    """An ETA counted from a log years old is a future in the past: none is given, the log's age is, and how to
+    judge liveness (--now); with a clock the ETA comes back, from now."""
     folder, _ = seed_run
     old = analyze_run(folder)  # no --now: the seed run's logs are from 2023, far before this report's clock
     (live,) = [f for f in old.findings if f.rule == "liveness"]
-    assert live.severity == "info" and live.numbers["log_age_at_report_hours"] > 24 * 365
-    assert " in about " not in live.message and "after the last log" in live.message
-    assert "before this report: the logs alone cannot tell whether the run is still going" in live.message
-    texts = [q.answer for q in old.qa] + old.recommendations
-    assert not [t for t in texts if t.endswith(" away.")]  # never a time from now
-    assert any("after its last log, which is " in t and "before this report." in t for t in texts)
+    days = live.numbers["log_age_at_report_hours"] / 24
+    assert live.severity == "info" and days > 365
+    assert f"the last log is {round(days):,} days old" in live.message and "--now" in live.message
+    assert "hours_to_next_milestone" not in live.numbers and "hours_to_end" not in live.numbers
+    texts = [live.message] + [q.answer for q in old.qa] + old.recommendations
+    eta = re.compile(r"\babout [0-9.]+ (?:hours|min|days)|in about|after (?:its|the) last log")
+    assert not [t for t in texts if eta.search(t)]
+    assert any(q.answer.endswith(f"No time estimate: {live.numbers['no_eta']}.") for q in old.qa)
     fresh = analyze_run(folder, now=float(old.last_wall_time) + 60)  # judged with a clock: the ETA is from now
     (live,) = [f for f in fresh.findings if f.rule == "liveness"]
     assert " in about " in live.message and "log_age_at_report_hours" not in live.numbers
+
+
+def test_a_stalled_run_has_no_eta_in_liveness_nor_in_the_answers(tmp_path):
+    """One source for the time estimate: liveness never times a milestone that the answers say a stalled run
+    will not reach."""
+    curves = radiodiff_curves(3000, disc_start=50_001, total_steps=10_000)
+    stuck = curves.steps >= 2000
+    for key in ("rec_loss", "kl_loss", "g_loss", "d_weight"):
+        curves.values[key][stuck] = curves.values[key][curves.steps == 2000][0]
+    curves.values["lr"][stuck] = 0.0
+    _rebuild_sums(curves)
+    folder = write_run(tmp_path / "stalled", curves, 10, config(disc_start=50_001, total=10_000))
+    a = analyze_run(folder, now=1.7e9 + 3000 * 0.5 + 60)  # judged while it runs: only the stall can stop an ETA
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    assert "training has stalled" in live.numbers["no_eta"] and "in about" not in live.message
+    assert "hours_to_next_milestone" not in live.numbers
+    (when,) = [q.answer for q in a.qa if q.question.startswith("When will the discriminator")]
+    assert when.endswith(f"No time estimate: {live.numbers['no_eta']}.") and " away." not in when
+
+
+def test_wall_times_faster_than_any_training_step_give_no_speed(tmp_path):
+    """Wall times stamped when the logs were written (60,000 steps in a second) are no training clock: no speed,
+    no ETA, and the report says why, in the finding and the confidence."""
+    curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+    points = [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(curves.steps) if s % 10 == 0
+              for k, v in curves.values.items()]
+    write_scalars(tmp_path / "fast", points, seconds_per_step=2e-5)  # 50,000 steps a second
+    (tmp_path / "fast" / "config.yaml").write_text(yaml.safe_dump(config()))
+    a = analyze_run(tmp_path / "fast", now=1.7e9 + 3000 * 2e-5 + 1)
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    assert "steps_per_hour" not in live.numbers and live.numbers["implausible_clock"]
+    assert "No training speed" in live.message and "50,000 steps per second" in live.message
+    assert "not when training ran" in live.message
+    assert not [t for t in [q.answer for q in a.qa] + a.recommendations if " per hour" in t]
+    assert any("no training clock" in r for r in a.confidence_reasons)
+    assert not [g for g in a.forecast.goals if g.date]
+    normal = write_run(tmp_path / "normal", curves, 10, config())  # 0.5 s a step: 7,200 steps an hour
+    (live,) = [f for f in analyze_run(normal, now=1.7e9 + 1500 + 60).findings if f.rule == "liveness"]
+    assert live.numbers["steps_per_hour"] == pytest.approx(7200)
 
 
 # how a check works, which is no reason for a user to care: its method's words
@@ -654,3 +703,61 @@ def test_why_a_warning_matters_is_its_consequence_not_its_method():
 
     said = {rule.id: rule.rationale for rule in RULES if set(rule.raises()) & {"warning", "error"}}
     assert not {rule: why for rule, why in said.items() if _METHOD.search(why)}
+
+
+def test_which_logit_is_above_is_said_only_when_the_gap_is_clear_of_their_noise(tmp_path):
+    """"real above fake, as they should be" only for a gap the levels' noise cannot make; a 0.003 gap in logits that
+    swing by 0.1 is said as a gap within their noise."""
+    said = {}
+    for name, gap in (("close", 0.003), ("apart", 0.2)):
+        curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+        rng = np.random.default_rng(1)
+        curves.values["logits_real"] = gap / 2 + 0.1 * rng.standard_normal(len(curves.steps))
+        curves.values["logits_fake"] = -gap / 2 + 0.1 * rng.standard_normal(len(curves.steps))
+        a = analyze_run(write_run(tmp_path / name, curves, 10, config()))
+        said[name] = " ".join(f.message for f in a.findings if "Its logits now" in f.message)
+    assert said["close"] and "as they should be" not in said["close"] and "within their noise" in said["close"]
+    assert "real above fake, as they should be" in said["apart"]
+
+
+def test_a_kl_explosion_names_its_threshold_in_words(tmp_path):
+    """"(x100 or more)" read as either the allowance or the threshold: the sentence says which."""
+    curves = radiodiff_curves(6000, disc_start=50_001, total_steps=10_000)
+    curves.values["kl_loss"] = 1_000 * np.exp(curves.steps / 800.0)  # x1,800 over the run
+    _rebuild_sums(curves)
+    a = analyze_run(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000)))
+    said = [d["message"] for f in a.findings for d in (f.to_dict(), *f.related) if d["rule"] == "kl-rising"]
+    assert said and not [m for m in said if "(x100 or more)" in m]
+    assert "a rise to 100 times its start level or more is far beyond the slow rise" in said[0]
+
+
+def _empty_sections(markdown_text: str) -> list[str]:
+    """The headings with nothing under them before the next heading of the same or a higher level."""
+    lines = [line for line in markdown_text.splitlines() if line.strip()]
+    out = []
+    for i, line in enumerate(lines):
+        level = len(line) - len(line.lstrip("#")) if line.startswith("#") else 0
+        if level >= 2:
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            nxt = len(following) - len(following.lstrip("#")) if following.startswith("#") else 0
+            if not following or (nxt and nxt <= level):
+                out.append(line)
+    return out
+
+
+def test_a_validation_only_run_has_no_empty_section_and_its_confidence_names_what_is_logged(tmp_path):
+    """Logs of validation losses alone (val/rec_loss, val/kl_loss) and no config: every section says something
+    (progress says why it cannot be assessed, the key metrics are the validation ones) and the confidence does
+    not say that no reconstruction loss is logged."""
+    steps = range(500, 50_001, 500)
+    points = [(s, tag, value) for s in steps for tag, value in
+              (("val/rec_loss", 0.015 + 0.06 * np.exp(-s / 8000)), ("val/kl_loss", 18 - 10 * np.exp(-s / 9000)))]
+    write_scalars(tmp_path / "run", points, seconds_per_step=0.2)
+    a = analyze_run(tmp_path / "run")
+    text = _report(a, tmp_path / "r.md")
+    assert _empty_sections(text) == []
+    progress = text.split("## Progress assessment")[1].split("\n## ")[0]
+    assert "No progress can be assessed: no training config was found" in progress
+    assert "### val/rec_loss" in text.split("## Key training metrics analysis")[1].split("\n## ")[0]
+    assert not [r for r in a.confidence_reasons if "no reconstruction" in r]
+    assert any("only validation's (val/rec_loss)" in r for r in a.confidence_reasons)

@@ -50,3 +50,52 @@ def test_with_a_breakdown_every_sentence_gives_the_kl_term_the_breakdowns_share(
     assert said in a.decomposition.sentence()
     for f in [f for f in a.findings if f.rule in ("kl-rising", "kl-dominant")]:
         assert f.numbers["kl_term_share"] == kl.share and f"{share_text(kl.share)} of the loss's size" in f.message
+
+
+def _gan_run(folder: Path, gan_mean: float, gan_noise: float, cancel: bool) -> None:
+    """A RadioDiff-named TensorBoard run (tensorboard's writer) whose adversarial term d_weight x g_loss is 800 x
+    (``gan_mean`` ± ``gan_noise``); ``cancel``: a learned logvar that makes nll's two parts nearly cancel."""
+    from test_verdicts import config, write_run
+    from writers import PIXELS, radiodiff_curves
+
+    curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+    v, rng = curves.values, np.random.default_rng(3)
+    if cancel:  # rec / exp(logvar) + logvar is about 0 where logvar = -rec / (1 - rec)
+        smooth = 0.03 + 0.5 * np.exp(-curves.steps / 1500.0)
+        v["logvar"] = -smooth / (1 - smooth)
+    v["nll_loss"] = PIXELS * (v["rec_loss"] * np.exp(-v["logvar"]) + v["logvar"])
+    on = curves.steps >= 1000
+    v["d_weight"] = np.full(len(curves.steps), 800.0)
+    v["g_loss"] = np.where(on, gan_mean + gan_noise * rng.standard_normal(len(curves.steps)), 0.0)
+    v["total_loss"] = v["nll_loss"] + 1e-6 * v["kl_loss"] + v["d_weight"] * v["disc_factor"] * v["g_loss"]
+    write_run(folder, curves, 10, config(total=5000))
+
+
+def test_a_share_within_the_terms_noise_is_not_claimed(tmp_path):
+    """A GAN term that changes sign over the window, beside an nll whose learned-logvar parts cancel, is no share
+    of anything: no "dominates", no percentage, and the report says why (its mean ± noise, the cancelling nll)."""
+    _gan_run(tmp_path, gan_mean=0.05, gan_noise=0.3, cancel=True)
+    a = analyze_run(tmp_path)
+    parts = a.decomposition
+    adv = parts.term("adversarial")
+    assert not adv.clear and adv.changes_sign
+    said = parts.sentence()
+    assert "dominates" not in said and share_text(adv.share) not in said
+    assert "d_weight x disc_factor x g_loss averages" in said and "changes sign" in said
+    assert "cannot be judged" in said and "nearly cancel" in said and "look large beside it" in said
+    (f,) = [f for f in a.findings if f.rule == "gan-term-dominant"]
+    assert "cannot be judged" in f.message and "dominates" not in f.message and "%" not in f.message
+    assert f.numbers["adversarial_share"] is None
+    (kl,) = [f for f in a.findings if f.rule == "kl-rising"]
+    assert "share of the loss cannot be judged" in kl.message and kl.numbers["kl_term_share"] is None
+    assert "stays small" not in kl.message
+    assert "published" not in " ".join(f.message for f in a.findings)
+
+
+def test_a_steady_gan_term_clear_of_its_noise_keeps_its_share(tmp_path):
+    _gan_run(tmp_path, gan_mean=-20.0, gan_noise=0.01, cancel=False)
+    a = analyze_run(tmp_path)
+    adv = a.decomposition.term("adversarial")
+    assert adv.clear and adv.known and f"({share_text(adv.share)})" in a.decomposition.sentence()
+    (f,) = [f for f in a.findings if f.rule == "gan-term-dominant"]
+    assert f"{share_text(adv.share)} of the loss's size" in f.message and "dominates the objective" in f.message

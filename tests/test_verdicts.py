@@ -796,6 +796,11 @@ def test_a_resume_from_the_wrong_weights_is_named_where_the_loss_jumped(tmp_path
     (resumed,) = [f for f in a.findings if f.rule == "resumes"]
     assert resumed.severity == "info" and resumed.step == 12_000 and resumed.numbers["reached"] == 12_490
     assert "490 steps were trained again" in resumed.message and "rec_loss went on at the level" in resumed.message
+    # counted in logged steps, as every other count of the report (every 10 steps: 50 of them), never as the
+    # points of all its metrics together
+    metrics = len(curves.values)
+    assert f"its 50 logged steps from step 12,000 on, {metrics} metrics each, are replaced" in resumed.message
+    assert f"{50 * metrics} point" not in resumed.message
     _, bad = verdict(_two_files(tmp_path / "jump", curves, 12_000, (1.7e9, 1.7e9 + 20_000), scale_after=1.9))
     (jump,) = [f for f in bad if f.rule == "resumes"]
     assert jump.metric == "rec_loss" and jump.step == 12_000 and "jumped where the run was resumed" in jump.message
@@ -1114,7 +1119,7 @@ def test_the_totals_breakdown_speaks_of_the_window_of_its_current_level():
     d, now = a.decomposition, a.metrics["total_loss"]
     assert d.first == now.level_since and d.step == now.latest_step and d.median == now.recent_median
     sentence = d.sentence()
-    assert f"steps {d.first:,}-{d.step:,} (the window of its current level" in sentence
+    assert f"steps {d.first:,}-{d.step:,} (the latest stretch, where the table's Now is taken" in sentence
     assert f"the table's Now, is {fmt(now.recent_median)}" in sentence
 
 

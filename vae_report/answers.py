@@ -44,7 +44,7 @@ def numbers_of(finding: Finding | dict, unit: str) -> str | None:
         return f"rec_loss {moved} from just before the discriminator started to now"
     if rule == "kl-rising" and "kl_start" in n and "kl_end" in n:
         said = f"kl_loss {describe_change(n['kl_start'], n['kl_end'])} over the run"
-        if "kl_term" in n and "kl_term_share" in n:
+        if "kl_term" in n and n.get("kl_term_share") is not None:  # None: its share cannot be judged
             said += (f", its weighted term (kl_weight {fmt(n.get('kl_weight'))} x kl_loss) {fmt(n['kl_term'])}, "
                      f"{share_text(n['kl_term_share'])} of the loss's size")
         return said

@@ -21,7 +21,6 @@ from .numbers import fmt
 from .parallel import map_in_processes
 from .plots import MAX_POINTS, Plot, downsample, figure_png
 from .rules import Metrics
-from .rules.decomposition import share_text
 from .rules.discriminator import phase_start
 from .schedule import find_config
 
@@ -265,12 +264,13 @@ def why_different(names: list[str], analyses: list, configs: list[dict | None], 
         missing = [n for n, c in zip(names, configs, strict=True) if c is None]
         out.append("The configs found do not differ" + (f" (none found for {', '.join(missing)})" if missing else "")
                    + ": the difference is not a setting.")
-    makeup = [f"{n}: " + ", ".join(f"{t.name} {share_text(t.share)}" for t in
+    makeup = [f"{n}: " + ", ".join(f"{t.name} {t.share_said()}" for t in
                                   sorted(a.decomposition.terms, key=lambda t: -abs(t.value)))
               for n, a in zip(names, analyses, strict=True) if a is not None and a.decomposition is not None]
     if makeup:
-        out.append("What each total is made of over the window of its current level (shares of the loss's size, "
-                   "the sum of its terms' absolute values, nll one term, as each run's report gives them): "
+        out.append("What each total is made of over its latest stretch, where its Now is taken (shares of the "
+                   "loss's size, the sum of its terms' absolute values with nll counted as one term, as each run's "
+                   "report gives them): "
                    + "; ".join(makeup) + ".")
     for n, a in zip(names, analyses, strict=True):
         bad = [f for f in a.active_findings() if f.severity in ("warning", "error")] if a is not None else []

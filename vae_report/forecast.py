@@ -297,8 +297,9 @@ def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, 
 
 
 def forecast_run(m: Any, schedule: Any, now: int, finished: bool, goals: list[tuple[str, float]] | None = None,
-                 last_wall: float | None = None) -> Forecast:
-    """Every key loss's forecast, and the goals' results, for a run analyzed at step ``now``."""
+                 last_wall: float | None = None, steps_per_hour: float | None = None) -> Forecast:
+    """Every key loss's forecast, and the goals' results, for a run analyzed at step ``now``; ``steps_per_hour``:
+    the liveness rule's speed (None where it gives none), which dates the goals."""
     out = Forecast(finished=finished)
     switch = schedule.switch_step
     before_d = switch is not None and now < switch
@@ -318,7 +319,7 @@ def forecast_run(m: Any, schedule: Any, now: int, finished: bool, goals: list[tu
                             f"{fmt(switch)}, "
                             "and this phase's trend does not carry across it")
         out.trends[name] = trend
-    rate = _steps_per_second(m, now)
+    rate = steps_per_hour / 3600 if steps_per_hour else None  # the one speed the report states
     # a goal is forecast up to where the current phase's trend holds: the switch, else the end of training
     horizon = (switch, "before the discriminator switches on") if before_d else (end, "by the end of training")
     for given, target in goals or []:
@@ -403,22 +404,6 @@ def _moving_median(values: np.ndarray, window: int) -> np.ndarray:
     import bottleneck
 
     return bottleneck.move_median(values, window)[window - 1:]
-
-
-def _steps_per_second(m: Any, now: int) -> float | None:
-    """The recent speed, from the wall times of the most logged training loss (its latest fifth)."""
-    for name in ("rec_loss", "total_loss", "nll_loss", "kl_loss"):
-        if not m.has(name):
-            continue
-        steps, walls = m.steps(name), m.wall_times(name)
-        known = np.isfinite(walls)
-        steps, walls = steps[known], walls[known]
-        if len(steps) < 10:
-            return None
-        k = int(len(steps) * 0.8)
-        dt_ = walls[-1] - walls[k]
-        return float((steps[-1] - steps[k]) / dt_) if dt_ > 0 else None
-    return None
 
 
 def _date(stamp: float) -> str | None:

@@ -167,9 +167,11 @@ def _group_rank(group: str) -> tuple[int, int]:
     return (name.startswith("val") or "val " in name or "/val" in name, rank)
 
 
-def choose_images(refs: list[ImageRef], disc_start: int | None, step_label: str = "step") -> list[Shown]:
+def choose_images(refs: list[ImageRef], disc_start: int | None, step_label: str = "step",
+                  last_step: int | None = None) -> list[Shown]:
     """The latest reconstruction grid and, around ``disc_start``, the last one before it and the first one
-    after it (what the GAN changed), each captioned with its step; at most three, read now."""
+    after it (what the GAN changed), each captioned with its step; at most three, read now. ``last_step``: the
+    last logged scalar step, which an image saved later (at the end of training) is said to be past."""
     if not refs:
         return []
     groups: dict[str, list[ImageRef]] = {}
@@ -187,7 +189,10 @@ def choose_images(refs: list[ImageRef], disc_start: int | None, step_label: str 
             picks.append((before[-1], f"last before the discriminator started (disc_start {disc_start:,})"))
         if after and after[0] is not latest:
             picks.append((after[0], "first after the discriminator started"))
-    picks.append((latest, "latest"))
+    past = latest.step is not None and last_step is not None and latest.step > last_step
+    # the report's "latest" step is the scalars'; an image saved after them (at the end of training) says so
+    picks.append((latest, f"latest, saved after the last logged scalar {step_label} ({last_step:,})" if past
+                  else "latest"))
     shown = []
     for ref, what in picks:
         try:
@@ -208,4 +213,4 @@ def reconstructions(analysis) -> list:
         refs = find_images(Path(analysis.run), analysis.schedule.checkpoint_every, scalar_only)
     except OSError:
         return []
-    return choose_images(refs, analysis.schedule.disc_start)
+    return choose_images(refs, analysis.schedule.disc_start, last_step=analysis.step)

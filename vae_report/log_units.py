@@ -76,11 +76,10 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
         what = " and ".join(f"{k} {fmt(v)}" for k, v in in_steps.items())
         changed["unit_note"] = (
             f"the config's {what} {'are' if len(in_steps) > 1 else 'is'} in optimizer steps while these logs count "
-            + {"epoch": "epochs, and the config does not say how many steps an epoch holds (steps_per_epoch)",
-               "sample": "samples seen, and the config does not say how many samples a step takes (batch_size)",
-               "record": "records (a JSON log without a step counter: its records' order)",
-               }.get(counts, "lines (no step counter)")
-            + ": the phases and milestones in steps are left unjudged")
+            + {"epoch": "epochs, and the config does not give steps_per_epoch, how many steps an epoch holds",
+               "sample": "samples seen, and the config does not give batch_size, how many samples a step takes",
+               "record": "records, in the order a JSON log without a step counter wrote them",
+               }.get(counts, "lines, with no step counter"))  # said after "not judged:", "total unknown:"
     if counts == "epoch" and epochs is not None and (changed.get("total_steps", schedule.total_steps) is None):
         changed["total_steps"] = epochs[0]
         origins["total_steps"] = f"config ({epochs[1]}, in epochs)"

@@ -6,12 +6,11 @@ import math
 
 from . import position as pos
 from .answers import cited_numbers, loud_about, numbers_of, pointer, short
-from .numbers import counted, fmt, pct
+from .numbers import counted, fmt, interval, pct
 from .results import QA
 from .rules import RULES, Finding, rules_on
 from .rules.base import DISC_METRICS, RANK
-from .rules.decomposition import share_text
-from .rules.dynamics import duration
+from .rules.dynamics import duration, stalled_words
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
 _TITLE = {rule.id: rule.title for rule in RULES}
@@ -28,19 +27,18 @@ def steps_per_hour(analysis) -> float | None:
 
 
 def _eta(analysis, steps_away: int) -> str:
+    """The time to a step ``steps_away`` ahead, or why there is none: the liveness finding is the one source (its
+    speed, and its reason for giving no estimate), so an answer never times what the findings table does not."""
     halted = _halted(analysis)
     if halted:
         return f" No time estimate: {halted}."
+    found = _find(analysis, "liveness")
+    if found is not None and found.numbers.get("no_eta"):
+        return f" No time estimate: {found.numbers['no_eta']}."
     rate = steps_per_hour(analysis)
     if rate is None or steps_away <= 0:
         return ""
-    unit = analysis.schedule.counts
-    old = next((f.numbers["log_age_at_report_hours"] for f in analysis.active_findings()
-                if f.rule == "liveness" and "log_age_at_report_hours" in f.numbers), None)
-    if old is not None:  # old logs: the time counts from the last one, never from this report
-        return (f" At the pace of its last logs ({fmt(round(rate))} {unit}s per hour) that is about "
-                f"{duration(steps_away / rate)} after its last log, which is {duration(old)} before this report.")
-    return (f" At the recent pace of {fmt(round(rate))} {unit}s per hour that is about "
+    return (f" At the recent pace of {fmt(round(rate))} {analysis.schedule.counts}s per hour that is about "
             f"{duration(steps_away / rate)} away.")
 
 
@@ -96,16 +94,8 @@ def _halted(analysis) -> str | None:
         return f"{broken[0].metric} is NaN/Inf at the latest {analysis.schedule.counts}: the run cannot go on as it is"
     stalled = _stalled(analysis)
     if stalled is not None:
-        return f"training has stalled: {_stalled_since(analysis, stalled)}"
+        return stalled_words(analysis.schedule, stalled.step, stalled.case)
     return None
-
-
-def _stalled_since(analysis, stalled: Finding) -> str:
-    """What stopped, from where: frozen losses, or an lr of 0 under losses that still vary with the batches."""
-    where = pos.at(analysis.schedule, stalled.step)
-    if stalled.case == "lr-zero":
-        return f"nothing has trained since {where} (the learning rate is 0)"
-    return f"its losses have not changed since {where}"
 
 
 def _stalled(analysis) -> Finding | None:
@@ -383,14 +373,14 @@ def _range_facts(analysis) -> list[str]:
         ordered = sorted(d.terms, key=lambda t: -abs(t.value))
         adds = any(f.rule == "loss-bookkeeping" and f.severity == "ok" for f in analysis.active_findings())
         out.append(f"total_loss {fmt(d.sum)} (the mean of its current window) = "
-                   + " + ".join(f"{t.name} {fmt(t.value)} ({share_text(t.share)})" for t in ordered)
+                   + " + ".join(f"{t.name} {fmt(t.value)} ({t.share_said()})" for t in ordered)
                    + (", and it adds up from its logged terms" if adds else ""))
         kl, adv = d.term("regularizer"), d.term("adversarial")
         if kl is not None and "kl" in kl.name and s.regularizer != "vq":
-            ranges.append(f"KL term {share_text(kl.share)} of the loss (it dominates from "
+            ranges.append(f"KL term {kl.share_said()} of the loss (it dominates from "
                           f"{pct(_LIMITS['kl-dominant']['share'], 0)})")
         if adv is not None and analysis.phase == "adversarial":
-            ranges.append(f"adversarial term {share_text(adv.share)} (it outweighs the nll from "
+            ranges.append(f"adversarial term {adv.share_said()} (it outweighs the nll from "
                           f"{pct(_LIMITS['gan-term-dominant']['share'], 0)})")
     disc = analysis.metrics.get("disc_loss")
     if disc is not None and analysis.phase == "adversarial" and math.isfinite(disc.now):
@@ -549,8 +539,11 @@ def _forecast_question(analysis) -> list:
     if f is None or f.finished or analysis.finished or not f.trends:
         return []
     unit = analysis.schedule.counts
-    said = [f"{r['metric']} about {fmt(r['level'])} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
-            f"{fmt(r['low'])} to {fmt(r['high'])}" for r in f.rows()]
+    said = []
+    for r in f.rows():
+        level, low, high = interval(r["level"], r["low"], r["high"])
+        said.append(f"{r['metric']} about {level} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
+                    f"{low} to {high}")
     said += [f"{metric}: {why if why.startswith('no ') else 'no forecast, ' + why}" for metric, why in f.declined()]
     if not said:
         return []
@@ -685,7 +678,7 @@ def not_examined(analysis) -> list[str]:
                       "name they know)")
     s = analysis.schedule
     if s.unit_note and s.layout != "none":
-        out.append(f"the phases and milestones ({s.unit_note})")
+        out.append(f"the phases and milestones, since {s.unit_note}")
     return out
 
 
@@ -801,7 +794,8 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
         if age is not None:  # the logs end long before this report: they cannot say the run still goes
             head = (f"No intervention needed in what the logs show; they end {duration(age)} before this report, "
                     "so whether the run still goes is for --now (or the process) to say.")
-        out.append(head + (f" Not examined: {'; '.join(missed)}." if missed else ""))
+        # one sentence per thing not examined: each carries its own reason, and nested in one they read as a knot
+        out.append(head + "".join(f" Not examined: {m}." for m in missed))
     switch = analysis.schedule.switch_step
     halted = _halted(analysis)
     check = ("re-run this report after it to check that the discriminator switched on and that reconstruction holds"
@@ -905,11 +899,19 @@ def confidence(analysis) -> tuple[str, list[str]]:
         reasons_medium.append("disc_start was inferred from the data, not read from a config")
     if s.total_steps is None:
         reasons_medium.append("the total number of steps is unknown, so progress is too")
-    if steps_per_hour(analysis) is None:
+    live = _find(analysis, "liveness")
+    if live is not None and live.numbers.get("implausible_clock"):
+        reasons_medium.append("the logs' wall times are no training clock, so there is no training speed or ETA")
+    elif steps_per_hour(analysis) is None:
         reasons_medium.append("the logs have too few timed points for a training speed or an ETA")
     key = [analysis.metrics[n].count for n in ("total_loss", "rec_loss", "nll_loss", "aeloss", "quant_loss")
            if n in analysis.metrics]
-    if not key:
+    validation = [n for n in analysis.metrics if n.startswith("val/")
+                  and n.split("/", 1)[1] in ("total_loss", "rec_loss", "nll_loss", "aeloss", "quant_loss")]
+    if not key and validation:  # judged on validation alone: said as that, not as "nothing logged"
+        reasons_low.append(f"no training loss is logged, only validation's ({', '.join(validation)}), which the "
+                           "report judges alone")
+    elif not key:
         reasons_low.append("no reconstruction or total loss is logged")
     elif min(key) < 20:
         reasons_low.append(f"few points in the key losses ({fmt(min(key))})")

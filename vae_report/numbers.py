@@ -32,6 +32,16 @@ def fmt(value: float | int | None) -> str:
     return f"{value:.3g}"
 
 
+def interval(level: float, low: float, high: float) -> tuple[str, str, str]:
+    """A forecast and its interval, each rounded to what the interval supports (two significant figures of its
+    width): ``0.017 (0.015 to 0.064)``, never a three-figure level inside a four-fold interval."""
+    width = high - low
+    if not all(math.isfinite(v) for v in (level, low, high)) or width <= 0:
+        return fmt(level), fmt(low), fmt(high)
+    digits = 1 - math.floor(math.log10(width))
+    return tuple(fmt(float(round(v, digits))) for v in (level, low, high))  # type: ignore[return-value]
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``1 file``, ``3 files``: a count with its noun in the number it takes (never ``file(s)``)."""
     return f"{fmt(n)} {noun if n == 1 else plural or noun + 's'}"
@@ -46,16 +56,28 @@ def pct(fraction: float | None, digits: int = 1) -> str:
     return f"{fraction * 100:.{digits}f}%"
 
 
+# The one rule for a change, in findings and the statistics table alike: a percentage while the level stays
+# within these factors of where it was (-90% to +100%), a factor beyond them (x8.3, ÷5,533), which reads where
+# "+731.9%" or "-99.98%" hides the size.
+FACTOR_UP, FACTOR_DOWN = 2.0, 10.0
+
+
 def signed_pct(fraction: float | None) -> str:
-    """A relative change as a signed percentage (``+12.3%``); from +1,000% on, as a factor (``x10,576``), which
-    reads where a seven-digit percentage does not."""
+    """A relative change as one rule says it everywhere: a signed percentage (``+12.3%``, ``-75.0%``) from a
+    tenth to twice the level it started at, a factor beyond (``x8.3``, ``x10,576``, ``÷5,533``)."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "n/a"
-    if fraction >= 9:
-        return f"x{fmt(round(1 + fraction, 1 if fraction < 99 else 0))}"
-    if -1 < fraction <= -0.9995:  # a near-total fall: "-100.0%" would say it reached 0; its factor reads
-        return f"÷{fmt(round(1 / (1 + fraction)))}"
-    return f"{fraction * 100:+.1f}%"
+    said = round(fraction * 100, 1)  # the bounds hold for the digits printed: never a "-90.0%" of -89.97%
+    if said >= (FACTOR_UP - 1) * 100:
+        return f"x{factor(1 + fraction)}"
+    if -1 < fraction and said <= (1 / FACTOR_DOWN - 1) * 100:
+        return f"÷{factor(1 / (1 + fraction))}"
+    return f"{said:+.1f}%"
+
+
+def factor(ratio: float) -> str:
+    """A ratio as a factor's digits: ``8.3``, ``93.9``, ``5,533``."""
+    return fmt(round(ratio, 1 if ratio < 100 else 0))
 
 
 # Quantities whose zero is not special (logits, logvar, g_loss): their changes are differences, never percentages.
@@ -94,7 +116,12 @@ def describe_change(before: float, after: float, noise: float | None = None, sig
     moved = movement(before, after, noise, signed)
     if moved.word == "held":
         return f"held near {fmt(after)} (from {fmt(before)})" if fmt(after) != fmt(before) else f"held at {fmt(after)}"
-    text = f"{moved.word} from {fmt(before)} to {fmt(after)}"
+    # a move its noise can make on its own is no rise or fall: "went from", never "fell ... within its noise"
+    within = moved.beyond_noise is False
+    text = f"{'went' if within else moved.word} from {fmt(before)} to {fmt(after)}"
     change = None if signed else relative_change(before, after, near_zero)
     text = text if change is None else f"{text} ({signed_pct(change)})"
-    return text + (", within its noise" if moved.beyond_noise is False else "")
+    if within:
+        text += (f", a change within its noise (± {fmt(moved.band)}), so no clear "
+                 f"{'rise' if moved.word == 'rose' else 'fall'}")
+    return text

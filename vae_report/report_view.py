@@ -14,7 +14,7 @@ from .figures import Figures
 from .forecast import WIDEN
 from .levels import window_size
 from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_meaning
-from .numbers import counted, fmt, pct
+from .numbers import counted, fmt, interval, pct
 from .schedule import AUTOENCODER_ONLY
 from .view import (
     Block,
@@ -203,10 +203,14 @@ def _by_metric(a) -> dict[str, list]:
 def key_metrics(a) -> Section:
     by_metric = _by_metric(a)
     blocks: list[Block] = []
-    for name in KEY_METRICS:
-        st = a.metrics.get(name)
-        if st is None:
-            continue
+    # a key loss logged only in validation (val/rec_loss) is the one there is to analyse
+    names = [n if n in a.metrics else f"val/{n}" for n in KEY_METRICS if n in a.metrics or f"val/{n}" in a.metrics]
+    if not names:
+        return Section("Key training metrics analysis", (Paragraph(text(
+            "None of the key losses (total_loss, kl_loss, rec_loss, disc_loss) is logged, in training or "
+            "validation: the Training statistics section lists what is.")),))
+    for name in names:
+        st = a.metrics[name]
         blocks.append(Heading(text(name)))
         u = a.schedule.counts
         blocks.append(Paragraph(text(bold("Observation"), f": from {u} {fmt(st.first_step)} to {u} "
@@ -297,6 +301,12 @@ def progress(a) -> Section:
         else:
             overall = f"{fmt(a.step)} / {fmt(s.total_steps)} {s.counts}s = {pct(a.progress)}"
         blocks.append(Paragraph(text(f"Overall: {overall}.")))
+    if not blocks:  # neither phases nor a total to place the run in: say why rather than print an empty section
+        why = s.unit_note or s.total_note or (f"the config gives no total {s.counts}s" if s.layout != "none" else
+                                              f"no training config was found, so there is no total {s.counts}s")
+        phases = "" if s.switch_step is not None or not has_discriminator(a) else ", nor where the discriminator starts"
+        blocks.append(Paragraph(text(f"No progress can be assessed: {why}{phases}. The last logged {s.counts} is "
+                                     f"{fmt(a.step)}.")))
     return Section("Progress assessment", tuple(blocks))
 
 
@@ -319,8 +329,10 @@ def forecast(a) -> Section:
                 f"{pct(f.tested_coverage, 0)} of final levels fell inside it.")))
             u = a.schedule.counts
             blocks.append(Table(("Metric", f"At {u}", "Forecast", "90% interval", f"Fitted since {u}"), tuple(
-                Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"), text(fmt(r["level"])),
-                     text(f"{fmt(r['low'])} – {fmt(r['high'])}"), text(fmt(r["since"])))) for r in rows),
+                Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"),
+                     text(interval(r["level"], r["low"], r["high"])[0]),
+                     text(" – ".join(interval(r["level"], r["low"], r["high"])[1:])), text(fmt(r["since"]))))
+                for r in rows),
                 (False, True, True, True, True)))
         declined = f.declined()
         if declined:

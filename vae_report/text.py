@@ -23,16 +23,19 @@ def plain(text: object) -> str:
     return "".join(c for c in line if c.isprintable() or unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cs"))
 
 
-# always escaped; ``<``/``>`` as entities so no tag nor autolink forms; ``&`` only where it would start an entity
-_MARKDOWN = re.compile(r"[\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#|[A-Za-z][A-Za-z0-9]*;)|[<>]")
-_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+# escaped with a backslash (CommonMark's escape for any ASCII punctuation), never as an HTML entity, so the
+# Markdown file reads as the text ("real logit >= 1", not "&gt;= 1"): ``<`` only where it would open a tag or an
+# autolink (a letter, ``/``, ``!`` or ``?`` after it), ``&`` only where it would start an entity; ``>`` acts only
+# at the start of a line (a quote: _LEADING)
+_MARKDOWN = re.compile(r"[\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#|[A-Za-z][A-Za-z0-9]*;)"
+                       r"|<(?=[A-Za-z/!?])")
 # what would make a block at the start of a line: a heading, a list item, a quote
-_LEADING = re.compile(r"^(\s*)(#|[-+](?=\s|$|-)|\d+(?=[.)](?:\s|$)))")
+_LEADING = re.compile(r"^(\s*)(#|>|[-+](?=\s|$|-)|\d+(?=[.)](?:\s|$)))")
 
 
 def markdown(text: object) -> Markup:
     """``text`` as literal Markdown: it renders as itself, inert, on one line (safe to put in a table cell)."""
-    line = _MARKDOWN.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), plain(text).strip())
+    line = _MARKDOWN.sub(lambda m: "\\" + m.group(), plain(text).strip())
     line = _LEADING.sub(lambda m: m.group(1) + ("\\" + m.group(2) if not m.group(2)[0].isdigit()
                                                 else m.group(2) + "\\"), line, count=1)
     return Markup(line)
@@ -45,7 +48,7 @@ ICONS = {"ok": "✅", "info": "ℹ️", "warning": "⚠️", "error": "❌"}
 
 def _inline(text: object) -> str:
     """Escaped for the middle of a Markdown line: like ``markdown`` but keeping the spaces at the ends."""
-    return _MARKDOWN.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), plain(text))
+    return _MARKDOWN.sub(lambda m: "\\" + m.group(), plain(text))
 
 
 def _code(text: object) -> str:

@@ -107,6 +107,11 @@ class ReportView:
     sections: tuple[Section, ...]
     footer: Text = field(default=())
 
+    def __post_init__(self) -> None:
+        # a heading with nothing under it says nothing: every view (report, sweep, comparison) leaves it out, so
+        # a section builder that found nothing to say cannot print an empty section
+        object.__setattr__(self, "sections", tuple(s for s in self.sections if s.blocks))
+
     def images(self) -> list[Image]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Image)]
 

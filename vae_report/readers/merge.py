@@ -120,10 +120,14 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
             overlap = spans[i][1] - spans[i + 1][0] if i + 1 < files else np.nan
             concurrent = bool(overlap > OVERLAP_SECONDS)
             gap = spans[i + 1][0] - spans[i][1] if i + 1 < files else np.nan
+            mine = drop & (rank == i)
             logs.restarts.append({"step": int(restart), "file": paths[i], "points": int(count),
+                                  # the points are per metric; a person counts the logged steps they cover
+                                  "logged_steps": int(len(np.unique(steps[mine]))),
+                                  "metrics": int(len(np.unique(codes[mine]))),
                                   "concurrent": concurrent, "replaced": levels[i],
                                   # how far the earlier file had got, and the pause before the later one began
-                                  "reached": int(steps[drop & (rank == i)].max()),
+                                  "reached": int(steps[mine].max()),
                                   "pause_s": float(gap) if np.isfinite(gap) and gap >= 0 else None})
             if concurrent:
                 logs.notes.append(f"{paths[i]} was still being written {overlap / 3600:.1f} hours after "

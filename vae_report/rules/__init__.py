@@ -26,7 +26,7 @@ from .discriminator import (
     disc_off_before_start,
     phase_start,
 )
-from .dynamics import divergence, liveness, resumes, run_stalled, spikes
+from .dynamics import STALL_LIMITS, divergence, liveness, resumes, run_stalled, spikes
 from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
@@ -167,11 +167,12 @@ RULES: list[Rule] = [
          look="GAN artefacts",
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
                 "bookkeeping) at `share` or more of the loss's size, the share the breakdown of total_loss gives "
-                "(the sum of the terms' absolute values over the window of the total's current level, nll one "
-                "term; \"dominates\" only from two thirds on): a warning when its mean size grew `growth`-fold "
-                "from the phase's first 5% of points (dated there, with `d_weight` and `g_loss` as they "
-                "moved, and the config's `disc_weight`); steady since the switch-on (RadioDiff's published "
-                "negative totals) is info",
+                "(the sum of the terms' absolute values over the total's latest stretch, with nll counted as one "
+                "term; \"dominates\" only when its least share under the terms' noise is two thirds or more): a "
+                "warning when its mean size grew `growth`-fold from the phase's first 5% of points (dated there, "
+                "with `d_weight` and `g_loss` as they moved, and the config's `disc_weight`); steady since the "
+                "switch-on is info; a term whose mean is within its noise (twice its standard error) there gets "
+                "no share, and the finding says why",
          judges="adversarial"),
     Rule("rec-after-disc", "Reconstruction after the discriminator starts", "warning",
          "Reconstruction that gets worse once the GAN starts is the price of the adversarial term: a small one is "
@@ -259,11 +260,11 @@ RULES: list[Rule] = [
          action="Lower the learning rate, or resume from a checkpoint before the rise.",
          checks="(KL models; not applicable to VQ) KL's level rising from its start level to its current level (the "
                 "statistics table's Start and Now): expected under a tiny weight while the weighted term stays light "
-                "(info above the weight or the share); a rise of x100 or more is no slow rise but a posterior running"
-                " away (warning); growing more than `compound` per tenth of the run in its last three tenths without "
-                "slowing down: a late runaway (warning, dated by a level-then-ramp fit); a level of `per_dim_unusual`"
-                " nats per latent dimension or more is not called expected (info; a warning from `per_dim_high`), "
-                "against the ~10.4 of RadioDiff's published first stage",
+                "(info above the weight or the share); a rise to 100 times the start or more is no slow rise but a "
+                "posterior running away (warning); growing more than `compound` per tenth of the run in its last "
+                "three tenths without slowing down: a late runaway (warning, dated by a level-then-ramp fit); a "
+                "level of `per_dim_unusual` nats per latent dimension or more is not called expected (info; a "
+                "warning from `per_dim_high`), against the ~10.4 of RadioDiff's published first stage",
          judges="latest"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
@@ -273,8 +274,9 @@ RULES: list[Rule] = [
          topics=("kl", "ranges"), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
          action="If a light regularizer was intended, lower kl_weight.",
          checks="the weighted KL term's share of the loss, the one the breakdown of total_loss gives (of the "
-                "loss's size: the sum of its terms' absolute values over the window of the total's current level, "
-                "nll one term; without the terms, of the total's current level when positive), a warning for an "
+                "loss's size: the sum of its terms' absolute values over the total's latest stretch, with nll "
+                "counted as one term, and none where other terms are within their noise there; without the terms, "
+                "of the total's current level when positive), a warning for an "
                 "LDM-style first stage (a discriminator or the LDM "
                 "loss), info for a plain VAE, whose KL is part of its objective by design; when KL itself exploded, "
                 "says so instead of advising a lower "
@@ -378,9 +380,11 @@ RULES: list[Rule] = [
          checks="steps per hour over the wall time of the latest quarter of the run (at least `window` intervals), "
                 "pauses included and named (gaps over 5 intervals and 30 s; a gap over the stale limit is a stop, "
                 "left out and named), ETA to the next milestone and to the end from that pace; a last log far "
-                "older than the logging interval (against the run's newest log, or `--now`); without `--now`, "
-                "logs older than that limit at the report's own clock have their ETAs counted from the last log "
-                "and dated, never from now; the latest speed `slowdown` times below the speed before it, dated"),
+                "older than the logging interval (against the run's newest log, or `--now`); no ETA for logs older "
+                "than that limit at the report's own clock without `--now` (their age is said), for losses NaN/Inf "
+                "at the end or frozen (run-stalled), nor any speed from wall times faster than 1,000 steps a second "
+                "(stamped when the logs were written, not a training clock); the latest speed `slowdown` times "
+                "below the speed before it, dated"),
     Rule("resumes", "Resumes and restarts", "warning",
          "A run resumed from other weights than those it had reached has lost (or redone) training: its step count, "
          "schedule and comparisons no longer mean what they say.",
@@ -446,7 +450,7 @@ RULES: list[Rule] = [
     Rule("run-stalled", "Training stalled", "warning",
          "A learning rate of 0, or losses frozen to float precision, trains nothing: the compute spent there is "
          "wasted, the run ends with the weights it had when it stopped, and a steady loss there is no sign of health.",
-         run_stalled, {"window": 0.1}, needs=("rec_loss|total_loss|nll_loss",),
+         run_stalled, dict(STALL_LIMITS), needs=("rec_loss|total_loss|nll_loss",),
          topics=("values",), explains=("lr-to-zero",),
          action="Check the optimizer's learning rate and that the batches change.",
          checks="losses flat to float precision over the latest stretch (every such loss named, the KL and GAN "

@@ -174,20 +174,23 @@ def _bursts_finding(m: Metrics, s: Schedule, t: dict, ceiling: float) -> list[Ca
 
 
 def _as_large(adv, nll) -> str:
-    """How the adversarial term's share stands against the nll's, in words that fit the two numbers: "dominates"
-    only from two thirds of the loss's size on (decomposition.DOMINANT)."""
-    if adv.share >= DOMINANT:
+    """How the adversarial term's share stands against the nll's, in words that fit the two numbers and their
+    noise: "dominates" only when even its least share the noise allows is two thirds of the loss's size
+    (decomposition.DOMINANT)."""
+    if adv.low >= DOMINANT:
         return "dominates the objective"
-    if nll is not None and abs(adv.share - nll.share) <= ALIKE:
+    if nll is not None and adv.known and nll.known and abs(adv.share - nll.share) <= ALIKE:
         return f"is about as large as the reconstruction term (nll {share_text(nll.share)})"
+    if adv.share >= DOMINANT:
+        return "is the largest term of the objective, maybe dominating it (the terms' noise allows either)"
     return "is the largest term of the objective, short of dominating it"
 
 
 def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """The adversarial term d_weight x disc_factor x g_loss taking over the objective: its share of the loss's
     size (the breakdown of total_loss: one share everywhere) at ``share`` or more, grown ``growth``-fold since the
-    phase began (a term that has been that large since the switch-on, as in RadioDiff's published runs, is
-    described, not faulted)."""
+    phase began (a term that has been that large since the switch-on is described, not faulted); a term whose
+    mean is within its noise over the window gets no share (why is said)."""
     found = bookkeeping(m, s)
     parts = decompose(m, s)
     adv = parts.term("adversarial") if parts is not None else None
@@ -200,6 +203,11 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     share = adv.share
     if share < t["share"]:
         return []
+    if not adv.judged:  # a mean within its noise (a term that changes sign over the window) is no share
+        return [Case(f"The adversarial term's share of the loss cannot be judged. {parts.unjudged()}.",
+                     "total_loss", int(parts.first or steps[-1]),
+                     {"adversarial_share": None, "adversarial_mean": adv.value, "adversarial_noise": adv.noise},
+                     severity="info")]
     # its size at the phase's start: the same mean over the phase's first 5% of aligned steps (the window of a
     # phase's start level) as the breakdown takes over the window of the total's current level
     head = window_size(len(steps))
@@ -216,15 +224,14 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     weight = (f" (disc_weight {fmt(s.disc_weight)}, from {s.origins.get('disc_weight', 'the config')})"
               if s.disc_weight is not None else "")
     stands = _as_large(adv, parts.term("nll"))
-    of = parts.of_size(share)
+    of = parts.of_size(adv)
     if early <= 0 or now < t["growth"] * early:
         then = (f"mean size {fmt(early)} over the phase's first {fmt(head)} points, {fmt(now)} now")
         since = (f"has been about that large since the discriminator started ({then})" if now >= early / 1.5 else
                  f"was larger still when the discriminator started ({then})")
         return [Case(
             f"The adversarial term d_weight x disc_factor x g_loss{weight} {stands}: it is {of}, and {since}: a "
-            "large GAN term that did not grow, as in RadioDiff's published runs, not a balance that tipped. Watch "
-            "whether reconstruction gets worse.",
+            "large GAN term that did not grow, not a balance that tipped. Watch whether reconstruction gets worse.",
             "total_loss", int(parts.first or steps[-1]), numbers, severity="info")]
     adv_series = np.abs(found.terms["adversarial"][on])
     onset = departure(steps, np.log(np.maximum(adv_series, 1e-300)), np.log(max(early, 1e-300)), np.log(now),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import position as pos
-from ..numbers import describe_change, fmt, pct
+from ..numbers import describe_change, fmt, signed_pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, finite
 from .kl import per_dimension
@@ -41,7 +41,7 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     evidence, action, collapsed = _collapse_evidence(m, s, onset, numbers)
     numbers["collapse"] = collapsed
     return [Case(
-        f"kl_loss fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
+        f"kl_loss fell to {fmt(now)} (its current level), {signed_pct(now / peak - 1)} from its peak level "
         f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {evidence}",
         "kl_loss", onset, numbers, action=action, title=None if collapsed else FELL_TITLE,
         look=None if collapsed else "",
@@ -168,7 +168,7 @@ def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
         onset = departure(steps, values, peak, now, since=peak_step)
         out.append(Case(
-            f"{name} fell to {fmt(now)} (its current level), {pct(now / peak)} of its peak level "
+            f"{name} fell to {fmt(now)} (its current level), {signed_pct(now / peak - 1)} from its peak level "
             f"{fmt(peak)}; the fall began at {pos.at(s, onset)}: the quantizer now uses a small part of its codebook, "
             "so reconstructions are assembled from a few codes and the rest are dead.", name, onset,
             {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {name: now}}))

@@ -136,6 +136,53 @@ def newest_wall_time(m: Metrics) -> float | None:
     return float(max(newest)) if newest else None
 
 
+# No VAE-GAN step (encoder, decoder, a perceptual network and a discriminator: hundreds of GPU kernels, each
+# microseconds at least) runs a thousand times a second; wall times that say so were stamped when the logs were
+# written or converted, not while training ran.
+MAX_STEPS_PER_SECOND = 1000.0
+
+
+def implausible_clock(steps: np.ndarray, walls: np.ndarray, s: Schedule) -> str | None:
+    """Why the wall times are no training clock (the whole run, or its latest quarter, faster than
+    MAX_STEPS_PER_SECOND), in words; None when they are one."""
+    n = max(1, len(steps) // 4)
+    for a, b in ((0, len(steps) - 1), (len(steps) - 1 - n, len(steps) - 1)):
+        gained, wall = float(steps[b] - steps[a]), float(walls[b] - walls[a])
+        if gained > 0 and wall > 0 and gained / wall > MAX_STEPS_PER_SECOND:
+            which = "" if a == 0 else f" of the latest {pos.count(s, gained)}"
+            return (f"the wall times{which} span {duration(wall / 3600)} for {pos.count(s, gained)} "
+                    f"({fmt(round(gained / wall))} {pos.units(s)} per second, where no VAE training step runs more "
+                    f"than about {fmt(round(MAX_STEPS_PER_SECOND))} times a second): they record when the logs were "
+                    "written or converted, not when training ran")
+    return None
+
+
+def stalled_words(s: Schedule, since: int, case: str | None = None) -> str:
+    """Why a stalled run has no time estimate: one wording for the liveness finding and the report's answers
+    (``case``: run-stalled's, "lr-zero" for an lr of 0 under losses that still vary with the batches)."""
+    if case == "lr-zero":
+        return f"training has stalled: nothing has trained since {pos.at(s, since)} (the learning rate is 0)"
+    return f"training has stalled: its losses have not changed since {pos.at(s, since)}"
+
+
+def _no_eta(m: Metrics, s: Schedule, old: float | None) -> str | None:
+    """Why the run gets no time estimate (NaN/Inf losses at the end, losses frozen, logs older than the stale
+    limit at the report's clock), or None: the liveness finding and every answer that gives an ETA read this."""
+    broken = [n for n in ("total_loss", "rec_loss", "nll_loss", "kl_loss") if m.has(n)
+              and not np.isfinite(m.values(n)[-1])]
+    if broken:  # a run whose losses are NaN/Inf will not reach its milestones as it is
+        return f"{broken[0]} is NaN/Inf at the latest {pos.unit(s)}"
+    # stretches up to the end only: one the lr came back from (info) stops nothing
+    stalled = [c for c in run_stalled(m, s, STALL_LIMITS) if c.severity != "info"]
+    if stalled:
+        return stalled_words(s, stalled[0].step, stalled[0].case)
+    if old is not None:
+        return (f"the last log is {duration(old)} old, so whether the run is still going, and when it would reach "
+                "its next milestone, cannot be told from its logs (judge a live run with --now now, or give --now "
+                "the time to judge it at)")
+    return None
+
+
 def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     found = _training_wall_times(m)
     if found is None:
@@ -146,6 +193,10 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     ok = (ds > 0) & (dw > 0)
     if not ok.any():
         return []
+    bogus = implausible_clock(steps, walls, s)
+    if bogus is not None:
+        return [Case(f"No training speed or time estimate: {bogus}.", None, int(steps[-1]),
+                     {"implausible_clock": True}, severity="info")]
     running = float(np.median(ds[ok] / dw[ok]) * 3600)  # between pauses: what the slowdown check compares
     interval = float(np.median(dw[ok]))
     reference = t.get("now") or newest_wall_time(m)
@@ -162,22 +213,11 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     parts = [f"{fmt(round(rate))} {pos.units(s)} per hour over the latest {pos.count(s, pace['over_steps'])}' "
              "wall time"
              f"{pace['pauses_text']}, the last log at {stamp} ({pos.at(s, step)})"]
-    # logs older than the report (no --now): the ETAs count from the last log, dated, not promised from now
+    # logs older than the stale limit at the report's clock (no --now): a copy analysed later or a run that
+    # stopped; an ETA counted from a log that old would be a future in the past, so there is none
     old = _age_at_report(t, float(walls[-1]), limit) if age <= limit else None
-
-    def eta(hours: float) -> str:
-        return f"about {duration(hours)} after the last log" if old is not None else f"in about {duration(hours)}"
-
-    milestone = s.next_milestone(m.last_step())
-    broken = [n for n in ("total_loss", "rec_loss", "nll_loss", "kl_loss") if m.has(n)
-              and not np.isfinite(m.values(n)[-1])]
-    if broken:  # a run whose losses are NaN/Inf will not reach its milestones as it is
-        milestone = None
-        parts.append(f"no time estimate: {broken[0]} is NaN/Inf at the latest {pos.unit(s)}")
-    if milestone is not None:
-        hours = (milestone.step - max(step, m.last_step())) / rate
-        numbers["hours_to_next_milestone"] = hours
-        parts.append(f"{pos.at(s, milestone.step)} ({milestone.name}) {eta(hours)}")
+    if old is not None:
+        numbers["log_age_at_report_hours"] = old
     every = s.log_every or (int(np.median(np.diff(steps))) if len(steps) > 1 else 1)
     if s.finished(step, every):
         parts = [f"{fmt(round(rate))} {pos.units(s)} per hour; the last logged {pos.unit(s)} is the run's last "
@@ -185,14 +225,6 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                  f"{pos.count(s, s.total_steps)}, logged every {pos.count(s, every)}): training has finished"]
         numbers["finished"] = True
         return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
-    elif s.total_steps and step < s.total_steps and not broken:
-        numbers["hours_to_end"] = (s.total_steps - step) / rate
-        if milestone is None or milestone.step != s.total_steps:
-            parts.append(f"the end ({pos.at(s, s.total_steps)}) {eta(numbers['hours_to_end'])}")
-    if old is not None:
-        numbers["log_age_at_report_hours"] = old
-        parts.append(f"the last log is {duration(old)} before this report: the logs alone cannot tell whether the "
-                     "run is still going (pass --now now to judge it)")
     if age > limit:
         return [Case(
             f"The run may have stopped: its last log ({pos.at(s, step)}) is {duration(age / 3600)} older than "
@@ -200,6 +232,12 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{duration(interval / 3600)} before ({parts[0]}); while it is stopped there is no time estimate.",
             None, step, numbers,
         )]
+    no_eta = _no_eta(m, s, old)
+    if no_eta is not None:
+        numbers["no_eta"] = no_eta
+        parts.append("no time estimate: " + no_eta)
+    else:
+        parts += _etas(m, s, step, rate, numbers)
     slow = _slowdown(steps, walls, k, running, t)
     if slow is not None:
         before, since = slow
@@ -212,6 +250,21 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "Training speed: " + "; ".join(parts) + ".",
             None, since, numbers)]
     return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
+
+
+def _etas(m: Metrics, s: Schedule, step: int, rate: float, numbers: dict) -> list[str]:
+    """The time to the next milestone and to the end at ``rate`` (kept in ``numbers``), as clauses."""
+    out = []
+    milestone = s.next_milestone(m.last_step())
+    if milestone is not None:
+        hours = (milestone.step - max(step, m.last_step())) / rate
+        numbers["hours_to_next_milestone"] = hours
+        out.append(f"{pos.at(s, milestone.step)} ({milestone.name}) in about {duration(hours)}")
+    if s.total_steps and step < s.total_steps:
+        numbers["hours_to_end"] = (s.total_steps - step) / rate
+        if milestone is None or milestone.step != s.total_steps:
+            out.append(f"the end ({pos.at(s, s.total_steps)}) in about {duration(numbers['hours_to_end'])}")
+    return out
 
 
 def _age_at_report(t: dict, last_wall: float, limit: float) -> float | None:
@@ -281,6 +334,9 @@ def duration(hours: float) -> str:
         return f"{hours:.1f} hours"
     days = hours / 24
     return f"{days:.1f} days" if days < 100 else f"{fmt(round(days))} days"
+
+
+STALL_LIMITS = {"window": 0.1}  # the run-stalled rule's: liveness asks it whether a time estimate means anything
 
 
 def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -374,10 +430,22 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return out
 
 
+def _logged_steps(r: dict, s: Schedule, since: str) -> str:
+    """The logged steps a restart replaced ("51 logged steps from step 35,000 on, 11 metrics each"), never the
+    points of all metrics together as if they were steps."""
+    steps = r.get("logged_steps")
+    if steps is None:
+        return f"{counted(r['points'], 'point')} from {since} on"
+    metrics = r.get("metrics") or 1
+    each = (f", {fmt(metrics)} metrics each," if r["points"] == steps * metrics else
+            f", {counted(r['points'], 'value')} over {fmt(metrics)} metrics,") if metrics > 1 else ""
+    return f"{fmt(steps)} logged {pos.unit(s) if steps == 1 else pos.units(s)} from {since} on{each}"
+
+
 def _resumed(r: dict, s: Schedule, judged: str | None) -> str:
     step, reached = r["step"], r.get("reached")
     redone = (f" The earlier log had reached {pos.at(s, reached)}: {pos.count(s, reached - step)} were trained again "
-              f"(its {counted(r['points'], 'point')} from {pos.at(s, step)} on are replaced, as TensorBoard does)."
+              f"(its {_logged_steps(r, s, pos.at(s, step))} are replaced by the later log's, as TensorBoard does)."
               if reached is not None and reached >= step else "")
     pause = r.get("pause_s")
     after = f" after a pause of {duration(pause / 3600)}" if pause is not None and pause >= 60 else ""

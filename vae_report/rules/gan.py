@@ -63,9 +63,11 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "point," if len(head) and np.median(head) < t["below_chance"] * s.disc_chance_level
             else f"has been falling from its chance level since {pos.at(s, onset)} and")
     if s.disc_loss == "vanilla":
-        scale = "vanilla, LDM's halved softplus: ln 2 = 0.693 at chance, 0 when it separates every input"
+        scale = ("vanilla, as LDM computes it, half the sum of the two softplus terms: ln 2 = 0.693 at chance, 0 when "
+                 "it separates every input")
     else:
-        scale = "hinge, LDM's halved form: 1 at chance, 0 when every real logit is >= 1 and every fake one <= -1"
+        scale = ("hinge, as LDM computes it, half the sum of the two hinge terms: 1 at chance, 0 when every real "
+                 "logit is >= 1 and every fake one <= -1")
     if s.layout == "flat":
         scale += "; this trainer's own scale may differ"
     return [Case(
@@ -416,6 +418,12 @@ def _logit_sides(m: Metrics, s: Schedule, numbers: dict) -> str:
         return ""
     r, f = levels[0].value, levels[1].value
     numbers.setdefault("now", {}).update(logits_real=r, logits_fake=f)
+    # which side is above is said only where the gap is clear of the two levels' noise
+    noise = difference_noise(*levels)
+    band = movement(f, r, noise, signed=True).band if noise is not None else None
+    if band is not None and abs(r - f) <= band:
+        return (f" Its logits now: real {fmt(r)}, fake {fmt(f)}, a gap of {fmt(abs(r - f))} within their noise "
+                f"(± {fmt(band)}): neither is clearly above the other.")
     sides = "real above fake, as they should be" if r > f else "fake at or above real"
     return f" Its logits now: real {fmt(r)}, fake {fmt(f)} ({sides})."
 

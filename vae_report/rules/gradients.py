@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import position as pos
 from ..frame import gradient_norms
-from ..numbers import fmt, pct
+from ..numbers import fmt, pct, signed_pct
 from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Metrics, step_onset
@@ -88,7 +88,7 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         binding = share is not None and share >= t["binding"]
         where = f" since {pos.at(s, grown['onset'])}" if grown["onset"] > int(m.steps(name)[0]) else ""
         text = (f"{name}, the gradient norm before clipping, grew from {fmt(grown['from'])} to {fmt(grown['to'])} "
-                f"(x{fmt(round(grown['factor'], 1))}){where}")
+                f"({signed_pct(grown['factor'] - 1)}){where}")
         if binding:
             text += (f", while clipping at {fmt(clip[0])} ({clip[1]}) cut it at {pct(share, 0)} of the latest "
                      f"points: each update is now scaled down about {fmt(round(grown['to'] / clip[0], 1))} times. "

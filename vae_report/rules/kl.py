@@ -22,7 +22,7 @@ class KlShare:
     """The weighted KL term's share of the loss, as every sentence quotes it: ``term`` out of ``whole``, which
     ``basis`` names."""
 
-    share: float
+    share: float | None  # None where the breakdown's noise leaves it unjudged
     term: float
     whole: float
     basis: str  # the share said with what it is of
@@ -33,15 +33,16 @@ class KlShare:
 
 def kl_share(m: Metrics, s: Schedule) -> KlShare | None:
     """The weighted KL term's share of the loss: the breakdown of the total (decomposition: of the loss's size,
-    nll one term) where every term is logged, so that one number is said everywhere; else of the total's current
-    level (the statistics table's Now) when that is positive, the weighted KL term being part of it."""
+    nll counted as one term; None as the share where the other terms' noise leaves it unjudged) where every term
+    is logged, so that one number is said everywhere; else of the total's current level (the statistics table's
+    Now) when that is positive, the weighted KL term being part of it."""
     found = decompose(m, s)
     if found is not None:
         term = found.term("regularizer")
         if term is not None:
             if not np.isfinite(term.share):  # a weight of 1e308 overflows the term
                 return None
-            return KlShare(term.share, abs(term.value), found.size, found.of_size(term.share))
+            return KlShare(term.share if term.judged else None, abs(term.value), found.size, found.of_size(term))
     if not m.has("total_loss") or m.level("kl_loss") is None or m.level("total_loss") is None:
         return None
     if kl_on_another_scale(m, s) is not None:
@@ -172,9 +173,9 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         onset = numbers["rise_onset"] = _runaway_onset(steps, logs)
         return [Case(
             f"Over the run ({_from_start(m)}), kl_loss "
-            f"{describe_change(start, end)}: far beyond the slow rise a tiny kl_weight allows (x{fmt(EXPLOSION)} or "
-            f"more), climbing from {pos.at(s, onset)}. The encoder's posterior is running away from the prior (its "
-            f"means or log-variances growing without bound).{said}",
+            f"{describe_change(start, end)}, climbing from {pos.at(s, onset)}: a rise to {fmt(EXPLOSION)} times its "
+            "start level or more is far beyond the slow rise a tiny kl_weight allows. The encoder's posterior is "
+            f"running away from the prior (its means or log-variances growing without bound).{said}",
             "kl_loss", onset, numbers, action=_runaway_action(m, s, onset, share))]
     runaway = _compounding(m, t)
     if runaway is not None:
@@ -214,7 +215,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     summed = s.layout in ("radiodiff", "ldm") or "LPIPS" in (s.loss_class or "") or "latent_dims" in numbers
     why = ("KL is summed over latent dimensions, so the encoder spends nats freely" if summed else
            "A KL that rises as the encoder starts to use its latents is the usual course")
-    why += (" while the weighted term stays small." if light else
+    why += ("." if share is None and found is not None else " while the weighted term stays small." if light else
             f"; the weighted term is no longer small, though (see {see('kl-dominant')}).")
     return [Case(
         f"Over the run ({_from_start(m)}), kl_loss "
@@ -292,7 +293,7 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(f"No share of the loss is claimed for the KL term: {_scale_text(other)}", "kl_loss",
                      int(m.steps("kl_loss")[-1]), other | {"kl_on_another_scale": True}, severity="info")]
     found = kl_share(m, s)
-    if found is None or found.share <= t["share"]:
+    if found is None or found.share is None or found.share <= t["share"]:
         return []
     numbers = {"kl_term_share": found.share, "kl_term": found.term, "kl_share_of": found.whole,
                "kl_weight": s.kl_weight, "first_stage": first_stage(m, s)}

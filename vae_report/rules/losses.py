@@ -262,7 +262,10 @@ def _training_finite(m: Metrics, name: str) -> bool:
 
 
 def _error(residual: float) -> str:
-    return "below 1e-6, to float precision" if residual < 1e-6 else f"{residual:.1e}"
+    """How closely the sum matches the logged total, in words: at half of the steps or more it is within this."""
+    if residual < 1e-6:
+        return "to float precision: within a millionth of the logged total at half of the steps or more"
+    return f"within {residual:.1e} of the logged total, relatively, at half of the steps or more"
 
 
 def _recovered(values: np.ndarray, bad: np.ndarray) -> tuple[float, float] | None:
@@ -518,7 +521,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     formula, nll_text = _formula(b, weight_name, reg_name)
     if residual <= t["tolerance"]:
         return [Case(
-                        f"{formula} holds at {pos.count(s, len(b.steps))} (median relative error {_error(residual)})."
+                        f"{formula} holds at {pos.count(s, len(b.steps))} ({_error(residual)})."
                         f"{nll_text}{config_note}", "total_loss", int(b.steps[-1]), numbers, severity="ok")]
     # where it stopped adding up, when it did at first (a term that joins later, e.g. at the switch-on)
     relative = np.abs(b.total - b.expected) / np.maximum(np.abs(b.total), 1e-12)
@@ -581,7 +584,8 @@ def _config_pixels_note(pixels: float, s: Schedule) -> str:
         if round(channels) >= 1 and abs(channels / round(channels) - 1) < 1e-3 and round(channels) != s.in_channels:
             return (f"{said}: the same {s.resolution[0]} x {s.resolution[1]} images, summed over "
                     f"{counted(round(channels), 'channel')} where the config names {s.in_channels}: the data has "
-                    f"{round(channels)} (in_channels does not convert it), or rec_loss is averaged over the channels "
+                    f"{round(channels)} (the config's in_channels does not change what the data loader gives), "
+                    "or rec_loss is averaged over the channels "
                     "before the sum.")
     return (f"{said}: the data was not trained at the config's resolution ("
             + ("RadioDiff's ddconfig.resolution resizes nothing)." if s.layout in ("radiodiff", "text log")
