@@ -376,10 +376,11 @@ def _range_facts(analysis) -> list[str]:
                    + " + ".join(f"{t.name} {fmt(t.value)} ({t.share_said()})" for t in ordered)
                    + (", and it adds up from its logged terms" if adds else ""))
         kl, adv = d.term("regularizer"), d.term("adversarial")
-        if kl is not None and "kl" in kl.name and s.regularizer != "vq":
+        # a share the noise leaves unjudged was said so in the breakdown: no range to hold it against
+        if kl is not None and "kl" in kl.name and s.regularizer != "vq" and kl.judged:
             ranges.append(f"KL term {kl.share_said()} of the loss (it dominates from "
                           f"{pct(_LIMITS['kl-dominant']['share'], 0)})")
-        if adv is not None and analysis.phase == "adversarial":
+        if adv is not None and analysis.phase == "adversarial" and adv.judged:
             ranges.append(f"adversarial term {adv.share_said()} (it outweighs the nll from "
                           f"{pct(_LIMITS['gan-term-dominant']['share'], 0)})")
     disc = analysis.metrics.get("disc_loss")
