@@ -54,7 +54,7 @@ def _why(finding: Finding) -> str:
     if finding.case == "pulling-ahead":
         return ("a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
                 "g_loss, at the cost of reconstruction.")
-    return _RATIONALE.get(finding.rule, "")
+    return finding.rationale or _RATIONALE.get(finding.rule, "")
 
 
 def dead(analysis, metric: str) -> tuple[Finding, int | None] | None:
@@ -220,6 +220,15 @@ def questions_and_answers(analysis) -> list:
             answer = (f"It has been on since {s.counts} {fmt(s.observed_disc_start)}, as the logs show, although the "
                       f"config found says disc_start {fmt(s.disc_start)} (from {origin}): that config is not the one "
                       f"this run used. The run is at {s.counts} {fmt(step)}.")
+        elif s.adversarial_off == "disc_factor":
+            answer = (f"Never in this run: the config sets disc_factor to 0 ({s.key_path('disc_factor')}), which "
+                      f"multiplies the adversarial term by 0 at every {s.counts}, also from disc_start "
+                      f"{fmt(s.disc_start)} on. The run is at {s.counts} {fmt(step)}.")
+        elif s.adversarial_off == "beyond":
+            answer = (("It did not" if analysis.finished else "Never in this run")
+                      + f": disc_start {fmt(s.disc_start)} ({s.key_path('disc_start')}) lies past the end of training "
+                      f"at {s.counts} {fmt(s.total_steps)} ({s.key_path('total_steps')}), so the autoencoder trains "
+                      f"alone to the end. The run is at {s.counts} {fmt(step)}.")
         elif step < s.disc_start and analysis.finished:
             answer = (f"It did not: the run finished at {s.counts} {fmt(step)}, before disc_start {fmt(s.disc_start)} "
                       f"(from {origin}), so it trained the autoencoder alone.")
@@ -451,7 +460,7 @@ def _disc_scheduled_answer(analysis) -> QA:
 def _when_question(analysis) -> str:
     """When the discriminator switches on, asked in the tense the run is in."""
     s = analysis.schedule
-    if analysis.disc_never_on:
+    if analysis.disc_never_on or s.adversarial_off is not None:
         return "Did the discriminator become active?"
     if s.observed_disc_start is not None or analysis.step >= s.disc_start:
         return "When did the discriminator become active?"
