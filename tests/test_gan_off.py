@@ -5,6 +5,7 @@ ran. Logs written with the csv module, configs with yaml, as a user's run folder
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,50 @@ def test_a_zero_d_weight_is_named_as_such_in_its_title_why_and_in_the_findings_t
     assert "clamp" not in text and "1e4" not in text and "keeps growing" not in text
     (won,) = _active(a, "disc-overpowering")
     assert f'"{f.title}"' in won.message and "keeps pushing" not in won.message
+
+
+def _spiky(root: Path) -> Path:
+    """A healthy CSV run (disc_start 20,001) with one x4 rec excursion of 6 consecutive points at 15,000."""
+    rng = np.random.default_rng(1)
+    root.mkdir()
+    (root / "config.yaml").write_text(yaml.safe_dump({"model": {"params": {"lossconfig": {
+        "target": "ldm.modules.losses.LPIPSWithDiscriminator", "params": {"disc_start": 20_001}}}}}))
+    with open(root / "metrics.csv", "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["step", "rec_loss", "disc_loss"])
+        for step in range(0, 40_000, 50):
+            rec = (0.03 + 0.3 * np.exp(-step / 4000)) * (1 + 0.01 * rng.standard_normal())
+            rec *= 4 if 15_000 <= step <= 15_250 else 1
+            out.writerow([step, rec, 1.0 + 0.04 * rng.standard_normal() if step >= 20_001 else 0.0])
+    return root
+
+
+def _epochs(root: Path) -> Path:
+    """JSONL, one record per epoch (100), steps_per_epoch 500 and disc_start 25,001: the D loss 0 to epoch 49,
+    then at ~1.0 with 4% noise."""
+    rng = np.random.default_rng(8)
+    root.mkdir()
+    (root / "config.yaml").write_text(yaml.safe_dump({"model": {"lossconfig": {"disc_start": 25_001}},
+                                                      "train": {"max_epochs": 100, "steps_per_epoch": 500}}))
+    with open(root / "history.jsonl", "w") as fh:
+        for epoch in range(100):
+            on = epoch * 500 + 250 >= 25_001
+            fh.write(json.dumps({"epoch": epoch, "train_rec_loss": 0.03 + 0.3 * np.exp(-epoch / 10)
+                                 * (1 + 0.01 * rng.standard_normal()),
+                                 "train_kl_loss": 20_000 + 100 * rng.standard_normal(),
+                                 "train_g_loss": 0.3 + 0.05 * rng.standard_normal(),
+                                 "train_disc_loss": 1.0 + 0.04 * rng.standard_normal() if on else 0.0}) + "\n")
+    return root
+
+
+def test_consecutive_outliers_are_one_spike(tmp_path):
+    a = analyze_run(_spiky(tmp_path / "spiky"))
+    spikes = {f.metric: f for f in _active(a, "spikes")}
+    assert set(spikes) == {"rec_loss"}
+    assert spikes["rec_loss"].numbers["count"] == 1 and spikes["rec_loss"].numbers["points"] == 6
+    assert "one transient spike, steps 15,000-15,250 (6 consecutive points)" in spikes["rec_loss"].message
+
+
+def test_noise_after_a_silent_stretch_is_no_spike(tmp_path):
+    a = analyze_run(_epochs(tmp_path / "epochs"))
+    assert [f.metric for f in _active(a, "spikes")] == []
