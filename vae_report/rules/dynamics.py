@@ -472,7 +472,28 @@ def _resumed(r: dict, s: Schedule, judged: str | None) -> str:
     level = (f" {judged} went on at the level it had reached, as a resume from the run's own checkpoint does."
              if judged else " Too few points either side to tell whether the losses went on where they were.")
     return (f"The run was resumed at {pos.at(s, step)}{after} ({r['file']} stopped, a later log took over)."
-            f"{redone}{level}")
+            f"{redone}{level}{_abandoned_branch(r, s)}")
+
+
+def _abandoned_branch(r: dict, s: Schedule) -> str:
+    """What the replaced points held when they went bad (a climb, a NaN/Inf): why the run was taken back to an
+    earlier step; nothing when they held neither."""
+    gone = r.get("abandoned") or {}
+    climb, bad = gone.get("climb"), gone.get("nonfinite")
+    if not climb and not bad:
+        return ""
+    said = []
+    if climb:
+        ratio = climb["ratio"]
+        change = f"x{ratio:.0f}" if ratio >= 10 else describe_change(climb["from"], climb["to"])
+        said.append(f"{climb['metric']} climbed from {fmt(climb['from'])} at {pos.at(s, climb['from_step'])} to "
+                    f"{fmt(climb['to'])} at {pos.at(s, climb['to_step'])} ({change})")
+    if bad:
+        names = bad["metrics"]
+        which = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        said.append(f"{which} {'was' if len(names) == 1 else 'were'} NaN/Inf from {pos.at(s, bad['step'])}")
+    return (f" The replaced points held a branch that went bad: {' and '.join(said)}; the later log took the run "
+            "back to a step before that, and this report shows that branch, not the replaced one.")
 
 
 def _jump(steps: np.ndarray, values: np.ndarray, step: int, s: Schedule, t: dict) -> tuple[float, float, int] | None:
