@@ -169,7 +169,9 @@ RULES: list[Rule] = [
                 "the phase whose at-clamp shares differ most, then its first point there: a clamp that comes and "
                 "goes is dated at its first burst, not its latest stretch); at the clamp in recurring bursts, "
                 "not most recent points: each burst listed, a warning when rec rises `burst_worse` or more"
-                " in them against just before (those points are then not called spikes)",
+                " in them against just before (those points are then not called spikes); `d_weight` exactly 0 "
+                "after `disc_start` is no clamp but an adversarial term weighted by 0 (`disc_weight` 0 in the "
+                "config, or no gradient at the decoder's last layer), titled and explained as such",
          judges="adversarial"),
     Rule("gan-term-dominant", "Adversarial term dominating the objective", "warning",
          "Once the adversarial term d_weight x disc_factor x g_loss outweighs the nll, the autoencoder is trained "
@@ -358,8 +360,9 @@ RULES: list[Rule] = [
     Rule("spikes", "Transient spikes", "info",
          "A robust outlier test (rolling median and MAD) finds spikes that return to the previous level.",
          spikes, {"window": 25, "mad_factor": 12, "recovery": 0.2}, needs=("total_loss|rec_loss|kl_loss",),
-         checks="transient outliers (rolling median and MAD) that return to the previous level; a level shift "
-                "is not a spike"),
+         checks="transient outliers (rolling median and MAD) that return to the previous level, consecutive ones "
+                "one spike (its span said); a leading stretch of one exact value (a term off by design) is left out "
+                "of the noise; a level shift is not a spike"),
     Rule("loss-episode", "A past rise of a loss, recovered", "warning",
          "Trends and the current level judge a phase by its ends: a loss that went up for a while in the middle "
          "of a phase and came back (an lr spike, a bad data shard, a regularizer pulling it) leaves no other "
