@@ -103,7 +103,7 @@ def _lr_run(tmp_path, change):
     curves = radiodiff_curves(5000, disc_start=50_001, total_steps=10_000)
     lr = curves.values["lr"] = 5e-6 * np.maximum((1 - curves.steps / 10_000) ** 0.95, 5e-7)
     change(curves.steps, lr)
-    return verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000)))
+    return verdict(write_run(tmp_path, curves, 10, config(disc_start=9_001, total=10_000)))
 
 
 @pytest.mark.parametrize("name,change,words", [
