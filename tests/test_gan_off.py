@@ -65,12 +65,17 @@ def test_a_config_that_sets_disc_factor_0_is_a_warning_naming_it_and_no_gan_rule
     assert judged == []
     text = render_markdown(a)
     assert "the adversarial phase ran from" not in text and "is winning" not in text
+    assert "has been on since" not in text and "separates every real input" not in text  # Q: why is D loss 0?
     assert "disc_factor 0" in text  # the phase and progress say why there is no adversarial phase
 
 
 def test_a_disc_start_past_the_end_is_said_from_the_config_and_the_phases_follow(tmp_path):
     run = _run(tmp_path / "beyond", 50_001, 39_950, 40_000)
     a = analyze_run(run)
+    unfinished = analyze_run(_run(tmp_path / "going", 50_001, 20_000, 40_000))
+    assert "monitor when the discriminator activates" not in render_markdown(unfinished)
+    assert "discriminator starts" not in render_markdown(unfinished)
+    assert "check that the discriminator switched on" not in render_markdown(unfinished)
     (f,) = _active(a, "disc-start-past-end")
     assert f.severity == "warning"
     for said in ("50,001", "40,000", "lossconfig.params.disc_start", "config.yaml: lightning.trainer.max_steps"):

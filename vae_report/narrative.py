@@ -258,7 +258,7 @@ def questions_and_answers(analysis) -> list:
     qa += _adversarial_questions(analysis)
     qa += _forecast_question(analysis)
     qa.append(QA(FINISHED_Q if analysis.finished else INTERVENE_Q, _intervene_answer(analysis)))
-    if not analysis.finished and analysis.phase == "before discriminator":
+    if not analysis.finished and analysis.phase == "before discriminator" and analysis.schedule.adversarial_off is None:
         qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
     # the findings themselves are in the list above: here only why they matter, once per rule and reason
     reasons: dict[tuple[str, str], list[Finding]] = {}
@@ -608,6 +608,14 @@ def _disc_answer(analysis) -> str:
     # asked only when disc_loss is 0 now (_disc_zero)
     if dead is not None and dead.severity == "error":
         return "Yes. " + _messages([dead], analysis.schedule.counts)
+    if dead is not None and dead.case == "disabled":  # the config multiplies it by 0: nothing failed
+        return ("It is 0 because the config's disc_factor 0 multiplies it by 0 at every step: no adversarial phase "
+                "runs. Worry only if a GAN phase was meant. " + _messages([dead], analysis.schedule.counts))
+    past = _find(analysis, "disc-start-past-end")
+    if past is not None and analysis.phase == "before discriminator":
+        return (f"It is 0 because the discriminator is off until disc_start {fmt(analysis.schedule.disc_start)}, "
+                "which lies past the end of training: it stays off in this run. Worry only if a GAN phase was meant. "
+                + _messages([past], analysis.schedule.counts))
     if early is not None:
         return ("It is not zero everywhere: " if latest != 0 else "") + _messages([early], analysis.schedule.counts)
     if off is not None and analysis.phase == "before discriminator":
@@ -806,7 +814,8 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
                     "so whether the run still goes is for --now (or the process) to say.")
         # one sentence per thing not examined: each carries its own reason, and nested in one they read as a knot
         out.append(head + "".join(f" Not examined: {m}." for m in missed))
-    switch = analysis.schedule.switch_step
+    # a switch-on that never comes (disc_factor 0, disc_start past the end) is nothing to re-run the report for
+    switch = analysis.schedule.switch_step if analysis.schedule.adversarial_off is None else None
     halted = _halted(analysis)
     check = ("re-run this report after it to check that the discriminator switched on and that reconstruction holds"
              if switch is not None and analysis.step < switch and not halted else None)
