@@ -43,17 +43,7 @@ def _eta(analysis, steps_away: int) -> str:
 
 
 def _why(finding: Finding) -> str:
-    """The rule's rationale, unless this finding is the rule's milder case that the rationale does not fit."""
-    if finding.rule == "non-finite" and (finding.numbers.get("recovered") or finding.numbers.get("validation_only")):
-        return ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, or ones in validation "
-                "only, did not derail training, but they say where to look.")
-    if finding.rule == "kl-collapse" and finding.numbers.get("collapse") is False:
-        return ("a KL that fell to a tiny fraction of its peak while reconstruction kept improving is not measuring "
-                "the posterior's information: until it is explained, the KL checks and the KL term's share in this "
-                "report rest on a number that does not mean what it should.")
-    if finding.case == "pulling-ahead":
-        return ("a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
-                "g_loss, at the cost of reconstruction.")
+    """Why the finding matters: its case's reason (Case.rationale), else its rule's."""
     return finding.rationale or _RATIONALE.get(finding.rule, "")
 
 
