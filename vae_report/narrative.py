@@ -599,13 +599,13 @@ def _disc_answer(analysis) -> str:
     if dead is not None and dead.severity == "error":
         return "Yes. " + _messages([dead], analysis.schedule.counts)
     if dead is not None and dead.case == "disabled":  # the config multiplies it by 0: nothing failed
-        return ("It is 0 because the config's disc_factor 0 multiplies it by 0 at every step: no adversarial phase "
-                "runs. Worry only if a GAN phase was meant. " + _messages([dead], analysis.schedule.counts))
+        return ("No, if no GAN phase was meant: it is 0 because the config's disc_factor 0 multiplies it by 0 at "
+                "every step, so no adversarial phase runs. " + _messages([dead], analysis.schedule.counts))
     past = _find(analysis, "disc-start-past-end")
     if past is not None and analysis.phase == "before discriminator":
-        return (f"It is 0 because the discriminator is off until disc_start {fmt(analysis.schedule.disc_start)}, "
-                "which lies past the end of training: it stays off in this run. Worry only if a GAN phase was meant. "
-                + _messages([past], analysis.schedule.counts))
+        return (f"No, if no GAN phase was meant: it is 0 because the discriminator is off until disc_start "
+                f"{fmt(analysis.schedule.disc_start)}, which lies past the end of training, so it stays off in this "
+                "run. " + _messages([past], analysis.schedule.counts))
     if early is not None:
         return ("It is not zero everywhere: " if latest != 0 else "") + _messages([early], analysis.schedule.counts)
     if off is not None and analysis.phase == "before discriminator":
