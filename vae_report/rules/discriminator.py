@@ -64,12 +64,12 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     cause, action = _why_never_on(s, m.last_step())
     if s.adversarial_off == "disc_factor":  # the config turns it off: by design or by mistake, no failure to start
         return [Case(
-            f"The config sets disc_factor to 0 ({s.key_path('disc_factor')}), which multiplies the adversarial "
+            f"The config sets disc_factor: 0 ({s.key_path('disc_factor')}), which multiplies the adversarial "
             f"term by 0 at every {pos.unit(s)}: no adversarial phase runs in this run, whether or not that was "
             f"intended, and {name} is 0 at all {fmt(int(after.sum()))} points logged from {pos.at(s, first)} on "
             f"(disc_start {fmt(s.disc_start)}). The autoencoder trains without a discriminator.",
             name, first, numbers, severity="warning", case="disabled",
-            action=f"If the GAN was meant to train: {action[0].lower()}{action[1:]}",
+            action=f"{action.rstrip('.')}, if the GAN was meant to train.",
             title="Adversarial term disabled by the config",
             rationale="An autoencoder trained without its adversarial term keeps the blur the pixel and perceptual "
                       "losses leave: what the config asks for if a plain VAE was meant, a lost GAN phase if not.")]
