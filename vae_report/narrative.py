@@ -388,8 +388,11 @@ def _range_facts(analysis) -> list[str]:
                       "discriminator has won)")
     weight = analysis.metrics.get("d_weight")
     if weight is not None and s.disc_weight and analysis.phase == "adversarial" and math.isfinite(weight.now):
-        ranges.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
-                      f"{fmt(s.disc_weight)})")
+        if weight.now == 0:  # at 0 the clamp says nothing: the adversarial term has no weight
+            ranges.append(f"d_weight {fmt(weight.now)} (the adversarial term weighted by 0)")
+        else:
+            ranges.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
+                          f"{fmt(s.disc_weight)})")
     if ranges:
         out.append("ranges: " + ", ".join(ranges))
     return out
