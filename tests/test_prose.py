@@ -662,7 +662,8 @@ def test_a_stalled_run_has_no_eta_in_liveness_nor_in_the_answers(tmp_path):
         curves.values[key][stuck] = curves.values[key][curves.steps == 2000][0]
     curves.values["lr"][stuck] = 0.0
     _rebuild_sums(curves)
-    folder = write_run(tmp_path / "stalled", curves, 10, config(disc_start=50_001, total=10_000))
+    # disc_start inside the total: a switch-on past the end would be no milestone to time
+    folder = write_run(tmp_path / "stalled", curves, 10, config(disc_start=9_001, total=10_000))
     a = analyze_run(folder, now=1.7e9 + 3000 * 0.5 + 60)  # judged while it runs: only the stall can stop an ETA
     (live,) = [f for f in a.findings if f.rule == "liveness"]
     assert "training has stalled" in live.numbers["no_eta"] and "in about" not in live.message

@@ -103,7 +103,7 @@ def _lr_run(tmp_path, change):
     curves = radiodiff_curves(5000, disc_start=50_001, total_steps=10_000)
     lr = curves.values["lr"] = 5e-6 * np.maximum((1 - curves.steps / 10_000) ** 0.95, 5e-7)
     change(curves.steps, lr)
-    return verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000)))
+    return verdict(write_run(tmp_path, curves, 10, config(disc_start=9_001, total=10_000)))
 
 
 @pytest.mark.parametrize("name,change,words", [
@@ -1274,3 +1274,25 @@ def test_a_kl_collapse_is_judged_by_what_the_reconstruction_did_across_it(tmp_pa
         assert "which a decoder ignoring its latents could not do" in f.message and "collapsing toward" not in \
             f.message
         assert "check how kl_loss is computed and logged" in f.action.lower()
+
+
+def test_a_rollback_says_what_the_replaced_points_held_when_they_went_bad(tmp_path):
+    # launch 1 ran to 16,000 and blew up (rec x e per 150 steps from 14,500, NaN from 15,200); launch 2, later,
+    # resumed from the 12,000 checkpoint and went on healthy: the report shows launch 2, and says why
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    folder = tmp_path / "rollback"
+    blown = {k: v.copy() for k, v in curves.values.items()}
+    grow = np.exp(np.clip(curves.steps - 14_500, 0, None) / 150)
+    for k in ("rec_loss", "nll_loss", "total_loss"):
+        blown[k] = np.where(curves.steps >= 15_200, np.nan, blown[k] * grow)
+    for i, (lo, hi, values) in enumerate(((0, 16_000, blown), (12_000, 20_001, curves.values))):
+        points = [(int(s), f"train/{k}", float(v[j])) for j, s in enumerate(curves.steps)
+                  if lo <= s < hi and s % 10 == 0 for k, v in values.items()]
+        write_scalars(folder, points, start_wall=1.7e9 + i * 20_000, filename_suffix=f".{i}")
+    (folder / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=150_000)))
+    a, bad = verdict(folder)
+    (resumed,) = [f for f in a.findings if f.rule == "resumes"]
+    assert resumed.severity == "info" and resumed.step == 12_000
+    said = re.search(r"rec_loss climbed from \S+ at step ([\d,]+) to \S+ at step ([\d,]+) \(x(\d+)\)", resumed.message)
+    assert said and 14_000 <= int(said[1].replace(",", "")) <= 14_600 and int(said[3]) >= 10, resumed.message
+    assert "NaN/Inf from step 15,200" in resumed.message

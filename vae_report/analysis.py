@@ -70,6 +70,8 @@ class Analysis:
         """The phase the status line, the JSON and the overview name alike: a model without a discriminator has
         one phase ("autoencoder only"), not an unknown one; "unknown" is a discriminator whose start is not known."""
         phase = self.schedule.phase(self.step)
+        if self.schedule.adversarial_off == "disc_factor":
+            return AUTOENCODER_ONLY  # the config turns the GAN term off: one phase, whatever disc_start says
         return AUTOENCODER_ONLY if phase == "unknown" and not has_discriminator(self) else phase
 
     @property

@@ -301,7 +301,8 @@ def forecast_run(m: Any, schedule: Any, now: int, finished: bool, goals: list[tu
     """Every key loss's forecast, and the goals' results, for a run analyzed at step ``now``; ``steps_per_hour``:
     the liveness rule's speed (None where it gives none), which dates the goals."""
     out = Forecast(finished=finished)
-    switch = schedule.switch_step
+    # a config whose adversarial phase never runs (disc_factor 0, disc_start past the end) has one phase
+    switch = schedule.switch_step if schedule.adversarial_off is None else None
     before_d = switch is not None and now < switch
     phase_start = switch if switch is not None and now >= switch else 0
     end = schedule.total_steps if schedule.total_steps and not finished else None

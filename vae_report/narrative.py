@@ -43,18 +43,8 @@ def _eta(analysis, steps_away: int) -> str:
 
 
 def _why(finding: Finding) -> str:
-    """The rule's rationale, unless this finding is the rule's milder case that the rationale does not fit."""
-    if finding.rule == "non-finite" and (finding.numbers.get("recovered") or finding.numbers.get("validation_only")):
-        return ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, or ones in validation "
-                "only, did not derail training, but they say where to look.")
-    if finding.rule == "kl-collapse" and finding.numbers.get("collapse") is False:
-        return ("a KL that fell to a tiny fraction of its peak while reconstruction kept improving is not measuring "
-                "the posterior's information: until it is explained, the KL checks and the KL term's share in this "
-                "report rest on a number that does not mean what it should.")
-    if finding.case == "pulling-ahead":
-        return ("a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
-                "g_loss, at the cost of reconstruction.")
-    return _RATIONALE.get(finding.rule, "")
+    """Why the finding matters: its case's reason (Case.rationale), else its rule's."""
+    return finding.rationale or _RATIONALE.get(finding.rule, "")
 
 
 def dead(analysis, metric: str) -> tuple[Finding, int | None] | None:
@@ -220,6 +210,15 @@ def questions_and_answers(analysis) -> list:
             answer = (f"It has been on since {s.counts} {fmt(s.observed_disc_start)}, as the logs show, although the "
                       f"config found says disc_start {fmt(s.disc_start)} (from {origin}): that config is not the one "
                       f"this run used. The run is at {s.counts} {fmt(step)}.")
+        elif s.adversarial_off == "disc_factor":
+            answer = (f"Never in this run: the config sets disc_factor to 0 ({s.key_path('disc_factor')}), which "
+                      f"multiplies the adversarial term by 0 at every {s.counts}, also from disc_start "
+                      f"{fmt(s.disc_start)} on. The run is at {s.counts} {fmt(step)}.")
+        elif s.adversarial_off == "beyond":
+            answer = (("It did not" if analysis.finished else "Never in this run")
+                      + f": disc_start {fmt(s.disc_start)} ({s.key_path('disc_start')}) lies past the end of training "
+                      f"at {s.counts} {fmt(s.total_steps)} ({s.key_path('total_steps')}), so the autoencoder trains "
+                      f"alone to the end. The run is at {s.counts} {fmt(step)}.")
         elif step < s.disc_start and analysis.finished:
             answer = (f"It did not: the run finished at {s.counts} {fmt(step)}, before disc_start {fmt(s.disc_start)} "
                       f"(from {origin}), so it trained the autoencoder alone.")
@@ -249,7 +248,7 @@ def questions_and_answers(analysis) -> list:
     qa += _adversarial_questions(analysis)
     qa += _forecast_question(analysis)
     qa.append(QA(FINISHED_Q if analysis.finished else INTERVENE_Q, _intervene_answer(analysis)))
-    if not analysis.finished and analysis.phase == "before discriminator":
+    if not analysis.finished and analysis.phase == "before discriminator" and analysis.schedule.adversarial_off is None:
         qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
     # the findings themselves are in the list above: here only why they matter, once per rule and reason
     reasons: dict[tuple[str, str], list[Finding]] = {}
@@ -389,8 +388,11 @@ def _range_facts(analysis) -> list[str]:
                       "discriminator has won)")
     weight = analysis.metrics.get("d_weight")
     if weight is not None and s.disc_weight and analysis.phase == "adversarial" and math.isfinite(weight.now):
-        ranges.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
-                      f"{fmt(s.disc_weight)})")
+        if weight.now == 0:  # at 0 the clamp says nothing: the adversarial term has no weight
+            ranges.append(f"d_weight {fmt(weight.now)} (the adversarial term weighted by 0)")
+        else:
+            ranges.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
+                          f"{fmt(s.disc_weight)})")
     if ranges:
         out.append("ranges: " + ", ".join(ranges))
     return out
@@ -451,7 +453,7 @@ def _disc_scheduled_answer(analysis) -> QA:
 def _when_question(analysis) -> str:
     """When the discriminator switches on, asked in the tense the run is in."""
     s = analysis.schedule
-    if analysis.disc_never_on:
+    if analysis.disc_never_on or s.adversarial_off is not None:
         return "Did the discriminator become active?"
     if s.observed_disc_start is not None or analysis.step >= s.disc_start:
         return "When did the discriminator become active?"
@@ -599,6 +601,14 @@ def _disc_answer(analysis) -> str:
     # asked only when disc_loss is 0 now (_disc_zero)
     if dead is not None and dead.severity == "error":
         return "Yes. " + _messages([dead], analysis.schedule.counts)
+    if dead is not None and dead.case == "disabled":  # the config multiplies it by 0: nothing failed
+        return ("No, if no GAN phase was meant: it is 0 because the config's disc_factor 0 multiplies it by 0 at "
+                "every step, so no adversarial phase runs. " + _messages([dead], analysis.schedule.counts))
+    past = _find(analysis, "disc-start-past-end")
+    if past is not None and analysis.phase == "before discriminator":
+        return (f"No, if no GAN phase was meant: it is 0 because the discriminator is off until disc_start "
+                f"{fmt(analysis.schedule.disc_start)}, which lies past the end of training, so it stays off in this "
+                "run. " + _messages([past], analysis.schedule.counts))
     if early is not None:
         return ("It is not zero everywhere: " if latest != 0 else "") + _messages([early], analysis.schedule.counts)
     if off is not None and analysis.phase == "before discriminator":
@@ -797,7 +807,8 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
                     "so whether the run still goes is for --now (or the process) to say.")
         # one sentence per thing not examined: each carries its own reason, and nested in one they read as a knot
         out.append(head + "".join(f" Not examined: {m}." for m in missed))
-    switch = analysis.schedule.switch_step
+    # a switch-on that never comes (disc_factor 0, disc_start past the end) is nothing to re-run the report for
+    switch = analysis.schedule.switch_step if analysis.schedule.adversarial_off is None else None
     halted = _halted(analysis)
     check = ("re-run this report after it to check that the discriminator switched on and that reconstruction holds"
              if switch is not None and analysis.step < switch and not halted else None)

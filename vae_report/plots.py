@@ -91,7 +91,13 @@ def _phases(ax, c: _Series) -> None:
 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: fmt(int(value)) if value == int(value) else ""))
     schedule, last_step = c.schedule, c.last
-    if schedule.disc_start is not None:
+    off = schedule.adversarial_off
+    if schedule.disc_start is not None and off is not None:  # one phase: the GAN term never comes
+        ax.axvspan(0, last_step, color="#4c72b0", alpha=0.10, lw=0)
+        if off == "disc_factor":  # disc_start still marked: where the config would have switched it on
+            ax.axvline(schedule.disc_start, color="#4c72b0", ls="--", lw=1.2,
+                       label=f"disc_start {fmt(schedule.disc_start)} (disc_factor 0: off)")
+    elif schedule.disc_start is not None:
         d = schedule.disc_start
         end = max(last_step, d)
         ax.axvspan(0, min(d, end), color="#4c72b0", alpha=0.10, lw=0)
@@ -557,6 +563,12 @@ def _shading(c: _Series) -> str:
     if s.disc_start is None:
         return ""
     where = pos.at(s, s.disc_start)
+    if s.adversarial_off == "disc_factor":
+        return (f" Blue shading: the whole run trains the autoencoder alone: the config's disc_factor 0 keeps the "
+                f"adversarial term off, also after disc_start at {where} (dashed line).")
+    if s.adversarial_off == "beyond":
+        return (f" Blue shading: the whole run is before the discriminator, whose disc_start ({where}) lies past "
+                f"the end of training ({pos.at(s, s.total_steps)}): it never switches on.")
     if c.last <= s.disc_start:
         return f" Blue shading: before the discriminator, which switches on at {where} (dashed line), not reached yet."
     if s.disc_start <= 0:

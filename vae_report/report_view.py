@@ -68,7 +68,10 @@ def findings(a) -> Section:
             missing = f.numbers.get("missing")
             if f.numbers.get("not_judged"):  # a stretch that trained nothing (rules.untrained)
                 return str(f.numbers["not_judged"])
-            return f"needs {', '.join(missing)}" if missing else "not applicable to this model"
+            if missing:
+                return f"needs {', '.join(missing)}"
+            reason = f.numbers.get("not_applicable")
+            return reason if isinstance(reason, str) else "not applicable to this model"
         reasons: dict[str, list] = {}  # checks skipped for one reason share it: "`a`, `b` (needs x)"
         for f in skipped:
             reasons.setdefault(why(f), []).append(f.rule)
@@ -135,9 +138,19 @@ def _phase(a) -> str | Text:
         out = (f"training has finished: the last logged {s.counts} ({fmt(a.step)}, logged every "
                f"{pos.count(s, a.log_every)}) "
                "is the run's last")
-        if s.switch_step is not None and a.step >= s.switch_step:
+        if s.adversarial_off == "disc_factor":
+            out += "; the config's disc_factor 0 kept the adversarial term off throughout"
+        elif s.adversarial_off == "beyond":
+            out += f"; it ended before disc_start ({fmt(s.switch_step)}), so no adversarial phase ran"
+        elif s.switch_step is not None and a.step >= s.switch_step and not a.disc_never_on:
             out += f"; the adversarial phase ran from {s.counts} {fmt(s.switch_step)}"
         return out
+    if s.adversarial_off == "disc_factor":
+        return (f"{AUTOENCODER_ONLY}: the config's disc_factor 0 multiplies the adversarial term by 0, so no "
+                "adversarial phase runs")
+    if a.phase == "before discriminator" and s.adversarial_off == "beyond":
+        return (f"before the discriminator, for the whole run: disc_start ({fmt(s.switch_step)}) lies past the end "
+                f"of training ({fmt(s.total_steps)}), so the autoencoder trains alone")
     if a.phase == "before discriminator":
         return (f"before the discriminator ({s.counts}s 0–{fmt(s.switch_step - 1)}): autoencoder only, GAN terms "
                 "weighted by 0")
@@ -270,10 +283,31 @@ def configuration(a) -> Section:
                                                                       (False, True, False))))
 
 
+def _phases_off(a) -> tuple[Text, Text]:
+    """The two phases of a config whose adversarial phase never runs (Schedule.adversarial_off): the first is the
+    whole run, the second says why it never comes."""
+    s = a.schedule
+    if s.adversarial_off == "beyond":
+        last = s.total_steps - 1
+        first = "done: the whole run" if a.finished else f"current, {pct(a.step / s.total_steps)} through the run"
+        second = (f"never reached: disc_start lies past the end of training at {s.counts} {fmt(s.total_steps)} "
+                  f"({s.key_path('total_steps')})")
+        return (text(bold("Phase 1, before the discriminator"), f" ({s.counts}s 0–{fmt(last)}): {first}."),
+                text(bold("Phase 2, adversarial"), f" (from {s.counts} {fmt(s.switch_step)}): {second}."))
+    first = "done" if a.finished or a.step >= s.switch_step else f"current, {pct(a.step / s.switch_step)} through"
+    second = (f"off: the config's disc_factor 0 ({s.key_path('disc_factor')}) multiplies the adversarial term by 0,"
+              " so the autoencoder trains alone here too")
+    end = f"–{fmt(s.total_steps - 1)}" if s.total_steps else " on"
+    return (text(bold("Phase 1, before the discriminator"), f" ({s.counts}s 0–{fmt(s.switch_step - 1)}): {first}."),
+            text(bold("Phase 2, adversarial by disc_start"), f" ({s.counts}s {fmt(s.switch_step)}{end}): {second}."))
+
+
 def progress(a) -> Section:
     s = a.schedule
     blocks: list[Block] = []
-    if s.switch_step is not None:
+    if s.switch_step is not None and s.adversarial_off is not None:
+        blocks.append(Bullets(_phases_off(a), ordered=True))
+    elif s.switch_step is not None:
         if a.step < s.switch_step and not a.finished:
             first = f"current, {pct(a.step / s.switch_step)} through"
         else:

@@ -141,6 +141,29 @@ class Schedule:
             return None
         return int(self.embed_dim * round(side / self.downsample) ** 2)
 
+    @property
+    def adversarial_off(self) -> str | None:
+        """Why the config's adversarial phase never runs, whatever the step: "disc_factor" (the config sets it to
+        0, and adopt_weight multiplies every GAN term by it), "beyond" (disc_start at or past the run's total),
+        None when it can run (or the data show it on: observed_disc_start)."""
+        if self.observed_disc_start is not None:
+            return None
+        if self.disc_factor == 0 and "default" not in self.origins.get("disc_factor", ""):
+            return "disc_factor"
+        if self.disc_start is not None and self.total_steps and self.disc_start >= self.total_steps:
+            return "beyond"
+        return None
+
+    def key_path(self, name: str) -> str:
+        """Where the config gives a setting, for a sentence that names it: set_at's "config.yaml:
+        model.params.lossconfig.params.disc_factor"; the key and its origin where no config set it."""
+        setting = {"total_steps": "max_steps" if self.layout in ("ldm", "sgm") else "train_num_steps"}.get(name)
+        where = set_at(self, name, setting)
+        if where is not None:
+            return where
+        origin = self.origins.get(name)
+        return f"{setting or name}, {origin}" if origin else setting or name
+
     def phase(self, step: int) -> str:
         """``before discriminator`` or ``adversarial`` (``unknown`` without ``disc_start``)."""
         if self.switch_step is None:
@@ -152,7 +175,7 @@ class Schedule:
 
     def milestones(self) -> list[Milestone]:
         out = []
-        if self.switch_step is not None:
+        if self.switch_step is not None and self.adversarial_off is None:  # a switch that never comes is none
             out.append(Milestone(self.switch_step, "discriminator starts"))
         if self.total_steps is not None:
             out.append(Milestone(self.total_steps, "end of training"))

@@ -192,6 +192,8 @@ def phase_seen(a) -> str:
     if a.phase == "adversarial" and a.disc_never_on:
         return (f"autoencoder only (the discriminator never switched on; scheduled from "
                 f"{a.schedule.counts} {fmt(a.schedule.switch_step)})")
+    if a.schedule.adversarial_off == "disc_factor":
+        return "autoencoder only (the config's disc_factor is 0)"
     return a.phase
 
 

@@ -126,6 +126,7 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
                                   "logged_steps": int(len(np.unique(steps[mine]))),
                                   "metrics": int(len(np.unique(codes[mine]))),
                                   "concurrent": concurrent, "replaced": levels[i],
+                                  "abandoned": _abandoned(rank == i, codes, steps, values, drop, names),
                                   # how far the earlier file had got, and the pause before the later one began
                                   "reached": int(steps[mine].max()),
                                   "pause_s": float(gap) if np.isfinite(gap) and gap >= 0 else None})
@@ -158,8 +159,49 @@ def _replaced_levels(rank, codes, steps, values, drop, names: list[str], replace
             i = int(rank[part[0]])
             gone = part[drop[part]]
             if i in wanted and len(gone) >= 5:
-                out[i][name] = {"first": float(np.nanmedian(values[part[:5]])),
-                                "last": float(np.nanmedian(values[gone[-5:]]))}
+                out[i][name] = {"first": _finite_median(values[part[:5]]), "last": _finite_median(values[gone[-5:]])}
+    return out
+
+
+def _finite_median(values: np.ndarray) -> float:
+    """The median of the finite values, NaN without any (a stretch that ended in NaN), with no warning."""
+    good = values[np.isfinite(values)]
+    return float(np.median(good)) if len(good) else float("nan")
+
+
+def _abandoned(mine: np.ndarray, codes, steps, values, drop, names: list[str]) -> dict:
+    """What a file's replaced points held, where they went bad: the first NaN/Inf among them (step, metric), and
+    the climb of a loss (rec, else nll, else total; 5-point medians) from its lowest level to its highest after
+    it, when 30% or more. Empty where they held neither (a resume that went on where it was)."""
+    out: dict = {}
+    if values is None:
+        return out
+    gone = mine & drop
+    bad = gone & ~np.isfinite(values)
+    if bad.any():
+        first = int(steps[bad].min())
+        lead = ("rec_loss", "nll_loss", "total_loss")  # the losses first, then the rest as they sort
+        at = sorted({names[c] for c in codes[bad & (steps == first)]},
+                    key=lambda n: (lead.index(n) if n in lead else len(lead), not n.endswith("_loss"), n))
+        out["nonfinite"] = {"step": first, "metrics": at}
+    for name in ("rec_loss", "nll_loss", "total_loss"):
+        if name not in names:
+            continue
+        sub = np.flatnonzero(gone & (codes == names.index(name)) & np.isfinite(values))
+        sub = sub[np.argsort(steps[sub], kind="stable")]
+        if len(sub) < 10:
+            continue
+        level = np.median(np.lib.stride_tricks.sliding_window_view(values[sub], 5), axis=1)
+        peak = int(np.argmax(level))
+        low = int(np.argmin(level[:peak + 1]))
+        # the climb starts where it last left its lowest level (within 10%) before the peak, not at that low
+        # itself, which noise places anywhere on a flat stretch
+        start = int(np.flatnonzero(level[:peak + 1] <= 1.1 * level[low])[-1])
+        if level[low] > 0 and level[peak] > 1.3 * level[low]:
+            out["climb"] = {"metric": name, "from": float(level[low]), "from_step": int(steps[sub[start + 2]]),
+                            "to": float(level[peak]), "to_step": int(steps[sub[peak + 2]]),
+                            "ratio": float(level[peak] / level[low])}
+            break  # rec, nll and total climb together: the first logged one tells it
     return out
 
 

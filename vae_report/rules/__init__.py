@@ -24,6 +24,8 @@ from .discriminator import (
     disc_inactive_after_start,
     disc_never_trained,
     disc_off_before_start,
+    disc_start_past_end,
+    gan_never_ran,
     phase_start,
 )
 from .dynamics import STALL_LIMITS, divergence, liveness, resumes, run_stalled, spikes
@@ -76,9 +78,21 @@ RULES: list[Rule] = [
          "Without the discriminator the autoencoder never gets its adversarial term: reconstructions stay as blurry "
          "as the pixel loss leaves them, where the GAN phase should sharpen them.",
          disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
-         severities=("ok", "error"),
-         checks="the discriminator still off at logged steps `>= disc_start`; a config `disc_factor: 0` is named "
-                "as the cause (set it to 1, at its key path), a non-zero one is not advised to be checked"),
+         severities=("ok", "warning", "error"),
+         checks="the discriminator still off at logged steps `>= disc_start` (an error; a non-zero `disc_factor` "
+                "is not advised to be checked); where the config sets `disc_factor: 0`, a warning that names the "
+                "key: the config turns the adversarial term off, so no adversarial phase runs, intended or not "
+                "(set it to 1 at its key path if the GAN was meant to train; the GAN checks are not applicable)"),
+    Rule("disc-start-past-end", "Discriminator scheduled past the end of training", "warning",
+         "A discriminator scheduled after the run's last step never trains: the autoencoder gets no adversarial "
+         "term, and its reconstructions stay as blurry as the pixel loss leaves them.",
+         disc_start_past_end, {"sentinel": 10.0}, needs_schedule=("disc_start", "total_steps"), can_wait=True,
+         severities=("info", "warning"),
+         action="If a GAN phase was intended, set disc_start below the total (or train longer); if not, set "
+                "disc_factor to 0 so that the config says so.",
+         checks="the config's `disc_start` at or past its total (`max_steps`, `train_num_steps`), unless the data "
+                "show the discriminator on: the adversarial phase never comes (a warning; info from `sentinel` "
+                "times the total on, the usual way to turn the GAN off)"),
     Rule("disc-active-before-start", "Discriminator active before disc_start", "warning",
          "A discriminator on before its schedule means the run used another config or counts steps in another unit: "
          "the phases, milestones and checks placed by disc_start are then off.",
@@ -155,7 +169,9 @@ RULES: list[Rule] = [
                 "the phase whose at-clamp shares differ most, then its first point there: a clamp that comes and "
                 "goes is dated at its first burst, not its latest stretch); at the clamp in recurring bursts, "
                 "not most recent points: each burst listed, a warning when rec rises `burst_worse` or more"
-                " in them against just before (those points are then not called spikes)",
+                " in them against just before (those points are then not called spikes); `d_weight` exactly 0 "
+                "after `disc_start` is no clamp but an adversarial term weighted by 0 (`disc_weight` 0 in the "
+                "config, or no gradient at the decoder's last layer), titled and explained as such",
          judges="adversarial"),
     Rule("gan-term-dominant", "Adversarial term dominating the objective", "warning",
          "Once the adversarial term d_weight x disc_factor x g_loss outweighs the nll, the autoencoder is trained "
@@ -344,8 +360,9 @@ RULES: list[Rule] = [
     Rule("spikes", "Transient spikes", "info",
          "A robust outlier test (rolling median and MAD) finds spikes that return to the previous level.",
          spikes, {"window": 25, "mad_factor": 12, "recovery": 0.2}, needs=("total_loss|rec_loss|kl_loss",),
-         checks="transient outliers (rolling median and MAD) that return to the previous level; a level shift "
-                "is not a spike"),
+         checks="transient outliers (rolling median and MAD) that return to the previous level, consecutive ones "
+                "one spike (its span said); a leading stretch of one exact value (a term off by design) is left out "
+                "of the noise; a level shift is not a spike"),
     Rule("loss-episode", "A past rise of a loss, recovered", "warning",
          "Trends and the current level judge a phase by its ends: a loss that went up for a while in the middle "
          "of a phase and came back (an lr spike, a bad data shard, a regularizer pulling it) leaves no other "
@@ -534,7 +551,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     findings: list[Finding] = []
     metrics.phase_start = phase_start(metrics, schedule)
     registry = rules or RULES
-    titles = {rule.id: rule.title for rule in RULES}  # another rule's finding is named by its title
+    titles = {rule.id: rule.title for rule in RULES}
+    none_ran = gan_never_ran(metrics, schedule)
     for rule in registry:
         if rule.regularizer == "kl" and schedule.regularizer == "vq":
             findings.append(_skipped(rule, "Not applicable: a VQ model has no KL term (its regularizer is the codebook "
@@ -545,14 +563,20 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
             findings.append(_skipped(rule, f"Skipped: needs {', '.join(lacking)}, which this run does not provide.",
                                      {"missing": lacking}))
             continue
+        if rule.judges == "adversarial" and none_ran:
+            findings.append(_skipped(rule, f"Not applicable: {none_ran}, so no GAN ran to be judged.",
+                                     {"not_applicable": "no adversarial phase ran"}))
+            continue
         limits = {**rule.thresholds, **((thresholds or {}).get(rule.id, {}))}
         try:
-            found = [_titled(rule.finding(case, schedule.counts), titles)
-                     for case in rule.check(metrics, schedule, limits)]
+            found = [rule.finding(case, schedule.counts) for case in rule.check(metrics, schedule, limits)]
             findings.extend(_judged(rule, found, metrics, schedule))
         except KeyError as exc:  # a rule that reached for a metric its "needs" did not guarantee: skip, never crash
             findings.append(_skipped(rule, f"Skipped: needs {exc.args[0]}, which this run does not provide.",
                                      {"missing": [str(exc.args[0])]}))
+    # another rule's finding is named as the report shows it: the title of the case that fired, else its rule's
+    titles.update({f.rule: f.title for f in findings if not f.skipped and f.severity in ("warning", "error")})
+    findings = [_titled(f, titles) for f in findings]
     by_id = {rule.id: rule for rule in registry}
     carrier = regularizer_share(metrics, schedule) if any(f.metric in ("kl_loss", "quant_loss") for f in findings
                                                          if f.severity in ("warning", "error")) else None

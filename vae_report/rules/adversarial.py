@@ -10,7 +10,7 @@ from .. import position as pos
 from ..levels import window_size
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from .base import Case, Metrics, departure, finite
+from .base import Case, Metrics, departure, finite, weight_zero
 from .decomposition import ALIKE, DOMINANT, decompose, share_text
 from .gan import latest_in_phase, phase_ends, weight_from
 from .losses import bookkeeping
@@ -21,20 +21,29 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if recent is None:
         return []
     all_steps, all_weight = m.window("d_weight", lo=s.switch_step)
-    if len(finite(all_weight)) >= 5 and np.all(finite(all_weight) == 0):
+    if weight_zero(m, s):
         # its lower clamp: the adversarial term d_weight x g_loss is identically 0, the GAN phase does nothing
         if s.disc_weight == 0:  # the config asks for it: the adaptive weight is multiplied by disc_weight
-            why = (f"The config sets disc_weight 0 (from {s.origins.get('disc_weight', 'the config')}), and the "
+            why = (f"The config sets disc_weight 0 ({s.key_path('disc_weight')}), and the "
                    "adaptive weight is multiplied by it: the GAN term is switched off by the config. Set disc_weight "
                    "(RadioDiff and LDM use 0.5) if the adversarial phase was meant to train the autoencoder.")
+            action = ("Set disc_weight (RadioDiff and LDM use 0.5) if the adversarial phase was meant to train the "
+                      "autoencoder.")
         else:
             why = ("LDM's loss returns 0 when the adaptive weight cannot be computed (no last_layer gradient, e.g. in "
-                   "eval mode): check the generator's backward pass.")
+                   "eval mode), or when the last layer's gradient of the nll is 0: check the generator's backward "
+                   "pass.")
+            action = ("Check the generator's backward pass, so that the decoder's last layer gets a gradient from "
+                      "the nll and from g_loss (not in eval mode, not detached).")
         return [Case(
             f"d_weight is exactly 0 at all {fmt(len(finite(all_weight)))} points since {pos.at(s, int(all_steps[0]))}: "
             "the adversarial term d_weight x disc_factor x g_loss is identically 0, so the discriminator trains but "
             f"the autoencoder never feels it. {why}",
             "d_weight", int(all_steps[0]), {"ceiling": 0.0, "share_at_ceiling": 1.0, "onset_step": int(all_steps[0])},
+            case="zero", title="Adversarial term weighted by 0", action=action, look="",
+            rationale="With d_weight 0 the adversarial term is identically 0: the discriminator trains, but the "
+                      "autoencoder never gets its adversarial gradient, so the GAN phase costs compute and sharpens "
+                      "nothing.",
         )]
     steps, weight = recent
     ceiling = 1e4 * s.disc_weight

@@ -35,6 +35,7 @@ class Finding:
     unit: str = "step"  # what ``step`` counts (the schedule's ``counts``): prose citing the finding says it
     action: str = ""  # what to do about a warning or an error, one imperative sentence (the recommendations)
     look: str = ""  # what its reconstructions would show ("GAN artefacts"), advised only in a run that saves some
+    rationale: str = ""  # why it matters: its case's, else its rule's (stamped by the registry)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class Case:
     action: str | None = None  # what to do, where it depends on the case (None: the rule's registered action)
     look: str | None = None  # what the reconstructions would show, where it depends on the case
     title: str | None = None  # the row's title, where the case's verdict is not the rule's (None: the rule's)
+    rationale: str | None = None  # why it matters, where the rule's rationale is its main case's
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,8 @@ class Rule:
         action = (case.action if case.action is not None else self.action) if loud else ""
         look = (case.look if case.look is not None else self.look) if loud else ""
         return Finding(self.id, severity, case.message, case.metric, case.step, case.numbers,
-                       title=case.title or self.title,
-                       case=case.case, unit=unit, action=action, look=look)
+                       title=case.title or self.title, case=case.case, unit=unit, action=action, look=look,
+                       rationale=case.rationale or self.rationale)
 
     def raises(self) -> tuple[str, ...]:
         return self.severities or (self.severity,)
@@ -240,6 +242,15 @@ def first_stage(m: Metrics, s: Schedule) -> bool:
 
 def finite(values: np.ndarray) -> np.ndarray:
     return values[np.isfinite(values)]
+
+
+def weight_zero(m: Metrics, s: Schedule) -> bool:
+    """d_weight exactly 0 at every (and at least 5) finite points of the adversarial phase: the adversarial term
+    reaches the autoencoder with weight 0, whatever the discriminator does."""
+    if s.switch_step is None:
+        return False
+    weight = finite(m.window("d_weight", lo=s.switch_step)[1])
+    return len(weight) >= 5 and bool(np.all(weight == 0))
 
 
 def departure(steps: np.ndarray, values: np.ndarray, baseline: float, target: float, since: int | None = None,

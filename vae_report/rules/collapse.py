@@ -44,8 +44,14 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"kl_loss fell to {fmt(now)} (its current level), {signed_pct(now / peak - 1)} from its peak level "
         f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {evidence}",
         "kl_loss", onset, numbers, action=action, title=None if collapsed else FELL_TITLE,
-        look=None if collapsed else "",
+        look=None if collapsed else "", rationale=None if collapsed else _NOT_MEASURING,
     )]
+
+
+# why a KL fallen far while reconstruction improved matters (the rule's rationale is a collapse's)
+_NOT_MEASURING = ("a KL that fell to a tiny fraction of its peak while reconstruction kept improving is not measuring "
+                  "the posterior's information: until it is explained, the KL checks and the KL term's share in this "
+                  "report rest on a number that does not mean what it should.")
 
 
 FELL_TITLE = "KL fallen far below its peak"  # the rule's case whose evidence speaks against a collapse

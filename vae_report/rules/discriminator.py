@@ -60,12 +60,23 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(message, name, first,
                         {"first_active_step": first, "disc_start": s.disc_start}, severity="ok")]
     first = int(steps[after][0])
+    numbers = {"points_after_start": int(after.sum()), "disc_start": s.disc_start, "disc_factor": s.disc_factor}
     cause, action = _why_never_on(s, m.last_step())
+    if s.adversarial_off == "disc_factor":  # the config turns it off: by design or by mistake, no failure to start
+        return [Case(
+            f"The config sets disc_factor: 0 ({s.key_path('disc_factor')}), which multiplies the adversarial "
+            f"term by 0 at every {pos.unit(s)}: no adversarial phase runs in this run, whether or not that was "
+            f"intended, and {name} is 0 at all {fmt(int(after.sum()))} points logged from {pos.at(s, first)} on "
+            f"(disc_start {fmt(s.disc_start)}). The autoencoder trains without a discriminator.",
+            name, first, numbers, severity="warning", case="disabled",
+            action=f"{action.rstrip('.')}, if the GAN was meant to train.",
+            title="Adversarial term disabled by the config",
+            rationale="An autoencoder trained without its adversarial term keeps the blur the pixel and perceptual "
+                      "losses leave: what the config asks for if a plain VAE was meant, a lost GAN phase if not.")]
     return [Case(
         f"{name} is still 0 at all {fmt(int(after.sum()))} points logged from {pos.at(s, first)} on, although "
         f"disc_start is {fmt(s.disc_start)}: the discriminator never switched on.{cause}",
-        name, first, {"points_after_start": int(after.sum()), "disc_start": s.disc_start,
-                      "disc_factor": s.disc_factor}, action=action,
+        name, first, numbers, action=action, case="never-on",
     )]
 
 
@@ -86,6 +97,36 @@ def _why_never_on(s: Schedule, last: int) -> tuple[str, str]:
                     "not what keeps it off.")
     return ("", "Check that disc_factor is not 0 in the config the trainer used, that the trainer passes the global "
                 "step to the loss, and that the discriminator's optimizer is stepped.")
+
+
+def disc_start_past_end(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    """disc_start at or past the run's last step: the config's own schedule never reaches the adversarial phase."""
+    found = disc_activity(m)
+    if s.observed_disc_start is not None or s.disc_start < s.total_steps or (found is not None and found[2].any()):
+        return []  # the data show it on: the run did not follow this config's total (the other rules say so)
+    said = (f"disc_start is {fmt(s.disc_start)} ({s.key_path('disc_start')}), at or past the end of training at "
+            f"{fmt(s.total_steps)} ({s.key_path('total_steps')}): the discriminator can never switch on in this run, "
+            "so the autoencoder trains without its adversarial term to the end")
+    numbers = {"disc_start": s.disc_start, "total_steps": s.total_steps}
+    if s.disc_start >= t["sentinel"] * s.total_steps:  # 1e6 against 20k: the usual way to turn the GAN off
+        return [Case(f"{said}. A disc_start {fmt(s.disc_start / s.total_steps)} times the total is the usual way "
+                     "to turn the GAN off on purpose.", None, None, numbers, severity="info", case="sentinel")]
+    return [Case(f"{said}, whether or not that was intended.", None, None, numbers)]
+
+
+def gan_never_ran(m: Metrics, s: Schedule) -> str | None:
+    """Why no GAN ran to be judged, in words (None when one did or still may): the config turns the adversarial
+    term off, schedules it past the end, or the logs show the discriminator off at every point past disc_start."""
+    found = disc_activity(m)
+    if found is not None and found[2].any():
+        return None  # on at some point: a GAN ran
+    if s.adversarial_off == "disc_factor":
+        return "the config's disc_factor 0 turns the adversarial term off"
+    if s.adversarial_off == "beyond":
+        return "disc_start lies past the end of training"
+    if found is not None and s.switch_step is not None and m.last_step() >= s.switch_step:
+        return "the discriminator never switched on"
+    return None
 
 
 HALF_TOLERANCE = 0.05
@@ -174,8 +215,8 @@ def phase_start(m: Metrics, s: Schedule) -> int | None:
     found = disc_activity(m)
     if found is not None and found[2].any() and not found[2][0]:
         return int(found[1][found[2]][0])
-    if found is not None and not found[2].any():
-        return None  # logged and never on: whatever the schedule says, no adversarial phase has begun
+    if (found is not None and not found[2].any()) or (found is None and s.adversarial_off is not None):
+        return None  # logged and never on, or the config never lets it on: no adversarial phase has begun
     if s.switch_step is not None and m.last_step() >= s.switch_step:
         return s.switch_step
     return None

@@ -55,6 +55,11 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         steps, values = m.steps(name), m.values(name)
         good = np.isfinite(values)
         steps, values = steps[good], values[good]
+        # a leading stretch of one exact value is a term off by design (disc_loss 0 before disc_start): it has
+        # no noise, and counted in it would make the noise of the rest look tiny and its jitter look like spikes
+        moved = np.flatnonzero(values != values[0]) if len(values) else np.zeros(0, dtype=int)
+        if len(moved) and moved[0] >= w:
+            steps, values = steps[moved[0]:], values[moved[0]:]
         if len(values) < 3 * w:
             continue
         median = rolling_median(values, w)
@@ -67,35 +72,50 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         idx = np.flatnonzero(outlier)
         if not len(idx):
             continue
-        base = median
-        # transient: the level after the spike is back where it was before
-        before = np.array([np.median(values[max(0, i - w):i]) if i else values[0] for i in idx])
-        after = np.array([np.median(values[i + 1:i + 1 + w]) if i + 1 < len(values) else values[-1] for i in idx])
+        # consecutive outliers are one excursion: one spike however many points it spans
+        episodes = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
+        # transient: the level after the excursion is back where it was before it
+        before = np.array([np.median(values[max(0, e[0] - w):e[0]]) if e[0] else values[0] for e in episodes])
+        after = np.array([np.median(values[e[-1] + 1:e[-1] + 1 + w]) if e[-1] + 1 < len(values) else values[-1]
+                          for e in episodes])
         transient = np.abs(after - before) <= t["recovery"] * np.maximum(np.abs(before), 1e-12)
-        if not transient.any():
-            continue
         every = int(np.median(np.diff(steps))) if len(steps) > 1 else 1
-        spike_idx = idx[transient]
-        # points where d_weight sat at its clamp are no hard batches: the d-weight-pinned finding names them
-        in_burst = _in_bursts(steps[spike_idx], bursts, every)
-        spike_idx, clamped = spike_idx[~in_burst], int(in_burst.sum())
-        if not len(spike_idx):
-            continue
-        worst = spike_idx[int(np.argmax(score[spike_idx]))]
-        also = (f" ({clamped} more coincide with d_weight at its clamp: see {see('d-weight-pinned')})"
-                if clamped else "")
-        out.append(Case(
-            f"{name} has {counted(len(spike_idx), 'transient spike')} from {pos.at(s, int(steps[spike_idx[0]]))} "
-            "on, each back "
-            f"to its level within {w} points; the largest at {pos.at(s, int(steps[worst]))}: "
-            f"{fmt(float(values[worst]))} against a local median of "
-            f"{fmt(float(base[worst]))}{also}. Isolated spikes from hard batches are harmless; check the batch if they "
-            "grow.",
-            name, int(steps[spike_idx[0]]),
-            {"count": int(len(spike_idx)), "largest_step": int(steps[worst]), "largest_value": float(values[worst]),
-             "at_d_weight_clamp": clamped},
-        ))
+        kept = [e for e, ok in zip(episodes, transient, strict=True) if ok]
+        # excursions where d_weight sat at its clamp are no hard batches: the d-weight-pinned finding names them
+        clamped = [e for e in kept if _in_bursts(steps[e], bursts, every).any()]
+        kept = [e for e in kept if not any(e is c for c in clamped)]
+        if kept:
+            out.append(_spikes_case(name, steps, values, median, score, kept, len(clamped), w, s))
     return out
+
+
+def _spikes_case(name: str, steps: np.ndarray, values: np.ndarray, median: np.ndarray, score: np.ndarray,
+                 episodes: list[np.ndarray], clamped: int, w: int, s: Schedule) -> Case:
+    """The spikes of one metric in words: how many excursions, the longest's span, the largest point."""
+    points = np.concatenate(episodes)
+    worst = points[int(np.argmax(score[points]))]
+    longest = max(episodes, key=len)
+
+    def where(e: np.ndarray) -> str:
+        return pos.at(s, int(steps[e[0]])) if len(e) == 1 else pos.span(s, int(steps[e[0]]), int(steps[e[-1]]))
+
+    if len(episodes) == 1:
+        head = (f"{name} had one transient spike, {where(longest)}"
+                + (f" ({fmt(len(longest))} consecutive points)" if len(longest) > 1 else "")
+                + f", back to its level within {w} points; its largest point")
+    else:
+        head = (f"{name} has {counted(len(episodes), 'transient spike')} from {where(episodes[0])} on"
+                + (f" (the longest {fmt(len(longest))} consecutive points, {where(longest)})" if len(longest) > 1
+                   else "") + f", each back to its level within {w} points; the largest")
+    also = (f" ({clamped} more coincide with d_weight at its clamp: see {see('d-weight-pinned')})" if clamped else "")
+    return Case(
+        f"{head} at {pos.at(s, int(steps[worst]))}: {fmt(float(values[worst]))} against a local median of "
+        f"{fmt(float(median[worst]))}{also}. Isolated spikes from hard batches are harmless; check the batch if "
+        "they grow.",
+        name, int(steps[episodes[0][0]]),
+        {"count": len(episodes), "points": int(len(points)), "largest_step": int(steps[worst]),
+         "largest_value": float(values[worst]), "at_d_weight_clamp": clamped},
+    )
 
 
 def _noise_scale(values: np.ndarray, block: int, min_count: int) -> np.ndarray:
@@ -452,7 +472,28 @@ def _resumed(r: dict, s: Schedule, judged: str | None) -> str:
     level = (f" {judged} went on at the level it had reached, as a resume from the run's own checkpoint does."
              if judged else " Too few points either side to tell whether the losses went on where they were.")
     return (f"The run was resumed at {pos.at(s, step)}{after} ({r['file']} stopped, a later log took over)."
-            f"{redone}{level}")
+            f"{redone}{level}{_abandoned_branch(r, s)}")
+
+
+def _abandoned_branch(r: dict, s: Schedule) -> str:
+    """What the replaced points held when they went bad (a climb, a NaN/Inf): why the run was taken back to an
+    earlier step; nothing when they held neither."""
+    gone = r.get("abandoned") or {}
+    climb, bad = gone.get("climb"), gone.get("nonfinite")
+    if not climb and not bad:
+        return ""
+    said = []
+    if climb:
+        ratio = climb["ratio"]
+        change = f"x{ratio:.0f}" if ratio >= 10 else describe_change(climb["from"], climb["to"])
+        said.append(f"{climb['metric']} climbed from {fmt(climb['from'])} at {pos.at(s, climb['from_step'])} to "
+                    f"{fmt(climb['to'])} at {pos.at(s, climb['to_step'])} ({change})")
+    if bad:
+        names = bad["metrics"]
+        which = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        said.append(f"{which} {'was' if len(names) == 1 else 'were'} NaN/Inf from {pos.at(s, bad['step'])}")
+    return (f" The replaced points held a branch that went bad: {' and '.join(said)}; the later log took the run "
+            "back to a step before that, and this report shows that branch, not the replaced one.")
 
 
 def _jump(steps: np.ndarray, values: np.ndarray, step: int, s: Schedule, t: dict) -> tuple[float, float, int] | None:

@@ -13,7 +13,7 @@ from ..levels import current_level, difference_noise, movement
 from ..numbers import describe_change, fmt, pct, relative_change, signed_pct
 from ..schedule import Schedule, set_at
 from ..stats import robust_noise, rolling_median
-from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see
+from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, weight_zero
 from .discriminator import disc_activity
 from .losses import bookkeeping, shift_at_nonfinite
 
@@ -70,10 +70,20 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                  "logit is >= 1 and every fake one <= -1")
     if s.layout == "flat":
         scale += "; this trainer's own scale may differ"
+    said = (f"The discriminator is winning: disc_loss {fell} is at {fmt(level)} now (its current level, "
+            f"{pos.window(s, current.first_step, current.last_step, current.points)}) ({scale}){gap_text}{g_text}. ")
+    if weight_zero(m, s):  # its term reaches the autoencoder with weight 0: a won game that pushes nothing
+        return [Case(
+            said + "Its loss is 0 wherever it clears the margin, so it stops learning there; the generator's term "
+            f"reaches the autoencoder with d_weight exactly 0 (see {see('d-weight-pinned')}), so the win does not push"
+            " the autoencoder away from reconstructing, but the adversarial phase does nothing for it either.",
+            "disc_loss", onset, {**numbers, "d_weight_zero": True}, case="won-unweighted", look="",
+            action="Find why d_weight is 0 first (see the d_weight finding): weakening the discriminator does not "
+                   "help an autoencoder that gets no adversarial gradient.",
+            rationale="A discriminator that has won no longer teaches the autoencoder anything: with its term "
+                      "weighted by 0 the GAN phase spends compute on a contest that sharpens nothing.")]
     return [Case(
-        f"The discriminator is winning: disc_loss {fell} is at {fmt(level)} now (its current level, "
-        f"{pos.window(s, current.first_step, current.last_step, current.points)}) ({scale}){gap_text}{g_text}. "
-        "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's term "
+        said + "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's term "
         "(-mean of the fake logits) keeps pushing"
         + (" with the adaptive d_weight" if s.layout != "flat" else "")
         + ": the adversarial term tends to take over the objective at the cost of reconstruction.",
@@ -131,6 +141,8 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
         "(that is a loss near 0), but it tells reconstructions from data ever more easily, and the generator's "
         "adversarial term grows with g_loss at the cost of reconstruction.",
         "disc_loss", onset, numbers, case="pulling-ahead",
+        rationale="a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
+                  "g_loss, at the cost of reconstruction.",
     )]
 
 

@@ -27,6 +27,10 @@ def _share_bad(bad: np.ndarray) -> str:
     return f"({fmt(n)} of {fmt(len(bad))} points {'is' if n == 1 else 'are'} NaN, Inf or beyond {OVERFLOW:.0e})"
 
 
+# why a NaN/Inf that did not derail training matters (the rule's rationale is for one that did)
+_PASSING = ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, or ones in validation only, "
+            "did not derail training, but they say where to look.")
+
 def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     bads = {}
@@ -71,7 +75,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 todo = f"Unless the run uses mixed precision, check the inputs of {batches}."
             out.append(Case(
                 f"{name} is {kind} at {pos.at(s, first)} {_share_bad(bad)}, {what}",
-                name, first, numbers, severity="warning", action=todo,
+                name, first, numbers, severity="warning", action=todo, case="recovered", rationale=_PASSING,
             ))
             continue
         if "/" in name and _training_finite(m, name):
@@ -82,6 +86,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 "show overfitting.",
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
                               "last_finite": bool(not bad[-1]), "validation_only": True}, severity="warning",
+                case="validation-only", rationale=_PASSING,
                 action="Check the validation batches and eval-mode numerics (fp16 in eval, an empty batch, a division "
                        "by a zero count)."))
             continue

@@ -1,0 +1,151 @@
+"""Runs whose adversarial phase never runs (the config's disc_factor 0, disc_start past the end of training) and a
+GAN phase whose term is weighted by 0: what fired is named as what it is, and no GAN rule judges a GAN that never
+ran. Logs written with the csv module, configs with yaml, as a user's run folder holds them."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from vae_report import analyze_run
+from vae_report.analysis import examine_run
+from vae_report.render import render_markdown, write_report
+
+PIXELS = 196_608
+
+
+def _run(root: Path, disc_start: int, last: int, max_steps: int, disc_factor: float = 1.0,
+         zero_weight: bool = False) -> Path:
+    """An LDM run (config.yaml + metrics.csv) logged every 50 steps to ``last``; ``disc_factor`` 0: the GAN terms
+    are multiplied by it (all 0); ``zero_weight``: d_weight 0 after disc_start while the discriminator wins."""
+    rng = np.random.default_rng(0)
+    root.mkdir()
+    loss = {"disc_start": disc_start, "kl_weight": 1e-6, "disc_weight": 0.5, "disc_factor": disc_factor}
+    config = {"model": {"base_learning_rate": 4.5e-6, "target": "ldm.models.autoencoder.AutoencoderKL",
+                        "params": {"embed_dim": 4, "lossconfig": {
+                            "target": "ldm.modules.losses.LPIPSWithDiscriminator", "params": loss}}},
+              "lightning": {"trainer": {"max_steps": max_steps}}}
+    (root / "config.yaml").write_text(yaml.safe_dump(config))
+    with open(root / "metrics.csv", "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["step", "train/rec_loss", "train/nll_loss", "train/kl_loss", "train/total_loss",
+                      "train/disc_loss", "train/disc_factor", "train/d_weight", "train/g_loss",
+                      "train/logits_real", "train/logits_fake"])
+        for step in range(0, last + 1, 50):
+            rec = 0.03 + 0.3 * np.exp(-step / 4000) * (1 + 0.02 * rng.standard_normal())
+            kl = 20_000 + 80_000 * (1 - np.exp(-step / 8000)) + 300 * rng.standard_normal()
+            factor = disc_factor if step >= disc_start else 0.0
+            won = min(1.0, (step - disc_start) / 3000) if step >= disc_start else 0.0
+            weight = 0.0 if zero_weight and step >= disc_start else 300 + 50 * rng.random()
+            g = 0.1 + 2.3 * won + 0.05 * rng.standard_normal()
+            disc = factor * (1.0 - 0.93 * won + 0.01 * rng.standard_normal())
+            real, fake = 0.1 + 2.3 * won, -0.1 - 2.3 * won
+            total = PIXELS * rec + 1e-6 * kl + weight * factor * g
+            out.writerow([step, rec, PIXELS * rec, kl, total, disc, factor, weight, g, real, fake])
+    return root
+
+
+def _active(a, rule: str):
+    return [f for f in a.active_findings() if f.rule == rule]
+
+
+def test_a_config_that_sets_disc_factor_0_is_a_warning_naming_it_and_no_gan_rule_judges(tmp_path):
+    a = analyze_run(_run(tmp_path / "off", 20_001, 39_950, 40_000, disc_factor=0.0))
+    assert a.status == "warning"
+    (f,) = _active(a, "disc-inactive-after-start")
+    assert (f.severity, f.case, f.title) == ("warning", "disabled", "Adversarial term disabled by the config")
+    assert "config.yaml: model.params.lossconfig.params.disc_factor" in f.message
+    assert "never switched on" not in f.message
+    judged = [f.rule for f in a.active_findings() if f.rule in ("disc-overpowering", "disc-at-chance",
+                                                                "generator-winning", "gan-term-dominant")]
+    assert judged == []
+    text = render_markdown(a)
+    assert "the adversarial phase ran from" not in text and "is winning" not in text
+    assert "has been on since" not in text and "separates every real input" not in text  # Q: why is D loss 0?
+    assert "disc_factor 0" in text  # the phase and progress say why there is no adversarial phase
+
+
+def test_a_disc_start_past_the_end_is_said_from_the_config_and_the_phases_follow(tmp_path):
+    run = _run(tmp_path / "beyond", 50_001, 39_950, 40_000)
+    a = analyze_run(run)
+    unfinished = analyze_run(_run(tmp_path / "going", 50_001, 20_000, 40_000))
+    assert "monitor when the discriminator activates" not in render_markdown(unfinished)
+    assert "discriminator starts" not in render_markdown(unfinished)
+    assert "check that the discriminator switched on" not in render_markdown(unfinished)
+    (f,) = _active(a, "disc-start-past-end")
+    assert f.severity == "warning"
+    for said in ("50,001", "40,000", "lossconfig.params.disc_start", "config.yaml: lightning.trainer.max_steps"):
+        assert said in f.message
+    assert all(m.name != "discriminator starts" for m in a.schedule.milestones())
+    out = tmp_path / "report.md"
+    write_report(examine_run(run), out)
+    text = out.read_text()
+    assert "50,001–39,999" not in text and "not reached yet" not in text
+    assert "never reached" in text and "past the end of training" in text
+
+
+def test_a_disc_start_far_past_the_end_is_the_usual_switch_off_and_only_info(tmp_path):
+    a = analyze_run(_run(tmp_path / "sentinel", 1_000_001, 19_950, 20_000))
+    (f,) = _active(a, "disc-start-past-end")
+    assert f.severity == "info" and "on purpose" in f.message
+
+
+def test_a_zero_d_weight_is_named_as_such_in_its_title_why_and_in_the_findings_that_cite_it(tmp_path):
+    a = analyze_run(_run(tmp_path / "zero", 20_001, 39_950, 50_000, zero_weight=True))
+    (f,) = _active(a, "d-weight-pinned")
+    assert f.case == "zero" and "clamp" not in f.title
+    text = render_markdown(a)
+    assert "clamp" not in text and "1e4" not in text and "keeps growing" not in text
+    (won,) = _active(a, "disc-overpowering")
+    assert f'"{f.title}"' in won.message and "keeps pushing" not in won.message
+
+
+def _spiky(root: Path) -> Path:
+    """A healthy CSV run (disc_start 20,001) with one x4 rec excursion of 6 consecutive points at 15,000."""
+    rng = np.random.default_rng(1)
+    root.mkdir()
+    (root / "config.yaml").write_text(yaml.safe_dump({"model": {"params": {"lossconfig": {
+        "target": "ldm.modules.losses.LPIPSWithDiscriminator", "params": {"disc_start": 20_001}}}}}))
+    with open(root / "metrics.csv", "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["step", "rec_loss", "disc_loss"])
+        for step in range(0, 40_000, 50):
+            rec = (0.03 + 0.3 * np.exp(-step / 4000)) * (1 + 0.01 * rng.standard_normal())
+            rec *= 4 if 15_000 <= step <= 15_250 else 1
+            out.writerow([step, rec, 1.0 + 0.04 * rng.standard_normal() if step >= 20_001 else 0.0])
+    return root
+
+
+def _epochs(root: Path) -> Path:
+    """JSONL, one record per epoch (100), steps_per_epoch 500 and disc_start 25,001: the D loss 0 to epoch 49,
+    then at ~1.0 with 4% noise."""
+    rng = np.random.default_rng(8)
+    root.mkdir()
+    (root / "config.yaml").write_text(yaml.safe_dump({"model": {"lossconfig": {"disc_start": 25_001}},
+                                                      "train": {"max_epochs": 100, "steps_per_epoch": 500}}))
+    with open(root / "history.jsonl", "w") as fh:
+        for epoch in range(100):
+            on = epoch * 500 + 250 >= 25_001
+            fh.write(json.dumps({"epoch": epoch, "train_rec_loss": 0.03 + 0.3 * np.exp(-epoch / 10)
+                                 * (1 + 0.01 * rng.standard_normal()),
+                                 "train_kl_loss": 20_000 + 100 * rng.standard_normal(),
+                                 "train_g_loss": 0.3 + 0.05 * rng.standard_normal(),
+                                 "train_disc_loss": 1.0 + 0.04 * rng.standard_normal() if on else 0.0}) + "\n")
+    return root
+
+
+def test_consecutive_outliers_are_one_spike(tmp_path):
+    a = analyze_run(_spiky(tmp_path / "spiky"))
+    spikes = {f.metric: f for f in _active(a, "spikes")}
+    assert set(spikes) == {"rec_loss"}
+    assert spikes["rec_loss"].numbers["count"] == 1 and spikes["rec_loss"].numbers["points"] == 6
+    assert "one transient spike, steps 15,000-15,250 (6 consecutive points)" in spikes["rec_loss"].message
+
+
+def test_noise_after_a_silent_stretch_is_no_spike(tmp_path):
+    a = analyze_run(_epochs(tmp_path / "epochs"))
+    assert [f.metric for f in _active(a, "spikes")] == []
