@@ -216,7 +216,7 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(f"The adversarial term's share of the loss cannot be judged. {parts.unjudged()}.",
                      "total_loss", int(parts.first or steps[-1]),
                      {"adversarial_share": None, "adversarial_mean": adv.value, "adversarial_noise": adv.noise},
-                     severity="info")]
+                     severity="info", case="unjudged", title="Adversarial term's share not judged")]
     # its size at the phase's start: the same mean over the phase's first 5% of aligned steps (the window of a
     # phase's start level) as the breakdown takes over the window of the total's current level
     head = window_size(len(steps))
