@@ -13,9 +13,9 @@ back to within a quarter of its rise of the level it left. The noise is as level
 point-to-point noise (MAD of first differences), or how much block medians wander when that is larger (here from
 second differences, which a descent or the episode's own climb does not inflate). The onset is where a
 level-then-ramp fit turns, the size is against the points just before it. A rise that has not come back is the
-current rise (loss-now, rec-after-disc own it); one from a phase's first points has no level before it (the
-switch-on's move, KL's growth); one that began at a NaN/Inf point, a resume or with d_weight at its clamp is the
-finding's that names those.
+current rise or a level shift (loss-now, rec-after-disc, loss-shift own it); one from a phase's first points has
+no level before it (the switch-on's move, KL's growth); one that began at a NaN/Inf point, a resume or with
+d_weight at its clamp is the finding's that names those.
 """
 
 from __future__ import annotations
