@@ -506,3 +506,14 @@ def episode(onset: int, peak: int, back: int, factor: float, after: float = 0.97
     def edit(steps, v, shape):
         v[metric] = v[metric] * np.interp(steps, [onset, peak, back], [1.0, factor, after])
     return edit
+
+
+def level_shift(onset: int, factor: float, end: int | None = None, metric: str = "rec_loss") -> Callable:
+    """``metric`` stepping up to ``factor`` times its level at ``onset`` (or climbing there by ``end``) and
+    staying there to the end of the logs (a data pipeline that changed, a loss weight raised by a resume)."""
+    def edit(steps, v, shape):
+        lift = np.interp(steps, [onset, end or onset + 1], [1.0, factor])
+        if metric == "p_loss":  # taming: rec = |x - x'| + p_loss, so the sum moves by the component's change
+            v["rec_loss"] = v["rec_loss"] + v["p_loss"] * (lift - 1)
+        v[metric] = v[metric] * lift
+    return edit

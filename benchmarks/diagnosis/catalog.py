@@ -279,7 +279,34 @@ def fault(
 
 def fault_cases() -> list[Case]:
     return (_now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases() + _extension_cases()
-            + field_faults() + _balance_cases() + _drift_cases())
+            + field_faults() + _balance_cases() + _drift_cases() + _shift_cases())
+
+
+def _shift_cases() -> list[Case]:
+    """A loss that stepped up and stayed up, older than the latest logs (named, dated at the step); beside it what
+    must stay quiet: a bump that came back short of its level, the switch-on's move."""
+    shift = ("loss-shift",)
+    s = _shape(last_step=80_000, every=100, seed=101, **RD)
+    out = [fault("shift_rec_before_disc_stayed", "rec x1.5 at 25,000 before disc_start, held through the "
+                 "adversarial phase", "radiodiff", s, "warning", LOSSES, 25_000, c.level_shift(25_000, 1.5),
+                 rules=shift, frac=0.02)]
+    s = _shape(last_step=40_000, total_steps=40_000, disc_start=30_001, every=20, regularizer="vq", pixels=1,
+               d_weight=0.8, disc_weight=0.8, lr_kind="constant", lr=4.5e-6, seed=102)
+    out.append(fault("shift_p_loss_component_vqgan", "taming VQGAN: p_loss +35% climbing from 8,000 to 11,000, "
+                     "held; rec (l1 + p) rises less", "vq_tb", s, "warning", ("p_loss", *LOSSES), 8_000,
+                     c.level_shift(8_000, 1.35, end=11_000, metric="p_loss"), rules=shift, frac=0.03))
+    s = _shape(last_step=120_000, every=100, seed=103, **RD)
+    out.append(fault("shift_rec_adversarial_modest", "rec x1.4 at 80,000, well after the switch-on, held to "
+                     "120,000 (below loss-now's x1.5)", "radiodiff", s, "warning", LOSSES, 80_000,
+                     c.level_shift(80_000, 1.4), rules=shift, frac=0.02))
+    s = _shape(last_step=60_000, every=100, seed=104, **RD)
+    out.append(Case("rec_bump_back_short_of_level", "rec x1.6 from 12,000 to 16,000, back to +8% by 20,000 and on",
+                    "radiodiff", s, Expect("ok"), fault=c.episode(12_000, 16_000, 20_000, 1.6, after=1.08)))
+    s = _shape(last_step=90_000, every=100, seed=105, **RD)
+    out.append(Case("healthy_rec_jump_at_switch", "rec x1.3 when the discriminator switches on, back on its "
+                    "course by 60,000: the switch-on's move", "radiodiff", s, Expect("ok"),
+                    fault=c.episode(50_001, 50_600, 60_000, 1.3, after=1.0)))
+    return out
 
 
 def _drift_cases() -> list[Case]:

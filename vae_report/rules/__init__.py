@@ -36,6 +36,7 @@ from .grouping import cite_explained, group_by_cause, loud_metrics, point_to_gra
 from .kl import kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
+from .shifts import loss_shift
 from .untrained import judged_out, not_judged, reason
 from .validation import val_missing, val_overfitting
 
@@ -198,7 +199,9 @@ RULES: list[Rule] = [
          action="Lower disc_weight, and resume from a checkpoint before the rise if it persists.",
          look="GAN artefacts",
          checks="reconstruction's current level (the statistics table's Now) after `disc_start` against its level "
-                "just before it (the last 5% of the points of the phase before, as rec-trend takes it); a rise "
+                "just before it (the last 5% of the points of the phase before, as rec-trend takes it), dated "
+                "where the rise turned (a step's first point, or where a level-then-ramp fit up to the current "
+                "level turns, as `loss-shift` dates a shift); a rise "
                 "names the config's `disc_weight` as the lever (and its multiple of the usual 0.5) with the "
                 "adversarial term against the nll (its value is not its pull: the adaptive d_weight scales its "
                 "gradient); a rise held for a quarter of the phase or more has persisted (lower disc_weight, at its "
@@ -386,6 +389,25 @@ RULES: list[Rule] = [
                 "spike, or a rise that began at a NaN/Inf, a resume or d_weight's clamp (their rules'). Info (ok "
                 "when there is none); a warning when the loss went up by `large` or more (x2) and came back within "
                 "the latest `recent` share of the run",
+         judges="latest"),
+    Rule("loss-shift", "A loss that stepped up and stayed up", "warning",
+         "A loss whose level stepped up and never came back makes every later comparison start from the worse "
+         "level: the latest logs look steady, the damage is older than them.",
+         loss_shift, {"rise": 0.2, "noise_factor": 6.0},
+         needs=("total_loss|rec_loss|nll_loss|aeloss|p_loss",),
+         severities=("ok", "info", "warning"), cause="shape", cause_rank=2,
+         action="Look at what changed where it stepped up (the learning rate, the data, a loss weight); if the "
+                "model is worse for it, resume from a checkpoint before it.",
+         checks="every term of the reconstruction that should fall or hold (rec, nll, aeloss, p, and terms logged "
+                "apart such as l1; the total before the discriminator), within each phase, searched as `loss-episode` "
+                "searches it: a rise `rise` or more and `noise_factor` noises above the best level it had reached that"
+                " never came back, whose level at the phase's end and current level (the latest logs, in a later phase"
+                " too) are still that far above the level just before it; dated where it turned (a step's first point,"
+                " or where a level-then-ramp fit up to its new level turns), with the levels before, after and now; "
+                "rec, nll and the total together are one shift, told on rec, a component logged apart (LPIPS `p_loss`)"
+                " named with its own size. Not one from a phase's first points (a warm-up), at the discriminator's "
+                "switch-on (`rec-after-disc`), the regularizers (KL's rise: `kl-rising`; a VQ commitment term), or one"
+                " at a NaN/Inf, a resume or d_weight's clamp; info when the learning rate jumped as it began",
          judges="latest"),
     Rule("liveness", "Training speed and liveness", "warning",
          "A run that stopped logging may have crashed or hung: every hour it stays so is training time lost, and its "

@@ -320,3 +320,31 @@ def step_onset(steps: np.ndarray, values: np.ndarray) -> tuple[int, float]:
     at = int(np.argmin(sse))
     spread = float(np.sum((values - values.mean()) ** 2))
     return int(steps[at + 1]), float(sse[at]) / spread if spread > 0 else 1.0
+
+
+def turn_onset(steps: np.ndarray, values: np.ndarray, base: float, top: float, smooth: int = 5
+               ) -> tuple[int, str] | None:
+    """Where a rise from the level ``base`` to the level ``top`` turned, and how ("ramp" or "step"): over the
+    points up to where the series (smoothed over ``smooth``) first reaches ``top``, so that a rise that levelled
+    off is fitted without its plateau, the break of a level-then-ramp fit (as a slow drift is dated: where the
+    climb began, not where it cleared some share of its size), or the first point of the higher level where a
+    step fits better. The points given should begin on the level before the rise. None when neither fit
+    explains the rise (or too few points)."""
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    if len(values) < 2 * smooth or not top > base:
+        return None
+    level = np.median(np.lib.stride_tricks.sliding_window_view(values, smooth), axis=1)
+    reached = np.flatnonzero(level >= top)
+    if not len(reached):
+        return None
+    # the stretch up to the top, with a few points past it so that a step's higher level is more than one point
+    end = min(len(values), int(reached[0]) + smooth + max(smooth, (int(reached[0]) + smooth) // 10))
+    x, y = steps[:end], values[:end]
+    if len(y) < 2 * smooth:
+        return None
+    ramp, ramp_unexplained = ramp_onset(x, y)
+    jump, step_unexplained = step_onset(x, y)
+    if min(ramp_unexplained, step_unexplained) >= 0.8:
+        return None
+    return (jump, "step") if step_unexplained < ramp_unexplained else (ramp, "ramp")

@@ -13,9 +13,9 @@ back to within a quarter of its rise of the level it left. The noise is as level
 point-to-point noise (MAD of first differences), or how much block medians wander when that is larger (here from
 second differences, which a descent or the episode's own climb does not inflate). The onset is where a
 level-then-ramp fit turns, the size is against the points just before it. A rise that has not come back is the
-current rise (loss-now, rec-after-disc own it); one from a phase's first points has no level before it (the
-switch-on's move, KL's growth); one that began at a NaN/Inf point, a resume or with d_weight at its clamp is the
-finding's that names those.
+current rise or a level shift (loss-now, rec-after-disc, loss-shift own it); one from a phase's first points has
+no level before it (the switch-on's move, KL's growth); one that began at a NaN/Inf point, a resume or with
+d_weight at its clamp is the finding's that names those.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def find_episodes(name: str, steps: np.ndarray, values: np.ndarray, rise: float,
     if len(zb) < 3 * SMOOTH:
         return []
     zs = rolling_median(zb, SMOOTH, SMOOTH // 2 + 1)
-    noise = _smoothed_noise(zb, k, context)
+    noise = smoothed_noise(zb, k, context)
     if not math.isfinite(noise):
         return []
     band = max(math.log1p(rise), t["noise_factor"] * noise)
@@ -115,7 +115,7 @@ def find_episodes(name: str, steps: np.ndarray, values: np.ndarray, rise: float,
     out: list[Episode] = []
     i = 0
     while i < len(zs):
-        span = _next_rise(zs, i, band, noise, trailing)
+        span = next_rise(zs, i, band, noise, trailing)
         if span is None:
             break
         low_at, peak_at, end = span
@@ -156,7 +156,7 @@ def _caught_up(zs: np.ndarray, j: int, band: float, trailing: int) -> int:
     return j + int(settled[0]) if len(settled) else len(zs)
 
 
-def _smoothed_noise(zb: np.ndarray, k: int, context: np.ndarray | None) -> float:
+def smoothed_noise(zb: np.ndarray, k: int, context: np.ndarray | None) -> float:
     """The noise of a median of SMOOTH bins: from the bins' point noise, or how much medians of blocks move from
     one to the next when that is larger (a level that wanders: correlated noise), as levels.py takes it. The
     latter needs WANDER_BLOCKS blocks, where the descent and an episode are a minority of the differences its
@@ -170,7 +170,7 @@ def _smoothed_noise(zb: np.ndarray, k: int, context: np.ndarray | None) -> float
     return noise
 
 
-def _next_rise(zs: np.ndarray, i: int, band: float, noise: float, trailing: int | None
+def next_rise(zs: np.ndarray, i: int, band: float, noise: float, trailing: int | None
                ) -> tuple[int, int, int | None] | None:
     """(the best level's bin, the top's, the bin where it came back) of the first rise from ``i`` on whose excess
     over the best level exceeds ``band``, coming back to within a quarter of its rise (or 2 noises) of that
@@ -198,7 +198,7 @@ def _next_rise(zs: np.ndarray, i: int, band: float, noise: float, trailing: int 
     return low_at, first, None
 
 
-def _phases(m: Metrics, s: Schedule) -> list[tuple[int | None, int | None, str]]:
+def phases(m: Metrics, s: Schedule) -> list[tuple[int | None, int | None, str]]:
     """(first step, end step, name) of each phase the run has logged: "" for a run still before its switch-on
     (or without one)."""
     start = phase_start(m, s)
@@ -207,19 +207,21 @@ def _phases(m: Metrics, s: Schedule) -> list[tuple[int | None, int | None, str]]
     return [(None, start, "before discriminator"), (start, None, "adversarial")]
 
 
-def _owned_elsewhere(e: Episode, m: Metrics, s: Schedule, phase_first: int | None, every: int) -> str | None:
-    """What explains an episode another finding tells, or None: it began at the switch-on, at a NaN/Inf point,
-    at a resume, or while d_weight sat at its clamp."""
+def owned_elsewhere(onset: int, peak: int, until: int, m: Metrics, s: Schedule, phase_first: int | None,
+                    every: int) -> str | None:
+    """What explains a rise (from ``onset``, at its top by ``peak``, lasting until ``until``) another finding
+    tells, or None: it began at the switch-on, at a NaN/Inf point, at a resume, or while d_weight sat at its
+    clamp."""
     if phase_first is not None:
         span = max(m.last_step() - phase_first, 1)
-        if e.onset - phase_first <= max(WITH_SWITCH * span, 5 * every):
+        if onset - phase_first <= max(WITH_SWITCH * span, 5 * every):
             return SWITCH_ON
     bad = [int(x) for n in m.names() if n in JUDGED_LOSSES for x in m.steps(n)[~np.isfinite(m.values(n))]]
-    if any(e.onset - 3 * every <= x <= e.peak_step for x in bad):
+    if any(onset - 3 * every <= x <= peak for x in bad):
         return "at a NaN/Inf point"
-    if any(e.onset - 3 * every <= int(r["step"]) <= e.peak_step for r in m.restarts):
+    if any(onset - 3 * every <= int(r["step"]) <= peak for r in m.restarts):
         return "at a resume"
-    if any(a <= e.recovered and e.onset <= b + every for a, b in clamp_bursts(m, s)):
+    if any(a <= until and onset <= b + every for a, b in clamp_bursts(m, s)):
         return "with d_weight at its clamp"
     return None
 
@@ -234,13 +236,13 @@ def loss_episode(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         steps = m.steps(name)
         every = int(np.median(np.diff(steps[-1000:]))) if len(steps) > 1 else 1  # the logging interval
         rise = t["kl_rise"] if name == "kl_loss" else t["rise"]
-        for lo, hi, phase in _phases(m, s):
+        for lo, hi, phase in phases(m, s):
             w_steps, w_values = m.window(name, lo, hi)
             if not judged(w_values):
                 continue
             checked += [name] if name not in checked else []
             for e in find_episodes(name, w_steps, w_values, rise, t, m.values(name)):
-                reason = _owned_elsewhere(e, m, s, lo, every)
+                reason = owned_elsewhere(e.onset, e.peak_step, e.recovered, m, s, lo, every)
                 if reason is None:
                     found.append((e, phase))
                 else:
@@ -314,21 +316,21 @@ def _case(e: Episode, phase: str, moved: list[Episode], beside: list[Episode], m
     message = (f"{e.metric} {head}: from {pos.at(s, e.onset)} its level went up from "
                f"{fmt(e.before)} to {fmt(e.peak)} at {pos.at(s, e.peak_step)} ({signed_pct(e.ratio - 1)}, far "
                f"beyond its noise), and by {pos.at(s, e.recovered)} it was back to {fmt(e.after)}, {back}; it is "
-               f"{fmt(now)} now{still}{with_it}.{_lr_then(m, s, e)}{also}{where}{advice}")
+               f"{fmt(now)} now{still}{with_it}.{lr_then(m, s, e.onset, e.peak_step)}{also}{where}{advice}")
     numbers = {"onset_step": e.onset, "peak_step": e.peak_step, "recovered_step": e.recovered,
                "level_before": e.before, "peak_level": e.peak, "level_after": e.after, "level_now": now,
                "rise": e.ratio - 1, "points": e.points, "phase": phase or None, "moved_with": names}
     return Case(message, e.metric, e.onset, numbers, severity=None if loud else "info")
 
 
-def _lr_then(m: Metrics, s: Schedule, e: Episode) -> str:
-    """The learning rate named when it jumped as the episode began: at least 1.5 times its level just before,
-    between a little before the onset and the top."""
+def lr_then(m: Metrics, s: Schedule, onset: int, peak: int) -> str:
+    """The learning rate named when it jumped as a rise began (``onset``; at its top by ``peak``): at least 1.5
+    times its level just before, between a little before the onset and the top."""
     if not m.has("lr"):
         return ""
-    steps, lr = m.window("lr", hi=e.onset)
+    steps, lr = m.window("lr", hi=onset)
     before = lr[np.isfinite(lr)][-2 * SMOOTH:]
-    steps, lr = m.window("lr", e.onset - max(1, (e.peak_step - e.onset) // 4), e.peak_step + 1)
+    steps, lr = m.window("lr", onset - max(1, (peak - onset) // 4), peak + 1)
     good = np.isfinite(lr)
     steps, lr = steps[good], lr[good]
     if not len(before) or not len(lr) or np.median(before) <= 0:  # none, or printed as 0.00000

@@ -13,7 +13,7 @@ from ..levels import current_level, difference_noise, movement
 from ..numbers import describe_change, fmt, pct, relative_change, signed_pct
 from ..schedule import Schedule, set_at
 from ..stats import robust_noise, rolling_median
-from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, weight_zero
+from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, turn_onset, weight_zero
 from .discriminator import disc_activity
 from .losses import bookkeeping, shift_at_nonfinite
 
@@ -232,6 +232,11 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "rec_loss", int(phase_steps[0]), numbers, severity="info")]
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         numbers["disc_weight"] = s.disc_weight
+        # dated where the climb turned (a slow climb measured by how far it had got is dated late), from the
+        # level just before the switch-on
+        turned = turn_onset(*m.window("rec_loss", lo=prior.first_step), base, now)
+        if turned is not None:
+            onset = numbers["onset_step"] = max(turned[0], int(phase_steps[0]))
         cause, advice = _weight_cause(m, s, change, onset)
         return [Case(
             f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}; the rise began "
@@ -278,9 +283,11 @@ def _rose_in_phase(steps: np.ndarray, values: np.ndarray, base: float, level, t:
     if early > base * (1 + t["worse"] / 2) or change is None or change <= t["worse"] \
             or level.value - early <= 2 * noise:
         return None
-    # a slow rise is dated where the level turns into a ramp (a level-then-ramp fit), not where it clears a band;
-    # one that began with the switch-on is the switch-on's (judged against the level before it)
-    onset = ramp_onset(steps, values)[0]
+    # a slow rise is dated where the level turns into a ramp (a level-then-ramp fit), a step where it steps (up
+    # to where it reached its level: a plateau after it would drag a ramp's break early), not where it clears a
+    # band; one that began with the switch-on is the switch-on's (judged against the level before it)
+    turned = turn_onset(steps, values, early, level.value)
+    onset = turned[0] if turned is not None else ramp_onset(steps, values)[0]
     if onset - steps[0] < 0.2 * (steps[-1] - steps[0]):
         return None
     return early, onset

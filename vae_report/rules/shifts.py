@@ -1,0 +1,238 @@
+"""A loss that stepped up and stayed up: a level shift older than the latest logs.
+
+``loss-now`` judges the latest level against the best of the recent stretch (and, within the current phase, a rise
+of +50% against the phase's best); ``loss-episode`` tells rises that came back. A loss that stepped up in an
+earlier phase and stayed there, or by less than loss-now's minimum long before its recent stretch, is told by
+neither: its latest level is its recent best. This rule finds such shifts.
+
+Method: each phase of a loss that stays positive is searched as ``loss-episode`` searches it (at most 400 bin
+medians in log units, a moving median of ``SMOOTH`` bins, the same noise and the same band: ``rise`` and
+``noise_factor`` noises above the running best); a rise that never came back to within a quarter of its size by
+the phase's end is a shift when its level at the phase's end, and the loss's current level (the run's latest
+logs, in a later phase too), are still ``rise`` and the band above the level just before it. It is dated where
+it turned (base.turn_onset: a step's first point, a climb's start). Not a shift: one from a phase's first points
+(a warm-up, KL's growth) or at the discriminator's switch-on (rec-after-disc tells that), the GAN terms, a total
+in the adversarial phase (it carries the adversarial term), the regularizers (KL rises by design under a small
+weight: see kl-rising; a VQ commitment term grows with the encoder's outputs), one that began at a NaN/Inf, a
+resume or d_weight's clamp (their findings), and a loss NaN/Inf now. One whose learning rate jumped as it began
+is the schedule's doing: info, naming it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .. import position as pos
+from ..numbers import fmt, pct, signed_pct
+from ..schedule import Schedule
+from ..stats import rolling_median
+from .base import Case, Metrics, turn_onset
+from .current import binned
+from .episodes import SMOOTH, judged, lr_then, next_rise, owned_elsewhere, phases, smoothed_noise
+from .grouping import CHAIN
+from .losses import stale
+
+# the terms of the reconstruction a run may log apart from their sum (LPIPS, the pixel term)
+COMPONENTS = ("p_loss", "l1_loss", "l2_loss", "mse_loss", "pixel_loss")
+# the reconstruction's chain and its parts; not the regularizers, whose level moves by design (KL's growth under a
+# small weight, a VQ commitment term that grows with the encoder's outputs): kl-rising and loss-now judge those
+SHIFT_LOSSES = (*CHAIN, *[c for c in COMPONENTS if c not in CHAIN])
+CARRY_GAN = ("total_loss", "aeloss")  # in the adversarial phase they carry d_weight x g_loss
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A loss's level that went up at ``onset`` (reaching its new level by ``reached``) and stayed up: the
+    levels just before, at the end of the phase it happened in, and now."""
+
+    onset: int
+    reached: int
+    before: float
+    after: float
+    now: float
+    how: str  # "step" or "ramp"
+    before_span: tuple[int, int]  # the steps the levels before and after are medians over
+    after_span: tuple[int, int]
+    metric: str = ""
+    phase: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.after / self.before
+
+    def near(self, other: Shift, tolerance: int) -> bool:
+        return abs(self.onset - other.onset) <= tolerance
+
+
+def find_shift(steps: np.ndarray, values: np.ndarray, rise: float, t: dict,
+               context: np.ndarray | None = None) -> Shift | None:
+    """The rise of one loss within one phase (``judged`` points) that did not come back by the phase's end, its
+    level then (``after``, also ``now``) against the level just before it, or None."""
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    z = np.log(values)
+    b_steps, zb = binned(steps, z)
+    k = len(z) // len(zb)
+    if len(zb) < 3 * SMOOTH:
+        return None
+    zs = rolling_median(zb, SMOOTH, SMOOTH // 2 + 1)
+    noise = smoothed_noise(zb, k, context)
+    if not math.isfinite(noise):
+        return None
+    band = max(math.log1p(rise), t["noise_factor"] * noise)
+    i = 0
+    while True:  # past the episodes that came back: the rise still standing at the phase's end
+        span = next_rise(zs, i, band, noise, None)
+        if span is None:
+            return None
+        if span[2] is None:
+            break
+        i = span[2] + 1
+    low_at = span[0]
+    a = int(np.searchsorted(steps, b_steps[low_at]))
+    end_level = float(np.median(z[-SMOOTH * k:]))
+    turned = turn_onset(steps[a:], z[a:], float(zs[low_at]), end_level)
+    if turned is None:
+        return None
+    onset, how = turned
+    at = int(np.searchsorted(steps, onset))
+    # a shift holds a level: it began before the phase's latest stretch and not in its first points
+    if onset <= b_steps[SMOOTH] or len(z) - at < 2 * SMOOTH * k:
+        return None
+    before = values[max(0, at - SMOOTH * k):at]
+    level = float(np.median(before)) if len(before) >= 3 else math.exp(float(zs[low_at]))
+    if end_level - math.log(level) < band:
+        return None
+    reached = np.flatnonzero(zs[low_at:] >= end_level - 0.1 * (end_level - math.log(level)))
+    top = int(b_steps[low_at + int(reached[0])]) if len(reached) else onset
+    after = math.exp(end_level)
+    return Shift(onset, max(top, onset), level, after, after, how,
+                 (int(steps[max(0, at - SMOOTH * k)]), onset), (int(steps[-SMOOTH * k]), int(steps[-1]) + 1))
+
+
+def _shifts(m: Metrics, s: Schedule, t: dict) -> tuple[list[Shift], list[str], dict[str, list[str]]]:
+    """The shifts of every loss that held to its latest logs; the losses searched; those other findings tell."""
+    found: list[Shift] = []
+    checked: list[str] = []
+    owned: dict[str, list[str]] = {}
+    for name in SHIFT_LOSSES:
+        if not m.has(name) or stale(m, name) or not np.isfinite(m.values(name)[-1]):
+            continue  # no longer logged (loss-stopped), or NaN/Inf now (non-finite): no level to have held
+        every = int(np.median(np.diff(m.steps(name)[-1000:]))) if len(m.steps(name)) > 1 else 1
+        level = m.level(name)
+        for lo, hi, phase in phases(m, s):
+            if phase == "adversarial" and name in CARRY_GAN:
+                continue
+            w_steps, w_values = m.window(name, lo, hi)
+            if not judged(w_values):
+                continue
+            checked += [name] if name not in checked else []
+            shift = find_shift(w_steps, w_values, t["rise"], t, m.values(name))
+            if shift is None:
+                continue
+            now = level.value if level is not None else shift.after
+            # held to the latest logs: the current level (in a later phase too) is still that far above, and
+            # at least half the shift's way up (in log units)
+            if not (math.isfinite(now) and now >= shift.before * (1 + t["rise"])
+                    and now >= math.sqrt(shift.before * shift.after)):
+                continue
+            reason = owned_elsewhere(shift.onset, shift.reached, m.last_step(), m, s, lo, every)
+            if reason is None:
+                found.append(replace(shift, now=now, metric=name, phase=phase))
+            else:
+                owned.setdefault(reason, []).append(name)
+    return found, checked, owned
+
+
+def loss_shift(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    found, checked, owned = _shifts(m, s, t)
+    if not checked:
+        return []
+    last = m.last_step()
+    if not found:
+        told = "; ".join(f"{', '.join(dict.fromkeys(names))} {reason}" for reason, names in owned.items())
+        return [Case(f"No loss stepped up and stayed up: no training loss rose {pct(t['rise'], 0)} or more "
+                     "(and far beyond its noise) above its level within a phase without coming back by the latest "
+                     f"logs{f', apart from rises other findings tell ({told})' if told else ''}; checked: "
+                     f"{', '.join(checked)}.", None, last, {"checked": checked, "left_to_other_findings": owned},
+                     severity="ok", case="none")]
+    # one cause, one finding: shifts of the reconstruction's chain at about the same step are told on its root
+    # (rec, then nll, the total), the components logged apart named with their own size
+    tolerance = max(int(0.05 * max(last, 1)), 1)
+    groups: list[list[Shift]] = []
+    for shift in sorted(found, key=lambda f: SHIFT_LOSSES.index(f.metric)):
+        group = next((g for g in groups if g[0].near(shift, tolerance)), None)
+        if group is not None:
+            group.append(shift)
+        else:
+            groups.append([shift])
+    return [_case(group, m, s) for group in sorted(groups, key=lambda g: g[0].onset)]
+
+
+def _case(group: list[Shift], m: Metrics, s: Schedule) -> Case:
+    """The finding of one shift: where it happened, the levels before, after and now, the losses that moved
+    with it, the component logged apart that drives it (or, told alone, the sum it is part of), and what to
+    look at."""
+    head, others = group[0], group[1:]
+    parts = [x for x in others if x.metric in COMPONENTS]
+    moved = [x.metric for x in others if x.metric not in COMPONENTS]
+    earlier = head.phase == "before discriminator"
+    until = "by the end of the phase before the discriminator" if earlier else "by its latest logs"
+    now = f", and {fmt(head.now)} now, in the adversarial phase" if earlier else ""
+    with_it = f" {' and '.join(moved)} moved with it." if moved else ""
+    driven = "".join(f" {x.metric}, logged apart, {_when(x, s)} too: {fmt(x.before)} to {fmt(x.after)} "
+                     f"({_size(x.ratio)}{', more than the sum it is part of' if x.ratio > head.ratio else ''})."
+                     for x in parts)
+    sum_text, sum_numbers = _sum(head, m, s) if head.metric in COMPONENTS else ("", {})
+    where = (" It happened before the discriminator started, so it is not the adversarial term's doing."
+             if earlier else " It happened in the adversarial phase, well after its switch-on." if head.phase else "")
+    lr = lr_then(m, s, head.onset, head.reached)
+    after = (" The adversarial phase started from the higher level, so the checks within it (the latest logs "
+             "against their recent best, the level since the switch-on) do not show it." if earlier else "")
+    message = (f"{head.metric} {_when(head, s)} and never came back: from {fmt(head.before)} just before to "
+               f"{fmt(head.after)} ({_size(head.ratio)}, far beyond its noise) {until}{now}.{with_it}{driven}"
+               f"{sum_text}{where}{lr}{after}")
+    numbers = {"onset_step": head.onset, "reached_step": head.reached, "level_before": head.before,
+               "level_after": head.after, "level_now": head.now, "ratio": head.ratio, "shape": head.how,
+               "phase": head.phase or None, "moved_with": moved, **sum_numbers,
+               # the losses this finding names as risen, so that no "at its best" elsewhere lists them
+               "rising_terms": [x.metric for x in others],
+               "components": {x.metric: {"onset_step": x.onset, "level_before": x.before, "level_after": x.after,
+                                         "ratio": x.ratio} for x in parts}}
+    action = (f"Look at what changed at {pos.at(s, head.onset)} (the learning rate, the data, a loss weight, a "
+              "resume from another checkpoint); if the model is worse for it, resume from a checkpoint before it.")
+    return Case(message, head.metric, head.onset, numbers, severity="info" if lr else None, action=action)
+
+
+def _when(x: Shift, s: Schedule) -> str:
+    if x.how == "step" or x.reached <= x.onset:
+        return f"stepped up at {pos.at(s, x.onset)}"
+    return f"climbed from {pos.at(s, x.onset)} to a higher level by about {pos.at(s, x.reached)}"
+
+
+def _sum(part: Shift, m: Metrics, s: Schedule) -> tuple[str, dict]:
+    """The reconstruction sum a component told alone is part of, over the same stretches: it rose less (else
+    it would head the finding)."""
+    whole = "rec_loss"
+    if not m.has(whole):
+        return "", {}
+    before = m.window(whole, *part.before_span)[1]
+    after = m.window(whole, *part.after_span)[1]
+    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    if len(before) < 3 or len(after) < 3:
+        return "", {}
+    a, b = float(np.median(before)), float(np.median(after))
+    if a <= 0:
+        return "", {}
+    return (f" {whole}, the sum it is part of, went from {fmt(a)} to {fmt(b)} over the same stretches "
+            f"({signed_pct(b / a - 1)}): the component says where the reconstruction got worse.",
+            {"sum": {whole: {"level_before": a, "level_after": b}}})
+
+
+def _size(ratio: float) -> str:
+    return signed_pct(ratio - 1) if ratio < 2 else f"x{fmt(round(ratio, 1))}"
+
+
