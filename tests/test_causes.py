@@ -34,7 +34,7 @@ def test_a_discriminator_that_never_learns_is_one_warning_with_one_action(tmp_pa
 
 
 def _diverging(folder, nan_from=3500):
-    curves = radiodiff_curves(4000, disc_start=50_001, total_steps=10_000)
+    curves = radiodiff_curves(4000, disc_start=8_001, total_steps=10_000)  # the switch inside the run, not reached
     v, steps = curves.values, curves.steps
     climb = (steps >= 3000) & (steps < nan_from)
     growth = np.exp(np.linspace(0, np.log(40), int(climb.sum())))
@@ -43,7 +43,7 @@ def _diverging(folder, nan_from=3500):
     _rebuild_sums(curves)
     for name in ("rec_loss", "kl_loss", "nll_loss", "total_loss"):
         v[name][steps >= nan_from] = np.nan  # diverged, and stays NaN to the end
-    return write_run(folder, curves, 10, config(disc_start=50_001, total=10_000))
+    return write_run(folder, curves, 10, config(disc_start=8_001, total=10_000))
 
 
 def test_a_divergence_into_nan_is_one_error_in_every_count(tmp_path):
