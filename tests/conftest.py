@@ -18,3 +18,19 @@ def seed_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("radio_vae")
     curves = write_radiodiff_run(folder, last_step=18_300)
     return folder, curves
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _wandb_torn_down():
+    """A module that wrote a W&B run leaves W&B's service and its threads behind; tear them down so that later
+    tests run in a process without them (the code under test refuses to fork beside other threads, and a test
+    of its forked drawing would otherwise draw in one process)."""
+    yield
+    if "wandb" in sys.modules:
+        import threading
+
+        if threading.active_count() > 1:
+            try:
+                sys.modules["wandb"].teardown()
+            except Exception:  # noqa: BLE001 - a teardown that fails leaves the threads; the code is safe anyway
+                pass

@@ -261,3 +261,24 @@ def test_captions_say_what_this_runs_figures_show(tmp_path):
                                                        "discriminator is on from the start.")
     assert "blue before the discriminator, orange the adversarial phase from step 501" in \
         captions(disc_start=501)["rec_loss"]
+
+
+def test_no_fork_beside_another_thread():
+    """A process with another thread running (a logger's, W&B's, a data loader's) is never forked: a lock that
+    thread held is copied held into the child and never comes free (a drawing worker hung the suite this way).
+    Drawing stays in the process; a sweep's workers start fresh interpreters."""
+    import threading
+
+    from vae_report.parallel import fork_safe, map_in_processes, safe_context
+    from vae_report.plots import _jobs
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert not fork_safe() and _jobs(2, 10**6) == 1 and safe_context().get_start_method() == "spawn"
+        assert map_in_processes(abs, [-1, -2, 3], jobs=2) == [1, 2, 3]
+    finally:
+        stop.set()
+        other.join()
+    assert fork_safe() == (threading.active_count() == 1)

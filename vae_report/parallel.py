@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -18,10 +20,22 @@ def map_in_processes(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int |
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(items) or 1))
     if jobs == 1:
         return [fn(item) for item in items]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=safe_context()) as pool:
         futures = [pool.submit(fn, item) for item in items]
         _progress(futures, label)
         return [future.result() for future in futures]
+
+
+def fork_safe() -> bool:
+    """Can this process fork? Not while another thread runs (a logger's, W&B's, a data loader's): the child gets
+    a copy of every lock as it was, and one held by a thread that does not exist there never comes free (a
+    worker that hangs forever, found in the test suite after a W&B test left its thread)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def safe_context():
+    """Fork where it is safe (fast: the workers inherit what is loaded), else a fresh interpreter per worker."""
+    return multiprocessing.get_context("fork" if fork_safe() else "spawn")
 
 
 def _progress(futures: list, label: str) -> None:

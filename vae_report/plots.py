@@ -24,6 +24,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from . import position as pos  # noqa: E402
 from .numbers import fmt  # noqa: E402
+from .parallel import fork_safe  # noqa: E402
 from .rules import Metrics  # noqa: E402
 from .schedule import Schedule  # noqa: E402
 
@@ -623,10 +624,10 @@ def _jobs(jobs: int | None, points: int) -> int:
     import os
 
     if jobs is not None:
-        return max(1, jobs)
+        return max(1, jobs) if fork_safe() else 1
     if points < PARALLEL_POINTS or multiprocessing.parent_process() is not None:
         return 1
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not fork_safe():  # drawing workers inherit the prepared series by fork: none where forking is unsafe
         return 1
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
