@@ -1,5 +1,6 @@
 """The fixed plots: drawn in parallel exactly as serially, and the helpers that keep rules and plots linear."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -105,8 +106,20 @@ def test_plots_drawn_while_the_rules_run_are_the_plots_drawn_after(seed_run):
     folder, _ = seed_run
     logs = load_run(folder)
     schedule = resolve_schedule(logs)
+    # forked workers are drawing now, unless another thread runs in this test process (never forked beside one);
+    # a fresh interpreter, with no other thread, always forks them
+    from vae_report.parallel import fork_safe
+
+    could_fork = fork_safe()  # asked first: the pool's own handler threads run once it exists
     early = PlotsInFlight(logs.frame, schedule, baseline_step=9_000, jobs=2)
-    assert early.pool is not None  # forked workers are drawing now
+    assert (early.pool is not None) == could_fork
+    check = ("import sys; from vae_report.readers import load_run; from vae_report.analysis import resolve_schedule;"
+             " from vae_report.plots import PlotsInFlight; logs = load_run(sys.argv[1]);"
+             " p = PlotsInFlight(logs.frame, resolve_schedule(logs), jobs=2); assert p.pool is not None; p.result()")
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", check, str(folder)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
     after = make_plots(logs.frame, schedule, baseline_step=9_000, jobs=1)
     assert [(p.name, p.png) for p in early.result()] == [(p.name, p.png) for p in after]
     assert early.pool is None
