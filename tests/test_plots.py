@@ -115,7 +115,9 @@ def test_plots_drawn_while_the_rules_run_are_the_plots_drawn_after(seed_run):
     assert (early.pool is not None) == could_fork
     check = ("import sys; from vae_report.readers import load_run; from vae_report.analysis import resolve_schedule;"
              " from vae_report.plots import PlotsInFlight; logs = load_run(sys.argv[1]);"
-             " p = PlotsInFlight(logs.frame, resolve_schedule(logs), jobs=2); assert p.pool is not None; p.result()")
+             " p = PlotsInFlight(logs.frame, resolve_schedule(logs), jobs=2); assert p.pool is not None; p.result();"
+             " q = PlotsInFlight(logs.frame, resolve_schedule(logs), jobs=2); w = q.pool._pool; q.close();"
+             " assert all(not x.is_alive() for x in w)")  # an analysis that failed leaves no drawing process
     import subprocess
 
     done = subprocess.run([sys.executable, "-c", check, str(folder)], capture_output=True, text=True, timeout=120)
@@ -123,10 +125,6 @@ def test_plots_drawn_while_the_rules_run_are_the_plots_drawn_after(seed_run):
     after = make_plots(logs.frame, schedule, baseline_step=9_000, jobs=1)
     assert [(p.name, p.png) for p in early.result()] == [(p.name, p.png) for p in after]
     assert early.pool is None
-    stopped = PlotsInFlight(logs.frame, schedule, jobs=2)
-    workers = stopped.pool._pool
-    stopped.close()  # an analysis that failed: no drawing process is left behind
-    assert all(not w.is_alive() for w in workers)
 
 
 def test_log_axis_minor_marks_are_where_matplotlibs_own_minor_ticks_go():
