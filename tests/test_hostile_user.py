@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import logging
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from writers import file_logger
 
 from vae_report import load_run
 from vae_report.cli import app
@@ -27,13 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _console_log(path: Path, steps: int = 60) -> None:
     """A trainer's console log written by python logging: ``step N, rec_loss: x, kl_loss: y``."""
-    logger = logging.getLogger(f"hostile5-{path}")
-    logger.handlers.clear()
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
+    logger, handler = file_logger(path, "%(asctime)s %(levelname)s %(message)s")
     for step in range(0, steps * 10, 10):
         logger.info("step %d, rec_loss: %.4f, kl_loss: %.2f", step, 0.5 / (1 + step / 100), 100 + step / 10)
     handler.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from test_verdicts import _rebuild_sums, _vq_run, config, write_run
+from test_verdicts import _rebuild_sums, _vq_run, config, stalled_curves, write_run
 from typer.testing import CliRunner
 from writers import radiodiff_curves, write_scalars
 
@@ -656,12 +656,7 @@ def test_logs_older_than_the_stale_limit_get_no_eta_but_their_age(seed_run):
 def test_a_stalled_run_has_no_eta_in_liveness_nor_in_the_answers(tmp_path):
     """One source for the time estimate: liveness never times a milestone that the answers say a stalled run
     will not reach."""
-    curves = radiodiff_curves(3000, disc_start=50_001, total_steps=10_000)
-    stuck = curves.steps >= 2000
-    for key in ("rec_loss", "kl_loss", "g_loss", "d_weight"):
-        curves.values[key][stuck] = curves.values[key][curves.steps == 2000][0]
-    curves.values["lr"][stuck] = 0.0
-    _rebuild_sums(curves)
+    curves = stalled_curves()
     # disc_start inside the total: a switch-on past the end would be no milestone to time
     folder = write_run(tmp_path / "stalled", curves, 10, config(disc_start=9_001, total=10_000))
     a = analyze_run(folder, now=1.7e9 + 3000 * 0.5 + 60)  # judged while it runs: only the stall can stop an ETA

@@ -127,13 +127,19 @@ def test_lr_printed_with_five_decimals_is_a_precision_artefact(tmp_path):
     assert f.severity == "info" and "precision artefact" in f.message and bad == []
 
 
-def test_a_stalled_run_is_a_warning(tmp_path):
+def stalled_curves():
+    """3,000 steps whose losses freeze at step 2,000, the lr at 0 from there."""
     curves = radiodiff_curves(3000, disc_start=50_001, total_steps=10_000)
     stuck = curves.steps >= 2000
     for key in ("rec_loss", "kl_loss", "g_loss", "d_weight"):
         curves.values[key][stuck] = curves.values[key][curves.steps == 2000][0]
     curves.values["lr"][stuck] = 0.0
     _rebuild_sums(curves)
+    return curves
+
+
+def test_a_stalled_run_is_a_warning(tmp_path):
+    curves = stalled_curves()
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000)))
     (f,) = [f for f in bad if f.rule == "run-stalled"]
     assert 2000 <= f.step <= 2010 and "learning rate is 0" in f.message

@@ -160,6 +160,12 @@ def parse_goals(texts: list[str] | None) -> list[tuple[str, float]]:
     return out
 
 
+def _window_of(s: np.ndarray) -> np.ndarray:
+    """Each point's window: ``WINDOWS`` equal-step windows over the stretch's steps (sorted)."""
+    edges = np.linspace(s[0], s[-1] + 1, WINDOWS + 1)
+    return np.clip(np.searchsorted(edges, s, side="right") - 1, 0, WINDOWS - 1)
+
+
 def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int, unit: str = "step"
               ) -> tuple[Trend | None, str | None, dict]:
     """The power-law fit on window levels of ``since..now``; (None, reason) when the stretch cannot carry one
@@ -177,8 +183,7 @@ def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int, unit:
     if len(s) < MIN_POINTS:
         logged = f"only {counted(len(s), 'point')}" if len(s) else "no point"
         return None, f"{logged} logged since {unit} {fmt(since)} (a trend needs {MIN_POINTS})", {}
-    edges = np.linspace(s[0], s[-1] + 1, WINDOWS + 1)
-    which = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, WINDOWS - 1)
+    which = _window_of(s)
     xs, ys = [], []
     for k in range(WINDOWS):
         inside = which == k
@@ -213,8 +218,7 @@ def _last_shift(s: np.ndarray, v: np.ndarray) -> int | None:
     if len(s) < 2 * MIN_POINTS or not np.all(v > 0):
         return None
     y = np.log(v)
-    edges = np.linspace(s[0], s[-1] + 1, WINDOWS + 1)
-    which = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, WINDOWS - 1)
+    which = _window_of(s)
     levels, errors, starts, centres = [], [], [], []
     for k in range(WINDOWS):
         inside = which == k
