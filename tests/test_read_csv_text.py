@@ -65,9 +65,40 @@ def test_tensorboard_export_csv_names_metric_from_file(tmp_path):
 
 def test_csv_without_step_column_is_an_input_error(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("loss,acc\n1,2\n")
+    path.write_text("loss,acc\n1,2\n")  # one row: a summary, not a log
     with pytest.raises(InputError, match="no step column"):
         read_csv_log(path, "bad.csv")
+    with path.open("w", newline="") as handle:  # a data table beside a run: no column names a loss or a metric
+        csv.writer(handle).writerows([["x", "y", "label"], *([i, i * 2, i % 3] for i in range(50))])
+    with pytest.raises(InputError, match="no step column"):
+        read_csv_log(path, "bad.csv")
+
+
+def test_a_csv_log_without_any_counter_is_counted_by_its_rows_as_a_json_log_is(tmp_path):
+    """A log printed a row at a time with no step (csv.writer in a hand-written loop): read in the rows' order,
+    in the unit a JSON log without a counter has, and analysed end to end (was refused: no step column)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from vae_report.cli import app
+
+    rec = 0.02 + 0.1 * np.exp(-np.arange(400) / 150)
+    with (tmp_path / "losses.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["rec_loss", "kl_loss", "lr"])
+        writer.writerows([r, 1000.0 + i, 1e-4] for i, r in enumerate(rec))
+    logs = load_run(tmp_path)
+    steps, values = _series(logs.frame, "rec_loss")
+    assert logs.counts == "record" and steps.tolist() == list(range(400))
+    np.testing.assert_allclose(values, rec)
+    assert "lr" in set(logs.frame["metric"].astype(str)) and not any(
+        m.startswith("\0") for m in logs.frame["metric"].astype(str))
+    out, summary = tmp_path.parent / "no_step.md", tmp_path.parent / "no_step.json"
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out), "--json", str(summary)])
+    assert result.exit_code == 0, result.output
+    assert "record 399" in result.output and json.loads(summary.read_text())["step"] == 399
+    assert "counted by its position" in out.read_text()
 
 
 def test_csv_garbage_rows_and_repeated_header_are_skipped(tmp_path):

@@ -336,8 +336,8 @@ def progress(a) -> Section:
             overall = f"{fmt(a.step)} / {fmt(s.total_steps)} {s.counts}s = {pct(a.progress)}"
         blocks.append(Paragraph(text(f"Overall: {overall}.")))
     if not blocks:  # neither phases nor a total to place the run in: say why rather than print an empty section
-        why = s.unit_note or s.total_note or (f"the config gives no total {s.counts}s" if s.layout != "none" else
-                                              f"no training config was found, so there is no total {s.counts}s")
+        why = s.unit_note or s.total_note or (f"the config gives no total in {s.counts}s" if s.layout != "none" else
+                                              f"no training config was found, so the total in {s.counts}s is unknown")
         phases = "" if s.switch_step is not None or not has_discriminator(a) else ", nor where the discriminator starts"
         blocks.append(Paragraph(text(f"No progress can be assessed: {why}{phases}. The last logged {s.counts} is "
                                      f"{fmt(a.step)}.")))

@@ -122,6 +122,12 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         raise InputError(
             f"{path}: its header was read as one cell ({_names(table.columns)}): the delimiter was not recognised "
             "(read: comma, semicolon, tab or vertical bar between the columns); save it with one of those")
+    if step_col is None and _counterless_log(table):
+        # a log written a row at a time with no counter (print to CSV, a hand-rolled logger): the rows' order is
+        # the only clock, as for a JSON log without one; the schedule's steps are then not compared with it
+        step_col, unit = _ROW, "record"
+        table = table.assign(**{_ROW: np.arange(len(table))})
+        notes.append("no step column: each row counted by its position (record 0 is the first row)")
     if step_col is None:
         raise InputError(
             f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}; found {_names(table.columns)}); add "
@@ -162,6 +168,19 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     read = _wide(table, path, source, steps, walls, {step_col, wall_col}, bad, notes, nan_words)
     read.unit, read.epoch_length = unit, epoch_length
     return read
+
+
+_ROW = "\0row"  # the column of row positions added to a log without a counter (a name no header can hold)
+
+
+def _counterless_log(table: pd.DataFrame) -> bool:
+    """A log without a step column that is still a training log: two rows or more, one column or more that names
+    a loss or a metric the checks know (a data table beside the run, e.g. a split's features, is none)."""
+    if len(table) < 2:
+        return False
+    names = [str(c) for c in table.columns]
+    return any(canonical_name(n) in KNOWN_METRICS or "loss" in n.lower() for n in names
+               if n.lower() not in ("epoch", "created_at"))
 
 
 def _step_column(table: pd.DataFrame, candidates: list[str]) -> str | None:
