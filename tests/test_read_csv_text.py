@@ -219,3 +219,21 @@ def test_a_line_with_a_lone_carriage_return_is_not_a_header_written_again(tmp_pa
     path.write_bytes(b"step,rec_loss\n0,1.0\n10,0.9\nstep\r,x\n20,0.8\n30,0.7\n")
     read = read_csv_log(path, "metrics.csv")
     assert sorted(read.frame["step"].tolist()) == [0, 10, 20, 30]
+
+
+def test_csv_logs_counting_different_units_keep_the_one_holding_most_points(tmp_path):
+    """A Lightning metrics.csv in steps beside a CSV without a counter (counted by its rows): one axis, the steps,
+    and the other file said to be left out, whichever file is read first (each file's unit is its own)."""
+    curves = radiodiff_curves(2000, disc_start=1000, every=1)
+    write_lightning_metrics_csv(tmp_path / "lightning_logs/version_0/metrics.csv", curves, every=10)
+    with (tmp_path / "z_batch_losses.csv").open("w", newline="") as handle:  # read after lightning_logs/
+        writer = csv.writer(handle)
+        writer.writerow(["batch_loss"])
+        writer.writerows([[0.5 - i / 1000] for i in range(30)])
+    logs = load_run(tmp_path)
+    assert logs.counts == "step"
+    steps, _ = _series(logs.frame, "rec_loss")
+    assert steps.tolist() == list(range(9, 2001, 10))
+    assert "batch_loss" not in set(logs.frame["metric"].astype(str))
+    left = next(s for s in logs.sources if s.path == "z_batch_losses.csv")
+    assert any("counts records while the run's other csv logs count steps" in n for n in left.notes)

@@ -78,7 +78,7 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
             f"the config's {what} {'are' if len(in_steps) > 1 else 'is'} in optimizer steps while these logs count "
             + {"epoch": "epochs, and the config does not give steps_per_epoch, how many steps an epoch holds",
                "sample": "samples seen, and the config does not give batch_size, how many samples a step takes",
-               "record": "records (a JSON object or a CSV row each), in the order a log without a step counter wrote them",
+               "record": "records (JSON objects or CSV rows), in the order a log without a step counter wrote them",
                }.get(counts, "lines, with no step counter"))  # said after "not judged:", "total unknown:"
     if counts == "epoch" and epochs is not None and (changed.get("total_steps", schedule.total_steps) is None):
         changed["total_steps"] = epochs[0]

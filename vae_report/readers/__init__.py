@@ -99,7 +99,12 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
             if frame is not None:
                 per_kind[kind] = frame
             continue
-        parts = [p for path in paths for p in _read_one_or_note(kind, path, base, logs, single)]
+        counted_in = []  # each file's parts with the unit it counts (a reader says it in logs.units)
+        for path in paths:
+            got = _read_one_or_note(kind, path, base, logs, single)
+            unit = logs.units.pop(kind, "step")
+            counted_in.extend((part, unit) for part in got)
+        parts = _one_unit(kind, counted_in, logs)
         if parts:
             per_kind[kind] = merge_files(kind, parts, logs)
     if "tensorboard" in per_kind:
@@ -138,6 +143,25 @@ def _adopt_names(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
                       + ", ".join(f"{old} as {new}" for old, new in renames.items()))
     return make_frame(frame["step"].to_numpy(), metric.array, frame["value"].to_numpy(),
                       frame["wall_time"].to_numpy(), frame["source"].array)
+
+
+def _one_unit(kind: str, parts: list[tuple[tuple[SourceFile, pd.DataFrame], str]], logs: RunLogs) -> list:
+    """The files of one kind on one axis: where they count different units (a Lightning metrics.csv in steps
+    beside a CSV without a counter, counted by its rows), the unit holding most points wins (steps on a tie), as
+    between kinds (``_one_axis``); each file left out says so in its sources."""
+    points: dict[str, int] = {}
+    for (_, frame), unit in parts:
+        points[unit] = points.get(unit, 0) + len(frame)
+    if not points:
+        return []
+    chosen = max(points, key=lambda unit: (points[unit], unit == "step"))
+    if chosen != "step":
+        logs.units[kind] = chosen
+    for (source, frame), unit in parts:
+        if unit != chosen:
+            source.notes.append(f"counts {unit}s while the run's other {kind} logs count {chosen}s: its "
+                                f"{counted(len(frame), 'point')} are on another axis, left out")
+    return [part for part, unit in parts if unit == chosen]
 
 
 def _one_axis(per_kind: dict[str, pd.DataFrame], logs: RunLogs) -> None:
