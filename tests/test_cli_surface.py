@@ -130,5 +130,32 @@ def test_the_sweep_report_lays_the_runs_over_each_other(tmp_path):
     assert "## Runs compared" in text and "| `model.lossconfig.disc_start` | 1,001 | 1,501 |" in text
     # the runs stand at one step: which is lowest now is said where one is ahead beyond noise, else that none is
     compared = text.split("## Runs compared")[1].split("![")[0]
-    assert "Lowest now, ahead of the next run" in compared or "No run is ahead of the others" in compared
+    assert "Lowest first, lower is better" in compared or "No run is apart from another" in compared
     assert (tmp_path / "sweep_files" / "compare_rec_loss.png").is_file()
+
+
+def test_a_sweep_ranks_runs_level_with_each_other_together_below_the_rest(tmp_path):
+    """Two runs level with each other and both well below a third (the BN sweep of the review): named together,
+    then the third; both in bold in the levels; a run diverged to NaN is named as not ranked, with its action.
+    Was: "No run is ahead of the others", since only a single overall winner was looked for."""
+    from writers import write_scalars
+
+    rng = np.random.default_rng(3)
+    steps = np.arange(0, 4_000, 10)
+    for name, level in (("bn_a", 0.050), ("bn_b", 0.0502), ("plain", 0.080), ("diverged", 0.05)):
+        rec = level + 0.2 * np.exp(-steps / 600) + 0.001 * rng.standard_normal(len(steps))
+        kl = 900 + 0.05 * steps + 5 * rng.standard_normal(len(steps))
+        if name == "diverged":
+            rec[steps >= 3_000] = np.nan
+        write_scalars(tmp_path / "sweep" / name, [(int(s), tag, float(v)) for s, r, k in zip(steps, rec, kl)
+                                                  for tag, v in (("rec_loss", r), ("kl_loss", k))])
+    out = tmp_path / "sweep.md"
+    result = runner.invoke(app, ["analyze", str(tmp_path / "sweep"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    compared = out.read_text().split("## Runs compared")[1].split("![")[0]
+    line = next(ln for ln in compared.splitlines() if ln.startswith("- rec_loss:"))
+    lead, rest = line.split("; then ")
+    assert "bn_a" in lead and "bn_b" in lead and "plain" in rest and "plain" not in lead
+    assert "diverged: not finite now, not ranked." in compared
+    diverged = out.read_text().split("## Run: diverged")[1]
+    assert "Fix first: NaN or Inf" in diverged and "resume from the last checkpoint" in diverged

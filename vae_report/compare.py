@@ -77,7 +77,7 @@ class Comparison:
     names: list[str]
     plots: list[Any] = field(default_factory=list)  # plots.Plot
     config_diff: list[tuple[str, list[str]]] = field(default_factory=list)  # dotted key, value per run
-    latest: list[tuple[str, list[float | None], int | None]] = field(default_factory=list)  # metric, values, best
+    latest: list[MetricLevels] = field(default_factory=list)  # each metric's levels per run, ranked
     verdict: Verdict | None = None  # which run is better on the target, and why
     configs_missing: list[str] = field(default_factory=list)  # the runs with no config found
 
@@ -106,15 +106,45 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-Levels = list[tuple[str, list[float | None], int | None]]
+@dataclass(frozen=True)
+class MetricLevels:
+    """One metric's current level in each run, and the ranked runs in tiers, lowest first: a tier boundary only
+    where every run below it is lower than every run above it beyond the two levels' noise, so runs in one tier
+    are not told apart (two runs level with each other, both well below a third: two tiers)."""
+
+    metric: str
+    values: list[float | None]
+    tiers: tuple[tuple[int, ...], ...] = ()  # empty: not ranked (not comparable, not at one step, not a loss)
+
+    @property
+    def lead(self) -> tuple[int, ...]:
+        """The runs lowest beyond noise (several where they are level with each other); none in a single tier."""
+        return self.tiers[0] if len(self.tiers) > 1 else ()
+
+
+def tiers(values: list[float], noises: list[float]) -> tuple[tuple[int, ...], ...]:
+    """The indices sorted by value and cut into tiers: a cut between two neighbours only where every value below
+    it and every value above it differ by more than BAND x their combined noise."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+
+    def apart(i: int, j: int) -> bool:
+        noise = math.hypot(noises[i], noises[j])
+        return math.isfinite(noise) and values[j] - values[i] > BAND * noise
+
+    cuts = [k for k in range(1, len(order)) if all(apart(i, j) for i in order[:k] for j in order[k:])]
+    bounds = [0, *cuts, len(order)]
+    return tuple(tuple(order[a:b]) for a, b in zip(bounds, bounds[1:], strict=False))
+
+
+Levels = list[MetricLevels]
 
 
 def latest_levels(analyses: list, configs: list[dict | None] | None = None,
                   names: tuple[str, ...] = OVERLAID) -> Levels:
-    """Per metric, each run's current level (levels.current_level, the one its own report quotes) and the index
-    of the best: only for losses where lower is better, logged as the same quantity by every run (same kind of
-    source; totals of the same bookkeeping), with the runs at the same step, and ahead of the next beyond the two
-    levels' noise; else None."""
+    """Per metric, each run's current level (levels.current_level, the one its own report quotes) and the runs
+    ranked in tiers (``tiers``): only for losses where lower is better, logged as the same quantity by every run
+    (same kind of source; totals of the same bookkeeping), with the runs at the same step; a run not finite now
+    is in no tier."""
     out = []
     for name in names:
         stats = [a.metrics.get(name) if a is not None else None for a in analyses]
@@ -122,14 +152,14 @@ def latest_levels(analyses: list, configs: list[dict | None] | None = None,
         finite = sorted((v, i) for i, v in enumerate(values) if v is not None and math.isfinite(v))
         if not finite:
             continue
-        best = None
+        ranked: tuple[tuple[int, ...], ...] = ()
         logged = all(v is not None for v in values)  # a NaN run is logged but not ranked; a missing one blocks
         if name in LOWER_IS_BETTER and logged and len(finite) > 1 and same_step(analyses) \
                 and _not_comparable(name, analyses, configs or [None] * len(analyses)) is None:
-            (v0, i0), (v1, i1) = finite[:2]
-            noise = math.hypot(stats[i0].recent_noise, stats[i1].recent_noise)
-            best = i0 if math.isfinite(noise) and v1 - v0 > BAND * noise else None
-        out.append((name, values, best))
+            runs = [i for _, i in finite]
+            ranked = tuple(tuple(runs[k] for k in tier) for tier in
+                           tiers([values[i] for i in runs], [stats[i].recent_noise for i in runs]))
+        out.append(MetricLevels(name, values, ranked))
     return out
 
 

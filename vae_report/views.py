@@ -8,7 +8,7 @@ import math
 from ._version import __version__
 from .compare import LOWER_IS_BETTER, same_step
 from .frame import file_slug
-from .narrative import kinds_of
+from .narrative import kinds_of, recommendations
 from .numbers import fmt, pct
 from .view import (
     Block,
@@ -89,7 +89,7 @@ def sweep_view(name: str, runs: list, status: str, comparison=None) -> ReportVie
                   (False, False, True, True, False, True, True, True, True, True, True))
     sections = [Section("Runs", (table,))]
     if comparison is not None:
-        blocks: list[Block] = [_ahead(comparison, runs), _config_said(comparison, runs, comparison.configs_missing)]
+        blocks: list[Block] = [*_ahead(comparison, runs), _config_said(comparison, runs, comparison.configs_missing)]
         # the dashes are drawn only where a run has a disc_start: no note about lines that are not there
         marked = any(run.analysis is not None and run.analysis.schedule.disc_start is not None for run in runs)
         blocks += overlay_images(comparison.plots, OVERLAY_NOTE if marked else "")
@@ -117,6 +117,8 @@ def _sweep_run(run, index: int) -> Section:
             f"{b['status_then']}); new findings: ", rules(b["findings_new"]), "; resolved: ",
             rules(b["findings_resolved"]), "; milestones passed: ", passed, ".")))
     blocks.append(findings_table(a.active_findings(), related=False, counts=a.schedule.counts))
+    if a.status in ("warning", "error"):  # what to do about this run, as its own report says it
+        blocks.append(Bullets(tuple(text(todo) for todo in recommendations(a))))
     blocks.append(Table(("Metric", "Start", "Now", "Min", "Max", "Points"), tuple(
         Row((cell(m), text(fmt(st.start)), text(fmt(st.now)), text(fmt(st.min)), text(fmt(st.max)),
              text(fmt(st.count)))) for m, st in a.metrics.items()), (False, True, True, True, True, True)))
@@ -178,22 +180,29 @@ def _config_said(c, runs: list, missing: list[str]) -> Block:
                                                               if missing else "") + "."))
 
 
-def _ahead(c, runs: list) -> Block:
-    """Which run is lowest now on each loss where one is ahead beyond the levels' noise (runs at one step only)."""
+def _ahead(c, runs: list) -> tuple[Block, ...]:
+    """Where the runs stand on each loss, lowest first, at one step only: runs level with each other (not apart
+    beyond their levels' noise) named together, each tier below the next beyond the noise of every pair."""
     readable = [r for r in runs if r.analysis is not None]
     if not same_step([r.analysis for r in readable]):
-        return Paragraph(text("The runs stand at different steps (" + ", ".join(
-            f"{r.name} {fmt(r.analysis.step)}" for r in readable) + "): their current levels are not ranked."))
-    ahead = [f"{metric} {c.names[best]} ({fmt(values[best])})" for metric, values, best in c.latest if best is not None]
-    broken = [n for i, n in enumerate(c.names) if any(m in LOWER_IS_BETTER and v[i] is not None
-                                                     and not math.isfinite(v[i]) for m, v, _ in c.latest)]
+        return (Paragraph(text("The runs stand at different steps (" + ", ".join(
+            f"{r.name} {fmt(r.analysis.step)}" for r in readable) + "): their current levels are not ranked.")),)
+    losses = [m for m in c.latest if m.metric in LOWER_IS_BETTER]
+    broken = [n for i, n in enumerate(c.names) if any(m.values[i] is not None and not math.isfinite(m.values[i])
+                                                     for m in losses)]
     gone = f" {', '.join(broken)}: not finite now, not ranked." if broken else ""
-    if not ahead:
-        return Paragraph(text("No run is ahead of the others on a loss beyond the levels' noise (losses lower is "
-                              "better: " + ", ".join(m for m, _, _ in c.latest if m in LOWER_IS_BETTER) + ")."
-                              + gone))
-    return Paragraph(text("Lowest now, ahead of the next run beyond the two levels' noise: " + "; ".join(ahead)
-                          + "." + gone))
+    ranked = [m for m in losses if m.lead]
+    if not ranked:
+        return (Paragraph(text("No run is apart from another on a loss beyond the levels' noise (losses lower is "
+                               "better: " + ", ".join(m.metric for m in losses) + ")." + gone)),)
+
+    def tier(m, runs_in: tuple[int, ...]) -> str:
+        return " and ".join(f"{c.names[i]} ({fmt(m.values[i])})" for i in runs_in)
+    said = Paragraph(text("Lowest first, lower is better; runs named together are level with each other (not apart "
+                          "beyond their levels' noise), and each group is below the next beyond the noise of every "
+                          "pair:"))
+    listed = Bullets(tuple(text(f"{m.metric}: " + "; then ".join(tier(m, t) for t in m.tiers)) for m in ranked))
+    return (said, listed, *((Paragraph(text(gone.strip())),) if gone else ()))
 
 
 def _levels(c, runs: list) -> Section:
@@ -206,9 +215,10 @@ def _levels(c, runs: list) -> Section:
         "Each run's current level (the median of its latest points in its current phase, as its own report gives "
         f"it: a single point where the phase has just begun), each at its own last step{where}. The lowest loss is "
         "in ", bold("bold"), " only where the runs stand at the same step, every run logs the same quantity (same "
-        "kind of source; totals of the same weights) and it is ahead beyond the two levels' noise."))
-    rows = tuple(Row((cell(metric), *(text(bold(fmt(v))) if i == best else cell(v) for i, v in enumerate(values))))
-                 for metric, values, best in c.latest)
+        "kind of source; totals of the same weights) and it is below every other run beyond the two levels' noise "
+        "(several in bold: level with each other, all below the rest)."))
+    rows = tuple(Row((cell(m.metric), *(text(bold(fmt(v))) if i in m.lead else cell(v)
+                                        for i, v in enumerate(m.values)))) for m in c.latest)
     return Section("Current levels", (said, Table(("Metric", *c.names), rows, (False, *(True,) * len(c.names)))))
 
 
