@@ -147,8 +147,9 @@ def test_a_sweep_ranks_runs_level_with_each_other_together_below_the_rest(tmp_pa
         kl = 900 + 0.05 * steps + 5 * rng.standard_normal(len(steps))
         if name == "diverged":
             rec[steps >= 3_000] = np.nan
-        write_scalars(tmp_path / "sweep" / name, [(int(s), tag, float(v)) for s, r, k in zip(steps, rec, kl, strict=True)
-                                                  for tag, v in (("rec_loss", r), ("kl_loss", k))])
+        points = [(int(s), tag, float(v)) for s, r, k in zip(steps, rec, kl, strict=True)
+                  for tag, v in (("rec_loss", r), ("kl_loss", k))]
+        write_scalars(tmp_path / "sweep" / name, points)
     out = tmp_path / "sweep.md"
     result = runner.invoke(app, ["analyze", str(tmp_path / "sweep"), "--out", str(out)])
     assert result.exit_code == 0, result.output
