@@ -116,3 +116,22 @@ def test_a_near_total_fall_is_a_factor_and_image_scores_change_by_differences(tm
     for name in ("val/psnr", "val/ssim"):
         assert metrics[name].level_change()["change_fraction"] is None
         assert "%" not in metrics[name].describe(), metrics[name].describe()
+
+
+def test_the_bend_of_a_steep_trend_is_not_counted_as_noise() -> None:
+    """A loss logged per epoch, still falling steeply before the switch (0.33 -> 0.05 over 50 epochs), then
+    falling on to 0.039: the level just before the switch has the noise of its points, not the spread of the
+    trend's window medians, so a -24% fall is a fall (was: +-0.03, 25 x the table's noise: "no clear fall")."""
+    from vae_report.levels import difference_noise, start_level
+
+    rng = np.random.default_rng(7)
+    epochs = np.arange(100)
+    rec = np.where(epochs < 50, 0.05 + 0.28 * np.exp(-epochs / 8.0), 0.052 - 0.013 * (epochs - 50) / 49)
+    rec = rec + 0.0025 * rng.standard_normal(len(epochs))
+    before = current_level(epochs[:50], rec[:50])
+    now = current_level(epochs, rec, since=50)
+    start = start_level(epochs, rec, until=50)
+    point_only = 1.2533 * 0.0025 / np.sqrt(before.points)
+    assert before.noise < 3 * point_only and start.noise < 0.05  # the start's own bend is no noise either
+    moved = movement(before.value, now.value, difference_noise(before, now))
+    assert moved.word == "fell" and moved.beyond_noise

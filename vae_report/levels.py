@@ -12,8 +12,9 @@ switch-on the last 5% of the phase before it; so "start" names one number per me
 another window names that phase. A sparse metric (fewer than ``SPARSE`` points in the phase, typically a validation
 loss) is its last point, so that two reports compare points, not medians over a whole history. Its noise is the
 uncertainty of that median: the point-to-point noise of the latest points (MAD of first differences, blind to a
-trend and to a few spikes) times 1.25/sqrt(window) for a median, or how much neighbouring window medians move when
-that is larger (a level that wanders), or the point noise itself for a single point.
+trend and to a few spikes) times 1.25/sqrt(window) for a median, or how much neighbouring window medians move about
+their local course when that is larger (a level that wanders; second differences, so a trend and its bend are not
+noise), or the point noise itself for a single point.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stats import robust_noise
+from .stats import MAD_TO_SIGMA, robust_noise
 
 TAIL = 0.05  # the share of the phase's points the current level is the median of
 MIN_WINDOW = 5  # ... at least this many
@@ -102,10 +103,18 @@ def _noise(values: np.ndarray, k: int) -> float:
         return sigma
     noise = 1.2533 * sigma / math.sqrt(k)
     blocks = min(len(values) // k, BLOCKS)
-    if blocks >= 4:
+    if blocks >= 5:
         medians = np.median(values[:blocks * k].reshape(blocks, k), axis=1)
-        noise = max(noise, robust_noise(medians))
+        noise = max(noise, _wander(medians))
     return float(noise)
+
+
+def _wander(medians: np.ndarray) -> float:
+    """How much neighbouring window medians move about their local course: the robust sigma of their second
+    differences (6 sigma^2 for independent medians), so that neither a trend nor its bend counts as noise (a loss
+    still falling steeply before the switch made first differences of its medians 25 x the noise)."""
+    second = np.diff(medians, 2)
+    return float(MAD_TO_SIGMA * np.median(np.abs(second - np.median(second))) / math.sqrt(6))
 
 
 @dataclass(frozen=True)
