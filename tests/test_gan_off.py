@@ -19,12 +19,15 @@ PIXELS = 196_608
 
 
 def _run(root: Path, disc_start: int, last: int, max_steps: int, disc_factor: float = 1.0,
-         zero_weight: bool = False) -> Path:
+         zero_weight: bool = False, on_from: int | None = None, raw_disc: bool = False) -> Path:
     """An LDM run (config.yaml + metrics.csv) logged every 50 steps to ``last``; ``disc_factor`` 0: the GAN terms
-    are multiplied by it (all 0); ``zero_weight``: d_weight 0 after disc_start while the discriminator wins."""
+    are multiplied by it (all 0); ``zero_weight``: d_weight 0 after disc_start while the discriminator wins;
+    ``on_from``: the step the loss actually switched on at (another counter than the logged one); ``raw_disc``:
+    disc_loss logged unweighted (about 1 before the switch)."""
+    config_start, disc_start = disc_start, on_from if on_from is not None else disc_start
     rng = np.random.default_rng(0)
     root.mkdir()
-    loss = {"disc_start": disc_start, "kl_weight": 1e-6, "disc_weight": 0.5, "disc_factor": disc_factor}
+    loss = {"disc_start": config_start, "kl_weight": 1e-6, "disc_weight": 0.5, "disc_factor": disc_factor}
     config = {"model": {"base_learning_rate": 4.5e-6, "target": "ldm.models.autoencoder.AutoencoderKL",
                         "params": {"embed_dim": 4, "lossconfig": {
                             "target": "ldm.modules.losses.LPIPSWithDiscriminator", "params": loss}}},
@@ -42,7 +45,7 @@ def _run(root: Path, disc_start: int, last: int, max_steps: int, disc_factor: fl
             won = min(1.0, (step - disc_start) / 3000) if step >= disc_start else 0.0
             weight = 0.0 if zero_weight and step >= disc_start else 300 + 50 * rng.random()
             g = 0.1 + 2.3 * won + 0.05 * rng.standard_normal()
-            disc = factor * (1.0 - 0.93 * won + 0.01 * rng.standard_normal())
+            disc = (1.0 if raw_disc else factor) * (1.0 - 0.93 * won + 0.01 * rng.standard_normal())
             real, fake = 0.1 + 2.3 * won, -0.1 - 2.3 * won
             total = PIXELS * rec + 1e-6 * kl + weight * factor * g
             out.writerow([step, rec, PIXELS * rec, kl, total, disc, factor, weight, g, real, fake])
@@ -149,3 +152,35 @@ def test_consecutive_outliers_are_one_spike(tmp_path):
 def test_noise_after_a_silent_stretch_is_no_spike(tmp_path):
     a = analyze_run(_epochs(tmp_path / "epochs"))
     assert [f.metric for f in _active(a, "spikes")] == []
+
+
+def test_a_discriminator_on_well_after_disc_start_is_late_and_the_phases_follow_the_data(tmp_path):
+    """Off at every logged step from disc_start 10,001 to 33,000, on from 33,050: a warning that dates it (was: "on
+    from step 33,050 ... as scheduled", status ok); a switch-on at 4 x disc_start names the counter it suggests."""
+    a = analyze_run(_run(tmp_path / "late", 10_001, 59_950, 60_000, on_from=33_001))
+    (f,) = _active(a, "disc-inactive-after-start")
+    assert (f.severity, f.case, f.step) == ("warning", "late", 33_050)
+    assert f.numbers["points_off_after_start"] == 460 and "as scheduled" not in f.message
+    assert a.schedule.switch_step == 33_050
+    text = render_markdown(a)
+    assert "**Phase 2, adversarial** (steps 33,050" in text and "as scheduled" not in text
+    assert "23,049 steps after the config's disc_start 10,001" in text
+    four = analyze_run(_run(tmp_path / "four", 10_001, 59_950, 60_000, on_from=40_004))
+    (f,) = _active(four, "disc-inactive-after-start")
+    assert f.case == "late" and "about 4 x disc_start" in f.message
+    on_time = analyze_run(_run(tmp_path / "on_time", 10_001, 39_950, 40_000))
+    assert [f.severity for f in _active(on_time, "disc-inactive-after-start")] == ["ok"]
+
+
+def test_a_disc_loss_not_0_while_disc_factor_is_0_is_never_said_to_be_0(tmp_path):
+    """The LDM loss logs disc_factor x the hinge: a disc_loss about 1 where disc_factor is 0 is logged unweighted
+    (or on another counter): an info that says so, and no answer claims "it was 0 while the discriminator was off"
+    (was said of 399 points all near 1)."""
+    a = analyze_run(_run(tmp_path / "raw", 20_001, 39_950, 40_000, raw_disc=True))
+    (f,) = _active(a, "disc-off-before-start")
+    assert (f.severity, f.case) == ("info", "unweighted") and 0.95 < f.numbers["disc_loss_before_start"] < 1.05
+    text = render_markdown(a)
+    assert "it was 0 while" not in text and "while disc_factor was 0" in text
+    weighted = analyze_run(_run(tmp_path / "weighted", 20_001, 39_950, 40_000))
+    (f,) = _active(weighted, "disc-off-before-start")
+    assert f.severity == "ok" and "disc_loss is 0 there too" in f.message

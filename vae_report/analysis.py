@@ -206,9 +206,11 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = schedule.in_logged_steps(unit, from_config)
     schedule = _total_behind_logs(schedule, m)
     observed = _disc_start_from_data(m)
-    if schedule.disc_start is not None and observed is not None and observed < schedule.disc_start \
-            and schedule.disc_start - observed > 0.02 * schedule.disc_start:
-        # on well before the config says: that config is not the one in effect; phases follow the data
+    if schedule.disc_start is not None and observed is not None \
+            and abs(schedule.disc_start - observed) > 0.02 * schedule.disc_start \
+            and (observed < schedule.disc_start or _off_past_start(m, schedule.disc_start, observed) >= 2):
+        # on well before the config says (that config is not the one in effect), or well after it, off at logged
+        # steps past disc_start (a counter the loss is given that is not the logged one): phases follow the data
         schedule = replace(schedule, observed_disc_start=observed)
     if schedule.disc_start is None:
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
@@ -265,6 +267,12 @@ def _relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+def _off_past_start(m: Metrics, disc_start: int, on_from: int) -> int:
+    """How many logged steps at or after disc_start show the discriminator still off, before it came on."""
+    _, steps, _ = disc_activity(m)
+    return int(((steps >= disc_start) & (steps < on_from)).sum())
 
 
 def _disc_start_from_data(m: Metrics) -> int | None:

@@ -206,7 +206,12 @@ def questions_and_answers(analysis) -> list:
         qa.append(QA("Are the loss values in the right ranges?", _ranges_answer(analysis, ranges)))
     if s.disc_start is not None:
         origin = s.origins.get("disc_start", "config")
-        if s.observed_disc_start is not None:
+        if s.switched_late:
+            late = s.observed_disc_start - s.disc_start
+            answer = (f"At {s.counts} {fmt(s.observed_disc_start)}, as the logs show: {fmt(late)} {s.counts}s after "
+                      f"the config's disc_start {fmt(s.disc_start)} (from {origin}); see the warning \"Discriminator "
+                      "switched on late\".")
+        elif s.observed_disc_start is not None:
             answer = (f"It has been on since {s.counts} {fmt(s.observed_disc_start)}, as the logs show, although the "
                       f"config found says disc_start {fmt(s.disc_start)} (from {origin}): that config is not the one "
                       f"this run used. The run is at {s.counts} {fmt(step)}.")
@@ -433,8 +438,11 @@ def _disc_scheduled_answer(analysis) -> QA:
     # all as scheduled: said briefly (the findings list and the switch-on answer hold the detail)
     unit, said = analysis.schedule.counts, []
     off, on = _find(analysis, "disc-off-before-start"), _find(analysis, "disc-inactive-after-start")
-    if off is not None:
+    if off is not None and off.numbers.get("disc_loss_before_start", 0.0) == 0.0:
         said.append(f"it was 0 while the discriminator was off (before {unit} {fmt(analysis.schedule.disc_start)})")
+    elif off is not None:
+        said.append(f"it was {fmt(off.numbers['disc_loss_before_start'])} while disc_factor was 0 (before {unit} "
+                    f"{fmt(analysis.schedule.disc_start)}: not the weighted loss the LDM trainer logs)")
     if on is not None and on.step is not None:
         said.append(f"it is {now} now that it is on (from {unit} {fmt(on.step)}, as scheduled)")
     else:

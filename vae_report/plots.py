@@ -97,14 +97,19 @@ def _phases(ax, c: _Series) -> None:
         ax.axvspan(0, last_step, color="#4c72b0", alpha=0.10, lw=0)
         if off == "disc_factor":  # disc_start still marked: where the config would have switched it on
             ax.axvline(schedule.disc_start, color="#4c72b0", ls="--", lw=1.2,
-                       label=f"disc_start {fmt(schedule.disc_start)} (disc_factor 0: off)")
+                       label=f"disc_start {fmt(schedule.disc_start)}\n(disc_factor 0: off)")
     elif schedule.disc_start is not None:
-        d = schedule.disc_start
+        d = schedule.switch_step  # where the data show it on, where that is well apart from the config's
         end = max(last_step, d)
         ax.axvspan(0, min(d, end), color="#4c72b0", alpha=0.10, lw=0)
         if end > d:
             ax.axvspan(d, end, color="#dd8452", alpha=0.14, lw=0)
-        ax.axvline(d, color="#dd8452", ls="--", lw=1.2, label=f"disc_start {fmt(d)}")
+        if d == schedule.disc_start:
+            ax.axvline(d, color="#dd8452", ls="--", lw=1.2, label=f"disc_start {fmt(d)}")
+        else:
+            ax.axvline(d, color="#dd8452", ls="--", lw=1.2, label=f"on at {fmt(d)}\n(in the data)")
+            ax.axvline(schedule.disc_start, color="#6e7781", ls=":", lw=1.2,
+                       label=f"disc_start {fmt(schedule.disc_start)}\n(config)")
     then = c.baseline
     if then is not None and then < last_step:
         ax.axvspan(then, last_step, facecolor="none", edgecolor="#6e7781", hatch="//", lw=0, alpha=0.35)
@@ -574,6 +579,10 @@ def _shading(c: _Series) -> str:
         return f" Blue shading: before the discriminator, which switches on at {where} (dashed line), not reached yet."
     if s.disc_start <= 0:
         return f" Orange shading: the adversarial phase, from {where}: the discriminator is on from the start."
+    if s.switch_step != s.disc_start:
+        return (f" Shading: blue before the discriminator, orange the adversarial phase from "
+                f"{pos.at(s, s.switch_step)}, where the data show it on (dashed line); the config's disc_start "
+                f"{where} dotted.")
     return f" Shading: blue before the discriminator, orange the adversarial phase from {where} (dashed line)."
 
 

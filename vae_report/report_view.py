@@ -159,7 +159,10 @@ def _phase(a) -> str | Text:
                 "switched on: the autoencoder still trains alone (see the errors)")
     if a.phase == "adversarial":
         out = f"adversarial (from {s.counts} {fmt(s.switch_step)}): autoencoder and discriminator train together"
-        if s.observed_disc_start is not None:
+        if s.switched_late:
+            out += (f" (the data show it on only from {pos.at(s, s.observed_disc_start)}, after the config's "
+                    f"disc_start {fmt(s.disc_start)}: see the warning)")
+        elif s.observed_disc_start is not None:
             out += (f" (the data show it on from {pos.at(s, s.observed_disc_start)}; the config found says disc_start "
                     f"{fmt(s.disc_start)}, so it is not the one this run used)")
         return out

@@ -105,6 +105,12 @@ class Schedule:
     checkpoints: tuple[tuple[int, str], ...] = ()
 
     @property
+    def switched_late(self) -> bool:
+        """The data show the discriminator on only well after disc_start (off at logged steps past it)."""
+        return self.observed_disc_start is not None and self.disc_start is not None \
+            and self.observed_disc_start > self.disc_start
+
+    @property
     def switch_step(self) -> int | None:
         """Where the adversarial phase begins: as the data show it, else disc_start."""
         return self.observed_disc_start if self.observed_disc_start is not None else self.disc_start

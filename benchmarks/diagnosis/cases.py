@@ -105,6 +105,20 @@ def generator_wins(onset: int) -> Callable:
     return edit
 
 
+def oscillates(onset: int, period: int, spread: float = 1.8, rec_swing: float = 0.3) -> Callable:
+    """The balance swinging from the switch-on: the logits separate (D wins) then invert (D fooled) every
+    ``period`` steps; the D and G losses follow from the logits, rec is worse by ``rec_swing`` while D wins."""
+    def edit(steps, v, shape):
+        phase = np.where(steps >= onset, np.sin(2 * np.pi * (steps - onset) / period), 0.0)
+        after = steps >= onset
+        v["logits_real"] = np.where(after, v["logits_real"] + spread * phase, v["logits_real"])
+        v["logits_fake"] = np.where(after, v["logits_fake"] - spread * phase, v["logits_fake"])
+        v["disc_loss"] = np.where(after, d_loss(shape.disc_loss, v["logits_real"], v["logits_fake"]), v["disc_loss"])
+        v["g_loss"] = np.where(after, -v["logits_fake"], v["g_loss"])
+        v["rec_loss"] = v["rec_loss"] * (1 + rec_swing * np.clip(phase, 0, None))
+    return edit
+
+
 def d_overpowers(onset: int, spread: float = 2.2) -> Callable:
     def edit(steps, v, shape):
         x = np.clip((steps - onset) / max(1, (shape.last_step - onset) // 3), 0, 1)

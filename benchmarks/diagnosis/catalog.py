@@ -589,6 +589,10 @@ def _gan_cases() -> list[Case]:
             frac=0.08,
         )
     )
+    s = _shape(last_step=60_000, total_steps=60_000, disc_start=20_001, every=50, seed=34)
+    out.append(fault("gan_oscillating", "GAN balance swinging from the switch-on: D wins then is fooled every 4,000 "
+                     "steps, logits swapping, rec +30% while D wins", "trainer_csv", s, "warning",
+                     ("disc_loss",), 20_001, c.oscillates(20_001, 4_000), rules=("gan-oscillation",), frac=0.03))
     s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, seed=33)
     out.append(
         fault(

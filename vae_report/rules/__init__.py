@@ -36,6 +36,7 @@ from .grouping import cite_explained, group_by_cause, loud_metrics, point_to_gra
 from .kl import kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
+from .oscillation import gan_oscillation
 from .shifts import loss_shift
 from .untrained import judged_out, not_judged, reason
 from .validation import val_missing, val_overfitting
@@ -74,7 +75,10 @@ RULES: list[Rule] = [
     Rule("disc-off-before-start", "Discriminator silent before disc_start", "ok",
          "adopt_weight multiplies the GAN terms by 0 while step < disc_start, so a disc_loss of exactly 0 is expected.",
          disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
-         checks="`disc_factor` / `disc_loss` exactly 0 before `disc_start` (expected)"),
+         severities=("ok", "info"),
+         checks="`disc_factor` / `disc_loss` exactly 0 before `disc_start` (expected); a `disc_loss` not 0 where "
+                "`disc_factor` is (the LDM loss logs their product): info, the logged loss is unweighted or on "
+                "another counter, and no sentence says it was 0"),
     Rule("disc-inactive-after-start", "Discriminator on from disc_start", "error",
          "Without the discriminator the autoencoder never gets its adversarial term: reconstructions stay as blurry "
          "as the pixel loss leaves them, where the GAN phase should sharpen them.",
@@ -83,7 +87,10 @@ RULES: list[Rule] = [
          checks="the discriminator still off at logged steps `>= disc_start` (an error; a non-zero `disc_factor` "
                 "is not advised to be checked); where the config sets `disc_factor: 0`, a warning that names the "
                 "key: the config turns the adversarial term off, so no adversarial phase runs, intended or not "
-                "(set it to 1 at its key path if the GAN was meant to train; the GAN checks are not applicable)"),
+                "(set it to 1 at its key path if the GAN was meant to train; the GAN checks are not applicable); "
+                "on, but only well after disc_start (off at two or more logged steps past it, more than 2% of "
+                "disc_start late): a warning that dates the switch-on, names the multiple of disc_start where it is "
+                "one (a micro-batch or two-optimizer counter), and the phases follow the data"),
     Rule("disc-start-past-end", "Discriminator scheduled past the end of training", "warning",
          "A discriminator scheduled after the run's last step never trains: the autoencoder gets no adversarial "
          "term, and its reconstructions stay as blurry as the pixel loss leaves them.",
@@ -155,6 +162,21 @@ RULES: list[Rule] = [
                 "above `logits_real` at `inverted_share` of the points of the latest fifth, `d_weight` grown "
                 "`weight_growth`-fold or `g_loss` run away from its level at the phase's start to its current "
                 "level (the statistics table's Now, quoted with the logits' levels)",
+         judges="adversarial"),
+    Rule("gan-oscillation", "GAN balance oscillating", "warning",
+         "A discriminator that wins, then is fooled, then wins again gives the autoencoder an adversarial term that "
+         "changes direction with each swing: no equilibrium is reached, and reconstructions are pulled back and "
+         "forth with it.",
+         gan_oscillation, {"band": 0.3, "swings": 4, "least": 5, "min_points": 60}, needs=("disc_loss",),
+         needs_schedule=("disc_start",), topics=("balance",), explains=("adversarial-rise",),
+         action="Damp the adversarial game: lower the discriminator's learning rate (its own optimizer's lr) or add a "
+                "gradient penalty (R1) to it, and check that the trainer steps the two optimizers as intended (one "
+                "discriminator step per autoencoder step); resume from the latest checkpoint.",
+         look="GAN artefacts that come and go",
+         checks="after `disc_start`, the discriminator's loss (a moving median of a few points) swinging from "
+                "`band` below its chance level (winning) to `band` above it (fooled) and back, `swings` times or "
+                "more, each stretch `least` points or longer: the swings, their period, whether the logits swap "
+                "with them and how rec_loss moves with them",
          judges="adversarial"),
     Rule("d-weight-pinned", "Adaptive weight pinned at its clamp", "warning",
          "At its clamp the adaptive weight no longer balances the GAN term against the reconstruction: the GAN term's "

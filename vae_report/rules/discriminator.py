@@ -36,12 +36,26 @@ def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"the discriminator is off until {pos.at(s, s.disc_start)} (disc_start), so it neither trains nor adds a GAN "
         "term."
     )
+    numbers = {"points_before_start": logged, "disc_start": s.disc_start}
     if m.has("disc_loss") and activity[0] != "disc_loss":
-        loss_steps, loss = m.window("disc_loss", hi=s.disc_start)
+        _, loss = m.window("disc_loss", hi=s.disc_start)
+        loss = loss[np.isfinite(loss)]
         if len(loss) and np.all(loss == 0):
             message += " disc_loss is 0 there too, as it must be."
-    return [Case(message, activity[0], int(steps[before][-1]),
-                    {"points_before_start": logged, "disc_start": s.disc_start})]
+            numbers["disc_loss_before_start"] = 0.0
+        elif len(loss):  # d_loss = disc_factor x hinge in the LDM loss: not 0 here, it is not that product
+            level = float(np.median(loss))
+            numbers["disc_loss_before_start"] = level
+            message += (f" disc_loss is not 0 there (median {fmt(level)} over its {fmt(len(loss))} points before "
+                        f"{pos.at(s, s.disc_start)}), although the LDM loss logs disc_factor x the discriminator's "
+                        "loss: this trainer logs the discriminator's loss unweighted, or at another counter than "
+                        "disc_factor's (its optimizer's own steps).")
+    if numbers.get("disc_loss_before_start", 0.0) != 0.0:
+        return [Case(message, activity[0], int(steps[before][-1]), numbers, severity="info", case="unweighted",
+                     title="disc_loss logged while disc_factor is 0",
+                     action="Nothing to fix in training; read disc_loss before disc_start as the discriminator's "
+                            "raw loss, not as a sign that it trained.")]
+    return [Case(message, activity[0], int(steps[before][-1]), numbers)]
 
 
 def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -51,6 +65,8 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return []
     if on[after].any():
         first = int(steps[after][on[after]][0])
+        if s.switched_late:
+            return [_late(name, steps, after, first, s)]
         message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
                    f"disc_start {fmt(s.disc_start)}, as scheduled.")
         if on[~after].any():  # on before disc_start too: "from" would contradict that finding
@@ -78,6 +94,33 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"disc_start is {fmt(s.disc_start)}: the discriminator never switched on.{cause}",
         name, first, numbers, action=action, case="never-on",
     )]
+
+
+def _late(name: str, steps: np.ndarray, after: np.ndarray, first: int, s: Schedule) -> Case:
+    """On, but well after disc_start: adopt_weight switches on at the first step >= disc_start, so every logged
+    step between that is still off says the loss was given another step than the one logged (a counter of
+    micro-batches or of one optimizer, a per-launch counter after a resume), or that another config ran."""
+    off = int((after & (steps < first)).sum())
+    late = first - s.disc_start
+    ratio = first / s.disc_start
+    times = round(ratio)
+    counter = (f" {fmt(first)} is about {times} x disc_start: the logs likely count {times} times what the loss's "
+               "global_step counts (micro-batches under gradient accumulation, or both optimizers' steps)."
+               if times >= 2 and abs(ratio - times) <= 0.05 * times else "")
+    return Case(
+        f"The discriminator came on only at {pos.at(s, first)}, {fmt(late)} {pos.unit(s)}s after disc_start "
+        f"{fmt(s.disc_start)} ({s.key_path('disc_start')}): {name} is still 0 at all {fmt(off)} points logged from "
+        f"{pos.at(s, int(steps[after][0]))} to {pos.at(s, int(steps[after & (steps < first)][-1]))}.{counter} The "
+        "phases in this report follow the data (adversarial from the switch-on).",
+        name, first, {"first_active_step": first, "disc_start": s.disc_start, "points_off_after_start": off,
+                      "steps_late": late}, severity="warning", case="late",
+        title="Discriminator switched on late",
+        action="Check which step the trainer passes to the loss as global_step (it must be the optimizer step the "
+               "config's disc_start counts, not a per-launch, per-epoch or micro-batch counter) and that the config "
+               f"in effect is this one (disc_start {fmt(s.disc_start)}).",
+        rationale="adopt_weight switches the discriminator on at the first step at or after disc_start: a switch-on "
+                  "well after it means the loss saw another step than the one logged, so every milestone counted "
+                  "in that step is off by as much.")
 
 
 def _why_never_on(s: Schedule, last: int) -> tuple[str, str]:
