@@ -38,7 +38,7 @@ VALUE_SIZE_RULES = ("non-finite", "loss-bookkeeping", "kl-negative", "kl-dominan
 TOPIC = {"Is the KL loss increase concerning?": KL_RULES, "Is the KL loss's behaviour concerning?": KL_RULES,
          "Are the loss values in the right ranges?": VALUE_SIZE_RULES,
          "Should I intervene in the training process?": None,
-         "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning"),
+         "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning", "gan-oscillation"),
          "Did reconstruction get worse once the GAN started?": ("rec-after-disc",),
          "Is the discriminator loss where the schedule puts it?": DISC_SCHEDULE_RULES,
          "Does the finished run need attention?": None}
