@@ -275,7 +275,9 @@ RULES: list[Rule] = [
          severities=("ok", "info", "warning"), topics=("values",), cause="overfitting", cause_rank=5,
          action="Keep the checkpoint of the best validation level, add data or augmentation, or stop here.",
          checks="`val/*` / `val_ema/*` reconstruction rising from its best while the training loss keeps "
-                "falling (training rising too, by `rise` beyond its noise, is no overfitting: info, naming the "
+                "falling (a rise made mostly of one jump between two evaluations that stays is no overfitting but "
+                "a step in validation only, dated at the evaluation after the jump: a change in what validation "
+                "measures) (training rising too, by `rise` beyond its noise, is no overfitting: info, naming the "
                 "discriminator's switch-on and `disc_weight` when it lies between), with the step of the best "
                 "and the train/val gap then and now; or, with validation flat at its best, the val/train ratio "
                 "grown `gap_growth`-fold (at least 2) because training kept falling (a small or repeated "

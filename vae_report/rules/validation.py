@@ -57,6 +57,24 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         train_rose = now[0] - then[0] > max(t["rise"] * abs(then[0]), 2 * max(then[1], now[1]))
         numbers = {"val_best": best, "val_best_step": best_step, "val_latest": latest, "train_then": then[0],
                    "train_now": now[0], "gap_then": best - then[0], "gap_now": latest - now[0]}
+        jump = _step_up(values, best_i, best, latest) if rising and not train_rose else None
+        if jump is not None:
+            before, after = int(steps[jump - 1]), int(steps[jump])
+            numbers.update(onset_step=after, step_before=before,
+                           val_before_step=float(np.median(values[max(0, jump - 3):jump])))
+            out.append(Case(
+                f"A step in validation only: {val} {describe_change(numbers['val_before_step'], latest)} between "
+                f"{pos.at(s, before)} and {pos.at(s, after)} and stayed there, while {train} "
+                f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} from {pos.at(s, best_step)} to "
+                "now. Overfitting is gradual; a jump in one evaluation with training unchanged is a change in what "
+                "validation measures: its data or preprocessing, eval-mode layers (BatchNorm statistics, EMA "
+                "weights), or a resume that changed the validation set.",
+                val, after, numbers, case="val-step", title="Validation stepped up, training did not",
+                action=f"Compare the validation setup before and after {pos.at(s, after)} (data, transforms, eval "
+                       f"mode, EMA) and evaluate the checkpoints on either side of it on one held-out set.",
+                rationale="A validation loss that jumps while training does not measures something that changed "
+                          "outside the model's fit: until that is found, validation says nothing about the model."))
+            continue
         if rising and not train_rose:
             # validation is sparse and its rise slow: date it by the break of a level-then-ramp fit, over the
             # stretch since it first came near its best (the early decay is not part of it)
@@ -131,6 +149,20 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         f"{moved}: less than the {t['rise'] * 100:.0f}% rise beyond noise that overfitting shows.")
             out.append(Case(text, val, int(steps[-1]), numbers, severity="ok"))
     return out
+
+
+def _step_up(values: np.ndarray, best_i: int, best: float, latest: float) -> int | None:
+    """The index where validation jumped, where most of its rise since its best is one step between two
+    evaluations (the median of up to 3 points after against up to 3 before) and it stayed there; None for a rise
+    spread over many evaluations (overfitting's)."""
+    rise = latest - best
+    jumps = [(float(np.median(values[i:i + 3]) - np.median(values[max(0, i - 3):i])), i)
+             for i in range(max(1, best_i), len(values))]
+    if not jumps:
+        return None
+    size, i = max(jumps)
+    stayed = abs(float(np.median(values[i:])) - latest) <= 0.3 * rise
+    return i if size >= 0.6 * rise and stayed else None
 
 
 def _adversarial_cause(s: Schedule, start: int | None, since: int, until: int) -> str:
