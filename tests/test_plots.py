@@ -293,3 +293,30 @@ def test_no_fork_beside_another_thread():
         stop.set()
         other.join()
     assert fork_safe() == (threading.active_count() == 1)
+
+
+def test_a_caption_counts_the_points_drawn_and_large_ticks_are_grouped(tmp_path):
+    """A series with NaN/Inf says how many finite points it draws of those logged (was: "over all 1,001 logged
+    points" with 201 NaN); an axis of values in the thousands labels its ticks grouped as the text writes them."""
+    import matplotlib.pyplot as plt
+    from writers import write_scalars
+
+    from vae_report import plots
+
+    rows = [(s, "train/rec_loss", 0.1 if s < 800 else float("nan")) for s in range(1_000)]
+    rows += [(s, "train/kl_loss", 20_000.0 + 50 * s) for s in range(0, 1_000, 10)]
+    write_scalars(tmp_path, rows)
+    logs = load_run(tmp_path)
+    schedule = resolve_schedule(logs)
+    captions = {p.name: p.caption for p in make_plots(logs.frame, schedule, jobs=1)}
+    assert captions["rec_loss"].startswith("rec_loss over its 800 finite points of 1,000 logged (200 NaN/Inf, not "
+                                           "drawn).")
+    assert captions["kl_loss"].startswith("kl_loss over all 100 logged points.")
+    series = plots._Series(plots.Metrics(logs.frame), schedule, None)
+    fig, ax = plt.subplots()
+    plots._line(ax, series, "kl_loss")
+    plots._scale(ax, series, "kl_loss")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    plt.close(fig)
+    assert any("," in label for label in labels) and all("." not in label for label in labels), labels

@@ -9,6 +9,7 @@ run (Agg strokes a zigzag through a noisy series' extremes for up to 30 ms a lin
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.markers import TICKLEFT, TICKRIGHT  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import Formatter, MaxNLocator  # noqa: E402
 
 from . import position as pos  # noqa: E402
 from .numbers import fmt  # noqa: E402
@@ -146,6 +147,19 @@ def _scale(ax, series: _Series, *names: str) -> None:
     elif kind == "symlog":
         ax.set_yscale("symlog", linthresh=linthresh)
         _plain_ticks(ax.yaxis)
+    elif max(max(abs(d.lo), abs(d.hi)) for d in drawn) >= 1000:
+        ax.yaxis.set_major_formatter(_Grouped())  # 60,000 as the text writes it, not 60000
+
+
+class _Grouped(Formatter):
+    """Linear tick labels with thousands grouped, to the decimals the tick spacing needs (set_locs gives the
+    ticks before they are labelled)."""
+
+    def __call__(self, x, pos=None):
+        locs = np.asarray(self.locs, dtype=float)
+        step = float(np.min(np.diff(locs))) if len(locs) > 1 else 1.0
+        digits = max(0, -int(math.floor(math.log10(step)))) if step > 0 else 0
+        return f"{x:,.{digits}f}"
 
 
 def _plain_ticks(axis) -> None:
@@ -371,16 +385,16 @@ def _normalized(c: _Series, names: list[str]) -> bytes:
 
 
 def _multi_axis(c: _Series, names: list[str]) -> bytes:
-    # each further y axis a fifth of the axes' width right of the last: room for six-digit tick labels and the
-    # axis' name before the next spine (at an eighth they ran into each other)
+    # each further y axis 0.15 of the axes' width right of the last (~80 px): room for grouped six-digit tick
+    # labels and the axis' name before the next spine, close enough to read as the plot's (a fifth floated off)
     fig, host = plt.subplots(figsize=(10, 4))
-    fig.subplots_adjust(left=0.08, right=1 - 0.115 * max(1, len(names) - 1), top=0.9, bottom=0.24)
+    fig.subplots_adjust(left=0.08, right=1 - 0.09 * max(1, len(names) - 1), top=0.9, bottom=0.24)
     _phases(host, c)
     lines = []
     for i, name in enumerate(names):
         ax = host if i == 0 else host.twinx()
         if i >= 2:
-            ax.spines["right"].set_position(("axes", 1 + 0.2 * (i - 1)))
+            ax.spines["right"].set_position(("axes", 1 + 0.15 * (i - 1)))
         lines.append(_line(ax, c, name))
         _scale(ax, c, name)
         ax.set_ylabel(name, color=_color(name))
@@ -524,11 +538,21 @@ class _Draw:
         return self.fn(c, *self.args)
 
 
+def _points_said(m: Metrics, name: str) -> str:
+    """What the figure draws of a metric: all its logged points, or its finite ones where some are NaN/Inf."""
+    values = m.values(name)
+    bad = int((~np.isfinite(values)).sum())
+    if not bad:
+        return f"{name} over all {fmt(len(values))} logged points"
+    return (f"{name} over its {fmt(len(values) - bad)} finite points of {fmt(len(values))} logged ({fmt(bad)} "
+            "NaN/Inf, not drawn)")
+
+
 def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
     m = c.m
     names = [n for n in four(m) if m.has(n)]
     shading = _shading(c)
-    plots = [(n, n, f"{n} over all {fmt(len(m.steps(n)))} logged points"
+    plots = [(n, n, _points_said(m, n)
               + (" (each pixel column drawn from its lowest to its highest point)" if c[n].band else "")
               + f".{shading}", _Draw(_single, (n,), (n,))) for n in names]
     if names:
