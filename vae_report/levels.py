@@ -154,3 +154,9 @@ def difference_noise(a: Level | None, b: Level | None) -> float | None:
     if a is None or b is None or not (math.isfinite(a.noise) and math.isfinite(b.noise)):
         return None
     return math.hypot(a.noise, b.noise)
+
+
+def same_level(a: Level, b: Level) -> bool:
+    """Whether two windows measure one level: the move between them "held" (within ``BAND`` noises of the
+    difference and within ``HELD_MAX`` of the level). Two such windows are one baseline, quoted as one number."""
+    return movement(a.value, b.value, difference_noise(a, b)).word == "held"

@@ -242,8 +242,9 @@ def _cited(f) -> list[Text]:
                 out.append(text(f"the same on {metrics} from {pos.at(f.unit, f.step)}"))
             continue
         r = found[0]
-        out.append(text(bold(r.get("title") or r["rule"]), f" ({r['severity']}, {r['metric']}): ",
-                        first_sentence(r["message"]).rstrip(".")))
+        # a change the cell already measured is named, not measured again from this finding's own window
+        said = "the same change" if r.get("restates") else first_sentence(r["message"]).rstrip(".")
+        out.append(text(bold(r.get("title") or r["rule"]), f" ({r['severity']}, {r['metric']}): ", said))
         others = [m for m in dict.fromkeys(x["metric"] for x in found[1:]) if m and m != r["metric"]]
         if others:
             out.append(text(f"the same on {', '.join(others)}"))

@@ -394,6 +394,25 @@ def drift_under_clipping(onset: int, factor: float, clip: float, norm_from: floa
     return edit
 
 
+def diverge_into_nan(onset: int, nan_step: int, factor: float, norm_from: float, norm_factor: float) -> Callable:
+    """A divergence: rec and the gradient norm before clipping (``grad_norm``, 10% noise, no clip configured)
+    climb geometrically from ``onset`` (rec ``factor``-fold, the norm ``norm_factor``-fold from ``norm_from``) to
+    ``nan_step``, where every loss and the norm turn NaN for good (the run logs on)."""
+    nans = nan_from(nan_step)
+
+    def edit(steps, v, shape):
+        x = np.clip((steps - onset) / max(1, nan_step - onset), 0, 1)
+        v["rec_loss"] = v["rec_loss"] * factor ** x
+        noise = np.exp(0.1 * np.random.default_rng(shape.seed + 1).standard_normal(len(steps)))
+        v["grad_norm"] = norm_from * norm_factor ** x * noise
+
+    def after(steps, v, shape):
+        nans.after(steps, v, shape)
+        v["grad_norm"][steps >= nan_step] = math.nan
+    edit.after = after
+    return edit
+
+
 def d_wins_then_rec_rises(onset: int, rec_from: int, factor: float) -> Callable:
     """The discriminator wins from ``onset`` (hinge to 0, logits apart), and rec, which had held in the phase,
     rises linearly by ``factor`` - 1 from ``rec_from`` to the end: a regression inside the adversarial phase."""

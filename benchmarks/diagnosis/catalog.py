@@ -321,6 +321,13 @@ def _drift_cases() -> list[Case]:
                         Fault(("rec_loss", "total_loss", "nll_loss"), 20_000, tol, ("loss-now",)),
                         Fault(("grad_norm",), 20_000, tol, ("grad-norm",)))),
                     c.drift_under_clipping(20_000, 1.4, 1.0, 1.2, 8.5)))
+    # a divergence: rec and the pre-clip gradient norm climb from 30,000, NaN from 33,000 on (no clip configured)
+    s = _shape(last_step=40_000, total_steps=100_000, disc_start=NO_GAN, every=20, pixels=4, lr=2e-4,
+               lr_kind="constant", seed=99)
+    out.append(Case("diverges_into_nan_grad_norm", "rec x20 and grad norm x60 climbing from 30,000, NaN from 33,000 "
+                    "to the end", "other_csv", s, Expect("error", (
+                        Fault(LOSSES, 33_000, c.tol(s, 0.05), ("non-finite",)),)),
+                    c.diverge_into_nan(30_000, 33_000, 20.0, 3.0, 60.0)))
     # 300 epochs of 500 steps, printed once per epoch: the drift from step 45,000 is epoch 91
     s = _shape(last_step=150_000, total_steps=150_000, disc_start=NO_GAN, every=500, pixels=4, seed=98)
     out.append(Case("epoch_slow_drift", "rec x1.6 from 30% of a run counted in epochs (+30% net of its slow decline)",

@@ -32,7 +32,7 @@ from .dynamics import STALL_LIMITS, divergence, liveness, resumes, run_stalled, 
 from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
-from .grouping import cite_explained, group_by_cause, loud_metrics, point_to_gradient, qualify_ok
+from .grouping import cite_explained, group_by_cause, loud_metrics, mark_restated, point_to_gradient, qualify_ok
 from .kl import kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -266,7 +266,8 @@ RULES: list[Rule] = [
                 "it is above the clip at `binding` or more of the latest fifth of its points (the clip from the "
                 "config in any layout: `gradient_clip_val`, `max_grad_norm`, `gradient_clipping`, `clip_norm`, "
                 "`grad_clip`, a `max_norm` under a clipping section; else the value a logged clipped norm sits "
-                "at), info when the clip does not bind or none is known"),
+                "at), info when the clip does not bind or none is known; a norm that climbed into a NaN/Inf that "
+                "stays is quoted as the `non-finite` finding tells that climb (its onset, baseline and peak)"),
     Rule("val-overfitting", "Validation against training", "warning",
          "Validation that rises while training falls means the model is memorising its training set: checkpoints "
          "after the best validation level generalise worse (that step's checkpoint is the one to keep); validation "
@@ -365,7 +366,8 @@ RULES: list[Rule] = [
                 "table's Start; in the adversarial phase: its first 5% of points there) to its current level (the "
                 "phase before: its last 5% of points, the level just before the switch-on); logged from the "
                 "run's start and never 10% below the median of its first 3 points over 2,000+ steps: not "
-                "learning",
+                "learning; in the adversarial phase its change is quoted from the level just before the switch-on "
+                "(as `rec-after-disc` quotes it) and the trend within the phase said in a word",
          judges="latest"),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",
          "A total that rises within a phase means the objective being optimised is getting worse; its jump when the "
@@ -628,7 +630,7 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
                                                          if f.severity in ("warning", "error")) else None
     grouped = qualify_ok(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
                                                        carrier), by_id), by_id)
-    grouped = point_to_gradient(grouped, metrics.last_step(), schedule)
+    grouped = mark_restated(point_to_gradient(grouped, metrics.last_step(), schedule))
     # "no loss is rising" never lists a loss a warning or an error is about or names as risen: it points to it
     named = loud_metrics(grouped, by_id)
     return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)

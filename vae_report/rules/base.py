@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..levels import Level, current_level, start_level
+from ..levels import Level, current_level, same_level, start_level
 from ..schedule import Schedule
 from ..stats import robust_noise
 
@@ -196,6 +197,30 @@ class Metrics:
             steps, values = self.window(name, hi=self.phase_start)
             self.memo[key] = current_level(steps, values)
         return self.memo[key]
+
+    def reference(self, name: str, level: Level | None) -> Level | None:
+        """The baseline a rule quotes for a change of the metric: ``level`` (the rule's own window: the phase's
+        start, the level a climb left) unless the metric's start level (the statistics table's Start) or its
+        level just before the switch-on is the same level (levels.same_level): then that one, so that one level
+        is one number, and one change one percentage, in every finding, cell and table of a report. A rule that
+        describes its window asks which it got (``is``)."""
+        if level is None:
+            return None
+        for shared in (self.start(name), self.before_switch(name)):
+            if shared is not None and (shared is level or same_level(shared, level)):
+                return shared
+        return level
+
+    def baseline(self, name: str, value: float, noise: float | None = None) -> float:
+        """``reference`` for a level a rule took as a number (the best of a stretch, the level before a step):
+        its value, or the shared level's where that is the same level; ``noise``: its median's (default: the
+        current level's, a window of the same size)."""
+        level = self.level(name)
+        if noise is None:
+            noise = level.noise if level is not None else math.nan
+        if not math.isfinite(value):
+            return value
+        return self.reference(name, Level(value, noise, 1, 0, 0)).value
 
     def window(self, name: str, lo: int | None = None, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Steps and values with ``lo <= step < hi`` (empty for a metric not logged)."""

@@ -86,7 +86,7 @@ def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tu
     heavy = s.kl_weight is not None and not light
     rec, worse = "", None
     if len(before) >= 5 and level is not None:
-        then = float(np.median(before[-max(5, len(before) // 10):]))
+        then = m.baseline("rec_loss", float(np.median(before[-max(5, len(before) // 10):])))
         numbers.update(rec_before=then, rec_now=level.value)
         worse = level.value > then * 1.1
         rec = f"rec_loss {describe_change(then, level.value)} since then"

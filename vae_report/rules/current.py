@@ -34,7 +34,7 @@ from .base import Case, Finding, Metrics, departure, finite, ramp_onset, see, st
 from .discriminator import phase_start
 from .drift import MEDIAN_NOISE, Climb, steady_climb
 from .evidence import lr_across
-from .losses import shift_at_nonfinite, stale
+from .losses import climb_into_nonfinite, shift_at_nonfinite, stale
 
 BINS = 400
 # name -> the smallest rise worth a warning, as a ratio (judged in log units when the loss stays positive);
@@ -336,19 +336,30 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             continue
         severity = "error" if found["exploding"] else "warning"
         where = f" since the discriminator switched on ({pos.at(s, lo)})" if lo is not None else ""
+        # the level it rose from, quoted as the shared one (the table's Start, the level just before the
+        # switch-on) where it is that level (Metrics.reference)
+        found["best"] = m.baseline(name, found["best"])
         best, latest = found["best"], found["latest"]
         size = (f", {_times(latest / best)} that level" if found["log_units"] else f", {fmt(latest - best)} higher")
         verb = "is exploding" if found["exploding"] else "rose and stayed up" if found["stayed"] \
             else "is rising slowly" if found.get("slow") else "is rising now"
+        climb = climb_into_nonfinite(m, name) if ended_bad else None
         if ended_bad:
             first_bad = int(m.steps(name)[~np.isfinite(m.values(name))][0])
             verb = f"{'exploded' if found['exploding'] else 'rose'} before turning NaN/Inf at {pos.at(s, first_bad)}"
+        if climb is not None:  # the climb the non-finite finding tells: one onset, baseline and peak for it
+            found.update(best=climb["from"], latest=climb["to"], onset=climb["onset"], log_units=True,
+                         stayed=False, into_nonfinite=True)
+            found.pop("baseline_step", None)
+            best, latest, where = found["best"], found["latest"], ""
+            size = f", {_times(latest / best)} that level"
         shift = shift_at_nonfinite(m, name, lo=lo)
         nan_text = ""
         if shift is not None and abs(found["onset"] - shift[0]) <= max(0.02 * max(last, 1), 5 * _every(m, name)):
             found["onset"] = shift[0]
             nan_text = f", where a loss was NaN/Inf (see {see('non-finite')}),"
         stretch = ("best level" + (" in this phase" if lo is not None else " in the run")) if found["stayed"] \
+            else "level before the climb" if found.get("into_nonfinite") \
             else "lowest level before this steady climb" if "baseline_step" in found \
             else "best level in the recent stretch"
         finite_steps, finite_values = m.steps(name)[np.isfinite(m.values(name))], finite(m.values(name))

@@ -96,7 +96,9 @@ def phase_ends(m: Metrics, s: Schedule, name: str) -> tuple[float, float] | None
     there) and its current level (the statistics table's Now): a move "from" and "to" names one level each, the
     same in every GAN finding."""
     values = finite(m.window(name, lo=s.switch_step)[1])
-    first, level = m.phase_first(name), m.level(name)
+    # the phase's start, or the table's Start (or the level just before the switch-on) where that is the same
+    # level: one baseline per metric, however the rules window it (Metrics.reference)
+    first, level = m.reference(name, m.phase_first(name)), m.level(name)
     if len(values) < 20 or level is None or first is None:
         return None
     return first.value, level.value

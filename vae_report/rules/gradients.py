@@ -16,12 +16,14 @@ import numpy as np
 
 from .. import position as pos
 from ..frame import gradient_norms
+from ..levels import Level
 from ..numbers import fmt, pct, signed_pct
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Case, Metrics, step_onset
+from .base import Case, Metrics, see, step_onset
 from .current import lowest_window, prepared
 from .drift import MEDIAN_NOISE, steady_climb
+from .losses import climb_into_nonfinite
 
 PINNED = 1e-4  # a clipped norm "sits at" its clip: within this share of it
 RECENT = 0.2  # the latest share of the points whose clipping is counted
@@ -51,7 +53,13 @@ def clip_in_effect(m: Metrics, s: Schedule) -> tuple[float, str] | None:
 def growth(m: Metrics, name: str, lo: int | None) -> dict | None:
     """How a gradient norm grew to its current level: {from, to, factor, onset}, from the lowest level before its
     climb (drift.steady_climb) or, for a norm that stepped up, its lowest level before the latest points; None
-    when it is not positive or has too few points."""
+    when it is not positive or has too few points. A norm that climbed into a NaN/Inf that stays grew as the
+    non-finite finding tells it (losses.climb_into_nonfinite): one onset, baseline and peak for that climb. The
+    baseline is the table's Start where that is the same level (Metrics.reference)."""
+    climb = climb_into_nonfinite(m, name)
+    if climb is not None:
+        return {"from": climb["from"], "to": climb["to"], "factor": climb["to"] / climb["from"],
+                "onset": climb["onset"], "into_nonfinite": True}
     steps, values = m.window(name, lo=lo)
     ready = prepared(steps, values, 1.5)
     level = m.level(name)
@@ -69,7 +77,9 @@ def growth(m: Metrics, name: str, lo: int | None) -> dict | None:
     spread = 6 * MEDIAN_NOISE * sigma / math.sqrt(k) * math.sqrt(2)
     if latest - base <= spread:
         return None
-    return {"from": float(np.exp(base)), "to": level.value, "factor": float(np.exp(latest - base)), "onset": onset}
+    left = float(np.exp(base))
+    left = m.reference(name, Level(left, left * MEDIAN_NOISE * sigma / math.sqrt(k), k, onset, onset)).value
+    return {"from": left, "to": level.value, "factor": level.value / left, "onset": onset}
 
 
 def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -87,6 +97,10 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         share = float(np.mean(recent > clip[0] * (1 + PINNED))) if clip is not None else None
         binding = share is not None and share >= t["binding"]
         where = f" since {pos.at(s, grown['onset'])}" if grown["onset"] > int(m.steps(name)[0]) else ""
+        into = grown.get("into_nonfinite", False)
+        if into:  # its last finite points, then NaN/Inf: the climb the non-finite finding dates
+            where = (f" from {pos.at(s, grown['onset'])} to its last finite points, then NaN/Inf (see "
+                     f"{see('non-finite')})")
         text = (f"{name}, the gradient norm before clipping, grew from {fmt(grown['from'])} to {fmt(grown['to'])} "
                 f"({signed_pct(grown['factor'] - 1)}){where}")
         if binding:
@@ -105,6 +119,6 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         {"from": grown["from"], "to": grown["to"], "factor": grown["factor"],
                          "onset_step": grown["onset"], "clip": clip[0] if clip else None,
                          "clip_from": clip[1] if clip else None, "share_clipped": share,
-                         "now": {name: grown["to"]}},
+                         **({} if into else {"now": {name: grown["to"]}})},
                         severity="warning" if binding else "info", case="clipped" if binding else "growing"))
     return out

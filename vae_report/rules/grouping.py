@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from .. import position as pos
 from ..checkpoints import checkpoint_before
-from ..numbers import fmt
+from ..numbers import fmt, signed_pct
 from ..schedule import Schedule
 from .base import RANK, Finding, Rule
 
@@ -47,6 +47,24 @@ def _related(finding: Finding) -> dict:
     return {"rule": finding.rule, "title": finding.title, "severity": finding.severity, "metric": finding.metric,
             "step": finding.step, "message": finding.message, "numbers": finding.numbers, "action": finding.action,
             "case": finding.case}
+
+
+# numbers by which a finding measures a change of its own metric (a level against a baseline)
+_CHANGE_KEYS = ("change", "start_level", "recent_best", "before_level", "from")
+# numbers that hold the levels of the metrics a finding measures: {metric: level}
+_LEVEL_KEYS = ("climbs", "now", "before_switch", "start")
+
+
+def measured(finding: dict) -> set[str]:
+    """The metrics whose change a finding (as a dict: a headline's or a cited one's) measures: its own metric
+    when it compares two levels of it, and every metric whose levels its numbers hold (the climbs before a
+    NaN, the levels now, before the switch-on, at the start). A finding cited under one that measured all of
+    them adds no new number (view._cited): one change of one metric is told once in a cell."""
+    numbers = finding.get("numbers") or {}
+    found = {name for key in _LEVEL_KEYS if isinstance(numbers.get(key), dict) for name in numbers[key]}
+    if finding.get("metric") and any(key in numbers for key in _CHANGE_KEYS):
+        found.add(finding["metric"])
+    return found
 
 
 def _loud(finding: Finding) -> bool:
@@ -228,6 +246,24 @@ def cite_explained(findings: list[Finding], rules: dict[str, Rule]) -> list[Find
             for f in findings if id(f) not in moved]
 
 
+def mark_restated(findings: list[Finding]) -> list[Finding]:
+    """Each finding cited under a headline marked ``restates`` when the headline (or one cited before it)
+    already measured the change of every metric it measures (``measured``): it then adds no number of its own
+    (view._cited names it without restating the change from its own window, which would stand in one cell as a
+    second baseline, onset or percentage of the same change)."""
+    out = []
+    for f in findings:
+        if f.related:
+            seen, related = measured(_related(f)), []
+            for r in f.related:
+                told = measured(r)
+                related.append({**r, "restates": bool(told) and told <= seen})
+                seen |= told
+            f = replace(f, related=tuple(related))
+        out.append(f)
+    return out
+
+
 def named_rises(findings: list[Finding], rules: dict[str, Rule], skip: tuple[str, ...] = ()) -> dict[str, Finding]:
     """The training losses a warning or an error names as risen (headline or cited), each with the headline that
     names it: a rise of rec or nll (nll = N x rec) names the totals built from them too; a NaN/Inf names its
@@ -362,7 +398,7 @@ def point_to_gradient(findings: list[Finding], last_step: int, s: Schedule) -> l
                 cited = f"the warning \"{g.title}\", {g.metric}, {pos.at(s, g.step or 0)}"
                 back = checkpoint_before(s, min(f.step or 0, g.step or 0))
                 f = replace(f, message=f"{f.message} Over the same stretch {g.metric}, the gradient norm before "
-                                       f"clipping, grew {fmt(round(g.numbers['factor'], 1))} times under clipping at "
+                                       f"clipping, grew {signed_pct(g.numbers['factor'] - 1)} under clipping at "
                                        f"{fmt(g.numbers['clip'])} (see {cited}).",
                             numbers={**f.numbers, "gradient_norm_finding": g.metric},
                             action=f"Treat the rise as the gradient norm's growth under clipping ({cited}): act on "

@@ -10,7 +10,7 @@ import numpy as np
 from .. import position as pos
 from ..checkpoints import checkpoint_before
 from ..frame import gradient_norms
-from ..levels import current_level, difference_noise, start_level
+from ..levels import Level, current_level, difference_noise, movement, start_level
 from ..numbers import counted, describe_change, fmt, pct, relative_change
 from ..schedule import Schedule
 from ..stats import contains, robust_noise, rolling_median, shared_steps
@@ -19,6 +19,12 @@ from .discriminator import phase_start
 from .evidence import lr_across, lr_blamed
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
+
+
+def _broken(values: np.ndarray) -> np.ndarray:
+    """Which points are NaN, Inf or overflowed."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isfinite(values) | (np.abs(values) >= OVERFLOW)
 
 
 def _share_bad(bad: np.ndarray) -> str:
@@ -35,8 +41,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     bads = {}
     for name in m.names():
-        with np.errstate(invalid="ignore"):
-            bad = ~np.isfinite(m.values(name)) | (np.abs(m.values(name)) >= OVERFLOW)
+        bad = _broken(m.values(name))
         if bad.any():
             bads[name] = bad
     recovered_at = {name: _recovered(m.values(name), bad) for name, bad in bads.items()}
@@ -154,11 +159,24 @@ def climb_before(m: Metrics, first_bad: int) -> dict[str, dict]:
         noise = robust_noise(np.log(base_values))
         if not (last > 1.5 * base and np.log(last / base) > 6 * noise):
             continue
+        # quoted as the table's Start (or the level just before the switch-on) where that is the same level
+        left = Level(base, base * 1.2533 * noise / math.sqrt(len(base_values)), len(base_values),
+                     int(steps[-4 * k]), int(steps[-2 * k - 1]))
+        base = m.reference(name, left).value
         onset = departure(steps, np.log(values), np.log(base), np.log(last), since=int(steps[-4 * k]),
                           fraction=0.1, noise_margin=3.0)
         out[name] = {"onset": onset, "from": base, "to": last}
     m.memo[key] = out
     return out
+
+
+def climb_into_nonfinite(m: Metrics, name: str) -> dict | None:
+    """{onset, from, to} of ``name``'s climb into a NaN/Inf that stays, as the non-finite finding tells it
+    (climb_before at the first step a series turned NaN/Inf for good, the earliest that saw this one climb): the
+    one onset, baseline and peak every finding quotes for that climb. None when it did not climb into one."""
+    bads = {n: _broken(m.values(n)) for n in m.names() if not n.startswith("val")}
+    ends = sorted({int(m.steps(n)[bad][0]) for n, bad in bads.items() if len(bad) and bad[-1]})
+    return next((climbs[name] for first in ends if name in (climbs := climb_before(m, first))), None)
 
 
 def shift_at_nonfinite(m: Metrics, name: str, lo: int | None = None, jump: float = 0.2
@@ -317,17 +335,39 @@ def _adversarial_rise(m: Metrics, s: Schedule | None, lo: int | None, hi: int | 
 SINCE_SWITCH = "since the discriminator started"
 
 
+def _across_switch(m: Metrics, s: Schedule, name: str, first: Level, level: Level, noise: float
+                   ) -> tuple[str, str, str, dict] | None:
+    """How a trend over the adversarial phase is told where the metric's change since the switch-on has its own
+    baseline (rec: the level just before it, which rec-after-disc quotes) and the phase's first points are
+    another level: (the baseline's name, the move from it, the numbers). The phase's own start still judges the
+    trend (a cost that came with the switch-on is no trend) and is said in words (the last part), so that the
+    report quotes one baseline and one percentage for the change since the switch-on. None when the two are one
+    level."""
+    before = m.before_switch(name)
+    if before is None or first is before:
+        return None
+    within = movement(first.value, level.value, noise if math.isfinite(noise) else None).word
+    return (f"its level just before the discriminator started ({median_of(before, 'last')} there)",
+            describe_change(before.value, level.value, noise=difference_noise(before, level)),
+            f"; within the phase, against its first points (from {pos.at(s, first.first_step)}), it {within}",
+            {"before_switch": {name: before.value}})
+
+
 def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: str,
-           hi: int | None = None) -> list[Case]:
+           hi: int | None = None, across: bool = False) -> list[Case]:
     steps, values = m.window(name, lo=lo, hi=hi)
     if len(finite(values)) < 6 or (hi is None and not np.isfinite(values[-1])):
         return []  # NaN/Inf now: no level to judge a trend by (the non-finite finding says where it broke)
     # one level per window, the ones the Metrics view defines for every rule (levels.py): over the run or before
     # the discriminator the statistics table's Start, in the adversarial phase its start; up to now the table's
     # Now, before the switch-on the level just before it
-    first = (m.start(name) if lo is None else m.phase_first(name) if lo == m.phase_start else None) \
-        or start_level(steps, values)
-    start_name = f"its start level ({median_of(first, 'first')})" if lo is None else \
+    # the phase's start is quoted as the level just before the switch-on (or the table's Start) where that is
+    # the same level (Metrics.reference): one baseline per metric in the report
+    first = (m.start(name) if lo is None else m.reference(name, m.phase_first(name)) if lo == m.phase_start
+             else None) or start_level(steps, values)
+    start_name = f"its start level ({median_of(first, 'first')})" if first is m.start(name) else \
+        f"its level just before the discriminator started ({median_of(first, 'last')} there)" \
+        if first is m.before_switch(name) else \
         f"its level at the start of the phase ({median_of(first, 'first')} from {pos.at(s, first.first_step)})"
     level = m.level(name) if hi is None else m.before_switch(name) if hi == m.phase_start else None
     end_name = "its current level"  # judged up to now: the one current level every sentence quotes
@@ -349,11 +389,19 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
                "change": None if signed else relative_change(start, end), "difference": end - start,
                "from_step": int(steps[0])}
     # the levels of the one set every sentence quotes (tests/test_battery.py holds them to the table)
-    if lo is None and first is m.start(name):
+    if first is m.start(name):
         numbers["start"] = {name: start}
+    elif first is m.before_switch(name):
+        numbers["before_switch"] = {name: start}
     if hi is not None and level is m.before_switch(name):
         numbers["before_switch"] = {name: end}
     moved = describe_change(start, end, noise=noise, signed=signed)
+    told = _across_switch(m, s, name, first, level, noise) if across and lo == m.phase_start and not signed \
+        else None
+    tail = ""
+    if told is not None:
+        start_name, moved, tail, quoted = told
+        numbers.update(quoted)
     if change > t["worse"] and (not np.isfinite(noise) or end - start > 2 * noise):
         shift = shift_at_nonfinite(m, name, lo=lo)
         adversarial = _adversarial_rise(m, s, lo, hi, end - start) if name == "total_loss" else None
@@ -364,16 +412,16 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
                 else "Check the learning rate and the data where it began to rise." if shift is None
                 else f"Resume from the checkpoint before {pos.at(s, shift[0])}.")
         return [Case(
-            f"{name} got worse {where}: comparing {start_name} with {end_name}, it {moved}." + (f" {said}" if said
-                                                                                              else ""),
+            f"{name} got worse {where}: comparing {start_name} with {end_name}, it {moved}{tail}."
+            + (f" {said}" if said else ""),
             name, int(steps[-1]) if shift is None else shift[0], numbers, action=todo,
             look="what got worse" if shift is None and not adversarial else "",
             # a rise in the adversarial phase is cited under a GAN finding that explains it (the discriminator
             # winning, the adversarial term taking over), when one warns
             case="adversarial-rise" if shift is None and (adversarial or where == SINCE_SWITCH) else None,
         )]
-    return [Case(f"Comparing {start_name} with {end_name}, {name} {moved} {where}.", name, int(steps[-1]), numbers,
-                 severity="ok")]
+    return [Case(f"Comparing {start_name} with {end_name}, {name} {moved} {where}{tail}.", name, int(steps[-1]),
+                 numbers, severity="ok")]
 
 
 def rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -391,7 +439,7 @@ def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if switch is not None and len(m.window("rec_loss", hi=switch)[0]) >= 20 \
             and len(m.window("rec_loss", lo=switch)[0]) >= 20:
         parts = (_trend(m, s, "rec_loss", None, t, "before the discriminator started", hi=switch)
-                 + _trend(m, s, "rec_loss", switch, t, SINCE_SWITCH))
+                 + _trend(m, s, "rec_loss", switch, t, SINCE_SWITCH, across=True))
         worst = [f for f in parts if f.severity != "ok"] or parts[-1:]
         if len(parts) == 2 and worst[0].severity == "ok":
             return [replace(parts[1], message=parts[0].message.rstrip(".") + "; " + parts[1].message[0].lower()

@@ -140,8 +140,8 @@ def _shifts(m: Metrics, s: Schedule, t: dict) -> tuple[list[Shift], list[str], d
                     and now >= math.sqrt(shift.before * shift.after)):
                 continue
             reason = owned_elsewhere(shift.onset, shift.reached, m.last_step(), m, s, lo, every)
-            if reason is None:
-                found.append(replace(shift, now=now, metric=name, phase=phase))
+            if reason is None:  # its level before the step quoted as the shared one where it is that level
+                found.append(replace(shift, now=now, metric=name, phase=phase, before=m.baseline(name, shift.before)))
             else:
                 owned.setdefault(reason, []).append(name)
     return found, checked, owned

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import position as pos
+from ..levels import movement
 from ..numbers import describe_change, fmt
 from ..schedule import Schedule
 from ..stats import level_at, robust_noise
@@ -130,9 +131,14 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                     "preprocessing (value range, resolution, channels), or validation run with other weights.",
                     val, int(steps[0]), numbers))
                 continue
+            # an all-clear says where training went since validation's best in a word: its levels there are
+            # another window than the ones the report quotes its change over (the table's Start, the level just
+            # before the switch-on), and a third baseline for one metric would read as a competing measure
+            step = movement(then[0], now[0], max(then[1], now[1]))
+            went = step.word if step.word == "held" or step.beyond_noise is not False else "moved within its noise"
             if latest <= best + 2 * noise:
                 text = (f"{val} is at its best level ({fmt(latest)}, median of its latest points) while {train} "
-                        f"{moved} since {pos.at(s, best_step)}: no sign of overfitting.")
+                        f"{went} since {pos.at(s, best_step)}: no sign of overfitting.")
             elif rising:  # training got worse too: the run, not the fit to the training set
                 cause = _adversarial_cause(s, start, best_step, int(steps[-1]))
                 out.append(Case(
@@ -146,7 +152,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         f"its latest points ({pos.at(s, best_step)}): too recent to call a trend.")
             else:
                 text = (f"{val} {describe_change(best, latest)} since its best ({pos.at(s, best_step)}) while {train} "
-                        f"{moved}: less than the {t['rise'] * 100:.0f}% rise beyond noise that overfitting shows.")
+                        f"{went}: less than the {t['rise'] * 100:.0f}% rise beyond noise that overfitting shows.")
             out.append(Case(text, val, int(steps[-1]), numbers, severity="ok"))
     return out
 
