@@ -104,8 +104,8 @@ def _late(name: str, steps: np.ndarray, after: np.ndarray, first: int, s: Schedu
     late = first - s.disc_start
     ratio = first / s.disc_start
     times = round(ratio)
-    counter = (f" {fmt(first)} is about {times} x disc_start: the logs likely count {times} times what the loss's "
-               "global_step counts (micro-batches under gradient accumulation, or both optimizers' steps)."
+    counter = (f" {fmt(first)} is about {times} x disc_start, as a logged counter {times} times the loss's global "
+               "step would give (micro-batches under gradient accumulation, or both optimizers' steps)."
                if times >= 2 and abs(ratio - times) <= 0.05 * times else "")
     return Case(
         f"The discriminator came on only at {pos.at(s, first)}, {fmt(late)} {pos.unit(s)}s after disc_start "
