@@ -297,3 +297,12 @@ def test_a_terminal_that_cannot_take_the_output_is_exit_4_without_a_traceback(ru
         closed = subprocess.run(args, stdout=writer, stderr=subprocess.PIPE, text=True, timeout=300, env=env)
         os.close(writer)
         assert closed.returncode == 4 and "Traceback" not in closed.stderr, closed.stderr
+
+
+def test_quiet_is_quiet_where_matplotlib_cannot_write_its_config_folder(run, tmp_path):
+    """A read-only HOME or MPLCONFIGDIR (CI containers): matplotlib's notes about its temporary folder are not
+    printed, so --quiet prints nothing (was: two lines on stderr)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLCONFIGDIR": "/proc/no-such-folder/mpl"}
+    done = subprocess.run([sys.executable, "-m", "vae_report", "analyze", str(run), "--out", str(tmp_path / "q.md"),
+                           "-q"], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr

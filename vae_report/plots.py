@@ -9,11 +9,21 @@ run (Agg strokes a zigzag through a noisy series' extremes for up to 30 ms a lin
 from __future__ import annotations
 
 import io
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import matplotlib
+
+def _no_config_dir_news(record: logging.LogRecord) -> bool:
+    """matplotlib's notes that it could not write its config folder (a read-only HOME or MPLCONFIGDIR, usual in
+    CI containers) and uses a temporary one: no news to a report's reader, and --quiet must print nothing."""
+    return not str(record.msg).startswith(("mkdir -p failed for path", "Matplotlib created a temporary"))
+
+
+logging.getLogger("matplotlib").addFilter(_no_config_dir_news)
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
