@@ -165,8 +165,13 @@ class _Grouped(Formatter):
     """Linear tick labels with thousands grouped, to the decimals the tick spacing needs (set_locs gives the
     ticks before they are labelled)."""
 
+    ticks: tuple[float, ...] = ()
+
+    def set_locs(self, locs) -> None:
+        self.ticks = tuple(locs)
+
     def __call__(self, x, pos=None):
-        locs = np.asarray(self.locs, dtype=float)
+        locs = np.asarray(self.ticks, dtype=float)
         step = float(np.min(np.diff(locs))) if len(locs) > 1 else 1.0
         digits = max(0, -int(math.floor(math.log10(step)))) if step > 0 else 0
         return f"{x:,.{digits}f}"

@@ -102,7 +102,7 @@ def _late(name: str, steps: np.ndarray, after: np.ndarray, first: int, s: Schedu
     micro-batches or of one optimizer, a per-launch counter after a resume), or that another config ran."""
     off = int((after & (steps < first)).sum())
     late = first - s.disc_start
-    ratio = first / s.disc_start
+    ratio = first / s.disc_start if s.disc_start > 0 else 0.0  # disc_start 0: on from the start, no multiple
     times = round(ratio)
     counter = (f" {fmt(first)} is about {times} x disc_start, as a logged counter {times} times the loss's global "
                "step would give (micro-batches under gradient accumulation, or both optimizers' steps)."
