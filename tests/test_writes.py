@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -206,6 +207,17 @@ def test_a_file_of_the_users_in_our_images_folder_keeps_the_folder(run, tmp_path
     png.write_bytes(b"edited by hand")  # one of our images changed by the user is theirs now
     result = runner.invoke(app, ["analyze", str(run), "--out", str(out)])
     assert result.exit_code == 2 and png.name in result.output and png.read_bytes() == b"edited by hand"
+
+
+def test_an_output_given_as_a_link_is_written_where_it_leads_and_the_link_kept(run, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    link = tmp_path / "latest.md"
+    link.symlink_to(shared / "week48.md")
+    assert runner.invoke(app, ["analyze", str(run), "--out", str(link)]).exit_code == 0
+    assert link.is_symlink() and (shared / "week48.md").is_file()
+    images = re.findall(r"\]\(([^)]+\.png)\)", (shared / "week48.md").read_text())
+    assert images and all((shared / name).is_file() for name in images)  # the links resolve beside the report
 
 
 _FULL_DISK = """

@@ -78,8 +78,10 @@ def stage(move: Callable[[], None], remove: Callable[[], None], first: bool = Fa
 
 
 def files_dir(out: Path) -> Path:
-    """The folder of a Markdown report's images: ``<stem>_files/`` beside it."""
-    return out.resolve().parent / f"{out.stem}_files"
+    """The folder of a Markdown report's images: ``<stem>_files/`` beside it (beside the file a link given as
+    ``out`` leads to, where the report is written)."""
+    out = out.resolve()
+    return out.parent / f"{out.stem}_files"
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -17,7 +17,7 @@ from .analysis import Analysis, AnalyzedRun
 from .compare import ComparedRun, compare_runs, load_configs
 from .errors import OutputError
 from .figures import Figures, draw
-from .outputs import check_outputs, stage
+from .outputs import check_outputs, files_dir, stage
 from .report_view import report_view
 from .sweep import sweep_status
 from .text import ICONS, html_spans, markdown, markdown_spans, plain
@@ -104,13 +104,13 @@ def write_view(view: ReportView, out: Path, files: dict[str, tuple[bytes, str]],
     ``<stem>_files/``; nothing is left half-written, nothing of the user's replaced (``runs``: the run folders
     the report was read from)."""
     out = Path(out)
-    guard(out, list(runs) or [None], markdown=not is_html(out))
-    parent = ready_parent(out)
+    guard(out, list(runs), markdown=not is_html(out))
+    ready_parent(out)
     if is_html(out):
         atomic_write(out, html_page(view, files).encode("utf-8"))
         return [out]
-    files_dir = parent / f"{out.stem}_files"
-    return write_markdown(out, markdown_page(view, files_dir.name), files_dir,
+    folder = files_dir(out)
+    return write_markdown(out, markdown_page(view, folder.name), folder,
                           {name: data for name, (data, _) in files.items()})
 
 
@@ -153,7 +153,7 @@ def write_summary(analysis: Analysis | dict, out: Path) -> Path:
     out = Path(out)
     runs = [analysis.run] if isinstance(analysis, Analysis) else [r.get("run") for r in analysis.get("runs", [])
                                                                   if isinstance(r, dict)]
-    guard(out, runs or [None], "json")
+    guard(out, runs, "json")
     ready_parent(out)
     data = analysis if isinstance(analysis, dict) else analysis.to_summary()
     text = json.dumps(json_safe(data), indent=2, allow_nan=False)
