@@ -64,6 +64,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     root = Path(root)
     if not root.exists():
         raise NoLogsYet(f"{root}: no such file or directory; pass the run's results folder")
+    skipped: list[str] = []  # files and folders under the run that could not be opened, with the reason
     if root.is_file():
         files = {kind: [] for kind in KINDS}
         probe = expanded(root) if inner_name(root) is not None else root
@@ -72,11 +73,10 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         files[kind].append(root)
         base = root.parent
     else:
-        skipped: list[str] = []
         files = discover(root, include, pattern, skipped)
         base = root
     if not any(files.values()):
-        raise NoLogsYet(nothing_read(root))
+        raise NoLogsYet(nothing_read(root, skipped))
     if run is not None and not files["mlflow"]:
         raise InputError(f"{root}: --run {run[:60]!r} names a run of an MLflow store, and this folder holds none "
                          "(mlflow.db or mlruns/); leave --run out")
