@@ -4,12 +4,15 @@ considers every warning and error, and the KL's fall is judged with its weight."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_verdicts import _rebuild_sums, config, verdict, write_run
 from writers import radiodiff_curves
 
 from vae_report.narrative import questions_and_answers
+from vae_report.numbers import fmt
 
 
 def _kl_falls(rec_rises: bool):
@@ -157,3 +160,28 @@ def _shorter(folder, steps, rec):
     write_scalars(folder / "tb", [(int(s), "val/rec_loss", float(v)) for s, v in zip(steps, rec, strict=True)])
     (folder / "hparams.yaml").write_text(yaml.safe_dump({"max_epochs": 100, "kl_weight": 1e-4}))
     return folder
+
+
+def test_a_stretch_that_trained_nothing_resumes_from_the_newest_checkpoint_a_nan_from_before_it(tmp_path):
+    # lr exactly 0 from step 4,000 to the end (20,000), a checkpoint every 5,000 steps: every checkpoint from
+    # step 5,000 on holds step 4,000's weights, so the newest one loses nothing (review 6 #2)
+    a = _battery(tmp_path, "lr_zero_at_20pct")
+    (f,) = [f for f in a.active_findings() if f.rule == "run-stalled"]
+    every = a.schedule.checkpoint_every
+    newest = a.step // every * every
+    assert newest > f.step  # the checkpoints after the onset are the ones a stall keeps good
+    assert f"resume from the latest checkpoint (saved at step {newest:,}, every {every:,} steps): it holds the " \
+           f"weights of step {f.step:,}" in f.action, f.action
+    assert "from the start" not in f.action and "before step" not in f.action
+    # the scheduler restarts where it stopped: the rate logged just before the stretch
+    import pandas as pd
+
+    logged = pd.read_csv(Path(a.run) / "metrics.csv")
+    lr = logged[(logged.step < f.step) & (logged["train/lr"] > 0)].iloc[-1]
+    assert f"so that it restarts at the rate it had at step {int(lr.step):,} ({fmt(lr['train/lr'])})" in f.action
+    # a NaN that stays damaged the weights from its onset: the checkpoint before it, not the newest
+    nan = _battery(tmp_path, "nan_to_the_end")
+    g = next(g for g in nan.active_findings() if g.rule == "non-finite" and g.severity == "error")
+    before = (g.step - 1) // every * every
+    assert f"the checkpoint saved at step {before:,}, the last before step {g.step:,}" in g.action, g.action
+    assert "latest checkpoint" not in g.action
