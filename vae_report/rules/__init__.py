@@ -482,7 +482,8 @@ RULES: list[Rule] = [
                 "with the value the report used instead"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "A learning rate other than the config's trains differently from what was planned: at 0 the model stops "
-         "learning, too high it diverges, stuck high it never settles.",
+         "learning, far below the plan it learns that many times slower, too high it diverges, stuck high it never "
+         "settles.",
          lr_schedule, {"tolerance": 0.02, "far_below": 0.01, "clear": 3.0}, needs=("lr",),
          severities=("ok", "info", "warning"),
          action="Check the scheduler (restored on resume?) and any manual change of the learning rate.",

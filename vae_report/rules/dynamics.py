@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import latest_checkpoint
 from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, block_mad, robust_noise, rolling_median
@@ -367,6 +368,7 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     for u in untrained(m, s, t["window"]):
         words, numbers = summary(u, m, s, cause=not u.frozen)
         resume = resume_from(u, m, s)
+        numbers["keep_checkpoint"] = latest_checkpoint(s, m.last_step())
         # the checkpoint restores the scheduler as saved: at 0, unless it is fixed before the resume
         fixed = (f"Fix the learning-rate scheduler (it set the lr to 0){rate_before(u, m, s)}; then "
                  f"{resume[:1].lower()}{resume[1:]}")

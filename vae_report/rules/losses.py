@@ -113,6 +113,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         else:
             what = ". Training diverged or a term overflowed " + ("before it." if bad[0] else "there.")
             todo = _one_step_failure(m, s, first)
+        numbers["keep_checkpoint"] = checkpoint_before(s, numbers.get("divergence_onset", first))
         out.append(Case(
             f"{name} is {kind} at {pos.at(s, first)}{since} {_share_bad(bad)}{what}", name, first, numbers,
             action=todo))
