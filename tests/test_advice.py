@@ -224,3 +224,19 @@ def test_a_rise_dated_before_the_gradient_growth_it_is_linked_to_says_so(tmp_pat
         else:
             assert f.action.startswith("Treat the rise as the gradient norm's growth")
     assert any(g.step - f.step > 0.01 * a.step for f in linked)  # this run's rise is dated before the growth
+
+
+def test_a_won_discriminator_is_weakened_by_its_own_knobs_and_disc_weight_follows_the_reconstruction(tmp_path):
+    # review 6 #3: "weaken the discriminator: lower disc_weight" is wrong by the loss (disc_weight scales only the
+    # generator's term); whether disc_weight should come down is read from what reconstruction did
+    a = _battery(tmp_path, "d_overpowering")
+    (f,) = [f for f in a.active_findings() if f.rule == "disc-overpowering"]
+    (rec,) = [r for r in a.findings if r.rule == "rec-after-disc"]
+    weaken = f.action.split(". ")[0]
+    assert weaken.startswith("Weaken the discriminator itself: lower its learning rate") and "disc_weight" not in \
+        weaken and "later" not in weaken  # the run is past disc_start: no resume can start it later
+    assert "5e-06 in config.yaml: trainer.lr" in weaken  # RadioDiff's opt_disc shares the autoencoder's lr
+    before, now = rec.numbers["before_switch"]["rec_loss"], rec.numbers["now"]["rec_loss"]
+    assert now < before and f"rec_loss fell from {fmt(before)} to {fmt(now)}" in f.action, (rec.numbers, f.action)
+    assert "disc_weight (0.5 in config.yaml: model.lossconfig.disc_weight), which scales only the generator's " \
+           "adversarial term" in f.action and f.action.endswith("can stay.")

@@ -15,7 +15,14 @@ from ..schedule import Schedule, set_at
 from ..stats import robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, turn_onset, weight_zero
 from .discriminator import disc_activity
-from .knobs import USUAL_DISC_WEIGHT, chase_less, sentence, suggested_weight, weaken_discriminator
+from .knobs import (
+    USUAL_DISC_WEIGHT,
+    chase_less,
+    sentence,
+    suggested_weight,
+    weaken_discriminator,
+    weight_named,
+)
 from .losses import bookkeeping, shift_at_nonfinite
 
 
@@ -95,9 +102,29 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 def overpowered_action(m: Metrics, s: Schedule) -> str:
     """What to do about a discriminator that won or pulls ahead: the knobs that act on it (knobs.py), and
     disc_weight only as what it is, the autoencoder's pull toward the discriminator."""
-    weaken = weaken_discriminator(s, m.last_step(), logged_lr=m.has("lr_disc"))
-    return (f"{sentence(weaken)}. Where reconstruction has suffered, also "
-            f"{chase_less(s, suggested_weight(s))}.")
+    weaken = sentence(weaken_discriminator(s, m.last_step(), logged_lr=m.has("lr_disc")))
+    cost = _rec_cost(m, s)
+    if cost is None:  # no reconstruction to read the cost from: disc_weight said as what it does
+        return f"{weaken}. If reconstruction suffers, also {chase_less(s, suggested_weight(s))}."
+    before, now = cost
+    moved = describe_change(before, now)
+    if now > 1.1 * before:  # the autoencoder has paid for chasing it: pull it back too
+        return (f"{weaken}. Reconstruction has paid for it: since just before the switch-on, rec_loss {moved}; "
+                f"also {chase_less(s, suggested_weight(s))}.")
+    return (f"{weaken}. Reconstruction has not paid for it so far: since just before the switch-on, rec_loss "
+            f"{moved}; so {weight_named(s)}, can stay.")
+
+
+def _rec_cost(m: Metrics, s: Schedule) -> tuple[float, float] | None:
+    """rec_loss just before the switch-on (the median of the phase before's last 5% of points, as rec-after-disc
+    takes it) and now (the statistics table's Now); None without both."""
+    if not m.has("rec_loss") or s.switch_step is None:
+        return None
+    before = finite(m.window("rec_loss", hi=s.switch_step)[1])
+    level = m.level("rec_loss")
+    if len(before) < 5 or level is None or not np.isfinite(level.value):
+        return None
+    return float(np.median(before[-max(5, len(before) // 20):])), level.value
 
 
 def phase_ends(m: Metrics, s: Schedule, name: str) -> tuple[float, float] | None:
@@ -320,10 +347,10 @@ def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[s
                 f"It has persisted since {pos.at(s, onset)}: {chase_less(s)}." if persisted else
                 f"If it persists, {chase_less(s)}.")
     adaptive = m.has("d_weight") or "LPIPS" in (s.loss_class or "")
-    text = (f"The lever is disc_weight {fmt(s.disc_weight)} ({where}), the weight of the generator's adversarial "
-            "term in the autoencoder's loss"
+    text = (f"The lever is disc_weight {fmt(s.disc_weight)} ({where})"
             + (f", {fmt(round(s.disc_weight / USUAL_DISC_WEIGHT, 1))} times the {USUAL_DISC_WEIGHT} RadioDiff and "
-               "LDM use" if s.disc_weight >= 2 * USUAL_DISC_WEIGHT else ""))
+               "LDM use" if s.disc_weight >= 2 * USUAL_DISC_WEIGHT else "")
+            + ", the weight of the generator's adversarial term in the autoencoder's loss")
     found = bookkeeping(m, s)
     size = ""
     if found is not None and len(found.steps) >= 5:

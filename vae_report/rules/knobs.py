@@ -47,6 +47,12 @@ def _value_at(s: Schedule, key: str) -> str:
     return f" ({fmt(value)}, {origin})" if origin else f" ({fmt(value)})"
 
 
+def weight_named(s: Schedule) -> str:
+    """"disc_weight (0.5 in config.yaml: model.lossconfig.disc_weight)", said as what it does."""
+    return (f"disc_weight{_value_at(s, 'disc_weight')}, which scales only the generator's adversarial term, not the "
+            "discriminator's own loss")
+
+
 def chase_less(s: Schedule, to: float | None = None) -> str:
     """Lower disc_weight, said as what it does: "lower disc_weight (0.5 in config.yaml: model.lossconfig.
     disc_weight), e.g. to 0.25, so that the autoencoder chases the discriminator less (it scales only the
@@ -65,39 +71,39 @@ def suggested_weight(s: Schedule) -> float | None:
 
 def _disc_lr(s: Schedule, logged: bool) -> str:
     """The discriminator's learning rate, where its trainer sets it: RadioDiff's opt_disc and LDM's take the
-    autoencoder's own rate (one key for both optimizers)."""
+    autoencoder's own rate (one key for both optimizers). One level of parentheses: the phrase sits in a list."""
     if logged:
-        return "its learning rate (lr_disc, its optimizer's own)"
+        return "lower its learning rate (lr_disc, its optimizer's own)"
     if s.layout in ("radiodiff", "text log"):
         where = set_at(s, "lr") or "trainer.lr"
-        rate = f"{fmt(s.lr)} ({where})" if s.lr is not None else f"({where})"
-        return (f"its learning rate (RadioDiff's opt_disc takes the autoencoder's rate, {rate}; give opt_disc its "
-                "own, lower rate, since lowering trainer.lr slows both)")
+        rate = f"{fmt(s.lr)} in {where}" if s.lr is not None else where
+        return (f"lower its learning rate (RadioDiff's opt_disc takes the autoencoder's rate, {rate}; give opt_disc "
+                "its own, since lowering trainer.lr slows both)")
     if s.layout in ("ldm", "sgm"):
         where = f"{s.config_path}: model.base_learning_rate" if s.config_path else "model.base_learning_rate"
-        rate = f"{fmt(s.lr)} ({where})" if s.lr is not None else f"({where})"
-        return (f"its learning rate (LDM's configure_optimizers gives the discriminator's Adam the autoencoder's "
-                f"rate, {rate}; give it its own, lower rate)")
-    return "its learning rate (its own optimizer's)"
+        rate = f"{fmt(s.lr)} in {where}" if s.lr is not None else where
+        return (f"lower its learning rate (LDM's discriminator Adam takes the autoencoder's rate, {rate}; give it "
+                "its own)")
+    return "lower its learning rate (its own optimizer's)"
 
 
 def _capacity(s: Schedule) -> str:
     section = _LOSS_SECTION.get(s.layout)
-    where = f"disc_num_layers under {section}" if section else "fewer layers"
     default = ", 3 by default" if s.loss_class and "LPIPS" in s.loss_class else ""
-    return f"its capacity ({where}{default})"
+    return f"cut its capacity (disc_num_layers under {section}{default})" if section else "cut its capacity"
 
 
 def weaken_discriminator(s: Schedule, last: int, logged_lr: bool = False) -> str:
-    """Weaken the discriminator, by the knobs that act on it: "weaken the discriminator itself: its learning rate
-    (...), its capacity (...), or noise or augmentation on its inputs"; starting it later is offered only while
-    the run (its last logged step ``last``) has not reached disc_start: past it, no resume can start it later."""
-    ways = [_disc_lr(s, logged_lr), _capacity(s), "noise or augmentation on its inputs"]
+    """Weaken the discriminator, by the knobs that act on it: "weaken the discriminator itself: lower its
+    learning rate (...); or cut its capacity (...); or add noise or augmentation to its inputs"; a later start is
+    offered only while the run (its last logged step ``last``) has not reached disc_start: past it, no resume can
+    start it later."""
+    ways = [_disc_lr(s, logged_lr), _capacity(s), "add noise or augmentation to its inputs"]
     switch = s.switch_step
     if switch is not None and last < switch and s.disc_start is not None:
         where = set_at(s, "disc_start") or "disc_start"
-        ways.append(f"a later start (disc_start {fmt(s.disc_start)} in {where}; the run has not reached it)")
-    return "weaken the discriminator itself: " + ", ".join(ways[:-1]) + f", or {ways[-1]}"
+        ways.append(f"start it later (disc_start {fmt(s.disc_start)} in {where}; the run has not reached it)")
+    return "weaken the discriminator itself: " + "; or ".join(ways)
 
 
 def kl_lighter(s: Schedule) -> str:
