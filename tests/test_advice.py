@@ -203,8 +203,8 @@ def test_a_measured_shift_names_the_checkpoint_to_keep_without_a_hedge(tmp_path)
     every = a.schedule.checkpoint_every
     keep = f"the checkpoint saved at step {(f.step - 1) // every * every:,}, the last before step {f.step:,}"
     assert "if the model is worse" not in f.action and f"the checkpoint to keep is {keep}" in f.action, f.action
-    ratio = f.numbers["level_now"] / f.numbers["level_before"]
-    assert f"stands x{fmt(round(ratio, 1))} against its level just before step {f.step:,}" in f.action
+    size = f"x{fmt(round(f.numbers['ratio'], 1))}"  # the size the finding measured, said the same in both
+    assert f"({size}, far beyond its noise)" in f.message and f"({size}) and never came back" in f.action, f.action
     finished = next(r for r in a.recommendations if r.startswith("Training has finished"))
     assert f"the checkpoint to keep is {keep}" in finished and f"as \"{f.title}\" says" in finished, finished
 

@@ -205,14 +205,11 @@ def _case(group: list[Shift], m: Metrics, s: Schedule) -> Case:
                                          "ratio": x.ratio} for x in parts}}
     # the shift is measured (far beyond the noise, never back): no "if the model is worse for it"; the checkpoint
     # before it holds the better weights, whichever the cause
-    level = head.now if np.isfinite(head.now) else head.after
     keep = checkpoint_before(s, head.onset)
     numbers["keep_checkpoint"] = keep
     kept = f"no checkpoint precedes it ({keep})" if keep.startswith("the beginning") else \
         f"the checkpoint to keep is {keep}"
-    size = _size(level / head.before if head.before > 0 else head.ratio)
-    action = (f"{head.metric} stands {size} against its level just before {pos.at(s, head.onset)} ({fmt(head.before)}"
-              f" then, {fmt(level)} now) and never came back, so {kept}. Look at "
+    action = (f"{head.metric} {_when(head, s)} ({_size(head.ratio)}) and never came back, so {kept}. Look at "
               "what changed there (the learning rate, the data, a loss weight, a resume from another checkpoint), "
               "and train again from there once it is fixed.")
     return Case(message, head.metric, head.onset, numbers, severity="info" if lr else None, action=action)
