@@ -769,6 +769,17 @@ def advice(finding: Finding, samples: bool | None = None) -> str:
     return said
 
 
+def _keep(analysis) -> str:
+    """"; the checkpoint to keep is ..., as "..." says": the one the earliest warning or error that picks one names
+    (what went wrong first decides which weights are still good); "" when none does."""
+    picked = sorted((f for f in analysis.active_findings() if f.severity in ("warning", "error")
+                     and f.numbers.get("keep_checkpoint")), key=lambda f: f.step if f.step is not None else 0)
+    if not picked:
+        return ""
+    f = picked[0]
+    return f"; the checkpoint to keep is {f.numbers['keep_checkpoint']}, as \"{f.title or f.rule}\" says"
+
+
 def recommendations(analysis, samples: bool | None = None) -> list[str]:
     """What to do, worst first (``samples``: whether the run holds reconstruction images, None if not looked)."""
     out = []
@@ -787,8 +798,7 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
         judge = ("its reconstructions" if samples is not False
                  else "reconstructions of held-out images made with it (the run saved none)")
         if out:
-            out.append("Training has finished, so these apply to a resumed or a next run, and to which checkpoint "
-                       "to keep.")
+            out.append("Training has finished, so these apply to a resumed or a next run" + _keep(analysis) + ".")
         elif _validated(analysis):
             out.append("Training has finished with no warning or error, and validation tracks training: the "
                        f"checkpoint is a candidate for the next stage; judge it by {judge} before using it.")

@@ -357,7 +357,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
         notes.extend(read.notes)
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
-            logs.total_steps_origin = f"{rel} ({read.unit}/total in its lines)"
+            logs.total_steps_origin = f"{rel} ({read.total_from or read.unit + '/total in its lines'})"
         if read.unit != "step":
             logs.units[kind] = read.unit
         if read.launches:

@@ -126,7 +126,10 @@ RULES: list[Rule] = [
                              "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          topics=("balance",), explains=("adversarial-rise",),
-         action="Weaken the discriminator: lower disc_weight or the discriminator's learning rate, or start it later.",
+         action="Weaken the discriminator itself: its learning rate, its capacity, or noise or augmentation on its "
+                "inputs. Where reconstruction has suffered, also lower disc_weight, so that the autoencoder chases "
+                "the discriminator less (it scales only the generator's adversarial term, not the discriminator's "
+                "own loss).",
          look="GAN artefacts",
          checks="after `disc_start`, at the current levels (the statistics table's Now): D loss below 30% of "
                 "its chance level (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the "
@@ -155,8 +158,9 @@ RULES: list[Rule] = [
          generator_winning, {"window": 0.2, "above_chance": 0.25, "inverted_share": 0.7, "weight_growth": 30.0,
                              "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",),
          severities=("info", "warning"), topics=("values", "balance"), explains=("adversarial-rise", "term-grown"),
-         action="Lower disc_weight; do not weaken the discriminator (its learning rate, its capacity): it is the "
-                "side losing.",
+         action="Lower disc_weight, so that the autoencoder chases the discriminator less (it scales only the "
+                "generator's adversarial term); do not weaken the discriminator itself (its learning rate, its "
+                "capacity): it is the side losing.",
          look="GAN artefacts",
          checks="the other side of the balance after `disc_start`: D loss above chance now, `logits_fake` "
                 "above `logits_real` at `inverted_share` of the points of the latest fifth, `d_weight` grown "
@@ -184,7 +188,8 @@ RULES: list[Rule] = [
          d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5, "burst_worse": 0.5}, needs=("d_weight",),
          needs_schedule=("disc_start", "disc_weight"),
          severities=("info", "warning"), topics=("balance", "ranges"), can_wait=True,
-         action="Lower disc_weight if the adversarial term is too strong.",
+         action="If the adversarial term is too strong, lower disc_weight, so that the autoencoder chases the "
+                "discriminator less (it scales only the generator's adversarial term).",
          look="GAN artefacts",
          checks="after `disc_start`, `d_weight` at its clamp `1e4 × disc_weight` for most recent points: the "
                 "adaptive weight no longer adapts; when nll sums over thousands of pixels (RadioDiff) the "
@@ -202,7 +207,8 @@ RULES: list[Rule] = [
          gan_term_dominant, {"share": 0.5, "growth": 3.0}, needs=("total_loss", "rec_loss", "d_weight", "g_loss"),
          needs_schedule=("disc_start",),
          severities=("info", "warning"), topics=("balance", "ranges"), explains=("adversarial-rise",),
-         action="Lower disc_weight.",
+         action="Lower disc_weight, so that the autoencoder chases the discriminator less (it scales only the "
+                "generator's adversarial term).",
          look="GAN artefacts",
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
                 "bookkeeping) at `share` or more of the loss's size, the share the breakdown of total_loss gives "
@@ -218,7 +224,8 @@ RULES: list[Rule] = [
          "usual, a growing one costs the model what it is trained for.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"), cause="shape", cause_rank=3, heads_switch_on=True,
-         action="Lower disc_weight, and resume from a checkpoint before the rise if it persists.",
+         action="If the rise persists, lower disc_weight, so that the autoencoder chases the discriminator less "
+                "(it scales only the generator's adversarial term).",
          look="GAN artefacts",
          checks="reconstruction's current level (the statistics table's Now) after `disc_start` against its level "
                 "just before it (the last 5% of the points of the phase before, as rec-trend takes it), dated "
@@ -316,7 +323,8 @@ RULES: list[Rule] = [
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
          regularizer="kl", severities=("info", "warning"),
          topics=("kl", "ranges"), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
-         action="If a light regularizer was intended, lower kl_weight.",
+         action="If a light regularizer was intended, lower kl_weight, so that the KL term weighs less against "
+                "the reconstruction.",
          checks="the weighted KL term's share of the loss, the one the breakdown of total_loss gives (of the "
                 "loss's size: the sum of its terms' absolute values over the total's latest stretch, with nll "
                 "counted as one term, and none where other terms are within their noise there; without the terms, "
@@ -474,7 +482,8 @@ RULES: list[Rule] = [
                 "with the value the report used instead"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "A learning rate other than the config's trains differently from what was planned: at 0 the model stops "
-         "learning, too high it diverges, stuck high it never settles.",
+         "learning, far below the plan it learns that many times slower, too high it diverges, stuck high it never "
+         "settles.",
          lr_schedule, {"tolerance": 0.02, "far_below": 0.01, "clear": 3.0}, needs=("lr",),
          severities=("ok", "info", "warning"),
          action="Check the scheduler (restored on resume?) and any manual change of the learning rate.",

@@ -66,11 +66,13 @@ def _weight_said(s: Schedule) -> str:
 
 def collapse_remedy(s: Schedule, before: int | None) -> str:
     """What to do about a collapse the KL's weight drives: keep the term from pulling every dimension to the
-    prior early (annealing, free bits), from a checkpoint before it began where there is one."""
-    resume = f", resuming from a checkpoint before {pos.at(s, before)}" if before is not None else ""
-    return (f"Anneal kl_weight from 0 up to {fmt(s.kl_weight)} over the first part of training (KL warm-up), or add "
-            "free bits (no KL penalty below a floor of about 0.1-0.5 nats per latent dimension), and retrain"
-            f"{resume}.")
+    prior early. A KL warm-up anneals the weight from 0 at the start of training, so it is a fresh start, never a
+    resume; free bits change the loss only, so they can resume from a checkpoint before the collapse began."""
+    free = "add free bits (no KL penalty below a floor of about 0.1-0.5 nats per latent dimension)"
+    resume = (f"{free} and resume from a checkpoint before {pos.at(s, before)}, where the KL had not fallen yet"
+              if before is not None else f"{free} and train again")
+    return (f"Either retrain from the start with kl_weight annealed from 0 up to {fmt(s.kl_weight)} over the first "
+            f"part of training (a KL warm-up, which begins with untrained weights, so no resume), or {resume}.")
 
 
 def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tuple[str, str, bool]:

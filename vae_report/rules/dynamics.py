@@ -7,12 +7,13 @@ import datetime as dt
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import latest_checkpoint
 from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, block_mad, robust_noise, rolling_median
 from .adversarial import clamp_bursts
 from .base import Case, Metrics, see
-from .untrained import resume_from, summary, untrained
+from .untrained import rate_before, resume_from, summary, untrained
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 
@@ -366,7 +367,11 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     for u in untrained(m, s, t["window"]):
         words, numbers = summary(u, m, s, cause=not u.frozen)
-        resume = resume_from(u, s)
+        resume = resume_from(u, m, s)
+        numbers["keep_checkpoint"] = latest_checkpoint(s, m.last_step())
+        # the checkpoint restores the scheduler as saved: at 0, unless it is fixed before the resume
+        fixed = (f"Fix the learning-rate scheduler (it set the lr to 0){rate_before(u, m, s)}; then "
+                 f"{resume[:1].lower()}{resume[1:]}")
         if u.frozen:
             zero = u.reason == "lr"
             lr_text = " The learning rate is 0 over the same stretch." if zero else ""
@@ -377,8 +382,8 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 u.frozen[0], u.start, numbers | {"flat_metrics": list(u.frozen), "since_step": u.start,
                                                  "lr_zero": zero},
                 case="frozen",
-                action=(f"{resume} with the learning-rate scheduler fixed (it set the lr to 0)." if zero else
-                        f"{resume} once what froze the model is found (an lr of 0, parameters not given to the "
+                action=(f"{fixed}." if zero else
+                        f"{resume}, once what froze the model is found (an lr of 0, parameters not given to the "
                         "optimizer, the same batch over and over).")))
             continue
         # the losses still vary with the batches, but no weight moves: nothing trained all the same
@@ -387,7 +392,7 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "balance over that stretch are not judged.",
             "lr", u.start, numbers | {"lr_zero": True}, case="lr-zero",
             severity=None if u.to_end else "info",
-            action=f"{resume} with the learning-rate scheduler fixed (it set the lr to 0)."))
+            action=f"{fixed}."))
     return out
 
 

@@ -397,11 +397,22 @@ def point_to_gradient(findings: list[Finding], last_step: int, s: Schedule) -> l
             if g is not None:
                 cited = f"the warning \"{g.title}\", {g.metric}, {pos.at(s, g.step or 0)}"
                 back = checkpoint_before(s, min(f.step or 0, g.step or 0))
-                f = replace(f, message=f"{f.message} Over the same stretch {g.metric}, the gradient norm before "
-                                       f"clipping, grew {signed_pct(g.numbers['factor'] - 1)} under clipping at "
-                                       f"{fmt(g.numbers['clip'])} (see {cited}).",
-                            numbers={**f.numbers, "gradient_norm_finding": g.metric},
-                            action=f"Treat the rise as the gradient norm's growth under clipping ({cited}): act on "
-                                   f"that warning, and resume from {back} once its cause is fixed.")
+                grew = (f"{g.metric}, the gradient norm before clipping, grew {signed_pct(g.numbers['factor'] - 1)} "
+                        f"under clipping at {fmt(g.numbers['clip'])} (see {cited})")
+                rise, growth = f.step or 0, g.step or 0
+                if growth - rise > 0.01 * max(last_step, 1):
+                    # the effect dated before its cause: said, and the rise's own start is still to be explained
+                    ahead = f"{pos.count(s, growth - rise)} before that growth began"
+                    f = replace(f, message=f"{f.message} Later, {grew}; this rise began {ahead}, so the growth "
+                                           "may feed it but did not start it.",
+                                numbers={**f.numbers, "gradient_norm_finding": g.metric},
+                                action=f"Look at what changed at {pos.at(s, rise)}, where the rise began, "
+                                       f"{ahead} ({cited}): the learning rate, the data; act on that warning too,"
+                                       f" and resume from {back} once the causes are fixed.")
+                else:
+                    f = replace(f, message=f"{f.message} Over the same stretch {grew}.",
+                                numbers={**f.numbers, "gradient_norm_finding": g.metric},
+                                action=f"Treat the rise as the gradient norm's growth under clipping ({cited}): act "
+                                       f"on that warning, and resume from {back} once its cause is fixed.")
         out.append(f)
     return out

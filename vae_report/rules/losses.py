@@ -17,6 +17,7 @@ from ..stats import contains, robust_noise, rolling_median, shared_steps
 from .base import Case, Metrics, departure, finite, median_of, see
 from .discriminator import phase_start
 from .evidence import lr_across, lr_blamed
+from .knobs import chase_less
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
 
@@ -112,6 +113,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         else:
             what = ". Training diverged or a term overflowed " + ("before it." if bad[0] else "there.")
             todo = _one_step_failure(m, s, first)
+        numbers["keep_checkpoint"] = checkpoint_before(s, numbers.get("divergence_onset", first))
         out.append(Case(
             f"{name} is {kind} at {pos.at(s, first)}{since} {_share_bad(bad)}{what}", name, first, numbers,
             action=todo))
@@ -408,7 +410,7 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
         said = adversarial or "" if shift is None else (
                   f"It did not drift there: it stepped up across the NaN/Inf at {pos.at(s, shift[0])} "
                   f"({describe_change(shift[1], shift[2])}; see {see('non-finite')}).")
-        todo = ("Lower disc_weight if the adversarial term keeps growing." if adversarial
+        todo = (f"If the adversarial term keeps growing, {chase_less(s)}." if adversarial
                 else "Check the learning rate and the data where it began to rise." if shift is None
                 else f"Resume from the checkpoint before {pos.at(s, shift[0])}.")
         return [Case(
