@@ -40,6 +40,8 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                "kl_weight": s.kl_weight}
     evidence, action, collapsed = _collapse_evidence(m, s, onset, numbers)
     numbers["collapse"] = collapsed
+    if collapsed:  # the decoder losing its latents' information shows as reconstruction stepping up then
+        numbers["explains"] = {"loss-shift": "near", "loss-now": "near"}
     return [Case(
         f"kl_loss fell to {fmt(now)} (its current level), {signed_pct(now / peak - 1)} from its peak level "
         f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {evidence}",

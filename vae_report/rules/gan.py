@@ -171,6 +171,9 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     onset = departure(phase_steps, phase_values, base, now)
     numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset,
                "before_switch": {"rec_loss": base}, "now": {"rec_loss": now},
+               # the stretch its verdict is about (from just before the switch-on to now): a change older than it
+               # is no doubt on it (grouping.qualify_ok), only older damage to cite
+               "judged_from": prior.first_step,
                # the noise of the difference, so that every sentence says the move as this one does
                **({"change_noise": noise} if math.isfinite(noise) else {})}
     moved = describe_change(base, now, noise=noise)
