@@ -303,7 +303,7 @@ def _older_than_question(qa: QA, head: Finding, analysis) -> str:
     scope = None if judged is None else judged.numbers.get("judged_from")
     start = head.numbers.get("onset_step", head.numbers.get("first_bad_step", head.step))
     if not qa.question.startswith("Did reconstruction get worse") or scope is None or start is None \
-            or start >= scope:
+            or start >= scope or doubted(judged):  # a warning within the stretch doubts it: hedged, not older
         return ""
     return "before the discriminator started"
 

@@ -92,6 +92,8 @@ def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tu
         numbers.update(rec_before=then, rec_now=level.value)
         worse = level.value > then * 1.1
         rec = f"rec_loss {describe_change(then, level.value)} since then"
+        if worse:  # named as risen since the fall: no all-clear on it elsewhere (grouping.loud_metrics)
+            numbers["implicates"] = {"rec_loss": "risen"}
     if heavy:
         why = (f"Under {_weight_said(s)} the KL term is a full part of the objective and pulls every latent "
                "dimension toward the prior: this is the textbook posterior collapse.")

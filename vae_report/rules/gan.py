@@ -122,7 +122,8 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
     onset = departure(steps, loss, early, level, fraction=0.1, noise_margin=3.0)
     gap = m.level("logits_real").value - m.level("logits_fake").value  # both logged: logit_gap is in numbers
     numbers.update(onset_step=onset, disc_loss_early=early, g_loss_early=g_ends[0], g_loss_median=g_ends[1],
-                   now={"disc_loss": level, "g_loss": g_ends[1]})
+                   now={"disc_loss": level, "g_loss": g_ends[1]},
+                   implicates={"g_loss": "risen"})  # the discriminator pulling ahead: g_loss climbed with it
     signals = [f"disc_loss fell from {fmt(early)} to {fmt(level)} (chance level {fmt(chance)})",
                f"logits_real - logits_fake is now {fmt(gap)}",
                f"g_loss rose from {fmt(g_ends[0])} to {fmt(g_ends[1])}"]

@@ -312,8 +312,6 @@ def named_rises(findings: list[Finding], rules: dict[str, Rule], skip: tuple[str
             if rule.cause == "shape" or (rule.cause == "non-finite" and "level_shift_step" in numbers):
                 metrics.append(f["metric"])
             metrics += list(implicated(numbers))  # the metrics its rule declares it names (risen, slow, NaN)
-            if f["rule"] == "disc-overpowering" and "g_loss_early" in numbers:
-                metrics.append("g_loss")  # the discriminator pulling ahead: g_loss climbed with it
             for metric in metrics:
                 if not metric or metric.startswith("val"):
                     continue
