@@ -250,7 +250,8 @@ JUDGE_LEVELS = ("rec-after-disc", "rec-trend", "total-trend", "kl-rising", "disc
 
 def ok_beside_a_warning(analysis) -> list[tuple[str, str]]:
     """(ok finding, the warning or error on its metric from a step its stretch reaches): an all-clear the report
-    contradicts; an isolated NaN the loss recovered from at its level doubts nothing."""
+    contradicts; an isolated NaN the loss recovered from at its level doubts nothing, nor does a warning begun
+    before the stretch the ok finding judges (its ``judged_from``: older damage it cites)."""
     loud = [d for f in analysis.active_findings() for d in (f.to_dict(), *f.related)
             if d["severity"] in ("warning", "error")]
     out = []
@@ -263,6 +264,9 @@ def ok_beside_a_warning(analysis) -> list[tuple[str, str]]:
                                                                                                 "loss-episode"):
                 continue  # an isolated NaN at the loss's level, a resume, a rise that came back: events, not states
             since = numbers.get("from_step", numbers.get("first_bad_step", d["step"]))
+            judged = ok.numbers.get("judged_from")
+            if judged is not None and since is not None and since < judged:
+                continue  # older than the stretch the ok finding judges: cited there as older damage
             if d["metric"] == ok.metric and (since is None or ok.step is None or ok.step >= since):
                 out.append((ok.rule, d["rule"]))
     return out

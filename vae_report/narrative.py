@@ -10,7 +10,7 @@ from .numbers import counted, fmt, interval, pct
 from .results import QA
 from .rules import RULES, Finding, rules_on
 from .rules.base import DISC_METRICS, RANK
-from .rules.dynamics import duration, stalled_words
+from .rules.dynamics import duration
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
 _TITLE = {rule.id: rule.title for rule in RULES}
@@ -78,14 +78,7 @@ def _halted(analysis) -> str | None:
     if any(f.rule == "liveness" and f.severity == "warning" and "slowdown_since" not in f.numbers
            for f in analysis.active_findings()):  # slowed down is still going: its ETA stands
         return f"the run looks stopped (see \"{_TITLE['liveness']}\")"
-    broken = [f for f in analysis.active_findings() if f.rule == "non-finite" and f.severity == "error"
-              and f.numbers.get("last_finite") is False]
-    if broken:
-        return f"{broken[0].metric} is NaN/Inf at the latest {analysis.schedule.counts}: the run cannot go on as it is"
-    stalled = _stalled(analysis)
-    if stalled is not None:
-        return stalled_words(analysis.schedule, stalled.step, stalled.case)
-    return None
+    return analysis.halted  # NaN/Inf at the end, or stalled: the one gate (rules.dynamics.cannot_go_on)
 
 
 def _stalled(analysis) -> Finding | None:
@@ -227,6 +220,10 @@ def questions_and_answers(analysis) -> list:
         elif step < s.disc_start and analysis.finished:
             answer = (f"It did not: the run finished at {s.counts} {fmt(step)}, before disc_start {fmt(s.disc_start)} "
                       f"(from {origin}), so it trained the autoencoder alone.")
+        elif step < s.disc_start and analysis.halted:  # the switch-on of a run that cannot go on never comes
+            answer = (f"Not as the run stands: {analysis.halted}. The schedule has it at {s.counts} "
+                      f"{fmt(s.disc_start)} (disc_start, from {origin}), {fmt(s.disc_start - step)} {s.counts}s after "
+                      f"the latest {s.counts} {fmt(step)}.")
         elif step < s.disc_start:
             away = s.disc_start - step
             answer = (f"At {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}), {fmt(away)} {s.counts}s after "
@@ -253,7 +250,9 @@ def questions_and_answers(analysis) -> list:
     qa += _adversarial_questions(analysis)
     qa += _forecast_question(analysis)
     qa.append(QA(FINISHED_Q if analysis.finished else INTERVENE_Q, _intervene_answer(analysis)))
-    if not analysis.finished and analysis.phase == "before discriminator" and analysis.schedule.adversarial_off is None:
+    # a run that cannot go on reaches no switch-on to monitor
+    if not analysis.finished and analysis.phase == "before discriminator" \
+            and analysis.schedule.adversarial_off is None and not analysis.halted:
         qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
     # the findings themselves are in the list above: here only why they matter, once per rule and reason
     reasons: dict[tuple[str, str], list[Finding]] = {}
@@ -289,9 +288,24 @@ def _qualified(qa: QA, analysis) -> QA:
     metric, head = heads[0]
     rest = qa.answer[len(lead) + 1:].lstrip()
     said = f"{word}: {rest}"
-    if f"\"{head.title or head.rule}\"" not in rest:
+    older = _older_than_question(qa, head, analysis)
+    if older:  # damage from before the stretch asked about: the answer stands, the damage is cited as older
+        said = f"{lead}: {rest} Its damage is older: see {pointer(head, analysis.schedule.counts)} above, {older}."
+    elif f"\"{head.title or head.rule}\"" not in rest:
         said += f" But see {pointer(head, analysis.schedule.counts)} above, on {metric}."
     return QA(qa.question, said, qa.rule)
+
+
+def _older_than_question(qa: QA, head: Finding, analysis) -> str:
+    """Where a warning lies before the stretch a question asks about ("did reconstruction get worse once the GAN
+    started?" asks from just before the switch-on, rec-after-disc's ``judged_from``), said as that; else ""."""
+    judged = _find(analysis, "rec-after-disc")
+    scope = None if judged is None else judged.numbers.get("judged_from")
+    start = head.numbers.get("onset_step", head.numbers.get("first_bad_step", head.step))
+    if not qa.question.startswith("Did reconstruction get worse") or scope is None or start is None \
+            or start >= scope or doubted(judged):  # a warning within the stretch doubts it: hedged, not older
+        return ""
+    return "before the discriminator started"
 
 
 def _kl_answer(analysis, found: list[Finding]) -> str:
@@ -449,6 +463,11 @@ def _disc_scheduled_answer(analysis) -> QA:
         said.append(f"it is {now} now")
     rest = _messages([f for f in found if f.rule not in ("disc-off-before-start", "disc-inactive-after-start")],
                      unit)
+    unjudged = _gan_not_judged(analysis)
+    if unjudged is not None:  # on schedule, but nothing trained there (or what it judges is NaN): no "Yes"
+        why, where = unjudged
+        return QA(DISC_LEVEL_Q, f"Not judged: {' and '.join(said)}, but {why}, so its level is not that "
+                  f"of a discriminator that learns. See {pointer(where, unit)} above.", where.rule)
     level = loud_about(analysis).get("disc_loss")
     if level is not None:  # on schedule, yet a warning is about its level: no plain "Yes" beside it
         chance = fmt(analysis.schedule.disc_chance_level)
@@ -456,6 +475,21 @@ def _disc_scheduled_answer(analysis) -> QA:
                   f"chance level {chance}. See {pointer(level, unit)} above." + (f" {rest}" if rest else ""),
                   level.rule)
     return QA(DISC_LEVEL_Q, f"Yes: {' and '.join(said)}." + (f" {rest}" if rest else ""), found[0].rule)
+
+
+def _gan_not_judged(analysis) -> tuple[str, Finding] | None:
+    """Why the GAN's balance is not judged, with the finding that says so: nothing trained over the adversarial
+    phase (run-stalled; its checks say "Not checked"), or the reconstructions it judges are NaN/Inf to the end."""
+    stalled = _stalled(analysis)
+    skipped = [f for f in analysis.findings if f.skipped and f.rule in DISC_RULES and f.numbers.get("not_judged")]
+    if stalled is not None and skipped:
+        return skipped[0].numbers["not_judged"], stalled
+    for metric in ("rec_loss", "nll_loss", "total_loss"):
+        found = dead(analysis, metric)
+        if found is not None:
+            return (f"{metric}, what it judges, is NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}",
+                    found[0])
+    return None
 
 
 def _when_question(analysis) -> str:
@@ -492,13 +526,18 @@ def _adversarial_questions(analysis) -> list:
         return []
     out = []
     balance = _union(topic(analysis, DISC_RULES), topic(analysis, ("loss-constant",), ("disc_loss",)))
-    winning = [f for f in balance if f.rule == "disc-overpowering"]
-    ahead = bool(winning) and winning[0].case == "pulling-ahead"  # not won yet: its loss is not going to 0
+    # the discriminator winning, as a headline or cited under its cause (d_weight 0)
+    won = next(((f, one) for f in balance for one in (_as_cited(f), *f.related)
+                if one["rule"] == "disc-overpowering"), None)
+    winning = [won[0]] if won is not None else []
+    ahead = won is not None and won[1].get("case") == "pulling-ahead"  # not won yet: its loss is not going to 0
     if winning and not ahead and _disc_zero(analysis):
         pass  # "why is the discriminator loss zero?" above cites the finding: not asked twice
+    elif ahead:
+        out.append(QA("Is the discriminator pulling ahead?",
+                      "Yes. " + _messages(winning[:1], analysis.schedule.counts), winning[0].rule))
     elif winning:
-        out.append(QA("Is the discriminator pulling ahead?" if ahead else "Why is the discriminator loss going to 0?",
-                      ("Yes. " if ahead else "") + _messages(winning[:1], analysis.schedule.counts), winning[0].rule))
+        out.append(QA("Why is the discriminator loss going to 0?", _why_disc_wins(analysis, *won), won[0].rule))
     elif [f for f in balance if f.rule not in WEIGHT_RULES] and dead_sentence(analysis, "disc_loss") is None:
         out.append(_near_chance_answer(balance, analysis))
     rec = _union(topic(analysis, ("rec-after-disc",)), [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
@@ -508,7 +547,7 @@ def _adversarial_questions(analysis) -> list:
         slightly = any(f.case == "slightly-worse" for f in rec)
         # a rise that came across a NaN/Inf step long after the switch-on is that step's, not the GAN's
         across = [f for f in rec if f.case == "across-nonfinite"]
-        bad += [f for f in rec if doubted(f) and f not in bad]  # "a little" while a warning sees more is a yes
+        # "No" while a warning doubts it is hedged ("Not by this measure", _qualified), never turned into a "Yes"
         word = "Not with the discriminator" if across else "Yes" if bad else "Only a little" if slightly else "No"
         unit = analysis.schedule.counts
         shown = across + bad or rec
@@ -520,6 +559,29 @@ def _adversarial_questions(analysis) -> list:
         head = f"{word}: {change}." if loud else f"{word}."
         out.append(QA("Did reconstruction get worse once the GAN started?", f"{head} {said}", rec[0].rule))
     return out
+
+
+def _as_cited(f: Finding) -> dict:
+    """A headline in the form of the findings cited under it, to read both alike."""
+    return {"rule": f.rule, "case": f.case, "numbers": f.numbers, "metric": f.metric, "step": f.step,
+            "severity": f.severity, "title": f.title}
+
+
+def _why_disc_wins(analysis, head: Finding, won: dict) -> str:
+    """Why the discriminator loss goes to 0, from the finding's numbers: the cause first (the generator gets no
+    adversarial gradient when d_weight is 0; else the discriminator outlearns it), then where to read it."""
+    n, unit = won.get("numbers") or {}, analysis.schedule.counts
+    now = (n.get("now") or {}).get("disc_loss", n.get("disc_loss_median"))
+    level = f"disc_loss {fmt(now)} now against its chance level {fmt(analysis.schedule.disc_chance_level)}"
+    if n.get("d_weight_zero"):
+        return (f"Because the generator gets no adversarial gradient: d_weight is exactly 0, so the adversarial "
+                f"term never reaches the autoencoder and the discriminator wins unopposed ({level}). See "
+                f"{pointer(head, unit)} above.")
+    gap = f", its logits {fmt(n['logit_gap'])} apart, real above fake" if "logit_gap" in n else ""
+    g = f", while g_loss is at {fmt(n['g_loss_median'])}" if "g_loss_median" in n else ""
+    margin = "by a wide margin" if analysis.schedule.disc_loss == "vanilla" else "past the hinge's margin"
+    return (f"Because the discriminator outlearns the generator: it separates real inputs from reconstructions "
+            f"{margin} ({level}{gap}{g}). See {pointer(head, unit)} above.")
 
 
 def stop_broken_forecasts(analysis) -> None:
@@ -592,13 +654,18 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     term's weight or share is another matter, named apart."""
     about_d = [f for f in balance if f.rule not in WEIGHT_RULES]
     bad = [f for f in about_d if f.severity in ("warning", "error")]
-    word = "Not as it stands" if bad or any(doubted(f) for f in about_d) else "Yes"
+    # where harm would show (reconstruction worse since the switch-on, disc-at-chance says): no "Yes" beside it
+    harm = [f for f in topic(analysis, ("rec-after-disc",)) if f.severity in ("warning", "error")]
+    word = "Not as it stands" if bad or harm or any(doubted(f) for f in about_d) else "Yes"
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
     unit = analysis.schedule.counts
     aside = "".join(f" Separately, on {'d_weight' if f.rule == 'd-weight-pinned' else 'the adversarial term'}, "
                     f"{_messages([f], unit)[:1].lower()}{_messages([f], unit)[1:]}" for f in apart)  # ", see the"
-    return QA(disc_level_question(analysis), f"{word}. {_messages(shown, unit)}{aside}", shown[0].rule)
+    harmed = "".join(f" But reconstruction got worse after the switch-on, where its harm would show: "
+                     f"{cited_numbers(f, 'rec-after-disc', unit) or f.metric} (see {pointer(f, unit)} above)."
+                     for f in harm[:1])
+    return QA(disc_level_question(analysis), f"{word}. {_messages(shown, unit)}{aside}{harmed}", shown[0].rule)
 
 
 def _disc_answer(analysis) -> str:
@@ -622,11 +689,12 @@ def _disc_answer(analysis) -> str:
     if off is not None and analysis.phase == "before discriminator":
         return "No need to worry. " + _messages([off], analysis.schedule.counts)
     if dead is not None:  # on as scheduled, and at 0 now: it has won, or the hinge's margin is cleared
-        won = _find(analysis, "disc-overpowering")
+        won = next(((f, one) for f in analysis.active_findings() for one in (_as_cited(f), *f.related)
+                    if one["rule"] == "disc-overpowering"), None)  # a headline, or cited under its cause
         on = (f"It has been on since {analysis.schedule.counts} {fmt(dead.step)}, as scheduled, and is at 0 now"
               if dead.step is not None else "It is on, as scheduled, and at 0 now")
-        if won is not None:  # "should I be worried" is answered first, from the finding that says why
-            return f"{verdict([won])} {on}: it has won. {cite(won, analysis.schedule.counts)}"
+        if won is not None:  # "should I be worried" is answered first, then why it won
+            return f"{verdict([won[0]])} {on}: it has won. {_why_disc_wins(analysis, *won)}"
         if analysis.schedule.disc_loss == "vanilla":
             why = ("A vanilla (softplus) discriminator loss at 0 means its logits separate every real input from "
                    "every reconstruction by a wide margin.")
@@ -929,10 +997,13 @@ def confidence(analysis) -> tuple[str, list[str]]:
         reasons_medium.append("disc_start was inferred from the data, not read from a config")
     if s.total_steps is None:
         reasons_medium.append("the total number of steps is unknown, so progress is too")
+    if s.unit_note and s.layout != "none":  # the schedule's checks could not run: the verdict leaves them out
+        reasons_medium.append(f"the phases and milestones are not checked, since {s.unit_note}")
     live = _find(analysis, "liveness")
-    if live is not None and live.numbers.get("implausible_clock"):
+    going = not analysis.finished and not analysis.halted  # a speed or an ETA bears only on a run still going
+    if going and live is not None and live.numbers.get("implausible_clock"):
         reasons_medium.append("the logs' wall times are no training clock, so there is no training speed or ETA")
-    elif steps_per_hour(analysis) is None:
+    elif going and steps_per_hour(analysis) is None:
         reasons_medium.append("the logs have too few timed points for a training speed or an ETA")
     key = [analysis.metrics[n].count for n in ("total_loss", "rec_loss", "nll_loss", "aeloss", "quant_loss")
            if n in analysis.metrics]

@@ -32,7 +32,15 @@ from .dynamics import STALL_LIMITS, divergence, liveness, resumes, run_stalled, 
 from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
-from .grouping import cite_explained, group_by_cause, loud_metrics, mark_restated, point_to_gradient, qualify_ok
+from .grouping import (
+    cite_consequences,
+    cite_explained,
+    group_by_cause,
+    loud_metrics,
+    mark_restated,
+    point_to_gradient,
+    qualify_ok,
+)
 from .kl import kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -637,8 +645,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     by_id = {rule.id: rule for rule in registry}
     carrier = regularizer_share(metrics, schedule) if any(f.metric in ("kl_loss", "quant_loss") for f in findings
                                                          if f.severity in ("warning", "error")) else None
-    grouped = qualify_ok(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
-                                                       carrier), by_id), by_id)
+    grouped = group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start, carrier)
+    grouped = qualify_ok(cite_consequences(cite_explained(grouped, by_id), metrics.last_step()), by_id)
     grouped = mark_restated(point_to_gradient(grouped, metrics.last_step(), schedule))
     # "no loss is rising" never lists a loss a warning or an error is about or names as risen: it points to it
     named = loud_metrics(grouped, by_id)

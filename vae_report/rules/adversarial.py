@@ -41,7 +41,9 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"d_weight is exactly 0 at all {fmt(len(finite(all_weight)))} points since {pos.at(s, int(all_steps[0]))}: "
             "the adversarial term d_weight x disc_factor x g_loss is identically 0, so the discriminator trains but "
             f"the autoencoder never feels it. {why}",
-            "d_weight", int(all_steps[0]), {"ceiling": 0.0, "share_at_ceiling": 1.0, "onset_step": int(all_steps[0])},
+            "d_weight", int(all_steps[0]), {"ceiling": 0.0, "share_at_ceiling": 1.0, "onset_step": int(all_steps[0]),
+                                            # the discriminator winning unopposed is this cause's symptom
+                                            "explains": {"disc-overpowering": "any"}},
             case="zero", title="Adversarial term weighted by 0", action=action, look="",
             rationale="With d_weight 0 the adversarial term is identically 0: the discriminator trains, but the "
                       "autoencoder never gets its adversarial gradient, so the GAN phase costs compute and sharpens "

@@ -40,6 +40,8 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                "kl_weight": s.kl_weight}
     evidence, action, collapsed = _collapse_evidence(m, s, onset, numbers)
     numbers["collapse"] = collapsed
+    if collapsed:  # the decoder losing its latents' information shows as reconstruction stepping up then
+        numbers["explains"] = {"loss-shift": "near", "loss-now": "near"}
     return [Case(
         f"kl_loss fell to {fmt(now)} (its current level), {signed_pct(now / peak - 1)} from its peak level "
         f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {evidence}",
@@ -92,6 +94,8 @@ def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tu
         numbers.update(rec_before=then, rec_now=level.value)
         worse = level.value > then * 1.1
         rec = f"rec_loss {describe_change(then, level.value)} since then"
+        if worse:  # named as risen since the fall: no all-clear on it elsewhere (grouping.loud_metrics)
+            numbers["implicates"] = {"rec_loss": "risen"}
     if heavy:
         why = (f"Under {_weight_said(s)} the KL term is a full part of the objective and pulls every latent "
                "dimension toward the prior: this is the textbook posterior collapse.")

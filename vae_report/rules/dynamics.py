@@ -186,6 +186,21 @@ def stalled_words(s: Schedule, since: int, case: str | None = None) -> str:
     return f"training has stalled: its losses have not changed since {pos.at(s, since)}"
 
 
+def cannot_go_on(findings: list, s: Schedule) -> str | None:
+    """Why the run cannot go on as it is (a loss NaN/Inf at its latest point, headline or cited; training stalled
+    to the end), or None: the one gate every place that names a next milestone, an ETA or a switch-on still to
+    come reads (the status line, the overview, the conclusion, the answers, the JSON summary)."""
+    for f in findings:
+        if f.skipped or f.severity != "error":
+            continue
+        for one in ({"rule": f.rule, "metric": f.metric, "numbers": f.numbers}, *f.related):
+            if one["rule"] == "non-finite" and (one.get("numbers") or {}).get("last_finite") is False:
+                return f"{one['metric']} is NaN/Inf at the latest {pos.unit(s)}: the run cannot go on as it is"
+    stalled = next((f for f in findings if f.rule == "run-stalled" and not f.skipped
+                    and f.severity in ("warning", "error") and f.step is not None), None)
+    return None if stalled is None else stalled_words(s, stalled.step, stalled.case)
+
+
 def _no_eta(m: Metrics, s: Schedule, old: float | None) -> str | None:
     """Why the run gets no time estimate (NaN/Inf losses at the end, losses frozen, logs older than the stale
     limit at the report's clock), or None: the liveness finding and every answer that gives an ETA read this."""

@@ -158,7 +158,8 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
     onset = departure(steps, loss, early, level, fraction=0.1, noise_margin=3.0)
     gap = m.level("logits_real").value - m.level("logits_fake").value  # both logged: logit_gap is in numbers
     numbers.update(onset_step=onset, disc_loss_early=early, g_loss_early=g_ends[0], g_loss_median=g_ends[1],
-                   now={"disc_loss": level, "g_loss": g_ends[1]})
+                   now={"disc_loss": level, "g_loss": g_ends[1]},
+                   implicates={"g_loss": "risen"})  # the discriminator pulling ahead: g_loss climbed with it
     signals = [f"disc_loss fell from {fmt(early)} to {fmt(level)} (chance level {fmt(chance)})",
                f"logits_real - logits_fake is now {fmt(gap)}",
                f"g_loss rose from {fmt(g_ends[0])} to {fmt(g_ends[1])}"]
@@ -207,6 +208,9 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     onset = departure(phase_steps, phase_values, base, now)
     numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset,
                "before_switch": {"rec_loss": base}, "now": {"rec_loss": now},
+               # the stretch its verdict is about (from just before the switch-on to now): a change older than it
+               # is no doubt on it (grouping.qualify_ok), only older damage to cite
+               "judged_from": prior.first_step,
                # the noise of the difference, so that every sentence says the move as this one does
                **({"change_noise": noise} if math.isfinite(noise) else {})}
     moved = describe_change(base, now, noise=noise)

@@ -285,8 +285,11 @@ def _far_off(m: Metrics, steps: np.ndarray, lr: np.ndarray, expected: np.ndarray
         said = (f"The logged learning rate is {configured} to the last log ({pos.at(s, int(steps[-1]))}), where "
                 f"it is {fmt(float(lr[-1]))}: the run used another rate than this config says (another config, a "
                 "changed lr, or a scheduler not restored on resume)")
-    return Case(f"{said}.{_losses_since(m, s, int(steps[reached]), ratio)} The config's schedule: {name}.",
-                "lr", int(steps[start]), numbers, action=action, rationale=off_rate_matters(ratio))
+    slow, implicates = _losses_since(m, s, int(steps[reached]), ratio)
+    if implicates:  # the loss it names as learning slowly: no all-clear on it elsewhere (grouping.loud_metrics)
+        numbers["implicates"] = implicates
+    return Case(f"{said}.{slow} The config's schedule: {name}.", "lr", int(steps[start]), numbers, action=action,
+                rationale=off_rate_matters(ratio))
 
 
 def off_rate_matters(ratio: float) -> str:
@@ -302,20 +305,20 @@ def off_rate_matters(ratio: float) -> str:
             "run risks diverging, and where it does not, it may never settle into a minimum.")
 
 
-def _losses_since(m: Metrics, s: Schedule, since: int, ratio: float) -> str:
+def _losses_since(m: Metrics, s: Schedule, since: int, ratio: float) -> tuple[str, dict[str, str]]:
     """What the reconstruction did while the rate was that far below its plan: its level at ``since`` and now,
-    so a plateau is seen as the low rate's doing."""
+    so a plateau is seen as the low rate's doing; with the loss it names as learning slowly (``implicates``)."""
     name = next((n for n in ("rec_loss", "nll_loss", "total_loss") if m.has(n)), None)
     if name is None or ratio >= 1:
-        return ""
+        return "", {}
     steps, values = m.window(name, lo=since)
     good = np.isfinite(values)
     if good.sum() < 10:
-        return ""
+        return "", {}
     k = max(3, int(good.sum() * 0.05))
     first, now = float(np.median(values[good][:k])), float(np.median(values[good][-k:]))
     return (f" Over {pos.span(s, since, int(steps[good][-1]))} {name} {describe_change(first, now)}: at this "
-            "rate the model learns slowly, if at all.")
+            "rate the model learns slowly, if at all.", {name: "slow"})
 
 
 def _off_axis(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case | None:

@@ -235,9 +235,11 @@ def _sum(part: Shift, m: Metrics, s: Schedule) -> tuple[str, dict]:
     a, b = float(np.median(before)), float(np.median(after))
     if a <= 0:
         return "", {}
+    numbers: dict = {"sum": {whole: {"level_before": a, "level_after": b}}}
+    if b > a:  # the sum rose with its component: no all-clear on it elsewhere (grouping.loud_metrics)
+        numbers["implicates"] = {whole: "risen"}
     return (f" {whole}, the sum it is part of, went from {fmt(a)} to {fmt(b)} over the same stretches "
-            f"({signed_pct(b / a - 1)}): the component says where the reconstruction got worse.",
-            {"sum": {whole: {"level_before": a, "level_after": b}}})
+            f"({signed_pct(b / a - 1)}): the component says where the reconstruction got worse.", numbers)
 
 
 def _size(ratio: float) -> str:
