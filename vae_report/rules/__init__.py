@@ -80,7 +80,7 @@ RULES: list[Rule] = [
                 "that stopped.",
          checks="a training loss last logged far behind the others (20 of its intervals and a tenth of the "
                 "run): its latest value is stale"),
-    Rule("disc-off-before-start", "Discriminator silent before disc_start", "ok",
+    Rule("disc-off-before-start", "Discriminator silent before disc_start", "info",
          "adopt_weight multiplies the GAN terms by 0 while step < disc_start, so a disc_loss of exactly 0 is expected.",
          disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info"),

@@ -55,7 +55,7 @@ def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                      title="disc_loss logged while disc_factor is 0",
                      action="Nothing to fix in training; read disc_loss before disc_start as the discriminator's "
                             "raw loss, not as a sign that it trained.")]
-    return [Case(message, activity[0], int(steps[before][-1]), numbers)]
+    return [Case(message, activity[0], int(steps[before][-1]), numbers, severity="ok")]
 
 
 def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
