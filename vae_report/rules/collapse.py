@@ -8,6 +8,7 @@ import numpy as np
 from .. import position as pos
 from ..numbers import describe_change, fmt, signed_pct
 from ..schedule import Schedule
+from ..stats import rolling_median
 from .base import Case, Metrics, departure, finite
 from .kl import per_dimension
 
@@ -132,8 +133,12 @@ def _near_prior(m: Metrics, s: Schedule, now: float, t: dict) -> Case | None:
         return None
     steps, values = m.steps("kl_loss"), m.values("kl_loss")
     good = np.isfinite(values)
-    below = np.flatnonzero(good & (values <= t["nats_per_dim"] * numbers["latent_dims"]))
-    since = int(steps[below[0]]) if len(below) else int(steps[-1])
+    steps, values = steps[good], values[good]
+    # a state holds from the point after the last one above the line (smoothed over 5 points, so that the noise
+    # of a KL sitting at the line does not date it at its latest stray point), not from its first dip below
+    level = rolling_median(values, 5, 3)
+    above = np.flatnonzero(level > t["nats_per_dim"] * numbers["latent_dims"])
+    since = int(steps[min(int(above[-1]) + 1, len(steps) - 1)]) if len(above) else int(steps[0])
     numbers.update(recent_level=now, onset_step=since, now={"kl_loss": now})
     weight = f" under kl_weight {fmt(s.kl_weight)}" if s.kl_weight is not None else ""
     return Case(
