@@ -541,6 +541,29 @@ def episode(onset: int, peak: int, back: int, factor: float, after: float = 0.97
     return edit
 
 
+def spike(at: int, points: int, factor: float, metric: str = "rec_loss") -> Callable:
+    """``metric`` at ``factor`` times its level over ``points`` logged steps from ``at`` (a stretch of bad batches,
+    a loader hiccup), then back: one excursion, shared by the losses built from it (nll, the total)."""
+    def edit(steps, v, shape):
+        every = int(steps[1] - steps[0]) if len(steps) > 1 else 1
+        inside = (steps >= at) & (steps < at + points * every)
+        v[metric] = v[metric] * np.where(inside, factor, 1.0)
+    return edit
+
+
+def logit_spike(at: int, points: int, shift: float) -> Callable:
+    """The discriminator's fake logits up by ``shift`` over ``points`` logged steps from ``at`` (a batch it
+    misjudges), then back: its loss and the generator's term, both read off those logits, spike together."""
+    def edit(steps, v, shape):
+        every = int(steps[1] - steps[0]) if len(steps) > 1 else 1
+        inside = (steps >= at) & (steps < at + points * every) & (v["disc_factor"] > 0)
+        v["logits_fake"] = v["logits_fake"] + np.where(inside, shift, 0.0)
+        v["g_loss"] = v["g_loss"] - np.where(inside, shift, 0.0)
+        v["disc_loss"] = np.where(inside, d_loss(shape.disc_loss, v["logits_real"], v["logits_fake"]),
+                                  v["disc_loss"])
+    return edit
+
+
 def level_shift(onset: int, factor: float, end: int | None = None, metric: str = "rec_loss") -> Callable:
     """``metric`` stepping up to ``factor`` times its level at ``onset`` (or climbing there by ``end``) and
     staying there to the end of the logs (a data pipeline that changed, a loss weight raised by a resume)."""

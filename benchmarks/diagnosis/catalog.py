@@ -202,6 +202,21 @@ def _episode_cases() -> list[Case]:
     out.append(fault("rec_episode_large_recent", "rec x2.5 from 53,000 to 55,000 in the adversarial phase, back by "
                      "57,000 of 60,000", "radiodiff", s, "warning", ("rec_loss",), 53_000,
                      c.episode(53_000, 55_000, 57_000, 2.5, after=1.0), rules=("loss-episode",), frac=0.02))
+    return out + _spike_group_cases()
+
+
+def _spike_group_cases() -> list[Case]:
+    """One excursion shared by several losses: one spikes finding on the loss that leads it, the others cited."""
+    s = _shape(last_step=60_000, every=100, seed=106, **RD)
+    spiked = Fault(("rec_loss",), 15_000, c.tol(s, 0.01), ("spikes",), "info")
+    out = [Case("rec_spike_shared_by_nll_and_total", "rec x4 for 6 logged steps at 15,000 and back: nll and the "
+                "total move with it, one excursion", "radiodiff", s, Expect("ok", (spiked,), single=("spikes",)),
+                fault=c.spike(15_000, 6, 4.0))]
+    s = _shape(last_step=90_000, every=100, seed=107, **RD)
+    spiked = Fault(("disc_loss",), 70_000, c.tol(s, 0.01), ("spikes",), "info")
+    out.append(Case("gan_spike_shared_by_disc_and_g", "the fake logits +3 for 4 logged steps at 70,000: D's loss "
+                    "and g_loss (read off them) spike together, one excursion", "radiodiff", s,
+                    Expect("ok", (spiked,), single=("spikes",)), fault=c.logit_spike(70_000, 4, 3.0)))
     return out
 
 

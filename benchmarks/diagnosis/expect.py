@@ -43,6 +43,9 @@ class Expect:
     # rules (fnmatch patterns) that must give no all-clear here: no ok finding that was judged (a stretch that
     # trained nothing: the GAN's balance or a trend there is not judged)
     no_ok: tuple[str, ...] = field(default=())
+    # rules (fnmatch patterns) that must tell what they found in one headline finding: losses that moved together
+    # in one excursion are one finding, the others cited in it
+    single: tuple[str, ...] = field(default=())
 
 
 def findings_of(summary: dict) -> list[dict]:
@@ -72,6 +75,12 @@ def judge(expect: Expect, summary: dict) -> tuple[bool, list[str]]:
     for pattern in expect.no_ok:
         problems += [f"unexpected ok {f['rule']}({f.get('metric')})" for f in found
                      if fnmatch(f.get("rule") or "", pattern) and f.get("severity") == "ok" and not f.get("skipped")]
+    for pattern in expect.single:
+        told = [f for f in summary.get("findings", []) if fnmatch(f.get("rule") or "", pattern)
+                and f.get("severity") != "ok" and not f.get("skipped")]
+        if len(told) > 1:
+            problems.append(f"{len(told)} findings {pattern} ({', '.join(str(f.get('metric')) for f in told)}) for "
+                            "one excursion")
     for pattern in expect.notes:
         if not any(fnmatch(f.get("rule") or "", pattern) for f in found):
             problems.append(f"no finding {pattern}")

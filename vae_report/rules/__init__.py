@@ -156,7 +156,9 @@ RULES: list[Rule] = [
          action="Check that the discriminator's optimizer steps, that its parameters get gradients and that its "
                 "learning rate is not 0.",
          checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
-                "not a fault, however long (ok early, info when long, with both readings explained); a warning"
+                "not a fault, however long (ok early, info when long, with both readings explained), dated from "
+                "the first step from which it holds one steady level (chunk medians within `band`, or three times "
+                "a chunk median's noise, of the stretch's own median); a warning"
                 " only with evidence that D does not learn: logits frozen to float precision or identical "
                 "real/fake, its lr 0, its loss exactly constant",
          judges="adversarial"),
@@ -358,7 +360,8 @@ RULES: list[Rule] = [
          action="Check kl_weight and the decoder's capacity.",
          look="inputs reconstructed from next to nothing (blurry, alike)",
          checks="KL's recent level fallen to a small fraction of its peak, or below 0.01 nats per latent "
-                "dimension whatever its history (posterior collapse), judged with `kl_weight`: above 1e-4 the term "
+                "dimension whatever its history (posterior collapse; dated from where it holds there, not a first "
+                "stray dip), judged with `kl_weight`: above 1e-4 the term "
                 "pulls the posterior to the prior, a collapse whatever reconstruction did (annealing, free bits); "
                 "at or below, a reconstruction that kept improving means the logged KL is not the posterior's "
                 "information (titled \"KL fallen far below its peak\", check how it is logged)"),
@@ -407,7 +410,9 @@ RULES: list[Rule] = [
          spikes, {"window": 25, "mad_factor": 12, "recovery": 0.2}, needs=("total_loss|rec_loss|kl_loss",),
          checks="transient outliers (rolling median and MAD) that return to the previous level, consecutive ones "
                 "one spike (its span said); a leading stretch of one exact value (a term off by design) is left out "
-                "of the noise; a level shift is not a spike"),
+                "of the noise; a level shift is not a spike; the spikes of several losses in the same steps (spans "
+                "overlapping within a logging interval) are one finding on the loss that leads them (rec, kl, "
+                "disc, g, then nll and the total built from them), the others named with it"),
     Rule("loss-episode", "A past rise of a loss, recovered", "warning",
          "Trends and the current level judge a phase by its ends: a loss that went up for a while in the middle "
          "of a phase and came back (an lr spike, a bad data shard, a regularizer pulling it) leaves no other "
