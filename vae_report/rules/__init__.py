@@ -157,7 +157,7 @@ RULES: list[Rule] = [
                 "learning rate is not 0.",
          checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
                 "not a fault, however long (ok early, info when long, with both readings explained), dated from "
-                "the first step from which it holds one steady level (chunk medians within `band`, or three times "
+                "the first step from which it holds one steady level (chunk medians within `band`, or four times "
                 "a chunk median's noise, of the stretch's own median); a warning"
                 " only with evidence that D does not learn: logits frozen to float precision or identical "
                 "real/fake, its lr 0, its loss exactly constant",

@@ -214,8 +214,9 @@ def _with_it(lead: str, moved: dict[str, int], count: int) -> str:
                 else f"in the same steps at {times} of them")
         parts.append(f"{listed} spiked with it {when}")
     built = [f"{n} {BUILT[n][1]}" for n in moved if n in BUILT and BUILT[n][0] in (None, lead)]
-    why = (f" ({' and '.join(built)}, so {'this is one excursion' if count == 1 else 'these are the same excursions'})"
-           if built else "")
+    same = ("this is one excursion" if count == 1 else "these are the same excursions"
+            if all(times == count for times in moved.values()) else "those are the same excursions")
+    why = f" ({' and '.join(built)}, so {same})" if built else ""
     return f" {'; '.join(parts)}{why}."
 
 

@@ -35,6 +35,7 @@ from .current import binned
 from .discriminator import phase_start
 from .grouping import CHAIN
 from .losses import JUDGED_LOSSES, stale
+from .trend_gap import SHIFT_LOSSES, held_step
 
 SMOOTH = 7  # bins: a moving median this wide removes a burst of up to 3 points (spikes), keeps a longer rise
 WITH_SWITCH = 0.05  # an episode beginning within this share of the adversarial phase is its switch-on's
@@ -126,6 +127,9 @@ def find_episodes(name: str, steps: np.ndarray, values: np.ndarray, rise: float,
             i = _caught_up(zs, peak_at, band, trailing)  # peak_at: where it first stood out
             continue
         i = end + 1
+        if name in SHIFT_LOSSES and next_rise(zs, i, band, noise, None) is None \
+                and held_step(steps, values, b_steps, zs, SMOOTH, k, span, band) is not None:
+            break  # the last rise held against the course the loss was on: a shift (loss-shift), not over
         # where the level turned into the climb (a level-then-ramp fit from the best level to the top): a rise
         # is dated where it starts, not where it clears the noise
         a, b = int(np.searchsorted(steps, b_steps[low_at])), int(np.searchsorted(steps, b_steps[peak_at])) + k

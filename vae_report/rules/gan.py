@@ -461,14 +461,14 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 def steady_since(values: np.ndarray, band: float, chunks: int = 40) -> int | None:
     """The first point from which a series holds one steady level to its end (None when its latest stretch does
     not): the earliest chunk from which every chunk's median lies within ``band`` of the median of all the points
-    from there, or within three times the noise of a chunk's median when that is wider (up to twice ``band``: a
+    from there, or within four times the noise of a chunk's median when that is wider (up to twice ``band``: a
     drift is no steady level however noisy). The level is the
     stretch's own, not its latest value, and the chunks are judged against their own scatter: a state is dated
     from where it began to hold, not from where the latest noisy chunks last strayed from the latest level (a
     hinge D at 1.0 from its switch-on, 4% noise, was dated 20 epochs late)."""
     idx = np.array_split(np.arange(len(values)), max(1, min(chunks, len(values) // 5)))
     medians = np.array([np.median(values[c]) for c in idx])
-    noise = 3 * 1.2533 * robust_noise(values) / math.sqrt(min(len(c) for c in idx))
+    noise = 4 * 1.2533 * robust_noise(values) / math.sqrt(min(len(c) for c in idx))
     tolerance = min(max(band, noise), 2 * band) if math.isfinite(noise) else band
     for j in range(len(idx)):
         if np.all(np.abs(medians[j:] - np.median(values[idx[j][0]:])) <= tolerance):

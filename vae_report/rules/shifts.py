@@ -33,14 +33,9 @@ from ..stats import rolling_median
 from .base import Case, Metrics, turn_onset
 from .current import binned
 from .episodes import SMOOTH, judged, lr_then, next_rise, owned_elsewhere, phases, smoothed_noise
-from .grouping import CHAIN
 from .losses import stale
+from .trend_gap import COMPONENTS, SHIFT_LOSSES, Held, held_step
 
-# the terms of the reconstruction a run may log apart from their sum (LPIPS, the pixel term)
-COMPONENTS = ("p_loss", "l1_loss", "l2_loss", "mse_loss", "pixel_loss")
-# the reconstruction's chain and its parts; not the regularizers, whose level moves by design (KL's growth under a
-# small weight, a VQ commitment term that grows with the encoder's outputs): kl-rising and loss-now judge those
-SHIFT_LOSSES = (*CHAIN, *[c for c in COMPONENTS if c not in CHAIN])
 CARRY_GAN = ("total_loss", "aeloss")  # in the adversarial phase they carry d_weight x g_loss
 
 
@@ -59,6 +54,7 @@ class Shift:
     after_span: tuple[int, int]
     metric: str = ""
     phase: str = ""
+    held: Held | None = None  # judged against the trend before it (trend_gap), not against the level alone
 
     @property
     def ratio(self) -> float:
@@ -71,7 +67,9 @@ class Shift:
 def find_shift(steps: np.ndarray, values: np.ndarray, rise: float, t: dict,
                context: np.ndarray | None = None) -> Shift | None:
     """The rise of one loss within one phase (``judged`` points) that did not come back by the phase's end, its
-    level then (``after``, also ``now``) against the level just before it, or None."""
+    level then (``after``, also ``now``) against the level just before it; or, failing that, its last rise when
+    it held against the trend before it (``held``: ``after`` its top, ``now`` its level at the phase's end);
+    or None."""
     good = np.isfinite(values)
     steps, values = steps[good], values[good]
     z = np.log(values)
@@ -84,14 +82,38 @@ def find_shift(steps: np.ndarray, values: np.ndarray, rise: float, t: dict,
     if not math.isfinite(noise):
         return None
     band = max(math.log1p(rise), t["noise_factor"] * noise)
-    i = 0
-    while True:  # past the episodes that came back: the rise still standing at the phase's end
-        span = next_rise(zs, i, band, noise, None)
-        if span is None:
-            return None
+    span = last_rise(zs, band, noise)
+    if span is None:
+        return None
+    # a rise that came back against the level just before it, or that stands less than ``band`` above it, may
+    # still have held against the course the loss was on (trend_gap): judged so
+    shift = _standing(steps, values, b_steps, zs, k, span, band) if span[2] is None else None
+    if shift is not None:
+        return shift
+    held = held_step(steps, values, b_steps, zs, SMOOTH, k, span, band)
+    if held is None:
+        return None
+    w = SMOOTH * k
+    at = int(np.searchsorted(steps, held.onset))
+    return Shift(held.onset, held.reached, held.before, held.top, held.end, held.how,
+                 (int(steps[max(0, at - w)]), held.onset), (int(steps[-w]), int(steps[-1]) + 1), held=held)
+
+
+def last_rise(zs: np.ndarray, band: float, noise: float) -> tuple[int, int, int | None] | None:
+    """The last rise of a phase (next_rise's bins), past the rises that came back before it; None when none."""
+    i, last = 0, None
+    while (span := next_rise(zs, i, band, noise, None)) is not None:
+        last = span
         if span[2] is None:
             break
         i = span[2] + 1
+    return last
+
+
+def _standing(steps: np.ndarray, values: np.ndarray, b_steps: np.ndarray, zs: np.ndarray, k: int,
+              span: tuple[int, int, int | None], band: float) -> Shift | None:
+    """A rise still standing at the phase's end, ``band`` or more above the level just before it, or None."""
+    z = np.log(values)
     low_at = span[0]
     a = int(np.searchsorted(steps, b_steps[low_at]))
     end_level = float(np.median(z[-SMOOTH * k:]))
@@ -137,8 +159,11 @@ def _shifts(m: Metrics, s: Schedule, t: dict) -> tuple[list[Shift], list[str], d
             now = level.value if level is not None else shift.after
             # held to the latest logs: the current level (in a later phase too) is still that far above, and
             # at least half the shift's way up (in log units)
-            if not (math.isfinite(now) and now >= shift.before * (1 + t["rise"])
-                    and now >= math.sqrt(shift.before * shift.after)):
+            if shift.held is not None:  # judged against its course: still above the level just before it
+                if not (math.isfinite(now) and now >= shift.before * (1 + t["rise"] / 2)):
+                    continue
+            elif not (math.isfinite(now) and now >= shift.before * (1 + t["rise"])
+                      and now >= math.sqrt(shift.before * shift.after)):
                 continue
             reason = owned_elsewhere(shift.onset, shift.reached, m.last_step(), m, s, lo, every)
             if reason is None:  # its level before the step quoted as the shared one where it is that level
@@ -193,26 +218,44 @@ def _case(group: list[Shift], m: Metrics, s: Schedule) -> Case:
     lr = lr_then(m, s, head.onset, head.reached)
     after = (" The adversarial phase started from the higher level, so the checks within it (the latest logs "
              "against their recent best, the level since the switch-on) do not show it." if earlier else "")
-    message = (f"{head.metric} {_when(head, s)} and never came back: from {fmt(head.before)} just before to "
-               f"{fmt(head.after)} ({_size(head.ratio)}, far beyond its noise) {until}{now}.{with_it}{driven}"
-               f"{sum_text}{where}{lr}{after}")
+    told = (f"and never came back: from {fmt(head.before)} just before to {fmt(head.after)} ({_size(head.ratio)}, far"
+            f" beyond its noise) {until}{now}." if head.held is None else _held_text(head, s, until, now))
+    message = f"{head.metric} {_when(head, s)} {told}{with_it}{driven}{sum_text}{where}{lr}{after}"
+    held = head.held
+    against = {} if held is None else {"against_trend": {
+        "at_step": held.judged_at, "level": held.level, "trend": held.trend, "fitted": list(held.fitted),
+        "level_at_phase_end": held.end}}
     numbers = {"onset_step": head.onset, "reached_step": head.reached, "level_before": head.before,
                "level_after": head.after, "level_now": head.now, "ratio": head.ratio, "shape": head.how,
                "phase": head.phase or None, "moved_with": moved, **sum_numbers,
                # the losses this finding names as risen, so that no "at its best" elsewhere lists them
                "rising_terms": [x.metric for x in others],
                "components": {x.metric: {"onset_step": x.onset, "level_before": x.before, "level_after": x.after,
-                                         "ratio": x.ratio} for x in parts}}
+                                         "ratio": x.ratio} for x in parts}, **against}
     # the shift is measured (far beyond the noise, never back): no "if the model is worse for it"; the checkpoint
     # before it holds the better weights, whichever the cause
     keep = checkpoint_before(s, head.onset)
     numbers["keep_checkpoint"] = keep
     kept = f"no checkpoint precedes it ({keep})" if keep.startswith("the beginning") else \
         f"the checkpoint to keep is {keep}"
-    action = (f"{head.metric} {_when(head, s)} ({_size(head.ratio)}) and never came back, so {kept}. Look at "
+    came = "never came back" if held is None else "has stayed above the course it was on"
+    action = (f"{head.metric} {_when(head, s)} ({_size(head.ratio)}) and {came}, so {kept}. Look at "
               "what changed there (the learning rate, the data, a loss weight, a resume from another checkpoint), "
               "and train again from there once it is fixed.")
     return Case(message, head.metric, head.onset, numbers, severity="info" if lr else None, action=action)
+
+
+def _held_text(x: Shift, s: Schedule, until: str, now: str) -> str:
+    """A step that fell again at its old pace, judged against the course it was on: the step, where it stands
+    against the trend before it, and against the level just before it."""
+    h = x.held
+    return (f"and has stayed above the course it was on: from {fmt(x.before)} just before to {fmt(x.after)} "
+            f"({_size(x.ratio)}, far beyond its noise); it has fallen since, to {fmt(h.end)} {until}{now}, still "
+            f"{pct(h.end / x.before - 1)} above its level before the step, while its trend before the step (a power "
+            f"law fitted over {pos.span(s, *h.fitted)}) would have had it at about {fmt(h.trend)} "
+            + (f"there ({_size(h.end / h.trend)})" if h.at_end else
+               f"by {pos.at(s, h.judged_at)}, where it was {fmt(h.level)} ({_size(h.level / h.trend)})")
+            + ": it did not make up the ground the step cost it.")
 
 
 def _when(x: Shift, s: Schedule) -> str:
