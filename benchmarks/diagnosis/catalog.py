@@ -314,6 +314,16 @@ def _shift_cases() -> list[Case]:
     out.append(fault("shift_rec_adversarial_modest", "rec x1.4 at 80,000, well after the switch-on, held to "
                      "120,000 (below loss-now's x1.5)", "radiodiff", s, "warning", LOSSES, 80_000,
                      c.level_shift(80_000, 1.4), rules=shift, frac=0.02))
+    # a long schedule (800,000 steps: its early decay has a time constant of 20,000) still falling steeply
+    long = dict(total_steps=800_000, disc_start=400_001)
+    s = _shape(last_step=32_000, every=100, seed=108, **long)
+    out.append(fault("shift_rec_decays_back_toward_level", "rec x1.8 at 20,000 on its decay, falling on at its old "
+                     "pace: 12,000 steps later ~15% over its pre-step level, far above its course", "radiodiff", s,
+                     "warning", LOSSES, 20_000, c.level_shift(20_000, 1.8), rules=shift, frac=0.02))
+    s = _shape(last_step=45_000, every=100, seed=109, total_steps=4_000_000, disc_start=2_000_001)  # tau 100,000
+    out.append(fault("shift_rec_modest_late_still_falling", "rec x1.4 at 25,000 while still falling, ending about "
+                     "+18% over its pre-step level 20,000 steps later", "radiodiff", s, "warning", LOSSES, 25_000,
+                     c.level_shift(25_000, 1.4), rules=shift, frac=0.02))
     s = _shape(last_step=60_000, every=100, seed=104, **RD)
     out.append(Case("rec_bump_back_short_of_level", "rec x1.6 from 12,000 to 16,000, back to +8% by 20,000 and on",
                     "radiodiff", s, Expect("ok"), fault=c.episode(12_000, 16_000, 20_000, 1.6, after=1.08)))
