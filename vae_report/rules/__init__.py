@@ -433,7 +433,8 @@ RULES: list[Rule] = [
                 "levels then and now, the learning rate when it jumped as it began; at most two per loss, the "
                 "largest; rec, nll and the total moving together are one episode, told on rec. Not the rise still "
                 "going on (`loss-now`), one from the phase's first points (the switch-on's move, KL's growth), a "
-                "spike, or a rise that began at a NaN/Inf, a resume or d_weight's clamp (their rules'). Info (ok "
+                "spike, a rise that began at a NaN/Inf, a resume or d_weight's clamp (their rules'), or a phase's "
+                "last rise that came back to its old level but not to its course (`loss-shift`). Info (ok "
                 "when there is none); a warning when the loss went up by `large` or more (x2) and came back within "
                 "the latest `recent` share of the run",
          judges="latest"),
@@ -451,6 +452,11 @@ RULES: list[Rule] = [
                 " never came back, whose level at the phase's end and current level (the latest logs, in a later phase"
                 " too) are still that far above the level just before it; dated where it turned (a step's first point,"
                 " or where a level-then-ramp fit up to its new level turns), with the levels before, after and now; "
+                "a phase's last rise that came back against the level just before it, or stands less than `rise` "
+                "above it, is judged against the course it was on: a shift when it is still `rise` and the noise "
+                "band above the pre-step trend (the forecast's power law over the latter half of the phase before "
+                "it, extrapolated as far as the forecast reaches) and, at the phase's end, half that band above its "
+                "pre-step level (a step that falls again at its old pace has not made up its cost); "
                 "rec, nll and the total together are one shift, told on rec, a component logged apart (LPIPS `p_loss`)"
                 " named with its own size. Not one from a phase's first points (a warm-up), at the discriminator's "
                 "switch-on (`rec-after-disc`), the regularizers (KL's rise: `kl-rising`; a VQ commitment term), or one"
