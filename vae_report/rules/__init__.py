@@ -28,7 +28,7 @@ from .discriminator import (
     gan_never_ran,
     phase_start,
 )
-from .dynamics import STALL_LIMITS, divergence, liveness, resumes, run_stalled, spikes
+from .dynamics import STALL_LIMITS, divergence, liveness, resumes, run_stalled
 from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
@@ -46,6 +46,7 @@ from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
 from .oscillation import gan_oscillation
 from .shifts import loss_shift
+from .spikes import spikes
 from .untrained import judged_out, not_judged, reason
 from .validation import val_missing, val_overfitting
 
