@@ -99,28 +99,26 @@ def _metric_spikes(m: Metrics, name: str, w: int, t: dict, bursts: list[tuple[in
 
 def _events(m: Metrics, found: list[_Spiky]) -> dict[str, list[tuple[str, list[str]]]]:
     """For each metric's excursions, in order: (the metric the event it belongs to is told on, the other metrics
-    in that event). An event is the excursions of several metrics whose spans overlap, a logging interval of
-    either metric apart at most (linked in a chain: a total that spans rec's and nll's joins both)."""
+    in that event). An event is the excursions of several metrics whose spans, each widened by its metric's
+    logging interval, overlap (linked in a chain: a total that spans rec's and nll's joins both); one sweep over
+    the spans sorted by start, so a series with thousands of spikes costs no pairwise comparison."""
     spans = [(x.name, *x.span(e), _interval(m, x.name)) for x in found for e in x.episodes]
-    parent = list(range(len(spans)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, (_, a0, a1, ea) in enumerate(spans):
-        for j in range(i + 1, len(spans)):
-            _, b0, b1, eb = spans[j]
-            if a0 <= b1 + max(ea, eb) and b0 <= a1 + max(ea, eb):
-                parent[root(j)] = root(i)
+    event = [0] * len(spans)
+    reach, current = None, -1
+    for i in sorted(range(len(spans)), key=lambda i: spans[i][1] - spans[i][3]):
+        _, start, end, every = spans[i]
+        if reach is None or start - every > reach:
+            current += 1
+            reach = end + every
+        else:
+            reach = max(reach, end + every)
+        event[i] = current
     members: dict[int, list[str]] = {}
     for i, (name, *_rest) in enumerate(spans):
-        members.setdefault(root(i), []).append(name)
+        members.setdefault(event[i], []).append(name)
     out: dict[str, list[tuple[str, list[str]]]] = {}
     for i, (name, *_rest) in enumerate(spans):
-        names = list(dict.fromkeys(members[root(i)]))
+        names = list(dict.fromkeys(members[event[i]]))
         lead = min(names, key=_rank)
         out.setdefault(name, []).append((lead, [n for n in names if n != lead]))
     return out
