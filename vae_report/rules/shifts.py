@@ -249,11 +249,13 @@ def _held_text(x: Shift, s: Schedule, until: str, now: str) -> str:
     """A step that fell again at its old pace, judged against the course it was on: the step, where it stands
     against the trend before it, and against the level just before it."""
     h = x.held
+    # the one current level of the metric (the statistics table's Now) where the phase is the current one
+    end = x.now if until == "by its latest logs" and math.isfinite(x.now) else h.end
     return (f"and has stayed above the course it was on: from {fmt(x.before)} just before to {fmt(x.after)} "
-            f"({_size(x.ratio)}, far beyond its noise); it has fallen since, to {fmt(h.end)} {until}{now}, still "
-            f"{pct(h.end / x.before - 1)} above its level before the step, while its trend before the step (a power "
+            f"({_size(x.ratio)}, far beyond its noise); it has fallen since, to {fmt(end)} {until}{now}, still "
+            f"{pct(end / x.before - 1)} above its level before the step, while its trend before the step (a power "
             f"law fitted over {pos.span(s, *h.fitted)}) would have had it at about {fmt(h.trend)} "
-            + (f"there ({_size(h.end / h.trend)})" if h.at_end else
+            + (f"there ({_size(end / h.trend)})" if h.at_end else
                f"by {pos.at(s, h.judged_at)}, where it was {fmt(h.level)} ({_size(h.level / h.trend)})")
             + ": it did not make up the ground the step cost it.")
 
