@@ -119,6 +119,20 @@ def test_a_console_copy_of_the_file_log_is_named_a_copy_not_a_restart(tmp_path):
     assert not any("restarts at step" in n for n in logs.notes)
 
 
+def test_a_console_copy_without_clock_keeps_the_file_logs_wall_times(tmp_path):
+    # RadioDiff under nohup: the timestamped file log and its message-only console copy (the copy is kept for
+    # the values); the merged points keep the file's wall times, so a stopped run is seen as stopped
+    curves = radiodiff_curves(2000, disc_start=1001, total_steps=3000)
+    write_radiodiff_text_log(tmp_path, curves, radiodiff_config(disc_start=1001, total_steps=3000), 3000,
+                             console_copy=tmp_path / "nohup.out", start_wall=1.7e9, seconds_per_step=0.5)
+    logs = load_run(tmp_path)
+    assert any("a copy of the same log" in n for n in logs.notes), logs.notes
+    walls = series(logs.frame, "total_loss")[2]
+    assert len(walls) and (walls > 1.7e9 - 1).all() and walls.max() > 1.7e9 + 900
+    stopped = analyze_run(tmp_path, now=1.7e9 + 86_400)
+    assert any(f.rule == "liveness" and f.severity == "warning" for f in stopped.findings)
+
+
 def test_a_lightning_epoch_bar_total_is_not_the_runs_total(tmp_path):
     tqdm = pytest.importorskip("tqdm")
     with (tmp_path / "train.out").open("w") as out:
