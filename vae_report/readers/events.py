@@ -18,6 +18,7 @@ from .merge import natural, note_copy, note_merged, replaced_points
 from .ranks import note_ranks, ranks_of_one_run
 from .scalars import scalars_name, scalars_note
 from .sources import RunLogs, SourceFile
+from .tb_epochs import continue_epochs, epochs_note
 from .tfevents import read_event_batch
 
 
@@ -46,6 +47,12 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     # in one file, a step written twice keeps its later point (rows are in each file's record order); the
     # columns are taken one at a time, each reordered copy replacing its original, to keep the peak low
     keep = ~counter[batch.tag] if len(batch.tags) else np.zeros(0, dtype=bool)
+    # a step that starts over at every epoch (step=batch_idx) is continued before a repeat can replace it
+    batch.steps, epoch_lengths = continue_epochs(batch.file, batch.tag, batch.steps, batch.walls, batch.values,
+                                                 batch.tags, counter)
+    for i, length in epoch_lengths.items():  # a config in epochs is then a total in steps
+        if logs.steps_per_epoch is None:
+            logs.steps_per_epoch = (length, f"as {rels[i]}'s step starting over each epoch shows")
     file = batch.file.astype(np.int64)
     code = code_of[in_folder[file], batch.tag] if len(file) else np.zeros(0, dtype=np.int64)
     order = np.lexsort((batch.steps, code, file))
@@ -97,6 +104,7 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
         read_ok.append(i)
         logs.sources.append(SourceFile(rel, "tensorboard", int(points[i]), sorted(per_file.get(i, [])),
                                        event_notes(batch.reads[i], counters.get(i, []))
+                                       + ([epochs_note(epoch_lengths[i])] if i in epoch_lengths else [])
                                        + impossible_notes(int(dropped[i]), int(bad_walls[i]), int(twice[i])),
                                        float(first_wall[i])))
     if not read_ok:
