@@ -133,6 +133,26 @@ def test_a_console_copy_without_clock_keeps_the_file_logs_wall_times(tmp_path):
     assert any(f.rule == "liveness" and f.severity == "warning" for f in stopped.findings)
 
 
+@pytest.mark.parametrize("word", ["opt_step", "optimizer_step", "num_updates"])
+def test_the_optimizer_step_beside_a_micro_batch_counter_is_the_step(tmp_path, word):
+    # gradient accumulation 4: the loop prints its micro-batch iteration and the optimizer step; the config
+    # counts optimizer steps, so the run below is finished at 2,990 of 3,000, not 4x past its total
+    (tmp_path / "config.yaml").write_text("loss:\n  disc_start: 1001\n  kl_weight: 1.0e-06\ntrain:\n"
+                                          "  max_steps: 3000\n  gradient_accumulation_steps: 4\n")
+    logger, handler = file_logger(tmp_path / "train.log", "%(asctime)s %(message)s")
+    for opt in range(0, 3000, 10):
+        logger.info(f"it {opt * 4} | {word} {opt} | rec_loss: {0.3 / (1 + opt / 500):.5f} | kl_loss: 2000.0 | "
+                    f"disc_loss: {1.0 if opt >= 1001 else 0.0}")
+    handler.close()
+    logs = load_run(tmp_path)
+    steps, values, _ = series(logs.frame, "rec_loss")
+    assert list(steps) == list(range(0, 3000, 10)) and values[-1] == pytest.approx(0.3 / (1 + 2990 / 500), abs=1e-5)
+    notes = [n for s in logs.sources for n in s.notes]
+    assert any("not the line's it" in n and "counts 4 per optimizer step" in n for n in notes), notes
+    a = analyze_run(tmp_path)
+    assert a.step == 2990 and a.finished
+
+
 def test_a_lightning_epoch_bar_total_is_not_the_runs_total(tmp_path):
     tqdm = pytest.importorskip("tqdm")
     with (tmp_path / "train.out").open("w") as out:

@@ -43,7 +43,10 @@ def sniff_csv_log(path: Path) -> bool:
     delimiter = delimiter_of("\n".join(lines))
     if delimiter not in lines[0] or delimiter not in CANDIDATES:
         return False
-    rows = list(csv.reader((line.rstrip("\r") for line in lines), delimiter=delimiter, skipinitialspace=True))
+    try:
+        rows = list(csv.reader((line.rstrip("\r") for line in lines), delimiter=delimiter, skipinitialspace=True))
+    except csv.Error:  # a carriage return inside a line: a console's progress bar redrawn, not a CSV
+        return False
     names = [n.strip() for n in rows[0]]
     if len(names) < 2 or not all(_NAME.fullmatch(n) for n in names):
         return False
