@@ -59,6 +59,7 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     if not keep.all():
         order = order[keep[order]]
     file, code = file[order], code[order]
+    tag = batch.tag[order]  # the tag as written: two tags read as one metric are not a step written twice
     steps = batch.steps[order]
     batch.steps = None
     values = batch.values[order]
@@ -71,12 +72,15 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     bad_walls = np.bincount(file[possible & np.isnan(fixed) & ~np.isnan(walls)], minlength=len(paths))
     walls = fixed
     if not possible.all():
-        file, code, steps, values, walls = (a[possible] for a in (file, code, steps, values, walls))
+        file, code, steps, values, walls, tag = (a[possible] for a in (file, code, steps, values, walls, tag))
     twice = np.zeros(len(paths), dtype=np.int64)  # points of a step the same file writes again, per file
     if len(steps) > 1:
         repeated = (file[1:] == file[:-1]) & (code[1:] == code[:-1]) & (steps[1:] == steps[:-1])
         if repeated.any():
-            twice = np.bincount(file[:-1][repeated], minlength=len(paths))
+            with np.errstate(invalid="ignore"):
+                alias = (tag[1:] != tag[:-1]) & ((values[1:] == values[:-1])
+                                                 | (np.isnan(values[1:]) & np.isnan(values[:-1])))
+            twice = np.bincount(file[:-1][repeated & ~alias], minlength=len(paths))
             last = np.append(~repeated, True)
             file, code, steps, values, walls = file[last], code[last], steps[last], values[last], walls[last]
     points = np.bincount(file, minlength=len(paths))
