@@ -29,11 +29,14 @@ def sniff_csv_log(path: Path) -> bool:
     rows of numbers of the header's width)."""
     try:
         with path.open("rb") as handle:
-            raw = handle.read(SAMPLE_BYTES)
+            raw = handle.read(4096)  # a binary file (a checkpoint, an image without a suffix) costs one block
+            if not raw or is_binary(decoded(raw)):
+                return False
+            raw += handle.read(SAMPLE_BYTES - len(raw))
     except OSError:
         return False
     text = decoded(raw).lstrip("\ufeff")
-    if not text.strip() or is_binary(text[:4096]):
+    if not text.strip():
         return False
     lines = [line for line in text.split("\n")[: SAMPLE_ROWS + 2] if line.strip()]
     if len(raw) == SAMPLE_BYTES or not text.endswith("\n"):
