@@ -257,3 +257,14 @@ def test_comma_values_in_a_decimal_point_log_are_thousands_or_left_out_never_tru
     assert 1000 not in kl_steps and set(kl) == {12.5}  # "12,5" is neither: left out, not read as 12
     notes = " ".join(n for source in logs.sources for n in source.notes)
     assert "thousands" in notes and "left out" in notes
+
+
+def test_now_with_logs_that_carry_no_clock_is_said_not_dropped(tmp_path):
+    # a console copy printed without timestamps: --now cannot be used, and the report says so
+    with (tmp_path / "nohup.out").open("w") as out:
+        for step in range(0, 3000, 100):
+            print(f"step {step}, total_loss: {2.0 / (1 + step / 500):.4f}, rec_loss: 0.05", file=out)
+    a = analyze_run(tmp_path, now=1.9e9)
+    live = [f for f in a.findings if f.rule == "liveness" and not f.skipped]
+    assert live and live[0].severity == "info" and "--now was given" in live[0].message
+    assert not [f for f in analyze_run(tmp_path).findings if f.rule == "liveness" and not f.skipped]
