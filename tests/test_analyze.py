@@ -340,6 +340,10 @@ def test_ldm_lightning_run_with_the_step_unit_trap(tmp_path):
     assert data["schedule"]["layout"] == "ldm" and data["schedule"]["step_unit"] == 2
     assert (data["schedule"]["disc_start"], data["schedule"]["config_disc_start"]) == (1001, 2001)
     assert (data["total_steps"], data["schedule"]["config_total_steps"]) == (5000, 10_000)
+    # max_steps is the -lightning.yaml's, named as such; disc_start the project config's
+    origins = data["schedule"]["origins"]
+    assert origins["total_steps"].startswith("configs/2026-11-24T10-00-00-lightning.yaml: lightning.trainer.max_steps")
+    assert origins["disc_start"].startswith("configs/2026-11-24T10-00-00-project.yaml")
     assert data["phase"] == "adversarial" and data["finished"] is False
     assert data["next_milestone"] == {"step": 5000, "name": "end of training", "steps_away": 5000 - data["step"]}
     by_rule = {f["rule"]: f for f in data["findings"]}

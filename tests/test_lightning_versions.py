@@ -107,3 +107,24 @@ def test_a_total_in_epochs_is_named_as_the_reason_the_total_in_steps_is_unknown(
     assert a.schedule.total_steps is None  # said, not guessed
     assert a.schedule.total_note == ("the config gives max_epochs: 10 (in epochs), and neither it nor the logs say "
                                      "how many steps an epoch holds")
+
+
+@pytest.mark.parametrize("logger_class", ["CSVLogger", "TensorBoardLogger"])
+def test_one_metric_under_two_names_and_the_epoch_on_every_row_replace_no_points(tmp_path, logger_class):
+    # latent-diffusion's training_step logs discloss (self.log) and train/disc_loss (log_dict) at one step, and
+    # Lightning adds the epoch to every row (G row, D row): one point under two names, a counter repeated
+    from vae_report import load_run
+
+    logger = getattr(loggers, logger_class)(str(tmp_path), name="lightning_logs", version=0)
+    for step in range(9, 400, 10):
+        disc = 0.0 if step < 200 else 1.0 + step / 1000
+        logger.log_metrics({"train/rec_loss": 0.5 / (1 + step / 50), "aeloss_step": 2.0, "epoch": step // 100},
+                           step=step)
+        logger.log_metrics({"discloss_step": disc, "train/disc_loss": disc, "epoch": step // 100}, step=step)
+    logger.save()
+    logger.finalize("success")
+    logs = load_run(tmp_path)
+    disc = logs.frame[logs.frame["metric"] == "disc_loss"]
+    assert disc["step"].tolist() == list(range(9, 400, 10))
+    notes = [n for s in logs.sources for n in s.notes]
+    assert not any("again later" in n for n in notes), notes

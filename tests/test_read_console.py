@@ -119,6 +119,40 @@ def test_a_console_copy_of_the_file_log_is_named_a_copy_not_a_restart(tmp_path):
     assert not any("restarts at step" in n for n in logs.notes)
 
 
+def test_a_console_copy_without_clock_keeps_the_file_logs_wall_times(tmp_path):
+    # RadioDiff under nohup: the timestamped file log and its message-only console copy (the copy is kept for
+    # the values); the merged points keep the file's wall times, so a stopped run is seen as stopped
+    curves = radiodiff_curves(2000, disc_start=1001, total_steps=3000)
+    write_radiodiff_text_log(tmp_path, curves, radiodiff_config(disc_start=1001, total_steps=3000), 3000,
+                             console_copy=tmp_path / "nohup.out", start_wall=1.7e9, seconds_per_step=0.5)
+    logs = load_run(tmp_path)
+    assert any("a copy of the same log" in n for n in logs.notes), logs.notes
+    walls = series(logs.frame, "total_loss")[2]
+    assert len(walls) and (walls > 1.7e9 - 1).all() and walls.max() > 1.7e9 + 900
+    stopped = analyze_run(tmp_path, now=1.7e9 + 86_400)
+    assert any(f.rule == "liveness" and f.severity == "warning" for f in stopped.findings)
+
+
+@pytest.mark.parametrize("word", ["opt_step", "optimizer_step", "num_updates"])
+def test_the_optimizer_step_beside_a_micro_batch_counter_is_the_step(tmp_path, word):
+    # gradient accumulation 4: the loop prints its micro-batch iteration and the optimizer step; the config
+    # counts optimizer steps, so the run below is finished at 2,990 of 3,000, not 4x past its total
+    (tmp_path / "config.yaml").write_text("loss:\n  disc_start: 1001\n  kl_weight: 1.0e-06\ntrain:\n"
+                                          "  max_steps: 3000\n  gradient_accumulation_steps: 4\n")
+    logger, handler = file_logger(tmp_path / "train.log", "%(asctime)s %(message)s")
+    for opt in range(0, 3000, 10):
+        logger.info(f"it {opt * 4} | {word} {opt} | rec_loss: {0.3 / (1 + opt / 500):.5f} | kl_loss: 2000.0 | "
+                    f"disc_loss: {1.0 if opt >= 1001 else 0.0}")
+    handler.close()
+    logs = load_run(tmp_path)
+    steps, values, _ = series(logs.frame, "rec_loss")
+    assert list(steps) == list(range(0, 3000, 10)) and values[-1] == pytest.approx(0.3 / (1 + 2990 / 500), abs=1e-5)
+    notes = [n for s in logs.sources for n in s.notes]
+    assert any("not the line's it" in n and "counts 4 per optimizer step" in n for n in notes), notes
+    a = analyze_run(tmp_path)
+    assert a.step == 2990 and a.finished
+
+
 def test_a_lightning_epoch_bar_total_is_not_the_runs_total(tmp_path):
     tqdm = pytest.importorskip("tqdm")
     with (tmp_path / "train.out").open("w") as out:
@@ -223,3 +257,14 @@ def test_comma_values_in_a_decimal_point_log_are_thousands_or_left_out_never_tru
     assert 1000 not in kl_steps and set(kl) == {12.5}  # "12,5" is neither: left out, not read as 12
     notes = " ".join(n for source in logs.sources for n in source.notes)
     assert "thousands" in notes and "left out" in notes
+
+
+def test_now_with_logs_that_carry_no_clock_is_said_not_dropped(tmp_path):
+    # a console copy printed without timestamps: --now cannot be used, and the report says so
+    with (tmp_path / "nohup.out").open("w") as out:
+        for step in range(0, 3000, 100):
+            print(f"step {step}, total_loss: {2.0 / (1 + step / 500):.4f}, rec_loss: 0.05", file=out)
+    a = analyze_run(tmp_path, now=1.9e9)
+    live = [f for f in a.findings if f.rule == "liveness" and not f.skipped]
+    assert live and live[0].severity == "info" and "--now was given" in live[0].message
+    assert not [f for f in analyze_run(tmp_path).findings if f.rule == "liveness" and not f.skipped]

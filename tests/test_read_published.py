@@ -188,6 +188,30 @@ def test_keras_csvlogger_history_is_counted_in_epochs(tmp_path):
     assert logs.counts == "record" and series(logs.frame, "total_loss")[0] == list(range(6))
 
 
+@pytest.mark.parametrize("name", ["training.log", "metrics.txt", "progress"])
+def test_a_csvlogger_file_under_any_name_is_read_as_csv(tmp_path, name):
+    # keras.callbacks.CSVLogger(filename) writes wherever it is told; Keras' docs use 'training.log'
+    with (tmp_path / name).open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["epoch", "kl_loss", "loss", "reconstruction_loss", "val_loss"])
+        writer.writeheader()
+        for epoch in range(30):
+            rec = 200 / (1 + epoch / 10)
+            writer.writerow({"epoch": epoch, "kl_loss": 6.0, "loss": rec + 6.0, "reconstruction_loss": rec,
+                             "val_loss": rec * 1.05 + 6.0})
+    # beside it: a python logging text log whose lines hold commas, and a data table, neither a CSV log
+    logger, handler = file_logger(tmp_path / "events.log", "%(asctime)s %(levelname)s %(message)s")
+    for step in range(0, 600, 100):
+        logger.info(f"resumed, step {step}, note: a, b, c")
+    handler.close()
+    with (tmp_path / "index.txt").open("w", newline="") as handle:
+        csv.writer(handle).writerows([["filename", "label"], *[[f"img_{i}.png", i % 3] for i in range(10)]])
+    logs = load_run(tmp_path)
+    csv_sources = [s for s in logs.sources if s.kind == "csv"]
+    assert [s.path for s in csv_sources] == [name] and logs.counts == "epoch"
+    steps, values, _ = series(logs.frame, "rec_loss")
+    assert steps == list(range(30)) and values[-1] == pytest.approx(200 / (1 + 29 / 10))
+
+
 def test_progress_bars_per_epoch_with_summary_lines_stay_in_epochs(tmp_path):
     tqdm = pytest.importorskip("tqdm")
     with (tmp_path / "train_log.txt").open("w") as out:

@@ -70,3 +70,53 @@ def test_a_step_an_event_file_writes_twice_is_said_for_one_file_and_for_many(tmp
         logs = load_run(tmp_path / folder)
         notes = " ".join(n for s in logs.sources for n in s.notes)
         assert "5 points at a step the file logs again later" in notes, (folder, notes)
+
+
+def _batch_idx_run(folder, epoch_tag: bool, second_writer: bool):
+    """torch's SummaryWriter at step=batch_idx (it starts over every epoch), the clock running on; a
+    discriminator's loss from epoch 3 on; rec doubles from epoch 4."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(folder))
+    for epoch in range(6):
+        for batch in range(0, 50, 5):
+            wall = 1.7e9 + (epoch * 50 + batch) * 2.0
+            writer.add_scalar("train/rec_loss", 0.1 * (2 if epoch >= 4 else 1), batch, walltime=wall)
+            if epoch >= 3:
+                writer.add_scalar("train/disc_loss", 1.0, batch, walltime=wall)
+            if epoch_tag:
+                writer.add_scalar("epoch", epoch, batch, walltime=wall)
+    writer.close()
+    if second_writer:  # a second event file (another writer's tags): the many-files reader
+        other = SummaryWriter(str(folder / "lr"))
+        for epoch in range(6):
+            other.add_scalar("lr", 1e-4, epoch * 50, walltime=1.7e9 + epoch * 100.0)
+        other.close()
+
+
+@pytest.mark.parametrize(("epoch_tag", "second_writer"), [(False, False), (True, False), (False, True)])
+def test_an_event_files_step_starting_over_each_epoch_is_continued(tmp_path, epoch_tag, second_writer):
+    pytest.importorskip("torch")
+    _batch_idx_run(tmp_path, epoch_tag, second_writer)
+    logs = load_run(tmp_path)
+    rec = logs.frame[logs.frame["metric"] == "rec_loss"]
+    disc = logs.frame[logs.frame["metric"] == "disc_loss"]
+    assert rec["step"].tolist() == [e * 50 + b for e in range(6) for b in range(0, 50, 5)]  # no epoch dropped
+    assert disc["step"].tolist() == [e * 50 + b for e in range(3, 6) for b in range(0, 50, 5)]  # on its epochs
+    np.testing.assert_allclose(rec["value"].to_numpy(), np.where(rec["step"].to_numpy() >= 200, 0.2, 0.1))
+    notes = [n for s in logs.sources for n in s.notes]
+    assert any("starts over at every epoch" in n and "50 steps per epoch" in n for n in notes), notes
+    assert not logs.restarts and logs.steps_per_epoch[0] == 50
+
+
+def test_a_step_falling_back_once_in_one_event_file_still_replaces(tmp_path):
+    # a run that went back to a checkpoint and wrote on into the same file: TensorBoard's rule, the later wins
+    from torch.utils.tensorboard import SummaryWriter
+
+    pytest.importorskip("torch")
+    writer = SummaryWriter(str(tmp_path))
+    for k, step in enumerate([*range(0, 300, 10), *range(200, 400, 10)]):
+        writer.add_scalar("train/rec_loss", 1.0 if k < 30 else 2.0, step, walltime=1.7e9 + k)
+    writer.close()
+    rec = load_run(tmp_path).frame.query("metric == 'rec_loss'")
+    assert rec["step"].tolist() == list(range(0, 400, 10)) and rec[rec["step"] >= 200]["value"].eq(2.0).all()

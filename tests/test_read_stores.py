@@ -163,3 +163,28 @@ def test_wandb_log_without_a_step_is_read_as_steps_and_said(tmp_path):
     logs = load_run(tmp_path)
     (source,) = [s for s in logs.sources if s.kind == "wandb"]
     assert logs.counts == "step" and any("consecutive from 0 to 299" in n and "max_steps" in n for n in source.notes)
+
+
+@pytest.mark.parametrize("key", ["global_step", "trainer/global_step"])
+def test_a_step_key_logged_in_every_wandb_call_is_the_step_not_the_call_count(tmp_path, key):
+    """Two ``wandb.log`` calls per iteration (the G dict, then the D dict), each with the run's own step key
+    (a script's global_step; Lightning's WandbLogger adds trainer/global_step): that key is the step, W&B's
+    _step (the count of calls, twice the iterations) is not, and the sources say which was used."""
+    pytest.importorskip("wandb")
+    _run(f"""
+        import wandb
+        run = wandb.init(dir={str(tmp_path)!r}, project="vae", config={{"max_steps": 2000, "disc_start": 1001}})
+        for it in range(0, 2000, 20):
+            run.log({{"train/rec_loss": 1 / (it + 1), "train/kl_loss": 40.0, {key!r}: it}})
+            run.log({{"train/disc_loss": 1.0 if it >= 1001 else 0.0, {key!r}: it}})
+        run.finish()
+        """, tmp_path)
+    logs = load_run(tmp_path)
+    rec = logs.frame[logs.frame["metric"] == "rec_loss"]
+    disc = logs.frame[logs.frame["metric"] == "disc_loss"]
+    assert list(rec["step"]) == list(range(0, 2000, 20)) and list(disc["step"]) == list(range(0, 2000, 20))
+    assert rec["value"].iloc[-1] == pytest.approx(1 / 1981) and key not in set(logs.frame["metric"])
+    (source,) = [s for s in logs.sources if s.kind == "wandb"]
+    assert any(f"the run's own {key}" in n and "2 per step" in n for n in source.notes), source.notes
+    a = analyze_run(tmp_path)
+    assert a.step == 1980 and a.schedule.total_steps == 2000

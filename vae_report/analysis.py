@@ -28,7 +28,16 @@ from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.decomposition import decompose
 from .rules.discriminator import disc_activity, step_unit
 from .rules.dynamics import cannot_go_on, newest_wall_time
-from .schedule import AUTOENCODER_ONLY, Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
+from .schedule import (
+    AUTOENCODER_ONLY,
+    Milestone,
+    Schedule,
+    find_config,
+    layout_of,
+    load_config,
+    schedule_from_config,
+    with_trainer_origins,
+)
 
 
 @dataclass
@@ -170,6 +179,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             path, cfg, layout = found
             raw, raw_origin = cfg, _relative(path, logs.root)
             schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
+            schedule = with_trainer_origins(schedule, path, lambda p: _relative(p, logs.root))
             if schedule.layout != "flat":
                 schedule = _with_flat_keys(schedule, cfg, _relative(path, logs.root))
             printed = _printed_config(logs)
@@ -208,7 +218,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
                                      _validation_steps(m))
     unit = step_unit(m, schedule)
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
-        from_config = schedule.layout == "ldm" and schedule.origins.get("total_steps") == schedule.config_path
+        from_config = schedule.layout == "ldm" and schedule.from_config_file("total_steps")
         schedule = schedule.in_logged_steps(unit, from_config)
     schedule = _total_behind_logs(schedule, m)
     schedule = _kl_weight_from_total(schedule, m)

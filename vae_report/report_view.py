@@ -271,7 +271,8 @@ def configuration(a) -> Section:
                     "; values below come from the command line or the data.")
     else:
         said = text("Read from ", code(s.config_path), f" ({s.layout} layout",
-                    text(", loss ", code(s.loss_class)) if s.loss_class else None, ").")
+                    text(", loss ", code(s.loss_class)) if s.loss_class else None, ")",
+                    text("; its trainer settings from ", code(s.trainer_config)) if s.trainer_config else None, ".")
     def origin(key: str) -> str:  # the file named once above; here only what came from elsewhere
         said = s.origins.get(key, "not set")
         return "config" if said == s.config_path else said

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ class Schedule:
     val_every: int | None = None  # validation interval in steps, when the config says
     layout: str = "none"  # radiodiff | ldm | text log | none
     config_path: str | None = None
+    trainer_config: str | None = None  # latent-diffusion's <date>-lightning.yaml beside config_path, where it is read
     # config steps per logged step: 2 where Lightning >= 1.6 counts both optimizers' steps in global_step (the
     # step disc_start and max_steps are compared with) while the logs count batches; disc_start and total_steps
     # above are then in logged steps, the config's own values kept here
@@ -199,6 +201,12 @@ class Schedule:
         if not self.total_steps:
             return None
         return min(1.0, step / self.total_steps)
+
+    def from_config_file(self, key: str) -> bool:
+        """Did ``key`` come from the run's config file (the project config, or the trainer settings beside it)?"""
+        origin = self.origins.get(key)
+        return origin is not None and (origin == self.config_path or bool(
+            self.trainer_config and origin.startswith(f"{self.trainer_config}: ")))
 
     def in_logged_steps(self, unit: int, config_total: bool) -> Schedule:
         """This schedule with the config's global-step milestones in logged steps (``unit`` global steps per
@@ -671,6 +679,39 @@ def _changed_since(path: Path, config: dict, layout: str, root: Path) -> list[st
 def _lightning_sibling(path: Path) -> dict:
     """latent-diffusion's main.py writes the trainer settings beside the project config, in
     ``<date>-lightning.yaml`` (``{lightning: {trainer: ...}}``): the one of the same start, else the newest."""
+    found = _lightning_sibling_file(path)
+    return {} if found is None else {"lightning": found[1]}
+
+
+def trainer_settings_file(path: Path) -> Path | None:
+    """The ``<date>-lightning.yaml`` whose trainer settings an LDM project config without its own took (the file
+    a report names as where ``max_steps`` was read), or None where the config holds them itself."""
+    try:
+        if "lightning" in load_config(path):
+            return None
+    except ConfigError:
+        return None
+    found = _lightning_sibling_file(path)
+    return None if found is None else found[0]
+
+
+_TRAINER_KEYS = {"total_steps": "max_steps", "log_every": "log_every_n_steps", "val_every": "val_check_interval"}
+
+
+def with_trainer_origins(s: Schedule, path: Path, relative: Callable[[Path], str]) -> Schedule:
+    """An LDM schedule whose trainer settings came from the ``-lightning.yaml`` beside its project config, with
+    that file named as their origin (``relative``: a path as the report shows it)."""
+    sibling = trainer_settings_file(path) if s.layout == "ldm" else None
+    if sibling is None:
+        return s
+    origins = {**s.origins}
+    for key, name in _TRAINER_KEYS.items():
+        if origins.get(key) == relative(path):
+            origins[key] = f"{relative(sibling)}: lightning.trainer.{name}"
+    return replace(s, origins=origins, trainer_config=relative(sibling))
+
+
+def _lightning_sibling_file(path: Path) -> tuple[Path, dict] | None:
     stamp = _STAMP.match(path.name)
     siblings = sorted(path.parent.glob("*lightning*.y*ml"), key=lambda p: _newest_first(p.name))
     if stamp:
@@ -681,5 +722,5 @@ def _lightning_sibling(path: Path) -> dict:
         except ConfigError:
             continue
         if isinstance(data.get("lightning"), dict):
-            return {"lightning": data["lightning"]}
-    return {}
+            return sibling, data["lightning"]
+    return None

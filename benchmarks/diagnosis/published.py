@@ -21,7 +21,7 @@ from .curves import Shape
 
 LAYOUTS = ("pt_examples", "dcgan_console", "mmengine_files", "detectron2_files", "keras_csvlogger",
            "suffix_tag_sweep", "loguru_epoch_iter", "tutorial_console", "keras_tensorboard", "ddp_rank_logs",
-           "epoch_step_csv")
+           "epoch_step_csv", "keras_training_log", "tb_batch_idx", "opt_step_console")
 BATCH = 128
 
 
@@ -120,12 +120,13 @@ def _detectron2(folder: Path, steps: np.ndarray, v: dict, total: int) -> None:
                                      f"  MAX_ITER: {total}\n")
 
 
-def _keras_csv(folder: Path, steps: np.ndarray, v: dict, epoch_iters: int, epochs: int) -> None:
-    """keras.callbacks.CSVLogger: ``csv.DictWriter`` with ``["epoch"] + sorted(logs)``, a row per epoch (the
+def _keras_csv(folder: Path, steps: np.ndarray, v: dict, epoch_iters: int, epochs: int,
+               name: str = "history.csv") -> None:
+    """keras.callbacks.CSVLogger(name): ``csv.DictWriter`` with ``["epoch"] + sorted(logs)``, a row per epoch (the
     epoch's last values), and the script's JSON of hyperparameters beside it."""
     folder.mkdir(parents=True, exist_ok=True)
     last = np.flatnonzero(np.r_[steps[1:] // epoch_iters != steps[:-1] // epoch_iters, True])
-    with (folder / "history.csv").open("w", newline="") as handle:
+    with (folder / name).open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["epoch", "kl_loss", "loss", "reconstruction_loss", "val_loss"])
         writer.writeheader()
         for epoch, i in enumerate(last.tolist()):
@@ -223,6 +224,32 @@ def _epoch_step_csv(path: Path, steps: np.ndarray, v: dict, epoch_iters: int) ->
                           f"{v['total_loss'][i]:.6g}"])
 
 
+def _tb_batch_idx(folder: Path, steps: np.ndarray, v: dict, epoch_iters: int) -> None:
+    """A plain loop's ``writer.add_scalar(tag, value, batch_idx)``: the step starts over every epoch, the wall time
+    runs on (torch's SummaryWriter, its own clock replaced by the battery's)."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(folder))
+    for i, step in enumerate(steps.tolist()):
+        for key in ("rec_loss", "kl_loss", "total_loss"):
+            writer.add_scalar(f"train/{key}", float(v[key][i]), step % epoch_iters,
+                              walltime=w.START_WALL + step * 0.5)
+    writer.close()
+
+
+def _opt_step_console(folder: Path, steps: np.ndarray, v: dict, shape: Shape, accumulate: int = 4) -> None:
+    """A loop with gradient accumulation printing its micro-batch iteration and the optimizer step, ``it N |
+    opt_step M | ...`` (Python logging), its config in optimizer steps."""
+    logger, handler, clock = _stamped_logger(folder / "train.log", "%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    for i, step in enumerate(steps.tolist()):
+        clock.step = step
+        logger.info(f"it {step * accumulate} | opt_step {step} | total_loss: {v['total_loss'][i]:.6g} | "
+                    f"rec_loss: {v['rec_loss'][i]:.6g} | kl_loss: {v['kl_loss'][i]:.6g}")
+    handler.close()
+    (folder / "config.yaml").write_text(f"train:\n  max_steps: {shape.total_steps}\n  gradient_accumulation_steps: "
+                                        f"{accumulate}\n  lr: {shape.lr}\nloss:\n  kl_weight: {shape.kl_weight}\n")
+
+
 def emit_published(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, earlier: dict | None = None,
                    epoch_iters: int = 500, constant_disc: bool = False, **_) -> None:
     if layout == "pt_examples":
@@ -235,6 +262,12 @@ def emit_published(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v
         _detectron2(folder, steps, v, shape.total_steps)
     elif layout == "keras_csvlogger":
         _keras_csv(folder, steps, v, epoch_iters, shape.total_steps // epoch_iters)
+    elif layout == "keras_training_log":  # the file name of Keras' own CSVLogger documentation
+        _keras_csv(folder, steps, v, epoch_iters, shape.total_steps // epoch_iters, "training.log")
+    elif layout == "tb_batch_idx":
+        _tb_batch_idx(folder, steps, v, epoch_iters)
+    elif layout == "opt_step_console":
+        _opt_step_console(folder, steps, v, shape)
     elif layout == "keras_tensorboard":
         _keras_tensorboard(folder, steps, v, epoch_iters)
     elif layout == "ddp_rank_logs":

@@ -67,6 +67,20 @@ def published_faults() -> list[Case]:
                     "over each epoch): rec exploding from 90%", "epoch_step_csv", s,
                     Expect("error", (Fault(("rec_loss",), 18_000, c.tol(s), ("loss-now",)),)),
                     c.explode("rec_loss", 18_000, 100)))
+    s = _shape(last_step=29_999, total_steps=30_000, every=50, pixels=784, kl_weight=1.0, seed=105)
+    out.append(Case("keras_training_log_kl_collapse", "Keras CSVLogger('training.log') (a CSV named .log, as in "
+                    "Keras' docs), KL collapse", "keras_training_log", s,
+                    Expect("warning", (Fault(("kl_loss",), 24, 3, ("kl-collapse",)),)), c.kl_collapse(12_000)))
+    s = _shape(last_step=19_980, total_steps=20_000, every=20, seed=106)
+    out.append(Case("tb_batch_idx_explodes", "SummaryWriter at step=batch_idx (it starts over each epoch, the clock "
+                    "runs on): rec exploding from 90%", "tb_batch_idx", s,
+                    Expect("error", (Fault(("rec_loss", "total_loss"), 18_000, c.tol(s), ("loss-now",)),)),
+                    c.explode("rec_loss", 18_000, 100)))
+    s = _shape(last_step=19_980, total_steps=20_000, every=20, seed=107)
+    out.append(Case("opt_step_console_explodes", "'it N | opt_step M' lines (4 micro-batches per optimizer step), "
+                    "config in optimizer steps: rec exploding from 90%", "opt_step_console", s,
+                    Expect("error", (Fault(("rec_loss", "total_loss"), 18_000, c.tol(s), ("loss-now",)),)),
+                    c.explode("rec_loss", 18_000, 100)))
     s = _shape(last_step=10_000, every=20, seed=98)
     out.append(Case("suffix_tag_sweep_one_diverges", "Recon/train, KLD/train event folders of a sweep: one explodes "
                     "at 70%", "suffix_tag_sweep", s,

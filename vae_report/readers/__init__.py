@@ -48,6 +48,7 @@ from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
 from .scalars import scalars_name, scalars_note
 from .sources import KINDS, RunLogs, SourceFile
+from .tb_epochs import continue_parts, epochs_note
 from .textlog import read_text_log
 from .tfevents import read_event_file
 from .wandb import read_wandb_run, read_wandb_summary
@@ -302,6 +303,10 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             notes.append(scalars_note({path.parent.name: next(iter(renamed.values()))}))
         counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
         _epoch_length(logs, _tag_epoch_length(read), f"{rel}'s epoch tag")
+        read.parts, per_epoch = continue_parts(read.parts)  # step=batch_idx: continued before repeats replace
+        if per_epoch is not None:
+            notes.append(epochs_note(per_epoch))
+            _epoch_length(logs, (per_epoch, 0), f"{rel}'s step starting over each epoch")
         split = logs.split_of.get(path)
         frame = frame_from_series(((in_split(name, split), *cols) for name, *cols in handed_over(read, counters)),
                                   rel)

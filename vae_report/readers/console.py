@@ -58,6 +58,11 @@ _RECORD_HEAD = re.compile(r"^.*?\b(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b[\
 _SAMPLES = r"(?P<samples>\s*\(\d+(?:\.\d+)?%\)|\s+(?:samples?|images?|imgs|examples?|particles|sequences)\b)?"
 # step counters, most specific first (a tie goes to the first: a global step beats a per-epoch iteration)
 STEPS = {
+    # the optimizer's step beside a micro-batch counter (``it 119960 | opt_step 29990``, fairseq's num_updates):
+    # the unit a schedule counts (gradient accumulation runs several micro-batches per step), so it comes first
+    "opt_step": re.compile(r"\b(?:(?:opt(?:imi[sz]er)?|optim)[_ ]?steps?|(?:num_)?updates?)\b"
+                           r"\]?\s*[:=#]?\s*\[?\s*(?P<step>\d{1,3}(?:,\d{3})+|\d+)(?:\s*/\s*(?P<total>\d+))?",
+                           re.IGNORECASE),
     "tqdm": re.compile(r"(?<!\d)(?P<step>\d+)/(?P<total>\d+) \[[^\]\n]*?(?:it/s|s/it)"),
     # (and the word in other languages a localized loop prints: Schritt, étape, paso, passo, krok, шаг)
     "step": re.compile(r"\b(?:global[_ ]?)?(?:step|schritt|[ée]tape|paso|passo|krok|шаг)\b"
@@ -82,12 +87,15 @@ STEPS = {
     # none of the finer counters above is found
     "epoch": re.compile(r"\bepoch\b\s*[:=#]?\s*\[?\s*(?P<step>\d+)(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
 }
-FINE = ("tqdm", "step", "epoch_batch", "epoch_batch_brackets", "iter", "keras", "fraction")
+FINE = ("opt_step", "tqdm", "step", "epoch_batch", "epoch_batch_brackets", "iter", "keras", "fraction")
 NOT_METRICS = {c.lower() for c in COUNTERS} | {"iter", "iteration", "it", "batch", "eta", "time", "data_time",
+                                               "opt_step", "optimizer_step", "optim_step", "num_updates",
+                                               "micro_step", "micro_batch",
                                                "v_num", "best", "memory", "max_mem", "eta_seconds"}
 # ("[best] 0" in loguru trainers: an eval marker; best_val=0.07: a running best, not a measurement)
 # how each step counter is named in the sources list
-COUNTER_NAMES = {"tqdm": "a tqdm bar's n/total", "step": "step N", "iter": "iter N",
+COUNTER_NAMES = {"opt_step": "the optimizer step (opt_step, optimizer_step, num_updates N)",
+                 "tqdm": "a tqdm bar's n/total", "step": "step N", "iter": "iter N",
                  "epoch_batch": "epoch and batch-in-epoch, continued across epochs",
                  "epoch_batch_brackets": "[epoch/epochs][batch/batches], continued across epochs",
                  "epoch_samples": "epoch and samples-in-epoch: samples seen, continued across epochs",
@@ -337,6 +345,8 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
             total = _epochs_total(pd.to_numeric(found_epochs["epoch"]).to_numpy(dtype=np.int64),
                                   pd.to_numeric(found_epochs["epochs"]).to_numpy(dtype=np.int64), totals, steps,
                                   notes)
+    if kind == "opt_step":
+        notes.extend(micro_counter_note(tails, steps))
     with_step = np.flatnonzero(has_step)
     recs = _records(messages, with_step, steps, tails, kind, unit == "epoch" and kind == "tqdm")
     if kind == "line":
@@ -407,6 +417,25 @@ def _epochs_total(epochs: np.ndarray, of: np.ndarray, per_epoch: np.ndarray | No
         return None
     notes.append(f"{TOTAL_FROM_EPOCHS.format(count=count, n=n)}: the run's total is {total:,}")
     return total
+
+
+# a counter of micro-batches (or of loop iterations) beside the optimizer step on the same line
+_MICRO = re.compile(r"\b(?P<name>it|iter(?:ation)?|batch(?:_idx)?|micro[_ ]?(?:step|batch)|step)\b\s*[:=#]?\s*\[?\s*"
+                    r"(?P<n>\d+)(?!\s*/)", re.IGNORECASE)
+
+
+def micro_counter_note(tails: list[str], steps: np.ndarray) -> list[str]:
+    """The sources' note when the lines count micro-batches beside the optimizer step: which one is the step,
+    and how many of the other make one step (the accumulation a config's ``gradient_accumulation_steps`` names)."""
+    found = [_MICRO.search(t) for t in tails[:5000]]
+    pairs = [(int(m["n"]), int(s)) for m, s in zip(found, steps[:5000].tolist(), strict=True) if m and s > 0]
+    if not pairs:
+        return []
+    name = next(m["name"] for m in found if m)
+    ratio = float(np.median([n / s for n, s in pairs]))
+    per = f", which counts {ratio:.3g} per optimizer step (micro-batches of gradient accumulation)" \
+        if ratio >= 1.5 else ""
+    return [f"the step is the optimizer step (the unit a schedule counts), not the line's {name}{per}"]
 
 
 def _epoch_and_batch(epochs: np.ndarray, steps: np.ndarray, totals: np.ndarray, kind: str,

@@ -20,6 +20,7 @@ from .console import (
     sniff_text_log,
     step_lines_found,
 )
+from .csvsniff import sniff_csv_log
 from .encoding import encoding_of
 from .jsonlog import sniff_json_log
 from .sources import KINDS
@@ -81,6 +82,8 @@ def kind_of(path: Path, pattern: str | None) -> str | None:
         return "wandb summary"
     if path.suffix in (*JSON_SUFFIXES, *TEXT_SUFFIXES) and sniff_json_log(path):
         return "json"
+    if (path.suffix in TEXT_SUFFIXES or not path.suffix) and sniff_csv_log(path):
+        return "csv"  # Keras' CSVLogger('training.log'), a csv.writer to metrics.txt: CSV by content
     if (path.suffix in TEXT_SUFFIXES and (sniff_text_log(path, pattern) or foreign_encoding(path))) \
             or (path.suffix in JSON_SUFFIXES and _foreign_json_log(path)):
         return "text log"

@@ -18,6 +18,7 @@ from .merge import natural, note_copy, note_merged, replaced_points
 from .ranks import note_ranks, ranks_of_one_run
 from .scalars import scalars_name, scalars_note
 from .sources import RunLogs, SourceFile
+from .tb_epochs import continue_epochs, epochs_note
 from .tfevents import read_event_batch
 
 
@@ -46,12 +47,19 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     # in one file, a step written twice keeps its later point (rows are in each file's record order); the
     # columns are taken one at a time, each reordered copy replacing its original, to keep the peak low
     keep = ~counter[batch.tag] if len(batch.tags) else np.zeros(0, dtype=bool)
+    # a step that starts over at every epoch (step=batch_idx) is continued before a repeat can replace it
+    batch.steps, epoch_lengths = continue_epochs(batch.file, batch.tag, batch.steps, batch.walls, batch.values,
+                                                 batch.tags, counter)
+    for i, length in epoch_lengths.items():  # a config in epochs is then a total in steps
+        if logs.steps_per_epoch is None:
+            logs.steps_per_epoch = (length, f"as {rels[i]}'s step starting over each epoch shows")
     file = batch.file.astype(np.int64)
     code = code_of[in_folder[file], batch.tag] if len(file) else np.zeros(0, dtype=np.int64)
     order = np.lexsort((batch.steps, code, file))
     if not keep.all():
         order = order[keep[order]]
     file, code = file[order], code[order]
+    tag = batch.tag[order]  # the tag as written: two tags read as one metric are not a step written twice
     steps = batch.steps[order]
     batch.steps = None
     values = batch.values[order]
@@ -64,12 +72,15 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     bad_walls = np.bincount(file[possible & np.isnan(fixed) & ~np.isnan(walls)], minlength=len(paths))
     walls = fixed
     if not possible.all():
-        file, code, steps, values, walls = (a[possible] for a in (file, code, steps, values, walls))
+        file, code, steps, values, walls, tag = (a[possible] for a in (file, code, steps, values, walls, tag))
     twice = np.zeros(len(paths), dtype=np.int64)  # points of a step the same file writes again, per file
     if len(steps) > 1:
         repeated = (file[1:] == file[:-1]) & (code[1:] == code[:-1]) & (steps[1:] == steps[:-1])
         if repeated.any():
-            twice = np.bincount(file[:-1][repeated], minlength=len(paths))
+            with np.errstate(invalid="ignore"):
+                alias = (tag[1:] != tag[:-1]) & ((values[1:] == values[:-1])
+                                                 | (np.isnan(values[1:]) & np.isnan(values[:-1])))
+            twice = np.bincount(file[:-1][repeated & ~alias], minlength=len(paths))
             last = np.append(~repeated, True)
             file, code, steps, values, walls = file[last], code[last], steps[last], values[last], walls[last]
     points = np.bincount(file, minlength=len(paths))
@@ -97,6 +108,7 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
         read_ok.append(i)
         logs.sources.append(SourceFile(rel, "tensorboard", int(points[i]), sorted(per_file.get(i, [])),
                                        event_notes(batch.reads[i], counters.get(i, []))
+                                       + ([epochs_note(epoch_lengths[i])] if i in epoch_lengths else [])
                                        + impossible_notes(int(dropped[i]), int(bad_walls[i]), int(twice[i])),
                                        float(first_wall[i])))
     if not read_ok:

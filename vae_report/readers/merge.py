@@ -62,9 +62,12 @@ def merge_files(kind: str, parts: list[tuple[SourceFile, pd.DataFrame]], logs: R
     rank = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
     drop = replaced_points(rank, merged["metric"].cat.codes.to_numpy().astype(np.int64), merged["step"].to_numpy(),
                      [p[0].path for p in parts], list(merged["metric"].cat.categories), logs,
-                     merged["value"].to_numpy(), merged["wall_time"].to_numpy(), copies_possible=kind == "text log")
+                     merged["value"].to_numpy(), merged["wall_time"].to_numpy(), copies_possible=kind == "text log",
+                     copied=(copied := set()))
     note_merged(kind, [p[0].path for p in parts], logs)
-    return merged[~drop].reset_index(drop=True)
+    # a copy read once still lends its clock to the points it repeats; a restart's points lend nothing
+    donors = merged[drop & np.isin(rank, list(copied))]
+    return borrow_walls(merged[~drop], donors).reset_index(drop=True)
 
 
 def _without_copies(parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs) -> list:
@@ -79,7 +82,12 @@ def _without_copies(parts: list[tuple[SourceFile, pd.DataFrame]], logs: RunLogs)
     found = {i: j for i, j in found.items() if parts[i][0].file is None or parts[i][0].file != parts[j][0].file}
     for i, j in found.items():
         note_copy(parts[i][0], parts[j][0].path, len(parts[i][1]), logs)
-    return [p for i, p in enumerate(parts) if i not in found]
+    kept = [p for i, p in enumerate(parts) if i not in found]
+    if not found:
+        return kept
+    # the copy kept may be the one without a clock (nohup.out beside RadioDiff's timestamped file log)
+    donors = concat([parts[i][1] for i in found])
+    return [(source, borrow_walls(frame, donors)) for source, frame in kept]
 
 
 def note_copy(source: SourceFile, of: str, points: int, logs: RunLogs) -> None:
@@ -93,9 +101,10 @@ OVERLAP_SECONDS = 60  # an earlier file written this long after a later one bega
 
 def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: list[str], names: list[str],
               logs: RunLogs, values: np.ndarray | None = None, walls: np.ndarray | None = None,
-              copies_possible: bool = False) -> np.ndarray:
+              copies_possible: bool = False, copied: set | None = None) -> np.ndarray:
     """Points replaced by a later file (``rank``: each point's file in written order): each file's first step
-    per metric, a reverse cumulative minimum over the files after it, one comparison per point."""
+    per metric, a reverse cumulative minimum over the files after it, one comparison per point. The files found
+    to be copies of a later one are added to ``copied``."""
     files, metrics = len(paths), len(names)
     firsts = np.full(files * metrics, np.inf)
     first_of = pd.Series(steps, dtype=np.float64).groupby(rank * metrics + codes).min()
@@ -108,6 +117,8 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
     if drop.any():
         # a console copy of a file log (nohup.out) holds the same points; two CSVs or event files never are
         copies = _copies(rank, codes, steps, values, drop) if values is not None and copies_possible else set()
+        if copied is not None:
+            copied.update(copies)
         replaced = pd.Series(cut[drop]).groupby(rank[drop]).agg(["min", "size"])
         spans = _wall_spans(rank, walls, files)
         levels = _replaced_levels(rank, codes, steps, values, drop, names, [int(i) for i in replaced.index])
@@ -286,22 +297,30 @@ def merge_kinds(per_kind: dict[str, pd.DataFrame], logs: RunLogs) -> pd.DataFram
                 keep.append(other)
         keep.sort(key=_PRECISION_ORDER.get)
         pooled = concat([kinds[k] for k in keep])
-        out.append(_with_walls(pooled.drop_duplicates("step", keep="first"), pooled))
+        out.append(borrow_walls(pooled.drop_duplicates("step", keep="first"), pooled))
         logs.metric_sources[metric] = " + ".join(keep)
     return _finish(concat(out))
 
 
-def _with_walls(kept: pd.DataFrame, pooled: pd.DataFrame) -> pd.DataFrame:
-    """The kept points' wall times, taken from a pooled source at the same step where the kept one has none
-    (detectron2's metrics.json has no clock; its log.txt stamps every line)."""
+def borrow_walls(kept: pd.DataFrame, donors: pd.DataFrame) -> pd.DataFrame:
+    """The kept points' wall times, taken where they have none from a point of another source at the same
+    metric and step with the same value: whichever source is preferred for values, the clock comes from any
+    agreeing one that has it (detectron2's metrics.json has no clock, its log.txt stamps every line;
+    RadioDiff's nohup.out copy has none, its file log does)."""
     missing = kept["wall_time"].isna().to_numpy()
-    if not missing.any():
+    if not missing.any() or donors.empty or not donors["wall_time"].notna().any():
         return kept
-    timed = pooled.dropna(subset=["wall_time"]).drop_duplicates("step").set_index("step")["wall_time"]
-    if timed.empty:
+    timed = donors.loc[donors["wall_time"].notna(), ["metric", "step", "value", "wall_time"]]
+    timed = timed.assign(metric=timed["metric"].astype(str)).drop_duplicates(["metric", "step"], keep="last")
+    want = kept.loc[missing, ["metric", "step", "value"]]
+    want = want.assign(metric=want["metric"].astype(str))
+    joined = want.merge(timed, on=["metric", "step"], how="left", suffixes=("", "_donor"))
+    agree = same_values(joined["value"].to_numpy(), joined["value_donor"].to_numpy())
+    walls = np.where(agree, joined["wall_time"].to_numpy(dtype=np.float64), np.nan)
+    if not np.isfinite(walls).any():
         return kept
     kept = kept.copy()
-    kept.loc[missing, "wall_time"] = kept.loc[missing, "step"].map(timed).to_numpy()
+    kept.loc[missing, "wall_time"] = walls
     return kept
 
 

@@ -122,7 +122,7 @@ def read_wandb_run(path: Path, source: str) -> WandbRead:
         raise InputError(f"{path}: not a W&B run file (no :W&B header); pass the run's wandb/ folder")
     record_class = _record_class()
     payloads, bad, truncated = records(data)
-    rows: dict[str, tuple[list, list, list]] = {}
+    history: list[dict[str, str]] = []
     config: dict = {}
     for payload in payloads:
         record = record_class()
@@ -133,16 +133,51 @@ def read_wandb_run(path: Path, source: str) -> WandbRead:
             continue
         kind = record.WhichOneof("record_type")
         if kind == "history":
-            _history(record.history.item, rows)
+            history.append({_key(item): item.value_json for item in record.history.item})
         elif kind == "config":
             _config_items(record.config.update, config)
         elif kind == "run":
             _config_items(record.run.config.update, config)
+    counter = own_step_key(history)
+    rows: dict[str, tuple[list, list, list]] = {}
+    for values in history:
+        _history(values, rows, counter or "_step")
     # a _step of NaN, inf or 1e300 becomes an impossible step, dropped and counted where the frame is built
     series = [(canonical_name(k), step_column(s), np.asarray(v, dtype=np.float64), np.asarray(w, dtype=np.float64))
               for k, (s, v, w) in rows.items()]
     frame = frame_from_series(series, source)
-    return WandbRead(frame, config, len(payloads), bad, truncated, step_meaning(frame["step"].to_numpy(), config))
+    steps = frame["step"].to_numpy()
+    note = _own_step_note(counter, history, steps) if counter else step_meaning(steps, config)
+    return WandbRead(frame, config, len(payloads), bad, truncated, note)
+
+
+# a step the run logs itself (Lightning's WandbLogger adds trainer/global_step to every call, Hugging Face's
+# Trainer train/global_step; scripts global_step or step), in the order one is preferred to another
+STEP_KEYS = ("trainer/global_step", "train/global_step", "global_step", "step", "iteration", "iter")
+
+
+def own_step_key(history: list[dict[str, str]]) -> str | None:
+    """The step key the run logs in every ``wandb.log`` call that logs a scalar, as a whole number that never goes
+    back; W&B's ``_step`` counts the calls (two calls per iteration, a G dict and a D dict, make it twice the
+    step), so such a key is the run's step. None where no key is logged so."""
+    logging = [v for v in history if any(not k.startswith("_") and k not in STEP_KEYS and k not in COUNTERS for k in v)]
+    for key in STEP_KEYS:
+        if not logging or any(key not in v for v in logging):
+            continue
+        steps = [_number(v[key]) for v in logging]
+        if any(s is None or not math.isfinite(s) or s < 0 or s != int(s) for s in steps):
+            continue
+        if not (np.diff(np.asarray(steps, dtype=np.float64)) < 0).any():
+            return key
+    return None
+
+
+def _own_step_note(counter: str, history: list[dict[str, str]], steps: np.ndarray) -> str:
+    unique = len(np.unique(steps))
+    calls = len([v for v in history if counter in v])
+    per = f"; W&B's _step counts the wandb.log calls, {calls / unique:.3g} per step" if unique and calls > unique \
+        else ""
+    return f"step: the run's own {counter}, logged in every wandb.log call (not W&B's _step){per}"
 
 
 # where a script's config gives its total in optimizer steps
@@ -176,14 +211,13 @@ def step_meaning(steps: np.ndarray, config: dict | None = None) -> str:
             "wandb.log calls where it passed none; read as optimizer steps (true when the run logs every step)")
 
 
-def _history(items, rows: dict) -> None:
-    values = {_key(item): item.value_json for item in items}
-    step = _number(values.get("_step", "null"))
+def _history(values: dict[str, str], rows: dict, counter: str) -> None:
+    step = _number(values.get(counter, "null"))
     if step is None:
         step = math.nan  # no step or not a number: its points are dropped and counted where the frame is built
     wall = _number(values.get("_timestamp", "null"))
     for key, text in values.items():
-        if key in COUNTERS or key.startswith("_"):
+        if key in COUNTERS or key.startswith("_") or key == counter:
             continue
         number = _number(text)
         if number is None:

@@ -131,6 +131,11 @@ def _no_eta(m: Metrics, s: Schedule, old: float | None) -> str | None:
 def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     found = _training_wall_times(m)
     if found is None:
+        if t.get("now"):  # the user asked whether it still runs: say why that cannot be answered, not nothing
+            return [Case("--now was given, but no training loss here carries wall times (a console copy or a CSV "
+                         "without a clock), so whether the run has stopped cannot be judged from its logs; look at "
+                         "the process, or the log file's modification time.", None, None, {"no_wall_times": True},
+                         severity="info")]
         return []
     steps, walls = found
     k = min(len(steps) - 1, max(2, int(t["window"])))
