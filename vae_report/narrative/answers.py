@@ -4,11 +4,11 @@ no answer says "yes, fine" of a metric a warning is about."""
 
 from __future__ import annotations
 
-from . import position as pos
-from .numbers import describe_change, fmt
-from .rules import RULES, Finding
-from .rules.decomposition import share_text
-from .rules.grouping import NOT_A_RISE, loud_metrics
+from .. import position as pos
+from ..numbers import describe_change, fmt
+from ..rules import RULES, Finding
+from ..rules.decomposition import share_text
+from ..rules.grouping import NOT_A_RISE, loud_metrics
 
 _BY_ID = {rule.id: rule for rule in RULES}
 

@@ -1,0 +1,313 @@
+"""The report's questions and answers: each question asked when its premise holds, each answer derived from the
+findings of its topic (the discriminator's in disc.py, the ranges' in ranges.py)."""
+
+from __future__ import annotations
+
+import math
+
+from ..numbers import counted, fmt, interval
+from ..results import QA
+from ..rules import Finding
+from ..rules.base import RANK
+from .answers import capital, loud_about, numbers_of, pointer
+from .disc import DISC_ZERO_Q, adversarial_questions, disc_answer, disc_scheduled_answer, disc_zero
+from .ranges import ranges_answer
+from .state import (
+    CAN_WAIT,
+    KL_RULES,
+    RANGE_RULES,
+    cite,
+    dead_sentence,
+    doubted,
+    eta_words,
+    finding_of,
+    messages,
+    not_examined,
+    ok_meaning,
+    topic,
+    union,
+    verdict,
+    why_it_matters,
+)
+
+
+def questions_and_answers(analysis) -> list:
+    qa: list[QA] = []
+    s, step = analysis.schedule, analysis.step
+    if "kl_loss" in analysis.metrics:
+        found = union(topic(analysis, KL_RULES), topic(analysis, ("loss-now", "non-finite", "spikes"), ("kl_loss",)))
+        found = sorted(found, key=lambda f: -RANK[f.severity])
+        stopped = [f for f in topic(analysis, ("loss-stopped",), ("kl_loss",))]
+        found = stopped + [f for f in found if f not in stopped]  # stale numbers: say so before quoting them
+        st = analysis.metrics["kl_loss"]
+        # asked as the seed report asks it when KL rose; otherwise about what it did
+        # (its start and current levels, the ones every sentence quotes, not two single points)
+        rose = st.now > st.start if math.isfinite(st.now) and math.isfinite(st.start) else st.latest > st.first
+        question = "Is the KL loss increase concerning?" if rose else "Is the KL loss's behaviour concerning?"
+        unjudged = next((f for f in analysis.findings if f.rule == "kl-rising" and f.skipped), None)
+        if unjudged is not None and st.now > st.start and not [f for f in found if f.severity in ("warning",
+                                                                                                   "error")]:
+            # the rise is the question, and the check of a rise could not run: say so, not "No."
+            need = ", ".join(n.replace(" (schedule)", "") for n in unjudged.numbers.get("missing", ())) or "its inputs"
+            why = (f"{unjudged.numbers['not_judged']}, so its latest level is not the training's"
+                   if unjudged.numbers.get("not_judged") else  # a stretch that trained nothing (rules.untrained)
+                   f"whether a rise is expected depends on {need}, which no config gave (pass it with --kl-weight)")
+            qa.append(QA(question,
+                         f"Not judged: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to "
+                         f"{fmt(st.latest_step)}, but {why}."
+                         + (f" {messages(found, analysis.schedule.counts)}" if found else ""),
+                         "kl-rising"))
+        elif not found and not math.isfinite(st.latest):
+            nan = finding_of(analysis, "non-finite")
+            qa.append(QA(question, "Yes: kl_loss is NaN/Inf at its latest point. "
+                         + (messages([nan], analysis.schedule.counts) if nan is not None else ""), "non-finite"))
+        elif found:
+            qa.append(QA(question, _kl_answer(analysis, found), found[0].rule))
+        elif rose:
+            qa.append(QA(question,
+                         f"No: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to {fmt(st.latest_step)}, "
+                         "a rise no KL check flags: not large enough to be a runaway posterior, not a large share of "
+                         "the loss, not part of a divergence."))
+        else:
+            qa.append(QA(question,
+                         f"No: KL has not risen overall ({st.describe()}, from {s.counts} {fmt(st.first_step)} to "
+                         f"{fmt(st.latest_step)})."))
+    if "disc_loss" in analysis.metrics:
+        broken = dead_sentence(analysis, "disc_loss")
+        if broken:  # a NaN discriminator loss is neither zero nor near 1: the question is whether it is fine
+            qa.append(QA("Is the discriminator loss fine?", f"No: {broken}", "non-finite"))
+        elif disc_zero(analysis):  # the seed report's question, asked only when its premise holds
+            qa.append(QA(DISC_ZERO_Q, disc_answer(analysis)))
+        else:
+            qa.append(disc_scheduled_answer(analysis))
+    ranges = topic(analysis, RANGE_RULES)
+    if ranges or analysis.decomposition is not None:
+        qa.append(QA("Are the loss values in the right ranges?", ranges_answer(analysis, ranges)))
+    if s.disc_start is not None:
+        origin = s.origins.get("disc_start", "config")
+        if s.switched_late:
+            late = s.observed_disc_start - s.disc_start
+            answer = (f"At {s.counts} {fmt(s.observed_disc_start)}, as the logs show: {fmt(late)} {s.counts}s after "
+                      f"the config's disc_start {fmt(s.disc_start)} (from {origin}); see the warning \"Discriminator "
+                      "switched on late\".")
+        elif s.observed_disc_start is not None:
+            answer = (f"It has been on since {s.counts} {fmt(s.observed_disc_start)}, as the logs show, although the "
+                      f"config found says disc_start {fmt(s.disc_start)} (from {origin}): that config is not the one "
+                      f"this run used. The run is at {s.counts} {fmt(step)}.")
+        elif s.adversarial_off == "disc_factor":
+            answer = (f"Never in this run: the config sets disc_factor to 0 ({s.key_path('disc_factor')}), which "
+                      f"multiplies the adversarial term by 0 at every {s.counts}, also from disc_start "
+                      f"{fmt(s.disc_start)} on. The run is at {s.counts} {fmt(step)}.")
+        elif s.adversarial_off == "beyond":
+            answer = (("It did not" if analysis.finished else "Never in this run")
+                      + f": disc_start {fmt(s.disc_start)} ({s.key_path('disc_start')}) lies past the end of training "
+                      f"at {s.counts} {fmt(s.total_steps)} ({s.key_path('total_steps')}), so the autoencoder trains "
+                      f"alone to the end. The run is at {s.counts} {fmt(step)}.")
+        elif step < s.disc_start and analysis.finished:
+            answer = (f"It did not: the run finished at {s.counts} {fmt(step)}, before disc_start {fmt(s.disc_start)} "
+                      f"(from {origin}), so it trained the autoencoder alone.")
+        elif step < s.disc_start:
+            away = s.disc_start - step
+            answer = (f"At {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}), {fmt(away)} {s.counts}s after "
+                      f"the current {s.counts} {fmt(step)}: the discriminator trains at every {s.counts} from "
+                      "disc_start on."
+                      + eta_words(analysis, away))
+            half = -(-s.disc_start // 2)
+            if s.layout == "ldm" and s.step_unit == 1 and step < half:
+                answer += (f" disc_start counts Lightning's global step: under PyTorch Lightning >= 1.6 with two "
+                           f"optimizers (each batch steps both) that is logged step ~{fmt(half)}, {fmt(half - step)} "
+                           "steps away; the logs show which once it switches on.")
+        else:
+            on = finding_of(analysis, "disc-inactive-after-start")
+            if on is not None and on.severity == "ok" and on.step is not None:  # the answer first: when it did
+                first = "" if on.step == s.disc_start else (
+                    f"; the first {s.counts} logged after it, {fmt(on.step)}, shows it on")
+                answer = (f"At {s.counts} {fmt(s.disc_start)}, as scheduled (disc_start, from {origin}){first}. The "
+                          f"run is at {s.counts} {fmt(step)}.")
+            else:
+                answer = ("No. " if analysis.disc_never_on else "") + (
+                    f"It was scheduled for {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}); the run is at "
+                    f"{s.counts} {fmt(step)}, {fmt(step - s.disc_start)} {s.counts}s past it." + _seen_on(analysis))
+        qa.append(QA(_when_question(analysis), answer))
+    qa += adversarial_questions(analysis)
+    qa += _forecast_question(analysis)
+    qa.append(QA(FINISHED_Q if analysis.finished else INTERVENE_Q, _intervene_answer(analysis)))
+    if not analysis.finished and analysis.phase == "before discriminator" and analysis.schedule.adversarial_off is None:
+        qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
+    # the findings themselves are in the list above: here only why they matter, once per rule and reason
+    reasons: dict[tuple[str, str], list[Finding]] = {}
+    for finding in analysis.active_findings():
+        if finding.severity in ("warning", "error"):
+            reasons.setdefault((finding.rule, why_it_matters(finding)), []).append(finding)
+    for (rule, why), found in reasons.items():
+        where = f" at {s.counts} {fmt(found[0].step)}" if len(found) == 1 and found[0].step is not None else ""
+        qa.append(QA(f"Why does \"{found[0].title or rule}\"{where} matter?", capital(why), rule))
+    return [_qualified(one, analysis) for one in qa]
+
+
+
+# question (or its start) -> (the first words of an all-clear, the word that replaces them, the metrics it is about)
+ABOUT = {"Is the KL loss": (("No",), "Not by itself", ("kl_loss",)),
+         "Is a discriminator loss ": (("Yes",), "Not as it stands", ("disc_loss",)),
+         "Why is the discriminator loss zero": (("No need to worry",), "Look at it", ("disc_loss",)),
+         "Did reconstruction get worse": (("No", "Only a little"), "Not by this measure", ("rec_loss",))}
+
+
+
+def _qualified(qa: QA, analysis) -> QA:
+    """An all-clear about a metric a warning or an error is about (headline or cited: grouping.loud_metrics, the
+    one place that decides it) is no all-clear: its first word becomes a qualified one and it points to that
+    warning, unless it already does."""
+    about = next((v for k, v in ABOUT.items() if qa.question.startswith(k)), None)
+    if about is None:
+        return qa
+    fine, word, metrics = about
+    lead = next((w for w in fine for p in ".:," if qa.answer.startswith(w + p)), None)
+    loud = loud_about(analysis)
+    heads = [(m, loud[m]) for m in metrics if m in loud]
+    if lead is None or not heads:
+        return qa
+    metric, head = heads[0]
+    rest = qa.answer[len(lead) + 1:].lstrip()
+    said = f"{word}: {rest}"
+    if f"\"{head.title or head.rule}\"" not in rest:
+        said += f" But see {pointer(head, analysis.schedule.counts)} above, on {metric}."
+    return QA(qa.question, said, qa.rule)
+
+
+
+def _kl_answer(analysis, found: list[Finding]) -> str:
+    """Whether the KL's increase is concerning, from the findings on the increase (the KL checks, a KL rising now);
+    one on the KL's logging or numerics (a NaN, spikes, a loss no longer logged) is named apart, never the "Yes"
+    for a rise those findings call expected."""
+    unit = analysis.schedule.counts
+    increase = union(topic(analysis, KL_RULES), topic(analysis, ("loss-now",), ("kl_loss",)))
+    mine = [f for f in found if f in increase]
+    # a finding that already doubts the KL's own (pointed to there) is not pointed to twice
+    doubters = {(f.numbers["in_doubt"]["headline"]) for f in increase if doubted(f)}
+    apart = [f for f in found if f not in increase and f.severity in ("warning", "error") and f.rule not in doubters]
+    said = messages(mine, unit) if mine else ""
+    if any(f.severity in ("warning", "error") for f in mine):
+        return f"{verdict(mine)} {said}" + (f" Separately: {messages(apart, unit)}" if apart else "")
+    if apart or any(doubted(f) for f in mine):
+        # numbers that are stale are said to be so before they are quoted
+        stale = [f for f in found if f.rule == "loss-stopped"]
+        pointer = cite(stale[0], unit)[:-len(" above.")] if stale else ""
+        head = "Not the increase itself" + (f", but its numbers are stale: s{pointer[1:]}." if stale else ".")
+        apart = [f for f in apart if f not in stale]
+        but = messages(apart, unit)
+        return f"{head} {said}".strip() + (f" But {but[:1].lower()}{but[1:]}" if apart else "")
+    return f"No. {said}"
+
+
+
+INTERVENE_Q = "Should I intervene in the training process?"
+
+
+
+# a finished run cannot be intervened in: what is asked of it is whether its outcome needs a look
+FINISHED_Q = "Does the finished run need attention?"
+
+
+
+def _when_question(analysis) -> str:
+    """When the discriminator switches on, asked in the tense the run is in."""
+    s = analysis.schedule
+    if analysis.disc_never_on or s.adversarial_off is not None:
+        return "Did the discriminator become active?"
+    if s.observed_disc_start is not None or analysis.step >= s.disc_start:
+        return "When did the discriminator become active?"
+    return "Did the discriminator become active?" if analysis.finished else "When will the discriminator become active?"
+
+
+
+def _seen_on(analysis) -> str:
+    """What the logs show once the schedule has the discriminator on: on from a step, never on, or nothing to tell."""
+    f = finding_of(analysis, "disc-inactive-after-start") or finding_of(analysis, "disc-never-trained")
+    unit = analysis.schedule.counts
+    if f is None:
+        return " No logged metric shows when it switched on (no disc_factor)."
+    if f.severity in ("warning", "error"):
+        return f" The logs do not show it on. {cite(f, unit)}"
+    return f" The logs show it on from {unit} {fmt(f.step)}." if f.step is not None else ""
+
+
+
+def _forecast_question(analysis) -> list:
+    """Where the key losses will be at the end: the Forecast section's levels and intervals, or why a loss has
+    none; not asked of a finished run (its last levels are its final ones)."""
+    f = analysis.forecast
+    if f is None or f.finished or analysis.finished or not f.trends:
+        return []
+    unit = analysis.schedule.counts
+    said = []
+    for r in f.rows():
+        level, low, high = interval(r["level"], r["low"], r["high"])
+        said.append(f"{r['metric']} about {level} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
+                    f"{low} to {high}")
+    said += [f"{metric}: {why if why.startswith('no ') else 'no forecast, ' + why}" for metric, why in f.declined()]
+    if not said:
+        return []
+    labels = {r["label"] for r in f.rows()}
+    if not labels:  # no level forecast anywhere: asked whether there is one, not where the losses will be
+        unknown = any("total" in why and "unknown" in why for _, why in f.declined())
+        # too few points or too young a phase passes with time; an unknown total or a NaN does not
+        young = all(why.startswith("only ") or "too young" in why for _, why in f.declined())
+        return [QA("Can the key losses be forecast?", f"{'Not yet' if young else 'No'} (see the Forecast section): "
+                   + "; ".join(said) + "."
+                   + (" Give the total with --total-steps for an end-of-training forecast." if unknown else ""),
+                   "forecast")]
+    where = ("at the end of training" if "end of training" in labels
+             else "when the discriminator starts" if labels == {"discriminator starts"} else "at the next milestone")
+    return [QA(f"Where will the losses be {where}?",
+               "From each key loss's trend (see the Forecast section): " + "; ".join(said) + ".", "forecast")]
+
+
+
+def _intervene_answer(analysis) -> str:
+    bad = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
+    if not bad:
+        if analysis.finished:
+            return "No. Training has finished and no rule raised a warning or an error."
+        milestone = analysis.next_milestone
+        # what was not examined is said in full once, in the recommendations and the conclusion
+        said = ok_meaning(analysis).split(", as far as it was examined")[0]
+        if not_examined(analysis):
+            said += ", as far as it was examined (what was not is listed in the Conclusion)"
+        return (f"No. No rule raised a warning or an error: {said}. "
+                + (f"Keep it running and re-run this report at the next milestone ({analysis.schedule.counts} "
+                   f"{fmt(milestone.step)}, {milestone.name})." if milestone is not None else "Keep it running."))
+    # the worst first, and among equals the earliest: the first thing to go wrong is the likely cause
+    bad.sort(key=lambda f: (-RANK[f.severity], f.step if f.step is not None else float("inf")))
+    errors = [f for f in bad if f.severity == "error"]
+    urgent = errors or [f for f in bad if f.rule not in CAN_WAIT]
+    first = urgent[0] if urgent else bad[0]
+    unit = analysis.schedule.counts
+    word = "Yes, act on" if urgent else "Not urgently, but look at"
+    said = numbers_of(first, unit)
+    todo = first.action or "see the findings list"
+    when = "in a resumed or a next run, " if analysis.finished else ""
+    more = len(bad) - 1  # each headline is one cause: the findings of one cause are cited under it
+    return (f"{word} {pointer(first, unit)}" + (f": {said}" if said else "") + f". What to do {when}first: "
+            f"{todo[:1].lower()}{todo[1:]}"
+            + (f" ({counted(more, 'other cause')} at warning or above: see the Recommendations.)" if more else ""))
+
+
+
+def _monitor_answer(analysis) -> str:
+    s = analysis.schedule
+    rec = analysis.metrics.get("rec_loss")
+    kind = "vanilla (softplus)" if s.disc_loss == "vanilla" else "hinge"
+    parts = [f"disc_loss: with the {kind} loss it sits near {fmt(s.disc_chance_level)} while the discriminator "
+             "cannot tell real from fake (logits near 0); a fall toward 0 with logits_real and logits_fake drifting "
+             "apart means it is overpowering the generator."]
+    if rec is not None:
+        parts.append(f"rec_loss against its level before the switch (now {fmt(rec.now)}): the adversarial term "
+                     "often costs some reconstruction at first; a sustained rise is a regression.")
+    if s.disc_weight is not None:
+        parts.append(f"d_weight: it is clamped to 1e4 before the x{fmt(s.disc_weight)} disc_weight, so a value "
+                     f"pinned at {fmt(1e4 * s.disc_weight)} no longer adapts: the GAN term's gradient is tiny "
+                     "against the nll's (with nll summed over the pixels, as RadioDiff's, it often is from the "
+                     "start).")
+    parts.append("g_loss and the total: the total may jump or drop when the signed adversarial term switches on.")
+    return " ".join(parts)
