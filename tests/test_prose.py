@@ -400,8 +400,9 @@ def test_the_answers_quote_the_forecast(runs):
 
     for r in rows:  # rounded as the Forecast table rounds them: to what the interval supports
         level, low, high = interval(r["level"], r["low"], r["high"])
-        assert f"{r['metric']} about {level} at step {fmt(r['at_step'])}" in answer
-        assert f"{low} to {high}" in answer
+        assert f"{r['metric']} about {level} (90% interval {low} to {high})" in answer
+        assert f"t step {fmt(r['at_step'])} ({r['label']})" in answer  # the step once, before its levels
+    assert answer.startswith("At step ")  # the answer first: where, then the levels
     finished = analyze_run(runs["finished"])
     assert not [q for q in finished.qa if "end of training" in q.question]
 

@@ -5,10 +5,9 @@ no answer says "yes, fine" of a metric a warning is about."""
 from __future__ import annotations
 
 from .. import position as pos
-from ..numbers import describe_change, fmt
 from ..rules import RULES, Finding
-from ..rules.decomposition import share_text
 from ..rules.grouping import NOT_A_RISE, loud_metrics
+from .short_forms import short_form
 
 _BY_ID = {rule.id: rule for rule in RULES}
 
@@ -32,57 +31,20 @@ def pointer(finding: Finding | dict, unit: str) -> str:
 
 def numbers_of(finding: Finding | dict, unit: str) -> str | None:
     """The key numbers of a finding as a clause ("rec_loss rose from 0.054 just before the switch-on to 0.061
-    (+12.8%)"), from its rule's numbers; None for a rule without a short form (the answer then points to it)."""
-    get = finding.get if isinstance(finding, dict) else lambda key, default=None: getattr(finding, key, default)
-    rule, n = get("rule"), get("numbers") or {}
-    if rule == "rec-after-disc" and "nonfinite_step" in n and "level_before_nonfinite" in n:
-        return (f"rec_loss was {fmt(n['before_level'])} just before the discriminator started and "
-                f"{fmt(n['level_before_nonfinite'])} in its phase up to {pos.at(unit, n['nonfinite_step'])}, and "
-                f"{fmt(n['recent_level'])} since the NaN/Inf step there")
-    if rule == "rec-after-disc" and "before_level" in n and "recent_level" in n:
-        moved = describe_change(n["before_level"], n["recent_level"], noise=n.get("change_noise"))
-        return f"rec_loss {moved} from just before the discriminator started to now"
-    if rule == "kl-rising" and "kl_start" in n and "kl_end" in n:
-        said = f"kl_loss {describe_change(n['kl_start'], n['kl_end'])} over the run"
-        if "kl_term" in n and n.get("kl_term_share") is not None:  # None: its share cannot be judged
-            said += (f", its weighted term (kl_weight {fmt(n.get('kl_weight'))} x kl_loss) {fmt(n['kl_term'])}, "
-                     f"{share_text(n['kl_term_share'])} of the loss's size")
-        return said
-    if rule == "kl-collapse" and "peak_level" in n and "recent_level" in n:
-        return f"kl_loss fell from its peak {fmt(n['peak_level'])} to {fmt(n['recent_level'])}"
-    if rule == "disc-off-before-start" and "disc_start" in n:
-        return (f"{get('metric')} is 0 at all {fmt(n.get('points_before_start'))} points logged before "
-                f"{pos.at(unit, n['disc_start'])}: the discriminator is off until then (disc_start), by design")
-    now = (n.get("now") or {}).get("disc_loss")
-    if rule == "disc-at-chance" and now is not None and "chance_level" in n:
-        if "evidence" in n:  # near chance, but because nothing it outputs moves
-            return f"disc_loss {fmt(now)} now, chance level {fmt(n['chance_level'])}, its outputs frozen"
-        return (f"disc_loss at its equilibrium, {fmt(now)} now (chance level {fmt(n['chance_level'])})"
-                + (f", for {pos.count(unit, n['steps_at_chance'])}" if "steps_at_chance" in n else ""))
-    if rule in ("disc-at-chance", "disc-overpowering", "generator-winning") and now is not None \
-            and "chance_level" in n:
-        return f"disc_loss {fmt(now)} now, chance level {fmt(n['chance_level'])}"
-    if rule in ("disc-overpowering", "generator-winning") and now is not None:
-        return f"disc_loss {fmt(now)} now"
-    if rule == "loss-now" and "recent_best" in n and "latest" in n:
-        return (f"{get('metric')} at {fmt(n['latest'])} against its recent best {fmt(n['recent_best'])}, since "
-                f"{pos.at(unit, n.get('onset_step', get('step')))}")
-    if rule == "non-finite" and "first_bad_step" in n:
-        return f"{get('metric')} NaN/Inf from {pos.at(unit, n['first_bad_step'])}" + (
-            f", diverging from {pos.at(unit, n['divergence_onset'])}" if "divergence_onset" in n else "")
-    return None
+    (+12.8%)"), from its rule's numbers (short_forms.py: one clause per rule); None where they lack it."""
+    return short_form(finding, unit)
 
 
 def short(finding: Finding, unit: str) -> str:
     """A finding in an answer: its key numbers and where to read it ("rec_loss fell from ... (see the ok
-    "Reconstruction after the discriminator starts")"); a warning or an error is pointed to first. A rule
-    without a short form is pointed to alone."""
+    "Reconstruction after the discriminator starts")"), the numbers first; a case whose numbers lack its
+    clause is pointed to alone."""
     said = numbers_of(finding, unit)
     where = pointer(finding, unit)
-    if finding.severity in ("warning", "error"):
-        return f"See {where} above" + (f": {said}." if said else ".")
     if said is None:
-        return f"See {where}."
+        return f"See {where}" + (" above." if finding.severity in ("warning", "error") else ".")
+    if finding.severity in ("warning", "error"):  # the numbers first: they answer; the pointer holds the detail
+        return f"{capital(said)}: see {where} above."
     title = finding.title or finding.rule
     return f"{capital(said)} (see \"{title}\")."
 
@@ -92,6 +54,14 @@ def capital(said: str) -> str:
     (``rec_loss``: "Rec_loss" is no metric)."""
     first = said.split(" ", 1)[0]
     return said if "_" in first or "/" in first or not said[:1].islower() else said[:1].upper() + said[1:]
+
+
+def uncapital(said: str) -> str:
+    """``said`` to go after a colon: its first letter lower-cased, unless its first word is a name (``rec_loss``)
+    or an acronym (``KL``, ``NaN``)."""
+    first = said.split(" ", 1)[0]
+    name = "_" in first or "/" in first or (len(first) > 1 and not first[1:2].islower())
+    return said if name else said[:1].lower() + said[1:]
 
 
 def cited_numbers(head: Finding, rule: str, unit: str) -> str | None:

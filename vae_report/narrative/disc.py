@@ -7,7 +7,7 @@ import math
 
 from ..numbers import fmt
 from ..results import QA
-from .answers import cited_numbers, loud_about, pointer
+from .answers import cited_numbers, loud_about, pointer, uncapital
 from .state import (
     DISC_RULES,
     DISC_SCHEDULE_RULES,
@@ -89,7 +89,8 @@ def adversarial_questions(analysis) -> list:
         pass  # "why is the discriminator loss zero?" above cites the finding: not asked twice
     elif winning:
         out.append(QA("Is the discriminator pulling ahead?" if ahead else "Why is the discriminator loss going to 0?",
-                      ("Yes. " if ahead else "") + messages(winning[:1], analysis.schedule.counts), winning[0].rule))
+                      ("Yes: " if ahead else "Because it is winning: ")
+                      + uncapital(messages(winning[:1], analysis.schedule.counts)), winning[0].rule))
     elif [f for f in balance if f.rule not in WEIGHT_RULES] and dead_sentence(analysis, "disc_loss") is None:
         out.append(_near_chance_answer(balance, analysis))
     rec = union(topic(analysis, ("rec-after-disc",)), [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
@@ -99,8 +100,11 @@ def adversarial_questions(analysis) -> list:
         slightly = any(f.case == "slightly-worse" for f in rec)
         # a rise that came across a NaN/Inf step long after the switch-on is that step's, not the GAN's
         across = [f for f in rec if f.case == "across-nonfinite"]
-        bad += [f for f in rec if doubted(f) and f not in bad]  # "a little" while a warning sees more is a yes
-        word = "Not with the discriminator" if across else "Yes" if bad else "Only a little" if slightly else "No"
+        # "a little" while a warning sees more is a yes; a fall a warning doubts is no "No", nor a "Yes"
+        fell_in_doubt = not bad and not slightly and any(doubted(f) for f in rec)
+        bad += [f for f in rec if doubted(f) and f not in bad]
+        word = ("Not with the discriminator" if across else "Not by this measure" if fell_in_doubt else "Yes" if bad
+                else "Only a little" if slightly else "No")
         unit = analysis.schedule.counts
         shown = across + bad or rec
         # the change itself first, from the reconstruction finding's numbers (also one cited under the cause);
@@ -111,7 +115,6 @@ def adversarial_questions(analysis) -> list:
         head = f"{word}: {change}." if loud else f"{word}."
         out.append(QA("Did reconstruction get worse once the GAN started?", f"{head} {said}", rec[0].rule))
     return out
-
 
 
 def disc_level_question(analysis) -> str:
@@ -135,7 +138,7 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
     unit = analysis.schedule.counts
     aside = "".join(f" Separately, on {'d_weight' if f.rule == 'd-weight-pinned' else 'the adversarial term'}, "
-                    f"{messages([f], unit)[:1].lower()}{messages([f], unit)[1:]}" for f in apart)  # ", see the"
+                    f"{uncapital(messages([f], unit))}" for f in apart)
     return QA(disc_level_question(analysis), f"{word}. {messages(shown, unit)}{aside}", shown[0].rule)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..numbers import counted, fmt, interval
+from ..numbers import counted, fmt, interval, pct
 from ..results import QA
 from ..rules import Finding
 from ..rules.base import RANK
@@ -15,6 +15,7 @@ from .ranges import ranges_answer
 from .state import (
     CAN_WAIT,
     KL_RULES,
+    LIMITS,
     RANGE_RULES,
     cite,
     dead_sentence,
@@ -125,9 +126,7 @@ def questions_and_answers(analysis) -> list:
                 answer = (f"At {s.counts} {fmt(s.disc_start)}, as scheduled (disc_start, from {origin}){first}. The "
                           f"run is at {s.counts} {fmt(step)}.")
             else:
-                answer = ("No. " if analysis.disc_never_on else "") + (
-                    f"It was scheduled for {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}); the run is at "
-                    f"{s.counts} {fmt(step)}, {fmt(step - s.disc_start)} {s.counts}s past it." + _seen_on(analysis))
+                answer = _seen_on(analysis, origin)
         qa.append(QA(_when_question(analysis), answer))
     qa += adversarial_questions(analysis)
     qa += _forecast_question(analysis)
@@ -221,16 +220,20 @@ def _when_question(analysis) -> str:
 
 
 
-def _seen_on(analysis) -> str:
-    """What the logs show once the schedule has the discriminator on: on from a step, never on, or nothing to tell."""
+def _seen_on(analysis, origin: str) -> str:
+    """When the discriminator switched on, once the schedule has it on, where the logs do not date it as
+    scheduled: they never show it on, show no metric that would, or show it on without a step."""
+    s, step = analysis.schedule, analysis.step
     f = finding_of(analysis, "disc-inactive-after-start") or finding_of(analysis, "disc-never-trained")
-    unit = analysis.schedule.counts
+    scheduled = (f"it was scheduled for {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}) and the run is "
+                 f"at {s.counts} {fmt(step)}, {fmt(step - s.disc_start)} {s.counts}s past it")
     if f is None:
-        return " No logged metric shows when it switched on (no disc_factor)."
-    if f.severity in ("warning", "error"):
-        return f" The logs do not show it on. {cite(f, unit)}"
-    return f" The logs show it on from {unit} {fmt(f.step)}." if f.step is not None else ""
-
+        return f"Cannot say: {scheduled}, but no logged metric shows when it switched on (no disc_factor)."
+    if f.severity in ("warning", "error") or analysis.disc_never_on:
+        return f"No: {scheduled}, but the logs do not show it on." + (f" {cite(f, s.counts)}" if f.severity in (
+            "warning", "error") else "")
+    return (f"From {s.counts} {fmt(f.step)}, as the logs show: {scheduled}." if f.step is not None
+            else f"As scheduled, as far as the logs show: {scheduled}.")
 
 
 def _forecast_question(analysis) -> list:
@@ -259,9 +262,23 @@ def _forecast_question(analysis) -> list:
                    "forecast")]
     where = ("at the end of training" if "end of training" in labels
              else "when the discriminator starts" if labels == {"discriminator starts"} else "at the next milestone")
+    # the levels first, grouped by the step they are forecast at; the losses with none named (the Forecast
+    # section says why)
+    at: dict[tuple, list[str]] = {}
+    for r in f.rows():
+        level, low, high = interval(r["level"], r["low"], r["high"])
+        at.setdefault((r["at_step"], r["label"]), []).append(f"{r['metric']} about {level} (90% interval {low} to "
+                                                             f"{high})")
+    levels = "; ".join(f"at {unit} {fmt(step)} ({label}), " + ", ".join(rows) for (step, label), rows in at.items())
+    without = list(dict.fromkeys(name.strip() for metric, _ in f.declined() for name in metric.split(",")))
+    rowed = {r["metric"] for r in f.rows()}
+    none = [m for m in without if m not in rowed]
+    further = [m for m in without if m in rowed]  # forecast here, declined at another horizon
+    missing = "; ".join(([f"no forecast for {', '.join(none)}"] if none else [])
+                        + ([f"none further ahead for {', '.join(further)}"] if further else []))
     return [QA(f"Where will the losses be {where}?",
-               "From each key loss's trend (see the Forecast section): " + "; ".join(said) + ".", "forecast")]
-
+               f"{capital(levels)}, from each one's trend."
+               + (f" {capital(missing)}: see the Forecast section." if missing else ""), "forecast")]
 
 
 def _intervene_answer(analysis) -> str:
@@ -274,7 +291,7 @@ def _intervene_answer(analysis) -> str:
         said = ok_meaning(analysis).split(", as far as it was examined")[0]
         if not_examined(analysis):
             said += ", as far as it was examined (what was not is listed in the Conclusion)"
-        return (f"No. No rule raised a warning or an error: {said}. "
+        return (f"No: no rule raised a warning or an error; {said}. "
                 + (f"Keep it running and re-run this report at the next milestone ({analysis.schedule.counts} "
                    f"{fmt(milestone.step)}, {milestone.name})." if milestone is not None else "Keep it running."))
     # the worst first, and among equals the earliest: the first thing to go wrong is the likely cause
@@ -295,19 +312,27 @@ def _intervene_answer(analysis) -> str:
 
 
 def _monitor_answer(analysis) -> str:
-    s = analysis.schedule
-    rec = analysis.metrics.get("rec_loss")
+    """What to watch once the discriminator switches on, for this run: the numbers its checks of that phase judge,
+    each with the level it has now or should have and the threshold at which the check warns (the registry's
+    defaults), and what is already flagged, which the switch-on can make worse."""
+    s, unit = analysis.schedule, analysis.schedule.counts
+    chance = s.disc_chance_level
+    won = LIMITS["disc-overpowering"]["below_chance"]
     kind = "vanilla (softplus)" if s.disc_loss == "vanilla" else "hinge"
-    parts = [f"disc_loss: with the {kind} loss it sits near {fmt(s.disc_chance_level)} while the discriminator "
-             "cannot tell real from fake (logits near 0); a fall toward 0 with logits_real and logits_fake drifting "
-             "apart means it is overpowering the generator."]
-    if rec is not None:
-        parts.append(f"rec_loss against its level before the switch (now {fmt(rec.now)}): the adversarial term "
-                     "often costs some reconstruction at first; a sustained rise is a regression.")
-    if s.disc_weight is not None:
-        parts.append(f"d_weight: it is clamped to 1e4 before the x{fmt(s.disc_weight)} disc_weight, so a value "
-                     f"pinned at {fmt(1e4 * s.disc_weight)} no longer adapts: the GAN term's gradient is tiny "
-                     "against the nll's (with nll summed over the pixels, as RadioDiff's, it often is from the "
-                     "start).")
-    parts.append("g_loss and the total: the total may jump or drop when the signed adversarial term switches on.")
-    return " ".join(parts)
+    watch = [f"disc_loss below {fmt(won * chance)} ({pct(won, 0)} of its {kind} chance level {fmt(chance)}) with "
+             "the logits apart means the discriminator has won"]
+    rec = analysis.metrics.get("rec_loss")
+    if rec is not None and math.isfinite(rec.now):
+        worse = LIMITS["rec-after-disc"]["worse"]
+        watch.append(f"rec_loss {pct(worse, 0)} above its level just before the switch (now {fmt(rec.now)}) is a "
+                     "regression")
+    if "d_weight" in analysis.metrics and s.disc_weight:
+        share = LIMITS["d-weight-pinned"]["share"]
+        watch.append(f"d_weight at its clamp {fmt(1e4 * s.disc_weight)} for {pct(share, 0)} or more of the recent "
+                     "points no longer adapts")
+    said = f"From {unit} {fmt(s.switch_step or s.disc_start)}: " + "; ".join(watch) + "."
+    flagged = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
+    flagged.sort(key=lambda f: -RANK[f.severity])
+    if flagged:  # trouble before the switch-on is watched across it: the adversarial term adds to it
+        said += f" Already flagged, to watch across it: {pointer(flagged[0], unit)}."
+    return said

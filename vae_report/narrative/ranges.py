@@ -7,9 +7,9 @@ import math
 
 from .. import position as pos
 from ..numbers import fmt, pct
-from ..rules import RULES, Finding
-from .answers import loud_about, numbers_of, pointer
-from .state import RANGE_RULES, dead_sentence
+from ..rules import Finding
+from .answers import loud_about, numbers_of, pointer, short
+from .state import LIMITS, RANGE_RULES, dead_sentence
 
 
 def ranges_answer(analysis, ranges: list[Finding]) -> str:
@@ -31,9 +31,9 @@ def ranges_answer(analysis, ranges: list[Finding]) -> str:
                 cases.setdefault(key, []).append(one.get("metric") or "")
                 first.setdefault(key, one)
     facts = _range_facts(analysis)
-    # the values out of range first, with their own numbers
-    facts = [c for c in dict.fromkeys(numbers_of(one, unit) for one in first.values()) if c] + facts
-    said = "; ".join(facts)
+    # the values out of range, with their own numbers: the answer to a "No" (those in range are not listed)
+    out_of_range = [c for c in dict.fromkeys(numbers_of(one, unit) for one in first.values()) if c]
+    said = "; ".join(out_of_range or facts)
     if cases:
         out = []
         for (severity, title, step, under), metrics in cases.items():
@@ -43,16 +43,14 @@ def ranges_answer(analysis, ranges: list[Finding]) -> str:
             out.append(f"the {severity} \"{title}\"" + (f" ({where})" if where else "") + under)
         return f"No: {said + '. See ' if said else 'see '}{'; '.join(out)} above."
     if not facts:
-        return "Yes. " + " ".join(f.message for f in ranges[:1])
+        return "Yes. " + " ".join(short(f, unit) for f in ranges[:1])
     loud = loud_about(analysis)
     named = [m for m in RANGE_METRICS if m in loud and m in analysis.metrics]
     if named:  # the sizes fit, yet a warning is about a value named here: said, and pointed to
         heads = list(dict.fromkeys(id(loud[m]) for m in named))
         pointers = "; ".join(pointer(next(loud[m] for m in named if id(loud[m]) == h), unit) for h in heads)
-        return (f"Partly: {said}. But a warning is about {', '.join(named)}: see {pointers} above "
-                "(the levels are not all fine, whatever their sizes).")
+        return f"Partly: {said}. But a warning is about {', '.join(named)}: see {pointers} above."
     return f"Yes: {said}."
-
 
 
 # the values the ranges answer names: a warning on one of them leaves it no plain "Yes"
@@ -60,32 +58,30 @@ RANGE_METRICS = ("total_loss", "nll_loss", "rec_loss", "kl_loss", "g_loss", "dis
 
 
 
-# the checks' default limits, quoted as the ranges they put the values in
-_LIMITS = {rule.id: rule.thresholds for rule in RULES}
 
 
 
 def _range_facts(analysis) -> list[str]:
-    """What the total is made of, then the values the loss's formula and the config put in a range, each with
-    its number and that range: the shares the checks judge, the discriminator's loss against its chance level
-    and 0, d_weight against its clamp. Nothing of a total that is NaN/Inf now (its last finite window is not its
-    current level)."""
+    """The values the loss's formula and the config put in a range, each with its number and that range (the
+    shares the checks judge, the discriminator's loss against its chance level and 0, d_weight against its
+    clamp), or, where none has one, the total and where its terms are said. Nothing of a total that is NaN/Inf
+    now (its last finite window is not its current level)."""
     s, ranges, out = analysis.schedule, [], []
     d = analysis.decomposition
     if d is not None and dead_sentence(analysis, "total_loss") is None:
-        ordered = sorted(d.terms, key=lambda t: -abs(t.value))
         adds = any(f.rule == "loss-bookkeeping" and f.severity == "ok" for f in analysis.active_findings())
-        out.append(f"total_loss {fmt(d.sum)} (the mean of its current window) = "
-                   + " + ".join(f"{t.name} {fmt(t.value)} ({t.share_said()})" for t in ordered)
-                   + (", and it adds up from its logged terms" if adds else ""))
+        # its terms are said in full once, in the total_loss section: here where to read them
+        out.append(f"total_loss {fmt(d.sum)} (the mean of its current window"
+                   + (", adding up from its logged terms" if adds else "")
+                   + "; its terms: \"What it is made of\" under total_loss)")
         kl, adv = d.term("regularizer"), d.term("adversarial")
         # a share the noise leaves unjudged was said so in the breakdown: no range to hold it against
         if kl is not None and "kl" in kl.name and s.regularizer != "vq" and kl.judged:
             ranges.append(f"KL term {kl.share_said()} of the loss (it dominates from "
-                          f"{pct(_LIMITS['kl-dominant']['share'], 0)})")
+                          f"{pct(LIMITS['kl-dominant']['share'], 0)})")
         if adv is not None and analysis.phase == "adversarial" and adv.judged:
             ranges.append(f"adversarial term {adv.share_said()} (it outweighs the nll from "
-                          f"{pct(_LIMITS['gan-term-dominant']['share'], 0)})")
+                          f"{pct(LIMITS['gan-term-dominant']['share'], 0)})")
     disc = analysis.metrics.get("disc_loss")
     if disc is not None and analysis.phase == "adversarial" and math.isfinite(disc.now):
         ranges.append(f"disc_loss {fmt(disc.now)} (chance level {fmt(s.disc_chance_level)}; 0 once the "
@@ -97,6 +93,6 @@ def _range_facts(analysis) -> list[str]:
         else:
             ranges.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
                           f"{fmt(s.disc_weight)})")
-    if ranges:
-        out.append("ranges: " + ", ".join(ranges))
+    if ranges:  # the values a range holds answer the question; the total's own size is no range
+        return [", ".join(ranges)]
     return out

@@ -11,13 +11,15 @@ from ..numbers import counted, fmt
 from ..rules import RULES, Finding, rules_on
 from ..rules.base import DISC_METRICS, RANK
 from ..rules.dynamics import duration, stalled_words
-from .answers import numbers_of, short
+from .answers import short
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
 
 
 
 _TITLE = {rule.id: rule.title for rule in RULES}
+# the checks' default limits, quoted as the ranges they put values in and the thresholds to watch
+LIMITS = {rule.id: rule.thresholds for rule in RULES}
 
 
 
@@ -170,11 +172,16 @@ def doubted(finding: Finding) -> bool:
 def messages(findings: list[Finding], unit: str = "step") -> str:
     """What the findings say, for an answer: each one's key numbers, built from its rule's numbers, and a pointer
     to it by its title (the findings list holds the detail: each cause is said in full once; ``unit``: what the
-    logs' step axis counts, for the pointer). An ok finding a warning puts in doubt, or one of a rule without a
-    short form, is said as its message (it holds the pointer to that warning)."""
-    return " ".join(f.message if f.severity in ("ok", "info") and (doubted(f) or numbers_of(f, unit) is None)
-                    else short(f, unit) for f in findings)
+    logs' step axis counts, for the pointer). An ok finding a warning puts in doubt says so after its numbers,
+    with the pointer to that warning that grouping.qualify_ok wrote."""
+    return " ".join(short(f, unit) + (_doubt(f) if doubted(f) else "") for f in findings)
 
+
+def _doubt(finding: Finding) -> str:
+    """The sentence grouping.qualify_ok added to an ok finding a warning puts in doubt (" That is no all-clear:
+    see the warning ..."): said after the finding's own numbers."""
+    at = finding.message.rfind(" That is no all-clear:")
+    return finding.message[at:] if at >= 0 else ""
 
 
 def cite(finding: Finding, unit: str | None = None) -> str:
