@@ -137,8 +137,8 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
     unit = analysis.schedule.counts
-    aside = "".join(f" Separately, on {'d_weight' if f.rule == 'd-weight-pinned' else 'the adversarial term'}, "
-                    f"{uncapital(messages([f], unit))}" for f in apart)
+    # each names its value first (d_weight, the adversarial term): "separately" is all it needs
+    aside = "".join(f" Separately, {uncapital(messages([f], unit))}" for f in apart)
     return QA(disc_level_question(analysis), f"{word}. {messages(shown, unit)}{aside}", shown[0].rule)
 
 
