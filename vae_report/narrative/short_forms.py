@@ -53,12 +53,13 @@ def _kl_dominant(s: Said) -> str | None:
 
 def _kl_collapse(s: Said) -> str | None:
     n = s.n
-    if "peak_level" in n and "recent_level" in n and n["peak_level"]:
-        return f"kl_loss fell from its peak {fmt(n['peak_level'])} to {fmt(n['recent_level'])}"
+    if n.get("peak_level") and "recent_level" in n:
+        return _from_peak(s)
     if "kl_per_latent_dim" in n:
         return f"kl_loss {fmt(n['kl_per_latent_dim'])} nats per latent dimension"
     if "recent_level" in n:
-        return f"kl_loss {fmt(n['recent_level'])} from {s.at(n.get('onset_step', s.step))}"
+        level = "exactly 0" if n["recent_level"] == 0 else fmt(n["recent_level"])
+        return f"kl_loss {level} from {s.at(n.get('onset_step', s.step))}"
     return None
 
 
@@ -124,11 +125,12 @@ def _kl_negative(s: Said) -> str | None:
             f"{fmt(n.get('min'))})")
 
 
-def _codebook(s: Said) -> str | None:
+def _from_peak(s: Said) -> str | None:
+    """A collapse (the KL's, a codebook's): its fall from its peak."""
     n = s.n
     if "peak_level" not in n or "recent_level" not in n:
         return None
-    return f"{s.metric} fell from its peak {fmt(n['peak_level'])} to {fmt(n['recent_level'])}"
+    return f"{s.metric or 'kl_loss'} fell from its peak {fmt(n['peak_level'])} to {fmt(n['recent_level'])}"
 
 
 def _trend(s: Said) -> str | None:
@@ -285,7 +287,7 @@ SHORT: dict[str, Callable[[Said], str | None]] = {
     "loss-now": _loss_now, "grad-norm": _grad_norm,
     "val-overfitting": _val_overfitting, "val-missing": _val_missing, "kl-rising": _kl_rising,
     "kl-dominant": _kl_dominant, "kl-negative": _kl_negative, "kl-collapse": _kl_collapse,
-    "codebook-collapse": _codebook, "rec-trend": _trend, "total-trend": _trend, "divergence": _divergence,
+    "codebook-collapse": _from_peak, "rec-trend": _trend, "total-trend": _trend, "divergence": _divergence,
     "spikes": _spikes, "loss-episode": _episode, "loss-shift": _shift, "liveness": _liveness,
     "resumes": _resumes, "config-typos": _config_typos, "lr-schedule": _lr_schedule, "run-stalled": _run_stalled,
     "loss-bookkeeping": _bookkeeping, "loss-constant": _constant,
