@@ -52,12 +52,18 @@ def _rec_after_disc(s: Said) -> str | None:
 def _disc_off(s: Said) -> str | None:
     if "disc_start" not in s.n:
         return None
+    if s.n.get("disc_loss_before_start"):  # logged unweighted: not the product with disc_factor 0
+        return (f"disc_loss {fmt(s.n['disc_loss_before_start'])} (median) while disc_factor is 0 before "
+                f"{s.at(s.n['disc_start'])}: logged unweighted")
     return (f"{s.metric} is 0 at all {fmt(s.n.get('points_before_start'))} points logged before "
             f"{s.at(s.n['disc_start'])}: the discriminator is off until then (disc_start), by design")
 
 
 def _disc_inactive(s: Said) -> str | None:
     n = s.n
+    if "first_active_step" in n and "steps_late" in n:
+        return (f"the discriminator on only from {s.at(n['first_active_step'])}, {s.count(n['steps_late'])} after "
+                f"disc_start {fmt(n.get('disc_start'))}")
     if "first_active_step" in n:
         return f"the discriminator on from {s.at(n['first_active_step'])}, disc_start {fmt(n.get('disc_start'))}"
     if s.case == "disabled":
@@ -134,7 +140,17 @@ def _gan_term(s: Said) -> str | None:
     return said
 
 
+def _oscillation(s: Said) -> str | None:
+    n = s.n
+    if "swings" not in n:
+        return None
+    return (f"disc_loss swings between about {fmt(n.get('disc_loss_low'))} and {fmt(n.get('disc_loss_high'))} "
+            f"(chance level {fmt(n.get('chance_level'))}), {counted(n['swings'], 'change')} of side from "
+            f"{s.at(n.get('first_step', s.step))} to {s.at(n.get('last_step', s.step))}")
+
+
 GAN_SHORT: dict[str, Callable[[Said], str | None]] = {
+    "gan-oscillation": _oscillation,
     "disc-off-before-start": _disc_off,
     "disc-inactive-after-start": _disc_inactive,
     "disc-start-past-end": _disc_past_end,
