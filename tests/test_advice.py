@@ -4,12 +4,15 @@ considers every warning and error, and the KL's fall is judged with its weight."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_verdicts import _rebuild_sums, config, verdict, write_run
 from writers import radiodiff_curves
 
 from vae_report.narrative import questions_and_answers
+from vae_report.numbers import fmt
 
 
 def _kl_falls(rec_rises: bool):
@@ -32,7 +35,10 @@ def test_a_kl_fall_with_improving_reconstruction_is_judged_by_its_weight(tmp_pat
     if kl_weight == 1.0:  # the weight pulls the posterior to the prior: the textbook collapse, whatever rec did
         assert f.title == "Posterior collapse" and "textbook posterior collapse" in f.message
         assert "kl_weight 1 (config.yaml)" in f.message and "likely no collapse" not in f.message
-        assert "anneal kl_weight from 0 up to 1" in f.action.lower() and "free bits" in f.action
+        assert "annealed from 0 up to 1" in f.action.lower() and "free bits" in f.action
+        # a KL warm-up from 0 begins with untrained weights: a fresh start, never called a resume (review 6 #12)
+        warm_up = f.action.split(", or ")[0]
+        assert "retrain from the start" in warm_up and "resum" not in warm_up.replace("no resume", ""), f.action
         assert "collapsed posterior" in why.lower()
     else:  # too light to pull it there, and rec kept improving: the logged KL is what to check; one verdict
         assert f.title != "Posterior collapse" and "collapse" not in f.title.lower()
@@ -157,3 +163,80 @@ def _shorter(folder, steps, rec):
     write_scalars(folder / "tb", [(int(s), "val/rec_loss", float(v)) for s, v in zip(steps, rec, strict=True)])
     (folder / "hparams.yaml").write_text(yaml.safe_dump({"max_epochs": 100, "kl_weight": 1e-4}))
     return folder
+
+
+def test_a_stretch_that_trained_nothing_resumes_from_the_newest_checkpoint_a_nan_from_before_it(tmp_path):
+    # lr exactly 0 from step 4,000 to the end (20,000), a checkpoint every 5,000 steps: every checkpoint from
+    # step 5,000 on holds step 4,000's weights, so the newest one loses nothing (review 6 #2)
+    a = _battery(tmp_path, "lr_zero_at_20pct")
+    (f,) = [f for f in a.active_findings() if f.rule == "run-stalled"]
+    every = a.schedule.checkpoint_every
+    newest = a.step // every * every
+    assert newest > f.step  # the checkpoints after the onset are the ones a stall keeps good
+    assert f"resume from the latest checkpoint (saved at step {newest:,}, every {every:,} steps): it holds the " \
+           f"weights of step {f.step:,}" in f.action, f.action
+    assert "from the start" not in f.action and "before step" not in f.action
+    # the scheduler restarts where it stopped: the rate logged just before the stretch
+    import pandas as pd
+
+    logged = pd.read_csv(Path(a.run) / "metrics.csv")
+    lr = logged[(logged.step < f.step) & (logged["train/lr"] > 0)].iloc[-1]
+    assert f"so that it restarts at the rate it had at step {int(lr.step):,} ({fmt(lr['train/lr'])})" in f.action
+    # a NaN that stays damaged the weights from its onset: the checkpoint before it, not the newest
+    nan = _battery(tmp_path, "nan_to_the_end")
+    g = next(g for g in nan.active_findings() if g.rule == "non-finite" and g.severity == "error")
+    before = (g.step - 1) // every * every
+    assert f"the checkpoint saved at step {before:,}, the last before step {g.step:,}" in g.action, g.action
+    assert "latest checkpoint" not in g.action
+
+
+def test_a_measured_shift_names_the_checkpoint_to_keep_without_a_hedge(tmp_path):
+    # a finished run whose rec_loss stepped up x2.5 at step 20,000 and stayed (review 6 #12: "if the model is worse
+    # for it" after a measured x2.7, and "which checkpoint to keep" promised and never given)
+    curves = radiodiff_curves(40_000, disc_start=30_001, total_steps=40_000)
+    up = curves.steps >= 20_000
+    curves.values["rec_loss"][up] *= 2.5
+    _rebuild_sums(curves)
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=30_001, total=40_000)))
+    assert a.finished
+    (f,) = [f for f in a.active_findings() if f.rule == "loss-shift" and f.severity == "warning"]
+    every = a.schedule.checkpoint_every
+    keep = f"the checkpoint saved at step {(f.step - 1) // every * every:,}, the last before step {f.step:,}"
+    assert "if the model is worse" not in f.action and f"the checkpoint to keep is {keep}" in f.action, f.action
+    size = f"x{fmt(round(f.numbers['ratio'], 1))}"  # the size the finding measured, said the same in both
+    assert f"({size}, far beyond its noise)" in f.message and f"({size}) and never came back" in f.action, f.action
+    finished = next(r for r in a.recommendations if r.startswith("Training has finished"))
+    assert f"the checkpoint to keep is {keep}" in finished and f"as \"{f.title}\" says" in finished, finished
+
+
+def test_a_rise_dated_before_the_gradient_growth_it_is_linked_to_says_so(tmp_path):
+    # review 6 #12: rec's rise dated 19,050 and the grad norm's growth 20,150 were told as one story ("treat the
+    # rise as the gradient norm's growth"), the effect before its cause
+    a = _battery(tmp_path, "rec_drift_under_clipping")
+    (g,) = [g for g in a.active_findings() if g.rule == "grad-norm"]
+    linked = [f for f in a.active_findings() if f.numbers.get("gradient_norm_finding")]
+    assert linked
+    for f in linked:
+        if g.step - f.step > 0.01 * a.step:
+            ahead = f"{g.step - f.step:,} steps before that growth began"
+            assert ahead in f.message and "did not start it" in f.message, f.message
+            assert "Treat the rise as" not in f.action and f"Look at what changed at step {f.step:,}" in f.action
+        else:
+            assert f.action.startswith("Treat the rise as the gradient norm's growth")
+    assert any(g.step - f.step > 0.01 * a.step for f in linked)  # this run's rise is dated before the growth
+
+
+def test_a_won_discriminator_is_weakened_by_its_own_knobs_and_disc_weight_follows_the_reconstruction(tmp_path):
+    # review 6 #3: "weaken the discriminator: lower disc_weight" is wrong by the loss (disc_weight scales only the
+    # generator's term); whether disc_weight should come down is read from what reconstruction did
+    a = _battery(tmp_path, "d_overpowering")
+    (f,) = [f for f in a.active_findings() if f.rule == "disc-overpowering"]
+    (rec,) = [r for r in a.findings if r.rule == "rec-after-disc"]
+    weaken = f.action.split(". ")[0]
+    assert weaken.startswith("Weaken the discriminator itself: lower its learning rate") and "disc_weight" not in \
+        weaken and "later" not in weaken  # the run is past disc_start: no resume can start it later
+    assert "5e-06 in config.yaml: trainer.lr" in weaken  # RadioDiff's opt_disc shares the autoencoder's lr
+    before, now = rec.numbers["before_switch"]["rec_loss"], rec.numbers["now"]["rec_loss"]
+    assert now < before and f"rec_loss fell from {fmt(before)} to {fmt(now)}" in f.action, (rec.numbers, f.action)
+    assert "disc_weight (0.5 in config.yaml: model.lossconfig.disc_weight), which scales only the generator's " \
+           "adversarial term" in f.action and f.action.endswith("can stay.")

@@ -250,7 +250,8 @@ JUDGE_LEVELS = ("rec-after-disc", "rec-trend", "total-trend", "kl-rising", "disc
 
 def ok_beside_a_warning(analysis) -> list[tuple[str, str]]:
     """(ok finding, the warning or error on its metric from a step its stretch reaches): an all-clear the report
-    contradicts; an isolated NaN the loss recovered from at its level doubts nothing."""
+    contradicts; an isolated NaN the loss recovered from at its level doubts nothing, nor does a warning begun
+    before the stretch the ok finding judges (its ``judged_from``: older damage it cites)."""
     loud = [d for f in analysis.active_findings() for d in (f.to_dict(), *f.related)
             if d["severity"] in ("warning", "error")]
     out = []
@@ -263,6 +264,9 @@ def ok_beside_a_warning(analysis) -> list[tuple[str, str]]:
                                                                                                 "loss-episode"):
                 continue  # an isolated NaN at the loss's level, a resume, a rise that came back: events, not states
             since = numbers.get("from_step", numbers.get("first_bad_step", d["step"]))
+            judged = ok.numbers.get("judged_from")
+            if judged is not None and since is not None and since < judged:
+                continue  # older than the stretch the ok finding judges: cited there as older damage
             if d["metric"] == ok.metric and (since is None or ok.step is None or ok.step >= since):
                 out.append((ok.rule, d["rule"]))
     return out
@@ -602,3 +606,80 @@ def test_every_rules_finding_has_a_short_answer_and_every_answer_is_short(analys
     assert len(seen) >= 30 and {("lr-to-zero", "warning"), (None, "warning")} <= seen["lr-schedule"]
     assert any(severity == "warning" for _, severity in seen["run-stalled"])
     assert missing == [] and long == [], (missing, long)
+
+
+# review 6 #3: one knob, one effect. disc_weight scales only the generator's adversarial term in the autoencoder's
+# loss (d_weight = clamp(...) x disc_weight, REFERENCE §1c): lowering it makes the autoencoder chase the
+# discriminator less, never "weakens the discriminator" (its own loss, disc_factor x hinge, has no disc_weight)
+_KNOB_NAMES = {"disc_weight": re.compile(r"\bdisc_weight\b"),
+               "discriminator lr": re.compile(r"discriminator's learning rate|its learning rate|lr_disc|opt_disc")}
+_ON_DISCRIMINATOR = re.compile(r"weaken(?:s|ing)? the discriminator|strengthen(?:s|ing)? the discriminator", re.I)
+_ON_AUTOENCODER = re.compile(r"chases? the discriminator|the generator's adversarial term", re.I)
+_LATER_START = re.compile(r"start (?:it|the discriminator) later|later start|delay disc_start", re.I)
+
+
+def _clauses(text: str) -> list[str]:
+    """An action's sentences and ';'-clauses, split only outside parentheses (a key path's ':' or a note's ';'
+    stays with its clause)."""
+    out, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        ends = char == ";" or (char == "." and (text[i + 2:i + 3].isupper() or i + 1 == len(text)))  # not "e.g."
+        if depth == 0 and ends and text[i + 1:i + 2] in (" ", ""):
+            out.append(text[start:i + 1].strip())
+            start = i + 1
+    return [c for c in out + [text[start:].strip()] if c]
+
+
+def knob_effects(action: str) -> list[tuple[str, str, str]]:
+    """(knob, what the clause says it acts on, the clause) for every knob an action's clause names; the effect is
+    "" where the clause does not say."""
+    found = []
+    for clause in _clauses(action):
+        effects = ({"the discriminator"} if _ON_DISCRIMINATOR.search(clause) else set()) | \
+                  ({"the autoencoder's pull"} if _ON_AUTOENCODER.search(clause) else set())
+        for knob, name in _KNOB_NAMES.items():
+            if name.search(clause):
+                found += [(knob, effect, clause) for effect in sorted(effects) or [""]]
+    return found
+
+
+def test_knob_effects_reads_the_old_contradiction() -> None:
+    # review 6's pair: the same knob said to weaken the discriminator in one rule and undescribed in another
+    old = {"disc-overpowering": "Weaken the discriminator: lower disc_weight or the discriminator's learning rate, "
+                                "or start it later.",
+           "generator-winning": "Lower disc_weight (5 in a.yaml); do not weaken the discriminator (its learning "
+                                "rate, its capacity): it is the side losing."}
+    said = {rule: knob_effects(action) for rule, action in old.items()}
+    assert ("disc_weight", "the discriminator") in [(k, e) for k, e, _ in said["disc-overpowering"]]
+    assert ("disc_weight", "") in [(k, e) for k, e, _ in said["generator-winning"]]
+
+
+def test_every_rule_describes_a_knob_by_one_effect_with_its_value_and_key_path(analyses) -> None:
+    """Every registered rule's action, as registered and as each battery run's findings give it: a knob is said
+    to act on one thing across all rules (disc_weight on the autoencoder's pull, the discriminator's lr on the
+    discriminator), disc_weight's effect is always said, with the config's value and key path where a config set
+    it; no action offers to start the discriminator later in a run that has reached its start."""
+    effects: dict[str, dict[str, str]] = {}
+    unsaid, unplaced, late = [], [], []
+    said = [(rule.id, rule.action, None) for rule in RULES if rule.action]
+    for runs in analyses.values():
+        for analysis in runs:
+            said += [(f.rule, f.action, analysis) for f in analysis.findings if f.action]
+    for rule, action, analysis in said:
+        for knob, effect, clause in knob_effects(action):
+            if effect:
+                effects.setdefault(knob, {}).setdefault(effect, f"{rule}: {clause}")
+            elif knob == "disc_weight":
+                unsaid.append(f"{rule}: {clause}")
+            s = analysis.schedule if analysis is not None else None
+            if knob == "disc_weight" and s is not None and s.disc_weight is not None and s.config_path \
+                    and "default" not in s.origins.get("disc_weight", "default") and not clause.startswith("Set "):
+                if f"{fmt(s.disc_weight)} in " not in clause or not re.search(r"[\w.]+\.disc_weight\)", clause):
+                    unplaced.append(f"{analysis.run}: {rule}: {clause}")
+        s = analysis.schedule if analysis is not None else None
+        if s is not None and s.switch_step is not None and analysis.step >= s.switch_step \
+                and _LATER_START.search(action):
+            late.append(f"{analysis.run}: {rule}: {action}")
+    opposite = {knob: said for knob, said in effects.items() if len(said) > 1}
+    assert opposite == {} and unsaid == [] and unplaced == [] and late == [], (opposite, unsaid, unplaced, late)

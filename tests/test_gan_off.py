@@ -103,8 +103,10 @@ def test_a_zero_d_weight_is_named_as_such_in_its_title_why_and_in_the_findings_t
     assert f.case == "zero" and "clamp" not in f.title
     text = render_markdown(a)
     assert "clamp" not in text and "1e4" not in text and "keeps growing" not in text
-    (won,) = _active(a, "disc-overpowering")
-    assert f'"{f.title}"' in won.message and "keeps pushing" not in won.message
+    # one cause, one headline: the discriminator winning unopposed is cited under d_weight 0, its cause
+    (won,) = [r for r in f.related if r["rule"] == "disc-overpowering"]
+    assert not _active(a, "disc-overpowering")
+    assert f'"{f.title}"' in won["message"] and "keeps pushing" not in won["message"]
 
 
 def _spiky(root: Path) -> Path:

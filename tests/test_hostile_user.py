@@ -274,3 +274,35 @@ def test_a_users_file_is_never_replaced_by_a_report_but_our_previous_report_is(r
     copy = tmp_path / f"copy{suffix}"  # a report of ours copied elsewhere is still one of ours: replaced
     copy.write_bytes(out.read_bytes())
     assert runner.invoke(app, ["analyze", str(run), "--out", str(copy)]).exit_code == 0
+
+
+def test_a_terminal_that_cannot_take_the_output_is_exit_4_without_a_traceback(run, tmp_path):
+    """stdout on a full device or a closed pipe (| head -0): the report is written, nothing is printed about the
+    failed write, and the exit is 4 (was: a 33-line traceback and exit 1, the code --fail-on owns); a finding that
+    trips --fail-on still exits 1 with its line on stderr; a closed pipe under --help is 4 too."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "vae_report", "analyze", str(run), "--out", str(tmp_path / "o.md")]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, timeout=300, env=env)
+    assert done.returncode == 4 and done.stderr == "" and (tmp_path / "o.md").is_file()
+    with open("/dev/full", "w") as full:
+        tripped = subprocess.run([*command[:4], str(ROOT / "examples" / "tiny_run"), "--out", str(tmp_path / "t.md"),
+                                  "--disc-start", "100", "--fail-on", "warning"], stdout=full,
+                                 stderr=subprocess.PIPE, text=True, timeout=300, env=env)
+    assert tripped.returncode == 1 and "Traceback" not in tripped.stderr
+    assert tripped.stderr.startswith("vae-report: warning: disc-inactive-after-start")
+    for args in (command, [sys.executable, "-m", "vae_report", "analyze", "--help"]):
+        reader, writer = os.pipe()
+        os.close(reader)  # nobody reads: every write is EPIPE
+        closed = subprocess.run(args, stdout=writer, stderr=subprocess.PIPE, text=True, timeout=300, env=env)
+        os.close(writer)
+        assert closed.returncode == 4 and "Traceback" not in closed.stderr, closed.stderr
+
+
+def test_quiet_is_quiet_where_matplotlib_cannot_write_its_config_folder(run, tmp_path):
+    """A read-only HOME or MPLCONFIGDIR (CI containers): matplotlib's notes about its temporary folder are not
+    printed, so --quiet prints nothing (was: two lines on stderr)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLCONFIGDIR": "/proc/no-such-folder/mpl"}
+    done = subprocess.run([sys.executable, "-m", "vae_report", "analyze", str(run), "--out", str(tmp_path / "q.md"),
+                           "-q"], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr

@@ -55,3 +55,22 @@ def test_ranks_other_than_zero_do_nothing(tmp_path):
         reporter.step(step)
     reporter.close()
     assert reporter.background is None and not list(tmp_path.iterdir())
+
+
+def test_options_given_as_one_string_are_split_as_a_shell_would_and_steps_are_whole(tmp_path):
+    """args="--fail-on error" is two options, not one per character (was: every pass failed with "unexpected extra
+    argument(s) (- - f a i l ...)", seen only in the log); n_steps 1.5 or "x" is refused naming n_steps."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(tmp_path / "run")
+    for step in range(20):
+        writer.add_scalar("train/rec_loss", 1.0 / (step + 1), step)
+    writer.close()
+    reporter = every(10, tmp_path / "run", out=tmp_path / "r.md", args="--fail-on error --kl-weight 1e-6")
+    assert reporter.background.args == ["--fail-on", "error", "--kl-weight", "1e-6"]
+    reporter.step(10)
+    reporter.close()
+    assert reporter.background.failures == 0 and (tmp_path / "r.md").is_file()
+    for bad in (1.5, "x"):
+        with pytest.raises(TypeError, match="n_steps"):
+            every(bad, tmp_path / "run")

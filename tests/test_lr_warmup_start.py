@@ -103,3 +103,17 @@ def test_the_warmup_start_is_read_from_the_usual_config_names(section, start):
     plan = plan_from_config(section, "config.yaml")
     assert plan is not None and (plan.warmup_from, plan.warmup_factor) == start
     assert plan.warmup in (500, 1000)
+
+
+def test_why_a_rate_stuck_far_below_its_plan_matters_is_answered_for_that_case(tmp_path):
+    # review 6 #12: "Why does it matter?" answered "at 0 it stops, too high it diverges" for a rate stuck
+    # 1,000 x low; the answer covers the case found, with its factor
+    from vae_report.narrative import questions_and_answers
+
+    steps = np.arange(0, 20_001, 50)
+    a = analyze_run(_tensorboard_run(tmp_path, steps, np.full(len(steps), 1e-7), _config(WARMUP, 1e-4, 40_000)))
+    (f,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    why = next(q.answer for q in questions_and_answers(a) if q.question.startswith("Why") and f.title in q.question)
+    factor = round(1e-4 / 1e-7)
+    assert f"{factor:,} x below its planned rate" in why and f"{factor:,} times less" in why, why
+    assert "too high it diverges" not in why

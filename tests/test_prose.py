@@ -38,7 +38,9 @@ VALUE_SIZE_RULES = ("non-finite", "loss-bookkeeping", "kl-negative", "kl-dominan
 TOPIC = {"Is the KL loss increase concerning?": KL_RULES, "Is the KL loss's behaviour concerning?": KL_RULES,
          "Are the loss values in the right ranges?": VALUE_SIZE_RULES,
          "Should I intervene in the training process?": None,
-         "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning", "gan-oscillation"),
+         # where a discriminator at chance does harm, it shows as reconstruction worse after the switch-on
+         "Is a discriminator loss near 1 fine?": ("disc-at-chance", "generator-winning", "gan-oscillation",
+                                                  "rec-after-disc"),
          "Did reconstruction get worse once the GAN started?": ("rec-after-disc",),
          "Is the discriminator loss where the schedule puts it?": DISC_SCHEDULE_RULES,
          "Does the finished run need attention?": None}
@@ -112,14 +114,20 @@ def lasting_loud(a) -> list[dict]:
 def all_clear_beside_a_warning(a) -> list[tuple]:
     """(question, answer, metric) where an answer gives an all-clear about a metric a warning is about."""
     loud = {d["metric"] for d in lasting_loud(a) if d["metric"]}
+    # "did reconstruction get worse once the GAN started?" asks from just before the switch-on (rec-after-disc's
+    # judged_from): a warning begun before that is older damage the answer cites, not a doubt on its word
+    judged = next((f.numbers.get("judged_from") for f in a.findings if f.rule == "rec-after-disc"), None)
+    in_scope = {d["metric"] for d in lasting_loud(a) if d["metric"] and (judged is None or (
+        (d.get("numbers") or {}).get("onset_step", d.get("step")) or 0) >= judged)}
     out = []
     for q in a.qa:
         about = next((v for k, v in ABOUT_METRICS.items() if q.question.startswith(k)), None)
         if about is None:
             continue
         fine, metrics = about
+        doubting = in_scope if q.question.startswith("Did reconstruction get worse") else loud
         if q.answer.startswith(tuple(w + p for w in fine for p in ".:,")):
-            out += [(q.question, q.answer[:120], m) for m in metrics if m in loud]
+            out += [(q.question, q.answer[:120], m) for m in metrics if m in doubting]
     return out
 
 
@@ -142,7 +150,9 @@ def answers_against_findings(a) -> list[tuple]:
         bad = [f for f in found if f.severity in ("warning", "error")]
         # an ok finding a warning or an error puts in doubt (made info, pointing to it) is no all-clear either
         doubted = [f for f in found if "in_doubt" in f.numbers]
-        if q.answer.startswith(BAD_WORD[asked]) != bool(bad) and not (doubted and not bad):
+        # "Not judged" (nothing trained, or what it judges is NaN) abstains: neither an all-clear nor an alarm
+        abstains = q.answer.startswith("Not judged")
+        if not abstains and q.answer.startswith(BAD_WORD[asked]) != bool(bad) and not (doubted and not bad):
             out.append((q.question, q.answer[:120], [f.rule for f in bad]))
         fine = FINE_WORD.get(asked, ())
         fine = (fine,) if isinstance(fine, str) else fine
@@ -665,7 +675,8 @@ def test_a_stalled_run_has_no_eta_in_liveness_nor_in_the_answers(tmp_path):
     assert "training has stalled" in live.numbers["no_eta"] and "in about" not in live.message
     assert "hours_to_next_milestone" not in live.numbers
     (when,) = [q.answer for q in a.qa if q.question.startswith("When will the discriminator")]
-    assert when.endswith(f"No time estimate: {live.numbers['no_eta']}.") and " away." not in when
+    # a run that cannot go on reaches no switch-on: the answer says why first (the one gate, Analysis.halted)
+    assert when.startswith(f"Not as the run stands: {live.numbers['no_eta']}.") and " away." not in when
 
 
 def test_wall_times_faster_than_any_training_step_give_no_speed(tmp_path):

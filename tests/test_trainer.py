@@ -171,6 +171,19 @@ def test_unwritable_out_is_refused_before_training(tmp_path):
     assert result.exit_code == 2 and "cannot write the run directory" in result.output
 
 
+def test_a_fresh_run_never_writes_over_a_users_files_in_its_folder(tmp_path):
+    config = micro_config(tmp_path)
+    for name, text in (("config.yaml", "# my own notes on the config\n"), ("metrics.csv", "step,acc\n0,0.5\n"),
+                       ("sample-1.png", "my picture")):
+        out = tmp_path / name.split(".")[0]
+        out.mkdir()
+        (out / name).write_text(text)
+        result = CliRunner().invoke(app, ["train", str(config), "--out", str(out)])
+        assert result.exit_code == 2 and result.output.count("\n") == 1 and str(out / name) in result.output
+        assert "--resume" in result.output and (out / name).read_text() == text
+        assert [p.name for p in out.iterdir()] == [name]
+
+
 def test_seed_config_without_its_data_fails_clearly():
     with pytest.raises(ConfigError, match="img_folder"):
         load_trainer_config(ROOT / "trainer/configs/first_radio.yaml")

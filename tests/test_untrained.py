@@ -56,8 +56,11 @@ def test_lr_zero_over_the_whole_adversarial_phase_is_said_and_gan_checks_are_not
                   "2,990 steps, 50% of the logged run: the whole adversarial phase",
                   "The weights are still those of step 3,010"):
         assert words in stalled.message, stalled.message
-    assert stalled.action.startswith("Resume from the checkpoint at or before step 3,010 (step 3,000, saved every "
-                                     "1,000 steps) with the learning-rate scheduler fixed")
+    # lr 0 moves no weight: the newest checkpoint (step 6,000) holds step 3,010's, so it is the one to resume from
+    assert stalled.action.startswith("Fix the learning-rate scheduler (it set the lr to 0), so that it restarts at "
+                                     "the rate it had at step 3,000"), stalled.action
+    assert "resume from the latest checkpoint (saved at step 6,000, every 1,000 steps): it holds the weights of " \
+           "step 3,010" in stalled.action
     # the discriminator "at chance" and reconstruction "not worse" would be all-clears of a phase that never trained
     gan = [f for f in a.findings if f.rule in GAN_RULES]
     assert gan and not [f for f in gan if f.severity == "ok" and not f.skipped]

@@ -16,6 +16,7 @@ import random
 import shutil
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,13 +71,21 @@ def _prepare_out(out: Path, resume: bool, rank: int) -> None:
         return
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
+        handle, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)  # a fresh name: no file of yours touched
+        os.close(handle)
+        os.unlink(probe)
     except OSError as exc:
         raise OutputError(f"{out}: cannot write the run directory ({exc.strerror}); choose another --out") from exc
     if not resume and any(out.glob("*tfevents*")):
         raise OutputError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
+    taken = [] if resume else [p for pattern in _WRITES for p in sorted(out.glob(pattern))]
+    if taken:  # a fresh run writes these names: a file of the user's by one of them would be replaced or appended to
+        raise OutputError(f"{taken[0]}: already there, and a new run would write over it; pass --resume to continue "
+                          "the run in that folder, or choose another --out")
+
+
+# what a fresh run writes under fixed names (its text log and event files take new names of their own)
+_WRITES = ("config.yaml", "metrics.csv", "sample-*.png", "val-sample-*.png", "checkpoints")
 
 
 @dataclass

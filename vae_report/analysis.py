@@ -27,7 +27,7 @@ from .results import QA, MetricStats
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.decomposition import decompose
 from .rules.discriminator import disc_activity, step_unit
-from .rules.dynamics import newest_wall_time
+from .rules.dynamics import cannot_go_on, newest_wall_time
 from .schedule import AUTOENCODER_ONLY, Milestone, Schedule, find_config, layout_of, load_config, schedule_from_config
 
 
@@ -89,8 +89,14 @@ class Analysis:
                    for f in self.active_findings())
 
     @property
+    def halted(self) -> str | None:
+        """Why the run cannot go on as it is (NaN/Inf at its latest point, stalled), or None: it has no next
+        milestone then, wherever one would be named (rules.dynamics.cannot_go_on, the one gate)."""
+        return cannot_go_on(self.findings, self.schedule)
+
+    @property
     def next_milestone(self) -> Milestone | None:
-        return None if self.finished else self.schedule.next_milestone(self.step)
+        return None if self.finished or self.halted else self.schedule.next_milestone(self.step)
 
     @property
     def steps_to_next(self) -> int | None:

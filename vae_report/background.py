@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -49,7 +50,9 @@ class BackgroundReport:
         self.run_dir = Path(run_dir)
         self.out = Path(out) if out is not None else default_out(self.run_dir)
         self.json_out = Path(json_out) if json_out is not None else default_json(self.run_dir, self.out)
-        self.args = [str(a) for a in args]
+        # one string is the options as a shell line ("--fail-on error"), split as the shell would: iterated as it
+        # stands it would be one option per character
+        self.args = shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
         self.timeout = timeout
         self.passes = 0  # analyses run
         self.failures = 0  # analyses that exited non-zero, timed out or could not start

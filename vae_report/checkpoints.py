@@ -83,6 +83,15 @@ def checkpoint_before(s: Schedule, step: int) -> str:
     return f"the last checkpoint before {at}"
 
 
+def newest_step(s: Schedule, last: int) -> int | None:
+    """The step of the newest checkpoint by the last logged step ``last``: the newest file found, else the last
+    step the config's save interval saved at; None when none is known to be saved."""
+    if s.checkpoints:
+        return s.checkpoints[-1][0]
+    every = s.checkpoint_every if s.counts == "step" else None
+    return last // every * every if every and last >= every else None
+
+
 def latest_checkpoint(s: Schedule, last: int) -> str:
     """The checkpoint a fix resumes from when nothing before it went wrong: the newest one."""
     if s.checkpoints:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from . import position as pos
@@ -19,7 +18,7 @@ from .frame import frame_from_series
 from .levels import BAND, Level, current_level, difference_noise
 from .numbers import fmt
 from .parallel import map_in_processes
-from .plots import MAX_POINTS, Plot, downsample, figure_png
+from .plots import MAX_POINTS, Plot, downsample, figure_png, plt
 from .rules import Metrics
 from .rules.discriminator import phase_start
 from .schedule import find_config

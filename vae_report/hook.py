@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import operator
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,9 +24,13 @@ class Reporter:
 
     def __init__(self, n_steps: int, run_dir: Path | str, out: Path | str | None = None,
                  json_out: Path | str | None = None, args: Sequence[str] = (), rank: int | None = None) -> None:
-        if int(n_steps) < 1:
+        try:
+            steps = operator.index(n_steps)  # a whole number: 1.5 or "10" is a mistake, not 1 or 10
+        except TypeError:
+            raise TypeError(f"every(n_steps={n_steps!r}): give a whole number of steps >= 1") from None
+        if steps < 1:
             raise ValueError(f"every(n_steps={n_steps}): give a number of steps >= 1")
-        self.n_steps = int(n_steps)
+        self.n_steps = steps
         self.active = (rank if rank is not None else int(os.environ.get("RANK", "0") or 0)) == 0
         self.background = BackgroundReport(run_dir, out, json_out, args) if self.active else None
         self._last: int | None = None

@@ -9,11 +9,21 @@ run (Agg strokes a zigzag through a noisy series' extremes for up to 30 ms a lin
 from __future__ import annotations
 
 import io
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import matplotlib
+
+def _no_config_dir_news(record: logging.LogRecord) -> bool:
+    """matplotlib's notes that it could not write its config folder (a read-only HOME or MPLCONFIGDIR, usual in
+    CI containers) and uses a temporary one: no news to a report's reader, and --quiet must print nothing."""
+    return not str(record.msg).startswith(("mkdir -p failed for path", "Matplotlib created a temporary"))
+
+
+logging.getLogger("matplotlib").addFilter(_no_config_dir_news)
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -155,8 +165,13 @@ class _Grouped(Formatter):
     """Linear tick labels with thousands grouped, to the decimals the tick spacing needs (set_locs gives the
     ticks before they are labelled)."""
 
+    ticks: tuple[float, ...] = ()
+
+    def set_locs(self, locs) -> None:
+        self.ticks = tuple(locs)
+
     def __call__(self, x, pos=None):
-        locs = np.asarray(self.locs, dtype=float)
+        locs = np.asarray(self.ticks, dtype=float)
         step = float(np.min(np.diff(locs))) if len(locs) > 1 else 1.0
         digits = max(0, -int(math.floor(math.log10(step)))) if step > 0 else 0
         return f"{x:,.{digits}f}"

@@ -17,13 +17,13 @@ from .analysis import Analysis, AnalyzedRun
 from .compare import ComparedRun, compare_runs, load_configs
 from .errors import OutputError
 from .figures import Figures, draw
-from .outputs import stage
+from .outputs import check_outputs, files_dir, stage
 from .report_view import report_view
 from .sweep import sweep_status
 from .text import ICONS, html_spans, markdown, markdown_spans, plain
 from .view import ReportView
 from .views import comparison_view, overlay_files, overview_name, summary_sections, sweep_view
-from .writer import atomic_write, data_uri, is_html, link, ready_parent, write_markdown
+from .writer import append_text, atomic_write, data_uri, is_html, link, ready_parent, write_markdown
 
 
 def templates_dir() -> Path:
@@ -90,16 +90,27 @@ def render_html(analysis: Analysis, figures: Figures | None = None) -> str:
     return html_page(report_view(analysis, figures), figures.files if figures else None)
 
 
-def write_view(view: ReportView, out: Path, files: dict[str, tuple[bytes, str]]) -> list[Path]:
+def guard(out: Path, runs: list, name: str = "out", markdown: bool = False) -> None:
+    """The checks the command line makes, for a library call too (``write_report(run, "run/notes.md")``): an
+    output is never an input, nor a file inside a run folder that we did not write, nor a file of the user's
+    anywhere (OutputError naming it)."""
+    for run in runs:
+        if run:
+            check_outputs(Path(run), [Path(run)], {name: Path(out)}, markdown=markdown)
+
+
+def write_view(view: ReportView, out: Path, files: dict[str, tuple[bytes, str]], runs: list | tuple = ()) -> list[Path]:
     """Any report's view to disk: one self-contained ``.html``, or a ``.md`` with its images in
-    ``<stem>_files/``; nothing is left half-written."""
+    ``<stem>_files/``; nothing is left half-written, nothing of the user's replaced (``runs``: the run folders
+    the report was read from)."""
     out = Path(out)
-    parent = ready_parent(out)
+    guard(out, list(runs), markdown=not is_html(out))
+    ready_parent(out)
     if is_html(out):
         atomic_write(out, html_page(view, files).encode("utf-8"))
         return [out]
-    files_dir = parent / f"{out.stem}_files"
-    return write_markdown(out, markdown_page(view, files_dir.name), files_dir,
+    folder = files_dir(out)
+    return write_markdown(out, markdown_page(view, folder.name), folder,
                           {name: data for name, (data, _) in files.items()})
 
 
@@ -114,12 +125,13 @@ def write_report(run: AnalyzedRun | Analysis, out: Path, interactive: bool = Fal
         if isinstance(run, Analysis):
             analysis, figures = run, Figures(drawn=False)
         else:
+            guard(out, [run.analysis.run], markdown=not is_html(out))
             ready_parent(out)
             analysis, figures = run.analysis, draw(run, interactive)
     finally:
         if isinstance(run, AnalyzedRun):
             run.close()
-    return write_view(report_view(analysis, figures), out, figures.files)
+    return write_view(report_view(analysis, figures), out, figures.files, [analysis.run])
 
 
 def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
@@ -132,12 +144,16 @@ def write_sweep_report(runs: list, out: Path, name: str) -> list[Path]:
         comparison = compare_runs([r.name for r in readable], [r.analysis for r in readable],
                                   [r.curves for r in readable], configs, judge=False)
         files.update(overlay_files(comparison.plots))
-    return write_view(sweep_view(name, runs, sweep_status(runs), comparison), out, files)
+    return write_view(sweep_view(name, runs, sweep_status(runs), comparison), out, files,
+                      [r.analysis.run for r in readable])
 
 
 def write_summary(analysis: Analysis | dict, out: Path) -> Path:
     """Write the JSON summary (an Analysis, or a sweep's summary dict) atomically."""
     out = Path(out)
+    runs = [analysis.run] if isinstance(analysis, Analysis) else [r.get("run") for r in analysis.get("runs", [])
+                                                                  if isinstance(r, dict)]
+    guard(out, runs, "json")
     ready_parent(out)
     data = analysis if isinstance(analysis, dict) else analysis.to_summary()
     text = json.dumps(json_safe(data), indent=2, allow_nan=False)
@@ -165,15 +181,7 @@ def append_github_summary(analyses: list, unreadable: list[tuple[str, str]], pat
     """Append the compact summary GitHub shows on a workflow's page: status, warnings and errors, key metrics,
     milestones; no image links (the page cannot show files beside it)."""
     text = environment().get_template("summary.md.j2").render(sections=summary_sections(analyses, unreadable))
-
-    def append() -> None:
-        try:
-            with Path(path).open("a", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot append the summary ({exc.strerror}); check --github-summary") from exc
-
-    stage(append, lambda: None)
+    stage(lambda: append_text(Path(path), text), lambda: None, first=True)
 
 
 def write_comparison(runs: list[ComparedRun], out: Path, target: str | None = None) -> list[Path]:
@@ -184,4 +192,5 @@ def write_comparison(runs: list[ComparedRun], out: Path, target: str | None = No
     comparison = compare_runs([r.name for r in runs], [r.analysis for r in runs], [r.frame for r in runs], configs,
                               target)
     missing = [r.name for r, c in zip(runs, configs, strict=True) if c is None]
-    return write_view(comparison_view(comparison, runs, missing), out, overlay_files(comparison.plots))
+    return write_view(comparison_view(comparison, runs, missing), out, overlay_files(comparison.plots),
+                      [r.path for r in runs])

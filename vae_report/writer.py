@@ -1,21 +1,31 @@
-"""How every report reaches the disk: one file written atomically, or a Markdown file with its images in a
-``<stem>_files/`` folder swapped in whole; links and data URIs for the images. Used by the run, sweep and compare
-reports alike."""
+"""How everything vae-report writes reaches the disk, and the only module (with outputs.py, which checks and
+records the outputs) that writes at all: tests/test_writes.py walks the package for a write anywhere else.
+
+- a report or summary: one file written to a temporary beside it and moved into place (never half-written),
+  onto nothing or onto a file of ours, checked again just before the move;
+- a Markdown report's images: a ``<stem>_files/`` folder swapped in whole, only over a folder all of whose
+  files we wrote (``outputs.foreign_entry``);
+- GitHub's step summary: appended to, our partial text cut off again when the append fails;
+- a private copy of an input (a decompressed ``.gz``): in a temporary folder of the process, never beside the run.
+
+Links and data URIs for the images are here too. Used by the run, sweep and compare reports alike."""
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 from markupsafe import Markup
 
 from .errors import OutputError
-from .outputs import MARKER, remember, stage
+from .outputs import MARKER, marker_text, refuse_foreign, refuse_foreign_folder, remember, stage
 
 
 def link(files_dir_name: str, name: str) -> str:
@@ -38,9 +48,9 @@ def write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, byte
     staging = Path(tempfile.mkdtemp(prefix=f".{files_dir.name}.", dir=files_dir.parent))
     try:
         os.chmod(staging, 0o777 & ~_umask())
-        (staging / MARKER).write_text("made by vae-report: replaced by the next report of the same name\n")
         for name, png in images.items():
             (staging / name).write_bytes(png)
+        (staging / MARKER).write_text(marker_text(images), encoding="utf-8")
     except BaseException as exc:  # an interruption too: no hidden folder left behind
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -73,8 +83,11 @@ def ready_parent(out: Path) -> Path:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and move it into place (at the end of an open commit)."""
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
+    """Write to a temporary file beside ``path`` and move it into place (at the end of an open commit). A link
+    given as ``path`` is written through (its target is what the outputs were checked as)."""
+    path = Path(path).resolve()
+    refuse_foreign(path)  # before the bytes are written, and again before the move
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -90,11 +103,69 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def _replace(tmp: str, path: Path, digest: str) -> None:
     try:
-        os.replace(tmp, path)
+        _move(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     remember(path, digest)
+
+
+def _move(tmp: str, path: Path) -> None:
+    """Onto nothing, a hard link (it fails, where a rename would not, if a file appeared there since the check);
+    onto an existing file only after it is checked again as ours. A file system without hard links falls back
+    to the checked rename."""
+    if not path.exists() and not path.is_symlink():
+        try:
+            os.link(tmp, path)
+            return
+        except FileExistsError:
+            pass  # someone's file appeared meanwhile: judged below
+        except OSError:
+            pass  # no hard links here (some network and FUSE file systems)
+    refuse_foreign(path)
+    os.replace(tmp, path)
+
+
+def append_text(path: Path, text: str) -> None:
+    """Append to a file the user named for that (GitHub's step summary); when the append fails (a full disk)
+    what was added is cut off again, so the file is left as it was."""
+    path, data = Path(path), text.encode("utf-8")
+    try:
+        with path.open("ab", buffering=0) as handle:  # unbuffered: what failed to go out is never flushed later
+            size = handle.seek(0, os.SEEK_END)
+            try:
+                done = 0
+                while done < len(data):
+                    done += handle.write(data[done:])
+            except BaseException:
+                handle.truncate(size)
+                raise
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot append the summary ({exc.strerror}); check --github-summary") from exc
+
+
+_PRIVATE: list[Path] = []  # this process's temporary folder, removed at exit
+
+
+def private_copy(name: str, chunks: Iterator[bytes]) -> Path:
+    """The bytes of ``chunks`` as a new file ``name`` in a fresh sub-folder of this process's own temporary
+    folder (never beside the run: an input's copy is read, never written over it). The sub-folder is removed
+    if the copy fails or is interrupted, the whole folder when the process exits."""
+    if not _PRIVATE:
+        _PRIVATE.append(Path(tempfile.mkdtemp(prefix="vae-report-")))
+        atexit.register(shutil.rmtree, _PRIVATE[0], True)
+    _PRIVATE[0].mkdir(parents=True, exist_ok=True)  # a tmp cleaner may have removed it since
+    folder = Path(tempfile.mkdtemp(prefix="copy-", dir=_PRIVATE[0]))
+    target = folder / name
+    try:
+        with target.open("xb") as sink:
+            for chunk in chunks:
+                sink.write(chunk)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return target
 
 
 def _umask() -> int:
@@ -106,9 +177,11 @@ def _umask() -> int:
 def _swap_dir(staging: Path, target: Path) -> None:
     """Put the staged folder in place of ours; the old one is moved aside under a fresh name of its own (never
     onto, nor deleting, a folder someone else named ``.<name>.old``) and then removed."""
-    if target.exists() and not (target / MARKER).is_file():
+    try:
+        refuse_foreign_folder(target)  # again now: a file of the user's may have been put in it since the check
+    except OutputError:
         shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{target}: exists and was not made by vae-report; move it or choose another --out")
+        raise
     old = None
     try:
         if target.exists():

@@ -28,6 +28,16 @@ def advice(finding: Finding, samples: bool | None = None) -> str:
     return said
 
 
+def _keep(analysis) -> str:
+    """"; the checkpoint to keep is ..., as "..." says": the one the earliest warning or error that picks one names
+    (what went wrong first decides which weights are still good); "" when none does."""
+    picked = sorted((f for f in analysis.active_findings() if f.severity in ("warning", "error")
+                     and f.numbers.get("keep_checkpoint")), key=lambda f: f.step if f.step is not None else 0)
+    if not picked:
+        return ""
+    f = picked[0]
+    return f"; the checkpoint to keep is {f.numbers['keep_checkpoint']}, as \"{f.title or f.rule}\" says"
+
 
 def recommendations(analysis, samples: bool | None = None) -> list[str]:
     """What to do, worst first (``samples``: whether the run holds reconstruction images, None if not looked)."""
@@ -47,8 +57,7 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
         judge = ("its reconstructions" if samples is not False
                  else "reconstructions of held-out images made with it (the run saved none)")
         if out:
-            out.append("Training has finished, so these apply to a resumed or a next run, and to which checkpoint "
-                       "to keep.")
+            out.append("Training has finished, so these apply to a resumed or a next run" + _keep(analysis) + ".")
         elif _validated(analysis):
             out.append("Training has finished with no warning or error, and validation tracks training: the "
                        f"checkpoint is a candidate for the next stage; judge it by {judge} before using it.")
@@ -188,10 +197,13 @@ def confidence(analysis) -> tuple[str, list[str]]:
         reasons_medium.append("disc_start was inferred from the data, not read from a config")
     if s.total_steps is None:
         reasons_medium.append("the total number of steps is unknown, so progress is too")
+    if s.unit_note and s.layout != "none":  # the schedule's checks could not run: the verdict leaves them out
+        reasons_medium.append(f"the phases and milestones are not checked, since {s.unit_note}")
     live = finding_of(analysis, "liveness")
-    if live is not None and live.numbers.get("implausible_clock"):
+    going = not analysis.finished and not analysis.halted  # a speed or an ETA bears only on a run still going
+    if going and live is not None and live.numbers.get("implausible_clock"):
         reasons_medium.append("the logs' wall times are no training clock, so there is no training speed or ETA")
-    elif steps_per_hour(analysis) is None:
+    elif going and steps_per_hour(analysis) is None:
         reasons_medium.append("the logs have too few timed points for a training speed or an ETA")
     key = [analysis.metrics[n].count for n in ("total_loss", "rec_loss", "nll_loss", "aeloss", "quant_loss")
            if n in analysis.metrics]

@@ -7,16 +7,19 @@ import math
 
 from ..numbers import fmt
 from ..results import QA
+from ..rules import Finding
 from .answers import cited_numbers, loud_about, pointer, uncapital
 from .state import (
     DISC_RULES,
     DISC_SCHEDULE_RULES,
     WEIGHT_RULES,
     cite,
+    dead,
     dead_sentence,
     doubted,
     finding_of,
     messages,
+    stalled_finding,
     topic,
     union,
     verdict,
@@ -67,6 +70,11 @@ def disc_scheduled_answer(analysis) -> QA:
         said.append(f"it is {now} now")
     rest = messages([f for f in found if f.rule not in ("disc-off-before-start", "disc-inactive-after-start")],
                      unit)
+    unjudged = _gan_not_judged(analysis)
+    if unjudged is not None:  # on schedule, but nothing trained there (or what it judges is NaN): no "Yes"
+        why, where = unjudged
+        return QA(DISC_LEVEL_Q, f"Not judged: {' and '.join(said)}, but {why}, so its level is not that "
+                  f"of a discriminator that learns. See {pointer(where, unit)} above.", where.rule)
     level = loud_about(analysis).get("disc_loss")
     if level is not None:  # on schedule, yet a warning is about its level: no plain "Yes" beside it
         chance = fmt(analysis.schedule.disc_chance_level)
@@ -76,6 +84,21 @@ def disc_scheduled_answer(analysis) -> QA:
     return QA(DISC_LEVEL_Q, f"Yes: {' and '.join(said)}." + (f" {rest}" if rest else ""), found[0].rule)
 
 
+def _gan_not_judged(analysis) -> tuple[str, Finding] | None:
+    """Why the GAN's balance is not judged, with the finding that says so: nothing trained over the adversarial
+    phase (run-stalled; its checks say "Not checked"), or the reconstructions it judges are NaN/Inf to the end."""
+    stalled = stalled_finding(analysis)
+    skipped = [f for f in analysis.findings if f.skipped and f.rule in DISC_RULES and f.numbers.get("not_judged")]
+    if stalled is not None and skipped:
+        return skipped[0].numbers["not_judged"], stalled
+    for metric in ("rec_loss", "nll_loss", "total_loss"):
+        found = dead(analysis, metric)
+        if found is not None:
+            return (f"{metric}, what it judges, is NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}",
+                    found[0])
+    return None
+
+
 
 def adversarial_questions(analysis) -> list:
     """What users ask once the GAN is on, answered from the rules that watch it."""
@@ -83,14 +106,16 @@ def adversarial_questions(analysis) -> list:
         return []
     out = []
     balance = union(topic(analysis, DISC_RULES), topic(analysis, ("loss-constant",), ("disc_loss",)))
-    winning = [f for f in balance if f.rule == "disc-overpowering"]
-    ahead = bool(winning) and winning[0].case == "pulling-ahead"  # not won yet: its loss is not going to 0
+    won = disc_won(balance)
+    winning = [won[0]] if won is not None else []
+    ahead = won is not None and won[1].get("case") == "pulling-ahead"  # not won yet: its loss is not going to 0
     if winning and not ahead and disc_zero(analysis):
         pass  # "why is the discriminator loss zero?" above cites the finding: not asked twice
-    elif winning:
-        out.append(QA("Is the discriminator pulling ahead?" if ahead else "Why is the discriminator loss going to 0?",
-                      ("Yes: " if ahead else "Because it is winning: ")
-                      + uncapital(messages(winning[:1], analysis.schedule.counts)), winning[0].rule))
+    elif ahead:
+        out.append(QA("Is the discriminator pulling ahead?",
+                      "Yes: " + uncapital(messages(winning[:1], analysis.schedule.counts)), winning[0].rule))
+    elif won is not None:
+        out.append(QA("Why is the discriminator loss going to 0?", _why_disc_wins(analysis, *won), won[0].rule))
     elif [f for f in balance if f.rule not in WEIGHT_RULES] and dead_sentence(analysis, "disc_loss") is None:
         out.append(_near_chance_answer(balance, analysis))
     rec = union(topic(analysis, ("rec-after-disc",)), [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
@@ -100,9 +125,9 @@ def adversarial_questions(analysis) -> list:
         slightly = any(f.case == "slightly-worse" for f in rec)
         # a rise that came across a NaN/Inf step long after the switch-on is that step's, not the GAN's
         across = [f for f in rec if f.case == "across-nonfinite"]
-        # "a little" while a warning sees more is a yes; a fall a warning doubts is no "No", nor a "Yes"
+        # "No" while a warning doubts it is hedged ("Not by this measure", also by questions._qualified), never
+        # turned into a "Yes"
         fell_in_doubt = not bad and not slightly and any(doubted(f) for f in rec)
-        bad += [f for f in rec if doubted(f) and f not in bad]
         word = ("Not with the discriminator" if across else "Not by this measure" if fell_in_doubt else "Yes" if bad
                 else "Only a little" if slightly else "No")
         unit = analysis.schedule.counts
@@ -115,6 +140,36 @@ def adversarial_questions(analysis) -> list:
         head = f"{word}: {change}." if loud else f"{word}."
         out.append(QA("Did reconstruction get worse once the GAN started?", f"{head} {said}", rec[0].rule))
     return out
+
+
+def disc_won(findings: list[Finding]) -> tuple[Finding, dict] | None:
+    """The discriminator winning (disc-overpowering), as a headline or cited under its cause (d_weight 0): the
+    finding that heads it and the disc-overpowering one in the form of a cited finding; None when none says so."""
+    return next(((f, one) for f in findings for one in (_as_cited(f), *f.related)
+                 if one["rule"] == "disc-overpowering"), None)
+
+
+def _as_cited(f: Finding) -> dict:
+    """A headline in the form of the findings cited under it, to read both alike."""
+    return {"rule": f.rule, "case": f.case, "numbers": f.numbers, "metric": f.metric, "step": f.step,
+            "severity": f.severity, "title": f.title}
+
+
+def _why_disc_wins(analysis, head: Finding, won: dict) -> str:
+    """Why the discriminator loss goes to 0, from the finding's numbers: the cause first (the generator gets no
+    adversarial gradient when d_weight is 0; else the discriminator outlearns it), then where to read it."""
+    n, unit = won.get("numbers") or {}, analysis.schedule.counts
+    now = (n.get("now") or {}).get("disc_loss", n.get("disc_loss_median"))
+    level = f"disc_loss {fmt(now)} now against its chance level {fmt(analysis.schedule.disc_chance_level)}"
+    if n.get("d_weight_zero"):
+        return (f"Because the generator gets no adversarial gradient: d_weight is exactly 0, so the adversarial "
+                f"term never reaches the autoencoder and the discriminator wins unopposed ({level}). See "
+                f"{pointer(head, unit)} above.")
+    gap = f", its logits {fmt(n['logit_gap'])} apart, real above fake" if "logit_gap" in n else ""
+    g = f", while g_loss is at {fmt(n['g_loss_median'])}" if "g_loss_median" in n else ""
+    margin = "by a wide margin" if analysis.schedule.disc_loss == "vanilla" else "past the hinge's margin"
+    return (f"Because the discriminator outlearns the generator: it separates real inputs from reconstructions "
+            f"{margin} ({level}{gap}{g}). See {pointer(head, unit)} above.")
 
 
 def disc_level_question(analysis) -> str:
@@ -133,13 +188,18 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     term's weight or share is another matter, named apart."""
     about_d = [f for f in balance if f.rule not in WEIGHT_RULES]
     bad = [f for f in about_d if f.severity in ("warning", "error")]
-    word = "Not as it stands" if bad or any(doubted(f) for f in about_d) else "Yes"
+    # where harm would show (reconstruction worse since the switch-on, disc-at-chance says): no "Yes" beside it
+    harm = [f for f in topic(analysis, ("rec-after-disc",)) if f.severity in ("warning", "error")]
+    word = "Not as it stands" if bad or harm or any(doubted(f) for f in about_d) else "Yes"
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
     unit = analysis.schedule.counts
     # each names its value first (d_weight, the adversarial term): "separately" is all it needs
     aside = "".join(f" Separately, {uncapital(messages([f], unit))}" for f in apart)
-    return QA(disc_level_question(analysis), f"{word}. {messages(shown, unit)}{aside}", shown[0].rule)
+    harmed = "".join(f" But reconstruction got worse after the switch-on, where its harm would show: "
+                     f"{cited_numbers(f, 'rec-after-disc', unit) or f.metric} (see {pointer(f, unit)} above)."
+                     for f in harm[:1])
+    return QA(disc_level_question(analysis), f"{word}. {messages(shown, unit)}{aside}{harmed}", shown[0].rule)
 
 
 
@@ -164,11 +224,13 @@ def disc_answer(analysis) -> str:
     if off is not None and analysis.phase == "before discriminator":
         return "No need to worry. " + messages([off], analysis.schedule.counts)
     if dead is not None:  # on as scheduled, and at 0 now: it has won, or the hinge's margin is cleared
-        won = finding_of(analysis, "disc-overpowering")
+        won = disc_won(analysis.active_findings())  # a headline, or cited under its cause
         on = (f"It has been on since {analysis.schedule.counts} {fmt(dead.step)}, as scheduled, and is at 0 now"
               if dead.step is not None else "It is on, as scheduled, and at 0 now")
-        if won is not None:  # "should I be worried" is answered first, from the finding that says why
-            return f"{verdict([won])} {on}: it has won. {cite(won, analysis.schedule.counts)}"
+        if won is not None:  # "should I be worried" is answered first, then why it won, in one sentence each
+            since = f" since {analysis.schedule.counts} {fmt(dead.step)}" if dead.step is not None else ""
+            return (f"{verdict([won[0]]).rstrip('.')}: on{since} as scheduled, it has won and is at 0 now. "
+                    f"{_why_disc_wins(analysis, *won)}")
         if analysis.schedule.disc_loss == "vanilla":
             why = ("A vanilla (softplus) discriminator loss at 0 means its logits separate every real input from "
                    "every reconstruction by a wide margin.")

@@ -107,6 +107,10 @@ def questions_and_answers(analysis) -> list:
         elif step < s.disc_start and analysis.finished:
             answer = (f"It did not: the run finished at {s.counts} {fmt(step)}, before disc_start {fmt(s.disc_start)} "
                       f"(from {origin}), so it trained the autoencoder alone.")
+        elif step < s.disc_start and analysis.halted:  # the switch-on of a run that cannot go on never comes
+            answer = (f"Not as the run stands: {analysis.halted}. The schedule has it at {s.counts} "
+                      f"{fmt(s.disc_start)} (disc_start, from {origin}), {fmt(s.disc_start - step)} {s.counts}s after "
+                      f"the latest {s.counts} {fmt(step)}.")
         elif step < s.disc_start:
             away = s.disc_start - step
             answer = (f"At {s.counts} {fmt(s.disc_start)} (disc_start, from {origin}), {fmt(away)} {s.counts}s after "
@@ -131,7 +135,9 @@ def questions_and_answers(analysis) -> list:
     qa += adversarial_questions(analysis)
     qa += _forecast_question(analysis)
     qa.append(QA(FINISHED_Q if analysis.finished else INTERVENE_Q, _intervene_answer(analysis)))
-    if not analysis.finished and analysis.phase == "before discriminator" and analysis.schedule.adversarial_off is None:
+    # a run that cannot go on reaches no switch-on to monitor
+    if not analysis.finished and analysis.phase == "before discriminator" \
+            and analysis.schedule.adversarial_off is None and not analysis.halted:
         qa.append(QA("What should I monitor when the discriminator activates?", _monitor_answer(analysis)))
     # the findings themselves are in the list above: here only why they matter, once per rule and reason
     reasons: dict[tuple[str, str], list[Finding]] = {}
@@ -169,9 +175,24 @@ def _qualified(qa: QA, analysis) -> QA:
     metric, head = heads[0]
     rest = qa.answer[len(lead) + 1:].lstrip()
     said = f"{word}: {rest}"
-    if f"\"{head.title or head.rule}\"" not in rest:
+    older = _older_than_question(qa, head, analysis)
+    if older:  # damage from before the stretch asked about: the answer stands, the damage is cited as older
+        said = f"{lead}: {rest} Its damage is older: see {pointer(head, analysis.schedule.counts)} above, {older}."
+    elif f"\"{head.title or head.rule}\"" not in rest:
         said += f" But see {pointer(head, analysis.schedule.counts)} above, on {metric}."
     return QA(qa.question, said, qa.rule)
+
+
+def _older_than_question(qa: QA, head: Finding, analysis) -> str:
+    """Where a warning lies before the stretch a question asks about ("did reconstruction get worse once the GAN
+    started?" asks from just before the switch-on, rec-after-disc's ``judged_from``), said as that; else ""."""
+    judged = finding_of(analysis, "rec-after-disc")
+    scope = None if judged is None else judged.numbers.get("judged_from")
+    start = head.numbers.get("onset_step", head.numbers.get("first_bad_step", head.step))
+    if not qa.question.startswith("Did reconstruction get worse") or scope is None or start is None \
+            or start >= scope or doubted(judged):  # a warning within the stretch doubts it: hedged, not older
+        return ""
+    return "before the discriminator started"
 
 
 

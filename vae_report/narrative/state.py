@@ -10,7 +10,7 @@ from .. import position as pos
 from ..numbers import counted, fmt
 from ..rules import RULES, Finding, rules_on
 from ..rules.base import DISC_METRICS, RANK
-from ..rules.dynamics import duration, stalled_words
+from ..rules.dynamics import duration
 from .answers import short
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
@@ -91,14 +91,7 @@ def halted_reason(analysis) -> str | None:
     if any(f.rule == "liveness" and f.severity == "warning" and "slowdown_since" not in f.numbers
            for f in analysis.active_findings()):  # slowed down is still going: its ETA stands
         return f"the run looks stopped (see \"{_TITLE['liveness']}\")"
-    broken = [f for f in analysis.active_findings() if f.rule == "non-finite" and f.severity == "error"
-              and f.numbers.get("last_finite") is False]
-    if broken:
-        return f"{broken[0].metric} is NaN/Inf at the latest {analysis.schedule.counts}: the run cannot go on as it is"
-    stalled = stalled_finding(analysis)
-    if stalled is not None:
-        return stalled_words(analysis.schedule, stalled.step, stalled.case)
-    return None
+    return analysis.halted  # NaN/Inf at the end, or stalled: the one gate (rules.dynamics.cannot_go_on)
 
 
 

@@ -64,6 +64,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     root = Path(root)
     if not root.exists():
         raise NoLogsYet(f"{root}: no such file or directory; pass the run's results folder")
+    skipped: list[str] = []  # files and folders under the run that could not be opened, with the reason
     if root.is_file():
         files = {kind: [] for kind in KINDS}
         probe = expanded(root) if inner_name(root) is not None else root
@@ -72,11 +73,10 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         files[kind].append(root)
         base = root.parent
     else:
-        skipped: list[str] = []
         files = discover(root, include, pattern, skipped)
         base = root
     if not any(files.values()):
-        raise NoLogsYet(nothing_read(root))
+        raise NoLogsYet(nothing_read(root, skipped))
     if run is not None and not files["mlflow"]:
         raise InputError(f"{root}: --run {run[:60]!r} names a run of an MLflow store, and this folder holds none "
                          "(mlflow.db or mlruns/); leave --run out")
@@ -357,7 +357,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
         notes.extend(read.notes)
         if read.total_steps is not None and logs.text_total_steps is None:
             logs.text_total_steps = read.total_steps
-            logs.total_steps_origin = f"{rel} ({read.unit}/total in its lines)"
+            logs.total_steps_origin = f"{rel} ({read.total_from or read.unit + '/total in its lines'})"
         if read.unit != "step":
             logs.units[kind] = read.unit
         if read.launches:

@@ -4,21 +4,18 @@ to the run: nothing in it is written) and the readers read that copy under the c
 
 from __future__ import annotations
 
-import atexit
 import gzip
-import os
-import shutil
-import tempfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError
+from ..writer import private_copy
 
 SUFFIX = ".gz"
 MAX_BYTES = 4 << 30  # decompressed: a training log of gigabytes is possible, a gzip bomb is refused
 _CHUNK = 1 << 20
 _COPIES: dict[tuple[str, int, int], Path] = {}  # (path, size, mtime) -> its decompressed copy, in this process
-_FOLDER: list[str] = []
 
 
 def inner_name(path: Path) -> str | None:
@@ -37,32 +34,22 @@ def expanded(path: Path) -> Path:
     key = (str(path), info.st_size, info.st_mtime_ns)
     if key in _COPIES and _COPIES[key].exists():
         return _COPIES[key]
-    folder = Path(tempfile.mkdtemp(prefix="gz-", dir=_folder()))
-    target = folder / (inner_name(path) or path.stem)
     written = 0
-    try:
-        with gzip.open(path, "rb") as source, target.open("wb") as sink:
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal written
+        with gzip.open(path, "rb") as source:
             while chunk := source.read(_CHUNK):
                 written += len(chunk)
                 if written > MAX_BYTES:
                     raise InputError(f"{path}: decompresses to over {MAX_BYTES >> 30} GB, far more than a training "
                                      f"log; decompress what you need by hand (gunzip -k {path.name})")
-                sink.write(chunk)
+                yield chunk
+
+    try:
+        target = private_copy(inner_name(path) or path.stem, chunks())
     except (OSError, EOFError, zlib.error) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
         raise InputError(f"{path}: a gzip-compressed file that does not decompress ({exc}); check it with "
                          f"gunzip -t {path.name}, or decompress it by hand (gunzip -k {path.name})") from None
-    except InputError:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
     _COPIES[key] = target
     return target
-
-
-def _folder() -> str:
-    if not _FOLDER:
-        _FOLDER.append(tempfile.mkdtemp(prefix="vae-report-"))
-        atexit.register(shutil.rmtree, _FOLDER[0], True)
-    if not os.path.isdir(_FOLDER[0]):
-        os.makedirs(_FOLDER[0], exist_ok=True)
-    return _FOLDER[0]

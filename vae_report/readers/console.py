@@ -67,10 +67,10 @@ STEPS = {
     # a counter that starts over each epoch, beside the epoch: continued across epochs by its total
     # mmengine's "Epoch(train) [1][ 100/1563]"; pytorch/examples' "Train Epoch: 3 [1280/60000 (2%)]", whose n
     # counts samples (``batch_idx * len(data)``), as "[... images]" or "[... samples]" say
-    "epoch_batch": re.compile(r"\bepoch\b(?:\((?:train|training)\))?\W*(?P<epoch>\d+)(?:\s*/\s*\d+)?\W+"
+    "epoch_batch": re.compile(r"\bepoch\b(?:\((?:train|training)\))?\W*(?P<epoch>\d+)(?:\s*/\s*(?P<epochs>\d+))?\W+"
                               r"(?:[A-Za-z]+\W*)?(?P<step>\d+)\s*/\s*(?P<total>\d+)" + _SAMPLES, re.IGNORECASE),
     # DCGAN's print: "[3/25][100/782] Loss_D: ..." (epoch of epochs, then batch of batches)
-    "epoch_batch_brackets": re.compile(r"^\W*\[(?P<epoch>\d+)/\d+\]\s*\[(?P<step>\d+)/(?P<total>\d+)\]"),
+    "epoch_batch_brackets": re.compile(r"^\W*\[(?P<epoch>\d+)/(?P<epochs>\d+)\]\s*\[(?P<step>\d+)/(?P<total>\d+)\]"),
     # mmengine's "Iter(train) [  50/200000]" too
     "iter": re.compile(r"\b(?:iter(?:ation)?|it)\b(?:\((?:train|training)\))?\]?\s*[:=#]?\s*\[?\s*"
                        r"(?P<step>\d{1,3}(?:,\d{3})+|\d+)(?:\s*/\s*(?P<total>\d+))?", re.IGNORECASE),
@@ -114,6 +114,9 @@ class ConsoleRead:
     # the frame of each launch when the counter went back in the file (several launches appended to one log):
     # (first line number, frame); empty for a single launch
     launches: list[tuple[int, pd.DataFrame]] = field(default_factory=list)
+    # how the total was read, where not from an n/total on the lines: "its epoch counter (Epoch 30/30) x the
+    # 547 steps of each epoch's bar"
+    total_from: str = ""
 
 
 def _samples(path: Path) -> list[str]:
@@ -328,6 +331,12 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
                                               strict=True)] if regex is not None else []
     steps, total, unit, kind = _counted(path, kind, found.loc[has_step], lines[has_step], tails, steps, totals,
                                         unit, notes)
+    if total is None and kind == "keras":
+        found_epochs = lines.str.extract(_KERAS_EPOCH).dropna()
+        if len(found_epochs):
+            total = _epochs_total(pd.to_numeric(found_epochs["epoch"]).to_numpy(dtype=np.int64),
+                                  pd.to_numeric(found_epochs["epochs"]).to_numpy(dtype=np.int64), totals, steps,
+                                  notes)
     with_step = np.flatnonzero(has_step)
     recs = _records(messages, with_step, steps, tails, kind, unit == "epoch" and kind == "tqdm")
     if kind == "line":
@@ -340,7 +349,10 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
                      "pytorch/examples prints batch_idx * len(data)), continued across epochs")
     if any(r.epoch_summary for r in recs):
         notes.append("epoch summary lines beside the per-batch lines read as *_epoch series")
-    return _assembled(recs, lines, source, kind, total, unit, notes)
+    read = _assembled(recs, lines, source, kind, total, unit, notes)
+    said = [n for n in notes if n.startswith(TOTAL_FROM_EPOCHS.split(" (")[0])]
+    read.total_from = said[-1].split(": the run's total")[0] if said and total is not None else ""
+    return read
 
 
 def _counted(path: Path, kind: str, found: pd.DataFrame, rows: pd.Series, tails: list[str], steps: np.ndarray,
@@ -357,6 +369,9 @@ def _counted(path: Path, kind: str, found: pd.DataFrame, rows: pd.Series, tails:
         unit = "sample" if kind == "epoch_samples" else unit
         if kind == "epoch_global" and np.isfinite(totals).any():
             total = int(totals[np.isfinite(totals)][-1])
+        elif "epochs" in found and found["epochs"].notna().all():
+            total = _epochs_total(epochs, pd.to_numeric(found["epochs"]).to_numpy(dtype=np.int64), totals, steps,
+                                  notes)
     elif kind == "tqdm":
         steps, total, unit = _bars(path, rows, tails, steps, totals, notes)
     elif kind in ("step", "epoch", "fraction", "iter") and totals is not None and np.isfinite(totals).any() \
@@ -369,6 +384,29 @@ def _counted(path: Path, kind: str, found: pd.DataFrame, rows: pd.Series, tails:
                      "total, left out")
         total = None
     return steps, total, unit, kind
+
+
+TOTAL_FROM_EPOCHS = "its epoch counter ({count:,} epochs) x the {n:,} steps of each epoch's bar"
+# Keras' "Epoch 3/30" line, above the epoch's bars
+_KERAS_EPOCH = re.compile(r"^\s*Epoch\s+(?P<epoch>\d+)/(?P<epochs>\d+)\s*$")
+
+
+def _epochs_total(epochs: np.ndarray, of: np.ndarray, per_epoch: np.ndarray | None, steps: np.ndarray,
+                  notes: list[str]) -> int | None:
+    """The run's total in the log's continued count, from an epoch counter "e/E" and a per-epoch bar total N:
+    the E epochs (from the first logged, counted from 0 or 1) of N each, as Keras' "Epoch 30/30" over "547/547"
+    bars gives 30 x 547; None where E or N varies, or the log does not begin at the first epoch (a resumed log
+    counts from where it began)."""
+    if per_epoch is None or not len(epochs) or not np.isfinite(per_epoch).all() or np.ptp(per_epoch) \
+            or np.ptp(of) or int(epochs.min()) not in (0, 1):
+        return None
+    count, n = int(of[0]), int(per_epoch[0])
+    # epochs counted from 0 run 0..E-1, from 1 run 1..E: E epochs either way
+    total = count * n
+    if len(steps) and int(steps.max()) > total:
+        return None
+    notes.append(f"{TOTAL_FROM_EPOCHS.format(count=count, n=n)}: the run's total is {total:,}")
+    return total
 
 
 def _epoch_and_batch(epochs: np.ndarray, steps: np.ndarray, totals: np.ndarray, kind: str,

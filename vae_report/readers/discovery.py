@@ -156,7 +156,7 @@ def files_under(folders: list[Path], skipped: list[str] | None = None) -> tuple[
             info = os.stat(folder)
         except OSError as exc:
             if skipped is not None:
-                skipped.append(f"{folder}: not read ({exc.strerror or exc})")
+                skipped.append(f"{folder}: not read ({_reason(exc)})")
             continue
         if (info.st_dev, info.st_ino) in seen:
             continue
@@ -174,8 +174,8 @@ def files_under(folders: list[Path], skipped: list[str] | None = None) -> tuple[
                     if entry.name == "mlruns":
                         stores.append(Path(entry.path))
                 elif entry.is_file():
-                    if skipped is not None and _candidate(entry.name) and not os.access(entry.path, os.R_OK):
-                        skipped.append(f"{entry.path}: not read (permission denied)")
+                    if skipped is not None and _candidate(entry.name) and (why := _unopenable(entry.path)):
+                        skipped.append(f"{entry.path}: not read ({why})")
                         continue
                     if entry.is_symlink():
                         target = entry.stat()
@@ -199,6 +199,20 @@ _CANDIDATE_SUFFIXES = (*CSV_SUFFIXES, *TEXT_SUFFIXES, *JSON_SUFFIXES, ".wandb", 
 
 def _candidate(name: str) -> bool:
     return "tfevents" in name or os.path.splitext(name)[1].lower() in _CANDIDATE_SUFFIXES
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
+def _unopenable(path: str) -> str | None:
+    """Why a regular file cannot be opened for reading by this process (None: it can). Opened, not asked of
+    ``os.access``, which judges by the real user, not the effective one (a set-uid or capability-limited run)."""
+    try:
+        os.close(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)))
+    except OSError as exc:
+        return _reason(exc)
+    return None
 
 
 def _not_a_file(path: str) -> str:
@@ -225,14 +239,23 @@ def leads_inside(link: str, roots: list[str]) -> bool:
 
 
 
-def nothing_read(root: Path) -> str:
-    """Why a folder gave no metric log: what it holds, the first lines of a text file it could not read, and
-    what to do instead (an empty folder: not the one the trainer writes to, or nothing logged yet)."""
+def nothing_read(root: Path, unread: list[str] = ()) -> str:
+    """Why a folder gave no metric log: the files and folders that could not be opened (``unread``, with their
+    reasons: a log the user cannot read is the likely cause), what it holds, the first lines of a text file it
+    could not read, and what to do instead (an empty folder: not the one the trainer writes to, or nothing
+    logged yet)."""
     read = ("read: TensorBoard *tfevents*, *.csv/*.tsv, *.jsonl/*.json metric logs, *.log/*.out/*.txt with a step "
             "counter and key: value pairs, each also gzipped (.gz)")
     if root.exists() and not root.is_dir() and not root.is_file():
         return (f"{root}: not a folder or a log file (a device, a pipe or a socket); pass the folder the trainer "
                 "writes to, or one of its log files")
+    unopened = [relative_to(note, root) for note in unread if ": not read (" in note]
+    if unopened:
+        blocked = unopened[:3]
+        more = f" and {len(unopened) - 3} more" if len(unopened) > 3 else ""
+        fix = ("make them readable by the user running vae-report (chmod a+r for a file, a+rx for a folder)"
+               if any("permission denied" in note for note in blocked) else "each log must be a regular file")
+        return f"{root}: no metric log could be read: {'; '.join(blocked)}{more}; {fix}"
     held = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
     if not held:
         return (f"{root}: no metric logs found: the folder holds no files ({read}); pass the folder the trainer "

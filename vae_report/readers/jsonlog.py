@@ -265,6 +265,10 @@ def _wall(record: dict) -> float:
 def _records(records: list[dict], source: str, layout: str, notes: list[str], path: Path) -> JsonRead:
     records = [flatten(r) for r in records]
     counter = _counter(records)
+    # each record's epoch, read once: it continues a counter that restarts every epoch, and gives the epoch's
+    # length in steps; a log counted in epochs (or not counted) needs neither
+    epochs = None if counter is None or counter in EPOCH_KEYS else np.array(
+        [r.get("epoch") if _is_number(r.get("epoch")) else np.nan for r in records], dtype=float)
     if counter is None:
         steps = np.arange(len(records), dtype=np.float64)
         notes.append("no step counter in its records: steps are record numbers (0, 1, 2, ...)")
@@ -274,7 +278,7 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
         keep = np.isfinite(steps)
         if (~keep).any():  # mmcv's first line: the run's meta (env_info, config text, seed)
             notes.append(f"{counted(int((~keep).sum()), 'record')} without {counter} skipped (run metadata)")
-        steps = _continued(steps, records, counter, notes)
+        steps = _continued(steps, records, epochs, counter, notes)
         keep &= np.isfinite(steps)  # a validation record before any training one has no step in effect
         if counter in EPOCH_KEYS:
             notes.append("epoch is its only counter: steps are epochs")
@@ -291,10 +295,7 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
         raise InputError(f"{path}: its JSON records hold no numeric metric (keys: "
                          f"{', '.join(list(kept[0])[:8])}); point vae-report at the training log")
     unit = "record" if counter is None else "epoch" if counter in EPOCH_KEYS else "step"
-    length = None
-    if unit == "step":
-        epochs = np.array([r.get("epoch") if _is_number(r.get("epoch")) else np.nan for r in kept], dtype=float)
-        length = logged_epoch_length(steps, epochs)
+    length = logged_epoch_length(steps, epochs[keep]) if unit == "step" else None
     return JsonRead(frame, layout, len(kept), counter or "record order", notes, unit=unit, epoch_length=length)
 
 
@@ -353,13 +354,13 @@ def _series(steps: list[int], records: list[dict], skip: set, notes: list[str]) 
     return series
 
 
-def _continued(steps: np.ndarray, records: list[dict], counter: str, notes: list[str]) -> np.ndarray:
+def _continued(steps: np.ndarray, records: list[dict], epochs: np.ndarray | None, counter: str,
+               notes: list[str]) -> np.ndarray:
     """mmcv's epoch-based runner logs ``iter`` within the epoch: where the training records' counter falls back
-    as the epoch goes up, it is continued across epochs; a validation record then takes the training step in
-    effect when it was written."""
-    if counter in EPOCH_KEYS:
+    as the epoch goes up (``epochs``: each record's, None for a log counted in epochs), it is continued across
+    epochs; a validation record then takes the training step in effect when it was written."""
+    if epochs is None:
         return steps
-    epochs = np.array([r.get("epoch") if _is_number(r.get("epoch")) else np.nan for r in records], dtype=float)
     training = np.array([not _split(r) for r in records], dtype=bool)
     found = continued_across_epochs(np.where(training, steps, np.nan), epochs)
     if found is None:

@@ -32,7 +32,15 @@ from .dynamics import STALL_LIMITS, divergence, liveness, resumes, run_stalled, 
 from .episodes import loss_episode
 from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
 from .gradients import grad_norm
-from .grouping import cite_explained, group_by_cause, loud_metrics, mark_restated, point_to_gradient, qualify_ok
+from .grouping import (
+    cite_consequences,
+    cite_explained,
+    group_by_cause,
+    loud_metrics,
+    mark_restated,
+    point_to_gradient,
+    qualify_ok,
+)
 from .kl import kl_dominant, kl_negative, kl_rising
 from .learning_rate import lr_schedule
 from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
@@ -72,7 +80,7 @@ RULES: list[Rule] = [
                 "that stopped.",
          checks="a training loss last logged far behind the others (20 of its intervals and a tenth of the "
                 "run): its latest value is stale"),
-    Rule("disc-off-before-start", "Discriminator silent before disc_start", "ok",
+    Rule("disc-off-before-start", "Discriminator silent before disc_start", "info",
          "adopt_weight multiplies the GAN terms by 0 while step < disc_start, so a disc_loss of exactly 0 is expected.",
          disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info"),
@@ -126,7 +134,10 @@ RULES: list[Rule] = [
                              "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          topics=("balance",), explains=("adversarial-rise",),
-         action="Weaken the discriminator: lower disc_weight or the discriminator's learning rate, or start it later.",
+         action="Weaken the discriminator itself: its learning rate, its capacity, or noise or augmentation on its "
+                "inputs. Where reconstruction has suffered, also lower disc_weight, so that the autoencoder chases "
+                "the discriminator less (it scales only the generator's adversarial term, not the discriminator's "
+                "own loss).",
          look="GAN artefacts",
          checks="after `disc_start`, at the current levels (the statistics table's Now): D loss below 30% of "
                 "its chance level (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the "
@@ -155,8 +166,9 @@ RULES: list[Rule] = [
          generator_winning, {"window": 0.2, "above_chance": 0.25, "inverted_share": 0.7, "weight_growth": 30.0,
                              "g_runaway": 1.0}, needs=("disc_loss|d_weight|g_loss",), needs_schedule=("disc_start",),
          severities=("info", "warning"), topics=("values", "balance"), explains=("adversarial-rise", "term-grown"),
-         action="Lower disc_weight; do not weaken the discriminator (its learning rate, its capacity): it is the "
-                "side losing.",
+         action="Lower disc_weight, so that the autoencoder chases the discriminator less (it scales only the "
+                "generator's adversarial term); do not weaken the discriminator itself (its learning rate, its "
+                "capacity): it is the side losing.",
          look="GAN artefacts",
          checks="the other side of the balance after `disc_start`: D loss above chance now, `logits_fake` "
                 "above `logits_real` at `inverted_share` of the points of the latest fifth, `d_weight` grown "
@@ -184,7 +196,8 @@ RULES: list[Rule] = [
          d_weight_pinned, {"window": 0.2, "at_ceiling": 0.99, "share": 0.5, "burst_worse": 0.5}, needs=("d_weight",),
          needs_schedule=("disc_start", "disc_weight"),
          severities=("info", "warning"), topics=("balance", "ranges"), can_wait=True,
-         action="Lower disc_weight if the adversarial term is too strong.",
+         action="If the adversarial term is too strong, lower disc_weight, so that the autoencoder chases the "
+                "discriminator less (it scales only the generator's adversarial term).",
          look="GAN artefacts",
          checks="after `disc_start`, `d_weight` at its clamp `1e4 × disc_weight` for most recent points: the "
                 "adaptive weight no longer adapts; when nll sums over thousands of pixels (RadioDiff) the "
@@ -202,7 +215,8 @@ RULES: list[Rule] = [
          gan_term_dominant, {"share": 0.5, "growth": 3.0}, needs=("total_loss", "rec_loss", "d_weight", "g_loss"),
          needs_schedule=("disc_start",),
          severities=("info", "warning"), topics=("balance", "ranges"), explains=("adversarial-rise",),
-         action="Lower disc_weight.",
+         action="Lower disc_weight, so that the autoencoder chases the discriminator less (it scales only the "
+                "generator's adversarial term).",
          look="GAN artefacts",
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
                 "bookkeeping) at `share` or more of the loss's size, the share the breakdown of total_loss gives "
@@ -218,7 +232,8 @@ RULES: list[Rule] = [
          "usual, a growing one costs the model what it is trained for.",
          rec_after_disc, {"window": 0.2, "worse": 0.1}, needs=("rec_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"), cause="shape", cause_rank=3, heads_switch_on=True,
-         action="Lower disc_weight, and resume from a checkpoint before the rise if it persists.",
+         action="If the rise persists, lower disc_weight, so that the autoencoder chases the discriminator less "
+                "(it scales only the generator's adversarial term).",
          look="GAN artefacts",
          checks="reconstruction's current level (the statistics table's Now) after `disc_start` against its level "
                 "just before it (the last 5% of the points of the phase before, as rec-trend takes it), dated "
@@ -316,7 +331,8 @@ RULES: list[Rule] = [
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
          regularizer="kl", severities=("info", "warning"),
          topics=("kl", "ranges"), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
-         action="If a light regularizer was intended, lower kl_weight.",
+         action="If a light regularizer was intended, lower kl_weight, so that the KL term weighs less against "
+                "the reconstruction.",
          checks="the weighted KL term's share of the loss, the one the breakdown of total_loss gives (of the "
                 "loss's size: the sum of its terms' absolute values over the total's latest stretch, with nll "
                 "counted as one term, and none where other terms are within their noise there; without the terms, "
@@ -474,7 +490,8 @@ RULES: list[Rule] = [
                 "with the value the report used instead"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "A learning rate other than the config's trains differently from what was planned: at 0 the model stops "
-         "learning, too high it diverges, stuck high it never settles.",
+         "learning, far below the plan it learns that many times slower, too high it diverges, stuck high it never "
+         "settles.",
          lr_schedule, {"tolerance": 0.02, "far_below": 0.01, "clear": 3.0}, needs=("lr",),
          severities=("ok", "info", "warning"),
          action="Check the scheduler (restored on resume?) and any manual change of the learning rate.",
@@ -628,8 +645,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     by_id = {rule.id: rule for rule in registry}
     carrier = regularizer_share(metrics, schedule) if any(f.metric in ("kl_loss", "quant_loss") for f in findings
                                                          if f.severity in ("warning", "error")) else None
-    grouped = qualify_ok(cite_explained(group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start,
-                                                       carrier), by_id), by_id)
+    grouped = group_by_cause(findings, metrics.last_step(), by_id, metrics.phase_start, carrier)
+    grouped = qualify_ok(cite_consequences(cite_explained(grouped, by_id), metrics.last_step()), by_id)
     grouped = mark_restated(point_to_gradient(grouped, metrics.last_step(), schedule))
     # "no loss is rising" never lists a loss a warning or an error is about or names as risen: it points to it
     named = loud_metrics(grouped, by_id)

@@ -12,7 +12,8 @@ from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, finite, weight_zero
 from .decomposition import ALIKE, DOMINANT, decompose, share_text
-from .gan import latest_in_phase, phase_ends, weight_from
+from .gan import latest_in_phase, phase_ends
+from .knobs import chase_less, sentence, suggested_weight
 from .losses import bookkeeping
 
 
@@ -27,8 +28,9 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             why = (f"The config sets disc_weight 0 ({s.key_path('disc_weight')}), and the "
                    "adaptive weight is multiplied by it: the GAN term is switched off by the config. Set disc_weight "
                    "(RadioDiff and LDM use 0.5) if the adversarial phase was meant to train the autoencoder.")
-            action = ("Set disc_weight (RadioDiff and LDM use 0.5) if the adversarial phase was meant to train the "
-                      "autoencoder.")
+            action = (f"Set disc_weight ({s.key_path('disc_weight')}; RadioDiff and LDM use 0.5) if the "
+                      "autoencoder was meant to chase the discriminator (it weights only the generator's adversarial "
+                      "term).")
         else:
             why = ("LDM's loss returns 0 when the adaptive weight cannot be computed (no last_layer gradient, e.g. in "
                    "eval mode), or when the last layer's gradient of the nll is 0: check the generator's backward "
@@ -39,7 +41,9 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"d_weight is exactly 0 at all {fmt(len(finite(all_weight)))} points since {pos.at(s, int(all_steps[0]))}: "
             "the adversarial term d_weight x disc_factor x g_loss is identically 0, so the discriminator trains but "
             f"the autoencoder never feels it. {why}",
-            "d_weight", int(all_steps[0]), {"ceiling": 0.0, "share_at_ceiling": 1.0, "onset_step": int(all_steps[0])},
+            "d_weight", int(all_steps[0]), {"ceiling": 0.0, "share_at_ceiling": 1.0, "onset_step": int(all_steps[0]),
+                                            # the discriminator winning unopposed is this cause's symptom
+                                            "explains": {"disc-overpowering": "any"}},
             case="zero", title="Adversarial term weighted by 0", action=action, look="",
             rationale="With d_weight 0 the adversarial term is identically 0: the discriminator trains, but the "
                       "autoencoder never gets its adversarial gradient, so the GAN phase costs compute and sharpens "
@@ -86,7 +90,7 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"{pinned * 100:.0f}% of the recent points{bursty}: the GAN term's gradient at the "
         f"decoder's last layer is tiny against the nll's, so the adaptive weight no longer balances anything."
         f"{already}{why} At the clamp the GAN term's weight is fixed at 1e4 x disc_weight.",
-        "d_weight", onset, numbers,
+        "d_weight", onset, numbers, action=f"If the adversarial term is too strong, {chase_less(s)}.",
     )]
 
 
@@ -178,7 +182,8 @@ def _bursts_finding(m: Metrics, s: Schedule, t: dict, ceiling: float) -> list[Ca
         "largest and pushes the decoder off: each burst sets reconstruction back. These are not isolated spikes "
         "from hard batches.",
         "d_weight", bursts[0][0], numbers,
-        action="Lower disc_weight, and look at what precedes each burst (the discriminator's logits, the data).",
+        action=f"{sentence(chase_less(s))}, and look at what precedes each burst (the discriminator's logits, "
+               "the data).",
     )]
 
 
@@ -252,5 +257,5 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"grew from {fmt(early)} over the phase's first {fmt(head)} points to {fmt(now)}{grown}, and it is {of}. "
         "The autoencoder is then trained more to fool the discriminator than to reconstruct.",
         "total_loss", onset, numbers, case="term-grown",
-        action=f"Lower disc_weight{weight_from(s)}.",
+        action=f"{sentence(chase_less(s, suggested_weight(s)))}.",
     )]

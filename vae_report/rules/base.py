@@ -232,6 +232,14 @@ class Metrics:
         return steps[a:b], values[a:b]
 
 
+def implicated(numbers: dict[str, Any]) -> dict[str, str]:
+    """The metrics a finding names beside its own, with how ("risen", "slow", "nan"): declared by its rule as data
+    (``numbers["implicates"]``, and the older ``rising_terms``, the losses it names as risen), never read from its
+    words. Every ok finding and all-clear answer on one of them is qualified (grouping.loud_metrics)."""
+    named = {name: "risen" for name in numbers.get("rising_terms", ())}
+    return {**named, **(numbers.get("implicates") or {})}
+
+
 _SEE = "\x1f"  # marks a rule id in a message until the registry puts the rule's title there (names_titles)
 
 

@@ -40,6 +40,8 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                "kl_weight": s.kl_weight}
     evidence, action, collapsed = _collapse_evidence(m, s, onset, numbers)
     numbers["collapse"] = collapsed
+    if collapsed:  # the decoder losing its latents' information shows as reconstruction stepping up then
+        numbers["explains"] = {"loss-shift": "near", "loss-now": "near"}
     return [Case(
         f"kl_loss fell to {fmt(now)} (its current level), {signed_pct(now / peak - 1)} from its peak level "
         f"{fmt(peak)}; the fall began at {pos.at(s, onset)}. {evidence}",
@@ -66,11 +68,13 @@ def _weight_said(s: Schedule) -> str:
 
 def collapse_remedy(s: Schedule, before: int | None) -> str:
     """What to do about a collapse the KL's weight drives: keep the term from pulling every dimension to the
-    prior early (annealing, free bits), from a checkpoint before it began where there is one."""
-    resume = f", resuming from a checkpoint before {pos.at(s, before)}" if before is not None else ""
-    return (f"Anneal kl_weight from 0 up to {fmt(s.kl_weight)} over the first part of training (KL warm-up), or add "
-            "free bits (no KL penalty below a floor of about 0.1-0.5 nats per latent dimension), and retrain"
-            f"{resume}.")
+    prior early. A KL warm-up anneals the weight from 0 at the start of training, so it is a fresh start, never a
+    resume; free bits change the loss only, so they can resume from a checkpoint before the collapse began."""
+    free = "add free bits (no KL penalty below a floor of about 0.1-0.5 nats per latent dimension)"
+    resume = (f"{free} and resume from a checkpoint before {pos.at(s, before)}, where the KL had not fallen yet"
+              if before is not None else f"{free} and train again")
+    return (f"Either retrain from the start with kl_weight annealed from 0 up to {fmt(s.kl_weight)} over the first "
+            f"part of training (a KL warm-up, which begins with untrained weights, so no resume), or {resume}.")
 
 
 def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tuple[str, str, bool]:
@@ -90,6 +94,8 @@ def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tu
         numbers.update(rec_before=then, rec_now=level.value)
         worse = level.value > then * 1.1
         rec = f"rec_loss {describe_change(then, level.value)} since then"
+        if worse:  # named as risen since the fall: no all-clear on it elsewhere (grouping.loud_metrics)
+            numbers["implicates"] = {"rec_loss": "risen"}
     if heavy:
         why = (f"Under {_weight_said(s)} the KL term is a full part of the objective and pulls every latent "
                "dimension toward the prior: this is the textbook posterior collapse.")

@@ -55,7 +55,7 @@ def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                      title="disc_loss logged while disc_factor is 0",
                      action="Nothing to fix in training; read disc_loss before disc_start as the discriminator's "
                             "raw loss, not as a sign that it trained.")]
-    return [Case(message, activity[0], int(steps[before][-1]), numbers)]
+    return [Case(message, activity[0], int(steps[before][-1]), numbers, severity="ok")]
 
 
 def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -102,10 +102,10 @@ def _late(name: str, steps: np.ndarray, after: np.ndarray, first: int, s: Schedu
     micro-batches or of one optimizer, a per-launch counter after a resume), or that another config ran."""
     off = int((after & (steps < first)).sum())
     late = first - s.disc_start
-    ratio = first / s.disc_start
+    ratio = first / s.disc_start if s.disc_start > 0 else 0.0  # disc_start 0: on from the start, no multiple
     times = round(ratio)
-    counter = (f" {fmt(first)} is about {times} x disc_start: the logs likely count {times} times what the loss's "
-               "global_step counts (micro-batches under gradient accumulation, or both optimizers' steps)."
+    counter = (f" {fmt(first)} is about {times} x disc_start, as a logged counter {times} times the loss's global "
+               "step would give (micro-batches under gradient accumulation, or both optimizers' steps)."
                if times >= 2 and abs(ratio - times) <= 0.05 * times else "")
     return Case(
         f"The discriminator came on only at {pos.at(s, first)}, {fmt(late)} {pos.unit(s)}s after disc_start "

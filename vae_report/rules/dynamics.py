@@ -7,12 +7,13 @@ import datetime as dt
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import latest_checkpoint
 from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, block_mad, robust_noise, rolling_median
 from .adversarial import clamp_bursts
 from .base import Case, Metrics, see
-from .untrained import resume_from, summary, untrained
+from .untrained import rate_before, resume_from, summary, untrained
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 
@@ -183,6 +184,21 @@ def stalled_words(s: Schedule, since: int, case: str | None = None) -> str:
     if case == "lr-zero":
         return f"training has stalled: nothing has trained since {pos.at(s, since)} (the learning rate is 0)"
     return f"training has stalled: its losses have not changed since {pos.at(s, since)}"
+
+
+def cannot_go_on(findings: list, s: Schedule) -> str | None:
+    """Why the run cannot go on as it is (a loss NaN/Inf at its latest point, headline or cited; training stalled
+    to the end), or None: the one gate every place that names a next milestone, an ETA or a switch-on still to
+    come reads (the status line, the overview, the conclusion, the answers, the JSON summary)."""
+    for f in findings:
+        if f.skipped or f.severity != "error":
+            continue
+        for one in ({"rule": f.rule, "metric": f.metric, "numbers": f.numbers}, *f.related):
+            if one["rule"] == "non-finite" and (one.get("numbers") or {}).get("last_finite") is False:
+                return f"{one['metric']} is NaN/Inf at the latest {pos.unit(s)}: the run cannot go on as it is"
+    stalled = next((f for f in findings if f.rule == "run-stalled" and not f.skipped
+                    and f.severity in ("warning", "error") and f.step is not None), None)
+    return None if stalled is None else stalled_words(s, stalled.step, stalled.case)
 
 
 def _no_eta(m: Metrics, s: Schedule, old: float | None) -> str | None:
@@ -366,7 +382,11 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
     for u in untrained(m, s, t["window"]):
         words, numbers = summary(u, m, s, cause=not u.frozen)
-        resume = resume_from(u, s)
+        resume = resume_from(u, m, s)
+        numbers["keep_checkpoint"] = latest_checkpoint(s, m.last_step())
+        # the checkpoint restores the scheduler as saved: at 0, unless it is fixed before the resume
+        fixed = (f"Fix the learning-rate scheduler (it set the lr to 0){rate_before(u, m, s)}; then "
+                 f"{resume[:1].lower()}{resume[1:]}")
         if u.frozen:
             zero = u.reason == "lr"
             lr_text = " The learning rate is 0 over the same stretch." if zero else ""
@@ -377,8 +397,8 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 u.frozen[0], u.start, numbers | {"flat_metrics": list(u.frozen), "since_step": u.start,
                                                  "lr_zero": zero},
                 case="frozen",
-                action=(f"{resume} with the learning-rate scheduler fixed (it set the lr to 0)." if zero else
-                        f"{resume} once what froze the model is found (an lr of 0, parameters not given to the "
+                action=(f"{fixed}." if zero else
+                        f"{resume}, once what froze the model is found (an lr of 0, parameters not given to the "
                         "optimizer, the same batch over and over).")))
             continue
         # the losses still vary with the batches, but no weight moves: nothing trained all the same
@@ -387,7 +407,7 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "balance over that stretch are not judged.",
             "lr", u.start, numbers | {"lr_zero": True}, case="lr-zero",
             severity=None if u.to_end else "info",
-            action=f"{resume} with the learning-rate scheduler fixed (it set the lr to 0)."))
+            action=f"{fixed}."))
     return out
 
 

@@ -15,6 +15,14 @@ from ..schedule import Schedule, set_at
 from ..stats import robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, turn_onset, weight_zero
 from .discriminator import disc_activity
+from .knobs import (
+    USUAL_DISC_WEIGHT,
+    chase_less,
+    sentence,
+    suggested_weight,
+    weaken_discriminator,
+    weight_named,
+)
 from .losses import bookkeeping, shift_at_nonfinite
 
 
@@ -87,8 +95,36 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "(-mean of the fake logits) keeps pushing"
         + (" with the adaptive d_weight" if s.layout != "flat" else "")
         + ": the adversarial term tends to take over the objective at the cost of reconstruction.",
-        "disc_loss", onset, numbers,
+        "disc_loss", onset, numbers, action=overpowered_action(m, s),
     )]
+
+
+def overpowered_action(m: Metrics, s: Schedule) -> str:
+    """What to do about a discriminator that won or pulls ahead: the knobs that act on it (knobs.py), and
+    disc_weight only as what it is, the autoencoder's pull toward the discriminator."""
+    weaken = sentence(weaken_discriminator(s, m.last_step(), logged_lr=m.has("lr_disc")))
+    cost = _rec_cost(m, s)
+    if cost is None:  # no reconstruction to read the cost from: disc_weight said as what it does
+        return f"{weaken}. If reconstruction suffers, also {chase_less(s, suggested_weight(s))}."
+    before, now = cost
+    moved = describe_change(before, now)
+    if now > 1.1 * before:  # the autoencoder has paid for chasing it: pull it back too
+        return (f"{weaken}. Reconstruction has paid for it: since just before the switch-on, rec_loss {moved}; "
+                f"also {chase_less(s, suggested_weight(s))}.")
+    return (f"{weaken}. Reconstruction has not paid for it so far: since just before the switch-on, rec_loss "
+            f"{moved}; so {weight_named(s)}, can stay.")
+
+
+def _rec_cost(m: Metrics, s: Schedule) -> tuple[float, float] | None:
+    """rec_loss just before the switch-on (the median of the phase before's last 5% of points, as rec-after-disc
+    takes it) and now (the statistics table's Now); None without both."""
+    if not m.has("rec_loss") or s.switch_step is None:
+        return None
+    before = finite(m.window("rec_loss", hi=s.switch_step)[1])
+    level = m.level("rec_loss")
+    if len(before) < 5 or level is None or not np.isfinite(level.value):
+        return None
+    return float(np.median(before[-max(5, len(before) // 20):])), level.value
 
 
 def phase_ends(m: Metrics, s: Schedule, name: str) -> tuple[float, float] | None:
@@ -122,7 +158,8 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
     onset = departure(steps, loss, early, level, fraction=0.1, noise_margin=3.0)
     gap = m.level("logits_real").value - m.level("logits_fake").value  # both logged: logit_gap is in numbers
     numbers.update(onset_step=onset, disc_loss_early=early, g_loss_early=g_ends[0], g_loss_median=g_ends[1],
-                   now={"disc_loss": level, "g_loss": g_ends[1]})
+                   now={"disc_loss": level, "g_loss": g_ends[1]},
+                   implicates={"g_loss": "risen"})  # the discriminator pulling ahead: g_loss climbed with it
     signals = [f"disc_loss fell from {fmt(early)} to {fmt(level)} (chance level {fmt(chance)})",
                f"logits_real - logits_fake is now {fmt(gap)}",
                f"g_loss rose from {fmt(g_ends[0])} to {fmt(g_ends[1])}"]
@@ -142,7 +179,7 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
         f"The discriminator is pulling ahead since {pos.at(s, onset)}: " + "; ".join(signals) + ". It has not won "
         "(that is a loss near 0), but it tells reconstructions from data ever more easily, and the generator's "
         "adversarial term grows with g_loss at the cost of reconstruction.",
-        "disc_loss", onset, numbers, case="pulling-ahead",
+        "disc_loss", onset, numbers, case="pulling-ahead", action=overpowered_action(m, s),
         rationale="a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
                   "g_loss, at the cost of reconstruction.",
     )]
@@ -171,6 +208,9 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     onset = departure(phase_steps, phase_values, base, now)
     numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset,
                "before_switch": {"rec_loss": base}, "now": {"rec_loss": now},
+               # the stretch its verdict is about (from just before the switch-on to now): a change older than it
+               # is no doubt on it (grouping.qualify_ok), only older damage to cite
+               "judged_from": prior.first_step,
                # the noise of the difference, so that every sentence says the move as this one does
                **({"change_noise": noise} if math.isfinite(noise) else {})}
     moved = describe_change(base, now, noise=noise)
@@ -230,7 +270,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"Reconstruction costs more since the discriminator started: {since}, rec_loss {moved}; that cost came "
             f"with the switch-on and {kept[since_then]} (median {fmt(numbers['early_phase_level'])} over the "
-            "phase's first 30%): the usual price of the adversarial term. Lower disc_weight if it matters.",
+            f"phase's first 30%): the usual price of the adversarial term. If it matters, {chase_less(s)}.",
             "rec_loss", int(phase_steps[0]), numbers, severity="info")]
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         numbers["disc_weight"] = s.disc_weight
@@ -295,9 +335,6 @@ def _rose_in_phase(steps: np.ndarray, values: np.ndarray, base: float, level, t:
     return early, onset
 
 
-USUAL_DISC_WEIGHT = 0.5  # RadioDiff's first_radio.yaml and LDM's autoencoder configs
-
-
 def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[str, str]:
     """The discriminator's weight named as the lever of a reconstruction that degraded with it: with the adaptive
     d_weight (LDM's, RadioDiff's) the GAN term's gradient at the decoder's last layer is disc_weight times the
@@ -311,12 +348,13 @@ def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[s
     where = set_at(s, "disc_weight") or s.origins.get("disc_weight", "the config")
     if s.disc_weight is None:
         return ("The adversarial term is what changed then.",
-                f"It has persisted since {pos.at(s, onset)}: lower disc_weight." if persisted else
-                "If it persists, lower disc_weight.")
+                f"It has persisted since {pos.at(s, onset)}: {chase_less(s)}." if persisted else
+                f"If it persists, {chase_less(s)}.")
     adaptive = m.has("d_weight") or "LPIPS" in (s.loss_class or "")
-    text = (f"The lever is the discriminator's weight, disc_weight {fmt(s.disc_weight)} ({where})"
+    text = (f"The lever is disc_weight {fmt(s.disc_weight)} ({where})"
             + (f", {fmt(round(s.disc_weight / USUAL_DISC_WEIGHT, 1))} times the {USUAL_DISC_WEIGHT} RadioDiff and "
-               "LDM use" if s.disc_weight >= 2 * USUAL_DISC_WEIGHT else ""))
+               "LDM use" if s.disc_weight >= 2 * USUAL_DISC_WEIGHT else "")
+            + ", the weight of the generator's adversarial term in the autoencoder's loss")
     found = bookkeeping(m, s)
     size = ""
     if found is not None and len(found.steps) >= 5:
@@ -336,9 +374,7 @@ def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[s
                  "reconstruction's force.")
     else:
         text += (f"; the adversarial term d_weight x g_loss is {size}." if size else ".")
-    lower = f"lower disc_weight ({fmt(s.disc_weight)} in {where})" + (
-        f" toward {USUAL_DISC_WEIGHT}" if s.disc_weight >= 2 * USUAL_DISC_WEIGHT else
-        f", e.g. to {fmt(s.disc_weight / 2)}")
+    lower = chase_less(s, suggested_weight(s))
     if persisted:
         advice = (f"The rise has persisted since {pos.at(s, onset)} ({fmt(lasted)} {pos.units(s)}, "
                   f"{signed_pct(change)} now): {lower}, and resume from {latest_checkpoint(s, last)}.")
@@ -490,15 +526,11 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         + ("The discriminator is losing the game, so the adversarial term pushes reconstructions toward whatever "
            "fools a weak critic." if strong else "One sign alone is not a fault; watch it at the next report."),
         "disc_loss", step, numbers, severity="warning" if strong else "info",
-        action=f"Lower disc_weight{weight_from(s)}; do not weaken the discriminator (its learning rate, its "
-               "capacity): it is the side losing.",
+        action=f"{sentence(chase_less(s, suggested_weight(s)))}; do not weaken the discriminator itself (its "
+               "learning rate, its capacity): it is the side losing.",
     )]
 
 
-def weight_from(s: Schedule) -> str:
-    """" (5 in configs/x.yaml)": the config's disc_weight and where it was read, for an action that changes it."""
-    where = set_at(s, "disc_weight") or s.origins.get("disc_weight", "the config")
-    return f" ({fmt(s.disc_weight)} in {where})" if s.disc_weight is not None else ""
 
 
 def _inverted_logits(m: Metrics, s: Schedule, t: dict, numbers: dict) -> tuple[str, int] | None:
@@ -563,5 +595,3 @@ def _g_runaway(m: Metrics, s: Schedule, t: dict, numbers: dict) -> tuple[str, in
         return (f"g_loss ran away from {fmt(first)} to {fmt(last)} (the critic scores reconstructions ever more "
                 "real)", m.level("g_loss").first_step)
     return None
-
-

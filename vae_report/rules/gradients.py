@@ -120,5 +120,8 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                          "onset_step": grown["onset"], "clip": clip[0] if clip else None,
                          "clip_from": clip[1] if clip else None, "share_clipped": share,
                          **({} if into else {"now": {name: grown["to"]}})},
-                        severity="warning" if binding else "info", case="clipped" if binding else "growing"))
+                        severity="warning" if binding else "info", case="clipped" if binding else "growing",
+                        # the title follows the case: "under clipping" only where a clip binds
+                        title=None if binding else "Gradient norm growing" if clip is None
+                        else "Gradient norm growing (clipping not binding)"))
     return out

@@ -12,7 +12,7 @@ from .. import position as pos
 from ..checkpoints import checkpoint_before
 from ..numbers import fmt, signed_pct
 from ..schedule import Schedule
-from .base import RANK, Finding, Rule
+from .base import RANK, Finding, Rule, implicated
 
 # The reconstruction chain, in headline order: the per-pixel loss is the root the others are built from.
 CHAIN = ("rec_loss", "nll_loss", "total_loss", "aeloss", "p_loss")
@@ -264,6 +264,36 @@ def mark_restated(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+def cite_consequences(findings: list[Finding], last_step: int, tolerance: float = 0.05) -> list[Finding]:
+    """One cause, one headline: a warning whose case declares the findings it explains (``numbers["explains"]``,
+    rule -> "near": begun at about its own step; "climb": on a metric whose climb it names; "any": anywhere in
+    the run) cites them under it, never beside it (a posterior collapse and the reconstruction's step up at
+    that step; d_weight 0 and the discriminator winning unopposed; the gradient norm's climb that starts a
+    divergence). A cited finding is never more severe than its cause."""
+    window = max(1, int(tolerance * max(last_step, 1)))
+    moved: dict[int, Finding] = {}
+    for head in findings:
+        explains = head.numbers.get("explains") or {}
+        if not _loud(head) or not explains or id(head) in moved:
+            continue
+        climbs = head.numbers.get("climbs") or {}
+        for f in findings:
+            how = explains.get(f.rule)
+            if how is None or f is head or f.skipped or f.severity == "ok" or id(f) in moved \
+                    or RANK[f.severity] > RANK[head.severity]:
+                continue
+            start, at = onset(_related(f)) or 0, onset(_related(head)) or 0
+            if how == "any" or (how == "near" and abs(start - at) <= window) \
+                    or (how == "climb" and (f.metric or "") in climbs):  # the climb its error names
+                moved[id(f)] = head
+    cited: dict[int, list[dict]] = {}
+    for f in findings:
+        if id(f) in moved:
+            cited.setdefault(id(moved[id(f)]), []).extend((_related(f), *f.related))
+    return [replace(f, related=(*f.related, *cited[id(f)])) if id(f) in cited else f
+            for f in findings if id(f) not in moved]
+
+
 def named_rises(findings: list[Finding], rules: dict[str, Rule], skip: tuple[str, ...] = ()) -> dict[str, Finding]:
     """The training losses a warning or an error names as risen (headline or cited), each with the headline that
     names it: a rise of rec or nll (nll = N x rec) names the totals built from them too; a NaN/Inf names its
@@ -281,9 +311,7 @@ def named_rises(findings: list[Finding], rules: dict[str, Rule], skip: tuple[str
             metrics: list[str | None] = []
             if rule.cause == "shape" or (rule.cause == "non-finite" and "level_shift_step" in numbers):
                 metrics.append(f["metric"])
-            metrics += list(numbers.get("rising_terms", ()))
-            if f["rule"] == "disc-overpowering" and "g_loss_early" in numbers:
-                metrics.append("g_loss")  # the discriminator pulling ahead: g_loss climbed with it
+            metrics += list(implicated(numbers))  # the metrics its rule declares it names (risen, slow, NaN)
             for metric in metrics:
                 if not metric or metric.startswith("val"):
                     continue
@@ -299,7 +327,8 @@ def lasting(finding: dict, rules: dict[str, Rule]) -> bool:
     at its level, a rise that came back, a resume."""
     rule = rules.get(finding["rule"])
     numbers = finding.get("numbers") or {}
-    if rule is None or finding["severity"] not in ("warning", "error") or not (rule.cause or rule.topics):
+    if rule is None or finding["severity"] not in ("warning", "error") \
+            or not (rule.cause or rule.topics or implicated(numbers)):
         return False
     if numbers.get("recovered") and "level_shift_step" not in numbers:
         return False
@@ -341,19 +370,30 @@ def _doubts(ok: Finding, loud: dict, rules: dict[str, Rule], named: set[str], ex
     rule = rules.get(ok.rule)
     if loud.get("case") in NOT_A_RISE:
         return False
-    if rule is None or not (rule.cause == "shape" or {"balance", "kl"} & set(rule.topics)):
+    if rule is None or not (rule.cause in ("shape", "overfitting") or {"balance", "kl"} & set(rule.topics)):
         return False  # a check of the bookkeeping, the schedule or the logs: no level for a warning to doubt
     if not lasting(loud, rules):
         return False  # an event (a resume, NaNs recovered from at the loss's level, a rise that came back)
     numbers = loud.get("numbers") or {}
+    dead = loud["rule"] == "non-finite" and numbers.get("last_finite") is False
+    if exact and dead and ok.metric is not None and loud["metric"] == ok.metric:
+        return True  # NaN/Inf to the end: no level of it is fine, whatever stretch the ok finding read
+    if _older(ok, loud):
+        return False  # before the stretch the ok finding judges: older damage it may cite, no doubt on it
     start = onset(loud)
     reaches = start is None or ok.step is None or ok.step >= start
     if exact:
         return ok.metric is not None and reaches and loud["metric"] == ok.metric
     if ok.metric is not None and reaches and ok.metric in named:
         return True
-    dead = loud["rule"] == "non-finite" and numbers.get("last_finite") is False
     return dead and _base(loud["metric"]) in CHAIN and "balance" in rule.topics
+
+
+def _older(ok: Finding, loud: dict) -> bool:
+    """Whether a warning began before the stretch an ok finding judges (its ``judged_from``: a comparison from
+    just before the switch-on to now): a loss that stepped up long before that is not what the comparison asks."""
+    scope, start = ok.numbers.get("judged_from"), onset(loud)
+    return scope is not None and start is not None and start < scope
 
 
 def qualify_ok(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
@@ -378,8 +418,26 @@ def qualify_ok(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]
                 "rule": cause["rule"], "metric": cause["metric"], "headline": head.rule}},
                 message=f"{f.message} That is no all-clear: see the {cause['severity']} \"{title}\"{where} "
                         f"above, on {cause['metric']}.")
+        elif f.severity == "ok" and not f.skipped and "judged_from" in f.numbers:
+            f = _cite_older(f, heads, rules, named)
         out.append(f)
     return out
+
+
+def _cite_older(ok: Finding, heads: list[Finding], rules: dict[str, Rule], named: dict[int, set[str]]) -> Finding:
+    """An ok comparison that a lasting warning on its metric predates stands, and says that damage is older than
+    the stretch it judges (a rec_loss that stepped up long before the switch-on is not the GAN's doing)."""
+    older = next((d for head in heads for d in (_related(head), *head.related)
+                  if d["severity"] in ("warning", "error") and lasting(d, rules) and _older(ok, d)
+                  and (d["metric"] == ok.metric or ok.metric in named[id(head)])), None)
+    if older is None:
+        return ok
+    start = onset(older)
+    return replace(ok, numbers={**ok.numbers, "older_damage": {"rule": older["rule"], "metric": older["metric"],
+                                                               "onset_step": start}},
+                   message=f"{ok.message} Its damage is older than that stretch: see the {older['severity']} "
+                           f"\"{older.get('title') or older['rule']}\" above, on {older['metric']} from "
+                           f"{pos.at(ok.unit, start)}.")
 
 
 def point_to_gradient(findings: list[Finding], last_step: int, s: Schedule) -> list[Finding]:
@@ -397,11 +455,22 @@ def point_to_gradient(findings: list[Finding], last_step: int, s: Schedule) -> l
             if g is not None:
                 cited = f"the warning \"{g.title}\", {g.metric}, {pos.at(s, g.step or 0)}"
                 back = checkpoint_before(s, min(f.step or 0, g.step or 0))
-                f = replace(f, message=f"{f.message} Over the same stretch {g.metric}, the gradient norm before "
-                                       f"clipping, grew {signed_pct(g.numbers['factor'] - 1)} under clipping at "
-                                       f"{fmt(g.numbers['clip'])} (see {cited}).",
-                            numbers={**f.numbers, "gradient_norm_finding": g.metric},
-                            action=f"Treat the rise as the gradient norm's growth under clipping ({cited}): act on "
-                                   f"that warning, and resume from {back} once its cause is fixed.")
+                grew = (f"{g.metric}, the gradient norm before clipping, grew {signed_pct(g.numbers['factor'] - 1)} "
+                        f"under clipping at {fmt(g.numbers['clip'])} (see {cited})")
+                rise, growth = f.step or 0, g.step or 0
+                if growth - rise > 0.01 * max(last_step, 1):
+                    # the effect dated before its cause: said, and the rise's own start is still to be explained
+                    ahead = f"{pos.count(s, growth - rise)} before that growth began"
+                    f = replace(f, message=f"{f.message} Later, {grew}; this rise began {ahead}, so the growth "
+                                           "may feed it but did not start it.",
+                                numbers={**f.numbers, "gradient_norm_finding": g.metric},
+                                action=f"Look at what changed at {pos.at(s, rise)}, where the rise began, "
+                                       f"{ahead} ({cited}): the learning rate, the data; act on that warning too,"
+                                       f" and resume from {back} once the causes are fixed.")
+                else:
+                    f = replace(f, message=f"{f.message} Over the same stretch {grew}.",
+                                numbers={**f.numbers, "gradient_norm_finding": g.metric},
+                                action=f"Treat the rise as the gradient norm's growth under clipping ({cited}): act "
+                                       f"on that warning, and resume from {back} once its cause is fixed.")
         out.append(f)
     return out

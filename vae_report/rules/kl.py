@@ -12,6 +12,7 @@ from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule, set_at
 from .base import Case, Metrics, finite, first_stage, median_of, ramp_onset, see
 from .decomposition import decompose, share_text
+from .knobs import kl_lighter
 from .losses import bookkeeping, climb_before, square_image
 
 EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a tiny weight
@@ -317,6 +318,9 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return [Case(
         f"The weighted KL term (kl_weight {fmt(s.kl_weight)} x kl_loss) is {found.said()}: {why}",
         "kl_loss", int(m.steps("kl_loss")[-1]), numbers, case="kl-exploded" if "kl_end" in numbers else None,
+        # kl_weight is the only force holding a KL that exploded: the fix is then the rise's, not a lighter weight
+        action="Lower the learning rate, or resume from a checkpoint before the KL's rise; keep kl_weight."
+        if "kl_end" in numbers else f"If a light regularizer was intended, {kl_lighter(s)}.",
     )]
 
 

@@ -209,7 +209,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{fmt(int(steps[-1]))}, {fmt(float(lr[-1]) / s.lr)} x the config's base_learning_rate {fmt(s.lr)}: "
             "main.py only scales that up, so something holds the rate down, typically a warm-up scheduler stuck at "
             "its starting factor (f_start) or never stepped. At this rate the model barely trains.",
-            "lr", int(steps[0]), numbers)]
+            "lr", int(steps[0]), numbers, rationale=off_rate_matters(float(lr[-1]) / s.lr))]
     if s.layout in ("ldm", "sgm") and plan is None:
         return [_unmodelled(steps, lr, s, numbers)]
     far = _far_off(m, steps, lr, expected, s, t, name)
@@ -289,24 +289,40 @@ def _far_off(m: Metrics, steps: np.ndarray, lr: np.ndarray, expected: np.ndarray
         said = (f"The logged learning rate is {configured} to the last log ({pos.at(s, int(steps[-1]))}), where "
                 f"it is {fmt(float(lr[-1]))}: the run used another rate than this config says (another config, a "
                 "changed lr, or a scheduler not restored on resume)")
-    return Case(f"{said}.{_losses_since(m, s, int(steps[reached]), ratio)} The config's schedule: {name}.",
-                "lr", int(steps[start]), numbers, action=action)
+    slow, implicates = _losses_since(m, s, int(steps[reached]), ratio)
+    if implicates:  # the loss it names as learning slowly: no all-clear on it elsewhere (grouping.loud_metrics)
+        numbers["implicates"] = implicates
+    return Case(f"{said}.{slow} The config's schedule: {name}.", "lr", int(steps[start]), numbers, action=action,
+                rationale=off_rate_matters(ratio))
 
 
-def _losses_since(m: Metrics, s: Schedule, since: int, ratio: float) -> str:
+def off_rate_matters(ratio: float) -> str:
+    """Why a rate that far off its plan matters, for the case found (the Q&A's "why does it matter"): a rate N
+    times below moves the weights N times less per step, one N times above takes steps N times larger."""
+    if ratio < 1:
+        times = fmt(round(1 / ratio, 1 if ratio > 0.1 else None))
+        return (f"At {times} x below its planned rate every update moves the weights about {times} times less than "
+                f"planned: the model learns that much slower, so the steps this run spends give it about 1/{times}"
+                " of the training they were planned to, and a loss that looks settled may only be crawling.")
+    times = fmt(round(ratio, 1 if ratio < 10 else None))
+    return (f"At {times} x above its planned rate every update is about {times} times larger than planned: the "
+            "run risks diverging, and where it does not, it may never settle into a minimum.")
+
+
+def _losses_since(m: Metrics, s: Schedule, since: int, ratio: float) -> tuple[str, dict[str, str]]:
     """What the reconstruction did while the rate was that far below its plan: its level at ``since`` and now,
-    so a plateau is seen as the low rate's doing."""
+    so a plateau is seen as the low rate's doing; with the loss it names as learning slowly (``implicates``)."""
     name = next((n for n in ("rec_loss", "nll_loss", "total_loss") if m.has(n)), None)
     if name is None or ratio >= 1:
-        return ""
+        return "", {}
     steps, values = m.window(name, lo=since)
     good = np.isfinite(values)
     if good.sum() < 10:
-        return ""
+        return "", {}
     k = max(3, int(good.sum() * 0.05))
     first, now = float(np.median(values[good][:k])), float(np.median(values[good][-k:]))
     return (f" Over {pos.span(s, since, int(steps[good][-1]))} {name} {describe_change(first, now)}: at this "
-            "rate the model learns slowly, if at all.")
+            "rate the model learns slowly, if at all.", {name: "slow"})
 
 
 def _off_axis(steps: np.ndarray, lr: np.ndarray, s: Schedule) -> Case | None:

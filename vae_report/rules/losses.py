@@ -17,6 +17,7 @@ from ..stats import contains, robust_noise, rolling_median, shared_steps
 from .base import Case, Metrics, departure, finite, median_of, see
 from .discriminator import phase_start
 from .evidence import lr_across, lr_blamed
+from .knobs import chase_less
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
 
@@ -102,6 +103,8 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if climbs:
             onset = min(c["onset"] for c in climbs.values())
             numbers.update(divergence_onset=onset, climbs=climbs)
+            # a gradient norm's growth whose climb starts the divergence is its first sign, cited under it
+            numbers["explains"] = {"grad-norm": "climb"}
             order = sorted(climbs.items(), key=lambda kv: kv[1]["onset"])
             led = "; ".join(f"{n} climbed from {fmt(c['from'])} to {fmt(c['to'])} from {pos.at(s, c['onset'])}"
                             for n, c in order)
@@ -112,6 +115,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         else:
             what = ". Training diverged or a term overflowed " + ("before it." if bad[0] else "there.")
             todo = _one_step_failure(m, s, first)
+        numbers["keep_checkpoint"] = checkpoint_before(s, numbers.get("divergence_onset", first))
         out.append(Case(
             f"{name} is {kind} at {pos.at(s, first)}{since} {_share_bad(bad)}{what}", name, first, numbers,
             action=todo))
@@ -408,7 +412,7 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
         said = adversarial or "" if shift is None else (
                   f"It did not drift there: it stepped up across the NaN/Inf at {pos.at(s, shift[0])} "
                   f"({describe_change(shift[1], shift[2])}; see {see('non-finite')}).")
-        todo = ("Lower disc_weight if the adversarial term keeps growing." if adversarial
+        todo = (f"If the adversarial term keeps growing, {chase_less(s)}." if adversarial
                 else "Check the learning rate and the data where it began to rise." if shift is None
                 else f"Resume from the checkpoint before {pos.at(s, shift[0])}.")
         return [Case(
@@ -420,6 +424,8 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
             # winning, the adversarial term taking over), when one warns
             case="adversarial-rise" if shift is None and (adversarial or where == SINCE_SWITCH) else None,
         )]
+    if lo is not None:  # judged within the phase: a change older than it is no doubt on it (grouping.qualify_ok)
+        numbers["judged_from"] = int(steps[0])
     return [Case(f"Comparing {start_name} with {end_name}, {name} {moved} {where}{tail}.", name, int(steps[-1]),
                  numbers, severity="ok")]
 
@@ -442,8 +448,9 @@ def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                  + _trend(m, s, "rec_loss", switch, t, SINCE_SWITCH, across=True))
         worst = [f for f in parts if f.severity != "ok"] or parts[-1:]
         if len(parts) == 2 and worst[0].severity == "ok":
+            whole = {k: v for k, v in parts[1].numbers.items() if k != "judged_from"}  # it speaks of both phases
             return [replace(parts[1], message=parts[0].message.rstrip(".") + "; " + parts[1].message[0].lower()
-                            + parts[1].message[1:])]
+                            + parts[1].message[1:], numbers=whole)]
         return worst[:1]
     return _trend(m, s, "rec_loss", None, t, "over the run")
 

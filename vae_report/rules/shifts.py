@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import checkpoint_before
 from ..numbers import fmt, pct, signed_pct
 from ..schedule import Schedule
 from ..stats import rolling_median
@@ -202,8 +203,15 @@ def _case(group: list[Shift], m: Metrics, s: Schedule) -> Case:
                "rising_terms": [x.metric for x in others],
                "components": {x.metric: {"onset_step": x.onset, "level_before": x.before, "level_after": x.after,
                                          "ratio": x.ratio} for x in parts}}
-    action = (f"Look at what changed at {pos.at(s, head.onset)} (the learning rate, the data, a loss weight, a "
-              "resume from another checkpoint); if the model is worse for it, resume from a checkpoint before it.")
+    # the shift is measured (far beyond the noise, never back): no "if the model is worse for it"; the checkpoint
+    # before it holds the better weights, whichever the cause
+    keep = checkpoint_before(s, head.onset)
+    numbers["keep_checkpoint"] = keep
+    kept = f"no checkpoint precedes it ({keep})" if keep.startswith("the beginning") else \
+        f"the checkpoint to keep is {keep}"
+    action = (f"{head.metric} {_when(head, s)} ({_size(head.ratio)}) and never came back, so {kept}. Look at "
+              "what changed there (the learning rate, the data, a loss weight, a resume from another checkpoint), "
+              "and train again from there once it is fixed.")
     return Case(message, head.metric, head.onset, numbers, severity="info" if lr else None, action=action)
 
 
@@ -227,9 +235,11 @@ def _sum(part: Shift, m: Metrics, s: Schedule) -> tuple[str, dict]:
     a, b = float(np.median(before)), float(np.median(after))
     if a <= 0:
         return "", {}
+    numbers: dict = {"sum": {whole: {"level_before": a, "level_after": b}}}
+    if b > a:  # the sum rose with its component: no all-clear on it elsewhere (grouping.loud_metrics)
+        numbers["implicates"] = {whole: "risen"}
     return (f" {whole}, the sum it is part of, went from {fmt(a)} to {fmt(b)} over the same stretches "
-            f"({signed_pct(b / a - 1)}): the component says where the reconstruction got worse.",
-            {"sum": {whole: {"level_before": a, "level_after": b}}})
+            f"({signed_pct(b / a - 1)}): the component says where the reconstruction got worse.", numbers)
 
 
 def _size(ratio: float) -> str:

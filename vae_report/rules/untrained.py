@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import latest_checkpoint, newest_step
 from ..numbers import fmt, pct
 from ..schedule import Schedule
 from .base import Metrics
@@ -218,14 +219,39 @@ def summary(u: Untrained, m: Metrics, s: Schedule, cause: bool = True) -> tuple[
                    "untrained_share": share, "untrained_to_end": u.to_end, "untrained_reason": u.reason}
 
 
-def resume_from(u: Untrained, s: Schedule) -> str:
-    """Where to train again from: "Resume from the checkpoint at or before step 9,000 (step 5,000, saved every
-    5,000 steps)", or "Rerun from the start" when none is saved that early."""
-    every = s.checkpoint_every
-    at = f"Resume from the checkpoint at or before {pos.at(s, u.start)}"
-    if every and s.counts == "step":
-        if u.start < every:  # none saved that early at the config's interval
-            return f"Rerun from the start (no checkpoint before {pos.at(s, u.start)}: one is saved every " \
-                   f"{fmt(every)} steps)"
-        return f"{at} ({pos.at(s, (u.start // every) * every)}, saved every {fmt(every)} steps)"
-    return at
+def resume_from(u: Untrained, m: Metrics, s: Schedule) -> str:
+    """Where to train again from, after a stretch that trained nothing: no weight moved there (an lr of 0 scales
+    every update to 0, AdamW's decay too; losses frozen to float precision mean no output moved), so every
+    checkpoint saved in it holds the weights of its first step, and the newest checkpoint is the one to resume from:
+    "Resume from the latest checkpoint (saved at step 20,000, every 5,000 steps): it holds the weights of step
+    4,000, since nothing trained after that". A fault that damaged the weights (a divergence, a NaN) picks the last
+    checkpoint before its onset instead (checkpoints.checkpoint_before)."""
+    last = m.last_step()
+    newest = latest_checkpoint(s, last)
+    saved = newest_step(s, last)
+    if saved is None and s.checkpoint_every and s.counts == "step" and not s.checkpoints:
+        return (f"Rerun from the start: no checkpoint was saved by the last log ({pos.at(s, last)}; the first is "
+                f"due at {pos.at(s, s.checkpoint_every)})")
+    if saved is None:  # no step known: what any checkpoint saved in the stretch holds
+        held = (f" (any saved from {pos.at(s, u.start)} on holds the weights of that step, since nothing trained "
+                "after it)") if u.to_end else ""
+    elif saved >= u.start and u.to_end:
+        held = f": it holds the weights of {pos.at(s, u.start)}, since nothing trained after that"
+    elif saved < u.start:
+        held = f", saved before nothing trained from {pos.at(s, u.start)} on"
+    else:
+        held = ""
+    return f"Resume from {newest}{held}"
+
+
+def rate_before(u: Untrained, m: Metrics, s: Schedule) -> str:
+    """The logged learning rate just before a stretch of lr 0, for the fix: ", so that it restarts at the rate it
+    had at step 3,990 (4.05e-06)"; "" without one."""
+    if u.reason != "lr" or not m.has("lr"):
+        return ""
+    steps, lr = m.steps("lr"), m.values("lr")
+    before = np.flatnonzero((steps < u.start) & np.isfinite(lr) & (lr > 0))
+    if not len(before):
+        return ""
+    i = before[-1]
+    return f", so that it restarts at the rate it had at {pos.at(s, int(steps[i]))} ({fmt(float(lr[i]))})"

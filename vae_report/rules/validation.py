@@ -30,6 +30,8 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     start = phase_start(m, s)
     for val, train in _pairs(m):
         steps, values = m.steps(val), m.values(val)
+        if len(values) and not np.isfinite(values[-1]):
+            continue  # NaN/Inf now: no level to call its best (the non-finite finding says where it broke)
         if start is not None and train in SWITCHED:  # the adversarial term joins it at the switch-on: compare
             keep = steps >= start                      # within the current phase only
             steps, values = steps[keep], values[keep]
