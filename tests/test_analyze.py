@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -399,3 +400,22 @@ def test_the_logging_interval_is_the_densest_training_loss(tmp_path):
     write_scalars(tmp_path / "run", sorted(points))
     a = analyze_run(tmp_path / "run")
     assert a.log_every == 1
+
+
+def test_a_kl_weight_the_config_does_not_give_is_read_off_the_logged_total(tmp_path):
+    """A partial --config without kl_weight: the loss class's default 1 does not fit the logged sum, the weight
+    that does (1e-6) is read off it and said so, and no rule warns that a KL weighted by 1 dominates the loss
+    (was: "99.7% of the loss ... lower kl_weight" beside "total_loss does not add up ... (kl_weight 1)");
+    a kl_weight the config gives is kept, whatever the logs."""
+    import yaml
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "tiny_run"
+    partial = tmp_path / "partial.yaml"
+    partial.write_text(yaml.safe_dump({"model": {"lossconfig": {"disc_start": 301}}}))
+    a = analyze_run(example, config=partial)
+    assert a.schedule.kl_weight == 1e-6 and a.schedule.origins["kl_weight"].startswith("the logged total")
+    assert not [f for f in a.active_findings() if f.severity in ("warning", "error")]
+    given = tmp_path / "given.yaml"
+    given.write_text(yaml.safe_dump({"model": {"lossconfig": {"disc_start": 301, "kl_weight": 1.0}}}))
+    kept = analyze_run(example, config=given)
+    assert kept.schedule.kl_weight == 1.0 and "logged total" not in kept.schedule.origins["kl_weight"]

@@ -306,3 +306,9 @@ def test_quiet_is_quiet_where_matplotlib_cannot_write_its_config_folder(run, tmp
     done = subprocess.run([sys.executable, "-m", "vae_report", "analyze", str(run), "--out", str(tmp_path / "q.md"),
                            "-q"], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr
+
+
+@pytest.mark.parametrize("jobs", ["-1", "100000"])
+def test_a_number_of_jobs_no_machine_has_is_a_usage_error(run, tmp_path, jobs):
+    result = CliRunner().invoke(app, ["analyze", str(run), "--out", str(tmp_path / "j.md"), "--jobs", jobs])
+    assert result.exit_code == 2 and "--jobs" in result.output and not (tmp_path / "j.md").exists()

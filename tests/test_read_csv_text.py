@@ -237,3 +237,19 @@ def test_csv_logs_counting_different_units_keep_the_one_holding_most_points(tmp_
     assert "batch_loss" not in set(logs.frame["metric"].astype(str))
     left = next(s for s in logs.sources if s.path == "z_batch_losses.csv")
     assert any("counts records while the run's other csv logs count steps" in n for n in left.notes)
+
+
+def test_a_column_without_a_name_is_named_as_not_read_but_a_pandas_index_is_not(tmp_path):
+    """csv.writer with a blank header cell: its values cannot be read as a metric, and the sources say so with the
+    column's number (was: dropped without a word); pandas' to_csv index column under a blank header is no loss."""
+    import pandas as pd
+
+    with (tmp_path / "blank.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["step", "rec_loss", "", "  "])
+        writer.writerows([s, 1.0 / (s + 1), 2.0, 3.0] for s in range(0, 500, 10))
+    read = read_csv_log(tmp_path / "blank.csv", "blank.csv")
+    assert any(n.startswith("2 columns without a name in the header not read (column 3, 4)") for n in read.notes)
+    frame = pd.DataFrame({"step": range(0, 500, 10), "rec_loss": [1.0 / (s + 1) for s in range(0, 500, 10)]})
+    frame.to_csv(tmp_path / "indexed.csv")  # the index under a blank header
+    assert not any("without a name" in n for n in read_csv_log(tmp_path / "indexed.csv", "indexed.csv").notes)

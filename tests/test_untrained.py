@@ -104,3 +104,13 @@ def test_frozen_losses_without_a_logged_lr_are_all_named_and_not_judged(tmp_path
     assert kl.skipped and kl.severity == "info" and "the losses are frozen to float precision" in kl.message
     (qa,) = [q for q in a.qa if q.question.startswith("Is the KL loss")]
     assert qa.answer.startswith("Not judged:") and "nothing trained from step 2,500 on" in qa.answer
+
+
+def test_losses_that_move_at_any_scale_are_not_frozen(tmp_path):
+    """Healthy losses scaled by 1e-20 (they still move many-fold) are not "frozen to float precision" (an absolute
+    floor of 1e-12 said so; losses repeating their last value exactly are, as the test above shows)."""
+    moving = _curves(6000, disc_start=50_001, zero_from=10**9)
+    for key in ("rec_loss", "nll_loss", "total_loss", "kl_loss", "g_loss", "disc_loss"):
+        moving.values[key] = moving.values[key] * 1e-20
+    a = analyze_run(_tensorboard_run(tmp_path / "tiny", moving, 50_001))
+    assert not [f for f in a.active_findings() if f.rule == "run-stalled"]

@@ -27,6 +27,8 @@ from .writer import is_html
 # The analysis (pandas, matplotlib, numpy) is imported inside the commands that use it: ``--help`` and a usage
 # error answer without loading it.
 
+MAX_JOBS = 256  # worker processes at most: more than any machine's cores is a typo, not a request
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -65,7 +67,8 @@ def analyze(
     github_summary: Path | None = typer.Option(None, "--github-summary",
                                                help="Also append a compact Markdown summary (no images) here; "
                                                     "default: $GITHUB_STEP_SUMMARY when set."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Runs analyzed at once in a sweep (default: the cores)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, max=MAX_JOBS,
+                             help="Runs analyzed at once in a sweep, up to 256 (0, the default: the cores)."),
     run: str | None = typer.Option(None, "--run", help="An MLflow store's run to analyze (name or id)."),
     text_pattern: str | None = typer.Option(None, "--text-pattern",
                                             help="Regex of a text log's step lines: a (?P<step>...) group, other "
@@ -306,7 +309,8 @@ def compare(
     config: Path | None = typer.Option(None, "--config", help="One training config for every run."),
     target: str | None = typer.Option(None, "--target", help="The metric that decides which run is better "
                                       "(default: val/rec_loss if every run logs it, else rec_loss)."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Runs analyzed at once (default: the cores)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, max=MAX_JOBS,
+                             help="Runs analyzed at once, up to 256 (0, the default: the cores)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
 ) -> None:
     """Which run is better on a target at matched steps, and why; shared-axis plots, config differences, current

@@ -273,8 +273,10 @@ def _one_row_per_epoch(cells: pd.Series) -> bool:
 def _wide(table, path, source, steps, walls, skip, bad, notes, nan_words) -> CsvRead:
     wandb = _wandb_export(table.columns)
     total_steps = _constant_total(table)
-    series = []
+    series, nameless = [], []
     for col in table.columns:
+        if col.startswith("Unnamed:") and not _row_index(table[col]):
+            nameless.append(str(table.columns.get_loc(col) + 1))
         if col in skip or col.lower() in NOT_METRICS or col.startswith("Unnamed:"):
             continue
         name = col
@@ -287,6 +289,10 @@ def _wide(table, path, source, steps, walls, skip, bad, notes, nan_words) -> Csv
         ok = present & ~bad_v
         if ok.any():
             series.append((canonical_name(name), steps[ok], values[ok], walls[ok]))
+    if nameless:  # a blank header cell: its values have no metric to be read as
+        notes.append(f"{counted(len(nameless), 'column')} without a name in the header not read (column "
+                     f"{', '.join(nameless)}): name {'it' if len(nameless) == 1 else 'them'} to have "
+                     f"{'it' if len(nameless) == 1 else 'them'} read")
     layout = "wide"
     if wandb is not None:
         layout = "wandb-export"
@@ -296,6 +302,12 @@ def _wide(table, path, source, steps, walls, skip, bad, notes, nan_words) -> Csv
     if total_steps is not None:
         notes.append(f"total_steps column (constant {total_steps:,}) taken as the schedule's total, not a metric")
     return CsvRead(frame_from_series(series, source), layout, len(table), bad, notes, total_steps)
+
+
+def _row_index(cells: pd.Series) -> bool:
+    """A pandas index written by to_csv(index=True) under a blank header: 0, 1, 2, ... (no metric)."""
+    values = pd.to_numeric(cells, errors="coerce").to_numpy()
+    return len(values) > 0 and bool(np.array_equal(values, np.arange(len(values))))
 
 
 def _names(columns) -> str:

@@ -55,6 +55,11 @@ def _loss_names(m: Metrics) -> list[str]:
     return [n for n in CHAIN if m.has(n)] + others
 
 
+# "frozen" is relative to the values' own size: a loss scaled to 1e-20 that moves 17-fold is moving (an absolute
+# floor of 1e-12 called it frozen); only an exact 0 needs a floor, the smallest normal double
+_TINY = float(np.finfo(np.float64).tiny)
+
+
 def _frozen_since(steps: np.ndarray, values: np.ndarray) -> int | None:
     """The first step from which a series holds its last value to float precision, if it moved before that
     (a term that never moved, as a discriminator loss at 0 before disc_start, is off, not frozen)."""
@@ -63,7 +68,7 @@ def _frozen_since(steps: np.ndarray, values: np.ndarray) -> int | None:
     if not len(values):
         return None
     last = float(values[-1])
-    moving = np.flatnonzero(np.abs(values - last) > 1e-6 * max(1e-12, abs(last)))
+    moving = np.flatnonzero(np.abs(values - last) > 1e-6 * max(_TINY, abs(last)))
     if not len(moving) or moving[-1] + 1 >= len(values):
         return None
     return int(steps[moving[-1] + 1])
@@ -83,7 +88,7 @@ def frozen_losses(m: Metrics, window: float) -> tuple[list[str], int | None]:
             continue
         k = max(5, int(good.sum() * window))
         tail = values[good][-k:]
-        if float(np.ptp(tail)) > 1e-6 * max(1e-12, float(np.max(np.abs(tail)))):
+        if float(np.ptp(tail)) > 1e-6 * max(_TINY, float(np.max(np.abs(tail)))):
             continue
         start = _frozen_since(steps, values)
         start = int(steps[good][0]) if start is None else start
