@@ -44,8 +44,9 @@ def test_a_discriminator_pulling_ahead_is_named_from_all_its_signals_with_its_on
     asked = {q.question: q.answer for q in a.qa}
     assert "Why is the discriminator loss going to 0?" not in asked
     # the answer points to the finding (said once, in the findings list)
-    assert asked["Is the discriminator pulling ahead?"].startswith(
-        f'Yes. See the warning "{f.title}" (disc_loss, step {f.step:,})')
+    answer = asked["Is the discriminator pulling ahead?"]
+    assert answer.startswith(f"Yes: disc_loss {fmt(f.numbers['now']['disc_loss'])} now")  # the answer, its number
+    assert f'see the warning "{f.title}" (disc_loss, step {f.step:,}) above' in answer
 
 
 def test_training_rec_rising_with_validation_is_a_strong_discriminator_not_overfitting(tmp_path):

@@ -551,6 +551,63 @@ def test_one_rule_for_a_ratio_or_a_percentage(analyses) -> None:
     assert wrong == []
 
 
+# how an answer may open: its verdict word, or (for when/where/what questions) the number it gives
+ANSWER_FIRST = re.compile(r"(?:Yes|No|Not|Partly|Only|Cannot|Never|At|From|Because|It did not|Look at it|On schedule)\b"
+                          r"|\S+ -?\d")  # "rec_loss 0.42 ...": a name and its number
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")
+
+
+def answer_problems(qa) -> list[str]:
+    """What makes a Q&A answer no short answer: it does not open with its verdict or its number, or it says more
+    than about two sentences (a pointer to the findings list beside them) before its action ("What to do")."""
+    body = qa.answer.split(" What to do")[0]
+    sentences = [s for s in SENTENCE_END.split(body) if s]
+    head = re.split(r"[:;,]|\.(?:\s|$)", sentences[0])[0]
+    out = []
+    if not qa.question.startswith("Why does") and not ANSWER_FIRST.match(head):
+        out.append(f"opens with {head[:50]!r}, not its answer")
+    if len(sentences) > 3:
+        out.append(f"{len(sentences)} sentences before the action")
+    if len(body) > 450:
+        out.append(f"{len(body)} characters before the action")
+    return [f"{qa.question} {p}" for p in out]
+
+
+def test_a_short_answer_opens_with_its_verdict() -> None:
+    from vae_report.results import QA
+
+    assert answer_problems(QA("Is it fine?", "Yes: disc_loss 0.98 now (chance level 1).")) == []
+    assert answer_problems(QA("When?", "At step 301, as scheduled.")) == []
+    pasted = "The logged learning rate follows the decay and then stops changing at step 20,000. Nothing does that."
+    assert answer_problems(QA("Is it fine?", pasted))  # a finding's message is no answer
+    assert answer_problems(QA("Is it fine?", "No. " + " ".join(["It rose from 1 to 2."] * 4)))  # nor four sentences
+
+
+def test_every_rules_finding_has_a_short_answer_and_every_answer_is_short(analyses) -> None:
+    """Walks every registered rule's cases over the battery's runs: each finding (headline or cited) has a
+    one-line form built from its rule's numbers, so no answer quotes a finding whole; and every Q&A answer opens
+    with its verdict (Yes/No/...) or its number and is about two sentences plus the action."""
+    from vae_report.narrative.answers import numbers_of
+
+    seen: dict[str, set] = {}
+    missing, long = [], []
+    for name, runs in analyses.items():
+        for analysis in runs:
+            unit = analysis.schedule.counts
+            for f in analysis.findings:
+                if f.skipped:
+                    continue
+                for one in (f.to_dict() | {"title": f.title}, *f.related):
+                    seen.setdefault(one["rule"], set()).add((one.get("case"), one["severity"]))
+                    if not numbers_of(one, unit):
+                        missing.append(f"{name}: {one['rule']} {one.get('case')} {one['severity']}")
+            long += [f"{name}: {p}" for qa in analysis.qa for p in answer_problems(qa)]
+    # the walk saw most rules, the two whose answers were their messages among them, at warning
+    assert len(seen) >= 30 and {("lr-to-zero", "warning"), (None, "warning")} <= seen["lr-schedule"]
+    assert any(severity == "warning" for _, severity in seen["run-stalled"])
+    assert missing == [] and long == [], (missing, long)
+
+
 # review 6 #3: one knob, one effect. disc_weight scales only the generator's adversarial term in the autoencoder's
 # loss (d_weight = clamp(...) x disc_weight, REFERENCE §1c): lowering it makes the autoencoder chase the
 # discriminator less, never "weakens the discriminator" (its own loss, disc_factor x hinge, has no disc_weight)

@@ -410,8 +410,9 @@ def test_the_answers_quote_the_forecast(runs):
 
     for r in rows:  # rounded as the Forecast table rounds them: to what the interval supports
         level, low, high = interval(r["level"], r["low"], r["high"])
-        assert f"{r['metric']} about {level} at step {fmt(r['at_step'])}" in answer
-        assert f"{low} to {high}" in answer
+        assert f"{r['metric']} about {level} (90% interval {low} to {high})" in answer
+        assert f"t step {fmt(r['at_step'])} ({r['label']})" in answer  # the step once, before its levels
+    assert answer.startswith("At step ")  # the answer first: where, then the levels
     finished = analyze_run(runs["finished"])
     assert not [q for q in finished.qa if "end of training" in q.question]
 
@@ -611,11 +612,11 @@ def test_the_kl_question_follows_its_levels_not_two_single_points(tmp_path):
 
 
 def test_a_metric_name_that_begins_an_answer_keeps_its_spelling():
-    from vae_report.narrative import _sentence
+    from vae_report.narrative.answers import capital
 
-    assert _sentence("d_weight is clamped to 1e4 x disc_weight") == "d_weight is clamped to 1e4 x disc_weight"
-    assert _sentence("val/rec_loss rose") == "val/rec_loss rose"
-    assert _sentence("a NaN or Inf is where numerics broke") == "A NaN or Inf is where numerics broke"
+    assert capital("d_weight is clamped to 1e4 x disc_weight") == "d_weight is clamped to 1e4 x disc_weight"
+    assert capital("val/rec_loss rose") == "val/rec_loss rose"
+    assert capital("a NaN or Inf is where numerics broke") == "A NaN or Inf is where numerics broke"
 
 
 def test_one_re_run_is_recommended_once(seed_run):

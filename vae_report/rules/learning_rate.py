@@ -178,6 +178,9 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if fits_start:
         step, how = _departure(steps, lr, expected, relative, t["tolerance"], s)
         numbers["departure_step"] = step
+        # the rates there, logged and scheduled: the numbers a one-line answer quotes (at the last point, where a
+        # departure shows most: frozen, jumped or at 0 for the rest of the run)
+        numbers.update(lr_logged=float(lr[-1]), lr_expected=float(expected[-1]), lr_at_step=int(steps[-1]))
         if s.layout in ("ldm", "sgm") and plan is None and how.startswith("parts from it gradually"):
             return [_unmodelled(steps, lr, s, numbers)]  # a scheduler its config keys do not describe
         return [Case(
@@ -215,6 +218,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     # dated where the logged and the scheduled rate first differ beyond the tolerance
     first = int(np.flatnonzero(relative > t["tolerance"])[0])
     numbers["departure_step"] = int(steps[first])
+    numbers.update(lr_logged=float(lr[first]), lr_expected=float(expected[first]), lr_at_step=int(steps[first]))
     return [Case(
         f"The logged learning rate does not follow the config's schedule: they first differ by more than "
         f"{pct(t['tolerance'], 0)} at {pos.at(s, int(steps[first]))} ({fmt(float(lr[first]))} where {name} gives "

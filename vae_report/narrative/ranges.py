@@ -1,0 +1,98 @@
+"""The Q&A's "Are the loss values in the right ranges?": the values the loss's formula and the config put in a
+range, each with its number and that range, and the findings on values' sizes."""
+
+from __future__ import annotations
+
+import math
+
+from .. import position as pos
+from ..numbers import fmt, pct
+from ..rules import Finding
+from .answers import loud_about, numbers_of, pointer, short
+from .state import LIMITS, RANGE_RULES, dead_sentence
+
+
+def ranges_answer(analysis, ranges: list[Finding]) -> str:
+    """Whether the values are where the loss's formula and the config put them: the values that have a range
+    (the terms' shares of the total, the discriminator's loss against its chance level, d_weight against its
+    clamp) with their numbers and that range; "No" from the findings on values' sizes (NaN/Inf, the bookkeeping,
+    a negative or dominant KL, the adversarial term's weight and share), naming them; never a plain "Yes" while a
+    warning is about a value it names (a total that rose, a discriminator at 0)."""
+    unit = analysis.schedule.counts
+    # the range findings themselves, also those cited under another rule's headline; one case at one step on
+    # several metrics named once, with its metrics
+    cases: dict[tuple, list[str]] = {}
+    first: dict[tuple, dict] = {}
+    for f in ranges:
+        for one in (f.to_dict() | {"title": f.title}, *f.related):
+            if one["rule"] in RANGE_RULES and one["severity"] in ("warning", "error"):
+                under = "" if one["rule"] == f.rule else f", cited under \"{f.title or f.rule}\""
+                key = (one["severity"], one.get("title") or one["rule"], one.get("step"), under)
+                cases.setdefault(key, []).append(one.get("metric") or "")
+                first.setdefault(key, one)
+    facts = _range_facts(analysis)
+    # the values out of range, with their own numbers: the answer to a "No" (those in range are not listed)
+    out_of_range = [c for c in dict.fromkeys(numbers_of(one, unit) for one in first.values()) if c]
+    said = "; ".join(out_of_range or facts)
+    if cases:
+        out = []
+        for (severity, title, step, under), metrics in cases.items():
+            where = ", ".join(m for m in dict.fromkeys(metrics) if m)
+            if step is not None:
+                where += (" at " if where else "") + pos.at(unit, step)
+            out.append(f"the {severity} \"{title}\"" + (f" ({where})" if where else "") + under)
+        return f"No: {said + '. See ' if said else 'see '}{'; '.join(out)} above."
+    if not facts:
+        return "Yes. " + " ".join(short(f, unit) for f in ranges[:1])
+    loud = loud_about(analysis)
+    named = [m for m in RANGE_METRICS if m in loud and m in analysis.metrics]
+    if named:  # the sizes fit, yet a warning is about a value named here: said, and pointed to
+        heads = list(dict.fromkeys(id(loud[m]) for m in named))
+        pointers = "; ".join(pointer(next(loud[m] for m in named if id(loud[m]) == h), unit) for h in heads)
+        return f"Partly: {said}. But a warning is about {', '.join(named)}: see {pointers} above."
+    return f"Yes: {said}."
+
+
+# the values the ranges answer names: a warning on one of them leaves it no plain "Yes"
+RANGE_METRICS = ("total_loss", "nll_loss", "rec_loss", "kl_loss", "g_loss", "disc_loss", "d_weight")
+
+
+
+
+
+
+def _range_facts(analysis) -> list[str]:
+    """The values the loss's formula and the config put in a range, each with its number and that range (the
+    shares the checks judge, the discriminator's loss against its chance level and 0, d_weight against its
+    clamp), or, where none has one, the total and where its terms are said. Nothing of a total that is NaN/Inf
+    now (its last finite window is not its current level)."""
+    s, ranges, out = analysis.schedule, [], []
+    d = analysis.decomposition
+    if d is not None and dead_sentence(analysis, "total_loss") is None:
+        adds = any(f.rule == "loss-bookkeeping" and f.severity == "ok" for f in analysis.active_findings())
+        # its terms are said in full once, in the total_loss section: here where to read them
+        out.append(f"total_loss {fmt(d.sum)} (the mean of its current window"
+                   + (", adding up from its logged terms" if adds else "")
+                   + "; its terms: \"What it is made of\" under total_loss)")
+        kl, adv = d.term("regularizer"), d.term("adversarial")
+        # a share the noise leaves unjudged was said so in the breakdown: no range to hold it against
+        if kl is not None and "kl" in kl.name and s.regularizer != "vq" and kl.judged:
+            ranges.append(f"KL term {kl.share_said()} of the loss (it dominates from "
+                          f"{pct(LIMITS['kl-dominant']['share'], 0)})")
+        if adv is not None and analysis.phase == "adversarial" and adv.judged:
+            ranges.append(f"adversarial term {adv.share_said()} (it outweighs the nll from "
+                          f"{pct(LIMITS['gan-term-dominant']['share'], 0)})")
+    disc = analysis.metrics.get("disc_loss")
+    if disc is not None and analysis.phase == "adversarial" and math.isfinite(disc.now):
+        ranges.append(f"disc_loss {fmt(disc.now)} (chance level {fmt(s.disc_chance_level)}; 0 once the "
+                      "discriminator has won)")
+    weight = analysis.metrics.get("d_weight")
+    if weight is not None and s.disc_weight and analysis.phase == "adversarial" and math.isfinite(weight.now):
+        if weight.now == 0:  # at 0 the clamp says nothing: the adversarial term has no weight
+            ranges.append(f"d_weight {fmt(weight.now)} (the adversarial term weighted by 0)")
+        else:
+            ranges.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
+                          f"{fmt(s.disc_weight)})")
+    if ranges:  # the values a range holds answer the question; the total's own size is no range
+        return [", ".join(ranges)]
+    return out
