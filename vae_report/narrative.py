@@ -6,7 +6,7 @@ import math
 
 from . import position as pos
 from .answers import cited_numbers, loud_about, numbers_of, pointer, short
-from .numbers import counted, fmt, interval, pct
+from .numbers import counted, fmt, pct
 from .results import QA
 from .rules import RULES, Finding, rules_on
 from .rules.base import DISC_METRICS, RANK
@@ -612,11 +612,7 @@ def _forecast_question(analysis) -> list:
     if f is None or f.finished or analysis.finished or not f.trends:
         return []
     unit = analysis.schedule.counts
-    said = []
-    for r in f.rows():
-        level, low, high = interval(r["level"], r["low"], r["high"])
-        said.append(f"{r['metric']} about {level} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
-                    f"{low} to {high}")
+    said = [r["prediction"].phrase(r["metric"], unit, analysis.step) for r in f.rows()]
     said += [f"{metric}: {why if why.startswith('no ') else 'no forecast, ' + why}" for metric, why in f.declined()]
     if not said:
         return []
