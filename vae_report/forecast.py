@@ -322,7 +322,7 @@ def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, 
         trend = Trend(name, reason=(f"fitted only after {after[1]} (a trend across it would carry the change "
                                     f"forward), and {reason}") if start > phase_start and after else reason)
     trend.metric = name
-    trend.after = after[1] if after and start > phase_start else None
+    trend.after = after[1] if after and start > phase_start and since == start else None  # it moved the fit
     age = max(now - start, 1)
     notes = [] if trend.reason is None else [trend.reason]
     for kind, at, label in targets:
