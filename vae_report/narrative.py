@@ -628,7 +628,8 @@ def _forecast_question(analysis) -> list:
     where = ("at the end of training" if "end of training" in labels
              else "when the discriminator starts" if labels == {"discriminator starts"} else "at the next milestone")
     return [QA(f"Where will the losses be {where}?",
-               "From each key loss's trend (see the Forecast section): " + "; ".join(said) + ".", "forecast")]
+               ("From each key loss's trend" if not all(r["now"] for r in f.rows()) else "A few logging intervals away")
+               + " (see the Forecast section): " + "; ".join(said) + ".", "forecast")]
 
 
 # the adversarial term's weight and share: findings about the objective, not about the discriminator's loss

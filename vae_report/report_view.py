@@ -359,7 +359,10 @@ def forecast(a) -> Section:
         blocks.append(Paragraph(text("The run is finished: its last levels are its final ones.")))
     else:
         rows = f.rows()
-        if rows:
+        if rows and all(r["now"] for r in rows):
+            blocks.append(Paragraph(text("Each point is under a few logging intervals ahead: no trend moves a level "
+                                         "measurably there, so each is the level now (the Training statistics' Now).")))
+        elif rows:
             blocks.append(Paragraph(text(
                 "Each key loss's trend over the latest half of the current phase (a power law in steps, fitted to the "
                 "medians of 12 windows), carried forward; never across a change the report found (it is fitted "
@@ -367,6 +370,7 @@ def forecast(a) -> Section:
                 f"trend going on (its band widened by {pct(WIDEN - 1, 0)}) and the level staying where it is now "
                 "(with its scatter); in the truncation test on healthy runs "
                 f"{pct(f.tested_coverage, 0)} of final levels fell inside it.")))
+        if rows:
             u = a.schedule.counts
             blocks.append(Table(("Metric", f"At {u}", "Forecast", "90% interval", f"Fitted since {u}"), tuple(
                 Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"), *_forecast_cells(r, a.step, u)))
@@ -388,7 +392,7 @@ def _forecast_cells(r: dict, step: int, unit: str) -> tuple:
     """Forecast, interval and fitted-since cells of one row: a point a few logging intervals ahead is the level
     now (no trend, no interval); a total that is the sum of its terms' forecasts says so."""
     if r["now"]:
-        return (text(f"the level now, {fmt(r['level'])}"), text(f"{fmt(r['at_step'] - step)} {unit}s away"),
+        return (text(f"the level now, {fmt(r['level'])}"), text(f"none: {fmt(r['at_step'] - step)} {unit}s away"),
                 text("—"))
     level, low, high = interval(r["level"], r["low"], r["high"])
     return text(level), text(f"{low} – {high}"), text("sum of its terms" if r["from_parts"] else fmt(r["since"]))
