@@ -24,6 +24,8 @@ def change_points(findings: list[Any], m: Any, unit: str) -> dict[str | None, tu
     for f in findings or []:
         if f.rule not in _CHANGES or f.skipped or f.severity == "ok" or f.step is None:
             continue
+        if f.rule == "disc-inactive-after-start" and f.case != "late":
+            continue  # never on, or off by config: nothing switched, the phase is the one the schedule gives
         key = _CHANGES[f.rule]
         start = int(f.numbers.get(key) or f.step) if key else int(f.step)
         if f.rule == "non-finite":  # the episode ends at its last NaN/Inf: fit what came after it
