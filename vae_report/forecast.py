@@ -321,7 +321,8 @@ def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, 
     trend, reason, fit = fit_trend(steps, values, since, now, unit)
     if trend is None:
         trend = Trend(name, reason=(f"fitted only after {after[1]} (a trend across it would carry the change "
-                                    f"forward), and {reason}") if start > phase_start and after else reason)
+                                    f"forward), and {reason}") if after and start > phase_start and since == start
+                     else reason)
     trend.metric = name
     trend.after = after[1] if after and start > phase_start and since == start else None  # it moved the fit
     age = max(now - start, 1)
