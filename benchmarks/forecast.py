@@ -54,8 +54,8 @@ def evaluate(cases) -> dict[float, list[dict]]:
                     continue
                 phase_start = switch if switch is not None and now >= switch else 0
                 trend = forecast.forecast_metric(name, steps, values, now, phase_start, last, None)
-                if trend.end is None:
-                    rows[cut].append(row | {"declined": _why(trend.reason)})
+                if trend.end is None or trend.end.now:  # none, or the level now (a few intervals ahead)
+                    rows[cut].append(row | {"declined": _why(trend.reason) if trend.end is None else "level now"})
                     continue
                 p = trend.end
                 rows[cut].append(row | {"truth": truth[0], "level": p.level, "low": p.low, "high": p.high,

@@ -134,7 +134,7 @@ def summary_disagreements(analysis, text: str) -> list[str]:
     if sorted(listed) != sorted(active):
         out.append(f"findings: report {listed}, summary {active}")
     table = [line.split(" | ") for line in _section(text, "Forecast").splitlines() if line.startswith("|")][2:]
-    reported = sorted((row[0].strip("| "), row[2]) for row in table)
+    reported = sorted((row[0].strip("| "), row[2].removeprefix("the level now, ")) for row in table)
     # the report rounds a forecast to what its interval supports (numbers.interval), the summary keeps it whole
     forecast = sorted((name, interval(p["level"], p["low"], p["high"])[0]) for name, t in s["forecast"].items()
                       for p in (t, t.get("next_milestone")) if p and p.get("level") is not None)

@@ -16,7 +16,7 @@ from .baseline import compare, load_baseline
 from .checkpoints import find_checkpoints
 from .config_keys import clip_norm, near_misses
 from .errors import ConfigError, InputError
-from .forecast import forecast_run
+from .forecast_run import forecast_run
 from .images import reconstructions
 from .log_units import in_log_units, total_from_epochs, total_from_validation
 from .narrative import confidence, has_discriminator, questions_and_answers, recommendations, stop_broken_forecasts
@@ -382,7 +382,7 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
     live = next((f for f in findings if f.rule == "liveness" and not f.skipped), None)
     analysis.forecast = forecast_run(m, schedule, analysis.step, analysis.finished, goals, analysis.last_wall_time,
                                      None if live is None or live.numbers.get("no_eta")
-                                     else live.numbers.get("steps_per_hour"))
+                                     else live.numbers.get("steps_per_hour"), findings)
     stop_broken_forecasts(analysis)  # before the report or the summary reads it: one forecast for both
     analysis.confidence, analysis.confidence_reasons = confidence(analysis)
     analysis.qa = questions_and_answers(analysis)

@@ -5,16 +5,16 @@ The fit (justified in the README by a held-out truncation test on the battery's 
 ``benchmarks/forecast.py``): the latest half of the current phase is cut into equal-step windows, each window's
 median is its level (spikes do not move it), and a power law, a straight line in log level against log step,
 is fitted to those levels by least squares. A power law slows down by itself as a decay flattens, so it does not
-run a decline off to zero the way a straight line in step would. The interval is a residual bootstrap of that
-fit plus the scatter of one window's level, widened by ``WIDEN``, and reaching to the level now (the trend
-stopping): real decays flatten sooner than a power law more often than not, and the truncation test's misses of
-the bootstrap alone were of that kind. A forecast is declined, with the reason, when the phase is young against
-the distance to forecast, has too few points, or its levels scatter too much about the trend.
+run a decline off to zero the way a straight line in step would. The interval is the hull of the trend's band (a
+residual bootstrap of that fit plus the scatter of one window's level, widened by ``WIDEN``) and the level now's
+(the trend stopping: real decays flatten sooner than a power law more often than not), the latter only as wide as
+that level's scatter. A forecast is declined, with the reason, when the phase (or the stretch since a change the
+report found: forecast_limits.change_points) is young against the distance to forecast, has too few points, or
+its levels scatter too much about the trend; a point a few logging intervals ahead is the level now.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
@@ -22,20 +22,22 @@ from typing import Any
 
 import numpy as np
 
-from . import position as pos
 from .errors import InputError
-from .numbers import counted, fmt
+from .levels import current_level
+from .numbers import counted, fmt, interval
 
 KEY_LOSSES = ("rec_loss", "kl_loss", "total_loss", "nll_loss", "val/rec_loss")
 WINDOWS = 12  # equal-step windows over the fitted stretch
 MIN_POINTS = 30  # logged points in the fitted stretch
 REACH = 3.0  # forecast at most this many times the phase's age ahead
 MAX_SCATTER = 0.25  # window levels' residual spread about the trend (log units, ~28%) beyond which: too noisy
-TESTED_COVERAGE = 0.91  # benchmarks/forecast.py: final levels inside the interval (see the README's table)
-WIDEN = 1.5  # the trend interval's half-widths scaled by this: 91% coverage in the truncation test (1.0: 85%)
+TESTED_COVERAGE = 0.80  # benchmarks/forecast.py: final levels inside the interval, 205/255 (the README's table)
+WIDEN = 1.5  # the trend band's half-widths scaled by this: 80% coverage in the truncation test (1.0: 73%)
+NOW_WIDEN = 2.0  # the band about the level now (the flat bound), scaled by this: its scatter, not the trend's distance
 QUANTILES = (5.0, 95.0)  # a 90% interval
 BOOTSTRAP = 400
 FLAT_BOUND = True  # the interval reaches from the trend's forecast to the level now (see predict)
+NEAR = 5  # a forecast point under this many logging intervals ahead is the level now
 MODEL = "power"  # "power": log level linear in log step; "exponential": log level linear in step (compared)
 
 
@@ -52,10 +54,20 @@ class Prediction:
     low: float
     high: float
     label: str  # "end of training", "discriminator starts"
+    now: bool = False  # a few logging intervals away: the level now, no trend carried forward
+
+    def phrase(self, metric: str, unit: str, step: int) -> str:
+        """How the report says it: ``rec_loss about 0.081 at step 40,001 (...), 90% interval 0.053 to 0.128``, or
+        ``rec_loss: step 40,001 (...) is 51 steps away: the level now, 0.071``."""
+        if self.now:
+            return (f"{metric}: {unit} {fmt(self.at_step)} ({self.label}) is {fmt(self.at_step - step)} {unit}s "
+                    f"away: the level now, {fmt(self.level)}")
+        level, low, high = interval(self.level, self.low, self.high)
+        return f"{metric} about {level} at {unit} {fmt(self.at_step)} ({self.label}), 90% interval {low} to {high}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"at_step": self.at_step, "level": _finite(self.level), "low": _finite(self.low),
-                "high": _finite(self.high), "label": self.label}
+                "high": _finite(self.high), "label": self.label} | ({"level_now": True} if self.now else {})
 
 
 @dataclass
@@ -69,6 +81,8 @@ class Trend:
     since_step: int | None = None  # the fitted stretch begins here
     coef: tuple[float, float] | None = None  # log level = a + b log step
     log_space: bool = True
+    from_parts: bool = False  # the total's forecast is the sum of its terms' (forecast_limits.total_from_parts)
+    after: str | None = None  # the change the report found that the fit starts after, in words
     now_level: float | None = None  # the latest fitted window's median (the benchmark's; the report's "now" is
     # levels.current_level, so that one report shows one current value per metric)
 
@@ -80,7 +94,9 @@ class Trend:
     def to_dict(self) -> dict[str, Any]:
         main = self.end or self.milestone
         out = main.to_dict() if main else {"at_step": None, "level": None, "low": None, "high": None}
-        out["since_step"] = self.since_step
+        out["since_step"] = None if self.from_parts else self.since_step
+        if self.from_parts:
+            out["from_parts"] = True
         if self.end and self.milestone:
             out["next_milestone"] = self.milestone.to_dict()
         if self.reason:
@@ -115,7 +131,8 @@ class Forecast:
     def rows(self) -> list[dict[str, Any]]:
         """The report's table: one row per forecast level (metric, step, what is there, level, interval)."""
         return [{"metric": t.metric, "at_step": p.at_step, "label": p.label, "level": p.level, "low": p.low,
-                 "high": p.high, "since": t.since_step}
+                 "high": p.high, "since": t.since_step, "now": p.now, "from_parts": t.from_parts, "after": t.after,
+                 "prediction": p}
                 for t in self.trends.values() for p in (t.milestone, t.end) if p is not None]
 
     def declined(self) -> list[tuple[str, str]]:
@@ -137,8 +154,13 @@ class Forecast:
                 goal.step, goal.date, goal.note = None, None, f"no forecast: {reason}"
 
     def goal_lines(self) -> list[str]:
-        return [f"{g.metric} {'≥' if _higher_is_better(g.metric) else '≤'} {fmt(g.target)}: {g.note}"
+        return [f"{g.metric} {'≥' if higher_is_better(g.metric) else '≤'} {fmt(g.target)}: {g.note}"
                 for g in self.goals]
+
+
+def higher_is_better(metric: str) -> bool:
+    """A score a goal is reached by rising to (PSNR, SSIM, accuracy); every loss falls to its goal."""
+    return any(word in metric.lower() for word in ("psnr", "ssim", "acc"))
 
 
 def _finite(value: float) -> float | None:
@@ -243,8 +265,10 @@ def _last_shift(s: np.ndarray, v: np.ndarray) -> int | None:
     return None if best is None else best[1]
 
 
-def predict(trend: Trend, fit: dict, at_step: int, label: str, seed: int = 0) -> Prediction:
-    """The level at ``at_step`` with a 90% interval: residual bootstrap of the fit, plus one window's scatter."""
+def predict(trend: Trend, fit: dict, at_step: int, label: str, seed: int = 0,
+            level_now: float | None = None) -> Prediction:
+    """The level at ``at_step`` with a 90% interval: residual bootstrap of the fit, plus one window's scatter,
+    reaching to the level now (``level_now``: the report's, else the fit's own)."""
     xs, resid = fit["xs"], fit["resid"]
     a, b = trend.coef
     x = float(_x(at_step))
@@ -255,28 +279,41 @@ def predict(trend: Trend, fit: dict, at_step: int, label: str, seed: int = 0) ->
     xc = xs - xs.mean()
     slopes = (samples - samples.mean(axis=1, keepdims=True)) @ xc / float(xc @ xc)
     draws = samples.mean(axis=1) + slopes * (x - xs.mean()) + rng.choice(resid, BOOTSTRAP)
-    lo, hi = np.percentile(draws, QUANTILES)
+    lo, hi = (float(v) for v in np.percentile(draws, QUANTILES))
+    # the trend's own band is widened (decays that speed up or slow down), the side toward the level now is not
+    wide_lo, wide_hi = centre - WIDEN * (centre - lo), centre + WIDEN * (hi - centre)
     if FLAT_BOUND:
-        # the other bound: the level stays where the trend has it now (progress stops); curves that flatten
-        # sooner than a power law land between the two (the truncation test's misses were all of that kind)
+        # the other bound: the level stays where it is now (progress stops); curves that flatten sooner than a
+        # power law land between the two (the truncation test's misses were all of that kind). It ends at the
+        # level now and its scatter: widening it past them would have the loss turn back, which no fit here says
         now_draws = samples.mean(axis=1) + slopes * (fit["x_now"] - xs.mean()) + rng.choice(resid, BOOTSTRAP)
-        flat_lo, flat_hi = np.percentile(now_draws, QUANTILES)
-        lo, hi = min(lo, flat_lo), max(hi, flat_hi)
-    lo, hi = centre - WIDEN * (centre - lo), centre + WIDEN * (hi - centre)
+        middle = float(np.median(now_draws))
+        ends = [middle + NOW_WIDEN * (float(v) - middle) for v in np.percentile(now_draws, QUANTILES)]
+        if level_now is not None and math.isfinite(level_now) and (level_now > 0 or not trend.log_space):
+            ends.append(math.log(level_now) if trend.log_space else level_now)
+        # the hull of the two bands, each widened about its own middle
+        lo, hi = min(wide_lo, *ends), max(wide_hi, *ends)
+    else:
+        lo, hi = wide_lo, wide_hi
     back = np.exp if trend.log_space else (lambda v: v)
     return Prediction(int(at_step), float(back(centre)), float(back(min(lo, centre))), float(back(max(hi, centre))),
                       label)
 
 
 def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, phase_start: int,
-                    end: int | None, milestone: tuple[int, str] | None, unit: str = "step") -> Trend:
-    """One metric's forecast at the end of the schedule (``end``) and at the next milestone, or why none."""
-    since = phase_start + (now - phase_start) // 2  # the latest half of the current phase
-    trend, reason, fit = fit_trend(steps, values, since, now, unit)
-    if trend is None:
-        return Trend(name, reason=reason)
-    trend.metric = name
-    age = max(now - phase_start, 1)
+                    end: int | None, milestone: tuple[int, str] | None, unit: str = "step",
+                    level_now: float | None = None, after: tuple[int, str] | None = None) -> Trend:
+    """One metric's forecast at the end of the schedule (``end``) and at the next milestone, or why none.
+    ``level_now``: the metric's current level as the report states it (default: levels.current_level);
+    ``after``: (step, what) of the latest change the report found in it (a step in level, a collapse, a NaN): the
+    fit starts there, never across it."""
+    if level_now is None:
+        found = current_level(steps[steps <= now], values[steps <= now], phase_start)
+        level_now = found.value if found is not None else None
+    start = phase_start
+    if after is not None and phase_start < after[0] <= now:
+        start = after[0]
+    since = max(phase_start + (now - phase_start) // 2, start)  # the latest half of the phase, after any change
     targets = []
     if milestone is not None:
         targets.append(("milestone", *milestone))
@@ -284,137 +321,40 @@ def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, 
         targets.append(("end", end, "end of training"))
     elif end is not None:
         targets = [("end", end, "end of training")]
-    notes = []
+    trend, reason, fit = fit_trend(steps, values, since, now, unit)
+    if trend is None:
+        trend = Trend(name, reason=(f"fitted only after {after[1]} (a trend across it would carry the change "
+                                    f"forward), and {reason}") if after and start > phase_start and since == start
+                     else reason)
+    trend.metric = name
+    trend.after = after[1] if after and start > phase_start and since == start else None  # it moved the fit
+    age = max(now - start, 1)
+    notes = [] if trend.reason is None else [trend.reason]
     for kind, at, label in targets:
-        if at - now > REACH * age:
-            notes.append(f"the {label} ({unit} {fmt(at)}) is {fmt(at - now)} {unit}s ahead, over {REACH:g} times the "
-                         f"{fmt(age)} {unit}s the current phase has run: too young to forecast that far")
+        near = _near(steps, at - now)
+        if near and level_now is not None and math.isfinite(level_now):
+            # a few logging intervals away: no trend moves a level measurably there, the level now is the answer
+            setattr(trend, kind, Prediction(int(at), level_now, level_now, level_now, label, now=True))
+        elif trend.coef is None:
             continue
-        setattr(trend, "end" if kind == "end" else "milestone", predict(trend, fit, at, label))
+        elif at - now > REACH * age:
+            notes.append(f"the {label} ({unit} {fmt(at)}) is {fmt(at - now)} {unit}s ahead, over {REACH:g} times the "
+                         f"{fmt(age)} {unit}s the current {'stretch' if start > phase_start else 'phase'} has run"
+                         + (f" (since {after[1]})" if start > phase_start and after else "")
+                         + ": too young to forecast that far")
+        else:
+            setattr(trend, kind, predict(trend, fit, at, label, level_now=level_now))
     if end is None:
         notes.append(f"no end-of-training forecast: the schedule's total {unit}s are unknown")
-    if notes and trend.end is None:
-        trend.reason = notes[0]
+    trend.reason = notes[0] if notes and trend.end is None else None
     if trend.end is None and trend.milestone is None:
         return Trend(name, reason=trend.reason)
     return trend
 
 
-def forecast_run(m: Any, schedule: Any, now: int, finished: bool, goals: list[tuple[str, float]] | None = None,
-                 last_wall: float | None = None, steps_per_hour: float | None = None) -> Forecast:
-    """Every key loss's forecast, and the goals' results, for a run analyzed at step ``now``; ``steps_per_hour``:
-    the liveness rule's speed (None where it gives none), which dates the goals."""
-    out = Forecast(finished=finished)
-    # a config whose adversarial phase never runs (disc_factor 0, disc_start past the end) has one phase
-    switch = schedule.switch_step if schedule.adversarial_off is None else None
-    before_d = switch is not None and now < switch
-    phase_start = switch if switch is not None and now >= switch else 0
-    end = schedule.total_steps if schedule.total_steps and not finished else None
-    milestone = (switch, "discriminator starts") if before_d else None
-    for name in KEY_LOSSES:
-        if not m.has(name):
-            continue
-        if finished:
-            out.trends[name] = Trend(name, reason="the run is finished: its last level is its final one")
-            continue
-        trend = forecast_metric(name, m.steps(name), m.values(name), now, phase_start,
-                                None if before_d else end, milestone, schedule.counts)
-        if before_d and trend.milestone is not None and end is not None:
-            trend.reason = (f"no end-of-training forecast: the discriminator switches on at {schedule.counts} "
-                            f"{fmt(switch)}, "
-                            "and this phase's trend does not carry across it")
-        out.trends[name] = trend
-    rate = steps_per_hour / 3600 if steps_per_hour else None  # the one speed the report states
-    # a goal is forecast up to where the current phase's trend holds: the switch, else the end of training
-    horizon = (switch, "before the discriminator switches on") if before_d else (end, "by the end of training")
-    for given, target in goals or []:
-        metric = _logged_name(m, given)
-        trend = out.trends.get(metric) or _trend_for(m, metric, now, phase_start, horizon[0])
-        out.goals.append(_goal(metric, target, m, trend, now, horizon, rate, last_wall, schedule.counts))
-    return out
-
-
-def _logged_name(m: Any, given: str) -> str:
-    """The run's name for a goal's metric: as given when logged so, else as the readers name that tag
-    (``train/rec_loss`` is read as ``rec_loss``)."""
-    from .frame import canonical_name
-
-    return given if m.has(given) or not m.has(canonical_name(given)) else canonical_name(given)
-
-
-def _trend_for(m: Any, metric: str, now: int, phase_start: int, end: int | None) -> Trend | None:
-    """A goal on a metric that is not a key loss (val/psnr): its own trend, fitted the same way."""
-    if not m.has(metric):
-        return None
-    return forecast_metric(metric, m.steps(metric), m.values(metric), now, phase_start, end, None)
-
-
-def _higher_is_better(metric: str) -> bool:
-    return any(word in metric.lower() for word in ("psnr", "ssim", "acc"))
-
-
-def _goal(metric: str, target: float, m: Any, trend: Trend | None, now: int, horizon: tuple[int | None, str],
-          rate: float | None, last_wall: float | None, unit: str = "step") -> Goal:
-    goal = Goal(metric, target)
-    if not m.has(metric):
-        logged = [name for name in KEY_LOSSES if m.has(name)]
-        goal.note = f"{metric} is not logged in this run"
-        goal.note += f" (its key losses: {', '.join(logged)})" if logged else ""
-        return goal
-    up = _higher_is_better(metric)
-    steps, values = m.steps(metric), m.values(metric)
-    good = np.isfinite(values)
-    steps, values = steps[good], values[good]
-    # a level is reached when a moving median gets there (5 points, or 2% of the run's: one lucky stretch of
-    # noise is not a level)
-    window = max(5, len(values) // 50)
-    if len(values) >= window:
-        levels = _moving_median(values, window)
-        hit = np.flatnonzero(levels >= target if up else levels <= target)
-        if len(hit):
-            end_of = hit[0] + window - 1
-            goal.reached, goal.step = True, int(steps[end_of])
-            walls = m.wall_times(metric)[good]
-            if np.isfinite(walls[end_of]):
-                goal.date = _date(float(walls[end_of]))
-            goal.note = f"reached at {pos.at(unit, goal.step)}" + (f" ({goal.date})" if goal.date else "")
-            return goal
-    if trend is None or trend.coef is None:
-        goal.note = "no forecast: " + ((trend.reason or "").rstrip(".") if trend else "no trend").lower()
-        return goal
-    a, b = trend.coef
-    level = math.log(target) if trend.log_space and target > 0 else (None if trend.log_space else target)
-    toward = (b > 0) if up else (b < 0)
-    if level is None or b == 0 or not toward:
-        goal.note = f"not on the current trend ({metric} is moving away from {fmt(target)} or is flat)"
-        return goal
-    x_at = (level - a) / b
-    at = math.exp(min(x_at, 700.0)) if MODEL == "power" else x_at
-    end, where = horizon
-    if end is not None and at > end:
-        goal.note = f"not {where} ({pos.at(unit, end)}) on the current trend (forecast there: {fmt(trend.at(end))})"
-        return goal
-    if at > 100 * max(now, 1):
-        goal.note = f"not within a hundred times the {pos.units(unit)} run so far on the current trend"
-        return goal
-    goal.step = int(max(at, now))
-    if rate and last_wall is not None and math.isfinite(last_wall):
-        goal.date = _date(last_wall + (goal.step - now) / rate)
-    goal.note = f"forecast at {pos.at(unit, goal.step)}" + (f", around {goal.date}" if goal.date else "")
-    return goal
-
-
-def _moving_median(values: np.ndarray, window: int) -> np.ndarray:
-    """The median of each ``window`` consecutive points (trailing: entry i ends at point i + window - 1)."""
-    import bottleneck
-
-    return bottleneck.move_median(values, window)[window - 1:]
-
-
-def _date(stamp: float) -> str | None:
-    """A UTC date, or None for a moment no calendar of training logs holds (a goal ages away at a crawl)."""
-    from .frame import WALL_RANGE
-
-    if not WALL_RANGE[0] < stamp < WALL_RANGE[1]:
-        return None
-    return dt.datetime.fromtimestamp(stamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def _near(steps: np.ndarray, ahead: int) -> bool:
+    """Whether a point ``ahead`` steps on is within a few of the metric's logging intervals."""
+    if len(steps) < 2:
+        return False
+    every = float(np.median(np.diff(steps[-100:])))
+    return every > 0 and ahead < NEAR * every

@@ -360,20 +360,26 @@ def forecast(a) -> Section:
         blocks.append(Paragraph(text("The run is finished: its last levels are its final ones.")))
     else:
         rows = f.rows()
-        if rows:
+        if rows and all(r["now"] for r in rows):
+            blocks.append(Paragraph(text("Each point is under a few logging intervals ahead: no trend moves a level "
+                                         "measurably there, so each is the level now (the Training statistics' Now).")))
+        elif rows:
             blocks.append(Paragraph(text(
                 "Each key loss's trend over the latest half of the current phase (a power law in steps, fitted to the "
-                "medians of 12 windows), carried forward. The 90% interval spans the trend going on and the level "
-                f"staying where it is now, each side widened by {pct(WIDEN - 1, 0)} (so it can reach past the level "
-                "now); in the truncation test on healthy runs "
+                "medians of 12 windows), carried forward; never across a change the report found (it is fitted "
+                "after it), and a level a few logging intervals ahead is the level now. The 90% interval spans the "
+                f"trend going on (its band widened by {pct(WIDEN - 1, 0)}) and the level staying where it is now "
+                "(with its scatter); in the truncation test on healthy runs "
                 f"{pct(f.tested_coverage, 0)} of final levels fell inside it.")))
+        if rows:
             u = a.schedule.counts
             blocks.append(Table(("Metric", f"At {u}", "Forecast", "90% interval", f"Fitted since {u}"), tuple(
-                Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"),
-                     text(interval(r["level"], r["low"], r["high"])[0]),
-                     text(" – ".join(interval(r["level"], r["low"], r["high"])[1:])), text(fmt(r["since"]))))
+                Row((cell(r["metric"]), text(f"{fmt(r['at_step'])} ({r['label']})"), *_forecast_cells(r, a.step, u)))
                 for r in rows),
                 (False, True, True, True, True)))
+            notes = _forecast_notes(rows, u)
+            if notes:
+                blocks.append(Bullets(tuple(text(n) for n in notes)))
         declined = f.declined()
         if declined:
             blocks.append(Bullets(tuple(text(f"{metric}: {why}.") for metric, why in declined)))
@@ -381,6 +387,28 @@ def forecast(a) -> Section:
         blocks.append(Paragraph(text("Goals:")))
         blocks.append(Bullets(tuple(text(line) for line in f.goal_lines())))
     return Section("Forecast", tuple(blocks))
+
+
+def _forecast_cells(r: dict, step: int, unit: str) -> tuple:
+    """Forecast, interval and fitted-since cells of one row: a point a few logging intervals ahead is the level
+    now (no trend, no interval); a total that is the sum of its terms' forecasts says so."""
+    if r["now"]:
+        return (text(f"the level now, {fmt(r['level'])}"), text(f"none: {fmt(r['at_step'] - step)} {unit}s away"),
+                text("—"))
+    level, low, high = interval(r["level"], r["low"], r["high"])
+    return text(level), text(f"{low} – {high}"), text("sum of its terms" if r["from_parts"] else fmt(r["since"]))
+
+
+def _forecast_notes(rows: list[dict], unit: str) -> list[str]:
+    """Why a row is what it is: a fit that starts after a change the report found; a total built from its terms."""
+    out = []
+    for r in rows:
+        if r["after"] and not r["now"] and not r["from_parts"]:
+            out.append(f"{r['metric']}: fitted only after {r['after']} ({unit} {fmt(r['since'])} on), never across it.")
+    if any(r["from_parts"] and not r["now"] for r in rows):
+        out.append("total_loss: the sum of its terms' forecasts (total = nll + kl_weight x kl + d_weight x disc_factor "
+                   "x g_loss holds in these logs; the adversarial term at its current level), each bound summed.")
+    return list(dict.fromkeys(out))
 
 
 def recommendations(a, figures: Figures) -> Section:

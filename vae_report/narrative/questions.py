@@ -264,11 +264,7 @@ def _forecast_question(analysis) -> list:
     if f is None or f.finished or analysis.finished or not f.trends:
         return []
     unit = analysis.schedule.counts
-    said = []
-    for r in f.rows():
-        level, low, high = interval(r["level"], r["low"], r["high"])
-        said.append(f"{r['metric']} about {level} at {unit} {fmt(r['at_step'])} ({r['label']}), 90% interval "
-                    f"{low} to {high}")
+    said = [r["prediction"].phrase(r["metric"], unit, analysis.step) for r in f.rows()]
     said += [f"{metric}: {why if why.startswith('no ') else 'no forecast, ' + why}" for metric, why in f.declined()]
     if not said:
         return []
@@ -287,9 +283,13 @@ def _forecast_question(analysis) -> list:
     # section says why)
     at: dict[tuple, list[str]] = {}
     for r in f.rows():
-        level, low, high = interval(r["level"], r["low"], r["high"])
-        at.setdefault((r["at_step"], r["label"]), []).append(f"{r['metric']} about {level} (90% interval {low} to "
-                                                             f"{high})")
+        if r["now"]:  # a few logging intervals away: the level now, not a forecast (forecast.Prediction.now)
+            said_row = (f"{r['metric']} at its level now, {fmt(r['level'])} ({fmt(r['at_step'] - analysis.step)} "
+                        f"{unit}s away: too near to forecast)")
+        else:
+            level, low, high = interval(r["level"], r["low"], r["high"])
+            said_row = f"{r['metric']} about {level} (90% interval {low} to {high})"
+        at.setdefault((r["at_step"], r["label"]), []).append(said_row)
     levels = "; ".join(f"at {unit} {fmt(step)} ({label}), " + ", ".join(rows) for (step, label), rows in at.items())
     without = list(dict.fromkeys(name.strip() for metric, _ in f.declined() for name in metric.split(",")))
     rowed = {r["metric"] for r in f.rows()}
