@@ -231,7 +231,7 @@ def test_a_link_out_of_the_run_is_not_walked_and_an_unlistable_folder_is_named(r
     monkeypatch.setattr(os, "scandir", scandir)
     logs = load_run(run)
     assert any(n.startswith("root: a link to a folder outside the run") for n in logs.notes), logs.notes
-    assert any(n.startswith("locked: not read (Permission denied)") for n in logs.notes), logs.notes
+    assert any(n.startswith("locked: not read (permission denied)") for n in logs.notes), logs.notes
     assert all(not s.path.startswith("root/") for s in logs.sources)
 
 

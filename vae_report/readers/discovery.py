@@ -252,7 +252,9 @@ def nothing_read(root: Path, unread: list[str] = ()) -> str:
     if root.exists() and not root.is_dir() and not root.is_file():
         return (f"{root}: not a folder or a log file (a device, a pipe or a socket); pass the folder the trainer "
                 "writes to, or one of its log files")
-    unopened = [relative_to(note, root) for note in unread if ": not read (" in note]
+    # files that could not be opened (permissions, a device, a broken link): not those read and not recognised
+    unopened = [relative_to(note, root) for note in unread if ": not read (" in note
+                and not note.split(": not read (", 1)[1].startswith(("no step lines recognised", "not an MLflow"))]
     if unopened:
         blocked = unopened[:3]
         more = f" and {len(unopened) - 3} more" if len(unopened) > 3 else ""
