@@ -585,7 +585,7 @@ def test_the_report_says_a_thing_once_where_a_list_would_repeat_it(tmp_path):
     assert "**Next milestone**: none known: the total steps are unknown" in _report(a, tmp_path / "r.md")
     # no level forecast anywhere: asked whether there is one, answered "No" with what would give one
     (answer,) = [q.answer for q in a.qa if q.question == "Can the key losses be forecast?"]
-    assert answer.startswith("No (see the Forecast section)") and answer.endswith("--total-steps for an "
+    assert answer.startswith("No: ") and answer.endswith("--total-steps for an "
                                                                                    "end-of-training forecast.")
 
 
@@ -630,7 +630,7 @@ def test_a_forecast_that_time_will_allow_is_not_yet_one_that_it_will_not_is_no(t
     young = analyze_run(write_run(tmp_path / "young", radiodiff_curves(1100, disc_start=1000, total_steps=5000), 10,
                                   config()))  # just past the switch-on: too few points in this phase yet
     (answer,) = [q.answer for q in young.qa if q.question == "Can the key losses be forecast?"]
-    assert answer.startswith("Not yet (see the Forecast section)") and "only " in answer
+    assert answer.startswith("Not yet: ") and "only " in answer
 
 
 def test_a_loss_nan_at_its_latest_point_has_no_level_now(tmp_path):

@@ -30,8 +30,10 @@ def change_points(findings: list[Any], m: Any, unit: str) -> dict[str | None, tu
         start = int(f.numbers.get(key) or f.step) if key else int(f.step)
         if f.rule == "non-finite":  # the episode ends at its last NaN/Inf: fit what came after it
             values = m.values(f.metric) if f.metric and m.has(f.metric) else None
-            if values is None or not np.isfinite(values[-1]):
-                continue  # a NaN that stays: the forecast is stopped elsewhere (narrative.stop_broken_forecasts)
+            if values is None or not np.isfinite(values[-1]) or np.isfinite(values).all():
+                # a NaN that stays (the forecast is stopped elsewhere: narrative.stop_broken_forecasts), or values
+                # finite but overflowing (1e308): no NaN/Inf episode whose end a fit could start from
+                continue
             start = int(m.steps(f.metric)[~np.isfinite(values)][-1]) + 1
         what = {"loss-shift": f"the step in {f.metric} at {unit} {fmt(f.step)}",
                 "kl-collapse": f"the KL collapse from {unit} {fmt(f.step)}",

@@ -273,8 +273,10 @@ def _forecast_question(analysis) -> list:
         unknown = any("total" in why and "unknown" in why for _, why in f.declined())
         # too few points or too young a phase passes with time; an unknown total or a NaN does not
         young = all(why.startswith("only ") or "too young" in why for _, why in f.declined())
-        return [QA("Can the key losses be forecast?", f"{'Not yet' if young else 'No'} (see the Forecast section): "
-                   + "; ".join(said) + "."
+        # the first reason in full, the other losses named (the Forecast section gives each one's reason)
+        others = [metric for metric, _ in f.declined()[1:]]
+        return [QA("Can the key losses be forecast?", f"{'Not yet' if young else 'No'}: " + said[0]
+                   + (f"; {', '.join(others)}: see the Forecast section." if others else ".")
                    + (" Give the total with --total-steps for an end-of-training forecast." if unknown else ""),
                    "forecast")]
     where = ("at the end of training" if "end of training" in labels
