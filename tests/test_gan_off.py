@@ -5,11 +5,11 @@ ran. Logs written with the csv module, configs with yaml, as a user's run folder
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
 import yaml
+from test_state_dates import epoch_history
 
 from vae_report import analyze_run
 from vae_report.analysis import examine_run
@@ -125,24 +125,6 @@ def _spiky(root: Path) -> Path:
     return root
 
 
-def _epochs(root: Path) -> Path:
-    """JSONL, one record per epoch (100), steps_per_epoch 500 and disc_start 25,001: the D loss 0 to epoch 49,
-    then at ~1.0 with 4% noise."""
-    rng = np.random.default_rng(8)
-    root.mkdir()
-    (root / "config.yaml").write_text(yaml.safe_dump({"model": {"lossconfig": {"disc_start": 25_001}},
-                                                      "train": {"max_epochs": 100, "steps_per_epoch": 500}}))
-    with open(root / "history.jsonl", "w") as fh:
-        for epoch in range(100):
-            on = epoch * 500 + 250 >= 25_001
-            fh.write(json.dumps({"epoch": epoch, "train_rec_loss": 0.03 + 0.3 * np.exp(-epoch / 10)
-                                 * (1 + 0.01 * rng.standard_normal()),
-                                 "train_kl_loss": 20_000 + 100 * rng.standard_normal(),
-                                 "train_g_loss": 0.3 + 0.05 * rng.standard_normal(),
-                                 "train_disc_loss": 1.0 + 0.04 * rng.standard_normal() if on else 0.0}) + "\n")
-    return root
-
-
 def test_consecutive_outliers_are_one_spike(tmp_path):
     a = analyze_run(_spiky(tmp_path / "spiky"))
     spikes = {f.metric: f for f in _active(a, "spikes")}
@@ -152,7 +134,7 @@ def test_consecutive_outliers_are_one_spike(tmp_path):
 
 
 def test_noise_after_a_silent_stretch_is_no_spike(tmp_path):
-    a = analyze_run(_epochs(tmp_path / "epochs"))
+    a = analyze_run(epoch_history(tmp_path / "epochs", seed=8, rec_noise=0.01))
     assert [f.metric for f in _active(a, "spikes")] == []
 
 

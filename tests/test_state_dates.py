@@ -16,9 +16,9 @@ from writers import radiodiff_config
 from vae_report import analyze_run
 
 
-def _epochs(root: Path, seed: int) -> Path:
+def epoch_history(root: Path, seed: int, rec_noise: float = 0.03) -> Path:
     """JSONL, one record per epoch (100), steps_per_epoch 500, disc_start 25,001 (epoch 50): the D loss 0 before,
-    then at its chance level 1.0 with 4% noise from its first epoch on."""
+    then at its chance level 1.0 with 4% noise from its first epoch on; rec with ``rec_noise`` relative noise."""
     rng = np.random.default_rng(seed)
     root.mkdir()
     (root / "config.yaml").write_text(yaml.safe_dump({"model": {"lossconfig": {"disc_start": 25_001}},
@@ -27,7 +27,7 @@ def _epochs(root: Path, seed: int) -> Path:
         for epoch in range(100):
             on = epoch * 500 + 250 >= 25_001
             fh.write(json.dumps({"epoch": epoch, "train_rec_loss": 0.03 + 0.3 * np.exp(-epoch / 10)
-                                 * (1 + 0.03 * rng.standard_normal()),
+                                 * (1 + rec_noise * rng.standard_normal()),
                                  "train_kl_loss": 20_000 + 100 * rng.standard_normal(),
                                  "train_g_loss": 0.3 + 0.05 * rng.standard_normal(),
                                  "train_disc_loss": 1.0 + 0.04 * rng.standard_normal() if on else 0.0}) + "\n")
@@ -36,7 +36,7 @@ def _epochs(root: Path, seed: int) -> Path:
 
 @pytest.mark.parametrize("seed", [1, 6, 9])  # noise draws whose latest chunks stray from the phase's level
 def test_a_discriminator_at_chance_from_its_switch_on_is_dated_at_the_switch_on(tmp_path, seed):
-    a = analyze_run(_epochs(tmp_path / "epochs", seed))
+    a = analyze_run(epoch_history(tmp_path / "epochs", seed))
     (f,) = [f for f in a.active_findings() if f.rule == "disc-at-chance"]
     assert f.step == 50 and "49 epochs since epoch 50" in f.message, f.message  # its first epoch on, to the last
 

@@ -238,6 +238,12 @@ def cite_explained(findings: list[Finding], rules: dict[str, Rule]) -> list[Find
                    and RANK[g.severity] >= RANK[f.severity]), None)
         if by is not None:
             moved[id(f)] = by
+    return _cited_under(findings, moved)
+
+
+def _cited_under(findings: list[Finding], moved: dict[int, Finding]) -> list[Finding]:
+    """The findings without those ``moved`` (id -> the headline they go under), each cited in its headline's
+    ``related`` with what it cited itself, in the findings' order."""
     cited: dict[int, list[dict]] = {}
     for f in findings:
         if id(f) in moved:
@@ -286,12 +292,7 @@ def cite_consequences(findings: list[Finding], last_step: int, tolerance: float 
             if how == "any" or (how == "near" and abs(start - at) <= window) \
                     or (how == "climb" and (f.metric or "") in climbs):  # the climb its error names
                 moved[id(f)] = head
-    cited: dict[int, list[dict]] = {}
-    for f in findings:
-        if id(f) in moved:
-            cited.setdefault(id(moved[id(f)]), []).extend((_related(f), *f.related))
-    return [replace(f, related=(*f.related, *cited[id(f)])) if id(f) in cited else f
-            for f in findings if id(f) not in moved]
+    return _cited_under(findings, moved)
 
 
 def named_rises(findings: list[Finding], rules: dict[str, Rule], skip: tuple[str, ...] = ()) -> dict[str, Finding]:
