@@ -587,7 +587,7 @@ def test_every_rules_finding_has_a_short_answer_and_every_answer_is_short(analys
     """Walks every registered rule's cases over the battery's runs: each finding (headline or cited) has a
     one-line form built from its rule's numbers, so no answer quotes a finding whole; and every Q&A answer opens
     with its verdict (Yes/No/...) or its number and is about two sentences plus the action."""
-    from vae_report.narrative.answers import numbers_of
+    from vae_report.narrative.answers import short_form
 
     seen: dict[str, set] = {}
     missing, long = [], []
@@ -599,7 +599,7 @@ def test_every_rules_finding_has_a_short_answer_and_every_answer_is_short(analys
                     continue
                 for one in (f.to_dict() | {"title": f.title}, *f.related):
                     seen.setdefault(one["rule"], set()).add((one.get("case"), one["severity"]))
-                    if not numbers_of(one, unit):
+                    if not short_form(one, unit):
                         missing.append(f"{name}: {one['rule']} {one.get('case')} {one['severity']}")
             long += [f"{name}: {p}" for qa in analysis.qa for p in answer_problems(qa)]
     # the walk saw most rules, the two whose answers were their messages among them, at warning

@@ -336,6 +336,50 @@ def test_a_new_rule_is_one_function_and_one_registry_entry():
     assert "| `rec-above` | rec_loss above `limit` | ok / warning | `limit` 0 |" in rule_table([rule])
 
 
+def test_every_registered_rule_has_its_short_form():
+    """Each registered rule carries the clause of its finding's key numbers that the Q&A quotes (Rule.short,
+    beside its check): a rule registered without one fails here, whether or not the battery meets its finding."""
+    from vae_report.rules import RULES
+
+    assert len(RULES) > 30
+    assert [rule.id for rule in RULES if not callable(rule.short)] == []
+
+
+def test_a_new_rules_short_form_reaches_the_answers_with_no_other_edit(tmp_path, monkeypatch):
+    """A rule is its check, its short form and one Rule entry: registered, its finding's clause is what the
+    narrative quotes (a finding, a cited finding's dict, the step in the logs' unit), and the answer to "Should I
+    intervene?" gives it, with no edit to the narrative."""
+    from test_verdicts import config, write_run
+
+    import vae_report.rules as registry
+    from vae_report import analyze_run
+    from vae_report.narrative.answers import short, short_form
+    from vae_report.numbers import fmt
+    from vae_report.rules import Case, Rule
+
+    def rec_above(m, s, t):
+        latest = float(m.values("rec_loss")[-1])
+        return [Case(f"rec_loss is {latest:.3f}", "rec_loss", m.last_step(), {"latest": latest, "limit": t["limit"]})]
+
+    def rec_above_short(f):
+        return f"rec_loss {fmt(f.n['latest'])} at {f.at()}, above the limit {fmt(f.n['limit'])}"
+
+    rule = Rule("rec-above", "Reconstruction above a limit", "error", "A test rule.", rec_above, {"limit": 0.0},
+                needs=("rec_loss",), checks="rec_loss above `limit`", action="Lower it.", short=rec_above_short)
+    monkeypatch.setattr(registry, "RULES", [*registry.RULES, rule])
+    frame = frame_of(radiodiff_curves(3000, disc_start=1000, total_steps=5000))
+    (raised,) = run_rules(Metrics(frame), SCHEDULE, rules=[rule])
+    clause = f"rec_loss {fmt(raised.numbers['latest'])} at step 3,000, above the limit 0"
+    assert short_form(raised, "step") == clause
+    assert short_form(raised.to_dict(), "epoch") == clause.replace("step", "epoch")  # cited under a headline
+    assert short(raised, "step").startswith(clause + ": see the error")
+
+    curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+    a = analyze_run(write_run(tmp_path, curves, 10, config(total=5000)))
+    intervene = next(qa.answer for qa in a.qa if qa.question.startswith("Should I intervene"))
+    assert f"\"{rule.title}\"" in intervene and "above the limit 0" in intervene, intervene
+
+
 def test_every_finding_is_a_severity_its_rule_registers():
     """The registry's severities are what the rules raise: each finding on healthy and faulty runs is one of its
     rule's registered severities, the worst of them the rule's severity."""

@@ -1,8 +1,8 @@
 """The report's prose, derived from findings and the schedule: Q&A, recommendations and confidence.
 
-Imports point one way: short_gan, short_forms (each rule's one-line form) <- answers (pointers, the metrics a
-warning is about) <- state (what the findings say of the run) <- ranges, disc (the discriminator's questions),
-advice (recommendations, confidence) <- questions (every Q&A)."""
+Imports point one way: rules (each rule's one-line form of its finding, Rule.short, beside its check) <- answers
+(short forms, pointers, the metrics a warning is about) <- state (what the findings say of the run) <- ranges,
+disc (the discriminator's questions), advice (recommendations, confidence) <- questions (every Q&A)."""
 
 from __future__ import annotations
 

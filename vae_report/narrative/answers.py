@@ -4,10 +4,13 @@ no answer says "yes, fine" of a metric a warning is about."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import position as pos
+from .. import rules
 from ..rules import RULES, Finding
 from ..rules.grouping import NOT_A_RISE, loud_metrics
-from .short_forms import short_form
+from ..rules.said import Said
 
 _BY_ID = {rule.id: rule for rule in RULES}
 
@@ -29,17 +32,20 @@ def pointer(finding: Finding | dict, unit: str) -> str:
     return f"the {get('severity')} \"{title}\"" + (f" ({', '.join(where)})" if where else "")
 
 
-def numbers_of(finding: Finding | dict, unit: str) -> str | None:
-    """The key numbers of a finding as a clause ("rec_loss rose from 0.054 just before the switch-on to 0.061
-    (+12.8%)"), from its rule's numbers (short_forms.py: one clause per rule); None where they lack it."""
-    return short_form(finding, unit)
+def short_form(finding: Any, unit: str) -> str | None:
+    """The key numbers of a finding (a Finding or a cited one's dict) as a clause ("rec_loss rose from 0.054 just
+    before the switch-on to 0.061 (+12.8%)"): its registered rule's ``short``, which builds it from the numbers the
+    rule computed, never from its message; None where its numbers lack what that clause needs."""
+    rule_id = finding.get("rule") if isinstance(finding, dict) else finding.rule
+    rule = rules.registered(rule_id)
+    return None if rule is None or rule.short is None else rule.short(Said(finding, unit))
 
 
 def short(finding: Finding, unit: str) -> str:
     """A finding in an answer: its key numbers and where to read it ("rec_loss fell from ... (see the ok
     "Reconstruction after the discriminator starts")"), the numbers first; a case whose numbers lack its
     clause is pointed to alone."""
-    said = numbers_of(finding, unit)
+    said = short_form(finding, unit)
     where = pointer(finding, unit)
     if said is None:
         return f"See {where}" + (" above." if finding.severity in ("warning", "error") else ".")
@@ -70,5 +76,5 @@ def cited_numbers(head: Finding, rule: str, unit: str) -> str | None:
     for one in ({"rule": head.rule, "metric": head.metric, "step": head.step, "numbers": head.numbers,
                  "severity": head.severity, "title": head.title}, *head.related):
         if one["rule"] == rule:
-            return numbers_of(one, unit)
+            return short_form(one, unit)
     return None

@@ -9,7 +9,7 @@ from ..numbers import counted, fmt, interval, pct
 from ..results import QA
 from ..rules import Finding
 from ..rules.base import RANK
-from .answers import capital, loud_about, numbers_of, pointer
+from .answers import capital, loud_about, pointer, short_form
 from .disc import DISC_ZERO_Q, adversarial_questions, disc_answer, disc_scheduled_answer, disc_zero
 from .ranges import ranges_answer
 from .state import (
@@ -324,7 +324,7 @@ def _intervene_answer(analysis) -> str:
     first = urgent[0] if urgent else bad[0]
     unit = analysis.schedule.counts
     word = "Yes, act on" if urgent else "Not urgently, but look at"
-    said = numbers_of(first, unit)
+    said = short_form(first, unit)
     todo = first.action or "see the findings list"
     when = "in a resumed or a next run, " if analysis.finished else ""
     more = len(bad) - 1  # each headline is one cause: the findings of one cause are cited under it

@@ -8,7 +8,7 @@ import math
 from .. import position as pos
 from ..numbers import fmt, pct
 from ..rules import Finding
-from .answers import loud_about, numbers_of, pointer, short
+from .answers import loud_about, pointer, short, short_form
 from .state import LIMITS, RANGE_RULES, dead_sentence
 
 
@@ -32,7 +32,7 @@ def ranges_answer(analysis, ranges: list[Finding]) -> str:
                 first.setdefault(key, one)
     facts = _range_facts(analysis)
     # the values out of range, with their own numbers: the answer to a "No" (those in range are not listed)
-    out_of_range = [c for c in dict.fromkeys(numbers_of(one, unit) for one in first.values()) if c]
+    out_of_range = [c for c in dict.fromkeys(short_form(one, unit) for one in first.values()) if c]
     said = "; ".join(out_of_range or facts)
     if cases:
         out = []

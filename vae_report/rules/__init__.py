@@ -12,26 +12,48 @@ from dataclasses import replace
 from ..errors import ConfigError
 from ..numbers import fmt
 from ..schedule import Schedule, brief
-from .adversarial import d_weight_pinned, gan_term_dominant
+from .adversarial import d_weight_pinned, d_weight_pinned_short, gan_term_dominant, gan_term_dominant_short
 from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule, names_titles
-from .collapse import codebook_collapse, kl_collapse
-from .config import config_typos
-from .constant import loss_constant
-from .current import loss_now, steady_without
+from .collapse import codebook_collapse, codebook_collapse_short, kl_collapse, kl_collapse_short
+from .config import config_typos, config_typos_short
+from .constant import loss_constant, loss_constant_short
+from .current import loss_now, loss_now_short, steady_without
 from .decomposition import regularizer_share
 from .discriminator import (
     disc_active_before_start,
+    disc_active_before_start_short,
     disc_inactive_after_start,
+    disc_inactive_after_start_short,
     disc_never_trained,
+    disc_never_trained_short,
     disc_off_before_start,
+    disc_off_before_start_short,
     disc_start_past_end,
+    disc_start_past_end_short,
     gan_never_ran,
     phase_start,
 )
-from .dynamics import STALL_LIMITS, divergence, liveness, resumes, run_stalled
-from .episodes import loss_episode
-from .gan import disc_at_chance, disc_overpowering, generator_winning, rec_after_disc
-from .gradients import grad_norm
+from .dynamics import (
+    STALL_LIMITS,
+    divergence,
+    divergence_short,
+    liveness,
+    liveness_short,
+    resumes,
+    resumes_short,
+    run_stalled,
+    run_stalled_short,
+)
+from .episodes import loss_episode, loss_episode_short
+from .gan import (
+    disc_at_chance,
+    disc_level_short,
+    disc_overpowering,
+    generator_winning,
+    rec_after_disc,
+    rec_after_disc_short,
+)
+from .gradients import grad_norm, grad_norm_short
 from .grouping import (
     cite_consequences,
     cite_explained,
@@ -41,14 +63,26 @@ from .grouping import (
     point_to_gradient,
     qualify_ok,
 )
-from .kl import kl_dominant, kl_negative, kl_rising
-from .learning_rate import lr_schedule
-from .losses import loss_bookkeeping, loss_stopped, losses_unknown, non_finite, rec_trend, total_trend
-from .oscillation import gan_oscillation
-from .shifts import loss_shift
-from .spikes import spikes
+from .kl import kl_dominant, kl_dominant_short, kl_negative, kl_negative_short, kl_rising, kl_rising_short
+from .learning_rate import lr_schedule, lr_schedule_short
+from .losses import (
+    loss_bookkeeping,
+    loss_bookkeeping_short,
+    loss_stopped,
+    loss_stopped_short,
+    losses_unknown,
+    losses_unknown_short,
+    non_finite,
+    non_finite_short,
+    rec_trend,
+    total_trend,
+    trend_short,
+)
+from .oscillation import gan_oscillation, gan_oscillation_short
+from .shifts import loss_shift, loss_shift_short
+from .spikes import spikes, spikes_short
 from .untrained import judged_out, not_judged, reason
-from .validation import val_missing, val_overfitting
+from .validation import val_missing, val_missing_short, val_overfitting, val_overfitting_short
 
 _TREND = {"worse": 0.10, "flat": 0.02}
 
@@ -57,6 +91,7 @@ RULES: list[Rule] = [
          "A NaN or Inf loss means the optimizer has already stepped on garbage; everything after it is suspect.",
          non_finite,
          severities=("warning", "error"), topics=("ranges",), cause="non-finite", cause_rank=0,
+         short=non_finite_short,
          checks="NaN or Inf in any metric, with the first bad step; a few isolated points the loss recovered "
                 "from (as fp16 with a gradient scaler logs) are a warning, one that says so when the loss went on"
                 " 20% or more above its level across one of them (that NaN/Inf damaged the weights); before a NaN"
@@ -71,6 +106,7 @@ RULES: list[Rule] = [
          losses_unknown,
          topics=("values",), can_wait=True,
          action="Log the losses under names the checks read (rec_loss, kl_loss, total_loss, ...), or rename them.",
+         short=losses_unknown_short,
          checks="no logged metric is a loss the checks know (under its name or another trainer's): the run is "
                 "not judged, and is not called ok"),
     Rule("loss-stopped", "A loss no longer logged", "warning",
@@ -79,12 +115,14 @@ RULES: list[Rule] = [
          topics=("values",),
          action="Check that the trainer still logs it: a resume that dropped it from the logged keys, or a logger "
                 "that stopped.",
+         short=loss_stopped_short,
          checks="a training loss last logged far behind the others (20 of its intervals and a tenth of the "
                 "run): its latest value is stale"),
     Rule("disc-off-before-start", "Discriminator silent before disc_start", "info",
          "adopt_weight multiplies the GAN terms by 0 while step < disc_start, so a disc_loss of exactly 0 is expected.",
          disc_off_before_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          severities=("ok", "info"),
+         short=disc_off_before_start_short,
          checks="`disc_factor` / `disc_loss` exactly 0 before `disc_start` (expected); a `disc_loss` not 0 where "
                 "`disc_factor` is (the LDM loss logs their product): info, the logged loss is unweighted or on "
                 "another counter, and no sentence says it was 0"),
@@ -93,6 +131,7 @@ RULES: list[Rule] = [
          "as the pixel loss leaves them, where the GAN phase should sharpen them.",
          disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          severities=("ok", "warning", "error"),
+         short=disc_inactive_after_start_short,
          checks="the discriminator still off at logged steps `>= disc_start` (an error; a non-zero `disc_factor` "
                 "is not advised to be checked); where the config sets `disc_factor: 0`, a warning that names the "
                 "key: the config turns the adversarial term off, so no adversarial phase runs, intended or not "
@@ -107,6 +146,7 @@ RULES: list[Rule] = [
          severities=("info", "warning"),
          action="If a GAN phase was intended, set disc_start below the total (or train longer); if not, set "
                 "disc_factor to 0 so that the config says so.",
+         short=disc_start_past_end_short,
          checks="the config's `disc_start` at or past its total (`max_steps`, `train_num_steps`), unless the data "
                 "show the discriminator on: the adversarial phase never comes (a warning; info from `sentinel` "
                 "times the total on, the usual way to turn the GAN off)"),
@@ -117,6 +157,7 @@ RULES: list[Rule] = [
          needs_schedule=("disc_start",),
          severities=("info", "warning"), can_wait=True,
          action="Check which config this run used, and in what unit its trainer counts disc_start.",
+         short=disc_active_before_start_short,
          checks="the discriminator on before `disc_start`; at about half of it, explained as Lightning "
                 "counting both optimizers' steps (info), else a config mismatch (warning)"),
     Rule("disc-never-trained", "Discriminator never stepped (RadioDiff config)", "warning",
@@ -125,6 +166,7 @@ RULES: list[Rule] = [
          disc_never_trained,
          topics=("values",),
          action="Set trainer.gradient_accumulate_every to 2.",
+         short=disc_never_trained_short,
          checks="a RadioDiff config with `trainer.gradient_accumulate_every: 1`: its trainer steps the "
                 "discriminator only on the second pass, so it never trains"),
     Rule("disc-overpowering", "Discriminator overpowering the generator", "warning",
@@ -140,6 +182,7 @@ RULES: list[Rule] = [
                 "the discriminator less (it scales only the generator's adversarial term, not the discriminator's "
                 "own loss).",
          look="GAN artefacts",
+         short=disc_level_short,
          checks="after `disc_start`, at the current levels (the statistics table's Now): D loss below 30% of "
                 "its chance level (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the "
                 "discriminator has won); or pulling ahead, all its signals together: D loss fallen by `fell` x "
@@ -156,6 +199,7 @@ RULES: list[Rule] = [
          severities=("ok", "info", "warning"), topics=("balance",), explains=("gan-term-constant",),
          action="Check that the discriminator's optimizer steps, that its parameters get gradients and that its "
                 "learning rate is not 0.",
+         short=disc_level_short,
          checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
                 "not a fault, however long (ok early, info when long, with both readings explained), dated from "
                 "the first step from which it holds one steady level (chunk medians within `band`, or four times "
@@ -173,6 +217,7 @@ RULES: list[Rule] = [
                 "generator's adversarial term); do not weaken the discriminator itself (its learning rate, its "
                 "capacity): it is the side losing.",
          look="GAN artefacts",
+         short=disc_level_short,
          checks="the other side of the balance after `disc_start`: D loss above chance now, `logits_fake` "
                 "above `logits_real` at `inverted_share` of the points of the latest fifth, `d_weight` grown "
                 "`weight_growth`-fold or `g_loss` run away from its level at the phase's start to its current "
@@ -188,6 +233,7 @@ RULES: list[Rule] = [
                 "gradient penalty (R1) to it, and check that the trainer steps the two optimizers as intended (one "
                 "discriminator step per autoencoder step); resume from the latest checkpoint.",
          look="GAN artefacts that come and go",
+         short=gan_oscillation_short,
          checks="after `disc_start`, the discriminator's loss (a moving median of a few points) swinging from "
                 "`band` below its chance level (winning) to `band` above it (fooled) and back, `swings` times or "
                 "more, each stretch `least` points or longer: the swings, their period, whether the logits swap "
@@ -202,6 +248,7 @@ RULES: list[Rule] = [
          action="If the adversarial term is too strong, lower disc_weight, so that the autoencoder chases the "
                 "discriminator less (it scales only the generator's adversarial term).",
          look="GAN artefacts",
+         short=d_weight_pinned_short,
          checks="after `disc_start`, `d_weight` at its clamp `1e4 × disc_weight` for most recent points: the "
                 "adaptive weight no longer adapts; when nll sums over thousands of pixels (RadioDiff) the "
                 "finding names that as the likely reason, dated where the clamp became frequent (the split of "
@@ -221,6 +268,7 @@ RULES: list[Rule] = [
          action="Lower disc_weight, so that the autoencoder chases the discriminator less (it scales only the "
                 "generator's adversarial term).",
          look="GAN artefacts",
+         short=gan_term_dominant_short,
          checks="after `disc_start`, the adversarial term `d_weight·disc_factor·g_loss` (from the loss's own "
                 "bookkeeping) at `share` or more of the loss's size, the share the breakdown of total_loss gives "
                 "(the sum of the terms' absolute values over the total's latest stretch, with nll counted as one "
@@ -238,6 +286,7 @@ RULES: list[Rule] = [
          action="If the rise persists, lower disc_weight, so that the autoencoder chases the discriminator less "
                 "(it scales only the generator's adversarial term).",
          look="GAN artefacts",
+         short=rec_after_disc_short,
          checks="reconstruction's current level (the statistics table's Now) after `disc_start` against its level "
                 "just before it (the last 5% of the points of the phase before, as rec-trend takes it), dated "
                 "where the rise turned (a step's first point, or where a level-then-ramp fit up to the current "
@@ -257,6 +306,7 @@ RULES: list[Rule] = [
          severities=("ok", "info", "warning", "error"), cause="shape", cause_rank=1,
          action="Look at what changed where the rise began (learning rate, data, a NaN nearby), and resume from a "
                 "checkpoint before it if it does not recover.",
+         short=loss_now_short,
          checks="every loss (total, nll, rec, kl, g, disc, quant; a run that logs only validation: its val/ rec, "
                 "nll and total) now: its latest level against its own best "
                 "of the recent stretch and its noise, within the current phase; the onset is a CUSUM change "
@@ -278,6 +328,7 @@ RULES: list[Rule] = [
          action="Lower the learning rate, or find what steepens the loss (a term, the data) where the norm began to "
                 "grow: clipping hides the growth, it does not stop it.",
          severities=("info", "warning"),
+         short=grad_norm_short,
          checks="a logged gradient norm taken before clipping (`grad_norm`, `grad_norm_preclip`, `total_norm`, "
                 "`gnorm`, `grad_2.0_norm_total`, ...) grown `growth`-fold from the lowest level before its climb "
                 "to its current level (dated where the climb began), within the current phase: a warning while "
@@ -293,6 +344,7 @@ RULES: list[Rule] = [
          val_overfitting, {"rise": 0.1, "gap_growth": 3.0, "gap_static": 3.0},
          severities=("ok", "info", "warning"), topics=("values",), cause="overfitting", cause_rank=5,
          action="Keep the checkpoint of the best validation level, add data or augmentation, or stop here.",
+         short=val_overfitting_short,
          checks="`val/*` / `val_ema/*` reconstruction rising from its best while the training loss keeps "
                 "falling (a rise made mostly of one jump between two evaluations that stays is no overfitting but "
                 "a step in validation only, dated at the evaluation after the jump: a change in what validation "
@@ -309,6 +361,7 @@ RULES: list[Rule] = [
          val_missing,
          can_wait=True,
          action="Check that validation runs and logs its losses (the config's val_every).",
+         short=val_missing_short,
          checks="the config runs validation every N steps (`val_every`) but no `val/*` metric is logged, or it"
                 " stopped"),  # silent when the config runs no validation: nothing is missing then
     Rule("kl-rising", "KL rising under a tiny kl_weight", "warning",
@@ -320,6 +373,7 @@ RULES: list[Rule] = [
          needs_schedule=("kl_weight",), regularizer="kl",
          severities=("ok", "info", "warning"), topics=("kl",), cause="shape", cause_rank=6,
          action="Lower the learning rate, or resume from a checkpoint before the rise.",
+         short=kl_rising_short,
          checks="(KL models; not applicable to VQ) KL's level rising from its start level to its current level (the "
                 "statistics table's Start and Now): expected under a tiny weight while the weighted term stays light "
                 "(info above the weight or the share); a rise to 100 times the start or more is no slow rise but a "
@@ -336,6 +390,7 @@ RULES: list[Rule] = [
          topics=("kl", "ranges"), cause="shape", cause_rank=7, cause_cases=("kl-exploded",),
          action="If a light regularizer was intended, lower kl_weight, so that the KL term weighs less against "
                 "the reconstruction.",
+         short=kl_dominant_short,
          checks="the weighted KL term's share of the loss, the one the breakdown of total_loss gives (of the "
                 "loss's size: the sum of its terms' absolute values over the total's latest stretch, with nll "
                 "counted as one term, and none where other terms are within their noise there; without the terms, "
@@ -351,6 +406,7 @@ RULES: list[Rule] = [
          kl_negative, needs=("kl_loss",), regularizer="kl",
          topics=("kl", "values", "ranges"),
          action="Check the KL term's sign in the loss, and what is logged under kl_loss.",
+         short=kl_negative_short,
          checks="`kl_loss` below 0 at any point: a KL divergence never is, so it is a sign error or another "
                 "quantity"),
     Rule("kl-collapse", "Posterior collapse", "warning",
@@ -360,6 +416,7 @@ RULES: list[Rule] = [
          topics=("kl",),
          action="Check kl_weight and the decoder's capacity.",
          look="inputs reconstructed from next to nothing (blurry, alike)",
+         short=kl_collapse_short,
          checks="KL's recent level fallen to a small fraction of its peak, or below 0.01 nats per latent "
                 "dimension whatever its history (posterior collapse; dated from where it holds there, not a first "
                 "stray dip), judged with `kl_weight`: above 1e-4 the term "
@@ -373,6 +430,7 @@ RULES: list[Rule] = [
          topics=("values",),
          action="Look at codebook_weight and the commitment term; re-initialise dead codes (k-means restarts) or use "
                 "a lower codebook dimension.",
+         short=codebook_collapse_short,
          checks="a VQ codebook's perplexity or usage metric (`perplexity`, `codebook_usage`, `codebook_util`, "
                 "...) fallen to `fraction_of_peak` of its peak"),
     Rule("rec-trend", "Reconstruction trend", "warning",
@@ -382,6 +440,7 @@ RULES: list[Rule] = [
          severities=("ok", "info", "warning"), cause="shape", cause_rank=4,
          action="Check the learning rate and the data where it began to rise.",
          look="what got worse",
+         short=trend_short,
          checks="reconstruction's level per phase, from its start level (before the discriminator: the statistics "
                 "table's Start; in the adversarial phase: its first 5% of points there) to its current level (the "
                 "phase before: its last 5% of points, the level just before the switch-on); logged from the "
@@ -395,6 +454,7 @@ RULES: list[Rule] = [
          total_trend, dict(_TREND), needs=("total_loss",),
          severities=("ok", "info", "warning"), can_wait=True, cause="shape", cause_rank=5,
          action="Check the learning rate and the data where it began to rise.",
+         short=trend_short,
          checks="the total's median level within the current phase (the jump when the GAN term switches on is "
                 "not a regression)",
          judges="latest"),
@@ -403,12 +463,14 @@ RULES: list[Rule] = [
          divergence, {"min_points": 5, "step_growth": 0.05, "total_growth": 0.3}, needs=("total_loss|rec_loss",),
          cause="shape", cause_rank=2,
          action="Lower the learning rate, or resume from a checkpoint before the growth began.",
+         short=divergence_short,
          checks="total (within the current phase), rec or nll whose median rises in each quarter of the latest"
                 " half of the run",
          judges="latest"),
     Rule("spikes", "Transient spikes", "info",
          "A robust outlier test (rolling median and MAD) finds spikes that return to the previous level.",
          spikes, {"window": 25, "mad_factor": 12, "recovery": 0.2}, needs=("total_loss|rec_loss|kl_loss",),
+         short=spikes_short,
          checks="transient outliers (rolling median and MAD) that return to the previous level, consecutive ones "
                 "one spike (its span said); a leading stretch of one exact value (a term off by design) is left out "
                 "of the noise; a level shift is not a spike; the spikes of several losses in the same steps (spans "
@@ -424,6 +486,7 @@ RULES: list[Rule] = [
                 "resume from a checkpoint before it.",
          needs=("total_loss|rec_loss|nll_loss|aeloss|p_loss|quant_loss|kl_loss",),
          severities=("ok", "info", "warning"), can_wait=True,  # over: worth a look, no reason to stop the run
+         short=loss_episode_short,
          checks="every training loss that should fall or hold (rec, nll, total, aeloss, p, quant; KL, which rises "
                 "by design, `kl_rise` or more above its best of the latest quarter of the phase, so that its growth"
                 " is none), within each phase: a past stretch where its"
@@ -447,6 +510,7 @@ RULES: list[Rule] = [
          severities=("ok", "info", "warning"), cause="shape", cause_rank=2,
          action="Look at what changed where it stepped up (the learning rate, the data, a loss weight); if the "
                 "model is worse for it, resume from a checkpoint before it.",
+         short=loss_shift_short,
          checks="every term of the reconstruction that should fall or hold (rec, nll, aeloss, p, and terms logged "
                 "apart such as l1; the total before the discriminator), within each phase, searched as `loss-episode` "
                 "searches it: a rise `rise` or more and `noise_factor` noises above the best level it had reached that"
@@ -470,6 +534,7 @@ RULES: list[Rule] = [
          needs=("total_loss|rec_loss|kl_loss",),
          severities=("info", "warning"),
          action="Check the process (is it running, is it stuck, did it crash).",
+         short=liveness_short,
          checks="steps per hour over the wall time of the latest quarter of the run (at least `window` intervals), "
                 "pauses included and named (gaps over 5 intervals and 30 s; a gap over the stale limit is a stop, "
                 "left out and named), ETA to the next milestone and to the end from that pace; a last log far "
@@ -485,6 +550,7 @@ RULES: list[Rule] = [
          severities=("info", "warning"),
          action="Resume with the trainer's own resume (its step, weights and optimizer state), from the run's latest "
                 "checkpoint.",
+         short=resumes_short,
          checks="where a later log file takes over: two files written at the same time (two processes in one "
                 "folder); a start over from the first step (info; a warning when it starts below `trained` x "
                 "the earlier log's first level, i.e. trained weights with the step counter reset); the "
@@ -496,6 +562,7 @@ RULES: list[Rule] = [
          "seems to give.",
          config_typos, can_wait=True,
          action="Fix the key's spelling, or pass the config the run used with --config.",
+         short=config_typos_short,
          checks="every key of the config found beside the run (or given with --config) that is not a setting these "
                 "trainers read but one or two letters off one its section lacks (`disc_strat` for `disc_start`; a "
                 "key the trainers' own configs hold, as LDM's ddconfig `z_channels`, is never one), "
@@ -507,6 +574,7 @@ RULES: list[Rule] = [
          lr_schedule, {"tolerance": 0.02, "far_below": 0.01, "clear": 3.0}, needs=("lr",),
          severities=("ok", "info", "warning"),
          action="Check the scheduler (restored on resume?) and any manual change of the learning rate.",
+         short=lr_schedule_short,
          checks="the logged learning rate against the config at every stretch of the run (the worst window, "
                 "not the mean): the scheduler the config names, in any layout (`scheduler: cosine`, "
                 "`lr_scheduler_type: linear` with `warmup_steps`, `lr_scheduler: {type: CosineAnnealingLR, "
@@ -547,6 +615,7 @@ RULES: list[Rule] = [
          run_stalled, dict(STALL_LIMITS), needs=("rec_loss|total_loss|nll_loss",),
          topics=("values",), explains=("lr-to-zero",),
          action="Check the optimizer's learning rate and that the batches change.",
+         short=run_stalled_short,
          checks="losses flat to float precision over the latest stretch (every such loss named, the KL and GAN "
                 "terms too), or a logged lr of exactly 0 over 3 points or more (a hundredth of the run or more, or"
                 " up to its end): nothing trained there; says how many steps, what share of the run and which "
@@ -559,6 +628,7 @@ RULES: list[Rule] = [
          severities=("ok", "warning"), topics=("ranges",), can_wait=True,
          threshold_notes={"tolerance": "median relative error"},
          action="Check that the logged terms come from the same batch and source, and the weights the trainer applies.",
+         short=loss_bookkeeping_short,
          checks="`total = nll + kl_weight·kl + d_weight·disc_factor·g` (VQ: `codebook_weight·quant_loss`, nll "
                 "a per-pixel mean) from the logged terms; the pixels per sample inferred from `nll / rec` (or "
                 "from the total), compared with the config; recognises RadioDiff's averaged TensorBoard total"),
@@ -569,6 +639,7 @@ RULES: list[Rule] = [
          topics=("values",),
          action="Check that its optimizer steps, that its parameters get gradients (requires_grad, not detached) and "
                 "that its learning rate is not 0.",
+         short=loss_constant_short,
          checks="a training loss at the same value (within `precision` of its level) at every point, GAN terms "
                 "from `disc_start` on (a discriminator at 2 ln 2 = 1.3863 throughout): computed but never "
                 "trained; exactly 0 is left to the rules that know when a term is off"),
@@ -708,6 +779,11 @@ def _skipped(rule: Rule, message: str, numbers: dict) -> Finding:
     return replace(rule.finding(Case(message, numbers=numbers, severity="info")), skipped=True)
 
 
+def registered(rule_id: str) -> Rule | None:
+    """The registered rule of that id (read from RULES at the call: a rule added to it is found), or None."""
+    return next((rule for rule in RULES if rule.id == rule_id), None)
+
+
 def rules_on(topic: str) -> tuple[str, ...]:
     """The ids of the rules whose findings answer a Q&A topic ("kl", "ranges", "values", "balance")."""
     return tuple(rule.id for rule in RULES if topic in rule.topics)
@@ -731,5 +807,5 @@ def worst(findings: list[Finding]) -> str:
     return {0: "ok", 1: "ok", 2: "warning", 3: "error"}[top]
 
 
-__all__ = ["RULES", "SEVERITIES", "Case", "Finding", "Metrics", "Rule", "check_thresholds", "fmt", "rule_table",
-           "rules_on", "run_rules", "worst"]
+__all__ = ["RULES", "SEVERITIES", "Case", "Finding", "Metrics", "Rule", "check_thresholds", "fmt", "registered",
+           "rule_table", "rules_on", "run_rules", "worst"]

@@ -8,13 +8,14 @@ import numpy as np
 
 from .. import position as pos
 from ..levels import window_size
-from ..numbers import describe_change, fmt, pct
+from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, finite, weight_zero
-from .decomposition import ALIKE, DOMINANT, decompose, share_text
+from .decomposition import ALIKE, DOMINANT, decompose, share_of, share_text
 from .gan import latest_in_phase, phase_ends
 from .knobs import chase_less, sentence, suggested_weight
 from .losses import bookkeeping
+from .said import Said
 
 
 def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -92,6 +93,20 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"{already}{why} At the clamp the GAN term's weight is fixed at 1e4 x disc_weight.",
         "d_weight", onset, numbers, action=f"If the adversarial term is too strong, {chase_less(s)}.",
     )]
+
+
+def d_weight_pinned_short(f: Said) -> str | None:
+    n = f.n
+    if "ceiling" not in n:
+        return None
+    if f.case == "zero" or n["ceiling"] == 0:  # no clamp: an adversarial term weighted by 0
+        return f"d_weight exactly 0 from {f.at(n.get('onset_step', f.step))}: the adversarial term weighted by 0"
+    if n.get("bursts"):  # at the clamp in recurring bursts, not most of the time
+        return (f"d_weight at its clamp {fmt(n['ceiling'])} in {counted(len(n['bursts']), 'burst')} from "
+                f"{f.at(n['bursts'][0][0])}")
+    share = n.get("share_since_onset", n.get("share_at_ceiling"))
+    return (f"d_weight at its clamp {fmt(n['ceiling'])}" + (f" at {pct(share, 0)} of the points" if share else "")
+            + (f" since {f.at(n['onset_step'])}" if "onset_step" in n else ""))
 
 
 def regime_onset(steps: np.ndarray, at: np.ndarray) -> int:
@@ -259,3 +274,15 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "total_loss", onset, numbers, case="term-grown",
         action=f"{sentence(chase_less(s, suggested_weight(s)))}.",
     )]
+
+
+def gan_term_dominant_short(f: Said) -> str | None:
+    n = f.n
+    if n.get("adversarial_share") is None:  # a mean within its noise: no share to give
+        return (f"the adversarial term's mean {fmt(n['adversarial_mean'])} ± {fmt(n.get('adversarial_noise'))}, "
+                "within its noise: no share" if "adversarial_mean" in n else None)
+    said = f"the adversarial term {share_of(n['adversarial_share'])} of the loss's size"
+    if "adversarial_early" in n and "adversarial_now" in n and "onset_step" in n:
+        said += (f", its mean size grown from {fmt(n['adversarial_early'])} to {fmt(n['adversarial_now'])} since "
+                 f"{f.at(n['onset_step'])}")
+    return said

@@ -14,6 +14,7 @@ import pandas as pd
 from ..levels import Level, current_level, same_level, start_level
 from ..schedule import Schedule
 from ..stats import robust_noise
+from .said import Said
 
 SEVERITIES = ("ok", "info", "warning", "error")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -73,7 +74,8 @@ class Case:
 @dataclass(frozen=True)
 class Rule:
     """A registered check: stable id, title, the severity it raises (its milder cases in ``severities``), why it
-    exists, what it checks (the README's rule table), its thresholds, and where the narrative files it."""
+    exists, what it checks (the README's rule table), its thresholds, where the narrative files it, and its
+    finding as the one clause of key numbers a Q&A answer quotes (``short``)."""
 
     id: str
     title: str
@@ -100,6 +102,9 @@ class Rule:
     # trend or level up to the latest logs, within the current phase), "adversarial" (the GAN's balance, from the
     # discriminator's start); "" judges no stretch of training (the config, the logs, a NaN)
     judges: str = ""
+    # its finding's key numbers as one clause, from the numbers its check computed (never its message cut), None
+    # where a case's numbers lack it: what the Q&A quotes of the finding (narrative.answers.short_form)
+    short: Callable[[Said], str | None] | None = None
 
     def finding(self, case: Case, unit: str = "step") -> Finding:
         """The case as a Finding of this rule: its id and title stamped, its severity the rule's unless the case

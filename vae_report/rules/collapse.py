@@ -11,6 +11,7 @@ from ..schedule import Schedule
 from ..stats import rolling_median
 from .base import Case, Metrics, departure, finite
 from .kl import per_dimension
+from .said import Said
 
 
 def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -49,6 +50,18 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "kl_loss", onset, numbers, action=action, title=None if collapsed else FELL_TITLE,
         look=None if collapsed else "", rationale=None if collapsed else _NOT_MEASURING,
     )]
+
+
+def kl_collapse_short(f: Said) -> str | None:
+    n = f.n
+    if n.get("peak_level") and "recent_level" in n:
+        return codebook_collapse_short(f)
+    if "kl_per_latent_dim" in n:
+        return f"kl_loss {fmt(n['kl_per_latent_dim'])} nats per latent dimension"
+    if "recent_level" in n:
+        level = "exactly 0" if n["recent_level"] == 0 else fmt(n["recent_level"])
+        return f"kl_loss {level} from {f.at(n.get('onset_step', f.step))}"
+    return None
 
 
 # why a KL fallen far while reconstruction improved matters (the rule's rationale is a collapse's)
@@ -190,3 +203,11 @@ def codebook_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "so reconstructions are assembled from a few codes and the rest are dead.", name, onset,
             {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {name: now}}))
     return out
+
+
+def codebook_collapse_short(f: Said) -> str | None:
+    """A collapse (the KL's, a codebook's): its fall from its peak."""
+    n = f.n
+    if "peak_level" not in n or "recent_level" not in n:
+        return None
+    return f"{f.metric or 'kl_loss'} fell from its peak {fmt(n['peak_level'])} to {fmt(n['recent_level'])}"

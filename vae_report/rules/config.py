@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..numbers import fmt
 from ..schedule import Schedule
 from .base import Case, Metrics
+from .said import Said
 
 # settings the schedule holds under the same name: what the report used instead of the mistyped one
 _HELD = {"disc_start": "disc_start", "kl_weight": "kl_weight", "disc_weight": "disc_weight",
@@ -27,3 +28,9 @@ def config_typos(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"with.{used} Fix the key, or pass the config the run used with --config.",
             None, m.last_step(), {"key": key, "setting": setting}))
     return out
+
+
+def config_typos_short(f: Said) -> str | None:
+    if "key" not in f.n:
+        return None
+    return f"config key {f.n['key']} is no setting, and {f.n.get('setting')} is missing beside it"

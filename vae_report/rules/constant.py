@@ -16,6 +16,7 @@ from .. import position as pos
 from ..numbers import fmt
 from ..schedule import Schedule
 from .base import Case, Metrics
+from .said import Said
 
 _GAN_TERMS = {"disc_loss", "g_loss"}
 _NOT_LOSSES = {"d_weight", "disc_factor", "logvar", "lr", "lr_disc", "logits_real", "logits_fake"}
@@ -56,3 +57,10 @@ def loss_constant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             case="gan-term-constant" if name in _GAN_TERMS else None,
         ))
     return out
+
+
+def loss_constant_short(f: Said) -> str | None:
+    n = f.n
+    if "level" not in n:
+        return None
+    return f"{f.metric} {fmt(n['level'])} at all {fmt(n.get('points'))} points from {f.at()}"

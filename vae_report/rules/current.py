@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import position as pos
 from ..checkpoints import checkpoint_before
-from ..numbers import fmt, pct
+from ..numbers import counted, fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Finding, Metrics, departure, finite, ramp_onset, see, step_onset
@@ -35,6 +35,7 @@ from .discriminator import phase_start
 from .drift import MEDIAN_NOISE, Climb, steady_climb
 from .evidence import lr_across
 from .losses import climb_into_nonfinite, shift_at_nonfinite, stale
+from .said import Said
 
 BINS = 400
 # name -> the smallest rise worth a warning, as a ratio (judged in log units when the loss stays positive);
@@ -393,6 +394,19 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if not out and checked:
         out.append(steady(checked, young, broken, start, last, s))
     return out
+
+
+def loss_now_short(f: Said) -> str | None:
+    n = f.n
+    if "recent_best" in n and "latest" in n:
+        return (f"{f.metric} at {fmt(n['latest'])} against its recent best {fmt(n['recent_best'])}, since "
+                f"{f.at(n.get('onset_step', f.step))}")
+    if "checked" in n:
+        broken = list(n.get("non_finite_now") or ())
+        checked = counted(len(n["checked"]), "loss", "losses")
+        return (f"no {'finite ' if broken else ''}loss rising in the latest logs ({checked} checked)"
+                + (f"; NaN/Inf now: {', '.join(broken)}" if broken else ""))
+    return None
 
 
 def steady(checked: list[str], young: list[str], broken: list[str], start: int | None, last: int, s: Schedule,

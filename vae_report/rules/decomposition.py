@@ -19,6 +19,7 @@ less); otherwise as the range the noise allows, or as "cannot be judged" for a t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +46,13 @@ def share_text(share: float) -> str:
         return "over 99.9%"
     digits = 1 if share >= 0.001 else min(6, 1 - int(np.floor(np.log10(max(share, 1e-12)))) - 2)
     return pct(share, max(1, digits))
+
+
+def share_of(value: Any) -> str:
+    """A share (or a (low, high) range of one) as the report prints it."""
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return f"{share_text(value[0])} to {share_text(value[1])}"
+    return share_text(value)
 
 
 @dataclass(frozen=True)

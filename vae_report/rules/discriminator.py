@@ -9,6 +9,7 @@ from ..checkpoints import latest_checkpoint
 from ..numbers import fmt
 from ..schedule import Schedule, set_at
 from .base import Case, Metrics
+from .said import Said
 
 
 def disc_activity(m: Metrics) -> tuple[str, np.ndarray, np.ndarray] | None:
@@ -58,6 +59,16 @@ def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return [Case(message, activity[0], int(steps[before][-1]), numbers, severity="ok")]
 
 
+def disc_off_before_start_short(f: Said) -> str | None:
+    if "disc_start" not in f.n:
+        return None
+    if f.n.get("disc_loss_before_start"):  # logged unweighted: not the product with disc_factor 0
+        return (f"disc_loss {fmt(f.n['disc_loss_before_start'])} (median) while disc_factor is 0 before "
+                f"{f.at(f.n['disc_start'])}: logged unweighted")
+    return (f"{f.metric} is 0 at all {fmt(f.n.get('points_before_start'))} points logged before "
+            f"{f.at(f.n['disc_start'])}: the discriminator is off until then (disc_start), by design")
+
+
 def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     name, steps, on = disc_activity(m)
     after = steps >= s.disc_start
@@ -94,6 +105,22 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"disc_start is {fmt(s.disc_start)}: the discriminator never switched on.{cause}",
         name, first, numbers, action=action, case="never-on",
     )]
+
+
+def disc_inactive_after_start_short(f: Said) -> str | None:
+    n = f.n
+    if "first_active_step" in n and "steps_late" in n:
+        return (f"the discriminator on only from {f.at(n['first_active_step'])}, {f.count(n['steps_late'])} after "
+                f"disc_start {fmt(n.get('disc_start'))}")
+    if "first_active_step" in n:
+        return f"the discriminator on from {f.at(n['first_active_step'])}, disc_start {fmt(n.get('disc_start'))}"
+    if f.case == "disabled":
+        return (f"disc_factor 0 in the config: {f.metric} 0 at all {fmt(n.get('points_after_start'))} points "
+                f"logged from {f.at()}")
+    if "points_after_start" in n:
+        return (f"{f.metric} still 0 at all {fmt(n['points_after_start'])} points logged from {f.at()}, past "
+                f"disc_start {fmt(n.get('disc_start'))}")
+    return None
 
 
 def _late(name: str, steps: np.ndarray, after: np.ndarray, first: int, s: Schedule) -> Case:
@@ -155,6 +182,13 @@ def disc_start_past_end(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(f"{said}. A disc_start {fmt(s.disc_start / s.total_steps)} times the total is the usual way "
                      "to turn the GAN off on purpose.", None, None, numbers, severity="info", case="sentinel")]
     return [Case(f"{said}, whether or not that was intended.", None, None, numbers)]
+
+
+def disc_start_past_end_short(f: Said) -> str | None:
+    n = f.n
+    if "disc_start" not in n or "total_steps" not in n:
+        return None
+    return f"disc_start {fmt(n['disc_start'])} at or past the end of training at {fmt(n['total_steps'])}"
 
 
 def gan_never_ran(m: Metrics, s: Schedule) -> str | None:
@@ -233,6 +267,17 @@ def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     )]
 
 
+def disc_active_before_start_short(f: Said) -> str | None:
+    n = f.n
+    if "first_active_step" not in n:
+        return None
+    said = f"the discriminator on from logged {f.at(n['first_active_step'])}"
+    if n.get("step_unit", 1) != 1:
+        return (f"{said}, about 1/{fmt(n['step_unit'])} of the config's disc_start {fmt(n.get('config_disc_start'))}"
+                f": a step-unit difference, disc_start is logged {f.at(n.get('disc_start'))}")
+    return said + f", before disc_start {fmt(n.get('disc_start'))}"
+
+
 def disc_never_trained(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """RadioDiff's ``gradient_accumulate_every`` is the number of optimizer passes per step (its loop index is
     the optimizer index): at 1 only the autoencoder's optimizer is ever stepped."""
@@ -250,6 +295,11 @@ def disc_never_trained(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"discriminator is never trained and never logs a loss{': ' + when if when else ''}.",
         None, s.disc_start if s.disc_start is not None else 0, {"gradient_accumulate_every": 1},
     )]
+
+
+def disc_never_trained_short(f: Said) -> str:
+    return (f"gradient_accumulate_every {fmt(f.n.get('gradient_accumulate_every', 1))} in a RadioDiff config: its "
+            "discriminator never steps")
 
 
 def phase_start(m: Metrics, s: Schedule) -> int | None:

@@ -13,6 +13,7 @@ from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Metrics
+from .said import Said
 from .untrained import rate_before, resume_from, summary, untrained
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
@@ -44,6 +45,13 @@ def divergence(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 name, start, {"levels": levels},
             ))
     return out
+
+
+def divergence_short(f: Said) -> str | None:
+    levels = f.n.get("levels")
+    if not levels:
+        return None
+    return f"{f.metric} {describe_change(levels[0], levels[-1])} over the latest half, since {f.at()}"
 
 
 def _training_wall_times(m: Metrics) -> tuple[np.ndarray, np.ndarray] | None:
@@ -202,6 +210,23 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
 
 
+def liveness_short(f: Said) -> str | None:
+    n = f.n
+    if n.get("implausible_clock"):
+        return "no training speed: the logs' wall times are no training clock"
+    rate = n.get("steps_per_hour")
+    if rate is None:
+        return None
+    speed = f"{fmt(round(rate))} {pos.units(f.unit)} per hour"
+    if "slowdown_since" in n and "steps_per_hour_before" in n:
+        return (f"{speed} since {f.at(n['slowdown_since'])}, against {fmt(round(n['steps_per_hour_before']))} "
+                "before")
+    if f.severity == "warning" and "seconds_since_last_log" in n:
+        hours = n["seconds_since_last_log"] / 3600
+        return f"the last log ({f.at()}) is {fmt(round(hours, 1))} h old, at a pace of {speed}"
+    return speed + ("; training has finished" if n.get("finished") else "")
+
+
 def _etas(m: Metrics, s: Schedule, step: int, rate: float, numbers: dict) -> list[str]:
     """The time to the next milestone and to the end at ``rate`` (kept in ``numbers``), as clauses."""
     out = []
@@ -325,6 +350,18 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return out
 
 
+def run_stalled_short(f: Said) -> str | None:
+    n = f.n
+    if "untrained_steps" not in n:
+        return None
+    cost = f"{f.count(n['untrained_steps'])}, {pct(n.get('untrained_share'), 0)} of the logged run"
+    if f.case == "frozen":
+        frozen = ", ".join(n.get("flat_metrics") or [f.metric])
+        return (f"{frozen} unchanged since {f.at(n.get('since_step', f.step))}"
+                + (" with the lr at 0" if n.get("lr_zero") else "") + f": {cost} trained nothing")
+    return f"the lr exactly 0 from {f.at(n.get('untrained_from', f.step))}: {cost} trained nothing"
+
+
 def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """What the merge of a resumed or restarted run's files says about the run: two processes writing at once,
     a start over from the first step, or a loss level that jumped where a later file took over (a resume from
@@ -382,6 +419,22 @@ def resumes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 "reached (an older checkpoint, another run's, or an optimizer state that was reset).",
                 name, step, {**r, "before_level": before, "after_level": after}))
     return out
+
+
+def resumes_short(f: Said) -> str | None:
+    n = f.n
+    if n.get("concurrent"):
+        return (f"two processes wrote at once from {f.at()}, {counted(n.get('points', 0), 'point')} of the other "
+                "left out")
+    if "new_first_level" in n:
+        return f"started again at {f.at()} with trained weights ({f.metric} begins at {fmt(n['new_first_level'])})"
+    if "before_level" in n and "after_level" in n:
+        return (f"{f.metric} jumped where the run was resumed at {f.at()}: "
+                f"{describe_change(n['before_level'], n['after_level'])}")
+    if f.step is None:
+        return None
+    redone = (n.get("reached") or f.step) - f.step
+    return f"resumed at {f.at()}" + (f", {f.count(redone)} trained again" if redone > 0 else "")
 
 
 def _logged_steps(r: dict, s: Schedule, since: str) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import position as pos
-from ..numbers import fmt, pct, signed_pct
+from ..numbers import counted, fmt, pct, signed_pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, robust_noise, rolling_median
 from .adversarial import clamp_bursts
@@ -35,6 +35,7 @@ from .current import binned
 from .discriminator import phase_start
 from .grouping import CHAIN
 from .losses import JUDGED_LOSSES, stale
+from .said import Said
 from .trend_gap import SHIFT_LOSSES, held_step
 
 SMOOTH = 7  # bins: a moving median this wide removes a burst of up to 3 points (spikes), keeps a longer rise
@@ -266,6 +267,17 @@ def loss_episode(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             for h in sorted((h for h in told if h[0].metric == name), key=lambda h: -h[0].ratio)[:KEEP]]
     return [_case(e, phase, moved, [h[0] for h in kept if h[0] is not e and h[0].overlaps(e)], m, s, t)
             for e, phase, moved in sorted(kept, key=lambda h: h[0].onset)]
+
+
+def loss_episode_short(f: Said) -> str | None:
+    n = f.n
+    if "peak_level" in n and "level_before" in n:
+        return (f"{f.metric} went up from {fmt(n['level_before'])} to {fmt(n['peak_level'])} at "
+                f"{f.at(n.get('peak_step', f.step))} and was back to {fmt(n.get('level_after'))} by "
+                f"{f.at(n.get('recovered_step', f.step))}")
+    if "checked" in n:
+        return f"no recovered episode ({counted(len(n['checked']), 'loss', 'losses')} checked)"
+    return None
 
 
 def _none(checked: list[str], owned: dict[str, list[str]], last: int, t: dict) -> Case:

@@ -24,6 +24,7 @@ from .knobs import (
     weight_named,
 )
 from .losses import bookkeeping, shift_at_nonfinite
+from .said import Said
 
 
 def latest_in_phase(m: Metrics, name: str, s: Schedule, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -293,6 +294,18 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                  case="slightly-worse" if slight else None)]
 
 
+def rec_after_disc_short(f: Said) -> str | None:
+    n = f.n
+    if "nonfinite_step" in n and "level_before_nonfinite" in n:
+        return (f"rec_loss was {fmt(n['before_level'])} just before the discriminator started and "
+                f"{fmt(n['level_before_nonfinite'])} in its phase up to {f.at(n['nonfinite_step'])}, and "
+                f"{fmt(n['recent_level'])} since the NaN/Inf step there")
+    if "before_level" in n and "recent_level" in n:
+        moved = describe_change(n["before_level"], n["recent_level"], noise=n.get("change_noise"))
+        return f"rec_loss {moved} from just before the discriminator started to now"
+    return None
+
+
 def _rose_before_switch(steps: np.ndarray, values: np.ndarray, base: float, noise: float,
                         t: dict) -> tuple[float, int, int] | None:
     """(its best smoothed level before the switch-on, where, where the rise from it began) when rec's level just
@@ -541,6 +554,22 @@ def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         action=f"{sentence(chase_less(s, suggested_weight(s)))}; do not weaken the discriminator itself (its "
                "learning rate, its capacity): it is the side losing.",
     )]
+
+
+def disc_level_short(f: Said) -> str | None:
+    n = f.n
+    now = (n.get("now") or {}).get("disc_loss")
+    if now is None:
+        return None
+    if f.rule == "disc-at-chance" and "chance_level" in n:
+        if "evidence" in n:  # near chance, but because nothing it outputs moves
+            return f"disc_loss {fmt(now)} now, chance level {fmt(n['chance_level'])}, its outputs frozen"
+        return (f"disc_loss at its equilibrium, {fmt(now)} now (chance level {fmt(n['chance_level'])})"
+                + (f", for {f.count(n['steps_at_chance'])}" if "steps_at_chance" in n else ""))
+    if "chance_level" in n:
+        return f"disc_loss {fmt(now)} now, chance level {fmt(n['chance_level'])}"
+    return f"disc_loss {fmt(now)} now" + (f", falling since {f.at(n['onset_step'])}"
+                                           if f.rule == "disc-overpowering" and "onset_step" in n else "")
 
 
 

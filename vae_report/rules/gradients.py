@@ -24,6 +24,7 @@ from .base import Case, Metrics, see, step_onset
 from .current import lowest_window, prepared
 from .drift import MEDIAN_NOISE, steady_climb
 from .losses import climb_into_nonfinite
+from .said import Said
 
 PINNED = 1e-4  # a clipped norm "sits at" its clip: within this share of it
 RECENT = 0.2  # the latest share of the points whose clipping is counted
@@ -125,3 +126,13 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         title=None if binding else "Gradient norm growing" if clip is None
                         else "Gradient norm growing (clipping not binding)"))
     return out
+
+
+def grad_norm_short(f: Said) -> str | None:
+    n = f.n
+    if "from" not in n or "to" not in n:
+        return None
+    said = f"grad_norm grew from {fmt(n['from'])} to {fmt(n['to'])} since {f.at(n.get('onset_step', f.step))}"
+    if "clip" in n and "share_clipped" in n:
+        said += f", clipped at {fmt(n['clip'])} at {pct(n['share_clipped'], 0)} of the latest points"
+    return said

@@ -11,9 +11,10 @@ from ..checkpoints import checkpoint_before
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule, set_at
 from .base import Case, Metrics, finite, first_stage, median_of, ramp_onset, see
-from .decomposition import decompose, share_text
+from .decomposition import decompose, share_of, share_text
 from .knobs import kl_lighter
 from .losses import bookkeeping, climb_before, square_image
+from .said import Said
 
 EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a tiny weight
 
@@ -225,6 +226,17 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     )]
 
 
+def kl_rising_short(f: Said) -> str | None:
+    n = f.n
+    if "kl_start" not in n or "kl_end" not in n:
+        return None
+    said = f"kl_loss {describe_change(n['kl_start'], n['kl_end'])} over the run"
+    if "kl_term" in n and n.get("kl_term_share") is not None:  # None: its share cannot be judged
+        said += (f", its weighted term (kl_weight {fmt(n.get('kl_weight'))} x kl_loss) {fmt(n['kl_term'])}, "
+                 f"{share_text(n['kl_term_share'])} of the loss's size")
+    return said
+
+
 def _compounding(m: Metrics, t: dict) -> tuple[float, int] | None:
     """(growth per tenth, where it began) when the KL's latest tenths each grew by more than ``compound`` and by
     more than the tenth before them: growth that speeds up late, which a healthy KL never shows."""
@@ -324,6 +336,18 @@ def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     )]
 
 
+def kl_dominant_short(f: Said) -> str | None:
+    n = f.n
+    if n.get("kl_on_another_scale") and "kl_term" in n:
+        return (f"kl_weight x kl_loss would be {fmt(n['kl_term'])}, more than the whole logged total "
+                f"{fmt(n.get('total'))}: the weight applies to the KL on another scale")
+    if "kl_term" in n:
+        share = n.get("kl_term_share")
+        return f"the weighted KL term {fmt(n['kl_term'])}, " + (
+            f"{share_of(share)} of the loss's size" if share is not None else "its share not judged")
+    return None
+
+
 def kl_negative(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """A KL divergence is never negative: a negative kl_loss is a sign error or another quantity."""
     steps, values = m.steps("kl_loss"), m.values("kl_loss")
@@ -343,3 +367,11 @@ def kl_negative(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "kl_loss", first, {"negative_points": int(negative.sum()), "points": int(good.sum()),
                            "min": float(values[negative].min())},
     )]
+
+
+def kl_negative_short(f: Said) -> str | None:
+    n = f.n
+    if "negative_points" not in n:
+        return None
+    return (f"kl_loss negative at {fmt(n['negative_points'])} of {fmt(n.get('points'))} points (down to "
+            f"{fmt(n.get('min'))})")

@@ -10,10 +10,11 @@ import numpy as np
 
 from .. import position as pos
 from ..lr_plans import STEPWISE
-from ..numbers import counted, describe_change, fmt, pct
+from ..numbers import counted, describe_change, factor, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics
 from .lr_shape import describe_lr, printed_decimals
+from .said import Said
 
 
 def _candidates(s: Schedule) -> dict:
@@ -228,6 +229,34 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "may use another config or a different lr.",
         "lr", int(steps[first]), numbers,
     )]
+
+
+def lr_schedule_short(f: Said) -> str | None:
+    n = f.n
+    if "printed_decimals" in n:
+        return f"the lr printed with {fmt(n['printed_decimals'])} decimals, too few to check its schedule"
+    if f.severity == "ok" and "worst_window_relative_error" in n:
+        return f"the logged lr within {pct(n['worst_window_relative_error'])} of the config's schedule throughout"
+    if f.case == "lr-to-zero" and "departure_step" in n:
+        return f"the lr exactly 0 from {f.at(n['departure_step'])}" + (
+            f" ({pct(n['zero_share'], 0)} of its points)" if "zero_share" in n else "")
+    if "stuck_at" in n:
+        return (f"the lr stuck at {fmt(n['stuck_at'])} from {f.at(n.get('stuck_from', f.step))}, "
+                f"x{factor(1 / n['ratio'])} below the configured rate" if n.get("ratio") else
+                f"the lr stuck at {fmt(n['stuck_at'])} from {f.at(n.get('stuck_from', f.step))}")
+    if "lr_logged" in n and "lr_expected" in n:
+        return (f"the logged lr parts from the config's schedule at {f.at(n.get('departure_step', f.step))}: "
+                f"{fmt(n['lr_logged'])} at {f.at(n.get('lr_at_step', f.step))} where it gives "
+                f"{fmt(n['lr_expected'])}")
+    if "ratio" in n:
+        return f"the logged lr {fmt(round(n['ratio'], 3))} x the config's"
+    if "warmup_until_step" in n:
+        return f"the lr below the config's schedule until {f.at(n['warmup_until_step'])}"
+    if "departure_step" in n:
+        return f"the logged lr parts from the config's schedule at {f.at(n['departure_step'])}"
+    if n.get("described"):
+        return "the lr described, its schedule not modelled (not judged)"
+    return None
 
 
 def _times(ratio: float, tolerance: float) -> str:

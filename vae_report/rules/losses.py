@@ -18,6 +18,7 @@ from .base import Case, Metrics, departure, finite, median_of, see
 from .discriminator import phase_start
 from .evidence import lr_across, lr_blamed
 from .knobs import chase_less
+from .said import Said
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
 
@@ -120,6 +121,19 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{name} is {kind} at {pos.at(s, first)}{since} {_share_bad(bad)}{what}", name, first, numbers,
             action=todo))
     return out
+
+
+def non_finite_short(f: Said) -> str | None:
+    n = f.n
+    if "first_bad_step" not in n:
+        return None
+    if n.get("last_finite") is True and "bad_points" in n:  # isolated: the run went on
+        return (f"{f.metric} NaN/Inf at {fmt(n['bad_points'])} of {fmt(n.get('points'))} points from "
+                f"{f.at(n['first_bad_step'])}, finite again after")
+    said = f"{f.metric} NaN/Inf from {f.at(n['first_bad_step'])}"
+    if "divergence_onset" in n:
+        said += f", diverging from {f.at(n['divergence_onset'])}"
+    return said
 
 
 
@@ -241,6 +255,10 @@ def losses_unknown(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     )]
 
 
+def losses_unknown_short(f: Said) -> str:
+    return f"none of the {fmt(f.n.get('metrics'))} logged metrics is a loss the checks know"
+
+
 def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """A training loss whose logging stopped well before the others': its "latest" value is stale, and every
     check of it describes the run as it was then."""
@@ -259,6 +277,14 @@ def loss_stopped(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 name, end, {"last_logged_step": end, "run_last_step": last, "interval": every},
             ))
     return out
+
+
+def loss_stopped_short(f: Said) -> str | None:
+    n = f.n
+    if "last_logged_step" not in n:
+        return None
+    behind = n.get("run_last_step", n["last_logged_step"]) - n["last_logged_step"]
+    return f"{f.metric} last logged at {f.at(n['last_logged_step'])}, {f.count(behind)} before the other losses"
 
 
 def stale(m: Metrics, name: str, intervals: float = 20, share: float = 0.1) -> bool:
@@ -493,6 +519,20 @@ def total_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return _trend(m, s, "total_loss", lo, t, SINCE_SWITCH if lo is not None else "over the run")
 
 
+def trend_short(f: Said) -> str | None:
+    n = f.n
+    if "lowest_level" in n and "start_level" in n:  # not learning: it never fell
+        return (f"{f.metric} never below {fmt(n['lowest_level'])} since {f.at(n.get('from_step', f.step))}, against "
+                f"{fmt(n['start_level'])} at its first points")
+    if "start_level" in n and "end_level" in n:
+        since = f"from {f.at(n['from_step'])} to now" if n.get("from_step") else "over the run"
+        return f"{f.metric} {describe_change(n['start_level'], n['end_level'])} {since}"
+    if "points_in_phase" in n:
+        return (f"{f.metric} not judged yet: {counted(n['points_in_phase'], 'point')} since the switch-on at "
+                f"{f.at(n.get('from_step', f.step))}")
+    return None
+
+
 @dataclass(frozen=True)
 class Bookkeeping:
     """The loss's terms aligned on shared steps, and what they say about the pixels per sample."""
@@ -605,6 +645,16 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"trainer weights them differently from the config ({weight_name} {fmt(weight)}).{config_note}",
         "total_loss", onset, numbers,
     )]
+
+
+def loss_bookkeeping_short(f: Said) -> str | None:
+    n = f.n
+    if "steps_checked" not in n:
+        return None
+    if f.severity == "ok":
+        return f"total_loss adds up from its logged terms at {f.count(n['steps_checked'])}"
+    return (f"total_loss off the sum of its logged terms by a median {pct(n.get('median_relative_residual'))}"
+            + (f" from {f.at(n['onset_step'])}" if "onset_step" in n else ""))
 
 
 def _formula(b: Bookkeeping, weight_name: str, reg_name: str) -> tuple[str, str]:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import position as pos
-from ..numbers import fmt, signed_pct
+from ..numbers import counted, fmt, signed_pct
 from ..schedule import Schedule
 from ..stats import rolling_median
 from .base import Case, Metrics
+from .said import Said
 
 
 def _states(values: np.ndarray, chance: float, band: float) -> np.ndarray:
@@ -64,6 +65,15 @@ def gan_oscillation(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         + _logits(m, steps, runs) + _rec_with(m, steps, runs, wins, numbers)
         + " A game that keeps swinging has no equilibrium to settle in: each side in turn overshoots.")
     return [Case(message, "disc_loss", numbers["first_step"], numbers)]
+
+
+def gan_oscillation_short(f: Said) -> str | None:
+    n = f.n
+    if "swings" not in n:
+        return None
+    return (f"disc_loss swings between about {fmt(n.get('disc_loss_low'))} and {fmt(n.get('disc_loss_high'))} "
+            f"(chance level {fmt(n.get('chance_level'))}), {counted(n['swings'], 'change')} of side from "
+            f"{f.at(n.get('first_step', f.step))} to {f.at(n.get('last_step', f.step))}")
 
 
 def _logits(m: Metrics, steps: np.ndarray, runs: list[tuple[int, int, int]]) -> str:

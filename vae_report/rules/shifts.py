@@ -27,13 +27,14 @@ import numpy as np
 
 from .. import position as pos
 from ..checkpoints import checkpoint_before
-from ..numbers import fmt, pct, signed_pct
+from ..numbers import counted, describe_change, fmt, pct, signed_pct
 from ..schedule import Schedule
 from ..stats import rolling_median
 from .base import Case, Metrics, turn_onset
 from .current import binned
 from .episodes import SMOOTH, judged, lr_then, next_rise, owned_elsewhere, phases, smoothed_noise
 from .losses import stale
+from .said import Said
 from .trend_gap import COMPONENTS, SHIFT_LOSSES, Held, held_step
 
 CARRY_GAN = ("total_loss", "aeloss")  # in the adversarial phase they carry d_weight x g_loss
@@ -196,6 +197,16 @@ def loss_shift(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         else:
             groups.append([shift])
     return [_case(group, m, s) for group in sorted(groups, key=lambda g: g[0].onset)]
+
+
+def loss_shift_short(f: Said) -> str | None:
+    n = f.n
+    if "level_before" in n and "level_after" in n:  # the message's numbers: the level it stepped up to
+        return (f"{f.metric} stepped up at {f.at(n.get('onset_step', f.step))} and stayed: "
+                f"{describe_change(n['level_before'], n['level_after'])}")
+    if "checked" in n:
+        return f"no loss stepped up and stayed up ({counted(len(n['checked']), 'loss', 'losses')} checked)"
+    return None
 
 
 def _case(group: list[Shift], m: Metrics, s: Schedule) -> Case:

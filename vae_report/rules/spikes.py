@@ -14,6 +14,7 @@ from ..stats import MAD_TO_SIGMA, block_mad, rolling_median
 from .adversarial import clamp_bursts
 from .base import Case, Metrics, see
 from .dynamics import WATCHED
+from .said import Said
 
 # Which of the losses that spiked together a finding is told on: the parts before the sums they make up (nll is
 # rec over the pixels, the total sums every term), the discriminator's own loss before the generator's term read
@@ -56,6 +57,16 @@ def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             joined = [others for (lead, others) in events[x.name] if lead == x.name]
             out.append(_spikes_case(x, led, joined, w, s))
     return out
+
+
+def spikes_short(f: Said) -> str | None:
+    n = f.n
+    if "count" not in n:
+        return None
+    said = f"{f.metric}: {counted(n['count'], 'transient spike')}"
+    if "largest_step" in n:
+        said += f", the largest {fmt(n.get('largest_value'))} at {f.at(n['largest_step'])}"
+    return said
 
 
 def _metric_spikes(m: Metrics, name: str, w: int, t: dict, bursts: list[tuple[int, int]]) -> _Spiky | None:

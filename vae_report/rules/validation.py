@@ -15,6 +15,7 @@ from ..stats import level_at, robust_noise
 from .base import Case, Metrics, ramp_onset
 from .current import SWITCHED
 from .discriminator import phase_start
+from .said import Said
 
 PREFIXES = ("val/", "val_ema/")
 WATCHED = ("rec_loss", "nll_loss", "total_loss")
@@ -159,6 +160,19 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return out
 
 
+def val_overfitting_short(f: Said) -> str | None:
+    n = f.n
+    if "val_best" not in n or "val_latest" not in n:
+        return None
+    train = (f.metric or "").split("/", 1)[-1]
+    if f.severity == "ok":
+        return f"{f.metric} at its best level ({fmt(n['val_latest'])}): no sign of overfitting"
+    said = (f"{f.metric} {describe_change(n['val_best'], n['val_latest'])} from its best while {train} "
+            f"{describe_change(n['train_then'], n['train_now'])}") if "train_then" in n else \
+        f"{f.metric} {describe_change(n['val_best'], n['val_latest'])} from its best"
+    return said + (": the training loss rose too, no overfitting" if n.get("training_rose") else "")
+
+
 def _step_up(values: np.ndarray, best_i: int, best: float, latest: float) -> int | None:
     """The index where validation jumped, where most of its rise since its best is one step between two
     evaluations (the median of up to 3 points after against up to 3 before) and it stayed there; None for a rise
@@ -206,3 +220,9 @@ def val_missing(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         f"{fmt(s.val_every)} steps.",
                         names[0], newest, {"val_every": s.val_every, "newest_val_step": newest})]
     return []
+
+
+def val_missing_short(f: Said) -> str:
+    every = f.n.get("val_every")
+    return "no validation metric logged" + (f", though the config validates every {f.count(every)}" if every
+                                            else "")
