@@ -4,6 +4,8 @@ alone may pass for an episode, but a game that keeps swinging is unstable, and t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .. import position as pos
@@ -50,7 +52,6 @@ def gan_oscillation(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     swings = len(runs) - 1
     if swings < t["swings"]:
         return []
-    wins = [r for r in runs if r[0] == 1]
     starts = np.array([steps[a] for state, a, _ in runs if state == runs[0][0]])
     period = int(np.median(np.diff(starts))) if len(starts) > 1 else None
     low = float(np.median([np.min(smooth[a:b + 1]) for state, a, b in runs if state == 1]))
@@ -62,7 +63,7 @@ def gan_oscillation(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"The adversarial balance swings back and forth: disc_loss goes from about {fmt(low)} (the discriminator "
         f"winning) to about {fmt(high)} (fooled, worse than its chance level {fmt(chance)}) and back; it changed "
         f"sides {swings} times from {pos.at(s, numbers['first_step'])} to {pos.at(s, numbers['last_step'])}{every}."
-        + _logits(m, steps, runs) + _rec_with(m, steps, runs, wins, numbers)
+        + _logits(m, steps, runs) + _rec_with(m, steps, runs, numbers)
         + " A game that keeps swinging has no equilibrium to settle in: each side in turn overshoots.")
     return [Case(message, "disc_loss", numbers["first_step"], numbers)]
 
@@ -80,39 +81,55 @@ def _logits(m: Metrics, steps: np.ndarray, runs: list[tuple[int, int, int]]) -> 
     """Whether the logits swap with it (real above fake while it wins, below while it is fooled)."""
     if not (m.has("logits_real") and m.has("logits_fake")):
         return ""
-    gaps = {1: [], -1: []}
-    for state, a, b in runs:
-        _, real = m.window("logits_real", lo=int(steps[a]), hi=int(steps[b]) + 1)
-        _, fake = m.window("logits_fake", lo=int(steps[a]), hi=int(steps[b]) + 1)
+
+    def gap(lo: int, hi: int) -> float | None:
+        _, real = m.window("logits_real", lo=lo, hi=hi)
+        _, fake = m.window("logits_fake", lo=lo, hi=hi)
         n = min(len(real), len(fake))
-        if n:
-            gaps[state].append(float(np.nanmedian(real[:n] - fake[:n])))
-    if not gaps[1] or not gaps[-1]:
+        return float(np.nanmedian(real[:n] - fake[:n])) if n else None
+
+    both = _by_state(steps, runs, gap)
+    if both is None:
         return ""
-    win, lose = float(np.median(gaps[1])), float(np.median(gaps[-1]))
+    win, lose = both
     if win > 0 > lose:
         return (f" The logits swap with it: real above fake by {fmt(win)} while it wins, below by {fmt(-lose)} "
                 "while it is fooled (it then calls real inputs fake and reconstructions real).")
     return ""
 
 
-def _rec_with(m: Metrics, steps: np.ndarray, runs: list[tuple[int, int, int]], wins: list, numbers: dict) -> str:
+def _rec_with(m: Metrics, steps: np.ndarray, runs: list[tuple[int, int, int]], numbers: dict) -> str:
     """How the reconstruction moves with the swings: its median while the discriminator wins against while it is
     fooled, said where the two differ beyond 5%."""
-    if not m.has("rec_loss") or not wins:
+    if not m.has("rec_loss"):
         return ""
-    levels = {1: [], -1: []}
-    for state, a, b in runs:
-        _, rec = m.window("rec_loss", lo=int(steps[a]), hi=int(steps[b]) + 1)
+
+    def level(lo: int, hi: int) -> float | None:
+        _, rec = m.window("rec_loss", lo=lo, hi=hi)
         rec = rec[np.isfinite(rec)]
-        if len(rec):
-            levels[state].append(float(np.median(rec)))
-    if not levels[1] or not levels[-1]:
+        return float(np.median(rec)) if len(rec) else None
+
+    both = _by_state(steps, runs, level)
+    if both is None:
         return ""
-    win, lose = float(np.median(levels[1])), float(np.median(levels[-1]))
+    win, lose = both
     change = (win - lose) / lose if lose else None
     if change is None or abs(change) < 0.05:
         return ""
     numbers.update(rec_while_winning=win, rec_while_fooled=lose)
     return (f" rec_loss moves with it: {fmt(win)} while the discriminator wins against {fmt(lose)} while it is "
             f"fooled ({signed_pct(change)}).")
+
+
+def _by_state(steps: np.ndarray, runs: list[tuple[int, int, int]],
+              of: Callable[[int, int], float | None]) -> tuple[float, float] | None:
+    """(while the discriminator wins, while it is fooled): the median over the stretches of each state of ``of``
+    a stretch's steps [lo, hi) (None: nothing there); None without a value in a stretch of each."""
+    found: dict[int, list[float]] = {1: [], -1: []}
+    for state, a, b in runs:
+        value = of(int(steps[a]), int(steps[b]) + 1)
+        if value is not None:
+            found[state].append(value)
+    if not found[1] or not found[-1]:
+        return None
+    return float(np.median(found[1])), float(np.median(found[-1]))
