@@ -25,6 +25,7 @@ from .plots import PlotsInFlight
 from .readers import RunLogs, SourceFile, load_run
 from .results import QA, MetricStats
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
+from .rules.bookkeeping import kl_weight_from_total
 from .rules.decomposition import decompose
 from .rules.discriminator import disc_activity, step_unit
 from .rules.dynamics import cannot_go_on, newest_wall_time
@@ -221,7 +222,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         from_config = schedule.layout == "ldm" and schedule.from_config_file("total_steps")
         schedule = schedule.in_logged_steps(unit, from_config)
     schedule = _total_behind_logs(schedule, m)
-    schedule = _kl_weight_from_total(schedule, m)
+    schedule = kl_weight_from_total(schedule, m)
     observed = _disc_start_from_data(m)
     if schedule.disc_start is not None and observed is not None \
             and abs(schedule.disc_start - observed) > 0.02 * schedule.disc_start \
@@ -284,37 +285,6 @@ def _relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
-
-
-def _kl_weight_from_total(s: Schedule, m: Metrics) -> Schedule:
-    """A kl_weight the config does not give (the loss class's default stood in) read off the logged sum instead,
-    where the logs carry every term: total = nll + kl_weight x kl + d_weight x disc_factor x g_loss gives it at
-    every step; taken when one value fits the sum to 0.1% where the default does not (a partial config given
-    with --config, a config of another layout), so no rule weighs the KL with a weight this run never used."""
-    if not s.origins.get("kl_weight", "").endswith(" default") or not all(
-            m.has(n) for n in ("total_loss", "nll_loss", "kl_loss")):
-        return s
-    names = ["total_loss", "nll_loss", "kl_loss"] + [n for n in ("d_weight", "disc_factor", "g_loss") if m.has(n)]
-    steps = m.steps(names[0])
-    for name in names[1:]:
-        steps = np.intersect1d(steps, m.steps(name))
-    col = {n: m.values(n)[np.searchsorted(m.steps(n), steps)] for n in names}
-    adv = col["d_weight"] * col["disc_factor"] * col["g_loss"] if len(names) == 6 else 0.0
-    rest = col["total_loss"] - col["nll_loss"] - adv
-    good = np.isfinite(rest) & np.isfinite(col["kl_loss"]) & (col["kl_loss"] > 0)
-    if good.sum() < 5:
-        return s
-    weight = float(np.median(rest[good] / col["kl_loss"][good]))
-
-    def misfit(w: float) -> float:
-        expected = col["nll_loss"][good] + w * col["kl_loss"][good] + (adv[good] if len(names) == 6 else 0.0)
-        return float(np.median(np.abs(col["total_loss"][good] - expected) / np.maximum(np.abs(col["total_loss"][good]),
-                                                                                       1e-12)))
-    if not weight > 0 or misfit(weight) > 1e-3 or misfit(s.kl_weight) <= 1e-3:
-        return s
-    weight = float(f"{weight:.3g}")
-    return s.with_overrides("the logged total (the config gives no kl_weight: total_loss - nll_loss - the adversarial "
-                            "term is kl_weight x kl_loss at every step)", kl_weight=weight)
 
 
 def _off_past_start(m: Metrics, disc_start: int, on_from: int) -> int:

@@ -57,7 +57,7 @@ def total_from_parts(forecast: Any, m: Any, schedule: Any) -> None:
     is the sum of its terms' (the adversarial term at its current level: signed and noisy, it has no trend to
     fit), each bound summed; a total whose term has no forecast there has none. Fitting the total on its own beside
     its terms could forecast +27% on it while each term stays flat."""
-    from .rules.losses import bookkeeping, regularizer
+    from .rules.bookkeeping import bookkeeping, regularizer
 
     trend = forecast.trends.get("total_loss")
     if trend is None or (trend.end is None and trend.milestone is None):

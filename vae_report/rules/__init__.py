@@ -14,6 +14,7 @@ from ..numbers import fmt
 from ..schedule import Schedule, brief
 from .adversarial import d_weight_pinned, d_weight_pinned_short, gan_term_dominant, gan_term_dominant_short
 from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule, names_titles
+from .bookkeeping import loss_bookkeeping, loss_bookkeeping_short
 from .collapse import codebook_collapse, codebook_collapse_short, kl_collapse, kl_collapse_short
 from .config import config_typos, config_typos_short
 from .constant import loss_constant, loss_constant_short
@@ -66,8 +67,6 @@ from .grouping import (
 from .kl import kl_dominant, kl_dominant_short, kl_negative, kl_negative_short, kl_rising, kl_rising_short
 from .learning_rate import lr_schedule, lr_schedule_short
 from .losses import (
-    loss_bookkeeping,
-    loss_bookkeeping_short,
     loss_stopped,
     loss_stopped_short,
     losses_unknown,

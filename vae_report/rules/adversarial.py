@@ -11,10 +11,10 @@ from ..levels import window_size
 from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics, departure, finite, weight_zero
+from .bookkeeping import bookkeeping
 from .decomposition import ALIKE, DOMINANT, decompose, share_of, share_text
 from .gan import latest_in_phase, phase_ends
 from .knobs import chase_less, sentence, suggested_weight
-from .losses import bookkeeping
 from .said import Said
 
 

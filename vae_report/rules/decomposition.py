@@ -27,7 +27,7 @@ from .. import position as pos
 from ..numbers import counted, fmt, pct
 from ..schedule import Schedule
 from .base import Metrics
-from .losses import bookkeeping, pixel_count, regularizer
+from .bookkeeping import bookkeeping, pixel_count, regularizer
 
 DOMINANT = 2 / 3  # a term "dominates" the loss from this share of its size on
 ALIKE = 0.2  # two terms whose shares differ by at most this are "about as large as each other"

@@ -14,6 +14,7 @@ from ..numbers import describe_change, fmt, pct, relative_change, signed_pct
 from ..schedule import Schedule, set_at
 from ..stats import robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, turn_onset, weight_zero
+from .bookkeeping import bookkeeping
 from .discriminator import disc_activity
 from .knobs import (
     USUAL_DISC_WEIGHT,
@@ -23,7 +24,7 @@ from .knobs import (
     weaken_discriminator,
     weight_named,
 )
-from .losses import bookkeeping, shift_at_nonfinite
+from .losses import shift_at_nonfinite
 from .said import Said
 
 

@@ -11,9 +11,10 @@ from ..checkpoints import checkpoint_before
 from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule, set_at
 from .base import Case, Metrics, finite, first_stage, median_of, ramp_onset, see
+from .bookkeeping import bookkeeping, square_image
 from .decomposition import decompose, share_of, share_text
 from .knobs import kl_lighter
-from .losses import bookkeeping, climb_before, square_image
+from .losses import climb_before
 from .said import Said
 
 EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a tiny weight

@@ -1,0 +1,276 @@
+"""The loss's bookkeeping: the logged terms aligned on shared steps, the sum they make against the logged total
+(the loss-bookkeeping rule), the pixels per sample it implies, and the kl_weight read off it where the config
+gives none."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import position as pos
+from ..numbers import counted, fmt, pct
+from ..schedule import Schedule
+from ..stats import contains, shared_steps
+from .base import Case, Metrics
+from .said import Said
+
+
+def _error(residual: float) -> str:
+    """How closely the sum matches the logged total, in words: at half of the steps or more it is within this."""
+    if residual < 1e-6:
+        return "to float precision: within a millionth of the logged total at half of the steps or more"
+    return f"within {residual:.1e} of the logged total, relatively, at half of the steps or more"
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    """The loss's terms aligned on shared steps, and what they say about the pixels per sample."""
+
+    steps: np.ndarray
+    total: np.ndarray
+    expected: np.ndarray  # the total the terms add up to
+    rec: np.ndarray
+    reg: np.ndarray  # the regularizer: kl_loss, or quant_loss for a VQ model
+    pixels: float
+    averaged: bool  # RadioDiff's TensorBoard total, (AE loss + disc loss) / 2
+    terms: dict[str, np.ndarray]  # nll, regularizer (weighted), adversarial: what the total is made of
+    logged: frozenset = frozenset()  # the metrics the check read (a term not logged is not in the formula)
+    learned_logvar: bool = False  # logvar moved off 0: nll is rec / exp(logvar) + logvar, not the plain rec
+
+
+def regularizer(s: Schedule) -> tuple[str, float | None]:
+    """The regularizer's metric and weight: (kl_loss, kl_weight), or (quant_loss, codebook_weight) for VQ."""
+    if s.regularizer == "vq":
+        return "quant_loss", 1.0 if s.codebook_weight is None else s.codebook_weight
+    return "kl_loss", s.kl_weight
+
+
+def bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
+    """total = nll + weight*regularizer + d_weight*disc_factor*g, nll = N*rec with N the pixels per sample
+    inferred (computed once per metrics view and weight: loss-bookkeeping and kl-rising both read it)."""
+    key = ("bookkeeping", regularizer(s))
+    if key not in m.memo:
+        m.memo[key] = _bookkeeping(m, s)
+    return m.memo[key]
+
+
+def _bookkeeping(m: Metrics, s: Schedule) -> Bookkeeping | None:
+    if s.layout == "flat":  # another trainer's config: its loss is not LDM's sum, nothing to check it against
+        return None
+    if m.has("kl_loss") and np.nanmin(m.values("kl_loss")) < 0:
+        return None  # not a KL (kl-negative): a sum built on it proves nothing
+    reg_name, weight = regularizer(s)
+    joined = _aligned(m, ["total_loss", "rec_loss", reg_name],
+                      ["nll_loss", "d_weight", "disc_factor", "g_loss", "disc_loss", "logvar"])
+    if joined is None or weight is None:
+        return None
+    steps, col = joined
+    ok = np.all([np.isfinite(c) for c in col.values()], axis=0) & (col["rec_loss"] != 0)
+    if ok.sum() < 3:
+        return None
+    steps, col = steps[ok], {k: v[ok] for k, v in col.items()}
+    rec, reg, total = col["rec_loss"], col[reg_name], col["total_loss"]
+    adv = col["d_weight"] * col["disc_factor"] * col["g_loss"] if {"d_weight", "disc_factor", "g_loss"} <= set(col) \
+        else np.zeros_like(total)
+    # nll sums rec / exp(logvar) + logvar over the pixels of a sample (just N x rec while logvar is 0)
+    per_pixel = rec * np.exp(-col["logvar"]) + col["logvar"] if "logvar" in col else rec
+    if "nll_loss" in col:
+        pixels = _median_ratio(col["nll_loss"], per_pixel)
+        nll = col["nll_loss"]
+    else:
+        pixels = _median_ratio(total - weight * reg - adv, per_pixel)
+        nll = pixels * per_pixel
+    averaged = False
+    if "disc_loss" in col and "nll_loss" not in col and not square_image(pixels):
+        # RadioDiff's TensorBoard total_loss is (AE loss + disc loss) / 2
+        alt = _median_ratio(2 * total - col["disc_loss"] - weight * reg - adv, per_pixel)
+        if square_image(alt):
+            pixels, averaged = alt, True
+            nll = pixels * per_pixel
+    expected = nll + weight * reg + adv
+    if averaged:
+        expected = (expected + col["disc_loss"]) / 2
+    terms = {"nll": nll, "regularizer": weight * reg, "adversarial": adv}
+    learned = "logvar" in col and bool(np.nanmax(np.abs(col["logvar"])) > 1e-3)
+    return Bookkeeping(steps, total, expected, rec, reg, pixels, averaged, terms, frozenset(col), learned)
+
+
+def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    b = bookkeeping(m, s)
+    if b is None:
+        return []
+    reg_name, weight = regularizer(s)
+    weight_name = "codebook_weight" if reg_name == "quant_loss" else "kl_weight"
+    residual = float(np.median(np.abs(b.total - b.expected) / np.maximum(np.abs(b.total), 1e-12)))
+    recent = slice(-min(len(b.steps), 10), None)
+    numbers: dict = {"steps_checked": int(len(b.steps)), "pixels_per_sample": round(b.pixels, 1),
+                     "median_relative_residual": residual, "total_is_average_with_disc": b.averaged,
+                     "total": float(np.median(b.total[recent]))}
+    numbers.update({f"{k}_term": float(np.median(v[recent])) for k, v in b.terms.items()})
+    config_note = ""
+    if s.pixels_per_sample and abs(b.pixels / s.pixels_per_sample - 1) > 0.01 and b.pixels > 1.5:
+        numbers["config_pixels_per_sample"] = s.pixels_per_sample
+        config_note = _config_pixels_note(b.pixels, s)
+    formula, nll_text = _formula(b, weight_name, reg_name)
+    if residual <= t["tolerance"]:
+        return [Case(
+                        f"{formula} holds at {pos.count(s, len(b.steps))} ({_error(residual)})."
+                        f"{nll_text}{config_note}", "total_loss", int(b.steps[-1]), numbers, severity="ok")]
+    # where it stopped adding up, when it did at first (a term that joins later, e.g. at the switch-on)
+    relative = np.abs(b.total - b.expected) / np.maximum(np.abs(b.total), 1e-12)
+    bad = relative > t["tolerance"]
+    onset, since = int(b.steps[-1]), ""
+    head = max(3, len(bad) // 20)
+    if bad.any() and not bad[:head].any():
+        first = int(np.flatnonzero(bad)[0])
+        onset = numbers["onset_step"] = int(b.steps[first])
+        since = f" from {pos.at(s, onset)} on (it held before)"
+        if m.has("disc_loss"):
+            # the gap equal to the discriminator's loss: a total that adds the D loss in
+            gap = (b.total - b.expected)[first:]
+            _, d = m.window("disc_loss", lo=onset)
+            if len(d) and len(gap) and abs(float(np.median(gap)) - float(np.nanmedian(d))) <= \
+                    0.1 * max(abs(float(np.nanmedian(d))), 1e-12):
+                since += ", by about disc_loss: the logged total adds the discriminator's loss in"
+    return [Case(
+        f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over "
+        f"{pos.count(s, len(b.steps))}. The logged terms may come from different batches or sources, or the "
+        f"trainer weights them differently from the config ({weight_name} {fmt(weight)}).{config_note}",
+        "total_loss", onset, numbers,
+    )]
+
+
+def loss_bookkeeping_short(f: Said) -> str | None:
+    n = f.n
+    if "steps_checked" not in n:
+        return None
+    if f.severity == "ok":
+        return f"total_loss adds up from its logged terms at {f.count(n['steps_checked'])}"
+    return (f"total_loss off the sum of its logged terms by a median {pct(n.get('median_relative_residual'))}"
+            + (f" from {f.at(n['onset_step'])}" if "onset_step" in n else ""))
+
+
+def _formula(b: Bookkeeping, weight_name: str, reg_name: str) -> tuple[str, str]:
+    """The sum as the logs show it, with only the terms they carry (a run without a discriminator logs no g_loss),
+    and how the reconstruction enters it: summed over the pixels (LDM's nll) or as the per-pixel mean."""
+    adversarial = {"d_weight", "disc_factor", "g_loss"} <= b.logged
+    summed = b.pixels > 1.5
+    learned = "logvar" in b.logged and b.learned_logvar
+    if "nll_loss" in b.logged:
+        nll = "nll_loss"
+        per_pixel = "rec_loss / exp(logvar) + logvar (the learned log-variance)" if learned else "the per-pixel loss"
+        what = (f" nll_loss is {per_pixel} summed over {fmt(pixel_count(b.pixels))} pixels per sample"
+                f"{_shape_text(b.pixels)}, not averaged." if summed else
+                " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does).")
+    else:
+        per_pixel = "(rec_loss / exp(logvar) + logvar)" if learned else "rec_loss"
+        nll = f"N x {per_pixel}" if summed else per_pixel
+        what = (f" nll is not logged: N = {fmt(pixel_count(b.pixels))} pixels per sample{_shape_text(b.pixels)}, "
+                "the per-pixel loss summed over them, not averaged." if summed else
+                " The reconstruction term enters as the per-pixel mean, not summed over the pixels as LDM's nll is.")
+    if b.averaged:
+        return (f"total_loss = (AE loss + disc_loss) / 2, the AE loss being {nll} + {weight_name} x {reg_name}"
+                + (" + the adversarial term" if adversarial else ""), what)
+    return (f"total_loss = {nll} + {weight_name} x {reg_name}"
+            + (" + d_weight x disc_factor x g_loss" if adversarial else ""), what)
+
+
+def _config_pixels_note(pixels: float, s: Schedule) -> str:
+    """Why the sum's pixel count differs from the config's channels x H x W: the same image side with another
+    channel count (one-channel data, or a rec_loss averaged over the channels), or another image side."""
+    shape = f"{s.in_channels} x {s.resolution[0]} x {s.resolution[1]}" if s.in_channels and s.resolution else ""
+    said = f" The config's ddconfig gives {fmt(s.pixels_per_sample)} pixels per sample" + (f" (= {shape})" if shape
+                                                                                          else "")
+    if s.resolution and s.in_channels:
+        area = s.resolution[0] * s.resolution[1]
+        channels = pixels / area
+        if round(channels) >= 1 and abs(channels / round(channels) - 1) < 1e-3 and round(channels) != s.in_channels:
+            return (f"{said}: the same {s.resolution[0]} x {s.resolution[1]} images, summed over "
+                    f"{counted(round(channels), 'channel')} where the config names {s.in_channels}: the data has "
+                    f"{round(channels)} (the config's in_channels does not change what the data loader gives), "
+                    "or rec_loss is averaged over the channels "
+                    "before the sum.")
+    return (f"{said}: the data was not trained at the config's resolution ("
+            + ("RadioDiff's ddconfig.resolution resizes nothing)." if s.layout in ("radiodiff", "text log")
+               else "the data loader's size decides the image size, not ddconfig.resolution)."))
+
+
+def _aligned(m: Metrics, core: list[str], optional: tuple[str, ...] | list[str] = ()):
+    """(steps, {metric: its values there}): the steps every ``core`` metric is logged at, and each ``optional``
+    one logged at all of them (one that is not is left out); None where a core metric is not logged."""
+    if not all(m.has(n) for n in core):
+        return None
+    steps = m.steps(core[0])
+    for name in core[1:]:
+        steps = shared_steps(steps, m.steps(name))
+    optional = [n for n in optional if n not in core and m.has(n) and contains(m.steps(n), steps).all()]
+    cols = {}
+    for name in core + optional:
+        own = m.steps(name)
+        same = len(own) == len(steps) and np.array_equal(own, steps)  # logged together: no search
+        cols[name] = m.values(name) if same else m.values(name)[np.searchsorted(own, steps)]
+    return steps, cols
+
+
+def kl_weight_from_total(s: Schedule, m: Metrics) -> Schedule:
+    """A kl_weight the config does not give (the loss class's default stood in) read off the logged sum instead,
+    where the logs carry every term: total = nll + kl_weight x kl + d_weight x disc_factor x g_loss gives it at
+    every step; taken when one value fits the sum to 0.1% where the default does not (a partial config given
+    with --config, a config of another layout), so no rule weighs the KL with a weight this run never used."""
+    if not s.origins.get("kl_weight", "").endswith(" default"):
+        return s
+    adversarial = [n for n in ("d_weight", "disc_factor", "g_loss") if m.has(n)]
+    joined = _aligned(m, ["total_loss", "nll_loss", "kl_loss", *adversarial])
+    if joined is None:
+        return s
+    _, col = joined
+    adv = col["d_weight"] * col["disc_factor"] * col["g_loss"] if len(adversarial) == 3 else 0.0
+    rest = col["total_loss"] - col["nll_loss"] - adv
+    good = np.isfinite(rest) & np.isfinite(col["kl_loss"]) & (col["kl_loss"] > 0)
+    if good.sum() < 5:
+        return s
+    weight = float(np.median(rest[good] / col["kl_loss"][good]))
+
+    def misfit(w: float) -> float:
+        expected = col["nll_loss"][good] + w * col["kl_loss"][good] + (adv[good] if len(adversarial) == 3 else 0.0)
+        return float(np.median(np.abs(col["total_loss"][good] - expected) / np.maximum(np.abs(col["total_loss"][good]),
+                                                                                       1e-12)))
+    if not weight > 0 or misfit(weight) > 1e-3 or misfit(s.kl_weight) <= 1e-3:
+        return s
+    weight = float(f"{weight:.3g}")
+    return s.with_overrides("the logged total (the config gives no kl_weight: total_loss - nll_loss - the adversarial "
+                            "term is kl_weight x kl_loss at every step)", kl_weight=weight)
+
+
+def _median_ratio(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.median(a / b))
+
+
+def pixel_count(n: float) -> int:
+    """The pixels per sample a ratio stands for: the square image it is within 0.1% of (printed decimals put
+    it a little off), else the ratio rounded."""
+    shape = _square_side(n)
+    return shape[0] * shape[1] ** 2 if shape else round(n)
+
+
+def square_image(n: float) -> bool:
+    """Is ``n`` a plausible pixel count, channels x H x W with a square image side a multiple of 8?"""
+    return _square_side(n) is not None
+
+
+def _square_side(n: float) -> tuple[int, int] | None:
+    if not math.isfinite(n) or n < 4:
+        return None
+    # Image sides are multiples of 8 in practice; the tolerance covers five printed decimals of rec_loss.
+    for channels in (1, 3, 4):
+        side = round(math.sqrt(n / channels))
+        if side >= 8 and side % 8 == 0 and abs(channels * side * side / n - 1) < 1e-3:
+            return channels, side
+    return None
+
+
+def _shape_text(pixels: float) -> str:
+    found = _square_side(pixels)
+    return "" if found is None else f" (= {found[0]} x {found[1]} x {found[1]})"
