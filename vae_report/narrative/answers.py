@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import position as pos
-from .. import rules
-from ..rules import RULES, Finding
+from ..rules import RULES, Finding, registered
 from ..rules.grouping import NOT_A_RISE, loud_metrics
 from ..rules.said import Said
 
@@ -37,7 +36,7 @@ def short_form(finding: Any, unit: str) -> str | None:
     before the switch-on to 0.061 (+12.8%)"): its registered rule's ``short``, which builds it from the numbers the
     rule computed, never from its message; None where its numbers lack what that clause needs."""
     rule_id = finding.get("rule") if isinstance(finding, dict) else finding.rule
-    rule = rules.registered(rule_id)
+    rule = registered(rule_id)
     return None if rule is None or rule.short is None else rule.short(Said(finding, unit))
 
 

@@ -1,5 +1,4 @@
-"""What a rule's short form reads of a finding (a Finding, or a cited finding's dict): its metric, step, case,
-severity and numbers, and the unit the logs count; the Q&A quotes the clause it returns (rules.base.Rule.short)."""
+"""The view of a finding a rule's short form (rules.base.Rule.short) reads to build its clause."""
 
 from __future__ import annotations
 
