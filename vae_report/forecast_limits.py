@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .numbers import fmt
+from .rules.bookkeeping import bookkeeping, regularizer
 
 # findings that date a change of regime in the losses: (rule, the numbers key of the step the new regime begins)
 _CHANGES = {"loss-shift": "reached_step", "kl-collapse": "onset_step", "non-finite": None,
@@ -57,8 +58,6 @@ def total_from_parts(forecast: Any, m: Any, schedule: Any) -> None:
     is the sum of its terms' (the adversarial term at its current level: signed and noisy, it has no trend to
     fit), each bound summed; a total whose term has no forecast there has none. Fitting the total on its own beside
     its terms could forecast +27% on it while each term stays flat."""
-    from .rules.bookkeeping import bookkeeping, regularizer
-
     trend = forecast.trends.get("total_loss")
     if trend is None or (trend.end is None and trend.milestone is None):
         return
