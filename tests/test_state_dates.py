@@ -38,7 +38,7 @@ def epoch_history(root: Path, seed: int, rec_noise: float = 0.03) -> Path:
 def test_a_discriminator_at_chance_from_its_switch_on_is_dated_at_the_switch_on(tmp_path, seed):
     a = analyze_run(epoch_history(tmp_path / "epochs", seed))
     (f,) = [f for f in a.active_findings() if f.rule == "disc-at-chance"]
-    assert f.step == 50 and "49 epochs since epoch 50" in f.message, f.message  # its first epoch on, to the last
+    assert f.step == 50 and "49 epochs, since epoch 50" in f.message, f.message  # its first epoch on, to the last
 
 
 def test_a_kl_held_at_the_prior_is_dated_where_it_began_to_hold_not_at_a_stray_dip(tmp_path):
@@ -61,3 +61,12 @@ def test_a_kl_held_at_the_prior_is_dated_where_it_began_to_hold_not_at_a_stray_d
     a = analyze_run(root)
     (f,) = [f for f in a.active_findings() if f.rule == "kl-collapse"]
     assert f.step == 3_000 and "since step 3,000" in f.message, f.message
+
+
+def test_a_discriminator_at_chance_for_most_of_an_epoch_logged_run_is_long(tmp_path):
+    """49 epochs at chance of the 50 after the switch-on: long in the log's own unit (was: 49 compared with
+    min_steps 10,000 as if epochs were steps, so never long, ok)."""
+    a = analyze_run(epoch_history(tmp_path / "epochs", seed=1))
+    (f,) = [f for f in a.active_findings() if f.rule == "disc-at-chance"]
+    assert a.schedule.counts == "epoch" and f.severity == "info", (f.severity, f.message)
+    assert "for 49 epochs, since epoch 50" in f.message and "Two readings" in f.message, f.message

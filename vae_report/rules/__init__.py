@@ -193,14 +193,16 @@ RULES: list[Rule] = [
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
          "A discriminator that does not learn gives the autoencoder an adversarial term that carries no information: "
          "it costs compute and can add artefacts (near chance but learning is the healthy equilibrium).",
-         disc_at_chance, {"band": 0.05, "min_steps": 10_000, "share": 0.5}, needs=("disc_loss",),
+         disc_at_chance, {"band": 0.05, "min_steps": 10_000, "min_intervals": 10, "share": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
          severities=("ok", "info", "warning"), topics=("balance",), explains=("gan-term-constant",),
          action="Check that the discriminator's optimizer steps, that its parameters get gradients and that its "
                 "learning rate is not 0.",
          short=disc_level_short,
          checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
-                "not a fault, however long (ok early, info when long, with both readings explained), dated from "
+                "not a fault, however long (ok early, info when long: `min_steps` steps, or `min_intervals` "
+                "logging intervals in a log counted in epochs, and `share` of the adversarial phase; both readings "
+                "explained), dated from "
                 "the first step from which it holds one steady level (chunk medians within `band`, or four times "
                 "a chunk median's noise, of the stretch's own median); a warning"
                 " only with evidence that D does not learn: logits frozen to float precision or identical "

@@ -453,13 +453,13 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     numbers = {"chance_level": chance, "steps_at_chance": span, "adversarial_steps": adversarial}
     logits = _logit_sides(m, s, numbers)
     numbers.setdefault("now", {})["disc_loss"] = level
-    long = span >= t["min_steps"] and span >= t["share"] * adversarial
+    long = _long(steps, start, int(steps[-1]), s, t) and span >= t["share"] * adversarial
     if not long:
         return [Case(
             f"disc_loss is at its equilibrium ({fmt(level)}; chance level {fmt(chance)} for the "
             f"{s.disc_loss or 'hinge'} loss) for the {pos.count(s, span)} since {pos.at(s, start)}: the discriminator "
             f"cannot tell real from reconstructed, "
-            + ("the usual state after it starts." if start - s.switch_step <= t["min_steps"]
+            + ("the usual state after it starts." if not _long(steps, s.switch_step, start, s, t)
                else "the usual state of a balanced GAN.") + logits,
             "disc_loss", start, numbers, severity="ok")]
     return [Case(
@@ -470,6 +470,15 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "move and its loss is not constant, so it is learning; where there is harm it shows as reconstruction "
         "getting worse after the switch-on.",
         "disc_loss", start, numbers, severity="info")]
+
+
+def _long(steps: np.ndarray, lo: int, hi: int, s: Schedule, t: dict) -> bool:
+    """Whether ``lo``..``hi`` is long in the unit the logs count: ``min_steps`` optimizer steps, or, in a log
+    counted in epochs (samples, records), ``min_intervals`` of its logging intervals (10,000 steps compared with
+    epoch numbers would never be long)."""
+    if s.counts == "step":
+        return hi - lo >= t["min_steps"]
+    return int(np.count_nonzero((steps > lo) & (steps <= hi))) >= t["min_intervals"]
 
 
 def steady_since(values: np.ndarray, band: float, chunks: int = 40) -> int | None:
