@@ -188,3 +188,52 @@ def test_a_step_key_logged_in_every_wandb_call_is_the_step_not_the_call_count(tm
     assert any(f"the run's own {key}" in n and "2 per step" in n for n in source.notes), source.notes
     a = analyze_run(tmp_path)
     assert a.step == 1980 and a.schedule.total_steps == 2000
+
+
+@pytest.mark.parametrize("key", ["global_step", "trainer/global_step"])
+def test_a_wandb_run_resumed_inside_one_file_is_a_resume_on_its_own_step(tmp_path, key):
+    """The run's step key goes back once (the script reloaded its step-1,000 checkpoint after reaching 1,480 and
+    went on to 2,980), two wandb.log calls a step: the key stays the step (was: the whole file fell back to
+    _step, the count of calls); the steps logged again are the later launch's, and the resume is judged as one."""
+    pytest.importorskip("wandb")
+    _run(f"""
+        import wandb
+        run = wandb.init(dir={str(tmp_path)!r}, project="vae", config={{"max_steps": 3000}})
+        for launch, steps in enumerate([range(0, 1500, 20), range(1000, 3000, 20)]):
+            for s in steps:
+                run.log({{"train/rec_loss": (1 + launch) / (s + 1), "train/kl_loss": 40.0, {key!r}: s}})
+                run.log({{"train/disc_loss": 1.0, {key!r}: s}})
+        run.finish()
+        """, tmp_path)
+    logs = load_run(tmp_path)
+    rec = logs.frame[logs.frame["metric"] == "rec_loss"]
+    assert list(rec["step"]) == list(range(0, 3000, 20)) and key not in set(logs.frame["metric"])
+    assert rec["value"].tolist() == pytest.approx([(1 + (s >= 1000)) / (s + 1) for s in range(0, 3000, 20)])
+    wandb_sources = [s for s in logs.sources if s.kind == "wandb"]
+    assert [s.path.split(" (")[1] for s in wandb_sources] == [f"launch 1 of 2, from {key} 0)",
+                                                              f"launch 2 of 2, from {key} 1,000)"]
+    assert any(f"the run's own {key}" in n and "2 per step" in n for n in wandb_sources[0].notes)
+    (restart,) = logs.restarts
+    assert restart["step"] == 1000 and restart["reached"] == 1480
+    a = analyze_run(tmp_path)
+    assert a.step == 2980 and any(f.rule == "resumes" and f.step == 1000 for f in a.active_findings())
+
+
+def test_a_wandb_step_key_starting_over_each_epoch_is_continued(tmp_path):
+    """``step`` the batch in the epoch (0..90 by 10, four epochs): continued across epochs as the other readers
+    continue such a counter (was: _step, the count of calls, read as the step)."""
+    pytest.importorskip("wandb")
+    _run(f"""
+        import wandb
+        run = wandb.init(dir={str(tmp_path)!r}, project="vae")
+        for epoch in range(4):
+            for batch in range(0, 100, 10):
+                run.log({{"train/rec_loss": 1 / (epoch * 100 + batch + 1), "step": batch}})
+        run.finish()
+        """, tmp_path)
+    logs = load_run(tmp_path)
+    rec = logs.frame[logs.frame["metric"] == "rec_loss"]
+    assert list(rec["step"]) == list(range(0, 400, 10))
+    assert rec["value"].tolist() == pytest.approx([1 / (s + 1) for s in range(0, 400, 10)])
+    (source,) = [s for s in logs.sources if s.kind == "wandb"]
+    assert any("step restarts at every epoch" in n and "100 per epoch" in n for n in source.notes), source.notes

@@ -17,6 +17,7 @@ from ..frame import (
     COUNTERS,
     KNOWN_METRICS,
     adopted_names,
+    canonical_name,
     empty_frame,
     frame_from_series,
     make_frame,
@@ -48,7 +49,7 @@ from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
 from .scalars import scalars_name, scalars_note
 from .sources import KINDS, RunLogs, SourceFile
-from .tb_epochs import continue_parts, epochs_note
+from .tb_epochs import continue_parts, epochs_note, in_file_launches
 from .textlog import read_text_log
 from .tfevents import read_event_file
 from .wandb import read_wandb_run, read_wandb_summary
@@ -308,9 +309,14 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             notes.append(epochs_note(per_epoch))
             _epoch_length(logs, (per_epoch, 0), f"{rel}'s step starting over each epoch")
         split = logs.split_of.get(path)
+        notes.extend(event_notes(read, counters))
+        launches = in_file_launches(read.parts) if per_epoch is None else None
+        if launches:  # a resume inside the file: its launches merged and judged as a resumed run's files are
+            return _launches(rel, kind, [(f"from step {int(min(p[1].min() for p in launch)):,}", frame_from_series(
+                ((in_split(canonical_name(tag), split), *cols) for tag, *cols in launch), rel))
+                for launch in launches], notes, logs)
         frame = frame_from_series(((in_split(name, split), *cols) for name, *cols in handed_over(read, counters)),
                                   rel)
-        notes.extend(event_notes(read, counters))
     elif kind == "csv" and path.name == "meta_tags.csv":
         logs.sources.append(SourceFile(rel, kind, 0, [], ["test-tube's hyperparameters (key, value), not metrics"]))
         return None
@@ -332,7 +338,9 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             return _launches(rel, kind, [(f"from line {line:,}", part) for line, part in read.launches], notes,
                              logs)
     elif kind in ("wandb", "mlflow"):
-        frame = _read_store(kind, path, rel, logs, notes)
+        frame, launches = _read_store(kind, path, rel, logs, notes)
+        if launches:
+            return _launches(rel, kind, launches, notes, logs)
     elif kind == "wandb summary":
         frame, step = read_wandb_summary(path, rel)
         notes.append(f"the W&B run's summary: each metric's last value, at step {step:,} (used where the "
@@ -409,8 +417,9 @@ def _launches(rel: str, kind: str, launches: list[tuple[str, pd.DataFrame]], not
     return out
 
 
-def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]) -> pd.DataFrame:
-    """A W&B run file or an MLflow store: its metrics, and its config for the schedule."""
+def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]) -> tuple[pd.DataFrame, list]:
+    """A W&B run file or an MLflow store: its metrics (and a W&B run's launches where its step key goes back),
+    and its config for the schedule."""
     if kind == "wandb":
         read = read_wandb_run(path, rel)
         if read.bad:
@@ -420,14 +429,14 @@ def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]
         if read.step_note:
             notes.append(read.step_note)
         config, origin = read.config, f"{rel} (the W&B run's config)"
-        frame = read.frame
+        frame, launches = read.frame, read.launches
     else:
         chosen, count = mlflow.read_run(path, rel, logs.store_run)
         notes.append(f"MLflow run {chosen.name} ({chosen.run_id})" + (f", one of {count}" if count > 1 else ""))
         config, origin = chosen.config, f"{rel} (MLflow params of run {chosen.name})"
-        frame = chosen.frame
+        frame, launches = chosen.frame, []
     if config and logs.store_config is None:
         logs.store_config, logs.store_config_origin = config, origin
-    return frame
+    return frame, launches
 
 

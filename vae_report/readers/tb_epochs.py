@@ -4,8 +4,10 @@ each epoch would overwrite the last and all but the last epoch's points would be
 
 Within one file a step that falls back is either a new epoch or a restart. It is an epoch where the file's
 ``epoch`` tag rises at each fall, or, without one, where the clock runs on and the counter falls back, every time,
-to where it began after the same span (two falls at least: one fall to 0 is what a relaunch writing into the
-same file looks like). Anything else keeps TensorBoard's rule: the later point replaces the earlier one.
+to where it began after the same span (one fall only where the second epoch ends where the first did: a resume
+goes on past it or falls back to a checkpoint's step). Anything else is a resume inside the file, read as the
+launches of a text log are (readers/__init__.py): the later launch replaces the earlier one from its first step on,
+as TensorBoard purges the orphaned points.
 """
 
 from __future__ import annotations
@@ -92,8 +94,16 @@ def _epochs(steps: np.ndarray, walls: np.ndarray, tagged: np.ndarray | None) -> 
         found = continued_across_epochs(steps, tagged)
         if found is not None:
             return np.round(tagged) + 0.0
+    return per_epoch_counter(steps, walls)
+
+
+def per_epoch_counter(steps: np.ndarray, walls: np.ndarray) -> np.ndarray | None:
+    """Each point's epoch (0, 1, ...) where a counter with no epoch beside it starts over at every epoch, else
+    None: the clock runs on and the counter falls back, every time, to where it began, each epoch spanning the
+    same steps. One fall is an epoch only where the epoch after it ends where the first ended: a resume falls
+    back to a checkpoint's step, not to the start, or goes on past where the first launch had got to."""
     falls = np.flatnonzero(np.diff(steps) < 0) + 1  # first row of each later epoch
-    if len(falls) < 2 or not np.isfinite(walls).all() or (np.diff(walls) < 0).any():
+    if not len(falls) or not np.isfinite(walls).all() or (np.diff(walls) < 0).any():
         return None
     rises = np.diff(steps)[np.diff(steps) > 0]
     every = float(np.median(rises)) if len(rises) else 1.0
@@ -101,7 +111,8 @@ def _epochs(steps: np.ndarray, walls: np.ndarray, tagged: np.ndarray | None) -> 
     if (steps[falls] > low + every).any() or steps[0] > low + every:
         return None  # it falls back somewhere else than where it began: a resume from a checkpoint
     segments = np.split(steps, falls)
-    highs = np.array([seg.max() for seg in segments[:-1]])
+    # the last epoch may be under way, unless it is the only one after a fall: then it must be whole
+    highs = np.array([seg.max() for seg in (segments if len(falls) == 1 else segments[:-1])])
     if highs.max() - highs.min() > every:
         return None  # epochs of one length; a run relaunched after crashes at different steps is not
     return np.repeat(np.arange(len(segments), dtype=np.float64), [len(seg) for seg in segments])
@@ -131,3 +142,26 @@ def continue_parts(parts: list[tuple]) -> tuple[list[tuple], int | None]:
         return parts, None
     at = np.cumsum([0, *(len(p[1]) for p in parts)])
     return [(p[0], out[at[i]:at[i + 1]], *p[2:]) for i, p in enumerate(parts)], lengths[0]
+
+
+def in_file_launches(parts: list[tuple]) -> list[list[tuple]] | None:
+    """One event file's pieces split where its step falls back other than at an epoch (a run that went back to a
+    checkpoint and wrote on into the same file): the pieces of each launch, None where the step never falls back.
+    Each tag's points go to the launch whose start (the wall time of the first point after a fall of the tag
+    logged most) they follow, so a tag logged now and then lands in the launch it was written in."""
+    tags = list(dict.fromkeys(p[0] for p in parts if p[0].strip().lower() not in COUNTERS))
+    joined = {t: [np.concatenate([p[i] for p in parts if p[0] == t]) for i in (1, 2, 3)] for t in tags}
+    falling = [t for t in tags if len(joined[t][0]) > 1 and (np.diff(joined[t][0]) < 0).any()]
+    if not falling:
+        return None
+    steps, _, walls = joined[max(falling, key=lambda t: len(joined[t][0]))]
+    starts = walls[np.flatnonzero(np.diff(steps) < 0) + 1]
+    if not np.isfinite(walls).all() or (np.diff(walls) < 0).any():
+        return None  # without a clock that runs on, a point cannot be placed in its launch: TensorBoard's rule
+    out: list[list[tuple]] = [[] for _ in range(len(starts) + 1)]
+    for tag, (s, v, w) in joined.items():
+        launch = np.searchsorted(starts, w, side="right")
+        for k in np.unique(launch).tolist():
+            mine = launch == k
+            out[k].append((tag, s[mine], v[mine], w[mine]))
+    return [launch for launch in out if launch]

@@ -24,6 +24,9 @@ import pandas as pd
 from ..configs import flatten
 from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, frame_from_series, step_column
+from .epochs import continued_note, epoch_length
+from .records import launches
+from .tb_epochs import per_epoch_counter
 
 HEADER = b":W&B"
 BLOCK = 32 * 1024
@@ -38,6 +41,9 @@ class WandbRead:
     bad: int = 0  # records whose CRC failed or that did not parse
     truncated: bool = False
     step_note: str = ""  # what its _step counts, said in the sources
+    # where the run's own step key goes back (a resume from a checkpoint inside one run): (where the launch
+    # begins, its frame), merged and judged as the files of a resumed run are; empty for one launch
+    launches: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
 
 
 def records(data: bytes) -> tuple[list[bytes], int, bool]:
@@ -139,16 +145,58 @@ def read_wandb_run(path: Path, source: str) -> WandbRead:
         elif kind == "run":
             _config_items(record.run.config.update, config)
     counter = own_step_key(history)
-    rows: dict[str, tuple[list, list, list]] = {}
-    for values in history:
-        _history(values, rows, counter or "_step")
+    steps, launch, per_epoch = _counter_steps(history, counter)
+    frame = _frame(history, counter, steps, source)
+    if counter is None:
+        note = step_meaning(frame["step"].to_numpy(), config)
+    else:
+        note = _own_step_note(counter, steps, launch)
+        if per_epoch:
+            note += "; " + continued_note(counter, per_epoch)
+    read = WandbRead(frame, config, len(payloads), bad, truncated, note)
+    if launch is not None and launch[-1] > 0:  # merged (and judged: resume, start over) as the files of one run
+        read.launches = [(f"from {counter} {int(np.nanmin(steps[launch == k])):,}",
+                          _frame(history, counter, steps, source, launch == k)) for k in range(int(launch[-1]) + 1)]
+    return read
+
+
+def _frame(history: list[dict[str, str]], counter: str | None, steps: np.ndarray, source: str,
+           rows: np.ndarray | None = None) -> pd.DataFrame:
+    """The history's scalars at ``steps`` (one per record; only the ``rows`` chosen)."""
+    out: dict[str, tuple[list, list, list]] = {}
+    for k, values in enumerate(history):
+        if rows is None or rows[k]:
+            _history(values, out, counter or "_step", steps[k])
     # a _step of NaN, inf or 1e300 becomes an impossible step, dropped and counted where the frame is built
     series = [(canonical_name(k), step_column(s), np.asarray(v, dtype=np.float64), np.asarray(w, dtype=np.float64))
-              for k, (s, v, w) in rows.items()]
-    frame = frame_from_series(series, source)
-    steps = frame["step"].to_numpy()
-    note = _own_step_note(counter, history, steps) if counter else step_meaning(steps, config)
-    return WandbRead(frame, config, len(payloads), bad, truncated, note)
+              for k, (s, v, w) in out.items()]
+    return frame_from_series(series, source)
+
+
+# a step key that goes back more often than this is no run's counter (an index of something else): _step is read
+MAX_LAUNCHES = 5
+
+
+def _counter_steps(history: list[dict[str, str]], counter: str | None) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Each record's step: its own step key (continued across epochs where it starts over at each one, the steps
+    an epoch holds returned), else _step; and each record's launch where the key goes back otherwise (a resume
+    from a checkpoint inside one run), None where it never does."""
+    key = counter or "_step"
+    steps = np.array([math.nan if (v := _number(r.get(key, "null"))) is None else v for r in history])
+    if counter is None:
+        return steps, None, 0
+    known = np.isfinite(steps)
+    walls = _walls(history)
+    epochs = per_epoch_counter(steps[known], walls[known])
+    if epochs is not None:
+        length = epoch_length(steps[known])
+        out = steps.copy()
+        out[known] = (epochs - epochs.min()) * length + steps[known]
+        return out, None, length
+    launch = np.zeros(len(steps), dtype=np.int64)
+    launch[known] = launches(steps[known])
+    launch = np.maximum.accumulate(launch)  # a record without the key stays in the launch it was logged in
+    return steps, launch, 0
 
 
 # a step the run logs itself (Lightning's WandbLogger adds trainer/global_step to every call, Hugging Face's
@@ -157,9 +205,10 @@ STEP_KEYS = ("trainer/global_step", "train/global_step", "global_step", "step", 
 
 
 def own_step_key(history: list[dict[str, str]]) -> str | None:
-    """The step key the run logs in every ``wandb.log`` call that logs a scalar, as a whole number that never goes
-    back; W&B's ``_step`` counts the calls (two calls per iteration, a G dict and a D dict, make it twice the
-    step), so such a key is the run's step. None where no key is logged so."""
+    """The step key the run logs in every ``wandb.log`` call that logs a scalar, as a whole number that goes back
+    only where the run resumed from a checkpoint (a few times) or where it starts over each epoch; W&B's ``_step``
+    counts the calls (two calls per iteration, a G dict and a D dict, make it twice the step), so such a key is
+    the run's step. None where no key is logged so."""
     logging = [v for v in history if any(not k.startswith("_") and k not in STEP_KEYS and k not in COUNTERS for k in v)]
     for key in STEP_KEYS:
         if not logging or any(key not in v for v in logging):
@@ -167,14 +216,22 @@ def own_step_key(history: list[dict[str, str]]) -> str | None:
         steps = [_number(v[key]) for v in logging]
         if any(s is None or not math.isfinite(s) or s < 0 or s != int(s) for s in steps):
             continue
-        if not (np.diff(np.asarray(steps, dtype=np.float64)) < 0).any():
+        falls = int((np.diff(np.asarray(steps, dtype=np.float64)) < 0).sum())
+        if falls < MAX_LAUNCHES or per_epoch_counter(np.asarray(steps, dtype=np.float64), _walls(logging)) is not None:
             return key
     return None
 
 
-def _own_step_note(counter: str, history: list[dict[str, str]], steps: np.ndarray) -> str:
-    unique = len(np.unique(steps))
-    calls = len([v for v in history if counter in v])
+def _walls(history: list[dict[str, str]]) -> np.ndarray:
+    return np.array([math.nan if (v := _number(r.get("_timestamp", "null"))) is None else v for r in history])
+
+
+def _own_step_note(counter: str, steps: np.ndarray, launch: np.ndarray | None) -> str:
+    """What the sources say of the counter used: its name, and how many wandb.log calls a step took (a launch's
+    steps counted apart: a resume logs some steps again)."""
+    known = np.isfinite(steps)
+    pairs = steps[known] if launch is None else steps[known] + 1j * launch[known]
+    unique, calls = len(np.unique(pairs)), int(known.sum())
     per = f"; W&B's _step counts the wandb.log calls, {calls / unique:.3g} per step" if unique and calls > unique \
         else ""
     return f"step: the run's own {counter}, logged in every wandb.log call (not W&B's _step){per}"
@@ -211,10 +268,8 @@ def step_meaning(steps: np.ndarray, config: dict | None = None) -> str:
             "wandb.log calls where it passed none; read as optimizer steps (true when the run logs every step)")
 
 
-def _history(values: dict[str, str], rows: dict, counter: str) -> None:
-    step = _number(values.get(counter, "null"))
-    if step is None:
-        step = math.nan  # no step or not a number: its points are dropped and counted where the frame is built
+def _history(values: dict[str, str], rows: dict, counter: str, step: float) -> None:
+    # a step that is no number is NaN: its points are dropped and counted where the frame is built
     wall = _number(values.get("_timestamp", "null"))
     for key, text in values.items():
         if key in COUNTERS or key.startswith("_") or key == counter:
