@@ -160,3 +160,36 @@ def test_a_resume_inside_one_event_file_is_a_resume(tmp_path, steps, restart, ke
     assert [r["step"] for r in logs.restarts] == [restart] and logs.restarts[0]["reached"] == 290
     assert [s.path.split(" (")[1] for s in logs.sources if s.kind == "tensorboard"] == [
         "launch 1 of 2, from step 0)", f"launch 2 of 2, from step {restart})"]
+
+
+def test_two_names_read_as_one_metric_that_differ_are_two_series_not_a_step_written_twice(tmp_path):
+    """``train/rec_loss`` and ``rec_loss`` (a CSV's columns; an event file's tags, and sgm's ``train/loss/rec``
+    beside ``train/rec_loss``) with other values at the same steps: both kept, the metric's own name as it,
+    the other under its own name, said (was: the earlier counted as a step written twice and dropped)."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    pytest.importorskip("torch")
+    _write((tmp_path / "csv").mkdir() or tmp_path / "csv" / "metrics.csv", ["step", "train/rec_loss", "rec_loss"],
+           [(s, 0.1, 0.2) for s in range(0, 500, 10)])
+    for folder, (first, second) in {"tb": ("train/rec_loss", "rec_loss"),
+                                    "sgm": ("train/loss/rec", "train/rec_loss")}.items():
+        writer = SummaryWriter(str(tmp_path / folder))
+        for s in range(0, 500, 10):
+            writer.add_scalar(first, 0.1, s, walltime=1.7e9 + s)
+            writer.add_scalar(second, 0.2, s, walltime=1.7e9 + s)
+        writer.close()
+    for folder, apart in {"csv": "train/rec_loss", "tb": "train/rec_loss", "sgm": "train/loss/rec"}.items():
+        logs = load_run(tmp_path / folder)
+        rec = logs.frame[logs.frame["metric"] == "rec_loss"]
+        other = logs.frame[logs.frame["metric"] != "rec_loss"]
+        assert len(rec) == 50 and rec["value"].to_numpy() == pytest.approx(0.2), folder
+        assert len(other) == 50 and other["value"].to_numpy() == pytest.approx(0.1), folder
+        notes = " ".join(n for s in logs.sources for n in s.notes)
+        assert "written twice" not in notes.replace("not a step written twice", ""), (folder, notes)
+        assert f"{apart} and" in notes and "kept apart under its own name" in notes, (folder, notes)
+
+
+def test_two_names_read_as_one_metric_that_agree_are_one_series(tmp_path):
+    _write(tmp_path / "metrics.csv", ["step", "train/rec_loss", "rec_loss"], [(s, 0.1, 0.1) for s in range(0, 50, 10)])
+    logs = load_run(tmp_path)
+    assert set(logs.frame["metric"]) == {"rec_loss"} and len(logs.frame) == 5

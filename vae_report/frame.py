@@ -444,3 +444,49 @@ def number_column(values) -> np.ndarray:
     """Any reader's value or time column as float64: what is not a number (text, NULL) is NaN."""
     return pd.to_numeric(pd.Series(values, dtype=object if not isinstance(values, np.ndarray) else None),
                          errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _canonical_first(raw: str, metric: str) -> tuple:
+    """Which of two names read as one metric keeps it: the metric's own name, then the name with a training
+    split before it (``train/rec_loss``), then any other (sgm's ``train/loss/rec``, a role alias)."""
+    return (raw.strip() != metric, raw.strip().split("/")[-1] != metric)
+
+
+def named_apart(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
+                notes: list[str]) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """(metric, steps, values, walls) from (name as written, ...) series: names read as one metric
+    (``train/rec_loss`` and ``rec_loss``) are pooled where they agree on the steps both log, as one series
+    written under two names; where they differ there they are two series that the names merged, not a step
+    written twice: the metric's own name keeps the metric, the other keeps the name it was written under (said
+    in ``notes``)."""
+    joined: dict[str, list] = {}
+    for raw, *cols in series:  # a name's pieces (an event file's blocks) joined
+        joined.setdefault(raw, []).append(cols)
+    groups: dict[str, list[str]] = {}
+    for raw in joined:
+        groups.setdefault(canonical_name(raw), []).append(raw)
+    out = []
+    for metric, raws in groups.items():
+        if len(raws) > 1:
+            raws = sorted(raws, key=lambda r: _canonical_first(r, metric))
+            keep = [np.concatenate([p[i] for p in joined[r]]) for r in raws for i in range(2)]
+        for k, raw in enumerate(raws):
+            name = metric
+            if k and _differ(keep[0], keep[1], keep[2 * k], keep[2 * k + 1]):
+                name = raw.strip()
+                kept = "written under that name" if raws[0].strip() == metric else f"{raws[0].strip()}'s"
+                notes.append(f"{name} and {raws[0].strip()} both read as {metric} but differ at the steps both "
+                             f"log: two series, not a step written twice; {metric} is the series {kept}, {name} "
+                             "kept apart under its own name")
+            out.extend((name, *cols) for cols in joined[raw])
+    return out
+
+
+def _differ(steps_a: np.ndarray, values_a: np.ndarray, steps_b: np.ndarray, values_b: np.ndarray) -> bool:
+    """Two series whose values at a step both log differ beyond float32's rounding (an event file's values)."""
+    shared, ia, ib = np.intersect1d(steps_a, steps_b, return_indices=True)
+    if not len(shared):
+        return False
+    a, b = values_a[ia], values_b[ib]
+    same = np.isclose(a, b, rtol=1e-6, atol=0) | (np.isnan(a) & np.isnan(b))
+    return not bool(same.all())

@@ -17,10 +17,10 @@ from ..frame import (
     COUNTERS,
     KNOWN_METRICS,
     adopted_names,
-    canonical_name,
     empty_frame,
     frame_from_series,
     make_frame,
+    named_apart,
     without_impossible,
 )
 from ..numbers import counted
@@ -43,7 +43,7 @@ from .discovery import (
     split_folders,
 )
 from .epochs import logged_epoch_length
-from .events import event_notes, handed_over, read_event_files
+from .events import event_notes, read_event_files
 from .jsonlog import read_json_log, sniff_json_log
 from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
@@ -313,10 +313,10 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
         launches = in_file_launches(read.parts) if per_epoch is None else None
         if launches:  # a resume inside the file: its launches merged and judged as a resumed run's files are
             return _launches(rel, kind, [(f"from step {int(min(p[1].min() for p in launch)):,}", frame_from_series(
-                ((in_split(canonical_name(tag), split), *cols) for tag, *cols in launch), rel))
-                for launch in launches], notes, logs)
-        frame = frame_from_series(((in_split(name, split), *cols) for name, *cols in handed_over(read, counters)),
-                                  rel)
+                ((in_split(name, split), *cols) for name, *cols in named_apart(launch, notes if k == 0 else [])),
+                rel)) for k, launch in enumerate(launches)], notes, logs)
+        frame = frame_from_series(((in_split(name, split), *cols)
+                                   for name, *cols in named_apart(_scalars(read, counters), notes)), rel)
     elif kind == "csv" and path.name == "meta_tags.csv":
         logs.sources.append(SourceFile(rel, kind, 0, [], ["test-tube's hyperparameters (key, value), not metrics"]))
         return None
@@ -417,6 +417,13 @@ def _launches(rel: str, kind: str, launches: list[tuple[str, pd.DataFrame]], not
     return out
 
 
+def _scalars(read, counters: list[str]) -> list[tuple]:
+    """An event file's (tag, steps, values, wall times) pieces but its counters', taken from the read (so that the
+    frame holds the only reference once it has copied them)."""
+    parts, read.parts = read.parts, []
+    return [p for p in parts if p[0] not in counters]
+
+
 def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]) -> tuple[pd.DataFrame, list]:
     """A W&B run file or an MLflow store: its metrics (and a W&B run's launches where its step key goes back),
     and its config for the schedule."""
@@ -428,6 +435,7 @@ def _read_store(kind: str, path: Path, rel: str, logs: RunLogs, notes: list[str]
             notes.append("ends mid-record (the run is still writing it); everything before was read")
         if read.step_note:
             notes.append(read.step_note)
+        notes.extend(read.notes)
         config, origin = read.config, f"{rel} (the W&B run's config)"
         frame, launches = read.frame, read.launches
     else:

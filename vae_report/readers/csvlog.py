@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series
+from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series, named_apart
 from ..numbers import counted
 from .delimiters import NAMES, comma_cells, delimiter_of
 from .encoding import decoded, encoding_of, is_binary
@@ -157,7 +157,7 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         steps, values, walls = steps[ok], values[ok], walls[ok]
         # one pass over the rows however many tags (a mask per tag would be tags x rows)
         groups = pd.Series(np.arange(len(tags))).groupby(tags, sort=False).indices
-        series = [(canonical_name(tag), steps[rows], values[rows], walls[rows]) for tag, rows in groups.items()]
+        series = named_apart([(tag, steps[rows], values[rows], walls[rows]) for tag, rows in groups.items()], notes)
         return CsvRead(frame_from_series(series, source), "long", len(table), bad + int(bad_v.sum()), notes)
     if value_col and len(table.columns) <= 3:
         values, present, bad_v = _column(table[value_col], nan_words)
@@ -288,7 +288,8 @@ def _wide(table, path, source, steps, walls, skip, bad, notes, nan_words) -> Csv
         bad += int(bad_v.sum())
         ok = present & ~bad_v
         if ok.any():
-            series.append((canonical_name(name), steps[ok], values[ok], walls[ok]))
+            series.append((name, steps[ok], values[ok], walls[ok]))
+    series = named_apart(series, notes)
     if nameless:  # a blank header cell: its values have no metric to be read as
         notes.append(f"{counted(len(nameless), 'column')} without a name in the header not read (column "
                      f"{', '.join(nameless)}): name {'it' if len(nameless) == 1 else 'them'} to have "

@@ -212,18 +212,6 @@ def _sources(by_path: dict[str, SourceFile], rels: list[str]) -> list[SourceFile
     return [by_path.get(rel) or SourceFile(rel, "tensorboard", 0, []) for rel in rels]
 
 
-def handed_over(read, skip: list[str]):
-    """The file's pieces as (metric, steps, values, wall times), each removed from the read as it is taken, so
-    that the frame holds the only reference and frees each metric's pieces once it has copied them."""
-    from collections import deque
-
-    pending, read.parts = deque(read.parts), []
-    while pending:
-        tag, *cols = pending.popleft()
-        if tag not in skip:
-            yield (canonical_name(tag), *cols)
-
-
 def event_notes(read, counters: list[str]) -> list[str]:
     notes = []
     if counters:

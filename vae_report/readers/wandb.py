@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..configs import flatten
 from ..errors import InputError
-from ..frame import COUNTERS, canonical_name, frame_from_series, step_column
+from ..frame import COUNTERS, canonical_name, frame_from_series, named_apart, step_column
 from .epochs import continued_note, epoch_length
 from .records import launches
 from .tb_epochs import per_epoch_counter
@@ -44,6 +44,7 @@ class WandbRead:
     # where the run's own step key goes back (a resume from a checkpoint inside one run): (where the launch
     # begins, its frame), merged and judged as the files of a resumed run are; empty for one launch
     launches: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def records(data: bytes) -> tuple[list[bytes], int, bool]:
@@ -146,21 +147,22 @@ def read_wandb_run(path: Path, source: str) -> WandbRead:
             _config_items(record.run.config.update, config)
     counter = own_step_key(history)
     steps, launch, per_epoch = _counter_steps(history, counter)
-    frame = _frame(history, counter, steps, source)
+    names: list[str] = []  # two names read as one metric that differ: said in the sources
+    frame = _frame(history, counter, steps, source, names)
     if counter is None:
         note = step_meaning(frame["step"].to_numpy(), config)
     else:
         note = _own_step_note(counter, steps, launch)
         if per_epoch:
             note += "; " + continued_note(counter, per_epoch)
-    read = WandbRead(frame, config, len(payloads), bad, truncated, note)
+    read = WandbRead(frame, config, len(payloads), bad, truncated, note, notes=names)
     if launch is not None and launch[-1] > 0:  # merged (and judged: resume, start over) as the files of one run
         read.launches = [(f"from {counter} {int(np.nanmin(steps[launch == k])):,}",
-                          _frame(history, counter, steps, source, launch == k)) for k in range(int(launch[-1]) + 1)]
+                          _frame(history, counter, steps, source, [], launch == k)) for k in range(int(launch[-1]) + 1)]
     return read
 
 
-def _frame(history: list[dict[str, str]], counter: str | None, steps: np.ndarray, source: str,
+def _frame(history: list[dict[str, str]], counter: str | None, steps: np.ndarray, source: str, notes: list[str],
            rows: np.ndarray | None = None) -> pd.DataFrame:
     """The history's scalars at ``steps`` (one per record; only the ``rows`` chosen)."""
     out: dict[str, tuple[list, list, list]] = {}
@@ -168,9 +170,9 @@ def _frame(history: list[dict[str, str]], counter: str | None, steps: np.ndarray
         if rows is None or rows[k]:
             _history(values, out, counter or "_step", steps[k])
     # a _step of NaN, inf or 1e300 becomes an impossible step, dropped and counted where the frame is built
-    series = [(canonical_name(k), step_column(s), np.asarray(v, dtype=np.float64), np.asarray(w, dtype=np.float64))
+    series = [(k, step_column(s), np.asarray(v, dtype=np.float64), np.asarray(w, dtype=np.float64))
               for k, (s, v, w) in out.items()]
-    return frame_from_series(series, source)
+    return frame_from_series(named_apart(series, notes), source)
 
 
 # a step key that goes back more often than this is no run's counter (an index of something else): _step is read
