@@ -193,3 +193,21 @@ def test_two_names_read_as_one_metric_that_agree_are_one_series(tmp_path):
     _write(tmp_path / "metrics.csv", ["step", "train/rec_loss", "rec_loss"], [(s, 0.1, 0.1) for s in range(0, 50, 10)])
     logs = load_run(tmp_path)
     assert set(logs.frame["metric"]) == {"rec_loss"} and len(logs.frame) == 5
+
+
+def test_two_names_that_differ_in_a_folder_of_event_files_are_two_series(tmp_path):
+    # the reader of many event files (one per launch): the same as one file's
+    from torch.utils.tensorboard import SummaryWriter
+
+    pytest.importorskip("torch")
+    for k in range(2):
+        writer = SummaryWriter(str(tmp_path / f"v{k}"))
+        for s in range(k * 500, k * 500 + 500, 10):
+            writer.add_scalar("train/rec_loss", 0.1, s, walltime=1.7e9 + s)
+            writer.add_scalar("rec_loss", 0.2, s, walltime=1.7e9 + s)
+        writer.close()
+    logs = load_run(tmp_path)
+    counts = logs.frame.groupby("metric", observed=True)["value"].agg(["mean", "count"])
+    assert counts.to_dict("index") == {"rec_loss": {"mean": pytest.approx(0.2), "count": 100},
+                                       "train/rec_loss": {"mean": pytest.approx(0.1), "count": 100}}
+    assert any("kept apart under its own name" in n for n in logs.notes), logs.notes

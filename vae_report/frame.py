@@ -462,23 +462,29 @@ def named_apart(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
     joined: dict[str, list] = {}
     for raw, *cols in series:  # a name's pieces (an event file's blocks) joined
         joined.setdefault(raw, []).append(cols)
+    names = names_apart(list(joined), lambda raw: [np.concatenate([p[i] for p in joined[raw]]) for i in (0, 1)],
+                        notes)
+    return [(names[raw], *cols) for raw, pieces in joined.items() for cols in pieces]
+
+
+def names_apart(raws: list[str], points, notes: list[str]) -> dict[str, str]:
+    """Each name as written -> the metric it is read as (``named_apart``); ``points(raw)``: its (steps,
+    values), asked only of names that share a metric."""
     groups: dict[str, list[str]] = {}
-    for raw in joined:
+    for raw in raws:
         groups.setdefault(canonical_name(raw), []).append(raw)
-    out = []
-    for metric, raws in groups.items():
-        if len(raws) > 1:
-            raws = sorted(raws, key=lambda r: _canonical_first(r, metric))
-            keep = [np.concatenate([p[i] for p in joined[r]]) for r in raws for i in range(2)]
-        for k, raw in enumerate(raws):
-            name = metric
-            if k and _differ(keep[0], keep[1], keep[2 * k], keep[2 * k + 1]):
-                name = raw.strip()
-                kept = "written under that name" if raws[0].strip() == metric else f"{raws[0].strip()}'s"
-                notes.append(f"{name} and {raws[0].strip()} both read as {metric} but differ at the steps both "
-                             f"log: two series, not a step written twice; {metric} is the series {kept}, {name} "
-                             "kept apart under its own name")
-            out.extend((name, *cols) for cols in joined[raw])
+    out = {}
+    for metric, group in groups.items():
+        group = sorted(group, key=lambda r: _canonical_first(r, metric))
+        first = points(group[0]) if len(group) > 1 else None
+        for k, raw in enumerate(group):
+            out[raw] = metric
+            if k and _differ(*first, *points(raw)):
+                out[raw] = raw.strip()
+                kept = "written under that name" if group[0].strip() == metric else f"{group[0].strip()}'s"
+                notes.append(f"{raw.strip()} and {group[0].strip()} both read as {metric} but differ at the steps "
+                             f"both log: two series, not a step written twice; {metric} is the series {kept}, "
+                             f"{raw.strip()} kept apart under its own name")
     return out
 
 

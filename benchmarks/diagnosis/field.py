@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from . import writers as w
 from .curves import Shape, healthy, recompute
 
 LAYOUTS = ("mmcv_jsonl", "hf_trainer_state", "json_lists", "plain_jsonl", "event_sweep", "nested_versions",
-           "wandb_files", "add_scalars_tb", "semicolon_csv")
+           "wandb_files", "add_scalars_tb", "semicolon_csv", "wandb_resumed")
 FIELD_KEYS = ("total_loss", "rec_loss", "kl_loss")
 
 
@@ -82,6 +85,32 @@ def _plain(folder: Path, steps: np.ndarray, v: dict, constant_disc: bool) -> Non
     _write_lines(folder / "train_log.jsonl", records)
 
 
+_WANDB_SCRIPT = """
+import json, sys, wandb
+steps, values = json.loads(open(sys.argv[1]).read())
+run = wandb.init(dir=sys.argv[2], project="vae", config={"max_steps": int(sys.argv[3])})
+for step, record in zip(steps, values):
+    run.log({**record, "global_step": step})
+run.finish()
+"""
+
+
+def _wandb_resumed(folder: Path, steps: np.ndarray, v: dict, shape: Shape) -> None:
+    """A script logging to W&B (offline, the wandb library in its own process) with its own global_step, that
+    reached 60% of its steps, went back to its checkpoint at half the run and trained on to the end inside the
+    same run: global_step goes back once in one .wandb file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    last = int(steps[-1])
+    order = [*np.flatnonzero(steps <= 0.6 * last).tolist(), *np.flatnonzero(steps >= 0.5 * last).tolist()]
+    records = [{f"train/{k}": float(v[k][i]) for k in FIELD_KEYS} for i in order]
+    data = folder.parent / f"{folder.name}_wandb_input.json"
+    data.write_text(json.dumps([[int(steps[i]) for i in order], records]))
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+    subprocess.run([sys.executable, "-c", _WANDB_SCRIPT, str(data), str(folder), str(shape.total_steps)],
+                   env=env, check=True, timeout=600)
+    data.unlink()
+
+
 def emit_field(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict,
                earlier: dict | None = None, epoch_iters: int = 500, constant_disc: bool = False, **_) -> None:
     """Write a field layout; ``earlier``: the other run's values (a sweep's healthy sibling, a newer attempt)."""
@@ -119,6 +148,8 @@ def emit_field(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: di
         w.add_scalars_tb(folder, steps, "train", {k: v[k] for k in FIELD_KEYS})
     elif layout == "semicolon_csv":  # a spreadsheet's export in a European locale: ';' and decimal commas
         w.semicolon_csv(folder / "verlauf.csv", steps, {k: v[k] for k in (*FIELD_KEYS, "lr")})
+    elif layout == "wandb_resumed":
+        _wandb_resumed(folder, steps, v, shape)
     else:
         raise ValueError(f"unknown layout {layout}")
 

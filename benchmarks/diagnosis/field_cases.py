@@ -46,6 +46,9 @@ def field_healthy() -> list[Case]:
              "holding the tag 'train'", "add_scalars_tb", _shape(last_step=9_990, every=10, seed=90), ok),
         Case("healthy_semicolon_decimal_comma_csv", "a ';' CSV with decimal commas (European-locale spreadsheet)",
              "semicolon_csv", _shape(last_step=9_990, every=10, seed=91), ok),
+        Case("healthy_wandb_resumed_in_one_run", "W&B run whose own global_step goes back once (resumed from its "
+             "checkpoint at half the run inside the same run)", "wandb_resumed",
+             _shape(last_step=9_990, every=10, seed=92), ok),
         *published_healthy(),
     ]
 

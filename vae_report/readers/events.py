@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COUNTERS, canonical_name, impossible, impossible_notes, make_frame
+from ..frame import COUNTERS, impossible, impossible_notes, make_frame, names_apart
 from ..numbers import counted
 from .copies import copies_of
 from .discovery import in_split, relative, split_folders
@@ -33,7 +33,9 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     splits = split_folders(paths)
     split = next(iter(splits.values()), None)
     in_folder = np.array([p in splits for p in paths], dtype=np.int64)
-    names = [[canonical_name(tag) for tag in batch.tags]]
+    # two tags read as one metric that differ where both are logged are two series, each kept (frame.names_apart)
+    named = names_apart(batch.tags, lambda t: _tag_points(batch, batch.tags.index(t)), logs.notes)
+    names = [[named[tag] for tag in batch.tags]]
     names.append([in_split(n, split) for n in names[0]] if splits else names[0])
     metrics = sorted({n for row in names for n, c in zip(row, counter, strict=True) if not c})
     index = {n: i for i, n in enumerate(metrics)}
@@ -210,6 +212,12 @@ def _other_ranks(file, code, steps, values, walls, written: list[int], rels: lis
 
 def _sources(by_path: dict[str, SourceFile], rels: list[str]) -> list[SourceFile]:
     return [by_path.get(rel) or SourceFile(rel, "tensorboard", 0, []) for rel in rels]
+
+
+def _tag_points(batch, tag: int) -> tuple[np.ndarray, np.ndarray]:
+    """A tag's (file and step, value) pairs: two tags are compared within a file (a restart may rename one)."""
+    mine = batch.tag == tag
+    return batch.file[mine] + 1j * batch.steps[mine], batch.values[mine]
 
 
 def event_notes(read, counters: list[str]) -> list[str]:
