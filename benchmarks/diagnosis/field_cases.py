@@ -48,7 +48,9 @@ def field_healthy() -> list[Case]:
              "semicolon_csv", _shape(last_step=9_990, every=10, seed=91), ok),
         Case("healthy_wandb_resumed_in_one_run", "W&B run whose own global_step goes back once (resumed from its "
              "checkpoint at half the run inside the same run)", "wandb_resumed",
-             _shape(last_step=9_990, every=10, seed=92), ok),
+             _shape(last_step=9_990, every=10, seed=92),
+             # the resume said where it was (the whole file read on W&B's count of calls put the run at 1,099)
+             Expect("ok", (Fault((None,), 5_000, 0, ("resumes",), "info"),))),
         *published_healthy(),
     ]
 
