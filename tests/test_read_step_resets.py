@@ -122,14 +122,20 @@ def test_a_step_falling_back_once_in_one_event_file_still_replaces(tmp_path):
     assert rec["step"].tolist() == list(range(0, 400, 10)) and rec[rec["step"] >= 200]["value"].eq(2.0).all()
 
 
-def _one_file(folder, steps, walls=None):
-    """torch's SummaryWriter writing rec (the record's index + 1) at ``steps``, the clock running on."""
+def _one_file(folder, steps, second_writer=False):
+    """torch's SummaryWriter writing rec (the record's index + 1) at ``steps``, the clock running on; with
+    ``second_writer``, another writer's lr file beside it (the reader of many event files)."""
     from torch.utils.tensorboard import SummaryWriter
 
     writer = SummaryWriter(str(folder))
     for k, step in enumerate(steps):
         writer.add_scalar("train/rec_loss", k + 1.0, step, walltime=1.7e9 + k)
     writer.close()
+    if second_writer:
+        other = SummaryWriter(str(folder / "lr"))  # a writer of its own that never went back
+        for k, step in enumerate(sorted(set(steps))):
+            other.add_scalar("lr", 1e-4, step, walltime=1.7e9 + k)
+        other.close()
     return load_run(folder)
 
 
@@ -148,17 +154,18 @@ def test_a_step_starting_over_once_for_a_second_whole_epoch_is_continued(tmp_pat
     ([*range(0, 300, 10), *range(0, 500, 10)], 0, list(range(0, 500, 10))),  # from scratch, past the old end
     ([*range(0, 300, 10), *range(205, 400, 10)], 205, [*range(0, 205, 10), *range(205, 400, 10)]),  # checkpoint
 ])
-def test_a_resume_inside_one_event_file_is_a_resume(tmp_path, steps, restart, kept):
+@pytest.mark.parametrize("second_writer", [False, True])
+def test_a_resume_inside_one_event_file_is_a_resume(tmp_path, steps, restart, kept, second_writer):
     """The step falls back once, not to a whole second epoch: the later launch replaces the earlier one from
     its first step on, as TensorBoard purges the orphaned points (was: only the steps written twice replaced,
     the earlier launch's others left between them), and the resume is judged as a resume."""
     pytest.importorskip("torch")
-    logs = _one_file(tmp_path, steps)
+    logs = _one_file(tmp_path, steps, second_writer)
     rec = logs.frame.query("metric == 'rec_loss'")
     assert rec["step"].tolist() == kept
     assert rec["value"].iloc[-1] == len(steps)  # the last record written, at the last step
     assert [r["step"] for r in logs.restarts] == [restart] and logs.restarts[0]["reached"] == 290
-    assert [s.path.split(" (")[1] for s in logs.sources if s.kind == "tensorboard"] == [
+    assert [s.path.split(" (")[1] for s in logs.sources if s.kind == "tensorboard" and "lr/" not in s.path] == [
         "launch 1 of 2, from step 0)", f"launch 2 of 2, from step {restart})"]
 
 

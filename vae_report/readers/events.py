@@ -18,7 +18,7 @@ from .merge import natural, note_copy, note_merged, replaced_points
 from .ranks import note_ranks, ranks_of_one_run
 from .scalars import scalars_name, scalars_note
 from .sources import RunLogs, SourceFile
-from .tb_epochs import continue_epochs, epochs_note
+from .tb_epochs import continue_epochs, epochs_note, launch_rows
 from .tfevents import read_event_batch
 
 
@@ -29,6 +29,14 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     rels = relative(paths, base)
     _name_scalars_files(batch, paths, logs)
     counter = np.array([tag.strip().lower() in COUNTERS for tag in batch.tags], dtype=bool)
+    # a step that starts over at every epoch (step=batch_idx) is continued before a repeat can replace it
+    batch.steps, epoch_lengths = continue_epochs(batch.file, batch.tag, batch.steps, batch.walls, batch.values,
+                                                 batch.tags, counter)
+    for i, length in epoch_lengths.items():  # a config in epochs is then a total in steps
+        if logs.steps_per_epoch is None:
+            logs.steps_per_epoch = (length, f"as {rels[i]}'s step starting over each epoch shows")
+    # a step that falls back otherwise is a resume inside the file: each launch read as a file of its own
+    paths, rels = _in_file_launches(batch, list(paths), rels, counter, logs)
     # a tag's name in a plain file (row 0) and in a split's folder beside train/ (row 1: Keras' validation/)
     splits = split_folders(paths)
     split = next(iter(splits.values()), None)
@@ -49,12 +57,6 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     # in one file, a step written twice keeps its later point (rows are in each file's record order); the
     # columns are taken one at a time, each reordered copy replacing its original, to keep the peak low
     keep = ~counter[batch.tag] if len(batch.tags) else np.zeros(0, dtype=bool)
-    # a step that starts over at every epoch (step=batch_idx) is continued before a repeat can replace it
-    batch.steps, epoch_lengths = continue_epochs(batch.file, batch.tag, batch.steps, batch.walls, batch.values,
-                                                 batch.tags, counter)
-    for i, length in epoch_lengths.items():  # a config in epochs is then a total in steps
-        if logs.steps_per_epoch is None:
-            logs.steps_per_epoch = (length, f"as {rels[i]}'s step starting over each epoch shows")
     file = batch.file.astype(np.int64)
     code = code_of[in_folder[file], batch.tag] if len(file) else np.zeros(0, dtype=np.int64)
     order = np.lexsort((batch.steps, code, file))
@@ -212,6 +214,29 @@ def _other_ranks(file, code, steps, values, walls, written: list[int], rels: lis
 
 def _sources(by_path: dict[str, SourceFile], rels: list[str]) -> list[SourceFile]:
     return [by_path.get(rel) or SourceFile(rel, "tensorboard", 0, []) for rel in rels]
+
+
+def _in_file_launches(batch, paths: list[Path], rels: list[str], counter: np.ndarray,
+                      logs: RunLogs) -> tuple[list[Path], list[str]]:
+    """The files whose step falls back other than at an epoch split into their launches, each a file of its own
+    (the same path, a name saying which launch) merged and judged as a resumed run's files are."""
+    launch = launch_rows(batch.file, batch.tag, batch.steps, batch.walls, batch.tags, counter)
+    for f in np.unique(batch.file[launch > 0]).tolist():
+        mine = batch.file == f
+        count = int(launch[mine].max()) + 1
+        firsts = [int(batch.steps[mine & (launch == k)].min()) for k in range(count)]
+        name = rels[f]
+        rels[f] = f"{name} (launch 1 of {count}, from step {firsts[0]:,})"
+        for k in range(1, count):
+            batch.file[mine & (launch == k)] = len(paths)
+            paths.append(paths[f])
+            rels.append(f"{name} (launch {k + 1} of {count}, from step {firsts[k]:,})")
+            batch.reads.append(batch.reads[f])
+            batch.errors.append(batch.errors[f])
+            batch.sizes.append(batch.sizes[f])
+        logs.notes.append(f"{name} holds {count} launches (its step goes back {counted(count - 1, 'time')}): each "
+                          "launch is read as a file of its own, and they are merged as the files of a resumed run are")
+    return paths, rels
 
 
 def _tag_points(batch, tag: int) -> tuple[np.ndarray, np.ndarray]:

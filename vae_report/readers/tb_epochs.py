@@ -165,3 +165,27 @@ def in_file_launches(parts: list[tuple]) -> list[list[tuple]] | None:
             mine = launch == k
             out[k].append((tag, s[mine], v[mine], w[mine]))
     return [launch for launch in out if launch]
+
+
+def launch_rows(file: np.ndarray, tag: np.ndarray, steps: np.ndarray, walls: np.ndarray, tags: list[str],
+                counter: np.ndarray) -> np.ndarray:
+    """Each point's launch within its file (0 where its file's step never falls back, after the epochs were
+    continued): where a tag's step falls back, placed by wall time as ``in_file_launches`` places them. Rows are
+    each file's points in its record order per tag."""
+    out = np.zeros(len(steps), dtype=np.int64)
+    if len(steps) < 2:
+        return out
+    key = file.astype(np.int64) * (len(tags) + 1) + tag
+    order = np.argsort(key, kind="stable")
+    k, s = key[order], steps[order]
+    falls = (np.diff(s) < 0) & (k[1:] == k[:-1]) & ~counter[tag[order][1:]]
+    for f in np.unique(file[order][1:][falls]).tolist():
+        groups = [g for g in np.unique(k[1:][falls]).tolist() if g // (len(tags) + 1) == f]
+        rows = order[k == max(groups, key=lambda g: int(np.count_nonzero(k == g)))]  # the tag logged most
+        w = walls[rows]
+        if not np.isfinite(w).all() or (np.diff(w) < 0).any():
+            continue  # without a clock that runs on: TensorBoard's rule, the later point replaces the earlier
+        starts = w[np.flatnonzero(np.diff(steps[rows]) < 0) + 1]
+        mine = file == f
+        out[mine] = np.searchsorted(starts, walls[mine], side="right")
+    return out
