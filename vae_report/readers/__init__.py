@@ -20,7 +20,6 @@ from ..frame import (
     empty_frame,
     frame_from_series,
     make_frame,
-    named_apart,
     without_impossible,
 )
 from ..numbers import counted
@@ -47,6 +46,7 @@ from .events import event_notes, read_event_files
 from .jsonlog import read_json_log, sniff_json_log
 from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
+from .names import named_apart
 from .scalars import scalars_name, scalars_note
 from .sources import KINDS, RunLogs, SourceFile
 from .tb_epochs import continue_parts, epochs_note, in_file_launches

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series, named_apart
+from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series
 from ..numbers import counted
 from .delimiters import NAMES, comma_cells, delimiter_of
 from .encoding import decoded, encoding_of, is_binary
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
+from .names import named_apart
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
 TAG_COLUMNS = ("tag", "metric", "name", "key")

@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import COUNTERS, impossible, impossible_notes, make_frame, names_apart
+from ..frame import COUNTERS, impossible, impossible_notes, make_frame
 from ..numbers import counted
 from .copies import copies_of
 from .discovery import in_split, relative, split_folders
 from .foreign import foreign_files
 from .merge import natural, note_copy, note_merged, replaced_points
+from .names import names_apart
 from .ranks import note_ranks, ranks_of_one_run
 from .scalars import scalars_name, scalars_note
 from .sources import RunLogs, SourceFile

@@ -23,8 +23,9 @@ import pandas as pd
 
 from ..configs import flatten
 from ..errors import InputError
-from ..frame import COUNTERS, canonical_name, frame_from_series, named_apart, step_column
+from ..frame import COUNTERS, canonical_name, frame_from_series, step_column
 from .epochs import continued_note, epoch_length
+from .names import named_apart
 from .records import launches
 from .tb_epochs import per_epoch_counter
 
