@@ -145,33 +145,35 @@ def continue_parts(parts: list[tuple]) -> tuple[list[tuple], int | None]:
 
 
 def in_file_launches(parts: list[tuple]) -> list[list[tuple]] | None:
-    """One event file's pieces split where its step falls back other than at an epoch (a run that went back to a
-    checkpoint and wrote on into the same file): the pieces of each launch, None where the step never falls back.
-    Each tag's points go to the launch whose start (the wall time of the first point after a fall of the tag
-    logged most) they follow, so a tag logged now and then lands in the launch it was written in."""
-    tags = list(dict.fromkeys(p[0] for p in parts if p[0].strip().lower() not in COUNTERS))
-    joined = {t: [np.concatenate([p[i] for p in parts if p[0] == t]) for i in (1, 2, 3)] for t in tags}
-    falling = [t for t in tags if len(joined[t][0]) > 1 and (np.diff(joined[t][0]) < 0).any()]
-    if not falling:
+    """One event file's pieces but its counters', split where its step falls back other than at an epoch (a run
+    that went back to a checkpoint and wrote on into the same file): the pieces of each launch (``launch_rows``),
+    None where the step never falls back."""
+    if not any(len(p[1]) > 1 and (np.diff(p[1]) < 0).any() for p in parts):
         return None
-    steps, _, walls = joined[max(falling, key=lambda t: len(joined[t][0]))]
-    starts = walls[np.flatnonzero(np.diff(steps) < 0) + 1]
-    if not np.isfinite(walls).all() or (np.diff(walls) < 0).any():
-        return None  # without a clock that runs on, a point cannot be placed in its launch: TensorBoard's rule
-    out: list[list[tuple]] = [[] for _ in range(len(starts) + 1)]
-    for tag, (s, v, w) in joined.items():
-        launch = np.searchsorted(starts, w, side="right")
-        for k in np.unique(launch).tolist():
-            mine = launch == k
-            out[k].append((tag, s[mine], v[mine], w[mine]))
-    return [launch for launch in out if launch]
+    tags = list(dict.fromkeys(p[0] for p in parts))
+    index = {t: i for i, t in enumerate(tags)}
+    tag = np.concatenate([np.full(len(p[1]), index[p[0]], dtype=np.int64) for p in parts])
+    steps, walls = (np.concatenate([p[i] for p in parts]) for i in (1, 3))
+    counter = np.array([t.strip().lower() in COUNTERS for t in tags], dtype=bool)
+    launch = launch_rows(np.zeros(len(steps), dtype=np.int64), tag, steps, walls, tags, counter)
+    if not launch.any():
+        return None
+    at = np.cumsum([0, *(len(p[1]) for p in parts)])
+    out: list[list[tuple]] = [[] for _ in range(int(launch.max()) + 1)]
+    for i, (name, *cols) in enumerate(parts):
+        mine = launch[at[i]:at[i + 1]]
+        for k in np.unique(mine).tolist():
+            if not counter[index[name]]:
+                out[k].append((name, *(c[mine == k] for c in cols)))
+    return [pieces for pieces in out if pieces]
 
 
 def launch_rows(file: np.ndarray, tag: np.ndarray, steps: np.ndarray, walls: np.ndarray, tags: list[str],
                 counter: np.ndarray) -> np.ndarray:
     """Each point's launch within its file (0 where its file's step never falls back, after the epochs were
-    continued): where a tag's step falls back, placed by wall time as ``in_file_launches`` places them. Rows are
-    each file's points in its record order per tag."""
+    continued): a launch begins at the wall time of the first point after a fall of the tag logged most, and a
+    point belongs to the launch it was written in (a tag logged now and then too). Rows are each file's points
+    in its record order per tag; a file without a clock that runs on keeps TensorBoard's rule."""
     out = np.zeros(len(steps), dtype=np.int64)
     if len(steps) < 2:
         return out

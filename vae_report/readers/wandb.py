@@ -176,7 +176,7 @@ def _frame(history: list[dict[str, str]], counter: str | None, steps: np.ndarray
     return frame_from_series(named_apart(series, notes), source)
 
 
-# a step key that goes back more often than this is no run's counter (an index of something else): _step is read
+# a step key that would make more launches than this is no run's counter (an index of something else): _step is read
 MAX_LAUNCHES = 5
 
 
