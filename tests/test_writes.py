@@ -36,7 +36,7 @@ _ALWAYS = {"write_text", "write_bytes", "mkdir", "makedirs", "rename", "renames"
            "truncate", "ftruncate", "mkfifo", "mknod", "utime", "mkstemp", "mkdtemp", "NamedTemporaryFile",
            "TemporaryFile", "TemporaryDirectory", "SpooledTemporaryFile", "to_csv", "to_parquet", "to_pickle",
            "to_hdf", "to_feather", "to_excel", "to_json", "save", "savez", "savetxt", "tofile", "write_image",
-           "write_html", "savefig"}
+           "write_html", "savefig", "renameat2", "renameat"}  # the last two: libc's, called through ctypes
 _OS_WRITES = {"write", "replace", "remove", "link", "symlink", "system", "pwrite", "writev", "sendfile"}
 _MODULES_WITH_OPEN = {"gzip", "bz2", "lzma", "io", "codecs", "tarfile", "zipfile", "os"}
 _WRITE_FLAGS = {"O_WRONLY", "O_RDWR", "O_CREAT", "O_APPEND", "O_TRUNC"}
@@ -121,7 +121,7 @@ def test_no_module_writes_outside_the_guarded_writer():
     "p.mkdir()", "os.makedirs(d)", "os.replace(a, b)", "p.replace(q)", "p.rename(q)", "shutil.move(a, b)",
     "shutil.rmtree(d)", "shutil.copy(a, b)", "tempfile.mkstemp()", "os.link(a, b)", "fig.savefig('a.png')",
     "df.to_csv('a.csv')", "np.save(p, a)",
-    "p.unlink()", "os.remove(p)", "p.touch()", "open(p, m)",
+    "p.unlink()", "os.remove(p)", "p.touch()", "open(p, m)", "libc.renameat2(-100, a, -100, b, 2)",
 ])
 def test_the_walk_finds_every_kind_of_write(snippet):
     assert writes_in(snippet), snippet
@@ -326,3 +326,140 @@ def test_the_lightning_callback_warns_naming_a_users_file_and_the_fit_goes_on(tm
     assert any(str(mine) in r.getMessage() and "not written by vae-report" in r.getMessage()
                for r in caplog.records)
     assert not (folder / "version_0.report.html").exists() and not _leftovers(tmp_path)
+
+
+# --- a process killed while it moves the report into place ------------------------------------------------------
+
+_STOPPED_AT = """
+import os, signal, sys
+import vae_report.writer as writer
+point, sig = sys.argv[1], getattr(signal, sys.argv[2])
+real = getattr(writer, point)
+def then_stopped(*args, **kwargs):  # the move is made, then the process is killed (or stopped) at once
+    done = real(*args, **kwargs)
+    os.kill(os.getpid(), sig)
+    return done
+setattr(writer, point, then_stopped)
+sys.argv = ["vae-report", *sys.argv[3:]]
+from vae_report.cli import main
+main()
+"""
+
+
+def _stopped_at(point: str, sig: str, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+    return subprocess.Popen([sys.executable, "-c", _STOPPED_AT, point, sig, "analyze", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _report(out: Path) -> tuple[bytes, dict[str, str]]:
+    """The Markdown's bytes and its images folder (name -> SHA-256); every image it links is in the folder."""
+    files = out.parent / f"{out.stem}_files"
+    held = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files.iterdir()}
+    linked = re.findall(r"\]\(([^)]+\.png)\)", out.read_text())
+    assert linked and all(name.split("/", 1)[1] in held for name in linked), (linked, sorted(held))
+    return out.read_bytes(), held
+
+
+@pytest.fixture
+def two_reports(run, tmp_path):
+    """``r.md`` of one run in place, and the report of another run (other images) made elsewhere for reference."""
+    other = tmp_path / "other"
+    write_radiodiff_run(other, last_step=1_200, tb_every=20, disc_start=601, total_steps=6_000)
+    assert runner.invoke(app, ["analyze", str(run), "--out", str(tmp_path / "r.md")]).exit_code == 0
+    (tmp_path / "ref").mkdir()
+    assert runner.invoke(app, ["analyze", str(other), "--out", str(tmp_path / "ref" / "r.md")]).exit_code == 0
+    old, new = _report(tmp_path / "r.md"), _report(tmp_path / "ref" / "r.md")
+    assert old[1] != new[1]
+    return other, old, new
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the atomic exchange is Linux's renameat2")
+@pytest.mark.parametrize("point", ["_rename2", "_move"])
+def test_a_report_killed_while_moved_into_place_is_whole_and_its_debris_removed_next_time(two_reports, tmp_path,
+                                                                                       point):
+    """SIGKILL right after the images folder is swapped (``_rename2``), or after the Markdown is moved too
+    (``_move``): the previous report or the new one is in place, md and images, never a report without its
+    folder; what the killed process staged is removed by the next report of that name, and only that."""
+    other, old, new = two_reports
+    out = tmp_path / "r.md"
+    killed = _stopped_at(point, "SIGKILL", str(other), "--out", str(out))
+    assert killed.wait(timeout=300) == -9, killed.stderr.read()
+    md, images = _report(out)
+    assert images == new[1]  # the folder was swapped whole, in one step
+    assert md == old[0] if point == "_rename2" else md != old[0]
+    debris = [p for p in tmp_path.iterdir() if f".vae-report-{killed.pid}." in p.name]
+    assert debris and not any(p.name.startswith(".") and p not in debris for p in tmp_path.iterdir())
+    assert runner.invoke(app, ["analyze", str(other), "--out", str(out)]).exit_code == 0
+    assert _report(out)[1] == new[1] and not _leftovers(tmp_path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the atomic exchange is Linux's renameat2")
+def test_staging_of_a_live_process_or_not_ours_is_never_removed(two_reports, tmp_path):
+    """What a running process staged stays; so does anything named like our staging without our owner file, or
+    holding a file we did not write; the staging of a process that has ended is removed."""
+    other, old, new = two_reports
+    out = tmp_path / "r.md"
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    (tmp_path / f".r_files.vae-report-{ended.pid}.abcdefgh").write_text("my file\n")  # named like ours
+    theirs = tmp_path / f".r.md.vae-report-{ended.pid}.zzzzzzzz"
+    theirs.mkdir()
+    (theirs / "report").write_text("my report, no owner file beside it\n")
+    stopped = _stopped_at("_rename2", "SIGSTOP", str(other), "--out", str(out))
+    try:
+        assert os.WIFSTOPPED(os.waitpid(stopped.pid, os.WUNTRACED)[1])
+        staged = [p for p in tmp_path.iterdir() if f".vae-report-{stopped.pid}." in p.name]
+        assert staged and _report(out)[1] == new[1]
+        before = _hashes(tmp_path)
+        assert runner.invoke(app, ["analyze", str(other), "--out", str(out)]).exit_code == 0
+        assert all(p.exists() for p in staged) and {p: h for p, h in _hashes(tmp_path).items()
+                                                    if p.parent != tmp_path / "r_files" and p != out} == \
+            {p: h for p, h in before.items() if p.parent != tmp_path / "r_files" and p != out}
+    finally:
+        stopped.kill()
+        stopped.wait()
+    aside = next(p for p in staged if p.name.startswith(".r_files."))
+    (aside / "files" / "annotated.png").write_bytes(b"put there by the user")
+    assert runner.invoke(app, ["analyze", str(other), "--out", str(out)]).exit_code == 0
+    assert (aside / "files" / "annotated.png").read_bytes() == b"put there by the user"
+    (aside / "files" / "annotated.png").unlink()
+    assert runner.invoke(app, ["analyze", str(other), "--out", str(out)]).exit_code == 0
+    assert not any(p.exists() for p in staged)
+    assert sorted(p.name for p in _leftovers(tmp_path)) == sorted([f".r_files.vae-report-{ended.pid}.abcdefgh",
+                                                                   theirs.name])
+    assert (theirs / "report").read_text() == "my report, no owner file beside it\n"
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "plain-renames"])
+def test_a_file_put_in_the_images_folder_during_the_swap_is_kept_there(run, tmp_path, monkeypatch, exchange):
+    """The user saves a file into ``r_files/`` after its last check, just before the swap: the folder is put
+    back as it was, file and all, and the report is refused (with renameat2's exchange, or plain renames)."""
+    from vae_report import writer
+    from vae_report.render import write_report
+
+    examined = examine_run(run)
+    out = tmp_path / "r.md"
+    write_report(examined, out)
+    before = _hashes(tmp_path)
+    checked = writer.refuse_foreign_folder
+
+    def then_user_saves(folder):
+        checked(folder)
+        (folder / "annotated.png").write_bytes(b"my drawing")
+
+    monkeypatch.setattr(writer, "refuse_foreign_folder", then_user_saves)
+    if not exchange:
+        monkeypatch.setattr(writer, "_RENAMEAT2", None)
+    with pytest.raises(OutputError, match="annotated.png"):
+        write_report(examined, out)
+    assert (tmp_path / "r_files" / "annotated.png").read_bytes() == b"my drawing"
+    assert {p: h for p, h in _hashes(tmp_path).items() if p.name != "annotated.png"} == before
+    assert not _leftovers(tmp_path)
+    monkeypatch.undo()
+    (tmp_path / "r_files" / "annotated.png").unlink()
+    if not exchange:
+        monkeypatch.setattr(writer, "_RENAMEAT2", None)
+    write_report(examined, out)  # the plain renames replace our folder whole too
+    assert _report(out)[1] == {p.name: h for p, h in before.items() if p.parent.name == "r_files"}
+    assert not _leftovers(tmp_path)

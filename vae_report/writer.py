@@ -1,22 +1,29 @@
 """How everything vae-report writes reaches the disk, and the only module (with outputs.py, which checks and
 records the outputs) that writes at all: tests/test_writes.py walks the package for a write anywhere else.
 
-- a report or summary: one file written to a temporary beside it and moved into place (never half-written),
+- a report or summary: one file written in a staging folder beside it and moved into place (never half-written),
   onto nothing or onto a file of ours, checked again just before the move;
 - a Markdown report's images: a ``<stem>_files/`` folder swapped in whole, only over a folder all of whose
-  files we wrote (``outputs.foreign_entry``);
+  files we wrote (``outputs.foreign_entry``); on Linux in one atomic exchange (``renameat2``), so that at every
+  instant the old folder or the new one is in place, even when the process is killed;
 - GitHub's step summary: appended to, our partial text cut off again when the append fails;
 - a private copy of an input (a decompressed ``.gz``): in a temporary folder of the process, never beside the run.
 
+Every staging folder is named with our pid and holds an owner file saying so: what a killed process left is
+removed by the next report of the same name once that process is gone, and nothing else ever is.
 Links and data URIs for the images are here too. Used by the run, sweep and compare reports alike."""
 
 from __future__ import annotations
 
 import atexit
 import base64
+import ctypes
+import errno
 import hashlib
 import os
+import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +32,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from .errors import OutputError
-from .outputs import MARKER, marker_text, refuse_foreign, refuse_foreign_folder, remember, stage
+from .outputs import MARKER, foreign_entry, marker_text, refuse_foreign, refuse_foreign_folder, remember, stage
 
 
 def link(files_dir_name: str, name: str) -> str:
@@ -45,14 +52,17 @@ def is_html(out: Path) -> bool:
 
 def write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, bytes]) -> list[Path]:
     """The images into a fresh folder swapped in whole, then the Markdown: never a half-written report."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{files_dir.name}.", dir=files_dir.parent))
     try:
-        os.chmod(staging, 0o777 & ~_umask())
+        staging = _staging_folder(files_dir)
+    except OSError as exc:
+        raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
+    try:
+        (staging / "files").mkdir()
         for name, png in images.items():
-            (staging / name).write_bytes(png)
-        (staging / MARKER).write_text(marker_text(images), encoding="utf-8")
+            (staging / "files" / name).write_bytes(png)
+        (staging / "files" / MARKER).write_text(marker_text(images), encoding="utf-8")
     except BaseException as exc:  # an interruption too: no hidden folder left behind
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_staging(staging)
         if isinstance(exc, OSError):
             raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
         raise
@@ -61,10 +71,10 @@ def write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, byte
         try:
             _swap_dir(staging, files_dir)
         except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_staging(staging)
             raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
 
-    stage(swap, lambda: shutil.rmtree(staging, ignore_errors=True))
+    stage(swap, lambda: _remove_staging(staging))
     atomic_write(out, text.encode("utf-8"))
     return [out, files_dir]
 
@@ -87,27 +97,31 @@ def atomic_write(path: Path, data: bytes) -> None:
     given as ``path`` is written through (its target is what the outputs were checked as)."""
     path = Path(path).resolve()
     refuse_foreign(path)  # before the bytes are written, and again before the move
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
+        staging = _staging_folder(path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
+    tmp = staging / "report"
+    try:
+        with tmp.open("xb") as stream:
             stream.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is as readable as any new file
+        os.chmod(tmp, 0o666 & ~_umask())  # as readable as any new file
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
+        _remove_staging(staging)
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
         raise
     digest = hashlib.sha256(data).hexdigest()
-    stage(lambda: _replace(tmp, path, digest), lambda: Path(tmp).unlink(missing_ok=True))
+    stage(lambda: _replace(staging, path, digest), lambda: _remove_staging(staging))
 
 
-def _replace(tmp: str, path: Path, digest: str) -> None:
+def _replace(staging: Path, path: Path, digest: str) -> None:
     try:
-        _move(tmp, path)
+        _move(str(staging / "report"), path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror}); choose another --out") from exc
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        _remove_staging(staging)
     remember(path, digest)
 
 
@@ -175,23 +189,154 @@ def _umask() -> int:
 
 
 def _swap_dir(staging: Path, target: Path) -> None:
-    """Put the staged folder in place of ours; the old one is moved aside under a fresh name of its own (never
-    onto, nor deleting, a folder someone else named ``.<name>.old``) and then removed."""
+    """Put the staged folder (``staging/files``) in place of ours: on Linux one atomic exchange, so the old folder
+    or the new one is there at every instant; elsewhere the old one is moved aside into the staging folder first.
+    The old one is removed only if it is still wholly ours: a file the user put in it since the check sends it
+    back where it was."""
     try:
         refuse_foreign_folder(target)  # again now: a file of the user's may have been put in it since the check
     except OutputError:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_staging(staging)
         raise
-    old = None
+    new = staging / "files"
+    if not target.exists() and not target.is_symlink():
+        if not _rename2(new, target, _RENAME_NOREPLACE):
+            new.rename(target)
+        _remove_staging(staging)
+        return
+    with (staging / OWNER).open("a", encoding="utf-8") as owner:
+        owner.write("swapped\n")  # from here the staging folder may hold the old folder: checked before removal
+    aside = new if _rename2(new, target, _RENAME_EXCHANGE) else staging / "old"
+    if aside != new:
+        target.rename(aside)
+        new.rename(target)
+    entry = foreign_entry(aside)
+    if entry is not None:  # put the user's folder back as it was, ours out of the way
+        if not (aside == new and _rename2(new, target, _RENAME_EXCHANGE)):
+            target.rename(new)
+            aside.rename(target)
+        _remove_staging(staging)
+        raise OutputError(f"{target / entry.name if entry != aside else target}: in the report's images folder but "
+                          "not written by vae-report; the folder would be replaced with it: move the file out or "
+                          "choose another --out")
+    _remove_staging(staging)
+
+
+# --- staging folders: named with our pid, an owner file inside, removed by a later run once we are gone --------
+
+OWNER = ".vae-report-staging"  # the owner file of a staging folder: what made it, and the pid
+_OWNER_HEAD = "made by vae-report while writing a report beside it; removed by the next one once process"
+_RENAME_NOREPLACE, _RENAME_EXCHANGE = 1, 2  # renameat2(2) flags (linux/fs.h)
+_AT_FDCWD = -100
+
+
+def _libc_renameat2():
+    """libc's renameat2 (Linux, glibc 2.28+ and musl); None elsewhere: the moves fall back to plain renames."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-            target.rename(old)  # onto the empty folder just made: a rename cannot clobber anything else
-        staging.rename(target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if old is not None and not target.exists():
-            old.rename(target)
-        raise OutputError(f"{target}: cannot replace the plots ({exc.strerror}); choose another --out") from exc
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        call = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    call.restype = ctypes.c_int
+    return call
+
+
+_RENAMEAT2 = _libc_renameat2()
+
+
+def _rename2(source: Path, target: Path, flags: int) -> bool:
+    """renameat2 with ``flags``: True when done, False where the system or its file system lacks it (the caller
+    falls back to plain renames); any other failure is an OSError, as a rename's."""
+    if _RENAMEAT2 is None:
+        return False
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(target))
+
+
+def _staging_folder(target: Path) -> Path:
+    """A fresh hidden folder beside ``target`` named with our pid, its owner file written first; what earlier
+    processes that are gone left for this target is removed before (``remove_debris``)."""
+    remove_debris(target)
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.vae-report-{os.getpid()}.", dir=target.parent))
+    try:
+        (folder / OWNER).write_text(f"{_OWNER_HEAD} {os.getpid()} has ended\npid {os.getpid()}\n",
+                                    encoding="utf-8")
+    except BaseException:
+        os.rmdir(folder)
+        raise
+    return folder
+
+
+def remove_debris(target: Path) -> list[Path]:
+    """Remove the staging folders a killed process left beside ``target`` (those of a pid no longer running,
+    holding only what we write there); anything else is left alone. Returns what was removed."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.vae-report-(\d+)\.[a-z0-9_]{{8}}")
+    removed = []
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found is None or _alive(int(found.group(1))):
+            continue
+        try:
+            if entry.is_dir() and not entry.is_symlink() and not any(entry.iterdir()):
+                entry.rmdir()  # killed between making it and writing its owner file: empty, nothing to lose
+            elif _ours(entry, int(found.group(1))):
+                shutil.rmtree(entry)
+            else:
+                continue
+            removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """True unless ``pid`` is surely not running (a pid we cannot ask about counts as running)."""
+    if os.name != "posix":
+        return True  # os.kill on Windows would end the process, not ask about it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def _ours(folder: Path, pid: int) -> bool:
+    """A staging folder holding only what we write there, its owner file naming ``pid``; once it was swapped,
+    the folder it holds (the previous images) still wholly ours."""
+    owner = folder / OWNER
+    try:
+        if folder.is_symlink() or not folder.is_dir() or owner.is_symlink() or not owner.is_file():
+            return False
+        lines = owner.read_text(encoding="utf-8", errors="replace").splitlines()
+        if len(lines) < 2 or not lines[0].startswith(_OWNER_HEAD) or lines[1] != f"pid {pid}":
+            return False
+        for entry in folder.iterdir():
+            if entry.name == OWNER:
+                continue
+            if entry.is_symlink() or entry.name not in ("files", "old", "report"):
+                return False
+            if entry.name == "report" and not entry.is_file():
+                return False
+            if entry.name != "report" and (not entry.is_dir() or ("swapped" in lines and foreign_entry(entry))):
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def _remove_staging(folder: Path) -> None:
+    """Our own staging folder, once done with: removed unless it holds something we did not write."""
+    if _ours(folder, os.getpid()):
+        shutil.rmtree(folder, ignore_errors=True)
