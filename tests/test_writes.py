@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -293,7 +294,16 @@ def test_sweep_and_compare_never_write_over_a_runs_file(run, tmp_path):
     assert _hashes(tmp_path) == before and not _leftovers(tmp_path)
 
 
-def test_the_loop_hook_warns_naming_a_users_file_at_its_output_and_leaves_it(run, tmp_path, caplog):
+def _failed(background, count: int) -> None:
+    """Wait (two minutes at most) until ``count`` passes of the background report have failed."""
+    deadline = time.monotonic() + 120
+    while background.failures < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert background.failures >= count
+
+
+def test_the_loop_hook_warns_once_naming_a_users_file_at_its_output_and_leaves_it(run, tmp_path, caplog):
+    """Every pass is refused alike (a file of the user's where the report goes): said once, not at every pass."""
     from vae_report.hook import every
 
     mine = run.parent / f"{run.name}.report.html"  # where the hook writes by default
@@ -301,30 +311,43 @@ def test_the_loop_hook_warns_naming_a_users_file_at_its_output_and_leaves_it(run
     before = _hashes(tmp_path)
     with caplog.at_level(logging.WARNING, logger="vae_report"):
         reporter = every(100, run, rank=0)
-        for step in range(0, 300, 10):
+        for step in range(0, 400, 10):
             reporter.step(step)
+            if step % 100 == 0 and step:
+                _failed(reporter.background, step // 100)  # each request its own pass
         reporter.close(120)
+    assert reporter.background.passes == 4 and reporter.background.failures == 4
     warned = [r.getMessage() for r in caplog.records if str(mine) in r.getMessage()]
-    assert warned and "was not written by vae-report" in warned[0] and "\n" not in warned[0]
+    assert len(warned) == 1 and "was not written by vae-report" in warned[0] and "\n" not in warned[0]
     assert _hashes(tmp_path) == before and not (run.parent / f"{run.name}.report.json").exists()
 
 
-def test_the_lightning_callback_warns_naming_a_users_file_and_the_fit_goes_on(tmp_path, caplog):
+def test_the_lightning_callback_warns_once_naming_a_users_file_and_the_fit_goes_on(tmp_path, caplog):
     pytest.importorskip("pytorch_lightning")
     pytest.importorskip("torch")
     from test_loop_lightning import TinyVae, _fit
 
     from vae_report.lightning import ReportCallback
 
+    class EachCheckpointItsPass(ReportCallback):
+        saves = 0
+
+        def on_save_checkpoint(self, trainer, pl_module, checkpoint):
+            super().on_save_checkpoint(trainer, pl_module, checkpoint)
+            self.saves += 1
+            _failed(self.background, self.saves)
+
     folder = tmp_path / "lightning_logs"
     folder.mkdir()
     mine = folder / "version_0.report.json"  # the callback's default summary path, a file of the user's
     mine.write_text(json.dumps({"my": "summary"}) + "\n")
+    callback = EachCheckpointItsPass()
     with caplog.at_level(logging.WARNING, logger="vae_report"):
-        trainer = _fit(tmp_path, ReportCallback(), TinyVae(), steps=8)
-    assert trainer.global_step == 8 and json.loads(mine.read_text()) == {"my": "summary"}
-    assert any(str(mine) in r.getMessage() and "not written by vae-report" in r.getMessage()
-               for r in caplog.records)
+        trainer = _fit(tmp_path, callback, TinyVae(), steps=12)
+    assert trainer.global_step == 12 and json.loads(mine.read_text()) == {"my": "summary"}
+    assert callback.background.failures == callback.background.passes >= 4  # 3 checkpoints and the fit's end
+    warned = [r.getMessage() for r in caplog.records if str(mine) in r.getMessage()]
+    assert len(warned) == 1 and "not written by vae-report" in warned[0]
     assert not (folder / "version_0.report.html").exists() and not _leftovers(tmp_path)
 
 

@@ -56,6 +56,7 @@ class BackgroundReport:
         self.timeout = timeout
         self.passes = 0  # analyses run
         self.failures = 0  # analyses that exited non-zero, timed out or could not start
+        self._said: set[str] = set()  # failures warned about since the last pass that wrote the report
         self._wanted = threading.Event()
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -133,16 +134,25 @@ class BackgroundReport:
         except subprocess.TimeoutExpired:
             self.failures += 1
             _stop(child)
-            log.warning("vae-report: the analysis of %s took over %.0f s and was stopped", self.run_dir, self.timeout)
+            self._warn_once(f"the analysis of {self.run_dir} took over {self.timeout:.0f} s and was stopped")
             return
         done = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
         said = " ".join((done.stderr or done.stdout or "").split())[-500:]
         if done.returncode in (0, 1):  # 1: written, a finding at or above a --fail-on the caller passed
+            self._said.clear()
             log.info("vae-report: %s", " ".join(done.stdout.split()) or f"wrote {self.out}")
         else:
             self.failures += 1
-            log.warning("vae-report: the analysis of %s failed (exit %d): %s", self.run_dir, done.returncode,
-                        said or "no message")
+            self._warn_once(f"the analysis of {self.run_dir} failed (exit {done.returncode}): {said or 'no message'}")
+
+    def _warn_once(self, message: str) -> None:
+        """A failure said once (a file of the user's at the output refuses every pass alike: a warning at every
+        checkpoint would bury the trainer's log); again only after a pass has written the report since."""
+        if message in self._said:
+            log.debug("vae-report: %s (again)", message)
+            return
+        self._said.add(message)
+        log.warning("vae-report: %s (said once; the passes that fail the same way are logged at DEBUG)", message)
 
 
 def _stop(child: subprocess.Popen) -> None:
