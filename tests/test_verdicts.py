@@ -1306,3 +1306,45 @@ def test_a_rollback_says_what_the_replaced_points_held_when_they_went_bad(tmp_pa
     said = re.search(r"rec_loss climbed from \S+ at step ([\d,]+) to \S+ at step ([\d,]+) \(x(\d+)\)", resumed.message)
     assert said and 14_000 <= int(said[1].replace(",", "")) <= 14_600 and int(said[3]) >= 10, resumed.message
     assert "NaN/Inf from step 15,200" in resumed.message
+
+
+def test_a_config_key_given_twice_is_named_with_both_values_and_the_one_used(tmp_path):
+    """A key written twice in one mapping (any depth): PyYAML, as RadioDiff reads its config, keeps the last and
+    says nothing; the report says it, with the file, the key's path, both values and lines. Never a refusal. A
+    mapping's own key overriding one merged in with ``<<: *base`` is YAML's "as base, but": not flagged."""
+    from vae_report.config_twice import given_twice
+
+    run = tmp_path / "run"
+    write_radiodiff_run(run, last_step=3_000, tb_every=50, disc_start=1_501, total_steps=6_000, with_config=False)
+    text = yaml.safe_dump(radiodiff_config(disc_start=1_501, total_steps=6_000), sort_keys=False)
+    text = text.replace("    disc_start: 1501\n", "    disc_start: 501\n")  # the value meant, then pasted over
+    text = text.replace("    disc_in_channels: 1\n", "    disc_in_channels: 1\n    disc_start: 1501\n")
+    text = text.replace("  batch_size: 2\n", "  batch_size: 2\n  batch_size: 2\n")
+    text = "defaults: &defaults\n  lr: 1.0e-05\n  amp: false\n" + text.replace(
+        "trainer:\n", "trainer:\n  <<: *defaults\n")  # the trainer's own lr and amp override the merged ones
+    (run / "first_radio.yaml").write_text(text)
+    assert yaml.safe_load(text)["model"]["lossconfig"]["disc_start"] == 1_501  # as the trainer read it
+    lines = text.splitlines()
+    a, bad = verdict(run)
+    assert a.schedule.disc_start == 1_501
+    twice = {f.numbers["key"]: f for f in a.findings if f.rule == "config-typos"}
+    assert set(twice) == {"model.lossconfig.disc_start", "data.batch_size"}
+    start = twice["model.lossconfig.disc_start"]
+    first, last = lines.index("    disc_start: 501") + 1, lines.index("    disc_start: 1501") + 1
+    assert start.severity == "warning" and start in bad and start.message.startswith(
+        f"first_radio.yaml: model.lossconfig.disc_start is given twice in one mapping, 501 (line {first}) then "
+        f"1501 (line {last}): a trainer reading it with PyYAML")
+    assert "used the last, 1501" in start.message and "the first, 501, was not used" in start.message
+    assert twice["data.batch_size"].severity == "info" and "the same value" in twice["data.batch_size"].message
+    # any depth, lists included, and a key given three times
+    (tmp_path / "deep.yaml").write_text("a:\n  - b:\n      c: 1\n      c: 2\n      c: 3\n  - {d: x, d: y}\n")
+    assert [(d.path, d.first, d.last, d.times) for d in given_twice(tmp_path / "deep.yaml")] == [
+        ("a[0].b.c", "1", "3", 3), ("a[1].d", "x", "y", 2)]
+    # an LDM config is loaded with OmegaConf, which refuses such a file: the report says the run did not start from it
+    from dataclasses import replace
+
+    from vae_report.readers import load_run
+
+    ldm = replace(a.schedule, layout="ldm", config_twice=(("project.yaml", given_twice(run / "first_radio.yaml")[0]),))
+    (said,) = [f for f in run_rules(Metrics(load_run(run).frame), ldm) if f.rule == "config-typos"]
+    assert "OmegaConf" in said.message and "did not start from this file as written" in said.message

@@ -15,6 +15,7 @@ from ._version import __version__
 from .baseline import compare, load_baseline
 from .checkpoints import find_checkpoints
 from .config_keys import clip_norm, near_misses
+from .config_twice import given_twice
 from .errors import ConfigError, InputError
 from .forecast_run import forecast_run
 from .images import reconstructions
@@ -165,8 +166,10 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     text log's total, the command-line overrides, and what the data shows."""
     raw: dict | None = None  # the config the schedule came from, for what it says about epochs
     raw_origin = ""
+    read: list[tuple[str, Path]] = []  # the YAML files the schedule was read from, as the report names them
     if config is not None:
         given = load_config(Path(config), given=True)
+        read.append((str(config), Path(config)))
         schedule = schedule_from_config(given, str(config), given=True)
         raw, raw_origin = given, str(config)
         if schedule.layout == "flat" and not schedule.origins:
@@ -179,6 +182,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         if found is not None:
             path, cfg, layout = found
             raw, raw_origin = cfg, _relative(path, logs.root)
+            read.append((raw_origin, path))
             schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
             schedule = with_trainer_origins(schedule, path, lambda p: _relative(p, logs.root))
             if schedule.layout != "flat":
@@ -207,6 +211,11 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     typos = near_misses(raw) if isinstance(raw, dict) else []
     if typos:
         schedule = replace(schedule, config_typos=tuple((raw_origin, key, setting) for key, setting in typos))
+    if schedule.trainer_config is not None and read:
+        read.append((schedule.trainer_config, logs.root / schedule.trainer_config))
+    twice = tuple((origin, found) for origin, path in read for found in given_twice(path))
+    if twice:
+        schedule = replace(schedule, config_twice=twice)
     if logs.counts != "step":  # a console log counted in epochs or lines: milestones in that unit, or none
         first = int(logs.frame["step"].min()) if len(logs.frame) else 0
         schedule = in_log_units(schedule, logs.counts, raw or logs.text_config or logs.store_config, first)

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .config_twice import GivenTwice
 from .configs import flatten
 from .errors import ConfigError
 from .inputs import read_option_file
@@ -119,6 +120,8 @@ class Schedule:
     origins: dict[str, str] = field(default_factory=dict)
     # keys of the config one letter or two off a setting it lacks (config_keys.near_misses): (file, key, setting)
     config_typos: tuple[tuple[str, str, str], ...] = ()
+    # keys a config file gives twice in one mapping (config_twice.given_twice): (file, what was given)
+    config_twice: tuple[tuple[str, GivenTwice], ...] = ()
 
     @property
     def pixels_per_sample(self) -> int | None:

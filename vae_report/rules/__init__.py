@@ -561,13 +561,17 @@ RULES: list[Rule] = [
     Rule("config-typos", "A config key that looks mistyped", "warning",
          "A mistyped key leaves its setting at the trainer's default: the run did not train with the value the config "
          "seems to give.",
-         config_typos, can_wait=True,
+         config_typos, can_wait=True, severities=("info", "warning"),
          action="Fix the key's spelling, or pass the config the run used with --config.",
          short=config_typos_short,
          checks="every key of the config found beside the run (or given with --config) that is not a setting these "
                 "trainers read but one or two letters off one its section lacks (`disc_strat` for `disc_start`; a "
                 "key the trainers' own configs hold, as LDM's ddconfig `z_channels`, is never one), "
-                "with the value the report used instead"),
+                "with the value the report used instead; a key given twice in one mapping at any depth (its "
+                "dotted path, both values and lines, the last one used, as PyYAML reads it; OmegaConf, which "
+                "LDM and generative-models load with, refuses such a file: said so for their configs; info when "
+                "both values are the same); a "
+                "mapping's own key overriding one merged in with `<<: *base` is not one"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "A learning rate other than the config's trains differently from what was planned: at 0 the model stops "
          "learning, far below the plan it learns that many times slower, too high it diverges, stuck high it never "
