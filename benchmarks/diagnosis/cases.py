@@ -316,6 +316,14 @@ def inf_at(at: tuple[int, ...], metric: str = "rec_loss") -> Callable:
     return edit
 
 
+def key_given_twice(key: str, earlier) -> Callable:
+    """The config gives ``key`` (a dotted path) twice in one mapping: ``earlier`` first, then the value the run
+    trained with (PyYAML keeps the last), as a value pasted over without deleting the old line leaves it."""
+    def edit(steps, v, shape):
+        return {"config_twice": (key, earlier)}
+    return edit
+
+
 def scale(metric: str, factor: float) -> Callable:
     """``metric`` in other units (a Keras VAE's KL: nats per sample of a small latent)."""
     def edit(steps, v, shape):

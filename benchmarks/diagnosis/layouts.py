@@ -49,10 +49,12 @@ def _patched(config: dict, patch: dict | None) -> dict:
 def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, val: dict | None = None,
          step_scale: int = 1, val_check_interval: int | None = None, config_patch: dict | None = None,
          resume: Resume | None = None, earlier: dict | None = None, second: SecondProcess | None = None,
-         epoch_iters: int = 500, print_every: int = 10, **field_options) -> None:
+         epoch_iters: int = 500, print_every: int = 10, config_twice: tuple[str, object] | None = None,
+         **field_options) -> None:
     """Write ``v`` (per logged step) into ``folder`` as ``layout`` writes it. ``resume``: two files, the earlier
     one with ``earlier``'s values (the killed process's, ``v`` if None), the later one with ``v``'s; ``second``:
-    another process's files beside the first one's."""
+    another process's files beside the first one's; ``config_twice``: (dotted key, a value) given first in the
+    config, before the key's own line."""
     s = shape
     if layout in ("radiodiff", "radiodiff_text"):
         config = w.radiodiff_config(s.disc_start, s.total_steps, s.kl_weight, s.disc_weight,
@@ -60,6 +62,8 @@ def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, va
                                     min_lr=s.min_lr)
         config = _patched(config, config_patch)
         w.write_yaml(folder / "first_radio.yaml", config)
+        if config_twice is not None:
+            _give_twice(folder / "first_radio.yaml", *config_twice)
         runs = [(steps, v, 0.0, "2026-11-23-23-06_.log")]
         if second is not None:  # RadioDiff names its text log by the start minute; each process its events file
             runs.append((second.steps, second.v, second.after, "2026-11-24-00-06_.log"))
@@ -155,3 +159,15 @@ def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, va
         w.relaunched_console(folder / "train.log", [first, again])
     else:
         raise ValueError(f"unknown layout {layout}")
+
+
+def _give_twice(path: Path, key: str, earlier: object) -> None:
+    """Write ``key: earlier`` as the first line of its section too: the key is then given twice, the section's
+    own (later) value the one PyYAML keeps."""
+    *sections, name = key.split(".")
+    lines, depth, at = path.read_text().split("\n"), 0, 0
+    for section in sections:
+        at = lines.index(f"{'  ' * depth}{section}:", at) + 1
+        depth += 1
+    lines.insert(at, f"{'  ' * depth}{name}: {earlier}")
+    path.write_text("\n".join(lines))
