@@ -325,12 +325,12 @@ def _intervene_answer(analysis) -> str:
     unit = analysis.schedule.counts
     word = "Yes, act on" if urgent else "Not urgently, but look at"
     said = short_form(first, unit)
-    todo = first.action or "see the findings list"
+    # its action is the Recommendations' to say (advice.py), once: the answer points there
+    todo = "its entry in the Recommendations" if first.action else "the findings list"
     when = "in a resumed or a next run, " if analysis.finished else ""
     more = len(bad) - 1  # each headline is one cause: the findings of one cause are cited under it
-    return (f"{word} {pointer(first, unit)}" + (f": {said}" if said else "") + f". What to do {when}first: "
-            f"{todo[:1].lower()}{todo[1:]}"
-            + (f" ({counted(more, 'other cause')} at warning or above: see the Recommendations.)" if more else ""))
+    return (f"{word} {pointer(first, unit)}" + (f": {said}" if said else "") + f". What to do {when}first: see "
+            f"{todo}" + (f" ({counted(more, 'other cause')} at warning or above there too)." if more else "."))
 
 
 

@@ -233,7 +233,10 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if share < t["share"]:
         return []
     if not adv.judged:  # a mean within its noise (a term that changes sign over the window) is no share
-        return [Case(f"The adversarial term's share of the loss cannot be judged. {parts.unjudged()}.",
+        # why is the breakdown's to say (under total_loss): said once there, pointed to here
+        how = "changes sign" if adv.changes_sign else "swings more than its mean"
+        return [Case(f"The adversarial term's share of the loss cannot be judged: over {parts.window()} it {how}, "
+                     "its mean within its noise (the breakdown of total_loss gives every term).",
                      "total_loss", int(parts.first or steps[-1]),
                      {"adversarial_share": None, "adversarial_mean": adv.value, "adversarial_noise": adv.noise},
                      severity="info", case="unjudged", title="Adversarial term's share not judged")]
