@@ -717,5 +717,5 @@ def overview_plot(frame, schedule: Schedule) -> Plot | None:
     if not names:
         return None
     c = _Series(m, schedule)
-    return Plot("overview", "Training metrics overview", " ".join(("The four losses side by side.", figure_key(c))).strip(),
-                _overview(c, names))
+    caption = f"The four losses side by side. {figure_key(c)}".strip()  # one figure: its key in its caption
+    return Plot("overview", "Training metrics overview", caption, _overview(c, names))

@@ -48,10 +48,19 @@ def share_text(share: float) -> str:
     return pct(share, max(1, digits))
 
 
+def share_range(share: float, low: float, high: float) -> str:
+    """A share with the range the terms' noise leaves it: the number a reader asks for, then its uncertainty
+    ("1.9% (1.2% to 2.6% within the noise)"), the one way every sentence prints a share that is not exact."""
+    said, lo, hi = share_text(share), share_text(low), share_text(high)
+    if lo == said:  # "less than 0.0001% (less than 0.0001% to ...)" says its bound twice
+        return f"{said} (up to {hi} within the noise)"
+    return f"{said} ({lo} to {hi} within the noise)"
+
+
 def share_of(value: Any) -> str:
-    """A share (or a (low, high) range of one) as the report prints it."""
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        return f"{share_text(value[0])} to {share_text(value[1])}"
+    """A share (or a (share, low, high) range of one) as the report prints it."""
+    if isinstance(value, (list, tuple)) and len(value) == 3:
+        return share_range(*value)
     return share_text(value)
 
 
@@ -83,11 +92,12 @@ class Term:
         return self.clear and self.low > 0 and self.high <= 10 * self.low
 
     def share_said(self) -> str:
-        """The share as the noise allows it: "94.8%", "0.0086% to 0.55%", or that it cannot be judged."""
+        """The share as the noise allows it: "94.8%", "0.069% (0.0086% to 0.55% within the noise)", or that it
+        cannot be judged."""
         if not np.isfinite(self.share) or self.known:
             return share_text(self.share)
         if self.judged:
-            return f"{share_text(self.low)} to {share_text(self.high)}"
+            return share_range(self.share, self.low, self.high)
         if self.clear:
             return "share not judged: other terms are within their noise"
         return f"± {fmt(_rounded(self.noise))}: within its noise, no share"
