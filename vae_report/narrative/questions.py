@@ -344,18 +344,16 @@ def _monitor_answer(analysis) -> str:
     kind = "vanilla (softplus)" if s.disc_loss == "vanilla" else "hinge"
     # each a check's threshold, said as one (where it warns), not as a fact about the model
     watch = [f"disc_loss below {fmt(won * chance)} ({pct(won, 0)} of its {kind} chance level {fmt(chance)}) with "
-             "the logits apart (the discriminator has won)"]
+             "the logits apart (the discriminator won)"]
     rec = analysis.metrics.get("rec_loss")
     if rec is not None and math.isfinite(rec.now):
         worse = LIMITS["rec-after-disc"]["worse"]
-        watch.append(f"rec_loss {pct(worse, 0)} above its level just before the switch (now {fmt(rec.now)}; a "
-                     "regression)")
+        watch.append(f"rec_loss {pct(worse, 0)} above its level just before the switch (now {fmt(rec.now)})")
     if "d_weight" in analysis.metrics and s.disc_weight:
         share = LIMITS["d-weight-pinned"]["share"]
         watch.append(f"d_weight at its clamp {fmt(1e4 * s.disc_weight)} for {pct(share, 0)} or more of the recent "
-                     "points (it no longer adapts)")
-    said = (f"From {unit} {fmt(s.switch_step or s.disc_start)}, the checks of that phase warn at these thresholds: "
-            + "; ".join(watch) + ".")
+                     "points")
+    said = f"From {unit} {fmt(s.switch_step or s.disc_start)}, the checks warn at: " + "; ".join(watch) + "."
     flagged = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
     flagged.sort(key=lambda f: -RANK[f.severity])
     if flagged:  # trouble before the switch-on is watched across it: the adversarial term adds to it

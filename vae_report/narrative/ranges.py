@@ -63,10 +63,10 @@ RANGE_METRICS = ("total_loss", "nll_loss", "rec_loss", "kl_loss", "g_loss", "dis
 
 def _against(share: float, rule: str) -> str:
     """Where a share stands against the threshold of the check that judges it: a threshold is the check's, not a
-    fact of the model ("above the kl-dominant check's 10% threshold")."""
+    fact of the model ("above the check's 10% threshold")."""
     limit = LIMITS[rule]["share"]
     side = "above" if share > limit else "below"
-    return f"{side} the {rule} check's {pct(limit, 0)} threshold"
+    return f"{side} the check's {pct(limit, 0)} threshold"
 
 
 def _range_facts(analysis) -> list[str]:

@@ -50,11 +50,12 @@ def share_text(share: float) -> str:
 
 def share_range(share: float, low: float, high: float) -> str:
     """A share with the range the terms' noise leaves it: the number a reader asks for, then its uncertainty
-    ("1.9% (1.2% to 2.6% within the noise)"), the one way every sentence prints a share that is not exact."""
+    ("1.9% (1.2% to 2.6%)"), the one way every sentence prints a share that is not exact; the breakdown of
+    total_loss says once what the range is."""
     said, lo, hi = share_text(share), share_text(low), share_text(high)
     if lo == said:  # "less than 0.0001% (less than 0.0001% to ...)" says its bound twice
-        return f"{said} (up to {hi} within the noise)"
-    return f"{said} ({lo} to {hi} within the noise)"
+        return f"{said} (up to {hi})"
+    return f"{said} ({lo} to {hi})"
 
 
 def share_of(value: Any) -> str:
@@ -92,8 +93,8 @@ class Term:
         return self.clear and self.low > 0 and self.high <= 10 * self.low
 
     def share_said(self) -> str:
-        """The share as the noise allows it: "94.8%", "0.069% (0.0086% to 0.55% within the noise)", or that it
-        cannot be judged."""
+        """The share as the noise allows it: "94.8%", "0.069% (0.0086% to 0.55%)", or that it cannot be
+        judged."""
         if not np.isfinite(self.share) or self.known:
             return share_text(self.share)
         if self.judged:
@@ -199,8 +200,10 @@ class Decomposition:
             text += f". {first.name} dominates: two thirds of the loss's size or more"
         elif second is not None and first.known and second.known and first.share - second.share <= ALIKE:
             text += f". {first.name} and {second.name} are about as large as each other"
+        ranged = any(t.judged and not t.known and np.isfinite(t.share) for t in self.terms)
         return text + (f". Shares are of the loss's size, {fmt(self.size)}: the sum of its terms' absolute values, "
-                       "with nll counted as one term.")
+                       "with nll counted as one term" + ("; a range after a share is what the terms' noise allows it"
+                                                         if ranged else "") + ".")
 
 
 def _sign(value: float) -> str:
