@@ -161,7 +161,7 @@ def test_the_report_and_the_summary_say_one_thing(case, analyses) -> None:
 
 # Markdown markup and the severity icons (the HTML page says the severity in words)
 _MD_MARKUP = re.compile(r"\*\*|`|<sub>|</sub>|✅|ℹ️|⚠️|❌|✱|^#+ |^> |^- |^\d+\. |!\[[^\]]*\]\([^)]*\)"
-                        r"|\[([^\]]*)\]\([^)]*\)", re.M)
+                        r"|\[([^\]]*)\]\([^)]*\)|<a id=\"[^\"]*\"></a>", re.M)  # a section's anchor: markup
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?%?")
 
 

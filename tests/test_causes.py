@@ -94,7 +94,10 @@ def test_answers_are_short_with_numbers_and_what_to_do(tmp_path):
     a = analyze_run(_disc_wins(tmp_path))
     (head,) = _loud(a)
     intervene = next(qa.answer for qa in a.qa if qa.question.startswith(("Should I intervene", "Does the finished")))
-    assert intervene.startswith("Yes") and head.action[1:] in intervene and "findings list" not in intervene
+    # what to do is said once, in the Recommendations: the answer names the finding and points there
+    assert intervene.startswith("Yes") and "findings list" not in intervene
+    assert intervene.endswith("first: see its entry in the Recommendations.") and head.action[1:] not in intervene
+    assert any(head.action[1:] in r for r in a.recommendations)
     assert f"\"{head.title}\"" in intervene
     # an ok finding's numbers, never its message pasted
     for f in a.active_findings():

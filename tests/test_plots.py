@@ -258,20 +258,59 @@ def test_captions_say_what_this_runs_figures_show(tmp_path):
     logs = load_run(tmp_path)
 
     def captions(**schedule):
-        return {p.name: p.caption for p in make_plots(logs.frame, resolve_schedule(logs, None, **schedule), jobs=1)}
+        plots = make_plots(logs.frame, resolve_schedule(logs, None, **schedule), jobs=1)
+        # what every figure marks (the phases) is one key for them all, said once above them
+        assert len({p.key for p in plots}) == 1
+        return {p.name: p.caption for p in plots} | {"key": plots[0].key}
 
     before = captions(disc_start=5_001)  # the run (to step 990) has not reached the switch-on
-    assert before["rec_loss"].endswith("Blue shading: before the discriminator, which switches on at step 5,001 "
-                                       "(dashed line), not reached yet.")
-    assert "orange" not in before["overview"]
+    assert before["key"] == ("Blue shading: before the discriminator, which switches on at step 5,001 (dashed line), "
+                             "not reached yet.")
+    assert "shading" not in before["rec_loss"] and "orange" not in before["overview"]
     # two of the four panels have nothing to show, and a logvar in no optimizer is not called learned
     assert before["overview"].startswith("The four losses side by side (kl_loss, disc_loss: not logged, their "
                                          "panels empty).")
     assert "the logvar, constant at 0 (not learned in this run) on the right axis" in before["lr_logvar"]
-    assert captions(disc_start=0)["rec_loss"].endswith("Orange shading: the adversarial phase, from step 0: the "
-                                                       "discriminator is on from the start.")
+    assert captions(disc_start=0)["key"].endswith("Orange shading: the adversarial phase, from step 0: the "
+                                                  "discriminator is on from the start.")
     assert "blue before the discriminator, orange the adversarial phase from step 501" in \
-        captions(disc_start=501)["rec_loss"]
+        captions(disc_start=501)["key"]
+
+
+def _lr_to_zero_run(folder, zero_from: int | None):
+    """A trainer-layout run (tensorboard's writer) whose lr decays linearly to 0 at ``zero_from`` and stays
+    there to the last step, 2,990 (None: a decay that ends at its floor, 5e-7)."""
+    from test_verdicts import config, write_run
+    from writers import radiodiff_curves
+
+    curves = radiodiff_curves(2990, disc_start=1000, total_steps=3000)
+    end = zero_from or 3000
+    curves.values["lr"] = np.maximum(5e-6 * (1 - curves.steps / end), 0.0 if zero_from else 5e-7)
+    return write_run(folder, curves, 10, config(total=3000))
+
+
+def test_the_plots_mark_where_the_learning_rate_reached_zero(tmp_path):
+    """An lr that reaches 0 before the end stopped training in effect: every loss plot draws a labelled line at
+    its first step at 0 (as the phase lines), and the key above the plots says what it is."""
+    import matplotlib.pyplot as plt
+
+    from vae_report.plots import _phases, _Series
+    from vae_report.rules import Metrics
+
+    logs = load_run(_lr_to_zero_run(tmp_path / "zero", 2_000))
+    schedule = resolve_schedule(logs)
+    plots = make_plots(logs.frame, schedule, jobs=1)
+    assert plots[0].key.endswith("Dash-dotted red line: the learning rate reaches 0 at step 2,000 and stays there "
+                                 "to the last log, so training stopped in effect from there.")
+    fig, ax = plt.subplots()
+    _phases(ax, _Series(Metrics(logs.frame), schedule))
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("lr 0")]
+    assert line.get_label() == "lr 0 from 2,000" and list(line.get_xdata()) == [2000, 2000]
+    plt.close(fig)
+    # an lr that ends at its floor, above 0, is no stop: no line, no word of it
+    logs = load_run(_lr_to_zero_run(tmp_path / "floor", None))
+    floor = make_plots(logs.frame, resolve_schedule(logs), jobs=1)
+    assert "learning rate" not in floor[0].key
 
 
 def test_no_fork_beside_another_thread():

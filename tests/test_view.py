@@ -37,7 +37,7 @@ def test_both_formats_print_the_same_sections_in_the_same_order(examined):
     titles = [s.title for s in view.sections]
     assert titles[0] == "Findings" and {"Training overview", "Forecast", "Conclusion", "Sources"} <= set(titles)
     assert re.findall(r"^## (.+)$", markdown, re.M) == titles
-    assert re.findall(r"<h2>(.+?)</h2>", page) == titles
+    assert re.findall(r"<h2[^>]*>(.+?)</h2>", page) == titles
     with pytest.raises(dataclasses.FrozenInstanceError):
         view.sections[0].title = "changed"  # type: ignore[misc]
 

@@ -36,6 +36,7 @@ class Figures:
     charts: str | None = None  # the --interactive block (HTML with its script), instead of the plots
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # file -> (bytes, MIME type)
     drawn: bool = True  # False: written from an Analysis alone, without the logs to draw from
+    key: str = ""  # what the lines and shading of every plot mean (plots.figure_key): said once, above them
 
     def data(self) -> dict[str, bytes]:
         return {name: data for name, (data, _) in self.files.items()}
@@ -50,7 +51,7 @@ def figures_of(plots: list[Plot], samples: list = (), charts: str | None = None)
         files[name] = (s.data, s.mime)
         shown.append(Sample(name, s.caption))
     return Figures(tuple(Drawn(p.name, p.title, p.caption, f"{p.name}.png") for p in plots), tuple(shown), charts,
-                   files)
+                   files, key=next((p.key for p in plots if p.key), ""))
 
 
 def draw(run, interactive: bool = False) -> Figures:

@@ -75,6 +75,15 @@ def signed_pct(fraction: float | None) -> str:
     return f"{said:+.1f}%"
 
 
+def part_of(value: float, base: float) -> str | None:
+    """``value`` as a percentage of ``base`` where that reads ("12.3%"): both finite, the base positive and the
+    value from 0 to twice it; None otherwise, so that the caller says the two numbers (a percentage of a negative
+    base flips its meaning, one of a near-zero base, "+4000%", hides the size)."""
+    if not (math.isfinite(value) and math.isfinite(base)) or base <= 0 or not 0 <= value <= FACTOR_UP * base:
+        return None
+    return pct(value / base)
+
+
 def factor(ratio: float) -> str:
     """A ratio as a factor's digits: ``8.3``, ``93.9``, ``5,533``."""
     return fmt(round(ratio, 1 if ratio < 100 else 0))

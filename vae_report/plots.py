@@ -57,6 +57,7 @@ class Plot:
     title: str
     caption: str
     png: bytes
+    key: str = ""  # what the lines and shading every figure of the run draws (_phases) mean: said once, not per figure
 
 
 # Titles at a fixed height above the axes: none of these figures puts tick labels or an offset above its axes, so
@@ -121,10 +122,28 @@ def _phases(ax, c: _Series) -> None:
             ax.axvline(d, color="#dd8452", ls="--", lw=1.2, label=f"on at {fmt(d)}\n(in the data)")
             ax.axvline(schedule.disc_start, color="#6e7781", ls=":", lw=1.2,
                        label=f"disc_start {fmt(schedule.disc_start)}\n(config)")
+    if c.lr_stop is not None:
+        ax.axvline(c.lr_stop, color="#c44e52", ls="-.", lw=1.2, label=f"lr 0 from {fmt(c.lr_stop)}")
     then = c.baseline
     if then is not None and then < last_step:
         ax.axvspan(then, last_step, facecolor="none", edgecolor="#6e7781", hatch="//", lw=0, alpha=0.35)
         ax.axvline(then, color="#6e7781", ls=":", lw=1.2, label=f"last report ({pos.at(schedule, then)})")
+
+
+def lr_stop(m: Metrics) -> int | None:
+    """The first step of the learning rate's last stretch at 0, where it reaches 0 before the run's last step and
+    stays there (training stopped in effect); None where lr is not logged, ends above 0, is 0 from its first point
+    on (a run that never trained: rules.untrained says so) or reaches 0 only at the end."""
+    if not m.has("lr"):
+        return None
+    steps, values = m.steps("lr"), m.values("lr")
+    finite = np.isfinite(values)
+    steps, values = steps[finite], values[finite]
+    moving = np.flatnonzero(values != 0)
+    if not len(values) or values[-1] != 0 or not len(moving):
+        return None
+    first = int(steps[moving[-1] + 1])
+    return first if first < m.last_step() else None
 
 
 def _scale_of(good: np.ndarray) -> tuple[str, float]:
@@ -251,6 +270,7 @@ class _Series:
         self.schedule = schedule
         self.baseline = baseline
         self.last = m.last_step()
+        self.lr_stop = lr_stop(m)
         self._done: dict[str, _Drawn] = {}
 
     def __getitem__(self, name: str) -> _Drawn:
@@ -529,7 +549,8 @@ class PlotsInFlight:
             finally:
                 self.close()
             pngs = [found[i] for i in range(len(draws))]
-        return [Plot(name, title, caption, png) for (name, title, caption, _), png in
+        key = figure_key(self.c)
+        return [Plot(name, title, caption, png, key) for (name, title, caption, _), png in
                 zip(self.planned, pngs, strict=True)]
 
     def close(self) -> None:
@@ -566,17 +587,16 @@ def _points_said(m: Metrics, name: str) -> str:
 def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
     m = c.m
     names = [n for n in four(m) if m.has(n)]
-    shading = _shading(c)
     plots = [(n, n, _points_said(m, n)
               + (" (each pixel column drawn from its lowest to its highest point)" if c[n].band else "")
-              + f".{shading}", _Draw(_single, (n,), (n,))) for n in names]
+              + ".", _Draw(_single, (n,), (n,))) for n in names]
     if names:
         shown = tuple(names)
         missing = [n for n in four(m) if n not in names]
         side = "The four losses side by side" + (f" ({', '.join(missing)}: not logged, "
                                                   f"{'its panel' if len(missing) == 1 else 'their panels'} empty)"
                                                   if missing else "")
-        plots.append(("overview", "Training metrics overview", side + "." + shading,
+        plots.append(("overview", "Training metrics overview", side + ".",
                       _Draw(_overview, shown, (names,), cost=3)))
         plots.append(("normalized", "Normalized loss comparison",
                       "Each loss scaled to [0, 1] by its own min and max (in the legend), to compare shapes.",
@@ -588,7 +608,7 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
     if gan:
         plots.append(("gan_health", "GAN health",
                       "The discriminator's logits on real and reconstructed inputs with the adaptive d_weight "
-                      "(right axis), and g_loss below." + shading, _Draw(_gan_health, gan, cost=2.7)))
+                      "(right axis), and g_loss below.", _Draw(_gan_health, gan, cost=2.7)))
     rates = tuple(n for n in ("lr", "lr_disc", "logvar") if m.has(n))
     if rates:
         lrs = sum(n.startswith("lr") for n in rates)  # the caption names the lines drawn, in their number
@@ -597,9 +617,19 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
             [("the logvar" + (f", constant at {fmt(c['logvar'].lo)} (not learned in this run)" if flat else
                                " (learned)")) + (" on the right axis" if lrs else "")] if "logvar" in rates else [])
         plots.append(("lr_logvar", "Learning rate and logvar",
-                      " and ".join(drawn).capitalize() + "." + shading,
+                      " and ".join(drawn).capitalize() + ".",
                       _Draw(_lr_logvar, rates)))
     return plots
+
+
+def figure_key(c: _Series) -> str:
+    """The key to what every figure of the run marks (_phases): the phases' shading and lines, and where the
+    learning rate reached 0 and stayed there."""
+    key = _shading(c)
+    if c.lr_stop is not None:
+        key += (f" Dash-dotted red line: the learning rate reaches 0 at {pos.at(c.schedule, c.lr_stop)} and stays "
+                "there to the last log, so training stopped in effect from there.")
+    return key.strip()
 
 
 def _shading(c: _Series) -> str:
@@ -686,5 +716,6 @@ def overview_plot(frame, schedule: Schedule) -> Plot | None:
     names = [n for n in four(m) if m.has(n)]
     if not names:
         return None
-    return Plot("overview", "Training metrics overview", "The four losses side by side.",
-                _overview(_Series(m, schedule), names))
+    c = _Series(m, schedule)
+    caption = f"The four losses side by side. {figure_key(c)}".strip()  # one figure: its key in its caption
+    return Plot("overview", "Training metrics overview", caption, _overview(c, names))

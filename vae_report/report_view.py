@@ -35,6 +35,7 @@ from .view import (
     findings_table,
     footer,
     joined,
+    link,
     sev,
     status_parts,
     text,
@@ -81,7 +82,7 @@ def findings(a) -> Section:
             said.insert(0, text(f"the {counted(len(absent), 'discriminator check')} (this model has no "
                                 "discriminator)"))
         blocks.append(Paragraph(text("Not checked: ", joined(said, "; "), "."), "muted"))
-    return Section("Findings", tuple(blocks))
+    return Section("Findings", tuple(blocks), anchor="findings")
 
 
 def _finding_ref(f: dict) -> Text:
@@ -208,8 +209,8 @@ def overview(a) -> Section:
 
 
 def _by_metric(a) -> dict[str, list]:
-    """The findings on each metric, for its section and its plot: a warning or an error is said once, in the
-    findings list, so here it is pointed to (an ok or info finding is the section's detail)."""
+    """The findings on each metric, for its section and its plot: each is said once, in the findings list; a
+    warning or an error carries its pointer there for the plot's caption."""
     out: dict[str, list] = {}
     for f in a.active_findings():
         if f.metric:
@@ -237,8 +238,16 @@ def key_metrics(a) -> Section:
                                      f"{st.source}).")))
         if name == "total_loss" and a.decomposition:
             blocks.append(Paragraph(text(bold("What it is made of"), ": ", a.decomposition.sentence())))
-        blocks += [Paragraph(text(sev(f.severity), ": ", f.message)) for f in by_metric.get(name, [])]
+        if by_metric.get(name):
+            blocks.append(Paragraph(_findings_named(by_metric[name])))
     return Section("Key training metrics analysis", tuple(blocks))
+
+
+def _findings_named(found: list) -> Text:
+    """A metric's findings named, not told again: each is said once, in full, in the findings table (a reader
+    of the metric's section follows the link or the rule's id there)."""
+    named = [text(sev(f.severity), " ", bold(f.title or f.rule), " (", code(f.rule), ")") for f in found]
+    return text(link("Findings", "#findings"), ": ", joined(named, "; "), ".")
 
 
 def _points(k: int, which: str) -> str:
@@ -466,7 +475,8 @@ def visualizations(a, figures: Figures) -> Section:
     if not figures.drawn:
         return Section("Training visualizations", (_NOT_DRAWN,))
     by_metric = _by_metric(a)
-    blocks: list[Block] = []
+    # the phases' shading and lines are the same in every plot: their key is said once, above the plots
+    blocks: list[Block] = [Paragraph(text(bold("In every plot"), ": ", figures.key))] if figures.key else []
     for p in figures.plots:
         said = by_metric.get(p.name, []) + (by_metric.get("disc_factor", []) if p.name == "disc_loss" else [])
         # a plot's caption points to what to look at (the warnings and errors, cited); an ok or info finding's

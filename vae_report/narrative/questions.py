@@ -325,12 +325,12 @@ def _intervene_answer(analysis) -> str:
     unit = analysis.schedule.counts
     word = "Yes, act on" if urgent else "Not urgently, but look at"
     said = short_form(first, unit)
-    todo = first.action or "see the findings list"
+    # its action is the Recommendations' to say (advice.py), once: the answer points there
+    todo = "its entry in the Recommendations" if first.action else "the findings list"
     when = "in a resumed or a next run, " if analysis.finished else ""
     more = len(bad) - 1  # each headline is one cause: the findings of one cause are cited under it
-    return (f"{word} {pointer(first, unit)}" + (f": {said}" if said else "") + f". What to do {when}first: "
-            f"{todo[:1].lower()}{todo[1:]}"
-            + (f" ({counted(more, 'other cause')} at warning or above: see the Recommendations.)" if more else ""))
+    return (f"{word} {pointer(first, unit)}" + (f": {said}" if said else "") + f". What to do {when}first: see "
+            f"{todo}" + (f" ({counted(more, 'other cause')} at warning or above there too)." if more else "."))
 
 
 
@@ -342,18 +342,18 @@ def _monitor_answer(analysis) -> str:
     chance = s.disc_chance_level
     won = LIMITS["disc-overpowering"]["below_chance"]
     kind = "vanilla (softplus)" if s.disc_loss == "vanilla" else "hinge"
+    # each a check's threshold, said as one (where it warns), not as a fact about the model
     watch = [f"disc_loss below {fmt(won * chance)} ({pct(won, 0)} of its {kind} chance level {fmt(chance)}) with "
-             "the logits apart means the discriminator has won"]
+             "the logits apart (the discriminator won)"]
     rec = analysis.metrics.get("rec_loss")
     if rec is not None and math.isfinite(rec.now):
         worse = LIMITS["rec-after-disc"]["worse"]
-        watch.append(f"rec_loss {pct(worse, 0)} above its level just before the switch (now {fmt(rec.now)}) is a "
-                     "regression")
+        watch.append(f"rec_loss {pct(worse, 0)} above its level just before the switch (now {fmt(rec.now)})")
     if "d_weight" in analysis.metrics and s.disc_weight:
         share = LIMITS["d-weight-pinned"]["share"]
         watch.append(f"d_weight at its clamp {fmt(1e4 * s.disc_weight)} for {pct(share, 0)} or more of the recent "
-                     "points no longer adapts")
-    said = f"From {unit} {fmt(s.switch_step or s.disc_start)}: " + "; ".join(watch) + "."
+                     "points")
+    said = f"From {unit} {fmt(s.switch_step or s.disc_start)}, the checks warn at: " + "; ".join(watch) + "."
     flagged = [f for f in analysis.active_findings() if f.severity in ("warning", "error")]
     flagged.sort(key=lambda f: -RANK[f.severity])
     if flagged:  # trouble before the switch-on is watched across it: the adversarial term adds to it

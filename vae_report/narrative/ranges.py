@@ -61,6 +61,14 @@ RANGE_METRICS = ("total_loss", "nll_loss", "rec_loss", "kl_loss", "g_loss", "dis
 
 
 
+def _against(share: float, rule: str) -> str:
+    """Where a share stands against the threshold of the check that judges it: a threshold is the check's, not a
+    fact of the model ("above the check's 10% threshold")."""
+    limit = LIMITS[rule]["share"]
+    side = "above" if share > limit else "below"
+    return f"{side} the check's {pct(limit, 0)} threshold"
+
+
 def _range_facts(analysis) -> list[str]:
     """The values the loss's formula and the config put in a range, each with its number and that range (the
     shares the checks judge, the discriminator's loss against its chance level and 0, d_weight against its
@@ -77,11 +85,9 @@ def _range_facts(analysis) -> list[str]:
         kl, adv = d.term("regularizer"), d.term("adversarial")
         # a share the noise leaves unjudged was said so in the breakdown: no range to hold it against
         if kl is not None and "kl" in kl.name and s.regularizer != "vq" and kl.judged:
-            ranges.append(f"KL term {kl.share_said()} of the loss (it dominates from "
-                          f"{pct(LIMITS['kl-dominant']['share'], 0)})")
+            ranges.append(f"KL term {kl.share_said()} of the loss, {_against(kl.share, 'kl-dominant')}")
         if adv is not None and analysis.phase == "adversarial" and adv.judged:
-            ranges.append(f"adversarial term {adv.share_said()} (it outweighs the nll from "
-                          f"{pct(LIMITS['gan-term-dominant']['share'], 0)})")
+            ranges.append(f"adversarial term {adv.share_said()}, {_against(adv.share, 'gan-term-dominant')}")
     disc = analysis.metrics.get("disc_loss")
     if disc is not None and analysis.phase == "adversarial" and math.isfinite(disc.now):
         ranges.append(f"disc_loss {fmt(disc.now)} (chance level {fmt(s.disc_chance_level)}; 0 once the "
@@ -94,5 +100,5 @@ def _range_facts(analysis) -> list[str]:
             ranges.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
                           f"{fmt(s.disc_weight)})")
     if ranges:  # the values a range holds answer the question; the total's own size is no range
-        return [", ".join(ranges)]
+        return ["; ".join(ranges)]
     return out

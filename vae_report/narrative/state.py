@@ -42,8 +42,8 @@ def eta_words(analysis, steps_away: int) -> str:
     if halted:
         return f" No time estimate: {halted}."
     found = finding_of(analysis, "liveness")
-    if found is not None and found.numbers.get("no_eta"):
-        return f" No time estimate: {found.numbers['no_eta']}."
+    if found is not None and found.numbers.get("no_eta"):  # why is the liveness finding's to say, once
+        return f" No time estimate (see \"{found.title or found.rule}\")."
     rate = steps_per_hour(analysis)
     if rate is None or steps_away <= 0:
         return ""

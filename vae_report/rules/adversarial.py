@@ -233,8 +233,11 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if share < t["share"]:
         return []
     if not adv.judged:  # a mean within its noise (a term that changes sign over the window) is no share
-        return [Case(f"The adversarial term's share of the loss cannot be judged. {parts.unjudged()}.",
-                     "total_loss", int(parts.first or steps[-1]),
+        # why is the breakdown's to say (under total_loss): said once there, pointed to here
+        how = "changes sign" if adv.changes_sign else "swings more than its mean"
+        return [Case(f"The adversarial term's share of the loss cannot be judged: over {parts.window()} it {how}, "
+                     "its mean within its noise (the breakdown of total_loss gives every term).",
+                     "total_loss", int(parts.step),  # the window's last step: it says the share now
                      {"adversarial_share": None, "adversarial_mean": adv.value, "adversarial_noise": adv.noise},
                      severity="info", case="unjudged", title="Adversarial term's share not judged")]
     # its size at the phase's start: the same mean over the phase's first 5% of aligned steps (the window of a
@@ -261,7 +264,7 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"The adversarial term d_weight x disc_factor x g_loss{weight} {stands}: it is {of}, and {since}: a "
             "large GAN term that did not grow, not a balance that tipped. Watch whether reconstruction gets worse.",
-            "total_loss", int(parts.first or steps[-1]), numbers, severity="info")]
+            "total_loss", int(parts.step), numbers, severity="info")]  # its size now: at the window's end
     adv_series = np.abs(found.terms["adversarial"][on])
     onset = departure(steps, np.log(np.maximum(adv_series, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
                       fraction=0.2)

@@ -48,10 +48,20 @@ def share_text(share: float) -> str:
     return pct(share, max(1, digits))
 
 
+def share_range(share: float, low: float, high: float) -> str:
+    """A share with the range the terms' noise leaves it: the number a reader asks for, then its uncertainty
+    ("1.9% (1.2% to 2.6%)"), the one way every sentence prints a share that is not exact; the breakdown of
+    total_loss says once what the range is."""
+    said, lo, hi = share_text(share), share_text(low), share_text(high)
+    if lo == said:  # "less than 0.0001% (less than 0.0001% to ...)" says its bound twice
+        return f"{said} (up to {hi})"
+    return f"{said} ({lo} to {hi})"
+
+
 def share_of(value: Any) -> str:
-    """A share (or a (low, high) range of one) as the report prints it."""
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        return f"{share_text(value[0])} to {share_text(value[1])}"
+    """A share (or a (share, low, high) range of one) as the report prints it."""
+    if isinstance(value, (list, tuple)) and len(value) == 3:
+        return share_range(*value)
     return share_text(value)
 
 
@@ -83,11 +93,12 @@ class Term:
         return self.clear and self.low > 0 and self.high <= 10 * self.low
 
     def share_said(self) -> str:
-        """The share as the noise allows it: "94.8%", "0.0086% to 0.55%", or that it cannot be judged."""
+        """The share as the noise allows it: "94.8%", "0.069% (0.0086% to 0.55%)", or that it cannot be
+        judged."""
         if not np.isfinite(self.share) or self.known:
             return share_text(self.share)
         if self.judged:
-            return f"{share_text(self.low)} to {share_text(self.high)}"
+            return share_range(self.share, self.low, self.high)
         if self.clear:
             return "share not judged: other terms are within their noise"
         return f"± {fmt(_rounded(self.noise))}: within its noise, no share"
@@ -189,8 +200,10 @@ class Decomposition:
             text += f". {first.name} dominates: two thirds of the loss's size or more"
         elif second is not None and first.known and second.known and first.share - second.share <= ALIKE:
             text += f". {first.name} and {second.name} are about as large as each other"
+        ranged = any(t.judged and not t.known and np.isfinite(t.share) for t in self.terms)
         return text + (f". Shares are of the loss's size, {fmt(self.size)}: the sum of its terms' absolute values, "
-                       "with nll counted as one term.")
+                       "with nll counted as one term" + ("; a range after a share is what the terms' noise allows it"
+                                                         if ranged else "") + ".")
 
 
 def _sign(value: float) -> str:

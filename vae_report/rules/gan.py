@@ -10,7 +10,7 @@ import numpy as np
 from .. import position as pos
 from ..checkpoints import latest_checkpoint
 from ..levels import current_level, difference_noise, movement
-from ..numbers import describe_change, fmt, pct, relative_change, signed_pct
+from ..numbers import describe_change, fmt, part_of, pct, relative_change, signed_pct
 from ..schedule import Schedule, set_at
 from ..stats import robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, turn_onset, weight_zero
@@ -243,8 +243,8 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"Reconstruction was getting worse before the discriminator started: rec_loss rose from "
             f"{fmt(low)} (its best, near {pos.at(s, low_step)}) to {fmt(base)} just before "
             f"{pos.at(s, s.switch_step)}, from {pos.at(s, onset)}, and is {fmt(now)} now, "
-            f"{pct(relative_change(low, now), 1)} above that best. The rise began before the switch-on, so it is "
-            "not the adversarial term's price.",
+            f"{part_of(now - low, low) or fmt(now - low)} above that best. The rise began before the switch-on, so "
+            "it is not the adversarial term's price.",
             "rec_loss", onset, numbers,
             action=f"Look at what changed near {pos.at(s, onset)}: the other findings, the learning rate, for a VQ "
                    "model the codebook's use.", look="")]
@@ -291,7 +291,8 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     head = (f"Reconstruction got a little worse once the discriminator started, by less than "
             f"{pct(t['worse'], 0)}") if slight else \
         "Reconstruction did not get worse once the discriminator started"
-    return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][0]), numbers, severity="ok",
+    # an all-clear on the level now is placed at now (the window's last step), not where its window starts
+    return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][-1]), numbers, severity="ok",
                  case="slightly-worse" if slight else None)]
 
 
@@ -378,8 +379,9 @@ def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[s
         # sum's own term over the same latest points as the adversarial one
         level = m.level("nll_loss")
         nll = level.value if level is not None else float(np.median(np.abs(found.terms["nll"][-k:])))
-        if adv > 0 and nll > 0:
-            size = f"{fmt(adv)} against an nll of {fmt(nll)} ({pct(adv / nll)} of it)"
+        if adv > 0 and nll > 0:  # beside a near-zero nll (its logvar parts cancel) the two numbers, no percentage
+            of = part_of(adv, nll)
+            size = f"{fmt(adv)} against an nll of {fmt(nll)}" + (f" ({of} of it)" if of else "")
     if adaptive:
         text += (". " + (f"The adversarial term d_weight x g_loss is {size}, but its value is not its pull: "
                          if size else "")
