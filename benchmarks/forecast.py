@@ -6,6 +6,7 @@ how often the truth falls inside the 90% interval, and the median error of the f
     python benchmarks/forecast.py                    # the fit vae-report uses (the shape chosen by held-out fit)
     python benchmarks/forecast.py --model power --widen 1.5       # one shape always, for comparison
     python benchmarks/forecast.py --candidates power floor flat   # a flat level among the held-out candidates
+    python benchmarks/forecast.py --no-runner-up --widen 1.75     # the chosen shape's band alone, widened
 
 A cut whose next phase change (the discriminator switching on) lies between the cut and the horizon is not
 forecast across (the library stops at the switch), and is counted apart.
@@ -88,18 +89,19 @@ def main() -> None:
     parser.add_argument("--model", choices=("held-out", *forecast_models.MODELS), default=forecast.MODEL)
     parser.add_argument("--candidates", nargs="+", choices=forecast_models.MODELS, default=forecast.CANDIDATES,
                         help="the shapes the held-out fit chooses between")
-    parser.add_argument("--runner-up", action="store_true", help="the runner-up shape's forecast inside the interval")
+    parser.add_argument("--no-runner-up", action="store_true",
+                        help="the chosen shape's band alone, without the runner-up shape's forecast")
     parser.add_argument("--widen", type=float, default=forecast.WIDEN)
     parser.add_argument("--trend-only", action="store_true", help="the bootstrap interval alone (no flat bound)")
     parser.add_argument("--misses", action="store_true", help="list the forecasts whose interval missed")
     args = parser.parse_args()
     forecast.MODEL, forecast.WIDEN, forecast.FLAT_BOUND = args.model, args.widen, not args.trend_only
-    forecast.CANDIDATES, forecast.RUNNER_UP = tuple(args.candidates), args.runner_up
+    forecast.CANDIDATES, forecast.RUNNER_UP = tuple(args.candidates), not args.no_runner_up
     cases = [c for c in all_cases() if c.expect.status == "ok"]
     rows = evaluate(cases)
     model = f"held-out choice of {', '.join(args.candidates)}" if args.model == "held-out" else args.model
     print(f"{len(cases)} healthy runs of the battery; model {model}, interval x{args.widen:g}"
-          + (", the runner-up's forecast inside" if args.runner_up else "")
+          + (", without the runner-up's forecast" if args.no_runner_up else "")
           + (", bootstrap only" if args.trend_only else ", from the trend's forecast to the level now"))
     print("| cut | forecasts | declined | truth inside the 90% interval | median error | median width |")
     print("|---|---:|---|---:|---:|---:|")

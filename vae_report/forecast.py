@@ -3,14 +3,15 @@ trend, with an interval; and when a level the user aims at (``--goal rec_loss=0.
 
 The fit (justified in the README by a held-out truncation test on the battery's healthy runs,
 ``benchmarks/forecast.py``): the latest half of the current phase is cut into equal-step windows, each window's
-median is its level (spikes do not move it), and a power law, a straight line in log level against log step,
-is fitted to those levels by least squares. A power law slows down by itself as a decay flattens, so it does not
-run a decline off to zero the way a straight line in step would. The interval is the hull of the trend's band (a
-residual bootstrap of that fit plus the scatter of one window's level, widened by ``WIDEN``) and the level now's
-(the trend stopping: real decays flatten sooner than a power law more often than not), the latter only as wide as
-that level's scatter. A forecast is declined, with the reason, when the phase (or the stretch since a change the
+median is its level (spikes do not move it), and two shapes are fitted to those levels by least squares
+(forecast_models): a power law, a straight line in log level against log step, which slows down by itself as a
+decay flattens; and an exponential to a floor, which levels off at it. The one carried forward is the one that,
+fitted on all but the latest windows, predicts those better. The interval is the hull of the trend's band (a
+residual bootstrap of that fit plus the scatter of one window's level), the other shape's forecast, and the level
+now's (the trend stopping), the latter only as wide as that level's scatter; no bound goes below 0 for a loss
+never negative. A forecast is declined, with the reason, when the phase (or the stretch since a change the
 report found: forecast_limits.change_points) is young against the distance to forecast, has too few points, or
-its levels scatter too much about the trend; a point a few logging intervals ahead is the level now.
+its levels scatter too much about a power law; a point a few logging intervals ahead is the level now.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
-from .forecast_models import MODELS, Shape, choose, fit_shape
+from .forecast_models import MODELS, Shape, choose, fit_shape, regression
 from .levels import current_level
 from .numbers import counted, fmt, interval
 
@@ -32,7 +33,7 @@ WINDOWS = 12  # equal-step windows over the fitted stretch
 MIN_POINTS = 30  # logged points in the fitted stretch
 REACH = 3.0  # forecast at most this many times the phase's age ahead
 MAX_SCATTER = 0.25  # window levels' residual spread about the trend (log units, ~28%) beyond which: too noisy
-TESTED_COVERAGE = 0.80  # benchmarks/forecast.py: final levels inside the interval, 205/255 (the README's table)
+TESTED_COVERAGE = 0.83  # benchmarks/forecast.py: final levels inside the interval, 214/259 (the README's table)
 WIDEN = 1.0  # the trend band's half-widths scaled by this (the runner-up's forecast widens it where it matters)
 NOW_WIDEN = 2.0  # the band about the level now (the flat bound), scaled by this: its scatter, not the trend's distance
 QUANTILES = (5.0, 95.0)  # a 90% interval
@@ -248,12 +249,9 @@ def reshape(trend: Trend, fit: dict, floor: float | None) -> dict:
         ranked = [fit_shape(MODEL, t, levels, floor) or trend.shape]
     else:
         ranked = choose(t, levels, floor, CANDIDATES)
-    shape = ranked[0]
-    fit = fit | {"other": ranked[1] if len(ranked) > 1 and RUNNER_UP else None}
-    trend.shape, trend.floor = shape, floor
-    xs = shape.x(t)
-    y = np.log(levels) if shape.log_space else levels
-    return fit | {"xs": xs, "y": y, "resid": y - shape.y(t), "x_now": float(shape.x(fit["now"]))}
+    trend.shape, trend.floor = ranked[0], floor
+    other = ranked[1] if RUNNER_UP and len(ranked) > 1 else None
+    return fit | regression(ranked[0], t, levels, fit["now"]) | {"other": other}
 
 
 SHIFT = math.log(1.2)  # a step in level this large (20%) between neighbouring windows, clear of their noise

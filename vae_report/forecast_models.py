@@ -100,6 +100,13 @@ def fit_shape(model: str, t: np.ndarray, levels: np.ndarray, floor: float | None
     return Shape("floor", (best[1], best[2]), False, tau=best[3], origin=float(t[0]))
 
 
+def regression(shape: Shape, t: np.ndarray, levels: np.ndarray, now: float) -> dict[str, Any]:
+    """What the interval's bootstrap refits: the regressor at the windows (``xs``) and now, the levels in the fit's
+    space (``y``), the residuals."""
+    y = np.log(levels) if shape.log_space else levels
+    return {"xs": shape.x(t), "y": y, "resid": y - shape.y(t), "x_now": float(shape.x(now))}
+
+
 def held_out_error(shape: Shape, t: np.ndarray, levels: np.ndarray) -> float:
     """The mean relative error of ``shape``'s prediction of the windows ``levels`` at ``t``."""
     predicted = shape.at(t)
