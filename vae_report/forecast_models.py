@@ -85,19 +85,21 @@ def fit_shape(model: str, t: np.ndarray, levels: np.ndarray, floor: float | None
     span = float(t[-1] - t[0])
     if span <= 0:
         return None
-    best = None
-    for tau in TAUS * span:
-        x = np.exp(-(t - t[0]) / tau)
-        design = np.column_stack([np.ones_like(x), x])
-        (a, b), *_ = np.linalg.lstsq(design, levels, rcond=None)
-        if floor is not None and a < floor:
-            continue  # an asymptote below what the loss can reach
-        rss = float(((levels - a - b * x) ** 2).sum())
-        if best is None or rss < best[0]:
-            best = (rss, float(a), float(b), float(tau))
-    if best is None:
+    # every time constant of the grid at once: least squares of the levels on exp(-(t - t0) / tau), in closed form
+    taus = TAUS * span
+    g = np.exp(-(t - t[0])[None, :] / taus[:, None])
+    gc = g - g.mean(axis=1, keepdims=True)
+    spread = (gc * gc).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = gc @ (levels - levels.mean()) / spread
+    a = levels.mean() - b * g.mean(axis=1)
+    rss = ((levels[None, :] - a[:, None] - b[:, None] * g) ** 2).sum(axis=1)
+    # no asymptote below what the loss can reach
+    rss[~(spread > 0) | ~np.isfinite(rss) | ((a < floor) if floor is not None else False)] = np.inf
+    best = int(np.argmin(rss))
+    if not np.isfinite(rss[best]):
         return None
-    return Shape("floor", (best[1], best[2]), False, tau=best[3], origin=float(t[0]))
+    return Shape("floor", (float(a[best]), float(b[best])), False, tau=float(taus[best]), origin=float(t[0]))
 
 
 def regression(shape: Shape, t: np.ndarray, levels: np.ndarray, now: float) -> dict[str, Any]:
