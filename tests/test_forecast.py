@@ -197,3 +197,14 @@ def test_a_loss_falling_toward_zero_is_never_forecast_below_it(tmp_path):
                                       20, noise=0.2), total_steps=TOTAL, disc_start=0)
     end = analysis.forecast.trends["rec_loss"].end
     assert end is not None and 0 <= end.low <= end.level <= end.high
+
+
+def test_a_goal_below_the_floor_a_loss_levels_off_at_is_not_on_its_trend(tmp_path):
+    """The same decay to 0.05: a goal of 0.03 lies below the floor the trend levels off at (a power law would have
+    run on toward it), while 0.052 is reached on the trend near step 12,500 (0.05 + 0.3 exp(-step / 2,500))."""
+    run = _write_csv(tmp_path / "run", lambda step: 0.05 + 0.3 * math.exp(-step / 2_500), 10_000, 20)
+    analysis = analyze_run(run, total_steps=TOTAL, disc_start=0, goals=[("rec_loss", 0.03), ("rec_loss", 0.052)])
+    below, near = analysis.forecast.goals
+    assert below.step is None and "levels off" in below.note
+    true_step = 2_500 * math.log(0.3 / 0.002)
+    assert not near.reached and abs(near.step - true_step) < 0.15 * true_step

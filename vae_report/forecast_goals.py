@@ -59,9 +59,11 @@ def goal_result(metric: str, target: float, m: Any, trend: Trend | None, now: in
         goal.note = "no forecast: " + ((trend.reason or "").rstrip(".") if trend else "no trend").lower()
         return goal
     at = trend.shape.step_at(target)
-    if at is None or trend.shape.direction() != (1 if up else -1):
-        goal.note = f"not on the current trend ({metric} is moving away from {fmt(target)}, levels off short of it, " \
-                    "or is flat)"
+    toward = trend.shape.direction() == (1 if up else -1)
+    if at is None or not toward:
+        goal.note = (f"not on the current trend ({metric} levels off near {fmt(trend.shape.coef[0])})"
+                     if toward and trend.shape.model == "floor"
+                     else f"not on the current trend ({metric} is moving away from {fmt(target)} or is flat)")
         return goal
     end, where = horizon
     if end is not None and at > end:
