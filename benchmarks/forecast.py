@@ -3,8 +3,10 @@ and 80% of its logged steps, forecasts each key loss at its last logged step; th
 median of its last 20 points) is the truth. Prints, per cut and overall: forecasts made and declined (why),
 how often the truth falls inside the 90% interval, and the median error of the forecast level.
 
-    python benchmarks/forecast.py                    # the fit vae-report uses
-    python benchmarks/forecast.py --model exponential --widen 1   # an alternative, for comparison
+    python benchmarks/forecast.py                    # the fit vae-report uses (the shape chosen by held-out fit)
+    python benchmarks/forecast.py --model power --widen 1.5       # one shape always, for comparison
+    python benchmarks/forecast.py --candidates power floor flat   # a flat level among the held-out candidates
+    python benchmarks/forecast.py --no-runner-up --widen 1.75     # the chosen shape's band alone, widened
 
 A cut whose next phase change (the discriminator switching on) lies between the cut and the horizon is not
 forecast across (the library stops at the switch), and is counted apart.
@@ -24,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.diagnosis.catalog import all_cases  # noqa: E402
 from benchmarks.diagnosis.run import ensure, run_dir  # noqa: E402
-from vae_report import forecast  # noqa: E402
+from vae_report import forecast, forecast_models  # noqa: E402
 from vae_report.analysis import resolve_schedule  # noqa: E402
 from vae_report.readers import load_run  # noqa: E402
 from vae_report.rules import Metrics  # noqa: E402
@@ -84,15 +86,22 @@ def summarize(label: str, rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=("power", "exponential"), default=forecast.MODEL)
+    parser.add_argument("--model", choices=("held-out", *forecast_models.MODELS), default=forecast.MODEL)
+    parser.add_argument("--candidates", nargs="+", choices=forecast_models.MODELS, default=forecast.CANDIDATES,
+                        help="the shapes the held-out fit chooses between")
+    parser.add_argument("--no-runner-up", action="store_true",
+                        help="the chosen shape's band alone, without the runner-up shape's forecast")
     parser.add_argument("--widen", type=float, default=forecast.WIDEN)
     parser.add_argument("--trend-only", action="store_true", help="the bootstrap interval alone (no flat bound)")
     parser.add_argument("--misses", action="store_true", help="list the forecasts whose interval missed")
     args = parser.parse_args()
     forecast.MODEL, forecast.WIDEN, forecast.FLAT_BOUND = args.model, args.widen, not args.trend_only
+    forecast.CANDIDATES, forecast.RUNNER_UP = tuple(args.candidates), not args.no_runner_up
     cases = [c for c in all_cases() if c.expect.status == "ok"]
     rows = evaluate(cases)
-    print(f"{len(cases)} healthy runs of the battery; model {args.model}, interval x{args.widen:g}"
+    model = f"held-out choice of {', '.join(args.candidates)}" if args.model == "held-out" else args.model
+    print(f"{len(cases)} healthy runs of the battery; model {model}, interval x{args.widen:g}"
+          + (", without the runner-up's forecast" if args.no_runner_up else "")
           + (", bootstrap only" if args.trend_only else ", from the trend's forecast to the level now"))
     print("| cut | forecasts | declined | truth inside the 90% interval | median error | median width |")
     print("|---|---:|---|---:|---:|---:|")

@@ -3,14 +3,15 @@ trend, with an interval; and when a level the user aims at (``--goal rec_loss=0.
 
 The fit (justified in the README by a held-out truncation test on the battery's healthy runs,
 ``benchmarks/forecast.py``): the latest half of the current phase is cut into equal-step windows, each window's
-median is its level (spikes do not move it), and a power law, a straight line in log level against log step,
-is fitted to those levels by least squares. A power law slows down by itself as a decay flattens, so it does not
-run a decline off to zero the way a straight line in step would. The interval is the hull of the trend's band (a
-residual bootstrap of that fit plus the scatter of one window's level, widened by ``WIDEN``) and the level now's
-(the trend stopping: real decays flatten sooner than a power law more often than not), the latter only as wide as
-that level's scatter. A forecast is declined, with the reason, when the phase (or the stretch since a change the
+median is its level (spikes do not move it), and two shapes are fitted to those levels by least squares
+(forecast_models): a power law, a straight line in log level against log step, which slows down by itself as a
+decay flattens; and an exponential to a floor, which levels off at it. The one carried forward is the one that,
+fitted on all but the latest windows, predicts those better. The interval is the hull of the trend's band (a
+residual bootstrap of that fit plus the scatter of one window's level), the other shape's forecast, and the level
+now's (the trend stopping), the latter only as wide as that level's scatter; no bound goes below 0 for a loss
+never negative. A forecast is declined, with the reason, when the phase (or the stretch since a change the
 report found: forecast_limits.change_points) is young against the distance to forecast, has too few points, or
-its levels scatter too much about the trend; a point a few logging intervals ahead is the level now.
+its levels scatter too much about a power law; a point a few logging intervals ahead is the level now.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
+from .forecast_models import MODELS, Shape, choose, fit_shape, regression
 from .levels import current_level
 from .numbers import counted, fmt, interval
 
@@ -31,20 +33,21 @@ WINDOWS = 12  # equal-step windows over the fitted stretch
 MIN_POINTS = 30  # logged points in the fitted stretch
 REACH = 3.0  # forecast at most this many times the phase's age ahead
 MAX_SCATTER = 0.25  # window levels' residual spread about the trend (log units, ~28%) beyond which: too noisy
-TESTED_COVERAGE = 0.80  # benchmarks/forecast.py: final levels inside the interval, 205/255 (the README's table)
-WIDEN = 1.5  # the trend band's half-widths scaled by this: 80% coverage in the truncation test (1.0: 73%)
+TESTED_COVERAGE = 0.83  # benchmarks/forecast.py: final levels inside the interval, 223/268 (the README's table)
+WIDEN = 1.0  # the trend band's half-widths scaled by this (the runner-up's forecast widens it where it matters)
 NOW_WIDEN = 2.0  # the band about the level now (the flat bound), scaled by this: its scatter, not the trend's distance
 QUANTILES = (5.0, 95.0)  # a 90% interval
 BOOTSTRAP = 400
 FLAT_BOUND = True  # the interval reaches from the trend's forecast to the level now (see predict)
 NEAR = 5  # a forecast point under this many logging intervals ahead is the level now
-MODEL = "power"  # "power": log level linear in log step; "exponential": log level linear in step (compared)
+CANDIDATES = ("power", "floor")  # a flat level is the interval's other bound, not a candidate (README)
+RUNNER_UP = True  # the interval holds the runner-up shape's forecast too: the shapes' disagreement is uncertainty
+MODEL = "held-out"  # the shape carried forward: chosen by held-out fit, or one of forecast_models.MODELS (compared)
 
 
 def _x(step: Any) -> Any:
-    """The regressor of the fit: log step (power law) or step (exponential)."""
-    step = np.maximum(np.asarray(step, dtype=np.float64), 1.0)
-    return np.log(step) if MODEL == "power" else step
+    """The regressor of the power law the stretch is screened with (its scatter, a step in level): log step."""
+    return np.log(np.maximum(np.asarray(step, dtype=np.float64), 1.0))
 
 
 @dataclass
@@ -79,17 +82,24 @@ class Trend:
     milestone: Prediction | None = None
     reason: str | None = None  # why there is no forecast (or none at the end): a clause, lower case, no stop
     since_step: int | None = None  # the fitted stretch begins here
-    coef: tuple[float, float] | None = None  # log level = a + b log step
-    log_space: bool = True
+    shape: Shape | None = None  # the trend carried forward (forecast_models): power law, floor or flat
+    floor: float | None = None  # no forecast goes below this (0 for a loss never negative)
     from_parts: bool = False  # the total's forecast is the sum of its terms' (forecast_limits.total_from_parts)
     after: str | None = None  # the change the report found that the fit starts after, in words
     now_level: float | None = None  # the latest fitted window's median (the benchmark's; the report's "now" is
     # levels.current_level, so that one report shows one current value per metric)
 
+    @property
+    def coef(self) -> tuple[float, float] | None:
+        return None if self.shape is None else self.shape.coef
+
+    @property
+    def log_space(self) -> bool:
+        return self.shape is None or self.shape.log_space
+
     def at(self, step: float) -> float:
-        a, b = self.coef
-        y = a + b * float(_x(step))
-        return math.exp(y) if self.log_space else y
+        level = float(self.shape.at(step))
+        return level if self.floor is None else max(level, self.floor)
 
     def to_dict(self) -> dict[str, Any]:
         main = self.end or self.milestone
@@ -206,13 +216,14 @@ def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int, unit:
         logged = f"only {counted(len(s), 'point')}" if len(s) else "no point"
         return None, f"{logged} logged since {unit} {fmt(since)} (a trend needs {MIN_POINTS})", {}
     which = _window_of(s)
-    xs, ys = [], []
+    centres, ys = [], []
     for k in range(WINDOWS):
         inside = which == k
         if inside.sum() >= 2:
-            xs.append(float(np.median(s[inside])))
+            centres.append(float(np.median(s[inside])))
             ys.append(float(np.median(v[inside])))
-    xs, ys = _x(np.array(xs)), np.array(ys)
+    centres, ys = np.array(centres), np.array(ys)
+    xs = _x(centres)
     log_space = bool(np.all(ys > 0))
     y = np.log(ys) if log_space else ys
     if len(xs) < 6 or np.ptp(xs) == 0:
@@ -224,8 +235,23 @@ def fit_trend(steps: np.ndarray, values: np.ndarray, since: int, now: int, unit:
     if spread > MAX_SCATTER:
         return None, (f"its window levels scatter {spread:.0%} about the trend since {unit} {fmt(since)}: too noisy "
                       "for a forecast"), {}
-    trend = Trend("", since_step=int(since), coef=(float(a), float(b)), log_space=log_space, now_level=float(ys[-1]))
-    return trend, None, {"xs": xs, "y": y, "resid": resid, "x_now": float(_x(now))}
+    trend = Trend("", since_step=int(since), shape=Shape("power", (float(a), float(b)), log_space),
+                  now_level=float(ys[-1]))
+    return trend, None, {"xs": xs, "y": y, "resid": resid, "x_now": float(_x(now)), "t": centres, "levels": ys,
+                         "now": now}
+
+
+def reshape(trend: Trend, fit: dict, floor: float | None) -> dict:
+    """The shape carried forward (``MODEL``: by held-out fit, else the one named), set on ``trend``, and the fit
+    the interval's bootstrap refits in its space."""
+    t, levels = fit["t"], fit["levels"]
+    if MODEL in MODELS:
+        ranked = [fit_shape(MODEL, t, levels, floor) or trend.shape]
+    else:
+        ranked = choose(t, levels, floor, CANDIDATES)
+    trend.shape, trend.floor = ranked[0], floor
+    other = ranked[1] if RUNNER_UP and len(ranked) > 1 else None
+    return fit | regression(ranked[0], t, levels, fit["now"]) | {"other": other}
 
 
 SHIFT = math.log(1.2)  # a step in level this large (20%) between neighbouring windows, clear of their noise
@@ -271,13 +297,14 @@ def predict(trend: Trend, fit: dict, at_step: int, label: str, seed: int = 0,
     reaching to the level now (``level_now``: the report's, else the fit's own)."""
     xs, resid = fit["xs"], fit["resid"]
     a, b = trend.coef
-    x = float(_x(at_step))
+    x = float(trend.shape.x(at_step))
     centre = a + b * x
     rng = np.random.default_rng(seed)
-    # every bootstrap refit at once: least squares in closed form on centred x
+    # every bootstrap refit at once: least squares in closed form on centred x (a flat level has no slope)
     samples = (a + b * xs) + rng.choice(resid, (BOOTSTRAP, len(resid)))
     xc = xs - xs.mean()
-    slopes = (samples - samples.mean(axis=1, keepdims=True)) @ xc / float(xc @ xc)
+    spread = float(xc @ xc)
+    slopes = (samples - samples.mean(axis=1, keepdims=True)) @ xc / spread if spread > 0 else np.zeros(BOOTSTRAP)
     draws = samples.mean(axis=1) + slopes * (x - xs.mean()) + rng.choice(resid, BOOTSTRAP)
     lo, hi = (float(v) for v in np.percentile(draws, QUANTILES))
     # the trend's own band is widened (decays that speed up or slow down), the side toward the level now is not
@@ -291,13 +318,19 @@ def predict(trend: Trend, fit: dict, at_step: int, label: str, seed: int = 0,
         ends = [middle + NOW_WIDEN * (float(v) - middle) for v in np.percentile(now_draws, QUANTILES)]
         if level_now is not None and math.isfinite(level_now) and (level_now > 0 or not trend.log_space):
             ends.append(math.log(level_now) if trend.log_space else level_now)
+        if fit.get("other") is not None:  # the runner-up shape's forecast
+            other = float(fit["other"].at(at_step))
+            if other > 0 or not trend.log_space:
+                ends.append(math.log(other) if trend.log_space else other)
         # the hull of the two bands, each widened about its own middle
         lo, hi = min(wide_lo, *ends), max(wide_hi, *ends)
     else:
         lo, hi = wide_lo, wide_hi
     back = np.exp if trend.log_space else (lambda v: v)
-    return Prediction(int(at_step), float(back(centre)), float(back(min(lo, centre))), float(back(max(hi, centre))),
-                      label)
+    # never below the level the loss cannot go under (a floor's bootstrap can reach past 0)
+    bound = -math.inf if trend.floor is None else trend.floor
+    level, low, high = (max(float(back(v)), bound) for v in (centre, min(lo, centre), max(hi, centre)))
+    return Prediction(int(at_step), level, low, high, label)
 
 
 def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, phase_start: int,
@@ -322,6 +355,8 @@ def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, 
     elif end is not None:
         targets = [("end", end, "end of training")]
     trend, reason, fit = fit_trend(steps, values, since, now, unit)
+    if trend is not None:
+        fit = reshape(trend, fit, _floor(values[steps <= now]))
     if trend is None:
         trend = Trend(name, reason=(f"fitted only after {after[1]} (a trend across it would carry the change "
                                     f"forward), and {reason}") if after and start > phase_start and since == start
@@ -350,6 +385,12 @@ def forecast_metric(name: str, steps: np.ndarray, values: np.ndarray, now: int, 
     if trend.end is None and trend.milestone is None:
         return Trend(name, reason=trend.reason)
     return trend
+
+
+def _floor(values: np.ndarray) -> float | None:
+    """0 for a loss never negative in its logs (no forecast goes below it), else None."""
+    finite = values[np.isfinite(values)]
+    return 0.0 if len(finite) and float(finite.min()) >= 0 else None
 
 
 def _near(steps: np.ndarray, ahead: int) -> bool:

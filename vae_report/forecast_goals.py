@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from . import forecast
 from . import position as pos
-from .forecast import KEY_LOSSES, Goal, Trend, higher_is_better
+from .forecast import KEY_LOSSES, Goal, Trend, forecast_metric, higher_is_better
 from .numbers import fmt
 
 
@@ -27,7 +26,7 @@ def trend_for(m: Any, metric: str, now: int, phase_start: int, end: int | None) 
     """A goal on a metric that is not a key loss (val/psnr): its own trend, fitted the same way."""
     if not m.has(metric):
         return None
-    return forecast.forecast_metric(metric, m.steps(metric), m.values(metric), now, phase_start, end, None)
+    return forecast_metric(metric, m.steps(metric), m.values(metric), now, phase_start, end, None)
 
 
 def goal_result(metric: str, target: float, m: Any, trend: Trend | None, now: int, horizon: tuple[int | None, str],
@@ -59,14 +58,13 @@ def goal_result(metric: str, target: float, m: Any, trend: Trend | None, now: in
     if trend is None or trend.coef is None:
         goal.note = "no forecast: " + ((trend.reason or "").rstrip(".") if trend else "no trend").lower()
         return goal
-    a, b = trend.coef
-    level = math.log(target) if trend.log_space and target > 0 else (None if trend.log_space else target)
-    toward = (b > 0) if up else (b < 0)
-    if level is None or b == 0 or not toward:
-        goal.note = f"not on the current trend ({metric} is moving away from {fmt(target)} or is flat)"
+    at = trend.shape.step_at(target)
+    toward = trend.shape.direction() == (1 if up else -1)
+    if at is None or not toward:
+        goal.note = (f"not on the current trend ({metric} levels off near {fmt(trend.shape.coef[0])})"
+                     if toward and trend.shape.model == "floor"
+                     else f"not on the current trend ({metric} is moving away from {fmt(target)} or is flat)")
         return goal
-    x_at = (level - a) / b
-    at = math.exp(min(x_at, 700.0)) if forecast.MODEL == "power" else x_at
     end, where = horizon
     if end is not None and at > end:
         goal.note = f"not {where} ({pos.at(unit, end)}) on the current trend (forecast there: {fmt(trend.at(end))})"

@@ -11,7 +11,6 @@ from . import narrative
 from . import position as pos
 from ._version import __version__
 from .figures import Figures
-from .forecast import WIDEN
 from .levels import window_size
 from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_meaning
 from .numbers import counted, fmt, interval, pct
@@ -374,10 +373,11 @@ def forecast(a) -> Section:
                                          "measurably there, so each is the level now (the Training statistics' Now).")))
         elif rows:
             blocks.append(Paragraph(text(
-                "Each key loss's trend over the latest half of the current phase (a power law in steps, fitted to the "
-                "medians of 12 windows), carried forward; never across a change the report found (it is fitted "
+                "Each key loss's trend over the latest half of the current phase, fitted to the medians of 12 "
+                "windows and carried forward: a power law or a decay to a floor, whichever, fitted on the earlier "
+                "windows, better predicts the latest 4; never across a change the report found (it is fitted "
                 "after it), and a level a few logging intervals ahead is the level now. The 90% interval spans the "
-                f"trend going on (its band widened by {pct(WIDEN - 1, 0)}) and the level staying where it is now "
+                "trend going on (with its band), the other shape's forecast, and the level staying where it is now "
                 "(with its scatter); in the truncation test on healthy runs "
                 f"{pct(f.tested_coverage, 0)} of final levels fell inside it.")))
         if rows:
