@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 MAD_TO_SIGMA = 1.4826
+# a change of level is measured between medians of at least this many points on each side: fewer are a spike's or
+# the noise's, whatever their ratio
+SIDE_POINTS = 20
+# ... and must stand this many of its own standard errors clear: the candidates are the largest excursions a scan
+# found, so a two-sided 5% test would pass noise
+LEVEL_Z = 5.0
 
 
 def rolling_median(values: np.ndarray, window: int, min_count: int | None = None) -> np.ndarray:
@@ -87,3 +93,25 @@ def level_at(steps: np.ndarray, values: np.ndarray, step: int, points: int = 20)
     noise = robust_noise(window) if len(window) >= 3 else float("nan")
     # the median of k points is about 1.25 sigma / sqrt(k) uncertain
     return float(np.median(window)), float(1.2533 * noise / np.sqrt(len(window)))
+
+
+def median_gap(before: np.ndarray, after: np.ndarray) -> float:
+    """How many standard errors the median of ``after`` stands above the median of ``before`` (negative below):
+    each median is 1.25 sigma/sqrt(n) uncertain, sigma the window's own point scatter (robust_noise: blind to a
+    trend within it), so a noisy stretch is judged by its own noise, not by a quieter one elsewhere in the run.
+    NaN when either window has fewer than SIDE_POINTS finite points."""
+    a = np.asarray(before, dtype=np.float64)
+    b = np.asarray(after, dtype=np.float64)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < SIDE_POINTS or len(b) < SIDE_POINTS:
+        return float("nan")
+    error = 1.2533 * np.sqrt(robust_noise(a) ** 2 / len(a) + robust_noise(b) ** 2 / len(b))
+    gap = float(np.median(b) - np.median(a))
+    if error <= 0:  # values that do not vary (printed to a few decimals): any change is one
+        return float("inf") * np.sign(gap) if gap else 0.0
+    return gap / float(error)
+
+
+def level_changed(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether the median of ``after`` stands LEVEL_Z standard errors above that of ``before`` (median_gap)."""
+    return bool(median_gap(before, after) >= LEVEL_Z)

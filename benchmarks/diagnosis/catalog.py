@@ -7,6 +7,7 @@ from .cases import LOSSES, Case
 from .curves import Shape
 from .expect import Expect, Fault
 from .field_cases import field_faults, field_healthy
+from .noise_cases import noise_healthy
 
 RD = dict(total_steps=150_000, disc_start=50_001)  # RadioDiff's first_radio.yaml
 LR = ("lr-*", "lr*", "*lr*", "*schedule*", "*stall*")
@@ -181,7 +182,7 @@ def healthy_cases() -> list[Case]:
             ok,
             fault=c.validation(None, 500),
         ),
-    ] + _extension_healthy(ok) + _balance_healthy(ok) + field_healthy() + _episode_cases()
+    ] + _extension_healthy(ok) + _balance_healthy(ok) + field_healthy() + _episode_cases() + noise_healthy()
 
 
 def _episode_cases() -> list[Case]:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..frame import concat, empty_frame, is_sorted, make_frame
 from ..numbers import counted
+from ..stats import SIDE_POINTS, level_changed
 from .copies import close_values, copies_of, same_values
 from .foreign import without_foreign
 from .ranks import other_ranks
@@ -200,20 +201,31 @@ def _abandoned(mine: np.ndarray, codes, steps, values, drop, names: list[str]) -
             continue
         sub = np.flatnonzero(gone & (codes == names.index(name)) & np.isfinite(values))
         sub = sub[np.argsort(steps[sub], kind="stable")]
-        if len(sub) < 10:
-            continue
-        level = np.median(np.lib.stride_tricks.sliding_window_view(values[sub], 5), axis=1)
-        peak = int(np.argmax(level))
-        low = int(np.argmin(level[:peak + 1]))
-        # the climb starts where it last left its lowest level (within 10%) before the peak, not at that low
-        # itself, which noise places anywhere on a flat stretch
-        start = int(np.flatnonzero(level[:peak + 1] <= 1.1 * level[low])[-1])
-        if level[low] > 0 and level[peak] > 1.3 * level[low]:
-            out["climb"] = {"metric": name, "from": float(level[low]), "from_step": int(steps[sub[start + 2]]),
-                            "to": float(level[peak]), "to_step": int(steps[sub[peak + 2]]),
-                            "ratio": float(level[peak] / level[low])}
+        climb = _climb(steps[sub], values[sub])
+        if climb is not None:
+            out["climb"] = {"metric": name, **climb}
             break  # rec, nll and total climb together: the first logged one tells it
     return out
+
+
+def _climb(steps: np.ndarray, values: np.ndarray) -> dict | None:
+    """A loss's climb of 30% or more from its lowest level to its highest after it, levels being medians of
+    SIDE_POINTS points apart far enough to stand clear of the points' own scatter (two noisy points are no
+    climb); None when there is none, or too few points to tell."""
+    w = SIDE_POINTS
+    if len(values) < 2 * w or not np.all(values > 0):
+        return None
+    level = np.median(np.lib.stride_tricks.sliding_window_view(values, w), axis=1)
+    peak = int(np.argmax(level))
+    low = int(np.argmin(level[:peak + 1]))
+    z = np.log(values)
+    if level[peak] <= 1.3 * level[low] or peak - low < w or not level_changed(z[low:low + w], z[peak:peak + w]):
+        return None
+    # the climb starts where it last left its lowest level (within 10%) before the peak, not at that low
+    # itself, which noise places anywhere on a flat stretch
+    start = int(np.flatnonzero(level[:peak + 1] <= 1.1 * level[low])[-1])
+    return {"from": float(level[low]), "from_step": int(steps[start + w // 2]), "to": float(level[peak]),
+            "to_step": int(steps[peak + w // 2]), "ratio": float(level[peak] / level[low])}
 
 
 def _wall_spans(rank: np.ndarray, walls: np.ndarray | None, files: int) -> list[tuple[float, float]]:

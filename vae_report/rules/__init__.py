@@ -77,6 +77,7 @@ from .losses import (
     total_trend,
     trend_short,
 )
+from .lr_range import blame_lr
 from .oscillation import gan_oscillation, gan_oscillation_short
 from .shifts import loss_shift, loss_shift_short
 from .spikes import spikes, spikes_short
@@ -445,8 +446,9 @@ RULES: list[Rule] = [
          checks="reconstruction's level per phase, from its start level (before the discriminator: the statistics "
                 "table's Start; in the adversarial phase: its first 5% of points there) to its current level (the "
                 "phase before: its last 5% of points, the level just before the switch-on); logged from the "
-                "run's start and never 10% below the median of its first 3 points over 2,000+ steps: not "
-                "learning; in the adversarial phase its change is quoted from the level just before the switch-on "
+                "run's start and never 10% below the median of its first 3 points over 2,000+ steps (a short run: "
+                "10+ points over 100+ steps): not learning, the learning rate named when far out of range; in the "
+                "adversarial phase its change is quoted from the level just before the switch-on "
                 "(as `rec-after-disc` quotes it) and the trend within the phase said in a word",
          judges="latest"),
     Rule("total-trend", "Total-loss trend within the current phase", "warning",
@@ -493,7 +495,9 @@ RULES: list[Rule] = [
                 " is none), within each phase: a past stretch where its"
                 " level (bin medians under a moving median that leaves spikes out) stood `rise` or more and "
                 "`noise_factor` noises (the point noise, or how much its level wanders when that is larger) above "
-                "the best it had reached in the phase, over `min_points` points or more, and then came back to "
+                "the best it had reached in the phase, over `min_points` points or more, the stretch it stood "
+                "raised for 5 standard errors of their medians above the 20+ points before it (each window's own "
+                "point scatter), and then came back to "
                 "within a quarter of that rise: where it began (a level-then-ramp fit), peaked and was back, the "
                 "levels then and now, the learning rate when it jumped as it began; at most two per loss, the "
                 "largest; rec, nll and the total moving together are one episode, told on rec. Not the rise still "
@@ -515,13 +519,16 @@ RULES: list[Rule] = [
          checks="every term of the reconstruction that should fall or hold (rec, nll, aeloss, p, and terms logged "
                 "apart such as l1; the total before the discriminator), within each phase, searched as `loss-episode` "
                 "searches it: a rise `rise` or more and `noise_factor` noises above the best level it had reached that"
-                " never came back, whose level at the phase's end and current level (the latest logs, in a later phase"
+                " never came back, its level at the phase's end 5 standard errors of their medians above the 20+ "
+                "points before it (each window's own point scatter), whose level at the phase's end and current "
+                "level (the latest logs, in a later phase"
                 " too) are still that far above the level just before it; dated where it turned (a step's first point,"
                 " or where a level-then-ramp fit up to its new level turns), with the levels before, after and now; "
                 "a phase's last rise that came back against the level just before it, or stands less than `rise` "
                 "above it, is judged against the course it was on: a shift when it is still `rise` and the noise "
                 "band above the pre-step trend (the forecast's power law over the latter half of the phase before "
-                "it, extrapolated as far as the forecast reaches) and, at the phase's end, half that band above its "
+                "it, falling 5 standard errors beyond its windows' scatter, extrapolated as far as the forecast "
+                "reaches) and, at the phase's end, half that band above its "
                 "pre-step level (a step that falls again at its old pace has not made up its cost); "
                 "rec, nll and the total together are one shift, told on rec, a component logged apart (LPIPS `p_loss`)"
                 " named with its own size. Not one from a phase's first points (a warm-up), at the discriminator's "
@@ -557,7 +564,8 @@ RULES: list[Rule] = [
                 "the earlier log's first level, i.e. trained weights with the step counter reset); the "
                 "rec/nll/total level jumping by 30% and 4 noise widths across a resume (resumed from other "
                 "weights than those reached); a resume that went on at its level is said (info: where, after what "
-                "pause, how many steps were trained again)"),
+                "pause, how many steps were trained again, and a replaced branch that climbed 30% between medians "
+                "of 20 points, 5 standard errors apart, or went NaN/Inf)"),
     Rule("config-typos", "A config key that looks mistyped", "warning",
          "A mistyped key leaves its setting at the trainer's default: the run did not train with the value the config "
          "seems to give.",
@@ -727,6 +735,7 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
         except KeyError as exc:  # a rule that reached for a metric its "needs" did not guarantee: skip, never crash
             findings.append(_skipped(rule, f"Skipped: needs {exc.args[0]}, which this run does not provide.",
                                      {"missing": [str(exc.args[0])]}))
+    findings = blame_lr(findings, metrics, schedule)  # a learning rate far out of range, named where it did harm
     # another rule's finding is named as the report shows it: the title of the case that fired, else its rule's
     titles.update({f.rule: f.title for f in findings if not f.skipped and f.severity in ("warning", "error")})
     findings = [_titled(f, titles) for f in findings]

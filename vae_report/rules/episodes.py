@@ -28,7 +28,7 @@ import numpy as np
 from .. import position as pos
 from ..numbers import counted, fmt, pct, signed_pct
 from ..schedule import Schedule
-from ..stats import MAD_TO_SIGMA, robust_noise, rolling_median
+from ..stats import MAD_TO_SIGMA, SIDE_POINTS, level_changed, robust_noise, rolling_median
 from .adversarial import clamp_bursts
 from .base import Case, Metrics, ramp_onset
 from .current import binned
@@ -144,8 +144,13 @@ def find_episodes(name: str, steps: np.ndarray, values: np.ndarray, rise: float,
         # (the smoothed running best and the first bin back sit low by the noise's lowest excursions); the rise
         # must stand out against the former too
         at, back = int(np.searchsorted(steps, onset)), int(np.searchsorted(steps, b_steps[end]))
-        before, after = values[max(0, at - SMOOTH * k):at], values[back:back + SMOOTH * k]
-        level = float(np.median(before)) if len(before) >= 3 else math.exp(float(zs[low_at]))
+        # the level it left over SIDE_POINTS or more, and the stretch it stood raised for, told apart by their
+        # medians against the points' own scatter: a noisy plateau's highest few points are no episode
+        w = max(SMOOTH * k, SIDE_POINTS)
+        if not level_changed(z[max(0, at - w):at], z[at:back]):
+            continue
+        before, after = values[max(0, at - w):at], values[back:back + SMOOTH * k]
+        level = float(np.median(before))
         if float(zs[peak_at]) - math.log(level) >= band:
             out.append(Episode(name, onset, int(b_steps[peak_at]), int(b_steps[end]), level,
                                math.exp(float(zs[peak_at])), float(np.median(after)), points))

@@ -476,6 +476,9 @@ def _rec_trend(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return _trend(m, s, "rec_loss", None, t, "over the run")
 
 
+SHORT_POINTS, SHORT_STEPS = 10, 100  # the shortest run judged for not learning at all
+
+
 def _not_learning(m: Metrics, s: Schedule, t: dict) -> Case | None:
     """A reconstruction loss logged from the run's first steps that never fell below its starting level: every
     working autoencoder's error drops steeply in its first thousands of steps, so the model is not learning
@@ -483,17 +486,21 @@ def _not_learning(m: Metrics, s: Schedule, t: dict) -> Case | None:
     steps, values = m.steps("rec_loss"), m.values("rec_loss")
     good = np.isfinite(values)
     steps, values = steps[good], values[good]
-    if len(values) < 50 or steps[0] > max(100, 0.02 * steps[-1]) or steps[-1] - steps[0] < t["min_steps"]:
+    # a short run too (SHORT_POINTS or more, over SHORT_STEPS or more): one that has not fallen at all is never ok
+    if len(values) < SHORT_POINTS or steps[0] > max(100, 0.02 * steps[-1]) or steps[-1] - steps[0] < SHORT_STEPS:
         return None
     start = float(np.median(values[:3]))  # its very first points: a fall may be over within a hundred steps
-    lowest = float(np.nanmin(rolling_median(values, max(5, len(values) // 20))))
+    lowest = float(np.nanmin(rolling_median(values, max(3 if len(values) < 50 else 5, len(values) // 20))))
     if start <= 0 or lowest < (1 - t["flat"] * 5) * start:
         return None
+    short = len(values) < 50 or steps[-1] - steps[0] < t["min_steps"]
+    over = (f" ({counted(len(values), 'point')}). An autoencoder that learns lowers its reconstruction error "
+            "from its first steps on" if short else
+            ". A working autoencoder's reconstruction error drops steeply in its first thousands of steps")
     return Case(
         f"rec_loss has not fallen since the run began: its moving median (over a twentieth of its points) never "
         f"went below {fmt(lowest)}, against {fmt(start)} at its first points, from {pos.at(s, int(steps[0]))} to "
-        f"{fmt(int(steps[-1]))}. A working autoencoder's reconstruction error drops steeply in its first thousands "
-        "of steps: this one is not learning.",
+        f"{fmt(int(steps[-1]))}{over}: this one is not learning.",
         "rec_loss", int(steps[0]), {"start_level": start, "lowest_level": lowest, "from_step": int(steps[0])},
         case="not-learning", title="Reconstruction not learning",
         action="Check the learning rate actually applied, that the optimizer holds the autoencoder's parameters and "

@@ -29,7 +29,7 @@ from .. import position as pos
 from ..checkpoints import checkpoint_before
 from ..numbers import counted, describe_change, fmt, pct, signed_pct
 from ..schedule import Schedule
-from ..stats import rolling_median
+from ..stats import SIDE_POINTS, level_changed, rolling_median
 from .base import Case, Metrics, turn_onset
 from .current import binned
 from .episodes import SMOOTH, judged, lr_then, next_rise, owned_elsewhere, phases, smoothed_noise
@@ -126,15 +126,21 @@ def _standing(steps: np.ndarray, values: np.ndarray, b_steps: np.ndarray, zs: np
     # a shift holds a level: it began before the phase's latest stretch and not in its first points
     if onset <= b_steps[SMOOTH] or len(z) - at < 2 * SMOOTH * k:
         return None
-    before = values[max(0, at - SMOOTH * k):at]
-    level = float(np.median(before)) if len(before) >= 3 else math.exp(float(zs[low_at]))
+    # the levels before and at the end over windows of SIDE_POINTS or more: a level change is a sustained
+    # difference of medians, clear of the points' own scatter there, not two extremes of a noisy plateau
+    w = max(SMOOTH * k, SIDE_POINTS)
+    before = z[max(0, at - w):at]
+    if not level_changed(before, z[-w:]):
+        return None
+    level = math.exp(float(np.median(before)))
+    end_level = float(np.median(z[-w:]))
     if end_level - math.log(level) < band:
         return None
     reached = np.flatnonzero(zs[low_at:] >= end_level - 0.1 * (end_level - math.log(level)))
     top = int(b_steps[low_at + int(reached[0])]) if len(reached) else onset
     after = math.exp(end_level)
     return Shift(onset, max(top, onset), level, after, after, how,
-                 (int(steps[max(0, at - SMOOTH * k)]), onset), (int(steps[-SMOOTH * k]), int(steps[-1]) + 1))
+                 (int(steps[max(0, at - w)]), onset), (int(steps[-w]), int(steps[-1]) + 1))
 
 
 def _shifts(m: Metrics, s: Schedule, t: dict) -> tuple[list[Shift], list[str], dict[str, list[str]]]:

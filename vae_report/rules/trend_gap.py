@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..forecast import REACH, fit_trend
+from ..stats import LEVEL_Z, SIDE_POINTS, level_changed
 from .base import turn_onset
 from .grouping import CHAIN
 
@@ -66,16 +67,21 @@ def held_step(steps: np.ndarray, values: np.ndarray, b_steps: np.ndarray, zs: np
     if turned is None:
         return None
     onset, how = turned
-    at, w = int(np.searchsorted(steps, onset)), smooth * k
+    at, w = int(np.searchsorted(steps, onset)), max(smooth * k, SIDE_POINTS)
     if onset <= b_steps[smooth] or len(z) - at < 2 * w:  # from the phase's first points, or too late to have held
         return None
-    before = float(np.median(values[max(0, at - w):at])) if at >= 3 else math.exp(base)
+    # the step, and the level at the phase's end, against the level just before it: medians of SIDE_POINTS or
+    # more, clear of the points' own scatter (two extremes of a noisy plateau are no step)
+    ahead = z[max(0, at - w):at]
+    if not (level_changed(ahead, z[at:at + w]) and level_changed(ahead, z[-w:])):
+        return None
+    before = math.exp(float(np.median(ahead)))
     end = float(np.median(values[-w:]))
     if math.log(end) - math.log(before) < band / 2:  # back at (or below) its old level: over, not held
         return None
     first = int(steps[0])
-    trend, _, _ = fit_trend(steps, values, first + (onset - first) // 2, onset - 1)
-    if trend is None or not trend.log_space or trend.coef[1] >= 0:  # no falling course to have left
+    trend, _, fit = fit_trend(steps, values, first + (onset - first) // 2, onset - 1)
+    if trend is None or not trend.log_space or not _falling(trend.coef[1], fit):  # no falling course to have left
         return None
     judge = int(np.searchsorted(steps, onset + REACH * (onset - first), side="right")) - 1
     window = slice(max(at + w, judge - w + 1), judge + 1)  # past the step's own points
@@ -89,3 +95,15 @@ def held_step(steps: np.ndarray, values: np.ndarray, b_steps: np.ndarray, zs: np
     reached = max(int(b_steps[low_at + int(near[0])]) if len(near) else onset, onset)
     return Held(onset, reached, how, before, math.exp(top), end, where, level, expected,
                 (int(trend.since_step), int(steps[at - 1])), judge == len(steps) - 1)
+
+
+def _falling(slope: float, fit: dict) -> bool:
+    """Whether a fitted trend falls beyond the scatter of the windows it was fitted to (its slope LEVEL_Z
+    standard errors below 0): a plateau's noise fits some slope, and extrapolated that slope takes the
+    counterfactual below the level the loss has settled at."""
+    xs, resid = fit.get("xs"), fit.get("resid")
+    if slope >= 0 or xs is None or resid is None or len(xs) < 3:
+        return False
+    spread = float(np.sqrt(np.sum((xs - xs.mean()) ** 2)))
+    error = float(np.std(resid, ddof=2)) / spread if spread > 0 else math.inf
+    return slope < -LEVEL_Z * error

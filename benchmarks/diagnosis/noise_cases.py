@@ -1,0 +1,40 @@
+"""Healthy runs whose reconstruction is a smooth decay plus white noise (review7, class 1): no level change is
+there to find, whatever the scan of a noisy plateau turns up. A level change is a sustained difference of
+medians over tens of points, clear of the points' own scatter; these runs must not warn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .cases import Case
+from .curves import Shape
+from .expect import Expect
+
+
+def white_noise(sd: float, floor: float = 0.03, amplitude: float = 0.5, tau: float = 1_500.0) -> Callable:
+    """rec = floor + amplitude exp(-step/tau) + N(0, sd): additive noise, so its share of the level grows as the
+    decay flattens (13% of the plateau at sd 0.004), unlike the healthy shape's multiplicative noise."""
+    def edit(steps, v, shape):
+        rng = np.random.default_rng(shape.seed + 1_000)
+        rec = floor + amplitude * np.exp(-steps / tau) + sd * rng.standard_normal(len(steps))
+        v["rec_loss"] = np.maximum(rec, floor / 10)
+    return edit
+
+
+def noise_healthy() -> list[Case]:
+    ok = Expect("ok")
+    radiodiff = dict(total_steps=20_000, disc_start=10_001, every=20)  # RadioDiff's geometry as the review ran it
+    out = [Case(f"healthy_white_noise_sd{sd:g}_20k_every20_seed{seed}".replace(".", "p"),
+                f"rec 0.03 + 0.5 exp(-s/1500) + N(0, {sd:g}), 20,000 steps logged every 20", "radiodiff",
+                Shape(last_step=19_980, seed=seed, **radiodiff), ok, fault=white_noise(sd))
+           for sd, seed in ((0.002, 111), (0.004, 112), (0.004, 113), (0.004, 117), (0.006, 114), (0.006, 118))]
+    out.append(Case("healthy_white_noise_sd0p004_60k_every50", "the same noise, 60,000 of 150,000 steps logged "
+                    "every 50, decaying more slowly", "radiodiff",
+                    Shape(last_step=60_000, total_steps=150_000, disc_start=50_001, every=50, seed=115), ok,
+                    fault=white_noise(0.004, tau=6_000)))
+    out.append(Case("healthy_white_noise_sd0p003_8k_every10", "a short run: 8,000 steps logged every 10",
+                    "radiodiff", Shape(last_step=8_000, total_steps=8_000, disc_start=4_001, every=10, seed=116), ok,
+                    fault=white_noise(0.003, tau=800)))
+    return out

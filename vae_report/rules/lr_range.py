@@ -1,0 +1,68 @@
+"""A learning rate far out of the range autoencoders train at, judged in absolute terms.
+
+``lr-schedule`` judges the logged rate against the config that set it, so a config that itself sets 1e-8 or 0.5
+passes. The published trainers train their autoencoders with Adam-family optimizers at 5e-6 (RadioDiff's
+AdamW), about 1.8e-5 (LDM's Adam: 4.5e-6 scaled by the batch) and the bundled trainer's 2e-4 (REFERENCE). The
+run's rate is its peak (a schedule's decayed tail, RadioDiff's ~1e-12 at its end, is by design): the logged lr's,
+else the config's. Below LOW an Adam step moves a weight by about that much, and nothing learns in any run
+length worth having; above HIGH its steps are as large as the weights themselves, and the losses blow up. Said
+once, as the likely cause, in the loudest finding of a loss that did not learn or ran away.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from ..numbers import fmt
+from ..schedule import Schedule
+from .base import Finding, Metrics
+
+LOW, HIGH = 1e-7, 0.1
+USUAL = "1e-6 to 1e-3"  # the span around the published rates (5e-6, 1.8e-5, 2e-4)
+# the findings of a loss that did not learn or ran away, which a rate this far off explains
+BLAMED = ("non-finite", "loss-now", "divergence", "kl-rising", "rec-trend", "total-trend", "loss-shift")
+
+
+def run_lr(m: Metrics, s: Schedule) -> tuple[float, str] | None:
+    """(the run's peak learning rate, where it was read) or None when neither the logs nor the config give one
+    above 0 (an lr of exactly 0 is run-stalled's)."""
+    if m.has("lr"):
+        lr = m.values("lr")
+        lr = lr[np.isfinite(lr)]
+        if len(lr) and float(lr.max()) > 0:
+            return float(lr.max()), "its peak in the logs" if lr.max() > lr.min() else "as logged"
+    if s.lr is not None and math.isfinite(s.lr) and s.lr > 0:
+        return float(s.lr), "the config's lr"
+    return None
+
+
+def lr_far_off(m: Metrics, s: Schedule) -> tuple[str, dict] | None:
+    """The sentence naming the learning rate as the likely cause, and its numbers; None when it is in range."""
+    found = run_lr(m, s)
+    if found is None or LOW <= found[0] <= HIGH:
+        return None
+    lr, where = found
+    low = lr < LOW
+    edge = 1e-6 if low else 1e-3
+    factor = fmt(round(edge / lr)) if low else fmt(round(lr / edge))
+    text = (f" The learning rate was {fmt(lr)} ({where}), about {factor} times {'below' if low else 'above'} the "
+            f"{USUAL} Adam-family autoencoders train at (RadioDiff 5e-6, LDM about 1.8e-5); "
+            + ("steps that small barely move the weights" if low else "steps that large are the size of the weights")
+            + ": the likely cause.")
+    return text, {"lr": lr, "lr_read_from": where, "lr_far": "below" if low else "above", "usual_lr": USUAL}
+
+
+def blame_lr(findings: list[Finding], m: Metrics, s: Schedule) -> list[Finding]:
+    """The loudest finding of a loss that did not learn or ran away, with the learning rate named as the likely
+    cause when it is far out of range (once per report)."""
+    loud = [f for f in findings if f.rule in BLAMED and not f.skipped and f.severity in ("warning", "error")]
+    said = lr_far_off(m, s) if loud else None
+    if said is None:
+        return findings
+    head = min(loud, key=lambda f: (f.severity != "error", BLAMED.index(f.rule)))
+    text, numbers = said
+    named = replace(head, message=head.message.rstrip() + text, numbers={**head.numbers, **numbers})
+    return [named if f is head else f for f in findings]
