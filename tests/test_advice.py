@@ -240,3 +240,33 @@ def test_a_won_discriminator_is_weakened_by_its_own_knobs_and_disc_weight_follow
     assert now < before and f"rec_loss fell from {fmt(before)} to {fmt(now)}" in f.action, (rec.numbers, f.action)
     assert "disc_weight (0.5 in config.yaml: model.lossconfig.disc_weight), which scales only the generator's " \
            "adversarial term" in f.action and f.action.endswith("can stay.")
+
+
+# the imperatives a KL finding may give: each names one lever, and a report gives one per finding (review 7 #2)
+_LEVERS = ("lower the learning rate", "raise kl_weight", "lower kl_weight", "check the encoder's log-variance")
+
+
+def _levers(text: str) -> set[str]:
+    return {lever for lever in _LEVERS if lever in text.lower()}
+
+
+def test_a_kl_far_above_radiodiffs_level_gets_one_action_from_finding_recommendation_and_answers(tmp_path):
+    """A KL rising to ~150 nats per latent dimension under kl_weight 1e-6 costs the loss nothing: no lr problem.
+    The finding's action, the Recommendation, the "act on first" answer and the "why it matters" answer say one
+    thing, from one place (the finding's action and its case's rationale)."""
+    curves = radiodiff_curves(20_000, disc_start=10_001, total_steps=20_000)
+    curves.values["kl_loss"] *= 15
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 20, config(disc_start=10_001, total=20_000)))
+    (f,) = [f for f in bad if f.rule == "kl-rising"]
+    assert f.severity == "warning" and "nats per dimension" in f.message
+    assert _levers(f.action) == {"raise kl_weight", "check the encoder's log-variance"}, f.action
+    assert not _levers(f.message), f.message  # the finding's words carry no second, different action
+    (rec,) = [r for r in a.recommendations if f.title in r]
+    assert _levers(rec) == _levers(f.action), rec
+    qa = {q.question: q.answer for q in questions_and_answers(a)}
+    first = next(v for k, v in qa.items() if k.endswith("need attention?"))
+    assert f.title in first and _levers(first) == _levers(f.action), first
+    why = next(v for k, v in qa.items() if k.startswith("Why") and f.title in k)
+    # not the rule's "matters only if the weighted term becomes a real share": at 0.1% it never will
+    assert "real share" not in why and "scale" in why, why

@@ -373,7 +373,7 @@ RULES: list[Rule] = [
           "per_dim_high": 100.0}, needs=("kl_loss",),
          needs_schedule=("kl_weight",), regularizer="kl",
          severities=("ok", "info", "warning"), topics=("kl",), cause="shape", cause_rank=6,
-         action="Lower the learning rate, or resume from a checkpoint before the rise.",
+         action="Raise kl_weight, or check the encoder's log-variance output (a clamp, a missing exp).",
          short=kl_rising_short,
          checks="(KL models; not applicable to VQ) KL's level rising from its start level to its current level (the "
                 "statistics table's Start and Now): expected under a tiny weight while the weighted term stays light "

@@ -179,7 +179,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{describe_change(start, end)}, climbing from {pos.at(s, onset)}: a rise to {fmt(EXPLOSION)} times its "
             "start level or more is far beyond the slow rise a tiny kl_weight allows. The encoder's posterior is "
             f"running away from the prior (its means or log-variances growing without bound).{said}",
-            "kl_loss", onset, numbers, action=_runaway_action(m, s, onset, share))]
+            "kl_loss", onset, numbers, action=_runaway_action(m, s, onset, share), rationale=RUNAWAY_WHY)]
     runaway = _compounding(m, t)
     if runaway is not None:
         growth, since = runaway
@@ -188,9 +188,8 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"kl_loss is running away in the latest logs: it grows x{fmt(round(growth, 2))} per tenth of the run "
             f"without slowing down, since {pos.at(s, since)} ({describe_change(start, end)} over the run).{said} "
             "A KL under a tiny kl_weight rises fast early and then flattens; one that compounds late is a posterior "
-            "drifting away (means or log-variances growing without bound), the usual prelude to a divergence. "
-            "Lower the learning rate, or resume from a checkpoint before the climb.",
-            "kl_loss", since, numbers)]
+            "drifting away (means or log-variances growing without bound), the usual prelude to a divergence.",
+            "kl_loss", since, numbers, action=_runaway_action(m, s, since, share), rationale=RUNAWAY_WHY)]
     if s.kl_weight > t["tiny_weight"]:
         return [Case(
                         f"kl_loss {describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}, a weight large "
@@ -207,11 +206,10 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "dimension of RadioDiff's published first stage (128,000 over 12,288 latent dimensions), so not what a "
             "tiny weight usually gives: the posterior's means or variances sit far from the prior, and the latents "
             "a diffusion model is trained on later have a far larger scale. It costs the loss almost nothing at "
-            "this weight; "
-            + ("raise kl_weight, or check the encoder's log-variance output (a clamp, a missing exp)."
-               if high else "watch it, and check the latents' scale before the diffusion stage."),
+            "this weight, so the loss will not pull it back"
+            + ("." if high else ": watch it, and check the latents' scale before the diffusion stage."),
             "kl_loss", step, numbers | {"reference_nats_per_dim": REFERENCE_NATS_PER_DIM},
-            severity="warning" if high else "info")]
+            severity="warning" if high else "info", action=bound_posterior(s), rationale=SCALE_WHY)]
     light = share is None or share <= t["light_share"]
     # LDM's KL is a sum over latent dimensions: a large number at a tiny weight. Said only of that loss (or where
     # the logged total shows the sums); another trainer's KL may be a mean, and its weight another's choice
@@ -261,6 +259,25 @@ def _compounding(m: Metrics, t: dict) -> tuple[float, int] | None:
     lo = tenths[max(0, k - 1)][0]
     onset, _ = ramp_onset(steps[lo:], np.log(values[lo:]))
     return float(last[-1]), onset
+
+
+# why a KL warning matters, by its case: the rule's own reason ("only if the weighted term becomes a real share")
+# is the expected rise's, and at a tiny weight the term never becomes one
+SCALE_WHY = ("A tiny kl_weight lets the KL rise, not reach any level: a KL many times what such a weight usually "
+             "gives puts the latents on a far larger scale, which the diffusion model trained on them must then "
+             "learn, and the loss, which it costs almost nothing, will not pull it back.")
+RUNAWAY_WHY = ("A posterior running away from the prior grows without bound: at a tiny kl_weight the loss does not "
+               "hold it, and the climb is the usual prelude to a divergence.")
+
+
+def bound_posterior(s: Schedule) -> str:
+    """What holds a KL that a tiny weight lets drift, by the loss's mechanics (KL = 0.5 x sum(mu^2 + var - 1 -
+    logvar), weighted by kl_weight): a weight that makes the term count, or a posterior bounded at its source. Not
+    the learning rate: a rising KL at kl_weight 1e-6 is what the objective allows, not an optimizer's fault."""
+    where = set_at(s, "kl_weight")
+    return (f"Raise kl_weight (from {fmt(s.kl_weight)}" + (f" at {where}" if where else "")
+            + f", e.g. to {fmt(s.kl_weight * 10)}), or check the encoder's log-variance output (a clamp, a missing "
+            "exp).")
 
 
 LIGHT_SHARE = 0.01  # a weighted KL term under this share of the loss shapes nothing yet: what it costs is none
