@@ -270,3 +270,18 @@ def test_a_kl_far_above_radiodiffs_level_gets_one_action_from_finding_recommenda
     why = next(v for k, v in qa.items() if k.startswith("Why") and f.title in k)
     # not the rule's "matters only if the weighted term becomes a real share": at 0.1% it never will
     assert "real share" not in why and "scale" in why, why
+
+
+def test_a_run_stopped_days_ago_is_acted_on_before_a_kl_drift(tmp_path):
+    """What to act on first follows the harm of waiting, not the rules' order (review 7 #6): a process that
+    stopped 3 days ago comes before a KL drifting under a tiny weight, in the Recommendations and in the answer."""
+    curves = radiodiff_curves(7_000, disc_start=10_001, total_steps=20_000)
+    curves.values["kl_loss"] *= 15
+    _rebuild_sums(curves)
+    folder = write_run(tmp_path, curves, 20, config(disc_start=10_001, total=20_000))
+    now = 1.7e9 + 7_000 * 0.5 + 3 * 86_400  # write_scalars' clock: 0.5 s a step from 1.7e9
+    a, bad = verdict(folder, now=now)
+    assert {"liveness", "kl-rising"} <= {f.rule for f in bad}, [f.rule for f in bad]
+    assert a.recommendations[0].startswith("Look into: Training speed and liveness"), a.recommendations
+    answer = next(q.answer for q in questions_and_answers(a) if q.question.startswith("Should I intervene"))
+    assert answer.startswith('Yes, act on the warning "Training speed and liveness"'), answer
