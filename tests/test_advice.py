@@ -285,3 +285,30 @@ def test_a_run_stopped_days_ago_is_acted_on_before_a_kl_drift(tmp_path):
     assert a.recommendations[0].startswith("Look into: Training speed and liveness"), a.recommendations
     answer = next(q.answer for q in questions_and_answers(a) if q.question.startswith("Should I intervene"))
     assert answer.startswith('Yes, act on the warning "Training speed and liveness"'), answer
+
+
+def test_a_rise_that_begins_at_the_switch_on_is_the_gans_not_the_lrs(tmp_path):
+    """A short run whose adversarial phase is too young to judge alone (review 7 #2, r06): the reconstruction is
+    at its lowest just before the discriminator switches on and rises from its first step on. The rise is dated no
+    earlier than that low, given to disc_weight (not to an lr 40 times RadioDiff's that trained well before it),
+    and said once, under the switch-on's finding."""
+    rng = np.random.default_rng(1)
+    steps = np.arange(0, 300, 10)
+    rec = 0.3 + 0.8 * np.exp(-steps / 40) + 0.03 * rng.standard_normal(len(steps))
+    rec[8] = rec[9] + 0.05  # a bump two points before the low: a rise dated from it would precede the low
+    on = steps >= 101
+    rec[on] = np.minimum(0.3 * 1.6 ** ((steps[on] - 100) / 10), 1.45) + 0.03 * rng.standard_normal(on.sum())
+    curves = radiodiff_curves(290, disc_start=101, total_steps=300, every=10, seed=1, lr=2e-4)
+    curves.values["rec_loss"] = np.abs(rec)
+    _rebuild_sums(curves)
+    cfg = config(disc_start=101, total=300, disc_weight=50.0)
+    cfg["trainer"]["lr"] = 2e-4
+    a, bad = verdict(write_run(tmp_path, curves, 10, cfg))
+    low = int(steps[:on.argmax()][np.argmin(rec[:on.argmax()])])
+    for f in bad:
+        assert "learning rate" not in f.action.lower() and "likely cause" not in f.message, (f.rule, f.message)
+        assert f.step is None or f.step >= low, (f.rule, f.step, low)
+    heads = [f for f in bad if f.metric in ("rec_loss", "nll_loss", "total_loss")]
+    assert len(heads) == 1, [(f.rule, f.metric, f.step) for f in heads]  # one cause: one headline
+    assert "disc_weight" in heads[0].action and "disc_weight" in heads[0].message, heads[0].message
+    assert "rec-after-disc" in {heads[0].rule} | {r["rule"] for r in heads[0].related}
