@@ -312,3 +312,25 @@ def test_a_rise_that_begins_at_the_switch_on_is_the_gans_not_the_lrs(tmp_path):
     assert len(heads) == 1, [(f.rule, f.metric, f.step) for f in heads]  # one cause: one headline
     assert "disc_weight" in heads[0].action and "disc_weight" in heads[0].message, heads[0].message
     assert "rec-after-disc" in {heads[0].rule} | {r["rule"] for r in heads[0].related}
+
+
+def test_an_lr_jump_before_a_divergence_is_said_as_a_jump_and_named_as_its_cause(tmp_path):
+    """The logged lr jumps x1,000 at step 12,900 and holds; the reconstruction diverges from 13,180 into Inf
+    (review 7 #2, s08). The jump is said as a jump (not "frozen"), the NaN error names it as the likely cause, and
+    the GAN, on since 10,001 with the reconstruction holding, is not blamed for the rise."""
+    curves = radiodiff_curves(20_000, disc_start=10_001, total_steps=20_000, every=20)
+    steps, v = curves.steps, curves.values
+    jump = steps >= 12_900
+    v["lr"][jump] = v["lr"][jump][0] * 1000
+    climb = steps >= 13_180
+    v["rec_loss"][climb] *= np.exp((steps[climb] - 13_180) / 100.0)
+    v["rec_loss"][steps >= 14_500] = np.inf
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 20, config(disc_start=10_001, total=20_000)))
+    (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert "jumps at step 12,900" in lr.message and "frozen" not in lr.message, lr.message
+    assert "set to 0" not in lr.message
+    (nan,) = [f for f in a.findings if f.rule == "non-finite" and f.severity == "error"]
+    assert "jumped from" in nan.message and "at step 12,900" in nan.message and "likely cause" in nan.message
+    answer = next(q.answer for q in questions_and_answers(a) if q.question.startswith("Did reconstruction get worse"))
+    assert not answer.startswith("Yes") and "rose from step 13," in answer, answer

@@ -355,7 +355,8 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             found.pop("baseline_step", None)
             best, latest, where = found["best"], found["latest"], ""
             size = f", {_times(latest / best)} that level"
-        if climb is None and not ended_bad:  # a loss still falling had not begun to rise: not before its low
+        # a loss still falling had not begun to rise: not before its low (a slow drift is dated by its ramp fit)
+        if climb is None and not ended_bad and not found.get("slow"):
             found["onset"] = not_before_minimum(steps, values, found["onset"])
         # judged over the whole run (its phase too young): a rise from the switch-on is the GAN's, not the lr's
         gan = lo is None and not ended_bad and at_switch_on(found["onset"], start, _every(m, name))
