@@ -334,3 +334,19 @@ def test_an_lr_jump_before_a_divergence_is_said_as_a_jump_and_named_as_its_cause
     assert "jumped from" in nan.message and "at step 12,900" in nan.message and "likely cause" in nan.message
     answer = next(q.answer for q in questions_and_answers(a) if q.question.startswith("Did reconstruction get worse"))
     assert not answer.startswith("Yes") and "rose from step 13," in answer, answer
+
+
+def test_a_kl_falling_back_from_a_runaway_is_no_posterior_collapse(tmp_path):
+    """KL runs away from an untrained encoder's 60 to 4e8 and falls back to 1e7 (review 7 #2, r07: thousands of
+    nats per latent dimension): no rule calls that a collapse, which needs a KL near 0 per dimension."""
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000, every=20)
+    steps = curves.steps
+    rise = 60 * np.exp(steps / 2000 * np.log(4e8 / 60))
+    fall = 4e8 * np.exp(-(steps - 6000) / 3000 * np.log(40))
+    curves.values["kl_loss"] = np.where(steps <= 2000, rise, np.where(steps <= 6000, 4e8, np.maximum(fall, 1e7)))
+    _rebuild_sums(curves)
+    a, _ = verdict(write_run(tmp_path, curves, 20, config(disc_start=50_001, total=150_000)))
+    (f,) = [f for f in a.findings if f.rule == "kl-collapse"]
+    assert f.severity == "info" and "collapse" not in f.title.lower(), (f.title, f.message)
+    assert "nats per dimension" in f.message and "no posterior collapse" in f.message
+    assert not any("collapse" in f.title.lower() for f in a.active_findings() if f.severity != "ok")

@@ -421,7 +421,7 @@ RULES: list[Rule] = [
          "A collapsed posterior carries almost nothing about the input: the decoder reconstructs from next to "
          "nothing, and a diffusion model trained on those latents has little to learn from.",
          kl_collapse, {"fraction_of_peak": 0.1, "nats_per_dim": 0.01}, needs=("kl_loss",), regularizer="kl",
-         topics=("kl",),
+         severities=("info", "warning"), topics=("kl",),
          action="Check kl_weight and the decoder's capacity.",
          look="inputs reconstructed from next to nothing (blurry, alike)",
          short=kl_collapse_short,
@@ -430,7 +430,8 @@ RULES: list[Rule] = [
                 "stray dip), judged with `kl_weight`: above 1e-4 the term "
                 "pulls the posterior to the prior, a collapse whatever reconstruction did (annealing, free bits); "
                 "at or below, a reconstruction that kept improving means the logged KL is not the posterior's "
-                "information (titled \"KL fallen far below its peak\", check how it is logged)"),
+                "information (titled \"KL fallen far below its peak\", check how it is logged); a fall to a level "
+                "still 1 nat or more per latent dimension is no collapse (info: a runaway falling back)"),
     Rule("codebook-collapse", "Codebook collapse (VQ)", "warning",
          "A codebook collapsed onto a few codes limits what the decoder can reconstruct: the rest of the codebook is "
          "dead weight.",
