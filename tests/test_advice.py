@@ -350,3 +350,17 @@ def test_a_kl_falling_back_from_a_runaway_is_no_posterior_collapse(tmp_path):
     assert f.severity == "info" and "collapse" not in f.title.lower(), (f.title, f.message)
     assert "nats per dimension" in f.message and "no posterior collapse" in f.message
     assert not any("collapse" in f.title.lower() for f in a.active_findings() if f.severity != "ok")
+
+
+def test_a_kl_rising_from_an_untrained_encoders_first_points_to_radiodiffs_level_is_no_runaway(tmp_path):
+    """KL from an untrained encoder's ~60 nats to ~11 nats per latent dimension (x2,000; review 7 #2, r12): the
+    ratio from the first points says nothing, the level per dimension is RadioDiff's own ~10.4: no warning."""
+    curves = radiodiff_curves(290, disc_start=50_001, total_steps=150_000, every=10)  # 30 points: a short run
+    steps = curves.steps
+    curves.values["kl_loss"] = 60 * (135_000 / 60) ** np.minimum(1, steps / 200)
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    (f,) = [f for f in a.findings if f.rule == "kl-rising"]
+    assert f.severity in ("ok", "info") and "running away" not in f.message, f.message
+    assert "nats per dimension" in f.message and "10.4" in f.message, f.message
+    assert not [g for g in bad if g.metric == "kl_loss"], [(g.rule, g.message) for g in bad]

@@ -168,7 +168,10 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"kl_loss {describe_change(start, end)} over its finite points and is NaN/Inf from "
             f"{pos.at(s, first_bad)}: its rise is part of the divergence (see {see('non-finite')}), not the slow "
             "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers)]
-    if end >= EXPLOSION * start:
+    # a ratio from an untrained encoder's first points (a KL near 0 nats) says nothing: a level per latent dimension
+    # no higher than a tiny weight usually gives (RadioDiff's ~10.4) is no runaway, however far it rose
+    usual = numbers.get("kl_per_latent_dim") is not None and numbers["kl_per_latent_dim"] < t["per_dim_unusual"]
+    if end >= EXPLOSION * start and not usual:
         # where it left its start level: a change point on the log scale (a runaway compounds), not the last step
         steps, values = m.steps("kl_loss"), m.values("kl_loss")
         with np.errstate(all="ignore"):
@@ -218,9 +221,12 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
            "A KL that rises as the encoder starts to use its latents is the usual course")
     why += ("." if share is None and found is not None else " while the weighted term stays small." if light else
             f"; the weighted term is no longer small, though (see {see('kl-dominant')}).")
+    reference = (f" RadioDiff's published first stage holds ~{fmt(REFERENCE_NATS_PER_DIM)} nats per dimension, so "
+                 "the level, not the ratio from an untrained encoder's first points, is what to judge."
+                 if usual and end >= EXPLOSION * start else "")
     return [Case(
         f"Over the run ({_from_start(m)}), kl_loss "
-        f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{said}",
+        f"{describe_change(start, end)}: expected under kl_weight {fmt(s.kl_weight)}. {why}{said}{reference}",
         "kl_loss", step, numbers, severity="ok" if light else "info",
     )]
 
