@@ -128,7 +128,7 @@ def adversarial_questions(analysis) -> list:
         # "No" while a warning doubts it is hedged ("Not by this measure", also by questions._qualified), never
         # turned into a "Yes"
         fell_in_doubt = not bad and not slightly and any(doubted(f) for f in rec)
-        late = _began_late(analysis, bad)
+        late = "" if across else _began_late(analysis, bad)  # a NaN step's rise is said by its own words
         word = ("Not with the discriminator" if across or late else "Not by this measure" if fell_in_doubt
                 else "Yes" if bad else "Only a little" if slightly else "No")
         unit = analysis.schedule.counts
