@@ -13,7 +13,7 @@ from ..schedule import Schedule, set_at
 from .base import Case, Metrics, finite, first_stage, median_of, ramp_onset, see
 from .bookkeeping import bookkeeping, square_image
 from .decomposition import decompose, share_of, share_text
-from .knobs import kl_lighter
+from .knobs import bound_posterior, kl_lighter
 from .losses import climb_before
 from .said import Said
 
@@ -274,16 +274,6 @@ SCALE_WHY = ("A tiny kl_weight lets the KL rise, not reach any level: a KL many 
              "learn, and the loss, which it costs almost nothing, will not pull it back.")
 RUNAWAY_WHY = ("A posterior running away from the prior grows without bound: at a tiny kl_weight the loss does not "
                "hold it, and the climb is the usual prelude to a divergence.")
-
-
-def bound_posterior(s: Schedule) -> str:
-    """What holds a KL that a tiny weight lets drift, by the loss's mechanics (KL = 0.5 x sum(mu^2 + var - 1 -
-    logvar), weighted by kl_weight): a weight that makes the term count, or a posterior bounded at its source. Not
-    the learning rate: a rising KL at kl_weight 1e-6 is what the objective allows, not an optimizer's fault."""
-    where = set_at(s, "kl_weight")
-    return (f"Raise kl_weight (from {fmt(s.kl_weight)}" + (f" at {where}" if where else "")
-            + f", e.g. to {fmt(s.kl_weight * 10)}), or check the encoder's log-variance output (a clamp, a missing "
-            "exp).")
 
 
 LIGHT_SHARE = 0.01  # a weighted KL term under this share of the loss shapes nothing yet: what it costs is none
