@@ -240,3 +240,127 @@ def test_a_won_discriminator_is_weakened_by_its_own_knobs_and_disc_weight_follow
     assert now < before and f"rec_loss fell from {fmt(before)} to {fmt(now)}" in f.action, (rec.numbers, f.action)
     assert "disc_weight (0.5 in config.yaml: model.lossconfig.disc_weight), which scales only the generator's " \
            "adversarial term" in f.action and f.action.endswith("can stay.")
+
+
+# the imperatives a KL finding may give: each names one lever, and a report gives one per finding (review 7 #2)
+_LEVERS = ("lower the learning rate", "raise kl_weight", "lower kl_weight", "check the encoder's log-variance")
+
+
+def _levers(text: str) -> set[str]:
+    return {lever for lever in _LEVERS if lever in text.lower()}
+
+
+def test_a_kl_far_above_radiodiffs_level_gets_one_action_from_finding_recommendation_and_answers(tmp_path):
+    """A KL rising to ~150 nats per latent dimension under kl_weight 1e-6 costs the loss nothing: no lr problem.
+    The finding's action, the Recommendation, the "act on first" answer and the "why it matters" answer say one
+    thing, from one place (the finding's action and its case's rationale)."""
+    curves = radiodiff_curves(20_000, disc_start=10_001, total_steps=20_000)
+    curves.values["kl_loss"] *= 15
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 20, config(disc_start=10_001, total=20_000)))
+    (f,) = [f for f in bad if f.rule == "kl-rising"]
+    assert f.severity == "warning" and "nats per dimension" in f.message
+    assert _levers(f.action) == {"raise kl_weight", "check the encoder's log-variance"}, f.action
+    assert not _levers(f.message), f.message  # the finding's words carry no second, different action
+    (rec,) = [r for r in a.recommendations if f.title in r]
+    assert _levers(rec) == _levers(f.action), rec
+    qa = {q.question: q.answer for q in questions_and_answers(a)}
+    first = next(v for k, v in qa.items() if k.endswith("need attention?"))
+    assert f.title in first and _levers(first) == _levers(f.action), first
+    why = next(v for k, v in qa.items() if k.startswith("Why") and f.title in k)
+    # not the rule's "matters only if the weighted term becomes a real share": at 0.1% it never will
+    assert "real share" not in why and "scale" in why, why
+
+
+def test_a_run_stopped_days_ago_is_acted_on_before_a_kl_drift(tmp_path):
+    """What to act on first follows the harm of waiting, not the rules' order (review 7 #6): a process that
+    stopped 3 days ago comes before a KL drifting under a tiny weight, in the Recommendations and in the answer."""
+    curves = radiodiff_curves(7_000, disc_start=10_001, total_steps=20_000)
+    curves.values["kl_loss"] *= 15
+    _rebuild_sums(curves)
+    folder = write_run(tmp_path, curves, 20, config(disc_start=10_001, total=20_000))
+    now = 1.7e9 + 7_000 * 0.5 + 3 * 86_400  # write_scalars' clock: 0.5 s a step from 1.7e9
+    a, bad = verdict(folder, now=now)
+    assert {"liveness", "kl-rising"} <= {f.rule for f in bad}, [f.rule for f in bad]
+    assert a.recommendations[0].startswith("Look into: Training speed and liveness"), a.recommendations
+    answer = next(q.answer for q in questions_and_answers(a) if q.question.startswith("Should I intervene"))
+    assert answer.startswith('Yes, act on the warning "Training speed and liveness"'), answer
+
+
+def test_a_rise_that_begins_at_the_switch_on_is_the_gans_not_the_lrs(tmp_path):
+    """A short run whose adversarial phase is too young to judge alone (review 7 #2, r06): the reconstruction is
+    at its lowest just before the discriminator switches on and rises from its first step on. The rise is dated no
+    earlier than that low, given to disc_weight (not to an lr 40 times RadioDiff's that trained well before it),
+    and said once, under the switch-on's finding."""
+    rng = np.random.default_rng(1)
+    steps = np.arange(0, 300, 10)
+    rec = 0.3 + 0.8 * np.exp(-steps / 40) + 0.03 * rng.standard_normal(len(steps))
+    rec[8] = rec[9] + 0.05  # a bump two points before the low: a rise dated from it would precede the low
+    on = steps >= 101
+    rec[on] = np.minimum(0.3 * 1.6 ** ((steps[on] - 100) / 10), 1.45) + 0.03 * rng.standard_normal(on.sum())
+    curves = radiodiff_curves(290, disc_start=101, total_steps=300, every=10, seed=1, lr=2e-4)
+    curves.values["rec_loss"] = np.abs(rec)
+    _rebuild_sums(curves)
+    cfg = config(disc_start=101, total=300, disc_weight=50.0)
+    cfg["trainer"]["lr"] = 2e-4
+    a, bad = verdict(write_run(tmp_path, curves, 10, cfg))
+    low = int(steps[:on.argmax()][np.argmin(rec[:on.argmax()])])
+    for f in bad:
+        assert "learning rate" not in f.action.lower() and "likely cause" not in f.message, (f.rule, f.message)
+        assert f.step is None or f.step >= low, (f.rule, f.step, low)
+    heads = [f for f in bad if f.metric in ("rec_loss", "nll_loss", "total_loss")]
+    assert len(heads) == 1, [(f.rule, f.metric, f.step) for f in heads]  # one cause: one headline
+    assert "disc_weight" in heads[0].action and "disc_weight" in heads[0].message, heads[0].message
+    assert "rec-after-disc" in {heads[0].rule} | {r["rule"] for r in heads[0].related}
+
+
+def test_an_lr_jump_before_a_divergence_is_said_as_a_jump_and_named_as_its_cause(tmp_path):
+    """The logged lr jumps x1,000 at step 12,900 and holds; the reconstruction diverges from 13,180 into Inf
+    (review 7 #2, s08). The jump is said as a jump (not "frozen"), the NaN error names it as the likely cause, and
+    the GAN, on since 10,001 with the reconstruction holding, is not blamed for the rise."""
+    curves = radiodiff_curves(20_000, disc_start=10_001, total_steps=20_000, every=20)
+    steps, v = curves.steps, curves.values
+    jump = steps >= 12_900
+    v["lr"][jump] = v["lr"][jump][0] * 1000
+    climb = steps >= 13_180
+    v["rec_loss"][climb] *= np.exp((steps[climb] - 13_180) / 100.0)
+    v["rec_loss"][steps >= 14_500] = np.inf
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 20, config(disc_start=10_001, total=20_000)))
+    (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert "jumps at step 12,900" in lr.message and "frozen" not in lr.message, lr.message
+    assert "set to 0" not in lr.message
+    (nan,) = [f for f in a.findings if f.rule == "non-finite" and f.severity == "error"]
+    assert "jumped from" in nan.message and "at step 12,900" in nan.message and "likely cause" in nan.message
+    answer = next(q.answer for q in questions_and_answers(a) if q.question.startswith("Did reconstruction get worse"))
+    assert not answer.startswith("Yes") and "rose from step 13," in answer, answer
+
+
+def test_a_kl_falling_back_from_a_runaway_is_no_posterior_collapse(tmp_path):
+    """KL runs away from an untrained encoder's 60 to 4e8 and falls back to 1e7 (review 7 #2, r07: thousands of
+    nats per latent dimension): no rule calls that a collapse, which needs a KL near 0 per dimension."""
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000, every=20)
+    steps = curves.steps
+    rise = 60 * np.exp(steps / 2000 * np.log(4e8 / 60))
+    fall = 4e8 * np.exp(-(steps - 6000) / 3000 * np.log(40))
+    curves.values["kl_loss"] = np.where(steps <= 2000, rise, np.where(steps <= 6000, 4e8, np.maximum(fall, 1e7)))
+    _rebuild_sums(curves)
+    a, _ = verdict(write_run(tmp_path, curves, 20, config(disc_start=50_001, total=150_000)))
+    (f,) = [f for f in a.findings if f.rule == "kl-collapse"]
+    assert f.severity == "info" and "collapse" not in f.title.lower(), (f.title, f.message)
+    assert "nats per dimension" in f.message and "no posterior collapse" in f.message
+    assert not any("collapse" in f.title.lower() for f in a.active_findings() if f.severity != "ok")
+
+
+def test_a_kl_rising_from_an_untrained_encoders_first_points_to_radiodiffs_level_is_no_runaway(tmp_path):
+    """KL from an untrained encoder's ~60 nats to ~11 nats per latent dimension (x2,000; review 7 #2, r12): the
+    ratio from the first points says nothing, the level per dimension is RadioDiff's own ~10.4: no warning."""
+    curves = radiodiff_curves(290, disc_start=50_001, total_steps=150_000, every=10)  # 30 points: a short run
+    steps = curves.steps
+    curves.values["kl_loss"] = 60 * (135_000 / 60) ** np.minimum(1, steps / 200)
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    (f,) = [f for f in a.findings if f.rule == "kl-rising"]
+    assert f.severity in ("ok", "info") and "running away" not in f.message, f.message
+    assert "nats per dimension" in f.message and "10.4" in f.message, f.message
+    assert not [g for g in bad if g.metric == "kl_loss"], [(g.rule, g.message) for g in bad]

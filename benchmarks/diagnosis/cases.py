@@ -421,6 +421,18 @@ def diverge_into_nan(onset: int, nan_step: int, factor: float, norm_from: float,
     return edit
 
 
+def lr_jump_then_diverge(at: int, factor: float, onset: int, nan_step: int) -> Callable:
+    """The logged lr jumps ``factor``-fold at ``at`` and holds; ``onset`` later rec climbs x20 into NaN at
+    ``nan_step`` (review 7, s08): the jump is the divergence's likely cause."""
+    jump, diverge = lr_edit("jump", at, factor), diverge_into_nan(onset, nan_step, 20.0, 3.0, 60.0)
+
+    def edit(steps, v, shape):
+        jump(steps, v, shape)
+        diverge(steps, v, shape)
+    edit.after = diverge.after
+    return edit
+
+
 def d_wins_then_rec_rises(onset: int, rec_from: int, factor: float) -> Callable:
     """The discriminator wins from ``onset`` (hinge to 0, logits apart), and rec, which had held in the phase,
     rises linearly by ``factor`` - 1 from ``rec_from`` to the end: a regression inside the adversarial phase."""

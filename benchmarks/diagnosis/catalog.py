@@ -354,6 +354,13 @@ def _drift_cases() -> list[Case]:
                     "to the end", "other_csv", s, Expect("error", (
                         Fault(LOSSES, 33_000, c.tol(s, 0.05), ("non-finite",)),)),
                     c.diverge_into_nan(30_000, 33_000, 20.0, 3.0, 60.0)))
+    # the lr jumps x1,000 and holds; 280 steps later the run diverges into NaN: both named, each at its step
+    s = _shape(last_step=20_000, total_steps=20_000, disc_start=10_001, every=20, seed=96)
+    out.append(Case("lr_jump_then_nan", "lr x1,000 at 12,900, rec climbing from 13,180 into NaN at 14,500",
+                    "radiodiff", s, Expect("error", (
+                        Fault(LOSSES, 14_500, c.tol(s, 0.05), ("non-finite",)),
+                        Fault(("lr",), 12_900, c.tol(s, 0.02), ("lr-schedule",), "warning"))),
+                    c.lr_jump_then_diverge(12_900, 1000.0, 13_180, 14_500)))
     # 300 epochs of 500 steps, printed once per epoch: the drift from step 45,000 is epoch 91
     s = _shape(last_step=150_000, total_steps=150_000, disc_start=NO_GAN, every=500, pixels=4, seed=98)
     out.append(Case("epoch_slow_drift", "rec x1.6 from 30% of a run counted in epochs (+30% net of its slow decline)",

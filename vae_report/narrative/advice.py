@@ -9,6 +9,7 @@ from ..rules import Finding
 from ..rules.dynamics import duration
 from .state import (
     CAN_WAIT,
+    by_harm,
     eta_words,
     finding_of,
     halted_reason,
@@ -43,14 +44,12 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
     """What to do, worst first (``samples``: whether the run holds reconstruction images, None if not looked)."""
     out = []
     unit = analysis.schedule.counts
-    # earliest first within each severity: what went wrong first is usually what the rest follows from
-    ordered = sorted(analysis.active_findings(), key=lambda f: f.step if f.step is not None else float("inf"))
-    for severity, lead in (("error", "Fix first"), ("warning", "Look into")):
-        for finding in ordered:
-            if finding.severity == severity:
-                todo = advice(finding, samples)
-                out.append(f"{lead}: {(finding.title or finding.rule)}{where_at(finding, unit)}"
-                           + (f": {todo[:1].lower()}{todo[1:]}" if todo else "."))
+    # the worst harm first (a stopped run before a KL drift), as the "act on first" answer picks it
+    for finding in by_harm([f for f in analysis.active_findings() if f.severity in ("error", "warning")]):
+        lead = ("Fix first" if not out else "Fix") if finding.severity == "error" else "Look into"
+        todo = advice(finding, samples)
+        out.append(f"{lead}: {(finding.title or finding.rule)}{where_at(finding, unit)}"
+                   + (f": {todo[:1].lower()}{todo[1:]}" if todo else "."))
     milestone = analysis.next_milestone
     if analysis.finished:
         # the run's own reconstructions where it saved some; else what the checkpoint makes of held-out images

@@ -128,8 +128,9 @@ def adversarial_questions(analysis) -> list:
         # "No" while a warning doubts it is hedged ("Not by this measure", also by questions._qualified), never
         # turned into a "Yes"
         fell_in_doubt = not bad and not slightly and any(doubted(f) for f in rec)
-        word = ("Not with the discriminator" if across else "Not by this measure" if fell_in_doubt else "Yes" if bad
-                else "Only a little" if slightly else "No")
+        late = "" if across else _began_late(analysis, bad)  # a NaN step's rise is said by its own words
+        word = ("Not with the discriminator" if across or late else "Not by this measure" if fell_in_doubt
+                else "Yes" if bad else "Only a little" if slightly else "No")
         unit = analysis.schedule.counts
         shown = across + bad or rec
         # the change itself first, from the reconstruction finding's numbers (also one cited under the cause);
@@ -137,9 +138,25 @@ def adversarial_questions(analysis) -> list:
         change = next((c for f in rec if (c := cited_numbers(f, "rec-after-disc", unit))), None)
         loud = change is not None and all(f.severity in ("warning", "error") for f in shown)
         said = " ".join(cite(f, unit) for f in shown) if loud else messages(shown, unit)
-        head = f"{word}: {change}." if loud else f"{word}."
+        head = f"{word}: {change}." if loud and not late else f"{word}{late}." if late else f"{word}."
         out.append(QA("Did reconstruction get worse once the GAN started?", f"{head} {said}", rec[0].rule))
     return out
+
+
+def _began_late(analysis, bad: list[Finding]) -> str:
+    """": it held after the switch-on (step 10,001) and rose from step 13,180, 3,179 steps later" when every
+    warning's rise began more than a tenth of the run after the switch-on: a rise that late is not the GAN's doing
+    (its own finding names its cause); "" otherwise."""
+    switch = analysis.schedule.switch_step or analysis.schedule.disc_start
+    onsets = [f.numbers.get("divergence_onset", f.numbers.get("onset_step", f.step)) for f in bad]
+    if not bad or switch is None or any(o is None for o in onsets):
+        return ""
+    first = min(onsets)
+    if first - switch <= 0.1 * max(analysis.step, 1):
+        return ""
+    unit = analysis.schedule.counts
+    return (f": it held after the switch-on ({unit} {fmt(switch)}) and rose from {unit} {fmt(first)}, "
+            f"{fmt(first - switch)} {unit}s later")
 
 
 def disc_won(findings: list[Finding]) -> tuple[Finding, dict] | None:

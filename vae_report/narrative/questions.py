@@ -17,6 +17,7 @@ from .state import (
     KL_RULES,
     LIMITS,
     RANGE_RULES,
+    by_harm,
     cite,
     dead_sentence,
     doubted,
@@ -317,10 +318,10 @@ def _intervene_answer(analysis) -> str:
         return (f"No: no rule raised a warning or an error; {said}. "
                 + (f"Keep it running and re-run this report at the next milestone ({analysis.schedule.counts} "
                    f"{fmt(milestone.step)}, {milestone.name})." if milestone is not None else "Keep it running."))
-    # the worst first, and among equals the earliest: the first thing to go wrong is the likely cause
-    bad.sort(key=lambda f: (-RANK[f.severity], f.step if f.step is not None else float("inf")))
-    errors = [f for f in bad if f.severity == "error"]
-    urgent = errors or [f for f in bad if f.rule not in CAN_WAIT]
+    # the worst harm first (a stopped run, a NaN, an lr gone wrong, a divergence, a GAN out of balance), then the
+    # worse severity, then the earliest: not the rules' order
+    bad = by_harm(bad)
+    urgent = [f for f in bad if f.severity == "error" or f.rule not in CAN_WAIT]
     first = urgent[0] if urgent else bad[0]
     unit = analysis.schedule.counts
     word = "Yes, act on" if urgent else "Not urgently, but look at"

@@ -23,6 +23,15 @@ LIMITS = {rule.id: rule.thresholds for rule in RULES}
 
 
 
+def by_harm(findings: list[Finding]) -> list[Finding]:
+    """The findings in the order to act on them: by the harm of waiting (Rule.harm: a halted run, a NaN, an lr gone
+    wrong, a divergence, a GAN out of balance, the rest), then the worse severity, then the earliest (what went
+    wrong first is usually what the rest follows from); never by the rules' order."""
+    return sorted(findings, key=lambda f: (f.harm, -RANK.get(f.severity, 0),
+                                           f.step if f.step is not None else math.inf))
+
+
+
 def finding_of(analysis, rule: str) -> Finding | None:
     return next((f for f in analysis.active_findings() if f.rule == rule), None)
 

@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from ..numbers import fmt
 from ..schedule import Schedule, brief
 from .adversarial import d_weight_pinned, d_weight_pinned_short, gan_term_dominant, gan_term_dominant_short
-from .base import RANK, SEVERITIES, Case, Finding, Metrics, Rule, names_titles
+from .base import HARM, RANK, SEVERITIES, Case, Finding, Metrics, Rule, names_titles
 from .bookkeeping import loss_bookkeeping, loss_bookkeeping_short
 from .collapse import codebook_collapse, codebook_collapse_short, kl_collapse, kl_collapse_short
 from .config import config_typos, config_typos_short
@@ -92,6 +92,7 @@ RULES: list[Rule] = [
          non_finite,
          severities=("warning", "error"), topics=("ranges",), cause="non-finite", cause_rank=0,
          short=non_finite_short,
+         harm=HARM["non-finite"],
          checks="NaN or Inf in any metric, with the first bad step; a few isolated points the loss recovered "
                 "from (as fp16 with a gradient scaler logs) are a warning, one that says so when the loss went on"
                 " 20% or more above its level across one of them (that NaN/Inf damaged the weights); before a NaN"
@@ -116,6 +117,7 @@ RULES: list[Rule] = [
          action="Check that the trainer still logs it: a resume that dropped it from the logged keys, or a logger "
                 "that stopped.",
          short=loss_stopped_short,
+         harm=HARM["halted"],
          checks="a training loss last logged far behind the others (20 of its intervals and a tenth of the "
                 "run): its latest value is stale"),
     Rule("disc-off-before-start", "Discriminator silent before disc_start", "info",
@@ -132,6 +134,7 @@ RULES: list[Rule] = [
          disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
          severities=("ok", "warning", "error"),
          short=disc_inactive_after_start_short,
+         harm=HARM["gan"],
          checks="the discriminator still off at logged steps `>= disc_start` (an error; a non-zero `disc_factor` "
                 "is not advised to be checked); where the config sets `disc_factor: 0`, a warning that names the "
                 "key: the config turns the adversarial term off, so no adversarial phase runs, intended or not "
@@ -167,6 +170,7 @@ RULES: list[Rule] = [
          topics=("values",),
          action="Set trainer.gradient_accumulate_every to 2.",
          short=disc_never_trained_short,
+         harm=HARM["gan"],
          checks="a RadioDiff config with `trainer.gradient_accumulate_every: 1`: its trainer steps the "
                 "discriminator only on the second pass, so it never trains"),
     Rule("disc-overpowering", "Discriminator overpowering the generator", "warning",
@@ -183,6 +187,7 @@ RULES: list[Rule] = [
                 "own loss).",
          look="GAN artefacts",
          short=disc_level_short,
+         harm=HARM["gan"],
          checks="after `disc_start`, at the current levels (the statistics table's Now): D loss below 30% of "
                 "its chance level (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the "
                 "discriminator has won); or pulling ahead, all its signals together: D loss fallen by `fell` x "
@@ -220,6 +225,7 @@ RULES: list[Rule] = [
                 "capacity): it is the side losing.",
          look="GAN artefacts",
          short=disc_level_short,
+         harm=HARM["gan"],
          checks="the other side of the balance after `disc_start`: D loss above chance now, `logits_fake` "
                 "above `logits_real` at `inverted_share` of the points of the latest fifth, `d_weight` grown "
                 "`weight_growth`-fold or `g_loss` run away from its level at the phase's start to its current "
@@ -309,6 +315,7 @@ RULES: list[Rule] = [
          action="Look at what changed where the rise began (learning rate, data, a NaN nearby), and resume from a "
                 "checkpoint before it if it does not recover.",
          short=loss_now_short,
+         harm=HARM["divergence"],
          checks="every loss (total, nll, rec, kl, g, disc, quant; a run that logs only validation: its val/ rec, "
                 "nll and total) now: its latest level against its own best "
                 "of the recent stretch and its noise, within the current phase; the onset is a CUSUM change "
@@ -374,7 +381,7 @@ RULES: list[Rule] = [
           "per_dim_high": 100.0}, needs=("kl_loss",),
          needs_schedule=("kl_weight",), regularizer="kl",
          severities=("ok", "info", "warning"), topics=("kl",), cause="shape", cause_rank=6,
-         action="Lower the learning rate, or resume from a checkpoint before the rise.",
+         action="Raise kl_weight, or check the encoder's log-variance output (a clamp, a missing exp).",
          short=kl_rising_short,
          checks="(KL models; not applicable to VQ) KL's level rising from its start level to its current level (the "
                 "statistics table's Start and Now): expected under a tiny weight while the weighted term stays light "
@@ -415,7 +422,7 @@ RULES: list[Rule] = [
          "A collapsed posterior carries almost nothing about the input: the decoder reconstructs from next to "
          "nothing, and a diffusion model trained on those latents has little to learn from.",
          kl_collapse, {"fraction_of_peak": 0.1, "nats_per_dim": 0.01}, needs=("kl_loss",), regularizer="kl",
-         topics=("kl",),
+         severities=("info", "warning"), topics=("kl",),
          action="Check kl_weight and the decoder's capacity.",
          look="inputs reconstructed from next to nothing (blurry, alike)",
          short=kl_collapse_short,
@@ -424,7 +431,8 @@ RULES: list[Rule] = [
                 "stray dip), judged with `kl_weight`: above 1e-4 the term "
                 "pulls the posterior to the prior, a collapse whatever reconstruction did (annealing, free bits); "
                 "at or below, a reconstruction that kept improving means the logged KL is not the posterior's "
-                "information (titled \"KL fallen far below its peak\", check how it is logged)"),
+                "information (titled \"KL fallen far below its peak\", check how it is logged); a fall to a level "
+                "still 1 nat or more per latent dimension is no collapse (info: a runaway falling back)"),
     Rule("codebook-collapse", "Codebook collapse (VQ)", "warning",
          "A codebook collapsed onto a few codes limits what the decoder can reconstruct: the rest of the codebook is "
          "dead weight.",
@@ -467,6 +475,7 @@ RULES: list[Rule] = [
          cause="shape", cause_rank=2,
          action="Lower the learning rate, or resume from a checkpoint before the growth began.",
          short=divergence_short,
+         harm=HARM["divergence"],
          checks="total (within the current phase), rec or nll whose median rises in each quarter of the latest"
                 " half of the run",
          judges="latest"),
@@ -543,6 +552,7 @@ RULES: list[Rule] = [
          severities=("info", "warning"),
          action="Check the process (is it running, is it stuck, did it crash).",
          short=liveness_short,
+         harm=HARM["halted"],
          checks="steps per hour over the wall time of the latest quarter of the run (at least `window` intervals), "
                 "pauses included and named (gaps over 5 intervals and 30 s; a gap over the stale limit is a stop, "
                 "left out and named), ETA to the next milestone and to the end from that pace; a last log far "
@@ -588,6 +598,7 @@ RULES: list[Rule] = [
          severities=("ok", "info", "warning"),
          action="Check the scheduler (restored on resume?) and any manual change of the learning rate.",
          short=lr_schedule_short,
+         harm=HARM["lr"],
          checks="the logged learning rate against the config at every stretch of the run (the worst window, "
                 "not the mean): the scheduler the config names, in any layout (`scheduler: cosine`, "
                 "`lr_scheduler_type: linear` with `warmup_steps`, `lr_scheduler: {type: CosineAnnealingLR, "
@@ -629,6 +640,7 @@ RULES: list[Rule] = [
          topics=("values",), explains=("lr-to-zero",),
          action="Check the optimizer's learning rate and that the batches change.",
          short=run_stalled_short,
+         harm=HARM["halted"],
          checks="losses flat to float precision over the latest stretch (every such loss named, the KL and GAN "
                 "terms too), or a logged lr of exactly 0 over 3 points or more (a hundredth of the run or more, or"
                 " up to its end): nothing trained there; says how many steps, what share of the run and which "

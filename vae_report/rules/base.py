@@ -38,6 +38,7 @@ class Finding:
     action: str = ""  # what to do about a warning or an error, one imperative sentence (the recommendations)
     look: str = ""  # what its reconstructions would show ("GAN artefacts"), advised only in a run that saves some
     rationale: str = ""  # why it matters: its case's, else its rule's (stamped by the registry)
+    harm: int = 5  # what to act on first, lowest first: its case's, else its rule's (Rule.harm, stamped)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,10 @@ class Finding:
             "related": list(self.related),
             "action": self.action,
         }
+
+
+# the harm tiers of Rule.harm: what waiting costs, worst first
+HARM = {"halted": 0, "non-finite": 1, "lr": 2, "divergence": 3, "gan": 4, "other": 5}
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class Case:
     look: str | None = None  # what the reconstructions would show, where it depends on the case
     title: str | None = None  # the row's title, where the case's verdict is not the rule's (None: the rule's)
     rationale: str | None = None  # why it matters, where the rule's rationale is its main case's
+    harm: int | None = None  # what to act on first, where the case's harm is not its rule's (None: the rule's)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,9 @@ class Rule:
     explains: tuple[str, ...] = ()  # other rules' cases its finding explains: those are cited under it
     threshold_notes: dict[str, str] = field(default_factory=dict)  # a threshold's meaning, for the README
     action: str = ""  # what to do about its warning or error, where that does not depend on the case
+    # what to act on first, by the harm of waiting (lowest first; HARM names the tiers): a run that stopped before
+    # a NaN, before an lr gone wrong, before a divergence, before a GAN out of balance, before the rest
+    harm: int = 5
     look: str = ""  # what the run's reconstructions would show of it ("GAN artefacts"), if it saves any
     # the stretch its verdict is about, not judged where nothing trained there (rules.untrained): "latest" (a
     # trend or level up to the latest logs, within the current phase), "adversarial" (the GAN's balance, from the
@@ -115,7 +124,8 @@ class Rule:
         look = (case.look if case.look is not None else self.look) if loud else ""
         return Finding(self.id, severity, case.message, case.metric, case.step, case.numbers,
                        title=case.title or self.title, case=case.case, unit=unit, action=action, look=look,
-                       rationale=case.rationale or self.rationale)
+                       rationale=case.rationale or self.rationale,
+                       harm=case.harm if case.harm is not None else self.harm)
 
     def raises(self) -> tuple[str, ...]:
         return self.severities or (self.severity,)

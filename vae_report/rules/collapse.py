@@ -9,7 +9,7 @@ from .. import position as pos
 from ..numbers import describe_change, fmt, signed_pct
 from ..schedule import Schedule
 from ..stats import rolling_median
-from .base import Case, Metrics, departure, finite
+from .base import Case, Metrics, departure, finite, see
 from .kl import per_dimension
 from .said import Said
 
@@ -37,6 +37,9 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [found] if found is not None else []
     steps = m.steps("kl_loss")[np.isfinite(m.values("kl_loss"))]
     peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
+    still = _far_from_prior(m, s, peak, now, peak_step)
+    if still is not None:
+        return [still]
     onset = departure(steps, values, peak, now, since=peak_step)
     numbers = {"peak_level": peak, "recent_level": now, "onset_step": onset, "now": {"kl_loss": now},
                "kl_weight": s.kl_weight}
@@ -50,6 +53,28 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "kl_loss", onset, numbers, action=action, title=None if collapsed else FELL_TITLE,
         look=None if collapsed else "", rationale=None if collapsed else _NOT_MEASURING,
     )]
+
+
+COLLAPSED_NATS_PER_DIM = 1.0  # a collapsed posterior carries next to nothing: well under a nat per latent dimension
+
+
+def _far_from_prior(m: Metrics, s: Schedule, peak: float, now: float, peak_step: int) -> Case | None:
+    """A KL fallen from its peak to a level that is still a nat or more per latent dimension: no collapse, which
+    needs a KL near 0 in every dimension (a runaway falling back from a peak of 1e9 still holds 30,000 nats per
+    dimension); None when the latent size is unknown or the level is that low."""
+    numbers = {"peak_level": peak, "recent_level": now, "peak_step": peak_step, "kl_weight": s.kl_weight}
+    said = per_dimension(m, s, now, numbers)
+    per_dim = numbers.get("kl_per_latent_dim")
+    if per_dim is None or per_dim < COLLAPSED_NATS_PER_DIM:
+        return None
+    return Case(
+        f"kl_loss fell from its peak level {fmt(peak)} (near {pos.at(s, peak_step)}) to {fmt(now)} (its current "
+        f"level).{said} That is no posterior collapse, which needs a KL near 0 in every latent dimension: the "
+        f"posterior still sits far from the prior (see {see('kl-rising')}).",
+        "kl_loss", peak_step, numbers | {"collapse": False}, severity="info", title=NO_COLLAPSE_TITLE)
+
+
+NO_COLLAPSE_TITLE = "KL fallen from its peak, far from the prior"
 
 
 def kl_collapse_short(f: Said) -> str | None:

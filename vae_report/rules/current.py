@@ -36,6 +36,7 @@ from .drift import MEDIAN_NOISE, Climb, steady_climb
 from .evidence import lr_across
 from .losses import climb_into_nonfinite, shift_at_nonfinite, stale
 from .said import Said
+from .switch_on import at_switch_on, gan_action, gan_cause, not_before_minimum
 
 BINS = 400
 # name -> the smallest rise worth a warning, as a ratio (judged in log units when the loss stays positive);
@@ -354,6 +355,13 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             found.pop("baseline_step", None)
             best, latest, where = found["best"], found["latest"], ""
             size = f", {_times(latest / best)} that level"
+        # a loss still falling had not begun to rise: not before its low (a slow drift is dated by its ramp fit)
+        if climb is None and not ended_bad and not found.get("slow"):
+            found["onset"] = not_before_minimum(steps, values, found["onset"])
+        # judged over the whole run (its phase too young): a rise from the switch-on is the GAN's, not the lr's
+        gan = lo is None and not ended_bad and at_switch_on(found["onset"], start, _every(m, name))
+        if gan:  # dated where the discriminator's first logged step on shows it, as rec-after-disc dates it
+            found["onset"] = max(found["onset"], start)
         shift = shift_at_nonfinite(m, name, lo=lo)
         nan_text = ""
         if shift is not None and abs(found["onset"] - shift[0]) <= max(0.02 * max(last, 1), 5 * _every(m, name)):
@@ -378,7 +386,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             + ". A loss that rises and stays up is a run going bad, whatever its trend over the whole run."
             + (" Only validation is logged, so this cannot be told apart from overfitting: log the training losses "
                "too." if base != name else "")
-            + (_lr_far_off(s, t) if base in STAYS_DOWN else ""),
+            + (gan_cause(s, start) if gan else _lr_far_off(s, t) if base in STAYS_DOWN else ""),
             name, found["onset"], {"recent_best": found["best"], "latest": found["latest"],
                                    "last_value": last_value, "onset_step": found["onset"],
                                    "judged_in_log_units": found["log_units"],
@@ -388,8 +396,9 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                                    **({"now": {name: found["latest"]}} if not ended_bad and level is not None
                                       and found["latest"] == level.value else {})},
             severity=severity,
-            action=_now_action(m, s, found["onset"], last, ended_bad=ended_bad, stayed=found["stayed"],
-                               near_nan=bool(nan_text)),
+            action=gan_action(s, start) if gan else
+            _now_action(m, s, found["onset"], last, ended_bad=ended_bad, stayed=found["stayed"],
+                        near_nan=bool(nan_text)),
         ))
     if not out and checked:
         out.append(steady(checked, young, broken, start, last, s))

@@ -59,3 +59,33 @@ def lr_blamed(m: Metrics, s: Schedule, onset: int) -> str | None:
         times = fmt(round(found.at / s.lr, 1))
         return f"the learning rate there, {fmt(found.at)}, is {times} times the config's {fmt(s.lr)}"
     return None
+
+
+def lr_jump_before(m: Metrics, onset: int, factor: float = 2.0) -> tuple[int, float, float] | None:
+    """(step, from, to) of the largest rise of the logged lr from one logged point to the next, ``factor``-fold or
+    more, within the stretch before ``onset`` (5% of the run, at least 20 of its logging intervals): a jump of the
+    rate just before a fault is its likely cause, whatever the lr's level over longer stretches."""
+    if not m.has("lr"):
+        return None
+    steps, values = m.steps("lr"), m.values("lr")
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    if len(values) < 3:
+        return None
+    every = float(np.median(np.diff(steps)))
+    lo = onset - max(0.05 * m.last_step(), 20 * every)
+    with np.errstate(all="ignore"):
+        ratio = values[1:] / values[:-1]
+    inside = (steps[1:] >= lo) & (steps[1:] <= onset) & (values[:-1] > 0) & np.isfinite(ratio)
+    if not (inside & (ratio >= factor)).any():
+        return None
+    i = int(np.argmax(np.where(inside, ratio, 0.0)))
+    return int(steps[i + 1]), float(values[i]), float(values[i + 1])
+
+
+def jump_said(jump: tuple[int, float, float], unit_at: str) -> str:
+    """"the logged learning rate jumped from 1.87e-06 to 0.005 (x2,700) at step 12,900"."""
+    _, before, after = jump
+    return (f"the logged learning rate jumped from {fmt(before)} to {fmt(after)} "
+            f"(x{fmt(float(f'{after / before:.2g}'))}) at {unit_at}")
+

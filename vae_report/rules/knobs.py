@@ -109,3 +109,13 @@ def weaken_discriminator(s: Schedule, last: int, logged_lr: bool = False) -> str
 def kl_lighter(s: Schedule) -> str:
     """Lower kl_weight, said with its value and key path."""
     return f"lower kl_weight{_value_at(s, 'kl_weight')}, so that the KL term weighs less against the reconstruction"
+
+
+def bound_posterior(s: Schedule) -> str:
+    """What holds a KL that a tiny weight lets drift, by the loss's mechanics (KL = 0.5 x sum(mu^2 + var - 1 -
+    logvar), weighted by kl_weight): a weight that makes the term count, or a posterior bounded at its source. Not
+    the learning rate: a rising KL at kl_weight 1e-6 is what the objective allows, not an optimizer's fault."""
+    where = set_at(s, "kl_weight")
+    return (f"Raise kl_weight (from {fmt(s.kl_weight)}" + (f" at {where}" if where else "")
+            + f", e.g. to {fmt(s.kl_weight * 10)}), or check the encoder's log-variance output (a clamp, a missing "
+            "exp).")

@@ -72,6 +72,12 @@ def _departure(steps, lr, expected, relative, tolerance, s: Schedule) -> tuple[i
     jumped = start == 0 or relative[start] > 3 * tolerance + relative[start - 1]
     if np.all(after == 0):
         how = f"drops to 0 at {pos.at(s, int(steps[start]))} and stays there"
+    elif len(after) >= 3 and np.ptp(after) == 0 and np.ptp(want) > 0 and start > 0 and jumped and lr[start - 1] > 0:
+        # a constant it jumped to from the point before is a jump that held, not a rate that froze where it was
+        ratio = float(after[0]) / float(lr[start - 1])
+        times = f"x{fmt(float(f'{ratio:.2g}'))}" if ratio >= 1 else f"x1/{fmt(float(f'{1 / ratio:.2g}'))}"
+        how = (f"jumps at {pos.at(s, int(steps[start]))} from {fmt(float(lr[start - 1]))} to {fmt(float(after[0]))} "
+               f"({times}) and holds there")
     elif len(after) >= 3 and np.ptp(after) == 0 and np.ptp(want) > 0:
         how = f"stops changing at {pos.at(s, int(steps[start]))}, frozen at {fmt(float(after[0]))}"
     elif not jumped:
@@ -186,7 +192,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             return [_unmodelled(steps, lr, s, numbers)]  # a scheduler its config keys do not describe
         return [Case(
             f"The logged learning rate follows {name} and then {how}. Nothing in the config does that: a scheduler "
-            "not restored on resume, a manual change, or an lr set to 0 by a bug.",
+            "not restored on resume, a manual change" + (", or an lr set to 0 by a bug." if how.startswith("drops to 0")
+                                                          else ", or a bug in the code that sets it."),
             "lr", step, numbers, case="lr-to-zero" if how.startswith("drops to 0") else None,
         )]
     bad = relative > t["tolerance"]

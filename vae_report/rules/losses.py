@@ -18,7 +18,7 @@ from ..stats import robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, see
 from .bookkeeping import bookkeeping
 from .discriminator import phase_start
-from .evidence import lr_across, lr_blamed
+from .evidence import jump_said, lr_across, lr_blamed, lr_jump_before
 from .knobs import chase_less
 from .said import Said
 
@@ -112,9 +112,15 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             led = "; ".join(f"{n} climbed from {fmt(c['from'])} to {fmt(c['to'])} from {pos.at(s, c['onset'])}"
                             for n, c in order)
             what = f". It did not start there: {led}. The run was diverging from {pos.at(s, onset)}."
-            lr = lr_blamed(m, s, onset)
-            todo = (f"Resume from {checkpoint_before(s, onset)}, not from one just before the NaN, with a lower "
-                    "learning rate or gradient clipping" + (f" ({lr})." if lr else "."))
+            jump = lr_jump_before(m, onset)
+            if jump is not None:  # a jump of the rate just before the climb: said as its likely cause
+                numbers["lr_jump"] = {"step": jump[0], "from": jump[1], "to": jump[2]}
+                said = jump_said(jump, pos.at(s, jump[0]))
+                what += (f" {said[:1].upper()}{said[1:]}, {fmt(onset - jump[0])} {pos.units(s)} before: the likely "
+                         "cause.")
+            lr = said if jump is not None else lr_blamed(m, s, onset)
+            todo = (f"Resume from {checkpoint_before(s, min(onset, jump[0]) if jump else onset)}, not from one just "
+                    "before the NaN, with a lower learning rate or gradient clipping" + (f" ({lr})." if lr else "."))
         else:
             what = ". Training diverged or a term overflowed " + ("before it." if bad[0] else "there.")
             todo = _one_step_failure(m, s, first)
