@@ -14,6 +14,7 @@ import numpy as np
 from ._version import __version__
 from .baseline import compare, load_baseline
 from .checkpoints import find_checkpoints
+from .config_files import only_total
 from .config_keys import clip_norm, near_misses
 from .config_twice import given_twice
 from .errors import ConfigError, InputError
@@ -183,7 +184,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             path, cfg, layout = found
             raw, raw_origin = cfg, _relative(path, logs.root)
             read.append((raw_origin, path))
-            schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
+            schedule = schedule_from_config(cfg if layout != "total" else only_total(cfg), _relative(path, logs.root),
+                                            "flat" if layout == "total" else layout, given=layout == "total")
             schedule = with_trainer_origins(schedule, path, lambda p: _relative(p, logs.root))
             if schedule.layout != "flat":
                 schedule = _with_flat_keys(schedule, cfg, _relative(path, logs.root))

@@ -14,14 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .configs import STEPS_PER_EPOCH, flatten
+from .configs import EPOCHS, STEPS_PER_EPOCH, flatten
 from .numbers import fmt
 from .schedule import Schedule
 
 # ... and how many samples a step takes (a log counted in samples seen)
 BATCH_SIZE = ("batch_size", "batchSize", "train_batch_size", "per_device_train_batch_size", "ims_per_batch",
               "IMS_PER_BATCH")
-EPOCHS = ("max_epochs", "epochs", "num_epochs", "n_epochs", "train_epochs", "nepochs")
 
 
 def _number(config: dict | None, names: tuple[str, ...]) -> tuple[int, str] | None:
@@ -82,7 +81,7 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
                }.get(counts, "lines, with no step counter"))  # said after "not judged:", "total unknown:"
     if counts == "epoch" and epochs is not None and (changed.get("total_steps", schedule.total_steps) is None):
         changed["total_steps"] = epochs[0]
-        origins["total_steps"] = f"config ({epochs[1]}, in epochs)"
+        origins["total_steps"] = f"{schedule.config_path or 'config'}: {epochs[1]} {fmt(epochs[0])} (in epochs)"
     return replace(schedule, **changed, origins=origins)
 
 

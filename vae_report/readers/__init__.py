@@ -294,6 +294,8 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
     if path.stat().st_size == 0:
         logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
         return None
+    if kind in ("json", "text log") and foreign_encoding(path):  # decoded as the CSV reader decodes: said
+        notes.append(f"read as {foreign_encoding(path)} (its byte-order mark or its NUL bytes say so)")
     if kind == "tensorboard":
         # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
         # copied, so the peak stays near the frame's own size
@@ -357,11 +359,6 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
         if read.unit != "step":
             logs.units[kind] = read.unit
         _epoch_length(logs, read.epoch_length, f"{rel}'s epoch key")
-    elif foreign_encoding(path):  # the text readers work on UTF-8 bytes: said, not read as garbage
-        encoding = foreign_encoding(path)
-        raise InputError(f"{path}: a text log in {encoding}, not UTF-8; convert it first, e.g. iconv -f "
-                         f"{encoding.removesuffix('-LE').removesuffix('-BE')} -t UTF-8 {path.name} > "
-                         f"{path.stem}.utf8{path.suffix}")
     elif logs.pattern or sniff_text_log(path) != "radiodiff":
         read = read_console_log(path, rel, logs.pattern)
         frame = read.frame
