@@ -803,7 +803,7 @@ def test_the_kl_answer_tells_a_rise_to_a_peak_and_the_fall_under_an_annealed_wei
     with (tmp_path / "metrics.csv").open("w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["step", "rec_loss", "kl_loss", "kl_weight"])
-        for s, k in zip(steps, kl):
+        for s, k in zip(steps, kl, strict=True):
             writer.writerow([s, 0.05 + 0.3 * np.exp(-s / 1_000), k, 1e-3 * min(1.0, s / 2_000)])
     a = analyze_run(tmp_path)
     answer = next(q.answer for q in a.qa if q.question.startswith("Is the KL"))

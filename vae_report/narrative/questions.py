@@ -31,7 +31,6 @@ from .state import (
     why_it_matters,
 )
 
-
 # a KL whose latest level is at most this share of its highest point has fallen from a peak worth naming
 _FELL_FROM_PEAK = 0.5
 _KL_WEIGHTS = ("kl_weight", "beta", "kl_beta", "kl_coef", "kl_scale")
