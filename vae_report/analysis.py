@@ -20,7 +20,7 @@ from .config_twice import given_twice
 from .errors import ConfigError, InputError
 from .forecast_run import forecast_run
 from .images import reconstructions
-from .log_units import in_log_units, total_from_epochs, total_from_validation
+from .log_units import in_log_units, total_from_epochs, total_from_validation, written_by_lightning
 from .narrative import confidence, has_discriminator, questions_and_answers, recommendations, stop_broken_forecasts
 from .numbers import fmt
 from .plots import PlotsInFlight
@@ -227,7 +227,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     m = Metrics(logs.frame)
     schedule = total_from_epochs(schedule, raw if isinstance(raw, dict) else None, logs.steps_per_epoch)
     schedule = total_from_validation(schedule, raw if isinstance(raw, dict) else logs.store_config,
-                                     _validation_steps(m))
+                                     _validation_steps(m),
+                                     written_by_lightning(logs.root, [s.path for s in logs.sources]))
     unit = step_unit(m, schedule)
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
         from_config = schedule.layout == "ldm" and schedule.from_config_file("total_steps")
