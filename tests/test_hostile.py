@@ -3,6 +3,8 @@ out of any range are a note or exit 2 (never exit 3), every text from the logs i
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
 import html
 import json
@@ -15,7 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
-from writers import write_radiodiff_run, write_scalars
+from writers import (
+    file_logger,
+    radiodiff_config,
+    radiodiff_curves,
+    write_radiodiff_run,
+    write_radiodiff_text_log,
+    write_scalars,
+)
 
 from vae_report import load_run
 from vae_report.cli import _terminated, app
@@ -329,27 +338,77 @@ def _csv_rows(steps=range(0, 2_000, 10)) -> list[str]:
     return [f"{s},{1 / (s + 1)},{s * 0.01}" for s in steps]
 
 
-def test_utf16_logs_are_read_or_refused_naming_the_encoding(tmp_path):
-    csv_run = tmp_path / "csv"
-    csv_run.mkdir()
-    (csv_run / "metrics.csv").write_text("step,rec_loss,kl_loss\n" + "\n".join(_csv_rows()) + "\n", encoding="utf-16")
-    logs = load_run(csv_run)
-    assert logs.frame["step"].max() == 1_990 and not any("no end" in n for s in logs.sources for n in s.notes)
-    assert any("UTF-16" in n for s in logs.sources for n in s.notes)
-    text_run = tmp_path / "text"
-    text_run.mkdir()
-    lines = [f"step {s} rec_loss: {1 / (s + 1):.5f} kl_loss: {s}" for s in range(0, 2_000, 10)]
-    (text_run / "train.log").write_text("\n".join(lines) + "\n", encoding="utf-16-le")  # no byte-order mark
-    result = analyze(text_run, "--out", tmp_path / "r.md")
-    assert result.exit_code == 2 and "UTF-16-LE" in result.output, result.output
-    json_run = tmp_path / "json"
-    json_run.mkdir()
-    records = [json.dumps({"step": s, "rec_loss": 1 / (s + 1)}) for s in range(0, 2_000, 10)]
-    (json_run / "metrics.jsonl").write_text("\n".join(records) + "\n", encoding="utf-16")
-    (json_run / "config.json").write_text(json.dumps({"lr": 1e-4}), encoding="utf-16")  # not a log: no refusal
-    result = analyze(json_run, "--out", tmp_path / "j.md")
-    assert result.exit_code == 2 and "metrics.jsonl" in result.output and "UTF-16" in result.output, result.output
-    assert "config.json" not in result.output
+# (codec the writer is given, byte-order mark written before it): PowerShell's Tee-Object/Out-File (UTF-16LE and
+# a mark), a big-endian UTF-16 with its mark, Notepad's UTF-8 with a mark, UTF-16LE without one (found by its NULs)
+ENCODINGS = [("utf-16", b""), ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-8-sig", b""), ("utf-16-le", b"")]
+
+
+def _text_file(path, encoding: str, bom: bytes, newline: str | None = None):
+    path.write_bytes(bom)
+    return path.open("a", encoding=encoding, newline=newline)
+
+
+def _console_log(folder, encoding, bom):
+    path = folder / "train.log"
+    path.write_bytes(bom)
+    logger, handler = file_logger(path, "%(message)s", encoding)
+    handler.terminator = "\r\n"  # Windows line ends, as PowerShell writes them
+    for s in range(0, 2_000, 10):
+        logger.info(f"step {s}, total_loss: {2 / (s + 1):.5f}, rec_loss: {1 / (s + 1):.5f}")
+    handler.close()
+    logger.removeHandler(handler)
+
+
+def _csv_log(folder, encoding, bom):
+    with _text_file(folder / "metrics.csv", encoding, bom, newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["step", "rec_loss", "kl_loss"])
+        writer.writerows([s, 1 / (s + 1), s * 0.01] for s in range(0, 2_000, 10))
+
+
+def _json_lines(folder, encoding, bom):
+    with _text_file(folder / "metrics.jsonl", encoding, bom) as out:
+        out.writelines(json.dumps({"step": s, "rec_loss": 1 / (s + 1)}) + "\n" for s in range(0, 2_000, 10))
+
+
+def _trainer_state(folder, encoding, bom):
+    history = [{"step": s, "loss": 1 / (s + 1), "learning_rate": 1e-4} for s in range(10, 2_000, 10)]
+    with _text_file(folder / "trainer_state.json", encoding, bom) as out:
+        json.dump({"global_step": 1_990, "max_steps": 3_000, "log_history": history}, out)
+
+
+@pytest.mark.parametrize("encoding,bom", ENCODINGS)
+@pytest.mark.parametrize("write", [_console_log, _csv_log, _json_lines, _trainer_state])
+def test_every_text_log_is_read_in_any_unicode_encoding(tmp_path, write, encoding, bom):
+    """One decoding path for every text reader: a UTF-16 console log is read as a UTF-16 CSV is, and the
+    encoding is said in the sources (UTF-8 with a mark is plain UTF-8: nothing to say)."""
+    write(tmp_path, encoding, bom)
+    result = analyze(tmp_path, "--out", tmp_path.parent / f"{tmp_path.name}.md", "--json",
+                     tmp_path.parent / f"{tmp_path.name}.json")
+    assert result.exit_code == 0, result.output
+    logs = load_run(tmp_path)
+    assert logs.frame["step"].max() == 1_990 and logs.frame["value"].notna().all()
+    said = any("UTF-16" in n for s in logs.sources for n in s.notes)
+    assert said == encoding.startswith("utf-16"), [s.notes for s in logs.sources]
+
+
+@pytest.mark.parametrize("encoding,bom", ENCODINGS)
+def test_radiodiff_log_and_yaml_config_are_read_in_any_unicode_encoding(tmp_path, encoding, bom):
+    import yaml
+
+    from vae_report.analysis import analyze_run
+
+    config = radiodiff_config(disc_start=1_001, total_steps=5_000)
+    (tmp_path / "2026-11-23-23-06_.log").write_bytes(bom)
+    write_radiodiff_text_log(tmp_path, radiodiff_curves(2_000, disc_start=1_001, total_steps=5_000), config, 5_000,
+                             encoding=encoding)
+    with _text_file(tmp_path / "first_radio.yaml", encoding, bom) as out:
+        yaml.safe_dump(config, out)
+    schedule = analyze_run(tmp_path).schedule
+    assert schedule.disc_start == 1_001 and schedule.total_steps == 5_000
+    assert schedule.config_path is not None and schedule.config_path.endswith("first_radio.yaml")
+    logs = load_run(tmp_path)
+    assert logs.frame["step"].max() == 2_000 and "rec_loss" in set(logs.frame["metric"])
 
 
 def test_csv_rows_and_columns_left_out_are_named(tmp_path):

@@ -770,3 +770,44 @@ def test_a_validation_only_run_has_no_empty_section_and_its_confidence_names_wha
     assert "### val/rec_loss" in text.split("## Key training metrics analysis")[1].split("\n## ")[0]
     assert not [r for r in a.confidence_reasons if "no reconstruction" in r]
     assert any("only validation's (val/rec_loss)" in r for r in a.confidence_reasons)
+
+
+def test_a_recovered_nan_warning_says_why_it_warns_not_that_it_is_routine(tmp_path):
+    """fp16 with a gradient scaler: a few isolated non-finite losses the run recovered from. The finding is a
+    warning (README's rule table), so its sentence says why it warns; it never calls the points routine."""
+    import csv
+
+    rng = np.random.default_rng(0)
+    with (tmp_path / "metrics.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["step", "rec_loss", "kl_loss"])
+        for s in range(0, 3_000, 10):
+            rec = "nan" if s in (700, 1_500, 2_300) else 0.1 + 0.5 * np.exp(-s / 800) + 0.002 * rng.standard_normal()
+            writer.writerow([s, rec, 2 + s * 1e-4])
+    found = [f for f in analyze_run(tmp_path).findings if f.rule == "non-finite" and f.numbers.get("recovered")]
+    assert found and all(f.severity == "warning" for f in found)
+    for f in found:
+        assert "routine" not in f.message and "normal" not in f.message.split("A warning because")[0], f.message
+        assert "A warning because" in f.message, f.message
+
+
+def test_the_kl_answer_tells_a_rise_to_a_peak_and_the_fall_under_an_annealed_weight(tmp_path):
+    """beta warm-up: kl_weight logged from 0 to 1e-3, the KL peaks early and falls to a fifth of its peak. The
+    KL answer says the peak, the fall as a share of it, and the annealed weight, not only "has not risen"."""
+    import csv
+
+    steps = np.arange(0, 5_000, 10)
+    kl = 1_000 + 5_000 * np.exp(-((steps - 800) / 500.0) ** 2) * (steps < 800) + \
+        5_000 * np.exp(-(steps - 800) / 900.0) * (steps >= 800)
+    kl = np.maximum(kl, 1_000 + 0 * steps)
+    kl[steps < 800] = 3_000 + 3_000 * steps[steps < 800] / 800
+    with (tmp_path / "metrics.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["step", "rec_loss", "kl_loss", "kl_weight"])
+        for s, k in zip(steps, kl, strict=True):
+            writer.writerow([s, 0.05 + 0.3 * np.exp(-s / 1_000), k, 1e-3 * min(1.0, s / 2_000)])
+    a = analyze_run(tmp_path)
+    answer = next(q.answer for q in a.qa if q.question.startswith("Is the KL"))
+    peak, now = a.metrics["kl_loss"].max, a.metrics["kl_loss"].now
+    assert "peak" in answer and f"{now / peak:.0%} of that peak" in answer, answer
+    assert "kl_weight rose from 0 to 0.001" in answer and "annealed" in answer, answer

@@ -99,3 +99,37 @@ def test_an_unrelated_val_folder_without_train_is_not_a_split(tmp_path):
         writer.add_scalar("rec_loss", 1.0, step)
     writer.close()
     assert set(load_run(tmp_path).frame["metric"].astype(str)) == {"rec_loss"}
+
+
+def _plain_epoch_script(root, epoch_tag: bool, epochs: int = 40):
+    """A plain PyTorch loop: ``writer.add_scalar(tag, value, epoch)`` once an epoch (no trainer), with a config
+    giving the run's length in epochs."""
+    import yaml
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(root / "runs" / "vae_exp1"))
+    for e in range(epochs):
+        rec = 0.02 + 0.1 * np.exp(-e / 6)
+        kl = 25 - 10 * np.exp(-e / 5)
+        writer.add_scalar("Loss/train", rec + 1e-3 * kl, e, walltime=1.7e9 + 60 * e)
+        writer.add_scalar("Loss/val", rec * 1.04 + 1e-3 * kl, e, walltime=1.7e9 + 60 * e)
+        writer.add_scalar("Recon/train", rec, e, walltime=1.7e9 + 60 * e)
+        writer.add_scalar("KLD/train", kl, e, walltime=1.7e9 + 60 * e)
+        if epoch_tag:
+            writer.add_scalar("epoch", e, e, walltime=1.7e9 + 60 * e)
+    writer.close()
+    (root / "config.yaml").write_text(yaml.safe_dump({"epochs": 50, "batch_size": 64, "lr": 1e-3}))
+
+
+@pytest.mark.parametrize("epoch_tag", [True, False])
+def test_a_plain_script_logging_once_an_epoch_is_counted_in_epochs_and_no_trainer_is_named(tmp_path, epoch_tag):
+    """Its step is the epoch's index: an epoch tag equal to the step, or validation at every step from 0. The
+    unit is the epoch, the total the config's epochs, and no trainer that did not write the logs is named."""
+    from vae_report.render import write_report
+
+    _plain_epoch_script(tmp_path, epoch_tag)
+    a = analyze_run(tmp_path)
+    assert a.schedule.counts == "epoch" and a.schedule.total_steps == 50 and a.step == 39
+    write_report(a, tmp_path.parent / f"{tmp_path.name}.md")
+    report = (tmp_path.parent / f"{tmp_path.name}.md").read_text()
+    assert "Current epoch**: 39 of 50" in report and "Lightning" not in report, report

@@ -134,13 +134,14 @@ class _TrainingClock(logging.Filter):
         return True
 
 
-def file_logger(path: Path, fmt: str) -> tuple[logging.Logger, logging.FileHandler]:
-    """A Python logger writing only to ``path`` with the given format, as a trainer's logger does."""
+def file_logger(path: Path, fmt: str, encoding: str | None = None) -> tuple[logging.Logger, logging.FileHandler]:
+    """A Python logger writing only to ``path`` with the given format, as a trainer's logger does (appending:
+    a byte-order mark already in the file stays the file's first bytes)."""
     logger = logging.getLogger(f"writer-{path}")
     logger.handlers.clear()
     logger.propagate = False
     logger.setLevel(logging.INFO)
-    handler = logging.FileHandler(path)
+    handler = logging.FileHandler(path, encoding=encoding)
     handler.setFormatter(logging.Formatter(fmt))
     logger.addHandler(handler)
     return logger, handler
@@ -148,11 +149,12 @@ def file_logger(path: Path, fmt: str) -> tuple[logging.Logger, logging.FileHandl
 
 def write_radiodiff_text_log(folder: Path, curves: Curves, config: dict, total_steps: int, log_freq: int = 100,
                              name: str = "2026-11-23-23-06_.log", console_copy: Path | None = None,
-                             start_wall: float = 1.7e9, seconds_per_step: float = 0.5) -> Path:
+                             start_wall: float = 1.7e9, seconds_per_step: float = 0.5,
+                             encoding: str | None = None) -> Path:
     """RadioDiff's text log: config repr first, then two ``[Train Step]`` lines per logged step."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    logger, handler = file_logger(path, "%(asctime)-15s %(message)s")  # RadioDiff's create_logger
+    logger, handler = file_logger(path, "%(asctime)-15s %(message)s", encoding)  # RadioDiff's create_logger
     clock = _TrainingClock(start_wall, seconds_per_step)
     handler.addFilter(clock)
     console = None

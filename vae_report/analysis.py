@@ -14,12 +14,13 @@ import numpy as np
 from ._version import __version__
 from .baseline import compare, load_baseline
 from .checkpoints import find_checkpoints
+from .config_files import only_total
 from .config_keys import clip_norm, near_misses
 from .config_twice import given_twice
 from .errors import ConfigError, InputError
 from .forecast_run import forecast_run
 from .images import reconstructions
-from .log_units import in_log_units, total_from_epochs, total_from_validation
+from .log_units import in_log_units, total_from_epochs, total_from_validation, written_by_lightning
 from .narrative import confidence, has_discriminator, questions_and_answers, recommendations, stop_broken_forecasts
 from .numbers import fmt
 from .plots import PlotsInFlight
@@ -183,7 +184,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             path, cfg, layout = found
             raw, raw_origin = cfg, _relative(path, logs.root)
             read.append((raw_origin, path))
-            schedule = schedule_from_config(cfg, _relative(path, logs.root), layout)
+            schedule = schedule_from_config(cfg if layout != "total" else only_total(cfg), _relative(path, logs.root),
+                                            "flat" if layout == "total" else layout, given=layout == "total")
             schedule = with_trainer_origins(schedule, path, lambda p: _relative(p, logs.root))
             if schedule.layout != "flat":
                 schedule = _with_flat_keys(schedule, cfg, _relative(path, logs.root))
@@ -225,7 +227,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     m = Metrics(logs.frame)
     schedule = total_from_epochs(schedule, raw if isinstance(raw, dict) else None, logs.steps_per_epoch)
     schedule = total_from_validation(schedule, raw if isinstance(raw, dict) else logs.store_config,
-                                     _validation_steps(m))
+                                     _validation_steps(m),
+                                     written_by_lightning(logs.root, [s.path for s in logs.sources]))
     unit = step_unit(m, schedule)
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
         from_config = schedule.layout == "ldm" and schedule.from_config_file("total_steps")

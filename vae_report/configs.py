@@ -8,6 +8,8 @@ from typing import Any
 # where a config says how many optimizer steps an epoch holds
 STEPS_PER_EPOCH = ("steps_per_epoch", "iters_per_epoch", "iterations_per_epoch", "num_iters_per_epoch",
                    "batches_per_epoch", "num_steps_per_epoch", "epoch_length", "len_epoch")
+# where a config gives the run's length in epochs
+EPOCHS = ("max_epochs", "epochs", "num_epochs", "n_epochs", "train_epochs", "nepochs")
 
 
 def flatten(config: Any, prefix: str = "") -> dict[str, Any]:

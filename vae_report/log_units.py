@@ -9,19 +9,20 @@ size. Logs counted by line or record order have no training step at all.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .configs import STEPS_PER_EPOCH, flatten
+from .configs import EPOCHS, STEPS_PER_EPOCH, flatten
 from .numbers import fmt
 from .schedule import Schedule
 
 # ... and how many samples a step takes (a log counted in samples seen)
 BATCH_SIZE = ("batch_size", "batchSize", "train_batch_size", "per_device_train_batch_size", "ims_per_batch",
               "IMS_PER_BATCH")
-EPOCHS = ("max_epochs", "epochs", "num_epochs", "n_epochs", "train_epochs", "nepochs")
 
 
 def _number(config: dict | None, names: tuple[str, ...]) -> tuple[int, str] | None:
@@ -82,7 +83,7 @@ def in_log_units(schedule: Schedule, counts: str, config: dict | None, first_ste
                }.get(counts, "lines, with no step counter"))  # said after "not judged:", "total unknown:"
     if counts == "epoch" and epochs is not None and (changed.get("total_steps", schedule.total_steps) is None):
         changed["total_steps"] = epochs[0]
-        origins["total_steps"] = f"config ({epochs[1]}, in epochs)"
+        origins["total_steps"] = f"{schedule.config_path or 'config'}: {epochs[1]} {fmt(epochs[0])} (in epochs)"
     return replace(schedule, **changed, origins=origins)
 
 
@@ -116,12 +117,14 @@ VAL_INTERVALS = ("val_check_interval", "val_every", "eval_steps", "eval_every", 
                  "evaluation_interval", "val_freq", "eval_freq")
 
 
-def total_from_validation(schedule: Schedule, config: dict | None, steps: np.ndarray | None) -> Schedule:
+def total_from_validation(schedule: Schedule, config: dict | None, steps: np.ndarray | None,
+                          lightning: bool = False) -> Schedule:
     """A config that gives the run's length in epochs and nothing of an epoch's steps, whose validation is logged
     at evenly spaced steps from the end of the first epoch on (``steps``: the validation points' steps): Lightning
     validates once per epoch unless the config says otherwise (``val_check_interval``; every k epochs with
     ``check_val_every_n_epoch``), so the spacing is an epoch's steps (times k) and the total is epochs x that.
-    Only where total_from_epochs left the total unknown for want of an epoch's length."""
+    Only where total_from_epochs left the total unknown for want of an epoch's length. ``lightning``: Lightning
+    wrote the logs (its reason is then named; another loop's is the config naming no other interval)."""
     if schedule.total_steps is not None or schedule.counts != "step" or not schedule.total_note or steps is None:
         return schedule
     epochs = epochs_in(config)
@@ -136,7 +139,25 @@ def total_from_validation(schedule: Schedule, config: dict | None, steps: np.nda
         return schedule
     per_epoch = every // k
     count, where = epochs
+    if per_epoch == 1 and int(steps[0]) == 0:  # validated at every step from 0: the step is the epoch's index
+        said = (f"{schedule.config_path or 'config'}: {where} {fmt(count)} (in epochs: the validation is logged at "
+                "every step from step 0, so each step is an epoch)")
+        return replace(schedule.with_overrides(said, total_steps=count), total_note=None, counts="epoch")
     said = (f"{schedule.config_path or 'config'}: {where} {fmt(count)} x {fmt(per_epoch)} steps per epoch (the "
             f"validation points, {fmt(every)} steps apart from step {fmt(int(steps[0]))} on: one per "
-            + ("epoch" if k == 1 else f"{k} epochs") + ", as Lightning validates unless told otherwise)")
+            + ("epoch" if k == 1 else f"{k} epochs")
+            + (", as Lightning validates unless told otherwise)" if lightning else
+               ", where validation runs once an epoch, as the config names no other interval)"))
     return replace(schedule.with_overrides(said, total_steps=count * per_epoch), total_note=None)
+
+
+_LIGHTNING_FOLDER = re.compile(r"(^|/)(lightning_logs|version_\d+)/")
+
+
+def written_by_lightning(root: Path, sources: list[str]) -> bool:
+    """Did Lightning write these logs: a log under its ``lightning_logs/`` or ``version_N/`` folders, or the
+    ``hparams.yaml`` its loggers write beside them."""
+    if any(_LIGHTNING_FOLDER.search(path) for path in sources):
+        return True
+    folder = root if root.is_dir() else root.parent
+    return any(True for _ in folder.rglob("hparams.yaml"))

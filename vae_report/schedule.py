@@ -18,12 +18,14 @@ from typing import Any
 
 import yaml
 
+from .config_files import config_like, toml_notes, total_key, total_only_note, unused_notes
 from .config_twice import GivenTwice
 from .configs import flatten
 from .errors import ConfigError
 from .inputs import read_option_file
 from .lr_plans import LrPlan, plan_from_config
 from .numbers import fmt
+from .readers.encoding import decoded, read_text
 from .readers.mlflow import FLAT, config_from_params
 
 # The loss classes' signature defaults, used when a config leaves a value out. A VQ loss has no KL term, so no
@@ -259,7 +261,7 @@ def load_config(path: Path, given: bool = False, option: str = "--config") -> di
     """Parse a YAML config file (or a RadioDiff config repr) into a dict; ``given``: the user named it with
     ``option`` (its messages then never ask for --config)."""
     again = "fix the file" if given else "fix the file or pass --config"
-    text = read_option_file(path, option if given else "config", ConfigError).decode("utf-8", errors="replace")
+    text = decoded(read_option_file(path, option if given else "config", ConfigError)).lstrip("\ufeff")
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -581,6 +583,7 @@ def find_config(root: Path, skipped: list[str] | None = None,
     others = sorted((p for p in root.rglob("*.json") if _small(p)),
                     key=lambda p: (len(p.relative_to(root).parts), str(p)))
     flat: tuple[Path, dict, str] | None = None
+    total: tuple[Path, dict, str] | None = None  # a config naming only the run's length (Keras' config.json)
     unused: list[str] = []  # configs read that name no setting of the loss's schedule (detectron2's config.yaml)
     broken: ConfigError | None = None  # the run's own config, unreadable
     for path in candidates + others:
@@ -604,7 +607,9 @@ def find_config(root: Path, skipped: list[str] | None = None,
         if layout is None:
             if flat is None and flat_config(config) is not None:
                 flat = (path, config, "flat")
-            elif path.suffix != ".json":
+            elif total is None and config_like(path, config) and total_key(config):
+                total = (path, config, "total")
+            elif config_like(path, config):
                 unused.append(path.relative_to(root).as_posix())
             continue
         if layout is not None:
@@ -615,11 +620,22 @@ def find_config(root: Path, skipped: list[str] | None = None,
             return path, config, layout
     if broken is not None:
         raise broken
-    if flat is None and skipped is not None:
-        skipped.extend(f"{name} read as a config, not used: it names no loss setting (disc_start, kl_weight, "
-                       "disc_weight, codebook_weight), which a config found in the folder must; pass it with "
-                       "--config to use the keys it names (max_steps, max_iter, lr, ...)" for name in unused[:3])
-    return flat
+    if skipped is not None:
+        skipped.extend(_found_notes(root, flat, total, unused))
+    return flat or total
+
+
+def _found_notes(root: Path, flat: tuple | None, total: tuple | None, unused: list[str]) -> list[str]:
+    """The sources' word on each config-like file found beside the one used (or with none used)."""
+    notes = []
+    if total is not None:
+        name = total[0].relative_to(root).as_posix()
+        if flat is None:
+            notes.append(total_only_note(name, total_key(total[1]) or ""))
+        else:
+            notes.append(f"{name} read as a config, not used: {flat[0].relative_to(root).as_posix()}, which names "
+                         "the loss's settings, is the run's config")
+    return notes + unused_notes(unused) + toml_notes(root)
 
 
 CONFIG_NAMES = ("config.yaml", "config.yml")
@@ -633,7 +649,7 @@ def _plainly_the_config(path: Path, root: Path) -> bool:
     if path.name.lower() in CONFIG_NAMES and len(path.relative_to(root).parts) <= 2:
         return True
     try:
-        return _LOSS_KEY.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+        return _LOSS_KEY.search(read_text(path)) is not None
     except OSError:
         return False
 

@@ -236,6 +236,9 @@ def _extension_healthy(ok: Expect) -> list[Case]:
         Case("healthy_keras_console", "another trainer's console log (Keras VAE progress bars)", "keras_console",
              _shape(last_step=14_999, total_steps=15_000, disc_start=NO_GAN, every=1, pixels=1_000, kl_weight=1.0,
                     seed=73), ok, fault=c.scale("kl_loss", 65_536 / 1_000 / 2_500)),
+        Case("healthy_powershell_console", "a console log PowerShell's Tee-Object captured (UTF-16LE, CRLF)",
+             "powershell_console", _shape(last_step=20_000, total_steps=20_000, disc_start=NO_GAN, every=20, pixels=4,
+                                          kl_weight=1e-7, seed=78), ok),
         # counted in epochs, a config whose disc_start (50,001) and max_steps are steps: left unjudged, not misread
         Case("healthy_epoch_console", "a console log counted in epochs, a config in steps beside it",
              "epoch_console", _shape(last_step=24_000, total_steps=100_000, disc_start=50_001, every=100, seed=74),
@@ -417,6 +420,10 @@ def _extension_cases() -> list[Case]:
     out.append(fault("foreign_console_log", "another trainer's loguru console log, its loss exploding now",
                      "loguru_console", s, "error", ("total_loss",), 18_000, c.explode("rec_loss", 18_000, 100),
                      rules=("loss-now",)))
+    s = _shape(last_step=20_000, total_steps=20_000, disc_start=NO_GAN, every=20, pixels=4, kl_weight=1e-7, seed=79)
+    out.append(fault("powershell_console_exploding", "a UTF-16LE console log PowerShell captured, its loss exploding",
+                     "powershell_console", s, "error", ("total_loss", "rec_loss"), 18_000,
+                     c.explode("rec_loss", 18_000, 100), rules=("loss-now",)))
     s = _shape(last_step=30_000, total_steps=100_000, disc_start=NO_GAN, every=100, pixels=4, seed=77)
     out.append(fault("epoch_block_exploding", "epoch records over several lines, the loss exploding now",
                      "block_console", s, "error", ("total_loss", "rec_loss"), 49, c.explode("rec_loss", 24_000, 100),

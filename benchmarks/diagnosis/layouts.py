@@ -127,6 +127,8 @@ def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, va
         w.write_tb(root / "lightning_logs/version_0", steps, tags)
     elif layout == "loguru_console":  # another trainer: no config beside it, one [Loss] (its total)
         w.loguru_console(folder / "train.log", steps, v["total_loss"], epoch_iters)
+    elif layout == "powershell_console":  # a console captured by PowerShell: UTF-16LE, a mark, CRLF
+        w.powershell_console(folder / "train.log", steps, {k: v[k] for k in ("total_loss", "rec_loss", "kl_loss")})
     elif layout == "keras_console":
         # Keras' VAE example: loss = vae_r_loss + vae_kl_loss, vae_r_loss = r_loss_factor x per-pixel error (the
         # shape's pixels play r_loss_factor), KL in nats per sample; no config beside it

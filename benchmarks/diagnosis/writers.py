@@ -190,6 +190,26 @@ def sgm_config(disc_start: int, kl_weight: float = 1e-6, disc_weight: float = 0.
                                      "target": "sgm.modules.autoencoding.regularizers.DiagonalGaussianRegularizer"}}}}
 
 
+def powershell_console(path: Path, steps: np.ndarray, values: dict[str, np.ndarray]) -> None:
+    """A training loop's prints captured on Windows by PowerShell's ``Tee-Object``/``Out-File``: UTF-16LE with a
+    byte-order mark, CRLF line ends (Python's logging writes it here, with that codec and terminator)."""
+    import logging
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger(f"powershell-{path}")
+    logger.handlers.clear()
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-16")  # "utf-16": a mark, then little-endian
+    handler.terminator = "\r\n"
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    for i, step in enumerate(steps.tolist()):
+        logger.info(f"step {step}, " + ", ".join(f"{k}: {float(x[i]):.6g}" for k, x in values.items()))
+    handler.close()
+    logger.removeHandler(handler)
+
+
 def loguru_console(path: Path, steps: np.ndarray, loss: np.ndarray, epoch_iters: int) -> None:
     """A trainer that logs with loguru's default format (``time | LEVEL | module:function:line - message``), its
     message in bracketed fields: ``[R0] | E3 iter[ 14/500] | [Loss] 0.2500 | [step] 1514 |``. Written by loguru

@@ -32,6 +32,29 @@ from .state import (
     why_it_matters,
 )
 
+# a KL whose latest level is at most this share of its highest point has fallen from a peak worth naming
+_FELL_FROM_PEAK = 0.5
+_KL_WEIGHTS = ("kl_weight", "beta", "kl_beta", "kl_coef", "kl_scale")
+
+
+def kl_course(analysis) -> str:
+    """What the KL did between its start and now when that is more than one direction (it rose to a peak and
+    fell back), and the KL weight's course where the run logs one that grew (an annealed weight, a warm-up)."""
+    st = analysis.metrics["kl_loss"]
+    out = ""
+    now = st.now if math.isfinite(st.now) else st.latest
+    if not st.signed and math.isfinite(st.max) and st.max > 0 and math.isfinite(now) \
+            and st.max > 1.5 * max(st.start, 0) and now <= _FELL_FROM_PEAK * st.max:
+        out = (f" KL rose to a peak of {fmt(st.max)} (its highest point) and fell to {fmt(now)}, "
+               f"{now / st.max:.0%} of that peak.")
+    weight = next((analysis.metrics[n] for n in analysis.metrics if n.rsplit("/", 1)[-1] in _KL_WEIGHTS), None)
+    if weight is not None and math.isfinite(weight.first) and math.isfinite(weight.latest) \
+            and weight.latest > 0 and weight.first <= 0.5 * weight.latest:
+        out += (f" The logged {weight.name} rose from {fmt(weight.first)} to {fmt(weight.latest)}: the KL weight is "
+                "annealed (a warm-up), under which the KL commonly peaks while the weight is small and falls as it "
+                "grows.")
+    return out
+
 
 def questions_and_answers(analysis) -> list:
     qa: list[QA] = []
@@ -64,16 +87,16 @@ def questions_and_answers(analysis) -> list:
             qa.append(QA(question, "Yes: kl_loss is NaN/Inf at its latest point. "
                          + (messages([nan], analysis.schedule.counts) if nan is not None else ""), "non-finite"))
         elif found:
-            qa.append(QA(question, _kl_answer(analysis, found), found[0].rule))
+            qa.append(QA(question, _kl_answer(analysis, found) + kl_course(analysis), found[0].rule))
         elif rose:
             qa.append(QA(question,
                          f"No: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to {fmt(st.latest_step)}, "
                          "a rise no KL check flags: not large enough to be a runaway posterior, not a large share of "
-                         "the loss, not part of a divergence."))
+                         "the loss, not part of a divergence." + kl_course(analysis)))
         else:
             qa.append(QA(question,
                          f"No: KL has not risen overall ({st.describe()}, from {s.counts} {fmt(st.first_step)} to "
-                         f"{fmt(st.latest_step)})."))
+                         f"{fmt(st.latest_step)})." + kl_course(analysis)))
     if "disc_loss" in analysis.metrics:
         broken = dead_sentence(analysis, "disc_loss")
         if broken:  # a NaN discriminator loss is neither zero nor near 1: the question is whether it is fine

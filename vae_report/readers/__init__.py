@@ -270,6 +270,16 @@ def _tag_epoch_length(read) -> tuple[int, int] | None:
     return logged_epoch_length(steps[order], np.concatenate([p[1] for p in pieces]).astype(np.float64)[order])
 
 
+def _epoch_indexed(read) -> bool:
+    """An event file whose step is the epoch's index: its ``epoch`` tag equals its step at every point, and its
+    steps run 0 (or 1) to N-1 with none missing (three epochs at least)."""
+    pieces = [(steps, values) for tag, steps, values, _ in read.parts if tag.strip().lower() == "epoch"]
+    if len(pieces) != 1 or len(pieces[0][0]) < 3:
+        return False
+    steps, values = (np.asarray(x, dtype=np.float64) for x in pieces[0])
+    return bool(np.array_equal(steps, values) and steps[0] in (0, 1) and np.all(np.diff(steps) == 1))
+
+
 def _epoch_length(logs: RunLogs, length: tuple[int, int] | None, origin: str) -> None:
     """The first source that shows how many steps an epoch holds gives it (a config in epochs needs it)."""
     if length is not None and logs.steps_per_epoch is None:
@@ -294,6 +304,8 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
     if path.stat().st_size == 0:
         logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
         return None
+    if kind in ("json", "text log") and foreign_encoding(path):  # decoded as the CSV reader decodes: said
+        notes.append(f"read as {foreign_encoding(path)} (its byte-order mark or its NUL bytes say so)")
     if kind == "tensorboard":
         # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
         # copied, so the peak stays near the frame's own size
@@ -303,7 +315,12 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             read.parts = [(renamed.get(tag, tag), *cols) for tag, *cols in read.parts]
             notes.append(scalars_note({path.parent.name: next(iter(renamed.values()))}))
         counters = sorted(tag for tag in read.tags if tag.strip().lower() in COUNTERS)
-        _epoch_length(logs, _tag_epoch_length(read), f"{rel}'s epoch tag")
+        if _epoch_indexed(read):  # a plain script's add_scalar(tag, v, epoch) beside add_scalar("epoch", epoch, epoch)
+            logs.units[kind] = "epoch"
+            notes.append("counted in epochs: its step is the epoch's index (its epoch tag equals its step at every "
+                         "point)")
+        else:
+            _epoch_length(logs, _tag_epoch_length(read), f"{rel}'s epoch tag")
         read.parts, per_epoch = continue_parts(read.parts)  # step=batch_idx: continued before repeats replace
         if per_epoch is not None:
             notes.append(epochs_note(per_epoch))
@@ -357,11 +374,6 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
         if read.unit != "step":
             logs.units[kind] = read.unit
         _epoch_length(logs, read.epoch_length, f"{rel}'s epoch key")
-    elif foreign_encoding(path):  # the text readers work on UTF-8 bytes: said, not read as garbage
-        encoding = foreign_encoding(path)
-        raise InputError(f"{path}: a text log in {encoding}, not UTF-8; convert it first, e.g. iconv -f "
-                         f"{encoding.removesuffix('-LE').removesuffix('-BE')} -t UTF-8 {path.name} > "
-                         f"{path.stem}.utf8{path.suffix}")
     elif logs.pattern or sniff_text_log(path) != "radiodiff":
         read = read_console_log(path, rel, logs.pattern)
         frame = read.frame

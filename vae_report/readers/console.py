@@ -28,7 +28,7 @@ from ..frame import COUNTERS, canonical_name, concat, frame_from_series
 from ..numbers import counted
 from . import records
 from .decimals import comma_numbers
-from .encoding import is_binary
+from .encoding import decoded, encoding_of, is_binary
 from .escapes import without_escapes
 from .pattern import UserPattern
 from .records import VALIDATION, Record
@@ -131,8 +131,12 @@ def _samples(path: Path) -> list[str]:
     """The file's head and chunks spread through it (a long preamble, a nohup.out of MBs, must not hide it)."""
     size = path.stat().st_size
     with path.open("rb") as handle:
-        if size <= 8 * SAMPLE:
-            return [without_escapes(handle.read().decode("utf-8", errors="replace")).replace("\r", "\n")]
+        head = handle.read(512)
+        handle.seek(0)
+        if size <= 8 * SAMPLE or encoding_of(head)[0] not in ("utf-8", "utf-8-sig"):
+            # UTF-16/32: a chunk at any byte offset may split a character; such logs (Windows consoles) are small
+            text = without_escapes(decoded(handle.read())).replace("\r", "\n")
+            return [text] if size <= 8 * SAMPLE else [text[i:i + SAMPLE] for i in range(0, len(text), SAMPLE)]
         out = []
         for offset in np.linspace(0, size - SAMPLE, 8).astype(int):
             handle.seek(int(offset))
@@ -278,7 +282,7 @@ def first_lines(path: Path, count: int = 3) -> str:
     """What a file starts with, for an error message."""
     try:
         with path.open("rb") as handle:
-            raw = handle.read(4096).decode("utf-8", errors="replace")
+            raw = decoded(handle.read(4096)).lstrip("\ufeff")
     except OSError:
         return "(unreadable)"
     if not raw:
@@ -298,7 +302,7 @@ def _shortened(line: str, size: int = 200) -> str:
 def read_console_log(path: Path, source: str, pattern: str | None = None) -> ConsoleRead:
     """Every record's values; an InputError naming the file and its first lines when no records are found."""
     try:
-        text = without_escapes(path.read_bytes().decode("utf-8", errors="replace"))
+        text = without_escapes(decoded(path.read_bytes())).lstrip("\ufeff")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the log ({exc.strerror}); check the path and permissions") from exc
     if text and not text.endswith(("\n", "\r")):

@@ -84,8 +84,7 @@ def kind_of(path: Path, pattern: str | None) -> str | None:
         return "json"
     if (path.suffix in TEXT_SUFFIXES or not path.suffix) and sniff_csv_log(path):
         return "csv"  # Keras' CSVLogger('training.log'), a csv.writer to metrics.txt: CSV by content
-    if (path.suffix in TEXT_SUFFIXES and (sniff_text_log(path, pattern) or foreign_encoding(path))) \
-            or (path.suffix in JSON_SUFFIXES and _foreign_json_log(path)):
+    if path.suffix in TEXT_SUFFIXES and sniff_text_log(path, pattern):
         return "text log"
     if name.endswith(".wandb"):
         return "wandb"
@@ -113,21 +112,6 @@ def _wandb_own_file(path: Path, root: Path) -> bool:
         return False
     parts = path.relative_to(root).parts[:-1] if path.is_relative_to(root) else path.parts[:-1]
     return "wandb" in parts or root.name == "wandb" or any(p.startswith(("offline-run-", "run-")) for p in parts)
-
-
-def _foreign_json_log(path: Path) -> bool:
-    """A JSON-lines log in another encoding than UTF-8 (UTF-16 from a Windows tool): refused naming its encoding
-    rather than passed over as "no metric logs found". A config in such an encoding is not one."""
-    name = foreign_encoding(path)
-    if name is None:
-        return False
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096).decode(name.lower(), errors="ignore").lstrip("\ufeff")
-    except (OSError, LookupError):
-        return False
-    lines = [line.strip() for line in head.splitlines() if line.strip()][:5]
-    return len(lines) >= 2 and all(line.startswith("{") for line in lines)
 
 
 def foreign_encoding(path: Path) -> str | None:

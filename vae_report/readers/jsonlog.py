@@ -23,6 +23,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series
 from ..numbers import counted
+from .encoding import decoded, read_text
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
 from .sacred import LAYOUT as SACRED
 from .sacred import is_sacred_metrics, sacred_series
@@ -56,8 +57,7 @@ class JsonRead:
 
 
 def _head(path: Path, size: int = SNIFF_BYTES) -> str:
-    with path.open("rb") as handle:
-        return handle.read(size).decode("utf-8", errors="replace")
+    return read_text(path, size)
 
 
 def _lines_are_objects(text: str, complete: bool) -> bool:
@@ -108,7 +108,7 @@ def sniff_json_log(path: Path) -> bool:
     if path.suffix.lower() not in (".json", ".jsonl") or size > MAX_WHOLE:
         return False
     try:
-        document = json.loads(path.read_bytes())
+        document = json.loads(read_text(path))
     except (ValueError, OSError, RecursionError):
         return False
     return _document_layout(document) is not None
@@ -158,7 +158,7 @@ def read_json_log(path: Path, source: str) -> JsonRead:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read the JSON log ({exc.strerror}); check the path") from exc
-    text = data.decode("utf-8", errors="replace")
+    text = decoded(data).lstrip("\ufeff")
     if not text.strip():
         raise InputError(f"{path}: the JSON log is empty; point vae-report at the finished log")
     notes: list[str] = []

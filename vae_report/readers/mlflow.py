@@ -16,6 +16,7 @@ import yaml
 
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series, number_column, step_column
+from .encoding import read_text
 
 # flat param -> where a RadioDiff-layout config keeps it
 FLAT = {"disc_start": "model.lossconfig.disc_start", "kl_weight": "model.lossconfig.kl_weight",
@@ -152,7 +153,7 @@ def read_file_store(path: Path, only: str | None = None) -> list[StoreRun]:
             series.append((canonical_name(key), step_column(table["step"].to_numpy()),
                            number_column(table["value"].to_numpy()),
                            number_column(table["timestamp"].to_numpy()) / 1000.0))
-        params = {p.relative_to(run_dir / "params").as_posix(): p.read_text(errors="replace").strip()
+        params = {p.relative_to(run_dir / "params").as_posix(): read_text(p).strip()
                   for p in (run_dir / "params").rglob("*") if p.is_file()} if (run_dir / "params").is_dir() else {}
         out.append(StoreRun(run_id, name, frame_from_series(series, run_dir.relative_to(path.parent).as_posix()),
                             config_from_params(params)))
@@ -161,7 +162,7 @@ def read_file_store(path: Path, only: str | None = None) -> list[StoreRun]:
 
 def _yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(read_text(path))
     except (OSError, yaml.YAMLError):
         return {}
     return data if isinstance(data, dict) else {}

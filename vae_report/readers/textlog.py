@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series, make_frame
+from .encoding import utf8_bytes
 from .escapes import bytes_without_escapes
 from .records import launches
 
@@ -59,7 +60,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
     cut line, a progress bar's tail) are read pair by pair.
     """
     try:
-        raw = bytes_without_escapes(path.read_bytes())  # colour codes split a key from its value
+        raw = bytes_without_escapes(utf8_bytes(path.read_bytes()))  # colour codes split a key from its value
     except OSError as exc:
         raise InputError(f"{path}: cannot read text log ({exc.strerror}); check the path and permissions") from exc
     config = _last_config(raw)

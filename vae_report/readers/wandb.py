@@ -24,6 +24,7 @@ import pandas as pd
 from ..configs import flatten
 from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, frame_from_series, step_column
+from .encoding import read_text
 from .epochs import continued_note, epoch_length
 from .names import named_apart
 from .records import launches
@@ -293,7 +294,7 @@ def read_wandb_summary(path: Path, source: str) -> tuple[pd.DataFrame, int | Non
     """A W&B run's ``files/wandb-summary.json``: the last value of each scalar, at the run's last step
     (``_step``, wall time ``_timestamp``). Media and tables (objects with a ``_type``) are not scalars."""
     try:
-        summary = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        summary = json.loads(read_text(path))
     except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: not a readable W&B summary ({exc}); remove the file or re-sync the run") from None
     if not isinstance(summary, dict):

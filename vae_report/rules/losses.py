@@ -78,8 +78,9 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 one = bad.sum() == 1
                 what = (f"{'an isolated point' if one else 'each an isolated point'}: the run recovered, its points "
                         f"since {'it' if one else 'the last one'} are finite (median {fmt(after)}; {fmt(before)} just "
-                        f"before {'it' if one else 'the first'}). Under mixed precision (fp16 with a gradient scaler) "
-                        "a skipped step logs Inf and is routine.")
+                        f"before {'it' if one else 'the first'}). A warning because the logs do not show why: "
+                        "fp16 with a gradient scaler skips a step whose gradients overflow and logs it so, which "
+                        "is normal, but without one a NaN/Inf is a bad batch or broken numerics.")
                 batches = "that batch" if one else "those batches"
                 todo = f"Unless the run uses mixed precision, check the inputs of {batches}."
             out.append(Case(

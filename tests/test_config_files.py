@@ -1,0 +1,77 @@
+"""Config-like files found in a run: a JSON config that gives only the run's length in the run's own unit is
+used for it (the key said), and every config-like file read and not used is named in the sources, with why."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+from typer.testing import CliRunner
+
+from vae_report import analyze_run
+from vae_report.cli import app
+
+
+def _keras_history(folder, epochs: int = 60):
+    """Keras' CSVLogger: one row per epoch, no step column."""
+    ep = np.arange(epochs)
+    with (folder / "history.csv").open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=["epoch", "kl_loss", "loss", "reconstruction_loss", "val_loss"])
+        writer.writeheader()
+        for e in ep:
+            rec = 150 + 60 * np.exp(-e / 8)
+            kl = 6.5 - 3 * np.exp(-e / 5)
+            writer.writerow({"epoch": e, "kl_loss": kl, "loss": rec + kl, "reconstruction_loss": rec,
+                             "val_loss": rec + kl + 5})
+
+
+def _step_csv(folder, last: int = 3_000):
+    with (folder / "metrics.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["step", "rec_loss", "kl_loss"])
+        writer.writerows([s, 0.1 + 1 / (s + 1), 2 + s * 1e-4] for s in range(0, last + 1, 10))
+
+
+def _sources(folder, tmp_path) -> str:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["analyze", str(folder), "--out", str(out / "r.md"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    report = (out / "r.md").read_text()
+    return report[report.index("## Sources"):] if "## Sources" in report else report
+
+
+def test_a_json_config_giving_only_epochs_is_the_total_of_an_epoch_logged_run(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    _keras_history(run)
+    (run / "config.json").write_text(json.dumps({"epochs": 100, "batch_size": 128, "latent_dim": 2}))
+    schedule = analyze_run(run).schedule
+    assert schedule.total_steps == 100 and schedule.counts == "epoch"
+    assert "config.json" in schedule.origins["total_steps"] and "epochs" in schedule.origins["total_steps"]
+    assert "config.json used for the run's length only (epochs)" in _sources(run, tmp_path)
+
+
+def test_a_json_config_giving_only_max_steps_is_the_total_of_a_step_logged_run(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    _step_csv(run)
+    (run / "train_config.json").write_text(json.dumps({"train": {"max_steps": 5_000}, "seed": 3}))
+    schedule = analyze_run(run).schedule
+    assert schedule.total_steps == 5_000
+    assert "train_config.json" in schedule.origins["total_steps"] and "max_steps" in schedule.origins["total_steps"]
+
+
+def test_every_config_like_file_not_used_is_named_and_logs_are_not(tmp_path):
+    import yaml
+
+    run = tmp_path / "run"
+    run.mkdir()
+    _step_csv(run)
+    (run / "data.json").write_text(json.dumps({"dataset": "mnist", "seed": 1}))  # a config of no schedule
+    (run / "aug.yaml").write_text(yaml.safe_dump({"flip": True, "crop": 28}))
+    history = [{"step": s, "loss": 1 / (s + 1)} for s in range(10, 500, 10)]
+    (run / "trainer_state.json").write_text(json.dumps({"global_step": 490, "log_history": history}))
+    sources = _sources(run, tmp_path)
+    assert "data.json read as a config, not used" in sources and "aug.yaml read as a config, not used" in sources
+    assert "trainer_state.json read as a config" not in sources
