@@ -17,6 +17,7 @@ from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_mean
 from .numbers import counted, fmt, interval, pct
 from .schedule import AUTOENCODER_ONLY
 from .view import (
+    CHANGE_NOTE,
     Block,
     Bullets,
     Heading,
@@ -115,7 +116,7 @@ def since_last_report(a) -> Section | None:
     )))
     blocks.append(Paragraph(text(
         "Levels are each metric's current level at the two reports (the median of its latest points in the current "
-        "phase; a sparse metric's last point); ✱ marks a change beyond their noise."), "muted"))
+        "phase; a sparse metric's last point); ✱ marks a change beyond their noise. " + CHANGE_NOTE), "muted"))
     rows = []
     for metric, c in b["metrics"].items():
         moved = f"not compared: {c['not_comparable']}" if c.get("not_comparable") else change(c)
@@ -433,13 +434,13 @@ def statistics(a) -> Section:
 def _levels_note(a) -> str:
     """What Start and Now are (levels.py), as the rules take them: each over 5% of its own phase's points."""
     two = a.phase == "adversarial" and not a.disc_never_on
-    phases = ("Start over the phase before the discriminator, Now over the adversarial phase" if two
-              else "of all its points")
-    where = ("; a sentence that compares another window (the start of the adversarial phase, the level just "
-             "before it) names it" if two else "")
-    return ("Start is the median of each metric's first points and Now the median of its latest ones, each over "
-            f"5% of the points ({phases}; at least 5; of fewer than 20 points: the first or the last point). Every "
-            f"sentence that says where a metric started or is now quotes these{where}; Change is from Start to Now.")
+    start, now = ("first 5% of points before the discriminator", "latest 5% in the adversarial phase") if two \
+        else ("first 5% of points", "latest 5%")
+    where = (" (a sentence that compares another stretch, such as the level just before the discriminator, names "
+             "it)" if two else "")
+    return (f"Start is the median of a metric's {start}, Now the median of its {now}, at least 5 points each; a "
+            "metric with fewer than 20 points takes its first and its latest point. ± is how uncertain Now is. "
+            f"Every sentence that says where a metric started or is now quotes these{where}. {CHANGE_NOTE}")
 
 
 _NOT_DRAWN = Paragraph(text("Not included: this report was written from the analysis alone, without the run's logs "

@@ -479,8 +479,9 @@ def _abandoned_branch(r: dict, s: Schedule) -> str:
         names = bad["metrics"]
         which = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         said.append(f"{which} {'was' if len(names) == 1 else 'were'} NaN/Inf from {pos.at(s, bad['step'])}")
-    return (f" The replaced points held a branch that went bad: {' and '.join(said)}; the later log took the run "
-            "back to a step before that, and this report shows that branch, not the replaced one.")
+    return (f" The replaced points held a branch that went bad: {' and '.join(said)}; the later log went back to a "
+            "step before that and trained on from there: this report shows the later log's points, not the replaced "
+            "ones.")
 
 
 def _jump(steps: np.ndarray, values: np.ndarray, step: int, s: Schedule, t: dict) -> tuple[float, float, int] | None:
