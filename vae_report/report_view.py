@@ -503,7 +503,9 @@ def conclusion(a) -> Section:
 
 
 def sources(a) -> Section:
-    items = [text(code(src.path), f" ({src.kind}, {fmt(src.points)} points)",
+    u = a.schedule.counts
+    items = [text(code(src.path), f" ({src.kind}, {fmt(src.points)} points"
+                  + (f", {u}s {fmt(src.steps[0])}-{fmt(src.steps[1])}" if src.steps else "") + ")",
                   f": {'; '.join(src.notes)}" if src.notes else None) for src in a.sources]
     items += [text(note) for note in a.merge_notes]
     return Section("Sources", (Bullets(tuple(items)),))
