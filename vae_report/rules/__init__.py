@@ -557,7 +557,8 @@ RULES: list[Rule] = [
                 "the earlier log's first level, i.e. trained weights with the step counter reset); the "
                 "rec/nll/total level jumping by 30% and 4 noise widths across a resume (resumed from other "
                 "weights than those reached); a resume that went on at its level is said (info: where, after what "
-                "pause, how many steps were trained again)"),
+                "pause, how many steps were trained again), a later file that goes on after the earlier one's last "
+                "step too (info: where, from the run's checkpoint of that step, no steps redone)"),
     Rule("config-typos", "A config key that looks mistyped", "warning",
          "A mistyped key leaves its setting at the trainer's default: the run did not train with the value the config "
          "seems to give.",
