@@ -502,10 +502,16 @@ def conclusion(a) -> Section:
     ))
 
 
+def _steps_held(steps: tuple[int, int] | None, unit: str) -> str:
+    """The steps a source holds: ", steps 0-120", ", step 9,990" (one step is no span)."""
+    if not steps:
+        return ""
+    return f", {unit} {fmt(steps[0])}" if steps[0] == steps[1] else f", {unit}s {fmt(steps[0])}-{fmt(steps[1])}"
+
+
 def sources(a) -> Section:
     u = a.schedule.counts
-    items = [text(code(src.path), f" ({src.kind}, {fmt(src.points)} points"
-                  + (f", {u}s {fmt(src.steps[0])}-{fmt(src.steps[1])}" if src.steps else "") + ")",
+    items = [text(code(src.path), f" ({src.kind}, {fmt(src.points)} points{_steps_held(src.steps, u)})",
                   f": {'; '.join(src.notes)}" if src.notes else None) for src in a.sources]
     items += [text(note) for note in a.merge_notes]
     return Section("Sources", (Bullets(tuple(items)),))
