@@ -59,7 +59,9 @@ def test_every_rule_and_the_table_quote_one_current_level(analyses, run) -> None
 def test_held_never_describes_a_move_beyond_the_readme_threshold() -> None:
     # +20% inside a wide noise is neither "held near" nor "rose": it went there, and its noise could do that alone
     text = describe_change(0.100, 0.120, noise=0.02)
-    assert text.startswith("went from 0.1 to 0.12 (+20.0%), a change within its noise (± ") and "no clear rise" in text
+    # the ± is the band the two levels' noise allows, said so: not the ± of either level (the table's Now)
+    assert text.startswith("went from 0.1 to 0.12 (+20.0%), a change within its noise (the two levels' noise allows "
+                           "± ") and "no clear rise" in text
     assert describe_change(0.120, 0.100, noise=0.02).endswith("no clear fall")
     assert describe_change(0.100, 0.102, noise=0.02).startswith("held")
     assert describe_change(0.100, 0.125, noise=0.001).startswith("rose") and "within" not in describe_change(

@@ -89,6 +89,26 @@ def _clause(head: str) -> str:
     return head[ends[-1]:] if ends else head
 
 
+def same_change(a: str, b: str) -> bool:
+    """One change in two notations: a sentence's ``-39.8%`` and the table's factor ``÷1.66``, up to rounding."""
+    if a == b:
+        return True
+    if not all(re.fullmatch(CHANGE, x) for x in (a, b)):
+        return False
+    (a0, a1), (b0, b1) = _ratios(a), _ratios(b)
+    return a0 <= b1 * (1 + 1e-9) and b0 <= a1 * (1 + 1e-9)
+
+
+def _ratios(said: str) -> tuple[float, float]:
+    digits = said.strip("+-x÷%").replace(",", "")
+    half = 0.5 * 10.0 ** -(len(digits.split(".")[1]) if "." in digits else 0)
+    lo, hi = float(digits) - half, float(digits) + half
+    if said.endswith("%"):
+        sign = -1 if said.startswith("-") else 1
+        return tuple(sorted((1 + sign * lo / 100, 1 + sign * hi / 100)))  # type: ignore[return-value]
+    return (lo, hi) if said.startswith("x") else (1 / hi, 1 / lo)
+
+
 def one_baseline_failures(report: str, metric: str) -> list[str]:
     """Where the report quotes one metric's change with two baselines for one level, two percentages for one
     change, or two onsets for one climb: the baselines it measures from (the table's Start among them) are
@@ -108,10 +128,10 @@ def one_baseline_failures(report: str, metric: str) -> list[str]:
         out.append(f"{metric}: {len(others)} baselines besides the table's Start {start}: {others}")
     level = _number(now) if re.fullmatch(NUM, now) else None  # NaN now: no change to now but a bare factor
     to_now = {q.change for q in said if q.change and (q.end is None or q.end == level)}
-    if len(to_now - {table_change}) > 1:
+    if len({c for c in to_now if not same_change(c, table_change)}) > 1:
         out.append(f"{metric}: its change to now quoted as {sorted(to_now)} (the table: {table_change})")
     from_start = {q.change for q in said if q.start == start and q.end == level and q.change}
-    if from_start - {table_change}:
+    if {c for c in from_start if not same_change(c, table_change)}:
         out.append(f"{metric}: from its Start {start} quoted as {sorted(from_start)}, the table {table_change}")
     pairs: dict[tuple, set[str]] = {}
     for q in said:

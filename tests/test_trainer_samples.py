@@ -79,3 +79,26 @@ def test_progress_is_one_line_per_log_interval_when_not_a_terminal(tmp_path, mon
     lines = [line for line in err.getvalue().splitlines() if line.startswith("step ")]
     assert [line.split()[1] for line in lines] == [f"{s}/12" for s in range(0, 12, 2)]
     assert all("rec " in line and "kl " in line for line in lines)
+
+
+def test_a_clean_resume_is_said_with_its_checkpoint_and_each_file_its_steps(tmp_path):
+    # the bundled trainer stopped by --max-steps and resumed (review 7 #11): two event files and two text logs, no
+    # step written twice, so nothing is replaced; the report still says the run was resumed, where and from what
+    from vae_report import analyze_run
+    from vae_report.render import render_markdown
+
+    config = micro(tmp_path, val_every=0)
+    run_training(config, tmp_path / "run", max_steps=7, quiet=True)
+    run_training(config, tmp_path / "run", resume=True, quiet=True)
+    a = analyze_run(tmp_path / "run")
+    said = [f for f in a.findings if f.rule == "resumes"]
+    assert [f.severity for f in said] == ["info"] and said[0].step == 8, [f.message for f in said]
+    assert said[0].message.startswith("The run was resumed at step 8 from checkpoints/model-7.pt"), said[0].message
+    assert "no steps redone" in said[0].message and "ends at step 6" in said[0].message
+    report = render_markdown(a)
+    assert "The run was resumed at step 8" in report
+    events = [s for s in a.sources if s.kind == "tensorboard"]
+    assert [s.steps for s in events] == [(0, 6), (8, 10)]
+    assert "(tensorboard, " in report and ", steps 0-6)" in report and ", steps 8-10)" in report
+    summary = a.to_summary()["sources"]
+    assert {(s["first_step"], s["last_step"]) for s in summary if s["kind"] == "tensorboard"} == {(0, 6), (8, 10)}

@@ -1130,7 +1130,7 @@ def test_the_totals_breakdown_speaks_of_the_window_of_its_current_level():
     assert d.first == now.level_since and d.step == now.latest_step and d.median == now.recent_median
     sentence = d.sentence()
     assert f"steps {d.first:,}-{d.step:,} (the latest stretch, where the table's Now is taken" in sentence
-    assert f"the table's Now, is {fmt(now.recent_median)}" in sentence
+    assert f"the table's Now is the median over the same steps, {fmt(now.recent_median)}" in sentence
 
 
 def test_a_mistyped_config_key_is_named_with_the_setting_it_misses(tmp_path):

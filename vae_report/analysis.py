@@ -139,7 +139,9 @@ class Analysis:
             | {"origins": dict(self.schedule.origins)},
             "metrics": {name: stats.to_dict() for name, stats in self.metrics.items()},
             "findings": [f.to_dict() for f in self.findings],
-            "sources": [{"path": s.path, "kind": s.kind, "points": s.points, "notes": s.notes} for s in self.sources],
+            "sources": [{"path": s.path, "kind": s.kind, "points": s.points, "notes": s.notes,
+                         "first_step": s.steps[0] if s.steps else None, "last_step": s.steps[1] if s.steps else None}
+                        for s in self.sources],
             "merge_notes": self.merge_notes,
             "last_wall_time": self.last_wall_time,
             "milestones": [{"step": m.step, "name": m.name} for m in self.schedule.milestones()],

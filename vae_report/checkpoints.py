@@ -26,22 +26,27 @@ def find_checkpoints(root: Path, every: int | None) -> tuple[tuple[int, str], ..
     root = Path(root)
     if not root.is_dir():
         return ()
-    found: dict[int, str] = {}
-    seen = 0
+    named: list[tuple[str, bool, str]] = []
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs.sort()
         here = Path(folder)
-        for name in [*dirs, *sorted(files)]:
-            seen += 1
-            if seen > _MAX_ENTRIES:
-                return tuple(sorted(found.items()))
-            step = _step_of(name, name in dirs, every)
-            if step is not None:
-                found.setdefault(step, (here / name).relative_to(root).as_posix())
+        named += [(name, name in dirs, (here / name).relative_to(root).as_posix()) for name in [*dirs, *sorted(files)]]
+        if len(named) > _MAX_ENTRIES:
+            named = named[:_MAX_ENTRIES]
+            break
+    # the bundled trainer names its files by step (model-80.pt, model-160.pt, and model-130.pt where --max-steps
+    # stopped it): one file at a multiple of the save interval says the folder counts steps, not milestones
+    numbers = [int(m.group(1)) for name, _, _ in named if (m := _MODEL_N.match(os.path.splitext(name)[0]))]
+    by_step = bool(every) and any(n % every == 0 and n >= every for n in numbers)
+    found: dict[int, str] = {}
+    for name, is_folder, path in named:
+        step = _step_of(name, is_folder, every, by_step)
+        if step is not None:
+            found.setdefault(step, path)
     return tuple(sorted(found.items()))
 
 
-def _step_of(name: str, folder: bool, every: int | None) -> int | None:
+def _step_of(name: str, folder: bool, every: int | None, by_step: bool = False) -> int | None:
     if folder:
         hf = _HF.match(name)
         return int(hf.group(1)) if hf else None
@@ -51,7 +56,7 @@ def _step_of(name: str, folder: bool, every: int | None) -> int | None:
     numbered = _MODEL_N.match(stem)
     if numbered:
         n = int(numbered.group(1))
-        if every and n % every == 0 and n >= every:
+        if by_step:
             return n  # a step already (the bundled trainer's model-<step>.pt)
         return n * every if every else None
     step = _STEP.search(stem)

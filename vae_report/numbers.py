@@ -84,6 +84,37 @@ def part_of(value: float, base: float) -> str | None:
     return pct(value / base)
 
 
+def as_factor(fraction: float | None) -> str:
+    """A relative change as the tables' Change columns write every one of them, a factor: ``x1.10`` (+10%),
+    ``÷1.29`` (-22.4%), ``÷15.2``, ``x8,600``; ``to 0`` for a level that fell to 0 (no factor divides it)."""
+    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+        return "n/a"
+    ratio = 1 + fraction
+    if ratio <= 0:
+        return "to 0"
+    up = ratio >= 1
+    size = ratio if up else 1 / ratio
+    digits = f"{size:.2f}" if size < 10 else factor(size)
+    return ("x" if up else "÷") + digits
+
+
+def change_said(fraction: float | None, difference: float | None) -> str:
+    """A Change column's cell: the factor where a ratio means something (``fraction`` not None), else the
+    difference (``+6.6``), else a dash."""
+    if fraction is not None:
+        return as_factor(fraction)
+    if difference is None:
+        return "—"
+    return ("+" if difference > 0 else "") + fmt(difference)
+
+
+def above(fraction: float) -> str:
+    """How far a level is above another, for "still ... its level before": ``12.5% above`` up to twice it,
+    ``x3.1`` beyond (never "906391.6% above"), as signed_pct draws the line."""
+    said = signed_pct(fraction)
+    return said if said.startswith("x") else f"{pct(fraction)} above"
+
+
 def factor(ratio: float) -> str:
     """A ratio as a factor's digits: ``8.3``, ``93.9``, ``5,533``."""
     return fmt(round(ratio, 1 if ratio < 100 else 0))
@@ -131,6 +162,8 @@ def describe_change(before: float, after: float, noise: float | None = None, sig
     change = None if signed else relative_change(before, after, near_zero)
     text = text if change is None else f"{text} ({signed_pct(change)})"
     if within:
-        text += (f", a change within its noise (± {fmt(moved.band)}), so no clear "
+        # the band is twice the noise of the difference of two levels, not the ± of either level (the
+        # statistics table's ± is the noise of Now alone): said as what it is
+        text += (f", a change within its noise (the two levels' noise allows ± {fmt(moved.band)}), so no clear "
                  f"{'rise' if moved.word == 'rose' else 'fall'}")
     return text

@@ -16,6 +16,7 @@ from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_mean
 from .numbers import counted, fmt, interval, pct
 from .schedule import AUTOENCODER_ONLY
 from .view import (
+    CHANGE_NOTE,
     Block,
     Bullets,
     Heading,
@@ -115,7 +116,7 @@ def since_last_report(a) -> Section | None:
     )))
     blocks.append(Paragraph(text(
         "Levels are each metric's current level at the two reports (the median of its latest points in the current "
-        "phase; a sparse metric's last point); ✱ marks a change beyond their noise."), "muted"))
+        "phase; a sparse metric's last point); ✱ marks a change beyond their noise. " + CHANGE_NOTE), "muted"))
     rows = []
     for metric, c in b["metrics"].items():
         moved = f"not compared: {c['not_comparable']}" if c.get("not_comparable") else change(c)
@@ -442,13 +443,13 @@ def statistics(a) -> Section:
 def _levels_note(a) -> str:
     """What Start and Now are (levels.py), as the rules take them: each over 5% of its own phase's points."""
     two = a.phase == "adversarial" and not a.disc_never_on
-    phases = ("Start over the phase before the discriminator, Now over the adversarial phase" if two
-              else "of all its points")
-    where = ("; a sentence that compares another window (the start of the adversarial phase, the level just "
-             "before it) names it" if two else "")
-    return ("Start is the median of each metric's first points and Now the median of its latest ones, each over "
-            f"5% of the points ({phases}; at least 5; of fewer than 20 points: the first or the last point). Every "
-            f"sentence that says where a metric started or is now quotes these{where}; Change is from Start to Now.")
+    start, now = ("first 5% of points before the discriminator", "latest 5% in the adversarial phase") if two \
+        else ("first 5% of points", "latest 5%")
+    where = (" (a sentence that compares another stretch, such as the level just before the discriminator, names "
+             "it)" if two else "")
+    return (f"Start is the median of a metric's {start}, Now the median of its {now}, at least 5 points each; a "
+            "metric with fewer than 20 points takes its first and its latest point. ± is how uncertain Now is. "
+            f"Every sentence that says where a metric started or is now quotes these{where}. {CHANGE_NOTE}")
 
 
 _NOT_DRAWN = Paragraph(text("Not included: this report was written from the analysis alone, without the run's logs "
@@ -511,8 +512,16 @@ def conclusion(a) -> Section:
     ))
 
 
+def _steps_held(steps: tuple[int, int] | None, unit: str) -> str:
+    """The steps a source holds: ", steps 0-120", ", step 9,990" (one step is no span)."""
+    if not steps:
+        return ""
+    return f", {unit} {fmt(steps[0])}" if steps[0] == steps[1] else f", {unit}s {fmt(steps[0])}-{fmt(steps[1])}"
+
+
 def sources(a) -> Section:
-    items = [text(code(src.path), f" ({src.kind}, {fmt(src.points)} points)",
+    u = a.schedule.counts
+    items = [text(code(src.path), f" ({src.kind}, {fmt(src.points)} points{_steps_held(src.steps, u)})",
                   f": {'; '.join(src.notes)}" if src.notes else None) for src in a.sources]
     items += [text(note) for note in a.merge_notes]
     return Section("Sources", (Bullets(tuple(items)),))

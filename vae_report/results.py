@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .numbers import by_difference, describe_change, fmt, relative_change
+from .numbers import by_difference, change_said, describe_change, fmt, relative_change
 
 
 def json_number(value: float) -> float | str | None:
@@ -91,14 +91,18 @@ class MetricStats:
     def to_dict(self) -> dict[str, Any]:
         return {"first": json_number(self.first), "latest": json_number(self.latest), "min": json_number(self.min),
                 "max": json_number(self.max), "count": self.count, "first_step": self.first_step,
-                "latest_step": self.latest_step, "change": json_number(self.change), "source": self.source,
+                "latest_step": self.latest_step, "latest_minus_first": json_number(self.change), "source": self.source,
                 "recent_median": json_number(self.recent_median), "recent_noise": json_number(self.recent_noise),
                 "level_points": self.level_points, "level_since": self.level_since,
                 "start_median": json_number(self.start_median), "start_points": self.start_points,
                 # the levels the report quotes (its Start, Now and Change columns), with their fallbacks: the
-                # summary and the report print one set of numbers
-                "start": json_number(self.start), "now": json_number(self.now),
-                "level_change": {k: json_number(v) if v is not None else None for k, v in self.level_change().items()}}
+                # summary and the report print one set of numbers, under the names a CI step reads first
+                "start": json_number(self.start), "now": json_number(self.now), **self._change_dict()}
+
+    def _change_dict(self) -> dict[str, Any]:
+        moved = self.level_change()
+        return {"change": json_number(moved["change"]), "change_fraction": json_number(moved["change_fraction"]),
+                "change_said": change_said(moved["change_fraction"], moved["change"])}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from . import position as pos
-from .numbers import fmt, pct, signed_pct
+from .numbers import change_said, fmt, pct
 from .text import first_sentence
 
 Style = Literal["plain", "bold", "code", "emph", "link", "sev"]
@@ -168,16 +168,15 @@ def cell(value: object) -> Text:
 
 
 def change(stats) -> str:
-    """A change as the report writes it (a statistics row, or a weekly delta's dict): a percentage where one
-    means something (``change_fraction`` is None across a sign change and for signed quantities), else the
-    difference."""
+    """A change as the tables' Change columns write it (a statistics row, or a weekly delta's dict), one notation
+    a column: a factor where a ratio means something (``change_fraction`` is None across a sign change and for
+    signed quantities), else the difference. CHANGE_NOTE says so under each table."""
     get = stats.get if isinstance(stats, dict) else lambda key: getattr(stats, key)
-    fraction, delta = get("change_fraction"), get("change")
-    if fraction is not None:
-        return signed_pct(fraction)
-    if delta is None:
-        return "—"
-    return ("+" if delta > 0 else "") + fmt(delta)
+    return change_said(get("change_fraction"), get("change"))
+
+
+CHANGE_NOTE = ("Change is a factor: x for a rise, ÷ for a fall (x1.10 is 10% up, ÷2.00 a halving); for a metric "
+               "whose zero means nothing (logits, g_loss) or that changed sign, the difference (+6.6).")
 
 
 def step_of(value: int | None) -> str:

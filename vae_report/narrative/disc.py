@@ -73,8 +73,8 @@ def disc_scheduled_answer(analysis) -> QA:
     unjudged = _gan_not_judged(analysis)
     if unjudged is not None:  # on schedule, but nothing trained there (or what it judges is NaN): no "Yes"
         why, where = unjudged
-        return QA(DISC_LEVEL_Q, f"Not judged: {' and '.join(said)}, but {why}, so its level is not that "
-                  f"of a discriminator that learns. See {pointer(where, unit)} above.", where.rule)
+        return QA(DISC_LEVEL_Q, f"Not judged: {' and '.join(said)}, but {why}, so this level says nothing about "
+                  f"whether the discriminator learns. See {pointer(where, unit)} above.", where.rule)
     level = loud_about(analysis).get("disc_loss")
     if level is not None:  # on schedule, yet a warning is about its level: no plain "Yes" beside it
         chance = fmt(analysis.schedule.disc_chance_level)
@@ -94,7 +94,8 @@ def _gan_not_judged(analysis) -> tuple[str, Finding] | None:
     for metric in ("rec_loss", "nll_loss", "total_loss"):
         found = dead(analysis, metric)
         if found is not None:
-            return (f"{metric}, what it judges, is NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}",
+            return (f"the reconstructions it is shown are NaN/Inf ({metric} since {analysis.schedule.counts} "
+                    f"{fmt(found[1])})",
                     found[0])
     return None
 

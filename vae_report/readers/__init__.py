@@ -48,7 +48,7 @@ from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
 from .names import named_apart
 from .scalars import scalars_name, scalars_note
-from .sources import KINDS, RunLogs, SourceFile
+from .sources import KINDS, RunLogs, SourceFile, step_range
 from .tb_epochs import continue_parts, epochs_note, in_file_launches
 from .textlog import read_text_log
 from .tfevents import read_event_file
@@ -404,7 +404,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
     walls = frame["wall_time"].to_numpy()
     # fmin skips NaN without nanmin's copy of the column (millions of points, read again each watch pass)
     source = SourceFile(rel, kind, len(frame), metrics_in(frame), notes,
-                        float(np.fmin.reduce(walls)) if len(walls) else float("nan"))
+                        float(np.fmin.reduce(walls)) if len(walls) else float("nan"), steps=step_range(frame))
     logs.sources.append(source)
     return source, frame
 
@@ -419,7 +419,8 @@ def _launches(rel: str, kind: str, launches: list[tuple[str, pd.DataFrame]], not
         walls = frame["wall_time"].to_numpy()
         source = SourceFile(f"{rel} (launch {k} of {len(launches)}, {where})", kind, len(frame),
                             metrics_in(frame), (notes if k == 1 else []) + dropped,
-                            float(np.fmin.reduce(walls)) if len(walls) else float("nan"), rel, k)
+                            float(np.fmin.reduce(walls)) if len(walls) else float("nan"), rel, k,
+                            step_range(frame))
         logs.sources.append(source)
         out.append((source, frame))
     why = f"its header is written {counted(len(launches) - 1, 'more time')}" if kind == "csv" else \

@@ -92,9 +92,11 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     heads = np.flatnonzero(np.diff(file, prepend=-1))  # first row of each file holding points
     first_wall = np.full(len(paths), np.nan)
     first_step = np.zeros(len(paths), dtype=np.int64)
+    last_step = np.zeros(len(paths), dtype=np.int64)
     if len(heads):
         first_wall[file[heads]] = np.fmin.reduceat(walls, heads)
         first_step[file[heads]] = np.minimum.reduceat(steps, heads)
+        last_step[file[heads]] = np.maximum.reduceat(steps, heads)
     pairs = np.flatnonzero(np.diff(file * (len(metrics) + 1) + code, prepend=-1))
     per_file: dict[int, list[str]] = {}
     for f, c in zip(file[pairs].tolist(), code[pairs].tolist(), strict=True):
@@ -115,7 +117,8 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
                                        event_notes(batch.reads[i], counters.get(i, []))
                                        + ([epochs_note(epoch_lengths[i])] if i in epoch_lengths else [])
                                        + impossible_notes(int(dropped[i]), int(bad_walls[i]), int(twice[i])),
-                                       float(first_wall[i])))
+                                       float(first_wall[i]),
+                                       steps=(int(first_step[i]), int(last_step[i])) if points[i] else None))
     if not read_ok:
         return None
     # files in the order they were written: first wall time, then first step, then the path's numbers

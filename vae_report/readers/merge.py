@@ -20,6 +20,7 @@ import pandas as pd
 from ..frame import concat, empty_frame, is_sorted, make_frame
 from ..numbers import counted
 from ..stats import SIDE_POINTS, level_changed
+from .continued import OVERLAP_SECONDS, continuations
 from .copies import close_values, copies_of, same_values
 from .foreign import without_foreign
 from .ranks import other_ranks
@@ -97,7 +98,6 @@ def note_copy(source: SourceFile, of: str, points: int, logs: RunLogs) -> None:
                       "of the same log (not a restart), read once")
 
 
-OVERLAP_SECONDS = 60  # an earlier file written this long after a later one began: both were being written
 
 
 def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths: list[str], names: list[str],
@@ -115,6 +115,7 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
     later = np.vstack([np.minimum.accumulate(firsts[::-1], axis=0)[::-1][1:], np.full((1, metrics), np.inf)])
     cut = later[rank, codes]
     drop = steps >= cut
+    restarted: set[int] = set()
     if drop.any():
         # a console copy of a file log (nohup.out) holds the same points; two CSVs or event files never are
         copies = _copies(rank, codes, steps, values, drop) if values is not None and copies_possible else set()
@@ -125,6 +126,7 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
         levels = _replaced_levels(rank, codes, steps, values, drop, names, [int(i) for i in replaced.index])
         for i, (restart, count) in replaced.iterrows():
             i = int(i)
+            restarted.add(i)
             if i in copies:
                 logs.notes.append(f"{paths[i]} holds the same {counted(int(count), 'point')} as a later file at those "
                                   "steps (a copy of the same log, as a console's nohup.out of a file log): read once")
@@ -150,6 +152,8 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
             logs.notes.append(f"a later file restarts at step {int(restart):,}: it replaces "
                               f"{counted(int(count), 'point')} of {paths[i]} at or after that step, as TensorBoard "
                               "does")
+    # a later file that goes on after the earlier one's last step replaced nothing: a resume all the same
+    logs.restarts.extend(continuations(rank, codes, steps, paths, _wall_spans(rank, walls, files), restarted))
     return drop
 
 

@@ -22,6 +22,12 @@ class SourceFile:
     first_wall_time: float = float("nan")
     file: str | None = None  # the file a launch was read from, when one text log holds several launches
     launch: int = 0  # ... and which launch it is (1, 2, ... in the file's order)
+    steps: tuple[int, int] | None = None  # the first and last step it holds, as read (before any merge)
+
+
+def step_range(frame: pd.DataFrame) -> tuple[int, int] | None:
+    """The first and last step a file's frame holds (None when it holds none)."""
+    return (int(frame["step"].min()), int(frame["step"].max())) if len(frame) else None
 
 
 @dataclass

@@ -575,7 +575,8 @@ RULES: list[Rule] = [
                 "rec/nll/total level jumping by 30% and 4 noise widths across a resume (resumed from other "
                 "weights than those reached); a resume that went on at its level is said (info: where, after what "
                 "pause, how many steps were trained again, and a replaced branch that climbed 30% between medians "
-                "of 20 points, 5 standard errors apart, or went NaN/Inf)"),
+                "of 20 points, 5 standard errors apart, or went NaN/Inf), a later file that goes on after the "
+                "earlier one's last step too (info: where, from the run's checkpoint of that step, no steps redone)"),
     Rule("config-typos", "A config key that looks mistyped", "warning",
          "A mistyped key leaves its setting at the trainer's default: the run did not train with the value the config "
          "seems to give.",

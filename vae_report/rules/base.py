@@ -182,6 +182,15 @@ class Metrics:
                 if self.has(name) else None
         return self.memo[key]
 
+    def now(self, name: str) -> float:
+        """The statistics table's Now: the current level, or NaN/Inf when the latest point is (the median of the
+        finite points before it is not where the metric is now)."""
+        values = self.values(name)
+        if len(values) and not math.isfinite(float(values[-1])):
+            return float(values[-1])
+        level = self.level(name)
+        return level.value if level is not None else math.nan
+
     def start(self, name: str) -> Level | None:
         """Where the metric started (levels.start_level over its first phase's points): the statistics table's
         Start, the one start every "over the run" or "before the discriminator" sentence quotes."""

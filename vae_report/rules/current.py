@@ -455,8 +455,8 @@ def _said(listed: list[str], at_best: str, game: list[str]) -> str:
     """The losses at their best, then the adversarial ones, which only show no sudden rise."""
     parts = [f"{', '.join(listed)} {at_best}"] if listed else []
     if game:
-        parts.append(f"{', '.join(game)} {'show' if len(game) > 1 else 'shows'} no sudden rise (adversarial: lower is "
-                     "not better, the GAN checks judge the balance)")
+        parts.append(f"{', '.join(game)} {'show' if len(game) > 1 else 'shows'} no sudden rise (for adversarial losses "
+                     "lower is not better; the GAN findings judge their balance)")
     return "; ".join(parts)
 
 

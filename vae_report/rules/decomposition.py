@@ -183,7 +183,8 @@ class Decomposition:
         text = (f"Over {self.window()} ({window}{fmt(self.points)} logged points with every term), "
                 f"{what} averages {fmt(self.sum)} = " + " + ".join(parts) + f", {self.legend}")
         if self.median is not None and not self.averaged:
-            text += f" (means, so that the terms add up; the median there, the table's Now, is {fmt(self.median)})"
+            text += (f" (these are means, so that the terms add up; the table's Now is the median over the same steps, "
+                     f"{fmt(self.median)})")
         if self.averaged:
             text += (f"; the logged total_loss ({fmt(self.total)}) is RadioDiff's TensorBoard total, the mean of "
                      "that and the discriminator loss")

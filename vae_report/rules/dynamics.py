@@ -450,6 +450,8 @@ def _logged_steps(r: dict, s: Schedule, since: str) -> str:
 
 
 def _resumed(r: dict, s: Schedule, judged: str | None) -> str:
+    if r.get("continued"):
+        return _continued(r, s, judged)
     step, reached = r["step"], r.get("reached")
     redone = (f" The earlier log had reached {pos.at(s, reached)}: {pos.count(s, reached - step)} were trained again "
               f"(its {_logged_steps(r, s, pos.at(s, step))} are replaced by the later log's, as TensorBoard does)."
@@ -460,6 +462,19 @@ def _resumed(r: dict, s: Schedule, judged: str | None) -> str:
              if judged else " Too few points either side to tell whether the losses went on where they were.")
     return (f"The run was resumed at {pos.at(s, step)}{after} ({r['file']} stopped, a later log took over)."
             f"{redone}{level}{_abandoned_branch(r, s)}")
+
+
+def _continued(r: dict, s: Schedule, judged: str | None) -> str:
+    """A resume that redid nothing: where, from which checkpoint (the run's own file of that step, when found),
+    after what pause, and which file goes on from which."""
+    step, reached = r["step"], r["reached"]
+    saved = [path for k, path in s.checkpoints if reached < k <= step]
+    source = f" from {saved[-1]}" if saved else ""
+    pause = r.get("pause_s")
+    after = f" after a pause of {duration(pause / 3600)}" if pause is not None and pause >= 60 else ""
+    level = (f" {judged} went on at the level it had reached." if judged else "")
+    return (f"The run was resumed at {pos.at(s, step)}{source}{after}; no {pos.units(s)} redone: {r['file']} ends at "
+            f"{pos.at(s, reached)} and {r['next_file']} goes on from {pos.at(s, step)}.{level}")
 
 
 def _abandoned_branch(r: dict, s: Schedule) -> str:
@@ -479,8 +494,9 @@ def _abandoned_branch(r: dict, s: Schedule) -> str:
         names = bad["metrics"]
         which = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         said.append(f"{which} {'was' if len(names) == 1 else 'were'} NaN/Inf from {pos.at(s, bad['step'])}")
-    return (f" The replaced points held a branch that went bad: {' and '.join(said)}; the later log took the run "
-            "back to a step before that, and this report shows that branch, not the replaced one.")
+    return (f" The replaced points held a branch that went bad: {' and '.join(said)}; the later log went back to a "
+            "step before that and trained on from there: this report shows the later log's points, not the replaced "
+            "ones.")
 
 
 def _jump(steps: np.ndarray, values: np.ndarray, step: int, s: Schedule, t: dict) -> tuple[float, float, int] | None:

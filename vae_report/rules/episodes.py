@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import position as pos
-from ..numbers import counted, fmt, pct, signed_pct
+from ..numbers import above, counted, fmt, pct, signed_pct
 from ..schedule import Schedule
 from ..stats import MAD_TO_SIGMA, SIDE_POINTS, level_changed, robust_noise, rolling_median
 from .adversarial import clamp_bursts
@@ -310,10 +310,10 @@ def _case(e: Episode, phase: str, moved: list[Episode], beside: list[Episode], m
           t: dict) -> Case:
     """The finding of one episode: where it began, peaked and came back, its size, the level now, the losses
     that moved with it, and what to look at."""
-    level = m.level(e.metric)
-    now = level.value if level is not None else e.after
+    now = m.now(e.metric)
+    now = e.after if math.isnan(now) and math.isfinite(m.values(e.metric)[-1]) else now
     gap = e.after / e.before - 1
-    back = f"{pct(abs(gap))} {'above' if gap > 0 else 'below'} its level before it"
+    back = f"{pct(abs(gap))} {'above' if gap > 0 else 'below'} its level before it ({fmt(e.before)})"
     names = list(dict.fromkeys(x.metric for x in moved))
     with_it = f" ({' and '.join(names)} moved with it)" if names else ""
     also = "".join(f" {x.metric} went up in the same stretch (its own finding)." for x in beside)
@@ -330,7 +330,8 @@ def _case(e: Episode, phase: str, moved: list[Episode], beside: list[Episode], m
     # a whole rise above it has not made up the ground it lost
     left = now / e.before - 1 if e.before > 0 else 0.0
     head = "had an episode that is over" if left <= 0.05 else "had an episode it came most of the way back from"
-    still = f", still {pct(left)} above its level before it" if left > 0.05 else ""
+    still = f", still {above(left)} its level before it ({fmt(e.before)})" if left > 0.05 else ""
+    still = still if math.isfinite(now) else ", diverged"
     if left >= t["rise"]:
         advice = (f" It has not made up the ground it lost: if it does not, resume from a checkpoint before "
                   f"{pos.at(s, e.onset)} and {look}.")

@@ -288,8 +288,11 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "rec_loss", onset, numbers, case="adversarial-rise", action=advice,
         )]
     slight = change is not None and now > base and not moved.startswith("held")
+    # "by less than 10%" only beside a change printed below 10% (a larger one within its noise is no clear rise)
+    small = slight and round(change * 100, 1) < round(t["worse"] * 100, 1)
     head = (f"Reconstruction got a little worse once the discriminator started, by less than "
-            f"{pct(t['worse'], 0)}") if slight else \
+            f"{pct(t['worse'], 0)}") if small else \
+        "Reconstruction did not clearly get worse once the discriminator started" if slight else \
         "Reconstruction did not get worse once the discriminator started"
     # an all-clear on the level now is placed at now (the window's last step), not where its window starts
     return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][-1]), numbers, severity="ok",

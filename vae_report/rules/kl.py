@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -309,9 +310,12 @@ def per_dimension(m: Metrics, s: Schedule, kl: float, numbers: dict) -> str:
     if not dims:
         return ""
     numbers.update(latent_dims=dims, kl_per_latent_dim=kl / dims)
-    where = "the data's image size" if pixels else "the config's resolution"
-    return (f" Over {fmt(dims)} latent dimensions (embed_dim {s.embed_dim} at 1/{s.downsample} of {where}) that is "
-            f"{fmt(kl / dims)} nats per dimension.")
+    side = round(math.sqrt(dims / s.embed_dim))
+    image = side * s.downsample
+    source = "images" if pixels else "images of the config's resolution"
+    shrink = "no downsampling" if s.downsample == 1 else f"downsampled by {s.downsample}"
+    return (f" Over {fmt(dims)} latent dimensions ({s.embed_dim} x {side} x {side} latents from {image} x {image} "
+            f"{source}, {shrink}) that is {fmt(kl / dims)} nats per dimension.")
 
 
 def kl_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import position as pos
 from ..checkpoints import checkpoint_before
-from ..numbers import counted, describe_change, fmt, pct, signed_pct
+from ..numbers import above, counted, describe_change, fmt, pct, signed_pct
 from ..schedule import Schedule
 from ..stats import SIDE_POINTS, level_changed, rolling_median
 from .base import Case, Metrics, turn_onset
@@ -268,13 +268,15 @@ def _held_text(x: Shift, s: Schedule, until: str, now: str) -> str:
     h = x.held
     # the one current level of the metric (the statistics table's Now) where the phase is the current one
     end = x.now if until == "by its latest logs" and math.isfinite(x.now) else h.end
+    # each percentage beside the two numbers it is computed from; the level in a later phase after them
+    later = f" (it is {fmt(x.now)} now, in the adversarial phase)" if now else ""
     return (f"and has stayed above the course it was on: from {fmt(x.before)} just before to {fmt(x.after)} "
-            f"({_size(x.ratio)}, far beyond its noise); it has fallen since, to {fmt(end)} {until}{now}, still "
-            f"{pct(end / x.before - 1)} above its level before the step, while its trend before the step (a power "
-            f"law fitted over {pos.span(s, *h.fitted)}) would have had it at about {fmt(h.trend)} "
+            f"({_size(x.ratio)}, far beyond its noise); it has fallen since, to {fmt(end)} {until}, still "
+            f"{above(end / x.before - 1)} its level before the step ({fmt(x.before)}), while its trend before the "
+            f"step (a power law fitted over {pos.span(s, *h.fitted)}) would have had it at about {fmt(h.trend)} "
             + (f"there ({_size(end / h.trend)})" if h.at_end else
                f"by {pos.at(s, h.judged_at)}, where it was {fmt(h.level)} ({_size(h.level / h.trend)})")
-            + ": it did not make up the ground the step cost it.")
+            + f": it did not make up the ground the step cost it{later}.")
 
 
 def _when(x: Shift, s: Schedule) -> str:
