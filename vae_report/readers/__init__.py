@@ -48,7 +48,7 @@ from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
 from .names import named_apart
 from .scalars import scalars_name, scalars_note
-from .sources import KINDS, RunLogs, SourceFile
+from .sources import KINDS, TORN_LINE, RunLogs, SourceFile
 from .tb_epochs import continue_parts, epochs_note, in_file_launches
 from .textlog import read_text_log
 from .tfevents import read_event_file
@@ -385,6 +385,8 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             logs.text_total_steps = read.total_steps
         if read.skipped:
             notes.append(f"{counted(read.skipped, 'step line')} without readable values skipped")
+        if read.torn:
+            notes.append(TORN_LINE)
         if read.launches:
             return _launches(rel, kind, read.launches, notes, logs)
     frame, dropped = without_impossible(frame)

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+# a text log's last line without its end: the line being written, whose last value may be cut
+# (``rec_loss: 0.0`` of ``rec_loss: 0.0123``); not read, and said in the sources
+TORN_LINE = "last line has no end (the file is still being written, or was cut): dropped (cut)"
 KINDS = ("tensorboard", "csv", "text log", "json", "wandb", "mlflow", "wandb summary")
 
 
