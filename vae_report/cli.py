@@ -225,9 +225,8 @@ def _check_shared_config(config: Path) -> None:
 
 
 def _load_thresholds(path: Path) -> dict:
-    from .schedule import load_config
-
     from .rules import check_thresholds
+    from .schedule import load_config
 
     # a YAML mapping, validated against the rule registry here, where its errors can name the file
     return check_thresholds(load_config(path, given=True, option="--thresholds"), f"{path} (--thresholds)")
