@@ -42,7 +42,7 @@ from .discovery import (
     split_folders,
 )
 from .epochs import logged_epoch_length
-from .events import event_notes, read_event_files
+from .events import event_notes, read_event_files, unread_share
 from .jsonlog import read_json_log, sniff_json_log
 from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
@@ -294,6 +294,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
     if path.stat().st_size == 0:
         logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
         return None
+    unread = 0.0
     if kind == "tensorboard":
         # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
         # copied, so the peak stays near the frame's own size
@@ -310,6 +311,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             _epoch_length(logs, (per_epoch, 0), f"{rel}'s step starting over each epoch")
         split = logs.split_of.get(path)
         notes.extend(event_notes(read, counters))
+        unread = unread_share(read)
         launches = in_file_launches(read.parts) if per_epoch is None else None
         if launches:  # a resume inside the file: its launches merged and judged as a resumed run's files are
             return _launches(rel, kind, [(f"from step {int(min(p[1].min() for p in launch)):,}", frame_from_series(
@@ -394,7 +396,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
     walls = frame["wall_time"].to_numpy()
     # fmin skips NaN without nanmin's copy of the column (millions of points, read again each watch pass)
     source = SourceFile(rel, kind, len(frame), metrics_in(frame), notes,
-                        float(np.fmin.reduce(walls)) if len(walls) else float("nan"))
+                        float(np.fmin.reduce(walls)) if len(walls) else float("nan"), unread=unread)
     logs.sources.append(source)
     return source, frame
 

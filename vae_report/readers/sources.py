@@ -25,6 +25,7 @@ class SourceFile:
     first_wall_time: float = float("nan")
     file: str | None = None  # the file a launch was read from, when one text log holds several launches
     launch: int = 0  # ... and which launch it is (1, 2, ... in the file's order)
+    unread: float = 0.0  # the share of the file's bytes corrupt record headers left unread (an event file's)
 
 
 @dataclass
