@@ -420,9 +420,11 @@ def _drop_open_quotes(text: str) -> tuple[str, list[int]]:
 
 
 def _drop_misshapen_rows(text: str, delimiter: str = ",") -> tuple[str, list[int]]:
-    """Rows with another field count than the header, dropped, with their line numbers. A short row is a line
-    cut (a crash mid-write, a copy cut short): its last cell may be a number's first digits."""
-    if '"' in text:  # quoted cells may hold the delimiter: the csv module counts the fields (no cell spans lines)
+    """Rows with another field count than the header, dropped, with their line numbers; in a quoted file, the
+    short ones (the parser skips the long ones). A short row is a line cut (a crash mid-write, a copy cut short):
+    its last cell may be a number's first digits."""
+    quoted = '"' in text
+    if quoted:  # quoted cells may hold the delimiter: the csv module counts the fields (no cell spans lines)
         per_line = np.array([len(row) for row in csv.reader(text.split("\n")[:-1], delimiter=delimiter)])
         lengths = _per_line(text, ord(delimiter))[1]
     else:
@@ -430,7 +432,7 @@ def _drop_misshapen_rows(text: str, delimiter: str = ",") -> tuple[str, list[int
     if not len(per_line):
         return text, []
     blank = lengths <= 2  # "\n" or "\r\n"
-    bad = (per_line != per_line[0]) & ~blank
+    bad = ((per_line < per_line[0]) if quoted else (per_line != per_line[0])) & ~blank
     return _without_lines(text, bad) if bad.any() else (text, [])
 
 
