@@ -146,3 +146,42 @@ def test_a_diffusion_runs_logs_are_refused_with_the_reason(tmp_path):
     result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path.parent / "r.md")])
     assert result.exit_code == 2 and "diffusion model's logs" in result.output
     assert not (tmp_path.parent / "r.md").exists()
+
+
+def test_no_arguments_print_the_help_on_stderr_only(tmp_path):
+    """``vae-report`` alone is a usage error: the help on stderr, nothing on stdout (typer's rich help printed
+    itself on stdout while its error was built), exit 2."""
+    result = subprocess.run([sys.executable, "-m", "vae_report.cli"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == "" and "Usage" in result.stderr and "analyze" in result.stderr
+
+
+def test_a_bad_step_summary_from_the_environment_names_the_variable(run, tmp_path, monkeypatch):
+    (tmp_path / "ghdir").mkdir()
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "ghdir"))
+    result = _analyze(run, tmp_path)
+    _one_line_exit_2(result)
+    assert "$GITHUB_STEP_SUMMARY is a folder" in result.output and "--github-summary" not in result.output
+
+
+def test_binary_junk_as_config_gives_the_line_and_column(run, tmp_path):
+    path = tmp_path / "junk.yaml"
+    path.write_bytes(b"model:\n  lossconfig: \x01\x02\x7f\x00junk\n")
+    result = _analyze(run, tmp_path, "--config", path)
+    _one_line_exit_2(result)
+    assert "junk.yaml: not valid YAML at line 2, column 15" in result.output
+
+
+def test_threshold_errors_name_the_file(run, tmp_path):
+    path = tmp_path / "limits.yaml"
+    for content in ("liveness: {bogus: 1}\n", "no_such_rule: {x: 1}\n", "spikes: {mad_factor: -1}\n"):
+        path.write_text(content)
+        result = _analyze(run, tmp_path, "--thresholds", path)
+        _one_line_exit_2(result)
+        assert "limits.yaml (--thresholds): " in result.output, result.output
+
+
+@pytest.mark.parametrize("goal", ["rec_loss=nan", "rec_loss=inf", "rec_loss=-Infinity", "rec_loss=1e999"])
+def test_a_goal_of_the_right_form_with_a_non_finite_level_is_told_so(run, tmp_path, goal):
+    result = _analyze(run, tmp_path, "--goal", goal)
+    _one_line_exit_2(result)
+    assert "the level must be a finite number" in result.output and "give METRIC=LEVEL" not in result.output

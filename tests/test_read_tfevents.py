@@ -187,15 +187,21 @@ def test_blocks_end_at_a_torn_tail_and_at_a_corrupt_length_field(tmp_path):
     torn = read_event_file(path, block=256)
     assert torn.truncated_at == _record_offset(data, 300)  # the file_version record, then 299 whole ones
     assert torn.series["rec_loss"][0].tolist() == list(range(299)) and torn.corrupt_at is None
-    # a length field whose CRC fails: nothing after it can be framed, whatever the block size
+    # a length field whose CRC fails: its record is lost, the read goes on at the next header whose CRC checks
+    # (the next record), whatever the block size
     broken = bytearray(data)
     pos = _record_offset(data, 151)
     broken[pos + 2] ^= 0x40
     path.write_bytes(bytes(broken))
-    for block in (64, 1 << 30):
+    for block in (1 << 30, 4096, 1000):
         read = read_event_file(path, block=block)
         assert read.corrupt_at == pos and read.truncated_at is None
-        assert read.series["rec_loss"][0].tolist() == list(range(150))
+        assert read.gaps == [(pos, _record_offset(data, 152))]
+        assert read.series["rec_loss"][0].tolist() == [s for s in range(300) if s != 150]
+    # the rest of the file overwritten: nothing after the corrupt header checks, and the read ends there
+    path.write_bytes(data[:pos] + bytes(len(data) - pos))
+    read = read_event_file(path)
+    assert read.gaps == [(pos, None)] and read.series["rec_loss"][0].tolist() == list(range(150))
 
 
 @pytest.mark.parametrize("watch", [False, True])
@@ -228,3 +234,51 @@ def test_add_scalars_sub_folders_are_metrics_named_by_their_folder(tmp_path, wat
     assert not any("two processes" in n or "restarts at step" in n for n in logs.notes), logs.notes
     text = " ".join(logs.notes + [n for s in logs.sources for n in s.notes])
     assert "train_rec_loss/ as train/rec_loss" in text
+
+
+def _summary_writer_run(folder, steps=756):
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(folder))
+    for step in range(steps):
+        writer.add_scalar("rec_loss", 0.5 / (1 + step / 100), step, walltime=1.7e9 + step)
+        writer.add_scalar("kl_loss", 100.0 + step / 10, step, walltime=1.7e9 + step)
+    writer.close()
+    return next(folder.glob("*tfevents*"))
+
+
+def test_one_corrupt_record_header_loses_one_record_not_the_rest_of_the_file(tmp_path):
+    """A file written by SummaryWriter, one record's length field damaged: the read was cut there (62 of 756
+    points kept, the report still ok and confident); now the reader scans for the next header whose masked CRC
+    checks and reads on, and the sources say where."""
+    from vae_report import analyze_run
+
+    path = _summary_writer_run(tmp_path)
+    data = path.read_bytes()
+    pos = _record_offset(data, 1 + 2 * 31)  # the file_version record, then rec_loss and kl_loss per step
+    broken = bytearray(data)
+    broken[pos + 1] ^= 0x10
+    path.write_bytes(bytes(broken))
+    logs = load_run(tmp_path)
+    rec = logs.frame[logs.frame["metric"] == "rec_loss"]["step"].tolist()
+    assert rec == [s for s in range(756) if s != 31]
+    (source,) = logs.sources
+    assert any("1 corrupt record header skipped to the next record whose header checks: byte "
+               f"{pos:,} (read on at byte {_record_offset(data, 64):,})" in n for n in source.notes), source.notes
+    assert source.unread < 0.01
+    assert not any("read only in part" in r for r in analyze_run(tmp_path).confidence_reasons)
+
+
+def test_a_file_read_only_in_part_lowers_the_confidence_and_says_why(tmp_path):
+    from vae_report import analyze_run, render
+
+    path = _summary_writer_run(tmp_path)
+    data = path.read_bytes()
+    pos = _record_offset(data, 1 + 2 * 62)
+    path.write_bytes(data[:pos] + b"\xff" * (len(data) - pos))  # everything after step 62 overwritten
+    a = analyze_run(tmp_path)
+    assert a.metrics["rec_loss"].count == 62 and a.confidence == "low"  # no config: low already; the reason:
+    assert any("read only in part" in r and "92% of it unread" in r for r in a.confidence_reasons), \
+        a.confidence_reasons
+    report = render.render_markdown(a)
+    assert "confidence: low" in report and "read only in part" in report

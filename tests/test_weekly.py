@@ -12,10 +12,13 @@ import yaml
 
 tensorboard = pytest.importorskip("torch.utils.tensorboard")
 
+from typer.testing import CliRunner  # noqa: E402
 from writers import radiodiff_config  # noqa: E402
 
 import vae_report  # noqa: E402
 from vae_report import render  # noqa: E402
+from vae_report.cli import app  # noqa: E402
+from vae_report.errors import InputError  # noqa: E402
 
 PIXELS = 65_536
 START_WALL = 1.7e9
@@ -109,3 +112,70 @@ def test_speed_and_eta_count_the_pauses(tmp_path) -> None:
     assert live.numbers["hours_to_end"] == pytest.approx((20_000 - 6_000) / rate, rel=1e-6)
     assert "3 pauses of" in live.message and "10 min" in live.message
     assert f"{round(rate):,} steps per hour" in " ".join(a.recommendations)
+
+
+def _summary(analysis, path: Path, **changed) -> Path:
+    data = render.json_safe(analysis.to_summary()) | changed
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_the_summary_records_which_run_it_is_of(weekly) -> None:
+    then, _ = weekly
+    identity = then.to_summary()["identity"]
+    assert identity["run_dir"] == str(Path(then.run).resolve()) and identity["config"] == "first_radio.yaml"
+    assert identity["first_step"] == 0 and len(identity["schedule_hash"]) == 16
+    assert any(s.startswith("events.out.tfevents") for s in identity["sources"])
+
+
+def test_another_runs_summary_is_refused_naming_both_runs(weekly, tmp_path) -> None:
+    """Last week's summary of another run (another schedule): "Steps gained: -10" and "Cleared: ..." compared
+    two runs; now one line and exit 2."""
+    then, _ = weekly
+    other = vae_report.analyze_run(write_run(tmp_path / "other", 3_000, total=20_000))
+    summary = _summary(other, tmp_path / "other.json")
+    with pytest.raises(InputError, match=r"a summary of another run \(.*other, not .*then: another "
+                       r"schedule\); pass the --json summary written for this run"):
+        vae_report.analyze_run(then.run, baseline=summary)
+    result = CliRunner().invoke(app, ["analyze", then.run, "--out", str(tmp_path / "r.md"), "--baseline",
+                                      str(summary)])
+    assert result.exit_code == 2 and "another run" in result.output and not (tmp_path / "r.md").exists()
+
+
+def test_a_moved_run_is_accepted_with_a_note(weekly, tmp_path) -> None:
+    then, now = weekly  # the fixture's runs: two folders, one schedule, steps in common: taken as one run moved
+    note = now.since_baseline["identity_note"]
+    assert "moved or renamed" in note and then.run in note and now.run in note
+    assert "moved or renamed" in render.render_markdown(now)
+
+
+def test_an_older_summary_without_identity_is_accepted_with_a_note(weekly, tmp_path) -> None:
+    then, _ = weekly
+    old = render.json_safe(then.to_summary())
+    del old["identity"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    again = vae_report.analyze_run(then.run, baseline=tmp_path / "old.json")
+    assert "could not be checked" in again.since_baseline["identity_note"]
+    same = vae_report.analyze_run(then.run, baseline=_summary(then, tmp_path / "same.json"))
+    assert same.since_baseline["identity_note"] is None
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("status", {"x": 1}, "'status' is the dict"), ("progress", "half", "'progress' is the str"),
+    ("finished", 1, "'finished' is the int"), ("identity", [], "'identity' is the list"),
+])
+def test_a_baseline_with_ill_typed_fields_is_bad_input(weekly, tmp_path, field, value, said) -> None:
+    then, _ = weekly
+    bad = _summary(then, tmp_path / "bad.json", **{field: value})
+    result = CliRunner().invoke(app, ["analyze", then.run, "--out", str(tmp_path / "r.md"), "--baseline", str(bad)])
+    assert result.exit_code == 2 and said in result.output and "not a vae-report summary" in result.output
+    assert "bad.json" in result.output and not (tmp_path / "r.md").exists()
+
+
+def test_ill_typed_fields_of_a_finding_or_metric_are_bad_input(weekly, tmp_path) -> None:
+    then, _ = weekly
+    data = render.json_safe(then.to_summary())
+    data["metrics"]["rec_loss"]["latest"] = "low"
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(InputError, match="metric 'rec_loss': 'latest' is the str"):
+        vae_report.analyze_run(then.run, baseline=tmp_path / "bad.json")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .baseline import compare, load_baseline
+from .baseline import compare, identity_of, load_baseline
 from .checkpoints import find_checkpoints
 from .config_files import only_total
 from .config_keys import clip_norm, near_misses
@@ -126,6 +126,7 @@ class Analysis:
             "version": __version__,
             "generated_at": self.generated_at,
             "run": self.run,
+            "identity": identity_of(self.run, asdict(self.schedule), self.metrics, self.sources),
             "status": self.status,
             "step": self.step,
             "total_steps": self.schedule.total_steps,
@@ -439,7 +440,7 @@ def examine_run(path: Path | str, config: Path | str | None = None, thresholds: 
     try:
         analysis = analyze_logs(logs, schedule, limits, now, goals, report_clock)
         if previous is not None:
-            analysis.since_baseline = compare(analysis.to_summary(), previous)
+            analysis.since_baseline = compare(analysis.to_summary(), previous, baseline)
         samples = reconstructions(analysis) if draw_plots else None
     except BaseException:
         if plots is not None:

@@ -6,6 +6,7 @@ is reported as unknown rather than as an error.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -18,6 +19,16 @@ from .levels import movement
 from .numbers import by_difference, fmt
 
 _SHAPE = {"metrics": dict, "findings": list, "milestones": list, "runs": list, "schedule": dict}
+_NUMBER = (int, float)
+# the fields ``compare`` reads, with the types this tool writes them in (None: absent, allowed for all)
+_FIELDS = {"status": str, "phase": str, "generated_at": str, "version": str, "finished": bool,
+           "progress": _NUMBER, "last_wall_time": _NUMBER, "total_steps": int, "identity": dict}
+_FINDING = {"rule": str, "severity": str, "metric": str, "message": str, "step": int, "related": list}
+_STATS = {"latest": _NUMBER, "recent_median": _NUMBER, "recent_noise": _NUMBER}
+_IDENTITY = {"run_dir": str, "config": str, "schedule_hash": str, "first_step": int, "sources": list}
+# the schedule's settings that say which training this is (not where each was read, nor what the logs showed)
+_SCHEDULE_KEYS = ("disc_start", "kl_weight", "disc_weight", "disc_factor", "disc_loss", "total_steps", "lr",
+                  "min_lr", "loss_class", "regularizer", "codebook_weight", "layout")
 
 
 def load_baseline(path: Path) -> dict[str, Any]:
@@ -34,14 +45,74 @@ def load_baseline(path: Path) -> dict[str, Any]:
         if data.get(key) is not None and not isinstance(data[key], kind):
             raise InputError(f"{path}: not a vae-report summary ('{key}' is a {type(data[key]).__name__}, not a "
                              f"{kind.__name__}); pass a summary written by --json")
+    for summary in [data, *(r for r in data.get("runs") or [] if isinstance(r, dict))]:
+        _check_summary(summary, path)
+    return data
+
+
+def _check_summary(data: dict, path: Path) -> None:
+    """InputError naming the first field of one run's summary whose type is not the one this tool writes."""
     for name, stats in (data.get("metrics") or {}).items():
         if not isinstance(stats, dict):
             raise InputError(f"{path}: not a vae-report summary (metric {str(name)[:40]!r} is not an object)")
+        _check_fields(stats, _STATS, path, f"metric {str(name)[:40]!r}: ")
     if any(not isinstance(f, dict) for f in data.get("findings") or []):
         raise InputError(f"{path}: not a vae-report summary (a finding is not an object)")
+    for f in data.get("findings") or []:
+        _check_fields(f, _FINDING, path, "a finding's ")
     if any(not isinstance(m, dict) or not _is_step(m.get("step")) for m in data.get("milestones") or []):
         raise InputError(f"{path}: not a vae-report summary (a milestone has no integer step)")
-    return data
+    _check_fields(data, _FIELDS, path)
+    _check_fields(data.get("identity") or {}, _IDENTITY, path, "identity ")
+
+
+def _check_fields(data: dict, fields: dict, path: Path, where: str = "") -> None:
+    for key, kind in fields.items():
+        value = data.get(key)
+        numbers = kind is _NUMBER and value in ("NaN", "Infinity", "-Infinity")  # how our JSON writes them
+        if value is None or numbers or (isinstance(value, kind) and (kind is bool or not isinstance(value, bool))):
+            continue
+        wanted = "number" if kind is _NUMBER else {str: "string", int: "integer", bool: "true or false",
+                                                   dict: "object", list: "list"}[kind]
+        raise InputError(f"{path}: not a vae-report summary ({where}'{key}' is {_shown(value)}, not a {wanted}); "
+                         "pass a summary written by --json")
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return f"the {type(value).__name__} " + (text if len(text) <= 40 else text[:37] + "...")
+
+
+def identity_of(run: str, schedule: dict, metrics: dict, sources: list) -> dict[str, Any]:
+    """Which run a summary is of: its folder (resolved), its config, a hash of its schedule's settings, its first
+    logged step and the files read. ``--baseline`` checks it: last week's summary of another run is refused."""
+    settings = json.dumps({k: schedule.get(k) for k in _SCHEDULE_KEYS}, sort_keys=True, default=str)
+    firsts = [m.first_step for m in metrics.values() if m.first_step is not None]
+    return {"run_dir": str(Path(run).resolve()), "config": schedule.get("config_path"),
+            "schedule_hash": hashlib.sha256(settings.encode()).hexdigest()[:16],
+            "first_step": min(firsts) if firsts else None, "sources": sorted({s.path for s in sources})}
+
+
+def same_run(now: dict[str, Any], then: dict[str, Any], where: Path | str) -> str | None:
+    """None when the baseline is this run's summary; a note when that cannot be checked (an older summary) or
+    the run was moved or renamed (another folder, the same schedule, steps in common); InputError otherwise."""
+    old, new = then.get("identity"), now.get("identity") or {}
+    if old is None:
+        return "the baseline records no run identity (an older vae-report wrote it): that it is this run's " \
+               "summary could not be checked"
+    if old.get("run_dir") == new.get("run_dir"):
+        return None
+    unit = (now.get("schedule") or {}).get("counts") or "step"
+    first_then = old.get("first_step") if old.get("first_step") is not None else then["step"]
+    first_now = new.get("first_step") if new.get("first_step") is not None else now["step"]
+    overlap = first_then <= now["step"] and first_now <= then["step"]
+    if old.get("schedule_hash") == new.get("schedule_hash") and overlap:
+        return (f"the baseline was written for {old.get('run_dir')}, this report is of {new.get('run_dir')}: the "
+                f"same schedule and {unit}s in common, taken as the same run moved or renamed")
+    why = "another schedule" if old.get("schedule_hash") != new.get("schedule_hash") else \
+        f"no {unit}s in common: {fmt(first_then)}–{fmt(then['step'])} then, {fmt(first_now)}–{fmt(now['step'])} now"
+    raise InputError(f"{where}: a summary of another run ({old.get('run_dir')}, not {new.get('run_dir')}: {why}); "
+                     "pass the --json summary written for this run, or leave out --baseline")
 
 
 def _is_step(value: Any) -> bool:
@@ -91,9 +162,10 @@ def _delta(name: str, old: dict, new: dict) -> dict[str, Any]:
             "word": None if moved is None else moved.word}
 
 
-def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
+def compare(now: dict[str, Any], then: dict[str, Any], where: Path | str = "--baseline") -> dict[str, Any]:
     """The ``since_baseline`` object: steps, progress and time gained, metric changes, findings new and
-    resolved, milestones passed."""
+    resolved, milestones passed; InputError when ``then`` is another run's summary (``same_run``)."""
+    identity_note = same_run(now, then, where)
     metrics = {}
     switched = then.get("phase") not in (None, now.get("phase"))
     for name, stats in (now.get("metrics") or {}).items():
@@ -133,6 +205,7 @@ def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
         "findings_new": [new_findings[k] for k in new_findings if k not in old_findings],
         "findings_resolved": [old_findings[k] for k in old_findings if k not in new_findings],
         "milestones_passed": passed,
+        "identity_note": identity_note,
     } | {"changes": _headlines(passed, new_findings, old_findings, metrics, finished_since, now["step"],
                                (now.get("schedule") or {}).get("counts") or "step")}
 

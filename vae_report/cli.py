@@ -6,6 +6,7 @@ Exit codes: 0 report written and no finding at or above --fail-on; 1 report writ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
@@ -77,6 +78,8 @@ def analyze(
                                                      "such as rec_loss=0.01."),
 ) -> None:
     """Read a run's logs, check them against its schedule, and write the report."""
+    # an error about the step summary names what gave its path: the option, or GitHub's variable
+    summary_name = "--github-summary" if github_summary is not None else "$GITHUB_STEP_SUMMARY"
     github_summary = github_summary or _github_step_summary()
     try:
         _check_option_values(kl_weight, total_steps, disc_start)
@@ -92,8 +95,8 @@ def analyze(
 
         _quiet_numerics()
         check_outputs(run_dir, [run_dir, config, baseline, thresholds],
-                      {"--out": out, "--json": json_out, "--github-summary": github_summary},
-                      markdown=not is_html(out), appended=("--github-summary",))
+                      {"--out": out, "--json": json_out, summary_name: github_summary},
+                      markdown=not is_html(out), appended=(summary_name,))
         limits = _load_thresholds(thresholds) if thresholds else None
         options = dict(config=config, thresholds=limits, now=clock, disc_start=disc_start, kl_weight=kl_weight,
                        total_steps=total_steps, text_pattern=text_pattern,
@@ -222,10 +225,11 @@ def _check_shared_config(config: Path) -> None:
 
 
 def _load_thresholds(path: Path) -> dict:
+    from .rules import check_thresholds
     from .schedule import load_config
 
-    # a YAML mapping; validated against the rule registry by analyze_run
-    return load_config(path, given=True, option="--thresholds")
+    # a YAML mapping, validated against the rule registry here, where its errors can name the file
+    return check_thresholds(load_config(path, given=True, option="--thresholds"), f"{path} (--thresholds)")
 
 
 def _parse_now(text: str | None) -> float | None:
@@ -391,10 +395,15 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminated)
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # Ctrl-C as KeyboardInterrupt again (see entry.py)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    if len(sys.argv) <= 1:  # no command: the help as a usage error, on stderr (typer's rich help prints itself
+        # on stdout, while the error it raises is built)
+        with contextlib.redirect_stdout(sys.stderr):
+            app(["--help"], standalone_mode=False, prog_name="vae-report")
+        sys.exit(2)
     try:
         code = app(standalone_mode=False, prog_name="vae-report")
     except _click_classes("NoArgsIsHelpError") as exc:  # a command is missing: the help, as a usage error
-        typer.echo(exc.ctx.get_help() if getattr(exc, "ctx", None) else str(exc), err=True)
+        typer.echo(str(exc), err=True)
         sys.exit(2)
     except _click_classes("UsageError") as exc:
         param = getattr(exc, "param", None)

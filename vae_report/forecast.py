@@ -186,6 +186,9 @@ def parse_goals(texts: list[str] | None) -> list[tuple[str, float]]:
             value = float(found.group(2)) if found else math.nan
         except ValueError:
             value = math.nan
+        non_finite = re.fullmatch(r"\s*[\w./-]+\s*=\s*[-+]?(?:nan|inf|infinity)\s*", text, re.IGNORECASE)
+        if non_finite or (found and math.isinf(value)):  # the form is right, the level is not
+            raise InputError(f"--goal {text!r}: the level must be a finite number, such as rec_loss=0.01")
         if not found or not math.isfinite(value):
             raise InputError(f"--goal {text!r}: give METRIC=LEVEL, such as rec_loss=0.01")
         out.append((found.group(1), value))

@@ -98,6 +98,8 @@ def since_last_report(a) -> Section | None:
         f"Compared with the summary of {u} {fmt(b['step_then'])}",
         f" ({b['baseline_generated_at']})" if b.get("baseline_generated_at") else "",
         f", status then: {b['status_then']}."))]
+    if b.get("identity_note"):
+        blocks.append(Paragraph(text(f"Note: {b['identity_note']}."), "muted"))
     if b.get("changes"):
         blocks.append(Bullets(tuple(text(c) for c in b["changes"])))
     gained = fmt(b["steps_gained"])

@@ -285,6 +285,11 @@ def _where(exc: yaml.YAMLError, text: str) -> str:
     """Where and why a YAML document did not parse: ``at line 4, column 1 (a tab ...)``; a tab in the
     indentation, the usual cause, is named as such (YAML indents with spaces only)."""
     mark = getattr(exc, "problem_mark", None)
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow (binary data): its offset
+        before = text[: exc.position]
+        return (f" at line {before.count(chr(10)) + 1}, column {exc.position - before.rfind(chr(10))} (a character "
+                f"YAML does not allow, code {exc.character if isinstance(exc.character, int) else '?'}: binary data, "
+                "not a text config?)")
     if mark is None:
         return ""
     lines = text.split("\n")

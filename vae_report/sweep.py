@@ -124,7 +124,7 @@ def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, jobs: int |
     out = map_in_processes(_analyze_one, [(run, options) for run in runs], jobs, label="analyzing runs")
     for result in out:
         if result.analysis is not None and result.name in previous:
-            result.analysis.since_baseline = compare(result.analysis.to_summary(), previous[result.name])
+            result.analysis.since_baseline = compare(result.analysis.to_summary(), previous[result.name], baseline)
     return out
 
 

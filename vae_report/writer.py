@@ -156,7 +156,8 @@ def append_text(path: Path, text: str) -> None:
                 handle.truncate(size)
                 raise
     except OSError as exc:
-        raise OutputError(f"{path}: cannot append the summary ({exc.strerror}); check --github-summary") from exc
+        raise OutputError(f"{path}: cannot append the summary ({exc.strerror}); check --github-summary or "
+                          "$GITHUB_STEP_SUMMARY") from exc
 
 
 _PRIVATE: list[Path] = []  # this process's temporary folder, removed at exit

@@ -215,6 +215,13 @@ def confidence(analysis) -> tuple[str, list[str]]:
         reasons_low.append("no reconstruction or total loss is logged")
     elif min(key) < 20:
         reasons_low.append(f"few points in the key losses ({fmt(min(key))})")
+    for source in analysis.sources:  # a file read only in part: the report judges what was read
+        said = (f"{source.path} was read only in part: a corrupt record header left {source.unread:.0%} of it "
+                "unread (see Sources)")
+        if source.unread > 0.5:
+            reasons_low.append(said)
+        elif source.unread > 0.1:
+            reasons_medium.append(said)
     if reasons_low:
         return "low", reasons_low + reasons_medium
     if reasons_medium:

@@ -42,13 +42,13 @@ from .discovery import (
     split_folders,
 )
 from .epochs import logged_epoch_length
-from .events import event_notes, read_event_files
+from .events import event_notes, read_event_files, unread_share
 from .jsonlog import read_json_log, sniff_json_log
 from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
 from .names import named_apart
 from .scalars import scalars_name, scalars_note
-from .sources import KINDS, RunLogs, SourceFile, step_range
+from .sources import KINDS, TORN_LINE, RunLogs, SourceFile, step_range
 from .tb_epochs import continue_parts, epochs_note, in_file_launches
 from .textlog import read_text_log
 from .tfevents import read_event_file
@@ -306,6 +306,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
         return None
     if kind in ("json", "text log") and foreign_encoding(path):  # decoded as the CSV reader decodes: said
         notes.append(f"read as {foreign_encoding(path)} (its byte-order mark or its NUL bytes say so)")
+    unread = 0.0
     if kind == "tensorboard":
         # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
         # copied, so the peak stays near the frame's own size
@@ -327,6 +328,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             _epoch_length(logs, (per_epoch, 0), f"{rel}'s step starting over each epoch")
         split = logs.split_of.get(path)
         notes.extend(event_notes(read, counters))
+        unread = unread_share(read)
         launches = in_file_launches(read.parts) if per_epoch is None else None
         if launches:  # a resume inside the file: its launches merged and judged as a resumed run's files are
             return _launches(rel, kind, [(f"from step {int(min(p[1].min() for p in launch)):,}", frame_from_series(
@@ -397,6 +399,8 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             logs.text_total_steps = read.total_steps
         if read.skipped:
             notes.append(f"{counted(read.skipped, 'step line')} without readable values skipped")
+        if read.torn:
+            notes.append(TORN_LINE)
         if read.launches:
             return _launches(rel, kind, read.launches, notes, logs)
     frame, dropped = without_impossible(frame)
@@ -404,7 +408,8 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
     walls = frame["wall_time"].to_numpy()
     # fmin skips NaN without nanmin's copy of the column (millions of points, read again each watch pass)
     source = SourceFile(rel, kind, len(frame), metrics_in(frame), notes,
-                        float(np.fmin.reduce(walls)) if len(walls) else float("nan"), steps=step_range(frame))
+                        float(np.fmin.reduce(walls)) if len(walls) else float("nan"), steps=step_range(frame),
+                        unread=unread)
     logs.sources.append(source)
     return source, frame
 

@@ -32,6 +32,7 @@ from .encoding import decoded, encoding_of, is_binary
 from .escapes import without_escapes
 from .pattern import UserPattern
 from .records import VALIDATION, Record
+from .sources import TORN_LINE
 from .textlog import MARKER
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
@@ -228,8 +229,22 @@ def long_lines_note(count: int) -> list[str]:
     """What the sources say of the lines cut to LINE_PREFIX characters (none: nothing)."""
     if not count:
         return []
-    return [f"{counted(count, 'line')} longer than {LINE_PREFIX:,} characters read only to there (a step counter "
-            "and its values open a line; a minified JSON or base64 line is not one)"]
+    return [f"{counted(count, 'line')} longer than {LINE_PREFIX:,} characters read only to there, the value the "
+            "cut fell in not read (cut) (a step counter and its values open a line; a minified JSON or base64 "
+            "line is not one)"]
+
+
+# what ends a value on a log line: a value touching the cut at LINE_PREFIX may go on past it
+_CUT_TOKEN = re.compile(r"[^\s,;|]+$")
+
+
+def cut_line(line: str) -> str:
+    """A line to its first LINE_PREFIX characters, without the token the cut falls in: ``0.0`` of
+    ``0.0123456`` or 4,083 of a number's digits would be read as a value it never was."""
+    if len(line) <= LINE_PREFIX:
+        return line
+    head = line[:LINE_PREFIX]
+    return head if line[LINE_PREFIX] in " \t,;|" else _CUT_TOKEN.sub("", head)
 
 
 def has_long_lines(path: Path) -> bool:
@@ -305,12 +320,13 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
         text = without_escapes(decoded(path.read_bytes())).lstrip("\ufeff")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the log ({exc.strerror}); check the path and permissions") from exc
-    if text and not text.endswith(("\n", "\r")):
-        text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]  # a torn last line of a log being written
+    torn = bool(text) and not text.endswith(("\n", "\r"))
+    if torn:  # a torn last line of a log being written
+        text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]
     text, commas = comma_numbers(text)
     raw = text.replace("\r", "\n").split("\n")
     cut = sum(len(line) > LINE_PREFIX for line in raw)
-    lines = pd.Series([line[:LINE_PREFIX] for line in raw] if cut else raw)
+    lines = pd.Series([cut_line(line) for line in raw] if cut else raw)
     user = UserPattern(pattern) if pattern else None
     kind = _kind(lines.tolist()[:20000] if len(lines) > 20000 else lines.tolist(), user) or \
         _kind(lines.iloc[:: max(1, len(lines) // 20000)].tolist(), user)
@@ -325,7 +341,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
                          "(?P<step>...) group")
     if kind == "pattern":
         read = _read_pattern(lines, user, source)
-        read.notes.extend(long_lines_note(cut))
+        read.notes.extend(long_lines_note(cut) + ([TORN_LINE] if torn else []))
         return read
     messages = pd.Series([_message(line) for line in lines], dtype=object)
     if kind == "line":
@@ -337,7 +353,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     steps = numbers[has_step].to_numpy(dtype=np.int64)
     totals = pd.to_numeric(found.loc[has_step, "total"], errors="coerce").to_numpy() if "total" in found else None
     unit, notes = ("epoch" if kind == "epoch" else "line" if kind == "line" else "step"), [commas] if commas else []
-    notes.extend(long_lines_note(cut))
+    notes.extend(long_lines_note(cut) + ([TORN_LINE] if torn else []))
     regex = STEPS.get(kind)
     tails = [_outside(m_, f) for m_, f in zip(messages[has_step], map(regex.search, messages[has_step]),
                                               strict=True)] if regex is not None else []

@@ -21,6 +21,7 @@ from .delimiters import NAMES, comma_cells, delimiter_of
 from .encoding import decoded, encoding_of, is_binary
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
 from .names import named_apart
+from .sources import TORN_LINE
 
 STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
 TAG_COLUMNS = ("tag", "metric", "name", "key")
@@ -325,7 +326,7 @@ def _drop_torn_tail(data: str, notes: list[str]) -> str:
     cut = data.rfind("\n")
     if cut < 0:
         return data  # a one-line file without a newline: its header, or nothing to lose
-    notes.append("last line has no end (the file is still being written, or was cut): dropped")
+    notes.append(TORN_LINE)
     return data[: cut + 1]
 
 
@@ -419,15 +420,19 @@ def _drop_open_quotes(text: str) -> tuple[str, list[int]]:
 
 
 def _drop_misshapen_rows(text: str, delimiter: str = ",") -> tuple[str, list[int]]:
-    """Rows with another field count than the header, dropped, with their line numbers (when no field is
-    quoted, so the delimiter always separates fields)."""
-    if '"' in text:
-        return text, []
-    per_line, lengths = _per_line(text, ord(delimiter))
+    """Rows with another field count than the header, dropped, with their line numbers; in a quoted file, the
+    short ones (the parser skips the long ones). A short row is a line cut (a crash mid-write, a copy cut short):
+    its last cell may be a number's first digits."""
+    quoted = '"' in text
+    if quoted:  # quoted cells may hold the delimiter: the csv module counts the fields (no cell spans lines)
+        per_line = np.array([len(row) for row in csv.reader(text.split("\n")[:-1], delimiter=delimiter)])
+        lengths = _per_line(text, ord(delimiter))[1]
+    else:
+        per_line, lengths = _per_line(text, ord(delimiter))
     if not len(per_line):
         return text, []
     blank = lengths <= 2  # "\n" or "\r\n"
-    bad = (per_line != per_line[0]) & ~blank
+    bad = ((per_line < per_line[0]) if quoted else (per_line != per_line[0])) & ~blank
     return _without_lines(text, bad) if bad.any() else (text, [])
 
 

@@ -118,7 +118,8 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
                                        + ([epochs_note(epoch_lengths[i])] if i in epoch_lengths else [])
                                        + impossible_notes(int(dropped[i]), int(bad_walls[i]), int(twice[i])),
                                        float(first_wall[i]),
-                                       steps=(int(first_step[i]), int(last_step[i])) if points[i] else None))
+                                       steps=(int(first_step[i]), int(last_step[i])) if points[i] else None,
+                                       unread=unread_share(batch.reads[i])))
     if not read_ok:
         return None
     # files in the order they were written: first wall time, then first step, then the path's numbers
@@ -259,8 +260,7 @@ def event_notes(read, counters: list[str]) -> list[str]:
     if read.truncated_at is not None:
         notes.append(f"ends mid-record at byte {read.truncated_at:,} (still being written, or cut); "
                      "everything before it was read")
-    if read.corrupt_at is not None:
-        notes.append(f"record header corrupt at byte {read.corrupt_at:,}; the rest of the file was not read")
+    notes.extend(gap_notes(read))
     if read.bad_crc:
         notes.append(f"{counted(read.bad_crc, 'record')} failed their CRC check (or did not parse as events) and were "
                      "skipped")
@@ -271,3 +271,24 @@ def event_notes(read, counters: list[str]) -> list[str]:
     return notes
 
 
+
+
+def unread_share(read) -> float:
+    """The share of an event file's bytes its corrupt record headers left unread (0: none)."""
+    gaps = getattr(read, "gaps", None) or ([(read.corrupt_at, None)] if read.corrupt_at is not None else [])
+    size = max(read.size, 1)
+    return sum((size if b is None else b) - a for a, b in gaps) / size
+
+
+def gap_notes(read) -> list[str]:
+    """What the sources say of an event file's corrupt record headers: where, and what the read skipped."""
+    if read.corrupt_at is None:
+        return []
+    gaps = read.gaps or [(read.corrupt_at, None)]
+    skipped = [f"byte {a:,} (read on at byte {b:,})" for a, b in gaps if b is not None]
+    out = [f"{counted(len(skipped), 'corrupt record header')} skipped to the next record whose header checks: "
+           + ", ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")] if skipped else []
+    if gaps[-1][1] is None:
+        out.append(f"record header corrupt at byte {gaps[-1][0]:,} and none after it checks; the rest of the file "
+                   f"was not read ({unread_share(read):.0%} of its bytes)")
+    return out

@@ -6,6 +6,7 @@ step``). Read with the standard library: MLflow itself is not needed, and the da
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,9 @@ FLAT = {"disc_start": "model.lossconfig.disc_start", "kl_weight": "model.losscon
         # diffusers' / accelerate's train_*.py args (args.json) and transformers' get_scheduler argument
         "max_train_steps": "trainer.train_num_steps", "num_training_steps": "trainer.train_num_steps",
         "save_every": "trainer.save_every"}
+
+
+_EMPTY = pd.DataFrame({"timestamp": [], "value": [], "step": []})
 
 
 @dataclass
@@ -147,8 +151,11 @@ def read_file_store(path: Path, only: str | None = None) -> list[StoreRun]:
             continue
         series = []
         for metric in sorted(p for p in (run_dir / "metrics").rglob("*") if p.is_file()):
-            table = pd.read_csv(metric, sep=" ", header=None, names=["timestamp", "value", "step"],
-                                on_bad_lines="skip", engine="c")
+            data = metric.read_bytes()
+            # a line still being written ("<ms> 0.0123 29" of "<ms> 0.0123 290"): not read
+            data = data if data.endswith(b"\n") else data[: data.rfind(b"\n") + 1]
+            table = pd.read_csv(io.BytesIO(data), sep=" ", header=None, names=["timestamp", "value", "step"],
+                                on_bad_lines="skip", engine="c") if data.strip() else _EMPTY
             key = metric.relative_to(run_dir / "metrics").as_posix()
             series.append((canonical_name(key), step_column(table["step"].to_numpy()),
                            number_column(table["value"].to_numpy()),

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+# a text log's last line without its end: the line being written, whose last value may be cut
+# (``rec_loss: 0.0`` of ``rec_loss: 0.0123``); not read, and said in the sources
+TORN_LINE = "last line has no end (the file is still being written, or was cut): dropped (cut)"
 KINDS = ("tensorboard", "csv", "text log", "json", "wandb", "mlflow", "wandb summary")
 
 
@@ -22,6 +25,7 @@ class SourceFile:
     first_wall_time: float = float("nan")
     file: str | None = None  # the file a launch was read from, when one text log holds several launches
     launch: int = 0  # ... and which launch it is (1, 2, ... in the file's order)
+    unread: float = 0.0  # the share of the file's bytes corrupt record headers left unread (an event file's)
     steps: tuple[int, int] | None = None  # the first and last step it holds, as read (before any merge)
 
 

@@ -99,7 +99,7 @@ class TailCache:
         state.non_scalar |= read.non_scalar_tags
         self._keep(path, state, read.end)
         return EventFileRead(path, state.parts(), state.records, state.bad, read.truncated_at, read.corrupt_at,
-                             read.end, set(state.non_scalar))
+                             read.end, set(state.non_scalar), read.gaps, read.size)
 
     def csv(self, path: Path, source: str) -> CsvRead:
         """The CSV log's points so far: its earlier rows and the complete lines appended since."""

@@ -50,6 +50,7 @@ class TextLogRead:
     # the frame of each launch when the step counter goes back in the file (``>> nohup.out`` twice): (where it
     # begins, frame); empty for a single launch. ``frame`` then holds every launch's points.
     launches: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    torn: bool = False  # its last line had no end (a log being written, or cut): not read
 
 
 def read_text_log(path: Path, source: str) -> TextLogRead:
@@ -63,6 +64,9 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
         raw = bytes_without_escapes(utf8_bytes(path.read_bytes()))  # colour codes split a key from its value
     except OSError as exc:
         raise InputError(f"{path}: cannot read text log ({exc.strerror}); check the path and permissions") from exc
+    torn = bool(raw) and not raw.endswith((b"\n", b"\r"))
+    if torn:  # the line being written: ``rec_loss: 0.0`` of ``rec_loss: 0.0123`` would read as a value
+        raw = raw[: max(raw.rfind(b"\n"), raw.rfind(b"\r")) + 1]
     config = _last_config(raw)
     lines = raw.count(b"\n") + 1
     found = _file_log_lines(raw)
@@ -72,7 +76,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
             text = text.replace("\r", "\n")
         found = _step_lines(text)
         if found is None:
-            return TextLogRead(make_frame([], [], [], [], source), config, None, lines, 0)
+            return TextLogRead(make_frame([], [], [], [], source), config, None, lines, 0, torn=torn)
         prefixes, steps, totals, bodies = found
         walls = _wall_times(prefixes)
         bodies = [b.encode("utf-8", errors="replace") for b in bodies]
@@ -113,7 +117,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
                 per_launch.setdefault(k, []).append((name, steps[rows][member], values[member], walls[rows][member]))
     parts = [(f"from step {int(steps[launch == k].min()):,}", frame_from_series(per_launch[k], source))
              for k in sorted(per_launch)]
-    return TextLogRead(frame_from_series(series, source), config, total, lines, skipped, parts)
+    return TextLogRead(frame_from_series(series, source), config, total, lines, skipped, parts, torn)
 
 
 def _last_config(raw: bytes) -> dict | None:

@@ -31,9 +31,13 @@ class EventFileRead:
     records: int = 0
     bad_crc: int = 0
     truncated_at: int | None = None  # byte offset of an incomplete last record
-    corrupt_at: int | None = None  # byte offset of a record header whose CRC fails (reading stops there)
+    corrupt_at: int | None = None  # byte offset of the first record header whose CRC fails
     end: int = 0  # byte offset just past the last complete record read: where a later read of the tail begins
     non_scalar_tags: set[str] = field(default_factory=set)
+    # each corrupt header: (its offset, the offset the read went on at: the next header whose CRC checks; None:
+    # none did, the rest of the file was not read)
+    gaps: list[tuple[int, int | None]] = field(default_factory=list)
+    size: int = 0  # the file's size in bytes, for the share a corrupt header left unread
 
     @property
     def tags(self) -> set[str]:
@@ -54,7 +58,8 @@ BLOCK = 32 << 20  # bytes read at a time: memory stays near the decoded columns,
 
 def read_event_file(path: Path, block: int = BLOCK, start: int = 0) -> EventFileRead:
     """Read every scalar point of one event file, a block at a time; a bad CRC skips a record, a truncated
-    tail is noted, a record header whose CRC fails ends the read (its length cannot be trusted). ``start``: the
+    tail is noted, a record header whose CRC fails is skipped to the next header whose CRC checks (its length
+    cannot be trusted; none in the block: the read ends there). ``start``: the
     offset of a record to begin at (the ``end`` of an earlier read: only what was appended since)."""
     try:
         with path.open("rb") as handle:
@@ -65,8 +70,8 @@ def read_event_file(path: Path, block: int = BLOCK, start: int = 0) -> EventFile
 
 
 def _read_blocks(path: Path, handle, block: int, start: int = 0) -> EventFileRead:
-    out = EventFileRead(path, [], end=start)
     size = os.fstat(handle.fileno()).st_size
+    out = EventFileRead(path, [], end=start, size=size)
     carry, base, need = b"", start, 0  # an incomplete record from the last block, its file offset, its full size
     while True:
         fresh = handle.read(max(block, need - len(carry)))
@@ -75,13 +80,17 @@ def _read_blocks(path: Path, handle, block: int, start: int = 0) -> EventFileRea
         starts, lengths, tail = tfrecord.frame_records(data)
         buf = np.frombuffer(data, dtype=np.uint8)
         bad = _corrupt_header(buf, starts, tail)
-        if bad is not None:
+        if bad is not None:  # read on at the next header whose CRC checks, in this block
             keep = int(np.searchsorted(starts, bad))
-            starts, lengths = starts[:keep], lengths[:keep]
+            more_starts, more_lengths, tail, gaps = tfrecord.resynced(data, bad)
+            starts, lengths = np.concatenate((starts[:keep], more_starts)), np.concatenate((lengths[:keep],
+                                                                                             more_lengths))
+            out.corrupt_at = base + bad if out.corrupt_at is None else out.corrupt_at
+            out.gaps += [(base + a, None if b is None else base + b) for a, b in gaps]
         _decode_block(out, data, buf, starts, lengths)
         out.records += len(starts)
-        if bad is not None:
-            out.corrupt_at = out.end = base + bad
+        if out.gaps and out.gaps[-1][1] is None:
+            out.end = out.gaps[-1][0]
             return out
         if tail is None:
             carry, need = b"", 0
@@ -242,6 +251,12 @@ def _decode_small(small: list[tuple[int, bytes]], reads: list[EventFileRead], ta
         cut[torn[broken]] = np.minimum(cut[torn[broken]], tails[torn[broken]])
     keep = starts < cut[owner]
     starts, lengths, owner = starts[keep], lengths[keep], owner[keep]
+    gaps: dict[int, list] = {}
+    for k in np.flatnonzero(cut != np.iinfo(np.int64).max).tolist():  # read on at the next header that checks
+        s, n, tail, gaps[k] = tfrecord.resynced(small[k][1], int(cut[k] - bases[k]))
+        starts, lengths = np.concatenate((starts, s + bases[k])), np.concatenate((lengths, n))
+        owner = np.concatenate((owner, np.full(len(s), k, dtype=owner.dtype)))
+        tails[k] = -1 if tail is None else bases[k] + tail
     decoder = _Decoder(joined, buf)
     decoder.tags = tags
     _decode_groups(decoder, starts, lengths)
@@ -249,9 +264,10 @@ def _decode_small(small: list[tuple[int, bytes]], reads: list[EventFileRead], ta
     for k, (i, _) in enumerate(small):
         read = reads[i]
         read.records = counts[k]
+        read.size = len(small[k][1])
         if cut[k] != np.iinfo(np.int64).max:
-            read.corrupt_at = int(cut[k] - bases[k])
-        elif tails[k] >= 0:
+            read.corrupt_at, read.gaps = int(cut[k] - bases[k]), gaps[k]
+        if tails[k] >= 0:
             read.truncated_at = int(tails[k] - bases[k])
     index = np.array([i for i, _ in small], dtype=np.int32)
     for offset in decoder.bad:

@@ -83,13 +83,13 @@ def pair_effect(zeros_after: int) -> np.ndarray:
     return table
 
 
-def frame_records(data: bytes) -> tuple[np.ndarray, np.ndarray, int | None]:
-    """Start offset and payload length of every complete record, and the offset of an incomplete tail."""
+def frame_records(data: bytes, pos: int = 0) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """Start offset and payload length of every complete record from ``pos`` on, and the offset of an incomplete
+    tail."""
     n = len(data)
     buf = np.frombuffer(data, dtype=np.uint8)
     starts: list[np.ndarray] = []
     lengths: list[np.ndarray] = []
-    pos = 0
     while True:
         walked_s, walked_l, pos, truncated = _walk(data, pos, 64)
         starts.append(walked_s)
@@ -179,3 +179,46 @@ def first_bad_header(buf: np.ndarray, starts: np.ndarray) -> int | None:
         return None
     bad = np.flatnonzero(bad_headers(buf, starts))
     return int(bad[0]) if len(bad) else None
+
+
+_SCAN = 1 << 20  # bytes scanned at a time for the next header whose CRC checks
+
+
+def next_header(buf: np.ndarray, pos: int) -> int | None:
+    """The first offset from ``pos`` whose 8-byte length field matches the masked CRC stored after it: where
+    the records go on after a corrupt header (a chance match is one in 2**32 offsets; the payload's own CRC is
+    still checked when it is decoded). None: no such offset before the end."""
+    while pos + 12 <= len(buf):
+        window = np.lib.stride_tricks.sliding_window_view(buf[pos: pos + _SCAN + 11], 12)
+        stored = np.zeros(len(window), dtype=np.uint32)
+        for k in range(4):
+            stored |= window[:, 8 + k].astype(np.uint32) << np.uint32(8 * k)
+        hits = np.flatnonzero(masked_crc_rows(window[:, :8]) == stored)
+        if len(hits):
+            return pos + int(hits[0])
+        pos += len(window)
+    return None
+
+
+def resynced(data: bytes, bad: int) -> tuple[np.ndarray, np.ndarray, int | None, list[tuple[int, int | None]]]:
+    """The records after a record header whose CRC fails at ``bad``: framing goes on at the next offset whose
+    header checks, each further corrupt header skipped alike. (starts, lengths, incomplete tail or None, gaps:
+    each (corrupt header's offset, offset the read went on at, None: nothing after it checks))."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    starts, lengths, gaps, tail = [], [], [], None
+    at: int | None = bad
+    while at is not None:
+        found = next_header(buf, at + 1)
+        gaps.append((at, found))
+        if found is None:
+            break
+        s, n, tail = frame_records(data, found)
+        first = first_bad_header(buf, s)
+        keep = len(s) if first is None else first
+        starts.append(s[:keep])
+        lengths.append(n[:keep])
+        at = None if first is None else int(s[first])
+        if at is None and tail is not None and tail + 12 <= len(data) and bad_headers(buf, np.array([tail]))[0]:
+            at, tail = tail, None  # the incomplete last record's header is corrupt too: scan on past it
+    empty = np.zeros(0, dtype=np.int64)
+    return (np.concatenate(starts) if starts else empty, np.concatenate(lengths) if lengths else empty, tail, gaps)
