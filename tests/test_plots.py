@@ -437,3 +437,21 @@ def test_findings_marks_are_drawn_by_forked_workers_as_serially(tmp_path):
     assert [p.png for p in with_flags] == [p.png for p in parallel]
     changed = {a.name for a, b in zip(serial, with_flags, strict=True) if a.png != b.png}
     assert changed == {"rec_loss"}  # the error's triangle, on its metric's plot only
+
+
+def test_the_gan_figure_names_only_what_it_draws(tmp_path, monkeypatch):
+    """No logits logged: no 'Discriminator logits' title or caption, no empty logits panel."""
+    from writers import write_scalars
+
+    from vae_report import plots
+
+    write_scalars(tmp_path, [(s, t, 1.0 + 0.01 * s) for s in range(0, 400, 4)
+                             for t in ("train/rec_loss", "train/d_weight", "train/g_loss")])
+    logs = load_run(tmp_path)
+    schedule = resolve_schedule(logs)
+    captions = {p.name: p.caption for p in make_plots(logs.frame, schedule, jobs=1)}
+    assert captions["gan_health"] == "The adaptive d_weight, and g_loss below."
+    series = plots._Series(plots.Metrics(logs.frame), schedule)
+    (fig,) = _figures_drawn(monkeypatch, lambda: plots._gan_health(series))
+    assert [ax.get_title() for ax in fig.axes] == ["Adaptive d_weight", ""]
+    assert [ax.get_ylabel() for ax in fig.axes] == ["d_weight", "g_loss"]

@@ -511,7 +511,7 @@ def _gan_top(c: _Series, top, logits: list[str]) -> None:
         top.set_ylabel("logits")
     title = ("Discriminator logits (real above fake when it can tell them apart)" if len(logits) == 2 else
              f"Discriminator {' '.join(logits).replace('_', ' ')}" if logits else "Adaptive d_weight")
-    top.set_title(title + (" and d_weight (right)" if logits and c.m.has("d_weight") else ""), y=TITLE_Y)
+    top.set_title(title, y=TITLE_Y)  # d_weight beside logits: named by its right axis and the legend
     axes = [top]
     if c.m.has("d_weight"):
         twin = top.twinx() if logits else top
