@@ -51,3 +51,37 @@ def test_charts_render_offline_in_a_real_browser(long_run, tmp_path):
         browser.close()
     assert errors == [] and traces == 1  # rec_loss (no val/rec_loss in this run)
     assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
+
+
+def test_charts_mark_what_the_static_plots_mark_from_the_same_marks(tmp_path):
+    """The zoomable charts draw the plots' own marks (one object for both): the lr 0 line and the phases in the
+    legend, each series' first NaN/Inf, the warning and error findings on their metrics; the report's key is
+    said above the charts too."""
+    import json
+
+    import numpy as np
+    from test_plots import _diverging_run, _lr_to_zero_run
+
+    from vae_report.analysis import examine_run
+    from vae_report.figures import draw
+    from vae_report.interactive import figures
+    from vae_report.marks import run_marks
+    from vae_report.rules import Metrics
+
+    run = examine_run(_lr_to_zero_run(tmp_path / "zero", 2_000))
+    marks = run_marks(Metrics(run.frame), run.analysis.schedule)
+    charts = {title: json.loads(spec) for title, spec in figures(run.frame, run.analysis.schedule, marks)}
+    names = {s.get("name") for s in charts["Learning rate"]["layout"]["shapes"]}
+    assert "lr 0 from 2,000" in names and "disc_start 1,000" in names
+    run = examine_run(_diverging_run(tmp_path / "diverge"), disc_start=5_001)
+    shown = draw(run, interactive=True)
+    assert "x1,000 at step 6,400" in shown.key and "Triangle" in shown.key
+    import re
+
+    specs = [json.loads(s.replace("<\\/", "</")) for s in
+             re.findall(r'<script type="application/json" class="vae-chart"[^>]*>(.*?)</script>', shown.charts, re.S)]
+    spec = next(s for s in specs if s["layout"]["title"]["text"] == "Reconstruction")
+    shapes = {s.get("name") for s in spec["layout"]["shapes"]}
+    assert {"first NaN/Inf in rec_loss", "lr 5e-06 to 0.005 at 6,400", "error finding (rule id beside it)"} <= shapes
+    assert any("non-finite" in a["text"] for a in spec["layout"]["annotations"])
+    assert np.isfinite([s["x0"] for s in spec["layout"]["shapes"]]).all()

@@ -359,3 +359,99 @@ def test_a_caption_counts_the_points_drawn_and_large_ticks_are_grouped(tmp_path)
     labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     plt.close(fig)
     assert any("," in label for label in labels) and all("." not in label for label in labels), labels
+
+
+def _diverging_run(folder):
+    """rec_loss falls from 0.53 to 0.03, then climbs from step 6,500 into Inf at 7,300; the lr is multiplied by
+    1,000 at 6,400; no logvar is logged (tensorboard's writer)."""
+    from writers import write_scalars
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for s in range(0, 10_000, 20):
+        rec = 0.03 + 0.5 * np.exp(-s / 1500) + 0.004 * rng.standard_normal()
+        rec = rec * np.exp((s - 6_500) / 100) if s >= 6_500 else rec
+        rec = float("inf") if s >= 7_300 else rec
+        rows += [(s, "train/rec_loss", rec), (s, "train/kl_loss", 1000.0 + s),
+                 (s, "train/total_loss", 4096 * rec + 0.001 * (1000 + s)),
+                 (s, "train/lr", 5e-6 if s < 6_400 else 5e-3)]
+    write_scalars(folder, rows)
+    return folder
+
+
+def _figures_drawn(monkeypatch, draw):
+    """The matplotlib figures a drawing function makes, kept open to read their artists (not their pixels)."""
+    from vae_report import plots
+
+    kept = []
+    monkeypatch.setattr(plots, "figure_png", lambda fig, right=None: kept.append(fig) or b"")
+    draw()
+    return kept
+
+
+def test_figures_mark_lr_jumps_divergence_and_findings_and_name_only_what_they_draw(tmp_path, monkeypatch):
+    """The lr x1,000 jump is a labelled line in every figure and the key; normalized.png scales each loss by the
+    percentiles of its finite points before the divergence (its fall is no flat line at 0) and marks the first
+    Inf; the error finding's step is a labelled triangle on its metric's plot; the lr figure's title and legend
+    name what it draws (no logvar) and the phases' line."""
+    import matplotlib.pyplot as plt
+
+    from vae_report import plots
+    from vae_report.analysis import examine_run
+
+    run = examine_run(_diverging_run(tmp_path), disc_start=5_001)
+    schedule = run.analysis.schedule
+    series = plots._Series(plots.Metrics(run.frame), schedule)
+    series.marks = series.marks.with_findings(run.analysis.findings)
+    assert "x1,000 at step 6,400 (5e-06 to 0.005)" in series.marks.key
+    assert "Triangle at the top of a figure" in series.marks.key
+    (norm,) = _figures_drawn(monkeypatch, lambda: plots._normalized(series, ["total_loss", "kl_loss", "rec_loss"]))
+    labels = norm.axes[0].get_legend_handles_labels()[1]
+    rec = next(label for label in labels if label.startswith("rec_loss"))
+    assert float(rec.split(", ")[1].rstrip("]")) < 1  # the range before the divergence, not [0.03, 1e4]
+    assert "first NaN/Inf in rec_loss" in labels and "lr 5e-06 to 0.005 at 6,400" in labels
+    assert "before step 6," in plots._normalized_caption(series)  # the divergence onset the non-finite rule dates
+    (single,) = _figures_drawn(monkeypatch, lambda: plots._single(series, "rec_loss"))
+    texts = [t.get_text() for t in single.axes[0].texts]
+    assert "non-finite" in texts
+    assert "error finding (rule id beside it)" in single.axes[0].get_legend_handles_labels()[1]
+    (lr,) = _figures_drawn(monkeypatch, lambda: plots._lr_logvar(series))
+    assert lr.axes[0].get_title() == "Learning rate"
+    legend = [t.get_text() for t in lr.axes[0].get_legend().get_texts()]
+    assert "disc_start 5,001" in legend and "lr 5e-06 to 0.005 at 6,400" in legend
+    plt.close("all")
+    titles = {p.name: p.title for p in plots.make_plots(run.frame, schedule, jobs=1)}
+    assert titles["lr_logvar"] == "Learning rate"
+
+
+def test_findings_marks_are_drawn_by_forked_workers_as_serially(tmp_path):
+    """The figures that mark findings wait for them; drawn by forked workers they are the serial ones."""
+    from vae_report.analysis import examine_run
+
+    run = examine_run(_diverging_run(tmp_path), disc_start=5_001)
+    serial = make_plots(run.frame, run.analysis.schedule, jobs=1)
+    from vae_report.plots import PlotsInFlight
+
+    with_flags = PlotsInFlight(run.frame, run.analysis.schedule, jobs=1).result(run.analysis.findings)
+    parallel = PlotsInFlight(run.frame, run.analysis.schedule, jobs=2).result(run.analysis.findings)
+    assert [p.png for p in with_flags] == [p.png for p in parallel]
+    changed = {a.name for a, b in zip(serial, with_flags, strict=True) if a.png != b.png}
+    assert changed == {"rec_loss"}  # the error's triangle, on its metric's plot only
+
+
+def test_the_gan_figure_names_only_what_it_draws(tmp_path, monkeypatch):
+    """No logits logged: no 'Discriminator logits' title or caption, no empty logits panel."""
+    from writers import write_scalars
+
+    from vae_report import plots
+
+    write_scalars(tmp_path, [(s, t, 1.0 + 0.01 * s) for s in range(0, 400, 4)
+                             for t in ("train/rec_loss", "train/d_weight", "train/g_loss")])
+    logs = load_run(tmp_path)
+    schedule = resolve_schedule(logs)
+    captions = {p.name: p.caption for p in make_plots(logs.frame, schedule, jobs=1)}
+    assert captions["gan_health"] == "The adaptive d_weight, and g_loss below."
+    series = plots._Series(plots.Metrics(logs.frame), schedule)
+    (fig,) = _figures_drawn(monkeypatch, lambda: plots._gan_health(series))
+    assert [ax.get_title() for ax in fig.axes] == ["Adaptive d_weight", ""]
+    assert [ax.get_ylabel() for ax in fig.axes] == ["d_weight", "g_loss"]

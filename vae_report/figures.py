@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .images import reconstructions
 from .interactive import block
-from .plots import Plot, make_plots
+from .plots import Plot, PlotsInFlight
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,11 @@ def draw(run, interactive: bool = False) -> Figures:
     with ``interactive`` the zoomable charts in place of the plots."""
     analysis = run.analysis
     if run.plots is not None:  # started by examine_run(draw_plots=True), with the same baseline
-        plots, run.plots = run.plots.result(), None
+        inflight, run.plots = run.plots, None
     else:
-        plots = make_plots(run.frame, analysis.schedule, (analysis.since_baseline or {}).get("step_then"))
-    charts = block(run.frame, analysis.schedule) if interactive else None
+        inflight = PlotsInFlight(run.frame, analysis.schedule, (analysis.since_baseline or {}).get("step_then"))
+    plots = inflight.result(analysis.findings)
+    # the charts mark what the plots mark: the same marks, findings included
+    charts = block(run.frame, analysis.schedule, inflight.marks) if interactive else None
     samples = run.samples if run.samples is not None else reconstructions(analysis)
     return figures_of(plots, samples, charts)

@@ -13,6 +13,7 @@ import html
 import numpy as np
 
 from .errors import InputError
+from .marks import SEVERITY_COLORS, Marks, run_marks
 from .plots import downsample
 from .rules import Metrics
 from .schedule import Schedule
@@ -39,10 +40,12 @@ def _plotly():
     return go, pio, get_plotlyjs
 
 
-def figures(frame, schedule: Schedule) -> list[tuple[str, str]]:
-    """(title, plotly figure JSON) per group of logged metrics, with disc_start marked."""
+def figures(frame, schedule: Schedule, marks: Marks | None = None) -> list[tuple[str, str]]:
+    """(title, plotly figure JSON) per group of logged metrics, with what the static plots mark (``marks``, the
+    same object they drew from; without it, the run's own marks with no findings)."""
     go, pio, _ = _plotly()
     m = Metrics(frame)
+    marks = marks if marks is not None else run_marks(m, schedule)
     out = []
     for title, names in CHARTS:
         present = [n for n in names if m.has(n) and np.isfinite(m.values(n)).any()]
@@ -53,17 +56,40 @@ def figures(frame, schedule: Schedule) -> list[tuple[str, str]]:
             steps, values = downsample(m.steps(name), m.values(name), POINTS)
             fig.add_trace(go.Scattergl(x=steps.astype(np.int32) if steps.max(initial=0) < 2**31 else steps,
                                        y=values.astype(np.float32), name=name, mode="lines"))
-        if schedule.disc_start is not None:
-            fig.add_vline(x=schedule.disc_start, line_dash="dash", line_color="#dd8452",
-                          annotation_text=f"disc_start {schedule.disc_start:,}")
-        lows = [float(np.nanmin(m.values(n))) for n in present]
-        highs = [float(np.nanmax(m.values(n))) for n in present]
+        _marked(fig, marks, present)
+        lows = [float(np.nanmin(m.values(n)[np.isfinite(m.values(n))])) for n in present]
+        highs = [float(np.nanmax(m.values(n)[np.isfinite(m.values(n))])) for n in present]
         log = min(lows) > 0 and max(highs) / min(lows) > 100
         fig.update_layout(title=title, height=360, margin={"l": 60, "r": 20, "t": 50, "b": 40},
                           xaxis_title="step", legend={"orientation": "h", "y": -0.2},
                           yaxis_type="log" if log else "linear")
         out.append((title, pio.to_json(fig)))
     return out
+
+
+def _marked(fig, marks: Marks, present: list[str]) -> None:
+    """The marks of the static plots on a chart: shading, labelled lines in the legend, each drawn series' first
+    NaN/Inf, and the warning and error findings on its series as labelled triangles at the top."""
+    for span in marks.spans:
+        if span.hatch:
+            fig.add_vrect(x0=span.start, x1=span.end, fillcolor=span.color, opacity=0.08, line_width=0,
+                          layer="below")
+        else:
+            fig.add_vrect(x0=span.start, x1=span.end, fillcolor=span.color, opacity=span.alpha, line_width=0,
+                          layer="below")
+    lines = list(marks.lines) + [line for n in present if (line := marks.nan_line(n)) is not None]
+    for line in lines:
+        fig.add_shape(type="line", x0=line.step, x1=line.step, y0=0, y1=1, yref="paper", showlegend=True,
+                      name=line.label.replace("\n", " "), line={"color": line.color, "dash": line.dash, "width": 1.2})
+    flags, _ = marks.flags_on(present)
+    said = set()
+    for f in flags:
+        color = SEVERITY_COLORS[f.severity]
+        fig.add_annotation(x=f.step, y=1, yref="paper", text=f"\u25bc {f.rule}", showarrow=False, xanchor="left",
+                           yanchor="top", font={"color": color, "size": 11})
+        fig.add_shape(type="line", x0=f.step, x1=f.step, y0=0.93, y1=1, yref="paper", line={"color": color,
+                      "width": 3}, showlegend=f.severity not in said, name=f"{f.severity} finding (rule id beside it)")
+        said.add(f.severity)
 
 
 # plotly.js is 4.8 MB as text: gzipped in the page (1.4 MB) and unpacked by the browser's own
@@ -84,11 +110,11 @@ _LOADER = """<script>
 </script>"""
 
 
-def block(frame, schedule: Schedule) -> str:
+def block(frame, schedule: Schedule, marks: Marks | None = None) -> str:
     """The HTML of every chart and the script that draws them (to place where the static plots would be)."""
     _, _, get_plotlyjs = _plotly()
     parts = []
-    for i, (title, spec) in enumerate(figures(frame, schedule)):
+    for i, (title, spec) in enumerate(figures(frame, schedule, marks)):
         safe = spec.replace("</", "<\\/")  # JSON inside <script>: a tag name in the data must not end it
         parts.append(f'<figure><div id="vae-chart-{i}" class="vae-chart" aria-label="{html.escape(title)}"></div>'
                      f'<script type="application/json" class="vae-chart" data-target="vae-chart-{i}">{safe}</script>'

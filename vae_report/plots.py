@@ -34,9 +34,11 @@ from matplotlib.markers import TICKLEFT, TICKRIGHT  # noqa: E402
 from matplotlib.ticker import Formatter, MaxNLocator  # noqa: E402
 
 from . import position as pos  # noqa: E402
-from .numbers import fmt  # noqa: E402
+from .marks import SEVERITY_COLORS, Marks, run_marks  # noqa: E402
+from .numbers import counted, fmt  # noqa: E402
 from .parallel import fork_safe  # noqa: E402
 from .rules import Metrics  # noqa: E402
+from .rules.losses import divergence_onset  # noqa: E402
 from .schedule import Schedule  # noqa: E402
 
 MAX_POINTS = 1200  # a comparison's lines (downsample): two per pixel column of its axes (~550 px)
@@ -99,51 +101,44 @@ def _reduce(steps: np.ndarray, values: np.ndarray, n_out: int = MAX_POINTS) -> t
     return steps[idx], values[idx]
 
 
+DASHES = {"dash": "--", "dot": ":", "dashdot": "-."}  # marks.Line's plotly dash names as matplotlib's
+
+
 def _phases(ax, c: _Series) -> None:
+    """What every figure marks (marks.run_marks): the phases' shading and lines, lr 0 and lr jumps, the last
+    report's step."""
     from matplotlib.ticker import FuncFormatter
 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: fmt(int(value)) if value == int(value) else ""))
-    schedule, last_step = c.schedule, c.last
-    off = schedule.adversarial_off
-    if schedule.disc_start is not None and off is not None:  # one phase: the GAN term never comes
-        ax.axvspan(0, last_step, color="#4c72b0", alpha=0.10, lw=0)
-        if off == "disc_factor":  # disc_start still marked: where the config would have switched it on
-            ax.axvline(schedule.disc_start, color="#4c72b0", ls="--", lw=1.2,
-                       label=f"disc_start {fmt(schedule.disc_start)}\n(disc_factor 0: off)")
-    elif schedule.disc_start is not None:
-        d = schedule.switch_step  # where the data show it on, where that is well apart from the config's
-        end = max(last_step, d)
-        ax.axvspan(0, min(d, end), color="#4c72b0", alpha=0.10, lw=0)
-        if end > d:
-            ax.axvspan(d, end, color="#dd8452", alpha=0.14, lw=0)
-        if d == schedule.disc_start:
-            ax.axvline(d, color="#dd8452", ls="--", lw=1.2, label=f"disc_start {fmt(d)}")
+    for span in c.marks.spans:
+        if span.hatch:
+            ax.axvspan(span.start, span.end, facecolor="none", edgecolor=span.color, hatch="//", lw=0,
+                       alpha=span.alpha)
         else:
-            ax.axvline(d, color="#dd8452", ls="--", lw=1.2, label=f"on at {fmt(d)}\n(in the data)")
-            ax.axvline(schedule.disc_start, color="#6e7781", ls=":", lw=1.2,
-                       label=f"disc_start {fmt(schedule.disc_start)}\n(config)")
-    if c.lr_stop is not None:
-        ax.axvline(c.lr_stop, color="#c44e52", ls="-.", lw=1.2, label=f"lr 0 from {fmt(c.lr_stop)}")
-    then = c.baseline
-    if then is not None and then < last_step:
-        ax.axvspan(then, last_step, facecolor="none", edgecolor="#6e7781", hatch="//", lw=0, alpha=0.35)
-        ax.axvline(then, color="#6e7781", ls=":", lw=1.2, label=f"last report ({pos.at(schedule, then)})")
+            ax.axvspan(span.start, span.end, color=span.color, alpha=span.alpha, lw=0)
+    for line in c.marks.lines:
+        _vline(ax, line)
 
 
-def lr_stop(m: Metrics) -> int | None:
-    """The first step of the learning rate's last stretch at 0, where it reaches 0 before the run's last step and
-    stays there (training stopped in effect); None where lr is not logged, ends above 0, is 0 from its first point
-    on (a run that never trained: rules.untrained says so) or reaches 0 only at the end."""
-    if not m.has("lr"):
-        return None
-    steps, values = m.steps("lr"), m.values("lr")
-    finite = np.isfinite(values)
-    steps, values = steps[finite], values[finite]
-    moving = np.flatnonzero(values != 0)
-    if not len(values) or values[-1] != 0 or not len(moving):
-        return None
-    first = int(steps[moving[-1] + 1])
-    return first if first < m.last_step() else None
+def _vline(ax, line) -> None:
+    ax.axvline(line.step, color=line.color, ls=DASHES[line.dash], lw=1.2 if line.color != "red" else 1,
+               label=line.label)
+
+
+def _flags(ax, c: _Series, *names: str) -> None:
+    """The warning and error findings on these metrics at their steps: a triangle at the top of the axes with
+    the rule id beside it, one legend entry per severity."""
+    flags, _ = c.marks.flags_on(names)
+    said = set()
+    for f in flags:
+        color = SEVERITY_COLORS[f.severity]
+        label = "_nolegend_" if f.severity in said else f"{f.severity} finding (rule id beside it)"
+        said.add(f.severity)
+        where = ax.get_xaxis_transform()  # x in steps, y in the axes' height
+        ax.plot([f.step], [0.97], marker="v", ms=7, ls="none", color=color, transform=where, clip_on=False,
+                label=label, zorder=5)
+        ax.annotate(f.rule, (f.step, 0.97), xycoords=where, xytext=(5, -3), textcoords="offset points", fontsize=7,
+                    color=color, ha="left", va="top", zorder=5)
 
 
 def _scale_of(good: np.ndarray) -> tuple[str, float]:
@@ -270,7 +265,8 @@ class _Series:
         self.schedule = schedule
         self.baseline = baseline
         self.last = m.last_step()
-        self.lr_stop = lr_stop(m)
+        self.marks = run_marks(m, schedule, baseline)  # with the findings once known (PlotsInFlight.result)
+        self.cut = divergence_onset(m)  # the normalized figure scales each loss over the points before it
         self._done: dict[str, _Drawn] = {}
 
     def __getitem__(self, name: str) -> _Drawn:
@@ -322,8 +318,9 @@ def _line(ax, series: _Series, name: str, color: str | None = None, label: str |
     d = series[name]
     note = " (huge values clipped)" if d.clipped else ""
     line = _trace(ax, d, d.y, color or _color(name), (label or name) + note)
-    if d.first_bad is not None:
-        ax.axvline(d.first_bad, color="red", lw=1, ls=":", label=f"first NaN/Inf in {name}")
+    nan = series.marks.nan_line(name)
+    if nan is not None:
+        _vline(ax, nan)
     return line
 
 
@@ -374,6 +371,7 @@ def _single(c: _Series, name: str) -> bytes:
     _phases(ax, c)
     _line(ax, c, name)
     _scale(ax, c, name)
+    _flags(ax, c, name)
     ax.set_xlabel(c.schedule.counts)
     ax.set_ylabel(name)
     ax.set_title(name, y=TITLE_Y)
@@ -401,29 +399,52 @@ def _overview(c: _Series, names: list[str]) -> bytes:
     return figure_png(fig, right=None)
 
 
+def robust_range(c: _Series, name: str) -> tuple[float, float]:
+    """The 1st and 99th percentiles of a series' finite points (before the run's divergence onset, ``c.cut``,
+    where it has one): a spike or a divergence does not flatten the rest of the curve."""
+    steps, values = c.m.steps(name), c.m.values(name)
+    keep = np.isfinite(values) & ((steps < c.cut) if c.cut is not None else True)
+    if not keep.any():
+        return 0.0, 1.0
+    lo, hi = np.percentile(values[keep], [1, 99])
+    return float(lo), float(hi)
+
+
 def _normalized(c: _Series, names: list[str]) -> bytes:
     fig, ax = plt.subplots(figsize=(9, 3.6))
     _phases(ax, c)
     for name in names:
         d = c[name]
-        lo, hi = (d.lo, d.hi) if len(d.y) else (0, 1)
+        lo, hi = robust_range(c, name)
         with np.errstate(all="ignore"):
             scaled = (d.y - lo) / (hi - lo) if np.isfinite(hi - lo) and hi > lo else np.zeros_like(d.y)
-        _trace(ax, d, scaled, _color(name), f"{name} [{fmt(lo)}, {fmt(hi)}]")
+        # beyond the range the line runs off the axes: clipped a little past them, never to a huge value
+        _trace(ax, d, np.clip(scaled, -0.5, 1.5), _color(name), f"{name} [{fmt(lo)}, {fmt(hi)}]")
+        nan = c.marks.nan_line(name)
+        if nan is not None:
+            _vline(ax, nan)
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel(c.schedule.counts)
-    ax.set_ylabel("scaled to [0, 1]")
+    ax.set_ylabel("scaled: 1st-99th pct to [0, 1]")
     ax.set_title("Normalized comparison", y=TITLE_Y)
     ax.grid(alpha=0.3)
     _legend(ax)
     return figure_png(fig, right=0.68)  # the legend names each range: room for two six-digit numbers
 
 
+def _normalized_caption(c: _Series) -> str:
+    before = (f" before {pos.at(c.schedule, c.cut)}, where the run began to diverge into NaN/Inf" if c.cut is not None
+              else "")
+    return (f"Each loss scaled to [0, 1] between the 1st and 99th percentiles of its finite points{before} (in the "
+            "legend), to compare shapes; points outside that range run off the top or bottom.")
+
+
 def _multi_axis(c: _Series, names: list[str]) -> bytes:
     # each further y axis 0.15 of the axes' width right of the last (~80 px): room for grouped six-digit tick
     # labels and the axis' name before the next spine, close enough to read as the plot's (a fifth floated off)
     fig, host = plt.subplots(figsize=(10, 4))
-    fig.subplots_adjust(left=0.08, right=1 - 0.09 * max(1, len(names) - 1), top=0.9, bottom=0.24)
+    rows = -(-(len(names) + len(c.marks.lines) + len(c.marks.first_bad)) // 5)  # legend rows below the axes
+    fig.subplots_adjust(left=0.08, right=1 - 0.09 * max(1, len(names) - 1), top=0.9, bottom=0.16 + 0.08 * rows)
     _phases(host, c)
     lines = []
     for i, name in enumerate(names):
@@ -437,9 +458,11 @@ def _multi_axis(c: _Series, names: list[str]) -> bytes:
     host.set_xlabel(c.schedule.counts)
     host.set_title("All losses, each on its own axis", y=TITLE_Y)
     host.grid(alpha=0.3)
-    # below the axes, where no trace runs
-    host.legend(lines, [ln.get_label() for ln in lines], loc="upper center", bbox_to_anchor=(0.5, -0.16),
-                ncol=len(lines), fontsize=8, frameon=False)
+    # below the axes, where no trace runs: the losses, then what the figure marks (phases, lr, NaN/Inf)
+    marked = [h for ax in fig.axes for h in ax.get_legend_handles_labels()[0]]
+    handles = lines + [h for h in marked if h not in lines]
+    host.legend(handles, [h.get_label() for h in handles], loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                ncol=min(len(handles), 5), fontsize=8, frameon=False)
     return figure_png(fig, right=None)
 
 
@@ -452,33 +475,69 @@ def four(m: Metrics) -> tuple[str, ...]:
 
 def _gan_health(c: _Series) -> bytes:
     m = c.m
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.6), sharex=True)
-    for ax in (top, bottom):
+    logits = [n for n in ("logits_real", "logits_fake") if m.has(n)]
+    top_drawn = bool(logits) or m.has("d_weight")
+    panels = [p for p, drawn in (("top", top_drawn), ("bottom", m.has("g_loss"))) if drawn]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.8 + 2.8 * (len(panels) - 1)), sharex=True, squeeze=False)
+    axes = dict(zip(panels, axes[:, 0], strict=True))
+    for ax in axes.values():
         _phases(ax, c)
-    for name, color in (("logits_real", "#2ca02c"), ("logits_fake", "#d62728")):
-        if m.has(name):
-            _line(top, c, name, color)
-    top.set_ylabel("logits")
-    top.set_title("Discriminator logits (real above fake when it can tell them apart)", y=TITLE_Y)
-    handles, labels = top.get_legend_handles_labels()
-    if m.has("d_weight"):
-        twin = top.twinx()
-        line = _line(twin, c, "d_weight", "#9467bd")
-        _scale(twin, c, "d_weight")
-        twin.set_ylabel("d_weight", color="#9467bd")
-        handles.append(line)
-        labels.append(line.get_label())
-    _legend(top, handles, labels, right_axis=m.has("d_weight"))
-    fig.subplots_adjust(left=0.09, right=0.7, top=0.93, bottom=0.1, hspace=0.15)
-    if m.has("g_loss"):
+    if "top" in axes:
+        _gan_top(c, axes["top"], logits)
+    if "bottom" in axes:
+        bottom = axes["bottom"]
         _line(bottom, c, "g_loss", "#8c564b")
         _scale(bottom, c, "g_loss")
-    bottom.set_ylabel("g_loss")
-    bottom.set_xlabel(c.schedule.counts)
-    _legend(bottom)
-    for ax in (top, bottom):
+        _flags(bottom, c, "g_loss")
+        bottom.set_ylabel("g_loss")
+        if "top" not in axes:
+            bottom.set_title("Generator's adversarial loss", y=TITLE_Y)
+        _legend(bottom)
+    axes[panels[-1]].set_xlabel(c.schedule.counts)
+    fig.subplots_adjust(left=0.09, right=0.7, top=0.93 if len(panels) > 1 else 0.9,
+                        bottom=0.1 if len(panels) > 1 else 0.14, hspace=0.15)
+    for ax in axes.values():
         ax.grid(alpha=0.3)
     return figure_png(fig, right=None)
+
+
+def _gan_top(c: _Series, top, logits: list[str]) -> None:
+    """The discriminator's logits, with d_weight on a right axis, each only where logged; the title names them."""
+    for name, color in (("logits_real", "#2ca02c"), ("logits_fake", "#d62728")):
+        if name in logits:
+            _line(top, c, name, color)
+    _flags(top, c, *logits, "d_weight")
+    if logits:
+        top.set_ylabel("logits")
+    title = ("Discriminator logits (real above fake when it can tell them apart)" if len(logits) == 2 else
+             f"Discriminator {' '.join(logits).replace('_', ' ')}" if logits else "Adaptive d_weight")
+    top.set_title(title, y=TITLE_Y)  # d_weight beside logits: named by its right axis and the legend
+    axes = [top]
+    if c.m.has("d_weight"):
+        twin = top.twinx() if logits else top
+        _line(twin, c, "d_weight", "#9467bd")
+        _scale(twin, c, "d_weight")
+        twin.set_ylabel("d_weight", color="#9467bd")
+        axes = [top] if twin is top else [top, twin]
+    _legend(top, *_handles(axes), right_axis=bool(logits) and c.m.has("d_weight"))
+
+
+def _handles(axes) -> tuple[list, list]:
+    """The legend entries of every axes (a twin's too), each once."""
+    handles, labels = [], []
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.append(h)
+            labels.append(label)
+    return handles, labels
+
+
+def _lr_title(names) -> str:
+    """The learning-rate figure's title: only what it draws."""
+    rates = [n for n in names if n.startswith("lr")]
+    said = (["Learning rates" if len(rates) > 1 else "Learning rate"] if rates else []) + (
+        ["logvar"] if "logvar" in names else [])
+    return " and ".join(said)
 
 
 def _lr_logvar(c: _Series) -> bytes:
@@ -486,17 +545,22 @@ def _lr_logvar(c: _Series) -> bytes:
     fig, ax = plt.subplots(figsize=(9, 3.6))
     _phases(ax, c)
     rates = [n for n in ("lr", "lr_disc") if m.has(n)]
-    lines = [_line(ax, c, n, color) for n, color in zip(rates, ("#1f77b4", "#ff7f0e"), strict=False)]
+    for n, color in zip(rates, ("#1f77b4", "#ff7f0e"), strict=False):
+        _line(ax, c, n, color)
     _scale(ax, c, *rates)
-    ax.set_ylabel("learning rate")
+    _flags(ax, c, *rates, "logvar")
+    if rates:
+        ax.set_ylabel("learning rate")
+    axes = [ax]
     if m.has("logvar"):
-        twin = ax.twinx()
-        lines.append(_line(twin, c, "logvar", "#17becf"))
+        twin = ax.twinx() if rates else ax
+        _line(twin, c, "logvar", "#17becf")
         twin.set_ylabel("logvar", color="#17becf")
+        axes = [ax] if twin is ax else [ax, twin]
     ax.set_xlabel(c.schedule.counts)
-    ax.set_title("Learning rate and logvar", y=TITLE_Y)
+    ax.set_title(_lr_title([*rates, *(["logvar"] if m.has("logvar") else [])]), y=TITLE_Y)
     ax.grid(alpha=0.3)
-    _legend(ax, lines, [ln.get_label() for ln in lines], right_axis=m.has("logvar"))
+    _legend(ax, *_handles(axes), right_axis=bool(rates) and m.has("logvar"))
     return figure_png(fig, right=0.7)
 
 
@@ -534,24 +598,32 @@ class PlotsInFlight:
             finally:
                 _WORK.clear()  # the workers have their copy
             # one figure at a time to whichever process is free, the costliest first: a fixed share per process
-            # left one idle while the other still drew (and a busy machine slows one more than the other)
-            order = sorted(range(len(draws)), key=lambda i: -draws[i].cost)
-            self.pending = self.pool.imap_unordered(_draw_one, order, chunksize=1)
+            # left one idle while the other still drew (and a busy machine slows one more than the other); those
+            # that mark the findings wait for them (result), the others are drawn while the rules run
+            self.pending = self._start([i for i, d in enumerate(draws) if not d.flagged], self.c.marks)
 
-    def result(self) -> list[Plot]:
+    def _start(self, which: list[int], marks: Marks):
         draws = [draw for *_, draw in self.planned]
+        order = sorted(which, key=lambda i: -draws[i].cost)
+        return self.pool.imap_unordered(_draw_one, [(i, marks) for i in order], chunksize=1)
+
+    def result(self, findings=()) -> list[Plot]:
+        """The plots, those of a metric marking its warning and error findings (rules' Finding objects)."""
+        draws = [draw for *_, draw in self.planned]
+        self.c.marks = self.marks = self.c.marks.with_findings(findings)
         if self.pool is None:
             with _collector_paused():
                 pngs = [draw(self.c) for draw in draws]
         else:
             try:
-                found = dict(self.pending)
+                later = self._start([i for i, d in enumerate(draws) if d.flagged], self.marks)
+                found = dict(self.pending) | dict(later)
             finally:
                 self.close()
             pngs = [found[i] for i in range(len(draws))]
         key = figure_key(self.c)
-        return [Plot(name, title, caption, png, key) for (name, title, caption, _), png in
-                zip(self.planned, pngs, strict=True)]
+        return [Plot(name, title, caption + _left_out(self.marks, draw), png, key)
+                for (name, title, caption, draw), png in zip(self.planned, pngs, strict=True)]
 
     def close(self) -> None:
         """Stop the drawing processes (also when the analysis failed before the plots were wanted)."""
@@ -569,9 +641,16 @@ class _Draw:
     names: tuple[str, ...]
     args: tuple = ()
     cost: float = 1.0  # its drawing time against a one-axes figure (measured): the costliest start first
+    flagged: bool = False  # marks the findings on its metrics: drawn once they are known
 
     def __call__(self, c: _Series) -> bytes:
         return self.fn(c, *self.args)
+
+
+def _left_out(marks: Marks, draw: _Draw) -> str:
+    """A caption's note of the findings on its metrics beyond those it marks."""
+    _, more = marks.flags_on(draw.names) if draw.flagged else ((), 0)
+    return f" ({counted(more, 'more warning or error finding')} on it not marked: see Findings.)" if more else ""
 
 
 def _points_said(m: Metrics, name: str) -> str:
@@ -589,7 +668,8 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
     names = [n for n in four(m) if m.has(n)]
     plots = [(n, n, _points_said(m, n)
               + (" (each pixel column drawn from its lowest to its highest point)" if c[n].band else "")
-              + ".", _Draw(_single, (n,), (n,))) for n in names]
+              + ".", _Draw(_single, (n,), (n,), flagged=True))
+             for n in names]
     if names:
         shown = tuple(names)
         missing = [n for n in four(m) if n not in names]
@@ -599,16 +679,14 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
         plots.append(("overview", "Training metrics overview", side + ".",
                       _Draw(_overview, shown, (names,), cost=3)))
         plots.append(("normalized", "Normalized loss comparison",
-                      "Each loss scaled to [0, 1] by its own min and max (in the legend), to compare shapes.",
+                      _normalized_caption(c),
                       _Draw(_normalized, shown, (names,), cost=2.2)))
         plots.append(("multi_axis", "Multi-axis loss analysis",
                       "Each loss on its own y axis, showing the real magnitudes side by side.",
                       _Draw(_multi_axis, shown, (names,), cost=2.8)))
     gan = tuple(n for n in ("logits_real", "logits_fake", "d_weight", "g_loss") if m.has(n))
     if gan:
-        plots.append(("gan_health", "GAN health",
-                      "The discriminator's logits on real and reconstructed inputs with the adaptive d_weight "
-                      "(right axis), and g_loss below.", _Draw(_gan_health, gan, cost=2.7)))
+        plots.append(("gan_health", "GAN health", _gan_caption(gan), _Draw(_gan_health, gan, cost=2.7, flagged=True)))
     rates = tuple(n for n in ("lr", "lr_disc", "logvar") if m.has(n))
     if rates:
         lrs = sum(n.startswith("lr") for n in rates)  # the caption names the lines drawn, in their number
@@ -616,43 +694,25 @@ def _plan(c: _Series) -> list[tuple[str, str, str, _Draw]]:
         drawn = (["the logged learning rate" + ("s" if lrs > 1 else "")] if lrs else []) + (
             [("the logvar" + (f", constant at {fmt(c['logvar'].lo)} (not learned in this run)" if flat else
                                " (learned)")) + (" on the right axis" if lrs else "")] if "logvar" in rates else [])
-        plots.append(("lr_logvar", "Learning rate and logvar",
-                      " and ".join(drawn).capitalize() + ".",
-                      _Draw(_lr_logvar, rates)))
+        plots.append(("lr_logvar", _lr_title(rates), " and ".join(drawn).capitalize() + ".",
+                      _Draw(_lr_logvar, rates, flagged=True)))
     return plots
 
 
+def _gan_caption(gan: tuple[str, ...]) -> str:
+    """What the GAN figure draws, only what is logged."""
+    logits = [n for n in gan if n.startswith("logits")]
+    top = ("The discriminator's logits on real and reconstructed inputs" if len(logits) == 2 else
+           f"The discriminator's {logits[0]}" if logits else "")
+    if "d_weight" in gan:
+        top = f"{top} with the adaptive d_weight (right axis)" if top else "The adaptive d_weight"
+    below = "g_loss" + (" below" if top else "") if "g_loss" in gan else ""
+    return ", and ".join(p for p in (top, below) if p).capitalize().replace("G_loss", "g_loss") + "."
+
+
 def figure_key(c: _Series) -> str:
-    """The key to what every figure of the run marks (_phases): the phases' shading and lines, and where the
-    learning rate reached 0 and stayed there."""
-    key = _shading(c)
-    if c.lr_stop is not None:
-        key += (f" Dash-dotted red line: the learning rate reaches 0 at {pos.at(c.schedule, c.lr_stop)} and stays "
-                "there to the last log, so training stopped in effect from there.")
-    return key.strip()
-
-
-def _shading(c: _Series) -> str:
-    """The caption's key to the phases' shading (_phases), as this run's figure shows them."""
-    s = c.schedule
-    if s.disc_start is None:
-        return ""
-    where = pos.at(s, s.disc_start)
-    if s.adversarial_off == "disc_factor":
-        return (f" Blue shading: the whole run trains the autoencoder alone: the config's disc_factor 0 keeps the "
-                f"adversarial term off, also after disc_start at {where} (dashed line).")
-    if s.adversarial_off == "beyond":
-        return (f" Blue shading: the whole run is before the discriminator, whose disc_start ({where}) lies past "
-                f"the end of training ({pos.at(s, s.total_steps)}): it never switches on.")
-    if c.last <= s.disc_start:
-        return f" Blue shading: before the discriminator, which switches on at {where} (dashed line), not reached yet."
-    if s.disc_start <= 0:
-        return f" Orange shading: the adversarial phase, from {where}: the discriminator is on from the start."
-    if s.switch_step != s.disc_start:
-        return (f" Shading: blue before the discriminator, orange the adversarial phase from "
-                f"{pos.at(s, s.switch_step)}, where the data show it on (dashed line); the config's disc_start "
-                f"{where} dotted.")
-    return f" Shading: blue before the discriminator, orange the adversarial phase from {where} (dashed line)."
+    """The key to what every figure of the run marks (marks.Marks.key)."""
+    return c.marks.key
 
 
 _WORK: dict = {}  # what forked workers draw from: inherited at the fork, never pickled
@@ -668,10 +728,13 @@ def _worker_start() -> None:
     gc.disable()
 
 
-def _draw_one(i: int) -> tuple[int, bytes]:
+def _draw_one(job: tuple[int, Marks]) -> tuple[int, bytes]:
     import gc
 
-    png = _WORK["draws"][i](_WORK["series"])
+    i, marks = job
+    series = _WORK["series"]
+    series.marks = marks  # the findings' flags come with the figures that mark them
+    png = _WORK["draws"][i](series)
     gc.collect()
     return i, png
 

@@ -471,15 +471,16 @@ def reconstructions(figures: Figures) -> Section:
 
 
 def visualizations(a, figures: Figures) -> Section:
+    # the phases' shading and lines are the same in every plot (and chart): their key is said once, above them
+    key: list[Block] = [Paragraph(text(bold("In every plot"), ": ", figures.key))] if figures.key else []
     if figures.charts is not None:
         return Section("Training visualizations", (
             Paragraph(text("Zoomable charts (drag to zoom, double-click to reset), each series downsampled to 1,000 "
-                           "points keeping every bucket's extremes."), "muted"), Raw(figures.charts)))
+                           "points keeping every bucket's extremes."), "muted"), *key, Raw(figures.charts)))
     if not figures.drawn:
         return Section("Training visualizations", (_NOT_DRAWN,))
     by_metric = _by_metric(a)
-    # the phases' shading and lines are the same in every plot: their key is said once, above the plots
-    blocks: list[Block] = [Paragraph(text(bold("In every plot"), ": ", figures.key))] if figures.key else []
+    blocks: list[Block] = list(key)
     for p in figures.plots:
         said = by_metric.get(p.name, []) + (by_metric.get("disc_factor", []) if p.name == "disc_loss" else [])
         # a plot's caption points to what to look at (the warnings and errors, cited); an ok or info finding's

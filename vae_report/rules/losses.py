@@ -201,9 +201,23 @@ def climb_into_nonfinite(m: Metrics, name: str) -> dict | None:
     """{onset, from, to} of ``name``'s climb into a NaN/Inf that stays, as the non-finite finding tells it
     (climb_before at the first step a series turned NaN/Inf for good, the earliest that saw this one climb): the
     one onset, baseline and peak every finding quotes for that climb. None when it did not climb into one."""
+    return next((climbs[name] for first in _ends(m) if name in (climbs := climb_before(m, first))), None)
+
+
+def _ends(m: Metrics) -> list[int]:
+    """The first steps of the training series' NaN/Inf that stay to the last point, earliest first."""
     bads = {n: _broken(m.values(n)) for n in m.names() if not n.startswith("val")}
-    ends = sorted({int(m.steps(n)[bad][0]) for n, bad in bads.items() if len(bad) and bad[-1]})
-    return next((climbs[name] for first in ends if name in (climbs := climb_before(m, first))), None)
+    return sorted({int(m.steps(n)[bad][0]) for n, bad in bads.items() if len(bad) and bad[-1]})
+
+
+def divergence_onset(m: Metrics) -> int | None:
+    """Where the run began to fail into a NaN/Inf that stays, as the non-finite finding dates it: the earliest
+    onset of a climb into it (climb_before), else its first step; None when no NaN/Inf stays."""
+    ends = _ends(m)
+    if not ends:
+        return None
+    climbs = climb_before(m, ends[0])
+    return min(c["onset"] for c in climbs.values()) if climbs else ends[0]
 
 
 def shift_at_nonfinite(m: Metrics, name: str, lo: int | None = None, jump: float = 0.2

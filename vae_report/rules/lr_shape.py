@@ -92,3 +92,20 @@ def printed_decimals(lr: np.ndarray) -> int | None:
         if np.all(np.abs(scaled - np.round(scaled)) < 1e-6) and np.all(np.round(scaled) <= 9):
             return d
     return None
+
+
+JUMP = 10.0  # a change of the logged lr by this factor or more from one logged point to the next is a jump
+
+
+def lr_jumps(steps: np.ndarray, lr: np.ndarray, factor: float = JUMP) -> list[tuple[int, float, float]]:
+    """(step, before, after) wherever the logged lr changes by ``factor`` or more, up or down, from one finite
+    logged point to the next; a move to or from 0 is none (a warm-up from 0, or the drop to 0 said as its own)."""
+    good = np.isfinite(lr)
+    steps, lr = steps[good], lr[good]
+    if len(lr) < 2:
+        return []
+    a, b = lr[:-1], lr[1:]
+    with np.errstate(all="ignore"):
+        ratio = np.abs(b / a)
+    hit = (a != 0) & (b != 0) & ((ratio >= factor) | (ratio <= 1 / factor))
+    return [(int(steps[i + 1]), float(a[i]), float(b[i])) for i in np.flatnonzero(hit)]
