@@ -53,7 +53,9 @@ def pin_schedule(s: Schedule, m: Metrics, offered: dict[str, list[Candidate]]) -
     pinned = []
     for key, confirm in _CONFIRM.items():
         current = getattr(s, key)
-        if current is None or s.origins.get(key) == "command line" or not offered.get(key):
+        origin = s.origins.get(key, "")
+        if current is None or origin == "command line" or origin.endswith(" default") or not offered.get(key):
+            # the command line's word stands; a default is no config's value (kl_weight_from_total reads it)
             continue
         found, at = [*offered[key]], s.key_path(key)
         if not any(c.where.startswith(at) for c in found):  # where the value in use was read
