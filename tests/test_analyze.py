@@ -410,7 +410,8 @@ def test_a_kl_weight_the_config_does_not_give_is_read_off_the_logged_total(tmp_p
     """A partial --config without kl_weight: the loss class's default 1 does not fit the logged sum, the weight
     that does (1e-6) is read off it and said so, and no rule warns that a KL weighted by 1 dominates the loss
     (was: "99.7% of the loss ... lower kl_weight" beside "total_loss does not add up ... (kl_weight 1)");
-    a kl_weight the config gives is kept, whatever the logs."""
+    a kl_weight --config gives where the run's own config (and the copy its text log printed) gives the one the
+    logged sum confirms is that one's, the disagreement named (tests/test_pinned.py)."""
     import yaml
 
     example = Path(__file__).resolve().parents[1] / "examples" / "tiny_run"
@@ -422,4 +423,6 @@ def test_a_kl_weight_the_config_does_not_give_is_read_off_the_logged_total(tmp_p
     given = tmp_path / "given.yaml"
     given.write_text(yaml.safe_dump({"model": {"lossconfig": {"disc_start": 301, "kl_weight": 1.0}}}))
     kept = analyze_run(example, config=given)
-    assert kept.schedule.kl_weight == 1.0 and "logged total" not in kept.schedule.origins["kl_weight"]
+    assert kept.schedule.kl_weight == 1e-6 and "the value the data confirm" in kept.schedule.origins["kl_weight"]
+    (said,) = [f for f in kept.findings if f.rule == "config-typos"]
+    assert said.case == "configs-disagree" and "kl_weight 1 in" in said.message

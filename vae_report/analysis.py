@@ -13,6 +13,7 @@ import numpy as np
 
 from ._version import __version__
 from .baseline import compare, identity_of, load_baseline
+from .candidates import PINNED_KEYS, Candidate, from_schedules, from_twice
 from .checkpoints import find_checkpoints
 from .config_files import only_total
 from .config_keys import clip_norm, near_misses
@@ -31,6 +32,7 @@ from .rules.bookkeeping import kl_weight_from_total
 from .rules.decomposition import decompose
 from .rules.discriminator import disc_activity, step_unit
 from .rules.dynamics import cannot_go_on, newest_wall_time
+from .rules.pinned import pin_schedule
 from .schedule import (
     AUTOENCODER_ONLY,
     Milestone,
@@ -193,11 +195,13 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             if schedule.layout != "flat":
                 schedule = _with_flat_keys(schedule, cfg, _relative(path, logs.root))
             printed = _printed_config(logs)
-            if printed is not None and _differs(schedule, printed):
-                # the config the run printed when it started is the one it used; the file may be edited since
-                logs.notes.append(
-                    f"{_relative(path, logs.root)} differs from the config the run printed in its text log at launch "
-                    f"({_differs(schedule, printed)}): the printed one is used")
+            if printed is not None and _differs(schedule, printed, ()):
+                # the config the run printed when it started is the one it used; the file may be edited since;
+                # a key the file gives twice is named by the finding on it, not here again
+                differs = _differs(schedule, printed, {d.path.rsplit(".", 1)[-1] for d in given_twice(path)})
+                if differs:
+                    logs.notes.append(f"{_relative(path, logs.root)} differs from the config the run printed in its "
+                                      f"text log at launch ({differs}): the printed one is used")
                 schedule = printed
         elif logs.text_config is not None and layout_of(logs.text_config) == "radiodiff":
             schedule = schedule_from_config(logs.text_config, "config repr in the text log", "text log")
@@ -228,6 +232,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
     schedule = schedule.with_overrides("command line", **overrides)
     m = Metrics(logs.frame)
+    if schedule.counts == "step":  # the configs' candidates are in steps
+        schedule = pin_schedule(schedule, m, _offered(schedule, logs, config))
     schedule = total_from_epochs(schedule, raw if isinstance(raw, dict) else None, logs.steps_per_epoch)
     schedule = total_from_validation(schedule, raw if isinstance(raw, dict) else logs.store_config,
                                      _validation_steps(m),
@@ -249,6 +255,23 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
                                            disc_start=observed)
     return replace(schedule, checkpoints=find_checkpoints(logs.root, schedule.checkpoint_every))
+
+
+def _offered(schedule: Schedule, logs: RunLogs, config: Path | None) -> dict[str, list[Candidate]]:
+    """The other values the configs give a setting the data can pin: the first of a key given twice; with
+    --config, the run's own config and the copy its text log printed at launch."""
+    offered = from_twice({key: schedule.key_path(key) for key in PINNED_KEYS}, schedule.config_twice)
+    others = [] if config is None else [_printed_config(logs)]
+    if config is not None:
+        try:
+            found = find_config(logs.root, [])
+            if found is not None:
+                others.append(schedule_from_config(found[1], _relative(found[0], logs.root), found[2]))
+        except ConfigError:  # the run's own config unreadable: --config is the only word
+            pass
+    for key, values in from_schedules([s for s in others if s is not None]).items():
+        offered.setdefault(key, []).extend(values)
+    return offered
 
 
 def _validation_steps(m: Metrics) -> np.ndarray | None:
@@ -287,11 +310,11 @@ def _printed_config(logs: RunLogs) -> Schedule | None:
         return None
 
 
-def _differs(a: Schedule, b: Schedule) -> str:
-    """The schedule values two configs disagree on, as "key a -> b" ("" when they agree)."""
+def _differs(a: Schedule, b: Schedule, skip) -> str:
+    """The schedule values two configs disagree on, as "key a -> b" ("" when they agree), but for ``skip``."""
     return ", ".join(f"{key} {fmt(getattr(a, key))} there, {fmt(getattr(b, key))} printed"
                      for key in _SCHEDULE_FIELDS
-                     if getattr(a, key) is not None and getattr(b, key) is not None
+                     if key not in skip and getattr(a, key) is not None and getattr(b, key) is not None
                      and getattr(a, key) != getattr(b, key))
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .candidates import Pinned
 from .config_files import config_like, toml_notes, total_key, total_only_note, unused_notes
 from .config_twice import GivenTwice
 from .configs import flatten
@@ -124,6 +125,8 @@ class Schedule:
     config_typos: tuple[tuple[str, str, str], ...] = ()
     # keys a config file gives twice in one mapping (config_twice.given_twice): (file, what was given)
     config_twice: tuple[tuple[str, GivenTwice], ...] = ()
+    # settings the configs give more than one value for, where the data confirm one (rules.pinned): it is used
+    pinned: tuple[Pinned, ...] = ()
 
     @property
     def pixels_per_sample(self) -> int | None:

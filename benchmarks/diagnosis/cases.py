@@ -324,6 +324,18 @@ def key_given_twice(key: str, earlier) -> Callable:
     return edit
 
 
+def key_given_twice_first_used(key: str, later) -> Callable:
+    """The config gives ``key`` twice: first the value the run trained with (the shape's disc_start, as the data
+    show it), then ``later``, the one PyYAML reads: the run did not train from the file as written."""
+    def edit(steps, v, shape):
+        *sections, name = key.split(".")
+        patch: dict = {name: later}
+        for section in reversed(sections):
+            patch = {section: patch}
+        return {"config_twice": (key, shape.disc_start), "config_patch": patch}
+    return edit
+
+
 def scale(metric: str, factor: float) -> Callable:
     """``metric`` in other units (a Keras VAE's KL: nats per sample of a small latent)."""
     def edit(steps, v, shape):

@@ -380,6 +380,10 @@ def _extension_cases() -> list[Case]:
     out.append(fault("config_key_given_twice", "disc_start given twice in the config, the last one used",
                      "radiodiff", s, "warning", (None,), None, c.key_given_twice("model.lossconfig.disc_start", 20_001),
                      rules=("config-typos",)))
+    s = _shape(last_step=30_000, every=50, seed=64, total_steps=150_000, disc_start=10_001)
+    out.append(fault("config_key_given_twice_first_used", "disc_start given twice, the data confirm the first",
+                     "radiodiff", s, "warning", (None,), None,
+                     c.key_given_twice_first_used("model.lossconfig.disc_start", 2_001), rules=("config-typos",)))
     s = _shape(last_step=20_000, total_steps=40_000, disc_start=20_001, every=20, seed=61)
     out.append(fault("kl_negative", "KL negative from the start (sign error)", "trainer_csv", s, "error",
                      ("kl_loss",), 0, c.negate("kl_loss"), rules=("kl-negative",)))

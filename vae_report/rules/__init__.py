@@ -146,6 +146,7 @@ RULES: list[Rule] = [
          "A discriminator scheduled after the run's last step never trains: the autoencoder gets no adversarial "
          "term, and its reconstructions stay as blurry as the pixel loss leaves them.",
          disc_start_past_end, {"sentinel": 10.0}, needs_schedule=("disc_start", "total_steps"), can_wait=True,
+         about="config",
          severities=("info", "warning"),
          action="If a GAN phase was intended, set disc_start below the total (or train longer); if not, set "
                 "disc_factor to 0 so that the config says so.",
@@ -580,7 +581,7 @@ RULES: list[Rule] = [
     Rule("config-typos", "A config key that looks mistyped", "warning",
          "A mistyped key leaves its setting at the trainer's default: the run did not train with the value the config "
          "seems to give.",
-         config_typos, can_wait=True, severities=("info", "warning"),
+         config_typos, can_wait=True, severities=("info", "warning"), about="config",
          action="Fix the key's spelling, or pass the config the run used with --config.",
          short=config_typos_short,
          checks="every key of the config found beside the run (or given with --config) that is not a setting these "
@@ -590,7 +591,13 @@ RULES: list[Rule] = [
                 "dotted path, both values and lines, the last one used, as PyYAML reads it; OmegaConf, which "
                 "LDM and generative-models load with, refuses such a file: said so for their configs; info when "
                 "both values are the same); a "
-                "mapping's own key overriding one merged in with `<<: *base` is not one"),
+                "mapping's own key overriding one merged in with `<<: *base` is not one. Where the configs offer "
+                "more than one value for `disc_start` or `kl_weight` (a key given twice; --config against the "
+                "run's own config and the copy its text log printed) and the data confirm one (the switch-on at "
+                "the first logged step at or after it; the weight the logged sum gives), the report uses that "
+                "one and this finding names the disagreement once (a key given twice: which value the run used; "
+                "configs that disagree: one finding, info where the value in use is the confirmed one). A finding "
+                "about the config is at no step"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "A learning rate other than the config's trains differently from what was planned: at 0 the model stops "
          "learning, far below the plan it learns that many times slower, too high it diverges, stuck high it never "

@@ -111,6 +111,8 @@ class Rule:
     # trend or level up to the latest logs, within the current phase), "adversarial" (the GAN's balance, from the
     # discriminator's start); "" judges no stretch of training (the config, the logs, a NaN)
     judges: str = ""
+    # what its finding is about: "training" (a step of it), "config" (a file: its finding has no step)
+    about: str = "training"
     # its finding's key numbers as one clause, from the numbers its check computed (never its message cut), None
     # where a case's numbers lack it: what the Q&A quotes of the finding (narrative.answers.short_form)
     short: Callable[[Said], str | None] | None = None
@@ -122,7 +124,8 @@ class Rule:
         loud = severity in ("warning", "error")  # an ok or info case asks for nothing
         action = (case.action if case.action is not None else self.action) if loud else ""
         look = (case.look if case.look is not None else self.look) if loud else ""
-        return Finding(self.id, severity, case.message, case.metric, case.step, case.numbers,
+        step = None if self.about == "config" else case.step  # a finding about a file is at no step
+        return Finding(self.id, severity, case.message, case.metric, step, case.numbers,
                        title=case.title or self.title, case=case.case, unit=unit, action=action, look=look,
                        rationale=case.rationale or self.rationale,
                        harm=case.harm if case.harm is not None else self.harm)

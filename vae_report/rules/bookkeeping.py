@@ -221,27 +221,44 @@ def kl_weight_from_total(s: Schedule, m: Metrics) -> Schedule:
     with --config, a config of another layout), so no rule weighs the KL with a weight this run never used."""
     if not s.origins.get("kl_weight", "").endswith(" default"):
         return s
+    fitted = logged_kl_weight(m)
+    if fitted is None or fits_kl_weight(m, s.kl_weight):
+        return s
+    return s.with_overrides("the logged total (the config gives no kl_weight: total_loss - nll_loss - the adversarial "
+                            "term is kl_weight x kl_loss at every step)", kl_weight=fitted)
+
+
+def _kl_terms(m: Metrics) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """total - nll - the adversarial term, kl_loss, total_loss at the steps that log every term (5 or more)."""
     adversarial = [n for n in ("d_weight", "disc_factor", "g_loss") if m.has(n)]
     joined = _aligned(m, ["total_loss", "nll_loss", "kl_loss", *adversarial])
     if joined is None:
-        return s
+        return None
     _, col = joined
     adv = col["d_weight"] * col["disc_factor"] * col["g_loss"] if len(adversarial) == 3 else 0.0
     rest = col["total_loss"] - col["nll_loss"] - adv
     good = np.isfinite(rest) & np.isfinite(col["kl_loss"]) & (col["kl_loss"] > 0)
     if good.sum() < 5:
-        return s
-    weight = float(np.median(rest[good] / col["kl_loss"][good]))
+        return None
+    return rest[good], col["kl_loss"][good], col["total_loss"][good]
 
-    def misfit(w: float) -> float:
-        expected = col["nll_loss"][good] + w * col["kl_loss"][good] + (adv[good] if len(adversarial) == 3 else 0.0)
-        return float(np.median(np.abs(col["total_loss"][good] - expected) / np.maximum(np.abs(col["total_loss"][good]),
-                                                                                       1e-12)))
-    if not weight > 0 or misfit(weight) > 1e-3 or misfit(s.kl_weight) <= 1e-3:
-        return s
-    weight = float(f"{weight:.3g}")
-    return s.with_overrides("the logged total (the config gives no kl_weight: total_loss - nll_loss - the adversarial "
-                            "term is kl_weight x kl_loss at every step)", kl_weight=weight)
+
+def fits_kl_weight(m: Metrics, weight: float | None) -> bool:
+    """Whether kl_weight ``weight`` makes the logged sum add up (to 0.1% of the total at half the steps)."""
+    terms = _kl_terms(m)
+    if terms is None or weight is None:
+        return False
+    rest, kl, total = terms
+    return float(np.median(np.abs(rest - weight * kl) / np.maximum(np.abs(total), 1e-12))) <= 1e-3
+
+
+def logged_kl_weight(m: Metrics) -> float | None:
+    """The kl_weight the logged sum gives (3 significant digits), where one value fits it."""
+    terms = _kl_terms(m)
+    if terms is None:
+        return None
+    weight = float(np.median(terms[0] / terms[1]))
+    return float(f"{weight:.3g}") if weight > 0 and fits_kl_weight(m, weight) else None
 
 
 def _median_ratio(a: np.ndarray, b: np.ndarray) -> float:
