@@ -25,8 +25,8 @@ class SourceFile:
     first_wall_time: float = float("nan")
     file: str | None = None  # the file a launch was read from, when one text log holds several launches
     launch: int = 0  # ... and which launch it is (1, 2, ... in the file's order)
-    unread: float = 0.0  # the share of the file's bytes corrupt record headers left unread (an event file's)
     steps: tuple[int, int] | None = None  # the first and last step it holds, as read (before any merge)
+    unread: float = 0.0  # the share of the file's bytes corrupt record headers left unread (an event file's)
 
 
 def step_range(frame: pd.DataFrame) -> tuple[int, int] | None:

@@ -164,13 +164,13 @@ def _shifts(m: Metrics, s: Schedule, t: dict) -> tuple[list[Shift], list[str], d
             if shift is None:
                 continue
             now = level.value if level is not None else shift.after
-            # held to the latest logs: the current level (in a later phase too) is still that far above, and
-            # at least half the shift's way up (in log units)
-            if shift.held is not None:  # judged against its course: still above the level just before it
-                if not (math.isfinite(now) and now >= shift.before * (1 + t["rise"] / 2)):
-                    continue
-            elif not (math.isfinite(now) and now >= shift.before * (1 + t["rise"])
-                      and now >= math.sqrt(shift.before * shift.after)):
+            # held to the latest logs: the current level (in a later phase too) is still half the threshold above
+            # the level just before it and, for a step that stood up, at least half its way up (in log units);
+            # the step itself was judged against the points' own scatter (stats.level_changed), so a loss that
+            # went on falling at its old pace after the step has not made up its cost
+            if not (math.isfinite(now) and now >= shift.before * (1 + t["rise"] / 2)):
+                continue
+            if shift.held is None and now < math.sqrt(shift.before * shift.after):
                 continue
             reason = owned_elsewhere(shift.onset, shift.reached, m.last_step(), m, s, lo, every)
             if reason is None:  # its level before the step quoted as the shared one where it is that level
