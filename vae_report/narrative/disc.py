@@ -130,7 +130,10 @@ def adversarial_questions(analysis) -> list:
         # turned into a "Yes"
         fell_in_doubt = not bad and not slightly and any(doubted(f) for f in rec)
         late = "" if across else _began_late(analysis, bad)  # a NaN step's rise is said by its own words
-        word = ("Not with the discriminator" if across or late else "Not by this measure" if fell_in_doubt
+        # a rise long after the switch-on is another cause's only where a finding names one (an lr jump before
+        # it); else it is still a rise of the adversarial phase (a discriminator that won late is the GAN's)
+        elsewhere = across or (late and any(f.numbers.get("lr_jump") for f in bad))
+        word = ("Not with the discriminator" if elsewhere else "Not by this measure" if fell_in_doubt
                 else "Yes" if bad else "Only a little" if slightly else "No")
         unit = analysis.schedule.counts
         shown = across + bad or rec
@@ -146,8 +149,8 @@ def adversarial_questions(analysis) -> list:
 
 def _began_late(analysis, bad: list[Finding]) -> str:
     """": it held after the switch-on (step 10,001) and rose from step 13,180, 3,179 steps later" when every
-    warning's rise began more than a tenth of the run after the switch-on: a rise that late is not the GAN's doing
-    (its own finding names its cause); "" otherwise."""
+    warning's rise began more than a tenth of the run after the switch-on (dated, whoever's doing it is); ""
+    otherwise."""
     switch = analysis.schedule.switch_step or analysis.schedule.disc_start
     onsets = [f.numbers.get("divergence_onset", f.numbers.get("onset_step", f.step)) for f in bad]
     if not bad or switch is None or any(o is None for o in onsets):

@@ -121,7 +121,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                          "cause.")
             lr = said if jump is not None else lr_blamed(m, s, onset)
             todo = (f"Resume from {checkpoint_before(s, min(onset, jump[0]) if jump else onset)}, not from one just "
-                    "before the NaN, with a lower learning rate or gradient clipping" + (f" ({lr})." if lr else "."))
+                    "before the NaN, with a lower learning rate or gradient clipping" + (f": {lr}." if lr else "."))
         else:
             what = ". Training diverged or a term overflowed " + ("before it." if bad[0] else "there.")
             todo = _one_step_failure(m, s, first)
