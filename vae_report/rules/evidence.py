@@ -10,6 +10,7 @@ import numpy as np
 from ..numbers import fmt
 from ..schedule import Schedule
 from .base import Metrics
+from .lr_shape import lr_jumps
 
 RISE = 1.5  # the lr this many times its earlier level at a fault's onset: a likely cause
 
@@ -63,24 +64,19 @@ def lr_blamed(m: Metrics, s: Schedule, onset: int) -> str | None:
 
 def lr_jump_before(m: Metrics, onset: int, factor: float = 2.0) -> tuple[int, float, float] | None:
     """(step, from, to) of the largest rise of the logged lr from one logged point to the next, ``factor``-fold or
-    more, within the stretch before ``onset`` (5% of the run, at least 20 of its logging intervals): a jump of the
-    rate just before a fault is its likely cause, whatever the lr's level over longer stretches."""
+    more (lr_shape.lr_jumps, the figures' jumps at their own factor), within the stretch before ``onset`` (5% of
+    the run, at least 20 of its logging intervals): a jump of the rate just before a fault is its likely cause,
+    whatever the lr's level over longer stretches."""
     if not m.has("lr"):
         return None
     steps, values = m.steps("lr"), m.values("lr")
     good = np.isfinite(values)
-    steps, values = steps[good], values[good]
-    if len(values) < 3:
+    if good.sum() < 3:
         return None
-    every = float(np.median(np.diff(steps)))
+    every = float(np.median(np.diff(steps[good])))
     lo = onset - max(0.05 * m.last_step(), 20 * every)
-    with np.errstate(all="ignore"):
-        ratio = values[1:] / values[:-1]
-    inside = (steps[1:] >= lo) & (steps[1:] <= onset) & (values[:-1] > 0) & np.isfinite(ratio)
-    if not (inside & (ratio >= factor)).any():
-        return None
-    i = int(np.argmax(np.where(inside, ratio, 0.0)))
-    return int(steps[i + 1]), float(values[i]), float(values[i + 1])
+    rises = [j for j in lr_jumps(steps, values, factor) if lo <= j[0] <= onset and j[2] > j[1] > 0]
+    return max(rises, key=lambda j: j[2] / j[1], default=None)
 
 
 def jump_said(jump: tuple[int, float, float], unit_at: str) -> str:
