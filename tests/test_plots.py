@@ -29,12 +29,12 @@ def test_plots_drawn_by_forked_workers_are_the_serial_plots_byte_for_byte(seed_r
 def test_text_is_measured_once_per_process_and_the_pngs_are_agg_s_own(seed_run, monkeypatch):
     from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
-    from vae_report import plots
+    from vae_report.plots import drawing
 
     folder, _ = seed_run
     logs = load_run(folder)
     schedule = resolve_schedule(logs)
-    plots._Renderer._sizes.clear()
+    drawing._Renderer._sizes.clear()
     first = make_plots(logs.frame, schedule, jobs=1)
     measure = RendererAgg.get_text_width_height_descent
     measured = []
@@ -42,7 +42,7 @@ def test_text_is_measured_once_per_process_and_the_pngs_are_agg_s_own(seed_run, 
                         lambda self, *args: measured.append(args[0]) or measure(self, *args))
     again = make_plots(logs.frame, schedule, jobs=1)
     assert not measured  # every label, title and legend entry was measured by the first report
-    monkeypatch.setattr(plots, "_Canvas", FigureCanvasAgg)  # matplotlib's own canvas and renderer
+    monkeypatch.setattr(drawing, "_Canvas", FigureCanvasAgg)  # matplotlib's own canvas and renderer
     plain = make_plots(logs.frame, schedule, jobs=1)
     assert measured  # ... which measure every text again
     for a, b, c in zip(first, again, plain, strict=True):
@@ -131,7 +131,7 @@ def test_log_axis_minor_marks_are_where_matplotlibs_own_minor_ticks_go():
     import matplotlib.pyplot as plt
     from matplotlib.ticker import LogLocator
 
-    from vae_report.plots import _MinorMarks, _plain_ticks
+    from vae_report.plots.drawing import _MinorMarks, _plain_ticks
 
     for lo, hi in ((0.03, 300.0), (0.5, 3.0), (1e-20, 1.0)):  # decades with minor ticks, none whole, too many
         fig, ax = plt.subplots()
@@ -183,17 +183,18 @@ def _painted_rows(draw) -> np.ndarray:
 def test_a_long_series_is_drawn_as_the_band_a_line_through_every_point_covers():
     from matplotlib.lines import Line2D
 
-    from vae_report import plots
+    from vae_report.plots import drawing
+    from vae_report.plots.series import prepare
 
     rng = np.random.default_rng(5)
     steps = np.arange(40_000)
     values = np.cumsum(rng.standard_normal(len(steps))) * 0.02 + rng.random(len(steps))
     values[[7_777, 23_456]] = [40.0, -9.0]  # one-point spikes, either way
-    drawn = plots._prepare(steps, values)
+    drawn = prepare(steps, values)
     assert drawn.band and (drawn.lo, drawn.hi) == (-9.0, 40.0)
     assert drawn.y.max() == 40.0 and drawn.y.min() == -9.0
     handle = []
-    band = _painted_rows(lambda ax: handle.append(plots._trace(ax, drawn, drawn.y, "black", "loss")))
+    band = _painted_rows(lambda ax: handle.append(drawing.draw_trace(ax, drawn, drawn.y, "black", "loss")))
     assert isinstance(handle[0], Line2D) and handle[0].get_label() == "loss"  # the legend shows a line
 
     import matplotlib
@@ -220,19 +221,19 @@ def test_a_long_series_is_drawn_as_the_band_a_line_through_every_point_covers():
         assert (a[0, painted] >= low_top[painted] - 1).all() and (a[1, painted] <= high_bottom[painted] + 1).all()
     for rows in (band, full):  # both spikes, to the pixel: the highest and the lowest row painted
         assert (rows[0][rows[0] >= 0].min(), rows[1].max()) == (full[0][full[0] >= 0].min(), full[1].max())
-    short = plots._prepare(steps[:500], values[:500])  # few points: a line through each of them
+    short = prepare(steps[:500], values[:500])  # few points: a line through each of them
     assert not short.band and np.array_equal(short.x, steps[:500])
 
 
 def test_one_spike_off_a_constant_is_drawn_not_clipped():
-    from vae_report import plots
+    from vae_report.plots.series import prepare
 
     values = np.zeros(40_000)
     values[23_456] = 40.0  # 1% and 99% of the points are the same value: no spread to call 40 an outlier by
-    drawn = plots._prepare(np.arange(40_000), values)
+    drawn = prepare(np.arange(40_000), values)
     assert not drawn.clipped and drawn.y.max() == 40.0
     values[100] = 1e300  # what would overflow matplotlib's axis arithmetic still is
-    assert plots._prepare(np.arange(40_000), values).clipped
+    assert prepare(np.arange(40_000), values).clipped
 
 
 def test_a_caption_says_the_envelope_only_of_a_series_drawn_as_one(tmp_path):
@@ -294,7 +295,8 @@ def test_the_plots_mark_where_the_learning_rate_reached_zero(tmp_path):
     its first step at 0 (as the phase lines), and the key above the plots says what it is."""
     import matplotlib.pyplot as plt
 
-    from vae_report.plots import _phases, _Series
+    from vae_report.plots.drawing import draw_phases
+    from vae_report.plots.series import Series
     from vae_report.rules import Metrics
 
     logs = load_run(_lr_to_zero_run(tmp_path / "zero", 2_000))
@@ -303,7 +305,7 @@ def test_the_plots_mark_where_the_learning_rate_reached_zero(tmp_path):
     assert plots[0].key.endswith("Dash-dotted red line: the learning rate reaches 0 at step 2,000 and stays there "
                                  "to the last log, so training stopped in effect from there.")
     fig, ax = plt.subplots()
-    _phases(ax, _Series(Metrics(logs.frame), schedule))
+    draw_phases(ax, Series(Metrics(logs.frame), schedule))
     (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("lr 0")]
     assert line.get_label() == "lr 0 from 2,000" and list(line.get_xdata()) == [2000, 2000]
     plt.close(fig)
@@ -320,7 +322,7 @@ def test_no_fork_beside_another_thread():
     import threading
 
     from vae_report.parallel import fork_safe, map_in_processes, safe_context
-    from vae_report.plots import _jobs
+    from vae_report.plots.inflight import _jobs
 
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, daemon=True)
@@ -340,7 +342,9 @@ def test_a_caption_counts_the_points_drawn_and_large_ticks_are_grouped(tmp_path)
     import matplotlib.pyplot as plt
     from writers import write_scalars
 
-    from vae_report import plots
+    from vae_report.plots import drawing
+    from vae_report.plots.series import Series
+    from vae_report.rules import Metrics
 
     rows = [(s, "train/rec_loss", 0.1 if s < 800 else float("nan")) for s in range(1_000)]
     rows += [(s, "train/kl_loss", 20_000.0 + 50 * s) for s in range(0, 1_000, 10)]
@@ -351,10 +355,10 @@ def test_a_caption_counts_the_points_drawn_and_large_ticks_are_grouped(tmp_path)
     assert captions["rec_loss"].startswith("rec_loss over its 800 finite points of 1,000 logged (200 NaN/Inf, not "
                                            "drawn).")
     assert captions["kl_loss"].startswith("kl_loss over all 100 logged points.")
-    series = plots._Series(plots.Metrics(logs.frame), schedule, None)
+    series = Series(Metrics(logs.frame), schedule, None)
     fig, ax = plt.subplots()
-    plots._line(ax, series, "kl_loss")
-    plots._scale(ax, series, "kl_loss")
+    drawing.draw_line(ax, series, "kl_loss")
+    drawing.set_scale(ax, series, "kl_loss")
     fig.canvas.draw()
     labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     plt.close(fig)
@@ -381,10 +385,10 @@ def _diverging_run(folder):
 
 def _figures_drawn(monkeypatch, draw):
     """The matplotlib figures a drawing function makes, kept open to read their artists (not their pixels)."""
-    from vae_report import plots
+    from vae_report.plots import figures
 
     kept = []
-    monkeypatch.setattr(plots, "figure_png", lambda fig, right=None: kept.append(fig) or b"")
+    monkeypatch.setattr(figures, "figure_png", lambda fig, right=None: kept.append(fig) or b"")
     draw()
     return kept
 
@@ -396,31 +400,33 @@ def test_figures_mark_lr_jumps_divergence_and_findings_and_name_only_what_they_d
     name what it draws (no logvar) and the phases' line."""
     import matplotlib.pyplot as plt
 
-    from vae_report import plots
     from vae_report.analysis import examine_run
+    from vae_report.plots import figures
+    from vae_report.plots.series import Series
+    from vae_report.rules import Metrics
 
     run = examine_run(_diverging_run(tmp_path), disc_start=5_001)
     schedule = run.analysis.schedule
-    series = plots._Series(plots.Metrics(run.frame), schedule)
+    series = Series(Metrics(run.frame), schedule)
     series.marks = series.marks.with_findings(run.analysis.findings)
     assert "x1,000 at step 6,400 (5e-06 to 0.005)" in series.marks.key
     assert "Triangle at the top of a figure" in series.marks.key
-    (norm,) = _figures_drawn(monkeypatch, lambda: plots._normalized(series, ["total_loss", "kl_loss", "rec_loss"]))
+    (norm,) = _figures_drawn(monkeypatch, lambda: figures._normalized(series, ["total_loss", "kl_loss", "rec_loss"]))
     labels = norm.axes[0].get_legend_handles_labels()[1]
     rec = next(label for label in labels if label.startswith("rec_loss"))
     assert float(rec.split(", ")[1].rstrip("]")) < 1  # the range before the divergence, not [0.03, 1e4]
     assert "first NaN/Inf in rec_loss" in labels and "lr 5e-06 to 0.005 at 6,400" in labels
-    assert "before step 6," in plots._normalized_caption(series)  # the divergence onset the non-finite rule dates
-    (single,) = _figures_drawn(monkeypatch, lambda: plots._single(series, "rec_loss"))
+    assert "before step 6," in figures._normalized_caption(series)  # the divergence onset the non-finite rule dates
+    (single,) = _figures_drawn(monkeypatch, lambda: figures._single(series, "rec_loss"))
     texts = [t.get_text() for t in single.axes[0].texts]
     assert "non-finite" in texts
     assert "error finding (rule id beside it)" in single.axes[0].get_legend_handles_labels()[1]
-    (lr,) = _figures_drawn(monkeypatch, lambda: plots._lr_logvar(series))
+    (lr,) = _figures_drawn(monkeypatch, lambda: figures._lr_logvar(series))
     assert lr.axes[0].get_title() == "Learning rate"
     legend = [t.get_text() for t in lr.axes[0].get_legend().get_texts()]
     assert "disc_start 5,001" in legend and "lr 5e-06 to 0.005 at 6,400" in legend
     plt.close("all")
-    titles = {p.name: p.title for p in plots.make_plots(run.frame, schedule, jobs=1)}
+    titles = {p.name: p.title for p in make_plots(run.frame, schedule, jobs=1)}
     assert titles["lr_logvar"] == "Learning rate"
 
 
@@ -443,7 +449,9 @@ def test_the_gan_figure_names_only_what_it_draws(tmp_path, monkeypatch):
     """No logits logged: no 'Discriminator logits' title or caption, no empty logits panel."""
     from writers import write_scalars
 
-    from vae_report import plots
+    from vae_report.plots import figures
+    from vae_report.plots.series import Series
+    from vae_report.rules import Metrics
 
     write_scalars(tmp_path, [(s, t, 1.0 + 0.01 * s) for s in range(0, 400, 4)
                              for t in ("train/rec_loss", "train/d_weight", "train/g_loss")])
@@ -451,7 +459,7 @@ def test_the_gan_figure_names_only_what_it_draws(tmp_path, monkeypatch):
     schedule = resolve_schedule(logs)
     captions = {p.name: p.caption for p in make_plots(logs.frame, schedule, jobs=1)}
     assert captions["gan_health"] == "The adaptive d_weight, and g_loss below."
-    series = plots._Series(plots.Metrics(logs.frame), schedule)
-    (fig,) = _figures_drawn(monkeypatch, lambda: plots._gan_health(series))
+    series = Series(Metrics(logs.frame), schedule)
+    (fig,) = _figures_drawn(monkeypatch, lambda: figures._gan_health(series))
     assert [ax.get_title() for ax in fig.axes] == ["Adaptive d_weight", ""]
     assert [ax.get_ylabel() for ax in fig.axes] == ["d_weight", "g_loss"]

@@ -351,7 +351,7 @@ def test_a_new_rules_short_form_reaches_the_answers_with_no_other_edit(tmp_path,
     intervene?" gives it, with no edit to the narrative."""
     from test_verdicts import config, write_run
 
-    import vae_report.rules as registry
+    import vae_report.rules.registry as registry
     from vae_report import analyze_run
     from vae_report.narrative.answers import short, short_form
     from vae_report.numbers import fmt

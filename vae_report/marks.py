@@ -1,4 +1,4 @@
-"""What the report's figures mark beside the series, computed once per run and drawn by both renderers (plots.py's
+"""What the report's figures mark beside the series, computed once per run and drawn by both renderers (plots'
 static figures, interactive.py's zoomable charts): the phases' shading and lines, where the learning rate reached 0
 or jumped, the last report's step, each series' first NaN/Inf, the warning and error findings at their steps; and
 the key that says what they are."""

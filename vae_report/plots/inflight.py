@@ -1,0 +1,138 @@
+"""The fixed plots drawn, by forked processes while the analysis goes on where the run is long enough to pay."""
+
+from __future__ import annotations
+
+from ..marks import Marks
+from ..parallel import fork_safe
+from ..rules import Metrics
+from ..schedule import Schedule
+from .drawing import Plot
+from .figures import figure_key, left_out, plan
+from .series import Series
+
+
+def make_plots(frame, schedule: Schedule, baseline_step: int | None = None, jobs: int | None = None) -> list[Plot]:
+    """The fixed plots, as PNG bytes (only those whose metrics are logged); ``baseline_step``: the last
+    report's step, marked and the stretch since it hatched. Long runs are drawn by ``jobs`` forked processes
+    (default: the cores, in the main process only; a sweep's workers draw their own serially)."""
+    return PlotsInFlight(frame, schedule, baseline_step, jobs).result()
+
+
+def _prepared(frame, schedule: Schedule, baseline_step: int | None):
+    c = Series(Metrics(frame), schedule, baseline_step)
+    planned = plan(c)
+    for name in {n for *_, draw in planned for n in draw.names}:
+        c[name]  # prepared once, before any fork, so each worker inherits the downsampled series
+    return c, planned
+
+
+class PlotsInFlight:
+    """The fixed plots drawn by forked processes while this one goes on with the analysis (rules, narrative):
+    started as soon as the frame and the schedule are known; ``result()`` gives what ``make_plots`` would.
+    A short run, or one where forking does not pay or exist, is drawn at ``result()`` in this process."""
+
+    def __init__(self, frame, schedule: Schedule, baseline_step: int | None = None, jobs: int | None = None):
+        import multiprocessing
+
+        self.c, self.planned = _prepared(frame, schedule, baseline_step)
+        draws = [draw for *_, draw in self.planned]
+        jobs = _jobs(jobs, len(frame))
+        self.pool = self.pending = None
+        if jobs > 1 and len(draws) > 1:
+            _WORK.update(draws=draws, series=self.c)
+            try:
+                self.pool = multiprocessing.get_context("fork").Pool(min(jobs, len(draws)), initializer=_worker_start)
+            finally:
+                _WORK.clear()  # the workers have their copy
+            # one figure at a time to whichever process is free, the costliest first: a fixed share per process
+            # left one idle while the other still drew (and a busy machine slows one more than the other); those
+            # that mark the findings wait for them (result), the others are drawn while the rules run
+            self.pending = self._start([i for i, d in enumerate(draws) if not d.flagged], self.c.marks)
+
+    def _start(self, which: list[int], marks: Marks):
+        draws = [draw for *_, draw in self.planned]
+        order = sorted(which, key=lambda i: -draws[i].cost)
+        return self.pool.imap_unordered(_draw_one, [(i, marks) for i in order], chunksize=1)
+
+    def result(self, findings=()) -> list[Plot]:
+        """The plots, those of a metric marking its warning and error findings (rules' Finding objects)."""
+        draws = [draw for *_, draw in self.planned]
+        self.c.marks = self.marks = self.c.marks.with_findings(findings)
+        if self.pool is None:
+            with _collector_paused():
+                pngs = [draw(self.c) for draw in draws]
+        else:
+            try:
+                later = self._start([i for i, d in enumerate(draws) if d.flagged], self.marks)
+                found = dict(self.pending) | dict(later)
+            finally:
+                self.close()
+            pngs = [found[i] for i in range(len(draws))]
+        key = figure_key(self.c)
+        return [Plot(name, title, caption + left_out(self.marks, draw), png, key)
+                for (name, title, caption, draw), png in zip(self.planned, pngs, strict=True)]
+
+    def close(self) -> None:
+        """Stop the drawing processes (also when the analysis failed before the plots were wanted)."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
+_WORK: dict = {}  # what forked workers draw from: inherited at the fork, never pickled
+
+
+def _worker_start() -> None:
+    """A drawing process: what it inherited is frozen out of the cyclic collector, which is paused (matplotlib's
+    many small objects made it run often, about a sixth of the drawing time) and run once per figure instead,
+    over that figure's objects only (a few ms), so the process does not grow."""
+    import gc
+
+    gc.freeze()
+    gc.disable()
+
+
+def _draw_one(job: tuple[int, Marks]) -> tuple[int, bytes]:
+    import gc
+
+    i, marks = job
+    series = _WORK["series"]
+    series.marks = marks  # the findings' flags come with the figures that mark them
+    png = _WORK["draws"][i](series)
+    gc.collect()
+    return i, png
+
+
+class _collector_paused:
+    """Matplotlib allocates many small objects: the cyclic collector, scanning every object the process holds,
+    would run often and find nothing; figures are closed explicitly."""
+
+    def __enter__(self):
+        import gc
+
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        import gc
+
+        if self.was:
+            gc.enable()
+
+
+PARALLEL_POINTS = 200_000  # below this, forking costs more than it saves
+
+
+def _jobs(jobs: int | None, points: int) -> int:
+    """Processes to draw with: one for short runs, inside a worker process, or where fork does not exist."""
+    import multiprocessing
+    import os
+
+    if jobs is not None:
+        return max(1, jobs) if fork_safe() else 1
+    if points < PARALLEL_POINTS or multiprocessing.parent_process() is not None:
+        return 1
+    if not fork_safe():  # drawing workers inherit the prepared series by fork: none where forking is unsafe
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
