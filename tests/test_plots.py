@@ -463,3 +463,68 @@ def test_the_gan_figure_names_only_what_it_draws(tmp_path, monkeypatch):
     (fig,) = _figures_drawn(monkeypatch, lambda: figures._gan_health(series))
     assert [ax.get_title() for ax in fig.axes] == ["Adaptive d_weight", ""]
     assert [ax.get_ylabel() for ax in fig.axes] == ["d_weight", "g_loss"]
+
+
+def _texts_drawn(monkeypatch) -> list:
+    """Every text the figures draw from here on, as drawn (tick labels, axis labels, titles, legend entries, the
+    rule ids beside the findings' marks): (text, its window extent, the canvas' width and height in pixels)."""
+    from matplotlib.text import Text
+
+    drawn = []
+    draw = Text.draw
+
+    def recording(self, renderer):
+        draw(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            drawn.append((self.get_text(), self.get_window_extent(renderer), renderer.width, renderer.height))
+
+    monkeypatch.setattr(Text, "draw", recording)
+    return drawn
+
+
+def _run_of(folder, kind: str):
+    """A run of one kind whose figures stress their margins, written by tensorboard's writer."""
+    from writers import write_scalars
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for s in range(0, 600_000, 1_000) if kind == "huge" else range(0, 6_000, 10):
+        t = s / 600_000 if kind == "huge" else s / 6_000
+        if kind == "logvar":  # the learned log-variance beside the lr: a right axis with its own label
+            rows += [(s, "train/rec_loss", 0.3 - 0.2 * t), (s, "train/logvar", -0.5 - 3 * t),
+                     (s, "train/lr", 4.5e-6 * (1 - 0.9 * t))]
+        elif kind == "two_rates":  # both optimizers' rates on one log axis
+            rows += [(s, "train/rec_loss", 0.3 - 0.2 * t), (s, "lr-Adam", 4.5e-6 * 10 ** (-2 * t)),
+                     (s, "lr-Adam-1", 1e-4 * 10 ** (-3 * t))]
+        else:  # six-digit values and steps, four losses (four y axes), the GAN's panels and a right axis
+            big = 1.0 if kind == "four_losses" else 1_000.0
+            rows += [(s, "train/total_loss", big * (912_345 - 400_000 * t) + 5_000 * rng.random()),
+                     (s, "train/kl_loss", big * (123_456 + 50_000 * t)),
+                     (s, "train/rec_loss", big * (0.5 - 0.3 * t) + 0.01 * rng.random()),
+                     (s, "train/disc_loss", big * (1.0 - 0.2 * t) + 0.05 * rng.random()),
+                     (s, "train/g_loss", -big * 250_000 * t), (s, "train/d_weight", big * 123.0 * (1 + t)),
+                     (s, "train/logits_real", big * 1_000 * t), (s, "train/logits_fake", -big * 1_000 * t),
+                     (s, "train/lr", 4.5e-6), (s, "train/logvar", -123_456.0 * t)]
+    write_scalars(folder, rows)
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["example", "logvar", "two_rates", "huge", "four_losses"])
+def test_every_text_of_every_figure_lies_inside_its_canvas(tmp_path, monkeypatch, kind):
+    """No axis label, tick label, title or legend entry is cut by the PNG's edge (the example's lr figure lost the
+    'l' of 'learning rate'): every figure of these runs, with their findings marked, and the sweep's overview."""
+    from pathlib import Path
+
+    from vae_report.analysis import examine_run
+    from vae_report.plots import PlotsInFlight, overview_plot
+
+    folder = Path(__file__).parents[1] / "examples" / "tiny_run" if kind == "example" else _run_of(tmp_path, kind)
+    run = examine_run(folder, **({} if kind == "example" else {"disc_start": 1_001}))
+    drawn = _texts_drawn(monkeypatch)
+    plots = PlotsInFlight(run.frame, run.analysis.schedule, jobs=1).result(run.analysis.findings)
+    overview_plot(run.frame, run.analysis.schedule)
+    assert {"lr_logvar", "multi_axis"} <= {p.name for p in plots}
+    assert len(drawn) > 100
+    cut = [(text, [round(v) for v in box.extents], (w, h)) for text, box, w, h in drawn
+           if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > w + 0.5 or box.y1 > h + 0.5]
+    assert not cut, cut
