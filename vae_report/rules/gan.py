@@ -1,5 +1,5 @@
-"""GAN health once the discriminator is on: who is winning (all the balance's signals together), and what it costs
-reconstruction."""
+"""GAN health once the discriminator is on: who is winning (all the balance's signals together); what it costs
+reconstruction: rules.rec_after_disc."""
 
 from __future__ import annotations
 
@@ -8,23 +8,19 @@ import math
 import numpy as np
 
 from .. import position as pos
-from ..checkpoints import latest_checkpoint
-from ..levels import current_level, difference_noise, movement
-from ..numbers import describe_change, fmt, part_of, pct, relative_change, signed_pct
-from ..schedule import Schedule, set_at
-from ..stats import robust_noise, rolling_median
-from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, turn_onset, weight_zero
+from ..levels import difference_noise, movement
+from ..numbers import describe_change, fmt
+from ..schedule import Schedule
+from ..stats import robust_noise
+from .base import Case, Metrics, departure, finite, see, weight_zero
 from .bookkeeping import bookkeeping
-from .discriminator import disc_activity
 from .knobs import (
-    USUAL_DISC_WEIGHT,
     chase_less,
     sentence,
     suggested_weight,
     weaken_discriminator,
     weight_named,
 )
-from .losses import shift_at_nonfinite
 from .said import Said
 
 
@@ -185,222 +181,6 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
         rationale="a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
                   "g_loss, at the cost of reconstruction.",
     )]
-
-
-def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
-    activity = disc_activity(m)
-    if activity is not None and not activity[2][activity[1] >= s.switch_step].any():
-        return []  # it never switched on (disc-inactive-after-start): there is no "after" to compare
-    before_steps, before = m.window("rec_loss", hi=s.switch_step)
-    recent = latest_in_phase(m, "rec_loss", s, t["window"])
-    if recent is None or len(finite(before)) < 5:
-        return []
-    if not np.isfinite(recent[1][-1]):
-        return []  # NaN/Inf at the latest step: the non-finite finding says so
-    # the level just before the switch-on (the last 5% of the phase before it), the one rec-trend quotes too
-    prior = (m.before_switch("rec_loss") if m.phase_start == s.switch_step else None) \
-        or current_level(before_steps, before)
-    base = prior.value
-    level = m.level("rec_loss")  # the one current level of rec_loss, inside the adversarial phase
-    now = level.value
-    change = relative_change(base, now)
-    noise = difference_noise(prior, level)
-    noise = math.nan if noise is None else noise
-    phase_steps, phase_values = m.window("rec_loss", lo=s.switch_step)
-    onset = departure(phase_steps, phase_values, base, now)
-    numbers = {"before_level": base, "recent_level": now, "change": change, "onset_step": onset,
-               "before_switch": {"rec_loss": base}, "now": {"rec_loss": now},
-               # the stretch its verdict is about (from just before the switch-on to now): a change older than it
-               # is no doubt on it (grouping.qualify_ok), only older damage to cite
-               "judged_from": prior.first_step,
-               # the noise of the difference, so that every sentence says the move as this one does
-               **({"change_noise": noise} if math.isfinite(noise) else {})}
-    moved = describe_change(base, now, noise=noise)
-    # the current level's window is named as a span: a "since step" would read as a second onset
-    since = (f"comparing its level just before {pos.at(s, s.switch_step)} ({median_of(prior, 'last')} there) "
-             f"with its current level ({pos.window(s, level.first_step, level.last_step, level.points)})")
-    shift = shift_at_nonfinite(m, "rec_loss", lo=s.switch_step)
-    if shift is not None and change is not None and change > t["worse"]:
-        # the level moved at a NaN/Inf step long after the switch-on: that step's, not the discriminator's
-        held = finite(phase_values[phase_steps < shift[0]])
-        if len(held) >= 5:
-            then = float(np.median(held[-max(5, len(held) // 5):]))
-            numbers.update(level_before_nonfinite=then, nonfinite_step=shift[0])
-            return [Case(
-                f"The discriminator's start cost no reconstruction: its level just before "
-                f"{pos.at(s, s.switch_step)} was {fmt(base)}, and {fmt(then)} in the phase up to "
-                f"{pos.at(s, shift[0])}. "
-                f"It got worse at {pos.at(s, shift[0])}, across a NaN/Inf step, not with the discriminator "
-                f"({describe_change(shift[1], shift[2])} there): see {see('non-finite')}.",
-                "rec_loss", shift[0], numbers, severity="info", case="across-nonfinite",
-            )]
-    earlier = _rose_before_switch(before_steps, before, base, noise, t)
-    if earlier is not None and change is not None and change > 0:
-        # worse than its best already before the switch-on: not the adversarial term's price, whatever followed
-        low, low_step, onset = earlier
-        numbers.update(best_before=low, best_before_step=low_step, onset_step=onset)
-        return [Case(
-            f"Reconstruction was getting worse before the discriminator started: rec_loss rose from "
-            f"{fmt(low)} (its best, near {pos.at(s, low_step)}) to {fmt(base)} just before "
-            f"{pos.at(s, s.switch_step)}, from {pos.at(s, onset)}, and is {fmt(now)} now, "
-            f"{part_of(now - low, low) or fmt(now - low)} above that best. The rise began before the switch-on, so "
-            "it is not the adversarial term's price.",
-            "rec_loss", onset, numbers,
-            action=f"Look at what changed near {pos.at(s, onset)}: the other findings, the learning rate, for a VQ "
-                   "model the codebook's use.", look="")]
-    later = _rose_in_phase(phase_steps, phase_values, base, level, t)
-    if later is not None:  # held at first, worse later: judged from the phase's own early level, never "ok"
-        early, onset = later
-        numbers.update(early_phase_level=early, onset_step=onset, change_in_phase=relative_change(early, now))
-        return [Case(
-            f"Reconstruction got worse during the adversarial phase, not when the discriminator started: rec_loss "
-            f"was {fmt(base)} just before {pos.at(s, s.switch_step)} and {fmt(early)} over the phase's first 30%, "
-            f"then {describe_change(early, now)} to its current level ("
-            f"{pos.window(s, level.first_step, level.last_step, level.points)}), from {pos.at(s, onset)}. "
-            "Something changed in the adversarial phase then (the GAN's balance, the learning rate).",
-            "rec_loss", onset, numbers, case="adversarial-rise",
-            action=f"Check the discriminator's signals and the learning rate near {pos.at(s, onset)}.")]
-    settled = finite(phase_values[: max(5, len(phase_values) * 3 // 10)])
-    if change is not None and t["worse"] < change <= 2 * t["worse"] and now - base > 2 * noise \
-            and len(finite(phase_values)) >= 20 and now <= float(np.median(settled)) * (1 + t["worse"] / 2):
-        # a modest cost that came with the switch-on and has not grown since: the usual price of the adversarial
-        # term (a larger one is a regression however steady)
-        numbers["early_phase_level"] = float(np.median(settled))
-        # "held" only where levels.movement says so (within 5% and the noise); a cost that eased is said so
-        since_then = movement(numbers["early_phase_level"], now, level.noise * math.sqrt(2)).word
-        kept = {"held": "has held since", "fell": "has eased since", "rose": "has grown only a little since"}
-        return [Case(
-            f"Reconstruction costs more since the discriminator started: {since}, rec_loss {moved}; that cost came "
-            f"with the switch-on and {kept[since_then]} (median {fmt(numbers['early_phase_level'])} over the "
-            f"phase's first 30%): the usual price of the adversarial term. If it matters, {chase_less(s)}.",
-            "rec_loss", int(phase_steps[0]), numbers, severity="info")]
-    if change is not None and change > t["worse"] and now - base > 2 * noise:
-        numbers["disc_weight"] = s.disc_weight
-        # dated where the climb turned (a slow climb measured by how far it had got is dated late), from the
-        # level just before the switch-on
-        turned = turn_onset(*m.window("rec_loss", lo=prior.first_step), base, now)
-        if turned is not None:
-            onset = numbers["onset_step"] = max(turned[0], int(phase_steps[0]))
-        cause, advice = _weight_cause(m, s, change, onset)
-        return [Case(
-            f"Reconstruction got worse once the discriminator started: {since}, rec_loss {moved}; the rise began "
-            f"at {pos.at(s, onset)}. {cause}",
-            "rec_loss", onset, numbers, case="adversarial-rise", action=advice,
-        )]
-    slight = change is not None and now > base and not moved.startswith("held")
-    # "by less than 10%" only beside a change printed below 10% (a larger one within its noise is no clear rise)
-    small = slight and round(change * 100, 1) < round(t["worse"] * 100, 1)
-    head = (f"Reconstruction got a little worse once the discriminator started, by less than "
-            f"{pct(t['worse'], 0)}") if small else \
-        "Reconstruction did not clearly get worse once the discriminator started" if slight else \
-        "Reconstruction did not get worse once the discriminator started"
-    # an all-clear on the level now is placed at now (the window's last step), not where its window starts
-    return [Case(f"{head}: {since}, rec_loss {moved}.", "rec_loss", int(recent[0][-1]), numbers, severity="ok",
-                 case="slightly-worse" if slight else None)]
-
-
-def rec_after_disc_short(f: Said) -> str | None:
-    n = f.n
-    if "nonfinite_step" in n and "level_before_nonfinite" in n:
-        return (f"rec_loss was {fmt(n['before_level'])} just before the discriminator started and "
-                f"{fmt(n['level_before_nonfinite'])} in its phase up to {f.at(n['nonfinite_step'])}, and "
-                f"{fmt(n['recent_level'])} since the NaN/Inf step there")
-    if "before_level" in n and "recent_level" in n:
-        moved = describe_change(n["before_level"], n["recent_level"], noise=n.get("change_noise"))
-        return f"rec_loss {moved} from just before the discriminator started to now"
-    return None
-
-
-def _rose_before_switch(steps: np.ndarray, values: np.ndarray, base: float, noise: float,
-                        t: dict) -> tuple[float, int, int] | None:
-    """(its best smoothed level before the switch-on, where, where the rise from it began) when rec's level just
-    before the switch-on (``base``) is worse than that best by more than ``worse`` and the noise."""
-    good = np.isfinite(values)
-    steps, values = steps[good], values[good]
-    if len(values) < 40:
-        return None
-    window = max(5, len(values) // 20)
-    smooth = rolling_median(values, window, window)
-    i = int(np.nanargmin(smooth))
-    low = float(smooth[i])
-    if not (base > low * (1 + t["worse"]) and base - low > 2 * noise) or len(values) - i < 2 * window:
-        return None
-    return low, int(steps[i]), ramp_onset(steps[i:], values[i:])[0]
-
-
-def _rose_in_phase(steps: np.ndarray, values: np.ndarray, base: float, level, t: dict) -> tuple[float, int] | None:
-    """(the phase's early level, where rec left it) when rec held at or below its pre-switch level ``base`` over
-    the phase's first 30% and has since risen by more than ``worse`` and beyond the noise: a regression inside
-    the phase that a comparison with ``base`` alone would call small."""
-    good = np.isfinite(values)
-    steps, values = steps[good], values[good]
-    if len(values) < 20:
-        return None
-    settled = values[: max(5, len(values) * 3 // 10)]
-    early = float(np.median(settled))
-    change = relative_change(early, level.value)
-    noise = math.hypot(1.25 * robust_noise(settled) / np.sqrt(len(settled)), level.noise)
-    if early > base * (1 + t["worse"] / 2) or change is None or change <= t["worse"] \
-            or level.value - early <= 2 * noise:
-        return None
-    # a slow rise is dated where the level turns into a ramp (a level-then-ramp fit), a step where it steps (up
-    # to where it reached its level: a plateau after it would drag a ramp's break early), not where it clears a
-    # band; one that began with the switch-on is the switch-on's (judged against the level before it)
-    turned = turn_onset(steps, values, early, level.value)
-    onset = turned[0] if turned is not None else ramp_onset(steps, values)[0]
-    if onset - steps[0] < 0.2 * (steps[-1] - steps[0]):
-        return None
-    return early, onset
-
-
-def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[str, str]:
-    """The discriminator's weight named as the lever of a reconstruction that degraded with it: with the adaptive
-    d_weight (LDM's, RadioDiff's) the GAN term's gradient at the decoder's last layer is disc_weight times the
-    nll's, whatever the two terms' values (a term that is 1% of the loss still pulls with that force); and what
-    to do, from how long the rise has lasted: a fresh one may settle, one that has held for a quarter of the
-    phase or more has persisted."""
-    last = m.last_step()
-    lasted = last - onset
-    phase = max(last - (s.switch_step or 0), 1)
-    persisted = lasted >= 0.25 * phase
-    where = set_at(s, "disc_weight") or s.origins.get("disc_weight", "the config")
-    if s.disc_weight is None:
-        return ("The adversarial term is what changed then.",
-                f"It has persisted since {pos.at(s, onset)}: {chase_less(s)}." if persisted else
-                f"If it persists, {chase_less(s)}.")
-    adaptive = m.has("d_weight") or "LPIPS" in (s.loss_class or "")
-    text = (f"The lever is disc_weight {fmt(s.disc_weight)} ({where})"
-            + (f", {fmt(round(s.disc_weight / USUAL_DISC_WEIGHT, 1))} times the {USUAL_DISC_WEIGHT} RadioDiff and "
-               "LDM use" if s.disc_weight >= 2 * USUAL_DISC_WEIGHT else "")
-            + ", the weight of the generator's adversarial term in the autoencoder's loss")
-    found = bookkeeping(m, s)
-    size = ""
-    if found is not None and len(found.steps) >= 5:
-        k = max(3, len(found.steps) // 10)
-        adv = float(np.median(np.abs(found.terms["adversarial"][-k:])))
-        # a logged nll_loss is quoted at its one current level (the table's Now); one inferred from rec is the
-        # sum's own term over the same latest points as the adversarial one
-        level = m.level("nll_loss")
-        nll = level.value if level is not None else float(np.median(np.abs(found.terms["nll"][-k:])))
-        if adv > 0 and nll > 0:  # beside a near-zero nll (its logvar parts cancel) the two numbers, no percentage
-            of = part_of(adv, nll)
-            size = f"{fmt(adv)} against an nll of {fmt(nll)}" + (f" ({of} of it)" if of else "")
-    if adaptive:
-        text += (". " + (f"The adversarial term d_weight x g_loss is {size}, but its value is not its pull: "
-                         if size else "")
-                 + "the adaptive d_weight scales the GAN term's gradient at the decoder's last layer to "
-                 f"disc_weight times the nll's, so the discriminator pulls with {fmt(s.disc_weight)} times the "
-                 "reconstruction's force.")
-    else:
-        text += (f"; the adversarial term d_weight x g_loss is {size}." if size else ".")
-    lower = chase_less(s, suggested_weight(s))
-    if persisted:
-        advice = (f"The rise has persisted since {pos.at(s, onset)} ({fmt(lasted)} {pos.units(s)}, "
-                  f"{signed_pct(change)} now): {lower}, and resume from {latest_checkpoint(s, last)}.")
-    else:
-        advice = (f"Some cost is common at first, and this rise began only {fmt(lasted)} {pos.units(s)} ago: if it "
-                  f"still stands at the next report, {lower}.")
-    return text, advice
 
 
 def _flat(values: np.ndarray) -> bool:
@@ -585,8 +365,6 @@ def disc_level_short(f: Said) -> str | None:
         return f"disc_loss {fmt(now)} now, chance level {fmt(n['chance_level'])}"
     return f"disc_loss {fmt(now)} now" + (f", falling since {f.at(n['onset_step'])}"
                                            if f.rule == "disc-overpowering" and "onset_step" in n else "")
-
-
 
 
 def _inverted_logits(m: Metrics, s: Schedule, t: dict, numbers: dict) -> tuple[str, int] | None:

@@ -22,10 +22,9 @@ from .gan import (
     disc_level_short,
     disc_overpowering,
     generator_winning,
-    rec_after_disc,
-    rec_after_disc_short,
 )
 from .oscillation import gan_oscillation, gan_oscillation_short
+from .rec_after_disc import rec_after_disc, rec_after_disc_short
 
 GAN_RULES: list[Rule] = [
     Rule("disc-off-before-start", "Discriminator silent before disc_start", "info",
