@@ -164,6 +164,25 @@ def test_config_errors_name_the_key(tmp_path, change, message):
     assert not (tmp_path / "run").exists()  # nothing started
 
 
+@pytest.mark.parametrize("twice, message", [
+    ("    disc_start: 301\n    disc_num_layers: 3\n    disc_start: 5\n",
+     "model.lossconfig.disc_start is given twice, line 6 (301) and line 8 (5)"),
+    ("    disc_start: 301\n    disc_start: 301\n", "model.lossconfig.disc_start is given twice, line 6 (301) and line 7 "
+     "(301)"),
+    ("    disc_strat: 301\n", "unknown key model.lossconfig.disc_strat (did you mean model.lossconfig.disc_start?)"),
+])
+def test_a_config_giving_a_key_twice_or_mistyped_is_refused_before_training(tmp_path, twice, message):
+    """PyYAML keeps the last of a key given twice in silence: the trainer refuses the file naming the key and both
+    lines, one line on stderr, exit 2, nothing written (a mistyped key likewise, with the key it most likely meant)."""
+    text = (ROOT / "trainer/configs/tiny.yaml").read_text().replace("    disc_start: 301\n", twice)
+    path = tmp_path / "twice.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["train", str(path), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "Traceback" not in result.output and result.output.count("\n") == 1
+    assert result.output == f"vae-report: error: {path}: {message}; " + result.output.split("; ", 1)[1]
+    assert not (tmp_path / "run").exists()  # nothing started
+
+
 def test_unwritable_out_is_refused_before_training(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from vae_report.config_twice import given_twice
 from vae_report.errors import ConfigError
 
 _ANY = object()
@@ -56,9 +57,21 @@ def load_trainer_config(path: Path | str) -> dict:
         raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix the file") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the config must be a mapping with model, data and trainer sections")
+    _refuse_given_twice(path)
     config = _merge(SCHEMA, raw, path, "")
     _check(config, path)
     return config
+
+
+def _refuse_given_twice(path: Path) -> None:
+    """A key given twice in one mapping: PyYAML would keep the last value in silence (RadioDiff's trainer ran
+    with it); which one the user meant is theirs to say, so nothing is trained."""
+    twice = given_twice(path)
+    if twice:
+        d = twice[0]
+        more = f" ({len(twice) - 1} more key{'s' if len(twice) > 2 else ''} given twice)" if len(twice) > 1 else ""
+        raise ConfigError(f"{path}: {d.path} is given twice, line {d.first_line} ({d.first}) and line "
+                          f"{d.last_line} ({d.last}){more}; keep one and train again")
 
 
 def _merge(schema: dict, given: dict, path: Path, prefix: str) -> dict:
