@@ -311,6 +311,46 @@ def test_a_sweep_compares_each_run_with_last_weeks_sweep_summary(tmp_path):
     assert single.exit_code == 2 and "a sweep's summary" in single.output
 
 
+def test_a_sweeps_baseline_is_checked_as_a_single_runs_is(tmp_path):
+    """The sweep report names where each run's baseline came from (a run moved or renamed: the same note as the
+    run's own report); a single run's summary, or another sweep's (no run of the same name), is refused before
+    anything is analyzed, as is a run of the same name but another schedule: exit 2, one line, nothing written."""
+    from writers import write_radiodiff_run
+
+    def sweep(folder, last_step, names=("a", "b"), disc_start=4_001):
+        for name in names:
+            write_radiodiff_run(folder / name, last_step=last_step, disc_start=disc_start, total_steps=10_000,
+                                tb_every=20)
+
+    sweep(tmp_path / "w47", 2_000)
+    sweep(tmp_path / "w48", 3_000)
+    sweep(tmp_path / "other", 3_000, names=("c", "d"))
+    sweep(tmp_path / "resched", 3_000, disc_start=6_001)
+    old = tmp_path / "w47.json"
+    assert runner.invoke(app, ["analyze", str(tmp_path / "w47"), "--out", str(tmp_path / "w47.md"),
+                               "--json", str(old)]).exit_code == 0
+    single = tmp_path / "a.json"
+    assert runner.invoke(app, ["analyze", str(tmp_path / "w47" / "a"), "--out", str(tmp_path / "a.md"),
+                               "--json", str(single)]).exit_code == 0
+    result = runner.invoke(app, ["analyze", str(tmp_path / "w48"), "--out", str(tmp_path / "w48.md"),
+                                 "--baseline", str(old)])
+    assert result.exit_code == 0, result.output
+    moved = "the baseline was written for {}, this report is of {}: the same schedule"
+    text = (tmp_path / "w48.md").read_text()
+    for name in ("a", "b"):
+        assert moved.format(tmp_path / "w47" / name, tmp_path / "w48" / name) in text.replace("\\_", "_")
+    for folder, baseline, said in (("w48", single, f"{single}: a single run's summary"),
+                                   ("other", old, f"{old}: a summary of another sweep (its runs: a, b; this sweep's: "
+                                                  "c, d)"),
+                                   ("resched", old, f"{old}: a summary of another run ({tmp_path / 'w47' / 'a'}, not "
+                                                    f"{tmp_path / 'resched' / 'a'}: another schedule)")):
+        out = tmp_path / f"{folder}_refused.md"
+        refused = runner.invoke(app, ["analyze", str(tmp_path / folder), "--out", str(out), "--baseline",
+                                      str(baseline)])
+        assert refused.exit_code == 2 and said in refused.output and refused.output.count("\n") == 1, refused.output
+        assert not out.exists()
+
+
 def test_ldm_lightning_run_with_the_step_unit_trap(tmp_path):
     """LDM under Lightning: nested config in configs/, TB in version_0, sparse metrics.csv in version_1, and the
     discriminator switching on at about half of disc_start in logged steps."""

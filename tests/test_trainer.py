@@ -167,8 +167,8 @@ def test_config_errors_name_the_key(tmp_path, change, message):
 @pytest.mark.parametrize("twice, message", [
     ("    disc_start: 301\n    disc_num_layers: 3\n    disc_start: 5\n",
      "model.lossconfig.disc_start is given twice, line 6 (301) and line 8 (5)"),
-    ("    disc_start: 301\n    disc_start: 301\n", "model.lossconfig.disc_start is given twice, line 6 (301) and line 7 "
-     "(301)"),
+    ("    disc_start: 301\n    disc_start: 301\n",
+     "model.lossconfig.disc_start is given twice, line 6 (301) and line 7 (301)"),
     ("    disc_strat: 301\n", "unknown key model.lossconfig.disc_strat (did you mean model.lossconfig.disc_start?)"),
 ])
 def test_a_config_giving_a_key_twice_or_mistyped_is_refused_before_training(tmp_path, twice, message):

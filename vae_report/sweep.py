@@ -17,7 +17,7 @@ from typing import Any
 from .analysis import Analysis, examine_run
 from .baseline import compare, load_baseline
 from .compare import thin_frame
-from .errors import VaeReportError
+from .errors import InputError, VaeReportError
 from .parallel import map_in_processes
 from .plots import overview_plot
 from .readers import discover, leads_inside, mlflow
@@ -119,7 +119,7 @@ def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, jobs: int |
     cannot be read is reported as such, not fatal to the sweep. A previous sweep summary as ``baseline`` is
     matched to the runs by name. Each worker returns its run's overview plot instead of its metric frame, so
     memory stays bounded by the runs in flight."""
-    previous = _previous_runs(load_baseline(Path(baseline))) if baseline else {}
+    previous = _previous_runs(load_baseline(Path(baseline)), baseline, runs) if baseline else {}
     options = {"report_clock": time.time()} | options  # one report, one clock for every run's ETA dating
     out = map_in_processes(_analyze_one, [(run, options) for run in runs], jobs, label="analyzing runs")
     for result in out:
@@ -141,9 +141,22 @@ def _analyze_one(job: tuple[RunSpec, dict]) -> SweepRun:
                     thin_frame(examined.frame))
 
 
-def _previous_runs(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Run name -> its summary, from a sweep summary (runs without a step, e.g. unreadable ones, are left out)."""
-    return {r["name"]: r for r in summary.get("runs", []) if isinstance(r, dict) and isinstance(r.get("step"), int)}
+def _previous_runs(summary: dict[str, Any], where: Path, runs: list[RunSpec]) -> dict[str, dict[str, Any]]:
+    """Run name -> its summary, from a sweep summary (runs without a step, e.g. unreadable ones, are left out).
+    As for one run, a baseline that is not this sweep's is refused before anything is analyzed: a single run's
+    summary, or a sweep's none of whose runs is named as one of these (each run matched is then checked by its
+    ``identity``, as a single run's baseline is)."""
+    if not summary.get("sweep"):
+        raise InputError(f"{where}: a single run's summary; pass it with that run's folder, or this sweep's own "
+                         "--json summary")
+    previous = {r["name"]: r for r in summary.get("runs", [])
+                if isinstance(r, dict) and isinstance(r.get("step"), int) and isinstance(r.get("name"), str)}
+    if runs and not set(previous) & {run.name for run in runs}:
+        then = ", ".join(sorted(previous)[:5]) or "none readable"
+        now = ", ".join(sorted(run.name for run in runs)[:5])
+        raise InputError(f"{where}: a summary of another sweep (its runs: {then}; this sweep's: {now}); pass the "
+                         "--json summary written for this sweep, or leave out --baseline")
+    return previous
 
 
 def sweep_status(runs: list[SweepRun]) -> str:

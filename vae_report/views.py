@@ -116,6 +116,8 @@ def _sweep_run(run, index: int) -> Section:
             f"Since last report: {fmt(b['steps_gained'])} {u}s gained (from {u} {fmt(b['step_then'])}, status then "
             f"{b['status_then']}); new findings: ", rules(b["findings_new"]), "; resolved: ",
             rules(b["findings_resolved"]), "; milestones passed: ", passed, ".")))
+        if b.get("identity_note"):  # as the run's own report says it: the baseline's run, moved or unchecked
+            blocks.append(Paragraph(text(f"Note: {b['identity_note']}."), "muted"))
     blocks.append(findings_table(a.active_findings(), related=False, counts=a.schedule.counts))
     if a.status in ("warning", "error"):  # what to do about this run, as its own report says it
         blocks.append(Bullets(tuple(text(todo) for todo in recommendations(a))))
