@@ -203,6 +203,40 @@ def test_a_fresh_run_never_writes_over_a_users_files_in_its_folder(tmp_path):
         assert [p.name for p in out.iterdir()] == [name]
 
 
+_KILLED_IN_SAVE = """
+import os, signal, sys
+import torch
+real, calls = torch.save, []
+def save_then_killed(obj, path, *args, **kwargs):  # the second checkpoint is written whole, then SIGKILL
+    real(obj, path, *args, **kwargs)
+    calls.append(path)
+    if len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+torch.save = save_then_killed
+from trainer.main import run_training
+run_training(sys.argv[1], sys.argv[2], quiet=True)
+"""
+
+
+def test_a_trainer_killed_mid_checkpoint_leaves_staging_the_next_save_removes(tmp_path):
+    """SIGKILL while the step-12 checkpoint is staged: the checkpoint is not in place, its staging (named with the
+    dead pid) is; resuming for 2 steps saves model-8.pt, and that save removes what the killed process staged."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    killed = subprocess.run([sys.executable, "-c", _KILLED_IN_SAVE, str(micro_config(tmp_path)), str(out)], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -9, killed.stderr
+    names = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert names[-1] == "model-6.pt" and len(names) == 2 and names[0].startswith(".model-12.pt.vae-report-"), names
+    run_training(micro_config(tmp_path), out, max_steps=2, resume=True, quiet=True)
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["model-6.pt", "model-8.pt"]
+    assert not [p for p in out.iterdir() if ".vae-report-" in p.name or p.name.endswith(".tmp")]
+
+
 def test_seed_config_without_its_data_fails_clearly():
     with pytest.raises(ConfigError, match="img_folder"):
         load_trainer_config(ROOT / "trainer/configs/first_radio.yaml")

@@ -454,6 +454,29 @@ def test_staging_of_a_live_process_or_not_ours_is_never_removed(two_reports, tmp
     assert (theirs / "report").read_text() == "my report, no owner file beside it\n"
 
 
+def test_staging_of_another_machine_is_never_removed(tmp_path):
+    """A folder shared between machines (NFS): a staging folder whose owner file names another host is another
+    machine's, its pid meaningless here (maybe writing right now), and it stays; the same folder naming this host
+    and a pid that has ended is our debris, removed by the next write beside it."""
+    import socket
+
+    from vae_report import writer
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    staged, here = {}, socket.gethostname()
+    for host in ("another-machine", here):
+        folder = tmp_path / f".r.json.vae-report-{ended.pid}.{'a' * 8 if host == here else 'b' * 8}"
+        folder.mkdir()
+        (folder / writer.OWNER).write_text(f"{writer._OWNER_HEAD} {ended.pid} has ended\npid {ended.pid}\n"
+                                           f"host {host}\n")
+        (folder / "report").write_text("{}\n")
+        staged[host] = folder
+    writer.atomic_write(tmp_path / "r.json", b'{"tool": "vae-report"}\n')  # the output they were staged for
+    assert staged["another-machine"].exists() and not staged[here].exists()
+    assert (staged["another-machine"] / "report").read_text() == "{}\n"
+
+
 @pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "plain-renames"])
 def test_a_file_put_in_the_images_folder_during_the_swap_is_kept_there(run, tmp_path, monkeypatch, exchange):
     """The user saves a file into ``r_files/`` after its last check, just before the swap: the folder is put

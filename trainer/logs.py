@@ -16,6 +16,8 @@ from pathlib import Path
 
 from torch.utils.tensorboard import SummaryWriter
 
+from vae_report.writer import staged
+
 KEYS = ["train/total_loss", "train/logvar", "train/kl_loss", "train/nll_loss", "train/rec_loss", "train/d_weight",
         "train/disc_factor", "train/g_loss", "train/disc_loss", "train/logits_real", "train/logits_fake", "train/lr"]
 VAL_KEYS = ["val/rec_loss", "val/psnr", "val/ssim"]
@@ -26,10 +28,8 @@ def _drop_rows_from(path: Path, step: int) -> None:
     with path.open(newline="") as handle:
         rows = list(csv.reader(handle))
     kept = rows[:1] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) < step]
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as handle:
+    with staged(path) as tmp, tmp.open("w", newline="") as handle:
         csv.writer(handle).writerows(kept)
-    tmp.replace(path)
 
 
 class RunLogger:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import shutil
 import signal
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import yaml
 from torch.utils.data import DataLoader, DistributedSampler
 
 from vae_report.errors import ConfigError, OutputError
+from vae_report.writer import staged
 
 from .config import image_size, load_trainer_config
 from .data import PngRadioMaps, SyntheticRadioMaps
@@ -336,9 +336,8 @@ def _sample(out: Path, milestone: int, step: int, model, batch, held_out, config
 def _save(out: Path, step: int, state: TrainState) -> None:
     folder = out / "checkpoints"
     folder.mkdir(exist_ok=True)
-    tmp = folder / f".model-{step}.pt.tmp"
-    torch.save(state.checkpoint(step), tmp)
-    shutil.move(tmp, folder / f"model-{step}.pt")
+    with staged(folder / f"model-{step}.pt") as tmp:  # a kill mid-save leaves staging the next save removes
+        torch.save(state.checkpoint(step), tmp)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vae_report.writer import staged
+
 
 def grid(inputs: torch.Tensor, reconstructions: torch.Tensor, count: int = 4) -> np.ndarray:
     """A uint8 image (H x W, or H x W x 3): inputs above, reconstructions below, side by side."""
@@ -26,9 +28,8 @@ def grid(inputs: torch.Tensor, reconstructions: torch.Tensor, count: int = 4) ->
 def save_grid(picture: np.ndarray, path: Path) -> None:
     from PIL import Image
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(picture).save(tmp, format="PNG")
-    tmp.replace(path)
+    with staged(path) as tmp:
+        Image.fromarray(picture).save(tmp, format="PNG")
 
 
 @torch.no_grad()

@@ -9,8 +9,8 @@ records the outputs) that writes at all: tests/test_writes.py walks the package 
 - GitHub's step summary: appended to, our partial text cut off again when the append fails;
 - a private copy of an input (a decompressed ``.gz``): in a temporary folder of the process, never beside the run.
 
-Every staging folder is named with our pid and holds an owner file saying so: what a killed process left is
-removed by the next report of the same name once that process is gone, and nothing else ever is.
+Every staging folder is named with our pid and holds an owner file saying so (pid and host): what a killed
+process left is removed by the next write into that folder once that process is gone, and nothing else ever is.
 Links and data URIs for the images are here too. Used by the run, sweep and compare reports alike."""
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -160,6 +163,20 @@ def append_text(path: Path, text: str) -> None:
                           "$GITHUB_STEP_SUMMARY") from exc
 
 
+@contextmanager
+def staged(target: Path) -> Iterator[Path]:
+    """A path to write ``target``'s new bytes to, in a staging folder beside it named with our pid; moved onto
+    ``target`` when the block ends without an error, removed otherwise. For a writer replacing its own file (the
+    bundled trainer's checkpoints, samples and CSV): the guarded report writes use ``atomic_write``."""
+    target = Path(target)
+    staging = _staging_folder(target)
+    try:
+        yield staging / "report"
+        os.replace(staging / "report", target)
+    finally:
+        _remove_staging(staging)
+
+
 _PRIVATE: list[Path] = []  # this process's temporary folder, removed at exit
 
 
@@ -225,7 +242,9 @@ def _swap_dir(staging: Path, target: Path) -> None:
 
 # --- staging folders: named with our pid, an owner file inside, removed by a later run once we are gone --------
 
-OWNER = ".vae-report-staging"  # the owner file of a staging folder: what made it, and the pid
+OWNER = ".vae-report-staging"  # the owner file of a staging folder: what made it, the pid and the host
+_HOST = socket.gethostname()  # a pid is only known gone on the machine that ran it
+_FRESH = 60.0  # seconds an empty staging folder (no owner file yet: no host to tell) is left to its maker
 _OWNER_HEAD = "made by vae-report while writing a report beside it; removed by the next one once process"
 _RENAME_NOREPLACE, _RENAME_EXCHANGE = 1, 2  # renameat2(2) flags (linux/fs.h)
 _AT_FDCWD = -100
@@ -262,11 +281,11 @@ def _rename2(source: Path, target: Path, flags: int) -> bool:
 
 def _staging_folder(target: Path) -> Path:
     """A fresh hidden folder beside ``target`` named with our pid, its owner file written first; what earlier
-    processes that are gone left for this target is removed before (``remove_debris``)."""
+    processes of this machine that are gone staged in that folder is removed before (``remove_debris``)."""
     remove_debris(target)
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.vae-report-{os.getpid()}.", dir=target.parent))
     try:
-        (folder / OWNER).write_text(f"{_OWNER_HEAD} {os.getpid()} has ended\npid {os.getpid()}\n",
+        (folder / OWNER).write_text(f"{_OWNER_HEAD} {os.getpid()} has ended\npid {os.getpid()}\nhost {_HOST}\n",
                                     encoding="utf-8")
     except BaseException:
         os.rmdir(folder)
@@ -275,9 +294,11 @@ def _staging_folder(target: Path) -> Path:
 
 
 def remove_debris(target: Path) -> list[Path]:
-    """Remove the staging folders a killed process left beside ``target`` (those of a pid no longer running,
-    holding only what we write there); anything else is left alone. Returns what was removed."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.vae-report-(\d+)\.[a-z0-9_]{{8}}")
+    """Remove the staging folders killed processes left beside ``target``, for it or for any other output in its
+    folder (a checkpoint of another step): those named as ours with a pid no longer running, whose owner file
+    names that pid and this machine, holding only what we write there; anything else is left alone. Returns what
+    was removed."""
+    pattern = re.compile(r"\..+\.vae-report-(\d+)\.[a-z0-9_]{8}")
     removed = []
     try:
         entries = list(target.parent.iterdir())
@@ -289,6 +310,8 @@ def remove_debris(target: Path) -> list[Path]:
             continue
         try:
             if entry.is_dir() and not entry.is_symlink() and not any(entry.iterdir()):
+                if time.time() - entry.stat().st_mtime < _FRESH:
+                    continue  # maybe another machine's process, between making it and writing its owner file
                 entry.rmdir()  # killed between making it and writing its owner file: empty, nothing to lose
             elif _ours(entry, int(found.group(1))):
                 shutil.rmtree(entry)
@@ -321,8 +344,8 @@ def _ours(folder: Path, pid: int) -> bool:
         if folder.is_symlink() or not folder.is_dir() or owner.is_symlink() or not owner.is_file():
             return False
         lines = owner.read_text(encoding="utf-8", errors="replace").splitlines()
-        if len(lines) < 2 or not lines[0].startswith(_OWNER_HEAD) or lines[1] != f"pid {pid}":
-            return False
+        if len(lines) < 3 or not lines[0].startswith(_OWNER_HEAD) or lines[1:3] != [f"pid {pid}", f"host {_HOST}"]:
+            return False  # another machine's process (a shared file system): its pid means nothing here
         for entry in folder.iterdir():
             if entry.name == OWNER:
                 continue
