@@ -294,6 +294,64 @@ def test_sweep_and_compare_never_write_over_a_runs_file(run, tmp_path):
     assert _hashes(tmp_path) == before and not _leftovers(tmp_path)
 
 
+def _tree(folder: Path) -> dict[Path, str | None]:
+    """Every entry under ``folder``: a file's SHA-256, None for a folder."""
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None for p in folder.rglob("*")}
+
+
+def test_no_command_changes_a_file_it_was_not_given(run, tmp_path, monkeypatch):
+    """Every command that writes (analyze .md/.html/--json/--github-summary, a sweep, compare, watch, train), run
+    from the folder holding the runs, with the user's files beside the runs and inside them (named like our
+    outputs and images folders, and like the trainer's staging): every one of those files keeps its bytes, nothing
+    is added inside a run folder, and nothing appears anywhere but the outputs each command was given."""
+    from test_trainer import micro_config
+
+    work = tmp_path / "work"
+    work.mkdir()
+    run = Path(shutil.move(str(run), work / "run"))
+    for name in ("a", "b"):
+        shutil.copytree(run, work / "sweep" / name)
+    users = {"notes.md": "# my notes\n", "run.report.html": "<p>mine</p>\n", "run.report.json": '{"mine": 1}\n',
+             "report_files/my.png": "my picture", ".r.md.tmp": "mine", "summary.json": '{"mine": 2}\n'}
+    for folder in (work, run, work / "sweep", work / "sweep" / "a"):
+        for name, text in users.items():
+            (folder / name).parent.mkdir(exist_ok=True)
+            (folder / name).write_text(text)
+    (work / "trainrun").mkdir()
+    (work / "trainrun" / "notes.md").write_text("# the run I am about to train\n")
+    config = micro_config(tmp_path)
+    monkeypatch.chdir(work)  # a command that wrote into its working folder would show below
+    monkeypatch.setenv("VAE_REPORT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    o = work / "out"
+    commands = [
+        ["analyze", str(run), "--out", str(o / "r.md"), "--json", str(o / "r.json"), "--github-summary",
+         str(o / "steps.md")],
+        ["analyze", str(run), "--out", str(o / "r.html")],
+        ["analyze", str(work / "sweep"), "--out", str(o / "s.md"), "--json", str(o / "s.json"), "--jobs", "1"],
+        ["compare", f"a={work / 'sweep' / 'a'}", f"b={work / 'sweep' / 'b'}", "--out", str(o / "c.md"), "--jobs",
+         "1"],
+        ["watch", str(run), "--out", str(o / "w.html"), "--json", str(o / "w.json"), "--every", "0.1",
+         "--max-passes", "1"],
+        ["train", str(config), "--out", str(work / "trainrun"), "--max-steps", "2"],
+    ]
+    (o).mkdir()
+    (o / "steps.md").write_text("# CI steps\n")
+    before = _tree(work)
+    for command in commands:
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, (command, result.output)
+    after = _tree(work)
+    changed = [p for p, digest in before.items() if after.get(p, "gone") != digest and p != o / "steps.md"]
+    assert not changed, changed
+    given = {o / n for n in ("r.md", "r_files", "r.json", "r.html", "s.md", "s_files", "s.json", "c.md", "c_files",
+                             "w.html", "w.json")}
+    added = {p for p in after if p not in before}
+    stray = [p for p in added if not any(p == g or g in p.parents for g in given | {work / "trainrun"})]
+    assert not stray, stray
+    assert (o / "steps.md").read_text().startswith("# CI steps\n")  # appended to, as asked
+
+
 def _failed(background, count: int) -> None:
     """Wait (two minutes at most) until ``count`` passes of the background report have failed."""
     deadline = time.monotonic() + 120
