@@ -53,6 +53,31 @@ def test_battery_is_broad() -> None:
     assert {c.shape.every for c in CASES} >= {1, 100}
 
 
+def _said(text: str, pattern: str) -> list[str]:
+    return re.findall(pattern, " ".join(text.split()))
+
+
+def test_the_documented_counts_are_the_batterys() -> None:
+    """Both READMEs state the battery's size and make-up as the code builds it (synthetic and bundled-trainer
+    runs, expected statuses, faults): a run added without the documents following fails here, so they never go
+    stale again."""
+    from benchmarks.diagnosis.run import all_cases as every_case
+
+    cases = every_case()
+    trainer = sum(1 for c in cases if c.source == "trainer")
+    statuses = {s: sum(1 for c in cases if c.expect.status == s) for s in ("ok", "warning", "error")}
+    n = len(cases)
+    root = Path(_ROOT)
+    main, battery = (root / "README.md").read_text(), (root / "benchmarks/diagnosis/README.md").read_text()
+    for text in (main, battery):
+        assert _said(text, r"holds (\d+) runs") == [str(n)]
+        assert _said(text, r"(\d+) synthetic runs") == [str(n - trainer)]
+        assert _said(text, r"(\d+) runs of the bundled trainer") == [str(trainer)]
+    assert _said(main, r"# all (\d+)") == [str(n)]
+    said = _said(battery, r"\((\d+) expected ok, (\d+) warning, (\d+) error\)")
+    assert said == [tuple(str(statuses[s]) for s in ("ok", "warning", "error"))]
+
+
 def test_judge_is_strict() -> None:
     """Status, metric, onset window and rule pattern all count; a healthy run tolerates no warning."""
     lr_fault = Expect("warning", (Fault(("lr",), 4_000, 200, ("lr-*",)),))
