@@ -120,3 +120,98 @@ def test_a_loss_still_climbing_is_not_at_its_best(tmp_path):
     assert "kl_loss" not in best
     assert re.search(r"kl_loss is still climbing through its latest quarter, from [\d,]+ \(from step [\d,]+\) to "
                      r"[\d,]+ now", now.message)
+
+
+def stopped_early(folder: Path) -> Path:
+    """A healthy run logged to step 1,000 of 6,000 at 0.5 s a step (7,200 steps an hour): the switch-on, 501
+    steps on, is about 250 s past its last log."""
+    c, _, _ = _curves(1_000)
+    return _write(folder, c)
+
+
+def test_a_time_estimate_counts_the_time_gone_since_the_last_log(tmp_path):
+    """Judged 200 s after the last log, the switch-on 250 s past it is 50 s away, not 4 min; judged 600 s after,
+    it is overdue, said so, never a time ahead."""
+    folder = stopped_early(tmp_path / "run")
+    last = analyze_run(folder).last_wall_time
+    soon = analyze_run(folder, now=float(last) + 200)
+    (live,) = [f for f in soon.findings if f.rule == "liveness"]
+    assert "step 1,501 (discriminator starts) in about 50 s" in live.message
+    when = _q(soon, "When will the discriminator")
+    assert "about 50 s away" in when and "4 min" not in when
+    late = analyze_run(folder, now=float(last) + 600)
+    (live,) = [f for f in late.findings if f.rule == "liveness"]
+    assert "step 1,501 (discriminator starts) overdue: due about 6 min ago" in live.message
+    when = _q(late, "When will the discriminator")
+    assert "it is overdue: due about 6 min ago" in when and " away." not in when
+
+
+def overfitting(folder: Path) -> Path:
+    """accelerate-style tags, no config: train/rec_loss falling, eval/rec_loss climbing back from step ~4,000."""
+    points = [(s, "train/rec_loss", 0.1 / (1 + s / 1000)) for s in range(0, 10_000, 10)]
+    points += [(s, "eval/rec_loss", 0.05 + abs(s - 4000) / 40_000) for s in range(500, 10_001, 500)]
+    write_scalars(folder, points)
+    return folder
+
+
+def test_weights_to_keep_are_a_checkpoint_only_where_the_run_has_one(tmp_path):
+    """No checkpoint found and no save interval known: the weights from around the best step, if saved, never
+    "the checkpoint from step S"; with a checkpoint on disk, the one nearest before it, by name."""
+    folder = overfitting(tmp_path / "run")
+    (f,) = [f for f in analyze_run(folder).findings if f.rule == "val-overfitting"]
+    assert f.severity == "warning"
+    assert re.match(r"Keep the weights from around step [\d,]+, if they were saved", f.action), f.action
+    (folder / "checkpoint-3000").mkdir()  # a Hugging Face Trainer's checkpoint folder
+    (f,) = [f for f in analyze_run(folder).findings if f.rule == "val-overfitting"]
+    assert re.match(r"Keep the checkpoint nearest before step [\d,]+, checkpoint-3000 \(step 3,000\)", f.action), \
+        f.action
+
+
+# the finite verbs the answers' clauses use: an answer's first sentence holds one, after its verdict word
+FINITE = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|does|do|did|can|cannot|will|would|should|may|must|names|name|sits|sit|"
+    r"stays|stay|holds|held|rose|fell|grew|began|came|went|stopped|started|switched|shows|show|says|trains|judges|"
+    r"warn|warns|outlearns|separates|multiplies|trades|stops|keeps|puts|gives|fit|fits|act|see|look|keep|lower|"
+    r"weaken|check|restart|resume|wait|stands|reached|reaches|needs)\b")
+VERDICT = re.compile(r"^(?:Yes|No|Not\b[^,:.]*|Partly|Only|Never in this run)[,:.]?\s*")
+
+
+def not_sentences(answers: list[str]) -> list[str]:
+    """The answers whose first sentence, past its verdict word, has no finite verb (a bare "Yes." or "No." is
+    the whole answer to its question)."""
+    out = []
+    for answer in answers:
+        first = re.split(r"(?<=[.!?])\s+(?=[A-Z\"(])", answer)[0]
+        if first in ("Yes.", "No."):
+            continue
+        if not FINITE.search(VERDICT.sub("", first)):
+            out.append(first)
+    return out
+
+
+def test_the_check_sees_a_fragment() -> None:
+    assert not_sentences(["No: the weighted KL term 973.1, 32.1% of the loss's size.",
+                          "At step 6,000 (end of training), rec_loss about 0.058."]) == \
+        ["No: the weighted KL term 973.1, 32.1% of the loss's size.",
+         "At step 6,000 (end of training), rec_loss about 0.058."]
+    assert not_sentences(["No.", "No, a value is out of range: the weighted KL term 973.1.",
+                          "At step 6,000, rec_loss will be about 0.058."]) == []
+
+
+def test_every_answer_is_a_sentence(tmp_path):
+    """Each Q&A answer of runs with warnings, errors and none opens with a clause that has its verb: the
+    values out of range after "a value is out of range:", a forecast's first level with "will be"."""
+    answers = []
+    for make in (late_disc_win, lr_far_kl_held, kl_slow_growth, stopped_early, overfitting):
+        answers += [q.answer for q in analyze_run(make(tmp_path / make.__name__)).qa]
+    assert not_sentences(answers) == []
+
+
+def test_a_cause_cited_under_a_finding_on_another_metric_names_that_metric(tmp_path):
+    """The discriminator's row cites g_loss's rise: its "Same cause" names the metrics it also shows in first."""
+    from vae_report.view import finding_row
+
+    a = analyze_run(late_disc_win(tmp_path / "run"))
+    (d_win,) = [f for f in a.active_findings() if f.rule == "disc-overpowering"]
+    cell = "".join(span.text for span in finding_row(d_win).cells[4])
+    assert "Same cause, seen also in " in cell and "g_loss" in cell.split("Same cause, seen also in ")[1].split(":")[0]
