@@ -10,6 +10,7 @@ from writers import radiodiff_curves
 
 from vae_report import analyze_run, narrative
 from vae_report.cli import app
+from vae_report.narrative.questions import action_gist
 
 
 def _loud(a):
@@ -94,9 +95,11 @@ def test_answers_are_short_with_numbers_and_what_to_do(tmp_path):
     a = analyze_run(_disc_wins(tmp_path))
     (head,) = _loud(a)
     intervene = next(qa.answer for qa in a.qa if qa.question.startswith(("Should I intervene", "Does the finished")))
-    # what to do is said once, in the Recommendations: the answer names the finding and points there
+    # what to do is said in full once, in the Recommendations: the answer names the finding and its action's gist
+    # (its first clause), and points there for the how
     assert intervene.startswith("Yes") and "findings list" not in intervene
-    assert intervene.endswith("first: see its entry in the Recommendations.") and head.action[1:] not in intervene
+    assert intervene.endswith(f"first: {action_gist(head.action)}, as its entry in the Recommendations details.")
+    assert head.action[1:] not in intervene
     assert any(head.action[1:] in r for r in a.recommendations)
     assert f"\"{head.title}\"" in intervene
     # an ok finding's numbers, never its message pasted

@@ -140,7 +140,8 @@ def test_forecasts_are_rounded_to_what_their_interval_supports(tmp_path):
         for said, true in zip([level, *interval.split(" – ")], (row["level"], row["low"], row["high"]), strict=True):
             value = float(said.replace(",", ""))
             assert value == round(value, digits) and abs(value - true) <= 0.5 * 10 ** -digits + 1e-12, (name, said)
-        said = re.search(rf"{name} about ([0-9.,]+) (?:at step|\(90% interval)", text.split("## Forecast")[1])
+        said = re.search(rf"{name} (?:will be )?about ([0-9.,]+) (?:at step|\(90% interval)",
+                         text.split("## Forecast")[1])
         assert said is not None and said.group(1) == level
         checked += 1
     assert checked >= 2

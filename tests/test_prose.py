@@ -216,7 +216,8 @@ def test_findings_of_one_cause_are_one_headline_in_every_output(runs, tmp_path):
     md, html = tmp_path / "r.md", tmp_path / "r.html"
     write_report(a, md)
     write_report(a, html)
-    assert "**Same cause:**" in md.read_text() and "Same cause:" in html.read_text()
+    # the metrics it also shows in named before the findings cited under it
+    assert "**Same cause**, seen also in nll_loss" in md.read_text() and "Same cause</" in html.read_text()
     summary = a.to_summary()
     (head,) = [f for f in summary["findings"] if f["related"]]
     assert {r["metric"] for r in head["related"]} >= {"nll_loss", "total_loss"}
@@ -410,7 +411,9 @@ def test_the_answers_quote_the_forecast(runs):
 
     for r in rows:  # rounded as the Forecast table rounds them: to what the interval supports
         level, low, high = interval(r["level"], r["low"], r["high"])
-        assert f"{r['metric']} about {level} (90% interval {low} to {high})" in answer
+        # the first level of a step carries the sentence's verb ("rec_loss will be about ...")
+        assert re.search(rf"{r['metric']} (will be )?about {re.escape(f'{level} (90% interval {low} to {high})')}",
+                         answer)
         assert f"t step {fmt(r['at_step'])} ({r['label']})" in answer  # the step once, before its levels
     assert answer.startswith("At step ")  # the answer first: where, then the levels
     finished = analyze_run(runs["finished"])

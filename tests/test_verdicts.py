@@ -296,7 +296,9 @@ def test_a_loss_risen_since_the_switch_on_is_never_at_its_best_in_the_latest_log
     (head,) = [f for f in bad if f.metric == "rec_loss"]
     (steady,) = [f for f in a.active_findings() if f.rule == "loss-now" and f.severity == "ok"]
     at_best = steady.message.split(";")[0]
-    assert "rec_loss" not in at_best and "nll_loss" not in at_best and "at or near" in at_best
+    # the KL still climbing through its latest quarter is said so, not at its best (review 8, class 6)
+    assert "rec_loss" not in at_best and "nll_loss" not in at_best
+    assert "at or near" in at_best or "kl_loss is still climbing" in at_best
     assert f'rec_loss, nll_loss, total_loss: not rising now, but see "{head.title}"' in steady.message
 
 

@@ -72,9 +72,9 @@ def checkpoint_before(s: Schedule, step: int) -> str:
     if files:
         k, path = files[-1]
         return f"the last checkpoint before {at}, {path} ({pos.at(s, k)})"
-    if s.checkpoints:
-        return (f"a checkpoint from before {at} (none of the run's {fmt(len(s.checkpoints))} is: the earliest is "
-                f"{s.checkpoints[0][1]}, {pos.at(s, s.checkpoints[0][0])}; or restart from the beginning)")
+    if s.checkpoints:  # none before it: the run restarts, from its first step, with the fault's cause fixed
+        return (f"the beginning: none of the run's {fmt(len(s.checkpoints))} checkpoints precedes {at} (the "
+                f"earliest is {s.checkpoints[0][1]}, {pos.at(s, s.checkpoints[0][0])})")
     every = s.checkpoint_every if s.counts == "step" else None
     if every:
         saved = (step - 1) // every * every
@@ -85,7 +85,22 @@ def checkpoint_before(s: Schedule, step: int) -> str:
                 if s.layout in ("radiodiff", "text log") else "")
         return (f"the checkpoint saved at {pos.at(s, saved)}, the last before {at} (saved every {fmt(every)} "
                 f"steps{name})")
-    return f"the last checkpoint before {at}"
+    return f"the last checkpoint before {at}, if one was saved"  # no file found, no save interval known
+
+
+def checkpoint_near(s: Schedule, step: int) -> str:
+    """The weights to keep from about ``step`` (the best validation level): the checkpoint found or saved
+    nearest at or before it when the run's checkpoints are known, else the weights from around it, if saved
+    (never a checkpoint the logs and the config do not show)."""
+    at = pos.at(s, step)
+    files = [(k, path) for k, path in s.checkpoints if k <= step]
+    if files:
+        k, path = files[-1]
+        return f"the checkpoint nearest before {at}, {path} ({pos.at(s, k)})"
+    every = s.checkpoint_every if s.counts == "step" else None
+    if every and step >= every:
+        return f"the checkpoint saved at {pos.at(s, step // every * every)} (saved every {fmt(every)} steps)"
+    return f"the weights from around {at}, if they were saved"
 
 
 def newest_step(s: Schedule, last: int) -> int | None:
@@ -105,4 +120,4 @@ def latest_checkpoint(s: Schedule, last: int) -> str:
     every = s.checkpoint_every if s.counts == "step" else None
     if every and last >= every:
         return f"the latest checkpoint (saved at {pos.at(s, last // every * every)}, every {fmt(every)} steps)"
-    return "the latest checkpoint"
+    return "the latest checkpoint, if one was saved"

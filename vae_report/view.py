@@ -220,7 +220,12 @@ def finding_row(f, related: bool = True) -> Row:
     the same cause it heads)."""
     message = text(f.message)
     if related and f.related:
-        message = text(message, " ", bold("Same cause:"), " ", joined(_cited(f), "; "), ".")
+        # the metrics the cause also shows in, named before the findings that say so: a row about one metric
+        # never folds in another without saying which
+        others = [m for m in dict.fromkeys(r["metric"] for r in f.related) if m and m != f.metric]
+        lead = (text(bold("Same cause"), f", seen also in {', '.join(others)}:") if others
+                else text(bold("Same cause:")))
+        message = text(message, " ", lead, " ", joined(_cited(f), "; "), ".")
     # the title, as every sentence that points to a finding names it, and the id, as the JSON and --thresholds do
     named = text(f.title, " ", code(f.rule)) if f.title else text(code(f.rule))
     return Row((text(sev(f.severity)), named, cell(f.metric), text(step_of(f.step)), message), f.severity)

@@ -4,6 +4,7 @@ findings of its topic (the discriminator's in disc.py, the ranges' in ranges.py)
 from __future__ import annotations
 
 import math
+import re
 
 from ..numbers import counted, fmt, interval, pct
 from ..results import QA
@@ -316,7 +317,8 @@ def _forecast_question(analysis) -> list:
             level, low, high = interval(r["level"], r["low"], r["high"])
             said_row = f"{r['metric']} about {level} (90% interval {low} to {high})"
         at.setdefault((r["at_step"], r["label"]), []).append(said_row)
-    levels = "; ".join(f"at {unit} {fmt(step)} ({label}), " + ", ".join(rows) for (step, label), rows in at.items())
+    levels = "; ".join(f"at {unit} {fmt(step)} ({label}), " + ", ".join([_with_verb(rows[0]), *rows[1:]])
+                       for (step, label), rows in at.items())
     without = list(dict.fromkeys(name.strip() for metric, _ in f.declined() for name in metric.split(",")))
     rowed = {r["metric"] for r in f.rows()}
     none = [m for m in without if m not in rowed]
@@ -326,6 +328,13 @@ def _forecast_question(analysis) -> list:
     return [QA(f"Where will the losses be {where}?",
                f"{capital(levels)}, from each one's trend."
                + (f" {capital(missing)}: see the Forecast section." if missing else ""), "forecast")]
+
+
+def _with_verb(row: str) -> str:
+    """A forecast's first level as a clause with its verb ("rec_loss will be about 0.05"): the answer is a
+    sentence, the levels after it its list."""
+    return row.replace(" about ", " will be about ", 1) if " about " in row \
+        else row.replace(" at its level now", " will stay at its level now", 1)
 
 
 def _intervene_answer(analysis) -> str:
@@ -349,12 +358,30 @@ def _intervene_answer(analysis) -> str:
     unit = analysis.schedule.counts
     word = "Yes, act on" if urgent else "Not urgently, but look at"
     said = short_form(first, unit)
-    # its action is the Recommendations' to say (advice.py), once: the answer points there
-    todo = "its entry in the Recommendations" if first.action else "the findings list"
+    # its action's gist names what to do; the how is the Recommendations' to say (advice.py), once
+    gist = action_gist(first.action)
+    todo = (f"{gist}, as its entry in the Recommendations details" if gist
+            else "see its entry in the Recommendations" if first.action else "see the findings list")
     when = "in a resumed or a next run, " if analysis.finished else ""
     more = len(bad) - 1  # each headline is one cause: the findings of one cause are cited under it
-    return (f"{word} {pointer(first, unit)}" + (f": {said}" if said else "") + f". What to do {when}first: see "
+    return (f"{word} {pointer(first, unit)}" + (f": {said}" if said else "") + f". What to do {when}first: "
             f"{todo}" + (f" ({counted(more, 'other cause')} at warning or above there too)." if more else "."))
+
+
+# the verbs the rules' actions open with: an action's first clause is what to do only when it opens with one
+IMPERATIVE = frozenset(("add", "check", "compare", "damp", "find", "fix", "follow", "give", "if", "keep", "log",
+                        "look", "lower", "pass", "raise", "restart", "resume", "set", "stop", "treat", "try", "use",
+                        "weaken"))
+
+
+def action_gist(action: str) -> str:
+    """An action's first clause, lowercased ("weaken the discriminator itself" of "Weaken the discriminator itself:
+    its learning rate, ..."): what to do, without the how the Recommendations give; "" when it has none short
+    enough to read as a clause (over 20 words)."""
+    head = re.split(r":|;|\. | \(|\.$", action.strip(), maxsplit=1)[0].strip().rstrip(".,")
+    if not head or len(head.split()) > 20 or head.split()[0].lower() not in IMPERATIVE:
+        return ""  # an action that opens with a finding's words is no clause to act on: pointed to instead
+    return head[:1].lower() + head[1:]
 
 
 

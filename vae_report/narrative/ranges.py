@@ -8,7 +8,7 @@ import math
 from .. import position as pos
 from ..numbers import fmt, pct
 from ..rules import Finding
-from .answers import loud_about, pointer, short, short_form
+from .answers import capital, loud_about, pointer, short, short_form
 from .state import LIMITS, RANGE_RULES, dead_sentence
 
 
@@ -41,16 +41,20 @@ def ranges_answer(analysis, ranges: list[Finding]) -> str:
             if step is not None:
                 where += (" at " if where else "") + pos.at(unit, step)
             out.append(f"the {severity} \"{title}\"" + (f" ({where})" if where else "") + under)
-        return f"No: {said + '. See ' if said else 'see '}{'; '.join(out)} above."
+        # a sentence by construction: the verdict's clause, then the values as its list
+        head = ("No, " + ("a value is" if len(out_of_range) == 1 else "values are") + " out of range: " + said
+                + ". See " if out_of_range else "No, see ")
+        return f"{head}{'; '.join(out)} above."
     if not facts:
-        return "Yes. " + " ".join(short(f, unit) for f in ranges[:1])
+        return ("Yes, no value is out of range. " + capital(" ".join(short(f, unit) for f in ranges[:1]))).strip()
     loud = loud_about(analysis)
     named = [m for m in RANGE_METRICS if m in loud and m in analysis.metrics]
     if named:  # the sizes fit, yet a warning is about a value named here: said, and pointed to
         heads = list(dict.fromkeys(id(loud[m]) for m in named))
         pointers = "; ".join(pointer(next(loud[m] for m in named if id(loud[m]) == h), unit) for h in heads)
-        return f"Partly: {said}. But a warning is about {', '.join(named)}: see {pointers} above."
-    return f"Yes: {said}."
+        names = "a warning names" if len(heads) == 1 else "warnings name"
+        return f"Partly, the sizes fit: {said}. But {names} {', '.join(named)}: see {pointers} above."
+    return f"Yes, the sizes fit: {said}."
 
 
 # the values the ranges answer names: a warning on one of them leaves it no plain "Yes"

@@ -10,7 +10,7 @@ from .. import position as pos
 from ..numbers import counted, fmt
 from ..rules import RULES, Finding, rules_on
 from ..rules.base import DISC_METRICS, RANK
-from ..rules.dynamics import duration
+from ..rules.dynamics import duration, time_left
 from .answers import short
 
 _RATIONALE = {rule.id: rule.rationale for rule in RULES}
@@ -56,8 +56,13 @@ def eta_words(analysis, steps_away: int) -> str:
     rate = steps_per_hour(analysis)
     if rate is None or steps_away <= 0:
         return ""
+    # counted from the report's clock: the time since the last log is already gone
+    elapsed = found.numbers.get("seconds_since_last_log", 0.0) / 3600 if found is not None else 0.0
+    left = time_left(steps_away / rate, elapsed)
+    if left.startswith("overdue"):
+        return f" At the recent pace of {fmt(round(rate))} {analysis.schedule.counts}s per hour it is {left}."
     return (f" At the recent pace of {fmt(round(rate))} {analysis.schedule.counts}s per hour that is about "
-            f"{duration(steps_away / rate)} away.")
+            f"{duration(steps_away / rate - elapsed)} away.")
 
 
 

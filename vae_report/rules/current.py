@@ -276,6 +276,13 @@ def _now_action(m: Metrics, s: Schedule, onset: int, last: int, ended_bad: bool,
     return f"Look at what changed at {pos.at(s, onset)}: {', '.join(suspects)}{held}; {when}."
 
 
+def _game_action(s: Schedule, onset: int) -> str:
+    """What to do about a GAN loss rising: it moves with the game's balance (the discriminator pulling ahead, or
+    the generator's term growing), not with the data or the regularizer, so the balance is where to look."""
+    return (f"Look at the GAN's balance from {pos.at(s, onset)} (disc_loss and the logits): a GAN loss rises when "
+            "the discriminator pulls ahead or the adversarial term grows; act on the GAN finding that dates it.")
+
+
 def _lr_far_off(s: Schedule, t: dict) -> str:
     """The config's lr named beside a degrading loss when it is far off the trainer's documented one."""
     known = DOCUMENTED_LR.get(s.layout)
@@ -304,6 +311,7 @@ def _times(ratio: float) -> str:
 
 def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out, checked, young, broken = [], [], [], []
+    climbing: dict[str, dict] = {}  # losses with no sudden rise that still climb through their latest quarter
     last = m.last_step()
     start = phase_start(m, s)
     watched = WATCHED
@@ -335,6 +343,10 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             if ended_bad:
                 broken.append(name)
                 checked.remove(name)
+            elif base not in ADVERSARIAL:
+                still = still_climbing(steps, values)
+                if still is not None:
+                    climbing[name] = still
             continue
         severity = "error" if found["exploding"] else "warning"
         where = f" since the discriminator switched on ({pos.at(s, lo)})" if lo is not None else ""
@@ -396,12 +408,15 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                                    **({"now": {name: found["latest"]}} if not ended_bad and level is not None
                                       and found["latest"] == level.value else {})},
             severity=severity,
-            action=gan_action(s, start) if gan else
-            _now_action(m, s, found["onset"], last, ended_bad=ended_bad, stayed=found["stayed"],
-                        near_nan=bool(nan_text)),
+            # a GAN loss's rise is the game's balance moving: cited under the finding on that balance when one
+            # warns (grouping.cite_explained), acted on there, never before it as a cause of its own
+            case="adversarial-rise" if base in ADVERSARIAL and not ended_bad else None,
+            action=gan_action(s, start) if gan else _game_action(s, found["onset"]) if base in ADVERSARIAL
+            else _now_action(m, s, found["onset"], last, ended_bad=ended_bad, stayed=found["stayed"],
+                             near_nan=bool(nan_text)),
         ))
     if not out and checked:
-        out.append(steady(checked, young, broken, start, last, s))
+        out.append(steady(checked, young, broken, start, last, s, climbing=climbing))
     return out
 
 
@@ -418,15 +433,33 @@ def loss_now_short(f: Said) -> str | None:
     return None
 
 
+def still_climbing(steps: np.ndarray, values: np.ndarray, parts: int = 4) -> dict | None:
+    """{from, from_step, to} when a loss climbs through the latest quarter of its points: each of its ``parts``
+    medians above the one before, the whole rise more than twice a median's noise; None otherwise (a loss that
+    sits at a level, or falls, is at or near its recent best)."""
+    good = np.isfinite(values)
+    x, y = steps[good], values[good]
+    quarter = len(y) // 4
+    if quarter < 4 * parts:
+        return None
+    chunks = np.array_split(np.arange(len(y) - quarter, len(y)), parts)
+    medians = [float(np.median(y[c])) for c in chunks]
+    noise = robust_noise(y[-quarter:]) / math.sqrt(len(chunks[0]))
+    if not np.all(np.diff(medians) > 0) or not medians[-1] - medians[0] > 2 * noise:
+        return None
+    return {"from": medians[0], "from_step": int(x[chunks[0][0]]), "to": medians[-1]}
+
+
 def steady(checked: list[str], young: list[str], broken: list[str], start: int | None, last: int, s: Schedule,
-           named: dict[str, str] | None = None) -> Case:
+           named: dict[str, str] | None = None, climbing: dict[str, dict] | None = None) -> Case:
     """loss-now's case when no loss rises in its latest logs. ``named``: losses another finding names as risen
     (metric -> that finding's title), left out of "at or near their best" and pointed to instead: a loss can sit
     at its recent best and still have risen since the switch-on or over the phase."""
     named = named or {}
     # the adversarial losses move with the GAN game (a discriminator at 0 has won): lower is not better, so they
     # are never "at their best", only without a sudden rise
-    listed = [name for name in checked if name not in named and name not in ADVERSARIAL]
+    climbing = {name: c for name, c in (climbing or {}).items() if name in checked and name not in named}
+    listed = [name for name in checked if name not in named and name not in ADVERSARIAL and name not in climbing]
     game = [name for name in checked if name not in named and name in ADVERSARIAL]
     note = (f" Not judged yet: {', '.join(young)}, with fewer than 20 points since the discriminator switched on "
             f"at {pos.at(s, start)} (its switch-on moves them by design).") if young else ""
@@ -442,18 +475,24 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
             by_title.setdefault(title, []).append(name)
         elsewhere = "; ".join(f"{', '.join(names)}: not rising now, but see \"{title}\""
                               for title, names in by_title.items())
-        text = f"In the latest logs, {_said(listed, at_best, game)}; {elsewhere}."
+        text = f"In the latest logs, {_said(listed, at_best, game, climbing, s)}; {elsewhere}."
     else:
-        text = f"No {'finite ' if broken else ''}loss is rising in the latest logs: {_said(listed, at_best, game)}."
+        text = (f"No {'finite ' if broken else ''}loss is rising {'suddenly ' if climbing else ''}in the latest "
+                f"logs: {_said(listed, at_best, game, climbing, s)}.")
     return Case(text + note, None, last,
-                {"checked": listed + game, "not_judged_yet": young, "non_finite_now": broken,
-                 "named_elsewhere": sorted(named), "phase_start": start},
+                {"checked": listed + list(climbing) + game, "not_judged_yet": young, "non_finite_now": broken,
+                 "named_elsewhere": sorted(named), "phase_start": start, "climbing": climbing},
                 severity="ok" if not broken else "info", case="steady")
 
 
-def _said(listed: list[str], at_best: str, game: list[str]) -> str:
-    """The losses at their best, then the adversarial ones, which only show no sudden rise."""
+def _said(listed: list[str], at_best: str, game: list[str], climbing: dict[str, dict] | None = None,
+          s: Schedule | None = None) -> str:
+    """The losses at their best, those still climbing (with how far), then the adversarial ones, which only show
+    no sudden rise."""
     parts = [f"{', '.join(listed)} {at_best}"] if listed else []
+    parts += [f"{name} is still climbing through its latest quarter, from {fmt(c['from'])} (from "
+              f"{pos.at(s, c['from_step']) if s is not None else c['from_step']}) to {fmt(c['to'])} now, with no "
+              "sudden rise" for name, c in (climbing or {}).items()]
     if game:
         parts.append(f"{', '.join(game)} {'show' if len(game) > 1 else 'shows'} no sudden rise (for adversarial losses "
                      "lower is not better; the GAN findings judge their balance)")
@@ -471,5 +510,5 @@ def steady_without(finding: Finding, named: dict[str, Finding], s: Schedule) -> 
         return None
     case = steady(checked, numbers["not_judged_yet"], numbers["non_finite_now"], numbers["phase_start"],
                   finding.step or 0, s, {name: named[name].title or named[name].rule for name in checked
-                                      if name in named})
+                                      if name in named}, numbers.get("climbing"))
     return replace(finding, message=case.message, numbers=case.numbers)

@@ -230,16 +230,27 @@ def liveness_short(f: Said) -> str | None:
 def _etas(m: Metrics, s: Schedule, step: int, rate: float, numbers: dict) -> list[str]:
     """The time to the next milestone and to the end at ``rate`` (kept in ``numbers``), as clauses."""
     out = []
+    elapsed = numbers.get("seconds_since_last_log", 0.0) / 3600  # the time already gone since the last log
     milestone = s.next_milestone(m.last_step())
     if milestone is not None:
         hours = (milestone.step - max(step, m.last_step())) / rate
         numbers["hours_to_next_milestone"] = hours
-        out.append(f"{pos.at(s, milestone.step)} ({milestone.name}) in about {duration(hours)}")
+        out.append(f"{pos.at(s, milestone.step)} ({milestone.name}) {time_left(hours, elapsed)}")
     if s.total_steps and step < s.total_steps:
         numbers["hours_to_end"] = (s.total_steps - step) / rate
         if milestone is None or milestone.step != s.total_steps:
-            out.append(f"the end ({pos.at(s, s.total_steps)}) in about {duration(numbers['hours_to_end'])}")
+            out.append(f"the end ({pos.at(s, s.total_steps)}) {time_left(numbers['hours_to_end'], elapsed)}")
     return out
+
+
+def time_left(hours: float, elapsed: float) -> str:
+    """"in about 5 s" for a step ``hours`` past the last log at the recent pace, counted from the report's clock
+    (``elapsed`` hours after that log); "overdue ..." once that time has passed without a log of it."""
+    left = hours - max(elapsed, 0.0)
+    if left > 0:
+        return f"in about {duration(left)}"
+    return (f"overdue: due about {duration(-left)} ago at the recent pace, and no log of it yet (judge whether the "
+            "run still goes by the process, or re-run this report)")
 
 
 def _age_at_report(t: dict, last_wall: float, limit: float) -> float | None:

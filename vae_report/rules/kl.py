@@ -127,6 +127,23 @@ def _runaway_onset(steps: np.ndarray, logs: np.ndarray, windows: int = 20) -> in
     return int(x[parts[best][0]])
 
 
+HELD_BAND = 0.05  # log10: chunk medians within ~12% of the last one have held that level
+
+
+def _held_since(steps: np.ndarray, logs: np.ndarray, onset: int, chunks: int = 20) -> int | None:
+    """The step from which a climb has held its last level (every later chunk median within HELD_BAND in log10 of
+    the last one) over a fifth or more of the points since its onset; None while it still climbs."""
+    good = np.isfinite(logs) & (steps >= onset)
+    x, y = steps[good], logs[good]
+    if len(x) < 2 * chunks:
+        return None
+    parts = np.array_split(np.arange(len(x)), chunks)
+    medians = np.array([float(np.median(y[p])) for p in parts])
+    apart = np.abs(medians - medians[-1]) > HELD_BAND
+    first = int(np.nonzero(apart)[0][-1]) + 1 if apart.any() else 0
+    return int(x[parts[first][0]]) if chunks - first >= chunks // 5 else None
+
+
 def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     levels = kl_levels(m)
     if levels is None:
@@ -178,12 +195,20 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         with np.errstate(all="ignore"):
             logs = np.log10(np.where(values > 0, values, np.nan))
         onset = numbers["rise_onset"] = _runaway_onset(steps, logs)
+        held = _held_since(steps, logs, onset)
+        if held is not None:
+            numbers["held_since"] = held
+        # what the data show of its end: still climbing, or risen to a level it has held (no "without bound")
+        state = (f"running away from the prior (its means or log-variances growing without bound).{said}"
+                 if held is None else
+                 f"far from the prior: kl_loss rose to about {fmt(end)} by {pos.at(s, held)} and has held there "
+                 f"since.{said}")
         return [Case(
             f"Over the run ({_from_start(m)}), kl_loss "
             f"{describe_change(start, end)}, climbing from {pos.at(s, onset)}: a rise to {fmt(EXPLOSION)} times its "
-            "start level or more is far beyond the slow rise a tiny kl_weight allows. The encoder's posterior is "
-            f"running away from the prior (its means or log-variances growing without bound).{said}",
-            "kl_loss", onset, numbers, action=_runaway_action(m, s, onset, share), rationale=RUNAWAY_WHY)]
+            f"start level or more is far beyond the slow rise a tiny kl_weight allows. The encoder's posterior is "
+            f"{state}", "kl_loss", onset, numbers, action=_runaway_action(m, s, onset, share),
+            rationale=RUNAWAY_WHY if held is None else HELD_WHY)]
     runaway = _compounding(m, t)
     if runaway is not None:
         growth, since = runaway
@@ -273,6 +298,9 @@ def _compounding(m: Metrics, t: dict) -> tuple[float, int] | None:
 SCALE_WHY = ("A tiny kl_weight lets the KL rise, not reach any level: a KL many times what such a weight usually "
              "gives puts the latents on a far larger scale, which the diffusion model trained on them must then "
              "learn, and the loss, which it costs almost nothing, will not pull it back.")
+HELD_WHY = ("A posterior that ran away from the prior keeps its latents on a scale far from the prior's: at a tiny "
+            "kl_weight the loss does not pull it back, and the diffusion model trained on them must learn that "
+            "scale.")
 RUNAWAY_WHY = ("A posterior running away from the prior grows without bound: at a tiny kl_weight the loss does not "
                "hold it, and the climb is the usual prelude to a divergence.")
 

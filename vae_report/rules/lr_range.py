@@ -18,7 +18,7 @@ import numpy as np
 
 from ..numbers import fmt
 from ..schedule import Schedule
-from .base import Finding, Metrics
+from .base import HARM, Finding, Metrics
 
 LOW, HIGH = 1e-7, 0.1
 USUAL = "1e-6 to 1e-3"  # the span around the published rates (5e-6, 1.8e-5, 2e-4)
@@ -50,7 +50,8 @@ def lr_far_off(m: Metrics, s: Schedule) -> tuple[str, dict] | None:
     factor = fmt(round(edge / lr)) if low else fmt(round(lr / edge))
     text = (f" The learning rate was {fmt(lr)} ({where}), about {factor} times {'below' if low else 'above'} the "
             f"{USUAL} Adam-family autoencoders train at (RadioDiff 5e-6, LDM about 1.8e-5); "
-            + ("steps that small barely move the weights" if low else "steps that large are the size of the weights")
+            + ("steps that small barely move the weights" if low
+               else "Adam moves each weight by up to about that much at every step")
             + ": the likely cause.")
     return text, {"lr": lr, "lr_read_from": where, "lr_far": "below" if low else "above", "usual_lr": USUAL}
 
@@ -64,5 +65,7 @@ def blame_lr(findings: list[Finding], m: Metrics, s: Schedule) -> list[Finding]:
         return findings
     head = min(loud, key=lambda f: (f.severity != "error", BLAMED.index(f.rule)))
     text, numbers = said
-    named = replace(head, message=head.message.rstrip() + text, numbers={**head.numbers, **numbers})
+    # the rate is the cause: its finding is acted on in the lr's tier, before the symptoms it explains
+    named = replace(head, message=head.message.rstrip() + text, numbers={**head.numbers, **numbers},
+                    harm=min(head.harm, HARM["lr"]))
     return [named if f is head else f for f in findings]

@@ -22,6 +22,14 @@ from .losses import shift_at_nonfinite
 from .said import Said
 
 
+def _regularizer_term(m: Metrics, s: Schedule) -> str:
+    """The model's own regularizer, a suspect beside the lr: a VQ model's codebook use, a KL model's KL term
+    (never advice about a term the model does not have)."""
+    if s.regularizer == "vq" or m.has("quant_loss"):
+        return "the codebook's use"
+    return "the KL term" if m.has("kl_loss") or s.regularizer == "kl" else "the data"
+
+
 def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     activity = disc_activity(m)
     if activity is not None and not activity[2][activity[1] >= s.switch_step].any():
@@ -81,8 +89,8 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{part_of(now - low, low) or fmt(now - low)} above that best. The rise began before the switch-on, so "
             "it is not the adversarial term's price.",
             "rec_loss", onset, numbers,
-            action=f"Look at what changed near {pos.at(s, onset)}: the other findings, the learning rate, for a VQ "
-                   "model the codebook's use.", look="")]
+            action=f"Look at what changed near {pos.at(s, onset)}: the other findings, the learning rate, "
+                   f"{_regularizer_term(m, s)}.", look="")]
     later = _rose_in_phase(phase_steps, phase_values, base, level, t)
     if later is not None:  # held at first, worse later: judged from the phase's own early level, never "ok"
         early, onset = later

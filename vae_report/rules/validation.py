@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import position as pos
+from ..checkpoints import checkpoint_near
 from ..levels import movement
 from ..numbers import describe_change, fmt
 from ..schedule import Schedule
@@ -106,7 +107,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"between them went from {fmt(best - then[0])} to {fmt(latest - now[0])}. The model is learning "
                 "its training set rather than the task.",
                 val, onset, numbers,
-                action=f"Keep the checkpoint from {pos.at(s, onset)}, add data or augmentation, or stop here.",
+                action=f"Keep {checkpoint_near(s, onset)}, add data or augmentation, or stop here.",
             ))
         else:
             moved = describe_change(then[0], now[0], noise=max(then[1], now[1]))
