@@ -903,6 +903,27 @@ def test_a_validation_loss_gone_nan_while_training_is_fine_is_not_called_a_diver
     assert nan.severity == "warning" and "validation went wrong, not training" in nan.message and nan.step == 12_000
 
 
+@pytest.mark.parametrize("total_breaks", [False, True])
+def test_a_nan_in_a_term_the_optimized_total_did_not_take_in_is_no_divergence(tmp_path, total_breaks):
+    """g_loss NaN from step 6,000 to the end while the logged total (which holds d_weight*g_loss) stays finite and
+    training goes on: the NaN never reached the optimized loss, so no divergence, no halt, no resume advice; the
+    same NaN with the total NaN too is the divergence it was."""
+    curves = radiodiff_curves(10_000, disc_start=2001, total_steps=20_000)
+    after = curves.steps >= 6000
+    curves.values["g_loss"] = np.where(after, np.nan, curves.values["g_loss"])
+    if total_breaks:
+        curves.values["total_loss"] = np.where(after, np.nan, curves.values["total_loss"])
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=2001, total=20_000)))
+    if total_breaks:
+        assert a.halted and any(f.rule == "non-finite" and f.severity == "error" for f in bad), a.halted
+        return
+    (nan,) = [f for f in bad if f.rule == "non-finite" and f.metric == "g_loss"]
+    assert nan.severity == "warning" and a.halted is None, (nan.severity, a.halted)
+    assert "optimized loss (total_loss) stayed finite" in nan.message and "weights were not damaged" in nan.message
+    assert "diverged" not in nan.message.lower() and "resume from" not in (nan.action or "").lower(), nan.message
+    assert a.next_milestone is not None and "cannot go on" not in str(a.next_milestone)
+
+
 def test_a_vq_codebook_that_collapses_onto_a_few_codes_is_named(tmp_path):
     steps = np.arange(0, 30_000, 50)
     usage = np.where(steps < 10_000, 0.7 + 0.02 * np.sin(steps / 900), 0.7 * np.exp(-(steps - 10_000) / 1500) + 0.01)

@@ -416,6 +416,10 @@ def _extension_cases() -> list[Case]:
     s = _shape(last_step=20_000, total_steps=40_000, disc_start=10_001, every=20, seed=73)
     out.append(fault("nan_to_the_end", "every loss NaN for the latest 20% of an unfinished run", "trainer_csv", s,
                      "error", LOSSES, 16_000, c.nan_from(16_000), rules=("non-finite",)))
+    s = _shape(last_step=30_000, total_steps=60_000, disc_start=10_001, every=50, seed=125)
+    out.append(fault("nan_term_not_in_total", "g_loss NaN for the latest 40% while the total stays finite",
+                     "radiodiff", s, "warning", ("g_loss",), 18_000, c.nan_in("g_loss", 18_000),
+                     rules=("non-finite",)))
     s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, disc_weight=0.0, lr_kind="constant",
                lr=4.5e-6, seed=71)
     out.append(fault("disc_weight_zero", "disc_weight 0 in the config: d_weight 0 everywhere", "lightning", s,
