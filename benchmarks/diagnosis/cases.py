@@ -208,6 +208,14 @@ def nan_in(metric: str, step: int) -> Callable:
     return edit
 
 
+def lr_zero_logged_only(at: int) -> Callable:
+    """The logged lr exactly 0 from ``at`` while the losses go on falling as before: the lr logged is not the
+    optimizer's (a scheduler or param group that is not used)."""
+    def edit(steps, v, shape):
+        v["lr"] = np.where(steps >= at, 0.0, v["lr"])
+    return edit
+
+
 def disc_never_on(steps, v, shape):
     v["disc_factor"] = np.zeros(len(steps))
     v["disc_loss"] = np.zeros(len(steps))

@@ -527,6 +527,10 @@ def _lr_val_cases() -> list[Case]:
     out.append(Case("lr_zero_whole_adversarial_phase", "lr 0 from disc_start to the end (LDM, Lightning CSV)",
                     "lightning", s, Expect("warning", (Fault(("lr",), 15_001, tol, ("run-stalled",)),),
                                            no_ok=UNTRAINED_NO_OK), c.lr_edit("zero", 15_001)))
+    s = _shape(last_step=20_000, total_steps=40_000, disc_start=NO_GAN, every=20, seed=126)
+    out.append(fault("lr_zero_losses_fall", "logged lr 0 from 10% while rec keeps falling (lr log not the "
+                     "optimizer's)", "radiodiff", s, "warning", ("lr",), 2_000, c.lr_zero_logged_only(2_000),
+                     rules=("run-stalled",)))
     s = _shape(last_step=100_000, every=100, seed=25, **RD)
     out.append(
         fault(
