@@ -247,6 +247,10 @@ def _extension_healthy(ok: Expect) -> list[Case]:
              _shape(last_step=3_000, total_steps=6_000, disc_start=NO_GAN, every=10, pixels=4, seed=75), ok),
         Case("healthy_epoch_bars", "tqdm bars per epoch, training and validation", "epoch_bars",
              _shape(last_step=30_000, total_steps=60_000, disc_start=NO_GAN, every=100, pixels=4, seed=76), ok),
+        # one value set a postfix update, however many redraws show it
+        Case("healthy_step_bar", "a tqdm bar redrawn every step, its postfix updated every 20 steps", "step_bar",
+             _shape(last_step=6_000, total_steps=12_000, disc_start=NO_GAN, every=20, pixels=4, kl_weight=1e-7,
+                    seed=127), ok),
     ]
 
 
@@ -420,6 +424,9 @@ def _extension_cases() -> list[Case]:
     out.append(fault("nan_term_not_in_total", "g_loss NaN for the latest 40% while the total stays finite",
                      "radiodiff", s, "warning", ("g_loss",), 18_000, c.nan_in("g_loss", 18_000),
                      rules=("non-finite",)))
+    s = _shape(last_step=6_000, total_steps=12_000, disc_start=NO_GAN, every=20, pixels=4, kl_weight=1e-7, seed=128)
+    out.append(fault("step_bar_rec_explodes", "a tqdm bar redrawn every step, its rec exploding now", "step_bar", s,
+                     "error", ("rec_loss", "total_loss"), 5_000, c.explode("rec_loss", 5_000, 100)))
     s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, disc_weight=0.0, lr_kind="constant",
                lr=4.5e-6, seed=71)
     out.append(fault("disc_weight_zero", "disc_weight 0 in the config: d_weight 0 everywhere", "lightning", s,
