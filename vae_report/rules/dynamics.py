@@ -352,6 +352,9 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 
 def run_stalled_short(f: Said) -> str | None:
     n = f.n
+    if "fell_metric" in n:  # the lr log disputed by the losses (lr_disputed)
+        return (f"the logged lr 0 from {f.at(n.get('lr_zero_from', f.step))} while {n['fell_metric']} kept "
+                "falling: likely not the optimizer's lr")
     if "untrained_steps" not in n:
         return None
     cost = f"{f.count(n['untrained_steps'])}, {pct(n.get('untrained_share'), 0)} of the logged run"

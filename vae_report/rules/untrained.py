@@ -158,8 +158,8 @@ def lr_disputed(m: Metrics, s: Schedule) -> list[Case]:
             severity="warning", case="lr-disputed", title="Logged lr against the losses",
             rationale="an lr log that is not the optimizer's rate hides the schedule actually used: a stall, a "
                       "jump or a decay of the real rate would not show in it.",
-            action="Log the rate the optimizer uses (optimizer.param_groups[i]['lr'] of the optimizer that steps, "
-                   "after scheduler.step()); until then the logged lr says nothing about the schedule."))
+            action="Log the rate of the optimizer that steps, read from its param_groups after scheduler.step(); "
+                   "until then the logged lr says nothing about the schedule."))
     return out
 
 
