@@ -280,13 +280,19 @@ def test_captions_say_what_this_runs_figures_show(tmp_path):
 
 def _lr_to_zero_run(folder, zero_from: int | None):
     """A trainer-layout run (tensorboard's writer) whose lr decays linearly to 0 at ``zero_from`` and stays
-    there to the last step, 2,990 (None: a decay that ends at its floor, 5e-7)."""
-    from test_verdicts import config, write_run
+    there to the last step, 2,990, its reconstruction varying with the batches only from there (None: a decay
+    that ends at its floor, 5e-7)."""
+    from test_verdicts import _rebuild_sums, config, write_run
     from writers import radiodiff_curves
 
     curves = radiodiff_curves(2990, disc_start=1000, total_steps=3000)
     end = zero_from or 3000
     curves.values["lr"] = np.maximum(5e-6 * (1 - curves.steps / end), 0.0 if zero_from else 5e-7)
+    if zero_from:  # an lr of 0 moves no weight: the loss holds its level, up to the batches' noise
+        rec, held = curves.values["rec_loss"], curves.steps >= zero_from
+        rec[held] = rec[curves.steps == zero_from][0] * (1 + 0.02 * np.random.default_rng(5).standard_normal(
+            int(held.sum())))
+        _rebuild_sums(curves)
     return write_run(folder, curves, 10, config(total=3000))
 
 

@@ -51,6 +51,40 @@ def test_tqdm_postfix_with_redraws(tmp_path):
     assert len(steps) >= 45 and steps[-1] == 500 and values[-1] == pytest.approx(1.0 / 491, rel=0.05)
 
 
+def test_a_tqdm_bar_redrawn_between_postfix_updates_gives_one_point_per_update(tmp_path):
+    """A bar redrawn every step whose postfix changes every 20 steps: each redraw repeats every value of the last
+    update, so each value set is one point, at the step it first appeared (not 20 points, 19 of them stale)."""
+    tqdm = pytest.importorskip("tqdm")
+    with (tmp_path / "train.out").open("w") as out:
+        bar = tqdm.tqdm(total=6000, file=out, mininterval=0, miniters=1, ascii=True)
+        for step in range(2400):
+            if step % 20 == 0:
+                bar.set_postfix(loss=f"{1.0 / (1 + step / 100):.4f}", rec=f"{0.5 / (1 + step / 300):.4f}",
+                                kl=1332.1, refresh=False)
+            bar.update(1)
+    logs = load_run(tmp_path)
+    steps, values, _ = series(logs.frame, "rec_loss")
+    assert 118 <= len(steps) <= 122, len(steps)
+    assert all(v == pytest.approx(0.5 / (1 + (s - 1) / 300), abs=1e-4) for s, v in zip(steps, values, strict=True))
+    kl_steps, _, _ = series(logs.frame, "kl_loss")  # the constant term: one point per update too, none dropped
+    assert list(kl_steps) == list(steps)
+    assert any("redrawn" in n for src in logs.sources for n in src.notes)
+
+
+def test_constant_values_logged_at_distinct_events_are_all_kept(tmp_path):
+    """A log line every 10 steps whose kl and lr never change while the loss does, then a run whose every value
+    froze (a stall): distinct log events, each a point; no line is taken for a redraw."""
+    logger, handler = file_logger(tmp_path / "train.log", "%(asctime)s %(message)s")
+    for step in range(0, 3000, 10):
+        loss = 1.0 / (1 + min(step, 1500) / 100)  # frozen from step 1,500: every value repeats from there
+        logger.info(f"step {step}: loss={loss:.5f} kl=4.5 lr=0.0001")
+    handler.close()
+    logs = load_run(tmp_path)
+    for name in ("total_loss", "kl_loss", "lr"):
+        assert len(series(logs.frame, name)[0]) == 300, name
+    assert not any("redrawn" in n for src in logs.sources for n in src.notes)
+
+
 def test_radiodiff_log_behind_a_long_preamble(tmp_path):
     curves = radiodiff_curves(3000, disc_start=50_001, total_steps=150_000)
     log = write_radiodiff_text_log(tmp_path / "tmp", curves, radiodiff_config(), 150_000)

@@ -106,8 +106,14 @@ def test_posterior_collapse():
 def test_non_finite_reports_first_bad_step():
     curves = radiodiff_curves(3000)
     curves.values["kl_loss"][1230:] = np.nan
+    # the KL alone NaN while the total it is a term of stays finite: the NaN never entered the optimized loss
     f = one(frame_of(curves), "non-finite")
-    assert f.severity == "error" and f.step == 1230 and f.metric == "kl_loss"
+    assert f.severity == "warning" and f.step == 1230 and f.metric == "kl_loss" and f.case == "not-in-loss"
+    curves.values["total_loss"][1230:] = np.nan  # the total NaN with it: the divergence
+    found = [f for f in findings(frame_of(curves), SCHEDULE, "non-finite") if not f.skipped]
+    told = [(f.severity, f.step, f.metric) for f in found] + [(r["severity"], r["step"], r["metric"])
+                                                               for f in found for r in f.related]
+    assert sorted(told) == [("error", 1230, "kl_loss"), ("error", 1230, "total_loss")], told
     assert not [x for x in findings(frame_of(radiodiff_curves(3000)), rule="non-finite")]
 
 

@@ -10,7 +10,13 @@ import time
 import numpy as np
 import pytest
 import yaml
-from writers import PIXELS, radiodiff_config, radiodiff_curves, write_radiodiff_run, write_scalars
+from writers import (
+    PIXELS,
+    radiodiff_config,
+    radiodiff_curves,
+    write_radiodiff_run,
+    write_scalars,
+)
 
 from vae_report import analyze_run
 from vae_report.frame import make_frame
@@ -99,10 +105,17 @@ def test_negative_totals_are_described_with_the_right_sign(tmp_path):
     assert "fell from" in trend.message and "to -1," in trend.message and "%" not in trend.message
 
 
-def _lr_run(tmp_path, change):
+def _lr_run(tmp_path, change, hold_from=None):
+    """``hold_from``: the losses vary with the batches only from that step on (what an lr of 0 leaves them)."""
     curves = radiodiff_curves(5000, disc_start=50_001, total_steps=10_000)
     lr = curves.values["lr"] = 5e-6 * np.maximum((1 - curves.steps / 10_000) ** 0.95, 5e-7)
     change(curves.steps, lr)
+    if hold_from is not None:
+        rec, held = curves.values["rec_loss"], curves.steps >= hold_from
+        noise = 1 + 0.02 * np.random.default_rng(3).standard_normal(int(held.sum()))
+        rec[held] = rec[curves.steps == hold_from][0] * noise
+        curves.values["nll_loss"] = PIXELS * rec
+        _rebuild_sums(curves, on_disc=False)
     return verdict(write_run(tmp_path, curves, 10, config(disc_start=9_001, total=10_000)))
 
 
@@ -112,7 +125,7 @@ def _lr_run(tmp_path, change):
     ("jump", lambda s, lr: lr.__setitem__(s >= 1000, lr[s >= 1000] * 100), "jumps at step 1,000"),
 ])
 def test_lr_leaving_its_schedule_at_20_percent_is_named_with_its_step(tmp_path, name, change, words):
-    a, bad = _lr_run(tmp_path, change)
+    a, bad = _lr_run(tmp_path, change, hold_from=1000 if name == "zero" else None)
     # a drop to 0 is cited under "Training stalled" (nothing trained from there), the one cause's headline
     (f,) = [d for g in bad for d in (g.to_dict(), *g.related) if d["rule"] == "lr-schedule"]
     assert words in f["message"] and 1000 <= f["step"] <= 1020
@@ -122,9 +135,49 @@ def test_lr_leaving_its_schedule_at_20_percent_is_named_with_its_step(tmp_path, 
 
 
 def test_lr_printed_with_five_decimals_is_a_precision_artefact(tmp_path):
-    a, bad = _lr_run(tmp_path, lambda s, lr: lr.__setitem__(slice(None), np.where(s == 0, 0.00001, 0.0)))
+    """A CSV parsed from RadioDiff's text log keeps its ``{:.5f}`` lr: 0.00001, then 0.00000, is a print, not a
+    schedule."""
+    import csv
+
+    curves = radiodiff_curves(5000, disc_start=50_001, total_steps=10_000)
+    lr = 8e-6 * (1 - curves.steps / 10_000) ** 0.95  # prints 0.00001, then 0.00000 from about step 3,900
+    with (tmp_path / "parsed.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["step", "total_loss", "rec_loss", "kl_loss", "lr"])
+        for i in range(0, len(curves.steps), 10):
+            writer.writerow([int(curves.steps[i]), curves.values["total_loss"][i], curves.values["rec_loss"][i],
+                             curves.values["kl_loss"][i], f"{lr[i]:.5f}"])
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config(disc_start=9_001, total=10_000)))
+    a, bad = verdict(tmp_path)
     (f,) = [f for f in a.findings if f.rule == "lr-schedule"]
-    assert f.severity == "info" and "precision artefact" in f.message and bad == []
+    assert f.severity == "info" and "precision artefact" in f.message and bad == [], (f.message, bad)
+
+
+def test_an_lr_read_from_tensorboard_is_never_called_printed_with_few_decimals(tmp_path):
+    """The same few round values as floats in TensorBoard are what the trainer logged: a sentence about printed
+    decimals follows the reader that read the lr, and a text log is not it here."""
+    a, bad = _lr_run(tmp_path, lambda s, lr: lr.__setitem__(slice(None), np.where(s < 3000, 1e-4, 0.0)))
+    assert a.metric_sources["lr"] == "tensorboard"
+    said = " ".join(f.message for f in a.findings)
+    assert "decimals" not in said and "precision artefact" not in said, said
+
+
+def test_a_logged_lr_of_zero_while_the_losses_keep_falling_is_an_lr_log_that_is_not_the_optimizers(tmp_path):
+    """The logged lr is exactly 0 from step 3,000 (40% of the run) while rec keeps falling about 50%: no weight
+    moves at lr 0, so the lr log is not the optimizer's. One finding says so and that run-stalled is withheld; no
+    stall, no halt, no plot caption that training stopped."""
+    from vae_report.marks import run_marks
+    from vae_report.readers import read_run
+
+    a, bad = _lr_run(tmp_path, lambda s, lr: lr.__setitem__(slice(None), np.where(s < 3000, 1e-4, 0.0)))
+    stalls = [f for f in a.findings if f.rule == "run-stalled" and f.severity != "ok"]
+    assert [f.case for f in stalls] == ["lr-disputed"], [(f.case, f.message) for f in stalls]
+    (f,) = stalls
+    assert f.severity == "warning" and f.step == 3000 and "probably not the optimizer's" in f.message
+    assert "rec_loss kept improving" in f.message and "Training stalled is not raised" in f.message
+    assert a.halted is None and a.next_milestone is not None
+    key = run_marks(Metrics(read_run(tmp_path)), a.schedule).key
+    assert "stopped in effect" not in key and "probably not the optimizer's" in key, key
 
 
 def stalled_curves():
@@ -903,6 +956,27 @@ def test_a_validation_loss_gone_nan_while_training_is_fine_is_not_called_a_diver
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000), extra))
     (nan,) = [f for f in bad if f.rule == "non-finite"]
     assert nan.severity == "warning" and "validation went wrong, not training" in nan.message and nan.step == 12_000
+
+
+@pytest.mark.parametrize("total_breaks", [False, True])
+def test_a_nan_in_a_term_the_optimized_total_did_not_take_in_is_no_divergence(tmp_path, total_breaks):
+    """g_loss NaN from step 6,000 to the end while the logged total (which holds d_weight*g_loss) stays finite and
+    training goes on: the NaN never reached the optimized loss, so no divergence, no halt, no resume advice; the
+    same NaN with the total NaN too is the divergence it was."""
+    curves = radiodiff_curves(10_000, disc_start=2001, total_steps=20_000)
+    after = curves.steps >= 6000
+    curves.values["g_loss"] = np.where(after, np.nan, curves.values["g_loss"])
+    if total_breaks:
+        curves.values["total_loss"] = np.where(after, np.nan, curves.values["total_loss"])
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=2001, total=20_000)))
+    if total_breaks:
+        assert a.halted and any(f.rule == "non-finite" and f.severity == "error" for f in bad), a.halted
+        return
+    (nan,) = [f for f in bad if f.rule == "non-finite" and f.metric == "g_loss"]
+    assert nan.severity == "warning" and a.halted is None, (nan.severity, a.halted)
+    assert "optimized loss (total_loss) stayed finite" in nan.message and "weights were not damaged" in nan.message
+    assert "diverged" not in nan.message.lower() and "resume from" not in (nan.action or "").lower(), nan.message
+    assert a.next_milestone is not None and "cannot go on" not in str(a.next_milestone)
 
 
 def test_a_vq_codebook_that_collapses_onto_a_few_codes_is_named(tmp_path):

@@ -374,6 +374,7 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
     time, which only dates ETAs from old logs (default: now; a sweep gives all its runs one))."""
     m = Metrics(logs.frame)
     m.restarts = logs.restarts
+    m.kinds = dict(logs.metric_sources)
     limits = {k: dict(v) for k, v in (thresholds or {}).items()}
     if now is not None:
         limits.setdefault("liveness", {})["now"] = float(now)

@@ -13,6 +13,7 @@ from . import position as pos
 from .numbers import factor, fmt
 from .rules import Metrics
 from .rules.lr_shape import JUMP, lr_jumps
+from .rules.untrained import Untrained, improved_over
 from .schedule import Schedule
 
 MAX_JUMPS = 3  # lr jumps marked: the largest, so a cyclic schedule does not cover the figures in lines
@@ -106,8 +107,12 @@ def run_marks(m: Metrics, schedule: Schedule, baseline: int | None = None) -> Ma
             first_bad[name] = int(m.steps(name)[bad][0])
     key = _shading(schedule, last)
     if stop is not None:
+        # losses that kept falling over it say the logged lr is not the optimizer's: no stop is claimed then
+        fell = improved_over(m, Untrained(stop, last, True, "lr"))
         key += (f" Dash-dotted red line: the learning rate reaches 0 at {pos.at(schedule, stop)} and stays "
-                "there to the last log, so training stopped in effect from there.")
+                "there to the last log, " + ("so training stopped in effect from there." if fell is None else
+                                             f"yet {fell[0]} kept falling after it: the logged lr is probably not "
+                                             "the optimizer's (see \"Logged lr against the losses\")."))
     if jumps:
         said = "; ".join(f"x{factor(b / a) if b > a else '1/' + factor(a / b)} at {pos.at(schedule, step)} "
                          f"({fmt(a)} to {fmt(b)})" for step, a, b in jumps)

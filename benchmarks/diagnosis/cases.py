@@ -196,6 +196,26 @@ def nan_from(step: int) -> Callable:
     return edit
 
 
+def nan_in(metric: str, step: int) -> Callable:
+    """One logged term NaN from ``step`` to the end while the total and the other losses stay finite: the NaN
+    never entered the optimized loss (a term computed apart for the log)."""
+    def after(steps, v, shape):
+        v[metric][steps >= step] = math.nan
+
+    def edit(steps, v, shape):
+        return None
+    edit.after = after
+    return edit
+
+
+def lr_zero_logged_only(at: int) -> Callable:
+    """The logged lr exactly 0 from ``at`` while the losses go on falling as before: the lr logged is not the
+    optimizer's (a scheduler or param group that is not used)."""
+    def edit(steps, v, shape):
+        v["lr"] = np.where(steps >= at, 0.0, v["lr"])
+    return edit
+
+
 def disc_never_on(steps, v, shape):
     v["disc_factor"] = np.zeros(len(steps))
     v["disc_loss"] = np.zeros(len(steps))

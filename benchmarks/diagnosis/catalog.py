@@ -247,6 +247,10 @@ def _extension_healthy(ok: Expect) -> list[Case]:
              _shape(last_step=3_000, total_steps=6_000, disc_start=NO_GAN, every=10, pixels=4, seed=75), ok),
         Case("healthy_epoch_bars", "tqdm bars per epoch, training and validation", "epoch_bars",
              _shape(last_step=30_000, total_steps=60_000, disc_start=NO_GAN, every=100, pixels=4, seed=76), ok),
+        # one value set a postfix update, however many redraws show it
+        Case("healthy_step_bar", "a tqdm bar redrawn every step, its postfix updated every 20 steps", "step_bar",
+             _shape(last_step=6_000, total_steps=12_000, disc_start=NO_GAN, every=20, pixels=4, kl_weight=1e-7,
+                    seed=127), ok),
     ]
 
 
@@ -416,6 +420,13 @@ def _extension_cases() -> list[Case]:
     s = _shape(last_step=20_000, total_steps=40_000, disc_start=10_001, every=20, seed=73)
     out.append(fault("nan_to_the_end", "every loss NaN for the latest 20% of an unfinished run", "trainer_csv", s,
                      "error", LOSSES, 16_000, c.nan_from(16_000), rules=("non-finite",)))
+    s = _shape(last_step=30_000, total_steps=60_000, disc_start=10_001, every=50, seed=125)
+    out.append(fault("nan_term_not_in_total", "g_loss NaN for the latest 40% while the total stays finite",
+                     "radiodiff", s, "warning", ("g_loss",), 18_000, c.nan_in("g_loss", 18_000),
+                     rules=("non-finite",)))
+    s = _shape(last_step=6_000, total_steps=12_000, disc_start=NO_GAN, every=20, pixels=4, kl_weight=1e-7, seed=128)
+    out.append(fault("step_bar_rec_explodes", "a tqdm bar redrawn every step, its rec exploding now", "step_bar", s,
+                     "error", ("rec_loss", "total_loss"), 5_000, c.explode("rec_loss", 5_000, 100)))
     s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, disc_weight=0.0, lr_kind="constant",
                lr=4.5e-6, seed=71)
     out.append(fault("disc_weight_zero", "disc_weight 0 in the config: d_weight 0 everywhere", "lightning", s,
@@ -523,6 +534,10 @@ def _lr_val_cases() -> list[Case]:
     out.append(Case("lr_zero_whole_adversarial_phase", "lr 0 from disc_start to the end (LDM, Lightning CSV)",
                     "lightning", s, Expect("warning", (Fault(("lr",), 15_001, tol, ("run-stalled",)),),
                                            no_ok=UNTRAINED_NO_OK), c.lr_edit("zero", 15_001)))
+    s = _shape(last_step=20_000, total_steps=40_000, disc_start=NO_GAN, every=20, seed=126)
+    out.append(fault("lr_zero_losses_fall", "logged lr 0 from 10% while rec keeps falling (lr log not the "
+                     "optimizer's)", "radiodiff", s, "warning", ("lr",), 2_000, c.lr_zero_logged_only(2_000),
+                     rules=("run-stalled",)))
     s = _shape(last_step=100_000, every=100, seed=25, **RD)
     out.append(
         fault(

@@ -153,6 +153,9 @@ def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, va
         last = steps % epoch_iters == 0
         w.epoch_bars(folder / "train.out", {"loss": v["total_loss"][last], "rec": v["rec_loss"][last]},
                      {"loss": v["total_loss"][last] * 1.1}, 20)
+    elif layout == "step_bar":  # a tqdm bar redrawn every step, its postfix updated at the logged steps
+        w.step_bar(folder / "train.out", steps, {"loss": v["total_loss"], "rec": v["rec_loss"], "kl": v["kl_loss"]},
+                   s.total_steps)
     elif layout == "relaunch_console":  # killed at 60%, then started again from step 0 with the trained weights
         cut = int(np.searchsorted(steps, int(0.6 * s.last_step)))
         keys = ("total_loss", "rec_loss", "kl_loss")

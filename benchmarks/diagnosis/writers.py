@@ -321,6 +321,22 @@ def epoch_bars(path: Path, values: dict[str, np.ndarray], val: dict[str, np.ndar
                 bar.close()
 
 
+def step_bar(path: Path, steps: np.ndarray, values: dict[str, np.ndarray], total: int) -> None:
+    """One tqdm bar over the run captured to a file: redrawn at every step, its postfix updated at the logged
+    steps only (``set_postfix(refresh=False)`` every few steps), so each update is redrawn until the next."""
+    from tqdm import tqdm
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    at = {int(step): i for i, step in enumerate(steps.tolist())}
+    with path.open("w") as out:
+        bar = tqdm(total=total, file=out, mininterval=0, miniters=1)
+        for step in range(int(steps[-1]) + 1):
+            i = at.get(step)
+            if i is not None:
+                bar.set_postfix({k: f"{float(x[i]):.5g}" for k, x in values.items()}, refresh=False)
+            bar.update(1)
+
+
 def relaunched_console(path: Path, launches: list[tuple[np.ndarray, dict[str, np.ndarray]]]) -> None:
     """Several launches appended to one log with Python logging (``>> train.log``), each from its own step."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -111,7 +111,7 @@ def halted_reason(analysis) -> str | None:
 
 def stalled_finding(analysis) -> Finding | None:
     """The run-stalled warning or error, if any: losses frozen to float precision, the optimizer not moving."""
-    return next((f for f in analysis.active_findings() if f.rule == "run-stalled"
+    return next((f for f in analysis.active_findings() if f.rule == "run-stalled" and f.case != "lr-disputed"
                  and f.severity in ("warning", "error") and f.step is not None), None)
 
 

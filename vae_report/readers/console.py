@@ -369,6 +369,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
         notes.extend(micro_counter_note(tails, steps))
     with_step = np.flatnonzero(has_step)
     recs = _records(messages, with_step, steps, tails, kind, unit == "epoch" and kind == "tqdm")
+    recs = _without_redraws(recs, notes)
     if kind == "line":
         notes.append("no step counter in the lines: each step is a line's order (the n-th line with values), "
                      "not a training step")
@@ -534,6 +535,18 @@ def _records(messages: pd.Series, counted: np.ndarray, steps: np.ndarray, tails:
         else:
             attached = False
     return out
+
+
+def _without_redraws(recs: list[Record], notes: list[str]) -> list[Record]:
+    """The records less a progress bar's redraws (records.redraws: each value set once, at the step it first
+    appeared), said in the notes."""
+    drop = records.redraws(recs, [tuple(metric_pairs(r.tail)) for r in recs]) if len(recs) >= 20 else None
+    if drop is None or not drop.any():
+        return recs
+    notes.append(f"{counted(int(drop.sum()), 'line')} repeat every value of the line before at a later step (a "
+                 "progress bar redrawn between updates of its values): each value set is read once, at the step "
+                 "it first appeared")
+    return [r for r, d in zip(recs, drop, strict=True) if not d]
 
 
 def _validation_line(text: str) -> bool:

@@ -93,3 +93,40 @@ def walls(lines: pd.Series) -> np.ndarray:
     parsed = parsed.dt.tz_localize(local, ambiguous="NaT", nonexistent="shift_forward")
     seconds = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
     return np.where(parsed.isna().to_numpy(), np.nan, seconds)
+
+
+# a progress bar redrawn between postfix updates repeats every value of its last update at each new step: where
+# this share of a kind of record or more repeats the one before it, in this many held stretches or more, the
+# repeats are redraws (a log that prints at distinct events rarely repeats every value exactly; a stalled run
+# repeats them in one stretch, at its end)
+REDRAWN_SHARE = 0.5
+REDRAWN_STRETCHES = 10
+
+
+def redraws(recs: list[Record], signatures: list[tuple]) -> np.ndarray:
+    """Which records are redraws to drop: a record whose every (key, printed value) pair, ``signatures[i]``, is
+    that of the record of its kind before it (same keys, split and summary flag), at a later step, in a kind of
+    record that does so for REDRAWN_SHARE of its records over REDRAWN_STRETCHES held stretches or more. A value set
+    is kept at the step it first appeared; one held far longer than the log's update period (twice the median
+    stretch: a run stalled under a bar) is kept again every two periods, so a value that really held still shows."""
+    drop = np.zeros(len(recs), dtype=bool)
+    groups: dict[tuple, list[int]] = {}
+    for i, (rec, sig) in enumerate(zip(recs, signatures, strict=True)):
+        if sig:
+            groups.setdefault((rec.split, rec.epoch_summary, tuple(k for k, _ in sig)), []).append(i)
+    for members in groups.values():
+        steps = np.array([recs[i].step for i in members])
+        same = np.array([j > 0 and signatures[members[j]] == signatures[members[j - 1]] and steps[j] > steps[j - 1]
+                         for j in range(len(members))], dtype=bool)
+        starts = np.flatnonzero(~same)
+        held = int(np.sum(np.diff(np.append(starts, len(members))) > 1))
+        if same.mean() < REDRAWN_SHARE or held < REDRAWN_STRETCHES:
+            continue
+        period = float(np.median(np.diff(steps[starts]))) if len(starts) > 1 else np.inf
+        kept = steps[0]
+        for j in range(len(members)):
+            if not same[j] or steps[j] >= kept + 2 * period:
+                kept = steps[j]
+            else:
+                drop[members[j]] = True
+    return drop

@@ -141,6 +141,9 @@ class Metrics:
         self.frame = frame
         self.memo: dict = {}  # results several rules derive from the same data (e.g. the loss bookkeeping)
         self.restarts: list[dict] = []  # where a later log file took over (RunLogs.restarts), set by the analysis
+        # the reader each metric was read by (RunLogs.metric_sources, set by the analysis): a sentence about where
+        # a value came from (printed decimals) follows it; empty where unknown
+        self.kinds: dict[str, str] = {}
         self.phase_start: int | None = None  # the current phase's first step (set by run_rules): levels stay inside
         self._parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if frame.empty:

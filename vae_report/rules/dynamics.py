@@ -14,7 +14,7 @@ from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Metrics
 from .said import Said
-from .untrained import rate_before, resume_from, summary, untrained
+from .untrained import lr_disputed, rate_before, resume_from, summary, untrained
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 
@@ -113,7 +113,7 @@ def cannot_go_on(findings: list, s: Schedule) -> str | None:
         for one in ({"rule": f.rule, "metric": f.metric, "numbers": f.numbers}, *f.related):
             if one["rule"] == "non-finite" and (one.get("numbers") or {}).get("last_finite") is False:
                 return f"{one['metric']} is NaN/Inf at the latest {pos.unit(s)}: the run cannot go on as it is"
-    stalled = next((f for f in findings if f.rule == "run-stalled" and not f.skipped
+    stalled = next((f for f in findings if f.rule == "run-stalled" and not f.skipped and f.case != "lr-disputed"
                     and f.severity in ("warning", "error") and f.step is not None), None)
     return None if stalled is None else stalled_words(s, stalled.step, stalled.case)
 
@@ -126,7 +126,7 @@ def _no_eta(m: Metrics, s: Schedule, old: float | None) -> str | None:
     if broken:  # a run whose losses are NaN/Inf will not reach its milestones as it is
         return f"{broken[0]} is NaN/Inf at the latest {pos.unit(s)}"
     # stretches up to the end only: one the lr came back from (info) stops nothing
-    stalled = [c for c in run_stalled(m, s, STALL_LIMITS) if c.severity != "info"]
+    stalled = [c for c in run_stalled(m, s, STALL_LIMITS) if c.severity != "info" and c.case != "lr-disputed"]
     if stalled:
         return stalled_words(s, stalled[0].step, stalled[0].case)
     if old is not None:
@@ -358,11 +358,14 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "lr", u.start, numbers | {"lr_zero": True}, case="lr-zero",
             severity=None if u.to_end else "info",
             action=f"{fixed}."))
-    return out
+    return out + lr_disputed(m, s)
 
 
 def run_stalled_short(f: Said) -> str | None:
     n = f.n
+    if "fell_metric" in n:  # the lr log disputed by the losses (lr_disputed)
+        return (f"the logged lr 0 from {f.at(n.get('lr_zero_from', f.step))} while {n['fell_metric']} kept "
+                "falling: likely not the optimizer's lr")
     if "untrained_steps" not in n:
         return None
     cost = f"{f.count(n['untrained_steps'])}, {pct(n.get('untrained_share'), 0)} of the logged run"

@@ -13,7 +13,7 @@ from ..lr_plans import STEPWISE
 from ..numbers import counted, describe_change, factor, fmt, pct
 from ..schedule import Schedule
 from .base import Case, Metrics
-from .lr_shape import describe_lr, printed_decimals
+from .lr_shape import describe_lr, may_be_printed, printed_decimals
 from .said import Said
 
 
@@ -97,7 +97,7 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     steps, lr = steps[good], lr[good]
     if len(lr) < 3:
         return []
-    decimals = printed_decimals(lr)
+    decimals = printed_decimals(lr, m.kinds.get("lr", ""))
     # RadioDiff prints lr with five decimals (a CSV parsed from its log keeps them); a rate logged exactly, as
     # Lightning's CSV or a JSON config's value, is the rate, however round
     radiodiff_print = decimals == 5 or s.layout in ("radiodiff", "text log")
@@ -127,7 +127,8 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [_described(steps, lr, s) if zero is None else _zero_unnamed(steps, lr, zero, s)]
     if s.lr is None:
         return []
-    if np.all(lr == 0) and s.lr > 0 and (s.lr <= 5e-6 or s.layout in ("radiodiff", "text log")):
+    if np.all(lr == 0) and s.lr > 0 and (s.lr <= 5e-6 or s.layout in ("radiodiff", "text log")) \
+            and may_be_printed(m.kinds.get("lr", "")):
         return [Case(
             f"Every logged lr is 0, and a rate of {fmt(s.lr)} (the config's) or below, as RadioDiff's decay makes "
             "it, reads 0.00000 when printed with five decimals as RadioDiff's text log prints it (and a CSV parsed "

@@ -38,8 +38,8 @@ def _share_bad(bad: np.ndarray) -> str:
 
 
 # why a NaN/Inf that did not derail training matters (the rule's rationale is for one that did)
-_PASSING = ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, or ones in validation only, "
-            "did not derail training, but they say where to look.")
+_PASSING = ("a NaN or Inf is where numerics broke; isolated ones the loss recovered from, ones in validation only, or "
+            "ones in a metric the optimized loss did not take in did not derail training, but they say where to look.")
 
 def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     out = []
@@ -88,17 +88,15 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 name, first, numbers, severity="warning", action=todo, case="recovered", rationale=_PASSING,
             ))
             continue
-        if "/" in name and _training_finite(m, name):
-            # validation steps no optimizer: the training run is not harmed, its monitoring is
+        held = _not_taken_in(m, name, first)
+        if held is not None:  # the NaN never reached a loss an optimizer stepped on: its weights are not harmed
+            case, why, todo = held
             out.append(Case(
-                f"{name} is {kind} at {pos.at(s, first)} {_share_bad(bad)}, while the training losses stay finite: "
-                "validation went wrong, not training (it steps no optimizer); until it is fixed validation cannot "
-                "show overfitting.",
+                f"{name} is {kind} at {pos.at(s, first)} {_share_bad(bad)}, {why}",
                 name, first, {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
-                              "last_finite": bool(not bad[-1]), "validation_only": True}, severity="warning",
-                case="validation-only", rationale=_PASSING,
-                action="Check the validation batches and eval-mode numerics (fp16 in eval, an empty batch, a division "
-                       "by a zero count)."))
+                              "last_finite": bool(not bad[-1]), "not_in_loss": True,
+                              **({"validation_only": True} if case == "validation-only" else {})},
+                severity="warning", case=case, rationale=_PASSING, action=todo))
             continue
         since = (" from its first logged point, so the logs do not show when it began" if bad[0] else "")
         numbers = {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
@@ -207,7 +205,8 @@ def climb_into_nonfinite(m: Metrics, name: str) -> dict | None:
 def _ends(m: Metrics) -> list[int]:
     """The first steps of the training series' NaN/Inf that stay to the last point, earliest first."""
     bads = {n: _broken(m.values(n)) for n in m.names() if not n.startswith("val")}
-    return sorted({int(m.steps(n)[bad][0]) for n, bad in bads.items() if len(bad) and bad[-1]})
+    return sorted({int(m.steps(n)[bad][0]) for n, bad in bads.items()
+                   if len(bad) and bad[-1] and _not_taken_in(m, n, int(m.steps(n)[bad][0])) is None})
 
 
 def divergence_onset(m: Metrics) -> int | None:
@@ -335,6 +334,42 @@ def _training_finite(m: Metrics, name: str) -> bool:
     """Every training loss finite at its latest point (a validation metric's NaN is then validation's own)."""
     train = [n for n in m.names() if "/" not in n and n in JUDGED_LOSSES]
     return bool(train) and all(np.isfinite(m.values(n)[-1]) for n in train)
+
+
+# the loss the autoencoder's optimizer steps on, first logged of these (the total, else the reconstruction);
+# the discriminator's own loss is the other optimized one
+OPTIMIZED = ("total_loss", "aeloss", "nll_loss", "rec_loss")
+
+
+def optimized_loss(m: Metrics) -> str | None:
+    """The logged loss the autoencoder's optimizer steps on (OPTIMIZED), or None."""
+    return next((n for n in OPTIMIZED if m.has(n)), None)
+
+
+def _not_taken_in(m: Metrics, name: str, first: int) -> tuple[str, str, str] | None:
+    """(case, why, action) for a NaN/Inf that no optimizer stepped on: a validation metric while the training
+    losses stay finite; a training metric (a loss term, a diagnostic) while the optimized loss stayed finite at
+    every point from ``first`` on and went on being logged (the run did not stop there). None otherwise: a NaN
+    in the optimized loss itself, or in the discriminator's, or one the logs cannot clear, is a divergence."""
+    if "/" in name:  # validation steps no optimizer: the training run is not harmed, its monitoring is
+        if not _training_finite(m, name):
+            return None
+        return ("validation-only", "while the training losses stay finite: validation went wrong, not training (it "
+                "steps no optimizer); until it is fixed validation cannot show overfitting.",
+                "Check the validation batches and eval-mode numerics (fp16 in eval, an empty batch, a division by a "
+                "zero count).")
+    loss = optimized_loss(m)
+    if loss is None or name in (*OPTIMIZED, "disc_loss"):
+        return None
+    steps, values = m.steps(loss), m.values(loss)
+    after = steps >= first
+    if (steps > first).sum() < 3 or _broken(values[after]).any():
+        return None
+    return ("not-in-loss", f"while the optimized loss ({loss}) stayed finite at all {fmt(int(after.sum()))} of its "
+            "points since: the NaN/Inf did not enter it, so the weights were not damaged and training went on. The "
+            f"logged {name} is likely not the term the loss took in (computed apart for the log, or weighted out).",
+            f"Check how {name} is computed for the log (a separate pass, fp16, a division by a zero count); the "
+            "run needs no resume for it.")
 
 
 def _recovered(values: np.ndarray, bad: np.ndarray) -> tuple[float, float] | None:

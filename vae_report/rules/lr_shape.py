@@ -81,11 +81,22 @@ def describe_lr(steps: np.ndarray, lr: np.ndarray, s: Schedule | str, tolerance:
     return ", then ".join(parts) if parts else (f"moves between {fmt(float(lr.min()))} and {fmt(float(lr.max()))}")
 
 
-def printed_decimals(lr: np.ndarray) -> int | None:
+# readers that store a float as the trainer held it: nothing they read was printed with a few decimals
+BINARY = ("tensorboard", "wandb", "mlflow")
+
+
+def may_be_printed(kind: str) -> bool:
+    """Whether a metric read by ``kind`` (Metrics.kinds; "" unknown) can have been printed as text."""
+    return not any(part in BINARY for part in kind.split(" + "))
+
+
+def printed_decimals(lr: np.ndarray, kind: str = "") -> int | None:
     """The decimals an lr was printed with, when its values are a few multiples of 10^-d (d <= 6) that a real
-    rate's decay would not give: RadioDiff's text log prints lr with ``{:.5f}`` (0.00001, then 0.00000)."""
+    rate's decay would not give: RadioDiff's text log prints lr with ``{:.5f}`` (0.00001, then 0.00000). None
+    where ``kind``, the reader that read it (Metrics.kinds), stores floats (BINARY): its 0 and 1e-4 are the
+    values the trainer logged, not a print's rounding."""
     values = np.unique(lr)
-    if len(values) > 3:
+    if len(values) > 3 or not may_be_printed(kind):
         return None
     for d in range(0, 7):
         scaled = values * 10**d

@@ -36,7 +36,9 @@ RULES: list[Rule] = [
                 " (the divergence's onset: the checkpoint to resume from is before it); the action names that "
                 "checkpoint (a file of the run whose name gives its step, else the step the config's save "
                 "interval saved it at) and a lower learning rate only where the logs point at it (a climb "
-                "before the NaN, the logged lr risen x1.5 just before it or above twice the config's)"),
+                "before the NaN, the logged lr risen x1.5 just before it or above twice the config's); a NaN/Inf "
+                "the optimized loss did not take in (the total, else nll or rec, finite at every point since and "
+                "logged on), or one in validation only, is a warning that the weights were not damaged"),
     Rule("losses-unknown", "No known loss logged", "warning",
          "Without a loss the checks know, nothing here says whether the model is learning: an all-clear would be "
          "unfounded.",
@@ -133,7 +135,9 @@ RULES: list[Rule] = [
                 "terms too), or a logged lr of exactly 0 over 3 points or more (a hundredth of the run or more, or"
                 " up to its end): nothing trained there; says how many steps, what share of the run and which "
                 "phases, which weights the run ends with and the checkpoint to resume from (a stretch the lr came "
-                "back from is info); the trend, level and GAN checks do not judge such a stretch"),
+                "back from is info); the trend, level and GAN checks do not judge such a stretch. A stretch of lr "
+                "0 over which rec fell 10% or more beyond its noise is no stall: a warning that the logged lr is "
+                "likely not the optimizer's (run-stalled withheld)"),
     Rule("loss-bookkeeping", "Loss bookkeeping", "warning",
          "A total that does not add up from its terms means the logged weights, sources or config are not the ones "
          "the trainer used: every share and weight the report quotes may then be wrong.",

@@ -10,9 +10,10 @@ import numpy as np
 
 from .. import position as pos
 from ..checkpoints import latest_checkpoint, newest_step
-from ..numbers import fmt, pct
+from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule
-from .base import Metrics
+from ..stats import robust_noise
+from .base import Case, Metrics
 from .lr_shape import printed_decimals
 
 # the reconstruction chain: when these stop changing the model has stopped (the trigger of a frozen stretch)
@@ -101,14 +102,68 @@ def frozen_losses(m: Metrics, window: float) -> tuple[list[str], int | None]:
     return chain + others, since
 
 
-def _lr_printed(lr: np.ndarray, s: Schedule) -> bool:
+def _lr_printed(lr: np.ndarray, s: Schedule, kind: str) -> bool:
     """An lr printed with so few decimals that a small rate reads 0 (RadioDiff's ``{:.5f}``): its zeros are
     not a rate of 0 (the lr-schedule rule says so)."""
-    decimals = printed_decimals(lr)
+    decimals = printed_decimals(lr, kind)
     return decimals is not None and decimals >= 3 and (decimals == 5 or s.layout in ("radiodiff", "text log"))
 
 
 def _lr_zero(m: Metrics, s: Schedule) -> list[Untrained]:
+    """The stretches that trained nothing for an lr of 0 (_zero_stretches): those over which no loss kept
+    improving (a stretch the losses dispute is the lr log's fault, lr_disputed)."""
+    return [u for u in _zero_stretches(m, s) if improved_over(m, u) is None]
+
+
+# a fall of the reconstruction over a stretch of lr 0 at least this large (and beyond the noise of the two
+# medians) says the weights moved there: the logged lr is not the optimizer's
+DISPUTED_FALL = 0.1
+
+
+def improved_over(m: Metrics, u: Untrained) -> tuple[str, float, float] | None:
+    """(loss, median over the stretch's first fifth, over its last fifth) where the first logged loss of the
+    chain fell over a stretch of lr 0 by DISPUTED_FALL and far beyond its batch noise (5+ points a fifth); at an
+    lr of 0 no weight moves, so a loss can only vary with the batches there."""
+    name = next((n for n in CHAIN if m.has(n)), None)
+    if name is None:
+        return None
+    steps, values = m.steps(name), m.values(name)
+    inside = values[(steps >= u.start) & (steps <= u.last) & np.isfinite(values)]
+    k = len(inside) // 5
+    if k < 5 or inside.min() <= 0:
+        return None
+    first, last = float(np.median(inside[:k])), float(np.median(inside[-k:]))
+    noise = 2 * 1.2533 * robust_noise(inside) / np.sqrt(k)
+    return (name, first, last) if last < (1 - DISPUTED_FALL) * first and first - last > 4 * noise else None
+
+
+def lr_disputed(m: Metrics, s: Schedule) -> list[Case]:
+    """A stretch of logged lr 0 over which the losses kept improving: the logged lr and the losses disagree, and
+    the losses are the ones an optimizer moved, so the lr log is likely not the optimizer's. One warning, in place
+    of the run-stalled one it withholds (the stretch is judged as training)."""
+    out = []
+    for u in _zero_stretches(m, s):
+        fell = improved_over(m, u)
+        if fell is None:
+            continue
+        name, first, last = fell
+        out.append(Case(
+            f"The logged learning rate is exactly 0 {u.span(s)}, yet {name} kept improving there: it "
+            f"{describe_change(first, last)} between the medians of the stretch's first and last fifth, far beyond "
+            "its batch noise. A rate of 0 leaves every weight as it was, so the logged lr is probably not the "
+            "optimizer's (read from a scheduler or a param group the optimizer does not step). Training stalled "
+            "is not raised: the losses show training went on.",
+            "lr", u.start, {"lr_zero_from": u.start, "lr_zero_to": u.last, "fell_metric": name,
+                            "fell_from": first, "fell_to": last},
+            severity="warning", case="lr-disputed", title="Logged lr against the losses",
+            rationale="an lr log that is not the optimizer's rate hides the schedule actually used: a stall, a "
+                      "jump or a decay of the real rate would not show in it.",
+            action="Log the rate of the optimizer that steps, read from its param_groups after scheduler.step(); "
+                   "until then the logged lr says nothing about the schedule."))
+    return out
+
+
+def _zero_stretches(m: Metrics, s: Schedule) -> list[Untrained]:
     """The stretches where the logged lr is exactly 0, after a rate that was not (a run whose every lr is 0 logs
     something else as lr), of 3 points or more and a hundredth of the logs or more, or at their end."""
     if not m.has("lr"):
@@ -116,7 +171,7 @@ def _lr_zero(m: Metrics, s: Schedule) -> list[Untrained]:
     steps, lr = m.steps("lr"), m.values("lr")
     good = np.isfinite(lr)
     steps, lr = steps[good], lr[good]
-    if len(lr) < 3 or not (lr != 0).any() or _lr_printed(lr, s):
+    if len(lr) < 3 or not (lr != 0).any() or _lr_printed(lr, s, m.kinds.get("lr", "")):
         return []
     zero = np.concatenate(([False], lr == 0, [False]))
     edges = np.flatnonzero(np.diff(zero.astype(np.int8)))
