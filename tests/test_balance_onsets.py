@@ -236,3 +236,18 @@ def test_a_rec_rise_inside_the_phase_the_discriminator_won_is_one_cause_and_neve
     for f in a.findings:
         if f.rule in ("rec-after-disc", "rec-trend", "loss-now") and f.severity == "ok":
             assert "did not get worse" not in f.message and "a little worse" not in f.message, f.message
+
+
+def test_what_reconstruction_paid_for_a_discriminator_win_is_counted_from_where_the_win_began(tmp_path):
+    # review8 class 2: rec still falling after the switch-on, then D wins from 20,000 and rec rises x1.35 from
+    # there. Against the switch-on level rec "fell"; against its level where D began to win it rose: the advice
+    # reads the latter, lowers disc_weight too, and no all-clear on rec stands beside it
+    a, loud = run(tmp_path, "d_wins_late_rec_pays")
+    (f,) = [f for f in loud if f.rule == "disc-overpowering"]
+    said = f"since the discriminator began to win (step {f.step:,}), rec_loss rose from "
+    assert "Reconstruction has paid for it: " + said in f.action, f.action
+    assert "has not paid" not in f.action and "lower disc_weight" in f.action
+    before, now = f.numbers["rec_before_win"], f.numbers["rec_now"]
+    assert 1.1 < now / before < 1.4 and f"{fmt(before)} to {fmt(now)}" in f.action
+    rec_ok = [x for x in a.findings if x.metric == "rec_loss" and x.severity == "ok" and not x.skipped]
+    assert not rec_ok, [x.message for x in rec_ok]

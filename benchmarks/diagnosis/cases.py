@@ -476,6 +476,20 @@ def d_wins_then_rec_rises(onset: int, rec_from: int, factor: float) -> Callable:
     return edit
 
 
+def d_wins_late_rec_pays(onset: int, factor: float, over: int) -> Callable:
+    """rec still falling well into the adversarial phase (a slow decay on top of the healthy curve), then the
+    discriminator wins from ``onset`` and rec rises by ``factor`` - 1 over ``over`` steps and stays there: below
+    its switch-on level still, above its level where the win began (review8's late_disc_win)."""
+    wins = d_overpowers(onset)
+
+    def edit(steps, v, shape):
+        v["rec_loss"] = v["rec_loss"] * (1 + 1.5 * np.exp(-steps / (0.27 * shape.total_steps)))
+        wins(steps, v, shape)
+        x = np.clip((steps - onset) / over, 0, 1)
+        v["rec_loss"] = v["rec_loss"] * (1 + (factor - 1) * x)
+    return edit
+
+
 def nan_then_shift(at: int, factor: float) -> Callable:
     """One NaN step (every loss), after which the run goes on at a reconstruction level ``factor`` times worse
     (weights the bad step damaged)."""

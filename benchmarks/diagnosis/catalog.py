@@ -887,6 +887,11 @@ def _balance_cases() -> list[Case]:
     out.append(fault("d_wins_rec_rises_in_phase", "D wins from 18,000; rec held, then +60% from 22,000 to the end",
                      "trainer_csv", s, "warning", ("disc_loss", "logits_real", "logits_fake", "g_loss"), 18_000,
                      c.d_wins_then_rec_rises(18_000, 22_000, 1.6), rules=("disc-overpowering",), frac=0.1))
+    s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, seed=91)
+    out.append(fault("d_wins_late_rec_pays", "rec still falling after the switch-on; D wins from 20,000 and rec rises "
+                     "x1.35 from there (below its switch-on level, above its level where D began to win)",
+                     "trainer_csv", s, "warning", ("disc_loss", "logits_real", "logits_fake", "g_loss"), 20_000,
+                     c.d_wins_late_rec_pays(20_000, 1.35, 1_500), rules=("disc-overpowering",), frac=0.1))
     s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, disc_weight=5.0, seed=82)
     out.append(fault("strong_disc_not_overfitting", "disc_weight 5: training rec x4.6 and val x10 after disc_start",
                      "trainer_csv", s, "warning", ("rec_loss", "nll_loss"), 10_001, c.strong_disc(4.6, 10.0, 500),

@@ -93,36 +93,52 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "(-mean of the fake logits) keeps pushing"
         + (" with the adaptive d_weight" if s.layout != "flat" else "")
         + ": the adversarial term tends to take over the objective at the cost of reconstruction.",
-        "disc_loss", onset, numbers, action=overpowered_action(m, s),
+        "disc_loss", onset, numbers, action=overpowered_action(m, s, onset, numbers),
     )]
 
 
-def overpowered_action(m: Metrics, s: Schedule) -> str:
+def overpowered_action(m: Metrics, s: Schedule, onset: int | None = None, numbers: dict | None = None) -> str:
     """What to do about a discriminator that won or pulls ahead: the knobs that act on it (knobs.py), and
-    disc_weight only as what it is, the autoencoder's pull toward the discriminator."""
+    disc_weight only as what it is, the autoencoder's pull toward the discriminator. Whether reconstruction paid
+    for it is read from where the discriminator began to win (``onset``), not from the switch-on: a rec still
+    falling from the switch-on hides a rise that came with the win. A rise it paid is declared in ``numbers``
+    (rec_loss implicated), so no all-clear on rec stands beside it."""
     weaken = sentence(weaken_discriminator(s, m.last_step(), logged_lr=m.has("lr_disc")))
-    cost = _rec_cost(m, s)
+    cost = _rec_cost(m, s, onset)
     if cost is None:  # no reconstruction to read the cost from: disc_weight said as what it does
         return f"{weaken}. If reconstruction suffers, also {chase_less(s, suggested_weight(s))}."
-    before, now = cost
+    before, now, since = cost
     moved = describe_change(before, now)
     if now > 1.1 * before:  # the autoencoder has paid for chasing it: pull it back too
-        return (f"{weaken}. Reconstruction has paid for it: since just before the switch-on, rec_loss {moved}; "
+        if numbers is not None:
+            numbers.update(rec_before_win=before, rec_now=now)
+            numbers.setdefault("implicates", {})["rec_loss"] = "risen"
+        return (f"{weaken}. Reconstruction has paid for it: {since}, rec_loss {moved}; "
                 f"also {chase_less(s, suggested_weight(s))}.")
-    return (f"{weaken}. Reconstruction has not paid for it so far: since just before the switch-on, rec_loss "
+    return (f"{weaken}. Reconstruction has not paid for it so far: {since}, rec_loss "
             f"{moved}; so {weight_named(s)}, can stay.")
 
 
-def _rec_cost(m: Metrics, s: Schedule) -> tuple[float, float] | None:
-    """rec_loss just before the switch-on (the median of the phase before's last 5% of points, as rec-after-disc
-    takes it) and now (the statistics table's Now); None without both."""
+def _rec_cost(m: Metrics, s: Schedule, onset: int | None = None) -> tuple[float, float, str] | None:
+    """rec_loss where the discriminator began to win (the median of the last 5% of the phase's points before
+    ``onset``, at least 5) or, with no such stretch, just before the switch-on (the phase before's last 5%, as
+    rec-after-disc takes it); its current level (the statistics table's Now); and the words that name the
+    baseline. None without both."""
     if not m.has("rec_loss") or s.switch_step is None:
         return None
-    before = finite(m.window("rec_loss", hi=s.switch_step)[1])
     level = m.level("rec_loss")
-    if len(before) < 5 or level is None or not np.isfinite(level.value):
+    if level is None or not np.isfinite(level.value):
         return None
-    return float(np.median(before[-max(5, len(before) // 20):])), level.value
+    if onset is not None:
+        won = finite(m.window("rec_loss", lo=s.switch_step, hi=onset)[1])
+        if len(won) >= 20:  # the win came well into the phase: its cost is counted from there
+            before = float(np.median(won[-max(5, len(won) // 20):]))
+            return before, level.value, f"since the discriminator began to win ({pos.at(s, onset)})"
+    before = finite(m.window("rec_loss", hi=s.switch_step)[1])
+    if len(before) < 5:
+        return None
+    return (float(np.median(before[-max(5, len(before) // 20):])), level.value,
+            "since just before the switch-on")
 
 
 def phase_ends(m: Metrics, s: Schedule, name: str) -> tuple[float, float] | None:
@@ -177,7 +193,7 @@ def _pulling_ahead(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict
         f"The discriminator is pulling ahead since {pos.at(s, onset)}: " + "; ".join(signals) + ". It has not won "
         "(that is a loss near 0), but it tells reconstructions from data ever more easily, and the generator's "
         "adversarial term grows with g_loss at the cost of reconstruction.",
-        "disc_loss", onset, numbers, case="pulling-ahead", action=overpowered_action(m, s),
+        "disc_loss", onset, numbers, case="pulling-ahead", action=overpowered_action(m, s, onset, numbers),
         rationale="a discriminator pulling ahead is on its way to winning: the adversarial term it feeds grows with "
                   "g_loss, at the cost of reconstruction.",
     )]
