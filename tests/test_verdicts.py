@@ -1310,6 +1310,26 @@ def test_a_reconstruction_rising_before_the_switch_on_is_not_called_the_adversar
     assert "usual price of the adversarial term" not in " ".join(f.message for f in a.findings)
 
 
+def test_a_reconstruction_that_rose_before_the_switch_on_and_held_after_is_not_credited_to_the_gan(tmp_path):
+    # review8 class 2: rec worse from step 4,500 to the switch-on at 6,001, level after it; the discriminator at
+    # chance. The answers neither credit the rise to the adversarial phase nor call it its price
+    curves = radiodiff_curves(12_000, disc_start=6001, total_steps=20_000)
+    x = np.clip((curves.steps - 4500) / 1500, 0, 1)
+    curves.values["rec_loss"] += 0.08 * x
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=6001, total=20_000)))
+    (rec,) = [f for f in a.findings if f.rule == "rec-after-disc"]
+    assert rec.severity == "warning" and "getting worse before the discriminator started" in rec.message
+    asked = {q.question: q.answer for q in a.qa}
+    six = asked["Did reconstruction get worse once the GAN started?"]
+    assert six.startswith("No: rec_loss rose from ") and "before the discriminator started" in six, six
+    assert "held near" in six and six.count(f'"{rec.title}"') == 1, six
+    near = next(answer for question, answer in asked.items() if question.startswith("Is a discriminator loss"))
+    assert near.startswith("Yes") and "got worse after the switch-on" not in near, near
+    why = next(answer for question, answer in asked.items() if question.startswith(f'Why does "{rec.title}"'))
+    assert "price of the adversarial term" not in why, why
+
+
 def test_counts_in_sentences_agree_with_their_number():
     from vae_report.forecast import fit_trend
     from vae_report.frame import concat

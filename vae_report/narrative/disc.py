@@ -133,8 +133,11 @@ def adversarial_questions(analysis) -> list:
         # a rise long after the switch-on is another cause's only where a finding names one (an lr jump before
         # it); else it is still a rise of the adversarial phase (a discriminator that won late is the GAN's)
         elsewhere = across or (late and any(f.numbers.get("lr_jump") for f in bad))
+        # a rise that began before the switch-on and held after it is not the GAN's: "No", with its numbers
+        earlier = bool(bad) and not [f for f in bad if not _before_switch_only(f)]
         word = ("Not with the discriminator" if elsewhere else "Not by this measure" if fell_in_doubt
-                else "Yes" if bad else "Only a little" if slightly else "No")
+                else "No" if earlier else "Yes" if bad else "Only a little" if slightly
+                else "No")
         unit = analysis.schedule.counts
         shown = across + bad or rec
         # the change itself first, from the reconstruction finding's numbers (also one cited under the cause);
@@ -142,9 +145,15 @@ def adversarial_questions(analysis) -> list:
         change = next((c for f in rec if (c := cited_numbers(f, "rec-after-disc", unit))), None)
         loud = change is not None and all(f.severity in ("warning", "error") for f in shown)
         said = " ".join(cite(f, unit) for f in shown) if loud else messages(shown, unit)
-        head = f"{word}: {change}." if loud and not late else f"{word}{late}." if late else f"{word}."
+        head = f"{word}: {change}." if (loud or earlier) and not late else f"{word}{late}." if late else f"{word}."
         out.append(QA("Did reconstruction get worse once the GAN started?", f"{head} {said}", rec[0].rule))
     return out
+
+
+def _before_switch_only(f: Finding) -> bool:
+    """A reconstruction that got worse before the discriminator started and held after it: no harm of the
+    adversarial phase's (rec-after-disc's "before-switch" case, with no further rise after the switch-on)."""
+    return f.case == "before-switch" and not f.numbers.get("rose_after_switch")
 
 
 def _began_late(analysis, bad: list[Finding]) -> str:
@@ -210,7 +219,10 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     about_d = [f for f in balance if f.rule not in WEIGHT_RULES]
     bad = [f for f in about_d if f.severity in ("warning", "error")]
     # where harm would show (reconstruction worse since the switch-on, disc-at-chance says): no "Yes" beside it
-    harm = [f for f in topic(analysis, ("rec-after-disc",)) if f.severity in ("warning", "error")]
+    # a rise from before the switch-on, or one long after it (another cause's, dated apart), is no harm of a
+    # discriminator at chance
+    harm = [f for f in topic(analysis, ("rec-after-disc",)) if f.severity in ("warning", "error")
+            and not _before_switch_only(f) and not _began_late(analysis, [f])]
     word = "Not as it stands" if bad or harm or any(doubted(f) for f in about_d) else "Yes"
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]

@@ -201,9 +201,12 @@ def _qualified(qa: QA, analysis) -> QA:
     rest = qa.answer[len(lead) + 1:].lstrip()
     said = f"{word}: {rest}"
     older = _older_than_question(qa, head, analysis)
-    if older:  # damage from before the stretch asked about: the answer stands, the damage is cited as older
+    cited = f"\"{head.title or head.rule}\"" in rest
+    if older and cited:  # the answer tells that older damage itself (its finding cited): said once
+        said = f"{lead}: {rest}"
+    elif older:  # damage from before the stretch asked about: the answer stands, the damage is cited as older
         said = f"{lead}: {rest} Its damage is older: see {pointer(head, analysis.schedule.counts)} above, {older}."
-    elif f"\"{head.title or head.rule}\"" not in rest:
+    elif not cited:
         said += f" But see {pointer(head, analysis.schedule.counts)} above, on {metric}."
     return QA(qa.question, said, qa.rule)
 

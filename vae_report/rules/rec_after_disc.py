@@ -58,7 +58,8 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                "judged_from": prior.first_step,
                # the noise of the difference, so that every sentence says the move as this one does
                **({"change_noise": noise} if math.isfinite(noise) else {})}
-    moved = describe_change(base, now, noise=noise)
+    numbers["fewest_points"] = min(prior.points, level.points)
+    moved = describe_change(base, now, noise=noise, points=numbers["fewest_points"])
     # the current level's window is named as a span: a "since step" would read as a second onset
     since = (f"comparing its level just before {pos.at(s, s.switch_step)} ({median_of(prior, 'last')} there) "
              f"with its current level ({pos.window(s, level.first_step, level.last_step, level.points)})")
@@ -81,7 +82,10 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if earlier is not None and change is not None and change > 0:
         # worse than its best already before the switch-on: not the adversarial term's price, whatever followed
         low, low_step, onset = earlier
-        numbers.update(best_before=low, best_before_step=low_step, onset_step=onset)
+        # what came after the switch-on is told apart: a rise before it is neither credited to the
+        # discriminator nor excused by it (the answers read this, not the severity)
+        numbers.update(best_before=low, best_before_step=low_step, onset_step=onset,
+                       rose_after_switch=bool(change > t["worse"] and now - base > 2 * noise))
         return [Case(
             f"Reconstruction was getting worse before the discriminator started: rec_loss rose from "
             f"{fmt(low)} (its best, near {pos.at(s, low_step)}) to {fmt(base)} just before "
@@ -90,7 +94,10 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "it is not the adversarial term's price.",
             "rec_loss", onset, numbers,
             action=f"Look at what changed near {pos.at(s, onset)}: the other findings, the learning rate, "
-                   f"{_regularizer_term(m, s)}.", look="")]
+                   f"{_regularizer_term(m, s)}.", look="", case="before-switch",
+            rationale="Reconstruction that was already getting worse before the discriminator started has a cause "
+                      "from the first phase (the learning rate, the data, the regularizer), which the adversarial "
+                      "phase carries on: weakening the discriminator would not undo it.")]
     later = _rose_in_phase(phase_steps, phase_values, base, level, t)
     if later is not None:  # held at first, worse later: judged from the phase's own early level, never "ok"
         early, onset = later
@@ -148,8 +155,16 @@ def rec_after_disc_short(f: Said) -> str | None:
         return (f"rec_loss was {fmt(n['before_level'])} just before the discriminator started and "
                 f"{fmt(n['level_before_nonfinite'])} in its phase up to {f.at(n['nonfinite_step'])}, and "
                 f"{fmt(n['recent_level'])} since the NaN/Inf step there")
+    if "best_before" in n and "before_level" in n and "recent_level" in n:  # risen before the switch-on
+        after = (describe_change(n["before_level"], n["recent_level"], noise=n.get("change_noise"),
+                                 points=n.get("fewest_points"))
+                 if n.get("rose_after_switch") else f"held near {fmt(n['recent_level'])}")
+        return (f"rec_loss rose from {fmt(n['best_before'])} (its best, near {f.at(n['best_before_step'])}) to "
+                f"{fmt(n['before_level'])} before the discriminator started, from {f.at(n['onset_step'])}, and "
+                f"{after} after it")
     if "before_level" in n and "recent_level" in n:
-        moved = describe_change(n["before_level"], n["recent_level"], noise=n.get("change_noise"))
+        moved = describe_change(n["before_level"], n["recent_level"], noise=n.get("change_noise"),
+                                points=n.get("fewest_points"))
         return f"rec_loss {moved} from just before the discriminator started to now"
     return None
 
