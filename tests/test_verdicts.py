@@ -1444,3 +1444,31 @@ def test_a_config_key_given_twice_is_named_with_both_values_and_the_one_used(tmp
     ldm = replace(a.schedule, layout="ldm", config_twice=(("project.yaml", given_twice(run / "first_radio.yaml")[0]),))
     (said,) = [f for f in run_rules(Metrics(load_run(run).frame), ldm) if f.rule == "config-typos"]
     assert "OmegaConf" in said.message and "did not start from this file as written" in said.message
+
+
+def test_a_rise_that_began_before_the_recent_stretch_is_measured_from_the_phases_best_and_dated_there(tmp_path):
+    # review8 class 3: the discriminator wins from step 8,000 and the adversarial term lifts the total within
+    # 600 steps, then slowly on. "Its best level in this phase" is the phase's lowest sustained level (before 8,000), not the
+    # best of a recent stretch that began part-way up the climb; the rise is dated where it left that level; and
+    # the GAN's own loss is quoted against its "lowest" level, never its "best" (lower is not better for it)
+    curves = radiodiff_curves(12_000, disc_start=4001, total_steps=20_000)
+    v, steps = curves.values, curves.steps
+    x = 1.5 * np.clip((steps - 8000) / 600, 0, 1) + 1.5 * np.clip((steps - 8600) / 3400, 0, 1)
+    v["g_loss"] = np.where(steps >= 4001, v["g_loss"] + x, v["g_loss"])
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=4001, total=20_000)))
+    now = [{"metric": f.metric, "message": f.message, "numbers": f.numbers} for f in a.findings
+           if f.rule == "loss-now" and "recent_best" in f.numbers]
+    now += [r for f in a.findings for r in f.related if r["rule"] == "loss-now"]
+    assert "total_loss" in {f["metric"] for f in now}, [f.message for f in bad]
+    for f in now:
+        if f["metric"] not in ("total_loss", "g_loss"):
+            continue
+        plateau = float(np.median(v[f["metric"]][(steps >= 6000) & (steps < 8000)]))
+        best, said = f["numbers"]["recent_best"], f["message"]
+        if f["metric"] == "total_loss":
+            assert abs(best / plateau - 1) < 0.05 and "in the recent stretch" not in said, said
+            assert "its best level in this phase" in said or "its lowest level before this steady climb" in said
+        else:
+            assert abs(best - plateau) < 0.1 and "best level" not in said and "lowest level" in said, said
+        assert 7000 <= f["numbers"]["onset_step"] <= 8600, (f["metric"], f["numbers"]["onset_step"], said)

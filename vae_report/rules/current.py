@@ -89,14 +89,17 @@ def minimum_rise(look: np.ndarray, ratio: float | None, use_log: bool) -> float:
 
 def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, noise_factor: float = 6.0,
                 tail: float = 0.05, whole_phase: bool = False, current: float | None = None,
-                slow: float | None = None) -> dict | None:
+                slow: float | None = None, phase_low: bool = False) -> dict | None:
     """The latest level against the recent best, with the onset of the rise; None when there is no rise worth
     a word (or too few points). ``whole_phase``: failing that, against the best of all the points given (a rise
     that happened earlier and never came back: ``stayed`` in the result). ``current``: the metric's current level
     (levels.current_level), judged in place of the latest bins' median so that the report quotes one level.
     ``slow``: failing both, a rise of at least that share over the recent best, far beyond the uncertainty of the
     two medians and held over the latest three tails, is a slow rise (``slow`` in the result), dated where the
-    ramp leaves the level (or where it steps up, when a step fits better)."""
+    ramp leaves the level (or where it steps up, when a step fits better). ``phase_low``: a rise now is measured
+    from the phase's lowest level when that is lower than the recent best (as ``whole_phase`` does), for a loss
+    not judged against its whole phase otherwise (the GAN's). ``phase_best`` in the result: measured from the
+    phase's lowest level, not the recent stretch's."""
     ready = prepared(steps, values, ratio)
     if ready is None:
         return None
@@ -115,6 +118,7 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     now = level(latest) if quoted is None else quoted
     sigma = robust_noise(z)
     rise = latest - best
+    phase_best = False
     minimum = minimum_rise(look, ratio, use_log)
     since_bin, best_bin = look_start, look_start + best_at
     stayed = False
@@ -135,17 +139,30 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
         best_w, since_w = lowest_window(z[:-m], m) if whole_phase else (best, since_bin)
         if whole_phase and latest - best_w > noise_factor * sigma and latest - best_w > minimum:
             best, since_bin, best_bin, rise, stayed = best_w, since_w, since_w, latest - best_w, True
+            phase_best = True
         elif found is None:
             return None
         else:
+            # a rise that began before the recent stretch lifted that stretch's best: measured (and dated) from
+            # the phase's lowest sustained level when that is lower, so that "its best level" is the phase's
+            lowest, at = lowest_window(z[:-m], m)
+            again = _slow_rise(z, b_steps, m, latest, lowest, at, sigma, noise_factor, slow, use_log) \
+                if lowest < best - 2 * sigma else None
+            if again is not None:
+                best, rise, found = lowest, latest - lowest, again
+                # where it left that level, as a rise now is dated: a step fitted across a ramp dates its middle
+                found = (min(found[0], _refine_onset(steps, values, int(b_steps[at]), best, rise, use_log)),
+                         found[1])
             return {"best": level(best), "latest": now, "onset": found[0], "log_units": use_log,
-                    "rise": rise, "exploding": False, "stayed": found[1] == "step", "slow": found[1] == "ramp"}
-    elif whole_phase:
+                    "rise": rise, "exploding": False, "stayed": found[1] == "step", "slow": found[1] == "ramp",
+                    "phase_best": again is not None}
+    elif whole_phase or phase_low:
         # rising now; when the phase was lower still before the recent stretch (a short run, a climb that began
         # earlier), the rise is measured from there: its size and onset as the data show them
         lowest, at = lowest_window(z[:-m], m)
         if lowest < best - 2 * sigma:
             best, since_bin, best_bin, rise = lowest, at, at, latest - lowest
+            phase_best = True
     # the CUSUM from where the best level was: a rise begins after it (a loss still falling before it is no rise)
     first = best_bin
     excess = z[first:] - best - rise / 2
@@ -176,7 +193,7 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
         if unexplained < 0.2:
             onset = min(onset, start)
     return {"best": level(best), "latest": now, "onset": onset, "log_units": use_log,
-            "rise": rise, "exploding": bool(exploding), "stayed": stayed}
+            "rise": rise, "exploding": bool(exploding), "stayed": stayed, "phase_best": phase_best}
 
 
 def _drift(z: np.ndarray, b_steps: np.ndarray, m: int, latest: float, sigma: float, noise_factor: float,
@@ -338,7 +355,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         level = m.level(name)
         found = latest_rise(steps, values, ratio, t["noise_factor"], t["tail"], whole_phase=whole,
                             current=level.value if level is not None else None,
-                            slow=t["slow_rise"] if base in STAYS_DOWN else None)
+                            slow=t["slow_rise"] if base in STAYS_DOWN else None, phase_low=base in ADVERSARIAL)
         if found is None:
             if ended_bad:
                 broken.append(name)
@@ -379,10 +396,14 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if shift is not None and abs(found["onset"] - shift[0]) <= max(0.02 * max(last, 1), 5 * _every(m, name)):
             found["onset"] = shift[0]
             nan_text = f", where a loss was NaN/Inf (see {see('non-finite')}),"
-        stretch = ("best level" + (" in this phase" if lo is not None else " in the run")) if found["stayed"] \
+        # "its best level in this phase" only for the phase's own best (a whole-phase comparison), else the
+        # recent stretch's
+        # for the GAN's losses lower is not better: their "lowest", never "best"
+        best_word = "lowest level" if base in ADVERSARIAL else "best level"
+        stretch = (best_word + (" in this phase" if lo is not None else " in the run")) if found.get("phase_best") \
             else "level before the climb" if found.get("into_nonfinite") \
             else "lowest level before this steady climb" if "baseline_step" in found \
-            else "best level in the recent stretch"
+            else f"{best_word} in the recent stretch"
         finite_steps, finite_values = m.steps(name)[np.isfinite(m.values(name))], finite(m.values(name))
         last_value = float(finite_values[-1])
         # the median of the latest points lags a loss still climbing: its last value says how far it has gone
