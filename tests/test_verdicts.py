@@ -1448,9 +1448,9 @@ def test_a_config_key_given_twice_is_named_with_both_values_and_the_one_used(tmp
 
 def test_a_rise_that_began_before_the_recent_stretch_is_measured_from_the_phases_best_and_dated_there(tmp_path):
     # review8 class 3: the discriminator wins from step 8,000 and the adversarial term lifts the total within
-    # 600 steps, then slowly on. "Its best level in this phase" is the phase's lowest sustained level (before 8,000), not the
-    # best of a recent stretch that began part-way up the climb; the rise is dated where it left that level; and
-    # the GAN's own loss is quoted against its "lowest" level, never its "best" (lower is not better for it)
+    # 600 steps, then slowly on. The level a rise is quoted from is the phase's lowest sustained level (before
+    # 8,000), not the best of a recent stretch that began part-way up the climb; the rise is dated near where it
+    # left that level; the GAN's own loss is quoted against its "lowest" level, never its "best"
     curves = radiodiff_curves(12_000, disc_start=4001, total_steps=20_000)
     v, steps = curves.values, curves.steps
     x = 1.5 * np.clip((steps - 8000) / 600, 0, 1) + 1.5 * np.clip((steps - 8600) / 3400, 0, 1)
