@@ -212,7 +212,17 @@ def _as_large(adv, nll) -> str:
         return f"is about as large as the reconstruction term (nll {share_text(nll.share)})"
     if adv.share >= DOMINANT:
         return "is the largest term of the objective, maybe dominating it (the terms' noise allows either)"
-    return "is the largest term of the objective, short of dominating it"
+    return "is the largest term of the objective"
+
+
+def _titled(stands: str) -> str | None:
+    """The row's title in the words of its sentence: "dominating" only for a term that dominates (None: the
+    rule's own title); a term short of it is named as what it is, so that the title never says more."""
+    if stands.startswith("dominates"):
+        return None
+    if stands.startswith("is about as large"):
+        return "Adversarial term as large as the reconstruction term"
+    return "Adversarial term the largest in the objective"
 
 
 def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -264,7 +274,7 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"The adversarial term d_weight x disc_factor x g_loss{weight} {stands}: it is {of}, and {since}: a "
             "large GAN term that did not grow, not a balance that tipped. Watch whether reconstruction gets worse.",
-            "total_loss", int(parts.step), numbers, severity="info")]  # its size now: at the window's end
+            "total_loss", int(parts.step), numbers, severity="info", title=_titled(stands))]  # size now: at its end
     adv_series = np.abs(found.terms["adversarial"][on])
     onset = departure(steps, np.log(np.maximum(adv_series, 1e-300)), np.log(max(early, 1e-300)), np.log(now),
                       fraction=0.2)
@@ -274,7 +284,7 @@ def gan_term_dominant(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"The adversarial term d_weight x disc_factor x g_loss {stands} since {pos.at(s, onset)}: its mean size "
         f"grew from {fmt(early)} over the phase's first {fmt(head)} points to {fmt(now)}{grown}, and it is {of}. "
         "The autoencoder is then trained more to fool the discriminator than to reconstruct.",
-        "total_loss", onset, numbers, case="term-grown",
+        "total_loss", onset, numbers, case="term-grown", title=_titled(stands),
         action=f"{sentence(chase_less(s, suggested_weight(s)))}.",
     )]
 

@@ -50,7 +50,7 @@ def _related(finding: Finding) -> dict:
 
 
 # numbers by which a finding measures a change of its own metric (a level against a baseline)
-_CHANGE_KEYS = ("change", "start_level", "recent_best", "before_level", "from")
+_CHANGE_KEYS = ("change", "start_level", "recent_best", "before_level", "level_before", "from")
 # numbers that hold the levels of the metrics a finding measures: {metric: level}
 _LEVEL_KEYS = ("climbs", "now", "before_switch", "start")
 

@@ -21,6 +21,7 @@ from .grouping import (
     qualify_ok,
 )
 from .lr_range import blame_lr
+from .shifts import shift_ok_without
 from .untrained import judged_out, not_judged, reason
 
 
@@ -72,7 +73,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
     grouped = mark_restated(point_to_gradient(grouped, metrics.last_step(), schedule))
     # "no loss is rising" never lists a loss a warning or an error is about or names as risen: it points to it
     named = loud_metrics(grouped, by_id)
-    return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else f for f in grouped)
+    return [g for g in (steady_without(f, named, schedule) if f.rule == "loss-now" else
+                        shift_ok_without(f, named) if f.rule == "loss-shift" else f for f in grouped)
             if g is not None]
 
 

@@ -30,7 +30,7 @@ from ..checkpoints import checkpoint_before
 from ..numbers import above, counted, describe_change, fmt, pct, signed_pct
 from ..schedule import Schedule
 from ..stats import SIDE_POINTS, level_changed, rolling_median
-from .base import Case, Metrics, turn_onset
+from .base import Case, Finding, Metrics, turn_onset
 from .current import binned
 from .episodes import SMOOTH, judged, lr_then, next_rise, owned_elsewhere, phases, smoothed_noise
 from .losses import stale
@@ -180,18 +180,44 @@ def _shifts(m: Metrics, s: Schedule, t: dict) -> tuple[list[Shift], list[str], d
     return found, checked, owned
 
 
+def _none(checked: list[str], owned: dict[str, list[str]], named: dict[str, str], rise: float, last: int) -> Case:
+    """The case of no step that stayed up: what was checked, the rises left to the findings that explain them
+    (``owned``), and the losses another finding reports (``named``: metric -> its title), which this all-clear
+    does not cover."""
+    told = "; ".join(f"{', '.join(dict.fromkeys(names))} {reason}" for reason, names in owned.items())
+    by_title: dict[str, list[str]] = {}
+    for name, title in named.items():
+        by_title.setdefault(title, []).append(name)
+    other = "; ".join(f"{', '.join(names)}: see \"{title}\"" for title, names in by_title.items())
+    return Case(f"No loss stepped up and stayed up{f' other than as other findings report ({other})' if other else ''}"
+                f": no training loss rose {pct(rise, 0)} or more (and far beyond its noise) above its level within "
+                "a phase without coming back by the latest logs"
+                f"{f', apart from rises other findings tell ({told})' if told else ''}; checked: "
+                f"{', '.join(checked)}.", None, last,
+                {"checked": checked, "left_to_other_findings": owned, "threshold": rise,
+                 **({"named_elsewhere": sorted(named)} if named else {})}, severity="ok", case="none")
+
+
+def shift_ok_without(finding: Finding, named: dict[str, Finding]) -> Finding:
+    """loss-shift's all-clear with the losses another finding reports (``named``: metric -> that finding, as
+    grouping.loud_metrics gives them) said as that finding's, not as steady: no ok sentence says a loss did not
+    step up beside a warning that it rose and stayed up."""
+    numbers = finding.numbers
+    if finding.case != "none" or "threshold" not in numbers or not named.keys() & set(numbers["checked"]):
+        return finding
+    mine = {name: named[name].title or named[name].rule for name in numbers["checked"] if name in named}
+    case = _none(numbers["checked"], numbers["left_to_other_findings"], mine, numbers["threshold"],
+                 finding.step or 0)
+    return replace(finding, message=case.message, numbers=case.numbers)
+
+
 def loss_shift(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     found, checked, owned = _shifts(m, s, t)
     if not checked:
         return []
     last = m.last_step()
     if not found:
-        told = "; ".join(f"{', '.join(dict.fromkeys(names))} {reason}" for reason, names in owned.items())
-        return [Case(f"No loss stepped up and stayed up: no training loss rose {pct(t['rise'], 0)} or more "
-                     "(and far beyond its noise) above its level within a phase without coming back by the latest "
-                     f"logs{f', apart from rises other findings tell ({told})' if told else ''}; checked: "
-                     f"{', '.join(checked)}.", None, last, {"checked": checked, "left_to_other_findings": owned},
-                     severity="ok", case="none")]
+        return [_none(checked, owned, {}, t["rise"], last)]
     # one cause, one finding: shifts of the reconstruction's chain at about the same step are told on its root
     # (rec, then nll, the total), the components logged apart named with their own size
     tolerance = max(int(0.05 * max(last, 1)), 1)
@@ -209,7 +235,7 @@ def loss_shift_short(f: Said) -> str | None:
     n = f.n
     if "level_before" in n and "level_after" in n:  # the message's numbers: the level it stepped up to
         return (f"{f.metric} stepped up at {f.at(n.get('onset_step', f.step))} and stayed: "
-                f"{describe_change(n['level_before'], n['level_after'])}")
+                f"{describe_change(n['level_before'], (n.get('now') or {}).get(f.metric, n['level_after']))}")
     if "checked" in n:
         return f"no loss stepped up and stayed up ({counted(len(n['checked']), 'loss', 'losses')} checked)"
     return None
@@ -235,7 +261,11 @@ def _case(group: list[Shift], m: Metrics, s: Schedule) -> Case:
     lr = lr_then(m, s, head.onset, head.reached)
     after = (" The adversarial phase started from the higher level, so the checks within it (the latest logs "
              "against their recent best, the level since the switch-on) do not show it." if earlier else "")
-    told = (f"and never came back: from {fmt(head.before)} just before to {fmt(head.after)} ({_size(head.ratio)}, far"
+    # in the current phase the level it is at now is the one current level (the statistics table's Now): the
+    # step is told from just before it to there, one size for the message, the action and the findings cited
+    current = not earlier and head.held is None and math.isfinite(head.now) and head.before > 0
+    to, ratio = (head.now, head.now / head.before) if current else (head.after, head.ratio)
+    told = (f"and never came back: from {fmt(head.before)} just before to {fmt(to)} ({_size(ratio)}, far"
             f" beyond its noise) {until}{now}." if head.held is None else _held_text(head, s, until, now))
     message = f"{head.metric} {_when(head, s)} {told}{with_it}{driven}{sum_text}{where}{lr}{after}"
     held = head.held
@@ -248,7 +278,8 @@ def _case(group: list[Shift], m: Metrics, s: Schedule) -> Case:
                # the losses this finding names as risen, so that no "at its best" elsewhere lists them
                "rising_terms": [x.metric for x in others],
                "components": {x.metric: {"onset_step": x.onset, "level_before": x.before, "level_after": x.after,
-                                         "ratio": x.ratio} for x in parts}, **against}
+                                         "ratio": x.ratio} for x in parts}, **against,
+               **({"now": {head.metric: head.now}, "ratio_now": ratio} if current else {})}
     # the shift is measured (far beyond the noise, never back): no "if the model is worse for it"; the checkpoint
     # before it holds the better weights, whichever the cause
     keep = checkpoint_before(s, head.onset)
@@ -256,7 +287,7 @@ def _case(group: list[Shift], m: Metrics, s: Schedule) -> Case:
     kept = f"no checkpoint precedes it ({keep})" if keep.startswith("the beginning") else \
         f"the checkpoint to keep is {keep}"
     came = "never came back" if held is None else "has stayed above the course it was on"
-    action = (f"{head.metric} {_when(head, s)} ({_size(head.ratio)}) and {came}, so {kept}. Look at "
+    action = (f"{head.metric} {_when(head, s)} ({_size(ratio)}) and {came}, so {kept}. Look at "
               "what changed there (the learning rate, the data, a loss weight, a resume from another checkpoint), "
               "and train again from there once it is fixed.")
     return Case(message, head.metric, head.onset, numbers, severity="info" if lr else None, action=action)
