@@ -236,8 +236,11 @@ def test_a_won_discriminator_is_weakened_by_its_own_knobs_and_disc_weight_follow
     assert weaken.startswith("Weaken the discriminator itself: lower its learning rate") and "disc_weight" not in \
         weaken and "later" not in weaken  # the run is past disc_start: no resume can start it later
     assert "5e-06 in config.yaml: trainer.lr" in weaken  # RadioDiff's opt_disc shares the autoencoder's lr
-    before, now = rec.numbers["before_switch"]["rec_loss"], rec.numbers["now"]["rec_loss"]
-    assert now < before and f"rec_loss fell from {fmt(before)} to {fmt(now)}" in f.action, (rec.numbers, f.action)
+    # what reconstruction paid is read from where the discriminator began to win (review 8), to the one Now
+    before, now = f.numbers["rec_before_win"], f.numbers["rec_now"]
+    assert now == rec.numbers["now"]["rec_loss"] and now < before
+    assert f"since the discriminator began to win (step {f.step:,}), rec_loss fell from {fmt(before)} to " \
+           f"{fmt(now)}" in f.action, (f.numbers, f.action)
     assert "disc_weight (0.5 in config.yaml: model.lossconfig.disc_weight), which scales only the generator's " \
            "adversarial term" in f.action and f.action.endswith("can stay.")
 

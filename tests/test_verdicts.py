@@ -1311,11 +1311,12 @@ def test_a_reconstruction_rising_before_the_switch_on_is_not_called_the_adversar
 
 
 def test_a_reconstruction_that_rose_before_the_switch_on_and_held_after_is_not_credited_to_the_gan(tmp_path):
-    # review8 class 2: rec worse from step 4,500 to the switch-on at 6,001, level after it; the discriminator at
-    # chance. The answers neither credit the rise to the adversarial phase nor call it its price
+    # review8 class 2: rec worse from step 4,500 to the switch-on at 6,001, about level after it (a few percent,
+    # within the 10% a rise after it needs); the discriminator at chance. The answers neither credit the rise to
+    # the adversarial phase nor call it its price
     curves = radiodiff_curves(12_000, disc_start=6001, total_steps=20_000)
     x = np.clip((curves.steps - 4500) / 1500, 0, 1)
-    curves.values["rec_loss"] += 0.08 * x
+    curves.values["rec_loss"] += 0.08 * x + 0.012 * np.clip((curves.steps - 6001) / 6000, 0, 1)
     _rebuild_sums(curves)
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=6001, total=20_000)))
     (rec,) = [f for f in a.findings if f.rule == "rec-after-disc"]

@@ -109,9 +109,10 @@ def overpowered_action(m: Metrics, s: Schedule, onset: int | None = None, number
         return f"{weaken}. If reconstruction suffers, also {chase_less(s, suggested_weight(s))}."
     before, now, since = cost
     moved = describe_change(before, now)
+    if numbers is not None:
+        numbers.update(rec_before_win=before, rec_now=now)
     if now > 1.1 * before:  # the autoencoder has paid for chasing it: pull it back too
         if numbers is not None:
-            numbers.update(rec_before_win=before, rec_now=now)
             numbers.setdefault("implicates", {})["rec_loss"] = "risen"
         return (f"{weaken}. Reconstruction has paid for it: {since}, rec_loss {moved}; "
                 f"also {chase_less(s, suggested_weight(s))}.")
