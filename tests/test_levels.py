@@ -56,6 +56,16 @@ def test_every_rule_and_the_table_quote_one_current_level(analyses, run) -> None
         assert f"| {fmt(st.recent_median)} ± " in row or f"| {fmt(st.recent_median)} |" in row, row
 
 
+def test_two_single_points_give_no_percentage_for_a_move_within_their_noise() -> None:
+    # review8 class 3: a short run's levels are single points (levels.SPARSE); 0.124 -> 0.198 within their noise
+    # was printed as "+59.5%" while the medians of the two stretches moved -5%: no percentage from two points
+    text = describe_change(0.124, 0.198, noise=0.062, points=1)
+    assert "%" not in text and "single points" in text and text.endswith("so no clear rise"), text
+    # medians (or a move beyond the noise) keep their percentage
+    assert "(+59.7%)" in describe_change(0.124, 0.198, noise=0.062, points=5)
+    assert "(+59.7%)" in describe_change(0.124, 0.198, noise=0.001, points=1)
+
+
 def test_held_never_describes_a_move_beyond_the_readme_threshold() -> None:
     # +20% inside a wide noise is neither "held near" nor "rose": it went there, and its noise could do that alone
     text = describe_change(0.100, 0.120, noise=0.02)

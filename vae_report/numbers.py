@@ -146,11 +146,13 @@ def relative_change(before: float, after: float, near_zero: float = 0.0) -> floa
 
 
 def describe_change(before: float, after: float, noise: float | None = None, signed: bool = False,
-                    near_zero: float = 0.0) -> str:
+                    near_zero: float = 0.0, points: int | None = None) -> str:
     """How a level moved, in words that fit the numbers: ``held near 0.031``, ``fell from -897 to -1,606``,
     ``rose from 0.116 to 0.138 (+19.0%)``. ``noise``: the noise of the difference (levels.movement says when a
     move is "held"); ``signed``: a quantity whose zero is not special (logits, logvar, g_loss), given as two
-    values without a percentage."""
+    values without a percentage. ``points``: the fewer points of the two levels' windows; a level that is a
+    single point (a sparse metric, levels.SPARSE) gives no percentage for a move within its noise: two points
+    are no measure of a change their medians may not share."""
     if not (math.isfinite(before) and math.isfinite(after)):
         return f"went from {fmt(before)} to {fmt(after)}"
     moved = movement(before, after, noise, signed)
@@ -159,8 +161,12 @@ def describe_change(before: float, after: float, noise: float | None = None, sig
     # a move its noise can make on its own is no rise or fall: "went from", never "fell ... within its noise"
     within = moved.beyond_noise is False
     text = f"{'went' if within else moved.word} from {fmt(before)} to {fmt(after)}"
-    change = None if signed else relative_change(before, after, near_zero)
+    single = within and points == 1
+    change = None if signed or single else relative_change(before, after, near_zero)
     text = text if change is None else f"{text} ({signed_pct(change)})"
+    if single:
+        return (f"{text}, a change within its noise (single points: the two levels' noise allows ± "
+                f"{fmt(moved.band)}), so no clear {'rise' if moved.word == 'rose' else 'fall'}")
     if within:
         # the band is twice the noise of the difference of two levels, not the ± of either level (the
         # statistics table's ± is the noise of Now alone): said as what it is

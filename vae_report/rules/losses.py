@@ -429,7 +429,8 @@ def _across_switch(m: Metrics, s: Schedule, name: str, first: Level, level: Leve
         return None
     within = movement(first.value, level.value, noise if math.isfinite(noise) else None).word
     return (f"its level just before the discriminator started ({median_of(before, 'last')} there)",
-            describe_change(before.value, level.value, noise=difference_noise(before, level)),
+            describe_change(before.value, level.value, noise=difference_noise(before, level),
+                            points=min(before.points, level.points)),
             f"; within the phase, against its first points (from {pos.at(s, first.first_step)}), it {within}",
             {"before_switch": {name: before.value}})
 
@@ -476,7 +477,7 @@ def _trend(m: Metrics, s: Schedule, name: str, lo: int | None, t: dict, where: s
         numbers["before_switch"] = {name: start}
     if hi is not None and level is m.before_switch(name):
         numbers["before_switch"] = {name: end}
-    moved = describe_change(start, end, noise=noise, signed=signed)
+    moved = describe_change(start, end, noise=noise, signed=signed, points=min(first.points, level.points))
     told = _across_switch(m, s, name, first, level, noise) if across and lo == m.phase_start and not signed \
         else None
     tail = ""
