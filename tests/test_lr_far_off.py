@@ -4,6 +4,7 @@ and no finding named it). Logs from short runs of the bundled trainer."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,11 @@ def test_a_short_run_at_lr_1e_8_is_not_learning_and_the_lr_is_named(tmp_path):
     assert stuck.case == "not-learning" and "not learning" in stuck.message
     assert "1e-08" in stuck.message and "below" in stuck.message and "the likely cause" in stuck.message
     assert stuck.numbers["lr"] == pytest.approx(1e-8) and stuck.numbers["lr_far"] == "below"
+    # review8 class 3: the window and the first points are named as computed (a twentieth of 15 points is none)
+    n = a.metrics["rec_loss"].count
+    window = int(re.search(r"its moving median \(over (\d+) points\)", stuck.message).group(1))
+    assert "a twentieth" not in stuck.message and "the median of its first 3 points" in stuck.message
+    assert window == max(3 if n < 50 else 5, n // 20), (window, n)
     ok = [f for f in a.findings if f.rule == "rec-trend" and f.severity == "ok"]
     assert not ok  # "held near" over the whole run is never an all-clear
 

@@ -547,7 +547,8 @@ def _not_learning(m: Metrics, s: Schedule, t: dict) -> Case | None:
     if len(values) < SHORT_POINTS or steps[0] > max(100, 0.02 * steps[-1]) or steps[-1] - steps[0] < SHORT_STEPS:
         return None
     start = float(np.median(values[:3]))  # its very first points: a fall may be over within a hundred steps
-    lowest = float(np.nanmin(rolling_median(values, max(3 if len(values) < 50 else 5, len(values) // 20))))
+    window = max(3 if len(values) < 50 else 5, len(values) // 20)
+    lowest = float(np.nanmin(rolling_median(values, window)))
     if start <= 0 or lowest < (1 - t["flat"] * 5) * start:
         return None
     short = len(values) < 50 or steps[-1] - steps[0] < t["min_steps"]
@@ -555,8 +556,10 @@ def _not_learning(m: Metrics, s: Schedule, t: dict) -> Case | None:
             "from its first steps on" if short else
             ". A working autoencoder's reconstruction error drops steeply in its first thousands of steps")
     return Case(
-        f"rec_loss has not fallen since the run began: its moving median (over a twentieth of its points) never "
-        f"went below {fmt(lowest)}, against {fmt(start)} at its first points, from {pos.at(s, int(steps[0]))} to "
+        # the window and the first points named as computed: a short run's window is no twentieth of it
+        f"rec_loss has not fallen since the run began: its moving median (over {counted(window, 'point')}) never "
+        f"went below {fmt(lowest)}, against {fmt(start)}, the median of its first 3 points, from "
+        f"{pos.at(s, int(steps[0]))} to "
         f"{fmt(int(steps[-1]))}{over}: this one is not learning.",
         "rec_loss", int(steps[0]), {"start_level": start, "lowest_level": lowest, "from_step": int(steps[0])},
         case="not-learning", title="Reconstruction not learning",
