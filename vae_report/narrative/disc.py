@@ -219,10 +219,11 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     about_d = [f for f in balance if f.rule not in WEIGHT_RULES]
     bad = [f for f in about_d if f.severity in ("warning", "error")]
     # where harm would show (reconstruction worse since the switch-on, disc-at-chance says): no "Yes" beside it
-    # a rise from before the switch-on, or one long after it (another cause's, dated apart), is no harm of a
-    # discriminator at chance
+    # a rise from before the switch-on is no harm of a discriminator at chance, nor one long after the switch-on
+    # that a finding puts down to another cause (an lr jump before it), as the reconstruction answer says; any
+    # other rise of the adversarial phase is, however late
     harm = [f for f in topic(analysis, ("rec-after-disc",)) if f.severity in ("warning", "error")
-            and not _before_switch_only(f) and not _began_late(analysis, [f])]
+            and not _before_switch_only(f) and not (_began_late(analysis, [f]) and f.numbers.get("lr_jump"))]
     word = "Not as it stands" if bad or harm or any(doubted(f) for f in about_d) else "Yes"
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]

@@ -15,6 +15,7 @@ from ..schedule import Schedule, set_at
 from ..stats import robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, turn_onset
 from .bookkeeping import bookkeeping
+from .current import lowest_window
 from .discriminator import disc_activity
 from .gan import latest_in_phase
 from .knobs import USUAL_DISC_WEIGHT, chase_less, suggested_weight
@@ -137,6 +138,18 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"at {pos.at(s, onset)}. {cause}",
             "rec_loss", onset, numbers, case="adversarial-rise", action=advice,
         )]
+    low = _phase_low(phase_steps, phase_values, level, t) if change is not None and now <= base else None
+    if low is not None:
+        # below its switch-on level, yet well above its low in the phase: no "did not get worse" (a loss still
+        # falling after the switch-on hides a rise that came later, a discriminator's win, say)
+        low_value, low_step = low
+        numbers.update(phase_low=low_value, phase_low_step=low_step,
+                       change_from_phase_low=relative_change(low_value, now))
+        return [Case(
+            f"Reconstruction is not worse than before the discriminator started, but it has risen within the "
+            f"adversarial phase: {since}, rec_loss {moved}; it was {fmt(low_value)} at its lowest in this phase "
+            f"(near {pos.at(s, low_step)}), {signed_pct(numbers['change_from_phase_low'])} from there to now.",
+            "rec_loss", int(recent[0][-1]), numbers, severity="info", case="rose-in-phase")]
     slight = change is not None and now > base and not moved.startswith("held")
     # "by less than 10%" only beside a change printed below 10% (a larger one within its noise is no clear rise)
     small = slight and round(change * 100, 1) < round(t["worse"] * 100, 1)
@@ -162,6 +175,10 @@ def rec_after_disc_short(f: Said) -> str | None:
         return (f"rec_loss rose from {fmt(n['best_before'])} (its best, near {f.at(n['best_before_step'])}) to "
                 f"{fmt(n['before_level'])} before the discriminator started, from {f.at(n['onset_step'])}, and "
                 f"{after} after it")
+    if "phase_low" in n and "before_level" in n and "recent_level" in n:  # lower than before, risen in the phase
+        return (f"rec_loss is {fmt(n['recent_level'])} now against {fmt(n['before_level'])} just before the "
+                f"discriminator started, but up {signed_pct(n['change_from_phase_low'])} from its low in the phase "
+                f"({fmt(n['phase_low'])}, near {f.at(n['phase_low_step'])})")
     if "before_level" in n and "recent_level" in n:
         moved = describe_change(n["before_level"], n["recent_level"], noise=n.get("change_noise"),
                                 points=n.get("fewest_points"))
@@ -209,6 +226,22 @@ def _rose_in_phase(steps: np.ndarray, values: np.ndarray, base: float, level, t:
     if onset - steps[0] < 0.2 * (steps[-1] - steps[0]):
         return None
     return early, onset
+
+
+def _phase_low(steps: np.ndarray, values: np.ndarray, level, t: dict) -> tuple[float, int] | None:
+    """(the phase's lowest sustained level, the step its window starts) when the current level is more than
+    ``worse`` above it and beyond its noise: the lowest median of as many points as the current level takes, over
+    the phase before the current level's window (at least 20 points); None otherwise. The lowest of many window
+    medians sits below the level by their noise, so the margin is three noises of the difference."""
+    good = np.isfinite(values) & (steps < level.first_step)
+    steps, values = steps[good], values[good]
+    if len(values) < max(20, level.points) or not math.isfinite(level.noise):
+        return None
+    low, at = lowest_window(values, max(level.points, 5))
+    change = relative_change(low, level.value)
+    if change is None or change <= t["worse"] or level.value - low <= 3 * math.sqrt(2) * level.noise:
+        return None
+    return low, int(steps[at])
 
 
 def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[str, str]:
