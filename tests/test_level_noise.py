@@ -13,26 +13,27 @@ from writers import PIXELS, radiodiff_config, radiodiff_curves, radiodiff_tb_poi
 from vae_report import analyze_run
 
 
-def _rec(steps, seed, sd):
+def _rec(steps, seed, sd, tau=1500.0):
     rng = np.random.default_rng(seed)
-    return 0.03 + 0.5 * np.exp(-steps / 1500.0) + sd * rng.standard_normal(len(steps))
+    return 0.03 + 0.5 * np.exp(-steps / tau) + sd * rng.standard_normal(len(steps))
 
 
-def _write(root, steps_from=0, last=19_980, seed=1, sd=0.004, lift=None, suffix="", config=True, wall=1.7e9):
+def _write(root, steps_from=0, last=19_980, seed=1, sd=0.004, lift=None, suffix="", config=True, wall=1.7e9,
+           every=20, disc_start=10_001, total=20_000, tau=1500.0):
     """A RadioDiff results folder: disc_start 10,001 of 20,000 steps, logged every 20, rec a decay plus white
     noise of ``sd`` (times ``lift(steps)``), nll and the total from it."""
-    curves = radiodiff_curves(last, seed=seed, every=20, disc_start=10_001, total_steps=20_000)
+    curves = radiodiff_curves(last, seed=seed, every=every, disc_start=disc_start, total_steps=total)
     keep = curves.steps >= steps_from
     curves.steps = curves.steps[keep]
     curves.values = {k: v[keep] for k, v in curves.values.items()}
     v = curves.values
-    v["rec_loss"] = _rec(curves.steps, seed, sd) * (1.0 if lift is None else lift(curves.steps))
+    v["rec_loss"] = _rec(curves.steps, seed, sd, tau) * (1.0 if lift is None else lift(curves.steps))
     v["nll_loss"] = PIXELS * v["rec_loss"]
     v["total_loss"] = v["nll_loss"] + 1e-6 * v["kl_loss"] + v["d_weight"] * v["disc_factor"] * v["g_loss"]
     write_scalars(root, radiodiff_tb_points(curves), start_wall=wall, filename_suffix=suffix)
     if config:
-        (root / "first_radio.yaml").write_text(yaml.safe_dump(radiodiff_config(disc_start=10_001, total_steps=20_000,
-                                                                               log_freq=20)))
+        (root / "first_radio.yaml").write_text(yaml.safe_dump(radiodiff_config(disc_start=disc_start, total_steps=total,
+                                                                               log_freq=every)))
     return root
 
 
@@ -56,6 +57,28 @@ def test_a_real_step_in_the_same_noise_is_still_found(tmp_path):
     (f,) = [f for f in a.findings if f.rule == "loss-shift" and f.severity == "warning"]
     assert f.metric == "rec_loss" and abs(f.step - 14_000) <= 200
     assert 1.4 <= f.numbers["ratio"] <= 1.8
+
+
+@pytest.mark.parametrize("seed,at", [(1, 15_000), (2, 15_000), (3, 8_000)])
+def test_a_step_of_three_point_noises_on_a_noisy_plateau_is_found(tmp_path, seed, at):
+    # +40% held for 250 points after it, 13% point noise (3 noises), one point a bin (every 60 of 30,000 steps):
+    # the scan's band (6 noises of a 7-bin median, +45%) and medians of 20 points a side (~4.5 errors apart)
+    # missed it; medians over the points on each side stand ~14 errors apart
+    lift = lambda s: np.where(s >= at, 1.4, 1.0)  # noqa: E731
+    a = analyze_run(_write(tmp_path, seed=seed, lift=lift, last=30_000, every=60, disc_start=50_001,
+                           total=150_000, tau=300.0))
+    (f,) = [f for f in a.findings if f.rule == "loss-shift" and f.severity == "warning"]
+    assert f.metric == "rec_loss" and abs(f.step - at) <= 120
+    assert 1.25 <= f.numbers["ratio"] <= 1.55
+    assert a.status == "warning"
+
+
+def test_white_noise_on_a_plateau_has_no_step(tmp_path):
+    # the same geometry without the step: the longer windows pass no noise excursion
+    for seed in (1, 2, 3, 4):
+        a = analyze_run(_write(tmp_path / str(seed), seed=seed, last=30_000, every=60, disc_start=50_001,
+                               total=150_000, tau=300.0))
+        assert _level_findings(a) == [] and a.status == "ok"
 
 
 def test_the_replaced_points_of_a_resume_are_no_bad_branch_for_their_noise(tmp_path):

@@ -7,7 +7,7 @@ from .cases import LOSSES, Case
 from .curves import Shape
 from .expect import Expect, Fault
 from .field_cases import field_faults, field_healthy
-from .noise_cases import noise_healthy
+from .noise_cases import noise_healthy, noise_stepped
 
 RD = dict(total_steps=150_000, disc_start=50_001)  # RadioDiff's first_radio.yaml
 LR = ("lr-*", "lr*", "*lr*", "*schedule*", "*stall*")
@@ -302,7 +302,7 @@ def fault(
 
 def fault_cases() -> list[Case]:
     return (_now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases() + _extension_cases()
-            + field_faults() + _balance_cases() + _drift_cases() + _shift_cases())
+            + field_faults() + _balance_cases() + _drift_cases() + _shift_cases() + noise_stepped())
 
 
 def _shift_cases() -> list[Case]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from .cases import Case
 from .curves import Shape
-from .expect import Expect
+from .expect import Expect, Fault
 
 
 def white_noise(sd: float, floor: float = 0.03, amplitude: float = 0.5, tau: float = 1_500.0) -> Callable:
@@ -21,6 +21,31 @@ def white_noise(sd: float, floor: float = 0.03, amplitude: float = 0.5, tau: flo
         rec = floor + amplitude * np.exp(-steps / tau) + sd * rng.standard_normal(len(steps))
         v["rec_loss"] = np.maximum(rec, floor / 10)
     return edit
+
+
+def stepped(sd: float, at: int, ratio: float, tau: float = 300.0) -> Callable:
+    """The same white noise on a plateau reached early, the whole series times ``ratio`` from ``at`` on: a
+    sustained step of a few point noises (+40% at sd 0.004 on 0.03: 3 of them)."""
+    noisy = white_noise(sd, tau=tau)
+
+    def edit(steps, v, shape):
+        noisy(steps, v, shape)
+        v["rec_loss"] = v["rec_loss"] * np.where(steps >= at, ratio, 1.0)
+    return edit
+
+
+def noise_stepped() -> list[Case]:
+    """A real step in the same noise (trust8, class 1): +40% held for 15,000 steps, 250 points each side, on a
+    plateau of 13% point noise, one point every 60 steps so that each of the scan's bins is one point. The
+    medians over the points on each side stand ~14 standard errors apart: a warning, dated at the step."""
+    out = []
+    for seed, at in ((121, 15_000), (122, 9_000), (123, 21_000)):
+        s = Shape(last_step=30_000, total_steps=150_000, disc_start=50_001, every=60, seed=seed)
+        step = Fault(("rec_loss", "nll_loss", "total_loss"), at, 600, ("loss-shift",), "warning")
+        out.append(Case(f"rec_step_40pct_in_13pct_noise_at{at // 1000}k", f"rec 0.03 + 0.5 exp(-s/300) + N(0, "
+                        f"0.004), x1.4 from {at:,} of 30,000 steps logged every 60", "radiodiff", s,
+                        Expect("warning", (step,)), fault=stepped(0.004, at, 1.4)))
+    return out
 
 
 def noise_healthy() -> list[Case]:

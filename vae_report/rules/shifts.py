@@ -8,8 +8,10 @@ neither: its latest level is its recent best. This rule finds such shifts.
 Method: each phase of a loss that stays positive is searched as ``loss-episode`` searches it (at most 400 bin
 medians in log units, a moving median of ``SMOOTH`` bins, the same noise and the same band: ``rise`` and
 ``noise_factor`` noises above the running best); a rise that never came back to within a quarter of its size by
-the phase's end is a shift when its level at the phase's end, and the loss's current level (the run's latest
-logs, in a later phase too), are still ``rise`` and the band above the level just before it. It is dated where
+the phase's end is a shift when its level at the phase's end is still ``rise`` above the level just before it, the
+medians of every point it held for and of as many before it (up to LONG windows of SIDE_POINTS) stand
+stats.LEVEL_Z standard errors apart, and the loss's current level (the run's latest logs, in a later phase too) is
+still half ``rise`` above it. It is dated where
 it turned (base.turn_onset: a step's first point, a climb's start). Not a shift: one from a phase's first points
 (a warm-up, KL's growth) or at the discriminator's switch-on (rec-after-disc tells that), the GAN terms, a total
 in the adversarial phase (it carries the adversarial term), the regularizers (KL rises by design under a small
@@ -38,6 +40,7 @@ from .said import Said
 from .trend_gap import COMPONENTS, SHIFT_LOSSES, Held, held_step
 
 CARRY_GAN = ("total_loss", "aeloss")  # in the adversarial phase they carry d_weight x g_loss
+LONG = 5  # a step is judged over up to this many quoted-level windows before it (100 points or more)
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def find_shift(steps: np.ndarray, values: np.ndarray, rise: float, t: dict,
         return None
     # a rise that came back against the level just before it, or that stands less than ``band`` above it, may
     # still have held against the course the loss was on (trend_gap): judged so
-    shift = _standing(steps, values, b_steps, zs, k, span, band) if span[2] is None else None
+    shift = _standing(steps, values, b_steps, zs, k, span, math.log1p(rise)) if span[2] is None else None
     if shift is not None:
         return shift
     held = held_step(steps, values, b_steps, zs, SMOOTH, k, span, band)
@@ -112,13 +115,19 @@ def last_rise(zs: np.ndarray, band: float, noise: float) -> tuple[int, int, int 
 
 
 def _standing(steps: np.ndarray, values: np.ndarray, b_steps: np.ndarray, zs: np.ndarray, k: int,
-              span: tuple[int, int, int | None], band: float) -> Shift | None:
-    """A rise still standing at the phase's end, ``band`` or more above the level just before it, or None."""
+              span: tuple[int, int, int | None], least: float) -> Shift | None:
+    """A rise still standing at the phase's end, ``least`` (log units) or more above the level just before it
+    and clear of the points' own scatter, or None."""
     z = np.log(values)
     low_at = span[0]
-    a = int(np.searchsorted(steps, b_steps[low_at]))
     end_level = float(np.median(z[-SMOOTH * k:]))
-    turned = turn_onset(steps[a:], z[a:], float(zs[low_at]), end_level)
+    # fitted from the best level it left; failing that, from a few smoothing widths before it cleared the band:
+    # on a noisy plateau the best level can lie far before the step, and the fit over all that scatter explains
+    # too little of it
+    for start in dict.fromkeys((low_at, max(low_at, span[1] - 4 * SMOOTH))):
+        a = int(np.searchsorted(steps, b_steps[start]))
+        if (turned := turn_onset(steps[a:], z[a:], float(zs[low_at]), end_level)) is not None:
+            break
     if turned is None:
         return None
     onset, how = turned
@@ -126,21 +135,25 @@ def _standing(steps: np.ndarray, values: np.ndarray, b_steps: np.ndarray, zs: np
     # a shift holds a level: it began before the phase's latest stretch and not in its first points
     if onset <= b_steps[SMOOTH] or len(z) - at < 2 * SMOOTH * k:
         return None
-    # the levels before and at the end over windows of SIDE_POINTS or more: a level change is a sustained
-    # difference of medians, clear of the points' own scatter there, not two extremes of a noisy plateau
+    # the levels quoted: medians of SIDE_POINTS or more just before it and at the phase's end
     w = max(SMOOTH * k, SIDE_POINTS)
-    before = z[max(0, at - w):at]
-    if not level_changed(before, z[-w:]):
-        return None
-    level = math.exp(float(np.median(before)))
+    level = math.exp(float(np.median(z[max(0, at - w):at])))
     end_level = float(np.median(z[-w:]))
-    if end_level - math.log(level) < band:
-        return None
     reached = np.flatnonzero(zs[low_at:] >= end_level - 0.1 * (end_level - math.log(level)))
-    top = int(b_steps[low_at + int(reached[0])]) if len(reached) else onset
+    top = max(int(b_steps[low_at + int(reached[0])]) if len(reached) else onset, onset)
+    # the step judged by a sustained difference of medians, clear of the points' own scatter (not two extremes
+    # of a noisy plateau): every point from where it got up to the phase's end (that it held is the claim)
+    # against as many just before it, up to LONG windows (a loss still falling long before it would lift the
+    # level it left). A hundred points a side put a step of a few point noises many standard errors clear, as
+    # SIDE_POINTS a side would not; the band of the scan that found it (the excursions of a 7-bin median above
+    # its running best) is no measure of its size: the rule's minimum rise is
+    held = z[int(np.searchsorted(steps, top)):]
+    held = held if len(held) >= w else z[-w:]
+    if not level_changed(z[max(0, at - min(len(held), LONG * w)):at], held) or end_level - math.log(level) < least:
+        return None
     after = math.exp(end_level)
-    return Shift(onset, max(top, onset), level, after, after, how,
-                 (int(steps[max(0, at - w)]), onset), (int(steps[-w]), int(steps[-1]) + 1))
+    return Shift(onset, top, level, after, after, how, (int(steps[max(0, at - w)]), onset),
+                 (int(steps[-w]), int(steps[-1]) + 1))
 
 
 def _shifts(m: Metrics, s: Schedule, t: dict) -> tuple[list[Shift], list[str], dict[str, list[str]]]:
