@@ -12,8 +12,11 @@ import yaml
 
 pytest.importorskip("torch")
 
+from typer.testing import CliRunner  # noqa: E402
+
 from trainer.main import run_training  # noqa: E402
 from vae_report import analyze_run  # noqa: E402
+from vae_report.cli import app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,3 +65,21 @@ def test_an_lr_of_0_5_is_named_in_the_finding_of_what_ran_away(tmp_path):
     named = [f for f in _loud(a) if "learning rate was 0.5" in f.message]
     assert len(named) == 1 and "above" in named[0].message and "the likely cause" in named[0].message
     assert named[0].numbers["lr_far"] == "above"
+
+
+def test_a_loss_that_ran_away_under_an_lr_far_above_range_is_an_error_everywhere(tmp_path):
+    # trust8: lr 0.5 blew KL up by four orders of magnitude and the run was only a warning; a loss 100 times its
+    # start or more under a rate the report names as far out of range is a broken run: the finding, the status,
+    # --fail-on error's exit code, the headline and the conclusion all say error
+    run = _train(tmp_path, 0.5)
+    a = analyze_run(run)
+    (named,) = [f for f in _loud(a) if "learning rate was 0.5" in f.message]
+    assert named.severity == "error" and named.numbers["runaway"] >= 100
+    assert "a broken run" in named.message and a.status == "error"
+    out = tmp_path / "report.md"
+    result = CliRunner().invoke(app, ["analyze", str(run), "--out", str(out), "--fail-on", "error", "--quiet"])
+    assert result.exit_code == 1 and f"{named.rule} at step" in result.output
+    text = out.read_text()
+    head, conclusion = text.splitlines()[2], text.split("## Conclusion", 1)[1]
+    assert "Status: error" in head and "error: see the error above" in conclusion
+    assert "a warning is about" not in text  # no answer calls the error a warning

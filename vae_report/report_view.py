@@ -499,7 +499,9 @@ def questions(a) -> Section:
 
 def conclusion(a) -> Section:
     s = a.schedule
-    meaning = {"ok": ok_meaning(a), "warning": "see the warnings above"}.get(a.status, "see the errors above")
+    errors = sum(f.severity == "error" for f in a.active_findings())
+    meaning = {"ok": ok_meaning(a), "warning": "see the warnings above"}.get(
+        a.status, "see the error above" if errors == 1 else "see the errors above")
     if a.finished:
         progress_said = f"finished (last logged {s.counts} {fmt(a.step)} of {fmt(s.total_steps)})"
     elif s.total_steps:

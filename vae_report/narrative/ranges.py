@@ -52,7 +52,9 @@ def ranges_answer(analysis, ranges: list[Finding]) -> str:
     if named:  # the sizes fit, yet a warning is about a value named here: said, and pointed to
         heads = list(dict.fromkeys(id(loud[m]) for m in named))
         pointers = "; ".join(pointer(next(loud[m] for m in named if id(loud[m]) == h), unit) for h in heads)
-        names = "a warning names" if len(heads) == 1 else "warnings name"
+        kinds = {next(loud[m] for m in named if id(loud[m]) == h).severity for h in heads}
+        names = (f"{'an error' if 'error' in kinds else 'a warning'} names" if len(heads) == 1 else
+                 f"{' and '.join(k + 's' for k in sorted(kinds))} name")  # "errors and warnings name"
         return f"Partly, the sizes fit: {said}. But {names} {', '.join(named)}: see {pointers} above."
     return f"Yes, the sizes fit: {said}."
 

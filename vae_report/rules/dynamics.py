@@ -42,7 +42,7 @@ def divergence(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"{name} is growing steadily: its median rose in each quarter of the latest half of the run "
                 f"(since {pos.at(s, start)}): it {describe_change(levels[0], levels[-1])}. "
                 "Sustained growth, unlike a spike, means training is diverging.",
-                name, start, {"levels": levels},
+                name, start, {"levels": levels}, severity="warning",
             ))
     return out
 

@@ -185,7 +185,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(
             f"kl_loss {describe_change(start, end)} over its finite points and is NaN/Inf from "
             f"{pos.at(s, first_bad)}: its rise is part of the divergence (see {see('non-finite')}), not the slow "
-            "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers)]
+            "rise a tiny kl_weight allows.", "kl_loss", first_bad, numbers, severity="warning")]
     # a ratio from an untrained encoder's first points (a KL near 0 nats) says nothing: a level per latent dimension
     # no higher than a tiny weight usually gives (RadioDiff's ~10.4) is no runaway, however far it rose
     usual = numbers.get("kl_per_latent_dim") is not None and numbers["kl_per_latent_dim"] < t["per_dim_unusual"]
@@ -207,7 +207,7 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"Over the run ({_from_start(m)}), kl_loss "
             f"{describe_change(start, end)}, climbing from {pos.at(s, onset)}: a rise to {fmt(EXPLOSION)} times its "
             f"start level or more is far beyond the slow rise a tiny kl_weight allows. The encoder's posterior is "
-            f"{state}", "kl_loss", onset, numbers, action=_runaway_action(m, s, onset, share),
+            f"{state}", "kl_loss", onset, numbers, severity="warning", action=_runaway_action(m, s, onset, share),
             rationale=RUNAWAY_WHY if held is None else HELD_WHY)]
     runaway = _compounding(m, t)
     if runaway is not None:
@@ -218,7 +218,8 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"without slowing down, since {pos.at(s, since)} ({describe_change(start, end)} over the run).{said} "
             "A KL under a tiny kl_weight rises fast early and then flattens; one that compounds late is a posterior "
             "drifting away (means or log-variances growing without bound), the usual prelude to a divergence.",
-            "kl_loss", since, numbers, action=_runaway_action(m, s, since, share), rationale=RUNAWAY_WHY)]
+            "kl_loss", since, numbers, severity="warning", action=_runaway_action(m, s, since, share),
+            rationale=RUNAWAY_WHY)]
     if s.kl_weight > t["tiny_weight"]:
         return [Case(
                         f"kl_loss {describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}, a weight large "

@@ -6,7 +6,9 @@ AdamW), about 1.8e-5 (LDM's Adam: 4.5e-6 scaled by the batch) and the bundled tr
 run's rate is its peak (a schedule's decayed tail, RadioDiff's ~1e-12 at its end, is by design): the logged lr's,
 else the config's. Below LOW an Adam step moves a weight by about that much, and nothing learns in any run
 length worth having; above HIGH its steps are as large as the weights themselves, and the losses blow up. Said
-once, as the likely cause, in the loudest finding of a loss that did not learn or ran away.
+once, as the likely cause, in the loudest finding of a loss that did not learn or ran away. A loss that ran away
+to RUNAWAY times its start or more under a rate above HIGH is a broken run, not a run to watch: that finding is an
+error (the status, --fail-on error's exit code, the headline and the conclusion follow it).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ LOW, HIGH = 1e-7, 0.1
 USUAL = "1e-6 to 1e-3"  # the span around the published rates (5e-6, 1.8e-5, 2e-4)
 # the findings of a loss that did not learn or ran away, which a rate this far off explains
 BLAMED = ("non-finite", "loss-now", "divergence", "kl-rising", "rec-trend", "total-trend", "loss-shift")
+# the findings of a loss that ran away, and how far (two orders of magnitude: no noise, schedule or phase moves a
+# loss that far) makes one under a rate above HIGH a broken run
+RAN_AWAY = ("non-finite", "loss-now", "divergence", "kl-rising")
+RUNAWAY = 100.0
 
 
 def run_lr(m: Metrics, s: Schedule) -> tuple[float, str] | None:
@@ -58,14 +64,34 @@ def lr_far_off(m: Metrics, s: Schedule) -> tuple[str, dict] | None:
 
 def blame_lr(findings: list[Finding], m: Metrics, s: Schedule) -> list[Finding]:
     """The loudest finding of a loss that did not learn or ran away, with the learning rate named as the likely
-    cause when it is far out of range (once per report)."""
+    cause when it is far out of range (once per report); under a rate far above the range, the finding of a loss
+    that ran away by RUNAWAY or more first, made an error."""
     loud = [f for f in findings if f.rule in BLAMED and not f.skipped and f.severity in ("warning", "error")]
     said = lr_far_off(m, s) if loud else None
     if said is None:
         return findings
-    head = min(loud, key=lambda f: (f.severity != "error", BLAMED.index(f.rule)))
     text, numbers = said
+    grown = {id(f): g for f in loud if numbers["lr_far"] == "above" and (g := ran_away(f, m)) is not None}
+    head = min(loud, key=lambda f: (id(f) not in grown, f.severity != "error", BLAMED.index(f.rule)))
+    severity = head.severity
+    if id(head) in grown:
+        severity = "error"
+        numbers = {**numbers, "runaway": grown[id(head)]}
+        text += (f" {head.metric} ran away (x{fmt(round(grown[id(head)]))} its start) under a learning rate this far "
+                 "out of range: a broken run, an error.")
     # the rate is the cause: its finding is acted on in the lr's tier, before the symptoms it explains
     named = replace(head, message=head.message.rstrip() + text, numbers={**head.numbers, **numbers},
-                    harm=min(head.harm, HARM["lr"]))
+                    harm=min(head.harm, HARM["lr"]), severity=severity)
     return [named if f is head else f for f in findings]
+
+
+def ran_away(f: Finding, m: Metrics) -> float | None:
+    """How many times its start (the statistics table's Start) the loss of a runaway finding stands now (its
+    Now), when RUNAWAY or more; else None."""
+    if f.rule not in RAN_AWAY or not f.metric or not m.has(f.metric):
+        return None
+    start, now = m.start(f.metric), m.level(f.metric)
+    if start is None or now is None or not start.value > 0 or not math.isfinite(now.value):
+        return None
+    grown = now.value / start.value
+    return grown if grown >= RUNAWAY else None

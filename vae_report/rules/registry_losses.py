@@ -93,13 +93,14 @@ LOSS_RULES: list[Rule] = [
          {"rise": 0.10, "tiny_weight": 1e-4, "light_share": 0.10, "compound": 0.2, "per_dim_unusual": 30.0,
           "per_dim_high": 100.0}, needs=("kl_loss",),
          needs_schedule=("kl_weight",), regularizer="kl",
-         severities=("ok", "info", "warning"), topics=("kl",), cause="shape", cause_rank=6,
+         severities=("ok", "info", "warning", "error"), topics=("kl",), cause="shape", cause_rank=6,
          action="Raise kl_weight, or check the encoder's log-variance output (a clamp, a missing exp).",
          short=kl_rising_short,
          checks="(KL models; not applicable to VQ) KL's level rising from its start level to its current level (the "
                 "statistics table's Start and Now): expected under a tiny weight while the weighted term stays light "
                 "(info above the weight or the share); a rise to 100 times the start or more is no slow rise but a "
-                "posterior running away (warning); growing more than `compound` per tenth of the run in its last "
+                "posterior running away (warning; an error under a learning rate far above the range: a broken run); "
+                "growing more than `compound` per tenth of the run in its last "
                 "three tenths without slowing down: a late runaway (warning, dated by a level-then-ramp fit); a "
                 "level of `per_dim_unusual` nats per latent dimension or more is not called expected (info; a "
                 "warning from `per_dim_high`), against the ~10.4 of RadioDiff's published first stage",
@@ -185,12 +186,13 @@ LOSS_RULES: list[Rule] = [
     Rule("divergence", "Sustained growth of a loss", "warning",
          "A loss that grows steadily is a run diverging: left alone it ends in NaN/Inf or in useless weights.",
          divergence, {"min_points": 5, "step_growth": 0.05, "total_growth": 0.3}, needs=("total_loss|rec_loss",),
-         cause="shape", cause_rank=2,
+         severities=("warning", "error"), cause="shape", cause_rank=2,
          action="Lower the learning rate, or resume from a checkpoint before the growth began.",
          short=divergence_short,
          harm=HARM["divergence"],
          checks="total (within the current phase), rec or nll whose median rises in each quarter of the latest"
-                " half of the run",
+                " half of the run; an error when it ran away to 100 times its start or more under a learning rate "
+                "far above the range",
          judges="latest"),
     Rule("spikes", "Transient spikes", "info",
          "A robust outlier test (rolling median and MAD) finds spikes that return to the previous level.",
