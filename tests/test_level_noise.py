@@ -88,3 +88,17 @@ def test_the_replaced_points_of_a_resume_are_no_bad_branch_for_their_noise(tmp_p
     a = analyze_run(tmp_path)
     (resumed,) = [f for f in a.findings if f.rule == "resumes" and not f.skipped]
     assert "went bad" not in resumed.message and "went on at the level it had reached" in resumed.message
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_a_switch_on_rise_in_a_young_phase_is_one_headline(tmp_path, seed):
+    # trust8: rec +60% from the switch-on, 15 points on (a phase too young for loss-now to judge alone, so it judges
+    # the whole run): the 5-point smoothing dated the rise a point or two before the switch-on, and loss-now's
+    # "rising now, began at 9,980" headed the report beside rec-after-disc's "began at 10,020" for the same rise
+    lift = lambda s: np.where(s >= 10_001, 1.6, 1.0)  # noqa: E731
+    a = analyze_run(_write(tmp_path, seed=seed, last=10_300, lift=lift))
+    loud = [f for f in a.findings if f.severity in ("warning", "error") and f.metric in ("rec_loss", "nll_loss")]
+    assert len(loud) <= 1, [(f.rule, f.step) for f in loud]
+    for f in loud:
+        cited = [r for r in f.related if r["rule"] == "loss-now"]
+        assert f.rule == "rec-after-disc" and all(r["step"] >= 10_000 for r in cited)

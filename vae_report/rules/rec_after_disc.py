@@ -279,7 +279,8 @@ def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[s
     if adaptive:
         text += (". " + (f"The adversarial term d_weight x g_loss is {size}, but its value is not its pull: "
                          if size else "")
-                 + "the adaptive d_weight scales the GAN term's gradient at the decoder's last layer to "
+                 + ("the" if size else "The")
+                 + " adaptive d_weight scales the GAN term's gradient at the decoder's last layer to "
                  f"disc_weight times the nll's, so the discriminator pulls with {fmt(s.disc_weight)} times the "
                  "reconstruction's force.")
     else:

@@ -27,10 +27,30 @@ def not_before_minimum(steps: np.ndarray, values: np.ndarray, onset: int) -> int
     return onset
 
 
-def at_switch_on(onset: int, switch: int | None, every: int) -> bool:
-    """A rise that began at the discriminator's switch-on (within one logging interval before its first logged
-    step on): the adversarial term's, whatever else the run's config says."""
-    return switch is not None and onset >= switch - every
+# logging intervals before the discriminator's first logged step on that a rise dated there may begin and still be
+# the switch-on's: the last point off, and the two by which the departure from the best level (current.departure,
+# on the points smoothed over 5) can date a step up early
+EARLY = 3
+
+
+def at_switch_on(steps: np.ndarray, values: np.ndarray, rise: tuple[int, float, float], switch: int | None,
+                 every: int, log_units: bool) -> bool:
+    """Whether a rise (its onset, the best level it rose from, its latest level) began at the discriminator's
+    switch-on, and is the adversarial term's whatever else the run's config says: dated within EARLY logging
+    intervals before its first logged step on, or dated earlier while the points from that onset to the
+    switch-on still sat within a quarter of the rise of its best level (a best that was the noise's lowest
+    excursion dates the departure early; the level had not moved before the switch-on)."""
+    onset, best, latest = rise
+    if switch is None:
+        return False
+    if onset >= switch - EARLY * every:
+        return True
+    before = values[(steps >= onset) & (steps < switch)]
+    before = before[np.isfinite(before)]
+    if len(before) < 3 or not latest > best or (log_units and not (best > 0 and np.all(before > 0))):
+        return False
+    scale = np.log if log_units else (lambda x: x)
+    return float(np.median(scale(before)) - scale(best)) <= 0.25 * float(scale(latest) - scale(best))
 
 
 def gan_cause(s: Schedule, switch: int) -> str:
