@@ -8,7 +8,7 @@ from .curves import Shape
 from .expect import Expect, Fault
 from .field_cases import field_faults, field_healthy
 from .lr_cases import lr_runaway
-from .noise_cases import noise_healthy, noise_stepped
+from .noise_cases import noise_healthy, noise_stepped, switch_on_young
 
 RD = dict(total_steps=150_000, disc_start=50_001)  # RadioDiff's first_radio.yaml
 LR = ("lr-*", "lr*", "*lr*", "*schedule*", "*stall*")
@@ -304,7 +304,7 @@ def fault(
 def fault_cases() -> list[Case]:
     return (_now_cases() + _lr_val_cases() + _gan_cases() + _family_cases() + _history_cases() + _extension_cases()
             + field_faults() + _balance_cases() + _drift_cases() + _shift_cases() + noise_stepped()
-            + lr_runaway())
+            + lr_runaway() + switch_on_young())
 
 
 def _shift_cases() -> list[Case]:

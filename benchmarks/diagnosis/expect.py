@@ -46,6 +46,9 @@ class Expect:
     # rules (fnmatch patterns) that must tell what they found in one headline finding: losses that moved together
     # in one excursion are one finding, the others cited in it
     single: tuple[str, ...] = field(default=())
+    # rules (fnmatch patterns) that see one rise together: at most one warning/error headline among them, the
+    # others cited under it
+    one_headline: tuple[str, ...] = field(default=())
 
 
 def findings_of(summary: dict) -> list[dict]:
@@ -81,6 +84,10 @@ def judge(expect: Expect, summary: dict) -> tuple[bool, list[str]]:
         if len(told) > 1:
             problems.append(f"{len(told)} findings {pattern} ({', '.join(str(f.get('metric')) for f in told)}) for "
                             "one excursion")
+    heads = [f for f in summary.get("findings", []) if f.get("severity") in ("warning", "error")
+             and any(fnmatch(f.get("rule") or "", p) for p in expect.one_headline)]
+    if len(heads) > 1:
+        problems.append(f"{len(heads)} headlines ({', '.join(str(f.get('rule')) for f in heads)}) for one rise")
     for pattern in expect.notes:
         if not any(fnmatch(f.get("rule") or "", pattern) for f in found):
             problems.append(f"no finding {pattern}")

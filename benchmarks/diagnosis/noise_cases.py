@@ -48,6 +48,21 @@ def noise_stepped() -> list[Case]:
     return out
 
 
+def switch_on_young() -> list[Case]:
+    """rec +60% from the switch-on in 13% point noise, 15 points on (trust8, class 3): loss-now judges the young
+    phase over the whole run, and a noise low before the switch-on dated its rise there; one rise, one headline
+    (rec-after-disc's), loss-now cited under it."""
+    out = []
+    for seed in (141, 143, 149, 150):
+        s = Shape(last_step=10_300, total_steps=20_000, disc_start=10_001, every=20, seed=seed)
+        rise = Fault(("rec_loss",), 10_001, 60, ("rec-after-disc",), "warning")
+        out.append(Case(f"rec_up_at_switch_on_young_noisy_seed{seed}", "rec 0.03 + 0.5 exp(-s/300) + N(0, 0.004), "
+                        "x1.6 from the switch-on at 10,001, 15 points on", "radiodiff", s,
+                        Expect("warning", (rise,), one_headline=("loss-now", "rec-after-disc", "loss-shift")),
+                        fault=stepped(0.004, 10_001, 1.6)))
+    return out
+
+
 def noise_healthy() -> list[Case]:
     ok = Expect("ok")
     radiodiff = dict(total_steps=20_000, disc_start=10_001, every=20)  # RadioDiff's geometry as the review ran it

@@ -388,9 +388,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if climb is None and not ended_bad and not found.get("slow"):
             found["onset"] = not_before_minimum(steps, values, found["onset"])
         # judged over the whole run (its phase too young): a rise from the switch-on is the GAN's, not the lr's
-        gan = lo is None and not ended_bad and at_switch_on(
-            steps, values, (found["onset"], found["best"], found["latest"]), start, _every(m, name),
-            found["log_units"])
+        gan = lo is None and not ended_bad and at_switch_on(steps, values, found["onset"], start, _every(m, name))
         if gan:  # dated where the discriminator's first logged step on shows it, as rec-after-disc dates it
             found["onset"] = max(found["onset"], start)
         shift = shift_at_nonfinite(m, name, lo=lo)

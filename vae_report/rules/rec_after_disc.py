@@ -12,7 +12,7 @@ from ..checkpoints import latest_checkpoint
 from ..levels import current_level, difference_noise, movement
 from ..numbers import describe_change, fmt, part_of, pct, relative_change, signed_pct
 from ..schedule import Schedule, set_at
-from ..stats import robust_noise, rolling_median
+from ..stats import SIDE_POINTS, level_changed, robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, turn_onset
 from .bookkeeping import bookkeeping
 from .current import lowest_window
@@ -199,6 +199,12 @@ def _rose_before_switch(steps: np.ndarray, values: np.ndarray, base: float, nois
     i = int(np.nanargmin(smooth))
     low = float(smooth[i])
     if not (base > low * (1 + t["worse"]) and base - low > 2 * noise) or len(values) - i < 2 * window:
+        return None
+    # the lowest of many moving medians sits below the level by their noise: a rise from it is a level change
+    # only as a difference of medians over SIDE_POINTS or more a side, clear of the points' own scatter
+    w = max(window, SIDE_POINTS)
+    a = max(0, i - w // 2)
+    if a + w > len(values) - w or not level_changed(values[a:a + w], values[-w:]):
         return None
     return low, int(steps[i]), ramp_onset(steps[i:], values[i:])[0]
 

@@ -9,6 +9,7 @@ import numpy as np
 from .. import position as pos
 from ..checkpoints import checkpoint_before
 from ..schedule import Schedule
+from ..stats import SIDE_POINTS, level_changed
 from .knobs import chase_less, sentence, suggested_weight, weight_named
 
 
@@ -33,24 +34,21 @@ def not_before_minimum(steps: np.ndarray, values: np.ndarray, onset: int) -> int
 EARLY = 3
 
 
-def at_switch_on(steps: np.ndarray, values: np.ndarray, rise: tuple[int, float, float], switch: int | None,
-                 every: int, log_units: bool) -> bool:
-    """Whether a rise (its onset, the best level it rose from, its latest level) began at the discriminator's
-    switch-on, and is the adversarial term's whatever else the run's config says: dated within EARLY logging
-    intervals before its first logged step on, or dated earlier while the points from that onset to the
-    switch-on still sat within a quarter of the rise of its best level (a best that was the noise's lowest
-    excursion dates the departure early; the level had not moved before the switch-on)."""
-    onset, best, latest = rise
+def at_switch_on(steps: np.ndarray, values: np.ndarray, onset: int, switch: int | None, every: int) -> bool:
+    """Whether a rise dated at ``onset`` began at the discriminator's switch-on, and is the adversarial term's
+    whatever else the run's config says: dated within EARLY logging intervals before its first logged step on, or
+    dated earlier while the level had not changed before the switch-on (the points from the onset to it against
+    as many before the onset: stats.level_changed, a difference of medians over SIDE_POINTS or more a side; a
+    best level that was the noise's lowest excursion dates the departure from it early)."""
     if switch is None:
         return False
     if onset >= switch - EARLY * every:
         return True
-    before = values[(steps >= onset) & (steps < switch)]
-    before = before[np.isfinite(before)]
-    if len(before) < 3 or not latest > best or (log_units and not (best > 0 and np.all(before > 0))):
-        return False
-    scale = np.log if log_units else (lambda x: x)
-    return float(np.median(scale(before)) - scale(best)) <= 0.25 * float(scale(latest) - scale(best))
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    since = values[(steps >= onset) & (steps < switch)]
+    prior = values[steps < onset][-max(len(since), SIDE_POINTS):]
+    return not level_changed(prior, since)
 
 
 def gan_cause(s: Schedule, switch: int) -> str:
