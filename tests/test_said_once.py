@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from test_prose import _runs
+from test_verdicts import config, stalled_curves, write_run
 from writers import write_radiodiff_run
 
 from vae_report.analysis import examine_run
@@ -129,3 +130,18 @@ def test_a_metric_s_section_names_its_findings_and_links_to_the_table(reports):
         in section
     assert "Reconstruction did not get worse" not in section and md.count("Reconstruction did not get worse") == 1
     assert 'id="findings"' in page and '<a href="#findings">Findings</a>' in page
+
+
+def test_a_halted_run_says_why_once_and_its_answers_point_there(tmp_path):
+    # trust8: the answer on the switch-on of a stalled run repeated the liveness finding's reason word for word,
+    # and the conclusion its "Next milestone" line from the overview
+    folder = write_run(tmp_path / "stalled", stalled_curves(), 10, config(disc_start=5_001, total=10_000))
+    md = tmp_path / "stalled.md"
+    write_report(examine_run(folder, draw_plots=False), md)
+    page = md.read_text()
+    assert repeats(markdown_lines(page)) == []
+    reason = "training has stalled: its losses have not changed since step 2,000"
+    live = next(line for line in page.splitlines() if "`liveness`" in line)
+    assert reason in live
+    answer = page.split("become active?", 1)[1].split("###", 1)[0]
+    assert reason not in answer and 'it cannot go on as it is (see "Training speed and liveness")' in answer

@@ -183,8 +183,8 @@ def _next_milestone(a, away: bool = True) -> str:
         return f"{s.counts} {fmt(m.step)} ({m.name})" + (f", {fmt(a.steps_to_next)} {s.counts}s away" if away else "")
     if a.finished:
         return "none: training has finished"
-    if a.halted:
-        return f"none: {a.halted}"
+    if a.halted:  # why is said once, in the overview; the conclusion points there
+        return f"none: {a.halted}" if away else "none: the run cannot go on as it is (see the Training overview)"
     if s.layout == "none" and not s.total_steps:
         return "none known: no training config and no total in the logs"
     if not s.total_steps:

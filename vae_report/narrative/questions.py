@@ -133,7 +133,7 @@ def questions_and_answers(analysis) -> list:
             answer = (f"It did not: the run finished at {s.counts} {fmt(step)}, before disc_start {fmt(s.disc_start)} "
                       f"(from {origin}), so it trained the autoencoder alone.")
         elif step < s.disc_start and analysis.halted:  # the switch-on of a run that cannot go on never comes
-            answer = (f"Not as the run stands: {analysis.halted}. The schedule has it at {s.counts} "
+            answer = (f"Not as the run stands: {_halted_pointer(analysis)}. The schedule has it at {s.counts} "
                       f"{fmt(s.disc_start)} (disc_start, from {origin}), {fmt(s.disc_start - step)} {s.counts}s after "
                       f"the latest {s.counts} {fmt(step)}.")
         elif step < s.disc_start:
@@ -338,6 +338,16 @@ def _with_verb(row: str) -> str:
     sentence, the levels after it its list."""
     return row.replace(" about ", " will be about ", 1) if " about " in row \
         else row.replace(" at its level now", " will stay at its level now", 1)
+
+
+def _halted_pointer(analysis) -> str:
+    """Why the run cannot go on, pointing to the liveness finding where that says it (its reason for no time
+    estimate): each long sentence is said once; else the reason itself."""
+    live = finding_of(analysis, "liveness")
+    said = live.numbers.get("no_eta") if live is not None else None
+    if said and said in analysis.halted:
+        return f"it cannot go on as it is (see \"{live.title or live.rule}\")"
+    return analysis.halted
 
 
 def _intervene_answer(analysis) -> str:
