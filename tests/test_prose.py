@@ -679,8 +679,10 @@ def test_a_stalled_run_has_no_eta_in_liveness_nor_in_the_answers(tmp_path):
     assert "training has stalled" in live.numbers["no_eta"] and "in about" not in live.message
     assert "hours_to_next_milestone" not in live.numbers
     (when,) = [q.answer for q in a.qa if q.question.startswith("When will the discriminator")]
-    # a run that cannot go on reaches no switch-on: the answer says why first (the one gate, Analysis.halted)
-    assert when.startswith(f"Not as the run stands: {live.numbers['no_eta']}.") and " away." not in when
+    # a run that cannot go on reaches no switch-on: the answer says so first (the one gate, Analysis.halted) and
+    # points to the liveness finding for why, said there once
+    assert when.startswith(f'Not as the run stands: it cannot go on as it is (see "{live.title}").')
+    assert live.numbers["no_eta"] not in when and " away." not in when
 
 
 def test_wall_times_faster_than_any_training_step_give_no_speed(tmp_path):
