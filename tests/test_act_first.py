@@ -97,9 +97,9 @@ def test_a_rate_far_out_of_range_is_the_cause_acted_on_first(tmp_path):
     same rate explains is no first action, and the advice beside it names the model's own regularizer."""
     a = analyze_run(lr_far_kl_held(tmp_path / "run"))
     first = _q(a, "Should I intervene")
-    assert "act on the warning \"KL rising under a tiny kl_weight\"" in first
+    assert "act on the error \"KL rising under a tiny kl_weight\"" in first
     assert "What to do first: lower the learning rate" in first
-    assert a.recommendations[0].startswith("Look into: KL rising under a tiny kl_weight")
+    assert a.recommendations[0].startswith("Fix first: KL rising under a tiny kl_weight")
     assert not [r for r in a.recommendations if "codebook" in r]  # a KL model: no VQ advice
 
 

@@ -86,7 +86,7 @@ LOSS_RULES: list[Rule] = [
          short=val_missing_short,
          checks="the config runs validation every N steps (`val_every`) but no `val/*` metric is logged, or it"
                 " stopped"),  # silent when the config runs no validation: nothing is missing then
-    Rule("kl-rising", "KL rising under a tiny kl_weight", "warning",
+    Rule("kl-rising", "KL rising under a tiny kl_weight", "error",
          "KL is summed over latent dimensions and weighted by ~1e-6: it grows while the encoder uses its latents, "
          "and matters only if the weighted term becomes a real share of the loss.",
          kl_rising,
@@ -183,7 +183,7 @@ LOSS_RULES: list[Rule] = [
          checks="the total's median level within the current phase (the jump when the GAN term switches on is "
                 "not a regression)",
          judges="latest"),
-    Rule("divergence", "Sustained growth of a loss", "warning",
+    Rule("divergence", "Sustained growth of a loss", "error",
          "A loss that grows steadily is a run diverging: left alone it ends in NaN/Inf or in useless weights.",
          divergence, {"min_points": 5, "step_growth": 0.05, "total_growth": 0.3}, needs=("total_loss|rec_loss",),
          severities=("warning", "error"), cause="shape", cause_rank=2,
