@@ -98,7 +98,7 @@ NUMBERS = st.one_of(st.integers(-10**20, 10**20), st.floats(allow_nan=True, allo
                     st.text(max_size=8), st.none(), st.booleans(), st.lists(st.integers(), max_size=3))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(field=st.sampled_from(["disc_start", "kl_weight", "disc_weight", "disc_factor", "disc_loss", "lr",
                               "train_num_steps", "log_freq", "resolution", "ch_mult", "embed_dim"]), value=NUMBERS,
        option=st.sampled_from([[], ["--total-steps", "7"], ["--now", "now"], ["--fail-on", "warning"]]))

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import html
 import math
+import os
+import pickle
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -28,19 +31,61 @@ from vae_report.rules import RULES  # noqa: E402
 from vae_report.text import first_sentence, markdown  # noqa: E402
 
 CASES = all_cases()
+BY_NAME = {case.name: case for case in CASES}
+try:
+    import fcntl
+except ImportError:  # not on Windows: each worker then makes its own analyses, in its own folder
+    fcntl = None
 EXPLAINS = {rule.id: rule.explains for rule in RULES}
 STATUS_LINE = re.compile(r"\*\*Status(?::\*\*|\*\*:) (ok|info|warning|error)")
 
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("battery")
+    # one folder for all of pytest-xdist's workers (their base folders' parent): each run is written and
+    # analyzed once, by whichever worker asks for it first, and the others load that analysis
+    root = tmp_path_factory.getbasetemp()
+    folder = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None else root) / "battery"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+class Battery(Mapping):
+    """Each case's analyses, as `vae-report analyze` sees its folder (one run, or each run of a sweep), made when
+    first asked for: by this process, or loaded from the worker that made them (a lock per case)."""
+
+    def __init__(self, cache: Path):
+        self.cache, self.made = cache, {}
+
+    def __getitem__(self, name: str) -> list:
+        if name not in self.made:
+            self.made[name] = _shared(BY_NAME[name], self.cache)
+        return self.made[name]
+
+    def __iter__(self):
+        return iter(BY_NAME)
+
+    def __len__(self) -> int:
+        return len(BY_NAME)
+
+
+def _shared(case, cache: Path) -> list:
+    made = cache / f"{case.name}.analyses.pickle"
+    with open(cache / f"{case.name}.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if made.exists():
+            return pickle.loads(made.read_bytes())
+        found = analyses_of(ensure(case, cache))
+        staged = made.with_suffix(".staged")
+        staged.write_bytes(pickle.dumps(found))
+        staged.replace(made)
+        return found
 
 
 @pytest.fixture(scope="module")
-def analyses(cache) -> dict:
-    # as `vae-report analyze` sees the folder: one run, or each run of a sweep (sibling runs, attempts)
-    return {case.name: analyses_of(ensure(case, cache)) for case in CASES}
+def analyses(cache) -> Battery:
+    return Battery(cache)
 
 
 def test_battery_is_broad() -> None:
@@ -102,7 +147,7 @@ def test_verdict(case, analyses) -> None:
 def test_report_agrees_with_summary(case, analyses, cache) -> None:
     for index, analysis in enumerate(analyses[case.name]):
         status = analysis.to_summary()["status"]
-        out = cache / "reports" / f"{case.name}-{index}.md"
+        out = cache / f"reports-{os.getpid()}" / f"{case.name}-{index}.md"  # each worker its own
         render.write_report(analysis, out)  # the analysis alone: plots carry no verdict; keep it fast
         text = out.read_text()
         said = STATUS_LINE.findall(text)
@@ -352,7 +397,7 @@ def test_runs_not_counted_in_steps_name_no_step_positions(analyses, cache) -> No
             messages = [f["message"] for f in summary["findings"]] + [r.get("message", "") for f in summary["findings"]
                                                                        for r in f.get("related", [])]
             assert not [m for m in messages if step_position.search(m)], name
-            out = cache / "reports" / f"{name}-{index}-units.md"
+            out = cache / f"reports-{os.getpid()}" / f"{name}-{index}-units.md"
             render.write_report(analysis, out)
             lines = [line for line in out.read_text().splitlines() if step_position.search(line)]
             assert not lines, (name, lines)

@@ -218,3 +218,27 @@ def test_two_names_that_differ_in_a_folder_of_event_files_are_two_series(tmp_pat
     assert counts.to_dict("index") == {"rec_loss": {"mean": pytest.approx(0.2), "count": 100},
                                        "train/rec_loss": {"mean": pytest.approx(0.1), "count": 100}}
     assert any("kept apart under its own name" in n for n in logs.notes), logs.notes
+
+
+@pytest.mark.parametrize("points", [40, 600])  # a file's points looked at in Python, and with numpy's array calls
+def test_a_later_event_file_that_goes_on_after_the_earlier_ones_last_step_is_a_resume(tmp_path, points):
+    """Three files in written order: the second goes on after the first's last step (a resume that redid no step:
+    one restart record, marked continued, naming where the first stopped); the third logs only a metric the
+    second never logged (another series, no resume)."""
+    from writers import write_scalars
+
+    from vae_report.readers import load_run
+
+    half = points // 2
+    write_scalars(tmp_path, [(s, "rec_loss", 1 / (1 + s)) for s in range(half)], start_wall=1.7e9,
+                  filename_suffix=".a")
+    write_scalars(tmp_path, [(s, tag, 1 / (1 + s)) for s in range(half, points) for tag in ("rec_loss", "kl_loss")],
+                  start_wall=1.7e9 + 3_600, filename_suffix=".b")
+    write_scalars(tmp_path, [(s, "val/rec_loss", 0.5) for s in range(0, points, 10)], start_wall=1.7e9 + 7_200,
+                  filename_suffix=".c")
+    logs = load_run(tmp_path)
+    continued = [r for r in logs.restarts if r.get("continued")]
+    assert len(continued) == 1, logs.restarts
+    (r,) = continued
+    assert (r["step"], r["reached"]) == (half, half - 1)
+    assert r["file"].endswith(".a") and r["next_file"].endswith(".b")

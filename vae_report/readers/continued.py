@@ -15,15 +15,23 @@ def continuations(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths:
     the next one (in written order) goes on from: they share a metric, the next begins after this one's last
     step, and this one was no longer written when the next began."""
     out = []
+    # each file's points, taken once (a comparison of every point's rank per file would cost files x points)
+    order = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[order], np.arange(len(paths) + 1))
+    ranked_codes, ranked_steps = codes[order], steps[order]
+
+    def points_of(i: int) -> tuple[np.ndarray, np.ndarray]:
+        return ranked_codes[bounds[i]:bounds[i + 1]], ranked_steps[bounds[i]:bounds[i + 1]]
+
     for i in range(len(paths) - 1):
         if i in restarted:
             continue
-        mine, theirs = rank == i, rank == i + 1
-        shared = np.intersect1d(codes[mine], codes[theirs])
-        if not len(shared):
+        (my_codes, my_steps), (their_codes, their_steps) = points_of(i), points_of(i + 1)
+        shared = _shared(my_codes, their_codes)
+        if not shared:
             continue  # another series (a split, a tag of its own): not a continuation of this file
-        reached = int(steps[mine & np.isin(codes, shared)].max())
-        begins = int(steps[theirs & np.isin(codes, shared)].min())
+        reached = _steps_of(my_codes, my_steps, shared, max)
+        begins = _steps_of(their_codes, their_steps, shared, min)
         overlap = spans[i][1] - spans[i + 1][0]
         if begins <= reached or overlap > OVERLAP_SECONDS:
             continue
@@ -32,3 +40,20 @@ def continuations(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, paths:
                     "metrics": 0, "concurrent": False, "replaced": {}, "abandoned": {}, "reached": reached,
                     "pause_s": float(gap) if np.isfinite(gap) and gap >= 0 else None, "continued": True})
     return out
+
+
+def _shared(a: np.ndarray, b: np.ndarray) -> set[int]:
+    """The metric codes two files share (empty when none): a set test, as most files are small and numpy's set
+    routines cost more than the points they look at."""
+    return set(np.unique(a).tolist()) & set(np.unique(b).tolist()) if len(a) > SMALL or len(b) > SMALL \
+        else set(a.tolist()) & set(b.tolist())
+
+
+SMALL = 256  # points up to which a file's points are looked at in Python rather than with numpy's array calls
+
+
+def _steps_of(codes: np.ndarray, steps: np.ndarray, shared: set[int], pick) -> int:
+    """``pick`` (min or max) of the steps of a file's points of the shared metrics."""
+    if len(codes) <= SMALL:
+        return int(pick(s for c, s in zip(codes.tolist(), steps.tolist(), strict=True) if c in shared))
+    return int(pick(steps[np.isin(codes, np.fromiter(shared, dtype=codes.dtype, count=len(shared)))]))
