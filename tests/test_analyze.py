@@ -88,6 +88,25 @@ def write_run_with_nan(folder):
     return curves
 
 
+def test_the_summary_names_each_findings_case(tmp_path):
+    """A KL NaN the total never took in is the non-finite rule's "not-in-loss" case, and the summary says so (a CI
+    step tells it from a divergence by this field, not by the message's words)."""
+    from writers import radiodiff_config, radiodiff_curves, write_radiodiff_text_log
+
+    curves = radiodiff_curves(1000, disc_start=5000, total_steps=10_000)
+    curves.values["kl_loss"][500:] = np.nan
+    write_radiodiff_text_log(tmp_path / "run", curves, radiodiff_config(disc_start=5000, total_steps=10_000), 10_000,
+                             log_freq=50)
+    summary = tmp_path / "s.json"
+    result = runner.invoke(app, ["analyze", str(tmp_path / "run"), "--out", str(tmp_path / "r.md"), "--json",
+                                 str(summary), "--quiet"])
+    assert result.exit_code == 0, result.output
+    findings = json.loads(summary.read_text())["findings"]
+    assert all("case" in f for f in findings)
+    (nan,) = [f for f in findings if f["rule"] == "non-finite"]
+    assert nan["case"] == "not-in-loss" and nan["severity"] == "warning"
+
+
 # (a config of an unknown layout given with --config is read for the keys it names: test_field_layouts.py)
 @pytest.mark.parametrize("case", ["missing", "empty", "no-metrics", "no-step-csv", "bad-config"])
 def test_bad_input_is_one_line_exit_2_and_no_report(tmp_path, case):

@@ -117,6 +117,19 @@ def test_non_finite_reports_first_bad_step():
     assert not [x for x in findings(frame_of(radiodiff_curves(3000)), rule="non-finite")]
 
 
+def test_a_nan_the_optimized_loss_never_took_in_leaves_the_run_its_time_estimate():
+    """kl_loss NaN for the latest points while the total it is a term of stays finite: training goes on, so the run
+    keeps its ETA (liveness gives no 'no time estimate'); the total NaN with it is a run that cannot go on."""
+    curves = radiodiff_curves(3000, total_steps=5000)
+    curves.values["kl_loss"][2900:] = np.nan
+    live = one(frame_of(curves, seconds_per_step=0.5), "liveness")
+    assert "no_eta" not in live.numbers and live.numbers["hours_to_end"] > 0, live
+    assert "NaN" not in live.message and "(end of training) in about" in live.message
+    curves.values["total_loss"][2900:] = np.nan
+    live = one(frame_of(curves, seconds_per_step=0.5), "liveness")
+    assert "NaN/Inf at the latest" in live.numbers["no_eta"]
+
+
 def test_rec_getting_worse_is_a_warning():
     curves = radiodiff_curves(3000, disc_start=5000)
     curves.values["rec_loss"] = np.linspace(0.03, 0.09, len(curves.steps))

@@ -51,6 +51,7 @@ class Finding:
             "skipped": self.skipped,
             "related": list(self.related),
             "action": self.action,
+            "case": self.case,
         }
 
 

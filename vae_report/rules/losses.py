@@ -88,7 +88,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 name, first, numbers, severity="warning", action=todo, case="recovered", rationale=_PASSING,
             ))
             continue
-        held = _not_taken_in(m, name, first)
+        held = not_taken_in(m, name, first)
         if held is not None:  # the NaN never reached a loss an optimizer stepped on: its weights are not harmed
             case, why, todo = held
             out.append(Case(
@@ -206,7 +206,7 @@ def _ends(m: Metrics) -> list[int]:
     """The first steps of the training series' NaN/Inf that stay to the last point, earliest first."""
     bads = {n: _broken(m.values(n)) for n in m.names() if not n.startswith("val")}
     return sorted({int(m.steps(n)[bad][0]) for n, bad in bads.items()
-                   if len(bad) and bad[-1] and _not_taken_in(m, n, int(m.steps(n)[bad][0])) is None})
+                   if len(bad) and bad[-1] and not_taken_in(m, n, int(m.steps(n)[bad][0])) is None})
 
 
 def divergence_onset(m: Metrics) -> int | None:
@@ -346,7 +346,7 @@ def optimized_loss(m: Metrics) -> str | None:
     return next((n for n in OPTIMIZED if m.has(n)), None)
 
 
-def _not_taken_in(m: Metrics, name: str, first: int) -> tuple[str, str, str] | None:
+def not_taken_in(m: Metrics, name: str, first: int) -> tuple[str, str, str] | None:
     """(case, why, action) for a NaN/Inf that no optimizer stepped on: a validation metric while the training
     losses stay finite; a training metric (a loss term, a diagnostic) while the optimized loss stayed finite at
     every point from ``first`` on and went on being logged (the run did not stop there). None otherwise: a NaN
