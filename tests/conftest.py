@@ -35,15 +35,3 @@ def _wandb_torn_down():
             except Exception:  # noqa: BLE001 - a teardown that fails leaves the threads; the code is safe anyway
                 pass
 
-
-# modules with tests of 10 s or more (a fuzz, trainers, subprocesses, a browser), longest first: pytest-xdist hands
-# tests out in collection order, so these start first and the short tests fill the end, instead of one worker
-# finishing a long test while the other idles (the suite's wall time on CI's two cores)
-FIRST = ("test_bad_input.py", "test_said_once.py", "test_read_stores.py", "test_compare.py", "test_trainer.py",
-         "test_wheel.py", "test_hostile_user.py", "test_hostile.py", "test_lr_far_off.py", "test_writes.py",
-         "test_interactive.py", "test_loop_hook.py", "test_faults.py", "test_html.py", "test_analyze.py")
-
-
-def pytest_collection_modifyitems(items):
-    rank = {name: i for i, name in enumerate(FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(FIRST)))  # stable: each module keeps its order
