@@ -552,7 +552,7 @@ def _remember_one(args) -> None:
 
     cache, name, barrier = args
     os.environ["VAE_REPORT_CACHE"] = cache
-    barrier.wait()
+    barrier.wait(timeout=60)  # a writer that never came is a failure, not a suite that hangs
     remember(Path(name), "0" * 64)
 
 
@@ -579,7 +579,9 @@ def test_the_record_of_what_we_wrote_survives_any_record_file(run, tmp_path, mon
         context = multiprocessing.get_context("fork")
         barrier = context.Manager().Barrier(6)
         with context.Pool(6) as pool:
-            pool.map(_remember_one, [(str(cache), str(tmp_path / f"r{i}.html"), barrier) for i in range(6)])
+            # bounded: a forked writer stuck on a lock a thread held at the fork fails the test instead of hanging it
+            pool.map_async(_remember_one, [(str(cache), str(tmp_path / f"r{i}.html"), barrier)
+                                           for i in range(6)]).get(timeout=120)
         assert len(json.loads(file.read_text())) == 6  # no writer's record lost
         return
     env = {**os.environ, "VAE_REPORT_CACHE": str(cache)}
