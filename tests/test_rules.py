@@ -130,6 +130,25 @@ def test_a_nan_the_optimized_loss_never_took_in_leaves_the_run_its_time_estimate
     assert "NaN/Inf at the latest" in live.numbers["no_eta"]
 
 
+def test_a_discriminator_loss_pinned_near_0_with_moving_separated_logits_has_won_not_stopped():
+    """disc_loss exactly 0.001 from the switch-on while the logits keep moving 5.5 apart: the discriminator has won
+    (one headline, disc-overpowering, the constant loss cited under it), not "not learning: nothing it outputs
+    changes" beside it; with the logits frozen too it is the frozen discriminator."""
+    curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+    on = curves.steps >= 1000
+    wiggle = 0.03 * np.sin(curves.steps[on] / 37.0)
+    curves.values["disc_loss"][on] = 0.001
+    curves.values["logits_real"][on] = 2.5 + wiggle
+    curves.values["logits_fake"][on] = -3.0 - wiggle
+    found = [f for f in findings(frame_of(curves), HEALTHY) if not f.skipped]
+    assert [f.rule for f in found if f.severity in ("warning", "error") and f.metric == "disc_loss"] == \
+        ["disc-overpowering"], [(f.rule, f.severity, f.message[:80]) for f in found]
+    assert ("loss-constant", "disc_loss") in {(r["rule"], r["metric"]) for f in found for r in f.related}
+    curves.values["logits_real"][on], curves.values["logits_fake"][on] = 2.5, -3.0
+    frozen = [f for f in findings(frame_of(curves), HEALTHY) if f.rule == "disc-at-chance" and not f.skipped]
+    assert frozen and "nothing it outputs changes" in frozen[0].message
+
+
 def test_rec_getting_worse_is_a_warning():
     curves = radiodiff_curves(3000, disc_start=5000)
     curves.values["rec_loss"] = np.linspace(0.03, 0.09, len(curves.steps))

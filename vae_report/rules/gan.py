@@ -210,13 +210,20 @@ def _not_learning(m: Metrics, s: Schedule, lo: int) -> list[str]:
     """Evidence that the discriminator does not learn from ``lo`` on: what an expert would check."""
     evidence = []
     _, loss = m.window("disc_loss", lo=lo)
-    # a hinge loss of exactly 0 is a discriminator clearing the margin everywhere (winning), not a frozen one
-    if len(finite(loss)) >= 5 and float(np.ptp(finite(loss))) == 0.0 and float(finite(loss)[0]) != 0.0:
-        evidence.append(f"disc_loss is exactly {fmt(float(finite(loss)[0]))} at every point")
-    if m.has("logits_real") and m.has("logits_fake"):
+    logits = m.has("logits_real") and m.has("logits_fake")
+    flat_logits = logits and _flat(m.window("logits_real", lo=lo)[1]) and _flat(m.window("logits_fake", lo=lo)[1])
+    if len(finite(loss)) >= 5 and float(np.ptp(finite(loss))) == 0.0:
+        value = float(finite(loss)[0])
+        # a hinge loss of exactly 0 is a discriminator clearing the margin everywhere (winning), not a frozen one;
+        # so is one pinned far below its chance level while its logits move (a floor or a rounding in the log):
+        # the overpowering finding says that one
+        won = value == 0.0 or (value < 0.1 * s.disc_chance_level and logits and not flat_logits)
+        if not won:
+            evidence.append(f"disc_loss is exactly {fmt(value)} at every point")
+    if logits:
         rs, real = m.window("logits_real", lo=lo)
         fs, fake = m.window("logits_fake", lo=lo)
-        if _flat(real) and _flat(fake):
+        if flat_logits:
             evidence.append("logits_real and logits_fake do not move (constant to float precision)")
         shared, ri, fi = np.intersect1d(rs, fs, return_indices=True)
         if len(shared) >= 5:
@@ -242,7 +249,9 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if evidence:
         return [Case(
             f"The discriminator is not learning since {pos.at(s, int(steps[0]))}: " + "; ".join(evidence) + ". "
-            f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but nothing it outputs changes: check that "
+            f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but "
+            + ("nothing it outputs changes" if len(evidence) > 1 or not evidence[0].startswith("disc_loss")
+               else "that loss never changes") + ": check that "
             "its optimizer steps, its learning rate, and that the logged logits come from the discriminator.",
             "disc_loss", int(steps[0]), {"chance_level": chance, "evidence": evidence, "now": {"disc_loss": level}},
         )]

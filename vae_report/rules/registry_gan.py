@@ -88,7 +88,7 @@ GAN_RULES: list[Rule] = [
          disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0, "ahead": 0.6, "fell": 0.3,
                              "g_rise": 0.5}, needs=("disc_loss",),
          needs_schedule=("disc_start",),
-         topics=("balance",), explains=("adversarial-rise",),
+         topics=("balance",), explains=("adversarial-rise", "gan-term-constant"),
          action="Weaken the discriminator itself: its learning rate, its capacity, or noise or augmentation on its "
                 "inputs. Where reconstruction has suffered, also lower disc_weight, so that the autoencoder chases "
                 "the discriminator less (it scales only the generator's adversarial term, not the discriminator's "
