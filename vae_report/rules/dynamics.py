@@ -13,7 +13,7 @@ from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Metrics
-from .losses import not_taken_in
+from .losses import lasting_break
 from .said import Said
 from .untrained import lr_disputed, rate_before, resume_from, summary, untrained
 
@@ -119,17 +119,12 @@ def cannot_go_on(findings: list, s: Schedule) -> str | None:
     return None if stalled is None else stalled_words(s, stalled.step, stalled.case)
 
 
-def _first_broken(m: Metrics, name: str) -> int:
-    """The first step at which a metric is NaN/Inf (it is at some step)."""
-    return int(m.steps(name)[~np.isfinite(m.values(name))][0])
-
-
 def _no_eta(m: Metrics, s: Schedule, old: float | None) -> str | None:
     """Why the run gets no time estimate (NaN/Inf losses at the end, losses frozen, logs older than the stale
     limit at the report's clock), or None: the liveness finding and every answer that gives an ETA read this."""
     # a NaN the optimized loss did not take in (the KL logged apart while the total stayed finite) stops nothing
     broken = [n for n in ("total_loss", "rec_loss", "nll_loss", "kl_loss") if m.has(n)
-              and not np.isfinite(m.values(n)[-1]) and not_taken_in(m, n, _first_broken(m, n)) is None]
+              and lasting_break(m, n, ~np.isfinite(m.values(n))) is not None]
     if broken:  # a run whose losses are NaN/Inf will not reach its milestones as it is
         return f"{broken[0]} is NaN/Inf at the latest {pos.unit(s)}"
     # stretches up to the end only: one the lr came back from (info) stops nothing

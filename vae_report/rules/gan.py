@@ -206,12 +206,16 @@ def _flat(values: np.ndarray) -> bool:
     return len(values) >= 5 and float(np.ptp(values)) <= 1e-6 * max(1.0, float(np.max(np.abs(values))))
 
 
-def _not_learning(m: Metrics, s: Schedule, lo: int) -> list[str]:
-    """Evidence that the discriminator does not learn from ``lo`` on: what an expert would check."""
-    evidence = []
+def _not_learning(m: Metrics, s: Schedule, lo: int) -> tuple[list[str], bool]:
+    """Evidence that the discriminator does not learn from ``lo`` on (what an expert would check), and whether its
+    loss alone says so (none of its outputs, logits or learning rate, seen frozen)."""
     _, loss = m.window("disc_loss", lo=lo)
     logits = m.has("logits_real") and m.has("logits_fake")
-    flat_logits = logits and _flat(m.window("logits_real", lo=lo)[1]) and _flat(m.window("logits_fake", lo=lo)[1])
+    if logits:
+        rs, real = m.window("logits_real", lo=lo)
+        fs, fake = m.window("logits_fake", lo=lo)
+    flat_logits = logits and _flat(real) and _flat(fake)
+    said_by_loss = []
     if len(finite(loss)) >= 5 and float(np.ptp(finite(loss))) == 0.0:
         value = float(finite(loss)[0])
         # a hinge loss of exactly 0 is a discriminator clearing the margin everywhere (winning), not a frozen one;
@@ -219,10 +223,9 @@ def _not_learning(m: Metrics, s: Schedule, lo: int) -> list[str]:
         # the overpowering finding says that one
         won = value == 0.0 or (value < 0.1 * s.disc_chance_level and logits and not flat_logits)
         if not won:
-            evidence.append(f"disc_loss is exactly {fmt(value)} at every point")
+            said_by_loss.append(f"disc_loss is exactly {fmt(value)} at every point")
+    evidence = []
     if logits:
-        rs, real = m.window("logits_real", lo=lo)
-        fs, fake = m.window("logits_fake", lo=lo)
         if flat_logits:
             evidence.append("logits_real and logits_fake do not move (constant to float precision)")
         shared, ri, fi = np.intersect1d(rs, fs, return_indices=True)
@@ -234,7 +237,7 @@ def _not_learning(m: Metrics, s: Schedule, lo: int) -> list[str]:
         _, lr = m.window("lr_disc", lo=lo)
         if len(finite(lr)) and np.all(finite(lr) == 0):
             evidence.append("the discriminator's learning rate is 0")
-    return evidence
+    return said_by_loss + evidence, not evidence
 
 
 def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -244,14 +247,13 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if len(loss) < 5:
         return []
     chance = s.disc_chance_level
-    evidence = _not_learning(m, s, s.switch_step)
+    evidence, loss_only = _not_learning(m, s, s.switch_step)
     level = m.level("disc_loss").value  # the one current level: the statistics table's Now
     if evidence:
         return [Case(
             f"The discriminator is not learning since {pos.at(s, int(steps[0]))}: " + "; ".join(evidence) + ". "
             f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but "
-            + ("nothing it outputs changes" if len(evidence) > 1 or not evidence[0].startswith("disc_loss")
-               else "that loss never changes") + ": check that "
+            + ("that loss never changes" if loss_only else "nothing it outputs changes") + ": check that "
             "its optimizer steps, its learning rate, and that the logged logits come from the discriminator.",
             "disc_loss", int(steps[0]), {"chance_level": chance, "evidence": evidence, "now": {"disc_loss": level}},
         )]

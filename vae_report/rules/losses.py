@@ -205,8 +205,16 @@ def climb_into_nonfinite(m: Metrics, name: str) -> dict | None:
 def _ends(m: Metrics) -> list[int]:
     """The first steps of the training series' NaN/Inf that stay to the last point, earliest first."""
     bads = {n: _broken(m.values(n)) for n in m.names() if not n.startswith("val")}
-    return sorted({int(m.steps(n)[bad][0]) for n, bad in bads.items()
-                   if len(bad) and bad[-1] and not_taken_in(m, n, int(m.steps(n)[bad][0])) is None})
+    return sorted({first for n, bad in bads.items() if (first := lasting_break(m, n, bad)) is not None})
+
+
+def lasting_break(m: Metrics, name: str, bad: np.ndarray) -> int | None:
+    """The first step of ``name``'s broken points (``bad``, a mask of its points) when it is broken at its last
+    point and the optimized loss took that in (not_taken_in): a break training cannot go on from; else None."""
+    if not (len(bad) and bad[-1]):
+        return None
+    first = int(m.steps(name)[bad][0])
+    return first if not_taken_in(m, name, first) is None else None
 
 
 def divergence_onset(m: Metrics) -> int | None:
