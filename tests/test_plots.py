@@ -27,7 +27,7 @@ def test_plots_drawn_by_forked_workers_are_the_serial_plots_byte_for_byte(seed_r
 
 
 def test_text_is_measured_once_per_process_and_the_pngs_are_agg_s_own(seed_run, monkeypatch):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+    from matplotlib.backends.backend_agg import RendererAgg
 
     from vae_report.plots import drawing
 
@@ -42,11 +42,44 @@ def test_text_is_measured_once_per_process_and_the_pngs_are_agg_s_own(seed_run, 
                         lambda self, *args: measured.append(args[0]) or measure(self, *args))
     again = make_plots(logs.frame, schedule, jobs=1)
     assert not measured  # every label, title and legend entry was measured by the first report
-    monkeypatch.setattr(drawing, "_Canvas", FigureCanvasAgg)  # matplotlib's own canvas and renderer
+    # matplotlib's own measurement, every text measured again
+    monkeypatch.setattr(drawing._Renderer, "get_text_width_height_descent", RendererAgg.get_text_width_height_descent)
     plain = make_plots(logs.frame, schedule, jobs=1)
-    assert measured  # ... which measure every text again
+    assert measured
     for a, b, c in zip(first, again, plain, strict=True):
         assert a.png == b.png == c.png, a.name
+
+
+@pytest.mark.parametrize("long_label", [False, True])
+def test_a_figure_is_the_png_savefig_writes_and_is_drawn_again_only_when_a_text_ran_off(monkeypatch, long_label):
+    """figure_png draws a figure once and writes the canvas: the bytes savefig would write of it at the margins
+    chosen; a figure is drawn a second time only when a text it drew (here a y label too long for the fixed left
+    margin) ran off the canvas, and then nothing is cut."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    from vae_report.plots import drawing
+
+    def figure():
+        fig, ax = drawing.plt.subplots(figsize=(8, 3.6))
+        ax.plot(np.arange(50), np.sin(np.arange(50)), label="a line")
+        ax.set_ylabel("a y label\nspread over\nfour lines\nof text" if long_label else "loss")
+        ax.set_title("a title")
+        drawing.add_legend(ax)
+        return fig
+
+    draws = []
+    draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(renderer) or draw(self, renderer))
+    png = drawing.figure_png(fig := figure())
+    assert len(draws) == (2 if long_label else 1)
+    assert min(box[0] for box in draws[-1].drawn) >= 0  # the label, once drawn again, starts inside the canvas
+    again = figure()
+    again.subplots_adjust(**{k: getattr(fig.subplotpars, k) for k in ("left", "right", "top", "bottom")})
+    saved = io.BytesIO()
+    again.savefig(saved, format="png", dpi=100, pil_kwargs={"compress_level": 3})
+    assert png == saved.getvalue()
 
 
 @pytest.mark.parametrize("window", [4, 25, 100])
@@ -472,20 +505,36 @@ def test_the_gan_figure_names_only_what_it_draws(tmp_path, monkeypatch):
 
 
 def _texts_drawn(monkeypatch) -> list:
-    """Every text the figures draw from here on, as drawn (tick labels, axis labels, titles, legend entries, the
-    rule ids beside the findings' marks): (text, its window extent, the canvas' width and height in pixels)."""
+    """Every text the figures' PNGs hold from here on, as drawn (tick labels, axis labels, titles, legend entries,
+    the rule ids beside the findings' marks): (text, its window extent, the canvas' width and height in pixels).
+    A figure drawn again (its margins moved) counts by its last draw only, the one its PNG holds."""
+    from matplotlib.figure import Figure
     from matplotlib.text import Text
 
-    drawn = []
-    draw = Text.draw
+    by_figure: dict = {}  # figure -> the texts of its latest draw
+    draw_text, draw_figure = Text.draw, Figure.draw
 
     def recording(self, renderer):
-        draw(self, renderer)
+        draw_text(self, renderer)
         if self.get_visible() and self.get_text().strip():
-            drawn.append((self.get_text(), self.get_window_extent(renderer), renderer.width, renderer.height))
+            by_figure[self.get_figure(root=True)].append(
+                (self.get_text(), self.get_window_extent(renderer), renderer.width, renderer.height))
+
+    def drawing(self, renderer):
+        by_figure[self] = []
+        draw_figure(self, renderer)
 
     monkeypatch.setattr(Text, "draw", recording)
-    return drawn
+    monkeypatch.setattr(Figure, "draw", drawing)
+
+    class Drawn(list):  # the texts of every figure's last draw, read when the test looks
+        def __iter__(self):
+            return iter([t for texts in by_figure.values() for t in texts])
+
+        def __len__(self):
+            return sum(map(len, by_figure.values()))
+
+    return Drawn()
 
 
 def _run_of(folder, kind: str):

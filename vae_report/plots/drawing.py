@@ -26,7 +26,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg  # noqa
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.markers import TICKLEFT, TICKRIGHT  # noqa: E402
 from matplotlib.ticker import Formatter  # noqa: E402
-from matplotlib.transforms import Bbox  # noqa: E402
 
 from ..marks import SEVERITY_COLORS  # noqa: E402
 from ..numbers import fmt  # noqa: E402
@@ -210,9 +209,19 @@ def draw_line(ax, series: Series, name: str, color: str | None = None, label: st
 class _Renderer(RendererAgg):
     """Agg, with the size of a text measured once per process: the same tick labels, titles and legend entries
     recur in every figure, and matplotlib's own cache lives only as long as one figure's renderer (the
-    measurement lays the string out with FreeType: ~5% of the figures' CPU)."""
+    measurement lays the string out with FreeType: ~5% of the figures' CPU); and where each text was drawn
+    (``drawn``: boxes in pixels, y up), so that a figure is checked for a text off its canvas without laying
+    it out a second time."""
 
     _sizes: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.drawn: list[tuple[float, float, float, float]] = []
+
+    def clear(self) -> None:  # a new draw of the figure
+        super().clear()
+        self.drawn = []
 
     def get_text_width_height_descent(self, s, prop, ismath):
         if ismath:  # mathtext and TeX: as Agg does, uncached (the plots use neither)
@@ -224,6 +233,17 @@ class _Renderer(RendererAgg):
                 self._sizes.clear()
             size = self._sizes[key] = super().get_text_width_height_descent(s, prop, ismath)
         return size
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        # (x, y): the line's baseline start, y down from the top; its box: the string's width, its height above
+        # the baseline and its descent below, turned by the angle
+        w, h, d = self.get_text_width_height_descent(s, prop, ismath)
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        corners = [(u * cos - v * sin, u * sin + v * cos) for u in (0.0, w) for v in (-d, h - d)]
+        up = self.height - y
+        self.drawn.append((x + min(c[0] for c in corners), up + min(c[1] for c in corners),
+                           x + max(c[0] for c in corners), up + max(c[1] for c in corners)))
+        super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
 
 
 class _Canvas(FigureCanvasAgg):
@@ -238,15 +258,25 @@ class _Canvas(FigureCanvasAgg):
 
 
 def figure_png(fig, right: float | None = 0.78) -> bytes:
-    """The figure as PNG, drawn once: fixed margins leave room for the legend outside the axes (a "tight"
-    bounding box would draw every figure twice, the plots' main cost), moved in only where a text would run off
-    the canvas; ``right=None``: margins already set."""
-    buf = io.BytesIO()
+    """The figure as PNG, drawn once in the usual case: fixed margins leave room for the legend outside the
+    axes (a "tight" bounding box would draw every figure twice, the plots' main cost); a margin is moved in
+    where a legend, title or note would run off the canvas (laid out without drawing, ~1 ms), then, once drawn,
+    where any other text (a long tick label, an axis' name beside it) ran off, and the figure is drawn again;
+    ``right=None``: margins already set."""
+    import matplotlib.image
+
     if right is not None:
         fig.subplots_adjust(left=0.1, right=right, top=0.9, bottom=0.14)
     canvas = _Canvas(fig)  # the figure draws on it from here (pyplot's manager still closes it below)
-    _fit_margins(fig, canvas.get_renderer())
-    fig.savefig(buf, format="png", dpi=100, pil_kwargs={"compress_level": 3})
+    renderer = canvas.get_renderer()
+    _fit_margins(fig, [box.extents for box in _placed_boxes(fig, renderer)])
+    canvas.draw()
+    if _fit_margins(fig, canvas.get_renderer().drawn):
+        canvas.draw()
+    buf = io.BytesIO()
+    # what savefig(format="png", dpi=100) writes of the drawn canvas, without drawing it once more
+    matplotlib.image.imsave(buf, canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi,
+                            pil_kwargs={"compress_level": 3})
     plt.close(fig)
     return buf.getvalue()
 
@@ -254,34 +284,38 @@ def figure_png(fig, right: float | None = 0.78) -> bytes:
 EDGE = 3  # pixels kept between a text moved in and the canvas' edge
 
 
-def _fit_margins(fig, renderer) -> None:
-    """Move in a margin over which some text would run off the canvas (a long tick label, an axis' name beside
-    it, a legend entry): the texts laid out once without drawing (~15 ms a figure, where a "tight" box draws it
-    twice). A figure whose texts fit keeps its fixed margins; one whose texts cannot fit at all is left as is."""
-    boxes = [box for box in (_text_box(ax, renderer) for ax in fig.axes) if box is not None]
+def _fit_margins(fig, boxes) -> bool:
+    """Move in a margin over which one of these boxes (x0, y0, x1, y1 in pixels, y up) runs off the canvas;
+    whether a margin moved. A figure whose texts cannot fit at all is left as is."""
     if not boxes:
-        return
+        return False
     width, height = fig.bbox.width, fig.bbox.height
-    left, bottom = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
-    right, top = max(b.x1 for b in boxes) - width, max(b.y1 for b in boxes) - height
+    left, bottom = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, top = max(b[2] for b in boxes) - width, max(b[3] for b in boxes) - height
     if min(left, bottom) >= 0 and max(right, top) <= 0:
-        return
+        return False
     p = fig.subplotpars
     fitted = {"left": p.left + (EDGE - left) / width if left < 0 else p.left,
               "right": p.right - (EDGE + right) / width if right > 0 else p.right,
               "bottom": p.bottom + (EDGE - bottom) / height if bottom < 0 else p.bottom,
               "top": p.top - (EDGE + top) / height if top > 0 else p.top}
-    if fitted["left"] < fitted["right"] and fitted["bottom"] < fitted["top"]:  # else matplotlib would refuse them
-        fig.subplots_adjust(**fitted)
+    if not (fitted["left"] < fitted["right"] and fitted["bottom"] < fitted["top"]):  # matplotlib would refuse them
+        return False
+    fig.subplots_adjust(**fitted)
+    return True
 
 
-def _text_box(ax, renderer):
-    """Where an axes' texts lie (its axes' tick labels and names, title, legend, annotations), in pixels: the texts
-    only, not the lines and shading, which the axes clip."""
-    texts = [ax.xaxis, ax.yaxis, ax.title, *ax.texts] + ([ax.get_legend()] if ax.get_legend() else [])
-    boxes = [box for a in texts if a.get_visible() and (box := a.get_tightbbox(renderer)) is not None
-             and np.isfinite(box.extents).all()]  # an empty title (a twin's) has the null box, infinite
-    return Bbox.union(boxes) if boxes else None
+def _placed_boxes(fig, renderer) -> list:
+    """Where the texts placed by hand lie (legends, titles, notes), in pixels, laid out without drawing: the
+    usual reason to move a margin in, known before the one draw. An axis' tick labels and name are known once
+    drawn (laying them out here cost a sixth of the figures' time)."""
+    boxes = []
+    for ax in fig.axes:
+        for a in [ax.title, *ax.texts] + ([ax.get_legend()] if ax.get_legend() else []):
+            if a.get_visible() and (box := a.get_tightbbox(renderer)) is not None \
+                    and np.isfinite(box.extents).all():  # an empty title (a twin's) has the null box, infinite
+                boxes.append(box)
+    return boxes
 
 
 def legend_entries(axes) -> tuple[list, list]:
