@@ -293,6 +293,28 @@ def test_comma_values_in_a_decimal_point_log_are_thousands_or_left_out_never_tru
     assert "thousands" in notes and "left out" in notes
 
 
+def test_a_table_line_of_names_and_grouped_or_scientific_numbers_reads_every_value(tmp_path):
+    """``step 12,345 | total 2,674.1 | nll 2,603.2 | kl 1.29e+05``: fields of one name and one number each, whatever
+    the names (total, d_weight), numbers grouped by thousands with a decimal point (``{:,.1f}``) read whole, never as
+    their thousands digit, and nll taken as nll_loss."""
+    rows = []
+    with (tmp_path / "train.out").open("w") as out:
+        print("Training VAE-GAN: 60,000 steps, disc_start 30,001", file=out)
+        for step in range(0, 5000, 250):
+            total, kl, d_weight = 8211.2 - 0.9 * step, 2010.0 + 40 * step, 1346.7 - 0.1 * step
+            rows.append((step, total, kl, d_weight))
+            print(f"step {step:,} | total {total:,.1f} | nll {total:,.1f} | kl {kl:.2e} | rec 0.1253 | "
+                  f"d_weight {d_weight:,.1f} | lr 5.00e-06", file=out)
+    logs = load_run(tmp_path)
+    steps = [r[0] for r in rows]
+    for metric, column in (("total_loss", 1), ("nll_loss", 1), ("d_weight", 3)):
+        got, values, _ = series(logs.frame, metric)
+        assert list(got) == steps and values == pytest.approx([round(r[column], 1) for r in rows]), metric
+    assert series(logs.frame, "kl_loss")[1] == pytest.approx([float(f"{r[2]:.2e}") for r in rows])
+    notes = " ".join(n for source in logs.sources for n in source.notes)
+    assert "read as thousands" in notes and "left out" not in notes
+
+
 def test_now_with_logs_that_carry_no_clock_is_said_not_dropped(tmp_path):
     # a console copy printed without timestamps: --now cannot be used, and the report says so
     with (tmp_path / "nohup.out").open("w") as out:

@@ -95,6 +95,7 @@ ROLE_ALIASES = {
     "rec_loss": ("recons_loss", "recon_loss", "reconstruction_loss", "reconstruct_loss", "reconst_loss", "rec", "recon",
                  "recons", "reconstruction", "loss_rec", "loss_recon", "vae_r_loss", "r_loss", "l1_loss", "mse_loss",
                  "mse", "bce", "bce_loss", "pixel_loss", "l_rec", "l_pix"),  # l_*: BasicSR's names (VQFR, CodeFormer)
+    "nll_loss": ("nll", "loss_nll", "nll_term", "neg_log_likelihood"),
     "kl_loss": ("kld", "kl", "kl_div", "kl_divergence", "kld_loss", "loss_kl", "vae_kl_loss", "kl_term"),
     "disc_loss": ("d_loss", "loss_d", "discriminator_loss", "discriminator_adv_loss", "disc_adv_loss", "dis_loss",
                   "loss_disc", "d_adv_loss"),

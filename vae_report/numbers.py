@@ -47,6 +47,12 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{fmt(n)} {noun if n == 1 else plural or noun + 's'}"
 
 
+def listed(items) -> str:
+    """Words as a sentence lists them: "a", "a and b", "a, b and c"."""
+    items = [str(i) for i in items]
+    return " and ".join(items) if len(items) < 3 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def pct(fraction: float | None, digits: int = 1) -> str:
     """A fraction as a percentage: ``0.122`` -> ``12.2%``."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):

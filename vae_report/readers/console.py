@@ -49,6 +49,10 @@ PAIR = re.compile(rf"(?:(?P<quote>['\"])(?P<qkey>{_KEY})(?P=quote)\s*:\s*|\[(?P<
 # ``loss 0.5 kl 2.1``: a key and its value with only a space between, read where a line has no other pair and
 # only for the names of losses and their kin (a free-text line's "package 4" or "devices 8" is not a metric)
 _SPACED = re.compile(rf"(?<![\w./-])(?P<skey>{_KEY})\s+(?P<value>{_NUMBER})(?![\w:/.])", re.IGNORECASE)
+# ``total 2674.1 | nll 2403.2 | d_weight 1346.7``: a line cut by ``|`` or ``;`` into fields that are each one name
+# and one number is a table of metrics, whatever the names (a free-text line has fields of other shapes)
+_FIELD = re.compile(rf"\s*(?P<skey>{_KEY})\s+(?P<value>{_NUMBER})\s*", re.IGNORECASE)
+_FIELDS = re.compile(r"[|;]")
 _METRIC_WORDS = re.compile(r"loss|kl|kld|rec|mse|bce|nll|elbo|disc|gen|lr|vq|commit|perplex|psnr|ssim|lpips",
                            re.IGNORECASE)
 # A logging record's head, up to the message: ``... | INFO | module:function:line - `` (loguru), ``INFO:root:``,
@@ -197,8 +201,13 @@ def metric_pairs(text: str) -> list[tuple[str, str]]:
     the line has no ``key: value`` pair."""
     found = [(_key(m), m.group("value")) for m in PAIR.finditer(text) if not _COUNT_WORDS.search(m.group(0))]
     if not found:
-        found = [(m.group("skey"), m.group("value")) for m in _SPACED.finditer(text)
-                 if _METRIC_WORDS.search(m.group("skey"))]
+        fields = [f for f in _FIELDS.split(text) if f.strip()]
+        table = [m for f in fields if (m := _FIELD.fullmatch(f))]
+        if len(table) >= 2 and len(table) == len(fields):
+            found = [(m.group("skey"), m.group("value")) for m in table]
+        else:
+            found = [(m.group("skey"), m.group("value")) for m in _SPACED.finditer(text)
+                     if _METRIC_WORDS.search(m.group("skey"))]
     return [(k, v) for k, v in found if k.lower() not in NOT_METRICS and not k.lower().startswith("best_")
             and not _CLOCK.search(k) and not _SOURCE_FILE.search(k)]
 

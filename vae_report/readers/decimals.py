@@ -1,6 +1,7 @@
-"""Numbers written with a comma (``loss: 0,09124``, ``kl: 3,898``): a locale's decimal comma or a thousands
-separator. A regular expression for ``\\d+\\.\\d*`` reads both as the digits before the comma, silently; this
-decides once per file which it is and rewrites the values so the readers see ``0.09124`` / ``3898``."""
+"""Numbers written with a comma (``loss: 0,09124``, ``kl: 3,898``, ``total 2,674.1``): a locale's decimal comma or a
+thousands separator. A regular expression for ``\\d+\\.\\d*`` reads both as the digits before the comma, silently;
+this decides once per file which it is and rewrites the values so the readers see ``0.09124`` / ``3898`` /
+``2674.1``."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import re
 
 from ..numbers import counted
 
-# a value with a comma between digits after ``key:`` / ``key=``: ``loss: 0,09124``, ``lr=1,5e-3``, ``kl = 3,898``,
-# ``n: 1,234,567``. Found from the separator (a scan from every key would cost seconds on a large log); the key
-# before it is checked apart, so a timestamp's ``00:00:00,000`` is no value
-_VALUE = re.compile(r"[:=][ \t]*(?P<num>[-+]?\d+(?:,\d+)+)(?P<exp>[eE][-+]?\d+)?(?![\d.])")
+# a value with a comma between digits after ``key:`` / ``key=`` or a space: ``loss: 0,09124``, ``lr=1,5e-3``,
+# ``kl = 3,898``, ``n: 1,234,567``, ``total 2,674.1`` (grouped thousands and a decimal point: a format's ``{:,.1f}``).
+# Found from the separator (a scan from every key would cost seconds on a large log); the key before it is checked
+# apart, so a timestamp's ``00:00:00,000`` is no value. After a space (``sep`` blank) a comma value is only ever read
+# as grouped thousands: ``shape 3,64`` may be a list, and decides nothing about the file's decimal mark
+_VALUE = re.compile(r"(?:(?P<sep>[:=])[ \t]*|[ \t]+)(?P<num>[-+]?\d+(?:,\d+)+)(?P<frac>\.\d+)?(?P<exp>[eE][-+]?\d+)?"
+                    r"(?![\d.,])")
 _DOT_VALUE = re.compile(r"(?<![\w./-])[A-Za-z_][\w./-]*\s*[:=]\s*[-+]?\d+\.\d+")
 # a counter's ``12,000`` is a thousands separator whatever the file's decimal mark (the step readers know it)
 _COUNTERS = {"step", "global_step", "iter", "iters", "iteration", "it", "epoch", "batch", "samples", "images"}
@@ -26,29 +30,34 @@ def thousands(num: str) -> bool:
 def comma_numbers(text: str) -> tuple[str, str | None]:
     """(the text with its comma numbers rewritten, a note saying how they were read, or None when there are none).
 
-    A value that cannot be a thousands separator (``0,0912``, ``1,5e-3``, ``12,5``) in a file whose values have no
-    decimal point makes the file decimal-comma: every comma value is a decimal then. Otherwise a comma value is
-    read as thousands only when it groups 3 digits (``3,898`` -> 3898) and said so; any other is left out
-    (the readers skip it) and named."""
+    A value after ``:`` or ``=`` that cannot be a thousands separator (``0,0912``, ``1,5e-3``, ``12,5``) in a file
+    whose values have no decimal point makes the file decimal-comma: every such comma value is a decimal then.
+    Otherwise a comma value is read as thousands only when it groups 3 digits (``3,898`` -> 3898, ``2,674.1`` ->
+    2674.1) and said so; any other after ``:`` or ``=`` is left out (the readers skip it) and named."""
     found = [(m, key) for m in _VALUE.finditer(text) if (key := _key(text, m.start())) and key not in _COUNTERS]
     if not found:
         return text, None
-    decimal = [m for m, _ in found if m["exp"] or m["num"].count(",") == 1 and not thousands(m["num"])]
-    dotted = _DOT_VALUE.search(text) is not None
+    decimal = [m for m, _ in found if m["sep"] and not m["frac"]
+               and (m["exp"] or m["num"].count(",") == 1 and not thousands(m["num"]))]
+    dotted = _DOT_VALUE.search(text) is not None or any(m["frac"] for m, _ in found)
     if decimal and not dotted:
         example = decimal[0]["num"] + (decimal[0]["exp"] or "")
-        return _rewritten(text, lambda num: num.replace(",", ".") if num.count(",") == 1 else None), (
+        return _rewritten(text, lambda m: m["num"].replace(",", ".") if m["sep"] and m["num"].count(",") == 1
+                          and not m["frac"] else None), (
             f"numbers use a decimal comma (e.g. {example!r}): read as decimals ({example.replace(',', '.')})")
     kept = [m for m, _ in found if thousands(m["num"])]
     notes = []
     if kept:
-        notes.append(f"{counted(len(kept), 'value')} with a comma grouping 3 digits (e.g. {kept[0]['num']!r}) read as "
-                     f"thousands ({kept[0]['num'].replace(',', '')}); no value here has a decimal comma")
-    if len(kept) < len(found):
-        bad, key = next((m, key) for m, key in found if not thousands(m["num"]))
-        notes.append(f"{counted(len(found) - len(kept), 'value')} with a comma that is neither a decimal comma used "
-                     f"throughout nor a thousands separator (e.g. {key}: {bad['num']}) left out")
-    return _rewritten(text, lambda num: num.replace(",", "") if thousands(num) else ""), "; ".join(notes)
+        example = kept[0]["num"] + (kept[0]["frac"] or "")
+        notes.append(f"{counted(len(kept), 'value')} with a comma grouping 3 digits (e.g. {example!r}) read as "
+                     f"thousands ({example.replace(',', '')}); no value here has a decimal comma")
+    bad = [(m, key) for m, key in found if m["sep"] and not thousands(m["num"])]
+    if bad:
+        (m, key), *_ = bad
+        notes.append(f"{counted(len(bad), 'value')} with a comma that is neither a decimal comma used "
+                     f"throughout nor a thousands separator (e.g. {key}: {m['num']}) left out")
+    return _rewritten(text, lambda m: m["num"].replace(",", "") + (m["frac"] or "") if thousands(m["num"])
+                      else "" if m["sep"] else None), "; ".join(notes) or None
 
 
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
@@ -68,11 +77,13 @@ def _key(text: str, at: int) -> str | None:
 
 
 def _rewritten(text: str, convert) -> str:
+    """The comma values rewritten by ``convert(match)``: the new digits, "" to leave the value out (its key
+    kept), None to leave it as written."""
     def one(match: re.Match) -> str:
         key = _key(match.string, match.start())
-        new = convert(match["num"]) if key and key not in _COUNTERS else None
+        new = convert(match) if key and key not in _COUNTERS else None
         if new is None:
             return match[0]
         head = match[0][: match.start("num") - match.start()]
-        return head + new + (match["exp"] or "" if new else "")  # "": the value dropped, its key kept
+        return head + new + (match["exp"] or "" if new else "")
     return _VALUE.sub(one, text)

@@ -107,7 +107,7 @@ class Term:
 @dataclass(frozen=True)
 class Decomposition:
     step: int  # the latest step the terms are aligned at
-    total: float  # the logged total (median over the same steps)
+    total: float  # the logged total (its mean over the same steps)
     terms: tuple[Term, ...]
     averaged: bool  # RadioDiff's TensorBoard total: (AE loss + disc loss) / 2
     points: int  # how many steps the means are over
@@ -124,6 +124,11 @@ class Decomposition:
     def size(self) -> float:
         """The loss's size: the sum of the terms' absolute values, what every share is of."""
         return float(sum(abs(t.value) for t in self.terms))
+
+    @property
+    def unexplained(self) -> bool:
+        """The logged total's mean is more than 0.1% off the sum of its logged terms' means."""
+        return bool(np.isfinite(self.total)) and abs(self.total - self.sum) > 1e-3 * max(abs(self.total), self.size)
 
     def term(self, kind: str) -> Term | None:
         return next((t for t in self.terms if t.kind == kind), None)
@@ -180,11 +185,18 @@ class Decomposition:
             "; " + " + ".join(f"{n} {fmt(v)}" for n, v in t.parts) + ")" if t.parts else ")") for t in ordered]
         what = "the autoencoder loss" if self.averaged else "total_loss"
         window = "the latest stretch, where the table's Now is taken; " if self.median is not None else ""
-        text = (f"Over {self.window()} ({window}{fmt(self.points)} logged points with every term), "
-                f"{what} averages {fmt(self.sum)} = " + " + ".join(parts) + f", {self.legend}")
+        if self.averaged or not self.unexplained:
+            text = (f"Over {self.window()} ({window}{fmt(self.points)} logged points with every term), "
+                    f"{what} averages {fmt(self.sum)} = " + " + ".join(parts) + f", {self.legend}")
+        else:  # the logged total is not the sum of the logged terms: both said, and what is in neither
+            rest = self.total - self.sum
+            text = (f"Over {self.window()} ({window}{fmt(self.points)} logged points with every term), "
+                    f"{what} averages {fmt(self.total)}, while its logged terms add up to {fmt(self.sum)} = "
+                    + " + ".join(parts) + f", {self.legend}; the other {fmt(rest)} ({pct(abs(rest) / abs(self.total))}"
+                    " of the logged total) is in no logged term (see loss-bookkeeping)")
         if self.median is not None and not self.averaged:
-            text += (f" (these are means, so that the terms add up; the table's Now is the median over the same steps, "
-                     f"{fmt(self.median)})")
+            text += (f" (these are means{'' if self.unexplained else ', so that the terms add up'}; the table's Now "
+                     f"is the median over the same steps, {fmt(self.median)})")
         if self.averaged:
             text += (f"; the logged total_loss ({fmt(self.total)}) is RadioDiff's TensorBoard total, the mean of "
                      "that and the discriminator loss")
