@@ -66,6 +66,31 @@ def test_epoch_only_counter_is_the_step_unit_and_said(tmp_path):
     assert any("steps are epochs" in n for n in logs.sources[0].notes)
 
 
+@pytest.mark.parametrize("counter", ["total_iters", "global_iter", "n_iter", None])
+def test_an_epoch_repeated_over_records_is_no_counter(tmp_path, counter):
+    """A loop that writes the epoch on every record (20 records an epoch): the step is its global counter under
+    any usual name, else the per-epoch batch continued across epochs, else the records' order; never the epoch,
+    which would keep one record an epoch and drop the rest as rewrites of one step."""
+    records = []
+    for i in range(200):
+        record = {"epoch": i // 20, "rec_loss": 0.5 / (1 + i), "kl_loss": 10.0 + i}
+        if counter:
+            record[counter] = 50 * i
+        records.append(record)
+    write_lines(tmp_path / "train_log.jsonl", records)
+    logs = load_run(tmp_path)
+    steps, values = series(logs.frame, "rec_loss")
+    assert len(values) == 200 and np.allclose(values, [0.5 / (1 + i) for i in range(200)])
+    assert list(steps) == ([50 * i for i in range(200)] if counter else list(range(200)))
+    assert logs.counts == ("step" if counter else "record")
+    assert counter is None or counter not in set(logs.frame["metric"])
+    # the batch within its epoch beside the epoch: continued across epochs
+    write_lines(tmp_path / "train_log.jsonl", [{"epoch": i // 20, "batch": i % 20, "rec_loss": 1.0 / (1 + i)}
+                                                for i in range(200)])
+    steps, values = series(load_run(tmp_path).frame, "rec_loss")
+    assert list(steps) == list(range(200)) and len(values) == 200
+
+
 def test_mmcv_log_json_meta_line_modes_and_iter_within_epoch(tmp_path):
     """mmcv's TextLoggerHook: the run's meta first, then train records whose iter restarts each epoch
     (by_epoch runner, 100 iterations an epoch, logged every 50), val records with mode "val"."""

@@ -189,3 +189,19 @@ def test_files_without_wall_times_are_ordered_by_what_they_hold(tmp_path):
     order = [n for n in logs.notes if "merged in the order" in n][0]
     assert order.index("version_2") < order.index("version_10")
     assert len(series(logs.frame, "rec_loss")[0]) == 20  # nothing replaced: version_10 continues the run
+
+
+@pytest.mark.parametrize("counter", ["total_iters", "batch"])
+def test_a_csv_with_the_epoch_on_every_row_takes_its_counter_or_the_batch_across_epochs(tmp_path, counter):
+    """The CSV reader's counter policy is the JSON reader's (readers/counters.py): a global counter under another
+    name, or the per-epoch batch continued across epochs; the epoch repeated over rows is never the step."""
+    path = tmp_path / "log.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["epoch", counter, "rec_loss"])
+        for i in range(120):
+            writer.writerow([i // 30, 10 * i if counter == "total_iters" else i % 30, 1.0 / (1 + i)])
+    read = read_csv_log(path, "m")
+    steps, values, _ = series(read.frame, "rec_loss")
+    assert len(values) == 120 and list(steps) == [(10 if counter == "total_iters" else 1) * i for i in range(120)]
+    assert set(read.frame["metric"]) == {"rec_loss"}

@@ -17,19 +17,20 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series
 from ..numbers import counted
+from .counters import STEP_NAMES, is_counter, once_per_record
 from .delimiters import NAMES, comma_cells, delimiter_of
 from .encoding import decoded, encoding_of, is_binary
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
 from .names import named_apart
 from .sources import TORN_LINE
 
-STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "_step", "trainer/global_step")
+STEP_COLUMNS = STEP_NAMES
 TAG_COLUMNS = ("tag", "metric", "name", "key")
 WALL_COLUMNS = ("wall_time", "wall time", "walltime", "time", "timestamp", "created_at", "datetime", "date",
                 "_timestamp")
 # bookkeeping columns of a wide log: counters and clocks, not metrics; a constant total_steps is schedule
-NOT_METRICS = {"epoch", "created_at", "datetime", "date", "global_step", "step", "total_steps", "_runtime",
-               "_timestamp", "_step", "time", "timestamp", "wall_time", "iteration", "iter"}
+NOT_METRICS = {"epoch", "created_at", "datetime", "date", "total_steps", "_runtime", "_timestamp", "time", "timestamp",
+               "wall_time", *STEP_NAMES}
 MAX_STEP = 2**53  # beyond this a float step is no longer an integer
 _NAN_WORDS = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity"}
 
@@ -108,7 +109,9 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     # them apart by re-reading the affected columns as text.
     nan_words = any(word in text for word in ("nan", "NaN", "NAN", "inf", "Inf", "INF"))
     columns = {c.lower(): c for c in table.columns}
-    step_col = _step_column(table, [columns[c] for c in STEP_COLUMNS if c in columns])
+    epochs = table[columns["epoch"]] if "epoch" in columns else None
+    step_col = _step_column(table, [columns[c] for c in STEP_COLUMNS if c in columns and is_counter(
+        c, pd.to_numeric(table[columns[c]], errors="coerce").to_numpy(dtype=np.float64), epochs)])
     if step_col is None and "created_at" in columns:
         raise InputError(
             f"{path}: no step column: test-tube's metrics.csv (latent-diffusion's and taming's default logger) "
@@ -116,7 +119,8 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
             "which are read instead when present"
         )
     unit = "step"
-    if step_col is None and "epoch" in columns and _one_row_per_epoch(table[columns["epoch"]]):
+    if step_col is None and "epoch" in columns and once_per_record(
+            pd.to_numeric(table[columns["epoch"]], errors="coerce").to_numpy(dtype=np.float64)):
         # Keras' CSVLogger (history.csv): one row per epoch, the epoch its only counter
         step_col, unit = columns["epoch"], "epoch"
         notes.append("counted in epochs: one row per epoch (the epoch column is the step)")
@@ -264,12 +268,6 @@ def _appended(text: str, again: list[int], path: Path, source: str, lines_before
                    first.total_steps, first.unit,
                    [(lines_before + line, read.frame) for line, read in reads] if len(reads) > 1 else [],
                    first.epoch_length)
-
-
-def _one_row_per_epoch(cells: pd.Series) -> bool:
-    """An epoch column that rises by one row after row (a log per epoch), not an epoch repeated per batch."""
-    values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
-    return len(values) >= 1 and bool(np.isfinite(values).all()) and bool((np.diff(values) > 0).all())
 
 
 def _wide(table, path, source, steps, walls, skip, bad, notes, nan_words) -> CsvRead:

@@ -4,8 +4,9 @@ objects, Hugging Face's ``trainer_state.json`` (``log_history``), Sacred's ``met
 of lists per key
 (``{"loss": [...], "kl": [...]}``, the index as the step unless a ``step`` list is there).
 
-The step is the first counter a record carries (``step``, ``global_step``, ``iteration``, ``iter``, ``_step``);
-``epoch`` is the step unit only when it is the only counter (the reader says so). mmcv's epoch-based runner
+The step is the counter the records carry (counters.py: ``step``, ``global_step``, ``iteration``, ``total_iters``...);
+``epoch`` is the step unit only when it is the only counter and written once per record (the reader says so); an
+epoch repeated over records without a counter leaves the records counted by their order. mmcv's epoch-based runner
 restarts ``iter`` at every epoch: such a counter is continued across epochs. Nested objects are flattened to
 ``a/b``; a record's ``mode`` of ``val``/``eval``/``test`` and Hugging Face's ``eval_`` prefix mark validation.
 """
@@ -23,13 +24,14 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series
 from ..numbers import counted
+from .counters import EPOCHS, STEP_NAMES, is_counter, once_per_record
 from .encoding import decoded, read_text
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
 from .sacred import LAYOUT as SACRED
 from .sacred import is_sacred_metrics, sacred_series
 
-STEP_KEYS = ("step", "global_step", "iteration", "iter", "_step", "it", "trainer/global_step", "steps", "iterations")
-EPOCH_KEYS = ("epoch", "epochs")
+STEP_KEYS = STEP_NAMES
+EPOCH_KEYS = EPOCHS
 WALL_KEYS = ("_timestamp", "timestamp", "time", "wall_time", "walltime")
 # bookkeeping a trainer writes beside its losses: clocks, throughput, memory, not metrics
 NOT_METRICS = {"_runtime", "data_time", "eta_seconds", "eta", "memory", "rank_data_time", "time", "timestamp",
@@ -242,11 +244,26 @@ def _metric_name(key: str, split: str) -> str:
 
 
 def _counter(records: list[dict]) -> str | None:
-    """The step key most records carry: the first of STEP_KEYS present in at least half of them, else epoch."""
-    for keys in (STEP_KEYS, EPOCH_KEYS):
-        for key in keys:
-            if sum(_is_number(r.get(key)) for r in records) >= 0.5 * len(records):
-                return key
+    """The step key: a counter (counters.py) present in at least half the records, the first that never goes
+    back where there are several; else ``epoch`` where it is written once per record; else None (record order)."""
+    def column(key: str) -> np.ndarray:
+        return np.array([r.get(key) if _is_number(r.get(key)) else np.nan for r in records], dtype=float)
+
+    has_epoch = any(_is_number(r.get("epoch")) for r in records)
+    found = []
+    for key in STEP_KEYS:
+        if sum(_is_number(r.get(key)) for r in records) >= 0.5 * len(records):
+            values = column(key)
+            if is_counter(key, values, epochs=True if has_epoch else None):
+                found.append((key, values))
+    if found:
+        training = np.array([not _split(r) for r in records], dtype=bool)
+        return next((key for key, values in found
+                     if not (np.diff(values[training & np.isfinite(values)]) < 0).any()), found[0][0])
+    for key in EPOCH_KEYS:
+        values = column(key)
+        if np.isfinite(values).sum() >= 0.5 * len(records) and once_per_record(values[np.isfinite(values)]):
+            return key
     return None
 
 
