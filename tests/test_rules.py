@@ -263,6 +263,22 @@ def test_bookkeeping_holds_in_each_phase_not_at_half_of_the_steps():
     assert one(frame_of(curves, no_adversarial), "loss-bookkeeping").severity == "warning"
 
 
+def test_a_counter_one_ahead_is_said_at_the_switch_on_not_hidden_or_called_late():
+    """A loop that logs its step counted from 1: the point logged at disc_start shows the discriminator still
+    off (the loss saw one step less), the next one on. Neither "the first logged step at or after disc_start"
+    for the later one, nor a late start; the equilibrium is dated from the first step it is on."""
+    schedule = Schedule(disc_start=1001, kl_weight=1e-6, disc_weight=0.5, disc_factor=1.0, total_steps=5000)
+    frame = frame_of(radiodiff_curves(3000, disc_start=1001))
+    frame["step"] += 1  # the loop's counter, one ahead of the loss's global_step
+    found = findings(frame, schedule)
+    (on,) = [f for f in found if f.rule == "disc-inactive-after-start" and not f.skipped]
+    assert on.severity == "ok" and on.step == 1011 and on.numbers["off_from_start"] == 1
+    assert "At step 1,001, the first logged step at or after disc_start 1,001, it is still off" in on.message
+    assert "not a late start" in on.message
+    chance = [f for f in found if f.rule == "disc-at-chance" and not f.skipped]
+    assert chance and all("since step 1,001" not in f.message for f in chance)
+
+
 def test_rules_with_missing_metrics_are_skipped_not_raised():
     frame = frame_of(radiodiff_curves(300), ["rec_loss"])
     out = findings(frame, Schedule())

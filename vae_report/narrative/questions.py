@@ -151,6 +151,9 @@ def questions_and_answers(analysis) -> list:
             on = finding_of(analysis, "disc-inactive-after-start")
             if on is not None and on.severity == "ok" and on.step is not None:  # the answer first: when it did
                 first = "" if on.step == s.disc_start else (
+                    f"; the logs show it on from {s.counts} {fmt(on.step)}: {s.counts} {fmt(s.disc_start)} is logged "
+                    "and still shows it off, the logged counter running ahead of the loss's own (see "
+                    "disc-inactive-after-start)" if on.numbers.get("off_from_start") else
                     f"; the first {s.counts} logged after it, {fmt(on.step)}, shows it on")
                 answer = (f"At {s.counts} {fmt(s.disc_start)}, as scheduled (disc_start, from {origin}){first}. The "
                           f"run is at {s.counts} {fmt(step)}.")

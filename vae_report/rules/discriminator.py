@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import position as pos
 from ..checkpoints import latest_checkpoint
-from ..numbers import fmt
+from ..numbers import counted, fmt
 from ..schedule import Schedule, set_at
 from .base import Case, Metrics
 from .said import Said
@@ -23,6 +23,18 @@ def disc_activity(m: Metrics) -> tuple[str, np.ndarray, np.ndarray] | None:
             values = m.values(name)
             return name, m.steps(name), np.isfinite(values) & (values != 0)
     return None
+
+
+def first_on(m: Metrics, s: Schedule) -> int:
+    """The first logged step from the switch-on (``s.switch_step``) at which the discriminator is on: the
+    switch-on step itself, or later where the logged counter runs ahead of the loss's own (a count from 1); the
+    switch-on step where the logs cannot tell."""
+    found = disc_activity(m)
+    if found is None or s.switch_step is None:
+        return s.switch_step or 0
+    _, steps, on = found
+    later = on & (steps >= s.switch_step)
+    return int(steps[later][0]) if later.any() else s.switch_step
 
 
 def disc_off_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
@@ -78,14 +90,24 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         first = int(steps[after][on[after]][0])
         if s.switched_late:
             return [_late(name, steps, after, first, s)]
-        message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
-                   f"disc_start {fmt(s.disc_start)}, as scheduled.")
+        numbers = {"first_active_step": first, "disc_start": s.disc_start}
+        off = steps[after & (steps < first)]  # logged at or after disc_start, still off: within the tolerance
+        if len(off):
+            numbers["off_from_start"] = int(len(off))
+            message = (f"The discriminator is on from {pos.at(s, first)}. At {pos.at(s, int(off[0]))}, the first "
+                       f"logged {pos.unit(s)} at or after disc_start {fmt(s.disc_start)}, it is still off"
+                       + (f" ({counted(len(off), 'logged ' + pos.unit(s))} in all)" if len(off) > 1 else "")
+                       + ": the logged counter runs ahead of the one the loss compares with disc_start (a count "
+                       "from 1, or the step logged after the update), by less than one logging interval; not a late "
+                       "start.")
+        else:
+            message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
+                       f"disc_start {fmt(s.disc_start)}, as scheduled.")
         if on[~after].any():  # on before disc_start too: "from" would contradict that finding
             message = (f"The discriminator is on at {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
                        f"disc_start {fmt(s.disc_start)}, as it should be (it was already on before: see "
                        "disc-active-before-start).")
-        return [Case(message, name, first,
-                        {"first_active_step": first, "disc_start": s.disc_start}, severity="ok")]
+        return [Case(message, name, first, numbers, severity="ok")]
     first = int(steps[after][0])
     numbers = {"points_after_start": int(after.sum()), "disc_start": s.disc_start, "disc_factor": s.disc_factor}
     cause, action = _why_never_on(s, m.last_step())

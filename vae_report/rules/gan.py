@@ -14,6 +14,7 @@ from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Metrics, departure, finite, see, weight_zero
 from .bookkeeping import bookkeeping
+from .discriminator import first_on
 from .knobs import (
     chase_less,
     sentence,
@@ -260,7 +261,7 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     first = steady_since(loss, t["band"]) if abs(level - chance) <= 2 * t["band"] else None
     if first is None:
         return []
-    start = int(steps[first])
+    start = max(int(steps[first]), first_on(m, s))  # not from a point the discriminator was still off at
     span = int(steps[-1] - start)
     adversarial = int(steps[-1] - s.switch_step)
     numbers = {"chance_level": chance, "steps_at_chance": span, "adversarial_steps": adversarial}
