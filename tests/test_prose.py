@@ -315,11 +315,12 @@ def test_a_nan_discriminator_loss_is_never_read_as_fine(tmp_path):
     assert "See the error \"NaN or Inf in a metric\"" in said  # the finding that says it, pointed to
 
 
-def _run_without_gan_metrics(folder: Path, disc_start: int | None) -> Path:
+def _run_without_gan_metrics(folder: Path, disc_start: int | None, drop: tuple = ()) -> Path:
     """rec/kl/total/nll only, as a loop that logs no discriminator metric (or logs them under its own names)."""
     curves = radiodiff_curves(3000, disc_start=50_001, total_steps=5000)
     curves.values = {k: v for k, v in curves.values.items() if k in ("rec_loss", "kl_loss", "nll_loss", "lr")}
     curves.values["total_loss"] = curves.values["nll_loss"] + 1e-6 * curves.values["kl_loss"]
+    curves.values = {k: v for k, v in curves.values.items() if k not in drop}
     c = config(disc_start=disc_start or 1000)
     if disc_start is None:
         del c["model"]["lossconfig"]["disc_start"]
@@ -335,7 +336,14 @@ def test_an_all_clear_says_what_was_not_examined(tmp_path):
     skipped = [f for f in a.findings if f.skipped and (f.rule in DISC_RULES or "disc" in f.rule)]
     assert skipped and f"not examined were {len(skipped)} discriminator checks" in conclusion
     # what they needed, each name once, as metric names (not the checks' "a|b" patterns)
-    assert "for want of a discriminator metric (disc_factor, disc_loss" in conclusion and "|" not in conclusion
+    assert "discriminator checks, for want of disc_factor, disc_loss" in conclusion and "|" not in conclusion
+    # every other check skipped is named too, not only the discriminator's: an all-clear never reads as covering them
+    bare = analyze_run(_run_without_gan_metrics(tmp_path / "no_lr_kl", disc_start=1000, drop=("lr", "kl_loss")))
+    said = _report(bare, tmp_path / "bare.md").split("## Conclusion")[1]
+    assert "4 KL checks, for want of kl_loss" in said or "KL checks, for want of kl_loss" in said
+    others = [f.rule for f in bare.findings if f.skipped and not f.rule.startswith("kl-") and "disc" not in f.rule
+              and f.rule not in DISC_RULES]
+    assert "lr-schedule" in others and all(rule in said for rule in others)
     (answer,) = [q.answer for q in a.qa if q.question == "Should I intervene in the training process?"]
     assert "what was not is listed in the Conclusion" in answer and "Not examined: " in a.recommendations[0]
     assert "not examined were" not in answer  # said in full once in the conclusion, not again in an answer

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from .. import position as pos
-from ..numbers import counted, fmt
+from ..numbers import counted, fmt, listed
 from ..rules import RULES, Finding, rules_on
 from ..rules.base import DISC_METRICS, RANK
 from ..rules.dynamics import duration, time_left
@@ -261,23 +261,36 @@ DISC_CHECKS = tuple(rule.id for rule in RULES if rule.id in DISC_RULES or "disc"
 
 
 def not_examined(analysis) -> list[str]:
-    """What an all-clear does not cover: the discriminator checks that were skipped (its metrics not logged or
-    not recognised) and the phases when the logs count another unit than the config's steps."""
+    """What an all-clear does not cover: every check skipped for want of its metrics or schedule values, by family
+    (the discriminator's, where the model has one; the KL's, where the model has a KL; the others, named), and
+    the phases when the logs count another unit than the config's steps."""
     out = []
-    skipped = [f for f in analysis.findings if f.skipped and f.rule in DISC_CHECKS]
-    if skipped and has_discriminator(analysis):  # a model without one has nothing there to examine
+    skipped = [f for f in analysis.findings if f.skipped]
+    vq = analysis.schedule.regularizer == "vq"
+    families = (
+        ("discriminator check", [f for f in skipped if f.rule in DISC_CHECKS] if has_discriminator(analysis) else []),
+        ("KL check", [f for f in skipped if f.rule.startswith("kl-") and f.rule not in DISC_CHECKS] if not vq else []),
+    )
+    grouped = {f.rule for _, group in families for f in group}
+    loss_checks = [f for f in analysis.findings if f.rule in LOSS_CHECKS]
+    none_judged = bool(loss_checks) and all(f.skipped for f in loss_checks)  # said apart, first (below)
+    others = [f for f in skipped if f.rule not in grouped and f.rule not in DISC_CHECKS
+              and not (vq and f.rule.startswith("kl-")) and not (none_judged and f.rule in LOSS_CHECKS)]
+    for noun, group in (*families, ("other check", others)):
+        if not group:
+            continue
         # what they needed, each name once: "disc_factor|disc_loss" is either of two metrics, "(schedule)" a value
         # of the config; the checks themselves are named in the Findings section's "Not checked" line
-        needs = dict.fromkeys(name.strip() for f in skipped for need in f.numbers.get("missing", ())
+        needs = dict.fromkeys(name.strip() for f in group for need in f.numbers.get("missing", ())
                               for name in need.split("|"))
-        logged = [n.replace(" (schedule)", "") for n in needs if n.endswith("(schedule)")]
+        config = [n.replace(" (schedule)", "") for n in needs if n.endswith("(schedule)")]
         metrics = [n for n in needs if not n.endswith("(schedule)")]
-        wants = ([f"a discriminator metric ({', '.join(metrics)}: none logged)"] if metrics else []) + (
-            [f"{'of ' if metrics else ''}{', '.join(logged)} in the schedule"] if logged else [])
-        out.append(f"{counted(len(skipped), 'discriminator check')}, for want of "
-                   f"{' and '.join(wants) or 'their inputs'}")
-    loss_checks = [f for f in analysis.findings if f.rule in LOSS_CHECKS]
-    if loss_checks and all(f.skipped for f in loss_checks):  # not one loss was judged: say so first
+        wants = ([f"{listed(metrics)} (none of them logged)" if len(metrics) > 1 else f"{metrics[0]} (not logged)"]
+                 if metrics else []) + ([f"{'of ' if metrics else ''}{listed(config)} in the schedule"] if config
+                                        else [])
+        named = f" ({listed(f.rule for f in group)})" if noun == "other check" else ""
+        out.append(f"{counted(len(group), noun)}{named}, for want of {' and '.join(wants) or 'their inputs'}")
+    if none_judged:  # not one loss was judged: say so first
         out.insert(0, "the losses themselves (no training or validation loss these checks read is logged under a "
                       "name they know)")
     s = analysis.schedule
