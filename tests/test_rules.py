@@ -279,6 +279,15 @@ def test_a_counter_one_ahead_is_said_at_the_switch_on_not_hidden_or_called_late(
     assert chance and all("since step 1,001" not in f.message for f in chance)
 
 
+def test_a_switch_on_read_off_the_data_is_not_called_as_scheduled():
+    inferred = Schedule(disc_start=1000, kl_weight=1e-6, total_steps=5000,
+                        origins={"disc_start": "inferred from the data (first logged step with the discriminator on)"})
+    f = one(frame_of(radiodiff_curves(3000, disc_start=1000)), "disc-inactive-after-start", inferred)
+    assert f.severity == "ok" and "as scheduled" not in f.message and "no config gives disc_start" in f.message
+    f = one(frame_of(radiodiff_curves(3000, disc_start=1000)), "disc-inactive-after-start", SCHEDULE)
+    assert "as scheduled" in f.message
+
+
 def test_rules_with_missing_metrics_are_skipped_not_raised():
     frame = frame_of(radiodiff_curves(300), ["rec_loss"])
     out = findings(frame, Schedule())

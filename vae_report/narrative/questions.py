@@ -155,8 +155,11 @@ def questions_and_answers(analysis) -> list:
                     "and still shows it off, the logged counter running ahead of the loss's own (see "
                     "disc-inactive-after-start)" if on.numbers.get("off_from_start") else
                     f"; the first {s.counts} logged after it, {fmt(on.step)}, shows it on")
-                answer = (f"At {s.counts} {fmt(s.disc_start)}, as scheduled (disc_start, from {origin}){first}. The "
-                          f"run is at {s.counts} {fmt(step)}.")
+                inferred = s.origins.get("disc_start", "").startswith("inferred")
+                answer = ((f"At {s.counts} {fmt(s.disc_start)}, where the logs first show it on (no config gives "
+                           "disc_start: there is no schedule to hold that against)" if inferred else
+                           f"At {s.counts} {fmt(s.disc_start)}, as scheduled (disc_start, from {origin}){first}")
+                          + f". The run is at {s.counts} {fmt(step)}.")
             else:
                 answer = _seen_on(analysis, origin)
         qa.append(QA(_when_question(analysis), answer))

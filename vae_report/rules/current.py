@@ -289,7 +289,7 @@ def _now_action(m: Metrics, s: Schedule, onset: int, last: int, ended_bad: bool,
         suspects.append(hint)
     held = f" ({lr.said()})" if lr is not None else ""
     when = (f"it has stayed up for {fmt(last - onset)} {pos.units(s)}, so resume from {back} once the cause is found"
-            if stayed else f"resume from {back} if it does not come back")
+            if stayed else f"if it does not come back, resume from {back}")
     return f"Look at what changed at {pos.at(s, onset)}: {', '.join(suspects)}{held}; {when}."
 
 

@@ -100,6 +100,10 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                        + ": the logged counter runs ahead of the one the loss compares with disc_start (a count "
                        "from 1, or the step logged after the update), by less than one logging interval; not a late "
                        "start.")
+        elif s.origins.get("disc_start", "").startswith("inferred"):  # no schedule to hold the data against
+            message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} with it on: "
+                       "no config gives disc_start, so this is where the logs put the switch-on (and disc_start is "
+                       "taken from it), not a check against a schedule.")
         else:
             message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
                        f"disc_start {fmt(s.disc_start)}, as scheduled.")
