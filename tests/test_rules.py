@@ -309,6 +309,13 @@ def test_disc_overpowering_fires_when_d_wins_and_logits_separate():
     curves.values["logits_fake"][on] = -2.0
     f = one(frame_of(curves), "disc-overpowering", ADV)
     assert f.severity == "warning" and f.numbers["logit_gap"] > 4 and f.numbers["disc_loss_median"] == 0.02
+    assert "Its loss is 0 wherever it clears the margin" in f.message  # the hinge's mechanism
+    # the vanilla (softplus) loss has no margin: never 0, its gradient only shrinks
+    vanilla = Schedule(disc_start=1000, kl_weight=1e-6, disc_weight=0.5, disc_factor=1.0, total_steps=5000,
+                       disc_loss="vanilla")
+    curves.values["disc_loss"][on] = 0.17
+    f = one(frame_of(curves), "disc-overpowering", vanilla)
+    assert f.severity == "warning" and "margin" not in f.message and "softplus loss is never 0" in f.message
 
 
 def test_d_weight_pinned_at_clamp():

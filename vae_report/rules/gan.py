@@ -81,7 +81,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"{pos.window(s, current.first_step, current.last_step, current.points)}) ({scale}){gap_text}{g_text}. ")
     if weight_zero(m, s):  # its term reaches the autoencoder with weight 0: a won game that pushes nothing
         return [Case(
-            said + "Its loss is 0 wherever it clears the margin, so it stops learning there; the generator's term "
+            said + _stops(s) + "; the generator's term "
             f"reaches the autoencoder with d_weight exactly 0 (see {see('d-weight-pinned')}), so the win does not push"
             " the autoencoder away from reconstructing, but the adversarial phase does nothing for it either.",
             "disc_loss", onset, {**numbers, "d_weight_zero": True}, case="won-unweighted", look="",
@@ -90,7 +90,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             rationale="A discriminator that has won no longer teaches the autoencoder anything: with its term "
                       "weighted by 0 the GAN phase spends compute on a contest that sharpens nothing.")]
     return [Case(
-        said + "Its loss is 0 wherever it clears the margin, so it stops learning there, while the generator's term "
+        said + _stops(s) + ", while the generator's term "
         "(-mean of the fake logits) keeps pushing"
         + (" with the adaptive d_weight" if s.layout != "flat" else "")
         + ": the adversarial term tends to take over the objective at the cost of reconstruction.",
@@ -239,6 +239,15 @@ def _not_learning(m: Metrics, s: Schedule, lo: int) -> tuple[list[str], bool]:
         if len(finite(lr)) and np.all(finite(lr) == 0):
             evidence.append("the discriminator's learning rate is 0")
     return said_by_loss + evidence, not evidence
+
+
+def _stops(s: Schedule) -> str:
+    """How a discriminator that separates the inputs stops learning, by its loss: the hinge's margin, the
+    softplus' vanishing gradient."""
+    if s.disc_loss == "vanilla":
+        return ("Its softplus loss is never 0, but its gradient shrinks as the logits move apart, so it learns less "
+                "and less from inputs it already separates")
+    return "Its loss is 0 wherever it clears the margin, so it stops learning there"
 
 
 def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
