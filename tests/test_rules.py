@@ -288,6 +288,51 @@ def test_a_switch_on_read_off_the_data_is_not_called_as_scheduled():
     assert "as scheduled" in f.message
 
 
+def test_a_kl_level_beyond_the_usual_warns_while_it_still_climbs_and_is_watched_once_it_settles(tmp_path):
+    """A KL at ~50 nats per latent dimension (RadioDiff's published first stage: ~10): still climbing through
+    its latest quarter it shows no sign of settling (warning); settled there it is a level to watch (info), and
+    the Q&A never answers a plain "No" beside a finding that says to watch it."""
+    schedule = Schedule(disc_start=10**6, kl_weight=1e-6, total_steps=50_000, in_channels=1, resolution=(320, 320),
+                        embed_dim=3, downsample=4)  # 3 x 80 x 80 latents
+    curves = radiodiff_curves(3000, disc_start=10**6)
+    x = curves.steps / 3000
+    v = curves.values
+    v["kl_loss"] = 16_000 + 1_000_000 * x  # a straight climb to ~53 nats per dimension, no flattening
+    v["total_loss"] = v["nll_loss"] + 1e-6 * v["kl_loss"]
+    f = one(frame_of(curves), "kl-rising", schedule)
+    assert f.severity == "warning" and f.case == "unusual-level" and "still climbing" in f.message
+    v["kl_loss"] = 16_000 + 1_000_000 * np.minimum(x * 3, 1)  # the same level, reached early and held
+    v["total_loss"] = v["nll_loss"] + 1e-6 * v["kl_loss"]
+    f = one(frame_of(curves), "kl-rising", schedule)
+    assert f.severity == "info" and f.case == "unusual-level" and "still climbing" not in f.message
+
+    # the report's answer beside that finding: never a plain "No"
+    from test_verdicts import config, write_run
+
+    from vae_report import analyze_run
+
+    a = analyze_run(write_run(tmp_path, curves, 10, config(disc_start=10**6, total=50_000)))
+    (answer,) = [q.answer for q in a.qa if q.question.startswith("Is the KL loss")]
+    assert [g.severity for g in a.findings if g.rule == "kl-rising"] == ["info"]
+    assert answer.startswith("Not a fault yet, but a level to watch")
+
+
+def test_a_kl_runaway_from_the_first_step_is_watched_and_said_to_climb_not_undone():
+    """A KL running away from step 0 (x300) while reconstruction improves and the weighted term is a sliver: watch
+    it, not "resume from the beginning" (no stretch before it to compare the reconstruction with but its start);
+    and loss-now says it is still climbing, never "not rising now"."""
+    curves = radiodiff_curves(3000, disc_start=10**6)
+    v = curves.values
+    v["kl_loss"] = 8_000 * np.exp(curves.steps / 3000 * np.log(300))
+    v["total_loss"] = v["nll_loss"] + 1e-6 * v["kl_loss"]
+    schedule = Schedule(disc_start=10**6, kl_weight=1e-6, total_steps=50_000)
+    found = findings(frame_of(curves), schedule)
+    (kl,) = [f for f in found if f.rule == "kl-rising" and not f.skipped]
+    assert kl.severity == "warning" and kl.step == 0 and kl.action.startswith("Watch it rather than undo it")
+    now = " ".join(f.message for f in found if f.rule == "loss-now")
+    assert "kl_loss is still climbing through its latest quarter" in now and "not rising now" not in now
+
+
 def test_rules_with_missing_metrics_are_skipped_not_raised():
     frame = frame_of(radiodiff_curves(300), ["rec_loss"])
     out = findings(frame, Schedule())

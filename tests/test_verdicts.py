@@ -352,7 +352,7 @@ def test_a_loss_risen_since_the_switch_on_is_never_at_its_best_in_the_latest_log
     # the KL still climbing through its latest quarter is said so, not at its best (review 8, class 6)
     assert "rec_loss" not in at_best and "nll_loss" not in at_best
     assert "at or near" in at_best or "kl_loss is still climbing" in at_best
-    assert f'rec_loss, nll_loss, total_loss: not rising now, but see "{head.title}"' in steady.message
+    assert f'rec_loss, nll_loss, total_loss: no sudden rise now, but see "{head.title}"' in steady.message
 
 
 @pytest.mark.parametrize("jump, start, head", [(1.0, 8000, "loss-now"), (1.6, 6000, "rec-after-disc")])

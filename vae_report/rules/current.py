@@ -477,6 +477,8 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
     (metric -> that finding's title), left out of "at or near their best" and pointed to instead: a loss can sit
     at its recent best and still have risen since the switch-on or over the phase."""
     named = named or {}
+    # a loss another finding names that still climbs through its latest quarter is said to climb, pointing there
+    named_climbing = {name: c for name, c in (climbing or {}).items() if name in named}
     # the adversarial losses move with the GAN game (a discriminator at 0 has won): lower is not better, so they
     # are never "at their best", only without a sudden rise
     climbing = {name: c for name, c in (climbing or {}).items() if name in checked and name not in named}
@@ -493,9 +495,13 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
         # names it says so, never "at or near their best"
         by_title: dict[str, list[str]] = {}
         for name, title in named.items():
-            by_title.setdefault(title, []).append(name)
-        elsewhere = "; ".join(f"{', '.join(names)}: not rising now, but see \"{title}\""
-                              for title, names in by_title.items())
+            if name not in named_climbing:
+                by_title.setdefault(title, []).append(name)
+        elsewhere = "; ".join([f"{', '.join(names)}: no sudden rise now, but see \"{title}\""
+                               for title, names in by_title.items()]
+                              + [f"{name} is still climbing through its latest quarter, from {fmt(c['from'])} (from "
+                                 f"{pos.at(s, c['from_step'])}) to {fmt(c['to'])} now: see \"{named[name]}\""
+                                 for name, c in named_climbing.items()])
         text = f"In the latest logs, {_said(listed, at_best, game, climbing, s)}; {elsewhere}."
     else:
         text = (f"No {'finite ' if broken else ''}loss is rising {'suddenly ' if climbing else ''}in the latest "

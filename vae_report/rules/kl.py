@@ -13,6 +13,7 @@ from ..numbers import describe_change, fmt, pct
 from ..schedule import Schedule, set_at
 from .base import Case, Metrics, finite, first_stage, median_of, ramp_onset, see
 from .bookkeeping import bookkeeping, square_image
+from .current import still_climbing
 from .decomposition import decompose, share_of, share_text
 from .knobs import bound_posterior, kl_lighter
 from .losses import climb_before
@@ -227,8 +228,15 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         "kl_loss", step, numbers, severity="info")]
     per_dim = numbers.get("kl_per_latent_dim")
     if per_dim is not None and per_dim >= t["per_dim_unusual"]:
-        # a tiny weight explains a rising KL, not any level: RadioDiff's run sits near 10 nats per dimension
-        high = per_dim >= t["per_dim_high"]
+        # a tiny weight explains a rising KL, not any level: RadioDiff's run sits near 10 nats per dimension;
+        # a level beyond it that is still climbing through the latest quarter shows no sign of settling
+        climbing = still_climbing(m.steps("kl_loss"), m.values("kl_loss"))
+        if climbing is not None:
+            numbers["still_climbing_from"] = climbing["from"]
+        high = per_dim >= t["per_dim_high"] or climbing is not None
+        unsettled = (f" It is still climbing through its latest quarter (from {fmt(climbing['from'])} at "
+                     f"{pos.at(s, climbing['from_step'])} to {fmt(climbing['to'])}), with no sign of settling."
+                     if climbing is not None else "")
         return [Case(
             f"Over the run ({_from_start(m)}), kl_loss "
             f"{describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}.{said} That is "
@@ -237,9 +245,10 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "tiny weight usually gives: the posterior's means or variances sit far from the prior, and the latents "
             "a diffusion model is trained on later have a far larger scale. It costs the loss almost nothing at "
             "this weight, so the loss will not pull it back"
-            + ("." if high else ": watch it, and check the latents' scale before the diffusion stage."),
+            + ("." if high else ": watch it, and check the latents' scale before the diffusion stage.") + unsettled,
             "kl_loss", step, numbers | {"reference_nats_per_dim": REFERENCE_NATS_PER_DIM},
-            severity="warning" if high else "info", action=bound_posterior(s), rationale=SCALE_WHY)]
+            severity="warning" if high else "info", action=bound_posterior(s), rationale=SCALE_WHY,
+            case="unusual-level")]
     light = share is None or share <= t["light_share"]
     # LDM's KL is a sum over latent dimensions: a large number at a tiny weight. Said only of that loss (or where
     # the logged total shows the sums); another trainer's KL may be a mean, and its weight another's choice
@@ -318,6 +327,10 @@ def _runaway_action(m: Metrics, s: Schedule, onset: int, share: float | None) ->
     steps, values = m.window("rec_loss", hi=onset + 1)
     values = finite(values)
     then = float(np.median(values[-max(3, len(values) // 20):])) if len(values) >= 3 else None
+    if then is None:  # climbing from the run's start: reconstruction then is its start level
+        _, after = m.window("rec_loss", lo=onset)
+        after = finite(after)
+        then = float(np.median(after[:max(3, len(after) // 20)])) if len(after) >= 6 else None
     if share is not None and share < LIGHT_SHARE and rec is not None and then is not None and rec.value <= then:
         return (f"Watch it rather than undo it: the weighted term is {pct(share)} of the loss and rec_loss improved "
                 f"from {fmt(then)} to {fmt(rec.value)} since {pos.at(s, onset)}, so the runaway costs nothing yet. "

@@ -103,7 +103,8 @@ LOSS_RULES: list[Rule] = [
                 "growing more than `compound` per tenth of the run in its last "
                 "three tenths without slowing down: a late runaway (warning, dated by a level-then-ramp fit); a "
                 "level of `per_dim_unusual` nats per latent dimension or more is not called expected (info; a "
-                "warning from `per_dim_high`), against the ~10.4 of RadioDiff's published first stage",
+                "warning from `per_dim_high`, or where it is still climbing through its latest quarter), against the "
+                "~10.4 of RadioDiff's published first stage",
          judges="latest"),
     Rule("kl-dominant", "KL term dominating the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
