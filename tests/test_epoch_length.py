@@ -77,6 +77,12 @@ def test_an_epoch_length_needs_two_whole_epochs_of_one_size():
     # 5 epochs of 1,000 logged every 50: lengths from 984 to 1,016 fit every boundary, too loose to use
     aligned = np.arange(49, 5_000, 50, dtype=float)
     assert logged_epoch_length(aligned, (aligned // 1_000).astype(float)) is None
+    # one row an epoch at the epoch's end (a per-epoch CSV): the steps between the rows are the epoch's length
+    ends = np.arange(499, 40 * 500, 500, dtype=float)
+    assert logged_epoch_length(ends, np.arange(40, dtype=float)) == (500, 0)
+    uneven = ends.copy()
+    uneven[5] += 7  # not the same place in every epoch: no exact length from the spacing
+    assert logged_epoch_length(uneven, np.arange(40, dtype=float)) != (500, 0)
     bounds = np.array([0, 1_000, 1_500, 3_000, 3_100])  # epochs of 1,000, 500, 1,500 and 100 steps
     assert logged_epoch_length(steps, (np.searchsorted(bounds, steps, side="right") - 1).astype(float)) is None
 

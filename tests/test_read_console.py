@@ -94,6 +94,9 @@ def test_radiodiff_log_behind_a_long_preamble(tmp_path):
     assert nohup.stat().st_size > 2 * (1 << 20)
     a = analyze_run(tmp_path / "run")
     assert a.step == 3000 and "rec_loss" in a.metrics
+    # its "lr: 0.00000" (RadioDiff's {:.5f}) is no rate: left out, and the sources say so
+    assert "lr" not in a.metrics
+    assert any("lr printed to 5 decimals" in n and "left out" in n for src in a.sources for n in src.notes)
 
 
 def test_an_unrecognised_text_log_says_so(tmp_path):

@@ -53,6 +53,12 @@ def logged_epoch_length(steps: np.ndarray, epochs: np.ndarray) -> tuple[int, int
     if len(s) < 3 or (np.diff(e) < 0).any() or (np.diff(s) < 0).any():
         return None
     values = np.unique(e)
+    if len(values) == len(e) and (np.diff(e) == 1).all():
+        # one point an epoch, each at the same place in its epoch (Lightning's epoch-end row): the steps between
+        # them are the epoch's length, exactly where they never vary
+        spacing = np.diff(s)
+        if spacing[0] > 0 and (spacing == spacing[0]).all():
+            return int(spacing[0]), 0
     firsts = dict(zip(values.tolist(), s[np.searchsorted(e, values, side="left")].tolist(), strict=True))
     lasts = dict(zip(values.tolist(), s[np.searchsorted(e, values, side="right") - 1].tolist(), strict=True))
     # the boundary before epoch v + 1: lasts[v] < boundary <= firsts[v + 1]

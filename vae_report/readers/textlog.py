@@ -51,6 +51,7 @@ class TextLogRead:
     # begins, frame); empty for a single launch. ``frame`` then holds every launch's points.
     launches: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     torn: bool = False  # its last line had no end (a log being written, or cut): not read
+    coarse: tuple[str, ...] = ()  # keys printed too coarsely to be data (lr at 5 decimals), left out
 
 
 def read_text_log(path: Path, source: str) -> TextLogRead:
@@ -87,12 +88,14 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
     joined = b"\n".join(bodies)
     shapes, kinds = pd.factorize(pd.Series(joined.translate(None, b"0123456789.+-").split(b"\n")))
     found_values: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}  # metric -> (line indices, values)
+    coarse: set[str] = set()  # keys printed too coarsely to read (PRINTED_TOO_COARSE) that the lines carry
     skipped = 0
     for kind in range(len(kinds)):
         rows = np.flatnonzero(shapes == kind)
         table = _numbers_of_group([bodies[i] for i in rows])
         if table is not None:
             keys, values = table
+            coarse.update(k for k in keys if k in PRINTED_TOO_COARSE)
             for j, key in enumerate(keys):
                 if key not in PRINTED_TOO_COARSE:
                     found_values.setdefault(canonical_name(key), []).append((rows, values[:, j]))
@@ -100,6 +103,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
         for i in rows:
             pairs = _PAIR.findall(bodies[i].decode("utf-8", errors="replace"))
             skipped += not pairs
+            coarse.update(k for k, _ in pairs if k in PRINTED_TOO_COARSE)
             for k, v in pairs:
                 if k not in PRINTED_TOO_COARSE:
                     found_values.setdefault(canonical_name(k), []).append((np.array([i]), np.array([float(v)])))
@@ -117,7 +121,8 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
                 per_launch.setdefault(k, []).append((name, steps[rows][member], values[member], walls[rows][member]))
     parts = [(f"from step {int(steps[launch == k].min()):,}", frame_from_series(per_launch[k], source))
              for k in sorted(per_launch)]
-    return TextLogRead(frame_from_series(series, source), config, total, lines, skipped, parts, torn)
+    return TextLogRead(frame_from_series(series, source), config, total, lines, skipped, parts, torn,
+                       tuple(sorted(coarse)))
 
 
 def _last_config(raw: bytes) -> dict | None:
