@@ -7,6 +7,7 @@ from .cases import LOSSES, Case
 from .curves import Shape
 from .expect import Expect, Fault
 from .field_cases import field_faults, field_healthy
+from .heldout_cases import heldout_faults, heldout_healthy
 from .lr_cases import lr_runaway
 from .noise_cases import noise_healthy, noise_stepped, switch_on_young
 
@@ -949,4 +950,4 @@ def _rec_worse(at: int):
 
 
 def all_cases() -> list[Case]:
-    return healthy_cases() + fault_cases()
+    return healthy_cases() + fault_cases() + heldout_healthy() + heldout_faults()

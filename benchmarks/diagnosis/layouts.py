@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import field, published
+from . import field, heldout, published
 from . import writers as w
 from .curves import Shape
 
@@ -134,6 +134,8 @@ def emit(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, va
         # shape's pixels play r_loss_factor), KL in nats per sample; no config beside it
         w.keras_console(folder / "train.log", {"loss": v["total_loss"], "vae_r_loss": v["nll_loss"],
                                                "vae_kl_loss": v["kl_loss"]}, epoch_iters, print_every)
+    elif layout in heldout.LAYOUTS:  # the tenth held-out evaluation's classes
+        heldout.emit_heldout(folder, layout, shape, steps, v)
     elif layout in published.LAYOUTS:  # issue 17, second round: the classes published logs still failed on
         published.emit_published(folder, layout, shape, steps, v, earlier=earlier, epoch_iters=epoch_iters,
                                  **field_options)
