@@ -208,10 +208,10 @@ def test_every_answer_is_a_sentence(tmp_path):
 
 
 def test_a_cause_cited_under_a_finding_on_another_metric_names_that_metric(tmp_path):
-    """The discriminator's row cites g_loss's rise: its "Same cause" names the metrics it also shows in first."""
+    """The discriminator's row cites g_loss's rise: the finding cited under "Same cause" names its metric."""
     from vae_report.view import finding_row
 
     a = analyze_run(late_disc_win(tmp_path / "run"))
     (d_win,) = [f for f in a.active_findings() if f.rule == "disc-overpowering"]
     cell = "".join(span.text for span in finding_row(d_win).cells[4])
-    assert "Same cause, seen also in " in cell and "g_loss" in cell.split("Same cause, seen also in ")[1].split(":")[0]
+    assert "Same cause: " in cell and "g_loss" in cell.split("Same cause: ")[1].split(":")[0]

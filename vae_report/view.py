@@ -220,12 +220,9 @@ def finding_row(f, related: bool = True) -> Row:
     the same cause it heads)."""
     message = text(f.message)
     if related and f.related:
-        # the metrics the cause also shows in, named before the findings that say so: a row about one metric
-        # never folds in another without saying which
-        others = [m for m in dict.fromkeys(r["metric"] for r in f.related) if m and m != f.metric]
-        lead = (text(bold("Same cause"), f", seen also in {', '.join(others)}:") if others
-                else text(bold("Same cause:")))
-        message = text(message, " ", lead, " ", joined(_cited(f), "; "), ".")
+        # each finding cited names the metrics it is on: a row about one metric never folds in another without
+        # saying which, and names none twice
+        message = text(message, " ", bold("Same cause:"), " ", joined(_cited(f), "; "), ".")
     # the title, as every sentence that points to a finding names it, and the id, as the JSON and --thresholds do
     named = text(f.title, " ", code(f.rule)) if f.title else text(code(f.rule))
     return Row((text(sev(f.severity)), named, cell(f.metric), text(step_of(f.step)), message), f.severity)
@@ -248,10 +245,8 @@ def _cited(f) -> list[Text]:
         r = found[0]
         # a change the cell already measured is named, not measured again from this finding's own window
         said = "the same change" if r.get("restates") else first_sentence(r["message"]).rstrip(".")
-        out.append(text(bold(r.get("title") or r["rule"]), f" ({r['severity']}, {r['metric']}): ", said))
-        others = [m for m in dict.fromkeys(x["metric"] for x in found[1:]) if m and m != r["metric"]]
-        if others:
-            out.append(text(f"the same on {', '.join(others)}"))
+        on = ", ".join(m for m in dict.fromkeys(x["metric"] for x in found) if m)  # the same case on each
+        out.append(text(bold(r.get("title") or r["rule"]), f" ({r['severity']}, {on or 'no metric'}): ", said))
     return out
 
 
