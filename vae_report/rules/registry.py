@@ -142,13 +142,16 @@ RULES: list[Rule] = [
          "A total that does not add up from its terms means the logged weights, sources or config are not the ones "
          "the trainer used: every share and weight the report quotes may then be wrong.",
          loss_bookkeeping, {"tolerance": 0.01}, needs=("total_loss", "rec_loss", "kl_loss|quant_loss"),
-         severities=("ok", "warning"), topics=("ranges",), can_wait=True,
-         threshold_notes={"tolerance": "median relative error"},
+         severities=("ok", "info", "warning"), topics=("ranges",), can_wait=True,
+         threshold_notes={"tolerance": "median relative error, in each phase"},
          action="Check that the logged terms come from the same batch and source, and the weights the trainer applies.",
          short=loss_bookkeeping_short,
          checks="`total = nll + kl_weight·kl + d_weight·disc_factor·g` (VQ: `codebook_weight·quant_loss`, nll "
-                "a per-pixel mean) from the logged terms; the pixels per sample inferred from `nll / rec` (or "
-                "from the total), compared with the config; recognises RadioDiff's averaged TensorBoard total"),
+                "a per-pixel mean) from the logged terms, in each phase (before and since the switch-on) apart; "
+                "disc_factor not logged is the schedule's; a sum that holds before the switch-on and is off by the "
+                "adversarial term after it, in logs without that term, is said as such (info); the pixels per "
+                "sample inferred from `nll / rec` (or from the total), compared with the config; recognises "
+                "RadioDiff's averaged TensorBoard total"),
     Rule("loss-constant", "A loss that never changes", "warning",
          "A term that never moves is computed but never trained: its part of the objective does nothing (a "
          "discriminator that never learns, a term detached from the graph).",
