@@ -101,9 +101,11 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                        "from 1, or the step logged after the update), by less than one logging interval; not a late "
                        "start.")
         elif s.origins.get("disc_start", "").startswith("inferred"):  # no schedule to hold the data against
+            why = (f"the config's disc_start cannot be placed in these logs ({s.unit_note})" if s.unit_note
+                   else "no config gives disc_start")
             message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} with it on: "
-                       "no config gives disc_start, so this is where the logs put the switch-on (and disc_start is "
-                       "taken from it), not a check against a schedule.")
+                       f"{why}, so this is where the logs put the switch-on (and disc_start is taken from it), not a "
+                       "check against a schedule.")
         else:
             message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
                        f"disc_start {fmt(s.disc_start)}, as scheduled.")
