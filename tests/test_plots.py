@@ -26,7 +26,7 @@ def test_plots_drawn_by_forked_workers_are_the_serial_plots_byte_for_byte(seed_r
         assert a.png == b.png, a.name
 
 
-def test_text_is_measured_once_per_process_and_the_pngs_are_agg_s_own(seed_run, monkeypatch):
+def test_text_is_measured_and_laid_out_once_per_process_and_the_pngs_are_agg_s_own(seed_run, monkeypatch):
     from matplotlib.backends.backend_agg import RendererAgg
 
     from vae_report.plots import drawing
@@ -35,15 +35,20 @@ def test_text_is_measured_once_per_process_and_the_pngs_are_agg_s_own(seed_run, 
     logs = load_run(folder)
     schedule = resolve_schedule(logs)
     drawing._Renderer._sizes.clear()
+    drawing._Renderer._layouts.clear()
     first = make_plots(logs.frame, schedule, jobs=1)
+    laid_out = dict(drawing._Renderer._layouts)
+    assert laid_out
     measure = RendererAgg.get_text_width_height_descent
     measured = []
     monkeypatch.setattr(RendererAgg, "get_text_width_height_descent",
                         lambda self, *args: measured.append(args[0]) or measure(self, *args))
     again = make_plots(logs.frame, schedule, jobs=1)
     assert not measured  # every label, title and legend entry was measured by the first report
-    # matplotlib's own measurement, every text measured again
+    assert drawing._Renderer._layouts == laid_out  # ... and laid out by it
+    # matplotlib's own measurement and text drawing, every text measured and laid out again
     monkeypatch.setattr(drawing._Renderer, "get_text_width_height_descent", RendererAgg.get_text_width_height_descent)
+    monkeypatch.setattr(drawing._Renderer, "_glyphs", lambda self, *args: None)
     plain = make_plots(logs.frame, schedule, jobs=1)
     assert measured
     for a, b, c in zip(first, again, plain, strict=True):

@@ -243,7 +243,36 @@ class _Renderer(RendererAgg):
         up = self.height - y
         self.drawn.append((x + min(c[0] for c in corners), up + min(c[1] for c in corners),
                            x + max(c[0] for c in corners), up + max(c[1] for c in corners)))
-        super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        glyphs = None if ismath else self._glyphs(s, prop, mtext)
+        if glyphs is None:
+            super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+            return
+        size = prop.get_size_in_points()
+        self._draw_text_glyphs_and_boxes(gc, x, y, angle, ((font, size, index, 0, 1, gx, gy)
+                                                           for font, index, gx, gy in glyphs), [])
+
+    _layouts: dict = {}
+
+    def _glyphs(self, s, prop, mtext):
+        """The string's glyphs as Agg lays them out (font, glyph, offset), laid out once per process: the same
+        labels recur in every figure and FreeType's shaping of each costs ~0.6 ms. None where this matplotlib
+        draws text another way (its draw_text is then used as is)."""
+        if not hasattr(self, "_draw_text_glyphs_and_boxes"):
+            return None
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        key = (s, hash(prop), self.dpi, tuple(features) if features else None, language)
+        found = self._layouts.get(key)
+        if found is None:
+            from matplotlib.backends.backend_agg import get_hinting_flag
+
+            font = self._prepare_font(prop)
+            found = [(item.ft_object, item.glyph_index, item.x, item.y)
+                     for item in font._layout(s, flags=get_hinting_flag(), features=features, language=language)]
+            if len(self._layouts) > 20_000:
+                self._layouts.clear()
+            self._layouts[key] = found
+        return found
 
 
 class _Canvas(FigureCanvasAgg):
