@@ -401,9 +401,10 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             notes.append(f"{counted(read.skipped, 'step line')} without readable values skipped")
         if read.torn:
             notes.append(TORN_LINE)
-        if read.coarse:  # RadioDiff's "{:.5f}": 0.00001 at step 0, 0.00000 after
-            notes.append(f"{', '.join(read.coarse)} printed to 5 decimals (0.00000 at RadioDiff's rates) left out: "
-                         "too coarse to be read as a rate; RadioDiff's TensorBoard log (Learning_Rate) holds it")
+        for key, (low, high) in read.coarse.items():  # RadioDiff's "{:.5f}": 0.00001 at step 0, 0.00000 after
+            printed = f"{low:.5f}" if low == high else f"{low:.5f} to {high:.5f}"
+            notes.append(f"{key} printed to 5 decimals (here {printed}) left out: too coarse to be read as a rate; "
+                         "RadioDiff's TensorBoard log (Learning_Rate) holds it")
         if read.launches:
             return _launches(rel, kind, read.launches, notes, logs)
     frame, dropped = without_impossible(frame)

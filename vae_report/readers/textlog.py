@@ -51,7 +51,8 @@ class TextLogRead:
     # begins, frame); empty for a single launch. ``frame`` then holds every launch's points.
     launches: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     torn: bool = False  # its last line had no end (a log being written, or cut): not read
-    coarse: tuple[str, ...] = ()  # keys printed too coarsely to be data (lr at 5 decimals), left out
+    # keys printed too coarsely to be data (lr at 5 decimals), left out: key -> (lowest, highest) printed
+    coarse: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def read_text_log(path: Path, source: str) -> TextLogRead:
@@ -88,23 +89,25 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
     joined = b"\n".join(bodies)
     shapes, kinds = pd.factorize(pd.Series(joined.translate(None, b"0123456789.+-").split(b"\n")))
     found_values: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}  # metric -> (line indices, values)
-    coarse: set[str] = set()  # keys printed too coarsely to read (PRINTED_TOO_COARSE) that the lines carry
+    coarse: dict[str, list[float]] = {}  # keys printed too coarsely to read (PRINTED_TOO_COARSE): their values
     skipped = 0
     for kind in range(len(kinds)):
         rows = np.flatnonzero(shapes == kind)
         table = _numbers_of_group([bodies[i] for i in rows])
         if table is not None:
             keys, values = table
-            coarse.update(k for k in keys if k in PRINTED_TOO_COARSE)
             for j, key in enumerate(keys):
+                if key in PRINTED_TOO_COARSE:
+                    coarse.setdefault(key, []).extend((float(np.nanmin(values[:, j])), float(np.nanmax(values[:, j]))))
                 if key not in PRINTED_TOO_COARSE:
                     found_values.setdefault(canonical_name(key), []).append((rows, values[:, j]))
             continue
         for i in rows:
             pairs = _PAIR.findall(bodies[i].decode("utf-8", errors="replace"))
             skipped += not pairs
-            coarse.update(k for k, _ in pairs if k in PRINTED_TOO_COARSE)
             for k, v in pairs:
+                if k in PRINTED_TOO_COARSE:
+                    coarse.setdefault(k, []).append(float(v))
                 if k not in PRINTED_TOO_COARSE:
                     found_values.setdefault(canonical_name(k), []).append((np.array([i]), np.array([float(v)])))
     launch = launches(steps)  # the counter going back: a new launch
@@ -122,7 +125,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
     parts = [(f"from step {int(steps[launch == k].min()):,}", frame_from_series(per_launch[k], source))
              for k in sorted(per_launch)]
     return TextLogRead(frame_from_series(series, source), config, total, lines, skipped, parts, torn,
-                       tuple(sorted(coarse)))
+                       {k: (min(v), max(v)) for k, v in sorted(coarse.items()) if v})
 
 
 def _last_config(raw: bytes) -> dict | None:
