@@ -72,7 +72,7 @@ def test_no_output_lands_inside_the_run_folder_whatever_the_file_holds(run, tmp_
     with (run / "report.md").open("a") as handle:
         handle.write("my own conclusion\n")
     again = analyze(run, "--out", run / "report.md")
-    assert again.exit_code == 2 and "never replaces a file there" in again.output
+    assert again.exit_code == 2 and "not what vae-report last wrote there" in again.output
     assert (run / "report.md").read_text().endswith("my own conclusion\n")
 
 
@@ -534,7 +534,7 @@ def test_watch_checks_its_outputs_before_every_pass(run, tmp_path, monkeypatch):
     watcher.run_pass()
     watcher.run_pass()
     (run / "report.html").write_text("my notes on this run")  # the user's file where our report was
-    with pytest.raises(OutputError, match="never replaces a file there"):
+    with pytest.raises(OutputError, match="not what vae-report last wrote there"):
         watcher.run_pass()
     assert (run / "report.html").read_text() == "my notes on this run"
 

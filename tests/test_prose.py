@@ -22,7 +22,7 @@ from vae_report.render import write_report
 # question -> the first word of an answer that says "there is a problem"
 BAD_WORD = {"Is the KL loss increase concerning?": "Yes", "Is the KL loss's behaviour concerning?": "Yes",
             "Are the loss values in the right ranges?": "No",
-            "Should I intervene in the training process?": ("Yes", "Not urgently, but look"),
+            "Should I intervene in the training process?": ("Yes", "Not urgently, but look", "Not yet: watch"),
             "Is a discriminator loss near 1 fine?": "Not", "Did reconstruction get worse once the GAN started?": "Yes",
             "Is the discriminator loss where the schedule puts it?": "No",
             "Does the finished run need attention?": ("Yes", "Not urgently, but look")}
@@ -161,7 +161,8 @@ def answers_against_findings(a) -> list[tuple]:
         if asked in INTERVENE and bad:
             # a warning about the training itself (not about the logs or the config) is a yes
             urgent = [f for f in bad if f.severity == "error" or f.rule not in CAN_WAIT]
-            if q.answer.startswith("Yes") != bool(urgent):
+            # ... or, where the first of them asks only to be watched (a cost not yet paid), "Not yet: watch"
+            if q.answer.startswith(("Yes", "Not yet: watch")) != bool(urgent):
                 out.append((q.question, q.answer[:120], [f.rule for f in urgent]))
     return out
 
@@ -826,3 +827,16 @@ def test_the_kl_answer_tells_a_rise_to_a_peak_and_the_fall_under_an_annealed_wei
     peak, now = a.metrics["kl_loss"].max, a.metrics["kl_loss"].now
     assert "peak" in answer and f"{now / peak:.0%} of that peak" in answer, answer
     assert "kl_weight rose from 0 to 0.001" in answer and "annealed" in answer, answer
+
+
+def test_a_run_of_five_points_judges_no_trend_and_its_all_clear_says_so(tmp_path):
+    """Five logged points: no loss is called "at its best" (its noise is unknown), the KL's rise is not judged,
+    and the all-clear names what five points could not show."""
+    curves = radiodiff_curves(400, disc_start=50_001, total_steps=150_000)
+    a = analyze_run(write_run(tmp_path, curves, 100, config(disc_start=50_001, total=150_000)))
+    (now,) = [f for f in a.findings if f.rule == "loss-now"]
+    assert now.severity == "info" and now.message.startswith("No loss is judged in the latest logs")
+    assert "at or near" not in now.message and "fewer than 20 logged points" in now.message
+    (kl,) = [q.answer for q in a.qa if q.question.startswith("Is the KL loss")]
+    assert kl.startswith("Not judged: KL") and "only 5 logged points" in kl
+    assert "fewer than 20 logged points each" in " ".join(a.recommendations)

@@ -318,6 +318,41 @@ def test_a_table_line_of_names_and_grouped_or_scientific_numbers_reads_every_val
     assert "read as thousands" in notes and "left out" not in notes
 
 
+@pytest.mark.parametrize("style", ["german", "french", "iso", "swiss", "tabs"])
+def test_numbers_grouped_in_any_locale_style_are_read_whole(tmp_path, style):
+    """Values grouped the way a locale writes them, each style known by a value only it writes: dots with a
+    decimal comma (``8.472,65``, ``step 50.100``), a (no-break) space (``8 504,6`` / ``8 504.6``), an
+    apostrophe (``8'473.97``); and a table whose fields are cut by tabs. Never cut at the group mark."""
+    def grouped(value: float, digits: int) -> str:
+        text = f"{value:,.{digits}f}"  # 8,472.65
+        if style == "german":
+            return text.replace(",", "X").replace(".", ",").replace("X", ".")
+        if style == "french":
+            return text.replace(",", "\u202f").replace(".", ",")
+        if style == "iso":
+            return text.replace(",", " ")
+        if style == "swiss":
+            return text.replace(",", "'")
+        return f"{value:.{digits}f}"
+
+    rows = []
+    with (tmp_path / "train.log").open("w", encoding="utf-8") as out:
+        for step in range(0, 60_000, 500):
+            total, kl, rec = 8472.65 - 0.05 * step, 4080.4 + 2.1 * step, 0.12928 - 1e-6 * step
+            rows.append((step, round(total, 2), round(kl, 1), round(rec, 5)))
+            fields = [f"step {grouped(step, 0)}", f"total_loss {grouped(total, 2)}", f"kl_loss {grouped(kl, 1)}",
+                      f"rec_loss {grouped(rec, 5)}", f"d_weight {grouped(656.46, 2)}"]
+            print(("\t" if style == "tabs" else " | ").join(fields), file=out)
+    logs = load_run(tmp_path)
+    for metric, column in (("total_loss", 1), ("kl_loss", 2), ("rec_loss", 3)):
+        steps, values, _ = series(logs.frame, metric)
+        assert list(steps) == [r[0] for r in rows], metric
+        assert values == pytest.approx([r[column] for r in rows]), metric
+    assert series(logs.frame, "d_weight")[1] == pytest.approx([656.46] * len(rows))
+    notes = " ".join(n for source in logs.sources for n in source.notes)
+    assert style == "tabs" or "numbers grouped by" in notes
+
+
 def test_now_with_logs_that_carry_no_clock_is_said_not_dropped(tmp_path):
     # a console copy printed without timestamps: --now cannot be used, and the report says so
     with (tmp_path / "nohup.out").open("w") as out:

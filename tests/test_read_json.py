@@ -66,7 +66,7 @@ def test_epoch_only_counter_is_the_step_unit_and_said(tmp_path):
     assert any("steps are epochs" in n for n in logs.sources[0].notes)
 
 
-@pytest.mark.parametrize("counter", ["total_iters", "global_iter", "n_iter", None])
+@pytest.mark.parametrize("counter", ["total_iters", "global_iter", "n_iter", "iter_num", "train/step", None])
 def test_an_epoch_repeated_over_records_is_no_counter(tmp_path, counter):
     """A loop that writes the epoch on every record (20 records an epoch): the step is its global counter under
     any usual name, else the per-epoch batch continued across epochs, else the records' order; never the epoch,
@@ -74,7 +74,9 @@ def test_an_epoch_repeated_over_records_is_no_counter(tmp_path, counter):
     records = []
     for i in range(200):
         record = {"epoch": i // 20, "rec_loss": 0.5 / (1 + i), "kl_loss": 10.0 + i}
-        if counter:
+        if counter == "train/step":  # nested under the training split: {"train": {"step": ...}}
+            record["train"] = {"step": 50 * i}
+        elif counter:
             record[counter] = 50 * i
         records.append(record)
     write_lines(tmp_path / "train_log.jsonl", records)
@@ -83,7 +85,7 @@ def test_an_epoch_repeated_over_records_is_no_counter(tmp_path, counter):
     assert len(values) == 200 and np.allclose(values, [0.5 / (1 + i) for i in range(200)])
     assert list(steps) == ([50 * i for i in range(200)] if counter else list(range(200)))
     assert logs.counts == ("step" if counter else "record")
-    assert counter is None or counter not in set(logs.frame["metric"])
+    assert counter is None or not {counter, counter.split("/")[-1]} & set(logs.frame["metric"])
     # the batch within its epoch beside the epoch: continued across epochs
     write_lines(tmp_path / "train_log.jsonl", [{"epoch": i // 20, "batch": i % 20, "rec_loss": 1.0 / (1 + i)}
                                                 for i in range(200)])
@@ -214,6 +216,26 @@ def test_wandb_history_jsonl_underscored_keys_are_bookkeeping(tmp_path):
          "_wandb": {"runtime": int(s)}} for s in range(20)])
     frame = load_run(tmp_path).frame
     assert set(frame["metric"]) == {"rec_loss"} and list(series(frame, "rec_loss")[0]) == list(range(20))
+
+
+def test_wandb_files_config_yaml_is_read_through_its_value_wrappers(tmp_path):
+    """W&B's files/config.yaml wraps every top-level key as {desc, value}: the schedule is read from the values
+    (RadioDiff's layout, its disc_start, kl_weight and total), not lost under a "value" level."""
+    import yaml
+
+    from vae_report import analyze_run
+
+    files = tmp_path / "wandb" / "offline-run-20261120_080000-ab12cd34" / "files"
+    files.mkdir(parents=True)
+    config = {"model": {"embed_dim": 3, "lossconfig": {"disc_start": 1_001, "kl_weight": 1e-6, "disc_weight": 0.5}},
+              "trainer": {"lr": 5e-6, "min_lr": 5e-7, "train_num_steps": 5_000, "log_freq": 10}}
+    wrapped = {"wandb_version": 1, "_wandb": {"desc": None, "value": {"cli_version": "0.16.6"}},
+               **{k: {"desc": None, "value": v} for k, v in config.items()}}
+    (files / "config.yaml").write_text(yaml.safe_dump(wrapped))
+    write_lines(files / "wandb-history.jsonl", [{"train/rec_loss": 1 / (s + 1), "_step": s, "_timestamp": 1.7e9 + s}
+                                               for s in range(0, 3_000, 10)])
+    s = analyze_run(tmp_path).schedule
+    assert (s.disc_start, s.kl_weight, s.total_steps, s.layout) == (1_001, 1e-6, 5_000, "radiodiff")
 
 
 def test_iter_within_epoch_logged_short_of_the_epoch_end_is_continued_by_the_interval(tmp_path):

@@ -205,3 +205,12 @@ def test_a_csv_with_the_epoch_on_every_row_takes_its_counter_or_the_batch_across
     steps, values, _ = series(read.frame, "rec_loss")
     assert len(values) == 120 and list(steps) == [(10 if counter == "total_iters" else 1) * i for i in range(120)]
     assert set(read.frame["metric"]) == {"rec_loss"}
+
+
+def test_a_metric_named_with_its_split_as_a_word_is_that_metric():
+    """MLflow's and plain loops' ``train_d_weight``, ``val_logits_real``: the split word before a known name."""
+    from vae_report.frame import canonical_name
+
+    assert [canonical_name(n) for n in ("train_d_weight", "train_logits_real", "train_disc_factor", "val_d_weight",
+                                         "train_foo", "trainer_x")] == \
+        ["d_weight", "logits_real", "disc_factor", "val/d_weight", "train_foo", "trainer_x"]

@@ -274,7 +274,12 @@ def test_a_counter_one_ahead_is_said_at_the_switch_on_not_hidden_or_called_late(
     (on,) = [f for f in found if f.rule == "disc-inactive-after-start" and not f.skipped]
     assert on.severity == "ok" and on.step == 1011 and on.numbers["off_from_start"] == 1
     assert "At step 1,001, the first logged step at or after disc_start 1,001, it is still off" in on.message
-    assert "not a late start" in on.message
+    assert "not a late start" in on.message and "runs 1 to 10 steps ahead" in on.message
+    # two ahead, logged every step: two points at and after disc_start still off, the offset exactly 2
+    every = frame_of(radiodiff_curves(3000, disc_start=1001), every=1)
+    every["step"] += 2
+    (two,) = [f for f in findings(every, schedule) if f.rule == "disc-inactive-after-start" and not f.skipped]
+    assert two.numbers["first_off_step"] == 1001 and "runs 2 steps ahead" in two.message
     chance = [f for f in found if f.rule == "disc-at-chance" and not f.skipped]
     assert chance and all("since step 1,001" not in f.message for f in chance)
 
@@ -317,7 +322,7 @@ def test_a_kl_level_beyond_the_usual_warns_while_it_still_climbs_and_is_watched_
     assert answer.startswith("Not a fault yet, but a level to watch")
 
 
-def test_a_kl_runaway_from_the_first_step_is_watched_and_said_to_climb_not_undone():
+def test_a_kl_runaway_from_the_first_step_is_watched_and_said_to_climb_not_undone(tmp_path):
     """A KL running away from step 0 (x300) while reconstruction improves and the weighted term is a sliver: watch
     it, not "resume from the beginning" (no stretch before it to compare the reconstruction with but its start);
     and loss-now says it is still climbing, never "not rising now"."""
@@ -331,6 +336,14 @@ def test_a_kl_runaway_from_the_first_step_is_watched_and_said_to_climb_not_undon
     assert kl.severity == "warning" and kl.step == 0 and kl.action.startswith("Watch it rather than undo it")
     now = " ".join(f.message for f in found if f.rule == "loss-now")
     assert "kl_loss is still climbing through its latest quarter" in now and "not rising now" not in now
+    # the report's answer on intervening agrees with that action: watch, not act
+    from test_verdicts import config, write_run
+
+    from vae_report import analyze_run
+
+    a = analyze_run(write_run(tmp_path, curves, 10, config(disc_start=10**6, total=150_000)))
+    (answer,) = [q.answer for q in a.qa if q.question == "Should I intervene in the training process?"]
+    assert answer.startswith('Not yet: watch the warning "KL rising under a tiny kl_weight"'), answer
 
 
 def test_rules_with_missing_metrics_are_skipped_not_raised():
@@ -361,6 +374,7 @@ def test_disc_overpowering_fires_when_d_wins_and_logits_separate():
     curves.values["disc_loss"][on] = 0.17
     f = one(frame_of(curves), "disc-overpowering", vanilla)
     assert f.severity == "warning" and "margin" not in f.message and "softplus loss is never 0" in f.message
+    assert "margin" not in f.rationale and "softplus" in f.rationale  # why it matters: the same loss's
 
 
 def test_d_weight_pinned_at_clamp():

@@ -182,6 +182,35 @@ def test_the_library_writers_never_replace_a_file_of_the_run_or_of_the_user(run,
     assert _hashes(tmp_path) == before and not _leftovers(tmp_path)
 
 
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+@pytest.mark.parametrize("record", ["kept", "lost"])
+def test_a_report_edited_by_hand_outside_the_run_is_kept_and_an_unedited_one_replaced(run, tmp_path, monkeypatch,
+                                                                                        suffix, record):
+    """Last week's report, outside the run folder: replaced when unedited (its seal checks, whatever the record
+    of what we wrote), refused byte for byte when edited by hand with our footer kept (the seal fails; the record,
+    where kept, too): the user's notes are never lost."""
+    out = tmp_path / "reports" / f"week48{suffix}"
+    def main(args):
+        return runner.invoke(app, args).exit_code
+
+    assert main(["analyze", str(run), "--out", str(out), "--quiet"]) == 0
+    if record == "lost":  # another machine's copy, or a cache cleared since: the seal alone decides
+        from vae_report import outputs
+
+        class Forgotten(dict):  # this process' memory of its writes, kept from here on by nothing
+            def __setitem__(self, key, value):
+                pass
+
+        monkeypatch.setenv("VAE_REPORT_CACHE", str(tmp_path / "empty-cache"))
+        monkeypatch.setattr(outputs, "_WRITTEN", Forgotten())
+    assert main(["analyze", str(run), "--out", str(out), "--quiet"]) == 0  # unedited: last week's is replaced
+    text = out.read_text()
+    out.write_text(text.replace("Status", "Status (checked with the team: fine)", 1))
+    before = _hashes(out.parent)
+    assert main(["analyze", str(run), "--out", str(out), "--quiet"]) == 2
+    assert _hashes(out.parent) == before and not _leftovers(tmp_path)
+
+
 def test_a_file_that_appears_while_the_report_is_made_is_not_replaced(tmp_path):
     """The check before the analysis is made again just before the move: the user's file wins the race."""
     from vae_report.outputs import committed

@@ -178,8 +178,13 @@ def canonical_name(tag: str) -> str:
         rest, low = rest[:-5], low[:-5]
     elif low.endswith("_epoch") and len(rest) > 6:
         rest, low, suffix = rest[:-6], low[:-6], "_epoch"
-    name = _CANONICAL.get(low) or _NESTED.get(low) or rest
-    return (f"{split}/" if split else "") + name + suffix
+    name = _CANONICAL.get(low) or _NESTED.get(low)
+    if name is None and split is None and len(parts) == 1:
+        # the split as a word of the name (MLflow's and plain loops' ``train_d_weight``, ``val_logits_real``)
+        head, _, base = low.partition("_")
+        if base in _CANONICAL and (head in ("train", "training") or head in _SPLITS):
+            name, split = _CANONICAL[base], None if head in ("train", "training") else _SPLITS[head]
+    return (f"{split}/" if split else "") + (name or rest) + suffix
 
 
 def _ungrouped(parts: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ from .analysis import Analysis, AnalyzedRun
 from .compare import ComparedRun, compare_runs, load_configs
 from .errors import OutputError
 from .figures import Figures, draw
-from .outputs import check_outputs, files_dir, stage
+from .outputs import check_outputs, files_dir, sealed, stage
 from .report_view import report_view
 from .sweep import sweep_status
 from .text import ICONS, html_spans, markdown, markdown_spans, plain
@@ -107,7 +107,7 @@ def write_view(view: ReportView, out: Path, files: dict[str, tuple[bytes, str]],
     guard(out, list(runs), markdown=not is_html(out))
     ready_parent(out)
     if is_html(out):
-        atomic_write(out, html_page(view, files).encode("utf-8"))
+        atomic_write(out, sealed(html_page(view, files)))
         return [out]
     folder = files_dir(out)
     return write_markdown(out, markdown_page(view, folder.name), folder,

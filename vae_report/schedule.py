@@ -281,7 +281,16 @@ def load_config(path: Path, given: bool = False, option: str = "--config") -> di
         raise ConfigError(f"{path}: nested too deeply to be a config; fix the file") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top of the config; pass the training config")
-    return data
+    return unwrapped_wandb(data)
+
+
+def unwrapped_wandb(config: dict) -> dict:
+    """W&B's ``files/config.yaml`` wraps each top-level key as ``{desc: ..., value: ...}``: the values, as the
+    training config had them (any other config is returned as it is)."""
+    wrapped = {k: v for k, v in config.items() if isinstance(v, dict) and "value" in v and set(v) <= {"value", "desc"}}
+    if not wrapped or len(wrapped) < len([k for k in config if k != "wandb_version"]):
+        return config
+    return {k: v["value"] for k, v in wrapped.items() if k != "_wandb"}
 
 
 def _where(exc: yaml.YAMLError, text: str) -> str:

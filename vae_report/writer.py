@@ -35,7 +35,16 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from .errors import OutputError
-from .outputs import MARKER, foreign_entry, marker_text, refuse_foreign, refuse_foreign_folder, remember, stage
+from .outputs import (
+    MARKER,
+    foreign_entry,
+    marker_text,
+    refuse_foreign,
+    refuse_foreign_folder,
+    remember,
+    sealed,
+    stage,
+)
 
 
 def link(files_dir_name: str, name: str) -> str:
@@ -78,7 +87,7 @@ def write_markdown(out: Path, text: str, files_dir: Path, images: dict[str, byte
             raise OutputError(f"{files_dir}: cannot write the plots ({exc.strerror}); choose another --out") from exc
 
     stage(swap, lambda: _remove_staging(staging))
-    atomic_write(out, text.encode("utf-8"))
+    atomic_write(out, sealed(text))
     return [out, files_dir]
 
 

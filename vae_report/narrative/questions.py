@@ -10,6 +10,7 @@ from ..numbers import counted, fmt, interval, pct
 from ..results import QA
 from ..rules import Finding
 from ..rules.base import RANK
+from ..rules.current import FEW_POINTS
 from .answers import capital, loud_about, pointer, short_form
 from .disc import DISC_ZERO_Q, adversarial_questions, disc_answer, disc_scheduled_answer, disc_zero
 from .ranges import ranges_answer
@@ -89,6 +90,10 @@ def questions_and_answers(analysis) -> list:
                          + (messages([nan], analysis.schedule.counts) if nan is not None else ""), "non-finite"))
         elif found:
             qa.append(QA(question, _kl_answer(analysis, found) + kl_course(analysis), found[0].rule))
+        elif st.count < FEW_POINTS:  # no KL check could judge so few points: not an all-clear
+            qa.append(QA(question, f"Not judged: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to "
+                                   f"{fmt(st.latest_step)}, but over only {st.count} logged points, too few for the "
+                                   "KL checks to tell a trend from noise."))
         elif rose:
             qa.append(QA(question,
                          f"No: KL {st.describe()} from {s.counts} {fmt(st.first_step)} to {fmt(st.latest_step)}, "
@@ -151,9 +156,10 @@ def questions_and_answers(analysis) -> list:
             on = finding_of(analysis, "disc-inactive-after-start")
             if on is not None and on.severity == "ok" and on.step is not None:  # the answer first: when it did
                 first = "" if on.step == s.disc_start else (
-                    f"; the logs show it on from {s.counts} {fmt(on.step)}: {s.counts} {fmt(s.disc_start)} is logged "
-                    "and still shows it off, the logged counter running ahead of the loss's own (see "
-                    "disc-inactive-after-start)" if on.numbers.get("off_from_start") else
+                    f"; the logs show it on from {s.counts} {fmt(on.step)}: {s.counts} "
+                    f"{fmt(on.numbers.get('first_off_step', s.disc_start))} is logged and still shows it off, the "
+                    "logged counter running ahead of the loss's own (see disc-inactive-after-start)"
+                    if on.numbers.get("off_from_start") else
                     f"; the first {s.counts} logged after it, {fmt(on.step)}, shows it on")
                 inferred = s.origins.get("disc_start", "").startswith("inferred")
                 answer = ((f"At {s.counts} {fmt(s.disc_start)}, where the logs first show it on ("
@@ -379,7 +385,9 @@ def _intervene_answer(analysis) -> str:
     urgent = [f for f in bad if f.severity == "error" or f.rule not in CAN_WAIT]
     first = urgent[0] if urgent else bad[0]
     unit = analysis.schedule.counts
-    word = "Yes, act on" if urgent else "Not urgently, but look at"
+    # a finding whose own action is to watch (a cost not yet paid) asks for no intervention now
+    watch = (first.action or "").lower().startswith("watch")
+    word = ("Not yet: watch" if watch else "Yes, act on") if urgent else "Not urgently, but look at"
     said = short_form(first, unit)
     # its action's gist names what to do; the how is the Recommendations' to say (advice.py), once
     gist = action_gist(first.action)

@@ -96,8 +96,9 @@ def _range_facts(analysis) -> list[str]:
             ranges.append(f"adversarial term {adv.share_said()}, {_against(adv.share, 'gan-term-dominant')}")
     disc = analysis.metrics.get("disc_loss")
     if disc is not None and analysis.phase == "adversarial" and math.isfinite(disc.now):
-        ranges.append(f"disc_loss {fmt(disc.now)} (chance level {fmt(s.disc_chance_level)}; 0 once the "
-                      "discriminator has won)")
+        won = ("toward 0 as the discriminator wins, never 0 for the softplus loss" if s.disc_loss == "vanilla"
+               else "0 once the discriminator has won")
+        ranges.append(f"disc_loss {fmt(disc.now)} (chance level {fmt(s.disc_chance_level)}; {won})")
     weight = analysis.metrics.get("d_weight")
     if weight is not None and s.disc_weight and analysis.phase == "adversarial" and math.isfinite(weight.now):
         if weight.now == 0:  # at 0 the clamp says nothing: the adversarial term has no weight

@@ -290,6 +290,11 @@ def not_examined(analysis) -> list[str]:
                                         else [])
         named = f" ({listed(f.rule for f in group)})" if noun == "other check" else ""
         out.append(f"{counted(len(group), noun)}{named}, for want of {' and '.join(wants) or 'their inputs'}")
+    now = finding_of(analysis, "loss-now")
+    few = now.numbers.get("too_few_points") if now is not None else None
+    if few:  # the run too short to judge a trend
+        out.insert(0, f"the latest levels and the trends of {listed(few)}, with fewer than 20 logged points each "
+                      "(too few to tell a change from noise)")
     if none_judged:  # not one loss was judged: say so first
         out.insert(0, "the losses themselves (no training or validation loss these checks read is logged under a "
                       "name they know)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import os
 from dataclasses import dataclass
 
 
@@ -273,6 +274,12 @@ class _Renderer(RendererAgg):
                 self._layouts.clear()
             self._layouts[key] = found
         return found
+
+
+# FreeType's fonts are not fork-safe (matplotlib clears its own font cache in a forked child): the layouts, which
+# hold the fonts they were laid out in, are cleared there too, and laid out again with the child's fonts
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_Renderer._layouts.clear)
 
 
 class _Canvas(FigureCanvasAgg):

@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, concat, frame_from_series
 from ..numbers import counted
 from . import records
-from .decimals import comma_numbers
+from .decimals import comma_numbers, grouped_numbers
 from .encoding import decoded, encoding_of, is_binary
 from .escapes import without_escapes
 from .pattern import UserPattern
@@ -49,10 +49,10 @@ PAIR = re.compile(rf"(?:(?P<quote>['\"])(?P<qkey>{_KEY})(?P=quote)\s*:\s*|\[(?P<
 # ``loss 0.5 kl 2.1``: a key and its value with only a space between, read where a line has no other pair and
 # only for the names of losses and their kin (a free-text line's "package 4" or "devices 8" is not a metric)
 _SPACED = re.compile(rf"(?<![\w./-])(?P<skey>{_KEY})\s+(?P<value>{_NUMBER})(?![\w:/.])", re.IGNORECASE)
-# ``total 2674.1 | nll 2403.2 | d_weight 1346.7``: a line cut by ``|`` or ``;`` into fields that are each one name
+# ``total 2674.1 | nll 2403.2 | d_weight 1346.7``: a line cut by ``|``, ``;`` or tabs into fields that are each one name
 # and one number is a table of metrics, whatever the names (a free-text line has fields of other shapes)
 _FIELD = re.compile(rf"\s*(?P<skey>{_KEY})\s+(?P<value>{_NUMBER})\s*", re.IGNORECASE)
-_FIELDS = re.compile(r"[|;]")
+_FIELDS = re.compile(r"[|;\t]")
 _METRIC_WORDS = re.compile(r"loss|kl|kld|rec|mse|bce|nll|elbo|disc|gen|lr|vq|commit|perplex|psnr|ssim|lpips",
                            re.IGNORECASE)
 # A logging record's head, up to the message: ``... | INFO | module:function:line - `` (loguru), ``INFO:root:``,
@@ -332,7 +332,9 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
     torn = bool(text) and not text.endswith(("\n", "\r"))
     if torn:  # a torn last line of a log being written
         text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]
+    text, grouped = grouped_numbers(text)
     text, commas = comma_numbers(text)
+    commas = "; ".join(n for n in (grouped, commas) if n) or None
     raw = text.replace("\r", "\n").split("\n")
     cut = sum(len(line) > LINE_PREFIX for line in raw)
     lines = pd.Series([cut_line(line) for line in raw] if cut else raw)

@@ -11,12 +11,21 @@ import numpy as np
 # global counters, most specific first: a trainer's global step, then iteration counters under their usual names
 GLOBAL_STEPS = ("step", "global_step", "trainer/global_step", "train/global_step", "_step", "iteration", "iter", "it",
                 "steps", "iterations", "total_iters", "total_iter", "total_iterations", "total_step", "global_iter",
-                "global_iters", "global_iteration", "n_iter", "niter", "num_iters", "train_step", "opt_step",
-                "num_updates", "updates")
+                "global_iters", "global_iteration", "n_iter", "niter", "num_iters", "iter_num", "iters_num",
+                "num_iter", "step_num", "global_steps", "cur_iter", "curr_iter", "current_iter", "current_step",
+                "cur_step", "train_step", "train_iter", "opt_step", "num_updates", "updates")
+# a counter nested under the training split (``{"train": {"step": 5}}``, flattened ``train/step``)
+_SPLIT_HEADS = ("train/", "training/", "trainer/")
 # counters that start over at every epoch: a step only with the epoch beside them, continued across epochs
 EPOCH_LOCAL = ("batch", "batch_idx", "batch_index", "inner_iter", "iter_in_epoch", "epoch_step")
 STEP_NAMES = GLOBAL_STEPS + EPOCH_LOCAL
 EPOCHS = ("epoch", "epochs")
+
+
+def global_name(name: str) -> bool:
+    """A global step counter's name, at the top level or nested under the training split."""
+    low = name.lower()
+    return low in GLOBAL_STEPS or (low.startswith(_SPLIT_HEADS) and low.split("/", 1)[1] in GLOBAL_STEPS)
 
 
 def once_per_record(values) -> bool:
@@ -31,7 +40,7 @@ def is_counter(name: str, values, epochs=None) -> bool:
     count), or an epoch-local one's with the epoch beside it, holding whole numbers that are not one constant (a
     logged ``batch`` size of 32 is no counter)."""
     low = name.lower()
-    if low in GLOBAL_STEPS:
+    if global_name(low):
         return True
     if low not in EPOCH_LOCAL or epochs is None:
         return False

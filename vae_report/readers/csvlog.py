@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import KNOWN_METRICS, canonical_name, concat, frame_from_series
 from ..numbers import counted
-from .counters import STEP_NAMES, is_counter, once_per_record
+from .counters import STEP_NAMES, global_name, is_counter, once_per_record
 from .delimiters import NAMES, comma_cells, delimiter_of
 from .encoding import decoded, encoding_of, is_binary
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
@@ -110,7 +110,8 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
     nan_words = any(word in text for word in ("nan", "NaN", "NAN", "inf", "Inf", "INF"))
     columns = {c.lower(): c for c in table.columns}
     epochs = table[columns["epoch"]] if "epoch" in columns else None
-    step_col = _step_column(table, [columns[c] for c in STEP_COLUMNS if c in columns and is_counter(
+    names = [c for c in STEP_COLUMNS if c in columns] + [c for c in columns if c not in STEP_COLUMNS and global_name(c)]
+    step_col = _step_column(table, [columns[c] for c in names if is_counter(
         c, pd.to_numeric(table[columns[c]], errors="coerce").to_numpy(dtype=np.float64), epochs)])
     if step_col is None and "created_at" in columns:
         raise InputError(

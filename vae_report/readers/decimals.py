@@ -87,3 +87,42 @@ def _rewritten(text: str, convert) -> str:
         head = match[0][: match.start("num") - match.start()]
         return head + new + (match["exp"] or "" if new else "")
     return _VALUE.sub(one, text)
+
+
+# Digit grouping other than a comma, each known by a value only that style writes: an apostrophe between digits
+# (Swiss, ``8'473.97``), a space or a no-break space before groups of three with a decimal part (French, ISO:
+# ``8 504.6``, ``8 504,6``), dots before groups of three with a decimal comma (German: ``8.472,65``). Without such a
+# value a ``50.100`` or ``3 100`` is not read as grouped: it may be a decimal, or two numbers.
+_GROUP_EVIDENCE = (
+    ("'", re.compile(r"(?<![\w'])\d{1,3}(?:'\d{3})+(?:[.,]\d+)?(?![\d']|[.,]\d)")),
+    (" ", re.compile(r"(?<![\w.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+[.,]\d+(?![\d]|[.,]\d)")),
+    (".", re.compile(r"(?<![\w.,])\d{1,3}(?:\.\d{3})+,\d+(?![\d]|[.,]\d)")),
+)
+_GROUP_CHARS = {"'": "'", " ": " \u00a0\u202f", ".": "."}
+
+
+def grouped_numbers(text: str) -> tuple[str, str | None]:
+    """(the text with its grouped numbers written plainly, a note saying how they were read, or None). The style
+    is the one the file's values show unambiguously (the most of them); then every value after a key (``key:``,
+    ``key=`` or ``key `` ), the step counters too, is read in it: groups joined, a decimal comma read as a point
+    (``8.472,65`` -> 8472.65, ``0,12928`` -> 0.12928 in a file grouped with dots; ``8 504.6`` -> 8504.6)."""
+    counts = [(len(pattern.findall(text)), mark, pattern) for mark, pattern in _GROUP_EVIDENCE]
+    found, mark, pattern = max(counts, key=lambda c: c[0])
+    if not found:
+        return text, None
+    example = pattern.search(text).group(0)
+    groups = re.escape(_GROUP_CHARS[mark])
+    decimal = "," if mark == "." else "[.,]"
+    value = re.compile(rf"(?P<head>(?:[:=][ \t]*|[ \t]+)[-+]?)(?P<num>\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{decimal}\d+)?"
+                       rf"|\d+{decimal}\d+)(?P<exp>[eE][-+]?\d+)?(?![\d']|[.,]\d)")
+
+    def plain(match: re.Match) -> str:
+        if _key(match.string, match.start()) is None:  # a timestamp's ``10:32:51,760``, a bare number
+            return match[0]
+        num = re.sub(f"[{groups}]", "", match["num"]).replace(",", ".")
+        return match["head"] + num + (match["exp"] or "")
+
+    style = {"'": "an apostrophe", " ": "a space", ".": "a dot"}[mark]
+    plain_example = re.sub(f"[{groups}]", "", example).replace(",", ".")
+    return value.sub(plain, text), (f"numbers grouped by {style} (e.g. {example!r}) read as {plain_example}"
+                                    + ("; their decimal comma as a point" if mark == "." or "," in example else ""))

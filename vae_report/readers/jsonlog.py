@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import InputError
 from ..frame import canonical_name, frame_from_series
 from ..numbers import counted
-from .counters import EPOCHS, STEP_NAMES, is_counter, once_per_record
+from .counters import EPOCHS, STEP_NAMES, global_name, is_counter, once_per_record
 from .encoding import decoded, read_text
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
 from .sacred import LAYOUT as SACRED
@@ -251,7 +251,8 @@ def _counter(records: list[dict]) -> str | None:
 
     has_epoch = any(_is_number(r.get("epoch")) for r in records)
     found = []
-    for key in STEP_KEYS:
+    nested = [k for k in dict.fromkeys(k for r in records[:50] for k in r) if "/" in k and global_name(k)]
+    for key in (*STEP_KEYS, *nested):
         if sum(_is_number(r.get(key)) for r in records) >= 0.5 * len(records):
             values = column(key)
             if is_counter(key, values, epochs=True if has_epoch else None):

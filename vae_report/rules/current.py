@@ -326,8 +326,11 @@ def _times(ratio: float) -> str:
     return f"{fmt(round(ratio, 1 if ratio < 10 else 0))} times"
 
 
+FEW_POINTS = 20  # fewer logged points than this: no loss is judged "now" (its noise is unknown)
+
+
 def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
-    out, checked, young, broken = [], [], [], []
+    out, checked, young, broken, few = [], [], [], [], []
     climbing: dict[str, dict] = {}  # losses with no sudden rise that still climb through their latest quarter
     last = m.last_step()
     start = phase_start(m, s)
@@ -339,6 +342,9 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if not m.has(name) or stale(m, name) or (name == "kl_loss" and np.nanmin(m.values(name)) < 0):
             continue  # no longer logged (loss-stopped), or not a KL (kl-negative): nothing to say of it "now"
         ended_bad = not np.isfinite(m.values(name)[-1])  # judged on its finite points, up to the NaN/Inf
+        if np.isfinite(m.values(name)).sum() < FEW_POINTS:  # the whole run too short to tell a rise from noise
+            few.append(name)
+            continue
         lo = start
         steps, values = m.window(name, lo=lo)
         if len(steps) < 20:  # a phase too young to judge alone
@@ -436,8 +442,8 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             else _now_action(m, s, found["onset"], last, ended_bad=ended_bad, stayed=found["stayed"],
                              near_nan=bool(nan_text)),
         ))
-    if not out and checked:
-        out.append(steady(checked, young, broken, start, last, s, climbing=climbing))
+    if not out and (checked or few):
+        out.append(steady(checked, young, broken, start, last, s, climbing=climbing, few=few))
     return out
 
 
@@ -449,6 +455,8 @@ def loss_now_short(f: Said) -> str | None:
     if "checked" in n:
         broken = list(n.get("non_finite_now") or ())
         checked = counted(len(n["checked"]), "loss", "losses")
+        if not n["checked"] and n.get("too_few_points"):
+            return f"no loss judged in the latest logs: fewer than {FEW_POINTS} logged points"
         return (f"no {'finite ' if broken else ''}loss rising in the latest logs ({checked} checked)"
                 + (f"; NaN/Inf now: {', '.join(broken)}" if broken else ""))
     return None
@@ -472,7 +480,8 @@ def still_climbing(steps: np.ndarray, values: np.ndarray, parts: int = 4) -> dic
 
 
 def steady(checked: list[str], young: list[str], broken: list[str], start: int | None, last: int, s: Schedule,
-           named: dict[str, str] | None = None, climbing: dict[str, dict] | None = None) -> Case:
+           named: dict[str, str] | None = None, climbing: dict[str, dict] | None = None,
+           few: list[str] | None = None) -> Case:
     """loss-now's case when no loss rises in its latest logs. ``named``: losses another finding names as risen
     (metric -> that finding's title), left out of "at or near their best" and pointed to instead: a loss can sit
     at its recent best and still have risen since the switch-on or over the phase."""
@@ -488,6 +497,10 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
             f"at {pos.at(s, start)} (its switch-on moves them by design).") if young else ""
     if broken:
         note += f" Not judged: {', '.join(broken)}, NaN/Inf at the latest {pos.unit(s)} (see {see('non-finite')})."
+    few = few or []
+    if few:
+        note += (f" Not judged: {', '.join(few)}, with fewer than {FEW_POINTS} logged points (too few to tell a rise "
+                 "from noise).")
     at_best = ("each sit at or near their best level of the recent stretch (within their noise)" if len(listed) > 1
                else "sits at or near its best level of the recent stretch (within its noise)")
     if named:
@@ -504,12 +517,14 @@ def steady(checked: list[str], young: list[str], broken: list[str], start: int |
                                  for name, c in named_climbing.items()])
         text = f"In the latest logs, {_said(listed, at_best, game, climbing, s)}; {elsewhere}."
     else:
+        said = _said(listed, at_best, game, climbing, s)
         text = (f"No {'finite ' if broken else ''}loss is rising {'suddenly ' if climbing else ''}in the latest "
-                f"logs: {_said(listed, at_best, game, climbing, s)}.")
+                f"logs: {said}." if said else "No loss is judged in the latest logs.")
     return Case(text + note, None, last,
                 {"checked": listed + list(climbing) + game, "not_judged_yet": young, "non_finite_now": broken,
+                 "too_few_points": few,
                  "named_elsewhere": sorted(named), "phase_start": start, "climbing": climbing},
-                severity="ok" if not broken else "info", case="steady")
+                severity="ok" if not broken and (listed or game or climbing) else "info", case="steady")
 
 
 def _said(listed: list[str], at_best: str, game: list[str], climbing: dict[str, dict] | None = None,
@@ -537,5 +552,5 @@ def steady_without(finding: Finding, named: dict[str, Finding], s: Schedule) -> 
         return None
     case = steady(checked, numbers["not_judged_yet"], numbers["non_finite_now"], numbers["phase_start"],
                   finding.step or 0, s, {name: named[name].title or named[name].rule for name in checked
-                                      if name in named}, numbers.get("climbing"))
+                                      if name in named}, numbers.get("climbing"), numbers.get("too_few_points"))
     return replace(finding, message=case.message, numbers=case.numbers)

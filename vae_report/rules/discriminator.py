@@ -93,13 +93,16 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         numbers = {"first_active_step": first, "disc_start": s.disc_start}
         off = steps[after & (steps < first)]  # logged at or after disc_start, still off: within the tolerance
         if len(off):
-            numbers["off_from_start"] = int(len(off))
+            numbers.update(off_from_start=int(len(off)), first_off_step=int(off[0]), last_off_step=int(off[-1]))
+            # the offset lies above the last step still off and at most the first one on, from disc_start
+            low, high = int(off[-1]) - s.disc_start + 1, first - s.disc_start
+            by = (f"{fmt(high)} {pos.unit(s)}{'s' if high != 1 else ''}" if low >= high else
+                  f"{fmt(low)} to {fmt(high)} {pos.unit(s)}s")
             message = (f"The discriminator is on from {pos.at(s, first)}. At {pos.at(s, int(off[0]))}, the first "
                        f"logged {pos.unit(s)} at or after disc_start {fmt(s.disc_start)}, it is still off"
                        + (f" ({counted(len(off), 'logged ' + pos.unit(s))} in all)" if len(off) > 1 else "")
-                       + ": the logged counter runs ahead of the one the loss compares with disc_start (a count "
-                       "from 1, or the step logged after the update), by less than one logging interval; not a late "
-                       "start.")
+                       + f": the logged counter runs {by} ahead of the one the loss compares with disc_start (a "
+                       "count from 1, or the step logged after the update); not a late start.")
         elif s.origins.get("disc_start", "").startswith("inferred"):  # no schedule to hold the data against
             why = (f"the config's disc_start cannot be placed in these logs ({s.unit_note})" if s.unit_note
                    else "no config gives disc_start")

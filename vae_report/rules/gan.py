@@ -95,6 +95,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         + (" with the adaptive d_weight" if s.layout != "flat" else "")
         + ": the adversarial term tends to take over the objective at the cost of reconstruction.",
         "disc_loss", onset, numbers, action=overpowered_action(m, s, onset, numbers),
+        rationale=VANILLA_WON_WHY if s.disc_loss == "vanilla" else None,
     )]
 
 
@@ -239,6 +240,13 @@ def _not_learning(m: Metrics, s: Schedule, lo: int) -> tuple[list[str], bool]:
         if len(finite(lr)) and np.all(finite(lr) == 0):
             evidence.append("the discriminator's learning rate is 0")
     return said_by_loss + evidence, not evidence
+
+
+# why a won game matters, for the softplus loss (the rule's own reason speaks of the hinge's margin)
+VANILLA_WON_WHY = ("A discriminator that has won learns less and less from the inputs it already separates (its "
+                   "softplus loss tends to 0, its gradient with it), while the adversarial term it feeds keeps "
+                   "growing in the objective: the autoencoder is pushed away from reconstructing, and "
+                   "reconstructions often degrade.")
 
 
 def _stops(s: Schedule) -> str:

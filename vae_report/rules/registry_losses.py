@@ -106,7 +106,7 @@ LOSS_RULES: list[Rule] = [
                 "warning from `per_dim_high`, or where it is still climbing through its latest quarter), against the "
                 "~10.4 of RadioDiff's published first stage",
          judges="latest"),
-    Rule("kl-dominant", "KL term dominating the loss", "warning",
+    Rule("kl-dominant", "KL term a large share of the loss", "warning",
          "With the KL term a real share of the objective, the autoencoder trades reconstruction for a prior-like "
          "latent space: rarely what a first-stage model for diffusion wants.",
          kl_dominant, {"share": 0.10}, needs=("kl_loss", "total_loss"), needs_schedule=("kl_weight",),
