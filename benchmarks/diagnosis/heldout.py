@@ -15,7 +15,8 @@ import numpy as np
 from . import writers as w
 from .curves import Shape
 
-LAYOUTS = ("jsonl_epoch_repeated", "jsonl_total_iters", "console_thousands_table", "csv_one_ahead")
+LAYOUTS = ("jsonl_epoch_repeated", "jsonl_total_iters", "console_thousands_table", "csv_one_ahead", "console_german",
+           "console_tabs", "jsonl_nested_counter")
 PER_EPOCH = 20  # records an epoch in the JSON logs
 
 
@@ -50,6 +51,34 @@ def _one_ahead(folder: Path, steps: np.ndarray, v: dict, shape: Shape) -> None:
     w.trainer_csv(folder / "metrics.csv", steps + 1, v, keys)
 
 
+def _german(value: float, digits: int) -> str:
+    """A number as a German locale writes it: dots group the thousands, a comma marks the decimals."""
+    return f"{value:,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def _locale_console(path: Path, steps: np.ndarray, v: dict, style: str) -> None:
+    """``logging`` lines of ``key: value`` in a German locale (``step 50.100: total_loss: 8.472,65, ...``), or a
+    table of tab-cut ``key value`` fields."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for i, step in enumerate(steps.tolist()):
+            values = {k: float(v[k][i]) for k in ("total_loss", "rec_loss", "kl_loss")}
+            if style == "german":
+                fields = ", ".join(f"{k}: {_german(x, 5 if k == 'rec_loss' else 2)}" for k, x in values.items())
+                print(f"step {_german(step, 0)}: {fields}", file=out)
+            else:
+                print("\t".join([f"step {step}", *(f"{k} {x:.6g}" for k, x in values.items())]), file=out)
+
+
+def _nested_counter(path: Path, steps: np.ndarray, v: dict) -> None:
+    """JSON lines whose step is nested under the split (``{"epoch": 3, "train": {"step": ..., "rec_loss": ...}}``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as out:
+        for i, step in enumerate(steps.tolist()):
+            train = {"step": step} | {k: float(v[k][i]) for k in ("total_loss", "rec_loss", "kl_loss")}
+            out.write(json.dumps({"epoch": i // PER_EPOCH, "train": train}) + "\n")
+
+
 def emit_heldout(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: dict, **_) -> None:
     if layout == "jsonl_epoch_repeated":
         _jsonl(folder / "losses.jsonl", steps, v, None)
@@ -59,5 +88,9 @@ def emit_heldout(folder: Path, layout: str, shape: Shape, steps: np.ndarray, v: 
         _thousands_table(folder, steps, v, shape)
     elif layout == "csv_one_ahead":
         _one_ahead(folder, steps, v, shape)
+    elif layout in ("console_german", "console_tabs"):
+        _locale_console(folder / "train.log", steps, v, layout.removeprefix("console_"))
+    elif layout == "jsonl_nested_counter":
+        _nested_counter(folder / "log.jsonl", steps, v)
     else:
         raise ValueError(f"unknown layout {layout}")

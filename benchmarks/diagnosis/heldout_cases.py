@@ -43,6 +43,12 @@ def heldout_healthy() -> list[Case]:
         Case("healthy_console_thousands_table", "'step 1,234 | total 2,674.1 | kl 1.29e+05' console table",
              "console_thousands_table", _other(last_step=9_950, every=50, pixels=65_536, kl_weight=1e-6, seed=203),
              ok),
+        Case("healthy_console_german", "logging lines in a German locale: step 50.100, total_loss: 8.472,65",
+             "console_german", _other(last_step=9_950, every=50, pixels=65_536, kl_weight=1e-6, seed=209), ok),
+        Case("healthy_console_tabs", "a console table of tab-cut 'key value' fields", "console_tabs",
+             _other(last_step=9_950, every=50, seed=210), ok),
+        Case("healthy_jsonl_nested_counter", "JSON lines with the step nested under 'train' beside the epoch",
+             "jsonl_nested_counter", _other(last_step=9_950, every=50, seed=211), ok),
         Case("healthy_csv_one_ahead", "trainer CSV counted from 1: disc_start's row still off, the next on",
              "csv_one_ahead", Shape(last_step=16_000, total_steps=20_000, disc_start=10_001, every=10, seed=204),
              ok),
@@ -61,6 +67,10 @@ def heldout_faults() -> list[Case]:
     out.append(Case("console_thousands_table_explodes", "console table with {:,.1f} values: rec exploding from 90%",
                     "console_thousands_table", s,
                     Expect("error", (Fault(("rec_loss", "total_loss", "nll_loss"), 9_000, c.tol(s), ("loss-now",)),)),
+                    c.explode("rec_loss", 9_000, 100)))
+    s = _other(last_step=9_950, every=50, pixels=65_536, kl_weight=1e-6, seed=212)
+    out.append(Case("console_german_explodes", "German-locale console lines: rec exploding from 90%", "console_german",
+                    s, Expect("error", (Fault(("rec_loss", "total_loss"), 9_000, c.tol(s), ("loss-now",)),)),
                     c.explode("rec_loss", 9_000, 100)))
     s = Shape(last_step=40_000, total_steps=60_000, disc_start=50_001, every=100, seed=207)
     out.append(Case("kl_straight_climb_unusual_level", "KL climbing in a straight line to ~49 nats per latent "
