@@ -230,6 +230,9 @@ def test_generator_winning_is_watched_too(tmp_path):
     # from its level at the phase's start to the table's Now, the growth as a factor like every other sentence's
     assert re.search(r"d_weight rose from [\d.,]+ to [\d.,]+ \(x\d", f.message), f.message
     assert f"to {fmt(a.metrics['d_weight'].now)} (x" in f.message
+    # the total carries the adversarial term that warning is about: its trend is no all-clear beside it
+    (trend,) = [t for t in a.findings if t.rule == "total-trend" and not t.skipped]
+    assert trend.severity != "ok" and "That is no all-clear: see the warning" in trend.message
 
 
 def _vq_run(folder, explode_from=None):

@@ -387,6 +387,9 @@ def _doubts(ok: Finding, loud: dict, rules: dict[str, Rule], named: set[str], ex
         return ok.metric is not None and reaches and loud["metric"] == ok.metric
     if ok.metric is not None and reaches and ok.metric in named:
         return True
+    cause = rules.get(loud["rule"])
+    if _base(ok.metric or "") == "total_loss" and reaches and cause is not None and "balance" in cause.topics:
+        return True  # the total carries the adversarial term a warning on the GAN's balance is about: no progress
     return dead and _base(loud["metric"]) in CHAIN and "balance" in rule.topics
 
 
