@@ -346,6 +346,23 @@ def test_a_kl_runaway_from_the_first_step_is_watched_and_said_to_climb_not_undon
     assert answer.startswith('Not yet: watch the warning "KL rising under a tiny kl_weight"'), answer
 
 
+def test_a_model_frozen_from_the_start_is_one_cause_and_its_fix_fits_the_logged_lr():
+    """Every loss the same float from step 0, the lr decaying normally: one headline (training stalled), the
+    constant losses and the reconstruction that does not learn cited under it; its action restarts from the start
+    (no checkpoint holds anything but the initial weights) and does not suggest an lr of 0 the logs rule out."""
+    curves = radiodiff_curves(3000, disc_start=10**6)
+    for name in ("rec_loss", "kl_loss", "nll_loss", "total_loss"):
+        curves.values[name] = np.full(len(curves.steps), curves.values[name][0])
+    schedule = Schedule(disc_start=100_001, kl_weight=1e-6, total_steps=150_000, lr=5e-6, min_lr=5e-7)
+    found = findings(frame_of(curves, ["rec_loss", "kl_loss", "nll_loss", "total_loss", "lr"]), schedule)
+    heads = [f for f in found if f.severity in ("warning", "error")]
+    assert [f.rule for f in heads] == ["run-stalled"], [(f.rule, f.metric) for f in heads]
+    cited = {r["rule"] for r in heads[0].related}
+    assert "loss-constant" in cited
+    assert heads[0].action.startswith("Find what froze the model") and "lr of 0" not in heads[0].action
+    assert "restart from the start" in heads[0].action
+
+
 def test_rules_with_missing_metrics_are_skipped_not_raised():
     frame = frame_of(radiodiff_curves(300), ["rec_loss"])
     out = findings(frame, Schedule())

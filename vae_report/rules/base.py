@@ -180,6 +180,11 @@ class Metrics:
         every = training or [p[0][-1] for p in self._parts.values() if len(p[0])]
         return int(max(every)) if every else 0
 
+    def first_step(self) -> int:
+        training = [p[0][0] for n, p in self._parts.items() if not n.startswith("val/") and len(p[0])]
+        every = training or [p[0][0] for p in self._parts.values() if len(p[0])]
+        return int(min(every)) if every else 0
+
     def level(self, name: str) -> Level | None:
         """The metric's current level (levels.current_level inside the current phase): the one "now" of a metric
         every rule and sentence quotes."""

@@ -12,7 +12,7 @@ from ..checkpoints import latest_checkpoint
 from ..numbers import counted, describe_change, fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise
-from .base import Case, Metrics
+from .base import Case, Metrics, finite
 from .losses import lasting_break
 from .said import Said
 from .untrained import lr_disputed, rate_before, resume_from, summary, untrained
@@ -342,6 +342,13 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if u.frozen:
             zero = u.reason == "lr"
             lr_text = " The learning rate is 0 over the same stretch." if zero else ""
+            # a frozen loss is constant and a frozen reconstruction does not learn: one cause, cited under this
+            numbers["explains"] = {"loss-constant": "any", "rec-trend": "any"}
+            _, rates = m.window("lr", lo=u.start) if m.has("lr") else (None, np.zeros(0))
+            moving = len(finite(rates)) > 0 and bool(np.all(finite(rates) > 0))  # the logs show an lr above 0
+            causes = ("parameters not given to the optimizer, gradients that never reach them, the same batch over "
+                      "and over" if moving else
+                      "an lr of 0, parameters not given to the optimizer, the same batch over and over")
             out.append(Case(
                 f"Training has stalled: {', '.join(u.frozen)} have not changed at all (to float precision) since "
                 f"{pos.at(s, u.start)}.{lr_text} A model that is still learning never logs the same loss twice. "
@@ -350,8 +357,9 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                                                  "lr_zero": zero},
                 case="frozen",
                 action=(f"{fixed}." if zero else
-                        f"{resume}, once what froze the model is found (an lr of 0, parameters not given to the "
-                        "optimizer, the same batch over and over).")))
+                        (f"Find what froze the model ({causes}), then {resume[:1].lower()}{resume[1:]}."
+                         if resume.startswith("Restart") else
+                         f"{resume}, once what froze the model is found ({causes})."))))
             continue
         # the losses still vary with the batches, but no weight moves: nothing trained all the same
         out.append(Case(

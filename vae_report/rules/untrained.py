@@ -287,6 +287,9 @@ def resume_from(u: Untrained, m: Metrics, s: Schedule) -> str:
     4,000, since nothing trained after that". A fault that damaged the weights (a divergence, a NaN) picks the last
     checkpoint before its onset instead (checkpoints.checkpoint_before)."""
     last = m.last_step()
+    if u.to_end and u.start <= m.first_step():  # nothing trained at any logged step: no weights worth keeping
+        return ("Restart from the start: nothing trained at any logged step, so any checkpoint holds the weights "
+                "the run began with")
     newest = latest_checkpoint(s, last)
     saved = newest_step(s, last)
     if saved is None and s.checkpoint_every and s.counts == "step" and not s.checkpoints:
