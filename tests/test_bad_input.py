@@ -98,7 +98,8 @@ NUMBERS = st.one_of(st.integers(-10**20, 10**20), st.floats(allow_nan=True, allo
                     st.text(max_size=8), st.none(), st.booleans(), st.lists(st.integers(), max_size=3))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+# 25 examples each (about a second apiece): the suite must stay well inside CI's 10 minutes on two cores
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(field=st.sampled_from(["disc_start", "kl_weight", "disc_weight", "disc_factor", "disc_loss", "lr",
                               "train_num_steps", "log_freq", "resolution", "ch_mult", "embed_dim"]), value=NUMBERS,
        option=st.sampled_from([[], ["--total-steps", "7"], ["--now", "now"], ["--fail-on", "warning"]]))
@@ -117,7 +118,7 @@ def test_fuzz_config_fields_and_options_never_exit_3(run, tmp_path_factory, fiel
     assert "Traceback" not in result.output and "internal error" not in result.output
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(summary=st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)),
                             lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                     st.dictionaries(st.sampled_from(
