@@ -840,3 +840,15 @@ def test_a_run_of_five_points_judges_no_trend_and_its_all_clear_says_so(tmp_path
     (kl,) = [q.answer for q in a.qa if q.question.startswith("Is the KL loss")]
     assert kl.startswith("Not judged: KL") and "only 5 logged points" in kl
     assert "fewer than 20 logged points each" in " ".join(a.recommendations)
+
+
+def test_an_all_clear_names_an_adversarial_phase_too_young_to_judge(tmp_path):
+    """Ten points since the switch-on: the GAN checks cannot judge the balance yet, and the all-clear says so
+    instead of vouching for it."""
+    curves = radiodiff_curves(1100, disc_start=1001, total_steps=150_000)
+    a = analyze_run(write_run(tmp_path, curves, 10, config(disc_start=1001, total=150_000)))
+    (now,) = [f for f in a.findings if f.rule == "loss-now"]
+    assert now.numbers["not_judged_yet"]
+    from vae_report.narrative.state import ok_meaning
+
+    assert "the GAN's balance and, in the adversarial phase," in ok_meaning(a)

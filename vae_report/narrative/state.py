@@ -295,6 +295,10 @@ def not_examined(analysis) -> list[str]:
     if few:  # the run too short to judge a trend
         out.insert(0, f"the latest levels and the trends of {listed(few)}, with fewer than 20 logged points each "
                       "(too few to tell a change from noise)")
+    young = now.numbers.get("not_judged_yet") if now is not None else None
+    if young and not analysis.halted:  # an adversarial phase too young to judge: its balance is not yet examined
+        out.append(f"the GAN's balance and, in the adversarial phase, {listed(young)}: fewer than 20 points since "
+                   "the discriminator switched on")
     if none_judged:  # not one loss was judged: say so first
         out.insert(0, "the losses themselves (no training or validation loss these checks read is logged under a "
                       "name they know)")
