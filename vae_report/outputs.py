@@ -259,8 +259,7 @@ def _signed(path: Path) -> bool:
 def _edited_since(path: Path) -> bool:
     """We wrote this path and kept a record of its bytes, and the file no longer holds them: edited since."""
     try:
-        key = str(path.resolve())
-        expected = {_records().get(key), _WRITTEN.get(key)} - {None}
+        expected = _recorded(path)
         if not expected or path.stat().st_size > _HASHED_BYTES:
             return False
         return hashlib.sha256(path.read_bytes()).hexdigest() not in expected
@@ -371,14 +370,19 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(handle)
 
 
+def _recorded(path: Path) -> set[str]:
+    """The SHA-256 of the bytes we last wrote at this path, as the record file and this process remember them."""
+    key = str(path.resolve())
+    return {_records().get(key), _WRITTEN.get(key)} - {None}
+
+
 def written_by_us(path: Path) -> bool:
     """A regular file whose bytes are what we last wrote at this path (content proves nothing by itself: a
     file quoting our header is still the user's; an unchanged file we wrote is ours)."""
     try:
         if path.is_symlink() or not path.is_file() or path.stat().st_size > _HASHED_BYTES:
             return False
-        key = str(path.resolve())
-        expected = {_records().get(key), _WRITTEN.get(key)} - {None}
+        expected = _recorded(path)
         return bool(expected) and hashlib.sha256(path.read_bytes()).hexdigest() in expected
     except OSError:
         return False

@@ -180,6 +180,16 @@ class Schedule:
         origin = self.origins.get(name)
         return f"{setting or name}, {origin}" if origin else setting or name
 
+    @property
+    def disc_start_inferred(self) -> str | None:
+        """Why disc_start was read off the data, with no schedule to hold the switch-on against (no config gives
+        it, or the config's cannot be placed in the logs' unit); None where a config or the user gave it."""
+        if not self.origins.get("disc_start", "").startswith("inferred"):
+            return None
+        if self.unit_note:
+            return "the config's disc_start cannot be placed in these logs"
+        return "no config gives disc_start"
+
     def phase(self, step: int) -> str:
         """``before discriminator`` or ``adversarial`` (``unknown`` without ``disc_start``)."""
         if self.switch_step is None:

@@ -10,8 +10,7 @@ from . import cases as c
 from .cases import Case
 from .curves import Shape
 from .expect import Expect, Fault
-
-NO_GAN = 1_000_001
+from .published_cases import other_trainer as _other
 
 
 def kl_straight_climb(to: float) -> Callable:
@@ -26,11 +25,6 @@ def kl_runaway_from_start(factor: float) -> Callable:
     def edit(steps, v, shape):
         v["kl_loss"] = v["kl_loss"][0] * np.exp(np.log(factor) * steps / shape.last_step)
     return edit
-
-
-def _other(**kw) -> Shape:
-    base = dict(total_steps=10_000, disc_start=NO_GAN, pixels=1_000, kl_weight=2e-5, lr_kind="constant", lr=1e-4)
-    return Shape(**{**base, **kw})
 
 
 def heldout_healthy() -> list[Case]:

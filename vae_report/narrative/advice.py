@@ -192,9 +192,8 @@ def confidence(analysis) -> tuple[str, list[str]]:
     s = analysis.schedule
     if s.layout == "none":
         reasons_low.append("no training config was found: phases and milestones are not checked against it")
-    if "inferred" in s.origins.get("disc_start", ""):
-        reasons_medium.append("disc_start was inferred from the data: " + (
-            "the config's cannot be placed in these logs' unit" if s.unit_note else "no config gives it"))
+    if s.disc_start_inferred:
+        reasons_medium.append(f"disc_start was inferred from the data: {s.disc_start_inferred}")
     if s.total_steps is None:
         reasons_medium.append("the total number of steps is unknown, so progress is too")
     if s.unit_note and s.layout != "none":  # the schedule's checks could not run: the verdict leaves them out

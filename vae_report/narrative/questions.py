@@ -161,11 +161,9 @@ def questions_and_answers(analysis) -> list:
                     "logged counter running ahead of the loss's own (see disc-inactive-after-start)"
                     if on.numbers.get("off_from_start") else
                     f"; the first {s.counts} logged after it, {fmt(on.step)}, shows it on")
-                inferred = s.origins.get("disc_start", "").startswith("inferred")
-                answer = ((f"At {s.counts} {fmt(s.disc_start)}, where the logs first show it on ("
-                           + ("the config's disc_start cannot be placed in these logs" if s.unit_note else
-                              "no config gives disc_start") + ": there is no schedule to hold that against)"
-                           if inferred else
+                answer = ((f"At {s.counts} {fmt(s.disc_start)}, where the logs first show it on "
+                           f"({s.disc_start_inferred}: there is no schedule to hold that against)"
+                           if s.disc_start_inferred else
                            f"At {s.counts} {fmt(s.disc_start)}, as scheduled (disc_start, from {origin}){first}")
                           + f". The run is at {s.counts} {fmt(step)}.")
             else:

@@ -99,7 +99,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
             for j, key in enumerate(keys):
                 if key in PRINTED_TOO_COARSE:
                     coarse.setdefault(key, []).extend((float(np.nanmin(values[:, j])), float(np.nanmax(values[:, j]))))
-                if key not in PRINTED_TOO_COARSE:
+                else:
                     found_values.setdefault(canonical_name(key), []).append((rows, values[:, j]))
             continue
         for i in rows:
@@ -108,7 +108,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
             for k, v in pairs:
                 if k in PRINTED_TOO_COARSE:
                     coarse.setdefault(k, []).append(float(v))
-                if k not in PRINTED_TOO_COARSE:
+                else:
                     found_values.setdefault(canonical_name(k), []).append((np.array([i]), np.array([float(v)])))
     launch = launches(steps)  # the counter going back: a new launch
     series, per_launch = [], {}

@@ -103,9 +103,8 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                        + (f" ({counted(len(off), 'logged ' + pos.unit(s))} in all)" if len(off) > 1 else "")
                        + f": the logged counter runs {by} ahead of the one the loss compares with disc_start (a "
                        "count from 1, or the step logged after the update); not a late start.")
-        elif s.origins.get("disc_start", "").startswith("inferred"):  # no schedule to hold the data against
-            why = (f"the config's disc_start cannot be placed in these logs ({s.unit_note})" if s.unit_note
-                   else "no config gives disc_start")
+        elif s.disc_start_inferred:  # no schedule to hold the data against
+            why = s.disc_start_inferred + (f" ({s.unit_note})" if s.unit_note else "")
             message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} with it on: "
                        f"{why}, so this is where the logs put the switch-on (and disc_start is taken from it), not a "
                        "check against a schedule.")
