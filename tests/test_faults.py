@@ -168,7 +168,7 @@ def test_a_failure_while_writing_leaves_the_previous_report_intact(tmp_path, mon
 @pytest.fixture(scope="module")
 def store_originals(tmp_path_factory):
     """A W&B run file, an MLflow SQLite store, a console log and a YAML config, each written by its own writer."""
-    from test_read_stores import CONFIG, _mlflow_runs, _run
+    from test_read_stores import CONFIG, _run, mlflow_sqlite_store
 
     folder = tmp_path_factory.mktemp("stores")
     out = {}
@@ -182,8 +182,7 @@ def store_originals(tmp_path_factory):
             """, folder)
         out["wandb"] = next(p for p in (folder / "wb").rglob("*.wandb") if not p.parent.is_symlink()).read_bytes()
     if importlib.util.find_spec("mlflow"):
-        _mlflow_runs(folder, f"sqlite:///{folder / 'mlflow.db'}")
-        out["mlflow"] = (folder / "mlflow.db").read_bytes()
+        out["mlflow"] = mlflow_sqlite_store(folder).read_bytes()
     with (folder / "train.log").open("w") as log:
         for step in range(0, 400, 10):
             print(f"Epoch 0 | step {step} | loss: {1 / (step + 1):.5f} rec_loss: {0.5 / (step + 1):.5f} "

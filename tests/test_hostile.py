@@ -196,9 +196,9 @@ def test_mlflow_text_in_numeric_columns_and_params_in_another_encoding(tmp_path)
     pytest.importorskip("mlflow")
     import sqlite3
 
-    from test_read_stores import _mlflow_runs
+    from test_read_stores import mlflow_sqlite_store
 
-    _mlflow_runs(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow_sqlite_store(tmp_path)
     with sqlite3.connect(tmp_path / "mlflow.db") as db:
         db.execute("update metrics set value = 'abc' where step = 20")
         db.execute("update metrics set step = 'x' where step = 40")

@@ -17,7 +17,9 @@ from test_verdicts import config, stalled_curves, write_run
 from writers import write_radiodiff_run
 
 from vae_report.analysis import examine_run
-from vae_report.render import write_report
+from vae_report.figures import draw
+from vae_report.render import write_report, write_view
+from vae_report.report_view import report_view
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tiny_run"
 LONG = 12  # words: a sentence this long said twice is a repeat a reader notices
@@ -106,9 +108,11 @@ def reports(tmp_path_factory):
     out = {}
     for name, folder in runs.items():
         run = examine_run(folder, draw_plots=True)
+        figures = draw(run)  # drawn once, both formats written from it (as two analyze commands would write)
+        view = report_view(run.analysis, figures)
         md, page = root / f"{name}.md", root / f"{name}.html"
-        write_report(run, md)
-        write_report(examine_run(folder, draw_plots=True), page)
+        for out_file in (md, page):
+            write_view(view, out_file, figures.files, [folder])
         out[name] = (md.read_text(), page.read_text())
     return out
 
