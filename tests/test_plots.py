@@ -154,7 +154,7 @@ def test_plots_drawn_while_the_rules_run_are_the_plots_drawn_after(seed_run):
     check = ("import sys; from vae_report.readers import load_run; from vae_report.analysis import resolve_schedule;"
              " from vae_report.plots import PlotsInFlight; logs = load_run(sys.argv[1]);"
              " p = PlotsInFlight(logs.frame, resolve_schedule(logs), jobs=2); assert p.pool is not None; p.result();"
-             " q = PlotsInFlight(logs.frame, resolve_schedule(logs), jobs=2); w = q.pool._pool; q.close();"
+             " q = PlotsInFlight(logs.frame, resolve_schedule(logs), jobs=2); w = q.workers; q.close();"
              " assert all(not x.is_alive() for x in w)")  # an analysis that failed leaves no drawing process
     import subprocess
 
@@ -163,6 +163,42 @@ def test_plots_drawn_while_the_rules_run_are_the_plots_drawn_after(seed_run):
     after = make_plots(logs.frame, schedule, baseline_step=9_000, jobs=1)
     assert [(p.name, p.png) for p in early.result()] == [(p.name, p.png) for p in after]
     assert early.pool is None
+
+
+def test_a_drawing_process_that_dies_costs_its_figures_not_the_report(seed_run, monkeypatch):
+    # a drawing worker killed mid-figure (OOM killer, kill -9) left result() waiting forever for a figure
+    # multiprocessing.Pool had lost; its figures are drawn in this process instead, the same bytes
+    import multiprocessing
+    import os
+    import threading
+
+    from vae_report.parallel import fork_safe
+    from vae_report.plots import PlotsInFlight
+    from vae_report.plots import figures as planned
+
+    if not fork_safe():
+        pytest.skip("another thread runs in this test process: nothing is forked")
+    folder, _ = seed_run
+    logs = load_run(folder)
+    schedule = resolve_schedule(logs)
+    expected = make_plots(logs.frame, schedule, jobs=1)
+    drawn_by = planned.figure_png
+
+    def dies_in_a_worker(fig, *args, **kwargs):
+        if multiprocessing.parent_process() is not None:
+            os._exit(9)  # as a killed process: no exception, no result
+        return drawn_by(fig, *args, **kwargs)
+
+    monkeypatch.setattr(planned, "figure_png", dies_in_a_worker)
+    inflight = PlotsInFlight(logs.frame, schedule, jobs=2)
+    assert inflight.pool is not None and len(inflight.workers) == 2
+    got: list = []
+    waiting = threading.Thread(target=lambda: got.append(inflight.result()), daemon=True)
+    waiting.start()
+    waiting.join(timeout=120)
+    assert not waiting.is_alive(), "result() still waits for figures a dead process held"
+    assert [(p.name, p.png) for p in got[0]] == [(p.name, p.png) for p in expected]
+    assert not any(w.is_alive() for w in inflight.workers)
 
 
 def test_log_axis_minor_marks_are_where_matplotlibs_own_minor_ticks_go():

@@ -29,55 +29,82 @@ def _prepared(frame, schedule: Schedule, baseline_step: int | None):
 class PlotsInFlight:
     """The fixed plots drawn by forked processes while this one goes on with the analysis (rules, narrative):
     started as soon as the frame and the schedule are known; ``result()`` gives what ``make_plots`` would.
-    A short run, or one where forking does not pay or exist, is drawn at ``result()`` in this process."""
+    A short run, or one where forking does not pay or exist, is drawn at ``result()`` in this process; so are
+    the figures of a drawing process that died (killed, out of memory) instead of waiting for them forever."""
 
     def __init__(self, frame, schedule: Schedule, baseline_step: int | None = None, jobs: int | None = None):
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
         self.c, self.planned = _prepared(frame, schedule, baseline_step)
         draws = [draw for *_, draw in self.planned]
         jobs = _jobs(jobs, len(frame))
-        self.pool = self.pending = None
+        self.pool, self.pending, self.workers = None, [], []
         if jobs > 1 and len(draws) > 1:
+            before = set(multiprocessing.active_children())
             _WORK.update(draws=draws, series=self.c)
             try:
-                self.pool = multiprocessing.get_context("fork").Pool(min(jobs, len(draws)), initializer=_worker_start)
+                self.pool = ProcessPoolExecutor(min(jobs, len(draws)), multiprocessing.get_context("fork"),
+                                                initializer=_worker_start)
+                # one figure at a time to whichever process is free, the costliest first: a fixed share per
+                # process left one idle while the other still drew (and a busy machine slows one more than the
+                # other); those that mark the findings wait for them (result), the others are drawn while the
+                # rules run. The first submission forks every worker (the executor forks them all at once).
+                self.pending = self._start([i for i, d in enumerate(draws) if not d.flagged], self.c.marks)
             finally:
                 _WORK.clear()  # the workers have their copy
-            # one figure at a time to whichever process is free, the costliest first: a fixed share per process
-            # left one idle while the other still drew (and a busy machine slows one more than the other); those
-            # that mark the findings wait for them (result), the others are drawn while the rules run
-            self.pending = self._start([i for i, d in enumerate(draws) if not d.flagged], self.c.marks)
+            self.workers = [w for w in multiprocessing.active_children() if w not in before]
 
-    def _start(self, which: list[int], marks: Marks):
+    def _start(self, which: list[int], marks: Marks) -> list:
+        from concurrent.futures.process import BrokenProcessPool
+
         draws = [draw for *_, draw in self.planned]
-        order = sorted(which, key=lambda i: -draws[i].cost)
-        return self.pool.imap_unordered(_draw_one, [(i, marks) for i in order], chunksize=1)
+        futures = []
+        for i in sorted(which, key=lambda i: -draws[i].cost):
+            try:
+                futures.append(self.pool.submit(_draw_one, (i, marks)))
+            except BrokenProcessPool:  # a worker died: these are drawn here (result)
+                break
+        return futures
 
     def result(self, findings=()) -> list[Plot]:
         """The plots, those of a metric marking its warning and error findings (rules' Finding objects)."""
+        from concurrent.futures.process import BrokenProcessPool
+
         draws = [draw for *_, draw in self.planned]
         self.c.marks = self.marks = self.c.marks.with_findings(findings)
-        if self.pool is None:
-            with _collector_paused():
-                pngs = [draw(self.c) for draw in draws]
-        else:
+        found: dict[int, bytes] = {}
+        if self.pool is not None:
             try:
-                later = self._start([i for i, d in enumerate(draws) if d.flagged], self.marks)
-                found = dict(self.pending) | dict(later)
+                for future in self.pending + self._start([i for i, d in enumerate(draws) if d.flagged],
+                                                         self.marks):
+                    try:
+                        i, png = future.result()
+                    except BrokenProcessPool:  # its process died: the figure is drawn below
+                        continue
+                    found[i] = png
             finally:
                 self.close()
-            pngs = [found[i] for i in range(len(draws))]
+        missing = [i for i in range(len(draws)) if i not in found]
+        if missing:
+            with _collector_paused():
+                found |= {i: draws[i](self.c) for i in missing}
         key = figure_key(self.c)
-        return [Plot(name, title, caption + left_out(self.marks, draw), png, key)
-                for (name, title, caption, draw), png in zip(self.planned, pngs, strict=True)]
+        return [Plot(name, title, caption + left_out(self.marks, draw), found[i], key)
+                for i, (name, title, caption, draw) in enumerate(self.planned)]
 
     def close(self) -> None:
         """Stop the drawing processes (also when the analysis failed before the plots were wanted)."""
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
+        pool, self.pool, self.pending = self.pool, None, []
+        if pool is None:
+            return
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in self.workers:  # one still drawing a figure nobody will read
+            if worker.is_alive():
+                worker.terminate()
+        for worker in self.workers:
+            worker.join()
+        pool.shutdown(wait=True)
 
 
 _WORK: dict = {}  # what forked workers draw from: inherited at the fork, never pickled
