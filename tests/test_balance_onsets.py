@@ -251,3 +251,43 @@ def test_what_reconstruction_paid_for_a_discriminator_win_is_counted_from_where_
     assert 1.1 < now / before < 1.4 and f"{fmt(before)} to {fmt(now)}" in f.action
     rec_ok = [x for x in a.findings if x.metric == "rec_loss" and x.severity == "ok" and not x.skipped]
     assert not rec_ok, [x.message for x in rec_ok]
+
+
+def test_a_win_that_is_over_is_dated_as_info_and_no_answer_calls_it_current(tmp_path):
+    # eval11: a hinge discriminator at 0 for ~17,000 steps, then back to chance, was told only as 22 "transient
+    # spikes" of a few hundredths above a local median of 0, and no sentence dated the win
+    a, loud = run(tmp_path, "d_won_then_back_to_chance")
+    assert a.status == "ok" and not loud
+    (f,) = [f for f in a.findings if f.rule == "disc-overpowering"]
+    assert f.severity == "info" and f.case == "past-win" and f.title == "A past win of the discriminator"
+    n = f.numbers
+    assert 55_000 <= n["case_start"] <= 57_000 and 72_000 <= n["case_end"] <= 75_000 and n["logit_gap_during"] > 3
+    assert n["now"]["disc_loss"] > 0.9 and n["rec_win_end"] > 1.05 * n["rec_before_win"]
+    assert f"from step {n['case_start']:,} to step {n['case_end']:,}" in f.message
+    assert "is at " + fmt(n["now"]["disc_loss"]) + " now" in f.message
+    assert not [x for x in a.findings if x.rule == "spikes" and x.metric == "disc_loss"]  # its jitter above 0
+    asked = {q.question: q.answer for q in a.qa}
+    assert "Why is the discriminator loss going to 0?" not in asked  # not going to 0 now
+    near = asked["Is a discriminator loss near 1 fine?"]
+    assert near.startswith("Yes.") and f"from step {n['case_start']:,} to {n['case_end']:,}, and came back" in near
+
+
+def test_an_ldm_learning_rate_is_said_as_main_py_trains_at_it(tmp_path):
+    # eval11: the Configuration table and the advice to lower the discriminator's rate quoted base_learning_rate
+    # (4.5e-06) as the rate run; LDM's main.py multiplies it by accumulate_grad_batches x GPUs x batch_size
+    from vae_report.report_view import configuration
+    from vae_report.rules.knobs import weaken_discriminator
+
+    a, _ = run(tmp_path, "healthy_long_vanilla_equilibrium")  # batch_size 12, accumulate_grad_batches 2
+    s = a.schedule
+    assert s.layout == "ldm" and s.lr == 4.5e-6 and s.lr_scale == 24
+    effective = "which main.py multiplies by accumulate_grad_batches x batch_size = 24 and by the GPUs: 0.000108 " \
+                "on one GPU"
+    def words(t):
+        return "".join(span.text for span in t)
+
+    rows = {words(row.cells[0]): words(row.cells[1]) for row in configuration(a).blocks[1].rows}
+    assert rows["lr"] == f"4.5e-06 (base_learning_rate, {effective})"
+    said = weaken_discriminator(s, a.step)
+    clause = said.split("lower its learning rate (", 1)[1].split(")", 1)[0]  # one pair: it sits in a list
+    assert clause.endswith(f"model.base_learning_rate, {effective}; give it its own") and "(" not in clause

@@ -14,6 +14,7 @@ from .figures import Figures
 from .levels import window_size
 from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_meaning
 from .numbers import counted, fmt, interval, pct
+from .rules.knobs import ldm_scaling
 from .schedule import AUTOENCODER_ONLY
 from .view import (
     CHANGE_NOTE,
@@ -290,6 +291,8 @@ def configuration(a) -> Section:
 
     def value(key: str) -> str:  # a milestone in the logs' unit says so where that is not steps
         shown = fmt(getattr(s, key))
+        if key == "lr" and s.lr is not None and s.layout in ("ldm", "sgm"):  # the config's base, not the rate run
+            return f"{shown} (base_learning_rate, {ldm_scaling(s)})"
         return f"{shown} {s.counts}s" if key in ("disc_start", "total_steps") and getattr(s, key) is not None \
             and s.counts != "step" else shown
 

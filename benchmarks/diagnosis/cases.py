@@ -382,6 +382,27 @@ def d_pulls_ahead(onset: int, disc_to: float = 0.42, real_to: float = 1.45, fake
     return edit
 
 
+def d_won_then_back(won: int, back: int, rec_factor: float = 1.15) -> Callable:
+    """A discriminator that wins for a while and comes back to chance: the logits part to ~+1.6 / -1.7 from
+    ``won`` (hinge loss at 0 once both clear the margin), hold there, and close again to chance by ``back``;
+    g_loss (-fake logit) follows, and rec pays ``rec_factor`` over the win, then recovers."""
+    def edit(steps, v, shape):
+        rng = np.random.default_rng(shape.seed + 450)
+        on = steps >= shape.disc_start
+        n = len(steps)
+        ramp = (back - won) // 8
+        x = np.interp(steps, [won, won + ramp, back - 2 * ramp, back], [0.0, 1.0, 1.0, 0.0])
+        real = 0.05 + 1.55 * x + 0.08 * rng.standard_normal(n)
+        fake = -0.05 - 1.65 * x + 0.08 * rng.standard_normal(n)
+        v["logits_real"] = np.where(on, real, v["logits_real"])
+        v["logits_fake"] = np.where(on, fake, v["logits_fake"])
+        v["g_loss"] = np.where(on, -fake + 0.02 * rng.standard_normal(n), v["g_loss"])
+        hinge = 0.5 * (np.maximum(0, 1 - real) + np.maximum(0, 1 + fake))
+        v["disc_loss"] = np.where(on, hinge, 0.0)
+        v["rec_loss"] = v["rec_loss"] * (1 + (rec_factor - 1) * x)
+    return edit
+
+
 def strong_disc(rec_factor: float, val_factor: float, every_val: int, d_weight: float = 9_000.0) -> Callable:
     """A discriminator weighted too strongly (a large disc_weight): once it is on, the adversarial term
     (d_weight ~``d_weight`` x g_loss ~1) outweighs the nll and training reconstruction degrades ``rec_factor``-fold

@@ -205,6 +205,13 @@ def _episode_cases() -> list[Case]:
     out.append(fault("rec_episode_large_recent", "rec x2.5 from 53,000 to 55,000 in the adversarial phase, back by "
                      "57,000 of 60,000", "radiodiff", s, "warning", ("rec_loss",), 53_000,
                      c.episode(53_000, 55_000, 57_000, 2.5, after=1.0), rules=("loss-episode",), frac=0.02))
+    # the discriminator wins for a while and comes back to chance: no fault now (ok), the win dated (info); its
+    # jitter above 0 while it had won is no spike, its return to chance no rise
+    s = _shape(last_step=90_000, every=20, seed=108, **RD)
+    won = Fault(("disc_loss",), 55_000, c.tol(s, 0.02), ("disc-overpowering",), "info")
+    out.append(Case("d_won_then_back_to_chance", "hinge D wins from 55,000 (logits +1.6/-1.7, loss 0), back at "
+                    "chance by 75,000 of 90,000; rec +15% over the win, then recovered", "radiodiff", s,
+                    Expect("ok", (won,)), fault=c.d_won_then_back(55_000, 75_000)))
     return out + _spike_group_cases()
 
 

@@ -174,9 +174,10 @@ def _began_late(analysis, bad: list[Finding]) -> str:
 
 def disc_won(findings: list[Finding]) -> tuple[Finding, dict] | None:
     """The discriminator winning (disc-overpowering), as a headline or cited under its cause (d_weight 0): the
-    finding that heads it and the disc-overpowering one in the form of a cited finding; None when none says so."""
+    finding that heads it and the disc-overpowering one in the form of a cited finding; None when none says so
+    (a win that is over is no discriminator winning now)."""
     return next(((f, one) for f in findings for one in (_as_cited(f), *f.related)
-                 if one["rule"] == "disc-overpowering"), None)
+                 if one["rule"] == "disc-overpowering" and one.get("case") != "past-win"), None)
 
 
 def _as_cited(f: Finding) -> dict:
@@ -233,7 +234,11 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     harmed = "".join(f" But reconstruction got worse after the switch-on, where its harm would show: "
                      f"{cited_numbers(f, 'rec-after-disc', unit) or f.metric} (see {pointer(f, unit)} above)."
                      for f in harm[:1])
-    return QA(disc_level_question(analysis), f"{word}. {messages(shown, unit)}{aside}{harmed}", shown[0].rule)
+    # a win that is over is the level's history: said where the level is judged, by its dates
+    past = "".join(f" It won for a while before that, from {unit} {fmt(f.numbers['case_start'])} to "
+                   f"{fmt(f.numbers['case_end'])}, and came back (see {pointer(f, unit)} above)."
+                   for f in about_d if f.case == "past-win" and f not in shown)
+    return QA(disc_level_question(analysis), f"{word}. {messages(shown, unit)}{past}{aside}{harmed}", shown[0].rule)
 
 
 

@@ -8,6 +8,7 @@ import math
 from .. import position as pos
 from ..numbers import fmt, pct
 from ..rules import Finding
+from ..rules.current import FEW_POINTS
 from .answers import capital, loud_about, pointer, short, short_form
 from .state import LIMITS, RANGE_RULES, dead_sentence
 
@@ -30,7 +31,7 @@ def ranges_answer(analysis, ranges: list[Finding]) -> str:
                 key = (one["severity"], one.get("title") or one["rule"], one.get("step"), under)
                 cases.setdefault(key, []).append(one.get("metric") or "")
                 first.setdefault(key, one)
-    facts = _range_facts(analysis)
+    facts, young = _range_facts(analysis)
     # the values out of range, with their own numbers: the answer to a "No" (those in range are not listed)
     out_of_range = [c for c in dict.fromkeys(short_form(one, unit) for one in first.values()) if c]
     said = "; ".join(out_of_range or facts)
@@ -56,6 +57,8 @@ def ranges_answer(analysis, ranges: list[Finding]) -> str:
         names = (f"{'an error' if 'error' in kinds else 'a warning'} names" if len(heads) == 1 else
                  f"{' and '.join(k + 's' for k in sorted(kinds))} name")  # "errors and warnings name"
         return f"Partly, the sizes fit: {said}. But {names} {', '.join(named)}: see {pointers} above."
+    if young:  # the adversarial phase's values are told, not judged: too few points since the switch-on
+        return f"So far, the sizes fit: {said}; {young}."
     return f"Yes, the sizes fit: {said}."
 
 
@@ -79,8 +82,11 @@ def _range_facts(analysis) -> list[str]:
     """The values the loss's formula and the config put in a range, each with its number and that range (the
     shares the checks judge, the discriminator's loss against its chance level and 0, d_weight against its
     clamp), or, where none has one, the total and where its terms are said. Nothing of a total that is NaN/Inf
-    now (its last finite window is not its current level)."""
-    s, ranges, out = analysis.schedule, [], []
+    now (its last finite window is not its current level). Second: the adversarial phase's values told but not
+    judged, in a clause, while that phase has too few points to judge (loss-now's "not judged yet"); else ""."""
+    s, ranges, out, gan = analysis.schedule, [], [], []
+    now = next((f for f in analysis.findings if f.rule == "loss-now"), None)
+    young = bool(now is not None and now.numbers.get("not_judged_yet") and not analysis.halted)
     d = analysis.decomposition
     if d is not None and dead_sentence(analysis, "total_loss") is None:
         adds = any(f.rule == "loss-bookkeeping" and f.severity == "ok" for f in analysis.active_findings())
@@ -93,19 +99,25 @@ def _range_facts(analysis) -> list[str]:
         if kl is not None and "kl" in kl.name and s.regularizer != "vq" and kl.judged:
             ranges.append(f"KL term {kl.share_said()} of the loss, {_against(kl.share, 'kl-dominant')}")
         if adv is not None and analysis.phase == "adversarial" and adv.judged:
-            ranges.append(f"adversarial term {adv.share_said()}, {_against(adv.share, 'gan-term-dominant')}")
+            gan.append(f"adversarial term {adv.share_said()}"
+                       + ("" if young else f", {_against(adv.share, 'gan-term-dominant')}"))
     disc = analysis.metrics.get("disc_loss")
     if disc is not None and analysis.phase == "adversarial" and math.isfinite(disc.now):
         won = ("toward 0 as the discriminator wins, never 0 for the softplus loss" if s.disc_loss == "vanilla"
                else "0 once the discriminator has won")
-        ranges.append(f"disc_loss {fmt(disc.now)} (chance level {fmt(s.disc_chance_level)}; {won})")
+        gan.append(f"disc_loss {fmt(disc.now)} (chance level {fmt(s.disc_chance_level)}; {won})")
     weight = analysis.metrics.get("d_weight")
     if weight is not None and s.disc_weight and analysis.phase == "adversarial" and math.isfinite(weight.now):
         if weight.now == 0:  # at 0 the clamp says nothing: the adversarial term has no weight
-            ranges.append(f"d_weight {fmt(weight.now)} (the adversarial term weighted by 0)")
+            gan.append(f"d_weight {fmt(weight.now)} (the adversarial term weighted by 0)")
         else:
-            ranges.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
-                          f"{fmt(s.disc_weight)})")
+            gan.append(f"d_weight {fmt(weight.now)} (its clamp {fmt(1e4 * s.disc_weight)}, 1e4 x disc_weight "
+                       f"{fmt(s.disc_weight)})")
+    if gan and young:
+        return (["; ".join(ranges)] if ranges else out), (
+            f"not judged yet, with fewer than {FEW_POINTS} points since the discriminator switched on: "
+            + "; ".join(gan))
+    ranges += gan
     if ranges:  # the values a range holds answer the question; the total's own size is no range
-        return ["; ".join(ranges)]
-    return out
+        return ["; ".join(ranges)], ""
+    return out, ""

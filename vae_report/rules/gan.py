@@ -14,6 +14,7 @@ from ..schedule import Schedule
 from ..stats import robust_noise
 from .base import Case, Metrics, departure, finite, see, weight_zero
 from .bookkeeping import bookkeeping
+from .current import binned
 from .discriminator import first_on
 from .knobs import (
     chase_less,
@@ -51,11 +52,11 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             numbers["logit_gap"] = gap
             numbers["now"].update(logits_real=real.value, logits_fake=fake.value)
             gap_text = f"; logits_real - logits_fake = {fmt(gap)} (real {fmt(real.value)}, fake {fmt(fake.value)})"
-            if gap < t["logit_gap"]:
-                return []  # logits not separated: a low loss alone is not a winning discriminator
+            if gap < t["logit_gap"]:  # logits not separated: a low loss alone is not a winning discriminator
+                return _past_win(m, s, t, level)
     # below 30% of its chance level (hinge 1, vanilla ln 2) with the logits apart: no longer a contest
     if not level < t["below_chance"] * s.disc_chance_level:
-        return _pulling_ahead(m, s, t, level, numbers)
+        return _pulling_ahead(m, s, t, level, numbers) or _past_win(m, s, t, level)
     onset = departure(*m.window("disc_loss", lo=s.switch_step), s.disc_chance_level, level)
     numbers["onset_step"] = onset
     g_text = ""
@@ -96,6 +97,68 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         + ": the adversarial term tends to take over the objective at the cost of reconstruction.",
         "disc_loss", onset, numbers, action=overpowered_action(m, s, onset, numbers),
         rationale=VANILLA_WON_WHY if s.disc_loss == "vanilla" else None,
+    )]
+
+
+def _past_win(m: Metrics, s: Schedule, t: dict, level: float) -> list[Case]:
+    """A win that is over: the discriminator's loss below ``below_chance`` x chance over a stretch of the phase
+    (medians of equal point counts, the longest such run, 5% of the phase's points and 10 or more) with the
+    logits apart there where logged, then back up to its level now. Info: no fault now, but dated, with what
+    reconstruction did across it, so that its points are not read as spikes nor its end as a rise."""
+    chance = s.disc_chance_level
+    steps, loss = m.window("disc_loss", lo=s.switch_step)
+    good = np.isfinite(loss)
+    steps, loss = steps[good], loss[good]
+    if len(loss) < 40:
+        return []
+    _, medians = binned(steps, loss)
+    k = len(loss) // len(medians)
+    first = len(loss) - k * len(medians)  # binned drops the oldest remainder
+    won = np.flatnonzero(medians < t["below_chance"] * chance)
+    if not len(won):
+        return []
+    runs = np.split(won, np.flatnonzero(np.diff(won) > 1) + 1)
+    run = max(runs, key=len)
+    a, b = first + run[0] * k, first + (run[-1] + 1) * k  # the stretch's points [a, b)
+    if b - a < max(10, 0.05 * len(loss)) or run[-1] == len(medians) - 1:
+        return []  # too short to be more than a spell, or still won at the end (the current level says so)
+    start, end = int(steps[a]), int(steps[b - 1])
+    during = float(np.median(loss[a:b]))
+    numbers = {"case_start": start, "case_end": end, "disc_loss_during": during, "disc_loss_median": level,
+               "chance_level": chance, "now": {"disc_loss": level}}
+    said = [f"disc_loss sat below {fmt(100 * t['below_chance'])}% of its chance level from {pos.at(s, start)} to "
+            f"{pos.at(s, end)} ({fmt(end - start)} steps, median {fmt(during)}; chance level {fmt(chance)} for the "
+            f"{s.disc_loss or 'hinge'} loss)"]
+    if m.has("logits_real") and m.has("logits_fake"):
+        _, real = m.window("logits_real", lo=start, hi=end + 1)
+        _, fake = m.window("logits_fake", lo=start, hi=end + 1)
+        if len(finite(real)) >= 5 and len(finite(fake)) >= 5:
+            gap = float(np.median(finite(real)) - np.median(finite(fake)))
+            if gap < t["logit_gap"]:
+                return []  # a low loss without the logits apart is no win
+            numbers["logit_gap_during"] = gap
+            said[0] += f", with logits_real - logits_fake at {fmt(gap)}"
+    said.append(f"it is at {fmt(level)} now (its current level)")
+    if m.has("rec_loss"):
+        before = m.window("rec_loss", lo=s.switch_step, hi=start)[1][-max(5, b - a):]
+        across = m.window("rec_loss", lo=start, hi=end + 1)[1]
+        now = m.level("rec_loss")
+        before, across = finite(before), finite(across)
+        if len(before) >= 5 and len(across) >= 5 and now is not None:
+            r0, r1 = float(np.median(before)), float(np.median(across[-max(5, len(across) // 5):]))
+            numbers.update(rec_before_win=r0, rec_win_end=r1, rec_now=now.value)
+            said.append(f"rec_loss went from {fmt(r0)} just before the win to {fmt(r1)} by its end, and is at "
+                        f"{fmt(now.value)} now")
+    return [Case(
+        "The discriminator won for a while, and the contest came back: " + "; ".join(said) + ". A past win is no "
+        "fault now; it is dated so that its near-zero losses are not read as the discriminator's level, nor the "
+        "return to chance as a rise.",
+        "disc_loss", start, numbers, severity="info", case="past-win", title="A past win of the discriminator",
+        action="None now. Should it win again, " + weaken_discriminator(s, m.last_step(), logged_lr=m.has("lr_disc"))
+               + ".",
+        look="", rationale="A discriminator that won and came back to chance left a stretch in which the "
+                            "autoencoder was pushed by a contest it could not win; what it cost is read in "
+                            "rec_loss across it.",
     )]
 
 

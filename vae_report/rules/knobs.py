@@ -82,9 +82,19 @@ def _disc_lr(s: Schedule, logged: bool) -> str:
     if s.layout in ("ldm", "sgm"):
         where = f"{s.config_path}: model.base_learning_rate" if s.config_path else "model.base_learning_rate"
         rate = f"{fmt(s.lr)} in {where}" if s.lr is not None else where
-        return (f"lower its learning rate (LDM's discriminator Adam takes the autoencoder's rate, {rate}; give it "
-                "its own)")
+        return (f"lower its learning rate (LDM's discriminator Adam takes the autoencoder's rate, {rate}, "
+                f"{ldm_scaling(s)}; give it its own)")
     return "lower its learning rate (its own optimizer's)"
+
+
+def ldm_scaling(s: Schedule) -> str:
+    """What LDM's main.py (scale_lr, its default) makes of base_learning_rate: "trained at 1.08e-04 x the GPUs
+    (x 24 = accumulate_grad_batches x batch_size, and x the GPUs, by main.py)"; without the batch size in the
+    config, the factor named. No parentheses: the phrase sits inside a pair."""
+    if s.lr is not None and s.lr_scale:
+        return (f"which main.py multiplies by accumulate_grad_batches x batch_size = {s.lr_scale} and by the GPUs: "
+                f"{fmt(s.lr * s.lr_scale)} on one GPU")
+    return "which main.py multiplies by accumulate_grad_batches x GPUs x batch_size"
 
 
 def _capacity(s: Schedule) -> str:

@@ -87,7 +87,7 @@ GAN_RULES: list[Rule] = [
          "reconstructions often degrade.",
          disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0, "ahead": 0.6, "fell": 0.3,
                              "g_rise": 0.5}, needs=("disc_loss",),
-         needs_schedule=("disc_start",),
+         needs_schedule=("disc_start",), severities=("info", "warning"),
          topics=("balance",), explains=("adversarial-rise", "gan-term-constant"),
          action="Weaken the discriminator itself: its learning rate, its capacity, or noise or augmentation on its "
                 "inputs. Where reconstruction has suffered, also lower disc_weight, so that the autoencoder chases "
@@ -102,7 +102,8 @@ GAN_RULES: list[Rule] = [
                 "chance from its level at the phase's start (its first 5% of points there) to below `ahead` x "
                 "chance, the logits apart and `g_loss` up by `g_rise`,"
                 " with the adversarial term `d_weight·g_loss` then and now, dated where the D loss left its "
-                "early level",
+                "early level; a win that is over (D loss below 30% of chance over 5% of the phase's points or "
+                "more, logits apart there, back up now): info, dated, with rec_loss before, across and after it",
          judges="adversarial"),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
          "A discriminator that does not learn gives the autoencoder an adversarial term that carries no information: "

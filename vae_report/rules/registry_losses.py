@@ -203,7 +203,8 @@ LOSS_RULES: list[Rule] = [
                 "one spike (its span said); a leading stretch of one exact value (a term off by design) is left out "
                 "of the noise; a level shift is not a spike; the spikes of several losses in the same steps (spans "
                 "overlapping within a logging interval) are one finding on the loss that leads them (rec, kl, "
-                "disc, g, then nll and the total built from them), the others named with it"),
+                "disc, g, then nll and the total built from them), the others named with it; disc_loss moves of "
+                "less than 5% of its chance level are no spikes (a won discriminator's jitter above 0)"),
     Rule("loss-episode", "A past rise of a loss, recovered", "warning",
          "Trends and the current level judge a phase by its ends: a loss that went up for a while in the middle "
          "of a phase and came back (an lr spike, a bad data shard, a regularizer pulling it) leaves no other "

@@ -21,6 +21,7 @@ from .said import Said
 # off the same discriminator; the others are cited under it, not repeated.
 SPIKE_LEAD = ("rec_loss", "kl_loss", "disc_loss", "g_loss", "nll_loss", "total_loss")
 # how a loss that spiked with the lead is built from it (None: from whichever leads), for the sentence citing it
+DISC_FLOOR = 0.05  # of the discriminator's chance level: the least move of its loss that can be a spike
 BUILT = {"nll_loss": ("rec_loss", "is built from rec_loss"), "total_loss": (None, "sums the terms"),
          "g_loss": ("disc_loss", "is read off the same discriminator's outputs")}
 
@@ -45,8 +46,11 @@ class _Spiky:
 def spikes(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     w = int(t["window"])
     bursts = clamp_bursts(m, s)
+    # a discriminator's loss moves on the scale of its chance level: a jitter of a few hundredths above a won
+    # discriminator's 0 is no spike, however small the noise around 0 (its MAD) makes it look
+    floors = {"disc_loss": DISC_FLOOR * s.disc_chance_level}
     found = [x for name in WATCHED + ("disc_loss", "g_loss") if m.has(name)
-             and (x := _metric_spikes(m, name, w, t, bursts)) is not None]
+             and (x := _metric_spikes(m, name, w, t, bursts, floors.get(name, 0.0))) is not None]
     # one excursion, one finding: the excursions of several losses whose spans overlap (within a logging
     # interval) are one event, told on the loss that leads it (SPIKE_LEAD), the others named with it
     events = _events(m, found)
@@ -69,8 +73,10 @@ def spikes_short(f: Said) -> str | None:
     return said
 
 
-def _metric_spikes(m: Metrics, name: str, w: int, t: dict, bursts: list[tuple[int, int]]) -> _Spiky | None:
-    """The transient spikes of one metric (robust outliers that return to the level before them), or None."""
+def _metric_spikes(m: Metrics, name: str, w: int, t: dict, bursts: list[tuple[int, int]],
+                   floor: float = 0.0) -> _Spiky | None:
+    """The transient spikes of one metric (robust outliers that return to the level before them, by more than
+    ``floor`` from their local median), or None."""
     steps, values = m.steps(name), m.values(name)
     good = np.isfinite(values)
     steps, values = steps[good], values[good]
@@ -85,7 +91,7 @@ def _metric_spikes(m: Metrics, name: str, w: int, t: dict, bursts: list[tuple[in
     with np.errstate(all="ignore"):  # a diverged run's 1e308 overflows the differences: no score there
         scale = _noise_scale(values, 4 * w, w)
         score = np.abs(values - median) / np.where(scale > 0, scale, np.nan)
-    outlier = np.nan_to_num(score) > t["mad_factor"]
+    outlier = (np.nan_to_num(score) > t["mad_factor"]) & (np.abs(values - median) > floor)
     if name in WATCHED:  # a loss's spike is a jump up; a dip below its level is no hard batch
         outlier &= values > median
     idx = np.flatnonzero(outlier)
