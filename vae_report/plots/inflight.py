@@ -39,7 +39,7 @@ class PlotsInFlight:
         self.c, self.planned = _prepared(frame, schedule, baseline_step)
         draws = [draw for *_, draw in self.planned]
         jobs = _jobs(jobs, len(frame))
-        self.pool, self.pending, self.workers = None, [], []
+        self.pool, self.pending, self.workers = None, {}, []
         if jobs > 1 and len(draws) > 1:
             before = set(multiprocessing.active_children())
             _WORK.update(draws=draws, series=self.c)
@@ -48,21 +48,24 @@ class PlotsInFlight:
                                                 initializer=_worker_start)
                 # one figure at a time to whichever process is free, the costliest first: a fixed share per
                 # process left one idle while the other still drew (and a busy machine slows one more than the
-                # other); those that mark the findings wait for them (result), the others are drawn while the
-                # rules run. The first submission forks every worker (the executor forks them all at once).
+                # other). Those that mark the findings are drawn too, as if none were found: a figure none of whose
+                # metrics gets a warning or error is then the figure result() wants (its marks are the same), and
+                # only those that do are drawn again once the findings are known. The first submission forks every
+                # worker (the executor forks them all at once).
                 self.pending = self._start([i for i, d in enumerate(draws) if not d.flagged], self.c.marks)
+                self.pending |= self._start([i for i, d in enumerate(draws) if d.flagged], self.c.marks)
             finally:
                 _WORK.clear()  # the workers have their copy
             self.workers = [w for w in multiprocessing.active_children() if w not in before]
 
-    def _start(self, which: list[int], marks: Marks) -> list:
+    def _start(self, which: list[int], marks: Marks) -> dict:
         from concurrent.futures.process import BrokenProcessPool
 
         draws = [draw for *_, draw in self.planned]
-        futures = []
+        futures = {}
         for i in sorted(which, key=lambda i: -draws[i].cost):
             try:
-                futures.append(self.pool.submit(_draw_one, (i, marks)))
+                futures[i] = self.pool.submit(_draw_one, (i, marks))
             except BrokenProcessPool:  # a worker died: these are drawn here (result)
                 break
         return futures
@@ -76,8 +79,13 @@ class PlotsInFlight:
         found: dict[int, bytes] = {}
         if self.pool is not None:
             try:
-                for future in self.pending + self._start([i for i, d in enumerate(draws) if d.flagged],
-                                                         self.marks):
+                # the figures with a finding to mark, drawn before the findings were known: drawn again
+                marked = [i for i, d in enumerate(draws) if d.flagged and self.marks.flags_on(d.names)[0]]
+                for i in marked:
+                    if i in self.pending:
+                        self.pending.pop(i).cancel()  # not yet started: not drawn for nothing
+                futures = list(self.pending.values()) + list(self._start(marked, self.marks).values())
+                for future in futures:
                     try:
                         i, png = future.result()
                     except BrokenProcessPool:  # its process died: the figure is drawn below
@@ -95,7 +103,7 @@ class PlotsInFlight:
 
     def close(self) -> None:
         """Stop the drawing processes (also when the analysis failed before the plots were wanted)."""
-        pool, self.pool, self.pending = self.pool, None, []
+        pool, self.pool, self.pending = self.pool, None, {}
         if pool is None:
             return
         pool.shutdown(wait=False, cancel_futures=True)
