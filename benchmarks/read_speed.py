@@ -29,7 +29,29 @@ TAGS = ["Learning_Rate", "total_loss", "rec_loss", "kl_loss", "d_weight", "disc_
         "logits_real", "logits_fake", "nll_loss"]
 
 
-def write_run(folder: Path, steps: int) -> Path:
+def radiodiff_values(steps: int, rng) -> np.ndarray:
+    """TAGS' values at every step of a RadioDiff-shaped run (disc_start 50,001 of 150,000; nll summed over
+    65,536 pixels, KL climbing under kl_weight 1e-6, the hinge discriminator at chance once on): the rules then
+    take their real paths over a long adversarial phase, which uniform noise never makes them take."""
+    s = np.arange(steps, dtype=np.float64)
+    noise = rng.standard_normal((steps, len(TAGS)))
+    on = s >= 50_001
+    rec = 0.03 + 0.5 * np.exp(-s / 1500) + 0.002 * np.abs(noise[:, 2])
+    kl = 17_000 + 115_000 * (1 - np.exp(-s / 6000)) + 500 * noise[:, 3]
+    d_weight = np.where(on, 800 + 100 * noise[:, 4], 0.0)
+    real, fake = 0.05 + 0.1 * noise[:, 8], -0.05 + 0.1 * noise[:, 9]
+    g = np.where(on, -fake, 0.0)
+    disc = np.where(on, 0.5 * (np.maximum(0, 1 - real) + np.maximum(0, 1 + fake)), 0.0)
+    nll = 65_536 * rec
+    lr = 5e-6 * np.maximum((1 - s / 150_000) ** 0.95, 0.1)
+    total = nll + 1e-6 * kl + d_weight * on * g
+    columns = {"Learning_Rate": lr, "total_loss": total, "rec_loss": rec, "kl_loss": kl, "d_weight": d_weight,
+               "disc_factor": on.astype(float), "g_loss": g, "disc_loss": disc, "logits_real": np.where(on, real, 0),
+               "logits_fake": np.where(on, fake, 0), "nll_loss": nll}
+    return np.stack([columns[tag] for tag in TAGS], axis=1)
+
+
+def write_run(folder: Path, steps: int, shape: str = "uniform") -> Path:
     from tensorboard.compat.proto import event_pb2, summary_pb2
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
@@ -41,7 +63,7 @@ def write_run(folder: Path, steps: int) -> Path:
         old.unlink()
     rng = np.random.default_rng(0)
     writer = EventFileWriter(str(folder), max_queue_size=1 << 16, flush_secs=3600)
-    values = rng.random((steps, len(TAGS)))
+    values = rng.random((steps, len(TAGS))) if shape == "uniform" else radiodiff_values(steps, rng)
     for step in range(steps):
         for i, tag in enumerate(TAGS):
             value = summary_pb2.Summary.Value(tag=tag, simple_value=float(values[step, i]))

@@ -1,7 +1,8 @@
 """Cost at scale (issue 13): whole analyze of 150k / 600k / 1.5M-step runs x 11 tags, each in a fresh process, as
 the CLI does it once started: read, analysis (rules, statistics, Q&A), then the Markdown report (plots drawn,
 rendered, written); with the interpreter's start-up (imports) apart and the peak RSS; then the target ratios,
-printed with pass/fail.
+printed with pass/fail. Beside them a 150,000-step run shaped as RadioDiff logs it (every step, disc_start 50,001
+of 150,000, losses with their real bookkeeping), so that the rules take the paths a real run makes them take.
 
     python benchmarks/scale.py                       # 150k and 600k steps (1.5M: --sizes 150000 600000 1500000)
 
@@ -32,7 +33,7 @@ t0 = time.perf_counter()
 from vae_report.readers import load_run
 from vae_report.analysis import examine_run
 from vae_report.render import write_report
-path = Path(sys.argv[1]); what = sys.argv[2]
+path = Path(sys.argv[1]); what = sys.argv[2]; total = int(sys.argv[3]) if len(sys.argv) > 3 else 10**7
 out = {"startup": time.perf_counter() - t0}
 t = time.perf_counter(); logs = load_run(path); read = time.perf_counter() - t
 out.update(read=read, points=len(logs.frame), frame_mb=logs.frame.memory_usage(deep=True).sum() / 2**20)
@@ -40,7 +41,7 @@ del logs
 if what == "all":
     # what the CLI does once started: read, rules (plots drawn meanwhile by forked processes), the report
     t = time.perf_counter()
-    analysis = examine_run(path, draw_plots=True, disc_start=50_001, total_steps=10**7)
+    analysis = examine_run(path, draw_plots=True, disc_start=50_001, total_steps=total)
     whole = time.perf_counter() - t
     out["rules"] = whole - read  # the analysis after its own read (about the read timed above)
     with tempfile.TemporaryDirectory() as folder:
@@ -55,12 +56,13 @@ print(json.dumps(out))
 """
 
 
-def measure(path: Path, what: str = "all", repeat: int = 1) -> dict:
+def measure(path: Path, what: str = "all", repeat: int = 1, total: int = 10**7) -> dict:
     """Each time the shortest of ``repeat`` fresh processes (as ``timeit`` reports the fastest: on a shared
     machine other work only ever adds time), with the largest peak RSS seen."""
     runs = []
     for _ in range(repeat):
-        result = subprocess.run([sys.executable, "-c", CHILD, str(path), what], capture_output=True, text=True,
+        result = subprocess.run([sys.executable, "-c", CHILD, str(path), what, str(total)], capture_output=True,
+                                text=True,
                                 check=True, cwd=ROOT)
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     # each time its own shortest (as timeit takes it), not the times of the process shortest in all: that one's
@@ -120,14 +122,26 @@ def main() -> None:
               f"{r['report']:>9.2f} {r['analyze']:>10.2f} {r['startup']:>10.2f} {r['frame_mb']:>9.0f} "
               f"{r['peak_mb']:>8.0f}   (written in "
               f"{time.perf_counter() - start:.0f} s)", flush=True)
+    # the same size shaped as RadioDiff logs it (every step, disc_start 50,001 of 150,000): the rules take their
+    # real paths over a 100,000-point adversarial phase, which uniform noise never makes them take
+    start = time.perf_counter()
+    shaped = cache / "radiodiff_150000"
+    write_run(shaped, 150_000, shape="radiodiff")
+    r = rows["radiodiff"] = measure(shaped, repeat=repeat, total=150_000)
+    print(f"{'RadioDiff':>10} {r['points']:>11,} {r['read']:>7.2f} {r['rules']:>8.2f} {r['report']:>9.2f} "
+          f"{r['analyze']:>10.2f} {r['startup']:>10.2f} {r['frame_mb']:>9.0f} {r['peak_mb']:>8.0f}   (written in "
+          f"{time.perf_counter() - start:.0f} s)", flush=True)
     checks = []
     small, large = args.sizes[0], args.sizes[1] if len(args.sizes) > 1 else None
     if large:
         ratio = rows[large]["analyze"] / rows[small]["analyze"]
         checks.append((f"{large:,} analyze / {small:,} analyze", ratio, 4.5 * large / small / 4))
     for size, r in rows.items():
-        checks.append((f"{size:,}: peak RSS / (2 x frame + 250 MB)", r["peak_mb"] / (2 * r["frame_mb"] + 250), 1.0))
+        label = f"{size:,}" if isinstance(size, int) else "150,000 RadioDiff-shaped"
+        checks.append((f"{label}: peak RSS / (2 x frame + 250 MB)", r["peak_mb"] / (2 * r["frame_mb"] + 250), 1.0))
     checks.append((f"{small:,}: whole analyze / read", rows[small]["analyze"] / rows[small]["read"], 2.0))
+    checks.append(("150,000 RadioDiff-shaped: whole analyze / read",
+                   rows["radiodiff"]["analyze"] / rows["radiodiff"]["read"], 2.0))
     watched = measure(one_metric_csv(cache / "one_metric", "kl_loss", 2_000_000).parent / "kl_loss.csv",
                       repeat=repeat)
     unread = measure(one_metric_csv(cache / "one_metric", "some_other_metric", 2_000_000).parent

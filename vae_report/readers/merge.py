@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..frame import concat, empty_frame, is_sorted, make_frame
 from ..numbers import counted
-from ..stats import SIDE_POINTS, level_changed
+from ..stats import SIDE_POINTS, level_changed, window_medians
 from .continued import OVERLAP_SECONDS, continuations
 from .copies import close_values, copies_of, same_values
 from .foreign import without_foreign
@@ -219,7 +219,7 @@ def _climb(steps: np.ndarray, values: np.ndarray) -> dict | None:
     w = SIDE_POINTS
     if len(values) < 2 * w or not np.all(values > 0):
         return None
-    level = np.median(np.lib.stride_tricks.sliding_window_view(values, w), axis=1)
+    level = window_medians(values, w)
     peak = int(np.argmax(level))
     low = int(np.argmin(level[:peak + 1]))
     z = np.log(values)

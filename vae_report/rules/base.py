@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..levels import Level, current_level, same_level, start_level
 from ..schedule import Schedule
-from ..stats import robust_noise
+from ..stats import robust_noise, window_medians
 from .said import Said
 
 SEVERITIES = ("ok", "info", "warning", "error")
@@ -335,7 +335,7 @@ def departure(steps: np.ndarray, values: np.ndarray, baseline: float, target: fl
         return int(steps[-1]) if len(steps) else 0
     if len(z) < smooth:
         return int(st[0])
-    level = np.median(np.lib.stride_tricks.sliding_window_view(z, smooth), axis=1)
+    level = window_medians(z, smooth)
     margin = fraction * abs(target - baseline)
     if noise_margin:
         margin = max(margin, noise_margin * robust_noise(level))
@@ -403,7 +403,7 @@ def turn_onset(steps: np.ndarray, values: np.ndarray, base: float, top: float, s
     steps, values = steps[good], values[good]
     if len(values) < 2 * smooth or not top > base:
         return None
-    level = np.median(np.lib.stride_tricks.sliding_window_view(values, smooth), axis=1)
+    level = window_medians(values, smooth)
     reached = np.flatnonzero(level >= top)
     if not len(reached):
         return None

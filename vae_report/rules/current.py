@@ -29,7 +29,7 @@ from .. import position as pos
 from ..checkpoints import checkpoint_before
 from ..numbers import counted, fmt, pct
 from ..schedule import Schedule
-from ..stats import robust_noise
+from ..stats import robust_noise, window_medians
 from .base import Case, Finding, Metrics, departure, finite, ramp_onset, see, step_onset
 from .discriminator import phase_start
 from .drift import MEDIAN_NOISE, Climb, steady_climb
@@ -62,7 +62,7 @@ def lowest_window(z: np.ndarray, m: int) -> tuple[float, int]:
     """The lowest median of ``m`` consecutive points, and where that window starts."""
     if len(z) <= m:
         return float(np.median(z)), 0
-    medians = np.median(np.lib.stride_tricks.sliding_window_view(z, m), axis=1)
+    medians = window_medians(z, m)
     at = int(np.argmin(medians))
     return float(medians[at]), at
 
@@ -306,7 +306,7 @@ def _lr_far_off(s: Schedule, t: dict) -> str:
     if known is None or not s.lr:
         return ""
     ratio = s.lr / known[0]
-    if 1 / t["lr_far"] < ratio < t["lr_far"]:
+    if 1 < ratio * t["lr_far"] and ratio < t["lr_far"]:  # within the factor either way (no division: it may be 0)
         return ""
     times = fmt(round(ratio)) if ratio >= 1 else f"1/{fmt(round(1 / ratio))}"
     return (f" The config's lr {fmt(s.lr)} ({s.origins.get('lr', 'the config')}) is {times} times the "

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..stats import window_medians
 from .base import ramp_onset, step_onset
 
 MEDIAN_NOISE = 1.2533  # the noise of a median of k points is this x sigma / sqrt(k)
@@ -40,7 +41,7 @@ class Climb:
 
 def _smoothed(z: np.ndarray, m: int) -> np.ndarray:
     """Medians of ``m`` consecutive points: entry i covers points i .. i + m - 1."""
-    return np.median(np.lib.stride_tricks.sliding_window_view(z, m), axis=1)
+    return window_medians(z, m)
 
 
 def _bottom(s: np.ndarray, end: int, latest: float, noise: float) -> tuple[int, int] | None:

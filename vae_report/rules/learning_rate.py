@@ -288,7 +288,7 @@ def _far_off(m: Metrics, steps: np.ndarray, lr: np.ndarray, expected: np.ndarray
     if not valid.all():
         return None  # a rate of 0 is a drop to 0, said elsewhere
     factor = expected / lr
-    off = (factor >= t["clear"]) | (factor <= 1 / t["clear"])
+    off = (factor >= t["clear"]) | (factor * t["clear"] <= 1)  # a factor either way (no division: it may be 0)
     on = np.flatnonzero(~off)
     start = int(on[-1]) + 1 if len(on) else 0
     if len(lr) - start < max(3, 0.1 * len(lr)):

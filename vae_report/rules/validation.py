@@ -12,7 +12,7 @@ from ..checkpoints import checkpoint_near
 from ..levels import movement
 from ..numbers import describe_change, fmt
 from ..schedule import Schedule
-from ..stats import level_at, robust_noise
+from ..stats import level_at, robust_noise, window_medians
 from .base import Case, Metrics, ramp_onset
 from .current import SWITCHED
 from .discriminator import phase_start
@@ -41,7 +41,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         steps, values = steps[good], values[good]
         if len(values) < 5:
             continue
-        smooth = np.median(np.lib.stride_tricks.sliding_window_view(values, 3), axis=1)
+        smooth = window_medians(values, 3)
         best_i = int(np.argmin(smooth)) + 1  # the window's centre
         best, best_step = float(smooth[best_i - 1]), int(steps[best_i])
         k = max(2, len(values) // 5)
