@@ -12,6 +12,7 @@ from .answers import cited_numbers, loud_about, pointer, uncapital
 from .state import (
     DISC_RULES,
     DISC_SCHEDULE_RULES,
+    LIMITS,
     WEIGHT_RULES,
     cite,
     dead,
@@ -138,6 +139,10 @@ def adversarial_questions(analysis) -> list:
         word = ("Not with the discriminator" if elsewhere else "Not by this measure" if fell_in_doubt
                 else "No" if earlier else "Yes" if bad else "Only a little" if slightly
                 else "No")
+        # a win that is over, during which reconstruction paid: "No" now, but not over the whole phase
+        paid = _paid_in_past_win(analysis, LIMITS["rec-after-disc"]["worse"])
+        if paid and word == "No":
+            word = "Not now"
         unit = analysis.schedule.counts
         shown = across + bad or rec
         # the change itself first, from the reconstruction finding's numbers (also one cited under the cause);
@@ -146,7 +151,7 @@ def adversarial_questions(analysis) -> list:
         loud = change is not None and all(f.severity in ("warning", "error") for f in shown)
         said = " ".join(cite(f, unit) for f in shown) if loud else messages(shown, unit)
         head = f"{word}: {change}." if (loud or earlier) and not late else f"{word}{late}." if late else f"{word}."
-        out.append(QA("Did reconstruction get worse once the GAN started?", f"{head} {said}", rec[0].rule))
+        out.append(QA("Did reconstruction get worse once the GAN started?", f"{head} {said}{paid}", rec[0].rule))
     return out
 
 
@@ -170,6 +175,20 @@ def _began_late(analysis, bad: list[Finding]) -> str:
     unit = analysis.schedule.counts
     return (f": it held after the switch-on ({unit} {fmt(switch)}) and rose from {unit} {fmt(first)}, "
             f"{fmt(first - switch)} {unit}s later")
+
+
+def _paid_in_past_win(analysis, worse: float) -> str:
+    """" But it did while the discriminator had won: ..." when a win that is over (disc-overpowering's past-win)
+    saw rec_loss rise by ``worse`` or more across it; "" otherwise."""
+    unit = analysis.schedule.counts
+    for f in analysis.findings:
+        n = f.numbers
+        if f.case == "past-win" and n.get("rec_win_peak", 0) > (1 + worse) * n.get("rec_before_win", math.inf):
+            return (f" But it did while the discriminator had won, from {unit} {fmt(n['case_start'])} to "
+                    f"{fmt(n['case_end'])}: rec_loss went from {fmt(n['rec_before_win'])} {n['rec_before_said']} to "
+                    f"{fmt(n['rec_win_peak'])} at its highest across it, then came back (see {pointer(f, unit)} "
+                    "above).")
+    return ""
 
 
 def disc_won(findings: list[Finding]) -> tuple[Finding, dict] | None:

@@ -11,7 +11,7 @@ from .. import position as pos
 from ..levels import difference_noise, movement
 from ..numbers import describe_change, fmt
 from ..schedule import Schedule
-from ..stats import robust_noise
+from ..stats import robust_noise, window_medians
 from .base import Case, Metrics, departure, finite, see, weight_zero
 from .bookkeeping import bookkeeping
 from .current import binned
@@ -140,14 +140,19 @@ def _past_win(m: Metrics, s: Schedule, t: dict, level: float) -> list[Case]:
             said[0] += f", with logits_real - logits_fake at {fmt(gap)}"
     said.append(f"it is at {fmt(level)} now (its current level)")
     if m.has("rec_loss"):
-        before = m.window("rec_loss", lo=s.switch_step, hi=start)[1][-max(5, b - a):]
-        across = m.window("rec_loss", lo=start, hi=end + 1)[1]
+        before = finite(m.window("rec_loss", lo=s.switch_step, hi=start)[1][-max(5, b - a):])
+        across = finite(m.window("rec_loss", lo=start, hi=end + 1)[1])
         now = m.level("rec_loss")
-        before, across = finite(before), finite(across)
-        if len(before) >= 5 and len(across) >= 5 and now is not None:
-            r0, r1 = float(np.median(before)), float(np.median(across[-max(5, len(across) // 5):]))
-            numbers.update(rec_before_win=r0, rec_win_end=r1, rec_now=now.value)
-            said.append(f"rec_loss went from {fmt(r0)} just before the win to {fmt(r1)} by its end, and is at "
+        # a win from the phase's first points has no level of its own before it: rec's level just before the
+        # switch-on, the one rec-after-disc quotes (one level, one number)
+        prior = m.before_switch("rec_loss") if len(before) < max(5, 0.05 * len(loss)) else None
+        if (prior is not None or len(before) >= 5) and len(across) >= 5 and now is not None:
+            r0 = prior.value if prior is not None else float(np.median(before))
+            then = "just before the discriminator started" if prior is not None else "just before the win"
+            r1 = float(np.max(window_medians(across, max(5, len(across) // 10))))  # its highest level across
+            numbers.update(rec_before_win=r0, rec_win_peak=r1, rec_now=now.value)
+            numbers["rec_before_said"] = then
+            said.append(f"rec_loss went from {fmt(r0)} {then} to {fmt(r1)} at its highest across it, and is at "
                         f"{fmt(now.value)} now")
     return [Case(
         "The discriminator won for a while, and the contest came back: " + "; ".join(said) + ". A past win is no "
