@@ -97,6 +97,11 @@ def test_radiodiff_log_behind_a_long_preamble(tmp_path):
     # its "lr: 0.00000" (RadioDiff's {:.5f}) is no rate: left out, and the sources say so
     assert "lr" not in a.metrics
     assert any("lr printed to 5 decimals" in n and "left out" in n for src in a.sources for n in src.notes)
+    # eval12: the all-clear then said "for want of lr (not logged)": it is logged, too coarsely to read
+    from vae_report.narrative.state import not_examined
+
+    said = " ".join(not_examined(a))
+    assert "lr (not logged)" not in said and "a readable lr (printed to 5 decimals, too coarse to read" in said
 
 
 def test_an_unrecognised_text_log_says_so(tmp_path):

@@ -285,9 +285,13 @@ def not_examined(analysis) -> list[str]:
                               for name in need.split("|"))
         config = [n.replace(" (schedule)", "") for n in needs if n.endswith("(schedule)")]
         metrics = [n for n in needs if not n.endswith("(schedule)")]
+        # a metric the logs hold but the reader left out (RadioDiff's lr printed to 5 decimals) is said as such
+        left = {k: why for src in analysis.sources for k, why in src.left_out.items()}
+        unread = [f"a readable {name} ({left[name]}: see Sources)" for name in metrics if name in left]
+        metrics = [name for name in metrics if name not in left]
         wants = ([f"{listed(metrics)} (none of them logged)" if len(metrics) > 1 else f"{metrics[0]} (not logged)"]
-                 if metrics else []) + ([f"{'of ' if metrics else ''}{listed(config)} in the schedule"] if config
-                                        else [])
+                 if metrics else []) + unread
+        wants += [f"{'of ' if wants else ''}{listed(config)} in the schedule"] if config else []
         named = f" ({listed(f.rule for f in group)})" if noun == "other check" else ""
         out.append(f"{counted(len(group), noun)}{named}, for want of {' and '.join(wants) or 'their inputs'}")
     now = finding_of(analysis, "loss-now")

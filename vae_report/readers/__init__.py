@@ -306,7 +306,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
         return None
     if kind in ("json", "text log") and foreign_encoding(path):  # decoded as the CSV reader decodes: said
         notes.append(f"read as {foreign_encoding(path)} (its byte-order mark or its NUL bytes say so)")
-    unread = 0.0
+    unread, left_out = 0.0, {}
     if kind == "tensorboard":
         # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
         # copied, so the peak stays near the frame's own size
@@ -403,23 +403,24 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
             notes.append(TORN_LINE)
         for key, (low, high) in read.coarse.items():  # RadioDiff's "{:.5f}": 0.00001 at step 0, 0.00000 after
             printed = f"{low:.5f}" if low == high else f"{low:.5f} to {high:.5f}"
+            left_out[key] = "printed to 5 decimals, too coarse to read"
             notes.append(f"{key} printed to 5 decimals (here {printed}) left out: too coarse to be read as a rate; "
                          "RadioDiff's TensorBoard log (Learning_Rate) holds it")
         if read.launches:
-            return _launches(rel, kind, read.launches, notes, logs)
+            return _launches(rel, kind, read.launches, notes, logs, left_out)
     frame, dropped = without_impossible(frame)
     notes.extend(dropped)
     walls = frame["wall_time"].to_numpy()
     # fmin skips NaN without nanmin's copy of the column (millions of points, read again each watch pass)
     source = SourceFile(rel, kind, len(frame), metrics_in(frame), notes,
                         float(np.fmin.reduce(walls)) if len(walls) else float("nan"), steps=step_range(frame),
-                        unread=unread)
+                        unread=unread, left_out=left_out)
     logs.sources.append(source)
     return source, frame
 
 
 def _launches(rel: str, kind: str, launches: list[tuple[str, pd.DataFrame]], notes: list[str],
-              logs: RunLogs) -> list[tuple[SourceFile, pd.DataFrame]]:
+              logs: RunLogs, left_out: dict[str, str] | None = None) -> list[tuple[SourceFile, pd.DataFrame]]:
     """A text log whose counter goes back: each launch appended to it is a part of its own, merged (and judged:
     resume, start over, other weights) as separate files of one run are."""
     out = []
@@ -429,7 +430,7 @@ def _launches(rel: str, kind: str, launches: list[tuple[str, pd.DataFrame]], not
         source = SourceFile(f"{rel} (launch {k} of {len(launches)}, {where})", kind, len(frame),
                             metrics_in(frame), (notes if k == 1 else []) + dropped,
                             float(np.fmin.reduce(walls)) if len(walls) else float("nan"), rel, k,
-                            step_range(frame))
+                            step_range(frame), left_out=dict(left_out or {}))
         logs.sources.append(source)
         out.append((source, frame))
     why = f"its header is written {counted(len(launches) - 1, 'more time')}" if kind == "csv" else \

@@ -27,6 +27,9 @@ class SourceFile:
     launch: int = 0  # ... and which launch it is (1, 2, ... in the file's order)
     steps: tuple[int, int] | None = None  # the first and last step it holds, as read (before any merge)
     unread: float = 0.0  # the share of the file's bytes corrupt record headers left unread (an event file's)
+    # metrics the file holds that were left out, with why in a few words ("printed to 5 decimals"): never "not
+    # logged" where they were
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 def step_range(frame: pd.DataFrame) -> tuple[int, int] | None:
