@@ -222,3 +222,29 @@ def test_wandb_run_uses_output_log_and_summary_when_the_history_is_short_or_abse
     logs = load_run(absent)
     assert logs.frame.loc[logs.frame["metric"] == "rec_loss", "step"].max() == 249
     assert not [s for s in logs.sources if s.path.startswith("logs/")]  # wandb's own debug logs are no metrics
+
+
+def test_a_wandb_summary_is_placed_at_the_run_s_own_step_not_at_wandb_s_call_count(tmp_path, monkeypatch):
+    # eval12: Lightning's WandbLogger logs trainer/global_step in every call, two calls a step; the summary's
+    # _step (1,601 calls) was taken as a step of the history's axis, and its disc_factor 1 there read as the
+    # discriminator on 48,000 steps before disc_start
+    import pytest
+
+    wandb = pytest.importorskip("wandb")
+    from vae_report import load_run
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.chdir(tmp_path)
+    run = wandb.init(project="vae", dir=str(tmp_path))
+    for step in range(0, 4000, 100):
+        run.log({"train/rec_loss": 1 / (step + 1), "trainer/global_step": step})
+        run.log({"train/disc_factor": float(step >= 2001), "trainer/global_step": step})
+    run.finish()
+    (folder,) = (tmp_path / "wandb").glob("offline-run-*")
+    (folder / "files" / "wandb-summary.json").write_text(json.dumps(
+        {"train/rec_loss": 1 / 3901, "train/disc_factor": 1.0, "trainer/global_step": 3900, "_step": 79,
+         "_timestamp": 1.7e9}))
+    logs = load_run(folder)
+    on = logs.frame[(logs.frame["metric"] == "disc_factor") & (logs.frame["value"] > 0)]
+    assert on["step"].min() == 2100 and 79 not in set(logs.frame["step"].tolist())

@@ -290,6 +290,16 @@ def _history(values: dict[str, str], rows: dict, counter: str, step: float) -> N
 SUMMARY_NAME = "wandb-summary.json"
 
 
+def _summary_value(summary: dict, key: str) -> float | None:
+    """A number of the summary under ``key`` ("trainer/global_step"), written flat or nested; None otherwise."""
+    node: object = summary.get(key)
+    if node is None and "/" in key:
+        node = summary
+        for part in key.split("/"):
+            node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, (int, float)) and not isinstance(node, bool) and np.isfinite(node) else None
+
+
 def read_wandb_summary(path: Path, source: str) -> tuple[pd.DataFrame, int | None]:
     """A W&B run's ``files/wandb-summary.json``: the last value of each scalar, at the run's last step
     (``_step``, wall time ``_timestamp``). Media and tables (objects with a ``_type``) are not scalars."""
@@ -299,7 +309,10 @@ def read_wandb_summary(path: Path, source: str) -> tuple[pd.DataFrame, int | Non
         raise InputError(f"{path}: not a readable W&B summary ({exc}); remove the file or re-sync the run") from None
     if not isinstance(summary, dict):
         raise InputError(f"{path}: not a W&B summary (no JSON object at the top); remove the file")
-    step = summary.get("_step")
+    # the run's own step where it logs one (Lightning's trainer/global_step in every call): the history is read
+    # on that axis, and W&B's _step (its count of wandb.log calls) would put the last values at another step
+    step = next((v for v in (_summary_value(summary, key) for key in STEP_KEYS) if v is not None),
+                summary.get("_step"))
     if not isinstance(step, (int, float)) or isinstance(step, bool):
         raise InputError(f"{path}: the W&B summary has no _step, so its values have no step; read the run's "
                          "history (its .wandb file) instead")
