@@ -254,3 +254,23 @@ def test_a_wandb_step_key_starting_over_each_epoch_is_continued(tmp_path):
     assert rec["value"].tolist() == pytest.approx([1 / (s + 1) for s in range(0, 400, 10)])
     (source,) = [s for s in logs.sources if s.kind == "wandb"]
     assert any("step restarts at every epoch" in n and "100 per epoch" in n for n in source.notes), source.notes
+
+
+def test_mlflow_params_slashed_as_lightning_s_logger_writes_them_are_the_config(tmp_path):
+    # eval12: Lightning's MLFlowLogger flattens the config with "/" (model/params/lossconfig/params/disc_start);
+    # none was read, and the report asked for --kl-weight a value the store held
+    pytest.importorskip("mlflow")
+    _run(f"""
+        import mlflow
+        mlflow.set_tracking_uri({(tmp_path / "mlruns").as_uri()!r})
+        with mlflow.start_run(run_name="kl_f4"):
+            mlflow.log_params({{"model/params/lossconfig/params/disc_start": 151,
+                                "model/params/lossconfig/params/kl_weight": 1e-6,
+                                "model/params/lossconfig/params/disc_weight": 0.5,
+                                "model/params/lossconfig/target": "ldm.modules.losses.LPIPSWithDiscriminator",
+                                "lightning/trainer/max_steps": 400}})
+            for step in range(0, 300, 10):
+                mlflow.log_metric("train/rec_loss", 1 / (step + 1), step=step)
+        """, tmp_path)
+    s = analyze_run(tmp_path).schedule
+    assert (s.disc_start, s.kl_weight, s.disc_weight, s.total_steps) == (151, 1e-6, 0.5, 400)

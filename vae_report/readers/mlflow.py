@@ -1,8 +1,9 @@
 """MLflow tracking stores: the SQLite database (``mlflow.db``: tables runs, metrics, params; MLflow's default
 backend) and the legacy file store (``mlruns/<experiment>/<run>/metrics/<key>``, lines ``timestamp value
 step``). Read with the standard library: MLflow itself is not needed, and the database is opened read-only
-(``immutable``), so not even a journal file is written beside it. Params are the config: dotted keys
-(``model.lossconfig.disc_start``) nest, flat ones (``disc_start``) go where a RadioDiff config keeps them."""
+(``immutable``), so not even a journal file is written beside it. Params are the config: dotted or slashed keys
+(``model.lossconfig.disc_start``; Lightning's MLFlowLogger writes ``model/params/lossconfig/params/disc_start``)
+nest, flat ones (``disc_start``) go where a RadioDiff config keeps them."""
 
 from __future__ import annotations
 
@@ -70,14 +71,17 @@ def _tables(path: Path) -> list[str]:
 
 
 def config_from_params(params: dict) -> dict:
-    """Hyperparameters (MLflow's strings, or a W&B run's flat config) as a nested config dict."""
+    """Hyperparameters (MLflow's strings, or a W&B run's flat config) as a nested config dict: keys split at
+    their dots or slashes."""
     config: dict = {}
     for key, text in params.items():
         try:
             value = yaml.safe_load(text) if isinstance(text, str) and len(text) < 1000 else text
         except yaml.YAMLError:
             value = text
-        path = (key if "." in key else FLAT.get(key, key)).split(".")
+        # dotted (model.lossconfig.disc_start) or slashed, as Lightning's MLFlowLogger flattens a nested config
+        # (model/params/lossconfig/params/disc_start); a flat name as the trainers spell it
+        path = (key.replace("/", ".") if "." in key or "/" in key else FLAT.get(key, key)).split(".")
         node = config
         for part in path[:-1]:
             child = node.setdefault(part, {})
