@@ -1476,3 +1476,20 @@ def test_a_rise_that_began_before_the_recent_stretch_is_measured_from_the_phases
         else:
             assert abs(best - plateau) < 0.1 and "best level" not in said and "lowest level" in said, said
         assert 7000 <= f["numbers"]["onset_step"] <= 8600, (f["metric"], f["numbers"]["onset_step"], said)
+
+
+@pytest.mark.parametrize("per", [2, 4])
+def test_a_logged_counter_k_times_the_loss_s_step_converts_every_milestone(tmp_path, per):
+    """eval12: a logged counter of micro-batches (gradient accumulation 4) or of both optimizers' steps (2) outside
+    Lightning: the switch-on at k x disc_start was explained, yet the config's total was not converted ("step
+    320,000, past the config's total of 150,000: check that this config is the run's") and the lr decay over it
+    was read as parting from a constant rate. Every milestone of the config is in logged steps, k times its own."""
+    curves = radiodiff_curves(6000, disc_start=2001, total_steps=10_000)
+    logged = type(curves)(curves.steps * per, curves.values)  # what the counter logs: k per step the loss is given
+    a, bad = verdict(write_run(tmp_path, logged, 10 * per, config(disc_start=2001, total=10_000)))
+    s = a.schedule
+    assert (s.disc_start, s.total_steps, s.logged_per_step) == (2001 * per, 10_000 * per, per)
+    assert a.status == "ok" and not bad, [f.message for f in bad]
+    assert a.progress == pytest.approx(0.6) and a.next_milestone is not None
+    (on,) = [f for f in a.findings if f.rule == "disc-inactive-after-start"]
+    assert on.severity == "ok" and f"the config's 2,001 x {per}" in on.message

@@ -30,7 +30,7 @@ from .results import QA, MetricStats
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.bookkeeping import kl_weight_from_total
 from .rules.decomposition import decompose
-from .rules.discriminator import disc_activity, step_unit
+from .rules.discriminator import disc_activity, logged_multiple, step_unit
 from .rules.dynamics import cannot_go_on, newest_wall_time
 from .rules.pinned import pin_schedule
 from .schedule import (
@@ -242,6 +242,9 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
         from_config = schedule.layout == "ldm" and schedule.from_config_file("total_steps")
         schedule = schedule.in_logged_steps(unit, from_config)
+    per = logged_multiple(m, schedule)
+    if per != 1:  # a logged counter k times the loss's step: the config's total is in the loss's steps too
+        schedule = schedule.in_logged_steps(1, schedule.from_config_file("total_steps"), per=per)
     schedule = _total_behind_logs(schedule, m)
     schedule = kl_weight_from_total(schedule, m)
     observed = _disc_start_from_data(m)

@@ -79,6 +79,9 @@ class Schedule:
     # step disc_start and max_steps are compared with) while the logs count batches; disc_start and total_steps
     # above are then in logged steps, the config's own values kept here
     step_unit: int = 1
+    # the logged counter counts this many per step the loss is given (micro-batches under gradient accumulation,
+    # or both optimizers' steps, outside Lightning): the config's milestones multiplied into logged steps
+    logged_per_step: int = 1
     config_disc_start: int | None = None
     config_total_steps: int | None = None
     # the first logged step with the discriminator on, when the data show it switched on before disc_start (the
@@ -223,20 +226,28 @@ class Schedule:
     def from_config_file(self, key: str) -> bool:
         """Did ``key`` come from the run's config file (the project config, or the trainer settings beside it)?"""
         origin = self.origins.get(key)
-        return origin is not None and (origin == self.config_path or bool(
-            self.trainer_config and origin.startswith(f"{self.trainer_config}: ")))
+        return origin is not None and any(origin == path or origin.startswith(f"{path}: ")  # ": key path" after it
+                                          for path in (self.config_path, self.trainer_config) if path)
 
-    def in_logged_steps(self, unit: int, config_total: bool) -> Schedule:
-        """This schedule with the config's global-step milestones in logged steps (``unit`` global steps per
-        logged one; ``config_total``: the total came from the config too, in the same unit)."""
-        changed: dict[str, Any] = {"step_unit": unit, "config_disc_start": self.disc_start}
-        why = f"global steps / {unit}: the trainer's global_step counts both optimizers' steps"
+    def in_logged_steps(self, unit: int, config_total: bool, per: int = 1) -> Schedule:
+        """This schedule with the config's milestones in logged steps: ``unit`` global steps per logged one
+        (Lightning's global_step of two optimizers), or ``per`` logged steps per step the loss is given (a counter
+        of micro-batches or of both optimizers' steps); ``config_total``: the total came from the config too, in
+        the config's unit."""
+        changed: dict[str, Any] = {"step_unit": unit, "logged_per_step": per, "config_disc_start": self.disc_start}
+        why = (f"global steps / {unit}: the trainer's global_step counts both optimizers' steps" if unit != 1 else
+               f"steps x {per}: the logged counter counts {per} per step the loss is given (micro-batches under "
+               "gradient accumulation, or both optimizers' steps)")
+
+        def logged(value: int) -> int:
+            return -(-value // unit) * per
+
         origins = {**self.origins}
         if self.disc_start is not None:
-            changed["disc_start"] = -(-self.disc_start // unit)
+            changed["disc_start"] = logged(self.disc_start)
             origins["disc_start"] = f"{origins.get('disc_start', 'config')} ({fmt(self.disc_start)} {why})"
         if config_total and self.total_steps is not None:
-            changed.update(config_total_steps=self.total_steps, total_steps=-(-self.total_steps // unit))
+            changed.update(config_total_steps=self.total_steps, total_steps=logged(self.total_steps))
             origins["total_steps"] = f"{origins.get('total_steps', 'config')} ({fmt(self.total_steps)} {why})"
         return replace(self, **changed, origins=origins)
 

@@ -108,6 +108,14 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} with it on: "
                        f"{why}, so this is where the logs put the switch-on (and disc_start is taken from it), not a "
                        "check against a schedule.")
+        elif s.logged_per_step != 1:  # the config's disc_start multiplied into logged steps: said with why
+            message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
+                       f"disc_start {fmt(s.disc_start)} in logged {pos.unit(s)}s, as scheduled: the config's "
+                       f"{fmt(s.config_disc_start)} x {s.logged_per_step}, since the logged counter counts "
+                       f"{s.logged_per_step} per step the loss is given (micro-batches under gradient accumulation, "
+                       "or both optimizers' steps). This report reads every milestone of the config in logged "
+                       f"{pos.unit(s)}s.")
+            numbers.update(config_disc_start=s.config_disc_start, logged_per_step=s.logged_per_step)
         else:
             message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
                        f"disc_start {fmt(s.disc_start)}, as scheduled.")
@@ -254,6 +262,27 @@ def step_unit(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) -> int
     last_off = int(off[-1]) if len(off) else -1
     half = s.disc_start / 2
     return 2 if last_off < half * (1 + tolerance) and first >= half * (1 - tolerance) else 1
+
+
+def logged_multiple(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) -> int:
+    """k (2 to 16) when the discriminator switched on at k x disc_start in logged steps, off at every logged step
+    before (a logged counter of micro-batches under gradient accumulation, or of both optimizers' steps, while the
+    loss is given the optimizer step), else 1."""
+    found = disc_activity(m)
+    if found is None or not s.disc_start or s.disc_start < 100 or s.step_unit != 1 or s.logged_per_step != 1:
+        return 1
+    _, steps, on = found
+    if not on.any():
+        return 1
+    first = int(steps[on][0])
+    off = steps[(~on) & (steps < first)]
+    if not len(off):
+        return 1
+    k = round(first / s.disc_start)
+    if not 2 <= k <= 16:
+        return 1
+    at = k * s.disc_start
+    return k if int(off[-1]) < at * (1 + tolerance) and first >= at * (1 - tolerance) else 1
 
 
 def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
