@@ -1493,3 +1493,18 @@ def test_a_logged_counter_k_times_the_loss_s_step_converts_every_milestone(tmp_p
     assert a.progress == pytest.approx(0.6) and a.next_milestone is not None
     (on,) = [f for f in a.findings if f.rule == "disc-inactive-after-start"]
     assert on.severity == "ok" and f"the config's 2,001 x {per}" in on.message
+
+
+def test_no_balance_is_judged_on_a_discriminator_whose_loss_is_nan_now(tmp_path):
+    # eval12 r3_nan_stays_tb: every loss and both logits NaN for the last eighth of the run, and disc-at-chance
+    # still said "Its logits now: real 0.0767 ... so it is learning" from the last finite stretch
+    curves = radiodiff_curves(8000, disc_start=2001, total_steps=20_000)
+    late = curves.steps >= 7000
+    for name in ("rec_loss", "nll_loss", "total_loss", "kl_loss", "g_loss", "disc_loss", "logits_real",
+                 "logits_fake"):
+        curves.values[name] = np.where(late, np.nan, curves.values[name])
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=2001, total=20_000)))
+    assert a.status == "error" and any(f.rule == "non-finite" for f in bad)
+    judged = [f for f in a.findings if f.rule in ("disc-at-chance", "generator-winning", "disc-overpowering")
+              and not f.skipped]
+    assert not judged, [f.message for f in judged]

@@ -26,6 +26,13 @@ from .knobs import (
 from .said import Said
 
 
+def _broken_now(m: Metrics) -> bool:
+    """The discriminator's loss NaN/Inf at its latest point: no current level to judge the balance by (its last
+    finite stretch is the past); the non-finite finding says so."""
+    values = m.values("disc_loss") if m.has("disc_loss") else np.zeros(0)
+    return bool(len(values)) and not np.isfinite(values[-1])
+
+
 def latest_in_phase(m: Metrics, name: str, s: Schedule, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
     """The latest ``fraction`` of a metric's points in the adversarial phase (at least 5), or None."""
     steps, values = m.window(name, lo=s.switch_step)
@@ -327,6 +334,8 @@ def _stops(s: Schedule) -> str:
 
 
 def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    if _broken_now(m):
+        return []
     steps, loss = m.window("disc_loss", lo=s.switch_step)
     good = np.isfinite(loss)
     steps, loss = steps[good], loss[good]
@@ -422,6 +431,8 @@ def _logit_sides(m: Metrics, s: Schedule, numbers: dict) -> str:
 def generator_winning(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """The other side of the balance: the discriminator losing (above chance, logits inverted), d_weight
     growing by orders of magnitude, g_loss running away."""
+    if _broken_now(m):
+        return []
     signals, numbers, onsets = [], {}, []
     chance = s.disc_chance_level
     recent = latest_in_phase(m, "disc_loss", s, t["window"])
