@@ -840,6 +840,10 @@ def test_a_run_of_five_points_judges_no_trend_and_its_all_clear_says_so(tmp_path
     (kl,) = [q.answer for q in a.qa if q.question.startswith("Is the KL loss")]
     assert kl.startswith("Not judged: KL") and "only 5 logged points" in kl
     assert "fewer than 20 logged points each" in " ".join(a.recommendations)
+    # eval12 r6v_six_points: it said "the trends of rec_loss ... not examined" beside rec-trend's ok on the same
+    # points; what five points cannot show is a recent rise (loss-now), not the change over the run
+    said = " ".join(a.recommendations)
+    assert "the trends of" not in said and "rise in the latest logs, with fewer than 20 logged points" in said
 
 
 def test_an_all_clear_names_an_adversarial_phase_too_young_to_judge(tmp_path):

@@ -296,9 +296,10 @@ def not_examined(analysis) -> list[str]:
         out.append(f"{counted(len(group), noun)}{named}, for want of {' and '.join(wants) or 'their inputs'}")
     now = finding_of(analysis, "loss-now")
     few = now.numbers.get("too_few_points") if now is not None else None
-    if few:  # the run too short to judge a trend
-        out.insert(0, f"the latest levels and the trends of {listed(few)}, with fewer than 20 logged points each "
-                      "(too few to tell a change from noise)")
+    if few:  # too short for loss-now to tell a recent rise; the trends over the run are their findings' own
+        out.insert(0, f"whether {listed(few)} {'rise' if len(few) > 1 else 'rises'} in the latest logs, with fewer "
+                      "than 20 logged points each (too few to tell a recent change from noise; the changes over the "
+                      "run are in the findings)")
     young = now.numbers.get("not_judged_yet") if now is not None else None
     if young and not analysis.halted:  # an adversarial phase too young to judge: its balance is not yet examined
         out.append(f"the GAN's balance and, in the adversarial phase, {listed(young)}: fewer than 20 points since "
