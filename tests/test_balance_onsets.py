@@ -294,3 +294,19 @@ def test_an_ldm_learning_rate_is_said_as_main_py_trains_at_it(tmp_path):
     said = weaken_discriminator(s, a.step)
     clause = said.split("lower its learning rate (", 1)[1].split(")", 1)[0]  # one pair: it sits in a list
     assert clause.endswith(f"model.base_learning_rate, {effective}; give it its own") and "(" not in clause
+
+
+def test_a_discriminator_leading_short_of_pulling_ahead_is_said_not_left_silent(tmp_path):
+    # eval12 r5_disc_pulling_ahead: disc_loss 0.48 (chance 1), logits 1.1 apart, g_loss up 0.45 (pulling ahead
+    # takes 0.5): no finding on the balance at all, while the total's warning pointed to "the findings on the
+    # GAN's balance"
+    a, loud = run(tmp_path, "d_leads_short_of_pulling_ahead")
+    assert a.status == "ok" and not loud
+    (f,) = [f for f in a.findings if f.rule == "disc-overpowering"]
+    assert f.severity == "info" and f.case == "leads" and f.title == "Discriminator leading"
+    assert f"disc_loss {fmt(f.numbers['now']['disc_loss'])} now" in f.message and "has not won" in f.message
+    assert "short of the +0.5 that would show it pulling ahead" in f.message
+    asked = {q.question: q.answer for q in a.qa}
+    assert "Why is the discriminator loss going to 0?" not in asked
+    (level,) = [answer for question, answer in asked.items() if question.startswith("Is a discriminator loss")]
+    assert level.startswith("Yes, for now: a lead to watch.") and '"Discriminator leading"' in level

@@ -859,7 +859,7 @@ def test_an_all_clear_names_an_adversarial_phase_too_young_to_judge(tmp_path):
     # eval11 c2_trainer_vanilla: the ranges answer vouched for the GAN's values ("Yes, the sizes fit: ... disc_loss
     # 0.323 (chance level 0.693)") from the one latest level of a phase ten points old
     (ranges,) = [q.answer for q in a.qa if q.question == "Are the loss values in the right ranges?"]
-    assert ranges.startswith("So far, the sizes fit: ") and not ranges.startswith("Yes")
+    assert ranges.startswith("Partly, the sizes fit: ") and not ranges.startswith("Yes")
     told = ranges.split("; not judged yet, with fewer than 20 points since the discriminator switched on: ", 1)
     assert len(told) == 2 and "disc_loss" not in told[0] and "d_weight" not in told[0]
     assert "disc_loss " in told[1] and "threshold" not in told[1]  # told, not held against a check's threshold

@@ -212,6 +212,13 @@ def _episode_cases() -> list[Case]:
     out.append(Case("d_won_then_back_to_chance", "hinge D wins from 55,000 (logits +1.6/-1.7, loss 0), back at "
                     "chance by 75,000 of 90,000; rec +15% over the win, then recovered", "radiodiff", s,
                     Expect("ok", (won,)), fault=c.d_won_then_back(55_000, 75_000)))
+    # the discriminator well below chance with the logits apart, g_loss up less than pulling ahead takes: a lead,
+    # said (info), never silence on the balance nor an "equilibrium"
+    s = _shape(last_step=30_000, total_steps=30_000, disc_start=10_001, every=20, seed=109)
+    lead = Fault(("disc_loss",), None, 0, ("disc-overpowering",), "info")
+    out.append(Case("d_leads_short_of_pulling_ahead", "D loss 1.09 -> 0.48 from 18,000, logits 1.05 apart, g_loss "
+                    "0.13 -> 0.5 (short of the +0.5 pulling ahead takes)", "trainer_csv", s, Expect("ok", (lead,)),
+                    fault=c.d_pulls_ahead(18_000, disc_to=0.48, real_to=0.55, fake_to=-0.5)))
     return out + _spike_group_cases()
 
 

@@ -196,7 +196,7 @@ def disc_won(findings: list[Finding]) -> tuple[Finding, dict] | None:
     finding that heads it and the disc-overpowering one in the form of a cited finding; None when none says so
     (a win that is over is no discriminator winning now)."""
     return next(((f, one) for f in findings for one in (_as_cited(f), *f.related)
-                 if one["rule"] == "disc-overpowering" and one.get("case") != "past-win"), None)
+                 if one["rule"] == "disc-overpowering" and one.get("case") not in ("past-win", "leads")), None)
 
 
 def _as_cited(f: Finding) -> dict:
@@ -244,7 +244,8 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     # other rise of the adversarial phase is, however late
     harm = [f for f in topic(analysis, ("rec-after-disc",)) if f.severity in ("warning", "error")
             and not _before_switch_only(f) and not (_began_late(analysis, [f]) and f.numbers.get("lr_jump"))]
-    word = "Not as it stands" if bad or harm or any(doubted(f) for f in about_d) else "Yes"
+    word = ("Not as it stands" if bad or harm or any(doubted(f) for f in about_d)
+            else "Yes, for now: a lead to watch" if any(f.case == "leads" for f in about_d) else "Yes")
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
     apart = [f for f in balance if f.rule in WEIGHT_RULES and f.severity in ("warning", "error")]
     unit = analysis.schedule.counts

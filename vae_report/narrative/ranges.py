@@ -58,7 +58,7 @@ def ranges_answer(analysis, ranges: list[Finding]) -> str:
                  f"{' and '.join(k + 's' for k in sorted(kinds))} name")  # "errors and warnings name"
         return f"Partly, the sizes fit: {said}. But {names} {', '.join(named)}: see {pointers} above."
     if young:  # the adversarial phase's values are told, not judged: too few points since the switch-on
-        return f"So far, the sizes fit: {said}; {young}."
+        return f"Partly, the sizes fit: {said}; {young}."
     return f"Yes, the sizes fit: {said}."
 
 

@@ -63,7 +63,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 return _past_win(m, s, t, level)
     # below 30% of its chance level (hinge 1, vanilla ln 2) with the logits apart: no longer a contest
     if not level < t["below_chance"] * s.disc_chance_level:
-        return _pulling_ahead(m, s, t, level, numbers) or _past_win(m, s, t, level)
+        return _pulling_ahead(m, s, t, level, numbers) or _past_win(m, s, t, level) or _leads(m, s, t, level, numbers)
     onset = departure(*m.window("disc_loss", lo=s.switch_step), s.disc_chance_level, level)
     numbers["onset_step"] = onset
     g_text = ""
@@ -105,6 +105,36 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "disc_loss", onset, numbers, action=overpowered_action(m, s, onset, numbers),
         rationale=VANILLA_WON_WHY if s.disc_loss == "vanilla" else None,
     )]
+
+
+def _leads(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict) -> list[Case]:
+    """Below ``ahead`` x chance with the logits apart (where logged), yet neither won nor pulling ahead on every
+    signal: a lead, told (info) with the signal that is short, so the balance is never left unsaid."""
+    chance = s.disc_chance_level
+    if not level < t["ahead"] * chance or ("logit_gap" not in numbers and m.has("logits_real")):
+        return []
+    said = [f"disc_loss {fmt(level)} now, {fmt(round(100 * (1 - level / chance)))}% below its chance level "
+            f"{fmt(chance)}"]
+    if "logit_gap" in numbers:
+        said.append(f"logits_real - logits_fake {fmt(numbers['logit_gap'])}")
+    short = f"it has not won (that is below {fmt(100 * t['below_chance'])}% of chance)"
+    g_ends = phase_ends(m, s, "g_loss") if m.has("g_loss") else None
+    if g_ends is not None:
+        numbers.update(g_loss_early=g_ends[0], g_loss_median=g_ends[1])
+        short += (f", and g_loss went from {fmt(g_ends[0])} to {fmt(g_ends[1])} since the switch-on, short of the "
+                  f"+{fmt(t['g_rise'])} that would show it pulling ahead")
+    onset = departure(*m.window("disc_loss", lo=s.switch_step), chance, level)
+    numbers["onset_step"] = onset
+    said[0] += f" (below chance since {pos.at(s, onset)})" if onset is not None else ""
+    return [Case(
+        "The discriminator leads: " + ", ".join(said) + f"; {short}. A lead to watch: the adversarial term grows "
+        "as it pulls further ahead.",
+        "disc_loss", onset if onset is not None else numbers.get("from_step"), numbers, severity="info", case="leads",
+        title="Discriminator leading",
+        action="None now; if disc_loss keeps falling, " + weaken_discriminator(s, m.last_step(),
+                                                                             logged_lr=m.has("lr_disc")) + ".",
+        look="", rationale="A discriminator well below chance tells reconstructions from data easily; before it has "
+                           "won or pulled ahead on every signal, its lead is a state to watch, not a fault.")]
 
 
 def _past_win(m: Metrics, s: Schedule, t: dict, level: float) -> list[Case]:

@@ -103,7 +103,9 @@ GAN_RULES: list[Rule] = [
                 "chance, the logits apart and `g_loss` up by `g_rise`,"
                 " with the adversarial term `d_weight·g_loss` then and now, dated where the D loss left its "
                 "early level; a win that is over (D loss below 30% of chance over 5% of the phase's points or "
-                "more, logits apart there, back up now): info, dated, with rec_loss before, across and after it",
+                "more, logits apart there, back up now): info, dated, with rec_loss before, across and after it; below "
+                "`ahead` x chance with the logits apart but neither won nor pulling ahead on every signal: info, "
+                "a lead, with the signal that is short",
          judges="adversarial"),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
          "A discriminator that does not learn gives the autoencoder an adversarial term that carries no information: "
