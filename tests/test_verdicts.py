@@ -1508,3 +1508,27 @@ def test_no_balance_is_judged_on_a_discriminator_whose_loss_is_nan_now(tmp_path)
     judged = [f for f in a.findings if f.rule in ("disc-at-chance", "generator-winning", "disc-overpowering")
               and not f.skipped]
     assert not judged, [f.message for f in judged]
+
+
+@pytest.mark.parametrize("layout", ["add_scalars", "splits"])
+def test_a_resume_in_a_layout_of_sibling_folders_is_a_resume_not_two_processes(tmp_path, layout):
+    """eval12: add_scalars' key folders (train_rec_loss/, ...) or a split's folders (train/, val/), each with a
+    second event file after a resume 15 min after the first process stopped: each file was held against the next
+    file in written order, a sibling of the same process written all along beside it, and the report warned of
+    two processes writing at once. A file is held against the one that took over its own series."""
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    folder = tmp_path / "run"
+    keys = ("rec_loss", "kl_loss", "total_loss", "nll_loss")
+    # first launch: steps 0-12,000 at 0.5 s a step; the resume from 11,000 begins 15 min after it stopped
+    for launch, (lo, hi, start) in enumerate(((0, 12_000, 1.7e9), (11_000, 20_000, 1.7e9 + 6_000 + 900 - 5_500))):
+        for key in keys:
+            where, tag = ((folder / f"train_{key}", "train") if layout == "add_scalars" else
+                          (folder / ("train" if key != "kl_loss" else "val"), f"train/{key}"))
+            write_scalars(where, [(int(s), tag, float(curves.values[key][j])) for j, s in enumerate(curves.steps)
+                                  if lo <= s <= hi and s % 10 == 0], start_wall=start, filename_suffix=f".{launch}")
+    (folder / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=150_000)))
+    a, bad = verdict(folder)
+    assert not [f for f in bad if f.rule == "resumes"], [f.message for f in bad]
+    assert not any("two processes" in n for n in a.merge_notes), a.merge_notes
+    (resumed,) = [f for f in a.findings if f.rule == "resumes"]
+    assert "resumed at step 11,000" in resumed.message and "15 min" in resumed.message

@@ -131,9 +131,13 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
                 logs.notes.append(f"{paths[i]} holds the same {counted(int(count), 'point')} as a later file at those "
                                   "steps (a copy of the same log, as a console's nohup.out of a file log): read once")
                 continue
-            overlap = spans[i][1] - spans[i + 1][0] if i + 1 < files else np.nan
+            # held against the file that took over its series (the later one with its metrics beginning
+            # earliest), not the next in written order: that may be a sibling of one process (add_scalars' key
+            # folders, a split's), written all along beside it
+            j = _replacer(firsts, i)
+            overlap = spans[i][1] - spans[j][0] if j < files else np.nan
             concurrent = bool(overlap > OVERLAP_SECONDS)
-            gap = spans[i + 1][0] - spans[i][1] if i + 1 < files else np.nan
+            gap = spans[j][0] - spans[i][1] if j < files else np.nan
             mine = drop & (rank == i)
             logs.restarts.append({"step": int(restart), "file": paths[i], "points": int(count),
                                   # the points are per metric; a person counts the logged steps they cover
@@ -146,7 +150,7 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
                                   "pause_s": float(gap) if np.isfinite(gap) and gap >= 0 else None})
             if concurrent:
                 logs.notes.append(f"{paths[i]} was still being written {overlap / 3600:.1f} hours after "
-                                  f"{paths[i + 1]} began: two processes wrote into this folder at once; from step "
+                                  f"{paths[j]} began: two processes wrote into this folder at once; from step "
                                   f"{int(restart):,} on, the later one's points replace {int(count):,} of its points")
                 continue
             logs.notes.append(f"a later file restarts at step {int(restart):,}: it replaces "
@@ -155,6 +159,17 @@ def replaced_points(rank: np.ndarray, codes: np.ndarray, steps: np.ndarray, path
     # a later file that goes on after the earlier one's last step replaced nothing: a resume all the same
     logs.restarts.extend(continuations(rank, codes, steps, paths, _wall_spans(rank, walls, files), restarted))
     return drop
+
+
+def _replacer(firsts: np.ndarray, i: int) -> int:
+    """The later file whose first step cuts file ``i``'s series: among those holding one of its metrics, the one
+    beginning earliest (``firsts``: each file's first step per metric, inf where it has none)."""
+    mine = np.isfinite(firsts[i])
+    later = firsts[i + 1:, :][:, mine]
+    if not later.size:
+        return i + 1
+    earliest = later.min(axis=1)
+    return i + 1 + int(np.argmin(earliest)) if np.isfinite(earliest).any() else i + 1
 
 
 def _replaced_levels(rank, codes, steps, values, drop, names: list[str], replaced: list[int]) -> dict[int, dict]:
