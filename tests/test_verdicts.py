@@ -1532,3 +1532,15 @@ def test_a_resume_in_a_layout_of_sibling_folders_is_a_resume_not_two_processes(t
     assert not any("two processes" in n for n in a.merge_notes), a.merge_notes
     (resumed,) = [f for f in a.findings if f.rule == "resumes"]
     assert "resumed at step 11,000" in resumed.message and "15 min" in resumed.message
+
+
+def test_a_rate_thirty_times_the_usual_top_is_named_and_its_action_is_the_rate_s(tmp_path):
+    # eval12 r3_trainer_high_lr: the bundled trainer at lr 0.03 (30 x the 1e-3 top of the usual span) had its KL
+    # blow-up blamed on kl_weight ("raise kl_weight"); the rate, the only change, was never named (HIGH was 0.1)
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000, lr=0.03)
+    curves.values["kl_loss"] = curves.values["kl_loss"] * np.exp(np.linspace(0, np.log(150), len(curves.steps)))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    (named,) = [f for f in bad if "The learning rate was 0.03" in f.message]
+    assert named.rule == "kl-rising" and "the likely cause" in named.message and named.numbers["lr_far"] == "above"
+    assert named.action.startswith("Lower the learning rate (0.03") and "kl_weight" not in named.action

@@ -19,10 +19,12 @@ from dataclasses import replace
 import numpy as np
 
 from ..numbers import fmt
-from ..schedule import Schedule
+from ..schedule import Schedule, set_at
 from .base import HARM, Finding, Metrics
 
-LOW, HIGH = 1e-7, 0.1
+# an order of magnitude beyond the usual span on either side: Adam at 1e-2 already moves a weight by a hundredth
+# at every step (eval12: a run at 0.03, 30 times the span's top, had its KL blow-up blamed on kl_weight)
+LOW, HIGH = 1e-7, 1e-2
 USUAL = "1e-6 to 1e-3"  # the span around the published rates (5e-6, 1.8e-5, 2e-4)
 # the findings of a loss that did not learn or ran away, which a rate this far off explains
 BLAMED = ("non-finite", "loss-now", "divergence", "kl-rising", "rec-trend", "total-trend", "loss-shift")
@@ -79,9 +81,15 @@ def blame_lr(findings: list[Finding], m: Metrics, s: Schedule) -> list[Finding]:
         numbers = {**numbers, "runaway": grown[id(head)]}
         text += (f" {head.metric} ran away (x{fmt(round(grown[id(head)]))} its start) under a learning rate this far "
                  "out of range: a broken run, an error.")
-    # the rate is the cause: its finding is acted on in the lr's tier, before the symptoms it explains
+    # the rate is the cause: its finding is acted on in the lr's tier, before the symptoms it explains, and its
+    # action is the rate's (the symptom's own remedy, a loss weight, would treat the effect)
+    where = set_at(s, "lr")
+    move = "Lower" if numbers["lr_far"] == "above" else "Raise"
+    action = (f"{move} the learning rate ({fmt(numbers['lr'])}" + (f" at {where}" if where else "")
+              + f") into the {USUAL} Adam-family autoencoders train at, and resume from a checkpoint saved before "
+              f"{head.metric} went wrong (or start again); judge {head.metric} again after.")
     named = replace(head, message=head.message.rstrip() + text, numbers={**head.numbers, **numbers},
-                    harm=min(head.harm, HARM["lr"]), severity=severity)
+                    harm=min(head.harm, HARM["lr"]), severity=severity, action=action)
     return [named if f is head else f for f in findings]
 
 
