@@ -308,3 +308,19 @@ def test_null_is_nan_in_a_key_logged_every_record_and_no_point_in_a_sparse_one(t
     val_steps, val_values = series(logs.frame, "val/rec_loss")
     assert val_steps.tolist() == list(range(90, 2000, 100)) and np.isfinite(val_values).all()
     assert any("50 nulls in keys logged every record read as NaN" in n for n in logs.sources[0].notes)
+
+
+def test_a_group_named_after_the_model_part_is_no_part_of_the_metric_s_name(tmp_path):
+    # eval12 r5_disc_2ln2_constant: {"disc": {"disc_loss": ..., "logits_real": ...}} was read as disc/disc_loss,
+    # and a frozen discriminator got "disc_loss (not logged)" and an all-clear
+    with (tmp_path / "log.jsonl").open("w") as out:
+        for step in range(0, 400, 10):
+            record = {"iteration": step, "loss": {"rec_loss": 1 / (step + 1), "total_loss": 2 / (step + 1)},
+                      "disc": {"disc_loss": 1.386, "logits_real": 0.0, "logits_fake": 0.0},
+                      "discriminator": {"loss": 1.386}, "generator": {"loss": 0.7}}
+            out.write(json.dumps(record) + "\n")
+    names = set(load_run(tmp_path).frame["metric"])
+    assert {"disc_loss", "logits_real", "logits_fake", "rec_loss", "total_loss"} <= names
+    assert not any(n.startswith("disc/") for n in names)
+    # the generator's "loss" may be its whole objective or its adversarial term: kept apart, never g_loss
+    assert "g_loss" not in names and any(n.startswith("generator/") for n in names)

@@ -87,6 +87,11 @@ _SPLITS = {"val": "val", "validation": "val", "valid": "val", "eval": "val", "ev
 _GROUPS = {"loss", "losses", "metric", "metrics", "scalar", "scalars", "stat", "stats", "statistics", "log", "logs",
            "logged", "values", "summary", "summaries", "scores", "terms"}
 _SPLIT_HEADS = {"train", "training", *_SPLITS, "valid"}
+# A nesting level named by the part of the model its values come from (``{"disc": {"disc_loss": ..}}``,
+# ``generator/g_loss``): no part of a name that says it already. A bare ``loss`` under the discriminator is its
+# loss; under the generator it may be the autoencoder's whole objective or its adversarial term: left as logged
+_PARTS = {"disc": "disc_loss", "discriminator": "disc_loss", "dis": "disc_loss", "d": "disc_loss",
+          "gen": None, "generator": None, "g": None, "ae": None, "autoencoder": None, "vae": None, "model": None}
 
 # Other trainers' names for the same terms (MONAI, Keras examples, LlamaGen/MaskGIT tokenizers, plain PyTorch loops).
 # Adopted only when the run logs no metric of the canonical name itself (see ``adopted_names``): a run that logs
@@ -199,6 +204,12 @@ def _ungrouped(parts: list[str]) -> list[str]:
         head, _, tail = low.partition("_")
         if low in _GROUPS:
             continue
+        if low in _PARTS and i == len(parts) - 2:  # the model part a value comes from, above its leaf
+            leaf = parts[-1].lower()
+            if leaf in _CANONICAL:
+                continue  # disc/disc_loss, disc/logits_real: the leaf names itself
+            if leaf == "loss" and _PARTS[low]:
+                return out + [_PARTS[low]]  # disc/loss: the discriminator's loss
         out.append(head if tail in _GROUPS and head in _SPLIT_HEADS else part)
     out += parts[-1:]
     if all(p.lower() in _SPLIT_HEADS or p.lower() in ("train", "training") for p in out) and len(parts) > len(out):
