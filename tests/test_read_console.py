@@ -358,6 +358,25 @@ def test_numbers_grouped_in_any_locale_style_are_read_whole(tmp_path, style):
     assert style == "tabs" or "numbers grouped by" in notes
 
 
+def test_a_table_headed_by_its_counter_reads_every_field_and_the_grouped_total(tmp_path):
+    # eval12 r1v_console_german_kl: "Schritt 0/150.000 | Gesamt 8.276,62 | ... | d_weight 631,08 | logits_real
+    # -0,049": the counter's field is no "name number" field, so the table was not read as one (d_weight and the
+    # logits dropped, then "not logged"), and the total after the slash was cut at its group mark (150)
+    def german(value: float, digits: int) -> str:
+        return f"{value:,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+    with (tmp_path / "train.log").open("w", encoding="utf-8") as out:
+        for step in range(0, 20_000, 100):
+            print(f"Schritt {german(step, 0)}/{german(150_000, 0)} | Gesamt {german(8472.65 - 0.05 * step, 2)} | "
+                  f"rec {german(0.12928, 5)} | d_weight {german(631.08, 2)} | logits_real {german(-0.049, 3)} | "
+                  f"logits_fake {german(-0.13, 3)}", file=out)
+    logs = load_run(tmp_path)
+    for metric, value in (("d_weight", 631.08), ("logits_real", -0.049), ("logits_fake", -0.13)):
+        steps, values, _ = series(logs.frame, metric)
+        assert len(steps) == 200 and values == pytest.approx([value] * 200), metric
+    assert logs.text_total_steps == 150_000
+
+
 def test_now_with_logs_that_carry_no_clock_is_said_not_dropped(tmp_path):
     # a console copy printed without timestamps: --now cannot be used, and the report says so
     with (tmp_path / "nohup.out").open("w") as out:

@@ -203,7 +203,10 @@ def metric_pairs(text: str) -> list[tuple[str, str]]:
     if not found:
         fields = [f for f in _FIELDS.split(text) if f.strip()]
         table = [m for f in fields if (m := _FIELD.fullmatch(f))]
-        if len(table) >= 2 and len(table) == len(fields):
+        # every field one name and one number, but for a head before them (the counter ``Schritt 0/150.000``,
+        # ``Epoch [3/100]``, a timestamp): a table of fields whatever their names
+        headed = len(fields) > 2 and not _FIELD.fullmatch(fields[0]) and len(table) == len(fields) - 1
+        if len(table) >= 2 and (len(table) == len(fields) or headed):
             found = [(m.group("skey"), m.group("value")) for m in table]
         else:
             found = [(m.group("skey"), m.group("value")) for m in _SPACED.finditer(text)

@@ -122,6 +122,9 @@ def grouped_numbers(text: str) -> tuple[str, str | None]:
         num = re.sub(f"[{groups}]", "", match["num"]).replace(",", ".")
         return match["head"] + num + (match["exp"] or "")
 
+    # a counter's total after its slash (``Schritt 0/150.000``) is grouped in the file's style too
+    total = re.compile(rf"(?<=\d/)\d{{1,3}}(?:[{groups}]\d{{3}})+(?![\d']|[.,]\d)")
+    text = total.sub(lambda m: re.sub(f"[{groups}]", "", m[0]), text)
     style = {"'": "an apostrophe", " ": "a space", ".": "a dot"}[mark]
     plain_example = re.sub(f"[{groups}]", "", example).replace(",", ".")
     return value.sub(plain, text), (f"numbers grouped by {style} (e.g. {example!r}) read as {plain_example}"
