@@ -1544,3 +1544,15 @@ def test_a_rate_thirty_times_the_usual_top_is_named_and_its_action_is_the_rate_s
     (named,) = [f for f in bad if "The learning rate was 0.03" in f.message]
     assert named.rule == "kl-rising" and "the likely cause" in named.message and named.numbers["lr_far"] == "above"
     assert named.action.startswith("Lower the learning rate (0.03") and "kl_weight" not in named.action
+
+
+def test_radiodiff_s_decay_is_not_judged_as_a_constant_rate_when_its_total_is_unknown(tmp_path):
+    # eval12 r4_foreign_config_tb: another experiment's config (total 100,000 behind logs reaching 120,000): its
+    # total left out, RadioDiff's healthy decay was called "the config's constant lr, then parts from it" and the
+    # user sent to debug the scheduler first
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=30_000)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000)))
+    assert a.schedule.total_steps is None and a.schedule.passed_total == 10_000
+    (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert lr.severity == "info" and "described, not judged" in lr.message and "constant" not in lr.message
+    assert not [f for f in bad if f.rule == "lr-schedule"]

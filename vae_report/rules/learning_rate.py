@@ -134,6 +134,16 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "it, reads 0.00000 when printed with five decimals as RadioDiff's text log prints it (and a CSV parsed "
             "from that log keeps): most likely a precision artefact; the TensorBoard Learning_Rate tag holds the "
             "real rate.", "lr", int(steps[-1]), {"printed_decimals": 5}, severity="info")]
+    if s.layout in ("radiodiff", "text log") and not s.total_steps and plan is None:
+        # RadioDiff's trainer always decays over its total: with that total unknown (not given, or the config's
+        # is not this run's) there is no schedule to hold the logged rate against, least of all a constant one
+        zero = _zero_from(steps, lr)
+        if zero is not None:
+            return [_zero_unnamed(steps, lr, zero, s)]
+        return [Case(
+            f"The logged learning rate {describe_lr(steps, lr, s)}. RadioDiff's trainer decays it over the run's "
+            "total steps, which this report does not have (see the overview), so the rate is described, not "
+            "judged against the config.", "lr", int(steps[-1]), {"not_judged": "total unknown"}, severity="info")]
     s, scaling = _scaled_base(steps, lr, s, t["tolerance"])
     (_, worst, _), name, shift, expected, relative, fits_all, fits_start = _best_fit(steps, lr, s, t["tolerance"])
     numbers = {"worst_window_relative_error": worst, "median_relative_error": float(np.median(relative)),
