@@ -1556,3 +1556,19 @@ def test_radiodiff_s_decay_is_not_judged_as_a_constant_rate_when_its_total_is_un
     (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
     assert lr.severity == "info" and "described, not judged" in lr.message and "constant" not in lr.message
     assert not [f for f in bad if f.rule == "lr-schedule"]
+
+
+def test_a_discriminator_that_scores_both_inputs_alike_is_sent_to_its_inputs_not_its_optimizer(tmp_path):
+    # eval12 r5_disc_bias_only: real and fake logits identical but drifting (its bias moves: the optimizer steps),
+    # the hinge loss exactly 1: "nothing it outputs changes ... check that its optimizer steps" was false
+    curves = radiodiff_curves(8000, disc_start=2001, total_steps=20_000)
+    on = curves.steps >= 2001
+    drift = np.where(on, -0.37 + 0.74 * (curves.steps - 2001) / 6000, 0.0)
+    curves.values["logits_real"] = curves.values["logits_fake"] = drift
+    curves.values["disc_loss"] = np.where(on, 1.0, 0.0)
+    curves.values["g_loss"] = np.where(on, -drift, curves.values["g_loss"])
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=2001, total=20_000)))
+    (f,) = [f for f in bad if f.rule == "disc-at-chance"]
+    assert "scores real and reconstructed inputs alike" in f.message and "nothing it outputs changes" not in f.message
+    assert f.action.startswith("Check what it is fed") and "optimizer steps" not in f.action

@@ -375,12 +375,23 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     evidence, loss_only = _not_learning(m, s, s.switch_step)
     level = m.level("disc_loss").value  # the one current level: the statistics table's Now
     if evidence:
+        # identical logits that move: the network ignores its input (it scores real and reconstructed inputs
+        # alike) while its optimizer steps; frozen outputs or a loss that never changes: it does not step
+        alike = any("identical" in e for e in evidence) and not any("do not move" in e or "rate is 0" in e
+                                                                     for e in evidence)
+        if alike:
+            said, check = ("it scores real and reconstructed inputs alike, whatever its outputs do",
+                           "check what it is fed (that the real and the reconstructed batches both reach it, and "
+                           "differ) and that the logged logits come from the discriminator")
+        else:
+            said = "that loss never changes" if loss_only else "nothing it outputs changes"
+            check = ("check that its optimizer steps, its learning rate, and that the logged logits come from the "
+                     "discriminator")
         return [Case(
             f"The discriminator is not learning since {pos.at(s, int(steps[0]))}: " + "; ".join(evidence) + ". "
-            f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but "
-            + ("that loss never changes" if loss_only else "nothing it outputs changes") + ": check that "
-            "its optimizer steps, its learning rate, and that the logged logits come from the discriminator.",
+            f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but {said}: {check}.",
             "disc_loss", int(steps[0]), {"chance_level": chance, "evidence": evidence, "now": {"disc_loss": level}},
+            action=sentence(check) + "." if alike else None,
         )]
     first = steady_since(loss, t["band"]) if abs(level - chance) <= 2 * t["band"] else None
     if first is None:
