@@ -16,7 +16,7 @@ from .baseline import compare, identity_of, load_baseline
 from .candidates import PINNED_KEYS, Candidate, from_schedules, from_twice
 from .checkpoints import find_checkpoints
 from .config_files import only_total
-from .config_keys import clip_norm, near_misses
+from .config_keys import accumulation, clip_norm, near_misses
 from .config_twice import given_twice
 from .errors import ConfigError, InputError
 from .forecast_run import forecast_run
@@ -242,7 +242,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
         from_config = schedule.layout == "ldm" and schedule.from_config_file("total_steps")
         schedule = schedule.in_logged_steps(unit, from_config)
-    per = logged_multiple(m, schedule)
+    per = logged_multiple(m, schedule, accumulation(raw if isinstance(raw, dict) else logs.store_config or {}))
     if per != 1:  # a logged counter k times the loss's step: the config's total is in the loss's steps too
         schedule = schedule.in_logged_steps(1, schedule.from_config_file("total_steps"), per=per)
     schedule = _total_behind_logs(schedule, m)

@@ -101,3 +101,15 @@ def clip_norm(config: dict) -> tuple[float, str] | None:
         return None
     path, value = next(iter(found.items()))
     return value, path
+
+
+# gradient accumulation, as the trainers name it: micro-batches per optimizer step
+ACCUMULATE_KEYS = ("gradient_accumulation_steps", "accumulate_grad_batches", "grad_accum_steps",
+                   "gradient_accumulate_steps", "accum_iter", "accumulation_steps", "accum_steps")
+
+
+def accumulation(config: dict) -> int | None:
+    """The micro-batches per optimizer step the config sets (2 or more, one value), or None."""
+    found = {value for path, value in flatten(config).items() if path.lower().split(".")[-1] in ACCUMULATE_KEYS
+             and isinstance(value, int) and not isinstance(value, bool) and value >= 2}
+    return found.pop() if len(found) == 1 else None

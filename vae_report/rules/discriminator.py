@@ -264,10 +264,12 @@ def step_unit(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) -> int
     return 2 if last_off < half * (1 + tolerance) and first >= half * (1 - tolerance) else 1
 
 
-def logged_multiple(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) -> int:
-    """k (2 to 16) when the discriminator switched on at k x disc_start in logged steps, off at every logged step
-    before (a logged counter of micro-batches under gradient accumulation, or of both optimizers' steps, while the
-    loss is given the optimizer step), else 1."""
+def logged_multiple(m: Metrics, s: Schedule, accumulate: int | None = None,
+                    tolerance: float = HALF_TOLERANCE) -> int:
+    """k when the discriminator switched on at k x disc_start in logged steps, off at every logged step before,
+    and the config bears the unit out: k is its gradient accumulation (``accumulate``: a logged counter of
+    micro-batches while the loss is given the optimizer step), or 2 (a counter of both optimizers' steps); else 1
+    (a switch-on at another multiple is only suggested as a counter, by the late switch-on finding)."""
     found = disc_activity(m)
     if found is None or not s.disc_start or s.disc_start < 100 or s.step_unit != 1 or s.logged_per_step != 1:
         return 1
@@ -279,7 +281,7 @@ def logged_multiple(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) 
     if not len(off):
         return 1
     k = round(first / s.disc_start)
-    if not 2 <= k <= 16:
+    if k not in (2, accumulate):
         return 1
     at = k * s.disc_start
     return k if int(off[-1]) < at * (1 + tolerance) and first >= at * (1 - tolerance) else 1

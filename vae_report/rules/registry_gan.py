@@ -48,7 +48,9 @@ GAN_RULES: list[Rule] = [
                 "(set it to 1 at its key path if the GAN was meant to train; the GAN checks are not applicable); "
                 "on, but only well after disc_start (off at two or more logged steps past it, more than 2% of "
                 "disc_start late): a warning that dates the switch-on, names the multiple of disc_start where it is "
-                "one (a micro-batch or two-optimizer counter), and the phases follow the data"),
+                "one (a micro-batch or two-optimizer counter), and the phases follow the data; on at k x disc_start "
+                "where the config bears that unit out (its gradient accumulation k, or 2 for both optimizers' steps): "
+                "ok, every milestone of the config read in logged steps, k times its own"),
     Rule("disc-start-past-end", "Discriminator scheduled past the end of training", "warning",
          "A discriminator scheduled after the run's last step never trains: the autoencoder gets no adversarial "
          "term, and its reconstructions stay as blurry as the pixel loss leaves them.",
