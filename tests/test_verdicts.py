@@ -1575,3 +1575,19 @@ def test_a_discriminator_that_scores_both_inputs_alike_is_sent_to_its_inputs_not
     (f,) = [f for f in bad if f.rule == "disc-at-chance"]
     assert "scores real and reconstructed inputs alike" in f.message and "nothing it outputs changes" not in f.message
     assert f.action.startswith("Check what it is fed") and "optimizer steps" not in f.action
+
+
+def test_a_kl_logged_as_nan_while_the_loss_stayed_finite_is_told_as_no_failure(tmp_path):
+    # eval12 r3_kl_nan_string_csv: the logged KL "nan" from a step on, the total finite: the headline said the
+    # weights were not damaged, and beside it "the KL did not lead the failure" and a forecast "does not go on"
+    curves = radiodiff_curves(10_000, disc_start=50_001, total_steps=20_000)
+    curves.values["kl_loss"] = np.where(curves.steps >= 6000, np.nan, curves.values["kl_loss"])
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=20_000)))
+    (nan,) = [f for f in bad if f.rule == "non-finite"]
+    assert nan.case == "not-in-loss"
+    (kl,) = [f for f in a.findings if f.rule == "kl-rising"]
+    assert "failure" not in kl.message and "went on training" in kl.message
+    from vae_report.render import render_markdown
+
+    said = render_markdown(a)
+    assert "does not go on" not in said and "no recent level to carry forward" in said

@@ -330,7 +330,10 @@ def stop_broken_forecasts(analysis) -> None:
     stalled = stalled_finding(analysis)
     for metric in metrics:
         found = dead(analysis, metric)
-        if found is not None:
+        if found is not None and found[0].case == "not-in-loss":  # the logged copy broke, training did not
+            f.stop(metric, f"its logged values are NaN/Inf since {analysis.schedule.counts} {fmt(found[1])} (the "
+                           "optimized loss stayed finite), so there is no recent level to carry forward")
+        elif found is not None:
             f.stop(metric, f"NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}, so the trend of the "
                            "finite points before does not go on")
         elif stalled is not None:  # a frozen run's fit is a flat line with no spread: no forecast at all

@@ -16,7 +16,7 @@ from .bookkeeping import bookkeeping, square_image
 from .current import still_climbing
 from .decomposition import decompose, share_of, share_text
 from .knobs import bound_posterior, kl_lighter
-from .losses import climb_before
+from .losses import climb_before, not_taken_in
 from .said import Said
 
 EXPLOSION = 100.0  # KL this many times its early level is no slow rise under a tiny weight
@@ -178,6 +178,13 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"{pos.at(s, climbed['onset'])} until it went NaN/Inf at {pos.at(s, first_bad)}: its rise is part "
                 f"of the divergence dated in {see('non-finite')}, not the slow rise a tiny kl_weight allows.",
                 "kl_loss", first_bad, numbers, severity="info")]  # said once: the non-finite error names it
+        if not_taken_in(m, "kl_loss", first_bad) is not None:  # the logged copy broke, the loss did not
+            numbers["not_in_loss"] = True
+            return [Case(
+                f"kl_loss {describe_change(start, end)} over its finite points, and its logged values are NaN/Inf "
+                f"from {pos.at(s, first_bad)} while the optimized loss stayed finite (see {see('non-finite')}): the "
+                "KL term went on training, but its level since is not in the logs, so it is not judged there.",
+                "kl_loss", first_bad, numbers, severity="info")]
         if end < EXPLOSION * start:
             return [Case(
                 f"kl_loss {describe_change(start, end)} over its finite points, a rise like a healthy run's, and is "
