@@ -1591,3 +1591,16 @@ def test_a_kl_logged_as_nan_while_the_loss_stayed_finite_is_told_as_no_failure(t
 
     said = render_markdown(a)
     assert "does not go on" not in said and "no recent level to carry forward" in said
+
+
+def test_a_loss_exploding_now_gets_no_forecast_and_the_reason_is_the_error(tmp_path):
+    # eval12 r3_diverge_last5_print: rec x1000 over the last 5% (an error), and the forecast's reason was "its
+    # window levels scatter 134% about the trend: too noisy for a forecast"
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 19_000
+    curves.values["rec_loss"][late] *= np.exp(np.linspace(0, np.log(1000), int(late.sum())))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    assert a.status == "error"
+    reason = a.forecast.trends["rec_loss"].reason
+    assert a.forecast.trends["rec_loss"].end is None and reason.startswith("it is diverging") and "noisy" not in reason

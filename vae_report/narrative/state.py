@@ -328,7 +328,18 @@ def stop_broken_forecasts(analysis) -> None:
         return
     metrics = set(f.trends) | {g.metric for g in f.goals}
     stalled = stalled_finding(analysis)
+    # the losses a divergence or an exploding loss names as an error (its own and those cited under it): a trend
+    # fitted through their climb
+    # is no forecast, and "too noisy" would not be the reason
+    diverging = {one["metric"]: d.step for d in analysis.active_findings()  # dated as the headline dates it
+                 if d.rule in ("divergence", "loss-now") and d.severity == "error"
+                 for one in (d.to_dict(), *d.related) if one.get("metric")}
     for metric in metrics:
+        if metric in diverging and dead(analysis, metric) is None:
+            f.stop(metric, "it is diverging" + (f" (from {pos.at(analysis.schedule, diverging[metric])})"
+                                               if diverging[metric] is not None else "")
+                   + ": a trend through its climb would forecast a level the run cannot reach")
+            continue
         found = dead(analysis, metric)
         if found is not None and found[0].case == "not-in-loss":  # the logged copy broke, training did not
             f.stop(metric, f"its logged values are NaN/Inf since {analysis.schedule.counts} {fmt(found[1])} (the "
