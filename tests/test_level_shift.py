@@ -137,3 +137,13 @@ def test_a_climb_after_the_switch_on_is_dated_where_it_turned(tmp_path):
         [r for g in a.findings for r in g.related if r["rule"] == "rec-after-disc"]
     step = f.step if hasattr(f, "step") else f["step"]
     assert abs(step - 50_001) <= 1_500
+
+
+def test_the_usual_price_of_the_adversarial_term_is_a_yes_never_a_hedged_no(tmp_path):
+    # eval12 r5_g_flat_saturated (and eval11 c4_wandb_history_jsonl): "Did reconstruction get worse once the GAN
+    # started? Not by this measure: rec_loss rose ... (+17.6%)": the hedge of a fall, before a rise
+    a = _run(tmp_path, _step(50_001, 1.15), last=90_000)
+    (rec,) = [f for f in a.findings if f.rule == "rec-after-disc"]
+    assert rec.case == "usual-price"
+    (answer,) = [q.answer for q in a.qa if q.question == "Did reconstruction get worse once the GAN started?"]
+    assert answer.startswith("Yes") and "Not by this measure" not in answer

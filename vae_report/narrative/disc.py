@@ -129,7 +129,9 @@ def adversarial_questions(analysis) -> list:
         across = [f for f in rec if f.case == "across-nonfinite"]
         # "No" while a warning doubts it is hedged ("Not by this measure", also by questions._qualified), never
         # turned into a "Yes"
-        fell_in_doubt = not bad and not slightly and any(doubted(f) for f in rec)
+        # a rise told as the usual price of the adversarial term is still a rise: "Yes", never a hedged "No"
+        priced = any(f.case == "usual-price" for f in rec)
+        fell_in_doubt = not bad and not slightly and not priced and any(doubted(f) for f in rec)
         late = "" if across else _began_late(analysis, bad)  # a NaN step's rise is said by its own words
         # a rise long after the switch-on is another cause's only where a finding names one (an lr jump before
         # it); else it is still a rise of the adversarial phase (a discriminator that won late is the GAN's)
@@ -137,7 +139,7 @@ def adversarial_questions(analysis) -> list:
         # a rise that began before the switch-on and held after it is not the GAN's: "No", with its numbers
         earlier = bool(bad) and not [f for f in bad if not _before_switch_only(f)]
         word = ("Not with the discriminator" if elsewhere else "Not by this measure" if fell_in_doubt
-                else "No" if earlier else "Yes" if bad else "Only a little" if slightly
+                else "No" if earlier else "Yes" if bad or priced else "Only a little" if slightly
                 else "No")
         # a win that is over, during which reconstruction paid: "No" now, but not over the whole phase
         paid = _paid_in_past_win(analysis, LIMITS["rec-after-disc"]["worse"])

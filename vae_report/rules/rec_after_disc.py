@@ -124,7 +124,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"Reconstruction costs more since the discriminator started: {since}, rec_loss {moved}; that cost came "
             f"with the switch-on and {kept[since_then]} (median {fmt(numbers['early_phase_level'])} over the "
             f"phase's first 30%): the usual price of the adversarial term. If it matters, {chase_less(s)}.",
-            "rec_loss", int(phase_steps[0]), numbers, severity="info")]
+            "rec_loss", int(phase_steps[0]), numbers, severity="info", case="usual-price")]
     if change is not None and change > t["worse"] and now - base > 2 * noise:
         numbers["disc_weight"] = s.disc_weight
         # dated where the climb turned (a slow climb measured by how far it had got is dated late), from the
