@@ -334,6 +334,10 @@ def test_a_kl_runaway_from_the_first_step_is_watched_and_said_to_climb_not_undon
     found = findings(frame_of(curves), schedule)
     (kl,) = [f for f in found if f.rule == "kl-rising" and not f.skipped]
     assert kl.severity == "warning" and kl.step == 0 and kl.action.startswith("Watch it rather than undo it")
+    # from the run's start, reconstruction "then" is its start level, the one the statistics table's Start quotes
+    # (eval12 r3v_kl_runaway_jsonl: 0.0743 in the action against the table's 0.0974)
+    start = Metrics(frame_of(curves)).start("rec_loss").value
+    assert f"rec_loss improved from {fmt(start)} to " in kl.action
     now = " ".join(f.message for f in found if f.rule == "loss-now")
     assert "kl_loss is still climbing through its latest quarter" in now and "not rising now" not in now
     # the report's answer on intervening agrees with that action: watch, not act

@@ -334,10 +334,9 @@ def _runaway_action(m: Metrics, s: Schedule, onset: int, share: float | None) ->
     steps, values = m.window("rec_loss", hi=onset + 1)
     values = finite(values)
     then = float(np.median(values[-max(3, len(values) // 20):])) if len(values) >= 3 else None
-    if then is None:  # climbing from the run's start: reconstruction then is its start level
-        _, after = m.window("rec_loss", lo=onset)
-        after = finite(after)
-        then = float(np.median(after[:max(3, len(after) // 20)])) if len(after) >= 6 else None
+    if then is None:  # climbing from the run's start: reconstruction then is its start level, the table's Start
+        start = m.start("rec_loss")
+        then = start.value if start is not None else None
     if share is not None and share < LIGHT_SHARE and rec is not None and then is not None and rec.value <= then:
         return (f"Watch it rather than undo it: the weighted term is {pct(share)} of the loss and rec_loss improved "
                 f"from {fmt(then)} to {fmt(rec.value)} since {pos.at(s, onset)}, so the runaway costs nothing yet. "
