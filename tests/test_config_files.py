@@ -7,6 +7,8 @@ import csv
 import json
 
 import numpy as np
+import pytest
+import yaml
 from typer.testing import CliRunner
 
 from vae_report import analyze_run
@@ -75,3 +77,29 @@ def test_every_config_like_file_not_used_is_named_and_logs_are_not(tmp_path):
     sources = _sources(run, tmp_path)
     assert "data.json read as a config, not used" in sources and "aug.yaml read as a config, not used" in sources
     assert "trainer_state.json read as a config" not in sources
+
+
+@pytest.mark.parametrize("layout", ["radiodiff", "ldm"])
+def test_a_number_pyyaml_reads_as_a_string_is_said_where_the_trainer_loads_with_pyyaml(tmp_path, layout):
+    # eval12 r4_kl_weight_string: "kl_weight: 1e-6" is the string '1e-6' under PyYAML (YAML 1.1 wants a dot),
+    # which RadioDiff's trainer hands to its loss; LDM loads with OmegaConf, which reads it as a number
+    from writers import radiodiff_config, write_scalars
+
+    write_scalars(tmp_path, [(s, "train/rec_loss", float(np.exp(-s / 500))) for s in range(0, 2000, 10)])
+    if layout == "radiodiff":
+        text = yaml.safe_dump(radiodiff_config(disc_start=1001, total_steps=5000)).replace(
+            "kl_weight: 1.0e-06", "kl_weight: 1e-6")
+    else:
+        text = ("model:\n  base_learning_rate: 4.5e-6\n  target: ldm.models.autoencoder.AutoencoderKL\n  params:\n"
+                "    lossconfig:\n      target: ldm.modules.losses.LPIPSWithDiscriminator\n      params:\n"
+                "        disc_start: 1001\n        kl_weight: 1e-6\n        disc_weight: 0.5\n")
+    assert "kl_weight: 1e-6" in text
+    (tmp_path / "config.yaml").write_text(text)
+    a = analyze_run(tmp_path)
+    assert a.schedule.kl_weight == 1e-6
+    said = [f for f in a.findings if f.rule == "config-typos" and f.case == "string-number"]
+    if layout == "ldm":
+        assert not said
+    else:
+        (f,) = said
+        assert f.severity == "info" and "the string '1e-6'" in f.message and "1.0e-6" in f.message

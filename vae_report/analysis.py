@@ -16,7 +16,7 @@ from .baseline import compare, identity_of, load_baseline
 from .candidates import PINNED_KEYS, Candidate, from_schedules, from_twice
 from .checkpoints import find_checkpoints
 from .config_files import only_total
-from .config_keys import accumulation, clip_norm, near_misses
+from .config_keys import accumulation, clip_norm, near_misses, string_numbers
 from .config_twice import given_twice
 from .errors import ConfigError, InputError
 from .forecast_run import forecast_run
@@ -217,6 +217,9 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         where = raw_origin if isinstance(raw, dict) else logs.store_config_origin
         schedule = replace(schedule, grad_clip=clipped[0],
                            origins={**schedule.origins, "grad_clip": f"{where}: {clipped[1]}"})
+    strings = string_numbers(raw) if isinstance(raw, dict) and str(raw_origin).endswith((".yaml", ".yml")) else []
+    if strings:
+        schedule = replace(schedule, config_strings=tuple((raw_origin, key, text) for key, text in strings))
     typos = near_misses(raw) if isinstance(raw, dict) else []
     if typos:
         schedule = replace(schedule, config_typos=tuple((raw_origin, key, setting) for key, setting in typos))

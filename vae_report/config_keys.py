@@ -6,6 +6,7 @@ or silently used its default, so the report cannot take that file as the run's s
 from __future__ import annotations
 
 import difflib
+import re
 
 from .configs import flatten
 
@@ -113,3 +114,17 @@ def accumulation(config: dict) -> int | None:
     found = {value for path, value in flatten(config).items() if path.lower().split(".")[-1] in ACCUMULATE_KEYS
              and isinstance(value, int) and not isinstance(value, bool) and value >= 2}
     return found.pop() if len(found) == 1 else None
+
+
+# settings the schedule reads as numbers: PyYAML (YAML 1.1) reads "1e-6" or "5e4" (no dot in the mantissa) as
+# strings, which the trainers pass on to their loss as they are
+NUMERIC = ("disc_start", "kl_weight", "disc_weight", "disc_factor", "codebook_weight", "lr", "min_lr",
+           "base_learning_rate", "train_num_steps", "max_steps", "perceptual_weight", "pixelloss_weight",
+           "logvar_init")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def string_numbers(config: dict) -> list[tuple[str, str]]:
+    """(dotted key, text) of each setting the schedule reads as a number that the YAML parser gave as a string."""
+    return [(path, value.strip()) for path, value in flatten(config).items()
+            if path.split(".")[-1] in NUMERIC and isinstance(value, str) and _NUMBER.fullmatch(value.strip())]

@@ -126,6 +126,8 @@ class Schedule:
     origins: dict[str, str] = field(default_factory=dict)
     # keys of the config one letter or two off a setting it lacks (config_keys.near_misses): (file, key, setting)
     config_typos: tuple[tuple[str, str, str], ...] = ()
+    # (origin, dotted key, text) of each numeric setting a YAML config gives as a string (PyYAML's "1e-6")
+    config_strings: tuple[tuple[str, str, str], ...] = ()
     # keys a config file gives twice in one mapping (config_twice.given_twice): (file, what was given)
     config_twice: tuple[tuple[str, GivenTwice], ...] = ()
     # settings the configs give more than one value for, where the data confirm one (rules.pinned): it is used

@@ -30,6 +30,19 @@ def config_typos(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"keys) or run with its default {setting}, so this file is not, as written, the config the run trained "
             f"with.{used} Fix the key, or pass the config the run used with --config.",
             None, m.last_step(), {"key": key, "setting": setting}))
+    for origin, key, text in s.config_strings if s.layout not in ("ldm", "sgm") else ():
+        # LDM and generative-models load with OmegaConf, whose YAML loader reads 1e-6 as a number: no trap there
+        mantissa, e, exponent = text.lower().partition("e")
+        written = f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
+        who = ("RadioDiff's trainer, which loads it with PyYAML," if s.layout == "radiodiff"
+               else "A trainer that loads it with PyYAML")
+        out.append(Case(
+            f"{origin}: {key} is written {text}, which PyYAML (YAML 1.1) reads as the string '{text}', not a "
+            f"number: YAML 1.1 wants a dot in the mantissa ({written}). {who} hands its loss a string it cannot "
+            "compute with (the bundled trainer converts it). Read here as "
+            f"{fmt(float(text))}.", None, m.last_step(), {"key": key, "written": text}, case="string-number",
+            severity="info",
+            action=f"Write {key} as {written}, so that every YAML loader reads a number."))
     pins = {p.twice: p for p in s.pinned if p.twice is not None}
     return out + [_given_twice(origin, found, s, None, pins.get((origin, found.path)))
                   for origin, found in s.config_twice] + _disagree([p for p in s.pinned if p.twice is None])
@@ -41,6 +54,8 @@ def config_typos_short(f: Said) -> str | None:
                                                       for k, v in f.n["settings"].items())
     if "key" not in f.n:
         return None
+    if f.case == "string-number":
+        return f"config key {f.n['key']} written {f.n.get('written')}, a string under PyYAML"
     if f.case == "given-twice":
         times = f.n.get("times", 2)
         which = "the first used, as the data show" if "used" in f.n else "the last used"

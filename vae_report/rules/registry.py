@@ -78,8 +78,10 @@ RULES: list[Rule] = [
                 "run's own config and the copy its text log printed) and the data confirm one (the switch-on at "
                 "the first logged step at or after it; the weight the logged sum gives), the report uses that "
                 "one and this finding names the disagreement once (a key given twice: which value the run used; "
-                "configs that disagree: one finding, info where the value in use is the confirmed one). A finding "
-                "about the config is at no step"),
+                "configs that disagree: one finding, info where the value in use is the confirmed one); a number "
+                "PyYAML reads as a string (`kl_weight: 1e-6`, no dot in the mantissa) in a config not loaded with "
+                "OmegaConf (LDM's and sgm's are): info, with the spelling every loader reads. A finding about the "
+                "config is at no step"),
     Rule("lr-schedule", "Learning-rate schedule", "warning",
          "A learning rate other than the config's trains differently from what was planned: at 0 the model stops "
          "learning, far below the plan it learns that many times slower, too high it diverges, stuck high it never "
