@@ -4,6 +4,7 @@ discriminator at equilibrium, the generator winning, VQ models, one finding per 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -1604,3 +1605,25 @@ def test_a_loss_exploding_now_gets_no_forecast_and_the_reason_is_the_error(tmp_p
     assert a.status == "error"
     reason = a.forecast.trends["rec_loss"].reason
     assert a.forecast.trends["rec_loss"].end is None and reason.startswith("it is diverging") and "noisy" not in reason
+
+
+def test_a_sum_that_another_kl_weight_fits_to_float_precision_names_the_weight_the_run_used(tmp_path):
+    # eval12 r4_kl_weight_mismatch: totals built with kl_weight 1e-5 at full precision "held" against the config's
+    # 1e-6 (the KL term a sliver of the total: within the 1% tolerance), and every KL sentence used 1e-6
+    curves = radiodiff_curves(8000, disc_start=50_001, total_steps=20_000)
+    v = curves.values
+    v["total_loss"] = v["nll_loss"] + 1e-5 * v["kl_loss"] + v["d_weight"] * v["disc_factor"] * v["g_loss"]
+    folder = tmp_path / "run"
+    folder.mkdir()
+    with (folder / "log.jsonl").open("w") as out:  # json.dumps: every digit of the float64
+        for i, s in enumerate(curves.steps[::10]):
+            out.write(json.dumps({"step": int(s), **{k: float(x[i * 10]) for k, x in v.items()}}) + "\n")
+    (folder / "config.yaml").write_text(yaml.safe_dump(config(disc_start=50_001, total=20_000)))
+    a, bad = verdict(folder)
+    (f,) = [f for f in bad if f.rule == "loss-bookkeeping"]
+    assert f.case == "kl-weight-differs" and f.numbers["logged_kl_weight"] == 1e-5 and "to float precision" in f.message
+    same = curves.values
+    same["total_loss"] = same["nll_loss"] + 1e-6 * same["kl_loss"] + same["d_weight"] * same["disc_factor"] * same[
+        "g_loss"]
+    ok, bad = verdict(write_run(tmp_path / "same", curves, 10, config(disc_start=50_001, total=20_000)))
+    assert not [f for f in bad if f.rule == "loss-bookkeeping"]

@@ -151,6 +151,20 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                    f"{pos.at(s, s.switch_step)} and {fmt(1.0 if s.disc_factor is None else s.disc_factor)} from it "
                    "on." if b.scheduled_factor else "")
     if worst <= t["tolerance"]:
+        differs = _kl_weight_differs(m, weight) if reg_name == "kl_loss" else None
+        if differs is not None:  # the sum adds up within the tolerance only because the KL term is a sliver of it
+            fitted, mine, theirs = differs
+            numbers.update(logged_kl_weight=fitted, residual_with_logged=mine, residual_with_config=theirs)
+            return [Case(
+                f"total_loss adds up with the config's kl_weight {fmt(weight)} only to {pct(theirs)} of the total "
+                f"(within the check's tolerance because the KL term is a sliver of the loss), and "
+                + ("to float precision" if mine < 1e-9 else f"to {pct(mine)}")
+                + f" with kl_weight {fmt(fitted)}: the logged sum is {formula.replace('kl_weight', fmt(fitted))} at "
+                f"{pos.count(s, len(b.steps))}. The run weighed its KL with {fmt(fitted)}, not the config's "
+                f"{fmt(weight)}: the config read is not the run's, or its kl_weight was overridden; every KL "
+                "sentence of this report uses the config's.", "total_loss", int(b.steps[-1]), numbers,
+                case="kl-weight-differs",
+                action=f"Pass the config the run used with --config, or --kl-weight {fmt(fitted)}.")]
         where = " in both phases" if len(phases) == 2 else ""
         return [Case(
                         f"{formula} holds at {pos.count(s, len(b.steps))}{where} "
@@ -290,6 +304,26 @@ def kl_weight_from_total(s: Schedule, m: Metrics) -> Schedule:
         return s
     return s.with_overrides("the logged total (the config gives no kl_weight: total_loss - nll_loss - the adversarial "
                             "term is kl_weight x kl_loss at every step)", kl_weight=fitted)
+
+
+def _kl_weight_differs(m: Metrics, weight: float | None) -> tuple[float, float, float] | None:
+    """(the kl_weight the logged sum gives, its median relative residual, the config weight's) when the two weights
+    differ twofold or more and the logged one fits the sum a hundred times closer (a full-precision log: printed
+    decimals leave no such difference); None otherwise."""
+    terms = _kl_terms(m)
+    if terms is None or not weight:
+        return None
+    rest, kl, total = terms
+    fitted = float(np.median(rest / kl))
+    if not fitted > 0 or 0.5 < fitted / weight < 2:
+        return None
+    fitted = float(f"{fitted:.3g}")
+
+    def off(w: float) -> float:
+        return float(np.median(np.abs(rest - w * kl) / np.maximum(np.abs(total), 1e-12)))
+
+    mine, theirs = off(fitted), off(weight)
+    return (fitted, mine, theirs) if mine * 100 <= theirs else None
 
 
 def _kl_terms(m: Metrics) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -153,7 +153,9 @@ RULES: list[Rule] = [
                 "disc_factor not logged is the schedule's; a sum that holds before the switch-on and is off by the "
                 "adversarial term after it, in logs without that term, is said as such (info); the pixels per "
                 "sample inferred from `nll / rec` (or from the total), compared with the config; recognises "
-                "RadioDiff's averaged TensorBoard total"),
+                "RadioDiff's averaged TensorBoard total; a sum within the tolerance only because the KL term is a "
+                "sliver of it, that another kl_weight (twofold off or more) fits a hundred times closer: a "
+                "warning naming the weight the run used"),
     Rule("loss-constant", "A loss that never changes", "warning",
          "A term that never moves is computed but never trained: its part of the objective does nothing (a "
          "discriminator that never learns, a term detached from the graph).",
