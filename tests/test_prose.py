@@ -863,3 +863,13 @@ def test_an_all_clear_names_an_adversarial_phase_too_young_to_judge(tmp_path):
     told = ranges.split("; not judged yet, with fewer than 20 points since the discriminator switched on: ", 1)
     assert len(told) == 2 and "disc_loss" not in told[0] and "d_weight" not in told[0]
     assert "disc_loss " in told[1] and "threshold" not in told[1]  # told, not held against a check's threshold
+
+
+def test_an_all_clear_on_old_logs_never_tells_to_keep_a_run_running_that_may_have_stopped(tmp_path):
+    # eval12 (r1_tb_restart_rewind): "Should I intervene? No ... Keep it running" beside the Recommendations'
+    # "they end 6.6 days before this report, so whether the run still goes is for --now to say"
+    curves = radiodiff_curves(4000, disc_start=1000, total_steps=5000)
+    a = analyze_run(write_run(tmp_path, curves, 10, config()))  # wall times of 2023: logs long ended
+    (answer,) = [q.answer for q in a.qa if q.question == "Should I intervene in the training process?"]
+    assert a.status == "ok" and "If it still runs, keep it running" in answer, answer
+    assert any("whether the run still goes" in r for r in a.recommendations)

@@ -13,6 +13,7 @@ from .state import (
     eta_words,
     finding_of,
     halted_reason,
+    log_age,
     not_examined,
     steps_per_hour,
     topic,
@@ -77,7 +78,7 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
         missed = not_examined(analysis)
         head = ("No intervention needed in the training itself: continue." if passed is not None
                 else "No intervention needed: continue training.")
-        age = _log_age(analysis)
+        age = log_age(analysis)
         if age is not None:  # the logs end long before this report: they cannot say the run still goes
             head = (f"No intervention needed in what the logs show; they end {duration(age)} before this report, "
                     "so whether the run still goes is for --now (or the process) to say.")
@@ -115,13 +116,6 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
         out.append(f"After {unit} {fmt(switch)}, {check.replace(' after it', '')}.")
     return out
 
-
-
-def _log_age(analysis) -> float | None:
-    """How many hours before this report the logs end, when the liveness check found them older than its
-    limit (no --now): None for logs that may be live."""
-    return next((f.numbers["log_age_at_report_hours"] for f in analysis.active_findings()
-                 if f.rule == "liveness" and "log_age_at_report_hours" in f.numbers), None)
 
 
 

@@ -25,6 +25,7 @@ from .state import (
     doubted,
     eta_words,
     finding_of,
+    log_age,
     messages,
     not_examined,
     ok_meaning,
@@ -374,9 +375,11 @@ def _intervene_answer(analysis) -> str:
         said = ok_meaning(analysis).split(", as far as it was examined")[0]
         if not_examined(analysis):
             said += ", as far as it was examined (what was not is listed in the Conclusion)"
+        # logs that end long before this report cannot say the run still goes: "keep it running" only if it does
+        keep = "If it still runs, keep it running" if log_age(analysis) is not None else "Keep it running"
         return (f"No: no rule raised a warning or an error; {said}. "
-                + (f"Keep it running and re-run this report at the next milestone ({analysis.schedule.counts} "
-                   f"{fmt(milestone.step)}, {milestone.name})." if milestone is not None else "Keep it running."))
+                + (f"{keep} and re-run this report at the next milestone ({analysis.schedule.counts} "
+                   f"{fmt(milestone.step)}, {milestone.name})." if milestone is not None else f"{keep}."))
     # the worst harm first (a stopped run, a NaN, an lr gone wrong, a divergence, a GAN out of balance), then the
     # worse severity, then the earliest: not the rules' order
     bad = by_harm(bad)

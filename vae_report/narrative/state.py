@@ -319,6 +319,13 @@ LOSS_CHECKS = ("loss-now", "rec-trend", "total-trend", "divergence")
 
 
 
+def log_age(analysis) -> float | None:
+    """How many hours before this report the logs end, when the liveness check found them older than its
+    limit (no --now): None for logs that may be live."""
+    return next((f.numbers["log_age_at_report_hours"] for f in analysis.active_findings()
+                 if f.rule == "liveness" and "log_age_at_report_hours" in f.numbers), None)
+
+
 def stop_broken_forecasts(analysis) -> None:
     """Take the forecast of every key loss that is NaN/Inf at its latest point out of the analysis (a trend fitted
     to its finite points would forecast a level the run no longer has), with the reason, before anything reads it:
