@@ -1627,3 +1627,20 @@ def test_a_sum_that_another_kl_weight_fits_to_float_precision_names_the_weight_t
         "g_loss"]
     ok, bad = verdict(write_run(tmp_path / "same", curves, 10, config(disc_start=50_001, total=20_000)))
     assert not [f for f in bad if f.rule == "loss-bookkeeping"]
+
+
+def test_a_kl_climbing_with_an_exploding_reconstruction_is_part_of_it_not_a_level_to_watch(tmp_path):
+    # eval12 r3_diverge_last5_print: rec x1000 and KL x10 over the last 5%: the KL kept as its own "unusual level
+    # ... watch it, and check the latents' scale before the diffusion stage", and Q1 "Not a fault yet"
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    late = curves.steps >= 19_000
+    ramp = np.linspace(0, 1, int(late.sum()))
+    curves.values["rec_loss"][late] *= np.exp(ramp * np.log(1000))
+    curves.values["kl_loss"][late] *= np.exp(ramp * np.log(10))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    assert a.status == "error"
+    (kl,) = [f for f in a.findings if f.rule == "kl-rising"]
+    assert kl.case == "with-divergence" and "part of that blow-up" in kl.message and "watch it" not in kl.message
+    (answer,) = [q.answer for q in a.qa if q.question.startswith("Is the KL loss")]
+    assert answer.startswith("Yes, as part of the blow-up")

@@ -258,6 +258,8 @@ def _kl_answer(analysis, found: list[Finding]) -> str:
         apart = [f for f in apart if f not in stale]
         but = messages(apart, unit)
         return f"{head} {said}".strip() + (f" But {but[:1].lower()}{but[1:]}" if apart else "")
+    if any(f.case == "with-divergence" for f in mine):  # the KL's climb is part of a blow-up the report names
+        return f"Yes, as part of the blow-up: {said[:1].lower()}{said[1:]}"
     if any(f.case == "unusual-level" for f in mine):  # not a fault yet, but a level the finding says to watch
         return f"Not a fault yet, but a level to watch: {said[:1].lower()}{said[1:]}"
     return f"No. {said}"

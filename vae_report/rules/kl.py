@@ -177,7 +177,8 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"kl_loss climbed from {fmt(climbed['from'])} to {fmt(climbed['to'])} from "
                 f"{pos.at(s, climbed['onset'])} until it went NaN/Inf at {pos.at(s, first_bad)}: its rise is part "
                 f"of the divergence dated in {see('non-finite')}, not the slow rise a tiny kl_weight allows.",
-                "kl_loss", first_bad, numbers, severity="info")]  # said once: the non-finite error names it
+                "kl_loss", first_bad, numbers, severity="info",
+                case="with-divergence")]  # said once: the non-finite error names it
         if not_taken_in(m, "kl_loss", first_bad) is not None:  # the logged copy broke, the loss did not
             numbers["not_in_loss"] = True
             return [Case(
@@ -233,6 +234,15 @@ def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         f"kl_loss {describe_change(start, end)} under kl_weight {fmt(s.kl_weight)}, a weight large "
                         f"enough for the KL term to shape the latents.{said}",
                         "kl_loss", step, numbers, severity="info")]
+    blowup = _with_blowup(m)
+    if blowup is not None:  # the KL climbing in the latest logs with the reconstruction: one blow-up, not a level
+        kl_climb, name, other = blowup
+        numbers.update(climb_onset=kl_climb["onset"], climb_from=kl_climb["from"], climb_to=kl_climb["to"])
+        return [Case(
+            f"kl_loss climbed from {fmt(kl_climb['from'])} to {fmt(kl_climb['to'])} from "
+            f"{pos.at(s, kl_climb['onset'])}, with {name} (from {pos.at(s, other['onset'])}): its rise is part of "
+            f"that blow-up (see the findings on {name}), not a level of the KL's own to judge.",
+            "kl_loss", kl_climb["onset"], numbers, severity="info", case="with-divergence")]
     per_dim = numbers.get("kl_per_latent_dim")
     if per_dim is not None and per_dim >= t["per_dim_unusual"]:
         # a tiny weight explains a rising KL, not any level: RadioDiff's run sits near 10 nats per dimension;
@@ -323,6 +333,23 @@ RUNAWAY_WHY = ("A posterior running away from the prior grows without bound: at 
 
 
 LIGHT_SHARE = 0.01  # a weighted KL term under this share of the loss shapes nothing yet: what it costs is none
+
+
+def _with_blowup(m: Metrics) -> tuple[dict, str, dict] | None:
+    """(the KL's climb, the reconstruction loss that blew up with it, that loss's climb) when both climbed out of
+    their level into the latest logs (losses.climb_before at the end: x1.5 and far beyond the noise) from about
+    the same step (within a tenth of the run); None otherwise."""
+    climbed = climb_before(m, m.last_step() + 1)
+    kl = climbed.get("kl_loss")
+    if kl is None:
+        return None
+    span = max(1, m.last_step() - int(m.steps("kl_loss")[0]))
+    for name in ("rec_loss", "nll_loss", "total_loss"):
+        other = climbed.get(name)
+        if other is not None and other["to"] >= 10 * other["from"] and \
+                abs(kl["onset"] - other["onset"]) <= 0.1 * span:
+            return kl, name, other
+    return None
 
 
 def _runaway_action(m: Metrics, s: Schedule, onset: int, share: float | None) -> str:
