@@ -68,7 +68,7 @@ def test_an_output_onto_the_run_s_own_log_or_config_is_refused_as_such(run, tmp_
         result = analyze(run, *out, option, target)
         assert result.exit_code == 2 and "delete" not in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1
-        assert "one of the run's own files" in result.output or "input" in result.output, result.output
+        assert "one of the run's inputs" in result.output or "input" in result.output, result.output
     assert digest(run) == before
 
 

@@ -143,8 +143,8 @@ def _refuse_run_folder(name: str, path: Path, run: Path) -> None:
         if written_by_us(path):
             return  # byte for byte what we last wrote there: replacing it loses nothing of the user's
         if _run_input(path):  # a log or the config: the run's own data, which no advice may send to the bin
-            raise OutputError(f"{path}: {name} would replace one of the run's own files (a log or config it is "
-                              "read from, never written); write elsewhere")
+            raise OutputError(f"{path}: {name} would replace one of the run's inputs (a log or config it is read "
+                              "from, never written); write elsewhere")
         raise OutputError(f"{path}: {name} would replace a file inside the run folder {run} that is not what "
                           "vae-report last wrote there (a file of yours, or a report edited since): it is kept; "
                           "write elsewhere")
