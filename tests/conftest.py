@@ -1,4 +1,5 @@
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -10,6 +11,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ["VAE_REPORT_CACHE"] = tempfile.mkdtemp(prefix="vae-report-cache.")
 
 from writers import write_radiodiff_run  # noqa: E402
+
+# a suite started in the background of a non-interactive shell inherits SIGINT ignored, and so does every process
+# its tests start: a test of what Ctrl-C does then waits forever. The default, as a terminal gives it (a handler,
+# unlike an ignored signal, is not inherited across exec: the children start with Python's own)
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
