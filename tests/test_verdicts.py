@@ -1644,3 +1644,21 @@ def test_a_kl_climbing_with_an_exploding_reconstruction_is_part_of_it_not_a_leve
     assert kl.case == "with-divergence" and "part of that blow-up" in kl.message and "watch it" not in kl.message
     (answer,) = [q.answer for q in a.qa if q.question.startswith("Is the KL loss")]
     assert answer.startswith("Yes, as part of the blow-up")
+
+
+def test_a_discriminator_a_little_below_chance_is_said_as_an_ordinary_contest(tmp_path):
+    # eval12 r7_csv_40cols, r2_pl142_on_schedule: disc_loss 0.87-0.885 (chance 1), between the equilibrium and a
+    # lead: no finding on the GAN's balance at all
+    curves = radiodiff_curves(8000, disc_start=2001, total_steps=20_000)
+    on = curves.steps >= 2001
+    curves.values["disc_loss"] = np.where(on, 0.87 + 0.01 * np.sin(curves.steps), 0.0)
+    rng = np.random.default_rng(5)
+    curves.values["logits_real"] = np.where(on, 0.08 + 0.05 * rng.standard_normal(len(on)), 0.0)
+    curves.values["logits_fake"] = np.where(on, -0.08 + 0.05 * rng.standard_normal(len(on)), 0.0)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=2001, total=20_000)))
+    assert not bad, [f.message for f in bad]
+    (f,) = [f for f in a.findings if f.rule == "disc-overpowering"]
+    assert (f.severity, f.case, f.title) == ("ok", "contest", "The GAN's balance") and "13% below" in f.message
+    asked = {q.question: q.answer for q in a.qa}
+    assert "Why is the discriminator loss going to 0?" not in asked
+    assert asked["Is a discriminator loss near 1 fine?"].startswith("Yes.")

@@ -193,12 +193,16 @@ def _paid_in_past_win(analysis, worse: float) -> str:
     return ""
 
 
+# disc-overpowering's cases that say the discriminator is not winning now: a win that is over, a lead, a contest
+NOT_WINNING = ("past-win", "leads", "contest")
+
+
 def disc_won(findings: list[Finding]) -> tuple[Finding, dict] | None:
     """The discriminator winning (disc-overpowering), as a headline or cited under its cause (d_weight 0): the
     finding that heads it and the disc-overpowering one in the form of a cited finding; None when none says so
     (a win that is over is no discriminator winning now)."""
     return next(((f, one) for f in findings for one in (_as_cited(f), *f.related)
-                 if one["rule"] == "disc-overpowering" and one.get("case") not in ("past-win", "leads")), None)
+                 if one["rule"] == "disc-overpowering" and one.get("case") not in NOT_WINNING), None)
 
 
 def _as_cited(f: Finding) -> dict:

@@ -60,10 +60,11 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             numbers["now"].update(logits_real=real.value, logits_fake=fake.value)
             gap_text = f"; logits_real - logits_fake = {fmt(gap)} (real {fmt(real.value)}, fake {fmt(fake.value)})"
             if gap < t["logit_gap"]:  # logits not separated: a low loss alone is not a winning discriminator
-                return _past_win(m, s, t, level)
+                return _past_win(m, s, t, level) or _contest(s, t, level, numbers)
     # below 30% of its chance level (hinge 1, vanilla ln 2) with the logits apart: no longer a contest
     if not level < t["below_chance"] * s.disc_chance_level:
-        return _pulling_ahead(m, s, t, level, numbers) or _past_win(m, s, t, level) or _leads(m, s, t, level, numbers)
+        return (_pulling_ahead(m, s, t, level, numbers) or _past_win(m, s, t, level)
+                or _leads(m, s, t, level, numbers) or _contest(s, t, level, numbers))
     onset = departure(*m.window("disc_loss", lo=s.switch_step), s.disc_chance_level, level)
     numbers["onset_step"] = onset
     g_text = ""
@@ -135,6 +136,22 @@ def _leads(m: Metrics, s: Schedule, t: dict, level: float, numbers: dict) -> lis
                                                                              logged_lr=m.has("lr_disc")) + ".",
         look="", rationale="A discriminator well below chance tells reconstructions from data easily; before it has "
                            "won or pulled ahead on every signal, its lead is a state to watch, not a fault.")]
+
+
+def _contest(s: Schedule, t: dict, level: float, numbers: dict) -> list[Case]:
+    """Between a lead (``ahead`` x chance) and the equilibrium disc-at-chance speaks of (within 10% of chance): a
+    discriminator that tells the inputs apart a little, the ordinary state of a GAN in training, said (ok) so the
+    balance is never left unsaid."""
+    chance = s.disc_chance_level
+    if not t["ahead"] * chance <= level < 0.9 * chance:
+        return []
+    gap = (f", logits_real - logits_fake {fmt(numbers['logit_gap'])}" if "logit_gap" in numbers else "")
+    return [Case(
+        f"disc_loss is {fmt(level)} now, {fmt(round(100 * (1 - level / chance)))}% below its chance level "
+        f"{fmt(chance)}{gap}: the discriminator tells real from reconstructed a little, far from a win (below "
+        f"{fmt(100 * t['below_chance'])}% of chance) or a lead (below {fmt(100 * t['ahead'])}%): the ordinary state "
+        "of a GAN in training.", "disc_loss", numbers.get("from_step"), numbers, severity="ok", case="contest",
+        title="The GAN's balance")]
 
 
 def _past_win(m: Metrics, s: Schedule, t: dict, level: float) -> list[Case]:

@@ -89,7 +89,7 @@ GAN_RULES: list[Rule] = [
          "reconstructions often degrade.",
          disc_overpowering, {"window": 0.2, "below_chance": 0.3, "logit_gap": 1.0, "ahead": 0.6, "fell": 0.3,
                              "g_rise": 0.5}, needs=("disc_loss",),
-         needs_schedule=("disc_start",), severities=("info", "warning"),
+         needs_schedule=("disc_start",), severities=("ok", "info", "warning"),
          topics=("balance",), explains=("adversarial-rise", "gan-term-constant"),
          action="Weaken the discriminator itself: its learning rate, its capacity, or noise or augmentation on its "
                 "inputs. Where reconstruction has suffered, also lower disc_weight, so that the autoencoder chases "
@@ -107,7 +107,7 @@ GAN_RULES: list[Rule] = [
                 "early level; a win that is over (D loss below 30% of chance over 5% of the phase's points or "
                 "more, logits apart there, back up now): info, dated, with rec_loss before, across and after it; below "
                 "`ahead` x chance with the logits apart but neither won nor pulling ahead on every signal: info, "
-                "a lead, with the signal that is short",
+                "a lead, with the signal that is short; from `ahead` to 90% of chance: ok, an ordinary contest, said",
          judges="adversarial"),
     Rule("disc-at-chance", "Discriminator at chance, or not learning", "warning",
          "A discriminator that does not learn gives the autoencoder an adversarial term that carries no information: "
