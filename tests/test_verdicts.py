@@ -49,6 +49,15 @@ def config(disc_start=1000, total=5000, **loss):
     return c
 
 
+def _explode(curves, since: int, **factors: float) -> None:
+    """Each named metric grown geometrically from ``since`` to ``factor`` times its level at the last step, the
+    sums rebuilt from the terms: a loss blowing up in the latest logs."""
+    late = curves.steps >= since
+    for name, factor in factors.items():
+        curves.values[name][late] *= np.exp(np.linspace(0, np.log(factor), int(late.sum())))
+    _rebuild_sums(curves)
+
+
 def _rebuild_sums(curves, on_disc=True):
     v = curves.values
     v["nll_loss"] = PIXELS * v["rec_loss"]
@@ -65,9 +74,7 @@ def test_healthy_runs_of_any_length_and_interval_give_no_warning(tmp_path, last,
 
 def test_a_loss_exploding_in_the_latest_logs_is_never_ok(tmp_path):
     curves = radiodiff_curves(4000, disc_start=50_001, total_steps=150_000)
-    late = curves.steps >= 3800  # the latest 5% of a phase-1 run: rec grows 100x
-    curves.values["rec_loss"][late] *= np.exp(np.linspace(0, np.log(100), int(late.sum())))
-    _rebuild_sums(curves)
+    _explode(curves, 3800, rec_loss=100)  # the latest 5% of a phase-1 run: rec grows 100x
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
     assert a.status == "error"
     (head,) = [f for f in bad if f.rule == "loss-now"]
@@ -490,9 +497,7 @@ def test_a_d_weight_pinned_from_the_switch_on_is_dated_there(tmp_path):
 
 def test_a_whole_run_trend_that_reads_fine_points_at_the_loss_going_bad_now(tmp_path):
     curves = radiodiff_curves(4000, disc_start=50_001, total_steps=150_000)
-    late = curves.steps >= 3800
-    curves.values["rec_loss"][late] *= np.exp(np.linspace(0, np.log(100), int(late.sum())))
-    _rebuild_sums(curves)
+    _explode(curves, 3800, rec_loss=100)
     a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
     trends = [f for f in a.findings if f.rule in ("rec-trend", "total-trend") and not f.skipped]
     cited = [r for f in a.findings if f.rule == "loss-now" for r in f.related if r["rule"].endswith("-trend")]
@@ -1598,9 +1603,7 @@ def test_a_loss_exploding_now_gets_no_forecast_and_the_reason_is_the_error(tmp_p
     # eval12 r3_diverge_last5_print: rec x1000 over the last 5% (an error), and the forecast's reason was "its
     # window levels scatter 134% about the trend: too noisy for a forecast"
     curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
-    late = curves.steps >= 19_000
-    curves.values["rec_loss"][late] *= np.exp(np.linspace(0, np.log(1000), int(late.sum())))
-    _rebuild_sums(curves)
+    _explode(curves, 19_000, rec_loss=1000)
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
     assert a.status == "error"
     reason = a.forecast.trends["rec_loss"].reason
@@ -1633,11 +1636,7 @@ def test_a_kl_climbing_with_an_exploding_reconstruction_is_part_of_it_not_a_leve
     # eval12 r3_diverge_last5_print: rec x1000 and KL x10 over the last 5%: the KL kept as its own "unusual level
     # ... watch it, and check the latents' scale before the diffusion stage", and Q1 "Not a fault yet"
     curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
-    late = curves.steps >= 19_000
-    ramp = np.linspace(0, 1, int(late.sum()))
-    curves.values["rec_loss"][late] *= np.exp(ramp * np.log(1000))
-    curves.values["kl_loss"][late] *= np.exp(ramp * np.log(10))
-    _rebuild_sums(curves)
+    _explode(curves, 19_000, rec_loss=1000, kl_loss=10)
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
     assert a.status == "error"
     (kl,) = [f for f in a.findings if f.rule == "kl-rising"]

@@ -247,21 +247,36 @@ def gan_never_ran(m: Metrics, s: Schedule) -> str | None:
 HALF_TOLERANCE = 0.05
 
 
+def _switch(m: Metrics) -> tuple[int, int] | None:
+    """(the first logged step with the discriminator on, the last logged step off before it, -1 for none), or
+    None when the logs never show it on."""
+    found = disc_activity(m)
+    if found is None:
+        return None
+    _, steps, on = found
+    if not on.any():
+        return None
+    first = int(steps[on][0])
+    off = steps[(~on) & (steps < first)]
+    return first, int(off[-1]) if len(off) else -1
+
+
+def _switched_at(switch: tuple[int, int], at: float, tolerance: float) -> bool:
+    """Whether the switch-on lies at about ``at``: off at every logged step below ``at`` (within ``tolerance``),
+    on from it."""
+    first, last_off = switch
+    return last_off < at * (1 + tolerance) and first >= at * (1 - tolerance)
+
+
 def step_unit(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) -> int:
     """2 when the discriminator switched on at half of disc_start in logged steps (Lightning >= 1.6 counts both
     optimizers' steps in the global_step that disc_start is compared with), else 1."""
-    found = disc_activity(m)
-    if found is None or not s.disc_start or s.step_unit != 1:
+    if not s.disc_start or s.step_unit != 1:
         return 1
-    _, steps, on = found
-    early = on & (steps < s.disc_start)
-    if not early.any():
+    switch = _switch(m)
+    if switch is None or switch[0] >= s.disc_start:
         return 1
-    first = int(steps[early][0])
-    off = steps[(~on) & (steps < first)]  # the switch happened after the last logged "off" step
-    last_off = int(off[-1]) if len(off) else -1
-    half = s.disc_start / 2
-    return 2 if last_off < half * (1 + tolerance) and first >= half * (1 - tolerance) else 1
+    return 2 if _switched_at(switch, s.disc_start / 2, tolerance) else 1
 
 
 def logged_multiple(m: Metrics, s: Schedule, accumulate: int | None = None,
@@ -270,21 +285,13 @@ def logged_multiple(m: Metrics, s: Schedule, accumulate: int | None = None,
     and the config bears the unit out: k is its gradient accumulation (``accumulate``: a logged counter of
     micro-batches while the loss is given the optimizer step), or 2 (a counter of both optimizers' steps); else 1
     (a switch-on at another multiple is only suggested as a counter, by the late switch-on finding)."""
-    found = disc_activity(m)
-    if found is None or not s.disc_start or s.disc_start < 100 or s.step_unit != 1 or s.logged_per_step != 1:
+    if not s.disc_start or s.disc_start < 100 or s.step_unit != 1 or s.logged_per_step != 1:
         return 1
-    _, steps, on = found
-    if not on.any():
+    switch = _switch(m)
+    if switch is None or switch[1] < 0:
         return 1
-    first = int(steps[on][0])
-    off = steps[(~on) & (steps < first)]
-    if not len(off):
-        return 1
-    k = round(first / s.disc_start)
-    if k not in (2, accumulate):
-        return 1
-    at = k * s.disc_start
-    return k if int(off[-1]) < at * (1 + tolerance) and first >= at * (1 - tolerance) else 1
+    k = round(switch[0] / s.disc_start)
+    return k if k in (2, accumulate) and _switched_at(switch, k * s.disc_start, tolerance) else 1
 
 
 def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:

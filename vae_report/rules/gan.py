@@ -47,7 +47,7 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if recent is None:
         return []
     current = m.level("disc_loss")  # the one current level of each metric quoted: the statistics table's Now
-    if current is None or not np.isfinite(m.values("disc_loss")[-1]):
+    if current is None or _broken_now(m):
         return []  # NaN/Inf now: the non-finite finding says so
     level = current.value
     numbers = {"disc_loss_median": level, "from_step": current.first_step, "now": {"disc_loss": level}}
@@ -330,9 +330,11 @@ def _flat(values: np.ndarray) -> bool:
     return len(values) >= 5 and float(np.ptp(values)) <= 1e-6 * max(1.0, float(np.max(np.abs(values))))
 
 
-def _not_learning(m: Metrics, s: Schedule, lo: int) -> tuple[list[str], bool]:
-    """Evidence that the discriminator does not learn from ``lo`` on (what an expert would check), and whether its
-    loss alone says so (none of its outputs, logits or learning rate, seen frozen)."""
+def _not_learning(m: Metrics, s: Schedule, lo: int) -> tuple[list[str], bool, bool]:
+    """Evidence that the discriminator does not learn from ``lo`` on (what an expert would check), whether its
+    loss alone says so (none of its outputs, logits or learning rate, seen frozen), and whether it scores both
+    inputs alike while its outputs move (identical logits, neither frozen nor at an lr of 0: it ignores its input
+    while its optimizer steps)."""
     _, loss = m.window("disc_loss", lo=lo)
     logits = m.has("logits_real") and m.has("logits_fake")
     if logits:
@@ -349,19 +351,23 @@ def _not_learning(m: Metrics, s: Schedule, lo: int) -> tuple[list[str], bool]:
         if not won:
             said_by_loss.append(f"disc_loss is exactly {fmt(value)} at every point")
     evidence = []
+    identical = lr_zero = False
     if logits:
         if flat_logits:
             evidence.append("logits_real and logits_fake do not move (constant to float precision)")
         shared, ri, fi = np.intersect1d(rs, fs, return_indices=True)
         if len(shared) >= 5:
             gap = np.abs(real[ri] - fake[fi])
-            if np.all(gap[np.isfinite(gap)] <= 1e-6 * np.maximum(1.0, np.abs(real[ri][np.isfinite(gap)]))):
+            good = np.isfinite(gap)
+            identical = bool(np.all(gap[good] <= 1e-6 * np.maximum(1.0, np.abs(real[ri][good]))))
+            if identical:
                 evidence.append("logits_real and logits_fake are identical at every shared step")
     if m.has("lr_disc"):
         _, lr = m.window("lr_disc", lo=lo)
-        if len(finite(lr)) and np.all(finite(lr) == 0):
+        lr_zero = bool(len(finite(lr)) and np.all(finite(lr) == 0))
+        if lr_zero:
             evidence.append("the discriminator's learning rate is 0")
-    return said_by_loss + evidence, not evidence
+    return said_by_loss + evidence, not evidence, identical and not flat_logits and not lr_zero
 
 
 # why a won game matters, for the softplus loss (the rule's own reason speaks of the hinge's margin)
@@ -389,13 +395,11 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if len(loss) < 5:
         return []
     chance = s.disc_chance_level
-    evidence, loss_only = _not_learning(m, s, s.switch_step)
+    evidence, loss_only, alike = _not_learning(m, s, s.switch_step)
     level = m.level("disc_loss").value  # the one current level: the statistics table's Now
     if evidence:
         # identical logits that move: the network ignores its input (it scores real and reconstructed inputs
         # alike) while its optimizer steps; frozen outputs or a loss that never changes: it does not step
-        alike = any("identical" in e for e in evidence) and not any("do not move" in e or "rate is 0" in e
-                                                                     for e in evidence)
         if alike:
             said, check = ("it scores real and reconstructed inputs alike, whatever its outputs do",
                            "check what it is fed (that the real and the reconstructed batches both reach it, and "
