@@ -106,13 +106,10 @@ class PlotsInFlight:
         pool, self.pool, self.pending = self.pool, None, {}
         if pool is None:
             return
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in self.workers:  # one still drawing a figure nobody will read
-            if worker.is_alive():
-                worker.terminate()
-        for worker in self.workers:
-            worker.join()
-        pool.shutdown(wait=True)
+        # the figures not yet begun are cancelled; one being drawn is finished (a fraction of a second) and the
+        # workers exit: the executor's own thread reaps them. Terminating and joining them here as well raced with
+        # that thread for the same child (one reaps it, the other reads it as still alive)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 _WORK: dict = {}  # what forked workers draw from: inherited at the fork, never pickled
