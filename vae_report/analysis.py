@@ -30,7 +30,7 @@ from .results import QA, MetricStats
 from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.bookkeeping import kl_weight_from_total
 from .rules.decomposition import decompose
-from .rules.discriminator import disc_activity, logged_multiple, step_unit
+from .rules.discriminator import disc_activity, disc_form, logged_multiple, step_unit
 from .rules.dynamics import cannot_go_on, newest_wall_time
 from .rules.pinned import pin_schedule
 from .schedule import (
@@ -260,6 +260,7 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     if schedule.disc_start is None:
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
                                            disc_start=observed)
+    schedule = disc_form(m, schedule)
     return replace(schedule, checkpoints=find_checkpoints(logs.root, schedule.checkpoint_every))
 
 

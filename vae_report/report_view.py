@@ -297,6 +297,9 @@ def configuration(a) -> Section:
             and s.counts != "step" else shown
 
     rows = [Row((text(code(key)), text(value(key)), cell(origin(key)))) for key in config_keys(s)]
+    if s.disc_loss is not None or s.disc_scale != 1:  # the level every "chance level" of the report is
+        rows.append(Row((text(code("disc_loss")), text(f"{s.disc_form}: chance level {fmt(s.disc_chance_level)}"),
+                         cell(origin("disc_loss")))))
     if s.pixels_per_sample:
         rows.append(Row((text("pixels per sample (ddconfig)"), text(fmt(s.pixels_per_sample)), cell("config"))))
     return Section("Configuration analysis", (Paragraph(said), Table(("Setting", "Value", "From"), tuple(rows),

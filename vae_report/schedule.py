@@ -59,6 +59,9 @@ class Schedule:
     disc_weight: float | None = None
     disc_factor: float | None = None
     disc_loss: str | None = None  # hinge | vanilla
+    # 2 where the logs show the discriminator's real and fake terms summed, not halved as LDM does
+    # (rules.discriminator.disc_form: at the switch-on, an untrained discriminator sits at chance)
+    disc_scale: int = 1
     total_steps: int | None = None
     lr: float | None = None
     min_lr: float | None = None
@@ -141,8 +144,15 @@ class Schedule:
 
     @property
     def disc_chance_level(self) -> float:
-        """The discriminator loss when it cannot tell real from fake: 1 (hinge) or ln 2 (vanilla), LDM halving."""
-        return math.log(2) if self.disc_loss == "vanilla" else 1.0
+        """The discriminator loss when it cannot tell real from fake: 1 (hinge) or ln 2 (vanilla) as LDM halves the
+        sum of its two terms, twice that where the logs show them summed (``disc_scale``)."""
+        return (math.log(2) if self.disc_loss == "vanilla" else 1.0) * self.disc_scale
+
+    @property
+    def disc_form(self) -> str:
+        """The discriminator loss's form in words: "hinge, halved (LDM)", "vanilla (softplus), summed"."""
+        kind = "vanilla (softplus)" if self.disc_loss == "vanilla" else "hinge"
+        return f"{kind}, " + ("its real and fake terms summed" if self.disc_scale == 2 else "halved as LDM does")
 
     def latent_dims(self, pixels_per_sample: float | None = None) -> int | None:
         """Latent dimensions per sample: embed_dim x (side / downsample)^2, the side taken from the pixel count

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 
 from .. import position as pos
@@ -381,3 +384,40 @@ def phase_start(m: Metrics, s: Schedule) -> int | None:
     if s.switch_step is not None and m.last_step() >= s.switch_step:
         return s.switch_step
     return None
+
+
+# the discriminator's loss at chance by its form, and by whether the trainer halves the sum of its real and fake terms
+# (LDM, RadioDiff) or sums them (many GAN trainers): ((disc_loss, disc_scale), level)
+_FORMS = ((("hinge", 1), 1.0), (("hinge", 2), 2.0), (("vanilla", 1), math.log(2)), (("vanilla", 2), 2 * math.log(2)))
+
+
+def disc_form(m: Metrics, s: Schedule, tolerance: float = 0.06) -> Schedule:
+    """The schedule with the discriminator loss's form as the logs show it. When it first switches on, an untrained
+    discriminator cannot tell real from fake, so its first points sit at its chance level: 1 or 2 for the hinge
+    (halved as LDM does, or its two terms summed), ln 2 or 2 ln 2 for the vanilla loss. Where its first five points
+    on agree (each within 10% of their median) and that median is within ``tolerance`` of one of those, that is the
+    form, among the config's own form's two (a config that names one) or all four (none: the default is the halved
+    hinge). Unchanged where the logs do not show the start (they begin with it on, past the run's first steps)."""
+    if not m.has("disc_loss"):
+        return s
+    steps, values = m.steps("disc_loss"), m.values("disc_loss")
+    on = np.flatnonzero(np.isfinite(values) & (values != 0))
+    if len(on) < 5:
+        return s
+    first = on[0]
+    gaps = np.diff(steps[: min(len(steps), 50)])
+    every = float(np.median(gaps)) if len(gaps) else 0.0
+    if first == 0 and steps[0] > 2 * max(every, 1.0):  # the logs begin with it on, mid-run: no start to read
+        return s
+    head = values[on[:5]]
+    level = float(np.median(head))
+    if level <= 0 or np.max(np.abs(head / level - 1)) > 0.1:
+        return s
+    forms = [(form, chance) for form, chance in _FORMS
+             if s.disc_loss is None or form[0] == s.disc_loss]
+    form, chance = min(forms, key=lambda fc: abs(math.log(level / fc[1])))
+    if abs(level / chance - 1) > tolerance or form == (s.disc_loss or "hinge", s.disc_scale):
+        return s
+    said = (f"the logs: disc_loss {fmt(level)} at its first points on (from {pos.at(s, int(steps[first]))}), "
+            "an untrained discriminator's chance level")
+    return replace(s, disc_loss=form[0], disc_scale=form[1], origins={**s.origins, "disc_loss": said})

@@ -78,12 +78,14 @@ def disc_overpowering(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     fell = (f"has been far below its chance level since {pos.at(s, int(phase_steps[0]))}, the phase's first logged "
             "point," if len(head) and np.median(head) < t["below_chance"] * s.disc_chance_level
             else f"has been falling from its chance level since {pos.at(s, onset)} and")
+    halved = "half the sum of the two {} terms, as LDM computes it" if s.disc_scale == 1 \
+        else "the sum of the two {} terms (LDM halves it)"
     if s.disc_loss == "vanilla":
-        scale = ("vanilla, as LDM computes it, half the sum of the two softplus terms: ln 2 = 0.693 at chance, 0 when "
-                 "it separates every input")
+        scale = (f"vanilla, {halved.format('softplus')}: {'' if s.disc_scale == 1 else '2 '}ln 2 = "
+                 f"{fmt(s.disc_chance_level)} at chance, 0 when it separates every input")
     else:
-        scale = ("hinge, as LDM computes it, half the sum of the two hinge terms: 1 at chance, 0 when every real "
-                 "logit is >= 1 and every fake one <= -1")
+        scale = (f"hinge, {halved.format('hinge')}: {fmt(s.disc_chance_level)} at chance, 0 when every real logit "
+                 "is >= 1 and every fake one <= -1")
     if s.layout == "flat":
         scale += "; this trainer's own scale may differ"
     said = (f"The discriminator is winning: disc_loss {fell} is at {fmt(level)} now (its current level, "

@@ -99,7 +99,8 @@ GAN_RULES: list[Rule] = [
          short=disc_level_short,
          harm=HARM["gan"],
          checks="after `disc_start`, at the current levels (the statistics table's Now): D loss below 30% of "
-                "its chance level (hinge 1, vanilla ln 2) with `logits_real` and `logits_fake` separated (the "
+                "its chance level (hinge 1, vanilla ln 2; twice that where the logs' first points on show the two "
+                "terms summed) with `logits_real` and `logits_fake` separated (the "
                 "discriminator has won); or pulling ahead, all its signals together: D loss fallen by `fell` x "
                 "chance from its level at the phase's start (its first 5% of points there) to below `ahead` x "
                 "chance, the logits apart and `g_loss` up by `g_rise`,"
@@ -118,7 +119,8 @@ GAN_RULES: list[Rule] = [
          action="Check that the discriminator's optimizer steps, that its parameters get gradients and that its "
                 "learning rate is not 0.",
          short=disc_level_short,
-         checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2): an equilibrium is "
+         checks="after `disc_start`, D loss near its chance level (hinge 1, vanilla ln 2; twice that where the "
+                "logs' first points on show the two terms summed): an equilibrium is "
                 "not a fault, however long (ok early, info when long: `min_steps` steps, or `min_intervals` "
                 "logging intervals in a log counted in epochs, and `share` of the adversarial phase; both readings "
                 "explained), dated from "
