@@ -153,3 +153,19 @@ def test_image_links_survive_spaces_and_unicode_in_out(run, tmp_path):
     from urllib.parse import unquote
 
     assert all((out.parent / unquote(link)).is_file() for link in links)
+
+
+@pytest.mark.parametrize("where", ["run", "beside"])
+def test_a_folder_marked_read_only_is_not_written_even_by_root(run, tmp_path, where):
+    """eval12 r6_output_safety: run as root (containers, CI), a report went into a run folder its owner had made
+    read-only, since root passes every permission check. A folder with no write bit for anyone is refused with its
+    name, as it is for any other user, and nothing in it changes."""
+    folder = run if where == "run" else tmp_path / "reports"
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o555)
+    try:
+        out = _refused([run, "--out", folder / "report.md", "--json", tmp_path / "s.json"], run)
+        assert f"the folder {folder.resolve()} is" in out and ("read-only" in out or "not writable" in out)
+        assert not (folder / "report.md").exists() and not (tmp_path / "s.json").exists()
+    finally:
+        folder.chmod(0o755)

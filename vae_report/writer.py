@@ -101,6 +101,9 @@ def ready_parent(out: Path) -> Path:
         raise OutputError(f"{out}: is a folder; give a file name such as {out / 'report.md'}")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"{out}: the folder {parent} is not writable; choose another --out")
+    if not parent.stat().st_mode & 0o222:  # marked read-only for everyone: root may write there, but is not asked to
+        raise OutputError(f"{out}: the folder {parent} is marked read-only (no write permission for anyone); choose "
+                          "another --out, or make it writable first if the report belongs there")
     return parent
 
 
