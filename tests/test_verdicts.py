@@ -5,6 +5,7 @@ discriminator at equilibrium, the generator winning, VQ models, one finding per 
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 
@@ -1661,3 +1662,77 @@ def test_a_discriminator_a_little_below_chance_is_said_as_an_ordinary_contest(tm
     asked = {q.question: q.answer for q in a.qa}
     assert "Why is the discriminator loss going to 0?" not in asked
     assert asked["Is a discriminator loss near 1 fine?"].startswith("Yes.")
+
+
+@pytest.mark.parametrize("form", ["hinge", "vanilla"])
+def test_a_discriminator_loss_summed_not_halved_is_judged_at_twice_ldm_s_chance_level(tmp_path, form):
+    """eval12 r5_disc_2ln2_flat: a trainer that sums the discriminator's real and fake terms (LDM halves them) logs
+    twice LDM's chance level, 2 for the hinge and 2 ln 2 for the vanilla loss; its first points on (an untrained
+    discriminator's) show which. Read at LDM's level, a discriminator at chance was 'the generator winning'."""
+    from vae_report.render import render_markdown
+
+    chance = 1.0 if form == "hinge" else math.log(2)
+    for scale, folder in ((2, tmp_path / "summed"), (1, tmp_path / "halved")):
+        curves = radiodiff_curves(6000, disc_start=1000, total_steps=10_000)
+        curves.values["disc_loss"][curves.steps >= 1000] *= scale * chance
+        a, bad = verdict(write_run(folder, curves, 10, config(total=10_000, disc_loss=form)))
+        assert (a.schedule.disc_loss, a.schedule.disc_scale) == (form, scale)
+        assert a.schedule.disc_chance_level == pytest.approx(scale * chance)
+        assert a.status == "ok" and not bad, [f.message for f in bad]
+        assert not [f for f in a.active_findings() if f.rule == "generator-winning"]
+        row = next(line for line in render_markdown(a).splitlines() if line.startswith("| `disc_loss` |"))
+        assert ("its real and fake terms summed" in row and "the logs: disc_loss" in row) == (scale == 2), row
+
+
+def test_without_a_config_the_discriminator_loss_s_form_is_read_from_its_start(tmp_path):
+    """No config names the loss: a discriminator starting at ln 2 is the vanilla loss at chance, not a hinge
+    discriminator at 69% of its chance level; one whose first points are apart names no form (the hinge stays)."""
+    curves = radiodiff_curves(6000, disc_start=1000, total_steps=10_000)
+    curves.values["disc_loss"][curves.steps >= 1000] *= math.log(2)
+    a, bad = verdict(write_run(tmp_path / "vanilla", curves, 10))
+    assert (a.schedule.disc_loss, a.schedule.disc_scale) == ("vanilla", 1) and not bad
+    assert a.schedule.origins["disc_loss"].startswith("the logs: disc_loss 0.69")
+    on = curves.steps >= 1000
+    learnt = 0.3 + 0.39 * np.exp(-(curves.steps[on] - 1000) / 20)  # learning fast: no start to read
+    curves.values["disc_loss"][on] = learnt
+    b, _ = verdict(write_run(tmp_path / "fast", curves, 10))
+    assert b.schedule.disc_loss is None and b.schedule.disc_chance_level == 1.0
+
+
+@pytest.mark.parametrize("start,since", [(8000, 8200), (1000, 9500)])
+def test_a_blow_up_long_after_a_balanced_switch_on_is_not_put_on_the_discriminator(tmp_path, start, since):
+    """eval12 r3_diverge_last5_print: the discriminator at its equilibrium from the switch-on (step 1,000) and the
+    reconstruction blowing up 8,500 steps later: 'Is the discriminator loss fine?' said 'Not as it stands ... where
+    its harm would show'. A rise right after the switch-on is still where its harm would show."""
+    curves = radiodiff_curves(10_000, disc_start=start, total_steps=12_000)
+    if since - start > 5000:
+        _explode(curves, since, rec_loss=1000.0)
+    else:  # up 3-fold from 200 steps after the switch-on, and staying up
+        curves.values["rec_loss"][curves.steps >= since] *= 3
+        _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=start, total=12_000)))
+    assert a.status in ("warning", "error") and bad
+    answer = next(q.answer for q in a.qa if q.question.startswith("Is a discriminator loss near"))
+    if since - start > 5000:
+        assert answer.startswith("Yes.") and "not its likely doing" in answer and "harm would show" not in answer
+    else:
+        assert answer.startswith("Not as it stands") and "where its harm would show" in answer, answer
+
+
+def test_every_loss_a_far_off_learning_rate_ran_away_is_one_headline(tmp_path):
+    """eval12 r3_runaway_lr_far_above: lr 0.5 (a typo of 5e-6) blew up the reconstruction from step 2,400 and the
+    KL from the first steps; the error named the rate, and the KL's runaway stood beside it as a second headline.
+    One cause: the KL is cited under the error, and the KL question quotes the KL's own numbers from there."""
+    curves = radiodiff_curves(6000, disc_start=50_001, total_steps=150_000, lr=0.5)
+    late = curves.steps >= 2400
+    curves.values["rec_loss"][late] *= np.exp(np.linspace(0, np.log(5000), int(late.sum())))
+    curves.values["kl_loss"] *= np.exp(np.minimum(curves.steps / 2000, 1) * np.log(600))  # x600, then held
+    _rebuild_sums(curves)
+    c = config(disc_start=50_001, total=150_000)
+    c["trainer"]["lr"] = 0.5
+    a, bad = verdict(write_run(tmp_path, curves, 10, c))
+    (head,) = [f for f in bad if "learning rate was 0.5" in f.message]
+    assert head.severity == "error" and [f for f in bad if f.rule in ("kl-rising", "loss-now")] == [head]
+    assert any(r["rule"] == "kl-rising" and r["severity"] == "warning" for r in head.related)
+    answer = next(q.answer for q in a.qa if q.question.startswith("Is the KL loss increase concerning"))
+    assert answer.startswith("Yes, act on it. kl_loss rose from") and f"the rise of {head.metric}" in answer, answer

@@ -168,7 +168,7 @@ def _began_late(analysis, bad: list[Finding]) -> str:
     warning's rise began more than a tenth of the run after the switch-on (dated, whoever's doing it is); ""
     otherwise."""
     switch = analysis.schedule.switch_step or analysis.schedule.disc_start
-    onsets = [f.numbers.get("divergence_onset", f.numbers.get("onset_step", f.step)) for f in bad]
+    onsets = [_onset(f) for f in bad]
     if not bad or switch is None or any(o is None for o in onsets):
         return ""
     first = min(onsets)
@@ -177,6 +177,11 @@ def _began_late(analysis, bad: list[Finding]) -> str:
     unit = analysis.schedule.counts
     return (f": it held after the switch-on ({unit} {fmt(switch)}) and rose from {unit} {fmt(first)}, "
             f"{fmt(first - switch)} {unit}s later")
+
+
+def _onset(f: Finding) -> int | None:
+    """Where a reconstruction finding's rise began: its divergence's onset, its rise's, or its step."""
+    return f.numbers.get("divergence_onset", f.numbers.get("onset_step", f.step))
 
 
 def _paid_in_past_win(analysis, worse: float) -> str:
@@ -248,8 +253,14 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     # a rise from before the switch-on is no harm of a discriminator at chance, nor one long after the switch-on
     # that a finding puts down to another cause (an lr jump before it), as the reconstruction answer says; any
     # other rise of the adversarial phase is, however late
-    harm = [f for f in topic(analysis, ("rec-after-disc",)) if f.severity in ("warning", "error")
-            and not _before_switch_only(f) and not (_began_late(analysis, [f]) and f.numbers.get("lr_jump"))]
+    # nor a rise that began long after the switch-on with the discriminator at its equilibrium since before it:
+    # tens of thousands of steps of a balanced game, then a blow-up, is no sign of the discriminator's
+    level = next((f for f in about_d if f.rule == "disc-at-chance" and f.severity in ("ok", "info")), None)
+    rises = [f for f in topic(analysis, ("rec-after-disc",)) if f.severity in ("warning", "error")
+             and not _before_switch_only(f)]
+    balanced = [f for f in rises if _began_late(analysis, [f]) and level is not None
+                and level.step <= _onset(f) and not f.numbers.get("lr_jump")]
+    harm = [f for f in rises if f not in balanced and not (_began_late(analysis, [f]) and f.numbers.get("lr_jump"))]
     word = ("Not as it stands" if bad or harm or any(doubted(f) for f in about_d)
             else "Yes, for now: a lead to watch" if any(f.case == "leads" for f in about_d) else "Yes")
     shown = bad or [f for f in about_d if f.rule == "disc-at-chance"] or about_d[:1]
@@ -260,6 +271,10 @@ def _near_chance_answer(balance: list, analysis) -> QA:
     harmed = "".join(f" But reconstruction got worse after the switch-on, where its harm would show: "
                      f"{cited_numbers(f, 'rec-after-disc', unit) or f.metric} (see {pointer(f, unit)} above)."
                      for f in harm[:1])
+    switch = analysis.schedule.switch_step or analysis.schedule.disc_start
+    harmed += "".join(f" rec_loss rose from {unit} {fmt(_onset(f))}, {fmt(_onset(f) - switch)} {unit}s after the "
+                      "switch-on, with the discriminator at this level since before it: not its likely doing (see "
+                      f"{pointer(f, unit)} above)." for f in balanced[:1] if not harm)
     # a win that is over is the level's history: said where the level is judged, by its dates
     past = "".join(f" It won for a while before that, from {unit} {fmt(f.numbers['case_start'])} to "
                    f"{fmt(f.numbers['case_end'])}, and came back (see {pointer(f, unit)} above)."

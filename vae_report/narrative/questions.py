@@ -247,7 +247,7 @@ def _kl_answer(analysis, found: list[Finding]) -> str:
     # a finding that already doubts the KL's own (pointed to there) is not pointed to twice
     doubters = {(f.numbers["in_doubt"]["headline"]) for f in increase if doubted(f)}
     apart = [f for f in found if f not in increase and f.severity in ("warning", "error") and f.rule not in doubters]
-    said = messages(mine, unit) if mine else ""
+    said = " ".join(_kl_said(f, unit) for f in mine)
     if any(f.severity in ("warning", "error") for f in mine):
         return f"{verdict(mine)} {said}" + (f" Separately: {messages(apart, unit)}" if apart else "")
     if apart or any(doubted(f) for f in mine):
@@ -264,6 +264,18 @@ def _kl_answer(analysis, found: list[Finding]) -> str:
         return f"Not a fault yet, but a level to watch: {said[:1].lower()}{said[1:]}"
     return f"No. {said}"
 
+
+
+def _kl_said(f: Finding, unit: str) -> str:
+    """What a finding says of the KL: its own numbers; for a headline on another loss that cites the KL's finding
+    (one cause: a learning rate far off, a blow-up), the KL's numbers from it and a pointer to that headline."""
+    if f.metric == "kl_loss":
+        return messages([f], unit)
+    told = next((one for one in f.related if one["rule"] in KL_RULES or one["metric"] == "kl_loss"), None)
+    said = short_form(told, unit) if told is not None else None
+    if not said:
+        return messages([f], unit)
+    return f"{capital(said)}: one cause with the rise of {f.metric} (see {pointer(f, unit)} above)."
 
 
 INTERVENE_Q = "Should I intervene in the training process?"

@@ -66,8 +66,8 @@ def lr_far_off(m: Metrics, s: Schedule) -> tuple[str, dict] | None:
 
 def blame_lr(findings: list[Finding], m: Metrics, s: Schedule) -> list[Finding]:
     """The loudest finding of a loss that did not learn or ran away, with the learning rate named as the likely
-    cause when it is far out of range (once per report); under a rate far above the range, the finding of a loss
-    that ran away by RUNAWAY or more first, made an error."""
+    cause when it is far out of range (once per report), the others of its kind cited under it; under a rate far
+    above the range, the finding of a loss that ran away by RUNAWAY or more first, made an error."""
     loud = [f for f in findings if f.rule in BLAMED and not f.skipped and f.severity in ("warning", "error")]
     said = lr_far_off(m, s) if loud else None
     if said is None:
@@ -88,6 +88,8 @@ def blame_lr(findings: list[Finding], m: Metrics, s: Schedule) -> list[Finding]:
     action = (f"{move} the learning rate ({fmt(numbers['lr'])}" + (f" at {where}" if where else "")
               + f") into the {USUAL} Adam-family autoencoders train at, and resume from a checkpoint saved before "
               f"{head.metric} went wrong (or start again); judge {head.metric} again after.")
+    # one cause, one headline: every other loss it made fail or run away is cited under this one (cite_consequences)
+    numbers["explains"] = {**(head.numbers.get("explains") or {}), **{rule: "any" for rule in BLAMED}}
     named = replace(head, message=head.message.rstrip() + text, numbers={**head.numbers, **numbers},
                     harm=min(head.harm, HARM["lr"]), severity=severity, action=action)
     return [named if f is head else f for f in findings]
