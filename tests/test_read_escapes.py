@@ -75,3 +75,42 @@ def test_an_unrecognised_coloured_log_is_quoted_without_escapes(tmp_path):
     assert "\x1b" not in message and "file://" not in message and ";id=" not in message
     result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "r.md")])
     assert result.exit_code == 2 and "loading shard" in result.output and "file://" not in result.output
+
+
+def _table_line(step: int) -> str:
+    return (f"step {step} | total_loss {8000 / (1 + step / 500):.2f} | rec_loss {0.13 / (1 + step / 500):.6f} | "
+            f"kl_loss {2000 + step:.1f}")
+
+
+def test_a_caller_at_the_end_of_a_table_line_is_no_field_of_it(tmp_path):
+    """eval13 a1_rich_ansi, a1_logging_caller_suffix: rich's Console.log right-aligns its caller (`train.py:3`) and
+    a logging format may end in `(%(filename)s:%(lineno)d)`; after a `|`-cut table of metrics, the caller made the
+    last field no name-and-number pair and the file was refused ('has only 7 step lines ... at least 3 are
+    needed', of 901)."""
+    rich = tmp_path / "rich"
+    rich.mkdir()
+    with (rich / "console.log").open("w") as handle:
+        console = rich_console.Console(file=handle, force_terminal=True, width=200, color_system="256")
+        for step in range(0, 3000, 100):
+            console.log(_table_line(step))
+    from vae_report.readers.escapes import without_escapes
+
+    assert ".py:" in without_escapes((rich / "console.log").read_text())  # the caller column is there
+    plain = tmp_path / "logging"
+    plain.mkdir()
+    logger = logging.getLogger(f"caller-{plain}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = logging.FileHandler(plain / "train.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(message)s (%(filename)s:%(lineno)d)"))
+    logger.addHandler(handler)
+    for step in range(0, 3000, 100):
+        logger.info(_table_line(step))
+    handler.close()
+    for folder in (rich, plain):
+        logs = load_run(folder)
+        rec = logs.frame[logs.frame["metric"] == "rec_loss"]
+        assert list(rec["step"]) == list(range(0, 3000, 100))
+        assert rec["value"].iloc[-1] == pytest.approx(0.13 / (1 + 2900 / 500), abs=1e-6)  # printed to 6 decimals
+        assert set(logs.frame["metric"].astype(str)) == {"total_loss", "rec_loss", "kl_loss"}
+

@@ -29,7 +29,7 @@ from ..numbers import counted
 from . import records
 from .decimals import comma_numbers, grouped_numbers
 from .encoding import decoded, encoding_of, is_binary
-from .escapes import without_escapes
+from .escapes import without_callers, without_escapes
 from .pattern import UserPattern
 from .records import VALIDATION, Record
 from .sources import TORN_LINE
@@ -140,12 +140,13 @@ def _samples(path: Path) -> list[str]:
         handle.seek(0)
         if size <= 8 * SAMPLE or encoding_of(head)[0] not in ("utf-8", "utf-8-sig"):
             # UTF-16/32: a chunk at any byte offset may split a character; such logs (Windows consoles) are small
-            text = without_escapes(decoded(handle.read())).replace("\r", "\n")
+            text = without_callers(without_escapes(decoded(handle.read())).replace("\r", "\n"))
             return [text] if size <= 8 * SAMPLE else [text[i:i + SAMPLE] for i in range(0, len(text), SAMPLE)]
         out = []
         for offset in np.linspace(0, size - SAMPLE, 8).astype(int):
             handle.seek(int(offset))
-            out.append(without_escapes(handle.read(SAMPLE).decode("utf-8", errors="replace")).replace("\r", "\n"))
+            chunk = without_escapes(handle.read(SAMPLE).decode("utf-8", errors="replace")).replace("\r", "\n")
+            out.append(without_callers(chunk))
         return out
 
 
@@ -329,7 +330,7 @@ def _shortened(line: str, size: int = 200) -> str:
 def read_console_log(path: Path, source: str, pattern: str | None = None) -> ConsoleRead:
     """Every record's values; an InputError naming the file and its first lines when no records are found."""
     try:
-        text = without_escapes(decoded(path.read_bytes())).lstrip("\ufeff")
+        text = without_callers(without_escapes(decoded(path.read_bytes())).lstrip("\ufeff"))
     except OSError as exc:
         raise InputError(f"{path}: cannot read the log ({exc.strerror}); check the path and permissions") from exc
     torn = bool(text) and not text.endswith(("\n", "\r"))
@@ -346,7 +347,7 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
         _kind(lines.iloc[:: max(1, len(lines) // 20000)].tolist(), user)
     if kind is None:
         few = 0 if user else step_lines_found(path)
-        if few:
+        if 0 < few < MIN_STEP_LINES:
             raise InputError(f"{path}: has only {counted(few, 'step line')} (a counter and values): at least "
                              f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?); first lines: "
                              f"{first_lines(path)}")

@@ -264,7 +264,7 @@ def nothing_read(root: Path, unread: list[str] = ()) -> str:
     if head.startswith("(binary data"):
         return f"{found}; {texts[0].name} holds binary data, not text: not a training log"
     what = (f"{texts[0].name} has only {counted(few, 'step line')} (a step counter and values): at least "
-            f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?)" if few else
+            f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?)" if 0 < few < MIN_STEP_LINES else
             f"{texts[0].name} is a text file whose format was not recognised: first lines look like: {head}")
     return (f"{found}; {what}; if it is the training log, pass --text-pattern REGEX with a (?P<step>...) group and "
             "named groups for its values")

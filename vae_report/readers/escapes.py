@@ -33,3 +33,16 @@ def without_escapes(text: str) -> str:
 def bytes_without_escapes(raw: bytes) -> bytes:
     """The same for a log's raw UTF-8 bytes."""
     return _BYTES.sub(b"", raw) if b"\x1b" in raw else raw
+
+
+# a logging record's caller at a line's end, where a logger puts it: rich's path column (``train.py:212``, right-
+# aligned), ``(%(filename)s:%(lineno)d)`` or ``[%(pathname)s:%(lineno)d]`` last in a logging format
+_SOURCES = r"py|pyx|ipynb|c|cc|cpp|cu|h|hpp|rs|go|java|jl|lua|js|ts|sh"
+_CALLER = re.compile(rf"[ \t]+[(\[]?(?:[\w.\-]+[/\\])*[\w.\-]+\.(?:{_SOURCES}):\d+[)\]]?[ \t]*$", re.MULTILINE)
+_CALLER_HINT = re.compile(rf"\.(?:{_SOURCES}):\d")
+
+
+def without_callers(text: str) -> str:
+    """``text`` without the caller a logger writes at the end of a record's line: a place in the code, not a
+    metric, and it would leave the last field of a ``|``-cut table of metrics no name-and-number field."""
+    return _CALLER.sub("", text) if _CALLER_HINT.search(text) else text
