@@ -84,3 +84,27 @@ def test_a_header_read_as_one_cell_says_the_delimiter_was_not_recognised(tmp_pat
     message = str(caught.value)
     assert "delimiter was not recognised" in message and "metrics.csv" in message
     assert "no step column" not in message
+
+
+def test_comment_lines_above_the_header_are_skipped_whole_and_as_the_file_grows(tmp_path):
+    """eval13 a2_csv_comments: a run's name, git hash and command as `#` lines above csv.writer's header (pandas reads
+    such a file with comment='#'): it was refused as 'its header was read as one cell ... the delimiter was not
+    recognised', of a comma-separated file. Skipped and said, in a whole read and in watch mode's tail reads."""
+    from vae_report.readers.tail import TailCache
+
+    path = tmp_path / "metrics.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        handle.write("# run: radio_vae_3\n# cmd: accelerate launch train_vae.py, --cfg first_radio.yaml\n\n")
+        writer = csv.writer(handle)
+        writer.writerow(["step", "train/rec_loss", "train/kl_loss"])
+        writer.writerows([int(s), r, k] for s, r, k in zip(STEPS[:30], REC[:30], KL[:30], strict=True))
+    cache = TailCache()
+    first = load_run(tmp_path, tail=cache)
+    assert list(first.frame[first.frame["metric"] == "rec_loss"]["step"]) == list(STEPS[:30])
+    assert any("2 comment lines (#) above the header skipped" in n for s in first.sources for n in s.notes)
+    with open(path, "a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([int(s), r, k] for s, r, k in zip(STEPS[30:], REC[30:], KL[30:], strict=True))
+    grown = load_run(tmp_path, tail=cache)
+    rec = grown.frame[grown.frame["metric"] == "rec_loss"]
+    assert cache.full_reads == 1 and list(rec["step"]) == list(STEPS)
+    assert rec["value"].to_numpy() == pytest.approx(REC)

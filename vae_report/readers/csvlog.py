@@ -71,6 +71,10 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         raise InputError(f"{path}: binary data, not a CSV (its first bytes are not text); remove it or point "
                          "vae-report at the training log")
     text = _drop_torn_tail(decoded(data), notes)
+    text, preamble = _without_preamble(text)
+    if preamble:
+        notes.append(f"{counted(preamble, 'comment line')} (#) above the header skipped")
+        lines_before += preamble if not lines_before else 0
     if not text.strip():
         raise InputError(f"{path}: the CSV file is empty; remove it or point vae-report at the finished log")
     delimiter = delimiter_of(text)
@@ -178,6 +182,26 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
 
 
 _ROW = "\0row"  # the column of row positions added to a log without a counter (a name no header can hold)
+
+
+# a comment line above a CSV's header: a run's name, its command, the columns' meaning (pandas reads such files
+# with comment="#"); blank lines between them go with them
+_PREAMBLE = re.compile(r"\A(?:\ufeff?[ \t]*(?:#[^\n]*)?\r?\n)*")
+
+
+def _without_preamble(text: str) -> tuple[str, int]:
+    """The CSV text without the comment lines (and blank ones) above its header, and how many comment lines."""
+    found = _PREAMBLE.match(text)
+    if not found or not found.end():
+        return text, 0
+    head = found.group(0)
+    return text[found.end():], sum(line.lstrip("\ufeff \t").startswith("#") for line in head.splitlines())
+
+
+def preamble_bytes(data: bytes) -> int:
+    """How many bytes of a CSV's start are its comment preamble (``_without_preamble``): its header follows."""
+    found = re.match(rb"\A(?:(?:\xef\xbb\xbf)?[ \t]*(?:#[^\n]*)?\r?\n)*", data)
+    return found.end() if found else 0
 
 
 def _counterless_log(table: pd.DataFrame) -> bool:

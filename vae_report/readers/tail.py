@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..frame import frame_from_series
-from .csvlog import CsvRead, read_csv_bytes
+from .csvlog import CsvRead, preamble_bytes, read_csv_bytes
 from .encoding import encoding_of
 from .tfevents import EventFileRead, read_event_file
 
@@ -111,7 +111,8 @@ class TailCache:
             state = None
         if state is None:
             data = path.read_bytes()
-            header = data[: data.find(b"\n") + 1] if b"\n" in data else b""
+            begin = preamble_bytes(data)  # comment lines above the header go with it
+            header = data[: data.find(b"\n", begin) + 1] if b"\n" in data[begin:] else b""
             state, start, chunk = _FileState(ident, 0, b"", header=header), 0, data
             self.full_reads += 1
         else:
