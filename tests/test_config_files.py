@@ -103,3 +103,33 @@ def test_a_number_pyyaml_reads_as_a_string_is_said_where_the_trainer_loads_with_
     else:
         (f,) = said
         assert f.severity == "info" and "the string '1e-6'" in f.message and "1.0e-6" in f.message
+
+
+def test_radiodiff_s_layout_is_known_by_its_trainer_section_in_yaml_and_in_json(tmp_path):
+    """eval13: RadioDiff's config dumped as JSON was read as 'a trainer the report does not know' (its decay not
+    judged), and a plain loop's config with model.lossconfig and trainer {max_steps, lr} was taken for RadioDiff's,
+    its constant lr then 'RadioDiff's decay ... the scheduler never stepped', the report's first warning."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_verdicts import write_run
+    from writers import radiodiff_config, radiodiff_curves
+
+    curves = radiodiff_curves(6000, disc_start=10_001, total_steps=20_000)
+    json_run = write_run(tmp_path / "json", curves, 10)
+    (json_run / "config.json").write_text(json.dumps(radiodiff_config(disc_start=10_001, total_steps=20_000)))
+    a = analyze_run(json_run)
+    assert a.schedule.layout == "radiodiff" and a.schedule.config_path == "config.json"
+    (lr,) = [f for f in a.findings if f.rule == "lr-schedule"]
+    assert lr.severity == "ok" and "RadioDiff's decay" in lr.message
+    curves.values["lr"][:] = 5e-6  # a plain loop at a constant rate
+    plain = write_run(tmp_path / "plain", curves, 10)
+    (plain / "config.yaml").write_text(yaml.safe_dump({
+        "model": {"lossconfig": {"disc_start": 10_001, "kl_weight": 1e-6, "disc_weight": 0.5}},
+        "trainer": {"max_steps": 20_000, "lr": 5e-6, "log_every": 100}}))
+    b = analyze_run(plain)
+    assert b.schedule.layout == "flat" and (b.schedule.disc_start, b.schedule.total_steps) == (10_001, 20_000)
+    (lr,) = [f for f in b.findings if f.rule == "lr-schedule"]
+    assert lr.severity in ("ok", "info") and "RadioDiff" not in lr.message
+    assert b.status == "ok", [f.message for f in b.active_findings() if f.severity != "ok"]

@@ -381,13 +381,23 @@ def safe_load_bounded(text: str, path: Path | str) -> Any:
         loader.dispose()
 
 
+# keys only RadioDiff's trainer section (and the bundled trainer, which follows it) holds
+_RADIODIFF_TRAINER = ("train_num_steps", "gradient_accumulate_every", "save_and_sample_every", "min_lr",
+                      "results_folder")
+
+
 def layout_of(config: dict) -> str | None:
     """``radiodiff`` or ``ldm`` for a config whose loss settings we know where to find, else None."""
     model = config.get("model")
     if not isinstance(model, dict):
         return None
     if isinstance(model.get("lossconfig"), dict):
-        return "radiodiff"
+        # RadioDiff's trainer section (or none): another loop's (max_steps, log_every) is not RadioDiff's, whose
+        # decay and step counting are assumed of this layout; such a config is read for the keys it names (flat)
+        trainer = config.get("trainer")
+        if not isinstance(trainer, dict) or not trainer or any(key in trainer for key in _RADIODIFF_TRAINER):
+            return "radiodiff"
+        return None
     params = model.get("params")
     if isinstance(params, dict) and isinstance(params.get("lossconfig"), dict):
         return "ldm"
@@ -653,7 +663,7 @@ def find_config(root: Path, skipped: list[str] | None = None,
                 skipped.append(f"{path.relative_to(root).as_posix()} not used as the config: "
                                f"{str(exc).split(': ', 1)[-1]}")
             continue
-        layout = layout_of(config) if path.suffix != ".json" else None
+        layout = layout_of(config)  # a known layout saved as JSON (json.dump of the YAML's dict) is that layout
         if layout is None:
             if flat is None and flat_config(config) is not None:
                 flat = (path, config, "flat")
