@@ -154,6 +154,11 @@ def test_a_discriminator_on_well_after_disc_start_is_late_and_the_phases_follow_
     assert f.case == "late" and "about 4 x disc_start" in f.message
     on_time = analyze_run(_run(tmp_path / "on_time", 10_001, 39_950, 40_000))
     assert [f.severity for f in _active(on_time, "disc-inactive-after-start")] == ["ok"]
+    # eval13 a2_tsv_disc_never: never on was an error titled as the all-clear, "Discriminator on from disc_start"
+    never = analyze_run(_run(tmp_path / "never", 10_001, 39_950, 40_000, on_from=90_000))
+    (f,) = _active(never, "disc-inactive-after-start")
+    assert (f.severity, f.case, f.title) == ("error", "never-on", "Discriminator never switched on")
+    assert "Discriminator never switched on" in render_markdown(never)
 
 
 def test_a_disc_loss_not_0_while_disc_factor_is_0_is_never_said_to_be_0(tmp_path):

@@ -117,3 +117,18 @@ def test_why_a_rate_stuck_far_below_its_plan_matters_is_answered_for_that_case(t
     factor = round(1e-4 / 1e-7)
     assert f"{factor:,} x below its planned rate" in why and f"{factor:,} times less" in why, why
     assert "too high it diverges" not in why
+
+
+def test_a_step_up_of_the_rate_is_no_warm_up_and_no_word_is_said_twice():
+    """eval13 b2_kl_jump_lr, b1_warmup_constant: a rate held at 1e-5 that jumps x10 at step 30,000 'warms up from
+    1e-05 to 0.0001 over steps 0-30,000, then then holds 0.0001'; a warm-up that ends within 1% of its top 'holds
+    9.9e-05', a value it never holds."""
+    import numpy as np
+
+    from vae_report.rules.lr_shape import describe_lr
+
+    steps = np.arange(0, 60_000, 100)
+    jump = describe_lr(steps, np.where(steps < 30_000, 1e-5, 1e-4), "step")
+    assert jump == "holds 1e-05 to step 29,900, then steps up x10 to 0.0001 at step 30,000, then holds 0.0001"
+    ramp = describe_lr(steps, np.minimum(1e-4, 1e-4 * (steps + 1) / 49_500), "step")
+    assert ramp.startswith("warms up from") and ramp.endswith(", then holds 0.0001") and "then then" not in ramp

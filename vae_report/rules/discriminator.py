@@ -144,7 +144,7 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return [Case(
         f"{name} is still 0 at all {fmt(int(after.sum()))} points logged from {pos.at(s, first)} on, although "
         f"disc_start is {fmt(s.disc_start)}: the discriminator never switched on.{cause}",
-        name, first, numbers, action=action, case="never-on",
+        name, first, numbers, action=action, case="never-on", title="Discriminator never switched on",
     )]
 
 

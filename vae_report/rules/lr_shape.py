@@ -48,8 +48,14 @@ def describe_lr(steps: np.ndarray, lr: np.ndarray, s: Schedule | str, tolerance:
     if peak > 0 and lr[0] < (1 - tolerance) * lr[peak]:
         # where the warm-up reaches its top: the first point within tolerance of the peak
         reached = int(np.flatnonzero(lr >= (1 - tolerance) * lr[peak])[0])
-        parts.append(f"warms up from {fmt(float(lr[0]))} to {fmt(float(lr[peak]))} over "
-                     f"{pos.span(s, int(steps[0]), int(steps[reached]))}")
+        if lr[reached - 1] <= (1 + tolerance) * lr[0]:  # held, then one jump: a step up, no warm-up
+            parts.append(f"holds {fmt(float(lr[0]))} to {pos.at(s, int(steps[reached - 1]))}")
+            parts.append(f"steps up x{fmt(round(float(lr[reached] / lr[0]), 2))} to {fmt(float(lr[reached]))} at "
+                         f"{pos.at(s, int(steps[reached]))}" if lr[0] > 0 else
+                         f"steps up to {fmt(float(lr[reached]))} at {pos.at(s, int(steps[reached]))}")
+        else:
+            parts.append(f"warms up from {fmt(float(lr[0]))} to {fmt(float(lr[peak]))} over "
+                         f"{pos.span(s, int(steps[0]), int(steps[reached]))}")
         peak = reached
     rest_steps, rest = steps[peak:], lr[peak:]
     # warm restarts (SGDR, a cyclic schedule): the rate climbs back more than half its range from one point to
@@ -77,7 +83,7 @@ def describe_lr(steps: np.ndarray, lr: np.ndarray, s: Schedule | str, tolerance:
             parts.append(f"moves between {fmt(float(rest.min()))} and {fmt(float(rest.max()))} after "
                          f"{pos.at(s, int(rest_steps[0]))}, ending at {fmt(float(rest[-1]))}")
     elif parts:
-        parts.append(f"then holds {fmt(float(rest[0]))}")
+        parts.append(f"holds {fmt(float(np.median(rest)))}")
     return ", then ".join(parts) if parts else (f"moves between {fmt(float(lr.min()))} and {fmt(float(lr.max()))}")
 
 

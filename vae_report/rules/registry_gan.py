@@ -35,7 +35,7 @@ GAN_RULES: list[Rule] = [
          checks="`disc_factor` / `disc_loss` exactly 0 before `disc_start` (expected); a `disc_loss` not 0 where "
                 "`disc_factor` is (the LDM loss logs their product): info, the logged loss is unweighted or on "
                 "another counter, and no sentence says it was 0"),
-    Rule("disc-inactive-after-start", "Discriminator on from disc_start", "error",
+    Rule("disc-inactive-after-start", "Discriminator's switch-on at disc_start", "error",
          "Without the discriminator the autoencoder never gets its adversarial term: reconstructions stay as blurry "
          "as the pixel loss leaves them, where the GAN phase should sharpen them.",
          disc_inactive_after_start, needs=("disc_factor|disc_loss",), needs_schedule=("disc_start",),
