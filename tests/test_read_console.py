@@ -386,3 +386,14 @@ def test_now_with_logs_that_carry_no_clock_is_said_not_dropped(tmp_path):
     live = [f for f in a.findings if f.rule == "liveness" and not f.skipped]
     assert live and live[0].severity == "info" and "--now was given" in live[0].message
     assert not [f for f in analyze_run(tmp_path).findings if f.rule == "liveness" and not f.skipped]
+
+
+def test_radiodiff_s_marker_is_found_across_the_chunks_it_is_read_in(tmp_path):
+    """The marker is looked for in chunks read one after another (no memory map: a log its writer truncates while
+    mapped kills the reader with SIGBUS), so one that straddles two chunks is found too."""
+    from vae_report.readers.console import _holds
+
+    path = tmp_path / "train.log"
+    path.write_bytes(b"x" * 95 + b"[Train Step] 0/100: loss: 1.0\n")
+    assert all(_holds(path, b"[Train Step]", chunk) for chunk in (7, 64, 100, 1 << 24))
+    assert not _holds(path, b"[Val Step]", 7)

@@ -15,7 +15,6 @@ iteration: the step is the line's order). A record spread over several lines is 
 
 from __future__ import annotations
 
-import mmap
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,15 +287,27 @@ def _key(match: re.Match) -> str:
     return "_".join(key.split())
 
 
+def _holds(path: Path, marker: bytes, chunk: int = 1 << 24) -> bool:
+    """Whether the file holds ``marker``, read in chunks that overlap by its length (not mapped: a log truncated
+    by its writer while mapped kills the reader with SIGBUS)."""
+    with path.open("rb") as handle:
+        tail = b""
+        while block := handle.read(chunk):
+            seen = tail + block
+            if marker in seen:
+                return True
+            tail = seen[-len(marker) + 1:]
+    return False
+
+
 def sniff_text_log(path: Path, pattern: str | None = None) -> str | None:
     """"radiodiff", "console" or None: is this text file a metric log? Looks through the whole file for
     RadioDiff's marker and at chunks spread through it for step lines."""
     try:
         if path.stat().st_size == 0:
             return None
-        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if pattern is None and data.find(MARKER) >= 0:
-                return "radiodiff"
+        if pattern is None and _holds(path, MARKER):
+            return "radiodiff"
         samples = _samples(path)
     except (OSError, ValueError):
         return None
