@@ -1736,3 +1736,29 @@ def test_every_loss_a_far_off_learning_rate_ran_away_is_one_headline(tmp_path):
     assert any(r["rule"] == "kl-rising" and r["severity"] == "warning" for r in head.related)
     answer = next(q.answer for q in a.qa if q.question.startswith("Is the KL loss increase concerning"))
     assert answer.startswith("Yes, act on it. kl_loss rose from") and f"the rise of {head.metric}" in answer, answer
+
+
+def test_held_out_image_quality_falling_is_one_warning_and_holding_is_ok(tmp_path):
+    """eval13 a3_psnr_ssim_lpips_falling: val/psnr down 2.2 dB, val/ssim down 0.037 and LPIPS up 40% over the last
+    third while training kept falling: status ok and not a word. One warning names the three falls from their
+    best, dated at the earliest best; the same metrics holding near their best are an ok finding."""
+    curves = radiodiff_curves(9000, disc_start=15_001, total_steps=20_000)
+    evals = np.arange(1000, 9001, 500)
+    late = np.clip((evals - 6000) / 3000, 0, None)
+
+    def quality(falling):
+        grow = late if falling else 0 * late
+        return [(int(s), name, float(v)) for i, s in enumerate(evals) for name, v in (
+            ("val/psnr", 29.0 - 2.2 * grow[i] + 0.02 * np.sin(i)), ("val/ssim", 0.906 - 0.037 * grow[i]),
+            ("val/lpips", 0.08 * (1 + 0.4 * grow[i])))]
+
+    a, bad = verdict(write_run(tmp_path / "falling", curves, 10, config(disc_start=15_001, total=20_000),
+                               quality(True)))
+    (f,) = [f for f in bad if f.rule == "val-quality"]
+    assert f.severity == "warning" and {q["metric"] for q in f.numbers["metrics"]} == {
+        "val/psnr", "val/ssim", "val/p_loss"}
+    assert "val/psnr fell from 29.01 dB (its best" in f.message and "(LPIPS) rose from 0.08" in f.message
+    assert 5500 <= f.step <= 6500 and a.status == "warning"
+    b, bad = verdict(write_run(tmp_path / "holding", curves, 10, config(disc_start=15_001, total=20_000),
+                               quality(False)))
+    assert not bad and [f.severity for f in b.findings if f.rule == "val-quality"] == ["ok"]

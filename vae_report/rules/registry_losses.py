@@ -13,7 +13,14 @@ from .kl import kl_dominant, kl_dominant_short, kl_negative, kl_negative_short, 
 from .losses import rec_trend, total_trend, trend_short
 from .shifts import loss_shift, loss_shift_short
 from .spikes import spikes, spikes_short
-from .validation import val_missing, val_missing_short, val_overfitting, val_overfitting_short
+from .validation import (
+    val_missing,
+    val_missing_short,
+    val_overfitting,
+    val_overfitting_short,
+    val_quality,
+    val_quality_short,
+)
 
 _TREND = {"worse": 0.10, "flat": 0.02}
 
@@ -77,6 +84,18 @@ LOSS_RULES: list[Rule] = [
                 "training subset); the total compared within the current phase; a validation rec/nll "
                 "`gap_static` times training from its first point on (another distribution or preprocessing, "
                 "not overfitting)",
+         judges="latest"),
+    Rule("val-quality", "Image quality on validation", "warning",
+         "PSNR, SSIM, LPIPS or FID on held-out images measure what the autoencoder is for: worse now than at their "
+         "best, the latest checkpoints reconstruct unseen images worse, whatever the training losses say.",
+         val_quality, {"psnr_drop": 0.5, "ssim_drop": 0.01, "rise": 0.1},
+         severities=("ok", "warning"), topics=("values",),
+         threshold_notes={"psnr_drop": "dB", "ssim_drop": "absolute"},
+         short=val_quality_short,
+         checks="`val/`, `val_ema/`, `test/`, `eval/` `psnr`, `ssim`, `ms_ssim` (higher is better), `lpips` (read "
+                "as `p_loss`) and `fid` (lower is better): the current level worse than the best (the median of 3 "
+                "evaluations) by `psnr_drop` dB, `ssim_drop`, or `rise` of the best for a distance, and by 3 noises, "
+                "the best not among the latest fifth of the points; the training loss over the same steps beside it",
          judges="latest"),
     Rule("val-missing", "Validation missing", "warning",
          "Without the validation the config runs, nothing shows whether the model generalises or overfits.",

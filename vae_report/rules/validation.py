@@ -10,7 +10,7 @@ import numpy as np
 from .. import position as pos
 from ..checkpoints import checkpoint_near
 from ..levels import movement
-from ..numbers import describe_change, fmt
+from ..numbers import describe_change, fmt, signed_pct
 from ..schedule import Schedule
 from ..stats import level_at, robust_noise, window_medians
 from .base import Case, Metrics, ramp_onset
@@ -106,7 +106,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"{describe_change(then[0], now[0], noise=max(then[1], now[1]))} over the same {pos.units(s)}; the gap "
                 f"between them went from {fmt(best - then[0])} to {fmt(latest - now[0])}. The model is learning "
                 "its training set rather than the task.",
-                val, onset, numbers,
+                val, onset, numbers | {"explains": {"val-quality": "any"}},  # held-out quality falls with it
                 action=f"Keep {checkpoint_near(s, onset)}, add data or augmentation, or stop here.",
             ))
         else:
@@ -227,3 +227,103 @@ def val_missing_short(f: Said) -> str:
     every = f.n.get("val_every")
     return "no validation metric logged" + (f", though the config validates every {f.count(every)}" if every
                                             else "")
+
+
+# image-quality metrics a validation loop logs, by the name after its split (val/psnr), and which way is better:
+# PSNR and SSIM rise as reconstructions improve; LPIPS (read as p_loss, LDM's name for it) and FID fall
+QUALITY = {"psnr": "higher", "ssim": "higher", "ms_ssim": "higher", "p_loss": "lower", "fid": "lower"}
+QUALITY_PREFIXES = (*PREFIXES, "test/", "eval/")
+
+
+def _quality_metrics(m: Metrics) -> list[tuple[str, str]]:
+    return [(name, QUALITY[name.split("/", 1)[1]]) for name in m.names()
+            if name.startswith(QUALITY_PREFIXES) and name.split("/", 1)[1] in QUALITY]
+
+
+def _worse_by(name: str, best: float, latest: float, t: dict) -> bool:
+    """Whether the latest level is worse than the best by the rule's threshold for that metric: PSNR in dB, SSIM
+    as an absolute drop, a distance (LPIPS, FID) as a share of its best."""
+    base = name.split("/", 1)[1]
+    if base == "psnr":
+        return best - latest >= t["psnr_drop"]
+    if base in ("ssim", "ms_ssim"):
+        return best - latest >= t["ssim_drop"]
+    return latest - best >= t["rise"] * abs(best)
+
+
+def val_quality(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    """Validation image quality (PSNR, SSIM, LPIPS, FID) worse now than at its best, beyond its noise and by the
+    metric's own threshold, with the best not among the latest points: reconstructions of held-out images got
+    worse, whatever the training losses say. One finding for all of them (one cause: the model's outputs); ok where
+    each is at or near its best."""
+    worse, held = [], []
+    for name, better in _quality_metrics(m):
+        steps, values = m.steps(name), m.values(name)
+        if len(values) and not np.isfinite(values[-1]):
+            continue
+        good = np.isfinite(values)
+        steps, values = steps[good], values[good]
+        if len(values) < 5:
+            continue
+        sign = 1.0 if better == "lower" else -1.0
+        smooth = window_medians(values, 3)
+        noise = robust_noise(values)
+        # the last evaluation at its best level (within half a noise): a flat stretch before a fall is dated at
+        # its end, where the checkpoint to keep is
+        near = np.flatnonzero(sign * smooth <= float(np.min(sign * smooth)) + 0.5 * noise)
+        best_i = int(near[-1]) + 1  # the window's centre
+        best, best_step = float(smooth[best_i - 1]), int(steps[best_i])
+        level = m.level(name)
+        k = max(2, len(values) // 5)
+        latest = level.value if level is not None and math.isfinite(level.value) else float(np.median(values[-k:]))
+        one = {"metric": name, "best": best, "best_step": best_step, "latest": latest, "better": better,
+               "last_step": int(steps[-1]), "best_at": pos.at(s, best_step)}
+        bad = sign * (latest - best) > 3 * noise and _worse_by(name, best, latest, t) \
+            and best_i < len(values) - k
+        (worse if bad else held).append(one)
+    if not worse:
+        if not held:
+            return []
+        said = "; ".join(f"{q['metric']} {_value(q, q['latest'])} now, its best {_value(q, q['best'])} at "
+                         f"{q['best_at']}" for q in held)
+        return [Case(f"Held-out reconstructions have not got worse: {said}.", held[0]["metric"],
+                     max(q["last_step"] for q in held), {"metrics": held}, severity="ok")]
+    first = min(worse, key=lambda q: q["best_step"])
+    said = "; ".join(_worse_said(q) for q in worse)
+    train = next((name for name in ("rec_loss", "nll_loss", "total_loss") if m.has(name)), None)
+    numbers: dict = {"metrics": worse, "best_step": first["best_step"]}
+    trained = ""
+    if train is not None:
+        then, now = level_at(m.steps(train), m.values(train), first["best_step"], 20), m.level(train)
+        if then is not None and now is not None and math.isfinite(now.value):
+            numbers.update(train_then=then[0], train_now=now.value)
+            trained = (f" Over the same steps {train} "
+                       f"{describe_change(then[0], now.value, noise=max(then[1], now.noise))}.")
+    return [Case(
+        f"Held-out reconstructions got worse: {said} (each best the median of 3 evaluations).{trained} The "
+        "checkpoints since then reconstruct unseen images worse than those at the best.", first["metric"],
+        first["best_step"], numbers,
+        action=f"Keep {checkpoint_near(s, first['best_step'])}; if training kept improving meanwhile, the model is "
+               "fitting its training set (add data or augmentation, or stop); if the discriminator switched on in "
+               "between, weigh its sharper outputs against this.")]
+
+
+def _value(q: dict, value: float) -> str:
+    return f"{fmt(value)} dB" if q["metric"].endswith("psnr") else fmt(value)
+
+
+def _worse_said(q: dict) -> str:
+    """"val/psnr fell from 28.99 dB (its best, step 48,000) to 26.85 dB (-2.139 dB)": one metric's fall from its
+    best."""
+    name = f"{q['metric']} (LPIPS)" if q["metric"].endswith("/p_loss") else q["metric"]
+    said = f"from {_value(q, q['best'])} (its best, {q['best_at']}) to {_value(q, q['latest'])}"
+    if q["better"] == "lower":
+        return f"{name} rose {said} ({signed_pct(q['latest'] / q['best'] - 1)})" if q["best"] > 0 else \
+            f"{name} rose {said}"
+    return f"{name} fell {said} (-{_value(q, q['best'] - q['latest'])})"
+
+
+def val_quality_short(f: Said) -> str | None:
+    metrics = f.n.get("metrics") or []
+    return "; ".join(f"{q['metric']} {_value(q, q['latest'])} now, {_value(q, q['best'])} at its best "
+                     f"({f.at(q['best_step'])})" for q in metrics) or None
