@@ -69,6 +69,8 @@ def test_checkpoint_saves_and_fit_end_write_the_report_and_json(tmp_path):
     # beside the log folder, never inside it (a file there would be read as a log of the run by the next pass)
     summary = json.loads((folder.parent / "version_0.report.json").read_text())
     assert summary["step"] == 11 and {"rec_loss", "kl_loss", "total_loss"} <= set(summary["metrics"])
+    # eval13 b5_lightning_cb: the end-of-fit report said 'total unknown' with trainer.max_steps in hand
+    assert (summary["schedule"]["total_steps"], summary["finished"]) == (12, True)
     assert "<html" in (folder.parent / "version_0.report.html").read_text()[:500].lower()
     assert not [p for p in folder.iterdir() if "report" in p.name]
     # the summary beside the version folder is ours: the parent folder read as a whole finds only the CSV

@@ -54,7 +54,8 @@ class ReportCallback(*_callback_bases()):
             if folder is None:
                 log.warning("vae-report: this Trainer has no logger folder to analyze; pass run_dir=")
                 return None
-            self.background = BackgroundReport(folder, self.out, self.json_out, self.args)
+            self.background = BackgroundReport(folder, self.out, self.json_out, [*_total(trainer, self.args),
+                                                                                *self.args])
         return self.background
 
     def _flush(self, trainer: Any) -> None:
@@ -87,6 +88,16 @@ class ReportCallback(*_callback_bases()):
     def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
         # after Ctrl-C the fit is not held for the report: it is finished by its own process
         self._request(trainer, final=True, wait=0.0 if isinstance(exception, KeyboardInterrupt) else None)
+
+
+def _total(trainer: Any, args: Sequence[str]) -> list[str]:
+    """``--total-steps`` from the trainer's ``max_steps`` (the global step the logs count, where the fit stops),
+    unless the options give a total: the end-of-fit report then knows the run finished."""
+    steps = getattr(trainer, "max_steps", None)
+    if any(str(a).startswith("--total-steps") for a in args) or not isinstance(steps, int) or isinstance(steps, bool) \
+            or steps <= 0:
+        return []
+    return ["--total-steps", str(steps)]
 
 
 def log_folder(trainer: Any) -> Path | None:
