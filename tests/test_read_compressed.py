@@ -72,3 +72,13 @@ def test_a_gzip_that_does_not_decompress_is_named(tmp_path):
         load_run(tmp_path)
     message = str(caught.value)
     assert "metrics.csv.gz" in message and "gunzip" in message and "compressed" in message
+
+
+def test_a_plain_log_named_gz_is_told_to_be_renamed_not_gunzipped(tmp_path):
+    """eval13 a1_gz_plaintext: 'a gzip-compressed file that does not decompress (Not a gzipped file) ... gunzip -k':
+    the file is no gzip at all, and gunzip cannot read it. Its first bytes say so: rename it."""
+    (tmp_path / "train.log.gz").write_text(_csv())
+    with pytest.raises(InputError) as caught:
+        load_run(tmp_path)
+    message = str(caught.value)
+    assert "not gzip-compressed" in message and "mv train.log.gz train.log" in message and "gunzip" not in message

@@ -34,6 +34,12 @@ def expanded(path: Path) -> Path:
     key = (str(path), info.st_size, info.st_mtime_ns)
     if key in _COPIES and _COPIES[key].exists():
         return _COPIES[key]
+    with path.open("rb") as handle:
+        magic = handle.read(2)
+    if magic != b"\x1f\x8b":  # named .gz, not gzip: no gunzip will read it
+        plain = inner_name(path) or path.stem
+        raise InputError(f"{path}: named .gz but not gzip-compressed (its first bytes are not gzip's); if it is the "
+                         f"plain log, rename it without .gz (mv {path.name} {plain})")
     written = 0
 
     def chunks() -> Iterator[bytes]:
