@@ -1762,3 +1762,24 @@ def test_held_out_image_quality_falling_is_one_warning_and_holding_is_ok(tmp_pat
     b, bad = verdict(write_run(tmp_path / "holding", curves, 10, config(disc_start=15_001, total=20_000),
                                quality(False)))
     assert not bad and [f.severity for f in b.findings if f.rule == "val-quality"] == ["ok"]
+
+
+def test_a_rate_cut_far_below_the_range_for_a_long_stretch_is_a_warning_but_a_decay_s_end_is_not(tmp_path):
+    """eval13 b1_plateau_to_tiny: ReduceLROnPlateau without a floor cut the rate x10 four times, to 1e-8 for the
+    last third of the run, and the report said 'keep it running' (the range check reads the rate's peak). A
+    RadioDiff decay that reaches such rates in its last percent, by design, is no such finding."""
+    curves = radiodiff_curves(9000, disc_start=50_001, total_steps=15_000)
+    curves.values["lr"] = 1e-4 * 0.1 ** np.clip((curves.steps - 2000) // 1000, 0, 4)  # 1e-8 from step 6,000
+    c = config(disc_start=50_001, total=15_000)
+    c["trainer"]["lr_scheduler"] = {"target": "torch.optim.lr_scheduler.ReduceLROnPlateau", "factor": 0.1}
+    c["trainer"]["lr"] = 1e-4
+    a, bad = verdict(write_run(tmp_path / "plateau", curves, 10, c))
+    (f,) = [f for f in bad if f.rule == "lr-schedule"]
+    assert (f.case, f.step, f.severity) == ("below-range", 6000, "warning")
+    assert "below 1e-07 since step 6,000" in f.message and "min_lr" in f.action
+    answer = next(q.answer for q in a.qa if q.question.startswith("Should I intervene"))
+    assert answer.startswith("Yes") and "keep it running" not in answer.lower()
+    ended = radiodiff_curves(14_990, disc_start=50_001, total_steps=15_000)
+    b, _ = verdict(write_run(tmp_path / "decayed", ended, 10, config(disc_start=50_001, total=15_000)))
+    assert float(ended.values["lr"][-1]) < 1e-7 and b.finished
+    assert not [f for f in b.active_findings() if f.case == "below-range"]

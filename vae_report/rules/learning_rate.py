@@ -12,7 +12,8 @@ from .. import position as pos
 from ..lr_plans import STEPWISE
 from ..numbers import counted, describe_change, factor, fmt, pct
 from ..schedule import Schedule
-from .base import Case, Metrics
+from .base import HARM, Case, Metrics
+from .lr_range import LOW
 from .lr_shape import describe_lr, may_be_printed, printed_decimals
 from .said import Said
 
@@ -92,6 +93,46 @@ def _departure(steps, lr, expected, relative, tolerance, s: Schedule) -> tuple[i
 
 
 def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    """The logged rate against the config's schedule (``_against_config``); whatever that says, a rate that has sat
+    far below the range any autoencoder trains at over a long latest stretch is a warning of its own."""
+    cases = _against_config(m, s, t)
+    low = _below_range_now(m, s, t)
+    if low is None or any(c.severity in ("warning", "error") for c in cases):
+        return cases
+    return [low]
+
+
+def _below_range_now(m: Metrics, s: Schedule, t: dict) -> Case | None:
+    """The rate above 0 and below LOW (lr_range: 1e-7) at every point of its latest stretch, that stretch a tenth
+    of the logged run or more (5 points at least) and not the end of a known total that a decay reaches by design
+    (RadioDiff's, a cosine to 0: their last few percent): Adam barely moves the weights there, whatever scheduler
+    (ReduceLROnPlateau without a floor) put it there."""
+    steps, lr = m.steps("lr"), m.values("lr")
+    good = np.isfinite(lr)
+    steps, lr = steps[good], lr[good]
+    if len(lr) < 10 or not 0 < float(lr[-1]) < LOW:
+        return None
+    above = np.flatnonzero(~((lr > 0) & (lr < LOW)))
+    first = int(above[-1]) + 1 if len(above) else 0
+    span = float(steps[-1] - steps[0]) or 1.0
+    since = int(steps[first])
+    if len(lr) - first < 5 or (steps[-1] - since) < 0.1 * span:
+        return None
+    if s.total_steps and since >= 0.9 * s.total_steps:
+        return None
+    plan = s.lr_plan.describe(s.total_steps, unit=s.counts) if s.lr_plan is not None else None
+    named = f" The config's scheduler: {plan}." if plan else ""
+    return Case(
+        f"The learning rate has been below {fmt(LOW)} since {pos.at(s, since)} ({fmt(float(lr[-1]))} now, "
+        f"{pct((steps[-1] - since) / span, 0)} of the logged run): an Adam step moves each weight by about that "
+        f"much, so the run has barely trained since.{named}", "lr", since,
+        {"lr_now": float(lr[-1]), "below_since": since, "low": LOW}, case="below-range", harm=HARM["lr"],
+        title="Learning rate far below the range",
+        action=f"Give the rate a floor (the scheduler's min_lr or eta_min, 1e-6 or above) or restore the rate it "
+               f"had before {pos.at(s, since)}, and resume from the checkpoint saved there.")
+
+
+def _against_config(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     steps, lr = m.steps("lr"), m.values("lr")
     good = np.isfinite(lr)
     steps, lr = steps[good], lr[good]

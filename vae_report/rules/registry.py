@@ -124,7 +124,10 @@ RULES: list[Rule] = [
                 "not judged (\"decays linearly from 1e-04 to 1e-06 over steps 0-20,000\", info) unless it is "
                 "exactly 0 from some step to the end (a tenth of the points or more: a warning, dated there); an lr "
                 "printed with too few decimals (RadioDiff's `{:.5f}`, also in a CSV parsed from its log) is a "
-                "precision artefact (info), never a schedule fault; a rate logged exactly is the rate"),
+                "precision artefact (info), never a schedule fault; a rate logged exactly is the rate; whatever "
+                "the config says, a rate above 0 and below 1e-7 over its latest stretch (a tenth of the logged run "
+                "or more, not the last tenth of a known total a decay reaches by design) is a warning: the run "
+                "barely trains there (ReduceLROnPlateau without a floor)"),
     Rule("run-stalled", "Training stalled", "warning",
          "A learning rate of 0, or losses frozen to float precision, trains nothing: the compute spent there is "
          "wasted, the run ends with the weights it had when it stopped, and a steady loss there is no sign of health.",
