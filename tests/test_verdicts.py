@@ -1783,3 +1783,19 @@ def test_a_rate_cut_far_below_the_range_for_a_long_stretch_is_a_warning_but_a_de
     b, _ = verdict(write_run(tmp_path / "decayed", ended, 10, config(disc_start=50_001, total=15_000)))
     assert float(ended.values["lr"][-1]) < 1e-7 and b.finished
     assert not [f for f in b.active_findings() if f.case == "below-range"]
+
+
+def test_one_level_just_before_the_switch_on_in_every_finding(tmp_path):
+    """eval13 b6_train_klw1e-2: with 15 points before the switch-on, the winning discriminator's action quoted
+    rec_loss 'since just before the switch-on' as the median of the last 5 (0.181, 'fell -17.5%') while
+    rec-after-disc quoted its last point there (0.149, 'held'): one level just before the switch-on per report."""
+    curves = radiodiff_curves(300, disc_start=151, total_steps=300)
+    v, on = curves.values, curves.steps >= 151
+    v["disc_loss"][on] = np.linspace(0.9, 0.15, int(on.sum()))
+    v["logits_real"][on], v["logits_fake"][on] = 1.2, -1.1
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=151, total=300)))
+    told = [(f.rule, f.numbers) for f in a.findings] + [(r["rule"], r["numbers"]) for f in a.findings
+                                                          for r in f.related]
+    numbers = next(n for rule, n in told if rule == "disc-overpowering" and "rec_before_win" in n)
+    (rec,) = [f for f in a.findings if f.rule == "rec-after-disc" and not f.skipped]
+    assert numbers["rec_before_win"] == pytest.approx(rec.numbers["before_level"])

@@ -258,6 +258,16 @@ class Metrics:
             return value
         return self.reference(name, Level(value, noise, 1, 0, 0)).value
 
+    def before_switch_on(self, name: str, switch: int) -> Level | None:
+        """The metric's level just before the discriminator's switch-on at ``switch`` (the last 5% of the points
+        before it, ``before_switch`` where the current phase begins there): the one such level every finding,
+        action and answer quotes."""
+        if self.phase_start == switch:
+            shared = self.before_switch(name)
+            if shared is not None:
+                return shared
+        return current_level(*self.window(name, hi=switch))
+
     def window(self, name: str, lo: int | None = None, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Steps and values with ``lo <= step < hi`` (empty for a metric not logged)."""
         if not self.has(name):

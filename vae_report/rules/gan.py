@@ -233,8 +233,8 @@ def overpowered_action(m: Metrics, s: Schedule, onset: int | None = None, number
     cost = _rec_cost(m, s, onset)
     if cost is None:  # no reconstruction to read the cost from: disc_weight said as what it does
         return f"{weaken}. If reconstruction suffers, also {chase_less(s, suggested_weight(s))}."
-    before, now, since = cost
-    moved = describe_change(before, now)
+    before, now, since, noise = cost
+    moved = describe_change(before, now, noise=noise)  # "held" within the noise, as rec-after-disc says it
     if numbers is not None:
         numbers.update(rec_before_win=before, rec_now=now)
     if now > 1.1 * before:  # the autoencoder has paid for chasing it: pull it back too
@@ -246,11 +246,11 @@ def overpowered_action(m: Metrics, s: Schedule, onset: int | None = None, number
             f"{moved}; so {weight_named(s)}, can stay.")
 
 
-def _rec_cost(m: Metrics, s: Schedule, onset: int | None = None) -> tuple[float, float, str] | None:
+def _rec_cost(m: Metrics, s: Schedule, onset: int | None = None) -> tuple[float, float, str, float | None] | None:
     """rec_loss where the discriminator began to win (the median of the last 5% of the phase's points before
     ``onset``, at least 5) or, with no such stretch, just before the switch-on (the phase before's last 5%, as
-    rec-after-disc takes it); its current level (the statistics table's Now); and the words that name the
-    baseline. None without both."""
+    rec-after-disc takes it); its current level (the statistics table's Now); the words that name the baseline;
+    and the noise of their difference. None without both."""
     if not m.has("rec_loss") or s.switch_step is None:
         return None
     level = m.level("rec_loss")
@@ -260,12 +260,13 @@ def _rec_cost(m: Metrics, s: Schedule, onset: int | None = None) -> tuple[float,
         won = finite(m.window("rec_loss", lo=s.switch_step, hi=onset)[1])
         if len(won) >= 20:  # the win came well into the phase: its cost is counted from there
             before = float(np.median(won[-max(5, len(won) // 20):]))
-            return before, level.value, f"since the discriminator began to win ({pos.at(s, onset)})"
-    before = finite(m.window("rec_loss", hi=s.switch_step)[1])
-    if len(before) < 5:
+            return before, level.value, f"since the discriminator began to win ({pos.at(s, onset)})", level.noise
+    if len(finite(m.window("rec_loss", hi=s.switch_step)[1])) < 5:
         return None
-    return (float(np.median(before[-max(5, len(before) // 20):])), level.value,
-            "since just before the switch-on")
+    before = m.before_switch_on("rec_loss", s.switch_step)  # the level rec-after-disc quotes: one per report
+    if before is None or not np.isfinite(before.value):
+        return None
+    return before.value, level.value, "since just before the switch-on", difference_noise(before, level)
 
 
 def phase_ends(m: Metrics, s: Schedule, name: str) -> tuple[float, float] | None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import position as pos
 from ..checkpoints import latest_checkpoint
-from ..levels import current_level, difference_noise, movement
+from ..levels import difference_noise, movement
 from ..numbers import describe_change, fmt, part_of, pct, relative_change, signed_pct
 from ..schedule import Schedule, set_at
 from ..stats import SIDE_POINTS, level_changed, robust_noise, rolling_median
@@ -42,8 +42,7 @@ def rec_after_disc(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if not np.isfinite(recent[1][-1]):
         return []  # NaN/Inf at the latest step: the non-finite finding says so
     # the level just before the switch-on (the last 5% of the phase before it), the one rec-trend quotes too
-    prior = (m.before_switch("rec_loss") if m.phase_start == s.switch_step else None) \
-        or current_level(before_steps, before)
+    prior = m.before_switch_on("rec_loss", s.switch_step)
     base = prior.value
     level = m.level("rec_loss")  # the one current level of rec_loss, inside the adversarial phase
     now = level.value
