@@ -1799,3 +1799,17 @@ def test_one_level_just_before_the_switch_on_in_every_finding(tmp_path):
     numbers = next(n for rule, n in told if rule == "disc-overpowering" and "rec_before_win" in n)
     (rec,) = [f for f in a.findings if f.rule == "rec-after-disc" and not f.skipped]
     assert numbers["rec_before_win"] == pytest.approx(rec.numbers["before_level"])
+
+
+def test_a_kl_highest_at_its_start_falls_from_its_start_level_not_from_a_lower_peak():
+    """eval13 b2_posterior_collapse: a KL that starts at its highest and collapses fell 'from its peak level
+    19,978', a moving average below the statistics table's Start of 21,761: its peak is its start."""
+    steps = np.arange(0, 40_000, 100)
+    kl = 40 + 25_000 * np.exp(-steps / 3000)
+    rec = 0.1 + 0.0 * steps
+    frame = make_frame(np.concatenate([steps, steps]), ["kl_loss"] * len(steps) + ["rec_loss"] * len(steps),
+                       np.concatenate([kl, rec]), np.nan, "t")
+    m = Metrics(frame)
+    (f,) = [f for f in run_rules(m, Schedule(kl_weight=1e-2)) if f.rule == "kl-collapse" and not f.skipped]
+    assert f.numbers["peak_level"] == pytest.approx(m.start("kl_loss").value)
+    assert f"peak level {fmt(m.start('kl_loss').value)}" in f.message

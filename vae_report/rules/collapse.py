@@ -32,11 +32,14 @@ def kl_collapse(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     sums = np.cumsum(np.concatenate(([0.0], values)))
     smooth = (sums[k:] - sums[:-k]) / k  # moving average in O(n), whatever the window
     peak, now = float(smooth.max()), m.level("kl_loss").value  # "fell to": the one current level
+    steps = m.steps("kl_loss")[np.isfinite(m.values("kl_loss"))]
+    peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
+    start = m.start("kl_loss")  # a KL highest at its start: its peak is the table's Start, never a level below it
+    if start is not None and np.isfinite(start.value) and start.value > peak:
+        peak, peak_step = float(start.value), int(steps[0])
     if peak <= 0 or now > t["fraction_of_peak"] * peak:
         found = _near_prior(m, s, now, t)  # no fall from a peak, yet at the prior: held there from the start
         return [found] if found is not None else []
-    steps = m.steps("kl_loss")[np.isfinite(m.values("kl_loss"))]
-    peak_step = int(steps[int(np.argmax(smooth)) + k // 2])
     still = _far_from_prior(m, s, peak, now, peak_step)
     if still is not None:
         return [still]
