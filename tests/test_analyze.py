@@ -263,6 +263,28 @@ def test_a_finding_cited_under_another_since_last_report_is_not_resolved():
     assert [f["rule"] for f in since["findings_new"]] == ["loss-now"]
 
 
+def test_since_last_report_counts_causes_not_the_findings_cited_under_them():
+    """eval13 b3_weekly_regressed: one rise (loss-shift, with rec-after-disc, rec-trend and total-trend cited under
+    it) was four 'New warning' lines and four new findings; the lr's scheduled decay was a change that matters."""
+    from vae_report.baseline import compare
+
+    def one(rule, metric):
+        return {"rule": rule, "severity": "warning", "metric": metric, "step": 65_000, "message": "rose"}
+
+    cited = [one("rec-after-disc", "rec_loss"), one("rec-trend", "rec_loss"), one("total-trend", "total_loss")]
+    head = one("loss-shift", "rec_loss") | {"related": cited}
+    level = {"recent_median": 3.1e-6, "recent_noise": 1e-12}
+    then = {"step": 60_000, "findings": [], "metrics": {"lr": level}}
+    now = {"step": 75_000, "metrics": {"lr": level | {"recent_median": 2.6e-6}},
+           "findings": [head, {"rule": "lr-schedule", "severity": "ok", "metric": "lr", "message": "follows"}]}
+    since = compare(now, then)
+    assert [f["rule"] for f in since["findings_new"]] == ["loss-shift"]
+    assert since["changes"] == ["New warning: loss-shift on rec_loss (3 more findings of the same cause cited "
+                                "under it)."]
+    gone = compare({"step": 90_000, "findings": []}, now)
+    assert [f["rule"] for f in gone["findings_resolved"]] == ["loss-shift"]
+
+
 @pytest.mark.parametrize("suffix", [".md", ".html"])
 def test_a_folder_of_runs_is_a_sweep(tmp_path, suffix):
     from writers import write_radiodiff_run

@@ -16,7 +16,7 @@ from . import position as pos
 from .errors import InputError
 from .inputs import read_option_file
 from .levels import movement
-from .numbers import by_difference, fmt
+from .numbers import by_difference, counted, fmt
 
 _SHAPE = {"metrics": dict, "findings": list, "milestones": list, "runs": list, "schedule": dict}
 _NUMBER = (int, float)
@@ -143,6 +143,24 @@ def _active(findings: list) -> dict[tuple[str, str | None], dict]:
     return out
 
 
+def _causes(findings: list, seen: dict) -> dict[tuple[str, str | None], dict]:
+    """The warnings and errors a summary heads its findings with (one cause, one headline) that ``seen`` (another
+    summary's ``_active``) does not hold, each with how many of its cited findings are new too: what appeared or
+    cleared is counted by cause, as the findings table shows them, never once per finding cited under one."""
+    out = {}
+    for f in findings or []:
+        if not isinstance(f, dict) or f.get("skipped") or f.get("severity") not in ("warning", "error"):
+            continue
+        key = (f.get("rule"), f.get("metric"))
+        if key in seen:
+            continue
+        cited = {(r.get("rule"), r.get("metric")) for r in f.get("related") or () if isinstance(r, dict)
+                 and r.get("severity") in ("warning", "error")} - {key} - set(seen)
+        out.setdefault(key, {k: f.get(k) for k in ("rule", "severity", "metric", "step", "message")}
+                       | {"cited_new": len(cited)})
+    return out
+
+
 def _delta(name: str, old: dict, new: dict) -> dict[str, Any]:
     """A metric then and now: the current levels (levels.current_level) where both summaries have them (a single
     last point is noise), the change, the word levels.movement gives it against the two levels' noise, and a
@@ -177,8 +195,10 @@ def compare(now: dict[str, Any], then: dict[str, Any], where: Path | str = "--ba
             # last time's level is of the phase before: the switch-on moves this one by design, no change to tell
             metrics[name] |= {"change": None, "change_fraction": None, "beyond_noise": None, "word": None,
                               "not_comparable": f"phase changed ({then.get('phase')} then, {now.get('phase')} now)"}
-    new_findings = _active(now.get("findings"))
-    old_findings = _active(then.get("findings"))
+    # a cause is new when its headline was nowhere in the last summary (not even cited), cleared when last week's
+    # headline is nowhere now; the findings cited under one come and go with it
+    appeared = _causes(now.get("findings"), _active(then.get("findings")))
+    cleared = _causes(then.get("findings"), _active(now.get("findings")))
     wall_now, wall_then = _number(now.get("last_wall_time")), _number(then.get("last_wall_time"))
     step_then = then["step"]
     finished_since = bool(now.get("finished")) and not then.get("finished")
@@ -202,12 +222,20 @@ def compare(now: dict[str, Any], then: dict[str, Any], where: Path | str = "--ba
         "changes": None,  # filled below: one sentence per change that matters
         "status_then": then.get("status", "unknown"),
         "metrics": metrics,
-        "findings_new": [new_findings[k] for k in new_findings if k not in old_findings],
-        "findings_resolved": [old_findings[k] for k in old_findings if k not in new_findings],
+        "findings_new": list(appeared.values()),
+        "findings_resolved": list(cleared.values()),
         "milestones_passed": passed,
         "identity_note": identity_note,
-    } | {"changes": _headlines(passed, new_findings, old_findings, metrics, finished_since, now["step"],
-                               (now.get("schedule") or {}).get("counts") or "step")}
+    } | {"changes": _headlines(passed, appeared, cleared, _not_scheduled(metrics, now), finished_since,
+                               now["step"], (now.get("schedule") or {}).get("counts") or "step")}
+
+
+def _not_scheduled(metrics: dict, now: dict) -> dict:
+    """The metrics whose move is news: the learning rate's is not where it follows the config's schedule (the
+    lr-schedule check found it ok): its decay over the week is the plan."""
+    planned = any(isinstance(f, dict) and f.get("rule") == "lr-schedule" and f.get("severity") == "ok"
+                  for f in now.get("findings") or [])
+    return {name: d for name, d in metrics.items() if not (planned and name.split("/")[-1].startswith("lr"))}
 
 
 # metrics the discriminator's switch-on moves by design: not compared across it
@@ -222,10 +250,10 @@ def _headlines(passed: list, new: dict, old: dict, metrics: dict, finished_since
     out = [f"Finished since the last report: the last logged {unit} ({fmt(step)}) is the run's last."] \
         if finished_since else []
     out += [f"Passed {pos.at(unit, m['step'])} ({m['name']})." for m in passed if isinstance(m, dict)]
-    out += [f"New {f['severity']}: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "."
-            for k, f in new.items() if k not in old]
-    out += [f"Cleared: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "."
-            for k, f in old.items() if k not in new]
+    out += [f"New {f['severity']}: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "")
+            + (f" ({counted(f['cited_new'], 'more finding')} of the same cause cited under it)" if f["cited_new"]
+               else "") + "." for f in new.values()]
+    out += [f"Cleared: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "") + "." for f in old.values()]
     for name, d in metrics.items():
         if d.get("beyond_noise") and d.get("word") != "held":
             out.append(f"{name} {d['word']} from {_show(d['then'])} to {_show(d['now'])}, beyond its noise "
