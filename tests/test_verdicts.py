@@ -1056,6 +1056,11 @@ def test_a_run_that_slowed_down_tenfold_says_when(tmp_path):
     (slow,) = [f for f in bad if f.rule == "liveness"]
     assert "slowed down" in slow.message and 19_000 <= slow.step <= 21_000
     assert not any("looks stopped" in q.answer for q in a.qa)  # slower is not stopped: the ETA stands
+    # eval13 b3_weekly_improved: "x times slower" compares the two speeds between pauses, and the ETAs name the
+    # pace they use (it was 'the current speed' with the ETAs at another one)
+    n = slow.numbers
+    assert f"({fmt(round(n['steps_per_hour_before'] / n['steps_per_hour_between_pauses'], 1))} times slower)" \
+        in slow.message and f"the recent pace, {fmt(round(n['steps_per_hour']))} per hour" in slow.message
     healthy = write_run(tmp_path / "b", curves, 10, config(disc_start=50_001, total=150_000))
     assert not [f for f in verdict(healthy)[1] if f.rule == "liveness"]
 

@@ -204,8 +204,9 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         numbers.update(steps_per_hour_before=before, slowdown_since=since)
         return [Case(
             f"Training slowed down: {fmt(round(running))} {pos.units(s)} per hour between pauses in the latest logs "
-            f"against {fmt(round(before))} before {pos.at(s, since)} ({fmt(round(before / rate, 1))} times slower), "
-            "and the time estimates use the current speed. Look for what changed then: data loading (a slow disk or "
+            f"against {fmt(round(before))} before {pos.at(s, since)} ({fmt(round(before / running, 1))} times "
+            f"slower); the time estimates use the recent pace, {fmt(round(rate))} per hour with its pauses. Look "
+            "for what changed then: data loading (a slow disk or "
             "fewer workers), a GPU shared with another job, throttling, or a validation or logging step that grew. "
             "Training speed: " + "; ".join(parts) + ".",
             None, since, numbers)]
