@@ -229,3 +229,22 @@ def test_compare_does_not_rank_runs_in_different_phases_or_at_different_steps(tm
     levels = text.split("## Current levels")[1].split("## Curves")[0]
     assert "the runs stand at different steps (A 3,000, B 9,000), so none is ranked here" in levels
     assert "**" not in levels.replace("**bold**", "")
+
+
+def test_a_per_pixel_loss_is_ranked_across_kinds_of_source_and_a_total_is_not(tmp_path):
+    """eval13 b4_compare_csv_tb_differ: a CSV run reconstructing 15% worse than a TensorBoard run of the same
+    config (16 noises apart) was 'Not ranked: ... different kinds of source; RadioDiff's TensorBoard total is ...':
+    a reason about totals, for rec_loss, which is the same quantity whoever wrote it down."""
+    from writers import radiodiff_curves, radiodiff_tb_points, write_lightning_metrics_csv, write_scalars
+
+    curves = radiodiff_curves(600, disc_start=301, total_steps=1000)
+    write_scalars(tmp_path / "tb", radiodiff_tb_points(curves, every=10))
+    curves.values["rec_loss"] = curves.values["rec_loss"] * 1.15
+    write_lightning_metrics_csv(tmp_path / "csv" / "metrics.csv", curves, every=10)
+    runs = analyze_runs([str(tmp_path / "tb"), str(tmp_path / "csv")], disc_start=301)
+    for target, ranked in (("rec_loss", True), ("total_loss", False)):
+        out = tmp_path / f"{target}.md"
+        write_comparison(runs, out, target)
+        verdict = out.read_text().split("## Verdict")[1].split("##")[0]
+        assert (f"tb is better on {target}" in verdict) == ranked, verdict
+        assert ("different kinds of source" in verdict) == (not ranked), verdict

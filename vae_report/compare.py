@@ -362,12 +362,13 @@ def _show_level(level: Level | None) -> str:
 
 def _not_comparable(target: str, analyses: list, configs: list[dict | None]) -> str | None:
     """Why the runs' values of ``target`` are not the same quantity (None when they are)."""
+    total = target.split("/")[-1] in {t.split("/")[-1] for t in TOTALS}
     kinds = {a.metric_sources.get(target) for a in analyses}
-    if len(kinds) > 1:
+    if total and len(kinds) > 1:  # a per-pixel loss is one quantity whoever wrote it down; a total may not be
         return (f"the runs log {target} from different kinds of source ({', '.join(sorted(map(str, kinds)))}); "
                 "RadioDiff's TensorBoard total is (autoencoder + discriminator loss) / 2, its text log's the "
                 "autoencoder loss alone")
-    if target.split("/")[-1] in {t.split("/")[-1] for t in TOTALS}:
+    if total:
         differ = [f"{key} " + " vs ".join(_show(getattr(a.schedule, key)) for a in analyses)
                   for key in _TOTAL_BOOKKEEPING if len({repr(getattr(a.schedule, key)) for a in analyses}) > 1]
         if differ:
