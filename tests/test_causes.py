@@ -108,3 +108,25 @@ def test_answers_are_short_with_numbers_and_what_to_do(tmp_path):
             assert not [qa.question for qa in a.qa if f.message[:60] in qa.answer], f.rule
     kl = next(qa.answer for qa in a.qa if qa.question.startswith("Is the KL loss"))
     assert "kl_loss rose from" in kl and "%" in kl and len(kl) < 300
+
+
+def test_the_usual_price_is_no_all_clear_beside_a_warning_that_rec_paid_for_the_win():
+    """eval13 b4_sweep3: rec_loss +18.7% since the switch-on was 'the usual price of the adversarial term. If it
+    matters, lower disc_weight' (info) in the report whose discriminator warning said reconstruction had paid for
+    its win. The settling clause goes, and the finding points to the warning, as an ok finding in doubt does."""
+    from vae_report.rules import RULES
+    from vae_report.rules.base import Finding
+    from vae_report.rules.grouping import qualify_ok
+
+    price = Finding("rec-after-disc", "info", "Reconstruction costs more since the discriminator started: rec_loss "
+                    "rose from 0.0334 to 0.0397 (+18.7%): the usual price of the adversarial term. If it matters, "
+                    "lower disc_weight.", "rec_loss", 50_100, {"change": 0.187}, case="usual-price")
+    won = Finding("disc-overpowering", "warning", "The discriminator is winning.", "disc_loss", 50_050,
+                  {"implicates": {"rec_loss": "risen"}}, title="Discriminator overpowering the generator")
+    rules = {rule.id: rule for rule in RULES}
+    (said, _) = qualify_ok([price, won], rules)
+    assert "usual price" not in said.message and "If it matters" not in said.message
+    assert said.message.endswith('That is no all-clear: see the warning "Discriminator overpowering the generator" '
+                                 "above, on disc_loss.") and said.numbers["in_doubt"]["rule"] == "disc-overpowering"
+    (alone,) = qualify_ok([price], rules)
+    assert alone is price

@@ -400,6 +400,11 @@ def _older(ok: Finding, loud: dict) -> bool:
     return scope is not None and start is not None and start < scope
 
 
+# info cases that settle a question as fine (a modest cost after the switch-on, "the usual price of the adversarial
+# term"), by the clause that settles it: put in doubt like an ok finding, and the clause dropped then
+SETTLED = {"usual-price": ": the usual price of the adversarial term"}
+
+
 def qualify_ok(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """An ok finding that a warning or an error puts in doubt (its metric or its stretch) is no all-clear: it
     becomes info and points to that finding, instead of standing beside it as if they disagreed (a whole-run
@@ -411,16 +416,18 @@ def qualify_ok(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]
     out = []
     for f in findings:
         # the finding on the ok one's own metric first (its evidence), else one that names it or breaks it
-        doubt = None if f.severity != "ok" or f.skipped else next(
+        settled = SETTLED.get(f.case or "")
+        doubt = None if (f.severity != "ok" and settled is None) or f.skipped else next(
             ((head, d) for exact in (True, False) for head in heads for d in (_related(head), *head.related)
              if d["severity"] in ("warning", "error") and _doubts(f, d, rules, named[id(head)], exact)), None)
         if doubt is not None:
             head, cause = doubt
             where = "" if cause["rule"] == head.rule else f" under \"{head.title}\""
             title = cause.get("title") or cause["rule"]
+            said = f.message.split(settled)[0] + "." if settled and settled in f.message else f.message
             f = replace(f, severity="info", numbers={**f.numbers, "in_doubt": {
                 "rule": cause["rule"], "metric": cause["metric"], "headline": head.rule}},
-                message=f"{f.message} That is no all-clear: see the {cause['severity']} \"{title}\"{where} "
+                message=f"{said} That is no all-clear: see the {cause['severity']} \"{title}\"{where} "
                         f"above, on {cause['metric']}.")
         elif f.severity == "ok" and not f.skipped and "judged_from" in f.numbers:
             f = _cite_older(f, heads, rules, named)
