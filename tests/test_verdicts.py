@@ -1818,3 +1818,30 @@ def test_a_kl_highest_at_its_start_falls_from_its_start_level_not_from_a_lower_p
     (f,) = [f for f in run_rules(m, Schedule(kl_weight=1e-2)) if f.rule == "kl-collapse" and not f.skipped]
     assert f.numbers["peak_level"] == pytest.approx(m.start("kl_loss").value)
     assert f"peak level {fmt(m.start('kl_loss').value)}" in f.message
+
+
+def test_reconstructions_nan_to_the_end_leave_the_discriminator_s_level_and_every_forecast_unjudged(tmp_path):
+    """eval13 a5_float_step_jsonl_nan: with rec_loss NaN from step 7,200 to the end, 'Is the discriminator loss where
+    the schedule puts it?' said 'Not judged' and 'Is a discriminator loss near 1 fine?' said 'Yes'; kl_loss was still
+    forecast to the end of a run that 'cannot go on as it is'."""
+    curves = radiodiff_curves(9000, disc_start=1000, total_steps=15_000)
+    for name in ("rec_loss", "nll_loss", "total_loss"):
+        curves.values[name][curves.steps >= 7200] = np.nan
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=1000, total=15_000)))
+    assert a.status == "error" and a.halted
+    answer = next(q.answer for q in a.qa if q.question.startswith("Is a discriminator loss"))
+    assert answer.startswith("Not judged: disc_loss is") and "NaN/Inf" in answer, answer
+    assert a.forecast.trends["kl_loss"].reason and "cannot go on" in a.forecast.trends["kl_loss"].reason
+
+
+def test_why_is_the_discriminator_loss_zero_is_asked_only_when_its_level_is(tmp_path):
+    """eval13 a1_logging_basicconfig: a won hinge discriminator at 0.0171 whose latest point was 0 got 'Why is the
+    discriminator loss zero? ... it has won and is at 0 now': the premise is its level, not one point."""
+    curves = radiodiff_curves(6000, disc_start=1000, total_steps=10_000)
+    v, on = curves.values, curves.steps >= 1000
+    v["disc_loss"][on] = np.where((curves.steps[on] // 10) % 3 == 0, 0.0, 0.034)
+    v["disc_loss"][-1] = 0.0
+    v["logits_real"][on], v["logits_fake"][on] = 1.6, -1.5
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=1000, total=10_000)))
+    assert a.metrics["disc_loss"].now > 0 and a.metrics["disc_loss"].latest == 0
+    assert not [q for q in a.qa if q.question.startswith("Why is the discriminator loss zero")]

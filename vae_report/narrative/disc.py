@@ -36,8 +36,8 @@ DISC_LEVEL_Q = "Is the discriminator loss where the schedule puts it?"
 
 def disc_zero(analysis) -> bool:
     """The premise of "why is the discriminator loss zero?": its current level (or its latest point) is 0."""
-    st = analysis.metrics["disc_loss"]
-    return st.now == 0 or st.latest == 0
+    st = analysis.metrics["disc_loss"]  # its level: a won hinge discriminator's latest point may be 0 at 0.017
+    return st.now == 0 or (not math.isfinite(st.now) and st.latest == 0)
 
 
 
@@ -119,7 +119,16 @@ def adversarial_questions(analysis) -> list:
     elif won is not None:
         out.append(QA("Why is the discriminator loss going to 0?", _why_disc_wins(analysis, *won), won[0].rule))
     elif [f for f in balance if f.rule not in WEIGHT_RULES] and dead_sentence(analysis, "disc_loss") is None:
-        out.append(_near_chance_answer(balance, analysis))
+        unjudged = _gan_not_judged(analysis)
+        if unjudged is None:
+            out.append(_near_chance_answer(balance, analysis))
+        else:  # what it judges is NaN (or nothing trained there): its level is no "Yes", as the schedule answer says
+            why, where = unjudged
+            unit = analysis.schedule.counts
+            out.append(QA(disc_level_question(analysis),
+                          f"Not judged: disc_loss is {fmt(analysis.metrics['disc_loss'].now)} now, but {why}, so its "
+                          f"level says nothing about whether the discriminator learns. See {pointer(where, unit)} "
+                          "above.", where.rule))
     rec = union(topic(analysis, ("rec-after-disc",)), [f for f in topic(analysis, ("loss-now",), ("rec_loss",))
                                                         if (f.step or 0) >= (analysis.schedule.disc_start or 0)])
     if rec:

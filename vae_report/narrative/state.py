@@ -354,6 +354,8 @@ def stop_broken_forecasts(analysis) -> None:
         elif found is not None:
             f.stop(metric, f"NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}, so the trend of the "
                            "finite points before does not go on")
+        elif analysis.halted and "NaN/Inf" in analysis.halted:  # another loss broke: the run does not go on
+            f.stop(metric, f"{analysis.halted}, so none of its losses goes on along its trend")
         elif stalled is not None:  # a frozen run's fit is a flat line with no spread: no forecast at all
             f.stop(metric, f"nothing has trained since {pos.at(analysis.schedule, stalled.step)} (the learning "
                            "rate is 0): there is no trend to carry forward" if stalled.case == "lr-zero" else
