@@ -109,3 +109,18 @@ def test_the_interval_holds_the_level_now_and_stops_near_it(tmp_path):
             assert p.low >= 0.96 * now
         else:
             assert p.high <= 1.04 * now
+
+
+def test_a_step_cited_under_another_finding_is_still_a_change_the_forecast_is_not_fitted_across():
+    """eval13 a1_logging_ansi_rising: the step in rec_loss (loss-shift, reached at 37,600) was cited under the
+    latest-logs rise it caused, and the forecast was fitted across it from 20,000 (README: never across a change the
+    report found)."""
+    from vae_report.forecast_limits import change_points
+    from vae_report.rules.base import Finding
+
+    shift = {"rule": "loss-shift", "severity": "warning", "metric": "rec_loss", "step": 28_000, "case": None,
+             "numbers": {"reached_step": 37_600, "moved_with": ["nll_loss"]}}
+    head = Finding("loss-now", "warning", "rec_loss is rising now", "rec_loss", 28_300, {}, related=(shift,))
+    changes = change_points([head], None, "step")
+    assert changes["rec_loss"][0] == changes["nll_loss"][0] == 37_600
+    assert "the step in rec_loss at step 28,000" in changes["rec_loss"][1]

@@ -22,8 +22,13 @@ def change_points(findings: list[Any], m: Any, unit: str) -> dict[str | None, tu
     regime starts, what it is in words). A step in one loss moves that loss and those that moved with it (the
     finding names them); a collapse, a NaN episode or the discriminator switching on moves every loss."""
     out: dict[str | None, tuple[int, str]] = {}
-    for f in findings or []:
-        if f.rule not in _CHANGES or f.skipped or f.severity == "ok" or f.step is None:
+    # headlines and the findings cited under them (a step cited under the latest-logs rise it caused is a change)
+    told = [one for f in findings or [] if not f.skipped
+            for one in ({"rule": f.rule, "severity": f.severity, "step": f.step, "metric": f.metric, "case": f.case,
+                         "numbers": f.numbers}, *f.related)]
+    for one in told:
+        f = _Told(one)
+        if f.rule not in _CHANGES or f.severity == "ok" or f.step is None:
             continue
         if f.rule == "disc-inactive-after-start" and f.case != "late":
             continue  # never on, or off by config: nothing switched, the phase is the one the schedule gives
@@ -46,6 +51,14 @@ def change_points(findings: list[Any], m: Any, unit: str) -> dict[str | None, tu
             if metric not in out or out[metric][0] < start:
                 out[metric] = (start, what)
     return out
+
+
+class _Told:
+    """A finding told as a dict (a headline's fields, or one cited under it), read by attribute."""
+
+    def __init__(self, one: dict) -> None:
+        self.rule, self.severity, self.step = one.get("rule"), one.get("severity"), one.get("step")
+        self.metric, self.case, self.numbers = one.get("metric"), one.get("case"), one.get("numbers") or {}
 
 
 def latest_change(changes: dict[str | None, tuple[int, str]], metric: str) -> tuple[int, str] | None:
