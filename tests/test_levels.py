@@ -147,3 +147,13 @@ def test_the_bend_of_a_steep_trend_is_not_counted_as_noise() -> None:
     assert before.noise < 3 * point_only and start.noise < 0.05  # the start's own bend is no noise either
     moved = movement(before.value, now.value, difference_noise(before, now))
     assert moved.word == "fell" and moved.beyond_noise
+
+
+def test_a_negative_level_s_change_is_a_difference_as_the_statistics_table_gives_it():
+    """eval13 a4_logvar_drift_*: a total made negative by a learned logvar 'fell from -41,177 to -46,346 (-12.6%)'
+    in a finding while the statistics table said -5,169: a percentage of a negative level reads backwards."""
+    from vae_report.numbers import describe_change
+
+    assert describe_change(-41_177, -46_346) == "fell from -41,177 to -46,346 (-5,169)"
+    assert describe_change(-46_346, -41_177) == "rose from -46,346 to -41,177 (+5,169)"
+    assert "%" not in describe_change(0.5, -3.0) and describe_change(0.1, 0.12).endswith("(+20.0%)")

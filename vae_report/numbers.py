@@ -168,8 +168,11 @@ def describe_change(before: float, after: float, noise: float | None = None, sig
     within = moved.beyond_noise is False
     text = f"{'went' if within else moved.word} from {fmt(before)} to {fmt(after)}"
     single = within and points == 1
-    change = None if signed or single else relative_change(before, after, near_zero)
+    negative = not signed and (before < 0 or after < 0)  # a percentage of a negative level reads backwards
+    change = None if signed or single or negative else relative_change(before, after, near_zero)
     text = text if change is None else f"{text} ({signed_pct(change)})"
+    if negative and not single and before < 0 and after < 0:  # as the statistics table says it: a difference
+        text += f" ({'+' if after > before else '-'}{fmt(abs(after - before))})"
     if single:
         return (f"{text}, a change within its noise (single points: the two levels' noise allows ± "
                 f"{fmt(moved.band)}), so no clear {'rise' if moved.word == 'rose' else 'fall'}")
