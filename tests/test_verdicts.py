@@ -1845,3 +1845,18 @@ def test_why_is_the_discriminator_loss_zero_is_asked_only_when_its_level_is(tmp_
     a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=1000, total=10_000)))
     assert a.metrics["disc_loss"].now > 0 and a.metrics["disc_loss"].latest == 0
     assert not [q for q in a.qa if q.question.startswith("Why is the discriminator loss zero")]
+
+
+def test_an_nll_logged_without_the_learned_logvar_is_named_as_the_bookkeeping_s_cause(tmp_path):
+    """eval13 a4_logvar_nll_mismatch: the total summed N x (rec / exp(logvar) + logvar) while nll_loss was logged as
+    N x rec, logvar logged at -0.8: 'the logged terms may come from different batches or sources ...', and the
+    summary's pixels_per_sample was -3,789. The logs show the cause: said, with the sample's pixel count."""
+    curves = radiodiff_curves(6000, disc_start=50_001, total_steps=10_000)
+    v = curves.values
+    v["logvar"] = np.full(len(curves.steps), -0.8)
+    v["nll_loss"] = PIXELS * v["rec_loss"]
+    v["total_loss"] = PIXELS * (v["rec_loss"] * np.exp(0.8) - 0.8) + 1e-6 * v["kl_loss"]
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=10_000)))
+    (f,) = [f for f in bad if f.rule == "loss-bookkeeping"]
+    assert f.case == "nll-without-logvar" and f.numbers["pixels_per_sample"] == PIXELS
+    assert f"nll_loss is {fmt(PIXELS)} x rec_loss" in f.message and "logvar is logged at -0.8" in f.message

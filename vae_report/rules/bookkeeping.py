@@ -207,6 +207,20 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"logged). Expected of the loss; log {listed(missing)} to have the sum checked whole."
             f"{nll_text}{config_note}", "total_loss", onset, numbers, severity="info",
             case="adversarial-term-not-logged")]
+    bare = _nll_without_logvar(m)
+    if bare is not None:  # the logs show the cause: say it, not a list of suspects
+        pixels, logvar = bare
+        numbers.update(pixels_per_sample=pixels, nll_without_logvar=True)
+        return [Case(
+            f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over {over}. "
+            f"nll_loss is {fmt(pixels)} x rec_loss (a {fmt(pixels)}-pixel sample's sum of it) although logvar is "
+            f"logged at {fmt(logvar)}: the logged nll_loss leaves out the learned log-variance (rec / exp(logvar) + "
+            f"logvar per pixel in LDM's loss), so it is not the nll the total sums.{factor_note}{config_note}",
+            "total_loss", onset, numbers, case="nll-without-logvar",
+            action="Log the nll the loss optimizes (with the logvar applied), or check that the logvar the total "
+                   "uses is the one logged.")]
+    if not b.pixels > 0:  # a negative or zero pixel count is no measure of anything: none is reported
+        numbers["pixels_per_sample"] = None
     return [Case(
         f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over {over}. The "
         "logged terms may come from different "
@@ -214,6 +228,19 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         f"config ({weight_name} {fmt(weight)}).{factor_note}{config_note}",
         "total_loss", onset, numbers,
     )]
+
+
+def _nll_without_logvar(m: Metrics) -> tuple[float, float] | None:
+    """(the pixel count, logvar now) when nll_loss is a square image's pixel count times rec_loss while a logvar
+    far from 0 is logged: the nll logged without the learned log-variance that LDM's loss applies."""
+    if not (m.has("nll_loss") and m.has("rec_loss") and m.has("logvar")):
+        return None
+    nll, rec, logvar = m.level("nll_loss"), m.level("rec_loss"), m.level("logvar")
+    if nll is None or rec is None or logvar is None or not rec.value or abs(logvar.value) < 0.05:
+        return None
+    pixels = nll.value / rec.value
+    side = _square_side(pixels)
+    return (float(side[0] * side[1] ** 2), logvar.value) if side is not None else None
 
 
 def loss_bookkeeping_short(f: Said) -> str | None:
