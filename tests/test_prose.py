@@ -131,6 +131,20 @@ def all_clear_beside_a_warning(a) -> list[tuple]:
     return out
 
 
+def _late_beside_a_balanced_discriminator(a, f) -> bool:
+    """A reconstruction rise that began more than a tenth of the run after the switch-on, the discriminator at its
+    equilibrium (disc-at-chance ok or info) since before it began: not the discriminator's harm (eval12
+    r3_diverge_last5_print), so no reason for 'Not' in the answer on its level."""
+    if f.rule in ("disc-at-chance", "generator-winning", "gan-oscillation"):
+        return False  # a finding on the discriminator's own level
+    switch = a.schedule.switch_step or a.schedule.disc_start
+    began = f.numbers.get("divergence_onset", f.numbers.get("onset_step", f.step))
+    level = next((g for g in a.active_findings() if g.rule == "disc-at-chance" and g.severity in ("ok", "info")),
+                 None)
+    return (switch is not None and began is not None and level is not None and began - switch > 0.1 * a.step
+            and level.step <= began and not f.numbers.get("lr_jump"))
+
+
 def answers_against_findings(a) -> list[tuple]:
     """The answers of an analysis whose first word disagrees with the warnings and errors of their topic; a
     finding cited under a headline of another rule still belongs to its topic; an all-clear about a metric a
@@ -148,6 +162,8 @@ def answers_against_findings(a) -> list[tuple]:
         found = [f for f in a.active_findings()
                  if about(f.rule, f.metric) or any(about(r["rule"], r["metric"]) for r in f.related)]
         bad = [f for f in found if f.severity in ("warning", "error")]
+        if asked == "Is a discriminator loss near 1 fine?":  # a rise long after a balanced switch-on is not its
+            bad = [f for f in bad if not _late_beside_a_balanced_discriminator(a, f)]
         # an ok finding a warning or an error puts in doubt (made info, pointing to it) is no all-clear either
         doubted = [f for f in found if "in_doubt" in f.numbers]
         # "Not judged" (nothing trained, or what it judges is NaN) abstains: neither an all-clear nor an alarm

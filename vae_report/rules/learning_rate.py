@@ -110,8 +110,8 @@ def _below_range_now(m: Metrics, s: Schedule, t: dict) -> Case | None:
     steps, lr = m.steps("lr"), m.values("lr")
     good = np.isfinite(lr)
     steps, lr = steps[good], lr[good]
-    if len(lr) < 10 or not 0 < float(lr[-1]) < LOW:
-        return None
+    if len(lr) < 10 or not 0 < float(lr[-1]) < LOW or float(np.max(lr)) < LOW:
+        return None  # a rate below the range throughout is lr_range's: named as the cause where a loss failed
     above = np.flatnonzero(~((lr > 0) & (lr < LOW)))
     first = int(above[-1]) + 1 if len(above) else 0
     span = float(steps[-1] - steps[0]) or 1.0
@@ -296,6 +296,8 @@ def lr_schedule_short(f: Said) -> str | None:
         return f"the lr printed with {fmt(n['printed_decimals'])} decimals, too few to check its schedule"
     if f.severity == "ok" and "worst_window_relative_error" in n:
         return f"the logged lr within {pct(n['worst_window_relative_error'])} of the config's schedule throughout"
+    if f.case == "below-range" and "below_since" in n:
+        return f"the lr below {fmt(n['low'])} since {f.at(n['below_since'])} ({fmt(n['lr_now'])} now)"
     if f.case == "lr-to-zero" and "departure_step" in n:
         return f"the lr exactly 0 from {f.at(n['departure_step'])}" + (
             f" ({pct(n['zero_share'], 0)} of its points)" if "zero_share" in n else "")
