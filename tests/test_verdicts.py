@@ -1860,3 +1860,20 @@ def test_an_nll_logged_without_the_learned_logvar_is_named_as_the_bookkeeping_s_
     (f,) = [f for f in bad if f.rule == "loss-bookkeeping"]
     assert f.case == "nll-without-logvar" and f.numbers["pixels_per_sample"] == PIXELS
     assert f"nll_loss is {fmt(PIXELS)} x rec_loss" in f.message and "logvar is logged at -0.8" in f.message
+
+
+def test_a_steady_rise_over_a_few_sparse_evaluations_is_overfitting_not_a_step(tmp_path):
+    """eval13 a3_val_sparse_overfit: validation every 10,000 steps (9 points) rising steadily over its last four
+    while training falls was 'A step in validation only ... between step 70,000 and step 80,000', with advice to
+    debug the validation setup: 3-point medians either side of one evaluation span most of a short climb. A jump is
+    one evaluation to the next."""
+    curves = radiodiff_curves(9000, disc_start=50_001, total_steps=20_000)
+    val = [0.0545, 0.0431, 0.0392, 0.0371, 0.0362, 0.0375, 0.0392, 0.041, 0.0431]
+    extra = [(1000 * (i + 1), "val/rec_loss", v) for i, v in enumerate(val)]
+    a, bad = verdict(write_run(tmp_path / "climb", curves, 10, config(disc_start=50_001, total=20_000), extra))
+    (f,) = [f for f in bad if f.rule == "val-overfitting"]
+    assert f.case != "val-step" and f.message.startswith("Overfitting since")
+    jump = [0.0545, 0.0431, 0.0392, 0.0371, 0.0362, 0.0363, 0.0361, 0.0431, 0.0432]  # one jump, and it stays
+    extra = [(1000 * (i + 1), "val/rec_loss", v) for i, v in enumerate(jump)]
+    b, bad = verdict(write_run(tmp_path / "jump", curves, 10, config(disc_start=50_001, total=20_000), extra))
+    assert [f.case for f in bad if f.rule == "val-overfitting"] == ["val-step"]

@@ -185,7 +185,10 @@ def _step_up(values: np.ndarray, best_i: int, best: float, latest: float) -> int
         return None
     size, i = max(jumps)
     stayed = abs(float(np.median(values[i:])) - latest) <= 0.3 * rise
-    return i if size >= 0.6 * rise and stayed else None
+    # and between two evaluations: a steady climb over a few sparse ones (each a quarter of the rise) has 3-point
+    # medians either side that differ by most of it, but no single jump that does
+    single = float(values[i] - values[i - 1]) >= 0.5 * rise
+    return i if size >= 0.6 * rise and stayed and single else None
 
 
 def _adversarial_cause(s: Schedule, start: int | None, since: int, until: int) -> str:
