@@ -1877,3 +1877,13 @@ def test_a_steady_rise_over_a_few_sparse_evaluations_is_overfitting_not_a_step(t
     extra = [(1000 * (i + 1), "val/rec_loss", v) for i, v in enumerate(jump)]
     b, bad = verdict(write_run(tmp_path / "jump", curves, 10, config(disc_start=50_001, total=20_000), extra))
     assert [f.case for f in bad if f.rule == "val-overfitting"] == ["val-step"]
+
+
+def test_validation_logged_against_its_epoch_beside_training_s_step_is_said_not_judged(tmp_path):
+    """eval13 a5_tb_val_by_epoch: validation written with the epoch as its step (0-17) beside training at the global
+    step was merged at steps 0-17 and judged there against training's first steps."""
+    curves = radiodiff_curves(9000, disc_start=15_001, total_steps=20_000)
+    extra = [(epoch, "val/rec_loss", 0.05 - 0.0005 * epoch) for epoch in range(18)]
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=15_001, total=20_000), extra))
+    (f,) = [f for f in a.findings if f.rule == "val-overfitting" and not f.skipped]
+    assert (f.case, f.severity) == ("another-axis", "info") and "steps 0-17" in f.message and not bad

@@ -34,6 +34,10 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         steps, values = m.steps(val), m.values(val)
         if len(values) and not np.isfinite(values[-1]):
             continue  # NaN/Inf now: no level to call its best (the non-finite finding says where it broke)
+        axis = _another_axis(m, val, train, s)
+        if axis is not None:
+            out.append(axis)
+            continue
         if start is not None and train in SWITCHED:  # the adversarial term joins it at the switch-on: compare
             keep = steps >= start                      # within the current phase only
             steps, values = steps[keep], values[keep]
@@ -161,8 +165,28 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return out
 
 
+def _another_axis(m: Metrics, val: str, train: str, s: Schedule) -> Case | None:
+    """Validation logged against another counter than training (its epoch, in one writer beside the global step):
+    its points all lie within the first 5% of training's steps, several of them, one per step from near 0. Not
+    compared with training (the steps would pair the wrong points): said, info."""
+    steps, last = m.steps(val), int(m.steps(train)[-1])
+    if len(steps) < 3 or last < 1000 or steps[-1] >= 0.05 * last or steps[0] > 1:
+        return None
+    if not np.all(np.diff(steps) == 1):
+        return None
+    return Case(
+        f"{val} is logged at {pos.units(s)} {fmt(int(steps[0]))}-{fmt(int(steps[-1]))}, one per {pos.unit(s)}, while "
+        f"{train} runs to {pos.at(s, last)}: validation is logged against another counter (its epoch, most "
+        "likely), so its points are not compared with training's at those steps. Log it at the global step "
+        "(Lightning's self.log does; SummaryWriter takes global_step) to have it judged.", val, int(steps[-1]),
+        {"val_steps": [int(steps[0]), int(steps[-1])], "train_last_step": last}, severity="info",
+        case="another-axis")
+
+
 def val_overfitting_short(f: Said) -> str | None:
     n = f.n
+    if f.case == "another-axis":
+        return f"{f.metric} logged against another counter than training's step (not compared)"
     if "val_best" not in n or "val_latest" not in n:
         return None
     train = (f.metric or "").split("/", 1)[-1]
