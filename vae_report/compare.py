@@ -114,6 +114,7 @@ class MetricLevels:
     metric: str
     values: list[float | None]
     tiers: tuple[tuple[int, ...], ...] = ()  # empty: not ranked (not comparable, not at one step, not a loss)
+    unranked: str | None = None  # why the runs' values are not one quantity (compare._not_comparable), if so
 
     @property
     def lead(self) -> tuple[int, ...]:
@@ -153,12 +154,13 @@ def latest_levels(analyses: list, configs: list[dict | None] | None = None,
             continue
         ranked: tuple[tuple[int, ...], ...] = ()
         logged = all(v is not None for v in values)  # a NaN run is logged but not ranked; a missing one blocks
-        if name in LOWER_IS_BETTER and logged and len(finite) > 1 and same_step(analyses) \
-                and _not_comparable(name, analyses, configs or [None] * len(analyses)) is None:
+        apart = _not_comparable(name, analyses, configs or [None] * len(analyses)) \
+            if name in LOWER_IS_BETTER and logged and len(finite) > 1 else None
+        if name in LOWER_IS_BETTER and logged and len(finite) > 1 and same_step(analyses) and apart is None:
             runs = [i for _, i in finite]
             ranked = tuple(tuple(runs[k] for k in tier) for tier in
                            tiers([values[i] for i in runs], [stats[i].recent_noise for i in runs]))
-        out.append(MetricLevels(name, values, ranked))
+        out.append(MetricLevels(name, values, ranked, apart))
     return out
 
 

@@ -193,10 +193,15 @@ def _ahead(c, runs: list) -> tuple[Block, ...]:
     broken = [n for i, n in enumerate(c.names) if any(m.values[i] is not None and not math.isfinite(m.values[i])
                                                      for m in losses)]
     gone = f" {', '.join(broken)}: not finite now, not ranked." if broken else ""
+    # a loss whose values are different quantities (totals of different weights) is not level: it is not ranked
+    gone += "".join(f" {m.metric}: not ranked, {m.unranked}." for m in losses if m.unranked)
     ranked = [m for m in losses if m.lead]
+    level = [m.metric for m in losses if not m.lead and not m.unranked]
     if not ranked:
+        if not level:
+            return (Paragraph(text(gone.strip())),)
         return (Paragraph(text("No run is apart from another on a loss beyond the levels' noise (losses lower is "
-                               "better: " + ", ".join(m.metric for m in losses) + ")." + gone)),)
+                               "better: " + ", ".join(level) + ")." + gone)),)
 
     def tier(m, runs_in: tuple[int, ...]) -> str:
         return " and ".join(f"{c.names[i]} ({fmt(m.values[i])})" for i in runs_in)
