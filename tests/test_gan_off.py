@@ -159,6 +159,10 @@ def test_a_discriminator_on_well_after_disc_start_is_late_and_the_phases_follow_
     (f,) = _active(never, "disc-inactive-after-start")
     assert (f.severity, f.case, f.title) == ("error", "never-on", "Discriminator never switched on")
     assert "Discriminator never switched on" in render_markdown(never)
+    # its 0 is the fault, not a size that fits; a logged disc_factor of 0 is adopt_weight's, not the optimizer's
+    ranges = next(q.answer for q in never.qa if q.question.startswith("Are the loss values"))
+    assert "disc_loss" not in ranges
+    assert (f.metric == "disc_factor") == ("optimizer" not in f.action), f.action
 
 
 def test_a_disc_loss_not_0_while_disc_factor_is_0_is_never_said_to_be_0(tmp_path):

@@ -102,7 +102,8 @@ def _range_facts(analysis) -> list[str]:
             gan.append(f"adversarial term {adv.share_said()}"
                        + ("" if young else f", {_against(adv.share, 'gan-term-dominant')}"))
     disc = analysis.metrics.get("disc_loss")
-    if disc is not None and analysis.phase == "adversarial" and math.isfinite(disc.now):
+    # a discriminator that never switched on has no level to size (its 0 is the fault the findings name)
+    if disc is not None and analysis.phase == "adversarial" and math.isfinite(disc.now) and not analysis.disc_never_on:
         won = ("toward 0 as the discriminator wins, never 0 for the softplus loss" if s.disc_loss == "vanilla"
                else "0 once the discriminator has won")
         gan.append(f"disc_loss {fmt(disc.now)} (chance level {fmt(s.disc_chance_level)}; {won})")

@@ -129,7 +129,7 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         return [Case(message, name, first, numbers, severity="ok")]
     first = int(steps[after][0])
     numbers = {"points_after_start": int(after.sum()), "disc_start": s.disc_start, "disc_factor": s.disc_factor}
-    cause, action = _why_never_on(s, m.last_step())
+    cause, action = _why_never_on(s, m.last_step(), name)
     if s.adversarial_off == "disc_factor":  # the config turns it off: by design or by mistake, no failure to start
         return [Case(
             f"The config sets disc_factor: 0 ({s.key_path('disc_factor')}), which multiplies the adversarial "
@@ -191,11 +191,13 @@ def _late(name: str, steps: np.ndarray, after: np.ndarray, first: int, s: Schedu
                   "in that step is off by as much.")
 
 
-def _why_never_on(s: Schedule, last: int) -> tuple[str, str]:
+def _why_never_on(s: Schedule, last: int, shown_by: str = "disc_loss") -> tuple[str, str]:
     """(the cause the config shows, what to do): a disc_factor of 0 in the config multiplies the GAN terms by 0 at
     every step, so that is the fix; with a non-zero one the config is not the cause, and what is left is how the
-    trainer drives the loss (the step it passes, the optimizer it steps)."""
+    trainer drives the loss (the step it passes, and, where only disc_loss shows it off, the optimizer it steps: a
+    logged disc_factor of 0 is adopt_weight's output, which the optimizer does not touch)."""
     where = set_at(s, "disc_factor") or s.origins.get("disc_factor")
+    optimizer = "" if shown_by == "disc_factor" else ", and that the discriminator's optimizer is stepped"
     if s.disc_factor == 0:
         return (f" The config sets disc_factor: 0 ({where}), which multiplies the GAN terms by 0 at every step, "
                 "so adopt_weight has nothing to switch on.",
@@ -203,11 +205,11 @@ def _why_never_on(s: Schedule, last: int) -> tuple[str, str]:
                 f"{latest_checkpoint(s, last)}.")
     if s.disc_factor:
         return ("", "Check that the trainer passes the global step (not a per-epoch or per-launch counter) to the "
-                    "loss as global_step, and that the discriminator's optimizer is stepped: disc_factor is "
+                    f"loss as global_step{optimizer}: disc_factor is "
                     f"{fmt(s.disc_factor)} ({where or 'the config'}), so the config is "
                     "not what keeps it off.")
     return ("", "Check that disc_factor is not 0 in the config the trainer used, that the trainer passes the global "
-                "step to the loss, and that the discriminator's optimizer is stepped.")
+                f"step to the loss{optimizer}.")
 
 
 def disc_start_past_end(m: Metrics, s: Schedule, t: dict) -> list[Case]:
