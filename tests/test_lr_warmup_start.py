@@ -132,3 +132,15 @@ def test_a_step_up_of_the_rate_is_no_warm_up_and_no_word_is_said_twice():
     assert jump == "holds 1e-05 to step 29,900, then steps up x10 to 0.0001 at step 30,000, then holds 0.0001"
     ramp = describe_lr(steps, np.minimum(1e-4, 1e-4 * (steps + 1) / 49_500), "step")
     assert ramp.startswith("warms up from") and ramp.endswith(", then holds 0.0001") and "then then" not in ramp
+
+
+def test_a_gamma_0_1_drop_stored_as_float32_is_a_x10_jump():
+    """eval13 b2_kl_drop_steplr: MultiStepLR's gamma 0.1 from 5e-6 to 5e-7, read back from TensorBoard's float32 as
+    a ratio of 9.99999977, got no jump mark."""
+    import numpy as np
+
+    from vae_report.rules.lr_shape import lr_jumps
+
+    lr = np.array([5e-6, 5e-6, 5e-7, 5e-7], dtype=np.float32).astype(np.float64)
+    assert lr_jumps(np.array([0, 100, 200, 300]), lr) == [(200, float(lr[1]), float(lr[2]))]
+    assert lr_jumps(np.array([0, 100]), np.array([1e-4, 1.2e-5])) == []  # x8.3: no jump
