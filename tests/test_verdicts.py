@@ -1887,3 +1887,33 @@ def test_validation_logged_against_its_epoch_beside_training_s_step_is_said_not_
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=15_001, total=20_000), extra))
     (f,) = [f for f in a.findings if f.rule == "val-overfitting" and not f.skipped]
     assert (f.case, f.severity) == ("another-axis", "info") and "steps 0-17" in f.message and not bad
+
+
+def _amp_points(steps, scale, grad):
+    return [(int(s), name, float(v)) for s, a, g in zip(steps, scale, grad, strict=True)
+            for name, v in (("train/loss_scale", a), ("train/grad_norm", g))]
+
+
+def test_a_collapsed_mixed_precision_loss_scale_is_a_stall_and_its_overflow_skips_are_not(tmp_path):
+    """eval13 b1_amp_scale_collapse: GradScaler's scale fell from 65,536 to 1e-30 at step 4,500 (every step
+    overflowed and was skipped, the losses only jittering) and the report said 'keep it running';
+    b1_amp_inf_gradnorm: grad_norm Inf at the few steps where the scale halved, as fp16 training does, was a
+    warning 'not the term the loss took in'."""
+    curves = radiodiff_curves(9000, disc_start=15_001, total_steps=20_000)
+    steps = np.arange(0, 9001, 10)
+    scale = np.where(steps < 4500, 65536.0, 65536.0 * 0.5 ** np.clip((steps - 4490) / 10, 0, 120))
+    grad = np.where(steps < 4500, 0.5, np.inf)
+    a, bad = verdict(write_run(tmp_path / "collapsed", curves, 10, config(disc_start=15_001, total=20_000),
+                               _amp_points(steps, scale, grad)))
+    (stall,) = [f for f in bad if f.rule == "run-stalled"]
+    assert (stall.case, stall.metric) == ("scale-collapsed", "loss_scale") and 4500 <= stall.step <= 4600
+    assert a.halted and "skipped" in a.halted
+    answer = next(q.answer for q in a.qa if q.question.startswith("Should I intervene"))
+    assert answer.startswith("Yes") and "keep it running" not in answer.lower() and "lr exactly 0" not in answer
+    overflow = (steps % 500 == 250)  # 18 overflowed steps: the scale halves there and grows back
+    scale = np.where(overflow, 32768.0, 65536.0)
+    grad = np.where(overflow, np.inf, 0.5)
+    b, bad = verdict(write_run(tmp_path / "skips", curves, 10, config(disc_start=15_001, total=20_000),
+                               _amp_points(steps, scale, grad)))
+    (f,) = [f for f in b.findings if f.rule == "non-finite" and f.metric == "grad_norm"]
+    assert (f.severity, f.case) == ("info", "amp-skipped") and not bad and b.status == "ok"

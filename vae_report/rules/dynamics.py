@@ -15,7 +15,7 @@ from ..stats import robust_noise
 from .base import Case, Metrics, finite
 from .losses import lasting_break
 from .said import Said
-from .untrained import lr_disputed, rate_before, resume_from, summary, untrained
+from .untrained import SCALES, lr_disputed, rate_before, resume_from, summary, untrained
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 
@@ -101,6 +101,9 @@ def stalled_words(s: Schedule, since: int, case: str | None = None) -> str:
     (``case``: run-stalled's, "lr-zero" for an lr of 0 under losses that still vary with the batches)."""
     if case == "lr-zero":
         return f"training has stalled: nothing has trained since {pos.at(s, since)} (the learning rate is 0)"
+    if case == "scale-collapsed":
+        return (f"training has stalled: every step has been skipped since {pos.at(s, since)} (the mixed-precision "
+                "loss scale collapsed)")
     return f"training has stalled: its losses have not changed since {pos.at(s, since)}"
 
 
@@ -362,6 +365,16 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                          if resume.startswith("Restart") else
                          f"{resume}, once what froze the model is found ({causes})."))))
             continue
+        if u.reason == "scale":  # every step skipped by the mixed-precision scaler: no weight moves
+            out.append(Case(
+                f"{words} The losses logged there vary with the batches only; the checks of trends and of the "
+                "GAN's balance over that stretch are not judged.",
+                next(n for n in m.names() if n.split("/")[-1] in SCALES), u.start,
+                numbers | {"lr_zero": False, "scale_collapsed": True}, case="scale-collapsed",
+                action=f"Find what makes every step's gradients overflow (a NaN/Inf in the forward pass or the loss, "
+                       f"a rate too high for fp16; bf16 has the range fp32 has), then {resume[:1].lower()}"
+                       f"{resume[1:]}."))
+            continue
         # the losses still vary with the batches, but no weight moves: nothing trained all the same
         out.append(Case(
             f"{words} The losses logged there vary with the batches only; the checks of trends and of the GAN's "
@@ -384,6 +397,9 @@ def run_stalled_short(f: Said) -> str | None:
         frozen = ", ".join(n.get("flat_metrics") or [f.metric])
         return (f"{frozen} unchanged since {f.at(n.get('since_step', f.step))}"
                 + (" with the lr at 0" if n.get("lr_zero") else "") + f": {cost} trained nothing")
+    if f.case == "scale-collapsed":
+        return (f"every step skipped from {f.at(n.get('untrained_from', f.step))} (the mixed-precision loss scale "
+                f"collapsed): {cost} trained nothing")
     return f"the lr exactly 0 from {f.at(n.get('untrained_from', f.step))}: {cost} trained nothing"
 
 

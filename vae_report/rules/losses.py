@@ -21,6 +21,7 @@ from .discriminator import phase_start
 from .evidence import jump_said, lr_across, lr_blamed, lr_jump_before
 from .knobs import chase_less
 from .said import Said
+from .untrained import SCALES
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
 
@@ -87,6 +88,17 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 f"{name} is {kind} at {pos.at(s, first)} {_share_bad(bad)}, {what}",
                 name, first, numbers, severity="warning", action=todo, case="recovered", rationale=_PASSING,
             ))
+            continue
+        skipped = amp_skipped(m, name, bad)
+        if skipped is not None:  # GradScaler's overflow steps: skipped, as mixed precision is meant to work
+            scale, count = skipped
+            out.append(Case(
+                f"{name} is {kind} at {fmt(count)} logged {pos.units(s)} from {pos.at(s, first)} {_share_bad(bad)}, "
+                f"and the mixed-precision loss scale ({scale}) dropped at each of them: GradScaler found the "
+                "gradients overflowing there and skipped those steps, as fp16 training does; the weights were not "
+                "touched and training went on.", name, first,
+                {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values), "scale_metric": scale,
+                 "last_finite": bool(not bad[-1])}, severity="info", case="amp-skipped", rationale=_PASSING))
             continue
         held = not_taken_in(m, name, first)
         if held is not None:  # the NaN never reached a loss an optimizer stepped on: its weights are not harmed
@@ -352,6 +364,23 @@ OPTIMIZED = ("total_loss", "aeloss", "nll_loss", "rec_loss")
 def optimized_loss(m: Metrics) -> str | None:
     """The logged loss the autoencoder's optimizer steps on (OPTIMIZED), or None."""
     return next((n for n in OPTIMIZED if m.has(n)), None)
+
+
+def amp_skipped(m: Metrics, name: str, bad: np.ndarray) -> tuple[str, int] | None:
+    """(the loss-scale metric, the bad points) where a gradient norm is NaN/Inf only at steps where a logged
+    mixed-precision loss scale dropped (GradScaler halves it at each overflowed step, which it skips), at most a
+    tenth of the points, the norm finite at the last one: the scaler doing its job, not a fault."""
+    scale = next((n for n in m.names() if n.split("/")[-1] in SCALES), None)
+    if scale is None or "grad" not in name.split("/")[-1] or bad[-1] or bad.sum() > 0.1 * len(bad):
+        return None
+    steps = m.steps(name)[bad]
+    s_steps, s_values = m.steps(scale), m.values(scale)
+    at = np.searchsorted(s_steps, steps)
+    ok = (at > 0) & (at < len(s_steps))
+    if not ok.all() or not np.array_equal(s_steps[at[ok]], steps[ok]):
+        return None  # the scale not logged at those steps: nothing ties them
+    dropped = s_values[at] < s_values[at - 1]
+    return (scale, int(bad.sum())) if dropped.all() else None
 
 
 def not_taken_in(m: Metrics, name: str, first: int) -> tuple[str, str, str] | None:

@@ -26,7 +26,7 @@ RULES: list[Rule] = [
     Rule("non-finite", "NaN or Inf in a metric", "error",
          "A NaN or Inf loss means the optimizer has already stepped on garbage; everything after it is suspect.",
          non_finite,
-         severities=("warning", "error"), topics=("ranges",), cause="non-finite", cause_rank=0,
+         severities=("info", "warning", "error"), topics=("ranges",), cause="non-finite", cause_rank=0,
          short=non_finite_short,
          harm=HARM["non-finite"],
          checks="NaN or Inf in any metric, with the first bad step; a few isolated points the loss recovered "
@@ -38,7 +38,9 @@ RULES: list[Rule] = [
                 "interval saved it at) and a lower learning rate only where the logs point at it (a climb "
                 "before the NaN, the logged lr risen x1.5 just before it or above twice the config's); a NaN/Inf "
                 "the optimized loss did not take in (the total, else nll or rec, finite at every point since and "
-                "logged on), or one in validation only, is a warning that the weights were not damaged"),
+                "logged on), or one in validation only, is a warning that the weights were not damaged; a gradient "
+                "norm NaN/Inf only at steps where a logged mixed-precision loss scale (`loss_scale`, `grad_scale`) "
+                "dropped is the scaler skipping overflowed steps (info)"),
     Rule("losses-unknown", "No known loss logged", "warning",
          "Without a loss the checks know, nothing here says whether the model is learning: an all-clear would be "
          "unfounded.",
@@ -142,7 +144,8 @@ RULES: list[Rule] = [
                 "phases, which weights the run ends with and the checkpoint to resume from (a stretch the lr came "
                 "back from is info); the trend, level and GAN checks do not judge such a stretch. A stretch of lr "
                 "0 over which rec fell 10% or more beyond its noise is no stall: a warning that the logged lr is "
-                "likely not the optimizer's (run-stalled withheld)"),
+                "likely not the optimizer's (run-stalled withheld); a logged mixed-precision loss scale that only "
+                "fell, to below 1e-3, up to the last log: every step skipped, a stall dated where its fall began"),
     Rule("loss-bookkeeping", "Loss bookkeeping", "warning",
          "A total that does not add up from its terms means the logged weights, sources or config are not the ones "
          "the trainer used: every share and weight the report quotes may then be wrong.",

@@ -42,6 +42,9 @@ class Untrained:
 
     def cause(self) -> str:
         """Why nothing trained, as a clause: "the learning rate is 0" or "every loss is frozen"."""
+        if self.reason == "scale":
+            return ("the mixed-precision loss scale has collapsed below 1e-3, so every step's gradients overflow "
+                    "and the step is skipped")
         return "the learning rate is 0" if self.reason == "lr" else "the losses are frozen to float precision"
 
     def span(self, s: Schedule) -> str:
@@ -187,12 +190,43 @@ def _zero_stretches(m: Metrics, s: Schedule) -> list[Untrained]:
     return out
 
 
+# the names a mixed-precision loss scale is logged under (torch's GradScaler.get_scale(), Lightning's, DeepSpeed's)
+SCALES = ("loss_scale", "grad_scale", "scaler_scale", "amp_scale", "cur_scale")
+# GradScaler starts at 65,536 and halves at each overflowed (skipped) step: this far down, every step overflows
+COLLAPSED_SCALE = 1e-3
+
+
+def _scale_collapsed(m: Metrics) -> list[Untrained]:
+    """The stretch to the last log over which a logged loss scale has only fallen, down below COLLAPSED_SCALE
+    after being 1 or more: GradScaler skips every step whose gradients overflow and halves the scale, so a scale
+    that only falls means no step was taken (3 points or more, a hundredth of the logs or more)."""
+    for name in m.names():
+        if name.split("/")[-1] not in SCALES:
+            continue
+        steps, scale = m.steps(name), m.values(name)
+        good = np.isfinite(scale)
+        steps, scale = steps[good], scale[good]
+        if len(scale) < 3 or not scale[-1] < COLLAPSED_SCALE or not float(scale.max()) >= 1:
+            continue
+        # dated where its last uninterrupted fall began: every step from there was skipped (a scale that held
+        # or grew took steps; below COLLAPSED_SCALE the fp16 gradients underflow to 0 whether it moves or not)
+        held = np.flatnonzero((scale[1:] >= scale[:-1]) & (scale[1:] >= COLLAPSED_SCALE))
+        start = int(held[-1]) + 2 if len(held) else 1
+        logged = max(1, int(steps[-1] - steps[0]))
+        if len(scale) - start >= 3 and int(steps[-1] - steps[start]) >= MIN_SHARE * logged:
+            return [Untrained(int(steps[start]), int(steps[-1]), True, "scale")]
+    return []
+
+
 def untrained(m: Metrics, s: Schedule, window: float = 0.1) -> list[Untrained]:
     """Every stretch of the logs that trained nothing, in order (memoized on the metrics: every rule asks);
     ``window``: the latest share of the points the chain's losses must be frozen over (run-stalled's threshold)."""
     key = ("untrained", window)
     if key not in m.memo:
         stretches = _lr_zero(m, s)
+        collapsed = _scale_collapsed(m)
+        if collapsed and not any(u.to_end for u in stretches):
+            stretches += collapsed
         frozen, since = frozen_losses(m, window)
         if since is not None:
             tail = next((u for u in stretches if u.to_end), None)
