@@ -42,6 +42,25 @@ def test_a_constant_lr_against_a_named_cosine_is_a_warning_dated_where_they_firs
     assert "never stepped" in f.message and "follows the config" not in f.message
 
 
+@pytest.mark.parametrize("key", ["model.base_learning_rate", None])
+def test_a_named_scheduler_is_judged_with_its_base_rate_under_ldm_s_key_or_with_none(tmp_path, key):
+    """eval13 b1_cosine_not_stepped: a cosine named in the config, its base rate at model.base_learning_rate (LDM's
+    key), the logged lr constant: no lr-schedule finding at all ('lr n/a, not set'), where trainer.lr gave the
+    warning. Read from LDM's key; with no base rate at all, the cosine's shape is judged from the first logged."""
+    folder = ensure(CASES["lr_cosine_named_never_decays"], tmp_path / "source")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.csv").write_bytes((folder / "metrics.csv").read_bytes())
+    config = yaml.safe_load((folder / "train_config.yaml").read_text())
+    rate = config["optim"].pop("learning_rate")
+    if key is not None:
+        config["model"] = {"base_learning_rate": rate}
+    (run / "train_config.yaml").write_text(yaml.safe_dump(config))
+    a, f = lr_finding(run)
+    assert f.severity == "warning" and "never stepped" in f.message
+    assert a.schedule.lr == (rate if key else None)
+
+
 @pytest.mark.parametrize("name, words", [
     ("healthy_hf_linear_warmup", "a 1,000-step warm-up, then a linear decay over 20,000 steps"),
     ("healthy_cosine_annealing_followed",

@@ -427,6 +427,8 @@ def flat_config(config: dict, require_loss: bool = True) -> dict | None:
             found.setdefault(key, {})[path] = value
     chosen = {key: next(iter(paths.values())) for key, paths in found.items()
               if len({repr(v) for v in paths.values()}) == 1}
+    if "lr" in chosen or "learning_rate" in chosen:  # the rate the trainer names itself, not LDM's base
+        chosen.pop("base_learning_rate", None)
     # a training script's args (diffusers' args.json: max_train_steps, lr_scheduler, no loss weight) name the run's
     # schedule too: its total and the scheduler the lr follows
     run_schedule = any(FLAT[key] == "trainer.train_num_steps" for key in chosen) and \

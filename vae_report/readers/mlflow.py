@@ -31,7 +31,9 @@ FLAT = {"disc_start": "model.lossconfig.disc_start", "kl_weight": "model.losscon
         "max_iters": "trainer.train_num_steps", "max_iter": "trainer.train_num_steps",
         # diffusers' / accelerate's train_*.py args (args.json) and transformers' get_scheduler argument
         "max_train_steps": "trainer.train_num_steps", "num_training_steps": "trainer.train_num_steps",
-        "save_every": "trainer.save_every"}
+        "save_every": "trainer.save_every",
+        # LDM's own key for the rate (before main.py's scaling), where another trainer's config names no other
+        "base_learning_rate": "trainer.lr"}
 
 
 _EMPTY = pd.DataFrame({"timestamp": [], "value": [], "step": []})

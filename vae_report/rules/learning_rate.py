@@ -138,6 +138,10 @@ def _against_config(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     steps, lr = steps[good], lr[good]
     if len(lr) < 3:
         return []
+    if s.lr is None and s.lr_plan is not None and s.lr_plan.modelled and float(lr[0]) > 0:
+        # a scheduler named without its base rate: its shape is relative, so the first logged rate is its base
+        s = replace(s, lr=float(lr[0]), origins={**s.origins, "lr": "the first logged rate (the config names its "
+                                                               "scheduler, not a base rate)"})
     decimals = printed_decimals(lr, m.kinds.get("lr", ""))
     # RadioDiff prints lr with five decimals (a CSV parsed from its log keeps them); a rate logged exactly, as
     # Lightning's CSV or a JSON config's value, is the rate, however round
