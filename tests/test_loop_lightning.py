@@ -85,6 +85,10 @@ def test_an_exception_in_the_fit_still_writes_the_report(tmp_path):
         _fit(tmp_path, ReportCallback(), TinyVae(fail_at=7))
     summary = json.loads((tmp_path / "lightning_logs" / "version_0.report.json").read_text())
     assert summary["step"] == 6
+    # eval13 b5_lightning_cb_raises: the report written because the fit raised said 'Keep it running'
+    assert summary["ended"] == "the fit raised RuntimeError: the user's own bug"
+    page = (tmp_path / "lightning_logs" / "version_0.report.html").read_text()
+    assert "ended early (the fit raised RuntimeError" in page and "eep it running" not in page
 
 
 def test_a_failing_analysis_never_fails_the_fit(tmp_path, caplog):

@@ -69,6 +69,7 @@ class Analysis:
     log_every: int | None = None  # the logging interval the data shows
     decomposition: Any = None  # what the latest total is made of (decomposition.Decomposition), if known
     forecast: Any = None  # forecast.Forecast: key losses at the end of the schedule, and the --goal results
+    ended: str | None = None  # the run ended before its schedule, and why (--ended: the fit that raised)
 
     @property
     def finished(self) -> bool:
@@ -106,6 +107,8 @@ class Analysis:
     def halted(self) -> str | None:
         """Why the run cannot go on as it is (NaN/Inf at its latest point, stalled), or None: it has no next
         milestone then, wherever one would be named (rules.dynamics.cannot_go_on, the one gate)."""
+        if self.ended:
+            return f"the run has ended ({self.ended})"
         return cannot_go_on(self.findings, self.schedule)
 
     @property
@@ -135,6 +138,7 @@ class Analysis:
             "progress": None if self.progress is None else round(self.progress, 6),
             "phase": self.phase,
             "finished": self.finished,
+            "ended": self.ended,
             "next_milestone": None if milestone is None else {"step": milestone.step, "name": milestone.name,
                                                               "steps_away": self.steps_to_next},
             "confidence": self.confidence,
@@ -375,7 +379,7 @@ def _metric_order(name: str) -> tuple[int, int, str]:
 
 def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = None,
                  now: float | None = None, goals: list[tuple[str, float]] | None = None,
-                 report_clock: float | None = None) -> Analysis:
+                 report_clock: float | None = None, ended: str | None = None) -> Analysis:
     """Statistics, findings, forecast, Q&A and conclusion for logs already read (``now``: the liveness rule's
     clock; ``goals``: (metric, level) pairs whose step of arrival is forecast; ``report_clock``: the report's own
     time, which only dates ETAs from old logs (default: now; a sweep gives all its runs one))."""
@@ -393,7 +397,7 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
         findings=findings, sources=logs.sources, merge_notes=logs.notes, metric_sources=logs.metric_sources,
         status=worst(findings), generated_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         last_wall_time=newest_wall_time(m), log_every=_log_interval(m),
-        decomposition=decompose(m, schedule),
+        decomposition=decompose(m, schedule), ended=ended,
     )
     live = next((f for f in findings if f.rule == "liveness" and not f.skipped), None)
     analysis.forecast = forecast_run(m, schedule, analysis.step, analysis.finished, goals, analysis.last_wall_time,
@@ -455,7 +459,7 @@ def examine_run(path: Path | str, config: Path | str | None = None, thresholds: 
                 now: float | None = None, baseline: Path | str | None = None, include: list[Path] | None = None,
                 text_pattern: str | None = None, run: str | None = None, draw_plots: bool = False,
                 tail: Any = None, goals: list[tuple[str, float]] | None = None, report_clock: float | None = None,
-                **overrides: Any) -> AnalyzedRun:
+                ended: str | None = None, **overrides: Any) -> AnalyzedRun:
     """``analyze_run``, keeping the frame for the report's figures; ``draw_plots``: start drawing the report's
     plots in other processes while the rules run (``render.write_report`` collects them), and choose the
     reconstruction grids now."""
@@ -469,7 +473,7 @@ def examine_run(path: Path | str, config: Path | str | None = None, thresholds: 
     if draw_plots:  # drawn by other processes while this one runs the rules
         plots = PlotsInFlight(logs.frame, schedule, previous.get("step") if previous else None)
     try:
-        analysis = analyze_logs(logs, schedule, limits, now, goals, report_clock)
+        analysis = analyze_logs(logs, schedule, limits, now, goals, report_clock, ended)
         if previous is not None:
             analysis.since_baseline = compare(analysis.to_summary(), previous, baseline)
         samples = reconstructions(analysis) if draw_plots else None

@@ -76,6 +76,8 @@ def analyze(
                                                  "named groups or key: value pairs are the metrics."),
     goal: list[str] = typer.Option([], "--goal", help="METRIC=LEVEL (repeatable): forecast the step it is reached, "
                                                      "such as rec_loss=0.01."),
+    ended: str | None = typer.Option(None, "--ended", help="The run ended before its schedule, and why (the "
+                                                         "in-loop reporters pass the error a fit raised)."),
 ) -> None:
     """Read a run's logs, check them against its schedule, and write the report."""
     # an error about the step summary names what gave its path: the option, or GitHub's variable
@@ -100,7 +102,7 @@ def analyze(
         limits = _load_thresholds(thresholds) if thresholds else None
         options = dict(config=config, thresholds=limits, now=clock, disc_start=disc_start, kl_weight=kl_weight,
                        total_steps=total_steps, text_pattern=text_pattern,
-                       goals=parse_goals(goal))
+                       goals=parse_goals(goal), ended=" ".join(ended.split())[:300] if ended else None)
         runs = None if run else find_runs(run_dir)
         with committed():  # the report, its JSON and the step summary appear together or not at all
             if runs is not None:

@@ -86,6 +86,12 @@ class ReportCallback(*_callback_bases()):
         self._request(trainer, final=True)
 
     def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+        # the final report says the run ended, and why: no "keep it running" for a fit that raised
+        reporter = self._reporter(trainer)
+        if reporter is not None:
+            said = "interrupted (Ctrl-C)" if isinstance(exception, KeyboardInterrupt) else \
+                f"the fit raised {type(exception).__name__}: {exception}"
+            reporter.args = [*reporter.args, "--ended", said[:300]]
         # after Ctrl-C the fit is not held for the report: it is finished by its own process
         self._request(trainer, final=True, wait=0.0 if isinstance(exception, KeyboardInterrupt) else None)
 

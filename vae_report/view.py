@@ -207,6 +207,8 @@ def status_parts(a, unit: str | None = None, confidence: bool = True) -> list[st
     elif s.passed_total:  # the config's total is behind the logs: not this run's (the overview says why)
         where += f", past the config's total of {fmt(s.passed_total)}"
     parts = [where, "training finished" if a.finished else f"phase: {phase_seen(a)}"]
+    if a.ended and not a.finished:
+        parts.append(f"ended early ({a.ended})")
     if a.next_milestone:
         m = a.next_milestone
         parts.append(f"next milestone: {unit} {fmt(m.step)} ({m.name}), {fmt(a.steps_to_next)} {unit}s away")

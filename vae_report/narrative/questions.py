@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 
+from ..checkpoints import latest_checkpoint
 from ..numbers import counted, fmt, interval, pct
 from ..results import QA
 from ..rules import Finding
@@ -384,6 +385,10 @@ def _intervene_answer(analysis) -> str:
     if not bad:
         if analysis.finished:
             return "No. Training has finished and no rule raised a warning or an error."
+        if analysis.ended:  # it stopped before its schedule: nothing to keep running
+            return (f"Not for what the logs show: no rule raised a warning or an error up to the last log "
+                    f"({analysis.schedule.counts} {fmt(analysis.step)}), but {analysis.halted}. Fix what ended it, "
+                    f"then resume from {latest_checkpoint(analysis.schedule, analysis.step)}.")
         milestone = analysis.next_milestone
         # what was not examined is said in full once, in the recommendations and the conclusion
         said = ok_meaning(analysis).split(", as far as it was examined")[0]
