@@ -89,6 +89,13 @@ def test_a_config_that_names_only_a_warm_up_has_the_warm_up_judged_and_the_rest_
     _, g = lr_finding(_other_run(tmp_path, "warmup_skipped", lr_named("constant", 1e-4, patch={
         "optim": {"warmup_steps": 1_000}})))
     assert g.severity == "warning" and g.step == 0 and "warm-up did not run" in g.message
+    # eval13 b1_warmup_only_too_long: a warm-up ten times the config's, 'as the config says ... at it by step 1,000'
+    def longer(steps, v, shape):
+        v["lr"] = np.minimum(1e-4, 1e-4 * steps / 10_000)
+        return {"config_patch": {"optim": {"warmup_steps": 1_000}}}
+    _, h = lr_finding(_other_run(tmp_path, "warmup_longer", longer))
+    assert h.severity == "warning" and h.step == 1_000 and "warm-up is as the config says" not in h.message
+    assert "reaches only at step 9,900" in h.message and "about 9.9 times as long" in h.message
 
 
 def test_a_warm_up_of_another_schedule_is_not_the_learning_rates(tmp_path):

@@ -484,6 +484,17 @@ def _warmup_only(steps: np.ndarray, lr: np.ndarray, s: Schedule, t: dict) -> Cas
             f"{fmt(s.lr)}: the warm-up did not run (the scheduler not created or not stepped).",
             "lr", int(steps[0]), numbers)
     reached = after & (np.abs(lr - s.lr) <= tol * s.lr)
+    if after.any() and not reached[after][:3].any() and reached.any():  # it gets there, later than it should
+        top = after & (lr >= 0.99 * s.lr)  # where it is at the rate, as the warm-up's description dates it
+        first, late = int(steps[after][0]), int(steps[top][0] if top.any() else steps[reached][0])
+        numbers.update(departure_step=first, reached_step=late)
+        return Case(
+            f"{shape}: {what}, yet once it is over ({pos.at(s, first)}) the rate is {fmt(float(lr[after][0]))}, "
+            f"{fmt(float(lr[after][0]) / s.lr)} x the config's lr {fmt(s.lr)}, which it reaches only at "
+            f"{pos.at(s, late)}: the warm-up runs about {fmt(round(late / w, 1))} times as long as the config says "
+            "(its length given in other steps, epochs or micro-batches, or another scheduler's).", "lr", first,
+            numbers, action=f"Make the warm-up's length the config's {fmt(w)} {pos.units(s)} (check the unit the "
+                            "scheduler is stepped in), or give the config the length you meant.")
     if after.any() and not reached[after][:3].any() and float(np.max(lr[after])) < (1 - tol) * s.lr:
         first = int(steps[after][0])
         numbers["departure_step"] = first
