@@ -130,6 +130,9 @@ def test_a_reconstruction_cost_that_has_persisted_is_acted_on_with_the_config_pa
     assert f.action.startswith(f"The rise has persisted since step {f.step:,} ({lasted:,} steps")
     assert "lower disc_weight (0.5 in first_radio.yaml: model.lossconfig.disc_weight)" in f.action
     assert "if it persists" not in f.action.lower()
+    # eval13 b6_train_strong_disc: resumed from the latest checkpoint, it kept the weights that paid for the rise
+    assert f"resume from the checkpoint saved at step {(f.step - 1) // 5000 * 5000:,}, the last before step " \
+        f"{f.step:,}" in f.action and "latest checkpoint" not in f.action, f.action
     # a warning about the training itself: the next look is at the next checkpoint, not at the end of training
     said = _recommendations(a)
     assert f"Next check: step {(a.step // 5000 + 1) * 5000:,} (the next checkpoint" in said

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .. import position as pos
-from ..checkpoints import latest_checkpoint
+from ..checkpoints import checkpoint_before
 from ..levels import difference_noise, movement
 from ..numbers import describe_change, fmt, part_of, pct, relative_change, signed_pct
 from ..schedule import Schedule, set_at
@@ -293,7 +293,8 @@ def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[s
     lower = chase_less(s, suggested_weight(s))
     if persisted:
         advice = (f"The rise has persisted since {pos.at(s, onset)} ({fmt(lasted)} {pos.units(s)}, "
-                  f"{signed_pct(change)} now): {lower}, and resume from {latest_checkpoint(s, last)}.")
+                  f"{signed_pct(change)} now): {lower}, and resume from {checkpoint_before(s, onset)}, before "
+                  "the weights paid for it.")
     else:
         advice = (f"Some cost is common at first, and this rise began only {fmt(lasted)} {pos.units(s)} ago: if it "
                   f"still stands at the next report, {lower}.")
