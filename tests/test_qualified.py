@@ -118,6 +118,11 @@ def test_a_gradient_norm_title_follows_its_case(tmp_path):
     found = [f for f in a.findings if f.rule == "grad-norm" and not f.skipped]
     assert found and all("under clipping" not in f.title for f in found if f.case != "clipped"), \
         [(f.title, f.case) for f in found]
+    # eval13 b1_gradnorm_noclip: grown x17 with no clip known, an info beside 'keep it running and re-run at the
+    # next milestone': a warning to watch at the next checkpoint, and the answer says so
+    (f,) = found
+    assert f.numbers["factor"] >= 10 and f.severity == "warning" and f.action.startswith("Watch grad_norm")
+    assert _answer(a, "Should I intervene").startswith("Not yet: watch")
 
 
 def test_a_run_that_cannot_go_on_names_no_next_milestone_anywhere(battery):

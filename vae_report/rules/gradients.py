@@ -116,12 +116,18 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         else:
             text += ("; no clipping is configured. A growing gradient norm is a run getting less stable: "
                      "watch it, and the losses beside it.")
+        # unclipped and grown tenfold or more: a divergence's usual lead-up, to watch at the next checkpoint
+        steep = clip is None and not into and grown["factor"] >= t["unclipped"]
         out.append(Case(text, name, grown["onset"],
                         {"from": grown["from"], "to": grown["to"], "factor": grown["factor"],
                          "onset_step": grown["onset"], "clip": clip[0] if clip else None,
                          "clip_from": clip[1] if clip else None, "share_clipped": share,
                          **({} if into else {"now": {name: grown["to"]}})},
-                        severity="warning" if binding else "info", case="clipped" if binding else "growing",
+                        severity="warning" if binding or steep else "info",
+                        case="clipped" if binding else "growing",
+                        action=(f"Watch {name} and the losses at the next checkpoint; if it keeps growing, clip the "
+                                "gradient's norm (max_norm about 1) or lower the learning rate before it diverges."
+                                ) if steep else "",
                         # the title follows the case: "under clipping" only where a clip binds
                         title=None if binding else "Gradient norm growing" if clip is None
                         else "Gradient norm growing (clipping not binding)"))
@@ -132,7 +138,13 @@ def grad_norm_short(f: Said) -> str | None:
     n = f.n
     if "from" not in n or "to" not in n:
         return None
-    said = f"grad_norm grew from {fmt(n['from'])} to {fmt(n['to'])} since {f.at(n.get('onset_step', f.step))}"
-    if "clip" in n and "share_clipped" in n:
+    name = f.metric or "grad_norm"
+    said = f"{name} grew from {fmt(n['from'])} to {fmt(n['to'])}"
+    if n["from"]:
+        said += f" (x{fmt(round(n['to'] / n['from'], 1))})"
+    said += f" since {f.at(n.get('onset_step', f.step))}"
+    if n.get("clip") is not None and n.get("share_clipped") is not None:
         said += f", clipped at {fmt(n['clip'])} at {pct(n['share_clipped'], 0)} of the latest points"
+    elif n.get("clip") is None:
+        said += ", no clipping configured"
     return said

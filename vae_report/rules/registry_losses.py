@@ -53,7 +53,7 @@ LOSS_RULES: list[Rule] = [
     Rule("grad-norm", "Gradient norm growing under clipping", "warning",
          "Clipping rescales every update whose gradient norm is above the clip, so a norm that keeps growing under "
          "it hides a steepening loss surface: the losses only drift up slowly while the updates shrink.",
-         grad_norm, {"growth": 3.0, "binding": 0.5},
+         grad_norm, {"growth": 3.0, "binding": 0.5, "unclipped": 10.0},
          action="Lower the learning rate, or find what steepens the loss (a term, the data) where the norm began to "
                 "grow: clipping hides the growth, it does not stop it.",
          severities=("info", "warning"),
@@ -64,7 +64,8 @@ LOSS_RULES: list[Rule] = [
                 "it is above the clip at `binding` or more of the latest fifth of its points (the clip from the "
                 "config in any layout: `gradient_clip_val`, `max_grad_norm`, `gradient_clipping`, `clip_norm`, "
                 "`grad_clip`, a `max_norm` under a clipping section; else the value a logged clipped norm sits "
-                "at), info when the clip does not bind or none is known; a norm that climbed into a NaN/Inf that "
+                "at), info when the clip does not bind or none is known, a warning to watch when no clip is known "
+                "and it grew `unclipped`-fold or more; a norm that climbed into a NaN/Inf that "
                 "stays is quoted as the `non-finite` finding tells that climb (its onset, baseline and peak)"),
     Rule("val-overfitting", "Validation against training", "warning",
          "Validation that rises while training falls means the model is memorising its training set: checkpoints "
