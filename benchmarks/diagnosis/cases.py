@@ -42,6 +42,13 @@ def tol(shape: Shape, frac: float = 0.05) -> int:
 
 # --- fault edits (each changes only what the fault changes; nll/total are recomputed from the parts) ---
 
+def scaled(metric: str, factor: float) -> Callable:
+    """A metric logged at ``factor`` times the level the healthy curve has (a trainer that sums where LDM halves)."""
+    def edit(steps, v, shape):
+        v[metric] = v[metric] * factor
+    return edit
+
+
 def explode(metric: str, onset: int, factor: float) -> Callable:
     def edit(steps, v, shape):
         v[metric] = v[metric] * ramp(steps, onset, shape.last_step, factor)

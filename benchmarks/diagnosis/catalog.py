@@ -219,6 +219,15 @@ def _episode_cases() -> list[Case]:
     out.append(Case("d_leads_short_of_pulling_ahead", "D loss 1.09 -> 0.48 from 18,000, logits 1.05 apart, g_loss "
                     "0.13 -> 0.5 (short of the +0.5 pulling ahead takes)", "trainer_csv", s, Expect("ok", (lead,)),
                     fault=c.d_pulls_ahead(18_000, disc_to=0.48, real_to=0.55, fake_to=-0.5)))
+    # a trainer that sums the discriminator's real and fake terms (LDM halves them): at chance it logs twice LDM's
+    # level, 2 (hinge) or 2 ln 2 (vanilla), and is judged at that level, never "the generator winning"
+    s = _shape(last_step=90_000, every=100, seed=110, **RD)
+    out.append(Case("healthy_summed_hinge_equilibrium", "hinge D at chance, its two terms summed (2, not 1)",
+                    "radiodiff", s, Expect("ok"), fault=c.scaled("disc_loss", 2.0)))
+    s = _shape(last_step=60_000, total_steps=60_000, disc_start=20_001, every=50, disc_loss="vanilla",
+               lr_kind="constant", lr=4.5e-6, seed=111)
+    out.append(Case("healthy_summed_vanilla_equilibrium", "vanilla D at chance, its two softplus terms summed "
+                    "(2 ln 2, not ln 2), LDM nested", "lightning", s, Expect("ok"), fault=c.scaled("disc_loss", 2.0)))
     return out + _spike_group_cases()
 
 
