@@ -311,8 +311,11 @@ def val_quality(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if not worse:
         if not held:
             return []
-        said = "; ".join(f"{q['metric']} {_value(q, q['latest'])} now, its best {_value(q, q['best'])} at "
-                         f"{q['best_at']}" for q in held)
+        def at_best(q: dict) -> bool:  # the level now at least as good as the best median of 3 evaluations
+            return q["latest"] >= q["best"] if q["better"] == "higher" else q["latest"] <= q["best"]
+
+        said = "; ".join(f"{q['metric']} {_value(q, q['latest'])} now, " + (
+            "its best level" if at_best(q) else f"its best {_value(q, q['best'])} at {q['best_at']}") for q in held)
         return [Case(f"Held-out reconstructions have not got worse: {said}.", held[0]["metric"],
                      max(q["last_step"] for q in held), {"metrics": held}, severity="ok")]
     first = min(worse, key=lambda q: q["best_step"])
