@@ -127,7 +127,7 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         case="clipped" if binding else "growing",
                         action=(f"Watch {name} and the losses at the next checkpoint; if it keeps growing, clip the "
                                 "gradient's norm (max_norm about 1) or lower the learning rate before it diverges."
-                                ) if steep else "",
+                                ) if steep else None,
                         # the title follows the case: "under clipping" only where a clip binds
                         title=None if binding else "Gradient norm growing" if clip is None
                         else "Gradient norm growing (clipping not binding)"))
