@@ -293,8 +293,7 @@ def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[s
     lower = chase_less(s, suggested_weight(s))
     if persisted:
         advice = (f"The rise has persisted since {pos.at(s, onset)} ({fmt(lasted)} {pos.units(s)}, "
-                  f"{signed_pct(change)} now): {lower}, and resume from {checkpoint_before(s, onset)}, before "
-                  "the weights paid for it.")
+                  f"{signed_pct(change)} now): {lower}, and resume from {checkpoint_before(s, onset)}.")
     else:
         advice = (f"Some cost is common at first, and this rise began only {fmt(lasted)} {pos.units(s)} ago: if it "
                   f"still stands at the next report, {lower}.")
