@@ -287,16 +287,16 @@ def _key(match: re.Match) -> str:
     return "_".join(key.split())
 
 
-def _holds(path: Path, marker: bytes, chunk: int = 1 << 24) -> bool:
-    """Whether the file holds ``marker``, read in chunks that overlap by its length (not mapped: a log truncated
-    by its writer while mapped kills the reader with SIGBUS)."""
+def _holds(path: Path, marker: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether the file holds ``marker``, read a megabyte at a time, the chunks' seams checked too (not mapped: a
+    log truncated by its writer while mapped kills the reader with SIGBUS; no copy of a chunk is made)."""
+    keep = len(marker) - 1
     with path.open("rb") as handle:
         tail = b""
         while block := handle.read(chunk):
-            seen = tail + block
-            if marker in seen:
+            if marker in block or marker in tail + block[:keep]:
                 return True
-            tail = seen[-len(marker) + 1:]
+            tail = (tail + block)[-keep:] if len(block) < keep else block[-keep:]
     return False
 
 
