@@ -23,42 +23,31 @@ def change_points(findings: list[Any], m: Any, unit: str) -> dict[str | None, tu
     finding names them); a collapse, a NaN episode or the discriminator switching on moves every loss."""
     out: dict[str | None, tuple[int, str]] = {}
     # headlines and the findings cited under them (a step cited under the latest-logs rise it caused is a change)
-    told = [one for f in findings or [] if not f.skipped
-            for one in ({"rule": f.rule, "severity": f.severity, "step": f.step, "metric": f.metric, "case": f.case,
-                         "numbers": f.numbers}, *f.related)]
-    for one in told:
-        f = _Told(one)
-        if f.rule not in _CHANGES or f.severity == "ok" or f.step is None:
+    for f in (one for head in findings or [] if not head.skipped for one in head.told()):
+        rule, step, metric, numbers = f["rule"], f.get("step"), f.get("metric"), f.get("numbers") or {}
+        if rule not in _CHANGES or f.get("severity") == "ok" or step is None:
             continue
-        if f.rule == "disc-inactive-after-start" and f.case != "late":
+        if rule == "disc-inactive-after-start" and f.get("case") != "late":
             continue  # never on, or off by config: nothing switched, the phase is the one the schedule gives
-        key = _CHANGES[f.rule]
-        start = int(f.numbers.get(key) or f.step) if key else int(f.step)
-        if f.rule == "non-finite":  # the episode ends at its last NaN/Inf: fit what came after it
-            values = m.values(f.metric) if f.metric and m.has(f.metric) else None
+        key = _CHANGES[rule]
+        start = int(numbers.get(key) or step) if key else int(step)
+        if rule == "non-finite":  # the episode ends at its last NaN/Inf: fit what came after it
+            values = m.values(metric) if metric and m.has(metric) else None
             if values is None or not np.isfinite(values[-1]) or np.isfinite(values).all():
                 # a NaN that stays (the forecast is stopped elsewhere: narrative.stop_broken_forecasts), or values
                 # finite but overflowing (1e308): no NaN/Inf episode whose end a fit could start from
                 continue
-            start = int(m.steps(f.metric)[~np.isfinite(values)][-1]) + 1
-        what = {"loss-shift": f"the step in {f.metric} at {unit} {fmt(f.step)}",
-                "kl-collapse": f"the KL collapse from {unit} {fmt(f.step)}",
-                "non-finite": f"the NaN/Inf in {f.metric} up to {unit} {fmt(start - 1)}"}.get(
-                    f.rule, f"the discriminator switching on at {unit} {fmt(f.step)}")
-        moved = {f.metric, *f.numbers.get("moved_with", ()), *f.numbers.get("rising_terms", ())} \
-            if f.rule == "loss-shift" else {None}
-        for metric in moved:
-            if metric not in out or out[metric][0] < start:
-                out[metric] = (start, what)
+            start = int(m.steps(metric)[~np.isfinite(values)][-1]) + 1
+        what = {"loss-shift": f"the step in {metric} at {unit} {fmt(step)}",
+                "kl-collapse": f"the KL collapse from {unit} {fmt(step)}",
+                "non-finite": f"the NaN/Inf in {metric} up to {unit} {fmt(start - 1)}"}.get(
+                    rule, f"the discriminator switching on at {unit} {fmt(step)}")
+        moved = {metric, *numbers.get("moved_with", ()), *numbers.get("rising_terms", ())} \
+            if rule == "loss-shift" else {None}
+        for name in moved:
+            if name not in out or out[name][0] < start:
+                out[name] = (start, what)
     return out
-
-
-class _Told:
-    """A finding told as a dict (a headline's fields, or one cited under it), read by attribute."""
-
-    def __init__(self, one: dict) -> None:
-        self.rule, self.severity, self.step = one.get("rule"), one.get("severity"), one.get("step")
-        self.metric, self.case, self.numbers = one.get("metric"), one.get("case"), one.get("numbers") or {}
 
 
 def latest_change(changes: dict[str | None, tuple[int, str]], metric: str) -> tuple[int, str] | None:

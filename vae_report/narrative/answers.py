@@ -72,8 +72,7 @@ def uncapital(said: str) -> str:
 def cited_numbers(head: Finding, rule: str, unit: str) -> str | None:
     """The key numbers of the finding of ``rule`` that ``head`` is or cites (a finding cited under another
     rule's headline still has its numbers)."""
-    for one in ({"rule": head.rule, "metric": head.metric, "step": head.step, "numbers": head.numbers,
-                 "severity": head.severity, "title": head.title}, *head.related):
+    for one in head.told():
         if one["rule"] == rule:
             return short_form(one, unit)
     return None

@@ -215,14 +215,8 @@ def disc_won(findings: list[Finding]) -> tuple[Finding, dict] | None:
     """The discriminator winning (disc-overpowering), as a headline or cited under its cause (d_weight 0): the
     finding that heads it and the disc-overpowering one in the form of a cited finding; None when none says so
     (a win that is over is no discriminator winning now)."""
-    return next(((f, one) for f in findings for one in (_as_cited(f), *f.related)
+    return next(((f, one) for f in findings for one in f.told()
                  if one["rule"] == "disc-overpowering" and one.get("case") not in NOT_WINNING), None)
-
-
-def _as_cited(f: Finding) -> dict:
-    """A headline in the form of the findings cited under it, to read both alike."""
-    return {"rule": f.rule, "case": f.case, "numbers": f.numbers, "metric": f.metric, "step": f.step,
-            "severity": f.severity, "title": f.title}
 
 
 def _why_disc_wins(analysis, head: Finding, won: dict) -> str:

@@ -76,7 +76,7 @@ def dead(analysis, metric: str) -> tuple[Finding, int | None] | None:
     """(the finding that says ``metric`` is NaN/Inf at its latest point, the first bad step); the finding is the
     headline it is grouped under when it is one of its causes; None while the metric is finite at the end."""
     for f in analysis.active_findings():
-        for one in [{"rule": f.rule, "metric": f.metric, "numbers": f.numbers, "step": f.step}, *f.related]:
+        for one in f.told():
             if one["rule"] == "non-finite" and one["metric"] == metric \
                     and (one.get("numbers") or {}).get("last_finite") is False:
                 return f, (one.get("numbers") or {}).get("first_bad_step", one.get("step"))

@@ -28,7 +28,7 @@ from ..numbers import counted
 from . import records
 from .decimals import comma_numbers, grouped_numbers
 from .encoding import decoded, encoding_of, is_binary
-from .escapes import without_callers, without_escapes
+from .escapes import SOURCE_SUFFIXES, without_callers, without_escapes
 from .pattern import UserPattern
 from .records import VALIDATION, Record
 from .sources import TORN_LINE
@@ -217,7 +217,7 @@ def metric_pairs(text: str) -> list[tuple[str, str]]:
 
 # a logging record's caller, ``train.py:212`` (rich's path column, ``%(filename)s:%(lineno)d``): a place in the
 # code, not a metric
-_SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|c|cc|cpp|cu|h|hpp|rs|go|java|jl|lua|js|ts|sh)$", re.IGNORECASE)
+_SOURCE_FILE = re.compile(rf"\.(?:{SOURCE_SUFFIXES})$", re.IGNORECASE)
 # a clock beside the metrics (detectron2's last_time, data_time; iter_time, batch_time): not a training metric
 _CLOCK = re.compile(r"(?:^|_)time$", re.IGNORECASE)
 # words ending in a counter before the value: "time elapse for current epoch: 3.2", "number of steps: 100"

@@ -37,9 +37,9 @@ def bytes_without_escapes(raw: bytes) -> bytes:
 
 # a logging record's caller at a line's end, where a logger puts it: rich's path column (``train.py:212``, right-
 # aligned), ``(%(filename)s:%(lineno)d)`` or ``[%(pathname)s:%(lineno)d]`` last in a logging format
-_SOURCES = r"py|pyx|ipynb|c|cc|cpp|cu|h|hpp|rs|go|java|jl|lua|js|ts|sh"
-_CALLER = re.compile(rf"[ \t]+[(\[]?(?:[\w.\-]+[/\\])*[\w.\-]+\.(?:{_SOURCES}):\d+[)\]]?[ \t]*$", re.MULTILINE)
-_CALLER_HINT = re.compile(rf"\.(?:{_SOURCES}):\d")
+SOURCE_SUFFIXES = r"py|pyx|ipynb|c|cc|cpp|cu|h|hpp|rs|go|java|jl|lua|js|ts|sh"
+_CALLER = re.compile(rf"[ \t]+[(\[]?(?:[\w.\-]+[/\\])*[\w.\-]+\.(?:{SOURCE_SUFFIXES}):\d+[)\]]?[ \t]*$", re.MULTILINE)
+_CALLER_HINT = re.compile(rf"\.(?:{SOURCE_SUFFIXES}):\d")
 
 
 def without_callers(text: str) -> str:

@@ -40,6 +40,16 @@ class Finding:
     rationale: str = ""  # why it matters: its case's, else its rule's (stamped by the registry)
     harm: int = 5  # what to act on first, lowest first: its case's, else its rule's (Rule.harm, stamped)
 
+    def cited(self) -> dict[str, Any]:
+        """The finding in the form it takes cited under another (``related``): read alike, headline or cited."""
+        return {"rule": self.rule, "title": self.title, "severity": self.severity, "metric": self.metric,
+                "step": self.step, "message": self.message, "numbers": self.numbers, "action": self.action,
+                "case": self.case}
+
+    def told(self) -> tuple[dict[str, Any], ...]:
+        """The finding and those cited under it, each in the cited form."""
+        return (self.cited(), *self.related)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,

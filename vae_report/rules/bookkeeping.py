@@ -207,13 +207,13 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"logged). Expected of the loss; log {listed(missing)} to have the sum checked whole."
             f"{nll_text}{config_note}", "total_loss", onset, numbers, severity="info",
             case="adversarial-term-not-logged")]
+    off = f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over {over}."
     bare = _nll_without_logvar(m)
     if bare is not None:  # the logs show the cause: say it, not a list of suspects
         pixels, logvar = bare
         numbers.update(pixels_per_sample=pixels, nll_without_logvar=True)
         return [Case(
-            f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over {over}. "
-            f"nll_loss is {fmt(pixels)} x rec_loss (a {fmt(pixels)}-pixel sample's sum of it) although logvar is "
+            f"{off} nll_loss is {fmt(pixels)} x rec_loss (a {fmt(pixels)}-pixel sample's sum of it) although logvar is "
             f"logged at {fmt(logvar)}: the logged nll_loss leaves out the learned log-variance (rec / exp(logvar) + "
             f"logvar per pixel in LDM's loss), so it is not the nll the total sums.{factor_note}{config_note}",
             "total_loss", onset, numbers, case="nll-without-logvar",
@@ -222,8 +222,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if not b.pixels > 0:  # a negative or zero pixel count is no measure of anything: none is reported
         numbers["pixels_per_sample"] = None
     return [Case(
-        f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over {over}. The "
-        "logged terms may come from different "
+        f"{off} The logged terms may come from different "
         f"batches or sources, the trainer may add a term it does not log, or it weights them differently from the "
         f"config ({weight_name} {fmt(weight)}).{factor_note}{config_note}",
         "total_loss", onset, numbers,

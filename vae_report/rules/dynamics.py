@@ -15,7 +15,7 @@ from ..stats import robust_noise
 from .base import Case, Metrics, finite
 from .losses import lasting_break
 from .said import Said
-from .untrained import SCALES, lr_disputed, rate_before, resume_from, summary, untrained
+from .untrained import lr_disputed, rate_before, resume_from, summary, untrained
 
 WATCHED = ("total_loss", "rec_loss", "nll_loss", "kl_loss")
 
@@ -114,7 +114,7 @@ def cannot_go_on(findings: list, s: Schedule) -> str | None:
     for f in findings:
         if f.skipped or f.severity != "error":
             continue
-        for one in ({"rule": f.rule, "metric": f.metric, "numbers": f.numbers}, *f.related):
+        for one in f.told():
             if one["rule"] == "non-finite" and (one.get("numbers") or {}).get("last_finite") is False:
                 return f"{one['metric']} is NaN/Inf at the latest {pos.unit(s)}: the run cannot go on as it is"
     stalled = next((f for f in findings if f.rule == "run-stalled" and not f.skipped and f.case != "lr-disputed"
@@ -369,7 +369,7 @@ def run_stalled(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             out.append(Case(
                 f"{words} The losses logged there vary with the batches only; the checks of trends and of the "
                 "GAN's balance over that stretch are not judged.",
-                next(n for n in m.names() if n.split("/")[-1] in SCALES), u.start,
+                u.metric, u.start,
                 numbers | {"lr_zero": False, "scale_collapsed": True}, case="scale-collapsed",
                 action=f"Find what makes every step's gradients overflow (a NaN/Inf in the forward pass or the loss, "
                        f"a rate too high for fp16; bf16 has the range fp32 has), then {resume[:1].lower()}"

@@ -44,9 +44,7 @@ def _family(metric: str | None) -> tuple[str, ...] | None:
 
 def _related(finding: Finding) -> dict:
     # its evidence, for code that reads it and for the report, which says it under the headline
-    return {"rule": finding.rule, "title": finding.title, "severity": finding.severity, "metric": finding.metric,
-            "step": finding.step, "message": finding.message, "numbers": finding.numbers, "action": finding.action,
-            "case": finding.case}
+    return finding.cited()
 
 
 # numbers by which a finding measures a change of its own metric (a level against a baseline)

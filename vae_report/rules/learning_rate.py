@@ -96,10 +96,10 @@ def lr_schedule(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     """The logged rate against the config's schedule (``_against_config``); whatever that says, a rate that has sat
     far below the range any autoencoder trains at over a long latest stretch is a warning of its own."""
     cases = _against_config(m, s, t)
-    low = _below_range_now(m, s, t)
-    if low is None or any(c.severity in ("warning", "error") for c in cases):
+    if any(c.severity in ("warning", "error") for c in cases):
         return cases
-    return [low]
+    low = _below_range_now(m, s, t)
+    return cases if low is None else [low]
 
 
 def _below_range_now(m: Metrics, s: Schedule, t: dict) -> Case | None:

@@ -21,7 +21,7 @@ from .discriminator import phase_start
 from .evidence import jump_said, lr_across, lr_blamed, lr_jump_before
 from .knobs import chase_less
 from .said import Said
-from .untrained import SCALES
+from .untrained import scale_metrics
 
 OVERFLOW = 1e30  # no loss of a working run is this large: a float that has overflowed in all but name
 
@@ -370,7 +370,7 @@ def amp_skipped(m: Metrics, name: str, bad: np.ndarray) -> tuple[str, int] | Non
     """(the loss-scale metric, the bad points) where a gradient norm is NaN/Inf only at steps where a logged
     mixed-precision loss scale dropped (GradScaler halves it at each overflowed step, which it skips), at most a
     tenth of the points, the norm finite at the last one: the scaler doing its job, not a fault."""
-    scale = next((n for n in m.names() if n.split("/")[-1] in SCALES), None)
+    scale = next(iter(scale_metrics(m)), None)
     if scale is None or "grad" not in name.split("/")[-1] or bad[-1] or bad.sum() > 0.1 * len(bad):
         return None
     steps = m.steps(name)[bad]

@@ -39,6 +39,7 @@ class Untrained:
     to_end: bool
     reason: str
     frozen: tuple[str, ...] = ()
+    metric: str | None = None  # the metric that shows it, where that is not the lr or the losses (a loss scale)
 
     def cause(self) -> str:
         """Why nothing trained, as a clause: "the learning rate is 0" or "every loss is frozen"."""
@@ -196,13 +197,16 @@ SCALES = ("loss_scale", "grad_scale", "scaler_scale", "amp_scale", "cur_scale")
 COLLAPSED_SCALE = 1e-3
 
 
+def scale_metrics(m: Metrics) -> list[str]:
+    """The logged mixed-precision loss scales (SCALES, under any split prefix)."""
+    return [name for name in m.names() if name.split("/")[-1] in SCALES]
+
+
 def _scale_collapsed(m: Metrics) -> list[Untrained]:
     """The stretch to the last log over which a logged loss scale has only fallen, down below COLLAPSED_SCALE
     after being 1 or more: GradScaler skips every step whose gradients overflow and halves the scale, so a scale
     that only falls means no step was taken (3 points or more, a hundredth of the logs or more)."""
-    for name in m.names():
-        if name.split("/")[-1] not in SCALES:
-            continue
+    for name in scale_metrics(m):
         steps, scale = m.steps(name), m.values(name)
         good = np.isfinite(scale)
         steps, scale = steps[good], scale[good]
@@ -214,7 +218,7 @@ def _scale_collapsed(m: Metrics) -> list[Untrained]:
         start = int(held[-1]) + 2 if len(held) else 1
         logged = max(1, int(steps[-1] - steps[0]))
         if len(scale) - start >= 3 and int(steps[-1] - steps[start]) >= MIN_SHARE * logged:
-            return [Untrained(int(steps[start]), int(steps[-1]), True, "scale")]
+            return [Untrained(int(steps[start]), int(steps[-1]), True, "scale", metric=name)]
     return []
 
 
