@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+
 from ..marks import Marks
 from ..parallel import fork_safe
 from ..rules import Metrics
@@ -37,62 +40,89 @@ class PlotsInFlight:
         from concurrent.futures import ProcessPoolExecutor
 
         self.c, self.planned = _prepared(frame, schedule, baseline_step)
+        self.marks = self.c.marks
         draws = [draw for *_, draw in self.planned]
         jobs = _jobs(jobs, len(frame))
-        self.pool, self.pending, self.workers = None, {}, []
+        self.pool, self.sent, self.workers, self.feeder = None, {}, [], None
         if jobs > 1 and len(draws) > 1:
             before = set(multiprocessing.active_children())
             _WORK.update(draws=draws, series=self.c)
+            # one figure at a time to whichever process is free, the costliest first (a fixed share per process
+            # left one idle while the other still drew), those that mark the findings last. Only as many are sent
+            # as there are processes: one queued in the executor cannot be cancelled, and a figure that marks the
+            # findings, sent once they are known, is drawn once with its marks instead of once without and again
+            # with them. A figure none of whose metrics gets a warning or error is the same either way.
+            self.queue = deque(sorted((i for i, d in enumerate(draws) if not d.flagged), key=lambda i: -draws[i].cost)
+                               + sorted((i for i, d in enumerate(draws) if d.flagged), key=lambda i: -draws[i].cost))
+            self.jobs, self.lock = min(jobs, len(draws)), threading.Lock()
             try:
-                self.pool = ProcessPoolExecutor(min(jobs, len(draws)), multiprocessing.get_context("fork"),
+                self.pool = ProcessPoolExecutor(self.jobs, multiprocessing.get_context("fork"),
                                                 initializer=_worker_start)
-                # one figure at a time to whichever process is free, the costliest first: a fixed share per
-                # process left one idle while the other still drew (and a busy machine slows one more than the
-                # other). Those that mark the findings are drawn too, as if none were found: a figure none of whose
-                # metrics gets a warning or error is then the figure result() wants (its marks are the same), and
-                # only those that do are drawn again once the findings are known. The first submission forks every
-                # worker (the executor forks them all at once).
-                self.pending = self._start([i for i, d in enumerate(draws) if not d.flagged], self.c.marks)
-                self.pending |= self._start([i for i, d in enumerate(draws) if d.flagged], self.c.marks)
+                with self.lock:  # the first submission forks every worker (the executor forks them all at once)
+                    for _ in range(self.jobs):
+                        self._send(self.queue.popleft())
             finally:
                 _WORK.clear()  # the workers have their copy
             self.workers = [w for w in multiprocessing.active_children() if w not in before]
+            self.feeder = threading.Thread(target=self._feed, name="vae-report-plots", daemon=True)
+            self.feeder.start()
 
-    def _start(self, which: list[int], marks: Marks) -> dict:
+    def _send(self, i: int) -> bool:
+        """Figure ``i`` to the pool with the marks known now (under the lock); False once the pool is broken."""
         from concurrent.futures.process import BrokenProcessPool
 
-        draws = [draw for *_, draw in self.planned]
-        futures = {}
-        for i in sorted(which, key=lambda i: -draws[i].cost):
-            try:
-                futures[i] = self.pool.submit(_draw_one, (i, marks))
-            except BrokenProcessPool:  # a worker died: these are drawn here (result)
-                break
-        return futures
+        try:
+            self.sent[i] = (self.pool.submit(_draw_one, (i, self.marks)), self.marks)
+        except (BrokenProcessPool, RuntimeError):  # a worker died, or the pool was shut: drawn here (result)
+            self.queue.clear()
+            return False
+        return True
+
+    def _feed(self) -> None:
+        """Sends the next figure whenever a process is free, until none is left or the pool is closed."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        while True:
+            with self.lock:
+                if self.pool is None or not self.queue:
+                    return
+                busy = [future for future, _ in self.sent.values() if not future.done()]
+                if len(busy) < self.jobs:
+                    self._send(self.queue.popleft())
+                    continue
+            wait(busy, return_when=FIRST_COMPLETED)
 
     def result(self, findings=()) -> list[Plot]:
         """The plots, those of a metric marking its warning and error findings (rules' Finding objects)."""
+        from concurrent.futures import CancelledError
         from concurrent.futures.process import BrokenProcessPool
 
         draws = [draw for *_, draw in self.planned]
-        self.c.marks = self.marks = self.c.marks.with_findings(findings)
+        marks = self.c.marks = self.c.marks.with_findings(findings)
         found: dict[int, bytes] = {}
         if self.pool is not None:
             try:
-                # the figures with a finding to mark, drawn before the findings were known: drawn again
-                marked = [i for i, d in enumerate(draws) if d.flagged and self.marks.flags_on(d.names)[0]]
-                for i in marked:
-                    if i in self.pending:
-                        self.pending.pop(i).cancel()  # not yet started: not drawn for nothing
-                futures = list(self.pending.values()) + list(self._start(marked, self.marks).values())
+                with self.lock:
+                    self.marks = marks  # what is sent from now on marks the findings
+                    # the figures that mark a finding and were sent before it was known: drawn again (not yet
+                    # begun: cancelled, not drawn for nothing); the rest, not yet sent, all at once
+                    for i, (future, sent_with) in list(self.sent.items()):
+                        if sent_with is not marks and draws[i].flagged and marks.flags_on(draws[i].names)[0]:
+                            future.cancel()
+                            self._send(i)
+                    while self.queue and self._send(self.queue.popleft()):
+                        pass
+                    futures = [future for future, _ in self.sent.values()]
                 for future in futures:
                     try:
                         i, png = future.result()
-                    except BrokenProcessPool:  # its process died: the figure is drawn below
+                    except (BrokenProcessPool, CancelledError):  # its process died: the figure is drawn below
                         continue
                     found[i] = png
             finally:
                 self.close()
+        else:
+            self.marks = marks
         missing = [i for i in range(len(draws)) if i not in found]
         if missing:
             with _collector_paused():
@@ -103,13 +133,16 @@ class PlotsInFlight:
 
     def close(self) -> None:
         """Stop the drawing processes (also when the analysis failed before the plots were wanted)."""
-        pool, self.pool, self.pending = self.pool, None, {}
-        if pool is None:
+        if self.pool is None:
             return
+        with self.lock:
+            pool, self.pool = self.pool, None
+            self.queue.clear()
         # the figures not yet begun are cancelled; one being drawn is finished (a fraction of a second) and the
         # workers exit: the executor's own thread reaps them. Terminating and joining them here as well raced with
         # that thread for the same child (one reaps it, the other reads it as still alive)
         pool.shutdown(wait=True, cancel_futures=True)
+        self.feeder.join()
 
 
 _WORK: dict = {}  # what forked workers draw from: inherited at the fork, never pickled
