@@ -264,6 +264,10 @@ def test_a_stopped_or_nan_run_gets_no_time_estimate(seed_run, tmp_path):
     texts = [q.answer for q in stopped.qa] + stopped.recommendations
     assert not [t for t in texts if "hours away" in t or "days away" in t or "minutes away" in t]
     assert any("No time estimate: the run looks stopped" in t for t in texts)
+    # the milestone the status line names is the one not to wait for ("No next milestone" beside it disagreed)
+    m = stopped.next_milestone
+    assert m is not None and any(f"Waiting for the next milestone (step {m.step:,}, {m.name}) would change nothing: "
+                                 "the run looks stopped" in t for t in stopped.recommendations)
     going = analyze_run(folder, now=float(stopped.last_wall_time) + 60)
     assert any(" away." in q.answer for q in going.qa)
 

@@ -89,12 +89,14 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
     halted = halted_reason(analysis)
     check = ("re-run this report after it to check that the discriminator switched on and that reconstruction holds"
              if switch is not None and analysis.step < switch and not halted else None)
+    # the milestone is still named (the status line names it): what is said is that waiting for it is no plan
+    ahead = f"the next milestone ({unit} {fmt(milestone.step)}, {milestone.name})" if milestone else "a milestone"
     if halted is not None:  # stopped, stalled or NaN: waiting for the next milestone would change nothing
-        out.append(f"No next milestone to wait for: {halted}; act on the findings above first.")
+        out.append(f"Waiting for {ahead} would change nothing: {halted}; act on the findings above first.")
         milestone = None
     elif _first_error(analysis) is not None:  # an error is fixed first: the run as it is is not worth waiting on
         first = _first_error(analysis)
-        out.append(f"No milestone to wait for: fix \"{first.title or first.rule}\" first; after the fix, re-run "
+        out.append(f"Do not wait for {ahead}: fix \"{first.title or first.rule}\" first; after the fix, re-run "
                    f"this report {_after_fix(analysis)}.")
         milestone, check = None, None
     elif milestone is not None and _pressing(analysis):
