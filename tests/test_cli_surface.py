@@ -160,3 +160,25 @@ def test_a_sweep_ranks_runs_level_with_each_other_together_below_the_rest(tmp_pa
     assert "diverged: not finite now, not ranked." in compared
     diverged = out.read_text().split("## Run: diverged")[1]
     assert "Fix first: NaN or Inf" in diverged and "resume from the last checkpoint" in diverged
+
+
+def test_a_sweep_run_at_another_step_is_set_aside_not_a_stop_to_the_ranking(tmp_path):
+    """Three runs at step 4,000 and one started later (at 1,500): the three are ranked, the late one named as
+    standing elsewhere. Was: "The runs stand at different steps ...: their current levels are not ranked"."""
+    from writers import write_scalars
+
+    rng = np.random.default_rng(5)
+    for name, level, last in (("a", 0.050, 4_000), ("b", 0.0502, 4_000), ("c", 0.080, 4_000), ("late", 0.05, 1_500)):
+        steps = np.arange(0, last, 10)
+        rec = level + 0.2 * np.exp(-steps / 600) + 0.001 * rng.standard_normal(len(steps))
+        write_scalars(tmp_path / "sweep" / name, [(int(s), "rec_loss", float(r)) for s, r in zip(steps, rec,
+                                                                                                 strict=True)])
+    out = tmp_path / "sweep.md"
+    result = runner.invoke(app, ["analyze", str(tmp_path / "sweep"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    compared = out.read_text().split("## Runs compared")[1].split("![")[0]
+    line = next(ln for ln in compared.splitlines() if ln.startswith("- rec_loss:"))
+    lead, rest = line.split("; then ")
+    assert "a (" in lead and "b (" in lead and "c (" in rest and "late" not in line
+    assert "late (step 1,490): stands at another step than the runs ranked (step 3,990), not ranked against them." \
+        in compared

@@ -262,3 +262,21 @@ def test_a_per_pixel_loss_is_ranked_across_kinds_of_source_and_a_total_is_not(tm
         verdict = out.read_text().split("## Verdict")[1].split("##")[0]
         assert (f"tb is better on {target}" in verdict) == ranked, verdict
         assert ("different kinds of source" in verdict) == (not ranked), verdict
+
+
+def test_a_run_nan_at_the_compared_step_is_not_ranked_by_its_finite_points_before(tmp_path):
+    """c's rec_loss is NaN from step 1,500 to its end: the median of its finite points before ranked it first
+    ("c is better on rec_loss"), while its Current levels row said NaN."""
+    pytest.importorskip("torch")
+    _summary_run(tmp_path / "a", _falling(200, 0.03), seed=1)
+    _summary_run(tmp_path / "b", _falling(200, 0.03), seed=2)
+    c = _falling(200, 0.01)
+    c[150:] = np.nan
+    _summary_run(tmp_path / "c", c, seed=3)
+    runs = analyze_runs([f"a={tmp_path / 'a'}", f"b={tmp_path / 'b'}", f"c={tmp_path / 'c'}"])
+    out = tmp_path / "c.md"
+    write_comparison(runs, out, "rec_loss")
+    verdict = out.read_text().split("## Verdict")[1].split("##")[0]
+    assert "better on" not in verdict
+    assert "c NaN/Inf since step 1,500" in verdict
+    assert "Not ranked: c has no level there (rec_loss NaN/Inf up to that step)" in verdict

@@ -143,9 +143,10 @@ def latest_levels(analyses: list, configs: list[dict | None] | None = None,
                   names: tuple[str, ...] = OVERLAID) -> Levels:
     """Per metric, each run's current level (levels.current_level, the one its own report quotes) and the runs
     ranked in tiers (``tiers``): only for losses where lower is better, logged as the same quantity by every run
-    (same kind of source; totals of the same bookkeeping), with the runs at the same step; a run not finite now
-    is in no tier."""
+    ranked (same kind of source; totals of the same bookkeeping), and only the runs that stand at one step
+    (``peers``); a run not finite now is in no tier."""
     out = []
+    group, kept = peers(analyses), configs or [None] * len(analyses)
     for name in names:
         stats = [a.metrics.get(name) if a is not None else None for a in analyses]
         values = [s.now if s is not None else None for s in stats]
@@ -153,22 +154,29 @@ def latest_levels(analyses: list, configs: list[dict | None] | None = None,
         if not finite:
             continue
         ranked: tuple[tuple[int, ...], ...] = ()
-        logged = all(v is not None for v in values)  # a NaN run is logged but not ranked; a missing one blocks
-        apart = _not_comparable(name, analyses, configs or [None] * len(analyses)) \
-            if name in LOWER_IS_BETTER and logged and len(finite) > 1 else None
-        if name in LOWER_IS_BETTER and logged and len(finite) > 1 and same_step(analyses) and apart is None:
-            runs = [i for _, i in finite]
+        runs = [i for _, i in finite if i in group]
+        # a NaN run is logged but not ranked; one of the group that does not log the metric blocks its ranking
+        logged = bool(group) and all(values[i] is not None for i in group)
+        apart = _not_comparable(name, [analyses[i] for i in group], [kept[i] for i in group]) \
+            if name in LOWER_IS_BETTER and logged and len(runs) > 1 else None
+        if name in LOWER_IS_BETTER and logged and len(runs) > 1 and apart is None:
             ranked = tuple(tuple(runs[k] for k in tier) for tier in
                            tiers([values[i] for i in runs], [stats[i].recent_noise for i in runs]))
         out.append(MetricLevels(name, values, ranked, apart))
     return out
 
 
-def same_step(analyses: list) -> bool:
-    """The runs stand at the same step (within 2% of the furthest): only then are their current levels ranked
-    against each other; a run 70,000 steps further on is ahead by time, not by setting."""
-    steps = [a.step for a in analyses if a is not None and a.step is not None]
-    return len(steps) == len(analyses) and max(steps) - min(steps) <= 0.02 * max(max(steps), 1)
+def peers(analyses: list) -> tuple[int, ...]:
+    """The runs whose current levels are ranked against each other: the largest group that stands at one step
+    (within 2% of the furthest of them; of two such groups, the further on), none when no two runs do. A run
+    70,000 steps further on is ahead by time, not by setting; one run of a sweep started later does not stop the
+    others being ranked."""
+    steps = {i: a.step for i, a in enumerate(analyses) if a is not None and a.step is not None}
+    best: tuple[int, ...] = ()
+    for top in sorted(set(steps.values()), reverse=True):
+        group = tuple(i for i, s in steps.items() if s <= top and top - s <= 0.02 * max(top, 1))
+        best = group if len(group) > len(best) else best
+    return best if len(best) >= 2 else ()
 
 
 def overlay_plots(analyses: list, frames: list, names: list[str]) -> list:
@@ -245,12 +253,20 @@ def target_verdict(names: list[str], analyses: list, frames: list, configs: list
     unit = units.pop() if len(units) == 1 else "position"
     where = (f"at {pos.at(unit, step)}, the last {unit} {'both runs' if len(names) == 2 else 'every run'} reached "
              "(each run's current level there, as its report defines it, ± its noise)")
-    shown = "; ".join(f"{n} {_show_level(lv)}" for n, lv in zip(names, levels, strict=True))
+    # a run NaN/Inf at that step has no level there: the median of its finite points before would rank it
+    broken = [_broken_since(v, target, step) for v in views]
+    shown = "; ".join(f"{n} " + (f"NaN/Inf since {pos.at(unit, since)}" if since is not None else _show_level(lv))
+                      for n, lv, since in zip(names, levels, broken, strict=True))
     reasons = tuple(why_different(names, analyses, configs, target)) + tuple(_past_shared(names, analyses, step,
                                                                                           unit))
     blocker = _not_comparable(target, analyses, configs)
     if blocker:
         return Verdict(target, step, levels, None, f"{target} {where}: {shown}. Not ranked: {blocker}.", reasons)
+    if any(since is not None for since in broken):
+        gone = [n for n, since in zip(names, broken, strict=True) if since is not None]
+        return Verdict(target, step, levels, None, f"{target} {where}: {shown}. Not ranked: {_names(gone)} "
+                       f"{'has' if len(gone) == 1 else 'have'} no level there ({target} NaN/Inf up to that "
+                       f"{unit}).", reasons)
     if any(lv is None for lv in levels):
         return Verdict(target, step, levels, None, f"{target} {where}: {shown}. Not ranked: a run has no finite "
                        "point in that window.", reasons)
@@ -352,6 +368,17 @@ def _level_at(m: Metrics, schedule, target: str, step: int) -> Level | None:
     steps, values = m.steps(target), m.values(target)
     keep = steps <= step
     return current_level(steps[keep], values[keep], phase_start(m, schedule))
+
+
+def _broken_since(m: Metrics, target: str, step: int) -> int | None:
+    """Where the NaN/Inf stretch that reaches ``step`` began (its last point at or before ``step`` is not finite),
+    else None."""
+    steps, values = m.steps(target), m.values(target)
+    values = values[steps <= step]
+    if not len(values) or np.isfinite(values[-1]):
+        return None
+    finite = np.flatnonzero(np.isfinite(values))
+    return int(steps[finite[-1] + 1 if len(finite) else 0])
 
 
 def _show_level(level: Level | None) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ._version import __version__
-from .compare import LOWER_IS_BETTER, same_step
+from .compare import LOWER_IS_BETTER, peers
 from .frame import file_slug
 from .narrative import kinds_of, recommendations
 from .numbers import fmt, pct
@@ -186,13 +186,15 @@ def _ahead(c, runs: list) -> tuple[Block, ...]:
     """Where the runs stand on each loss, lowest first, at one step only: runs level with each other (not apart
     beyond their levels' noise) named together, each tier below the next beyond the noise of every pair."""
     readable = [r for r in runs if r.analysis is not None]
-    if not same_step([r.analysis for r in readable]):
+    group = peers([r.analysis for r in runs])
+    if not group:
         return (Paragraph(text("The runs stand at different steps (" + ", ".join(
             f"{r.name} {fmt(r.analysis.step)}" for r in readable) + "): their current levels are not ranked.")),)
     losses = [m for m in c.latest if m.metric in LOWER_IS_BETTER]
-    broken = [n for i, n in enumerate(c.names) if any(m.values[i] is not None and not math.isfinite(m.values[i])
-                                                     for m in losses)]
+    broken = [n for i, n in enumerate(c.names) if i in group and any(
+        m.values[i] is not None and not math.isfinite(m.values[i]) for m in losses)]
     gone = f" {', '.join(broken)}: not finite now, not ranked." if broken else ""
+    gone += _elsewhere(runs, group)
     # a loss whose values are different quantities (totals of different weights) is not level: it is not ranked
     gone += "".join(f" {m.metric}: not ranked, {m.unranked}." for m in losses if m.unranked)
     ranked = [m for m in losses if m.lead]
@@ -212,12 +214,25 @@ def _ahead(c, runs: list) -> tuple[Block, ...]:
     return (said, listed, *((Paragraph(text(gone.strip())),) if gone else ()))
 
 
+def _elsewhere(runs: list, group: tuple[int, ...]) -> str:
+    """The readable runs left out of the ranking because they stand at another step than the ranked ones."""
+    aside = [r for i, r in enumerate(runs) if r.analysis is not None and i not in group]
+    if not aside:
+        return ""
+    at = fmt(max(runs[i].analysis.step for i in group))
+    return (" " + ", ".join(f"{r.name} (step {fmt(r.analysis.step)})" for r in aside)
+            + f": {'stands' if len(aside) == 1 else 'stand'} at another step than the runs ranked (step {at}), "
+            "not ranked against them.")
+
+
 def _levels(c, runs: list) -> Section:
     readable = [r for r in runs if r.analysis is not None]
-    where = ("; the runs stand at different steps (" + ", ".join(f"{r.name} {fmt(r.analysis.step)}" for r in readable)
-             + "), so none is ranked here: the verdict above compares them at matched steps"
-             if not same_step([r.analysis for r in readable]) else "; the verdict above compares the runs at "
-             "matched steps")
+    group = peers([r.analysis for r in runs])
+    steps = ", ".join(f"{r.name} {fmt(r.analysis.step)}" for r in readable)
+    where = (f"; the runs stand at different steps ({steps}), so none is ranked here" if not group
+             else f"; the runs stand at different steps ({steps}): only those at step "
+                  f"{fmt(max(runs[i].analysis.step for i in group))} are ranked here" if len(group) < len(readable)
+             else "") + "; the verdict above compares the runs at matched steps"
     said = Paragraph(text(
         "Each run's current level (the median of its latest points in its current phase, as its own report gives "
         f"it: a single point where the phase has just begun), each at its own last step{where}. The lowest loss is "
