@@ -508,3 +508,26 @@ def test_a_kl_weight_the_config_does_not_give_is_read_off_the_logged_total(tmp_p
     assert kept.schedule.kl_weight == 1e-6 and "the value the data confirm" in kept.schedule.origins["kl_weight"]
     (said,) = [f for f in kept.findings if f.rule == "config-typos"]
     assert said.case == "configs-disagree" and "kl_weight 1 in" in said.message
+
+
+def test_a_sweeps_report_names_runs_new_since_the_baseline_and_runs_gone(tmp_path):
+    """Last week's sweep had a and old_name; this week's has a and added: the report and the summary say which run
+    is new and which is gone (with its step then). Was: old_name appeared nowhere and added got no line at all."""
+    from writers import write_radiodiff_run
+
+    for folder, names, last in (("w47", ("a", "old_name"), 2_000), ("w48", ("a", "added"), 3_000)):
+        for name in names:
+            write_radiodiff_run(tmp_path / folder / name, last_step=last, disc_start=4_001, total_steps=10_000,
+                                tb_every=20)
+    old, new = tmp_path / "w47.json", tmp_path / "w48.json"
+    assert runner.invoke(app, ["analyze", str(tmp_path / "w47"), "--out", str(tmp_path / "w47.md"),
+                               "--json", str(old)]).exit_code == 0
+    result = runner.invoke(app, ["analyze", str(tmp_path / "w48"), "--out", str(tmp_path / "w48.md"),
+                                 "--json", str(new), "--baseline", str(old)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(new.read_text())
+    assert summary["runs_new"] == ["added"]
+    assert summary["runs_gone"] == [{"name": "old_name", "step_then": summary["runs"][0]["since_baseline"]["step_then"]}]
+    runs = (tmp_path / "w48.md").read_text().split("## Runs")[1]
+    assert ("New since the last report: added; in the last report but no longer in this folder: old_name (then at "
+            "step 2,000).") in runs

@@ -34,6 +34,36 @@ class SweepRun:
     curves: Any = field(default=None, repr=False)  # its frame thinned for the overlaid curves: not every point
 
 
+@dataclass
+class Sweep:
+    """The analyzed runs of a sweep (iterated, indexed and counted as its runs) and, against the last report's
+    summary (``--baseline``), the runs that are new since it and those it had that are no longer here."""
+
+    runs: list[SweepRun]
+    new: tuple[str, ...] = ()
+    gone: tuple[tuple[str, int, str], ...] = ()  # (name, its step in the last report, what its steps count)
+
+    def __iter__(self):
+        return iter(self.runs)
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __getitem__(self, index):
+        return self.runs[index]
+
+    def since_said(self) -> str | None:
+        """The sweep's own change since the last report, in one sentence; None without a baseline or a change."""
+        parts = []
+        if self.new:
+            parts.append(f"new since the last report: {', '.join(self.new)}")
+        if self.gone:
+            parts.append("in the last report but no longer in this folder: "
+                         + ", ".join(f"{name} (then at {unit} {step:,})" for name, step, unit in self.gone))
+        said = "; ".join(parts)
+        return said[0].upper() + said[1:] + "." if parts else None
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One run of a sweep: a folder, or (Lightning versions) some version folders of one root."""
@@ -114,7 +144,7 @@ def _store_runs(root: Path) -> list[RunSpec] | None:
 
 
 def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, jobs: int | None = None,
-                  **options: Any) -> list[SweepRun]:
+                  **options: Any) -> Sweep:
     """Analyze each run, ``jobs`` at a time in worker processes (default: the machine's cores); a run that
     cannot be read is reported as such, not fatal to the sweep. A previous sweep summary as ``baseline`` is
     matched to the runs by name. Each worker returns its run's overview plot instead of its metric frame, so
@@ -125,7 +155,12 @@ def analyze_sweep(runs: list[RunSpec], baseline: Path | None = None, jobs: int |
     for result in out:
         if result.analysis is not None and result.name in previous:
             result.analysis.since_baseline = compare(result.analysis.to_summary(), previous[result.name], baseline)
-    return out
+    if not baseline:
+        return Sweep(out)
+    names = {run.name for run in runs}
+    return Sweep(out, tuple(run.name for run in runs if run.name not in previous),
+                 tuple((name, then["step"], (then.get("schedule") or {}).get("counts") or "step")
+                       for name, then in previous.items() if name not in names))
 
 
 def _analyze_one(job: tuple[RunSpec, dict]) -> SweepRun:
@@ -165,11 +200,13 @@ def sweep_status(runs: list[SweepRun]) -> str:
     return max(statuses, key=order.get)
 
 
-def sweep_summary(runs: list[SweepRun]) -> dict[str, Any]:
+def sweep_summary(runs: Sweep) -> dict[str, Any]:
     return {
         "tool": "vae-report",
         "sweep": True,
         "status": sweep_status(runs),
         "runs": [{"name": r.name, **(r.analysis.to_summary() if r.analysis else {"status": "error", "error": r.error})}
                  for r in runs],
+        "runs_new": list(runs.new),
+        "runs_gone": [{"name": name, "step_then": step} for name, step, _ in runs.gone],
     }

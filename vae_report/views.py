@@ -87,7 +87,8 @@ def sweep_view(name: str, runs: list, status: str, comparison=None) -> ReportVie
                          cell(phase_word(a)), *levels, cell(warnings), cell(errors))))
     table = Table(("Run", "Status", "Step", "Progress", "Phase", *SWEEP_METRICS, "Warnings", "Errors"), tuple(rows),
                   (False, False, True, True, False, True, True, True, True, True, True))
-    sections = [Section("Runs", (table,))]
+    since = runs.since_said()  # runs new since the last report, and those it had that are gone
+    sections = [Section("Runs", (table, *((Paragraph(text(since)),) if since else ())))]
     if comparison is not None:
         blocks: list[Block] = [*_ahead(comparison, runs), _config_said(comparison, runs, comparison.configs_missing)]
         # the dashes are drawn only where a run has a disc_start: no note about lines that are not there
