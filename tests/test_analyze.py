@@ -527,7 +527,7 @@ def test_a_sweeps_report_names_runs_new_since_the_baseline_and_runs_gone(tmp_pat
     assert result.exit_code == 0, result.output
     summary = json.loads(new.read_text())
     assert summary["runs_new"] == ["added"]
-    assert summary["runs_gone"] == [{"name": "old_name", "step_then": summary["runs"][0]["since_baseline"]["step_then"]}]
+    assert summary["runs_gone"] == [{"name": "old_name", "step_then": 2_000}]
     runs = (tmp_path / "w48.md").read_text().split("## Runs")[1]
     assert ("New since the last report: added; in the last report but no longer in this folder: old_name (then at "
             "step 2,000).") in runs
