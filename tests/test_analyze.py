@@ -531,3 +531,34 @@ def test_a_sweeps_report_names_runs_new_since_the_baseline_and_runs_gone(tmp_pat
     runs = (tmp_path / "w48.md").read_text().split("## Runs")[1]
     assert ("New since the last report: added; in the last report but no longer in this folder: old_name (then at "
             "step 2,000).") in runs
+
+
+def test_since_last_report_says_a_resume_that_replaced_steps_the_last_report_saw(tmp_path):
+    """Last week's report was at step 20,000; the run went on to 22,000, crashed and was resumed from its step-15,000
+    checkpoint into a second event file: the weekly says the resume and that the last report's steps 15,000-20,000
+    were trained again. Was: only "Steps gained: 10,000", the resume in the findings table alone."""
+    run = tmp_path / "run"
+    rng = np.random.default_rng(0)
+
+    def points(first, last):
+        return [(s, tag, float(v)) for s in range(first, last + 1, 100)
+                for tag, v in (("train/rec_loss", 0.03 + 0.2 * np.exp(-s / 4000) + 0.001 * rng.standard_normal()),
+                               ("train/kl_loss", 800 + 0.01 * s))]
+    week47 = write_scalars(run, points(0, 20_000))
+    old = tmp_path / "w47.json"
+    assert runner.invoke(app, ["analyze", str(run), "--out", str(tmp_path / "w47.md"), "--json", str(old),
+                               "--quiet"]).exit_code == 0
+    week47.unlink()  # the same process's log, one week on: it had reached 22,000 when it crashed
+    write_scalars(run, points(0, 22_000))
+    write_scalars(run, points(15_000, 30_000), start_wall=1.7e9 + 22_000 * 0.5 + 1_800 - 15_000 * 0.5,
+                  filename_suffix=".resumed")
+    new = tmp_path / "w48.json"
+    result = runner.invoke(app, ["analyze", str(run), "--out", str(tmp_path / "w48.md"), "--json", str(new),
+                                 "--baseline", str(old), "--quiet"])
+    assert result.exit_code == 0, result.output
+    since = json.loads(new.read_text())["since_baseline"]
+    assert since["resumed_since"] == [{"step": 15_000, "reached": 22_000}]
+    assert ("Resumed at step 15,000 since the last report: the earlier log had reached step 22,000, so 7,000 steps "
+            "were trained again, including the last report's steps 15,000-20,000 (the levels it gave came from the "
+            "replaced branch).") in since["changes"]
+    assert since["changes"][0] in (tmp_path / "w48.md").read_text()

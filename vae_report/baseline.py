@@ -225,9 +225,22 @@ def compare(now: dict[str, Any], then: dict[str, Any], where: Path | str = "--ba
         "findings_new": list(appeared.values()),
         "findings_resolved": list(cleared.values()),
         "milestones_passed": passed,
+        "resumed_since": (resumed := _resumed_since(now, then)),
         "identity_note": identity_note,
     } | {"changes": _headlines(passed, appeared, cleared, _not_scheduled(metrics, now), finished_since,
-                               now["step"], (now.get("schedule") or {}).get("counts") or "step")}
+                               now["step"], (now.get("schedule") or {}).get("counts") or "step", resumed,
+                               step_then)}
+
+
+def _resumed_since(now: dict, then: dict) -> list[dict]:
+    """The resumes the last summary did not have: where the run was resumed and how far its earlier log had
+    reached (the steps trained again replaced what that log said, the last report's among them)."""
+    def resumes(summary: dict) -> list[dict]:
+        return [f for f in summary.get("findings") or [] if isinstance(f, dict) and f.get("rule") == "resumes"
+                and isinstance(f.get("step"), int) and not (f.get("numbers") or {}).get("concurrent")]
+    known = {f["step"] for f in resumes(then)}
+    return [{"step": f["step"], "reached": (f.get("numbers") or {}).get("reached")}
+            for f in resumes(now) if f["step"] not in known]
 
 
 def _not_scheduled(metrics: dict, now: dict) -> dict:
@@ -244,11 +257,18 @@ MOVED_BY_SWITCH = ("disc_loss", "g_loss", "total_loss", "aeloss", "d_weight", "d
 
 
 def _headlines(passed: list, new: dict, old: dict, metrics: dict, finished_since: bool = False,
-               step: int = 0, unit: str = "step") -> list[str]:
-    """One sentence per change that matters: a run that finished in between, milestones passed, findings that
-    appeared or cleared, metrics that moved beyond their noise."""
+               step: int = 0, unit: str = "step", resumed: list = (), step_then: int = 0) -> list[str]:
+    """One sentence per change that matters: a run that finished in between, a resume since, milestones passed,
+    findings that appeared or cleared, metrics that moved beyond their noise."""
     out = [f"Finished since the last report: the last logged {unit} ({fmt(step)}) is the run's last."] \
         if finished_since else []
+    for r in resumed:
+        reached = r.get("reached")
+        redone = (f": the earlier log had reached {pos.at(unit, reached)}, so {pos.count(unit, reached - r['step'])} "
+                  "were trained again" if isinstance(reached, int) and reached > r["step"] else "")
+        replaced = (f", including the last report's {pos.span(unit, r['step'], step_then)} (the levels it gave came "
+                    "from the replaced branch)" if redone and r["step"] < step_then else "")
+        out.append(f"Resumed at {pos.at(unit, r['step'])} since the last report{redone}{replaced}.")
     out += [f"Passed {pos.at(unit, m['step'])} ({m['name']})." for m in passed if isinstance(m, dict)]
     out += [f"New {f['severity']}: {f['rule']}" + (f" on {f['metric']}" if f.get("metric") else "")
             + (f" ({counted(f['cited_new'], 'more finding')} of the same cause cited under it)" if f["cited_new"]
