@@ -397,3 +397,37 @@ def test_radiodiff_s_marker_is_found_across_the_chunks_it_is_read_in(tmp_path):
     path.write_bytes(b"x" * 95 + b"[Train Step] 0/100: loss: 1.0\n")
     assert all(_holds(path, b"[Train Step]", chunk) for chunk in (7, 64, 100, 1 << 24))
     assert not _holds(path, b"[Val Step]", 7)
+
+
+def test_a_console_copy_whose_bar_repeats_each_log_line_names_no_step_written_twice(tmp_path):
+    """nohup's copy of a RadioDiff-style run: each "[Train Step]" line is also the tqdm bar's description, so the
+    console holds every value again (whole, and cut to the bar's width) at the same step. A value written again
+    unchanged replaces nothing: no "points at a step the file logs again later replaced by the later value"."""
+    tqdm = pytest.importorskip("tqdm")
+    import logging
+
+    curves = radiodiff_curves(2_000, disc_start=1_001, total_steps=3_000)
+    with (tmp_path / "nohup.out").open("w") as out:
+        logger = logging.getLogger("console_copy_test")
+        logger.handlers.clear()
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+        handler = logging.StreamHandler(out)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.info(radiodiff_config(disc_start=1_001, total_steps=3_000))
+        with tqdm.tqdm(total=3_000, file=out, mininterval=0, miniters=1, ncols=120) as bar:
+            for i, step in enumerate(curves.steps):
+                if step % 100 == 0:
+                    line = f"[Train Step] {int(step)}/3000: " + "".join(
+                        f"train/{k}: {float(curves.values[k][i]):.5f}, " for k in ("total_loss", "kl_loss",
+                                                                                  "rec_loss"))
+                    bar.set_description(line[:70])
+                    logger.info(line)
+                bar.update(1)
+        handler.close()
+    logs = load_run(tmp_path)
+    steps, values, _ = series(logs.frame, "rec_loss")
+    assert list(steps) == [int(s) for s in curves.steps if s % 100 == 0]
+    notes = [n for src in logs.sources for n in src.notes]
+    assert not [n for n in notes if "written twice" in n], notes

@@ -299,19 +299,20 @@ def sorted_by_step(steps: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray,
     return (steps, *columns)
 
 
-def same_point_twice(steps: np.ndarray, values: np.ndarray, series: np.ndarray) -> int:
-    """Of the points a repeated step drops, those that are one point under two names: another series' point
-    at that step with the same value (Lightning's ``discloss_step`` beside ``train/disc_loss``, both read as
-    disc_loss). They replace nothing, so they are not counted as a step written twice."""
+def changed_repeats(steps: np.ndarray, values: np.ndarray) -> int:
+    """Of the points a repeated step drops, those whose value differs from the next point at that step: a value
+    written again unchanged (a progress bar's redraw of the line, the same point under two names as Lightning's
+    ``discloss_step`` beside ``train/disc_loss``, a log copied twice) replaces nothing, so it is not counted as a
+    step written twice."""
     order = np.argsort(steps, kind="stable")
-    s, v, k = steps[order], values[order], series[order]
+    s, v = steps[order], values[order]
     twice = np.flatnonzero(s[1:] == s[:-1])
     if not len(twice):
         return 0
     a, b = v[twice], v[twice + 1]
     with np.errstate(invalid="ignore"):
         same = (np.abs(a - b) <= 1e-9 * np.maximum(np.abs(a), np.abs(b))) | (np.isnan(a) & np.isnan(b))
-    return int((same & (k[twice] != k[twice + 1])).sum())
+    return int((~same).sum())
 
 
 def is_sorted(frame: pd.DataFrame) -> bool:
@@ -369,10 +370,8 @@ def frame_from_series(series: Iterable[tuple[str, np.ndarray, np.ndarray, np.nda
         parts = by_metric.pop(name)
         pooled = parts[0] if len(parts) == 1 else [np.concatenate([p[i] for p in parts]) for i in range(3)]
         block = sorted_by_step(*pooled)
-        repeated_steps += len(pooled[0]) - len(block[0])
-        if len(parts) > 1 and len(pooled[0]) > len(block[0]):
-            repeated_steps -= same_point_twice(pooled[0], pooled[1], np.repeat(np.arange(len(parts)),
-                                                                               [len(p[0]) for p in parts]))
+        if len(pooled[0]) > len(block[0]):
+            repeated_steps += changed_repeats(pooled[0], pooled[1])
         del parts
         del pooled
         n = len(block[0])
