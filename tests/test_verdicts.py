@@ -1917,3 +1917,28 @@ def test_a_collapsed_mixed_precision_loss_scale_is_a_stall_and_its_overflow_skip
                                _amp_points(steps, scale, grad)))
     (f,) = [f for f in b.findings if f.rule == "non-finite" and f.metric == "grad_norm"]
     assert (f.severity, f.case) == ("info", "amp-skipped") and not bad and b.status == "ok"
+
+
+@pytest.mark.parametrize("switch, config", [(4_001, 2_001), (2_001, 4_001)])
+def test_radiodiffs_trainer_logs_the_loss_step_so_a_switch_on_at_twice_or_half_disc_start_is_no_unit(
+        tmp_path, switch, config):
+    """RadioDiff's loop gives its loss the step it logs (its own text log read): a discriminator on at twice (or
+    half) the config's disc_start is a schedule that differs, a warning, not "as scheduled" under a counter of
+    micro-batches or of Lightning's two optimizers; the total stays the config's and the log's own /6000."""
+    from writers import radiodiff_config, radiodiff_curves, radiodiff_tb_points, write_radiodiff_text_log
+
+    run = tmp_path / "run"
+    curves = radiodiff_curves(5_000, disc_start=switch, total_steps=6_000)
+    write_scalars(run, radiodiff_tb_points(curves, 10))
+    settings = radiodiff_config(disc_start=config, total_steps=6_000)
+    write_radiodiff_text_log(run, curves, settings, 6_000)  # its trainer's own log: "[Train Step] N/6000"
+    (run / "first_radio.yaml").write_text(yaml.safe_dump(settings))
+    a = analyze_run(run)
+    assert a.schedule.total_steps == 6_000 and a.schedule.disc_start == config
+    found = {f.rule: f for f in a.findings if f.severity == "warning"}
+    late, early = found.get("disc-inactive-after-start"), found.get("disc-active-before-start")
+    assert (late if switch > config else early) is not None, [(f.rule, f.severity) for f in a.findings]
+    text = " ".join(f.message for f in a.findings)
+    assert "step-unit difference" not in text and "counts 2 per step the loss is given" not in text
+    if switch > config:
+        assert "RadioDiff's trainer gives its loss the step it logs, so this is no other counter" in late.message

@@ -238,6 +238,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
     if schedule.total_steps is None and logs.text_total_steps:
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
     schedule = schedule.with_overrides("command line", **overrides)
+    if logs.radiodiff_log or schedule.layout == "text log":
+        schedule = replace(schedule, logs_the_loss_step=True)
     m = Metrics(logs.frame)
     if schedule.counts == "step":  # the configs' candidates are in steps
         schedule = pin_schedule(schedule, m, _offered(schedule, logs, config))

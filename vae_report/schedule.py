@@ -85,6 +85,10 @@ class Schedule:
     # the logged counter counts this many per step the loss is given (micro-batches under gradient accumulation,
     # or both optimizers' steps, outside Lightning): the config's milestones multiplied into logged steps
     logged_per_step: int = 1
+    # the logs were written by RadioDiff's own trainer (its text log was read), whose loop gives its loss the step
+    # it logs (self.step, one per iteration): its logged counter is never another unit, and a switch-on at half or
+    # twice disc_start is a schedule that differs, not a unit
+    logs_the_loss_step: bool = False
     config_disc_start: int | None = None
     config_total_steps: int | None = None
     # the first logged step with the discriminator on, when the data show it switched on before disc_start (the
@@ -240,6 +244,7 @@ class Schedule:
         origin = self.origins.get(key)
         return origin is not None and any(origin == path or origin.startswith(f"{path}: ")  # ": key path" after it
                                           for path in (self.config_path, self.trainer_config) if path)
+
 
     def in_logged_steps(self, unit: int, config_total: bool, per: int = 1) -> Schedule:
         """This schedule with the config's milestones in logged steps: ``unit`` global steps per logged one

@@ -393,6 +393,7 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
     else:
         read = read_text_log(path, rel)
         frame = read.frame
+        logs.radiodiff_log = True
         if read.config is not None:  # the newest log's (names are start times): the config now in effect
             logs.text_config = read.config
         if read.total_steps is not None:

@@ -49,6 +49,7 @@ class RunLogs:
     text_config: dict | None = None
     text_total_steps: int | None = None
     total_steps_origin: str = "text log ([Train Step] step/total)"
+    radiodiff_log: bool = False  # RadioDiff's own text log was read: its trainer wrote these logs
     pattern: str | None = None  # the user's step-line regex for text logs
     store_run: str | None = None  # the MLflow run to read (name or id), when a store holds several
     store_config: dict | None = None  # the config a W&B run or an MLflow run carries

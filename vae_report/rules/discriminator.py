@@ -172,9 +172,13 @@ def _late(name: str, steps: np.ndarray, after: np.ndarray, first: int, s: Schedu
     late = first - s.disc_start
     ratio = first / s.disc_start if s.disc_start > 0 else 0.0  # disc_start 0: on from the start, no multiple
     times = round(ratio)
-    counter = (f" {fmt(first)} is about {times} x disc_start, as a logged counter {times} times the loss's global "
-               "step would give (micro-batches under gradient accumulation, or both optimizers' steps)."
-               if times >= 2 and abs(ratio - times) <= 0.05 * times else "")
+    multiple = times >= 2 and abs(ratio - times) <= 0.05 * times
+    counter = ("" if not multiple else
+               f" {fmt(first)} is about {times} x disc_start; RadioDiff's trainer gives its loss the step it logs, so "
+               f"this is no other counter: the loss in effect gated on another disc_start ({fmt(times)} x this one) "
+               "than this config's." if s.logs_the_loss_step else
+               f" {fmt(first)} is about {times} x disc_start, as a logged counter {times} times the loss's global "
+               "step would give (micro-batches under gradient accumulation, or both optimizers' steps).")
     return Case(
         f"The discriminator came on only at {pos.at(s, first)}, {fmt(late)} {pos.unit(s)}s after disc_start "
         f"{fmt(s.disc_start)} ({s.key_path('disc_start')}): {name} is still 0 at all {fmt(off)} points logged from "
@@ -276,7 +280,7 @@ def _switched_at(switch: tuple[int, int], at: float, tolerance: float) -> bool:
 def step_unit(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) -> int:
     """2 when the discriminator switched on at half of disc_start in logged steps (Lightning >= 1.6 counts both
     optimizers' steps in the global_step that disc_start is compared with), else 1."""
-    if not s.disc_start or s.step_unit != 1:
+    if not s.disc_start or s.step_unit != 1 or s.logs_the_loss_step:
         return 1
     switch = _switch(m)
     if switch is None or switch[0] >= s.disc_start:
@@ -290,7 +294,8 @@ def logged_multiple(m: Metrics, s: Schedule, accumulate: int | None = None,
     and the config bears the unit out: k is its gradient accumulation (``accumulate``: a logged counter of
     micro-batches while the loss is given the optimizer step), or 2 (a counter of both optimizers' steps); else 1
     (a switch-on at another multiple is only suggested as a counter, by the late switch-on finding)."""
-    if not s.disc_start or s.disc_start < 100 or s.step_unit != 1 or s.logged_per_step != 1:
+    if not s.disc_start or s.disc_start < 100 or s.step_unit != 1 or s.logged_per_step != 1 \
+            or s.logs_the_loss_step:
         return 1
     switch = _switch(m)
     if switch is None or switch[1] < 0:
