@@ -893,3 +893,42 @@ def test_an_all_clear_on_old_logs_never_tells_to_keep_a_run_running_that_may_hav
     (answer,) = [q.answer for q in a.qa if q.question == "Should I intervene in the training process?"]
     assert a.status == "ok" and "If it still runs, keep it running" in answer, answer
     assert any("whether the run still goes" in r for r in a.recommendations)
+
+
+@pytest.mark.parametrize("minutes_left", [9, 30])
+def test_a_time_estimate_from_fresh_logs_counts_from_the_reports_clock(tmp_path, minutes_left):
+    """Logs whose last point is 12 minutes old (younger than the 15-minute stale limit), no --now: the end due 9
+    minutes after that log is overdue, not "in about 9 min"; one due 30 minutes after it is about 18 minutes away."""
+    import time
+
+    per_step = 0.5  # seconds
+    last = 6_000 - int(minutes_left * 60 / per_step)
+    start = time.time() - 12 * 60 - last * per_step
+    steps = range(0, last + 1, 20)
+    write_scalars(tmp_path, [(s, "rec_loss", 0.03 + 0.2 * np.exp(-s / 800)) for s in steps], start_wall=start,
+                  seconds_per_step=per_step)
+    a = analyze_run(tmp_path, total_steps=6_000)
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    if minutes_left == 9:
+        assert "step 6,000 (end of training) overdue: due about 3 min ago" in live.message, live.message
+    else:
+        assert "step 6,000 (end of training) in about 18 min" in live.message, live.message
+
+
+def test_a_run_said_to_have_ended_is_told_so_in_every_section(seed_run):
+    """--ended (or the Lightning callback's exception path) reached the status line and Q6 only: the first
+    recommendation still said "continue training", the forecast and Q5 went on to a switch-on the run will never
+    reach, the liveness finding asked whether it still goes, and the conclusion said it "behaves" as scheduled."""
+    folder, _ = seed_run
+    a = analyze_run(folder, ended="RuntimeError: CUDA out of memory")
+    assert a.status == "ok" and a.forecast.rows() == []
+    assert all("the run has ended (RuntimeError: CUDA out of memory)" in why for _, why in a.forecast.declined())
+    first = a.recommendations[0]
+    assert first.startswith("Nothing to fix in what the logs show") and "fix what ended it, then resume from" in first
+    assert not [r for r in a.recommendations if "continue" in r or "Waiting for" in r]
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    assert live.severity == "info" and "no time estimate: the run has ended (RuntimeError: CUDA out of memory)" \
+        in live.message
+    from vae_report.narrative.state import ok_meaning
+
+    assert ok_meaning(a).startswith("training behaved as its schedule says it should up to the last log (step ")

@@ -393,6 +393,8 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
         limits.setdefault("liveness", {})["now"] = float(now)
     else:  # no clock to judge liveness by: the report's own only dates what the ETAs say (logs may be old copies)
         limits.setdefault("liveness", {}).setdefault("report_clock", report_clock or time.time())
+    if ended:  # the run stopped before its schedule: no time estimate, whatever its logs' age
+        limits.setdefault("liveness", {})["ended"] = ended
     findings = run_rules(m, schedule, limits)
     analysis = Analysis(
         run=str(logs.root), step=m.last_step(), schedule=schedule, metrics=metric_stats(m, logs.metric_sources),

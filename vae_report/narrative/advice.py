@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..checkpoints import latest_checkpoint
 from ..numbers import fmt
 from ..rules import Finding
 from ..rules.dynamics import duration
@@ -79,7 +80,11 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
         head = ("No intervention needed in the training itself: continue." if passed is not None
                 else "No intervention needed: continue training.")
         age = log_age(analysis)
-        if age is not None:  # the logs end long before this report: they cannot say the run still goes
+        if analysis.ended:  # the user (or the fit that raised) says it stopped: nothing to continue
+            head = (f"Nothing to fix in what the logs show (no warning or error up to {unit} "
+                    f"{fmt(analysis.step)}), but {analysis.halted}: fix what ended it, then resume from "
+                    f"{latest_checkpoint(analysis.schedule, analysis.step)}.")
+        elif age is not None:  # the logs end long before this report: they cannot say the run still goes
             head = (f"No intervention needed in what the logs show; they end {duration(age)} before this report, "
                     "so whether the run still goes is for --now (or the process) to say.")
         # one sentence per thing not examined: each carries its own reason, and nested in one they read as a knot
@@ -91,7 +96,12 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
              if switch is not None and analysis.step < switch and not halted else None)
     # the milestone is still named (the status line names it): what is said is that waiting for it is no plan
     ahead = f"the next milestone ({unit} {fmt(milestone.step)}, {milestone.name})" if milestone else "a milestone"
-    if halted is not None:  # stopped, stalled or NaN: waiting for the next milestone would change nothing
+    if analysis.ended:  # said above where nothing else was to fix; else what ended it joins the fixes
+        if len(out) > 1 or not out[0].startswith("Nothing to fix"):
+            out.append(f"Then, {halted}: fix what ended it too, then resume from "
+                       f"{latest_checkpoint(analysis.schedule, analysis.step)}.")
+        milestone = None
+    elif halted is not None:  # stopped, stalled or NaN: waiting for the next milestone would change nothing
         out.append(f"Waiting for {ahead} would change nothing: {halted}; act on the findings above first.")
         milestone = None
     elif _first_error(analysis) is not None:  # an error is fixed first: the run as it is is not worth waiting on

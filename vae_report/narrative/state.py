@@ -248,6 +248,10 @@ def ok_meaning(analysis) -> str:
     if analysis.schedule.layout == "none":
         said = ("no check found a problem in the logged metrics (without a training config, phases and "
                 "milestones were not checked)")
+    elif analysis.ended:  # ended before its schedule: the logs up to the end are what an ok vouches for
+        last = pos.at(analysis.schedule, analysis.step)
+        said = f"training behaved as its schedule says it should up to the last log ({last}), when it ended " \
+               f"({analysis.ended})"
     else:
         said = "training behaves as its schedule says it should"
     missed = not_examined(analysis)
@@ -354,6 +358,8 @@ def stop_broken_forecasts(analysis) -> None:
         elif found is not None:
             f.stop(metric, f"NaN/Inf since {analysis.schedule.counts} {fmt(found[1])}, so the trend of the "
                            "finite points before does not go on")
+        elif analysis.ended:  # the run stopped before its schedule: no later step to forecast
+            f.stop(metric, f"{analysis.halted}: it will not reach a later step as it is")
         elif analysis.halted and "NaN/Inf" in analysis.halted:  # another loss broke: the run does not go on
             f.stop(metric, f"{analysis.halted}, so none of its losses goes on along its trend")
         elif stalled is not None:  # a frozen run's fit is a flat line with no spread: no forecast at all

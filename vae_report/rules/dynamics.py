@@ -165,6 +165,9 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     reference = t.get("now") or newest_wall_time(m)
     age = max(0.0, reference - float(walls[-1]))
     limit = max(t["stale_intervals"] * interval, t["stale_seconds"])
+    clock = t.get("report_clock")
+    if not t.get("now") and clock is not None and 0 < clock - float(walls[-1]) <= limit:
+        age = clock - float(walls[-1])  # logs as fresh as a live run's: the time since the last one is gone too
     pace = recent_pace(steps, walls, k, interval, limit, s)
     if pace is None:
         return []
@@ -188,14 +191,14 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                  f"{pos.count(s, s.total_steps)}, logged every {pos.count(s, every)}): training has finished"]
         numbers["finished"] = True
         return [Case("Training speed: " + "; ".join(parts) + ".", None, step, numbers, severity="info")]
-    if age > limit:
+    if age > limit and not t.get("ended"):  # one the user says has ended is not asked about
         return [Case(
             f"The run may have stopped: its last log ({pos.at(s, step)}) is {duration(age / 3600)} older than "
             f"{'--now' if t.get('now') else 'the newest log of the run'}, while it logged every "
             f"{duration(interval / 3600)} before ({parts[0]}); while it is stopped there is no time estimate.",
             None, step, numbers,
         )]
-    no_eta = _no_eta(m, s, old)
+    no_eta = f"the run has ended ({t['ended']})" if t.get("ended") else _no_eta(m, s, old)
     if no_eta is not None:
         numbers["no_eta"] = no_eta
         parts.append("no time estimate: " + no_eta)
