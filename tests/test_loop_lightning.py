@@ -99,3 +99,63 @@ def test_a_failing_analysis_never_fails_the_fit(tmp_path, caplog):
     assert any("failed (exit 2)" in r.getMessage() and "no_such_config.yaml" in r.getMessage()
                for r in caplog.records)
     assert not (tmp_path / "lightning_logs" / "version_0.report.json").exists()
+
+
+class TwoOptimizerVae(TinyVae):
+    """Manual optimization with an autoencoder and a discriminator optimizer: Lightning's global_step counts both
+    optimizers' steps, the loggers' step the batches, so a disc_start in global steps is reached at half of it."""
+
+    def __init__(self, disc_start, fail_at=None):
+        super().__init__(fail_at)
+        self.automatic_optimization = False
+        self.disc = torch.nn.Linear(16, 1)
+        self.disc_start = disc_start
+
+    def training_step(self, batch, _):
+        if self.fail_at is not None and self.global_step >= self.fail_at:
+            raise RuntimeError("the user's own bug")
+        (x,) = batch
+        opt_ae, opt_d = self.optimizers()
+        mean, logvar = self.enc(x).chunk(2, dim=1)
+        rec = (self.dec(mean) - x).abs().mean()
+        kl = 0.5 * (mean**2 + logvar.exp() - 1 - logvar).sum(dim=1).mean()
+        on = float(self.global_step >= self.disc_start)
+        opt_ae.zero_grad()
+        self.manual_backward(rec + 1e-6 * kl)
+        opt_ae.step()
+        d_loss = on * torch.relu(1 - self.disc(x)).mean()
+        opt_d.zero_grad()
+        self.manual_backward(d_loss + 0 * self.disc(x).sum())
+        opt_d.step()
+        self.log_dict({"train/rec_loss": rec, "train/kl_loss": kl, "train/total_loss": rec + 1e-6 * kl,
+                       "train/disc_factor": on, "train/disc_loss": d_loss}, on_step=True, on_epoch=False)
+
+    def configure_optimizers(self):
+        return [torch.optim.Adam([*self.enc.parameters(), *self.dec.parameters()], lr=1e-2),
+                torch.optim.Adam(self.disc.parameters(), lr=1e-3)]
+
+
+@pytest.mark.parametrize("fail_at", [None, 70])
+def test_two_optimizers_max_steps_and_checkpoints_are_read_in_the_logged_unit(tmp_path, fail_at):
+    """eval14 c_lightning_callback: max_steps 200 counts both optimizers' steps, the logs 100 batches: the
+    end-of-fit report said "step 99 of 200 (49.5%) ... continue training" beside disc_start halved; after a crash,
+    "resume from epoch=1-step=50.ckpt (step 50)" while the run was at step 34."""
+    logger = pl.loggers.CSVLogger(tmp_path, name="lightning_logs")
+    # Lightning's own place for them: <log_dir>/checkpoints/epoch=E-step=S.ckpt, S its global step
+    checkpoints = pl.callbacks.ModelCheckpoint(every_n_train_steps=12, save_top_k=-1)
+    trainer = pl.Trainer(max_steps=200, logger=logger, accelerator="cpu", log_every_n_steps=1,
+                         callbacks=[checkpoints, ReportCallback(args=["--disc-start", "60"])],
+                         enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)
+    if fail_at is None:
+        trainer.fit(TwoOptimizerVae(disc_start=60))
+    else:
+        with pytest.raises(RuntimeError, match="the user's own bug"):
+            trainer.fit(TwoOptimizerVae(disc_start=60, fail_at=fail_at))
+    summary = json.loads((tmp_path / "lightning_logs" / "version_0.report.json").read_text())
+    assert summary["schedule"]["step_unit"] == 2 and summary["schedule"]["total_steps"] == 100
+    if fail_at is None:
+        assert summary["step"] == 99 and summary["finished"] is True
+    else:
+        page = (tmp_path / "lightning_logs" / "version_0.report.html").read_text()
+        assert summary["step"] == 34 and "checkpoints/epoch=1-step=60.ckpt (step 30)" in page, \
+            page[page.find("resume"):][:300]

@@ -171,6 +171,9 @@ def _with_flat_keys(schedule: Schedule, config: dict, origin: str) -> Schedule:
     return schedule
 
 
+MAX_STEPS_ORIGIN = "--max-steps (Lightning's trainer.max_steps, in its global steps)"
+
+
 def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any) -> Schedule:
     """The schedule from --config, else a config found in the run, else the text log's config repr; then the
     text log's total, the command-line overrides, and what the data shows."""
@@ -237,7 +240,10 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = in_log_units(schedule, logs.counts, raw or logs.text_config or logs.store_config, first)
     if schedule.total_steps is None and logs.text_total_steps:
         schedule = schedule.with_overrides(logs.total_steps_origin, total_steps=logs.text_total_steps)
+    max_steps = overrides.pop("max_steps", None)
     schedule = schedule.with_overrides("command line", **overrides)
+    if max_steps is not None:  # Lightning's max_steps counts the trainer's global steps, as its config would
+        schedule = schedule.with_overrides(MAX_STEPS_ORIGIN, total_steps=max_steps)
     if logs.radiodiff_log or schedule.layout == "text log":
         schedule = replace(schedule, logs_the_loss_step=True)
     m = Metrics(logs.frame)
@@ -249,7 +255,8 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
                                      written_by_lightning(logs.root, [s.path for s in logs.sources]))
     unit = step_unit(m, schedule)
     if unit != 1:  # Lightning's max_steps is in global steps too; a total from the logs or the user is not
-        from_config = schedule.layout == "ldm" and schedule.from_config_file("total_steps")
+        from_config = (schedule.layout == "ldm" and schedule.from_config_file("total_steps")) \
+            or schedule.origins.get("total_steps") == MAX_STEPS_ORIGIN
         schedule = schedule.in_logged_steps(unit, from_config)
     per = logged_multiple(m, schedule, accumulation(raw if isinstance(raw, dict) else logs.store_config or {}))
     if per != 1:  # a logged counter k times the loss's step: the config's total is in the loss's steps too
@@ -267,7 +274,10 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
         schedule = schedule.with_overrides("inferred from the data (first logged step with the discriminator on)",
                                            disc_start=observed)
     schedule = disc_form(m, schedule)
-    return replace(schedule, checkpoints=find_checkpoints(logs.root, schedule.checkpoint_every))
+    found = find_checkpoints(logs.root, schedule.checkpoint_every)
+    if schedule.step_unit != 1:  # Lightning names its checkpoints by the trainer's global step (step=50)
+        found = tuple((-(-step // schedule.step_unit), path) for step, path in found)
+    return replace(schedule, checkpoints=found)
 
 
 def _offered(schedule: Schedule, logs: RunLogs, config: Path | None) -> dict[str, list[Candidate]]:

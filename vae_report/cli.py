@@ -59,6 +59,8 @@ def analyze(
     disc_start: int | None = typer.Option(None, "--disc-start", help="Override the config's disc_start."),
     kl_weight: float | None = typer.Option(None, "--kl-weight", help="Override the config's kl_weight."),
     total_steps: int | None = typer.Option(None, "--total-steps", help="Override the total number of steps."),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Lightning's trainer.max_steps: a total in "
+                                          "the trainer's global steps, converted where the logs count fewer."),
     thresholds: Path | None = typer.Option(None, "--thresholds", help="YAML {rule id: {threshold: value}}."),
     now: str | None = typer.Option(None, "--now", help="Clock for the liveness check: 'now' or an ISO time."),
     baseline: Path | None = typer.Option(None, "--baseline", help="Last --json summary: adds what changed."),
@@ -84,7 +86,7 @@ def analyze(
     summary_name = "--github-summary" if github_summary is not None else "$GITHUB_STEP_SUMMARY"
     github_summary = github_summary or _github_step_summary()
     try:
-        _check_option_values(kl_weight, total_steps, disc_start)
+        _check_option_values(kl_weight, total_steps, disc_start, max_steps)
         clock, text_pattern = _parse_now(now), _check_pattern(text_pattern)  # the options first, then the paths
         if interactive and not is_html(out):
             raise OutputError(f"{out}: --interactive makes an HTML report; end --out with .html")
@@ -101,7 +103,7 @@ def analyze(
                       markdown=not is_html(out), appended=(summary_name,))
         limits = _load_thresholds(thresholds) if thresholds else None
         options = dict(config=config, thresholds=limits, now=clock, disc_start=disc_start, kl_weight=kl_weight,
-                       total_steps=total_steps, text_pattern=text_pattern,
+                       total_steps=total_steps, max_steps=max_steps, text_pattern=text_pattern,
                        goals=parse_goals(goal), ended=" ".join(ended.split())[:300] if ended else None)
         runs = None if run else find_runs(run_dir)
         with committed():  # the report, its JSON and the step summary appear together or not at all
@@ -200,13 +202,19 @@ def _quiet_numerics() -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning)
 
 
-def _check_option_values(kl_weight: float | None, total_steps: int | None, disc_start: int | None) -> None:
+def _check_option_values(kl_weight: float | None, total_steps: int | None, disc_start: int | None,
+                         max_steps: int | None = None) -> None:
     if kl_weight is not None and not (math.isfinite(kl_weight) and kl_weight >= 0):
         raise InputError(f"--kl-weight {kl_weight}: must be a finite number >= 0, such as 1e-06")
     if total_steps is not None and total_steps <= 0:
         raise InputError(f"--total-steps {total_steps}: must be a positive number of steps, such as 150000")
     if disc_start is not None and disc_start < 0:
         raise InputError(f"--disc-start {disc_start}: must be a step >= 0, such as 50001")
+    if max_steps is not None and max_steps <= 0:
+        raise InputError(f"--max-steps {max_steps}: must be a positive number of steps, such as 150000")
+    if max_steps is not None and total_steps is not None:
+        raise InputError("--max-steps and --total-steps both give the total: pass one (--max-steps for Lightning's "
+                         "trainer.max_steps, in its global steps)")
 
 
 def _check_pattern(pattern: str | None) -> str | None:
@@ -260,6 +268,8 @@ def watch(
     disc_start: int | None = typer.Option(None, "--disc-start", help="Override the config's disc_start."),
     kl_weight: float | None = typer.Option(None, "--kl-weight", help="Override the config's kl_weight."),
     total_steps: int | None = typer.Option(None, "--total-steps", help="Override the total number of steps."),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Lightning's trainer.max_steps: a total in "
+                                          "the trainer's global steps, converted where the logs count fewer."),
     thresholds: Path | None = typer.Option(None, "--thresholds", help="YAML {rule id: {threshold: value}}."),
     fail_on: FailOn = typer.Option(FailOn.never, "--fail-on", help="Stop with exit 1 when a finding is at or "
                                                                     "above this."),
@@ -276,11 +286,12 @@ def watch(
 
         _quiet_numerics()
         interval = parse_interval(every)
-        _check_option_values(kl_weight, total_steps, disc_start)
+        _check_option_values(kl_weight, total_steps, disc_start, max_steps)
         _check_run_path(run_dir)
         _check_option_files({"--config": config, "--thresholds": thresholds})
         watcher = Watcher(run_dir, out, json_out, [config, thresholds], config=config, disc_start=disc_start,
-                          kl_weight=kl_weight, total_steps=total_steps, text_pattern=_check_pattern(text_pattern),
+                          kl_weight=kl_weight, total_steps=total_steps, max_steps=max_steps,
+                          text_pattern=_check_pattern(text_pattern),
                           goals=parse_goals(goal))
         watcher.check_outputs()  # before the first pass too: a bad path is said at once, not after a wait
         watcher.options["thresholds"] = _load_thresholds(thresholds) if thresholds else None

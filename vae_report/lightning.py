@@ -97,13 +97,14 @@ class ReportCallback(*_callback_bases()):
 
 
 def _total(trainer: Any, args: Sequence[str]) -> list[str]:
-    """``--total-steps`` from the trainer's ``max_steps`` (the global step the logs count, where the fit stops),
-    unless the options give a total: the end-of-fit report then knows the run finished."""
+    """``--max-steps`` from the trainer's ``max_steps`` (in its global steps, where the fit stops: the report
+    converts it where the logs count fewer, as with two optimizers), unless the options give a total: the
+    end-of-fit report then knows the run finished."""
     steps = getattr(trainer, "max_steps", None)
-    if any(str(a).startswith("--total-steps") for a in args) or not isinstance(steps, int) or isinstance(steps, bool) \
-            or steps <= 0:
+    if any(str(a).startswith(("--total-steps", "--max-steps")) for a in args) or not isinstance(steps, int) \
+            or isinstance(steps, bool) or steps <= 0:
         return []
-    return ["--total-steps", str(steps)]
+    return ["--max-steps", str(steps)]
 
 
 def log_folder(trainer: Any) -> Path | None:
