@@ -189,9 +189,8 @@ def summary_disagreements(analysis, text: str) -> list[str]:
         out.append(f"finished {s['finished']}: {banner}")
     if not s["finished"] and s["total_steps"] and f"({pct(s['progress'])})" not in banner:
         out.append(f"progress {s['progress']}: {banner}")
-    # a discriminator that never switched on: the phase the data show, with the schedule's beside it
-    never_on = s["phase"] == "adversarial" and "phase: autoencoder only (the discriminator never switched on" in banner
-    if not s["finished"] and f"phase: {s['phase']}" not in banner and not never_on:
+    # the phase as the summary gives it, whatever the data add beside it (a discriminator never switched on)
+    if not s["finished"] and f"phase: {s['phase']}" not in banner:
         out.append(f"phase {s['phase']}: {banner}")
     overview = _section(text, "Training overview")
     m = s["next_milestone"]

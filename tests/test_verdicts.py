@@ -940,6 +940,16 @@ def test_radiodiff_with_a_single_optimizer_pass_never_trains_its_discriminator(t
     a, bad = verdict(write_run(tmp_path, curves, 10, c))
     (never,) = [f for f in bad if f.rule == "disc-never-trained"]
     assert a.status == "warning" and "never trained" in never.message and never.step == 20_001
+    # eval14 b_s27: the status line said "autoencoder only (the discriminator never switched on ...)" and the
+    # overview "(see the errors)": the GAN term is on against an untrained discriminator, the summary's phase
+    # "adversarial", and the finding a warning
+    from vae_report.report_view import _phase
+    from vae_report.view import status_parts
+
+    phase = next(p for p in status_parts(a) if p.startswith("phase: "))
+    assert phase.startswith(f"phase: {a.to_summary()['phase']} (from step 20,001), but the discriminator is never "
+                            "trained (its optimizer never steps)"), phase
+    assert str(_phase(a)).endswith("(see the warning)")
     ok, bad = verdict(write_run(tmp_path / "two", curves, 10, config(disc_start=20_001, total=150_000)))
     assert not [f for f in bad if f.rule == "disc-never-trained"]
 

@@ -14,6 +14,7 @@ from .figures import Figures
 from .levels import window_size
 from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_meaning
 from .numbers import counted, fmt, interval, pct
+from .rules.base import RANK
 from .rules.knobs import ldm_scaling
 from .schedule import AUTOENCODER_ONLY
 from .view import (
@@ -37,6 +38,7 @@ from .view import (
     footer,
     joined,
     link,
+    phase_seen,
     sev,
     status_parts,
     text,
@@ -158,9 +160,11 @@ def _phase(a) -> str | Text:
     if a.phase == "before discriminator":
         return (f"before the discriminator ({s.counts}s 0–{fmt(s.switch_step - 1)}): autoencoder only, GAN terms "
                 "weighted by 0")
-    if a.phase == "adversarial" and a.disc_never_on:
-        return (f"adversarial by the schedule (from {s.counts} {fmt(s.switch_step)}), but the discriminator never "
-                "switched on: the autoencoder still trains alone (see the errors)")
+    if a.phase == "adversarial" and a.disc_never_on:  # the status line's words, and where the finding is
+        worst = max((f.severity for f in a.active_findings() if f.rule in ("disc-inactive-after-start",
+                                                                           "disc-never-trained")),
+                    key=RANK.get, default="warning")
+        return f"{phase_seen(a)} (see the {worst})"
     if a.phase == "adversarial":
         out = f"adversarial (from {s.counts} {fmt(s.switch_step)}): autoencoder and discriminator train together"
         if s.switched_late:

@@ -186,11 +186,16 @@ def step_of(value: int | None) -> str:
 # ---- pieces every report shares ------------------------------------------------------------------------------
 
 def phase_seen(a) -> str:
-    """The phase as the data show it: past disc_start with a discriminator that never switched on, the
-    autoencoder still trains alone, whatever the schedule says."""
+    """The phase the summary's ``phase`` gives (so the two never disagree), and beside it what the data show:
+    past disc_start, a discriminator that never switched on leaves the autoencoder training alone, and one that
+    is never stepped (its optimizer never runs) leaves the generator's GAN term against an untrained one."""
     if a.phase == "adversarial" and a.disc_never_on:
-        return (f"autoencoder only (the discriminator never switched on; scheduled from "
-                f"{a.schedule.counts} {fmt(a.schedule.switch_step)})")
+        start = pos.at(a.schedule, a.schedule.switch_step)
+        if any(f.rule == "disc-never-trained" for f in a.active_findings()):
+            return (f"adversarial (from {start}), but the discriminator is never trained (its optimizer never "
+                    "steps): the GAN term plays against an untrained discriminator")
+        return (f"adversarial by the schedule (from {start}), but the discriminator never switched on: the "
+                "autoencoder trains alone")
     if a.schedule.adversarial_off == "disc_factor":
         return "autoencoder only (the config's disc_factor is 0)"
     return a.phase
