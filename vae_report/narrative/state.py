@@ -242,6 +242,9 @@ def kinds_of(analyses: list) -> str:
 
 
 
+BALANCE_RULES = ("disc-overpowering", "generator-winning", "disc-at-chance")  # the GAN's balance, judged
+
+
 def ok_meaning(analysis) -> str:
     """What an "ok" status vouches for: the schedule's expectations only when there was a schedule, and never
     what was not examined (checks skipped for want of their metrics, phases the logs' unit cannot place)."""
@@ -305,9 +308,12 @@ def not_examined(analysis) -> list[str]:
                       "than 20 logged points each (too few to tell a recent change from noise; the changes over the "
                       "run are in the findings)")
     young = now.numbers.get("not_judged_yet") if now is not None else None
-    if young and not analysis.halted:  # an adversarial phase too young to judge: its balance is not yet examined
-        out.append(f"the GAN's balance and, in the adversarial phase, {listed(young)}: fewer than 20 points since "
-                   "the discriminator switched on")
+    if young and not analysis.halted:  # an adversarial phase too young to judge the losses' latest rise in
+        # its balance is said not examined only where no balance rule judged it (one that did is in the findings)
+        balance = any(f.rule in BALANCE_RULES and not f.skipped for f in analysis.findings)
+        out.append(("" if balance else "the GAN's balance, and ") + f"whether {listed(young)} "
+                   f"{'rise' if len(young) > 1 else 'rises'} in the latest logs of the adversarial phase: fewer "
+                   "than 20 points since the discriminator switched on")
     if none_judged:  # not one loss was judged: say so first
         out.insert(0, "the losses themselves (no training or validation loss these checks read is logged under a "
                       "name they know)")
