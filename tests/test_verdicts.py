@@ -1952,3 +1952,14 @@ def test_radiodiffs_trainer_logs_the_loss_step_so_a_switch_on_at_twice_or_half_d
     assert "step-unit difference" not in text and "counts 2 per step the loss is given" not in text
     if switch > config:
         assert "RadioDiff's trainer gives its loss the step it logs, so this is no other counter" in late.message
+
+
+@pytest.mark.parametrize("kl_weight, title", [(1e-6, "KL rising under a tiny kl_weight"),
+                                              (0.5, "KL rising under kl_weight 0.5")])
+def test_the_kl_rising_title_names_a_tiny_weight_only_under_one(tmp_path, kl_weight, title):
+    # eval14 b_t4: "KL rising under a tiny kl_weight" titled a finding whose own text said "under kl_weight 0.5, a
+    # weight large enough for the KL term to shape the latents"
+    curves = radiodiff_curves(4_000, disc_start=50_001, total_steps=150_000)
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000, kl_weight=kl_weight)))
+    (kl,) = [f for f in a.findings if f.rule == "kl-rising"]
+    assert kl.title == title, (kl.title, kl.message)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -146,6 +146,13 @@ def _held_since(steps: np.ndarray, logs: np.ndarray, onset: int, chunks: int = 2
 
 
 def kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    cases = _kl_rising(m, s, t)
+    if s.kl_weight is not None and s.kl_weight > t["tiny_weight"]:  # the title names no tiny weight it has not
+        cases = [c if c.title else replace(c, title=f"KL rising under kl_weight {fmt(s.kl_weight)}") for c in cases]
+    return cases
+
+
+def _kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     levels = kl_levels(m)
     if levels is None:
         return []
