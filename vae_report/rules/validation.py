@@ -144,7 +144,7 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             # before the switch-on), and a third baseline for one metric would read as a competing measure
             step = movement(then[0], now[0], max(then[1], now[1]))
             went = step.word if step.word == "held" or step.beyond_noise is not False else "moved within its noise"
-            if latest <= best + 2 * noise:
+            if latest <= best + 2 * noise and latest - best <= t["rise"] * abs(best):
                 text = (f"{val} is at its best level ({fmt(latest)}, median of its latest points) while {train} "
                         f"{went} since {pos.at(s, best_step)}: no sign of overfitting.")
             elif rising:  # training got worse too: the run, not the fit to the training set
@@ -158,9 +158,12 @@ def val_overfitting(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             elif latest - best > t["rise"] * abs(best) and latest - best > 3 * noise:
                 text = (f"{val} is above its best level ({describe_change(best, latest)}), but that best is among "
                         f"its latest points ({pos.at(s, best_step)}): too recent to call a trend.")
-            else:
+            else:  # below the rise overfitting shows, or past it within the noise: which, said as such
+                short = (f"less than the {t['rise'] * 100:.0f}% rise that overfitting shows"
+                         if latest - best <= t["rise"] * abs(best) else
+                         f"a rise within 3 times its noise (±{fmt(noise)}): not clearly beyond it")
                 text = (f"{val} {describe_change(best, latest)} since its best ({pos.at(s, best_step)}) while {train} "
-                        f"{went}: less than the {t['rise'] * 100:.0f}% rise beyond noise that overfitting shows.")
+                        f"{went}: {short}.")
             out.append(Case(text, val, int(steps[-1]), numbers, severity="ok"))
     return out
 
@@ -305,8 +308,12 @@ def val_quality(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         latest = level.value if level is not None and math.isfinite(level.value) else float(np.median(values[-k:]))
         one = {"metric": name, "best": best, "best_step": best_step, "latest": latest, "better": better,
                "last_step": int(steps[-1]), "best_at": pos.at(s, best_step)}
-        bad = sign * (latest - best) > 3 * noise and _worse_by(name, best, latest, t) \
-            and best_i < len(values) - k
+        beyond_noise, by_threshold = sign * (latest - best) > 3 * noise, _worse_by(name, best, latest, t)
+        recent = best_i >= len(values) - k
+        bad = beyond_noise and by_threshold and not recent
+        if not bad and by_threshold:  # worse by its threshold, yet not judged worse: said why, never "not worse"
+            one["unclear"] = (f"a change within 3 times its noise (±{_value(one, noise)})" if not beyond_noise
+                              else "its best among its latest evaluations")
         (worse if bad else held).append(one)
     if not worse:
         if not held:
@@ -315,8 +322,12 @@ def val_quality(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             return q["latest"] >= q["best"] if q["better"] == "higher" else q["latest"] <= q["best"]
 
         said = "; ".join(f"{q['metric']} {_value(q, q['latest'])} now, " + (
-            "its best level" if at_best(q) else f"its best {_value(q, q['best'])} at {q['best_at']}") for q in held)
-        return [Case(f"Held-out reconstructions have not got worse: {said}.", held[0]["metric"],
+            "its best level" if at_best(q) else f"its best {_value(q, q['best'])} at {q['best_at']}")
+            + (f" ({q['unclear']})" if "unclear" in q else "") for q in held)
+        # below its best by the metric's own threshold, but within its noise (or just past its best): not clearly
+        # worse, which is not "not worse"
+        head = "are not clearly worse" if any("unclear" in q for q in held) else "have not got worse"
+        return [Case(f"Held-out reconstructions {head}: {said}.", held[0]["metric"],
                      max(q["last_step"] for q in held), {"metrics": held}, severity="ok")]
     first = min(worse, key=lambda q: q["best_step"])
     said = "; ".join(_worse_said(q) for q in worse)
