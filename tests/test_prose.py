@@ -938,3 +938,22 @@ def test_a_run_said_to_have_ended_is_told_so_in_every_section(seed_run):
     from vae_report.narrative.state import ok_meaning
 
     assert ok_meaning(a).startswith("training behaved as its schedule says it should up to the last log (step ")
+
+
+def test_a_kl_still_climbing_to_its_last_point_has_not_fallen_from_a_peak(tmp_path):
+    """eval14 b_s34: "KL rose to a peak of 12,586,248,603 (its highest point) and fell to 4,363,333,907, 35% of
+    that peak" of a KL exploding to its last point: the median of its latest window is below its last value, not
+    a fall."""
+    import csv
+
+    steps = np.arange(0, 5_000, 10)
+    kl = 1_000 * np.exp(np.clip(steps - 3_000, 0, None) / 150.0) + 1_000
+    with (tmp_path / "metrics.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["step", "rec_loss", "kl_loss"])
+        writer.writerows([s, 0.05 + 0.3 * np.exp(-s / 1_000), k] for s, k in zip(steps, kl, strict=True))
+    a = analyze_run(tmp_path)
+    st = a.metrics["kl_loss"]
+    assert st.latest == st.max and st.now <= 0.5 * st.max  # the window's median well below the climbing end
+    answer = next(q.answer for q in a.qa if q.question.startswith("Is the KL"))
+    assert "of that peak" not in answer and "fell to" not in answer, answer

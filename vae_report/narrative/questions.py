@@ -47,8 +47,11 @@ def kl_course(analysis) -> str:
     st = analysis.metrics["kl_loss"]
     out = ""
     now = st.now if math.isfinite(st.now) else st.latest
+    # fell from it: its level now and its last point both well below the peak (a KL still climbing to its last
+    # point has its peak there, whatever the median of its latest window says)
     if not st.signed and math.isfinite(st.max) and st.max > 0 and math.isfinite(now) \
-            and st.max > 1.5 * max(st.start, 0) and now <= _FELL_FROM_PEAK * st.max:
+            and st.max > 1.5 * max(st.start, 0) and now <= _FELL_FROM_PEAK * st.max \
+            and math.isfinite(st.latest) and st.latest <= _FELL_FROM_PEAK * st.max:
         out = (f" KL rose to a peak of {fmt(st.max)} (its highest point) and fell to {fmt(now)}, "
                f"{now / st.max:.0%} of that peak.")
     weight = next((analysis.metrics[n] for n in analysis.metrics if n.rsplit("/", 1)[-1] in _KL_WEIGHTS), None)
