@@ -1991,3 +1991,19 @@ def test_a_sparse_validation_above_its_best_is_never_called_at_its_best(tmp_path
     (f,) = [f for f in a.findings if f.rule == "val-overfitting"]
     assert "at its best level" not in f.message and "no sign of overfitting" not in f.message, f.message
     assert "a rise within 3 times its noise" in f.message or f.severity == "warning", f.message
+
+
+def test_an_explosion_is_measured_from_the_level_it_left_not_a_point_inside_the_climb(tmp_path):
+    """eval14 b_s09: KL at ~125k for 30,000 steps, then a climb from step 80,000: "35,345,220 ... against 247,406,
+    its best level in the recent stretch" (a point already inside the climb, the size understated twofold)."""
+    curves = radiodiff_curves(100_000, disc_start=50_001, total_steps=150_000)
+    s = curves.steps
+    rng = np.random.default_rng(9)
+    curves.values["kl_loss"] = np.where(s < 80_000, 125_000.0, 125_000.0 * np.exp((s - 80_000) / 3_300.0)) \
+        * (1 + 0.01 * rng.standard_normal(len(s)))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 100, config(disc_start=50_001, total=150_000)))
+    (f,) = [f for f in a.findings if f.rule == "loss-now" and f.metric == "kl_loss"]
+    assert "is exploding" in f.message and "its level before the climb" in f.message, f.message
+    against = float(re.search(r"against ([\d,.]+)", f.message).group(1).replace(",", ""))
+    assert 115_000 < against < 135_000 and 79_000 <= f.step <= 81_000, f.message

@@ -182,8 +182,11 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
     # the climb began before the recent stretch: it left that band at the stretch's first points, or the phase
     # before the stretch sat far below its best (a good part of the rise happened there)
     earlier = float(np.min(z[:since_bin])) if since_bin > 0 else best
+    # or the level just before the stretch sat below its best beyond the noise: the climb had lifted it already
+    just_before = float(np.median(z[max(0, since_bin - m):since_bin])) if since_bin > 0 else best
     began_before = left_band <= int(b_steps[min(since_bin + 2, len(b_steps) - 1)]) \
-        or best - earlier > max(0.25 * rise, noise_factor * sigma)
+        or best - earlier > max(0.25 * rise, noise_factor * sigma) \
+        or (exploding and best - just_before > noise_factor * sigma)
     if exploding and use_log and began_before:
         # an explosion that began before the recent stretch has already lifted its "best" (it left that band at
         # the stretch's first points): date it by where the whole phase turns from a level into the
@@ -192,6 +195,14 @@ def latest_rise(steps: np.ndarray, values: np.ndarray, ratio: float | None, nois
         start, unexplained = ramp_onset(b_steps, z)
         if unexplained < 0.2:
             onset = min(onset, start)
+        # measured from the level it left, not from the recent stretch's best, which the climb has already lifted
+        # (a KL at 125k for 30,000 steps was "143 times" a point of 247k inside its climb)
+        before = z[b_steps < onset]
+        if len(before) >= m and float(np.median(before[-m:])) < best:
+            best = float(np.median(before[-m:]))
+            rise = latest - best
+            return {"best": level(best), "latest": now, "onset": onset, "log_units": use_log, "rise": rise,
+                    "exploding": True, "stayed": stayed, "phase_best": False, "before_climb": True}
     return {"best": level(best), "latest": now, "onset": onset, "log_units": use_log,
             "rise": rise, "exploding": bool(exploding), "stayed": stayed, "phase_best": phase_best}
 
@@ -373,6 +384,8 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             continue
         severity = "error" if found["exploding"] else "warning"
         where = f" since the discriminator switched on ({pos.at(s, lo)})" if lo is not None else ""
+        if where and (found.get("before_climb") or found.get("into_nonfinite")):  # a level, not a stretch
+            where = f" (in the phase since the discriminator switched on, {pos.at(s, lo)})"
         # the level it rose from, quoted as the shared one (the table's Start, the level just before the
         # switch-on) where it is that level (Metrics.reference)
         found["best"] = m.baseline(name, found["best"])
@@ -407,7 +420,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         # for the GAN's losses lower is not better: their "lowest", never "best"
         best_word = "lowest level" if base in ADVERSARIAL else "best level"
         stretch = (best_word + (" in this phase" if lo is not None else " in the run")) if found.get("phase_best") \
-            else "level before the climb" if found.get("into_nonfinite") \
+            else "level before the climb" if found.get("into_nonfinite") or found.get("before_climb") \
             else "lowest level before this steady climb" if "baseline_step" in found \
             else f"{best_word} in the recent stretch"
         finite_steps, finite_values = m.steps(name)[np.isfinite(m.values(name))], finite(m.values(name))
