@@ -130,3 +130,17 @@ def test_the_usual_price_is_no_all_clear_beside_a_warning_that_rec_paid_for_the_
                                  "above, on disc_loss.") and said.numbers["in_doubt"]["rule"] == "disc-overpowering"
     (alone,) = qualify_ok([price], rules)
     assert alone is price
+
+
+def test_a_reconstruction_rise_cited_under_a_gan_headline_is_dated_by_its_own_onset():
+    """eval14 b_t3: Q6 said "it held after the switch-on (step 101) and rose from step 170" (the generator-winning
+    headline's step) while the rec_loss rise cited under it began at step 105."""
+    from vae_report.narrative.disc import _onset
+    from vae_report.rules.base import Finding
+
+    cited = {"rule": "loss-now", "metric": "rec_loss", "step": 105, "severity": "warning",
+             "numbers": {"onset_step": 105}, "message": "", "title": "", "action": "", "case": None}
+    head = Finding("generator-winning", "warning", "", "disc_loss", 170, {"onset_step": 170}, related=(cited,))
+    assert _onset(head) == 105
+    alone = Finding("rec-after-disc", "warning", "", "rec_loss", 120, {"onset_step": 118})
+    assert _onset(alone) == 118

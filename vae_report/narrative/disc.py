@@ -189,8 +189,13 @@ def _began_late(analysis, bad: list[Finding]) -> str:
 
 
 def _onset(f: Finding) -> int | None:
-    """Where a reconstruction finding's rise began: its divergence's onset, its rise's, or its step."""
-    return f.numbers.get("divergence_onset", f.numbers.get("onset_step", f.step))
+    """Where a reconstruction finding's rise began: its divergence's onset, its rise's, or its step; of a headline
+    that cites one (a GAN finding citing the rise it caused), the cited rise's own, never the headline's step."""
+    onsets = [n.get("divergence_onset", n.get("onset_step", one["step"])) for one in f.told()
+              if one["rule"] == "rec-after-disc" or (one["rule"] == "loss-now" and one["metric"] == "rec_loss")
+              for n in [one.get("numbers") or {}]]
+    onsets = [o for o in onsets if o is not None]
+    return min(onsets) if onsets else f.numbers.get("divergence_onset", f.numbers.get("onset_step", f.step))
 
 
 def _paid_in_past_win(analysis, worse: float) -> str:
