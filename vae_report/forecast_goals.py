@@ -44,10 +44,16 @@ def goal_result(metric: str, target: float, m: Any, trend: Trend | None, now: in
     # a level is reached when a moving median gets there (5 points, or 2% of the run's: one lucky stretch of
     # noise is not a level)
     window = max(5, len(values) // 50)
+    touched = ""
     if len(values) >= window:
         levels = _moving_median(values, window)
         hit = np.flatnonzero(levels >= target if up else levels <= target)
-        if len(hit):
+        # reached where it got there and holds there now: the current level (the one the report quotes) at the
+        # goal; a dip that came back is said, and the goal forecast as if not reached
+        level = m.level(metric)
+        holds = level is None or not math.isfinite(level.value) or \
+            (level.value >= target if up else level.value <= target)
+        if len(hit) and holds:
             end_of = hit[0] + window - 1
             goal.reached, goal.step = True, int(steps[end_of])
             walls = m.wall_times(metric)[good]
@@ -55,27 +61,40 @@ def goal_result(metric: str, target: float, m: Any, trend: Trend | None, now: in
                 goal.date = _date(float(walls[end_of]))
             goal.note = f"reached at {pos.at(unit, goal.step)}" + (f" ({goal.date})" if goal.date else "")
             return goal
+        if len(hit):
+            touched = (f"touched at {pos.at(unit, int(steps[hit[0] + window - 1]))} but not held ({metric} is "
+                       f"{fmt(level.value)} now); ")
+    goal.note = touched
+    return _forecast_goal(goal, metric, target, up, trend, now, horizon, rate, last_wall, unit)
+
+
+def _forecast_goal(goal: Goal, metric: str, target: float, up: bool, trend: Trend | None, now: int,
+                   horizon: tuple[int | None, str], rate: float | None, last_wall: float | None, unit: str) -> Goal:
+    """The goal not reached (or not held): when the current trend gets there, or why it does not; the note after
+    what ``goal.note`` already says."""
+    said = goal.note
     if trend is None or trend.coef is None:
-        goal.note = "no forecast: " + ((trend.reason or "").rstrip(".") if trend else "no trend").lower()
+        goal.note = said + "no forecast: " + ((trend.reason or "").rstrip(".") if trend else "no trend").lower()
         return goal
     at = trend.shape.step_at(target)
     toward = trend.shape.direction() == (1 if up else -1)
     if at is None or not toward:
-        goal.note = (f"not on the current trend ({metric} levels off near {fmt(trend.shape.coef[0])})"
-                     if toward and trend.shape.model == "floor"
-                     else f"not on the current trend ({metric} is moving away from {fmt(target)} or is flat)")
+        goal.note = said + (f"not on the current trend ({metric} levels off near {fmt(trend.shape.coef[0])})"
+                            if toward and trend.shape.model == "floor"
+                            else f"not on the current trend ({metric} is moving away from {fmt(target)} or is flat)")
         return goal
     end, where = horizon
     if end is not None and at > end:
-        goal.note = f"not {where} ({pos.at(unit, end)}) on the current trend (forecast there: {fmt(trend.at(end))})"
+        goal.note = said + (f"not {where} ({pos.at(unit, end)}) on the current trend (forecast there: "
+                            f"{fmt(trend.at(end))})")
         return goal
     if at > 100 * max(now, 1):
-        goal.note = f"not within a hundred times the {pos.units(unit)} run so far on the current trend"
+        goal.note = said + f"not within a hundred times the {pos.units(unit)} run so far on the current trend"
         return goal
     goal.step = int(max(at, now))
     if rate and last_wall is not None and math.isfinite(last_wall):
         goal.date = _date(last_wall + (goal.step - now) / rate)
-    goal.note = f"forecast at {pos.at(unit, goal.step)}" + (f", around {goal.date}" if goal.date else "")
+    goal.note = said + f"forecast at {pos.at(unit, goal.step)}" + (f", around {goal.date}" if goal.date else "")
     return goal
 
 
