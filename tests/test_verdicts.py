@@ -1308,15 +1308,17 @@ def test_a_run_that_logs_only_validation_has_its_validation_losses_judged_now(tm
     assert "cannot be told apart from overfitting" in rise.message
 
 
-def test_known_losses_under_a_group_the_checks_do_not_read_are_no_judged_run(tmp_path):
-    # tensorboard tags under the experiment's name: rec_loss and kl_loss are there, but no check reads that group
-    points = [(s, f"experiment_a/{name}", v) for s in range(0, 3000, 10)
+def test_known_losses_under_groups_kept_apart_are_no_judged_run(tmp_path):
+    # tensorboard tags under two experiments' names: each group's rec_loss would be the run's rec_loss, but they
+    # differ, so neither is taken as it (eval14 a08/a41: one group alone, gan/d_weight, is read as d_weight)
+    points = [(s, f"experiment_{x}/{name}", v * k) for s in range(0, 3000, 10) for x, k in (("a", 1), ("b", 2))
               for name, v in (("rec_loss", 0.02 + 0.1 * np.exp(-s / 500)), ("kl_loss", 5.0 + s / 1000))]
     write_scalars(tmp_path, points)
     a, bad = verdict(tmp_path)
     (unknown,) = [f for f in bad if f.rule == "losses-unknown"]
-    assert unknown.numbers["grouped"] == ["experiment_a/kl_loss", "experiment_a/rec_loss"]
-    assert "under a group name the checks do not read" in unknown.message
+    assert unknown.numbers["grouped"] == ["experiment_a/kl_loss", "experiment_a/rec_loss", "experiment_b/kl_loss",
+                                          "experiment_b/rec_loss"]
+    assert "would read as one loss but differ where both are logged: kept apart" in unknown.message
     # and the verdict says what was not examined: not one loss was judged
     from vae_report.narrative import not_examined
 

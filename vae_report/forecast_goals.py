@@ -11,6 +11,7 @@ import numpy as np
 
 from . import position as pos
 from .forecast import KEY_LOSSES, Goal, Trend, forecast_metric, higher_is_better
+from .frame import logged_apart, written_as
 from .numbers import fmt
 
 
@@ -34,7 +35,9 @@ def goal_result(metric: str, target: float, m: Any, trend: Trend | None, now: in
     goal = Goal(metric, target)
     if not m.has(metric):
         logged = [name for name in KEY_LOSSES if m.has(name)]
-        goal.note = f"{metric} is not logged in this run"
+        apart = written_as(metric, m.names())
+        goal.note = f"{metric} is not logged in this run" if not apart else \
+            f"{metric} is {logged_apart(apart)}"
         goal.note += f" (its key losses: {', '.join(logged)})" if logged else ""
         return goal
     up = higher_is_better(metric)

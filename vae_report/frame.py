@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .numbers import counted
+from .numbers import counted, listed
 
 COLUMNS = ["step", "metric", "value", "wall_time", "source"]
 
@@ -120,10 +120,19 @@ _SPLIT_WORDS = {"val", "valid", "validation", "eval", "test"}
 _PLAIN_WORDS = {"train", "training", "avg", "average", "mean"}
 
 
-def _role_key(name: str) -> tuple[str, str, str]:
-    """(split prefix, ``_epoch`` suffix, the term's own words) of a logged name: ``avg_val_loss`` ->
-    ("val", "", "loss"), ``train/Reconstruction Loss`` -> ("train", "", "reconstruction_loss")."""
+def _role_key(name: str) -> tuple[str, str, str, bool]:
+    """(split prefix, ``_epoch`` suffix, the term's own words, whether a grouping level of the writer's own was
+    passed over) of a logged name: ``avg_val_loss`` -> ("val", "", "loss", False), ``train/Reconstruction Loss``
+    -> ("train", "", "reconstruction_loss", False), ``gan/adv_loss`` -> ("", "", "adv_loss", True); a level
+    naming a split below another (``gan/val/adv_loss``) keeps the whole prefix."""
     prefix, _, base = name.rpartition("/") if "/" in name else ("", "", name)
+    grouped = False
+    if prefix:
+        levels = prefix.split("/")
+        split = levels[0] if levels[0].lower() in _SPLITS or levels[0].lower() in ("train", "training") else ""
+        below = levels[1:] if split else levels
+        if not any(_names_split(level) for level in below):
+            prefix, grouped = split, bool(below)
     suffix = "_epoch" if base.endswith("_epoch") and len(base) > 6 else ""
     words = "_".join(base[: len(base) - len(suffix)].lower().split()).split("_")
     if len(words) > 1:
@@ -133,20 +142,22 @@ def _role_key(name: str) -> tuple[str, str, str]:
             words = kept
             if split and not prefix:
                 prefix = "val"
-    return prefix, suffix, "_".join(words)
+    return prefix, suffix, "_".join(words), grouped
 
 
-def adopted_names(names: Iterable[str]) -> dict[str, str]:
+def adopted_names(names: Iterable[str], notes: list[str] | None = None) -> dict[str, str]:
     """{logged name: canonical name} for the terms a run logs under another trainer's name (``recons_loss``,
-    ``kld``, ``d_loss``, ``MSE``...), per split (``val/recons_loss``, ``avg_val_loss``, ``Val Loss`` -> val/) and
-    for ``*_epoch`` averages; never onto a canonical name the run already logs."""
+    ``kld``, ``d_loss``, ``MSE``...), per split (``val/recons_loss``, ``avg_val_loss``, ``Val Loss`` -> val/), for
+    ``*_epoch`` averages and under grouping levels of the writer's own (``gan/adv_loss``); never onto a canonical
+    name the run already logs, and not where two such names would read as one (said in ``notes``)."""
     names = [str(n) for n in names]
     present = set(names)
     out: dict[str, str] = {}
-    groups: dict[tuple[str, str], dict[str, str]] = {}  # (split prefix, suffix) -> {normalised base: name}
+    # (split prefix, suffix) -> {normalised base: [(grouped, name)]}
+    groups: dict[tuple[str, str], dict[str, list[tuple[bool, str]]]] = {}
     for name in names:
-        prefix, suffix, base = _role_key(name)
-        groups.setdefault((prefix, suffix), {}).setdefault(base, name)
+        prefix, suffix, base, grouped = _role_key(name)
+        groups.setdefault((prefix, suffix), {}).setdefault(base, []).append((grouped, name))
     for (prefix, suffix), bases in groups.items():
         for role, candidates in ROLE_ALIASES.items():
             target = (f"{prefix}/" if prefix else "") + role + suffix
@@ -154,16 +165,29 @@ def adopted_names(names: Iterable[str]) -> dict[str, str]:
                 continue
             if role == "total_loss" and _NOT_TOTAL_BESIDE & set(bases):
                 continue
-            found = next((bases[c] for c in (role, *candidates) if c in bases and bases[c] not in out), None)
-            if found is not None and found != target:
-                out[found] = target
+            for c in (role, *candidates):
+                free = [(grouped, n) for grouped, n in bases.get(c, []) if n not in out]
+                own = [n for grouped, n in free if not grouped]  # a name without a grouping level goes first
+                found = own[:1] or [n for _, n in free]
+                if len(found) > 1:
+                    if notes is not None:
+                        notes.append(f"{listed(found)} would each read as {target} (a known name under a grouping "
+                                     f"level of the writer's own): none of them taken as {target}, each kept under "
+                                     "its own name")
+                    break
+                if found:
+                    if found[0] != target:
+                        out[found[0]] = target
+                    break
     return out
 
 
-def canonical_name(tag: str) -> str:
+def canonical_name(tag: str, any_group: bool = True) -> str:
     """Map a writer's tag to the canonical metric name. ``val/*`` and ``val_ema/*`` stay apart from training
     metrics; Lightning's ``*_step`` series are the metric, its ``*_epoch`` averages stay apart (``*_epoch``);
-    sgm's nested names (``train/loss/rec``) and a literal ``{split}`` segment are understood."""
+    sgm's nested names (``train/loss/rec``) and a literal ``{split}`` segment are understood. A known name under
+    a grouping level of the writer's own (``gan/d_weight``: a JSON log's ``{"gan": {...}}``, add_scalars' main
+    tag) is that metric (``any_group=False``: only under the grouping words every writer uses)."""
     parts = _ungrouped([p for p in tag.strip().split("/") if p and p not in ("{split}", "{}")])
     if not parts:
         return tag.strip()
@@ -184,12 +208,33 @@ def canonical_name(tag: str) -> str:
     elif low.endswith("_epoch") and len(rest) > 6:
         rest, low, suffix = rest[:-6], low[:-6], "_epoch"
     name = _CANONICAL.get(low) or _NESTED.get(low)
+    if name is None and any_group:
+        name = _leaf_name(low.split("/"))
     if name is None and split is None and len(parts) == 1:
         # the split as a word of the name (MLflow's and plain loops' ``train_d_weight``, ``val_logits_real``)
         head, _, base = low.partition("_")
         if base in _CANONICAL and (head in ("train", "training") or head in _SPLITS):
             name, split = _CANONICAL[base], None if head in ("train", "training") else _SPLITS[head]
     return (f"{split}/" if split else "") + (name or rest) + suffix
+
+
+def _leaf_name(parts: list[str]) -> str | None:
+    """The canonical name a known leaf gives under grouping levels that name no split (``gan/d_weight``,
+    ``model/gan/loss/g``), or None: a level naming a split (``gan/val/d_weight``, ``val_gan/d_weight``) keeps
+    the name whole, as validation's terms are never training's."""
+    for k in range(1, len(parts)):
+        if any(_names_split(p) for p in parts[:k]):
+            return None
+        tail = "/".join(parts[k:])
+        if tail in _CANONICAL or tail in _NESTED:
+            return _CANONICAL.get(tail) or _NESTED[tail]
+    return None
+
+
+def _names_split(level: str) -> bool:
+    """Does a name's level say a split other than training (``val``, ``val_gan``, ``gan_test``)?"""
+    words = level.lower().replace("-", "_").split("_")
+    return level.lower() in _SPLITS or words[0] in _SPLITS or words[-1] in _SPLITS
 
 
 def _ungrouped(parts: list[str]) -> list[str]:
@@ -215,6 +260,39 @@ def _ungrouped(parts: list[str]) -> list[str]:
     if all(p.lower() in _SPLIT_HEADS or p.lower() in ("train", "training") for p in out) and len(parts) > len(out):
         return parts
     return out
+
+
+def written_as(metric: str, names: Iterable[str]) -> list[str]:
+    """The run's training names that name ``metric`` by their last level (``enc/kl_loss``, ``ema/kld``) but were
+    not read as it (kept apart where two such series differ): a metric missing from the frame is then logged
+    under those names, not unlogged."""
+    out = []
+    for name in names:
+        name = str(name)
+        levels = name.split("/")
+        if name == metric or len(levels) < 2 or any(_names_split(level) for level in levels[:-1]):
+            continue  # validation's terms are never training's
+        leaf = levels[-1].lower()
+        if canonical_name(leaf) == metric or leaf in ROLE_ALIASES.get(metric, ()):
+            out.append(name)
+    return out
+
+
+def not_logged(metrics: Iterable[str], names: Iterable[str]) -> str:
+    """Metrics said missing: "d_weight and g_loss not logged", and where the run logs one under a name it was not
+    read as, "g_loss logged only as enc/g_loss and dec/g_loss, each kept under its own name: see Sources"."""
+    names = list(names)
+    metrics = list(metrics)
+    apart = {metric: written_as(metric, names) for metric in metrics}
+    said = [f"{listed(m for m in metrics if not apart[m])} not logged"] if not all(apart.values()) else []
+    said += [f"{metric} {logged_apart(found)}" for metric, found in apart.items() if found]
+    return "; ".join(said)
+
+
+def logged_apart(found: list[str]) -> str:
+    """How a metric is logged under names it was not read as (``written_as``)."""
+    return (f"logged only as {listed(found)}, " + ("each kept under its own name" if len(found) > 1 else
+                                                   "kept under that name") + ": see Sources")
 
 
 def unmapped(tags) -> list[str]:

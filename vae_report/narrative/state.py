@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from .. import position as pos
+from ..frame import logged_apart, written_as
 from ..numbers import counted, fmt, listed
 from ..rules import RULES, Finding, rules_on
 from ..rules.base import DISC_METRICS, RANK
@@ -296,6 +297,10 @@ def not_examined(analysis) -> list[str]:
         left = {k: why for src in analysis.sources for k, why in src.left_out.items()}
         unread = [f"a readable {name} ({left[name]}: see Sources)" for name in metrics if name in left]
         metrics = [name for name in metrics if name not in left]
+        # a metric logged under names it was not read as (two series that differ) is said so, not unlogged
+        unread += [f"{name} ({logged_apart(written_as(name, analysis.metrics))})" for name in metrics
+                   if written_as(name, analysis.metrics)]
+        metrics = [name for name in metrics if not written_as(name, analysis.metrics)]
         wants = ([f"{listed(metrics)} (none of them logged)" if len(metrics) > 1 else f"{metrics[0]} (not logged)"]
                  if metrics else []) + unread
         wants += [f"{'of ' if wants else ''}{listed(config)} in the schedule"] if config else []

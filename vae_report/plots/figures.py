@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .. import position as pos
+from ..frame import not_logged, written_as
 from ..marks import Marks
 from ..numbers import counted, fmt
 from ..rules import Metrics
@@ -262,7 +263,9 @@ def plan(c: Series) -> list[tuple[str, str, str, Draw]]:
     if names:
         shown = tuple(names)
         missing = [n for n in four(m) if n not in names]
-        side = "The four losses side by side" + (f" ({', '.join(missing)}: not logged, "
+        apart = any(written_as(n, m.names()) for n in missing)
+        said = not_logged(missing, m.names()) if apart else f"{', '.join(missing)}: not logged"
+        side = "The four losses side by side" + (f" ({said}, "
                                                   f"{'its panel' if len(missing) == 1 else 'their panels'} empty)"
                                                   if missing else "")
         plots.append(("overview", "Training metrics overview", side + ".",

@@ -136,7 +136,7 @@ def _adopt_names(frame: pd.DataFrame, logs: RunLogs) -> pd.DataFrame:
     names, each said in a note; a canonical name the run logs itself is never overwritten."""
     if frame.empty:
         return frame
-    renames = adopted_names(frame["metric"].cat.categories)
+    renames = adopted_names(frame["metric"].cat.categories, logs.notes)
     if not renames:
         return frame
     metric = frame["metric"].cat.rename_categories(renames)

@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import canonical_name, frame_from_series
+from ..frame import frame_from_series
 from ..numbers import counted
 from .counters import EPOCHS, STEP_NAMES, global_name, is_counter, once_per_record
 from .encoding import decoded, read_text
 from .epochs import continued_across_epochs, continued_note, logged_epoch_length
+from .names import named_apart
 from .sacred import LAYOUT as SACRED
 from .sacred import is_sacred_metrics, sacred_series
 
@@ -234,13 +235,15 @@ def _split(record: dict) -> str:
     return "val/" if isinstance(mode, str) and mode.strip().lower() in VAL_MODES else ""
 
 
-def _metric_name(key: str, split: str) -> str:
+def _written_name(key: str, split: str) -> str:
+    """A key's name with its split said as a level (``eval_loss`` -> ``val/loss``), before it is read as a
+    metric (names.py, which keeps two keys apart where they would read as one metric and differ)."""
     low = key.lower()
     if not split:
         for prefix in _VAL_PREFIXES:
             if low.startswith(prefix) and len(key) > len(prefix):
-                return canonical_name("val/" + key[len(prefix):])
-    return canonical_name(split + key)
+                return "val/" + key[len(prefix):]
+    return split + key
 
 
 def _counter(records: list[dict]) -> str | None:
@@ -307,8 +310,7 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
                          f"{_short(json.dumps(records[0]) if records else '(none)')}")
     series = _series(steps.astype(np.int64).tolist(), kept, {counter, *STEP_KEYS, *EPOCH_KEYS, *NOT_METRICS,
                                                                 "mode", "split", "phase"}, notes)
-    frame = frame_from_series(((name, np.asarray(s, dtype=np.int64), np.asarray(v), np.asarray(w))
-                               for name, (s, v, w) in series.items()), source)
+    frame = frame_from_series(series, source)
     if frame.empty:
         raise InputError(f"{path}: its JSON records hold no numeric metric (keys: "
                          f"{', '.join(list(kept[0])[:8])}); point vae-report at the training log")
@@ -324,7 +326,7 @@ NON_FINITE = {"nan": math.nan, "-nan": math.nan, "inf": math.inf, "+inf": math.i
 DENSE_RUN = 3  # a key a number in this many records in a row before its first null is logged every record
 
 
-def _series(steps: list[int], records: list[dict], skip: set, notes: list[str]) -> dict[str, tuple[list, list, list]]:
+def _series(steps: list[int], records: list[dict], skip: set, notes: list[str]) -> list[tuple]:
     """Each metric's (steps, values, wall times). A non-finite value written as text ("nan", "Infinity") is that
     number; a null where a key logged every record is its NaN (pandas' to_json and JavaScript write NaN as
     null), while a null in a key logged now and then (validation every 500 steps in a table's rows) is no point.
@@ -357,7 +359,7 @@ def _series(steps: list[int], records: list[dict], skip: set, notes: list[str]) 
             else:
                 skipped += isinstance(value, str) and key in run
                 continue
-            s, v, w = series.setdefault(_metric_name(key, split), ([], [], []))
+            s, v, w = series.setdefault(_written_name(key, split), ([], [], []))
             s.append(step)
             v.append(number)
             w.append(wall)
@@ -369,7 +371,8 @@ def _series(steps: list[int], records: list[dict], skip: set, notes: list[str]) 
                      "JavaScript write a NaN)")
     if skipped:
         notes.append(f"{counted(skipped, 'value')} that are text where a number was logged skipped")
-    return series
+    return named_apart([(name, np.asarray(s, dtype=np.int64), np.asarray(v, dtype=float), np.asarray(w, dtype=float))
+                        for name, (s, v, w) in series.items()], notes)
 
 
 def _continued(steps: np.ndarray, records: list[dict], epochs: np.ndarray | None, counter: str,
@@ -414,7 +417,7 @@ def _lists(document: dict, source: str, notes: list[str]) -> JsonRead:
             if len(numbers) < longest:
                 short.append(f"{key} ({len(numbers):,})")
         ok = np.isfinite(steps)
-        series.append((_metric_name(key, ""), steps[ok].astype(np.int64), numbers[ok], np.full(ok.sum(), np.nan)))
+        series.append((_written_name(key, ""), steps[ok].astype(np.int64), numbers[ok], np.full(ok.sum(), np.nan)))
     unit = "step" if counter in STEP_KEYS else "epoch" if counter in EPOCH_KEYS or _history(lists) else "record"
     if counter is None:
         notes.append("lists per key without a step list: each value's position in its list is its "
@@ -425,7 +428,7 @@ def _lists(document: dict, source: str, notes: list[str]) -> JsonRead:
     if short:
         notes.append(f"lists shorter than the longest ({longest:,}) read with their own index as the {unit}: "
                      + ", ".join(short))
-    frame = frame_from_series(series, source)
+    frame = frame_from_series(named_apart(series, notes), source)
     return JsonRead(frame, "json lists", longest, counter or "list index", notes, unit=unit)
 
 

@@ -7,12 +7,20 @@ from __future__ import annotations
 import numpy as np
 
 from ..frame import canonical_name
+from ..numbers import listed
 
 
 def _canonical_first(raw: str, metric: str) -> tuple:
     """Which of two names read as one metric keeps it: the metric's own name, then the name with a training
-    split before it (``train/rec_loss``), then any other (sgm's ``train/loss/rec``, a role alias)."""
-    return (raw.strip() != metric, raw.strip().split("/")[-1] != metric)
+    split before it (``train/rec_loss``), then any other (sgm's ``train/loss/rec``, a role alias), a known name
+    under a grouping level of the writer's own (``gan/d_weight``) last."""
+    return (_own_group(raw, metric), raw.strip() != metric, raw.strip().split("/")[-1] != metric)
+
+
+def _own_group(raw: str, metric: str) -> bool:
+    """Is ``raw`` read as ``metric`` only through a grouping level of the writer's own (``gan/d_weight``,
+    ``ema/kl_loss``), not one every writer uses (``train/``, ``losses/``)?"""
+    return canonical_name(raw, any_group=False) != metric
 
 
 def named_apart(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
@@ -32,7 +40,8 @@ def named_apart(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
 
 def names_apart(raws: list[str], points, notes: list[str]) -> dict[str, str]:
     """Each name as written -> the metric it is read as (``named_apart``); ``points(raw)``: its (steps,
-    values), asked only of names that share a metric."""
+    values), asked only of names that share a metric. Where only names under grouping levels of the writer's own
+    share it (``encoder/kl_loss``, ``decoder/kl_loss``) and they differ, none is the metric: each keeps its name."""
     groups: dict[str, list[str]] = {}
     for raw in raws:
         groups.setdefault(canonical_name(raw), []).append(raw)
@@ -40,9 +49,18 @@ def names_apart(raws: list[str], points, notes: list[str]) -> dict[str, str]:
     for metric, group in groups.items():
         group = sorted(group, key=lambda r: _canonical_first(r, metric))
         first = points(group[0]) if len(group) > 1 else None
-        for k, raw in enumerate(group):
+        apart = [raw for raw in group[1:] if _differ(*first, *points(raw))] if first is not None else []
+        if apart and _own_group(group[0], metric):
+            for raw in group:
+                out[raw] = raw.strip()
+            both, none = ("both", "neither") if len(group) == 2 else ("all", "none")
+            notes.append(f"{listed(r.strip() for r in group)} would {both} read as {metric} (a known name under a "
+                         f"grouping level of the writer's own) but differ at the steps they log: separate series, "
+                         f"{none} of them taken as {metric}; each kept under its own name")
+            continue
+        for raw in group:
             out[raw] = metric
-            if k and _differ(*first, *points(raw)):
+            if raw in apart:
                 out[raw] = raw.strip()
                 kept = "written under that name" if group[0].strip() == metric else f"{group[0].strip()}'s"
                 notes.append(f"{raw.strip()} and {group[0].strip()} both read as {metric} but differ at the steps "

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import position as pos
+from ..frame import not_logged, written_as
 from ..numbers import counted, fmt, listed, pct
 from ..schedule import Schedule
 from ..stats import contains, shared_steps
@@ -198,13 +199,17 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         # held before the switch-on, off from it: the adversarial term the total gains then, not in the logs
         gap = float(np.median((b.total - b.expected)[~before]))
         missing = [n for n in ("d_weight", "disc_factor", "g_loss") if n not in b.logged]
+        apart = any(written_as(n, m.names()) for n in missing)
+        advice = (f"one series {'each ' if len(missing) > 1 else ''}named {listed(missing)}" if apart else
+                  listed(missing))
         numbers["unlogged_adversarial_term"] = gap
         return [Case(
             f"{formula} holds before the discriminator started ({_error(float(np.median(relative[before])))}); "
             f"from {pos.at(s, onset)} on the logged total is {'larger' if gap > 0 else 'smaller'} than that sum by "
             f"a median {fmt(abs(gap))} ({pct(worst)} of it): the adversarial term d_weight x disc_factor x g_loss, "
-            f"which the total takes in from the switch-on and these logs do not carry ({listed(missing)} not "
-            f"logged). Expected of the loss; log {listed(missing)} to have the sum checked whole."
+            f"which the total takes in from the switch-on and these logs do not carry "
+            f"{'as the checks read them ' if apart else ''}({not_logged(missing, m.names())}). Expected of the "
+            f"loss; log {advice} to have the sum checked whole."
             f"{nll_text}{config_note}", "total_loss", onset, numbers, severity="info",
             case="adversarial-term-not-logged")]
     off = f"total_loss does not add up{since}: {formula} is off by a median {pct(residual)} over {over}."

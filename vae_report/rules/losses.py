@@ -10,9 +10,9 @@ import numpy as np
 
 from .. import position as pos
 from ..checkpoints import checkpoint_before
-from ..frame import gradient_norms
+from ..frame import canonical_name, gradient_norms
 from ..levels import Level, current_level, difference_noise, movement, start_level
-from ..numbers import counted, describe_change, fmt, relative_change
+from ..numbers import counted, describe_change, fmt, listed, relative_change
 from ..schedule import Schedule
 from ..stats import robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, see
@@ -284,11 +284,17 @@ def losses_unknown(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if not names or any(read(n) for n in names):
         return []
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-    # a known loss under a group the checks do not read (losses/rec_loss): named, it is the likely fix
+    # a known loss under a group and not read as it: kept apart from another series that would read as the same
+    # loss (exp_a/rec_loss, exp_b/rec_loss), or under a split's level below another group (gan/val/rec_loss)
     grouped = [n for n in names if n.rpartition("/")[2].removesuffix("_epoch") in JUDGED_LOSSES]
-    under = (f" {', '.join(grouped[:4])} {'is' if len(grouped) == 1 else 'are'} under a group name the checks do "
-             "not read (only the loss itself or its val/ split is): log it without the group, or rename it."
-             if grouped else "")
+    apart = [n for n in grouped if canonical_name(n) != n]
+    split = [n for n in grouped if n not in apart]
+    under = (f" {listed(apart[:4])} would read as one loss but differ where both are logged: kept apart under "
+             "their own names, none taken as the loss (see Sources); log the loss once under its own name."
+             if apart else "")
+    under += (f" {listed(split[:4])} {'is' if len(split) == 1 else 'are'} under a split's level below another "
+              "group, which the checks do not read as the split: log it as val/ and the loss's own name."
+              if split else "")
     return [Case(
         f"None of the {counted(len(names), 'logged metric')} ({shown}) is a loss these checks read "
         f"({', '.join(JUDGED_LOSSES[:7])}, or another trainer's name for one, such as recons_loss or kld): "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..frame import not_logged, written_as
 from ..schedule import Schedule
 from . import registry
 from .base import RANK, Case, Finding, Metrics, Rule, names_titles
@@ -31,6 +32,12 @@ def _missing(rule: Rule, metrics: Metrics, schedule: Schedule) -> list[str]:
     return lacking
 
 
+def _logged_apart(lacking: list[str], metrics: Metrics) -> str:
+    """Where a needed metric is logged under names it was not read as (two series that differ): those names."""
+    apart = [n for need in lacking for n in need.split("|") if written_as(n.strip(), metrics.names())]
+    return f" ({not_logged(apart, metrics.names())})" if apart else ""
+
+
 def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[str, float]] | None = None,
               rules: list[Rule] | None = None) -> list[Finding]:
     """Run every registered rule; ``thresholds`` overrides a rule's thresholds by rule id."""
@@ -47,8 +54,8 @@ def run_rules(metrics: Metrics, schedule: Schedule, thresholds: dict[str, dict[s
             continue
         lacking = _missing(rule, metrics, schedule)
         if lacking:
-            findings.append(_skipped(rule, f"Skipped: needs {', '.join(lacking)}, which this run does not provide.",
-                                     {"missing": lacking}))
+            findings.append(_skipped(rule, f"Skipped: needs {', '.join(lacking)}, which this run does not provide"
+                                     f"{_logged_apart(lacking, metrics)}.", {"missing": lacking}))
             continue
         if rule.judges == "adversarial" and none_ran:
             findings.append(_skipped(rule, f"Not applicable: {none_ran}, so no GAN ran to be judged.",
