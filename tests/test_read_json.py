@@ -5,6 +5,7 @@ Hugging Face's ``trainer_state.json`` and a file of lists per key."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 import subprocess
 import sys
@@ -324,3 +325,60 @@ def test_a_group_named_after_the_model_part_is_no_part_of_the_metric_s_name(tmp_
     assert not any(n.startswith("disc/") for n in names)
     # the generator's "loss" may be its whole objective or its adversarial term: kept apart, never g_loss
     assert "g_loss" not in names and any(n.startswith("generator/") for n in names)
+
+
+def test_records_with_metrics_but_an_impossible_step_are_dropped_points_not_run_metadata(tmp_path):
+    # eval14 a45: steps NaN, Infinity and "2500" were "3 records without step skipped (run metadata)", and 2000.5
+    # was read as step 2000; a step missing where the others carry one is no better
+    bad = {500: math.nan, 1000: math.inf, 1500: -1, 2000: 2000.5, 2500: "2500", 3000: None}
+    with (tmp_path / "metrics.jsonl").open("w") as handle:
+        for step in range(0, 4000, 10):
+            record = {"step": bad.get(step, step), "rec_loss": 1 / (1 + step), "kl_loss": 100.0 + step}
+            if bad.get(step, 0) is None:
+                del record["step"]
+            handle.write(json.dumps(record) + "\n")
+    logs = load_run(tmp_path)
+    steps, values = series(logs.frame, "rec_loss")
+    assert list(steps) == [s for s in range(0, 4000, 10) if s not in bad]
+    np.testing.assert_allclose(values, [1 / (1 + s) for s in steps])
+    notes = logs.sources[0].notes
+    (dropped,) = [n for n in notes if "impossible step" in n]
+    assert dropped.startswith("12 points with an impossible step dropped: 6 records with metric values whose step "
+                              "is NaN, Infinity, -1, 2000.5, \"2500\" or missing"), notes
+    assert not any("metadata" in n for n in notes), notes
+
+
+def test_records_without_a_step_or_a_metric_are_said_as_what_they_are(tmp_path):
+    # eval14 a38: a json formatter's program messages beside the metric records were "run metadata"
+    path = tmp_path / "train.jsonl"
+    handler = logging.FileHandler(path)
+    handler.setFormatter(_JsonFormatter())
+    logger = logging.getLogger("test_read_json.messages")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.info("starting training on 1 GPU")
+    for step in range(0, 500, 10):
+        logger.info("metrics", {"step": step, "rec_loss": 1 / (1 + step), "kl_loss": 10.0 + step})
+        if step and step % 200 == 0:
+            logger.info("saved checkpoint at step %d", step)
+    handler.close()
+    logger.removeHandler(handler)
+    notes = load_run(tmp_path).sources[0].notes
+    assert '3 program messages without step or a metric skipped (first: "starting training on 1 GPU")' in notes, notes
+    assert not any("metadata" in n or "impossible step" in n for n in notes), notes
+    # mmcv's first line is the run's metadata, and said as such
+    records = [{"env_info": "sys.platform: linux", "config": "model = dict(...)", "seed": 42}]
+    records += [{"iter": i, "loss_rec": 0.5 / i} for i in range(10, 200, 10)]
+    write_lines(tmp_path / "train.jsonl", records)
+    notes = load_run(tmp_path).sources[0].notes
+    assert "1 record of run metadata (keys env_info, config, seed) skipped" in notes, notes
+
+
+class _JsonFormatter(logging.Formatter):
+    """A structured logger's formatter: messages as {"time", "level", "msg"}, metrics passed as a dict."""
+
+    def format(self, record):
+        if isinstance(record.args, dict) and record.args:
+            return json.dumps({"time": record.created, **record.args})
+        return json.dumps({"time": record.created, "level": record.levelname, "msg": record.getMessage()})

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frame import frame_from_series
+from ..frame import MAX_STEP, frame_from_series
 from ..numbers import counted
 from .counters import EPOCHS, STEP_NAMES, global_name, is_counter, once_per_record
 from .encoding import decoded, read_text
@@ -286,6 +286,7 @@ def _wall(record: dict) -> float:
 def _records(records: list[dict], source: str, layout: str, notes: list[str], path: Path) -> JsonRead:
     records = [flatten(r) for r in records]
     counter = _counter(records)
+    skip = {counter, *STEP_KEYS, *EPOCH_KEYS, *NOT_METRICS, "mode", "split", "phase"}  # keys that are no metric
     # each record's epoch, read once: it continues a counter that restarts every epoch, and gives the epoch's
     # length in steps; a log counted in epochs (or not counted) needs neither
     epochs = None if counter is None or counter in EPOCH_KEYS else np.array(
@@ -296,9 +297,13 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
         keep = np.ones(len(records), dtype=bool)
     else:
         steps = np.array([r.get(counter) if _is_number(r.get(counter)) else np.nan for r in records], dtype=float)
-        keep = np.isfinite(steps)
-        if (~keep).any():  # mmcv's first line: the run's meta (env_info, config text, seed)
-            notes.append(f"{counted(int((~keep).sum()), 'record')} without {counter} skipped (run metadata)")
+        with np.errstate(invalid="ignore"):
+            keep = np.isfinite(steps) & (steps >= 0) & (steps <= MAX_STEP)
+            if counter not in EPOCH_KEYS:  # an epoch counter may count fractions of an epoch; a step may not
+                keep &= np.where(keep, steps, 0) % 1 == 0
+        if (~keep).any():
+            notes.extend(_unplaced(records, np.flatnonzero(~keep), counter, skip))
+        steps = np.where(keep, steps, np.nan)
         steps = _continued(steps, records, epochs, counter, notes)
         keep &= np.isfinite(steps)  # a validation record before any training one has no step in effect
         if counter in EPOCH_KEYS:
@@ -308,8 +313,7 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
     if not kept:
         raise InputError(f"{path}: no record of this JSON log carries a number; first lines: "
                          f"{_short(json.dumps(records[0]) if records else '(none)')}")
-    series = _series(steps.astype(np.int64).tolist(), kept, {counter, *STEP_KEYS, *EPOCH_KEYS, *NOT_METRICS,
-                                                                "mode", "split", "phase"}, notes)
+    series = _series(steps.astype(np.int64).tolist(), kept, skip, notes)
     frame = frame_from_series(series, source)
     if frame.empty:
         raise InputError(f"{path}: its JSON records hold no numeric metric (keys: "
@@ -317,6 +321,70 @@ def _records(records: list[dict], source: str, layout: str, notes: list[str], pa
     unit = "record" if counter is None else "epoch" if counter in EPOCH_KEYS else "step"
     length = logged_epoch_length(steps, epochs[keep]) if unit == "step" else None
     return JsonRead(frame, layout, len(kept), counter or "record order", notes, unit=unit, epoch_length=length)
+
+
+# keys of a record that describes the run rather than measures it (mmcv's first line: env_info, config, seed)
+META_KEYS = {"env_info", "config", "cfg", "seed", "exp_name", "hparams", "hyperparameters", "args", "meta",
+             "git_hash", "mmcv_version", "mmengine_version", "version"}
+MESSAGE_KEYS = {"msg", "message", "event", "text"}
+
+
+def _unplaced(records: list[dict], rows: np.ndarray, counter: str, skip: set) -> list[str]:
+    """What the records without a usable step are, each kind said apart: records with metric values whose step
+    is missing, not a number, not finite, negative, beyond 2^53 or not whole are points with an impossible step
+    (dropped and counted, their steps shown); records with no metric are a program's messages or the run's
+    metadata, not points."""
+    measured = [i for i in rows.tolist() if _points(records[i], skip)]
+    other = [i for i in rows.tolist() if i not in set(measured)]
+    messages = [i for i in other if MESSAGE_KEYS & {str(k).lower() for k in records[i]}]
+    meta = [i for i in other if i not in set(messages) and META_KEYS & {str(k).lower() for k in records[i]}]
+    rest = [i for i in other if i not in set(messages) | set(meta)]
+    notes = []
+    if measured:
+        shown = list(dict.fromkeys(_step_shown(records[i].get(counter, _MISSING)) for i in measured))
+        notes.append(f"{counted(sum(_points(records[i], skip) for i in measured), 'point')} with an impossible step "
+                     f"dropped: {counted(len(measured), 'record')} with metric values whose {counter} is "
+                     f"{_listed(shown[:6])}{' ...' if len(shown) > 6 else ''} (a step is a whole number from 0 to "
+                     "2^53)")
+    if messages:
+        first = next(str(records[messages[0]][k]) for k in records[messages[0]] if str(k).lower() in MESSAGE_KEYS)
+        notes.append(f"{counted(len(messages), 'program message')} without {counter} or a metric skipped "
+                     f"(first: \"{_short(first, 60)}\")")
+    if meta:
+        notes.append(f"{counted(len(meta), 'record')} of run metadata ({_keys(records[meta[0]])}) skipped")
+    if rest:
+        notes.append(f"{counted(len(rest), 'record')} without {counter} or a metric value skipped "
+                     f"({_keys(records[rest[0]])})")
+    return notes
+
+
+_MISSING = object()
+
+
+def _step_shown(value) -> str:
+    """A step as the log wrote it: missing, ``NaN``, ``Infinity``, ``-1``, ``2000.5``, ``"2500"``."""
+    if value is _MISSING:
+        return "missing"
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _listed(items: list[str]) -> str:
+    return " or ".join(items) if len(items) < 3 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def _keys(record: dict) -> str:
+    keys = list(record)
+    return "keys " + ", ".join(keys[:5]) + (" ..." if len(keys) > 5 else "")
+
+
+def _points(record: dict, skip: set) -> int:
+    """How many metric values a record holds (what ``_series`` reads: numbers, and non-finite numbers as text)."""
+    return sum(1 for key, value in record.items()
+               if key not in skip and not key.startswith("_") and key.lower() not in NOT_METRICS
+               and (_is_number(value) or isinstance(value, str) and value.strip().lower() in NON_FINITE))
 
 
 # how writers spell a value that is not finite when they cannot write json.dumps' bare NaN (a str() of the float,
