@@ -2009,3 +2009,13 @@ def test_an_explosion_is_measured_from_the_level_it_left_not_a_point_inside_the_
     assert "is exploding" in f.message and "its level before the climb" in f.message, f.message
     against = float(re.search(r"against ([\d,.]+)", f.message).group(1).replace(",", ""))
     assert 115_000 < against < 135_000 and 79_000 <= f.step <= 81_000, f.message
+
+
+def test_an_infinite_d_weight_is_not_a_weight_at_its_clamp(tmp_path):
+    # eval14 a08 (seen once its GAN terms were read): d_weight logged as Infinity from step 5,000 was "sits at its
+    # clamp (5,000 ...) at 100% of the recent points"; torch.clamp gives 1e4 for Inf: a logged Inf is a break
+    curves = radiodiff_curves(8_000, disc_start=2_001, total_steps=20_000)
+    curves.values["d_weight"] = np.where(curves.steps >= 5_000, np.inf, curves.values["d_weight"])
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=2_001, total=20_000)))
+    pinned = [f for f in a.findings if f.rule == "d-weight-pinned" and f.severity != "ok"]
+    assert not [f for f in pinned if "clamp" in f.message], [f.message for f in pinned]

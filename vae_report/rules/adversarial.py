@@ -51,11 +51,19 @@ def d_weight_pinned(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                       "nothing.",
         )]
     steps, weight = recent
+    # a value at the clamp is a finite one: Inf is no clamp's output (torch.clamp gives 1e4 for it), it is a
+    # d_weight that broke, which the non-finite check names
+    keep = np.isfinite(weight)
+    if not keep.any():
+        return []
+    steps, weight = steps[keep], weight[keep]
     ceiling = 1e4 * s.disc_weight
     pinned = float(np.mean(weight >= t["at_ceiling"] * ceiling))
     if pinned < t["share"] or not pinned:  # a share threshold of 0 still needs a point at the ceiling
         return _bursts_finding(m, s, t, ceiling)
     all_steps, all_weight = m.window("d_weight", lo=s.switch_step)
+    finite_weight = np.isfinite(all_weight)
+    all_steps, all_weight = all_steps[finite_weight], all_weight[finite_weight]
     before = float(np.median(all_weight[: max(3, len(all_weight) // 10)]))
     at = all_weight >= t["at_ceiling"] * ceiling
     if before >= t["at_ceiling"] * ceiling and at.any():  # pinned from the phase's start: its first point there
