@@ -286,6 +286,24 @@ def test_the_example_html_report_says_what_its_markdown_says() -> None:
     assert "What it is made of" in markdown and report_parity(markdown, page) == []
 
 
+
+def test_the_interactive_page_says_what_the_markdown_with_its_figures_says(tmp_path) -> None:
+    """--interactive puts a chart where each figure's image is: the figure's caption (what it draws, the warning it
+    points to) stays under it, so the page says every sentence the Markdown report with its plots says."""
+    pytest.importorskip("plotly")
+    from writers import write_radiodiff_run
+
+    from vae_report import examine_run
+    from vae_report.figures import draw
+
+    write_radiodiff_run(tmp_path / "run", last_step=1_200, tb_every=20, disc_start=601, total_steps=3_000)
+    run = examine_run(tmp_path / "run")
+    static, charts = draw(run), draw(run, interactive=True)
+    markdown = render.render_markdown(run.analysis, static)
+    page = render.render_html(run.analysis, charts)
+    assert "logged points" in markdown and report_parity(markdown, page) == []
+    assert len(static.plots) >= 6 and page.count('<div id="vae-chart-') == len(static.plots)
+
 # A loss as the subject of a clause that says it rose, or that it is at its best / held / not rising.
 _FINE = (r"(?:each )?(?:sits?|is|are|stays?|stayed)? ?at or near (?:its|their) best|held (?:near|at)|is not rising"
          r"|did not get worse|is at its best|has not risen")

@@ -26,7 +26,7 @@ def long_run(tmp_path_factory):
 
 def test_charts_are_capped_and_the_page_stays_small(long_run):
     snippet = block(read_run(long_run), Schedule(disc_start=2001))
-    assert snippet.count('class="vae-chart"') == 2 * 7  # seven groups logged, a div and a spec each
+    assert snippet.count('class="vae-chart"') == 2 * 9  # a chart per static figure, a div and a spec each
     assert len(snippet.encode()) < 2_500_000  # plotly.js gzipped + capped data: far under 5 MB
 
 
@@ -46,10 +46,10 @@ def test_charts_render_offline_in_a_real_browser(long_run, tmp_path):
         page.on("request", lambda request: requests.append(request.url))
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(page_file.as_uri())
-        page.wait_for_function("document.querySelectorAll('div.vae-chart .main-svg').length >= 7", timeout=60_000)
-        traces = page.evaluate("document.getElementById('vae-chart-1').data.length")
+        page.wait_for_function("document.querySelectorAll('div.vae-chart .main-svg').length >= 9", timeout=60_000)
+        traces = [page.evaluate(f"document.getElementById('vae-chart-{i}').data.length") for i in (2, 4)]
         browser.close()
-    assert errors == [] and traces == 1  # rec_loss (no val/rec_loss in this run)
+    assert errors == [] and traces == [1, 4]  # rec_loss's figure; the overview's four panels
     assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
 
 
@@ -70,8 +70,9 @@ def test_charts_mark_what_the_static_plots_mark_from_the_same_marks(tmp_path):
 
     run = examine_run(_lr_to_zero_run(tmp_path / "zero", 2_000))
     marks = run_marks(Metrics(run.frame), run.analysis.schedule)
-    charts = {title: json.loads(spec) for title, spec in figures(run.frame, run.analysis.schedule, marks)}
-    names = {s.get("name") for s in charts["Learning rate"]["layout"]["shapes"]}
+    charts = {c.title: json.loads(c.spec) for c in figures(run.frame, run.analysis.schedule, marks)}
+    rates = next(spec for title, spec in charts.items() if title.startswith("Learning rate"))
+    names = {s.get("name") for s in rates["layout"]["shapes"]}
     assert "lr 0 from 2,000" in names and "disc_start 1,000" in names
     run = examine_run(_diverging_run(tmp_path / "diverge"), disc_start=5_001)
     shown = draw(run, interactive=True)
@@ -79,8 +80,9 @@ def test_charts_mark_what_the_static_plots_mark_from_the_same_marks(tmp_path):
     import re
 
     specs = [json.loads(s.replace("<\\/", "</")) for s in
-             re.findall(r'<script type="application/json" class="vae-chart"[^>]*>(.*?)</script>', shown.charts, re.S)]
-    spec = next(s for s in specs if s["layout"]["title"]["text"] == "Reconstruction")
+             re.findall(r'<script type="application/json" class="vae-chart"[^>]*>(.*?)</script>',
+                        "".join(shown.charts.values()), re.S)]
+    spec = next(s for s in specs if s["layout"]["title"]["text"] == "rec_loss")
     shapes = {s.get("name") for s in spec["layout"]["shapes"]}
     assert {"first NaN/Inf in rec_loss", "lr 5e-06 to 0.005 at 6,400", "error finding (rule id beside it)"} <= shapes
     assert any("non-finite" in a["text"] for a in spec["layout"]["annotations"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .images import reconstructions
-from .interactive import block
+from .interactive import chart_html, charts, loader
 from .plots import Plot, PlotsInFlight
 
 
@@ -33,7 +33,10 @@ class Sample:
 class Figures:
     plots: tuple[Drawn, ...] = ()
     samples: tuple[Sample, ...] = ()
-    charts: str | None = None  # the --interactive block (HTML with its script), instead of the plots
+    # --interactive: each plot's zoomable chart (its HTML, by the plot's name) in place of its image, and the
+    # script that draws them (plotly embedded)
+    charts: dict[str, str] | None = None
+    script: str = ""
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # file -> (bytes, MIME type)
     drawn: bool = True  # False: written from an Analysis alone, without the logs to draw from
     key: str = ""  # what the lines and shading of every plot mean (plots.figure_key): said once, above them
@@ -42,8 +45,10 @@ class Figures:
         return {name: data for name, (data, _) in self.files.items()}
 
 
-def figures_of(plots: list[Plot], samples: list = (), charts: str | None = None) -> Figures:
-    """Figures from plots already drawn and images already chosen (images.Shown)."""
+def figures_of(plots: list[Plot], samples: list = (), charts: dict[str, str] | None = None,
+               script: str = "") -> Figures:
+    """Figures from plots already drawn and images already chosen (images.Shown); with ``charts`` (a chart's HTML
+    by its plot's name) and their ``script``, the --interactive page."""
     files = {f"{p.name}.png": (p.png, "image/png") for p in plots}
     shown = []
     for i, s in enumerate(samples):
@@ -51,7 +56,7 @@ def figures_of(plots: list[Plot], samples: list = (), charts: str | None = None)
         files[name] = (s.data, s.mime)
         shown.append(Sample(name, s.caption))
     return Figures(tuple(Drawn(p.name, p.title, p.caption, f"{p.name}.png") for p in plots), tuple(shown), charts,
-                   files, key=next((p.key for p in plots if p.key), ""))
+                   script, files, key=next((p.key for p in plots if p.key), ""))
 
 
 def draw(run, interactive: bool = False) -> Figures:
@@ -64,7 +69,9 @@ def draw(run, interactive: bool = False) -> Figures:
     else:
         inflight = PlotsInFlight(run.frame, analysis.schedule, (analysis.since_baseline or {}).get("step_then"))
     plots = inflight.result(analysis.findings)
-    # the charts mark what the plots mark: the same marks, findings included
-    charts = block(run.frame, analysis.schedule, inflight.marks) if interactive else None
+    shown, script = None, ""
+    if interactive:  # a chart per plot, from the same series and marks (findings included), the same metrics
+        made = charts(inflight.c, [(name, title, d.names) for name, title, _, d in inflight.planned])
+        shown, script = {chart.name: chart_html(chart, i) for i, chart in enumerate(made)}, loader()
     samples = run.samples if run.samples is not None else reconstructions(analysis)
-    return figures_of(plots, samples, charts)
+    return figures_of(plots, samples, shown, script)

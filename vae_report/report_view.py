@@ -21,6 +21,7 @@ from .view import (
     CHANGE_NOTE,
     Block,
     Bullets,
+    Chart,
     Heading,
     Image,
     Paragraph,
@@ -483,20 +484,24 @@ def reconstructions(figures: Figures) -> Section:
 def visualizations(a, figures: Figures) -> Section:
     # the phases' shading and lines are the same in every plot (and chart): their key is said once, above them
     key: list[Block] = [Paragraph(text(bold("In every plot"), ": ", figures.key))] if figures.key else []
-    if figures.charts is not None:
-        return Section("Training visualizations", (
-            Paragraph(text("Zoomable charts (drag to zoom, double-click to reset), each series downsampled to 1,000 "
-                           "points keeping every bucket's extremes."), "muted"), *key, Raw(figures.charts)))
     if not figures.drawn:
         return Section("Training visualizations", (_NOT_DRAWN,))
     by_metric = _by_metric(a)
     blocks: list[Block] = list(key)
+    if figures.charts is not None:
+        blocks.insert(0, Paragraph(text("Zoomable charts (drag to zoom, double-click to reset), each series "
+                                        "downsampled to 1,000 points keeping every bucket's extremes."), "muted"))
     for p in figures.plots:
         said = by_metric.get(p.name, []) + (by_metric.get("disc_factor", []) if p.name == "disc_loss" else [])
         # a plot's caption points to what to look at (the warnings and errors, cited); an ok or info finding's
         # message is already in the findings list and under its metric above: a third copy is noise
         notes = [" " + f.message for f in said if not f.rule.startswith("loss-") and f.severity in ("warning", "error")]
-        blocks.append(Image(p.file, p.title, text(bold(p.title), f": {p.caption}", *notes)))
+        caption = text(bold(p.title), f": {p.caption}", *notes)
+        # --interactive: the figure's chart where its image would be, the same caption under it
+        chart = (figures.charts or {}).get(p.name)
+        blocks.append(Chart(chart, caption) if chart is not None else Image(p.file, p.title, caption))
+    if figures.charts is not None:
+        blocks.append(Raw(figures.script))
     return Section("Training visualizations", tuple(blocks))
 
 

@@ -81,6 +81,16 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A figure drawn by the page's script (--interactive): its chart's markup where the image would be, and the
+    figure's caption under it (the Markdown prints the caption)."""
+
+    html: str
+    caption: Text
+    kind: ClassVar[str] = "chart"
+
+
+@dataclass(frozen=True)
 class Raw:
     """Markup only the HTML page shows (the --interactive charts, their script embedded)."""
 
@@ -88,7 +98,7 @@ class Raw:
     kind: ClassVar[str] = "raw"
 
 
-Block = Paragraph | Heading | Bullets | Table | Image | Raw
+Block = Paragraph | Heading | Bullets | Table | Image | Chart | Raw
 
 
 @dataclass(frozen=True)
