@@ -19,6 +19,7 @@ import vae_report  # noqa: E402
 from vae_report import render  # noqa: E402
 from vae_report.cli import app  # noqa: E402
 from vae_report.errors import InputError  # noqa: E402
+from vae_report.text import markdown  # noqa: E402
 
 PIXELS = 65_536
 START_WALL = 1.7e9
@@ -98,6 +99,24 @@ def test_a_run_that_finished_in_between_is_said_finished(weekly, tmp_path) -> No
     assert "Milestones passed**: none" not in text and "Finished since the last report" in text
     del out
 
+
+
+def test_the_ci_step_summary_says_what_changed_since_the_last_report(weekly, tmp_path) -> None:
+    """--baseline with --github-summary: the job's page says the last report's status and each change since
+    (milestones passed, findings new or cleared, a finish, metrics beyond their noise), as the report says them."""
+    then, now = weekly
+    since = now.since_baseline
+    render.append_github_summary([now], [], tmp_path / "step.md")
+    page = (tmp_path / "step.md").read_text()
+    report = render.render_markdown(now)
+    opening = f"Compared with the summary of step 5,000 ({since['baseline_generated_at']}), status then: "
+    assert f"{opening}{since['status_then']}." in page and f"{opening}{since['status_then']}." in report
+    assert "Passed step 5,001 (discriminator starts)." in since["changes"]
+    for change in since["changes"]:
+        assert f"- {markdown(change)}" in page and f"- {markdown(change)}" in report
+    assert "step 10,000 (end of training, passed)" in page  # finished 50 steps short: passed, as said above
+    render.append_github_summary([then], [], tmp_path / "first.md")  # no baseline: nothing to compare
+    assert "Since last report" not in (tmp_path / "first.md").read_text()
 
 def test_speed_and_eta_count_the_pauses(tmp_path) -> None:
     # 10 steps every 0.5 s between pauses (72,000 steps/h), a 10-minute validation every 500 steps: 500 steps

@@ -35,6 +35,7 @@ from .view import (
     cell,
     change,
     code,
+    compared_with,
     findings_table,
     footer,
     joined,
@@ -98,10 +99,7 @@ def since_last_report(a) -> Section | None:
     if not b:
         return None
     u = a.schedule.counts
-    blocks: list[Block] = [Paragraph(text(
-        f"Compared with the summary of {u} {fmt(b['step_then'])}",
-        f" ({b['baseline_generated_at']})" if b.get("baseline_generated_at") else "",
-        f", status then: {b['status_then']}."))]
+    blocks: list[Block] = [Paragraph(compared_with(b, u))]
     if b.get("identity_note"):
         blocks.append(Paragraph(text(f"Note: {b['identity_note']}."), "muted"))
     if b.get("changes"):

@@ -211,6 +211,14 @@ def phase_seen(a) -> str:
     return a.phase
 
 
+def compared_with(b: dict, unit: str) -> Text:
+    """The sentence that opens what changed since the last report (``since_baseline``): its step, when it was
+    written, and its status then; the report's section and the CI step summary say it alike."""
+    return text(f"Compared with the summary of {unit} {fmt(b['step_then'])}",
+                f" ({b['baseline_generated_at']})" if b.get("baseline_generated_at") else "",
+                f", status then: {b['status_then']}.")
+
+
 def status_parts(a, unit: str | None = None, confidence: bool = True) -> list[str]:
     """``step 1,200 of 5,000 (24%)``, ``phase: ...`` (or ``training finished``), ``next milestone: ...`` and
     ``confidence: ...``: the status line's parts, in ``unit`` (the schedule's: step, epoch...)."""

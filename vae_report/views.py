@@ -24,6 +24,7 @@ from .view import (
     bold,
     cell,
     code,
+    compared_with,
     counts_of,
     findings_table,
     footer,
@@ -270,17 +271,38 @@ def summary_sections(analyses: list, unreadable: list[tuple[str, str]]) -> list[
         line[0] = line[0][0].upper() + line[0][1:]
         bad = [f for f in a.active_findings() if f.severity in ("warning", "error")]
         blocks: list[Block] = [Paragraph(text(" · ".join(line)))]
+        blocks += _since_last_report(a)
         blocks.append(findings_table(bad, related=False, counts=u) if bad else Paragraph(text("No warning or error.")))
         blocks.append(Table(("Metric", "Now", "Min", "Max", "Points"), tuple(
             Row((cell(m), text(fmt(st.now)), text(fmt(st.min)), text(fmt(st.max)), text(fmt(st.count))))
             for m in SUMMARY_METRICS for st in [a.metrics.get(m)] if st is not None), (False, True, True, True, True)))
-        milestones = [text(f"{u} {fmt(m.step)} ({m.name}, {'passed' if a.step >= m.step else 'ahead'})")
+        # a finished run's last log may sit a logging interval short of its total: its end is passed all the same
+        # (as "Since last report" counts it)
+        ended = a.schedule.total_steps if a.finished else None
+        milestones = [text(f"{u} {fmt(m.step)} ({m.name}, "
+                           f"{'passed' if a.step >= m.step or m.step == ended else 'ahead'})")
                       for m in a.schedule.milestones()]
         blocks.append(Paragraph(text("Milestones: ", joined(milestones, "; ", "none known"), ".")))
         out.append(Section(f"vae-report: {name} — {a.status}", tuple(blocks), tone=a.status))
     for name, error in unreadable:
         out.append(Section(f"vae-report: {name} — could not be read", (Paragraph(text(error)),), tone="error"))
     return out
+
+
+def _since_last_report(a) -> list[Block]:
+    """With --baseline, what a weekly CI job's page must say: the last report's status, and each change that
+    matters since (milestones passed, findings new and cleared, a finish or resume, metrics beyond their noise),
+    the same sentences as the report's "Since last report"."""
+    b = a.since_baseline
+    if not b:
+        return []
+    blocks: list[Block] = [Paragraph(text(bold("Since last report"), ": ", compared_with(b, a.schedule.counts)))]
+    if b.get("identity_note"):
+        blocks.append(Paragraph(text(f"Note: {b['identity_note']}."), "muted"))
+    blocks.append(Bullets(tuple(text(c) for c in b["changes"])) if b.get("changes") else Paragraph(text(
+        "No change that matters since then: no milestone passed, no finding new or cleared, no unplanned move "
+        "beyond a metric's noise.")))
+    return blocks
 
 
 def _progress(a) -> str:
