@@ -280,3 +280,29 @@ def test_a_run_nan_at_the_compared_step_is_not_ranked_by_its_finite_points_befor
     assert "better on" not in verdict
     assert "c NaN/Inf since step 1,500" in verdict
     assert "Not ranked: c has no level there (rec_loss NaN/Inf up to that step)" in verdict
+
+
+def test_configs_of_two_layouts_are_compared_by_the_schedules_meaning(tmp_path):
+    """A RadioDiff config (model.lossconfig.disc_start) against an LDM one (model.params.lossconfig.params): the
+    same settings under other keys are not differences; a setting that differs is named once, with each run's value
+    and where it came from; no key path of either layout is diffed against the other."""
+    from writers import radiodiff_curves, radiodiff_tb_points, write_radiodiff_run, write_scalars
+
+    write_radiodiff_run(tmp_path / "radiodiff", last_step=2_000, tb_every=20, disc_start=1_001, total_steps=4_000)
+    write_scalars(tmp_path / "ldm", radiodiff_tb_points(radiodiff_curves(2_000, disc_start=1_001), 20))
+    ldm = {"model": {"base_learning_rate": 5e-6, "target": "ldm.models.autoencoder.AutoencoderKL",
+                     "params": {"embed_dim": 3, "lossconfig": {
+                         "target": "ldm.modules.losses.LPIPSWithDiscriminator",
+                         "params": {"disc_start": 1_001, "kl_weight": 1e-6, "disc_weight": 0.5}}}},
+           "lightning": {"trainer": {"max_steps": 6_000}}}
+    (tmp_path / "ldm" / "config.yaml").write_text(yaml.safe_dump(ldm))
+    runs = analyze_runs([str(tmp_path / "radiodiff"), str(tmp_path / "ldm")])
+    out = tmp_path / "c.md"
+    write_comparison(runs, out)
+    text = out.read_text()
+    said = text.split("## Config differences")[1].split("## Current levels")[0]
+    assert "laid out differently (radiodiff radiodiff, ldm ldm)" in said
+    assert "| `total_steps` | 4,000 from first_radio.yaml | 6,000 from config.yaml |" in said
+    for same in ("kl_weight", "disc_weight", "disc_start"):  # both set 1e-06, 0.5 and 1,001: not a difference
+        assert f"`{same}`" not in said and f" {same} (" not in text.split("## Verdict")[1].split("##")[0]
+    assert "model.lossconfig" not in text and "model.params" not in text and "ddconfig" not in text

@@ -22,6 +22,7 @@ from .plots import MAX_POINTS, Plot, downsample, figure_png, plt
 from .rules import Metrics
 from .rules.discriminator import phase_start
 from .schedule import find_config
+from .settings import CONFIG_KEYS, setting_origin, setting_value
 
 # Metrics whose curves are laid over each other, in report order; lower is better for the losses among them.
 OVERLAID = ("total_loss", "rec_loss", "nll_loss", "kl_loss", "quant_loss", "disc_loss", "g_loss", "d_weight", "lr",
@@ -79,6 +80,7 @@ class Comparison:
     latest: list[MetricLevels] = field(default_factory=list)  # each metric's levels per run, ranked
     verdict: Verdict | None = None  # which run is better on the target, and why
     configs_missing: list[str] = field(default_factory=list)  # the runs with no config found
+    layouts_differ: bool = False  # configs of different layouts: config_diff holds the schedule's settings only
 
 
 def config_differences(configs: list[dict | None]) -> list[tuple[str, list[str]]]:
@@ -91,6 +93,33 @@ def config_differences(configs: list[dict | None]) -> list[tuple[str, list[str]]
         if any(v != values[0] for v in values[1:]):
             out.append((key, ["—" if v is _MISSING else _show(v) for v in values]))
     return out
+
+
+def layouts_differ(configs: list[dict | None], schedules: list) -> bool:
+    """Whether the runs' configs are laid out differently (RadioDiff's model.lossconfig against LDM's
+    model.params.lossconfig.params): the same setting then sits under other keys."""
+    return len({s.layout for s, c in zip(schedules, configs, strict=True) if s is not None and c is not None}) > 1
+
+
+def setting_differences(schedules: list) -> list[tuple[str, list[str]]]:
+    """The schedule's settings (settings.CONFIG_KEYS) whose meaning differs between runs, each named once with
+    every run's value as that run means it and where it came from; a run without a schedule reads "—"."""
+    out = []
+    for key in CONFIG_KEYS:
+        said = [None if s is None else (setting_value(s, key), getattr(s, key)) for s in schedules]
+        if all(v is None or v[1] is None for v in said) or len({v and v[0] for v in said}) == 1:
+            continue
+        out.append((key, ["—" if s is None else "not set" if getattr(s, key) is None else
+                          f"{setting_value(s, key)} from {setting_origin(s, key)}" for s in schedules]))
+    return out
+
+
+def settings_differences(configs: list[dict | None], schedules: list) -> list[tuple[str, list[str]]]:
+    """What a comparison says differs in the runs' configs: the dotted keys whose values differ where the configs
+    share a layout; across layouts, where a key path means nothing, the schedule's settings by meaning instead."""
+    if not layouts_differ(configs, schedules):
+        return config_differences(configs)
+    return setting_differences([s if c is not None else None for s, c in zip(schedules, configs, strict=True)])
 
 
 _MISSING = object()
@@ -294,17 +323,25 @@ def target_verdict(names: list[str], analyses: list, frames: list, configs: list
 _CAUSE_FIRST = ("lossconfig", "loss", "lr", "learning_rate", "base_learning_rate", "batch_size", "weight")
 
 
+# configs of two layouts: their settings compared by what they mean, never key by key
+_LAYOUTS_SAID = "Their configs, of different layouts (compared by the schedule's settings, not key by key),"
+
+
 def why_different(names: list[str], analyses: list, configs: list[dict | None], target: str) -> list[str]:
     """Where a difference can come from: the config keys that differ (loss settings first), what each run's total
     is made of, and the warnings each run's own analysis raised."""
     out = []
-    diff = config_differences(configs)
+    schedules = [a.schedule if a is not None else None for a in analyses]
+    diff = settings_differences(configs, schedules)
+    apart = layouts_differ(configs, schedules)
     if diff:
-        diff.sort(key=lambda kv: not any(part in kv[0] for part in _CAUSE_FIRST))
+        diff.sort(key=lambda kv: kv[0] not in CONFIG_KEYS and not any(part in kv[0] for part in _CAUSE_FIRST))
         shown = "; ".join(f"{key} (" + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)) + ")"
                           for key, values in diff[:6])
         more = f", and {len(diff) - 6} more" if len(diff) > 6 else ""
-        out.append(f"Their configs differ in {shown}{more}.")
+        out.append(f"{_LAYOUTS_SAID if apart else 'Their configs'} differ in {shown}{more}.")
+    elif apart:
+        out.append(f"{_LAYOUTS_SAID} agree in every setting of the schedule: the difference is not one of them.")
     elif all(c is None for c in configs):
         out.append("No run has a config, so no setting can be named as the cause.")
     else:
@@ -404,10 +441,18 @@ def _not_comparable(target: str, analyses: list, configs: list[dict | None]) -> 
             return (f"totals of different bookkeeping ({'; '.join(differ)}) are different sums, not better or worse; "
                     "compare rec_loss or a validation loss")
     if "rec" in target or "nll" in target:
-        differ = [key for key, _ in config_differences(configs) if key.rsplit(".", 1)[-1] in _REC_KEYS]
+        differ = _rec_keys_differing(configs)
         if differ:
             return f"the reconstruction loss is defined differently ({', '.join(differ)} differ)"
     return None
+
+
+def _rec_keys_differing(configs: list[dict | None]) -> list[str]:
+    """The loss settings that define the reconstruction term (_REC_KEYS) set differently, by their name under the
+    loss section whatever the layout (model.lossconfig.X, model.params.lossconfig.params.X)."""
+    loss = [{k.rsplit(".", 1)[-1]: v for k, v in flatten(c).items() if "loss" in k.rsplit(".", 1)[0].lower()}
+            if isinstance(c, dict) else {} for c in configs]
+    return [key for key in _REC_KEYS if len({repr(f[key]) if key in f else "—" for f in loss}) > 1]
 
 
 def load_configs(paths: list[Path]) -> list[dict | None]:
@@ -429,9 +474,11 @@ def compare_runs(names: list[str], analyses: list, frames: list, configs: list[d
     readable = [(n, a, f, c) for n, a, f, c in zip(names, analyses, frames, configs, strict=True) if a is not None]
     verdict = target_verdict(*map(list, zip(*readable, strict=True)), target) if judge and len(readable) >= 2 \
         else None
-    return Comparison(names, overlay_plots(analyses, frames, names), config_differences(configs),
+    schedules = [a.schedule if a is not None else None for a in analyses]
+    return Comparison(names, overlay_plots(analyses, frames, names), settings_differences(configs, schedules),
                       latest_levels(analyses, configs), verdict,
-                      [n for n, a, c in zip(names, analyses, configs, strict=True) if a is not None and c is None])
+                      [n for n, a, c in zip(names, analyses, configs, strict=True) if a is not None and c is None],
+                      layouts_differ(configs, schedules))
 
 
 @dataclass

@@ -15,8 +15,8 @@ from .levels import window_size
 from .narrative import DISC_CHECKS, cite, has_discriminator, model_kind, ok_meaning
 from .numbers import counted, fmt, interval, pct
 from .rules.base import RANK
-from .rules.knobs import ldm_scaling
 from .schedule import AUTOENCODER_ONLY
+from .settings import config_keys, setting_origin, setting_value
 from .view import (
     CHANGE_NOTE,
     Block,
@@ -47,10 +47,6 @@ from .view import (
 )
 
 KEY_METRICS = ("total_loss", "kl_loss", "rec_loss", "disc_loss")
-CONFIG_KEYS = ("disc_start", "kl_weight", "codebook_weight", "disc_weight", "disc_factor", "total_steps", "lr",
-               "min_lr", "log_every", "checkpoint_every", "val_every", "grad_clip")
-
-
 def report_view(a, figures: Figures | None = None) -> ReportView:
     """The whole report of one run: status, then the sections in the order a reader asks their questions."""
     figures = figures or Figures()
@@ -268,17 +264,6 @@ def _levels_named(st) -> str:
     return f"start: {_points(k, 'first')}; now: {_points(st.level_points, 'latest')}"
 
 
-def config_keys(schedule) -> list[str]:
-    """The schedule values the configuration table shows, in order: the regularizer's weight that this model has,
-    val_every only when the config runs validation, grad_clip only when it clips the gradient's norm."""
-    skip = {"codebook_weight" if schedule.regularizer != "vq" else "kl_weight"}
-    if schedule.val_every is None:
-        skip.add("val_every")
-    if schedule.grad_clip is None:
-        skip.add("grad_clip")
-    return [key for key in CONFIG_KEYS if key not in skip]
-
-
 def configuration(a) -> Section:
     s = a.schedule
     if s.layout == "none":
@@ -289,17 +274,10 @@ def configuration(a) -> Section:
                     text(", loss ", code(s.loss_class)) if s.loss_class else None, ")",
                     text("; its trainer settings from ", code(s.trainer_config)) if s.trainer_config else None, ".")
     def origin(key: str) -> str:  # the file named once above; here only what came from elsewhere
-        said = s.origins.get(key, "not set")
+        said = setting_origin(s, key)
         return "config" if said == s.config_path else said
 
-    def value(key: str) -> str:  # a milestone in the logs' unit says so where that is not steps
-        shown = fmt(getattr(s, key))
-        if key == "lr" and s.lr is not None and s.layout in ("ldm", "sgm"):  # the config's base, not the rate run
-            return f"{shown} (base_learning_rate, {ldm_scaling(s)})"
-        return f"{shown} {s.counts}s" if key in ("disc_start", "total_steps") and getattr(s, key) is not None \
-            and s.counts != "step" else shown
-
-    rows = [Row((text(code(key)), text(value(key)), cell(origin(key)))) for key in config_keys(s)]
+    rows = [Row((text(code(key)), text(setting_value(s, key)), cell(origin(key)))) for key in config_keys(s)]
     if s.disc_loss is not None or s.disc_scale != 1:  # the level every "chance level" of the report is
         rows.append(Row((text(code("disc_loss")), text(f"{s.disc_form}: chance level {fmt(s.disc_chance_level)}"),
                          cell(origin("disc_loss")))))

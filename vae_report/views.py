@@ -170,16 +170,23 @@ def _verdict(c) -> Section:
 
 
 def _config_differences(c, runs: list, missing: list[str]) -> Section:
-    return Section("Config differences", (_config_said(c, runs, missing),))
+    layouts = [Paragraph(text("The configs are laid out differently (" + ", ".join(
+        f"{r.name} {r.analysis.schedule.layout}" for r in runs if r.analysis is not None and r.name not in missing)
+        + "): the same setting sits under other keys, so the schedule's settings are compared by what they mean, "
+        "each with the run's value and where it came from, and the other keys are not compared."))] \
+        if c.layouts_differ else []
+    return Section("Config differences", (*layouts, _config_said(c, runs, missing)))
 
 
 def _config_said(c, runs: list, missing: list[str]) -> Block:
     """The config keys that differ, or why there are none to show: no config anywhere, or configs that agree."""
     if c.config_diff:
-        return config_table(c, "Key")
+        return config_table(c, "Setting" if c.layouts_differ else "Key")
     if len(missing) >= len([r for r in runs if r.analysis is not None]):
         return Paragraph(text("No training config was found in any run: no setting can be compared or named as the "
                               "cause of a difference (the run names are all that tells them apart)."))
+    if c.layouts_differ:
+        return Paragraph(text("They agree in every setting of the schedule."))
     return Paragraph(text("The configs found do not differ" + (f" (no config found for: {', '.join(missing)})"
                                                               if missing else "") + "."))
 
