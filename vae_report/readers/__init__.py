@@ -17,12 +17,14 @@ from ..frame import (
     COUNTERS,
     KNOWN_METRICS,
     adopted_names,
+    concat,
     empty_frame,
     frame_from_series,
     make_frame,
     without_impossible,
 )
 from ..numbers import counted
+from ..writer import private_copy
 from . import mlflow
 from .compressed import expanded, inner_name
 from .console import COUNTER_NAMES, read_console_log, sniff_text_log
@@ -47,6 +49,8 @@ from .jsonlog import read_json_log, sniff_json_log
 from .keras import keras_series
 from .merge import merge_files, merge_kinds, metrics_in, used_categories
 from .names import named_apart
+from .rank_lines import RankLines, rank_lines
+from .ranks import ranks_in_file_note
 from .scalars import scalars_name, scalars_note
 from .sources import KINDS, TORN_LINE, RunLogs, SourceFile, step_range
 from .tb_epochs import continue_parts, epochs_note, in_file_launches
@@ -298,12 +302,15 @@ def _read_one(kind: str, path: Path, base: Path, logs: RunLogs):
         raise InputError(str(exc).replace(str(copy), str(path))) from None
 
 
-def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[str], rel: str | None = None):
+def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[str], rel: str | None = None,
+                split_by_rank: bool = False):
     if rel is None:
         rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
     if path.stat().st_size == 0:
         logs.sources.append(SourceFile(rel, kind, 0, [], ["empty file, skipped"]))
         return None
+    if kind == "text log" and not split_by_rank and (by_rank := rank_lines(path)) is not None:
+        return _read_ranks(path, base, logs, notes, rel, by_rank)
     if kind in ("json", "text log") and foreign_encoding(path):  # decoded as the CSV reader decodes: said
         notes.append(f"read as {foreign_encoding(path)} (its byte-order mark or its NUL bytes say so)")
     unread, left_out = 0.0, {}
@@ -418,6 +425,36 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
                         unread=unread, left_out=left_out)
     logs.sources.append(source)
     return source, frame
+
+
+def _read_ranks(path: Path, base: Path, logs: RunLogs, notes: list[str], rel: str, by_rank: RankLines):
+    """A console file holding several processes' lines, each prefixed with its rank (rank_lines.py): the lowest
+    rank whose lines hold step lines is read as the file, the others said in its notes as ranks.py says another
+    rank's file; one rank's prefix alone is read as if it were not there."""
+    copies = {rank: private_copy(path.name, iter([text])) for rank, text in by_rank.texts.items()}
+    logged = [rank for rank, copy in copies.items() if sniff_text_log(copy, logs.pattern)]
+    kept = min(logged, default=min(copies))
+    try:
+        got = _read_plain("text log", copies[kept], base, logs, notes, rel, split_by_rank=True)
+    except InputError as exc:
+        raise InputError(str(exc).replace(str(copies[kept]), str(path))) from None
+    others = [(rank, frame) for rank in logged if rank != kept
+              and not (frame := _rank_frame(copies[rank], rel, logs.pattern)).empty]
+    if got is None or not others:
+        return got
+    parts = got if isinstance(got, list) else [got]
+    parts[0][0].notes.append(ranks_in_file_note(kept, concat([f for _, f in parts]), others, by_rank.shown))
+    return got
+
+
+def _rank_frame(copy: Path, rel: str, pattern: str | None) -> pd.DataFrame:
+    """Another rank's points (nothing where its lines do not read: a rank that printed only warnings)."""
+    try:
+        read = read_text_log(copy, rel) if not pattern and sniff_text_log(copy) == "radiodiff" else \
+            read_console_log(copy, rel, pattern)
+    except InputError:
+        return empty_frame()
+    return without_impossible(read.frame)[0]
 
 
 def _launches(rel: str, kind: str, launches: list[tuple[str, pd.DataFrame]], notes: list[str],

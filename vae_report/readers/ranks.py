@@ -111,6 +111,19 @@ def note_ranks(sources: list[SourceFile], frames: list[pd.DataFrame], first: int
         sources[i].notes.append(f"another rank of the same run as {kept.path} (read instead): not in the curves")
 
 
+def ranks_in_file_note(kept: int, frame: pd.DataFrame, others: list[tuple[int, pd.DataFrame]], shown: str) -> str:
+    """What a console file holding several ranks' prefixed lines says of them (rank_lines.py): which rank is read,
+    the others' points, and whether their values agree with it."""
+    ranks = [rank for rank, _ in others]
+    named = (f"rank {ranks[0]}'s lines are another rank" if len(ranks) == 1 else
+             f"ranks {', '.join(map(str, ranks[:-1]))} and {ranks[-1]}'s lines are {len(ranks)} other ranks")
+    points = sum(len(f) for _, f in others)
+    return (f"holds the lines of {len(others) + 1} processes, each line prefixed with its rank ({shown}), as a "
+            f"launcher writes one console for every process (torchrun's --tee): the report reads the lowest "
+            f"rank's, rank {kept}; {named} of the same run ({counted(points, 'point')}), not in the curves"
+            f"{_agreement(frame, [f for _, f in others])}")
+
+
 def _agreement(kept: pd.DataFrame, others: list[pd.DataFrame]) -> str:
     """Whether the other ranks' values agree with the kept rank's within its step-to-step noise, on the losses
     they share (each rank logs the loss of its own batch: they differ by about that noise)."""
