@@ -26,6 +26,7 @@ from ..errors import InputError
 from ..frame import COUNTERS, canonical_name, concat, frame_from_series
 from ..numbers import counted
 from . import records
+from .crash import crash_in
 from .decimals import comma_numbers, grouped_numbers
 from .encoding import decoded, encoding_of, is_binary
 from .escapes import SOURCE_SUFFIXES, without_callers, without_escapes
@@ -333,6 +334,25 @@ def first_lines(path: Path, count: int = 3) -> str:
     return " | ".join(lines) or "(no text)"
 
 
+def crash_note(path: Path) -> str | None:
+    """Why a text log with no step lines (or fewer than a run needs) is not read, where it holds a Python
+    traceback: the run crashed, quoting the exception (no --text-pattern reads steps a run never logged)."""
+    crash = crash_in(path)
+    if crash is None:
+        return None
+    try:  # lines with a step counter (a config's repr logged at launch, counted by no counter, is not a step)
+        lines = [line[:LINE_PREFIX] for chunk in _samples(path) for line in chunk.split("\n")]
+    except OSError:
+        return None
+    few = max(_step_line_counts(lines).values())
+    if few >= MIN_STEP_LINES:
+        return None
+    if not few:
+        return f"holds no step line but a Python traceback: the run crashed before its first logged step ({crash})"
+    return (f"has only {counted(few, 'step line')} (a counter and values) and a Python traceback: the run crashed "
+            f"after them ({crash}), too early to judge (at least {MIN_STEP_LINES} step lines are needed)")
+
+
 def _shortened(line: str, size: int = 200) -> str:
     """A long line as its start and its end, enough of it for a --text-pattern to be written from the message."""
     return line if len(line) <= size else f"{line[:150]} ... {line[-(size - 155):]}"
@@ -358,6 +378,9 @@ def read_console_log(path: Path, source: str, pattern: str | None = None) -> Con
         _kind(lines.iloc[:: max(1, len(lines) // 20000)].tolist(), user)
     if kind is None:
         few = 0 if user else step_lines_found(path)
+        crashed = crash_note(path)
+        if crashed:
+            raise InputError(f"{path}: {crashed}")
         if 0 < few < MIN_STEP_LINES:
             raise InputError(f"{path}: has only {counted(few, 'step line')} (a counter and values): at least "
                              f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?); first lines: "

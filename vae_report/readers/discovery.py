@@ -15,11 +15,13 @@ from .console import (
     LINE_PREFIX,
     MIN_STEP_LINES,
     TEXT_SUFFIXES,
+    crash_note,
     first_lines,
     has_long_lines,
     sniff_text_log,
     step_lines_found,
 )
+from .crash import crash_in
 from .csvsniff import sniff_csv_log
 from .encoding import encoding_of
 from .jsonlog import sniff_json_log
@@ -59,8 +61,7 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
             found[kind].append(path)
         elif skipped is not None and (probe.suffix in TEXT_SUFFIXES or path.name == "mlflow.db"):
             skipped.append(f"{path}: not read (" + ("not an MLflow database it can open" if path.suffix == ".db"
-                                                    else "no step lines recognised; --text-pattern reads any "
-                                                    "format") + _long_lines(probe) + ")")
+                                                    else _why_not_read(probe)) + _long_lines(probe) + ")")
     if tool_files and skipped is not None:
         skipped.append(f"{counted(tool_files, 'file')} W&B writes about itself (debug logs, requirements): not the "
                        "run's "
@@ -69,6 +70,16 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
         if mlflow.is_file_store(store):
             found["mlflow"].append(store)
     return found
+
+
+def _why_not_read(path: Path) -> str:
+    """Why a text file beside a run's logs is not read: a launch that crashed (its traceback quoted), else no
+    step lines in a format read here."""
+    crash = crash_in(path) if path.suffix in TEXT_SUFFIXES else None
+    if crash is not None:
+        return (f"no step lines; a launch that crashed before its first logged step, its Python traceback ending "
+                f"in {crash}")
+    return "no step lines recognised; --text-pattern reads any format"
 
 
 def kind_of(path: Path, pattern: str | None) -> str | None:
@@ -238,7 +249,7 @@ def nothing_read(root: Path, unread: list[str] = ()) -> str:
                 "writes to, or one of its log files")
     # files that could not be opened (permissions, a device, a broken link): not those read and not recognised
     unopened = [relative_to(note, root) for note in unread if ": not read (" in note
-                and not note.split(": not read (", 1)[1].startswith(("no step lines recognised", "not an MLflow"))]
+                and not note.split(": not read (", 1)[1].startswith(("no step lines", "not an MLflow"))]
     if unopened:
         blocked = unopened[:3]
         more = f" and {len(unopened) - 3} more" if len(unopened) > 3 else ""
@@ -256,9 +267,13 @@ def nothing_read(root: Path, unread: list[str] = ()) -> str:
         return (f"{root}: no metric logs found among its {counted(len(held), 'file')} ({names}; {read}); if the "
                 "metrics are in one of them, export them as CSV (step,tag,value) or point vae-report at the "
                 "trainer's log")
+    for text in [p for p in held if p.suffix in TEXT_SUFFIXES][:5]:  # a crash's log, whichever text file it is
+        crashed = crash_note(text)
+        if crashed:  # said first: the one line a terminal shows is cut at its end
+            return f"{root}: no metric log; {text.relative_to(root).as_posix()} {crashed}"
+    found = f"{root}: no metric logs found among its {counted(len(held), 'file')} ({names}; {read})"
     few = step_lines_found(texts[0])
     head = first_lines(texts[0])
-    found = f"{root}: no metric logs found among its {counted(len(held), 'file')} ({names}; {read})"
     if head.startswith("(an empty file"):  # no pattern reads an empty or binary file: none is suggested
         return f"{found}; {texts[0].name} is an empty file (0 bytes): nothing was logged to it yet, or not the log"
     if head.startswith("(binary data"):
