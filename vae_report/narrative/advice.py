@@ -223,7 +223,8 @@ def confidence(analysis) -> tuple[str, list[str]]:
         reasons_low.append(f"few points in the key losses ({fmt(min(key))})")
     for source in analysis.sources:  # a file read only in part: the report judges what was read
         said = (f"{source.path} was read only in part: a corrupt record header left {source.unread:.0%} of it "
-                "unread (see Sources)")
+                "unread (see Sources)" if source.points else
+                f"{source.path} could not be read at all: no record of it decodes (see Sources)")
         if source.unread > 0.5:
             reasons_low.append(said)
         elif source.unread > 0.1:

@@ -32,6 +32,7 @@ from .conventions import read_negative_kl
 from .csvlog import read_csv_log
 from .discovery import (
     JSON_SUFFIXES,
+    damaged_files,
     discover,
     files_under,
     foreign_encoding,
@@ -55,7 +56,7 @@ from .scalars import scalars_name, scalars_note
 from .sources import KINDS, TORN_LINE, RunLogs, SourceFile, step_range
 from .tb_epochs import continue_parts, epochs_note, in_file_launches
 from .textlog import read_text_log
-from .tfevents import read_event_file
+from .tfevents import UndecodedFile, read_event_file, undecoded
 from .wandb import read_wandb_run, read_wandb_summary
 
 __all__ = ["KINDS", "JSON_SUFFIXES", "MAX_METRICS", "RunLogs", "SourceFile", "discover", "files_under",
@@ -119,9 +120,10 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     merged = _without_placeholders(merge_kinds(per_kind, logs), logs)
     logs.frame = read_negative_kl(_adopt_names(_bounded(merged, logs), logs), logs.notes)
     _refuse_diffusion(root, logs.frame)
-    if logs.frame.empty:
+    if logs.frame.empty:  # files that could not be read are named with the reason, apart from files with no records
         unread = [f"{s.path}: {s.notes[0][len('not read: '):]}" for s in logs.sources
                   if s.notes and s.notes[0].startswith("not read: ")]
+        unread += [relative_to(note, root) for note in damaged_files(skipped)]
         if unread:
             raise InputError(f"{root}: no readable metric log; " + "; ".join(unread[:3])
                              + (f" (and {len(unread) - 3} more)" if len(unread) > 3 else ""))
@@ -260,7 +262,9 @@ def _read_one_or_note(kind: str, path: Path, base: Path, logs: RunLogs, single: 
             raise
         rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
         reason = str(exc).split(": ", 1)[-1] if isinstance(exc, InputError) else exc.strerror or str(exc)
-        logs.sources.append(SourceFile(rel, kind, 0, [], [f"not read: {reason}"]))
+        # a file none of which decoded may have held the run's points: it weighs on confidence as a file lost
+        logs.sources.append(SourceFile(rel, kind, 0, [], [f"not read: {reason}"],
+                                       unread=1.0 if isinstance(exc, UndecodedFile) else 0.0))
         return []
 
 
@@ -318,6 +322,9 @@ def _read_plain(kind: str, path: Path, base: Path, logs: RunLogs, notes: list[st
         # read a block at a time and taken into the frame metric by metric, the file's pieces released as they are
         # copied, so the peak stays near the frame's own size
         read = logs.tail.events(path) if logs.tail is not None else read_event_file(path)
+        damage = undecoded(read)
+        if damage is not None:  # listed as not read, with what is wrong (a folder), or the run's error (alone)
+            raise UndecodedFile(f"{path}: {damage}")
         renamed = scalars_name(path, read.tags)
         if renamed:  # one key of add_scalars, in its own sub-folder (scalars.py)
             read.parts = [(renamed.get(tag, tag), *cols) for tag, *cols in read.parts]

@@ -72,14 +72,28 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
     return found
 
 
+BINARY_TEXT = "binary data, not text"
+CRASHED_LAUNCH = "a launch that crashed before its first logged step"
+
+
 def _why_not_read(path: Path) -> str:
-    """Why a text file beside a run's logs is not read: a launch that crashed (its traceback quoted), else no
-    step lines in a format read here."""
-    crash = crash_in(path) if path.suffix in TEXT_SUFFIXES else None
+    """Why a text file beside a run's logs is not read: binary data under a log's name, a launch that crashed (its
+    traceback quoted), else no step lines in a format read here."""
+    if path.suffix not in TEXT_SUFFIXES:
+        return "no step lines recognised; --text-pattern reads any format"
+    if first_lines(path).startswith(f"({BINARY_TEXT}"):
+        return f"{BINARY_TEXT}: not a training log"
+    crash = crash_in(path)
     if crash is not None:
-        return (f"no step lines; a launch that crashed before its first logged step, its Python traceback ending "
-                f"in {crash}")
+        return f"no step lines; {CRASHED_LAUNCH}, its Python traceback ending in {crash}"
     return "no step lines recognised; --text-pattern reads any format"
+
+
+def damaged_files(skipped: list[str]) -> list[str]:
+    """Of the notes on files not read, those of a log that is damaged or crashed: where nothing was read, they are
+    the reason, as a file of no records yet is not."""
+    return [note.replace(": not read (", ": ", 1).removesuffix(")") for note in skipped
+            if f": not read ({BINARY_TEXT}" in note or CRASHED_LAUNCH in note]
 
 
 def kind_of(path: Path, pattern: str | None) -> str | None:
@@ -249,7 +263,7 @@ def nothing_read(root: Path, unread: list[str] = ()) -> str:
                 "writes to, or one of its log files")
     # files that could not be opened (permissions, a device, a broken link): not those read and not recognised
     unopened = [relative_to(note, root) for note in unread if ": not read (" in note
-                and not note.split(": not read (", 1)[1].startswith(("no step lines", "not an MLflow"))]
+                and not note.split(": not read (", 1)[1].startswith(("no step lines", "not an MLflow", BINARY_TEXT))]
     if unopened:
         blocked = unopened[:3]
         more = f" and {len(unopened) - 3} more" if len(unopened) > 3 else ""
@@ -277,7 +291,7 @@ def nothing_read(root: Path, unread: list[str] = ()) -> str:
     if head.startswith("(an empty file"):  # no pattern reads an empty or binary file: none is suggested
         return f"{found}; {texts[0].name} is an empty file (0 bytes): nothing was logged to it yet, or not the log"
     if head.startswith("(binary data"):
-        return f"{found}; {texts[0].name} holds binary data, not text: not a training log"
+        return f"{found}; {texts[0].name} holds {BINARY_TEXT}: not a training log"
     what = (f"{texts[0].name} has only {counted(few, 'step line')} (a step counter and values): at least "
             f"{MIN_STEP_LINES} are needed to judge a run (an excerpt?)" if 0 < few < MIN_STEP_LINES else
             f"{texts[0].name} is a text file whose format was not recognised: first lines look like: {head}")

@@ -20,7 +20,7 @@ from .ranks import note_ranks, ranks_of_one_run
 from .scalars import scalars_name, scalars_note
 from .sources import RunLogs, SourceFile
 from .tb_epochs import continue_epochs, epochs_note, launch_rows
-from .tfevents import read_event_batch
+from .tfevents import read_event_batch, undecoded
 
 
 def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool) -> pd.DataFrame | None:
@@ -111,6 +111,12 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
             continue
         if batch.sizes[i] == 0:
             logs.sources.append(SourceFile(rel, "tensorboard", 0, [], ["empty file, skipped"]))
+            continue
+        damage = undecoded(batch.reads[i])
+        if damage is not None:  # no record could be read: named as damaged, never as a file with nothing logged
+            if single:
+                raise InputError(f"{paths[i]}: {damage}")
+            logs.sources.append(SourceFile(rel, "tensorboard", 0, [], [f"not read: {damage}"], unread=1.0))
             continue
         read_ok.append(i)
         logs.sources.append(SourceFile(rel, "tensorboard", int(points[i]), sorted(per_file.get(i, [])),

@@ -53,6 +53,23 @@ class EventFileRead:
                 for tag, cols in pooled.items()}
 
 
+class UndecodedFile(InputError):
+    """An event file of which no record could be read: named as not read, and (beside a run's other logs) as a
+    file the report could not read at all, as one read only in part is."""
+
+
+def undecoded(read: EventFileRead) -> str | None:
+    """What is wrong with an event file of which no record could be read (random bytes or another file under an
+    event file's name, a file damaged from its start), or None: a file that holds no records yet is not damaged."""
+    if read.records == 0 and read.corrupt_at == 0:
+        return ("not a TensorBoard event file: its first record's header fails its checksum and no later header "
+                f"checks (none of its {read.size:,} bytes read)")
+    if read.records and read.bad_crc >= read.records:
+        return (f"a damaged TensorBoard event file: all of its {read.records:,} records fail their data checksum "
+                "(none could be read)")
+    return None
+
+
 BLOCK = 32 << 20  # bytes read at a time: memory stays near the decoded columns, not the file's size
 
 
