@@ -133,3 +133,27 @@ def test_radiodiff_s_layout_is_known_by_its_trainer_section_in_yaml_and_in_json(
     (lr,) = [f for f in b.findings if f.rule == "lr-schedule"]
     assert lr.severity in ("ok", "info") and "RadioDiff" not in lr.message
     assert b.status == "ok", [f.message for f in b.active_findings() if f.severity != "ok"]
+
+
+@pytest.mark.parametrize("switch", [2_001, 3_001])
+def test_two_versions_of_a_config_side_by_side_are_both_named_and_the_data_choose(tmp_path, switch):
+    """eval14 a19/a21: radio_v1.yaml (disc_start 4,001) and radio_v2.yaml (2,001) in one run folder: the first by
+    name was used and the other never named. The one whose disc_start is where the data show the switch-on is
+    used; the other is named with how it differs; data that match neither keep the first, said so."""
+    from writers import radiodiff_config, radiodiff_curves, radiodiff_tb_points, write_scalars
+
+    run = tmp_path / "run"
+    write_scalars(run, radiodiff_tb_points(radiodiff_curves(3_500, disc_start=switch, total_steps=5_000), 10))
+    (run / "radio_v1.yaml").write_text(yaml.safe_dump(radiodiff_config(disc_start=4_001, total_steps=10_000)))
+    (run / "radio_v2.yaml").write_text(yaml.safe_dump(radiodiff_config(disc_start=2_001, total_steps=5_000)))
+    a = analyze_run(run)
+    notes = " ".join(a.merge_notes)
+    if switch == 2_001:
+        assert a.schedule.config_path == "radio_v2.yaml" and a.schedule.total_steps == 5_000
+        assert "radio_v1.yaml: another config beside radio_v2.yaml, not used (disc_start 4,001 against 2,001, " \
+               "total_steps 10,000 against 5,000); radio_v2.yaml is used: its disc_start is where the data show " \
+               "the discriminator switch on" in notes, notes
+    else:
+        assert a.schedule.config_path == "radio_v1.yaml"
+        assert "radio_v2.yaml: another config beside radio_v1.yaml, not used" in notes and \
+            "the first found: the data do not tell them apart" in notes, notes

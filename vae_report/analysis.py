@@ -190,8 +190,11 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
                               "disc_weight, max_steps, lr, ...): the phases follow the data")
     else:
         skipped: list[str] = []
-        found = find_config(logs.root, skipped, strict=True)
+        beside: list[tuple[Path, dict, str]] = []
+        found = find_config(logs.root, skipped, strict=True, others_found=beside)
         logs.notes.extend(skipped)  # an unreadable config is named, never silently replaced by another
+        if found is not None and beside:  # two versions side by side: the data choose, and both are named
+            found = _config_the_data_show(logs, found, beside)
         if found is not None:
             path, cfg, layout = found
             raw, raw_origin = cfg, _relative(path, logs.root)
@@ -352,6 +355,34 @@ def _off_past_start(m: Metrics, disc_start: int, on_from: int) -> int:
     """How many logged steps at or after disc_start show the discriminator still off, before it came on."""
     _, steps, _ = disc_activity(m)
     return int(((steps >= disc_start) & (steps < on_from)).sum())
+
+
+def _config_the_data_show(logs: RunLogs, found: tuple[Path, dict, str],
+                          beside: list[tuple[Path, dict, str]]) -> tuple[Path, dict, str]:
+    """Of configs of a known layout side by side whose schedules differ, the one whose disc_start is where the
+    data show the discriminator switch on (when exactly one is), else the one found first; each other is named
+    in the sources with how its schedule differs."""
+    observed = _disc_start_from_data(Metrics(logs.frame))
+    every = [found, *beside]
+    schedules = [schedule_from_config(cfg, _relative(path, logs.root), layout) for path, cfg, layout in every]
+
+    def fits(s: Schedule) -> bool:
+        return observed is not None and s.disc_start is not None and s.disc_start <= observed \
+            and observed - s.disc_start <= max(0.02 * s.disc_start, _log_interval(Metrics(logs.frame)) or 0)
+    matching = [i for i, s in enumerate(schedules) if fits(s)]
+    chosen = matching[0] if len(matching) == 1 else 0
+    why = (f"its disc_start is where the data show the discriminator switch on (step {observed:,})"
+           if len(matching) == 1 else "the first found: the data do not tell them apart")
+    used = _relative(every[chosen][0], logs.root)
+    for i, (path, _, _) in enumerate(every):
+        if i == chosen:
+            continue
+        differs = [f"{key} {fmt(getattr(schedules[i], key))} against {fmt(getattr(schedules[chosen], key))}"
+                   for key in ("disc_start", "kl_weight", "disc_weight", "total_steps", "lr")
+                   if getattr(schedules[i], key) != getattr(schedules[chosen], key)]
+        logs.notes.append(f"{_relative(path, logs.root)}: another config beside {used}, not used ({', '.join(differs)}"
+                          f"); {used} is used: {why}. Pass the other with --config if it is the run's")
+    return every[chosen]
 
 
 def _disc_start_from_data(m: Metrics) -> int | None:

@@ -634,13 +634,15 @@ def _typed_one(key: str, value: Any) -> Any:
     return number
 
 
-def find_config(root: Path, skipped: list[str] | None = None,
-                strict: bool = False) -> tuple[Path, dict, str] | None:
+def find_config(root: Path, skipped: list[str] | None = None, strict: bool = False,
+                others_found: list[tuple[Path, dict, str]] | None = None) -> tuple[Path, dict, str] | None:
     """The first config under ``root`` (shallowest first) whose layout we know, parsed; a candidate that could
     not be read is added to ``skipped`` with the reason, so the report can say why it was not used. ``strict``:
     a file that is plainly the run's config (``config.yaml`` at the top, or a YAML naming the loss's settings)
     and does not parse raises ConfigError when no other config of a known layout is found: the run would
-    otherwise be judged without the schedule its user wrote. Another unreadable YAML is only a note."""
+    otherwise be judged without the schedule its user wrote. Another unreadable YAML is only a note.
+    ``others_found``: filled with the other configs of a known layout at the same depth as the one returned (two
+    versions of a config side by side), which the caller names and may prefer by what the data show."""
     if root.is_file():
         root = root.parent
     candidates = sorted((p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)),
@@ -684,6 +686,8 @@ def find_config(root: Path, skipped: list[str] | None = None,
                 config = {**config, **_lightning_sibling(path)}
             if skipped is not None:
                 skipped.extend(_changed_since(path, config, layout, root))
+            if others_found is not None:
+                others_found.extend(_side_by_side(path, config, root, candidates))
             return path, config, layout
     if broken is not None:
         raise broken
@@ -730,6 +734,29 @@ def _small(path: Path, limit: int = 1 << 20) -> bool:
 
 
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}")  # latent-diffusion's main.py names configs by start time
+
+
+def _side_by_side(path: Path, config: dict, root: Path, candidates: list[Path]) -> list[tuple[Path, dict, str]]:
+    """The other configs of a known layout as shallow as ``path`` whose schedule differs from it (not the earlier
+    starts a resume leaves, which ``_changed_since`` names, nor Lightning's trainer settings)."""
+    depth = len(path.relative_to(root).parts)
+    mine = schedule_from_config(config, path.name, layout_of(config))
+    out = []
+    for other in candidates:
+        if other == path or len(other.relative_to(root).parts) != depth or "lightning" in other.name \
+                or (_STAMP.match(other.name) and _STAMP.match(path.name)) or not _small(other):
+            continue
+        try:
+            theirs = load_config(other)
+        except ConfigError:
+            continue
+        layout = layout_of(theirs)
+        if layout is None:
+            continue
+        if any(getattr(schedule_from_config(theirs, other.name, layout), key) != getattr(mine, key)
+               for key in ("disc_start", "kl_weight", "disc_weight", "total_steps", "lr")):
+            out.append((other, theirs, layout))
+    return out
 
 
 def _newest_first(name: str) -> tuple:
