@@ -957,3 +957,22 @@ def test_a_kl_still_climbing_to_its_last_point_has_not_fallen_from_a_peak(tmp_pa
     assert st.latest == st.max and st.now <= 0.5 * st.max  # the window's median well below the climbing end
     answer = next(q.answer for q in a.qa if q.question.startswith("Is the KL"))
     assert "of that peak" not in answer and "fell to" not in answer, answer
+
+
+def test_logs_stamped_later_than_the_clock_judging_them_get_no_age_and_no_eta(tmp_path):
+    """eval14 a59: a RadioDiff log written on a machine 8 hours ahead of UTC (logging's asctime has no zone) and
+    analyzed with --now now: "the last log at 2026-12-05 03:55 UTC ... end of training in about 10 min" in a report
+    made 8 hours before that. A last log later than the clock is said, with no age, no ETA and no zone claimed."""
+    import time
+
+    from writers import radiodiff_config, write_radiodiff_text_log
+
+    curves = radiodiff_curves(4_500, disc_start=3_001, total_steps=6_000)
+    ahead = 8 * 3600
+    write_radiodiff_text_log(tmp_path, curves, radiodiff_config(disc_start=3_001, total_steps=6_000), 6_000,
+                             start_wall=time.time() + ahead - 4_500 * 0.4, seconds_per_step=0.4)
+    a = analyze_run(tmp_path, now=time.time())
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    assert live.severity == "info" and "later than --now: its times carry no zone" in live.message, live.message
+    assert " UTC (step" not in live.message and "in about" not in live.message
+    assert not [r for r in a.recommendations if " away." in r or "in about" in r]

@@ -179,6 +179,20 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     parts = [f"{fmt(round(rate))} {pos.units(s)} per hour over the latest {pos.count(s, pace['over_steps'])}' "
              "wall time"
              f"{pace['pauses_text']}, the last log at {stamp} ({pos.at(s, step)})"]
+    # a last log later than the clock judging it (--now, else the report's own): times without a zone (logging's
+    # asctime is the training machine's local time) read as UTC from a machine ahead of UTC, or a clock set wrong;
+    # neither the log's age nor the ETA's date can be judged against it
+    clock = t.get("now") or t.get("report_clock")
+    if clock is not None and float(walls[-1]) - clock > 300:
+        ahead = float(walls[-1]) - clock
+        numbers.update(clock_ahead_hours=ahead / 3600, no_eta="the logs' clock is ahead of this report's")
+        said = parts[0].replace(f"the last log at {stamp}", f"the last log stamped {stamp.removesuffix(' UTC')}")
+        return [Case(
+            f"Training speed: {said}; the last log is {duration(ahead / 3600)} later than "
+            f"{'--now' if t.get('now') else 'the time of this report'}: its times carry no zone (local time of "
+            "the training machine, read as UTC) or come from a clock set wrong, so how long ago it logged, and "
+            "when it would reach its next milestone, cannot be told (give --now in the logs' own time).",
+            None, step, numbers, severity="info")]
     # logs older than the stale limit at the report's clock (no --now): a copy analysed later or a run that
     # stopped; an ETA counted from a log that old would be a future in the past, so there is none
     old = _age_at_report(t, float(walls[-1]), limit) if age <= limit else None
