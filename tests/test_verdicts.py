@@ -1643,6 +1643,15 @@ def test_a_sum_that_another_kl_weight_fits_to_float_precision_names_the_weight_t
     a, bad = verdict(folder)
     (f,) = [f for f in bad if f.rule == "loss-bookkeeping"]
     assert f.case == "kl-weight-differs" and f.numbers["logged_kl_weight"] == 1e-5 and "to float precision" in f.message
+    assert "with the config's kl_weight 1e-06" in f.message
+    # eval14 c_weekly_schedchange: a weight given on the command line was "the config's" (which said 1e-6)
+    from vae_report import analyze_run
+
+    given = [f for f in analyze_run(folder, kl_weight=2e-6).findings if f.rule == "loss-bookkeeping"]
+    (g,) = [f for f in given if f.case == "kl-weight-differs"]
+    assert "with the kl_weight given on the command line, 2e-06" in g.message, g.message
+    assert "the config's" not in g.message
+    assert g.action.startswith("Pass --kl-weight 1e-05, the weight the run used")
     same = curves.values
     same["total_loss"] = same["nll_loss"] + 1e-6 * same["kl_loss"] + same["d_weight"] * same["disc_factor"] * same[
         "g_loss"]

@@ -156,16 +156,24 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if differs is not None:  # the sum adds up within the tolerance only because the KL term is a sliver of it
             fitted, mine, theirs = differs
             numbers.update(logged_kl_weight=fitted, residual_with_logged=mine, residual_with_config=theirs)
+            # whose value it is: the config's, or one given on the command line (or a default), said as such
+            given = not s.from_config_file("kl_weight")
+            origin = s.origins.get("kl_weight") or "a default"
+            source = "given on the command line" if origin == "command line" else f"from {origin}"
+            whose = f"the kl_weight {source}," if given else "the config's kl_weight"
+            wrong = (f"the value {source} is not the run's" if given
+                     else "the config read is not the run's, or its kl_weight was overridden")
             return [Case(
-                f"total_loss adds up with the config's kl_weight {fmt(weight)} only to {pct(theirs)} of the total "
+                f"total_loss adds up with {whose} {fmt(weight)} only to {pct(theirs)} of the total "
                 f"(within the check's tolerance because the KL term is a sliver of the loss), and "
                 + ("to float precision" if mine < 1e-9 else f"to {pct(mine)}")
                 + f" with kl_weight {fmt(fitted)}: the logged sum is {formula.replace('kl_weight', fmt(fitted))} at "
-                f"{pos.count(s, len(b.steps))}. The run weighed its KL with {fmt(fitted)}, not the config's "
-                f"{fmt(weight)}: the config read is not the run's, or its kl_weight was overridden; every KL "
-                "sentence of this report uses the config's.", "total_loss", int(b.steps[-1]), numbers,
-                case="kl-weight-differs",
-                action=f"Pass the config the run used with --config, or --kl-weight {fmt(fitted)}.")]
+                f"{pos.count(s, len(b.steps))}. The run weighed its KL with {fmt(fitted)}, not {fmt(weight)}: "
+                f"{wrong}; every KL sentence of this report uses {fmt(weight)}.", "total_loss", int(b.steps[-1]),
+                numbers, case="kl-weight-differs",
+                action=(f"Pass --kl-weight {fmt(fitted)}, the weight the run used (or leave --kl-weight out)."
+                        if origin == "command line" else
+                        f"Pass the config the run used with --config, or --kl-weight {fmt(fitted)}."))]
         where = " in both phases" if len(phases) == 2 else ""
         return [Case(
                         f"{formula} holds at {pos.count(s, len(b.steps))}{where} "
