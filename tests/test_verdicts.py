@@ -2028,3 +2028,18 @@ def test_an_infinite_d_weight_is_not_a_weight_at_its_clamp(tmp_path):
     a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=2_001, total=20_000)))
     pinned = [f for f in a.findings if f.rule == "d-weight-pinned" and f.severity != "ok"]
     assert not [f for f in pinned if "clamp" in f.message], [f.message for f in pinned]
+
+
+def test_a_rise_that_a_learned_logvar_makes_names_the_logvar_first(tmp_path):
+    """eval14 b_s11: the learned logvar climbed from 0 to 6 from step 10,000 and the nll exploded with it; the
+    action listed "the learning rate (not logged)" (it was logged, too coarsely to read), the data and the KL
+    term, never the logvar the report's own bookkeeping names."""
+    curves = radiodiff_curves(20_000, disc_start=50_001, total_steps=150_000)
+    v, s = curves.values, curves.steps
+    v["logvar"] = np.clip((s - 10_000) / 1_500.0, 0, 6.0)
+    v["nll_loss"] = PIXELS * (v["rec_loss"] / np.exp(v["logvar"]) + v["logvar"])
+    v["total_loss"] = v["nll_loss"] + 1e-6 * v["kl_loss"] + v["d_weight"] * v["disc_factor"] * v["g_loss"]
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=150_000)))
+    rising = [f for f in a.findings if f.rule == "loss-now" and f.severity in ("warning", "error")]
+    assert rising, [(f.rule, f.severity, f.metric) for f in bad]
+    assert any(f.action and "the learned logvar (from " in f.action for f in rising), [f.action for f in rising]

@@ -291,8 +291,11 @@ def _now_action(m: Metrics, s: Schedule, onset: int, last: int, ended_bad: bool,
     if lr is not None and lr.rose:
         return f"Lower the learning rate ({lr.said()}), resuming from {back}."
     suspects = ["the data"]
-    if lr is None:
-        suspects.insert(0, "the learning rate (not logged)")
+    if lr is None:  # not logged, or logged too coarsely to read (RadioDiff's 5 decimals): no readable rate
+        suspects.insert(0, "the learning rate (no readable lr in these logs)")
+    moved = _logvar_moved(m, onset)
+    if moved:  # a learned logvar that moved across the onset scales the nll: it comes first
+        suspects.insert(0, moved)
     if near_nan:
         suspects.append("the NaN/Inf there")
     hint = _regularizer_hint(m, s).removeprefix(", ")
@@ -302,6 +305,24 @@ def _now_action(m: Metrics, s: Schedule, onset: int, last: int, ended_bad: bool,
     when = (f"it has stayed up for {fmt(last - onset)} {pos.units(s)}, so resume from {back} once the cause is found"
             if stayed else f"if it does not come back, resume from {back}")
     return f"Look at what changed at {pos.at(s, onset)}: {', '.join(suspects)}{held}; {when}."
+
+
+def _logvar_moved(m: Metrics, onset: int) -> str | None:
+    """The learned logvar named as a suspect where it moved by half a nat or more from before ``onset`` to now
+    (the nll is rec / exp(logvar) + logvar per pixel: its level follows the logvar's), else None."""
+    if not m.has("logvar"):
+        return None
+    steps, values = m.steps("logvar"), m.values("logvar")
+    good = np.isfinite(values)
+    steps, values = steps[good], values[good]
+    before, after = values[steps < onset][-20:], values[steps >= onset][-20:]
+    if len(before) < 3 or len(after) < 3:
+        return None
+    then, now = float(np.median(before)), float(np.median(after))
+    if abs(now - then) < 0.5:
+        return None
+    return (f"the learned logvar (from {fmt(then)} before it to {fmt(now)} now: the nll per pixel is "
+            "rec / exp(logvar) + logvar, so it moves with it)")
 
 
 def _game_action(s: Schedule, onset: int) -> str:
