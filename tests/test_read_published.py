@@ -345,3 +345,22 @@ def test_clocks_counts_and_running_bests_beside_the_values_are_not_metrics(tmp_p
                   file=out)
     logs = load_run(tmp_path)
     assert sorted(logs.frame["metric"].unique()) == ["Test_set_ELBO", "rec_loss"] and logs.counts == "epoch"
+
+
+def test_a_radiodiff_log_holding_only_its_config_record_gives_the_schedule(tmp_path):
+    """eval14 a14: event files beside a RadioDiff .log whose launch logged no step line (only the config record it
+    writes first): "not read (no step lines recognised ...)", then "Confidence: low (no training config was
+    found)" and no total. The config record is the run's schedule."""
+    from writers import radiodiff_config, radiodiff_curves, radiodiff_tb_points, write_scalars
+
+    curves = radiodiff_curves(4_000, disc_start=3_001, total_steps=6_000)
+    write_scalars(tmp_path, radiodiff_tb_points(curves, 10))
+    # RadioDiff's create_logger, and the config it logs first: the launch logged nothing after it
+    logger, handler = file_logger(tmp_path / "2026-12-01-10-00_.log", "%(asctime)-15s %(message)s")
+    logger.info(radiodiff_config(disc_start=3_001, total_steps=6_000))
+    handler.close()
+    logger.removeHandler(handler)
+    a = analyze_run(tmp_path)
+    assert a.schedule.total_steps == 6_000 and a.schedule.disc_start == 3_001
+    assert any("no step lines; its config record (RadioDiff's, written at launch) is read for the schedule" in n
+               for n in a.merge_notes), a.merge_notes

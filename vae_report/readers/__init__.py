@@ -72,6 +72,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
     if not root.exists():
         raise NoLogsYet(f"{root}: no such file or directory; pass the run's results folder")
     skipped: list[str] = []  # files and folders under the run that could not be opened, with the reason
+    configs: list[tuple[Path, dict]] = []  # config records of text logs with no step line (launches that logged none)
     if root.is_file():
         files = {kind: [] for kind in KINDS}
         probe = expanded(root) if inner_name(root) is not None else root
@@ -80,7 +81,7 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         files[kind].append(root)
         base = root.parent
     else:
-        files = discover(root, include, pattern, skipped)
+        files = discover(root, include, pattern, skipped, configs)
         base = root
     if not any(files.values()):
         raise NoLogsYet(nothing_read(root, skipped))
@@ -88,6 +89,8 @@ def load_run(root: Path | str, include: list[Path] | None = None, pattern: str |
         raise InputError(f"{root}: --run {run[:60]!r} names a run of an MLflow store, and this folder holds none "
                          "(mlflow.db or mlruns/); leave --run out")
     logs = RunLogs(base, empty_frame(), [], [], {})
+    if configs:  # the newest launch's (names are start times); a text log with step lines read below overrides it
+        logs.text_config = max(configs, key=lambda found: found[0].name)[1]
     if not root.is_file():
         logs.notes.extend(relative_to(note, root) for note in skipped[:20])
         if len(skipped) > 20:

@@ -33,11 +33,12 @@ CSV_SUFFIXES = (".csv", ".tsv", ".tab")  # delimited by commas, semicolons or ta
 
 
 def discover(root: Path, include: list[Path] | None = None, pattern: str | None = None,
-             skipped: list[str] | None = None) -> dict[str, list[Path]]:
+             skipped: list[str] | None = None, configs: list[tuple[Path, dict]] | None = None) -> dict[str, list[Path]]:
     """Log files under ``root`` by kind: event files, CSVs, and text logs (RadioDiff's ``[Train Step]`` lines or
     any console log with a step counter and key/value pairs; ``pattern``: the user's step-line regex)
     (``include``: only files under these folders, e.g. the Lightning versions of one attempt; ``skipped``
-    collects the folders not walked, with the reason)."""
+    collects the folders not walked, with the reason; ``configs``: the config records of RadioDiff text logs that
+    hold no step line, a launch that logged none: its config is the run's schedule all the same)."""
     found: dict[str, list[Path]] = {kind: [] for kind in KINDS}
     folders = [root] if include is None else include
     paths, stores = files_under([Path(f) for f in folders], skipped)
@@ -60,6 +61,14 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
         if kind is not None:
             found[kind].append(path)
         elif skipped is not None and (probe.suffix in TEXT_SUFFIXES or path.name == "mlflow.db"):
+            record = config_record(probe) if configs is not None and path.suffix != ".db" else None
+            if record is not None:  # the launch's config, written before any step: read for the schedule
+                configs.append((path, record))
+                why = _why_not_read(probe)  # a launch that crashed is said as one all the same
+                said = f"not read ({why})" if CRASHED_LAUNCH in why else "no step lines"
+                skipped.append(f"{path}: {said}; its config record (RadioDiff's, written at launch) is read for "
+                               "the schedule")
+                continue
             skipped.append(f"{path}: not read (" + ("not an MLflow database it can open" if path.suffix == ".db"
                                                     else _why_not_read(probe)) + _long_lines(probe) + ")")
     if tool_files and skipped is not None:
@@ -70,6 +79,18 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
         if mlflow.is_file_store(store):
             found["mlflow"].append(store)
     return found
+
+
+def config_record(path: Path) -> dict | None:
+    """The config repr a RadioDiff text log starts with, from a text file of no step line (a few MB at most)."""
+    from .textlog import _last_config
+
+    try:
+        if path.stat().st_size > 8 << 20:
+            return None
+        return _last_config(path.read_bytes())
+    except OSError:
+        return None
 
 
 BINARY_TEXT = "binary data, not text"
