@@ -178,3 +178,28 @@ def test_no_sentence_review_7_could_not_parse(reports, run) -> None:
     for found in re.finditer(r"latent dimensions \(([^)]*)\)", report):
         assert re.fullmatch(r"\d+ x \d+ x \d+ latents from \d+ x \d+ images(?: of the config's resolution)?, "
                             r"(?:no downsampling|downsampled by \d+)", found[1]), found[1]
+
+
+def test_a_loss_still_climbing_is_quoted_at_the_one_now_of_the_statistics_table(tmp_path):
+    """eval14 c_weekly_same: "kl_loss is still climbing through its latest quarter, from 123,597 ... to 126,501
+    now" beside the statistics table's Now of 126,611 (the median of the last eighth, against the current level)."""
+    import re
+
+    import numpy as np
+    from writers import write_scalars
+
+    from vae_report import analyze_run
+
+    rng = np.random.default_rng(3)
+    steps = range(0, 30_000, 50)
+    write_scalars(tmp_path, [(s, tag, v) for s in steps for tag, v in (
+        ("train/rec_loss", 0.04 + 0.2 * np.exp(-s / 3_000) + 0.001 * rng.standard_normal()),
+        ("train/kl_loss", 100_000 + 1.0 * s + 300 * rng.standard_normal()))])
+    a = analyze_run(tmp_path)
+    said = " ".join(f.message for f in a.findings)
+    found = re.search(r"kl_loss is still climbing through its latest quarter, from [\d,.]+ \(from step [\d,]+\) "
+                      r"to ([\d,.]+) now", said)
+    assert found, said
+    from vae_report.numbers import fmt
+
+    assert found.group(1) == fmt(a.metrics["kl_loss"].now)

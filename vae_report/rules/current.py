@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import position as pos
 from ..checkpoints import checkpoint_before
+from ..levels import Level
 from ..numbers import counted, fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise, window_medians
@@ -399,7 +400,7 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 broken.append(name)
                 checked.remove(name)
             elif base not in ADVERSARIAL:
-                still = still_climbing(steps, values)
+                still = still_climbing(steps, values, now=m.level(name))
                 if still is not None:
                     climbing[name] = still
             continue
@@ -496,10 +497,11 @@ def loss_now_short(f: Said) -> str | None:
     return None
 
 
-def still_climbing(steps: np.ndarray, values: np.ndarray, parts: int = 4) -> dict | None:
+def still_climbing(steps: np.ndarray, values: np.ndarray, parts: int = 4, now: Level | None = None) -> dict | None:
     """{from, from_step, to} when a loss climbs through the latest quarter of its points: each of its ``parts``
     medians above the one before, the whole rise more than twice a median's noise; None otherwise (a loss that
-    sits at a level, or falls, is at or near its recent best)."""
+    sits at a level, or falls, is at or near its recent best). ``now``: the metric's current level
+    (Metrics.level), quoted as ``to`` so that the report says one "now" of it."""
     good = np.isfinite(values)
     x, y = steps[good], values[good]
     quarter = len(y) // 4
@@ -510,7 +512,8 @@ def still_climbing(steps: np.ndarray, values: np.ndarray, parts: int = 4) -> dic
     noise = robust_noise(y[-quarter:]) / math.sqrt(len(chunks[0]))
     if not np.all(np.diff(medians) > 0) or not medians[-1] - medians[0] > 2 * noise:
         return None
-    return {"from": medians[0], "from_step": int(x[chunks[0][0]]), "to": medians[-1]}
+    to = now.value if now is not None and math.isfinite(now.value) else medians[-1]
+    return {"from": medians[0], "from_step": int(x[chunks[0][0]]), "to": to}
 
 
 def steady(checked: list[str], young: list[str], broken: list[str], start: int | None, last: int, s: Schedule,

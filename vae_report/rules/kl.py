@@ -254,7 +254,7 @@ def _kl_rising(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     if per_dim is not None and per_dim >= t["per_dim_unusual"]:
         # a tiny weight explains a rising KL, not any level: RadioDiff's run sits near 10 nats per dimension;
         # a level beyond it that is still climbing through the latest quarter shows no sign of settling
-        climbing = still_climbing(m.steps("kl_loss"), m.values("kl_loss"))
+        climbing = still_climbing(m.steps("kl_loss"), m.values("kl_loss"), now=m.level("kl_loss"))
         if climbing is not None:
             numbers["still_climbing_from"] = climbing["from"]
         high = per_dim >= t["per_dim_high"] or climbing is not None
