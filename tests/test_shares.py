@@ -99,3 +99,30 @@ def test_a_steady_gan_term_clear_of_its_noise_keeps_its_share(tmp_path):
     assert adv.clear and adv.known and f"({share_text(adv.share)})" in a.decomposition.sentence()
     (f,) = [f for f in a.findings if f.rule == "gan-term-dominant"]
     assert f"{share_text(adv.share)} of the loss's size" in f.message and "dominates the objective" in f.message
+
+
+def test_the_adversarial_term_a_reconstruction_warning_quotes_is_the_breakdowns(tmp_path):
+    """eval14 c_html_parity: rec-after-disc said "The adversarial term d_weight x g_loss is 39.6 against an nll of
+    2,967" (a median of absolute values beside the nll's level) while the breakdown of total_loss gave the same
+    term as -39.97 and the nll as 2,960 (means over the window of its Now): one value of each, signed."""
+    from test_verdicts import config, write_run
+    from writers import PIXELS, radiodiff_curves
+
+    from vae_report.numbers import fmt
+
+    curves = radiodiff_curves(3000, disc_start=1000, total_steps=5000)
+    v, rng = curves.values, np.random.default_rng(4)
+    on = curves.steps >= 1000
+    flat = 0.03 * (1 + 0.01 * rng.standard_normal(len(curves.steps)))
+    v["rec_loss"] = flat * np.where(on, 1 + 0.5 * np.clip((curves.steps - 1000) / 500, 0, 1), 1.0)
+    v["nll_loss"] = PIXELS * v["rec_loss"]
+    v["d_weight"] = np.full(len(curves.steps), 800.0)
+    v["g_loss"] = np.where(on, -0.05 + 0.002 * rng.standard_normal(len(curves.steps)), 0.0)
+    v["total_loss"] = v["nll_loss"] + 1e-6 * v["kl_loss"] + v["d_weight"] * v["disc_factor"] * v["g_loss"]
+    write_run(tmp_path, curves, 10, config(total=5000))
+    a = analyze_run(tmp_path)
+    (rec,) = [f for f in a.findings if f.rule == "rec-after-disc"]
+    adv, nll = a.decomposition.term("adversarial"), a.decomposition.term("nll")
+    assert f"The adversarial term d_weight x g_loss is {fmt(adv.value)} against an nll of {fmt(nll.value)}" \
+        in rec.message, rec.message
+    assert adv.value < 0

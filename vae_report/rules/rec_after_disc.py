@@ -14,8 +14,8 @@ from ..numbers import describe_change, fmt, part_of, pct, relative_change, signe
 from ..schedule import Schedule, set_at
 from ..stats import SIDE_POINTS, level_changed, robust_noise, rolling_median
 from .base import Case, Metrics, departure, finite, median_of, ramp_onset, see, turn_onset
-from .bookkeeping import bookkeeping
 from .current import lowest_window
+from .decomposition import decompose
 from .discriminator import disc_activity
 from .gan import latest_in_phase
 from .knobs import USUAL_DISC_WEIGHT, chase_less, suggested_weight
@@ -269,18 +269,15 @@ def _weight_cause(m: Metrics, s: Schedule, change: float, onset: int) -> tuple[s
             + (f", {fmt(round(s.disc_weight / USUAL_DISC_WEIGHT, 1))} times the {USUAL_DISC_WEIGHT} RadioDiff and "
                "LDM use" if s.disc_weight >= 2 * USUAL_DISC_WEIGHT else "")
             + ", the weight of the generator's adversarial term in the autoencoder's loss")
-    found = bookkeeping(m, s)
+    # the two terms as the breakdown of total_loss gives them (means over the window of its Now, signed, with
+    # the adversarial term's share of the loss's size): one value of each in the whole report
+    found = decompose(m, s)
+    terms = {t.kind: t for t in found.terms} if found is not None else {}
     size = ""
-    if found is not None and len(found.steps) >= 5:
-        k = max(3, len(found.steps) // 10)
-        adv = float(np.median(np.abs(found.terms["adversarial"][-k:])))
-        # a logged nll_loss is quoted at its one current level (the table's Now); one inferred from rec is the
-        # sum's own term over the same latest points as the adversarial one
-        level = m.level("nll_loss")
-        nll = level.value if level is not None else float(np.median(np.abs(found.terms["nll"][-k:])))
-        if adv > 0 and nll > 0:  # beside a near-zero nll (its logvar parts cancel) the two numbers, no percentage
-            of = part_of(adv, nll)
-            size = f"{fmt(adv)} against an nll of {fmt(nll)}" + (f" ({of} of it)" if of else "")
+    if "adversarial" in terms and "nll" in terms and terms["adversarial"].value and terms["nll"].value > 0:
+        adv, nll = terms["adversarial"], terms["nll"]
+        size = (f"{fmt(adv.value)} against an nll of {fmt(nll.value)} over the latest stretch ({adv.share_said()} "
+                "of the loss's size, as the breakdown of total_loss gives it)")
     if adaptive:
         text += (". " + (f"The adversarial term d_weight x g_loss is {size}, but its value is not its pull: "
                          if size else "")
