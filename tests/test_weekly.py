@@ -109,7 +109,9 @@ def test_the_ci_step_summary_says_what_changed_since_the_last_report(weekly, tmp
     render.append_github_summary([now], [], tmp_path / "step.md")
     page = (tmp_path / "step.md").read_text()
     report = render.render_markdown(now)
-    opening = f"Compared with the summary of step 5,000 ({since['baseline_generated_at']}), status then: "
+    # eval14: "(2026-12-04 19:40 UTC)" beside the step read as that step's time; it is when the summary was written
+    opening = (f"Compared with the summary of step 5,000 (a summary written {since['baseline_generated_at']}), "
+               "status then: ")
     assert f"{opening}{since['status_then']}." in page and f"{opening}{since['status_then']}." in report
     assert "Passed step 5,001 (discriminator starts)." in since["changes"]
     for change in since["changes"]:

@@ -214,8 +214,9 @@ def phase_seen(a) -> str:
 def compared_with(b: dict, unit: str) -> Text:
     """The sentence that opens what changed since the last report (``since_baseline``): its step, when it was
     written, and its status then; the report's section and the CI step summary say it alike."""
+    # the summary's own writing time, never beside the step as if that step were logged then
     return text(f"Compared with the summary of {unit} {fmt(b['step_then'])}",
-                f" ({b['baseline_generated_at']})" if b.get("baseline_generated_at") else "",
+                f" (a summary written {b['baseline_generated_at']})" if b.get("baseline_generated_at") else "",
                 f", status then: {b['status_then']}.")
 
 
