@@ -74,3 +74,17 @@ def test_another_experiments_csv_in_a_sub_folder_is_not_merged(tmp_path):
     steps, values = _rec(logs.frame)
     assert steps[-1] == 9_950 and abs(values[0] - 0.33) < 1e-9
     assert any("ablation/metrics.csv: another experiment, not merged" in n for n in logs.notes), logs.notes
+
+
+def test_a_second_complete_run_in_a_sub_folder_is_not_a_restart(tmp_path):
+    """eval14 a49: a run logged 0..5,990 and a second seed in seed2/, written after it, logged the same steps at
+    the same levels: "The run was started again from step 0 ... this report shows the latest start only", the run
+    the report is titled by discarded. Two complete runs of one length are two runs: the sub-folder's is named and
+    left out, as another experiment's."""
+    write_scalars(tmp_path, _points(range(0, 6_000, 50)), start_wall=1.7e9, seconds_per_step=1.0)
+    write_scalars(tmp_path / "seed2", _points(range(0, 6_000, 50), seed=2), start_wall=1.7e9 + 7_000,
+                  seconds_per_step=1.0)
+    logs = load_run(tmp_path)
+    assert not logs.restarts
+    assert any("seed2/" in n and "two complete runs of one length (another seed?), not a restart" in n
+               for n in logs.notes), logs.notes

@@ -66,7 +66,9 @@ def foreign_files(paths: list[str], frame_of: Callable[[int], pd.DataFrame], log
             f"{int(frame['step'].min()):,} in a folder of its own while the run's own logs went on to step "
             f"{last:,}" + (f", {metric} at {ratio:.3g} times the run's own on the steps both hold"
                            if ratio > OTHER_LEVEL or ratio < 1 / OTHER_LEVEL else
-                           ", both written at the same time") +
+                           ", both written at the same time" if _concurrent(frame, reference) else
+                           ", and ends where they end: two complete runs of one length (another seed?), not a "
+                           "restart") +
             f"; its {counted(len(frame), 'point')} are left out (analyze its folder {folder}/ on its own to read it)")
     return gone
 
@@ -92,10 +94,25 @@ def _foreign_ratio(frame: pd.DataFrame, reference: pd.DataFrame, first: int,
     if not ratios:
         return None
     other = [r for r in ratios.values() if r > OTHER_LEVEL or r < 1 / OTHER_LEVEL]
-    walls = frame["wall_time"].to_numpy(dtype=np.float64) if "wall_time" in frame else np.array([np.nan])
-    own_walls = reference["wall_time"].to_numpy(dtype=np.float64) if "wall_time" in reference else np.array([np.nan])
-    concurrent = bool(np.fmax.reduce(own_walls) > np.fmin.reduce(walls) + CONCURRENT_SECONDS) \
-        if len(walls) and len(own_walls) else False
-    if not other and not concurrent:
+    concurrent = _concurrent(frame, reference)
+    if not other and not concurrent and not _same_end(frame, reference, last):
         return None
     return max(ratios.items(), key=lambda item: abs(np.log(item[1])))
+
+
+def _concurrent(frame: pd.DataFrame, reference: pd.DataFrame) -> bool:
+    """The run's own logs still written a minute after the other began: two processes at once."""
+    walls = frame["wall_time"].to_numpy(dtype=np.float64) if "wall_time" in frame else np.array([np.nan])
+    own_walls = reference["wall_time"].to_numpy(dtype=np.float64) if "wall_time" in reference else np.array([np.nan])
+    return bool(np.fmax.reduce(own_walls) > np.fmin.reduce(walls) + CONCURRENT_SECONDS) \
+        if len(walls) and len(own_walls) else False
+
+
+def _same_end(frame: pd.DataFrame, reference: pd.DataFrame, last: int) -> bool:
+    """Both logs run from the beginning to the same last step (within a logging interval): two complete runs of
+    one length (a second seed in a folder of its own), not a restart, which picks up where a run that stopped
+    could not go on and goes past where it ended."""
+    own = np.unique(reference["step"].to_numpy())
+    every = int(np.median(np.diff(own))) if len(own) > 2 else 0
+    end = int(frame["step"].max()) if len(frame) else -1
+    return every > 0 and abs(end - last) <= every
