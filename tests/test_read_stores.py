@@ -95,6 +95,11 @@ def test_an_mlflow_sqlite_store_with_two_runs_is_a_sweep(tmp_path):
     result = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text().count("## Run: ") == 2
+    # eval14 a57: the runs' params are their configs: the one setting that differs is named, never "No training
+    # config was found in any run"
+    compared = out.read_text().split("## Runs compared")[1].split("## Run: ")[0]
+    assert "No training config was found" not in compared
+    assert "| `disc_weight` | 0.5 from " in compared and "| 5 from " in compared, compared
     assert digest(tmp_path) == before  # the database was opened read-only
     bad = CliRunner().invoke(app, ["analyze", str(tmp_path), "--out", str(out), "--run", "nope"])
     assert bad.exit_code == 2 and "base" in bad.output

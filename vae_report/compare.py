@@ -116,10 +116,20 @@ def setting_differences(schedules: list) -> list[tuple[str, list[str]]]:
 
 def settings_differences(configs: list[dict | None], schedules: list) -> list[tuple[str, list[str]]]:
     """What a comparison says differs in the runs' configs: the dotted keys whose values differ where the configs
-    share a layout; across layouts, where a key path means nothing, the schedule's settings by meaning instead."""
-    if not layouts_differ(configs, schedules):
+    share a layout; across layouts, where a key path means nothing, the schedule's settings by meaning instead, as
+    for runs whose config is no file (an MLflow run's params, a W&B run's config, a text log's config record)."""
+    stored = [c is None and s is not None and s.config_path is not None for c, s in zip(configs, schedules,
+                                                                                         strict=True)]
+    if not layouts_differ(configs, schedules) and not any(stored):
         return config_differences(configs)
-    return setting_differences([s if c is not None else None for s, c in zip(schedules, configs, strict=True)])
+    return setting_differences([s if c is not None or kept else None
+                                for s, c, kept in zip(schedules, configs, stored, strict=True)])
+
+
+def without_config(names: list[str], analyses: list, configs: list[dict | None]) -> list[str]:
+    """The runs with no config at all: no file found, and none their schedule was read from (a store's params)."""
+    return [n for n, a, c in zip(names, analyses, configs, strict=True)
+            if a is not None and c is None and a.schedule.config_path is None]
 
 
 _MISSING = object()
@@ -342,10 +352,10 @@ def why_different(names: list[str], analyses: list, configs: list[dict | None], 
         out.append(f"{_LAYOUTS_SAID if apart else 'Their configs'} differ in {shown}{more}.")
     elif apart:
         out.append(f"{_LAYOUTS_SAID} agree in every setting of the schedule: the difference is not one of them.")
-    elif all(c is None for c in configs):
+    elif all(c is None for c in configs) and not any(a is not None and a.schedule.config_path for a in analyses):
         out.append("No run has a config, so no setting can be named as the cause.")
     else:
-        missing = [n for n, c in zip(names, configs, strict=True) if c is None]
+        missing = without_config(names, analyses, configs)
         out.append("The configs found do not differ" + (f" (none found for {', '.join(missing)})" if missing else "")
                    + ": the difference is not a setting.")
     makeup = [f"{n}: " + ", ".join(f"{t.name} {t.share_said()}" for t in
@@ -476,8 +486,7 @@ def compare_runs(names: list[str], analyses: list, frames: list, configs: list[d
         else None
     schedules = [a.schedule if a is not None else None for a in analyses]
     return Comparison(names, overlay_plots(analyses, frames, names), settings_differences(configs, schedules),
-                      latest_levels(analyses, configs), verdict,
-                      [n for n, a, c in zip(names, analyses, configs, strict=True) if a is not None and c is None],
+                      latest_levels(analyses, configs), verdict, without_config(names, analyses, configs),
                       layouts_differ(configs, schedules))
 
 

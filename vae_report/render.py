@@ -191,6 +191,6 @@ def write_comparison(runs: list[ComparedRun], out: Path, target: str | None = No
     configs = load_configs([Path(r.path) for r in runs])
     comparison = compare_runs([r.name for r in runs], [r.analysis for r in runs], [r.frame for r in runs], configs,
                               target)
-    missing = [r.name for r, c in zip(runs, configs, strict=True) if c is None]
-    return write_view(comparison_view(comparison, runs, missing), out, overlay_files(comparison.plots),
+    return write_view(comparison_view(comparison, runs, comparison.configs_missing), out,
+                      overlay_files(comparison.plots),
                       [r.path for r in runs])
