@@ -2043,3 +2043,17 @@ def test_a_rise_that_a_learned_logvar_makes_names_the_logvar_first(tmp_path):
     rising = [f for f in a.findings if f.rule == "loss-now" and f.severity in ("warning", "error")]
     assert rising, [(f.rule, f.severity, f.metric) for f in bad]
     assert any(f.action and "the learned logvar (from " in f.action for f in rising), [f.action for f in rising]
+
+
+def test_a_rise_early_in_the_adversarial_phase_names_the_adversarial_term_among_its_suspects(tmp_path):
+    """eval14 b_s22: rec_loss ramping up from soon after the switch-on was headlined by the latest-logs finding,
+    whose action named "the data, the KL term" and never the discriminator, the one thing that had changed."""
+    curves = radiodiff_curves(20_000, disc_start=10_001, total_steps=150_000)
+    s, v = curves.steps, curves.values
+    rng = np.random.default_rng(5)
+    v["rec_loss"] = 0.035 * (1 + 0.01 * rng.standard_normal(len(s))) * (1 + 0.5 * np.clip((s - 11_000) / 9_000, 0, 1))
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=10_001, total=150_000)))
+    actions = [one.get("action") or "" for f in bad for one in f.told() if one.get("rule") == "loss-now"]
+    assert actions, [(f.rule, f.severity) for f in bad]
+    assert any("the adversarial term (the discriminator on since step 10,001" in act for act in actions), actions

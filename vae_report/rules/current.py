@@ -35,6 +35,7 @@ from .base import Case, Finding, Metrics, departure, finite, ramp_onset, see, st
 from .discriminator import phase_start
 from .drift import MEDIAN_NOISE, Climb, steady_climb
 from .evidence import lr_across
+from .knobs import chase_less
 from .losses import climb_into_nonfinite, shift_at_nonfinite, stale
 from .said import Said
 from .switch_on import at_switch_on, gan_action, gan_cause, not_before_minimum
@@ -294,6 +295,11 @@ def _now_action(m: Metrics, s: Schedule, onset: int, last: int, ended_bad: bool,
     suspects = ["the data"]
     if lr is None:  # not logged, or logged too coarsely to read (RadioDiff's 5 decimals): no readable rate
         suspects.insert(0, "the learning rate (no readable lr in these logs)")
+    switch = s.switch_step if s.adversarial_off is None else None
+    if switch is not None and switch <= onset <= switch + 0.25 * max(last - switch, 1) and m.has("disc_loss"):
+        # a rise early in the adversarial phase: the discriminator is the first thing that changed before it
+        suspects.insert(0, f"the adversarial term (the discriminator on since {pos.at(s, switch)}: if it is the "
+                           f"cause, {chase_less(s)})")
     moved = _logvar_moved(m, onset)
     if moved:  # a learned logvar that moved across the onset scales the nll: it comes first
         suspects.insert(0, moved)
