@@ -2057,3 +2057,18 @@ def test_a_rise_early_in_the_adversarial_phase_names_the_adversarial_term_among_
     actions = [one.get("action") or "" for f in bad for one in f.told() if one.get("rule") == "loss-now"]
     assert actions, [(f.rule, f.severity) for f in bad]
     assert any("the adversarial term (the discriminator on since step 10,001" in act for act in actions), actions
+
+
+@pytest.mark.parametrize("amp, said", [(True, "The run trains in mixed precision (config.yaml: trainer.amp)"),
+                                       (False, "The run trains in full precision (config.yaml: trainer.")])
+def test_an_isolated_nan_is_acted_on_by_the_precision_the_config_says(tmp_path, amp, said):
+    # eval14 b_s24: "Unless the run uses mixed precision, check the inputs" beside a config saying fp16: True
+    curves = radiodiff_curves(8_000, disc_start=50_001, total_steps=20_000)
+    for step in (3_000, 6_000):
+        curves.values["rec_loss"][curves.steps == step] = np.nan
+    _rebuild_sums(curves)
+    c = config(disc_start=50_001, total=20_000)
+    c["trainer"].update(amp=amp, fp16=False)
+    a, bad = verdict(write_run(tmp_path, curves, 10, c))
+    (f,) = [f for f in bad if f.rule == "non-finite" and f.metric == "rec_loss"]
+    assert f.action.startswith(said) and "Unless" not in f.action, f.action

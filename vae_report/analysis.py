@@ -16,7 +16,7 @@ from .baseline import compare, identity_of, load_baseline
 from .candidates import PINNED_KEYS, Candidate, from_schedules, from_twice
 from .checkpoints import find_checkpoints
 from .config_files import only_total
-from .config_keys import accumulation, clip_norm, near_misses, string_numbers
+from .config_keys import accumulation, clip_norm, mixed_precision, near_misses, string_numbers
 from .config_twice import given_twice
 from .errors import ConfigError, InputError
 from .forecast_run import forecast_run
@@ -222,6 +222,10 @@ def resolve_schedule(logs: RunLogs, config: Path | None = None, **overrides: Any
             schedule = schedule_from_config(logs.store_config, logs.store_config_origin, "flat", given=True)
         else:
             schedule = Schedule()
+    precision = mixed_precision(raw if isinstance(raw, dict) else logs.store_config or logs.text_config or {})
+    if precision is not None:
+        where = raw_origin if isinstance(raw, dict) else logs.store_config_origin or "the text log's config record"
+        schedule = replace(schedule, mixed_precision=(precision[0], f"{where}: {precision[1]}"))
     clipped = clip_norm(raw if isinstance(raw, dict) else logs.store_config or {})
     if clipped is not None:
         where = raw_origin if isinstance(raw, dict) else logs.store_config_origin

@@ -104,6 +104,30 @@ def clip_norm(config: dict) -> tuple[float, str] | None:
     return value, path
 
 
+# mixed precision, as the trainers say it: RadioDiff's amp/fp16 flags, Lightning's precision, accelerate's
+# mixed_precision
+_HALF = {"16", "16-mixed", "bf16", "bf16-mixed", "fp16", "bf16-true", "16-true"}
+
+
+def mixed_precision(config: dict) -> tuple[bool, str] | None:
+    """(whether the config trains in mixed precision, the key that says so), or None where no key says it (or
+    the keys disagree)."""
+    found: dict[str, bool] = {}
+    for path, value in flatten(config).items():
+        key = path.lower().split(".")[-1]
+        if key in ("amp", "fp16", "use_amp", "use_fp16") and isinstance(value, bool):
+            found[path] = value
+        elif key in ("precision", "mixed_precision") and isinstance(value, (str, int)) and not isinstance(value, bool):
+            text = str(value).lower()
+            found[path] = text in _HALF if text not in ("no", "none", "32", "32-true", "64") else False
+    if not found:
+        return None
+    on = [path for path, value in found.items() if value]
+    if on:  # one key turning it on turns it on (RadioDiff's amp False beside fp16 True trains in fp16)
+        return True, on[0]
+    return False, next(iter(found))
+
+
 # gradient accumulation, as the trainers name it: micro-batches per optimizer step
 ACCUMULATE_KEYS = ("gradient_accumulation_steps", "accumulate_grad_batches", "grad_accum_steps",
                    "gradient_accumulate_steps", "accum_iter", "accumulation_steps", "accum_steps")

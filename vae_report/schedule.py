@@ -105,6 +105,8 @@ class Schedule:
     # the norm the config clips the gradient to (config_keys.clip_norm), any layout: a pre-clip gradient norm
     # logged above it is cut to it at that step
     grad_clip: float | None = None
+    # (whether the config trains in mixed precision, the key that says so, with its file), where a key says it
+    mixed_precision: tuple[bool, str] | None = None
     # what the logs' step axis counts (step, or epoch / sample / line for a log without a step counter), and why
     # a milestone in steps was left out when the config cannot be converted to it
     counts: str = "step"

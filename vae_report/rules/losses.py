@@ -84,6 +84,12 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         "is normal, but without one a NaN/Inf is a bad batch or broken numerics.")
                 batches = "that batch" if one else "those batches"
                 todo = f"Unless the run uses mixed precision, check the inputs of {batches}."
+                if s.mixed_precision is not None:  # the config says which: said, never asked
+                    half, where = s.mixed_precision
+                    todo = (f"The run trains in mixed precision ({where}): a gradient scaler skips a step that "
+                            f"overflows, which {'this point' if one else 'these points'} may be; if they recur, "
+                            f"check the inputs of {batches}." if half else
+                            f"The run trains in full precision ({where}): check the inputs of {batches}.")
             out.append(Case(
                 f"{name} is {kind} at {pos.at(s, first)} {_share_bad(bad)}, {what}",
                 name, first, numbers, severity="warning", action=todo, case="recovered", rationale=_PASSING,
