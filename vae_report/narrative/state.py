@@ -304,7 +304,8 @@ def not_examined(analysis) -> list[str]:
         wants = ([f"{listed(metrics)} (none of them logged)" if len(metrics) > 1 else f"{metrics[0]} (not logged)"]
                  if metrics else []) + unread
         wants += [f"{'of ' if wants else ''}{listed(config)} in the schedule"] if config else []
-        named = f" ({listed(f.rule for f in group)})" if noun == "other check" else ""
+        # the checks named by their titles where few (a count alone says nothing of what was left out)
+        named = f" ({listed(f.title or f.rule for f in group)})" if noun == "other check" or len(group) <= 2 else ""
         out.append(f"{counted(len(group), noun)}{named}, for want of {' and '.join(wants) or 'their inputs'}")
     now = finding_of(analysis, "loss-now")
     few = now.numbers.get("too_few_points") if now is not None else None
