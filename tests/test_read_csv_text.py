@@ -253,3 +253,23 @@ def test_a_column_without_a_name_is_named_as_not_read_but_a_pandas_index_is_not(
     frame = pd.DataFrame({"step": range(0, 500, 10), "rec_loss": [1.0 / (s + 1) for s in range(0, 500, 10)]})
     frame.to_csv(tmp_path / "indexed.csv")  # the index under a blank header
     assert not any("without a name" in n for n in read_csv_log(tmp_path / "indexed.csv", "indexed.csv").notes)
+
+
+def test_a_block_of_nul_bytes_in_a_csv_is_said_as_rows_lost_not_a_misshapen_row(tmp_path):
+    """eval14 a51: 4 KiB of NUL bytes over 33 rows of a metrics.csv (what a power loss leaves in a file being
+    written) was "1 row whose field count does not match the header skipped (line 265: an unquoted comma in a
+    value, or a cut line)"."""
+    import csv
+
+    path = tmp_path / "metrics.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["step", "rec_loss", "kl_loss"])
+        writer.writerows([s, f"{0.03 + 0.3 / (1 + s / 500):.6f}", f"{800 + s / 10:.3f}"] for s in range(0, 6_000, 10))
+    data = bytearray(path.read_bytes())
+    data[10_000:14_096] = b"\x00" * 4_096  # zeroed in place, as the file system leaves it
+    path.write_bytes(bytes(data))
+    logs = load_run(tmp_path)
+    notes = " ".join(n for src in logs.sources for n in src.notes)
+    assert "1 block of NUL bytes where rows were, at line " in notes and "those rows are lost" in notes, notes
+    assert "field count does not match" not in notes

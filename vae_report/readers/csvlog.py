@@ -60,6 +60,35 @@ def read_csv_log(path: Path, source: str) -> CsvRead:
     return read_csv_bytes(data, path, source)
 
 
+_ZEROED = re.compile("\x00{16,}")
+
+
+def _without_zeroed_blocks(text: str, notes: list[str], lines_before: int) -> str:
+    """The text without blocks of NUL bytes (a file zeroed where it was being written when the machine lost power
+    or crashed: the rows there are gone) and the partial lines on either side of each, each block said with its
+    line and about how many rows it overwrote."""
+    if "\x00" not in text:
+        return text
+    kept, at, said = [], 0, []
+    row = max(1, round(len(text) / max(text.count("\n"), 1)))  # the file's mean row length
+    for block in _ZEROED.finditer(text):
+        start = text.rfind("\n", 0, block.start()) + 1
+        end = text.find("\n", block.end())
+        end = len(text) if end == -1 else end + 1
+        if start < at:
+            continue
+        line = text.count("\n", 0, start) + 1 + lines_before
+        kept.append(text[at:start])
+        at = end
+        said.append(f"at line {line:,} (about {counted(max(1, round((end - start) / row)), 'row')})")
+    if not said:
+        return text
+    kept.append(text[at:])
+    notes.append(f"{counted(len(said), 'block')} of NUL bytes where rows were, {'; '.join(said)}: the file was "
+                 "zeroed there, as a crash or a power loss leaves a file being written; those rows are lost")
+    return "".join(kept)
+
+
 def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) -> CsvRead:
     """A CSV log's bytes (a whole file, or its header line and the rows appended since a last read, which
     follow ``lines_before`` lines of the file not in ``data``: line numbers in the notes are the file's)."""
@@ -71,6 +100,7 @@ def read_csv_bytes(data: bytes, path: Path, source: str, lines_before: int = 0) 
         raise InputError(f"{path}: binary data, not a CSV (its first bytes are not text); remove it or point "
                          "vae-report at the training log")
     text = _drop_torn_tail(decoded(data), notes)
+    text = _without_zeroed_blocks(text, notes, lines_before)
     text, preamble = _without_preamble(text)
     if preamble:
         notes.append(f"{counted(preamble, 'comment line')} (#) above the header skipped")
