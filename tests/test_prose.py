@@ -977,3 +977,19 @@ def test_logs_stamped_later_than_the_clock_judging_them_get_no_age_and_no_eta(tm
     assert live.severity == "info" and "later than --now: its times carry no zone" in live.message, live.message
     assert " UTC (step" not in live.message and "in about" not in live.message
     assert not [r for r in a.recommendations if " away." in r or "in about" in r]
+
+
+def test_confidence_reasons_say_what_the_logs_lack_as_it_is(tmp_path):
+    """eval14 c_forecast_nowall / a55: "too few timed points" for logs with no wall time at all, and "no training
+    config was found: phases and milestones are not checked" beside a total and an end-of-training milestone."""
+    import csv
+
+    with (tmp_path / "metrics.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["step", "rec_loss", "kl_loss"])
+        writer.writerows([s, 0.03 + 0.3 / (1 + s / 500), 800 + s / 10] for s in range(0, 4_000, 20))
+    a = analyze_run(tmp_path, total_steps=6_000)
+    assert "the logs carry no wall times, so there is no training speed or ETA" in a.confidence_reasons
+    assert any(r.startswith("no training config was found: the phases and the loss's settings are not checked "
+                            "against one (the total, 6,000, is from command line)") for r in a.confidence_reasons), \
+        a.confidence_reasons

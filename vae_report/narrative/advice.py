@@ -197,7 +197,10 @@ def confidence(analysis) -> tuple[str, list[str]]:
     reasons_low, reasons_medium = [], []
     s = analysis.schedule
     if s.layout == "none":
-        reasons_low.append("no training config was found: phases and milestones are not checked against it")
+        reasons_low.append("no training config was found: phases and milestones are not checked against it"
+                           if not s.total_steps else
+                           "no training config was found: the phases and the loss's settings are not checked "
+                           f"against one (the total, {fmt(s.total_steps)}, is from {s.origins.get('total_steps')})")
     if s.disc_start_inferred:
         reasons_medium.append(f"disc_start was inferred from the data: {s.disc_start_inferred}")
     if s.total_steps is None:
@@ -209,7 +212,9 @@ def confidence(analysis) -> tuple[str, list[str]]:
     if going and live is not None and live.numbers.get("implausible_clock"):
         reasons_medium.append("the logs' wall times are no training clock, so there is no training speed or ETA")
     elif going and steps_per_hour(analysis) is None:
-        reasons_medium.append("the logs have too few timed points for a training speed or an ETA")
+        reasons_medium.append("the logs carry no wall times, so there is no training speed or ETA"
+                              if analysis.last_wall_time is None else
+                              "the logs have too few timed points for a training speed or an ETA")
     key = [analysis.metrics[n].count for n in ("total_loss", "rec_loss", "nll_loss", "aeloss", "quant_loss")
            if n in analysis.metrics]
     validation = [n for n in analysis.metrics if n.startswith("val/")
