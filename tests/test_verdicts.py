@@ -2072,3 +2072,17 @@ def test_an_isolated_nan_is_acted_on_by_the_precision_the_config_says(tmp_path, 
     a, bad = verdict(write_run(tmp_path, curves, 10, c))
     (f,) = [f for f in bad if f.rule == "non-finite" and f.metric == "rec_loss"]
     assert f.action.startswith(said) and "Unless" not in f.action, f.action
+
+
+def test_logs_that_begin_past_disc_start_do_not_claim_the_switch_on_came_as_scheduled(tmp_path):
+    # eval14 a40: "Logs begin at step 3,009 ..." beside "The discriminator is on from step 3,009, the first logged
+    # step at or after disc_start 3,001, as scheduled": no logged point before it to show a switch-on at all
+    curves = radiodiff_curves(6_000, disc_start=3_001, total_steps=6_000)
+    keep = curves.steps >= 3_010
+    curves.steps = curves.steps[keep]
+    curves.values = {k: v[keep] for k, v in curves.values.items()}
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=3_001, total=6_000)))
+    (f,) = [f for f in a.findings if f.rule == "disc-inactive-after-start"]
+    assert f.message.startswith("The logs begin at step 3,010, past disc_start 3,001") and "as scheduled" not in \
+        f.message, f.message
+    assert "switch-on itself is not in these logs" in f.message

@@ -11,7 +11,7 @@ from .. import position as pos
 from ..checkpoints import latest_checkpoint
 from ..numbers import counted, fmt
 from ..schedule import Schedule, set_at
-from .base import Case, Metrics
+from .base import Case, Metrics, see
 from .said import Said
 
 
@@ -119,13 +119,17 @@ def disc_inactive_after_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                        "or both optimizers' steps). This report reads every milestone of the config in logged "
                        f"{pos.unit(s)}s.")
             numbers.update(config_disc_start=s.config_disc_start, logged_per_step=s.logged_per_step)
+        elif not (~after).any():  # the logs begin past disc_start: the switch-on itself is not in them
+            message = (f"The logs begin at {pos.at(s, int(steps[0]))}, past disc_start {fmt(s.disc_start)}, and the "
+                       f"discriminator is on at every logged {pos.unit(s)} from there, as the schedule has it: the "
+                       "switch-on itself is not in these logs.")
         else:
             message = (f"The discriminator is on from {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
                        f"disc_start {fmt(s.disc_start)}, as scheduled.")
         if on[~after].any():  # on before disc_start too: "from" would contradict that finding
             message = (f"The discriminator is on at {pos.at(s, first)}, the first logged {pos.unit(s)} at or after "
                        f"disc_start {fmt(s.disc_start)}, as it should be (it was already on before: see "
-                       "disc-active-before-start).")
+                       f"{see('disc-active-before-start')}).")
         return [Case(message, name, first, numbers, severity="ok")]
     first = int(steps[after][0])
     numbers = {"points_after_start": int(after.sum()), "disc_start": s.disc_start, "disc_factor": s.disc_factor}
