@@ -2086,3 +2086,23 @@ def test_logs_that_begin_past_disc_start_do_not_claim_the_switch_on_came_as_sche
     assert f.message.startswith("The logs begin at step 3,010, past disc_start 3,001") and "as scheduled" not in \
         f.message, f.message
     assert "switch-on itself is not in these logs" in f.message
+
+
+def test_the_conclusion_points_to_one_warning_as_one(tmp_path):
+    # eval15: "Status: warning: see the warnings above" in reports holding one warning
+    from writers import radiodiff_config, radiodiff_tb_points, write_radiodiff_text_log
+
+    from vae_report.render import write_report
+    from vae_report.view import counts_of
+
+    run = tmp_path / "run"
+    curves = radiodiff_curves(5_000, disc_start=4_001, total_steps=6_000)
+    write_scalars(run, radiodiff_tb_points(curves, 10))
+    settings = radiodiff_config(disc_start=2_001, total_steps=6_000)
+    write_radiodiff_text_log(run, curves, settings, 6_000)
+    (run / "first_radio.yaml").write_text(yaml.safe_dump(settings))
+    a = analyze_run(run)
+    assert a.status == "warning" and counts_of(a) == (1, 0), [(f.rule, f.severity) for f in a.active_findings()]
+    write_report(a, tmp_path / "r.md")
+    text = (tmp_path / "r.md").read_text()
+    assert "**Status**: warning: see the warning above." in text

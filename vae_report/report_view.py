@@ -36,6 +36,7 @@ from .view import (
     change,
     code,
     compared_with,
+    counts_of,
     findings_table,
     footer,
     joined,
@@ -490,8 +491,9 @@ def questions(a) -> Section:
 
 def conclusion(a) -> Section:
     s = a.schedule
-    errors = sum(f.severity == "error" for f in a.active_findings())
-    meaning = {"ok": ok_meaning(a), "warning": "see the warnings above"}.get(
+    warnings, errors = counts_of(a)  # the headlines the status counts, one word for one
+    meaning = {"ok": ok_meaning(a),
+               "warning": "see the warning above" if warnings == 1 else "see the warnings above"}.get(
         a.status, "see the error above" if errors == 1 else "see the errors above")
     if a.finished:
         progress_said = f"finished (last logged {s.counts} {fmt(a.step)} of {fmt(s.total_steps)})"
