@@ -428,6 +428,10 @@ def test_ldm_lightning_run_with_the_step_unit_trap(tmp_path):
     assert origins["disc_start"].startswith("configs/2026-11-24T10-00-00-project.yaml")
     assert data["phase"] == "adversarial" and data["finished"] is False
     assert data["next_milestone"] == {"step": 5000, "name": "end of training", "steps_away": 5000 - data["step"]}
+    # eval15: titled "Discriminator active before disc_start" above "a step-unit difference, not a fault"
+    report = (tmp_path / "r.md").read_text()
+    assert "Discriminator on at half of disc_start: a step unit" in report
+    assert "Discriminator active before disc_start" not in report.split("## Findings")[1].split("##")[0]
     by_rule = {f["rule"]: f for f in data["findings"]}
     assert by_rule["disc-active-before-start"]["severity"] == "info"
     assert "step-unit" in by_rule["disc-active-before-start"]["message"]

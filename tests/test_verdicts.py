@@ -2106,3 +2106,11 @@ def test_the_conclusion_points_to_one_warning_as_one(tmp_path):
     write_report(a, tmp_path / "r.md")
     text = (tmp_path / "r.md").read_text()
     assert "**Status**: warning: see the warning above." in text
+
+
+def test_a_discriminator_at_chance_is_titled_by_what_was_found(tmp_path):
+    # eval15: "Discriminator at chance, or not learning" titled findings that end "so it is learning"
+    curves = radiodiff_curves(30_000, disc_start=5_001, total_steps=150_000)
+    a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=5_001, total=150_000)))
+    (f,) = [f for f in a.findings if f.rule == "disc-at-chance"]
+    assert f.title in ("Discriminator at chance", "Discriminator at chance, and learning"), (f.title, f.message)

@@ -320,7 +320,8 @@ def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"config in logged steps (disc_start {fmt(s.disc_start)}"
             + (f", end of training {fmt(s.total_steps)}" if s.config_total_steps else "") + ").",
             name, first, {"first_active_step": first, "config_disc_start": s.config_disc_start,
-                          "disc_start": s.disc_start, "step_unit": s.step_unit}, severity="info")]
+                          "disc_start": s.disc_start, "step_unit": s.step_unit}, severity="info",
+            title="Discriminator on at half of disc_start: a step unit")]
     early = on & (steps < s.disc_start)
     if not early.any():
         return []
@@ -334,7 +335,7 @@ def disc_active_before_start(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             "optimizers' steps (PyTorch Lightning >= 1.6 with two optimizers), so disc_start is reached at "
             f"logged {pos.unit(s)} ~{fmt(s.disc_start // 2)}. Read every milestone in logged steps at half its "
             "config value.",
-            name, first, numbers, severity="info")]
+            name, first, numbers, severity="info", title="Discriminator on at half of disc_start: a step unit")]
     if s.layout == "flat":  # another trainer's: what its disc_start gates is its own business
         return [Case(
             f"The discriminator's loss is non-zero from logged {pos.at(s, first)}, before disc_start "

@@ -415,7 +415,7 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"The discriminator is not learning since {pos.at(s, int(steps[0]))}: " + "; ".join(evidence) + ". "
             f"Its loss reads {fmt(level)} (chance level {fmt(chance)}), but {said}: {check}.",
             "disc_loss", int(steps[0]), {"chance_level": chance, "evidence": evidence, "now": {"disc_loss": level}},
-            action=sentence(check) + "." if alike else None,
+            action=sentence(check) + "." if alike else None, title="Discriminator not learning",
         )]
     first = steady_since(loss, t["band"]) if abs(level - chance) <= 2 * t["band"] else None
     if first is None:
@@ -434,7 +434,7 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             f"cannot tell real from reconstructed, "
             + ("the usual state after it starts." if not _long(steps, s.switch_step, start, s, t)
                else "the usual state of a balanced GAN.") + logits,
-            "disc_loss", start, numbers, severity="ok")]
+            "disc_loss", start, numbers, severity="ok", title="Discriminator at chance")]
     return [Case(
         f"disc_loss has stayed at its equilibrium ({fmt(level)}; chance level {fmt(chance)} for the "
         f"{s.disc_loss or 'hinge'} loss) for {pos.count(s, span)}, since {pos.at(s, start)}.{logits} Two readings: "
@@ -442,7 +442,7 @@ def disc_at_chance(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         "logits are what a balanced discriminator shows); or the discriminator is too weak to matter. Its logits "
         "move and its loss is not constant, so it is learning; where there is harm it shows as reconstruction "
         "getting worse after the switch-on.",
-        "disc_loss", start, numbers, severity="info")]
+        "disc_loss", start, numbers, severity="info", title="Discriminator at chance, and learning")]
 
 
 def _long(steps: np.ndarray, lo: int, hi: int, s: Schedule, t: dict) -> bool:
