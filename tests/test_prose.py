@@ -928,11 +928,19 @@ def test_a_run_said_to_have_ended_is_told_so_in_every_section(seed_run):
     reach, the liveness finding asked whether it still goes, and the conclusion said it "behaves" as scheduled."""
     folder, _ = seed_run
     a = analyze_run(folder, ended="RuntimeError: CUDA out of memory")
-    assert a.status == "ok" and a.forecast.rows() == []
+    # a crash is an error (eval15: "✅ ok" for a run that died of out-of-memory), said by its own finding
+    assert a.status == "error" and a.forecast.rows() == []
+    (end,) = [f for f in a.findings if f.rule == "run-ended"]
+    assert end.severity == "error" and "before the end of its schedule: RuntimeError: CUDA out of memory" in \
+        end.message
     assert all("the run has ended (RuntimeError: CUDA out of memory)" in why for _, why in a.forecast.declined())
     first = a.recommendations[0]
-    assert first.startswith("Nothing to fix in what the logs show") and "fix what ended it, then resume from" in first
+    assert first.startswith("Fix first: Run ended before its schedule") and "fix what ended it, then resume from" \
+        in first
+    assert len([r for r in a.recommendations if "what ended it" in r]) == 1  # said once
     assert not [r for r in a.recommendations if "continue" in r or "Waiting for" in r]
+    stopped = analyze_run(folder, ended="stopped by hand to free the GPU")  # no crash: a warning
+    assert [f.severity for f in stopped.findings if f.rule == "run-ended"] == ["warning"]
     (live,) = [f for f in a.findings if f.rule == "liveness"]
     assert live.severity == "info" and "no time estimate: the run has ended (RuntimeError: CUDA out of memory)" \
         in live.message

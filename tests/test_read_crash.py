@@ -71,3 +71,30 @@ def test_a_log_whose_unknown_lines_hold_no_traceback_still_advises_a_pattern(tmp
     logger.removeHandler(handler)
     with pytest.raises(InputError, match="--text-pattern"):
         load_run(tmp_path)
+
+
+def test_a_log_that_ends_in_a_traceback_after_its_steps_is_a_run_that_crashed(tmp_path):
+    """eval15 d_crash_4lines and five more: a log with step lines and then the traceback its process died of was
+    "Status: ok ... Keep it running" (the crash was said only where no step line came before it). The run ended
+    there: an error naming the exception, no next milestone, no ETA."""
+    from vae_report import analyze_run
+
+    write_crash(tmp_path / "train.log", steps=40)
+    a = analyze_run(tmp_path)
+    (end,) = [f for f in a.findings if f.rule == "run-ended"]
+    assert a.status == "error" and end.severity == "error"
+    assert f"RuntimeError: {OOM}: train.log ends in a Python traceback after step 3,900" in end.message, end.message
+    assert a.next_milestone is None and a.ended
+
+
+def test_a_traceback_the_trainer_logged_and_went_on_from_is_no_crash(tmp_path):
+    from vae_report import analyze_run
+
+    path = tmp_path / "train.log"
+    write_crash(path, steps=10)
+    logger, handler = file_logger(path, "%(asctime)s %(message)s")  # appended: training went on after it
+    for step in range(10, 60):
+        logger.info(f"step {step * 100}: loss=0.5 rec_loss=0.1 kl_loss=20")
+    handler.close()
+    a = analyze_run(tmp_path)
+    assert not [f for f in a.findings if f.rule == "run-ended"] and a.ended is None

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from . import position as pos
 from ._version import __version__
 from .baseline import compare, identity_of, load_baseline
 from .candidates import PINNED_KEYS, Candidate, from_schedules, from_twice
@@ -361,6 +362,17 @@ def _off_past_start(m: Metrics, disc_start: int, on_from: int) -> int:
     return int(((steps >= disc_start) & (steps < on_from)).sum())
 
 
+def crashed(logs: RunLogs, m: Metrics) -> str | None:
+    """Why the run ended, where its newest text log ends in a Python traceback after its step lines (the process
+    that wrote it died there; a launch that went on after it is no crash of the run), else None."""
+    last = m.last_step()
+    every = _log_interval(m) or 1
+    for file, exception, step in logs.crashes:
+        if step >= last - 2 * every:
+            return f"{exception}: {file} ends in a Python traceback after {pos.at(logs.counts, step)}"
+    return None
+
+
 def _config_the_data_show(logs: RunLogs, found: tuple[Path, dict, str],
                           beside: list[tuple[Path, dict, str]]) -> tuple[Path, dict, str]:
     """Of configs of a known layout side by side whose schedules differ, the one whose disc_start is where the
@@ -432,14 +444,16 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
     time, which only dates ETAs from old logs (default: now; a sweep gives all its runs one))."""
     m = Metrics(logs.frame)
     m.restarts = logs.restarts
+    ended = ended or crashed(logs, m)
     m.kinds = dict(logs.metric_sources)
     limits = {k: dict(v) for k, v in (thresholds or {}).items()}
     if now is not None:
         limits.setdefault("liveness", {})["now"] = float(now)
     else:  # no clock to judge liveness by: the report's own only dates what the ETAs say (logs may be old copies)
         limits.setdefault("liveness", {}).setdefault("report_clock", report_clock or time.time())
-    if ended:  # the run stopped before its schedule: no time estimate, whatever its logs' age
+    if ended:  # the run stopped before its schedule: no time estimate, whatever its logs' age; said as a finding
         limits.setdefault("liveness", {})["ended"] = ended
+        limits.setdefault("run-ended", {})["ended"] = ended
     findings = run_rules(m, schedule, limits)
     analysis = Analysis(
         run=str(logs.root), step=m.last_step(), schedule=schedule, metrics=metric_stats(m, logs.metric_sources),

@@ -96,8 +96,9 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
              if switch is not None and analysis.step < switch and not halted else None)
     # the milestone is still named (the status line names it): what is said is that waiting for it is no plan
     ahead = f"the next milestone ({unit} {fmt(milestone.step)}, {milestone.name})" if milestone else "a milestone"
-    if analysis.ended:  # said above where nothing else was to fix; else what ended it joins the fixes
-        if len(out) > 1 or not out[0].startswith("Nothing to fix"):
+    if analysis.ended:  # said above where nothing else was to fix, or by its own finding; else joins the fixes
+        said = any(f.rule == "run-ended" for f in analysis.active_findings())
+        if not said and (len(out) > 1 or not out[0].startswith("Nothing to fix")):
             out.append(f"Then, {halted}: fix what ended it too, then resume from "
                        f"{latest_checkpoint(analysis.schedule, analysis.step)}.")
         milestone = None

@@ -29,6 +29,7 @@ from . import mlflow
 from .compressed import expanded, inner_name
 from .console import COUNTER_NAMES, read_console_log, sniff_text_log
 from .conventions import read_negative_kl
+from .crash import crash_at_end
 from .csvlog import read_csv_log
 from .discovery import (
     JSON_SUFFIXES,
@@ -259,7 +260,14 @@ def _read_one_or_note(kind: str, path: Path, base: Path, logs: RunLogs, single: 
     (the run may still have others), never dropped silently. Given alone, its error is the run's."""
     try:
         read = _read_one(kind, path, base, logs)
-        return [] if read is None else read if isinstance(read, list) else [read]
+        got = [] if read is None else read if isinstance(read, list) else [read]
+        if kind == "text log" and got:  # a log whose process died after its last step line: said by analysis
+            crash = crash_at_end(path)
+            frames = [part[1] for part in got if len(part) > 1 and len(part[1])]
+            if crash is not None and frames:
+                rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
+                logs.crashes.append((rel, crash, max(int(f["step"].max()) for f in frames)))
+        return got
     except (InputError, OSError) as exc:
         if single:
             raise

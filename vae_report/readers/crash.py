@@ -66,3 +66,35 @@ def exceptions(text: str) -> list[str]:
                 out.append(" ".join(body.split()))
             break
     return out
+
+
+_AFTER = 30  # lines after a traceback's exception a log may still hold when it ended there (a launcher's summary)
+
+
+def crash_at_end(path: Path) -> str | None:
+    """The exception line of a Python traceback that ends a text log (no more than a launcher's summary after it):
+    the process that wrote the log died there; None when the log holds none, or went on logging after it (a
+    traceback a trainer caught and printed)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - _EDGE))
+            tail = handle.read()
+    except OSError:
+        return None
+    if _TRACEBACK.encode() not in tail:
+        return None
+    text = without_escapes(decoded(tail)).replace("\r", "\n")
+    lines = text.rstrip("\n").split("\n")
+    last = max(i for i, line in enumerate(lines) if _TRACEBACK in line)
+    after = [line for line in lines[last + 1:] if line.strip()]
+    found = exceptions("\n".join(lines[last:]))
+    if not found:
+        return None
+    # the traceback's own frame lines are indented; what follows its exception line is the rest of the log
+    rest = [line for line in after if not line[:1].isspace() and not line.lstrip().startswith("File ")]
+    if len(rest) > _AFTER:
+        return None
+    line = found[-1]
+    return line if len(line) <= SHOWN else line[: SHOWN - 4] + " ..."

@@ -58,6 +58,8 @@ class RunLogs:
     # where a later file took over (a resume or restart): {"step", "file", "points", "concurrent"}; concurrent
     # when the earlier file was still being written after the later one began (two processes, one folder)
     restarts: list[dict] = field(default_factory=list)
+    # text logs that end in a Python traceback after their step lines: (file, its exception line, its last step)
+    crashes: list[tuple[str, str, int]] = field(default_factory=list)
     split_of: dict = field(default_factory=dict)  # event file -> split, for a split's folder beside train/
     units: dict = field(default_factory=dict)  # kind -> what its step counts, where not optimizer steps
     # how many steps an epoch holds and where the logs show it (an epoch written beside a global step)

@@ -4,6 +4,7 @@ spikes.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 
@@ -570,3 +571,29 @@ def _jump(steps: np.ndarray, values: np.ndarray, step: int, s: Schedule, t: dict
     if level_after > level_before * (1 + t["jump"]) and level_after - level_before > 4 * noise:
         return level_before, level_after, k
     return None
+
+
+# a reason that names an exception or a kill: the run crashed (an error), not one stopped on purpose (a warning)
+_CRASHED = re.compile(r"Error|Exception|Traceback|out of memory|\bOOM\b|[Kk]illed|SIG[A-Z]+|[Ss]egmentation fault")
+
+
+def run_ended(m: Metrics, s: Schedule, t: dict) -> list[Case]:
+    """The run ended before the end of its schedule, as ``--ended`` says (the in-loop reporters pass the exception
+    a fit raised) or as its newest text log shows (a Python traceback after its last step line)."""
+    reason = t.get("ended")
+    if not reason:
+        return []
+    last = m.last_step()
+    if s.finished(last):
+        return []
+    crashed = bool(_CRASHED.search(reason))
+    total = f" of {pos.count(s, s.total_steps)}" if s.total_steps else ""
+    return [Case(
+        f"The run ended at {pos.at(s, last)}{total}, before the end of its schedule: {reason}. "
+        + ("It crashed: nothing after that step trained." if crashed else "Nothing after that step trained."),
+        None, last, {"ended": reason, "crashed": crashed}, severity="error" if crashed else "warning",
+        action=f"Fix what ended it, then resume from {latest_checkpoint(s, last)}.")]
+
+
+def run_ended_short(f: Said) -> str | None:
+    return f"ended at {f.at()}: {f.n['ended']}" if f.n.get("ended") else None

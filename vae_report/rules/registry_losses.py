@@ -6,7 +6,16 @@ from __future__ import annotations
 from .base import HARM, Rule
 from .collapse import codebook_collapse, codebook_collapse_short, kl_collapse, kl_collapse_short
 from .current import loss_now, loss_now_short
-from .dynamics import divergence, divergence_short, liveness, liveness_short, resumes, resumes_short
+from .dynamics import (
+    divergence,
+    divergence_short,
+    liveness,
+    liveness_short,
+    resumes,
+    resumes_short,
+    run_ended,
+    run_ended_short,
+)
 from .episodes import loss_episode, loss_episode_short
 from .gradients import grad_norm, grad_norm_short
 from .kl import kl_dominant, kl_dominant_short, kl_negative, kl_negative_short, kl_rising, kl_rising_short
@@ -282,6 +291,15 @@ LOSS_RULES: list[Rule] = [
                 "switch-on (`rec-after-disc`), the regularizers (KL's rise: `kl-rising`; a VQ commitment term), or one"
                 " at a NaN/Inf, a resume or d_weight's clamp; info when the learning rate jumped as it began",
          judges="latest"),
+    Rule("run-ended", "Run ended before its schedule", "error",
+         "A run that ended before its last step trains no further: its latest checkpoint is where it stands until "
+         "it is resumed, and what ended it will end the resume too unless it is fixed.",
+         run_ended, {}, severities=("warning", "error"), harm=HARM["halted"], short=run_ended_short,
+         action="Fix what ended it, then resume from the latest checkpoint.",
+         checks="the run ended before the end of its schedule: as `--ended` says (the in-loop reporters pass the "
+                "exception a fit raised), or as its newest text log shows (a Python traceback after its last step "
+                "line); an error where the reason is a crash (an exception, an out-of-memory kill), a warning "
+                "otherwise; none for a run that reached its end"),
     Rule("liveness", "Training speed and liveness", "warning",
          "A run that stopped logging may have crashed or hung: every hour it stays so is training time lost, and its "
          "ETA means nothing.",
