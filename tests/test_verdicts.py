@@ -2114,3 +2114,29 @@ def test_a_discriminator_at_chance_is_titled_by_what_was_found(tmp_path):
     a, _ = verdict(write_run(tmp_path, curves, 10, config(disc_start=5_001, total=150_000)))
     (f,) = [f for f in a.findings if f.rule == "disc-at-chance"]
     assert f.title in ("Discriminator at chance", "Discriminator at chance, and learning"), (f.title, f.message)
+
+
+def test_a_step_unit_is_read_only_where_the_trainer_can_have_it(tmp_path):
+    """eval15 d_rd_tb_switch_half: a RadioDiff config with RadioDiff's TensorBoard tags, its switch-on at half of
+    disc_start, was "a step-unit difference, not a fault ... PyTorch Lightning" (RadioDiff's loop is not
+    Lightning's); d_ldm_csv_switch_2x: an LDM run on at twice disc_start was "as scheduled" under a counter of both
+    optimizers' steps (Lightning's logged step never runs ahead of the global step)."""
+    from test_schedule import LDM
+    from writers import radiodiff_config, radiodiff_tb_points, write_lightning_metrics_csv
+
+    half = tmp_path / "half"
+    write_scalars(half, radiodiff_tb_points(radiodiff_curves(5_000, disc_start=2_001, total_steps=10_000), 10))
+    (half / "first_radio.yaml").write_text(yaml.safe_dump(radiodiff_config(disc_start=4_001, total_steps=10_000)))
+    a = analyze_run(half)
+    assert a.schedule.step_unit == 1 and a.schedule.disc_start == 4_001
+    assert [f.severity for f in a.findings if f.rule == "disc-active-before-start"] == ["warning"]
+    late = tmp_path / "late"
+    (late / "configs").mkdir(parents=True)
+    (late / "configs" / "2026-11-24T10-00-00-project.yaml").write_text(
+        LDM.split("lightning:")[0].replace("50001", "2001"))
+    write_lightning_metrics_csv(late / "lightning_logs" / "version_0" / "metrics.csv",
+                                radiodiff_curves(6_000, disc_start=4_001, total_steps=10_000), every=10)
+    b = analyze_run(late)
+    assert b.schedule.logged_per_step == 1
+    (on,) = [f for f in b.findings if f.rule == "disc-inactive-after-start"]
+    assert on.severity == "warning" and "as scheduled" not in on.message, on.message

@@ -284,7 +284,8 @@ def _switched_at(switch: tuple[int, int], at: float, tolerance: float) -> bool:
 def step_unit(m: Metrics, s: Schedule, tolerance: float = HALF_TOLERANCE) -> int:
     """2 when the discriminator switched on at half of disc_start in logged steps (Lightning >= 1.6 counts both
     optimizers' steps in the global_step that disc_start is compared with), else 1."""
-    if not s.disc_start or s.step_unit != 1 or s.logs_the_loss_step:
+    # Lightning's unit: never for RadioDiff's own trainer, nor for a config of its layout (its loop, not Lightning's)
+    if not s.disc_start or s.step_unit != 1 or s.logs_the_loss_step or s.layout in ("radiodiff", "text log"):
         return 1
     switch = _switch(m)
     if switch is None or switch[0] >= s.disc_start:
@@ -298,8 +299,10 @@ def logged_multiple(m: Metrics, s: Schedule, accumulate: int | None = None,
     and the config bears the unit out: k is its gradient accumulation (``accumulate``: a logged counter of
     micro-batches while the loss is given the optimizer step), or 2 (a counter of both optimizers' steps); else 1
     (a switch-on at another multiple is only suggested as a counter, by the late switch-on finding)."""
+    # Lightning's logged step (its batches that stepped) never runs ahead of the global step disc_start is
+    # compared with: under LDM's layout a late switch-on is no counter of another unit
     if not s.disc_start or s.disc_start < 100 or s.step_unit != 1 or s.logged_per_step != 1 \
-            or s.logs_the_loss_step:
+            or s.logs_the_loss_step or s.layout in ("ldm", "sgm"):
         return 1
     switch = _switch(m)
     if switch is None or switch[1] < 0:
