@@ -2140,3 +2140,14 @@ def test_a_step_unit_is_read_only_where_the_trainer_can_have_it(tmp_path):
     assert b.schedule.logged_per_step == 1
     (on,) = [f for f in b.findings if f.rule == "disc-inactive-after-start"]
     assert on.severity == "warning" and "as scheduled" not in on.message, on.message
+
+
+def test_training_is_finished_by_one_logging_interval_the_datas(tmp_path):
+    # eval15 d_cfg_only_log: liveness said "training has finished" at step 6,000 of 10,000 (the config's log_freq
+    # of 4,000, another log's, put the end one interval early) while the status line gave a milestone ahead
+    curves = radiodiff_curves(6_000, disc_start=20_001, total_steps=10_000)
+    c = config(disc_start=20_001, total=10_000)
+    c["trainer"]["log_freq"] = 4_000
+    a, _ = verdict(write_run(tmp_path, curves, 10, c))
+    (live,) = [f for f in a.findings if f.rule == "liveness"]
+    assert not a.finished and "training has finished" not in live.message, live.message

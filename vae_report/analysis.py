@@ -32,7 +32,7 @@ from .rules import Finding, Metrics, check_thresholds, run_rules, worst
 from .rules.bookkeeping import kl_weight_from_total
 from .rules.decomposition import decompose
 from .rules.discriminator import disc_activity, disc_form, logged_multiple, step_unit
-from .rules.dynamics import cannot_go_on, newest_wall_time
+from .rules.dynamics import cannot_go_on, log_interval, newest_wall_time
 from .rules.pinned import pin_schedule
 from .schedule import (
     AUTOENCODER_ONLY,
@@ -320,7 +320,7 @@ def _total_behind_logs(schedule: Schedule, m: Metrics) -> Schedule:
     total, last = schedule.total_steps, m.last_step()
     if not total or last is None:
         return schedule
-    if last <= total + max(_log_interval(m) or 1, total // 100):
+    if last <= total + max(log_interval(m) or 1, total // 100):
         return schedule
     origin = schedule.origins.get("total_steps", "the config")
     unit = schedule.counts
@@ -366,7 +366,7 @@ def crashed(logs: RunLogs, m: Metrics) -> str | None:
     """Why the run ended, where its newest text log ends in a Python traceback after its step lines (the process
     that wrote it died there; a launch that went on after it is no crash of the run), else None."""
     last = m.last_step()
-    every = _log_interval(m) or 1
+    every = log_interval(m) or 1
     for file, exception, step in logs.crashes:
         if step >= last - 2 * every:
             return f"{exception}: {file} ends in a Python traceback after {pos.at(logs.counts, step)}"
@@ -384,7 +384,7 @@ def _config_the_data_show(logs: RunLogs, found: tuple[Path, dict, str],
 
     def fits(s: Schedule) -> bool:
         return observed is not None and s.disc_start is not None and s.disc_start <= observed \
-            and observed - s.disc_start <= max(0.02 * s.disc_start, _log_interval(Metrics(logs.frame)) or 0)
+            and observed - s.disc_start <= max(0.02 * s.disc_start, log_interval(Metrics(logs.frame)) or 0)
     matching = [i for i, s in enumerate(schedules) if fits(s)]
     chosen = matching[0] if len(matching) == 1 else 0
     why = (f"its disc_start is where the data show the discriminator switch on (step {observed:,})"
@@ -459,7 +459,7 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
         run=str(logs.root), step=m.last_step(), schedule=schedule, metrics=metric_stats(m, logs.metric_sources),
         findings=findings, sources=logs.sources, merge_notes=logs.notes, metric_sources=logs.metric_sources,
         status=worst(findings), generated_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        last_wall_time=newest_wall_time(m), log_every=_log_interval(m),
+        last_wall_time=newest_wall_time(m), log_every=log_interval(m),
         decomposition=decompose(m, schedule), ended=ended,
     )
     live = next((f for f in findings if f.rule == "liveness" and not f.skipped), None)
@@ -471,20 +471,6 @@ def analyze_logs(logs: RunLogs, schedule: Schedule, thresholds: dict | None = No
     analysis.qa = questions_and_answers(analysis)
     analysis.recommendations = recommendations(analysis)
     return analysis
-
-
-def _log_interval(m: Metrics) -> int | None:
-    """The run's logging interval: the densest training loss's (median step between its points). A loop that logs
-    rec_loss every step and total_loss every 10 logs every step; the total's interval is that metric's own."""
-    def every(validation: bool) -> list[int]:
-        found = [int(np.median(np.diff(m.steps(name)))) for name in m.names()
-                 if name.startswith("val/") == validation and (name.endswith("loss") or name == "aeloss")
-                 and len(m.steps(name)) > 1]
-        return [i for i in found if i > 0]  # repeated steps (ranks, a resumed run) are no interval
-
-    # a run that logs only validation logs at its validation's interval
-    intervals = every(False) or every(True)
-    return min(intervals) if intervals else None
 
 
 @dataclass

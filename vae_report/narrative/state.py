@@ -252,7 +252,7 @@ def ok_meaning(analysis) -> str:
     if analysis.schedule.layout == "none":
         said = ("no check found a problem in the logged metrics (without a training config, phases and "
                 "milestones were not checked)")
-    elif analysis.ended:  # ended before its schedule: the logs up to the end are what an ok vouches for
+    elif analysis.ended and not analysis.finished:  # ended before its schedule: an ok vouches for the logs
         last = pos.at(analysis.schedule, analysis.step)
         said = f"training behaved as its schedule says it should up to the last log ({last}), when it ended " \
                f"({analysis.ended})"

@@ -199,7 +199,9 @@ def liveness(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     old = _age_at_report(t, float(walls[-1]), limit) if age <= limit else None
     if old is not None:
         numbers["log_age_at_report_hours"] = old
-    every = s.log_every or (int(np.median(np.diff(steps))) if len(steps) > 1 else 1)
+    # the run's logging interval as the report's other parts take it (Analysis.finished): the data's, so that
+    # "training has finished" is said by one rule only (a config's log_freq of another log would put the end early)
+    every = log_interval(m) or s.log_every or (int(np.median(np.diff(steps))) if len(steps) > 1 else 1)
     if s.finished(step, every):
         parts = [f"{fmt(round(rate))} {pos.units(s)} per hour; the last logged {pos.unit(s)} is the run's last "
                  f"({fmt(step)} of "
@@ -597,3 +599,17 @@ def run_ended(m: Metrics, s: Schedule, t: dict) -> list[Case]:
 
 def run_ended_short(f: Said) -> str | None:
     return f"ended at {f.at()}: {f.n['ended']}" if f.n.get("ended") else None
+
+
+def log_interval(m: Metrics) -> int | None:
+    """The run's logging interval: the densest training loss's (median step between its points). A loop that logs
+    rec_loss every step and total_loss every 10 logs every step; the total's interval is that metric's own."""
+    def every(validation: bool) -> list[int]:
+        found = [int(np.median(np.diff(m.steps(name)))) for name in m.names()
+                 if name.startswith("val/") == validation and (name.endswith("loss") or name == "aeloss")
+                 and len(m.steps(name)) > 1]
+        return [i for i in found if i > 0]  # repeated steps (ranks, a resumed run) are no interval
+
+    # a run that logs only validation logs at its validation's interval
+    intervals = every(False) or every(True)
+    return min(intervals) if intervals else None
