@@ -1277,6 +1277,12 @@ def test_a_key_of_the_trainers_own_configs_is_never_a_typo(tmp_path):
         writer.writerows([s, 0.3 / (1 + s / 500)] for s in range(0, 3000, 10))
     typos = [f for f in analyze_run(tmp_path).findings if f.rule == "config-typos"]
     assert [(f.numbers["key"], f.numbers["setting"]) for f in typos] == [("model.in_chanels", "in_channels")]
+    # eval15 e_h3_onecycle: OneCycleLR's own div_factor was "a typo of disc_factor?" (a healthy run warned); a
+    # scheduler's or an optimizer's section holds its library's settings
+    assert near_misses({"lr_scheduler": {"name": "OneCycleLR", "div_factor": 25}}) == []
+    assert near_misses({"trainer": {"div_factor": 25}}) == []
+    assert near_misses({"model": {"lossconfig": {"disc_facor": 1.0}}}) == [("model.lossconfig.disc_facor",
+                                                                           "disc_factor")]
 
 
 def _val_only(folder, rise_from=None, seed=3):

@@ -48,7 +48,15 @@ KNOWN = frozenset((
     "reload_dataloaders_every_n_epochs", "use_distributed_sampler", "logger", "plugins", "barebones",
 ))
 # other trainers' own names, close to one of the above but no typo: AntixK's kld_weight
-OTHERS = ("kld_weight", "disc_iter_start", "disc_start_step")
+OTHERS = ("kld_weight", "disc_iter_start", "disc_start_step",
+          # torch.optim's schedulers' and optimizers' own arguments (OneCycleLR's div_factor is no disc_factor)
+          "div_factor", "final_div_factor", "pct_start", "anneal_strategy", "cycle_momentum", "base_momentum",
+          "max_momentum", "three_phase", "total_steps", "steps_per_epoch", "eta_min", "T_max", "T_0", "T_mult",
+          "start_factor", "end_factor", "total_iters", "step_size", "step_size_up", "step_size_down", "max_lr",
+          "base_lr", "scale_mode", "threshold_mode", "cooldown", "min_lrs", "weight_decay", "amsgrad", "betas",
+          "momentum", "dampening", "nesterov", "lr_decay", "initial_accumulator_value")
+# sections that hold a library's own settings (an optimizer's, a scheduler's): their keys are no typo of the loss's
+_OWN_SECTIONS = ("sched", "optim")
 CUTOFF = 0.85  # difflib's ratio: one letter swapped, dropped or doubled in a name of 8 or more letters
 
 
@@ -63,6 +71,8 @@ def near_misses(config: dict) -> list[tuple[str, str]]:
         for i in range(len(parts)):
             sections.setdefault(parts[:i], set()).add(parts[i])
     for parent, keys in sections.items():
+        if any(word in part.lower() for part in parent for word in _OWN_SECTIONS):
+            continue
         for key in sorted(keys):
             if key in READ or key in KNOWN or key in OTHERS or key.isdigit():
                 continue
