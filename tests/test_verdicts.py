@@ -2157,3 +2157,15 @@ def test_training_is_finished_by_one_logging_interval_the_datas(tmp_path):
     a, _ = verdict(write_run(tmp_path, curves, 10, c))
     (live,) = [f for f in a.findings if f.rule == "liveness"]
     assert not a.finished and "training has finished" not in live.message, live.message
+
+
+def test_a_dozen_isolated_nans_the_run_recovered_from_are_no_divergence(tmp_path):
+    # eval15 e_f4: 12 one-batch NaNs in 1,001 points, each followed by the loss at its level, were an error,
+    # "Training diverged", with a resume that threw 90,000 good steps away (2 of them were a warning)
+    curves = radiodiff_curves(10_000, disc_start=50_001, total_steps=20_000)
+    for step in range(800, 10_000, 800):
+        curves.values["rec_loss"][curves.steps == step] = np.nan
+    _rebuild_sums(curves)
+    a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=20_000)))
+    (f,) = [f for f in bad if f.rule == "non-finite" and f.metric == "rec_loss"]
+    assert f.severity == "warning" and f.case == "recovered" and a.status == "warning", f.message
