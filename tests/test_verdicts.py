@@ -2169,3 +2169,26 @@ def test_a_dozen_isolated_nans_the_run_recovered_from_are_no_divergence(tmp_path
     a, bad = verdict(write_run(tmp_path, curves, 10, config(disc_start=50_001, total=20_000)))
     (f,) = [f for f in bad if f.rule == "non-finite" and f.metric == "rec_loss"]
     assert f.severity == "warning" and f.case == "recovered" and a.status == "warning", f.message
+
+
+def test_an_nll_a_few_times_rec_is_no_sum_over_pixels(tmp_path):
+    # eval15 e_f5: a VQ run whose nll is rec plus its perceptual term (about twice rec) was "summed over 2 pixels
+    # per sample"
+    rng = np.random.default_rng(0)
+    steps = np.arange(0, 3000, 10)
+    rec = 0.1 + 0.4 * np.exp(-steps / 500) + 0.005 * rng.standard_normal(len(steps))
+    p_loss = 1.2 * rec
+    quant = 0.02 + 0.01 * np.exp(-steps / 800)
+    nll = rec + 1.0 * p_loss
+    points = [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(steps)
+              for k, v in (("total_loss", nll + quant), ("rec_loss", rec), ("nll_loss", nll), ("quant_loss", quant),
+                           ("p_loss", p_loss))]
+    write_scalars(tmp_path, points)
+    cfg = {"model": {"base_learning_rate": 4.5e-6, "target": "taming.models.vqgan.VQModel", "params": {
+        "embed_dim": 256, "n_embed": 1024, "lossconfig": {
+            "target": "taming.modules.losses.vqperceptual.VQLPIPSWithDiscriminator",
+            "params": {"disc_start": 10000, "codebook_weight": 1.0, "disc_weight": 0.8}}}}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    a, _ = verdict(tmp_path)
+    (f,) = [f for f in a.findings if f.rule == "loss-bookkeeping"]
+    assert "pixels per sample" not in f.message and "too few for a pixel count" in f.message, f.message

@@ -144,7 +144,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                      "total": float(np.median(b.total[recent]))}
     numbers.update({f"{k}_term": float(np.median(v[recent])) for k, v in b.terms.items()})
     config_note = ""
-    if s.pixels_per_sample and abs(b.pixels / s.pixels_per_sample - 1) > 0.01 and b.pixels > 1.5:
+    if s.pixels_per_sample and abs(b.pixels / s.pixels_per_sample - 1) > 0.01 and b.pixels >= MIN_PIXELS:
         numbers["config_pixels_per_sample"] = s.pixels_per_sample
         config_note = _config_pixels_note(b.pixels, s)
     formula, nll_text = _formula(b, weight_name, reg_name)
@@ -273,13 +273,18 @@ def _formula(b: Bookkeeping, weight_name: str, reg_name: str) -> tuple[str, str]
     """The sum as the logs show it, with only the terms they carry (a run without a discriminator logs no g_loss),
     and how the reconstruction enters it: summed over the pixels (LDM's nll) or as the per-pixel mean."""
     adversarial = {"d_weight", "g_loss"} <= b.logged and ("disc_factor" in b.logged or b.scheduled_factor)
-    summed = b.pixels > 1.5
+    # a sum over pixels from an 8 x 8 image up; a ratio of a few is no pixel count (taming's VQ loss adds its
+    # perceptual term to the per-pixel mean: nll about twice rec was "summed over 2 pixels per sample")
+    summed = b.pixels >= MIN_PIXELS
+    scaled = 1.5 < b.pixels < MIN_PIXELS
     learned = "logvar" in b.logged and b.learned_logvar
     if "nll_loss" in b.logged:
         nll = "nll_loss"
         per_pixel = "rec_loss / exp(logvar) + logvar (the learned log-variance)" if learned else "the per-pixel loss"
         what = (f" nll_loss is {per_pixel} summed over {fmt(pixel_count(b.pixels))} pixels per sample"
                 f"{_shape_text(b.pixels)}, not averaged." if summed else
+                f" nll_loss is about {fmt(b.pixels)} times rec_loss: too few for a pixel count, so a per-pixel mean "
+                "with other terms added or a scale (taming's VQ loss adds its perceptual term to it)." if scaled else
                 " nll_loss is the per-pixel loss averaged over the pixels (as taming's VQ loss does).")
     else:
         per_pixel = "(rec_loss / exp(logvar) + logvar)" if learned else "rec_loss"
@@ -400,6 +405,9 @@ def logged_kl_weight(m: Metrics) -> float | None:
 
 def _median_ratio(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.median(a / b))
+
+
+MIN_PIXELS = 64  # an 8 x 8 image: a smaller ratio of nll to rec is no sum over pixels
 
 
 def pixel_count(n: float) -> int:

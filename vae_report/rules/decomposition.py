@@ -27,7 +27,7 @@ from .. import position as pos
 from ..numbers import counted, fmt, pct
 from ..schedule import Schedule
 from .base import Metrics
-from .bookkeeping import bookkeeping, pixel_count, regularizer
+from .bookkeeping import MIN_PIXELS, bookkeeping, pixel_count, regularizer
 
 DOMINANT = 2 / 3  # a term "dominates" the loss from this share of its size on
 ALIKE = 0.2  # two terms whose shares differ by at most this are "about as large as each other"
@@ -260,17 +260,18 @@ def decompose(m: Metrics, s: Schedule) -> Decomposition | None:
     reg_name, weight = regularizer(s)
     weight_name = "codebook_weight" if reg_name == "quant_loss" else "kl_weight"
     pixels = pixel_count(found.pixels)
-    legend = f"with N = {fmt(pixels)} pixels per sample" if found.pixels > 1.5 else "nll being the per-pixel mean"
+    legend = (f"with N = {fmt(pixels)} pixels per sample" if found.pixels >= MIN_PIXELS
+              else "nll being the per-pixel mean")
     values: list[tuple[str, np.ndarray, str, tuple]] = []
     nll = found.terms["nll"][recent]
     logvar = _latest_logvar(m, found.steps[recent])
-    if logvar and found.pixels > 1.5:
+    if logvar and found.pixels >= MIN_PIXELS:
         part = found.pixels * logvar
         mean = float(np.mean(nll))
         values.append(("nll", nll, "nll", (("N x rec / exp(logvar)", mean - part), ("N x logvar", part))))
         legend += f" and logvar {fmt(logvar)}"
     else:
-        values.append(("nll (N x rec)" if found.pixels > 1.5 else "nll", nll, "nll", ()))
+        values.append(("nll (N x rec)" if found.pixels >= MIN_PIXELS else "nll", nll, "nll", ()))
     values.append((f"{weight_name} x {reg_name}", found.terms["regularizer"][recent], "regularizer", ()))
     if np.any(found.terms["adversarial"][recent] != 0):
         values.append(("d_weight x disc_factor x g_loss", found.terms["adversarial"][recent], "adversarial", ()))
