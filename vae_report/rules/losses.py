@@ -63,7 +63,7 @@ def non_finite(m: Metrics, s: Schedule, t: dict) -> list[Case]:
         if recovered is None and healed and not bad[-1] and set(m.steps(name)[bad].tolist()) <= healed \
                 and (~bad).sum() >= 10:
             recovered = _levels_around(values, np.flatnonzero(bad))
-        if recovered is not None:
+        if recovered is not None and amp_skipped(m, name, bad) is None:  # the scaler's own skips: said below
             before, after = recovered
             numbers = {"first_bad_step": first, "bad_points": int(bad.sum()), "points": len(values),
                        "last_finite": True, "recovered": True}
