@@ -21,10 +21,10 @@ from .said import Said
 def _error(residual: float, phases: bool = False) -> str:
     """How closely the sum matches the logged total, in words: at half of the steps (of each phase) or more it is
     within this."""
-    where = "half of each phase's steps" if phases else "half of the steps"
+    where = "in each phase, half of the steps or more" if phases else "half of the steps or more"
     if residual < 1e-6:
-        return f"to float precision: within a millionth of the logged total at {where} or more"
-    return f"within {residual:.1e} of the logged total, relatively, at {where} or more"
+        return f"to float precision: {where} within a millionth of the logged total"
+    return f"{where} within {residual:.1e} of the logged total, relatively"
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def loss_bookkeeping(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                         f"Pass the config the run used with --config, or --kl-weight {fmt(fitted)}."))]
         where = " in both phases" if len(phases) == 2 else ""
         return [Case(
-                        f"{formula} holds at {pos.count(s, len(b.steps))}{where} "
+                        f"{formula} holds over the {pos.count(s, len(b.steps))} checked{where} "
                         f"({_error(max(residual, worst), len(phases) == 2)})."
                         f"{nll_text}{factor_note}{config_note}", "total_loss", int(b.steps[-1]), numbers,
                         severity="ok")]
