@@ -161,8 +161,8 @@ class Decomposition:
             said.append(f"{t.name} averages {fmt(_rounded(t.value, t.noise))} ± {fmt(_rounded(t.noise))} and {how}")
         text = (f"Over {self.window()} ({counted(self.points, 'point')}) " + ", and ".join(said)
                 + " (± twice the standard error of the mean), so "
-                + ("its share" if len(said) == 1 else "their shares") + " cannot be judged from them, nor the "
-                "loss's size the other shares are of")
+                + ("its share" if len(said) == 1 else "their shares") + " cannot be judged from them (the other "
+                "terms' shares are given as far as that noise, moving the loss's size, leaves them known)")
         return text + self._cancel_reason()
 
     def _cancel_reason(self) -> str:
