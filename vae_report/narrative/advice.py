@@ -86,7 +86,8 @@ def recommendations(analysis, samples: bool | None = None) -> list[str]:
                     f"{latest_checkpoint(analysis.schedule, analysis.step)}.")
         elif age is not None:  # the logs end long before this report: they cannot say the run still goes
             head = (f"No intervention needed in what the logs show; they end {duration(age)} before this report, "
-                    "so whether the run still goes is for --now (or the process) to say.")
+                    "so they cannot say whether the run still goes: check the process (or judge it with --now now "
+                    "where it runs).")
         # one sentence per thing not examined: each carries its own reason, and nested in one they read as a knot
         out.append(head + "".join(f" Not examined: {m}." for m in missed))
     # a switch-on that never comes (disc_factor 0, disc_start past the end) is nothing to re-run the report for
