@@ -98,3 +98,14 @@ def test_a_traceback_the_trainer_logged_and_went_on_from_is_no_crash(tmp_path):
     handler.close()
     a = analyze_run(tmp_path)
     assert not [f for f in a.findings if f.rule == "run-ended"] and a.ended is None
+
+
+def test_a_log_a_launcher_ends_names_the_workers_exception_as_what_ended_the_run(tmp_path):
+    # eval15 d_rank0_crash: torchrun's ChildFailedError traceback ends the log after the worker's: the crash was
+    # not seen at all ("ok", next milestone), the launcher's exception matching no exception line
+    from vae_report import analyze_run
+
+    write_crash(tmp_path / "train.log", steps=40, launcher=True)
+    a = analyze_run(tmp_path)
+    (end,) = [f for f in a.findings if f.rule == "run-ended"]
+    assert f"RuntimeError: {OOM}" in end.message and "CalledProcessError" not in end.message, end.message

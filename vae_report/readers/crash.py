@@ -14,7 +14,7 @@ from .escapes import without_escapes
 _TRACEBACK = "Traceback (most recent call last):"
 # the exception a traceback ends in: ``RuntimeError: CUDA out of memory.``, ``torch.OutOfMemoryError: ...``,
 # ``KeyboardInterrupt``
-_EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(?::\s.*)?$")
+_EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(?::(?:\s.*)?)?$")
 # a launcher's own exception after its worker's traceback (torchrun's ChildFailedError, accelerate's
 # CalledProcessError): the worker's is the cause
 _LAUNCHER_ERRORS = ("ChildFailedError", "CalledProcessError")
@@ -89,12 +89,14 @@ def crash_at_end(path: Path) -> str | None:
     lines = text.rstrip("\n").split("\n")
     last = max(i for i, line in enumerate(lines) if _TRACEBACK in line)
     after = [line for line in lines[last + 1:] if line.strip()]
-    found = exceptions("\n".join(lines[last:]))
-    if not found:
-        return None
     # the traceback's own frame lines are indented; what follows its exception line is the rest of the log
     rest = [line for line in after if not line[:1].isspace() and not line.lstrip().startswith("File ")]
     if len(rest) > _AFTER:
         return None
-    line = found[-1]
+    # the exception a worker died of, before its launcher's own (torchrun's ChildFailedError ends the log)
+    found = exceptions(text)
+    causes = [e for e in found if not e.split(":", 1)[0].endswith(_LAUNCHER_ERRORS)] or found
+    if not causes:
+        return None
+    line = causes[-1].rstrip(": ")
     return line if len(line) <= SHOWN else line[: SHOWN - 4] + " ..."
