@@ -240,7 +240,7 @@ def test_a_rec_rise_inside_the_phase_the_discriminator_won_is_one_cause_and_neve
     # rise at the switch-on with a yes that its own words deny
     answer = next(q.answer for q in a.qa if q.question == "Did reconstruction get worse once the GAN started?")
     if "held after the switch-on" in answer:
-        assert answer.startswith("Later, not at the switch-on: it held after the switch-on"), answer
+        assert answer.startswith("Yes, but not at the switch-on: it held after the switch-on"), answer
 
 
 def test_what_reconstruction_paid_for_a_discriminator_win_is_counted_from_where_the_win_began(tmp_path):

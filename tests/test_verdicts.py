@@ -2192,3 +2192,17 @@ def test_an_nll_a_few_times_rec_is_no_sum_over_pixels(tmp_path):
     a, _ = verdict(tmp_path)
     (f,) = [f for f in a.findings if f.rule == "loss-bookkeeping"]
     assert "pixels per sample" not in f.message and "too few for a pixel count" in f.message, f.message
+
+
+def test_a_steady_gradient_norm_above_its_clip_at_every_step_is_said(tmp_path):
+    # eval15 e_f3: a pre-clip grad_norm near 6 at every step under gradient_clip_val 1.0: not a word (the check
+    # spoke only of a norm that grows); every update is cut to the clip's size, which the report must say
+    curves = radiodiff_curves(8_000, disc_start=50_001, total_steps=150_000)
+    rng = np.random.default_rng(1)
+    grad = [(int(s), "train/grad_norm", float(6.0 * np.exp(0.2 * rng.standard_normal()))) for s in curves.steps[::10]]
+    c = config(disc_start=50_001, total=150_000)
+    c["trainer"]["gradient_clip_val"] = 1.0
+    a, bad = verdict(write_run(tmp_path, curves, 10, c, grad))
+    (f,) = [f for f in a.findings if f.rule == "grad-norm"]
+    assert f.case == "binding-steady" and f.severity == "info" and f.title == "Gradient clipping binding", f.message
+    assert "above the clip 1 (" in f.message and "at 100% of them" in f.message and not bad

@@ -148,7 +148,7 @@ def adversarial_questions(analysis) -> list:
         # a rise that began before the switch-on and held after it is not the GAN's: "No", with its numbers
         earlier = bool(bad) and not [f for f in bad if not _before_switch_only(f)]
         word = ("Not with the discriminator" if elsewhere else "Not by this measure" if fell_in_doubt
-                else "No" if earlier else "Later, not at the switch-on" if late and bad
+                else "No" if earlier else "Yes, but not at the switch-on" if late and bad
                 else "Yes" if bad or priced else "Only a little" if slightly else "No")
         # a win that is over, during which reconstruction paid: "No" now, but not over the whole phase
         paid = _paid_in_past_win(analysis, LIMITS["rec-after-disc"]["worse"])

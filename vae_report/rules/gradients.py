@@ -92,6 +92,9 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             continue  # a clipped norm says where the clip is, not how the gradient grew
         grown = growth(m, name, m.phase_start)
         if grown is None or grown["factor"] < t["growth"]:
+            binds = _binding_steady(m, name, clip, t)  # a steady norm above the clip: every update cut, said
+            if binds is not None:
+                out.append(binds)
             continue
         values = m.values(name)
         recent = values[np.isfinite(values)][-max(5, int(RECENT * len(values))):]
@@ -134,8 +137,38 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return out
 
 
+def _binding_steady(m: Metrics, name: str, clip: tuple[float, str] | None, t: dict) -> Case | None:
+    """A gradient norm (before clipping) that does not grow but sits above the clip at nearly every one of its
+    latest points: each update is the clip's size, scaled down from the gradient's, so the clip and not the
+    learning rate sets the step; info (a choice, not a fault), or None."""
+    if clip is None:
+        return None
+    values = m.values(name)
+    recent = values[np.isfinite(values)][-max(5, int(RECENT * len(values))):]
+    if len(recent) < 5:
+        return None
+    share = float(np.mean(recent > clip[0] * (1 + PINNED)))
+    if share < max(t["binding"], 0.9):  # nearly every update cut: the clip sets the step, not a share of them
+        return None
+    level = float(np.median(recent))
+    step = int(m.steps(name)[np.isfinite(values)][-1])
+    return Case(
+        f"{name}, the gradient norm before clipping, sits at {fmt(level)} (the median of its latest points), above "
+        f"the clip {fmt(clip[0])} ({clip[1]}) at {pct(share, 0)} of them: every update is cut to the clip's size, "
+        f"about {fmt(round(level / clip[0], 1))} times smaller than the gradient's, so the clip, not the learning "
+        "rate, sets the step size. Not a fault while the losses fall; a learning rate change does little until "
+        "the norm comes below the clip.",
+        name, step, {"clip": clip[0], "share_clipped": share, "level": level, "case_binding": True},
+        severity="info", case="binding-steady", title="Gradient clipping binding",
+        rationale="A clip that cuts every update makes the step size the clip's: the learning rate and its schedule "
+                  "stop setting it, which is a choice while the losses fall and a brake where they stall.")
+
+
 def grad_norm_short(f: Said) -> str | None:
     n = f.n
+    if f.case == "binding-steady" and "level" in n:
+        return (f"{f.metric or 'grad_norm'} at {fmt(n['level'])}, above the clip {fmt(n['clip'])} at "
+                f"{pct(n['share_clipped'], 0)} of the latest points")
     if "from" not in n or "to" not in n:
         return None
     name = f.metric or "grad_norm"
