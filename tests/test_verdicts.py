@@ -2206,3 +2206,22 @@ def test_a_steady_gradient_norm_above_its_clip_at_every_step_is_said(tmp_path):
     (f,) = [f for f in a.findings if f.rule == "grad-norm"]
     assert f.case == "binding-steady" and f.severity == "info" and f.title == "Gradient clipping binding", f.message
     assert "above the clip 1 (" in f.message and "at 100% of them" in f.message and not bad
+
+
+def test_a_kl_collapse_under_a_logged_beta_is_judged_by_that_weight(tmp_path):
+    # eval15 e_f16: beta logged up to 1, no kl_weight in any config: a real collapse was "likely no collapse ... a KL
+    # computed or logged otherwise" (judged as if the weight were unknown) while the Q&A quoted the beta
+    import csv
+
+    steps = np.arange(0, 10_000, 10)
+    beta = np.minimum(1.0, steps / 3_000)
+    kl = np.where(steps < 3_400, 10 + 70 * steps / 3_400, 80 * np.exp(-(steps - 3_400) / 400) + 0.06)
+    rec = 0.05 + 0.3 * np.exp(-steps / 1_500)
+    with (tmp_path / "metrics.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["step", "rec_loss", "kl_loss", "beta"])
+        writer.writerows(zip(steps, rec, kl, beta, strict=True))
+    a = analyze_run(tmp_path)
+    (f,) = [f for f in a.findings if f.rule == "kl-collapse"]
+    assert "Under kl_weight 1 (the logged beta, at its latest point)" in f.message, f.message
+    assert "likely no collapse" not in f.message

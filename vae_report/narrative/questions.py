@@ -11,6 +11,7 @@ from ..numbers import counted, fmt, interval, pct
 from ..results import QA
 from ..rules import Finding
 from ..rules.base import RANK
+from ..rules.collapse import KL_WEIGHT_METRICS
 from ..rules.current import FEW_POINTS
 from .answers import capital, loud_about, pointer, short_form
 from .disc import DISC_ZERO_Q, adversarial_questions, disc_answer, disc_scheduled_answer, disc_zero
@@ -38,7 +39,7 @@ from .state import (
 
 # a KL whose latest level is at most this share of its highest point has fallen from a peak worth naming
 _FELL_FROM_PEAK = 0.5
-_KL_WEIGHTS = ("kl_weight", "beta", "kl_beta", "kl_coef", "kl_scale")
+_KL_WEIGHTS = KL_WEIGHT_METRICS
 
 
 def kl_course(analysis) -> str:

@@ -3,6 +3,8 @@ weight, which decides whether the term can pull the posterior there), and a VQ c
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .. import position as pos
@@ -119,6 +121,23 @@ def collapse_remedy(s: Schedule, before: int | None) -> str:
             f"part of training (a KL warm-up, which begins with untrained weights, so no resume), or {resume}.")
 
 
+# the names a loop logs its KL weight under (an annealed beta, a KL warm-up)
+KL_WEIGHT_METRICS = ("kl_weight", "beta", "kl_beta", "kl_coef", "kl_scale")
+
+
+def _logged_weight(m: Metrics, s: Schedule) -> Schedule:
+    """The schedule with the KL weight the logs carry where no config gives one: an annealed beta logged beside
+    the KL is the weight the run used (its latest finite point), named as such."""
+    if s.kl_weight is not None:
+        return s
+    name = next((n for n in m.names() if n.rsplit("/", 1)[-1] in KL_WEIGHT_METRICS), None)
+    values = finite(m.values(name)) if name is not None else []
+    if not len(values):
+        return s
+    return replace(s, kl_weight=float(values[-1]),
+                   origins={**s.origins, "kl_weight": f"the logged {name}, at its latest point"})
+
+
 def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tuple[str, str, bool]:
     """What the KL's weight and the reconstruction say about a KL's fall, as one verdict: (the sentences, the
     action, collapsed or not). A weight that is a real part of the objective (a plain VAE's 1) pulls the
@@ -126,6 +145,7 @@ def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tu
     latents still learns the data's mean); a tiny one cannot, so a reconstruction that kept improving means the
     logged KL is not the posterior's information (how it is computed or logged), and one that got worse is a
     collapse the weight does not explain."""
+    s = _logged_weight(m, s)
     before = finite(m.window("rec_loss", hi=onset)[1])
     level = m.level("rec_loss")
     light = s.kl_weight is not None and s.kl_weight <= LIGHT_KL_WEIGHT
