@@ -117,3 +117,22 @@ def test_two_groups_that_would_read_as_one_metric_and_differ_are_kept_apart_and_
     missed = " ".join(not_examined(a))
     assert "for want of d_weight (logged only as global_d/d_weight and patch_d/d_weight" in missed, missed
     assert "d_weight (not logged)" not in missed
+
+
+def test_two_add_scalars_groups_with_the_same_keys_are_two_series_not_two_processes(tmp_path):
+    """eval15 d_addscalars_collision: add_scalars("patch", {...}) and add_scalars("global", {...}) with the same keys
+    (two discriminators): each key a file of its own, so their tags were compared only within a file, found
+    nothing shared, merged into one d_weight, and read as "two processes wrote into this folder at once"."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path))
+    for step in range(0, 1000, 20):
+        writer.add_scalars("patch", {"d_weight": 800.0 + step, "g_loss": -0.01 * step}, step, walltime=1.7e9 + step)
+        writer.add_scalars("global", {"d_weight": 300.0 - 0.1 * step, "g_loss": 0.02 * step}, step,
+                           walltime=1.7e9 + step)
+        writer.add_scalar("train/rec_loss", 0.5 / (1 + step), step, walltime=1.7e9 + step)
+    writer.close()
+    logs = load_run(tmp_path)
+    names = set(logs.frame["metric"].cat.categories)
+    assert {"patch/d_weight", "global/d_weight"} <= names and "d_weight" not in names, names
+    assert not logs.restarts and not [n for n in logs.notes if "two processes" in n], logs.notes

@@ -28,7 +28,7 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     each listed in the sources with what went wrong, and merged by TensorBoard's restart semantics."""
     batch = read_event_batch(paths)
     rels = relative(paths, base)
-    _name_scalars_files(batch, paths, logs)
+    siblings = _name_scalars_files(batch, paths, logs)
     counter = np.array([tag.strip().lower() in COUNTERS for tag in batch.tags], dtype=bool)
     # a step that starts over at every epoch (step=batch_idx) is continued before a repeat can replace it
     batch.steps, epoch_lengths = continue_epochs(batch.file, batch.tag, batch.steps, batch.walls, batch.values,
@@ -43,7 +43,10 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
     split = next(iter(splits.values()), None)
     in_folder = np.array([p in splits for p in paths], dtype=np.int64)
     # two tags read as one metric that differ where both are logged are two series, each kept (frame.names_apart)
-    named = names_apart(batch.tags, lambda t: _tag_points(batch, batch.tags.index(t)), logs.notes)
+    # add_scalars' keys each live in a file of their own, written at once by one process: compared by step across
+    # their files (two groups' d_weight), where other tags are compared within a file (a restart may rename one)
+    named = names_apart(batch.tags, lambda t: _tag_points(batch, batch.tags.index(t), across=t in siblings),
+                        logs.notes)
     names = [[named[tag] for tag in batch.tags]]
     names.append([in_split(n, split) for n in names[0]] if splits else names[0])
     metrics = sorted({n for row in names for n, c in zip(row, counter, strict=True) if not c})
@@ -171,11 +174,11 @@ def read_event_files(paths: list[Path], base: Path, logs: RunLogs, single: bool)
                       walls[order], pd.Categorical.from_codes(source_code[file[order]], categories=used))
 
 
-def _name_scalars_files(batch, paths: list[Path], logs: RunLogs) -> None:
+def _name_scalars_files(batch, paths: list[Path], logs: RunLogs) -> set[str]:
     """The tag of each file ``add_scalars`` wrote in a sub-folder of its own, renamed in place to the metric its
     folder names (scalars.py): otherwise every key's file would be one metric, each replacing the last."""
     if not len(batch.tag):
-        return
+        return set()
     pairs = np.unique(batch.file.astype(np.int64) * len(batch.tags) + batch.tag)
     held: dict[int, set[str]] = {}
     for pair in pairs.tolist():
@@ -192,6 +195,7 @@ def _name_scalars_files(batch, paths: list[Path], logs: RunLogs) -> None:
         renamed[Path(paths[i]).parent.name] = name
     if renamed:
         logs.notes.append(scalars_note(renamed))
+    return set(renamed.values())
 
 
 def _points_of(i: int, file, code, steps, values, walls, metrics: list[str]) -> pd.DataFrame:
@@ -250,9 +254,12 @@ def _in_file_launches(batch, paths: list[Path], rels: list[str], counter: np.nda
     return paths, rels
 
 
-def _tag_points(batch, tag: int) -> tuple[np.ndarray, np.ndarray]:
-    """A tag's (file and step, value) pairs: two tags are compared within a file (a restart may rename one)."""
+def _tag_points(batch, tag: int, across: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A tag's (file and step, value) pairs: two tags are compared within a file (a restart may rename one);
+    ``across``: by step alone, whatever the file (add_scalars' keys, each in a file of its own)."""
     mine = batch.tag == tag
+    if across:
+        return batch.steps[mine] + 0j, batch.values[mine]
     return batch.file[mine] + 1j * batch.steps[mine], batch.values[mine]
 
 
