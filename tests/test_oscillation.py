@@ -62,3 +62,41 @@ def test_a_balance_that_keeps_swinging_is_one_warning_with_its_period(tmp_path):
 def test_a_noisy_balance_or_a_single_excursion_is_no_oscillation(tmp_path, shape):
     a = analyze_run(_run(tmp_path / shape, shape, seed=1))
     assert [f for f in a.active_findings() if f.rule == "gan-oscillation"] == []
+
+
+def test_a_total_swung_by_an_oscillating_game_is_cited_under_it_not_a_rise_of_its_own(tmp_path):
+    # eval15 e_f18: the total, swinging with the adversarial term, was "rose and stayed up ... has not come back
+    # since", acted on first with a resume from a checkpoint; its rise is the game's, said under the oscillation
+    from writers import radiodiff_config
+
+    rng = np.random.default_rng(118)
+    steps = np.arange(0, 140_001, 100)
+    on = steps >= 50_001
+    swing = np.sin(2 * np.pi * (steps - 50_001) / 15_000)  # a slow swing: six 15,000-step periods
+    rec = 0.03 + 0.47 * np.exp(-steps / 3_000) + 0.001 * rng.standard_normal(len(steps)) \
+        + np.where(on, 0.003 * (1 + swing), 0)
+    kl = 17_000 + 110_000 * (1 - np.exp(-steps / 8_000))
+    g = np.where(on, 1.2 * swing + 0.05 * rng.standard_normal(len(steps)), 0.0)
+    weight = 600 + 50 * rng.random(len(steps))
+    series = {"rec_loss": rec, "nll_loss": PIXELS * rec, "kl_loss": kl, "disc_factor": on * 1.0, "d_weight": weight,
+              "g_loss": g, "total_loss": PIXELS * rec + 1e-6 * kl + weight * on * g,
+              "disc_loss": np.where(on, 1.0 - 0.65 * swing + 0.03 * rng.standard_normal(len(steps)), 0.0),
+              "logits_real": np.where(on, 1.2 * swing, 0.0), "logits_fake": np.where(on, -1.2 * swing, -0.1)}
+    write_scalars(tmp_path, [(int(s), f"train/{k}", float(v[i])) for i, s in enumerate(steps)
+                             for k, v in series.items()])
+    (tmp_path / "first_radio.yaml").write_text(yaml.safe_dump(radiodiff_config(disc_start=50_001)))
+    a = analyze_run(tmp_path)
+    heads = [(f.rule, f.metric) for f in a.active_findings() if f.severity in ("warning", "error")]
+    assert ("gan-oscillation", "disc_loss") in heads and ("loss-now", "total_loss") not in heads, heads
+    # the reading itself: a total's rise of 200 inside a game that swings the adversarial term by ~1,400 is the
+    # game's (cited under the balance finding); the same rise beside a steady game is not
+    from vae_report.analysis import resolve_schedule
+    from vae_report.readers import load_run
+    from vae_report.rules import Metrics
+    from vae_report.rules.current import _made_of_the_game
+
+    logs = load_run(tmp_path)
+    assert _made_of_the_game(Metrics(logs.frame), resolve_schedule(logs), 100_000, 200.0)
+    calm = _run(tmp_path / "calm", "noisy")
+    logs = load_run(calm)
+    assert not _made_of_the_game(Metrics(logs.frame), resolve_schedule(logs), 40_000, 2_000.0)

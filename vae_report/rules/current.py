@@ -32,11 +32,12 @@ from ..numbers import counted, fmt, pct
 from ..schedule import Schedule
 from ..stats import robust_noise, window_medians
 from .base import Case, Finding, Metrics, departure, finite, ramp_onset, see, step_onset
+from .bookkeeping import bookkeeping
 from .discriminator import phase_start
 from .drift import MEDIAN_NOISE, Climb, steady_climb
 from .evidence import lr_across
 from .knobs import chase_less
-from .losses import climb_into_nonfinite, shift_at_nonfinite, stale
+from .losses import _adversarial_rise, climb_into_nonfinite, shift_at_nonfinite, stale
 from .said import Said
 from .switch_on import at_switch_on, gan_action, gan_cause, not_before_minimum
 
@@ -314,6 +315,20 @@ def _now_action(m: Metrics, s: Schedule, onset: int, last: int, ended_bad: bool,
     return f"Look at what changed at {pos.at(s, onset)}: {', '.join(suspects)}{held}; {when}."
 
 
+def _made_of_the_game(m: Metrics, s: Schedule, onset: int, rise: float) -> bool:
+    """Is a total's rise from ``onset`` the adversarial term's: it grew by most of the rise, or it swings by as much
+    as the rise there (an oscillating game lifts and drops the total with it)?"""
+    if _adversarial_rise(m, s, onset, None, rise) is not None:
+        return True
+    found = bookkeeping(m, s)
+    if found is None:
+        return False
+    adv = found.terms["adversarial"][found.steps >= onset]
+    if len(adv) < 20 or not rise > 0:
+        return False
+    return float(np.percentile(adv, 90) - np.percentile(adv, 10)) >= rise
+
+
 def _logvar_moved(m: Metrics, onset: int) -> str | None:
     """The learned logvar named as a suspect where it moved by half a nat or more from before ``onset`` to now
     (the nll is rec / exp(logvar) + logvar per pixel: its level follows the logvar's), else None."""
@@ -478,7 +493,10 @@ def loss_now(m: Metrics, s: Schedule, t: dict) -> list[Case]:
             severity=severity,
             # a GAN loss's rise is the game's balance moving: cited under the finding on that balance when one
             # warns (grouping.cite_explained), acted on there, never before it as a cause of its own
-            case="adversarial-rise" if base in ADVERSARIAL and not ended_bad else None,
+            # so is a total's rise made mostly of the adversarial term (an oscillating game swings the total)
+            case="adversarial-rise" if not ended_bad and (base in ADVERSARIAL or (
+                base == "total_loss" and _made_of_the_game(m, s, found["onset"], found["latest"] - found["best"])))
+            else None,
             action=gan_action(s, start) if gan else _game_action(s, found["onset"]) if base in ADVERSARIAL
             else _now_action(m, s, found["onset"], last, ended_bad=ended_bad, stayed=found["stayed"],
                              near_nan=bool(nan_text)),
