@@ -167,7 +167,8 @@ def test_a_growing_norm_the_clip_does_not_reach_is_info_and_a_steady_one_is_not_
     (g,) = [f for f in a.findings if f.rule == "grad-norm"]
     assert g.severity == "info" and "does not bind" in g.message
     b, _ = clipped_run(tmp_path / "steady", {"max_grad_norm": 1.0}, grows=False)
-    assert not [f for f in b.findings if f.rule == "grad-norm"]
+    # a steady norm is no growth; at 1.5 above a clip of 1 at every step it is the clip binding (eval15 e_f3), info
+    assert [(f.severity, f.case) for f in b.findings if f.rule == "grad-norm"] == [("info", "binding-steady")]
     assert not any("gradient norm" in f.message for f in b.findings if f.rule == "loss-now")
 
 
