@@ -166,9 +166,19 @@ def test_torchrun_tee_of_radiodiff_logs(tmp_path):
     files = {r: write_radiodiff_text_log(tmp_path / f"w{r}", c, radiodiff_config(1501, total_steps=3000), 3000)
              for r, c in enumerate(curves)}
     (tmp_path / "run").mkdir()
+    import time
+
+    lines = sum(p.read_text().count("[Train Step]") for p in files.values())
     with (tmp_path / "run" / "console.log").open("w") as console:
         tailer = tail_log.TailLog("default", {r: str(p) for r, p in files.items()}, console, interval_sec=0.01)
-        tailer.start().stop()
+        tailer.start()
+        deadline = time.monotonic() + 30  # the tailer's threads copy as they read: stopped once all is copied
+        while time.monotonic() < deadline:
+            console.flush()
+            if (tmp_path / "run" / "console.log").read_text().count("[Train Step]") >= lines:
+                break
+            time.sleep(0.02)
+        tailer.stop()
     logs = load_run(tmp_path / "run")
     rec = logs.frame[logs.frame["metric"] == "rec_loss"]
     assert list(rec["step"]) == list(range(0, 3001, 100))
