@@ -2223,5 +2223,8 @@ def test_a_kl_collapse_under_a_logged_beta_is_judged_by_that_weight(tmp_path):
         writer.writerows(zip(steps, rec, kl, beta, strict=True))
     a = analyze_run(tmp_path)
     (f,) = [f for f in a.findings if f.rule == "kl-collapse"]
-    assert "Under kl_weight 1 (the logged beta, at its latest point)" in f.message, f.message
+    assert "Under kl_weight 1 (the logged beta, annealed from 0, at its latest point)" in f.message, f.message
     assert "likely no collapse" not in f.message
+    # its remedy is not the warm-up it already has
+    assert f.action.startswith("The run already anneals its KL weight (the logged beta, annealed from 0") \
+        and "Either retrain from the start with kl_weight annealed" not in f.action, f.action

@@ -117,6 +117,9 @@ def collapse_remedy(s: Schedule, before: int | None) -> str:
     free = "add free bits (no KL penalty below a floor of about 0.1-0.5 nats per latent dimension)"
     resume = (f"{free} and resume from a checkpoint before {pos.at(s, before)}, where the KL had not fallen yet"
               if before is not None else f"{free} and train again")
+    if "annealed" in s.origins.get("kl_weight", ""):  # a warm-up the run has did not prevent it
+        return (f"The run already anneals its KL weight ({s.origins['kl_weight']}) and collapsed all the same: "
+                f"retrain with a slower warm-up or a lower final weight than {fmt(s.kl_weight)}, or {resume}.")
     return (f"Either retrain from the start with kl_weight annealed from 0 up to {fmt(s.kl_weight)} over the first "
             f"part of training (a KL warm-up, which begins with untrained weights, so no resume), or {resume}.")
 
@@ -134,8 +137,9 @@ def _logged_weight(m: Metrics, s: Schedule) -> Schedule:
     values = finite(m.values(name)) if name is not None else []
     if not len(values):
         return s
+    annealed = f", annealed from {fmt(float(values[0]))}" if values[0] <= 0.5 * values[-1] else ""
     return replace(s, kl_weight=float(values[-1]),
-                   origins={**s.origins, "kl_weight": f"the logged {name}, at its latest point"})
+                   origins={**s.origins, "kl_weight": f"the logged {name}{annealed}, at its latest point"})
 
 
 def _collapse_evidence(m: Metrics, s: Schedule, onset: int, numbers: dict) -> tuple[str, str, bool]:
