@@ -36,6 +36,7 @@ from .rules.dynamics import cannot_go_on, log_interval, newest_wall_time
 from .rules.pinned import pin_schedule
 from .schedule import (
     AUTOENCODER_ONLY,
+    SIDE_BY_SIDE_KEYS,
     Milestone,
     Schedule,
     find_config,
@@ -378,13 +379,14 @@ def _config_the_data_show(logs: RunLogs, found: tuple[Path, dict, str],
     """Of configs of a known layout side by side whose schedules differ, the one whose disc_start is where the
     data show the discriminator switch on (when exactly one is), else the one found first; each other is named
     in the sources with how its schedule differs."""
-    observed = _disc_start_from_data(Metrics(logs.frame))
+    m = Metrics(logs.frame)
+    observed, interval = _disc_start_from_data(m), log_interval(m) or 0
     every = [found, *beside]
     schedules = [schedule_from_config(cfg, _relative(path, logs.root), layout) for path, cfg, layout in every]
 
     def fits(s: Schedule) -> bool:
         return observed is not None and s.disc_start is not None and s.disc_start <= observed \
-            and observed - s.disc_start <= max(0.02 * s.disc_start, log_interval(Metrics(logs.frame)) or 0)
+            and observed - s.disc_start <= max(0.02 * s.disc_start, interval)
     matching = [i for i, s in enumerate(schedules) if fits(s)]
     chosen = matching[0] if len(matching) == 1 else 0
     why = (f"its disc_start is where the data show the discriminator switch on (step {observed:,})"
@@ -394,8 +396,7 @@ def _config_the_data_show(logs: RunLogs, found: tuple[Path, dict, str],
         if i == chosen:
             continue
         differs = [f"{key} {fmt(getattr(schedules[i], key))} against {fmt(getattr(schedules[chosen], key))}"
-                   for key in ("disc_start", "kl_weight", "disc_weight", "total_steps", "lr")
-                   if getattr(schedules[i], key) != getattr(schedules[chosen], key)]
+                   for key in SIDE_BY_SIDE_KEYS if getattr(schedules[i], key) != getattr(schedules[chosen], key)]
         logs.notes.append(f"{_relative(path, logs.root)}: another config beside {used}, not used ({', '.join(differs)}"
                           f"); {used} is used: {why}. Pass the other with --config if it is the run's")
     return every[chosen]

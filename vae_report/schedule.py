@@ -738,6 +738,10 @@ def _small(path: Path, limit: int = 1 << 20) -> bool:
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}")  # latent-diffusion's main.py names configs by start time
 
 
+# the settings that tell two configs side by side apart (and that the sources name where they differ)
+SIDE_BY_SIDE_KEYS = ("disc_start", "kl_weight", "disc_weight", "total_steps", "lr")
+
+
 def _side_by_side(path: Path, config: dict, root: Path, candidates: list[Path]) -> list[tuple[Path, dict, str]]:
     """The other configs of a known layout as shallow as ``path`` whose schedule differs from it (not the earlier
     starts a resume leaves, which ``_changed_since`` names, nor Lightning's trainer settings)."""
@@ -756,7 +760,7 @@ def _side_by_side(path: Path, config: dict, root: Path, candidates: list[Path]) 
         if layout is None:
             continue
         if any(getattr(schedule_from_config(theirs, other.name, layout), key) != getattr(mine, key)
-               for key in ("disc_start", "kl_weight", "disc_weight", "total_steps", "lr")):
+               for key in SIDE_BY_SIDE_KEYS):
             out.append((other, theirs, layout))
     return out
 

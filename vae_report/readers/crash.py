@@ -38,10 +38,16 @@ def crash_in(path: Path) -> str | None:
         return None
     found = [e for text in (head, tail) if _TRACEBACK.encode() in text
              for e in exceptions(without_escapes(decoded(text)).replace("\r", "\n"))]
-    if not found:
-        return None
+    return _cause(found)
+
+
+def _cause(found: list[str]) -> str | None:
+    """Of the exception lines of a log's tracebacks, the one it died of: the last worker's before its launcher's
+    own (torchrun's ChildFailedError, accelerate's CalledProcessError), shortened to SHOWN characters."""
     causes = [e for e in found if not e.split(":", 1)[0].endswith(_LAUNCHER_ERRORS)] or found
-    line = causes[-1]
+    if not causes:
+        return None
+    line = causes[-1].rstrip(": ")
     return line if len(line) <= SHOWN else line[: SHOWN - 4] + " ..."
 
 
@@ -93,10 +99,4 @@ def crash_at_end(path: Path) -> str | None:
     rest = [line for line in after if not line[:1].isspace() and not line.lstrip().startswith("File ")]
     if len(rest) > _AFTER:
         return None
-    # the exception a worker died of, before its launcher's own (torchrun's ChildFailedError ends the log)
-    found = exceptions(text)
-    causes = [e for e in found if not e.split(":", 1)[0].endswith(_LAUNCHER_ERRORS)] or found
-    if not causes:
-        return None
-    line = causes[-1].rstrip(": ")
-    return line if len(line) <= SHOWN else line[: SHOWN - 4] + " ..."
+    return _cause(exceptions(text))  # a worker's, before its launcher's own (torchrun's ends the log)

@@ -26,6 +26,7 @@ from .csvsniff import sniff_csv_log
 from .encoding import encoding_of
 from .jsonlog import sniff_json_log
 from .sources import KINDS
+from .textlog import last_config
 from .wandb import SUMMARY_NAME
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -83,12 +84,10 @@ def discover(root: Path, include: list[Path] | None = None, pattern: str | None 
 
 def config_record(path: Path) -> dict | None:
     """The config repr a RadioDiff text log starts with, from a text file of no step line (a few MB at most)."""
-    from .textlog import _last_config
-
     try:
         if path.stat().st_size > 8 << 20:
             return None
-        return _last_config(path.read_bytes())
+        return last_config(path.read_bytes())
     except OSError:
         return None
 

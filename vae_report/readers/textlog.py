@@ -69,7 +69,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
     torn = bool(raw) and not raw.endswith((b"\n", b"\r"))
     if torn:  # the line being written: ``rec_loss: 0.0`` of ``rec_loss: 0.0123`` would read as a value
         raw = raw[: max(raw.rfind(b"\n"), raw.rfind(b"\r")) + 1]
-    config = _last_config(raw)
+    config = last_config(raw)
     lines = raw.count(b"\n") + 1
     found = _file_log_lines(raw)
     if found is None:  # not the plain file log (a console copy, odd lines): the general path
@@ -128,7 +128,7 @@ def read_text_log(path: Path, source: str) -> TextLogRead:
                        {k: (min(v), max(v)) for k, v in sorted(coarse.items()) if v})
 
 
-def _last_config(raw: bytes) -> dict | None:
+def last_config(raw: bytes) -> dict | None:
     """The config repr RadioDiff logs when a launch starts: the last one in the file (the launch in effect)."""
     found = None
     at = raw.find(b"{'")  # bytes.find runs at memory speed; step lines hold no "{'"

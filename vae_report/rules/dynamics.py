@@ -603,7 +603,14 @@ def run_ended_short(f: Said) -> str | None:
 
 def log_interval(m: Metrics) -> int | None:
     """The run's logging interval: the densest training loss's (median step between its points). A loop that logs
-    rec_loss every step and total_loss every 10 logs every step; the total's interval is that metric's own."""
+    rec_loss every step and total_loss every 10 logs every step; the total's interval is that metric's own.
+    Computed once per metrics view (the liveness rule, the analysis and the schedule's checks all read it)."""
+    if "log_interval" not in m.memo:
+        m.memo["log_interval"] = _log_interval(m)
+    return m.memo["log_interval"]
+
+
+def _log_interval(m: Metrics) -> int | None:
     def every(validation: bool) -> list[int]:
         found = [int(np.median(np.diff(m.steps(name)))) for name in m.names()
                  if name.startswith("val/") == validation and (name.endswith("loss") or name == "aeloss")

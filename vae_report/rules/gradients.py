@@ -97,8 +97,7 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
                 out.append(binds)
             continue
         values = m.values(name)
-        recent = values[np.isfinite(values)][-max(5, int(RECENT * len(values))):]
-        share = float(np.mean(recent > clip[0] * (1 + PINNED))) if clip is not None else None
+        recent, share = _clipped_lately(values, clip)
         binding = share is not None and share >= t["binding"]
         where = f" since {pos.at(s, grown['onset'])}" if grown["onset"] > int(m.steps(name)[0]) else ""
         into = grown.get("into_nonfinite", False)
@@ -137,6 +136,13 @@ def grad_norm(m: Metrics, s: Schedule, t: dict) -> list[Case]:
     return out
 
 
+def _clipped_lately(values: np.ndarray, clip: tuple[float, str] | None) -> tuple[np.ndarray, float | None]:
+    """A norm's latest finite points (the latest RECENT share, 5 at least) and the share of them the clip cut
+    (above it beyond PINNED); the share None without a clip."""
+    recent = values[np.isfinite(values)][-max(5, int(RECENT * len(values))):]
+    return recent, float(np.mean(recent > clip[0] * (1 + PINNED))) if clip is not None else None
+
+
 def _binding_steady(m: Metrics, name: str, clip: tuple[float, str] | None, t: dict) -> Case | None:
     """A gradient norm (before clipping) that does not grow but sits above the clip at nearly every one of its
     latest points: each update is the clip's size, scaled down from the gradient's, so the clip and not the
@@ -144,11 +150,9 @@ def _binding_steady(m: Metrics, name: str, clip: tuple[float, str] | None, t: di
     if clip is None:
         return None
     values = m.values(name)
-    recent = values[np.isfinite(values)][-max(5, int(RECENT * len(values))):]
-    if len(recent) < 5:
-        return None
-    share = float(np.mean(recent > clip[0] * (1 + PINNED)))
-    if share < max(t["binding"], 0.9):  # nearly every update cut: the clip sets the step, not a share of them
+    recent, share = _clipped_lately(values, clip)
+    # nearly every update cut: the clip sets the step, not a share of them
+    if len(recent) < 5 or share < max(t["binding"], 0.9):
         return None
     level = float(np.median(recent))
     step = int(m.steps(name)[np.isfinite(values)][-1])
